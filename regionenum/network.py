@@ -1,0 +1,198 @@
+"""The canonical network: dense affine layers, each followed by a piecewise-linear activation.
+
+Every importer produces a :class:`Network`; the engine and the analyses only read it.
+Weights follow the torch convention, ``W`` of shape ``(out, in)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InvalidNetworkError
+
+__all__ = ["Activation", "Layer", "Network"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A scalar activation applied unit by unit.
+
+    ``kind`` is ``"relu"``, ``"leaky_relu"`` (slope ``alpha`` below zero) or ``"identity"``.
+    ReLU and LeakyReLU give every unit two states (on: pre-activation > 0, off: <= 0);
+    identity has one state and never splits a region.
+    """
+
+    kind: str
+    alpha: float = 0.0
+
+    KINDS = ("relu", "leaky_relu", "identity")
+
+    def __post_init__(self):
+        if self.kind not in self.KINDS:
+            raise InvalidNetworkError(
+                f"unknown activation {self.kind!r}; supported: {', '.join(self.KINDS)}")
+        if not np.isfinite(self.alpha):
+            raise InvalidNetworkError(f"activation {self.kind!r} has non-finite alpha {self.alpha}")
+        if self.kind != "leaky_relu" and self.alpha != 0.0:
+            raise InvalidNetworkError(f"activation {self.kind!r} takes no alpha (got {self.alpha})")
+
+    @classmethod
+    def parse(cls, spec) -> "Activation":
+        """Accept an Activation, a name (``"relu"``, ``"identity"``, ``"linear"``, ``"leaky_relu"``)
+        or a pair ``("leaky_relu", alpha)``."""
+        if isinstance(spec, Activation):
+            return spec
+        if isinstance(spec, (tuple, list)) and len(spec) == 2:
+            return cls(str(spec[0]), float(spec[1]))
+        if isinstance(spec, str):
+            name = spec.lower()
+            if name in ("linear", "none"):
+                name = "identity"
+            if name == "leaky_relu":
+                return cls(name, 0.01)
+            return cls(name)
+        raise InvalidNetworkError(f"cannot read an activation from {spec!r}")
+
+    @property
+    def splits(self) -> bool:
+        """Whether units with this activation have two states (and so cut regions)."""
+        return self.kind != "identity"
+
+    @property
+    def off_slope(self) -> float:
+        """The slope of the activation where the pre-activation is <= 0."""
+        return {"relu": 0.0, "leaky_relu": self.alpha, "identity": 1.0}[self.kind]
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        if not self.splits:
+            return z
+        return np.where(z > 0, z, self.off_slope * z)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One dense affine layer ``z = W a + b`` followed by its activation."""
+
+    W: np.ndarray
+    b: np.ndarray
+    activation: Activation
+
+    @property
+    def width(self) -> int:
+        return self.W.shape[0]
+
+
+class Network:
+    """A feed-forward network of dense layers with ReLU, LeakyReLU or identity activations.
+
+    Build one with :meth:`from_layers`. Attributes: ``layers`` (tuple of :class:`Layer`),
+    ``input_dim``, ``output_dim``, ``widths``; ``split_layers`` lists the layers whose units
+    have two states, and the activation pattern of a region has one bit for each of their units,
+    layer after layer (``n_units`` bits, layer ``l`` starting at ``unit_offsets[l]``).
+    """
+
+    def __init__(self, layers):
+        self.layers = tuple(layers)
+        if not self.layers:
+            raise InvalidNetworkError("a network needs at least one layer")
+        self.input_dim = self.layers[0].W.shape[1]
+        self.output_dim = self.layers[-1].W.shape[0]
+        self.widths = tuple(layer.width for layer in self.layers)
+        self.split_layers = tuple(i for i, layer in enumerate(self.layers) if layer.activation.splits)
+        offsets, total = [], 0
+        for layer in self.layers:
+            offsets.append(total)
+            total += layer.width if layer.activation.splits else 0
+        self.unit_offsets = tuple(offsets)
+        self.n_units = total
+
+    @classmethod
+    def from_layers(cls, layers, activations=None) -> "Network":
+        """Make a network from ``[(W0, b0), (W1, b1), ...]``.
+
+        ``activations`` gives one activation per layer (see :meth:`Activation.parse`); by default
+        ReLU after every layer but the last, which stays linear. Weights are copied to float64 and
+        checked: shapes must chain, and every value must be finite.
+        """
+        layers = list(layers)
+        if not layers:
+            raise InvalidNetworkError("a network needs at least one layer")
+        if activations is None:
+            activations = ["relu"] * (len(layers) - 1) + ["identity"]
+        activations = list(activations)
+        if len(activations) != len(layers):
+            raise InvalidNetworkError(
+                f"{len(activations)} activations given for {len(layers)} layers")
+        built = []
+        for i, (pair, act) in enumerate(zip(layers, activations)):
+            try:
+                W, b = pair
+            except (TypeError, ValueError):
+                raise InvalidNetworkError(f"layer {i}: expected a pair (W, b)") from None
+            W = _as_float_array(W, f"layer {i} weight W")
+            b = _as_float_array(b, f"layer {i} bias b")
+            if W.ndim != 2:
+                raise InvalidNetworkError(f"layer {i}: W must be 2-D (out, in), got shape {W.shape}")
+            if b.shape != (W.shape[0],):
+                raise InvalidNetworkError(
+                    f"layer {i}: b has shape {b.shape}, expected ({W.shape[0]},) to match W {W.shape}")
+            if W.shape[0] == 0 or W.shape[1] == 0:
+                raise InvalidNetworkError(f"layer {i}: W has an empty dimension, shape {W.shape}")
+            if i > 0 and W.shape[1] != built[-1].W.shape[0]:
+                raise InvalidNetworkError(
+                    f"layer {i}: W takes {W.shape[1]} inputs but layer {i - 1} gives "
+                    f"{built[-1].W.shape[0]} outputs")
+            try:
+                activation = Activation.parse(act)
+            except InvalidNetworkError as err:
+                raise InvalidNetworkError(f"layer {i}: {err}") from None
+            built.append(Layer(W, b, activation))
+        return cls(built)
+
+    def __repr__(self) -> str:
+        acts = ", ".join(layer.activation.kind for layer in self.layers)
+        return f"Network(widths={(self.input_dim,) + self.widths}, activations=[{acts}])"
+
+    def pre_activations(self, X: np.ndarray) -> list[np.ndarray]:
+        """Pre-activations of every layer at the rows of ``X`` (shape ``(n, input_dim)``)."""
+        A = self._check_inputs(X)
+        out = []
+        for layer in self.layers:
+            Z = A @ layer.W.T + layer.b
+            out.append(Z)
+            A = layer.activation(Z)
+        return out
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """The network output at the rows of ``X``."""
+        Z = self.pre_activations(X)[-1]
+        return self.layers[-1].activation(Z)
+
+    def pattern_bits(self, X: np.ndarray) -> np.ndarray:
+        """Activation pattern of each row of ``X``: a boolean array ``(n, n_units)``, True = on."""
+        Zs = self.pre_activations(X)
+        parts = [Zs[i] > 0 for i in self.split_layers]
+        if not parts:
+            return np.zeros((len(Zs[0]), 0), dtype=bool)
+        return np.concatenate(parts, axis=1)
+
+    def _check_inputs(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.input_dim:
+            raise InvalidNetworkError(
+                f"inputs must have shape (n, {self.input_dim}), got {np.shape(X)}")
+        return X
+
+
+def _as_float_array(value, name: str) -> np.ndarray:
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidNetworkError(f"{name} is not numeric") from None
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise InvalidNetworkError(f"{name} has a non-finite value at index {tuple(int(i) for i in bad)}")
+    return arr
