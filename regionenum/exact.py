@@ -1,0 +1,195 @@
+"""Exact rational arithmetic for the signs float64 cannot settle.
+
+Every float64 is a dyadic rational, so a layer ``z = W a + b`` is exactly an integer matrix
+divided by a power of two. Working in homogeneous coordinates ``(t, x)``, where positive scale
+factors never change a sign, the pre-activation of unit ``j`` of layer ``l`` on a cell is exactly
+an integer row ``E_l[j]`` over ``(t, x)``, built from the integer layer matrices and the cell's
+activation pattern on the layers before ``l``. A generator of a cell is the (one-dimensional)
+kernel of the exact rows of the constraints tight at it, so its exact sign against any hyperplane
+follows with Python integers and fractions alone.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = ["dyadic_integers", "ConstraintIds", "ExactNetwork", "ExactOracle"]
+
+
+def dyadic_integers(values) -> tuple[np.ndarray, int]:
+    """Write a float array exactly as ``ints / 2**shift``: return (object array of ints, shift)."""
+    arr = np.asarray(values, dtype=np.float64)
+    m, e = np.frexp(arr)
+    mant = np.ldexp(m, 53).astype(np.int64)  # arr == mant * 2**(e - 53), exactly
+    exp = e.astype(np.int64) - 53
+    nonzero = mant != 0
+    shift = int(max(0, -exp[nonzero].min())) if nonzero.any() else 0
+    exp[~nonzero] = -shift
+    ints = np.left_shift(mant.astype(object), (exp + shift).astype(object))
+    return ints, shift
+
+
+class ConstraintIds:
+    """Numbering of every constraint a cell can meet, shared by the engine, kernels and results.
+
+    ``[0, n_domain)`` rows of the domain ``A x + b <= 0``; ``n_domain`` the face at infinity
+    (tight at rays); then ``n_artificial`` cuts used only to make pieces pointed or bounded
+    (never reported); then one id per two-state unit of the network, in pattern order.
+    """
+
+    def __init__(self, n_domain: int, n_artificial: int, n_units: int):
+        self.n_domain = n_domain
+        self.infinity = n_domain
+        self.artificial_start = n_domain + 1
+        self.n_artificial = n_artificial
+        self.unit_start = self.artificial_start + n_artificial
+        self.n_units = n_units
+        self.total = self.unit_start + n_units
+
+    def is_unit(self, cid):
+        return cid >= self.unit_start
+
+    def is_artificial(self, cid):
+        return (cid >= self.artificial_start) & (cid < self.unit_start)
+
+
+class ExactNetwork:
+    """Exact integer rows of every unit's hyperplane on a cell, given the cell's pattern.
+
+    ``rows(l, prefix_bits)`` returns the integer matrix ``E_l`` (``(width_l + 1, d + 1)``, row 0
+    the homogeneous coordinate) for the pattern ``prefix_bits`` on the two-state units of the
+    layers before ``l``. Recent results are cached, since the cells of a batch share prefixes.
+    """
+
+    def __init__(self, network, cache_size: int = 512):
+        self.network = network
+        self._H = None  # integer layer matrices, built on the first question
+        self._mask = None
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+
+    def _build(self):
+        self._H, self._mask = [], []
+        for layer in self.network.layers:
+            ints, shift = dyadic_integers(np.concatenate([layer.b[:, None], layer.W], axis=1))
+            n_out, n_in1 = ints.shape
+            H = np.zeros((n_out + 1, n_in1), dtype=object)
+            H[0, 0] = 1 << shift
+            H[1:, :] = ints
+            self._H.append(H)
+            off_ints, off_shift = dyadic_integers([layer.activation.off_slope])
+            self._mask.append((1 << off_shift, off_ints[0], layer.activation.splits))
+
+    def rows(self, layer: int, prefix_bits: np.ndarray) -> np.ndarray:
+        """Exact rows of layer ``layer`` for the given pattern bits of the earlier layers."""
+        net = self.network
+        used = net.unit_offsets[layer] if layer < len(net.layers) else net.n_units
+        key = (layer, np.packbits(prefix_bits[:used]).tobytes())
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        if self._H is None:
+            self._build()
+        if layer == 0:
+            E = self._H[0].copy()
+        else:
+            prev = self.rows(layer - 1, prefix_bits)
+            on, off, splits = self._mask[layer - 1]
+            mask = np.empty(prev.shape[0], dtype=object)
+            mask[0] = on
+            if splits:
+                o = net.unit_offsets[layer - 1]
+                bits = prefix_bits[o: o + net.widths[layer - 1]]
+                mask[1:] = np.where(bits, on, off)
+            else:
+                mask[1:] = on
+            E = self._H[layer].dot(mask[:, None] * prev)
+        self._cache[key] = E
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return E
+
+
+class ExactOracle:
+    """Answers the kernels' exact sign questions for one batch of cells.
+
+    ``fixed_rows`` maps the ids of domain, infinity and artificial constraints to exact integer
+    rows over ``(t, x)``; unit rows come from ``exact_net`` and each cell's pattern ``prefixes``
+    (bits of the layers before ``layer``). ``hyp_ids`` are the ids of the batch's hyperplanes.
+    """
+
+    def __init__(self, ids: ConstraintIds, fixed_rows: dict, exact_net, hyp_ids, layer=None,
+                 prefixes=None, unit_layer=None):
+        self.ids = ids
+        self.fixed_rows = fixed_rows
+        self.exact_net = exact_net
+        self.hyp_ids = np.asarray(hyp_ids)
+        self.layer = layer
+        self.prefixes = prefixes
+        self.unit_layer = unit_layer  # (layer index, first unit of that layer) for each unit id
+
+    def row(self, cell: int, cid: int) -> np.ndarray:
+        if cid < self.ids.unit_start:
+            return self.fixed_rows[cid]
+        u = cid - self.ids.unit_start
+        layer, first = self.unit_layer[u]
+        return self.exact_net.rows(layer, self.prefixes[cell])[1 + u - first]
+
+    def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
+        rows = [self.row(cell, int(cid)) for cid in incidence]
+        point = kernel_vector(rows, len(generator))
+        approx = sum(float(Fraction(p) / _max_abs(point)) * g for p, g in zip(point, generator))
+        if approx < 0:
+            point = [-p for p in point]
+        target = self.row(cell, int(self.hyp_ids[hyperplane]))
+        value = sum(int(a) * p for a, p in zip(target, point))
+        return (value > 0) - (value < 0)
+
+
+def _max_abs(v):
+    return max(abs(x) for x in v) or 1
+
+
+def kernel_vector(rows, n: int) -> list:
+    """The integer vector spanning the kernel of ``rows`` (which must have rank ``n - 1``)."""
+    M = [[Fraction(int(x)) for x in r] for r in rows]
+    pivots = []
+    r = 0
+    for col in range(n):
+        p = next((i for i in range(r, len(M)) if M[i][col] != 0), None)
+        if p is None:
+            continue
+        M[r], M[p] = M[p], M[r]
+        inv = 1 / M[r][col]
+        M[r] = [x * inv for x in M[r]]
+        for i in range(len(M)):
+            if i != r and M[i][col] != 0:
+                f = M[i][col]
+                M[i] = [a - f * b for a, b in zip(M[i], M[r])]
+        pivots.append(col)
+        r += 1
+        if r == len(M):
+            break
+    free = [c for c in range(n) if c not in pivots]
+    if len(free) != 1:
+        raise ArithmeticError(
+            f"the constraints tight at a generator have rank {len(pivots)}, expected {n - 1}: "
+            "its incidence does not pin down one point")
+    f = free[0]
+    v = [Fraction(0)] * n
+    v[f] = Fraction(1)
+    for i, col in enumerate(pivots):
+        v[col] = -M[i][f]
+    den = 1
+    for x in v:
+        den = den * x.denominator // _gcd(den, x.denominator)
+    return [int(x * den) for x in v]
+
+
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
