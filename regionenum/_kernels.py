@@ -1,0 +1,559 @@
+"""Numba kernels: split polyhedral cells by hyperplanes, and measure bounded cells.
+
+Cells live in flat CSR arrays. A cell is a pointed polyhedron given by its generators in
+homogeneous coordinates ``(t, x)`` (points have ``t = 1``, rays ``t = 0`` and unit length) and,
+for every generator, the sorted ids of the constraints tight at it (its *incidence*). Two
+generators are joined by an edge exactly when no third generator of the cell is tight on every
+constraint the two share (the combinatorial test of the double description method), so the
+splitting needs no geometry beyond signs, and is exact whenever the signs are.
+
+Signs come from float64 dot products; when ``|value| <= tol * sum_k |g_k h_k|`` the sign is too
+close to call and is asked of the exact oracle (see ``_exact_bridge``).
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ._exact_bridge import exact_sign
+
+_JIT = dict(cache=True)
+
+
+# --------------------------------------------------------------------------------------------
+# growable buffers
+@nb.njit(**_JIT)
+def _grow1(a, need):
+    if need <= a.shape[0]:
+        return a
+    cap = max(need, 2 * a.shape[0] + 16)
+    out = np.empty(cap, a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@nb.njit(**_JIT)
+def _grow2(a, need):
+    if need <= a.shape[0]:
+        return a
+    cap = max(need, 2 * a.shape[0] + 16)
+    out = np.empty((cap, a.shape[1]), a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# sorted id sets
+@nb.njit(**_JIT)
+def _intersect_sorted(a, b, out):
+    """Write the intersection of sorted ``a`` and ``b`` into ``out``; return its length."""
+    i = j = n = 0
+    while i < a.shape[0] and j < b.shape[0]:
+        if a[i] == b[j]:
+            out[n] = a[i]
+            n += 1
+            i += 1
+            j += 1
+        elif a[i] < b[j]:
+            i += 1
+        else:
+            j += 1
+    return n
+
+
+@nb.njit(**_JIT)
+def _is_subset_sorted(a, b):
+    """Whether sorted ``a`` is a subset of sorted ``b``."""
+    j = 0
+    for i in range(a.shape[0]):
+        while j < b.shape[0] and b[j] < a[i]:
+            j += 1
+        if j == b.shape[0] or b[j] != a[i]:
+            return False
+        j += 1
+    return True
+
+
+@nb.njit(**_JIT)
+def _insert_sorted(a, value, out):
+    """Write sorted ``a`` with ``value`` inserted into ``out``; return the length."""
+    n = 0
+    placed = False
+    for i in range(a.shape[0]):
+        if not placed and value < a[i]:
+            out[n] = value
+            n += 1
+            placed = True
+        if a[i] == value:
+            placed = True
+        out[n] = a[i]
+        n += 1
+    if not placed:
+        out[n] = value
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# the per-cell working set
+@nb.njit(**_JIT)
+def _signed_value(g, J, c, h):
+    """Value of hyperplane ``h`` of cell ``c`` at homogeneous point ``g``, and its rounding scale."""
+    v = 0.0
+    s = 0.0
+    for k in range(g.shape[0]):
+        term = g[k] * J[c, k, h]
+        v += term
+        s += abs(term)
+    return v, s
+
+
+@nb.njit(**_JIT)
+def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows,
+                J, hyp_ids, tol, want_cons):
+    """Split every cell by all hyperplanes of one layer.
+
+    ``J[c, :, h]`` is hyperplane ``h`` of cell ``c`` as a row over ``(t, x)``; its global
+    constraint id is ``hyp_ids[h]`` (consecutive, increasing). Returns the pieces: parent cell,
+    one state bit per hyperplane (1 where the hyperplane is > 0 on the piece), generators with
+    incidence, and (if ``want_cons``) the constraints tight somewhere on each piece with their
+    rows oriented so that ``row . (t, x) <= 0`` on the piece; last, the number of exact calls.
+    """
+    n_cells = cell_gen_off.shape[0] - 1
+    D = gens.shape[1]
+    d = D - 1
+    H = hyp_ids.shape[0]
+    hyp_lo = hyp_ids[0] if H > 0 else 0
+    hyp_hi = hyp_ids[H - 1] if H > 0 else -1
+
+    # outputs
+    o_parent = np.empty(n_cells, np.int64)
+    o_bits = np.empty((n_cells, max(H, 1)), np.uint8)
+    o_gen_off = np.zeros(n_cells + 1, np.int64)
+    o_gens = np.empty((gens.shape[0], D), np.float64)
+    o_inc_off = np.zeros(gens.shape[0] + 1, np.int64)
+    o_inc = np.empty(gen_inc.shape[0], np.int64)
+    o_con_off = np.zeros(n_cells + 1, np.int64)
+    o_con_ids = np.empty(con_ids.shape[0] + 16, np.int64)
+    o_con_rows = np.empty((con_ids.shape[0] + 16, D), np.float64)
+    n_out = 0
+    n_og = 0
+    n_oi = 0
+    n_oc = 0
+    n_exact = 0
+
+    # per-cell scratch: generator pool
+    px = np.empty((64, D), np.float64)
+    p_inc_start = np.empty(64, np.int64)
+    p_inc_len = np.empty(64, np.int64)
+    inc_pool = np.empty(512, np.int64)
+    sign_stamp = np.empty(64, np.int64)
+    sign_val = np.empty(64, np.int8)
+    touch_stamp = np.empty(64, np.int64)
+    # pieces: CSR of pool indices, current and next
+    cur_off = np.zeros(2, np.int64)
+    cur_mem = np.empty(64, np.int64)
+    cur_bits = np.empty((1, max(H, 1)), np.uint8)
+    tmp = np.empty(64, np.int64)
+    out_map = np.empty(64, np.int64)
+
+    for c in range(n_cells):
+        g0 = cell_gen_off[c]
+        ng = cell_gen_off[c + 1] - g0
+        # load the cell into the pool
+        npool = ng
+        px = _grow2(px, ng)
+        p_inc_start = _grow1(p_inc_start, ng)
+        p_inc_len = _grow1(p_inc_len, ng)
+        sign_stamp = _grow1(sign_stamp, ng)
+        sign_val = _grow1(sign_val, ng)
+        touch_stamp = _grow1(touch_stamp, ng)
+        ninc = 0
+        for k in range(ng):
+            px[k] = gens[g0 + k]
+            a = gen_inc_off[g0 + k]
+            b = gen_inc_off[g0 + k + 1]
+            inc_pool = _grow1(inc_pool, ninc + (b - a))
+            p_inc_start[k] = ninc
+            p_inc_len[k] = b - a
+            for q in range(a, b):
+                inc_pool[ninc] = gen_inc[q]
+                ninc += 1
+            sign_stamp[k] = -1
+            touch_stamp[k] = -1
+        n_pieces = 1
+        cur_bits = np.zeros((1, max(H, 1)), np.uint8)
+        cur_off = np.zeros(2, np.int64)
+        cur_off[1] = ng
+        cur_mem = _grow1(cur_mem, ng)
+        for k in range(ng):
+            cur_mem[k] = k
+
+        for h in range(H):
+            hid = hyp_ids[h]
+            nxt_off = np.zeros(2 * n_pieces + 1, np.int64)
+            nxt_mem = np.empty(2 * cur_off[n_pieces] + 16, np.int64)
+            nxt_bits = np.empty((2 * n_pieces, max(H, 1)), np.uint8)
+            n_next = 0
+            n_nm = 0
+            for p in range(n_pieces):
+                m0 = cur_off[p]
+                m1 = cur_off[p + 1]
+                npos = 0
+                nneg = 0
+                for mi in range(m0, m1):
+                    g = cur_mem[mi]
+                    if sign_stamp[g] != h:
+                        v, s = _signed_value(px[g], J, c, h)
+                        if abs(v) > tol * s:
+                            sign_val[g] = 1 if v > 0 else -1
+                        else:
+                            inc_view = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]].copy()
+                            gv = px[g].copy()
+                            with nb.objmode(r="int64"):
+                                r = exact_sign(c, inc_view, h, gv)
+                            sign_val[g] = r
+                            n_exact += 1
+                        sign_stamp[g] = h
+                    if sign_val[g] > 0:
+                        npos += 1
+                    elif sign_val[g] < 0:
+                        nneg += 1
+                if npos > 0 or nneg > 0:
+                    # the hyperplane is a valid constraint of this piece: record where it is tight
+                    for mi in range(m0, m1):
+                        g = cur_mem[mi]
+                        if sign_val[g] == 0 and touch_stamp[g] != h:
+                            touch_stamp[g] = h
+                            st = p_inc_start[g]
+                            ln = p_inc_len[g]
+                            inc_pool = _grow1(inc_pool, ninc + ln + 1)
+                            tmp = _grow1(tmp, ln + 1)
+                            nl = _insert_sorted(inc_pool[st: st + ln], hid, tmp)
+                            inc_pool[ninc: ninc + nl] = tmp[:nl]
+                            p_inc_start[g] = ninc
+                            p_inc_len[g] = nl
+                            ninc += nl
+                if npos == 0 or nneg == 0:
+                    # not cut: copy the piece, record its state
+                    nxt_mem = _grow1(nxt_mem, n_nm + (m1 - m0))
+                    for mi in range(m0, m1):
+                        nxt_mem[n_nm] = cur_mem[mi]
+                        n_nm += 1
+                    nxt_bits[n_next] = cur_bits[p]
+                    nxt_bits[n_next, h] = 1 if (npos > 0) else 0
+                    n_next += 1
+                    nxt_off[n_next] = n_nm
+                    continue
+                # cut: new generators on the edges that cross the hyperplane
+                first_new = npool
+                for ai in range(m0, m1):
+                    ga = cur_mem[ai]
+                    if sign_val[ga] <= 0:
+                        continue
+                    inc_a = inc_pool[p_inc_start[ga]: p_inc_start[ga] + p_inc_len[ga]]
+                    for bi in range(m0, m1):
+                        gb = cur_mem[bi]
+                        if sign_val[gb] >= 0:
+                            continue
+                        inc_b = inc_pool[p_inc_start[gb]: p_inc_start[gb] + p_inc_len[gb]]
+                        tmp = _grow1(tmp, min(inc_a.shape[0], inc_b.shape[0]) + 1)
+                        nc = _intersect_sorted(inc_a, inc_b, tmp)
+                        if nc < d - 1:
+                            continue
+                        common = tmp[:nc]
+                        adjacent = True
+                        for ci in range(m0, m1):
+                            gc = cur_mem[ci]
+                            if gc == ga or gc == gb:
+                                continue
+                            inc_c = inc_pool[p_inc_start[gc]: p_inc_start[gc] + p_inc_len[gc]]
+                            if _is_subset_sorted(common, inc_c):
+                                adjacent = False
+                                break
+                        if not adjacent:
+                            continue
+                        # the new generator, with incidence common + {hid}
+                        px = _grow2(px, npool + 1)
+                        p_inc_start = _grow1(p_inc_start, npool + 1)
+                        p_inc_len = _grow1(p_inc_len, npool + 1)
+                        sign_stamp = _grow1(sign_stamp, npool + 1)
+                        sign_val = _grow1(sign_val, npool + 1)
+                        touch_stamp = _grow1(touch_stamp, npool + 1)
+                        va, sa = _signed_value(px[ga], J, c, h)
+                        vb, sb = _signed_value(px[gb], J, c, h)
+                        wa = va if va > 0 else max(1e-3 * tol * sa, 1e-300)
+                        wb = -vb if vb < 0 else max(1e-3 * tol * sb, 1e-300)
+                        t = wb * px[ga, 0] + wa * px[gb, 0]
+                        for k in range(D):
+                            px[npool, k] = wb * px[ga, k] + wa * px[gb, k]
+                        if t > 0:
+                            for k in range(D):
+                                px[npool, k] /= t
+                            px[npool, 0] = 1.0
+                        else:
+                            nrm = 0.0
+                            for k in range(1, D):
+                                nrm += px[npool, k] * px[npool, k]
+                            nrm = np.sqrt(nrm)
+                            for k in range(1, D):
+                                px[npool, k] /= nrm
+                            px[npool, 0] = 0.0
+                        inc_pool = _grow1(inc_pool, ninc + nc + 1)
+                        nl = _insert_sorted(common, hid, inc_pool[ninc:])
+                        p_inc_start[npool] = ninc
+                        p_inc_len[npool] = nl
+                        ninc += nl
+                        sign_stamp[npool] = h
+                        sign_val[npool] = 0
+                        touch_stamp[npool] = h
+                        npool += 1
+                n_new = npool - first_new
+                nxt_mem = _grow1(nxt_mem, n_nm + 2 * (m1 - m0 + n_new))
+                for side in range(2):
+                    for mi in range(m0, m1):
+                        g = cur_mem[mi]
+                        if (side == 0 and sign_val[g] <= 0) or (side == 1 and sign_val[g] >= 0):
+                            nxt_mem[n_nm] = g
+                            n_nm += 1
+                    for g in range(first_new, npool):
+                        nxt_mem[n_nm] = g
+                        n_nm += 1
+                    nxt_bits[n_next] = cur_bits[p]
+                    nxt_bits[n_next, h] = side
+                    n_next += 1
+                    nxt_off[n_next] = n_nm
+            cur_off = nxt_off
+            cur_mem = nxt_mem
+            cur_bits = nxt_bits
+            n_pieces = n_next
+
+        # emit the pieces of this cell
+        for p in range(n_pieces):
+            m0 = cur_off[p]
+            m1 = cur_off[p + 1]
+            if n_out + 1 > o_parent.shape[0]:
+                cap = 2 * o_parent.shape[0] + 16
+                o_parent = _grow1(o_parent, cap)
+                o_bits = _grow2(o_bits, cap)
+                o_gen_off = _grow1(o_gen_off, cap + 1)
+                o_con_off = _grow1(o_con_off, cap + 1)
+            o_parent[n_out] = c
+            if H > 0:
+                o_bits[n_out] = cur_bits[p]
+            o_gens = _grow2(o_gens, n_og + (m1 - m0))
+            o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
+            for mi in range(m0, m1):
+                g = cur_mem[mi]
+                o_gens[n_og] = px[g]
+                st = p_inc_start[g]
+                ln = p_inc_len[g]
+                o_inc = _grow1(o_inc, n_oi + ln)
+                o_inc[n_oi: n_oi + ln] = inc_pool[st: st + ln]
+                n_oi += ln
+                n_og += 1
+                o_inc_off[n_og] = n_oi
+            o_gen_off[n_out + 1] = n_og
+            if want_cons:
+                # constraints tight somewhere on the piece, each once, in increasing id order
+                cnt = 0
+                for mi in range(m0, m1):
+                    cnt += p_inc_len[cur_mem[mi]]
+                ids = np.empty(cnt, np.int64)
+                cnt = 0
+                for mi in range(m0, m1):
+                    g = cur_mem[mi]
+                    st = p_inc_start[g]
+                    for q in range(st, st + p_inc_len[g]):
+                        ids[cnt] = inc_pool[q]
+                        cnt += 1
+                ids = np.unique(ids)
+                o_con_ids = _grow1(o_con_ids, n_oc + ids.shape[0])
+                o_con_rows = _grow2(o_con_rows, n_oc + ids.shape[0])
+                for cid in ids:
+                    o_con_ids[n_oc] = cid
+                    if hyp_lo <= cid <= hyp_hi:
+                        hh = cid - hyp_lo
+                        sgn = -1.0 if cur_bits[p, hh] == 1 else 1.0
+                        for k in range(D):
+                            o_con_rows[n_oc, k] = sgn * J[c, k, hh]
+                    else:
+                        found = False
+                        for q in range(cell_con_off[c], cell_con_off[c + 1]):
+                            if con_ids[q] == cid:
+                                o_con_rows[n_oc] = con_rows[q]
+                                found = True
+                                break
+                        if not found:
+                            raise RuntimeError("a tight constraint has no row in its cell")
+                    n_oc += 1
+            o_con_off[n_out + 1] = n_oc
+            n_out += 1
+
+    return (o_parent[:n_out], o_bits[:n_out, :H], o_gen_off[: n_out + 1], o_gens[:n_og],
+            o_inc_off[: n_og + 1], o_inc[:n_oi], o_con_off[: n_out + 1], o_con_ids[:n_oc],
+            o_con_rows[:n_oc], n_exact)
+
+
+# --------------------------------------------------------------------------------------------
+# volumes
+@nb.njit(**_JIT)
+def _abs_det(M):
+    """|det M| by Gaussian elimination with partial pivoting (M is small and copied)."""
+    A = M.copy()
+    n = A.shape[0]
+    det = 1.0
+    for k in range(n):
+        p = k
+        for i in range(k + 1, n):
+            if abs(A[i, k]) > abs(A[p, k]):
+                p = i
+        if A[p, k] == 0.0:
+            return 0.0
+        if p != k:
+            for j in range(n):
+                A[k, j], A[p, j] = A[p, j], A[k, j]
+        det *= A[k, k]
+        for i in range(k + 1, n):
+            f = A[i, k] / A[k, k]
+            for j in range(k, n):
+                A[i, j] -= f * A[k, j]
+    return abs(det)
+
+
+@nb.njit(**_JIT)
+def _tight_sets(face, gen_inc_off, gen_inc):
+    """For the generators ``face``: the constraint ids tight at any of them, which of the face's
+    generators each is tight at (``member[k, i]``), and how many (``size[k]``)."""
+    ids_n = 0
+    for g in face:
+        ids_n += gen_inc_off[g + 1] - gen_inc_off[g]
+    ids = np.empty(ids_n, np.int64)
+    ids_n = 0
+    for g in face:
+        for q in range(gen_inc_off[g], gen_inc_off[g + 1]):
+            ids[ids_n] = gen_inc[q]
+            ids_n += 1
+    ids = np.unique(ids)
+    member = np.zeros((ids.shape[0], face.shape[0]), np.bool_)
+    size = np.zeros(ids.shape[0], np.int64)
+    for i in range(face.shape[0]):
+        g = face[i]
+        for q in range(gen_inc_off[g], gen_inc_off[g + 1]):
+            k = np.searchsorted(ids, gen_inc[q])
+            member[k, i] = True
+            size[k] += 1
+    return ids, member, size
+
+
+@nb.njit(**_JIT)
+def _maximal_proper(member, size):
+    """Which tight sets are facets of the face: proper, non-empty, and not strictly inside
+    another. Sets equal to each other (coinciding constraints) are all kept."""
+    n_sets, nf = member.shape
+    keep = np.zeros(n_sets, np.bool_)
+    for k in range(n_sets):
+        if size[k] == 0 or size[k] == nf:
+            continue
+        keep[k] = True
+        for k2 in range(n_sets):
+            if k2 == k or size[k2] == nf or size[k2] <= size[k]:
+                continue
+            sub = True
+            for i in range(nf):
+                if member[k, i] and not member[k2, i]:
+                    sub = False
+                    break
+            if sub:
+                keep[k] = False
+                break
+    return keep
+
+
+@nb.njit(**_JIT)
+def _facets_of_face(face, gen_inc_off, gen_inc):
+    """The facets of a face (array of generator indices) as generator-index arrays, each once."""
+    ids, member, size = _tight_sets(face, gen_inc_off, gen_inc)
+    keep = _maximal_proper(member, size)
+    out = []
+    for k in range(ids.shape[0]):
+        if not keep[k]:
+            continue
+        duplicate = False
+        for k2 in range(k):
+            if keep[k2] and size[k2] == size[k] and np.all(member[k2] == member[k]):
+                duplicate = True
+                break
+        if duplicate:
+            continue
+        sel = np.empty(size[k], np.int64)
+        n = 0
+        for i in range(face.shape[0]):
+            if member[k, i]:
+                sel[n] = face[i]
+                n += 1
+        out.append(sel)
+    return out
+
+
+@nb.njit(**_JIT)
+def facet_flags(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids):
+    """For every constraint listed on a cell, whether it carries a facet of the cell: its tight
+    set is maximal among all tight sets and holds at least one point (not only rays)."""
+    flags = np.zeros(con_ids.shape[0], np.bool_)
+    for c in range(cell_gen_off.shape[0] - 1):
+        face = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
+        ids, member, size = _tight_sets(face, gen_inc_off, gen_inc)
+        keep = _maximal_proper(member, size)
+        for q in range(cell_con_off[c], cell_con_off[c + 1]):
+            k = np.searchsorted(ids, con_ids[q])
+            if k < ids.shape[0] and ids[k] == con_ids[q] and keep[k]:
+                for i in range(face.shape[0]):
+                    if member[k, i] and gens[face[i], 0] > 0:
+                        flags[q] = True
+                        break
+    return flags
+
+
+@nb.njit(**_JIT)
+def polytope_volumes(cell_gen_off, gens, gen_inc_off, gen_inc):
+    """Volume of each bounded cell (all generators points) by a pulling triangulation:
+    vol(P) = sum over facets F not containing apex a of vol(conv(a, F)), down to edges."""
+    n_cells = cell_gen_off.shape[0] - 1
+    D = gens.shape[1]
+    d = D - 1
+    fact = 1.0
+    for k in range(2, d + 1):
+        fact *= k
+    vols = np.zeros(n_cells)
+    M = np.empty((d, d))
+    for c in range(n_cells):
+        face0 = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
+        stack_faces = [face0]
+        stack_apex = [np.empty(0, np.int64)]
+        total = 0.0
+        while len(stack_faces) > 0:
+            face = stack_faces.pop()
+            apex = stack_apex.pop()
+            if apex.shape[0] == d - 1:
+                # a 1-dimensional face: the simplex apex + edge
+                pts = np.empty(d + 1, np.int64)
+                pts[: d - 1] = apex
+                pts[d - 1] = face[0]
+                pts[d] = face[1]
+                for i in range(d):
+                    for j in range(d):
+                        M[i, j] = gens[pts[i + 1], j + 1] - gens[pts[0], j + 1]
+                total += _abs_det(M) / fact
+                continue
+            a = face[0]
+            new_apex = np.empty(apex.shape[0] + 1, np.int64)
+            new_apex[: apex.shape[0]] = apex
+            new_apex[apex.shape[0]] = a
+            for facet in _facets_of_face(face, gen_inc_off, gen_inc):
+                if np.any(facet == a):
+                    continue
+                stack_faces.append(facet)
+                stack_apex.append(new_apex)
+        vols[c] = total
+    return vols

@@ -1,0 +1,199 @@
+"""Sets of cells in flat CSR arrays, the root cells of a domain, and splitting them.
+
+A :class:`CellSet` is what the kernels read and write: per cell its generators (homogeneous
+``(t, x)``), each generator's incidence (sorted ids of tight constraints, see
+``exact.ConstraintIds``), the constraints tight somewhere on the cell with float rows oriented so
+that ``row . (t, x) <= 0`` on it, and its activation pattern so far.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._exact_bridge import using_oracle
+from ._kernels import split_cells
+from .domain import Box
+from .exact import ConstraintIds, ExactOracle, dyadic_integers
+
+__all__ = ["CellSet", "Roots", "root_cells", "split"]
+
+
+@dataclass
+class CellSet:
+    gen_off: np.ndarray   # (n + 1,) generators of cell i: gens[gen_off[i]:gen_off[i+1]]
+    gens: np.ndarray      # (G, d + 1) homogeneous generators
+    inc_off: np.ndarray   # (G + 1,)
+    inc: np.ndarray       # incidence ids, sorted per generator
+    con_off: np.ndarray   # (n + 1,)
+    con_ids: np.ndarray   # constraint ids tight somewhere on the cell, increasing
+    con_rows: np.ndarray  # (C, d + 1) their oriented rows
+    patterns: np.ndarray  # (n, n_units) bool, True = on
+
+    def __len__(self) -> int:
+        return len(self.gen_off) - 1
+
+    def take(self, index) -> "CellSet":
+        """The cells ``index`` (an integer array), in that order."""
+        index = np.asarray(index, dtype=np.int64)
+        gsel, gen_off = _ranges(self.gen_off, index)
+        isel, inc_off = _ranges(self.inc_off, gsel)
+        csel, con_off = _ranges(self.con_off, index)
+        return CellSet(gen_off, self.gens[gsel], inc_off, self.inc[isel], con_off,
+                       self.con_ids[csel], self.con_rows[csel], self.patterns[index])
+
+    @staticmethod
+    def concat(parts: list["CellSet"]) -> "CellSet":
+        def offsets(arrs):
+            out = [np.zeros(1, np.int64)]
+            base = 0
+            for a in arrs:
+                out.append(a[1:] + base)
+                base += a[-1]
+            return np.concatenate(out)
+        return CellSet(
+            offsets([p.gen_off for p in parts]), np.concatenate([p.gens for p in parts]),
+            offsets([p.inc_off for p in parts]), np.concatenate([p.inc for p in parts]),
+            offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
+            np.concatenate([p.con_rows for p in parts]), np.concatenate([p.patterns for p in parts]))
+
+
+def _ranges(offsets, index):
+    """Concatenated ranges ``offsets[i]:offsets[i+1]`` for ``i`` in ``index``, and new offsets."""
+    starts = offsets[index]
+    lengths = offsets[index + 1] - starts
+    new_off = np.zeros(len(index) + 1, np.int64)
+    np.cumsum(lengths, out=new_off[1:])
+    sel = np.repeat(starts - new_off[:-1], lengths) + np.arange(new_off[-1])
+    return sel, new_off
+
+
+def split(cells: CellSet, J: np.ndarray, hyp_ids: np.ndarray, tol: float, oracle: ExactOracle,
+          want_cons: bool = True):
+    """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``).
+
+    Returns the pieces (patterns not yet updated), each piece's parent cell, its state bits per
+    hyperplane, and the number of signs settled exactly.
+    """
+    with using_oracle(oracle):
+        (parent, bits, gen_off, gens, inc_off, inc, con_off, con_ids, con_rows,
+         n_exact) = split_cells(cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off,
+                                cells.con_ids, cells.con_rows, np.ascontiguousarray(J),
+                                np.asarray(hyp_ids, np.int64), float(tol), want_cons)
+    pieces = CellSet(gen_off, gens, inc_off, inc, con_off, con_ids, con_rows,
+                     cells.patterns[parent])
+    return pieces, parent, bits.astype(bool), int(n_exact)
+
+
+@dataclass
+class Roots:
+    """Root cells of a domain with the constraint numbering and the exact fixed rows."""
+
+    cells: CellSet
+    ids: ConstraintIds
+    exact_rows: dict      # constraint id -> exact integer row over (t, x), for non-unit ids
+    merge_pieces: bool    # True when a region may be split over several roots (orthants)
+    exact_calls: int
+
+
+def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
+    """Pointed cells covering ``domain`` exactly, with no pattern bits set.
+
+    A :class:`~regionenum.Box` is its own root. Another bounded polytope is cut out of a box
+    strictly containing it; an unbounded one out of the ``2^d`` orthants around an interior point
+    (so one region may come in several pieces: ``merge_pieces``).
+    """
+    d = domain.dim
+    A, b = domain.A, domain.b
+    m = len(b)
+    domain_rows = np.concatenate([b[:, None], A], axis=1)
+    if isinstance(domain, Box):
+        ids = ConstraintIds(m, 0, n_units)
+        pieces = [_box(domain.lo, domain.hi, lambda k: k)]
+        need_cut, merge = False, False
+    elif domain.is_bounded:
+        lo, hi = domain.bounds
+        pad = 0.25 * np.maximum(hi - lo, 1.0)
+        ids = ConstraintIds(m, 2 * d, n_units)
+        pieces = [_box(lo - pad, hi + pad, lambda k: ids.artificial_start + k)]
+        need_cut, merge = True, False
+    else:
+        ids = ConstraintIds(m, d, n_units)
+        pieces = _orthants(domain.interior_point, ids)
+        need_cut, merge = True, True
+
+    fixed_float = {i: domain_rows[i] for i in range(m)}
+    fixed_float[ids.infinity] = np.concatenate([[-1.0], np.zeros(d)])
+    for _, _, rows in pieces:
+        fixed_float.update(rows)
+    exact_rows = {cid: dyadic_integers(row)[0] for cid, row in fixed_float.items()}
+
+    cells = _cellset(pieces, d, n_units)
+    exact_calls = 0
+    if need_cut and m > 0:
+        J = np.broadcast_to(domain_rows.T[None], (len(cells), d + 1, m))
+        oracle = ExactOracle(ids, exact_rows, None, np.arange(m))
+        cells, _, bits, exact_calls = split(cells, J, np.arange(m), tol, oracle)
+        cells = cells.take(np.flatnonzero(~bits.any(axis=1)))
+    return Roots(cells, ids, exact_rows, merge, exact_calls)
+
+
+def _box(lo, hi, facet_id):
+    """A box cell: corners with incidence; facet ``k`` (``k < d`` lower, else upper) has id
+    ``facet_id(k)``."""
+    d = len(lo)
+    gens, inc = [], []
+    for corner in itertools.product((0, 1), repeat=d):
+        x = np.where(np.array(corner) == 0, lo, hi)
+        gens.append(np.concatenate([[1.0], x]))
+        inc.append(sorted(facet_id(i if c == 0 else d + i) for i, c in enumerate(corner)))
+    rows = {}
+    for i in range(d):
+        lower = np.zeros(d + 1)
+        lower[0], lower[1 + i] = lo[i], -1.0
+        upper = np.zeros(d + 1)
+        upper[0], upper[1 + i] = -hi[i], 1.0
+        rows[facet_id(i)] = lower
+        rows[facet_id(d + i)] = upper
+    return np.array(gens), inc, rows
+
+
+def _orthants(center, ids: ConstraintIds):
+    """The ``2^d`` orthant cones at ``center``; artificial id ``i`` is the plane ``x_i = c_i``."""
+    d = len(center)
+    out = []
+    for signs in itertools.product((1.0, -1.0), repeat=d):
+        gens = [np.concatenate([[1.0], center])]
+        inc = [[ids.artificial_start + k for k in range(d)]]
+        rows = {}
+        for i, s in enumerate(signs):
+            ray = np.zeros(d + 1)
+            ray[1 + i] = s
+            gens.append(ray)
+            inc.append(sorted([ids.infinity] + [ids.artificial_start + k for k in range(d) if k != i]))
+            row = np.zeros(d + 1)
+            row[0], row[1 + i] = s * center[i], -s  # s * (c_i - x_i) <= 0
+            rows[ids.artificial_start + i] = row
+        out.append((np.array(gens), inc, rows))
+    return out
+
+
+def _cellset(pieces, d, n_units) -> CellSet:
+    gen_off, inc_off, con_off = [0], [0], [0]
+    gens, inc, con_ids, con_rows = [], [], [], []
+    for g, incs, rows in pieces:
+        gens.append(g)
+        gen_off.append(gen_off[-1] + len(g))
+        for s in incs:
+            inc.extend(s)
+            inc_off.append(inc_off[-1] + len(s))
+        used = sorted(set(itertools.chain.from_iterable(incs)))
+        for cid in used:
+            con_ids.append(cid)
+            con_rows.append(rows[cid] if cid in rows else np.concatenate([[-1.0], np.zeros(d)]))
+        con_off.append(con_off[-1] + len(used))
+    return CellSet(np.array(gen_off, np.int64), np.concatenate(gens), np.array(inc_off, np.int64),
+                   np.array(inc, np.int64), np.array(con_off, np.int64), np.array(con_ids, np.int64),
+                   np.array(con_rows, np.float64).reshape(-1, d + 1),
+                   np.zeros((len(pieces), n_units), dtype=bool))
