@@ -1,0 +1,22 @@
+"""regionenum: exact enumeration of the linear regions of piecewise-linear neural networks.
+
+>>> import numpy as np, regionenum as re
+>>> net = re.Network.from_layers([(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2)),
+...                               (np.ones((1, 2)), np.zeros(1))])
+>>> len(re.enumerate_regions(net, re.Box([-1, -1], [1, 1])))
+4
+"""
+from .domain import Box, Polytope
+from .engine import DEFAULT_TOL, Progress, RegionCount, count_regions, enumerate_regions
+from .errors import InvalidDomainError, InvalidNetworkError, RegionEnumError
+from .io import load, save
+from .network import Activation, Layer, Network
+from .result import Regions
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation", "Box", "DEFAULT_TOL", "InvalidDomainError", "InvalidNetworkError", "Layer",
+    "Network", "Polytope", "Progress", "RegionCount", "RegionEnumError", "Regions",
+    "count_regions", "enumerate_regions", "load", "save",
+]

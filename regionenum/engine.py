@@ -1,0 +1,218 @@
+"""The enumeration engine: push cells through the network layer by layer, depth first.
+
+Python orchestrates; the kernels split. A batch of cells at layer ``l`` carries, per cell, the
+matrix ``J`` whose columns are the layer's pre-activations as rows over ``(t, x)``; after the
+split, the children's matrices for layer ``l + 1`` come from one GEMM:
+``J' = (mask * J[parent]) @ W'^T``, plus the bias on the ``t`` row. Children go back on a stack,
+so memory stays bounded by a few batches per layer, and finished cells are either kept
+(:func:`enumerate_regions`) or only counted (:func:`count_regions`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .cells import CellSet, root_cells, split
+from .domain import Polytope
+from .errors import InvalidDomainError, RegionEnumError
+from .exact import ExactNetwork, ExactOracle
+from .network import Network
+
+__all__ = ["DEFAULT_TOL", "enumerate_regions", "count_regions", "RegionCount", "Progress"]
+
+#: Signs with ``|value| <= DEFAULT_TOL * sum_k |g_k h_k|`` are settled in exact arithmetic.
+DEFAULT_TOL = 1e-9
+
+
+@dataclass
+class Progress:
+    """What a progress callback receives after each batch."""
+
+    regions: int        # finished regions (pieces, for unbounded domains) so far
+    pending_cells: int  # cells waiting on the stack
+    layer: int          # the layer just processed
+    elapsed: float      # seconds since the start
+    exact_calls: int    # signs settled exactly so far
+
+
+@dataclass
+class RunStats:
+    seconds: float = 0.0
+    exact_calls: int = 0
+    complete: bool = True
+    stop_reason: str | None = None
+    finished: list = field(default_factory=list)  # (CellSet, output J) batches
+    count: int = 0
+    bounded_count: int = 0
+    patterns: dict | None = None  # packed pattern -> bounded, when pieces must be merged
+
+
+class RegionCount(int):
+    """The number of regions, with ``complete``, ``bounded`` (bounded regions), ``seconds``,
+    ``stop_reason`` and ``exact_calls`` attached. Compares and computes as a plain ``int``."""
+
+    def __new__(cls, count, *, bounded, complete, seconds, stop_reason, exact_calls):
+        obj = super().__new__(cls, count)
+        obj.bounded = bounded
+        obj.complete = complete
+        obj.seconds = seconds
+        obj.stop_reason = stop_reason
+        obj.exact_calls = exact_calls
+        return obj
+
+    def __repr__(self) -> str:
+        tail = "" if self.complete else f", incomplete: {self.stop_reason}"
+        return f"RegionCount({int(self)}, bounded={self.bounded}{tail})"
+
+
+def enumerate_regions(network: Network, domain: Polytope, *, tol: float = DEFAULT_TOL,
+                      max_regions: int | None = None, time_limit: float | None = None,
+                      batch_size: int = 1024, progress=None):
+    """Every activation region of ``network`` on ``domain``, as a :class:`~regionenum.Regions`.
+
+    ``max_regions`` and ``time_limit`` (seconds) stop the run early; the result then says
+    ``complete = False`` and why (``stop_reason``); Ctrl-C does the same. ``progress`` is called
+    with a :class:`Progress` after every batch. ``tol`` is the relative width of the band of
+    float64 signs re-decided exactly (see the README's "Exactness" section).
+    """
+    from .result import Regions
+    run = _Run(network, domain, tol, max_regions, time_limit, batch_size, progress, keep=True)
+    stats = run.execute()
+    return Regions.build(network, domain, run.roots, stats)
+
+
+def count_regions(network: Network, domain: Polytope, *, tol: float = DEFAULT_TOL,
+                  max_regions: int | None = None, time_limit: float | None = None,
+                  batch_size: int = 1024, progress=None) -> RegionCount:
+    """The number of activation regions, keeping only the frontier of cells in memory.
+
+    Same arguments as :func:`enumerate_regions`; returns a :class:`RegionCount`.
+    """
+    run = _Run(network, domain, tol, max_regions, time_limit, batch_size, progress, keep=False)
+    s = run.execute()
+    if s.patterns is not None:
+        count, bounded = len(s.patterns), sum(s.patterns.values())
+    else:
+        count, bounded = s.count, s.bounded_count
+    return RegionCount(count, bounded=bounded, complete=s.complete, seconds=s.seconds,
+                       stop_reason=s.stop_reason, exact_calls=s.exact_calls)
+
+
+class _Run:
+    """One enumeration: validation, the layer stack, budgets and bookkeeping."""
+
+    def __init__(self, network, domain, tol, max_regions, time_limit, batch_size, progress, keep):
+        _validate(network, domain, tol, max_regions, time_limit, batch_size)
+        self.net = network
+        self.domain = domain
+        self.tol = float(tol)
+        self.max_regions = max_regions
+        self.time_limit = time_limit
+        self.batch_size = int(batch_size)
+        self.progress = progress
+        self.keep = keep
+        self.exact_net = ExactNetwork(network)
+        self.roots = None
+        self._unit_layer = np.empty((network.n_units, 2), np.int64)
+        for l in network.split_layers:
+            o = network.unit_offsets[l]
+            self._unit_layer[o: o + network.widths[l]] = (l, o)
+
+    def execute(self) -> RunStats:
+        start = time.perf_counter()
+        stats = RunStats()
+        self.roots = roots = root_cells(self.domain, self.net.n_units, self.tol)
+        stats.exact_calls += roots.exact_calls
+        if roots.merge_pieces:
+            stats.patterns = {}
+        first = self.net.layers[0]
+        J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
+        stack = [(0, roots.cells, np.broadcast_to(J0, (len(roots.cells),) + J0.shape))]
+        try:
+            while stack:
+                layer, cells, J = stack.pop()
+                self._process(layer, cells, J, stack, stats)
+                elapsed = time.perf_counter() - start
+                if self.progress is not None:
+                    self.progress(Progress(stats.count, sum(len(s[1]) for s in stack), layer,
+                                           elapsed, stats.exact_calls))
+                if self.max_regions is not None and stats.count >= self.max_regions:
+                    if stack:
+                        stats.complete, stats.stop_reason = False, "max_regions"
+                    break
+                if self.time_limit is not None and elapsed > self.time_limit and stack:
+                    stats.complete, stats.stop_reason = False, "time_limit"
+                    break
+        except KeyboardInterrupt:
+            stats.complete, stats.stop_reason = False, "interrupted"
+        stats.seconds = time.perf_counter() - start
+        return stats
+
+    def _process(self, l, cells: CellSet, J, stack, stats: RunStats):
+        net = self.net
+        layer = net.layers[l]
+        width = layer.width
+        if layer.activation.splits:
+            o = net.unit_offsets[l]
+            hyp_ids = self.roots.ids.unit_start + o + np.arange(width)
+            oracle = ExactOracle(self.roots.ids, self.roots.exact_rows, self.exact_net, hyp_ids,
+                                 layer=l, prefixes=cells.patterns, unit_layer=self._unit_layer)
+            children, parent, bits, n_exact = split(cells, J, hyp_ids, self.tol, oracle,
+                                                    want_cons=self.keep)
+            stats.exact_calls += n_exact
+            children.patterns[:, o: o + width] = bits
+            mask = np.where(bits, 1.0, layer.activation.off_slope)
+        else:
+            children, parent = cells, np.arange(len(cells))
+            mask = None
+        last = l == len(net.layers) - 1
+        for lo in range(0, len(children), self.batch_size):
+            hi = min(lo + self.batch_size, len(children))
+            M = J[parent[lo:hi]]
+            if mask is not None:
+                M = M * mask[lo:hi, None, :]
+            part = children.take(np.arange(lo, hi)) if (lo, hi) != (0, len(children)) else children
+            if last:
+                self._finish(part, M, stats)
+            else:
+                nxt = net.layers[l + 1]
+                n, D, _ = M.shape
+                Jn = (M.reshape(n * D, width) @ nxt.W.T).reshape(n, D, nxt.width)
+                Jn[:, 0, :] += nxt.b
+                stack.append((l + 1, part, Jn))
+        if not last:
+            # process the first chunk first: reverse the chunks just pushed
+            k = (len(children) + self.batch_size - 1) // self.batch_size
+            stack[len(stack) - k:] = stack[len(stack) - k:][::-1]
+
+    def _finish(self, cells: CellSet, J_out, stats: RunStats):
+        has_ray = np.logical_or.reduceat(cells.gens[:, 0] == 0, cells.gen_off[:-1]) \
+            if len(cells) else np.zeros(0, bool)
+        if stats.patterns is not None:
+            for row, ray in zip(np.packbits(cells.patterns, axis=1), has_ray):
+                key = row.tobytes()
+                stats.patterns[key] = stats.patterns.get(key, True) and not ray
+        stats.count += len(cells)
+        stats.bounded_count += int(np.count_nonzero(~has_ray))
+        if self.keep:
+            stats.finished.append((cells, np.ascontiguousarray(J_out)))
+
+
+def _validate(network, domain, tol, max_regions, time_limit, batch_size):
+    if not isinstance(network, Network):
+        raise RegionEnumError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    if not isinstance(domain, Polytope):
+        raise InvalidDomainError(f"domain must be a regionenum Box or Polytope, got {type(domain).__name__}")
+    if domain.dim != network.input_dim:
+        raise InvalidDomainError(
+            f"the domain has dimension {domain.dim} but the network takes {network.input_dim} inputs")
+    if not (0 < tol < 1e-3):
+        raise RegionEnumError(f"tol must be in (0, 1e-3), got {tol}")
+    if max_regions is not None and (int(max_regions) != max_regions or max_regions < 1):
+        raise RegionEnumError(f"max_regions must be a positive integer, got {max_regions}")
+    if time_limit is not None and not (time_limit > 0):
+        raise RegionEnumError(f"time_limit must be positive seconds, got {time_limit}")
+    if int(batch_size) < 1:
+        raise RegionEnumError(f"batch_size must be at least 1, got {batch_size}")
