@@ -7,8 +7,11 @@ generators are joined by an edge exactly when no third generator of the cell is 
 constraint the two share (the combinatorial test of the double description method), so the
 splitting needs no geometry beyond signs, and is exact whenever the signs are.
 
-Signs come from float64 dot products; when ``|value| <= tol * sum_k |g_k h_k|`` the sign is too
-close to call and is asked of the exact oracle (see ``_exact_bridge``).
+Signs come from float64 dot products. Each hyperplane comes with ``Jabs``, the same computation
+done on absolute values (a bound on the magnitudes its rounding errors are relative to), and a
+generator's coordinates are trusted to the scale ``ref`` of the domain; when
+``|value| <= tol * sum_k Jabs_k * max(|g_k|, ref)`` the sign is too close to call and is asked of
+the exact oracle (see ``_exact_bridge``).
 """
 from __future__ import annotations
 
@@ -97,24 +100,26 @@ def _insert_sorted(a, value, out):
 # --------------------------------------------------------------------------------------------
 # the per-cell working set
 @nb.njit(**_JIT)
-def _signed_value(g, J, c, h):
-    """Value of hyperplane ``h`` of cell ``c`` at homogeneous point ``g``, and its rounding scale."""
-    v = 0.0
-    s = 0.0
-    for k in range(g.shape[0]):
-        term = g[k] * J[c, k, h]
-        v += term
-        s += abs(term)
+def _signed_value(g, J, Jabs, c, h, ref):
+    """Value of hyperplane ``h`` of cell ``c`` at homogeneous point ``g``, and the scale its
+    rounding error is relative to (rays are unit vectors: their reference scale is 1)."""
+    v = g[0] * J[c, 0, h]
+    s = abs(g[0]) * Jabs[c, 0, h]
+    r = ref if g[0] > 0 else 1.0
+    for k in range(1, g.shape[0]):
+        v += g[k] * J[c, k, h]
+        s += max(abs(g[k]), r) * Jabs[c, k, h]
     return v, s
 
 
 @nb.njit(**_JIT)
 def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows,
-                J, hyp_ids, tol, want_cons):
+                J, Jabs, ref, hyp_ids, tol, want_cons):
     """Split every cell by all hyperplanes of one layer.
 
-    ``J[c, :, h]`` is hyperplane ``h`` of cell ``c`` as a row over ``(t, x)``; its global
-    constraint id is ``hyp_ids[h]`` (consecutive, increasing). Returns the pieces: parent cell,
+    ``J[c, :, h]`` is hyperplane ``h`` of cell ``c`` as a row over ``(t, x)`` (``Jabs`` its
+    magnitude bound, ``ref`` the coordinate scale); its global constraint id is ``hyp_ids[h]``
+    (consecutive, increasing). Returns the pieces: parent cell,
     one state bit per hyperplane (1 where the hyperplane is > 0 on the piece), generators with
     incidence, and (if ``want_cons``) the constraints tight somewhere on each piece with their
     rows oriented so that ``row . (t, x) <= 0`` on the piece; last, the number of exact calls.
@@ -204,7 +209,7 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                 for mi in range(m0, m1):
                     g = cur_mem[mi]
                     if sign_stamp[g] != h:
-                        v, s = _signed_value(px[g], J, c, h)
+                        v, s = _signed_value(px[g], J, Jabs, c, h, ref)
                         if abs(v) > tol * s:
                             sign_val[g] = 1 if v > 0 else -1
                         else:
@@ -280,8 +285,8 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                         sign_stamp = _grow1(sign_stamp, npool + 1)
                         sign_val = _grow1(sign_val, npool + 1)
                         touch_stamp = _grow1(touch_stamp, npool + 1)
-                        va, sa = _signed_value(px[ga], J, c, h)
-                        vb, sb = _signed_value(px[gb], J, c, h)
+                        va, sa = _signed_value(px[ga], J, Jabs, c, h, ref)
+                        vb, sb = _signed_value(px[gb], J, Jabs, c, h, ref)
                         wa = va if va > 0 else max(1e-3 * tol * sa, 1e-300)
                         wb = -vb if vb < 0 else max(1e-3 * tol * sb, 1e-300)
                         t = wb * px[ga, 0] + wa * px[gb, 0]

@@ -69,9 +69,10 @@ def _ranges(offsets, index):
     return sel, new_off
 
 
-def split(cells: CellSet, J: np.ndarray, hyp_ids: np.ndarray, tol: float, oracle: ExactOracle,
-          want_cons: bool = True):
-    """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``).
+def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: np.ndarray,
+          tol: float, oracle: ExactOracle, want_cons: bool = True):
+    """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
+    magnitudes behind each entry of ``J`` and ``ref`` is the domain's coordinate scale.
 
     Returns the pieces (patterns not yet updated), each piece's parent cell, its state bits per
     hyperplane, and the number of signs settled exactly.
@@ -80,6 +81,7 @@ def split(cells: CellSet, J: np.ndarray, hyp_ids: np.ndarray, tol: float, oracle
         (parent, bits, gen_off, gens, inc_off, inc, con_off, con_ids, con_rows,
          n_exact) = split_cells(cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off,
                                 cells.con_ids, cells.con_rows, np.ascontiguousarray(J),
+                                np.ascontiguousarray(Jabs), float(ref),
                                 np.asarray(hyp_ids, np.int64), float(tol), want_cons)
     pieces = CellSet(gen_off, gens, inc_off, inc, con_off, con_ids, con_rows,
                      cells.patterns[parent])
@@ -95,6 +97,7 @@ class Roots:
     exact_rows: dict      # constraint id -> exact integer row over (t, x), for non-unit ids
     merge_pieces: bool    # True when a region may be split over several roots (orthants)
     exact_calls: int
+    ref: float            # coordinate scale of the domain, for rounding-error bounds
 
 
 def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
@@ -130,13 +133,15 @@ def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
     exact_rows = {cid: dyadic_integers(row)[0] for cid, row in fixed_float.items()}
 
     cells = _cellset(pieces, d, n_units)
+    points = cells.gens[cells.gens[:, 0] > 0, 1:]
+    ref = max(1.0, float(np.abs(points).max(initial=0.0)))
     exact_calls = 0
     if need_cut and m > 0:
         J = np.broadcast_to(domain_rows.T[None], (len(cells), d + 1, m))
         oracle = ExactOracle(ids, exact_rows, None, np.arange(m))
-        cells, _, bits, exact_calls = split(cells, J, np.arange(m), tol, oracle)
+        cells, _, bits, exact_calls = split(cells, J, np.abs(J), ref, np.arange(m), tol, oracle)
         cells = cells.take(np.flatnonzero(~bits.any(axis=1)))
-    return Roots(cells, ids, exact_rows, merge, exact_calls)
+    return Roots(cells, ids, exact_rows, merge, exact_calls, ref)
 
 
 def _box(lo, hi, facet_id):

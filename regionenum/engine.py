@@ -45,6 +45,7 @@ class RunStats:
     stop_reason: str | None = None
     finished: list = field(default_factory=list)  # (CellSet, output J) batches
     count: int = 0
+    truncated: bool = False  # finished cells were dropped to honour max_regions
     bounded_count: int = 0
     patterns: dict | None = None  # packed pattern -> bounded, when pieces must be merged
 
@@ -115,6 +116,7 @@ class _Run:
         self.keep = keep
         self.exact_net = ExactNetwork(network)
         self.roots = None
+        self._abs_W = [np.abs(layer.W) for layer in network.layers]
         self._unit_layer = np.empty((network.n_units, 2), np.int64)
         for l in network.split_layers:
             o = network.unit_offsets[l]
@@ -129,17 +131,18 @@ class _Run:
             stats.patterns = {}
         first = self.net.layers[0]
         J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
-        stack = [(0, roots.cells, np.broadcast_to(J0, (len(roots.cells),) + J0.shape))]
+        J0 = np.broadcast_to(J0, (len(roots.cells),) + J0.shape)
+        stack = [(0, roots.cells, J0, np.abs(J0))]
         try:
             while stack:
-                layer, cells, J = stack.pop()
-                self._process(layer, cells, J, stack, stats)
+                layer, cells, J, Jabs = stack.pop()
+                self._process(layer, cells, J, Jabs, stack, stats)
                 elapsed = time.perf_counter() - start
                 if self.progress is not None:
                     self.progress(Progress(stats.count, sum(len(s[1]) for s in stack), layer,
                                            elapsed, stats.exact_calls))
                 if self.max_regions is not None and stats.count >= self.max_regions:
-                    if stack:
+                    if stack or stats.truncated:
                         stats.complete, stats.stop_reason = False, "max_regions"
                     break
                 if self.time_limit is not None and elapsed > self.time_limit and stack:
@@ -150,7 +153,7 @@ class _Run:
         stats.seconds = time.perf_counter() - start
         return stats
 
-    def _process(self, l, cells: CellSet, J, stack, stats: RunStats):
+    def _process(self, l, cells: CellSet, J, Jabs, stack, stats: RunStats):
         net = self.net
         layer = net.layers[l]
         width = layer.width
@@ -159,8 +162,8 @@ class _Run:
             hyp_ids = self.roots.ids.unit_start + o + np.arange(width)
             oracle = ExactOracle(self.roots.ids, self.roots.exact_rows, self.exact_net, hyp_ids,
                                  layer=l, prefixes=cells.patterns, unit_layer=self._unit_layer)
-            children, parent, bits, n_exact = split(cells, J, hyp_ids, self.tol, oracle,
-                                                    want_cons=self.keep)
+            children, parent, bits, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids,
+                                                    self.tol, oracle, want_cons=self.keep)
             stats.exact_calls += n_exact
             children.patterns[:, o: o + width] = bits
             mask = np.where(bits, 1.0, layer.activation.off_slope)
@@ -177,17 +180,31 @@ class _Run:
             if last:
                 self._finish(part, M, stats)
             else:
-                nxt = net.layers[l + 1]
-                n, D, _ = M.shape
-                Jn = (M.reshape(n * D, width) @ nxt.W.T).reshape(n, D, nxt.width)
-                Jn[:, 0, :] += nxt.b
-                stack.append((l + 1, part, Jn))
+                Mabs = Jabs[parent[lo:hi]]
+                if mask is not None:
+                    Mabs = Mabs * np.abs(mask[lo:hi, None, :])
+                stack.append((l + 1, part, *self._next_layer_maps(l + 1, M, Mabs)))
         if not last:
             # process the first chunk first: reverse the chunks just pushed
             k = (len(children) + self.batch_size - 1) // self.batch_size
             stack[len(stack) - k:] = stack[len(stack) - k:][::-1]
 
+    def _next_layer_maps(self, l, M, Mabs):
+        """Hyperplane rows of layer ``l`` from the masked rows ``M`` of layer ``l - 1``, and their
+        magnitude bounds from ``Mabs`` (the same product on absolute values)."""
+        layer = self.net.layers[l]
+        n, D, width = M.shape
+        J = (M.reshape(n * D, width) @ layer.W.T).reshape(n, D, layer.width)
+        J[:, 0, :] += layer.b
+        Jabs = (Mabs.reshape(n * D, width) @ self._abs_W[l].T).reshape(n, D, layer.width)
+        Jabs[:, 0, :] += np.abs(layer.b)
+        return J, Jabs
+
     def _finish(self, cells: CellSet, J_out, stats: RunStats):
+        if self.max_regions is not None and stats.count + len(cells) > self.max_regions:
+            keep = self.max_regions - stats.count
+            cells, J_out = cells.take(np.arange(keep)), J_out[:keep]
+            stats.truncated = True
         has_ray = np.logical_or.reduceat(cells.gens[:, 0] == 0, cells.gen_off[:-1]) \
             if len(cells) else np.zeros(0, bool)
         if stats.patterns is not None:

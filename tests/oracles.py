@@ -1,0 +1,163 @@
+"""Independent ways to know the right answer, written for clarity rather than speed.
+
+None of these share code with the engine: the 1-D oracle works in Python fractions on intervals,
+the LP reference splits H-polytopes with scipy's linear programming, and the constructions come
+with closed-form counts.
+"""
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from math import comb
+
+import numpy as np
+from scipy.optimize import linprog
+
+import regionenum as re
+
+
+def random_net(widths, seed, bias_std=0.1, activations=None):
+    """He-initialised random MLP (like the benchmark suite); ReLU after all but the last layer."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        layers.append((rng.normal(0, np.sqrt(2 / fan_in), (fan_out, fan_in)),
+                       rng.normal(0, bias_std, fan_out)))
+    return re.Network.from_layers(layers, activations)
+
+
+# ---------------------------------------------------------------------------------------------
+def regions_1d(network, lo, hi):
+    """Activation regions of a 1-input network on [lo, hi], exactly, as a sorted list of
+    (left, right, pattern) with Fraction endpoints: split intervals at the root of every unit's
+    affine pre-activation, layer by layer."""
+    layers = [([[Fraction(float(w)) for w in row] for row in layer.W],
+               [Fraction(float(v)) for v in layer.b], layer.activation) for layer in network.layers]
+    # each item: (left, right, slope list, intercept list of the current layer's inputs, pattern)
+    items = [(Fraction(float(lo)), Fraction(float(hi)), [Fraction(1)], [Fraction(0)], ())]
+    for W, b, act in layers:
+        nxt = []
+        for left, right, s_in, c_in, pattern in items:
+            slope = [sum(w * s for w, s in zip(row, s_in)) for row in W]
+            icpt = [sum(w * c for w, c in zip(row, c_in)) + bb for row, bb in zip(W, b)]
+            pieces = [(left, right)]
+            if act.splits:
+                roots = sorted({-c / s for s, c in zip(slope, icpt) if s != 0 and left < -c / s < right})
+                cuts = [left] + roots + [right]
+                pieces = list(zip(cuts[:-1], cuts[1:]))
+            for a, z in pieces:
+                mid = (a + z) / 2
+                if act.splits:
+                    on = [s * mid + c > 0 for s, c in zip(slope, icpt)]
+                    k = Fraction(act.off_slope)
+                    s_out = [s if o else k * s for s, o in zip(slope, on)]
+                    c_out = [c if o else k * c for c, o in zip(icpt, on)]
+                    nxt.append((a, z, s_out, c_out, pattern + tuple(on)))
+                else:
+                    nxt.append((a, z, slope, icpt, pattern))
+        items = nxt
+    return [(a, z, p) for a, z, _, _, p in items]
+
+
+# ---------------------------------------------------------------------------------------------
+def lp_regions(network, A, b, eps=1e-7):
+    """Activation patterns of the regions of ``network`` on ``{A x + b <= 0}`` by brute force:
+    keep H-polytopes, and split one by a unit's hyperplane when linear programming finds a ball
+    of radius > eps on both sides. Float LPs: use on nets without tiny regions."""
+    d = network.input_dim
+    cells = [(np.asarray(A, float), np.asarray(b, float), np.eye(d), np.zeros(d), ())]
+    for layer in network.layers:
+        nxt = []
+        for cA, cb, M, c, pattern in cells:
+            Wc = layer.W @ M
+            bc = layer.W @ c + layer.b
+            if not layer.activation.splits:
+                nxt.append((cA, cb, Wc, bc, pattern))
+                continue
+            parts = [(cA, cb, ())]
+            for j in range(layer.width):
+                new_parts = []
+                for pA, pb, bits in parts:
+                    if not np.any(Wc[j]):  # constant unit: on exactly where its value is > 0
+                        new_parts.append((pA, pb, bits + (bool(bc[j] > 0),)))
+                        continue
+                    for state, sign in ((False, 1.0), (True, -1.0)):
+                        qA = np.vstack([pA, sign * Wc[j]])
+                        qb = np.append(pb, sign * bc[j])
+                        if _inner_radius(qA, qb) > eps:
+                            new_parts.append((qA, qb, bits + (state,)))
+                parts = new_parts
+            k = layer.activation.off_slope
+            for pA, pb, bits in parts:
+                scale = np.where(bits, 1.0, k)
+                nxt.append((pA, pb, scale[:, None] * Wc, scale * bc, pattern + bits))
+        cells = nxt
+    return sorted(p for _, _, _, _, p in cells)
+
+
+def _inner_radius(A, b):
+    norms = np.linalg.norm(A, axis=1)
+    d = A.shape[1]
+    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.hstack([A, norms[:, None]]), b_ub=-b,
+                  bounds=[(None, None)] * d + [(0, 10.0)], method="highs")
+    return res.x[-1] if res.status == 0 else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+def zaslavsky(n, d):
+    """(all regions, bounded regions) of n hyperplanes in general position in R^d."""
+    return sum(comb(n, j) for j in range(d + 1)), comb(n - 1, d)
+
+
+def montufar_net(n0, fold_widths, last_width, seed=0):
+    """The zig-zag construction of Montufar et al. (2014) on [0, 1]^n0, and its exact count.
+
+    Folding layer l uses p = n_l // n0 units per coordinate (unit 0: (p/2) y, unit i: p y - i),
+    and the folded coordinate y' = 2 sum_i (-1)^i h_i feeds the next layer. The last hidden layer
+    is a generic arrangement whose vertices all lie inside the cube.
+    """
+    rng = np.random.default_rng(seed)
+    layers = []
+    fold = np.eye(n0)  # maps the previous layer's outputs to the current coordinates y
+    count = 1
+    for width in fold_widths:
+        p = width // n0
+        W = np.zeros((width, n0))
+        b = np.zeros(width)
+        F = np.zeros((n0, width))
+        for c in range(n0):
+            for i in range(p):
+                u = c * p + i
+                W[u, c] = p / 2 if i == 0 else p
+                b[u] = 0.0 if i == 0 else -i
+                F[c, u] = 2.0 * (-1) ** i
+        layers.append((W @ fold, b))
+        fold = F
+        count *= p ** n0
+    W_last, b_last = _generic_arrangement(n0, last_width, rng)
+    layers.append((W_last @ fold, b_last))
+    layers.append((np.ones((1, last_width)), np.zeros(1)))
+    count *= sum(comb(last_width, j) for j in range(n0 + 1))
+    return re.Network.from_layers(layers), count
+
+
+def _generic_arrangement(n0, n, rng):
+    """n hyperplanes in R^n0 in general position with every vertex inside (0.02, 0.98)^n0."""
+    for _ in range(10000):
+        W = rng.normal(size=(n, n0))
+        W /= np.linalg.norm(W, axis=1, keepdims=True)
+        centre = rng.uniform(0.4, 0.6, size=(n, n0))
+        b = -np.sum(W * centre, axis=1)
+        ok = True
+        for rows in itertools.combinations(range(n), n0):
+            M = W[list(rows)]
+            if abs(np.linalg.det(M)) < 0.2:
+                ok = False
+                break
+            v = np.linalg.solve(M, -b[list(rows)])
+            if np.any(v < 0.02) or np.any(v > 0.98):
+                ok = False
+                break
+        if ok:
+            return W, b
+    raise RuntimeError("no generic arrangement found")

@@ -1,0 +1,136 @@
+"""Invariants every result must satisfy: sampling, volumes, facets, affine maps, determinism."""
+import numpy as np
+import pytest
+from scipy.spatial import ConvexHull
+
+import regionenum as re
+from oracles import random_net
+
+
+def _check_against_samples(net, dom, regions, X):
+    idx = regions.locate(X)
+    assert np.all(idx >= 0), "every sampled point lies in an enumerated region"
+    # the point satisfies its region's facet inequalities
+    for i in range(min(len(X), 500)):
+        eq, _, _ = regions.facets_of(idx[i])
+        assert np.all(eq[:, :-1] @ X[i] + eq[:, -1] <= 1e-9)
+    # the region's affine map is the network there
+    y = np.einsum("nkd,nd->nk", regions.jacobians[idx], X) + regions.offsets[idx]
+    np.testing.assert_allclose(y, net(X), rtol=1e-9, atol=1e-9)
+    assert len(np.unique(idx)) <= len(regions)
+
+
+@pytest.mark.parametrize("d,widths,seed", [(2, [32, 32, 32], 0), (3, [16, 16], 1), (4, [8, 8], 2)])
+def test_random_nets_sampling_volumes_and_maps(d, widths, seed):
+    net = random_net([d] + widths + [2], seed)
+    box = re.Box(-np.ones(d), np.ones(d))
+    regions = re.enumerate_regions(net, box)
+    X = np.random.default_rng(seed).uniform(-1, 1, (20000, d))
+    _check_against_samples(net, box, regions, X)
+    assert regions.volumes.sum() == pytest.approx(2.0 ** d, rel=1e-9)
+    assert np.all(regions.volumes > 0)
+    assert np.array_equal(regions.locate(regions.interior_points), np.arange(len(regions)))
+    assert len(np.unique(regions.patterns, axis=0)) == len(regions)
+    assert re.count_regions(net, box) == len(regions)
+
+
+def test_vertices_and_volumes_match_qhull():
+    net = random_net([3, 10, 10, 1], 3)
+    regions = re.enumerate_regions(net, re.Box(-np.ones(3), np.ones(3)))
+    for i in range(0, len(regions), max(1, len(regions) // 50)):
+        V = regions.vertices_of(i)
+        assert ConvexHull(V).volume == pytest.approx(regions.volumes[i], rel=1e-7)
+        eq, _, _ = regions.facets_of(i)
+        assert np.all(V @ eq[:, :-1].T + eq[:, -1] <= 1e-9)
+        # every facet holds at least d vertices, every vertex at least d facets
+        tight = np.abs(V @ eq[:, :-1].T + eq[:, -1]) <= 1e-9
+        assert np.all(tight.sum(axis=0) >= 3) and np.all(tight.sum(axis=1) >= 3)
+
+
+def test_facet_sources_are_the_flipping_units():
+    net = random_net([2, 12, 12, 1], 4)
+    regions = re.enumerate_regions(net, re.Box([-1, -1], [1, 1]))
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(regions), 40, replace=False):
+        eq, layers, units = regions.facets_of(i)
+        for e, l, u in zip(eq, layers, units):
+            if l < 0:
+                continue
+            # the region's own facet equation is that unit's pre-activation, up to scale
+            verts = regions.vertices_of(i)
+            on_facet = verts[np.abs(verts @ e[:-1] + e[-1]) <= 1e-9]
+            pre = net.pre_activations(on_facet)[l][:, u]
+            assert np.all(np.abs(pre) <= 1e-8)
+
+
+def test_unbounded_polytope_domain():
+    net = random_net([2, 6, 6, 1], 8, bias_std=0.5)
+    half_plane = re.Polytope(np.array([[1.0, 2.0]]), np.array([-0.5]))
+    regions = re.enumerate_regions(net, half_plane)
+    X = np.random.default_rng(1).normal(scale=3, size=(5000, 2))
+    X = X[half_plane.contains(X)]
+    _check_against_samples(net, half_plane, regions, X)
+    assert np.all(np.isinf(regions.volumes[~regions.bounded]))
+    assert regions.bounded.sum() == re.count_regions(net, half_plane).bounded
+    for i in np.flatnonzero(regions.bounded):
+        assert ConvexHull(regions.vertices_of(i)).volume == pytest.approx(regions.volumes[i], rel=1e-7)
+    assert np.array_equal(regions.locate(regions.interior_points), np.arange(len(regions)))
+
+
+def test_deterministic_and_independent_of_batch_size():
+    net = random_net([2, 24, 24, 1], 9)
+    box = re.Box([-1, -1], [1, 1])
+    a = re.enumerate_regions(net, box)
+    again = re.enumerate_regions(net, box)
+    for name in ("patterns", "vertices", "volumes", "facet_equations", "interior_points"):
+        assert np.array_equal(getattr(a, name), getattr(again, name))
+    # another batch size changes BLAS blocking, so floats may differ in the last bits only
+    b = re.enumerate_regions(net, box, batch_size=7)
+    assert np.array_equal(a.patterns, b.patterns)
+    assert np.array_equal(a.vertex_offsets, b.vertex_offsets)
+    np.testing.assert_allclose(a.vertices, b.vertices, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a.volumes, b.volumes, rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# degenerate arrangements, counted by hand
+def _count(W, b, box=((-1, -1), (1, 1))):
+    W = np.asarray(W, float)
+    net = re.Network.from_layers([(W, np.asarray(b, float)), (np.ones((1, len(W))), np.zeros(1))])
+    regions = re.enumerate_regions(net, re.Box(*box))
+    assert regions.volumes.sum() == pytest.approx(np.prod(np.subtract(box[1], box[0])))
+    return regions
+
+
+def test_repeated_hyperplane_counts_once_and_names_both_units():
+    regions = _count([[1, 0], [1, 0], [2, 0]], [0, 0, 0])
+    assert len(regions) == 2
+    eq, layers, units = regions.facets_of(0)
+    inner = units[layers == 0]
+    assert sorted(inner.tolist()) == [0, 1, 2]
+
+
+def test_parallel_hyperplanes():
+    assert len(_count([[1, 0], [1, 0], [1, 0]], [0, -0.5, 0.5])) == 4
+
+
+def test_three_lines_through_one_point():
+    assert len(_count([[1, 0], [0, 1], [1, 1]], [0, 0, 0])) == 6
+
+
+def test_hyperplane_through_box_corner_and_along_facet():
+    assert len(_count([[1, 1]], [-2])) == 1      # touches the corner (1, 1) only
+    assert len(_count([[1, 0]], [-1])) == 1      # lies along the facet x = 1
+    assert len(_count([[1, 0], [0, 1]], [-1, 0])) == 2
+
+
+def test_dead_units():
+    # zero weights: never cut, whatever the bias
+    assert len(_count([[0, 0], [0, 0], [1, 0]], [1.0, -1.0, 0.0])) == 2
+    # a second layer unit whose inputs are all off on part of the domain
+    net = re.Network.from_layers([(np.array([[1.0, 0.0]]), np.array([0.0])),
+                                  (np.array([[1.0]]), np.array([0.0])),
+                                  (np.array([[1.0]]), np.zeros(1))])
+    regions = re.enumerate_regions(net, re.Box([-1, -1], [1, 1]))
+    assert len(regions) == 2
+    assert re.count_regions(net, re.Box([-1, -1], [1, 1])) == 2

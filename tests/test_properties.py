@@ -1,0 +1,58 @@
+"""Property-based tests over small random networks, many of them exactly degenerate
+(small integer weights put hyperplanes through vertices, along facets and on top of each other)."""
+import numpy as np
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+import regionenum as re
+from oracles import lp_regions, regions_1d
+
+VALUES = st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
+# generic floats away from zero: the float LP reference cannot judge hyperplanes scaled by 1e-190
+FLOATS = st.one_of(st.just(0.0), st.floats(0.01, 2.0), st.floats(-2.0, -0.01))
+
+
+@st.composite
+def networks(draw, dim):
+    depth = draw(st.integers(1, 3))
+    widths = [dim] + [draw(st.integers(1, 4)) for _ in range(depth)] + [1]
+    generic = draw(st.booleans())
+    layers = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        if generic:
+            W = np.array(draw(st.lists(FLOATS, min_size=fan_in * fan_out,
+                                       max_size=fan_in * fan_out))).reshape(fan_out, fan_in)
+            b = np.array(draw(st.lists(FLOATS, min_size=fan_out, max_size=fan_out)))
+        else:
+            W = np.array(draw(st.lists(VALUES, min_size=fan_in * fan_out,
+                                       max_size=fan_in * fan_out))).reshape(fan_out, fan_in)
+            b = np.array(draw(st.lists(VALUES, min_size=fan_out, max_size=fan_out)))
+        layers.append((W, b))
+    acts = [draw(st.sampled_from(["relu", "relu", ("leaky_relu", 0.5), "identity"]))
+            for _ in range(depth)] + ["identity"]
+    note(f"layers={[(W.tolist(), b.tolist()) for W, b in layers]}, activations={acts}")
+    return re.Network.from_layers(layers, acts)
+
+
+@given(networks(1))
+def test_1d_matches_exact_breakpoints(net):
+    regions = re.enumerate_regions(net, re.Box([-2.0], [1.5]))
+    expected = regions_1d(net, -2.0, 1.5)
+    # the oracle may list neighbouring intervals with equal patterns (a unit touching zero at a
+    # point); the engine's regions are the patterns' maximal intervals
+    merged = [p for i, (_, _, p) in enumerate(expected) if i == 0 or expected[i - 1][2] != p]
+    order = np.argsort(regions.interior_points[:, 0])
+    assert [tuple(regions.patterns[i]) for i in order] == merged
+    assert abs(regions.volumes.sum() - 3.5) < 1e-12
+
+
+@given(networks(2))
+def test_2d_matches_lp_reference_and_invariants(net):
+    box = re.Box([-1.0, -1.0], [1.0, 1.5])
+    regions = re.enumerate_regions(net, box)
+    got = sorted(tuple(bool(v) for v in p) for p in regions.patterns)
+    assert got == lp_regions(net, box.A, box.b)
+    assert abs(regions.volumes.sum() - 5.0) < 1e-9
+    assert re.count_regions(net, box) == len(regions)
+    X = np.random.default_rng(0).uniform([-1, -1], [1, 1.5], (500, 2))
+    assert np.all(regions.locate(X) >= 0)
