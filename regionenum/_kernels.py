@@ -100,40 +100,56 @@ def _insert_sorted(a, value, out):
 # --------------------------------------------------------------------------------------------
 # the per-cell working set
 @nb.njit(**_JIT)
-def _signed_value(g, J, Jabs, c, h, ref):
-    """Value of hyperplane ``h`` of cell ``c`` at homogeneous point ``g``, and the scale its
-    rounding error is relative to (rays are unit vectors: their reference scale is 1)."""
-    v = g[0] * J[c, 0, h]
-    s = abs(g[0]) * Jabs[c, 0, h]
+def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t):
+    """Values of every hyperplane of cell ``c`` at homogeneous point ``g`` (``out_v``), and the
+    thresholds below which their signs are not trusted (``out_t``): ``tol`` relative to the
+    hyperplane's size at the point (coordinates are trusted to the domain's scale ``ref``; rays
+    are unit vectors), and at least ``noise`` relative to the magnitudes ``Jabs`` its rounding
+    comes from."""
+    H = J.shape[2]
     r = ref if g[0] > 0 else 1.0
+    a0 = abs(g[0])
+    for h in range(H):
+        out_v[h] = g[0] * J[c, 0, h]
+        out_t[h] = a0 * abs(J[c, 0, h])
+    sa = np.empty(H)
+    for h in range(H):
+        sa[h] = a0 * Jabs[c, 0, h]
     for k in range(1, g.shape[0]):
-        v += g[k] * J[c, k, h]
-        s += max(abs(g[k]), r) * Jabs[c, k, h]
-    return v, s
+        gk = g[k]
+        m = max(abs(gk), r)
+        for h in range(H):
+            out_v[h] += gk * J[c, k, h]
+            out_t[h] += m * abs(J[c, k, h])
+            sa[h] += m * Jabs[c, k, h]
+    for h in range(H):
+        out_t[h] = max(tol * out_t[h], noise * sa[h])
 
 
 @nb.njit(**_JIT)
 def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows,
-                J, Jabs, ref, hyp_ids, tol, want_cons):
+                J, Jabs, ref, hyp_ids, tol, noise, want_cons):
     """Split every cell by all hyperplanes of one layer.
 
-    ``J[c, :, h]`` is hyperplane ``h`` of cell ``c`` as a row over ``(t, x)`` (``Jabs`` its
-    magnitude bound, ``ref`` the coordinate scale); its global constraint id is ``hyp_ids[h]``
-    (consecutive, increasing). Returns the pieces: parent cell,
-    one state bit per hyperplane (1 where the hyperplane is > 0 on the piece), generators with
-    incidence, and (if ``want_cons``) the constraints tight somewhere on each piece with their
-    rows oriented so that ``row . (t, x) <= 0`` on the piece; last, the number of exact calls.
+    ``J[c, :, h]`` is hyperplane ``h`` of cell ``c`` as a row over ``(t, x)``, ``Jabs`` the same
+    computed on absolute values, ``ref`` the domain's coordinate scale (see ``_sign_threshold``);
+    its global constraint id is ``hyp_ids[h]`` (consecutive, increasing). Returns the pieces:
+    parent cell, one state bit per hyperplane (1 where the hyperplane is > 0 on the piece),
+    generators with incidence, and (if ``want_cons``) the constraints tight somewhere on each
+    piece with their rows oriented so that ``row . (t, x) <= 0`` on the piece; last, the number
+    of signs settled exactly.
     """
     n_cells = cell_gen_off.shape[0] - 1
     D = gens.shape[1]
     d = D - 1
     H = hyp_ids.shape[0]
+    HB = max(H, 1)
     hyp_lo = hyp_ids[0] if H > 0 else 0
     hyp_hi = hyp_ids[H - 1] if H > 0 else -1
 
     # outputs
     o_parent = np.empty(n_cells, np.int64)
-    o_bits = np.empty((n_cells, max(H, 1)), np.uint8)
+    o_bits = np.empty((n_cells, HB), np.uint8)
     o_gen_off = np.zeros(n_cells + 1, np.int64)
     o_gens = np.empty((gens.shape[0], D), np.float64)
     o_inc_off = np.zeros(gens.shape[0] + 1, np.int64)
@@ -147,7 +163,7 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     n_oc = 0
     n_exact = 0
 
-    # per-cell scratch: generator pool
+    # per-cell scratch: the generator pool (coordinates, incidence, sign cache) ...
     px = np.empty((64, D), np.float64)
     p_inc_start = np.empty(64, np.int64)
     p_inc_len = np.empty(64, np.int64)
@@ -155,17 +171,18 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     sign_stamp = np.empty(64, np.int64)
     sign_val = np.empty(64, np.int8)
     touch_stamp = np.empty(64, np.int64)
-    # pieces: CSR of pool indices, current and next
-    cur_off = np.zeros(2, np.int64)
-    cur_mem = np.empty(64, np.int64)
-    cur_bits = np.empty((1, max(H, 1)), np.uint8)
+    pv = np.empty((64, HB), np.float64)
+    pt = np.empty((64, HB), np.float64)
+    # ... and the pieces: member lists in an append-only pool, state bits
+    piece_start = np.empty(16, np.int64)
+    piece_len = np.empty(16, np.int64)
+    piece_bits = np.empty((16, HB), np.uint8)
+    mem = np.empty(256, np.int64)
     tmp = np.empty(64, np.int64)
-    out_map = np.empty(64, np.int64)
 
     for c in range(n_cells):
         g0 = cell_gen_off[c]
         ng = cell_gen_off[c + 1] - g0
-        # load the cell into the pool
         npool = ng
         px = _grow2(px, ng)
         p_inc_start = _grow1(p_inc_start, ng)
@@ -173,6 +190,9 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
         sign_stamp = _grow1(sign_stamp, ng)
         sign_val = _grow1(sign_val, ng)
         touch_stamp = _grow1(touch_stamp, ng)
+        pv = _grow2(pv, ng)
+        pt = _grow2(pt, ng)
+        mem = _grow1(mem, ng)
         ninc = 0
         for k in range(ng):
             px[k] = gens[g0 + k]
@@ -186,31 +206,26 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                 ninc += 1
             sign_stamp[k] = -1
             touch_stamp[k] = -1
+            mem[k] = k
+            _values(px[k], J, Jabs, c, ref, tol, noise, pv[k], pt[k])
+        n_mem = ng
         n_pieces = 1
-        cur_bits = np.zeros((1, max(H, 1)), np.uint8)
-        cur_off = np.zeros(2, np.int64)
-        cur_off[1] = ng
-        cur_mem = _grow1(cur_mem, ng)
-        for k in range(ng):
-            cur_mem[k] = k
+        piece_start[0] = 0
+        piece_len[0] = ng
+        piece_bits[0, :] = 0
 
         for h in range(H):
             hid = hyp_ids[h]
-            nxt_off = np.zeros(2 * n_pieces + 1, np.int64)
-            nxt_mem = np.empty(2 * cur_off[n_pieces] + 16, np.int64)
-            nxt_bits = np.empty((2 * n_pieces, max(H, 1)), np.uint8)
-            n_next = 0
-            n_nm = 0
-            for p in range(n_pieces):
-                m0 = cur_off[p]
-                m1 = cur_off[p + 1]
+            for p in range(n_pieces):  # pieces appended below are already decided for h
+                m0 = piece_start[p]
+                m1 = m0 + piece_len[p]
                 npos = 0
                 nneg = 0
                 for mi in range(m0, m1):
-                    g = cur_mem[mi]
+                    g = mem[mi]
                     if sign_stamp[g] != h:
-                        v, s = _signed_value(px[g], J, Jabs, c, h, ref)
-                        if abs(v) > tol * s:
+                        v = pv[g, h]
+                        if abs(v) > pt[g, h]:
                             sign_val[g] = 1 if v > 0 else -1
                         else:
                             inc_view = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]].copy()
@@ -224,41 +239,35 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                         npos += 1
                     elif sign_val[g] < 0:
                         nneg += 1
-                if npos > 0 or nneg > 0:
-                    # the hyperplane is a valid constraint of this piece: record where it is tight
-                    for mi in range(m0, m1):
-                        g = cur_mem[mi]
-                        if sign_val[g] == 0 and touch_stamp[g] != h:
-                            touch_stamp[g] = h
-                            st = p_inc_start[g]
-                            ln = p_inc_len[g]
-                            inc_pool = _grow1(inc_pool, ninc + ln + 1)
-                            tmp = _grow1(tmp, ln + 1)
-                            nl = _insert_sorted(inc_pool[st: st + ln], hid, tmp)
-                            inc_pool[ninc: ninc + nl] = tmp[:nl]
-                            p_inc_start[g] = ninc
-                            p_inc_len[g] = nl
-                            ninc += nl
+                if npos == 0 and nneg == 0:
+                    piece_bits[p, h] = 0  # the unit is identically zero here: off by convention
+                    continue
+                # the hyperplane is a valid constraint of this piece: record where it is tight
+                for mi in range(m0, m1):
+                    g = mem[mi]
+                    if sign_val[g] == 0 and touch_stamp[g] != h:
+                        touch_stamp[g] = h
+                        st = p_inc_start[g]
+                        ln = p_inc_len[g]
+                        inc_pool = _grow1(inc_pool, ninc + ln + 1)
+                        tmp = _grow1(tmp, ln + 1)
+                        nl = _insert_sorted(inc_pool[st: st + ln], hid, tmp)
+                        inc_pool[ninc: ninc + nl] = tmp[:nl]
+                        p_inc_start[g] = ninc
+                        p_inc_len[g] = nl
+                        ninc += nl
                 if npos == 0 or nneg == 0:
-                    # not cut: copy the piece, record its state
-                    nxt_mem = _grow1(nxt_mem, n_nm + (m1 - m0))
-                    for mi in range(m0, m1):
-                        nxt_mem[n_nm] = cur_mem[mi]
-                        n_nm += 1
-                    nxt_bits[n_next] = cur_bits[p]
-                    nxt_bits[n_next, h] = 1 if (npos > 0) else 0
-                    n_next += 1
-                    nxt_off[n_next] = n_nm
+                    piece_bits[p, h] = 1 if npos > 0 else 0
                     continue
                 # cut: new generators on the edges that cross the hyperplane
                 first_new = npool
                 for ai in range(m0, m1):
-                    ga = cur_mem[ai]
+                    ga = mem[ai]
                     if sign_val[ga] <= 0:
                         continue
                     inc_a = inc_pool[p_inc_start[ga]: p_inc_start[ga] + p_inc_len[ga]]
                     for bi in range(m0, m1):
-                        gb = cur_mem[bi]
+                        gb = mem[bi]
                         if sign_val[gb] >= 0:
                             continue
                         inc_b = inc_pool[p_inc_start[gb]: p_inc_start[gb] + p_inc_len[gb]]
@@ -269,7 +278,7 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                         common = tmp[:nc]
                         adjacent = True
                         for ci in range(m0, m1):
-                            gc = cur_mem[ci]
+                            gc = mem[ci]
                             if gc == ga or gc == gb:
                                 continue
                             inc_c = inc_pool[p_inc_start[gc]: p_inc_start[gc] + p_inc_len[gc]]
@@ -285,10 +294,14 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                         sign_stamp = _grow1(sign_stamp, npool + 1)
                         sign_val = _grow1(sign_val, npool + 1)
                         touch_stamp = _grow1(touch_stamp, npool + 1)
-                        va, sa = _signed_value(px[ga], J, Jabs, c, h, ref)
-                        vb, sb = _signed_value(px[gb], J, Jabs, c, h, ref)
-                        wa = va if va > 0 else max(1e-3 * tol * sa, 1e-300)
-                        wb = -vb if vb < 0 else max(1e-3 * tol * sb, 1e-300)
+                        pv = _grow2(pv, npool + 1)
+                        pt = _grow2(pt, npool + 1)
+                        va, ta = pv[ga, h], pt[ga, h]
+                        vb, tb = pv[gb, h], pt[gb, h]
+                        # weights from the float values; if float disagrees with the exact sign,
+                        # the crossing is within rounding of that end
+                        wa = va if va > 0 else max(1e-3 * ta, 1e-300)
+                        wb = -vb if vb < 0 else max(1e-3 * tb, 1e-300)
                         t = wb * px[ga, 0] + wa * px[gb, 0]
                         for k in range(D):
                             px[npool, k] = wb * px[ga, k] + wa * px[gb, k]
@@ -312,31 +325,37 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
+                        _values(px[npool], J, Jabs, c, ref, tol, noise, pv[npool], pt[npool])
                         npool += 1
-                n_new = npool - first_new
-                nxt_mem = _grow1(nxt_mem, n_nm + 2 * (m1 - m0 + n_new))
+                # piece p keeps the side <= 0, a new piece takes the side >= 0
+                if n_pieces + 1 > piece_start.shape[0]:
+                    cap = 2 * piece_start.shape[0]
+                    piece_start = _grow1(piece_start, cap)
+                    piece_len = _grow1(piece_len, cap)
+                    piece_bits = _grow2(piece_bits, cap)
+                mem = _grow1(mem, n_mem + 2 * (m1 - m0 + npool - first_new))
                 for side in range(2):
+                    start = n_mem
                     for mi in range(m0, m1):
-                        g = cur_mem[mi]
+                        g = mem[mi]
                         if (side == 0 and sign_val[g] <= 0) or (side == 1 and sign_val[g] >= 0):
-                            nxt_mem[n_nm] = g
-                            n_nm += 1
+                            mem[n_mem] = g
+                            n_mem += 1
                     for g in range(first_new, npool):
-                        nxt_mem[n_nm] = g
-                        n_nm += 1
-                    nxt_bits[n_next] = cur_bits[p]
-                    nxt_bits[n_next, h] = side
-                    n_next += 1
-                    nxt_off[n_next] = n_nm
-            cur_off = nxt_off
-            cur_mem = nxt_mem
-            cur_bits = nxt_bits
-            n_pieces = n_next
+                        mem[n_mem] = g
+                        n_mem += 1
+                    q = p if side == 0 else n_pieces
+                    if side == 1:
+                        piece_bits[q] = piece_bits[p]
+                    piece_start[q] = start
+                    piece_len[q] = n_mem - start
+                    piece_bits[q, h] = side
+                n_pieces += 1
 
         # emit the pieces of this cell
         for p in range(n_pieces):
-            m0 = cur_off[p]
-            m1 = cur_off[p + 1]
+            m0 = piece_start[p]
+            m1 = m0 + piece_len[p]
             if n_out + 1 > o_parent.shape[0]:
                 cap = 2 * o_parent.shape[0] + 16
                 o_parent = _grow1(o_parent, cap)
@@ -344,12 +363,11 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                 o_gen_off = _grow1(o_gen_off, cap + 1)
                 o_con_off = _grow1(o_con_off, cap + 1)
             o_parent[n_out] = c
-            if H > 0:
-                o_bits[n_out] = cur_bits[p]
+            o_bits[n_out] = piece_bits[p]
             o_gens = _grow2(o_gens, n_og + (m1 - m0))
             o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
             for mi in range(m0, m1):
-                g = cur_mem[mi]
+                g = mem[mi]
                 o_gens[n_og] = px[g]
                 st = p_inc_start[g]
                 ln = p_inc_len[g]
@@ -363,11 +381,11 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                 # constraints tight somewhere on the piece, each once, in increasing id order
                 cnt = 0
                 for mi in range(m0, m1):
-                    cnt += p_inc_len[cur_mem[mi]]
+                    cnt += p_inc_len[mem[mi]]
                 ids = np.empty(cnt, np.int64)
                 cnt = 0
                 for mi in range(m0, m1):
-                    g = cur_mem[mi]
+                    g = mem[mi]
                     st = p_inc_start[g]
                     for q in range(st, st + p_inc_len[g]):
                         ids[cnt] = inc_pool[q]
@@ -379,7 +397,7 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                     o_con_ids[n_oc] = cid
                     if hyp_lo <= cid <= hyp_hi:
                         hh = cid - hyp_lo
-                        sgn = -1.0 if cur_bits[p, hh] == 1 else 1.0
+                        sgn = -1.0 if piece_bits[p, hh] == 1 else 1.0
                         for k in range(D):
                             o_con_rows[n_oc, k] = sgn * J[c, k, hh]
                     else:

@@ -69,6 +69,11 @@ def _ranges(offsets, index):
     return sel, new_off
 
 
+#: Signs within this many units of roundoff of the magnitudes behind a hyperplane (``Jabs``) are
+#: always settled exactly, whatever ``tol`` says: that is where cancellation leaves only noise.
+NOISE = 8 * 2.0 ** -53
+
+
 def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True):
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
@@ -82,7 +87,7 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
          n_exact) = split_cells(cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off,
                                 cells.con_ids, cells.con_rows, np.ascontiguousarray(J),
                                 np.ascontiguousarray(Jabs), float(ref),
-                                np.asarray(hyp_ids, np.int64), float(tol), want_cons)
+                                np.asarray(hyp_ids, np.int64), float(tol), NOISE, want_cons)
     pieces = CellSet(gen_off, gens, inc_off, inc, con_off, con_ids, con_rows,
                      cells.patterns[parent])
     return pieces, parent, bits.astype(bool), int(n_exact)
