@@ -1,0 +1,85 @@
+"""Speed and memory on the standard suite: python benchmarks/bench_suite.py [NET ...]
+
+Writes the suite with ../shared/bench/make_nets.py into benchmarks/nets/ if it is not there,
+then runs every net in a fresh process (so peak memory is the net's own) and prints, per net and
+mode: regions, seconds, regions per second, peak resident memory, and the memory after import
+and warm-up (the baseline the count-only path adds to). Modes: ``count`` (count_regions,
+frontier only) and ``enumerate`` (enumerate_regions, full geometry). Run by hand, not in tests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NETS = HERE / "nets"
+MAKE_NETS = HERE.parent.parent / "shared" / "bench" / "make_nets.py"
+SUITE = ["r2_small", "r2_mid", "r2_wide", "r2_deep", "r2_big", "r3_small", "r4_small", "r1_deep",
+         "digits_plane"]
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_one(name: str, mode: str) -> dict:
+    """Time one net in this process; returns the figures as a dict."""
+    import numpy as np
+    import regionenum as re
+
+    warm_net = re.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
+    re.count_regions(warm_net, re.Box([-1, -1], [1, 1]))
+    re.enumerate_regions(warm_net, re.Box([-1, -1], [1, 1]))
+    baseline = _rss_mb()
+    net, box = re.load(NETS / f"{name}.npz")
+    start = time.perf_counter()
+    if mode == "count":
+        found = re.count_regions(net, box)
+        n, exact = int(found), found.exact_calls
+    else:
+        found = re.enumerate_regions(net, box)
+        n, exact = len(found), found.exact_calls
+    seconds = time.perf_counter() - start
+    return dict(net=name, mode=mode, regions=n, seconds=seconds, regions_per_s=n / seconds,
+                peak_mb=_rss_mb(), baseline_mb=baseline, exact_calls=exact)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("nets", nargs="*", default=SUITE)
+    parser.add_argument("--modes", nargs="+", default=["count", "enumerate"],
+                        choices=["count", "enumerate"])
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument("--one", nargs=2, metavar=("NET", "MODE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(*args.one)))
+        return
+    if not (NETS / "r2_small.npz").exists():
+        subprocess.run([sys.executable, str(MAKE_NETS), str(NETS)], check=True)
+    rows = []
+    print(f"{'net':14s} {'mode':9s} {'regions':>9s} {'seconds':>8s} {'regions/s':>10s} "
+          f"{'peak MB':>8s} {'base MB':>8s} {'exact':>6s}")
+    for name in args.nets:
+        for mode in args.modes:
+            out = subprocess.run([sys.executable, __file__, "--one", name, mode],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                print(f"{name:14s} {mode:9s} failed: {out.stderr.strip().splitlines()[-1]}")
+                continue
+            r = json.loads(out.stdout)
+            rows.append(r)
+            print(f"{name:14s} {mode:9s} {r['regions']:9d} {r['seconds']:8.3f} "
+                  f"{r['regions_per_s']:10.0f} {r['peak_mb']:8.0f} {r['baseline_mb']:8.0f} "
+                  f"{r['exact_calls']:6d}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
