@@ -100,19 +100,18 @@ def _insert_sorted(a, value, out):
 # --------------------------------------------------------------------------------------------
 # the per-cell working set
 @nb.njit(**_JIT)
-def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t):
+def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t, sa):
     """Values of every hyperplane of cell ``c`` at homogeneous point ``g`` (``out_v``), and the
     thresholds below which their signs are not trusted (``out_t``): ``tol`` relative to the
     hyperplane's size at the point (coordinates are trusted to the domain's scale ``ref``; rays
     are unit vectors), and at least ``noise`` relative to the magnitudes ``Jabs`` its rounding
-    comes from."""
+    comes from. ``sa`` is scratch of length ``H``."""
     H = J.shape[2]
     r = ref if g[0] > 0 else 1.0
     a0 = abs(g[0])
     for h in range(H):
         out_v[h] = g[0] * J[c, 0, h]
         out_t[h] = a0 * abs(J[c, 0, h])
-    sa = np.empty(H)
     for h in range(H):
         sa[h] = a0 * Jabs[c, 0, h]
     for k in range(1, g.shape[0]):
@@ -173,6 +172,8 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     touch_stamp = np.empty(64, np.int64)
     pv = np.empty((64, HB), np.float64)
     pt = np.empty((64, HB), np.float64)
+    scratch = np.empty(HB, np.float64)
+    whole = np.empty(HB, np.int8)  # per hyperplane: +1/-1 if the whole cell is strictly on one side
     # ... and the pieces: member lists in an append-only pool, state bits
     piece_start = np.empty(16, np.int64)
     piece_len = np.empty(16, np.int64)
@@ -207,7 +208,16 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
             sign_stamp[k] = -1
             touch_stamp[k] = -1
             mem[k] = k
-            _values(px[k], J, Jabs, c, ref, tol, noise, pv[k], pt[k])
+            _values(px[k], J, Jabs, c, ref, tol, noise, pv[k], pt[k], scratch)
+        for h in range(H):
+            pos = True
+            neg = True
+            for k in range(ng):
+                if not pv[k, h] > pt[k, h]:
+                    pos = False
+                if not pv[k, h] < -pt[k, h]:
+                    neg = False
+            whole[h] = 1 if pos else (-1 if neg else 0)
         n_mem = ng
         n_pieces = 1
         piece_start[0] = 0
@@ -216,6 +226,11 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
 
         for h in range(H):
             hid = hyp_ids[h]
+            if whole[h] != 0:
+                # the cell's vertices are all strictly on one side, so are all pieces' vertices
+                for p in range(n_pieces):
+                    piece_bits[p, h] = 1 if whole[h] > 0 else 0
+                continue
             for p in range(n_pieces):  # pieces appended below are already decided for h
                 m0 = piece_start[p]
                 m1 = m0 + piece_len[p]
@@ -325,7 +340,7 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
-                        _values(px[npool], J, Jabs, c, ref, tol, noise, pv[npool], pt[npool])
+                        _values(px[npool], J, Jabs, c, ref, tol, noise, pv[npool], pt[npool], scratch)
                         npool += 1
                 # piece p keeps the side <= 0, a new piece takes the side >= 0
                 if n_pieces + 1 > piece_start.shape[0]:
@@ -416,6 +431,22 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     return (o_parent[:n_out], o_bits[:n_out, :H], o_gen_off[: n_out + 1], o_gens[:n_og],
             o_inc_off[: n_og + 1], o_inc[:n_oi], o_con_off[: n_out + 1], o_con_ids[:n_oc],
             o_con_rows[:n_oc], n_exact)
+
+
+@nb.njit(**_JIT)
+def gather_masked(J, parent, mask):
+    """``J[parent] * mask[:, None, :]`` in one pass: each child's copy of its parent's hyperplane
+    rows, scaled by the child's activation slopes."""
+    n = parent.shape[0]
+    D = J.shape[1]
+    W = J.shape[2]
+    out = np.empty((n, D, W), J.dtype)
+    for i in range(n):
+        p = parent[i]
+        for k in range(D):
+            for h in range(W):
+                out[i, k, h] = J[p, k, h] * mask[i, h]
+    return out
 
 
 # --------------------------------------------------------------------------------------------

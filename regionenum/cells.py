@@ -144,7 +144,8 @@ def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
     if need_cut and m > 0:
         J = np.broadcast_to(domain_rows.T[None], (len(cells), d + 1, m))
         oracle = ExactOracle(ids, exact_rows, None, np.arange(m))
-        cells, _, bits, exact_calls = split(cells, J, np.abs(J), ref, np.arange(m), tol, oracle)
+        cells, _, bits, exact_calls = split(cells, J, np.abs(J).astype(np.float32), ref, np.arange(m),
+                                           tol, oracle)
         cells = cells.take(np.flatnonzero(~bits.any(axis=1)))
     return Roots(cells, ids, exact_rows, merge, exact_calls, ref)
 
