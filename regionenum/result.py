@@ -115,74 +115,84 @@ class Regions:
     def build(cls, network, domain, roots, stats) -> "Regions":
         """Assemble the result from the engine's finished cells (see ``engine``)."""
         d = network.input_dim
-        k = network.output_dim
         if stats.finished:
             cells = CellSet.concat([c for c, _ in stats.finished])
             J_out = np.concatenate([j for _, j in stats.finished])
         else:
-            cells = CellSet.concat([roots.cells.take(np.zeros(0, np.int64))])
-            J_out = np.zeros((0, d + 1, k))
+            cells = roots.cells.take(np.zeros(0, np.int64))
+            J_out = np.zeros((0, d + 1, network.output_dim))
+        packed = np.packbits(cells.patterns, axis=1)
+        order = np.lexsort(packed.T[::-1]) if packed.shape[1] else np.arange(len(cells))
+        cells, J_out, packed = cells.take(order), J_out[order], packed[order]
         ids = roots.ids
         flags = facet_flags(cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off,
                             cells.con_ids)
         real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
-        packed = np.packbits(cells.patterns, axis=1)
-        order = np.lexsort(packed.T[::-1]) if packed.shape[1] else np.arange(len(cells))
+        is_point = cells.gens[:, 0] > 0
+        bounded = _per_cell_count(~is_point, cells.gen_off) == 0
+        volumes = np.full(len(cells), np.inf)
+        if bounded.any():
+            b = cells.take(np.flatnonzero(bounded))
+            volumes[bounded] = polytope_volumes(b.gen_off, b.gens, b.inc_off, b.inc)
+        geometry = dict(
+            interior_points=_interior_points(cells), bounded=bounded, volumes=volumes,
+            vertex_offsets=_offsets(_per_cell_count(is_point, cells.gen_off) * bounded),
+            vertices=cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:],
+            facet_offsets=_offsets(_per_cell_count(real, cells.con_off)),
+            facet_rows=np.flatnonzero(real))
+        first = np.arange(len(cells))
         if roots.merge_pieces and len(cells):
-            sorted_packed = packed[order]
-            new_group = np.ones(len(order), bool)
-            new_group[1:] = np.any(sorted_packed[1:] != sorted_packed[:-1], axis=1)
-            groups = np.split(order, np.flatnonzero(new_group)[1:])
-        else:
-            groups = [order[i: i + 1] for i in range(len(order))]
-        region_of_cell = np.empty(len(cells), np.int64)
-        for r, g in enumerate(groups):
-            region_of_cell[g] = r
+            first, geometry = _merge_pieces(cells, packed, geometry, real, ids)
+        cell_region = np.cumsum(np.isin(np.arange(len(cells)), first)) - 1
 
-        cell_points = cells.gens[:, 0] > 0
-        cell_bounded = ~np.logical_or.reduceat(~cell_points, cells.gen_off[:-1]) \
-            if len(cells) else np.zeros(0, bool)
-        cell_volumes = np.full(len(cells), np.inf)
-        if cell_bounded.any():
-            b = cells.take(np.flatnonzero(cell_bounded))
-            cell_volumes[cell_bounded] = polytope_volumes(b.gen_off, b.gens, b.inc_off, b.inc)
-        interior = _interior_points(cells)
-
-        n = len(groups)
-        first = np.array([g[0] for g in groups], np.int64)
-        bounded = np.array([cell_bounded[g].all() for g in groups], bool)
-        volumes = np.array([cell_volumes[g].sum() for g in groups]) if n else np.zeros(0)
-        vert_lists, facet_lists = [], []
-        for g, is_bounded in zip(groups, bounded):
-            vert_lists.append(_merged_vertices(cells, g, ids) if is_bounded else np.zeros((0, d)))
-            facet_lists.append(_merged_facets(cells, g, real))
-        interior_points = interior[first].copy()
-        for r, g in enumerate(groups):
-            if len(g) > 1 and bounded[r]:
-                interior_points[r] = vert_lists[r].mean(axis=0)
-
-        vertex_offsets = np.zeros(n + 1, np.int64)
-        np.cumsum([len(v) for v in vert_lists], out=vertex_offsets[1:])
-        facet_offsets = np.zeros(n + 1, np.int64)
-        np.cumsum([len(f) for f in facet_lists], out=facet_offsets[1:])
-        fq = np.concatenate(facet_lists) if n else np.zeros(0, np.int64)
+        fq = geometry.pop("facet_rows")
         rows = cells.con_rows[fq]
         norms = np.linalg.norm(rows[:, 1:], axis=1, keepdims=True)
         equations = np.concatenate([rows[:, 1:], rows[:, :1]], axis=1) / np.where(norms > 0, norms, 1)
         layers, units = _facet_sources(cells.con_ids[fq], ids, network)
-
         Jf = J_out[first]
-        return cls(network, domain,
-                   patterns=cells.patterns[first], interior_points=interior_points,
-                   bounded=bounded, volumes=volumes, vertex_offsets=vertex_offsets,
-                   vertices=np.concatenate(vert_lists) if n else np.zeros((0, d)),
-                   facet_offsets=facet_offsets, facet_equations=equations,
-                   facet_layers=layers, facet_units=units,
+        return cls(network, domain, patterns=cells.patterns[first], **geometry,
+                   facet_equations=equations, facet_layers=layers, facet_units=units,
                    jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
-                   offsets=Jf[:, 0, :].copy(), cells=cells, cell_region=region_of_cell,
+                   offsets=Jf[:, 0, :].copy(), cells=cells, cell_region=cell_region,
                    complete=stats.complete, stop_reason=stats.stop_reason,
                    seconds=stats.seconds, exact_calls=stats.exact_calls)
+
+
+def _per_cell_count(flags, offsets) -> np.ndarray:
+    """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every cell ``i``."""
+    cs = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    return cs[offsets[1:]] - cs[offsets[:-1]]
+
+
+def _offsets(counts) -> np.ndarray:
+    out = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
+    """Regions of an unbounded domain come in pieces (one per orthant they meet), sorted so a
+    region's pieces are consecutive: merge each run of equal patterns into one region."""
+    starts = np.flatnonzero(np.r_[True, np.any(packed[1:] != packed[:-1], axis=1)])
+    groups = np.split(np.arange(len(cells)), starts[1:])
+    d = cells.gens.shape[1] - 1
+    interior, bounded, volumes, verts, facets = [], [], [], [], []
+    for g in groups:
+        is_bounded = bool(geometry["bounded"][g].all())
+        v = _merged_vertices(cells, g, ids) if is_bounded else np.zeros((0, d))
+        bounded.append(is_bounded)
+        volumes.append(geometry["volumes"][g].sum())
+        verts.append(v)
+        interior.append(v.mean(axis=0) if is_bounded and len(g) > 1
+                        else geometry["interior_points"][g[0]])
+        facets.append(_merged_facets(cells, g, real))
+    merged = dict(interior_points=np.array(interior).reshape(-1, d), bounded=np.array(bounded),
+                  volumes=np.array(volumes), vertex_offsets=_offsets([len(v) for v in verts]),
+                  vertices=np.concatenate(verts), facet_offsets=_offsets([len(f) for f in facets]),
+                  facet_rows=np.concatenate(facets))
+    return starts, merged
 
 
 def _interior_points(cells: CellSet) -> np.ndarray:
@@ -203,9 +213,6 @@ def _interior_points(cells: CellSet) -> np.ndarray:
 def _merged_vertices(cells: CellSet, group, ids) -> np.ndarray:
     """Vertices of the union of a region's pieces: their points, less those that lie on an
     artificial cut only (dominated: another point is tight on all their real constraints)."""
-    if len(group) == 1:
-        c = group[0]
-        return cells.gens[cells.gen_off[c]: cells.gen_off[c + 1], 1:].copy()
     found = {}
     for c in group:
         for gi in range(cells.gen_off[c], cells.gen_off[c + 1]):
