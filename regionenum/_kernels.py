@@ -97,6 +97,20 @@ def _insert_sorted(a, value, out):
     return n
 
 
+@nb.njit(**_JIT)
+def _add_unique_sorted(buf, n, value):
+    """Insert ``value`` into the sorted ``buf[:n]`` unless present; return the new length."""
+    i = n
+    while i > 0 and buf[i - 1] > value:
+        i -= 1
+    if i > 0 and buf[i - 1] == value:
+        return n
+    for k in range(n, i, -1):
+        buf[k] = buf[k - 1]
+    buf[i] = value
+    return n + 1
+
+
 # --------------------------------------------------------------------------------------------
 # the per-cell working set
 @nb.njit(**_JIT)
@@ -180,6 +194,7 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     piece_bits = np.empty((16, HB), np.uint8)
     mem = np.empty(256, np.int64)
     tmp = np.empty(64, np.int64)
+    ids_buf = np.empty(64, np.int64)
 
     for c in range(n_cells):
         g0 = cell_gen_off[c]
@@ -394,20 +409,16 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
             o_gen_off[n_out + 1] = n_og
             if want_cons:
                 # constraints tight somewhere on the piece, each once, in increasing id order
-                cnt = 0
-                for mi in range(m0, m1):
-                    cnt += p_inc_len[mem[mi]]
-                ids = np.empty(cnt, np.int64)
-                cnt = 0
+                n_ids = 0
                 for mi in range(m0, m1):
                     g = mem[mi]
                     st = p_inc_start[g]
+                    ids_buf = _grow1(ids_buf, n_ids + p_inc_len[g])
                     for q in range(st, st + p_inc_len[g]):
-                        ids[cnt] = inc_pool[q]
-                        cnt += 1
-                ids = np.unique(ids)
-                o_con_ids = _grow1(o_con_ids, n_oc + ids.shape[0])
-                o_con_rows = _grow2(o_con_rows, n_oc + ids.shape[0])
+                        n_ids = _add_unique_sorted(ids_buf, n_ids, inc_pool[q])
+                ids = ids_buf[:n_ids]
+                o_con_ids = _grow1(o_con_ids, n_oc + n_ids)
+                o_con_rows = _grow2(o_con_rows, n_oc + n_ids)
                 for cid in ids:
                     o_con_ids[n_oc] = cid
                     if hyp_lo <= cid <= hyp_hi:
@@ -570,6 +581,32 @@ def facet_flags(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids)
 
 
 @nb.njit(**_JIT)
+def _low_dim_volume(pts):
+    """Length of a segment, or area of a convex polygon (vertices in any order: sorted by angle
+    around their mean, then the shoelace formula)."""
+    if pts.shape[1] == 2:
+        return abs(pts[1, 1] - pts[0, 1])
+    n = pts.shape[0]
+    cx = 0.0
+    cy = 0.0
+    for i in range(n):
+        cx += pts[i, 1]
+        cy += pts[i, 2]
+    cx /= n
+    cy /= n
+    ang = np.empty(n)
+    for i in range(n):
+        ang[i] = np.arctan2(pts[i, 2] - cy, pts[i, 1] - cx)
+    order = np.argsort(ang)
+    area = 0.0
+    for k in range(n):
+        a = order[k]
+        b = order[(k + 1) % n]
+        area += (pts[a, 1] - cx) * (pts[b, 2] - cy) - (pts[b, 1] - cx) * (pts[a, 2] - cy)
+    return 0.5 * abs(area)
+
+
+@nb.njit(**_JIT)
 def polytope_volumes(cell_gen_off, gens, gen_inc_off, gen_inc):
     """Volume of each bounded cell (all generators points) by a pulling triangulation:
     vol(P) = sum over facets F not containing apex a of vol(conv(a, F)), down to edges."""
@@ -582,6 +619,9 @@ def polytope_volumes(cell_gen_off, gens, gen_inc_off, gen_inc):
     vols = np.zeros(n_cells)
     M = np.empty((d, d))
     for c in range(n_cells):
+        if d <= 2:
+            vols[c] = _low_dim_volume(gens[cell_gen_off[c]: cell_gen_off[c + 1]])
+            continue
         face0 = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
         stack_faces = [face0]
         stack_apex = [np.empty(0, np.int64)]

@@ -17,7 +17,7 @@ from ._kernels import split_cells
 from .domain import Box
 from .exact import ConstraintIds, ExactOracle, dyadic_integers
 
-__all__ = ["CellSet", "Roots", "root_cells", "split"]
+__all__ = ["CellSet", "Roots", "root_cells", "set_bits", "split", "unpack_bits"]
 
 
 @dataclass
@@ -29,7 +29,7 @@ class CellSet:
     con_off: np.ndarray   # (n + 1,)
     con_ids: np.ndarray   # constraint ids tight somewhere on the cell, increasing
     con_rows: np.ndarray  # (C, d + 1) their oriented rows
-    patterns: np.ndarray  # (n, n_units) bool, True = on
+    packed: np.ndarray    # (n, ceil(n_units / 8)) uint8: activation bits so far, np.packbits order
 
     def __len__(self) -> int:
         return len(self.gen_off) - 1
@@ -41,7 +41,7 @@ class CellSet:
         isel, inc_off = _ranges(self.inc_off, gsel)
         csel, con_off = _ranges(self.con_off, index)
         return CellSet(gen_off, self.gens[gsel], inc_off, self.inc[isel], con_off,
-                       self.con_ids[csel], self.con_rows[csel], self.patterns[index])
+                       self.con_ids[csel], self.con_rows[csel], self.packed[index])
 
     @staticmethod
     def concat(parts: list["CellSet"]) -> "CellSet":
@@ -56,7 +56,7 @@ class CellSet:
             offsets([p.gen_off for p in parts]), np.concatenate([p.gens for p in parts]),
             offsets([p.inc_off for p in parts]), np.concatenate([p.inc for p in parts]),
             offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
-            np.concatenate([p.con_rows for p in parts]), np.concatenate([p.patterns for p in parts]))
+            np.concatenate([p.con_rows for p in parts]), np.concatenate([p.packed for p in parts]))
 
 
 def _ranges(offsets, index):
@@ -79,7 +79,7 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
     magnitudes behind each entry of ``J`` and ``ref`` is the domain's coordinate scale.
 
-    Returns the pieces (patterns not yet updated), each piece's parent cell, its state bits per
+    Returns the pieces (their patterns still the parents'), each piece's parent cell, its state bits per
     hyperplane, and the number of signs settled exactly.
     """
     with using_oracle(oracle):
@@ -89,8 +89,23 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
                                 np.ascontiguousarray(Jabs), float(ref),
                                 np.asarray(hyp_ids, np.int64), float(tol), NOISE, want_cons)
     pieces = CellSet(gen_off, gens, inc_off, inc, con_off, con_ids, con_rows,
-                     cells.patterns[parent])
+                     cells.packed[parent])
     return pieces, parent, bits.astype(bool), int(n_exact)
+
+
+def set_bits(packed: np.ndarray, offset: int, bits: np.ndarray) -> None:
+    """Write ``bits`` (``(n, w)`` bool) into the packed patterns at unit ``offset``, in place."""
+    w = bits.shape[1]
+    b0, b1 = offset // 8, (offset + w + 7) // 8
+    seg = np.unpackbits(packed[:, b0:b1], axis=1)
+    s = offset - 8 * b0
+    seg[:, s: s + w] = bits
+    packed[:, b0:b1] = np.packbits(seg, axis=1)
+
+
+def unpack_bits(packed: np.ndarray, n_units: int) -> np.ndarray:
+    """Packed patterns back to a bool array ``(..., n_units)``."""
+    return np.unpackbits(packed, axis=-1, count=n_units).astype(bool)
 
 
 @dataclass
@@ -207,4 +222,4 @@ def _cellset(pieces, d, n_units) -> CellSet:
     return CellSet(np.array(gen_off, np.int64), np.concatenate(gens), np.array(inc_off, np.int64),
                    np.array(inc, np.int64), np.array(con_off, np.int64), np.array(con_ids, np.int64),
                    np.array(con_rows, np.float64).reshape(-1, d + 1),
-                   np.zeros((len(pieces), n_units), dtype=bool))
+                   np.zeros((len(pieces), (n_units + 7) // 8), dtype=np.uint8))

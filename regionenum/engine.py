@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._kernels import gather_masked
-from .cells import CellSet, root_cells, split
+from .cells import CellSet, root_cells, set_bits, split
 from .domain import Polytope
 from .errors import InvalidDomainError, RegionEnumError
 from .exact import ExactNetwork, ExactOracle
@@ -163,11 +163,11 @@ class _Run:
             o = net.unit_offsets[l]
             hyp_ids = self.roots.ids.unit_start + o + np.arange(width)
             oracle = ExactOracle(self.roots.ids, self.roots.exact_rows, self.exact_net, hyp_ids,
-                                 layer=l, prefixes=cells.patterns, unit_layer=self._unit_layer)
+                                 layer=l, prefixes=cells.packed, unit_layer=self._unit_layer)
             children, parent, bits, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids,
                                                     self.tol, oracle, want_cons=self.keep)
             stats.exact_calls += n_exact
-            children.patterns[:, o: o + width] = bits
+            set_bits(children.packed, o, bits)
             mask = np.where(bits, 1.0, layer.activation.off_slope)
         else:
             children, parent = cells, np.arange(len(cells))
@@ -207,7 +207,7 @@ class _Run:
         has_ray = np.logical_or.reduceat(cells.gens[:, 0] == 0, cells.gen_off[:-1]) \
             if len(cells) else np.zeros(0, bool)
         if stats.patterns is not None:
-            for row, ray in zip(np.packbits(cells.patterns, axis=1), has_ray):
+            for row, ray in zip(cells.packed, has_ray):
                 key = row.tobytes()
                 stats.patterns[key] = stats.patterns.get(key, True) and not ray
         stats.count += len(cells)

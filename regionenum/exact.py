@@ -118,7 +118,8 @@ class ExactOracle:
 
     ``fixed_rows`` maps the ids of domain, infinity and artificial constraints to exact integer
     rows over ``(t, x)``; unit rows come from ``exact_net`` and each cell's pattern ``prefixes``
-    (bits of the layers before ``layer``). ``hyp_ids`` are the ids of the batch's hyperplanes.
+    (packed bits, those of the layers before ``layer`` set). ``hyp_ids`` are the ids of the
+    batch's hyperplanes.
     """
 
     def __init__(self, ids: ConstraintIds, fixed_rows: dict, exact_net, hyp_ids, layer=None,
@@ -136,7 +137,8 @@ class ExactOracle:
             return self.fixed_rows[cid]
         u = cid - self.ids.unit_start
         layer, first = self.unit_layer[u]
-        return self.exact_net.rows(layer, self.prefixes[cell])[1 + u - first]
+        bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
+        return self.exact_net.rows(layer, bits)[1 + u - first]
 
     def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
         rows = [self.row(cell, int(cid)) for cid in incidence]

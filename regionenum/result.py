@@ -6,10 +6,12 @@ two-state layer most significant, on after off), so equal inputs give equal resu
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ._kernels import facet_flags, polytope_volumes
-from .cells import CellSet
+from .cells import CellSet, unpack_bits
 
 __all__ = ["Regions"]
 
@@ -19,7 +21,8 @@ class Regions:
 
     Attributes (``n`` regions, input dimension ``d``, ``k`` outputs):
 
-    - ``patterns``: ``(n, n_units)`` bool, the state of every two-state unit (True = on).
+    - ``patterns``: ``(n, n_units)`` bool, the state of every two-state unit (True = on);
+      ``packed_patterns`` the same through ``np.packbits`` (one row of bytes per region).
     - ``interior_points``: ``(n, d)``, a point inside each region.
     - ``bounded``: ``(n,)`` bool; ``volumes``: ``(n,)`` (``inf`` when unbounded).
     - ``vertex_offsets``, ``vertices``: the vertices of each bounded region (none for unbounded).
@@ -35,13 +38,13 @@ class Regions:
       domains).
     """
 
-    def __init__(self, network, domain, *, patterns, interior_points, bounded, volumes,
+    def __init__(self, network, domain, *, packed_patterns, interior_points, bounded, volumes,
                  vertex_offsets, vertices, facet_offsets, facet_equations, facet_layers,
                  facet_units, jacobians, offsets, cells, cell_region, complete=True,
                  stop_reason=None, seconds=0.0, exact_calls=0):
         self.network = network
         self.domain = domain
-        self.patterns = patterns
+        self.packed_patterns = packed_patterns
         self.interior_points = interior_points
         self.bounded = bounded
         self.volumes = volumes
@@ -62,12 +65,17 @@ class Regions:
         self._lookup = None
 
     def __len__(self) -> int:
-        return len(self.patterns)
+        return len(self.packed_patterns)
 
     def __repr__(self) -> str:
         tail = "" if self.complete else f", incomplete: {self.stop_reason}"
         return (f"Regions({len(self)} regions, {int(self.bounded.sum())} bounded, "
                 f"d={self.network.input_dim}{tail})")
+
+    @functools.cached_property
+    def patterns(self) -> np.ndarray:
+        """``(n, n_units)`` bool: the state of every two-state unit (True = on)."""
+        return unpack_bits(self.packed_patterns, self.network.n_units)
 
     @property
     def dim(self) -> int:
@@ -104,7 +112,7 @@ class Regions:
         """
         X = self.network._check_inputs(X)
         if self._lookup is None:
-            self._lookup = {row.tobytes(): i for i, row in enumerate(np.packbits(self.patterns, axis=1))}
+            self._lookup = {row.tobytes(): i for i, row in enumerate(self.packed_patterns)}
         keys = np.packbits(self.network.pattern_bits(X), axis=1)
         inside = self.domain.contains(X)
         return np.array([self._lookup.get(k.tobytes(), -1) if ok else -1
@@ -121,8 +129,9 @@ class Regions:
         else:
             cells = roots.cells.take(np.zeros(0, np.int64))
             J_out = np.zeros((0, d + 1, network.output_dim))
-        packed = np.packbits(cells.patterns, axis=1)
-        order = np.lexsort(packed.T[::-1]) if packed.shape[1] else np.arange(len(cells))
+        packed = cells.packed
+        order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
+                            kind="stable") if packed.shape[1] else np.arange(len(cells)))
         cells, J_out, packed = cells.take(order), J_out[order], packed[order]
         ids = roots.ids
         flags = facet_flags(cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off,
@@ -152,7 +161,7 @@ class Regions:
         equations = np.concatenate([rows[:, 1:], rows[:, :1]], axis=1) / np.where(norms > 0, norms, 1)
         layers, units = _facet_sources(cells.con_ids[fq], ids, network)
         Jf = J_out[first]
-        return cls(network, domain, patterns=cells.patterns[first], **geometry,
+        return cls(network, domain, packed_patterns=packed[first], **geometry,
                    facet_equations=equations, facet_layers=layers, facet_units=units,
                    jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
                    offsets=Jf[:, 0, :].copy(), cells=cells, cell_region=cell_region,
