@@ -9,6 +9,7 @@ so memory stays bounded by a few batches per layer, and finished cells are eithe
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -134,11 +135,14 @@ class _Run:
         first = self.net.layers[0]
         J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
         J0 = np.broadcast_to(J0, (len(roots.cells),) + J0.shape)
-        stack = [(0, roots.cells, J0, np.abs(J0).astype(np.float32))]
+        J0abs = np.abs(J0).astype(np.float32)
+        # each entry: the layer to split by next, the cells, and how to get their hyperplane rows
+        # (computed only when the entry is popped, so waiting cells hold no rows of their own)
+        stack = [(0, roots.cells, lambda: (J0, J0abs))]
         try:
             while stack:
-                layer, cells, J, Jabs = stack.pop()
-                self._process(layer, cells, J, Jabs, stack, stats)
+                layer, cells, maps = stack.pop()
+                self._process(layer, cells, *maps(), stack, stats)
                 elapsed = time.perf_counter() - start
                 if self.progress is not None:
                     self.progress(Progress(stats.count, sum(len(s[1]) for s in stack), layer,
@@ -175,21 +179,23 @@ class _Run:
         last = l == len(net.layers) - 1
         for lo in range(0, len(children), self.batch_size):
             hi = min(lo + self.batch_size, len(children))
-            M = gather_masked(J, parent[lo:hi], mask[lo:hi])
             part = children.take(np.arange(lo, hi)) if (lo, hi) != (0, len(children)) else children
             if last:
-                self._finish(part, M, stats)
+                self._finish(part, gather_masked(J, parent[lo:hi], mask[lo:hi]), stats)
             else:
-                Mabs = gather_masked(Jabs, parent[lo:hi], np.abs(mask[lo:hi]).astype(np.float32))
-                stack.append((l + 1, part, *self._next_layer_maps(l + 1, M, Mabs)))
+                stack.append((l + 1, part, functools.partial(
+                    self._next_layer_maps, l + 1, J, Jabs, parent[lo:hi], mask[lo:hi])))
         if not last:
             # process the first chunk first: reverse the chunks just pushed
             k = (len(children) + self.batch_size - 1) // self.batch_size
             stack[len(stack) - k:] = stack[len(stack) - k:][::-1]
 
-    def _next_layer_maps(self, l, M, Mabs):
-        """Hyperplane rows of layer ``l`` from the masked rows ``M`` of layer ``l - 1``, and their
-        magnitude bounds from ``Mabs`` (the same product on absolute values)."""
+    def _next_layer_maps(self, l, J, Jabs, parent, mask):
+        """Hyperplane rows of layer ``l`` for children of cells with rows ``J`` of layer ``l - 1``
+        (``parent`` and activation slopes ``mask`` per child), and their magnitude bounds from
+        ``Jabs`` (the same product on absolute values)."""
+        M = gather_masked(J, parent, mask)
+        Mabs = gather_masked(Jabs, parent, np.abs(mask).astype(np.float32))
         layer = self.net.layers[l]
         n, D, width = M.shape
         J = (M.reshape(n * D, width) @ layer.W.T).reshape(n, D, layer.width)
