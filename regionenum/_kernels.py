@@ -607,9 +607,38 @@ def _low_dim_volume(pts):
 
 
 @nb.njit(**_JIT)
+def _polygon_order(gens, face):
+    """The generators ``face`` of a 2-dimensional face (in any ambient dimension), sorted by angle
+    around their mean in the face's plane."""
+    n = face.shape[0]
+    D = gens.shape[1]
+    c = np.zeros(D - 1)
+    for i in range(n):
+        c += gens[face[i], 1:]
+    c /= n
+    u = gens[face[0], 1:] - c
+    u /= np.sqrt(np.sum(u * u))
+    v = np.zeros(D - 1)
+    best = -1.0
+    for i in range(1, n):
+        w = gens[face[i], 1:] - c
+        w = w - np.sum(w * u) * u
+        nw = np.sqrt(np.sum(w * w))
+        if nw > best:
+            best = nw
+            v = w / nw
+    ang = np.empty(n)
+    for i in range(n):
+        w = gens[face[i], 1:] - c
+        ang[i] = np.arctan2(np.sum(w * v), np.sum(w * u))
+    return face[np.argsort(ang)]
+
+
+@nb.njit(**_JIT)
 def polytope_volumes(cell_gen_off, gens, gen_inc_off, gen_inc):
     """Volume of each bounded cell (all generators points) by a pulling triangulation:
-    vol(P) = sum over facets F not containing apex a of vol(conv(a, F)), down to edges."""
+    vol(P) = sum over facets F not containing apex a of vol(conv(a, F)), down to 2-faces, which
+    are fanned into triangles."""
     n_cells = cell_gen_off.shape[0] - 1
     D = gens.shape[1]
     d = D - 1
@@ -618,6 +647,7 @@ def polytope_volumes(cell_gen_off, gens, gen_inc_off, gen_inc):
         fact *= k
     vols = np.zeros(n_cells)
     M = np.empty((d, d))
+    pts = np.empty(d + 1, np.int64)
     for c in range(n_cells):
         if d <= 2:
             vols[c] = _low_dim_volume(gens[cell_gen_off[c]: cell_gen_off[c + 1]])
@@ -629,16 +659,18 @@ def polytope_volumes(cell_gen_off, gens, gen_inc_off, gen_inc):
         while len(stack_faces) > 0:
             face = stack_faces.pop()
             apex = stack_apex.pop()
-            if apex.shape[0] == d - 1:
-                # a 1-dimensional face: the simplex apex + edge
-                pts = np.empty(d + 1, np.int64)
-                pts[: d - 1] = apex
-                pts[d - 1] = face[0]
-                pts[d] = face[1]
-                for i in range(d):
-                    for j in range(d):
-                        M[i, j] = gens[pts[i + 1], j + 1] - gens[pts[0], j + 1]
-                total += _abs_det(M) / fact
+            if apex.shape[0] == d - 2:
+                # a polygon: fan it into triangles, each a simplex with the apexes
+                ring = _polygon_order(gens, face)
+                pts[: d - 2] = apex
+                pts[d - 2] = ring[0]
+                for i in range(1, ring.shape[0] - 1):
+                    pts[d - 1] = ring[i]
+                    pts[d] = ring[i + 1]
+                    for r in range(d):
+                        for k in range(d):
+                            M[r, k] = gens[pts[r + 1], k + 1] - gens[pts[0], k + 1]
+                    total += _abs_det(M) / fact
                 continue
             a = face[0]
             new_apex = np.empty(apex.shape[0] + 1, np.int64)
