@@ -134,3 +134,31 @@ def test_dead_units():
     regions = re.enumerate_regions(net, re.Box([-1, -1], [1, 1]))
     assert len(regions) == 2
     assert re.count_regions(net, re.Box([-1, -1], [1, 1])) == 2
+
+
+def test_region_vertices_match_cdd_from_facets():
+    """cddlib's double description of each region's facet inequalities gives its vertices."""
+    import cdd
+    net = random_net([3, 8, 8, 1], 11)
+    regions = re.enumerate_regions(net, re.Box(-np.ones(3), np.ones(3)))
+    for i in range(0, len(regions), max(1, len(regions) // 40)):
+        eq, _, _ = regions.facets_of(i)
+        mat = cdd.matrix_from_array(np.hstack([-eq[:, -1:], -eq[:, :-1]]).tolist(),
+                                    rep_type=cdd.RepType.INEQUALITY)
+        gens = np.array(cdd.copy_generators(cdd.polyhedron_from_matrix(mat)).array)
+        assert np.all(gens[:, 0] == 1)  # bounded: points only
+        ours = regions.vertices_of(i)
+        assert len(gens) == len(ours)
+        dist = np.abs(ours[:, None, :] - gens[None, :, 1:]).max(axis=2)
+        assert dist.min(axis=1).max() < 1e-9 and dist.min(axis=0).max() < 1e-9
+
+
+def test_interrupt_returns_partial_result():
+    net = random_net([2, 32, 32, 1], 12)
+
+    def stop(progress):
+        if progress.regions > 0:
+            raise KeyboardInterrupt
+
+    part = re.enumerate_regions(net, re.Box([-1, -1], [1, 1]), batch_size=8, progress=stop)
+    assert not part.complete and part.stop_reason == "interrupted" and len(part) > 0
