@@ -112,7 +112,7 @@ def _add_unique_sorted(buf, n, value):
 
 
 # --------------------------------------------------------------------------------------------
-# the per-cell working set
+# signs
 @nb.njit(**_JIT)
 def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t, sa):
     """Values of every hyperplane of cell ``c`` at homogeneous point ``g`` (``out_v``), and the

@@ -160,6 +160,8 @@ class _Run:
         return stats
 
     def _process(self, l, cells: CellSet, J, Jabs, stack, stats: RunStats):
+        """Split ``cells`` by layer ``l`` (hyperplane rows ``J``), then push the children, in
+        batches, for layer ``l + 1``, or finish them after the last layer."""
         net = self.net
         layer = net.layers[l]
         width = layer.width
@@ -167,7 +169,7 @@ class _Run:
             o = net.unit_offsets[l]
             hyp_ids = self.roots.ids.unit_start + o + np.arange(width)
             oracle = ExactOracle(self.roots.ids, self.roots.exact_rows, self.exact_net, hyp_ids,
-                                 layer=l, prefixes=cells.packed, unit_layer=self._unit_layer)
+                                 prefixes=cells.packed, unit_layer=self._unit_layer)
             children, parent, bits, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids,
                                                     self.tol, oracle, want_cons=self.keep)
             stats.exact_calls += n_exact

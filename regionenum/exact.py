@@ -118,17 +118,16 @@ class ExactOracle:
 
     ``fixed_rows`` maps the ids of domain, infinity and artificial constraints to exact integer
     rows over ``(t, x)``; unit rows come from ``exact_net`` and each cell's pattern ``prefixes``
-    (packed bits, those of the layers before ``layer`` set). ``hyp_ids`` are the ids of the
-    batch's hyperplanes.
+    (packed bits; those of the layers before the batch's are set) through ``unit_layer``, which
+    gives (layer, first unit id of that layer) per unit. ``hyp_ids`` are the batch's hyperplanes.
     """
 
-    def __init__(self, ids: ConstraintIds, fixed_rows: dict, exact_net, hyp_ids, layer=None,
-                 prefixes=None, unit_layer=None):
+    def __init__(self, ids: ConstraintIds, fixed_rows: dict, exact_net, hyp_ids, prefixes=None,
+                 unit_layer=None):
         self.ids = ids
         self.fixed_rows = fixed_rows
         self.exact_net = exact_net
         self.hyp_ids = np.asarray(hyp_ids)
-        self.layer = layer
         self.prefixes = prefixes
         self.unit_layer = unit_layer  # (layer index, first unit of that layer) for each unit id
 

@@ -56,3 +56,20 @@ def test_2d_matches_lp_reference_and_invariants(net):
     assert re.count_regions(net, box) == len(regions)
     X = np.random.default_rng(0).uniform([-1, -1], [1, 1.5], (500, 2))
     assert np.all(regions.locate(X) >= 0)
+
+
+@given(networks(2), st.sampled_from([
+    (np.array([[1.0, 2.0]]), np.array([-0.5])),                                  # a half-plane
+    (np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([-1.0, -1.0])),               # a slab
+    (np.array([[1.0, 1.0], [-1.0, 0.5], [0.0, -1.0]]), np.array([-1.0, -1.0, -1.0])),  # a triangle
+]))
+def test_polyhedral_domains_match_lp_reference(net, domain):
+    A, b = domain
+    dom = re.Polytope(A, b)
+    regions = re.enumerate_regions(net, dom)
+    got = sorted(tuple(bool(v) for v in p) for p in regions.patterns)
+    assert got == lp_regions(net, A, b)
+    count = re.count_regions(net, dom)
+    assert count == len(regions) and count.bounded == int(regions.bounded.sum())
+    inside = regions.locate(regions.interior_points)
+    assert np.array_equal(inside, np.arange(len(regions)))
