@@ -162,3 +162,16 @@ def test_interrupt_returns_partial_result():
 
     part = re.enumerate_regions(net, re.Box([-1, -1], [1, 1]), batch_size=8, progress=stop)
     assert not part.complete and part.stop_reason == "interrupted" and len(part) > 0
+
+
+def test_nearly_parallel_hyperplane_meets_half_plane_far_away():
+    """x + (2 - 2^-51) y = 1 meets the half-plane x + 2y <= 0.5 only where y < -1e15."""
+    slope = 2.0 - 2.0 ** -51
+    net = re.Network.from_layers([(np.array([[-1.0, -slope]]), np.array([1.0])),
+                                  (np.ones((1, 1)), np.zeros(1))])
+    half_plane = re.Polytope(np.array([[1.0, 2.0]]), np.array([-0.5]))
+    regions = re.enumerate_regions(net, half_plane)
+    assert len(regions) == 2 and not regions.bounded.any()
+    witness = np.array([[0.5 + 2e16, -1e16]])  # in the half-plane, with the unit off
+    assert half_plane.contains(witness)[0] and net.pre_activations(witness)[0][0, 0] < 0
+    assert regions.patterns[:, 0].tolist() == [False, True]

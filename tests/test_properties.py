@@ -13,10 +13,10 @@ FLOATS = st.one_of(st.just(0.0), st.floats(0.01, 2.0), st.floats(-2.0, -0.01))
 
 
 @st.composite
-def networks(draw, dim):
+def networks(draw, dim, generic_weights=True):
     depth = draw(st.integers(1, 3))
     widths = [dim] + [draw(st.integers(1, 4)) for _ in range(depth)] + [1]
-    generic = draw(st.booleans())
+    generic = generic_weights and draw(st.booleans())
     layers = []
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
         if generic:
@@ -58,7 +58,9 @@ def test_2d_matches_lp_reference_and_invariants(net):
     assert np.all(regions.locate(X) >= 0)
 
 
-@given(networks(2), st.sampled_from([
+# small exact weights only: with generic floats, a hyperplane nearly parallel to a domain edge can
+# meet an unbounded domain 1e15 away, where the float LP reference cannot look
+@given(networks(2, generic_weights=False), st.sampled_from([
     (np.array([[1.0, 2.0]]), np.array([-0.5])),                                  # a half-plane
     (np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([-1.0, -1.0])),               # a slab
     (np.array([[1.0, 1.0], [-1.0, 0.5], [0.0, -1.0]]), np.array([-1.0, -1.0, -1.0])),  # a triangle
