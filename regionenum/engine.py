@@ -178,19 +178,16 @@ class _Run:
         else:
             children, parent = cells, np.arange(len(cells))
             mask = np.ones((len(cells), width))
-        last = l == len(net.layers) - 1
+        if l == len(net.layers) - 1:
+            self._finish(children, gather_masked(J, parent, mask), stats)
+            return
+        chunks = []
         for lo in range(0, len(children), self.batch_size):
             hi = min(lo + self.batch_size, len(children))
             part = children.take(np.arange(lo, hi)) if (lo, hi) != (0, len(children)) else children
-            if last:
-                self._finish(part, gather_masked(J, parent[lo:hi], mask[lo:hi]), stats)
-            else:
-                stack.append((l + 1, part, functools.partial(
-                    self._next_layer_maps, l + 1, J, Jabs, parent[lo:hi], mask[lo:hi])))
-        if not last:
-            # process the first chunk first: reverse the chunks just pushed
-            k = (len(children) + self.batch_size - 1) // self.batch_size
-            stack[len(stack) - k:] = stack[len(stack) - k:][::-1]
+            chunks.append((l + 1, part, functools.partial(
+                self._next_layer_maps, l + 1, J, Jabs, parent[lo:hi], mask[lo:hi])))
+        stack.extend(reversed(chunks))  # the first chunk is popped first
 
     def _next_layer_maps(self, l, J, Jabs, parent, mask):
         """Hyperplane rows of layer ``l`` for children of cells with rows ``J`` of layer ``l - 1``
