@@ -76,7 +76,9 @@ def enumerate_regions(network: Network, domain: Polytope, *, tol: float = DEFAUL
     """Every activation region of ``network`` on ``domain``, as a :class:`~regionenum.Regions`.
 
     ``max_regions`` and ``time_limit`` (seconds) stop the run early; the result then says
-    ``complete = False`` and why (``stop_reason``); Ctrl-C does the same. ``progress`` is called
+    ``complete = False`` and why (``stop_reason``); Ctrl-C does the same. On an unbounded domain
+    ``max_regions`` counts pieces (a region meeting several orthants around the domain's interior
+    point is one piece per orthant until merged). ``progress`` is called
     with a :class:`Progress` after every batch. ``tol`` is the relative width of the band of
     float64 signs re-decided exactly (see the README's "Exactness" section).
     """
