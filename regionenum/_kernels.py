@@ -7,18 +7,16 @@ generators are joined by an edge exactly when no third generator of the cell is 
 constraint the two share (the combinatorial test of the double description method), so the
 splitting needs no geometry beyond signs, and is exact whenever the signs are.
 
-Signs come from float64 dot products. Each hyperplane comes with ``Jabs``, the same computation
-done on absolute values (a bound on the magnitudes its rounding errors are relative to), and a
-generator's coordinates are trusted to the scale ``ref`` of the domain; when
-``|value| <= tol * sum_k Jabs_k * max(|g_k|, ref)`` the sign is too close to call and is asked of
-the exact oracle (see ``_exact_bridge``).
+Signs come from float64 dot products, trusted when far enough from zero (see ``_values``). A
+sign too close to call is looked up in a table of exact answers; when it is not there, the cell
+is abandoned and the question returned, so that the caller can settle it in exact arithmetic and
+split that cell again. The kernels never call back into Python, so they run without the GIL.
 """
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
-from ._exact_bridge import exact_sign
 
 _JIT = dict(cache=True)
 
@@ -140,19 +138,42 @@ def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t, sa):
 
 
 @nb.njit(**_JIT)
+def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
+    """The exact sign recorded for hyperplane ``h`` at the generator of cell ``c`` with
+    incidence ``inc``, or 2 when there is none."""
+    for q in range(ans_cell.shape[0]):
+        if ans_cell[q] != c or ans_h[q] != h:
+            continue
+        a = ans_inc_off[q]
+        b = ans_inc_off[q + 1]
+        if b - a != inc.shape[0]:
+            continue
+        same = True
+        for k in range(inc.shape[0]):
+            if ans_inc[a + k] != inc[k]:
+                same = False
+                break
+        if same:
+            return ans_sign[q]
+    return 2
+
+
+@nb.njit(cache=True, nogil=True)
 def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows,
-                J, Jabs, ref, hyp_ids, tol, noise, want_cons):
-    """Split every cell by all hyperplanes of one layer.
+                J, Jabs, ref, hyp_ids, tol, noise, want_cons, todo,
+                ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
+    """Split the cells ``todo`` (indices, in order) by all hyperplanes of one layer.
 
     ``J[c, :, h]`` is hyperplane ``h`` of cell ``c`` as a row over ``(t, x)``, ``Jabs`` the same
-    computed on absolute values, ``ref`` the domain's coordinate scale (see ``_sign_threshold``);
-    its global constraint id is ``hyp_ids[h]`` (consecutive, increasing). Returns the pieces:
-    parent cell, one state bit per hyperplane (1 where the hyperplane is > 0 on the piece),
-    generators with incidence, and (if ``want_cons``) the constraints tight somewhere on each
-    piece with their rows oriented so that ``row . (t, x) <= 0`` on the piece; last, the number
-    of signs settled exactly.
+    computed on absolute values, ``ref`` the domain's coordinate scale (see ``_value``); its
+    global constraint id is ``hyp_ids[h]`` (consecutive, increasing). ``ans_*`` is a table of
+    exact signs (cell, hyperplane, generator incidence, sign). Returns the pieces: parent cell,
+    one state bit per hyperplane (1 where the hyperplane is > 0 on the piece), generators with
+    incidence, and (if ``want_cons``) the constraints tight somewhere on each piece with their
+    rows oriented so that ``row . (t, x) <= 0`` on the piece; then the questions of the cells
+    left unsplit: cell, hyperplane, generator incidence (CSR) and generator.
     """
-    n_cells = cell_gen_off.shape[0] - 1
+    n_cells = todo.shape[0]
     D = gens.shape[1]
     d = D - 1
     H = hyp_ids.shape[0]
@@ -174,7 +195,12 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     n_og = 0
     n_oi = 0
     n_oc = 0
-    n_exact = 0
+    q_cell = np.empty(4, np.int64)
+    q_h = np.empty(4, np.int64)
+    q_inc_off = np.zeros(5, np.int64)
+    q_inc = np.empty(16, np.int64)
+    q_gen = np.empty((4, D), np.float64)
+    n_q = 0
 
     # per-cell scratch: the generator pool (coordinates, incidence, sign cache) ...
     px = np.empty((64, D), np.float64)
@@ -196,10 +222,16 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     tmp = np.empty(64, np.int64)
     ids_buf = np.empty(64, np.int64)
 
-    for c in range(n_cells):
+    for ci in range(n_cells):
+        c = todo[ci]
         g0 = cell_gen_off[c]
         ng = cell_gen_off[c + 1] - g0
         npool = ng
+        asked = False  # an unanswered question abandons the cell
+        ask_g = 0
+        ask_h = 0
+        ask_st = 0
+        ask_ln = 0
         px = _grow2(px, ng)
         p_inc_start = _grow1(p_inc_start, ng)
         p_inc_len = _grow1(p_inc_len, ng)
@@ -258,12 +290,18 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                         if abs(v) > pt[g, h]:
                             sign_val[g] = 1 if v > 0 else -1
                         else:
-                            inc_view = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]].copy()
-                            gv = px[g].copy()
-                            with nb.objmode(r="int64"):
-                                r = exact_sign(c, inc_view, h, gv)
+                            inc_g = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]]
+                            r = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc,
+                                        ans_sign)
+                            if r == 2:  # unanswered: finish the cell anyway, then drop it
+                                if not asked:
+                                    asked = True
+                                    ask_g = g
+                                    ask_h = h
+                                    ask_st = p_inc_start[g]  # the pool keeps this incidence as is
+                                    ask_ln = p_inc_len[g]
+                                r = 0
                             sign_val[g] = r
-                            n_exact += 1
                         sign_stamp[g] = h
                     if sign_val[g] > 0:
                         npos += 1
@@ -382,6 +420,21 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                     piece_bits[q, h] = side
                 n_pieces += 1
 
+        if asked:
+            # abandon the cell; return the question
+            inc_g = inc_pool[ask_st: ask_st + ask_ln]
+            q_cell = _grow1(q_cell, n_q + 1)
+            q_h = _grow1(q_h, n_q + 1)
+            q_gen = _grow2(q_gen, n_q + 1)
+            q_inc_off = _grow1(q_inc_off, n_q + 2)
+            q_inc = _grow1(q_inc, q_inc_off[n_q] + inc_g.shape[0])
+            q_cell[n_q] = c
+            q_h[n_q] = ask_h
+            q_gen[n_q] = px[ask_g]
+            q_inc[q_inc_off[n_q]: q_inc_off[n_q] + inc_g.shape[0]] = inc_g
+            q_inc_off[n_q + 1] = q_inc_off[n_q] + inc_g.shape[0]
+            n_q += 1
+            continue
         # emit the pieces of this cell
         for p in range(n_pieces):
             m0 = piece_start[p]
@@ -441,7 +494,8 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
 
     return (o_parent[:n_out], o_bits[:n_out, :H], o_gen_off[: n_out + 1], o_gens[:n_og],
             o_inc_off[: n_og + 1], o_inc[:n_oi], o_con_off[: n_out + 1], o_con_ids[:n_oc],
-            o_con_rows[:n_oc], n_exact)
+            o_con_rows[:n_oc], q_cell[:n_q], q_h[:n_q], q_inc_off[: n_q + 1],
+            q_inc[: q_inc_off[n_q]], q_gen[:n_q])
 
 
 @nb.njit(**_JIT)

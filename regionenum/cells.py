@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._exact_bridge import using_oracle
 from ._kernels import split_cells
 from .domain import Box
 from .exact import ConstraintIds, ExactOracle, dyadic_integers
@@ -45,18 +44,21 @@ class CellSet:
 
     @staticmethod
     def concat(parts: list["CellSet"]) -> "CellSet":
-        def offsets(arrs):
-            out = [np.zeros(1, np.int64)]
-            base = 0
-            for a in arrs:
-                out.append(a[1:] + base)
-                base += a[-1]
-            return np.concatenate(out)
         return CellSet(
-            offsets([p.gen_off for p in parts]), np.concatenate([p.gens for p in parts]),
-            offsets([p.inc_off for p in parts]), np.concatenate([p.inc for p in parts]),
-            offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
+            _concat_offsets([p.gen_off for p in parts]), np.concatenate([p.gens for p in parts]),
+            _concat_offsets([p.inc_off for p in parts]), np.concatenate([p.inc for p in parts]),
+            _concat_offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
             np.concatenate([p.con_rows for p in parts]), np.concatenate([p.packed for p in parts]))
+
+
+def _concat_offsets(arrays) -> np.ndarray:
+    """CSR offsets of the concatenation of several CSR arrays."""
+    out = [np.zeros(1, np.int64)]
+    base = 0
+    for a in arrays:
+        out.append(a[1:] + base)
+        base += a[-1]
+    return np.concatenate(out)
 
 
 def _ranges(offsets, index):
@@ -73,24 +75,67 @@ def _ranges(offsets, index):
 #: always settled exactly, whatever ``tol`` says: that is where cancellation leaves only noise.
 NOISE = 8 * 2.0 ** -53
 
-
 def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True):
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
     magnitudes behind each entry of ``J`` and ``ref`` is the domain's coordinate scale.
 
-    Returns the pieces (their patterns still the parents'), each piece's parent cell, its state bits per
-    hyperplane, and the number of signs settled exactly.
+    Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
+    exactly and the cells that asked are split again, until none asks. Returns the pieces (their
+    patterns still the parents'), each piece's parent cell, its state bits per hyperplane, and the
+    number of signs settled exactly.
     """
-    with using_oracle(oracle):
-        (parent, bits, gen_off, gens, inc_off, inc, con_off, con_ids, con_rows,
-         n_exact) = split_cells(cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off,
-                                cells.con_ids, cells.con_rows, np.ascontiguousarray(J),
-                                np.ascontiguousarray(Jabs), float(ref),
-                                np.asarray(hyp_ids, np.int64), float(tol), NOISE, want_cons)
-    pieces = CellSet(gen_off, gens, inc_off, inc, con_off, con_ids, con_rows,
-                     cells.packed[parent])
-    return pieces, parent, bits.astype(bool), int(n_exact)
+    fixed = (cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off, cells.con_ids,
+             cells.con_rows, np.ascontiguousarray(J), np.ascontiguousarray(Jabs), float(ref),
+             np.asarray(hyp_ids, np.int64), float(tol), NOISE, want_cons)
+    answers = _Answers()
+
+    def run(todo):
+        return split_cells(*fixed, todo, *answers.arrays())
+
+    outs = [run(np.arange(len(cells), dtype=np.int64))]
+    passes = list(outs)
+    while any(len(o[9]) for o in outs):
+        for o in outs:
+            for k, (c, h) in enumerate(zip(o[9], o[10])):
+                inc = o[12][o[11][k]: o[11][k + 1]]
+                answers.add(c, h, inc, oracle.sign(int(c), inc, int(h), o[13][k]))
+        todo = np.unique(np.concatenate([o[9] for o in outs]))
+        outs = [run(todo)]
+        passes += outs
+    parent = np.concatenate([o[0] for o in passes])
+    pieces = CellSet(_concat_offsets([o[2] for o in passes]), np.concatenate([o[3] for o in passes]),
+                     _concat_offsets([o[4] for o in passes]), np.concatenate([o[5] for o in passes]),
+                     _concat_offsets([o[6] for o in passes]), np.concatenate([o[7] for o in passes]),
+                     np.concatenate([o[8] for o in passes]), cells.packed[parent])
+    bits = np.concatenate([o[1] for o in passes]).astype(bool)
+    if len(answers):
+        order = np.argsort(parent, kind="stable")  # cells split again go back to their place
+        pieces, parent, bits = pieces.take(order), parent[order], bits[order]
+    return pieces, parent, bits, len(answers)
+
+
+class _Answers:
+    """Exact signs settled so far, as the flat table the kernel looks them up in."""
+
+    def __init__(self):
+        self.cell, self.h, self.sign, self.inc = [], [], [], []
+
+    def __len__(self):
+        return len(self.cell)
+
+    def add(self, cell, h, incidence, sign):
+        self.cell.append(cell)
+        self.h.append(h)
+        self.sign.append(sign)
+        self.inc.append(np.asarray(incidence, np.int64))
+
+    def arrays(self):
+        off = np.zeros(len(self.inc) + 1, np.int64)
+        np.cumsum([len(i) for i in self.inc], out=off[1:])
+        inc = np.concatenate(self.inc) if self.inc else np.zeros(0, np.int64)
+        return (np.array(self.cell, np.int64), np.array(self.h, np.int64), off, inc,
+                np.array(self.sign, np.int8))
 
 
 def set_bits(packed: np.ndarray, offset: int, bits: np.ndarray) -> None:

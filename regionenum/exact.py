@@ -114,7 +114,7 @@ class ExactNetwork:
 
 
 class ExactOracle:
-    """Answers the kernels' exact sign questions for one batch of cells.
+    """Answers the exact sign questions the kernels return for one batch of cells.
 
     ``fixed_rows`` maps the ids of domain, infinity and artificial constraints to exact integer
     rows over ``(t, x)``; unit rows come from ``exact_net`` and each cell's pattern ``prefixes``
