@@ -75,6 +75,7 @@ def _ranges(offsets, index):
 #: always settled exactly, whatever ``tol`` says: that is where cancellation leaves only noise.
 NOISE = 8 * 2.0 ** -53
 
+
 def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True):
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
@@ -93,16 +94,15 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     def run(todo):
         return split_cells(*fixed, todo, *answers.arrays())
 
-    outs = [run(np.arange(len(cells), dtype=np.int64))]
-    passes = list(outs)
-    while any(len(o[9]) for o in outs):
-        for o in outs:
-            for k, (c, h) in enumerate(zip(o[9], o[10])):
-                inc = o[12][o[11][k]: o[11][k + 1]]
-                answers.add(c, h, inc, oracle.sign(int(c), inc, int(h), o[13][k]))
-        todo = np.unique(np.concatenate([o[9] for o in outs]))
-        outs = [run(todo)]
-        passes += outs
+    out = run(np.arange(len(cells), dtype=np.int64))
+    passes = [out]
+    while len(out[9]):  # the cells that asked, their questions, and so on until none asks
+        q_cell, q_h, q_off, q_inc, q_gen = out[9:]
+        for k, (c, h) in enumerate(zip(q_cell, q_h)):
+            inc = q_inc[q_off[k]: q_off[k + 1]]
+            answers.add(c, h, inc, oracle.sign(int(c), inc, int(h), q_gen[k]))
+        out = run(q_cell)
+        passes.append(out)
     parent = np.concatenate([o[0] for o in passes])
     pieces = CellSet(_concat_offsets([o[2] for o in passes]), np.concatenate([o[3] for o in passes]),
                      _concat_offsets([o[4] for o in passes]), np.concatenate([o[5] for o in passes]),
