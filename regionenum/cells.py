@@ -16,7 +16,7 @@ from ._kernels import split_cells
 from .domain import Box
 from .exact import ConstraintIds, ExactOracle, dyadic_integers
 
-__all__ = ["CellSet", "Roots", "root_cells", "set_bits", "split", "unpack_bits"]
+__all__ = ["CellSet", "Roots", "per_cell_count", "root_cells", "set_bits", "split", "unpack_bits"]
 
 
 @dataclass
@@ -32,6 +32,10 @@ class CellSet:
 
     def __len__(self) -> int:
         return len(self.gen_off) - 1
+
+    def bounded(self) -> np.ndarray:
+        """Per cell, whether it has no rays."""
+        return per_cell_count(self.gens[:, 0] == 0, self.gen_off) == 0
 
     def take(self, index) -> "CellSet":
         """The cells ``index`` (an integer array), in that order."""
@@ -49,6 +53,12 @@ class CellSet:
             _concat_offsets([p.inc_off for p in parts]), np.concatenate([p.inc for p in parts]),
             _concat_offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
             np.concatenate([p.con_rows for p in parts]), np.concatenate([p.packed for p in parts]))
+
+
+def per_cell_count(flags, offsets) -> np.ndarray:
+    """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every cell ``i``."""
+    cs = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    return cs[offsets[1:]] - cs[offsets[:-1]]
 
 
 def _concat_offsets(arrays) -> np.ndarray:

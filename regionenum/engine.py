@@ -122,10 +122,6 @@ class _Run:
         self.roots = None
         self._abs_W = [np.abs(layer.W).astype(np.float32) for layer in network.layers]
         self._abs_b = [np.abs(layer.b).astype(np.float32) for layer in network.layers]
-        self._unit_layer = np.empty((network.n_units, 2), np.int64)
-        for l in network.split_layers:
-            o = network.unit_offsets[l]
-            self._unit_layer[o: o + network.widths[l]] = (l, o)
 
     def execute(self) -> RunStats:
         start = time.perf_counter()
@@ -171,7 +167,7 @@ class _Run:
             o = net.unit_offsets[l]
             hyp_ids = self.roots.ids.unit_start + o + np.arange(width)
             oracle = ExactOracle(self.roots.ids, self.roots.exact_rows, self.exact_net, hyp_ids,
-                                 prefixes=cells.packed, unit_layer=self._unit_layer)
+                                 prefixes=cells.packed)
             children, parent, bits, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids,
                                                     self.tol, oracle, want_cons=self.keep)
             stats.exact_calls += n_exact
@@ -211,8 +207,7 @@ class _Run:
             keep = self.max_regions - stats.count
             cells, J_out = cells.take(np.arange(keep)), J_out[:keep]
             stats.truncated = True
-        has_ray = np.logical_or.reduceat(cells.gens[:, 0] == 0, cells.gen_off[:-1]) \
-            if len(cells) else np.zeros(0, bool)
+        has_ray = ~cells.bounded()
         if stats.patterns is not None:
             for row, ray in zip(cells.packed, has_ray):
                 key = row.tobytes()

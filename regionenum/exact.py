@@ -46,10 +46,6 @@ class ConstraintIds:
         self.n_artificial = n_artificial
         self.unit_start = self.artificial_start + n_artificial
         self.n_units = n_units
-        self.total = self.unit_start + n_units
-
-    def is_unit(self, cid):
-        return cid >= self.unit_start
 
     def is_artificial(self, cid):
         return (cid >= self.artificial_start) & (cid < self.unit_start)
@@ -118,26 +114,24 @@ class ExactOracle:
 
     ``fixed_rows`` maps the ids of domain, infinity and artificial constraints to exact integer
     rows over ``(t, x)``; unit rows come from ``exact_net`` and each cell's pattern ``prefixes``
-    (packed bits; those of the layers before the batch's are set) through ``unit_layer``, which
-    gives (layer, first unit id of that layer) per unit. ``hyp_ids`` are the batch's hyperplanes.
+    (packed bits; those of the layers before the batch's are set). ``hyp_ids`` are the batch's
+    hyperplanes.
     """
 
-    def __init__(self, ids: ConstraintIds, fixed_rows: dict, exact_net, hyp_ids, prefixes=None,
-                 unit_layer=None):
+    def __init__(self, ids: ConstraintIds, fixed_rows: dict, exact_net, hyp_ids, prefixes=None):
         self.ids = ids
         self.fixed_rows = fixed_rows
         self.exact_net = exact_net
         self.hyp_ids = np.asarray(hyp_ids)
         self.prefixes = prefixes
-        self.unit_layer = unit_layer  # (layer index, first unit of that layer) for each unit id
 
     def row(self, cell: int, cid: int) -> np.ndarray:
         if cid < self.ids.unit_start:
             return self.fixed_rows[cid]
         u = cid - self.ids.unit_start
-        layer, first = self.unit_layer[u]
+        net = self.exact_net.network
         bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
-        return self.exact_net.rows(layer, bits)[1 + u - first]
+        return self.exact_net.rows(net.unit_layer[u], bits)[1 + net.unit_index[u]]
 
     def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
         rows = [self.row(cell, int(cid)) for cid in incidence]

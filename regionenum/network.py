@@ -89,7 +89,8 @@ class Network:
     Build one with :meth:`from_layers`. Attributes: ``layers`` (tuple of :class:`Layer`),
     ``input_dim``, ``output_dim``, ``widths``; ``split_layers`` lists the layers whose units
     have two states, and the activation pattern of a region has one bit for each of their units,
-    layer after layer (``n_units`` bits, layer ``l`` starting at ``unit_offsets[l]``).
+    layer after layer (``n_units`` bits, layer ``l`` starting at ``unit_offsets[l]``; bit ``u``
+    is unit ``unit_index[u]`` of layer ``unit_layer[u]``).
     """
 
     def __init__(self, layers):
@@ -106,6 +107,11 @@ class Network:
             total += layer.width if layer.activation.splits else 0
         self.unit_offsets = tuple(offsets)
         self.n_units = total
+        # for pattern bit u: its layer, and its unit within that layer
+        self.unit_layer = np.concatenate(
+            [np.full(self.widths[l], l) for l in self.split_layers] or [np.zeros(0)]).astype(np.int64)
+        self.unit_index = np.concatenate(
+            [np.arange(self.widths[l]) for l in self.split_layers] or [np.zeros(0)]).astype(np.int64)
 
     @classmethod
     def from_layers(cls, layers, activations=None) -> "Network":

@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from ._kernels import facet_flags, polytope_volumes
-from .cells import CellSet, unpack_bits
+from .cells import CellSet, per_cell_count, unpack_bits
 
 __all__ = ["Regions"]
 
@@ -139,16 +139,16 @@ class Regions:
         real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
         is_point = cells.gens[:, 0] > 0
-        bounded = _per_cell_count(~is_point, cells.gen_off) == 0
+        bounded = cells.bounded()
         volumes = np.full(len(cells), np.inf)
         if bounded.any():
             b = cells.take(np.flatnonzero(bounded))
             volumes[bounded] = polytope_volumes(b.gen_off, b.gens, b.inc_off, b.inc)
         geometry = dict(
             interior_points=_interior_points(cells), bounded=bounded, volumes=volumes,
-            vertex_offsets=_offsets(_per_cell_count(is_point, cells.gen_off) * bounded),
+            vertex_offsets=_offsets(per_cell_count(is_point, cells.gen_off) * bounded),
             vertices=cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:],
-            facet_offsets=_offsets(_per_cell_count(real, cells.con_off)),
+            facet_offsets=_offsets(per_cell_count(real, cells.con_off)),
             facet_rows=np.flatnonzero(real))
         first = np.arange(len(cells))
         if roots.merge_pieces and len(cells):
@@ -167,12 +167,6 @@ class Regions:
                    offsets=Jf[:, 0, :].copy(), cells=cells, cell_region=cell_region,
                    complete=stats.complete, stop_reason=stats.stop_reason,
                    seconds=stats.seconds, exact_calls=stats.exact_calls)
-
-
-def _per_cell_count(flags, offsets) -> np.ndarray:
-    """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every cell ``i``."""
-    cs = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-    return cs[offsets[1:]] - cs[offsets[:-1]]
 
 
 def _offsets(counts) -> np.ndarray:
@@ -250,8 +244,6 @@ def _facet_sources(con_ids, ids, network):
     units = con_ids.astype(np.int64).copy()
     is_unit = con_ids >= ids.unit_start
     u = con_ids[is_unit] - ids.unit_start
-    offsets = np.array([network.unit_offsets[l] for l in network.split_layers], np.int64)
-    which = np.searchsorted(offsets, u, side="right") - 1
-    layers[is_unit] = np.array(network.split_layers, np.int64)[which] if len(u) else []
-    units[is_unit] = u - offsets[which] if len(u) else []
+    layers[is_unit] = network.unit_layer[u]
+    units[is_unit] = network.unit_index[u]
     return layers, units
