@@ -168,7 +168,8 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     computed on absolute values, ``ref`` the domain's coordinate scale (see ``_value``); its
     global constraint id is ``hyp_ids[h]`` (consecutive, increasing). ``ans_*`` is a table of
     exact signs (cell, hyperplane, generator incidence, sign). Returns the pieces: parent cell,
-    one state bit per hyperplane (1 where the hyperplane is > 0 on the piece), generators with
+    one state per hyperplane (1 where the hyperplane is > 0 on the piece, 0 where it is < 0
+    somewhere and never > 0, 2 where it is identically zero on the piece), generators with
     incidence, and (if ``want_cons``) the constraints tight somewhere on each piece with their
     rows oriented so that ``row . (t, x) <= 0`` on the piece; then the questions of the cells
     left unsplit: cell, hyperplane, generator incidence (CSR) and generator.
@@ -308,7 +309,7 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                     elif sign_val[g] < 0:
                         nneg += 1
                 if npos == 0 and nneg == 0:
-                    piece_bits[p, h] = 0  # the unit is identically zero here: off by convention
+                    piece_bits[p, h] = 2  # identically zero here: off, and not a constraint
                     continue
                 # the hyperplane is a valid constraint of this piece: record where it is tight
                 for mi in range(m0, m1):

@@ -29,6 +29,7 @@ class CellSet:
     con_ids: np.ndarray   # constraint ids tight somewhere on the cell, increasing
     con_rows: np.ndarray  # (C, d + 1) their oriented rows
     packed: np.ndarray    # (n, ceil(n_units / 8)) uint8: activation bits so far, np.packbits order
+    zero: np.ndarray      # the same layout: units identically zero on the cell (their bit is off)
 
     def __len__(self) -> int:
         return len(self.gen_off) - 1
@@ -44,7 +45,7 @@ class CellSet:
         isel, inc_off = _ranges(self.inc_off, gsel)
         csel, con_off = _ranges(self.con_off, index)
         return CellSet(gen_off, self.gens[gsel], inc_off, self.inc[isel], con_off,
-                       self.con_ids[csel], self.con_rows[csel], self.packed[index])
+                       self.con_ids[csel], self.con_rows[csel], self.packed[index], self.zero[index])
 
     @staticmethod
     def concat(parts: list["CellSet"]) -> "CellSet":
@@ -52,7 +53,8 @@ class CellSet:
             _concat_offsets([p.gen_off for p in parts]), np.concatenate([p.gens for p in parts]),
             _concat_offsets([p.inc_off for p in parts]), np.concatenate([p.inc for p in parts]),
             _concat_offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
-            np.concatenate([p.con_rows for p in parts]), np.concatenate([p.packed for p in parts]))
+            np.concatenate([p.con_rows for p in parts]), np.concatenate([p.packed for p in parts]),
+            np.concatenate([p.zero for p in parts]))
 
 
 def per_cell_count(flags, offsets) -> np.ndarray:
@@ -93,8 +95,9 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. Returns the pieces (their
-    patterns still the parents'), each piece's parent cell, its state bits per hyperplane, and the
-    number of signs settled exactly.
+    patterns still the parents'), each piece's parent cell, per hyperplane whether it is on
+    (> 0) and whether it is identically zero on the piece, and the number of signs settled
+    exactly.
     """
     fixed = (cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off, cells.con_ids,
              cells.con_rows, np.ascontiguousarray(J), np.ascontiguousarray(Jabs), float(ref),
@@ -117,12 +120,12 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     pieces = CellSet(_concat_offsets([o[2] for o in passes]), np.concatenate([o[3] for o in passes]),
                      _concat_offsets([o[4] for o in passes]), np.concatenate([o[5] for o in passes]),
                      _concat_offsets([o[6] for o in passes]), np.concatenate([o[7] for o in passes]),
-                     np.concatenate([o[8] for o in passes]), cells.packed[parent])
-    bits = np.concatenate([o[1] for o in passes]).astype(bool)
+                     np.concatenate([o[8] for o in passes]), cells.packed[parent], cells.zero[parent])
+    states = np.concatenate([o[1] for o in passes])
     if len(answers):
         order = np.argsort(parent, kind="stable")  # cells split again go back to their place
-        pieces, parent, bits = pieces.take(order), parent[order], bits[order]
-    return pieces, parent, bits, len(answers)
+        pieces, parent, states = pieces.take(order), parent[order], states[order]
+    return pieces, parent, states == 1, states == 2, len(answers)
 
 
 class _Answers:
@@ -214,8 +217,8 @@ def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
     if need_cut and m > 0:
         J = np.broadcast_to(domain_rows.T[None], (len(cells), d + 1, m))
         oracle = ExactOracle(ids, exact_rows, None, np.arange(m))
-        cells, _, bits, exact_calls = split(cells, J, np.abs(J).astype(np.float32), ref, np.arange(m),
-                                           tol, oracle)
+        cells, _, bits, _, exact_calls = split(cells, J, np.abs(J).astype(np.float32), ref,
+                                               np.arange(m), tol, oracle)
         cells = cells.take(np.flatnonzero(~bits.any(axis=1)))
     return Roots(cells, ids, exact_rows, merge, exact_calls, ref)
 
@@ -274,7 +277,7 @@ def _cellset(pieces, d, n_units) -> CellSet:
             con_ids.append(cid)
             con_rows.append(rows[cid] if cid in rows else np.concatenate([[-1.0], np.zeros(d)]))
         con_off.append(con_off[-1] + len(used))
+    no_bits = np.zeros((len(pieces), (n_units + 7) // 8), dtype=np.uint8)
     return CellSet(np.array(gen_off, np.int64), np.concatenate(gens), np.array(inc_off, np.int64),
                    np.array(inc, np.int64), np.array(con_off, np.int64), np.array(con_ids, np.int64),
-                   np.array(con_rows, np.float64).reshape(-1, d + 1),
-                   np.zeros((len(pieces), (n_units + 7) // 8), dtype=np.uint8))
+                   np.array(con_rows, np.float64).reshape(-1, d + 1), no_bits, no_bits.copy())

@@ -168,10 +168,12 @@ class _Run:
             hyp_ids = self.roots.ids.unit_start + o + np.arange(width)
             oracle = ExactOracle(self.roots.ids, self.roots.exact_rows, self.exact_net, hyp_ids,
                                  prefixes=cells.packed)
-            children, parent, bits, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids,
-                                                    self.tol, oracle, want_cons=self.keep)
+            children, parent, bits, zero, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids,
+                                                          self.tol, oracle, want_cons=self.keep)
             stats.exact_calls += n_exact
             set_bits(children.packed, o, bits)
+            if zero.any():
+                set_bits(children.zero, o, zero)
             mask = np.where(bits, 1.0, layer.activation.off_slope)
         else:
             children, parent = cells, np.arange(len(cells))
