@@ -163,7 +163,7 @@ def set_bits(packed: np.ndarray, offset: int, bits: np.ndarray) -> None:
 
 def unpack_bits(packed: np.ndarray, n_units: int) -> np.ndarray:
     """Packed patterns back to a bool array ``(..., n_units)``."""
-    return np.unpackbits(packed, axis=-1, count=n_units).astype(bool)
+    return np.unpackbits(packed, axis=-1, count=n_units).view(bool)
 
 
 @dataclass

@@ -94,7 +94,7 @@ class Polytope:
         if not self.is_bounded:
             return np.inf
         from .cells import root_cells
-        from ._kernels import polytope_volumes
+        from ._geometry import polytope_volumes
         cells = root_cells(self, n_units=0).cells
         return float(polytope_volumes(cells.gen_off, cells.gens, cells.inc_off, cells.inc).sum())
 

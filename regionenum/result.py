@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from ._kernels import facet_flags, polytope_volumes
+from ._geometry import facet_flags, polytope_volumes
 from .cells import CellSet, per_cell_count, unpack_bits
 
 __all__ = ["Regions"]
@@ -41,7 +41,7 @@ class Regions:
     def __init__(self, network, domain, *, packed_patterns, interior_points, bounded, volumes,
                  vertex_offsets, vertices, facet_offsets, facet_equations, facet_layers,
                  facet_units, jacobians, offsets, cells, cell_region, complete=True,
-                 stop_reason=None, seconds=0.0, exact_calls=0):
+                 constraint_ids, stop_reason=None, seconds=0.0, exact_calls=0):
         self.network = network
         self.domain = domain
         self.packed_patterns = packed_patterns
@@ -58,6 +58,7 @@ class Regions:
         self.offsets = offsets
         self.cells = cells
         self.cell_region = cell_region
+        self.constraint_ids = constraint_ids
         self.complete = complete
         self.stop_reason = stop_reason
         self.seconds = seconds
@@ -118,6 +119,26 @@ class Regions:
         return np.array([self._lookup.get(k.tobytes(), -1) if ok else -1
                          for k, ok in zip(keys, inside)], dtype=np.int64)
 
+    # -- analyses ------------------------------------------------------------------------------
+    def faces(self, min_dim: int = 0):
+        """The faces of the subdivision of the domain into these regions (vertices, edges, ...,
+        facets), each once, with the regions around it: a :class:`~regionenum.Faces`."""
+        from .complex import compute_faces
+        return compute_faces(self, min_dim)
+
+    def adjacency_graph(self):
+        """A ``networkx.Graph`` with one node per region and one edge per pair of regions
+        sharing a facet (a (d-1)-dimensional face).
+
+        Node attributes: ``pattern``, ``interior_point``, ``volume``, ``bounded`` and
+        ``boundary_facets`` (``(domain rows, volume)`` of each facet on the domain's boundary).
+        Edge attributes: ``units``, the ``(layer, unit)`` pairs whose state flips across the
+        facet; ``tight``, all units zero on it (more where hyperplanes coincide); ``volume``,
+        its (d-1)-dimensional volume.
+        """
+        from .complex import adjacency_graph
+        return adjacency_graph(self)
+
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def build(cls, network, domain, roots, stats) -> "Regions":
@@ -164,7 +185,7 @@ class Regions:
         return cls(network, domain, packed_patterns=packed[first], **geometry,
                    facet_equations=equations, facet_layers=layers, facet_units=units,
                    jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
-                   offsets=Jf[:, 0, :].copy(), cells=cells, cell_region=cell_region,
+                   offsets=Jf[:, 0, :].copy(), cells=cells, cell_region=cell_region, constraint_ids=ids,
                    complete=stats.complete, stop_reason=stats.stop_reason,
                    seconds=stats.seconds, exact_calls=stats.exact_calls)
 
