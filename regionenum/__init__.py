@@ -6,17 +6,19 @@
 >>> len(re.enumerate_regions(net, re.Box([-1, -1], [1, 1])))
 4
 """
+from .complex import Faces, FaceSet
 from .domain import Box, Polytope
 from .engine import DEFAULT_TOL, Progress, RegionCount, count_regions, enumerate_regions
 from .errors import InvalidDomainError, InvalidNetworkError, RegionEnumError
 from .io import load, save
+from .linear import LinearRegions
 from .network import Activation, Layer, Network
 from .result import Regions
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Box", "DEFAULT_TOL", "InvalidDomainError", "InvalidNetworkError", "Layer",
-    "Network", "Polytope", "Progress", "RegionCount", "RegionEnumError", "Regions",
+    "Activation", "Box", "DEFAULT_TOL", "FaceSet", "Faces", "InvalidDomainError",
+    "InvalidNetworkError", "Layer", "LinearRegions", "Network", "Polytope", "Progress", "RegionCount", "RegionEnumError", "Regions",
     "count_regions", "enumerate_regions", "load", "save",
 ]

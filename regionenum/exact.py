@@ -56,7 +56,8 @@ class ExactNetwork:
 
     ``rows(l, prefix_bits)`` returns the integer matrix ``E_l`` (``(width_l + 1, d + 1)``, row 0
     the homogeneous coordinate) for the pattern ``prefix_bits`` on the two-state units of the
-    layers before ``l``. Recent results are cached, since the cells of a batch share prefixes.
+    layers before ``l``; ``l = len(layers)`` gives the network's outputs. Row 0 is the same for
+    every pattern. Recent results are cached, since the cells of a batch share prefixes.
     """
 
     def __init__(self, network, cache_size: int = 512):
@@ -102,7 +103,9 @@ class ExactNetwork:
                 mask[1:] = np.where(bits, on, off)
             else:
                 mask[1:] = on
-            E = self._H[layer].dot(mask[:, None] * prev)
+            E = mask[:, None] * prev
+            if layer < len(net.layers):
+                E = self._H[layer].dot(E)
         self._cache[key] = E
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

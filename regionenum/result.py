@@ -139,6 +139,12 @@ class Regions:
         from .complex import adjacency_graph
         return adjacency_graph(self)
 
+    def linear_regions(self):
+        """Group adjacent regions on which the output is the same affine map: a
+        :class:`~regionenum.LinearRegions` (``count``, ``region_group``, each group's map)."""
+        from .linear import linear_regions
+        return linear_regions(self)
+
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def build(cls, network, domain, roots, stats) -> "Regions":

@@ -59,6 +59,27 @@ def regions_1d(network, lo, hi):
     return [(a, z, p) for a, z, _, _, p in items]
 
 
+def linear_pieces_1d(network, lo, hi):
+    """Number of linear regions of a 1-input, 1-output network on [lo, hi]: the activation
+    intervals of :func:`regions_1d`, with neighbours merged when the output is the same line,
+    found by evaluating the network in Fractions at two points inside each interval."""
+    def value(x):
+        a = [x]
+        for layer in network.layers:
+            z = [sum(Fraction(float(w)) * v for w, v in zip(row, a)) + Fraction(float(bb))
+                 for row, bb in zip(layer.W, layer.b)]
+            k = Fraction(layer.activation.off_slope)
+            a = [v if (v > 0 or not layer.activation.splits) else k * v for v in z]
+        return a[0]
+
+    lines = []
+    for left, right, _ in regions_1d(network, lo, hi):
+        x1, x2 = left + (right - left) / 3, left + 2 * (right - left) / 3
+        slope = (value(x2) - value(x1)) / (x2 - x1)
+        lines.append((slope, value(x1) - slope * x1))
+    return 1 + sum(p != q for p, q in zip(lines, lines[1:]))
+
+
 # ---------------------------------------------------------------------------------------------
 def lp_regions(network, A, b, eps=1e-7):
     """Activation patterns of the regions of ``network`` on ``{A x + b <= 0}`` by brute force:
