@@ -7,6 +7,7 @@
 4
 """
 from .complex import Faces, FaceSet
+from .decision import DecisionRegions
 from .domain import Box, Polytope
 from .engine import DEFAULT_TOL, Progress, RegionCount, count_regions, enumerate_regions
 from .errors import InvalidDomainError, InvalidNetworkError, RegionEnumError
@@ -18,7 +19,8 @@ from .result import Regions
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Box", "DEFAULT_TOL", "FaceSet", "Faces", "InvalidDomainError",
-    "InvalidNetworkError", "Layer", "LinearRegions", "Network", "Polytope", "Progress", "RegionCount", "RegionEnumError", "Regions",
+    "Activation", "Box", "DEFAULT_TOL", "DecisionRegions", "FaceSet", "Faces", "InvalidDomainError",
+    "InvalidNetworkError", "Layer", "LinearRegions", "Network", "Polytope", "Progress", "RegionCount",
+    "RegionEnumError", "Regions",
     "count_regions", "enumerate_regions", "load", "save",
 ]

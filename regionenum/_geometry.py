@@ -306,7 +306,7 @@ def _set_bit(key, base, pos, on):
 
 
 @nb.njit(**_JIT)
-def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, n_domain, key):
+def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain, key):
     """Write into ``key`` the sign vector of face ``i``, which names it across cells: per unit,
     whether it is zero on the face (tight, or identically zero on the cell) and whether it is
     positive there (on in the cell and not tight), then which domain rows are tight. ``patterns``
@@ -314,7 +314,8 @@ def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, n_dom
 
     A face of one cell and a face of another have equal keys exactly when they are the same
     set of points: on the points with a given sign vector, every unit's pre-activation is the
-    cell's affine map, so those points form one relatively open face of the cell.
+    cell's affine map, so those points form one relatively open face of the cell. Constraint
+    ids from ``unit_end`` on are not units and are left out.
     """
     nw = patterns.shape[1]
     c = face_cell[i]
@@ -325,7 +326,7 @@ def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, n_dom
         key[w] = 0
     for q in range(tight_off[i], tight_off[i + 1]):
         cid = tight[q]
-        if cid >= unit_start:
+        if unit_start <= cid < unit_end:
             _set_bit(key, 0, cid - unit_start, True)
             _set_bit(key, nw, cid - unit_start, False)
         elif cid < n_domain:
@@ -338,12 +339,12 @@ def _key_words(patterns, n_domain):
 
 
 @nb.njit(**_JIT)
-def face_hashes(which, face_cell, tight_off, tight, patterns, zeros, unit_start, n_domain):
+def face_hashes(which, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain):
     """A 64-bit hash of the key (see ``_face_key``) of each face ``which``."""
     key = np.empty(_key_words(patterns, n_domain), np.uint64)
     out = np.empty(which.shape[0], np.uint64)
     for j in range(which.shape[0]):
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, n_domain, key)
+        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain, key)
         h = np.uint64(14695981039346656037)
         for x in key:
             h = (h ^ x) * np.uint64(1099511628211)
@@ -353,7 +354,7 @@ def face_hashes(which, face_cell, tight_off, tight, patterns, zeros, unit_start,
 
 
 @nb.njit(**_JIT)
-def faces_match(which, ref, face_cell, tight_off, tight, patterns, zeros, unit_start, n_domain):
+def faces_match(which, ref, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain):
     """Whether every face ``which[j]`` has the same key as face ``ref[j]``."""
     m = _key_words(patterns, n_domain)
     a = np.empty(m, np.uint64)
@@ -361,8 +362,8 @@ def faces_match(which, ref, face_cell, tight_off, tight, patterns, zeros, unit_s
     for j in range(which.shape[0]):
         if which[j] == ref[j]:
             continue
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, n_domain, a)
-        _face_key(ref[j], face_cell, tight_off, tight, patterns, zeros, unit_start, n_domain, b)
+        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain, a)
+        _face_key(ref[j], face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain, b)
         for q in range(m):
             if a[q] != b[q]:
                 return False
@@ -370,11 +371,11 @@ def faces_match(which, ref, face_cell, tight_off, tight, patterns, zeros, unit_s
 
 
 @nb.njit(**_JIT)
-def face_keys(which, face_cell, tight_off, tight, patterns, zeros, unit_start, n_domain):
+def face_keys(which, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain):
     """The keys (see ``_face_key``) of the faces ``which``, one row of words each."""
     out = np.empty((which.shape[0], _key_words(patterns, n_domain)), np.uint64)
     for j in range(which.shape[0]):
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, n_domain,
+        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain,
                   out[j])
     return out
 

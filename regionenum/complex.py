@@ -107,10 +107,9 @@ class Faces:
         return out
 
 
-def _instances(regions, min_dim: int):
-    """Every face of dimension ``>= min_dim`` of every cell, with its name and region."""
-    cells = regions.cells
-    ids = regions.constraint_ids
+def _instances(cells, cell_region, ids, min_dim: int):
+    """Every face of dimension ``>= min_dim`` of every cell, with what names it and its region.
+    Constraint ids past the units (cuts finer than the regions') are not part of names."""
     f_cell, f_dim, gen_off, members, tight_off, tight = cell_faces(
         cells.gen_off, cells.gens, cells.inc_off, cells.inc, min_dim)
     # faces lying on an artificial cut (pieces of unbounded domains) are not faces of regions
@@ -120,9 +119,9 @@ def _instances(regions, min_dim: int):
         owner = np.repeat(np.arange(len(f_cell)), np.diff(tight_off))
         bad[owner[artificial]] = True
     key_args = (f_cell, tight_off, tight, _words(cells.packed), _words(cells.zero), ids.unit_start,
-                ids.n_domain)
+                ids.unit_start + ids.n_units, ids.n_domain)
     return dict(dim=f_dim, gen_off=gen_off, members=members, key_args=key_args, keep=~bad,
-                region=regions.cell_region[f_cell])
+                region=cell_region[f_cell])
 
 
 def _words(packed):
@@ -139,7 +138,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
     d = regions.dim
     cells = regions.cells
     ids = regions.constraint_ids
-    inst = _instances(regions, min_dim)
+    inst = _instances(cells, regions.cell_region, ids, min_dim)
     n_words = _words(cells.packed[:0]).shape[1]
     vertex_of_gen = np.full(len(cells.gens), -1, np.int64)
     vertices = np.zeros((0, d))
@@ -203,6 +202,16 @@ def _group_sorted(values):
     return group, order[new]
 
 
+def renumber_by_first(labels):
+    """Renumber labels ``0, 1, ...`` in the order of their first occurrence."""
+    if not len(labels):
+        return labels
+    _, first = np.unique(labels, return_index=True)
+    rank = np.empty(len(first), np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[np.searchsorted(np.unique(labels), labels)]
+
+
 def _offsets(counts):
     out = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=out[1:])
@@ -232,7 +241,6 @@ def adjacency_graph(regions, faces: Faces | None = None) -> nx.Graph:
     for f in np.flatnonzero(counts == 1):
         boundary[facets.region_ids[facets.region_offsets[f]]].append(
             (tuple(facets.domain_rows_of(f).tolist()), float(facets.volumes[f])))
-    patterns = regions.patterns
     G = nx.Graph()
     with _gc_paused():
         _fill_graph(G, regions, facets, counts, boundary, unit_pairs)

@@ -50,7 +50,7 @@ class LinearRegions:
 
 def linear_regions(regions, faces=None) -> LinearRegions:
     """Merge adjacent activation regions with equal output maps; see :class:`LinearRegions`."""
-    from .complex import compute_faces
+    from .complex import compute_faces, renumber_by_first
     d = regions.dim
     if faces is None:
         faces = compute_faces(regions, min_dim=d - 1)
@@ -69,14 +69,8 @@ def linear_regions(regions, faces=None) -> LinearRegions:
         same[e] = exact.equal(a[e], b[e])
     n = len(regions)
     graph = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    # renumber groups by their first region
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    group = rank[labels]
-    lead = first[order]
+    group = renumber_by_first(connected_components(graph, directed=False)[1])
+    _, lead = np.unique(group, return_index=True)
     return LinearRegions(group, regions.jacobians[lead].copy(), regions.offsets[lead].copy(),
                          len(close))
 

@@ -41,7 +41,7 @@ class Regions:
     def __init__(self, network, domain, *, packed_patterns, interior_points, bounded, volumes,
                  vertex_offsets, vertices, facet_offsets, facet_equations, facet_layers,
                  facet_units, jacobians, offsets, cells, cell_region, complete=True,
-                 constraint_ids, stop_reason=None, seconds=0.0, exact_calls=0):
+                 roots, stop_reason=None, seconds=0.0, exact_calls=0):
         self.network = network
         self.domain = domain
         self.packed_patterns = packed_patterns
@@ -58,7 +58,7 @@ class Regions:
         self.offsets = offsets
         self.cells = cells
         self.cell_region = cell_region
-        self.constraint_ids = constraint_ids
+        self.roots = roots
         self.complete = complete
         self.stop_reason = stop_reason
         self.seconds = seconds
@@ -90,6 +90,10 @@ class Regions:
         """``(equations, layers, units)`` of the facets of region ``i``."""
         s = slice(self.facet_offsets[i], self.facet_offsets[i + 1])
         return self.facet_equations[s], self.facet_layers[s], self.facet_units[s]
+
+    @property
+    def constraint_ids(self):
+        return self.roots.ids
 
     def pattern_of(self, i: int) -> list:
         """The pattern of region ``i`` as one bool array per layer (empty for identity layers)."""
@@ -145,6 +149,12 @@ class Regions:
         from .linear import linear_regions
         return linear_regions(self)
 
+    def decision_regions(self):
+        """For a classifier (two or more outputs): where each output is the largest, as a
+        :class:`~regionenum.DecisionRegions` with the decision boundary and its graph."""
+        from .decision import decision_regions
+        return decision_regions(self)
+
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def build(cls, network, domain, roots, stats) -> "Regions":
@@ -191,7 +201,7 @@ class Regions:
         return cls(network, domain, packed_patterns=packed[first], **geometry,
                    facet_equations=equations, facet_layers=layers, facet_units=units,
                    jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
-                   offsets=Jf[:, 0, :].copy(), cells=cells, cell_region=cell_region, constraint_ids=ids,
+                   offsets=Jf[:, 0, :].copy(), cells=cells, cell_region=cell_region, roots=roots,
                    complete=stats.complete, stop_reason=stats.stop_reason,
                    seconds=stats.seconds, exact_calls=stats.exact_calls)
 
