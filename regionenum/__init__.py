@@ -10,6 +10,7 @@ from .complex import Faces, FaceSet
 from .decision import DecisionRegions
 from .domain import Box, Polytope
 from .engine import DEFAULT_TOL, Progress, RegionCount, count_regions, enumerate_regions
+from .export import load_regions, read_graph, save_regions, write_graph
 from .errors import InvalidDomainError, InvalidNetworkError, RegionEnumError
 from .io import load, save
 from .linear import LinearRegions
@@ -22,5 +23,6 @@ __all__ = [
     "Activation", "Box", "DEFAULT_TOL", "DecisionRegions", "FaceSet", "Faces", "InvalidDomainError",
     "InvalidNetworkError", "Layer", "LinearRegions", "Network", "Polytope", "Progress", "RegionCount",
     "RegionEnumError", "Regions",
-    "count_regions", "enumerate_regions", "load", "save",
+    "count_regions", "enumerate_regions", "load", "load_regions", "read_graph", "save", "save_regions",
+    "write_graph",
 ]

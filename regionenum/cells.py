@@ -172,10 +172,14 @@ class Roots:
 
     cells: CellSet
     ids: ConstraintIds
-    exact_rows: dict      # constraint id -> exact integer row over (t, x), for non-unit ids
+    rows: dict            # constraint id -> float64 row over (t, x), for non-unit ids
     merge_pieces: bool    # True when a region may be split over several roots (orthants)
     exact_calls: int
     ref: float            # coordinate scale of the domain, for rounding-error bounds
+
+    def __post_init__(self):
+        # the same rows exactly, as integers (each float64 is a dyadic rational)
+        self.exact_rows = {cid: dyadic_integers(row)[0] for cid, row in self.rows.items()}
 
 
 def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
@@ -208,19 +212,16 @@ def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
     fixed_float[ids.infinity] = np.concatenate([[-1.0], np.zeros(d)])
     for _, _, rows in pieces:
         fixed_float.update(rows)
-    exact_rows = {cid: dyadic_integers(row)[0] for cid, row in fixed_float.items()}
-
     cells = _cellset(pieces, d, n_units)
     points = cells.gens[cells.gens[:, 0] > 0, 1:]
-    ref = max(1.0, float(np.abs(points).max(initial=0.0)))
-    exact_calls = 0
+    roots = Roots(cells, ids, fixed_float, merge, 0, max(1.0, float(np.abs(points).max(initial=0.0))))
     if need_cut and m > 0:
         J = np.broadcast_to(domain_rows.T[None], (len(cells), d + 1, m))
-        oracle = ExactOracle(ids, exact_rows, None, np.arange(m))
-        cells, _, bits, _, exact_calls = split(cells, J, np.abs(J).astype(np.float32), ref,
-                                               np.arange(m), tol, oracle)
-        cells = cells.take(np.flatnonzero(~bits.any(axis=1)))
-    return Roots(cells, ids, exact_rows, merge, exact_calls, ref)
+        oracle = ExactOracle(ids, roots.exact_rows, None, np.arange(m))
+        cells, _, bits, _, roots.exact_calls = split(cells, J, np.abs(J).astype(np.float32),
+                                                     roots.ref, np.arange(m), tol, oracle)
+        roots.cells = cells.take(np.flatnonzero(~bits.any(axis=1)))
+    return roots
 
 
 def _box(lo, hi, facet_id):

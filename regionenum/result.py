@@ -155,6 +155,12 @@ class Regions:
         from .decision import decision_regions
         return decision_regions(self)
 
+    def save(self, path) -> None:
+        """Write everything to ``path`` (``.npz`` or ``.json``); read it back with
+        :func:`regionenum.load_regions`."""
+        from .export import save_regions
+        save_regions(self, path)
+
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def build(cls, network, domain, roots, stats) -> "Regions":
