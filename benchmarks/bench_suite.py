@@ -4,7 +4,9 @@ Writes the suite with ../shared/bench/make_nets.py into benchmarks/nets/ if it i
 then runs every net in a fresh process (so peak memory is the net's own) and prints, per net and
 mode: regions, seconds, regions per second, peak resident memory, and the memory after import
 and warm-up (the baseline the count-only path adds to). Modes: ``count`` (count_regions,
-frontier only) and ``enumerate`` (enumerate_regions, full geometry). Run by hand, not in tests.
+frontier only) and ``enumerate`` (enumerate_regions, full geometry); ``graph``, ``faces``,
+``linear`` and ``decision`` time that analysis of an enumerated result (the enumeration's own
+time in the last column). Run by hand, not in tests.
 """
 from __future__ import annotations
 
@@ -34,7 +36,9 @@ def run_one(name: str, mode: str) -> dict:
 
     warm_net = re.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
     re.count_regions(warm_net, re.Box([-1, -1], [1, 1]))
-    re.enumerate_regions(warm_net, re.Box([-1, -1], [1, 1]))
+    warm = re.enumerate_regions(warm_net, re.Box([-1, -1], [1, 1]))
+    if mode in ANALYSES:
+        ANALYSES[mode](warm)
     baseline = _rss_mb()
     net, box = re.load(NETS / f"{name}.npz")
     start = time.perf_counter()
@@ -45,15 +49,29 @@ def run_one(name: str, mode: str) -> dict:
         found = re.enumerate_regions(net, box)
         n, exact = len(found), found.exact_calls
     seconds = time.perf_counter() - start
+    enumerate_s = seconds
+    if mode in ANALYSES:
+        start = time.perf_counter()
+        ANALYSES[mode](found)
+        seconds = time.perf_counter() - start
     return dict(net=name, mode=mode, regions=n, seconds=seconds, regions_per_s=n / seconds,
-                peak_mb=_rss_mb(), baseline_mb=baseline, exact_calls=exact)
+                peak_mb=_rss_mb(), baseline_mb=baseline, exact_calls=exact, enumerate_s=enumerate_s)
+
+
+#: Analyses timed on an enumerated result (their seconds exclude the enumeration).
+ANALYSES = {
+    "graph": lambda r: r.adjacency_graph(),
+    "faces": lambda r: r.faces(),
+    "linear": lambda r: r.linear_regions(),
+    "decision": lambda r: r.decision_regions() if r.network.output_dim > 1 else None,
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("nets", nargs="*", default=SUITE)
     parser.add_argument("--modes", nargs="+", default=["count", "enumerate"],
-                        choices=["count", "enumerate"])
+                        choices=["count", "enumerate", *ANALYSES])
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     parser.add_argument("--one", nargs=2, metavar=("NET", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -64,7 +82,7 @@ def main() -> None:
         subprocess.run([sys.executable, str(MAKE_NETS), str(NETS)], check=True)
     rows = []
     print(f"{'net':14s} {'mode':9s} {'regions':>9s} {'seconds':>8s} {'regions/s':>10s} "
-          f"{'peak MB':>8s} {'base MB':>8s} {'exact':>6s}")
+          f"{'peak MB':>8s} {'base MB':>8s} {'exact':>6s} {'enum s':>7s}")
     for name in args.nets:
         for mode in args.modes:
             out = subprocess.run([sys.executable, __file__, "--one", name, mode],
@@ -76,7 +94,7 @@ def main() -> None:
             rows.append(r)
             print(f"{name:14s} {mode:9s} {r['regions']:9d} {r['seconds']:8.3f} "
                   f"{r['regions_per_s']:10.0f} {r['peak_mb']:8.0f} {r['baseline_mb']:8.0f} "
-                  f"{r['exact_calls']:6d}", flush=True)
+                  f"{r['exact_calls']:6d} {r['enumerate_s']:7.3f}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
 

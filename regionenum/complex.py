@@ -277,10 +277,14 @@ def _fill_graph(G, regions, facets, counts, boundary, unit_pairs):
     units_l, flips_l = units.tolist(), units[flips].tolist()
     toff_l, foff_l = toff.tolist(), foff.tolist()
     vols = facets.volumes[two].tolist()
+    lone = [(p,) for p in unit_pairs]  # shared: most facets carry one unit, and tuples are immutable
+
+    def unit_tuple(us):
+        return lone[us[0]] if len(us) == 1 else tuple(unit_pairs[u] for u in us)
+
     G.add_edges_from(
-        (ai, bi, dict(units=[unit_pairs[u] for u in flips_l[foff_l[e]: foff_l[e + 1]]],
-                      tight=[unit_pairs[u] for u in units_l[toff_l[e]: toff_l[e + 1]]],
-                      volume=vols[e]))
+        (ai, bi, dict(units=unit_tuple(flips_l[foff_l[e]: foff_l[e + 1]]),
+                      tight=unit_tuple(units_l[toff_l[e]: toff_l[e + 1]]), volume=vols[e]))
         for e, (ai, bi) in enumerate(zip(a.tolist(), b.tolist())))
 
 

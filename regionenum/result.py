@@ -136,9 +136,9 @@ class Regions:
 
         Node attributes: ``pattern``, ``interior_point``, ``volume``, ``bounded`` and
         ``boundary_facets`` (``(domain rows, volume)`` of each facet on the domain's boundary).
-        Edge attributes: ``units``, the ``(layer, unit)`` pairs whose state flips across the
-        facet; ``tight``, all units zero on it (more where hyperplanes coincide); ``volume``,
-        its (d-1)-dimensional volume.
+        Edge attributes: ``units``, a tuple of the ``(layer, unit)`` pairs whose state flips
+        across the facet; ``tight``, the same for all units zero on it (more where hyperplanes
+        coincide, or where a unit is identically zero); ``volume``, its (d-1)-dimensional volume.
         """
         from .complex import adjacency_graph
         return adjacency_graph(self)

@@ -32,7 +32,14 @@ def _degenerate_nets():
     zero_layer = re.Network.from_layers([  # a layer that kills everything
         (np.array([[1.0, 0.5], [-0.3, 1.0]]), np.zeros(2)), (np.zeros((2, 2)), np.zeros(2)),
         (np.ones((1, 2)), np.zeros(1))])
-    return [twin, corner, zero_layer, _copy_units_net(), montufar_net(2, [4], 3)[0]]
+    cube = re.Network.from_layers([  # 3-D: planes through cube edges, repeated, then copied
+        (np.array([[1.0, -1.0, 0.0], [1.0, -1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0], [0.0, 0.0, 1.0]]),
+         np.array([0.0, 0.0, -1.0, -0.5, 0.0])),
+        (np.eye(5), np.zeros(5)), (np.ones((1, 5)), np.zeros(1))])
+    square, cube3 = re.Box([-1, -1], [1, 1]), re.Box(-np.ones(3), np.ones(3))
+    unit2, unit3 = re.Box([0, 0], [1, 1]), re.Box(np.zeros(3), np.ones(3))
+    return [(twin, square), (corner, square), (zero_layer, square), (_copy_units_net(), square),
+            (montufar_net(2, [4], 3)[0], unit2), (cube, cube3), (montufar_net(3, [6], 3)[0], unit3)]
 
 
 CASES = [
@@ -45,10 +52,9 @@ CASES = [
     (random_net([2, 8, 8, 1], 5), re.Polytope(np.array([[0.0, -1.0]]), np.array([0.0]))),  # half-plane
     (random_net([1, 8, 8, 1], 6), re.Box([-2.0], [2.0])),
     (re.load(DIGITS)[0], re.load(DIGITS)[1]),
-] + [(net, re.Box([-1, -1], [1, 1]) if net.input_dim == 2 else None) for net in _degenerate_nets()]
-CASES = [(n, b if b is not None else re.Box([0, 0], [1, 1])) for n, b in CASES]
+] + _degenerate_nets()
 IDS = ["random2d", "triangle", "random3d", "plane", "space3d", "halfplane", "line", "digits",
-       "repeated", "corners", "zero_layer", "copy_units", "montufar"]
+       "repeated", "corners", "zero_layer", "copy_units", "montufar", "cube_edges", "montufar3d"]
 
 
 @pytest.mark.parametrize("net,domain", CASES, ids=IDS)
