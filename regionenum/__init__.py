@@ -6,6 +6,7 @@
 >>> len(re.enumerate_regions(net, re.Box([-1, -1], [1, 1])))
 4
 """
+from . import bounds, constructions, estimators
 from .complex import Faces, FaceSet
 from .decision import DecisionRegions
 from .domain import Box, Polytope
@@ -24,5 +25,5 @@ __all__ = [
     "InvalidNetworkError", "Layer", "LinearRegions", "Network", "Polytope", "Progress", "RegionCount",
     "RegionEnumError", "Regions",
     "count_regions", "enumerate_regions", "load", "load_regions", "read_graph", "save", "save_regions",
-    "write_graph",
+    "write_graph", "bounds", "constructions", "estimators",
 ]

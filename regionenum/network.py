@@ -160,6 +160,23 @@ class Network:
         acts = ", ".join(layer.activation.kind for layer in self.layers)
         return f"Network(widths={(self.input_dim,) + self.widths}, activations=[{acts}])"
 
+    def restricted(self, origin, basis) -> "Network":
+        """The network on the affine subspace ``x = origin + basis @ t``: a network of ``t``
+        (``basis`` has shape ``(input_dim, k)``), with the same units and patterns. Used for
+        lines, trajectories and planes through data."""
+        origin = _as_float_array(origin, "origin")
+        basis = _as_float_array(basis, "basis")
+        if origin.shape != (self.input_dim,):
+            raise InvalidNetworkError(f"origin must have shape ({self.input_dim},), got {origin.shape}")
+        if basis.ndim != 2 or basis.shape[0] != self.input_dim or basis.shape[1] == 0:
+            raise InvalidNetworkError(
+                f"basis must have shape ({self.input_dim}, k) with k >= 1, got {basis.shape}")
+        if np.linalg.matrix_rank(basis) < basis.shape[1]:
+            raise InvalidNetworkError("the basis vectors are linearly dependent")
+        first = self.layers[0]
+        layers = [Layer(first.W @ basis, first.b + first.W @ origin, first.activation)]
+        return Network(layers + list(self.layers[1:]))
+
     def pre_activations(self, X: np.ndarray) -> list[np.ndarray]:
         """Pre-activations of every layer at the rows of ``X`` (shape ``(n, input_dim)``)."""
         A = self._check_inputs(X)

@@ -6,7 +6,6 @@ with closed-form counts.
 """
 from __future__ import annotations
 
-import itertools
 from fractions import Fraction
 from math import comb
 
@@ -128,57 +127,3 @@ def _inner_radius(A, b):
 def zaslavsky(n, d):
     """(all regions, bounded regions) of n hyperplanes in general position in R^d."""
     return sum(comb(n, j) for j in range(d + 1)), comb(n - 1, d)
-
-
-def montufar_net(n0, fold_widths, last_width, seed=0):
-    """The zig-zag construction of Montufar et al. (2014) on [0, 1]^n0, and its exact count.
-
-    Folding layer l uses p = n_l // n0 units per coordinate (unit 0: (p/2) y, unit i: p y - i),
-    and the folded coordinate y' = 2 sum_i (-1)^i h_i feeds the next layer. The last hidden layer
-    is a generic arrangement whose vertices all lie inside the cube.
-    """
-    rng = np.random.default_rng(seed)
-    layers = []
-    fold = np.eye(n0)  # maps the previous layer's outputs to the current coordinates y
-    count = 1
-    for width in fold_widths:
-        p = width // n0
-        W = np.zeros((width, n0))
-        b = np.zeros(width)
-        F = np.zeros((n0, width))
-        for c in range(n0):
-            for i in range(p):
-                u = c * p + i
-                W[u, c] = p / 2 if i == 0 else p
-                b[u] = 0.0 if i == 0 else -i
-                F[c, u] = 2.0 * (-1) ** i
-        layers.append((W @ fold, b))
-        fold = F
-        count *= p ** n0
-    W_last, b_last = _generic_arrangement(n0, last_width, rng)
-    layers.append((W_last @ fold, b_last))
-    layers.append((np.ones((1, last_width)), np.zeros(1)))
-    count *= sum(comb(last_width, j) for j in range(n0 + 1))
-    return re.Network.from_layers(layers), count
-
-
-def _generic_arrangement(n0, n, rng):
-    """n hyperplanes in R^n0 in general position with every vertex inside (0.02, 0.98)^n0."""
-    for _ in range(10000):
-        W = rng.normal(size=(n, n0))
-        W /= np.linalg.norm(W, axis=1, keepdims=True)
-        centre = rng.uniform(0.4, 0.6, size=(n, n0))
-        b = -np.sum(W * centre, axis=1)
-        ok = True
-        for rows in itertools.combinations(range(n), n0):
-            M = W[list(rows)]
-            if abs(np.linalg.det(M)) < 0.2:
-                ok = False
-                break
-            v = np.linalg.solve(M, -b[list(rows)])
-            if np.any(v < 0.02) or np.any(v > 0.98):
-                ok = False
-                break
-        if ok:
-            return W, b
-    raise RuntimeError("no generic arrangement found")

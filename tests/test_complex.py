@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import regionenum as re
-from oracles import montufar_net, random_net
+from oracles import random_net
+from regionenum import constructions
 from regionenum.complex import expected_euler_characteristic
 
 DIGITS = Path(re.__file__).parent / "data" / "digits_plane.npz"
@@ -39,7 +40,8 @@ def _degenerate_nets():
     square, cube3 = re.Box([-1, -1], [1, 1]), re.Box(-np.ones(3), np.ones(3))
     unit2, unit3 = re.Box([0, 0], [1, 1]), re.Box(np.zeros(3), np.ones(3))
     return [(twin, square), (corner, square), (zero_layer, square), (_copy_units_net(), square),
-            (montufar_net(2, [4], 3)[0], unit2), (cube, cube3), (montufar_net(3, [6], 3)[0], unit3)]
+            (constructions.montufar(2, [4], 3).network, unit2), (cube, cube3),
+            (constructions.montufar(3, [6], 3).network, unit3)]
 
 
 CASES = [

@@ -1,9 +1,12 @@
 """The engine against independent oracles: 1-D breakpoints, Zaslavsky, Montufar, an LP reference."""
+from math import comb
+
 import numpy as np
 import pytest
 
 import regionenum as re
-from oracles import lp_regions, montufar_net, random_net, regions_1d, zaslavsky
+from oracles import lp_regions, random_net, regions_1d, zaslavsky
+from regionenum import constructions
 
 
 def _sorted_patterns(regions):
@@ -42,9 +45,13 @@ def test_zaslavsky_one_layer_on_whole_space(d, n):
 @pytest.mark.parametrize("n0,folds,last", [(1, [2, 2], 3), (1, [3, 4, 2], 4), (1, [4, 4, 4], 3),
                                            (2, [4, 4], 3), (2, [6, 4], 4), (2, [6, 6, 4], 5),
                                            (3, [6], 4), (3, [6, 6], 3)])
-def test_montufar_construction_exact_count(n0, folds, last):
-    net, expected = montufar_net(n0, folds, last)
-    box = re.Box(np.zeros(n0), np.ones(n0))
+@pytest.mark.parametrize("kind", ["montufar", "pascanu"])
+def test_zigzag_constructions_exact_count(n0, folds, last, kind):
+    c = getattr(constructions, kind)(n0, folds, last)
+    net, box, expected = c.network, c.domain, c.count
+    # the closed form, written out independently of regionenum.bounds
+    per_layer = [(w // n0) ** (n0 if kind == "montufar" else 1) for w in folds]
+    assert expected == np.prod(per_layer) * sum(comb(last, j) for j in range(n0 + 1))
     regions = re.enumerate_regions(net, box)
     assert len(regions) == expected
     assert re.count_regions(net, box) == expected
@@ -56,7 +63,8 @@ def test_montufar_construction_exact_count(n0, folds, last):
 
 def test_montufar_needs_exact_signs(monkeypatch):
     """The construction's degeneracies reach the exact oracle, and its answers decide the count."""
-    net, expected = montufar_net(2, [6, 6, 4], 5)
+    c = constructions.montufar(2, [6, 6, 4], 5)
+    net, expected = c.network, c.count
     box = re.Box([0, 0], [1, 1])
     counted = re.count_regions(net, box)
     assert counted == expected and counted.exact_calls > 0
