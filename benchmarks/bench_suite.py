@@ -67,6 +67,12 @@ ANALYSES = {
 }
 
 
+def ensure_suite() -> None:
+    """Write the standard suite into ``benchmarks/nets/`` unless it is there."""
+    if not (NETS / "digits_plane.npz").exists():
+        subprocess.run([sys.executable, str(MAKE_NETS), str(NETS)], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("nets", nargs="*", default=SUITE)
@@ -78,8 +84,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(*args.one)))
         return
-    if not (NETS / "r2_small.npz").exists():
-        subprocess.run([sys.executable, str(MAKE_NETS), str(NETS)], check=True)
+    ensure_suite()
     rows = []
     print(f"{'net':14s} {'mode':9s} {'regions':>9s} {'seconds':>8s} {'regions/s':>10s} "
           f"{'peak MB':>8s} {'base MB':>8s} {'exact':>6s} {'enum s':>7s}")

@@ -103,15 +103,26 @@ def grid_patterns(network, domain, n_per_axis: int) -> Estimate:
     _check_common(network, domain)
     m = _positive_int(n_per_axis, "n_per_axis")
     start = time.perf_counter()
+    X = _grid_points(domain, m)
+    counts = _pattern_counts(network, X)
+    return Estimate("grid_patterns", float(len(counts)), "activation regions meeting the domain",
+                    "lower bound", len(X), time.perf_counter() - start, {"frequencies": counts})
+
+
+def _grid_points(domain, m):
+    """Centres of an ``m``-per-axis grid over the domain's bounding box, inside the domain."""
     lo, hi = domain.bounds
     axes = [lo[i] + (np.arange(m) + 0.5) * (hi[i] - lo[i]) / m for i in range(domain.dim)]
     X = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, domain.dim)
     X = X[domain.contains(X)]
     if not len(X):
         raise RegionEnumError("no grid point lies in the domain: use a finer grid")
-    counts = _pattern_counts(network, X)
-    return Estimate("grid_patterns", float(len(counts)), "activation regions meeting the domain",
-                    "lower bound", len(X), time.perf_counter() - start, {"frequencies": counts})
+    return X
+
+
+def _chao1_value(counts):
+    f1, f2 = int(np.sum(counts == 1)), int(np.sum(counts == 2))
+    return len(counts) + f1 * (f1 - 1) / (2 * (f2 + 1)), f1, f2
 
 
 def chao1(network, domain, n_samples: int, seed=None) -> Estimate:
@@ -121,8 +132,7 @@ def chao1(network, domain, n_samples: int, seed=None) -> Estimate:
     bound either way."""
     seen = sampled_patterns(network, domain, n_samples, seed)
     counts = seen.details["frequencies"]
-    f1, f2 = int(np.sum(counts == 1)), int(np.sum(counts == 2))
-    value = len(counts) + f1 * (f1 - 1) / (2 * (f2 + 1))
+    value, f1, f2 = _chao1_value(counts)
     return Estimate("chao1", float(value), "activation regions meeting the domain", "extrapolation",
                     seen.samples, seen.seconds, {"observed": len(counts), "f1": f1, "f2": f2})
 
@@ -223,3 +233,45 @@ def local_complexity(network, X, radius: float) -> Estimate:
     return Estimate("local_complexity", float(near.mean()), "units whose hyperplane meets the ball",
                     "linearised" if linearised else "exact", n,
                     time.perf_counter() - start, {"per_point": near, "radius": radius})
+
+
+def compare(regions, budgets=(100, 1000, 10000, 100000), seed=0) -> list[dict]:
+    """Run the sampling estimators at each budget against an exact enumeration ``regions``
+    (complete, on a bounded domain): one row per method and budget with ``estimate``,
+    ``exact``, ``ratio``, ``seconds``, and for the point-based methods ``missed_by_volume``: the
+    share of regions missed in each volume quartile (smallest first). Hanin-Rolnick comes once,
+    with budget 0."""
+    if not regions.complete:
+        raise RegionEnumError("compare needs a complete enumeration")
+    net, domain = regions.network, regions.domain
+    exact = len(regions)
+    edges = np.quantile(regions.volumes, [0.25, 0.5, 0.75])
+    quartile = np.searchsorted(edges, regions.volumes, side="right")
+    rows = []
+
+    def missed(X):
+        hit = np.zeros(exact, bool)
+        idx = regions.locate(X)
+        hit[idx[idx >= 0]] = True
+        return [float(np.mean(~hit[quartile == q])) if np.any(quartile == q) else 0.0 for q in range(4)]
+
+    def row(est, X=None):
+        out = dict(method=est.method, budget=est.samples, estimate=est.value, exact=exact,
+                   ratio=est.value / exact, seconds=est.seconds, kind=est.kind)
+        if X is not None:
+            out["missed_by_volume"] = missed(X)
+        rows.append(out)
+
+    for n in budgets:
+        n = _positive_int(n, "budget")
+        rng = np.random.default_rng(seed)
+        X = sample_domain(domain, n, rng)
+        start = time.perf_counter()
+        counts = _pattern_counts(net, X)
+        seconds = time.perf_counter() - start
+        row(Estimate("sampled_patterns", float(len(counts)), "", "lower bound", n, seconds), X)
+        row(Estimate("chao1", _chao1_value(counts)[0], "", "extrapolation", n, seconds))
+        m = max(1, int(round(n ** (1 / domain.dim))))
+        row(grid_patterns(net, domain, m), _grid_points(domain, m))
+    row(hanin_rolnick(net, domain))
+    return rows

@@ -156,6 +156,13 @@ class Network:
             built.append(Layer(W, b, activation))
         return cls(built)
 
+    @classmethod
+    def from_sklearn(cls, estimator) -> "Network":
+        """From a fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor`` (``relu`` or
+        ``identity`` activations); outputs are its logits, or its predictions for a regressor."""
+        from .importers import from_sklearn
+        return from_sklearn(estimator)
+
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.kind for layer in self.layers)
         return f"Network(widths={(self.input_dim,) + self.widths}, activations=[{acts}])"

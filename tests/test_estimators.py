@@ -137,3 +137,20 @@ def test_bad_requests():
         bounds.serra(2, [4, 0])
     with pytest.raises(re.RegionEnumError, match="input dimension"):
         bounds.zaslavsky(3, 0)
+
+
+def test_compare_reports_every_method_against_the_exact_count():
+    net = random_net([2, 10, 10, 1], 10)
+    regions = re.enumerate_regions(net, re.Box([-1, -1], [1, 1]))
+    rows = estimators.compare(regions, budgets=(100, 20000), seed=0)
+    assert {r["method"] for r in rows} == {"sampled_patterns", "chao1", "grid_patterns", "hanin_rolnick"}
+    for r in rows:
+        assert r["exact"] == len(regions) and r["ratio"] == pytest.approx(r["estimate"] / len(regions))
+        if r["kind"] == "lower bound":
+            assert r["estimate"] <= len(regions)
+            missed = r["missed_by_volume"]
+            assert len(missed) == 4 and all(0 <= m <= 1 for m in missed)
+    big = [r for r in rows if r["method"] == "sampled_patterns" and r["budget"] == 20000][0]
+    assert big["missed_by_volume"][3] < big["missed_by_volume"][0]  # large regions are found first
+    with pytest.raises(re.RegionEnumError, match="budget"):
+        estimators.compare(regions, budgets=(0,))
