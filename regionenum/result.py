@@ -155,6 +155,12 @@ class Regions:
         from .decision import decision_regions
         return decision_regions(self)
 
+    def plot(self, ax=None, **options):
+        """Draw the regions with matplotlib (1-D or 2-D); see :func:`regionenum.plotting.plot_regions`
+        for ``color_by`` ("region", "linear", "output", "class") and the other options."""
+        from .plotting import plot_regions
+        return plot_regions(self, ax, **options)
+
     def save(self, path) -> None:
         """Write everything to ``path`` (``.npz`` or ``.json``); read it back with
         :func:`regionenum.load_regions`."""

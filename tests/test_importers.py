@@ -5,6 +5,7 @@ import pytest
 import regionenum as re
 
 sklearn = pytest.importorskip("sklearn")
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 

@@ -17,3 +17,20 @@ def test_package_docstring_example():
     import doctest
     import regionenum
     assert doctest.testmod(regionenum).failed == 0
+
+
+def test_worked_numbers_in_docs():
+    """The numbers docs/counting.md quotes are the ones the code gives."""
+    import regionenum as re
+    from regionenum import bounds, estimators
+    text = (README.parent / "docs" / "counting.md").read_text()
+    net, box = re.load(README.parent / "regionenum" / "data" / "digits_plane.npz")
+    regions = re.enumerate_regions(net, box)
+    v, e, f = regions.faces().f_vector
+    assert f"{v} - {e} + {f} = 1" in text and f == 1562
+    assert f"{estimators.sampled_patterns(net, box, 10000, seed=0).value:.0f} (63%)" in text
+    assert f"`m = 100`: {estimators.grid_patterns(net, box, 100).value:.0f}" in text
+    assert f"`n = 10^4`: {estimators.chao1(net, box, 10000, seed=0).value:.0f}" in text
+    assert f"= {estimators.hanin_rolnick(net, box).value:.0f}" in text
+    assert bounds.serra(4, [2, 2]) == 11 and bounds.zaslavsky(16, 2) == 137
+    assert (bounds.pascanu(2, [4] * 4), bounds.montufar(2, [4] * 4), bounds.serra(2, [4] * 4)) == (88, 704, 14641)

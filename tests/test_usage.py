@@ -1,7 +1,4 @@
 """Errors before work starts, budgets, progress, the file format and the command line."""
-import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -100,32 +97,24 @@ def test_load_rejects_unknown_and_missing_arrays(tmp_path):
         re.load(tmp_path / "missing.npz")
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "regionenum.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
+def test_progress_bar_reports_and_stays_quiet_off_terminal(monkeypatch):
+    import builtins
+    import io
 
-
-def test_cli_count_json(tmp_path):
-    net = random_net([2, 16, 16, 1], 3)
-    path = tmp_path / "net.npz"
-    re.save(path, net, BOX2)
-    run = _cli("count", path, "--json")
-    assert run.returncode == 0, run.stderr
-    out = json.loads(run.stdout)
-    assert out["regions"] == re.count_regions(net, BOX2) and out["complete"] is True
-    full = json.loads(_cli("count", path, "--json", "--full").stdout)
-    assert full["regions"] == out["regions"]
-    assert full["volume_sum"] == pytest.approx(4.0)
-
-
-def test_cli_bundled_example_and_errors(tmp_path):
-    run = _cli("count", "--example", "digits_plane")
-    assert run.returncode == 0 and "activation regions" in run.stdout
-    missing = _cli("count", tmp_path / "nope.npz")
-    assert missing.returncode == 2 and "no such file" in missing.stderr
-    (tmp_path / "junk.npz").write_text("not a zip")
-    junk = _cli("count", tmp_path / "junk.npz")
-    assert junk.returncode == 2 and "not a readable .npz" in junk.stderr
-    assert _cli("count", "--bogus").returncode == 2
-    part = json.loads(_cli("count", "--example", "digits_plane", "--max-regions", "5", "--json").stdout)
-    assert part["regions"] == 5 and part["complete"] is False and part["stop_reason"] == "max_regions"
+    from regionenum.progress import ProgressBar
+    net = random_net([2, 32, 32, 1], 5)
+    quiet = io.StringIO()
+    with ProgressBar(file=quiet) as bar:  # not a terminal: silent
+        re.count_regions(net, BOX2, batch_size=64, progress=bar)
+    assert quiet.getvalue() == ""
+    shown = io.StringIO()
+    with ProgressBar(file=shown, enabled=True) as bar:  # tqdm
+        n = re.count_regions(net, BOX2, batch_size=64, progress=bar)
+    assert f"{int(n)}" in shown.getvalue() and "layer=" in shown.getvalue()
+    real_import = builtins.__import__
+    monkeypatch.setattr(builtins, "__import__", lambda name, *a, **k: (_ for _ in ()).throw(ImportError)
+                        if name == "tqdm" else real_import(name, *a, **k))
+    plain = io.StringIO()
+    with ProgressBar(file=plain, enabled=True, min_interval=0.0) as bar:  # no tqdm: a plain line
+        re.count_regions(net, BOX2, batch_size=64, progress=bar)
+    assert f"regions {int(n)}" in plain.getvalue() and "regions/s" in plain.getvalue()
