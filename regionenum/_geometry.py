@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._kernels import _intersect_sorted
+from ._kernels import _grow1, _intersect_sorted
 
 _JIT = dict(cache=True)
 
@@ -404,3 +404,84 @@ def set_bits_csr(rows, lo, hi):
                     pos[q] = 8 * (j - lo) + b
                     q += 1
     return off, pos
+
+
+@nb.njit(**_JIT)
+def cell_facets(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids):
+    """The facets of every cell, as :func:`cell_faces` gives them for ``min_dim = d - 1``, but
+    with generator sets as bit masks (cells of up to 64 generators; larger ones go through
+    :func:`cell_faces`). Returns the same arrays, and the cells left for :func:`cell_faces`."""
+    n_cells = cell_gen_off.shape[0] - 1
+    d = gens.shape[1] - 1
+    f_cell = np.empty(16, np.int64)
+    f_gen_off = np.zeros(17, np.int64)
+    f_gens = np.empty(64, np.int64)
+    f_tight_off = np.zeros(17, np.int64)
+    f_tight = np.empty(64, np.int64)
+    big = np.empty(0, np.int64)
+    n_big = 0
+    nf = 0
+    masks = np.empty(64, np.uint64)
+    for c in range(n_cells):
+        g0 = cell_gen_off[c]
+        ng = cell_gen_off[c + 1] - g0
+        q0 = cell_con_off[c]
+        nq = cell_con_off[c + 1] - q0
+        if ng > 64:
+            big = _grow1(big, n_big + 1)
+            big[n_big] = c
+            n_big += 1
+            continue
+        masks = _grow1(masks, nq)
+        masks[:nq] = 0
+        points = np.uint64(0)
+        for i in range(ng):
+            bit = np.uint64(1) << np.uint64(i)
+            if gens[g0 + i, 0] > 0:
+                points |= bit
+            for t in range(gen_inc_off[g0 + i], gen_inc_off[g0 + i + 1]):
+                k = np.searchsorted(con_ids[q0: q0 + nq], gen_inc[t])
+                masks[k] |= bit
+        full = (np.uint64(1) << np.uint64(ng)) - np.uint64(1) if ng < 64 else ~np.uint64(0)
+        for k in range(nq):
+            m = masks[k]
+            if m == 0 or m == full or (m & points) == 0:
+                continue
+            facet = True
+            for k2 in range(nq):
+                m2 = masks[k2]
+                if m2 == full or m2 == m:
+                    continue
+                if (m & m2) == m:  # strictly inside another tight set: not maximal
+                    facet = False
+                    break
+            if not facet:
+                continue
+            first = True  # coinciding constraints: keep the facet once, at its first id
+            for k2 in range(k):
+                if masks[k2] == m:
+                    first = False
+                    break
+            if not first:
+                continue
+            f_cell = _grow1(f_cell, nf + 1)
+            f_gen_off = _grow1(f_gen_off, nf + 2)
+            f_tight_off = _grow1(f_tight_off, nf + 2)
+            f_cell[nf] = c
+            n = f_gen_off[nf]
+            for i in range(ng):
+                if m & (np.uint64(1) << np.uint64(i)):
+                    f_gens = _grow1(f_gens, n + 1)
+                    f_gens[n] = g0 + i
+                    n += 1
+            f_gen_off[nf + 1] = n
+            n = f_tight_off[nf]
+            for k2 in range(nq):
+                if (masks[k2] & m) == m:
+                    f_tight = _grow1(f_tight, n + 1)
+                    f_tight[n] = con_ids[q0 + k2]
+                    n += 1
+            f_tight_off[nf + 1] = n
+            nf += 1
+    return (f_cell[:nf], np.full(nf, d - 1, np.int64), f_gen_off[: nf + 1], f_gens[: f_gen_off[nf]],
+            f_tight_off[: nf + 1], f_tight[: f_tight_off[nf]], big[:n_big])

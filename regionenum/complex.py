@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 from scipy.optimize import linprog
 
-from ._geometry import cell_faces, face_hashes, face_keys, face_volumes, faces_match, set_bits_csr
+from ._geometry import cell_faces, cell_facets, face_hashes, face_keys, face_volumes, faces_match, set_bits_csr
 from .cells import _ranges, per_cell_count
 from .errors import RegionEnumError
 
@@ -110,8 +110,7 @@ class Faces:
 def _instances(cells, cell_region, ids, min_dim: int):
     """Every face of dimension ``>= min_dim`` of every cell, with what names it and its region.
     Constraint ids past the units (cuts finer than the regions') are not part of names."""
-    f_cell, f_dim, gen_off, members, tight_off, tight = cell_faces(
-        cells.gen_off, cells.gens, cells.inc_off, cells.inc, min_dim)
+    f_cell, f_dim, gen_off, members, tight_off, tight = _cell_faces(cells, min_dim)
     # faces lying on an artificial cut (pieces of unbounded domains) are not faces of regions
     artificial = ids.is_artificial(tight)
     bad = np.zeros(len(f_cell), bool)
@@ -122,6 +121,26 @@ def _instances(cells, cell_region, ids, min_dim: int):
                 ids.unit_start + ids.n_units, ids.n_domain)
     return dict(dim=f_dim, gen_off=gen_off, members=members, key_args=key_args, keep=~bad,
                 region=cell_region[f_cell])
+
+
+def _cell_faces(cells, min_dim):
+    """:func:`cell_faces` for all cells; for facets alone, the faster bit-mask kernel, with
+    cells of more than 64 generators left to the general one."""
+    d = cells.gens.shape[1] - 1
+    if min_dim < d - 1:
+        return cell_faces(cells.gen_off, cells.gens, cells.inc_off, cells.inc, min_dim)
+    *fast, big = cell_facets(cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off,
+                             cells.con_ids)
+    if not len(big):
+        return tuple(fast)
+    sub = cells.take(big)
+    f_cell, f_dim, gen_off, members, tight_off, tight = cell_faces(
+        sub.gen_off, sub.gens, sub.inc_off, sub.inc, min_dim)
+    original_gen = _ranges(cells.gen_off, big)[0]
+    slow = (big[f_cell], f_dim, gen_off, original_gen[members], tight_off, tight)
+    return (np.concatenate([fast[0], slow[0]]), np.concatenate([fast[1], slow[1]]),
+            np.concatenate([fast[2], fast[2][-1] + slow[2][1:]]), np.concatenate([fast[3], slow[3]]),
+            np.concatenate([fast[4], fast[4][-1] + slow[4][1:]]), np.concatenate([fast[5], slow[5]]))
 
 
 def _words(packed):

@@ -54,8 +54,10 @@ CASES = [
     (random_net([2, 8, 8, 1], 5), re.Polytope(np.array([[0.0, -1.0]]), np.array([0.0]))),  # half-plane
     (random_net([1, 8, 8, 1], 6), re.Box([-2.0], [2.0])),
     (re.load(DIGITS)[0], re.load(DIGITS)[1]),
+    (random_net([2, 2, 1], 0), re.Polytope(  # cells of more than 64 vertices
+        np.c_[np.cos(np.arange(300) * np.pi / 150), np.sin(np.arange(300) * np.pi / 150)], -np.ones(300))),
 ] + _degenerate_nets()
-IDS = ["random2d", "triangle", "random3d", "plane", "space3d", "halfplane", "line", "digits",
+IDS = ["random2d", "triangle", "random3d", "plane", "space3d", "halfplane", "line", "digits", "polygon300",
        "repeated", "corners", "zero_layer", "copy_units", "montufar", "cube_edges", "montufar3d"]
 
 
