@@ -6,7 +6,7 @@
 >>> len(re.enumerate_regions(net, re.Box([-1, -1], [1, 1])))
 4
 """
-from . import bounds, constructions, estimators
+from . import bounds, constructions, estimators, verify
 from .complex import Faces, FaceSet
 from .decision import DecisionRegions
 from .domain import Box, Polytope
@@ -25,5 +25,5 @@ __all__ = [
     "InvalidNetworkError", "Layer", "LinearRegions", "Network", "Polytope", "Progress", "RegionCount",
     "RegionEnumError", "Regions",
     "count_regions", "enumerate_regions", "load", "load_regions", "read_graph", "save", "save_regions",
-    "write_graph", "bounds", "constructions", "estimators",
+    "write_graph", "bounds", "constructions", "estimators", "verify",
 ]
