@@ -7,6 +7,7 @@
 4
 """
 from . import bounds, constructions, estimators, verify
+from .certify import Certificate, CertificationError, certify
 from .complex import Faces, FaceSet
 from .decision import DecisionRegions
 from .domain import Box, Polytope
@@ -21,9 +22,9 @@ from .result import Regions
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Box", "DEFAULT_TOL", "DecisionRegions", "FaceSet", "Faces", "InvalidDomainError",
-    "InvalidNetworkError", "Layer", "LinearRegions", "Network", "Polytope", "Progress", "RegionCount",
-    "RegionEnumError", "Regions",
-    "count_regions", "enumerate_regions", "load", "load_regions", "read_graph", "save", "save_regions",
-    "write_graph", "bounds", "constructions", "estimators", "verify",
+    "Activation", "Box", "Certificate", "CertificationError", "DEFAULT_TOL", "DecisionRegions",
+    "FaceSet", "Faces", "InvalidDomainError", "InvalidNetworkError", "Layer", "LinearRegions",
+    "Network", "Polytope", "Progress", "RegionCount", "RegionEnumError", "Regions", "bounds",
+    "certify", "constructions", "count_regions", "enumerate_regions", "estimators", "load",
+    "load_regions", "read_graph", "save", "save_regions", "verify", "write_graph",
 ]

@@ -62,16 +62,3 @@ class ExactGeometry:
         v = self.generator(g)
         scale = int(E[0, 0]) * v[0]
         return [Fraction(sum(int(a) * b for a, b in zip(row, v)), scale) for row in E[1:]]
-
-    def unit_value_sign(self, region: int, unit: int, x) -> int:
-        """Exact sign of unit ``unit``'s pre-activation at the rational point ``x`` (its value
-        through ``region``'s pattern, which is the network's wherever ``x`` is in the region)."""
-        net = self.regions.network
-        row = self.net.rows(int(net.unit_layer[unit]), self._pattern(region))[1 + int(net.unit_index[unit])]
-        val = int(row[0]) + sum(int(a) * b for a, b in zip(row[1:], x))
-        return (val > 0) - (val < 0)
-
-    def unit_row_is_zero(self, region: int, unit: int) -> bool:
-        net = self.regions.network
-        row = self.net.rows(int(net.unit_layer[unit]), self._pattern(region))[1 + int(net.unit_index[unit])]
-        return not any(int(a) for a in row)

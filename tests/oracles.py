@@ -127,3 +127,60 @@ def _inner_radius(A, b):
 def zaslavsky(n, d):
     """(all regions, bounded regions) of n hyperplanes in general position in R^d."""
     return sum(comb(n, j) for j in range(d + 1)), comb(n - 1, d)
+
+
+# ---------------------------------------------------------------------------------------------
+def milp_max(network, lo, hi, c):
+    """max of c . y(x) over the box [lo, hi] by a big-M mixed-integer programme (scipy's HiGHS):
+    per ReLU unit, a = max(0, z) with a binary and bounds from interval arithmetic. Independent
+    of the enumeration; returns (value, x)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    d = network.input_dim
+    names = []  # variable layout: x, then per layer z (pre) and, for ReLU layers, a and delta
+    lb, ub, integrality = list(lo), list(hi), [0] * d
+    rows, rlo, rhi = [], [], []
+    prev_idx = list(range(d))
+    prev_lo, prev_hi = np.array(lo, float), np.array(hi, float)
+
+    def new(lo_, hi_, integer=0):
+        lb.append(lo_)
+        ub.append(hi_)
+        integrality.append(integer)
+        names.append(None)
+        return len(lb) - 1
+
+    for layer in network.layers:
+        W, b = layer.W, layer.b
+        z_lo = np.maximum(W, 0) @ prev_lo + np.minimum(W, 0) @ prev_hi + b
+        z_hi = np.maximum(W, 0) @ prev_hi + np.minimum(W, 0) @ prev_lo + b
+        z_idx = [new(z_lo[j], z_hi[j]) for j in range(len(b))]
+        for j in range(len(b)):  # z = W a_prev + b
+            row = {z_idx[j]: 1.0}
+            for i, w in zip(prev_idx, W[j]):
+                row[i] = row.get(i, 0.0) - w
+            rows.append(row), rlo.append(b[j]), rhi.append(b[j])
+        if not layer.activation.splits:
+            prev_idx, prev_lo, prev_hi = z_idx, z_lo, z_hi
+            continue
+        assert layer.activation.kind == "relu"
+        a_idx = []
+        for j in range(len(b)):
+            a = new(0.0, max(z_hi[j], 0.0))
+            t = new(0.0, 1.0, 1)
+            a_idx.append(a)
+            L, U = min(z_lo[j], 0.0), max(z_hi[j], 0.0)
+            rows.append({a: 1.0, z_idx[j]: -1.0}), rlo.append(0.0), rhi.append(np.inf)          # a >= z
+            rows.append({a: 1.0, z_idx[j]: -1.0, t: -L}), rlo.append(-np.inf), rhi.append(-L)  # a <= z - L(1-t)
+            rows.append({a: 1.0, t: -U}), rlo.append(-np.inf), rhi.append(0.0)                 # a <= U t
+        prev_idx, prev_lo, prev_hi = a_idx, np.maximum(z_lo, 0), np.maximum(z_hi, 0)
+    n = len(lb)
+    A = np.zeros((len(rows), n))
+    for r, row in enumerate(rows):
+        for i, v in row.items():
+            A[r, i] = v
+    cost = np.zeros(n)
+    cost[prev_idx] = -np.asarray(c, float)
+    res = milp(cost, constraints=LinearConstraint(A, rlo, rhi), integrality=integrality,
+               bounds=Bounds(lb, ub), options={"mip_rel_gap": 1e-9})
+    assert res.status == 0, res.message
+    return -res.fun, res.x[:d]
