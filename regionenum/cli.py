@@ -1,4 +1,5 @@
-"""Command line: ``regionenum {demo,count,enumerate,estimate,plot,bench} ...`` (``--help`` on each).
+"""Command line: ``regionenum {demo,count,enumerate,estimate,plot,verify,bench} ...`` (``--help``
+on each).
 
 Exit codes: 0 success (also for a run stopped by a budget or Ctrl-C, whose output says
 ``complete: false`` and why), 2 bad arguments or input files, 1 an unexpected failure.
@@ -40,8 +41,8 @@ def main(argv=None) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="regionenum", description=(
         "Exact enumeration of the activation regions of ReLU-type networks. Networks are .npz "
-        "files (W0, b0, W1, b1, ..., and the box lo, hi); --example uses one shipped with "
-        "regionenum."))
+        "files (W0, b0, W1, b1, ..., and the box lo, hi) or .onnx models (with --lo/--hi); "
+        "--example uses one shipped with regionenum."))
     p.add_argument("--version", action="version", version=f"regionenum {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -99,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-edges", action="store_true", help="do not draw region edges")
     c.set_defaults(func=_plot)
 
+    c = sub.add_parser("verify", help="decide a VNN-LIB property exactly",
+                       description="Decide a VNN-LIB property (input constraints, and output "
+                                   "constraints whose satisfaction is a violation) for a network, "
+                                   "exactly, by enumerating its regions on the input set. Prints "
+                                   "sat (violated, with a counterexample), unsat (holds) or unknown.")
+    c.add_argument("net", type=Path, help="network file (.onnx or .npz)")
+    c.add_argument("property", type=Path, help="property file (.vnnlib)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.set_defaults(func=_verify)
+
     c = sub.add_parser("bench", help="time counting and enumerating networks",
                        description="Time count_regions and enumerate_regions on each network in "
                                    "this process, after loading the compiled kernels; report "
@@ -111,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _source(c):
     src = c.add_mutually_exclusive_group(required=True)
-    src.add_argument("net", nargs="?", help="network file (.npz)")
+    src.add_argument("net", nargs="?", help="network file (.npz, or .onnx with --lo/--hi)")
     src.add_argument("--example", choices=EXAMPLES, help="use a network shipped with regionenum")
     c.add_argument("--lo", type=float, nargs="+", help="lower corner of the box (overrides the file)")
     c.add_argument("--hi", type=float, nargs="+", help="upper corner of the box (overrides the file)")
@@ -130,10 +141,7 @@ def _load_source(args):
     path = args.net
     if args.example:
         path = resources.files("regionenum") / "data" / f"{args.example}.npz"
-    elif Path(path).suffix != ".npz":
-        raise RegionEnumError(f"{path}: unsupported model format {Path(path).suffix!r}; networks are "
-                              ".npz files (W0, b0, ..., lo, hi), see regionenum.save")
-    network, box = load(path)
+    network, box = _load_network(path)
     if args.lo is not None or args.hi is not None:
         if args.lo is None or args.hi is None:
             raise RegionEnumError("give both --lo and --hi")
@@ -146,6 +154,19 @@ def _load_source(args):
 def _progress(args) -> ProgressBar:
     """Progress on standard error when it is a terminal, unless ``--quiet``."""
     return ProgressBar(enabled=False if args.quiet else None)
+
+
+def _load_network(path):
+    """A network (and its box, if the file has one) from ``.npz`` or ``.onnx``."""
+    suffix = Path(path).suffix
+    if suffix == ".npz":
+        return load(path)
+    if suffix == ".onnx":
+        if not Path(path).exists():
+            raise RegionEnumError(f"no such file: {path}")
+        return Network.from_onnx(path), None
+    raise RegionEnumError(f"{path}: unsupported model format {suffix!r}; networks are .npz files "
+                          "(W0, b0, ..., lo, hi; see regionenum.save) or .onnx")
 
 
 def _run_options(args):
@@ -350,13 +371,29 @@ def _demo_picture(regions, path) -> bool:
     return True
 
 
+def _verify(args) -> int:
+    from .vnnlib import check_vnnlib, parse_vnnlib
+    network, _ = _load_network(args.net)
+    prop = parse_vnnlib(args.property)
+    res = check_vnnlib(network, prop)
+    out = dict(status=res.status, regions=res.regions, seconds=round(res.seconds, 4),
+               counterexample=None if res.counterexample is None else res.counterexample.tolist(),
+               outputs=None if res.outputs is None else res.outputs.tolist(), reason=res.reason or None)
+    lines = [res.status]
+    if res.counterexample is not None:
+        lines += [f"  counterexample x = {res.counterexample.tolist()}", f"  outputs y = {res.outputs.tolist()}"]
+    if res.reason:
+        lines.append(f"  {res.reason}")
+    lines.append(f"  ({res.regions} regions, {res.seconds:.3f} s)")
+    _print(out, args.json, lines)
+    return 0
+
+
 def _bench(args) -> int:
     rows = []
     warmed = set()
     for path in args.nets:
-        if path.suffix != ".npz":
-            raise RegionEnumError(f"{path}: networks are .npz files")
-        network, box = load(path)
+        network, box = _load_network(path)
         if box is None:
             raise RegionEnumError(f"{path} has no box (lo, hi)")
         if network.input_dim not in warmed:

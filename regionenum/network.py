@@ -163,6 +163,13 @@ class Network:
         from .importers import from_sklearn
         return from_sklearn(estimator)
 
+    @classmethod
+    def from_onnx(cls, model) -> "Network":
+        """From an ONNX model (path or ``ModelProto``) of affine operators and ReLU/LeakyReLU;
+        see :mod:`regionenum.importers` for the operators taken."""
+        from .importers import from_onnx
+        return from_onnx(model)
+
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.kind for layer in self.layers)
         return f"Network(widths={(self.input_dim,) + self.widths}, activations=[{acts}])"
