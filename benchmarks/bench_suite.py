@@ -5,8 +5,8 @@ then runs every net in a fresh process (so peak memory is the net's own) and pri
 mode: regions, seconds, regions per second, peak resident memory, and the memory after import
 and warm-up (the baseline the count-only path adds to). Modes: ``count`` (count_regions,
 frontier only) and ``enumerate`` (enumerate_regions, full geometry); ``graph``, ``faces``,
-``linear`` and ``decision`` time that analysis of an enumerated result (the enumeration's own
-time in the last column). Run by hand, not in tests.
+``linear``, ``decision``, ``range``, ``lipschitz`` and ``certify`` time that analysis of an
+enumerated result (the enumeration's own time in the last column). Run by hand, not in tests.
 """
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 NETS = HERE / "nets"
@@ -64,7 +66,16 @@ ANALYSES = {
     "faces": lambda r: r.faces(),
     "linear": lambda r: r.linear_regions(),
     "decision": lambda r: r.decision_regions(),  # classifiers only: fails clearly otherwise
+    "range": lambda r: _regionenum().verify.output_range(r),
+    "lipschitz": lambda r: _regionenum().verify.lipschitz(r, norm=np.inf),
+    "certify": lambda r: _regionenum().certify(r),
 }
+
+
+def _regionenum():
+    """The package, imported when a run needs it (so that the baseline memory includes it)."""
+    import regionenum
+    return regionenum
 
 
 def ensure_suite() -> None:

@@ -184,3 +184,10 @@ def test_cli_verify(tmp_path):
                         "(assert (>= Y_0 0))")
     bad = run(tmp_path / "net.onnx", mismatch)
     assert bad.returncode == 2 and "the property has 1 inputs" in bad.stderr
+
+
+def test_empty_input_set_is_an_error():
+    text = ("(declare-const X_0 Real)(declare-const Y_0 Real)(assert (>= X_0 1))(assert (<= X_0 0))"
+            "(assert (>= Y_0 0))")
+    with pytest.raises(re.InvalidDomainError, match="empty or flat"):
+        check_vnnlib(random_net([1, 4, 1], 5), parse_vnnlib_text(text))
