@@ -177,6 +177,12 @@ def test_cli_verify(tmp_path):
     expected = check_vnnlib(re.Network.from_onnx(tmp_path / "net.onnx"), parse_vnnlib(tmp_path / "wide.vnnlib"))
     assert outs["wide"]["status"] == expected.status
     assert outs["robust"]["status"] in ("sat", "unsat")
+    count = subprocess.run([sys.executable, "-m", "regionenum.cli", "count", tmp_path / "net.onnx", "--lo", "-1",
+                            "-1", "--hi", "1", "1", "--json"], capture_output=True, text=True, timeout=600)
+    assert json.loads(count.stdout)["regions"] == re.count_regions(net, re.Box([-1, -1], [1, 1]))
+    no_box = subprocess.run([sys.executable, "-m", "regionenum.cli", "count", tmp_path / "net.onnx"],
+                            capture_output=True, text=True, timeout=600)
+    assert no_box.returncode == 2 and "pass --lo and --hi" in no_box.stderr
     bad = run(tmp_path / "net.onnx", tmp_path / "broken.vnnlib")
     assert bad.returncode == 2 and "line 2" in bad.stderr
     mismatch = tmp_path / "one.vnnlib"
