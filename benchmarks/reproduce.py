@@ -54,7 +54,7 @@ def plane_count(net, X, rng):
 
 def hanin_rolnick_init(X, out, seeds=8):
     totals = [24, 48, 96, 192, 384]
-    depths = [1, 2, 3, 4, 6]
+    depths = [1, 2, 3, 4, 5, 6]
     table = {}
     for depth in depths:
         for total in totals:
