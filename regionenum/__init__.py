@@ -18,13 +18,14 @@ from .io import load, save
 from .linear import LinearRegions
 from .network import Activation, Layer, Network
 from .result import Regions
+from .slices import Slice
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Activation", "Box", "Certificate", "CertificationError", "DEFAULT_TOL", "DecisionRegions",
     "FaceSet", "Faces", "InvalidDomainError", "InvalidNetworkError", "Layer", "LinearRegions",
-    "Network", "Polytope", "Progress", "RegionCount", "RegionEnumError", "Regions", "bounds",
+    "Network", "Polytope", "Progress", "RegionCount", "RegionEnumError", "Regions", "Slice", "bounds",
     "certify", "constructions", "count_regions", "enumerate_regions", "estimators", "load",
     "load_regions", "read_graph", "save", "save_regions", "verify", "write_graph",
 ]

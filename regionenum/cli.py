@@ -41,7 +41,7 @@ def main(argv=None) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="regionenum", description=(
         "Exact enumeration of the activation regions of ReLU-type networks. Networks are .npz "
-        "files (W0, b0, W1, b1, ..., and the box lo, hi) or .onnx models (with --lo/--hi); "
+        "files (W0, b0, W1, b1, ..., and the box lo, hi) or .onnx/.pt models (with --lo/--hi); "
         "--example uses one shipped with regionenum."))
     p.add_argument("--version", action="version", version=f"regionenum {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "constraints whose satisfaction is a violation) for a network, "
                                    "exactly, by enumerating its regions on the input set. Prints "
                                    "sat (violated, with a counterexample), unsat (holds) or unknown.")
-    c.add_argument("net", type=Path, help="network file (.onnx or .npz)")
+    c.add_argument("net", type=Path, help="network file (.onnx, .pt or .npz)")
     c.add_argument("property", type=Path, help="property file (.vnnlib)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(func=_verify)
@@ -122,8 +122,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _source(c):
     src = c.add_mutually_exclusive_group(required=True)
-    src.add_argument("net", nargs="?", help="network file (.npz, or .onnx with --lo/--hi)")
+    src.add_argument("net", nargs="?", help="network file (.npz, or .onnx/.pt with --lo/--hi)")
     src.add_argument("--example", choices=EXAMPLES, help="use a network shipped with regionenum")
+    c.add_argument("--input-shape", type=int, nargs="+",
+                   help="shape of one input of a .pt model, e.g. 1 8 8 (default: its first Linear's)")
     c.add_argument("--lo", type=float, nargs="+", help="lower corner of the box (overrides the file)")
     c.add_argument("--hi", type=float, nargs="+", help="upper corner of the box (overrides the file)")
 
@@ -141,7 +143,7 @@ def _load_source(args):
     path = args.net
     if args.example:
         path = resources.files("regionenum") / "data" / f"{args.example}.npz"
-    network, box = _load_network(path)
+    network, box = _load_network(path, args.input_shape)
     if args.lo is not None or args.hi is not None:
         if args.lo is None or args.hi is None:
             raise RegionEnumError("give both --lo and --hi")
@@ -156,17 +158,32 @@ def _progress(args) -> ProgressBar:
     return ProgressBar(enabled=False if args.quiet else None)
 
 
-def _load_network(path):
-    """A network (and its box, if the file has one) from ``.npz`` or ``.onnx``."""
+def _load_network(path, input_shape=None):
+    """A network (and its box, if the file has one) from ``.npz``, ``.onnx`` or ``.pt``."""
     suffix = Path(path).suffix
     if suffix == ".npz":
         return load(path)
+    if suffix not in (".onnx", ".pt"):
+        raise RegionEnumError(f"{path}: unsupported model format {suffix!r}; networks are .npz files "
+                              "(W0, b0, ..., lo, hi; see regionenum.save), .onnx or .pt")
+    if not Path(path).exists():
+        raise RegionEnumError(f"no such file: {path}")
     if suffix == ".onnx":
-        if not Path(path).exists():
-            raise RegionEnumError(f"no such file: {path}")
         return Network.from_onnx(path), None
-    raise RegionEnumError(f"{path}: unsupported model format {suffix!r}; networks are .npz files "
-                          "(W0, b0, ..., lo, hi; see regionenum.save) or .onnx")
+    try:
+        import torch
+    except ImportError:
+        raise RegionEnumError(".pt models need PyTorch (pip install torch)") from None
+    model = torch.load(path, weights_only=False)  # a whole pickled module: trusted files only
+    if not isinstance(model, torch.nn.Module):
+        raise RegionEnumError(f"{path} holds a {type(model).__name__}, not a whole torch.nn.Module "
+                              "(save the module itself, not its state dict)")
+    if input_shape is None:
+        first = next((m for m in model.modules() if isinstance(m, torch.nn.Linear)), None)
+        if first is None:
+            raise RegionEnumError(f"{path}: give --input-shape (the model does not start with Linear)")
+        input_shape = (first.in_features,)
+    return Network.from_torch(model, input_shape), None
 
 
 def _run_options(args):

@@ -76,13 +76,16 @@ def enumerate_regions(network: Network, domain: Polytope, *, tol: float = DEFAUL
     """Every activation region of ``network`` on ``domain``, as a :class:`~regionenum.Regions`.
 
     ``max_regions`` and ``time_limit`` (seconds) stop the run early; the result then says
-    ``complete = False`` and why (``stop_reason``); Ctrl-C does the same. On an unbounded domain
+    ``complete = False`` and why (``stop_reason``); Ctrl-C does the same. ``domain`` may be a
+    :class:`~regionenum.Slice`: the result is then about the network restricted to it, in the
+    slice's coordinates. On an unbounded domain
     ``max_regions`` counts pieces (a region meeting several orthants around the domain's interior
     point is one piece per orthant until merged). ``progress`` is called
     with a :class:`Progress` after every batch. ``tol`` is the relative width of the band of
     float64 signs re-decided exactly (see the README's "Exactness" section).
     """
     from .result import Regions
+    network, domain = _unslice(network, domain)
     run = _Run(network, domain, tol, max_regions, time_limit, batch_size, progress, keep=True)
     stats = run.execute()
     return Regions.build(network, domain, run.roots, stats)
@@ -95,6 +98,7 @@ def count_regions(network: Network, domain: Polytope, *, tol: float = DEFAULT_TO
 
     Same arguments as :func:`enumerate_regions`; returns a :class:`RegionCount`.
     """
+    network, domain = _unslice(network, domain)
     run = _Run(network, domain, tol, max_regions, time_limit, batch_size, progress, keep=False)
     s = run.execute()
     if s.patterns is not None:
@@ -218,6 +222,19 @@ class _Run:
         stats.bounded_count += int(np.count_nonzero(~has_ray))
         if self.keep:
             stats.finished.append((cells, np.ascontiguousarray(J_out)))
+
+
+def _unslice(network, domain):
+    """On a :class:`~regionenum.Slice`, the network restricted to it and its own domain."""
+    from .slices import Slice
+    if isinstance(domain, Slice):
+        if not isinstance(network, Network):
+            raise RegionEnumError(f"network must be a regionenum.Network, got {type(network).__name__}")
+        if len(domain.origin) != network.input_dim:
+            raise InvalidDomainError(f"the slice lives in {len(domain.origin)} inputs but the network "
+                                     f"takes {network.input_dim}")
+        return domain.restrict(network), domain.domain
+    return network, domain
 
 
 def _validate(network, domain, tol, max_regions, time_limit, batch_size):

@@ -1,6 +1,9 @@
 """Networks from other libraries' models. Every layer is converted or the import fails naming
 it; nothing is dropped.
 
+PyTorch: ``nn.Sequential`` models of affine modules (dense, convolution, pooling by average,
+batch norm, ...) and ReLU/LeakyReLU; see :func:`from_torch`.
+
 ONNX (the ``onnx`` extra): a chain of affine operators (Gemm, MatMul, Add, Sub, Mul and Div by
 constants, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout) and ReLU / LeakyReLU, traced
 symbolically: each tensor is an affine function of the last activation's output, and each
@@ -17,7 +20,7 @@ from __future__ import annotations
 from .errors import InvalidNetworkError
 from .network import Network
 
-__all__ = ["from_sklearn", "from_onnx"]
+__all__ = ["from_sklearn", "from_onnx", "from_torch"]
 
 _SKLEARN_ACTIVATIONS = {"relu": "relu", "identity": "identity"}
 
@@ -157,3 +160,75 @@ def _flat(value, n, where):
     except ValueError:
         raise InvalidNetworkError(f"{where}: a constant of shape {arr.shape} does not fit {n} "
                                   "values") from None
+
+
+def from_torch(module, input_shape) -> Network:
+    """A :class:`Network` from a PyTorch module: ``nn.Sequential`` (nested too) of ``Linear``,
+    ``Conv1d``/``Conv2d``, ``BatchNorm1d``/``BatchNorm2d``, ``AvgPool1d``/``AvgPool2d``,
+    ``Flatten``, ``Unflatten``, ``Dropout``, ``Identity`` (affine in evaluation mode) and
+    ``ReLU``/``LeakyReLU``. ``input_shape`` is one input's shape without the batch dimension,
+    e.g. ``(64,)`` or ``(1, 8, 8)``.
+
+    Each run of affine modules between activations becomes one dense layer, computed by running
+    the module (in float64, evaluation mode, on a copy) on the unit basis: convolutions, pooling
+    and batch norms are unrolled exactly for that input shape.
+    """
+    import copy
+
+    import numpy as np
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise InvalidNetworkError("PyTorch import needs torch: pip install torch") from None
+    nn = torch.nn
+    affine = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.AvgPool1d,
+              nn.AvgPool2d, nn.Flatten, nn.Unflatten, nn.Dropout, nn.Identity)
+    if not isinstance(module, nn.Module):
+        raise InvalidNetworkError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
+    shape = tuple(int(s) for s in np.atleast_1d(input_shape))
+    if not shape or min(shape) < 1:
+        raise InvalidNetworkError(f"input_shape must be positive sizes, got {input_shape!r}")
+    model = copy.deepcopy(module).double().eval()
+    layers, activations, segment = [], [], []
+
+    def close(segment, shape):
+        n = int(np.prod(shape))
+        run = nn.Sequential(*segment)
+        with torch.no_grad():
+            try:
+                zero = run(torch.zeros((1,) + shape, dtype=torch.float64))
+                basis = run(torch.eye(n, dtype=torch.float64).reshape((n,) + shape))
+            except RuntimeError as err:
+                raise InvalidNetworkError(f"the modules {[type(m).__name__ for m in segment]} do not "
+                                          f"accept inputs of shape {shape}: {err}") from None
+        b = zero.reshape(-1).numpy()
+        W = (basis.reshape(n, -1) - zero.reshape(1, -1)).numpy().T
+        return W, b, tuple(zero.shape[1:])
+
+    for name, m in _leaves(model, nn):
+        if isinstance(m, (nn.ReLU, nn.LeakyReLU)):
+            W, b, shape = close(segment, shape)
+            layers.append((W, b))
+            activations.append("relu" if isinstance(m, nn.ReLU) else ("leaky_relu", float(m.negative_slope)))
+            segment = []
+        elif isinstance(m, affine):
+            segment.append(m)
+        else:
+            kind = type(m).__name__
+            why = " (max-type units are not supported yet)" if "MaxPool" in kind else ""
+            raise InvalidNetworkError(f"module {name!r} ({kind}) is not supported{why}")
+    W, b, _ = close(segment, shape)
+    layers.append((W, b))
+    activations.append("identity")
+    return Network.from_layers(layers, activations)
+
+
+def _leaves(model, nn, prefix=""):
+    """The modules of nested ``nn.Sequential`` containers, in order, with their names; any
+    other module with children (its own ``forward``, e.g. a residual block) is returned as is,
+    so that it is refused by name."""
+    if isinstance(model, nn.Sequential):
+        for name, child in model.named_children():
+            yield from _leaves(child, nn, f"{prefix}{name}.")
+    else:
+        yield prefix.rstrip(".") or type(model).__name__, model

@@ -164,6 +164,14 @@ class Network:
         return from_sklearn(estimator)
 
     @classmethod
+    def from_torch(cls, module, input_shape) -> "Network":
+        """From a PyTorch ``nn.Sequential`` (nested too) of affine modules and ReLU/LeakyReLU,
+        for inputs of ``input_shape`` (no batch dimension); convolutions, average pooling and
+        batch norms are unrolled to dense layers. See :func:`regionenum.importers.from_torch`."""
+        from .importers import from_torch
+        return from_torch(module, input_shape)
+
+    @classmethod
     def from_onnx(cls, model) -> "Network":
         """From an ONNX model (path or ``ModelProto``) of affine operators and ReLU/LeakyReLU;
         see :mod:`regionenum.importers` for the operators taken."""

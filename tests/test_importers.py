@@ -48,3 +48,105 @@ def test_poisson_regressor_output_is_rejected():
     reg = MLPRegressor(loss="poisson", hidden_layer_sizes=(4,), max_iter=5).fit(X, np.abs(X[:, 0]))
     with pytest.raises(re.InvalidNetworkError, match="'exp'"):
         re.Network.from_sklearn(reg)
+
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+def _conv_net():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AvgPool2d(2),
+                      nn.Flatten(), nn.Sequential(nn.Linear(64, 16), nn.LeakyReLU(0.1)), nn.Dropout(0.3),
+                      nn.Linear(16, 10))
+    with torch.no_grad():
+        m[1].running_mean.uniform_(-1, 1)
+        m[1].running_var.uniform_(0.5, 2)
+    return m.eval()
+
+
+def test_torch_import_matches_torch():
+    m = _conv_net().train()
+    net = re.Network.from_torch(m, (1, 8, 8))
+    assert net.widths == (256, 16, 10)
+    assert m.training and next(m.parameters()).dtype == torch.float32  # the user's module is untouched
+    X = torch.randn(30, 1, 8, 8, dtype=torch.float64)
+    with torch.no_grad():
+        ref = m.eval().double()(X).numpy()
+    np.testing.assert_allclose(net(X.reshape(30, -1).numpy()), ref, rtol=1e-6, atol=1e-9)
+
+
+def test_same_network_from_sklearn_and_torch_gives_the_same_regions():
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(hidden_layer_sizes=(12, 12), max_iter=20, random_state=0).fit(X / 16, y)
+    m = nn.Sequential(nn.Linear(64, 12), nn.ReLU(), nn.Linear(12, 12), nn.ReLU(), nn.Linear(12, 10)).double()
+    with torch.no_grad():
+        for lin, W, b in zip([m[0], m[2], m[4]], clf.coefs_, clf.intercepts_):
+            lin.weight.copy_(torch.from_numpy(W.T))
+            lin.bias.copy_(torch.from_numpy(b))
+    plane = re.Slice.through(*(X[:3] / 16))
+    a = re.enumerate_regions(re.Network.from_sklearn(clf), plane)
+    b = re.enumerate_regions(re.Network.from_torch(m, (64,)), plane)
+    assert len(a) > 10 and np.array_equal(a.packed_patterns, b.packed_patterns)
+    np.testing.assert_allclose(a.volumes, b.volumes, rtol=1e-12)
+
+
+def test_conv_net_on_a_plane_through_three_digits():
+    X, _ = load_digits(return_X_y=True)
+    net = re.Network.from_torch(_conv_net(), (1, 8, 8))
+    plane = re.Slice.through(*(X[[0, 10, 20]] / 16))
+    regions = re.enumerate_regions(net, plane)
+    T = np.random.default_rng(0).uniform(-0.25, 1.25, (5000, 2))
+    idx = regions.locate(T)
+    assert np.all(idx >= 0)  # every sampled point of the plane is in an enumerated region
+    np.testing.assert_allclose(regions.network(T), net(plane.to_input(T)), rtol=1e-9, atol=1e-9)
+    assert regions.volumes.sum() == pytest.approx(1.5 ** 2)
+
+
+def test_torch_errors_name_the_module():
+    with pytest.raises(re.InvalidNetworkError, match=r"module '1' \(MaxPool2d\).*max-type"):
+        re.Network.from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2)), (1, 8, 8))
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.f = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return x + self.f(x)
+
+    with pytest.raises(re.InvalidNetworkError, match=r"module '0' \(Residual\) is not supported"):
+        re.Network.from_torch(nn.Sequential(Residual(), nn.ReLU()), (4,))
+    with pytest.raises(re.InvalidNetworkError, match="Sigmoid"):
+        re.Network.from_torch(nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()), (2,))
+    with pytest.raises(re.InvalidNetworkError, match="do not accept inputs of shape"):
+        re.Network.from_torch(nn.Sequential(nn.Linear(3, 2)), (5,))
+
+
+def test_slice_errors():
+    with pytest.raises(re.InvalidDomainError, match="collinear"):
+        re.Slice.through([0, 0, 0], [1, 1, 1], [2, 2, 2])
+    with pytest.raises(re.InvalidDomainError, match="2 points"):
+        re.Slice.through([0, 0])
+    net = re.Network.from_layers([(np.eye(3), np.zeros(3)), (np.ones((1, 3)), np.zeros(1))])
+    with pytest.raises(re.InvalidDomainError, match="slice lives in 2 inputs"):
+        re.count_regions(net, re.Slice.through([0, 0], [1, 0], [0, 1]))
+    line = re.Slice.through([0.0, -1.0, 0.5], [0.0, 1.0, 0.5])
+    assert re.count_regions(net, line) == 2  # the line crosses x1 = 0 once
+
+
+def test_cli_reads_a_pickled_torch_module(tmp_path):
+    import json
+    import subprocess
+    import sys
+    m = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    torch.save(m, tmp_path / "m.pt")
+    torch.save(m.state_dict(), tmp_path / "sd.pt")
+    run = subprocess.run([sys.executable, "-m", "regionenum.cli", "count", tmp_path / "m.pt", "--lo", "-1", "-1",
+                          "--hi", "1", "1", "--json"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    expected = re.count_regions(re.Network.from_torch(m, (2,)), re.Box([-1, -1], [1, 1]))
+    assert json.loads(run.stdout)["regions"] == expected
+    run = subprocess.run([sys.executable, "-m", "regionenum.cli", "count", tmp_path / "sd.pt", "--lo", "-1", "-1",
+                          "--hi", "1", "1"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 2 and "state dict" in run.stderr

@@ -34,3 +34,11 @@ def test_worked_numbers_in_docs():
     assert f"= {estimators.hanin_rolnick(net, box).value:.0f}" in text
     assert bounds.serra(4, [2, 2]) == 11 and bounds.zaslavsky(16, 2) == 137
     assert (bounds.pascanu(2, [4] * 4), bounds.montufar(2, [4] * 4), bounds.serra(2, [4] * 4)) == (88, 704, 14641)
+
+
+def test_module_docstring_examples():
+    import doctest
+
+    from regionenum import bounds, constructions, slices, verify
+    for module in (bounds, constructions, slices, verify):
+        assert doctest.testmod(module).failed == 0, module.__name__
