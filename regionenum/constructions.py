@@ -10,7 +10,7 @@ cells), which makes them good tests too.
 
 >>> from regionenum import constructions, count_regions
 >>> c = constructions.montufar(2, [4], 3)
->>> c.count, count_regions(c.network, c.domain)
+>>> c.count, int(count_regions(c.network, c.domain))
 (28, 28)
 """
 from __future__ import annotations
