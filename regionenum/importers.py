@@ -5,9 +5,10 @@ PyTorch: ``nn.Sequential`` models of affine modules (dense, convolution, pooling
 batch norm, ...) and ReLU/LeakyReLU; see :func:`from_torch`.
 
 ONNX (the ``onnx`` extra): a chain of affine operators (Gemm, MatMul, Add, Sub, Mul and Div by
-constants, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout) and ReLU / LeakyReLU, traced
-symbolically: each tensor is an affine function of the last activation's output, and each
-activation closes a layer. Operators outside that list, or tensors reaching back past an
+constants, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout; Conv, BatchNormalization,
+AveragePool, GlobalAveragePool and Pad, unrolled for the input's shape) and ReLU / LeakyReLU,
+traced symbolically: each tensor is an affine function of the last activation's output, and
+each activation closes a layer. Operators outside that list, or tensors reaching back past an
 activation (skip connections), are errors naming the node.
 
 scikit-learn: ``MLPClassifier`` and ``MLPRegressor`` with ``relu`` or ``identity`` hidden
@@ -46,18 +47,25 @@ def from_sklearn(estimator) -> Network:
 
 
 _SHAPE_OPS = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
+#: Affine operators evaluated on the unit basis with onnx's reference evaluator.
+_BASIS_OPS = {"Conv", "BatchNormalization", "AveragePool", "GlobalAveragePool", "Pad"}
 
 
 class _Affine:
-    """A tensor as ``M @ base + c`` (flattened, row-major) of the current layer input."""
+    """A tensor of shape ``shape`` (batch 1) as ``M @ base + c`` (flattened, row-major), where
+    ``base`` numbers the layer input it is a function of (the last activation's output)."""
 
-    def __init__(self, M, c, base):
-        self.M, self.c, self.base = M, c, base
+    def __init__(self, M, c, shape, base):
+        self.M, self.c, self.shape, self.base = M, c, tuple(int(s) for s in shape), base
+
+    def then(self, L, f0, shape):
+        """This tensor mapped by ``y = L x + f0`` to a tensor of ``shape``."""
+        return _Affine(L @ self.M, L @ self.c + f0, shape, self.base)
 
 
 def from_onnx(model) -> Network:
     """A :class:`Network` from an ONNX model (a path or a loaded ``ModelProto``) with one input
-    (batch dimension 1 allowed) and one output."""
+    and one output; see the module's description for the operators taken."""
     import numpy as np
     try:
         import onnx
@@ -76,10 +84,11 @@ def from_onnx(model) -> Network:
         raise InvalidNetworkError(f"the ONNX graph must have one input and one output, has "
                                   f"{len(inputs)} and {len(graph.output)}")
     dims = [d.dim_value for d in inputs[0].type.tensor_type.shape.dim]
-    n_in = int(np.prod([d for d in dims if d > 0])) if dims else 0
-    if n_in == 0 or (dims and dims[0] not in (0, 1) and len(dims) > 1 and np.prod(dims[1:]) != n_in):
+    if not dims or any(d < 1 for d in dims[1:]) or (len(dims) == 1 and dims[0] < 1):
         raise InvalidNetworkError(f"input {inputs[0].name!r} has no usable static shape {dims}")
-    tensors = {inputs[0].name: _Affine(np.eye(n_in), np.zeros(n_in), 0)}
+    shape = (1, *dims[1:]) if len(dims) > 1 else (int(dims[0]),)
+    n_in = int(np.prod(shape))
+    tensors = {inputs[0].name: _Affine(np.eye(n_in), np.zeros(n_in), shape, 0)}
     layers, activations = [], []
     base = 0
     for node in graph.node:
@@ -92,50 +101,36 @@ def from_onnx(model) -> Network:
         if any(a is None for a in args):
             raise InvalidNetworkError(f"{where}: an input is neither a tensor nor a constant")
         live = [a for a in args if isinstance(a, _Affine)]
+        if not live:
+            raise InvalidNetworkError(f"{where}: operators on constants only are not supported")
         if any(a.base != base for a in live):
             raise InvalidNetworkError(f"{where}: uses a tensor from before the last activation "
                                       "(skip connections are not supported)")
-        if not live:  # constant folding
-            raise InvalidNetworkError(f"{where}: operators on constants only are not supported")
-        op = node.op_type
+        t, op = live[0], node.op_type
         if op in _SHAPE_OPS:
-            out = live[0]
+            out = _Affine(t.M, t.c, _new_shape(op, t.shape, args, attrs, where), base)
         elif op in ("Relu", "LeakyRelu"):
-            t = live[0]
             layers.append((t.M, t.c))
             activations.append("relu" if op == "Relu" else ("leaky_relu", float(attrs.get("alpha", 0.01))))
             base += 1
-            out = _Affine(np.eye(len(t.c)), np.zeros(len(t.c)), base)
+            out = _Affine(np.eye(len(t.c)), np.zeros(len(t.c)), t.shape, base)
         elif op == "Gemm":
-            A, B = args[0], args[1]
-            if not isinstance(A, _Affine) or isinstance(B, _Affine) or attrs.get("transA", 0):
+            B = args[1]
+            if args[0] is not t or isinstance(B, _Affine) or attrs.get("transA", 0):
                 raise InvalidNetworkError(f"{where}: only tensor x constant (transA = 0) is supported")
             B = B.T if attrs.get("transB", 0) else B
             alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
             bias = beta * np.broadcast_to(args[2], (B.shape[1],)) if len(args) > 2 else 0.0
-            out = _Affine(alpha * B.T @ A.M, alpha * B.T @ A.c + bias, base)
+            out = t.then(alpha * B.T, bias, (1, B.shape[1]))
         elif op == "MatMul":
-            A, B = args
-            if not isinstance(A, _Affine) or isinstance(B, _Affine) or B.ndim != 2:
+            B = args[1]
+            if args[0] is not t or isinstance(B, _Affine) or B.ndim != 2:
                 raise InvalidNetworkError(f"{where}: only tensor x constant matrix is supported")
-            out = _Affine(B.T @ A.M, B.T @ A.c, base)
-        elif op in ("Add", "Sub"):
-            sign = 1.0 if op == "Add" else -1.0
-            a, b = args
-            if isinstance(a, _Affine) and isinstance(b, _Affine):
-                out = _Affine(a.M + sign * b.M, a.c + sign * b.c, base)
-            elif isinstance(a, _Affine):
-                out = _Affine(a.M, a.c + sign * _flat(b, len(a.c), where), base)
-            else:
-                out = _Affine(sign * b.M, _flat(a, len(b.c), where) + sign * b.c, base)
-        elif op in ("Mul", "Div"):
-            a, b = args
-            if isinstance(a, _Affine) == isinstance(b, _Affine) or (op == "Div" and not isinstance(a, _Affine)):
-                raise InvalidNetworkError(f"{where}: only a tensor times (or over) a constant is linear")
-            t, k = (a, b) if isinstance(a, _Affine) else (b, a)
-            k = _flat(k, len(t.c), where)
-            k = 1.0 / k if op == "Div" else k
-            out = _Affine(k[:, None] * t.M, k * t.c, base)
+            out = t.then(B.T, 0.0, t.shape[:-1] + (B.shape[1],))
+        elif op in ("Add", "Sub", "Mul", "Div"):
+            out = _elementwise(op, args, where)
+        elif op in _BASIS_OPS:
+            out = t.then(*_on_basis(model, node, t, consts, where))
         else:
             raise InvalidNetworkError(f"{where}: unsupported operator {op}")
         tensors[node.output[0]] = out
@@ -149,17 +144,74 @@ def from_onnx(model) -> Network:
     return Network.from_layers(layers, activations)
 
 
-def _flat(value, n, where):
-    """A constant as a flat vector of length ``n`` (same size, or broadcast)."""
+def _new_shape(op, shape, args, attrs, where):
+    """The shape after a shape-only operator (the values, row-major, are unchanged)."""
     import numpy as np
-    arr = np.asarray(value, np.float64)
-    if arr.size == n:
-        return arr.reshape(n)
+    if op in ("Identity", "Dropout"):
+        return shape
+    if op == "Flatten":
+        axis = int(attrs.get("axis", 1)) % max(len(shape), 1)
+        return (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))
+    x = np.zeros(shape)
+    axes = attrs.get("axes")
+    if axes is None and len(args) > 1:
+        axes = [int(a) for a in np.asarray(args[1]).ravel()]
     try:
-        return np.broadcast_to(arr.reshape(-1), (n,)).copy()
+        if op == "Reshape":
+            target = [shape[i] if int(v) == 0 else int(v) for i, v in enumerate(np.asarray(args[1]).ravel())]
+            return x.reshape(target).shape
+        if op == "Squeeze":
+            return np.squeeze(x, axis=tuple(axes) if axes is not None else None).shape
+        return np.expand_dims(x, axis=tuple(axes)).shape  # Unsqueeze
+    except (ValueError, TypeError, IndexError) as err:
+        raise InvalidNetworkError(f"{where}: cannot apply it to shape {shape}: {err}") from None
+
+
+def _elementwise(op, args, where):
+    """Add, Sub (of tensors, or a tensor and a constant), Mul, Div (a tensor and a constant)."""
+    import numpy as np
+    a, b = args
+    if isinstance(a, _Affine) and isinstance(b, _Affine):
+        if op not in ("Add", "Sub") or a.shape != b.shape:
+            raise InvalidNetworkError(f"{where}: only sums of tensors of one shape are linear")
+        sign = 1.0 if op == "Add" else -1.0
+        return _Affine(a.M + sign * b.M, a.c + sign * b.c, a.shape, a.base)
+    t, k = (a, b) if isinstance(a, _Affine) else (b, a)
+    try:
+        k = np.broadcast_to(k, t.shape).reshape(-1)
     except ValueError:
-        raise InvalidNetworkError(f"{where}: a constant of shape {arr.shape} does not fit {n} "
-                                  "values") from None
+        raise InvalidNetworkError(f"{where}: a constant of shape {np.shape(k)} does not broadcast "
+                                  f"to {t.shape}") from None
+    if op == "Sub" and t is b:  # constant - tensor
+        return _Affine(-t.M, k - t.c, t.shape, t.base)
+    if op in ("Add", "Sub"):
+        return _Affine(t.M, t.c + (k if op == "Add" else -k), t.shape, t.base)
+    if op == "Div" and t is b:
+        raise InvalidNetworkError(f"{where}: dividing by a tensor is not linear")
+    k = 1.0 / k if op == "Div" else k
+    return _Affine(k[:, None] * t.M, k * t.c, t.shape, t.base)
+
+
+def _on_basis(model, node, t, consts, where):
+    """The affine map of one operator on tensor ``t``, by running it (onnx's reference
+    evaluator, in float64) on zero and on the unit basis: ``(L, f0, output shape)``."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+    name = node.input[0]
+    n = int(np.prod(t.shape))
+    inits = [numpy_helper.from_array(consts[i], i) for i in node.input[1:] if i]
+    x = helper.make_tensor_value_info(name, TensorProto.DOUBLE, None)
+    y = helper.make_tensor_value_info(node.output[0], TensorProto.DOUBLE, None)
+    single = helper.make_model(helper.make_graph([node], "op", [x], [y], inits),
+                               opset_imports=list(model.opset_import))
+    X = np.concatenate([np.zeros((1, n)), np.eye(n)]).reshape((n + 1,) + t.shape[1:])
+    try:
+        Y = np.asarray(ReferenceEvaluator(single).run(None, {name: X})[0], dtype=np.float64)
+    except Exception as err:  # the evaluator raises many types for bad attributes or shapes
+        raise InvalidNetworkError(f"{where}: cannot evaluate it on shape {t.shape}: {err}") from None
+    f0 = Y[0].reshape(-1)
+    return (Y[1:].reshape(n, -1) - f0).T, f0, (1,) + Y.shape[1:]
 
 
 def from_torch(module, input_shape) -> Network:

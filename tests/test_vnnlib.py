@@ -197,3 +197,45 @@ def test_empty_input_set_is_an_error():
             "(assert (>= Y_0 0))")
     with pytest.raises(re.InvalidDomainError, match="empty or flat"):
         check_vnnlib(random_net([1, 4, 1], 5), parse_vnnlib_text(text))
+
+
+def test_onnx_conv_net_matches_onnxruntime_and_torch():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(1)
+    m = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.AvgPool2d(2),
+                      nn.Flatten(), nn.Linear(48, 10)).eval()
+    with torch.no_grad():
+        m[1].running_mean.uniform_(-0.5, 0.5)
+        m[1].running_var.uniform_(0.5, 2.0)
+    f = {k: v.detach().numpy().astype(np.float32) for k, v in m.state_dict().items()
+         if v.dtype.is_floating_point}
+    inits = [numpy_helper.from_array(f[k], k) for k in ("0.weight", "0.bias", "1.weight", "1.bias",
+                                                         "1.running_mean", "1.running_var", "5.weight", "5.bias")]
+    nodes = [helper.make_node("Conv", ["x", "0.weight", "0.bias"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+             helper.make_node("BatchNormalization", ["c", "1.weight", "1.bias", "1.running_mean",
+                                                     "1.running_var"], ["n"], epsilon=1e-5),
+             helper.make_node("Relu", ["n"], ["r"]),
+             helper.make_node("AveragePool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Flatten", ["p"], ["v"]),
+             helper.make_node("Gemm", ["v", "5.weight", "5.bias"], ["y"], transB=1)]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])
+    model = helper.make_model(helper.make_graph(nodes, "cnn", [x], [y], inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    net = re.Network.from_onnx(model)
+    X = np.random.default_rng(0).uniform(0, 1, (20, 1, 8, 8)).astype(np.float32)
+    sess = ort.InferenceSession(model.SerializeToString())
+    ref = np.vstack([sess.run(None, {"x": xi[None]})[0] for xi in X])
+    np.testing.assert_allclose(net(X.reshape(20, -1).astype(np.float64)), ref, rtol=1e-5, atol=1e-5)
+    with torch.no_grad():  # the same weights through torch (rounded to float32 as ONNX holds them)
+        for k, v in m.state_dict().items():
+            if v.dtype.is_floating_point:
+                v.copy_(torch.from_numpy(f[k]))
+    from_torch = re.Network.from_torch(m, (1, 8, 8))
+    flat = X.reshape(20, -1).astype(np.float64)
+    np.testing.assert_allclose(net(flat), from_torch(flat), rtol=1e-12, atol=1e-12)
+    plane = re.Slice.through(*X[:3].reshape(3, -1).astype(np.float64))
+    a, b = re.enumerate_regions(net, plane), re.enumerate_regions(from_torch, plane)
+    assert len(a) > 5 and np.array_equal(a.packed_patterns, b.packed_patterns)
