@@ -114,8 +114,8 @@ def test_errors_name_the_problem(net2, tmp_path):
     (tmp_path / "junk.npz").write_text("not a zip")
     junk = _cli("count", tmp_path / "junk.npz")
     assert junk.returncode == 2 and "not a readable .npz" in junk.stderr
-    torch_file = _cli("count", tmp_path / "model.pt")
-    assert torch_file.returncode == 2 and "unsupported model format '.pt'" in torch_file.stderr
+    keras = _cli("count", tmp_path / "model.h5")
+    assert keras.returncode == 2 and "unsupported model format '.h5'" in keras.stderr
     onnx = _cli("count", tmp_path / "model.onnx")
     assert onnx.returncode == 2 and "no such file" in onnx.stderr
     assert _cli("count", path, "--lo", "0", "0").returncode == 2
