@@ -31,7 +31,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(name: str, mode: str) -> dict:
+def run_one(name: str, mode: str, workers: int = 1) -> dict:
     """Time one net in this process; returns the figures as a dict."""
     import numpy as np
     import regionenum as re
@@ -45,10 +45,10 @@ def run_one(name: str, mode: str) -> dict:
     net, box = re.load(NETS / f"{name}.npz")
     start = time.perf_counter()
     if mode == "count":
-        found = re.count_regions(net, box)
+        found = re.count_regions(net, box, workers=workers)
         n, exact = int(found), found.exact_calls
     else:
-        found = re.enumerate_regions(net, box)
+        found = re.enumerate_regions(net, box, workers=workers)
         n, exact = len(found), found.exact_calls
     seconds = time.perf_counter() - start
     enumerate_s = seconds
@@ -89,11 +89,12 @@ def main() -> None:
     parser.add_argument("nets", nargs="*", default=SUITE)
     parser.add_argument("--modes", nargs="+", default=["count", "enumerate"],
                         choices=["count", "enumerate", *ANALYSES])
+    parser.add_argument("--workers", type=int, default=1, help="processes (default 1: serial)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     parser.add_argument("--one", nargs=2, metavar=("NET", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(*args.one)))
+        print(json.dumps(run_one(*args.one, workers=args.workers)))
         return
     ensure_suite()
     rows = []
@@ -101,7 +102,7 @@ def main() -> None:
           f"{'peak MB':>8s} {'base MB':>8s} {'exact':>6s} {'enum s':>7s}")
     for name in args.nets:
         for mode in args.modes:
-            out = subprocess.run([sys.executable, __file__, "--one", name, mode],
+            out = subprocess.run([sys.executable, __file__, "--one", name, mode, "--workers", str(args.workers)],
                                  capture_output=True, text=True)
             if out.returncode != 0:
                 print(f"{name:14s} {mode:9s} failed: {out.stderr.strip().splitlines()[-1]}")

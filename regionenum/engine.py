@@ -72,7 +72,7 @@ class RegionCount(int):
 
 def enumerate_regions(network: Network, domain: Polytope, *, tol: float = DEFAULT_TOL,
                       max_regions: int | None = None, time_limit: float | None = None,
-                      batch_size: int = 1024, progress=None):
+                      batch_size: int = 1024, progress=None, workers: int = 1, client=None):
     """Every activation region of ``network`` on ``domain``, as a :class:`~regionenum.Regions`.
 
     ``max_regions`` and ``time_limit`` (seconds) stop the run early; the result then says
@@ -82,25 +82,27 @@ def enumerate_regions(network: Network, domain: Polytope, *, tol: float = DEFAUL
     ``max_regions`` counts pieces (a region meeting several orthants around the domain's interior
     point is one piece per orthant until merged). ``progress`` is called
     with a :class:`Progress` after every batch. ``tol`` is the relative width of the band of
-    float64 signs re-decided exactly (see the README's "Exactness" section).
+    float64 signs re-decided exactly (see the README's "Exactness" section). ``workers > 1``
+    enumerates in that many local processes, ``client`` (a ``dask.distributed.Client``) on a
+    Dask cluster; the result is the same as the serial one (see :mod:`regionenum.parallel`).
     """
     from .result import Regions
     network, domain = _unslice(network, domain)
     run = _Run(network, domain, tol, max_regions, time_limit, batch_size, progress, keep=True)
-    stats = run.execute()
+    stats = _execute(run, workers, client)
     return Regions.build(network, domain, run.roots, stats)
 
 
 def count_regions(network: Network, domain: Polytope, *, tol: float = DEFAULT_TOL,
                   max_regions: int | None = None, time_limit: float | None = None,
-                  batch_size: int = 1024, progress=None) -> RegionCount:
+                  batch_size: int = 1024, progress=None, workers: int = 1, client=None) -> RegionCount:
     """The number of activation regions, keeping only the frontier of cells in memory.
 
     Same arguments as :func:`enumerate_regions`; returns a :class:`RegionCount`.
     """
     network, domain = _unslice(network, domain)
     run = _Run(network, domain, tol, max_regions, time_limit, batch_size, progress, keep=False)
-    s = run.execute()
+    s = _execute(run, workers, client)
     if s.patterns is not None:
         count, bounded = len(s.patterns), sum(s.patterns.values())
     else:
@@ -127,20 +129,19 @@ class _Run:
         self._abs_W = [np.abs(layer.W).astype(np.float32) for layer in network.layers]
         self._abs_b = [np.abs(layer.b).astype(np.float32) for layer in network.layers]
 
-    def execute(self) -> RunStats:
+    def execute(self, stack=None) -> RunStats:
+        """Run the layer stack to the end (or a budget). ``stack`` holds ``(layer, cells,
+        maps)`` entries to start from (with ``self.roots`` set); by default the domain's roots."""
         start = time.perf_counter()
         stats = RunStats()
-        self.roots = roots = root_cells(self.domain, self.net.n_units, self.tol)
-        stats.exact_calls += roots.exact_calls
-        if roots.merge_pieces:
+        if stack is None:
+            self.roots = root_cells(self.domain, self.net.n_units, self.tol)
+            stats.exact_calls += self.roots.exact_calls
+            # each entry: the layer to split by next, the cells, and how to get their hyperplane
+            # rows (computed only when popped, so waiting cells hold no rows of their own)
+            stack = [(0, self.roots.cells, self.first_layer_maps)]
+        if self.roots.merge_pieces:
             stats.patterns = {}
-        first = self.net.layers[0]
-        J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
-        J0 = np.broadcast_to(J0, (len(roots.cells),) + J0.shape)
-        J0abs = np.abs(J0).astype(np.float32)
-        # each entry: the layer to split by next, the cells, and how to get their hyperplane rows
-        # (computed only when the entry is popped, so waiting cells hold no rows of their own)
-        stack = [(0, roots.cells, lambda: (J0, J0abs))]
         try:
             while stack:
                 layer, cells, maps = stack.pop()
@@ -160,6 +161,13 @@ class _Run:
             stats.complete, stats.stop_reason = False, "interrupted"
         stats.seconds = time.perf_counter() - start
         return stats
+
+    def first_layer_maps(self):
+        """The first layer's hyperplane rows, the same for every root cell, and their magnitudes."""
+        first = self.net.layers[0]
+        J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
+        J0 = np.broadcast_to(J0, (len(self.roots.cells),) + J0.shape)
+        return J0, np.abs(J0).astype(np.float32)
 
     def _process(self, l, cells: CellSet, J, Jabs, stack, stats: RunStats):
         """Split ``cells`` by layer ``l`` (hyperplane rows ``J``), then push the children, in
@@ -222,6 +230,15 @@ class _Run:
         stats.bounded_count += int(np.count_nonzero(~has_ray))
         if self.keep:
             stats.finished.append((cells, np.ascontiguousarray(J_out)))
+
+
+def _execute(run, workers, client) -> RunStats:
+    if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+        raise RegionEnumError(f"workers must be a positive integer, got {workers!r}")
+    if workers == 1 and client is None:
+        return run.execute()
+    from .parallel import run_parallel
+    return run_parallel(run, int(workers), client)
 
 
 def _unslice(network, domain):
