@@ -15,21 +15,29 @@ _JIT = dict(cache=True)
 
 
 @nb.njit(**_JIT)
-def _simplex_volume(P):
+def _simplex_volume(P, M):
     """k-dimensional volume of the simplex with vertices ``P`` (``(k + 1, n)``, ``n >= k``): the
-    product of the norms left by Gram-Schmidt on its edge vectors, over k!."""
+    product of the norms left by Gram-Schmidt on its edge vectors, over k!. ``M`` is scratch of
+    shape ``(k, n)``."""
     k = P.shape[0] - 1
-    M = np.empty((k, P.shape[1]))
     for r in range(k):
         M[r] = P[r + 1] - P[0]
     vol = 1.0
     for r in range(k):
         for r2 in range(r):
-            M[r] -= np.sum(M[r] * M[r2]) * M[r2]
-        nrm = np.sqrt(np.sum(M[r] * M[r]))
+            dot = 0.0
+            for j in range(M.shape[1]):
+                dot += M[r, j] * M[r2, j]
+            for j in range(M.shape[1]):
+                M[r, j] -= dot * M[r2, j]
+        nrm = 0.0
+        for j in range(M.shape[1]):
+            nrm += M[r, j] * M[r, j]
+        nrm = np.sqrt(nrm)
         if nrm == 0.0:
             return 0.0
-        M[r] /= nrm
+        for j in range(M.shape[1]):
+            M[r, j] /= nrm
         vol *= nrm / (r + 1)
     return vol
 
@@ -169,6 +177,7 @@ def face_volume(face, k, gens, gen_inc_off, gen_inc):
     if k == 1:
         return np.sqrt(np.sum((gens[face[1], 1:] - gens[face[0], 1:]) ** 2))
     P = np.empty((k + 1, gens.shape[1] - 1))
+    M = np.empty((k, gens.shape[1] - 1))
     stack_faces = [face]
     stack_apex = [np.empty(0, np.int64)]
     total = 0.0
@@ -183,7 +192,7 @@ def face_volume(face, k, gens, gen_inc_off, gen_inc):
             for i in range(1, ring.shape[0] - 1):
                 P[k - 1] = gens[ring[i], 1:]
                 P[k] = gens[ring[i + 1], 1:]
-                total += _simplex_volume(P)
+                total += _simplex_volume(P, M)
             continue
         a = f[0]
         new_apex = np.empty(apex.shape[0] + 1, np.int64)
