@@ -25,7 +25,6 @@ class ExactGeometry:
         self.net = ExactNetwork(regions.network)
         self.oracle = ExactOracle(roots.ids, roots.exact_rows, self.net, np.zeros(0, np.int64),
                                   regions.cells.packed)
-        self._bits = {}
 
     def generator(self, g: int):
         """Generator ``g`` of the cells as an exact homogeneous integer vector ``(t, x)``
@@ -45,16 +44,10 @@ class ExactGeometry:
             raise ValueError(f"generator {g} is a ray, not a point")
         return [Fraction(a, v[0]) for a in v[1:]]
 
-    def _pattern(self, region: int):
-        bits = self._bits.get(region)
-        if bits is None:
-            bits = self._bits[region] = self.regions.patterns[region]
-        return bits
-
     def output_rows(self, region: int):
         """The exact output map of ``region``: integer rows ``E`` (``(k + 1, d + 1)``) with
         ``y = E[1:] @ (t, x) / (E[0, 0] t)``."""
-        return self.net.rows(len(self.regions.network.layers), self._pattern(region))
+        return self.net.rows(len(self.regions.network.layers), self.regions.patterns[region])
 
     def outputs_at(self, region: int, g: int) -> list:
         """The exact outputs (Fractions) of the network at point generator ``g`` of ``region``."""

@@ -117,7 +117,7 @@ def _vertex_values(regions, C, e):
     return Y @ C.T + e, g_region, np.arange(len(X))
 
 
-def _exact_extreme(regions, geo, values, g_region, g_index, coeffs, const, maximise=True):
+def _exact_extreme(geo, values, g_region, g_index, coeffs, const, maximise=True):
     """The exact extreme of ``coeffs . y + const`` over the vertices, among the float
     candidates within the band of the float extreme: (Fraction, generator, region)."""
     v = values if maximise else -values
@@ -144,8 +144,8 @@ def output_range(target, domain=None, output: int = 0) -> OutputRange:
     C[0, output] = 1.0
     values, g_region, g_index = _vertex_values(regions, C, np.zeros(1))
     geo = ExactGeometry(regions)
-    hi, g_hi, r_hi = _exact_extreme(regions, geo, values[:, 0], g_region, g_index, C[0], 0.0)
-    lo, g_lo, r_lo = _exact_extreme(regions, geo, values[:, 0], g_region, g_index, C[0], 0.0,
+    hi, g_hi, r_hi = _exact_extreme(geo, values[:, 0], g_region, g_index, C[0], 0.0)
+    lo, g_lo, r_lo = _exact_extreme(geo, values[:, 0], g_region, g_index, C[0], 0.0,
                                     maximise=False)
     x_hi, x_lo = geo.point(g_hi), geo.point(g_lo)
     return OutputRange(output, lo, hi, np.array([float(v) for v in x_lo]),
@@ -169,7 +169,7 @@ def check_property(target, C, e, domain=None) -> PropertyResult:
     geo = ExactGeometry(regions)
     worst, inputs, violated = [], [], []
     for i in range(len(C)):
-        val, g, _ = _exact_extreme(regions, geo, values[:, i], g_region, g_index, C[i], e[i])
+        val, g, _ = _exact_extreme(geo, values[:, i], g_region, g_index, C[i], e[i])
         worst.append(val)
         inputs.append([float(v) for v in geo.point(g)])
         if val > 0:
