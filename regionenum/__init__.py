@@ -7,7 +7,7 @@
 4
 """
 from . import bounds, constructions, estimators, verify
-from .certify import Certificate, CertificationError, certify
+from .certification import Certificate, CertificationError, certify
 from .complex import Faces, FaceSet
 from .decision import DecisionRegions
 from .domain import Box, Polytope

@@ -139,3 +139,26 @@ def test_certify_catches_tampering():
     with pytest.raises(re.CertificationError, match="regions 0 and 1 have the same pattern"):
         re.certify(dup)
     assert re.certify(regions).volume == 4
+
+
+def test_certify_backends():
+    import regionenum.certification as cert_module
+    net = random_net([2, 8, 8, 1], 12)
+    regions = re.enumerate_regions(net, BOX2)
+    with pytest.raises(re.CertificationError, match="backend must be"):
+        re.certify(regions, backend="float")
+    assert re.certify(regions, backend="fractions").backend == "fractions"
+    gmp = cert_module._cdd_gmp()
+    if gmp is None:
+        with pytest.raises(re.CertificationError, match="needs plain pycddlib"):
+            re.certify(regions, backend="gmp")
+        pytest.skip("plain pycddlib with GMP (cdd.gmp) is not installed")
+    assert re.certify(regions, backend="gmp").backend == "fractions+cddlib-gmp"
+
+    class Shifted(cert_module.ExactGeometry):  # one vertex moved: cddlib must disagree
+        def point(self, g):
+            x = super().point(g)
+            return [x[0] + Fraction(1, 2 ** 40)] + x[1:] if g == 0 else x
+
+    with pytest.raises(re.CertificationError, match="region 0: cddlib finds"):
+        cert_module._check_vertices_cdd(regions, Shifted(regions), 0, gmp)
