@@ -36,11 +36,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 WINDOW = re.Box([-0.5, -0.5], [1.5, 1.5])
 
 
-def he_net(widths, n_classes, rng, bias_std=0.01):
+def he_net(n_in, widths, n_out, rng, bias_std=0.01):
     """He-normal weights, small normal biases; ReLU hidden layers, linear outputs."""
-    sizes = list(widths) + [n_classes]
-    layers, fan_in = [], 64
-    for n in sizes:
+    layers, fan_in = [], n_in
+    for n in list(widths) + [n_out]:
         layers.append((rng.normal(0, np.sqrt(2 / fan_in), (n, fan_in)), rng.normal(0, bias_std, n)))
         fan_in = n
     return re.Network.from_layers(layers)
@@ -59,7 +58,7 @@ def hanin_rolnick_init(X, out, seeds=8):
     for depth in depths:
         for total in totals:
             width = total // depth
-            counts = [int(plane_count(he_net([width] * depth, 10, np.random.default_rng(s)), X,
+            counts = [int(plane_count(he_net(64, [width] * depth, 10, np.random.default_rng(s)), X,
                                       np.random.default_rng(100 + s))) for s in range(seeds)]
             table[depth, total] = (width * depth, float(np.mean(counts)), float(np.std(counts)))
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
@@ -136,12 +135,9 @@ def deep_vs_shallow(out):
         pas = constructions.pascanu(2, widths[:-1], 4) if depth > 1 else None
         rng = np.random.default_rng(total)
         random_counts = []
-        for s in range(5):
-            layers, fan_in = [], 2
-            for n in widths + [1]:
-                layers.append((rng.normal(0, np.sqrt(2 / fan_in), (n, fan_in)), rng.normal(0, 0.1, n)))
-                fan_in = n
-            random_counts.append(int(re.count_regions(re.Network.from_layers(layers), re.Box([-1, -1], [1, 1]))))
+        for _ in range(5):
+            net = he_net(2, widths, 1, rng, bias_std=0.1)
+            random_counts.append(int(re.count_regions(net, re.Box([-1, -1], [1, 1]))))
         rows.append(dict(
             total=total, depth=depth, shallow=bounds.zaslavsky(total, 2),
             pascanu=bounds.pascanu(2, widths), montufar=bounds.montufar(2, widths),

@@ -133,15 +133,13 @@ class _Run:
         """Run the layer stack to the end (or a budget). ``stack`` holds ``(layer, cells,
         maps)`` entries to start from (with ``self.roots`` set); by default the domain's roots."""
         start = time.perf_counter()
-        stats = RunStats()
         if stack is None:
-            self.roots = root_cells(self.domain, self.net.n_units, self.tol)
-            stats.exact_calls += self.roots.exact_calls
+            stats = self.begin()
             # each entry: the layer to split by next, the cells, and how to get their hyperplane
             # rows (computed only when popped, so waiting cells hold no rows of their own)
             stack = [(0, self.roots.cells, self.first_layer_maps)]
-        if self.roots.merge_pieces:
-            stats.patterns = {}
+        else:
+            stats = self._new_stats()
         try:
             while stack:
                 layer, cells, maps = stack.pop()
@@ -160,6 +158,18 @@ class _Run:
         except KeyboardInterrupt:
             stats.complete, stats.stop_reason = False, "interrupted"
         stats.seconds = time.perf_counter() - start
+        return stats
+
+    def begin(self) -> RunStats:
+        """Cut the domain into root cells; the run's bookkeeping, counting the exact signs the
+        cut took."""
+        self.roots = root_cells(self.domain, self.net.n_units, self.tol)
+        return self._new_stats(self.roots.exact_calls)
+
+    def _new_stats(self, exact_calls: int = 0) -> RunStats:
+        stats = RunStats(exact_calls=exact_calls)
+        if self.roots.merge_pieces:
+            stats.patterns = {}  # pieces of one region are merged by pattern
         return stats
 
     def first_layer_maps(self):

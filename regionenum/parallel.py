@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .cells import CellSet, root_cells
+from .cells import CellSet
 from .engine import Progress, RunStats, _Run
 from .errors import RegionEnumError
 
@@ -30,10 +30,8 @@ def run_parallel(run: _Run, workers: int, client=None) -> RunStats:
     if run.max_regions is not None:
         raise RegionEnumError("max_regions needs a serial run (workers=1, no client)")
     start = time.perf_counter()
-    run.roots = roots = root_cells(run.domain, run.net.n_units, run.tol)
-    stats = RunStats(exact_calls=roots.exact_calls)
-    if roots.merge_pieces:
-        stats.patterns = {}
+    stats = run.begin()
+    roots = run.roots
     entries = []
     run._process(0, roots.cells, *run.first_layer_maps(), entries, stats)
     n_workers = len(client.scheduler_info()["workers"]) if client is not None else workers
