@@ -315,7 +315,7 @@ def _set_bit(key, base, pos, on):
 
 
 @nb.njit(**_JIT)
-def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain, key):
+def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, key):
     """Write into ``key`` the sign vector of face ``i``, which names it across cells: per unit,
     whether it is zero on the face (tight, or identically zero on the cell) and whether it is
     positive there (on in the cell and not tight), then which domain rows are tight. ``patterns``
@@ -330,14 +330,16 @@ def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_
     c = face_cell[i]
     for w in range(nw):
         key[w] = zeros[c, w]
-        key[nw + w] = patterns[c, w]
+        key[nw + w] = patterns[c, w] & ~zeros[c, w]
     for w in range(2 * nw, key.shape[0]):
         key[w] = 0
     for q in range(tight_off[i], tight_off[i + 1]):
         cid = tight[q]
-        if unit_start <= cid < unit_end:
-            _set_bit(key, 0, cid - unit_start, True)
-            _set_bit(key, nw, cid - unit_start, False)
+        if unit_start <= cid < unit_start + id_units.shape[0]:
+            for s in range(2):
+                u = id_units[cid - unit_start, s]
+                _set_bit(key, 0, u, True)
+                _set_bit(key, nw, u, False)
         elif cid < n_domain:
             _set_bit(key, 2 * nw, cid, True)
 
@@ -348,12 +350,12 @@ def _key_words(patterns, n_domain):
 
 
 @nb.njit(**_JIT)
-def face_hashes(which, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain):
+def face_hashes(which, face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain):
     """A 64-bit hash of the key (see ``_face_key``) of each face ``which``."""
     key = np.empty(_key_words(patterns, n_domain), np.uint64)
     out = np.empty(which.shape[0], np.uint64)
     for j in range(which.shape[0]):
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain, key)
+        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, key)
         h = np.uint64(14695981039346656037)
         for x in key:
             h = (h ^ x) * np.uint64(1099511628211)
@@ -363,7 +365,7 @@ def face_hashes(which, face_cell, tight_off, tight, patterns, zeros, unit_start,
 
 
 @nb.njit(**_JIT)
-def faces_match(which, ref, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain):
+def faces_match(which, ref, face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain):
     """Whether every face ``which[j]`` has the same key as face ``ref[j]``."""
     m = _key_words(patterns, n_domain)
     a = np.empty(m, np.uint64)
@@ -371,8 +373,8 @@ def faces_match(which, ref, face_cell, tight_off, tight, patterns, zeros, unit_s
     for j in range(which.shape[0]):
         if which[j] == ref[j]:
             continue
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain, a)
-        _face_key(ref[j], face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain, b)
+        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, a)
+        _face_key(ref[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, b)
         for q in range(m):
             if a[q] != b[q]:
                 return False
@@ -380,11 +382,11 @@ def faces_match(which, ref, face_cell, tight_off, tight, patterns, zeros, unit_s
 
 
 @nb.njit(**_JIT)
-def face_keys(which, face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain):
+def face_keys(which, face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain):
     """The keys (see ``_face_key``) of the faces ``which``, one row of words each."""
     out = np.empty((which.shape[0], _key_words(patterns, n_domain)), np.uint64)
     for j in range(which.shape[0]):
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, unit_end, n_domain,
+        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain,
                   out[j])
     return out
 

@@ -182,7 +182,7 @@ class Roots:
         self.exact_rows = {cid: dyadic_integers(row)[0] for cid, row in self.rows.items()}
 
 
-def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
+def root_cells(domain, n_units: int, tol: float = 1e-9, n_ties: int = 0) -> Roots:
     """Pointed cells covering ``domain`` exactly, with no pattern bits set.
 
     A :class:`~regionenum.Box` is its own root. Another bounded polytope is cut out of a box
@@ -194,17 +194,17 @@ def root_cells(domain, n_units: int, tol: float = 1e-9) -> Roots:
     m = len(b)
     domain_rows = np.concatenate([b[:, None], A], axis=1)
     if isinstance(domain, Box):
-        ids = ConstraintIds(m, 0, n_units)
+        ids = ConstraintIds(m, 0, n_units, n_ties)
         pieces = [_box(domain.lo, domain.hi, lambda k: k)]
         need_cut, merge = False, False
     elif domain.is_bounded:
         lo, hi = domain.bounds
         pad = 0.25 * np.maximum(hi - lo, 1.0)
-        ids = ConstraintIds(m, 2 * d, n_units)
+        ids = ConstraintIds(m, 2 * d, n_units, n_ties)
         pieces = [_box(lo - pad, hi + pad, lambda k: ids.artificial_start + k)]
         need_cut, merge = True, False
     else:
-        ids = ConstraintIds(m, d, n_units)
+        ids = ConstraintIds(m, d, n_units, n_ties)
         pieces = _orthants(domain.interior_point, ids)
         need_cut, merge = True, True
 

@@ -107,9 +107,10 @@ class Faces:
         return out
 
 
-def _instances(cells, cell_region, ids, min_dim: int):
+def _instances(cells, cell_region, ids, network, min_dim: int):
     """Every face of dimension ``>= min_dim`` of every cell, with what names it and its region.
-    Constraint ids past the units (cuts finer than the regions') are not part of names."""
+    Constraint ids past the units and ties (cuts finer than the regions') are not part of
+    names."""
     f_cell, f_dim, gen_off, members, tight_off, tight = _cell_faces(cells, min_dim)
     # faces lying on an artificial cut (pieces of unbounded domains) are not faces of regions
     artificial = ids.is_artificial(tight)
@@ -117,8 +118,10 @@ def _instances(cells, cell_region, ids, min_dim: int):
     if artificial.any():
         owner = np.repeat(np.arange(len(f_cell)), np.diff(tight_off))
         bad[owner[artificial]] = True
+    units = np.arange(network.n_units)
+    id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
     key_args = (f_cell, tight_off, tight, _words(cells.packed), _words(cells.zero), ids.unit_start,
-                ids.unit_start + ids.n_units, ids.n_domain)
+                id_units, ids.n_domain)
     return dict(dim=f_dim, gen_off=gen_off, members=members, key_args=key_args, keep=~bad,
                 region=cell_region[f_cell])
 
@@ -157,7 +160,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
     d = regions.dim
     cells = regions.cells
     ids = regions.constraint_ids
-    inst = _instances(cells, regions.cell_region, ids, min_dim)
+    inst = _instances(cells, regions.cell_region, ids, regions.network, min_dim)
     n_words = _words(cells.packed[:0]).shape[1]
     vertex_of_gen = np.full(len(cells.gens), -1, np.int64)
     vertices = np.zeros((0, d))

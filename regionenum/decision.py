@@ -20,7 +20,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from ._geometry import face_volumes, polytope_volumes
-from .cells import CellSet, split
+from .argmax import split_by_argmax
+from .cells import CellSet
 from .complex import _group, _instances, _require_complete, renumber_by_first
 from .engine import DEFAULT_TOL
 from .errors import RegionEnumError
@@ -126,33 +127,16 @@ def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
     cells = regions.cells
     roots = regions.roots
     J = _cell_output_maps(regions)
-    candidates = _candidates(cells, J)
-    parts, part_cell, part_class = [], [], []
-    single = np.flatnonzero(candidates.sum(axis=1) == 1)
-    parts.append(cells.take(single))
-    part_cell.append(single)
-    part_class.append(np.argmax(candidates[single], axis=1))
     exact_net = ExactNetwork(net)
-    pair_start = roots.ids.unit_start + roots.ids.n_units
-    for c in range(k):
-        todo = np.flatnonzero(candidates[:, c] & (candidates.sum(axis=1) > 1))
-        if not len(todo):
-            continue
-        others = np.delete(np.arange(k), c)
-        sub = cells.take(todo)
-        Jc = J[todo][:, :, [c]] - J[todo][:, :, others]
-        Jabs = (np.abs(J[todo][:, :, [c]]) + np.abs(J[todo][:, :, others])).astype(np.float32)
-        hyp_ids = pair_start + np.arange(k - 1)
-        oracle = _TieOracle(roots.ids, roots.exact_rows, exact_net, hyp_ids, sub.packed, c, others)
-        pieces, parent, on, zero, _ = split(sub, Jc, Jabs, roots.ref, hyp_ids, tol, oracle)
-        wins = (on | (zero & (others > c))).all(axis=1)  # ties everywhere go to the lower class
-        keep = np.flatnonzero(wins)
-        parts.append(pieces.take(keep))
-        part_cell.append(todo[parent[keep]])
-        part_class.append(np.full(len(keep), c))
-    pieces = CellSet.concat(parts)
-    piece_cell = np.concatenate(part_cell)
-    cell_class = np.concatenate(part_class)
+    pair_start = roots.ids.end
+    hyp_ids = pair_start + np.arange(k - 1)
+
+    def oracle(sub, hyp, winner):
+        others = np.delete(np.arange(k), winner)
+        return _TieOracle(roots.ids, roots.exact_rows, exact_net, hyp, sub.packed, winner, others)
+
+    pieces, piece_cell, cell_class, _, _ = split_by_argmax(
+        cells, J, np.abs(J).astype(np.float32), roots.ref, tol, lambda w: hyp_ids, oracle)
     return _assemble(regions, pieces, piece_cell, cell_class, pair_start, k)
 
 
@@ -161,24 +145,6 @@ def _cell_output_maps(regions):
     r = regions.cell_region
     return np.concatenate([regions.offsets[r][:, None, :],
                            regions.jacobians[r].transpose(0, 2, 1)], axis=1)
-
-
-def _candidates(cells, J):
-    """Per cell and class, whether the class may win somewhere on the cell: not when its
-    largest value at the cell's vertices is below another class's smallest (with a margin for
-    rounding). Cells with rays keep every class."""
-    g_cell = np.repeat(np.arange(len(cells)), np.diff(cells.gen_off))
-    Y = np.einsum("gi,gik->gk", cells.gens, J[g_cell])
-    starts = cells.gen_off[:-1]
-    if not len(cells):
-        return np.zeros((0, J.shape[2]), bool)
-    top = np.maximum.reduceat(Y, starts, axis=0)
-    low = np.minimum.reduceat(Y, starts, axis=0)
-    size = np.maximum.reduceat(np.abs(Y), starts, axis=0).max(axis=1, keepdims=True)
-    best_low = low.max(axis=1, keepdims=True)
-    cand = top >= best_low - 1e-6 * size - 1e-300
-    cand[~cells.bounded()] = True
-    return cand
 
 
 class _TieOracle(ExactOracle):
@@ -216,7 +182,7 @@ def _assemble(regions, cells, cell_src, cell_class, pair_start, k):
     # for a facet inside a region, the region itself) and the classes tied at the maximum on
     # it. A name holds one facet, with one piece on each side, or one piece at the domain's
     # boundary.
-    inst = _instances(cells, cell_piece, regions.roots.ids, d - 1)
+    inst = _instances(cells, cell_piece, regions.roots.ids, regions.network, d - 1)
     tight_off, tight = inst["key_args"][1:3]
     f_piece = inst["region"]
     sel = np.flatnonzero(inst["keep"])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._kernels import gather_masked
+from .argmax import split_by_argmax
 from .cells import CellSet, root_cells, set_bits, split
 from .domain import Polytope
 from .errors import InvalidDomainError, RegionEnumError
@@ -163,7 +164,7 @@ class _Run:
     def begin(self) -> RunStats:
         """Cut the domain into root cells; the run's bookkeeping, counting the exact signs the
         cut took."""
-        self.roots = root_cells(self.domain, self.net.n_units, self.tol)
+        self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties)
         return self._new_stats(self.roots.exact_calls)
 
     def _new_stats(self, exact_calls: int = 0) -> RunStats:
@@ -184,24 +185,19 @@ class _Run:
         batches, for layer ``l + 1``, or finish them after the last layer."""
         net = self.net
         layer = net.layers[l]
-        width = layer.width
         if layer.activation.splits:
+            children, parent, bits, zero = self._split(l, cells, J, Jabs, stats)
             o = net.unit_offsets[l]
-            hyp_ids = self.roots.ids.unit_start + o + np.arange(width)
-            oracle = ExactOracle(self.roots.ids, self.roots.exact_rows, self.exact_net, hyp_ids,
-                                 prefixes=cells.packed)
-            children, parent, bits, zero, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids,
-                                                          self.tol, oracle, want_cons=self.keep)
-            stats.exact_calls += n_exact
             set_bits(children.packed, o, bits)
             if zero.any():
                 set_bits(children.zero, o, zero)
             mask = np.where(bits, 1.0, layer.activation.off_slope)
         else:
             children, parent = cells, np.arange(len(cells))
-            mask = np.ones((len(cells), width))
+            mask = np.ones((len(cells), layer.width))
         if l == len(net.layers) - 1:
-            self._finish(children, gather_masked(J, parent, mask), stats)
+            self._finish(children, layer.activation.collect(gather_masked(J, parent, mask), axis=2),
+                         stats)
             return
         chunks = []
         for lo in range(0, len(children), self.batch_size):
@@ -211,12 +207,46 @@ class _Run:
                 self._next_layer_maps, l + 1, J, Jabs, parent[lo:hi], mask[lo:hi])))
         stack.extend(reversed(chunks))  # the first chunk is popped first
 
+    def _split(self, l, cells: CellSet, J, Jabs, stats: RunStats):
+        """Split ``cells`` by the units of layer ``l``: the pieces, each one's parent cell, the
+        units' state bits on it and which units are identically zero (for a max group: tied
+        with its winner) on it."""
+        layer = self.net.layers[l]
+        ids = self.roots.ids
+        o = self.net.unit_offsets[l]
+
+        def oracle(sub, hyp_ids, winner=None):
+            return ExactOracle(ids, self.roots.exact_rows, self.exact_net, hyp_ids, prefixes=sub.packed)
+
+        if layer.activation.kind != "max":
+            hyp_ids = ids.unit_start + o + np.arange(layer.width)
+            children, parent, bits, zero, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids, self.tol,
+                                                          oracle(cells, hyp_ids), want_cons=self.keep)
+            stats.exact_calls += n_exact
+            return children, parent, bits, zero
+        # one group after another: each piece gets the winner of every group
+        parent = np.arange(len(cells))
+        bits = np.zeros((len(cells), layer.width), bool)
+        zero = np.zeros_like(bits)
+        act = layer.activation
+        for g, (start, k) in enumerate(zip(act.group_starts, act.groups)):
+            cols = slice(start, start + k)
+            cells, sub_parent, winner, tied, n_exact = split_by_argmax(
+                cells, J[parent, :, cols], Jabs[parent, :, cols], self.roots.ref, self.tol,
+                lambda w, g=g: ids.tie_start + self.net.ties_of(l, g, w), oracle, self.keep)
+            stats.exact_calls += n_exact
+            parent, bits, zero = parent[sub_parent], bits[sub_parent], zero[sub_parent]
+            bits[np.arange(len(cells)), start + winner] = True
+            zero[:, cols] = tied
+        return cells, parent, bits, zero
+
     def _next_layer_maps(self, l, J, Jabs, parent, mask):
         """Hyperplane rows of layer ``l`` for children of cells with rows ``J`` of layer ``l - 1``
         (``parent`` and activation slopes ``mask`` per child), and their magnitude bounds from
         ``Jabs`` (the same product on absolute values)."""
-        M = gather_masked(J, parent, mask)
-        Mabs = gather_masked(Jabs, parent, np.abs(mask).astype(np.float32))
+        collect = self.net.layers[l - 1].activation.collect
+        M = collect(gather_masked(J, parent, mask), axis=2)
+        Mabs = collect(gather_masked(Jabs, parent, np.abs(mask).astype(np.float32)), axis=2)
         layer = self.net.layers[l]
         n, D, width = M.shape
         J = (M.reshape(n * D, width) @ layer.W.T).reshape(n, D, layer.width)

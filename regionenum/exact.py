@@ -36,16 +36,21 @@ class ConstraintIds:
 
     ``[0, n_domain)`` rows of the domain ``A x + b <= 0``; ``n_domain`` the face at infinity
     (tight at rays); then ``n_artificial`` cuts used only to make pieces pointed or bounded
-    (never reported); then one id per two-state unit of the network, in pattern order.
+    (never reported); then one id per unit of the network with several states, in pattern
+    order; then one per tie of a max group (``Network.tie_units``). Ids from ``end`` on are
+    free for analyses' own cuts.
     """
 
-    def __init__(self, n_domain: int, n_artificial: int, n_units: int):
+    def __init__(self, n_domain: int, n_artificial: int, n_units: int, n_ties: int = 0):
         self.n_domain = n_domain
         self.infinity = n_domain
         self.artificial_start = n_domain + 1
         self.n_artificial = n_artificial
         self.unit_start = self.artificial_start + n_artificial
         self.n_units = n_units
+        self.tie_start = self.unit_start + n_units
+        self.n_ties = n_ties
+        self.end = self.tie_start + n_ties
 
     def is_artificial(self, cid):
         return (cid >= self.artificial_start) & (cid < self.unit_start)
@@ -77,7 +82,7 @@ class ExactNetwork:
             H[1:, :] = ints
             self._H.append(H)
             off_ints, off_shift = dyadic_integers([layer.activation.off_slope])
-            self._mask.append((1 << off_shift, off_ints[0], layer.activation.splits))
+            self._mask.append((1 << off_shift, off_ints[0], layer.activation))
 
     def rows(self, layer: int, prefix_bits: np.ndarray) -> np.ndarray:
         """Exact rows of layer ``layer`` for the given pattern bits of the earlier layers."""
@@ -94,22 +99,33 @@ class ExactNetwork:
             E = self._H[0].copy()
         else:
             prev = self.rows(layer - 1, prefix_bits)
-            on, off, splits = self._mask[layer - 1]
+            on, off, act = self._mask[layer - 1]
             mask = np.empty(prev.shape[0], dtype=object)
             mask[0] = on
-            if splits:
+            if act.splits:
                 o = net.unit_offsets[layer - 1]
                 bits = prefix_bits[o: o + net.widths[layer - 1]]
                 mask[1:] = np.where(bits, on, off)
             else:
                 mask[1:] = on
             E = mask[:, None] * prev
+            E = np.concatenate([E[:1], act.collect(E[1:], axis=0)])
             if layer < len(net.layers):
                 E = self._H[layer].dot(E)
         self._cache[key] = E
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return E
+
+    def constraint_row(self, k: int, bits: np.ndarray) -> np.ndarray:
+        """Exact row of unit ``k`` (``k < n_units``) or tie ``k - n_units`` (``z_c - z_j``) for a
+        cell with pattern ``bits`` (only the bits of earlier layers are read)."""
+        net = self.network
+        if k < net.n_units:
+            return self.rows(net.unit_layer[k], bits)[1 + net.unit_index[k]]
+        c, j = net.tie_units[k - net.n_units]
+        E = self.rows(net.unit_layer[c], bits)
+        return E[1 + net.unit_index[c]] - E[1 + net.unit_index[j]]
 
 
 class ExactOracle:
@@ -131,10 +147,8 @@ class ExactOracle:
     def row(self, cell: int, cid: int) -> np.ndarray:
         if cid < self.ids.unit_start:
             return self.fixed_rows[cid]
-        u = cid - self.ids.unit_start
-        net = self.exact_net.network
         bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
-        return self.exact_net.rows(net.unit_layer[u], bits)[1 + net.unit_index[u]]
+        return self.exact_net.constraint_row(cid - self.ids.unit_start, bits)
 
     def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
         rows = [self.row(cell, int(cid)) for cid in incidence]

@@ -18,7 +18,6 @@ from .cells import CellSet, Roots
 from .domain import Box, Polytope
 from .errors import RegionEnumError
 from .exact import ConstraintIds
-from .io import _activation_name, _parse_activation
 from .network import Network
 
 __all__ = ["save_regions", "load_regions", "write_graph", "read_graph"]
@@ -75,7 +74,7 @@ def _to_arrays(regions) -> dict:
     out = {"format_version": np.array(VERSION)}
     for i, layer in enumerate(net.layers):
         out[f"net_W{i}"], out[f"net_b{i}"] = layer.W, layer.b
-    out["net_activations"] = np.array([_activation_name(layer.activation) for layer in net.layers])
+    out["net_activations"] = np.array([layer.activation.spec for layer in net.layers])
     out["domain_is_box"] = np.array(isinstance(dom, Box))
     out["domain_A"], out["domain_b"] = dom.A, dom.b
     for name in _RESULT:
@@ -83,7 +82,7 @@ def _to_arrays(regions) -> dict:
     for name in _CELLS:
         out[f"cells_{name}"] = getattr(regions.cells, name)
     ids = roots.ids
-    out["roots_ids"] = np.array([ids.n_domain, ids.n_artificial, ids.n_units])
+    out["roots_ids"] = np.array([ids.n_domain, ids.n_artificial, ids.n_units, ids.n_ties])
     keys = sorted(roots.rows)
     out["roots_row_ids"] = np.array(keys, np.int64)
     out["roots_rows"] = np.array([roots.rows[k] for k in keys]).reshape(len(keys), -1)
@@ -99,16 +98,15 @@ def _to_arrays(regions) -> dict:
 def _from_arrays(a: dict) -> dict:
     n_layers = sum(1 for k in a if k.startswith("net_W"))
     layers = [(a[f"net_W{i}"], a[f"net_b{i}"]) for i in range(n_layers)]
-    network = Network.from_layers(layers, [_parse_activation(str(s)) for s in a["net_activations"]])
+    network = Network.from_layers(layers, [str(s) for s in a["net_activations"]])
     d = network.input_dim
     if bool(a["domain_is_box"]):
         domain = Box(a["domain_b"][:d], -a["domain_b"][d:])
     else:
         domain = Polytope(a["domain_A"].reshape(-1, d), a["domain_b"])
     cells = CellSet(*(a[f"cells_{name}"] for name in _CELLS))
-    n_domain, n_artificial, n_units = (int(x) for x in a["roots_ids"])
     rows = dict(zip(a["roots_row_ids"].tolist(), a["roots_rows"]))
-    roots = Roots(cells.take(np.zeros(0, np.int64)), ConstraintIds(n_domain, n_artificial, n_units),
+    roots = Roots(cells.take(np.zeros(0, np.int64)), ConstraintIds(*(int(x) for x in a["roots_ids"])),
                   rows, bool(a["roots_merge_pieces"]), 0, float(a["roots_ref"]))
     out = {name: a[name] for name in _RESULT}
     out["cells"] = cells

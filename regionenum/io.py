@@ -26,7 +26,7 @@ def save(path, network: Network, domain: Box | None = None) -> None:
     for i, layer in enumerate(network.layers):
         arrays[f"W{i}"] = layer.W
         arrays[f"b{i}"] = layer.b
-    arrays["activations"] = np.array([_activation_name(l.activation) for l in network.layers])
+    arrays["activations"] = np.array([l.activation.spec for l in network.layers])
     if domain is not None:
         if not isinstance(domain, Box):
             raise RegionEnumError("only a Box domain can be stored in the .npz format")
@@ -62,7 +62,7 @@ def load(path):
         layers = [(data[f"W{i}"], data[f"b{i}"]) for i in range(n)]
         activations = None
         if "activations" in keys:
-            activations = [_parse_activation(str(a)) for a in data["activations"]]
+            activations = [str(a) for a in data["activations"]]
         network = Network.from_layers(layers, activations)
         box = None
         if ("lo" in keys) != ("hi" in keys):
@@ -70,12 +70,3 @@ def load(path):
         if "lo" in keys:
             box = Box(data["lo"], data["hi"])
     return network, box
-
-
-def _activation_name(act) -> str:
-    return f"leaky_relu:{act.alpha!r}" if act.kind == "leaky_relu" else act.kind
-
-
-def _parse_activation(text: str):
-    name, _, alpha = text.partition(":")
-    return (name, float(alpha)) if alpha else name

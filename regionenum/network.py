@@ -16,17 +16,20 @@ __all__ = ["Activation", "Layer", "Network"]
 
 @dataclass(frozen=True)
 class Activation:
-    """A scalar activation applied unit by unit.
+    """A piecewise-linear activation.
 
-    ``kind`` is ``"relu"``, ``"leaky_relu"`` (slope ``alpha`` below zero) or ``"identity"``.
-    ReLU and LeakyReLU give every unit two states (on: pre-activation > 0, off: <= 0);
-    identity has one state and never splits a region.
+    ``kind`` is ``"relu"``, ``"leaky_relu"`` (slope ``alpha`` below zero), ``"identity"`` or
+    ``"max"``. ReLU and LeakyReLU give every unit two states (on: pre-activation > 0, off:
+    <= 0); identity has one state and never splits a region. A max layer (max-pooling, maxout)
+    outputs the maximum of each group of consecutive pre-activations, ``groups`` giving their
+    sizes; its state is which argument of each group wins (ties go to the first).
     """
 
     kind: str
     alpha: float = 0.0
+    groups: tuple = ()
 
-    KINDS = ("relu", "leaky_relu", "identity")
+    KINDS = ("relu", "leaky_relu", "identity", "max")
 
     def __post_init__(self):
         if self.kind not in self.KINDS:
@@ -36,35 +39,96 @@ class Activation:
             raise InvalidNetworkError(f"activation {self.kind!r} has non-finite alpha {self.alpha}")
         if self.kind != "leaky_relu" and self.alpha != 0.0:
             raise InvalidNetworkError(f"activation {self.kind!r} takes no alpha (got {self.alpha})")
+        if self.kind == "max":
+            object.__setattr__(self, "groups", tuple(int(k) for k in self.groups))
+            if not self.groups or min(self.groups) < 1:
+                raise InvalidNetworkError(f"a max activation needs groups of at least one unit, "
+                                          f"got {self.groups}")
+        elif self.groups:
+            raise InvalidNetworkError(f"activation {self.kind!r} takes no groups")
 
     @classmethod
-    def parse(cls, spec) -> "Activation":
-        """Accept an Activation, a name (``"relu"``, ``"identity"``, ``"linear"``, ``"leaky_relu"``)
-        or a pair ``("leaky_relu", alpha)``."""
+    def parse(cls, spec, width: int | None = None) -> "Activation":
+        """Accept an Activation, a name (``"relu"``, ``"identity"``, ``"linear"``,
+        ``"leaky_relu"``), a pair ``("leaky_relu", alpha)``, ``("maxout", k)`` (groups of ``k``
+        consecutive units over a layer of ``width`` units), ``("max", sizes)``, or the text
+        :attr:`spec` writes."""
         if isinstance(spec, Activation):
             return spec
         if isinstance(spec, (tuple, list)) and len(spec) == 2:
-            return cls(str(spec[0]), float(spec[1]))
+            name = str(spec[0]).lower()
+            if name == "maxout":
+                return cls.maxout(int(spec[1]), width)
+            if name == "max":
+                return cls("max", groups=tuple(spec[1]))
+            return cls(name, float(spec[1]))
         if isinstance(spec, str):
-            name = spec.lower()
+            name, _, arg = spec.lower().partition(":")
             if name in ("linear", "none"):
                 name = "identity"
+            if name == "max" and arg:
+                return cls("max", groups=tuple(int(k) for k in arg.split(",")))
             if name == "leaky_relu":
-                return cls(name, 0.01)
+                return cls(name, float(arg) if arg else 0.01)
             return cls(name)
         raise InvalidNetworkError(f"cannot read an activation from {spec!r}")
 
+    @classmethod
+    def maxout(cls, rank: int, width: int | None) -> "Activation":
+        """Maxout of rank ``rank`` over a layer of ``width`` units: groups of ``rank`` in order."""
+        if rank < 1 or width is None or width % rank:
+            raise InvalidNetworkError(f"maxout of rank {rank} needs a layer width divisible by it, "
+                                      f"got {width}")
+        return cls("max", groups=(rank,) * (width // rank))
+
+    @property
+    def spec(self) -> str:
+        """The activation as text (what :meth:`parse` reads back), as stored in files."""
+        if self.kind == "leaky_relu":
+            return f"leaky_relu:{self.alpha!r}"
+        if self.kind == "max":
+            return "max:" + ",".join(map(str, self.groups))
+        return self.kind
+
     @property
     def splits(self) -> bool:
-        """Whether units with this activation have two states (and so cut regions)."""
+        """Whether units with this activation have several states (and so cut regions)."""
         return self.kind != "identity"
 
     @property
     def off_slope(self) -> float:
-        """The slope of the activation where the pre-activation is <= 0."""
-        return {"relu": 0.0, "leaky_relu": self.alpha, "identity": 1.0}[self.kind]
+        """The slope of the activation where a unit is off (for a max group: a losing
+        argument, which contributes nothing)."""
+        return {"relu": 0.0, "leaky_relu": self.alpha, "identity": 1.0, "max": 0.0}[self.kind]
+
+    @property
+    def group_starts(self) -> np.ndarray:
+        """First unit of each max group."""
+        return np.concatenate([[0], np.cumsum(self.groups[:-1])]).astype(np.int64)
+
+    def collect(self, values: np.ndarray, axis: int = -1) -> np.ndarray:
+        """Layer outputs from the units' masked values (the winners' values, the others zeroed):
+        sums over each max group; other activations output one value per unit."""
+        if self.kind != "max":
+            return values
+        return np.add.reduceat(values, self.group_starts, axis=axis)
+
+    def states(self, z: np.ndarray) -> np.ndarray:
+        """The state bit of every unit at pre-activations ``z`` (``(n, width)``): on (> 0), or
+        for a max group the first argument attaining the maximum."""
+        if self.kind != "max":
+            return z > 0
+        starts = self.group_starts
+        top = np.repeat(np.maximum.reduceat(z, starts, axis=1), self.groups, axis=1)
+        hit = z == top
+        # the first of each group's maxima: no earlier hit in the same group
+        before = np.cumsum(hit, axis=1) - np.repeat(
+            np.cumsum(hit, axis=1)[:, starts] - hit[:, starts], self.groups, axis=1)
+        return hit & (before == 1)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
+        if self.kind == "max":
+            return np.maximum.reduceat(z, self.group_starts, axis=-1)
         if not self.splits:
             return z
         return np.where(z > 0, z, self.off_slope * z)
@@ -80,17 +144,29 @@ class Layer:
 
     @property
     def width(self) -> int:
+        """Number of units (rows of ``W``)."""
         return self.W.shape[0]
+
+    @property
+    def out_width(self) -> int:
+        """Number of outputs after the activation (one per group for a max layer)."""
+        return len(self.activation.groups) if self.activation.kind == "max" else self.width
 
 
 class Network:
-    """A feed-forward network of dense layers with ReLU, LeakyReLU or identity activations.
+    """A feed-forward network of dense layers with ReLU, LeakyReLU, identity or max
+    activations.
 
     Build one with :meth:`from_layers`. Attributes: ``layers`` (tuple of :class:`Layer`),
-    ``input_dim``, ``output_dim``, ``widths``; ``split_layers`` lists the layers whose units
-    have two states, and the activation pattern of a region has one bit for each of their units,
-    layer after layer (``n_units`` bits, layer ``l`` starting at ``unit_offsets[l]``; bit ``u``
-    is unit ``unit_index[u]`` of layer ``unit_layer[u]``).
+    ``input_dim``, ``output_dim``, ``widths`` (units per layer); ``split_layers`` lists the
+    layers whose units have several states, and the activation pattern of a region has one bit
+    for each of their units, layer after layer (``n_units`` bits, layer ``l`` starting at
+    ``unit_offsets[l]``; bit ``u`` is unit ``unit_index[u]`` of layer ``unit_layer[u]``). In a
+    max layer the bit of a unit says whether it is its group's winner.
+
+    Max groups add *ties*: the hyperplane ``z_c = z_j`` as seen from a region where ``c`` wins
+    is tie ``t`` with ``tie_units[t] = (c, j)`` (pattern bits); the ties of winner ``c`` are
+    consecutive (see :meth:`ties_of`).
     """
 
     def __init__(self, layers):
@@ -98,7 +174,7 @@ class Network:
         if not self.layers:
             raise InvalidNetworkError("a network needs at least one layer")
         self.input_dim = self.layers[0].W.shape[1]
-        self.output_dim = self.layers[-1].W.shape[0]
+        self.output_dim = self.layers[-1].out_width
         self.widths = tuple(layer.width for layer in self.layers)
         self.split_layers = tuple(i for i, layer in enumerate(self.layers) if layer.activation.splits)
         offsets, total = [], 0
@@ -112,13 +188,30 @@ class Network:
             [np.full(self.widths[l], l) for l in self.split_layers] or [np.zeros(0)]).astype(np.int64)
         self.unit_index = np.concatenate(
             [np.arange(self.widths[l]) for l in self.split_layers] or [np.zeros(0)]).astype(np.int64)
+        ties, self._tie_base = [], {}
+        for l, layer in enumerate(self.layers):
+            if layer.activation.kind != "max":
+                continue
+            for g, (start, k) in enumerate(zip(layer.activation.group_starts, layer.activation.groups)):
+                self._tie_base[l, g] = len(ties)
+                u = self.unit_offsets[l] + start
+                ties.extend((u + c, u + j) for c in range(k) for j in range(k) if j != c)
+        self.tie_units = np.array(ties, np.int64).reshape(-1, 2)
+        self.n_ties = len(ties)
+
+    def ties_of(self, layer: int, group: int, winner: int) -> np.ndarray:
+        """The ties (indices into ``tie_units``) of argument ``winner`` of max group ``group`` in
+        ``layer``, against each other argument in order: consecutive."""
+        k = self.layers[layer].activation.groups[group]
+        return self._tie_base[layer, group] + winner * (k - 1) + np.arange(k - 1)
 
     @classmethod
     def from_layers(cls, layers, activations=None) -> "Network":
         """Make a network from ``[(W0, b0), (W1, b1), ...]``.
 
         ``activations`` gives one activation per layer (see :meth:`Activation.parse`); by default
-        ReLU after every layer but the last, which stays linear. Weights are copied to float64 and
+        ReLU after every layer but the last, which stays linear. ``("maxout", k)`` takes the max
+        of each ``k`` consecutive units of its layer. Weights are copied to float64 and
         checked: shapes must chain, and every value must be finite.
         """
         layers = list(layers)
@@ -145,14 +238,17 @@ class Network:
                     f"layer {i}: b has shape {b.shape}, expected ({W.shape[0]},) to match W {W.shape}")
             if W.shape[0] == 0 or W.shape[1] == 0:
                 raise InvalidNetworkError(f"layer {i}: W has an empty dimension, shape {W.shape}")
-            if i > 0 and W.shape[1] != built[-1].W.shape[0]:
+            if i > 0 and W.shape[1] != built[-1].out_width:
                 raise InvalidNetworkError(
                     f"layer {i}: W takes {W.shape[1]} inputs but layer {i - 1} gives "
-                    f"{built[-1].W.shape[0]} outputs")
+                    f"{built[-1].out_width} outputs")
             try:
-                activation = Activation.parse(act)
+                activation = Activation.parse(act, W.shape[0])
             except InvalidNetworkError as err:
                 raise InvalidNetworkError(f"layer {i}: {err}") from None
+            if activation.kind == "max" and sum(activation.groups) != W.shape[0]:
+                raise InvalidNetworkError(f"layer {i}: max groups cover {sum(activation.groups)} "
+                                          f"units but the layer has {W.shape[0]}")
             built.append(Layer(W, b, activation))
         return cls(built)
 
@@ -217,7 +313,7 @@ class Network:
     def pattern_bits(self, X: np.ndarray) -> np.ndarray:
         """Activation pattern of each row of ``X``: a boolean array ``(n, n_units)``, True = on."""
         Zs = self.pre_activations(X)
-        parts = [Zs[i] > 0 for i in self.split_layers]
+        parts = [self.layers[i].activation.states(Zs[i]) for i in self.split_layers]
         if not parts:
             return np.zeros((len(Zs[0]), 0), dtype=bool)
         return np.concatenate(parts, axis=1)

@@ -21,14 +21,16 @@ class Regions:
 
     Attributes (``n`` regions, input dimension ``d``, ``k`` outputs):
 
-    - ``patterns``: ``(n, n_units)`` bool, the state of every two-state unit (True = on);
+    - ``patterns``: ``(n, n_units)`` bool, the state of every unit (True = on; in a max layer,
+      True for the winner of each group);
       ``packed_patterns`` the same through ``np.packbits`` (one row of bytes per region).
     - ``interior_points``: ``(n, d)``, a point inside each region.
     - ``bounded``: ``(n,)`` bool; ``volumes``: ``(n,)`` (``inf`` when unbounded).
     - ``vertex_offsets``, ``vertices``: the vertices of each bounded region (none for unbounded).
     - ``facet_offsets``, ``facet_equations`` ``(F, d + 1)`` rows ``[a | b]`` with ``a x + b <= 0``
       on the region and ``|a| = 1``; ``facet_layers``, ``facet_units``: where each facet comes
-      from, ``(layer, unit)`` for a network unit, ``(-1, row)`` for a row of the domain's ``A``.
+      from, ``(layer, unit)`` for a network unit (in a max layer, the argument tied with the
+      winner there), ``(-1, row)`` for a row of the domain's ``A``.
     - ``jacobians`` ``(n, k, d)`` and ``offsets`` ``(n, k)``: the network is
       ``y = jacobians[i] @ x + offsets[i]`` on region ``i``.
     - ``complete``, ``stop_reason``: whether the run finished, and if not why
@@ -288,11 +290,14 @@ def _merged_facets(cells: CellSet, group, real) -> np.ndarray:
 
 
 def _facet_sources(con_ids, ids, network):
-    """(layer, unit) of each constraint id; (-1, row) for domain rows."""
+    """(layer, unit) of each constraint id; (-1, row) for domain rows. A tie of a max group
+    names the argument the winner ties with there."""
     layers = np.full(len(con_ids), -1, np.int64)
     units = con_ids.astype(np.int64).copy()
     is_unit = con_ids >= ids.unit_start
     u = con_ids[is_unit] - ids.unit_start
+    tie = u >= network.n_units
+    u[tie] = network.tie_units[u[tie] - network.n_units, 1]
     layers[is_unit] = network.unit_layer[u]
     units[is_unit] = network.unit_index[u]
     return layers, units
