@@ -29,7 +29,8 @@ def random_net(widths, seed, bias_std=0.1, activations=None):
 def regions_1d(network, lo, hi):
     """Activation regions of a 1-input network on [lo, hi], exactly, as a sorted list of
     (left, right, pattern) with Fraction endpoints: split intervals at the root of every unit's
-    affine pre-activation, layer by layer."""
+    affine pre-activation (for max groups, of every pairwise difference, merging neighbours with
+    the same winners), layer by layer."""
     layers = [([[Fraction(float(w)) for w in row] for row in layer.W],
                [Fraction(float(v)) for v in layer.b], layer.activation) for layer in network.layers]
     # each item: (left, right, slope list, intercept list of the current layer's inputs, pattern)
@@ -41,12 +42,20 @@ def regions_1d(network, lo, hi):
             icpt = [sum(w * c for w, c in zip(row, c_in)) + bb for row, bb in zip(W, b)]
             pieces = [(left, right)]
             if act.splits:
-                roots = sorted({-c / s for s, c in zip(slope, icpt) if s != 0 and left < -c / s < right})
+                roots = sorted({-c / s for s, c in _differences(slope, icpt, act)
+                                if s != 0 and left < -c / s < right})
                 cuts = [left] + roots + [right]
                 pieces = list(zip(cuts[:-1], cuts[1:]))
             for a, z in pieces:
                 mid = (a + z) / 2
-                if act.splits:
+                if act.kind == "max":
+                    on, s_out, c_out = _winners([s * mid + c for s, c in zip(slope, icpt)], slope,
+                                                icpt, act.groups)
+                    piece = (a, z, s_out, c_out, pattern + on)
+                    if nxt and nxt[-1][4] == piece[4] and nxt[-1][1] == a:  # same winners: one region
+                        piece = (nxt.pop()[0],) + piece[1:]
+                    nxt.append(piece)
+                elif act.splits:
                     on = [s * mid + c > 0 for s, c in zip(slope, icpt)]
                     k = Fraction(act.off_slope)
                     s_out = [s if o else k * s for s, o in zip(slope, on)]
@@ -56,6 +65,32 @@ def regions_1d(network, lo, hi):
                     nxt.append((a, z, slope, icpt, pattern))
         items = nxt
     return [(a, z, p) for a, z, _, _, p in items]
+
+
+def _differences(slope, icpt, act):
+    """(slope, intercept) of the lines whose roots may change a state: each unit, or for a max
+    layer each pair of arguments in a group."""
+    if act.kind != "max":
+        return list(zip(slope, icpt))
+    out, start = [], 0
+    for k in act.groups:
+        idx = range(start, start + k)
+        out += [(slope[i] - slope[j], icpt[i] - icpt[j]) for i in idx for j in idx if i < j]
+        start += k
+    return out
+
+
+def _winners(values, slope, icpt, groups):
+    """One-hot winners (first maximum) of each group, and the winners' lines."""
+    on, s_out, c_out, start = [], [], [], 0
+    for k in groups:
+        group = values[start: start + k]
+        w = start + group.index(max(group))
+        on += [i == w for i in range(start, start + k)]
+        s_out.append(slope[w])
+        c_out.append(icpt[w])
+        start += k
+    return tuple(on), s_out, c_out
 
 
 def linear_pieces_1d(network, lo, hi):
@@ -94,6 +129,9 @@ def lp_regions(network, A, b, eps=1e-7):
             if not layer.activation.splits:
                 nxt.append((cA, cb, Wc, bc, pattern))
                 continue
+            if layer.activation.kind == "max":
+                nxt.extend(_lp_max_split(cA, cb, Wc, bc, pattern, layer.activation.groups, eps))
+                continue
             parts = [(cA, cb, ())]
             for j in range(layer.width):
                 new_parts = []
@@ -113,6 +151,31 @@ def lp_regions(network, A, b, eps=1e-7):
                 nxt.append((pA, pb, scale[:, None] * Wc, scale * bc, pattern + bits))
         cells = nxt
     return sorted(p for _, _, _, _, p in cells)
+
+
+def _lp_max_split(A, b, Wc, bc, pattern, groups, eps):
+    """Split an H-polytope by the winner of each max group (``z_w >= z_j`` for every other
+    argument ``j``; arguments equal everywhere go to the first); the layer's outputs are the
+    winners' maps."""
+    parts = [(A, b, (), [])]
+    start = 0
+    for k in groups:
+        new_parts = []
+        for pA, pb, bits, rows in parts:
+            for w in range(start, start + k):
+                others = [j for j in range(start, start + k) if j != w]
+                same = [j for j in others if np.array_equal(Wc[j], Wc[w]) and bc[j] == bc[w]]
+                if any(j < w for j in same):
+                    continue
+                cut = [j for j in others if j not in same]
+                qA = np.vstack([pA] + [Wc[j] - Wc[w] for j in cut])
+                qb = np.concatenate([pb, [bc[j] - bc[w] for j in cut]])
+                if _inner_radius(qA, qb) > eps:
+                    one_hot = tuple(j == w for j in range(start, start + k))
+                    new_parts.append((qA, qb, bits + one_hot, rows + [w]))
+        parts = new_parts
+        start += k
+    return [(pA, pb, Wc[rows], bc[rows], pattern + bits) for pA, pb, bits, rows in parts]
 
 
 def _inner_radius(A, b):
