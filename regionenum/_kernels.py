@@ -290,6 +290,8 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                         v = pv[g, h]
                         if abs(v) > pt[g, h]:
                             sign_val[g] = 1 if v > 0 else -1
+                        elif pt[g, h] == 0.0:
+                            sign_val[g] = 0  # every term is zero: the hyperplane vanishes here
                         else:
                             inc_g = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]]
                             r = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc,

@@ -102,12 +102,11 @@ class ExactNetwork:
             on, off, act = self._mask[layer - 1]
             mask = np.empty(prev.shape[0], dtype=object)
             mask[0] = on
-            if act.splits:
+            mask[1:] = on
+            units = net.split_units[layer - 1]
+            if len(units):
                 o = net.unit_offsets[layer - 1]
-                bits = prefix_bits[o: o + net.widths[layer - 1]]
-                mask[1:] = np.where(bits, on, off)
-            else:
-                mask[1:] = on
+                mask[1 + units] = np.where(prefix_bits[o: o + len(units)], on, off)
             E = mask[:, None] * prev
             E = np.concatenate([E[:1], act.collect(E[1:], axis=0)])
             if layer < len(net.layers):
@@ -116,6 +115,30 @@ class ExactNetwork:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return E
+
+    def region_constraints(self, pattern: np.ndarray) -> list:
+        """What the pattern of a region says, as exact rows ``>= 0`` on it: per unit with
+        several states (its row, negated when off) and per tie of each max group's winner
+        (``z_winner - z_j``), the tuple ``(k, row, may_vanish)``: ``k`` numbers it as in
+        :meth:`constraint_row`, and ``may_vanish`` says whether the row may be identically zero
+        (an off unit, or an argument after the winner: ties go to the first)."""
+        net = self.network
+        out = []
+        for l in net.split_layers:
+            E = self.rows(l, pattern)[1:]
+            o = net.unit_offsets[l]
+            act = net.layers[l].activation
+            if act.kind != "max":
+                for i, j in enumerate(net.split_units[l]):
+                    on = bool(pattern[o + i])
+                    out.append((o + i, E[j] if on else -E[j], not on))
+                continue
+            for g, (start, k) in enumerate(zip(act.group_starts, act.groups)):
+                w = int(np.flatnonzero(pattern[o + start: o + start + k])[0])
+                others = [c for c in range(k) if c != w]
+                for t, c in zip(net.ties_of(l, g, w), others):
+                    out.append((net.n_units + int(t), E[start + w] - E[start + c], c > w))
+        return out
 
     def constraint_row(self, k: int, bits: np.ndarray) -> np.ndarray:
         """Exact row of unit ``k`` (``k < n_units``) or tie ``k - n_units`` (``z_c - z_j``) for a
@@ -144,21 +167,38 @@ class ExactOracle:
         self.hyp_ids = np.asarray(hyp_ids)
         self.prefixes = prefixes
 
-    def row(self, cell: int, cid: int) -> np.ndarray:
+    def row(self, cell: int, cid: int, bits=None) -> np.ndarray:
+        """Exact row of constraint ``cid`` on ``cell`` (``bits``: the cell's unpacked pattern,
+        when the caller has it)."""
         if cid < self.ids.unit_start:
             return self.fixed_rows[cid]
-        bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
+        if bits is None:
+            bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
         return self.exact_net.constraint_row(cid - self.ids.unit_start, bits)
 
     def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
-        rows = [self.row(cell, int(cid)) for cid in incidence]
+        bits = None if self.prefixes is None else \
+            np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
+        target = self.row(cell, int(self.hyp_ids[hyperplane]), bits)
+        rows = [self.row(cell, int(cid), bits) for cid in incidence]
+        # a hyperplane that is one of the constraints tight at the generator (a max-pooling
+        # argument's tie after a ReLU, a repeated unit) vanishes there: no kernel needed
+        if any(_proportional(r, target) for r in rows):
+            return 0
         point = kernel_vector(rows, len(generator))
         approx = sum(float(Fraction(p) / _max_abs(point)) * g for p, g in zip(point, generator))
         if approx < 0:
             point = [-p for p in point]
-        target = self.row(cell, int(self.hyp_ids[hyperplane]))
         value = sum(int(a) * p for a, p in zip(target, point))
         return (value > 0) - (value < 0)
+
+
+def _proportional(a, b) -> bool:
+    """Whether the nonzero integer row ``a`` is a multiple of ``b`` (true if ``b`` is 0)."""
+    i = next((k for k, v in enumerate(b) if v != 0), None)
+    if i is None:
+        return True
+    return any(a) and all(int(x) * int(b[i]) == int(y) * int(a[i]) for x, y in zip(a, b))
 
 
 def _max_abs(v):
