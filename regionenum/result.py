@@ -98,32 +98,47 @@ class Regions:
         return self.roots.ids
 
     def pattern_of(self, i: int) -> list:
-        """The pattern of region ``i`` as one bool array per layer (empty for identity layers)."""
+        """The pattern of region ``i`` as one bool array per layer, over the layer's units with
+        several states (``network.split_units[l]``; empty for identity layers)."""
         net = self.network
         out = []
-        for l, layer in enumerate(net.layers):
-            if layer.activation.splits:
-                o = net.unit_offsets[l]
-                out.append(self.patterns[i, o: o + layer.width].copy())
-            else:
-                out.append(np.zeros(0, bool))
+        for l, units in enumerate(net.split_units):
+            o = net.unit_offsets[l]
+            out.append(self.patterns[i, o: o + len(units)].copy())
         return out
 
     def locate(self, X) -> np.ndarray:
         """Index of the region holding each row of ``X``; ``-1`` outside the domain.
 
         A point is matched by its activation pattern (a unit is on where its pre-activation is
-        > 0), so a point on a boundary goes to the region on the 'off' side of it; points within
-        rounding of a boundary may go to either neighbour, and an unmatched pattern (possible
-        only there, or in an incomplete result) gives ``-1``.
+        > 0), so a point on a boundary goes to the region on the 'off' side of it. A pattern
+        that matches no region comes from rounding: the point is within rounding of a boundary,
+        or on a region where some unit is identically zero but evaluates to a few ulps. Such a
+        point goes to the region whose facet inequalities it violates least, if that is within
+        ``1e-9`` of the coordinates' scale; otherwise (or in an incomplete result) ``-1``.
         """
         X = self.network._check_inputs(X)
         if self._lookup is None:
             self._lookup = {row.tobytes(): i for i, row in enumerate(self.packed_patterns)}
         keys = np.packbits(self.network.pattern_bits(X), axis=1)
         inside = self.domain.contains(X)
-        return np.array([self._lookup.get(k.tobytes(), -1) if ok else -1
-                         for k, ok in zip(keys, inside)], dtype=np.int64)
+        out = np.array([self._lookup.get(k.tobytes(), -1) if ok else -1
+                        for k, ok in zip(keys, inside)], dtype=np.int64)
+        for i in np.flatnonzero((out < 0) & inside):
+            out[i] = self._nearest_by_facets(X[i])
+        return out
+
+    def _nearest_by_facets(self, x) -> int:
+        """The region whose facet inequalities ``x`` violates least, or -1 beyond rounding."""
+        if not len(self) or not len(self.facet_equations):
+            return -1
+        violation = self.facet_equations[:, :-1] @ x + self.facet_equations[:, -1]
+        counts = np.diff(self.facet_offsets)
+        worst = np.full(len(self), -np.inf)
+        has = counts > 0
+        worst[has] = np.maximum.reduceat(violation, self.facet_offsets[:-1][has])
+        best = int(np.argmin(worst))
+        return best if worst[best] <= 1e-9 * max(1.0, float(np.abs(x).max())) else -1
 
     # -- analyses ------------------------------------------------------------------------------
     def faces(self, min_dim: int = 0):

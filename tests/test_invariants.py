@@ -175,3 +175,15 @@ def test_nearly_parallel_hyperplane_meets_half_plane_far_away():
     witness = np.array([[0.5 + 2e16, -1e16]])  # in the half-plane, with the unit off
     assert half_plane.contains(witness)[0] and net.pre_activations(witness)[0][0, 0] < 0
     assert regions.patterns[:, 0].tolist() == [False, True]
+
+
+def test_locate_with_a_unit_identically_zero_but_a_few_ulps_in_float():
+    """Unit 2 of layer 1 is identically zero on region 1 (so off), yet evaluates to 4e-16 at
+    its interior point: the point is still located, by its facets."""
+    layers = [([[0.5, -2.0], [-0.5, 2.0]], [2.0, 0.0]),
+              ([[-2.0, -2.0], [0.0, 0.5], [-1.0, -2.0], [-2.0, -2.0]], [-2.0, 0.5, 2.0, -2.0]),
+              ([[-2.0] * 4] * 4, [-2.0] * 4), ([[-2.0] * 4], [-2.0])]
+    net = re.Network.from_layers(layers, [("leaky_relu", 0.5), "relu", "relu", "identity"])
+    regions = re.enumerate_regions(net, re.Polytope(np.array([[1.0, 2.0]]), np.array([-0.5])))
+    assert np.array_equal(regions.locate(regions.interior_points), np.arange(len(regions)))
+    assert regions.locate([[1e6, 0.0]])[0] == -1  # outside the half-plane
