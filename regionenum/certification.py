@@ -100,17 +100,14 @@ def _check_vertices_cdd(regions, geo, c, cdd):
     cell, and each vertex it finds is then checked against every other constraint exactly: a
     polytope whose vertices satisfy all constraints lies inside the full one, so the two agree."""
     r = int(regions.cell_region[c])
-    net, ids, cells = regions.network, regions.roots.ids, regions.cells
+    ids, cells = regions.roots.ids, regions.cells
     pattern = regions.patterns[r]
     listed = set(cells.con_ids[cells.con_off[c]: cells.con_off[c + 1]].tolist())
     domain = [[-Fraction(int(v)) for v in regions.roots.exact_rows[i]] for i in range(ids.n_domain)]
-    units = []  # (constraint id, cdd row) for every unit not identically zero on the region
-    for layer in net.split_layers:
-        E = geo.net.rows(layer, pattern)[1:]
-        o = net.unit_offsets[layer]
-        for j, row in enumerate(E):
-            if any(row):  # on: z >= 0; off: -z >= 0 (cdd's rows read b + a x >= 0)
-                units.append((ids.unit_start + o + j, [int(v) if pattern[o + j] else -int(v) for v in row]))
+    # (constraint id, cdd row) for every unit and tie not identically zero on the region (cdd's
+    # rows read b + a x >= 0)
+    units = [(ids.unit_start + k, [int(v) for v in row])
+             for k, row, _ in geo.net.region_constraints(pattern) if any(row)]
     chosen = domain + [[Fraction(v) for v in row] for cid, row in units if cid in listed]
     mat = cdd.gmp.matrix_from_array(chosen, rep_type=cdd.RepType.INEQUALITY)
     found = {tuple(g[1:]) for g in cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat)).array}
@@ -163,19 +160,9 @@ def _strictly_inside(regions, geo, r, x) -> bool:
     for v in x:
         q = q * v.denominator // gcd(q, v.denominator)
     h = np.array([q] + [int(v * q) for v in x], dtype=object)
-    net = regions.network
-    pattern = regions.patterns[r]
-    for layer in net.split_layers:
-        E = geo.net.rows(layer, pattern)[1:]
-        z = E.dot(h)
-        o = net.unit_offsets[layer]
-        on = pattern[o: o + len(z)]
-        for j, (value, state) in enumerate(zip(z, on)):
-            if state:
-                if value <= 0:
-                    return False
-            elif value > 0 or (value == 0 and any(E[j])):
-                return False
+    for _, row, may_vanish in geo.net.region_constraints(regions.patterns[r]):
+        if not (row.dot(h) > 0 or (may_vanish and not any(row))):
+            return False
     return True
 
 

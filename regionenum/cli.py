@@ -228,7 +228,7 @@ def _count(args) -> int:
                lo=box.lo.tolist(), hi=box.hi.tolist(), startup_seconds=round(startup, 4))
     _print(out, args.json, [
         f"{out['regions']} activation regions{_state(out)}",
-        f"  network: {path} ({network.input_dim} inputs, {network.n_units} ReLU-type units)",
+        f"  network: {path} ({network.input_dim} inputs, {network.n_units} units with several states)",
         f"  domain:  box {box.lo.tolist()} .. {box.hi.tolist()}",
         f"  time:    {out['seconds']:.3f} s, {out['exact_calls']} signs settled exactly "
         f"(and {startup:.1f} s to load or compile the kernels)"])

@@ -185,13 +185,19 @@ class _Run:
         batches, for layer ``l + 1``, or finish them after the last layer."""
         net = self.net
         layer = net.layers[l]
-        if layer.activation.splits:
+        units = net.split_units[l]
+        if len(units):
             children, parent, bits, zero = self._split(l, cells, J, Jabs, stats)
             o = net.unit_offsets[l]
             set_bits(children.packed, o, bits)
             if zero.any():
                 set_bits(children.zero, o, zero)
-            mask = np.where(bits, 1.0, layer.activation.off_slope)
+            slopes = np.where(bits, 1.0, layer.activation.off_slope)
+            if len(units) == layer.width:
+                mask = slopes
+            else:  # linear units keep slope 1
+                mask = np.ones((len(children), layer.width))
+                mask[:, units] = slopes
         else:
             children, parent = cells, np.arange(len(cells))
             mask = np.ones((len(cells), layer.width))
@@ -219,7 +225,10 @@ class _Run:
             return ExactOracle(ids, self.roots.exact_rows, self.exact_net, hyp_ids, prefixes=sub.packed)
 
         if layer.activation.kind != "max":
-            hyp_ids = ids.unit_start + o + np.arange(layer.width)
+            units = self.net.split_units[l]
+            if len(units) < layer.width:
+                J, Jabs = J[:, :, units], Jabs[:, :, units]
+            hyp_ids = ids.unit_start + o + np.arange(len(units))
             children, parent, bits, zero, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids, self.tol,
                                                           oracle(cells, hyp_ids), want_cons=self.keep)
             stats.exact_calls += n_exact

@@ -208,7 +208,8 @@ def local_complexity(network, X, radius: float) -> Estimate:
     """Per data point (rows of ``X``), how many units' hyperplanes pass within ``radius`` of it:
     unit ``u`` counts when ``|z_u(x)| < radius * |grad z_u(x)|``, the pre-activation's local
     linearisation (exact for the first layer; for deeper units the piece of their bent
-    hyperplane nearest ``x``). ``value`` is the mean, ``details["per_point"]`` the counts."""
+    hyperplane nearest ``x``); in a max group, each losing argument ``j`` counts when the
+    winner's tie ``z_w - z_j`` does. ``value`` is the mean, ``details["per_point"]`` the counts."""
     if not isinstance(network, Network):
         raise RegionEnumError(f"network must be a regionenum.Network, got {type(network).__name__}")
     if not (np.isfinite(radius) and radius > 0):
@@ -221,14 +222,20 @@ def local_complexity(network, X, radius: float) -> Estimate:
     A = X
     G = np.broadcast_to(np.eye(network.input_dim), (n,) + (network.input_dim,) * 2)  # dA/dx
     near = np.zeros(n, np.int64)
-    for layer in network.layers:
+    for layer, units in zip(network.layers, network.split_units):
+        act = layer.activation
         Z = A @ layer.W.T + layer.b
         dZ = np.einsum("oi,nid->nod", layer.W, G)
-        if layer.activation.splits:
-            near += np.sum(np.abs(Z) < radius * np.linalg.norm(dZ, axis=2), axis=1)
-        slope = np.where(Z > 0, 1.0, layer.activation.off_slope) if layer.activation.splits else 1.0
-        A = layer.activation(Z)
-        G = dZ * (slope[:, :, None] if np.ndim(slope) else slope)
+        slopes = act.slopes(Z)
+        if act.kind == "max":  # the hyperplanes are the winner's ties z_w - z_j
+            top = np.repeat(act(Z), act.groups, axis=1)
+            dtop = np.repeat(act.collect(slopes[:, :, None] * dZ, axis=1), act.groups, axis=1)
+            gap, dgap = top - Z, dtop - dZ
+            near += np.sum((slopes == 0) & (gap < radius * np.linalg.norm(dgap, axis=2)), axis=1)
+        elif len(units):
+            near += np.sum(np.abs(Z[:, units]) < radius * np.linalg.norm(dZ[:, units], axis=2), axis=1)
+        A = act(Z)
+        G = act.collect(slopes[:, :, None] * dZ, axis=1)
     linearised = any(layer > 0 for layer in network.split_layers)
     return Estimate("local_complexity", float(near.mean()), "units whose hyperplane meets the ball",
                     "linearised" if linearised else "exact", n,

@@ -23,11 +23,14 @@ class Activation:
     <= 0); identity has one state and never splits a region. A max layer (max-pooling, maxout)
     outputs the maximum of each group of consecutive pre-activations, ``groups`` giving their
     sizes; its state is which argument of each group wins (ties go to the first).
+    ``linear`` lists units of a ReLU or LeakyReLU layer that stay linear (one state): values
+    carried past the activation, as a residual connection's skip path needs.
     """
 
     kind: str
     alpha: float = 0.0
     groups: tuple = ()
+    linear: tuple = ()
 
     KINDS = ("relu", "leaky_relu", "identity", "max")
 
@@ -46,6 +49,10 @@ class Activation:
                                           f"got {self.groups}")
         elif self.groups:
             raise InvalidNetworkError(f"activation {self.kind!r} takes no groups")
+        object.__setattr__(self, "linear", tuple(sorted({int(u) for u in self.linear})))
+        if self.linear and (self.kind not in ("relu", "leaky_relu") or self.linear[0] < 0):
+            raise InvalidNetworkError(f"linear units must be unit indices of a relu or leaky_relu "
+                                      f"layer, got {self.linear} for {self.kind!r}")
 
     @classmethod
     def parse(cls, spec, width: int | None = None) -> "Activation":
@@ -63,7 +70,11 @@ class Activation:
                 return cls("max", groups=tuple(spec[1]))
             return cls(name, float(spec[1]))
         if isinstance(spec, str):
-            name, _, arg = spec.lower().partition(":")
+            spec, _, linear = spec.lower().partition("+linear:")
+            if linear:
+                base = cls.parse(spec, width)
+                return cls(base.kind, base.alpha, linear=tuple(int(u) for u in linear.split(",")))
+            name, _, arg = spec.partition(":")
             if name in ("linear", "none"):
                 name = "identity"
             if name == "max" and arg:
@@ -84,11 +95,14 @@ class Activation:
     @property
     def spec(self) -> str:
         """The activation as text (what :meth:`parse` reads back), as stored in files."""
+        text = self.kind
         if self.kind == "leaky_relu":
-            return f"leaky_relu:{self.alpha!r}"
+            text = f"leaky_relu:{self.alpha!r}"
         if self.kind == "max":
-            return "max:" + ",".join(map(str, self.groups))
-        return self.kind
+            text = "max:" + ",".join(map(str, self.groups))
+        if self.linear:
+            text += "+linear:" + ",".join(map(str, self.linear))
+        return text
 
     @property
     def splits(self) -> bool:
@@ -105,6 +119,21 @@ class Activation:
     def group_starts(self) -> np.ndarray:
         """First unit of each max group."""
         return np.concatenate([[0], np.cumsum(self.groups[:-1])]).astype(np.int64)
+
+    def split_units(self, width: int) -> np.ndarray:
+        """Indices of the units (of a layer of ``width``) with several states."""
+        if not self.splits:
+            return np.zeros(0, np.int64)
+        return np.setdiff1d(np.arange(width), self.linear)
+
+    def slopes(self, z: np.ndarray) -> np.ndarray:
+        """Each unit's slope at pre-activations ``z`` (``(n, width)``): the layer is
+        ``collect(slopes * z)``."""
+        if not self.splits:
+            return np.ones_like(z)
+        out = np.where(self.states(z), 1.0, self.off_slope)
+        out[:, list(self.linear)] = 1.0
+        return out
 
     def collect(self, values: np.ndarray, axis: int = -1) -> np.ndarray:
         """Layer outputs from the units' masked values (the winners' values, the others zeroed):
@@ -127,11 +156,8 @@ class Activation:
         return hit & (before == 1)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        if self.kind == "max":
-            return np.maximum.reduceat(z, self.group_starts, axis=-1)
-        if not self.splits:
-            return z
-        return np.where(z > 0, z, self.off_slope * z)
+        """The layer's outputs at pre-activations ``z`` (``(n, width)``)."""
+        return self.collect(self.slopes(z) * z)
 
 
 @dataclass(frozen=True)
@@ -176,18 +202,19 @@ class Network:
         self.input_dim = self.layers[0].W.shape[1]
         self.output_dim = self.layers[-1].out_width
         self.widths = tuple(layer.width for layer in self.layers)
-        self.split_layers = tuple(i for i, layer in enumerate(self.layers) if layer.activation.splits)
-        offsets, total = [], 0
-        for layer in self.layers:
-            offsets.append(total)
-            total += layer.width if layer.activation.splits else 0
-        self.unit_offsets = tuple(offsets)
-        self.n_units = total
+        for l, layer in enumerate(self.layers):
+            if layer.activation.linear and layer.activation.linear[-1] >= layer.width:
+                raise InvalidNetworkError(f"layer {l}: linear unit {layer.activation.linear[-1]} is "
+                                          f"past the layer's {layer.width} units")
+        #: per layer, the units with several states (those with a pattern bit)
+        self.split_units = tuple(layer.activation.split_units(layer.width) for layer in self.layers)
+        self.split_layers = tuple(l for l, units in enumerate(self.split_units) if len(units))
+        sizes = [len(units) for units in self.split_units]
+        self.unit_offsets = tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes)[:-1]]))
+        self.n_units = int(sum(sizes))
         # for pattern bit u: its layer, and its unit within that layer
-        self.unit_layer = np.concatenate(
-            [np.full(self.widths[l], l) for l in self.split_layers] or [np.zeros(0)]).astype(np.int64)
-        self.unit_index = np.concatenate(
-            [np.arange(self.widths[l]) for l in self.split_layers] or [np.zeros(0)]).astype(np.int64)
+        self.unit_layer = np.repeat(np.arange(len(self.layers)), sizes).astype(np.int64)
+        self.unit_index = np.concatenate(self.split_units).astype(np.int64)
         ties, self._tie_base = [], {}
         for l, layer in enumerate(self.layers):
             if layer.activation.kind != "max":
@@ -313,7 +340,7 @@ class Network:
     def pattern_bits(self, X: np.ndarray) -> np.ndarray:
         """Activation pattern of each row of ``X``: a boolean array ``(n, n_units)``, True = on."""
         Zs = self.pre_activations(X)
-        parts = [self.layers[i].activation.states(Zs[i]) for i in self.split_layers]
+        parts = [self.layers[i].activation.states(Zs[i])[:, self.split_units[i]] for i in self.split_layers]
         if not parts:
             return np.zeros((len(Zs[0]), 0), dtype=bool)
         return np.concatenate(parts, axis=1)

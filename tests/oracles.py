@@ -133,7 +133,8 @@ def lp_regions(network, A, b, eps=1e-7):
                 nxt.extend(_lp_max_split(cA, cb, Wc, bc, pattern, layer.activation.groups, eps))
                 continue
             parts = [(cA, cb, ())]
-            for j in range(layer.width):
+            units = [j for j in range(layer.width) if j not in layer.activation.linear]
+            for j in units:
                 new_parts = []
                 for pA, pb, bits in parts:
                     if not np.any(Wc[j]):  # constant unit: on exactly where its value is > 0
@@ -147,7 +148,8 @@ def lp_regions(network, A, b, eps=1e-7):
                 parts = new_parts
             k = layer.activation.off_slope
             for pA, pb, bits in parts:
-                scale = np.where(bits, 1.0, k)
+                scale = np.ones(layer.width)
+                scale[units] = np.where(bits, 1.0, k)
                 nxt.append((pA, pb, scale[:, None] * Wc, scale * bc, pattern + bits))
         cells = nxt
     return sorted(p for _, _, _, _, p in cells)
