@@ -157,12 +157,12 @@ class _TieOracle(ExactOracle):
         self.others = others
         self.pair_start = int(hyp_ids[0])
 
-    def row(self, cell, cid):
+    def row(self, cell, cid, bits=None):
         if cid < self.pair_start:
-            return super().row(cell, cid)
-        net = self.exact_net.network
-        bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
-        E = self.exact_net.rows(len(net.layers), bits)
+            return super().row(cell, cid, bits)
+        if bits is None:
+            bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
+        E = self.exact_net.rows(len(self.exact_net.network.layers), bits)
         return E[1 + self.winner] - E[1 + self.others[cid - self.pair_start]]
 
 

@@ -103,24 +103,119 @@ def test_conv_net_on_a_plane_through_three_digits():
     assert regions.volumes.sum() == pytest.approx(1.5 ** 2)
 
 
-def test_torch_errors_name_the_module():
-    with pytest.raises(re.InvalidNetworkError, match=r"module '1' \(MaxPool2d\).*max-type"):
-        re.Network.from_torch(nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2)), (1, 8, 8))
+class _ResidualBlock(nn.Module):
+    """relu(x + conv(relu(bn(conv(x))))), the basic block of a ResNet."""
 
-    class Residual(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1, self.bn, self.conv2 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return torch.relu(x + self.conv2(torch.relu(self.bn(self.conv1(x)))))
+
+
+def test_torch_residual_and_max_pool_match_torch():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), _ResidualBlock(2),
+                      nn.Flatten(), nn.Linear(32, 10)).eval()
+    with torch.no_grad():
+        m[3].bn.running_mean.uniform_(-1, 1)
+        m[3].bn.running_var.uniform_(0.5, 2)
+    net = re.Network.from_torch(m, (1, 8, 8))
+    assert [layer.activation.kind for layer in net.layers] == ["relu", "max", "relu", "relu", "identity"]
+    assert net.layers[1].activation.groups == (4,) * 32
+    assert len(net.layers[2].activation.linear) == 32  # the block's input, carried past its first ReLU
+    X = torch.randn(50, 1, 8, 8, dtype=torch.float64)
+    with torch.no_grad():
+        ref = m.double()(X).numpy()
+    np.testing.assert_allclose(net(X.reshape(50, -1).numpy()), ref, rtol=1e-9, atol=1e-12)
+
+
+def test_residual_mlp_gives_the_regions_of_the_hand_built_network():
+    """An MLP block with a skip connection, against the same network written with linear units."""
+    torch.manual_seed(3)
+
+    class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            self.f = nn.Linear(4, 4)
+            self.inner, self.outer, self.head = nn.Linear(2, 6), nn.Linear(6, 2), nn.Linear(2, 1)
 
         def forward(self, x):
-            return x + self.f(x)
+            return self.head(torch.relu(x + self.outer(torch.relu(self.inner(x)))))
 
-    with pytest.raises(re.InvalidNetworkError, match=r"module '0' \(Residual\) is not supported"):
-        re.Network.from_torch(nn.Sequential(Residual(), nn.ReLU()), (4,))
-    with pytest.raises(re.InvalidNetworkError, match="Sigmoid"):
+    m = Block().double()
+    net = re.Network.from_torch(m, (2,))
+    W1, b1 = m.inner.weight.detach().numpy(), m.inner.bias.detach().numpy()
+    W2, b2 = m.outer.weight.detach().numpy(), m.outer.bias.detach().numpy()
+    hand = re.Network.from_layers(
+        [(np.vstack([W1, np.eye(2)]), np.r_[b1, 0, 0]), (np.hstack([W2, np.eye(2)]), b2),
+         (m.head.weight.detach().numpy(), m.head.bias.detach().numpy())],
+        [re.Activation("relu", linear=(6, 7)), "relu", "identity"])
+    box = re.Box([-2, -2], [2, 2])
+    a, b = re.enumerate_regions(net, box), re.enumerate_regions(hand, box)
+    assert len(a) > 10 and np.array_equal(a.packed_patterns, b.packed_patterns)
+    from oracles import lp_regions
+    assert sorted(tuple(p) for p in a.patterns.tolist()) == lp_regions(hand, box.A, box.b)
+
+
+def test_torch_functional_calls_and_pooling_variants():
+    import torch.nn.functional as F
+
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = nn.Conv1d(1, 3, 3), nn.Linear(7, 2)
+
+        def forward(self, x):
+            h = F.max_pool1d(F.leaky_relu(self.conv(x), 0.2), 2, stride=1)  # overlapping windows
+            h = torch.cat([h, -h[:, :1]], dim=1) * 0.5
+            return self.fc(h.view(h.size(0), -1)[:, 1:]) - 1.0
+
+    m = Functional().double()
+    net = re.Network.from_torch(m, (1, 5))
+    X = torch.randn(40, 1, 5, dtype=torch.float64)
+    with torch.no_grad():
+        np.testing.assert_allclose(net(X.reshape(40, -1).numpy()), m(X).numpy(), rtol=1e-9, atol=1e-12)
+    padded = nn.Sequential(nn.MaxPool2d(3, stride=2, padding=1), nn.Flatten(), nn.Linear(4, 1)).double()
+    net = re.Network.from_torch(padded, (1, 4, 4))
+    assert sorted(set(net.layers[0].activation.groups)) == [4, 6, 9]  # windows cut by the padding
+    X = torch.randn(40, 1, 4, 4, dtype=torch.float64)
+    with torch.no_grad():
+        np.testing.assert_allclose(net(X.reshape(40, -1).numpy()), padded(X).numpy(), rtol=1e-9, atol=1e-12)
+    adaptive = nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten()).double()
+    assert re.Network.from_torch(adaptive, (2, 3, 3)).layers[0].activation.groups == (9, 9)
+
+
+def test_torch_errors_name_the_module():
+    with pytest.raises(re.InvalidNetworkError, match=r"module '1' \(Sigmoid\) is not supported"):
         re.Network.from_torch(nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()), (2,))
-    with pytest.raises(re.InvalidNetworkError, match="do not accept inputs of shape"):
+    with pytest.raises(re.InvalidNetworkError, match="returning indices"):
+        re.Network.from_torch(nn.Sequential(nn.MaxPool1d(2, return_indices=True)), (1, 4))
+
+    class Squash(nn.Module):
+        def forward(self, x):
+            return torch.tanh(x)
+
+    with pytest.raises(re.InvalidNetworkError, match="call function 'tanh' is not supported"):
+        re.Network.from_torch(Squash(), (3,))
+
+    class Branchy(nn.Module):
+        def forward(self, x):
+            return x if x.sum() > 0 else -x
+
+    with pytest.raises(re.InvalidNetworkError, match="cannot trace the module with torch.fx"):
+        re.Network.from_torch(Branchy(), (3,))
+
+    class Product(nn.Module):
+        def forward(self, x):
+            return x * x
+
+    with pytest.raises(re.InvalidNetworkError, match="only sums of tensors of one shape are linear"):
+        re.Network.from_torch(Product(), (3,))
+    with pytest.raises(re.InvalidNetworkError, match="cannot apply it to shape"):
         re.Network.from_torch(nn.Sequential(nn.Linear(3, 2)), (5,))
+    with pytest.raises(re.InvalidNetworkError, match="takes a torch.nn.Module"):
+        re.Network.from_torch(lambda x: x, (5,))
 
 
 def test_slice_errors():

@@ -73,11 +73,10 @@ def test_onnx_errors_name_the_node(tmp_path):
                                                 "g", [x], [y]))
     with pytest.raises(re.InvalidNetworkError, match="node 'squash' \\(Sigmoid\\): unsupported operator"):
         re.Network.from_onnx(model)
-    skip = helper.make_model(helper.make_graph(
-        [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Add", ["a", "x"], ["y"], name="res")],
-        "g", [x], [y]))
-    with pytest.raises(re.InvalidNetworkError, match="skip connections"):
-        re.Network.from_onnx(skip)
+    pool = helper.make_model(helper.make_graph(
+        [helper.make_node("MaxPool", ["x"], ["y", "i"], kernel_shape=[2], name="argpool")], "g", [x], [y]))
+    with pytest.raises(re.InvalidNetworkError, match="node 'argpool' \\(MaxPool\\): the Indices output"):
+        re.Network.from_onnx(pool)
     (tmp_path / "bad.onnx").write_text("nope")
     with pytest.raises(re.InvalidNetworkError, match="not a readable ONNX model"):
         re.Network.from_onnx(tmp_path / "bad.onnx")
@@ -197,6 +196,62 @@ def test_empty_input_set_is_an_error():
             "(assert (>= Y_0 0))")
     with pytest.raises(re.InvalidDomainError, match="empty or flat"):
         check_vnnlib(random_net([1, 4, 1], 5), parse_vnnlib_text(text))
+
+
+def test_onnx_residual_and_max_pool_match_onnxruntime_and_torch():
+    """y = W2 relu(MaxPool(relu(Conv x)) + Conv'(...)) with a skip connection over a ReLU: the
+    skip path is carried through the layer as linear units."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    rng = np.random.default_rng(4)
+    w1, b1 = rng.normal(size=(2, 1, 3, 3)), rng.normal(size=2)
+    w2, b2 = rng.normal(size=(2, 2, 3, 3)), rng.normal(size=2)
+    w3, b3 = rng.normal(size=(3, 32)), rng.normal(size=3)
+    arrays = {"w1": w1, "b1": b1, "w2": w2, "b2": b2, "w3": w3, "b3": b3}
+    inits = [numpy_helper.from_array(v.astype(np.float32), k) for k, v in arrays.items()]
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["p", "w2", "b2"], ["q"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["q"], ["s"]),
+             helper.make_node("Add", ["p", "s"], ["t"], name="skip"),
+             helper.make_node("Flatten", ["t"], ["v"]),
+             helper.make_node("Gemm", ["v", "w3", "b3"], ["y"], transB=1)]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
+    model = helper.make_model(helper.make_graph(nodes, "res", [x], [y], inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    net = re.Network.from_onnx(model)
+    assert [layer.activation.kind for layer in net.layers] == ["relu", "max", "relu", "identity"]
+    assert len(net.layers[2].activation.linear) == 32  # the skip path, carried
+    X = np.random.default_rng(0).uniform(0, 1, (20, 1, 8, 8)).astype(np.float32)
+    sess = ort.InferenceSession(model.SerializeToString())
+    ref = np.vstack([sess.run(None, {"x": xi[None]})[0] for xi in X])
+    np.testing.assert_allclose(net(X.reshape(20, -1).astype(np.float64)), ref, rtol=1e-5, atol=1e-4)
+
+    class Res(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.c2 = nn.Conv2d(1, 2, 3, padding=1), nn.Conv2d(2, 2, 3, padding=1)
+            self.pool, self.out = nn.MaxPool2d(2), nn.Linear(32, 3)
+
+        def forward(self, x):
+            p = self.pool(torch.relu(self.c1(x)))
+            return self.out((p + torch.relu(self.c2(p))).flatten(1))
+
+    m = Res().double()
+    with torch.no_grad():
+        for mod, w, b in ((m.c1, w1, b1), (m.c2, w2, b2), (m.out, w3, b3)):
+            mod.weight.copy_(torch.from_numpy(w.astype(np.float32).astype(np.float64)))
+            mod.bias.copy_(torch.from_numpy(b.astype(np.float32).astype(np.float64)))
+    from_torch = re.Network.from_torch(m, (1, 8, 8))
+    flat = X.reshape(20, -1).astype(np.float64)
+    np.testing.assert_allclose(net(flat), from_torch(flat), rtol=1e-12, atol=1e-12)
+    plane = re.Slice.through(*flat[:3])
+    a, b = re.enumerate_regions(net, plane), re.enumerate_regions(from_torch, plane)
+    assert len(a) > 5 and np.array_equal(a.packed_patterns, b.packed_patterns)
+    assert a.faces().euler_characteristic == 1
 
 
 def test_onnx_conv_net_matches_onnxruntime_and_torch():
