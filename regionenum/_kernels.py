@@ -140,12 +140,17 @@ def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t, sa):
 @nb.njit(**_JIT)
 def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
     """The exact sign recorded for hyperplane ``h`` at the generator of cell ``c`` with
-    incidence ``inc``, or 2 when there is none."""
-    for q in range(ans_cell.shape[0]):
-        if ans_cell[q] != c or ans_h[q] != h:
+    incidence ``inc``, or 2 when there is none. The table is sorted by cell; an answer with an
+    empty incidence holds at every generator (the hyperplane vanishes on the cell)."""
+    lo = np.searchsorted(ans_cell, c)
+    hi = np.searchsorted(ans_cell, c, side="right")
+    for q in range(lo, hi):
+        if ans_h[q] != h:
             continue
         a = ans_inc_off[q]
         b = ans_inc_off[q + 1]
+        if b == a:
+            return ans_sign[q]
         if b - a != inc.shape[0]:
             continue
         same = True
@@ -172,7 +177,8 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     somewhere and never > 0, 2 where it is identically zero on the piece), generators with
     incidence, and (if ``want_cons``) the constraints tight somewhere on each piece with their
     rows oriented so that ``row . (t, x) <= 0`` on the piece; then the questions of the cells
-    left unsplit: cell, hyperplane, generator incidence (CSR) and generator.
+    left unsplit (all those met while finishing them): cell, hyperplane, generator incidence (CSR)
+    and generator.
     """
     n_cells = todo.shape[0]
     D = gens.shape[1]
@@ -222,17 +228,14 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
     mem = np.empty(256, np.int64)
     tmp = np.empty(64, np.int64)
     ids_buf = np.empty(64, np.int64)
+    ask = np.empty((4, 4), np.int64)
 
     for ci in range(n_cells):
         c = todo[ci]
         g0 = cell_gen_off[c]
         ng = cell_gen_off[c + 1] - g0
         npool = ng
-        asked = False  # an unanswered question abandons the cell
-        ask_g = 0
-        ask_h = 0
-        ask_st = 0
-        ask_ln = 0
+        n_ask = 0  # unanswered questions (they abandon the cell): generator, hyperplane, incidence
         px = _grow2(px, ng)
         p_inc_start = _grow1(p_inc_start, ng)
         p_inc_len = _grow1(p_inc_len, ng)
@@ -297,12 +300,12 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                             r = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc,
                                         ans_sign)
                             if r == 2:  # unanswered: finish the cell anyway, then drop it
-                                if not asked:
-                                    asked = True
-                                    ask_g = g
-                                    ask_h = h
-                                    ask_st = p_inc_start[g]  # the pool keeps this incidence as is
-                                    ask_ln = p_inc_len[g]
+                                ask = _grow2(ask, n_ask + 1)
+                                ask[n_ask, 0] = g
+                                ask[n_ask, 1] = h
+                                ask[n_ask, 2] = p_inc_start[g]  # the pool keeps this incidence as is
+                                ask[n_ask, 3] = p_inc_len[g]
+                                n_ask += 1
                                 r = 0
                             sign_val[g] = r
                         sign_stamp[g] = h
@@ -423,20 +426,21 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                     piece_bits[q, h] = side
                 n_pieces += 1
 
-        if asked:
-            # abandon the cell; return the question
-            inc_g = inc_pool[ask_st: ask_st + ask_ln]
-            q_cell = _grow1(q_cell, n_q + 1)
-            q_h = _grow1(q_h, n_q + 1)
-            q_gen = _grow2(q_gen, n_q + 1)
-            q_inc_off = _grow1(q_inc_off, n_q + 2)
-            q_inc = _grow1(q_inc, q_inc_off[n_q] + inc_g.shape[0])
-            q_cell[n_q] = c
-            q_h[n_q] = ask_h
-            q_gen[n_q] = px[ask_g]
-            q_inc[q_inc_off[n_q]: q_inc_off[n_q] + inc_g.shape[0]] = inc_g
-            q_inc_off[n_q + 1] = q_inc_off[n_q] + inc_g.shape[0]
-            n_q += 1
+        if n_ask > 0:
+            # abandon the cell; return its questions
+            for k in range(n_ask):
+                inc_g = inc_pool[ask[k, 2]: ask[k, 2] + ask[k, 3]]
+                q_cell = _grow1(q_cell, n_q + 1)
+                q_h = _grow1(q_h, n_q + 1)
+                q_gen = _grow2(q_gen, n_q + 1)
+                q_inc_off = _grow1(q_inc_off, n_q + 2)
+                q_inc = _grow1(q_inc, q_inc_off[n_q] + inc_g.shape[0])
+                q_cell[n_q] = c
+                q_h[n_q] = ask[k, 1]
+                q_gen[n_q] = px[ask[k, 0]]
+                q_inc[q_inc_off[n_q]: q_inc_off[n_q] + inc_g.shape[0]] = inc_g
+                q_inc_off[n_q + 1] = q_inc_off[n_q] + inc_g.shape[0]
+                n_q += 1
             continue
         # emit the pieces of this cell
         for p in range(n_pieces):

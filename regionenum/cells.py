@@ -112,9 +112,15 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     while len(out[9]):  # the cells that asked, their questions, and so on until none asks
         q_cell, q_h, q_off, q_inc, q_gen = out[9:]
         for k, (c, h) in enumerate(zip(q_cell, q_h)):
+            if (c, h) in answers.vanishing:
+                continue
+            if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
+                answers.vanishing.add((c, h))
+                answers.add(c, h, [], 0)
+                continue
             inc = q_inc[q_off[k]: q_off[k + 1]]
             answers.add(c, h, inc, oracle.sign(int(c), inc, int(h), q_gen[k]))
-        out = run(q_cell)
+        out = run(np.unique(q_cell))
         passes.append(out)
     parent = np.concatenate([o[0] for o in passes])
     pieces = CellSet(_concat_offsets([o[2] for o in passes]), np.concatenate([o[3] for o in passes]),
@@ -133,6 +139,7 @@ class _Answers:
 
     def __init__(self):
         self.cell, self.h, self.sign, self.inc = [], [], [], []
+        self.vanishing = set()  # (cell, hyperplane) identically zero on the cell
 
     def __len__(self):
         return len(self.cell)
@@ -144,11 +151,14 @@ class _Answers:
         self.inc.append(np.asarray(incidence, np.int64))
 
     def arrays(self):
-        off = np.zeros(len(self.inc) + 1, np.int64)
-        np.cumsum([len(i) for i in self.inc], out=off[1:])
-        inc = np.concatenate(self.inc) if self.inc else np.zeros(0, np.int64)
-        return (np.array(self.cell, np.int64), np.array(self.h, np.int64), off, inc,
-                np.array(self.sign, np.int8))
+        """The table sorted by cell (the kernel looks a cell's answers up by bisection)."""
+        order = np.argsort(np.array(self.cell, np.int64), kind="stable")
+        incs = [self.inc[i] for i in order]
+        off = np.zeros(len(incs) + 1, np.int64)
+        np.cumsum([len(i) for i in incs], out=off[1:])
+        inc = np.concatenate(incs) if incs else np.zeros(0, np.int64)
+        return (np.array(self.cell, np.int64)[order], np.array(self.h, np.int64)[order], off, inc,
+                np.array(self.sign, np.int8)[order])
 
 
 def set_bits(packed: np.ndarray, offset: int, bits: np.ndarray) -> None:

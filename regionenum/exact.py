@@ -80,7 +80,8 @@ class ExactNetwork:
             H = np.zeros((n_out + 1, n_in1), dtype=object)
             H[0, 0] = 1 << shift
             H[1:, :] = ints
-            self._H.append(H)
+            r, c = np.nonzero(H != 0)
+            self._H.append((H, r, c, H[r, c]))  # and sparse: selections, skip paths are mostly zeros
             off_ints, off_shift = dyadic_integers([layer.activation.off_slope])
             self._mask.append((1 << off_shift, off_ints[0], layer.activation))
 
@@ -96,7 +97,7 @@ class ExactNetwork:
         if self._H is None:
             self._build()
         if layer == 0:
-            E = self._H[0].copy()
+            E = self._H[0][0].copy()
         else:
             prev = self.rows(layer - 1, prefix_bits)
             on, off, act = self._mask[layer - 1]
@@ -110,7 +111,7 @@ class ExactNetwork:
             E = mask[:, None] * prev
             E = np.concatenate([E[:1], act.collect(E[1:], axis=0)])
             if layer < len(net.layers):
-                E = self._H[layer].dot(E)
+                E = _live_dot(self._H[layer], E)
         self._cache[key] = E
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -176,9 +177,17 @@ class ExactOracle:
             bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
         return self.exact_net.constraint_row(cid - self.ids.unit_start, bits)
 
+    def _bits(self, cell):
+        if self.prefixes is None:
+            return None
+        return np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
+
+    def vanishes(self, cell: int, hyperplane: int) -> bool:
+        """Whether the hyperplane is identically zero on the cell (its exact row is zero)."""
+        return not any(self.row(cell, int(self.hyp_ids[hyperplane]), self._bits(cell)))
+
     def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
-        bits = None if self.prefixes is None else \
-            np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
+        bits = self._bits(cell)
         target = self.row(cell, int(self.hyp_ids[hyperplane]), bits)
         rows = [self.row(cell, int(cid), bits) for cid in incidence]
         # a hyperplane that is one of the constraints tight at the generator (a max-pooling
@@ -191,6 +200,20 @@ class ExactOracle:
             point = [-p for p in point]
         value = sum(int(a) * p for a, p in zip(target, point))
         return (value > 0) - (value < 0)
+
+
+def _live_dot(H, M) -> np.ndarray:
+    """``H @ M`` for an integer matrix ``H`` (given dense and as its nonzeros ``rows, cols,
+    values``) and an object matrix ``M``, skipping the rows of ``M`` that are zero (units off
+    on the cell); sparse products where ``H`` is mostly zeros there."""
+    dense, r, c, v = H
+    live = M.any(axis=1)
+    keep = live[c]
+    if keep.sum() > 0.25 * dense.shape[0] * live.sum():
+        return dense[:, live].dot(M[live])
+    out = np.zeros((dense.shape[0], M.shape[1]), dtype=object)
+    np.add.at(out, r[keep], v[keep][:, None] * M[c[keep]])
+    return out
 
 
 def _proportional(a, b) -> bool:
