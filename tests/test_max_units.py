@@ -212,6 +212,12 @@ def test_max_networks_round_trip_through_files(tmp_path):
     loaded = re.load_regions(tmp_path / "regions.npz")
     assert np.array_equal(loaded.patterns, regions.patterns)
     assert loaded.adjacency_graph().number_of_edges() == regions.adjacency_graph().number_of_edges()
+    skip = re.Network.from_layers([(np.vstack([np.ones((3, 2)), np.eye(2)]), np.arange(5.0)),
+                                   (np.ones((1, 5)), np.zeros(1))],
+                                  [re.Activation("leaky_relu", 0.1, linear=(3, 4)), "identity"])
+    re.save(tmp_path / "skip.npz", skip)
+    back, _ = re.load(tmp_path / "skip.npz")
+    assert back.layers[0].activation == skip.layers[0].activation and back.n_units == 3
 
 
 def test_bad_max_layers_are_refused():
@@ -225,3 +231,8 @@ def test_bad_max_layers_are_refused():
         re.Network.from_layers([(W, np.zeros(6)), (np.ones((1, 6)), np.zeros(1))], [("maxout", 2), "identity"])
     with pytest.raises(InvalidNetworkError, match="groups of at least one unit"):
         re.Activation("max", groups=(2, 0))
+    with pytest.raises(InvalidNetworkError, match="linear units must be unit indices of a relu"):
+        re.Activation("max", groups=(2,), linear=(0,))
+    with pytest.raises(InvalidNetworkError, match="layer 0: linear unit 7 is past the layer's 6 units"):
+        re.Network.from_layers([(W, np.zeros(6)), (np.ones((1, 6)), np.zeros(1))],
+                               [re.Activation("relu", linear=(7,)), "identity"])
