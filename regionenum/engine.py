@@ -27,6 +27,8 @@ __all__ = ["DEFAULT_TOL", "enumerate_regions", "count_regions", "RegionCount", "
 
 #: Signs with ``|value| <= DEFAULT_TOL * sum_k |g_k h_k|`` are settled in exact arithmetic.
 DEFAULT_TOL = 1e-9
+#: Hyperplanes per stage when a few cells are split by many (see ``_Run._split``).
+STAGE = 64
 
 
 @dataclass
@@ -185,33 +187,40 @@ class _Run:
         batches, for layer ``l + 1``, or finish them after the last layer."""
         net = self.net
         layer = net.layers[l]
-        units = net.split_units[l]
-        if len(units):
+        if len(net.split_units[l]):
             children, parent, bits, zero = self._split(l, cells, J, Jabs, stats)
             o = net.unit_offsets[l]
             set_bits(children.packed, o, bits)
             if zero.any():
                 set_bits(children.zero, o, zero)
-            slopes = np.where(bits, 1.0, layer.activation.off_slope)
-            if len(units) == layer.width:
-                mask = slopes
-            else:  # linear units keep slope 1
-                mask = np.ones((len(children), layer.width))
-                mask[:, units] = slopes
         else:
-            children, parent = cells, np.arange(len(cells))
-            mask = np.ones((len(cells), layer.width))
+            children, parent, bits = cells, np.arange(len(cells)), None
         if l == len(net.layers) - 1:
+            mask = self._slopes(l, bits, len(children))
             self._finish(children, layer.activation.collect(gather_masked(J, parent, mask), axis=2),
                          stats)
             return
+        # waiting children keep their state bits, not float slopes: an eighth of the memory
         chunks = []
         for lo in range(0, len(children), self.batch_size):
             hi = min(lo + self.batch_size, len(children))
             part = children.take(np.arange(lo, hi)) if (lo, hi) != (0, len(children)) else children
             chunks.append((l + 1, part, functools.partial(
-                self._next_layer_maps, l + 1, J, Jabs, parent[lo:hi], mask[lo:hi])))
+                self._next_layer_maps, l + 1, J, Jabs, parent[lo:hi], None if bits is None else bits[lo:hi])))
         stack.extend(reversed(chunks))  # the first chunk is popped first
+
+    def _slopes(self, l, bits, n):
+        """Each unit's slope of layer ``l`` on ``n`` cells with state ``bits`` (None: one state)."""
+        layer = self.net.layers[l]
+        units = self.net.split_units[l]
+        if bits is None:
+            return np.ones((n, layer.width))
+        slopes = np.where(bits, 1.0, layer.activation.off_slope)
+        if len(units) == layer.width:
+            return slopes
+        mask = np.ones((n, layer.width))  # linear units keep slope 1
+        mask[:, units] = slopes
+        return mask
 
     def _split(self, l, cells: CellSet, J, Jabs, stats: RunStats):
         """Split ``cells`` by the units of layer ``l``: the pieces, each one's parent cell, the
@@ -229,10 +238,22 @@ class _Run:
             if len(units) < layer.width:
                 J, Jabs = J[:, :, units], Jabs[:, :, units]
             hyp_ids = ids.unit_start + o + np.arange(len(units))
-            children, parent, bits, zero, n_exact = split(cells, J, Jabs, self.roots.ref, hyp_ids, self.tol,
-                                                          oracle(cells, hyp_ids), want_cons=self.keep)
-            stats.exact_calls += n_exact
-            return children, parent, bits, zero
+            # a few cells cut by many hyperplanes (the domain by the first layer) go in stages of
+            # STAGE hyperplanes: one cell's table of values at its vertices would be huge
+            stages = range(0, len(units), STAGE if len(cells) * STAGE < len(units) else len(units))
+            parent = np.arange(len(cells))
+            bits, zero = np.zeros((len(cells), 0), bool), np.zeros((len(cells), 0), bool)
+            for lo in stages:
+                cols = slice(lo, lo + stages.step)
+                Jc, Ac = (J, Jabs) if len(stages) == 1 else (J[parent, :, cols], Jabs[parent, :, cols])
+                cells, sub_parent, on, zr, n_exact = split(cells, Jc, Ac, self.roots.ref, hyp_ids[cols],
+                                                           self.tol, oracle(cells, hyp_ids[cols]),
+                                                           want_cons=self.keep)
+                stats.exact_calls += n_exact
+                parent = parent[sub_parent]
+                bits = np.concatenate([bits[sub_parent], on], axis=1)
+                zero = np.concatenate([zero[sub_parent], zr], axis=1)
+            return cells, parent, bits, zero
         # one group after another: each piece gets the winner of every group
         parent = np.arange(len(cells))
         bits = np.zeros((len(cells), layer.width), bool)
@@ -249,10 +270,11 @@ class _Run:
             zero[:, cols] = tied
         return cells, parent, bits, zero
 
-    def _next_layer_maps(self, l, J, Jabs, parent, mask):
+    def _next_layer_maps(self, l, J, Jabs, parent, bits):
         """Hyperplane rows of layer ``l`` for children of cells with rows ``J`` of layer ``l - 1``
-        (``parent`` and activation slopes ``mask`` per child), and their magnitude bounds from
-        ``Jabs`` (the same product on absolute values)."""
+        (``parent`` and state ``bits`` per child), and their magnitude bounds from ``Jabs`` (the
+        same product on absolute values)."""
+        mask = self._slopes(l - 1, bits, len(parent))
         collect = self.net.layers[l - 1].activation.collect
         M = collect(gather_masked(J, parent, mask), axis=2)
         Mabs = collect(gather_masked(Jabs, parent, np.abs(mask).astype(np.float32)), axis=2)
