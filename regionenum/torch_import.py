@@ -118,6 +118,9 @@ class _Tracer:
         if len(tensors) > 1 or args[0] is not t:
             raise InvalidNetworkError(f"{where}: takes one traced tensor, as its first argument")
         if kind == "affine":
+            if _training(fn, args, kwargs, self.F):
+                raise InvalidNetworkError(f"{where}: called in training mode (batch statistics or "
+                                          "random masks are not affine); pass training=False")
             return self._on_basis(fn, args, kwargs, where)
         carried = [n for n, v in values.items() if isinstance(v, Affine) and self.last_use[n] > i]
         before = [values[n] for n in carried]
@@ -241,6 +244,15 @@ def _activation(fn, node, kwargs, args, nn, F):
         slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
         return ("leaky_relu", float(slope))
     return "relu"
+
+
+def _training(fn, args, kwargs, F) -> bool:
+    """Whether a functional dropout or batch norm call runs in training mode."""
+    position = {F.dropout: 2, F.batch_norm: 5}.get(fn)
+    if position is None:
+        return False
+    default = fn is F.dropout  # dropout defaults to training=True, batch_norm to False
+    return bool(kwargs.get("training", args[position] if len(args) > position else default))
 
 
 def _method(name):

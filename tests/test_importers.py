@@ -212,6 +212,12 @@ def test_torch_errors_name_the_module():
 
     with pytest.raises(re.InvalidNetworkError, match="only sums of tensors of one shape are linear"):
         re.Network.from_torch(Product(), (3,))
+    class Noisy(nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.dropout(x, 0.5)  # training=True by default
+
+    with pytest.raises(re.InvalidNetworkError, match="'dropout': called in training mode"):
+        re.Network.from_torch(Noisy(), (3,))
     with pytest.raises(re.InvalidNetworkError, match="cannot apply it to shape"):
         re.Network.from_torch(nn.Sequential(nn.Linear(3, 2)), (5,))
     with pytest.raises(re.InvalidNetworkError, match="takes a torch.nn.Module"):
