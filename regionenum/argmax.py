@@ -38,20 +38,21 @@ def split_by_argmax(cells: CellSet, J, Jabs, ref, tol, tie_ids, make_oracle, wan
 
     ``tie_ids(w)`` gives the constraint ids (consecutive) of ``z_w = z_j`` for the other
     arguments ``j`` in order; ``make_oracle(sub, hyp_ids, w)`` the exact oracle for the cells
-    ``sub`` cut for winner ``w``. Returns the pieces in parent order, each piece's parent, its winner, whether each
-    argument is tied with the winner on the whole piece (the winner itself included when any
-    is), and the number of signs settled exactly.
+    ``sub`` cut for winner ``w``. Returns the pieces in parent order, each piece's parent, its
+    winner, whether each argument is tied with the winner on the whole piece (the winner itself
+    included when any is), and the number of signs settled exactly.
     """
     k = J.shape[2]
     n = len(cells)
     if k == 1:
         return cells, np.arange(n), np.zeros(n, np.int64), np.zeros((n, 1), bool), 0
     cand = candidates(cells, J)
-    alone = np.flatnonzero(cand.sum(axis=1) == 1)
-    parts, parents, winners, ties = [cells.take(alone)], [alone], [np.argmax(cand[alone], axis=1)], \
-        [np.zeros((len(alone), k), bool)]
+    counts = cand.sum(axis=1)
+    alone = np.flatnonzero(counts == 1)  # one possible winner: it wins everywhere, no cut
+    parts, parents = [cells.take(alone)], [alone]
+    winners, ties = [np.argmax(cand[alone], axis=1)], [np.zeros((len(alone), k), bool)]
     n_exact = 0
-    contested = cand.sum(axis=1) > 1
+    contested = counts > 1
     for w in range(k):
         todo = np.flatnonzero(cand[:, w] & contested)
         if not len(todo):

@@ -112,7 +112,7 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     while len(out[9]):  # the cells that asked, their questions, and so on until none asks
         q_cell, q_h, q_off, q_inc, q_gen = out[9:]
         for k, (c, h) in enumerate(zip(q_cell, q_h)):
-            if (c, h) in answers.vanishing:
+            if (c, h) in answers.vanishing:  # another generator of this pass asked it too
                 continue
             if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
                 answers.vanishing.add((c, h))

@@ -108,7 +108,8 @@ class _ResidualBlock(nn.Module):
 
     def __init__(self, c):
         super().__init__()
-        self.conv1, self.bn, self.conv2 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.Conv2d(c, c, 3, padding=1)
+        self.conv1, self.conv2 = nn.Conv2d(c, c, 3, padding=1), nn.Conv2d(c, c, 3, padding=1)
+        self.bn = nn.BatchNorm2d(c)
 
     def forward(self, x):
         return torch.relu(x + self.conv2(torch.relu(self.bn(self.conv1(x)))))

@@ -13,6 +13,11 @@ CASES = [
                                                 np.array([-1.0, 0.0, 0.0]))),
     (re.Network.from_layers([(np.array([[1.0, 2.0], [-1.0, 0.5]]), np.zeros(2))], ["relu"]),  # one layer
      re.Box([-1, -1], [1, 1])),
+    (re.Network.from_layers(  # a maxout layer, then a ReLU layer carrying one input linearly
+        [(np.random.default_rng(4).normal(size=(9, 2)), np.random.default_rng(5).normal(size=9)),
+         (np.vstack([np.random.default_rng(6).normal(size=(6, 3)), [[1.0, 0, 0]]]), np.zeros(7)),
+         (np.ones((1, 7)), np.zeros(1))],
+        [("maxout", 3), re.Activation("relu", linear=(6,)), "identity"]), re.Box([-2, -2], [2, 2])),
 ]
 
 
@@ -26,7 +31,8 @@ def _same(a, b):
     assert b.complete
 
 
-@pytest.mark.parametrize("net,domain", CASES, ids=["box2d", "box3d", "plane", "triangle", "one_layer"])
+@pytest.mark.parametrize("net,domain", CASES, ids=["box2d", "box3d", "plane", "triangle", "one_layer",
+                                                                "max_and_linear"])
 def test_workers_give_the_serial_result(net, domain):
     serial = re.enumerate_regions(net, domain)
     _same(serial, re.enumerate_regions(net, domain, workers=2))
