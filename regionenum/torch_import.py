@@ -35,8 +35,8 @@ def from_torch(module, input_shape):
     ``BatchNorm1d``/``BatchNorm2d``, ``AvgPool1d``/``AvgPool2d``, ``AdaptiveAvgPool1d``/``2d``,
     ``Flatten``, ``Unflatten``, ``Dropout``, ``Identity``, ``ReLU``, ``LeakyReLU``,
     ``MaxPool1d``/``MaxPool2d``, ``AdaptiveMaxPool1d``/``2d``; the matching ``torch`` and
-    ``torch.nn.functional`` calls, tensor sums and differences (skip connections), scaling by
-    constants and shape operations."""
+    ``torch.nn.functional`` calls, ``torch.max(x, dim)`` and ``amax`` (maxout), tensor sums and
+    differences (skip connections), scaling by constants and shape operations."""
     try:
         import torch
     except ImportError:  # pragma: no cover - depends on the installation
@@ -124,9 +124,11 @@ class _Tracer:
             return self._on_basis(fn, args, kwargs, where)
         carried = [n for n, v in values.items() if isinstance(v, Affine) and self.last_use[n] > i]
         before = [values[n] for n in carried]
-        if kind == "max":
+        if kind in ("max", "max_with_indices"):
             members, out_shape = self._windows(fn, args, kwargs, where)
             out, after = self.builder.max_pool(t, members, out_shape, before)
+            if kind == "max_with_indices":
+                out = _MaxResult(out)
         else:
             out, after = self.builder.activate(t, _activation(fn, node, kwargs, args, nn, F), before)
         values.update(zip(carried, after))
@@ -142,6 +144,8 @@ class _Tracer:
                 return "shape"
             if target in ("relu", "relu_"):
                 return "activation"
+            if target in ("max", "amax"):
+                return "max_with_indices" if target == "max" else "max"
             return _ARITHMETIC.get(target)
         arithmetic = {**_ARITHMETIC, torch.add: "add", torch.sub: "sub", torch.mul: "mul", torch.div: "div"}
         if target in arithmetic:
@@ -153,8 +157,11 @@ class _Tracer:
             return "shape"
         if target in (torch.relu, F.relu, F.leaky_relu):
             return "activation"
-        if target in (F.max_pool1d, F.max_pool2d, F.adaptive_max_pool1d, F.adaptive_max_pool2d):
+        if target in (F.max_pool1d, F.max_pool2d, F.adaptive_max_pool1d, F.adaptive_max_pool2d,
+                      torch.amax):
             return "max"
+        if target is torch.max:  # maxout: torch.max(x.view(n, k, -1), dim=1)
+            return "max_with_indices"
         if target in (F.linear, F.conv1d, F.conv2d, F.avg_pool1d, F.avg_pool2d, F.adaptive_avg_pool1d,
                       F.adaptive_avg_pool2d, F.pad, F.dropout, F.batch_norm):
             return "affine"
@@ -218,9 +225,29 @@ class _Tracer:
         n = len(t.c)
         Y = self._call(fn, torch.eye(n, dtype=torch.float64).reshape((n,) + t.shape[1:]),
                        [None, *_torch_args(args[1:], torch)], kwargs, where)
+        if isinstance(Y, tuple) and len(Y) == 2 and hasattr(Y, "values"):  # torch.max(x, dim)
+            Y = Y.values
         if not isinstance(Y, torch.Tensor):
             raise InvalidNetworkError(f"{where}: returning indices is not supported")
+        if Y.shape[0] != n:
+            raise InvalidNetworkError(f"{where}: only a max within each input (over a dimension "
+                                      "other than the batch) is supported")
         return window_members(Y.numpy(), n, where), (1,) + tuple(Y.shape[1:])
+
+
+class _MaxResult:
+    """What ``torch.max(x, dim)`` returns, traced: its ``values`` (the max layer's outputs);
+    its ``indices`` are not piecewise linear and are refused."""
+
+    def __init__(self, values):
+        self.values = values
+
+    @property
+    def indices(self):
+        raise InvalidNetworkError("the indices of torch.max are not supported")
+
+    def __getitem__(self, i):
+        return self.values if i == 0 else self.indices
 
 
 def _module_kind(m, nn):

@@ -159,6 +159,40 @@ def test_residual_mlp_gives_the_regions_of_the_hand_built_network():
     assert sorted(tuple(p) for p in a.patterns.tolist()) == lp_regions(hand, box.A, box.b)
 
 
+class _Maxout(nn.Module):
+    """Maxout of rank 3 written the usual way: a linear map, a view, torch.max over the rank."""
+
+    def __init__(self, d, units, rank=3):
+        super().__init__()
+        self.lin, self.units, self.rank = nn.Linear(d, units * rank), units, rank
+
+    def forward(self, x):
+        return torch.max(self.lin(x).view(-1, self.units, self.rank), dim=2).values
+
+
+def test_torch_maxout_gives_the_regions_of_the_maxout_network():
+    torch.manual_seed(2)
+    m = nn.Sequential(_Maxout(2, 4), nn.Linear(4, 1)).double()
+    net = re.Network.from_torch(m, (2,))
+    assert net.layers[0].activation.groups == (3, 3, 3, 3)
+    X = torch.randn(100, 2, dtype=torch.float64)
+    with torch.no_grad():
+        np.testing.assert_allclose(net(X.numpy()), m(X).numpy(), rtol=1e-12, atol=1e-12)
+    hand = re.Network.from_layers([(m[0].lin.weight.detach().numpy(), m[0].lin.bias.detach().numpy()),
+                                   (m[1].weight.detach().numpy(), m[1].bias.detach().numpy())],
+                                  [("maxout", 3), "identity"])
+    box = re.Box([-2, -2], [2, 2])
+    a, b = re.enumerate_regions(net, box), re.enumerate_regions(hand, box)
+    assert len(a) > 4 and np.array_equal(a.packed_patterns, b.packed_patterns)
+
+    class Indices(nn.Module):
+        def forward(self, x):
+            return torch.max(x.view(-1, 2, 2), dim=2).indices.double()
+
+    with pytest.raises(re.InvalidNetworkError, match="indices of torch.max are not supported"):
+        re.Network.from_torch(Indices(), (4,))
+
+
 def test_torch_functional_calls_and_pooling_variants():
     import torch.nn.functional as F
 
