@@ -195,6 +195,9 @@ class _Run:
                 set_bits(children.zero, o, zero)
         else:
             children, parent, bits = cells, np.arange(len(cells)), None
+        if not self.keep and l >= max(net.split_layers, default=0):
+            self._finish(children, None, stats)  # no later layer splits: the cells are regions
+            return
         if l == len(net.layers) - 1:
             mask = self._slopes(l, bits, len(children))
             self._finish(children, layer.activation.collect(gather_masked(J, parent, mask), axis=2),
@@ -288,9 +291,11 @@ class _Run:
         return J, Jabs
 
     def _finish(self, cells: CellSet, J_out, stats: RunStats):
+        """Count (and when keeping them, store with their output maps ``J_out``) finished cells."""
         if self.max_regions is not None and stats.count + len(cells) > self.max_regions:
             keep = self.max_regions - stats.count
-            cells, J_out = cells.take(np.arange(keep)), J_out[:keep]
+            cells = cells.take(np.arange(keep))
+            J_out = None if J_out is None else J_out[:keep]
             stats.truncated = True
         has_ray = ~cells.bounded()
         if stats.patterns is not None:
