@@ -116,25 +116,25 @@ def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t, sa):
     """Values of every hyperplane of cell ``c`` at homogeneous point ``g`` (``out_v``), and the
     thresholds below which their signs are not trusted (``out_t``): ``tol`` relative to the
     hyperplane's size at the point (coordinates are trusted to the domain's scale ``ref``; rays
-    are unit vectors), and at least ``noise`` relative to the magnitudes ``Jabs`` its rounding
-    comes from. ``sa`` is scratch of length ``H``."""
+    are unit vectors), and at least ``noise`` relative to the magnitudes its rounding comes from:
+    ``Jabs[c, 0, h]`` bounds them summed over the rows ``k``, so they count at the largest
+    coordinate weight. ``sa`` is unused scratch of length ``H``."""
     H = J.shape[2]
     r = ref if g[0] > 0 else 1.0
     a0 = abs(g[0])
+    weight = a0
     for h in range(H):
         out_v[h] = g[0] * J[c, 0, h]
         out_t[h] = a0 * abs(J[c, 0, h])
-    for h in range(H):
-        sa[h] = a0 * Jabs[c, 0, h]
     for k in range(1, g.shape[0]):
         gk = g[k]
         m = max(abs(gk), r)
+        weight = max(weight, m)
         for h in range(H):
             out_v[h] += gk * J[c, k, h]
             out_t[h] += m * abs(J[c, k, h])
-            sa[h] += m * Jabs[c, k, h]
     for h in range(H):
-        out_t[h] = max(tol * out_t[h], noise * sa[h])
+        out_t[h] = max(tol * out_t[h], noise * weight * Jabs[c, 0, h])
 
 
 @nb.njit(**_JIT)
@@ -169,8 +169,8 @@ def split_cells(cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids,
                 ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
     """Split the cells ``todo`` (indices, in order) by all hyperplanes of one layer.
 
-    ``J[c, :, h]`` is hyperplane ``h`` of cell ``c`` as a row over ``(t, x)``, ``Jabs`` the same
-    computed on absolute values, ``ref`` the domain's coordinate scale (see ``_value``); its
+    ``J[c, :, h]`` is hyperplane ``h`` of cell ``c`` as a row over ``(t, x)``, ``Jabs[c, 0, h]``
+    the same computed on absolute values and summed over the rows, ``ref`` the domain's coordinate scale (see ``_value``); its
     global constraint id is ``hyp_ids[h]`` (consecutive, increasing). ``ans_*`` is a table of
     exact signs (cell, hyperplane, generator incidence, sign). Returns the pieces: parent cell,
     one state per hyperplane (1 where the hyperplane is > 0 on the piece, 0 where it is < 0

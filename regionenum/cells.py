@@ -91,7 +91,8 @@ NOISE = 8 * 2.0 ** -53
 def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True):
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
-    magnitudes behind each entry of ``J`` and ``ref`` is the domain's coordinate scale.
+    magnitudes behind each entry of ``J`` (or, with one row, their sum over the rows) and ``ref``
+    is the domain's coordinate scale.
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. Returns the pieces (their
@@ -99,6 +100,8 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     (> 0) and whether it is identically zero on the piece, and the number of signs settled
     exactly.
     """
+    if Jabs.shape[1] != 1:
+        Jabs = Jabs.sum(axis=1, keepdims=True, dtype=np.float32)
     fixed = (cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off, cells.con_ids,
              cells.con_rows, np.ascontiguousarray(J), np.ascontiguousarray(Jabs), float(ref),
              np.asarray(hyp_ids, np.int64), float(tol), NOISE, want_cons)
