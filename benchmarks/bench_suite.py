@@ -36,7 +36,9 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
     import numpy as np
     import regionenum as re
 
-    warm_net = re.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
+    # two hidden layers, so that every kernel (first layer, later layers, output) is loaded
+    warm_net = re.Network.from_layers([(np.eye(2), np.zeros(2)), (np.eye(2), np.full(2, 0.5)),
+                                       (np.ones((1, 2)), np.zeros(1))])
     re.count_regions(warm_net, re.Box([-1, -1], [1, 1]))
     warm = re.enumerate_regions(warm_net, re.Box([-1, -1], [1, 1]))
     if mode in ANALYSES:
