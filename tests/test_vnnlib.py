@@ -198,6 +198,16 @@ def test_empty_input_set_is_an_error():
         check_vnnlib(random_net([1, 4, 1], 5), parse_vnnlib_text(text))
 
 
+def _image_model(nodes, inits, n_out):
+    """A checked ONNX model from ``nodes`` taking one 8x8 image ``x`` to ``n_out`` outputs ``y``."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n_out])
+    model = helper.make_model(helper.make_graph(nodes, "cnn", [x], [y], inits),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model
+
+
 def test_onnx_residual_and_max_pool_match_onnxruntime_and_torch():
     """y = W2 relu(MaxPool(relu(Conv x)) + Conv'(...)) with a skip connection over a ReLU: the
     skip path is carried through the layer as linear units."""
@@ -217,11 +227,7 @@ def test_onnx_residual_and_max_pool_match_onnxruntime_and_torch():
              helper.make_node("Add", ["p", "s"], ["t"], name="skip"),
              helper.make_node("Flatten", ["t"], ["v"]),
              helper.make_node("Gemm", ["v", "w3", "b3"], ["y"], transB=1)]
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
-    model = helper.make_model(helper.make_graph(nodes, "res", [x], [y], inits),
-                              opset_imports=[helper.make_opsetid("", 17)])
-    onnx.checker.check_model(model)
+    model = _image_model(nodes, inits, 3)
     net = re.Network.from_onnx(model)
     assert [layer.activation.kind for layer in net.layers] == ["relu", "max", "relu", "identity"]
     assert len(net.layers[2].activation.linear) == 32  # the skip path, carried
@@ -274,11 +280,7 @@ def test_onnx_conv_net_matches_onnxruntime_and_torch():
              helper.make_node("AveragePool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
              helper.make_node("Flatten", ["p"], ["v"]),
              helper.make_node("Gemm", ["v", "5.weight", "5.bias"], ["y"], transB=1)]
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])
-    model = helper.make_model(helper.make_graph(nodes, "cnn", [x], [y], inits),
-                              opset_imports=[helper.make_opsetid("", 17)])
-    onnx.checker.check_model(model)
+    model = _image_model(nodes, inits, 10)
     net = re.Network.from_onnx(model)
     X = np.random.default_rng(0).uniform(0, 1, (20, 1, 8, 8)).astype(np.float32)
     sess = ort.InferenceSession(model.SerializeToString())
