@@ -3,7 +3,8 @@
 Writes the suite with ../shared/bench/make_nets.py into benchmarks/nets/ if it is not there,
 then runs every net in a fresh process (so peak memory is the net's own) and prints, per net and
 mode: regions, seconds, regions per second, peak resident memory, and the memory after import
-and warm-up (the baseline the count-only path adds to). Modes: ``count`` (count_regions,
+and warm-up (the baseline the count-only path adds to); with ``--workers``, also the largest
+worker process's peak. Modes: ``count`` (count_regions,
 frontier only) and ``enumerate`` (enumerate_regions, full geometry); ``graph``, ``faces``,
 ``linear``, ``decision``, ``range``, ``lipschitz`` and ``certify`` time that analysis of an
 enumerated result (the enumeration's own time in the last column). Run by hand, not in tests.
@@ -58,8 +59,10 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
         start = time.perf_counter()
         ANALYSES[mode](found)
         seconds = time.perf_counter() - start
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return dict(net=name, mode=mode, regions=n, seconds=seconds, regions_per_s=n / seconds,
-                peak_mb=_rss_mb(), baseline_mb=baseline, exact_calls=exact, enumerate_s=enumerate_s)
+                peak_mb=_rss_mb(), baseline_mb=baseline, exact_calls=exact, enumerate_s=enumerate_s,
+                worker_peak_mb=workers_mb)
 
 
 #: Analyses timed on an enumerated result (their seconds exclude the enumeration).
@@ -101,7 +104,8 @@ def main() -> None:
     ensure_suite()
     rows = []
     print(f"{'net':14s} {'mode':9s} {'regions':>9s} {'seconds':>8s} {'regions/s':>10s} "
-          f"{'peak MB':>8s} {'base MB':>8s} {'exact':>6s} {'enum s':>7s}")
+          f"{'peak MB':>8s} {'base MB':>8s} {'exact':>6s} {'enum s':>7s}"
+          + (f" {'worker MB':>9s}" if args.workers > 1 else ""))
     for name in args.nets:
         for mode in args.modes:
             out = subprocess.run([sys.executable, __file__, "--one", name, mode, "--workers", str(args.workers)],
@@ -113,7 +117,8 @@ def main() -> None:
             rows.append(r)
             print(f"{name:14s} {mode:9s} {r['regions']:9d} {r['seconds']:8.3f} "
                   f"{r['regions_per_s']:10.0f} {r['peak_mb']:8.0f} {r['baseline_mb']:8.0f} "
-                  f"{r['exact_calls']:6d} {r['enumerate_s']:7.3f}", flush=True)
+                  f"{r['exact_calls']:6d} {r['enumerate_s']:7.3f}"
+                  + (f" {r['worker_peak_mb']:9.0f}" if args.workers > 1 else ""), flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
 

@@ -210,7 +210,8 @@ class _Run:
             hi = min(lo + self.batch_size, len(children))
             part = children.take(np.arange(lo, hi)) if (lo, hi) != (0, len(children)) else children
             chunks.append((l + 1, part, functools.partial(
-                self._next_layer_maps, l + 1, J, Jabs, parent[lo:hi], None if bits is None else bits[lo:hi])))
+                self._next_layer_maps, l + 1, J, Jabs, parent=parent[lo:hi],
+                bits=None if bits is None else bits[lo:hi])))
         stack.extend(reversed(chunks))  # the first chunk is popped first
 
     def _slopes(self, l, bits, n):

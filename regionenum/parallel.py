@@ -1,8 +1,10 @@
 """Enumeration over several processes, local or on a Dask cluster.
 
-The first layer is split here; its pieces, with their second-layer hyperplane rows, are cut
-into chunks, and each chunk's subtree is enumerated by a worker running the ordinary engine
-(:class:`regionenum.engine._Run`) from layer 1. Subtrees are disjoint, so the results are the
+The first layer is split here; its pieces are cut into chunks, and each chunk's subtree is
+enumerated by a worker running the ordinary engine (:class:`regionenum.engine._Run`) from layer
+1. A chunk carries its cells' parents and first-layer states, not their second-layer
+hyperplane rows: the worker computes those (all first-layer cells' rows at once can take
+gigabytes). Subtrees are disjoint, so the results are the
 serial one's cells; :meth:`Regions.build` sorts them by pattern, so the result is exactly the
 serial result, in the same order.
 """
@@ -35,7 +37,7 @@ def run_parallel(run: _Run, workers: int, client=None) -> RunStats:
     entries = []
     run._process(0, roots.cells, *run.first_layer_maps(), entries, stats)
     n_workers = len(client.scheduler_info()["workers"]) if client is not None else workers
-    chunks = _chunks([(cells, *maps()) for _, cells, maps in entries],
+    chunks = _chunks([(cells, maps.keywords["parent"], maps.keywords["bits"]) for _, cells, maps in entries],
                      CHUNKS_PER_WORKER * max(n_workers, 1))
     job = dict(network=run.net, domain=run.domain, tol=run.tol, keep=run.keep, roots=roots,
                time_limit=run.time_limit, batch_size=run.batch_size)
@@ -61,14 +63,15 @@ def run_parallel(run: _Run, workers: int, client=None) -> RunStats:
 
 def _chunks(pieces, n):
     """The first layer's pieces as ``n`` chunks of about equal numbers of cells:
-    ``(cells, J, Jabs)`` each, for layer 1."""
+    ``(cells, parent root cells, first-layer state bits or None)`` each."""
     if not pieces:
         return []
     cells = CellSet.concat([p[0] for p in pieces])
-    J = np.concatenate([p[1] for p in pieces])
-    Jabs = np.concatenate([p[2] for p in pieces])
+    parent = np.concatenate([p[1] for p in pieces])
+    bits = None if pieces[0][2] is None else np.concatenate([p[2] for p in pieces])
     bounds = np.linspace(0, len(cells), min(n, len(cells)) + 1).astype(np.int64)
-    return [(cells.take(np.arange(a, b)), J[a:b], Jabs[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [(cells.take(np.arange(a, b)), parent[a:b], None if bits is None else bits[a:b])
+            for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _submit(chunks, job, workers, client):
@@ -100,9 +103,14 @@ def _work(job, index, chunk):
     run = _Run(job["network"], job["domain"], job["tol"], None, job["time_limit"], job["batch_size"],
                None, job["keep"])
     run.roots = job["roots"]
-    cells, J, Jabs = chunk
+    cells, parent, bits = chunk
+    J0, Jabs0 = run.first_layer_maps()
+
+    def maps():
+        return run._next_layer_maps(1, J0, Jabs0, parent, bits)
+
     with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
-        return index, len(cells), run.execute([(1, cells, lambda: (J, Jabs))])
+        return index, len(cells), run.execute([(1, cells, maps)])
 
 
 def _merge(total: RunStats, part: RunStats) -> None:
