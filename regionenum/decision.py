@@ -161,7 +161,7 @@ class _TieOracle(ExactOracle):
         if cid < self.pair_start:
             return super().row(cell, cid, bits)
         if bits is None:
-            bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
+            bits = self._bits(cell)
         E = self.exact_net.rows(len(self.exact_net.network.layers), bits)
         return E[1 + self.winner] - E[1 + self.others[cid - self.pair_start]]
 

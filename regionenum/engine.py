@@ -246,8 +246,7 @@ class _Run:
             # a few cells cut by many hyperplanes (the domain by the first layer) go in stages of
             # STAGE hyperplanes: one cell's table of values at its vertices would be huge
             stages = range(0, len(units), STAGE if len(cells) * STAGE < len(units) else len(units))
-            parent = np.arange(len(cells))
-            bits, zero = np.zeros((len(cells), 0), bool), np.zeros((len(cells), 0), bool)
+            parent, bits, zero = np.arange(len(cells)), None, None
             for lo in stages:
                 cols = slice(lo, lo + stages.step)
                 Jc, Ac = (J, Jabs) if len(stages) == 1 else (J[parent, :, cols], Jabs[parent, :, cols])
@@ -256,8 +255,11 @@ class _Run:
                                                            want_cons=self.keep)
                 stats.exact_calls += n_exact
                 parent = parent[sub_parent]
-                bits = np.concatenate([bits[sub_parent], on], axis=1)
-                zero = np.concatenate([zero[sub_parent], zr], axis=1)
+                if bits is None:
+                    bits, zero = on, zr
+                else:  # later stages: the earlier states follow each piece from its parent
+                    bits = np.concatenate([bits[sub_parent], on], axis=1)
+                    zero = np.concatenate([zero[sub_parent], zr], axis=1)
             return cells, parent, bits, zero
         # one group after another: each piece gets the winner of every group
         parent = np.arange(len(cells))

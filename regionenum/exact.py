@@ -174,10 +174,11 @@ class ExactOracle:
         if cid < self.ids.unit_start:
             return self.fixed_rows[cid]
         if bits is None:
-            bits = np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
+            bits = self._bits(cell)
         return self.exact_net.constraint_row(cid - self.ids.unit_start, bits)
 
     def _bits(self, cell):
+        """The cell's pattern bits, unpacked (None for cells without a network)."""
         if self.prefixes is None:
             return None
         return np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)

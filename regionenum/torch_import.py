@@ -60,6 +60,8 @@ class _Tracer:
 
     def __init__(self, torch, graph, shape):
         self.torch, self.F, self.nn = torch, torch.nn.functional, torch.nn
+        self.arithmetic = {**_ARITHMETIC, torch.add: "add", torch.sub: "sub", torch.mul: "mul",
+                           torch.div: "div"}
         self.graph = graph
         self.builder = LayerBuilder(shape)
         self.nodes = list(graph.graph.nodes)
@@ -147,9 +149,8 @@ class _Tracer:
             if target in ("max", "amax"):
                 return "max_with_indices" if target == "max" else "max"
             return _ARITHMETIC.get(target)
-        arithmetic = {**_ARITHMETIC, torch.add: "add", torch.sub: "sub", torch.mul: "mul", torch.div: "div"}
-        if target in arithmetic:
-            return arithmetic[target]
+        if target in self.arithmetic:
+            return self.arithmetic[target]
         if target in (operator.neg, torch.neg):
             return "negate"
         if target in (torch.flatten, torch.reshape, torch.permute, torch.transpose, torch.squeeze,
