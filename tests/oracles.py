@@ -30,7 +30,7 @@ def regions_1d(network, lo, hi):
     """Activation regions of a 1-input network on [lo, hi], exactly, as a sorted list of
     (left, right, pattern) with Fraction endpoints: split intervals at the root of every unit's
     affine pre-activation (for max groups, of every pairwise difference, merging neighbours with
-    the same winners), layer by layer."""
+    the same winners; linear units never split and have no bit), layer by layer."""
     layers = [([[Fraction(float(w)) for w in row] for row in layer.W],
                [Fraction(float(v)) for v in layer.b], layer.activation) for layer in network.layers]
     # each item: (left, right, slope list, intercept list of the current layer's inputs, pattern)
@@ -56,11 +56,12 @@ def regions_1d(network, lo, hi):
                         piece = (nxt.pop()[0],) + piece[1:]
                     nxt.append(piece)
                 elif act.splits:
-                    on = [s * mid + c > 0 for s, c in zip(slope, icpt)]
+                    on = [s * mid + c > 0 or i in act.linear for i, (s, c) in enumerate(zip(slope, icpt))]
                     k = Fraction(act.off_slope)
                     s_out = [s if o else k * s for s, o in zip(slope, on)]
                     c_out = [c if o else k * c for c, o in zip(icpt, on)]
-                    nxt.append((a, z, s_out, c_out, pattern + tuple(on)))
+                    bits = tuple(o for i, o in enumerate(on) if i not in act.linear)
+                    nxt.append((a, z, s_out, c_out, pattern + bits))
                 else:
                     nxt.append((a, z, slope, icpt, pattern))
         items = nxt
@@ -71,7 +72,7 @@ def _differences(slope, icpt, act):
     """(slope, intercept) of the lines whose roots may change a state: each unit, or for a max
     layer each pair of arguments in a group."""
     if act.kind != "max":
-        return list(zip(slope, icpt))
+        return [line for i, line in enumerate(zip(slope, icpt)) if i not in act.linear]
     out, start = [], 0
     for k in act.groups:
         idx = range(start, start + k)
