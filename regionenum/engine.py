@@ -101,10 +101,17 @@ def count_regions(network: Network, domain: Polytope, *, tol: float = DEFAULT_TO
                   batch_size: int = 1024, progress=None, workers: int = 1, client=None) -> RegionCount:
     """The number of activation regions, keeping only the frontier of cells in memory.
 
-    Same arguments as :func:`enumerate_regions`; returns a :class:`RegionCount`.
+    Same arguments as :func:`enumerate_regions`; returns a :class:`RegionCount`. On one input
+    (a bounded interval, a network without max layers) and without ``client``, the count runs in
+    this process with the line engine (:mod:`regionenum.line`), whatever ``workers`` says: its
+    matrix products already use every core.
     """
     network, domain = _unslice(network, domain)
-    run = _Run(network, domain, tol, max_regions, time_limit, batch_size, progress, keep=False)
+    from .line import LineRun, applies
+    on_line = client is None and isinstance(network, Network) and isinstance(domain, Polytope) \
+        and applies(network, domain)
+    run = (LineRun if on_line else _Run)(network, domain, tol, max_regions, time_limit, batch_size,
+                                         progress, keep=False)
     s = _execute(run, workers, client)
     if s.patterns is not None:
         count, bounded = len(s.patterns), sum(s.patterns.values())
@@ -116,6 +123,8 @@ def count_regions(network: Network, domain: Polytope, *, tol: float = DEFAULT_TO
 
 class _Run:
     """One enumeration: validation, the layer stack, budgets and bookkeeping."""
+
+    distributable = True  # whether workers or a Dask client may share it (regionenum.parallel)
 
     def __init__(self, network, domain, tol, max_regions, time_limit, batch_size, progress, keep):
         _validate(network, domain, tol, max_regions, time_limit, batch_size)
@@ -129,8 +138,6 @@ class _Run:
         self.keep = keep
         self.exact_net = ExactNetwork(network)
         self.roots = None
-        self._abs_W = [np.abs(layer.W).astype(np.float32) for layer in network.layers]
-        self._abs_b = [np.abs(layer.b).astype(np.float32) for layer in network.layers]
 
     def execute(self, stack=None) -> RunStats:
         """Run the layer stack to the end (or a budget). ``stack`` holds ``(layer, cells,
@@ -138,9 +145,7 @@ class _Run:
         start = time.perf_counter()
         if stack is None:
             stats = self.begin()
-            # each entry: the layer to split by next, the cells, and how to get their hyperplane
-            # rows (computed only when popped, so waiting cells hold no rows of their own)
-            stack = [(0, self.roots.cells, self.first_layer_maps)]
+            stack = self.initial_stack()
         else:
             stats = self._new_stats()
         try:
@@ -168,6 +173,12 @@ class _Run:
         cut took."""
         self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties)
         return self._new_stats(self.roots.exact_calls)
+
+    def initial_stack(self) -> list:
+        """The root cells, to split by layer 0. Each entry of the stack: the layer to split by
+        next, the cells, and how to get their hyperplane rows (computed only when popped, so
+        waiting cells hold no rows of their own)."""
+        return [(0, self.roots.cells, self.first_layer_maps)]
 
     def _new_stats(self, exact_calls: int = 0) -> RunStats:
         stats = RunStats(exact_calls=exact_calls)
@@ -291,9 +302,16 @@ class _Run:
         J[:, 0, :] += layer.b
         # magnitudes only bound rounding, so single precision is plenty (and twice as fast); and
         # their sum over the rows obeys the same recursion, at a third of the work
-        Jabs = (Mabs.reshape(n, -1) @ self._abs_W[l].T).reshape(n, 1, layer.width)
-        Jabs[:, 0, :] += self._abs_b[l]
+        abs_W, abs_b = self._magnitude_layers[l]
+        Jabs = (Mabs.reshape(n, -1) @ abs_W.T).reshape(n, 1, layer.width)
+        Jabs[:, 0, :] += abs_b
         return J, Jabs
+
+    @functools.cached_property
+    def _magnitude_layers(self):
+        """Each layer's ``|W|`` and ``|b|`` in single precision, for the magnitude bounds."""
+        return [(np.abs(layer.W).astype(np.float32), np.abs(layer.b).astype(np.float32))
+                for layer in self.net.layers]
 
     def _finish(self, cells: CellSet, J_out, stats: RunStats):
         """Count (and when keeping them, store with their output maps ``J_out``) finished cells."""
@@ -316,7 +334,7 @@ class _Run:
 def _execute(run, workers, client) -> RunStats:
     if isinstance(workers, bool) or int(workers) != workers or workers < 1:
         raise RegionEnumError(f"workers must be a positive integer, got {workers!r}")
-    if workers == 1 and client is None:
+    if (workers == 1 and client is None) or not run.distributable:
         return run.execute()
     from .parallel import run_parallel
     return run_parallel(run, int(workers), client)

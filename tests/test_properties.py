@@ -46,6 +46,14 @@ def test_1d_matches_exact_breakpoints(net):
     assert abs(regions.volumes.sum() - 3.5) < 1e-12
 
 
+@given(st.one_of(networks(1), networks(1, generic_weights=False)))
+def test_1d_count_matches_exact_breakpoints(net):
+    """The line engine (counts on one input), on generic and exactly degenerate networks."""
+    expected = regions_1d(net, -2.0, 1.5)
+    merged = [p for i, (_, _, p) in enumerate(expected) if i == 0 or expected[i - 1][2] != p]
+    assert re.count_regions(net, re.Box([-2.0], [1.5])) == len(merged)
+
+
 @given(networks(2))
 def test_2d_matches_lp_reference_and_invariants(net):
     box = re.Box([-1.0, -1.0], [1.0, 1.5])

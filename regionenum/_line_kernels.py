@@ -1,0 +1,224 @@
+"""Numba kernels of the line engine (:mod:`regionenum.line`): signs at breakpoints, the order of
+the roots inside each interval, and the values a layer passes on to the next.
+
+A run of consecutive intervals is given by its ``n + 1`` breakpoints; row ``rows[p]`` of ``Z``
+holds a layer's pre-activations at breakpoint ``p``, and row ``bounds[i]`` of ``M`` bounds, per
+unit, the magnitudes behind them anywhere on interval ``i`` (the same products on absolute
+values), which bound their rounding errors. Signs have a column per unit of the layer; units
+without states (linear units) are always on.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_JIT = {"cache": True, "nogil": True}
+
+#: the sign of a value too close to zero to trust in float64
+UNKNOWN = 2
+
+
+@nb.njit(**_JIT)
+def point_signs(Z, M, rows, bounds, x, split, tol, noise, ref):
+    """Each unit's sign at every breakpoint ``x``: -1, 0, 1, or ``UNKNOWN``, and how many are
+    unknown. ``split`` says which units have states (the others are 1).
+
+    A sign is trusted when, on each interval next to the breakpoint, the value exceeds ``tol``
+    times the unit's size there (its value plus twice its slope at the domain's scale ``ref``,
+    which bounds ``|intercept| + |slope| max(|x|, ref)``) and ``noise`` times the magnitudes
+    behind it; a value exactly 0.0 where the magnitudes are zero (a sum of exact zeros) is 0."""
+    n = rows.shape[0]
+    w = Z.shape[1]
+    S = np.empty((n, w), np.int8)
+    doubt = np.zeros((n, w), np.bool_)
+    size = 2.0 * tol * ref
+    keep = 1.0 - tol
+    for i in range(n - 1):  # interval i settles trust at both of its ends (branch-free: SIMD)
+        za, zb, m = Z[rows[i]], Z[rows[i + 1]], M[bounds[i]]
+        run = x[i + 1] - x[i]
+        da, db = doubt[i], doubt[i + 1]
+        for u in range(w):
+            rise = abs(zb[u] - za[u]) * size
+            aa, ab = abs(za[u]), abs(zb[u])
+            floor = noise * m[u]
+            da[u] |= (((aa <= floor) | (aa * keep * run <= rise)) & ((aa != 0.0) | (m[u] != 0.0))
+                      & split[u])
+            db[u] = (((ab <= floor) | (ab * keep * run <= rise)) & ((ab != 0.0) | (m[u] != 0.0))
+                     & split[u])
+    unknown = 0
+    for p in range(n):
+        z, s, d = Z[rows[p]], S[p], doubt[p]
+        for u in range(w):
+            on = (z[u] > 0) | (not split[u])
+            off = (z[u] < 0) & split[u]
+            s[u] = np.int8(UNKNOWN) if d[u] else np.int8(on) - np.int8(off)
+            unknown += d[u]
+    return S, unknown
+
+
+@nb.njit(**_JIT)
+def activations(Z, rows, S, off_slope):
+    """The layer's activations at the breakpoints (signs ``S``), only in the columns ``live``
+    of units not zero at all of them, and a last column of ones (for the next layer's bias);
+    and ``live``."""
+    n = rows.shape[0]
+    w = Z.shape[1]
+    slope = np.array([off_slope, 0.0, 1.0])
+    alive = np.zeros(w, np.bool_)
+    for p in range(n):
+        for u in range(w):
+            alive[u] |= (S[p, u] > 0) | ((S[p, u] < 0) & (off_slope != 0.0))
+    live = np.flatnonzero(alive)
+    A = np.empty((n, live.shape[0] + 1))
+    for p in range(n):
+        z, s, a = Z[rows[p]], S[p], A[p]
+        for c in range(live.shape[0]):
+            a[c] = z[live[c]] * slope[s[live[c]] + 1]
+        a[live.shape[0]] = 1.0
+    return A, live
+
+
+@nb.njit(**_JIT)
+def order_roots(S, Z, M, rows, bounds, x, tol, noise, ref):
+    """The units crossing each interval (strictly opposite signs at its ends), sorted by where
+    they cross, with the float fraction of the interval at which each does.
+
+    Returns CSR ``(off, units, t)`` and per interval whether the order could not be proven in
+    float64: two consecutive roots are proven apart when the second unit's value at the first
+    root is trusted (as in :func:`point_signs`) and still has its left-end sign."""
+    n = S.shape[0] - 1
+    w = S.shape[1]
+    off = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        c = 0
+        for u in range(w):
+            c += S[i, u] * S[i + 1, u] == -1
+        off[i + 1] = off[i] + c
+    us = np.empty(off[n], np.int64)
+    ts = np.empty(off[n], np.float64)
+    unsure = np.zeros(n, np.bool_)
+    size = 2.0 * tol * ref
+    for i in range(n):
+        a = off[i]
+        c = 0
+        ra, rb = rows[i], rows[i + 1]
+        for u in range(w):
+            if S[i, u] * S[i + 1, u] == -1:
+                us[a + c] = u
+                ts[a + c] = Z[ra, u] / (Z[ra, u] - Z[rb, u])
+                c += 1
+        if c < 2:
+            continue
+        order = np.argsort(ts[a: a + c])
+        us[a: a + c] = us[a: a + c][order]
+        ts[a: a + c] = ts[a: a + c][order]
+        run = x[i + 1] - x[i]
+        for q in range(c - 1):
+            t = ts[a + q]
+            v = us[a + q + 1]
+            value = (1.0 - t) * Z[ra, v] + t * Z[rb, v]
+            mag = abs(value)
+            if mag <= noise * M[bounds[i], v] or mag * (1.0 - tol) * run <= size * abs(Z[rb, v] - Z[ra, v]) \
+                    or (value > 0) != (S[i, v] > 0):
+                unsure[i] = True
+                break
+    return off, us, ts, unsure
+
+
+@nb.njit(**_JIT)
+def group_inputs(M, bounds, states, off_slope, group):
+    """For each group of ``group`` neighbouring intervals, a bound on the magnitudes of the
+    layer's activations anywhere on them: the largest bound ``M[bounds[j]]`` of its intervals
+    ``j``, times each unit's largest slope in any state (``states[j]``, None: one state) they
+    have; and a last column of ones. The next layer's bounds are these times its weights' and
+    bias's magnitudes."""
+    n = bounds.shape[0]
+    n_groups = (n + group - 1) // group
+    w = M.shape[1]
+    out = np.ones((n_groups, w + 1))
+    on = np.empty(w, np.bool_)
+    off = np.empty(w, np.bool_)
+    for g in range(n_groups):
+        lo = g * group
+        hi = min(lo + group, n)
+        out[g, :w] = M[bounds[lo]]
+        for j in range(lo + 1, hi):
+            if bounds[j] != bounds[j - 1]:
+                for h in range(w):
+                    out[g, h] = max(out[g, h], M[bounds[j], h])
+        if states is None:
+            continue
+        on[:] = False
+        off[:] = False
+        for j in range(lo, hi):
+            for u in range(w):
+                on[u] |= states[j, u]
+                off[u] |= not states[j, u]
+        for u in range(w):
+            out[g, u] *= max(1.0 if on[u] else 0.0, abs(off_slope) if off[u] else 0.0)
+    return out
+
+
+@nb.njit(**_JIT)
+def refine(S, Z, rows, off_slope, g_off, g_t, g_uoff, g_u):
+    """Cut every interval at its groups of roots (group ``g`` of interval ``i`` for ``g`` in
+    ``g_off[i]:g_off[i+1]``, at fraction ``g_t[g]``, units ``g_u[g_uoff[g]:g_uoff[g+1]]``).
+
+    Returns each new interval's parent interval and its units' states (on: > 0), each root's
+    interval, and the activations at the roots (with a last column of ones, for the next
+    layer's bias). Values at a root are interpolated (the layer is affine on the interval);
+    units vanishing there give exactly 0."""
+    n = S.shape[0] - 1
+    w = Z.shape[1]
+    G = g_t.shape[0]
+    parent = np.empty(n + G, np.int64)
+    states = np.empty((n + G, w), np.bool_)
+    r_int = np.empty(G, np.int64)
+    r_A = np.ones((G, w + 1))
+    j = 0
+    for i in range(n):
+        # the interval's first piece: each unit's sign inside it, from the end where it is not 0
+        for u in range(w):
+            s = S[i, u] if S[i, u] != 0 else S[i + 1, u]
+            states[j, u] = s > 0
+        parent[j] = i
+        j += 1
+        ra, rb = rows[i], rows[i + 1]
+        for g in range(g_off[i], g_off[i + 1]):
+            t = g_t[g]
+            r_int[g] = i
+            for u in range(w):  # the piece just left of the root, except the units vanishing there
+                slope = 1.0 if states[j - 1, u] else off_slope
+                r_A[g, u] = slope * ((1.0 - t) * Z[ra, u] + t * Z[rb, u])
+                states[j, u] = states[j - 1, u]
+            for q in range(g_uoff[g], g_uoff[g + 1]):
+                r_A[g, g_u[q]] = 0.0
+                states[j, g_u[q]] = not states[j - 1, g_u[q]]
+            parent[j] = i
+            j += 1
+    return parent, states, r_int, r_A
+
+
+@nb.njit(**_JIT)
+def root_values(Z, A, column, r_int, r_t, r_A, dense, cols, WT, c_off):
+    """Fill the next layer's values at the roots: rows ``n_old + g`` of ``Z``, whose first
+    ``n_old`` rows hold them at the old breakpoints, in order. A root's values interpolate those
+    at its interval's ends, corrected along the interval's crossing units
+    ``cols[c_off[g]:c_off[g+1]]``, the only ones whose activation is not affine on it (``WT``:
+    the transposed weights; unit ``u``'s activations at the old breakpoints are column
+    ``column[u]`` of ``A``). ``dense`` roots are left alone (their rows come from a product)."""
+    n_old = A.shape[0]
+    w = Z.shape[1]
+    for g in range(r_int.shape[0]):
+        if dense[g]:
+            continue
+        i = r_int[g]
+        t = r_t[g]
+        row = n_old + g
+        for h in range(w):
+            Z[row, h] = (1.0 - t) * Z[i, h] + t * Z[i + 1, h]
+        for q in range(c_off[g], c_off[g + 1]):
+            u = cols[q]
+            c = r_A[g, u] - ((1.0 - t) * A[i, column[u]] + t * A[i + 1, column[u]])
+            for h in range(w):
+                Z[row, h] += c * WT[u, h]

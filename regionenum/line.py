@@ -1,0 +1,268 @@
+"""Counting on a line: the engine's one-input case, by values at the breakpoints.
+
+On one input a cell is an interval, and the network is continuous, so a layer is known from its
+pre-activations at the breakpoints alone: neighbouring intervals share them, and the breakpoints
+a layer adds inside an interval (where the earlier layers are affine) get the next layer's values
+by interpolation, corrected along the few units crossing there. So only breakpoints that were
+already there before the layer pay for a matrix product, one row each, where the general engine
+pays ``d + 1`` rows per cell.
+
+Signs follow the general engine's rule (README, "Exactness"): a value is trusted in float64 when
+it exceeds ``tol`` times the unit's size at the breakpoint (from its slope on each neighbouring
+interval) and ``8u`` times the magnitudes behind it; here the magnitudes are bounded per unit on
+groups of ``GROUP`` neighbouring intervals, counting every state any of them has (a small share
+of the products that magnitudes at every breakpoint would take). Every other sign, and every order
+of two roots that float64 does not prove, is settled in exact arithmetic.
+
+:func:`~regionenum.count_regions` uses it on bounded one-input domains of networks without max
+layers; :func:`~regionenum.enumerate_regions` keeps the general engine (it builds geometry).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ._line_kernels import (UNKNOWN, activations, group_inputs, order_roots, point_signs, refine,
+                            root_values)
+from .cells import NOISE, set_bits
+from .engine import _Run
+from .exact import ExactOracle
+
+__all__ = ["LineRun", "applies"]
+
+#: An interval whose crossing units are more than this share of the layer gets the next layer's
+#: values at its roots from a matrix product rather than by correcting an interpolation.
+DENSE_SHARE = 1 / 16
+#: Neighbouring intervals that share one bound on their magnitudes.
+GROUP = 32
+
+
+def applies(network, domain) -> bool:
+    """Whether the line engine can count ``network`` on ``domain``: one input, a bounded
+    domain, no max layers."""
+    return (network.input_dim == 1 and domain.is_bounded
+            and all(layer.activation.kind != "max" for layer in network.layers))
+
+
+@dataclass
+class Line:
+    """Consecutive intervals of the domain: breakpoints, what defines them, and patterns."""
+
+    x: np.ndarray         # (n + 1,) increasing breakpoints
+    defining: np.ndarray  # (n + 1,) id of a constraint tight at each breakpoint
+    packed: np.ndarray    # (n, bytes) each interval's pattern bits so far
+    rows: np.ndarray      # (n + 1,) each breakpoint's row in the array of the layer's values
+    bounds: np.ndarray    # (n,) each interval's row in the array of magnitude bounds
+
+    def __len__(self) -> int:
+        return len(self.x) - 1
+
+    def part(self, lo: int, hi: int) -> Line:
+        """Intervals ``lo`` to ``hi - 1``."""
+        return Line(self.x[lo: hi + 1], self.defining[lo: hi + 1], self.packed[lo:hi],
+                    self.rows[lo: hi + 1], self.bounds[lo:hi])
+
+
+class LineRun(_Run):
+    """A count on one input (see the module's docstring); budgets, progress and statistics are
+    the general engine's. It runs in one process: its matrix products use every core."""
+
+    distributable = False
+
+    def begin(self):
+        stats = super().begin()
+        cells = self.roots.cells  # one bounded cell: two points
+        order = np.argsort(cells.gens[:, 1])
+        first_id = cells.inc[cells.inc_off[:-1]]
+        self._root = Line(cells.gens[order, 1].copy(), first_id[order].copy(), cells.packed.copy(),
+                          np.arange(2), np.zeros(1, np.int64))
+        self._rule = (self.tol, NOISE, self.roots.ref)
+        # each layer's weights transposed, with the bias as a last row (activations end in a 1)
+        self._weights = [np.vstack([layer.W.T, layer.b]) for layer in self.net.layers]
+        self._abs_weights = [np.abs(Wb) for Wb in self._weights]
+        self._split = []  # per layer, which units have states
+        for layer, units in zip(self.net.layers, self.net.split_units):
+            self._split.append(np.zeros(layer.width, bool))
+            self._split[-1][units] = True
+        self._rows = ExactOracle(self.roots.ids, self.roots.exact_rows, self.exact_net, []).row
+        return stats
+
+    def initial_stack(self):
+        return [(0, self._root, self._first_layer_values)]
+
+    def _first_layer_values(self):
+        """The first layer at the domain's ends, and its magnitudes anywhere in the domain."""
+        Wb, absWb = self._weights[0], self._abs_weights[0]
+        Z = self._root.x[:, None] * Wb[0] + Wb[1]
+        return Z, (absWb[0] * self.roots.ref + absWb[1])[None]
+
+    def _process(self, l, line: Line, Z, M, stack, stats):
+        """Cut ``line`` at the roots of layer ``l`` (values ``Z``, a row per breakpoint; rows of
+        ``M`` bound their magnitudes), then push the pieces for the next layer, or count them
+        after the last layer that cuts."""
+        net = self.net
+        if len(net.split_units[l]):
+            off_slope = net.layers[l].activation.off_slope
+            S, unknown = point_signs(Z, M, line.rows, line.bounds, line.x, self._split[l],
+                                     *self._rule)
+            if unknown:
+                self._settle_signs(l, line, S)
+                stats.exact_calls += unknown
+            A, live = activations(Z, line.rows, S, off_slope)
+            off, us, ts, unsure = order_roots(S, Z, M, line.rows, line.bounds, line.x, *self._rule)
+            groups = self._groups(l, line, S, off, us, ts, unsure)
+            stats.exact_calls += int(unsure.sum())
+            parent, states, r_int, r_A = refine(S, Z, line.rows, off_slope, *groups)
+            old_bounds = line.bounds[parent]
+            line = self._cut(line, l, groups, parent, states)
+        else:
+            A = np.concatenate([Z[line.rows], np.ones((len(line) + 1, 1))], axis=1)
+            live = np.arange(Z.shape[1])
+            states, r_int, r_A, groups, old_bounds = None, np.zeros(0, np.int64), None, None, line.bounds
+            line = Line(line.x, line.defining, line.packed, np.arange(len(line) + 1),
+                        _grouped(len(line)))
+        if l >= max(net.split_layers, default=0):
+            self._finish(line, stats)
+            return
+        Zn = self._next_values(l + 1, A, live, r_int, r_A, groups)
+        Mn = self._next_bounds(l, M, old_bounds, states)
+        step = self.batch_size
+        chunks = [(l + 1, line.part(lo, min(lo + step, len(line))), _values(Zn, Mn))
+                  for lo in range(0, len(line), step)]
+        stack.extend(reversed(chunks))  # the first chunk is popped first
+
+    def _next_bounds(self, l, M, old_bounds, states):
+        """Bounds on layer ``l + 1``'s magnitudes on each group of ``GROUP`` intervals, from the
+        bounds ``M`` on layer ``l``'s (row ``old_bounds[j]`` holds on interval ``j``) and its
+        states (None: one state)."""
+        layer = self.net.layers[l]
+        inputs = group_inputs(M, old_bounds, states, layer.activation.off_slope, GROUP)
+        return inputs @ self._abs_weights[l + 1]
+
+    def _finish(self, line: Line, stats):
+        n = len(line)
+        if self.max_regions is not None and stats.count + n > self.max_regions:
+            n = self.max_regions - stats.count
+            stats.truncated = True
+        stats.count += n
+        stats.bounded_count += n
+
+    # ---------------------------------------------------------------- exact arithmetic
+    def _exact_x(self, line: Line, p: int, bits) -> Fraction:
+        """Breakpoint ``p`` exactly: the root of its defining constraint's exact row on an
+        interval next to it (``bits``; the row is the same on both sides)."""
+        row = self._rows(0, int(line.defining[p]), bits)
+        return Fraction(-int(row[0]), int(row[1]))
+
+    def _exact_rows(self, l, line: Line, i: int):
+        """Layer ``l``'s exact rows on interval ``i`` and its pattern bits."""
+        bits = np.unpackbits(line.packed[i], count=self.net.n_units).astype(bool)
+        return self.exact_net.rows(l, bits)[1:], bits
+
+    def _settle_signs(self, l, line: Line, S):
+        """Replace the unknown signs in ``S`` by exact ones."""
+        for p, u in zip(*np.nonzero(S == UNKNOWN)):
+            E, bits = self._exact_rows(l, line, min(p, len(line) - 1))
+            x = self._exact_x(line, p, bits)
+            value = int(E[u, 0]) + int(E[u, 1]) * x
+            S[p, u] = (value > 0) - (value < 0)
+
+    def _exact_order(self, l, line: Line, i: int, S):
+        """The roots inside interval ``i``, exactly: ``[(fraction, [unit, ...]), ...]`` in
+        order, units with the same root together."""
+        E, bits = self._exact_rows(l, line, i)
+        a, b = self._exact_x(line, i, bits), self._exact_x(line, i + 1, bits)
+        roots: dict = {}
+        for u in np.flatnonzero(S[i].astype(int) * S[i + 1] == -1):
+            e0, e1 = int(E[u, 0]), int(E[u, 1])
+            roots.setdefault(Fraction(-e0, e1), []).append(int(u))
+        return [(float((r - a) / (b - a)), roots[r]) for r in sorted(roots)]
+
+    def _groups(self, l, line: Line, S, off, us, ts, unsure):
+        """The roots of layer ``l`` in every interval as groups (one root, the units vanishing
+        there) in CSR arrays ``(g_off, g_t, g_uoff, g_u)``: float64's order where it is proven,
+        exact elsewhere."""
+        counts = np.diff(off)
+        if not unsure.any():
+            return off, ts, np.arange(len(us) + 1, dtype=np.int64), us
+        exact = {int(i): self._exact_order(l, line, int(i), S) for i in np.flatnonzero(unsure)}
+        g_t, g_u, sizes = [], [], []
+        for i in range(len(line)):
+            if i in exact:
+                for t, members in exact[i]:
+                    g_t.append(t)
+                    g_u.extend(members)
+                    sizes.append(len(members))
+                counts[i] = len(exact[i])
+            else:
+                g_t.extend(ts[off[i]: off[i + 1]])
+                g_u.extend(us[off[i]: off[i + 1]])
+                sizes.extend([1] * int(counts[i]))
+        return (_offsets(counts), np.array(g_t, np.float64), _offsets(np.array(sizes, np.int64)),
+                np.array(g_u, np.int64))
+
+    # ---------------------------------------------------------------- refinement
+    def _cut(self, line: Line, l, groups, parent, states) -> Line:
+        """The intervals after cutting at the groups' roots, with layer ``l``'s states set."""
+        g_off, g_t, g_uoff, g_u = groups
+        n = len(line)
+        old = np.arange(n + 1) + g_off  # where the old breakpoints go
+        root = np.ones(n + 1 + len(g_t), bool)
+        root[old] = False
+        r_int = np.repeat(np.arange(n), np.diff(g_off))
+        x = np.empty(len(root))
+        defining = np.empty(len(root), np.int64)
+        x[old], defining[old] = line.x, line.defining
+        x[root] = line.x[r_int] + g_t * (line.x[r_int + 1] - line.x[r_int])
+        units = self.net.split_units[l]
+        first_id = self.roots.ids.unit_start + self.net.unit_offsets[l]
+        defining[root] = first_id + np.searchsorted(units, g_u[g_uoff[:-1]])
+        packed = line.packed[parent]
+        set_bits(packed, self.net.unit_offsets[l], states if len(units) == states.shape[1] else states[:, units])
+        rows = np.empty(len(root), np.int64)  # the next layer's values: old breakpoints, then roots
+        rows[old] = np.arange(n + 1)
+        rows[root] = n + 1 + np.arange(len(g_t))
+        return Line(x, defining, packed, rows, _grouped(len(root) - 1))
+
+    def _next_values(self, l, A, live, r_int, r_A, groups):
+        """Layer ``l``'s values at the old breakpoints (activations ``A`` of layer ``l - 1``'s
+        units ``live``, the others being zero there), then at the roots (``r_int``: each root's
+        interval, ``groups``: see :meth:`_groups`); rows as in :meth:`_cut`."""
+        Wb = self._weights[l]
+        n_old, n_roots = len(A), len(r_int)
+        Z = np.empty((n_old + n_roots, Wb.shape[1]))
+        live_rows = np.append(live, len(Wb) - 1)  # and the bias
+        np.matmul(A, Wb if len(live_rows) == len(Wb) else Wb[live_rows], out=Z[:n_old])
+        if not n_roots:
+            return Z
+        g_off, g_t, g_uoff, g_u = groups
+        # a root's correction runs over its interval's crossing units; many of them: a product
+        first = g_uoff[g_off]
+        crossing = np.diff(first)[r_int]
+        dense = crossing > DENSE_SHARE * len(Wb)
+        if dense.any():
+            Z[n_old:][dense] = r_A[dense] @ Wb
+        n_cols = np.where(dense, 0, crossing)
+        c_off = _offsets(n_cols)
+        cols = g_u[np.repeat(first[r_int] - c_off[:-1], n_cols) + np.arange(c_off[-1])]
+        column = np.zeros(len(Wb), np.int64)
+        column[live] = np.arange(len(live))
+        root_values(Z, A, column, r_int, g_t, r_A, dense, cols, Wb, c_off)
+        return Z
+
+
+def _grouped(n):
+    """The magnitude bound of each of ``n`` intervals: one per ``GROUP`` neighbours."""
+    return np.arange(n) // GROUP
+
+
+def _values(Z, M):
+    return lambda: (Z, M)
+
+
+def _offsets(counts) -> np.ndarray:
+    out = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
