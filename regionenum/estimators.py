@@ -21,6 +21,7 @@ import numpy as np
 from .domain import Box, Polytope
 from .engine import enumerate_regions
 from .errors import RegionEnumError
+from .line import applies, line_pieces
 from .network import Network
 
 __all__ = ["Estimate", "sampled_patterns", "grid_patterns", "chao1", "trajectory_regions",
@@ -165,11 +166,7 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
     for k, (a, b) in enumerate(zip(P[:-1], P[1:])):
         if np.array_equal(a, b):
             raise RegionEnumError(f"trajectory segment {k} has zero length")
-        pieces = enumerate_regions(network.restricted(a, (b - a)[:, None]), Box([0.0], [1.0]))
-        order = np.argsort(pieces.interior_points[:, 0])
-        for i in order:
-            row = pieces.packed_patterns[i]
-            right = float(pieces.vertices_of(i)[:, 0].max())
+        for right, row in zip(*_segment_pieces(network.restricted(a, (b - a)[:, None]))):
             if patterns and np.array_equal(patterns[-1], row):
                 ends[-1] = k + right  # the same region continues across the corner
             else:
@@ -181,6 +178,18 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
                     "activation regions along the path (pieces, in order)", "exact", len(P) - 1,
                     time.perf_counter() - start,
                     {"distinct": distinct, "patterns": bits, "breakpoints": np.array(ends[:-1])})
+
+
+def _segment_pieces(restricted):
+    """The regions of a network restricted to a segment (``t`` in ``[0, 1]``), in order: each
+    one's right end and packed pattern."""
+    segment = Box([0.0], [1.0])
+    if applies(restricted, segment):
+        ends, packed = line_pieces(restricted, segment)
+        return ends[1:], packed
+    pieces = enumerate_regions(restricted, segment)
+    order = np.argsort(pieces.interior_points[:, 0])
+    return [float(pieces.vertices_of(i)[:, 0].max()) for i in order], pieces.packed_patterns[order]
 
 
 def line_regions(network, x0, x1, domain=None) -> Estimate:

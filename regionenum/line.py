@@ -27,10 +27,10 @@ import numpy as np
 from ._line_kernels import (UNKNOWN, activations, group_inputs, order_roots, point_signs, refine,
                             root_values)
 from .cells import NOISE, set_bits
-from .engine import _Run
+from .engine import DEFAULT_TOL, _Run
 from .exact import ExactOracle
 
-__all__ = ["LineRun", "applies"]
+__all__ = ["LineRun", "applies", "line_pieces"]
 
 #: An interval whose crossing units are more than this share of the layer gets the next layer's
 #: values at its roots from a matrix product rather than by correcting an interpolation.
@@ -44,6 +44,17 @@ def applies(network, domain) -> bool:
     domain, no max layers."""
     return (network.input_dim == 1 and domain.is_bounded
             and all(layer.activation.kind != "max" for layer in network.layers))
+
+
+def line_pieces(network, domain, tol: float = DEFAULT_TOL):
+    """The activation regions of a one-input ``network`` on the interval ``domain``, left to
+    right: their ends (``n + 1`` increasing floats, the domain's ends first and last; the inner
+    ones are float64 approximations of exact roots) and their packed patterns ``(n, bytes)``.
+    ``applies(network, domain)`` must hold."""
+    stats = LineRun(network, domain, tol, None, None, 1024, None, keep=True).execute()
+    xs = [x for x, _ in stats.finished]
+    ends = np.concatenate([x[:-1] for x in xs] + [xs[-1][-1:]])  # neighbours share an end
+    return ends, np.concatenate([packed for _, packed in stats.finished])
 
 
 @dataclass
@@ -142,12 +153,15 @@ class LineRun(_Run):
         return inputs @ self._abs_weights[l + 1]
 
     def _finish(self, line: Line, stats):
+        """Count the intervals (keeping their ends and patterns when asked)."""
         n = len(line)
         if self.max_regions is not None and stats.count + n > self.max_regions:
             n = self.max_regions - stats.count
             stats.truncated = True
         stats.count += n
         stats.bounded_count += n
+        if self.keep:
+            stats.finished.append((line.x[: n + 1], line.packed[:n]))
 
     # ---------------------------------------------------------------- exact arithmetic
     def _exact_x(self, line: Line, p: int, bits) -> Fraction:

@@ -6,7 +6,7 @@ import pytest
 import regionenum as re
 from oracles import random_net, regions_1d
 from regionenum import constructions
-from regionenum.line import LineRun
+from regionenum.line import LineRun, line_pieces
 
 
 def _exact_only_count(net, domain, batch_size=1024):
@@ -158,3 +158,19 @@ def test_slices_of_a_plane_network():
     net = random_net([2, 24, 24, 1], 12)
     line = re.Slice.through([-0.8, 0.3], [0.9, -0.4])
     assert re.count_regions(net, line) == len(re.enumerate_regions(net, line))
+
+
+@pytest.mark.parametrize("seed", [13, 14])
+def test_pieces_left_to_right(seed):
+    """The regions themselves, in order: patterns and ends as the breakpoint oracle has them."""
+    net = random_net([1, 12, 12, 12, 1], seed, bias_std=0.5)
+    box = re.Box([-2.0], [2.0])
+    ends, packed = line_pieces(net, box)
+    expected = regions_1d(net, -2.0, 2.0)
+    assert [tuple(p) for p in np.unpackbits(packed, axis=1, count=net.n_units).astype(bool)] == \
+        [p for _, _, p in expected]
+    exact_ends = [float(a) for a, _, _ in expected] + [2.0]
+    np.testing.assert_allclose(ends, exact_ends, rtol=0, atol=1e-12)
+    regions = re.enumerate_regions(net, box)  # the general engine's regions, sorted by place
+    order = np.argsort(regions.interior_points[:, 0])
+    np.testing.assert_array_equal(regions.packed_patterns[order], packed)
