@@ -18,33 +18,36 @@ _JIT = {"cache": True, "nogil": True}
 UNKNOWN = 2
 
 
+@nb.njit(inline="always", **_JIT)
+def _doubtful(value, rise, run, mag, tol, noise, ref):
+    """Whether a value's sign is not trusted in float64 on an interval of length ``run`` over
+    which the unit rises by ``rise``: not beyond ``tol`` times the unit's size (its value plus
+    twice its slope at the domain's scale ``ref``, which bounds ``|intercept| + |slope|
+    max(|x|, ref)``) and ``noise`` times the magnitudes ``mag`` behind it. A value exactly 0.0
+    where the magnitudes are zero (a sum of exact zeros) is trusted. Branch-free, for SIMD."""
+    a = abs(value)
+    return (((a <= noise * mag) | (a * (1.0 - tol) * run <= 2.0 * tol * ref * abs(rise)))
+            & ((a != 0.0) | (mag != 0.0)))
+
+
 @nb.njit(**_JIT)
 def point_signs(Z, M, rows, bounds, x, split, tol, noise, ref):
     """Each unit's sign at every breakpoint ``x``: -1, 0, 1, or ``UNKNOWN``, and how many are
     unknown. ``split`` says which units have states (the others are 1).
 
-    A sign is trusted when, on each interval next to the breakpoint, the value exceeds ``tol``
-    times the unit's size there (its value plus twice its slope at the domain's scale ``ref``,
-    which bounds ``|intercept| + |slope| max(|x|, ref)``) and ``noise`` times the magnitudes
-    behind it; a value exactly 0.0 where the magnitudes are zero (a sum of exact zeros) is 0."""
+    A sign is trusted when it is on both intervals next to the breakpoint (see ``_doubtful``)."""
     n = rows.shape[0]
     w = Z.shape[1]
     S = np.empty((n, w), np.int8)
     doubt = np.zeros((n, w), np.bool_)
-    size = 2.0 * tol * ref
-    keep = 1.0 - tol
     for i in range(n - 1):  # interval i settles trust at both of its ends (branch-free: SIMD)
         za, zb, m = Z[rows[i]], Z[rows[i + 1]], M[bounds[i]]
         run = x[i + 1] - x[i]
         da, db = doubt[i], doubt[i + 1]
         for u in range(w):
-            rise = abs(zb[u] - za[u]) * size
-            aa, ab = abs(za[u]), abs(zb[u])
-            floor = noise * m[u]
-            da[u] |= (((aa <= floor) | (aa * keep * run <= rise)) & ((aa != 0.0) | (m[u] != 0.0))
-                      & split[u])
-            db[u] = (((ab <= floor) | (ab * keep * run <= rise)) & ((ab != 0.0) | (m[u] != 0.0))
-                     & split[u])
+            rise = zb[u] - za[u]
+            da[u] |= _doubtful(za[u], rise, run, m[u], tol, noise, ref) & split[u]
+            db[u] = _doubtful(zb[u], rise, run, m[u], tol, noise, ref) & split[u]
     unknown = 0
     for p in range(n):
         z, s, d = Z[rows[p]], S[p], doubt[p]
@@ -85,7 +88,7 @@ def order_roots(S, Z, M, rows, bounds, x, tol, noise, ref):
 
     Returns CSR ``(off, units, t)`` and per interval whether the order could not be proven in
     float64: two consecutive roots are proven apart when the second unit's value at the first
-    root is trusted (as in :func:`point_signs`) and still has its left-end sign."""
+    root is trusted (see ``_doubtful``) and still has its left-end sign."""
     n = S.shape[0] - 1
     w = S.shape[1]
     off = np.zeros(n + 1, np.int64)
@@ -97,7 +100,6 @@ def order_roots(S, Z, M, rows, bounds, x, tol, noise, ref):
     us = np.empty(off[n], np.int64)
     ts = np.empty(off[n], np.float64)
     unsure = np.zeros(n, np.bool_)
-    size = 2.0 * tol * ref
     for i in range(n):
         a = off[i]
         c = 0
@@ -117,8 +119,7 @@ def order_roots(S, Z, M, rows, bounds, x, tol, noise, ref):
             t = ts[a + q]
             v = us[a + q + 1]
             value = (1.0 - t) * Z[ra, v] + t * Z[rb, v]
-            mag = abs(value)
-            if mag <= noise * M[bounds[i], v] or mag * (1.0 - tol) * run <= size * abs(Z[rb, v] - Z[ra, v]) \
+            if _doubtful(value, Z[rb, v] - Z[ra, v], run, M[bounds[i], v], tol, noise, ref) \
                     or (value > 0) != (S[i, v] > 0):
                 unsure[i] = True
                 break

@@ -16,7 +16,8 @@ from ._kernels import split_cells
 from .domain import Box
 from .exact import ConstraintIds, ExactOracle, dyadic_integers
 
-__all__ = ["CellSet", "Roots", "per_cell_count", "root_cells", "set_bits", "split", "unpack_bits"]
+__all__ = ["CellSet", "Roots", "offsets_of", "per_cell_count", "root_cells", "set_bits", "split",
+           "unpack_bits"]
 
 
 @dataclass
@@ -61,6 +62,13 @@ def per_cell_count(flags, offsets) -> np.ndarray:
     """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every cell ``i``."""
     cs = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
     return cs[offsets[1:]] - cs[offsets[:-1]]
+
+
+def offsets_of(counts) -> np.ndarray:
+    """CSR offsets of consecutive runs of ``counts[i]`` items."""
+    out = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
 
 
 def _concat_offsets(arrays) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from ._geometry import cell_faces, cell_facets, face_hashes, face_keys, face_volumes, faces_match, set_bits_csr
-from .cells import _ranges, per_cell_count
+from .cells import _ranges, offsets_of, per_cell_count
 from .errors import RegionEnumError
 
 __all__ = ["FaceSet", "Faces", "compute_faces", "adjacency_graph", "expected_euler_characteristic"]
@@ -178,7 +178,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         # the regions around each face, each once, in increasing order
         pairs = np.sort(face_of * len(regions) + region)
         pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
-        region_offsets = _offsets(np.bincount(pairs // len(regions), minlength=n))
+        region_offsets = offsets_of(np.bincount(pairs // len(regions), minlength=n))
         # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
         own = region == region[first][face_of]
         vols = face_volumes(inst["gen_off"], inst["members"], inst["dim"], cells.gens,
@@ -190,7 +190,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
             vertices = cells.gens[inst["members"][inst["gen_off"][rep]], 1:]
         vertex_ids = vertex_of_gen[inst["members"][gsel]]
         real = vertex_ids >= 0
-        by_dim.append(FaceSet(k, _offsets(per_cell_count(real, gen_offsets)), vertex_ids[real],
+        by_dim.append(FaceSet(k, offsets_of(per_cell_count(real, gen_offsets)), vertex_ids[real],
                               region_offsets, pairs % len(regions),
                               *set_bits_csr(keys, 0, 8 * n_words),
                               *set_bits_csr(keys, 16 * n_words, keys.shape[1]), volumes))
@@ -233,11 +233,6 @@ def renumber_by_first(labels):
     rank[np.argsort(first)] = np.arange(len(first))
     return rank[np.searchsorted(np.unique(labels), labels)]
 
-
-def _offsets(counts):
-    out = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=out[1:])
-    return out
 
 
 def _require_complete(regions, what):
@@ -295,7 +290,7 @@ def _fill_graph(G, regions, facets, counts, boundary, unit_pairs):
     units = facets.unit_ids[tsel]
     owner = np.repeat(np.arange(len(two)), np.diff(toff))
     flips = patterns[a[owner], units] != patterns[b[owner], units]
-    foff = _offsets(per_cell_count(flips, toff))
+    foff = offsets_of(per_cell_count(flips, toff))
     units_l, flips_l = units.tolist(), units[flips].tolist()
     toff_l, foff_l = toff.tolist(), foff.tolist()
     vols = facets.volumes[two].tolist()

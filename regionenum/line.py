@@ -26,7 +26,7 @@ import numpy as np
 
 from ._line_kernels import (UNKNOWN, activations, group_inputs, order_roots, point_signs, refine,
                             root_values)
-from .cells import NOISE, set_bits
+from .cells import NOISE, offsets_of, set_bits
 from .engine import DEFAULT_TOL, _Run
 from .exact import ExactOracle
 
@@ -127,7 +127,7 @@ class LineRun(_Run):
             stats.exact_calls += int(unsure.sum())
             parent, states, r_int, r_A = refine(S, Z, line.rows, off_slope, *groups)
             old_bounds = line.bounds[parent]
-            line = self._cut(line, l, groups, parent, states)
+            line = self._cut(line, l, groups, parent, r_int, states)
         else:
             A = np.concatenate([Z[line.rows], np.ones((len(line) + 1, 1))], axis=1)
             live = np.arange(Z.shape[1])
@@ -214,18 +214,18 @@ class LineRun(_Run):
                 g_t.extend(ts[off[i]: off[i + 1]])
                 g_u.extend(us[off[i]: off[i + 1]])
                 sizes.extend([1] * int(counts[i]))
-        return (_offsets(counts), np.array(g_t, np.float64), _offsets(np.array(sizes, np.int64)),
+        return (offsets_of(counts), np.array(g_t, np.float64), offsets_of(np.array(sizes, np.int64)),
                 np.array(g_u, np.int64))
 
     # ---------------------------------------------------------------- refinement
-    def _cut(self, line: Line, l, groups, parent, states) -> Line:
-        """The intervals after cutting at the groups' roots, with layer ``l``'s states set."""
+    def _cut(self, line: Line, l, groups, parent, r_int, states) -> Line:
+        """The intervals after cutting at the groups' roots (``r_int``: each one's interval),
+        with layer ``l``'s states set."""
         g_off, g_t, g_uoff, g_u = groups
         n = len(line)
         old = np.arange(n + 1) + g_off  # where the old breakpoints go
         root = np.ones(n + 1 + len(g_t), bool)
         root[old] = False
-        r_int = np.repeat(np.arange(n), np.diff(g_off))
         x = np.empty(len(root))
         defining = np.empty(len(root), np.int64)
         x[old], defining[old] = line.x, line.defining
@@ -234,7 +234,8 @@ class LineRun(_Run):
         first_id = self.roots.ids.unit_start + self.net.unit_offsets[l]
         defining[root] = first_id + np.searchsorted(units, g_u[g_uoff[:-1]])
         packed = line.packed[parent]
-        set_bits(packed, self.net.unit_offsets[l], states if len(units) == states.shape[1] else states[:, units])
+        split_states = states if len(units) == states.shape[1] else states[:, units]
+        set_bits(packed, self.net.unit_offsets[l], split_states)
         rows = np.empty(len(root), np.int64)  # the next layer's values: old breakpoints, then roots
         rows[old] = np.arange(n + 1)
         rows[root] = n + 1 + np.arange(len(g_t))
@@ -259,7 +260,7 @@ class LineRun(_Run):
         if dense.any():
             Z[n_old:][dense] = r_A[dense] @ Wb
         n_cols = np.where(dense, 0, crossing)
-        c_off = _offsets(n_cols)
+        c_off = offsets_of(n_cols)
         cols = g_u[np.repeat(first[r_int] - c_off[:-1], n_cols) + np.arange(c_off[-1])]
         column = np.zeros(len(Wb), np.int64)
         column[live] = np.arange(len(live))
@@ -276,7 +277,3 @@ def _values(Z, M):
     return lambda: (Z, M)
 
 
-def _offsets(counts) -> np.ndarray:
-    out = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=out[1:])
-    return out

@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from ._geometry import facet_flags, polytope_volumes
-from .cells import CellSet, per_cell_count, unpack_bits
+from .cells import CellSet, offsets_of, per_cell_count, unpack_bits
 
 __all__ = ["Regions"]
 
@@ -212,9 +212,9 @@ class Regions:
             volumes[bounded] = polytope_volumes(b.gen_off, b.gens, b.inc_off, b.inc)
         geometry = dict(
             interior_points=_interior_points(cells), bounded=bounded, volumes=volumes,
-            vertex_offsets=_offsets(per_cell_count(is_point, cells.gen_off) * bounded),
+            vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
             vertices=cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:],
-            facet_offsets=_offsets(per_cell_count(real, cells.con_off)),
+            facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),
             facet_rows=np.flatnonzero(real))
         first = np.arange(len(cells))
         if roots.merge_pieces and len(cells):
@@ -235,11 +235,6 @@ class Regions:
                    seconds=stats.seconds, exact_calls=stats.exact_calls)
 
 
-def _offsets(counts) -> np.ndarray:
-    out = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=out[1:])
-    return out
-
 
 def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
     """Regions of an unbounded domain come in pieces (one per orthant they meet), sorted so a
@@ -258,8 +253,8 @@ def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
                         else geometry["interior_points"][g[0]])
         facets.append(_merged_facets(cells, g, real))
     merged = dict(interior_points=np.array(interior).reshape(-1, d), bounded=np.array(bounded),
-                  volumes=np.array(volumes), vertex_offsets=_offsets([len(v) for v in verts]),
-                  vertices=np.concatenate(verts), facet_offsets=_offsets([len(f) for f in facets]),
+                  volumes=np.array(volumes), vertex_offsets=offsets_of([len(v) for v in verts]),
+                  vertices=np.concatenate(verts), facet_offsets=offsets_of([len(f) for f in facets]),
                   facet_rows=np.concatenate(facets))
     return starts, merged
 
