@@ -114,6 +114,7 @@ class LineRun(_Run):
         ``M`` bound their magnitudes), then push the pieces for the next layer, or count them
         after the last layer that cuts."""
         net = self.net
+        last = l >= max(net.split_layers, default=0)  # no later layer cuts: the pieces are regions
         if len(net.split_units[l]):
             off_slope = net.layers[l].activation.off_slope
             S, unknown = point_signs(Z, M, line.rows, line.bounds, line.x, self._split[l],
@@ -121,10 +122,14 @@ class LineRun(_Run):
             if unknown:
                 self._settle_signs(l, line, S)
                 stats.exact_calls += unknown
-            A, live = activations(Z, line.rows, S, off_slope)
             off, us, ts, unsure = order_roots(S, Z, M, line.rows, line.bounds, line.x, *self._rule)
             groups = self._groups(l, line, S, off, us, ts, unsure)
             stats.exact_calls += int(unsure.sum())
+            if last and not self.keep:  # only their number is wanted
+                self._finish(len(line) + len(groups[1]), None, stats)
+                return
+            if not last:  # the next layer's inputs at the old breakpoints
+                A, live = activations(Z, line.rows, S, off_slope)
             parent, states, r_int, r_A = refine(S, Z, line.rows, off_slope, *groups)
             old_bounds = line.bounds[parent]
             line = self._cut(line, l, groups, parent, r_int, states)
@@ -134,8 +139,8 @@ class LineRun(_Run):
             states, r_int, r_A, groups, old_bounds = None, np.zeros(0, np.int64), None, None, line.bounds
             line = Line(line.x, line.defining, line.packed, np.arange(len(line) + 1),
                         _grouped(len(line)))
-        if l >= max(net.split_layers, default=0):
-            self._finish(line, stats)
+        if last:
+            self._finish(len(line), line, stats)
             return
         Zn = self._next_values(l + 1, A, live, r_int, r_A, groups)
         Mn = self._next_bounds(l, M, old_bounds, states)
@@ -152,9 +157,9 @@ class LineRun(_Run):
         inputs = group_inputs(M, old_bounds, states, layer.activation.off_slope, GROUP)
         return inputs @ self._abs_weights[l + 1]
 
-    def _finish(self, line: Line, stats):
-        """Count the intervals (keeping their ends and patterns when asked)."""
-        n = len(line)
+    def _finish(self, n, line: Line | None, stats):
+        """Count ``n`` finished intervals (keeping their ends and patterns, ``line``, when
+        asked)."""
         if self.max_regions is not None and stats.count + n > self.max_regions:
             n = self.max_regions - stats.count
             stats.truncated = True
@@ -177,11 +182,12 @@ class LineRun(_Run):
 
     def _settle_signs(self, l, line: Line, S):
         """Replace the unknown signs in ``S`` by exact ones."""
-        for p, u in zip(*np.nonzero(S == UNKNOWN)):
+        for p in np.flatnonzero((S == UNKNOWN).any(axis=1)):
             E, bits = self._exact_rows(l, line, min(p, len(line) - 1))
             x = self._exact_x(line, p, bits)
-            value = int(E[u, 0]) + int(E[u, 1]) * x
-            S[p, u] = (value > 0) - (value < 0)
+            for u in np.flatnonzero(S[p] == UNKNOWN):
+                value = int(E[u, 0]) + int(E[u, 1]) * x
+                S[p, u] = (value > 0) - (value < 0)
 
     def _exact_order(self, l, line: Line, i: int, S):
         """The roots inside interval ``i``, exactly: ``[(fraction, [unit, ...]), ...]`` in
