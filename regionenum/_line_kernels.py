@@ -19,15 +19,21 @@ UNKNOWN = 2
 
 
 @nb.njit(inline="always", **_JIT)
-def _doubtful(value, rise, run, mag, tol, noise, ref):
-    """Whether a value's sign is not trusted in float64 on an interval of length ``run`` over
-    which the unit rises by ``rise``: not beyond ``tol`` times the unit's size (its value plus
-    twice its slope at the domain's scale ``ref``, which bounds ``|intercept| + |slope|
-    max(|x|, ref)``) and ``noise`` times the magnitudes ``mag`` behind it. A value exactly 0.0
-    where the magnitudes are zero (a sum of exact zeros) is trusted. Branch-free, for SIMD."""
+def _doubtful(value, rise, run, mag, noise, k):
+    """Whether a value's sign is not trusted in float64 on an interval over which the unit
+    rises by ``rise``: not beyond ``tol`` times the unit's size (its value plus twice its slope
+    at the domain's scale ``ref``, which bounds ``|intercept| + |slope| max(|x|, ref)``) and
+    ``noise`` times the magnitudes ``mag`` behind it. A value exactly 0.0 where the magnitudes
+    are zero (a sum of exact zeros) is trusted. ``run`` is the interval's length times
+    ``1 - tol`` and ``k`` is ``2 tol ref`` (see ``_factors``). Branch-free, for SIMD."""
     a = abs(value)
-    return (((a <= noise * mag) | (a * (1.0 - tol) * run <= 2.0 * tol * ref * abs(rise)))
-            & ((a != 0.0) | (mag != 0.0)))
+    return ((a <= noise * mag) | (a * run <= k * abs(rise))) & ((a != 0.0) | (mag != 0.0))
+
+
+@nb.njit(inline="always", **_JIT)
+def _factors(tol, ref):
+    """``_doubtful``'s factors: ``1 - tol`` for an interval's length, ``k``."""
+    return 1.0 - tol, 2.0 * tol * ref
 
 
 @nb.njit(**_JIT)
@@ -35,50 +41,53 @@ def point_signs(Z, M, rows, bounds, x, split, tol, noise, ref):
     """Each unit's sign at every breakpoint ``x``: -1, 0, 1, or ``UNKNOWN``, and how many are
     unknown. ``split`` says which units have states (the others are 1).
 
-    A sign is trusted when it is on both intervals next to the breakpoint (see ``_doubtful``)."""
+    A sign is trusted when it is on both intervals next to the breakpoint (see ``_doubtful``;
+    the domain's ends have one)."""
     n = rows.shape[0]
     w = Z.shape[1]
+    shrink, k = _factors(tol, ref)
     S = np.empty((n, w), np.int8)
-    doubt = np.zeros((n, w), np.bool_)
-    for i in range(n - 1):  # interval i settles trust at both of its ends (branch-free: SIMD)
-        za, zb, m = Z[rows[i]], Z[rows[i + 1]], M[bounds[i]]
-        run = x[i + 1] - x[i]
-        da, db = doubt[i], doubt[i + 1]
-        for u in range(w):
-            rise = zb[u] - za[u]
-            da[u] |= _doubtful(za[u], rise, run, m[u], tol, noise, ref) & split[u]
-            db[u] = _doubtful(zb[u], rise, run, m[u], tol, noise, ref) & split[u]
     unknown = 0
     for p in range(n):
-        z, s, d = Z[rows[p]], S[p], doubt[p]
+        left, right = max(p - 1, 0), min(p, n - 2)  # its intervals (one at either end, twice)
+        z, s = Z[rows[p]], S[p]
+        zl, zr = Z[rows[left]], Z[rows[left + 1]]
+        yl, yr = Z[rows[right]], Z[rows[right + 1]]
+        ml, mr = M[bounds[left]], M[bounds[right]]
+        run_l, run_r = shrink * (x[left + 1] - x[left]), shrink * (x[right + 1] - x[right])
+        count = 0
         for u in range(w):
-            on = (z[u] > 0) | (not split[u])
-            off = (z[u] < 0) & split[u]
-            s[u] = np.int8(UNKNOWN) if d[u] else np.int8(on) - np.int8(off)
-            unknown += d[u]
+            d = (_doubtful(z[u], zr[u] - zl[u], run_l, ml[u], noise, k)
+                 | _doubtful(z[u], yr[u] - yl[u], run_r, mr[u], noise, k)) & split[u]
+            sign = (np.int8(z[u] > 0) - np.int8(z[u] < 0)) if split[u] else np.int8(1)
+            s[u] = np.int8(UNKNOWN) if d else sign
+            count += d
+        unknown += count
     return S, unknown
 
 
 @nb.njit(**_JIT)
-def activations(Z, rows, S, off_slope):
-    """The layer's activations at the breakpoints (signs ``S``), only in the columns ``live``
-    of units not zero at all of them, and a last column of ones (for the next layer's bias);
-    and ``live``."""
-    n = rows.shape[0]
-    w = Z.shape[1]
-    slope = np.array([off_slope, 0.0, 1.0])
-    alive = np.zeros(w, np.bool_)
-    for p in range(n):
-        for u in range(w):
+def live_units(S, off_slope):
+    """The units whose activation is not zero at every breakpoint (signs ``S``)."""
+    alive = np.zeros(S.shape[1], np.bool_)
+    for p in range(S.shape[0]):
+        for u in range(S.shape[1]):
             alive[u] |= (S[p, u] > 0) | ((S[p, u] < 0) & (off_slope != 0.0))
-    live = np.flatnonzero(alive)
-    A = np.empty((n, live.shape[0] + 1))
-    for p in range(n):
+    return np.flatnonzero(alive)
+
+
+@nb.njit(**_JIT)
+def activations(Z, rows, S, live, off_slope, A):
+    """Fill ``A`` with the layer's activations at the breakpoints (signs ``S``) in the columns
+    of the units ``live`` (the others are zero at all of them), and a last column of ones (for
+    the next layer's bias); returns ``A``."""
+    slope = np.array([off_slope, 0.0, 1.0])
+    for p in range(rows.shape[0]):
         z, s, a = Z[rows[p]], S[p], A[p]
         for c in range(live.shape[0]):
             a[c] = z[live[c]] * slope[s[live[c]] + 1]
         a[live.shape[0]] = 1.0
-    return A, live
+    return A
 
 
 @nb.njit(**_JIT)
@@ -100,8 +109,11 @@ def order_roots(S, Z, M, rows, bounds, x, tol, noise, ref):
     us = np.empty(off[n], np.int64)
     ts = np.empty(off[n], np.float64)
     unsure = np.zeros(n, np.bool_)
+    shrink, k = _factors(tol, ref)
     for i in range(n):
         a = off[i]
+        if off[i + 1] == a:
+            continue
         c = 0
         ra, rb = rows[i], rows[i + 1]
         for u in range(w):
@@ -114,12 +126,12 @@ def order_roots(S, Z, M, rows, bounds, x, tol, noise, ref):
         order = np.argsort(ts[a: a + c])
         us[a: a + c] = us[a: a + c][order]
         ts[a: a + c] = ts[a: a + c][order]
-        run = x[i + 1] - x[i]
+        run = shrink * (x[i + 1] - x[i])
         for q in range(c - 1):
             t = ts[a + q]
             v = us[a + q + 1]
             value = (1.0 - t) * Z[ra, v] + t * Z[rb, v]
-            if _doubtful(value, Z[rb, v] - Z[ra, v], run, M[bounds[i], v], tol, noise, ref) \
+            if _doubtful(value, Z[rb, v] - Z[ra, v], run, M[bounds[i], v], noise, k) \
                     or (value > 0) != (S[i, v] > 0):
                 unsure[i] = True
                 break
@@ -161,13 +173,13 @@ def group_inputs(M, bounds, states, off_slope, group):
 
 
 @nb.njit(**_JIT)
-def refine(S, Z, rows, off_slope, g_off, g_t, g_uoff, g_u):
+def refine(S, Z, rows, off_slope, g_off, g_t, g_uoff, g_u, r_A):
     """Cut every interval at its groups of roots (group ``g`` of interval ``i`` for ``g`` in
     ``g_off[i]:g_off[i+1]``, at fraction ``g_t[g]``, units ``g_u[g_uoff[g]:g_uoff[g+1]]``).
 
-    Returns each new interval's parent interval and its units' states (on: > 0), each root's
-    interval, and the activations at the roots (with a last column of ones, for the next
-    layer's bias). Values at a root are interpolated (the layer is affine on the interval);
+    Returns each new interval's parent interval and its units' states (on: > 0), and each root's
+    interval; fills ``r_A`` with the activations at the roots (and a last column of ones, for
+    the next layer's bias). Values at a root are interpolated (the layer is affine on the interval);
     units vanishing there give exactly 0."""
     n = S.shape[0] - 1
     w = Z.shape[1]
@@ -175,7 +187,7 @@ def refine(S, Z, rows, off_slope, g_off, g_t, g_uoff, g_u):
     parent = np.empty(n + G, np.int64)
     states = np.empty((n + G, w), np.bool_)
     r_int = np.empty(G, np.int64)
-    r_A = np.ones((G, w + 1))
+    r_A[:, w] = 1.0
     j = 0
     for i in range(n):
         # the interval's first piece: each unit's sign inside it, from the end where it is not 0
@@ -197,7 +209,7 @@ def refine(S, Z, rows, off_slope, g_off, g_t, g_uoff, g_u):
                 states[j, g_u[q]] = not states[j - 1, g_u[q]]
             parent[j] = i
             j += 1
-    return parent, states, r_int, r_A
+    return parent, states, r_int
 
 
 @nb.njit(**_JIT)

@@ -24,8 +24,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._line_kernels import (UNKNOWN, activations, group_inputs, order_roots, point_signs, refine,
-                            root_values)
+from ._line_kernels import (UNKNOWN, activations, group_inputs, live_units, order_roots,
+                            point_signs, refine, root_values)
 from .cells import NOISE, offsets_of, set_bits
 from .engine import DEFAULT_TOL, _Run
 from .exact import ExactOracle
@@ -46,12 +46,12 @@ def applies(network, domain) -> bool:
             and all(layer.activation.kind != "max" for layer in network.layers))
 
 
-def line_pieces(network, domain, tol: float = DEFAULT_TOL):
+def line_pieces(network, domain, tol: float = DEFAULT_TOL, batch_size: int = 1024):
     """The activation regions of a one-input ``network`` on the interval ``domain``, left to
     right: their ends (``n + 1`` increasing floats, the domain's ends first and last; the inner
     ones are float64 approximations of exact roots) and their packed patterns ``(n, bytes)``.
-    ``applies(network, domain)`` must hold."""
-    stats = LineRun(network, domain, tol, None, None, 1024, None, keep=True).execute()
+    ``applies(network, domain)`` must hold; ``batch_size`` intervals go through a layer at once."""
+    stats = LineRun(network, domain, tol, None, None, batch_size, None, keep=True).execute()
     xs = [x for x, _ in stats.finished]
     ends = np.concatenate([x[:-1] for x in xs] + [xs[-1][-1:]])  # neighbours share an end
     return ends, np.concatenate([packed for _, packed in stats.finished])
@@ -93,6 +93,7 @@ class LineRun(_Run):
         # each layer's weights transposed, with the bias as a last row (activations end in a 1)
         self._weights = [np.vstack([layer.W.T, layer.b]) for layer in self.net.layers]
         self._abs_weights = [np.abs(Wb) for Wb in self._weights]
+        self._buffers = _Buffers()
         self._split = []  # per layer, which units have states
         for layer, units in zip(self.net.layers, self.net.split_units):
             self._split.append(np.zeros(layer.width, bool))
@@ -129,8 +130,11 @@ class LineRun(_Run):
                 self._finish(len(line) + len(groups[1]), None, stats)
                 return
             if not last:  # the next layer's inputs at the old breakpoints
-                A, live = activations(Z, line.rows, S, off_slope)
-            parent, states, r_int, r_A = refine(S, Z, line.rows, off_slope, *groups)
+                live = live_units(S, off_slope)
+                A = activations(Z, line.rows, S, live, off_slope,
+                                self._buffers.get("inputs", (len(S), len(live) + 1)))
+            r_A = self._buffers.get("root inputs", (len(groups[1]), Z.shape[1] + 1))
+            parent, states, r_int = refine(S, Z, line.rows, off_slope, *groups, r_A)
             old_bounds = line.bounds[parent]
             line = self._cut(line, l, groups, parent, r_int, states)
         else:
@@ -253,7 +257,7 @@ class LineRun(_Run):
         interval, ``groups``: see :meth:`_groups`); rows as in :meth:`_cut`."""
         Wb = self._weights[l]
         n_old, n_roots = len(A), len(r_int)
-        Z = np.empty((n_old + n_roots, Wb.shape[1]))
+        Z = self._buffers.get(l, (n_old + n_roots, Wb.shape[1]))
         live_rows = np.append(live, len(Wb) - 1)  # and the bias
         np.matmul(A, Wb if len(live_rows) == len(Wb) else Wb[live_rows], out=Z[:n_old])
         if not n_roots:
@@ -272,6 +276,28 @@ class LineRun(_Run):
         column[live] = np.arange(len(live))
         root_values(Z, A, column, r_int, g_t, r_A, dense, cols, Wb, c_off)
         return Z
+
+
+class _Buffers:
+    """Arrays reused through a run, one per key, grown as needed: memory the run has touched
+    once is much cheaper to write than fresh pages (a first touch is a page fault, and inside a
+    multithreaded matrix product the faults contend).
+
+    The line engine keeps one for each layer's values (depth first, a layer's values are only
+    made again once every chunk that reads the previous ones is done), and one each for the
+    inputs of a product at the old breakpoints and at the roots (read in the same step)."""
+
+    def __init__(self):
+        self._flat = {}
+
+    def get(self, key, shape) -> np.ndarray:
+        """An uninitialised float64 array of ``shape`` under ``key`` (its previous contents are
+        given up)."""
+        size = int(np.prod(shape))
+        flat = self._flat.get(key)
+        if flat is None or len(flat) < size:  # grow by a quarter at least: few reallocations
+            flat = self._flat[key] = np.empty(max(size, 0 if flat is None else len(flat) * 5 // 4))
+        return flat[:size].reshape(shape)
 
 
 def _grouped(n):

@@ -160,12 +160,13 @@ def test_slices_of_a_plane_network():
     assert re.count_regions(net, line) == len(re.enumerate_regions(net, line))
 
 
-@pytest.mark.parametrize("seed", [13, 14])
-def test_pieces_left_to_right(seed):
-    """The regions themselves, in order: patterns and ends as the breakpoint oracle has them."""
+@pytest.mark.parametrize("seed, batch_size", [(13, 1024), (14, 1024), (15, 3)])
+def test_pieces_left_to_right(seed, batch_size):
+    """The regions themselves, in order: patterns and ends as the breakpoint oracle has them
+    (small batches leave chunks waiting at every depth, on the values each layer reuses)."""
     net = random_net([1, 12, 12, 12, 1], seed, bias_std=0.5)
     box = re.Box([-2.0], [2.0])
-    ends, packed = line_pieces(net, box)
+    ends, packed = line_pieces(net, box, batch_size=batch_size)
     expected = regions_1d(net, -2.0, 2.0)
     assert [tuple(p) for p in np.unpackbits(packed, axis=1, count=net.n_units).astype(bool)] == \
         [p for _, _, p in expected]
