@@ -92,7 +92,6 @@ class LineRun(_Run):
         self._rule = (self.tol, NOISE, self.roots.ref)
         # each layer's weights transposed, with the bias as a last row (activations end in a 1)
         self._weights = [np.vstack([layer.W.T, layer.b]) for layer in self.net.layers]
-        self._abs_weights = [np.abs(Wb) for Wb in self._weights]
         self._buffers = _Buffers()
         self._split = []  # per layer, which units have states
         for layer, units in zip(self.net.layers, self.net.split_units):
@@ -106,9 +105,9 @@ class LineRun(_Run):
 
     def _first_layer_values(self):
         """The first layer at the domain's ends, and its magnitudes anywhere in the domain."""
-        Wb, absWb = self._weights[0], self._abs_weights[0]
+        Wb = self._weights[0]
         Z = self._root.x[:, None] * Wb[0] + Wb[1]
-        return Z, (absWb[0] * self.roots.ref + absWb[1])[None]
+        return Z, (np.abs(Wb[0]) * self.roots.ref + np.abs(Wb[1]))[None]
 
     def _process(self, l, line: Line, Z, M, stack, stats):
         """Cut ``line`` at the roots of layer ``l`` (values ``Z``, a row per breakpoint; rows of
@@ -146,20 +145,29 @@ class LineRun(_Run):
         if last:
             self._finish(len(line), line, stats)
             return
-        Zn = self._next_values(l + 1, A, live, r_int, r_A, groups)
-        Mn = self._next_bounds(l, M, old_bounds, states)
+        Wb_live = self._live_weights(l + 1, live)
+        Zn = self._next_values(l + 1, A, live, Wb_live, r_int, r_A, groups)
+        Mn = self._next_bounds(l, M, old_bounds, states, live, Wb_live)
         step = self.batch_size
         chunks = [(l + 1, line.part(lo, min(lo + step, len(line))), _values(Zn, Mn))
                   for lo in range(0, len(line), step)]
         stack.extend(reversed(chunks))  # the first chunk is popped first
 
-    def _next_bounds(self, l, M, old_bounds, states):
+    def _live_weights(self, l, live):
+        """Layer ``l``'s weight rows for its inputs ``live`` and its bias row: the others are
+        the previous layer's units that are zero at every breakpoint of the chunk, hence (being
+        affine on each interval) zero all along it, and are left out of every product."""
+        Wb = self._weights[l]
+        return Wb if len(live) + 1 == len(Wb) else Wb[np.append(live, len(Wb) - 1)]
+
+    def _next_bounds(self, l, M, old_bounds, states, live, Wb_live):
         """Bounds on layer ``l + 1``'s magnitudes on each group of ``GROUP`` intervals, from the
-        bounds ``M`` on layer ``l``'s (row ``old_bounds[j]`` holds on interval ``j``) and its
-        states (None: one state)."""
+        bounds ``M`` on layer ``l``'s (row ``old_bounds[j]`` holds on interval ``j``), its states
+        (None: one state), and the weights of its units ``live`` (see :meth:`_live_weights`)."""
         layer = self.net.layers[l]
         inputs = group_inputs(M, old_bounds, states, layer.activation.off_slope, GROUP)
-        return inputs @ self._abs_weights[l + 1]
+        magnitudes = np.abs(Wb_live, out=self._buffers.get("weight magnitudes", Wb_live.shape))
+        return inputs[:, np.append(live, inputs.shape[1] - 1)] @ magnitudes
 
     def _finish(self, n, line: Line | None, stats):
         """Count ``n`` finished intervals (keeping their ends and patterns, ``line``, when
@@ -251,15 +259,14 @@ class LineRun(_Run):
         rows[root] = n + 1 + np.arange(len(g_t))
         return Line(x, defining, packed, rows, _grouped(len(root) - 1))
 
-    def _next_values(self, l, A, live, r_int, r_A, groups):
+    def _next_values(self, l, A, live, Wb_live, r_int, r_A, groups):
         """Layer ``l``'s values at the old breakpoints (activations ``A`` of layer ``l - 1``'s
-        units ``live``, the others being zero there), then at the roots (``r_int``: each root's
-        interval, ``groups``: see :meth:`_groups`); rows as in :meth:`_cut`."""
+        units ``live``, whose weights and bias are ``Wb_live``), then at the roots (``r_int``:
+        each root's interval, ``groups``: see :meth:`_groups`); rows as in :meth:`_cut`."""
         Wb = self._weights[l]
         n_old, n_roots = len(A), len(r_int)
         Z = self._buffers.get(l, (n_old + n_roots, Wb.shape[1]))
-        live_rows = np.append(live, len(Wb) - 1)  # and the bias
-        np.matmul(A, Wb if len(live_rows) == len(Wb) else Wb[live_rows], out=Z[:n_old])
+        np.matmul(A, Wb_live, out=Z[:n_old])
         if not n_roots:
             return Z
         g_off, g_t, g_uoff, g_u = groups
@@ -268,7 +275,8 @@ class LineRun(_Run):
         crossing = np.diff(first)[r_int]
         dense = crossing > DENSE_SHARE * len(Wb)
         if dense.any():
-            Z[n_old:][dense] = r_A[dense] @ Wb
+            live_rows = np.append(live, len(Wb) - 1)
+            Z[n_old:][dense] = r_A[np.ix_(np.flatnonzero(dense), live_rows)] @ Wb_live
         n_cols = np.where(dense, 0, crossing)
         c_off = offsets_of(n_cols)
         cols = g_u[np.repeat(first[r_int] - c_off[:-1], n_cols) + np.arange(c_off[-1])]
