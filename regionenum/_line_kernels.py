@@ -47,6 +47,9 @@ def point_signs(Z, M, rows, bounds, x, split, tol, noise, ref):
     w = Z.shape[1]
     shrink, k = _factors(tol, ref)
     S = np.empty((n, w), np.int8)
+    has_states = np.empty(w)  # 1.0 or 0.0: the loop below stays in float64 lanes, for SIMD
+    for u in range(w):
+        has_states[u] = 1.0 if split[u] else 0.0
     unknown = 0
     for p in range(n):
         left, right = max(p - 1, 0), min(p, n - 2)  # its intervals (one at either end, twice)
@@ -57,10 +60,11 @@ def point_signs(Z, M, rows, bounds, x, split, tol, noise, ref):
         run_l, run_r = shrink * (x[left + 1] - x[left]), shrink * (x[right + 1] - x[right])
         count = 0
         for u in range(w):
+            h = has_states[u]
             d = (_doubtful(z[u], zr[u] - zl[u], run_l, ml[u], noise, k)
-                 | _doubtful(z[u], yr[u] - yl[u], run_r, mr[u], noise, k)) & split[u]
-            sign = (np.int8(z[u] > 0) - np.int8(z[u] < 0)) if split[u] else np.int8(1)
-            s[u] = np.int8(UNKNOWN) if d else sign
+                 | _doubtful(z[u], yr[u] - yl[u], run_r, mr[u], noise, k)) & (h != 0.0)
+            sign = (np.float64(z[u] > 0) - np.float64(z[u] < 0)) * h + (1.0 - h)
+            s[u] = np.int8(UNKNOWN if d else sign)
             count += d
         unknown += count
     return S, unknown
