@@ -183,8 +183,8 @@ def refine(S, Z, rows, off_slope, g_off, g_t, g_uoff, g_u, r_A):
 
     Returns each new interval's parent interval and its units' states (on: > 0), and each root's
     interval; fills ``r_A`` with the activations at the roots (and a last column of ones, for
-    the next layer's bias). Values at a root are interpolated (the layer is affine on the interval);
-    units vanishing there give exactly 0."""
+    the next layer's bias). Values at a root are interpolated (the layer is affine on the
+    interval); units vanishing there give exactly 0."""
     n = S.shape[0] - 1
     w = Z.shape[1]
     G = g_t.shape[0]

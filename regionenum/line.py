@@ -139,7 +139,8 @@ class LineRun(_Run):
         else:
             A = np.concatenate([Z[line.rows], np.ones((len(line) + 1, 1))], axis=1)
             live = np.arange(Z.shape[1])
-            states, r_int, r_A, groups, old_bounds = None, np.zeros(0, np.int64), None, None, line.bounds
+            states, r_A, groups, old_bounds = None, None, None, line.bounds
+            r_int = np.zeros(0, np.int64)
             line = Line(line.x, line.defining, line.packed, np.arange(len(line) + 1),
                         _grouped(len(line)))
         if last:
@@ -154,9 +155,9 @@ class LineRun(_Run):
         stack.extend(reversed(chunks))  # the first chunk is popped first
 
     def _live_weights(self, l, live):
-        """Layer ``l``'s weight rows for its inputs ``live`` and its bias row: the others are
-        the previous layer's units that are zero at every breakpoint of the chunk, hence (being
-        affine on each interval) zero all along it, and are left out of every product."""
+        """Layer ``l``'s weight rows for its inputs ``live`` and its bias row. The others are the
+        previous layer's units whose activation is zero at every breakpoint of the chunk, hence
+        all along it (each unit is affine on each interval), and are left out of every product."""
         Wb = self._weights[l]
         return Wb if len(live) + 1 == len(Wb) else Wb[np.append(live, len(Wb) - 1)]
 
@@ -232,8 +233,8 @@ class LineRun(_Run):
                 g_t.extend(ts[off[i]: off[i + 1]])
                 g_u.extend(us[off[i]: off[i + 1]])
                 sizes.extend([1] * int(counts[i]))
-        return (offsets_of(counts), np.array(g_t, np.float64), offsets_of(np.array(sizes, np.int64)),
-                np.array(g_u, np.int64))
+        return (offsets_of(counts), np.array(g_t, np.float64),
+                offsets_of(np.array(sizes, np.int64)), np.array(g_u, np.int64))
 
     # ---------------------------------------------------------------- refinement
     def _cut(self, line: Line, l, groups, parent, r_int, states) -> Line:
