@@ -25,7 +25,7 @@ from fractions import Fraction
 import numpy as np
 
 from ._line_kernels import (UNKNOWN, activations, group_inputs, live_units, order_roots,
-                            point_signs, refine, root_values)
+                            point_signs, refine, root_values, transposed_rows)
 from .cells import NOISE, offsets_of, set_bits
 from .engine import DEFAULT_TOL, _Run
 from .exact import ExactOracle
@@ -90,8 +90,6 @@ class LineRun(_Run):
         self._root = Line(cells.gens[order, 1].copy(), first_id[order].copy(), cells.packed.copy(),
                           np.arange(2), np.zeros(1, np.int64))
         self._rule = (self.tol, NOISE, self.roots.ref)
-        # each layer's weights transposed, with the bias as a last row (activations end in a 1)
-        self._weights = [np.vstack([layer.W.T, layer.b]) for layer in self.net.layers]
         self._buffers = _Buffers()
         self._split = []  # per layer, which units have states
         for layer, units in zip(self.net.layers, self.net.split_units):
@@ -105,9 +103,10 @@ class LineRun(_Run):
 
     def _first_layer_values(self):
         """The first layer at the domain's ends, and its magnitudes anywhere in the domain."""
-        Wb = self._weights[0]
-        Z = self._root.x[:, None] * Wb[0] + Wb[1]
-        return Z, (np.abs(Wb[0]) * self.roots.ref + np.abs(Wb[1]))[None]
+        first = self.net.layers[0]
+        w, b = first.W[:, 0], first.b
+        Z = self._root.x[:, None] * w + b
+        return Z, (np.abs(w) * self.roots.ref + np.abs(b))[None]
 
     def _process(self, l, line: Line, Z, M, stack, stats):
         """Cut ``line`` at the roots of layer ``l`` (values ``Z``, a row per breakpoint; rows of
@@ -155,11 +154,13 @@ class LineRun(_Run):
         stack.extend(reversed(chunks))  # the first chunk is popped first
 
     def _live_weights(self, l, live):
-        """Layer ``l``'s weight rows for its inputs ``live`` and its bias row. The others are the
-        previous layer's units whose activation is zero at every breakpoint of the chunk, hence
-        all along it (each unit is affine on each interval), and are left out of every product."""
-        Wb = self._weights[l]
-        return Wb if len(live) + 1 == len(Wb) else Wb[np.append(live, len(Wb) - 1)]
+        """Layer ``l``'s weights transposed, a row for each of its inputs ``live``, and its bias
+        as a last row (activations end in a 1). The other inputs are the previous layer's units
+        whose activation is zero at every breakpoint of the chunk, hence all along it (each unit
+        is affine on each interval), and are left out of every product."""
+        layer = self.net.layers[l]
+        out = self._buffers.get("live weights", (len(live) + 1, layer.width))
+        return transposed_rows(layer.W, layer.b, live, out)
 
     def _next_bounds(self, l, M, old_bounds, states, live, Wb_live):
         """Bounds on layer ``l + 1``'s magnitudes on each group of ``GROUP`` intervals, from the
@@ -264,9 +265,9 @@ class LineRun(_Run):
         """Layer ``l``'s values at the old breakpoints (activations ``A`` of layer ``l - 1``'s
         units ``live``, whose weights and bias are ``Wb_live``), then at the roots (``r_int``:
         each root's interval, ``groups``: see :meth:`_groups`); rows as in :meth:`_cut`."""
-        Wb = self._weights[l]
+        n_inputs = self.net.layers[l].W.shape[1]
         n_old, n_roots = len(A), len(r_int)
-        Z = self._buffers.get(l, (n_old + n_roots, Wb.shape[1]))
+        Z = self._buffers.get(l, (n_old + n_roots, Wb_live.shape[1]))
         np.matmul(A, Wb_live, out=Z[:n_old])
         if not n_roots:
             return Z
@@ -274,16 +275,16 @@ class LineRun(_Run):
         # a root's correction runs over its interval's crossing units; many of them: a product
         first = g_uoff[g_off]
         crossing = np.diff(first)[r_int]
-        dense = crossing > DENSE_SHARE * len(Wb)
+        dense = crossing > DENSE_SHARE * (n_inputs + 1)
         if dense.any():
-            live_rows = np.append(live, len(Wb) - 1)
+            live_rows = np.append(live, n_inputs)
             Z[n_old:][dense] = r_A[np.ix_(np.flatnonzero(dense), live_rows)] @ Wb_live
         n_cols = np.where(dense, 0, crossing)
         c_off = offsets_of(n_cols)
         cols = g_u[np.repeat(first[r_int] - c_off[:-1], n_cols) + np.arange(c_off[-1])]
-        column = np.zeros(len(Wb), np.int64)
+        column = np.zeros(n_inputs, np.int64)  # a crossing unit is live: on at one end
         column[live] = np.arange(len(live))
-        root_values(Z, A, column, r_int, g_t, r_A, dense, cols, Wb, c_off)
+        root_values(Z, A, column, r_int, g_t, r_A, dense, cols, Wb_live, c_off)
         return Z
 
 
