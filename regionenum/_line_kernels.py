@@ -245,8 +245,8 @@ def root_values(Z, A, column, r_int, r_t, r_A, dense, cols, WT, c_off):
 @nb.njit(**_JIT)
 def transposed_rows(W, b, rows, out):
     """Fill ``out`` with the columns ``rows`` of ``W`` as rows, then ``b`` as a last row; returns
-    ``out``. Blocks of 16 rows of ``W`` at a time, so the reads stay in cache."""
-    block = 16
+    ``out``. Blocks of 8 rows of ``W`` at a time (the fastest here), so the reads stay in cache."""
+    block = 8
     for h0 in range(0, W.shape[0], block):
         h1 = min(h0 + block, W.shape[0])
         for c in range(rows.shape[0]):
