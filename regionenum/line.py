@@ -145,31 +145,33 @@ class LineRun(_Run):
         if last:
             self._finish(len(line), line, stats)
             return
-        Wb_live = self._live_weights(l + 1, live)
-        Zn = self._next_values(l + 1, A, live, Wb_live, r_int, r_A, groups)
-        Mn = self._next_bounds(l, M, old_bounds, states, live, Wb_live)
+        live_rows = np.append(live, Z.shape[1])  # and the bias (activations end in a 1)
+        Wb_live = self._live_weights(l + 1, live_rows)
+        Zn = self._next_values(l + 1, A, live_rows, Wb_live, r_int, r_A, groups)
+        Mn = self._next_bounds(l, M, old_bounds, states, live_rows, Wb_live)
         step = self.batch_size
         chunks = [(l + 1, line.part(lo, min(lo + step, len(line))), _values(Zn, Mn))
                   for lo in range(0, len(line), step)]
         stack.extend(reversed(chunks))  # the first chunk is popped first
 
-    def _live_weights(self, l, live):
-        """Layer ``l``'s weights transposed, a row for each of its inputs ``live``, and its bias
-        as a last row (activations end in a 1). The other inputs are the previous layer's units
-        whose activation is zero at every breakpoint of the chunk, hence all along it (each unit
-        is affine on each interval), and are left out of every product."""
+    def _live_weights(self, l, live_rows):
+        """Layer ``l``'s weights transposed, a row for each of its live inputs, then its bias
+        (``live_rows``: the live inputs, then one past the last input). The other inputs are the
+        previous layer's units whose activation is zero at every breakpoint of the chunk, hence
+        all along it (each unit is affine on each interval), and are left out of every
+        product."""
         layer = self.net.layers[l]
-        out = self._buffers.get("live weights", (len(live) + 1, layer.width))
-        return transposed_rows(layer.W, layer.b, live, out)
+        out = self._buffers.get("live weights", (len(live_rows), layer.width))
+        return transposed_rows(layer.W, layer.b, live_rows[:-1], out)
 
-    def _next_bounds(self, l, M, old_bounds, states, live, Wb_live):
+    def _next_bounds(self, l, M, old_bounds, states, live_rows, Wb_live):
         """Bounds on layer ``l + 1``'s magnitudes on each group of ``GROUP`` intervals, from the
         bounds ``M`` on layer ``l``'s (row ``old_bounds[j]`` holds on interval ``j``), its states
-        (None: one state), and the weights of its units ``live`` (see :meth:`_live_weights`)."""
+        (None: one state), and the live weights (see :meth:`_live_weights`)."""
         layer = self.net.layers[l]
         inputs = group_inputs(M, old_bounds, states, layer.activation.off_slope, GROUP)
         magnitudes = np.abs(Wb_live, out=self._buffers.get("weight magnitudes", Wb_live.shape))
-        return inputs[:, np.append(live, inputs.shape[1] - 1)] @ magnitudes
+        return inputs[:, live_rows] @ magnitudes
 
     def _finish(self, n, line: Line | None, stats):
         """Count ``n`` finished intervals (keeping their ends and patterns, ``line``, when
@@ -261,10 +263,11 @@ class LineRun(_Run):
         rows[root] = n + 1 + np.arange(len(g_t))
         return Line(x, defining, packed, rows, _grouped(len(root) - 1))
 
-    def _next_values(self, l, A, live, Wb_live, r_int, r_A, groups):
+    def _next_values(self, l, A, live_rows, Wb_live, r_int, r_A, groups):
         """Layer ``l``'s values at the old breakpoints (activations ``A`` of layer ``l - 1``'s
-        units ``live``, whose weights and bias are ``Wb_live``), then at the roots (``r_int``:
-        each root's interval, ``groups``: see :meth:`_groups`); rows as in :meth:`_cut`."""
+        live units, weights ``Wb_live``: see :meth:`_live_weights`), then at the roots
+        (``r_int``: each root's interval, ``groups``: see :meth:`_groups`); rows as in
+        :meth:`_cut`."""
         n_inputs = self.net.layers[l].W.shape[1]
         n_old, n_roots = len(A), len(r_int)
         Z = self._buffers.get(l, (n_old + n_roots, Wb_live.shape[1]))
@@ -277,13 +280,12 @@ class LineRun(_Run):
         crossing = np.diff(first)[r_int]
         dense = crossing > DENSE_SHARE * (n_inputs + 1)
         if dense.any():
-            live_rows = np.append(live, n_inputs)
             Z[n_old:][dense] = r_A[np.ix_(np.flatnonzero(dense), live_rows)] @ Wb_live
         n_cols = np.where(dense, 0, crossing)
         c_off = offsets_of(n_cols)
         cols = g_u[np.repeat(first[r_int] - c_off[:-1], n_cols) + np.arange(c_off[-1])]
         column = np.zeros(n_inputs, np.int64)  # a crossing unit is live: on at one end
-        column[live] = np.arange(len(live))
+        column[live_rows[:-1]] = np.arange(len(live_rows) - 1)
         root_values(Z, A, column, r_int, g_t, r_A, dense, cols, Wb_live, c_off)
         return Z
 
@@ -295,7 +297,8 @@ class _Buffers:
 
     The line engine keeps one for each layer's values (depth first, a layer's values are only
     made again once every chunk that reads the previous ones is done), and one each for the
-    inputs of a product at the old breakpoints and at the roots (read in the same step)."""
+    inputs of a product at the old breakpoints and at the roots, and for the live weights and
+    their magnitudes (read in the same step)."""
 
     def __init__(self):
         self._flat = {}
