@@ -85,8 +85,7 @@ def _ranges(offsets, index):
     """Concatenated ranges ``offsets[i]:offsets[i+1]`` for ``i`` in ``index``, and new offsets."""
     starts = offsets[index]
     lengths = offsets[index + 1] - starts
-    new_off = np.zeros(len(index) + 1, np.int64)
-    np.cumsum(lengths, out=new_off[1:])
+    new_off = offsets_of(lengths)
     sel = np.repeat(starts - new_off[:-1], lengths) + np.arange(new_off[-1])
     return sel, new_off
 
@@ -165,8 +164,7 @@ class _Answers:
         """The table sorted by cell (the kernel looks a cell's answers up by bisection)."""
         order = np.argsort(np.array(self.cell, np.int64), kind="stable")
         incs = [self.inc[i] for i in order]
-        off = np.zeros(len(incs) + 1, np.int64)
-        np.cumsum([len(i) for i in incs], out=off[1:])
+        off = offsets_of([len(i) for i in incs])
         inc = np.concatenate(incs) if incs else np.zeros(0, np.int64)
         return (np.array(self.cell, np.int64)[order], np.array(self.h, np.int64)[order], off, inc,
                 np.array(self.sign, np.int8)[order])

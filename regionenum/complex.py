@@ -234,7 +234,6 @@ def renumber_by_first(labels):
     return rank[np.searchsorted(np.unique(labels), labels)]
 
 
-
 def _require_complete(regions, what):
     if not regions.complete:
         raise RegionEnumError(f"{what} need a complete enumeration; this one stopped early "

@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from ._geometry import face_volumes, polytope_volumes
 from .argmax import split_by_argmax
-from .cells import CellSet
+from .cells import CellSet, offsets_of
 from .complex import _group, _instances, _require_complete, renumber_by_first
 from .engine import DEFAULT_TOL
 from .errors import RegionEnumError
@@ -218,8 +218,7 @@ def _assemble(regions, cells, cell_src, cell_class, pair_start, k):
                         cells.inc, facet_rows)
     gsel = [inst["members"][inst["gen_off"][f]: inst["gen_off"][f + 1]] for f in facet_rows]
     pts = [cells.gens[g][cells.gens[g, 0] > 0, 1:] for g in gsel]
-    voff = np.zeros(len(pts) + 1, np.int64)
-    np.cumsum([len(p) for p in pts], out=voff[1:])
+    voff = offsets_of([len(p) for p in pts])
     verts = np.concatenate(pts) if pts else np.zeros((0, d))
     return DecisionRegions(
         pieces=cells, piece_cells=cell_piece, piece_region=piece_region, piece_class=piece_class,

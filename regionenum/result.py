@@ -235,7 +235,6 @@ class Regions:
                    seconds=stats.seconds, exact_calls=stats.exact_calls)
 
 
-
 def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
     """Regions of an unbounded domain come in pieces (one per orthant they meet), sorted so a
     region's pieces are consecutive: merge each run of equal patterns into one region."""
