@@ -162,11 +162,20 @@ class Activation:
 
 @dataclass(frozen=True)
 class Layer:
-    """One dense affine layer ``z = W a + b`` followed by its activation."""
+    """One dense affine layer ``z = W a + b`` followed by its activation.
+
+    ``W`` and ``b`` are kept as C-contiguous float64 arrays whatever the caller passes (a
+    Fortran-ordered or float32 ``W`` is copied), so that one network has one memory layout and
+    every product with it is blocked the same way.
+    """
 
     W: np.ndarray
     b: np.ndarray
     activation: Activation
+
+    def __post_init__(self):
+        object.__setattr__(self, "W", np.ascontiguousarray(self.W, dtype=np.float64))
+        object.__setattr__(self, "b", np.ascontiguousarray(self.b, dtype=np.float64))
 
     @property
     def width(self) -> int:
