@@ -29,7 +29,8 @@ def _grow1(a, need):
         return a
     cap = max(need, 2 * a.shape[0] + 16)
     out = np.empty(cap, a.dtype)
-    out[: a.shape[0]] = a
+    for i in range(a.shape[0]):  # a loop, not a slice assignment: no shape check to compile
+        out[i] = a[i]
     return out
 
 
@@ -39,7 +40,9 @@ def _grow2(a, need):
         return a
     cap = max(need, 2 * a.shape[0] + 16)
     out = np.empty((cap, a.shape[1]), a.dtype)
-    out[: a.shape[0]] = a
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = a[i, j]
     return out
 
 

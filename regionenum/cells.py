@@ -16,7 +16,7 @@ from ._kernels import split_cells
 from .domain import Box
 from .exact import ConstraintIds, ExactOracle, dyadic_integers
 
-__all__ = ["CellSet", "Roots", "offsets_of", "per_cell_count", "root_cells", "set_bits", "split",
+__all__ = ["CellSet", "Roots", "kernel_array", "offsets_of", "per_cell_count", "root_cells", "set_bits", "split",
            "unpack_bits"]
 
 
@@ -56,6 +56,12 @@ class CellSet:
             _concat_offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
             np.concatenate([p.con_rows for p in parts]), np.concatenate([p.packed for p in parts]),
             np.concatenate([p.zero for p in parts]))
+
+
+def kernel_array(a, dtype) -> np.ndarray:
+    """``a`` as a writable C-contiguous array of ``dtype`` (a copy only where it is not one): the
+    kernels then see one array type per argument, and Numba compiles each of them once."""
+    return np.require(a, dtype, ["C", "W"])
 
 
 def per_cell_count(flags, offsets) -> np.ndarray:
@@ -110,7 +116,7 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     if Jabs.shape[1] != 1:
         Jabs = Jabs.sum(axis=1, keepdims=True, dtype=np.float32)
     fixed = (cells.gen_off, cells.gens, cells.inc_off, cells.inc, cells.con_off, cells.con_ids,
-             cells.con_rows, np.ascontiguousarray(J), np.ascontiguousarray(Jabs), float(ref),
+             cells.con_rows, kernel_array(J, np.float64), kernel_array(Jabs, np.float32), float(ref),
              np.asarray(hyp_ids, np.int64), float(tol), NOISE, want_cons)
     answers = _Answers()
 

@@ -17,11 +17,12 @@ import numpy as np
 
 from ._kernels import gather_masked
 from .argmax import split_by_argmax
-from .cells import CellSet, root_cells, set_bits, split
+from .cells import CellSet, kernel_array, root_cells, set_bits, split
 from .domain import Polytope
 from .errors import InvalidDomainError, RegionEnumError
 from .exact import ExactNetwork, ExactOracle
 from .network import Network
+from .threads import AdaptiveBlas
 
 __all__ = ["DEFAULT_TOL", "enumerate_regions", "count_regions", "RegionCount", "Progress"]
 
@@ -67,6 +68,11 @@ class RegionCount(int):
         obj.stop_reason = stop_reason
         obj.exact_calls = exact_calls
         return obj
+
+    def __getnewargs_ex__(self):
+        """What pickle and copy pass back to ``__new__``: the count and its keyword arguments."""
+        return (int(self),), dict(bounded=self.bounded, complete=self.complete, seconds=self.seconds,
+                                  stop_reason=self.stop_reason, exact_calls=self.exact_calls)
 
     def __repr__(self) -> str:
         tail = "" if self.complete else f", incomplete: {self.stop_reason}"
@@ -148,23 +154,25 @@ class _Run:
             stack = self.initial_stack()
         else:
             stats = self._new_stats()
-        try:
-            while stack:
-                layer, cells, maps = stack.pop()
-                self._process(layer, cells, *maps(), stack, stats)
-                elapsed = time.perf_counter() - start
-                if self.progress is not None:
-                    self.progress(Progress(stats.count, sum(len(s[1]) for s in stack), layer,
-                                           elapsed, stats.exact_calls))
-                if self.max_regions is not None and stats.count >= self.max_regions:
-                    if stack or stats.truncated:
-                        stats.complete, stats.stop_reason = False, "max_regions"
-                    break
-                if self.time_limit is not None and elapsed > self.time_limit and stack:
-                    stats.complete, stats.stop_reason = False, "time_limit"
-                    break
-        except KeyboardInterrupt:
-            stats.complete, stats.stop_reason = False, "interrupted"
+        with AdaptiveBlas() as blas:
+            try:
+                while stack:
+                    blas.refresh()
+                    layer, cells, maps = stack.pop()
+                    self._process(layer, cells, *maps(), stack, stats)
+                    elapsed = time.perf_counter() - start
+                    if self.progress is not None:
+                        self.progress(Progress(stats.count, sum(len(s[1]) for s in stack), layer,
+                                               elapsed, stats.exact_calls))
+                    if self.max_regions is not None and stats.count >= self.max_regions:
+                        if stack or stats.truncated:
+                            stats.complete, stats.stop_reason = False, "max_regions"
+                        break
+                    if self.time_limit is not None and elapsed > self.time_limit and stack:
+                        stats.complete, stats.stop_reason = False, "time_limit"
+                        break
+            except KeyboardInterrupt:
+                stats.complete, stats.stop_reason = False, "interrupted"
         stats.seconds = time.perf_counter() - start
         return stats
 
@@ -192,7 +200,8 @@ class _Run:
         J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
         abs0 = np.abs(J0).sum(axis=0, keepdims=True).astype(np.float32)
         n = len(self.roots.cells)
-        return np.broadcast_to(J0, (n,) + J0.shape), np.broadcast_to(abs0, (n,) + abs0.shape)
+        return (kernel_array(np.broadcast_to(J0, (n,) + J0.shape), np.float64),
+                kernel_array(np.broadcast_to(abs0, (n,) + abs0.shape), np.float32))
 
     def _process(self, l, cells: CellSet, J, Jabs, stack, stats: RunStats):
         """Split ``cells`` by layer ``l`` (hyperplane rows ``J``), then push the children, in
