@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from importlib import resources
@@ -422,17 +421,27 @@ def _bench(args) -> int:
             n = len(run(network, box)) if mode == "enumerate" else int(run(network, box))
             s = time.perf_counter() - start
             rows.append(dict(net=str(path), mode=mode, regions=n, seconds=round(s, 4),
-                             regions_per_s=round(n / s), peak_mb=round(_peak_mb())))
+                             regions_per_s=round(n / s), peak_mb=_peak_mb()))
     lines = [f"{'net':30s} {'mode':9s} {'regions':>9s} {'seconds':>8s} {'regions/s':>10s} {'peak MB':>8s}"]
     lines += [f"{r['net'][-30:]:30s} {r['mode']:9s} {r['regions']:9d} {r['seconds']:8.3f} "
-              f"{r['regions_per_s']:10d} {r['peak_mb']:8d}" for r in rows]
+              f"{r['regions_per_s']:10d} {_mb(r['peak_mb']):>8s}" for r in rows]
     lines.append("(peak MB is this process's so far; benchmarks/bench_suite.py runs each net in a "
                  "fresh process)")
     _print(rows, args.json, lines)
     return 0
 
 
-def _peak_mb() -> float:
+def _mb(value) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _peak_mb() -> float | None:
+    """This process's peak resident memory in MB, where the platform reports it (not on
+    Windows, which has no ``resource`` module)."""
+    try:
+        import resource
+    except ImportError:
+        return None
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
