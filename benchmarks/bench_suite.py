@@ -1,7 +1,6 @@
 """Speed and memory on the standard suite: python benchmarks/bench_suite.py [NET ...]
 
-Writes the suite with ../shared/bench/make_nets.py into benchmarks/nets/ if it is not there,
-then runs every net in a fresh process (so peak memory is the net's own) and prints, per net and
+Writes the suite with ``benchmarks/nets.py`` into benchmarks/nets/ if it is not there, then runs every net in a fresh process (so peak memory is the net's own) and prints, per net and
 mode: regions, seconds, regions per second, peak resident memory, and the memory after import
 and warm-up (the baseline the count-only path adds to); with ``--workers``, also the largest
 worker process's peak. Modes: ``count`` (count_regions,
@@ -22,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-NETS = HERE / "nets"
-MAKE_NETS = HERE.parent.parent / "shared" / "bench" / "make_nets.py"
-SUITE = ["r2_small", "r2_mid", "r2_wide", "r2_deep", "r2_big", "r3_small", "r4_small", "r1_deep",
-         "digits_plane"]
+sys.path.insert(0, str(HERE))
+from nets import DEFAULT_DIR as NETS, SUITE as RANDOM_NETS, write_suite  # noqa: E402
+
+SUITE = [*RANDOM_NETS, "digits_plane"]
 
 
 def _rss_mb() -> float:
@@ -87,7 +86,7 @@ def _regionenum():
 def ensure_suite() -> None:
     """Write the standard suite into ``benchmarks/nets/`` unless it is there."""
     if not (NETS / "digits_plane.npz").exists():
-        subprocess.run([sys.executable, str(MAKE_NETS), str(NETS)], check=True)
+        write_suite(NETS)
 
 
 def main() -> None:
