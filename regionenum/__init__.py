@@ -1,31 +1,52 @@
 """regionenum: exact enumeration of the linear regions of piecewise-linear neural networks.
 
->>> import numpy as np, regionenum as re
->>> net = re.Network.from_layers([(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2)),
+The package follows the data flow: :mod:`~regionenum.importers` (models from PyTorch, ONNX,
+scikit-learn) -> :mod:`~regionenum.core` (the network, domains and slices, exact arithmetic)
+-> :mod:`~regionenum.engine` (the regions) -> :class:`Regions` (the result) ->
+:mod:`~regionenum.analysis` (faces, graph, linear and decision regions),
+:mod:`~regionenum.verify`, :mod:`~regionenum.counting`, :mod:`~regionenum.io`,
+:mod:`~regionenum.plotting`. Everything a user needs is importable from here.
+
+>>> import numpy as np, regionenum as rn
+>>> net = rn.Network.from_layers([(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2)),
 ...                               (np.ones((1, 2)), np.zeros(1))])
->>> len(re.enumerate_regions(net, re.Box([-1, -1], [1, 1])))
+>>> len(rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])))
 4
 """
-from . import bounds, constructions, estimators, verify
-from .certification import Certificate, CertificationError, certify
-from .complex import Faces, FaceSet
-from .decision import DecisionRegions
-from .domain import Box, Polytope
-from .engine import DEFAULT_TOL, Progress, RegionCount, count_regions, enumerate_regions
-from .export import load_regions, read_graph, save_regions, write_graph
-from .errors import InvalidDomainError, InvalidNetworkError, RegionEnumError
-from .io import load, save
-from .linear import LinearRegions
-from .network import Activation, Layer, Network
+from . import verify
+from .analysis import DecisionRegions, Faces, FaceSet, LinearRegions
+from .core.domain import Box, Polytope
+from .core.network import Activation, Layer, Network
+from .core.slices import Slice
+from .core.tolerances import DEFAULT_TOL
+from .counting import bounds, constructions, estimators
+from .engine import Progress, RegionCount, count_regions, enumerate_regions
+from .errors import (
+                     ArgumentTypeError,
+                     CertificationError,
+                     FileFormatError,
+                     IncompleteResultError,
+                     InternalError,
+                     InvalidArgumentError,
+                     InvalidDomainError,
+                     InvalidNetworkError,
+                     MissingDependencyError,
+                     MissingFileError,
+                     RegionEnumError,
+                     VnnLibError,
+)
+from .io import load, load_regions, read_graph, save, save_regions, write_graph
 from .result import Regions
-from .slices import Slice
+from .verify import Certificate, certify
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
-    "Activation", "Box", "Certificate", "CertificationError", "DEFAULT_TOL", "DecisionRegions",
-    "FaceSet", "Faces", "InvalidDomainError", "InvalidNetworkError", "Layer", "LinearRegions",
-    "Network", "Polytope", "Progress", "RegionCount", "RegionEnumError", "Regions", "Slice", "bounds",
-    "certify", "constructions", "count_regions", "enumerate_regions", "estimators", "load",
-    "load_regions", "read_graph", "save", "save_regions", "verify", "write_graph",
+    "Activation", "ArgumentTypeError", "Box", "Certificate", "CertificationError", "DEFAULT_TOL",
+    "DecisionRegions", "FaceSet", "Faces", "FileFormatError", "IncompleteResultError", "InternalError",
+    "InvalidArgumentError", "InvalidDomainError", "InvalidNetworkError", "Layer", "LinearRegions",
+    "MissingDependencyError", "MissingFileError", "Network", "Polytope", "Progress", "RegionCount",
+    "RegionEnumError", "Regions", "Slice", "VnnLibError", "bounds", "certify", "constructions",
+    "count_regions", "enumerate_regions", "estimators", "load", "load_regions", "read_graph", "save",
+    "save_regions", "verify", "write_graph",
 ]

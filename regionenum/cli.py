@@ -7,6 +7,7 @@ Exit codes: 0 success (also for a run stopped by a budget or Ctrl-C, whose outpu
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import sys
 import time
@@ -15,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, bounds, estimators
-from .domain import Box
-from .engine import DEFAULT_TOL, count_regions, enumerate_regions
+from .core.domain import Box
+from .core.network import Network
+from .core.tolerances import DEFAULT_TOL
+from .counting import bounds, estimators
+from .engine import count_regions, enumerate_regions
 from .errors import RegionEnumError
-from .export import save_regions, write_graph
-from .io import load
-from .network import Network
+from .io import load, save_regions, write_graph
 from .progress import ProgressBar
 
 EXAMPLES = ("digits_plane",)
@@ -42,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         "Exact enumeration of the activation regions of ReLU-type networks. Networks are .npz "
         "files (W0, b0, W1, b1, ..., and the box lo, hi) or .onnx/.pt models (with --lo/--hi); "
         "--example uses one shipped with regionenum."))
-    p.add_argument("--version", action="version", version=f"regionenum {__version__}")
+    p.add_argument("--version", action="version",
+                   version=f"regionenum {importlib.metadata.version('regionenum')}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("demo", help="a tour on a bundled trained classifier, with a picture",
@@ -388,7 +390,7 @@ def _demo_picture(regions, path) -> bool:
 
 
 def _verify(args) -> int:
-    from .vnnlib import check_vnnlib, parse_vnnlib
+    from .verify.vnnlib import check_vnnlib, parse_vnnlib
     network, _ = _load_network(args.net)
     prop = parse_vnnlib(args.property)
     res = check_vnnlib(network, prop)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import RegionEnumError
+from .errors import InvalidArgumentError, InvalidDomainError, MissingDependencyError
 
 __all__ = ["plot_regions"]
 
@@ -22,7 +22,7 @@ def _pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - depends on the installation
-        raise RegionEnumError("pictures need matplotlib: pip install 'regionenum[plot]'") from None
+        raise MissingDependencyError("pictures need matplotlib: pip install 'regionenum[plot]'") from None
     return plt
 
 
@@ -37,18 +37,18 @@ def plot_regions(regions, ax=None, color_by: str = "region", output: int = 0,
     edges. In 1-D, draws output ``output`` against the input with the breakpoints marked.
     """
     if color_by not in COLOR_BY:
-        raise RegionEnumError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
+        raise InvalidArgumentError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     if not regions.domain.is_bounded:
-        raise RegionEnumError("pictures need a bounded domain")
+        raise InvalidDomainError("pictures need a bounded domain")
     if not 0 <= output < regions.network.output_dim:
-        raise RegionEnumError(f"output must be in [0, {regions.network.output_dim}), got {output}")
+        raise InvalidArgumentError(f"output must be in [0, {regions.network.output_dim}), got {output}")
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5.5))
     if regions.dim == 1:
         return _plot_1d(regions, ax, output)
     if regions.dim != 2:
-        raise RegionEnumError(f"pictures are 1-D or 2-D; this domain is {regions.dim}-D: restrict "
+        raise InvalidDomainError(f"pictures are 1-D or 2-D; this domain is {regions.dim}-D: restrict "
                               "the network to a plane (Network.restricted, or plot --slice)")
     from matplotlib.collections import LineCollection, PolyCollection
 

@@ -1,8 +1,3 @@
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from hypothesis import HealthCheck, settings
 
 # the default keeps the suite quick; run `pytest --hypothesis-profile=thorough` to search longer

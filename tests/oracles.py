@@ -12,7 +12,7 @@ from math import comb
 import numpy as np
 from scipy.optimize import linprog
 
-import regionenum as re
+import regionenum as rn
 
 
 def random_net(widths, seed, bias_std=0.1, activations=None):
@@ -22,7 +22,7 @@ def random_net(widths, seed, bias_std=0.1, activations=None):
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
         layers.append((rng.normal(0, np.sqrt(2 / fan_in), (fan_out, fan_in)),
                        rng.normal(0, bias_std, fan_out)))
-    return re.Network.from_layers(layers, activations)
+    return rn.Network.from_layers(layers, activations)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,3 +250,19 @@ def milp_max(network, lo, hi, c):
                bounds=Bounds(lb, ub), options={"mip_rel_gap": 1e-9})
     assert res.status == 0, res.message
     return -res.fun, res.x[:d]
+
+
+# ---------------------------------------------------------------------------------------------
+def check_against_samples(net, dom, regions, X):
+    """Sampling oracle: every point of ``X`` (in ``dom``) lies in an enumerated region, satisfies
+    that region's facet inequalities, and the region's affine map is the network there."""
+    idx = regions.locate(X)
+    assert np.all(idx >= 0), "every sampled point lies in an enumerated region"
+    # the point satisfies its region's facet inequalities
+    for i in range(min(len(X), 500)):
+        eq, _, _ = regions.facets_of(idx[i])
+        assert np.all(eq[:, :-1] @ X[i] + eq[:, -1] <= 1e-9)
+    # the region's affine map is the network there
+    y = np.einsum("nkd,nd->nk", regions.jacobians[idx], X) + regions.offsets[idx]
+    np.testing.assert_allclose(y, net(X), rtol=1e-9, atol=1e-9)
+    assert len(np.unique(idx)) <= len(regions)

@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-import regionenum as re
-from oracles import random_net
+import regionenum as rn
+from tests.oracles import random_net
 
-BOX2 = re.Box([-1, -1], [1, 1])
+BOX2 = rn.Box([-1, -1], [1, 1])
 
 
 def _cli(*args, cwd=None):
@@ -22,7 +22,7 @@ def _cli(*args, cwd=None):
 def net2(tmp_path_factory):
     path = tmp_path_factory.mktemp("nets") / "net2.npz"
     net = random_net([2, 12, 12, 3], 3)
-    re.save(path, net, BOX2)
+    rn.save(path, net, BOX2)
     return path, net
 
 
@@ -42,7 +42,7 @@ def test_help_everywhere():
 def test_count_json_full_and_budgets(net2):
     path, net = net2
     out = json.loads(_cli("count", path, "--json").stdout)
-    assert out["regions"] == re.count_regions(net, BOX2) and out["complete"] is True
+    assert out["regions"] == rn.count_regions(net, BOX2) and out["complete"] is True
     full = json.loads(_cli("count", path, "--json", "--full").stdout)
     assert full["regions"] == out["regions"] and full["volume_sum"] == pytest.approx(4.0)
     part = json.loads(_cli("count", "--example", "digits_plane", "--max-regions", "5", "--json").stdout)
@@ -56,19 +56,19 @@ def test_enumerate_writes_loadable_result_and_graph(net2, tmp_path):
     run = _cli("enumerate", path, "-o", tmp_path / "r.npz", "--graph", tmp_path / "g.graphml", "--json")
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
-    back = re.load_regions(tmp_path / "r.npz")
-    assert len(back) == out["regions"] == re.count_regions(net, BOX2)
-    G = re.read_graph(tmp_path / "g.graphml")
+    back = rn.load_regions(tmp_path / "r.npz")
+    assert len(back) == out["regions"] == rn.count_regions(net, BOX2)
+    G = rn.read_graph(tmp_path / "g.graphml")
     assert G.number_of_edges() == out["graph_edges"] == back.adjacency_graph().number_of_edges()
     run = _cli("enumerate", path, "-o", tmp_path / "r.json", "--quiet")
     assert run.returncode == 0 and "written to" in run.stdout
-    assert len(re.load_regions(tmp_path / "r.json")) == len(back)
+    assert len(rn.load_regions(tmp_path / "r.json")) == len(back)
 
 
 def test_estimate_rows(net2):
     path, net = net2
     rows = json.loads(_cli("estimate", path, "--budgets", "100", "1000", "--json").stdout)
-    exact = re.count_regions(net, BOX2)
+    exact = rn.count_regions(net, BOX2)
     assert {r["method"] for r in rows} == {"sampled_patterns", "chao1", "grid_patterns", "hanin_rolnick"}
     assert all(r["exact"] == exact for r in rows)
     assert all(r["estimate"] <= exact for r in rows if r["kind"] == "lower bound")
@@ -84,7 +84,7 @@ def test_plot_pictures(net2, tmp_path):
     assert img.shape[0] > 300 and img.shape[1] > 300
     assert np.unique(img.reshape(-1, img.shape[-1]), axis=0).shape[0] > 20  # not blank
     cube = tmp_path / "cube.npz"
-    re.save(cube, random_net([3, 8, 8, 1], 4), re.Box(-np.ones(3), np.ones(3)))
+    rn.save(cube, random_net([3, 8, 8, 1], 4), rn.Box(-np.ones(3), np.ones(3)))
     run = _cli("plot", cube, "-o", tmp_path / "slice.png", "--slice", "2=0.25")
     assert run.returncode == 0 and "regions drawn" in run.stdout
     bad = _cli("plot", cube, "-o", tmp_path / "x.png")
@@ -104,7 +104,7 @@ def test_demo_and_bench(net2, tmp_path):
     path, net = net2
     rows = json.loads(_cli("bench", path, "--json").stdout)
     assert [r["mode"] for r in rows] == ["count", "enumerate"]
-    assert all(r["regions"] == re.count_regions(net, BOX2) for r in rows)
+    assert all(r["regions"] == rn.count_regions(net, BOX2) for r in rows)
 
 
 def test_errors_name_the_problem(net2, tmp_path):
@@ -113,7 +113,7 @@ def test_errors_name_the_problem(net2, tmp_path):
     assert missing.returncode == 2 and "no such file" in missing.stderr
     (tmp_path / "junk.npz").write_text("not a zip")
     junk = _cli("count", tmp_path / "junk.npz")
-    assert junk.returncode == 2 and "not a readable .npz" in junk.stderr
+    assert junk.returncode == 2 and "not a .npz archive" in junk.stderr
     keras = _cli("count", tmp_path / "model.h5")
     assert keras.returncode == 2 and "unsupported model format '.h5'" in keras.stderr
     onnx = _cli("count", tmp_path / "model.onnx")

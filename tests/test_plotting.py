@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-import regionenum as re
-from oracles import random_net
+import regionenum as rn
+from tests.oracles import random_net
 
 plt = pytest.importorskip("matplotlib.pyplot")
 
@@ -15,7 +15,7 @@ def _pixels(fig):
 
 @pytest.mark.parametrize("color_by", ["region", "linear", "output", "class"])
 def test_2d_colourings(color_by):
-    regions = re.enumerate_regions(random_net([2, 10, 10, 3], 0), re.Box([-1, -1], [1, 1]))
+    regions = rn.enumerate_regions(random_net([2, 10, 10, 3], 0), rn.Box([-1, -1], [1, 1]))
     fig, ax = plt.subplots()
     regions.plot(ax=ax, color_by=color_by)
     kinds = {"region": len(regions), "linear": regions.linear_regions().count,
@@ -26,7 +26,7 @@ def test_2d_colourings(color_by):
 
 
 def test_1d_function_with_breakpoints():
-    regions = re.enumerate_regions(random_net([1, 8, 8, 1], 1), re.Box([-2.0], [2.0]))
+    regions = rn.enumerate_regions(random_net([1, 8, 8, 1], 1), rn.Box([-2.0], [2.0]))
     ax = regions.plot()
     xs = ax.lines[-1].get_xdata()
     assert len(xs) == len(regions) - 1  # one marker per inner breakpoint
@@ -34,16 +34,16 @@ def test_1d_function_with_breakpoints():
 
 
 def test_bad_plot_requests():
-    three = re.enumerate_regions(random_net([3, 4, 1], 2), re.Box(-np.ones(3), np.ones(3)))
-    with pytest.raises(re.RegionEnumError, match="restrict"):
+    three = rn.enumerate_regions(random_net([3, 4, 1], 2), rn.Box(-np.ones(3), np.ones(3)))
+    with pytest.raises(rn.RegionEnumError, match="restrict"):
         three.plot()
-    plane = re.enumerate_regions(random_net([2, 4, 1], 3), re.Polytope.whole_space(2))
-    with pytest.raises(re.RegionEnumError, match="bounded domain"):
+    plane = rn.enumerate_regions(random_net([2, 4, 1], 3), rn.Polytope.whole_space(2))
+    with pytest.raises(rn.RegionEnumError, match="bounded domain"):
         plane.plot()
-    square = re.enumerate_regions(random_net([2, 4, 1], 3), re.Box([-1, -1], [1, 1]))
-    with pytest.raises(re.RegionEnumError, match="color_by"):
+    square = rn.enumerate_regions(random_net([2, 4, 1], 3), rn.Box([-1, -1], [1, 1]))
+    with pytest.raises(rn.RegionEnumError, match="color_by"):
         square.plot(color_by="rainbow")
-    with pytest.raises(re.RegionEnumError, match="output must be"):
+    with pytest.raises(rn.RegionEnumError, match="output must be"):
         square.plot(output=3)
-    with pytest.raises(re.RegionEnumError, match="at least 2 outputs"):
+    with pytest.raises(rn.RegionEnumError, match="at least 2 outputs"):
         square.plot(color_by="class")

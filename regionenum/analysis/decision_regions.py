@@ -1,0 +1,232 @@
+"""Decision regions of a classifier: where each output is the largest, on top of the activation
+regions.
+
+On an activation region the outputs are affine, so the set where class ``c`` wins is the region
+cut by the hyperplanes ``y_c = y_j``. Those cuts are made by the same kernel and sign policy as
+the engine's (exact arithmetic near zero), giving *pieces*: one convex polytope per region and
+winning class. Pieces of one class that meet across an activation facet join into *decision
+regions*; the outputs are continuous, so the winner cannot change across an activation facet
+except where a tie hyperplane happens to run along it. Ties everywhere go to the lower class, as
+in ``numpy.argmax``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from ..core.arrays import offsets_of
+from ..core.exact import ExactNetwork, ExactOracle
+from ..core.tolerances import DEFAULT_TOL
+from ..engine.argmax import split_by_argmax
+from ..engine.cells import CellSet
+from ..engine.kernels.lattice import face_volumes, polytope_volumes
+from ..errors import InvalidArgumentError, InvalidNetworkError
+from .faces import face_instances, group_faces, renumber_by_first, require_complete
+
+__all__ = ["DecisionRegions", "decision_regions"]
+
+
+@dataclass
+class DecisionRegions:
+    """Where each class wins.
+
+    Pieces (one per activation region and class winning somewhere on it): ``pieces`` (a
+    :class:`~regionenum.cells.CellSet`, several cells per piece on unbounded domains),
+    ``piece_region``, ``piece_class``, ``piece_volume``, ``piece_label`` (its decision region).
+    Decision regions: ``classes`` and ``volumes``, one entry each.
+    The decision boundary, one row per facet between pieces of different classes:
+    ``boundary_classes`` ``(F, 2)``, ``boundary_pieces`` ``(F, 2)``, ``boundary_volumes`` (the
+    facets' (d-1)-volumes) and ``boundary_vertex_offsets`` / ``boundary_vertices`` (their
+    vertices, for bounded facets).
+    """
+
+    pieces: CellSet
+    piece_cells: np.ndarray
+    piece_region: np.ndarray
+    piece_class: np.ndarray
+    piece_volume: np.ndarray
+    piece_label: np.ndarray
+    classes: np.ndarray
+    volumes: np.ndarray
+    boundary_classes: np.ndarray
+    boundary_pieces: np.ndarray
+    boundary_volumes: np.ndarray
+    boundary_vertex_offsets: np.ndarray
+    boundary_vertices: np.ndarray
+    dim: int
+
+    def __len__(self) -> int:
+        return len(self.classes)
+
+    def polylines(self) -> list:
+        """The decision boundary of a 2-D input as polylines: a list of ``(m, 2)`` arrays,
+        each a chain of boundary segments (closed chains repeat their first point).
+
+        Segments are chained where their end points coincide to 1e-9 of the coordinates' scale;
+        use the facet arrays for exact work.
+        """
+        if self.dim != 2:
+            raise InvalidArgumentError(f"polylines need a 2-D input; this network takes {self.dim}")
+        segs = [self.boundary_vertices[a:b] for a, b in zip(self.boundary_vertex_offsets[:-1],
+                                                            self.boundary_vertex_offsets[1:])]
+        segs = [s for s in segs if len(s) == 2]
+        if not segs:
+            return []
+        pts = np.concatenate(segs)
+        scale = max(1.0, float(np.abs(pts).max()))
+        close = cKDTree(pts).query_pairs(1e-9 * scale, output_type="ndarray")
+        merged = coo_matrix((np.ones(len(close)), (close[:, 0], close[:, 1])), shape=(len(pts),) * 2)
+        keys = connected_components(merged, directed=False)[1]
+        G = nx.Graph()
+        for i in range(len(segs)):
+            G.add_edge(keys[2 * i], keys[2 * i + 1])
+        coords = dict(zip(keys, pts))
+        out = []
+        for comp in nx.connected_components(G):
+            H = G.subgraph(comp).copy()
+            while H.number_of_edges():
+                odd = [v for v in H if H.degree[v] % 2]
+                start = odd[0] if odd else next(iter(H))
+                path = [start]
+                while H.degree[path[-1]]:
+                    nxt = next(iter(H[path[-1]]))
+                    H.remove_edge(path[-1], nxt)
+                    path.append(nxt)
+                out.append(np.array([coords[v] for v in path]))
+                H.remove_nodes_from([v for v in list(H) if H.degree[v] == 0])
+        return out
+
+    def adjacency_graph(self) -> nx.Graph:
+        """Decision regions as nodes (``class_``, ``volume``), an edge where two meet along the
+        decision boundary (``classes``, ``volume``: the boundary's (d-1)-volume between them)."""
+        G = nx.Graph()
+        for i, (c, v) in enumerate(zip(self.classes.tolist(), self.volumes.tolist())):
+            G.add_node(i, class_=c, volume=v)
+        for (pa, pb), (ca, cb), v in zip(self.boundary_pieces, self.boundary_classes,
+                                         self.boundary_volumes.tolist()):
+            a, b = int(self.piece_label[pa]), int(self.piece_label[pb])
+            if G.has_edge(a, b):
+                G.edges[a, b]["volume"] += v
+            else:
+                G.add_edge(a, b, classes=(int(ca), int(cb)), volume=v)
+        return G
+
+
+def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
+    """Split the activation regions by which output is largest; see :class:`DecisionRegions`."""
+    net = regions.network
+    k = net.output_dim
+    if k < 2:
+        raise InvalidNetworkError(f"decision regions need a network with at least 2 outputs; this one "
+                                  f"has {k}")
+    require_complete(regions, "decision regions")
+    cells = regions.cells
+    constraints = regions.complex.constraints
+    J = _cell_output_maps(regions)
+    exact_net = ExactNetwork(net)
+    pair_start = constraints.ids.end
+    hyp_ids = pair_start + np.arange(k - 1)
+
+    def oracle(sub, hyp, winner):
+        others = np.delete(np.arange(k), winner)
+        return _TieOracle(constraints.ids, constraints.exact_rows, exact_net, hyp, sub.packed, winner, others)
+
+    cut = split_by_argmax(cells, J, np.abs(J).astype(np.float32), constraints.ref, tol, lambda w: hyp_ids,
+                          oracle)
+    return _assemble(regions, cut.pieces, cut.parent, cut.winner, pair_start, k)
+
+
+def _cell_output_maps(regions):
+    """Per cell, the outputs as rows over ``(t, x)``: ``(n_cells, d + 1, k)``."""
+    r = regions.cell_region
+    return np.concatenate([regions.offsets[r][:, None, :],
+                           regions.jacobians[r].transpose(0, 2, 1)], axis=1)
+
+
+class _TieOracle(ExactOracle):
+    """Exact signs of ``y_winner - y_j`` (ids ``hyp_ids``, one per other class) on top of the
+    engine's constraints."""
+
+    def __init__(self, ids, fixed_rows, exact_net, hyp_ids, prefixes, winner, others):
+        super().__init__(ids, fixed_rows, exact_net, hyp_ids, prefixes)
+        self.winner = winner
+        self.others = others
+        self.pair_start = int(hyp_ids[0])
+
+    def row(self, cell, cid, bits=None):
+        if cid < self.pair_start:
+            return super().row(cell, cid, bits)
+        if bits is None:
+            bits = self._bits(cell)
+        E = self.exact_net.rows(len(self.exact_net.network.layers), bits)
+        return E[1 + self.winner] - E[1 + self.others[cid - self.pair_start]]
+
+
+def _assemble(regions, cells, cell_src, cell_class, pair_start, k):
+    """Pieces, their decision regions and the decision boundary from the cut cells."""
+    d = regions.dim
+    cell_region = regions.cell_region[cell_src]
+    # a piece is a (region, class) pair; on unbounded domains it may span several cells
+    piece_key = cell_region * k + cell_class
+    uniq, cell_piece = np.unique(piece_key, return_inverse=True)
+    piece_region, piece_class = uniq // k, uniq % k
+    n_pieces = len(uniq)
+    vol = polytope_volumes(cells.arrays)
+    piece_volume = np.bincount(cell_piece, weights=vol, minlength=n_pieces)
+
+    # a facet of a piece is named by the face of the regions it lies in (its sign vector;
+    # for a facet inside a region, the region itself) and the classes tied at the maximum on
+    # it. A name holds one facet, with one piece on each side, or one piece at the domain's
+    # boundary.
+    inst = face_instances(cells, cell_piece, regions.constraint_ids, regions.network, d - 1)
+    tight_off, tight = inst.faces.tight_off, inst.faces.tight
+    f_piece = inst.region
+    sel = np.flatnonzero(inst.keep)
+    face, _ = group_faces(sel, inst.names)
+    named = {}
+    for f, g in zip(sel.tolist(), face.tolist()):
+        c = int(piece_class[f_piece[f]])
+        t = tight[tight_off[f]: tight_off[f + 1]]
+        tied = frozenset([c, *(int(_tie_class(h, c)) for h in t[t >= pair_start] - pair_start)])
+        named.setdefault((g, tied), []).append(f)
+
+    same_a, same_b, facet_rows, pairs = [], [], [], []
+    for members in named.values():
+        pcs = np.unique(f_piece[members])
+        if len(pcs) != 2:
+            continue
+        if piece_class[pcs[0]] == piece_class[pcs[1]]:
+            same_a.append(pcs[0])
+            same_b.append(pcs[1])
+        else:
+            pairs.append(pcs)
+            facet_rows.append(members[0])
+    graph = coo_matrix((np.ones(len(same_a)), (same_a, same_b)), shape=(n_pieces, n_pieces))
+    label = renumber_by_first(connected_components(graph, directed=False)[1])
+    n_labels = int(label.max()) + 1 if n_pieces else 0
+    classes = np.zeros(n_labels, np.int64)
+    classes[label] = piece_class
+    volumes = np.bincount(label, weights=piece_volume, minlength=n_labels)
+
+    facet_rows = np.array(facet_rows, np.int64)
+    pairs = np.array(pairs, np.int64).reshape(-1, 2)
+    fvol = face_volumes(inst.faces, cells.arrays, facet_rows)
+    gsel = [inst.faces.members[inst.faces.gen_off[f]: inst.faces.gen_off[f + 1]] for f in facet_rows]
+    pts = [cells.gens[g][cells.gens[g, 0] > 0, 1:] for g in gsel]
+    voff = offsets_of([len(p) for p in pts])
+    verts = np.concatenate(pts) if pts else np.zeros((0, d))
+    return DecisionRegions(
+        pieces=cells, piece_cells=cell_piece, piece_region=piece_region, piece_class=piece_class,
+        piece_volume=piece_volume, piece_label=label, classes=classes, volumes=volumes,
+        boundary_classes=piece_class[pairs], boundary_pieces=pairs, boundary_volumes=fvol,
+        boundary_vertex_offsets=voff, boundary_vertices=verts, dim=d)
+
+
+def _tie_class(h, winner):
+    """Class of tie hyperplane ``h`` (index among the classes other than ``winner``)."""
+    return h + (h >= winner)

@@ -1,0 +1,277 @@
+"""The faces of the subdivision of a domain into activation regions.
+
+Every face of every region is named by its sign vector: per unit, zero, positive or negative
+on the face's relative interior, plus the domain rows it lies on (see the kernel
+:func:`~regionenum.engine.kernels.lattice.face_keys`). Equal names mean equal faces, so faces
+shared by several regions are found by sorting names, with no coordinate comparisons: the
+result is exact whenever the enumeration's signs are.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from scipy.optimize import linprog
+
+from ..core.arrays import offsets_of, per_cell_count, ranges
+from ..engine.kernels.lattice import (
+    CellFaces,
+    FaceNames,
+    cell_faces,
+    cell_facets,
+    face_hashes,
+    face_keys,
+    face_volumes,
+    faces_match,
+    set_bits_csr,
+)
+from ..errors import IncompleteResultError, InvalidArgumentError
+
+__all__ = ["FaceSet", "Faces", "Instances", "compute_faces", "expected_euler_characteristic", "face_instances",
+           "group_faces", "renumber_by_first", "require_complete"]
+
+
+@dataclass
+class FaceSet:
+    """The ``k``-dimensional faces of the subdivision (``n`` of them), in CSR arrays.
+
+    - ``vertex_offsets``, ``vertex_ids``: the vertices (indices into ``Faces.vertices``) of each
+      face; an unbounded face lists the vertices it has.
+    - ``region_offsets``, ``region_ids``: the regions whose boundary contains the face.
+    - ``unit_offsets``, ``unit_ids``: the units (pattern indices) zero on the face.
+    - ``domain_offsets``, ``domain_rows``: the rows of the domain's ``A`` the face lies on
+      (none for a face inside the domain).
+    - ``volumes``: each face's ``k``-dimensional volume (``inf`` if unbounded).
+    """
+
+    dim: int
+    vertex_offsets: np.ndarray
+    vertex_ids: np.ndarray
+    region_offsets: np.ndarray
+    region_ids: np.ndarray
+    unit_offsets: np.ndarray
+    unit_ids: np.ndarray
+    domain_offsets: np.ndarray
+    domain_rows: np.ndarray
+    volumes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.volumes)
+
+    @property
+    def on_boundary(self) -> np.ndarray:
+        """Per face, whether it lies on the domain's boundary."""
+        return np.diff(self.domain_offsets) > 0
+
+    def vertices_of(self, i: int) -> np.ndarray:
+        return self.vertex_ids[self.vertex_offsets[i]: self.vertex_offsets[i + 1]]
+
+    def regions_of(self, i: int) -> np.ndarray:
+        return self.region_ids[self.region_offsets[i]: self.region_offsets[i + 1]]
+
+    def units_of(self, i: int) -> np.ndarray:
+        return self.unit_ids[self.unit_offsets[i]: self.unit_offsets[i + 1]]
+
+    def domain_rows_of(self, i: int) -> np.ndarray:
+        return self.domain_rows[self.domain_offsets[i]: self.domain_offsets[i + 1]]
+
+
+@dataclass
+class Faces:
+    """All faces of the subdivision: ``by_dim[k]`` for ``k = 0 .. d - 1`` (the regions are the
+    ``d``-faces), ``vertices`` the coordinates of the 0-faces, ``f_vector`` the counts
+    ``(f_0, ..., f_d)``."""
+
+    by_dim: list
+    vertices: np.ndarray
+    n_regions: int
+
+    @property
+    def dim(self) -> int:
+        return len(self.by_dim)
+
+    @property
+    def f_vector(self) -> np.ndarray:
+        return np.array([len(f) for f in self.by_dim] + [self.n_regions], np.int64)
+
+    @property
+    def euler_characteristic(self) -> int:
+        """``sum_k (-1)^k f_k``; equals :func:`expected_euler_characteristic` of the domain for a
+        complete subdivision (1 for every bounded domain)."""
+        f = self.f_vector
+        return int(np.sum(f * (-1) ** np.arange(len(f))))
+
+    @property
+    def edges(self) -> np.ndarray:
+        """``(E, 2)`` vertex indices of each edge; ``-1`` for the missing end of an unbounded
+        edge (both ``-1`` for a line)."""
+        if self.dim == 1:
+            raise InvalidArgumentError("in one dimension the edges are the regions")
+        e = self.by_dim[1]
+        out = np.full((len(e), 2), -1, np.int64)
+        counts = np.diff(e.vertex_offsets)
+        for slot in range(2):
+            has = counts > slot
+            out[has, slot] = e.vertex_ids[e.vertex_offsets[:-1][has] + slot]
+        return out
+
+
+class Instances(NamedTuple):
+    """Every face of dimension ``>= min_dim`` of every cell (``faces``), what names each across
+    cells (``names``), whether it is a face of a region (``keep``: not on an artificial cut) and
+    the region (or piece) of its cell."""
+
+    faces: CellFaces
+    names: FaceNames
+    keep: np.ndarray
+    region: np.ndarray
+
+
+def face_instances(cells, cell_region, ids, network, min_dim: int) -> Instances:
+    """The :class:`Instances` of ``cells`` (a ``CellSet`` whose cells belong to ``cell_region``),
+    in the constraint numbering ``ids`` of ``network``'s run. Constraint ids past the units and
+    ties (cuts finer than the regions') are not part of names."""
+    faces = _cell_faces(cells, min_dim)
+    # faces lying on an artificial cut (pieces of unbounded domains) are not faces of regions
+    artificial = ids.is_artificial(faces.tight)
+    bad = np.zeros(len(faces.cell), bool)
+    if artificial.any():
+        owner = np.repeat(np.arange(len(faces.cell)), np.diff(faces.tight_off))
+        bad[owner[artificial]] = True
+    units = np.arange(network.n_units)
+    id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
+    names = FaceNames(faces.cell, faces.tight_off, faces.tight, _words(cells.packed), _words(cells.zero),
+                      ids.unit_start, id_units, ids.n_domain)
+    return Instances(faces, names, ~bad, cell_region[faces.cell])
+
+
+def _cell_faces(cells, min_dim) -> CellFaces:
+    """:func:`cell_faces` for all cells; for facets alone, the faster bit-mask kernel, with
+    cells of more than 64 generators left to the general one."""
+    d = cells.gens.shape[1] - 1
+    if min_dim < d - 1:
+        return cell_faces(cells.arrays, min_dim)
+    fast, big = cell_facets(cells.arrays)
+    if not len(big):
+        return fast
+    slow = cell_faces(cells.take(big).arrays, min_dim)
+    original_gen = ranges(cells.gen_off, big)[0]
+    return CellFaces(np.concatenate([fast.cell, big[slow.cell]]), np.concatenate([fast.dim, slow.dim]),
+                     np.concatenate([fast.gen_off, fast.gen_off[-1] + slow.gen_off[1:]]),
+                     np.concatenate([fast.members, original_gen[slow.members]]),
+                     np.concatenate([fast.tight_off, fast.tight_off[-1] + slow.tight_off[1:]]),
+                     np.concatenate([fast.tight, slow.tight]))
+
+
+def _words(packed):
+    """Packed bit rows as little-endian 64-bit words (zero padded)."""
+    n, m = packed.shape
+    out = np.zeros((n, 8 * ((m + 7) // 8)), np.uint8)
+    out[:, :m] = packed
+    return out.view("<u8")
+
+
+def compute_faces(regions, min_dim: int = 0) -> Faces:
+    """The faces of dimensions ``min_dim .. d - 1`` of the subdivision (lower ones left empty);
+    see :meth:`Regions.faces <regionenum.Regions.faces>`."""
+    require_complete(regions, "the faces")
+    d = regions.dim
+    cells = regions.cells
+    ids = regions.constraint_ids
+    inst = face_instances(cells, regions.cell_region, ids, regions.network, min_dim)
+    faces = inst.faces
+    n_words = _words(cells.packed[:0]).shape[1]
+    vertex_of_gen = np.full(len(cells.gens), -1, np.int64)
+    vertices = np.zeros((0, d))
+    by_dim = []
+    for k in range(d):
+        if k < min_dim:
+            by_dim.append(_empty_faceset(k))
+            continue
+        sel = np.flatnonzero((faces.dim == k) & inst.keep)
+        face_of, first = group_faces(sel, inst.names)
+        n = len(first)
+        rep = sel[first]
+        keys = face_keys(rep, inst.names).view(np.uint8)
+        region = inst.region[sel]
+        # the regions around each face, each once, in increasing order
+        pairs = np.sort(face_of * len(regions) + region)
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
+        region_offsets = offsets_of(np.bincount(pairs // len(regions), minlength=n))
+        # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
+        own = region == region[first][face_of]
+        vols = face_volumes(faces, cells.arrays, sel[own])
+        volumes = np.bincount(face_of[own], weights=vols, minlength=n)
+        gsel, gen_offsets = ranges(faces.gen_off, rep)
+        if k == 0:
+            vertex_of_gen[faces.members[faces.gen_off[sel]]] = face_of
+            vertices = cells.gens[faces.members[faces.gen_off[rep]], 1:]
+        vertex_ids = vertex_of_gen[faces.members[gsel]]
+        real = vertex_ids >= 0
+        by_dim.append(FaceSet(k, offsets_of(per_cell_count(real, gen_offsets)), vertex_ids[real],
+                              region_offsets, pairs % len(regions),
+                              *set_bits_csr(keys, 0, 8 * n_words),
+                              *set_bits_csr(keys, 16 * n_words, keys.shape[1]), volumes))
+    return Faces(by_dim, vertices, len(regions))
+
+
+def _empty_faceset(k):
+    z = np.zeros(1, np.int64)
+    e = np.zeros(0, np.int64)
+    return FaceSet(k, z, e, z, e, z, e, z, e, np.zeros(0))
+
+
+def group_faces(faces, names: FaceNames):
+    """Group the cell faces ``faces`` by name: the group of each and the first of each group.
+    Names are compared by a 64-bit hash, checked against the names themselves (a collision
+    falls back to sorting whole names)."""
+    group, first = _group_sorted(face_hashes(faces, names))
+    if not faces_match(faces, faces[first[group]], names):
+        keys = face_keys(faces, names)
+        group, first = _group_sorted(keys.view(f"V{8 * keys.shape[1]}").ravel())
+    return group, first
+
+
+def _group_sorted(values):
+    """Group equal ``values``: groups numbered in increasing value, first occurrence of each."""
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    new = np.r_[True, v[1:] != v[:-1]]
+    group = np.empty(len(values), np.int64)
+    group[order] = np.cumsum(new) - 1
+    return group, order[new]
+
+
+def renumber_by_first(labels):
+    """Renumber labels ``0, 1, ...`` in the order of their first occurrence."""
+    if not len(labels):
+        return labels
+    _, first = np.unique(labels, return_index=True)
+    rank = np.empty(len(first), np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[np.searchsorted(np.unique(labels), labels)]
+
+
+def require_complete(regions, what: str) -> None:
+    """Raise :class:`~regionenum.IncompleteResultError` unless ``regions`` is complete: ``what``
+    (an analysis) needs every region."""
+    if not regions.complete:
+        raise IncompleteResultError(f"{what} cannot come from an incomplete enumeration (it stopped "
+                                    f"early: {regions.stop_reason}); run it without that budget, or "
+                                    "with a larger one")
+
+
+def expected_euler_characteristic(domain) -> int:
+    """``sum_k (-1)^k f_k`` of any polyhedral subdivision of the domain: 1 if bounded,
+    ``(-1)^l`` if it is a bounded set plus an ``l``-dimensional space of lines, else 0."""
+    A = domain.A
+    if domain.is_bounded:
+        return 1
+    lineality = domain.dim - (np.linalg.matrix_rank(A) if len(A) else 0)
+    if len(A) == 0:
+        return (-1) ** domain.dim
+    # directions y with A y <= 0 and some (A y)_i < 0 make the line-free part unbounded
+    res = linprog(np.sum(A, axis=0), A_ub=A, b_ub=np.zeros(len(A)), bounds=[(-1, 1)] * domain.dim,
+                  method="highs")
+    return 0 if res.fun < -1e-9 else (-1) ** lineality

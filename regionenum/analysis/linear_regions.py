@@ -1,0 +1,92 @@
+"""Linear regions: maximal unions of activation regions, connected through shared facets, on
+which the network's output is one affine map.
+
+Two adjacent regions are merged when their output maps are equal. Maps that differ by more than
+``1e-6`` of their size in float64 are different; closer ones (including equal ones) are compared
+exactly, in the integer arithmetic of :mod:`regionenum.exact`, as the engine does for signs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from ..core.exact import ExactNetwork
+from .faces import compute_faces, renumber_by_first, require_complete
+
+__all__ = ["LinearRegions", "linear_regions"]
+
+#: Output maps closer than this, relative to their largest entry, are compared exactly.
+CLOSE = 1e-6
+
+
+@dataclass
+class LinearRegions:
+    """The linear regions of a result.
+
+    - ``region_group``: ``(n,)`` the linear region of each activation region; linear regions are
+      numbered in the order of their first activation region.
+    - ``jacobians`` ``(m, k, d)``, ``offsets`` ``(m, k)``: the output map of each linear region.
+    - ``exact_checks``: how many pairs of maps were compared in exact arithmetic.
+    """
+
+    region_group: np.ndarray
+    jacobians: np.ndarray
+    offsets: np.ndarray
+    exact_checks: int
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    @property
+    def count(self) -> int:
+        return len(self)
+
+    def members(self, g: int) -> np.ndarray:
+        """The activation regions making up linear region ``g``."""
+        return np.flatnonzero(self.region_group == g)
+
+
+def linear_regions(regions, faces=None) -> LinearRegions:
+    """Merge adjacent activation regions with equal output maps; see :class:`LinearRegions`."""
+    require_complete(regions, "linear regions")
+    d = regions.dim
+    if faces is None:
+        faces = compute_faces(regions, min_dim=d - 1)
+    facets = faces.by_dim[d - 1]
+    shared = np.flatnonzero(np.diff(facets.region_offsets) == 2)
+    a = facets.region_ids[facets.region_offsets[shared]]
+    b = facets.region_ids[facets.region_offsets[shared] + 1]
+    maps = np.concatenate([regions.jacobians, regions.offsets[:, :, None]], axis=2)
+    gap = np.abs(maps[a] - maps[b]).reshape(len(a), -1).max(axis=1, initial=0.0)
+    size = np.maximum(np.abs(maps[a]).reshape(len(a), -1).max(axis=1, initial=0.0),
+                      np.abs(maps[b]).reshape(len(b), -1).max(axis=1, initial=0.0))
+    close = np.flatnonzero(gap <= CLOSE * size)
+    same = np.zeros(len(a), bool)
+    exact = _ExactMaps(regions)
+    for e in close:
+        same[e] = exact.equal(a[e], b[e])
+    n = len(regions)
+    graph = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
+    group = renumber_by_first(connected_components(graph, directed=False)[1])
+    _, lead = np.unique(group, return_index=True)
+    return LinearRegions(group, regions.jacobians[lead].copy(), regions.offsets[lead].copy(),
+                         len(close))
+
+
+class _ExactMaps:
+    """Exact output maps of regions, as integer matrices over ``(t, x)`` (all with the same
+    scale, so equal maps have equal matrices)."""
+
+    def __init__(self, regions):
+        self.regions = regions
+        self.exact = ExactNetwork(regions.network)
+
+    def matrix(self, r):
+        net = self.regions.network
+        return self.exact.rows(len(net.layers), self.regions.patterns[r])[1:]
+
+    def equal(self, r1, r2) -> bool:
+        return bool(np.array_equal(self.matrix(r1), self.matrix(r2)))

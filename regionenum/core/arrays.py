@@ -1,0 +1,63 @@
+"""Array helpers shared by the engine, the results and the analyses: CSR offsets (a flat array
+of items with ``offsets[i]:offsets[i + 1]`` the items of row ``i``), packed pattern bits, and the
+one array layout the compiled kernels take."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["concat_offsets", "kernel_array", "offsets_of", "per_cell_count", "ranges", "set_bits",
+           "unpack_bits"]
+
+
+def kernel_array(a, dtype) -> np.ndarray:
+    """``a`` as a writable C-contiguous array of ``dtype`` (a copy only where it is not one): the
+    kernels then see one array type per argument, and Numba compiles each of them once."""
+    return np.require(a, dtype, ["C", "W"])
+
+
+def offsets_of(counts) -> np.ndarray:
+    """CSR offsets of consecutive runs of ``counts[i]`` items."""
+    out = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+def per_cell_count(flags, offsets) -> np.ndarray:
+    """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every row ``i``."""
+    cs = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    return cs[offsets[1:]] - cs[offsets[:-1]]
+
+
+def concat_offsets(arrays) -> np.ndarray:
+    """CSR offsets of the concatenation of several CSR arrays (given by their offsets)."""
+    out = [np.zeros(1, np.int64)]
+    base = 0
+    for a in arrays:
+        out.append(a[1:] + base)
+        base += a[-1]
+    return np.concatenate(out)
+
+
+def ranges(offsets, index):
+    """Concatenated ranges ``offsets[i]:offsets[i+1]`` for ``i`` in ``index``, and their CSR
+    offsets: ``(selection, new offsets)``."""
+    starts = offsets[index]
+    lengths = offsets[index + 1] - starts
+    new_off = offsets_of(lengths)
+    sel = np.repeat(starts - new_off[:-1], lengths) + np.arange(new_off[-1])
+    return sel, new_off
+
+
+def set_bits(packed: np.ndarray, offset: int, bits: np.ndarray) -> None:
+    """Write ``bits`` (``(n, w)`` bool) into the packed patterns at bit ``offset``, in place."""
+    w = bits.shape[1]
+    b0, b1 = offset // 8, (offset + w + 7) // 8
+    seg = np.unpackbits(packed[:, b0:b1], axis=1)
+    s = offset - 8 * b0
+    seg[:, s: s + w] = bits
+    packed[:, b0:b1] = np.packbits(seg, axis=1)
+
+
+def unpack_bits(packed: np.ndarray, n_units: int) -> np.ndarray:
+    """Packed patterns back to a bool array ``(..., n_units)``."""
+    return np.unpackbits(packed, axis=-1, count=n_units).view(bool)

@@ -1,0 +1,196 @@
+"""Input domains: convex polyhedra ``{x : A x + b <= 0}``, bounded or not, and boxes.
+
+The engine turns a domain into root cells (:mod:`regionenum.engine.roots`); this module only
+describes and checks domains.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+
+from ..errors import InvalidDomainError
+
+__all__ = ["Polytope", "Box"]
+
+
+class Polytope:
+    """The convex polyhedron ``{x : A x + b <= 0}`` (scipy's ``[A | b]`` convention).
+
+    Parameters
+    ----------
+    A : array_like, shape (m, d)
+        Rows of the inequalities; every row non-zero and finite. ``m = 0`` is the whole space
+        (see :meth:`whole_space`).
+    b : array_like, shape (m,)
+
+    Raises
+    ------
+    InvalidDomainError
+        Shapes that do not match, zero or non-finite rows, or a set without interior.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> triangle = rn.Polytope(np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([0.0, 0.0, -1.0]))
+    >>> triangle.is_bounded, round(triangle.volume(), 12)
+    (True, 0.5)
+    """
+
+    def __init__(self, A, b):
+        A = _finite_array(A, "A", ndim=2)
+        b = _finite_array(b, "b", ndim=1)
+        if A.shape[1] == 0:
+            raise InvalidDomainError("A must have at least one column (the input dimension)")
+        if b.shape != (A.shape[0],):
+            raise InvalidDomainError(f"b has shape {b.shape}, expected ({A.shape[0]},) to match A {A.shape}")
+        zero = np.flatnonzero(~np.any(A != 0, axis=1))
+        if zero.size:
+            raise InvalidDomainError(f"row {zero[0]} of A is zero: it is no half-space")
+        self.A = A
+        self.b = b
+        self.dim = A.shape[1]
+        self._center, self._radius = _chebyshev_center(A, b)
+        if self._radius <= 1e-12 * max(1.0, float(np.abs(self._center).max(initial=0.0))):
+            raise InvalidDomainError("the domain is empty or has no interior (A x + b <= 0 is infeasible "
+                                     "or flat)")
+        self._bounds = None
+
+    @classmethod
+    def whole_space(cls, dim: int) -> "Polytope":
+        """All of ``R^dim``."""
+        if int(dim) < 1:
+            raise InvalidDomainError(f"dimension must be at least 1, got {dim}")
+        return cls(np.zeros((0, int(dim))), np.zeros(0))
+
+    def __repr__(self) -> str:
+        return f"Polytope(dim={self.dim}, constraints={len(self.b)}, bounded={self.is_bounded})"
+
+    @property
+    def interior_point(self) -> np.ndarray:
+        """A point well inside the domain (the centre of its largest inscribed ball, capped)."""
+        return self._center.copy()
+
+    @property
+    def bounds(self):
+        """``(lo, hi)`` of the smallest enclosing box; infinite where the domain is unbounded."""
+        if self._bounds is None:
+            lo = np.empty(self.dim)
+            hi = np.empty(self.dim)
+            for i in range(self.dim):
+                for sign, out in ((1.0, lo), (-1.0, hi)):
+                    c = np.zeros(self.dim)
+                    c[i] = sign
+                    res = linprog(c, A_ub=self.A, b_ub=-self.b, bounds=[(None, None)] * self.dim,
+                                  method="highs")
+                    if res.status == 3:
+                        out[i] = -sign * np.inf
+                    elif res.status == 0:
+                        out[i] = res.x[i]
+                    else:
+                        raise InvalidDomainError(f"linear programme failed on the domain: {res.message}")
+            self._bounds = (lo, hi)
+        return self._bounds
+
+    @property
+    def is_bounded(self) -> bool:
+        lo, hi = self.bounds
+        return bool(np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)))
+
+    def contains(self, X, tol: float = 0.0) -> np.ndarray:
+        """Whether each row of ``X`` satisfies ``A x + b <= tol``."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        if X.shape[1] != self.dim:
+            raise InvalidDomainError(f"points must have {self.dim} columns, got shape {X.shape}")
+        if len(self.b) == 0:
+            return np.ones(len(X), dtype=bool)
+        return np.all(X @ self.A.T + self.b <= tol, axis=1)
+
+    def volume(self) -> float:
+        """The domain's volume, in float64 (``inf`` if unbounded): the convex hull of its
+        vertices, found by intersecting its half-spaces around the interior point."""
+        if not self.is_bounded:
+            return np.inf
+        if self.dim == 1:
+            lo, hi = self.bounds
+            return float(hi[0] - lo[0])
+        from scipy.spatial import ConvexHull, HalfspaceIntersection
+        corners = HalfspaceIntersection(np.hstack([self.A, self.b[:, None]]), self.interior_point)
+        return float(ConvexHull(corners.intersections).volume)
+
+
+class Box(Polytope):
+    """The axis-aligned box ``lo <= x <= hi``.
+
+    Parameters
+    ----------
+    lo, hi : array_like, shape (d,)
+        Finite corners with ``lo < hi``. The rows of ``A x + b <= 0`` are ``-x_i + lo_i <= 0``
+        for ``i < d``, then ``x_i - hi_i <= 0``.
+
+    Raises
+    ------
+    InvalidDomainError
+        Shapes that differ, non-finite values, or a coordinate with ``lo >= hi`` (named).
+
+    Examples
+    --------
+    >>> import regionenum as rn
+    >>> box = rn.Box([-1, 0], [1, 2])
+    >>> box.dim, box.volume(), box.contains([[0, 1], [2, 1]]).tolist()
+    (2, 4.0, [True, False])
+    """
+
+    def __init__(self, lo, hi):
+        lo = _finite_array(lo, "lo", ndim=1)
+        hi = _finite_array(hi, "hi", ndim=1)
+        if lo.shape != hi.shape:
+            raise InvalidDomainError(f"lo has shape {lo.shape} but hi has shape {hi.shape}")
+        if lo.size == 0:
+            raise InvalidDomainError("lo and hi are empty: a box needs at least one dimension")
+        bad = np.flatnonzero(~(lo < hi))
+        if bad.size:
+            i = bad[0]
+            raise InvalidDomainError(
+                f"the box is empty or flat: lo[{i}] = {lo[i]} is not below hi[{i}] = {hi[i]}")
+        d = lo.size
+        self.lo = lo
+        self.hi = hi
+        self.A = np.concatenate([-np.eye(d), np.eye(d)])
+        self.b = np.concatenate([lo, -hi])
+        self.dim = d
+        self._center = (lo + hi) / 2
+        self._radius = float(np.min(hi - lo) / 2)
+        self._bounds = (lo.copy(), hi.copy())
+
+    def __repr__(self) -> str:
+        return f"Box(lo={self.lo.tolist()}, hi={self.hi.tolist()})"
+
+    def volume(self) -> float:
+        return float(np.prod(self.hi - self.lo))
+
+
+def _chebyshev_center(A, b):
+    """Centre and radius (capped at 1) of the largest ball inside ``A x + b <= 0``."""
+    m, d = A.shape
+    if m == 0:
+        return np.zeros(d), 1.0
+    norms = np.linalg.norm(A, axis=1)
+    c = np.zeros(d + 1)
+    c[-1] = -1.0
+    res = linprog(c, A_ub=np.hstack([A, norms[:, None]]), b_ub=-b,
+                  bounds=[(None, None)] * d + [(0, 1.0)], method="highs")
+    if res.status != 0:
+        return np.zeros(d), 0.0
+    return res.x[:d], float(res.x[-1])
+
+
+def _finite_array(value, name, ndim):
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidDomainError(f"{name} is not numeric") from None
+    if arr.ndim != ndim:
+        raise InvalidDomainError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InvalidDomainError(f"{name} has a non-finite value (NaN or inf)")
+    return arr

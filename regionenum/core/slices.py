@@ -1,0 +1,71 @@
+"""Affine slices of a high-dimensional input: ``x = origin + basis @ t`` with ``t`` in a
+low-dimensional domain, such as the plane through three data points of Hanin & Rolnick's
+experiments.
+
+>>> import numpy as np, regionenum as rn
+>>> x1, x2, x3 = np.eye(64)[:3]
+>>> s = rn.Slice.through(x1, x2, x3)     # t = (0, 0), (1, 0), (0, 1) are the three points
+>>> s.dim, s.domain
+(2, Box(lo=[-0.25, -0.25], hi=[1.25, 1.25]))
+>>> np.allclose(s.to_input([[1.0, 0.0]]), x2)
+True
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidDomainError
+from .domain import Box, Polytope
+
+__all__ = ["Slice"]
+
+
+class Slice:
+    """The inputs ``origin + basis @ t`` for ``t`` in ``domain`` (a Box or Polytope of
+    dimension ``basis.shape[1]``). Pass it to :func:`~regionenum.enumerate_regions` or
+    :func:`~regionenum.count_regions` in place of a domain: they work on the network restricted
+    to the slice, in the coordinates ``t``."""
+
+    def __init__(self, origin, basis, domain):
+        origin = np.asarray(origin, dtype=np.float64)
+        basis = np.asarray(basis, dtype=np.float64)
+        if origin.ndim != 1 or not np.all(np.isfinite(origin)):
+            raise InvalidDomainError(f"origin must be a finite vector, got shape {origin.shape}")
+        if basis.ndim != 2 or basis.shape[0] != origin.shape[0] or basis.shape[1] == 0:
+            raise InvalidDomainError(f"basis must have shape ({origin.shape[0]}, k), got {basis.shape}")
+        if not np.all(np.isfinite(basis)) or np.linalg.matrix_rank(basis) < basis.shape[1]:
+            raise InvalidDomainError("basis must be finite with linearly independent columns")
+        if not isinstance(domain, Polytope) or domain.dim != basis.shape[1]:
+            raise InvalidDomainError(f"domain must be a Box or Polytope of dimension {basis.shape[1]}")
+        self.origin, self.basis, self.domain = origin, basis, domain
+
+    @classmethod
+    def through(cls, *points, margin: float = 0.25) -> "Slice":
+        """The line through two points or the plane through three, in affine coordinates that
+        put them at ``0``, ``1`` (line) or ``(0, 0)``, ``(1, 0)``, ``(0, 1)`` (plane), on the box
+        ``[-margin, 1 + margin]^k``."""
+        if len(points) not in (2, 3):
+            raise InvalidDomainError(f"through takes 2 points (a line) or 3 (a plane), got {len(points)}")
+        P = [np.asarray(p, dtype=np.float64).ravel() for p in points]
+        if len({p.shape for p in P}) != 1:
+            raise InvalidDomainError("the points must have the same size")
+        basis = np.stack([p - P[0] for p in P[1:]], axis=1)
+        if np.linalg.matrix_rank(basis) < basis.shape[1]:
+            raise InvalidDomainError("the points are not affinely independent (repeated or collinear)")
+        k = basis.shape[1]
+        return cls(P[0], basis, Box(np.full(k, -margin), np.full(k, 1.0 + margin)))
+
+    @property
+    def dim(self) -> int:
+        return self.basis.shape[1]
+
+    def restrict(self, network):
+        """The network as a function of ``t``."""
+        return network.restricted(self.origin, self.basis)
+
+    def to_input(self, T) -> np.ndarray:
+        """Slice coordinates (rows of ``T``) to network inputs."""
+        return self.origin + np.atleast_2d(np.asarray(T, dtype=np.float64)) @ self.basis.T
+
+    def __repr__(self) -> str:
+        return f"Slice(dim={self.dim} in {len(self.origin)} inputs, domain={self.domain!r})"

@@ -1,0 +1,294 @@
+"""Cheap estimates of region counts, each saying what it estimates, to judge against the exact
+count.
+
+- :func:`sampled_patterns`, :func:`grid_patterns`: distinct activation patterns among random
+  or grid points, a lower bound on the number of activation regions;
+- :func:`chao1`: the Chao1 species-richness extrapolation from the same samples;
+- :func:`trajectory_regions`, :func:`line_regions`: the exact number of regions a polygonal
+  path or segment passes through (the transition counts of Raghu et al. and Novak et al.,
+  computed exactly by the engine on the path's 1-D restriction);
+- :func:`hanin_rolnick`: the prediction ``N^d / d!`` regions per unit volume;
+- :func:`local_complexity`: how many units' hyperplanes pass within a radius of data points.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from math import factorial
+
+import numpy as np
+
+from ..core.domain import Box, Polytope
+from ..core.network import Network
+from ..engine.api import enumerate_regions
+from ..engine.line_step import applies, line_pieces
+from ..errors import ArgumentTypeError, IncompleteResultError, InvalidArgumentError, InvalidDomainError
+
+__all__ = ["Estimate", "sampled_patterns", "grid_patterns", "chao1", "trajectory_regions",
+           "line_regions", "hanin_rolnick", "local_complexity", "sample_domain"]
+
+
+@dataclass
+class Estimate:
+    """An estimate: ``value``; ``estimates``, what it is a number of; ``kind``, how it relates
+    to the truth (``"lower bound"``, ``"exact"``, ``"extrapolation"``, ``"prediction"``,
+    ``"linearised"``);
+    ``samples`` used (points, or segments of a path); ``seconds``; ``details`` per method."""
+
+    method: str
+    value: float
+    estimates: str
+    kind: str
+    samples: int
+    seconds: float
+    details: dict = field(default_factory=dict)
+
+
+def _check_common(network, domain):
+    if not isinstance(network, Network):
+        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    if not isinstance(domain, Polytope):
+        raise ArgumentTypeError(f"domain must be a regionenum Box or Polytope, got {type(domain).__name__}")
+    if domain.dim != network.input_dim:
+        raise InvalidDomainError(f"the domain has dimension {domain.dim} but the network takes "
+                              f"{network.input_dim} inputs")
+    if not domain.is_bounded:
+        raise InvalidDomainError("sampling needs a bounded domain")
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def sample_domain(domain, n: int, rng) -> np.ndarray:
+    """``n`` points uniform in a bounded domain (rejection from its bounding box)."""
+    lo, hi = domain.bounds
+    if isinstance(domain, Box):
+        return rng.uniform(lo, hi, (n, domain.dim))
+    out, have = [], 0
+    for _ in range(1000):
+        X = rng.uniform(lo, hi, (max(2 * (n - have), 64), domain.dim))
+        X = X[domain.contains(X)]
+        out.append(X)
+        have += len(X)
+        if have >= n:
+            return np.concatenate(out)[:n]
+    raise InvalidDomainError("the domain fills too little of its bounding box to sample it")
+
+
+def _pattern_counts(network, X):
+    """Distinct patterns among the rows of ``X`` and how often each occurs."""
+    keys = np.packbits(network.pattern_bits(X), axis=1)
+    if not keys.shape[1]:  # no two-state units: one pattern
+        return np.array([len(X)])
+    _, counts = np.unique(np.ascontiguousarray(keys).view(f"V{keys.shape[1]}").ravel(),
+                          return_counts=True)
+    return counts
+
+
+def sampled_patterns(network, domain, n_samples: int, seed=None) -> Estimate:
+    """Distinct activation patterns of ``n_samples`` uniform random points in the domain."""
+    _check_common(network, domain)
+    n = _positive_int(n_samples, "n_samples")
+    start = time.perf_counter()
+    counts = _pattern_counts(network, sample_domain(domain, n, np.random.default_rng(seed)))
+    return Estimate("sampled_patterns", float(len(counts)), "activation regions meeting the domain",
+                    "lower bound", n, time.perf_counter() - start, {"frequencies": counts})
+
+
+def grid_patterns(network, domain, n_per_axis: int) -> Estimate:
+    """Distinct activation patterns at the points of a regular grid (cell centres) over the
+    domain's bounding box that lie in the domain."""
+    _check_common(network, domain)
+    m = _positive_int(n_per_axis, "n_per_axis")
+    start = time.perf_counter()
+    X = _grid_points(domain, m)
+    counts = _pattern_counts(network, X)
+    return Estimate("grid_patterns", float(len(counts)), "activation regions meeting the domain",
+                    "lower bound", len(X), time.perf_counter() - start, {"frequencies": counts})
+
+
+def _grid_points(domain, m):
+    """Centres of an ``m``-per-axis grid over the domain's bounding box, inside the domain."""
+    lo, hi = domain.bounds
+    axes = [lo[i] + (np.arange(m) + 0.5) * (hi[i] - lo[i]) / m for i in range(domain.dim)]
+    X = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, domain.dim)
+    X = X[domain.contains(X)]
+    if not len(X):
+        raise InvalidArgumentError("no grid point lies in the domain: use a finer grid")
+    return X
+
+
+def _chao1_value(counts):
+    f1, f2 = int(np.sum(counts == 1)), int(np.sum(counts == 2))
+    return len(counts) + f1 * (f1 - 1) / (2 * (f2 + 1)), f1, f2
+
+
+def chao1(network, domain, n_samples: int, seed=None) -> Estimate:
+    """Chao1 extrapolation of the number of patterns from random samples:
+    ``S_obs + f1 (f1 - 1) / (2 (f2 + 1))`` (``f1``, ``f2``: patterns seen once, twice).
+    Large regions are seen often, so it corrects for the small ones missed, but it is not a
+    bound either way."""
+    seen = sampled_patterns(network, domain, n_samples, seed)
+    counts = seen.details["frequencies"]
+    value, f1, f2 = _chao1_value(counts)
+    return Estimate("chao1", float(value), "activation regions meeting the domain", "extrapolation",
+                    seen.samples, seen.seconds, {"observed": len(counts), "f1": f1, "f2": f2})
+
+
+def trajectory_regions(network, points, domain=None, closed: bool = False) -> Estimate:
+    """Exactly how many activation regions a polygonal path passes through, in order.
+
+    ``points`` ``(m, d)`` are the path's corners (``closed`` joins the last to the first). The
+    value counts pieces: a region entered twice counts twice, as transition counts do;
+    ``details["distinct"]`` counts each region once, ``details["patterns"]`` lists the pieces'
+    patterns in order and ``details["breakpoints"]`` their ends as path parameters (segment
+    index + fraction). With ``domain``, every corner must lie in it.
+    """
+    if not isinstance(network, Network):
+        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    P = np.asarray(points, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] != network.input_dim or len(P) < 2:
+        raise InvalidArgumentError(f"points must have shape (m, {network.input_dim}) with m >= 2, got "
+                              f"{P.shape}")
+    if not np.all(np.isfinite(P)):
+        raise InvalidArgumentError("points must be finite")
+    if domain is not None:
+        outside = np.flatnonzero(~domain.contains(P, tol=1e-12 * max(1.0, np.abs(P).max())))
+        if outside.size:
+            raise InvalidDomainError(f"trajectory point {outside[0]} lies outside the domain")
+    if closed:
+        P = np.vstack([P, P[:1]])
+    start = time.perf_counter()
+    patterns, ends = [], []
+    for k, (a, b) in enumerate(zip(P[:-1], P[1:])):
+        if np.array_equal(a, b):
+            raise InvalidArgumentError(f"trajectory segment {k} has zero length")
+        for right, row in zip(*_segment_pieces(network.restricted(a, (b - a)[:, None]))):
+            if patterns and np.array_equal(patterns[-1], row):
+                ends[-1] = k + right  # the same region continues across the corner
+            else:
+                patterns.append(row)
+                ends.append(k + right)
+    distinct = len({p.tobytes() for p in patterns})
+    bits = np.unpackbits(np.array(patterns), axis=1, count=network.n_units).view(bool)
+    return Estimate("trajectory_regions", float(len(patterns)),
+                    "activation regions along the path (pieces, in order)", "exact", len(P) - 1,
+                    time.perf_counter() - start,
+                    {"distinct": distinct, "patterns": bits, "breakpoints": np.array(ends[:-1])})
+
+
+def _segment_pieces(restricted):
+    """The regions of a network restricted to a segment (``t`` in ``[0, 1]``), in order: each
+    one's right end and packed pattern."""
+    segment = Box([0.0], [1.0])
+    if applies(restricted, segment):
+        ends, packed = line_pieces(restricted, segment)
+        return ends[1:], packed
+    pieces = enumerate_regions(restricted, segment)
+    order = np.argsort(pieces.interior_points[:, 0])
+    return [float(pieces.vertices_of(i)[:, 0].max()) for i in order], pieces.packed_patterns[order]
+
+
+def line_regions(network, x0, x1, domain=None) -> Estimate:
+    """Exactly how many activation regions the segment from ``x0`` to ``x1`` passes through."""
+    out = trajectory_regions(network, np.array([x0, x1], dtype=np.float64), domain)
+    out.method = "line_regions"
+    return out
+
+
+def hanin_rolnick(network, domain) -> Estimate:
+    """Hanin & Rolnick's (2019) prediction: about ``N^d / d!`` regions per unit volume for
+    ``N`` neurons in ``d`` input dimensions, at initialisation and through training, whatever
+    the depth. Their constant (from the gradients' and biases' distributions) is taken as 1, so
+    this is an order of magnitude."""
+    _check_common(network, domain)
+    start = time.perf_counter()
+    N, d = network.n_units, network.input_dim
+    volume = domain.volume()
+    value = N ** d / factorial(d) * volume
+    return Estimate("hanin_rolnick", float(value), "activation regions meeting the domain",
+                    "prediction", 0, time.perf_counter() - start, {"neurons": N, "volume": volume})
+
+
+def local_complexity(network, X, radius: float) -> Estimate:
+    """Per data point (rows of ``X``), how many units' hyperplanes pass within ``radius`` of it:
+    unit ``u`` counts when ``|z_u(x)| < radius * |grad z_u(x)|``, the pre-activation's local
+    linearisation (exact for the first layer; for deeper units the piece of their bent
+    hyperplane nearest ``x``); in a max group, each losing argument ``j`` counts when the
+    winner's tie ``z_w - z_j`` does. ``value`` is the mean, ``details["per_point"]`` the counts."""
+    if not isinstance(network, Network):
+        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    if not (np.isfinite(radius) and radius > 0):
+        raise InvalidArgumentError(f"radius must be positive, got {radius!r}")
+    X = network._check_inputs(X)
+    if not len(X):
+        raise InvalidArgumentError("X has no points")
+    start = time.perf_counter()
+    n = len(X)
+    A = X
+    G = np.broadcast_to(np.eye(network.input_dim), (n,) + (network.input_dim,) * 2)  # dA/dx
+    near = np.zeros(n, np.int64)
+    for layer, units in zip(network.layers, network.split_units):
+        act = layer.activation
+        Z = A @ layer.W.T + layer.b
+        dZ = np.einsum("oi,nid->nod", layer.W, G)
+        slopes = act.slopes(Z)
+        if act.kind == "max":  # the hyperplanes are the winner's ties z_w - z_j
+            top = np.repeat(act(Z), act.groups, axis=1)
+            dtop = np.repeat(act.collect(slopes[:, :, None] * dZ, axis=1), act.groups, axis=1)
+            gap, dgap = top - Z, dtop - dZ
+            near += np.sum((slopes == 0) & (gap < radius * np.linalg.norm(dgap, axis=2)), axis=1)
+        elif len(units):
+            near += np.sum(np.abs(Z[:, units]) < radius * np.linalg.norm(dZ[:, units], axis=2), axis=1)
+        A = act(Z)
+        G = act.collect(slopes[:, :, None] * dZ, axis=1)
+    linearised = any(layer > 0 for layer in network.split_layers)
+    return Estimate("local_complexity", float(near.mean()), "units whose hyperplane meets the ball",
+                    "linearised" if linearised else "exact", n,
+                    time.perf_counter() - start, {"per_point": near, "radius": radius})
+
+
+def compare(regions, budgets=(100, 1000, 10000, 100000), seed=0) -> list[dict]:
+    """Run the sampling estimators at each budget against an exact enumeration ``regions``
+    (complete, on a bounded domain): one row per method and budget with ``estimate``,
+    ``exact``, ``ratio``, ``seconds``, and for the point-based methods ``missed_by_volume``: the
+    share of regions missed in each volume quartile (smallest first). Hanin-Rolnick comes once,
+    with budget 0."""
+    if not regions.complete:
+        raise IncompleteResultError("compare needs a complete enumeration (this one stopped early: "
+                                    f"{regions.stop_reason})")
+    net, domain = regions.network, regions.domain
+    exact = len(regions)
+    edges = np.quantile(regions.volumes, [0.25, 0.5, 0.75])
+    quartile = np.searchsorted(edges, regions.volumes, side="right")
+    rows = []
+
+    def missed(X):
+        hit = np.zeros(exact, bool)
+        idx = regions.locate(X)
+        hit[idx[idx >= 0]] = True
+        return [float(np.mean(~hit[quartile == q])) if np.any(quartile == q) else 0.0 for q in range(4)]
+
+    def row(est, X=None):
+        out = dict(method=est.method, budget=est.samples, estimate=est.value, exact=exact,
+                   ratio=est.value / exact, seconds=est.seconds, kind=est.kind)
+        if X is not None:
+            out["missed_by_volume"] = missed(X)
+        rows.append(out)
+
+    for n in budgets:
+        n = _positive_int(n, "budget")
+        rng = np.random.default_rng(seed)
+        X = sample_domain(domain, n, rng)
+        start = time.perf_counter()
+        counts = _pattern_counts(net, X)
+        seconds = time.perf_counter() - start
+        row(Estimate("sampled_patterns", float(len(counts)), "", "lower bound", n, seconds), X)
+        row(Estimate("chao1", _chao1_value(counts)[0], "", "extrapolation", n, seconds))
+        m = max(1, int(round(n ** (1 / domain.dim))))
+        row(grid_patterns(net, domain, m), _grid_points(domain, m))
+    row(hanin_rolnick(net, domain))
+    return rows

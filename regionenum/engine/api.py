@@ -1,0 +1,205 @@
+"""The engine's entry points: :func:`enumerate_regions` and :func:`count_regions`.
+
+Each checks its arguments before any work, chooses the step for the cell representation (cells
+given by their vertices, or intervals on one input), and runs it under the
+:class:`~regionenum.engine.driver.Driver`, serially, in local worker processes or on a Dask
+cluster (:mod:`regionenum.engine.parallel`).
+"""
+from __future__ import annotations
+
+from ..core.domain import Polytope
+from ..core.network import Network
+from ..core.slices import Slice
+from ..core.tolerances import DEFAULT_TOL
+from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError
+from .assemble import assemble_regions
+from .driver import Budget, Driver, Tally
+from .line_step import LineStep, applies
+from .parallel import run_parallel
+from .polytope_step import PolytopeStep
+
+__all__ = ["RegionCount", "count_regions", "enumerate_regions"]
+
+
+class RegionCount(int):
+    """The number of activation regions, with how the count went. Compares and computes as a
+    plain ``int``.
+
+    Attributes
+    ----------
+    bounded : int
+        How many of the regions are bounded (all of them on a bounded domain).
+    complete : bool
+        False when a budget or Ctrl-C stopped the run; the count is then a lower bound.
+    stop_reason : str or None
+        ``"max_regions"``, ``"time_limit"`` or ``"interrupted"`` when incomplete.
+    seconds : float
+        Time of the count itself, without compiling or loading the kernels.
+    kernel_seconds : float
+        Time spent compiling the kernels (on a machine's first run) or loading them.
+    exact_calls : int
+        Signs settled in exact arithmetic.
+    """
+
+    def __new__(cls, count, *, bounded, complete, seconds, stop_reason, exact_calls, kernel_seconds=0.0):
+        obj = super().__new__(cls, count)
+        obj.bounded = bounded
+        obj.complete = complete
+        obj.seconds = seconds
+        obj.stop_reason = stop_reason
+        obj.exact_calls = exact_calls
+        obj.kernel_seconds = kernel_seconds
+        return obj
+
+    def __getnewargs_ex__(self):
+        """What pickle and copy pass back to ``__new__``: the count and its keyword arguments."""
+        return (int(self),), dict(bounded=self.bounded, complete=self.complete, seconds=self.seconds,
+                                  stop_reason=self.stop_reason, exact_calls=self.exact_calls,
+                                  kernel_seconds=self.kernel_seconds)
+
+    def __repr__(self) -> str:
+        tail = "" if self.complete else f", incomplete: {self.stop_reason}"
+        return f"RegionCount({int(self)}, bounded={self.bounded}{tail})"
+
+
+def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
+                      max_regions: int | None = None, time_limit: float | None = None,
+                      batch_size: int = 1024, progress=None, workers: int = 1, client=None):
+    """Every activation region of a network on a domain, exactly.
+
+    Parameters
+    ----------
+    network : Network
+        The network (see :meth:`Network.from_layers` and the importers).
+    domain : Box, Polytope or Slice
+        The input domain, of the network's input dimension; or a :class:`~regionenum.Slice` (a
+        line or plane through the inputs), in whose coordinates the result then is.
+    tol : float, optional
+        Relative width of the band of float64 signs that are always settled in exact arithmetic
+        (README, "Exactness"); in ``(0, 1e-3)``.
+    max_regions : int, optional
+        Stop after this many regions (on an unbounded domain: pieces, one per orthant around the
+        domain's interior point that a region meets, until merged).
+    time_limit : float, optional
+        Stop after about this many seconds.
+    batch_size : int, optional
+        Cells split together; memory stays within a few batches per layer.
+    progress : callable, optional
+        Called with a :class:`~regionenum.Progress` after every batch (for example a
+        :class:`regionenum.progress.ProgressBar`).
+    workers : int, optional
+        Local processes to enumerate in (the result is the serial one).
+    client : distributed.Client, optional
+        A Dask client: enumerate on its cluster instead (the result is the serial one).
+
+    Returns
+    -------
+    Regions
+        Every region with its pattern, geometry and affine map; ``complete`` is False (and
+        ``stop_reason`` says why) when a budget or Ctrl-C stopped the run.
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a :class:`Network` or ``domain`` not a domain.
+    InvalidDomainError
+        The domain's dimension is not the network's.
+    InvalidArgumentError
+        A budget, ``tol``, ``batch_size`` or ``workers`` out of range.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
+    >>> regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    >>> len(regions), float(regions.volumes.sum())
+    (4, 4.0)
+    """
+    network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    step = PolytopeStep(network, domain, tol, batch_size, keep=True)
+    tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
+    return assemble_regions(network, domain, step.roots, tally)
+
+
+def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
+                  max_regions: int | None = None, time_limit: float | None = None,
+                  batch_size: int = 1024, progress=None, workers: int = 1, client=None) -> RegionCount:
+    """The number of activation regions, keeping only the frontier of cells in memory.
+
+    Parameters
+    ----------
+    network, domain, tol, max_regions, time_limit, batch_size, progress, workers, client
+        As for :func:`enumerate_regions`. On one input (a bounded interval, a network without
+        max layers) and without ``client``, the count runs in this process on the line engine
+        (:mod:`regionenum.engine.line_step`), whatever ``workers`` says: its matrix products
+        already use every core.
+
+    Returns
+    -------
+    RegionCount
+        The count (an ``int``) with ``bounded``, ``complete``, ``stop_reason``, ``seconds``,
+        ``kernel_seconds`` and ``exact_calls``.
+
+    Raises
+    ------
+    ArgumentTypeError, InvalidDomainError, InvalidArgumentError
+        As for :func:`enumerate_regions`, before any work.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
+    >>> rn.count_regions(net, rn.Box([-1, -1], [1, 1]))
+    RegionCount(4, bounded=4)
+    """
+    network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    if client is None and applies(network, domain):
+        step, workers = LineStep(network, domain, tol, batch_size, keep=False), 1
+    else:
+        step = PolytopeStep(network, domain, tol, batch_size, keep=False)
+    tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
+    if tally.patterns is not None:  # pieces of a region were counted once per orthant
+        count, bounded = len(tally.patterns), sum(tally.patterns.values())
+    else:
+        count, bounded = tally.count, tally.bounded
+    return RegionCount(count, bounded=bounded, complete=tally.complete, seconds=tally.seconds,
+                       stop_reason=tally.stop_reason, exact_calls=tally.exact_calls,
+                       kernel_seconds=tally.kernel_seconds)
+
+
+def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:
+    if workers == 1 and client is None:
+        return Driver(step, budget, progress).run()
+    return run_parallel(step, budget, progress, workers, client)
+
+
+def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client):
+    """The network and domain to enumerate (restricted to a slice, if ``domain`` is one), after
+    checking every argument; raises before any work."""
+    if not isinstance(network, Network):
+        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    if isinstance(domain, Slice):
+        if len(domain.origin) != network.input_dim:
+            raise InvalidDomainError(f"the slice lives in {len(domain.origin)} inputs but the network "
+                                     f"takes {network.input_dim}")
+        network, domain = domain.restrict(network), domain.domain
+    if not isinstance(domain, Polytope):
+        raise ArgumentTypeError(f"domain must be a regionenum Box, Polytope or Slice, got "
+                                f"{type(domain).__name__}")
+    if domain.dim != network.input_dim:
+        raise InvalidDomainError(
+            f"the domain has dimension {domain.dim} but the network takes {network.input_dim} inputs")
+    if not (0 < tol < 1e-3):
+        raise InvalidArgumentError(f"tol must be in (0, 1e-3), got {tol}")
+    if max_regions is not None and (isinstance(max_regions, bool) or int(max_regions) != max_regions
+                                    or max_regions < 1):
+        raise InvalidArgumentError(f"max_regions must be a positive integer, got {max_regions}")
+    if time_limit is not None and not (time_limit > 0):
+        raise InvalidArgumentError(f"time_limit must be positive seconds, got {time_limit}")
+    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+        raise InvalidArgumentError(f"batch_size must be a positive integer, got {batch_size}")
+    if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+        raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
+    if max_regions is not None and (workers > 1 or client is not None):
+        raise InvalidArgumentError("max_regions needs a serial run (workers=1, no client)")
+    return network, domain

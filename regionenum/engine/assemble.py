@@ -1,0 +1,144 @@
+"""Assembling a :class:`~regionenum.Regions` from the cells a run kept.
+
+Regions are sorted by activation pattern (unit 0 of the first two-state layer most significant,
+on after off), so equal inputs give equal results in the same order, however the cells were
+found (serially, by workers, by batches of any size).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.arrays import offsets_of, per_cell_count
+from ..result import Regions
+from .cells import CellComplex, CellSet
+from .kernels.lattice import facet_flags, polytope_volumes
+
+__all__ = ["assemble_regions"]
+
+
+def assemble_regions(network, domain, roots, tally) -> Regions:
+    """The :class:`~regionenum.Regions` of a finished run: the kept cells sorted by pattern, their
+    geometry (interior points, volumes, vertices, facets) and output maps; on unbounded domains
+    the pieces of each region merged."""
+    d = network.input_dim
+    if tally.finished:
+        cells = CellSet.concat([c for c, _ in tally.finished])
+        J_out = np.concatenate([j for _, j in tally.finished])
+    else:
+        cells = roots.cells.take(np.zeros(0, np.int64))
+        J_out = np.zeros((0, d + 1, network.output_dim))
+    packed = cells.packed
+    order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
+                        kind="stable") if packed.shape[1] else np.arange(len(cells)))
+    cells, J_out, packed = cells.take(order), J_out[order], packed[order]
+    ids = roots.constraints.ids
+    flags = facet_flags(cells.arrays)
+    real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
+
+    is_point = cells.gens[:, 0] > 0
+    bounded = cells.bounded()
+    volumes = np.full(len(cells), np.inf)
+    if bounded.any():
+        b = cells.take(np.flatnonzero(bounded))
+        volumes[bounded] = polytope_volumes(b.arrays)
+    geometry = dict(
+        interior_points=_interior_points(cells), bounded=bounded, volumes=volumes,
+        vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
+        vertices=cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:],
+        facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),
+        facet_rows=np.flatnonzero(real))
+    first = np.arange(len(cells))
+    if roots.merge_pieces and len(cells):
+        first, geometry = _merge_pieces(cells, packed, geometry, real, ids)
+    cell_region = np.cumsum(np.isin(np.arange(len(cells)), first)) - 1
+
+    fq = geometry.pop("facet_rows")
+    rows = cells.con_rows[fq]
+    norms = np.linalg.norm(rows[:, 1:], axis=1, keepdims=True)
+    equations = np.concatenate([rows[:, 1:], rows[:, :1]], axis=1) / np.where(norms > 0, norms, 1)
+    layers, units = _facet_sources(cells.con_ids[fq], ids, network)
+    Jf = J_out[first]
+    return Regions(network, domain, packed_patterns=packed[first], **geometry,
+                   facet_equations=equations, facet_layers=layers, facet_units=units,
+                   jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
+                   offsets=Jf[:, 0, :].copy(),
+                   complex=CellComplex(cells, cell_region, roots.constraints),
+                   complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
+                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
+
+
+def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
+    """Regions of an unbounded domain come in pieces (one per orthant they meet), sorted so a
+    region's pieces are consecutive: merge each run of equal patterns into one region."""
+    starts = np.flatnonzero(np.r_[True, np.any(packed[1:] != packed[:-1], axis=1)])
+    groups = np.split(np.arange(len(cells)), starts[1:])
+    d = cells.gens.shape[1] - 1
+    interior, bounded, volumes, verts, facets = [], [], [], [], []
+    for g in groups:
+        is_bounded = bool(geometry["bounded"][g].all())
+        v = _merged_vertices(cells, g, ids) if is_bounded else np.zeros((0, d))
+        bounded.append(is_bounded)
+        volumes.append(geometry["volumes"][g].sum())
+        verts.append(v)
+        interior.append(v.mean(axis=0) if is_bounded and len(g) > 1
+                        else geometry["interior_points"][g[0]])
+        facets.append(_merged_facets(cells, g, real))
+    merged = dict(interior_points=np.array(interior).reshape(-1, d), bounded=np.array(bounded),
+                  volumes=np.array(volumes), vertex_offsets=offsets_of([len(v) for v in verts]),
+                  vertices=np.concatenate(verts), facet_offsets=offsets_of([len(f) for f in facets]),
+                  facet_rows=np.concatenate(facets))
+    return starts, merged
+
+
+def _interior_points(cells: CellSet) -> np.ndarray:
+    """Mean of a cell's points plus mean of its rays: a strictly positive combination of all
+    generators, hence inside the cell."""
+    if not len(cells):
+        return np.zeros((0, cells.gens.shape[1] - 1))
+    is_point = cells.gens[:, 0] > 0
+    starts = cells.gen_off[:-1]
+    n_pts = np.add.reduceat(is_point.astype(float), starts)
+    n_rays = np.add.reduceat((~is_point).astype(float), starts)
+    x = cells.gens[:, 1:]
+    pts = np.add.reduceat(x * is_point[:, None], starts, axis=0) / n_pts[:, None]
+    rays = np.add.reduceat(x * ~is_point[:, None], starts, axis=0) / np.maximum(n_rays, 1)[:, None]
+    return pts + rays
+
+
+def _merged_vertices(cells: CellSet, group, ids) -> np.ndarray:
+    """Vertices of the union of a region's pieces: their points, less those that lie on an
+    artificial cut only (dominated: another point is tight on all their real constraints)."""
+    found = {}
+    for c in group:
+        for gi in range(cells.gen_off[c], cells.gen_off[c + 1]):
+            inc = cells.inc[cells.inc_off[gi]: cells.inc_off[gi + 1]]
+            key = frozenset(int(i) for i in inc if not ids.is_artificial(i))
+            found.setdefault(key, cells.gens[gi, 1:])
+    keys = list(found)
+    keep = [found[k] for k in keys if not any(k < other for other in keys)]
+    return np.array(keep)
+
+
+def _merged_facets(cells: CellSet, group, real) -> np.ndarray:
+    """Row indices into the cells' constraint lists of a region's facets, one per constraint id."""
+    out, seen = [], set()
+    for c in group:
+        for q in range(cells.con_off[c], cells.con_off[c + 1]):
+            if real[q] and cells.con_ids[q] not in seen:
+                seen.add(cells.con_ids[q])
+                out.append(q)
+    return np.array(out, np.int64)
+
+
+def _facet_sources(con_ids, ids, network):
+    """(layer, unit) of each constraint id; (-1, row) for domain rows. A tie of a max group
+    names the argument the winner ties with there."""
+    layers = np.full(len(con_ids), -1, np.int64)
+    units = con_ids.astype(np.int64).copy()
+    is_unit = con_ids >= ids.unit_start
+    u = con_ids[is_unit] - ids.unit_start
+    tie = u >= network.n_units
+    u[tie] = network.tie_units[u[tie] - network.n_units, 1]
+    layers[is_unit] = network.unit_layer[u]
+    units[is_unit] = network.unit_index[u]
+    return layers, units

@@ -1,0 +1,100 @@
+"""Sets of cells in flat CSR arrays, and the cell complex a finished run hands on.
+
+A :class:`CellSet` is what the kernels read and write: per cell its generators (homogeneous
+``(t, x)``), each generator's incidence (sorted ids of tight constraints, see
+:class:`~regionenum.core.exact.ConstraintIds`), the constraints tight somewhere on the cell with
+float rows oriented so that ``row . (t, x) <= 0`` on it, and its activation pattern so far.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.arrays import concat_offsets, per_cell_count, ranges
+from ..core.exact import ConstraintIds, ExactOracle, dyadic_integers
+from .kernels.splitting import CellArrays
+
+__all__ = ["CellComplex", "CellSet", "Constraints"]
+
+
+@dataclass
+class CellSet:
+    """Cells in flat CSR arrays, with their activation patterns so far."""
+
+    gen_off: np.ndarray   # (n + 1,) generators of cell i: gens[gen_off[i]:gen_off[i+1]]
+    gens: np.ndarray      # (G, d + 1) homogeneous generators
+    inc_off: np.ndarray   # (G + 1,)
+    inc: np.ndarray       # incidence ids, sorted per generator
+    con_off: np.ndarray   # (n + 1,)
+    con_ids: np.ndarray   # constraint ids tight somewhere on the cell, increasing
+    con_rows: np.ndarray  # (C, d + 1) their oriented rows
+    packed: np.ndarray    # (n, ceil(n_units / 8)) uint8: activation bits so far, np.packbits order
+    zero: np.ndarray      # the same layout: units identically zero on the cell (their bit is off)
+
+    def __len__(self) -> int:
+        return len(self.gen_off) - 1
+
+    @property
+    def arrays(self) -> CellArrays:
+        """The geometry as the kernels take it (everything but the patterns)."""
+        return CellArrays(self.gen_off, self.gens, self.inc_off, self.inc, self.con_off, self.con_ids,
+                          self.con_rows)
+
+    def bounded(self) -> np.ndarray:
+        """Per cell, whether it has no rays."""
+        return per_cell_count(self.gens[:, 0] == 0, self.gen_off) == 0
+
+    def take(self, index) -> "CellSet":
+        """The cells ``index`` (an integer array), in that order."""
+        index = np.asarray(index, dtype=np.int64)
+        gsel, gen_off = ranges(self.gen_off, index)
+        isel, inc_off = ranges(self.inc_off, gsel)
+        csel, con_off = ranges(self.con_off, index)
+        return CellSet(gen_off, self.gens[gsel], inc_off, self.inc[isel], con_off,
+                       self.con_ids[csel], self.con_rows[csel], self.packed[index], self.zero[index])
+
+    @staticmethod
+    def concat(parts: list["CellSet"]) -> "CellSet":
+        return CellSet(
+            concat_offsets([p.gen_off for p in parts]), np.concatenate([p.gens for p in parts]),
+            concat_offsets([p.inc_off for p in parts]), np.concatenate([p.inc for p in parts]),
+            concat_offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
+            np.concatenate([p.con_rows for p in parts]), np.concatenate([p.packed for p in parts]),
+            np.concatenate([p.zero for p in parts]))
+
+
+
+@dataclass
+class Constraints:
+    """A run's constraint numbering (``ids``), the float64 rows of the constraints that do not
+    come from the network (the domain's rows, the face at infinity, artificial cuts; exact as
+    dyadic rationals) by id, and the domain's coordinate scale ``ref`` (for rounding bounds)."""
+
+    ids: ConstraintIds
+    fixed_rows: dict
+    ref: float
+
+    @functools.cached_property
+    def exact_rows(self) -> dict:
+        """``fixed_rows`` as exact integer rows (each float64 a dyadic rational, scaled)."""
+        return {cid: dyadic_integers(row)[0] for cid, row in self.fixed_rows.items()}
+
+    def oracle(self, exact_net, hyp_ids, prefixes=None) -> ExactOracle:
+        """An exact sign oracle for hyperplanes ``hyp_ids`` on cells with packed patterns
+        ``prefixes`` (``exact_net``: the network's :class:`~regionenum.core.exact.ExactNetwork`,
+        or None for cuts of the domain alone)."""
+        return ExactOracle(self.ids, self.exact_rows, exact_net, np.asarray(hyp_ids, np.int64), prefixes)
+
+
+@dataclass
+class CellComplex:
+    """What the engine hands to the analyses besides the regions' arrays: the cells (one per
+    region, or several per region on unbounded domains, see ``cell_region``), each generator's
+    incidence in the numbering of ``constraints``. Faces, decision regions, exact geometry and
+    certificates read this and nothing else of the engine."""
+
+    cells: CellSet
+    cell_region: np.ndarray
+    constraints: Constraints

@@ -1,0 +1,185 @@
+"""The driver: runs a stack of cells through a network's layers, depth first, to the end or a
+budget. It knows no geometry.
+
+A *step* (:class:`~regionenum.engine.polytope_step.PolytopeStep` for cells given by their
+vertices, :class:`~regionenum.engine.line_step.LineStep` for intervals on one input) knows how
+to make the first stack entries (:meth:`start`) and how to cut one entry's cells by its layer
+(:meth:`process`), returning the children for the next layer and recording finished regions in
+the :class:`Tally`. The driver pops entries, pushes children (first child popped first, so
+memory stays bounded by a few batches per layer), reports progress, watches the budgets
+(``max_regions``, ``time_limit``, Ctrl-C) and keeps the BLAS thread count fair on a busy
+machine. Reported seconds leave out the time spent compiling or loading kernels, which is
+reported apart.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+from ..core.threads import AdaptiveBlas
+from .kernels import KernelClock
+
+__all__ = ["Budget", "Driver", "Entry", "Progress", "Tally"]
+
+
+class Entry(NamedTuple):
+    """One batch of cells waiting on the stack: the layer that cuts it next, the cells (in the
+    step's own representation), a callable giving that layer's inputs for them, computed only
+    when the entry is popped (so waiting cells hold no rows of their own), and the share of the
+    whole run's work the batch stands for (the driver sets it: a batch's share is divided among
+    its pieces, so finished pieces add up to the part of the domain that is done)."""
+
+    layer: int
+    cells: object
+    rows: Callable
+    share: float = 1.0
+
+
+@dataclass
+class Progress:
+    """What a ``progress`` callback receives after each batch.
+
+    Attributes
+    ----------
+    regions : int
+        Finished regions (pieces, on unbounded domains) so far.
+    pending_cells : int
+        Cells waiting on the stack.
+    layer : int
+        The layer just processed.
+    elapsed : float
+        Seconds since the start, compiling included.
+    exact_calls : int
+        Signs settled in exact arithmetic so far.
+    done : float or None
+        Share of the work known to be finished, in ``[0, 1]`` (the domain's root cells, weighted
+        down the tree: a finished cell adds its share of its parent's), or None where the step
+        does not estimate it.
+    """
+
+    regions: int
+    pending_cells: int
+    layer: int
+    elapsed: float
+    exact_calls: int
+    done: float | None = None
+
+
+@dataclass
+class Budget:
+    """When to stop early: after ``max_regions`` regions or ``time_limit`` seconds (None: no
+    limit)."""
+
+    max_regions: int | None = None
+    time_limit: float | None = None
+
+
+@dataclass
+class Tally:
+    """What a run found and how it ended.
+
+    ``count`` regions (``bounded`` of them bounded), ``exact_calls`` signs settled exactly,
+    ``finished`` the kept payloads (when a step keeps geometry), ``patterns`` (packed pattern ->
+    bounded) where pieces of one region must be merged; ``complete`` and ``stop_reason``;
+    ``seconds`` of work and ``kernel_seconds`` spent compiling or loading kernels;
+    ``truncated`` when finished cells were dropped to honour ``max_regions``.
+    """
+
+    max_regions: int | None = None
+    count: int = 0
+    bounded: int = 0
+    exact_calls: int = 0
+    finished: list = field(default_factory=list)
+    patterns: dict | None = None
+    complete: bool = True
+    stop_reason: str | None = None
+    seconds: float = 0.0
+    kernel_seconds: float = 0.0
+    truncated: bool = False
+    done: float = 0.0
+
+    def room(self, n: int) -> int:
+        """How many of ``n`` newly finished regions fit under ``max_regions`` (marking the tally
+        truncated when not all do)."""
+        if self.max_regions is None or self.count + n <= self.max_regions:
+            return n
+        self.truncated = True
+        return max(self.max_regions - self.count, 0)
+
+    def stop(self, reason: str) -> None:
+        """Mark the run incomplete, keeping the first reason given."""
+        if self.complete:
+            self.complete, self.stop_reason = False, reason
+
+    def merge(self, part: "Tally") -> None:
+        """Add a part of the run done elsewhere (a worker's subtree)."""
+        self.count += part.count
+        self.bounded += part.bounded
+        self.exact_calls += part.exact_calls
+        self.kernel_seconds += part.kernel_seconds
+        self.done += part.done
+        if part.patterns is not None:
+            if self.patterns is None:
+                self.patterns = {}
+            for key, bounded in part.patterns.items():
+                self.patterns[key] = self.patterns.get(key, True) and bounded
+        if not part.complete:
+            self.stop(part.stop_reason)
+
+
+class Driver:
+    """Run ``step`` under ``budget``, calling ``progress`` (if given) with a :class:`Progress`
+    after every batch."""
+
+    def __init__(self, step, budget: Budget | None = None, progress=None):
+        self.step = step
+        self.budget = budget or Budget()
+        self.progress = progress
+
+    def run(self, stack: list | None = None, tally: Tally | None = None) -> Tally:
+        """Process ``stack`` (by default the step's first entries) to the end or a budget."""
+        if tally is None:
+            tally = Tally(max_regions=self.budget.max_regions)
+        start = time.perf_counter()
+        with KernelClock() as clock, AdaptiveBlas() as blas:
+            try:
+                if stack is None:
+                    stack = self.step.start(tally)
+                while stack:
+                    blas.refresh()
+                    entry = stack.pop()
+                    before = tally.count
+                    children = self.step.process(entry, tally)
+                    stack.extend(reversed(_shared(entry, children, tally.count - before, tally)))
+                    if self._out_of_budget(stack, tally, time.perf_counter() - start, entry.layer):
+                        break
+            except KeyboardInterrupt:
+                tally.stop("interrupted")
+        tally.kernel_seconds += clock.seconds
+        tally.seconds = time.perf_counter() - start - clock.seconds
+        return tally
+
+    def _out_of_budget(self, stack, tally: Tally, elapsed: float, layer: int) -> bool:
+        if self.progress is not None:
+            self.progress(Progress(tally.count, sum(len(e.cells) for e in stack), layer, elapsed,
+                                   tally.exact_calls, min(tally.done, 1.0)))
+        limit = self.budget.max_regions
+        if limit is not None and tally.count >= limit:
+            if stack or tally.truncated:
+                tally.stop("max_regions")
+            return True
+        if self.budget.time_limit is not None and elapsed > self.budget.time_limit and stack:
+            tally.stop("time_limit")
+            return True
+        return False
+
+
+def _shared(entry: Entry, children: list, finished: int, tally: Tally) -> list:
+    """``children`` with their shares of ``entry``'s; the ``finished`` pieces' share is done."""
+    pieces = finished + sum(len(c.cells) for c in children)
+    if not pieces:
+        tally.done += entry.share
+        return children
+    tally.done += entry.share * finished / pieces
+    return [c._replace(share=entry.share * len(c.cells) / pieces) for c in children]

@@ -1,0 +1,551 @@
+"""Numba kernels: split polyhedral cells by hyperplanes.
+
+Cells live in flat CSR arrays. A cell is a pointed polyhedron given by its generators in
+homogeneous coordinates ``(t, x)`` (points have ``t = 1``, rays ``t = 0`` and unit length) and,
+for every generator, the sorted ids of the constraints tight at it (its *incidence*). Two
+generators are joined by an edge exactly when no third generator of the cell is tight on every
+constraint the two share (the combinatorial test of the double description method), so the
+splitting needs no geometry beyond signs, and is exact whenever the signs are.
+
+Signs come from float64 dot products, trusted when far enough from zero (see ``_values``). A
+sign too close to call is looked up in a table of exact answers; when it is not there, the cell
+is abandoned and the question returned, so that the caller can settle it in exact arithmetic and
+split that cell again. The kernels never call back into Python, so they run without the GIL.
+
+Arguments and results travel in named groups of arrays (the namedtuples below): Numba compiles
+each group as one typed tuple, and callers read fields by name.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numba as nb
+import numpy as np
+
+__all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "gather_masked",
+           "split_cells"]
+
+_JIT = dict(cache=True)
+
+#: Cells in CSR arrays: generators (homogeneous ``(t, x)``) with their sorted incidence, and the
+#: constraints tight somewhere on each cell with rows oriented so that ``row . (t, x) <= 0``.
+CellArrays = namedtuple("CellArrays", "gen_off gens inc_off inc con_off con_ids con_rows")
+#: Per cell ``c`` and hyperplane ``h``: its row ``rows[c, :, h]`` over ``(t, x)``, a bound
+#: ``magnitudes[c, 0, h]`` on the magnitudes it was computed from (summed over the rows), and
+#: its global constraint id ``ids[h]`` (consecutive, increasing).
+Hyperplanes = namedtuple("Hyperplanes", "rows magnitudes ids")
+#: The float64 sign rule: the domain's coordinate scale ``ref``, the relative band ``tol`` and
+#: the rounding band ``noise`` (see ``_values``).
+SignRule = namedtuple("SignRule", "ref tol noise")
+#: Exact signs settled so far, sorted by cell: ``sign`` of ``hyperplane`` at the generator of
+#: ``cell`` with incidence ``inc[inc_off[q]:inc_off[q+1]]`` (an empty incidence: at every one).
+Answers = namedtuple("Answers", "cell hyperplane inc_off inc sign")
+#: The pieces of the split cells: parent cell, one state per hyperplane (1: > 0 somewhere, 0:
+#: < 0 somewhere and never > 0, 2: identically zero), generators with incidence, constraints.
+Pieces = namedtuple("Pieces", "parent states gen_off gens inc_off inc con_off con_ids con_rows")
+#: Signs the kernel could not settle: the cell, the hyperplane, the generator's incidence (CSR)
+#: and its float coordinates.
+Questions = namedtuple("Questions", "cell hyperplane inc_off inc generator")
+
+
+# --------------------------------------------------------------------------------------------
+# growable buffers
+@nb.njit(**_JIT)
+def _grow1(a, need):
+    if need <= a.shape[0]:
+        return a
+    cap = max(need, 2 * a.shape[0] + 16)
+    out = np.empty(cap, a.dtype)
+    for i in range(a.shape[0]):  # a loop, not a slice assignment: no shape check to compile
+        out[i] = a[i]
+    return out
+
+
+@nb.njit(**_JIT)
+def _grow2(a, need):
+    if need <= a.shape[0]:
+        return a
+    cap = max(need, 2 * a.shape[0] + 16)
+    out = np.empty((cap, a.shape[1]), a.dtype)
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = a[i, j]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# sorted id sets
+@nb.njit(**_JIT)
+def _intersect_sorted(a, b, out):
+    """Write the intersection of sorted ``a`` and ``b`` into ``out``; return its length."""
+    i = j = n = 0
+    while i < a.shape[0] and j < b.shape[0]:
+        if a[i] == b[j]:
+            out[n] = a[i]
+            n += 1
+            i += 1
+            j += 1
+        elif a[i] < b[j]:
+            i += 1
+        else:
+            j += 1
+    return n
+
+
+@nb.njit(**_JIT)
+def _is_subset_sorted(a, b):
+    """Whether sorted ``a`` is a subset of sorted ``b``."""
+    j = 0
+    for i in range(a.shape[0]):
+        while j < b.shape[0] and b[j] < a[i]:
+            j += 1
+        if j == b.shape[0] or b[j] != a[i]:
+            return False
+        j += 1
+    return True
+
+
+@nb.njit(**_JIT)
+def _insert_sorted(a, value, out):
+    """Write sorted ``a`` with ``value`` inserted into ``out``; return the length."""
+    n = 0
+    placed = False
+    for i in range(a.shape[0]):
+        if not placed and value < a[i]:
+            out[n] = value
+            n += 1
+            placed = True
+        if a[i] == value:
+            placed = True
+        out[n] = a[i]
+        n += 1
+    if not placed:
+        out[n] = value
+        n += 1
+    return n
+
+
+@nb.njit(**_JIT)
+def _add_unique_sorted(buf, n, value):
+    """Insert ``value`` into the sorted ``buf[:n]`` unless present; return the new length."""
+    i = n
+    while i > 0 and buf[i - 1] > value:
+        i -= 1
+    if i > 0 and buf[i - 1] == value:
+        return n
+    for k in range(n, i, -1):
+        buf[k] = buf[k - 1]
+    buf[i] = value
+    return n + 1
+
+
+# --------------------------------------------------------------------------------------------
+# signs
+@nb.njit(**_JIT)
+def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t, sa):
+    """Values of every hyperplane of cell ``c`` at homogeneous point ``g`` (``out_v``), and the
+    thresholds below which their signs are not trusted (``out_t``): ``tol`` relative to the
+    hyperplane's size at the point (coordinates are trusted to the domain's scale ``ref``; rays
+    are unit vectors), and at least ``noise`` relative to the magnitudes its rounding comes from:
+    ``Jabs[c, 0, h]`` bounds them summed over the rows ``k``, so they count at the largest
+    coordinate weight. ``sa`` is unused scratch of length ``H``."""
+    H = J.shape[2]
+    r = ref if g[0] > 0 else 1.0
+    a0 = abs(g[0])
+    weight = a0
+    for h in range(H):
+        out_v[h] = g[0] * J[c, 0, h]
+        out_t[h] = a0 * abs(J[c, 0, h])
+    for k in range(1, g.shape[0]):
+        gk = g[k]
+        m = max(abs(gk), r)
+        weight = max(weight, m)
+        for h in range(H):
+            out_v[h] += gk * J[c, k, h]
+            out_t[h] += m * abs(J[c, k, h])
+    for h in range(H):
+        out_t[h] = max(tol * out_t[h], noise * weight * Jabs[c, 0, h])
+
+
+@nb.njit(**_JIT)
+def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
+    """The exact sign recorded for hyperplane ``h`` at the generator of cell ``c`` with
+    incidence ``inc``, or 2 when there is none. The table is sorted by cell; an answer with an
+    empty incidence holds at every generator (the hyperplane vanishes on the cell)."""
+    lo = np.searchsorted(ans_cell, c)
+    hi = np.searchsorted(ans_cell, c, side="right")
+    for q in range(lo, hi):
+        if ans_h[q] != h:
+            continue
+        a = ans_inc_off[q]
+        b = ans_inc_off[q + 1]
+        if b == a:
+            return ans_sign[q]
+        if b - a != inc.shape[0]:
+            continue
+        same = True
+        for k in range(inc.shape[0]):
+            if ans_inc[a + k] != inc[k]:
+                same = False
+                break
+        if same:
+            return ans_sign[q]
+    return 2
+
+
+@nb.njit(cache=True, nogil=True)
+def split_cells(cells, planes, rule, want_cons, todo, answers):
+    """Split the cells ``todo`` (indices into ``cells``, a :data:`CellArrays`, in order) by every
+    hyperplane of ``planes`` (:data:`Hyperplanes`), trusting float64 signs by ``rule``
+    (:data:`SignRule`) and looking the others up in ``answers`` (:data:`Answers`).
+
+    Returns ``(pieces, questions)``: the :data:`Pieces` of the cells that could be split (their
+    constraints only if ``want_cons``), and the :data:`Questions` of the cells left unsplit (all
+    the questions met while finishing each such cell), for the caller to settle exactly and ask
+    again.
+    """
+    cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows = cells
+    J, Jabs, hyp_ids = planes
+    ref, tol, noise = rule
+    ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign = answers
+    n_cells = todo.shape[0]
+    D = gens.shape[1]
+    d = D - 1
+    H = hyp_ids.shape[0]
+    HB = max(H, 1)
+    hyp_lo = hyp_ids[0] if H > 0 else 0
+    hyp_hi = hyp_ids[H - 1] if H > 0 else -1
+
+    # outputs
+    o_parent = np.empty(n_cells, np.int64)
+    o_bits = np.empty((n_cells, HB), np.uint8)
+    o_gen_off = np.zeros(n_cells + 1, np.int64)
+    o_gens = np.empty((gens.shape[0], D), np.float64)
+    o_inc_off = np.zeros(gens.shape[0] + 1, np.int64)
+    o_inc = np.empty(gen_inc.shape[0], np.int64)
+    o_con_off = np.zeros(n_cells + 1, np.int64)
+    o_con_ids = np.empty(con_ids.shape[0] + 16, np.int64)
+    o_con_rows = np.empty((con_ids.shape[0] + 16, D), np.float64)
+    n_out = 0
+    n_og = 0
+    n_oi = 0
+    n_oc = 0
+    q_cell = np.empty(4, np.int64)
+    q_h = np.empty(4, np.int64)
+    q_inc_off = np.zeros(5, np.int64)
+    q_inc = np.empty(16, np.int64)
+    q_gen = np.empty((4, D), np.float64)
+    n_q = 0
+
+    # per-cell scratch: the generator pool (coordinates, incidence, sign cache) ...
+    px = np.empty((64, D), np.float64)
+    p_inc_start = np.empty(64, np.int64)
+    p_inc_len = np.empty(64, np.int64)
+    inc_pool = np.empty(512, np.int64)
+    sign_stamp = np.empty(64, np.int64)
+    sign_val = np.empty(64, np.int8)
+    touch_stamp = np.empty(64, np.int64)
+    pv = np.empty((64, HB), np.float64)
+    pt = np.empty((64, HB), np.float64)
+    scratch = np.empty(HB, np.float64)
+    whole = np.empty(HB, np.int8)  # per hyperplane: +1/-1 if the whole cell is strictly on one side
+    # ... and the pieces: member lists in an append-only pool, state bits
+    piece_start = np.empty(16, np.int64)
+    piece_len = np.empty(16, np.int64)
+    piece_bits = np.empty((16, HB), np.uint8)
+    mem = np.empty(256, np.int64)
+    tmp = np.empty(64, np.int64)
+    ids_buf = np.empty(64, np.int64)
+    ask = np.empty((4, 4), np.int64)
+
+    for ci in range(n_cells):
+        c = todo[ci]
+        g0 = cell_gen_off[c]
+        ng = cell_gen_off[c + 1] - g0
+        npool = ng
+        n_ask = 0  # unanswered questions (they abandon the cell): generator, hyperplane, incidence
+        px = _grow2(px, ng)
+        p_inc_start = _grow1(p_inc_start, ng)
+        p_inc_len = _grow1(p_inc_len, ng)
+        sign_stamp = _grow1(sign_stamp, ng)
+        sign_val = _grow1(sign_val, ng)
+        touch_stamp = _grow1(touch_stamp, ng)
+        pv = _grow2(pv, ng)
+        pt = _grow2(pt, ng)
+        mem = _grow1(mem, ng)
+        ninc = 0
+        for k in range(ng):
+            px[k] = gens[g0 + k]
+            a = gen_inc_off[g0 + k]
+            b = gen_inc_off[g0 + k + 1]
+            inc_pool = _grow1(inc_pool, ninc + (b - a))
+            p_inc_start[k] = ninc
+            p_inc_len[k] = b - a
+            for q in range(a, b):
+                inc_pool[ninc] = gen_inc[q]
+                ninc += 1
+            sign_stamp[k] = -1
+            touch_stamp[k] = -1
+            mem[k] = k
+            _values(px[k], J, Jabs, c, ref, tol, noise, pv[k], pt[k], scratch)
+        for h in range(H):
+            pos = True
+            neg = True
+            for k in range(ng):
+                if not pv[k, h] > pt[k, h]:
+                    pos = False
+                if not pv[k, h] < -pt[k, h]:
+                    neg = False
+            whole[h] = 1 if pos else (-1 if neg else 0)
+        n_mem = ng
+        n_pieces = 1
+        piece_start[0] = 0
+        piece_len[0] = ng
+        piece_bits[0, :] = 0
+
+        for h in range(H):
+            hid = hyp_ids[h]
+            if whole[h] != 0:
+                # the cell's vertices are all strictly on one side, so are all pieces' vertices
+                for p in range(n_pieces):
+                    piece_bits[p, h] = 1 if whole[h] > 0 else 0
+                continue
+            for p in range(n_pieces):  # pieces appended below are already decided for h
+                m0 = piece_start[p]
+                m1 = m0 + piece_len[p]
+                npos = 0
+                nneg = 0
+                for mi in range(m0, m1):
+                    g = mem[mi]
+                    if sign_stamp[g] != h:
+                        v = pv[g, h]
+                        if abs(v) > pt[g, h]:
+                            sign_val[g] = 1 if v > 0 else -1
+                        elif pt[g, h] == 0.0:
+                            sign_val[g] = 0  # every term is zero: the hyperplane vanishes here
+                        else:
+                            inc_g = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]]
+                            r = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc,
+                                        ans_sign)
+                            if r == 2:  # unanswered: finish the cell anyway, then drop it
+                                ask = _grow2(ask, n_ask + 1)
+                                ask[n_ask, 0] = g
+                                ask[n_ask, 1] = h
+                                ask[n_ask, 2] = p_inc_start[g]  # the pool keeps this incidence as is
+                                ask[n_ask, 3] = p_inc_len[g]
+                                n_ask += 1
+                                r = 0
+                            sign_val[g] = r
+                        sign_stamp[g] = h
+                    if sign_val[g] > 0:
+                        npos += 1
+                    elif sign_val[g] < 0:
+                        nneg += 1
+                if npos == 0 and nneg == 0:
+                    piece_bits[p, h] = 2  # identically zero here: off, and not a constraint
+                    continue
+                # the hyperplane is a valid constraint of this piece: record where it is tight
+                for mi in range(m0, m1):
+                    g = mem[mi]
+                    if sign_val[g] == 0 and touch_stamp[g] != h:
+                        touch_stamp[g] = h
+                        st = p_inc_start[g]
+                        ln = p_inc_len[g]
+                        inc_pool = _grow1(inc_pool, ninc + ln + 1)
+                        tmp = _grow1(tmp, ln + 1)
+                        nl = _insert_sorted(inc_pool[st: st + ln], hid, tmp)
+                        inc_pool[ninc: ninc + nl] = tmp[:nl]
+                        p_inc_start[g] = ninc
+                        p_inc_len[g] = nl
+                        ninc += nl
+                if npos == 0 or nneg == 0:
+                    piece_bits[p, h] = 1 if npos > 0 else 0
+                    continue
+                # cut: new generators on the edges that cross the hyperplane
+                first_new = npool
+                for ai in range(m0, m1):
+                    ga = mem[ai]
+                    if sign_val[ga] <= 0:
+                        continue
+                    inc_a = inc_pool[p_inc_start[ga]: p_inc_start[ga] + p_inc_len[ga]]
+                    for bi in range(m0, m1):
+                        gb = mem[bi]
+                        if sign_val[gb] >= 0:
+                            continue
+                        inc_b = inc_pool[p_inc_start[gb]: p_inc_start[gb] + p_inc_len[gb]]
+                        tmp = _grow1(tmp, min(inc_a.shape[0], inc_b.shape[0]) + 1)
+                        nc = _intersect_sorted(inc_a, inc_b, tmp)
+                        if nc < d - 1:
+                            continue
+                        common = tmp[:nc]
+                        adjacent = True
+                        for ci in range(m0, m1):
+                            gc = mem[ci]
+                            if gc == ga or gc == gb:
+                                continue
+                            inc_c = inc_pool[p_inc_start[gc]: p_inc_start[gc] + p_inc_len[gc]]
+                            if _is_subset_sorted(common, inc_c):
+                                adjacent = False
+                                break
+                        if not adjacent:
+                            continue
+                        # the new generator, with incidence common + {hid}
+                        px = _grow2(px, npool + 1)
+                        p_inc_start = _grow1(p_inc_start, npool + 1)
+                        p_inc_len = _grow1(p_inc_len, npool + 1)
+                        sign_stamp = _grow1(sign_stamp, npool + 1)
+                        sign_val = _grow1(sign_val, npool + 1)
+                        touch_stamp = _grow1(touch_stamp, npool + 1)
+                        pv = _grow2(pv, npool + 1)
+                        pt = _grow2(pt, npool + 1)
+                        va, ta = pv[ga, h], pt[ga, h]
+                        vb, tb = pv[gb, h], pt[gb, h]
+                        # weights from the float values; if float disagrees with the exact sign,
+                        # the crossing is within rounding of that end
+                        wa = va if va > 0 else max(1e-3 * ta, 1e-300)
+                        wb = -vb if vb < 0 else max(1e-3 * tb, 1e-300)
+                        t = wb * px[ga, 0] + wa * px[gb, 0]
+                        for k in range(D):
+                            px[npool, k] = wb * px[ga, k] + wa * px[gb, k]
+                        if t > 0:
+                            for k in range(D):
+                                px[npool, k] /= t
+                            px[npool, 0] = 1.0
+                        else:
+                            nrm = 0.0
+                            for k in range(1, D):
+                                nrm += px[npool, k] * px[npool, k]
+                            nrm = np.sqrt(nrm)
+                            for k in range(1, D):
+                                px[npool, k] /= nrm
+                            px[npool, 0] = 0.0
+                        inc_pool = _grow1(inc_pool, ninc + nc + 1)
+                        nl = _insert_sorted(common, hid, inc_pool[ninc:])
+                        p_inc_start[npool] = ninc
+                        p_inc_len[npool] = nl
+                        ninc += nl
+                        sign_stamp[npool] = h
+                        sign_val[npool] = 0
+                        touch_stamp[npool] = h
+                        _values(px[npool], J, Jabs, c, ref, tol, noise, pv[npool], pt[npool], scratch)
+                        npool += 1
+                # piece p keeps the side <= 0, a new piece takes the side >= 0
+                if n_pieces + 1 > piece_start.shape[0]:
+                    cap = 2 * piece_start.shape[0]
+                    piece_start = _grow1(piece_start, cap)
+                    piece_len = _grow1(piece_len, cap)
+                    piece_bits = _grow2(piece_bits, cap)
+                mem = _grow1(mem, n_mem + 2 * (m1 - m0 + npool - first_new))
+                for side in range(2):
+                    start = n_mem
+                    for mi in range(m0, m1):
+                        g = mem[mi]
+                        if (side == 0 and sign_val[g] <= 0) or (side == 1 and sign_val[g] >= 0):
+                            mem[n_mem] = g
+                            n_mem += 1
+                    for g in range(first_new, npool):
+                        mem[n_mem] = g
+                        n_mem += 1
+                    q = p if side == 0 else n_pieces
+                    if side == 1:
+                        piece_bits[q] = piece_bits[p]
+                    piece_start[q] = start
+                    piece_len[q] = n_mem - start
+                    piece_bits[q, h] = side
+                n_pieces += 1
+
+        if n_ask > 0:
+            # abandon the cell; return its questions
+            for k in range(n_ask):
+                inc_g = inc_pool[ask[k, 2]: ask[k, 2] + ask[k, 3]]
+                q_cell = _grow1(q_cell, n_q + 1)
+                q_h = _grow1(q_h, n_q + 1)
+                q_gen = _grow2(q_gen, n_q + 1)
+                q_inc_off = _grow1(q_inc_off, n_q + 2)
+                q_inc = _grow1(q_inc, q_inc_off[n_q] + inc_g.shape[0])
+                q_cell[n_q] = c
+                q_h[n_q] = ask[k, 1]
+                q_gen[n_q] = px[ask[k, 0]]
+                q_inc[q_inc_off[n_q]: q_inc_off[n_q] + inc_g.shape[0]] = inc_g
+                q_inc_off[n_q + 1] = q_inc_off[n_q] + inc_g.shape[0]
+                n_q += 1
+            continue
+        # emit the pieces of this cell
+        for p in range(n_pieces):
+            m0 = piece_start[p]
+            m1 = m0 + piece_len[p]
+            if n_out + 1 > o_parent.shape[0]:
+                cap = 2 * o_parent.shape[0] + 16
+                o_parent = _grow1(o_parent, cap)
+                o_bits = _grow2(o_bits, cap)
+                o_gen_off = _grow1(o_gen_off, cap + 1)
+                o_con_off = _grow1(o_con_off, cap + 1)
+            o_parent[n_out] = c
+            o_bits[n_out] = piece_bits[p]
+            o_gens = _grow2(o_gens, n_og + (m1 - m0))
+            o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
+            for mi in range(m0, m1):
+                g = mem[mi]
+                o_gens[n_og] = px[g]
+                st = p_inc_start[g]
+                ln = p_inc_len[g]
+                o_inc = _grow1(o_inc, n_oi + ln)
+                o_inc[n_oi: n_oi + ln] = inc_pool[st: st + ln]
+                n_oi += ln
+                n_og += 1
+                o_inc_off[n_og] = n_oi
+            o_gen_off[n_out + 1] = n_og
+            if want_cons:
+                # constraints tight somewhere on the piece, each once, in increasing id order
+                n_ids = 0
+                for mi in range(m0, m1):
+                    g = mem[mi]
+                    st = p_inc_start[g]
+                    ids_buf = _grow1(ids_buf, n_ids + p_inc_len[g])
+                    for q in range(st, st + p_inc_len[g]):
+                        n_ids = _add_unique_sorted(ids_buf, n_ids, inc_pool[q])
+                ids = ids_buf[:n_ids]
+                o_con_ids = _grow1(o_con_ids, n_oc + n_ids)
+                o_con_rows = _grow2(o_con_rows, n_oc + n_ids)
+                for cid in ids:
+                    o_con_ids[n_oc] = cid
+                    if hyp_lo <= cid <= hyp_hi:
+                        hh = cid - hyp_lo
+                        sgn = -1.0 if piece_bits[p, hh] == 1 else 1.0
+                        for k in range(D):
+                            o_con_rows[n_oc, k] = sgn * J[c, k, hh]
+                    else:
+                        found = False
+                        for q in range(cell_con_off[c], cell_con_off[c + 1]):
+                            if con_ids[q] == cid:
+                                o_con_rows[n_oc] = con_rows[q]
+                                found = True
+                                break
+                        if not found:
+                            raise RuntimeError("a tight constraint has no row in its cell")
+                    n_oc += 1
+            o_con_off[n_out + 1] = n_oc
+            n_out += 1
+
+    pieces = Pieces(o_parent[:n_out], o_bits[:n_out, :H], o_gen_off[: n_out + 1], o_gens[:n_og],
+                    o_inc_off[: n_og + 1], o_inc[:n_oi], o_con_off[: n_out + 1], o_con_ids[:n_oc],
+                    o_con_rows[:n_oc])
+    questions = Questions(q_cell[:n_q], q_h[:n_q], q_inc_off[: n_q + 1], q_inc[: q_inc_off[n_q]],
+                          q_gen[:n_q])
+    return pieces, questions
+
+
+@nb.njit(**_JIT)
+def gather_masked(J, parent, mask):
+    """``J[parent] * mask[:, None, :]`` in one pass: each child's copy of its parent's hyperplane
+    rows, scaled by the child's activation slopes."""
+    n = parent.shape[0]
+    D = J.shape[1]
+    W = J.shape[2]
+    out = np.empty((n, D, W), J.dtype)
+    for i in range(n):
+        p = parent[i]
+        for k in range(D):
+            for h in range(W):
+                out[i, k, h] = J[p, k, h] * mask[i, h]
+    return out

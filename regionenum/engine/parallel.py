@@ -1,0 +1,118 @@
+"""Enumeration over several processes, local or on a Dask cluster.
+
+The domain's root cells are split by the first layer here; the pieces are cut into chunks, and
+each chunk's subtree is enumerated by a worker running the ordinary driver and
+:class:`~regionenum.engine.polytope_step.PolytopeStep` from layer 1. A chunk carries its cells'
+parents and first-layer states (the :class:`~regionenum.engine.polytope_step.PendingRows` of
+their entry), not their second-layer hyperplane rows: the worker computes those (all
+first-layer cells' rows at once can take gigabytes). Subtrees are disjoint, so the results are
+the serial run's cells; the result is assembled by sorting them by pattern, so it is exactly the
+serial result, in the same order.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .cells import CellSet
+from .driver import Budget, Driver, Entry, Progress, Tally
+from .kernels import KernelClock
+from .polytope_step import PendingRows, PolytopeStep
+
+__all__ = ["run_parallel"]
+
+#: Chunks per worker: more than one, so that a fast worker takes over a slow one's share.
+CHUNKS_PER_WORKER = 4
+
+
+def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, client=None) -> Tally:
+    """Run ``step`` (not yet started) with ``workers`` local processes, or on a Dask ``client``;
+    ``budget`` may limit the time, not the regions."""
+    start = time.perf_counter()
+    tally = Tally()
+    with KernelClock() as clock:
+        entries = []
+        try:
+            for entry in step.start(tally):  # the first layer, here
+                entries += step.process(entry, tally)
+        except KeyboardInterrupt:
+            tally.stop("interrupted")
+    tally.kernel_seconds += clock.seconds
+    n_workers = len(client.scheduler_info()["workers"]) if client is not None else workers
+    pieces = tally.count + sum(len(e.cells) for e in entries)
+    tally.done = tally.count / pieces if pieces else 1.0
+    chunks = _chunks([(e.cells, e.rows.parent, e.rows.bits) for e in entries] if tally.complete else [],
+                     CHUNKS_PER_WORKER * max(n_workers, 1), pieces)
+    job = dict(network=step.net, domain=step.domain, tol=step.tol, keep=step.keep, roots=step.roots,
+               time_limit=budget.time_limit, batch_size=step.batch_size)
+    done = {}
+    waiting = sum(len(c[0]) for c in chunks)
+    try:
+        for index, n_cells, part in _submit(chunks, job, workers, client):
+            done[index] = part
+            tally.merge(part)
+            waiting -= n_cells
+            if progress is not None:
+                progress(Progress(tally.count, waiting, 1, time.perf_counter() - start, tally.exact_calls,
+                                  min(tally.done, 1.0)))
+    except KeyboardInterrupt:
+        tally.stop("interrupted")
+    if len(done) < len(chunks):
+        tally.stop("interrupted")
+    # chunk order, not completion order, so that equal inputs give equal cell lists
+    tally.finished += [f for i in sorted(done) for f in done[i].finished]
+    tally.seconds = time.perf_counter() - start - tally.kernel_seconds
+    return tally
+
+
+def _chunks(pieces, n, total):
+    """The first layer's pieces as ``n`` chunks of about equal numbers of cells:
+    ``(cells, parent root cells, first-layer state bits or None, share of the run)`` each, of
+    ``total`` pieces in all."""
+    if not pieces:
+        return []
+    cells = CellSet.concat([p[0] for p in pieces])
+    parent = np.concatenate([p[1] for p in pieces])
+    bits = None if pieces[0][2] is None else np.concatenate([p[2] for p in pieces])
+    bounds = np.linspace(0, len(cells), min(n, len(cells)) + 1).astype(np.int64)
+    return [(cells.take(np.arange(a, b)), parent[a:b], None if bits is None else bits[a:b], (b - a) / total)
+            for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _submit(chunks, job, workers, client):
+    """Run every chunk; yield the results as they complete."""
+    if client is not None:
+        from distributed import as_completed as dask_completed
+        futures = [client.submit(_work, job, i, chunk, pure=False) for i, chunk in enumerate(chunks)]
+        try:
+            for future in dask_completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_work, job, i, chunk) for i, chunk in enumerate(chunks)]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _work(job, index, chunk):
+    """A worker: enumerate one chunk's subtree from layer 1 with the serial driver; returns
+    ``(index, cells in the chunk, Tally)``."""
+    step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
+                        roots=job["roots"])
+    cells, parent, bits, share = chunk
+    J0, Jabs0 = step.first_layer_rows()
+    entry = Entry(1, cells, PendingRows(step, 1, J0, Jabs0, parent, bits), share)
+    with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
+        return index, len(cells), Driver(step, Budget(None, job["time_limit"])).run([entry])

@@ -1,0 +1,217 @@
+"""The engine's general step: cells given by their vertices (and rays) with incidence.
+
+A batch of cells waiting for layer ``l`` comes with, per cell, the matrix ``J`` whose columns
+are the layer's pre-activations as rows over ``(t, x)`` (and ``Jabs``, bounds on the magnitudes
+they were computed from, for rounding bounds). :meth:`PolytopeStep.process` splits the batch by
+the layer's units (:func:`~regionenum.engine.split.split` by each unit's sign, or
+:func:`~regionenum.engine.argmax.split_by_argmax` by the winner of each max group), records the
+state bits on the pieces, and hands them on in batches for layer ``l + 1``, whose rows come
+from one matrix product when the batch is popped: ``J' = (slopes * J[parent]) @ W'^T`` plus the
+bias on the ``t`` row. After the last layer that splits, pieces are regions.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..core.arrays import kernel_array, set_bits
+from ..core.exact import ExactNetwork
+from .argmax import split_by_argmax
+from .cells import CellSet
+from .driver import Entry, Tally
+from .kernels.splitting import gather_masked
+from .roots import Roots, root_cells
+from .split import split
+
+__all__ = ["PendingRows", "PolytopeStep", "STAGE"]
+
+#: Hyperplanes per stage when a few cells are split by many (see :meth:`PolytopeStep.split_layer`).
+STAGE = 64
+
+
+class PendingRows:
+    """The hyperplane rows of layer ``layer`` for children of cells whose rows for
+    ``layer - 1`` are ``J`` (magnitudes ``Jabs``): each child's ``parent`` and the state
+    ``bits`` of its layer ``layer - 1`` units (None where that layer has one state). Calling it
+    computes them; until then a waiting batch holds only bits, an eighth of float slopes."""
+
+    def __init__(self, step: "PolytopeStep", layer: int, J, Jabs, parent, bits):
+        self.step, self.layer, self.J, self.Jabs, self.parent, self.bits = step, layer, J, Jabs, parent, bits
+
+    def __call__(self):
+        return self.step.next_layer_rows(self.layer, self.J, self.Jabs, self.parent, self.bits)
+
+
+class PolytopeStep:
+    """Split cells of ``network`` layer by layer (see the module's description).
+
+    ``keep`` keeps finished cells with their output maps (for a full result); otherwise they are
+    only counted, and cells stop at the last layer that splits. ``roots`` are the domain's root
+    cells (made from ``domain`` by :meth:`start` when not given).
+    """
+
+    def __init__(self, network, domain, tol: float, batch_size: int, keep: bool, roots: Roots | None = None):
+        self.net = network
+        self.domain = domain
+        self.tol = float(tol)
+        self.batch_size = int(batch_size)
+        self.keep = keep
+        self.roots = roots
+        self.exact_net = ExactNetwork(network)
+        self._last_split = max(network.split_layers, default=0)
+
+    # -- the driver's interface ---------------------------------------------------------------
+    def start(self, tally: Tally) -> list:
+        """Cut the domain into root cells (unless given); the first stack entry."""
+        if self.roots is None:
+            self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties)
+            tally.exact_calls += self.roots.exact_calls
+        return [Entry(0, self.roots.cells, self.first_layer_rows)]
+
+    def process(self, entry: Entry, tally: Tally) -> list:
+        """Split ``entry``'s cells by its layer; the children's entries for the next layer (or
+        none, after the last layer, the pieces being finished)."""
+        l, cells = entry.layer, entry.cells
+        J, Jabs = entry.rows()
+        net = self.net
+        if len(net.split_units[l]):
+            children, parent, bits, zero = self.split_layer(l, cells, J, Jabs, tally)
+            o = net.unit_offsets[l]
+            set_bits(children.packed, o, bits)
+            if zero.any():
+                set_bits(children.zero, o, zero)
+        else:
+            children, parent, bits = cells, np.arange(len(cells)), None
+        if not self.keep and l >= self._last_split:
+            self._finish(children, None, tally)  # no later layer splits: the cells are regions
+            return []
+        if l == len(net.layers) - 1:
+            mask = self._slopes(l, bits, len(children))
+            self._finish(children, net.layers[l].activation.collect(gather_masked(J, parent, mask), axis=2),
+                         tally)
+            return []
+        return [Entry(l + 1, children if (lo, hi) == (0, len(children)) else children.take(np.arange(lo, hi)),
+                      PendingRows(self, l + 1, J, Jabs, parent[lo:hi], None if bits is None else bits[lo:hi]))
+                for lo, hi in _batches(len(children), self.batch_size)]
+
+    # -- layers --------------------------------------------------------------------------------
+    def first_layer_rows(self):
+        """The first layer's hyperplane rows, the same for every root cell, and their magnitudes."""
+        first = self.net.layers[0]
+        J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
+        abs0 = np.abs(J0).sum(axis=0, keepdims=True).astype(np.float32)
+        n = len(self.roots.cells)
+        return (kernel_array(np.broadcast_to(J0, (n,) + J0.shape), np.float64),
+                kernel_array(np.broadcast_to(abs0, (n,) + abs0.shape), np.float32))
+
+    def next_layer_rows(self, l, J, Jabs, parent, bits):
+        """Hyperplane rows of layer ``l`` for children of cells with rows ``J`` of layer ``l - 1``
+        (``parent`` and state ``bits`` per child), and their magnitude bounds from ``Jabs`` (the
+        same product on absolute values, summed over the rows)."""
+        mask = self._slopes(l - 1, bits, len(parent))
+        collect = self.net.layers[l - 1].activation.collect
+        M = collect(gather_masked(J, parent, mask), axis=2)
+        Mabs = collect(gather_masked(Jabs, parent, np.abs(mask).astype(np.float32)), axis=2)
+        layer = self.net.layers[l]
+        n, D, width = M.shape
+        J = (M.reshape(n * D, width) @ layer.W.T).reshape(n, D, layer.width)
+        J[:, 0, :] += layer.b
+        # magnitudes only bound rounding, so single precision is plenty (and twice as fast); and
+        # their sum over the rows obeys the same recursion, at a third of the work
+        abs_W, abs_b = self._magnitude_layers[l]
+        Jabs = (Mabs.reshape(n, -1) @ abs_W.T).reshape(n, 1, layer.width)
+        Jabs[:, 0, :] += abs_b
+        return J, Jabs
+
+    @functools.cached_property
+    def _magnitude_layers(self):
+        """Each layer's ``|W|`` and ``|b|`` in single precision, for the magnitude bounds."""
+        return [(np.abs(layer.W).astype(np.float32), np.abs(layer.b).astype(np.float32))
+                for layer in self.net.layers]
+
+    def _slopes(self, l, bits, n):
+        """Each unit's slope of layer ``l`` on ``n`` cells with state ``bits`` (None: one state)."""
+        layer = self.net.layers[l]
+        units = self.net.split_units[l]
+        if bits is None:
+            return np.ones((n, layer.width))
+        slopes = np.where(bits, 1.0, layer.activation.off_slope)
+        if len(units) == layer.width:
+            return slopes
+        mask = np.ones((n, layer.width))  # linear units keep slope 1
+        mask[:, units] = slopes
+        return mask
+
+    def split_layer(self, l, cells: CellSet, J, Jabs, tally: Tally):
+        """Split ``cells`` by the units of layer ``l``: the pieces, each one's parent cell, the
+        units' state bits on it and which units are identically zero (for a max group: tied
+        with its winner) on it."""
+        layer = self.net.layers[l]
+        constraints = self.roots.constraints
+        ids = constraints.ids
+        o = self.net.unit_offsets[l]
+
+        def oracle(sub, hyp_ids, winner=None):
+            return constraints.oracle(self.exact_net, hyp_ids, sub.packed)
+
+        if layer.activation.kind != "max":
+            units = self.net.split_units[l]
+            if len(units) < layer.width:
+                J, Jabs = J[:, :, units], Jabs[:, :, units]
+            hyp_ids = ids.unit_start + o + np.arange(len(units))
+            # a few cells cut by many hyperplanes (the domain by the first layer) go in stages of
+            # STAGE hyperplanes: one cell's table of values at its vertices would be huge
+            stages = range(0, len(units), STAGE if len(cells) * STAGE < len(units) else len(units))
+            parent, bits, zero = np.arange(len(cells)), None, None
+            for lo in stages:
+                cols = slice(lo, lo + stages.step)
+                Jc, Ac = (J, Jabs) if len(stages) == 1 else (J[parent, :, cols], Jabs[parent, :, cols])
+                cut = split(cells, Jc, Ac, constraints.ref, hyp_ids[cols], self.tol,
+                            oracle(cells, hyp_ids[cols]), want_cons=self.keep)
+                tally.exact_calls += cut.exact_calls
+                cells, parent = cut.pieces, parent[cut.parent]
+                if bits is None:
+                    bits, zero = cut.on, cut.zero
+                else:  # later stages: the earlier states follow each piece from its parent
+                    bits = np.concatenate([bits[cut.parent], cut.on], axis=1)
+                    zero = np.concatenate([zero[cut.parent], cut.zero], axis=1)
+            return cells, parent, bits, zero
+        # one group after another: each piece gets the winner of every group
+        parent = np.arange(len(cells))
+        bits = np.zeros((len(cells), layer.width), bool)
+        zero = np.zeros_like(bits)
+        act = layer.activation
+        for g, (start, k) in enumerate(zip(act.group_starts, act.groups)):
+            cols = slice(start, start + k)
+            cut = split_by_argmax(cells, J[parent, :, cols], Jabs[parent, :, cols], constraints.ref, self.tol,
+                                  lambda w, g=g: ids.tie_start + self.net.ties_of(l, g, w), oracle, self.keep)
+            tally.exact_calls += cut.exact_calls
+            cells = cut.pieces
+            parent, bits, zero = parent[cut.parent], bits[cut.parent], zero[cut.parent]
+            bits[np.arange(len(cells)), start + cut.winner] = True
+            zero[:, cols] = cut.tied
+        return cells, parent, bits, zero
+
+    def _finish(self, cells: CellSet, J_out, tally: Tally):
+        """Count (and when keeping them, store with their output maps ``J_out``) finished cells."""
+        n = tally.room(len(cells))
+        if n < len(cells):
+            cells = cells.take(np.arange(n))
+            J_out = None if J_out is None else J_out[:n]
+        has_ray = ~cells.bounded()
+        if self.roots.merge_pieces:  # pieces of one region (one per orthant) merge by pattern
+            if tally.patterns is None:
+                tally.patterns = {}
+            for row, ray in zip(cells.packed, has_ray):
+                key = row.tobytes()
+                tally.patterns[key] = tally.patterns.get(key, True) and not ray
+        tally.count += len(cells)
+        tally.bounded += int(np.count_nonzero(~has_ray))
+        if self.keep:
+            tally.finished.append((cells, np.ascontiguousarray(J_out)))
+
+
+def _batches(n: int, size: int):
+    """``(lo, hi)`` bounds of consecutive batches of at most ``size`` of ``n`` items."""
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]

@@ -1,0 +1,99 @@
+"""Splitting cells by hyperplanes: the kernel, and the exact answers to its questions.
+
+:func:`split` hands a batch of cells and hyperplanes to the kernel
+(:func:`~regionenum.engine.kernels.splitting.split_cells`); the signs it cannot trust in float64
+come back as questions, an :class:`~regionenum.core.exact.ExactOracle` answers them in exact
+arithmetic, and the cells that asked are split again with the answers, until none asks. The
+kernel never calls back into Python: questions and answers are plain arrays.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..core.arrays import concat_offsets, kernel_array, offsets_of
+from ..core.exact import ExactOracle
+from ..core.tolerances import NOISE
+from .cells import CellSet
+from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
+
+__all__ = ["Split", "split"]
+
+#: What :func:`split` returns: the pieces (their patterns still the parents'), each piece's
+#: parent cell, per hyperplane whether it is on (> 0) and whether it is identically zero on the
+#: piece (both ``(pieces, hyperplanes)`` bool), and the number of signs settled exactly.
+Split = namedtuple("Split", "pieces parent on zero exact_calls")
+
+
+def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: np.ndarray,
+          tol: float, oracle: ExactOracle, want_cons: bool = True):
+    """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
+    magnitudes behind each entry of ``J`` (or, with one row, their sum over the rows) and ``ref``
+    is the domain's coordinate scale.
+
+    Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
+    exactly and the cells that asked are split again, until none asks. Returns a :data:`Split`.
+    """
+    if Jabs.shape[1] != 1:
+        Jabs = Jabs.sum(axis=1, keepdims=True, dtype=np.float32)
+    arrays = cells.arrays
+    planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(Jabs, np.float32),
+                         kernel_array(hyp_ids, np.int64))
+    rule = SignRule(float(ref), float(tol), NOISE)
+    answers = _Answers()
+
+    def run(todo):
+        return split_cells(arrays, planes, rule, want_cons, todo, answers.table())
+
+    done, asked = run(np.arange(len(cells), dtype=np.int64))
+    passes = [done]
+    while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
+        for k, (c, h) in enumerate(zip(asked.cell, asked.hyperplane)):
+            if (c, h) in answers.vanishing:  # another generator of this pass asked it too
+                continue
+            if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
+                answers.vanishing.add((c, h))
+                answers.add(c, h, [], 0)
+                continue
+            inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
+            answers.add(c, h, inc, oracle.sign(int(c), inc, int(h), asked.generator[k]))
+        done, asked = run(np.unique(asked.cell))
+        passes.append(done)
+    parent = np.concatenate([p.parent for p in passes])
+    pieces = CellSet(concat_offsets([p.gen_off for p in passes]), np.concatenate([p.gens for p in passes]),
+                     concat_offsets([p.inc_off for p in passes]), np.concatenate([p.inc for p in passes]),
+                     concat_offsets([p.con_off for p in passes]),
+                     np.concatenate([p.con_ids for p in passes]),
+                     np.concatenate([p.con_rows for p in passes]), cells.packed[parent], cells.zero[parent])
+    states = np.concatenate([p.states for p in passes])
+    if len(answers):
+        order = np.argsort(parent, kind="stable")  # cells split again go back to their place
+        pieces, parent, states = pieces.take(order), parent[order], states[order]
+    return Split(pieces, parent, states == 1, states == 2, len(answers))
+
+
+class _Answers:
+    """Exact signs settled so far, as the flat table the kernel looks them up in."""
+
+    def __init__(self):
+        self.cell, self.h, self.sign, self.inc = [], [], [], []
+        self.vanishing = set()  # (cell, hyperplane) identically zero on the cell
+
+    def __len__(self):
+        return len(self.cell)
+
+    def add(self, cell, h, incidence, sign):
+        self.cell.append(cell)
+        self.h.append(h)
+        self.sign.append(sign)
+        self.inc.append(np.asarray(incidence, np.int64))
+
+    def table(self) -> Answers:
+        """The table sorted by cell (the kernel looks a cell's answers up by bisection)."""
+        order = np.argsort(np.array(self.cell, np.int64), kind="stable")
+        incs = [self.inc[i] for i in order]
+        off = offsets_of([len(i) for i in incs])
+        inc = np.concatenate(incs) if incs else np.zeros(0, np.int64)
+        return Answers(np.array(self.cell, np.int64)[order], np.array(self.h, np.int64)[order], off, inc,
+                       np.array(self.sign, np.int8)[order])

@@ -1,0 +1,148 @@
+"""ONNX models (the ``onnx`` extra): a graph of affine operators (Gemm, MatMul, Add, Sub, Mul and
+Div by constants, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout; Conv,
+BatchNormalization, AveragePool, GlobalAveragePool and Pad, unrolled for the input's shape),
+ReLU / LeakyReLU and MaxPool / GlobalMaxPool, traced symbolically (see
+:mod:`regionenum.importers.tracing`): each tensor is an affine function of the last activation's
+output, each activation closes a layer, and tensors used again after an activation (skip
+connections) are carried through it. Operators outside that list are errors naming the node.
+"""
+from __future__ import annotations
+
+from ..core.network import Network
+from ..errors import InvalidNetworkError, MissingDependencyError
+from .tracing import Affine, LayerBuilder, elementwise, window_members
+
+__all__ = ["from_onnx"]
+
+_SHAPE_OPS = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
+#: Affine operators evaluated on the unit basis with onnx's reference evaluator.
+_BASIS_OPS = {"Conv", "BatchNormalization", "AveragePool", "GlobalAveragePool", "Pad"}
+
+
+def from_onnx(model) -> Network:
+    """A :class:`~regionenum.Network` from an ONNX model (a path or a loaded ``ModelProto``) with
+    one input and one output; see the module's description for the operators taken."""
+    import numpy as np
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise MissingDependencyError("ONNX import needs the onnx package: pip install 'regionenum[onnx]'") from None
+    if not isinstance(model, onnx.ModelProto):
+        try:
+            model = onnx.load(str(model))
+        except Exception as err:  # onnx raises several types for unreadable files
+            raise InvalidNetworkError(f"{model}: not a readable ONNX model: {err}") from None
+    graph = model.graph
+    consts = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in consts]
+    if len(inputs) != 1 or len(graph.output) != 1:
+        raise InvalidNetworkError(f"the ONNX graph must have one input and one output, has "
+                                  f"{len(inputs)} and {len(graph.output)}")
+    dims = [d.dim_value for d in inputs[0].type.tensor_type.shape.dim]
+    if not dims or any(d < 1 for d in dims[1:]) or (len(dims) == 1 and dims[0] < 1):
+        raise InvalidNetworkError(f"input {inputs[0].name!r} has no usable static shape {dims}")
+    shape = (1, *dims[1:]) if len(dims) > 1 else (int(dims[0]),)
+    builder = LayerBuilder(shape)
+    tensors = {inputs[0].name: builder.input}
+    last_use = {name: i for i, node in enumerate(graph.node) for name in node.input}
+    last_use[graph.output[0].name] = len(graph.node)
+    for i, node in enumerate(graph.node):
+        where = f"node {node.name or node.op_type!r} ({node.op_type})"
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type == "Constant":
+            consts[node.output[0]] = numpy_helper.to_array(attrs["value"]).astype(np.float64)
+            continue
+        args = [tensors.get(name, consts.get(name)) for name in node.input if name]
+        if any(a is None for a in args):
+            raise InvalidNetworkError(f"{where}: an input is neither a tensor nor a constant")
+        live = [a for a in args if isinstance(a, Affine)]
+        if not live:
+            raise InvalidNetworkError(f"{where}: operators on constants only are not supported")
+        t, op = live[0], node.op_type
+        if op in _SHAPE_OPS:
+            out = Affine(t.M, t.c, _new_shape(op, t.shape, args, attrs, where), t.base)
+        elif op in ("Relu", "LeakyRelu", "MaxPool", "GlobalMaxPool"):
+            # tensors used after this node are carried through the layer it closes
+            carried = [name for name, v in tensors.items() if last_use.get(name, -1) > i]
+            before = [tensors[name] for name in carried]
+            if op in ("MaxPool", "GlobalMaxPool"):
+                if len(node.output) > 1 and node.output[1]:
+                    raise InvalidNetworkError(f"{where}: the Indices output is not supported")
+                L, f0, out_shape = _on_basis(model, node, t, consts, where)
+                if np.any(f0):
+                    raise InvalidNetworkError(f"{where}: does not act as a max over windows of its input")
+                out, after = builder.max_pool(t, window_members(L.T, len(t.c), where), out_shape, before)
+            else:
+                act = "relu" if op == "Relu" else ("leaky_relu", float(attrs.get("alpha", 0.01)))
+                out, after = builder.activate(t, act, before)
+            tensors = dict(zip(carried, after))
+        elif op == "Gemm":
+            B = args[1]
+            if args[0] is not t or isinstance(B, Affine) or attrs.get("transA", 0):
+                raise InvalidNetworkError(f"{where}: only tensor x constant (transA = 0) is supported")
+            B = B.T if attrs.get("transB", 0) else B
+            alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
+            bias = beta * np.broadcast_to(args[2], (B.shape[1],)) if len(args) > 2 else 0.0
+            out = t.then(alpha * B.T, bias, (1, B.shape[1]))
+        elif op == "MatMul":
+            B = args[1]
+            if args[0] is not t or isinstance(B, Affine) or B.ndim != 2:
+                raise InvalidNetworkError(f"{where}: only tensor x constant matrix is supported")
+            out = t.then(B.T, 0.0, t.shape[:-1] + (B.shape[1],))
+        elif op in ("Add", "Sub", "Mul", "Div"):
+            out = elementwise(op.lower(), *args, where)
+        elif op in _BASIS_OPS:
+            out = t.then(*_on_basis(model, node, t, consts, where))
+        else:
+            raise InvalidNetworkError(f"{where}: unsupported operator {op}")
+        tensors[node.output[0]] = out
+    result = tensors.get(graph.output[0].name)
+    if result is None:
+        raise InvalidNetworkError(f"output {graph.output[0].name!r} is not computed from the input")
+    return builder.finish(result)
+
+
+def _new_shape(op, shape, args, attrs, where):
+    """The shape after a shape-only operator (the values, row-major, are unchanged)."""
+    import numpy as np
+    if op in ("Identity", "Dropout"):
+        return shape
+    if op == "Flatten":
+        axis = int(attrs.get("axis", 1)) % max(len(shape), 1)
+        return (int(np.prod(shape[:axis])), int(np.prod(shape[axis:])))
+    x = np.zeros(shape)
+    axes = attrs.get("axes")
+    if axes is None and len(args) > 1:
+        axes = [int(a) for a in np.asarray(args[1]).ravel()]
+    try:
+        if op == "Reshape":
+            target = [shape[i] if int(v) == 0 else int(v) for i, v in enumerate(np.asarray(args[1]).ravel())]
+            return x.reshape(target).shape
+        if op == "Squeeze":
+            return np.squeeze(x, axis=tuple(axes) if axes is not None else None).shape
+        return np.expand_dims(x, axis=tuple(axes)).shape  # Unsqueeze
+    except (ValueError, TypeError, IndexError) as err:
+        raise InvalidNetworkError(f"{where}: cannot apply it to shape {shape}: {err}") from None
+
+
+def _on_basis(model, node, t, consts, where):
+    """The affine map of one operator on tensor ``t``, by running it (onnx's reference
+    evaluator, in float64) on zero and on the unit basis: ``(L, f0, output shape)``."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+    name = node.input[0]
+    n = int(np.prod(t.shape))
+    inits = [numpy_helper.from_array(consts[i], i) for i in node.input[1:] if i]
+    x = helper.make_tensor_value_info(name, TensorProto.DOUBLE, None)
+    y = helper.make_tensor_value_info(node.output[0], TensorProto.DOUBLE, None)
+    single = helper.make_model(helper.make_graph([node], "op", [x], [y], inits),
+                               opset_imports=list(model.opset_import))
+    X = np.concatenate([np.zeros((1, n)), np.eye(n)]).reshape((n + 1,) + t.shape[1:])
+    try:
+        Y = np.asarray(ReferenceEvaluator(single).run(None, {name: X})[0], dtype=np.float64)
+    except Exception as err:  # the evaluator raises many types for bad attributes or shapes
+        raise InvalidNetworkError(f"{where}: cannot evaluate it on shape {t.shape}: {err}") from None
+    f0 = Y[0].reshape(-1)
+    return (Y[1:].reshape(n, -1) - f0).T, f0, (1,) + Y.shape[1:]

@@ -1,0 +1,146 @@
+"""Saving and loading results.
+
+A :class:`~regionenum.Regions` is written with everything it holds (network, domain, regions,
+cell complex), so a loaded result answers every analysis as the original does: ``.npz`` is
+compact, ``.json`` readable from any language (see :mod:`.json_arrays`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..core.domain import Box, Polytope
+from ..core.exact import ConstraintIds
+from ..core.network import Network
+from ..engine.cells import CellComplex, CellSet, Constraints
+from ..errors import FileFormatError, MissingFileError
+from ..result import Regions
+from .json_arrays import decode_array, encode_array
+from .paths import writable
+
+__all__ = ["load_regions", "save_regions"]
+
+FORMAT = "regionenum.regions"
+VERSION = 1
+_RESULT = ["packed_patterns", "interior_points", "bounded", "volumes", "vertex_offsets", "vertices",
+           "facet_offsets", "facet_equations", "facet_layers", "facet_units", "jacobians",
+           "offsets", "cell_region"]
+RESULT_SUFFIXES = (".npz", ".json")
+_CELLS = ["gen_off", "gens", "inc_off", "inc", "con_off", "con_ids", "con_rows", "packed", "zero"]
+
+
+def save_regions(regions, path) -> None:
+    """Write a result to a file.
+
+    Parameters
+    ----------
+    regions : Regions
+        The result (complete or not).
+    path : str or path
+        ``.npz`` (compact) or ``.json`` (readable from any language); its folder must exist.
+
+    Raises
+    ------
+    FileFormatError
+        Another suffix.
+    MissingFileError
+        The folder does not exist.
+    """
+    path = writable(path, RESULT_SUFFIXES)
+    arrays = _to_arrays(regions)
+    if path.suffix == ".npz":
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+    else:
+        doc = {"format": FORMAT, "version": VERSION,
+               "arrays": {k: encode_array(v) for k, v in arrays.items()}}
+        path.write_text(json.dumps(doc))
+
+
+def load_regions(path):
+    """Read a result written by :func:`save_regions`.
+
+    Parameters
+    ----------
+    path : str or path
+        A ``.npz`` or ``.json`` result file.
+
+    Returns
+    -------
+    Regions
+        The result, answering every analysis as the original does.
+
+    Raises
+    ------
+    MissingFileError
+        No such file.
+    FileFormatError
+        Not a regionenum result (of this format version).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise MissingFileError(f"no such file: {path}")
+    if path.suffix not in RESULT_SUFFIXES:
+        raise FileFormatError(f"unknown result format {path.suffix!r}: use .npz or .json")
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        else:
+            doc = json.loads(path.read_text())
+            if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+                raise FileFormatError(f"{path} is not a regionenum result (format {FORMAT!r})")
+            arrays = {k: decode_array(v) for k, v in doc["arrays"].items()}
+    except FileFormatError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as err:  # numpy and json raise several types
+        raise FileFormatError(f"{path} is not a readable regionenum result: {err}") from None
+    if int(arrays.get("format_version", -1)) != VERSION:
+        raise FileFormatError(f"{path}: not a regionenum result of format version {VERSION}")
+    return Regions(**_from_arrays(arrays))
+
+
+def _to_arrays(regions) -> dict:
+    net, dom, constraints = regions.network, regions.domain, regions.complex.constraints
+    out = {"format_version": np.array(VERSION)}
+    for i, layer in enumerate(net.layers):
+        out[f"net_W{i}"], out[f"net_b{i}"] = layer.W, layer.b
+    out["net_activations"] = np.array([layer.activation.spec for layer in net.layers])
+    out["domain_is_box"] = np.array(isinstance(dom, Box))
+    out["domain_A"], out["domain_b"] = dom.A, dom.b
+    for name in _RESULT:
+        out[name] = getattr(regions, name)
+    for name in _CELLS:
+        out[f"cells_{name}"] = getattr(regions.cells, name)
+    ids = constraints.ids
+    out["roots_ids"] = np.array([ids.n_domain, ids.n_artificial, ids.n_units, ids.n_ties])
+    keys = sorted(constraints.fixed_rows)
+    out["roots_row_ids"] = np.array(keys, np.int64)
+    out["roots_rows"] = np.array([constraints.fixed_rows[k] for k in keys]).reshape(len(keys), -1)
+    out["roots_ref"] = np.array(constraints.ref)
+    out["complete"] = np.array(regions.complete)
+    out["stop_reason"] = np.array(regions.stop_reason or "")
+    out["seconds"] = np.array(regions.seconds)
+    out["exact_calls"] = np.array(regions.exact_calls)
+    return out
+
+
+def _from_arrays(a: dict) -> dict:
+    n_layers = sum(1 for k in a if k.startswith("net_W"))
+    layers = [(a[f"net_W{i}"], a[f"net_b{i}"]) for i in range(n_layers)]
+    network = Network.from_layers(layers, [str(s) for s in a["net_activations"]])
+    d = network.input_dim
+    if bool(a["domain_is_box"]):
+        domain = Box(a["domain_b"][:d], -a["domain_b"][d:])
+    else:
+        domain = Polytope(a["domain_A"].reshape(-1, d), a["domain_b"])
+    cells = CellSet(*(a[f"cells_{name}"] for name in _CELLS))
+    rows = dict(zip(a["roots_row_ids"].tolist(), a["roots_rows"]))
+    constraints = Constraints(ConstraintIds(*(int(x) for x in a["roots_ids"])), rows, float(a["roots_ref"]))
+    out = {name: a[name] for name in _RESULT if name != "cell_region"}
+    out.update(network=network, domain=domain, complex=CellComplex(cells, a["cell_region"], constraints),
+               complete=bool(a["complete"]), stop_reason=str(a["stop_reason"]) or None,
+               seconds=float(a["seconds"]), exact_calls=int(a["exact_calls"]))
+    return out

@@ -1,0 +1,258 @@
+"""Re-check an enumeration in exact rational arithmetic.
+
+:func:`certify` proves, with Python integers and fractions only, that
+
+1. every region has interior: a rational point satisfies every unit's state strictly (on:
+   pre-activation ``> 0``; off: ``< 0``, or the unit is identically zero on the region) and lies
+   strictly inside the domain;
+2. the patterns are distinct, so no region is listed twice;
+3. (``d <= 3``, bounded domains) the regions' exact volumes, from their exact rational vertices,
+   sum exactly to the domain's, so together with 1 and 2 nothing is missing;
+4. the adjacency is consistent: every facet of the subdivision lies on one region (the domain's
+   boundary) or two, and two regions sharing a facet differ exactly in units zero on it.
+
+It returns a :class:`Certificate` or raises :class:`CertificationError` naming the failing
+region. Everything above uses Python integers and fractions. Where plain ``pycddlib`` is
+installed with its GMP backend (``cdd.gmp``; it needs Debian's ``libcdd-dev`` and
+``libgmp-dev``), each region's vertices are also recomputed independently by cddlib, in exact
+arithmetic, from the region's own inequalities, and must equal the engine's exact vertices
+(``backend="gmp"`` insists on it, ``"fractions"`` skips it, ``"auto"`` uses it when present).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from math import factorial, gcd
+
+import numpy as np
+
+from ..core.domain import Box
+from ..core.network import Network
+from ..engine.api import enumerate_regions
+from ..engine.kernels.lattice import cell_faces
+from ..errors import CertificationError, IncompleteResultError, InvalidArgumentError, MissingDependencyError
+from .exact_geometry import ExactGeometry
+
+__all__ = ["Certificate", "certify"]
+
+
+@dataclass
+class Certificate:
+    """What was proven: ``regions`` with interior and distinct patterns, their exact total
+    ``volume`` (a Fraction, None when not checked) equal to the domain's, ``facets`` checked,
+    and how long it took."""
+
+    regions: int
+    volume: Fraction | None
+    facets: int
+    seconds: float
+    backend: str = "fractions"
+
+
+def certify(regions, check_volume: bool = True, backend: str = "auto") -> Certificate:
+    """Re-check ``regions`` exactly; see the module's description."""
+    if backend not in ("auto", "fractions", "gmp"):
+        raise InvalidArgumentError(f"backend must be 'auto', 'fractions' or 'gmp', got {backend!r}")
+    if not regions.complete:
+        raise IncompleteResultError(f"only a complete enumeration can be certified (this one stopped: "
+                                    f"{regions.stop_reason})")
+    gmp = _cdd_gmp() if backend != "fractions" else None
+    if backend == "gmp" and gmp is None:
+        raise MissingDependencyError("backend 'gmp' needs plain pycddlib built with GMP (cdd.gmp); "
+                                 "install libcdd-dev and libgmp-dev, then pip install pycddlib")
+    start = time.perf_counter()
+    geo = ExactGeometry(regions)
+    _check_distinct(regions)
+    for r in range(len(regions)):
+        _check_interior(regions, geo, r)
+    use_gmp = gmp is not None and regions.domain.is_bounded
+    if use_gmp:
+        for c in range(len(regions.cells)):
+            _check_vertices_cdd(regions, geo, c, gmp)
+    volume = None
+    d = regions.dim
+    if check_volume and d <= 3 and regions.domain.is_bounded:
+        volume = sum((_exact_volume(regions, geo, c) for c in range(len(regions.cells))), Fraction(0))
+        expected = _domain_volume(regions.domain)
+        if volume != expected:
+            raise CertificationError(f"the regions' exact volumes sum to {volume} (about "
+                                     f"{float(volume):.17g}), not the domain's {expected}")
+    facets = _check_adjacency(regions)
+    return Certificate(len(regions), volume, facets, time.perf_counter() - start,
+                       "fractions+cddlib-gmp" if use_gmp else "fractions")
+
+
+def _cdd_gmp():
+    try:
+        import cdd
+        import cdd.gmp
+    except ImportError:
+        return None
+    return cdd
+
+
+def _check_vertices_cdd(regions, geo, c, cdd):
+    """cddlib (GMP) computes cell ``c``'s vertices, in exact arithmetic, from its region's
+    inequalities (every unit's state and the domain's rows); they must be the engine's exact
+    vertices. To keep cddlib's work small it is given only the constraints tight somewhere on the
+    cell, and each vertex it finds is then checked against every other constraint exactly: a
+    polytope whose vertices satisfy all constraints lies inside the full one, so the two agree."""
+    r = int(regions.cell_region[c])
+    ids, cells = regions.constraint_ids, regions.cells
+    pattern = regions.patterns[r]
+    listed = set(cells.con_ids[cells.con_off[c]: cells.con_off[c + 1]].tolist())
+    exact_rows = regions.complex.constraints.exact_rows
+    domain = [[-Fraction(int(v)) for v in exact_rows[i]] for i in range(ids.n_domain)]
+    # (constraint id, cdd row) for every unit and tie not identically zero on the region (cdd's
+    # rows read b + a x >= 0)
+    units = [(ids.unit_start + k, [int(v) for v in row])
+             for k, row, _ in geo.net.region_constraints(pattern) if any(row)]
+    chosen = domain + [[Fraction(v) for v in row] for cid, row in units if cid in listed]
+    mat = cdd.gmp.matrix_from_array(chosen, rep_type=cdd.RepType.INEQUALITY)
+    found = {tuple(g[1:]) for g in cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat)).array}
+    for x in found:
+        q = 1
+        for v in x:
+            q = q * v.denominator // gcd(q, v.denominator)
+        h = [q] + [int(v * q) for v in x]
+        for cid, row in units:
+            if sum(a * b for a, b in zip(row, h)) < 0:
+                raise CertificationError(f"region {r}: a vertex cddlib finds breaks unit constraint {cid}")
+    ours = {tuple(geo.point(g)) for g in range(cells.gen_off[c], cells.gen_off[c + 1])}
+    if found != ours:
+        raise CertificationError(f"region {r}: cddlib finds {len(found)} vertices from its inequalities, "
+                                 f"the enumeration {len(ours)}, and they differ")
+
+
+def _check_distinct(regions):
+    seen = {}
+    for i, row in enumerate(regions.packed_patterns):
+        key = row.tobytes()
+        if key in seen:
+            raise CertificationError(f"regions {seen[key]} and {i} have the same pattern")
+        seen[key] = i
+
+
+def _check_interior(regions, geo, r):
+    """A rational point of region ``r`` strictly satisfies all its states and the domain."""
+    cells = np.flatnonzero(regions.cell_region == r)
+    candidates = [[Fraction(float(v)) for v in regions.interior_points[r]]]
+    for c in cells:  # fallback: the exact centroid of a piece's vertices
+        g0, g1 = regions.cells.gen_off[c], regions.cells.gen_off[c + 1]
+        pts = [geo.point(g) for g in range(g0, g1) if regions.cells.gens[g, 0] > 0]
+        if pts and all(regions.cells.gens[g, 0] > 0 for g in range(g0, g1)):
+            candidates.append([sum(col, Fraction(0)) / len(pts) for col in zip(*pts)])
+    for x in candidates:
+        if _strictly_inside(regions, geo, r, x):
+            return
+    raise CertificationError(f"region {r}: no rational point satisfies its pattern strictly "
+                             "(it may have no interior)")
+
+
+def _strictly_inside(regions, geo, r, x) -> bool:
+    dom = regions.domain
+    for a, b in zip(dom.A, dom.b):
+        if sum(Fraction(float(ai)) * xi for ai, xi in zip(a, x)) + Fraction(float(b)) >= 0:
+            return False
+    # the point as an integer homogeneous vector (q, q x)
+    q = 1
+    for v in x:
+        q = q * v.denominator // gcd(q, v.denominator)
+    h = np.array([q] + [int(v * q) for v in x], dtype=object)
+    for _, row, may_vanish in geo.net.region_constraints(regions.patterns[r]):
+        if not (row.dot(h) > 0 or (may_vanish and not any(row))):
+            return False
+    return True
+
+
+def _exact_volume(regions, geo, c) -> Fraction:
+    """Exact volume of cell ``c`` from its exact vertices: intervals, polygons (shoelace along
+    the edges found from incidence) or polyhedra (tetrahedra from an apex to triangles fanned
+    over the 2-faces)."""
+    cells = regions.cells
+    g0, g1 = int(cells.gen_off[c]), int(cells.gen_off[c + 1])
+    P = {g: geo.point(g) for g in range(g0, g1)}
+    d = regions.dim
+    if d == 1:
+        vals = [p[0] for p in P.values()]
+        return max(vals) - min(vals)
+    sub = cells.take(np.array([c]))
+    f_cell, f_dim, gen_off, members, _, _ = cell_faces(sub.arrays, 1)
+    faces = [members[gen_off[i]: gen_off[i + 1]] + g0 for i in range(len(f_cell))]
+    edges = [tuple(f) for f, k in zip(faces, f_dim) if k == 1]
+    if d == 2:
+        ring = _cycle(edges)
+        return abs(sum(P[a][0] * P[b][1] - P[b][0] * P[a][1] for a, b in zip(ring, ring[1:] + ring[:1]))) / 2
+    apex = g0
+    total = Fraction(0)
+    for f, k in zip(faces, f_dim):
+        if k != 2 or apex in f:
+            continue
+        inside = set(int(g) for g in f)
+        ring = _cycle([e for e in edges if e[0] in inside and e[1] in inside])
+        for i in range(1, len(ring) - 1):
+            total += abs(_det3([[P[g][j] - P[apex][j] for j in range(3)]
+                                for g in (ring[0], ring[i], ring[i + 1])]))
+    return total / factorial(3)
+
+
+def _cycle(edges):
+    """The vertices of a polygon in order, from its edges."""
+    nbrs = {}
+    for a, b in edges:
+        nbrs.setdefault(int(a), []).append(int(b))
+        nbrs.setdefault(int(b), []).append(int(a))
+    start = next(iter(nbrs))
+    ring, prev = [start], None
+    while True:
+        nxt = [v for v in nbrs[ring[-1]] if v != prev]
+        if not nxt or nxt[0] == start:
+            break
+        prev = ring[-1]
+        ring.append(nxt[0])
+    if len(ring) != len(nbrs):
+        raise CertificationError(f"a face's edges do not form one polygon ({len(ring)} of "
+                                 f"{len(nbrs)} vertices)")
+    return ring
+
+
+def _det3(m):
+    return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+
+
+def _domain_volume(domain) -> Fraction:
+    if isinstance(domain, Box):
+        out = Fraction(1)
+        for lo, hi in zip(domain.lo, domain.hi):
+            out *= Fraction(float(hi)) - Fraction(float(lo))
+        return out
+    # the domain is the one region of a network without units: its exact volume
+    d = domain.dim
+    empty = enumerate_regions(Network.from_layers([(np.zeros((1, d)), np.zeros(1))],
+                                                  activations=["identity"]), domain)
+    geo = ExactGeometry(empty)
+    return sum((_exact_volume(empty, geo, c) for c in range(len(empty.cells))), Fraction(0))
+
+
+def _check_adjacency(regions) -> int:
+    d = regions.dim
+    facets = regions.faces(min_dim=d - 1).by_dim[d - 1]
+    around = np.diff(facets.region_offsets)
+    for f in np.flatnonzero((around < 1) | (around > 2)):
+        raise CertificationError(f"facet {f} lies on {around[f]} regions: "
+                                 f"{facets.regions_of(f).tolist()}")
+    for f in np.flatnonzero(around == 1):
+        if not facets.on_boundary[f]:
+            r = int(facets.regions_of(f)[0])
+            raise CertificationError(f"region {r} has a facet inside the domain with no neighbour")
+    patterns = regions.patterns
+    for f in np.flatnonzero(around == 2):
+        a, b = facets.regions_of(f)
+        flipped = set(np.flatnonzero(patterns[a] != patterns[b]).tolist())
+        if not flipped or not flipped <= set(facets.units_of(f).tolist()):
+            raise CertificationError(f"regions {a} and {b} share a facet but differ in units "
+                                     f"{sorted(flipped)} not all zero on it")
+    return len(facets)

@@ -1,0 +1,319 @@
+"""Exact verification of small networks from their enumerated regions.
+
+An affine function on a polytope is largest at a vertex, and the network is affine on each
+region, so the largest value of any linear function of the outputs over a bounded domain is the
+largest over all region vertices. Vertices are found in float64 and the best candidates re-valued
+in exact rational arithmetic (:mod:`regionenum.exact_geometry`), so maxima, minima and property
+verdicts are exact rationals with witness inputs, decided exactly where the engine decides
+exactly.
+
+>>> import numpy as np, regionenum as rn
+>>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+...                               (np.array([[1.0, 1.0]]), np.array([-0.5]))])   # |x| - 1/2
+>>> r = rn.verify.output_range(net, rn.Box([-1.0], [2.0]))
+>>> r.min, r.max, r.argmax
+(Fraction(-1, 2), Fraction(3, 2), array([2.]))
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+from scipy.optimize import linprog
+
+from ..core.domain import Box, Polytope
+from ..engine.api import enumerate_regions
+from ..errors import IncompleteResultError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
+from ..result import Regions
+from .exact_geometry import ExactGeometry
+
+__all__ = ["OutputRange", "PropertyResult", "RobustnessResult", "LipschitzResult",
+           "output_range", "check_property", "robustness", "lipschitz", "reachable_set"]
+
+#: Float candidates within this fraction of the spread of values are re-valued exactly.
+CANDIDATE_BAND = 1e-6
+
+
+@dataclass
+class OutputRange:
+    """Exact ``min`` and ``max`` (Fractions) of one output over the domain, with witness inputs
+    ``argmin``, ``argmax`` (float64 of exact rational vertices ``argmin_exact``,
+    ``argmax_exact``) and the regions they are vertices of."""
+
+    output: int
+    min: Fraction
+    max: Fraction
+    argmin: np.ndarray
+    argmax: np.ndarray
+    argmin_exact: list
+    argmax_exact: list
+    region_min: int
+    region_max: int
+
+
+@dataclass
+class PropertyResult:
+    """Whether ``C y(x) + e <= 0`` holds on the whole domain. ``holds``; per row of ``C`` the
+    exact largest value ``worst`` over the domain with its input ``worst_input``: the proof (all
+    ``<= 0``, each attained at a checked vertex) or the counterexample (a row ``> 0``:
+    ``counterexample``, the input where it is largest, and ``violated`` the rows)."""
+
+    holds: bool
+    worst: list
+    worst_input: np.ndarray
+    counterexample: np.ndarray | None
+    violated: list = field(default_factory=list)
+
+
+@dataclass
+class RobustnessResult:
+    """``robust`` when one class wins on the whole set (``label``); otherwise
+    ``counterexample``, the point of another class's region nearest ``center`` (in the norm of
+    the set, by linear programming over each violating piece), its ``label_found``, and
+    ``distance``."""
+
+    robust: bool
+    label: int
+    counterexample: np.ndarray | None = None
+    label_found: int | None = None
+    distance: float | None = None
+
+
+@dataclass
+class LipschitzResult:
+    """The Lipschitz constant over the domain in ``norm`` (1, 2 or inf): ``value`` (exact
+    Fraction for 1 and inf, float for 2), attained on ``region`` with Jacobian ``jacobian``."""
+
+    norm: object
+    value: object
+    region: int
+    jacobian: np.ndarray
+
+
+def _regions(target, domain):
+    """An enumerated result, from ``target`` (a :class:`Regions`) or (network, domain)."""
+    if isinstance(target, Regions):
+        regions = target
+    else:
+        if domain is None:
+            raise InvalidArgumentError("give a domain with the network (or an enumerated Regions)")
+        regions = enumerate_regions(target, domain)
+    if not regions.complete:
+        raise IncompleteResultError(f"verification needs a complete enumeration (it stopped: "
+                              f"{regions.stop_reason})")
+    if not regions.bounded.all():
+        raise InvalidDomainError("verification needs a bounded domain")
+    return regions
+
+
+def _vertex_values(regions, C, e):
+    """Float values of ``C y + e`` at every (region, vertex) pair: ``(V, rows)``, the region of
+    each, and the generator index of each."""
+    cells = regions.cells
+    g_cell = np.repeat(np.arange(len(cells)), np.diff(cells.gen_off))
+    g_region = regions.cell_region[g_cell]
+    X = cells.gens[:, 1:]
+    Y = np.einsum("gkd,gd->gk", regions.jacobians[g_region], X) + regions.offsets[g_region]
+    return Y @ C.T + e, g_region, np.arange(len(X))
+
+
+def _exact_extreme(geo, values, g_region, g_index, coeffs, const, maximise=True):
+    """The exact extreme of ``coeffs . y + const`` over the vertices, among the float
+    candidates within the band of the float extreme: (Fraction, generator, region)."""
+    v = values if maximise else -values
+    top = v.max()
+    spread = max(np.ptp(v), np.abs(v).max(), 1e-300)
+    cand = np.flatnonzero(v >= top - CANDIDATE_BAND * spread)
+    best = None
+    for i in cand:
+        y = geo.outputs_at(int(g_region[i]), int(g_index[i]))
+        val = sum(Fraction(float(c)) * yi for c, yi in zip(coeffs, y)) + Fraction(float(const))
+        key = val if maximise else -val
+        if best is None or key > best[0]:
+            best = (key, int(g_index[i]), int(g_region[i]), val)
+    return best[3], best[1], best[2]
+
+
+def output_range(target, domain=None, output: int = 0) -> OutputRange:
+    """Exact minimum and maximum of output ``output`` over a bounded domain, with witnesses."""
+    regions = _regions(target, domain)
+    k = regions.network.output_dim
+    if not 0 <= output < k:
+        raise InvalidArgumentError(f"output must be in [0, {k}), got {output}")
+    C = np.zeros((1, k))
+    C[0, output] = 1.0
+    values, g_region, g_index = _vertex_values(regions, C, np.zeros(1))
+    geo = ExactGeometry(regions)
+    hi, g_hi, r_hi = _exact_extreme(geo, values[:, 0], g_region, g_index, C[0], 0.0)
+    lo, g_lo, r_lo = _exact_extreme(geo, values[:, 0], g_region, g_index, C[0], 0.0,
+                                    maximise=False)
+    x_hi, x_lo = geo.point(g_hi), geo.point(g_lo)
+    return OutputRange(output, lo, hi, np.array([float(v) for v in x_lo]),
+                       np.array([float(v) for v in x_hi]), x_lo, x_hi, r_lo, r_hi)
+
+
+def check_property(target, C, e, domain=None) -> PropertyResult:
+    """Decide exactly whether ``C y(x) + e <= 0`` for every ``x`` of a bounded domain
+    (``C``: ``(m, k)``, ``e``: ``(m,)``)."""
+    regions = _regions(target, domain)
+    k = regions.network.output_dim
+    C = np.atleast_2d(np.asarray(C, dtype=np.float64))
+    e = np.atleast_1d(np.asarray(e, dtype=np.float64))
+    if C.ndim != 2 or C.shape[1] != k:
+        raise InvalidArgumentError(f"C must have shape (m, {k}) for a network with {k} outputs, got {C.shape}")
+    if e.shape != (C.shape[0],):
+        raise InvalidArgumentError(f"e must have shape ({C.shape[0]},) to match C, got {e.shape}")
+    if not (np.all(np.isfinite(C)) and np.all(np.isfinite(e))):
+        raise InvalidArgumentError("C and e must be finite")
+    values, g_region, g_index = _vertex_values(regions, C, e)
+    geo = ExactGeometry(regions)
+    worst, inputs, violated = [], [], []
+    for i in range(len(C)):
+        val, g, _ = _exact_extreme(geo, values[:, i], g_region, g_index, C[i], e[i])
+        worst.append(val)
+        inputs.append([float(v) for v in geo.point(g)])
+        if val > 0:
+            violated.append(i)
+    inputs = np.array(inputs)
+    counter = inputs[violated[int(np.argmax([worst[i] for i in violated]))]] if violated else None
+    return PropertyResult(not violated, worst, inputs, counter, violated)
+
+
+def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
+    """The Lipschitz constant of the network over a convex domain in the 1-, 2- or inf-norm:
+    the largest operator norm of the regions' Jacobians (any segment crosses regions, on each
+    of which the network is affine). Exact (a Fraction) for 1 and inf."""
+    regions = target if isinstance(target, Regions) else _regions(target, domain)
+    J = regions.jacobians
+    if norm == 1:
+        vals = np.abs(J).sum(axis=1).max(axis=1)
+    elif norm in (np.inf, "inf"):
+        vals = np.abs(J).sum(axis=2).max(axis=1)
+    elif norm == 2:
+        vals = np.linalg.norm(J, ord=2, axis=(1, 2))
+    else:
+        raise InvalidArgumentError(f"norm must be 1, 2 or inf, got {norm!r}")
+    best = int(np.argmax(vals))
+    if norm == 2:
+        return LipschitzResult(2, float(vals[best]), best, J[best])
+    geo = ExactGeometry(regions)
+    cand = np.flatnonzero(vals >= vals[best] * (1 - CANDIDATE_BAND))
+    exact_best = None
+    for r in cand:
+        E = geo.output_rows(int(r))
+        scale = Fraction(int(E[0, 0]))
+        A = [[Fraction(int(a)) / scale for a in row[1:]] for row in E[1:]]
+        if norm == 1:
+            v = max(sum(abs(A[i][j]) for i in range(len(A))) for j in range(len(A[0])))
+        else:
+            v = max(sum(abs(a) for a in row) for row in A)
+        if exact_best is None or v > exact_best[0]:
+            exact_best = (v, int(r))
+    return LipschitzResult(np.inf if norm in (np.inf, "inf") else 1, exact_best[0], exact_best[1],
+                           J[exact_best[1]])
+
+
+def robustness(network, center, radius, norm=np.inf) -> RobustnessResult:
+    """Whether the network's class (its largest output) is the same on the whole ball of
+    ``radius`` around ``center`` in the inf-norm (a box) or 1-norm (a cross-polytope); if not,
+    the nearest point of another class found in that norm."""
+    center = np.asarray(center, dtype=np.float64)
+    d = network.input_dim
+    if center.shape != (d,):
+        raise InvalidArgumentError(f"center must have shape ({d},), got {center.shape}")
+    if not (np.isfinite(radius) and radius > 0):
+        raise InvalidArgumentError(f"radius must be positive, got {radius!r}")
+    if norm in (np.inf, "inf"):
+        domain = Box(center - radius, center + radius)
+    elif norm == 1:
+        signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * d)).reshape(d, -1).T
+        domain = Polytope(signs, -(signs @ center) - radius)
+    else:
+        raise InvalidArgumentError(f"norm must be 1 or inf, got {norm!r}")
+    regions = enumerate_regions(network, domain)
+    label = int(np.argmax(network(center[None])[0]))
+    dec = regions.decision_regions()
+    others = np.flatnonzero(dec.piece_class != label)
+    if not len(others):
+        return RobustnessResult(True, label)
+    best = None
+    cells = dec.pieces
+    for p in others:
+        for c in np.flatnonzero(dec.piece_cells == p):
+            rows = cells.con_rows[cells.con_off[c]: cells.con_off[c + 1]]
+            x, dist = _nearest(rows, center, norm)
+            if x is not None and (best is None or dist < best[1]):
+                best = (x, dist, int(dec.piece_class[p]), c)
+    x, dist, found, c = best
+    # step from the boundary point into the piece, so that the other class strictly wins
+    g = cells.gens[cells.gen_off[c]: cells.gen_off[c + 1]]
+    inside = g[g[:, 0] > 0, 1:].mean(axis=0)
+    for step in (1e-9, 1e-6, 1e-3, 1e-1, 0.5):
+        y = x + step * (inside - x)
+        if int(np.argmax(network(y[None])[0])) != label:
+            x = y
+            break
+    ref = np.linalg.norm(x - center, ord=1 if norm == 1 else np.inf)
+    return RobustnessResult(False, label, x, int(np.argmax(network(x[None])[0])), float(ref))
+
+
+def _nearest(rows, center, norm):
+    """The point of ``{row . (1, x) <= 0}`` nearest ``center`` in the 1- or inf-norm (LP)."""
+    d = len(center)
+    A, b = rows[:, 1:], rows[:, 0]
+    if norm == 1:  # x = center + p - q, minimise sum(p + q)
+        cost = np.ones(2 * d)
+        res = linprog(cost, A_ub=np.hstack([A, -A]), b_ub=-b - A @ center, bounds=[(0, None)] * (2 * d),
+                      method="highs")
+        return (center + res.x[:d] - res.x[d:], res.fun) if res.status == 0 else (None, None)
+    # minimise s with |x - center| <= s
+    cost = np.r_[np.zeros(d), 1.0]
+    eye = np.eye(d)
+    A_ub = np.vstack([np.hstack([A, np.zeros((len(A), 1))]),
+                      np.hstack([eye, -np.ones((d, 1))]), np.hstack([-eye, -np.ones((d, 1))])])
+    b_ub = np.r_[-b, center, -center]
+    res = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=[(None, None)] * d + [(0, None)], method="highs")
+    return (res.x[:d], res.fun) if res.status == 0 else (None, None)
+
+
+def reachable_set(target, domain=None) -> list:
+    """The set of outputs the network reaches on a bounded domain, as a union of convex pieces,
+    one per region: for one output an interval ``(lo, hi)`` per region; for two outputs the
+    region's image polygon (its vertices in counter-clockwise order; a segment or point where
+    the map is degenerate)."""
+    regions = _regions(target, domain)
+    k = regions.network.output_dim
+    if k not in (1, 2):
+        raise InvalidNetworkError(f"reachable sets are for 1 or 2 outputs; this network has {k}")
+    out = []
+    for i in range(len(regions)):
+        V = regions.vertices_of(i)
+        Y = V @ regions.jacobians[i].T + regions.offsets[i]
+        if k == 1:
+            out.append((float(Y.min()), float(Y.max())))
+        else:
+            out.append(_convex_polygon(Y))
+    return out
+
+
+def _convex_polygon(P):
+    """Vertices of the convex hull of 2-D points, counter-clockwise (monotone chain)."""
+    P = np.unique(P, axis=0)
+    if len(P) <= 2:
+        return P
+    P = P[np.lexsort((P[:, 1], P[:, 0]))]
+
+    def turn(o, a, b):
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    def half(points):
+        h = []
+        for p in points:
+            while len(h) >= 2 and turn(h[-2], h[-1], p) <= 0:
+                h.pop()
+            h.append(p)
+        return h
+
+    lower, upper = half(P), half(P[::-1])
+    return np.array(lower[:-1] + upper[:-1])

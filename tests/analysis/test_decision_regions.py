@@ -1,0 +1,118 @@
+"""Decision regions: a linear-classifier LP oracle, tiling, sampling, ties and the boundary."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+import regionenum as rn
+from tests.oracles import random_net
+
+DIGITS = Path(rn.__file__).parent / "data" / "digits_plane.npz"
+
+
+def _winning_classes_lp(A, box_lo, box_hi):
+    """Classes of the linear classifier y = A [1, x] that win on a set with interior in the
+    box: maximise the margin t with y_c - y_j >= t for all j."""
+    k, D = A.shape
+    out = []
+    for c in range(k):
+        rows = [np.r_[-(A[c, 1:] - A[j, 1:]), 1.0] for j in range(k) if j != c]
+        rhs = [A[c, 0] - A[j, 0] for j in range(k) if j != c]
+        res = linprog(np.r_[np.zeros(D - 1), -1.0], A_ub=np.array(rows), b_ub=np.array(rhs),
+                      bounds=list(zip(box_lo, box_hi)) + [(None, 1.0)], method="highs")
+        if res.status == 0 and -res.fun > 1e-9:
+            out.append(c)
+    return out
+
+
+def test_linear_classifier_matches_lp():
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        W = rng.normal(size=(7, 2))
+        b = rng.normal(size=7) * 0.5
+        net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (W, b)], activations=["identity", "identity"])
+        regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+        dec = regions.decision_regions()
+        expected = _winning_classes_lp(np.c_[b, W], [-1, -1], [1, 1])
+        assert sorted(dec.classes.tolist()) == expected  # one convex region per winning class
+
+
+def _check_tiling_and_samples(net, domain, n_samples=20000, seed=0):
+    regions = rn.enumerate_regions(net, domain)
+    dec = regions.decision_regions()
+    # pieces tile each region, decision regions tile the domain
+    per_region = np.bincount(dec.piece_region, weights=dec.piece_volume, minlength=len(regions))
+    np.testing.assert_allclose(per_region, regions.volumes, rtol=1e-9)
+    assert dec.volumes.sum() == pytest.approx(domain.volume(), rel=1e-9)
+    # every piece's vertices have its class on top (up to rounding)
+    J = np.concatenate([regions.offsets[:, :, None], regions.jacobians], axis=2)
+    for p in range(0, len(dec.piece_class), max(1, len(dec.piece_class) // 60)):
+        cells = np.flatnonzero(dec.piece_cells == p)
+        for c in cells:
+            G = dec.pieces.gens[dec.pieces.gen_off[c]: dec.pieces.gen_off[c + 1]]
+            Y = G @ J[dec.piece_region[p]].T
+            assert np.all(Y[:, dec.piece_class[p]] >= Y.max(axis=1) - 1e-9 * (1 + np.abs(Y).max()))
+    # sampled points: their class wins on a piece of their region; class areas agree
+    lo, hi = domain.bounds
+    X = np.random.default_rng(seed).uniform(lo, hi, (n_samples, net.input_dim))
+    X = X[domain.contains(X)]
+    cls = np.argmax(net(X), axis=1)
+    r = regions.locate(X)
+    have = set(zip(dec.piece_region.tolist(), dec.piece_class.tolist()))
+    assert all((a, b) in have for a, b in zip(r.tolist(), cls.tolist()))
+    box_vol = np.prod(hi - lo)
+    for c in np.unique(cls):
+        share = np.mean(cls == c) * len(X) / n_samples * box_vol
+        exact = dec.volumes[dec.classes == c].sum()
+        assert abs(share - exact) <= 5 * np.sqrt(box_vol * exact / n_samples) + 1e-9
+    # boundary facets: their two classes tie at the facet's vertices, above the others
+    for (a, b), lo_, hi_ in zip(dec.boundary_pieces, dec.boundary_vertex_offsets[:-1],
+                                dec.boundary_vertex_offsets[1:]):
+        V = dec.boundary_vertices[lo_:hi_]
+        Y = V @ J[dec.piece_region[a]][:, 1:].T + J[dec.piece_region[a]][:, 0]
+        ca, cb = dec.piece_class[a], dec.piece_class[b]
+        np.testing.assert_allclose(Y[:, ca], Y[:, cb], atol=1e-8 * (1 + np.abs(Y).max()))
+    return regions, dec
+
+
+def test_digits_classifier_on_its_plane():
+    net, box = rn.load(DIGITS)
+    regions, dec = _check_tiling_and_samples(net, box)
+    assert len(set(dec.classes.tolist())) >= 3  # the plane runs through three digits' images
+    G = dec.adjacency_graph()
+    assert G.number_of_nodes() == len(dec)
+    for a, b, data in G.edges(data=True):
+        assert data["volume"] > 0 and G.nodes[a]["class_"] != G.nodes[b]["class_"]
+    lines = dec.polylines()
+    assert sum(len(p) - 1 for p in lines) == len(dec.boundary_volumes)
+    total = sum(np.linalg.norm(np.diff(p, axis=0), axis=1).sum() for p in lines)
+    assert total == pytest.approx(dec.boundary_volumes.sum(), rel=1e-9)
+
+
+@pytest.mark.parametrize("d,seed", [(2, 1), (3, 2)])
+def test_random_classifiers(d, seed):
+    net = random_net([d, 12, 12, 4], seed)
+    _check_tiling_and_samples(net, rn.Box(-np.ones(d), np.ones(d)), seed=seed)
+
+
+def test_unbounded_domain_and_ties_everywhere():
+    net = random_net([2, 8, 8, 3], 3)
+    last = net.layers[-1]
+    W = np.vstack([last.W, last.W[1]])  # output 3 repeats output 1: it never wins (argmax)
+    b = np.r_[last.b, last.b[1]]
+    twin = rn.Network.from_layers([(l.W, l.b) for l in net.layers[:-1]] + [(W, b)])
+    regions = rn.enumerate_regions(twin, rn.Polytope(np.array([[1.0, 1.0]]), np.array([-1.0])))
+    dec = regions.decision_regions()
+    assert 3 not in dec.classes.tolist() and 1 in dec.classes.tolist()
+    assert np.all(np.isinf(dec.volumes) | (dec.volumes > 0))
+
+
+def test_bad_requests():
+    one = random_net([2, 6, 1], 4)
+    regions = rn.enumerate_regions(one, rn.Box([-1, -1], [1, 1]))
+    with pytest.raises(rn.RegionEnumError, match="at least 2 outputs"):
+        regions.decision_regions()
+    three = rn.enumerate_regions(random_net([3, 6, 3], 5), rn.Box(-np.ones(3), np.ones(3)))
+    with pytest.raises(rn.RegionEnumError, match="2-D"):
+        three.decision_regions().polylines()

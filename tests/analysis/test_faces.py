@@ -1,0 +1,153 @@
+"""Faces of the subdivision and the region adjacency graph: Euler relation, facet sharing,
+boundary measure, and adjacency against an independent vertex-coordinate oracle."""
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import regionenum as rn
+from regionenum import constructions
+from regionenum.analysis.faces import expected_euler_characteristic
+from tests.oracles import random_net
+
+DIGITS = Path(rn.__file__).parent / "data" / "digits_plane.npz"
+
+
+def _copy_units_net():
+    """Layer 2 copies layer 1 (ReLU(ReLU(z)) = ReLU(z)): the copies are identically zero on
+    half the domain and flip together with their originals."""
+    W1 = np.array([[1.0, 0.3], [-0.2, 1.0], [0.7, -0.6]])
+    b1 = np.array([0.1, -0.2, 0.05])
+    return rn.Network.from_layers([(W1, b1), (np.eye(3), np.zeros(3)), (np.ones((1, 3)), np.zeros(1))])
+
+
+def _degenerate_nets():
+    twin = rn.Network.from_layers([  # a unit and its exact repeat, a parallel one, a dead one
+        (np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]),
+         np.array([0.0, 0.0, 0.5, 0.0, -1.0])),
+        (np.ones((1, 5)), np.zeros(1))])
+    corner = rn.Network.from_layers([  # lines through box corners and along its edges
+        (np.array([[1.0, -1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]]), np.array([0.0, 0.0, -1.0, 1.0])),
+        (np.ones((1, 4)), np.zeros(1))])
+    zero_layer = rn.Network.from_layers([  # a layer that kills everything
+        (np.array([[1.0, 0.5], [-0.3, 1.0]]), np.zeros(2)), (np.zeros((2, 2)), np.zeros(2)),
+        (np.ones((1, 2)), np.zeros(1))])
+    cube = rn.Network.from_layers([  # 3-D: planes through cube edges, repeated, then copied
+        (np.array([[1.0, -1.0, 0.0], [1.0, -1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0], [0.0, 0.0, 1.0]]),
+         np.array([0.0, 0.0, -1.0, -0.5, 0.0])),
+        (np.eye(5), np.zeros(5)), (np.ones((1, 5)), np.zeros(1))])
+    square, cube3 = rn.Box([-1, -1], [1, 1]), rn.Box(-np.ones(3), np.ones(3))
+    unit2, unit3 = rn.Box([0, 0], [1, 1]), rn.Box(np.zeros(3), np.ones(3))
+    return [(twin, square), (corner, square), (zero_layer, square), (_copy_units_net(), square),
+            (constructions.montufar(2, [4], 3).network, unit2), (cube, cube3),
+            (constructions.montufar(3, [6], 3).network, unit3)]
+
+
+CASES = [
+    (random_net([2, 16, 16, 2], 0), rn.Box([-1, -1], [1, 1])),
+    (random_net([2, 12, 12, 1], 1), rn.Polytope(np.array([[1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]),
+                                                np.array([-1.0, -0.5, -0.5]))),
+    (random_net([3, 10, 10, 2], 2), rn.Box(-np.ones(3), np.ones(3))),
+    (random_net([2, 10, 1], 3), rn.Polytope.whole_space(2)),
+    (random_net([3, 8, 8, 1], 4), rn.Polytope.whole_space(3)),
+    (random_net([2, 8, 8, 1], 5), rn.Polytope(np.array([[0.0, -1.0]]), np.array([0.0]))),  # half-plane
+    (random_net([1, 8, 8, 1], 6), rn.Box([-2.0], [2.0])),
+    (rn.load(DIGITS)[0], rn.load(DIGITS)[1]),
+    (random_net([2, 2, 1], 0), rn.Polytope(  # cells of more than 64 vertices
+        np.c_[np.cos(np.arange(300) * np.pi / 150), np.sin(np.arange(300) * np.pi / 150)], -np.ones(300))),
+] + _degenerate_nets()
+IDS = ["random2d", "triangle", "random3d", "plane", "space3d", "halfplane", "line", "digits", "polygon300",
+       "repeated", "corners", "zero_layer", "copy_units", "montufar", "cube_edges", "montufar3d"]
+
+
+@pytest.mark.parametrize("net,domain", CASES, ids=IDS)
+def test_euler_relation_and_facet_sharing(net, domain):
+    regions = rn.enumerate_regions(net, domain)
+    faces = regions.faces()
+    assert faces.f_vector[-1] == len(regions)
+    assert faces.euler_characteristic == expected_euler_characteristic(domain)
+    d = net.input_dim
+    facets = faces.by_dim[d - 1]
+    around = np.diff(facets.region_offsets)
+    # an interior facet has exactly two regions, a boundary facet one
+    assert np.all(around[~facets.on_boundary] == 2)
+    assert np.all(around[facets.on_boundary] == 1)
+    # every face of dimension k < d - 1 lies in at least two facets' worth of regions
+    for k in range(d - 1):
+        assert np.all(np.diff(faces.by_dim[k].region_offsets) >= 1)
+    # vertices: each is a vertex of every region around it
+    for v in range(0, len(faces.vertices), max(1, len(faces.vertices) // 40)):
+        for r in faces.by_dim[0].regions_of(v):
+            if regions.bounded[r]:
+                dist = np.abs(regions.vertices_of(r) - faces.vertices[v]).max(axis=1).min()
+                assert dist <= 1e-9 * max(1.0, np.abs(faces.vertices[v]).max())
+
+
+@pytest.mark.parametrize("net,domain", CASES, ids=IDS)
+def test_graph_degrees_boundary_and_flips(net, domain):
+    regions = rn.enumerate_regions(net, domain)
+    G = regions.adjacency_graph()
+    d = net.input_dim
+    facets = regions.faces(min_dim=d - 1).by_dim[d - 1]
+    assert G.number_of_nodes() == len(regions)
+    assert nx.is_connected(G)
+    per_region = np.bincount(facets.region_ids, minlength=len(regions))
+    for r in G.nodes:
+        assert per_region[r] == G.degree[r] + len(G.nodes[r]["boundary_facets"])
+    for a, b, data in G.edges(data=True):
+        flipped = np.flatnonzero(G.nodes[a]["pattern"] != G.nodes[b]["pattern"])
+        named = [net.unit_offsets[l] + u for l, u in data["units"]]
+        assert sorted(named) == list(flipped) and len(flipped) > 0
+        assert set(data["units"]) <= set(data["tight"])
+        assert data["volume"] > 0
+
+
+def test_boundary_facets_measure_the_domain_boundary():
+    for d, widths in ((2, [12, 12]), (3, [8, 8])):
+        net = random_net([d] + widths + [1], 7)
+        regions = rn.enumerate_regions(net, rn.Box(-np.ones(d), np.ones(d)))
+        G = regions.adjacency_graph()
+        boundary = sum(v for r in G.nodes for _, v in G.nodes[r]["boundary_facets"])
+        assert boundary == pytest.approx(2 * d * 2.0 ** (d - 1), rel=1e-9)
+
+
+def test_adjacency_matches_shared_vertices_in_2d():
+    """Independent oracle: two convex polygons with disjoint interiors share an edge exactly
+    when they share two vertices (compared by coordinates)."""
+    net = random_net([2, 10, 10, 1], 8)
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    keys = {}
+    for r in range(len(regions)):
+        for v in np.round(regions.vertices_of(r), 9):
+            keys.setdefault(tuple(v), set()).add(r)
+    shared = {}
+    for owners in keys.values():
+        for a in owners:
+            for b in owners:
+                if a < b:
+                    shared[a, b] = shared.get((a, b), 0) + 1
+    expected = {pair for pair, n in shared.items() if n >= 2}
+    G = regions.adjacency_graph()
+    assert {tuple(sorted(e)) for e in G.edges} == expected
+
+
+def test_edges_join_vertices_and_faces_of_3d_regions():
+    net = random_net([3, 8, 8, 1], 9)
+    regions = rn.enumerate_regions(net, rn.Box(-np.ones(3), np.ones(3)))
+    faces = regions.faces()
+    E = faces.edges
+    assert np.all(E >= 0)
+    lengths = np.linalg.norm(faces.vertices[E[:, 0]] - faces.vertices[E[:, 1]], axis=1)
+    np.testing.assert_allclose(lengths, faces.by_dim[1].volumes, rtol=1e-9)
+    # each 2-face is a polygon with at least three vertices
+    two = faces.by_dim[2]
+    assert np.all(np.diff(two.vertex_offsets) >= 3)
+    assert two.volumes.sum() > 0
+
+
+def test_faces_need_a_complete_result():
+    net = random_net([2, 16, 16, 1], 10)
+    partial = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]), max_regions=5)
+    with pytest.raises(rn.RegionEnumError, match="complete"):
+        partial.faces()

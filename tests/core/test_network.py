@@ -1,0 +1,38 @@
+"""The canonical network: checked on construction, errors naming the layer, one memory layout."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import regionenum as rn
+
+DIGITS = Path(rn.__file__).parent / "data" / "digits_plane.npz"
+
+
+@pytest.mark.parametrize("layers,activations,message", [
+    ([(np.array([[np.nan, 0.0]]), np.zeros(1))], None, "layer 0 weight W has a non-finite"),
+    ([(np.ones((2, 2)), np.array([0.0, np.inf]))], None, "layer 0 bias b has a non-finite"),
+    ([(np.ones((2, 2)), np.zeros(3))], None, "layer 0: b has shape"),
+    ([(np.ones((3, 2)), np.zeros(3)), (np.ones((1, 2)), np.zeros(1))], None, "layer 1: W takes 2 inputs"),
+    ([(np.ones(2), np.zeros(1))], None, "layer 0: W must be 2-D"),
+    ([(np.ones((2, 2)), np.zeros(2))], ["tanh"], "layer 0: unknown activation 'tanh'"),
+    ([(np.ones((2, 2)), np.zeros(2))], ["relu", "relu"], "2 activations given for 1 layers"),
+    ([], None, "at least one layer"),
+])
+def test_bad_networks_are_rejected_by_name(layers, activations, message):
+    with pytest.raises(rn.InvalidNetworkError, match=message.replace("(", r"\(")):
+        rn.Network.from_layers(layers, activations)
+
+
+def test_weights_are_c_contiguous_float64_whatever_the_caller_passes():
+    W = np.asfortranarray(np.arange(12.0).reshape(4, 3))
+    net = rn.Network.from_layers([(W, np.zeros(4, np.float32)), (np.ones((1, 4), np.float32), [0.0])])
+    for layer in net.layers:
+        assert layer.W.flags.c_contiguous and layer.W.dtype == np.float64
+        assert layer.b.flags.c_contiguous and layer.b.dtype == np.float64
+    assert np.array_equal(net.layers[0].W, W)  # same values
+    loaded, _ = rn.load(DIGITS)  # the bundled file stores its weights in Fortran order
+    assert all(layer.W.flags.c_contiguous for layer in loaded.layers)
+    # and a network restricted to a plane keeps the layout
+    plane = net.restricted(np.zeros(3), np.eye(3)[:, :2])
+    assert plane.layers[0].W.flags.c_contiguous

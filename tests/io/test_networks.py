@@ -1,0 +1,31 @@
+"""Networks in the native .npz format: round trips, and files that are not networks."""
+import numpy as np
+import pytest
+
+import regionenum as rn
+
+BOX2 = rn.Box([-1, -1], [1, 1])
+
+
+def test_save_load_round_trip(tmp_path):
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((3, 2)), np.ones(3)),
+                                  (np.ones((1, 3)), np.zeros(1))],
+                                 ["relu", ("leaky_relu", 0.25), "identity"])
+    path = tmp_path / "net.npz"
+    rn.save(path, net, BOX2)
+    net2, box2 = rn.load(path)
+    assert [l.activation for l in net2.layers] == [l.activation for l in net.layers]
+    assert all(np.array_equal(a.W, b.W) for a, b in zip(net.layers, net2.layers))
+    assert np.array_equal(box2.lo, BOX2.lo) and np.array_equal(box2.hi, BOX2.hi)
+
+
+def test_load_rejects_unknown_and_missing_arrays(tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, W0=np.eye(2), b0=np.zeros(2), origin=np.zeros(2))
+    with pytest.raises(rn.RegionEnumError, match="unknown arrays \\['origin'\\]"):
+        rn.load(path)
+    np.savez(path, W0=np.eye(2), b0=np.zeros(2), W2=np.eye(2), b2=np.zeros(2))
+    with pytest.raises(rn.FileFormatError, match="none missing"):
+        rn.load(path)
+    with pytest.raises(rn.RegionEnumError, match="no such file"):
+        rn.load(tmp_path / "missing.npz")

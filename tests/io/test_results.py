@@ -1,0 +1,80 @@
+"""Results survive a round trip through every file format."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import regionenum as rn
+from tests.oracles import random_net
+
+DIGITS = Path(rn.__file__).parent / "data" / "digits_plane.npz"
+
+RESULT_ARRAYS = ["packed_patterns", "interior_points", "bounded", "volumes", "vertex_offsets",
+                 "vertices", "facet_offsets", "facet_equations", "facet_layers", "facet_units",
+                 "jacobians", "offsets", "cell_region"]
+
+
+def _same_graph(G, H):
+    assert sorted(G.nodes) == sorted(H.nodes)
+    assert {frozenset(e) for e in G.edges} == {frozenset(e) for e in H.edges}
+    for items_g, items_h in ((G.nodes(data=True), H.nodes), (G.edges(data=True), H.edges)):
+        for *key, data in items_g:
+            other = items_h[key[0]] if len(key) == 1 else items_h[tuple(key)]
+            assert data.keys() == other.keys()
+            for k, v in data.items():
+                if isinstance(v, np.ndarray):
+                    assert isinstance(other[k], np.ndarray) and other[k].dtype == v.dtype
+                    assert np.array_equal(v, other[k])
+                else:
+                    assert v == other[k], k
+
+CASES = [
+    ("digits", lambda: rn.load(DIGITS)),
+    ("halfplane", lambda: (random_net([2, 8, 8, 3], 1), rn.Polytope(np.array([[0.0, -1.0]]), np.array([0.2])))),
+    ("cube", lambda: (random_net([3, 6, 6, 1], 2), rn.Box(-np.ones(3), np.ones(3)))),
+]
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+@pytest.mark.parametrize("name,make", CASES, ids=[c[0] for c in CASES])
+def test_regions_round_trip(tmp_path, suffix, name, make):
+    net, domain = make()
+    regions = rn.enumerate_regions(net, domain)
+    path = tmp_path / f"{name}{suffix}"
+    regions.save(path)
+    back = rn.load_regions(path)
+    for attr in RESULT_ARRAYS:
+        a, b = getattr(regions, attr), getattr(back, attr)
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), attr
+    assert (back.complete, back.stop_reason, back.exact_calls) == (regions.complete, None, regions.exact_calls)
+    assert type(back.domain) is type(domain)
+    np.testing.assert_array_equal(back.domain.A, domain.A)
+    for a, b in zip(net.layers, back.network.layers):  # the weights themselves, bit for bit
+        assert np.array_equal(a.W, b.W) and np.array_equal(a.b, b.b) and a.activation == b.activation
+    X = np.random.default_rng(0).uniform(-1, 1, (50, net.input_dim))
+    np.testing.assert_allclose(back.network(X), net(X), rtol=1e-12, atol=1e-12)  # BLAS may block differently
+    # the loaded result answers every analysis as the original
+    _same_graph(regions.adjacency_graph(), back.adjacency_graph())
+    assert np.array_equal(regions.faces().f_vector, back.faces().f_vector)
+    assert np.array_equal(regions.linear_regions().region_group, back.linear_regions().region_group)
+    if net.output_dim > 1:
+        assert np.array_equal(regions.decision_regions().classes, back.decision_regions().classes)
+
+
+def test_bad_files(tmp_path):
+    regions = rn.enumerate_regions(random_net([2, 4, 1], 4), rn.Box([-1, -1], [1, 1]))
+    with pytest.raises(rn.RegionEnumError, match="use .npz or .json"):
+        regions.save(tmp_path / "r.txt")
+    with pytest.raises(rn.RegionEnumError, match="no such file"):
+        rn.load_regions(tmp_path / "missing.npz")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(rn.RegionEnumError, match="not a readable regionenum result"):
+        rn.load_regions(tmp_path / "bad.json")
+    (tmp_path / "other.json").write_text('{"format": "something else"}')
+    with pytest.raises(rn.RegionEnumError, match="not a regionenum result"):
+        rn.load_regions(tmp_path / "other.json")
+    rn.save(tmp_path / "net.npz", regions.network)
+    with pytest.raises(rn.RegionEnumError, match="format version"):
+        rn.load_regions(tmp_path / "net.npz")
+    with pytest.raises(rn.RegionEnumError, match="graphml or .json"):
+        rn.write_graph(regions.adjacency_graph(), tmp_path / "g.gexf")

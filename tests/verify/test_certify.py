@@ -1,0 +1,71 @@
+"""Certificates: correct results pass, tampered ones fail."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import regionenum as rn
+from tests.oracles import random_net
+
+BOX2 = rn.Box([-1, -1], [1, 1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (random_net([2, 10, 10, 1], 8), BOX2),
+    lambda: (random_net([3, 6, 6, 1], 9), rn.Box(-np.ones(3), np.ones(3))),
+    lambda: (random_net([2, 8, 1], 10), rn.Polytope(np.array([[1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]),
+                                                  np.array([-1.0, 0.0, 0.0]))),
+    lambda: (rn.constructions.montufar(2, [4], 3).network, rn.Box([0, 0], [1, 1])),
+])
+def test_certify_passes_on_correct_results(make):
+    net, dom = make()
+    regions = rn.enumerate_regions(net, dom)
+    cert = rn.certify(regions)
+    assert cert.regions == len(regions)
+    assert cert.volume == (Fraction(1, 2) if not isinstance(dom, rn.Box) else np.prod(
+        [Fraction(float(h)) - Fraction(float(l)) for l, h in zip(dom.lo, dom.hi)]))
+
+
+def test_certify_catches_tampering():
+    net = random_net([2, 8, 8, 1], 11)
+    regions = rn.enumerate_regions(net, BOX2)
+    bad = rn.enumerate_regions(net, BOX2)
+    known = {row.tobytes() for row in bad.packed_patterns}
+    for u in range(net.n_units):  # region 3 claims a unit is in the other state (a new pattern)
+        flipped = bad.packed_patterns.copy()
+        flipped[3, u // 8] ^= 0x80 >> (u % 8)
+        if flipped[3].tobytes() not in known:
+            break
+    bad.packed_patterns = flipped
+    bad.__dict__.pop("patterns", None)
+    with pytest.raises(rn.CertificationError, match="region 3: no rational point"):
+        rn.certify(bad)
+    dup = rn.enumerate_regions(net, BOX2)
+    dup.packed_patterns = dup.packed_patterns.copy()
+    dup.packed_patterns[1] = dup.packed_patterns[0]
+    with pytest.raises(rn.CertificationError, match="regions 0 and 1 have the same pattern"):
+        rn.certify(dup)
+    assert rn.certify(regions).volume == 4
+
+
+def test_certify_backends():
+    import regionenum.verify.certificates as cert_module
+    net = random_net([2, 8, 8, 1], 12)
+    regions = rn.enumerate_regions(net, BOX2)
+    with pytest.raises(rn.InvalidArgumentError, match="backend must be"):  # misuse: not a failed proof
+        rn.certify(regions, backend="float")
+    assert rn.certify(regions, backend="fractions").backend == "fractions"
+    gmp = cert_module._cdd_gmp()
+    if gmp is None:
+        with pytest.raises(rn.MissingDependencyError, match="needs plain pycddlib"):
+            rn.certify(regions, backend="gmp")
+        pytest.skip("plain pycddlib with GMP (cdd.gmp) is not installed")
+    assert rn.certify(regions, backend="gmp").backend == "fractions+cddlib-gmp"
+
+    class Shifted(cert_module.ExactGeometry):  # one vertex moved: cddlib must disagree
+        def point(self, g):
+            x = super().point(g)
+            return [x[0] + Fraction(1, 2 ** 40)] + x[1:] if g == 0 else x
+
+    with pytest.raises(rn.CertificationError, match="region 0: cddlib finds"):
+        cert_module._check_vertices_cdd(regions, Shifted(regions), 0, gmp)

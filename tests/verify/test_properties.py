@@ -1,0 +1,103 @@
+"""Exact properties from the regions, against a MILP oracle and sampling."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import regionenum as rn
+from tests.oracles import milp_max, random_net
+
+BOX2 = rn.Box([-1, -1], [1, 1])
+
+
+@pytest.mark.parametrize("d,widths,seed", [(2, [8, 8], 0), (2, [12, 6], 1), (3, [6, 6], 2)])
+def test_output_range_matches_milp_and_sampling(d, widths, seed):
+    net = random_net([d] + widths + [2], seed)
+    box = rn.Box(-np.ones(d), np.ones(d))
+    regions = rn.enumerate_regions(net, box)
+    for k in range(2):
+        r = rn.verify.output_range(regions, output=k)
+        top, _ = milp_max(net, box.lo, box.hi, np.eye(2)[k])
+        low, _ = milp_max(net, box.lo, box.hi, -np.eye(2)[k])
+        assert float(r.max) == pytest.approx(top, rel=1e-7, abs=1e-7)
+        assert float(r.min) == pytest.approx(-low, rel=1e-7, abs=1e-7)
+        assert net(r.argmax[None])[0, k] == pytest.approx(float(r.max), rel=1e-9, abs=1e-12)
+        X = np.random.default_rng(seed).uniform(-1, 1, (20000, d))
+        y = net(X)[:, k]
+        assert y.max() <= float(r.max) + 1e-12 and y.min() >= float(r.min) - 1e-12
+
+
+def test_property_verdicts_are_exact():
+    # y = ReLU(x0 + x1) - ReLU(x0) on [-1, 1]^2, integer weights: the maximum is exactly 1
+    net = rn.Network.from_layers([(np.array([[1.0, 0.0], [1.0, 1.0]]), np.zeros(2)),
+                                  (np.array([[-1.0, 1.0]]), np.zeros(1))], ["relu", "identity"])
+    holds = rn.verify.check_property(net, [[1.0]], [-1.0], domain=BOX2)     # y - 1 <= 0
+    assert holds.holds and holds.worst == [Fraction(0)]
+    eps = 2.0 ** -52
+    fails = rn.verify.check_property(net, [[1.0]], [-(1.0 - eps)], domain=BOX2)  # y <= 1 - 2^-52
+    assert not fails.holds and fails.worst == [Fraction(eps)] and fails.violated == [0]
+    assert net(fails.counterexample[None])[0, 0] - (1.0 - eps) > 0
+    with pytest.raises(rn.RegionEnumError, match=r"C must have shape \(m, 1\)"):
+        rn.verify.check_property(net, [[1.0, 2.0]], [0.0], domain=BOX2)
+    with pytest.raises(rn.RegionEnumError, match="e must have shape"):
+        rn.verify.check_property(net, [[1.0]], [0.0, 1.0], domain=BOX2)
+
+
+def test_property_against_milp_on_a_random_classifier():
+    net = random_net([2, 10, 10, 3], 3)
+    C, e = np.array([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0]]), np.array([0.1, -0.2])
+    res = rn.verify.check_property(net, C, e, domain=BOX2)
+    for i in range(2):
+        top, _ = milp_max(net, BOX2.lo, BOX2.hi, C[i])
+        assert float(res.worst[i]) == pytest.approx(top + e[i], rel=1e-7, abs=1e-7)
+    assert res.holds == all(w <= 0 for w in res.worst)
+
+
+def test_lipschitz_constants():
+    net = random_net([2, 8, 8, 2], 4)
+    regions = rn.enumerate_regions(net, BOX2)
+    X = np.random.default_rng(0).uniform(-1, 1, (4000, 2))
+    Y = np.random.default_rng(1).uniform(-1, 1, (4000, 2))
+    for norm, p in ((1, 1), (2, 2), (np.inf, np.inf)):
+        L = rn.verify.lipschitz(regions, norm=norm)
+        ratio = np.linalg.norm(net(X) - net(Y), ord=p, axis=1) / np.linalg.norm(X - Y, ord=p, axis=1)
+        assert ratio.max() <= float(L.value) * (1 + 1e-9)
+        assert float(L.value) == pytest.approx(np.linalg.norm(regions.jacobians[L.region], ord=p))
+    one_d = rn.Network.from_layers([(np.array([[2.0], [-3.0]]), np.array([0.0, 1.0])),
+                                    (np.array([[1.0, 1.0]]), np.zeros(1))])
+    assert rn.verify.lipschitz(one_d, rn.Box([-1.0], [1.0]), norm=1).value == 3
+
+
+def test_robustness_of_a_linear_classifier():
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.array([[1.0, 0.0], [-1.0, 0.0]]), np.zeros(2))],
+                                 ["identity", "identity"])   # class 0 where x0 > 0
+    ok = rn.verify.robustness(net, [0.3, 0.0], 0.2)
+    assert ok.robust and ok.label == 0
+    bad = rn.verify.robustness(net, [0.3, 0.0], 0.5)
+    assert not bad.robust and bad.label_found == 1
+    assert bad.distance == pytest.approx(0.3, abs=1e-6) and bad.counterexample[0] < 0
+    l1 = rn.verify.robustness(net, [0.3, 0.0], 0.5, norm=1)
+    assert not l1.robust and np.abs(l1.counterexample - [0.3, 0.0]).sum() <= 0.5 + 1e-9
+    with pytest.raises(rn.RegionEnumError, match="radius must be positive"):
+        rn.verify.robustness(net, [0.0, 0.0], -1.0)
+
+
+def test_reachable_sets():
+    net = random_net([2, 8, 8, 1], 5)
+    regions = rn.enumerate_regions(net, BOX2)
+    pieces = rn.verify.reachable_set(regions)
+    r = rn.verify.output_range(regions)
+    assert min(lo for lo, _ in pieces) == pytest.approx(float(r.min))
+    assert max(hi for _, hi in pieces) == pytest.approx(float(r.max))
+    net2 = random_net([2, 8, 8, 2], 6)
+    reg2 = rn.enumerate_regions(net2, BOX2)
+    polys = rn.verify.reachable_set(reg2)
+    X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+    for x, i in zip(X, reg2.locate(X)):
+        y, P = net2(x[None])[0], polys[i]
+        if len(P) >= 3:  # inside the counter-clockwise polygon
+            edges = np.roll(P, -1, axis=0) - P
+            cross = edges[:, 0] * (y[1] - P[:, 1]) - edges[:, 1] * (y[0] - P[:, 0])
+            assert np.all(cross >= -1e-9 * (1 + np.abs(P).max()))
+    with pytest.raises(rn.RegionEnumError, match="1 or 2 outputs"):
+        rn.verify.reachable_set(random_net([2, 4, 3], 7), BOX2)
