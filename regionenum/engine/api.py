@@ -13,10 +13,10 @@ from ..core.slices import Slice
 from ..core.tolerances import DEFAULT_TOL
 from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError
 from .assemble import assemble_regions
-from .driver import Budget, Driver, Tally
+from .driver import Budget, DeferredInterrupts, Driver, Tally
 from .line_step import LineStep, applies
 from .parallel import run_parallel
-from .polytope_step import PolytopeStep
+from .polytope_step import MAX_DIM, PolytopeStep
 
 __all__ = ["RegionCount", "count_regions", "enumerate_regions"]
 
@@ -117,8 +117,9 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     """
     network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
     step = PolytopeStep(network, domain, tol, batch_size, keep=True)
-    tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
-    return assemble_regions(network, domain, step.roots, tally)
+    with DeferredInterrupts():  # Ctrl-C while assembling waits for the result
+        tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
+        return assemble_regions(network, domain, step.roots, tally)
 
 
 def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
@@ -189,6 +190,11 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
     if domain.dim != network.input_dim:
         raise InvalidDomainError(
             f"the domain has dimension {domain.dim} but the network takes {network.input_dim} inputs")
+    if domain.dim > MAX_DIM:
+        raise InvalidDomainError(
+            f"the domain has {domain.dim} dimensions; regionenum enumerates regions on up to {MAX_DIM} "
+            f"inputs (its cells start from the 2^{domain.dim} corners of a box). Restrict the network to a "
+            "line or plane through inputs (rn.Slice.through) or fix some inputs (rn.Slice)")
     if not (0 < tol < 1e-3):
         raise InvalidArgumentError(f"tol must be in (0, 1e-3), got {tol}")
     if max_regions is not None and (isinstance(max_regions, bool) or int(max_regions) != max_regions

@@ -40,13 +40,14 @@ def candidates(cells: CellSet, J: np.ndarray) -> np.ndarray:
     return cand
 
 
-def split_by_argmax(cells: CellSet, J, Jabs, ref, tol, tie_ids, make_oracle, want_cons=True):
+def split_by_argmax(cells: CellSet, J, Jabs, ref, tol, tie_ids, make_oracle, want_cons=True, check=None):
     """Split ``cells`` by the winner among the arguments ``J[c, :, k]`` (``Jabs`` their
     magnitudes, as for :func:`~regionenum.cells.split`).
 
     ``tie_ids(w)`` gives the constraint ids (consecutive) of ``z_w = z_j`` for the other
     arguments ``j`` in order; ``make_oracle(sub, hyp_ids, w)`` the exact oracle for the cells
-    ``sub`` cut for winner ``w``. Returns an :data:`ArgmaxSplit`.
+    ``sub`` cut for winner ``w``; ``check`` as for :func:`~regionenum.engine.split.split`. Returns an
+    :data:`ArgmaxSplit`.
     """
     k = J.shape[2]
     n = len(cells)
@@ -69,7 +70,7 @@ def split_by_argmax(cells: CellSet, J, Jabs, ref, tol, tie_ids, make_oracle, wan
         Aw = Jabs[todo][:, :, [w]] + Jabs[todo][:, :, others]
         hyp = tie_ids(w)
         pieces, parent, on, zero, exact = split(sub, Jw, Aw, ref, hyp, tol, make_oracle(sub, hyp, w),
-                                                want_cons)
+                                                want_cons, check)
         n_exact += exact
         keep = np.flatnonzero((on | (zero & (others > w))).all(axis=1))
         tied = np.zeros((len(keep), k), bool)

@@ -13,6 +13,8 @@ reported apart.
 """
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
@@ -20,7 +22,65 @@ from typing import Callable, NamedTuple
 from ..core.threads import AdaptiveBlas
 from .kernels import KernelClock
 
-__all__ = ["Budget", "Driver", "Entry", "Progress", "Tally"]
+__all__ = ["Budget", "DeferredInterrupts", "Driver", "Entry", "Interrupted", "Progress", "Tally", "TimeUp",
+           "is_interrupt"]
+
+
+class TimeUp(Exception):
+    """Raised by :meth:`Tally.check` inside a step when the run's ``time_limit`` has passed."""
+
+
+class Interrupted(Exception):
+    """Raised by :meth:`Tally.check` inside a step after Ctrl-C (see :class:`DeferredInterrupts`)."""
+
+
+class DeferredInterrupts:
+    """Context manager: while a run is on, Ctrl-C (SIGINT) only raises a flag, which the run
+    looks at between kernel calls and between exact answers (:meth:`Tally.check`) and then stops
+    cleanly. Letting ``KeyboardInterrupt`` be raised instead can land inside a compiled kernel,
+    where Numba turns it into a ``SystemError`` and may leave the process unusable. Nested uses
+    share one flag (the outermost installs the handler). Only the main thread can take signals;
+    elsewhere this does nothing."""
+
+    _active = None  # the outermost instance in force
+
+    def __init__(self):
+        self.raised = False
+        self._previous = None
+        self._outer = None
+
+    def _handler(self, signum, frame):
+        self.raised = True
+
+    def __enter__(self) -> "DeferredInterrupts":
+        if DeferredInterrupts._active is not None:
+            self._outer = DeferredInterrupts._active
+            return self._outer
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+            DeferredInterrupts._active = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+            DeferredInterrupts._active = None
+
+
+def is_interrupt(err: BaseException) -> bool:
+    """Whether ``err`` is Ctrl-C: a ``KeyboardInterrupt``, or the ``SystemError`` Numba raises
+    when the interrupt arrives inside a compiled kernel (the ``KeyboardInterrupt`` is then
+    further down its chain of causes)."""
+    seen = 0
+    while err is not None and seen < 100_000:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        if not isinstance(err, SystemError):
+            return False
+        err = err.__cause__ or err.__context__
+        seen += 1
+    return False
 
 
 class Entry(NamedTuple):
@@ -83,7 +143,8 @@ class Tally:
     ``finished`` the kept payloads (when a step keeps geometry), ``patterns`` (packed pattern ->
     bounded) where pieces of one region must be merged; ``complete`` and ``stop_reason``;
     ``seconds`` of work and ``kernel_seconds`` spent compiling or loading kernels;
-    ``truncated`` when finished cells were dropped to honour ``max_regions``.
+    ``truncated`` when finished cells were dropped to honour ``max_regions``; ``deadline`` (a
+    ``time.perf_counter`` time) after which :meth:`check` stops the run.
     """
 
     max_regions: int | None = None
@@ -98,6 +159,20 @@ class Tally:
     kernel_seconds: float = 0.0
     truncated: bool = False
     done: float = 0.0
+    deadline: float | None = None
+    interrupts: DeferredInterrupts | None = field(default=None, repr=False, compare=False)
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` after Ctrl-C and :class:`TimeUp` past the deadline (steps
+        call it inside long work)."""
+        if self.interrupts is not None and self.interrupts.raised:
+            raise Interrupted
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise TimeUp
+
+    def __getstate__(self):
+        """Pickled (a worker's tally travelling back) without the signal handler."""
+        return {**self.__dict__, "interrupts": None}
 
     def room(self, n: int) -> int:
         """How many of ``n`` newly finished regions fit under ``max_regions`` (marking the tally
@@ -142,28 +217,48 @@ class Driver:
         if tally is None:
             tally = Tally(max_regions=self.budget.max_regions)
         start = time.perf_counter()
-        with KernelClock() as clock, AdaptiveBlas() as blas:
+        if self.budget.time_limit is not None:
+            tally.deadline = start + self.budget.time_limit
+        layer, reported = -1, False
+        with KernelClock() as clock, AdaptiveBlas() as blas, DeferredInterrupts() as interrupts:
+            tally.interrupts = interrupts
             try:
                 if stack is None:
                     stack = self.step.start(tally)
                 while stack:
                     blas.refresh()
                     entry = stack.pop()
-                    before = tally.count
+                    layer, before = entry.layer, tally.count
                     children = self.step.process(entry, tally)
                     stack.extend(reversed(_shared(entry, children, tally.count - before, tally)))
-                    if self._out_of_budget(stack, tally, time.perf_counter() - start, entry.layer):
+                    tally.check()
+                    reported = self._report(stack, tally, start, layer)
+                    if self._out_of_budget(stack, tally, time.perf_counter() - start):
                         break
-            except KeyboardInterrupt:
+            except TimeUp:
+                tally.stop("time_limit")
+            except Interrupted:
                 tally.stop("interrupted")
+            except (KeyboardInterrupt, SystemError) as err:  # outside the main thread
+                if not is_interrupt(err):
+                    raise
+                tally.stop("interrupted")
+            finally:
+                tally.interrupts = None
+                if not reported:  # a budget stopped the run inside a batch: report where it stands
+                    self._report(stack or [], tally, start, layer)
         tally.kernel_seconds += clock.seconds
         tally.seconds = time.perf_counter() - start - clock.seconds
         return tally
 
-    def _out_of_budget(self, stack, tally: Tally, elapsed: float, layer: int) -> bool:
+    def _report(self, stack, tally: Tally, start: float, layer: int) -> bool:
+        """Call ``progress`` (if any) with where the run stands; True once reported."""
         if self.progress is not None:
-            self.progress(Progress(tally.count, sum(len(e.cells) for e in stack), layer, elapsed,
-                                   tally.exact_calls, min(tally.done, 1.0)))
+            self.progress(Progress(tally.count, sum(len(e.cells) for e in stack), layer,
+                                   time.perf_counter() - start, tally.exact_calls, min(tally.done, 1.0)))
+        return True
+
+    def _out_of_budget(self, stack, tally: Tally, elapsed: float) -> bool:
         limit = self.budget.max_regions
         if limit is not None and tally.count >= limit:
             if stack or tally.truncated:

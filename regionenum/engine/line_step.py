@@ -112,7 +112,7 @@ class LineStep:
 
     def start(self, tally: Tally) -> list:
         """The domain as one interval (its two ends), to cut by layer 0."""
-        roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties)
+        roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties, tally.check)
         tally.exact_calls += roots.exact_calls
         self.constraints = roots.constraints
         cells = roots.cells  # one bounded cell: two points

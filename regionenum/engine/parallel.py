@@ -19,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .cells import CellSet
-from .driver import Budget, Driver, Entry, Progress, Tally
+from .driver import Budget, Driver, Entry, Progress, Tally, is_interrupt
 from .kernels import KernelClock
 from .polytope_step import PendingRows, PolytopeStep
 
@@ -39,7 +39,9 @@ def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, cli
         try:
             for entry in step.start(tally):  # the first layer, here
                 entries += step.process(entry, tally)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemError) as err:
+            if not is_interrupt(err):
+                raise
             tally.stop("interrupted")
     tally.kernel_seconds += clock.seconds
     n_workers = len(client.scheduler_info()["workers"]) if client is not None else workers

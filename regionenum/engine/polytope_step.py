@@ -12,6 +12,7 @@ bias on the ``t`` row. After the last layer that splits, pieces are regions.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -24,10 +25,19 @@ from .kernels.splitting import gather_masked
 from .roots import Roots, root_cells
 from .split import split
 
-__all__ = ["PendingRows", "PolytopeStep", "STAGE"]
+__all__ = ["MAX_DIM", "PendingRows", "PolytopeStep", "STAGE"]
 
 #: Hyperplanes per stage when a few cells are split by many (see :meth:`PolytopeStep.split_layer`).
 STAGE = 64
+#: In higher dimensions fewer: a stage of ``s`` hyperplanes may cut a cell into up to
+#: ``sum_{j <= d} C(s, j)`` pieces in one kernel call, each with some ``2^d`` vertices; this bounds
+#: their product, so that a call takes well under a second and budgets and Ctrl-C are seen
+#: (in 7-D a stage of 8 hyperplanes on a cube took 18 s, one of 6 about a second).
+STAGE_WORK = 1 << 13
+#: The most inputs this cell representation takes: a cell of a ``d``-dimensional box starts with
+#: ``2^d`` corners, and its pieces' vertex lists grow much faster than their number, so beyond
+#: this a single cell's split can take minutes and gigabytes in one uninterruptible kernel call.
+MAX_DIM = 10
 
 
 class PendingRows:
@@ -65,7 +75,7 @@ class PolytopeStep:
     def start(self, tally: Tally) -> list:
         """Cut the domain into root cells (unless given); the first stack entry."""
         if self.roots is None:
-            self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties)
+            self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties, tally.check)
             tally.exact_calls += self.roots.exact_calls
         return [Entry(0, self.roots.cells, self.first_layer_rows)]
 
@@ -160,15 +170,15 @@ class PolytopeStep:
             if len(units) < layer.width:
                 J, Jabs = J[:, :, units], Jabs[:, :, units]
             hyp_ids = ids.unit_start + o + np.arange(len(units))
-            # a few cells cut by many hyperplanes (the domain by the first layer) go in stages of
-            # STAGE hyperplanes: one cell's table of values at its vertices would be huge
-            stages = range(0, len(units), STAGE if len(cells) * STAGE < len(units) else len(units))
+            # a few cells cut by many hyperplanes (the domain by the first layer) go in stages: one
+            # cell's table of values at its vertices, and its pieces, would be huge
+            stages = range(0, len(units), _stage_size(len(cells), len(units), self.net.input_dim))
             parent, bits, zero = np.arange(len(cells)), None, None
             for lo in stages:
                 cols = slice(lo, lo + stages.step)
                 Jc, Ac = (J, Jabs) if len(stages) == 1 else (J[parent, :, cols], Jabs[parent, :, cols])
                 cut = split(cells, Jc, Ac, constraints.ref, hyp_ids[cols], self.tol,
-                            oracle(cells, hyp_ids[cols]), want_cons=self.keep)
+                            oracle(cells, hyp_ids[cols]), self.keep, tally.check)
                 tally.exact_calls += cut.exact_calls
                 cells, parent = cut.pieces, parent[cut.parent]
                 if bits is None:
@@ -185,7 +195,8 @@ class PolytopeStep:
         for g, (start, k) in enumerate(zip(act.group_starts, act.groups)):
             cols = slice(start, start + k)
             cut = split_by_argmax(cells, J[parent, :, cols], Jabs[parent, :, cols], constraints.ref, self.tol,
-                                  lambda w, g=g: ids.tie_start + self.net.ties_of(l, g, w), oracle, self.keep)
+                                  lambda w, g=g: ids.tie_start + self.net.ties_of(l, g, w), oracle, self.keep,
+                                  tally.check)
             tally.exact_calls += cut.exact_calls
             cells = cut.pieces
             parent, bits, zero = parent[cut.parent], bits[cut.parent], zero[cut.parent]
@@ -210,6 +221,16 @@ class PolytopeStep:
         tally.bounded += int(np.count_nonzero(~has_ray))
         if self.keep:
             tally.finished.append((cells, np.ascontiguousarray(J_out)))
+
+
+def _stage_size(n_cells: int, n_hyperplanes: int, d: int) -> int:
+    """Hyperplanes to split ``n_cells`` cells by at once: at most :data:`STAGE`, and in ``d``
+    dimensions few enough that one cell's pieces times their vertices stay under
+    :data:`STAGE_WORK`; all of them when the cells are many (each is then small)."""
+    s = 1
+    while s < STAGE and sum(math.comb(s + 1, j) for j in range(d + 1)) << d <= STAGE_WORK:
+        s += 1
+    return max(n_hyperplanes, 1) if n_cells * s >= n_hyperplanes else s
 
 
 def _batches(n: int, size: int):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.domain import Box
 from ..core.exact import ConstraintIds
+from ..core.tolerances import DEFAULT_TOL
 from .cells import CellSet, Constraints
 from .split import split
 
@@ -30,9 +31,10 @@ class Roots:
     exact_calls: int = 0
 
 
-def root_cells(domain, n_units: int, tol: float = 1e-9, n_ties: int = 0) -> Roots:
+def root_cells(domain, n_units: int, tol: float = DEFAULT_TOL, n_ties: int = 0, check=None) -> Roots:
     """Pointed cells covering ``domain`` exactly, with no pattern bits set (see the module's
-    description; ``merge_pieces`` says whether a region may come in several pieces)."""
+    description; ``merge_pieces`` says whether a region may come in several pieces). ``check``
+    is called during long cuts (see :func:`~regionenum.engine.split.split`)."""
     d = domain.dim
     A, b = domain.A, domain.b
     m = len(b)
@@ -63,7 +65,7 @@ def root_cells(domain, n_units: int, tol: float = 1e-9, n_ties: int = 0) -> Root
     if need_cut and m > 0:
         J = np.broadcast_to(domain_rows.T[None], (len(cells), d + 1, m))
         cut = split(cells, J, np.abs(J).astype(np.float32), constraints.ref, np.arange(m), tol,
-                    constraints.oracle(None, np.arange(m)))
+                    constraints.oracle(None, np.arange(m)), True, check)
         roots.exact_calls = cut.exact_calls
         roots.cells = cut.pieces.take(np.flatnonzero(~cut.on.any(axis=1)))
     return roots

@@ -20,6 +20,11 @@ from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
 __all__ = ["Split", "split"]
 
+#: Generators times hyperplanes times ``2^d`` (cells' vertex lists grow like that with the
+#: dimension ``d``) handed to one kernel call: enough that the calls' overhead does not show, few
+#: enough that one call takes a small fraction of a second.
+CHUNK_WORK = 1 << 22
+
 #: What :func:`split` returns: the pieces (their patterns still the parents'), each piece's
 #: parent cell, per hyperplane whether it is on (> 0) and whether it is identically zero on the
 #: piece (both ``(pieces, hyperplanes)`` bool), and the number of signs settled exactly.
@@ -27,13 +32,17 @@ Split = namedtuple("Split", "pieces parent on zero exact_calls")
 
 
 def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: np.ndarray,
-          tol: float, oracle: ExactOracle, want_cons: bool = True):
+          tol: float, oracle: ExactOracle, want_cons: bool = True, check=None) -> Split:
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
     magnitudes behind each entry of ``J`` (or, with one row, their sum over the rows) and ``ref``
     is the domain's coordinate scale.
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
-    exactly and the cells that asked are split again, until none asks. Returns a :data:`Split`.
+    exactly and the cells that asked are split again, until none asks. The kernel is called on
+    chunks of cells of about :data:`CHUNK_WORK` work (see there), and ``check`` (if given)
+    between calls
+    and between exact answers, so that a budget or Ctrl-C is seen within a fraction of a second
+    (a signal that arrives inside a kernel is raised when it returns). Returns a :data:`Split`.
     """
     if Jabs.shape[1] != 1:
         Jabs = Jabs.sum(axis=1, keepdims=True, dtype=np.float32)
@@ -41,25 +50,29 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(Jabs, np.float32),
                          kernel_array(hyp_ids, np.int64))
     rule = SignRule(float(ref), float(tol), NOISE)
-    answers = _Answers()
-
-    def run(todo):
-        return split_cells(arrays, planes, rule, want_cons, todo, answers.table())
-
-    done, asked = run(np.arange(len(cells), dtype=np.int64))
-    passes = [done]
-    while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
-        for k, (c, h) in enumerate(zip(asked.cell, asked.hyperplane)):
-            if (c, h) in answers.vanishing:  # another generator of this pass asked it too
-                continue
-            if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
-                answers.vanishing.add((c, h))
-                answers.add(c, h, [], 0)
-                continue
-            inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
-            answers.add(c, h, inc, oracle.sign(int(c), inc, int(h), asked.generator[k]))
-        done, asked = run(np.unique(asked.cell))
+    passes, n_exact = [], 0
+    d = cells.gens.shape[1] - 1
+    for todo in _chunks(cells.gen_off, max(CHUNK_WORK // (max(len(hyp_ids), 1) << d), 1)):
+        answers = _Answers()
+        done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table())
         passes.append(done)
+        while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
+            for k, (c, h) in enumerate(zip(asked.cell, asked.hyperplane)):
+                if check is not None:
+                    check()
+                if (c, h) in answers.vanishing:  # another generator of this pass asked it too
+                    continue
+                if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
+                    answers.vanishing.add((c, h))
+                    answers.add(c, h, [], 0)
+                    continue
+                inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
+                answers.add(c, h, inc, oracle.sign(int(c), inc, int(h), asked.generator[k]))
+            done, asked = split_cells(arrays, planes, rule, want_cons, np.unique(asked.cell), answers.table())
+            passes.append(done)
+        n_exact += len(answers)
+        if check is not None:
+            check()
     parent = np.concatenate([p.parent for p in passes])
     pieces = CellSet(concat_offsets([p.gen_off for p in passes]), np.concatenate([p.gens for p in passes]),
                      concat_offsets([p.inc_off for p in passes]), np.concatenate([p.inc for p in passes]),
@@ -67,10 +80,21 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
                      np.concatenate([p.con_ids for p in passes]),
                      np.concatenate([p.con_rows for p in passes]), cells.packed[parent], cells.zero[parent])
     states = np.concatenate([p.states for p in passes])
-    if len(answers):
+    if n_exact:
         order = np.argsort(parent, kind="stable")  # cells split again go back to their place
         pieces, parent, states = pieces.take(order), parent[order], states[order]
-    return Split(pieces, parent, states == 1, states == 2, len(answers))
+    return Split(pieces, parent, states == 1, states == 2, n_exact)
+
+
+def _chunks(gen_off, size: int):
+    """Consecutive runs of cells (index arrays) holding about ``size`` generators each (at least
+    one cell per run)."""
+    n = len(gen_off) - 1
+    if n == 0:
+        return [np.zeros(0, np.int64)]
+    bounds = np.searchsorted(gen_off, np.arange(size, gen_off[-1], size), side="right") - 1
+    bounds = np.unique(np.concatenate([[0], bounds[bounds > 0], [n]]))
+    return [np.arange(a, b, dtype=np.int64) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 class _Answers:
