@@ -129,17 +129,49 @@ class Regions:
         return self.complex.constraints.ids
 
     def vertices_of(self, i: int) -> np.ndarray:
-        """The vertices of region ``i``, shape ``(m, d)`` (empty if it is unbounded)."""
+        """The vertices of region ``i``.
+
+        Parameters
+        ----------
+        i : int
+
+        Returns
+        -------
+        ndarray, shape (m, d)
+            Empty if the region is unbounded.
+        """
         return self.vertices[self.vertex_offsets[i]: self.vertex_offsets[i + 1]]
 
     def facets_of(self, i: int):
-        """``(equations, layers, units)`` of the facets of region ``i``."""
+        """The facets of region ``i``.
+
+        Parameters
+        ----------
+        i : int
+
+        Returns
+        -------
+        equations : ndarray, shape (f, d + 1)
+            Rows ``[a | b]`` with ``a x + b <= 0`` on the region, ``|a| = 1``.
+        layers, units : ndarray of int, shape (f,)
+            Where each facet comes from (see the class's attributes).
+        """
         s = slice(self.facet_offsets[i], self.facet_offsets[i + 1])
         return self.facet_equations[s], self.facet_layers[s], self.facet_units[s]
 
     def pattern_of(self, i: int) -> list:
-        """The pattern of region ``i`` as one bool array per layer, over the layer's units with
-        several states (``network.split_units[l]``; empty for identity layers)."""
+        """The pattern of region ``i``, layer by layer.
+
+        Parameters
+        ----------
+        i : int
+
+        Returns
+        -------
+        list of ndarray of bool
+            One array per layer, over the layer's units with several states
+            (``network.split_units[l]``; empty for identity layers).
+        """
         net = self.network
         out = []
         for l, units in enumerate(net.split_units):
@@ -236,25 +268,68 @@ class Regions:
         return adjacency_graph(self)
 
     def linear_regions(self):
-        """Adjacent regions on which the output is the same affine map, merged: a
-        :class:`~regionenum.LinearRegions` (``count``, ``region_group``, each group's map)."""
+        """Adjacent regions on which the output is the same affine map, merged.
+
+        Returns
+        -------
+        LinearRegions
+            ``count``, ``region_group``, each group's map.
+
+        Raises
+        ------
+        IncompleteResultError
+            The enumeration stopped early.
+        """
         from .analysis.linear_regions import linear_regions
         return linear_regions(self)
 
     def decision_regions(self):
-        """For a classifier: where each output is the largest, a
-        :class:`~regionenum.DecisionRegions` with the decision boundary and its graph."""
+        """For a classifier: where each output is the largest.
+
+        Returns
+        -------
+        DecisionRegions
+            The pieces of each region by winning class, the decision regions, the boundary and
+            its graph.
+
+        Raises
+        ------
+        InvalidNetworkError
+            The network has one output.
+        IncompleteResultError
+            The enumeration stopped early.
+        """
         from .analysis.decision_regions import decision_regions
         return decision_regions(self)
 
     def plot(self, ax=None, **options):
-        """Draw the regions with matplotlib (1-D or 2-D); see
-        :func:`regionenum.plotting.plot_regions` for the options. Returns the axes."""
+        """Draw the regions with matplotlib (1-D or 2-D).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+        **options
+            See :func:`regionenum.plotting.plot_regions`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
         from .plotting import plot_regions
         return plot_regions(self, ax, **options)
 
     def save(self, path) -> None:
-        """Write everything to ``path`` (``.npz`` or ``.json``); read it back with
-        :func:`regionenum.load_regions`."""
+        """Write everything to a file; read it back with :func:`regionenum.load_regions`.
+
+        Parameters
+        ----------
+        path : str or path
+            ``.npz`` or ``.json``; its folder must exist.
+
+        Raises
+        ------
+        FileFormatError, MissingFileError
+            Another suffix, or no such folder.
+        """
         from .io.results import save_regions
         save_regions(self, path)

@@ -33,16 +33,33 @@ __all__ = ["DecisionRegions", "decision_regions"]
 
 @dataclass
 class DecisionRegions:
-    """Where each class wins.
+    """Where each class wins (from :meth:`Regions.decision_regions
+    <regionenum.Regions.decision_regions>`).
 
-    Pieces (one per activation region and class winning somewhere on it): ``pieces`` (a
-    :class:`~regionenum.cells.CellSet`, several cells per piece on unbounded domains),
-    ``piece_region``, ``piece_class``, ``piece_volume``, ``piece_label`` (its decision region).
-    Decision regions: ``classes`` and ``volumes``, one entry each.
-    The decision boundary, one row per facet between pieces of different classes:
-    ``boundary_classes`` ``(F, 2)``, ``boundary_pieces`` ``(F, 2)``, ``boundary_volumes`` (the
-    facets' (d-1)-volumes) and ``boundary_vertex_offsets`` / ``boundary_vertices`` (their
-    vertices, for bounded facets).
+    Attributes
+    ----------
+    pieces : CellSet
+        One piece per activation region and class winning somewhere on it (several cells per
+        piece on unbounded domains: ``piece_cells`` gives each cell's piece).
+    piece_region, piece_class, piece_volume, piece_label : ndarray
+        Each piece's activation region, class, volume and decision region.
+    classes, volumes : ndarray
+        One entry per decision region (a connected set where one class wins).
+    boundary_classes, boundary_pieces : ndarray of int, shape (F, 2)
+        The decision boundary, one row per facet between pieces of different classes.
+    boundary_volumes : ndarray, shape (F,)
+        The facets' (d-1)-volumes.
+    boundary_vertex_offsets, boundary_vertices : ndarray
+        The facets' vertices (bounded facets).
+    dim : int
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.array([[1.0, 0.0], [0.0, 1.0]]), [0.0, 0.0])])
+    >>> dec = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).decision_regions()
+    >>> dec.classes.tolist(), dec.volumes.tolist()   # y0 = y1 = 0 on x <= 0: ties go to class 0
+    ([0, 1], [2.5, 1.5])
     """
 
     pieces: CellSet
@@ -64,11 +81,19 @@ class DecisionRegions:
         return len(self.classes)
 
     def polylines(self) -> list:
-        """The decision boundary of a 2-D input as polylines: a list of ``(m, 2)`` arrays,
-        each a chain of boundary segments (closed chains repeat their first point).
+        """The decision boundary of a 2-D input as polylines.
 
-        Segments are chained where their end points coincide to 1e-9 of the coordinates' scale;
-        use the facet arrays for exact work.
+        Returns
+        -------
+        list of ndarray, shape (m, 2)
+            Chains of boundary segments (closed chains repeat their first point). Segments are
+            chained where their end points coincide to 1e-9 of the coordinates' scale; use the
+            facet arrays for exact work.
+
+        Raises
+        ------
+        InvalidArgumentError
+            The input is not 2-D.
         """
         if self.dim != 2:
             raise InvalidArgumentError(f"polylines need a 2-D input; this network takes {self.dim}")
@@ -102,8 +127,14 @@ class DecisionRegions:
         return out
 
     def adjacency_graph(self) -> nx.Graph:
-        """Decision regions as nodes (``class_``, ``volume``), an edge where two meet along the
-        decision boundary (``classes``, ``volume``: the boundary's (d-1)-volume between them)."""
+        """The decision regions as a graph.
+
+        Returns
+        -------
+        networkx.Graph
+            Nodes (``class_``, ``volume``), an edge where two regions meet along the decision
+            boundary (``classes``, ``volume``: the boundary's (d-1)-volume between them).
+        """
         G = nx.Graph()
         for i, (c, v) in enumerate(zip(self.classes.tolist(), self.volumes.tolist())):
             G.add_node(i, class_=c, volume=v)
@@ -118,7 +149,8 @@ class DecisionRegions:
 
 
 def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
-    """Split the activation regions by which output is largest; see :class:`DecisionRegions`."""
+    """Split the activation regions by which output is largest; see :class:`DecisionRegions`
+    (``tol``: the engine's sign rule, README "Exactness")."""
     net = regions.network
     k = net.output_dim
     if k < 2:
@@ -138,7 +170,7 @@ def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
 
     cut = split_by_argmax(cells, J, np.abs(J).astype(np.float32), constraints.ref, tol, lambda w: hyp_ids,
                           oracle)
-    return _assemble(regions, cut.pieces, cut.parent, cut.winner, pair_start, k)
+    return _assemble(regions, cut.pieces, cut.parent, cut.winner, cut.tied, pair_start, k)
 
 
 def _cell_output_maps(regions):
@@ -167,8 +199,9 @@ class _TieOracle(ExactOracle):
         return E[1 + self.winner] - E[1 + self.others[cid - self.pair_start]]
 
 
-def _assemble(regions, cells, cell_src, cell_class, pair_start, k):
-    """Pieces, their decision regions and the decision boundary from the cut cells."""
+def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
+    """Pieces, their decision regions and the decision boundary from the cut cells (each cell's
+    winning class, and the classes tied with it on the whole cell)."""
     d = regions.dim
     cell_region = regions.cell_region[cell_src]
     # a piece is a (region, class) pair; on unbounded domains it may span several cells
@@ -192,7 +225,10 @@ def _assemble(regions, cells, cell_src, cell_class, pair_start, k):
     for f, g in zip(sel.tolist(), face.tolist()):
         c = int(piece_class[f_piece[f]])
         t = tight[tight_off[f]: tight_off[f + 1]]
-        tied = frozenset([c, *(int(_tie_class(h, c)) for h in t[t >= pair_start] - pair_start)])
+        # classes tied with the winner on the facet: by a tie hyperplane tight there, or
+        # everywhere on the cell (then no hyperplane names it, but the tie is there all the same)
+        everywhere = np.flatnonzero(cell_tied[inst.faces.cell[f]]).tolist()
+        tied = frozenset([c, *everywhere, *(int(_tie_class(h, c)) for h in t[t >= pair_start] - pair_start)])
         named.setdefault((g, tied), []).append(f)
 
     same_a, same_b, facet_rows, pairs = [], [], [], []

@@ -36,13 +36,29 @@ __all__ = ["FaceSet", "Faces", "Instances", "compute_faces", "expected_euler_cha
 class FaceSet:
     """The ``k``-dimensional faces of the subdivision (``n`` of them), in CSR arrays.
 
-    - ``vertex_offsets``, ``vertex_ids``: the vertices (indices into ``Faces.vertices``) of each
-      face; an unbounded face lists the vertices it has.
-    - ``region_offsets``, ``region_ids``: the regions whose boundary contains the face.
-    - ``unit_offsets``, ``unit_ids``: the units (pattern indices) zero on the face.
-    - ``domain_offsets``, ``domain_rows``: the rows of the domain's ``A`` the face lies on
-      (none for a face inside the domain).
-    - ``volumes``: each face's ``k``-dimensional volume (``inf`` if unbounded).
+    Attributes
+    ----------
+    dim : int
+        ``k``.
+    vertex_offsets, vertex_ids : ndarray of int
+        The vertices (indices into ``Faces.vertices``) of each face; an unbounded face lists the
+        vertices it has.
+    region_offsets, region_ids : ndarray of int
+        The regions whose boundary contains the face.
+    unit_offsets, unit_ids : ndarray of int
+        The units (pattern indices) zero on the face.
+    domain_offsets, domain_rows : ndarray of int
+        The rows of the domain's ``A`` the face lies on (none for a face inside the domain).
+    volumes : ndarray, shape (n,)
+        Each face's ``k``-dimensional volume (``inf`` if unbounded).
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> edges = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).faces().by_dim[1]
+    >>> len(edges), edges.regions_of(0).tolist(), edges.units_of(0).tolist(), float(edges.volumes[0])
+    (12, [0], [], 1.0)
     """
 
     dim: int
@@ -65,23 +81,45 @@ class FaceSet:
         return np.diff(self.domain_offsets) > 0
 
     def vertices_of(self, i: int) -> np.ndarray:
+        """The vertices of face ``i`` (indices into ``Faces.vertices``)."""
         return self.vertex_ids[self.vertex_offsets[i]: self.vertex_offsets[i + 1]]
 
     def regions_of(self, i: int) -> np.ndarray:
+        """The regions around face ``i``, in increasing order."""
         return self.region_ids[self.region_offsets[i]: self.region_offsets[i + 1]]
 
     def units_of(self, i: int) -> np.ndarray:
+        """The units (pattern indices) zero on face ``i``."""
         return self.unit_ids[self.unit_offsets[i]: self.unit_offsets[i + 1]]
 
     def domain_rows_of(self, i: int) -> np.ndarray:
+        """The rows of the domain's ``A`` that face ``i`` lies on."""
         return self.domain_rows[self.domain_offsets[i]: self.domain_offsets[i + 1]]
 
 
 @dataclass
 class Faces:
-    """All faces of the subdivision: ``by_dim[k]`` for ``k = 0 .. d - 1`` (the regions are the
-    ``d``-faces), ``vertices`` the coordinates of the 0-faces, ``f_vector`` the counts
-    ``(f_0, ..., f_d)``."""
+    """All faces of the subdivision of the domain into regions (from :meth:`Regions.faces
+    <regionenum.Regions.faces>`).
+
+    Attributes
+    ----------
+    by_dim : list of FaceSet
+        ``by_dim[k]`` holds the ``k``-faces, ``k = 0 .. d - 1`` (the regions are the ``d``-faces).
+    vertices : ndarray, shape (V, d)
+        The coordinates of the 0-faces.
+    n_regions : int
+    f_vector, euler_characteristic, edges
+        See the properties.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> faces = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).faces()
+    >>> faces.f_vector.tolist(), faces.euler_characteristic
+    ([9, 12, 4], 1)
+    """
 
     by_dim: list
     vertices: np.ndarray
@@ -89,10 +127,12 @@ class Faces:
 
     @property
     def dim(self) -> int:
+        """The input dimension ``d``."""
         return len(self.by_dim)
 
     @property
     def f_vector(self) -> np.ndarray:
+        """The number of faces of each dimension, ``(f_0, ..., f_d)`` (``f_d``: regions)."""
         return np.array([len(f) for f in self.by_dim] + [self.n_regions], np.int64)
 
     @property

@@ -24,12 +24,29 @@ CLOSE = 1e-6
 
 @dataclass
 class LinearRegions:
-    """The linear regions of a result.
+    """The linear regions of a result (from :meth:`Regions.linear_regions
+    <regionenum.Regions.linear_regions>`).
 
-    - ``region_group``: ``(n,)`` the linear region of each activation region; linear regions are
-      numbered in the order of their first activation region.
-    - ``jacobians`` ``(m, k, d)``, ``offsets`` ``(m, k)``: the output map of each linear region.
-    - ``exact_checks``: how many pairs of maps were compared in exact arithmetic.
+    Attributes
+    ----------
+    region_group : ndarray of int, shape (n,)
+        The linear region of each activation region, numbered in the order of their first
+        activation region.
+    jacobians, offsets : ndarray, shapes (m, k, d) and (m, k)
+        The output map of each linear region.
+    exact_checks : int
+        How many pairs of neighbouring maps were compared in exact arithmetic.
+    count : int
+        ``m``.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> W = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])   # |x0| is x0 on one side, -x0 on the other
+    >>> net = rn.Network.from_layers([(W, np.zeros(3)), (np.array([[1.0, -1.0, 0.0]]), [0.0])])
+    >>> regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    >>> len(regions), regions.linear_regions().count    # x0 = relu(x0) - relu(-x0) has no kink
+    (4, 1)
     """
 
     region_group: np.ndarray
@@ -42,10 +59,20 @@ class LinearRegions:
 
     @property
     def count(self) -> int:
+        """The number of linear regions."""
         return len(self)
 
     def members(self, g: int) -> np.ndarray:
-        """The activation regions making up linear region ``g``."""
+        """The activation regions making up linear region ``g``.
+
+        Parameters
+        ----------
+        g : int
+
+        Returns
+        -------
+        ndarray of int
+        """
         return np.flatnonzero(self.region_group == g)
 
 

@@ -57,7 +57,21 @@ class Polytope:
 
     @classmethod
     def whole_space(cls, dim: int) -> "Polytope":
-        """All of ``R^dim``."""
+        """All of ``R^dim``: a polytope without rows (regions on it may be unbounded).
+
+        Parameters
+        ----------
+        dim : int
+
+        Returns
+        -------
+        Polytope
+
+        Raises
+        ------
+        InvalidDomainError
+            ``dim < 1``.
+        """
         if int(dim) < 1:
             raise InvalidDomainError(f"dimension must be at least 1, got {dim}")
         return cls(np.zeros((0, int(dim))), np.zeros(0))
@@ -97,7 +111,22 @@ class Polytope:
         return bool(np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)))
 
     def contains(self, X, tol: float = 0.0) -> np.ndarray:
-        """Whether each row of ``X`` satisfies ``A x + b <= tol``."""
+        """Whether each point satisfies ``A x + b <= tol``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, dim)
+        tol : float, optional
+
+        Returns
+        -------
+        ndarray of bool, shape (n,)
+
+        Raises
+        ------
+        InvalidDomainError
+            Points of another dimension.
+        """
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         if X.shape[1] != self.dim:
             raise InvalidDomainError(f"points must have {self.dim} columns, got shape {X.shape}")
@@ -107,7 +136,12 @@ class Polytope:
 
     def volume(self) -> float:
         """The domain's volume, in float64 (``inf`` if unbounded): the convex hull of its
-        vertices, found by intersecting its half-spaces around the interior point."""
+        vertices, found by intersecting its half-spaces around the interior point.
+
+        Returns
+        -------
+        float
+        """
         if not self.is_bounded:
             return np.inf
         if self.dim == 1:
@@ -166,6 +200,7 @@ class Box(Polytope):
         return f"Box(lo={self.lo.tolist()}, hi={self.hi.tolist()})"
 
     def volume(self) -> float:
+        """The box's volume, ``prod(hi - lo)``."""
         return float(np.prod(self.hi - self.lo))
 
 

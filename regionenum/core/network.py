@@ -18,13 +18,35 @@ __all__ = ["Activation", "Layer", "Network"]
 class Activation:
     """A piecewise-linear activation.
 
-    ``kind`` is ``"relu"``, ``"leaky_relu"`` (slope ``alpha`` below zero), ``"identity"`` or
-    ``"max"``. ReLU and LeakyReLU give every unit two states (on: pre-activation > 0, off:
-    <= 0); identity has one state and never splits a region. A max layer (max-pooling, maxout)
-    outputs the maximum of each group of consecutive pre-activations, ``groups`` giving their
-    sizes; its state is which argument of each group wins (ties go to the first).
-    ``linear`` lists units of a ReLU or LeakyReLU layer that stay linear (one state): values
-    carried past the activation, as a residual connection's skip path needs.
+    ReLU and LeakyReLU give every unit two states (on: pre-activation > 0, off: <= 0); identity
+    has one state and never splits a region. A max layer (max-pooling, maxout) outputs the
+    maximum of each group of consecutive pre-activations; its state is which argument of each
+    group wins (ties go to the first).
+
+    Parameters
+    ----------
+    kind : {"relu", "leaky_relu", "identity", "max"}
+    alpha : float, optional
+        The slope below zero of ``"leaky_relu"`` (no other kind takes one).
+    groups : tuple of int, optional
+        The sizes of the consecutive groups of a ``"max"`` layer.
+    linear : tuple of int, optional
+        Units of a ReLU or LeakyReLU layer that stay linear (one state): values carried past
+        the activation, as a residual connection's skip path needs.
+
+    Raises
+    ------
+    InvalidNetworkError
+        An unknown kind, or arguments the kind does not take.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> act = rn.Activation("leaky_relu", 0.1)
+    >>> act(np.array([[-2.0, 3.0]])), act.spec
+    (array([[-0.2,  3. ]]), 'leaky_relu:0.1')
+    >>> rn.Activation.parse(("maxout", 2), width=6).groups
+    (2, 2, 2)
     """
 
     kind: str
@@ -56,10 +78,26 @@ class Activation:
 
     @classmethod
     def parse(cls, spec, width: int | None = None) -> "Activation":
-        """Accept an Activation, a name (``"relu"``, ``"identity"``, ``"linear"``,
-        ``"leaky_relu"``), a pair ``("leaky_relu", alpha)``, ``("maxout", k)`` (groups of ``k``
-        consecutive units over a layer of ``width`` units), ``("max", sizes)``, or the text
-        :attr:`spec` writes."""
+        """An activation from any of the forms the API accepts.
+
+        Parameters
+        ----------
+        spec : Activation, str or tuple
+            An Activation; a name (``"relu"``, ``"identity"``, ``"linear"``, ``"leaky_relu"``);
+            a pair ``("leaky_relu", alpha)``, ``("maxout", k)`` (groups of ``k`` consecutive
+            units) or ``("max", sizes)``; or the text :attr:`spec` writes.
+        width : int, optional
+            The layer's width (needed by ``("maxout", k)``).
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            A form it cannot read.
+        """
         if isinstance(spec, Activation):
             return spec
         if isinstance(spec, (tuple, list)) and len(spec) == 2:
@@ -86,7 +124,13 @@ class Activation:
 
     @classmethod
     def maxout(cls, rank: int, width: int | None) -> "Activation":
-        """Maxout of rank ``rank`` over a layer of ``width`` units: groups of ``rank`` in order."""
+        """Maxout of rank ``rank`` over a layer of ``width`` units: groups of ``rank`` in order.
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``width`` is not a multiple of ``rank``.
+        """
         if rank < 1 or width is None or width % rank:
             raise InvalidNetworkError(f"maxout of rank {rank} needs a layer width divisible by it, "
                                       f"got {width}")
@@ -121,14 +165,32 @@ class Activation:
         return np.concatenate([[0], np.cumsum(self.groups[:-1])]).astype(np.int64)
 
     def split_units(self, width: int) -> np.ndarray:
-        """Indices of the units (of a layer of ``width``) with several states."""
+        """Indices of the units (of a layer of ``width`` units) with several states.
+
+        Parameters
+        ----------
+        width : int
+
+        Returns
+        -------
+        ndarray of int
+        """
         if not self.splits:
             return np.zeros(0, np.int64)
         return np.setdiff1d(np.arange(width), self.linear)
 
     def slopes(self, z: np.ndarray) -> np.ndarray:
-        """Each unit's slope at pre-activations ``z`` (``(n, width)``): the layer is
-        ``collect(slopes * z)``."""
+        """Each unit's slope at the pre-activations ``z``, shape ``(n, width)``: the layer's
+        output is ``collect(slopes(z) * z)``.
+
+        Parameters
+        ----------
+        z : ndarray, shape (n, width)
+
+        Returns
+        -------
+        ndarray, shape (n, width)
+        """
         if not self.splits:
             return np.ones_like(z)
         out = np.where(self.states(z), 1.0, self.off_slope)
@@ -137,14 +199,35 @@ class Activation:
 
     def collect(self, values: np.ndarray, axis: int = -1) -> np.ndarray:
         """Layer outputs from the units' masked values (the winners' values, the others zeroed):
-        sums over each max group; other activations output one value per unit."""
+        the sum over each max group; other activations output one value per unit.
+
+        Parameters
+        ----------
+        values : ndarray
+            One value per unit along ``axis``.
+        axis : int, optional
+
+        Returns
+        -------
+        ndarray
+            One value per output along ``axis``.
+        """
         if self.kind != "max":
             return values
         return np.add.reduceat(values, self.group_starts, axis=axis)
 
     def states(self, z: np.ndarray) -> np.ndarray:
-        """The state bit of every unit at pre-activations ``z`` (``(n, width)``): on (> 0), or
-        for a max group the first argument attaining the maximum."""
+        """The state bit of every unit at the pre-activations ``z``: on (> 0), or for a max
+        group the first argument attaining the maximum.
+
+        Parameters
+        ----------
+        z : ndarray, shape (n, width)
+
+        Returns
+        -------
+        ndarray of bool, shape (n, width)
+        """
         if self.kind != "max":
             return z > 0
         starts = self.group_starts
@@ -164,9 +247,18 @@ class Activation:
 class Layer:
     """One dense affine layer ``z = W a + b`` followed by its activation.
 
+    Parameters
+    ----------
+    W : ndarray, shape (out, in)
+    b : ndarray, shape (out,)
+    activation : Activation
+
+    Notes
+    -----
     ``W`` and ``b`` are kept as C-contiguous float64 arrays whatever the caller passes (a
     Fortran-ordered or float32 ``W`` is copied), so that one network has one memory layout and
-    every product with it is blocked the same way.
+    every product with it is blocked the same way. Build networks with
+    :meth:`Network.from_layers`, which also checks them.
     """
 
     W: np.ndarray
@@ -213,6 +305,14 @@ class Network:
         Max groups add *ties*: the hyperplane ``z_c = z_j`` as seen from a region where ``c``
         wins is tie ``t`` with ``tie_units[t] = (c, j)`` (pattern bits); the ties of winner
         ``c`` are consecutive (see :meth:`ties_of`).
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.ones((4, 2)), np.arange(4.0)), (np.ones((1, 2)), [0.0])],
+    ...                              [("maxout", 2), "identity"])
+    >>> net.widths, net.n_units, net.split_layers, net.n_ties
+    ((4, 1), 4, (0,), 4)
     """
 
     def __init__(self, layers):
@@ -247,8 +347,18 @@ class Network:
         self.n_ties = len(ties)
 
     def ties_of(self, layer: int, group: int, winner: int) -> np.ndarray:
-        """The ties (indices into ``tie_units``) of argument ``winner`` of max group ``group`` in
-        ``layer``, against each other argument in order: consecutive."""
+        """The ties of one argument of a max group against each other argument, in order.
+
+        Parameters
+        ----------
+        layer, group, winner : int
+            The max layer, the group within it, and the argument within the group.
+
+        Returns
+        -------
+        ndarray of int
+            Consecutive indices into ``tie_units``.
+        """
         k = self.layers[layer].activation.groups[group]
         return self._tie_base[layer, group] + winner * (k - 1) + np.arange(k - 1)
 
@@ -405,9 +515,33 @@ class Network:
         return f"Network(widths={(self.input_dim,) + self.widths}, activations=[{acts}])"
 
     def restricted(self, origin, basis) -> "Network":
-        """The network on the affine subspace ``x = origin + basis @ t``: a network of ``t``
-        (``basis`` has shape ``(input_dim, k)``), with the same units and patterns. Used for
-        lines, trajectories and planes through data."""
+        """The network on the affine subspace ``x = origin + basis @ t``, as a network of ``t``
+        with the same units and patterns (lines, trajectories, planes through data).
+
+        Parameters
+        ----------
+        origin : array_like, shape (input_dim,)
+        basis : array_like, shape (input_dim, k)
+            Linearly independent columns.
+
+        Returns
+        -------
+        Network
+            ``k`` inputs; its first layer folds in the subspace.
+
+        Raises
+        ------
+        InvalidNetworkError
+            Shapes that do not match, non-finite values, dependent columns.
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> net = rn.Network.from_layers([(np.eye(3), np.zeros(3)), (np.ones((1, 3)), [0.0])])
+        >>> line = net.restricted(np.zeros(3), np.array([[1.0], [-1.0], [0.0]]))
+        >>> line.input_dim, line([[2.0]])
+        (1, array([[2.]]))
+        """
         origin = _as_float_array(origin, "origin")
         basis = _as_float_array(basis, "basis")
         if origin.shape != (self.input_dim,):
@@ -422,7 +556,17 @@ class Network:
         return Network(layers + list(self.layers[1:]))
 
     def pre_activations(self, X: np.ndarray) -> list[np.ndarray]:
-        """Pre-activations of every layer at the rows of ``X`` (shape ``(n, input_dim)``)."""
+        """Pre-activations of every layer at the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, input_dim)
+
+        Returns
+        -------
+        list of ndarray
+            One ``(n, width)`` array per layer.
+        """
         A = self._check_inputs(X)
         out = []
         for layer in self.layers:
@@ -432,12 +576,29 @@ class Network:
         return out
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
-        """The network output at the rows of ``X``."""
+        """The network output at the rows of ``X`` (shape ``(n, input_dim)``): ``(n, output_dim)``."""
         Z = self.pre_activations(X)[-1]
         return self.layers[-1].activation(Z)
 
     def pattern_bits(self, X: np.ndarray) -> np.ndarray:
-        """Activation pattern of each row of ``X``: a boolean array ``(n, n_units)``, True = on."""
+        """The activation pattern of each row of ``X``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, input_dim)
+
+        Returns
+        -------
+        ndarray of bool, shape (n, n_units)
+            True = on (in a max layer: the group's winner), in pattern order.
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+        >>> net.pattern_bits([[1.0, -1.0]])
+        array([[ True, False]])
+        """
         Zs = self.pre_activations(X)
         parts = [self.layers[i].activation.states(Zs[i])[:, self.split_units[i]] for i in self.split_layers]
         if not parts:

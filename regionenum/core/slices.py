@@ -21,10 +21,33 @@ __all__ = ["Slice"]
 
 
 class Slice:
-    """The inputs ``origin + basis @ t`` for ``t`` in ``domain`` (a Box or Polytope of
-    dimension ``basis.shape[1]``). Pass it to :func:`~regionenum.enumerate_regions` or
-    :func:`~regionenum.count_regions` in place of a domain: they work on the network restricted
-    to the slice, in the coordinates ``t``."""
+    """The inputs ``origin + basis @ t`` for ``t`` in a low-dimensional domain.
+
+    Pass it to :func:`~regionenum.enumerate_regions` or :func:`~regionenum.count_regions` in place
+    of a domain: they work on the network restricted to the slice, in the coordinates ``t``.
+
+    Parameters
+    ----------
+    origin : array_like, shape (n,)
+        A point of the network's input space.
+    basis : array_like, shape (n, k)
+        Linearly independent directions.
+    domain : Box or Polytope
+        The domain of ``t``, of dimension ``k``.
+
+    Raises
+    ------
+    InvalidDomainError
+        Shapes that do not match, non-finite values, dependent directions.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(3), np.zeros(3)), (np.ones((1, 3)), [0.0])])
+    >>> plane = rn.Slice([0.0, 0.0, 1.0], np.eye(3)[:, :2], rn.Box([-1, -1], [1, 1]))
+    >>> rn.count_regions(net, plane)
+    RegionCount(4, bounded=4)
+    """
 
     def __init__(self, origin, basis, domain):
         origin = np.asarray(origin, dtype=np.float64)
@@ -41,9 +64,27 @@ class Slice:
 
     @classmethod
     def through(cls, *points, margin: float = 0.25) -> "Slice":
-        """The line through two points or the plane through three, in affine coordinates that
-        put them at ``0``, ``1`` (line) or ``(0, 0)``, ``(1, 0)``, ``(0, 1)`` (plane), on the box
-        ``[-margin, 1 + margin]^k``."""
+        """The line through two points or the plane through three.
+
+        Parameters
+        ----------
+        *points : array_like
+            Two or three inputs of one size (images are flattened).
+        margin : float, optional
+            How far the box reaches beyond the points.
+
+        Returns
+        -------
+        Slice
+            In affine coordinates that put the points at ``0``, ``1`` (line) or ``(0, 0)``,
+            ``(1, 0)``, ``(0, 1)`` (plane), on the box ``[-margin, 1 + margin]^k``.
+
+        Raises
+        ------
+        InvalidDomainError
+            Not two or three points, points of different sizes, or points that are not
+            affinely independent.
+        """
         if len(points) not in (2, 3):
             raise InvalidDomainError(f"through takes 2 points (a line) or 3 (a plane), got {len(points)}")
         P = [np.asarray(p, dtype=np.float64).ravel() for p in points]
@@ -57,14 +98,25 @@ class Slice:
 
     @property
     def dim(self) -> int:
+        """The slice's dimension ``k``."""
         return self.basis.shape[1]
 
     def restrict(self, network):
-        """The network as a function of ``t``."""
+        """The network as a function of ``t`` (see :meth:`Network.restricted
+        <regionenum.Network.restricted>`)."""
         return network.restricted(self.origin, self.basis)
 
     def to_input(self, T) -> np.ndarray:
-        """Slice coordinates (rows of ``T``) to network inputs."""
+        """Network inputs from slice coordinates.
+
+        Parameters
+        ----------
+        T : array_like, shape (m, k)
+
+        Returns
+        -------
+        ndarray, shape (m, n)
+        """
         return self.origin + np.atleast_2d(np.asarray(T, dtype=np.float64)) @ self.basis.T
 
     def __repr__(self) -> str:

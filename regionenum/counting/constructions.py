@@ -1,4 +1,4 @@
-"""Networks that reach the lower bounds of :mod:`regionenum.bounds`, with their exact counts.
+"""Networks that reach the lower bounds of :mod:`regionenum.counting.bounds`, with their exact counts.
 
 Both fold the unit cube: a folding layer with ``p`` units on a coordinate ``y`` in ``[0, 1]``
 computes ``h_0 = max(0, (p/2) y)``, ``h_i = max(0, p y - i)`` and passes on
@@ -31,7 +31,14 @@ __all__ = ["Construction", "montufar", "pascanu"]
 
 @dataclass
 class Construction:
-    """A network, its domain (the unit cube) and its exact number of activation regions there."""
+    """A network, its domain (the unit cube) and its exact number of activation regions there.
+
+    Attributes
+    ----------
+    network : Network
+    domain : Box
+    count : int
+    """
 
     network: Network
     domain: Box
@@ -40,13 +47,71 @@ class Construction:
 
 def montufar(n0: int, fold_widths, last_width: int, seed: int = 0) -> Construction:
     """Montufar et al. (2014): every folding layer of width ``n_l`` folds every input coordinate
-    ``floor(n_l / n0)`` times; reaches :func:`regionenum.counting.bounds.montufar`."""
+    ``floor(n_l / n0)`` times; reaches :func:`regionenum.counting.bounds.montufar`.
+
+    Parameters
+    ----------
+    n0 : int
+        Input dimension (the domain is ``[0, 1]^n0``).
+    fold_widths : sequence of int
+        Widths of the folding layers, each at least ``n0``.
+    last_width : int
+        Width of the last hidden layer (a generic arrangement).
+    seed : int, optional
+        Seed of the last layer's arrangement.
+
+    Returns
+    -------
+    Construction
+        The network, its domain and its exact count.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Widths that are not positive integers or are narrower than the input.
+
+    Examples
+    --------
+    >>> from regionenum import constructions, count_regions
+    >>> c = constructions.montufar(2, [4, 4, 4], 4)
+    >>> c.count, int(count_regions(c.network, c.domain))
+    (704, 704)
+    """
     return _zigzag(n0, fold_widths, last_width, seed, fold_all=True)
 
 
 def pascanu(n0: int, fold_widths, last_width: int, seed: int = 0) -> Construction:
     """Pascanu et al. (2013): every folding layer folds the first coordinate ``floor(n_l / n0)``
-    times and passes the others through; reaches :func:`regionenum.counting.bounds.pascanu`."""
+    times and passes the others through; reaches :func:`regionenum.counting.bounds.pascanu`.
+
+    Parameters
+    ----------
+    n0 : int
+        Input dimension (the domain is ``[0, 1]^n0``).
+    fold_widths : sequence of int
+        Widths of the folding layers, each at least ``n0``.
+    last_width : int
+        Width of the last hidden layer (a generic arrangement).
+    seed : int, optional
+        Seed of the last layer's arrangement.
+
+    Returns
+    -------
+    Construction
+        The network, its domain and its exact count.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Widths that are not positive integers or are narrower than the input.
+
+    Examples
+    --------
+    >>> from regionenum import constructions, count_regions
+    >>> c = constructions.pascanu(2, [4, 4], 4)
+    >>> c.count, int(count_regions(c.network, c.domain))
+    (44, 44)
+    """
     return _zigzag(n0, fold_widths, last_width, seed, fold_all=False)
 
 

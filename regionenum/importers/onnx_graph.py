@@ -21,7 +21,31 @@ _BASIS_OPS = {"Conv", "BatchNormalization", "AveragePool", "GlobalAveragePool", 
 
 def from_onnx(model) -> Network:
     """A :class:`~regionenum.Network` from an ONNX model (a path or a loaded ``ModelProto``) with
-    one input and one output; see the module's description for the operators taken."""
+    one input and one output; see the module's description for the operators taken.
+
+    Parameters
+    ----------
+    model : str, path or onnx.ModelProto
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    InvalidNetworkError
+        An unreadable file, several inputs or outputs, or an operator that is not supported,
+        named with its node.
+    MissingDependencyError
+        The ``onnx`` package is not installed.
+
+    Examples
+    --------
+    >>> import regionenum as rn                                            # doctest: +SKIP
+    >>> net = rn.Network.from_onnx("ACASXU_run2a_1_1_batch_2000.onnx")    # doctest: +SKIP
+    >>> net.input_dim, net.output_dim, net.widths                          # doctest: +SKIP
+    (5, 5, (50, 50, 50, 50, 50, 50, 5))
+    """
     import numpy as np
     try:
         import onnx

@@ -15,7 +15,31 @@ _SKLEARN_ACTIVATIONS = {"relu": "relu", "identity": "identity"}
 
 def from_sklearn(estimator) -> Network:
     """A :class:`~regionenum.Network` computing the last pre-activations of a fitted
-    scikit-learn MLP; see :meth:`Network.from_sklearn <regionenum.Network.from_sklearn>`."""
+    scikit-learn MLP.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier or MLPRegressor
+        Fitted, with ``relu`` or ``identity`` hidden activations.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    InvalidNetworkError
+        Another estimator, an unfitted one, or an activation that is not piecewise linear.
+
+    Examples
+    --------
+    >>> from sklearn.neural_network import MLPRegressor     # doctest: +SKIP
+    >>> import numpy as np, regionenum as rn                # doctest: +SKIP
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (50, 2))  # doctest: +SKIP
+    >>> model = MLPRegressor((6,), max_iter=50).fit(X, X.sum(axis=1))  # doctest: +SKIP
+    >>> rn.Network.from_sklearn(model)                      # doctest: +SKIP
+    Network(widths=(2, 6, 1), activations=[relu, identity])
+    """
     kind = type(estimator).__name__
     if kind not in ("MLPClassifier", "MLPRegressor"):
         raise InvalidNetworkError(f"from_sklearn takes an MLPClassifier or MLPRegressor, got {kind}")

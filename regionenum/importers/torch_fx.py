@@ -36,7 +36,34 @@ def from_torch(module, input_shape):
     ``Flatten``, ``Unflatten``, ``Dropout``, ``Identity``, ``ReLU``, ``LeakyReLU``,
     ``MaxPool1d``/``MaxPool2d``, ``AdaptiveMaxPool1d``/``2d``; the matching ``torch`` and
     ``torch.nn.functional`` calls, ``torch.max(x, dim)`` and ``amax`` (maxout), tensor sums and
-    differences (skip connections), scaling by constants and shape operations."""
+    differences (skip connections), scaling by constants and shape operations.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Traced in a float64 copy in evaluation mode (the original is not changed).
+    input_shape : tuple of int
+        The shape of one input, without the batch dimension.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    InvalidNetworkError
+        A module or call that is not piecewise linear, or a forward that depends on input
+        values, named with its node.
+    MissingDependencyError
+        PyTorch is not installed.
+
+    Examples
+    --------
+    >>> import torch, regionenum as rn                      # doctest: +SKIP
+    >>> model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))  # doctest: +SKIP
+    >>> rn.Network.from_torch(model, (2,))                  # doctest: +SKIP
+    Network(widths=(2, 8, 1), activations=[relu, identity])
+    """
     try:
         import torch
     except ImportError:  # pragma: no cover - depends on the installation

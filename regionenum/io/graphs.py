@@ -37,6 +37,17 @@ def write_graph(G: nx.Graph, path) -> None:
         Another suffix.
     MissingFileError
         The folder does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> G = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).adjacency_graph()
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "graph.graphml"
+    >>> rn.write_graph(G, path)
+    >>> H = rn.read_graph(path)
+    >>> H.number_of_edges(), H.edges[0, 1]["units"]
+    (4, ((0, 1),))
     """
     path = writable(path, GRAPH_SUFFIXES)
     H = nx.Graph()

@@ -37,6 +37,15 @@ def save(path, network: Network, domain: Box | None = None) -> None:
         ``domain`` is not a :class:`~regionenum.Box`.
     FileFormatError, MissingFileError
         Another suffix, or no such folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.npz"
+    >>> rn.save(path, net, rn.Box([-1, -1], [1, 1]))
+    >>> rn.load(path)
+    (Network(widths=(2, 2, 1), activations=[relu, identity]), Box(lo=[-1.0, -1.0], hi=[1.0, 1.0]))
     """
     path = writable(path, (".npz",))
     arrays = {}

@@ -47,6 +47,16 @@ def save_regions(regions, path) -> None:
         Another suffix.
     MissingFileError
         The folder does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "regions.json"
+    >>> rn.save_regions(regions, path)
+    >>> rn.load_regions(path)
+    Regions(4 regions, 4 bounded, d=2)
     """
     path = writable(path, RESULT_SUFFIXES)
     arrays = _to_arrays(regions)

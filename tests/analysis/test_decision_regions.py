@@ -116,3 +116,24 @@ def test_bad_requests():
     three = rn.enumerate_regions(random_net([3, 6, 3], 5), rn.Box(-np.ones(3), np.ones(3)))
     with pytest.raises(rn.RegionEnumError, match="2-D"):
         three.decision_regions().polylines()
+
+
+def _grid_components(net, lo, hi, m=401):
+    """Independent count: label a fine grid by argmax (ties to the lower class, as numpy does)
+    and count the connected components of each class (4-neighbourhood)."""
+    from scipy import ndimage
+    xs = np.linspace(lo, hi, m)
+    X = np.stack(np.meshgrid(xs, xs, indexing="ij"), axis=-1).reshape(-1, 2)
+    labels = np.argmax(net(X), axis=1).reshape(m, m)
+    return sorted((c, ndimage.label(labels == c)[1]) for c in np.unique(labels))
+
+
+@pytest.mark.parametrize("W2", [np.eye(2), np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])])
+def test_classes_tied_everywhere_on_a_region_join_their_neighbours(W2):
+    """Where every output is 0 (both units off), every class ties and the lowest wins; that
+    region must join the neighbouring regions the same class wins, across their facets."""
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (W2, np.zeros(len(W2)))])
+    dec = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).decision_regions()
+    found = sorted((int(c), int((dec.classes == c).sum())) for c in np.unique(dec.classes))
+    assert found == _grid_components(net, -1, 1)
+    assert dec.volumes[dec.classes == 0].sum() == pytest.approx(2.5)
