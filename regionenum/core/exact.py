@@ -10,10 +10,13 @@ follows with Python integers and fractions alone.
 """
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from fractions import Fraction
 
 import numpy as np
+
+from ..errors import InternalError
 
 __all__ = ["dyadic_integers", "ConstraintIds", "ExactNetwork", "ExactOracle"]
 
@@ -230,42 +233,49 @@ def _max_abs(v):
 
 
 def kernel_vector(rows, n: int) -> list:
-    """The integer vector spanning the kernel of ``rows`` (which must have rank ``n - 1``)."""
-    M = [[Fraction(int(x)) for x in r] for r in rows]
+    """The integer vector spanning the kernel of ``rows`` (integer rows of length ``n``, which must
+    have rank ``n - 1``), with coprime entries.
+
+    Fraction-free (Bareiss) elimination: every intermediate is an integer minor of ``rows``, so
+    no fractions are formed; back-substitution from the last pivot (the pivot block's
+    determinant) divides exactly, since the result is the adjugate's column.
+
+    Raises
+    ------
+    InternalError
+        The rows do not have rank ``n - 1`` (the incidence of a generator does not pin down one
+        point: the engine's bookkeeping is wrong).
+    """
+    M = [[int(x) for x in r] for r in rows]
     pivots = []
-    r = 0
+    r, prev = 0, 1
     for col in range(n):
-        p = next((i for i in range(r, len(M)) if M[i][col] != 0), None)
+        p = next((i for i in range(r, len(M)) if M[i][col]), None)
         if p is None:
             continue
         M[r], M[p] = M[p], M[r]
-        inv = 1 / M[r][col]
-        M[r] = [x * inv for x in M[r]]
-        for i in range(len(M)):
-            if i != r and M[i][col] != 0:
-                f = M[i][col]
-                M[i] = [a - f * b for a, b in zip(M[i], M[r])]
+        pr, pivot = M[r], M[r][col]
+        for i in range(r + 1, len(M)):
+            row = M[i]
+            f = row[col]
+            M[i] = [(pivot * a - f * b) // prev for a, b in zip(row, pr)]
+        prev = pivot
         pivots.append(col)
         r += 1
         if r == len(M):
             break
     free = [c for c in range(n) if c not in pivots]
     if len(free) != 1:
-        raise ArithmeticError(
+        raise InternalError(
             f"the constraints tight at a generator have rank {len(pivots)}, expected {n - 1}: "
             "its incidence does not pin down one point")
     f = free[0]
-    v = [Fraction(0)] * n
-    v[f] = Fraction(1)
-    for i, col in enumerate(pivots):
-        v[col] = -M[i][f]
-    den = 1
+    v = [0] * n
+    v[f] = prev if pivots else 1  # the pivot block's determinant (up to sign)
+    for i in range(len(pivots) - 1, -1, -1):
+        col, row = pivots[i], M[i]
+        v[col] = -sum(row[j] * v[j] for j in range(col + 1, n)) // row[col]
+    g = 0
     for x in v:
-        den = den * x.denominator // _gcd(den, x.denominator)
-    return [int(x * den) for x in v]
-
-
-def _gcd(a, b):
-    while b:
-        a, b = b, a % b
-    return a
+        g = math.gcd(g, x)
+    return [x // g for x in v] if g > 1 else v
