@@ -45,6 +45,9 @@ class Regions:
         argument tied with the winner there), ``(-1, row)`` for a row of the domain's ``A``.
     jacobians, offsets : ndarray, shapes (n, k, d) and (n, k)
         The network is ``jacobians[i] @ x + offsets[i]`` on region ``i``.
+    output_errors : ndarray, shape (n, k)
+        A rigorous bound on how far each output's map (its offset and Jacobian row, summed) is
+        from the exact one; analyses trust float comparisons of maps only beyond it.
     complete : bool
         False when a budget or Ctrl-C stopped the run early; ``stop_reason`` then says which
         (``"max_regions"``, ``"time_limit"``, ``"interrupted"``).
@@ -70,7 +73,7 @@ class Regions:
 
     def __init__(self, network, domain, *, packed_patterns, interior_points, bounded, volumes,
                  vertex_offsets, vertices, facet_offsets, facet_equations, facet_layers,
-                 facet_units, jacobians, offsets, complex, complete=True, stop_reason=None,
+                 facet_units, jacobians, offsets, output_errors, complex, complete=True, stop_reason=None,
                  seconds=0.0, kernel_seconds=0.0, exact_calls=0):
         self.network = network
         self.domain = domain
@@ -86,6 +89,7 @@ class Regions:
         self.facet_units = facet_units
         self.jacobians = jacobians
         self.offsets = offsets
+        self.output_errors = output_errors
         self.complex = complex
         self.complete = complete
         self.stop_reason = stop_reason

@@ -168,8 +168,8 @@ def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
         others = np.delete(np.arange(k), winner)
         return _TieOracle(constraints.ids, constraints.exact_rows, exact_net, hyp, sub.packed, winner, others)
 
-    cut = split_by_argmax(cells, J, np.abs(J).astype(np.float32), constraints.ref, tol, lambda w: hyp_ids,
-                          oracle)
+    E = regions.output_errors[regions.cell_region][:, None, :]
+    cut = split_by_argmax(cells, J, E, constraints.ref, tol, lambda w: hyp_ids, oracle)
     return _assemble(regions, cut.pieces, cut.parent, cut.winner, cut.tied, pair_start, k)
 
 

@@ -58,7 +58,7 @@ class FaceSet:
     >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
     >>> edges = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).faces().by_dim[1]
     >>> len(edges), edges.regions_of(0).tolist(), edges.units_of(0).tolist(), float(edges.volumes[0])
-    (12, [0], [], 1.0)
+    (12, [3], [], 1.0)
     """
 
     dim: int

@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from .cells import CellSet
+from .kernels.splitting import U
 from .split import split
 
 __all__ = ["ArgmaxSplit", "candidates", "split_by_argmax"]
@@ -22,27 +23,33 @@ __all__ = ["ArgmaxSplit", "candidates", "split_by_argmax"]
 ArgmaxSplit = namedtuple("ArgmaxSplit", "pieces parent winner tied exact_calls")
 
 
-def candidates(cells: CellSet, J: np.ndarray) -> np.ndarray:
-    """Per cell and argument (``J[c, :, k]`` a row over ``(t, x)``), whether it may win
-    somewhere on the cell: not when its largest value at the cell's vertices is below another
-    argument's smallest (with a margin for rounding). Cells with rays keep every argument."""
+def candidates(cells: CellSet, J: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """Per cell and argument (``J[c, :, k]`` a row over ``(t, x)`` within ``E[c, 0, k]`` of the
+    exact one), whether it may win somewhere on the cell. It cannot where even its largest value
+    at the cell's vertices, rounded up by the kernel's rigorous error bound, is below another
+    argument's smallest, rounded down: a bounded cell is the hull of its vertices, where affine
+    functions take their extremes. Cells with rays keep every argument."""
     if not len(cells):
         return np.zeros((0, J.shape[2]), bool)
     g_cell = np.repeat(np.arange(len(cells)), np.diff(cells.gen_off))
-    Y = np.einsum("gi,gik->gk", cells.gens, J[g_cell])
+    G, Jg = cells.gens, J[g_cell]
+    Y = np.einsum("gi,gik->gk", G, Jg)
+    gamma = (G.shape[1] + 2) * U / (1 - (G.shape[1] + 2) * U)
+    dg = cells.gen_err[:, None]
+    err = (gamma * np.einsum("gi,gik->gk", np.abs(G), np.abs(Jg)) + dg * np.abs(Jg).sum(axis=1)
+           + (np.abs(G).max(axis=1, keepdims=True) + dg) * E[g_cell, 0, :]) * (1 + 4 * gamma) + 2.0 ** -1000
+    err += 2 * U * np.abs(Y)  # and the rounding of Y +- err below
     starts = cells.gen_off[:-1]
-    top = np.maximum.reduceat(Y, starts, axis=0)
-    low = np.minimum.reduceat(Y, starts, axis=0)
-    size = np.maximum.reduceat(np.abs(Y), starts, axis=0).max(axis=1, keepdims=True)
-    best_low = low.max(axis=1, keepdims=True)
-    cand = top >= best_low - 1e-6 * size - 1e-300
+    top = np.maximum.reduceat(Y + err, starts, axis=0)
+    best_low = np.minimum.reduceat(Y - err, starts, axis=0).max(axis=1, keepdims=True)
+    cand = ~(top < best_low)  # NaN keeps the argument
     cand[~cells.bounded()] = True
     return cand
 
 
-def split_by_argmax(cells: CellSet, J, Jabs, ref, tol, tie_ids, make_oracle, want_cons=True, check=None):
-    """Split ``cells`` by the winner among the arguments ``J[c, :, k]`` (``Jabs`` their
-    magnitudes, as for :func:`~regionenum.cells.split`).
+def split_by_argmax(cells: CellSet, J, E, ref, tol, tie_ids, make_oracle, want_cons=True, check=None):
+    """Split ``cells`` by the winner among the arguments ``J[c, :, k]`` (``E`` bounds on their
+    errors, as for :func:`~regionenum.engine.split.split`).
 
     ``tie_ids(w)`` gives the constraint ids (consecutive) of ``z_w = z_j`` for the other
     arguments ``j`` in order; ``make_oracle(sub, hyp_ids, w)`` the exact oracle for the cells
@@ -53,7 +60,7 @@ def split_by_argmax(cells: CellSet, J, Jabs, ref, tol, tie_ids, make_oracle, wan
     n = len(cells)
     if k == 1:
         return ArgmaxSplit(cells, np.arange(n), np.zeros(n, np.int64), np.zeros((n, 1), bool), 0)
-    cand = candidates(cells, J)
+    cand = candidates(cells, J, E)
     counts = cand.sum(axis=1)
     alone = np.flatnonzero(counts == 1)  # one possible winner: it wins everywhere, no cut
     parts, parents = [cells.take(alone)], [alone]
@@ -67,9 +74,10 @@ def split_by_argmax(cells: CellSet, J, Jabs, ref, tol, tie_ids, make_oracle, wan
         others = np.delete(np.arange(k), w)
         sub = cells.take(todo)
         Jw = J[todo][:, :, [w]] - J[todo][:, :, others]
-        Aw = Jabs[todo][:, :, [w]] + Jabs[todo][:, :, others]
+        # the difference's error: both arguments' errors and the subtraction's rounding
+        Ew = (E[todo][:, :, [w]] + E[todo][:, :, others] + 2 * U * np.abs(Jw).sum(axis=1, keepdims=True)) * (1 + 4 * U)
         hyp = tie_ids(w)
-        pieces, parent, on, zero, exact = split(sub, Jw, Aw, ref, hyp, tol, make_oracle(sub, hyp, w),
+        pieces, parent, on, zero, exact = split(sub, Jw, Ew, ref, hyp, tol, make_oracle(sub, hyp, w),
                                                 want_cons, check)
         n_exact += exact
         keep = np.flatnonzero((on | (zero & (others > w))).all(axis=1))

@@ -22,15 +22,17 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     the pieces of each region merged."""
     d = network.input_dim
     if tally.finished:
-        cells = CellSet.concat([c for c, _ in tally.finished])
-        J_out = np.concatenate([j for _, j in tally.finished])
+        cells = CellSet.concat([c for c, _, _ in tally.finished])
+        J_out = np.concatenate([j for _, j, _ in tally.finished])
+        E_out = np.concatenate([e for _, _, e in tally.finished])
     else:
         cells = roots.cells.take(np.zeros(0, np.int64))
         J_out = np.zeros((0, d + 1, network.output_dim))
+        E_out = np.zeros((0, 1, network.output_dim))
     packed = cells.packed
     order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
                         kind="stable") if packed.shape[1] else np.arange(len(cells)))
-    cells, J_out, packed = cells.take(order), J_out[order], packed[order]
+    cells, J_out, E_out, packed = cells.take(order), J_out[order], E_out[order], packed[order]
     ids = roots.constraints.ids
     flags = facet_flags(cells.arrays)
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
@@ -61,7 +63,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     return Regions(network, domain, packed_patterns=packed[first], **geometry,
                    facet_equations=equations, facet_layers=layers, facet_units=units,
                    jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
-                   offsets=Jf[:, 0, :].copy(),
+                   offsets=Jf[:, 0, :].copy(), output_errors=E_out[first, 0, :].copy(),
                    complex=CellComplex(cells, cell_region, roots.constraints),
                    complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
                    kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)

@@ -25,11 +25,13 @@ class CellSet:
 
     gen_off: np.ndarray   # (n + 1,) generators of cell i: gens[gen_off[i]:gen_off[i+1]]
     gens: np.ndarray      # (G, d + 1) homogeneous generators
+    gen_err: np.ndarray   # (G,) bound on each one's max-norm distance from the exact generator
     inc_off: np.ndarray   # (G + 1,)
     inc: np.ndarray       # incidence ids, sorted per generator
     con_off: np.ndarray   # (n + 1,)
     con_ids: np.ndarray   # constraint ids tight somewhere on the cell, increasing
     con_rows: np.ndarray  # (C, d + 1) their oriented rows
+    con_err: np.ndarray   # (C,) bound on each row's distance from the exact one (summed)
     packed: np.ndarray    # (n, ceil(n_units / 8)) uint8: activation bits so far, np.packbits order
     zero: np.ndarray      # the same layout: units identically zero on the cell (their bit is off)
 
@@ -39,8 +41,8 @@ class CellSet:
     @property
     def arrays(self) -> CellArrays:
         """The geometry as the kernels take it (everything but the patterns)."""
-        return CellArrays(self.gen_off, self.gens, self.inc_off, self.inc, self.con_off, self.con_ids,
-                          self.con_rows)
+        return CellArrays(self.gen_off, self.gens, self.gen_err, self.inc_off, self.inc, self.con_off,
+                          self.con_ids, self.con_rows, self.con_err)
 
     def bounded(self) -> np.ndarray:
         """Per cell, whether it has no rays."""
@@ -52,18 +54,21 @@ class CellSet:
         gsel, gen_off = ranges(self.gen_off, index)
         isel, inc_off = ranges(self.inc_off, gsel)
         csel, con_off = ranges(self.con_off, index)
-        return CellSet(gen_off, self.gens[gsel], inc_off, self.inc[isel], con_off,
-                       self.con_ids[csel], self.con_rows[csel], self.packed[index], self.zero[index])
+        return CellSet(gen_off, self.gens[gsel], self.gen_err[gsel], inc_off, self.inc[isel], con_off,
+                       self.con_ids[csel], self.con_rows[csel], self.con_err[csel], self.packed[index],
+                       self.zero[index])
 
     @staticmethod
     def concat(parts: list["CellSet"]) -> "CellSet":
+        """The cells of ``parts``, one after another."""
         return CellSet(
             concat_offsets([p.gen_off for p in parts]), np.concatenate([p.gens for p in parts]),
+            np.concatenate([p.gen_err for p in parts]),
             concat_offsets([p.inc_off for p in parts]), np.concatenate([p.inc for p in parts]),
             concat_offsets([p.con_off for p in parts]), np.concatenate([p.con_ids for p in parts]),
-            np.concatenate([p.con_rows for p in parts]), np.concatenate([p.packed for p in parts]),
+            np.concatenate([p.con_rows for p in parts]), np.concatenate([p.con_err for p in parts]),
+            np.concatenate([p.packed for p in parts]),
             np.concatenate([p.zero for p in parts]))
-
 
 
 @dataclass

@@ -34,7 +34,7 @@ from .kernels.line import (
     RootCorrections,
     RootGroups,
     RootOrder,
-    SignRule,
+    LineRule,
     activations,
     group_inputs,
     live_units,
@@ -120,7 +120,7 @@ class LineStep:
         first_id = cells.inc[cells.inc_off[:-1]]
         self._root = Line(cells.gens[order, 1].copy(), first_id[order].copy(), cells.packed.copy(),
                           np.arange(2), np.zeros(1, np.int64))
-        self._rule = SignRule(self.constraints.ref, self.tol, NOISE)
+        self._rule = LineRule(self.constraints.ref, self.tol, NOISE)
         self._rows = self.constraints.oracle(self.exact_net, []).row
         return [Entry(0, self._root, self._first_layer_values)]
 

@@ -1,13 +1,15 @@
 """The engine's general step: cells given by their vertices (and rays) with incidence.
 
 A batch of cells waiting for layer ``l`` comes with, per cell, the matrix ``J`` whose columns
-are the layer's pre-activations as rows over ``(t, x)`` (and ``Jabs``, bounds on the magnitudes
-they were computed from, for rounding bounds). :meth:`PolytopeStep.process` splits the batch by
+are the layer's pre-activations as rows over ``(t, x)``, and ``E``, a rigorous bound per column
+on its distance from the exact rows (summed over the rows), which the kernel's sign rule needs. :meth:`PolytopeStep.process` splits the batch by
 the layer's units (:func:`~regionenum.engine.split.split` by each unit's sign, or
 :func:`~regionenum.engine.argmax.split_by_argmax` by the winner of each max group), records the
 state bits on the pieces, and hands them on in batches for layer ``l + 1``, whose rows come
 from one matrix product when the batch is popped: ``J' = (slopes * J[parent]) @ W'^T`` plus the
-bias on the ``t`` row. After the last layer that splits, pieces are regions.
+bias on the ``t`` row; ``E`` follows by the standard bound on a dot product's rounding,
+``|fl(x . y) - x . y| <= gamma_n |x| . |y|``, applied to each product and to the errors carried
+in: one more product, on magnitudes. After the last layer that splits, pieces are regions.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from ..core.exact import ExactNetwork
 from .argmax import split_by_argmax
 from .cells import CellSet
 from .driver import Entry, Tally
-from .kernels.splitting import gather_masked
+from .kernels.splitting import U, gather_masked
 from .roots import Roots, root_cells
 from .split import split
 
@@ -42,15 +44,15 @@ MAX_DIM = 10
 
 class PendingRows:
     """The hyperplane rows of layer ``layer`` for children of cells whose rows for
-    ``layer - 1`` are ``J`` (magnitudes ``Jabs``): each child's ``parent`` and the state
+    ``layer - 1`` are ``J`` (error bounds ``E``): each child's ``parent`` and the state
     ``bits`` of its layer ``layer - 1`` units (None where that layer has one state). Calling it
     computes them; until then a waiting batch holds only bits, an eighth of float slopes."""
 
-    def __init__(self, step: "PolytopeStep", layer: int, J, Jabs, parent, bits):
-        self.step, self.layer, self.J, self.Jabs, self.parent, self.bits = step, layer, J, Jabs, parent, bits
+    def __init__(self, step: "PolytopeStep", layer: int, J, E, parent, bits):
+        self.step, self.layer, self.J, self.E, self.parent, self.bits = step, layer, J, E, parent, bits
 
     def __call__(self):
-        return self.step.next_layer_rows(self.layer, self.J, self.Jabs, self.parent, self.bits)
+        return self.step.next_layer_rows(self.layer, self.J, self.E, self.parent, self.bits)
 
 
 class PolytopeStep:
@@ -83,10 +85,10 @@ class PolytopeStep:
         """Split ``entry``'s cells by its layer; the children's entries for the next layer (or
         none, after the last layer, the pieces being finished)."""
         l, cells = entry.layer, entry.cells
-        J, Jabs = entry.rows()
+        J, E = entry.rows()
         net = self.net
         if len(net.split_units[l]):
-            children, parent, bits, zero = self.split_layer(l, cells, J, Jabs, tally)
+            children, parent, bits, zero = self.split_layer(l, cells, J, E, tally)
             o = net.unit_offsets[l]
             set_bits(children.packed, o, bits)
             if zero.any():
@@ -94,51 +96,55 @@ class PolytopeStep:
         else:
             children, parent, bits = cells, np.arange(len(cells)), None
         if not self.keep and l >= self._last_split:
-            self._finish(children, None, tally)  # no later layer splits: the cells are regions
+            self._finish(children, None, None, tally)  # no later layer splits: the cells are regions
             return []
         if l == len(net.layers) - 1:
+            collect = net.layers[l].activation.collect
             mask = self._slopes(l, bits, len(children))
-            self._finish(children, net.layers[l].activation.collect(gather_masked(J, parent, mask), axis=2),
-                         tally)
+            self._finish(children, collect(gather_masked(J, parent, mask), axis=2),
+                         collect(gather_masked(E, parent, np.abs(mask)), axis=2), tally)
             return []
         return [Entry(l + 1, children if (lo, hi) == (0, len(children)) else children.take(np.arange(lo, hi)),
-                      PendingRows(self, l + 1, J, Jabs, parent[lo:hi], None if bits is None else bits[lo:hi]))
+                      PendingRows(self, l + 1, J, E, parent[lo:hi], None if bits is None else bits[lo:hi]))
                 for lo, hi in _batches(len(children), self.batch_size)]
 
     # -- layers --------------------------------------------------------------------------------
     def first_layer_rows(self):
-        """The first layer's hyperplane rows, the same for every root cell, and their magnitudes."""
+        """The first layer's hyperplane rows, the same for every root cell: exactly its weights
+        and biases, so their error bounds are zero."""
         first = self.net.layers[0]
         J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
-        abs0 = np.abs(J0).sum(axis=0, keepdims=True).astype(np.float32)
         n = len(self.roots.cells)
         return (kernel_array(np.broadcast_to(J0, (n,) + J0.shape), np.float64),
-                kernel_array(np.broadcast_to(abs0, (n,) + abs0.shape), np.float32))
+                np.zeros((n, 1, first.width)))
 
-    def next_layer_rows(self, l, J, Jabs, parent, bits):
+    def next_layer_rows(self, l, J, E, parent, bits):
         """Hyperplane rows of layer ``l`` for children of cells with rows ``J`` of layer ``l - 1``
-        (``parent`` and state ``bits`` per child), and their magnitude bounds from ``Jabs`` (the
-        same product on absolute values, summed over the rows)."""
+        (``parent`` and state ``bits`` per child), and bounds on their errors from ``E`` (see
+        the module's description)."""
         mask = self._slopes(l - 1, bits, len(parent))
-        collect = self.net.layers[l - 1].activation.collect
-        M = collect(gather_masked(J, parent, mask), axis=2)
-        Mabs = collect(gather_masked(Jabs, parent, np.abs(mask).astype(np.float32)), axis=2)
+        act = self.net.layers[l - 1].activation
+        M = act.collect(gather_masked(J, parent, mask), axis=2)
         layer = self.net.layers[l]
         n, D, width = M.shape
         J = (M.reshape(n * D, width) @ layer.W.T).reshape(n, D, layer.width)
         J[:, 0, :] += layer.b
-        # magnitudes only bound rounding, so single precision is plenty (and twice as fast); and
-        # their sum over the rows obeys the same recursion, at a third of the work
+        # errors carried in (slopes 0 and 1 are exact; another slope rounds once) and this
+        # product's rounding, both through |W|: E' = (gamma |M| + dM) |W|^T + gamma |b|
+        gamma = _gamma(width + D + 2)
+        Mabs = np.abs(M).sum(axis=1)
+        carried = act.collect(gather_masked(E, parent, np.abs(mask)), axis=2)[:, 0, :]
+        rounding = gamma + (U if act.off_slope not in (0.0, 1.0) else 0.0)
         abs_W, abs_b = self._magnitude_layers[l]
-        Jabs = (Mabs.reshape(n, -1) @ abs_W.T).reshape(n, 1, layer.width)
-        Jabs[:, 0, :] += abs_b
-        return J, Jabs
+        E = (rounding * Mabs + carried) @ abs_W.T
+        E += gamma * abs_b
+        E *= 1.0 + 2.0 * gamma  # the bound's own rounding (sums of non-negative terms)
+        return J, E[:, None, :]
 
     @functools.cached_property
     def _magnitude_layers(self):
-        """Each layer's ``|W|`` and ``|b|`` in single precision, for the magnitude bounds."""
-        return [(np.abs(layer.W).astype(np.float32), np.abs(layer.b).astype(np.float32))
-                for layer in self.net.layers]
+        """Each layer's ``|W|^T`` (C-contiguous) and ``|b|``, for the error bounds."""
+        return [(np.abs(layer.W), np.abs(layer.b)) for layer in self.net.layers]
 
     def _slopes(self, l, bits, n):
         """Each unit's slope of layer ``l`` on ``n`` cells with state ``bits`` (None: one state)."""
@@ -153,7 +159,7 @@ class PolytopeStep:
         mask[:, units] = slopes
         return mask
 
-    def split_layer(self, l, cells: CellSet, J, Jabs, tally: Tally):
+    def split_layer(self, l, cells: CellSet, J, E, tally: Tally):
         """Split ``cells`` by the units of layer ``l``: the pieces, each one's parent cell, the
         units' state bits on it and which units are identically zero (for a max group: tied
         with its winner) on it."""
@@ -168,7 +174,7 @@ class PolytopeStep:
         if layer.activation.kind != "max":
             units = self.net.split_units[l]
             if len(units) < layer.width:
-                J, Jabs = J[:, :, units], Jabs[:, :, units]
+                J, E = J[:, :, units], E[:, :, units]
             hyp_ids = ids.unit_start + o + np.arange(len(units))
             # a few cells cut by many hyperplanes (the domain by the first layer) go in stages: one
             # cell's table of values at its vertices, and its pieces, would be huge
@@ -176,9 +182,12 @@ class PolytopeStep:
             parent, bits, zero = np.arange(len(cells)), None, None
             for lo in stages:
                 cols = slice(lo, lo + stages.step)
-                Jc, Ac = (J, Jabs) if len(stages) == 1 else (J[parent, :, cols], Jabs[parent, :, cols])
-                cut = split(cells, Jc, Ac, constraints.ref, hyp_ids[cols], self.tol,
-                            oracle(cells, hyp_ids[cols]), self.keep, tally.check)
+                Jc, Ec = (J, E) if len(stages) == 1 else (J[parent, :, cols], E[parent, :, cols])
+                # the pieces' constraint rows: for results, and for the generator error bounds of
+                # later cuts (not needed after the last cut of a count)
+                want_cons = self.keep or l < self._last_split or lo + stages.step < len(units)
+                cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
+                            oracle(cells, hyp_ids[cols]), want_cons, tally.check)
                 tally.exact_calls += cut.exact_calls
                 cells, parent = cut.pieces, parent[cut.parent]
                 if bits is None:
@@ -194,8 +203,9 @@ class PolytopeStep:
         act = layer.activation
         for g, (start, k) in enumerate(zip(act.group_starts, act.groups)):
             cols = slice(start, start + k)
-            cut = split_by_argmax(cells, J[parent, :, cols], Jabs[parent, :, cols], constraints.ref, self.tol,
-                                  lambda w, g=g: ids.tie_start + self.net.ties_of(l, g, w), oracle, self.keep,
+            cut = split_by_argmax(cells, J[parent, :, cols], E[parent, :, cols], constraints.ref, self.tol,
+                                  lambda w, g=g: ids.tie_start + self.net.ties_of(l, g, w), oracle,
+                                  self.keep or l < self._last_split or g < len(act.groups) - 1,
                                   tally.check)
             tally.exact_calls += cut.exact_calls
             cells = cut.pieces
@@ -204,12 +214,14 @@ class PolytopeStep:
             zero[:, cols] = cut.tied
         return cells, parent, bits, zero
 
-    def _finish(self, cells: CellSet, J_out, tally: Tally):
-        """Count (and when keeping them, store with their output maps ``J_out``) finished cells."""
+    def _finish(self, cells: CellSet, J_out, E_out, tally: Tally):
+        """Count (and when keeping them, store with their output maps ``J_out`` and those maps'
+        error bounds ``E_out``) finished cells."""
         n = tally.room(len(cells))
         if n < len(cells):
             cells = cells.take(np.arange(n))
             J_out = None if J_out is None else J_out[:n]
+            E_out = None if E_out is None else E_out[:n]
         has_ray = ~cells.bounded()
         if self.roots.merge_pieces:  # pieces of one region (one per orthant) merge by pattern
             if tally.patterns is None:
@@ -220,7 +232,13 @@ class PolytopeStep:
         tally.count += len(cells)
         tally.bounded += int(np.count_nonzero(~has_ray))
         if self.keep:
-            tally.finished.append((cells, np.ascontiguousarray(J_out)))
+            tally.finished.append((cells, np.ascontiguousarray(J_out), np.ascontiguousarray(E_out)))
+
+
+def _gamma(n: int) -> float:
+    """The bound ``n u / (1 - n u)`` on the relative rounding of an ``n``-term float64 dot
+    product (Higham, Accuracy and Stability of Numerical Algorithms, 3.1)."""
+    return n * U / (1.0 - n * U)
 
 
 def _stage_size(n_cells: int, n_hyperplanes: int, d: int) -> int:

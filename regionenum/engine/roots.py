@@ -64,7 +64,8 @@ def root_cells(domain, n_units: int, tol: float = DEFAULT_TOL, n_ties: int = 0, 
     roots = Roots(cells, constraints, merge)
     if need_cut and m > 0:
         J = np.broadcast_to(domain_rows.T[None], (len(cells), d + 1, m))
-        cut = split(cells, J, np.abs(J).astype(np.float32), constraints.ref, np.arange(m), tol,
+        # the domain's rows are exact: no error to bound
+        cut = split(cells, J, np.zeros((len(cells), 1, m)), constraints.ref, np.arange(m), tol,
                     constraints.oracle(None, np.arange(m)), True, check)
         roots.exact_calls = cut.exact_calls
         roots.cells = cut.pieces.take(np.flatnonzero(~cut.on.any(axis=1)))
@@ -126,6 +127,9 @@ def _cellset(pieces, d, n_units) -> CellSet:
             con_rows.append(rows[cid] if cid in rows else np.concatenate([[-1.0], np.zeros(d)]))
         con_off.append(con_off[-1] + len(used))
     no_bits = np.zeros((len(pieces), (n_units + 7) // 8), dtype=np.uint8)
-    return CellSet(np.array(gen_off, np.int64), np.concatenate(gens), np.array(inc_off, np.int64),
+    gens = np.concatenate(gens)
+    # corners of boxes, and the orthants' centre and axis rays, are exactly what they stand for
+    return CellSet(np.array(gen_off, np.int64), gens, np.zeros(len(gens)), np.array(inc_off, np.int64),
                    np.array(inc, np.int64), np.array(con_off, np.int64), np.array(con_ids, np.int64),
-                   np.array(con_rows, np.float64).reshape(-1, d + 1), no_bits, no_bits.copy())
+                   np.array(con_rows, np.float64).reshape(-1, d + 1), np.zeros(len(con_ids)), no_bits,
+                   no_bits.copy())

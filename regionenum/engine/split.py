@@ -14,7 +14,6 @@ import numpy as np
 
 from ..core.arrays import concat_offsets, kernel_array, offsets_of
 from ..core.exact import ExactOracle
-from ..core.tolerances import NOISE
 from .cells import CellSet
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
@@ -31,11 +30,12 @@ CHUNK_WORK = 1 << 22
 Split = namedtuple("Split", "pieces parent on zero exact_calls")
 
 
-def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: np.ndarray,
+def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True, check=None) -> Split:
-    """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``Jabs`` bounds the
-    magnitudes behind each entry of ``J`` (or, with one row, their sum over the rows) and ``ref``
-    is the domain's coordinate scale.
+    """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``E[c, 0, h]`` is a
+    rigorous bound on ``sum_k |J[c, k, h] - exact|`` (see
+    :data:`~regionenum.engine.kernels.splitting.Hyperplanes`) and ``ref`` the domain's coordinate
+    scale.
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. The kernel is called on
@@ -44,12 +44,9 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
     and between exact answers, so that a budget or Ctrl-C is seen within a fraction of a second
     (a signal that arrives inside a kernel is raised when it returns). Returns a :data:`Split`.
     """
-    if Jabs.shape[1] != 1:
-        Jabs = Jabs.sum(axis=1, keepdims=True, dtype=np.float32)
     arrays = cells.arrays
-    planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(Jabs, np.float32),
-                         kernel_array(hyp_ids, np.int64))
-    rule = SignRule(float(ref), float(tol), NOISE)
+    planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64))
+    rule = SignRule(float(ref), float(tol))
     passes, n_exact = [], 0
     d = cells.gens.shape[1] - 1
     for todo in _chunks(cells.gen_off, max(CHUNK_WORK // (max(len(hyp_ids), 1) << d), 1)):
@@ -75,10 +72,12 @@ def split(cells: CellSet, J: np.ndarray, Jabs: np.ndarray, ref: float, hyp_ids: 
             check()
     parent = np.concatenate([p.parent for p in passes])
     pieces = CellSet(concat_offsets([p.gen_off for p in passes]), np.concatenate([p.gens for p in passes]),
+                     np.concatenate([p.gen_err for p in passes]),
                      concat_offsets([p.inc_off for p in passes]), np.concatenate([p.inc for p in passes]),
                      concat_offsets([p.con_off for p in passes]),
                      np.concatenate([p.con_ids for p in passes]),
-                     np.concatenate([p.con_rows for p in passes]), cells.packed[parent], cells.zero[parent])
+                     np.concatenate([p.con_rows for p in passes]), np.concatenate([p.con_err for p in passes]),
+                     cells.packed[parent], cells.zero[parent])
     states = np.concatenate([p.states for p in passes])
     if n_exact:
         order = np.argsort(parent, kind="stable")  # cells split again go back to their place

@@ -23,12 +23,15 @@ from .paths import writable
 __all__ = ["load_regions", "save_regions"]
 
 FORMAT = "regionenum.regions"
-VERSION = 1
+#: Version 2 adds the rigorous error bounds (``output_errors``, ``cells_gen_err``); version 1
+#: files load with unknown (infinite) bounds, so analyses settle every sign on them exactly.
+VERSION = 2
 _RESULT = ["packed_patterns", "interior_points", "bounded", "volumes", "vertex_offsets", "vertices",
            "facet_offsets", "facet_equations", "facet_layers", "facet_units", "jacobians",
-           "offsets", "cell_region"]
+           "offsets", "output_errors", "cell_region"]
 RESULT_SUFFIXES = (".npz", ".json")
-_CELLS = ["gen_off", "gens", "inc_off", "inc", "con_off", "con_ids", "con_rows", "packed", "zero"]
+_CELLS = ["gen_off", "gens", "gen_err", "inc_off", "inc", "con_off", "con_ids", "con_rows", "con_err", "packed",
+          "zero"]
 
 
 def save_regions(regions, path) -> None:
@@ -107,8 +110,13 @@ def load_regions(path):
         raise
     except (OSError, ValueError, KeyError, TypeError) as err:  # numpy and json raise several types
         raise FileFormatError(f"{path} is not a readable regionenum result: {err}") from None
-    if int(arrays.get("format_version", -1)) != VERSION:
-        raise FileFormatError(f"{path}: not a regionenum result of format version {VERSION}")
+    version = int(arrays.get("format_version", -1))
+    if version not in (1, VERSION):
+        raise FileFormatError(f"{path}: not a regionenum result of format version 1 or {VERSION}")
+    if version == 1:
+        arrays["output_errors"] = np.full(arrays["offsets"].shape, np.inf)
+        arrays["cells_gen_err"] = np.full(len(arrays["cells_gens"]), np.inf)
+        arrays["cells_con_err"] = np.full(len(arrays["cells_con_ids"]), np.inf)
     return Regions(**_from_arrays(arrays))
 
 

@@ -6,7 +6,7 @@ import pytest
 import regionenum as rn
 from regionenum import constructions
 from regionenum.engine.driver import Driver
-from regionenum.engine.line_step import LineStep, SignRule, line_pieces
+from regionenum.engine.line_step import LineRule, LineStep, line_pieces
 from tests.oracles import random_net, regions_1d
 
 
@@ -17,7 +17,7 @@ def _exact_only_count(net, domain, batch_size=1024):
     class ExactOnly(LineStep):
         def start(self, tally):
             entries = super().start(tally)
-            self._rule = SignRule(self.constraints.ref, self.tol, 1e300)
+            self._rule = LineRule(self.constraints.ref, self.tol, 1e300)
             return entries
 
     tally = Driver(ExactOnly(net, domain, rn.DEFAULT_TOL, batch_size, keep=False)).run()

@@ -136,7 +136,8 @@ def facet_flags(cells):
     """For every constraint listed on a cell of ``cells`` (a ``CellArrays``), whether it carries
     a facet of the cell: its tight set is maximal among all tight sets and holds at least one
     point (not only rays)."""
-    cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids, _ = cells
+    cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
+    cell_con_off, con_ids = cells.con_off, cells.con_ids
     flags = np.zeros(con_ids.shape[0], np.bool_)
     for c in range(cell_gen_off.shape[0] - 1):
         face = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
@@ -446,7 +447,8 @@ def cell_facets(cells):
     with generator sets as bit masks (cells of up to 64 generators; larger ones go through
     :func:`cell_faces`). Returns the :data:`CellFaces`, and the cells left for
     :func:`cell_faces`."""
-    cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids, _ = cells
+    cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
+    cell_con_off, con_ids = cells.con_off, cells.con_ids
     n_cells = cell_gen_off.shape[0] - 1
     d = gens.shape[1] - 1
     f_cell = np.empty(16, np.int64)

@@ -14,13 +14,14 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-from .splitting import SignRule
-
-__all__ = ["LineValues", "RootCorrections", "RootGroups", "RootOrder", "SignRule", "UNKNOWN", "activations", "group_inputs",
+__all__ = ["LineRule", "LineValues", "RootCorrections", "RootGroups", "RootOrder", "UNKNOWN", "activations", "group_inputs",
            "live_units", "order_roots", "point_signs", "refine", "root_values", "transposed_rows"]
 
 _JIT = {"cache": True, "nogil": True}
 
+#: The sign rule on a line: the domain's scale ``ref``, the relative band ``tol`` and the
+#: rounding band ``noise`` (see ``_doubtful``).
+LineRule = namedtuple("LineRule", "ref tol noise")
 #: A layer's values on consecutive intervals: pre-activations ``Z`` (row ``rows[p]`` at
 #: breakpoint ``x[p]``) and magnitude bounds ``M`` (row ``bounds[i]`` on interval ``i``).
 LineValues = namedtuple("LineValues", "Z M rows bounds x")
@@ -63,7 +64,7 @@ def point_signs(values, split, rule):
     ``UNKNOWN``, and how many are unknown. ``split`` says which units have states (the others
     are 1).
 
-    A sign is trusted by ``rule`` (:data:`SignRule`) when it is on both intervals next to the
+    A sign is trusted by ``rule`` (:data:`LineRule`) when it is on both intervals next to the
     breakpoint (see ``_doubtful``; the domain's ends have one)."""
     Z, M, rows, bounds, x = values
     ref, tol, noise = rule

@@ -7,10 +7,14 @@ generators are joined by an edge exactly when no third generator of the cell is 
 constraint the two share (the combinatorial test of the double description method), so the
 splitting needs no geometry beyond signs, and is exact whenever the signs are.
 
-Signs come from float64 dot products, trusted when far enough from zero (see ``_values``). A
-sign too close to call is looked up in a table of exact answers; when it is not there, the cell
-is abandoned and the question returned, so that the caller can settle it in exact arithmetic and
-split that cell again. The kernels never call back into Python, so they run without the GIL.
+Signs come from float64 dot products, trusted only where a rigorous bound on every rounding
+error behind the value proves them (see ``_values``): the hyperplane's rows carry a bound on
+their own error (accumulated through the layers' products), and every generator a bound on the
+distance of its float coordinates from the exact vertex it stands for (accumulated through the
+interpolations that made it, see ``_crossing``). A sign the bound does not prove is looked up in
+a table of exact answers; when it is not there, the cell is abandoned and the question returned,
+so that the caller can settle it in exact arithmetic and split that cell again. The kernels never
+call back into Python, so they run without the GIL.
 
 Arguments and results travel in named groups of arrays (the namedtuples below): Numba compiles
 each group as one typed tuple, and callers read fields by name.
@@ -27,22 +31,27 @@ __all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignR
 
 _JIT = dict(cache=True)
 
-#: Cells in CSR arrays: generators (homogeneous ``(t, x)``) with their sorted incidence, and the
-#: constraints tight somewhere on each cell with rows oriented so that ``row . (t, x) <= 0``.
-CellArrays = namedtuple("CellArrays", "gen_off gens inc_off inc con_off con_ids con_rows")
-#: Per cell ``c`` and hyperplane ``h``: its row ``rows[c, :, h]`` over ``(t, x)``, a bound
-#: ``magnitudes[c, 0, h]`` on the magnitudes it was computed from (summed over the rows), and
-#: its global constraint id ``ids[h]`` (consecutive, increasing).
-Hyperplanes = namedtuple("Hyperplanes", "rows magnitudes ids")
-#: The float64 sign rule: the domain's coordinate scale ``ref``, the relative band ``tol`` and
-#: the rounding band ``noise`` (see ``_values``).
-SignRule = namedtuple("SignRule", "ref tol noise")
+#: Cells in CSR arrays: generators (homogeneous ``(t, x)``; points have ``t = 1``, rays ``t = 0``
+#: and unit length) with a bound ``gen_err`` on the max-norm distance of each from (a positive
+#: multiple of) the exact vertex or ray it stands for, their sorted incidence, and the constraints
+#: tight somewhere on each cell with rows oriented so that ``row . (t, x) <= 0`` and a bound
+#: ``con_err`` on each row's distance from the exact one (summed over its entries).
+CellArrays = namedtuple("CellArrays", "gen_off gens gen_err inc_off inc con_off con_ids con_rows con_err")
+#: Per cell ``c`` and hyperplane ``h``: its row ``rows[c, :, h]`` over ``(t, x)``, a rigorous bound
+#: ``errors[c, 0, h]`` on ``sum_k |rows[c, k, h] - exact[c, k, h]|`` (zero for rows that are
+#: exactly the network's weights or the domain's rows), and its global constraint id ``ids[h]``
+#: (consecutive, increasing).
+Hyperplanes = namedtuple("Hyperplanes", "rows errors ids")
+#: The sign rule: the domain's coordinate scale ``ref`` and the relative band ``tol`` of signs
+#: settled exactly even where the rounding bound would prove them (see ``_values``).
+SignRule = namedtuple("SignRule", "ref tol")
 #: Exact signs settled so far, sorted by cell: ``sign`` of ``hyperplane`` at the generator of
 #: ``cell`` with incidence ``inc[inc_off[q]:inc_off[q+1]]`` (an empty incidence: at every one).
 Answers = namedtuple("Answers", "cell hyperplane inc_off inc sign")
 #: The pieces of the split cells: parent cell, one state per hyperplane (1: > 0 somewhere, 0:
-#: < 0 somewhere and never > 0, 2: identically zero), generators with incidence, constraints.
-Pieces = namedtuple("Pieces", "parent states gen_off gens inc_off inc con_off con_ids con_rows")
+#: < 0 somewhere and never > 0, 2: identically zero), generators with their error bounds and
+#: incidence, constraints.
+Pieces = namedtuple("Pieces", "parent states gen_off gens gen_err inc_off inc con_off con_ids con_rows con_err")
 #: Signs the kernel could not settle: the cell, the hyperplane, the generator's incidence (CSR)
 #: and its float coordinates.
 Questions = namedtuple("Questions", "cell hyperplane inc_off inc generator")
@@ -141,30 +150,140 @@ def _add_unique_sorted(buf, n, value):
 
 # --------------------------------------------------------------------------------------------
 # signs
+#: The unit roundoff of float64.
+U = 2.0 ** -53
+#: Added to every nonzero error bound: below it (about 1e-301) subnormal numbers lose relative
+#: precision, so no value that small is ever trusted.
+TINY = 2.0 ** -1000
+
+
 @nb.njit(**_JIT)
-def _values(g, J, Jabs, c, ref, tol, noise, out_v, out_t, sa):
-    """Values of every hyperplane of cell ``c`` at homogeneous point ``g`` (``out_v``), and the
-    thresholds below which their signs are not trusted (``out_t``): ``tol`` relative to the
-    hyperplane's size at the point (coordinates are trusted to the domain's scale ``ref``; rays
-    are unit vectors), and at least ``noise`` relative to the magnitudes its rounding comes from:
-    ``Jabs[c, 0, h]`` bounds them summed over the rows ``k``, so they count at the largest
-    coordinate weight. ``sa`` is unused scratch of length ``H``."""
+def _values(g, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
+    """Values of every hyperplane of cell ``c`` at the homogeneous generator ``g`` (``out_v``),
+    a rigorous bound on their distance from the exact values (``out_e``), and the thresholds
+    below which their signs are not trusted (``out_t``).
+
+    With ``g`` within ``dg`` (max-norm) of a positive multiple ``g*`` of the exact generator (its
+    homogeneous coordinate ``g_0``, 1 for points and 0 for rays, is exact) and ``J[c, :, h]``
+    within ``errors[c, 0, h]`` (summed over ``k``) of the exact row ``J*``,
+    ``|fl(g . J) - g* . J*| <= gamma sum_k |g_k J_k| + dg sum_{k >= 1} |J_k| + m errors`` with
+    ``m = max(|g_0|, max_{k >= 1} |g_k| + dg)`` (``gamma`` the rounding of a ``D``-term dot
+    product). A sign is trusted when the value's size
+    exceeds this bound and also ``tol`` times the hyperplane's size at the point (coordinates
+    counted at least at the domain's scale ``ref``; rays are unit vectors): that band is always
+    settled exactly, as a margin of caution. A bound that is not finite (overflow) never trusts.
+    A row that is exactly zero with no error (a unit masked off on the cell) is exactly zero.
+    ``sa`` is scratch of length ``H``."""
     H = J.shape[2]
+    D = g.shape[0]
+    gamma = (D + 2) * U / (1.0 - (D + 2) * U)
     r = ref if g[0] > 0 else 1.0
+    gmax = 0.0
+    for k in range(1, D):
+        gmax = max(gmax, abs(g[k]))
+    gmax = max(abs(g[0]), gmax + dg)
     a0 = abs(g[0])
-    weight = a0
     for h in range(H):
-        out_v[h] = g[0] * J[c, 0, h]
-        out_t[h] = a0 * abs(J[c, 0, h])
-    for k in range(1, g.shape[0]):
+        j = J[c, 0, h]
+        out_v[h] = g[0] * j
+        out_e[h] = a0 * abs(j)  # sum_k |g_k J_k|
+        out_t[h] = a0 * abs(j)  # the size, for the tol band
+        sa[h] = 0.0  # sum_{k >= 1} |J_k|
+    for k in range(1, D):
         gk = g[k]
-        m = max(abs(gk), r)
-        weight = max(weight, m)
+        ak = abs(gk)
+        m = max(ak, r)
         for h in range(H):
-            out_v[h] += gk * J[c, k, h]
-            out_t[h] += m * abs(J[c, k, h])
+            j = J[c, k, h]
+            aj = abs(j)
+            out_v[h] += gk * j
+            out_e[h] += ak * aj
+            sa[h] += aj
+            out_t[h] += m * aj
     for h in range(H):
-        out_t[h] = max(tol * out_t[h], noise * weight * Jabs[c, 0, h])
+        ej = errors[c, 0, h]
+        e = gamma * out_e[h] + dg * sa[h] + gmax * ej
+        if out_e[h] > 0.0 or ej > 0.0 or (dg > 0.0 and sa[h] > 0.0):
+            e = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
+        if not e < np.inf:
+            e = np.inf
+        out_e[h] = e
+        out_t[h] = max(e, tol * out_t[h])
+
+
+@nb.njit(**_JIT)
+def _interval(v, e, s):
+    """The interval ``(lo, hi)`` holding ``|v*|`` for the exact value ``v*`` of sign ``s`` (+1
+    or -1) with ``|v - v*| <= e``, rounded outwards; ``lo >= 0``, ``hi > 0``."""
+    a = s * v
+    slack = 2.0 * U * (abs(a) + e)
+    return max(a - e - slack, 0.0), max(a + e + slack, TINY)
+
+
+@nb.njit(**_JIT)
+def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
+    """Where the edge from generator ``ga`` (value ``va > 0`` exactly, float ``va`` within
+    ``ea``) to ``gb`` (value ``< 0``) crosses the hyperplane: writes the new generator into
+    ``out`` and returns the bound on its distance from the exact one.
+
+    The exact crossing is a combination of the exact ends weighted by their exact values; these
+    lie in intervals around the float values (:func:`_interval`, which also covers values whose
+    float sign was wrong and was settled exactly), so the weight lies in an interval too: the
+    new generator takes its middle, and its bound grows by half the interval's width times the
+    edge's length, plus the ends' own bounds and the rounding. Points stay points (``t = 1``),
+    two rays give a unit ray, a point and a ray a point."""
+    D = ga.shape[0]
+    a_lo, a_hi = _interval(va, ea, 1.0)
+    b_lo, b_hi = _interval(vb, eb, -1.0)
+    gamma = 8.0 * U
+    na = 0.0
+    nb_ = 0.0
+    diff = 0.0
+    for k in range(1, D):
+        na = max(na, abs(ga[k]))
+        nb_ = max(nb_, abs(gb[k]))
+        diff = max(diff, abs(gb[k] - ga[k]))
+    if ga[0] > 0 and gb[0] > 0:  # two points: ga + lam (gb - ga), lam = a / (a + b)
+        lo = a_lo / (a_lo + b_hi) * (1.0 - gamma)
+        hi = min(a_hi / (a_hi + b_lo) * (1.0 + gamma), 1.0)
+        lam = 0.5 * (lo + hi)
+        out[0] = 1.0
+        for k in range(1, D):
+            out[k] = ga[k] + lam * (gb[k] - ga[k])
+        return max(dga, dgb) + 0.5 * (hi - lo) * (diff + dga + dgb) + gamma * (na + nb_)
+    if ga[0] > 0 or gb[0] > 0:  # a point p and a ray q: p + mu q, mu = |v(p)| / |v(q)|
+        if ga[0] > 0:
+            p, dp, p_lo, p_hi, q, dq, q_lo, q_hi = ga, dga, a_lo, a_hi, gb, dgb, b_lo, b_hi
+        else:
+            p, dp, p_lo, p_hi, q, dq, q_lo, q_hi = gb, dgb, b_lo, b_hi, ga, dga, a_lo, a_hi
+        lo = p_lo / q_hi * (1.0 - gamma)
+        hi = p_hi / q_lo * (1.0 + gamma) if q_lo > 0 else np.inf
+        mu = 0.5 * (lo + hi) if hi < np.inf else p_hi / q_hi
+        nq = 0.0
+        npt = 0.0
+        out[0] = 1.0
+        for k in range(1, D):
+            out[k] = p[k] + mu * q[k]
+            nq = max(nq, abs(q[k]))
+            npt = max(npt, abs(p[k]))
+        err = dp + 0.5 * (hi - lo) * (nq + dq) + mu * dq + gamma * (npt + mu * nq)
+        return err if err < np.inf else np.inf
+    # two rays: the direction b ga + a gb, made a unit vector
+    lo = b_lo / (b_lo + a_hi) * (1.0 - gamma)
+    hi = min(b_hi / (b_hi + a_lo) * (1.0 + gamma), 1.0)
+    lam = 0.5 * (lo + hi)
+    nrm = 0.0
+    out[0] = 0.0
+    for k in range(1, D):
+        out[k] = lam * ga[k] + (1.0 - lam) * gb[k]
+        nrm += out[k] * out[k]
+    nrm = np.sqrt(nrm)
+    if not nrm > 0.0:
+        return np.inf
+    for k in range(1, D):
+        out[k] /= nrm
+    err = (max(dga, dgb) + 0.5 * (hi - lo) * (diff + dga + dgb) + gamma * (na + nb_)) / nrm
+    return err * (1.0 + gamma) + gamma
 
 
 @nb.njit(**_JIT)
@@ -193,6 +312,130 @@ def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
     return 2
 
 
+@nb.njit(**_JIT)
+def _find(ids, lo, hi, cid):
+    """Where ``cid`` is in the sorted ``ids[lo:hi]``, or -1."""
+    q = lo + np.searchsorted(ids[lo:hi], cid)
+    return q if q < hi and ids[q] == cid else -1
+
+
+@nb.njit(**_JIT)
+def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err,
+                  rows, work):
+    """A bound on the max-norm distance of the point ``x`` (``x[0] = 1``) from the exact vertex of
+    the constraints ``incidence`` (rows from this layer's ``J`` or the cell's constraints, each
+    with its error bound), which does not grow with the history of ``x``.
+
+    ``d`` independent rows ``A x + b`` are chosen by elimination with partial pivoting; ``R``
+    approximates ``A^-1``. If ``||I - R A*|| <= kappa < 1`` for every exact ``A*`` within the
+    rows' error bounds, then ``A*`` is invertible, ``||A*^-1|| <= ||R|| / (1 - kappa)``, and the
+    exact vertex ``x*`` (on every exact constraint) is within ``||A*^-1|| max_i |r*_i|`` of ``x``,
+    ``r*`` the exact residuals at ``x`` (Rump's verified bound for linear systems). Returns
+    ``inf`` where that cannot be shown (rows that are nearly dependent). ``rows`` and ``work``
+    are scratch."""
+    D = x.shape[0]
+    d = D - 1
+    m = incidence.shape[0]
+    if m > rows.shape[0]:
+        return np.inf
+    errs = np.empty(m)
+    for i in range(m):
+        cid = incidence[i]
+        if hyp_lo <= cid <= hyp_hi:
+            for k in range(D):
+                rows[i, k] = J[c, k, cid - hyp_lo]
+            errs[i] = J_err[c, 0, cid - hyp_lo]
+        else:
+            q = _find(con_ids, cell_con_off[c], cell_con_off[c + 1], cid)
+            if q < 0:
+                return np.inf
+            for k in range(D):
+                rows[i, k] = con_rows[q, k]
+            errs[i] = con_err[q]
+    # choose d rows: elimination on copies of the x-parts, with partial pivoting
+    chosen = np.empty(d, np.int64)
+    used = np.zeros(m, np.bool_)
+    elim = np.empty((m, d))
+    for i in range(m):
+        for k in range(d):
+            elim[i, k] = rows[i, k + 1]
+    for col in range(d):
+        best, arg = 0.0, -1
+        for i in range(m):
+            if not used[i]:
+                nrm = 0.0
+                for k in range(d):
+                    nrm = max(nrm, abs(elim[i, k]))
+                if nrm > 0.0 and abs(elim[i, col]) / nrm > best:
+                    best, arg = abs(elim[i, col]) / nrm, i
+        if arg < 0:
+            return np.inf
+        used[arg] = True
+        chosen[col] = arg
+        for i in range(m):
+            if not used[i] and elim[i, col] != 0.0:
+                f = elim[i, col] / elim[arg, col]
+                for k in range(d):
+                    elim[i, k] -= f * elim[arg, k]
+    # R = A^-1 by Gauss-Jordan with partial pivoting on [A | I]
+    for i in range(d):
+        for k in range(d):
+            work[i, k] = rows[chosen[i], k + 1]
+            work[i, d + k] = 1.0 if i == k else 0.0
+    for col in range(d):
+        piv = col
+        for i in range(col + 1, d):
+            if abs(work[i, col]) > abs(work[piv, col]):
+                piv = i
+        if work[piv, col] == 0.0:
+            return np.inf
+        for k in range(2 * d):
+            work[col, k], work[piv, k] = work[piv, k], work[col, k]
+        inv = 1.0 / work[col, col]
+        for k in range(2 * d):
+            work[col, k] *= inv
+        for i in range(d):
+            if i != col and work[i, col] != 0.0:
+                f = work[i, col]
+                for k in range(2 * d):
+                    work[i, k] -= f * work[col, k]
+    # kappa >= ||I - R A*||: the computed residual matrix, its rounding, and the rows' errors
+    gamma = (d + 2) * U / (1.0 - (d + 2) * U)
+    norm_r, kappa, max_err = 0.0, 0.0, 0.0
+    for i in range(d):
+        max_err = max(max_err, errs[chosen[i]])
+    for i in range(d):
+        row_r, row_c = 0.0, 0.0
+        for k in range(d):
+            row_r += abs(work[i, d + k])
+            s, sabs = 1.0 if i == k else 0.0, 0.0
+            for j in range(d):
+                t = work[i, d + j] * rows[chosen[j], k + 1]
+                s -= t
+                sabs += abs(t)
+            row_c += abs(s) + gamma * (sabs + 1.0)
+        norm_r = max(norm_r, row_r)
+        kappa = max(kappa, row_c)
+    kappa = kappa * (1.0 + 4.0 * gamma) + norm_r * max_err * (1.0 + 4.0 * gamma)
+    if not kappa < 0.5:
+        return np.inf
+    # the exact residuals of x on the chosen rows: computed value, its rounding, the row's error
+    xmax = 1.0
+    for k in range(1, D):
+        xmax = max(xmax, abs(x[k]))
+    res = 0.0
+    for i in range(d):
+        row = rows[chosen[i]]
+        s, sabs = 0.0, 0.0
+        for k in range(D):
+            t = row[k] * x[k]
+            s += t
+            sabs += abs(t)
+        res = max(res, abs(s) + gamma * sabs + errs[chosen[i]] * xmax)
+    bound = norm_r / (1.0 - kappa) * res * (1.0 + 8.0 * gamma) + TINY
+    return bound if bound < np.inf else np.inf
+
+
 @nb.njit(cache=True, nogil=True)
 def split_cells(cells, planes, rule, want_cons, todo, answers):
     """Split the cells ``todo`` (indices into ``cells``, a :data:`CellArrays`, in order) by every
@@ -204,9 +447,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
     the questions met while finishing each such cell), for the caller to settle exactly and ask
     again.
     """
-    cell_gen_off, gens, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows = cells
-    J, Jabs, hyp_ids = planes
-    ref, tol, noise = rule
+    cell_gen_off, gens, gen_err, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows, con_err = cells
+    J, J_err, hyp_ids = planes
+    ref, tol = rule
     ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign = answers
     n_cells = todo.shape[0]
     D = gens.shape[1]
@@ -221,11 +464,13 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
     o_bits = np.empty((n_cells, HB), np.uint8)
     o_gen_off = np.zeros(n_cells + 1, np.int64)
     o_gens = np.empty((gens.shape[0], D), np.float64)
+    o_gen_err = np.empty(gens.shape[0], np.float64)
     o_inc_off = np.zeros(gens.shape[0] + 1, np.int64)
     o_inc = np.empty(gen_inc.shape[0], np.int64)
     o_con_off = np.zeros(n_cells + 1, np.int64)
     o_con_ids = np.empty(con_ids.shape[0] + 16, np.int64)
     o_con_rows = np.empty((con_ids.shape[0] + 16, D), np.float64)
+    o_con_err = np.empty(con_ids.shape[0] + 16, np.float64)
     n_out = 0
     n_og = 0
     n_oi = 0
@@ -239,6 +484,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
 
     # per-cell scratch: the generator pool (coordinates, incidence, sign cache) ...
     px = np.empty((64, D), np.float64)
+    pdg = np.empty(64, np.float64)  # each generator's error bound
     p_inc_start = np.empty(64, np.int64)
     p_inc_len = np.empty(64, np.int64)
     inc_pool = np.empty(512, np.int64)
@@ -246,6 +492,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
     sign_val = np.empty(64, np.int8)
     touch_stamp = np.empty(64, np.int64)
     pv = np.empty((64, HB), np.float64)
+    pe = np.empty((64, HB), np.float64)  # rigorous bounds on the values' errors
     pt = np.empty((64, HB), np.float64)
     scratch = np.empty(HB, np.float64)
     whole = np.empty(HB, np.int8)  # per hyperplane: +1/-1 if the whole cell is strictly on one side
@@ -257,6 +504,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
     tmp = np.empty(64, np.int64)
     ids_buf = np.empty(64, np.int64)
     ask = np.empty((4, 4), np.int64)
+    sys_a = np.empty((max(d, 1) + 64, D), np.float64)  # scratch for _vertex_error
+    sys_b = np.empty((max(d, 1), 2 * max(d, 1)), np.float64)
 
     for ci in range(n_cells):
         c = todo[ci]
@@ -265,17 +514,20 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
         npool = ng
         n_ask = 0  # unanswered questions (they abandon the cell): generator, hyperplane, incidence
         px = _grow2(px, ng)
+        pdg = _grow1(pdg, ng)
         p_inc_start = _grow1(p_inc_start, ng)
         p_inc_len = _grow1(p_inc_len, ng)
         sign_stamp = _grow1(sign_stamp, ng)
         sign_val = _grow1(sign_val, ng)
         touch_stamp = _grow1(touch_stamp, ng)
         pv = _grow2(pv, ng)
+        pe = _grow2(pe, ng)
         pt = _grow2(pt, ng)
         mem = _grow1(mem, ng)
         ninc = 0
         for k in range(ng):
             px[k] = gens[g0 + k]
+            pdg[k] = gen_err[g0 + k]
             a = gen_inc_off[g0 + k]
             b = gen_inc_off[g0 + k + 1]
             inc_pool = _grow1(inc_pool, ninc + (b - a))
@@ -287,7 +539,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
             sign_stamp[k] = -1
             touch_stamp[k] = -1
             mem[k] = k
-            _values(px[k], J, Jabs, c, ref, tol, noise, pv[k], pt[k], scratch)
+            _values(px[k], pdg[k], J, J_err, c, ref, tol, pv[k], pe[k], pt[k], scratch)
         for h in range(H):
             pos = True
             neg = True
@@ -322,7 +574,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         if abs(v) > pt[g, h]:
                             sign_val[g] = 1 if v > 0 else -1
                         elif pt[g, h] == 0.0:
-                            sign_val[g] = 0  # every term is zero: the hyperplane vanishes here
+                            sign_val[g] = 0  # an exactly zero row with no error: zero here
                         else:
                             inc_g = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]]
                             r = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc,
@@ -391,43 +643,32 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                             continue
                         # the new generator, with incidence common + {hid}
                         px = _grow2(px, npool + 1)
+                        pdg = _grow1(pdg, npool + 1)
                         p_inc_start = _grow1(p_inc_start, npool + 1)
                         p_inc_len = _grow1(p_inc_len, npool + 1)
                         sign_stamp = _grow1(sign_stamp, npool + 1)
                         sign_val = _grow1(sign_val, npool + 1)
                         touch_stamp = _grow1(touch_stamp, npool + 1)
                         pv = _grow2(pv, npool + 1)
+                        pe = _grow2(pe, npool + 1)
                         pt = _grow2(pt, npool + 1)
-                        va, ta = pv[ga, h], pt[ga, h]
-                        vb, tb = pv[gb, h], pt[gb, h]
-                        # weights from the float values; if float disagrees with the exact sign,
-                        # the crossing is within rounding of that end
-                        wa = va if va > 0 else max(1e-3 * ta, 1e-300)
-                        wb = -vb if vb < 0 else max(1e-3 * tb, 1e-300)
-                        t = wb * px[ga, 0] + wa * px[gb, 0]
-                        for k in range(D):
-                            px[npool, k] = wb * px[ga, k] + wa * px[gb, k]
-                        if t > 0:
-                            for k in range(D):
-                                px[npool, k] /= t
-                            px[npool, 0] = 1.0
-                        else:
-                            nrm = 0.0
-                            for k in range(1, D):
-                                nrm += px[npool, k] * px[npool, k]
-                            nrm = np.sqrt(nrm)
-                            for k in range(1, D):
-                                px[npool, k] /= nrm
-                            px[npool, 0] = 0.0
+                        pdg[npool] = _crossing(px[ga], pdg[ga], pv[ga, h], pe[ga, h], px[gb], pdg[gb],
+                                               pv[gb, h], pe[gb, h], px[npool])
                         inc_pool = _grow1(inc_pool, ninc + nc + 1)
                         nl = _insert_sorted(common, hid, inc_pool[ninc:])
                         p_inc_start[npool] = ninc
                         p_inc_len[npool] = nl
                         ninc += nl
+                        if want_cons and px[npool, 0] > 0:  # a bound that no history inflates
+                            sys_a = _grow2(sys_a, nl)
+                            pdg[npool] = min(pdg[npool], _vertex_error(
+                                px[npool], inc_pool[p_inc_start[npool]: p_inc_start[npool] + nl], c, J, J_err,
+                                hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err, sys_a, sys_b))
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
-                        _values(px[npool], J, Jabs, c, ref, tol, noise, pv[npool], pt[npool], scratch)
+                        _values(px[npool], pdg[npool], J, J_err, c, ref, tol, pv[npool], pe[npool], pt[npool],
+                                scratch)
                         npool += 1
                 # piece p keeps the side <= 0, a new piece takes the side >= 0
                 if n_pieces + 1 > piece_start.shape[0]:
@@ -453,6 +694,10 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                     piece_len[q] = n_mem - start
                     piece_bits[q, h] = side
                 n_pieces += 1
+            if n_ask > 0:
+                # the answers still wanted are provisional zeros, which entered incidences; the
+                # next hyperplanes' questions would carry them, so this hyperplane's are the last
+                break
 
         if n_ask > 0:
             # abandon the cell; return its questions
@@ -483,10 +728,12 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
             o_parent[n_out] = c
             o_bits[n_out] = piece_bits[p]
             o_gens = _grow2(o_gens, n_og + (m1 - m0))
+            o_gen_err = _grow1(o_gen_err, n_og + (m1 - m0))
             o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
             for mi in range(m0, m1):
                 g = mem[mi]
                 o_gens[n_og] = px[g]
+                o_gen_err[n_og] = pdg[g]
                 st = p_inc_start[g]
                 ln = p_inc_len[g]
                 o_inc = _grow1(o_inc, n_oi + ln)
@@ -507,6 +754,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                 ids = ids_buf[:n_ids]
                 o_con_ids = _grow1(o_con_ids, n_oc + n_ids)
                 o_con_rows = _grow2(o_con_rows, n_oc + n_ids)
+                o_con_err = _grow1(o_con_err, n_oc + n_ids)
                 for cid in ids:
                     o_con_ids[n_oc] = cid
                     if hyp_lo <= cid <= hyp_hi:
@@ -514,22 +762,20 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         sgn = -1.0 if piece_bits[p, hh] == 1 else 1.0
                         for k in range(D):
                             o_con_rows[n_oc, k] = sgn * J[c, k, hh]
+                        o_con_err[n_oc] = J_err[c, 0, hh]
                     else:
-                        found = False
-                        for q in range(cell_con_off[c], cell_con_off[c + 1]):
-                            if con_ids[q] == cid:
-                                o_con_rows[n_oc] = con_rows[q]
-                                found = True
-                                break
-                        if not found:
+                        q = _find(con_ids, cell_con_off[c], cell_con_off[c + 1], cid)
+                        if q < 0:
                             raise RuntimeError("a tight constraint has no row in its cell")
+                        o_con_rows[n_oc] = con_rows[q]
+                        o_con_err[n_oc] = con_err[q]
                     n_oc += 1
             o_con_off[n_out + 1] = n_oc
             n_out += 1
 
     pieces = Pieces(o_parent[:n_out], o_bits[:n_out, :H], o_gen_off[: n_out + 1], o_gens[:n_og],
-                    o_inc_off[: n_og + 1], o_inc[:n_oi], o_con_off[: n_out + 1], o_con_ids[:n_oc],
-                    o_con_rows[:n_oc])
+                    o_gen_err[:n_og], o_inc_off[: n_og + 1], o_inc[:n_oi], o_con_off[: n_out + 1],
+                    o_con_ids[:n_oc], o_con_rows[:n_oc], o_con_err[:n_oc])
     questions = Questions(q_cell[:n_q], q_h[:n_q], q_inc_off[: n_q + 1], q_inc[: q_inc_off[n_q]],
                           q_gen[:n_q])
     return pieces, questions
