@@ -1,48 +1,205 @@
 """Command line: ``regionenum {demo,count,enumerate,estimate,plot,verify,bench} ...`` (``--help``
 on each).
 
-Exit codes: 0 success (also for a run stopped by a budget or Ctrl-C, whose output says
-``complete: false`` and why), 2 bad arguments or input files, 1 an unexpected failure.
+Every command checks its arguments, the model and the domain (dimensions, output folders and
+formats) before any work. Exit codes: 0 success, also for a run stopped by a budget or Ctrl-C
+(the output then says ``complete: false`` and why, with what was found so far); 2 bad arguments
+or input files; 1 an unexpected failure.
+
+Ctrl-C stops the work at any moment and the command reports what it has: the engine ends its
+run with the regions found so far, and an interrupt elsewhere (loading, analysing, drawing)
+skips the rest. Writing files and the report itself are never cut short: an interrupt then
+waits until they are done.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
+import os
+import signal
 import sys
+import threading
 import time
+from dataclasses import dataclass, field
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from numba.core import event
 
-from .core.domain import Box
-from .core.network import Network
+from .core.domain import Box, Polytope
+from .core.slices import Slice
 from .core.tolerances import DEFAULT_TOL
 from .counting import bounds, estimators
-from .engine import count_regions, enumerate_regions
-from .errors import RegionEnumError
-from .io import load, save_regions, write_graph
+from .engine import count_regions, enumerate_regions, kernels
+from .engine.kernels import KernelClock
+from .errors import IncompleteResultError, InvalidArgumentError, InvalidDomainError, RegionEnumError
+from .io import save_regions, write_graph
+from .io.models import load_input, load_model
+from .io.paths import writable
 from .progress import ProgressBar
 
 EXAMPLES = ("digits_plane",)
+PICTURE_SUFFIXES = (".png", ".pdf", ".svg", ".eps", ".jpg", ".jpeg")
+#: Said once, on standard error, when a process starts compiling the kernels (a machine's first
+#: run; measured on 2 cores: about 40 s for counting and enumerating, 10 s more for the analyses).
+COMPILING = ("regionenum: compiling the kernels for this machine (once per machine: usually under a "
+             "minute; later runs load them in about a second) ...")
 
 
 def main(argv=None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     args = _parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except RegionEnumError as err:
-        print(f"regionenum: error: {err}", file=sys.stderr)
-        return 2
+    with _Session(quiet=getattr(args, "quiet", False)) as session:
+        report = _Report(session, as_json=getattr(args, "json", False))
+        try:
+            with KernelClock() as clock:
+                args.func(args, report)
+        except KeyboardInterrupt:  # raised at a safe point after Ctrl-C (the engine keeps its own)
+            report.interrupted()
+        except RegionEnumError as err:
+            if not (session.interrupts and isinstance(err, IncompleteResultError)):
+                print(f"regionenum: error: {err}", file=sys.stderr)
+                return 2
+            report.interrupted()  # an analysis refused the result Ctrl-C left incomplete
+        report.out["kernel_seconds"] = round(clock.seconds, 3)
+        report.print()
+    return 0
 
 
-# -- arguments ------------------------------------------------------------------------------
+# -- process-wide setup -----------------------------------------------------------------------
+class _Session:
+    """What one command sets up for the whole process: Ctrl-C and the one-time message when the
+    kernels start compiling.
+
+    Ctrl-C while Numba compiles (plain Python code) raises KeyboardInterrupt at once. Anywhere
+    else it is only noted (raised while a compiled kernel returns its results, it can crash
+    Numba), and :meth:`check` raises it at a safe point: after each batch of the engine (whose
+    driver then ends the run with what it found) and between the steps of a command. A second
+    Ctrl-C quits at once, without a report (exit status 130).
+    """
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.interrupts = 0
+        self._delivered = 0
+        self._compiling = _CompileDepth()
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> "_Session":
+        stack = self._stack
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):  # ignored: a background job
+            previous = signal.signal(signal.SIGINT, self._on_interrupt)
+            stack.callback(signal.signal, signal.SIGINT, previous)
+        stack.enter_context(event.install_listener("numba:compile", self._compiling))
+        stack.callback(setattr, kernels, "on_first_compile", kernels.on_first_compile)
+        if not self.quiet:
+            kernels.on_first_compile = _say_compiling
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def _on_interrupt(self, signum, frame) -> None:
+        self.interrupts += 1
+        if self.interrupts > 1:
+            os.write(2, b"\nregionenum: interrupted again: quitting without a report\n")
+            os._exit(130)
+        # os.write: the interrupted code may be inside a print
+        os.write(2, b"\nregionenum: stopping with what was found so far (Ctrl-C again to quit at once, "
+                    b"without a report)\n")
+        if self._compiling.depth:
+            self.check()
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C came since the last check."""
+        if self.interrupts > self._delivered:
+            self._delivered = self.interrupts
+            raise KeyboardInterrupt
+
+    def watching(self, progress):
+        """A progress callback for the engine: ``progress`` (if not None), then :meth:`check`."""
+        def report(p):
+            if progress is not None:
+                progress(p)
+            self.check()
+        return report
+
+
+class _CompileDepth(event.Listener):
+    """How many Numba compilations are under way in this process (nested ones count)."""
+
+    def __init__(self):
+        self.depth = 0
+
+    def on_start(self, ev):
+        self.depth += 1
+
+    def on_end(self, ev):
+        self.depth -= 1
+
+
+def _say_compiling() -> None:
+    print(COMPILING, file=sys.stderr, flush=True)
+
+
+class _Report:
+    """What a command prints: ``out`` (the JSON object) and, for text, ``text(out)`` (a list of
+    lines). Commands fill ``out`` as they go, so that a command stopped at any moment still
+    reports what it has; :meth:`begin` names each step (reported if interrupted) and is a safe
+    point for Ctrl-C; ``progress`` is the engine's progress bar (how far a run got)."""
+
+    def __init__(self, session: _Session, as_json: bool):
+        self.session = session
+        self.as_json = as_json
+        self.out = {}
+        self.text = None
+        self.step = self.next_step = "loading the model"
+        self.progress = None
+
+    def begin(self, step: str) -> None:
+        """Start ``step``, after stopping here if Ctrl-C came during the previous one."""
+        self.next_step = step
+        self.session.check()
+        self.step = step
+
+    def interrupted(self) -> None:
+        """Note that Ctrl-C stopped the command during ``step``, before ``next_step``. A result the
+        engine finished stays complete (only the steps after it were skipped); without one, the
+        output is incomplete, with the regions found so far if the engine was running."""
+        out = self.out
+        out["interrupted_while"] = self.step
+        if self.next_step != self.step:
+            out["skipped_from"] = self.next_step
+        if "complete" not in out:
+            out["complete"], out["stop_reason"] = False, "interrupted"
+            last = self.progress.last if self.progress is not None else None
+            if "regions" not in out and last is not None:
+                out["regions"] = last.regions
+
+    def print(self) -> None:
+        lines = self.text(self.out) if self.text is not None else []
+        if "interrupted_while" in self.out:
+            skipped = self.out.get("skipped_from")
+            lines.append(f"  Ctrl-C while {self.out['interrupted_while']}"
+                         + (f": stopped before {skipped}" if skipped else ""))
+        try:
+            print(json.dumps(self.out) if self.as_json else "\n".join(lines), flush=True)
+        except BrokenPipeError:  # the reader went away (| head): say nothing more
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+# -- arguments --------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="regionenum", description=(
         "Exact enumeration of the activation regions of ReLU-type networks. Networks are .npz "
         "files (W0, b0, W1, b1, ..., and the box lo, hi) or .onnx/.pt models (with --lo/--hi); "
-        "--example uses one shipped with regionenum."))
+        "--example uses one shipped with regionenum. Ctrl-C stops any command with what it has "
+        "found (exit status 0)."))
     p.add_argument("--version", action="version",
                    version=f"regionenum {importlib.metadata.version('regionenum')}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -50,20 +207,25 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("demo", help="a tour on a bundled trained classifier, with a picture",
                        description="Enumerate the regions of a trained digits classifier on the "
                                    "plane through three of its training images; print activation, "
-                                   "linear and decision regions, bounds and estimators against the "
-                                   "exact count; draw the partition.")
+                                   "linear and decision regions, bounds, the Lipschitz constant and "
+                                   "estimators against the exact count; draw the partition.")
+    c.add_argument("--example", choices=EXAMPLES, default=EXAMPLES[0],
+                   help="the bundled network to tour (default %(default)s)")
     c.add_argument("-o", "--output", type=Path, default=Path("regionenum_demo.png"),
-                   help="picture to write (default %(default)s; needs matplotlib)")
-    c.add_argument("--json", action="store_true", help="print one JSON object")
+                   help=f"picture to write (default %(default)s; {'/'.join(PICTURE_SUFFIXES)}; "
+                        "needs matplotlib)")
+    _json(c)
     c.set_defaults(func=_demo)
 
     c = sub.add_parser("count", help="count the activation regions",
-                       description="Count the activation regions of a network on its box, exactly.")
+                       description="Count the activation regions of a network on its box (or a "
+                                   "slice or plane of it), exactly.")
     _source(c)
+    _domain(c)
     _budgets(c)
     c.add_argument("--full", action="store_true",
-                   help="enumerate all region geometry too (volumes, vertices), not just count")
-    c.add_argument("--json", action="store_true", help="print one JSON object")
+                   help="enumerate all region geometry too and check that the volumes add up")
+    _json(c)
     c.set_defaults(func=_count)
 
     c = sub.add_parser("enumerate", help="enumerate the regions and save them",
@@ -71,10 +233,11 @@ def _parser() -> argparse.ArgumentParser:
                                    "loadable with regionenum.load_regions) and/or the adjacency "
                                    "graph (.graphml or .json).")
     _source(c)
+    _domain(c)
     _budgets(c)
     c.add_argument("-o", "--output", type=Path, help="result file: .npz or .json")
     c.add_argument("--graph", type=Path, help="adjacency graph file: .graphml or .json")
-    c.add_argument("--json", action="store_true", help="print one JSON object")
+    _json(c)
     c.set_defaults(func=_enumerate)
 
     c = sub.add_parser("estimate", help="sampling estimators against the exact count",
@@ -82,227 +245,200 @@ def _parser() -> argparse.ArgumentParser:
                                    "at several budgets and the Hanin-Rolnick prediction against "
                                    "the exact count.")
     _source(c)
-    c.add_argument("--budgets", type=int, nargs="+", default=[100, 1000, 10000, 100000],
+    _domain(c)
+    _budgets(c)
+    c.add_argument("--budgets", type=_positive(int), nargs="+", default=[100, 1000, 10000, 100000],
                    help="sample budgets (default %(default)s)")
     c.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    c.add_argument("--json", action="store_true", help="print a JSON list of rows")
+    _json(c)
     c.set_defaults(func=_estimate)
 
-    c = sub.add_parser("plot", help="draw the regions (1-D or 2-D, or a 2-D slice)",
+    c = sub.add_parser("plot", help="draw the regions (1-D or 2-D, or a slice or plane)",
                        description="Draw the partition into regions (or, in 1-D, the function "
                                    "with its breakpoints) to an image file. Needs matplotlib.")
     _source(c)
-    c.add_argument("-o", "--output", type=Path, required=True, help="image file (.png, .pdf, .svg)")
+    _domain(c)
+    _budgets(c)
+    c.add_argument("-o", "--output", type=Path, required=True,
+                   help=f"image file ({', '.join(PICTURE_SUFFIXES)})")
     c.add_argument("--color-by", choices=["region", "linear", "output", "class"], default="region",
-                   help="what the colours show (default %(default)s)")
+                   help="region: neighbours differ; linear: linear regions, touching ones differ; "
+                        "output: one output, shaded continuously; class: decision regions "
+                        "(default %(default)s)")
     c.add_argument("--output-index", type=int, default=0, help="which output to show (default 0)")
-    c.add_argument("--slice", action="append", default=[], metavar="AXIS=VALUE",
-                   help="fix input AXIS at VALUE (repeat until two inputs are left)")
     c.add_argument("--no-edges", action="store_true", help="do not draw region edges")
+    _json(c)
     c.set_defaults(func=_plot)
 
     c = sub.add_parser("verify", help="decide a VNN-LIB property exactly",
+                       usage="regionenum verify [-h] (NET | --example NAME) [PROPERTY] [options]",
                        description="Decide a VNN-LIB property (input constraints, and output "
                                    "constraints whose satisfaction is a violation) for a network, "
                                    "exactly, by enumerating its regions on the input set. Prints "
-                                   "sat (violated, with a counterexample), unsat (holds) or unknown.")
-    c.add_argument("net", type=Path, help="network file (.onnx, .pt or .npz)")
-    c.add_argument("property", type=Path, help="property file (.vnnlib)")
-    c.add_argument("--json", action="store_true", help="print one JSON object")
+                                   "sat (violated, with a counterexample), unsat (holds) or unknown. "
+                                   "With --example and no property file, the example's own property "
+                                   "(regionenum/data/NAME.vnnlib) is decided.")
+    c.add_argument("files", nargs="*", type=Path, metavar="NET PROPERTY",
+                   help="network file (.onnx, .pt or .npz) and property file (.vnnlib)")
+    c.add_argument("--example", choices=EXAMPLES, help="use a network shipped with regionenum")
+    _input_shape(c)
+    _domain(c, box=False)
+    _budgets(c)
+    _json(c)
     c.set_defaults(func=_verify)
 
     c = sub.add_parser("bench", help="time counting and enumerating networks",
                        description="Time count_regions and enumerate_regions on each network in "
-                                   "this process, after loading the compiled kernels; report "
-                                   "regions per second and the process's peak memory.")
-    c.add_argument("nets", nargs="+", type=Path, help="network files (.npz with lo, hi)")
-    c.add_argument("--json", action="store_true", help="print a JSON list of rows")
+                                   "this process; report regions per second and the process's peak "
+                                   "memory. Loading (on a machine's first run, compiling) the "
+                                   "kernels is timed apart.")
+    c.add_argument("nets", nargs="*", type=Path, help="network files (.npz with lo, hi; .onnx or .pt "
+                                                      "with --lo/--hi)")
+    c.add_argument("--example", choices=EXAMPLES, action="append", default=[],
+                   help="also time a network shipped with regionenum (repeatable)")
+    _input_shape(c)
+    _box(c)
+    _budgets(c, progress=False)
+    _json(c)
     c.set_defaults(func=_bench)
     return p
+
+
+def _positive(kind):
+    """An argparse type: a positive ``kind`` (int or float)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be positive and finite, got {text}")
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
 
 
 def _source(c):
     src = c.add_mutually_exclusive_group(required=True)
     src.add_argument("net", nargs="?", help="network file (.npz, or .onnx/.pt with --lo/--hi)")
     src.add_argument("--example", choices=EXAMPLES, help="use a network shipped with regionenum")
-    c.add_argument("--input-shape", type=int, nargs="+",
-                   help="shape of one input of a .pt model, e.g. 1 8 8 (default: its first Linear's)")
-    c.add_argument("--lo", type=float, nargs="+", help="lower corner of the box (overrides the file)")
-    c.add_argument("--hi", type=float, nargs="+", help="upper corner of the box (overrides the file)")
+    _input_shape(c)
 
 
-def _budgets(c):
-    c.add_argument("--max-regions", type=int, help="stop after this many regions")
-    c.add_argument("--time-limit", type=float, help="stop after this many seconds")
+def _input_shape(c):
+    c.add_argument("--input-shape", type=_positive(int), nargs="+", metavar="N",
+                   help="shape of one input of a .pt model, without the batch dimension, e.g. 1 8 8 "
+                        "(needed unless the model starts with Linear, or Flatten then Linear)")
+
+
+def _box(c):
+    c.add_argument("--lo", type=float, nargs="+", help="lower corner of the box (overrides the file's)")
+    c.add_argument("--hi", type=float, nargs="+", help="upper corner of the box (overrides the file's)")
+
+
+def _domain(c, box: bool = True):
+    if box:
+        _box(c)
+    c.add_argument("--slice", action="append", default=[], metavar="AXIS=VALUE",
+                   help="fix input AXIS at VALUE (repeatable; the other inputs stay free)")
+    c.add_argument("--through", type=Path, nargs="+", metavar="X.npy",
+                   help="work on the line through two inputs or the plane through three (.npy files "
+                        "of one input each); coordinates t put them at 0, 1 (line) or (0, 0), (1, 0), "
+                        "(0, 1) (plane)" + ("; --lo/--hi then bound t (default -0.25 .. 1.25)" if box else ""))
+
+
+def _budgets(c, progress: bool = True):
+    c.add_argument("--max-regions", type=_positive(int), help="stop after this many regions")
+    c.add_argument("--time-limit", type=_positive(float), help="stop after about this many seconds")
     c.add_argument("--tol", type=float, default=DEFAULT_TOL,
                    help="relative band of float signs re-decided exactly (default %(default)g)")
-    c.add_argument("--quiet", action="store_true", help="no progress report on the terminal")
+    if progress:
+        c.add_argument("--quiet", action="store_true",
+                       help="no progress report and no compiling message on the terminal")
 
 
-def _load_source(args):
-    """The network and box named by ``net``/``--example`` and ``--lo``/``--hi``."""
-    path = args.net
-    if args.example:
-        path = resources.files("regionenum") / "data" / f"{args.example}.npz"
-    network, box = _load_network(path, args.input_shape)
-    if args.lo is not None or args.hi is not None:
-        if args.lo is None or args.hi is None:
-            raise RegionEnumError("give both --lo and --hi")
-        box = Box(args.lo, args.hi)
-    if box is None:
-        raise RegionEnumError(f"{path} has no box (lo, hi): pass --lo and --hi")
-    return str(path), network, box
+def _json(c):
+    c.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _progress(args) -> ProgressBar:
-    """Progress on standard error when it is a terminal, unless ``--quiet``."""
-    return ProgressBar(enabled=False if args.quiet else None)
+# -- the model and the domain -------------------------------------------------------------------
+@dataclass
+class _Source:
+    """A model as named on the command line: ``name`` (for reports), ``short`` (for titles), the
+    network and the box its file stores (or None)."""
+
+    name: str
+    short: str
+    network: object
+    box: Box | None
 
 
-def _load_network(path, input_shape=None):
-    """A network (and its box, if the file has one) from ``.npz``, ``.onnx`` or ``.pt``."""
-    suffix = Path(path).suffix
-    if suffix == ".npz":
-        return load(path)
-    if suffix not in (".onnx", ".pt"):
-        raise RegionEnumError(f"{path}: unsupported model format {suffix!r}; networks are .npz files "
-                              "(W0, b0, ..., lo, hi; see regionenum.save), .onnx or .pt")
-    if not Path(path).exists():
-        raise RegionEnumError(f"no such file: {path}")
-    if suffix == ".onnx":
-        return Network.from_onnx(path), None
-    try:
-        import torch
-    except ImportError:
-        raise RegionEnumError(".pt models need PyTorch (pip install torch)") from None
-    model = torch.load(path, weights_only=False)  # a whole pickled module: trusted files only
-    if not isinstance(model, torch.nn.Module):
-        raise RegionEnumError(f"{path} holds a {type(model).__name__}, not a whole torch.nn.Module "
-                              "(save the module itself, not its state dict)")
-    if input_shape is None:
-        first = next((m for m in model.modules() if isinstance(m, torch.nn.Linear)), None)
-        if first is None:
-            raise RegionEnumError(f"{path}: give --input-shape (the model does not start with Linear)")
-        input_shape = (first.in_features,)
-    return Network.from_torch(model, input_shape), None
+def _example(name: str, suffix: str) -> Path:
+    return Path(str(resources.files("regionenum") / "data" / f"{name}{suffix}"))
 
 
-def _run_options(args):
-    return dict(max_regions=args.max_regions, time_limit=args.time_limit, tol=args.tol)
+def _load_source(path, example, input_shape) -> _Source:
+    if example:
+        if input_shape:
+            raise InvalidArgumentError("--input-shape is for .pt models; the example is a .npz network")
+        return _Source(f"{example} (bundled example)", example, *load_model(_example(example, ".npz")))
+    return _Source(str(path), Path(path).name, *load_model(path, tuple(input_shape) if input_shape else None))
 
 
-def _warm_up(dim: int, full: bool) -> float:
-    """Load (or, on the first run, compile) the kernels on a tiny network, so that the reported
-    time is the enumeration's own; returns the seconds this took."""
-    start = time.perf_counter()
-    tiny = Network.from_layers([(np.eye(dim), np.zeros(dim)), (np.ones((1, dim)), np.zeros(1))])
-    box = Box(-np.ones(dim), np.ones(dim))
-    (enumerate_regions if full else count_regions)(tiny, box)
-    return time.perf_counter() - start
+@dataclass
+class _Where:
+    """Where a command works, for the engine and for people: ``domain`` (a Box, or a Slice of
+    the inputs), the names of the result's coordinates, a description, its JSON form, a short
+    one for titles, and the points to mark in pictures (in the result's coordinates)."""
+
+    domain: object
+    coords: tuple
+    text: str
+    json: dict
+    title: str = ""
+    points: dict = field(default_factory=dict)
+
+    @property
+    def region_domain(self):
+        """The domain in the result's coordinates (a Slice's own box)."""
+        return self.domain.domain if isinstance(self.domain, Slice) else self.domain
 
 
-def _print(out: dict, as_json: bool, lines) -> None:
-    print(json.dumps(out) if as_json else "\n".join(lines))
+def _where(args, source: _Source) -> _Where:
+    """The domain asked for by ``--lo/--hi``, ``--slice`` and ``--through`` (or the file's box),
+    checked against the model before any work."""
+    d = source.network.input_dim
+    lo, hi = getattr(args, "lo", None), getattr(args, "hi", None)
+    if (lo is None) != (hi is None):
+        raise InvalidArgumentError("give both --lo and --hi")
+    through, fixes = getattr(args, "through", None), getattr(args, "slice", [])
+    if through and fixes:
+        raise InvalidArgumentError("--through and --slice both choose where to work: give one")
+    if through:
+        return _through(through, source, lo, hi)
+    if lo is not None:
+        for flag, values in (("--lo", lo), ("--hi", hi)):
+            if len(values) != d:
+                raise InvalidDomainError(
+                    f"{flag} has {len(values)} value{'s' * (len(values) != 1)} but {source.name} takes {d} "
+                    f"inputs: give one per input (or work on a plane: --slice AXIS=VALUE, --through)")
+        box = Box(lo, hi)
+    elif source.box is not None:
+        box = source.box
+        if box.dim != d:
+            raise InvalidDomainError(f"{source.name}: its box has {box.dim} coordinates but the network "
+                                     f"takes {d} inputs")
+    else:
+        raise InvalidArgumentError(f"{source.name} has no box (lo, hi): pass --lo and --hi")
+    if fixes:
+        return _sliced(fixes, box)
+    return _Where(box, tuple(f"x{i}" for i in range(d)), f"box {_box_text(box.lo, box.hi)}",
+                  dict(kind="box", lo=box.lo.tolist(), hi=box.hi.tolist()))
 
 
-def _state(out):
-    return "" if out["complete"] else f" (incomplete: stopped by {out['stop_reason']})"
-
-
-# -- commands -------------------------------------------------------------------------------
-def _count(args) -> int:
-    path, network, box = _load_source(args)
-    startup = _warm_up(network.input_dim, args.full)
-    with _progress(args) as bar:
-        if args.full:
-            regions = enumerate_regions(network, box, progress=bar, **_run_options(args))
-            out = dict(regions=len(regions), bounded=int(regions.bounded.sum()),
-                       complete=regions.complete, stop_reason=regions.stop_reason,
-                       seconds=round(regions.seconds, 4), exact_calls=regions.exact_calls,
-                       volume_sum=float(np.sum(regions.volumes)), domain_volume=box.volume())
-        else:
-            n = count_regions(network, box, progress=bar, **_run_options(args))
-            out = dict(regions=int(n), bounded=int(n.bounded), complete=n.complete,
-                       stop_reason=n.stop_reason, seconds=round(n.seconds, 4),
-                       exact_calls=n.exact_calls)
-    out.update(network=path, input_dim=network.input_dim, units=network.n_units,
-               lo=box.lo.tolist(), hi=box.hi.tolist(), startup_seconds=round(startup, 4))
-    _print(out, args.json, [
-        f"{out['regions']} activation regions{_state(out)}",
-        f"  network: {path} ({network.input_dim} inputs, {network.n_units} units with several states)",
-        f"  domain:  box {box.lo.tolist()} .. {box.hi.tolist()}",
-        f"  time:    {out['seconds']:.3f} s, {out['exact_calls']} signs settled exactly "
-        f"(and {startup:.1f} s to load or compile the kernels)"])
-    return 0
-
-
-def _enumerate(args) -> int:
-    path, network, box = _load_source(args)
-    if args.output is None and args.graph is None and not args.json:
-        raise RegionEnumError("say where the result goes: -o FILE, --graph FILE, or --json")
-    for target, kinds in ((args.output, (".npz", ".json")), (args.graph, (".graphml", ".json"))):
-        if target is not None and target.suffix not in kinds:
-            raise RegionEnumError(f"{target}: use {' or '.join(kinds)}")
-    _warm_up(network.input_dim, True)
-    with _progress(args) as bar:
-        regions = enumerate_regions(network, box, progress=bar, **_run_options(args))
-    out = dict(regions=len(regions), bounded=int(regions.bounded.sum()), complete=regions.complete,
-               stop_reason=regions.stop_reason, seconds=round(regions.seconds, 4), network=path)
-    if regions.complete:
-        out["linear_regions"] = regions.linear_regions().count
-    if args.output is not None:
-        save_regions(regions, args.output)
-        out["output"] = str(args.output)
-    if args.graph is not None:
-        G = regions.adjacency_graph()
-        write_graph(G, args.graph)
-        out.update(graph=str(args.graph), graph_edges=G.number_of_edges())
-    lines = [f"{out['regions']} activation regions{_state(out)} in {out['seconds']:.3f} s"]
-    if "linear_regions" in out:
-        lines.append(f"  {out['linear_regions']} linear regions")
-    lines += [f"  result written to {out['output']}"] if "output" in out else []
-    lines += [f"  graph ({out['graph_edges']} edges) written to {out['graph']}"] if "graph" in out else []
-    _print(out, args.json, lines)
-    return 0
-
-
-def _estimate(args) -> int:
-    path, network, box = _load_source(args)
-    regions = enumerate_regions(network, box)
-    rows = estimators.compare(regions, args.budgets, seed=args.seed)
-    lines = [f"{path}: {len(regions)} activation regions (exact)", "",
-             f"{'method':18s} {'budget':>8s} {'estimate':>10s} {'ratio':>7s} {'seconds':>8s}  "
-             "missed by volume quartile"]
-    for r in rows:
-        missed = " ".join(f"{m:.2f}" for m in r.get("missed_by_volume", []))
-        lines.append(f"{r['method']:18s} {r['budget']:8d} {r['estimate']:10.0f} {r['ratio']:7.3f} "
-                     f"{r['seconds']:8.4f}  {missed}")
-    _print(rows, args.json, lines)
-    return 0
-
-
-def _plot(args) -> int:
-    from .plotting import _pyplot, plot_regions
-    path, network, box = _load_source(args)
-    network, box = _sliced(network, box, args.slice)
-    regions = enumerate_regions(network, box)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 6))
-    plot_regions(regions, ax, color_by=args.color_by, output=args.output_index, edges=not args.no_edges)
-    ax.set_title(f"{Path(path).name}: {len(regions)} activation regions")
-    fig.tight_layout()
-    try:
-        fig.savefig(args.output, dpi=130)
-    except (ValueError, OSError) as err:
-        raise RegionEnumError(f"cannot write {args.output}: {err}") from None
-    finally:
-        plt.close(fig)
-    print(f"{len(regions)} regions drawn to {args.output}")
-    return 0
-
-
-def _sliced(network, box, fixes):
-    """Fix the inputs named by ``AXIS=VALUE`` strings: the restricted network and its box."""
+def _sliced(fixes, box: Box) -> _Where:
+    """The inputs fixed by ``AXIS=VALUE`` strings: a Slice over the others."""
+    d = box.dim
     fixed = {}
     for text in fixes:
         axis, sep, value = text.partition("=")
@@ -310,127 +446,529 @@ def _sliced(network, box, fixes):
             axis, value = int(axis), float(value)
         except ValueError:
             sep = ""
-        if not sep or not 0 <= axis < network.input_dim:
-            raise RegionEnumError(f"--slice {text!r}: expected AXIS=VALUE with AXIS in "
-                                  f"0..{network.input_dim - 1}")
+        if not sep or not 0 <= axis < d:
+            raise InvalidArgumentError(f"--slice {text!r}: expected AXIS=VALUE with AXIS in 0..{d - 1}")
+        if axis in fixed:
+            raise InvalidArgumentError(f"--slice fixes input {axis} twice")
         if not box.lo[axis] <= value <= box.hi[axis]:
-            raise RegionEnumError(f"--slice {text!r}: {value} is outside the box on axis {axis}")
+            raise InvalidDomainError(f"--slice {text!r}: {value} is outside the box on input {axis} "
+                                     f"({box.lo[axis]:g} .. {box.hi[axis]:g})")
         fixed[axis] = value
-    if not fixed:
-        return network, box
-    free = [i for i in range(network.input_dim) if i not in fixed]
-    origin = np.zeros(network.input_dim)
+    free = [i for i in range(d) if i not in fixed]
+    if not free:
+        raise InvalidArgumentError("--slice fixes every input: leave at least one free")
+    origin = box.lo.copy()
     for axis, value in fixed.items():
         origin[axis] = value
-    return network.restricted(origin, np.eye(network.input_dim)[:, free]), Box(box.lo[free], box.hi[free])
+    origin[free] = 0.0
+    where = Slice(origin, np.eye(d)[:, free], Box(box.lo[free], box.hi[free]))
+    fixed_text = ", ".join(f"x{a} = {v:g}" for a, v in sorted(fixed.items()))
+    return _Where(where, tuple(f"x{i}" for i in free),
+                  f"slice {fixed_text} of the box {_box_text(box.lo, box.hi)}",
+                  dict(kind="slice", fixed={str(a): v for a, v in sorted(fixed.items())}, free=free,
+                       lo=box.lo[free].tolist(), hi=box.hi[free].tolist()), f"slice {fixed_text}")
 
 
-def _demo(args) -> int:
-    path = resources.files("regionenum") / "data" / "digits_plane.npz"
-    network, box = load(path)
-    startup = _warm_up(2, True)
+def _through(paths, source: _Source, lo, hi) -> _Where:
+    """The line through two inputs or the plane through three, read from ``.npy`` files; ``lo``,
+    ``hi`` bound its coordinates (default -0.25 .. 1.25)."""
+    plane = _plane_through(paths, source)
+    k = plane.dim
+    names = ("t1", "t2") if k == 2 else ("t",)
+    if lo is not None:
+        for flag, values in (("--lo", lo), ("--hi", hi)):
+            if len(values) != k:
+                raise InvalidDomainError(f"with --through, {flag} bounds the {'plane' if k == 2 else 'line'}'s "
+                                         f"coordinates {', '.join(names)}: give {k} value{'s' * (k > 1)}")
+        plane = Slice(plane.origin, plane.basis, Box(lo, hi))
+    at = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)] if k == 2 else [(0.0,), (1.0,)]
+    marks = {f"{Path(p).name} ({', '.join(names)} = {', '.join(f'{c:g}' for c in t)})": t
+             for p, t in zip(paths, at)}
+    box = plane.domain
+    title = f"{'plane' if k == 2 else 'line'} through {', '.join(Path(p).name for p in paths)}"
+    return _Where(plane, names, f"{title} ({', '.join(names)} in {_box_text(box.lo, box.hi)})",
+                  dict(kind="through", points=[str(p) for p in paths], lo=box.lo.tolist(), hi=box.hi.tolist()),
+                  title, marks)
+
+
+def _plane_through(paths, source: _Source) -> Slice:
+    """The Slice through the inputs in ``paths`` (2 or 3 ``.npy`` files)."""
+    if len(paths) not in (2, 3):
+        raise InvalidArgumentError(f"--through takes 2 inputs (a line) or 3 (a plane), got {len(paths)}")
+    return Slice.through(*[load_input(p, source.network.input_dim) for p in paths])
+
+
+def _box_text(lo, hi) -> str:
+    return f"{_vector(lo)} .. {_vector(hi)}"
+
+
+def _vector(v) -> str:
+    v = [float(x) for x in v]
+    if len(v) > 4 and len(set(v)) == 1:
+        return f"[{v[0]:g}] * {len(v)}"
+    shown = [f"{x:g}" for x in (v if len(v) <= 6 else v[:3])]
+    return "[" + ", ".join(shown) + (f", ... ({len(v)} values)]" if len(v) > 6 else "]")
+
+
+def _output_file(path, suffixes, flag) -> Path | None:
+    """``path`` checked before any work: a known format, in an existing folder."""
+    if path is None:
+        return None
+    try:
+        return writable(path, suffixes)
+    except RegionEnumError as err:
+        raise type(err)(f"{flag} {err}") from None
+
+
+# -- running the engine ---------------------------------------------------------------------------
+def _run(run, network, where: _Where, report: _Report, step: str, args=None):
+    """``run`` (count_regions or enumerate_regions) on ``where`` with the budgets in ``args``
+    (none if None), showing progress on a terminal unless ``--quiet`` (or no ``args``)."""
+    report.begin(step)
+    options = {} if args is None else _run_options(args)
+    with ProgressBar(enabled=False if args is None or args.quiet else None) as bar:
+        report.progress = bar
+        return run(network, where.domain, progress=report.session.watching(bar), **options)
+
+
+def _run_options(args) -> dict:
+    return dict(max_regions=args.max_regions, time_limit=args.time_limit, tol=args.tol)
+
+
+_STOPPED_BY = {"interrupted": "Ctrl-C", "time_limit": "--time-limit", "max_regions": "--max-regions"}
+
+
+def _state(out) -> str:
+    if out.get("complete", True):
+        return ""
+    reason = out.get("stop_reason")
+    return f" (incomplete: stopped by {_STOPPED_BY.get(reason, reason)})"
+
+
+def _kernel_note(out) -> str:
+    s = out.get("kernel_seconds")
+    return "" if s is None else f", plus {s:.1f} s loading/compiling the kernels"
+
+
+def _described(out, source: _Source, where: _Where) -> None:
+    out.update(network=source.name, input_dim=source.network.input_dim, units=source.network.n_units,
+               domain=where.json)
+
+
+def _head_lines(out, where_text: str) -> list:
+    return [f"  network: {out['network']} ({out['input_dim']} inputs, {out['units']} units with several "
+            "states)", f"  domain:  {where_text}"]
+
+
+# -- commands -------------------------------------------------------------------------------------
+def _count(args, report) -> None:
+    source = _load_source(args.net, args.example, args.input_shape)
+    where = _where(args, source)
+    out = report.out
+    _described(out, source, where)
+    report.text = lambda out: _count_text(out, where)
+    if args.full:
+        regions = _run(enumerate_regions, source.network, where, report, "enumerating", args)
+        result = dict(regions=len(regions), bounded=int(regions.bounded.sum()))
+    else:
+        regions = _run(count_regions, source.network, where, report, "counting", args)
+        result = dict(regions=int(regions), bounded=int(regions.bounded))
+    out.update(result, complete=regions.complete, stop_reason=regions.stop_reason,
+               seconds=round(regions.seconds, 4), exact_calls=regions.exact_calls)
+    if args.full:
+        out.update(volume_sum=float(np.sum(regions.volumes)), domain_volume=where.region_domain.volume())
+
+
+def _count_text(out, where: _Where) -> list:
+    if "regions" not in out:
+        return [f"no regions counted{_state(out)}"]
+    lines = [f"{out['regions']} activation regions{_state(out)}", *_head_lines(out, where.text)]
+    if "volume_sum" in out:
+        diff = abs(out["volume_sum"] - out["domain_volume"])
+        verdict = ("they tile the domain" if out.get("complete") else "the rest of the domain was not reached")
+        lines.append(f"  volumes: {out['volume_sum']:.10g} in all, of the domain's {out['domain_volume']:.10g} "
+                     f"(difference {diff:.2g}: {verdict})")
+    if "seconds" in out:
+        lines.append(f"  time:    {out['seconds']:.3f} s, {out['exact_calls']} signs settled exactly"
+                     f"{_kernel_note(out)}")
+    return lines
+
+
+def _enumerate(args, report) -> None:
+    if args.output is None and args.graph is None and not args.json:
+        raise InvalidArgumentError("say where the result goes: -o FILE, --graph FILE, or --json")
+    output = _output_file(args.output, (".npz", ".json"), "-o")
+    graph = _output_file(args.graph, (".graphml", ".json"), "--graph")
+    source = _load_source(args.net, args.example, args.input_shape)
+    where = _where(args, source)
+    out = report.out
+    _described(out, source, where)
+    report.text = lambda out: _enumerate_text(out, where)
+    regions = _run(enumerate_regions, source.network, where, report, "enumerating", args)
+    out.update(regions=len(regions), bounded=int(regions.bounded.sum()), complete=regions.complete,
+               stop_reason=regions.stop_reason, seconds=round(regions.seconds, 4))
+    if output is not None:
+        report.begin("writing the result")
+        save_regions(regions, output)
+        out["output"] = str(output)
+    if not regions.complete:
+        if graph is not None:
+            out["graph_skipped"] = "the adjacency graph needs a complete enumeration"
+        return
+    report.begin("finding the linear regions")
+    out["linear_regions"] = regions.linear_regions().count
+    if graph is not None:
+        report.begin("building the adjacency graph")
+        G = regions.adjacency_graph()
+        report.begin("writing the graph")
+        write_graph(G, graph)
+        out.update(graph=str(graph), graph_edges=G.number_of_edges())
+
+
+def _enumerate_text(out, where: _Where) -> list:
+    if "regions" not in out:
+        return [f"no regions enumerated{_state(out)}"]
+    lines = [f"{out['regions']} activation regions{_state(out)}"
+             + (f" in {out['seconds']:.3f} s{_kernel_note(out)}" if "seconds" in out else ""),
+             *_head_lines(out, where.text)]
+    if "linear_regions" in out:
+        lines.append(f"  {out['linear_regions']} linear regions")
+    if "output" in out:
+        lines.append(f"  result written to {out['output']}" + ("" if out.get("complete") else
+                                                               " (marked incomplete)"))
+    if "graph" in out:
+        lines.append(f"  graph ({out['graph_edges']} edges) written to {out['graph']}")
+    if "graph_skipped" in out:
+        lines.append(f"  no graph written: {out['graph_skipped']}")
+    return lines
+
+
+def _estimate(args, report) -> None:
+    source = _load_source(args.net, args.example, args.input_shape)
+    where = _where(args, source)
+    out = report.out
+    _described(out, source, where)
+    report.text = _estimate_text
+    regions = _run(enumerate_regions, source.network, where, report, "enumerating", args)
+    out.update(regions=len(regions), complete=regions.complete, stop_reason=regions.stop_reason,
+               seconds=round(regions.seconds, 4))
+    if not regions.complete:
+        out["rows_skipped"] = "the comparison needs the exact count"
+        return
+    report.begin("running the estimators")
+    out["rows"] = estimators.compare(regions, args.budgets, seed=args.seed)
+
+
+def _estimate_text(out) -> list:
+    if "regions" not in out:
+        return [f"no regions enumerated{_state(out)}"]
+    lines = [f"{out['network']}: {out['regions']} activation regions"
+             + (" (exact)" if out.get("complete") else _state(out))]
+    if "rows_skipped" in out:
+        return lines + [f"  no estimates: {out['rows_skipped']}"]
+    if "rows" not in out:
+        return lines
+    lines += ["", f"{'method':18s} {'budget':>8s} {'estimate':>10s} {'ratio':>7s} {'seconds':>8s}  "
+                  "missed by volume quartile"]
+    for r in out["rows"]:
+        missed = " ".join(f"{m:.2f}" for m in r.get("missed_by_volume", []))
+        lines.append(f"{r['method']:18s} {r['budget']:8d} {r['estimate']:10.0f} {r['ratio']:7.3f} "
+                     f"{r['seconds']:8.4f}  {missed}")
+    return lines
+
+
+_COLOURING = {"region": "neighbouring regions in different colours",
+              "linear": "coloured by linear region (touching ones differ)",
+              "output": "output {k}, shaded continuously", "class": "decision regions"}
+
+
+def _plot(args, report) -> None:
+    from .plotting import _pyplot, plot_regions
+    picture = _output_file(args.output, PICTURE_SUFFIXES, "-o")
+    plt = _pyplot()
+    source = _load_source(args.net, args.example, args.input_shape)
+    network = source.network
+    if not 0 <= args.output_index < network.output_dim:
+        raise InvalidArgumentError(f"--output-index {args.output_index}: the model has {network.output_dim} "
+                                   f"outputs (0..{network.output_dim - 1})")
+    if args.color_by == "class" and network.output_dim < 2:
+        raise InvalidArgumentError("--color-by class needs a classifier (2 or more outputs); this model has 1")
+    where = _where(args, source)
+    if len(where.coords) not in (1, 2):
+        raise InvalidDomainError(
+            f"plot draws 1 or 2 inputs; {source.name} has {len(where.coords)} free: fix all but two with "
+            "plot --slice AXIS=VALUE, or draw the plane through three inputs with --through A.npy B.npy C.npy")
+    out = report.out
+    _described(out, source, where)
+    report.text = _plot_text
+    regions = _run(enumerate_regions, network, where, report, "enumerating", args)
+    out.update(regions=len(regions), complete=regions.complete, stop_reason=regions.stop_reason,
+               seconds=round(regions.seconds, 4))
+    report.begin("drawing")
+    fig, ax = plt.subplots(figsize=(7, 6))
+    try:
+        plot_regions(regions, ax, color_by=args.color_by, output=args.output_index, edges=not args.no_edges,
+                     labels=where.coords, points=where.points)
+        what = _COLOURING[args.color_by].format(k=args.output_index) if len(where.coords) == 2 else \
+            f"output {args.output_index} and its breakpoints"
+        ax.set_title(f"{source.short}: {len(regions)} activation regions{_state(out)}\n"
+                     f"{where.title or where.text}; {what}", fontsize=10)
+        report.begin("writing the picture")
+        _save_figure(fig, picture)
+        out["picture"] = str(picture)
+    except IncompleteResultError as err:  # linear or class colouring of a run a budget stopped
+        out["picture_skipped"] = str(err)
+    finally:
+        plt.close(fig)
+
+
+def _plot_text(out) -> list:
+    if "regions" not in out:
+        return [f"no regions enumerated{_state(out)}"]
+    lines = [f"{out['regions']} regions{_state(out)}"
+             + (f" drawn to {out['picture']}" if "picture" in out else "")]
+    if "picture_skipped" in out:
+        lines.append(f"  no picture: {out['picture_skipped']}")
+    return lines
+
+
+def _save_figure(fig, path: Path) -> None:
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+
+
+def _demo(args, report) -> None:
+    picture = _output_file(args.output, PICTURE_SUFFIXES, "-o")
+    source = _load_source(None, args.example, None)
+    network, box = source.network, source.box
+    where = _Where(box, ("t1", "t2"), "", {})
+    out = report.out
+    out["network"] = "digits 64-64-64-10 MLP on the plane through three training images"
+    report.text = _demo_text
+    regions = _run(enumerate_regions, network, where, report, "enumerating")
+    out.update(regions=len(regions), complete=regions.complete, stop_reason=regions.stop_reason,
+               seconds=round(regions.seconds, 4))
+    if not regions.complete:
+        return
+    report.begin("analysing")
     start = time.perf_counter()
-    regions = enumerate_regions(network, box)
-    lin = regions.linear_regions()
-    dec = regions.decision_regions()
-    G = regions.adjacency_graph()
-    faces = regions.faces()
-    analysis_s = time.perf_counter() - start - regions.seconds
+    with KernelClock() as clock:
+        lin = regions.linear_regions()
+        out["linear_regions"] = lin.count
+        dec = regions.decision_regions()
+        out["decision_regions"] = [dict(class_=int(c), area=float(v)) for c, v in zip(dec.classes, dec.volumes)]
+        G = regions.adjacency_graph()
+        out["graph_edges"] = G.number_of_edges()
+        faces = regions.faces()
+        out.update(f_vector=faces.f_vector.tolist(), euler_characteristic=faces.euler_characteristic)
+        from .verify import lipschitz
+        out["lipschitz"] = _exact_number(lipschitz(regions, norm=np.inf).value, norm="inf")
+    out["analysis_seconds"] = round(time.perf_counter() - start - clock.seconds, 4)
     hidden = list(network.widths[:-1])
+    out["bounds"] = dict(serra=bounds.serra(2, hidden), trivial=bounds.trivial(hidden))
+    report.begin("running the estimators")
     rows = estimators.compare(regions, (1000, 10000), seed=0)
-    out = dict(network="digits 64-64-64-10 MLP on the plane through three training images",
-               regions=len(regions), linear_regions=lin.count, seconds=round(regions.seconds, 4),
-               analysis_seconds=round(analysis_s, 4), startup_seconds=round(startup, 4),
-               decision_regions=[dict(class_=int(c), area=float(v)) for c, v in zip(dec.classes, dec.volumes)],
-               graph_edges=G.number_of_edges(), f_vector=faces.f_vector.tolist(),
-               euler_characteristic=faces.euler_characteristic,
-               bounds=dict(serra=bounds.serra(2, hidden), trivial=bounds.trivial(hidden)),
-               estimators=[{k: r[k] for k in ("method", "budget", "estimate", "ratio")} for r in rows])
-    picture = _demo_picture(regions, args.output)
-    out["picture"] = str(args.output) if picture else None
-    lines = [
-        f"regionenum demo: {out['network']}",
-        f"  {len(regions)} activation regions, {lin.count} linear regions, enumerated exactly in "
-        f"{regions.seconds:.3f} s (analyses {analysis_s:.2f} s; loading the kernels {startup:.1f} s)",
-        f"  {len(dec)} decision regions: " + ", ".join(
-            f"class {c} (area {v:.3f})" for c, v in zip(dec.classes, dec.volumes)),
-        f"  adjacency graph: {G.number_of_edges()} shared facets; faces V, E, F = "
-        f"{', '.join(map(str, faces.f_vector))}, V - E + F = {faces.euler_characteristic}",
-        f"  bounds for widths {hidden} on the whole plane: Serra et al. {out['bounds']['serra']:.3g}, "
-        f"2^N {out['bounds']['trivial']:.3g}",
-        "  estimators against the exact count:"]
-    for r in rows:
-        lines.append(f"    {r['method']:16s} budget {r['budget']:6d}: {r['estimate']:9.0f}  "
-                     f"({100 * r['ratio']:.1f}% of exact)")
-    lines.append(f"  picture: {args.output}" if picture else
-                 "  (no picture: pip install 'regionenum[plot]' for matplotlib)")
-    _print(out, args.json, lines)
-    return 0
+    out["estimators"] = [{k: r[k] for k in ("method", "budget", "estimate", "ratio")} for r in rows]
+    report.begin("drawing")
+    out["picture"] = str(picture) if _demo_picture(regions, picture) else None
 
 
-def _demo_picture(regions, path) -> bool:
+def _exact_number(value, **extra) -> dict:
+    """A number for the report: its float, and the exact fraction when it is one."""
+    out = dict(extra, value=float(value))
+    if isinstance(value, Fraction):
+        out["exact"] = str(value)
+    return out
+
+
+def _short(number: dict) -> str:
+    """A float with 6 significant digits, or the fraction itself when it is short."""
+    exact = number.get("exact")
+    if exact is not None and len(exact) <= 12:
+        return exact
+    tail = f" (exact: a fraction of {len(exact)} digits, in --json)" if exact is not None else ""
+    return f"{number['value']:.6g}{tail}"
+
+
+def _demo_text(out) -> list:
+    lines = [f"regionenum demo: {out['network']}"]
+    if "regions" not in out:
+        return lines + [f"  no regions enumerated{_state(out)}"]
+    n = out["regions"]
+    if not out.get("complete", True) and "linear_regions" not in out:
+        return lines + [f"  {n} activation regions{_state(out)}"]
+    lines.append(f"  {n} activation regions, {out.get('linear_regions', '?')} linear regions, enumerated "
+                 f"exactly in {out['seconds']:.3f} s (analyses {out.get('analysis_seconds', 0):.2f} s)"
+                 f"{_kernel_note(out)}")
+    if "decision_regions" in out:
+        dec = out["decision_regions"]
+        lines.append(f"  {len(dec)} decision regions: "
+                     + ", ".join(f"class {r['class_']} (area {r['area']:.3f})" for r in dec))
+    if "f_vector" in out:
+        lines.append(f"  adjacency graph: {out['graph_edges']} shared facets; faces V, E, F = "
+                     f"{', '.join(map(str, out['f_vector']))}, V - E + F = {out['euler_characteristic']}")
+    if "lipschitz" in out:
+        lines.append(f"  Lipschitz constant on the plane (inf-norm, exact): {_short(out['lipschitz'])}")
+    if "bounds" in out:
+        b = out["bounds"]
+        lines.append(f"  bounds for widths [64, 64, 64] on the whole plane: Serra et al. {b['serra']:.3g}, "
+                     f"2^N {b['trivial']:.3g}")
+    if "estimators" in out:
+        lines.append("  estimators against the exact count:")
+        for r in out["estimators"]:
+            lines.append(f"    {r['method']:16s} budget {r['budget']:6d}: {r['estimate']:9.0f}  "
+                         f"({100 * r['ratio']:.1f}% of exact)")
+    if "picture" in out:
+        lines.append(f"  picture: {out['picture']}" if out["picture"] else
+                     "  (no picture: pip install 'regionenum[plot]' for matplotlib)")
+    return lines
+
+
+def _demo_picture(regions, path: Path) -> bool:
+    """The demo's picture: the regions (neighbours in different colours) and the decision regions,
+    with the three training images marked; False without matplotlib."""
     try:
         from .plotting import _pyplot, plot_regions
         plt = _pyplot()
     except RegionEnumError:
         return False
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.5))
-    plot_regions(regions, left, color_by="linear")
-    left.set_title(f"{len(regions)} activation regions, coloured by linear region")
-    plot_regions(regions, right, color_by="class")
-    right.set_title("decision regions and boundary")
-    fig.tight_layout()
+    images = {"training image 0, a '0' (t = 0, 0)": (0.0, 0.0), "training image 1, a '1' (t = 1, 0)": (1.0, 0.0),
+              "training image 2, a '2' (t = 0, 1)": (0.0, 1.0)}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12.5, 5.5))
     try:
-        fig.savefig(path, dpi=110)
-    except (ValueError, OSError) as err:
-        raise RegionEnumError(f"cannot write {path}: {err}") from None
+        plot_regions(regions, left, color_by="region", labels=("t1", "t2"))
+        left.set_title(f"{len(regions)} activation regions (neighbours in different colours)", fontsize=10)
+        plot_regions(regions, right, color_by="class", labels=("t1", "t2"), points=images)
+        right.set_title("decision regions and boundary", fontsize=10)
+        fig.suptitle("digits classifier (64-64-64 ReLU) on the plane through three training images", fontsize=11)
+        _save_figure(fig, path)
     finally:
         plt.close(fig)
     return True
 
 
-def _verify(args) -> int:
+def _verify(args, report) -> None:
     from .verify.vnnlib import check_vnnlib, parse_vnnlib
-    network, _ = _load_network(args.net)
-    prop = parse_vnnlib(args.property)
-    res = check_vnnlib(network, prop)
-    out = dict(status=res.status, regions=res.regions, seconds=round(res.seconds, 4),
-               counterexample=None if res.counterexample is None else res.counterexample.tolist(),
+    net_path, prop_path = _verify_files(args)
+    source = _load_source(net_path, args.example, args.input_shape)
+    prop = parse_vnnlib(prop_path)
+    network, plane = source.network, None
+    if args.slice or args.through:
+        network, prop, plane = _property_on_slice(args, source, prop)
+    out = report.out
+    out.update(network=source.name, property=str(prop_path))
+    if args.through:
+        out["domain"] = dict(kind="through", points=[str(p) for p in args.through])
+    elif args.slice:
+        out["domain"] = dict(kind="slice", fixed=args.slice)
+    report.text = _verify_text
+    report.begin("deciding")
+    with ProgressBar(enabled=False if args.quiet else None) as bar:
+        report.progress = bar
+        res = check_vnnlib(network, prop, progress=report.session.watching(bar), **_run_options(args))
+    counterexample = res.counterexample
+    if counterexample is not None and plane is not None:
+        out["counterexample_t"] = counterexample.tolist()
+        counterexample = plane.to_input(counterexample)[0]
+    out.update(status=res.status, complete=res.stop_reason is None, stop_reason=res.stop_reason,
+               regions=res.regions, seconds=round(res.seconds, 4),
+               counterexample=None if counterexample is None else counterexample.tolist(),
                outputs=None if res.outputs is None else res.outputs.tolist(), reason=res.reason or None)
-    lines = [res.status]
-    if res.counterexample is not None:
-        lines += [f"  counterexample x = {res.counterexample.tolist()}", f"  outputs y = {res.outputs.tolist()}"]
-    if res.reason:
-        lines.append(f"  {res.reason}")
-    lines.append(f"  ({res.regions} regions, {res.seconds:.3f} s)")
-    _print(out, args.json, lines)
-    return 0
 
 
-def _bench(args) -> int:
-    rows = []
-    warmed = set()
-    for path in args.nets:
-        network, box = _load_network(path)
-        if box is None:
-            raise RegionEnumError(f"{path} has no box (lo, hi)")
-        if network.input_dim not in warmed:
-            _warm_up(network.input_dim, True)
-            _warm_up(network.input_dim, False)
-            warmed.add(network.input_dim)
+def _verify_files(args):
+    """The network and property files named by ``verify``'s positional arguments and ``--example``."""
+    files = list(args.files)
+    if args.example:
+        if len(files) > 1:
+            raise InvalidArgumentError("with --example, give at most the property file (the network is the "
+                                       "example's)")
+        return None, files[0] if files else _example(args.example, ".vnnlib")
+    if len(files) != 2:
+        raise InvalidArgumentError("give a network and a property file (verify NET PROPERTY), or "
+                                   "--example NAME [PROPERTY]")
+    return files[0], files[1]
+
+
+def _property_on_slice(args, source: _Source, prop):
+    """The network and the property restricted to ``--slice`` or ``--through``: the property's
+    input set within that line or plane, in its coordinates. Returns them and the Slice."""
+    from .verify.vnnlib import Property
+    if prop.n_inputs != source.network.input_dim:
+        raise InvalidArgumentError(f"the property has {prop.n_inputs} inputs; {source.name} takes "
+                                   f"{source.network.input_dim}")
+    if args.through:
+        plane = _plane_through(args.through, source)
+    else:
+        lo, hi = prop.input_domain().bounds
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+            raise InvalidDomainError("--slice needs a bounded input set in the property")
+        plane = _sliced(args.slice, Box(lo, hi)).domain
+    A = prop.input_A @ plane.basis
+    b = prop.input_A @ plane.origin + prop.input_b
+    flat = ~np.any(A != 0, axis=1)  # rows the slice does not move: always or never met on it
+    if np.any(b[flat] > 0):
+        raise InvalidDomainError("the slice or plane misses the property's input set")
+    A, b = A[~flat], b[~flat]
+    try:
+        Polytope(A, b)
+    except InvalidDomainError as err:
+        raise InvalidDomainError(f"the slice or plane meets the property's input set in no open set: {err}") \
+            from None
+    return plane.restrict(source.network), Property(plane.dim, prop.n_outputs, A, b, prop.output_sets), plane
+
+
+def _verify_text(out) -> list:
+    if "status" not in out:
+        return [f"unknown{_state(out)}"]
+    lines = [out["status"] + _state(out)]
+    if out.get("counterexample") is not None:
+        lines += [f"  counterexample x = {out['counterexample']}", f"  outputs y = {out['outputs']}"]
+    if out.get("reason"):
+        lines.append(f"  {out['reason']}")
+    lines.append(f"  ({out['regions']} regions, {out['seconds']:.3f} s{_kernel_note(out)})")
+    return lines
+
+
+def _bench(args, report) -> None:
+    paths = [(p, None) for p in args.nets] + [(None, name) for name in args.example]
+    if not paths:
+        raise InvalidArgumentError("give network files to time, or --example NAME")
+    jobs = []
+    for path, example in paths:  # every file and box checked before any timing
+        source = _load_source(path, example, args.input_shape)
+        jobs.append((source, _where(args, source)))
+    out = report.out
+    out.update(rows=[], complete=True, stop_reason=None)
+    report.text = _bench_text
+    for source, where in jobs:
         for mode, run in (("count", count_regions), ("enumerate", enumerate_regions)):
-            start = time.perf_counter()
-            n = len(run(network, box)) if mode == "enumerate" else int(run(network, box))
-            s = time.perf_counter() - start
-            rows.append(dict(net=str(path), mode=mode, regions=n, seconds=round(s, 4),
-                             regions_per_s=round(n / s), peak_mb=_peak_mb()))
+            report.begin(f"timing {mode} on {source.name}")
+            with KernelClock() as clock:
+                start = time.perf_counter()
+                result = run(source.network, where.domain, progress=report.session.watching(None),
+                             **_run_options(args))
+                seconds = time.perf_counter() - start
+            seconds -= clock.seconds
+            n = len(result) if mode == "enumerate" else int(result)
+            out["rows"].append(dict(net=source.name, mode=mode, regions=n, complete=result.complete,
+                                    stop_reason=result.stop_reason, seconds=round(seconds, 4),
+                                    regions_per_s=round(n / seconds) if seconds > 0 else None,
+                                    peak_mb=_peak_mb()))
+            if result.stop_reason == "interrupted":
+                out.update(complete=False, stop_reason="interrupted", interrupted_while=report.step)
+                return
+
+
+def _bench_text(out) -> list:
     lines = [f"{'net':30s} {'mode':9s} {'regions':>9s} {'seconds':>8s} {'regions/s':>10s} {'peak MB':>8s}"]
-    lines += [f"{r['net'][-30:]:30s} {r['mode']:9s} {r['regions']:9d} {r['seconds']:8.3f} "
-              f"{r['regions_per_s']:10d} {_mb(r['peak_mb']):>8s}" for r in rows]
-    lines.append("(peak MB is this process's so far; benchmarks/bench_suite.py runs each net in a "
-                 "fresh process)")
-    _print(rows, args.json, lines)
-    return 0
+    for r in out.get("rows", []):
+        lines.append(f"{r['net'][-30:]:30s} {r['mode']:9s} {r['regions']:9d} {r['seconds']:8.3f} "
+                     f"{r['regions_per_s'] or 0:10d} {_mb(r['peak_mb']):>8s}"
+                     + ("" if r["complete"] else f"  (incomplete: {r['stop_reason']})"))
+    if "kernel_seconds" in out:
+        lines.append(f"(loading/compiling the kernels: {out['kernel_seconds']:.1f} s, not included; peak MB is "
+                     "this process's so far; benchmarks/bench_suite.py runs each net in a fresh process)")
+    return lines
 
 
 def _mb(value) -> str:

@@ -1,8 +1,15 @@
 """The command line, run as users run it: a subprocess on real files, checking output and exit
-codes."""
+codes. Ctrl-C is tested by sending SIGINT at chosen moments: while the kernels compile, during
+a run (once the progress report shows on a terminal), and while a file is being written."""
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -11,117 +18,454 @@ import regionenum as rn
 from tests.oracles import random_net
 
 BOX2 = rn.Box([-1, -1], [1, 1])
+CLI = [sys.executable, "-m", "regionenum.cli"]
 
 
-def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "regionenum.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=600, cwd=cwd)
+def _cli(*args, cwd=None, env=None, timeout=600):
+    """The command line in a fresh process, as users run it."""
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                          env=env)
+
+
+@pytest.fixture
+def cli(capsys):
+    """The command line in this process (quicker, for the variations of a case a subprocess
+    test covers): ``cli(*args)`` returns an object with ``returncode``, ``stdout``, ``stderr``."""
+    from regionenum.cli import main
+
+    def run(*args):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as done:  # argparse
+            code = done.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+    return run
 
 
 @pytest.fixture(scope="module")
-def net2(tmp_path_factory):
-    path = tmp_path_factory.mktemp("nets") / "net2.npz"
-    net = random_net([2, 12, 12, 3], 3)
-    rn.save(path, net, BOX2)
-    return path, net
+def nets(tmp_path_factory):
+    """Small networks as files: a 2-input classifier, a 3-input regressor, a 64-input classifier
+    with three inputs of it, and a 2-input net too large to finish quickly (for Ctrl-C)."""
+    folder = tmp_path_factory.mktemp("nets")
+    net2 = random_net([2, 12, 12, 3], 3)
+    rn.save(folder / "net2.npz", net2, BOX2)
+    rn.save(folder / "net3.npz", random_net([3, 8, 8, 1], 4), rn.Box(-np.ones(3), np.ones(3)))
+    net64 = random_net([64, 10, 10, 3], 5)
+    rn.save(folder / "net64.npz", net64, rn.Box(np.zeros(64), np.ones(64)))
+    points = np.random.default_rng(0).uniform(0, 1, (3, 1, 8, 8))  # three 8x8 "images"
+    for name, x in zip("abc", points):
+        np.save(folder / f"{name}.npy", x)
+    rn.save(folder / "long.npz", random_net([2, 200, 200, 200, 200, 200, 200, 3], 0), BOX2)  # over 20 s
+    return dict(folder=folder, net2=net2, net64=net64, points=points.reshape(3, 64))
 
 
 def test_help_everywhere():
     from regionenum.cli import _parser
     parser = _parser()
-    for cmd in ([], ["demo"], ["count"], ["enumerate"], ["estimate"], ["plot"], ["bench"]):
+    for cmd in ([], ["demo"], ["count"], ["enumerate"], ["estimate"], ["plot"], ["verify"], ["bench"]):
         with pytest.raises(SystemExit) as done:
             parser.parse_args([*cmd, "--help"])
         assert done.value.code == 0
     run = _cli("plot", "--help")  # and once for real
-    assert run.returncode == 0 and "usage: regionenum plot" in run.stdout and "--slice" in run.stdout
-    assert _cli().returncode == 2  # a command is required
-    assert _cli("count", "--bogus").returncode == 2
+    assert run.returncode == 0 and "usage: regionenum plot" in run.stdout and "--through" in run.stdout
+    with pytest.raises(SystemExit) as done:
+        parser.parse_args(["count", "--bogus"])
+    assert done.value.code == 2
 
 
-def test_count_json_full_and_budgets(net2):
-    path, net = net2
-    out = json.loads(_cli("count", path, "--json").stdout)
-    assert out["regions"] == rn.count_regions(net, BOX2) and out["complete"] is True
-    full = json.loads(_cli("count", path, "--json", "--full").stdout)
-    assert full["regions"] == out["regions"] and full["volume_sum"] == pytest.approx(4.0)
-    part = json.loads(_cli("count", "--example", "digits_plane", "--max-regions", "5", "--json").stdout)
+def test_count_json_full_and_budgets(nets, cli):
+    path = nets["folder"] / "net2.npz"
+    run = _cli("count", path, "--json")
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["regions"] == rn.count_regions(nets["net2"], BOX2) and out["complete"] is True
+    assert out["domain"] == {"kind": "box", "lo": [-1.0, -1.0], "hi": [1.0, 1.0]} and out["kernel_seconds"] >= 0
+    full = cli("count", path, "--full")  # text: the volume check is printed
+    assert full.returncode == 0
+    assert f"{out['regions']} activation regions" in full.stdout and "volumes: 4 in all, of the domain's 4" in \
+        full.stdout and "they tile the domain" in full.stdout
+    part = json.loads(cli("count", "--example", "digits_plane", "--max-regions", "5", "--json").stdout)
     assert part["regions"] == 5 and part["complete"] is False and part["stop_reason"] == "max_regions"
-    text = _cli("count", "--example", "digits_plane", "--lo", "0", "0", "--hi", "1", "1")
-    assert text.returncode == 0 and "activation regions" in text.stdout and "[0.0, 0.0]" in text.stdout
+    text = cli("count", "--example", "digits_plane", "--lo", "0", "0", "--hi", "1", "1", "--max-regions", "9")
+    assert text.returncode == 0 and "9 activation regions (incomplete: stopped by --max-regions)" in text.stdout
+    assert "domain:  box [0, 0] .. [1, 1]" in text.stdout and "loading/compiling the kernels" in text.stdout
 
 
-def test_enumerate_writes_loadable_result_and_graph(net2, tmp_path):
-    path, net = net2
+def test_enumerate_writes_loadable_result_and_graph(nets, tmp_path, cli):
+    path = nets["folder"] / "net2.npz"
     run = _cli("enumerate", path, "-o", tmp_path / "r.npz", "--graph", tmp_path / "g.graphml", "--json")
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     back = rn.load_regions(tmp_path / "r.npz")
-    assert len(back) == out["regions"] == rn.count_regions(net, BOX2)
+    assert len(back) == out["regions"] == rn.count_regions(nets["net2"], BOX2)
     G = rn.read_graph(tmp_path / "g.graphml")
     assert G.number_of_edges() == out["graph_edges"] == back.adjacency_graph().number_of_edges()
-    run = _cli("enumerate", path, "-o", tmp_path / "r.json", "--quiet")
-    assert run.returncode == 0 and "written to" in run.stdout
-    assert len(rn.load_regions(tmp_path / "r.json")) == len(back)
+    run = cli("enumerate", path, "-o", tmp_path / "r.json", "--graph", tmp_path / "g.json", "--max-regions", "7")
+    assert run.returncode == 0 and "(marked incomplete)" in run.stdout
+    assert "no graph written: the adjacency graph needs a complete enumeration" in run.stdout
+    partial = rn.load_regions(tmp_path / "r.json")
+    assert len(partial) == 7 and not partial.complete and not (tmp_path / "g.json").exists()
 
 
-def test_estimate_rows(net2):
-    path, net = net2
-    rows = json.loads(_cli("estimate", path, "--budgets", "100", "1000", "--json").stdout)
-    exact = rn.count_regions(net, BOX2)
+def test_estimate_rows(nets, cli):
+    out = json.loads(cli("estimate", nets["folder"] / "net2.npz", "--budgets", "100", "1000", "--json").stdout)
+    exact = rn.count_regions(nets["net2"], BOX2)
+    assert out["regions"] == exact and out["complete"] is True
+    rows = out["rows"]
     assert {r["method"] for r in rows} == {"sampled_patterns", "chao1", "grid_patterns", "hanin_rolnick"}
     assert all(r["exact"] == exact for r in rows)
     assert all(r["estimate"] <= exact for r in rows if r["kind"] == "lower bound")
 
 
-def test_plot_pictures(net2, tmp_path):
+def _picture(path):
     mpimg = pytest.importorskip("matplotlib.image")
-    path, _ = net2
-    png = tmp_path / "class.png"
-    run = _cli("plot", path, "-o", png, "--color-by", "class")
-    assert run.returncode == 0, run.stderr
-    img = mpimg.imread(png)
+    img = mpimg.imread(path)
     assert img.shape[0] > 300 and img.shape[1] > 300
     assert np.unique(img.reshape(-1, img.shape[-1]), axis=0).shape[0] > 20  # not blank
-    cube = tmp_path / "cube.npz"
-    rn.save(cube, random_net([3, 8, 8, 1], 4), rn.Box(-np.ones(3), np.ones(3)))
-    run = _cli("plot", cube, "-o", tmp_path / "slice.png", "--slice", "2=0.25")
-    assert run.returncode == 0 and "regions drawn" in run.stdout
-    bad = _cli("plot", cube, "-o", tmp_path / "x.png")
-    assert bad.returncode == 2 and "plot --slice" in bad.stderr
-    bad = _cli("plot", cube, "-o", tmp_path / "x.png", "--slice", "5=0")
+    return img
+
+
+def test_plot_pictures(nets, tmp_path, cli):
+    pytest.importorskip("matplotlib")
+    folder = nets["folder"]
+    run = _cli("plot", folder / "net2.npz", "-o", tmp_path / "class.png", "--color-by", "class", "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["picture"] == str(tmp_path / "class.png")
+    _picture(tmp_path / "class.png")
+    run = cli("plot", folder / "net3.npz", "-o", tmp_path / "slice.png", "--slice", "2=0.25",
+              "--color-by", "output")
+    assert run.returncode == 0 and "regions drawn" in run.stdout, run.stderr
+    _picture(tmp_path / "slice.png")
+    bad = cli("plot", folder / "net3.npz", "-o", tmp_path / "x.png")
+    assert bad.returncode == 2 and "plot --slice" in bad.stderr and "--through" in bad.stderr
+    bad = cli("plot", folder / "net3.npz", "-o", tmp_path / "x.png", "--slice", "5=0")
     assert bad.returncode == 2 and "AXIS in 0..2" in bad.stderr
+    bad = cli("plot", folder / "net3.npz", "-o", tmp_path / "x.png", "--slice", "1=0", "--color-by", "class")
+    assert bad.returncode == 2 and "needs a classifier" in bad.stderr
+    bad = cli("plot", folder / "net2.npz", "-o", tmp_path / "x.png", "--output-index", "3")
+    assert bad.returncode == 2 and "the model has 3 outputs" in bad.stderr
+    assert not (tmp_path / "x.png").exists()
 
 
-def test_demo_and_bench(net2, tmp_path):
+def test_through_a_plane_of_data_points(nets, tmp_path, cli):
+    """--through on count, enumerate and plot: the plane through three 64-pixel inputs, as
+    rn.Slice.through gives it; files of one input in any shape."""
+    folder, net64 = nets["folder"], nets["net64"]
+    files = [folder / f"{c}.npy" for c in "abc"]
+    expected = rn.count_regions(net64, rn.Slice.through(*nets["points"]))
+    run = _cli("count", folder / "net64.npz", "--through", *files, "--json")
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["regions"] == expected and out["domain"]["kind"] == "through"
+    line = json.loads(cli("count", folder / "net64.npz", "--through", *files[:2], "--json").stdout)
+    assert line["regions"] == rn.count_regions(net64, rn.Slice.through(*nets["points"][:2]))
+    run = cli("enumerate", folder / "net64.npz", "--through", *files, "--lo", "0", "0", "--hi", "1", "1",
+              "-o", tmp_path / "plane.npz")
+    assert run.returncode == 0, run.stderr
+    back = rn.load_regions(tmp_path / "plane.npz")
+    P = nets["points"]
+    square = rn.Slice(P[0], (P[1:] - P[0]).T, rn.Box([0, 0], [1, 1]))
+    assert back.dim == 2 and len(back) == rn.count_regions(net64, square)
+    pytest.importorskip("matplotlib")
+    run = cli("plot", folder / "net64.npz", "--through", *files, "-o", tmp_path / "plane.png",
+              "--color-by", "linear")
+    assert run.returncode == 0, run.stderr
+    _picture(tmp_path / "plane.png")
+    bad = cli("count", folder / "net64.npz", "--through", files[0], files[0], files[1])
+    assert bad.returncode == 2 and "not affinely independent" in bad.stderr
+    bad = cli("count", folder / "net2.npz", "--through", *files)
+    assert bad.returncode == 2 and "the model takes 2 numbers" in bad.stderr
+    bad = cli("count", folder / "net64.npz", "--through", *files, "--slice", "0=0.5")
+    assert bad.returncode == 2 and "give one" in bad.stderr
+    bad = cli("count", folder / "net64.npz", "--through", *files, "--lo", "0", "--hi", "1")
+    assert bad.returncode == 2 and "with --through, --lo bounds the plane's coordinates t1, t2" in bad.stderr
+
+
+def test_high_dimensional_models_fail_fast_on_a_wrong_box(nets, tmp_path, cli):
+    """A 64-input model with a 1-D box is refused at once (no warm-up, no memory blow-up)."""
+    folder = nets["folder"]
+    bad = _cli("count", folder / "net64.npz", "--lo", "0", "--hi", "1", timeout=120)
+    assert bad.returncode == 2 and "--lo has 1 value but" in bad.stderr and "takes 64 inputs" in bad.stderr
+    for cmd in (["enumerate", "-o", tmp_path / "r.npz"], ["estimate"], ["plot", "-o", tmp_path / "p.png"],
+                ["bench"]):
+        bad = cli(*cmd, folder / "net64.npz", "--lo", "0", "--hi", "1")
+        assert bad.returncode == 2 and "takes 64 inputs" in bad.stderr, (cmd, bad.stderr)
+    pytest.importorskip("onnx")
+    from tests.models import to_onnx
+    to_onnx(nets["net64"], tmp_path / "net64.onnx")
+    bad = cli("count", tmp_path / "net64.onnx", "--lo", "0", "--hi", "1")
+    assert bad.returncode == 2 and "takes 64 inputs" in bad.stderr
+
+
+def _limited_memory():  # pragma: no cover - runs in the child
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="limits the child's memory with resource (Unix)")
+def test_high_dimensional_box_refused_by_the_engine(nets):
+    """With the right 64-D box the engine refuses the dimension before any work (a d-cube's root
+    cell has 2^d corners), with a clear message and exit status 2; the child's memory is capped
+    so that a regression cannot take the machine down."""
+    run = subprocess.run([*CLI, "count", str(nets["folder"] / "net64.npz")], capture_output=True, text=True,
+                         timeout=300, preexec_fn=_limited_memory)
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert run.stderr.startswith("regionenum: error:") and "dimension" in run.stderr
+
+
+def test_output_paths_are_checked_before_the_work(nets, tmp_path, cli):
+    path = nets["folder"] / "net2.npz"
+    bad = _cli("enumerate", path, "-o", tmp_path / "missing" / "r.npz")
+    assert bad.returncode == 2 and "-o " in bad.stderr and "does not exist" in bad.stderr and bad.stdout == ""
+    for cmd, flag in ((["enumerate", "--graph", tmp_path / "missing" / "g.graphml"], "--graph"),
+                      (["plot", "-o", tmp_path / "missing" / "p.png"], "-o")):
+        bad = cli(*cmd, path)
+        assert bad.returncode == 2 and f"{flag} " in bad.stderr and "does not exist" in bad.stderr, bad.stderr
+        assert bad.stdout == ""
+    bad = cli("demo", "-o", tmp_path / "missing" / "demo.png")
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    bad = cli("plot", path, "-o", tmp_path / "p.bmp")
+    assert bad.returncode == 2 and "unknown format '.bmp'" in bad.stderr
+
+
+@pytest.fixture(scope="module")
+def torch_models(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    folder = tmp_path_factory.mktemp("pt")
+    torch.manual_seed(0)
+    conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(72, 3))
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 3))
+    torch.save(conv, folder / "conv.pt")
+    torch.save(mlp, folder / "mlp.pt")
+    # a module whose class lives in a script's __main__: not importable when regionenum loads it
+    script = folder / "make.py"
+    script.write_text("import torch\nclass Net(torch.nn.Module):\n    def __init__(self):\n"
+                      "        super().__init__()\n        self.fc = torch.nn.Linear(2, 3)\n"
+                      "    def forward(self, x):\n        return self.fc(x)\n"
+                      f"torch.save(Net(), {str(folder / 'custom.pt')!r})\n")
+    subprocess.run([sys.executable, str(script)], check=True, timeout=300)
+    return dict(folder=folder, conv=conv, mlp=mlp, torch=torch)
+
+
+def test_pt_input_shapes(nets, torch_models, cli):
+    folder, data = torch_models["folder"], nets["folder"]
+    files = [data / f"{c}.npy" for c in "abc"]
+    # a conv net: the shape cannot be read from a Linear further in; say so, before any work
+    bad = _cli("count", folder / "conv.pt", "--through", *files)
+    assert bad.returncode == 2 and "give the input shape" in bad.stderr and "Conv2d" in bad.stderr
+    # a class only the saving script knew: one line, no traceback
+    bad = _cli("count", folder / "custom.pt", "--lo", "0", "0", "--hi", "1", "1")
+    assert bad.returncode == 2 and "cannot be imported here" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+    out = json.loads(cli("count", folder / "conv.pt", "--input-shape", "1", "8", "8", "--through", *files,
+                         "--json").stdout)
+    expected = rn.Network.from_torch(torch_models["conv"], (1, 8, 8))
+    assert out["regions"] == rn.count_regions(expected, rn.Slice.through(*nets["points"]))
+    # Flatten then Linear: unambiguous, no --input-shape needed
+    out = json.loads(cli("count", folder / "mlp.pt", "--through", *files, "--json").stdout)
+    mlp = rn.Network.from_torch(torch_models["mlp"], (64,))
+    assert out["regions"] == rn.count_regions(mlp, rn.Slice.through(*nets["points"]))
+    bad = cli("count", data / "net2.npz", "--input-shape", "2")
+    assert bad.returncode == 2 and "for .pt models only" in bad.stderr
+    for cmd in (["verify", folder / "conv.pt", data / "none.vnnlib"], ["bench", folder / "conv.pt"],
+                ["plot", folder / "conv.pt", "-o", data / "p.png"], ["enumerate", folder / "conv.pt", "--json"],
+                ["estimate", folder / "conv.pt"]):
+        bad = cli(*cmd)
+        assert bad.returncode == 2 and "give the input shape" in bad.stderr, (cmd, bad.stderr)
+
+
+def test_demo_and_example_everywhere(nets, tmp_path, cli):
     run = _cli("demo", "-o", tmp_path / "demo.png", "--json")
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["regions"] == 1562 and out["euler_characteristic"] == 1
+    assert out["lipschitz"]["value"] == pytest.approx(float(Fraction(out["lipschitz"]["exact"])))
     assert out["picture"] and (tmp_path / "demo.png").stat().st_size > 10000
-    assert all(r["ratio"] <= 1 for r in out["estimators"] if r["method"] != "hanin_rolnick"
-               and r["method"] != "chao1")
-    path, net = net2
-    rows = json.loads(_cli("bench", path, "--json").stdout)
-    assert [r["mode"] for r in rows] == ["count", "enumerate"]
-    assert all(r["regions"] == rn.count_regions(net, BOX2) for r in rows)
+    assert all(r["ratio"] <= 1 for r in out["estimators"] if r["method"] not in ("hanin_rolnick", "chao1"))
+    text = cli("demo", "-o", tmp_path / "demo.png").stdout
+    assert "Lipschitz constant on the plane (inf-norm, exact): 85.7246 (exact: a fraction of" in text
+    out = json.loads(cli("bench", nets["folder"] / "net2.npz", "--example", "digits_plane", "--json").stdout)
+    assert [(r["net"][-8:], r["mode"]) for r in out["rows"]] == [
+        ("net2.npz", "count"), ("net2.npz", "enumerate"), ("example)", "count"), ("example)", "enumerate")]
+    assert [r["regions"] for r in out["rows"]] == [rn.count_regions(nets["net2"], BOX2)] * 2 + [1562] * 2
+    assert out["complete"] is True and out["kernel_seconds"] >= 0
+    for cmd in (["count"], ["enumerate", "--json"], ["estimate", "--budgets", "10"],
+                ["plot", "-o", tmp_path / "e.png"], ["verify"]):
+        run = cli(*cmd, "--example", "digits_plane")
+        assert run.returncode == 0, (cmd, run.stderr)
 
 
-def test_errors_name_the_problem(net2, tmp_path):
-    path, _ = net2
-    missing = _cli("count", tmp_path / "nope.npz")
-    assert missing.returncode == 2 and "no such file" in missing.stderr
+def test_verify_example_and_plane(nets, tmp_path, cli):
+    out = json.loads(cli("verify", "--example", "digits_plane", "--json").stdout)
+    assert out["status"] == "unsat" and out["complete"] is True  # the bundled property holds
+    stopped = json.loads(cli("verify", "--example", "digits_plane", "--max-regions", "3", "--json").stdout)
+    assert stopped["status"] == "unknown" and stopped["stop_reason"] == "max_regions"
+    # on the plane through three inputs: is output 0 ever >= 0.2 where every pixel is in [0, 1]?
+    folder, net64 = nets["folder"], nets["net64"]
+    prop = tmp_path / "p.vnnlib"
+    prop.write_text("".join(f"(declare-const X_{i} Real)" for i in range(64))
+                    + "".join(f"(declare-const Y_{j} Real)" for j in range(3))
+                    + "".join(f"(assert (>= X_{i} 0))(assert (<= X_{i} 1))" for i in range(64))
+                    + "(assert (>= Y_0 0.2))")
+    files = [folder / f"{c}.npy" for c in "abc"]
+    run = _cli("verify", folder / "net64.npz", prop, "--through", *files, "--json")
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    P = nets["points"]
+    T = np.random.default_rng(1).uniform(-3, 3, (20000, 2))
+    X = P[0] + T @ (P[1:] - P[0])
+    inside = np.all((X >= 0) & (X <= 1), axis=1)
+    sampled = net64(X[inside])[:, 0].max()
+    if out["status"] == "sat":  # the counterexample lies on the plane, in the box, and violates
+        x, t = np.array(out["counterexample"]), np.array(out["counterexample_t"])
+        assert np.allclose(x, P[0] + (P[1:] - P[0]).T @ t) and np.all((x >= -1e-9) & (x <= 1 + 1e-9))
+        assert net64(x[None])[0, 0] >= 0.2 - 1e-9
+    else:  # samples of the plane within the box never violate
+        assert out["status"] == "unsat" and inside.sum() > 100 and sampled < 0.2
+    bad = cli("verify", "--example", "digits_plane", "a.vnnlib", "b.vnnlib")
+    assert bad.returncode == 2 and "at most the property file" in bad.stderr
+    bad = cli("verify", folder / "net64.npz")
+    assert bad.returncode == 2 and "give a network and a property file" in bad.stderr
+
+
+def test_errors_name_the_problem(nets, tmp_path, cli):
+    path = nets["folder"] / "net2.npz"
     (tmp_path / "junk.npz").write_text("not a zip")
     junk = _cli("count", tmp_path / "junk.npz")
-    assert junk.returncode == 2 and "not a .npz archive" in junk.stderr
-    keras = _cli("count", tmp_path / "model.h5")
+    assert junk.returncode == 2 and "not a .npz archive" in junk.stderr and "Traceback" not in junk.stderr
+    missing = cli("count", tmp_path / "nope.npz")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    keras = cli("count", tmp_path / "model.h5")
     assert keras.returncode == 2 and "unsupported model format '.h5'" in keras.stderr
-    onnx = _cli("count", tmp_path / "model.onnx")
+    onnx = cli("count", tmp_path / "model.onnx")
     assert onnx.returncode == 2 and "no such file" in onnx.stderr
-    assert _cli("count", path, "--lo", "0", "0").returncode == 2
-    nowhere = _cli("enumerate", path)
+    assert "give both --lo and --hi" in cli("count", path, "--lo", "0", "0").stderr
+    nowhere = cli("enumerate", path)
     assert nowhere.returncode == 2 and "-o FILE" in nowhere.stderr
-    wrong = _cli("enumerate", path, "-o", tmp_path / "r.csv")
-    assert wrong.returncode == 2 and ".npz or .json" in wrong.stderr
-    assert _cli("estimate", path, "--budgets", "0").returncode == 2
-    assert _cli("plot", path, "-o", tmp_path / "p.png", "--color-by", "nonsense").returncode == 2
+    wrong = cli("enumerate", path, "-o", tmp_path / "r.csv")
+    assert wrong.returncode == 2 and "unknown format '.csv'" in wrong.stderr
+    assert cli("estimate", path, "--budgets", "0").returncode == 2
+    assert cli("count", path, "--time-limit", "-1").returncode == 2
+    assert cli("plot", path, "-o", tmp_path / "p.png", "--color-by", "nonsense").returncode == 2
+    bad = cli("count", path, "--slice", "0=5")
+    assert bad.returncode == 2 and "outside the box on input 0" in bad.stderr
+    bad = cli("count", path, "--slice", "0=0", "--slice", "1=0")
+    assert bad.returncode == 2 and "leave at least one free" in bad.stderr
+
+
+# -- Ctrl-C -----------------------------------------------------------------------------------------
+def _interrupt_when(args, marker: str, env=None, timeout: float = 300):
+    """Run the CLI with standard error on a pseudo-terminal (so that it reports progress as on a
+    terminal), send SIGINT once the regular expression ``marker`` matches there, and return
+    ``(returncode, stdout, stderr)``."""
+    import pty
+    master, child = pty.openpty()
+    proc = subprocess.Popen([*CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=child, text=True, env=env)
+    os.close(child)
+    seen = []
+    arrived = threading.Event()
+
+    def drain():  # read the terminal until the child closes it (a full terminal would block it)
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen.append(chunk.decode(errors="replace"))
+            if re.search(marker, "".join(seen)):
+                arrived.set()
+        arrived.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    assert arrived.wait(timeout), "".join(seen)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=timeout)
+    reader.join(timeout)
+    os.close(master)
+    return proc.returncode, out, "".join(seen)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal (Unix)")
+@pytest.mark.parametrize("command", [["count"], ["count", "--full"], ["enumerate", "-o", "{tmp}/r.npz"],
+                                     ["plot", "-o", "{tmp}/p.png"], ["estimate"], ["verify"]])
+def test_ctrl_c_during_a_run_gives_the_partial_result(nets, tmp_path, command):
+    """SIGINT once the progress report shows: exit 0 and the regions found so far, marked
+    interrupted; files asked for are written (and load back, marked incomplete)."""
+    long = nets["folder"] / "long.npz"
+    args = [c.format(tmp=tmp_path) for c in command]
+    if command == ["verify"]:
+        prop = tmp_path / "p.vnnlib"
+        prop.write_text("(declare-const X_0 Real)(declare-const X_1 Real)(declare-const Y_0 Real)"
+                        "(declare-const Y_1 Real)(declare-const Y_2 Real)(assert (>= X_0 -1))(assert (<= X_0 1))"
+                        "(assert (>= X_1 -1))(assert (<= X_1 1))(assert (>= Y_0 1000))")
+        args += [long, prop]
+    else:
+        args.insert(1, long)
+    code, out, err = _interrupt_when([*args, "--json"], r"\| [1-9][\d,]* regions")  # some regions found
+    assert code == 0, err[-3000:]
+    report = json.loads(out)
+    assert report["complete"] is False and report["stop_reason"] == "interrupted", report
+    assert "stopping with what was found so far" in err and "Traceback" not in err
+    if command[0] == "verify":
+        assert report["status"] == "unknown"
+        return
+    assert report["regions"] > 0
+    if command[0] == "enumerate":
+        back = rn.load_regions(tmp_path / "r.npz")
+        assert len(back) == report["regions"] and back.stop_reason == "interrupted"
+    if command[0] == "plot":
+        assert report["picture"] and (tmp_path / "p.png").stat().st_size > 1000
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO (Unix)")
+def test_ctrl_c_while_writing_leaves_a_whole_file(nets, tmp_path):
+    """SIGINT while the result is being written (into a pipe this test reads only after the
+    signal): the file is written whole, the result stays complete, and the steps after it are
+    skipped."""
+    fifo = tmp_path / "r.json"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([*CLI, "enumerate", str(nets["folder"] / "net2.npz"), "-o", str(fifo), "--graph",
+                             str(tmp_path / "g.json"), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    received = []
+
+    def read_the_pipe():
+        with open(fifo, "rb") as fh:  # opens once the child opens it to write
+            received.append(fh.read(4096))  # the child is writing (and blocks: the pipe is full)
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            received.append(fh.read())
+
+    reader = threading.Thread(target=read_the_pipe, daemon=True)
+    reader.start()
+    out, err = proc.communicate(timeout=300)
+    reader.join(60)
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert report["complete"] is True and report["interrupted_while"] == "writing the result", report
+    assert report["skipped_from"] == "finding the linear regions" and "graph" not in report
+    (tmp_path / "copy.json").write_bytes(b"".join(received))
+    back = rn.load_regions(tmp_path / "copy.json")
+    assert len(back) == report["regions"] == rn.count_regions(nets["net2"], BOX2) and back.complete
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal (Unix)")
+@pytest.mark.parametrize("command", [["count", "{long}"], ["plot", "{long}", "-o", "{tmp}/p.png"],
+                                     ["demo", "-o", "{tmp}/d.png"], ["bench", "{long}"],
+                                     ["verify", "--example", "digits_plane"]])
+def test_ctrl_c_while_compiling(nets, tmp_path, command):
+    """A first run (an empty kernel cache) says once that it compiles; SIGINT then stops it
+    cleanly with an (empty) result marked interrupted."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    args = [c.format(long=nets["folder"] / "long.npz", tmp=tmp_path) for c in command]
+    code, out, err = _interrupt_when([*args, "--json"], "compiling the kernels", env=env)
+    assert code == 0, err[-3000:]
+    assert err.count("compiling the kernels for this machine") == 1 and "Traceback" not in err
+    report = json.loads(out)
+    assert report["complete"] is False and report["stop_reason"] == "interrupted", report

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from ..core.domain import Box, Polytope
+from ..core.tolerances import DEFAULT_TOL
 from ..engine.api import enumerate_regions
 from ..errors import InvalidNetworkError, MissingFileError, VnnLibError
 from .properties import check_property
@@ -60,7 +61,8 @@ class Property:
 @dataclass
 class VnnResult:
     """``status``: ``"sat"`` (violated: ``counterexample`` input and its ``outputs``),
-    ``"unsat"`` (holds), or ``"unknown"`` with ``reason``."""
+    ``"unsat"`` (holds), or ``"unknown"`` with ``reason``; ``stop_reason`` says which budget (or
+    Ctrl-C) stopped the search before a verdict."""
 
     status: str
     counterexample: np.ndarray | None = None
@@ -68,6 +70,7 @@ class VnnResult:
     reason: str = ""
     regions: int = 0
     seconds: float = 0.0
+    stop_reason: str | None = None
 
 
 def parse_vnnlib(path) -> Property:
@@ -246,17 +249,25 @@ def _count(names, kind):
     return len(idx)
 
 
-def check_vnnlib(network, prop: Property) -> VnnResult:
+def check_vnnlib(network, prop: Property, *, tol: float = DEFAULT_TOL, max_regions: int | None = None,
+                 time_limit: float | None = None, progress=None) -> VnnResult:
     """Decide ``prop`` for ``network`` by enumerating its regions on the input set: per region
     and output conjunction a linear programme for the largest margin ``t`` with
     ``C y + e + t <= 0``, clear of zero, decides; a single-row conjunction is decided exactly
     (its extreme over the domain, :func:`regionenum.verify.check_property`); a margin of
-    several rows within rounding of zero gives ``unknown``."""
+    several rows within rounding of zero gives ``unknown``. ``tol``, the budgets and
+    ``progress`` go to the enumeration (:func:`regionenum.enumerate_regions`); an enumeration
+    they stop gives ``unknown`` with its ``stop_reason``."""
     if network.input_dim != prop.n_inputs or network.output_dim != prop.n_outputs:
         raise InvalidNetworkError(f"the property has {prop.n_inputs} inputs and {prop.n_outputs} outputs; "
                               f"the network {network.input_dim} and {network.output_dim}")
     start = time.perf_counter()
-    regions = enumerate_regions(network, prop.input_domain())
+    regions = enumerate_regions(network, prop.input_domain(), tol=tol, max_regions=max_regions,
+                                time_limit=time_limit, progress=progress)
+    if not regions.complete:
+        return VnnResult("unknown", reason=f"the enumeration stopped early ({regions.stop_reason}) after "
+                         f"{len(regions)} regions", regions=len(regions), seconds=time.perf_counter() - start,
+                         stop_reason=regions.stop_reason)
 
     def sat(x):
         return VnnResult("sat", x, network(x[None])[0], regions=len(regions),
