@@ -18,9 +18,7 @@ import contextlib
 import importlib.metadata
 import json
 import os
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -35,7 +33,9 @@ from .core.slices import Slice
 from .core.tolerances import DEFAULT_TOL
 from .counting import bounds, estimators
 from .engine import count_regions, enumerate_regions, kernels
+from .engine.driver import DeferredInterrupts
 from .engine.kernels import KernelClock
+from .engine.polytope_step import MAX_DIM
 from .errors import IncompleteResultError, InvalidArgumentError, InvalidDomainError, RegionEnumError
 from .io import save_regions, write_graph
 from .io.models import load_input, load_model
@@ -45,7 +45,7 @@ from .progress import ProgressBar
 EXAMPLES = ("digits_plane",)
 PICTURE_SUFFIXES = (".png", ".pdf", ".svg", ".eps", ".jpg", ".jpeg")
 #: Said once, on standard error, when a process starts compiling the kernels (a machine's first
-#: run; measured on 2 cores: about 40 s for counting and enumerating, 10 s more for the analyses).
+#: run; measured on 2 cores with an empty cache: 19 s for count, 36 s for enumerate, 46 s for the demo).
 COMPILING = ("regionenum: compiling the kernels for this machine (once per machine: usually under a "
              "minute; later runs load them in about a second) ...")
 
@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         try:
             with KernelClock() as clock:
                 args.func(args, report)
-        except KeyboardInterrupt:  # raised at a safe point after Ctrl-C (the engine keeps its own)
+        except KeyboardInterrupt:  # raised at a safe point after Ctrl-C (a run ends with its own result)
             report.interrupted()
         except RegionEnumError as err:
             if not (session.interrupts and isinstance(err, IncompleteResultError)):
@@ -71,18 +71,21 @@ def main(argv=None) -> int:
 
 
 # -- process-wide setup -----------------------------------------------------------------------
-class _Session:
+class _Session(DeferredInterrupts):
     """What one command sets up for the whole process: Ctrl-C and the one-time message when the
     kernels start compiling.
 
-    Ctrl-C while Numba compiles (plain Python code) raises KeyboardInterrupt at once. Anywhere
-    else it is only noted (raised while a compiled kernel returns its results, it can crash
-    Numba), and :meth:`check` raises it at a safe point: after each batch of the engine (whose
-    driver then ends the run with what it found) and between the steps of a command. A second
-    Ctrl-C quits at once, without a report (exit status 130).
+    Ctrl-C is the engine's deferred interrupt (:class:`~regionenum.engine.driver.DeferredInterrupts`,
+    entered here for the whole command, so that every run shares it): it raises a flag, which a
+    run looks at between kernel calls and then ends with what it found, and which :meth:`check`
+    turns into a KeyboardInterrupt between the steps of a command (raised while a compiled
+    kernel returns its results, a KeyboardInterrupt can crash Numba). While Numba compiles
+    (plain Python code) it raises at once. A second Ctrl-C quits at once, without a report
+    (exit status 130).
     """
 
     def __init__(self, quiet: bool):
+        super().__init__()
         self.quiet = quiet
         self.interrupts = 0
         self._delivered = 0
@@ -91,20 +94,19 @@ class _Session:
 
     def __enter__(self) -> "_Session":
         stack = self._stack
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):  # ignored: a background job
-            previous = signal.signal(signal.SIGINT, self._on_interrupt)
-            stack.callback(signal.signal, signal.SIGINT, previous)
         stack.enter_context(event.install_listener("numba:compile", self._compiling))
         stack.callback(setattr, kernels, "on_first_compile", kernels.on_first_compile)
         if not self.quiet:
             kernels.on_first_compile = _say_compiling
+        if super().__enter__() is not self:  # a caller's interrupts are in force: leave them alone
+            raise RuntimeError("the command line must not run inside an engine run")
+        stack.push(super().__exit__)
         return self
 
     def __exit__(self, *exc) -> None:
         self._stack.close()
 
-    def _on_interrupt(self, signum, frame) -> None:
+    def _handler(self, signum, frame) -> None:
         self.interrupts += 1
         if self.interrupts > 1:
             os.write(2, b"\nregionenum: interrupted again: quitting without a report\n")
@@ -112,22 +114,21 @@ class _Session:
         # os.write: the interrupted code may be inside a print
         os.write(2, b"\nregionenum: stopping with what was found so far (Ctrl-C again to quit at once, "
                     b"without a report)\n")
+        self.raised = True  # runs stop at their next check
         if self._compiling.depth:
             self.check()
 
     def check(self) -> None:
-        """Raise KeyboardInterrupt if Ctrl-C came since the last check."""
+        """Raise KeyboardInterrupt if Ctrl-C came and no run has stopped for it yet."""
         if self.interrupts > self._delivered:
             self._delivered = self.interrupts
             raise KeyboardInterrupt
 
-    def watching(self, progress):
-        """A progress callback for the engine: ``progress`` (if not None), then :meth:`check`."""
-        def report(p):
-            if progress is not None:
-                progress(p)
-            self.check()
-        return report
+    def stopped(self, result) -> None:
+        """Note that an engine run ended because of Ctrl-C (its ``stop_reason`` says so): the
+        command goes on to report what the run found."""
+        if result.stop_reason == "interrupted":
+            self._delivered = self.interrupts
 
 
 class _CompileDepth(event.Listener):
@@ -430,10 +431,16 @@ def _where(args, source: _Source) -> _Where:
                                      f"takes {d} inputs")
     else:
         raise InvalidArgumentError(f"{source.name} has no box (lo, hi): pass --lo and --hi")
-    if fixes:
-        return _sliced(fixes, box)
-    return _Where(box, tuple(f"x{i}" for i in range(d)), f"box {_box_text(box.lo, box.hi)}",
-                  dict(kind="box", lo=box.lo.tolist(), hi=box.hi.tolist()))
+    where = _sliced(fixes, box) if fixes else _Where(box, tuple(f"x{i}" for i in range(d)),
+                                                      f"box {_box_text(box.lo, box.hi)}",
+                                                      dict(kind="box", lo=box.lo.tolist(), hi=box.hi.tolist()))
+    k = len(where.coords)
+    if k > MAX_DIM:
+        raise InvalidDomainError(
+            f"{source.name}: the domain has {k} dimensions; regionenum enumerates regions on up to {MAX_DIM} "
+            f"inputs (its cells start from the 2^{k} corners of a box): work on the plane through three inputs "
+            "(--through A.npy B.npy C.npy) or fix inputs (--slice AXIS=VALUE)")
+    return where
 
 
 def _sliced(fixes, box: Box) -> _Where:
@@ -528,7 +535,9 @@ def _run(run, network, where: _Where, report: _Report, step: str, args=None):
     options = {} if args is None else _run_options(args)
     with ProgressBar(enabled=False if args is None or args.quiet else None) as bar:
         report.progress = bar
-        return run(network, where.domain, progress=report.session.watching(bar), **options)
+        result = run(network, where.domain, progress=bar, **options)
+    report.session.stopped(result)
+    return result
 
 
 def _run_options(args) -> dict:
@@ -556,8 +565,8 @@ def _described(out, source: _Source, where: _Where) -> None:
 
 
 def _head_lines(out, where_text: str) -> list:
-    return [f"  network: {out['network']} ({out['input_dim']} inputs, {out['units']} units with several "
-            "states)", f"  domain:  {where_text}"]
+    return [f"  network: {out['network']}, {out['input_dim']} inputs, {out['units']} units with several states",
+            f"  domain:  {where_text}"]
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -673,7 +682,7 @@ def _estimate_text(out) -> list:
     for r in out["rows"]:
         missed = " ".join(f"{m:.2f}" for m in r.get("missed_by_volume", []))
         lines.append(f"{r['method']:18s} {r['budget']:8d} {r['estimate']:10.0f} {r['ratio']:7.3f} "
-                     f"{r['seconds']:8.4f}  {missed}")
+                     f"{r['seconds']:8.4f}  {missed}".rstrip())
     return lines
 
 
@@ -732,8 +741,8 @@ def _plot_text(out) -> list:
     return lines
 
 
-def _save_figure(fig, path: Path) -> None:
-    fig.savefig(path, dpi=130, bbox_inches="tight")
+def _save_figure(fig, path: Path, dpi: int = 130) -> None:
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
 
 
 def _demo(args, report) -> None:
@@ -840,7 +849,7 @@ def _demo_picture(regions, path: Path) -> bool:
         plot_regions(regions, right, color_by="class", labels=("t1", "t2"), points=images)
         right.set_title("decision regions and boundary", fontsize=10)
         fig.suptitle("digits classifier (64-64-64 ReLU) on the plane through three training images", fontsize=11)
-        _save_figure(fig, path)
+        _save_figure(fig, path, dpi=110)
     finally:
         plt.close(fig)
     return True
@@ -864,7 +873,8 @@ def _verify(args, report) -> None:
     report.begin("deciding")
     with ProgressBar(enabled=False if args.quiet else None) as bar:
         report.progress = bar
-        res = check_vnnlib(network, prop, progress=report.session.watching(bar), **_run_options(args))
+        res = check_vnnlib(network, prop, progress=bar, **_run_options(args))
+    report.session.stopped(res)
     counterexample = res.counterexample
     if counterexample is not None and plane is not None:
         out["counterexample_t"] = counterexample.tolist()
@@ -945,10 +955,10 @@ def _bench(args, report) -> None:
             report.begin(f"timing {mode} on {source.name}")
             with KernelClock() as clock:
                 start = time.perf_counter()
-                result = run(source.network, where.domain, progress=report.session.watching(None),
-                             **_run_options(args))
+                result = run(source.network, where.domain, **_run_options(args))
                 seconds = time.perf_counter() - start
             seconds -= clock.seconds
+            report.session.stopped(result)
             n = len(result) if mode == "enumerate" else int(result)
             out["rows"].append(dict(net=source.name, mode=mode, regions=n, complete=result.complete,
                                     stop_reason=result.stop_reason, seconds=round(seconds, 4),

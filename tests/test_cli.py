@@ -422,11 +422,10 @@ def test_ctrl_c_during_a_run_gives_the_partial_result(nets, tmp_path, command):
         assert report["picture"] and (tmp_path / "p.png").stat().st_size > 1000
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO (Unix)")
-def test_ctrl_c_while_writing_leaves_a_whole_file(nets, tmp_path):
-    """SIGINT while the result is being written (into a pipe this test reads only after the
-    signal): the file is written whole, the result stays complete, and the steps after it are
-    skipped."""
+def _enumerate_into_a_pipe(nets, tmp_path, signals: int):
+    """Enumerate into a FIFO that is read only after ``signals`` SIGINTs have been sent (the
+    child blocks writing: the result is larger than a pipe holds); returns the process's
+    ``(returncode, stdout, stderr)`` and the bytes that came through the pipe."""
     fifo = tmp_path / "r.json"
     os.mkfifo(fifo)
     proc = subprocess.Popen([*CLI, "enumerate", str(nets["folder"] / "net2.npz"), "-o", str(fifo), "--graph",
@@ -437,21 +436,36 @@ def test_ctrl_c_while_writing_leaves_a_whole_file(nets, tmp_path):
     def read_the_pipe():
         with open(fifo, "rb") as fh:  # opens once the child opens it to write
             received.append(fh.read(4096))  # the child is writing (and blocks: the pipe is full)
-            proc.send_signal(signal.SIGINT)
-            time.sleep(0.5)
+            for _ in range(signals):
+                proc.send_signal(signal.SIGINT)
+                time.sleep(0.5)
             received.append(fh.read())
 
     reader = threading.Thread(target=read_the_pipe, daemon=True)
     reader.start()
     out, err = proc.communicate(timeout=300)
     reader.join(60)
-    assert proc.returncode == 0, err
+    return proc.returncode, out, err, b"".join(received)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO (Unix)")
+def test_ctrl_c_while_writing_leaves_a_whole_file(nets, tmp_path):
+    """SIGINT while the result is being written: the file is written whole, the result stays
+    complete, and the steps after it are skipped."""
+    code, out, err, data = _enumerate_into_a_pipe(nets, tmp_path, signals=1)
+    assert code == 0, err
     report = json.loads(out)
     assert report["complete"] is True and report["interrupted_while"] == "writing the result", report
     assert report["skipped_from"] == "finding the linear regions" and "graph" not in report
-    (tmp_path / "copy.json").write_bytes(b"".join(received))
+    (tmp_path / "copy.json").write_bytes(data)
     back = rn.load_regions(tmp_path / "copy.json")
     assert len(back) == report["regions"] == rn.count_regions(nets["net2"], BOX2) and back.complete
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO (Unix)")
+def test_second_ctrl_c_quits_at_once(nets, tmp_path):
+    code, out, err, _ = _enumerate_into_a_pipe(nets, tmp_path, signals=2)
+    assert code == 130 and out == "" and "quitting without a report" in err and "Traceback" not in err
 
 
 @pytest.mark.slow
@@ -469,3 +483,17 @@ def test_ctrl_c_while_compiling(nets, tmp_path, command):
     assert err.count("compiling the kernels for this machine") == 1 and "Traceback" not in err
     report = json.loads(out)
     assert report["complete"] is False and report["stop_reason"] == "interrupted", report
+
+
+def test_readme_shows_what_the_command_line_prints(cli):
+    """The README's sample output is the real one (times aside), and its numbers are the code's."""
+    from pathlib import Path
+
+    from regionenum.engine.polytope_step import MAX_DIM
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = re.search(r"```text\n\$ regionenum (.*?)\n(.*?)```", readme, flags=re.S)
+    shown = block.group(2).strip().splitlines()
+    printed = cli(*block.group(1).split()).stdout.strip().splitlines()
+    seconds = re.compile(r"\d+\.\d+ s")
+    assert [seconds.sub("T s", line) for line in printed] == [seconds.sub("T s", line) for line in shown]
+    assert f"more than {MAX_DIM} dimensions" in readme
