@@ -6,10 +6,10 @@ formats) before any work. Exit codes: 0 success, also for a run stopped by a bud
 (the output then says ``complete: false`` and why, with what was found so far); 2 bad arguments
 or input files; 1 an unexpected failure.
 
-Ctrl-C stops the work at any moment and the command reports what it has: the engine ends its
-run with the regions found so far, and an interrupt elsewhere (loading, analysing, drawing)
-skips the rest. Writing files and the report itself are never cut short: an interrupt then
-waits until they are done.
+Ctrl-C stops the work at any moment and the command reports what it has: an engine run ends
+with the regions found so far, and an interrupt between runs (loading, analysing, drawing)
+stops the command before its next step. Writing files and the report itself are never cut
+short. A second Ctrl-C quits at once, without a report.
 """
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ def main(argv=None) -> int:
         try:
             with KernelClock() as clock:
                 args.func(args, report)
+                session.check()  # Ctrl-C during the last step: say so (what it made is whole)
         except KeyboardInterrupt:  # raised at a safe point after Ctrl-C (a run ends with its own result)
             report.interrupted()
         except RegionEnumError as err:
@@ -98,8 +99,7 @@ class _Session(DeferredInterrupts):
         stack.callback(setattr, kernels, "on_first_compile", kernels.on_first_compile)
         if not self.quiet:
             kernels.on_first_compile = _say_compiling
-        if super().__enter__() is not self:  # a caller's interrupts are in force: leave them alone
-            raise RuntimeError("the command line must not run inside an engine run")
+        super().__enter__()
         stack.push(super().__exit__)
         return self
 
