@@ -204,14 +204,15 @@ def _limited_memory():  # pragma: no cover - runs in the child
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="limits the child's memory with resource (Unix)")
-def test_high_dimensional_box_refused_by_the_engine(nets):
-    """With the right 64-D box the engine refuses the dimension before any work (a d-cube's root
-    cell has 2^d corners), with a clear message and exit status 2; the child's memory is capped
-    so that a regression cannot take the machine down."""
+def test_high_dimensional_box_refused_before_any_work(nets):
+    """With the right 64-D box the dimension is refused before any work (past the engine's
+    MAX_DIM: a d-cube's root cell has 2^d corners), pointing at --slice and --through, with exit
+    status 2; the child's memory is capped so that a regression cannot take the machine down."""
     run = subprocess.run([*CLI, "count", str(nets["folder"] / "net64.npz")], capture_output=True, text=True,
                          timeout=300, preexec_fn=_limited_memory)
     assert run.returncode == 2, run.stderr[-2000:]
-    assert run.stderr.startswith("regionenum: error:") and "dimension" in run.stderr
+    assert run.stderr.startswith("regionenum: error:") and "64 dimensions" in run.stderr
+    assert "--through" in run.stderr and "--slice" in run.stderr
 
 
 def test_output_paths_are_checked_before_the_work(nets, tmp_path, cli):
