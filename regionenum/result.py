@@ -111,6 +111,15 @@ class Regions:
         """``(n, n_units)`` bool: the state of every unit with several states (True = on)."""
         return unpack_bits(self.packed_patterns, self.network.n_units)
 
+    @functools.cached_property
+    def pieces(self) -> np.ndarray:
+        """``(n, len(network.piece_map))`` int: the linear piece of every unit of the network as
+        it was built (``network.source_layers``) on each region: ReLU-type units 0 (off) or 1
+        (on), max groups the winner's position, piecewise-linear units (hardtanh, splines, ...)
+        the number of their breakpoints below their input; ``network.piece_map.units`` names
+        the ``(layer, unit)`` of each column."""
+        return self.network.piece_map.pieces(self.patterns)
+
     @property
     def dim(self) -> int:
         """The input dimension ``d``."""
