@@ -32,6 +32,7 @@ from .topology import (
     cell_volumes,
     cut_complex,
     polygon_cycles,
+    require_polytopes,
     subdivision_complex,
 )
 
@@ -382,6 +383,8 @@ class SublevelSet(_Complexes):
 
 
 def _subdivision(regions):
+    """The faces of a result and its subdivision complex (checked first: complete, bounded)."""
+    require_polytopes(regions)
     faces = regions.faces()
     return faces, subdivision_complex(regions, faces)
 

@@ -34,8 +34,8 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import InvalidDomainError
 from .faces import require_complete
 
-__all__ = ["VertexStore", "PolyhedralComplex", "subdivision_complex", "cut_complex", "betti_numbers",
-           "gf2_rank", "cell_volumes", "polygon_cycles"]
+__all__ = ["VertexStore", "PolyhedralComplex", "require_polytopes", "subdivision_complex", "cut_complex",
+           "betti_numbers", "gf2_rank", "cell_volumes", "polygon_cycles"]
 
 
 @dataclass
@@ -145,6 +145,15 @@ def _contained(small, big) -> sp.csr_matrix:
                          shape=(big.shape[0], small.shape[0]))
 
 
+def require_polytopes(regions) -> None:
+    """Raise unless ``regions`` is complete and on a bounded domain (so that its regions and
+    their faces are polytopes)."""
+    require_complete(regions, "a polyhedral complex")
+    if not regions.domain.is_bounded:
+        raise InvalidDomainError("level sets, sublevel sets and topology need a bounded domain: "
+                                 "intersect it with a box around the part you study")
+
+
 def subdivision_complex(regions, faces=None) -> PolyhedralComplex:
     """The subdivision of a bounded domain into the activation regions, as a complex (the
     regions are its top cells).
@@ -167,10 +176,7 @@ def subdivision_complex(regions, faces=None) -> PolyhedralComplex:
     InvalidDomainError
         The domain is unbounded (cells must be polytopes).
     """
-    require_complete(regions, "a polyhedral complex")
-    if not regions.domain.is_bounded:
-        raise InvalidDomainError("level sets, sublevel sets and topology need a bounded domain: "
-                                 "intersect it with a box around the part you study")
+    require_polytopes(regions)
     if faces is None:
         faces = regions.faces()
     d, n_regions = regions.dim, len(regions)
@@ -200,11 +206,6 @@ def _edges_of(K: PolyhedralComplex, k: int) -> sp.csr_matrix:
     return _contained(K.incidence[1], K.incidence[k])
 
 
-def _select(m, rows, cols) -> sp.csr_matrix:
-    """``m[rows][:, cols]`` for boolean masks (as a CSR matrix)."""
-    return m[np.flatnonzero(rows)][:, np.flatnonzero(cols)].tocsr()
-
-
 def cut_complex(K: PolyhedralComplex, signs, values, function: int, keep: str) -> PolyhedralComplex:
     """The complex of ``{f <= 0}`` (``keep="below"``) or ``{f = 0}`` (``keep="level"``) of ``K``,
     from the sign of ``f`` at every vertex; see the module's text.
@@ -230,7 +231,7 @@ def cut_complex(K: PolyhedralComplex, signs, values, function: int, keep: str) -
     D = len(K.incidence) - 1
     pos = [K.incidence[k] @ (s > 0).astype(np.int32) for k in range(D + 1)]
     neg = [K.incidence[k] @ (s < 0).astype(np.int32) for k in range(D + 1)]
-    mixed = [(p > 0) & (q > 0) for p, q in zip(pos, neg)] + [np.zeros(0, bool)]
+    mixed = [(p > 0) & (q > 0) for p, q in zip(pos, neg)]
     zero = [(p == 0) & (q == 0) for p, q in zip(pos, neg)]
     keeps = [p == 0 for p in pos] if keep == "below" else zero
 
