@@ -268,6 +268,14 @@ class LevelSet(_Complexes):
                 owner.append(i)
         return np.array(tris, np.int64).reshape(-1, 3), np.array(owner, np.int64)
 
+    def plot(self, ax=None, **options):
+        """Draw it with matplotlib: a 2-D level set with
+        :func:`regionenum.plotting.plot_level_set`, a 3-D one with
+        :func:`regionenum.plotting.plot_mesh` (their options). Returns the axes."""
+        # a lazy facade: pictures sit above the analyses
+        from ..plotting import plot_level_set, plot_mesh
+        return (plot_mesh if self.dim == 3 else plot_level_set)(self, ax, **options)
+
     def save(self, path) -> None:
         """Write the level set as a mesh: ``.obj`` (Wavefront) or ``.ply`` (ASCII).
 
