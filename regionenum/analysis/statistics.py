@@ -3,9 +3,11 @@
 Per region (:func:`region_statistics`): the volume; the Chebyshev ball (the largest ball inside
 the region: its radius, the *inradius*, and centre, by one linear programme over the region's
 facets ``a x + b <= 0`` with ``|a| = 1``: maximise ``r`` subject to ``a x + b + r <= 0``); the
-centroid and the eccentricity, from the region's second moments (summed over the simplices
-joining its vertices' mean to the triangulated boundary of its convex hull); the number of
-facets and vertices, and the degree (neighbours across a facet), counted on the face lattice.
+centroid and the eccentricity, from the region's second moments (summed over the simplices of
+a pulling triangulation of the face lattice: cones from each face's centre over its facets);
+the number of facets and vertices, and the degree (neighbours across a facet), counted on the
+face lattice. The balls of bounded regions come from linear programmes with a block per region
+(a few hundred regions in each).
 Per unit (:func:`unit_statistics`): in how many regions and on what share of the domain's volume
 it is on, and whether it is dead (never on) or always on.
 """
@@ -14,12 +16,16 @@ from __future__ import annotations
 from math import factorial
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.spatial import ConvexHull, QhullError
 
+from ..errors import InternalError
 from .faces import require_complete
+from .topology import subdivision_complex
 
-__all__ = ["region_statistics", "unit_statistics", "chebyshev_ball", "moments"]
+__all__ = ["region_statistics", "unit_statistics", "chebyshev_ball", "chebyshev_balls", "moments",
+           "complex_moments"]
 
 
 def chebyshev_ball(equations) -> tuple:
@@ -32,6 +38,32 @@ def chebyshev_ball(equations) -> tuple:
     if res.status == 3:  # unbounded
         return np.inf, np.full(d, np.nan)
     return float(res.x[-1]), res.x[:d]
+
+
+def chebyshev_balls(regions, which) -> tuple:
+    """The Chebyshev balls of the bounded regions ``which`` at once: one linear programme with a
+    block per region (maximising the sum of the radii maximises each, the blocks being
+    independent). Returns radii ``(m,)`` and centres ``(m, d)``."""
+    d = regions.dim
+    which = np.asarray(which, np.int64)
+    if not len(which):
+        return np.zeros(0), np.zeros((0, d))
+    starts, stops = regions.facet_offsets[which], regions.facet_offsets[which + 1]
+    counts = stops - starts
+    rows = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())
+    eq = regions.facet_equations[rows]
+    block = np.repeat(np.arange(len(which)), counts)
+    m = len(eq)
+    cols = np.concatenate([block[:, None] * d + np.arange(d), (len(which) * d + block)[:, None]], axis=1)
+    vals = np.concatenate([eq[:, :-1], np.ones((m, 1))], axis=1)
+    A = sp.csr_matrix((vals.ravel(), (np.repeat(np.arange(m), d + 1), cols.ravel())),
+                      shape=(m, len(which) * (d + 1)))
+    cost = np.r_[np.zeros(len(which) * d), -np.ones(len(which))]
+    res = linprog(cost, A_ub=A, b_ub=-eq[:, -1], bounds=[(None, None)] * (len(which) * d) + [(0, None)] * len(which),
+                  method="highs")
+    if res.status != 0:  # pragma: no cover - bounded regions always have a ball
+        raise InternalError(f"the Chebyshev balls' linear programme failed: {res.message}")
+    return res.x[len(which) * d:], res.x[: len(which) * d].reshape(-1, d)
 
 
 def moments(points) -> tuple:
@@ -57,6 +89,44 @@ def moments(points) -> tuple:
     return total, centroid, second / total - np.outer(centroid, centroid)
 
 
+def complex_moments(K, chunk: int = 4096) -> tuple:
+    """Volume, centroid and covariance of every top cell of a polyhedral complex, from the
+    simplices of its pulling triangulation: a cell is the union of the cones from its centre
+    (the mean of its vertices) over its facets, each facet the same way, down to the edges. One
+    simplex per flag (cell, facet, ..., 2-face, edge)."""
+    D = len(K.incidence) - 1
+    X = K.vertices
+    n = K.incidence[D].shape[0]
+    centres = [None, None] + [(K.incidence[k].astype(np.float64) @ X) / np.diff(K.incidence[k].indptr)[:, None]
+                              for k in range(2, D + 1)]
+    ends = K.incidence[1].indices.reshape(-1, 2)
+    vol = np.zeros(n)
+    first = np.zeros((n, X.shape[1]))
+    second = np.zeros((n, X.shape[1], X.shape[1]))
+    for lo in range(0, n, chunk):
+        # flags as rows of cell indices, from the top cells down to an edge
+        flags = np.arange(lo, min(lo + chunk, n))[:, None]
+        for k in range(D, 1, -1):
+            fac = K.facets[k]
+            last = flags[:, -1]
+            counts = np.diff(fac.indptr)[last]
+            below = fac.indices[np.repeat(fac.indptr[last], counts)
+                                + np.arange(counts.sum()) - np.repeat(np.r_[0, np.cumsum(counts)[:-1]], counts)]
+            flags = np.concatenate([np.repeat(flags, counts, axis=0), below[:, None]], axis=1)
+        points = [centres[D - i][flags[:, i]] for i in range(D - 1)] + [X[ends[flags[:, -1], 0]],
+                                                                          X[ends[flags[:, -1], 1]]]
+        S = np.stack(points, axis=1)
+        v = np.abs(np.linalg.det(S[:, 1:] - S[:, :1])) / factorial(D)
+        sums = S.sum(axis=1)
+        owner = flags[:, 0]
+        vol += np.bincount(owner, weights=v, minlength=n)
+        np.add.at(first, owner, v[:, None] * sums / (D + 1))
+        np.add.at(second, owner, (v / ((D + 1) * (D + 2)))[:, None, None]
+                  * (np.einsum("svi,svj->sij", S, S) + np.einsum("si,sj->sij", sums, sums)))
+    centroid = first / vol[:, None]
+    return vol, centroid, second / vol[:, None, None] - np.einsum("ni,nj->nij", centroid, centroid)
+
+
 def region_statistics(regions) -> np.ndarray:
     """One row per region: see :meth:`Regions.statistics <regionenum.Regions.statistics>`."""
     require_complete(regions, "region statistics")
@@ -73,15 +143,30 @@ def region_statistics(regions) -> np.ndarray:
                              ("n_vertices", "i8"), ("degree", "i8")])
     out["volume"], out["bounded"] = regions.volumes, regions.bounded
     out["n_facets"], out["n_vertices"], out["degree"] = n_facets, n_vertices, degree
-    for i in range(n):
+    bounded = np.flatnonzero(regions.bounded)
+    for part in np.array_split(bounded, max(1, len(bounded) // 500)):  # the solver is superlinear
+        out["inradius"][part], out["center"][part] = chebyshev_balls(regions, part)
+    for i in np.flatnonzero(~regions.bounded):
         out["inradius"][i], out["center"][i] = chebyshev_ball(regions.facets_of(i)[0])
-        if regions.bounded[i]:
+    out["centroid"], out["eccentricity"] = np.nan, np.inf
+    if d == 1:
+        ends = np.array([np.sort(regions.vertices_of(i)[:, 0]) for i in bounded]).reshape(-1, 2)
+        out["centroid"][bounded, 0], out["eccentricity"][bounded] = ends.mean(axis=1), 1.0
+    elif regions.domain.is_bounded:
+        _, out["centroid"], cov = complex_moments(subdivision_complex(regions, faces))
+        out["eccentricity"] = _eccentricity(cov)
+    else:
+        for i in bounded:
             _, out["centroid"][i], cov = moments(regions.vertices_of(i))
-            eig = np.linalg.eigvalsh(cov)
-            out["eccentricity"][i] = np.sqrt(eig[-1] / eig[0]) if eig[0] > 0 else np.inf
-        else:
-            out["centroid"][i], out["eccentricity"][i] = np.nan, np.inf
+            out["eccentricity"][i] = _eccentricity(cov[None])[0]
     return out
+
+
+def _eccentricity(cov) -> np.ndarray:
+    """``sqrt(largest / smallest eigenvalue)`` of each covariance matrix."""
+    eig = np.linalg.eigvalsh(cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(eig[:, 0] > 0, np.sqrt(eig[:, -1] / eig[:, 0]), np.inf)
 
 
 def unit_statistics(regions) -> np.ndarray:

@@ -5,7 +5,12 @@ it at module level.
 """
 from __future__ import annotations
 
-import torch
+from ..errors import MissingDependencyError
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - depends on the installation
+    raise MissingDependencyError("PiecewiseLinear is a torch module: pip install torch") from None
 
 __all__ = ["PiecewiseLinear"]
 

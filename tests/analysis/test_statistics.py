@@ -87,3 +87,17 @@ def test_unit_statistics():
     np.testing.assert_allclose(units["on_volume"], [0.5, 0.0, 1.0])
     with pytest.raises(rn.InvalidArgumentError, match="per must be"):
         regions.statistics(per="layer")
+
+
+def test_moments_two_ways_in_3d():
+    """The pulling triangulation of the face lattice against the convex hull of each region."""
+    from regionenum.analysis.statistics import moments
+    net = random_net([3, 10, 10, 1], 0)
+    regions = rn.enumerate_regions(net, rn.Box(-np.ones(3), np.ones(3)))
+    stats = regions.statistics()
+    for i in range(0, len(regions), max(1, len(regions) // 60)):
+        volume, centroid, cov = moments(regions.vertices_of(i))
+        assert volume == pytest.approx(regions.volumes[i], rel=1e-9)
+        np.testing.assert_allclose(stats["centroid"][i], centroid, atol=1e-10)
+        eig = np.linalg.eigvalsh(cov)
+        assert stats["eccentricity"][i] == pytest.approx(np.sqrt(eig[-1] / eig[0]), rel=1e-6)
