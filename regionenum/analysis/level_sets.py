@@ -64,7 +64,9 @@ class VertexSigns:
         self._rows = {}
 
     def __call__(self, store, ids, function: int):
-        """``(signs, values)`` of function ``store.functions[function]`` at store ids ``ids``."""
+        """``(signs, values)`` of function ``store.functions[function]`` at store ids ``ids``;
+        where a sign is settled exactly, its value is the exact one rounded (so that the cuts
+        of the edges there are placed accurately)."""
         w, c = store.functions[function]
         r = store.region[ids]
         X = store.coords[ids]
@@ -73,13 +75,10 @@ class VertexSigns:
         size = (np.einsum("nkd,nd->nk", np.abs(J), np.maximum(np.abs(X), self.ref)) + np.abs(b)) @ np.abs(w)
         signs = np.sign(values).astype(np.int8)
         for i in np.flatnonzero(np.abs(values) <= self.tol * (size + abs(c))):
-            signs[i] = self._exact_sign(store, int(ids[i]), function)
+            self.exact_signs += 1
+            exact = self._exact_value(store, int(ids[i]), function, int(store.region[ids[i]]))
+            signs[i], values[i] = (exact > 0) - (exact < 0), float(exact)
         return signs, values
-
-    def _exact_sign(self, store, v: int, function: int) -> int:
-        self.exact_signs += 1
-        value = self._exact_value(store, v, function, int(store.region[v]))
-        return (value > 0) - (value < 0)
 
     def _exact_value(self, store, v: int, function: int, region: int) -> Fraction:
         """``f`` at store vertex ``v``, exactly, through ``region``'s output map."""
@@ -398,8 +397,26 @@ def _subdivision(regions):
 
 
 def level_set(regions, value: float = 0.0, output: int = 0, tol: float = DEFAULT_TOL) -> LevelSet:
-    """The level set ``{y_output = value}`` of a result's network on its (bounded) domain; see
-    :meth:`Regions.level_set <regionenum.Regions.level_set>`."""
+    """The level set ``{y_output = value}`` of a result's network on its (bounded) domain.
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result on a bounded domain.
+    value : float, optional
+    output : int, optional
+    tol : float, optional
+        Relative width of the band of float64 signs settled exactly (``1``: all of them).
+
+    Returns
+    -------
+    LevelSet
+
+    Raises
+    ------
+    IncompleteResultError, InvalidDomainError, InvalidArgumentError
+        See :meth:`Regions.level_set <regionenum.Regions.level_set>`.
+    """
     function = _function(regions, output, value=value)
     signer = VertexSigns(regions, tol)
     faces, K = _subdivision(regions)
@@ -449,8 +466,22 @@ def _polygon_gradients(regions, L, function) -> np.ndarray:
 
 
 def sublevel_set(regions, value: float = 0.0, output: int = 0, tol: float = DEFAULT_TOL) -> SublevelSet:
-    """The sublevel set ``{y_output <= value}`` of a result's network on its (bounded) domain;
-    see :meth:`Regions.sublevel_set <regionenum.Regions.sublevel_set>`."""
+    """The sublevel set ``{y_output <= value}`` of a result's network on its (bounded) domain.
+
+    Parameters
+    ----------
+    regions, value, output, tol
+        As for :func:`level_set`.
+
+    Returns
+    -------
+    SublevelSet
+
+    Raises
+    ------
+    IncompleteResultError, InvalidDomainError, InvalidArgumentError
+        See :meth:`Regions.sublevel_set <regionenum.Regions.sublevel_set>`.
+    """
     function = _function(regions, output, value=value)
     signer = VertexSigns(regions, tol)
     _, K = _subdivision(regions)
@@ -459,9 +490,31 @@ def sublevel_set(regions, value: float = 0.0, output: int = 0, tol: float = DEFA
 
 
 def class_region(regions, cls: int, tol: float = DEFAULT_TOL) -> PolyhedralComplex:
-    """The closed region where class ``cls`` wins, ``{y_cls >= y_j for every j}`` (for one
-    logit: class 1 where ``y_0 >= 0``, class 0 where ``y_0 <= 0``), as a complex: the
-    subdivision cut by ``y_j - y_cls <= 0`` for each other class in turn."""
+    """The closed region where class ``cls`` wins, as a complex: the subdivision cut by
+    ``y_j - y_cls <= 0`` for each other class in turn (exact signs at every cut's vertices,
+    those made by earlier cuts included).
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result on a bounded domain.
+    cls : int
+        The class: ``{y_cls >= y_j for every j}``; for one output (a logit), class 1 is
+        ``{y_0 >= 0}`` and class 0 ``{y_0 <= 0}``.
+    tol : float, optional
+        As for :func:`level_set`.
+
+    Returns
+    -------
+    PolyhedralComplex
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``cls`` out of range.
+    IncompleteResultError, InvalidDomainError
+        As for :func:`level_set`.
+    """
     k = regions.network.output_dim
     n_classes = max(k, 2)
     if isinstance(cls, bool) or int(cls) != cls or not 0 <= cls < n_classes:

@@ -29,8 +29,30 @@ __all__ = ["region_statistics", "unit_statistics", "chebyshev_ball", "chebyshev_
 
 
 def chebyshev_ball(equations) -> tuple:
-    """The largest ball inside ``{x : a x + b <= 0}`` (rows ``[a | b]``, ``|a| = 1``): its
-    radius and centre (``inf`` and NaNs when the set holds arbitrarily large balls)."""
+    """The largest ball inside ``{x : a x + b <= 0}`` (its Chebyshev ball), by linear
+    programming.
+
+    Parameters
+    ----------
+    equations : ndarray, shape (m, d + 1)
+        Rows ``[a | b]`` with ``|a| = 1`` (as ``Regions.facet_equations``).
+
+    Returns
+    -------
+    radius : float
+        ``inf`` when the set holds arbitrarily large balls.
+    centre : ndarray, shape (d,)
+        NaNs when the radius is infinite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regionenum.analysis.statistics import chebyshev_ball
+    >>> square = np.array([[1.0, 0, -1], [-1, 0, 0], [0, 1, -1], [0, -1, 0]])   # [0, 1]^2
+    >>> r, c = chebyshev_ball(square)
+    >>> round(r, 9), np.round(c, 9).tolist()
+    (0.5, [0.5, 0.5])
+    """
     A, b = equations[:, :-1], equations[:, -1]
     d = A.shape[1]
     res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.hstack([A, np.ones((len(A), 1))]), b_ub=-b,
@@ -41,9 +63,26 @@ def chebyshev_ball(equations) -> tuple:
 
 
 def chebyshev_balls(regions, which) -> tuple:
-    """The Chebyshev balls of the bounded regions ``which`` at once: one linear programme with a
+    """The Chebyshev balls of several bounded regions at once: one linear programme with a
     block per region (maximising the sum of the radii maximises each, the blocks being
-    independent). Returns radii ``(m,)`` and centres ``(m, d)``."""
+    independent).
+
+    Parameters
+    ----------
+    regions : Regions
+    which : array_like of int
+        Bounded regions.
+
+    Returns
+    -------
+    radii : ndarray, shape (m,)
+    centres : ndarray, shape (m, d)
+
+    Raises
+    ------
+    InternalError
+        The solver failed (bounded regions always have a ball).
+    """
     d = regions.dim
     which = np.asarray(which, np.int64)
     if not len(which):
@@ -67,13 +106,33 @@ def chebyshev_balls(regions, which) -> tuple:
 
 
 def moments(points) -> tuple:
-    """Volume, centroid and covariance of the convex hull of ``points`` (``(m, d)``,
-    full-dimensional), from the simplices joining the points' mean to the hull's facets."""
+    """Volume, centroid and covariance of the uniform distribution on the convex hull of
+    ``points``, from the simplices joining the points' mean to the hull's (triangulated) facets.
+
+    Parameters
+    ----------
+    points : array_like, shape (m, d)
+        Full-dimensional.
+
+    Returns
+    -------
+    volume : float
+    centroid : ndarray, shape (d,)
+    covariance : ndarray, shape (d, d)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regionenum.analysis.statistics import moments
+    >>> v, c, cov = moments([[0, 0], [3, 0], [0, 1], [3, 1]])   # a 3 x 1 box
+    >>> round(v, 12), np.round(c, 12).tolist(), np.round(cov * 12, 9).tolist()
+    (3.0, [1.5, 0.5], [[9.0, 0.0], [0.0, 1.0]])
+    """
     points = np.asarray(points, np.float64)
     d = points.shape[1]
     if d == 1:
         lo, hi = points.min(), points.max()
-        return hi - lo, np.array([(lo + hi) / 2]), np.array([[(hi - lo) ** 2 / 12]])
+        return float(hi - lo), np.array([(lo + hi) / 2]), np.array([[(hi - lo) ** 2 / 12]])
     try:
         hull = ConvexHull(points)
     except QhullError:
@@ -86,14 +145,29 @@ def moments(points) -> tuple:
     centroid = (vol @ sums) / ((d + 1) * total)
     second = np.einsum("s,sij->ij", vol / ((d + 1) * (d + 2)),
                        np.einsum("svi,svj->sij", S, S) + np.einsum("si,sj->sij", sums, sums))
-    return total, centroid, second / total - np.outer(centroid, centroid)
+    return float(total), centroid, second / total - np.outer(centroid, centroid)
 
 
 def complex_moments(K, chunk: int = 4096) -> tuple:
-    """Volume, centroid and covariance of every top cell of a polyhedral complex, from the
-    simplices of its pulling triangulation: a cell is the union of the cones from its centre
-    (the mean of its vertices) over its facets, each facet the same way, down to the edges. One
-    simplex per flag (cell, facet, ..., 2-face, edge)."""
+    """Volume, centroid and covariance of every top cell of a polyhedral complex.
+
+    From the simplices of its pulling triangulation: a cell is the union of the cones from its
+    centre (the mean of its vertices) over its facets, each facet the same way, down to the
+    edges; one simplex per flag (cell, facet, ..., 2-face, edge).
+
+    Parameters
+    ----------
+    K : PolyhedralComplex
+        Its top dimension is the space's (2 or more).
+    chunk : int, optional
+        Top cells handled together (memory grows with it).
+
+    Returns
+    -------
+    volumes : ndarray, shape (n,)
+    centroids : ndarray, shape (n, d)
+    covariances : ndarray, shape (n, d, d)
+    """
     D = len(K.incidence) - 1
     X = K.vertices
     n = K.incidence[D].shape[0]
@@ -128,7 +202,25 @@ def complex_moments(K, chunk: int = 4096) -> tuple:
 
 
 def region_statistics(regions) -> np.ndarray:
-    """One row per region: see :meth:`Regions.statistics <regionenum.Regions.statistics>`."""
+    """One row per region (a structured array).
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result.
+
+    Returns
+    -------
+    ndarray
+        Fields ``volume``, ``bounded``, ``inradius``, ``center``, ``centroid``,
+        ``eccentricity``, ``n_facets``, ``n_vertices``, ``degree``: see
+        :meth:`Regions.statistics <regionenum.Regions.statistics>`.
+
+    Raises
+    ------
+    IncompleteResultError
+        The enumeration stopped early.
+    """
     require_complete(regions, "region statistics")
     d, n = regions.dim, len(regions)
     faces = regions.faces()
@@ -170,8 +262,24 @@ def _eccentricity(cov) -> np.ndarray:
 
 
 def unit_statistics(regions) -> np.ndarray:
-    """One row per unit with several states: see
-    :meth:`Regions.statistics <regionenum.Regions.statistics>` (``per="unit"``)."""
+    """One row per unit with several states (a structured array).
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result.
+
+    Returns
+    -------
+    ndarray
+        Fields ``layer``, ``unit``, ``on_regions``, ``on_volume`` (share of the domain's
+        volume where the unit is on; NaN on unbounded domains), ``dead``, ``always_on``.
+
+    Raises
+    ------
+    IncompleteResultError
+        The enumeration stopped early.
+    """
     require_complete(regions, "unit statistics")
     net = regions.network
     on = regions.patterns

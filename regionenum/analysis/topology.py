@@ -316,11 +316,32 @@ def _ids(mask, start) -> np.ndarray:
 
 # -- homology ---------------------------------------------------------------------------------
 def gf2_rank(columns, skip=()) -> tuple:
-    """Rank over GF(2) of the matrix whose columns are the sets of row indices ``columns``,
-    by column reduction (the standard persistence algorithm: each column is reduced by the
-    earlier ones with the same largest row until its largest row is new, or it vanishes).
-    Columns in ``skip`` are known to reduce to zero and are left out (the twist of Chen and
-    Kerber). Returns the rank and the pivot row of each nonzero reduced column."""
+    """Rank over GF(2) of a 0/1 matrix given by its columns, by column reduction.
+
+    The standard persistence algorithm: each column (a Python integer used as a bit set) is
+    reduced by the earlier ones with the same largest row until its largest row is new, or it
+    vanishes. Columns in ``skip`` are known to reduce to zero and are left out (the twist of
+    Chen and Kerber: a cell that is the pivot of a reduced boundary one dimension up).
+
+    Parameters
+    ----------
+    columns : sequence of array_like of int
+        The rows holding a 1, per column.
+    skip : set of int, optional
+        Columns known to reduce to zero.
+
+    Returns
+    -------
+    rank : int
+    pivots : set of int
+        The pivot row of each nonzero reduced column (the columns to skip one dimension down).
+
+    Examples
+    --------
+    >>> from regionenum.analysis.topology import gf2_rank
+    >>> gf2_rank([[0, 1], [1, 2], [0, 2]])[0]   # the boundary of a triangle: rank 2 mod 2
+    2
+    """
     pivots = {}
     for j, rows in enumerate(columns):
         if j in skip or not len(rows):
@@ -339,11 +360,23 @@ def gf2_rank(columns, skip=()) -> tuple:
 
 
 def betti_numbers(K: PolyhedralComplex) -> tuple:
-    """Betti numbers ``(b_0, ..., b_D)`` of the complex over GF(2): ``b_k = n_k - rank d_k -
-    rank d_{k+1}`` with ``d_k`` the facet matrix of the ``k``-cells (mod 2: the cells are convex,
-    so the complex is regular and every facet has incidence 1). ``rank d_1`` is the number of
-    vertices less the number of connected components; the others come from :func:`gf2_rank`,
-    from the top dimension down, skipping the columns the twist clears."""
+    """Betti numbers of the complex over GF(2).
+
+    ``b_k = n_k - rank d_k - rank d_{k+1}`` with ``d_k`` the facet matrix of the ``k``-cells
+    (mod 2: the cells are convex, so the complex is regular and every facet has incidence 1).
+    ``rank d_1`` is the number of vertices less the number of connected components; the others
+    come from :func:`gf2_rank`, from the top dimension down, skipping the columns the twist
+    clears.
+
+    Parameters
+    ----------
+    K : PolyhedralComplex
+
+    Returns
+    -------
+    tuple of int
+        ``(b_0, ..., b_D)``, ``D`` the dimensions ``K`` holds (zeros above its cells).
+    """
     D = len(K.incidence) - 1
     n = K.f_vector
     ranks = [0] * (D + 2)
@@ -360,7 +393,20 @@ def betti_numbers(K: PolyhedralComplex) -> tuple:
 
 # -- geometry ---------------------------------------------------------------------------------
 def polygon_cycles(K: PolyhedralComplex, k: int = 2) -> list:
-    """The vertices of each 2-cell in cyclic order (chained along its edges)."""
+    """The vertices of each 2-cell in cyclic order, chained along its edges (no coordinates
+    are compared).
+
+    Parameters
+    ----------
+    K : PolyhedralComplex
+    k : int, optional
+        The dimension of the polygons (2).
+
+    Returns
+    -------
+    list of ndarray of int
+        Per 2-cell, its vertex indices in cyclic order (either orientation).
+    """
     edges = K.incidence[1]
     ends = edges.indices.reshape(-1, 2)
     out = []
@@ -384,9 +430,22 @@ def polygon_cycles(K: PolyhedralComplex, k: int = 2) -> list:
 
 
 def cell_volumes(K: PolyhedralComplex, k: int) -> np.ndarray:
-    """The ``k``-dimensional volume of every ``k``-cell, by ``vol(F) = (1/k) sum_G h_G vol(G)``
-    over its facets ``G``, ``h_G`` the distance from the mean of ``F``'s vertices (inside
-    ``F``) to the affine hull of ``G`` (each facet's ``(k-1)``-volume computed the same way)."""
+    """The ``k``-dimensional volume of every ``k``-cell.
+
+    By the pyramid formula ``vol(F) = (1/k) sum_G h_G vol(G)`` over its facets ``G``, ``h_G``
+    the distance from the mean of ``F``'s vertices (inside ``F``) to the affine hull of ``G``,
+    each facet's ``(k-1)``-volume computed the same way down to the edges' lengths.
+
+    Parameters
+    ----------
+    K : PolyhedralComplex
+    k : int
+        The dimension (0 counts the vertices: each has volume 1).
+
+    Returns
+    -------
+    ndarray, shape (n_k,)
+    """
     X = K.vertices
     if k == 0:
         return np.ones(K.incidence[0].shape[0])

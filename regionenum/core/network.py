@@ -107,40 +107,129 @@ class Activation:
     # -- the piecewise-linear kinds ----------------------------------------------------------
     @classmethod
     def hardtanh(cls, lo: float = -1.0, hi: float = 1.0) -> "Activation":
-        """``min(max(z, lo), hi)`` (torch's Hardtanh, ``torch.clamp(z, lo, hi)``)."""
+        """``min(max(z, lo), hi)`` (torch's Hardtanh, ``torch.clamp(z, lo, hi)``).
+
+        Parameters
+        ----------
+        lo, hi : float, optional
+            The bounds, ``lo < hi``.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``lo >= hi`` or a bound that is not finite.
+        """
         return cls("hardtanh", params=(lo, hi))
 
     @classmethod
     def relu6(cls) -> "Activation":
-        """``min(max(z, 0), 6)``."""
+        """``min(max(z, 0), 6)``.
+
+        Returns
+        -------
+        Activation
+        """
         return cls("relu6")
 
     @classmethod
     def clipped_relu(cls, cap: float) -> "Activation":
-        """``min(max(z, 0), cap)`` for ``cap > 0``."""
+        """``min(max(z, 0), cap)``.
+
+        Parameters
+        ----------
+        cap : float
+            Positive.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``cap <= 0`` or not finite.
+        """
         return cls("clipped_relu", params=(cap,))
 
     @classmethod
     def hard_sigmoid(cls, alpha: float = 0.2, beta: float = 0.5) -> "Activation":
-        """``max(0, min(1, alpha z + beta))`` (ONNX's HardSigmoid; ``alpha != 0``)."""
+        """``max(0, min(1, alpha z + beta))`` (ONNX's HardSigmoid; torch's is the spline with
+        breakpoints -3 and 3 and slope 1/6 between them).
+
+        Parameters
+        ----------
+        alpha, beta : float, optional
+            ``alpha != 0``.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``alpha == 0`` or a value that is not finite.
+        """
         return cls("hard_sigmoid", params=(alpha, beta))
 
     @classmethod
     def abs(cls) -> "Activation":
-        """``|z|``."""
+        """``|z|``.
+
+        Returns
+        -------
+        Activation
+        """
         return cls("abs")
 
     @classmethod
     def prelu(cls, slopes) -> "Activation":
-        """``z`` above zero, ``a z`` below: one slope ``a`` for every unit, or one per unit."""
+        """``z`` above zero, ``a z`` below (a unit with slope 1 is linear).
+
+        Parameters
+        ----------
+        slopes : float or sequence of float
+            One slope for every unit, or one per unit of the layer.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            A slope that is not finite (a count that does not match the layer: when the network
+            is built, naming the layer).
+        """
         return cls("prelu", params=tuple(np.atleast_1d(np.asarray(slopes, np.float64)).tolist()))
 
     @classmethod
     def spline(cls, breakpoints, slopes, value: float = 0.0) -> "Activation":
-        """A continuous piecewise-linear function: ``breakpoints`` ``t_1 < ... < t_m``,
-        ``slopes`` ``s_0, ..., s_m`` (``s_k`` between ``t_k`` and ``t_{k+1}``; neighbours
-        differ), ``value`` at ``t_1``. Each may be given per unit instead (sequences of such,
-        one per unit, with ``value`` a sequence too)."""
+        """A continuous piecewise-linear function of each unit's pre-activation.
+
+        Parameters
+        ----------
+        breakpoints : sequence of float, or one sequence per unit
+            ``t_1 < ... < t_m`` (``m >= 1``).
+        slopes : sequence of float, or one sequence per unit
+            ``s_0, ..., s_m``: ``s_k`` between ``t_k`` and ``t_{k+1}``; neighbours differ.
+        value : float, or one per unit, optional
+            The function's value at ``t_1``.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            Breakpoints that do not increase, a slope count that is not one more, equal
+            neighbouring slopes (a breakpoint that does not bend), values that are not finite.
+        """
         bp = [np.atleast_1d(np.asarray(x, np.float64)) for x in _rows(breakpoints)]
         sl = [np.atleast_1d(np.asarray(x, np.float64)) for x in _rows(slopes)]
         val = np.atleast_1d(np.asarray(value, np.float64)).tolist()
@@ -151,8 +240,24 @@ class Activation:
                                           for t, s, v in zip(bp, sl, val)))
 
     def unit_splines(self, width: int) -> list:
-        """Per unit of a layer of ``width`` units, its :class:`~regionenum.core.piecewise.UnitSpline`,
-        or None for a unit that stays linear (listed in ``linear``, or a PReLU of slope 1)."""
+        """Each unit's function, for the piecewise-linear kinds.
+
+        Parameters
+        ----------
+        width : int
+            The layer's number of units.
+
+        Returns
+        -------
+        list
+            Per unit its :class:`~regionenum.core.piecewise.UnitSpline`, or None for a unit that
+            stays linear (listed in ``linear``, or a PReLU of slope 1).
+
+        Raises
+        ------
+        InvalidNetworkError
+            Not a piecewise-linear kind, or per-unit parameters for another number of units.
+        """
         if self.kind not in PIECEWISE:
             raise InvalidNetworkError(f"activation {self.kind!r} is not one of {', '.join(PIECEWISE)}")
         p = self.params
@@ -177,10 +282,20 @@ class Activation:
         return out
 
     def pieces(self, z: np.ndarray) -> np.ndarray:
-        """The linear piece of each unit with several at pre-activations ``z`` (``(n, width)``),
-        in the order of :attr:`Network.piece_map`: ReLU-type units 0 (off) or 1 (on), max
-        groups of two or more the winner's position, piecewise-linear units the number of
-        breakpoints below their input."""
+        """The linear piece of each unit with several, in the order of
+        :attr:`Network.piece_map`.
+
+        Parameters
+        ----------
+        z : ndarray, shape (n, width)
+            Pre-activations.
+
+        Returns
+        -------
+        ndarray of int, shape (n, units with several pieces)
+            ReLU-type units 0 (off) or 1 (on), max groups of two or more the winner's
+            position, piecewise-linear units the number of breakpoints below their input.
+        """
         z = np.asarray(z, np.float64)
         if self.kind == "max":
             starts = self.group_starts
@@ -600,10 +715,24 @@ class Network:
         return any(layer.activation.kind in PIECEWISE for layer in self.source_layers)
 
     def pieces(self, X) -> np.ndarray:
-        """The linear piece of every unit of ``source_layers`` with several (the columns of
-        ``piece_map``) at the rows of ``X``, from the layers as given (not the rewrite): ReLU
-        units 0/1, max groups the winner's position, piecewise-linear units the number of
-        breakpoints below their input. ``(n, len(piece_map))`` int."""
+        """The linear piece of every unit of ``source_layers`` with several, computed from the
+        layers as given (not the rewrite).
+
+        Parameters
+        ----------
+        X : array_like, shape (n, input_dim)
+
+        Returns
+        -------
+        ndarray of int, shape (n, len(piece_map))
+            ReLU units 0/1, max groups the winner's position, piecewise-linear units the number
+            of breakpoints below their input; columns as ``piece_map.units``.
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``X`` of the wrong shape.
+        """
         A = self._check_inputs(X)
         parts = []
         for layer in self.source_layers:

@@ -29,7 +29,23 @@ __all__ = ["UnitSpline", "ExpandedLayer", "expand_layer", "PieceMap", "exact_sum
 
 
 def exact_sum(a: float, b: float) -> float | None:
-    """``a + b`` when float64 holds it exactly, else None."""
+    """``a + b`` when float64 holds it exactly, else None.
+
+    Parameters
+    ----------
+    a, b : float
+
+    Returns
+    -------
+    float or None
+        The sum, if it is exactly the rational sum of the two float64 values.
+
+    Examples
+    --------
+    >>> from regionenum.core.piecewise import exact_sum
+    >>> exact_sum(0.25, -1.0), exact_sum(1.0, -0.1)
+    (-0.75, None)
+    """
     s = float(a) + float(b)
     return s if np.isfinite(s) and Fraction(s) == Fraction(float(a)) + Fraction(float(b)) else None
 
@@ -90,13 +106,31 @@ class ExpandedLayer:
 
 
 def expand_layer(W, b, splines) -> ExpandedLayer:
-    """Rewrite the layer ``z = W a + b`` followed by ``splines`` (one :class:`UnitSpline` per
-    unit, or None for a unit that stays linear) as canonical layers computing the same function
-    exactly; see the module's text.
+    """Rewrite the layer ``z = W a + b`` followed by piecewise-linear activations as canonical
+    layers computing the same function exactly; see the module's text.
 
     The affine layer is merged into the ReLU layer when that needs no rounding (no unit has a
     ``scale`` or ``shift`` and every bias ``b_j - t_k`` is exact), else it stays a separate
     identity layer; likewise the ``scale, shift`` map.
+
+    Parameters
+    ----------
+    W : array_like, shape (n, m)
+    b : array_like, shape (n,)
+    splines : sequence of UnitSpline or None
+        One per unit; None for a unit that stays linear.
+
+    Returns
+    -------
+    ExpandedLayer
+
+    Examples
+    --------
+    >>> from regionenum.core.piecewise import UnitSpline, expand_layer
+    >>> hardtanh = UnitSpline((-1.0, 1.0), (0.0, 1.0, 0.0), -1.0)
+    >>> out = expand_layer([[2.0]], [0.5], [hardtanh])
+    >>> [(W.tolist(), b.tolist(), kind) for W, b, kind, _ in out.layers]
+    [([[2.0], [2.0]], [1.5, -0.5], 'relu'), ([[1.0, -1.0]], [-1.0], 'identity')]
     """
     W = np.asarray(W, np.float64)
     b = np.asarray(b, np.float64)
