@@ -327,8 +327,8 @@ class Regions:
             Which output (any network: one output or several).
         tol : float, optional
             Relative width of the band of float64 signs of ``y - value`` at the subdivision's
-            vertices that are settled in exact arithmetic (the engine's rule); ``1`` settles
-            every sign exactly.
+            vertices that are settled in exact arithmetic even where a rigorous bound on their
+            rounding proves them (the engine's rule); ``1`` settles every sign exactly.
 
         Returns
         -------

@@ -4,10 +4,13 @@ On every activation region the output ``y_o`` is affine, so ``{y_o = c}`` is cut
 subdivision of the domain cell by cell (:func:`~regionenum.analysis.topology.cut_complex`): a
 segment per crossed region in 2-D, a convex polygon in 3-D, plus faces of the subdivision where
 ``y_o = c`` all along. Only the sign of ``y_o - c`` at each vertex of the subdivision decides
-the combinatorics. It is taken from float64 where ``|y_o - c|`` exceeds ``tol`` times the size
+the combinatorics. As in the engine, float64 decides it only where ``|y_o - c|`` exceeds a
+rigorous bound on every rounding behind it (the vertex's error bound from the engine, the output
+map's ``Regions.output_errors``, the evaluation's own rounding) and also ``tol`` times the size
 of the terms behind it (``sum_k |J_ok| max(|x_k|, scale) + |b_o| + |c|``, ``scale`` the domain's
-coordinate scale: the engine's rule), and is otherwise settled exactly: the vertex as the exact
-rational kernel of the constraints tight at it, the output by the region's exact integer map
+coordinate scale); every other sign, and every sign at a vertex an earlier cut made (it has no
+such bound), is settled exactly: the vertex as the exact rational kernel of the constraints
+tight at it (or the exact cut of its edge), the output by the region's exact integer map
 (:class:`~regionenum.analysis.exact_geometry.ExactGeometry`). Vertices of the level set on an
 edge of the subdivision are named by that edge, so polygons of neighbouring regions share them
 by index: a 3-D mesh is watertight wherever the level set stays inside the domain.
@@ -24,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.tolerances import DEFAULT_TOL
+from ..engine.kernels.splitting import U
 from ..errors import FileFormatError, InvalidArgumentError, MissingFileError
 from .exact_geometry import ExactGeometry
 from .topology import (
@@ -41,8 +45,9 @@ __all__ = ["LevelSet", "SublevelSet", "level_set", "sublevel_set", "class_region
 
 class VertexSigns:
     """Signs of ``f = w . y - c`` (``y`` the network's outputs) at vertices of a
-    :class:`~regionenum.analysis.topology.VertexStore`: float64 where the band allows, exactly
-    otherwise (see the module's text). ``exact_signs`` counts the signs settled exactly.
+    :class:`~regionenum.analysis.topology.VertexStore`: float64 where a rigorous bound and the
+    ``tol`` band allow, exactly otherwise (see the module's text). ``exact_signs`` counts the
+    signs settled exactly.
 
     Parameters
     ----------
@@ -68,13 +73,32 @@ class VertexSigns:
         where a sign is settled exactly, its value is the exact one rounded (so that the cuts
         of the edges there are placed accurately)."""
         w, c = store.functions[function]
+        aw = np.abs(w)
         r = store.region[ids]
         X = store.coords[ids]
-        J, b = self.regions.jacobians[r], self.regions.offsets[r]
-        values = np.einsum("nkd,nd->nk", J, X) @ w + b @ w - c
-        size = (np.einsum("nkd,nd->nk", np.abs(J), np.maximum(np.abs(X), self.ref)) + np.abs(b)) @ np.abs(w)
+        J, b, E = self.regions.jacobians[r], self.regions.offsets[r], self.regions.output_errors[r]
+        # f's row over (t, x) on each vertex's region, and a rigorous bound on its error (summed
+        # over the row): the outputs' bounds, and the rounding of combining them and subtracting c
+        row0 = b @ w - c
+        rowx = np.einsum("nkd,k->nd", J, w)
+        terms = np.abs(b) @ aw + abs(c) + np.einsum("nkd,k->n", np.abs(J), aw)
+        err_row = (E @ aw + 2 * (np.count_nonzero(w) + 1) * U * terms) * (1 + 4 * U)
+        values = row0 + np.einsum("nd,nd->n", X, rowx)
+        # the vertex's distance from the exact one: the engine's bound at the subdivision's
+        # vertices; none (never trusted) at the cuts of earlier functions
+        g = store.generator[ids]
+        dg = np.where(g >= 0, self.regions.cells.gen_err[np.maximum(g, 0)], np.inf)
+        D = X.shape[1] + 1
+        gamma = D * U / (1 - D * U)
+        s_abs = np.abs(row0) + np.einsum("nd,nd->n", np.abs(X), np.abs(rowx))
+        s_row = np.abs(rowx).sum(axis=1)
+        g_max = np.maximum(1.0, np.abs(X).max(axis=1, initial=0.0) + dg)
+        with np.errstate(invalid="ignore", over="ignore"):
+            bound = (gamma * s_abs + dg * s_row + g_max * err_row) * (1 + 4 * gamma) + 2.0 ** -1000
+            size = np.abs(row0) + np.einsum("nd,nd->n", np.maximum(np.abs(X), self.ref), np.abs(rowx))
+            trusted = np.abs(values) > np.maximum(bound, self.tol * size)  # NaN: not trusted
         signs = np.sign(values).astype(np.int8)
-        for i in np.flatnonzero(np.abs(values) <= self.tol * (size + abs(c))):
+        for i in np.flatnonzero(~trusted):
             self.exact_signs += 1
             exact = self._exact_value(store, int(ids[i]), function, int(store.region[ids[i]]))
             signs[i], values[i] = (exact > 0) - (exact < 0), float(exact)
