@@ -14,7 +14,7 @@ scikit-learn) -> :mod:`~regionenum.core` (the network, domains and slices, exact
 4
 """
 from . import verify
-from .analysis import DecisionRegions, Faces, FaceSet, LinearRegions
+from .analysis import DecisionRegions, Faces, FaceSet, LevelSet, LinearRegions, SublevelSet
 from .core.domain import Box, Polytope
 from .core.network import Activation, Layer, Network
 from .core.slices import Slice
@@ -44,9 +44,9 @@ __version__ = "0.2.0"
 __all__ = [
     "Activation", "ArgumentTypeError", "Box", "Certificate", "CertificationError", "DEFAULT_TOL",
     "DecisionRegions", "FaceSet", "Faces", "FileFormatError", "IncompleteResultError", "InternalError",
-    "InvalidArgumentError", "InvalidDomainError", "InvalidNetworkError", "Layer", "LinearRegions",
+    "InvalidArgumentError", "InvalidDomainError", "InvalidNetworkError", "Layer", "LevelSet", "LinearRegions",
     "MissingDependencyError", "MissingFileError", "Network", "Polytope", "Progress", "RegionCount",
-    "RegionEnumError", "Regions", "Slice", "VnnLibError", "bounds", "certify", "constructions",
+    "RegionEnumError", "Regions", "Slice", "SublevelSet", "VnnLibError", "bounds", "certify", "constructions",
     "count_regions", "enumerate_regions", "estimators", "load", "load_regions", "read_graph", "save",
     "save_regions", "verify", "write_graph",
 ]

@@ -9,7 +9,9 @@
     vertices (so there are no false jumps between regions), with a colour bar,
   - ``class``: the winning output (pieces of regions, see ``decision_regions``), with the
     decision boundary and a legend;
-- 1-D: the network's function with its breakpoints.
+- 1-D: the network's function with its breakpoints;
+- level sets: a 2-D level set over the regions (:func:`plot_level_set`), a 3-D one as a shaded
+  mesh (:func:`plot_mesh`).
 
 Axes are named after the inputs they show (``labels``, e.g. ``x2``, ``x5`` for a slice through
 inputs 2 and 5, ``t1``, ``t2`` for a plane through data points), and data points can be marked
@@ -24,7 +26,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError, InvalidDomainError, MissingDependencyError
 
-__all__ = ["COLOR_BY", "PALETTE", "neighbour_colouring", "plot_regions"]
+__all__ = ["COLOR_BY", "PALETTE", "neighbour_colouring", "plot_level_set", "plot_mesh", "plot_regions"]
 
 COLOR_BY = ("region", "linear", "output", "class")
 
@@ -426,4 +428,118 @@ def _plot_1d(regions, ax, output: int, label: str, points: dict):
     ax.set_xlabel(label)
     ax.set_ylabel(f"output {output}")
     ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+# -- level sets ---------------------------------------------------------------------------------
+def plot_level_set(level, ax=None, regions=None, color: str = "crimson", linewidth: float = 2.0):
+    """Draw a 2-D level set (see :meth:`Regions.level_set <regionenum.Regions.level_set>`) on
+    ``ax`` (a new figure's if None), over ``regions`` coloured by the same output if given, and
+    return the axes.
+
+    Parameters
+    ----------
+    level : LevelSet
+        A level set of a 2-D input.
+    ax : matplotlib.axes.Axes, optional
+    regions : Regions, optional
+        The result it comes from: drawn underneath, coloured by the output's value.
+    color : str, optional
+        The level set's colour; points where it only touches (lone vertices) are dots.
+    linewidth : float, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    InvalidDomainError
+        The level set is not in 2-D.
+    MissingDependencyError
+        matplotlib is not installed.
+    """
+    if level.dim != 2:
+        raise InvalidDomainError(f"plot_level_set draws 2-D level sets; this one is {level.dim}-D "
+                                 "(plot_mesh draws 3-D ones)")
+    plt = _pyplot()
+    from matplotlib.collections import LineCollection
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5.5))
+    if regions is not None:
+        plot_regions(regions, ax, color_by="output", output=level.output)
+    X = level.vertices
+    ax.add_collection(LineCollection(X[level.segments], colors=color, linewidths=linewidth,
+                                     label=f"y{level.output} = {level.value:g}"))
+    lone = np.setdiff1d(np.arange(len(X)), level.segments.ravel())
+    if len(lone):
+        ax.plot(X[lone, 0], X[lone, 1], "o", color=color, markersize=4)
+    if regions is None and len(X):
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        pad = 0.05 * max(float(np.max(hi - lo)), 1e-12)
+        ax.set_xlim(lo[0] - pad, hi[0] + pad)
+        ax.set_ylim(lo[1] - pad, hi[1] + pad)
+        ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_mesh(level, ax=None, color=(0.55, 0.7, 0.95), edgecolor=(0.1, 0.1, 0.2, 0.6),
+              linewidth: float = 0.4, light=(1.0, -1.0, 2.0), elev: float = 25, azim: float = -60):
+    """Draw a 3-D level set as a shaded polygon mesh (each polygon one piece of the exact
+    surface, lit from ``light``) on a 3-D ``ax`` (a new figure's if None) and return the axes.
+
+    Parameters
+    ----------
+    level : LevelSet
+        A level set of a 3-D input.
+    ax : mpl_toolkits.mplot3d.axes3d.Axes3D, optional
+    color, edgecolor : matplotlib colours, optional
+        The surface's colour (shaded by each polygon's normal) and the polygons' edges.
+    linewidth : float, optional
+    light : sequence of 3 floats, optional
+        Direction the light comes from.
+    elev, azim : float, optional
+        The view (degrees).
+
+    Returns
+    -------
+    Axes3D
+
+    Raises
+    ------
+    InvalidDomainError
+        The level set is not in 3-D.
+    MissingDependencyError
+        matplotlib is not installed.
+    """
+    if level.dim != 3:
+        raise InvalidDomainError(f"plot_mesh draws 3-D level sets; this one is {level.dim}-D")
+    plt = _pyplot()
+    from matplotlib.colors import to_rgba
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+    if ax is None:
+        fig = plt.figure(figsize=(6, 6))
+        ax = fig.add_subplot(projection="3d")
+    X = level.vertices
+    polygons = [X[p] for p in level.polygons]
+    light = np.asarray(light, float) / np.linalg.norm(light)
+    shade = []
+    for P in polygons:
+        n = np.cross(P - P.mean(axis=0), np.roll(P, -1, axis=0) - P.mean(axis=0)).sum(axis=0)
+        shade.append(0.35 + 0.65 * abs(n @ light) / max(np.linalg.norm(n), 1e-300))
+    base = np.array(to_rgba(color))
+    faces = [np.r_[base[:3] * s, base[3]] for s in shade]
+    ax.add_collection3d(Poly3DCollection(polygons, facecolors=faces, edgecolors=edgecolor, linewidths=linewidth))
+    if len(X):
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        centre, half = (lo + hi) / 2, max(float(np.max(hi - lo)) / 2, 1e-12)
+        ax.set_xlim(centre[0] - half, centre[0] + half)
+        ax.set_ylim(centre[1] - half, centre[1] + half)
+        ax.set_zlim(centre[2] - half, centre[2] + half)
+    ax.set_box_aspect((1, 1, 1))
+    ax.view_init(elev=elev, azim=azim)
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.set_zlabel("x2")
     return ax

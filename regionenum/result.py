@@ -13,6 +13,8 @@ import functools
 import numpy as np
 
 from .core.arrays import unpack_bits
+from .core.tolerances import DEFAULT_TOL
+from .errors import InvalidArgumentError
 
 __all__ = ["Regions"]
 
@@ -110,6 +112,15 @@ class Regions:
     def patterns(self) -> np.ndarray:
         """``(n, n_units)`` bool: the state of every unit with several states (True = on)."""
         return unpack_bits(self.packed_patterns, self.network.n_units)
+
+    @functools.cached_property
+    def pieces(self) -> np.ndarray:
+        """``(n, len(network.piece_map))`` int: the linear piece of every unit of the network as
+        it was built (``network.source_layers``) on each region: ReLU-type units 0 (off) or 1
+        (on), max groups the winner's position, piecewise-linear units (hardtanh, splines, ...)
+        the number of their breakpoints below their input; ``network.piece_map.units`` names
+        the ``(layer, unit)`` of each column."""
+        return self.network.piece_map.pieces(self.patterns)
 
     @property
     def dim(self) -> int:
@@ -293,18 +304,116 @@ class Regions:
         Returns
         -------
         DecisionRegions
-            The pieces of each region by winning class, the decision regions, the boundary and
-            its graph.
+            The pieces of each region by winning class (one output: a logit, class 1 where it
+            is positive), the decision regions, the boundary, its graph and each class's Betti
+            numbers.
 
         Raises
         ------
-        InvalidNetworkError
-            The network has one output.
         IncompleteResultError
             The enumeration stopped early.
         """
         from .analysis.decision_regions import decision_regions
         return decision_regions(self)
+
+    def level_set(self, value: float = 0.0, output: int = 0, tol: float = DEFAULT_TOL):
+        """The level set ``{y_output = value}`` on the domain, exactly, as a polyhedral complex.
+
+        Parameters
+        ----------
+        value : float, optional
+            The level.
+        output : int, optional
+            Which output (any network: one output or several).
+        tol : float, optional
+            Relative width of the band of float64 signs of ``y - value`` at the subdivision's
+            vertices that are settled in exact arithmetic even where a rigorous bound on their
+            rounding proves them (the engine's rule); ``1`` settles every sign exactly.
+
+        Returns
+        -------
+        LevelSet
+            Segments (2-D), a triangle mesh (3-D) or points (1-D) with ``vertices``,
+            ``volume`` (the ``(d - 1)``-measure), ``euler_characteristic``, ``betti``,
+            ``closed`` and ``save(path)`` (``.obj``, ``.ply``); vertices on an edge of the
+            subdivision are named by that edge, so they are shared exactly.
+
+        Raises
+        ------
+        IncompleteResultError
+            The enumeration stopped early.
+        InvalidDomainError
+            The domain is unbounded.
+        InvalidArgumentError
+            ``output`` out of range, a non-finite ``value``, or an output equal to ``value`` on
+            a whole region (the level set has interior: use :meth:`sublevel_set`).
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> W = np.array([[1.0, 0], [-1, 0], [0, 1], [0, -1]])      # |x| + |y|
+        >>> net = rn.Network.from_layers([(W, np.zeros(4)), (np.ones((1, 4)), np.zeros(1))])
+        >>> diamond = rn.enumerate_regions(net, rn.Box([-2, -2], [2, 2])).level_set(1.0)
+        >>> round(diamond.volume ** 2, 9), diamond.betti, diamond.closed          # 4 sqrt(2)
+        (32.0, (1, 1), True)
+        """
+        from .analysis.level_sets import level_set
+        return level_set(self, value, output, tol)
+
+    def sublevel_set(self, value: float = 0.0, output: int = 0, tol: float = DEFAULT_TOL):
+        """The sublevel set ``{y_output <= value}`` on the domain: one convex polytope per
+        region it fills part of, with the complex of their faces.
+
+        Parameters
+        ----------
+        value, output, tol
+            As for :meth:`level_set`.
+
+        Returns
+        -------
+        SublevelSet
+            ``vertices``, ``vertices_of(i)``, ``polytope_region``, ``volumes``, ``volume``,
+            ``euler_characteristic`` and ``betti`` (exact, over GF(2)).
+
+        Raises
+        ------
+        IncompleteResultError, InvalidDomainError, InvalidArgumentError
+            As for :meth:`level_set` (a flat output is fine here).
+        """
+        from .analysis.level_sets import sublevel_set
+        return sublevel_set(self, value, output, tol)
+
+    def statistics(self, per: str = "region"):
+        """Shape statistics of the regions (or of the units) as a numpy structured array.
+
+        Parameters
+        ----------
+        per : {"region", "unit"}, optional
+            ``"region"``: one row per region with ``volume``, ``bounded``, ``inradius`` and
+            ``center`` (the Chebyshev ball: the largest ball inside, by linear programming),
+            ``centroid``, ``eccentricity`` (``sqrt`` of the largest over the smallest
+            eigenvalue of the region's covariance: 1 for balls, cubes and regular simplices),
+            ``n_facets`` and ``n_vertices`` (from the face lattice), ``degree`` (regions
+            sharing a facet). ``"unit"``: one row per unit with several states, ``layer``,
+            ``unit``, ``on_regions``, ``on_volume`` (share of the domain's volume where it is
+            on), ``dead`` (off on every region) and ``always_on``.
+
+        Returns
+        -------
+        numpy.ndarray
+            A structured array (``stats["inradius"]``, ``stats["center"]``, ...).
+
+        Raises
+        ------
+        IncompleteResultError
+            The enumeration stopped early.
+        InvalidArgumentError
+            ``per`` is neither ``"region"`` nor ``"unit"``.
+        """
+        from .analysis.statistics import region_statistics, unit_statistics
+        if per not in ("region", "unit"):
+            raise InvalidArgumentError(f"per must be 'region' or 'unit', got {per!r}")
+        return region_statistics(self) if per == "region" else unit_statistics(self)
 
     def plot(self, ax=None, **options):
         """Draw the regions with matplotlib (1-D or 2-D).

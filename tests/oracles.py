@@ -266,3 +266,93 @@ def check_against_samples(net, dom, regions, X):
     y = np.einsum("nkd,nd->nk", regions.jacobians[idx], X) + regions.offsets[idx]
     np.testing.assert_allclose(y, net(X), rtol=1e-9, atol=1e-9)
     assert len(np.unique(idx)) <= len(regions)
+
+
+# ---------------------------------------------------------------------------------------------
+def _unit_functions(act, width):
+    """Per unit of a source layer, its activation as (breakpoints, slopes, value at the first
+    breakpoint) in Fractions over the pre-activation z, and whether pieces count downwards
+    (a hard-sigmoid with a negative alpha), or None for a unit that stays linear. Written from
+    each kind's definition, independently of regionenum's rewrite."""
+    F = Fraction
+    p = [F(float(x)) for x in act.params] if act.kind != "spline" else None
+    one = {
+        "relu": ([F(0)], [F(0), F(1)], F(0)),
+        "leaky_relu": ([F(0)], [F(float(act.alpha)), F(1)], F(0)),
+        "relu6": ([F(0), F(6)], [F(0), F(1), F(0)], F(0)),
+        "abs": ([F(0)], [F(-1), F(1)], F(0)),
+    }
+    out = []
+    for j in range(width):
+        if j in act.linear or act.kind == "identity":
+            out.append(None)
+            continue
+        if act.kind in one:
+            out.append(one[act.kind] + (False,))
+        elif act.kind == "hardtanh":
+            out.append(([p[0], p[1]], [F(0), F(1), F(0)], p[0], False))
+        elif act.kind == "clipped_relu":
+            out.append(([F(0), p[0]], [F(0), F(1), F(0)], F(0), False))
+        elif act.kind == "hard_sigmoid":  # max(0, min(1, a z + b)): kinks where a z + b is 0 and 1
+            a, b = p
+            kinks = sorted([-b / a, (1 - b) / a])
+            out.append((kinks, [F(0), a, F(0)], F(0) if a > 0 else F(1), a < 0))
+        elif act.kind == "prelu":
+            alpha = p[j] if len(p) > 1 else p[0]
+            out.append(None if alpha == 1 else ([F(0)], [alpha, F(1)], F(0), False))
+        elif act.kind == "spline":
+            t, s, v = act.params[j] if len(act.params) > 1 else act.params[0]
+            out.append(([F(x) for x in t], [F(x) for x in s], F(v), False))
+        else:
+            raise NotImplementedError(act.kind)
+    return out
+
+
+def _evaluate(fn, z):
+    """The piecewise-linear function (breakpoints, slopes, value) at z, and its piece."""
+    t, s, v, _ = fn
+    piece = sum(1 for x in t if x < z)
+    if piece == 0:
+        return v + s[0] * (z - t[0]), 0
+    value = v
+    for k in range(1, piece):
+        value += s[k] * (t[k] - t[k - 1])
+    return value + s[piece] * (z - t[piece - 1]), piece
+
+
+def piecewise_regions_1d(network, lo, hi):
+    """Activation regions of a 1-input network with any activations but max on [lo, hi],
+    from its layers as built (``network.source_layers``, before any rewrite), as a sorted list
+    of (left, right, pieces) with Fraction ends: every unit's pre-activation is affine on an
+    interval, so the interval splits where it crosses one of its activation's breakpoints;
+    pieces count the unit's breakpoints below its input, ReLU units 0/1."""
+    items = [(Fraction(float(lo)), Fraction(float(hi)), [Fraction(1)], [Fraction(0)], ())]
+    for layer in network.source_layers:
+        W = [[Fraction(float(w)) for w in row] for row in layer.W]
+        b = [Fraction(float(v)) for v in layer.b]
+        fns = _unit_functions(layer.activation, layer.width)
+        nxt = []
+        for left, right, s_in, c_in, pieces in items:
+            slope = [sum(w * s for w, s in zip(row, s_in)) for row in W]
+            icpt = [sum(w * c for w, c in zip(row, c_in)) + bb for row, bb in zip(W, b)]
+            roots = set()
+            for fn, s, c in zip(fns, slope, icpt):
+                if fn is not None and s != 0:
+                    roots |= {(t - c) / s for t in fn[0] if left < (t - c) / s < right}
+            cuts = [left] + sorted(roots) + [right]
+            for a, z in zip(cuts[:-1], cuts[1:]):
+                mid = (a + z) / 2
+                s_out, c_out, new = [], [], []
+                for fn, s, c in zip(fns, slope, icpt):
+                    if fn is None:
+                        s_out.append(s)
+                        c_out.append(c)
+                        continue
+                    y_mid, piece = _evaluate(fn, s * mid + c)
+                    k = fn[1][piece]  # the slope of the piece
+                    s_out.append(k * s)
+                    c_out.append(y_mid - k * s * mid)
+                    new.append(len(fn[0]) - piece if fn[3] else piece)
+                nxt.append((a, z, s_out, c_out, pieces + tuple(new)))
+        items = nxt
+    return [(a, z, p) for a, z, _, _, p in items]

@@ -8,10 +8,15 @@ winning class. Pieces of one class that meet across an activation facet join int
 regions*; the outputs are continuous, so the winner cannot change across an activation facet
 except where a tie hyperplane happens to run along it. Ties everywhere go to the lower class, as
 in ``numpy.argmax``.
+
+A network with one output is a binary classifier with a logit: class 1 where the logit is
+positive, class 0 where it is at most zero (threshold 0), as ``argmax`` of ``(0, logit)``.
+The Betti numbers of each class's closed region come from cutting the subdivision by the tie
+hyperplanes (:func:`~regionenum.analysis.level_sets.class_region`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -25,8 +30,10 @@ from ..core.tolerances import DEFAULT_TOL
 from ..engine.argmax import split_by_argmax
 from ..engine.cells import CellSet
 from ..engine.kernels.lattice import face_volumes, polytope_volumes
-from ..errors import InvalidArgumentError, InvalidNetworkError
+from ..errors import InvalidArgumentError
 from .faces import face_instances, group_faces, renumber_by_first, require_complete
+from .level_sets import class_region
+from .topology import betti_numbers
 
 __all__ = ["DecisionRegions", "decision_regions"]
 
@@ -35,6 +42,9 @@ __all__ = ["DecisionRegions", "decision_regions"]
 class DecisionRegions:
     """Where each class wins (from :meth:`Regions.decision_regions
     <regionenum.Regions.decision_regions>`).
+
+    A network with one output is a binary classifier: class 1 where its logit is positive,
+    class 0 elsewhere. :meth:`betti` gives the Betti numbers of each class's closed region.
 
     Attributes
     ----------
@@ -52,6 +62,8 @@ class DecisionRegions:
     boundary_vertex_offsets, boundary_vertices : ndarray
         The facets' vertices (bounded facets).
     dim : int
+    regions : Regions
+        The result they come from.
 
     Examples
     --------
@@ -76,6 +88,7 @@ class DecisionRegions:
     boundary_vertex_offsets: np.ndarray
     boundary_vertices: np.ndarray
     dim: int
+    regions: object = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.classes)
@@ -126,6 +139,36 @@ class DecisionRegions:
                 H.remove_nodes_from([v for v in list(H) if H.degree[v] == 0])
         return out
 
+    def betti(self, cls: int, tol: float = DEFAULT_TOL) -> tuple:
+        """Betti numbers of the closed region where class ``cls`` wins, ``{y_cls >= y_j for all
+        j}`` (one logit: class 1 is ``{y >= 0}``, class 0 is ``{y <= 0}``), exactly over GF(2).
+
+        ``b_0`` counts its connected components, ``b_1`` its independent loops (holes in 2-D),
+        ``b_2`` its enclosed cavities in 3-D. Pieces touching only at a point are connected
+        here, while the decision regions (``classes``) join pieces across facets only, so
+        ``b_0`` can be smaller than the class's number of decision regions.
+
+        Parameters
+        ----------
+        cls : int
+            The class.
+        tol : float, optional
+            As for :meth:`Regions.level_set <regionenum.Regions.level_set>`.
+
+        Returns
+        -------
+        tuple of int
+            ``(b_0, ..., b_d)``.
+
+        Raises
+        ------
+        InvalidArgumentError
+            ``cls`` out of range.
+        InvalidDomainError
+            The domain is unbounded.
+        """
+        return betti_numbers(class_region(self.regions, cls, tol))
+
     def adjacency_graph(self) -> nx.Graph:
         """The decision regions as a graph.
 
@@ -149,26 +192,30 @@ class DecisionRegions:
 
 
 def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
-    """Split the activation regions by which output is largest; see :class:`DecisionRegions`
-    (``tol``: the engine's sign rule, README "Exactness")."""
+    """Split the activation regions by which output is largest (one output: by the sign of the
+    logit, class 1 where it is positive); see :class:`DecisionRegions` (``tol``: the engine's
+    sign rule, README "Exactness")."""
     net = regions.network
-    k = net.output_dim
-    if k < 2:
-        raise InvalidNetworkError(f"decision regions need a network with at least 2 outputs; this one "
-                                  f"has {k}")
     require_complete(regions, "decision regions")
     cells = regions.cells
     constraints = regions.complex.constraints
     J = _cell_output_maps(regions)
+    logit = J.shape[2] == 1
+    if logit:  # class 0 scores 0, class 1 the logit
+        J = np.concatenate([np.zeros_like(J), J], axis=2)
+    k = J.shape[2]
     exact_net = ExactNetwork(net)
     pair_start = constraints.ids.end
     hyp_ids = pair_start + np.arange(k - 1)
 
     def oracle(sub, hyp, winner):
         others = np.delete(np.arange(k), winner)
-        return _TieOracle(constraints.ids, constraints.exact_rows, exact_net, hyp, sub.packed, winner, others)
+        return _TieOracle(constraints.ids, constraints.exact_rows, exact_net, hyp, sub.packed, winner, others,
+                          logit)
 
     E = regions.output_errors[regions.cell_region][:, None, :]
+    if logit:  # class 0's score, 0, is exact
+        E = np.concatenate([np.zeros_like(E), E], axis=2)
     cut = split_by_argmax(cells, J, E, constraints.ref, tol, lambda w: hyp_ids, oracle)
     return _assemble(regions, cut.pieces, cut.parent, cut.winner, cut.tied, pair_start, k)
 
@@ -184,11 +231,12 @@ class _TieOracle(ExactOracle):
     """Exact signs of ``y_winner - y_j`` (ids ``hyp_ids``, one per other class) on top of the
     engine's constraints."""
 
-    def __init__(self, ids, fixed_rows, exact_net, hyp_ids, prefixes, winner, others):
+    def __init__(self, ids, fixed_rows, exact_net, hyp_ids, prefixes, winner, others, logit=False):
         super().__init__(ids, fixed_rows, exact_net, hyp_ids, prefixes)
         self.winner = winner
         self.others = others
         self.pair_start = int(hyp_ids[0])
+        self.logit = logit
 
     def row(self, cell, cid, bits=None):
         if cid < self.pair_start:
@@ -196,6 +244,8 @@ class _TieOracle(ExactOracle):
         if bits is None:
             bits = self._bits(cell)
         E = self.exact_net.rows(len(self.exact_net.network.layers), bits)
+        if self.logit:  # the scores (0, logit)
+            E = np.concatenate([E[:1], np.zeros_like(E[:1]), E[1:]])
         return E[1 + self.winner] - E[1 + self.others[cid - self.pair_start]]
 
 
@@ -260,7 +310,7 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
         pieces=cells, piece_cells=cell_piece, piece_region=piece_region, piece_class=piece_class,
         piece_volume=piece_volume, piece_label=label, classes=classes, volumes=volumes,
         boundary_classes=piece_class[pairs], boundary_pieces=pairs, boundary_volumes=fvol,
-        boundary_vertex_offsets=voff, boundary_vertices=verts, dim=d)
+        boundary_vertex_offsets=voff, boundary_vertices=verts, dim=d, regions=regions)
 
 
 def _tie_class(h, winner):

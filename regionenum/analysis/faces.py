@@ -109,6 +109,10 @@ class Faces:
     vertices : ndarray, shape (V, d)
         The coordinates of the 0-faces.
     n_regions : int
+    vertex_generators : ndarray of int, shape (V,)
+        One generator of the cells (an index into ``regions.cells.gens``) at each vertex, for
+        exact coordinates (:meth:`ExactGeometry.point
+        <regionenum.analysis.exact_geometry.ExactGeometry.point>`).
     f_vector, euler_characteristic, edges
         See the properties.
 
@@ -124,6 +128,7 @@ class Faces:
     by_dim: list
     vertices: np.ndarray
     n_regions: int
+    vertex_generators: np.ndarray
 
     @property
     def dim(self) -> int:
@@ -224,6 +229,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
     n_words = _words(cells.packed[:0]).shape[1]
     vertex_of_gen = np.full(len(cells.gens), -1, np.int64)
     vertices = np.zeros((0, d))
+    generators = np.zeros(0, np.int64)
     by_dim = []
     for k in range(d):
         if k < min_dim:
@@ -246,14 +252,15 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         gsel, gen_offsets = ranges(faces.gen_off, rep)
         if k == 0:
             vertex_of_gen[faces.members[faces.gen_off[sel]]] = face_of
-            vertices = cells.gens[faces.members[faces.gen_off[rep]], 1:]
+            generators = faces.members[faces.gen_off[rep]]
+            vertices = cells.gens[generators, 1:]
         vertex_ids = vertex_of_gen[faces.members[gsel]]
         real = vertex_ids >= 0
         by_dim.append(FaceSet(k, offsets_of(per_cell_count(real, gen_offsets)), vertex_ids[real],
                               region_offsets, pairs % len(regions),
                               *set_bits_csr(keys, 0, 8 * n_words),
                               *set_bits_csr(keys, 16 * n_words, keys.shape[1]), volumes))
-    return Faces(by_dim, vertices, len(regions))
+    return Faces(by_dim, vertices, len(regions), generators)
 
 
 def _empty_faceset(k):

@@ -5,13 +5,19 @@ Weights follow the torch convention, ``W`` of shape ``(out, in)``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import InvalidNetworkError
+from .piecewise import PieceMap, UnitSpline, expand_layer
 
 __all__ = ["Activation", "Layer", "Network"]
+
+#: Activations the engine reads directly.
+CANONICAL = ("relu", "leaky_relu", "identity", "max")
+#: Piecewise-linear activations of one variable, rewritten exactly into ReLU layers.
+PIECEWISE = ("hardtanh", "relu6", "clipped_relu", "hard_sigmoid", "abs", "prelu", "spline")
 
 
 @dataclass(frozen=True)
@@ -23,16 +29,32 @@ class Activation:
     maximum of each group of consecutive pre-activations; its state is which argument of each
     group wins (ties go to the first).
 
+    The piecewise-linear kinds (``params`` in brackets) are rewritten by :class:`Network` into
+    ReLU layers that compute the same function exactly (:mod:`regionenum.core.piecewise`):
+    ``"hardtanh"`` ``(lo, hi)``, default ``(-1, 1)``: ``min(max(z, lo), hi)``; ``"relu6"``;
+    ``"clipped_relu"`` ``(cap,)``: ``min(max(z, 0), cap)``; ``"hard_sigmoid"`` ``(alpha, beta)``,
+    default ``(0.2, 0.5)`` (ONNX's): ``max(0, min(1, alpha z + beta))``; ``"abs"``; ``"prelu"``
+    ``(a,)`` or one slope per unit: ``z`` above zero, ``a z`` below; ``"spline"``: one
+    ``(breakpoints, slopes, value)`` triple for every unit, or one per unit, with
+    ``breakpoints`` increasing, one more slope than breakpoints (neighbours different) and
+    ``value`` the function's value at the first breakpoint. Their state is the linear piece each
+    unit is on (see :attr:`Network.piece_map`). Build them with the class methods
+    (:meth:`hardtanh`, :meth:`relu6`, :meth:`clipped_relu`, :meth:`hard_sigmoid`, :meth:`abs`,
+    :meth:`prelu`, :meth:`spline`) or :meth:`parse`.
+
     Parameters
     ----------
-    kind : {"relu", "leaky_relu", "identity", "max"}
+    kind : {"relu", "leaky_relu", "identity", "max", "hardtanh", "relu6", "clipped_relu", \
+"hard_sigmoid", "abs", "prelu", "spline"}
     alpha : float, optional
         The slope below zero of ``"leaky_relu"`` (no other kind takes one).
     groups : tuple of int, optional
         The sizes of the consecutive groups of a ``"max"`` layer.
     linear : tuple of int, optional
-        Units of a ReLU or LeakyReLU layer that stay linear (one state): values carried past
-        the activation, as a residual connection's skip path needs.
+        Units of a layer (ReLU, LeakyReLU or piecewise-linear) that stay linear (one state):
+        values carried past the activation, as a residual connection's skip path needs.
+    params : tuple, optional
+        The parameters of a piecewise-linear kind (above).
 
     Raises
     ------
@@ -47,14 +69,19 @@ class Activation:
     (array([[-0.2,  3. ]]), 'leaky_relu:0.1')
     >>> rn.Activation.parse(("maxout", 2), width=6).groups
     (2, 2, 2)
+    >>> rn.Activation.spline([-1.0, 1.0], [0.0, 1.0, 0.0], value=-1.0).spec   # hardtanh
+    'spline:-1.0,1.0/0.0,1.0,0.0/-1.0'
+    >>> rn.Activation.parse("clipped_relu:6").params
+    (6.0,)
     """
 
     kind: str
     alpha: float = 0.0
     groups: tuple = ()
     linear: tuple = ()
+    params: tuple = ()
 
-    KINDS = ("relu", "leaky_relu", "identity", "max")
+    KINDS = CANONICAL + PIECEWISE
 
     def __post_init__(self):
         if self.kind not in self.KINDS:
@@ -72,9 +99,214 @@ class Activation:
         elif self.groups:
             raise InvalidNetworkError(f"activation {self.kind!r} takes no groups")
         object.__setattr__(self, "linear", tuple(sorted({int(u) for u in self.linear})))
-        if self.linear and (self.kind not in ("relu", "leaky_relu") or self.linear[0] < 0):
-            raise InvalidNetworkError(f"linear units must be unit indices of a relu or leaky_relu "
-                                      f"layer, got {self.linear} for {self.kind!r}")
+        if self.linear and (self.kind in ("identity", "max") or self.linear[0] < 0):
+            raise InvalidNetworkError(f"linear units must be unit indices of a relu, leaky_relu or "
+                                      f"piecewise-linear layer, got {self.linear} for {self.kind!r}")
+        object.__setattr__(self, "params", _checked_params(self.kind, self.params))
+
+    # -- the piecewise-linear kinds ----------------------------------------------------------
+    @classmethod
+    def hardtanh(cls, lo: float = -1.0, hi: float = 1.0) -> "Activation":
+        """``min(max(z, lo), hi)`` (torch's Hardtanh, ``torch.clamp(z, lo, hi)``).
+
+        Parameters
+        ----------
+        lo, hi : float, optional
+            The bounds, ``lo < hi``.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``lo >= hi`` or a bound that is not finite.
+        """
+        return cls("hardtanh", params=(lo, hi))
+
+    @classmethod
+    def relu6(cls) -> "Activation":
+        """``min(max(z, 0), 6)``.
+
+        Returns
+        -------
+        Activation
+        """
+        return cls("relu6")
+
+    @classmethod
+    def clipped_relu(cls, cap: float) -> "Activation":
+        """``min(max(z, 0), cap)``.
+
+        Parameters
+        ----------
+        cap : float
+            Positive.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``cap <= 0`` or not finite.
+        """
+        return cls("clipped_relu", params=(cap,))
+
+    @classmethod
+    def hard_sigmoid(cls, alpha: float = 0.2, beta: float = 0.5) -> "Activation":
+        """``max(0, min(1, alpha z + beta))`` (ONNX's HardSigmoid; torch's is the spline with
+        breakpoints -3 and 3 and slope 1/6 between them).
+
+        Parameters
+        ----------
+        alpha, beta : float, optional
+            ``alpha != 0``.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``alpha == 0`` or a value that is not finite.
+        """
+        return cls("hard_sigmoid", params=(alpha, beta))
+
+    @classmethod
+    def abs(cls) -> "Activation":
+        """``|z|``.
+
+        Returns
+        -------
+        Activation
+        """
+        return cls("abs")
+
+    @classmethod
+    def prelu(cls, slopes) -> "Activation":
+        """``z`` above zero, ``a z`` below (a unit with slope 1 is linear).
+
+        Parameters
+        ----------
+        slopes : float or sequence of float
+            One slope for every unit, or one per unit of the layer.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            A slope that is not finite (a count that does not match the layer: when the network
+            is built, naming the layer).
+        """
+        return cls("prelu", params=tuple(np.atleast_1d(np.asarray(slopes, np.float64)).tolist()))
+
+    @classmethod
+    def spline(cls, breakpoints, slopes, value: float = 0.0) -> "Activation":
+        """A continuous piecewise-linear function of each unit's pre-activation.
+
+        Parameters
+        ----------
+        breakpoints : sequence of float, or one sequence per unit
+            ``t_1 < ... < t_m`` (``m >= 1``).
+        slopes : sequence of float, or one sequence per unit
+            ``s_0, ..., s_m``: ``s_k`` between ``t_k`` and ``t_{k+1}``; neighbours differ.
+        value : float, or one per unit, optional
+            The function's value at ``t_1``.
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        InvalidNetworkError
+            Breakpoints that do not increase, a slope count that is not one more, equal
+            neighbouring slopes (a breakpoint that does not bend), values that are not finite.
+        """
+        bp = [np.atleast_1d(np.asarray(x, np.float64)) for x in _rows(breakpoints)]
+        sl = [np.atleast_1d(np.asarray(x, np.float64)) for x in _rows(slopes)]
+        val = np.atleast_1d(np.asarray(value, np.float64)).tolist()
+        if not (len(bp) == len(sl) == len(val)):
+            raise InvalidNetworkError(f"a spline per unit needs as many breakpoint rows, slope rows "
+                                      f"and values: got {len(bp)}, {len(sl)} and {len(val)}")
+        return cls("spline", params=tuple((tuple(t.tolist()), tuple(s.tolist()), v)
+                                          for t, s, v in zip(bp, sl, val)))
+
+    def unit_splines(self, width: int) -> list:
+        """Each unit's function, for the piecewise-linear kinds.
+
+        Parameters
+        ----------
+        width : int
+            The layer's number of units.
+
+        Returns
+        -------
+        list
+            Per unit its :class:`~regionenum.core.piecewise.UnitSpline`, or None for a unit that
+            stays linear (listed in ``linear``, or a PReLU of slope 1).
+
+        Raises
+        ------
+        InvalidNetworkError
+            Not a piecewise-linear kind, or per-unit parameters for another number of units.
+        """
+        if self.kind not in PIECEWISE:
+            raise InvalidNetworkError(f"activation {self.kind!r} is not one of {', '.join(PIECEWISE)}")
+        p = self.params
+        shared = {"hardtanh": lambda: UnitSpline((p[0], p[1]), (0.0, 1.0, 0.0), p[0]),
+                  "relu6": lambda: UnitSpline((0.0, 6.0), (0.0, 1.0, 0.0), 0.0),
+                  "clipped_relu": lambda: UnitSpline((0.0, p[0]), (0.0, 1.0, 0.0), 0.0),
+                  "hard_sigmoid": lambda: UnitSpline((0.0, 1.0), (0.0, 1.0, 0.0), 0.0, p[0], p[1]),
+                  "abs": lambda: UnitSpline((0.0,), (-1.0, 1.0), 0.0)}
+        if self.kind in shared:
+            out = [shared[self.kind]()] * width
+        else:
+            if len(p) not in (1, width):
+                raise InvalidNetworkError(f"{self.kind} has {len(p)} parameter sets for a layer of "
+                                          f"{width} units (give one, or one per unit)")
+            per_unit = list(p) * width if len(p) == 1 else list(p)
+            if self.kind == "prelu":
+                out = [None if a == 1.0 else UnitSpline((0.0,), (a, 1.0), 0.0) for a in per_unit]
+            else:
+                out = [UnitSpline(t, s, v) for t, s, v in per_unit]
+        for u in self.linear:
+            out[u] = None
+        return out
+
+    def pieces(self, z: np.ndarray) -> np.ndarray:
+        """The linear piece of each unit with several, in the order of
+        :attr:`Network.piece_map`.
+
+        Parameters
+        ----------
+        z : ndarray, shape (n, width)
+            Pre-activations.
+
+        Returns
+        -------
+        ndarray of int, shape (n, units with several pieces)
+            ReLU-type units 0 (off) or 1 (on), max groups of two or more the winner's
+            position, piecewise-linear units the number of breakpoints below their input.
+        """
+        z = np.asarray(z, np.float64)
+        if self.kind == "max":
+            starts = self.group_starts
+            winners = self.states(z).astype(np.int64) * (np.arange(z.shape[1]) - np.repeat(starts, self.groups))
+            big = np.flatnonzero(np.asarray(self.groups) > 1)
+            return np.add.reduceat(winners, starts, axis=1)[:, big]
+        if self.kind in PIECEWISE:
+            splines = self.unit_splines(z.shape[1])
+            cols = [s.piece(z[:, j]) for j, s in enumerate(splines) if s is not None]
+            return np.stack(cols, axis=1) if cols else np.zeros((len(z), 0), np.int64)
+        return self.states(z)[:, self.split_units(z.shape[1])].astype(np.int64)
 
     @classmethod
     def parse(cls, spec, width: int | None = None) -> "Activation":
@@ -83,9 +315,12 @@ class Activation:
         Parameters
         ----------
         spec : Activation, str or tuple
-            An Activation; a name (``"relu"``, ``"identity"``, ``"linear"``, ``"leaky_relu"``);
-            a pair ``("leaky_relu", alpha)``, ``("maxout", k)`` (groups of ``k`` consecutive
-            units) or ``("max", sizes)``; or the text :attr:`spec` writes.
+            An Activation; a name (``"relu"``, ``"identity"``, ``"linear"``, ``"leaky_relu"``,
+            ``"hardtanh"``, ``"relu6"``, ``"hard_sigmoid"``, ``"abs"``); a pair
+            ``("leaky_relu", alpha)``, ``("maxout", k)`` (groups of ``k`` consecutive units),
+            ``("max", sizes)``, ``("hardtanh", (lo, hi))``, ``("clipped_relu", cap)``,
+            ``("hard_sigmoid", (alpha, beta))``, ``("prelu", slopes)``,
+            ``("spline", (breakpoints, slopes, value))``; or the text :attr:`spec` writes.
         width : int, optional
             The layer's width (needed by ``("maxout", k)``).
 
@@ -106,12 +341,17 @@ class Activation:
                 return cls.maxout(int(spec[1]), width)
             if name == "max":
                 return cls("max", groups=tuple(spec[1]))
+            if name == "spline":
+                return cls.spline(*spec[1])
+            if name == "prelu":
+                return cls.prelu(spec[1])
+            if name in PIECEWISE:
+                return cls(name, params=tuple(np.atleast_1d(np.asarray(spec[1], np.float64)).tolist()))
             return cls(name, float(spec[1]))
         if isinstance(spec, str):
             spec, _, linear = spec.lower().partition("+linear:")
             if linear:
-                base = cls.parse(spec, width)
-                return cls(base.kind, base.alpha, linear=tuple(int(u) for u in linear.split(",")))
+                return replace(cls.parse(spec, width), linear=tuple(int(u) for u in linear.split(",")))
             name, _, arg = spec.partition(":")
             if name in ("linear", "none"):
                 name = "identity"
@@ -119,6 +359,14 @@ class Activation:
                 return cls("max", groups=tuple(int(k) for k in arg.split(",")))
             if name == "leaky_relu":
                 return cls(name, float(arg) if arg else 0.01)
+            if name == "spline" and arg:
+                units = [part.split("/") for part in arg.split(";")]
+                if any(len(u) != 3 for u in units):
+                    raise InvalidNetworkError(f"cannot read a spline from {spec!r}: expected "
+                                              "'breakpoints/slopes/value' per unit, ';' between units")
+                return cls("spline", params=tuple((_numbers(t), _numbers(s), float(v)) for t, s, v in units))
+            if name in PIECEWISE and arg:
+                return cls(name, params=_numbers(arg))
             return cls(name)
         raise InvalidNetworkError(f"cannot read an activation from {spec!r}")
 
@@ -144,10 +392,15 @@ class Activation:
             text = f"leaky_relu:{self.alpha!r}"
         if self.kind == "max":
             text = "max:" + ",".join(map(str, self.groups))
+        if self.kind == "spline":
+            text = "spline:" + ";".join(f"{_text(t)}/{_text(s)}/{v!r}" for t, s, v in self.params)
+        elif self.params:
+            text += ":" + _text(self.params)
         if self.linear:
             text += "+linear:" + ",".join(map(str, self.linear))
         return text
 
+    # -- what the engine reads (the canonical kinds) -------------------------------------------
     @property
     def splits(self) -> bool:
         """Whether units with this activation have several states (and so cut regions)."""
@@ -240,7 +493,80 @@ class Activation:
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """The layer's outputs at pre-activations ``z`` (``(n, width)``)."""
+        if self.kind in PIECEWISE:
+            z = np.asarray(z, np.float64)
+            splines = self.unit_splines(z.shape[1])
+            return np.stack([z[:, j] if s is None else s(z[:, j]) for j, s in enumerate(splines)], axis=1)
         return self.collect(self.slopes(z) * z)
+
+
+def _checked_params(kind: str, params) -> tuple:
+    """The parameters of a piecewise-linear ``kind``, checked and as tuples of floats (defaults
+    filled in); raises :class:`InvalidNetworkError` naming what is wrong."""
+    if kind not in PIECEWISE:
+        if params:
+            raise InvalidNetworkError(f"activation {kind!r} takes no params (got {params})")
+        return ()
+    if kind == "spline":
+        if not params:
+            raise InvalidNetworkError("a spline needs (breakpoints, slopes, value)")
+        return tuple(_checked_spline(*unit) for unit in params)
+    try:
+        values = tuple(float(x) for x in params)
+    except (TypeError, ValueError):
+        raise InvalidNetworkError(f"activation {kind!r} takes numbers, got {params!r}") from None
+    if not all(np.isfinite(values)):
+        raise InvalidNetworkError(f"activation {kind!r} has non-finite parameters {values}")
+    values = values or {"hardtanh": (-1.0, 1.0), "hard_sigmoid": (0.2, 0.5)}.get(kind, ())
+    expected = {"hardtanh": 2, "relu6": 0, "clipped_relu": 1, "hard_sigmoid": 2, "abs": 0}.get(kind)
+    if expected is not None and len(values) != expected:
+        raise InvalidNetworkError(f"activation {kind!r} takes {expected} parameters, got {len(values)}")
+    if kind == "hardtanh" and not values[0] < values[1]:
+        raise InvalidNetworkError(f"hardtanh needs lo < hi, got {values}")
+    if kind == "clipped_relu" and not values[0] > 0:
+        raise InvalidNetworkError(f"clipped_relu needs a positive cap, got {values[0]}")
+    if kind == "hard_sigmoid" and values[0] == 0:
+        raise InvalidNetworkError("hard_sigmoid needs alpha != 0")
+    if kind == "prelu" and not values:
+        raise InvalidNetworkError("prelu needs a slope (or one per unit)")
+    return values
+
+
+def _checked_spline(breakpoints, slopes, value) -> tuple:
+    t = tuple(float(x) for x in np.atleast_1d(breakpoints))
+    s = tuple(float(x) for x in np.atleast_1d(slopes))
+    where = f"spline with breakpoints {t} and slopes {s}"
+    if not t or len(s) != len(t) + 1:
+        raise InvalidNetworkError(f"{where}: needs at least one breakpoint and one slope more than "
+                                  "breakpoints")
+    if not (all(np.isfinite(t)) and all(np.isfinite(s)) and np.isfinite(value)):
+        raise InvalidNetworkError(f"{where}: has non-finite values")
+    if any(a >= b for a, b in zip(t, t[1:])):
+        raise InvalidNetworkError(f"{where}: breakpoints must increase")
+    same = [k for k in range(len(t)) if s[k] == s[k + 1]]
+    if same:
+        raise InvalidNetworkError(f"{where}: the slopes on both sides of breakpoint {same[0]} are equal "
+                                  "(it does not bend; leave it out)")
+    return t, s, float(value)
+
+
+def _rows(x) -> list:
+    """A spline argument as a list of rows: one row for a flat sequence, else its rows."""
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim == 0 or all(np.ndim(e) == 0 for e in np.atleast_1d(arr)):
+        return [x]
+    return list(x)
+
+
+def _numbers(text: str) -> tuple:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise InvalidNetworkError(f"cannot read numbers from {text!r}") from None
+
+
+def _text(values) -> str:
+    return ",".join(repr(float(v)) for v in values)
 
 
 @dataclass(frozen=True)
@@ -281,8 +607,15 @@ class Layer:
 
 
 class Network:
-    """A feed-forward network of dense layers with ReLU, LeakyReLU, identity or max
-    activations: the canonical form every importer produces and the engine reads.
+    """A feed-forward network of dense layers with piecewise-linear activations, in the
+    canonical form every importer produces and the engine reads: ReLU, LeakyReLU, identity or
+    max activations.
+
+    Layers with other piecewise-linear activations (hardtanh, ReLU6, clipped ReLU,
+    hard-sigmoid, abs, PReLU, splines; see :class:`Activation`) are rewritten on construction
+    into ReLU and identity layers computing the same function exactly
+    (:mod:`regionenum.core.piecewise`): ``layers`` are the rewritten ones, ``source_layers`` the
+    ones given, and ``piece_map`` reads each given unit's linear piece off a pattern.
 
     Build one with :meth:`from_layers`, :meth:`from_torch`, :meth:`from_onnx` or
     :meth:`from_sklearn`.
@@ -290,11 +623,13 @@ class Network:
     Attributes
     ----------
     layers : tuple of Layer
-        The layers, each ``W``, ``b`` and its :class:`Activation`.
+        The canonical layers, each ``W``, ``b`` and its :class:`Activation`.
+    source_layers : tuple of Layer
+        The layers as given (the same as ``layers`` when nothing was rewritten).
     input_dim, output_dim : int
         Inputs, and outputs of the last layer.
     widths : tuple of int
-        Units per layer.
+        Units per (canonical) layer.
     split_layers : tuple of int
         The layers whose units have several states. A region's activation pattern has one bit
         for each of their units, layer after layer: ``n_units`` bits, layer ``l`` starting at
@@ -305,6 +640,11 @@ class Network:
         Max groups add *ties*: the hyperplane ``z_c = z_j`` as seen from a region where ``c``
         wins is tie ``t`` with ``tie_units[t] = (c, j)`` (pattern bits); the ties of winner
         ``c`` are consecutive (see :meth:`ties_of`).
+    piece_map : PieceMap
+        One entry per unit of ``source_layers`` with several linear pieces (ReLU-type units,
+        max groups of two or more, piecewise-linear units), ``piece_map.units`` its ``(layer,
+        unit)`` (for a max layer, ``(layer, group)``); ``piece_map.pieces(bits)`` gives each
+        one's piece from pattern bits (:attr:`Regions.pieces <regionenum.Regions.pieces>`).
 
     Examples
     --------
@@ -313,19 +653,27 @@ class Network:
     ...                              [("maxout", 2), "identity"])
     >>> net.widths, net.n_units, net.split_layers, net.n_ties
     ((4, 1), 4, (0,), 4)
+    >>> net = rn.Network.from_layers([(np.ones((2, 1)), [0.0, -3.0]), (np.ones((1, 2)), [0.0])],
+    ...                              ["hardtanh", "identity"])
+    >>> net
+    Network(widths=(1, 2, 1), activations=[hardtanh, identity]; as widths=(1, 4, 2, 1), activations=[relu, identity, identity])
+    >>> net([[0.5], [2.0]]).ravel().tolist(), net.pieces([[0.5], [2.0]]).tolist()
+    ([-0.5, 0.0], [[1, 0], [2, 0]])
     """
 
     def __init__(self, layers):
-        self.layers = tuple(layers)
-        if not self.layers:
+        self.source_layers = tuple(layers)
+        if not self.source_layers:
             raise InvalidNetworkError("a network needs at least one layer")
-        self.input_dim = self.layers[0].W.shape[1]
-        self.output_dim = self.layers[-1].out_width
-        self.widths = tuple(layer.width for layer in self.layers)
-        for l, layer in enumerate(self.layers):
+        for l, layer in enumerate(self.source_layers):
             if layer.activation.linear and layer.activation.linear[-1] >= layer.width:
                 raise InvalidNetworkError(f"layer {l}: linear unit {layer.activation.linear[-1]} is "
                                           f"past the layer's {layer.width} units")
+        canonical, origins = _canonical_layers(self.source_layers)
+        self.layers = tuple(canonical)
+        self.input_dim = self.layers[0].W.shape[1]
+        self.output_dim = self.layers[-1].out_width
+        self.widths = tuple(layer.width for layer in self.layers)
         #: per layer, the units with several states (those with a pattern bit)
         self.split_units = tuple(layer.activation.split_units(layer.width) for layer in self.layers)
         self.split_layers = tuple(l for l, units in enumerate(self.split_units) if len(units))
@@ -345,6 +693,53 @@ class Network:
                 ties.extend((u + c, u + j) for c in range(k) for j in range(k) if j != c)
         self.tie_units = np.array(ties, np.int64).reshape(-1, 2)
         self.n_ties = len(ties)
+        self.piece_map = self._piece_map(origins)
+
+    def _piece_map(self, origins) -> PieceMap:
+        """The :class:`PieceMap` of ``origins``: per source unit, ``((layer, unit), members)``
+        with members ``(canonical layer, unit, weight)``."""
+        bits, weights, counts = [], [], []
+        for _, members in origins:
+            counts.append(len(members))
+            for l, u, w in members:
+                bits.append(self.unit_offsets[l] + int(np.searchsorted(self.split_units[l], u)))
+                weights.append(w)
+        return PieceMap(np.array([o for o, _ in origins], np.int64).reshape(-1, 2),
+                        np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                        np.array(bits, np.int64), np.array(weights, np.int64))
+
+    @property
+    def rewritten(self) -> bool:
+        """Whether piecewise-linear activations were rewritten (``layers`` differ from
+        ``source_layers``)."""
+        return any(layer.activation.kind in PIECEWISE for layer in self.source_layers)
+
+    def pieces(self, X) -> np.ndarray:
+        """The linear piece of every unit of ``source_layers`` with several, computed from the
+        layers as given (not the rewrite).
+
+        Parameters
+        ----------
+        X : array_like, shape (n, input_dim)
+
+        Returns
+        -------
+        ndarray of int, shape (n, len(piece_map))
+            ReLU units 0/1, max groups the winner's position, piecewise-linear units the number
+            of breakpoints below their input; columns as ``piece_map.units``.
+
+        Raises
+        ------
+        InvalidNetworkError
+            ``X`` of the wrong shape.
+        """
+        A = self._check_inputs(X)
+        parts = []
+        for layer in self.source_layers:
+            Z = A @ layer.W.T + layer.b
+            parts.append(layer.activation.pieces(Z))
+            A = layer.activation(Z)
+        return np.concatenate(parts, axis=1)
 
     def ties_of(self, layer: int, group: int, winner: int) -> np.ndarray:
         """The ties of one argument of a max group against each other argument, in order.
@@ -374,7 +769,10 @@ class Network:
         activations : sequence, optional
             One activation per layer (see :meth:`Activation.parse`): ``"relu"``,
             ``"identity"``, ``("leaky_relu", alpha)``, ``("maxout", k)`` (the max of each ``k``
-            consecutive units), ``("max", sizes)`` or an :class:`Activation`. By default ReLU
+            consecutive units), ``("max", sizes)``, a piecewise-linear activation
+            (``"hardtanh"``, ``"relu6"``, ``("clipped_relu", cap)``, ``"hard_sigmoid"``,
+            ``"abs"``, ``("prelu", slopes)``, ``("spline", (breakpoints, slopes, value))``;
+            rewritten exactly into ReLU layers) or an :class:`Activation`. By default ReLU
             after every layer but the last, which stays linear.
 
         Returns
@@ -384,7 +782,8 @@ class Network:
         Raises
         ------
         InvalidNetworkError
-            Shapes that do not chain, non-finite values, unknown activations; the message
+            Shapes that do not chain, non-finite values, unknown activations, parameters that
+            do not fit the layer (a PReLU with neither one slope nor one per unit); the message
             names the layer.
 
         Examples
@@ -511,8 +910,11 @@ class Network:
         return from_onnx(model)
 
     def __repr__(self) -> str:
-        acts = ", ".join(layer.activation.kind for layer in self.layers)
-        return f"Network(widths={(self.input_dim,) + self.widths}, activations=[{acts}])"
+        def describe(layers):
+            acts = ", ".join(layer.activation.kind for layer in layers)
+            return f"widths={(self.input_dim,) + tuple(l.width for l in layers)}, activations=[{acts}]"
+        tail = f"; as {describe(self.layers)}" if self.rewritten else ""
+        return f"Network({describe(self.source_layers)}{tail})"
 
     def restricted(self, origin, basis) -> "Network":
         """The network on the affine subspace ``x = origin + basis @ t``, as a network of ``t``
@@ -551,9 +953,9 @@ class Network:
                 f"basis must have shape ({self.input_dim}, k) with k >= 1, got {basis.shape}")
         if np.linalg.matrix_rank(basis) < basis.shape[1]:
             raise InvalidNetworkError("the basis vectors are linearly dependent")
-        first = self.layers[0]
+        first = self.source_layers[0]
         layers = [Layer(first.W @ basis, first.b + first.W @ origin, first.activation)]
-        return Network(layers + list(self.layers[1:]))
+        return Network(layers + list(self.source_layers[1:]))
 
     def pre_activations(self, X: np.ndarray) -> list[np.ndarray]:
         """Pre-activations of every layer at the rows of ``X``.
@@ -613,6 +1015,33 @@ class Network:
             raise InvalidNetworkError(
                 f"inputs must have shape (n, {self.input_dim}), got {np.shape(X)}")
         return X
+
+
+def _canonical_layers(source):
+    """The canonical layers of ``source`` (piecewise-linear layers rewritten) and, per source
+    unit with several linear pieces, ``((layer, unit), [(canonical layer, unit, weight), ...])``:
+    the pattern bits whose weighted sum is its piece."""
+    canonical, origins = [], []
+    for l, layer in enumerate(source):
+        act = layer.activation
+        if act.kind in PIECEWISE:
+            try:
+                expanded = expand_layer(layer.W, layer.b, act.unit_splines(layer.width))
+            except InvalidNetworkError as err:
+                raise InvalidNetworkError(f"layer {l}: {err}") from None
+            relu = len(canonical) + expanded.relu_layer
+            canonical += [Layer(W, b, Activation(kind, linear=linear)) for W, b, kind, linear in expanded.layers]
+            origins += [((l, j), [(relu, u, 1) for u in units])
+                        for j, units in enumerate(expanded.breakpoint_units) if units]
+            continue
+        canonical.append(layer)
+        c = len(canonical) - 1
+        if act.kind == "max":
+            origins += [((l, g), [(c, start + i, i) for i in range(k)])
+                        for g, (start, k) in enumerate(zip(act.group_starts.tolist(), act.groups)) if k > 1]
+        else:
+            origins += [((l, int(j)), [(c, int(j), 1)]) for j in act.split_units(layer.width)]
+    return canonical, origins
 
 
 def _as_float_array(value, name: str) -> np.ndarray:

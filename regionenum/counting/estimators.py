@@ -8,7 +8,9 @@ count.
   path or segment passes through (the transition counts of Raghu et al. and Novak et al.,
   computed exactly by the engine on the path's 1-D restriction);
 - :func:`hanin_rolnick`: the prediction ``N^d / d!`` regions per unit volume;
-- :func:`local_complexity`: how many units' hyperplanes pass within a radius of data points.
+- :func:`local_complexity`: how many units' hyperplanes pass within a radius of data points;
+- :func:`distance_to_boundary`: each data point's exact distance to the boundary of its
+  activation region (Hanin & Rolnick's measure).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from ..engine.line_step import applies, line_pieces
 from ..errors import ArgumentTypeError, IncompleteResultError, InvalidArgumentError, InvalidDomainError
 
 __all__ = ["Estimate", "sampled_patterns", "grid_patterns", "chao1", "trajectory_regions",
-           "line_regions", "hanin_rolnick", "local_complexity", "sample_domain"]
+           "line_regions", "hanin_rolnick", "local_complexity", "distance_to_boundary", "sample_domain"]
 
 
 @dataclass
@@ -249,6 +251,95 @@ def local_complexity(network, X, radius: float) -> Estimate:
     return Estimate("local_complexity", float(near.mean()), "units whose hyperplane meets the ball",
                     "linearised" if linearised else "exact", n,
                     time.perf_counter() - start, {"per_point": near, "radius": radius})
+
+
+def distance_to_boundary(network, X, chunk: int = 256) -> Estimate:
+    """Each data point's distance to the boundary of its activation region, exactly (in
+    float64), in the whole input space: the region is the set of inputs with the point's
+    pattern, an intersection of half-spaces ``+-z_u(x) >= 0`` with each unit's pre-activation
+    ``z_u`` affine there, so the distance is ``min_u |z_u(x)| / |grad z_u|`` over the units
+    (and, in max groups, the winner's ties ``z_w - z_j``), gradients taken on that region.
+    Units constant on the region (zero gradient) bound nothing. Hanin & Rolnick (2019) find the
+    mean distance at initialisation and through training about ``C / N`` for ``N`` neurons.
+
+    Parameters
+    ----------
+    network : Network
+    X : array_like, shape (n, input_dim)
+        The data points.
+    chunk : int, optional
+        Points handled together (memory grows with ``chunk * units * input_dim``).
+
+    Returns
+    -------
+    Estimate
+        ``value``: the mean distance; ``details["per_point"]`` the distances (``inf`` for a
+        point whose region is all of space), ``details["nearest"]`` the ``(layer, unit)`` of
+        each point's nearest hyperplane (``(-1, -1)`` for none; for a tie, the losing
+        argument), ``details["neurons"]`` the number of units with several states.
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a :class:`~regionenum.Network`.
+    InvalidArgumentError, InvalidNetworkError
+        No points, or ``X`` of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
+    >>> d = rn.estimators.distance_to_boundary(net, [[0.5, -0.2], [3.0, 4.0]])
+    >>> d.details["per_point"].tolist(), d.details["nearest"].tolist()
+    ([0.2, 3.0], [[0, 1], [0, 0]])
+    """
+    if not isinstance(network, Network):
+        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    X = network._check_inputs(X)
+    if not len(X):
+        raise InvalidArgumentError("X has no points")
+    chunk = _positive_int(chunk, "chunk")
+    start = time.perf_counter()
+    dist = np.full(len(X), np.inf)
+    nearest = np.full((len(X), 2), -1, np.int64)
+    for lo in range(0, len(X), chunk):
+        dist[lo: lo + chunk], nearest[lo: lo + chunk] = _nearest_boundaries(network, X[lo: lo + chunk])
+    finite = dist[np.isfinite(dist)]
+    return Estimate("distance_to_boundary", float(finite.mean()) if len(finite) else np.inf,
+                    "distance from each point to its activation region's boundary", "exact", len(X),
+                    time.perf_counter() - start,
+                    {"per_point": dist, "nearest": nearest, "neurons": network.n_units})
+
+
+def _nearest_boundaries(network, X):
+    """Distances and nearest ``(layer, unit)`` for the rows of ``X``, layer by layer."""
+    n = len(X)
+    A = X
+    G = np.broadcast_to(np.eye(network.input_dim), (n,) + (network.input_dim,) * 2)  # dA/dx
+    best = np.full(n, np.inf)
+    where = np.full((n, 2), -1, np.int64)
+    for l, (layer, units) in enumerate(zip(network.layers, network.split_units)):
+        act = layer.activation
+        Z = A @ layer.W.T + layer.b
+        dZ = np.einsum("oi,nid->nod", layer.W, G)
+        slopes = act.slopes(Z)
+        if act.kind == "max":  # the region's hyperplanes are the winner's ties z_w - z_j
+            top = np.repeat(act(Z), act.groups, axis=1)
+            dtop = np.repeat(act.collect(slopes[:, :, None] * dZ, axis=1), act.groups, axis=1)
+            value, grad, cols = top - Z, np.linalg.norm(dtop - dZ, axis=2), np.arange(layer.width)
+            grad[slopes != 0] = 0.0  # the winners themselves
+        else:
+            value, grad, cols = np.abs(Z[:, units]), np.linalg.norm(dZ[:, units], axis=2), units
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(grad > 0, value / np.where(grad > 0, grad, 1.0), np.inf)
+        if d.shape[1]:
+            j = np.argmin(d, axis=1)
+            closer = d[np.arange(n), j] < best
+            best[closer] = d[closer, j[closer]]
+            where[closer] = np.stack([np.full(int(closer.sum()), l), np.asarray(cols)[j[closer]]], axis=1)
+        A = act(Z)
+        G = act.collect(slopes[:, :, None] * dZ, axis=1)
+    return best, where
 
 
 def compare(regions, budgets=(100, 1000, 10000, 100000), seed=0) -> list[dict]:

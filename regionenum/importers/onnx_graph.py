@@ -1,14 +1,17 @@
 """ONNX models (the ``onnx`` extra): a graph of affine operators (Gemm, MatMul, Add, Sub, Mul and
 Div by constants, Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout; Conv,
 BatchNormalization, AveragePool, GlobalAveragePool and Pad, unrolled for the input's shape),
-ReLU / LeakyReLU and MaxPool / GlobalMaxPool, traced symbolically (see
+the piecewise-linear activations Relu, LeakyRelu, Clip (constant bounds: clipped ReLU, ReLU6),
+Abs, PRelu (slopes broadcast to the tensor: per channel or per unit) and HardSigmoid (rewritten
+exactly into ReLU layers, :mod:`regionenum.core.piecewise`), and MaxPool / GlobalMaxPool,
+traced symbolically (see
 :mod:`regionenum.importers.tracing`): each tensor is an affine function of the last activation's
 output, each activation closes a layer, and tensors used again after an activation (skip
 connections) are carried through it. Operators outside that list are errors naming the node.
 """
 from __future__ import annotations
 
-from ..core.network import Network
+from ..core.network import Activation, Network
 from ..errors import InvalidNetworkError, MissingDependencyError
 from .tracing import Affine, LayerBuilder, elementwise, window_members
 
@@ -17,6 +20,8 @@ __all__ = ["from_onnx"]
 _SHAPE_OPS = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
 #: Affine operators evaluated on the unit basis with onnx's reference evaluator.
 _BASIS_OPS = {"Conv", "BatchNormalization", "AveragePool", "GlobalAveragePool", "Pad"}
+#: Operators that close a layer.
+_ACTIVATIONS = {"Relu", "LeakyRelu", "Clip", "Abs", "PRelu", "HardSigmoid", "MaxPool", "GlobalMaxPool"}
 
 
 def from_onnx(model) -> Network:
@@ -84,9 +89,11 @@ def from_onnx(model) -> Network:
         if not live:
             raise InvalidNetworkError(f"{where}: operators on constants only are not supported")
         t, op = live[0], node.op_type
-        if op in _SHAPE_OPS:
+        if op in _SHAPE_OPS or (op == "Clip" and _clip_bounds(node, attrs, consts, where) == (None, None)):
             out = Affine(t.M, t.c, _new_shape(op, t.shape, args, attrs, where), t.base)
-        elif op in ("Relu", "LeakyRelu", "MaxPool", "GlobalMaxPool"):
+        elif op in _ACTIVATIONS:
+            if tensors.get(node.input[0]) is not t:
+                raise InvalidNetworkError(f"{where}: its first input must be computed from the model's input")
             # tensors used after this node are carried through the layer it closes
             carried = [name for name, v in tensors.items() if last_use.get(name, -1) > i]
             before = [tensors[name] for name in carried]
@@ -98,8 +105,7 @@ def from_onnx(model) -> Network:
                     raise InvalidNetworkError(f"{where}: does not act as a max over windows of its input")
                 out, after = builder.max_pool(t, window_members(L.T, len(t.c), where), out_shape, before)
             else:
-                act = "relu" if op == "Relu" else ("leaky_relu", float(attrs.get("alpha", 0.01)))
-                out, after = builder.activate(t, act, before)
+                out, after = builder.activate(t, _activation(node, attrs, consts, t, where), before)
             tensors = dict(zip(carried, after))
         elif op == "Gemm":
             B = args[1]
@@ -127,10 +133,59 @@ def from_onnx(model) -> Network:
     return builder.finish(result)
 
 
+def _activation(node, attrs, consts, t, where) -> Activation:
+    """The activation of a Relu, LeakyRelu, Clip, Abs, PRelu or HardSigmoid node on ``t``."""
+    import numpy as np
+    op = node.op_type
+    if op == "Relu":
+        return Activation("relu")
+    if op == "LeakyRelu":
+        return Activation("leaky_relu", float(attrs.get("alpha", 0.01)))
+    if op == "Abs":
+        return Activation.abs()
+    if op == "HardSigmoid":
+        return Activation.hard_sigmoid(float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5)))
+    if op == "PRelu":
+        slope = consts.get(node.input[1])
+        if slope is None:
+            raise InvalidNetworkError(f"{where}: the slope must be a constant")
+        try:
+            per_unit = np.broadcast_to(slope, t.shape).reshape(-1)
+        except ValueError:
+            raise InvalidNetworkError(f"{where}: slopes of shape {slope.shape} do not broadcast to "
+                                      f"{t.shape}") from None
+        return Activation.prelu(per_unit[:1] if np.all(per_unit == per_unit[0]) else per_unit)
+    lo, hi = _clip_bounds(node, attrs, consts, where)  # Clip
+    if hi is None:
+        return Activation.spline([lo], [0.0, 1.0], lo)
+    if lo is None:
+        return Activation.spline([hi], [1.0, 0.0], hi)
+    if not lo < hi:
+        raise InvalidNetworkError(f"{where}: bounds {lo} and {hi} leave a constant, not an activation")
+    return Activation.hardtanh(lo, hi)
+
+
+def _clip_bounds(node, attrs, consts, where):
+    """A Clip's ``(min, max)`` as floats, None where absent (inputs from opset 11, attributes
+    before; infinite bounds count as absent)."""
+    import numpy as np
+    names = list(node.input[1:3]) + [""] * (3 - len(node.input))
+    out = []
+    for name, key in zip(names[:2], ("min", "max")):
+        if name:
+            if name not in consts or np.size(consts[name]) != 1:
+                raise InvalidNetworkError(f"{where}: the {key} bound must be a constant scalar")
+            value = float(np.asarray(consts[name]).reshape(-1)[0])
+        else:
+            value = attrs.get(key)
+        out.append(None if value is None or not np.isfinite(value) else float(value))
+    return tuple(out)
+
+
 def _new_shape(op, shape, args, attrs, where):
     """The shape after a shape-only operator (the values, row-major, are unchanged)."""
     import numpy as np
-    if op in ("Identity", "Dropout"):
+    if op in ("Identity", "Dropout", "Clip"):
         return shape
     if op == "Flatten":
         axis = int(attrs.get("axis", 1)) % max(len(shape), 1)

@@ -5,8 +5,10 @@ models, nested ones and modules with their own ``forward`` (residual blocks: ``x
 work, as long as the graph does not depend on input values. Each affine operation is computed
 by running it on the unit basis (convolutions, pooling by average and batch norms are unrolled
 exactly for the given input shape); shape operations (``view``, ``flatten``, ``permute``,
-slicing, ``cat``, ...) by running them on a tensor of entry indices. ReLU and LeakyReLU close a
-layer; max-pooling closes a max layer. Anything else is refused by name.
+slicing, ``cat``, ...) by running them on a tensor of entry indices. ReLU, LeakyReLU and the
+other piecewise-linear activations (hardtanh, ReLU6, clamps, hard-sigmoid, abs, PReLU, and
+:class:`~regionenum.importers.torch_modules.PiecewiseLinear` splines) close a layer; max-pooling
+closes a max layer. Anything else is refused by name.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import operator
 
 import numpy as np
 
+from ..core.network import Activation
 from ..errors import InvalidNetworkError, MissingDependencyError
 from .tracing import Affine, LayerBuilder, elementwise, window_members
 
@@ -33,10 +36,15 @@ def from_torch(module, input_shape):
     """A :class:`Network` from a PyTorch module for inputs of ``input_shape`` (one input, no
     batch dimension, e.g. ``(64,)`` or ``(1, 8, 8)``). Modules: ``Linear``, ``Conv1d``/``Conv2d``,
     ``BatchNorm1d``/``BatchNorm2d``, ``AvgPool1d``/``AvgPool2d``, ``AdaptiveAvgPool1d``/``2d``,
-    ``Flatten``, ``Unflatten``, ``Dropout``, ``Identity``, ``ReLU``, ``LeakyReLU``,
-    ``MaxPool1d``/``MaxPool2d``, ``AdaptiveMaxPool1d``/``2d``; the matching ``torch`` and
-    ``torch.nn.functional`` calls, ``torch.max(x, dim)`` and ``amax`` (maxout), tensor sums and
-    differences (skip connections), scaling by constants and shape operations.
+    ``Flatten``, ``Unflatten``, ``Dropout``, ``Identity``, ``ReLU``, ``LeakyReLU``, ``Hardtanh``,
+    ``ReLU6``, ``Hardsigmoid``, ``PReLU`` (one slope or one per channel),
+    :class:`~regionenum.importers.torch_modules.PiecewiseLinear`, ``MaxPool1d``/``MaxPool2d``,
+    ``AdaptiveMaxPool1d``/``2d``; the matching ``torch`` and ``torch.nn.functional`` calls,
+    ``torch.abs``, ``torch.clamp``/``clip`` with constant bounds (clipped ReLU),
+    ``torch.max(x, dim)`` and ``amax`` (maxout), tensor sums and differences (skip
+    connections), scaling by constants and shape operations. The piecewise-linear activations
+    become exact ReLU rewrites (:mod:`regionenum.core.piecewise`); ``Hardsigmoid`` is the spline
+    with breakpoints -3 and 3 and slope 1/6 (rounded to float64) between them.
 
     Parameters
     ----------
@@ -73,9 +81,17 @@ def from_torch(module, input_shape):
     shape = tuple(int(s) for s in np.atleast_1d(input_shape))
     if not shape or min(shape) < 1:
         raise InvalidNetworkError(f"input_shape must be positive sizes, got {input_shape!r}")
+    from .torch_modules import PiecewiseLinear
+
+    class LeafTracer(torch.fx.Tracer):
+        """fx's tracer, keeping :class:`PiecewiseLinear` modules whole (as calls to read)."""
+
+        def is_leaf_module(self, m, name):
+            return isinstance(m, PiecewiseLinear) or super().is_leaf_module(m, name)
+
     model = copy.deepcopy(module).double().eval()
     try:
-        graph = torch.fx.symbolic_trace(model)
+        graph = torch.fx.GraphModule(model, LeafTracer().trace(model))
     except Exception as err:  # fx raises many types for code it cannot follow
         raise InvalidNetworkError(f"cannot trace the module with torch.fx ({type(err).__name__}: "
                                   f"{err}); its forward must not depend on input values") from None
@@ -86,7 +102,9 @@ class _Tracer:
     """Walks the fx graph, keeping every value: an :class:`Affine` tensor or a constant."""
 
     def __init__(self, torch, graph, shape):
+        from .torch_modules import PiecewiseLinear
         self.torch, self.F, self.nn = torch, torch.nn.functional, torch.nn
+        self.spline_module = PiecewiseLinear
         self.arithmetic = {**_ARITHMETIC, torch.add: "add", torch.sub: "sub", torch.mul: "mul",
                            torch.div: "div"}
         self.graph = graph
@@ -117,14 +135,14 @@ class _Tracer:
 
     # -- one node ------------------------------------------------------------------------------
     def _apply(self, i, node, values):
-        F, nn = self.F, self.nn
+        nn = self.nn
         args = [_resolve(a, values) for a in node.args]
         kwargs = {k: _resolve(v, values) for k, v in node.kwargs.items()}
         tensors = [a for a in _flat(args) if isinstance(a, Affine)]
         if node.op == "call_module":
             m = self.graph.get_submodule(node.target)
             where = f"module {node.target!r} ({type(m).__name__})"
-            fn, kind = m, _module_kind(m, nn)
+            fn, kind = m, _module_kind(m, nn, self.spline_module)
         else:
             fn = node.target if node.op == "call_function" else _method(node.target)
             where = f"{node.op.replace('_', ' ')} {getattr(node.target, '__name__', node.target)!r}"
@@ -159,7 +177,7 @@ class _Tracer:
             if kind == "max_with_indices":
                 out = _MaxResult(out)
         else:
-            out, after = self.builder.activate(t, _activation(fn, node, kwargs, args, nn, F), before)
+            out, after = self.builder.activate(t, self._activation(fn, args, kwargs, t, where), before)
         values.update(zip(carried, after))
         return out
 
@@ -171,7 +189,7 @@ class _Tracer:
                 return "size"
             if target in _SHAPE_METHODS:
                 return "shape"
-            if target in ("relu", "relu_"):
+            if target in ("relu", "relu_", "abs", "abs_", "clamp", "clamp_", "clip", "clip_"):
                 return "activation"
             if target in ("max", "amax"):
                 return "max_with_indices" if target == "max" else "max"
@@ -183,7 +201,8 @@ class _Tracer:
         if target in (torch.flatten, torch.reshape, torch.permute, torch.transpose, torch.squeeze,
                       torch.unsqueeze, torch.cat, operator.getitem):
             return "shape"
-        if target in (torch.relu, F.relu, F.leaky_relu):
+        if target in (torch.relu, F.relu, F.leaky_relu, F.hardtanh, F.relu6, F.hardsigmoid, F.prelu,
+                      torch.abs, torch.clamp, torch.clip):
             return "activation"
         if target in (F.max_pool1d, F.max_pool2d, F.adaptive_max_pool1d, F.adaptive_max_pool2d,
                       torch.amax):
@@ -194,6 +213,38 @@ class _Tracer:
                       F.adaptive_avg_pool2d, F.pad, F.dropout, F.batch_norm):
             return "affine"
         return None
+
+    def _activation(self, fn, args, kwargs, t, where):
+        """The :class:`Activation` an activation module or call applies to ``t``."""
+        nn, F, torch = self.nn, self.F, self.torch
+        if isinstance(fn, nn.LeakyReLU):
+            return Activation("leaky_relu", float(fn.negative_slope))
+        if fn is F.leaky_relu:
+            return Activation("leaky_relu", float(_option(args, kwargs, 1, "negative_slope", 0.01)))
+        if isinstance(fn, nn.ReLU6) or fn is F.relu6:
+            return Activation.relu6()
+        if isinstance(fn, nn.Hardtanh):
+            return Activation.hardtanh(float(fn.min_val), float(fn.max_val))
+        if fn is F.hardtanh:
+            return Activation.hardtanh(float(_option(args, kwargs, 1, "min_val", -1.0)),
+                                       float(_option(args, kwargs, 2, "max_val", 1.0)))
+        if isinstance(fn, nn.Hardsigmoid) or fn is F.hardsigmoid:
+            return _TORCH_HARDSIGMOID
+        if isinstance(fn, nn.PReLU):
+            return Activation.prelu(_per_channel(_numpy(fn.weight), t.shape, where))
+        if fn is F.prelu:
+            return Activation.prelu(_per_channel(_numpy(_option(args, kwargs, 1, "weight", None)), t.shape, where))
+        if isinstance(fn, self.spline_module):
+            bp, sl, val = fn.unit_parameters()
+            columns = [[_per_channel(p[:, k], t.shape, where) for k in range(p.shape[1])] for p in (bp, sl)]
+            bp, sl = (np.stack(np.broadcast_arrays(*c), axis=1) for c in columns)
+            return Activation.spline(bp, sl, np.broadcast_to(_per_channel(val, t.shape, where), len(bp)))
+        name = getattr(fn, "__name__", "")
+        if fn is torch.abs or name in ("abs", "abs_"):
+            return Activation.abs()
+        if fn in (torch.clamp, torch.clip) or name in ("clamp", "clamp_", "clip", "clip_"):
+            return _clamp(_option(args, kwargs, 1, "min", None), _option(args, kwargs, 2, "max", None), where)
+        return Activation("relu")
 
     # -- evaluations ---------------------------------------------------------------------------
     def _call(self, fn, x, args, kwargs, where):
@@ -278,8 +329,8 @@ class _MaxResult:
         return self.values if i == 0 else self.indices
 
 
-def _module_kind(m, nn):
-    if isinstance(m, (nn.ReLU, nn.LeakyReLU)):
+def _module_kind(m, nn, spline_module):
+    if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.Hardtanh, nn.Hardsigmoid, nn.PReLU, spline_module)):
         return "activation"
     if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)):
         return "max"
@@ -291,14 +342,43 @@ def _module_kind(m, nn):
     return None
 
 
-def _activation(fn, node, kwargs, args, nn, F):
-    """``"relu"`` or ``("leaky_relu", slope)`` for an activation module or call."""
-    if isinstance(fn, nn.LeakyReLU):
-        return ("leaky_relu", float(fn.negative_slope))
-    if fn is F.leaky_relu:
-        slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
-        return ("leaky_relu", float(slope))
-    return "relu"
+#: torch's Hardsigmoid, relu6(x + 3) / 6: breakpoints -3 and 3 exactly, slope 1/6 in float64
+_TORCH_HARDSIGMOID = Activation.spline([-3.0, 3.0], [0.0, 1.0 / 6.0, 0.0], 0.0)
+
+
+def _option(args, kwargs, position, name, default):
+    """A call's argument given by position or by name."""
+    return kwargs.get(name, args[position] if len(args) > position else default)
+
+
+def _per_channel(weight, shape, where):
+    """Per-channel parameters (``(C,)`` or ``(1,)``, as ``nn.PReLU`` takes them, along
+    dimension 1) as one per entry of a tensor of ``shape`` (batch first), flattened."""
+    w = np.asarray(weight, np.float64).reshape(-1)
+    if len(w) == 1:
+        return w
+    if len(shape) < 2 or shape[1] != len(w):
+        raise InvalidNetworkError(f"{where}: {len(w)} per-channel parameters for a tensor of shape {shape}")
+    return np.broadcast_to(w.reshape((1, -1) + (1,) * (len(shape) - 2)), shape).reshape(-1)
+
+
+def _clamp(lo, hi, where) -> Activation:
+    """``clamp(x, lo, hi)`` with constant bounds (either may be None) as an activation."""
+    bounds = []
+    for b in (lo, hi):
+        if b is not None and np.size(_numpy(b)) != 1:
+            raise InvalidNetworkError(f"{where}: only constant scalar bounds are supported")
+        bounds.append(None if b is None else float(np.asarray(_numpy(b)).reshape(-1)[0]))
+    lo, hi = bounds
+    if lo is None and hi is None:
+        raise InvalidNetworkError(f"{where}: a clamp without bounds")
+    if hi is None:
+        return Activation.spline([lo], [0.0, 1.0], lo)
+    if lo is None:
+        return Activation.spline([hi], [1.0, 0.0], hi)
+    if not lo < hi:
+        raise InvalidNetworkError(f"{where}: clamp bounds {lo} and {hi} leave a constant, not an activation")
+    return Activation.hardtanh(lo, hi)
 
 
 def _training(fn, args, kwargs, F) -> bool:
@@ -311,7 +391,11 @@ def _training(fn, args, kwargs, F) -> bool:
 
 
 def _method(name):
-    return lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs)
+    """A tensor method as a function of the tensor, named as the method."""
+    def call(x, *args, **kwargs):
+        return getattr(x, name)(*args, **kwargs)
+    call.__name__ = name
+    return call
 
 
 def _resolve(a, values):

@@ -9,6 +9,8 @@ layer, groups of one), so that they too are functions of the new layer input.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..core.network import Activation, Network
@@ -44,13 +46,17 @@ class LayerBuilder:
         self.input = Affine(np.eye(n), np.zeros(n), shape, 0)
 
     def activate(self, t: Affine, activation, carried=()):
-        """Close a layer applying ``activation`` (``"relu"`` or ``("leaky_relu", alpha)``) to
-        ``t``, carrying the tensors ``carried`` through it unchanged. Returns the activated
-        tensor and the carried ones, as functions of the new layer input."""
+        """Close a layer applying ``activation`` (anything :meth:`Activation.parse` takes; with
+        per-unit parameters, one per entry of ``t``) to ``t``, carrying the tensors ``carried``
+        through it unchanged. Returns the activated tensor and the carried ones, as functions of
+        the new layer input."""
         n = len(t.c)
         act = Activation.parse(activation)
         total = n + sum(len(s.c) for s in carried)
-        act = Activation(act.kind, act.alpha, linear=tuple(range(n, total)))
+        if total > n and act.kind in ("prelu", "spline") and len(act.params) == n > 1:
+            # per-unit parameters for the carried units too (unused: they stay linear)
+            act = replace(act, params=act.params + act.params[:1] * (total - n))
+        act = replace(act, linear=tuple(range(n, total)))
         self._close([t, *carried], act)
         out = self._outputs([(n, t.shape)] + [(len(s.c), s.shape) for s in carried])
         return out[0], out[1:]

@@ -49,10 +49,10 @@ def save(path, network: Network, domain: Box | None = None) -> None:
     """
     path = writable(path, (".npz",))
     arrays = {}
-    for i, layer in enumerate(network.layers):
+    for i, layer in enumerate(network.source_layers):  # as built: a rewrite is redone on loading
         arrays[f"W{i}"] = layer.W
         arrays[f"b{i}"] = layer.b
-    arrays["activations"] = np.array([l.activation.spec for l in network.layers])
+    arrays["activations"] = np.array([l.activation.spec for l in network.source_layers])
     if domain is not None:
         if not isinstance(domain, Box):
             raise ArgumentTypeError("only a Box domain can be stored in the .npz format")

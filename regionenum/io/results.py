@@ -123,9 +123,9 @@ def load_regions(path):
 def _to_arrays(regions) -> dict:
     net, dom, constraints = regions.network, regions.domain, regions.complex.constraints
     out = {"format_version": np.array(VERSION)}
-    for i, layer in enumerate(net.layers):
+    for i, layer in enumerate(net.source_layers):  # as built: the rewrite is deterministic
         out[f"net_W{i}"], out[f"net_b{i}"] = layer.W, layer.b
-    out["net_activations"] = np.array([layer.activation.spec for layer in net.layers])
+    out["net_activations"] = np.array([layer.activation.spec for layer in net.source_layers])
     out["domain_is_box"] = np.array(isinstance(dom, Box))
     out["domain_A"], out["domain_b"] = dom.A, dom.b
     for name in _RESULT:

@@ -1,7 +1,7 @@
 """Verification: exact properties of a network from its regions (:mod:`.properties`: output
 ranges, linear properties of the outputs, robustness, Lipschitz constants, reachable sets),
-VNN-LIB files (:mod:`.vnnlib`), exact re-checks of a result (:mod:`.certificates`) and the exact
-rational geometry they share (:mod:`.exact_geometry`).
+VNN-LIB files (:mod:`.vnnlib`) and exact re-checks of a result (:mod:`.certificates`), on the
+exact rational geometry of :mod:`regionenum.analysis.exact_geometry`.
 
 >>> import numpy as np, regionenum as rn
 >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),

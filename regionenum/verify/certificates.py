@@ -27,12 +27,12 @@ from math import factorial, gcd
 
 import numpy as np
 
+from ..analysis.exact_geometry import ExactGeometry
 from ..core.domain import Box
 from ..core.network import Network
 from ..engine.api import enumerate_regions
 from ..engine.kernels.lattice import cell_faces
 from ..errors import CertificationError, IncompleteResultError, InvalidArgumentError, MissingDependencyError
-from .exact_geometry import ExactGeometry
 
 __all__ = ["Certificate", "certify"]
 

@@ -3,7 +3,7 @@
 An affine function on a polytope is largest at a vertex, and the network is affine on each
 region, so the largest value of any linear function of the outputs over a bounded domain is the
 largest over all region vertices. Vertices are found in float64 and the best candidates re-valued
-in exact rational arithmetic (:mod:`regionenum.exact_geometry`), so maxima, minima and property
+in exact rational arithmetic (:mod:`regionenum.analysis.exact_geometry`), so maxima, minima and property
 verdicts are exact rationals with witness inputs, decided exactly where the engine decides
 exactly.
 
@@ -22,11 +22,11 @@ from fractions import Fraction
 import numpy as np
 from scipy.optimize import linprog
 
+from ..analysis.exact_geometry import ExactGeometry
 from ..core.domain import Box, Polytope
 from ..engine.api import enumerate_regions
 from ..errors import IncompleteResultError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
 from ..result import Regions
-from .exact_geometry import ExactGeometry
 
 __all__ = ["OutputRange", "PropertyResult", "RobustnessResult", "LipschitzResult",
            "output_range", "check_property", "robustness", "lipschitz", "reachable_set"]

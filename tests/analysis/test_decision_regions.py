@@ -108,11 +108,19 @@ def test_unbounded_domain_and_ties_everywhere():
     assert np.all(np.isinf(dec.volumes) | (dec.volumes > 0))
 
 
-def test_bad_requests():
+def test_one_logit_is_a_binary_classifier():
     one = random_net([2, 6, 1], 4)
     regions = rn.enumerate_regions(one, rn.Box([-1, -1], [1, 1]))
-    with pytest.raises(rn.RegionEnumError, match="at least 2 outputs"):
-        regions.decision_regions()
+    dec = regions.decision_regions()  # class 1 where the logit is positive
+    X = np.random.default_rng(0).uniform(-1, 1, (20000, 2))
+    positive = one(X)[:, 0] > 0
+    assert dec.volumes[dec.classes == 1].sum() / 4 == pytest.approx(positive.mean(), abs=0.01)
+    assert dec.volumes.sum() == pytest.approx(4.0)
+    # the boundary is the zero level set of the logit
+    assert dec.boundary_volumes.sum() == pytest.approx(regions.level_set(0.0).volume, rel=1e-9)
+
+
+def test_bad_requests():
     three = rn.enumerate_regions(random_net([3, 6, 3], 5), rn.Box(-np.ones(3), np.ones(3)))
     with pytest.raises(rn.RegionEnumError, match="2-D"):
         three.decision_regions().polylines()

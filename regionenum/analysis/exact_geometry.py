@@ -1,9 +1,10 @@
 """Exact rational geometry of an enumerated result: vertices, output values and maps.
 
 Every vertex of a region is the kernel of the exact integer rows of the constraints tight at it
-(domain rows, and units' hyperplanes through the region's pattern; see :mod:`regionenum.exact`),
+(domain rows, and units' hyperplanes through the region's pattern; see :mod:`regionenum.core.exact`),
 so it is a rational point, computed here with Python integers. The network's output on a region
-is an exact integer map over ``(t, x)`` with a common scale.
+is an exact integer map over ``(t, x)`` with a common scale. Verification, certificates and the
+level sets' exact signs read it.
 """
 from __future__ import annotations
 

@@ -1,0 +1,295 @@
+"""Shape statistics of activation regions, and how often each unit is on.
+
+Per region (:func:`region_statistics`): the volume; the Chebyshev ball (the largest ball inside
+the region: its radius, the *inradius*, and centre, by one linear programme over the region's
+facets ``a x + b <= 0`` with ``|a| = 1``: maximise ``r`` subject to ``a x + b + r <= 0``); the
+centroid and the eccentricity, from the region's second moments (summed over the simplices of
+a pulling triangulation of the face lattice: cones from each face's centre over its facets);
+the number of facets and vertices, and the degree (neighbours across a facet), counted on the
+face lattice. The balls of bounded regions come from linear programmes with a block per region
+(a few hundred regions in each).
+Per unit (:func:`unit_statistics`): in how many regions and on what share of the domain's volume
+it is on, and whether it is dead (never on) or always on.
+"""
+from __future__ import annotations
+
+from math import factorial
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+from scipy.spatial import ConvexHull, QhullError
+
+from ..errors import InternalError
+from .faces import require_complete
+from .topology import subdivision_complex
+
+__all__ = ["region_statistics", "unit_statistics", "chebyshev_ball", "chebyshev_balls", "moments",
+           "complex_moments"]
+
+
+def chebyshev_ball(equations) -> tuple:
+    """The largest ball inside ``{x : a x + b <= 0}`` (its Chebyshev ball), by linear
+    programming.
+
+    Parameters
+    ----------
+    equations : ndarray, shape (m, d + 1)
+        Rows ``[a | b]`` with ``|a| = 1`` (as ``Regions.facet_equations``).
+
+    Returns
+    -------
+    radius : float
+        ``inf`` when the set holds arbitrarily large balls.
+    centre : ndarray, shape (d,)
+        NaNs when the radius is infinite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regionenum.analysis.statistics import chebyshev_ball
+    >>> square = np.array([[1.0, 0, -1], [-1, 0, 0], [0, 1, -1], [0, -1, 0]])   # [0, 1]^2
+    >>> r, c = chebyshev_ball(square)
+    >>> round(r, 9), np.round(c, 9).tolist()
+    (0.5, [0.5, 0.5])
+    """
+    A, b = equations[:, :-1], equations[:, -1]
+    d = A.shape[1]
+    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.hstack([A, np.ones((len(A), 1))]), b_ub=-b,
+                  bounds=[(None, None)] * d + [(0, None)], method="highs")
+    if res.status == 3:  # unbounded
+        return np.inf, np.full(d, np.nan)
+    return float(res.x[-1]), res.x[:d]
+
+
+def chebyshev_balls(regions, which) -> tuple:
+    """The Chebyshev balls of several bounded regions at once: one linear programme with a
+    block per region (maximising the sum of the radii maximises each, the blocks being
+    independent).
+
+    Parameters
+    ----------
+    regions : Regions
+    which : array_like of int
+        Bounded regions.
+
+    Returns
+    -------
+    radii : ndarray, shape (m,)
+    centres : ndarray, shape (m, d)
+
+    Raises
+    ------
+    InternalError
+        The solver failed (bounded regions always have a ball).
+    """
+    d = regions.dim
+    which = np.asarray(which, np.int64)
+    if not len(which):
+        return np.zeros(0), np.zeros((0, d))
+    starts, stops = regions.facet_offsets[which], regions.facet_offsets[which + 1]
+    counts = stops - starts
+    rows = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())
+    eq = regions.facet_equations[rows]
+    block = np.repeat(np.arange(len(which)), counts)
+    m = len(eq)
+    cols = np.concatenate([block[:, None] * d + np.arange(d), (len(which) * d + block)[:, None]], axis=1)
+    vals = np.concatenate([eq[:, :-1], np.ones((m, 1))], axis=1)
+    A = sp.csr_matrix((vals.ravel(), (np.repeat(np.arange(m), d + 1), cols.ravel())),
+                      shape=(m, len(which) * (d + 1)))
+    cost = np.r_[np.zeros(len(which) * d), -np.ones(len(which))]
+    res = linprog(cost, A_ub=A, b_ub=-eq[:, -1], bounds=[(None, None)] * (len(which) * d) + [(0, None)] * len(which),
+                  method="highs")
+    if res.status != 0:  # pragma: no cover - bounded regions always have a ball
+        raise InternalError(f"the Chebyshev balls' linear programme failed: {res.message}")
+    return res.x[len(which) * d:], res.x[: len(which) * d].reshape(-1, d)
+
+
+def moments(points) -> tuple:
+    """Volume, centroid and covariance of the uniform distribution on the convex hull of
+    ``points``, from the simplices joining the points' mean to the hull's (triangulated) facets.
+
+    Parameters
+    ----------
+    points : array_like, shape (m, d)
+        Full-dimensional.
+
+    Returns
+    -------
+    volume : float
+    centroid : ndarray, shape (d,)
+    covariance : ndarray, shape (d, d)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regionenum.analysis.statistics import moments
+    >>> v, c, cov = moments([[0, 0], [3, 0], [0, 1], [3, 1]])   # a 3 x 1 box
+    >>> round(v, 12), np.round(c, 12).tolist(), np.round(cov * 12, 9).tolist()
+    (3.0, [1.5, 0.5], [[9.0, 0.0], [0.0, 1.0]])
+    """
+    points = np.asarray(points, np.float64)
+    d = points.shape[1]
+    if d == 1:
+        lo, hi = points.min(), points.max()
+        return float(hi - lo), np.array([(lo + hi) / 2]), np.array([[(hi - lo) ** 2 / 12]])
+    try:
+        hull = ConvexHull(points)
+    except QhullError:
+        hull = ConvexHull(points, qhull_options="QJ")
+    apex = points.mean(axis=0)
+    S = np.concatenate([np.broadcast_to(apex, (len(hull.simplices), 1, d)), points[hull.simplices]], axis=1)
+    vol = np.abs(np.linalg.det(S[:, 1:] - S[:, :1])) / factorial(d)
+    total = vol.sum()
+    sums = S.sum(axis=1)
+    centroid = (vol @ sums) / ((d + 1) * total)
+    second = np.einsum("s,sij->ij", vol / ((d + 1) * (d + 2)),
+                       np.einsum("svi,svj->sij", S, S) + np.einsum("si,sj->sij", sums, sums))
+    return float(total), centroid, second / total - np.outer(centroid, centroid)
+
+
+def complex_moments(K, chunk: int = 4096) -> tuple:
+    """Volume, centroid and covariance of every top cell of a polyhedral complex.
+
+    From the simplices of its pulling triangulation: a cell is the union of the cones from its
+    centre (the mean of its vertices) over its facets, each facet the same way, down to the
+    edges; one simplex per flag (cell, facet, ..., 2-face, edge).
+
+    Parameters
+    ----------
+    K : PolyhedralComplex
+        Its top dimension is the space's (2 or more).
+    chunk : int, optional
+        Top cells handled together (memory grows with it).
+
+    Returns
+    -------
+    volumes : ndarray, shape (n,)
+    centroids : ndarray, shape (n, d)
+    covariances : ndarray, shape (n, d, d)
+    """
+    D = len(K.incidence) - 1
+    X = K.vertices
+    n = K.incidence[D].shape[0]
+    centres = [None, None] + [(K.incidence[k].astype(np.float64) @ X) / np.diff(K.incidence[k].indptr)[:, None]
+                              for k in range(2, D + 1)]
+    ends = K.incidence[1].indices.reshape(-1, 2)
+    vol = np.zeros(n)
+    first = np.zeros((n, X.shape[1]))
+    second = np.zeros((n, X.shape[1], X.shape[1]))
+    for lo in range(0, n, chunk):
+        # flags as rows of cell indices, from the top cells down to an edge
+        flags = np.arange(lo, min(lo + chunk, n))[:, None]
+        for k in range(D, 1, -1):
+            fac = K.facets[k]
+            last = flags[:, -1]
+            counts = np.diff(fac.indptr)[last]
+            below = fac.indices[np.repeat(fac.indptr[last], counts)
+                                + np.arange(counts.sum()) - np.repeat(np.r_[0, np.cumsum(counts)[:-1]], counts)]
+            flags = np.concatenate([np.repeat(flags, counts, axis=0), below[:, None]], axis=1)
+        points = [centres[D - i][flags[:, i]] for i in range(D - 1)] + [X[ends[flags[:, -1], 0]],
+                                                                          X[ends[flags[:, -1], 1]]]
+        S = np.stack(points, axis=1)
+        v = np.abs(np.linalg.det(S[:, 1:] - S[:, :1])) / factorial(D)
+        sums = S.sum(axis=1)
+        owner = flags[:, 0]
+        vol += np.bincount(owner, weights=v, minlength=n)
+        np.add.at(first, owner, v[:, None] * sums / (D + 1))
+        np.add.at(second, owner, (v / ((D + 1) * (D + 2)))[:, None, None]
+                  * (np.einsum("svi,svj->sij", S, S) + np.einsum("si,sj->sij", sums, sums)))
+    centroid = first / vol[:, None]
+    return vol, centroid, second / vol[:, None, None] - np.einsum("ni,nj->nij", centroid, centroid)
+
+
+def region_statistics(regions) -> np.ndarray:
+    """One row per region (a structured array).
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result.
+
+    Returns
+    -------
+    ndarray
+        Fields ``volume``, ``bounded``, ``inradius``, ``center``, ``centroid``,
+        ``eccentricity``, ``n_facets``, ``n_vertices``, ``degree``: see
+        :meth:`Regions.statistics <regionenum.Regions.statistics>`.
+
+    Raises
+    ------
+    IncompleteResultError
+        The enumeration stopped early.
+    """
+    require_complete(regions, "region statistics")
+    d, n = regions.dim, len(regions)
+    faces = regions.faces()
+    n_vertices = np.bincount(faces.by_dim[0].region_ids, minlength=n)
+    facets = faces.by_dim[d - 1]
+    n_facets = np.bincount(facets.region_ids, minlength=n)
+    shared = np.flatnonzero(np.diff(facets.region_offsets) == 2)
+    ends = facets.region_ids[facets.region_offsets[shared][:, None] + np.arange(2)]
+    degree = np.bincount(ends.ravel(), minlength=n)
+    out = np.zeros(n, dtype=[("volume", "f8"), ("bounded", "?"), ("inradius", "f8"), ("center", "f8", (d,)),
+                             ("centroid", "f8", (d,)), ("eccentricity", "f8"), ("n_facets", "i8"),
+                             ("n_vertices", "i8"), ("degree", "i8")])
+    out["volume"], out["bounded"] = regions.volumes, regions.bounded
+    out["n_facets"], out["n_vertices"], out["degree"] = n_facets, n_vertices, degree
+    bounded = np.flatnonzero(regions.bounded)
+    for part in np.array_split(bounded, max(1, len(bounded) // 500)):  # the solver is superlinear
+        out["inradius"][part], out["center"][part] = chebyshev_balls(regions, part)
+    for i in np.flatnonzero(~regions.bounded):
+        out["inradius"][i], out["center"][i] = chebyshev_ball(regions.facets_of(i)[0])
+    out["centroid"], out["eccentricity"] = np.nan, np.inf
+    if d == 1:
+        ends = np.array([np.sort(regions.vertices_of(i)[:, 0]) for i in bounded]).reshape(-1, 2)
+        out["centroid"][bounded, 0], out["eccentricity"][bounded] = ends.mean(axis=1), 1.0
+    elif regions.domain.is_bounded:
+        _, out["centroid"], cov = complex_moments(subdivision_complex(regions, faces))
+        out["eccentricity"] = _eccentricity(cov)
+    else:
+        for i in bounded:
+            _, out["centroid"][i], cov = moments(regions.vertices_of(i))
+            out["eccentricity"][i] = _eccentricity(cov[None])[0]
+    return out
+
+
+def _eccentricity(cov) -> np.ndarray:
+    """``sqrt(largest / smallest eigenvalue)`` of each covariance matrix."""
+    eig = np.linalg.eigvalsh(cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(eig[:, 0] > 0, np.sqrt(eig[:, -1] / eig[:, 0]), np.inf)
+
+
+def unit_statistics(regions) -> np.ndarray:
+    """One row per unit with several states (a structured array).
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result.
+
+    Returns
+    -------
+    ndarray
+        Fields ``layer``, ``unit``, ``on_regions``, ``on_volume`` (share of the domain's
+        volume where the unit is on; NaN on unbounded domains), ``dead``, ``always_on``.
+
+    Raises
+    ------
+    IncompleteResultError
+        The enumeration stopped early.
+    """
+    require_complete(regions, "unit statistics")
+    net = regions.network
+    on = regions.patterns
+    volume = regions.volumes
+    out = np.zeros(net.n_units, dtype=[("layer", "i8"), ("unit", "i8"), ("on_regions", "i8"),
+                                       ("on_volume", "f8"), ("dead", "?"), ("always_on", "?")])
+    out["layer"], out["unit"] = net.unit_layer, net.unit_index
+    out["on_regions"] = on.sum(axis=0)
+    total = volume.sum()
+    out["on_volume"] = (volume @ on) / total if np.isfinite(total) and total > 0 else np.nan
+    out["dead"] = out["on_regions"] == 0
+    out["always_on"] = out["on_regions"] == len(regions)
+    return out

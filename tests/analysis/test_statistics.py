@@ -1,0 +1,103 @@
+"""Region statistics against linear programming on every unit's inequalities, the result's own
+arrays, the adjacency graph and closed forms; unit statistics on dead and always-on units."""
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+import regionenum as rn
+from tests.oracles import random_net
+
+
+def _all_inequalities(net, domain, pattern):
+    """The region of ``pattern`` as ``A x + b <= 0``: the domain's rows and every unit's sign
+    (redundant ones included), from the layers' weights composed through the pattern."""
+    rows, rhs = [domain.A], [domain.b]
+    M, c = np.eye(net.input_dim), np.zeros(net.input_dim)
+    bit = 0
+    for layer, units in zip(net.layers, net.split_units):
+        Wc, bc = layer.W @ M, layer.W @ c + layer.b
+        scale = np.ones(layer.width)
+        for j in units:
+            on = pattern[bit]
+            sign = -1.0 if on else 1.0  # on: z > 0, i.e. -z <= 0
+            rows.append(sign * Wc[j][None])
+            rhs.append([sign * bc[j]])
+            scale[j] = 1.0 if on else layer.activation.off_slope
+            bit += 1
+        M, c = scale[:, None] * Wc, scale * bc
+    return np.vstack(rows), np.concatenate(rhs)
+
+
+def test_chebyshev_balls_against_linprog_on_all_inequalities():
+    net = random_net([2, 10, 10, 1], 3)
+    box = rn.Box([-1, -1], [1, 1])
+    regions = rn.enumerate_regions(net, box)
+    stats = regions.statistics()
+    for i in range(0, len(regions), 7):
+        A, b = _all_inequalities(net, box, regions.patterns[i])
+        norms = np.linalg.norm(A, axis=1)
+        keep = norms > 0
+        A, b, norms = A[keep], b[keep], norms[keep]
+        res = linprog(np.r_[0, 0, -1.0], A_ub=np.c_[A, norms], b_ub=-b, bounds=[(None, None)] * 2 + [(0, None)],
+                      method="highs")
+        assert stats["inradius"][i] == pytest.approx(res.x[-1], rel=1e-6, abs=1e-12)
+        # the centre is inside at that distance from every inequality
+        assert np.all(A @ stats["center"][i] + b + stats["inradius"][i] * norms <= 1e-9)
+
+
+def test_counts_against_the_result_and_the_graph():
+    net = random_net([2, 12, 12, 2], 4)
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    stats = regions.statistics()
+    np.testing.assert_array_equal(stats["n_facets"], np.diff(regions.facet_offsets))
+    np.testing.assert_array_equal(stats["n_vertices"], np.diff(regions.vertex_offsets))
+    G = regions.adjacency_graph()
+    np.testing.assert_array_equal(stats["degree"], [G.degree[i] for i in range(len(regions))])
+    np.testing.assert_array_equal(stats["volume"], regions.volumes)
+    # centroids lie inside; the ball fits; eccentricities at least 1
+    for i in range(len(regions)):
+        eq = regions.facets_of(i)[0]
+        assert np.all(eq[:, :-1] @ stats["centroid"][i] + eq[:, -1] < 0)
+        assert np.pi * stats["inradius"][i] ** 2 <= regions.volumes[i] * (1 + 1e-9)
+    assert np.all(stats["eccentricity"] >= 1 - 1e-9)
+
+
+def test_closed_forms():
+    # the quadrants of the square: squares of side 1
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
+    stats = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).statistics()
+    np.testing.assert_allclose(stats["inradius"], 0.5)
+    np.testing.assert_allclose(np.abs(stats["center"]), 0.5)
+    np.testing.assert_allclose(np.abs(stats["centroid"]), 0.5)
+    np.testing.assert_allclose(stats["eccentricity"], 1.0)
+    assert stats["n_facets"].tolist() == [4] * 4 and stats["degree"].tolist() == [2] * 4
+    # a 3 x 1 box: covariance diag(9, 1) / 12, eccentricity 3
+    line = rn.Network.from_layers([(np.array([[1.0, 0.0]]), [0.0]), (np.ones((1, 1)), [0.0])])
+    stats = rn.enumerate_regions(line, rn.Box([0, 0], [3, 1])).statistics()
+    assert stats["eccentricity"][0] == pytest.approx(3.0) and stats["inradius"][0] == pytest.approx(0.5)
+
+
+def test_unit_statistics():
+    W = np.array([[1.0, 0.0], [0.0, 0.0], [0.01, 0.0]])
+    net = rn.Network.from_layers([(W, [0.0, -1.0, 1.0]), (np.ones((1, 3)), [0.0])])
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    units = regions.statistics(per="unit")
+    assert units["dead"].tolist() == [False, True, False]
+    assert units["always_on"].tolist() == [False, False, True]
+    np.testing.assert_allclose(units["on_volume"], [0.5, 0.0, 1.0])
+    with pytest.raises(rn.InvalidArgumentError, match="per must be"):
+        regions.statistics(per="layer")
+
+
+def test_moments_two_ways_in_3d():
+    """The pulling triangulation of the face lattice against the convex hull of each region."""
+    from regionenum.analysis.statistics import moments
+    net = random_net([3, 10, 10, 1], 0)
+    regions = rn.enumerate_regions(net, rn.Box(-np.ones(3), np.ones(3)))
+    stats = regions.statistics()
+    for i in range(0, len(regions), max(1, len(regions) // 60)):
+        volume, centroid, cov = moments(regions.vertices_of(i))
+        assert volume == pytest.approx(regions.volumes[i], rel=1e-9)
+        np.testing.assert_allclose(stats["centroid"][i], centroid, atol=1e-10)
+        eig = np.linalg.eigvalsh(cov)
+        assert stats["eccentricity"][i] == pytest.approx(np.sqrt(eig[-1] / eig[0]), rel=1e-6)
