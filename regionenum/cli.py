@@ -104,11 +104,20 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("verify", help="decide a VNN-LIB property exactly",
                        description="Decide a VNN-LIB property (input constraints, and output "
                                    "constraints whose satisfaction is a violation) for a network, "
-                                   "exactly, by enumerating its regions on the input set. Prints "
-                                   "sat (violated, with a counterexample), unsat (holds) or unknown.")
+                                   "exactly, by a property-directed search that splits a cell only "
+                                   "while the property is undecided on it. Prints sat (violated, "
+                                   "with a counterexample checked in exact arithmetic), unsat (holds, "
+                                   "with a proof) or unknown (a budget ran out, with the reason).")
     c.add_argument("net", type=Path, help="network file (.onnx, .pt or .npz)")
     c.add_argument("property", type=Path, help="property file (.vnnlib)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--vnncomp", action="store_true",
+                   help="print the answer in the VNN competition's format: sat with ((X_i v) ... (Y_j v)), "
+                        "unsat, or timeout/unknown")
+    c.add_argument("--answer", type=Path, metavar="FILE",
+                   help="also write the competition-format answer to FILE")
+    c.add_argument("--certify", action="store_true",
+                   help="re-check an unsat proof (exact arithmetic where it decides) before answering")
     c.set_defaults(func=_verify)
 
     c = sub.add_parser("bench", help="time counting and enumerating networks",
@@ -390,20 +399,38 @@ def _demo_picture(regions, path) -> bool:
 
 
 def _verify(args) -> int:
-    from .verify.vnnlib import check_vnnlib, parse_vnnlib
-    network, _ = _load_network(args.net)
+    from .verify import certify
+    from .verify.vnnlib import check_vnnlib, competition_answer, parse_vnnlib
+    network, _ = _load_network(args.net, getattr(args, "input_shape", None))
     prop = parse_vnnlib(args.property)
-    res = check_vnnlib(network, prop)
-    out = dict(status=res.status, regions=res.regions, seconds=round(res.seconds, 4),
+    with ProgressBar(enabled=False if getattr(args, "quiet", False) or args.vnncomp else None) as bar:
+        res = check_vnnlib(network, prop, time_limit=getattr(args, "time_limit", None), progress=bar)
+    out = dict(status=res.status, cells=res.cells, seconds=round(res.seconds, 4),
                counterexample=None if res.counterexample is None else res.counterexample.tolist(),
                outputs=None if res.outputs is None else res.outputs.tolist(), reason=res.reason or None)
     lines = [res.status]
     if res.counterexample is not None:
-        lines += [f"  counterexample x = {res.counterexample.tolist()}", f"  outputs y = {res.outputs.tolist()}"]
+        lines += [f"  counterexample x = {res.counterexample.tolist()}", f"  outputs y = {res.outputs.tolist()}",
+                  "  (checked in exact arithmetic)"]
     if res.reason:
         lines.append(f"  {res.reason}")
-    lines.append(f"  ({res.regions} regions, {res.seconds:.3f} s)")
-    _print(out, args.json, lines)
+    if res.proof is not None:
+        lines.append(f"  proof: {res.proof.cells} cells, {res.proof.leaves} decided")
+        if args.certify:
+            check = certify(res.proof)
+            out["certified"] = dict(claims=check.claims, seconds=round(check.seconds, 4))
+            lines.append(f"  proof re-checked: {check.claims} claims in exact arithmetic, {check.seconds:.3f} s")
+    lines.append(f"  ({res.cells} cells, {res.seconds:.3f} s)")
+    answer = competition_answer(res)
+    if args.answer is not None:
+        try:
+            args.answer.write_text(answer)
+        except OSError as err:
+            raise RegionEnumError(f"cannot write {args.answer}: {err}") from None
+    if args.vnncomp:
+        print(answer, end="")
+    else:
+        _print(out, args.json, lines)
     return 0
 
 

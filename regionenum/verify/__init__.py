@@ -1,6 +1,9 @@
 """Verification: exact properties of a network from its regions (:mod:`.properties`: output
-ranges, linear properties of the outputs, robustness, Lipschitz constants, reachable sets),
-VNN-LIB files (:mod:`.vnnlib`), exact re-checks of a result (:mod:`.certificates`) and the exact
+ranges, linear properties of the outputs, robustness, Lipschitz constants, reachable sets);
+property-directed search that decides a property without enumerating every region
+(:mod:`.search`, with :mod:`.relaxation`, :mod:`.bounds`, :mod:`.counterexamples`,
+:mod:`.exact_lp` and :mod:`.spec`), whose proofs of ``unsat`` are re-checked by :mod:`.proof`;
+VNN-LIB files (:mod:`.vnnlib`); exact re-checks of a result (:mod:`.certificates`) and the exact
 rational geometry they share (:mod:`.exact_geometry`).
 
 >>> import numpy as np, regionenum as rn
@@ -11,6 +14,7 @@ rational geometry they share (:mod:`.exact_geometry`).
 (Fraction(-1, 2), Fraction(3, 2))
 """
 from .certificates import Certificate, certify
+from .proof import Proof, ProofCheck, check_proof
 from .properties import (
                          LipschitzResult,
                          OutputRange,
@@ -22,8 +26,11 @@ from .properties import (
                          reachable_set,
                          robustness,
 )
-from .vnnlib import Property, VnnResult, check_vnnlib, parse_vnnlib, parse_vnnlib_text
+from .search import SearchResult, verify_property
+from .spec import Case, LinearSet
+from .vnnlib import Property, VnnResult, check_vnnlib, competition_answer, parse_vnnlib, parse_vnnlib_text
 
-__all__ = ["Certificate", "LipschitzResult", "OutputRange", "Property", "PropertyResult", "RobustnessResult",
-           "VnnResult", "certify", "check_property", "check_vnnlib", "lipschitz", "output_range",
-           "parse_vnnlib", "parse_vnnlib_text", "reachable_set", "robustness"]
+__all__ = ["Case", "Certificate", "LinearSet", "LipschitzResult", "OutputRange", "Proof", "ProofCheck", "Property",
+           "PropertyResult", "RobustnessResult", "SearchResult", "VnnResult", "certify", "check_property",
+           "check_proof", "check_vnnlib", "competition_answer", "lipschitz", "output_range", "parse_vnnlib",
+           "parse_vnnlib_text", "reachable_set", "robustness", "verify_property"]

@@ -56,14 +56,11 @@ def exact_violation(network, case, x):
     case's input set and its exact outputs meet every row of one output set. Returns the index
     of that output set, or None."""
     x = [Fraction(v) for v in x]
-    if any(v < lo or v > hi for v, lo, hi in zip(x, case.lo, case.hi)):
+    if any(v < lo or v > hi for v, lo, hi in zip(x, case.lo, case.hi)) or not case.rows.contains(x):
         return None
-    for row, const in zip(case.rows.A, case.rows.b):
-        if sum(a * v for a, v in zip(row, x)) + const > 0:
-            return None
     y = exact_outputs(network, x)
     for k, out in enumerate(case.outputs):
-        if all(sum(a * v for a, v in zip(row, y)) + const <= 0 for row, const in zip(out.A, out.b)):
+        if out.contains(y):
             return k
     return None
 

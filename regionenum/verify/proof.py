@@ -144,16 +144,108 @@ class ProofReplay:
 
 
 # -- exact arithmetic ----------------------------------------------------------------------------
+U = 2.0 ** -53
+
+
+@dataclass
+class RowSet:
+    """Rows ``c + a . x`` known exactly: ``q`` (tuples of Fractions) with their nearest floats
+    ``f`` (an array) and a bound ``err`` on each float row's error over the search's box."""
+
+    q: list
+    f: np.ndarray
+    err: np.ndarray
+
+    @classmethod
+    def exact(cls, rows, reach) -> "RowSet":
+        """From exact rows; ``reach`` bounds ``|x|`` coordinate-wise."""
+        f = np.array([[float(v) for v in r] for r in rows], dtype=np.float64).reshape(len(rows), len(reach) + 1)
+        err = 2 * U * (np.abs(f[:, 1:]) @ reach + np.abs(f[:, 0]))
+        return cls(list(rows), f, err)
+
+    @classmethod
+    def floats(cls, M) -> "RowSet":
+        """From float rows, which are exact as they are."""
+        M = np.atleast_2d(np.asarray(M, dtype=np.float64))
+        return cls([tuple(Fraction(float(v)) for v in row) for row in M], M, np.zeros(len(M)))
+
+    def __add__(self, other: "RowSet") -> "RowSet":
+        return RowSet(self.q + other.q, np.vstack([self.f, other.f]), np.concatenate([self.err, other.err]))
+
+    def negated(self) -> "RowSet":
+        return RowSet([tuple(-v for v in r) for r in self.q], -self.f, self.err)
+
+    def take(self, idx) -> "RowSet":
+        return RowSet([self.q[int(i)] for i in idx], self.f[idx], self.err[idx])
+
+
+def settled_min(weights, rows: RowSet, lo, hi, at_least, strict: bool):
+    """Whether ``min over the box of sum_r w_r row_r`` is ``> at_least`` (``strict``) or
+    ``>= at_least``, for multipliers ``w >= 0`` (a float array, or a list of Fractions) and
+    exact rows: decided in float64 where a rigorous bound on its error allows, else in Fractions.
+    Returns the verdict and whether the Fractions were needed."""
+    ok, exact = settled_mins(np.atleast_2d(weights) if isinstance(weights, np.ndarray) else [list(weights)],
+                             None, rows, lo, hi, [at_least], strict)
+    return bool(ok[0]), bool(exact[0])
+
+
+def settled_mins(W, objs, rows: RowSet, lo, hi, at_least, strict: bool):
+    """:func:`settled_min` for several combinations at once: row ``k`` is ``objs[k]`` (if
+    ``objs`` is a RowSet) plus ``sum_r W[k, r] rows_r``, compared with ``at_least[k]``."""
+    floats = isinstance(W, np.ndarray)
+    if floats and (W < 0).any():
+        return np.zeros(len(W), bool), np.zeros(len(W), bool)
+    ok, exact = np.zeros(len(W), bool), np.zeros(len(W), bool)
+    todo = np.arange(len(W))
+    if floats:
+        lo_f, hi_f = np.array([float(v) for v in lo]), np.array([float(v) for v in hi])
+        reach = np.maximum(np.abs(lo_f), np.abs(hi_f))
+        F = W @ rows.f
+        size = W @ (np.abs(rows.f[:, 1:]) @ reach + np.abs(rows.f[:, 0]))
+        error = W @ rows.err
+        if objs is not None:
+            F = F + objs.f
+            size = size + np.abs(objs.f[:, 1:]) @ reach + np.abs(objs.f[:, 0])
+            error = error + objs.err
+        value = F[:, 0] + np.minimum(F[:, 1:] * lo_f, F[:, 1:] * hi_f).sum(axis=1)
+        # the box's floats are its bounds, or within U of them (a case's exact decimal bounds)
+        error = error + 1.01 * (W.shape[1] + len(lo) + 8) * U * size
+        bound = np.array([float(v) for v in at_least])
+        sure = value - error > bound if strict else value - error >= bound
+        ok[sure] = True
+        todo = np.flatnonzero(~sure & (value + error >= bound))
+    for k in todo:
+        w = [Fraction(float(v)) for v in W[k]] if floats else [Fraction(v) for v in W[k]]
+        if any(v < 0 for v in w):
+            continue
+        terms, q = (w, rows.q) if objs is None else ([Fraction(1)] + w, [objs.q[k]] + rows.q)
+        ok[k] = _exact_min(terms, q, lo, hi, Fraction(at_least[k]), strict)
+        exact[k] = True
+    return ok, exact
+
+
+def _exact_min(weights, rows, lo, hi, at_least, strict):
+    n = len(rows[0]) if rows else len(lo) + 1
+    F = [Fraction(0)] * n
+    for q, r in zip(weights, rows):
+        if q:
+            F = [a + q * b for a, b in zip(F, r)]
+    value = exact_box_min(F, lo, hi)
+    return value > at_least if strict else value >= at_least
+
+
 class ExactRows:
     """Exact rows over ``(1, x_free)`` of a case's cells: input rows, units' hyperplanes and
-    output maps on a pattern, as tuples of Fractions."""
+    output maps on a pattern (:class:`RowSet`)."""
 
     def __init__(self, network, net, case):
         self.network, self.net, self.case = network, net, case
         self.exact = ExactNetwork(network)
         self.free = [int(i) for i in net.free]
         self.fixed = [(int(i), case.lo[int(i)]) for i in net.fixed]
-        self.inputs = [self._restrict([b] + list(a)) for a, b in zip(case.rows.A, case.rows.b)]
+        self.reach = np.maximum(np.abs(net.lo[net.free]), np.abs(net.hi[net.free]))
+        self.inputs = RowSet.exact([self._restrict([b] + list(a)) for a, b in zip(case.rows.A, case.rows.b)],
+                                   self.reach)
         self._layers = OrderedDict()
 
     def _restrict(self, row):
@@ -161,7 +253,7 @@ class ExactRows:
         const = row[0] + sum(row[1 + i] * v for i, v in self.fixed)
         return (const,) + tuple(row[1 + i] for i in self.free)
 
-    def _layer(self, l, bits):
+    def _layer(self, l, bits) -> RowSet:
         """Layer ``l``'s pre-activations (``l = len(layers)``: the outputs) on the pattern (the
         bits of the layers before ``l``); the last few are kept."""
         net = self.network
@@ -171,32 +263,29 @@ class ExactRows:
         if rows is None:
             E = self.exact.rows(l, bits)
             scale = Fraction(int(E[0, 0]))
-            rows = [self._restrict([Fraction(int(v)) / scale for v in row]) for row in E[1:]]
+            rows = RowSet.exact([self._restrict([Fraction(int(v)) / scale for v in row]) for row in E[1:]],
+                                self.reach)
             self._layers[key] = rows
             if len(self._layers) > 256:
                 self._layers.popitem(last=False)
         return rows
 
-    def unit(self, bit, bits):
-        """The hyperplane of pattern bit ``bit`` on a cell with pattern ``bits``."""
-        net = self.network
-        l, j = int(net.unit_layer[bit]), int(net.unit_index[bit])
-        return self._layer(l, bits)[j]
+    def units(self, l, units, bits) -> RowSet:
+        """The hyperplanes of units ``units`` of layer ``l`` on a cell with pattern ``bits``."""
+        return self._layer(l, bits).take(np.asarray(units, dtype=np.int64))
 
-    def units(self, l, units, bits):
-        rows = self._layer(l, bits)
-        return [rows[int(j)] for j in units]
-
-    def cell_rows(self, row_bits, bits):
+    def cell_rows(self, row_bits, bits) -> RowSet:
         """The rows of a cell, in the order the search keeps them: the input rows, then per split
         bit its hyperplane oriented to be ``<= 0`` on the cell."""
-        out = list(self.inputs)
-        for b in row_bits[len(self.inputs):]:
-            r = self.unit(int(b), bits)
-            out.append(tuple(-v for v in r) if bits[int(b)] else r)
+        out = self.inputs
+        net = self.network
+        for b in row_bits[len(self.inputs.q):]:
+            b = int(b)
+            r = self.units(int(net.unit_layer[b]), [int(net.unit_index[b])], bits)
+            out = out + (r.negated() if bits[b] else r)
         return out
 
-    def outputs(self, bits):
+    def outputs(self, bits) -> RowSet:
         """The exact output map on a cell past every two-state layer."""
         return self._layer(len(self.network.layers), bits)
 
@@ -207,21 +296,6 @@ def exact_box_min(row, lo, hi):
     for a, l, h in zip(row[1:], lo, hi):
         total += a * (l if a > 0 else h)
     return total
-
-
-def combine(weights, rows, n):
-    """``sum_r w_r row_r`` (length ``n``) for float multipliers (taken exactly) and exact rows."""
-    out = [Fraction(0)] * n
-    for w, row in zip(weights, rows):
-        if w:
-            q = Fraction(float(w))
-            out = [a + q * b for a, b in zip(out, row)]
-    return out
-
-
-def exact_float_rows(M):
-    """Float rows (``c, a``) as exact tuples of Fractions."""
-    return [tuple(Fraction(float(v)) for v in row) for row in np.atleast_2d(M)]
 
 
 def check_proof(proof: Proof) -> ProofCheck:

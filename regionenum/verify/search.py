@@ -35,26 +35,23 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core.domain import Box, Polytope
 from ..engine.driver import Progress
-from ..errors import InternalError, InvalidArgumentError, InvalidNetworkError
+from ..errors import InternalError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
 from .bounds import emptiness, safe_lower_bounds
 from .counterexamples import exact_outputs, exact_violation, local_search, margins
 from .exact_lp import exact_lp
-from .proof import (
-    ExactRows,
-    Proof,
-    ProofBuilder,
-    combine,
-    exact_box_min,
-    exact_float_rows,
-)
+from .proof import ExactRows, Proof, ProofBuilder, RowSet, exact_box_min, settled_min, settled_mins
 from .relaxation import Relaxation, SearchNetwork, U, box_max, box_min
+from .spec import Case, LinearSet
 
-__all__ = ["BISECT_ABOVE", "SearchResult", "search", "replay_case"]
+__all__ = ["BISECT_ABOVE", "SearchResult", "replay_case", "search", "verify_property"]
 
-#: A cell whose layer has more undecided units than this is halved along an input (while it has
-#: width) instead of split by one unit's hyperplane.
+#: A cell whose layer has more undecided units than this is halved along an input instead of split
+#: by one unit's hyperplane, while it has width and fewer than :data:`MAX_HALVINGS` times the
+#: number of free inputs halvings above it (halving stops paying where many hyperplanes meet).
 BISECT_ABOVE = 10
+MAX_HALVINGS = 2
 
 
 @dataclass
@@ -97,12 +94,17 @@ class SearchResult:
     seconds: float = 0.0
     stats: dict = field(default_factory=dict)
 
+    @property
+    def holds(self):
+        """For :func:`verify_property`: True (proven), False (violated) or None (unknown)."""
+        return {"unsat": True, "sat": False}.get(self.status)
+
 
 class _Cell:
     """One cell of the search (see the module's description)."""
 
     __slots__ = ("id", "layer", "E", "lo", "hi", "rows", "row_err", "row_bits", "bits", "bounds",
-                 "share", "new_rows", "point")
+                 "share", "new_rows", "point", "halvings")
 
     def __init__(self, **kw):
         for k, v in kw.items():
@@ -182,6 +184,109 @@ def search(network, cases, *, time_limit: float | None = None, progress=None, se
                         seconds=time.perf_counter() - start, stats=stats)
 
 
+def verify_property(network, domain, C, e, *, time_limit: float | None = None, progress=None) -> SearchResult:
+    """Decide whether ``C y(x) + e <= 0`` for every input ``x`` of ``domain``, by the
+    property-directed search: no region is enumerated that the property does not need.
+
+    Parameters
+    ----------
+    network : Network
+    domain : Box, Polytope or (lo, hi)
+        A bounded input set; a pair of arrays may fix inputs (``lo[i] == hi[i]``), which then
+        drop out of the search.
+    C : array_like, shape (m, k)
+    e : array_like, shape (m,)
+    time_limit : float, optional
+    progress : callable, optional
+        As for :func:`search`.
+
+    Returns
+    -------
+    SearchResult
+        ``holds`` is True with a ``proof`` (``rn.certify`` re-checks it), False with a
+        ``counterexample`` where some row is exactly positive, or None when the time ran out.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``C`` or ``e`` of the wrong shape or not finite.
+    InvalidDomainError
+        An unbounded or empty domain.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+    ...                               (np.array([[1.0, 1.0]]), np.zeros(1))])   # |x|
+    >>> rn.verify.verify_property(net, rn.Box([-1.0], [0.5]), [[1.0]], [-1.0]).holds    # |x| <= 1
+    True
+    >>> r = rn.verify.verify_property(net, rn.Box([-1.0], [0.5]), [[1.0]], [-0.75])
+    >>> r.holds, float(r.outputs[0]) > 0.75
+    (False, True)
+    """
+    k = network.output_dim
+    C = np.atleast_2d(np.asarray(C, dtype=np.float64))
+    e = np.atleast_1d(np.asarray(e, dtype=np.float64))
+    if C.ndim != 2 or C.shape[1] != k:
+        raise InvalidArgumentError(f"C must have shape (m, {k}) for a network with {k} outputs, got {C.shape}")
+    if e.shape != (C.shape[0],):
+        raise InvalidArgumentError(f"e must have shape ({C.shape[0]},) to match C, got {e.shape}")
+    if not (np.all(np.isfinite(C)) and np.all(np.isfinite(e))):
+        raise InvalidArgumentError("C and e must be finite")
+    lo, hi, rows = _domain_box(domain, network.input_dim)
+    # violated where some row is positive: one strict output set -c_i y - e_i < 0 per row
+    outputs = [LinearSet.from_arrays(-C[i:i + 1], -e[i:i + 1], k, "C, e", strict=True) for i in range(len(C))]
+    case = Case(lo, hi, rows, tuple(outputs))
+    return search(network, [case], time_limit=time_limit, progress=progress)
+
+
+def _domain_box(domain, d):
+    """Exact box bounds and extra rows of a domain: a Box, a pair (lo, hi), or a Polytope
+    (its rows kept, its box from exact linear programmes)."""
+    if isinstance(domain, Box):
+        lo = tuple(Fraction(float(v)) for v in domain.lo)
+        hi = tuple(Fraction(float(v)) for v in domain.hi)
+        rows = LinearSet((), (), d)
+    elif isinstance(domain, Polytope):
+        rows = LinearSet.from_arrays(domain.A, domain.b, domain.dim, "domain")
+        lo, hi = _exact_extent(rows)
+    elif isinstance(domain, (tuple, list)) and len(domain) == 2:
+        lo = tuple(Fraction(float(v)) for v in np.ravel(domain[0]))
+        hi = tuple(Fraction(float(v)) for v in np.ravel(domain[1]))
+        rows = LinearSet((), (), d)
+    else:
+        raise InvalidDomainError(f"domain must be a Box, a Polytope or a pair (lo, hi), got {type(domain).__name__}")
+    if len(lo) != d or len(hi) != d:
+        raise InvalidDomainError(f"the domain has dimension {len(lo)} but the network takes {d} inputs")
+    return lo, hi, rows
+
+
+def _exact_extent(rows):
+    """The exact bounding box of ``{x : A x + b <= 0}`` (linear programmes in Fractions over a
+    box found in float64 and widened until the exact answers lie inside it)."""
+    P = Polytope(rows.A_f, rows.b_f)
+    if not P.is_bounded:
+        raise InvalidDomainError("the domain must be bounded")
+    flo, fhi = P.bounds
+    pad = 1.0 + np.abs(flo) + np.abs(fhi)
+    d = rows.dim
+    G = [list(r) for r in rows.A]
+    h = [-v for v in rows.b]
+    while True:
+        box_lo = [Fraction(float(v)) for v in flo - pad]
+        box_hi = [Fraction(float(v)) for v in fhi + pad]
+        lo, hi = [], []
+        for j in range(d):
+            c = [Fraction(int(i == j)) for i in range(d)]
+            _, x, _ = exact_lp(G, h, box_lo, box_hi, c)
+            lo.append(x[j])
+            _, x, _ = exact_lp(G, h, box_lo, box_hi, [-v for v in c])
+            hi.append(x[j])
+        if all(a > b for a, b in zip(lo, box_lo)) and all(a < b for a, b in zip(hi, box_hi)):
+            return tuple(lo), tuple(hi)
+        pad = 4 * pad
+
+
 def replay_case(network, case, ledger):
     """Replay the search of one case as its proof recorded it, checking every claim
     (:func:`regionenum.verify.proof.check_proof` calls this)."""
@@ -240,7 +345,7 @@ class _Search:
         root = _Cell(id=self.ledger.new_cell(-1, ("root",)), layer=0, E=net.E0, lo=lo, hi=hi,
                      rows=self.in_rows, row_err=self.in_err, row_bits=np.full(n_rows, -1, np.int64),
                      bits=np.zeros(self.network.n_units, bool), bounds=self._no_bounds(0), share=1.0,
-                     new_rows=n_rows > 0, point=None)
+                     new_rows=n_rows > 0, point=None, halvings=0)
         self.stack = [root]
         while self.stack:
             if self.deadline is not None and time.perf_counter() > self.deadline:
@@ -315,20 +420,14 @@ class _Search:
             return low
         low, W = self.ledger.next_event(cell, "bounds")
         rows = self.exact.cell_rows(cell.row_bits, cell.bits)
-        lo, hi = exact_float_rows(cell.lo)[0], exact_float_rows(cell.hi)[0]
-        objs = exact_obj()
-        for k, (value, w) in enumerate(zip(low, W)):
-            if value == -np.inf:
-                continue
-            F = combine(w, rows, self.net.dim + 1)
-            if value == np.inf:
-                ok = bool(np.any(w)) and exact_box_min(F, lo, hi) > 0
-            else:
-                F = [a + b for a, b in zip(F, objs[k])]
-                ok = exact_box_min(F, lo, hi) >= Fraction(float(value))
-            self.ledger.claims += 1
-            if not ok:
-                self.ledger.fail(cell.id, f"the bound {value!r} of objective {k} does not follow from its multipliers")
+        empty, finite = np.isposinf(low), np.isfinite(low)
+        # the rows alone positive on the box: the cell is empty; else objective + rows >= bound
+        ok_empty = settled_mins(W[empty], None, rows, cell.lo, cell.hi, np.zeros(empty.sum()), strict=True)[0]
+        ok_bound = settled_mins(W[finite], exact_obj().take(np.flatnonzero(finite)), rows, cell.lo, cell.hi,
+                                [Fraction(float(v)) for v in low[finite]], strict=False)[0]
+        self.ledger.claims += int(empty.sum() + finite.sum())
+        if not (ok_empty.all() and W[empty].any(axis=1).all() and ok_bound.all()):
+            self.ledger.fail(cell.id, "a bound does not follow from its multipliers")
         return low
 
     def _excluded(self, cell, k, L, exact_L):
@@ -345,10 +444,8 @@ class _Search:
             self.ledger.fail(cell.id, f"expected the test of output set {k}, the proof has {k_}")
         if proven:
             rows = self.exact.cell_rows(cell.row_bits, cell.bits)
-            n = self.net.dim + 1
-            F = [a + b for a, b in zip(combine(mu, exact_L(), n), combine(w, rows, n))]
             self.ledger.claims += 1
-            if not exact_box_min(F, *exact_float_rows(np.stack([cell.lo, cell.hi]))) > 0:
+            if not settled_min(np.concatenate([mu, w]), exact_L() + rows, cell.lo, cell.hi, 0, strict=True)[0]:
                 self.ledger.fail(cell.id, f"the multipliers do not exclude output set {k}")
         return proven, -np.inf, None
 
@@ -395,12 +492,7 @@ class _Search:
         obj[:d, 1:] = np.eye(d)
         obj[d:, 1:] = -np.eye(d)
 
-        def exact_obj():
-            one, zero = Fraction(1), Fraction(0)
-            return [(zero,) + tuple(one if i == j else zero for i in range(d)) for j in range(d)] + \
-                   [(zero,) + tuple(-one if i == j else zero for i in range(d)) for j in range(d)]
-
-        low = self._bounds(cell, obj, exact_obj)
+        low = self._bounds(cell, obj, lambda: RowSet.floats(obj))
         cell.new_rows = False
         lo = np.maximum(cell.lo, low[:d])
         hi = np.minimum(cell.hi, -low[d:])
@@ -422,7 +514,7 @@ class _Search:
 
             def exact_obj():
                 rows = self.exact.units(l, open_, cell.bits)
-                return rows + [tuple(-v for v in r) for r in rows]
+                return rows + rows.negated()
 
             low = self._bounds(cell, obj, exact_obj)
             n = len(open_)
@@ -437,7 +529,7 @@ class _Search:
         for k, (C, e) in enumerate(self.outputs):
             A, c, _ = relax.output_rows(C, e)
             L = np.concatenate([c[:, None], A], axis=1)
-            proven, t, x = self._excluded(cell, k, L, lambda L=L: exact_float_rows(L))
+            proven, t, x = self._excluded(cell, k, L, lambda L=L: RowSet.floats(L))
             if not proven:
                 undecided = True
                 if x is not None:
@@ -451,7 +543,7 @@ class _Search:
                 cell.point = points[0][1]
             width = cell.hi - cell.lo
             p = cell.point
-            if len(open_) > BISECT_ABOVE and width.max() > 0:
+            if len(open_) > BISECT_ABOVE and width.max() > 0 and cell.halvings < MAX_HALVINGS * net.dim:
                 k = int(np.argmax(scores * width))
                 # the half holding the most promising point is searched first (pushed last)
                 proposal = ("bisect", k, p is not None and p[k] <= 0.5 * (cell.lo[k] + cell.hi[k]))
@@ -482,7 +574,8 @@ class _Search:
             out.append(_Cell(id=self.ledger.new_cell(cell.id, ("bisect", k, float(mid), side)), layer=cell.layer,
                              E=cell.E, lo=lo, hi=hi, rows=cell.rows, row_err=cell.row_err, row_bits=cell.row_bits,
                              bits=cell.bits, bounds=[(a.copy(), b.copy()) for a, b in bounds],
-                             share=cell.share / 2, new_rows=len(cell.rows) > 0, point=None))
+                             share=cell.share / 2, new_rows=len(cell.rows) > 0, point=None,
+                             halvings=cell.halvings + 1))
         return out
 
     def _split_unit(self, cell, relax, j):
@@ -502,7 +595,8 @@ class _Search:
             out.append(_Cell(id=self.ledger.new_cell(cell.id, ("split", b, state)), layer=l, E=cell.E, lo=cell.lo,
                              hi=cell.hi, rows=np.vstack([cell.rows, (-row if state else row)]),
                              row_err=np.append(cell.row_err, net.err[l][j]), row_bits=np.append(cell.row_bits, b),
-                             bits=bits, bounds=bounds, share=cell.share / 2, new_rows=True, point=None))
+                             bits=bits, bounds=bounds, share=cell.share / 2, new_rows=True, point=None,
+                             halvings=cell.halvings))
         return out
 
     def _decide_affine(self, cell):
@@ -521,12 +615,13 @@ class _Search:
         self._choose(cell, ("leaf",))
         return []
 
-    def _exact_output_rows(self, cell, k):
+    def _exact_output_rows(self, cell, k) -> RowSet:
         """The rows of output set ``k`` on an affine cell, exactly: ``C y(x) + e``."""
         out = self.case.outputs[k]
-        Y = self.exact.outputs(cell.bits)
-        return [tuple(sum((a * r[i] for a, r in zip(row, Y)), Fraction(0)) + (b if i == 0 else 0)
+        Y = self.exact.outputs(cell.bits).q
+        rows = [tuple(sum((a * r[i] for a, r in zip(row, Y)), Fraction(0)) + (b if i == 0 else 0)
                       for i in range(len(Y[0]))) for row, b in zip(out.A, out.b)]
+        return RowSet.exact(rows, self.exact.reach)
 
     def _decide_exactly(self, cell, k):
         """Settle output set ``k`` on an affine cell in rational arithmetic: raise
@@ -536,8 +631,8 @@ class _Search:
             self._check_exact_exclusion(cell, k, mu, w)
             return
         self.stats["exact_cells"] += 1
-        L = self._exact_output_rows(cell, k)
-        rows = self.exact.cell_rows(cell.row_bits, cell.bits)
+        L = self._exact_output_rows(cell, k).q
+        rows = self.exact.cell_rows(cell.row_bits, cell.bits).q
         d = self.net.dim
         lo, hi = self._exact_box(cell)
         # min t subject to L_i(x) <= t, rows <= 0, x in the box, t in [t_lo, t_hi]
@@ -547,7 +642,8 @@ class _Search:
         h = [-r[0] for r in L] + [-r[0] for r in rows]
         status, x, mult = exact_lp(G, h, lo + [t_lo], hi + [t_hi], [Fraction(0)] * d + [Fraction(1)])
         m = len(L)
-        if status == "optimal" and x[d] <= 0:
+        strict = self.case.outputs[k].strict
+        if status == "optimal" and (x[d] < 0 if strict else x[d] <= 0):
             full = self._snap_exact(x[:d])
             index = exact_violation(self.network, self.case, full)
             if index is None:
@@ -566,14 +662,15 @@ class _Search:
 
     def _check_exact_exclusion(self, cell, k, mu, w):
         """Exact multipliers ``mu`` (output rows) and ``w`` (cell rows) must combine into a
-        function positive on the box: then no input of the cell meets output set ``k``."""
-        L = self._exact_output_rows(cell, k)
-        rows = self.exact.cell_rows(cell.row_bits, cell.bits)
-        F = [Fraction(0)] * len(L[0])
-        for q, r in zip(list(mu) + list(w), L + rows):
-            if q:
-                F = [a + q * b for a, b in zip(F, r)]
-        ok = all(q >= 0 for q in list(mu) + list(w)) and exact_box_min(F, *self._exact_box(cell)) > 0
+        function positive on the box (for a strict output set: nonnegative, with some ``mu > 0``,
+        since the combination is at most ``sum mu_i L_i < 0`` where the set is met)."""
+        rows = self._exact_output_rows(cell, k) + self.exact.cell_rows(cell.row_bits, cell.bits)
+        lo, hi = self._exact_box(cell)
+        weights = list(mu) + list(w)
+        if self.case.outputs[k].strict:
+            ok = any(q > 0 for q in mu) and settled_min(weights, rows, lo, hi, 0, strict=False)[0]
+        else:
+            ok = settled_min(weights, rows, lo, hi, 0, strict=True)[0]
         if self.replay:
             self.ledger.claims += 1
             if not ok:

@@ -44,12 +44,14 @@ def _exact(value, name):
 
 @dataclass(frozen=True)
 class LinearSet:
-    """``{v : A v + b <= 0}``: rows ``A`` (tuple of tuples) and constants ``b`` as Fractions, and
-    their float64 copies ``A_f``, ``b_f`` (nearest floats). An empty set of rows is everything."""
+    """``{v : A v + b <= 0}`` (``< 0`` in every row when ``strict``): rows ``A`` (tuple of
+    tuples) and constants ``b`` as Fractions, and their float64 copies ``A_f``, ``b_f`` (nearest
+    floats). An empty set of rows is everything."""
 
     A: tuple
     b: tuple
     dim: int
+    strict: bool = False
     A_f: np.ndarray = field(init=False, repr=False, compare=False)
     b_f: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -58,15 +60,23 @@ class LinearSet:
                                                  dtype=np.float64).reshape(len(self.A), self.dim))
         object.__setattr__(self, "b_f", np.array([float(v) for v in self.b], dtype=np.float64))
 
+    def contains(self, v) -> bool:
+        """Whether the exact point ``v`` (Fractions) is in the set."""
+        for row, const in zip(self.A, self.b):
+            value = sum(a * x for a, x in zip(row, v)) + const
+            if value > 0 or (self.strict and value == 0):
+                return False
+        return True
+
     @classmethod
-    def from_arrays(cls, A, b, dim: int, name: str = "rows") -> "LinearSet":
+    def from_arrays(cls, A, b, dim: int, name: str = "rows", strict: bool = False) -> "LinearSet":
         """From numbers (floats are taken exactly, as the rationals they are)."""
         A = [tuple(_exact(a, name) for a in row) for row in A]
         b = tuple(_exact(v, name) for v in b)
         if any(len(row) != dim for row in A) or len(A) != len(b):
             raise InvalidArgumentError(f"{name}: expected {len(b)} rows of {dim} coefficients and "
                                        f"{len(b)} constants")
-        return cls(tuple(A), b, dim)
+        return cls(tuple(A), b, dim, strict)
 
 
 @dataclass(frozen=True)
