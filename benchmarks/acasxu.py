@@ -66,7 +66,7 @@ def run_ours(net: Path, prop: Path, timeout: float, grace: float):
         return "unknown", time.perf_counter() - start, dict(reason="killed at the time limit")
     seconds = time.perf_counter() - start
     if out.returncode != 0:
-        return "error", seconds, dict(reason=out.stderr.strip().splitlines()[-1:] or ["?"])
+        return "error", seconds, dict(reason=(out.stderr.strip().splitlines() or ["?"])[-1])
     info = json.loads(out.stdout.strip().splitlines()[-1])
     return info["status"], seconds, info
 
@@ -128,6 +128,8 @@ def main() -> None:
                f"{'yes' if row['ours'] == r['expected'] else 'NO':>3s}"
         if args.peer:
             line += f" {row['peer']:>8s} {row['peer_s']:7.2f} {'yes' if row['peer'] == r['expected'] else 'NO':>3s}"
+        if row["ours"] not in ("sat", "unsat"):
+            line += f"  ({row['ours_reason']})"
         print(line, flush=True)
         results.append(row)
     summary = _summary(results, bool(args.peer))
