@@ -1,8 +1,7 @@
 """Verification: exact properties of a network from its regions (:mod:`.properties`: output
 ranges, linear properties of the outputs, robustness, Lipschitz constants, reachable sets);
 property-directed search that decides a property without enumerating every region
-(:mod:`.search`, with :mod:`.relaxation`, :mod:`.bounds`, :mod:`.counterexamples`,
-:mod:`.exact_lp` and :mod:`.spec`), whose proofs of ``unsat`` are re-checked by :mod:`.proof`;
+(:mod:`.search`, with :mod:`.relaxation`, :mod:`.counterexamples` and :mod:`.spec`), whose proofs of ``unsat`` are re-checked by :mod:`.proof`;
 VNN-LIB files (:mod:`.vnnlib`); exact re-checks of a result (:mod:`.certificates`) and the exact
 rational geometry they share (:mod:`.exact_geometry`).
 

@@ -15,31 +15,18 @@ products.
 
 Every float64 value here is within a known distance of the value exact arithmetic would give:
 all quantities for unit ``j`` of layer ``k`` are sums of products bounded by ``mag[k][j]``, its
-value in the *absolute network* (``|W|`` and ``|b|``, inputs at their largest magnitude), a
-bounded number of times, so the rounding is at most ``err[k][j] = ERR * mag[k][j]``
-(:class:`SearchNetwork`). Bounds are widened by it, and a decision is taken only when its
-margin exceeds it.
+value in the *absolute network*, a bounded number of times, so the rounding is at most
+``err[k][j]`` (:func:`regionenum.engine.lp_bounds.magnitudes`). Bounds are widened by it, and a
+decision is taken only when its margin exceeds it.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..engine.lp_bounds import box_min, magnitudes
 from ..errors import InvalidNetworkError
 
-__all__ = ["SearchNetwork", "Relaxation", "box_min", "box_max"]
-
-U = 2.0 ** -53
-
-
-def box_min(A, c, lo, hi):
-    """Smallest value of each row of ``A x + c`` over the box ``[lo, hi]`` (float64, rounding not
-    bounded here: callers add the error of their own rows)."""
-    return c + np.minimum(A * lo, A * hi).sum(axis=-1)
-
-
-def box_max(A, c, lo, hi):
-    """Largest value of each row of ``A x + c`` over the box ``[lo, hi]``."""
-    return c + np.maximum(A * lo, A * hi).sum(axis=-1)
+__all__ = ["SearchNetwork", "Relaxation"]
 
 
 class SearchNetwork:
@@ -109,18 +96,7 @@ class SearchNetwork:
         self.fixed = np.flatnonzero(self.lo == self.hi)
         W0, b0 = self.Ws[0], self.bs[0]
         self.E0 = np.concatenate([(b0 + W0[:, self.fixed] @ self.lo[self.fixed])[:, None], W0[:, self.free]], axis=1)
-        reach = np.maximum(np.abs(self.lo), np.abs(self.hi))
-        mag = np.abs(W0) @ reach + np.abs(b0)
-        self.mag = [mag]
-        for W, b in zip(self.Ws[1:], self.bs[1:]):
-            mag = np.abs(W) @ mag + np.abs(b)
-            self.mag.append(mag)
-        # every quantity of unit j of layer k: at most 3 (L + 1) terms of size mag[k][j] (the
-        # relaxation intercepts at most double each layer's), each the end of a chain of sums of
-        # at most sum(n_k + 8) terms in all; twice that bound, for good measure
-        chain = sum(W.shape[1] + 8 for W in self.Ws) + len(self.free) + 8
-        self.ERR = 2.0 * 3 * (self.n_layers + 1) * chain * U
-        self.err = [self.ERR * m for m in self.mag]
+        self.mag, self.err, self.ERR = magnitudes(list(zip(self.Ws, self.bs)), self.lo, self.hi)
 
     @property
     def dim(self) -> int:

@@ -13,14 +13,14 @@ top:
 2. relaxes the remaining layers (:class:`~regionenum.verify.relaxation.Relaxation`) into linear
    lower bounds ``L_i(x)`` of every output row, and asks a linear programme whether some point
    of the cell could meet every row of an output set; where a rigorous bound says no for every
-   output set (:func:`~regionenum.verify.bounds.emptiness`), the cell is decided;
+   output set (:func:`~regionenum.engine.lp_bounds.emptiness`), the cell is decided;
 3. otherwise tries the programme's point as a counterexample, and splits the cell: by the
    hyperplane of an undecided unit of layer ``l`` (each side fixes its state; the unit whose
    range is most balanced goes first), or, while more than :data:`BISECT_ABOVE` are undecided,
    by halving the box along the input that matters most to the bounds.
 
 Past the last layer a cell's outputs are affine and the same test is exact up to rounding;
-what rounding cannot settle is decided in rational arithmetic (:mod:`regionenum.verify.exact_lp`).
+what rounding cannot settle is decided in rational arithmetic (:mod:`regionenum.engine.exact_lp`).
 Counterexamples are hunted first by sampling and local search, then at the programmes' points
 (the most promising side of each split is searched first), and each is checked exactly before
 ``sat`` is returned. ``unsat`` comes with a :class:`~regionenum.verify.proof.Proof` of every
@@ -37,12 +37,12 @@ import numpy as np
 
 from ..core.domain import Box, Polytope
 from ..engine.driver import Progress
+from ..engine.exact_lp import exact_lp
+from ..engine.lp_bounds import U, box_max, box_min, emptiness, safe_lower_bounds
 from ..errors import InternalError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
-from .bounds import emptiness, safe_lower_bounds
 from .counterexamples import exact_outputs, exact_violation, local_search, margins
-from .exact_lp import exact_lp
 from .proof import ExactRows, Proof, ProofBuilder, RowSet, exact_box_min, settled_min, settled_mins
-from .relaxation import Relaxation, SearchNetwork, U, box_max, box_min
+from .relaxation import Relaxation, SearchNetwork
 from .spec import Case, LinearSet
 
 __all__ = ["BISECT_ABOVE", "SearchResult", "replay_case", "search", "verify_property"]

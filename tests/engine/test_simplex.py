@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
+from regionenum.engine.exact_lp import exact_lp
 from regionenum.engine.kernels.simplex import INFEASIBLE, OPTIMAL, solve_lp, solve_lps
-from regionenum.verify.exact_lp import exact_lp
 
 
 def _random_lp(rng, t):

@@ -16,7 +16,7 @@ infeasible, and the multipliers along that ray are a Farkas certificate). Each i
 ``O(m n + n^3)``, so a programme in five variables with a hundred rows takes microseconds.
 
 The answers are float64 and never trusted as they are: callers turn the multipliers into a
-bound that holds whatever their accuracy (:mod:`regionenum.verify.bounds`), and settle exactly
+bound that holds whatever their accuracy (:mod:`regionenum.engine.lp_bounds`), and settle exactly
 what that bound cannot.
 """
 from __future__ import annotations

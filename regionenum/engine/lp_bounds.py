@@ -5,17 +5,62 @@ function ``F = f + sum_r w_r g_r`` is at most ``f`` on the cell, so its minimum 
 containing the cell is a lower bound of ``f`` on the cell. A linear programme supplies good
 multipliers, but nothing it says is trusted: the bound is evaluated here, in float64, minus a
 rigorous bound on its own rounding and on the rows' (each row ``r`` may be off by ``err_r``
-anywhere on the box), and in exact rationals by :mod:`regionenum.verify.proof`. With an
+anywhere on the box), and, by the verification proofs, in exact rationals. With an
 objective ``f = 0`` a positive bound proves the cell empty (a Farkas certificate).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..engine.kernels.simplex import INFEASIBLE, OPTIMAL, solve_lp, solve_lps
-from .relaxation import U, box_min
+from .kernels.simplex import INFEASIBLE, OPTIMAL, solve_lp, solve_lps
 
-__all__ = ["combination_min", "lp_multipliers", "safe_lower_bounds", "emptiness"]
+__all__ = ["U", "box_max", "box_min", "combination_min", "emptiness", "lp_multipliers", "magnitudes",
+           "safe_lower_bounds"]
+
+#: The unit roundoff of float64.
+U = 2.0 ** -53
+
+
+def box_min(A, c, lo, hi):
+    """Smallest value of each row of ``A x + c`` over the box ``[lo, hi]`` (float64; callers
+    add the rounding bounds of their own rows)."""
+    return c + np.minimum(A * lo, A * hi).sum(axis=-1)
+
+
+def box_max(A, c, lo, hi):
+    """Largest value of each row of ``A x + c`` over the box ``[lo, hi]``."""
+    return c + np.maximum(A * lo, A * hi).sum(axis=-1)
+
+
+def magnitudes(layers, lo, hi):
+    """Rounding bounds for quantities computed from a network's layers on the box ``[lo, hi]``.
+
+    Every float64 quantity for unit ``j`` of layer ``k`` that the engine's H-representation step
+    and the verification search compute (its affine map on a cell, relaxation bounds, their
+    values over the box) is a sum of at most ``3 (L + 1)`` terms no larger than ``mag[k][j]``,
+    the unit's value in the *absolute network* (``|W|``, ``|b|``, inputs at their largest
+    magnitude; relaxation intercepts at most double each layer's), each the end of a chain of
+    sums of at most ``sum(n_k + 8)`` terms in all. Twice the resulting bound is ``ERR``;
+    ``err[k][j] = ERR * mag[k][j]`` bounds the rounding of the unit's quantities.
+
+    Parameters
+    ----------
+    layers : list of (W, b)
+    lo, hi : ndarray
+
+    Returns
+    -------
+    mag, err : list of ndarray
+    ERR : float
+    """
+    reach = np.maximum(np.abs(lo), np.abs(hi))
+    mag, out = reach, []
+    for W, b in layers:
+        mag = np.abs(W) @ mag + np.abs(b)
+        out.append(mag)
+    chain = sum(W.shape[1] + 8 for W, _ in layers) + len(lo) + 8
+    ERR = 2.0 * 3 * (len(layers) + 1) * chain * U
+    return out, [ERR * m for m in out], ERR
 
 
 def combination_min(A, c, err, w, lo, hi):
