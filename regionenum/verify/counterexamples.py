@@ -75,22 +75,26 @@ def margins(case, Y):
     return best
 
 
-def local_search(net, case, X, steps: int = 30):
+def local_search(net, case, X, steps: int = 60):
     """Descend the margin from the starting points ``X`` (free inputs of ``net``, a
     :class:`~regionenum.verify.relaxation.SearchNetwork`) by signed gradient steps inside the
-    box; returns the points visited last and their margins."""
+    box, shrinking from a tenth of the box; returns the best point of each descent and its
+    margin."""
     lo, hi = net.lo[net.free], net.hi[net.free]
     width = hi - lo
     X = X.copy()
-    step = 0.25
+    best_x, best = X.copy(), np.full(len(X), np.inf)
+    step = 0.1
     for _ in range(steps):
-        full = net.full_input(X)
-        value, grad = _margin_and_gradient(net, case, full)
+        value, grad = _margin_and_gradient(net, case, net.full_input(X))
+        better = value < best
+        best_x[better], best[better] = X[better], value[better]
         X = np.clip(X - step * width * np.sign(grad[:, net.free]), lo, hi)
-        step *= 0.8
-    full = net.full_input(X)
-    value, _ = _margin_and_gradient(net, case, full)
-    return X, value
+        step *= 0.92
+    value, _ = _margin_and_gradient(net, case, net.full_input(X))
+    better = value < best
+    best_x[better], best[better] = X[better], value[better]
+    return best_x, best
 
 
 def _margin_and_gradient(net, case, X):

@@ -29,6 +29,7 @@ driven by the proof instead of by its choices) re-checks them.
 """
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -52,6 +53,8 @@ __all__ = ["BISECT_ABOVE", "SearchResult", "replay_case", "search", "verify_prop
 #: number of free inputs halvings above it (halving stops paying where many hyperplanes meet).
 BISECT_ABOVE = 10
 MAX_HALVINGS = 2
+#: Cells waiting in best-first order at most (see ``_Frontier``).
+BEST_FIRST = 20000
 
 
 @dataclass
@@ -109,6 +112,29 @@ class _Cell:
     def __init__(self, **kw):
         for k, v in kw.items():
             setattr(self, k, v)
+
+
+class _Frontier:
+    """The cells waiting: the most promising first (lowest programme optimum ``t`` of their
+    parent, the side of its point first among siblings), while at most :data:`BEST_FIRST` wait;
+    beyond that new cells go depth first, which keeps memory to a few cells per level."""
+
+    def __init__(self):
+        self.heap, self.stack, self.seq = [], [], 0
+
+    def __len__(self):
+        return len(self.heap) + len(self.stack)
+
+    def push(self, cells, priority):
+        for cell in cells:  # the last is taken first
+            self.seq += 1
+            if self.stack or len(self.heap) >= BEST_FIRST:
+                self.stack.append(cell)
+            else:
+                heapq.heappush(self.heap, (priority, -self.seq, cell))
+
+    def pop(self):
+        return self.stack.pop() if self.stack else heapq.heappop(self.heap)[2]
 
 
 class _Found(Exception):
@@ -316,6 +342,7 @@ class _Search:
         self.stack = []
         self.stats = dict(lps=0, bisections=0, unit_splits=0, exact_cells=0)
         self._last_report = 0.0
+        self._descents = 0.0
         self._exact = None
         # the case's extra input rows over (1, x_free), with their rounding bounds
         rows = case.rows
@@ -346,17 +373,18 @@ class _Search:
                      rows=self.in_rows, row_err=self.in_err, row_bits=np.full(n_rows, -1, np.int64),
                      bits=np.zeros(self.network.n_units, bool), bounds=self._no_bounds(0), share=1.0,
                      new_rows=n_rows > 0, point=None, halvings=0)
-        self.stack = [root]
+        self.stack = _Frontier()
+        self.stack.push([root], -np.inf)
         while self.stack:
             if self.deadline is not None and time.perf_counter() > self.deadline:
                 raise _OutOfTime
             cell = self.stack.pop()
             self.count += 1
-            children = self._process(cell)
+            children, priority = self._process(cell)
             if not children:
                 self.leaves += 1
                 self.done += cell.share
-            self.stack.extend(children)
+            self.stack.push(children, priority)
             self._report(cell.layer)
         self._report(net.n_layers - 1, force=True)
 
@@ -377,20 +405,34 @@ class _Search:
 
     # -- counterexamples -----------------------------------------------------------------------
     def _falsify(self):
-        """Sampling, then local search from the best samples."""
+        """Sampling (uniform, and on the box's faces, edges and corners: each coordinate at a
+        bound with probability one half), then local search from the best samples."""
         net = self.net
         lo, hi = net.lo[self.free], net.hi[self.free]
-        X = lo + (hi - lo) * self.rng.random((256 * max(1, net.dim), net.dim))
+        n = 256 * max(1, net.dim)
+        X = lo + (hi - lo) * self.rng.random((2 * n, net.dim))
+        snap = self.rng.random((n, net.dim)) < 0.5
+        X[n:] = np.where(snap, np.where(self.rng.random((n, net.dim)) < 0.5, lo, hi), X[n:])
         m = margins(self.case, self.network(net.full_input(X)))
         order = np.argsort(m)
         X2, m2 = local_search(net, self.case, X[order[:16]])
         self._try(np.vstack([X[order[:4]], X2]), np.concatenate([m[order[:4]], m2]))
 
+    def _descend(self, x, cell):
+        """Local search from ``x`` and from a few random points of the cell's box (a tenth of
+        the time at most); the best margin reached."""
+        start = time.perf_counter()
+        starts = np.vstack([x[None], cell.lo + (cell.hi - cell.lo) * self.rng.random((3, len(x)))])
+        X, m = local_search(self.net, self.case, starts, steps=20)
+        best = self._try(X, m)
+        self._descents += time.perf_counter() - start
+        return best
+
     def _try(self, X, m=None):
         """Check the points ``X`` (free inputs) exactly where their float margin is not clearly
-        positive; raise :class:`_Found` at the first violation."""
+        positive; raise :class:`_Found` at the first violation. Returns the smallest margin."""
         if self.replay:
-            return
+            return 0.0
         if m is None:
             m = margins(self.case, self.network(self.net.full_input(X)))
         for i in np.argsort(m):
@@ -400,6 +442,7 @@ class _Search:
             k = exact_violation(self.network, self.case, x)
             if k is not None:
                 raise _Found(x, k)
+        return float(m.min())
 
     def _snap(self, x):
         """A float input as exact Fractions inside the case's box (fixed inputs exact)."""
@@ -462,10 +505,10 @@ class _Search:
         net = self.net
         while True:
             if cell.new_rows and not self._tighten_box(cell):
-                return []
+                return [], 0.0
             l = cell.layer
             if l == net.n_layers - 1:
-                return self._decide_affine(cell)
+                return self._decide_affine(cell), 0.0
             zlo, zhi = self._layer_bounds(cell)
             open_ = np.flatnonzero(net.two_state[l] & (zlo < 0) & (zhi > 0))
             cell.bounds[0] = (zlo, zhi)
@@ -541,6 +584,8 @@ class _Search:
             if points:
                 self._try(np.array([p[1] for p in points]))
                 cell.point = points[0][1]
+                if points[0][0] < 0 and not self.replay and self._descents < 0.1 * (time.perf_counter() - self.start):
+                    self._descend(points[0][1], cell)  # the relaxation allows a violation here
             width = cell.hi - cell.lo
             p = cell.point
             if len(open_) > BISECT_ABOVE and width.max() > 0 and cell.halvings < MAX_HALVINGS * net.dim:
@@ -551,15 +596,16 @@ class _Search:
                 zlo, zhi = cell.bounds[0]
                 j = int(open_[np.argmax(np.minimum(-zlo[open_], zhi[open_]))])
                 proposal = ("unit", j, p is not None and cell.E[j, 0] + cell.E[j, 1:] @ p <= 0)
+            proposal += (float(points[0][0]) if points else 0.0,)
         choice = self._choose(cell, proposal)
         if choice[0] == "leaf":
             if undecided:
                 self.ledger.fail(cell.id, "the proof decides a cell its replay leaves open")
-            return []
+            return [], 0.0
         children = (self._bisect(cell, choice[1], relax.bounds) if choice[0] == "bisect"
                     else self._split_unit(cell, relax, choice[1]))
         # the last child is searched first: the side of the most promising point
-        return children[::-1] if choice[2] else children
+        return (children[::-1] if choice[2] else children), choice[3]
 
     def _bisect(self, cell, k, bounds):
         self.stats["bisections"] += 1
