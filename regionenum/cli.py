@@ -1,4 +1,4 @@
-"""Command line: ``regionenum {demo,count,enumerate,estimate,plot,verify,bench} ...`` (``--help``
+"""Command line: ``regionenum {demo,count,enumerate,estimate,plot,verify,reach,bench} ...`` (``--help``
 on each).
 
 Exit codes: 0 success (also for a run stopped by a budget or Ctrl-C, whose output says
@@ -119,6 +119,23 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--certify", action="store_true",
                    help="re-check an unsat proof (exact arithmetic where it decides) before answering")
     c.set_defaults(func=_verify)
+
+    c = sub.add_parser("reach", help="exact reachable sets of a controller in closed loop with a plant",
+                       description="Unroll a ReLU controller in closed loop with a plant for some steps and "
+                                   "compute the exact forward reachable set of a box of initial states at "
+                                   "every step (a union of polytopes), optionally whether the box is invariant "
+                                   "(exactly, with a proof or a counterexample) and a picture.")
+    c.add_argument("controller", type=Path, help="controller network (.onnx, .pt or .npz): state -> input")
+    c.add_argument("plant", type=Path,
+                   help="the plant: an .npz with arrays A, B (and c) for x' = A x + B u + c, or a network file "
+                        "taking (x, u) and giving x' (a piecewise-affine plant)")
+    c.add_argument("--steps", type=int, default=5, help="steps to unroll (default %(default)s)")
+    c.add_argument("--x0-lo", type=float, nargs="+", required=True, help="lower corner of the initial states")
+    c.add_argument("--x0-hi", type=float, nargs="+", required=True, help="upper corner of the initial states")
+    c.add_argument("--invariant", action="store_true", help="also decide whether the initial box is invariant")
+    c.add_argument("-o", "--output", type=Path, help="picture of the sets (2 states; needs matplotlib)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.set_defaults(func=_reach)
 
     c = sub.add_parser("bench", help="time counting and enumerating networks",
                        description="Time count_regions and enumerate_regions on each network in "
@@ -431,6 +448,60 @@ def _verify(args) -> int:
         print(answer, end="")
     else:
         _print(out, args.json, lines)
+    return 0
+
+
+def _reach(args) -> int:
+    from .verify import closed_loop, forward_reachable, is_invariant, plot_reachable, simulate
+    controller, _ = _load_network(args.controller, getattr(args, "input_shape", None))
+    A = B = c = plant = None
+    if args.plant.suffix == ".npz" and args.plant.exists():
+        with np.load(args.plant) as data:
+            if "A" in data.files and "B" in data.files:
+                A, B = data["A"], data["B"]
+                c = data["c"] if "c" in data.files else None
+    if A is None:
+        plant, _ = _load_network(args.plant)
+    step = closed_loop(controller, A=A, B=B, c=c, plant=plant)
+    initial = Box(args.x0_lo, args.x0_hi)
+    if initial.dim != step.input_dim:
+        raise RegionEnumError(f"the initial box has {initial.dim} coordinates but the state has {step.input_dim}")
+    start = time.perf_counter()
+    sets = forward_reachable(step, initial, args.steps, time_limit=getattr(args, "time_limit", None))
+    rows = []
+    for reach in sets:
+        lo, hi = reach.bounds()
+        rows.append(dict(step=reach.step, pieces=len(reach), lo=lo.tolist(), hi=hi.tolist()))
+    out = dict(states=step.input_dim, steps=args.steps, sets=rows, seconds=round(time.perf_counter() - start, 4))
+    lines = [f"exact reachable sets of {args.steps} steps from the box {initial.lo.tolist()} .. {initial.hi.tolist()}"]
+    lines += [f"  step {r['step']:3d}: {r['pieces']:5d} pieces, within "
+              + " x ".join(f"[{a:.4g}, {b:.4g}]" for a, b in zip(r["lo"], r["hi"])) for r in rows]
+    if args.invariant:
+        res = is_invariant(step, initial, time_limit=getattr(args, "time_limit", None))
+        out["invariant"] = res.holds
+        if res.holds is False:
+            out["leaves_from"] = res.counterexample.tolist()
+            lines.append(f"  not invariant: the state {res.counterexample.tolist()} steps to "
+                         f"{step(res.counterexample[None])[0].tolist()}")
+        else:
+            lines.append("  invariant (proven)" if res.holds else f"  invariance unknown: {res.reason}")
+    if args.output is not None:
+        from .plotting import _pyplot
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(7, 5.5))
+        X0 = initial.lo + (initial.hi - initial.lo) * np.random.default_rng(0).random((40, initial.dim))
+        plot_reachable(sets, ax, initial=initial, trajectories=simulate(step, X0, args.steps))
+        fig.tight_layout()
+        try:
+            fig.savefig(args.output, dpi=110)
+        except (ValueError, OSError) as err:
+            raise RegionEnumError(f"cannot write {args.output}: {err}") from None
+        finally:
+            plt.close(fig)
+        out["picture"] = str(args.output)
+        lines.append(f"  picture: {args.output}")
+    lines.append(f"  ({out['seconds']:.3f} s)")
+    _print(out, args.json, lines)
     return 0
 
 

@@ -256,7 +256,11 @@ def _milp_encoding(network, lo, hi):
             continue
         assert layer.activation.kind == "relu"
         a_idx = []
+        linear = set(layer.activation.linear)  # units carried past the ReLU unchanged
         for j in range(len(b)):
+            if j in linear:
+                a_idx.append(z_idx[j])
+                continue
             a = new(0.0, max(z_hi[j], 0.0))
             t = new(0.0, 1.0, 1)
             a_idx.append(a)
@@ -264,7 +268,9 @@ def _milp_encoding(network, lo, hi):
             rows.append({a: 1.0, z_idx[j]: -1.0}), rlo.append(0.0), rhi.append(np.inf)          # a >= z
             rows.append({a: 1.0, z_idx[j]: -1.0, t: -L}), rlo.append(-np.inf), rhi.append(-L)  # a <= z - L(1-t)
             rows.append({a: 1.0, t: -U}), rlo.append(-np.inf), rhi.append(0.0)                 # a <= U t
-        prev_idx, prev_lo, prev_hi = a_idx, np.maximum(z_lo, 0), np.maximum(z_hi, 0)
+        keep = np.isin(np.arange(len(b)), list(linear))
+        prev_idx = a_idx
+        prev_lo, prev_hi = np.where(keep, z_lo, np.maximum(z_lo, 0)), np.where(keep, z_hi, np.maximum(z_hi, 0))
     return dict(lb=lb, ub=ub, integrality=integrality, rows=rows, rlo=rlo, rhi=rhi, out=prev_idx, n=len(lb),
                 new=new)
 

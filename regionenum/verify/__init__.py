@@ -2,7 +2,8 @@
 ranges, linear properties of the outputs, robustness, Lipschitz constants, reachable sets);
 property-directed search that decides a property without enumerating every region
 (:mod:`.search`, with :mod:`.relaxation`, :mod:`.counterexamples` and :mod:`.spec`), whose proofs of ``unsat`` are re-checked by :mod:`.proof`;
-VNN-LIB files (:mod:`.vnnlib`); exact re-checks of a result (:mod:`.certificates`) and the exact
+VNN-LIB files (:mod:`.vnnlib`); closed loops of a controller and a plant, with exact reachable
+sets, preimages and invariance (:mod:`.closed_loop`); exact re-checks of a result (:mod:`.certificates`) and the exact
 rational geometry they share (:mod:`.exact_geometry`).
 
 >>> import numpy as np, regionenum as rn
@@ -13,6 +14,17 @@ rational geometry they share (:mod:`.exact_geometry`).
 (Fraction(-1, 2), Fraction(3, 2))
 """
 from .certificates import Certificate, certify
+from .closed_loop import (
+                          Preimage,
+                          ReachSet,
+                          closed_loop,
+                          forward_reachable,
+                          is_invariant,
+                          plot_reachable,
+                          preimage,
+                          simulate,
+                          unroll,
+)
 from .proof import Proof, ProofCheck, check_proof
 from .properties import (
                          LipschitzResult,
@@ -29,7 +41,8 @@ from .search import SearchResult, verify_property
 from .spec import Case, LinearSet
 from .vnnlib import Property, VnnResult, check_vnnlib, competition_answer, parse_vnnlib, parse_vnnlib_text
 
-__all__ = ["Case", "Certificate", "LinearSet", "LipschitzResult", "OutputRange", "Proof", "ProofCheck", "Property",
+__all__ = ["Preimage", "ReachSet", "closed_loop", "forward_reachable", "is_invariant", "plot_reachable", "preimage", "simulate",
+           "unroll", "Case", "Certificate", "LinearSet", "LipschitzResult", "OutputRange", "Proof", "ProofCheck", "Property",
            "PropertyResult", "RobustnessResult", "SearchResult", "VnnResult", "certify", "check_property",
            "check_proof", "check_vnnlib", "competition_answer", "lipschitz", "output_range", "parse_vnnlib",
            "parse_vnnlib_text", "reachable_set", "robustness", "verify_property"]
