@@ -277,7 +277,7 @@ def forward_reachable(step: Network, initial, steps: int, *, time_limit: float |
     >>> step = rn.verify.closed_loop(K, A=[[1, 0.1], [0, 1]], B=[[0.005], [0.1]])
     >>> sets = rn.verify.forward_reachable(step, rn.Box([0.9, -0.1], [1.1, 0.1]), steps=3)
     >>> [len(s) for s in sets], np.round(sets[-1].bounds()[0], 4).tolist()
-    [[1, 1, 1], [0.8722, -0.3998]]
+    ([1, 1, 1], [0.8363, -0.3657])
     """
     from ..errors import IncompleteResultError
     if not isinstance(initial, Polytope) or not initial.is_bounded:
