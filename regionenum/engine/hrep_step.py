@@ -348,6 +348,10 @@ def assemble_hrep(network, domain, tally):
         units.append(np.where(ids < 0, -1 - ids, network.unit_index[np.maximum(ids, 0)]))
         counts.append(len(rows))
     n = len(cells)
+    # the maps' rounding: the rounding model on a box reaching at least 1 in every coordinate
+    # bounds the sum of each row's coefficient errors too
+    reach = np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)) + pad)
+    _, err, _ = magnitudes([(layer.W, layer.b) for layer in network.layers], -reach, reach)
     return Regions(network, domain, packed_patterns=packed[order] if n else packed,
                    interior_points=np.array(points).reshape(n, d), bounded=np.ones(n, bool),
                    volumes=np.full(n, np.nan), vertex_offsets=np.zeros(n + 1, np.int64), vertices=np.zeros((0, d)),
@@ -356,7 +360,8 @@ def assemble_hrep(network, domain, tally):
                    facet_layers=np.concatenate(layers).astype(np.int64) if n else np.zeros(0, np.int64),
                    facet_units=np.concatenate(units).astype(np.int64) if n else np.zeros(0, np.int64),
                    jacobians=np.array(J).reshape(n, network.output_dim, d),
-                   offsets=np.array(c0).reshape(n, network.output_dim), complex=HrepComplex(d),
+                   offsets=np.array(c0).reshape(n, network.output_dim),
+                   output_errors=np.broadcast_to(err[-1], (n, network.output_dim)).copy(), complex=HrepComplex(d),
                    complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
                    kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
 

@@ -37,7 +37,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..core.domain import Box, Polytope
-from ..engine.driver import Progress
+from ..engine.driver import DeferredInterrupts, Progress
 from ..engine.exact_lp import exact_lp
 from ..engine.lp_bounds import U, box_max, box_min, emptiness, safe_lower_bounds
 from ..errors import InternalError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
@@ -148,6 +148,10 @@ class _OutOfTime(Exception):
     pass
 
 
+class _Interrupted(Exception):
+    pass
+
+
 def search(network, cases, *, time_limit: float | None = None, progress=None, seed: int = 0) -> SearchResult:
     """Decide whether some input of some case meets one of its output sets.
 
@@ -158,7 +162,8 @@ def search(network, cases, *, time_limit: float | None = None, progress=None, se
     cases : list of Case
         The property's input sets with their output sets (:mod:`regionenum.verify.spec`).
     time_limit : float, optional
-        Seconds; past it the answer is ``unknown`` (checked between cells).
+        Seconds; past it the answer is ``unknown`` (checked between cells, as is Ctrl-C, which
+        also answers ``unknown``).
     progress : callable, optional
         Called with a :class:`~regionenum.Progress` now and then (``regions``: decided cells,
         ``done``: the share of the input volume decided).
@@ -190,17 +195,20 @@ def search(network, cases, *, time_limit: float | None = None, progress=None, se
         run = _Search(network, case, ProofBuilder(), deadline=deadline, progress=progress, seed=seed,
                       start=start, share=(index / len(cases), 1 / len(cases)))
         try:
-            run.run()
+            with DeferredInterrupts() as interrupts:  # Ctrl-C stops between cells
+                run.interrupts = interrupts
+                run.run()
         except _Found as found:
             x = found.x
             y = np.array([float(v) for v in exact_outputs(network, x)])
             return SearchResult("sat", np.array([float(v) for v in x]), x, y, index, found.index,
                                 cells=cells + run.count, leaves=leaves + run.leaves,
                                 seconds=time.perf_counter() - start, stats=_add(stats, run.stats))
-        except _OutOfTime:
-            return SearchResult("unknown", reason=f"the time limit of {time_limit:g} s ran out with "
-                                f"{len(run.stack)} cells of case {index + 1} of {len(cases)} undecided",
-                                cells=cells + run.count, leaves=leaves + run.leaves,
+        except (_OutOfTime, _Interrupted) as stop:
+            what = (f"the time limit of {time_limit:g} s ran out" if isinstance(stop, _OutOfTime)
+                    else "interrupted (Ctrl-C)")
+            return SearchResult("unknown", reason=f"{what} with {len(run.stack)} cells of case {index + 1} of "
+                                f"{len(cases)} undecided", cells=cells + run.count, leaves=leaves + run.leaves,
                                 seconds=time.perf_counter() - start, stats=_add(stats, run.stats))
         trees.append(run.ledger.finish())
         cells += run.count
@@ -343,6 +351,7 @@ class _Search:
         self.stats = dict(lps=0, bisections=0, unit_splits=0, exact_cells=0)
         self._last_report = 0.0
         self._descents = 0.0
+        self.interrupts = None
         self._exact = None
         # the case's extra input rows over (1, x_free), with their rounding bounds
         rows = case.rows
@@ -378,6 +387,8 @@ class _Search:
         while self.stack:
             if self.deadline is not None and time.perf_counter() > self.deadline:
                 raise _OutOfTime
+            if self.interrupts is not None and self.interrupts.raised:
+                raise _Interrupted
             cell = self.stack.pop()
             self.count += 1
             children, priority = self._process(cell)

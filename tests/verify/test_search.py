@@ -172,3 +172,19 @@ def test_bad_arguments_are_named():
                                     ["max:2", "identity"])
     with pytest.raises(rn.InvalidNetworkError, match="max layer"):
         rn.verify.verify_property(maxnet, box, [[1.0]], [0.0])
+
+
+def test_ctrl_c_stops_the_search_cleanly():
+    import os
+    import signal
+    import threading
+    net = random_net([8, 64, 64, 64, 1], 13)
+    box = rn.Box(-np.ones(8), np.ones(8))
+    y = net(np.random.default_rng(0).uniform(-1, 1, (20000, 8)))[:, 0]
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        res = rn.verify.verify_property(net, box, [[1.0]], [-(y.max() + 0.5 * np.ptp(y))], time_limit=30)
+    finally:
+        timer.cancel()
+    assert res.holds is None and "interrupted" in res.reason
