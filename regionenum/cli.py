@@ -1,4 +1,4 @@
-"""Command line: ``regionenum {demo,count,enumerate,estimate,plot,verify,bench} ...`` (``--help``
+"""Command line: ``regionenum {demo,count,enumerate,estimate,plot,verify,reach,bench} ...`` (``--help``
 on each).
 
 Every command checks its arguments, the model and the domain (dimensions, output folders and
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from numba.core import event
 
-from .core.domain import Box, Polytope
+from .core.domain import Box
 from .core.slices import Slice
 from .core.tolerances import DEFAULT_TOL
 from .counting import bounds, estimators
@@ -36,7 +36,8 @@ from .engine import count_regions, enumerate_regions, kernels
 from .engine.driver import DeferredInterrupts
 from .engine.kernels import KernelClock
 from .engine.polytope_step import MAX_DIM
-from .errors import IncompleteResultError, InvalidArgumentError, InvalidDomainError, RegionEnumError
+from .errors import (IncompleteResultError, InvalidArgumentError, InvalidDomainError, MissingFileError,
+                     RegionEnumError)
 from .io import save_regions, write_graph
 from .io.models import load_input, load_model
 from .io.paths import writable
@@ -275,8 +276,10 @@ def _parser() -> argparse.ArgumentParser:
                        usage="regionenum verify [-h] (NET | --example NAME) [PROPERTY] [options]",
                        description="Decide a VNN-LIB property (input constraints, and output "
                                    "constraints whose satisfaction is a violation) for a network, "
-                                   "exactly, by enumerating its regions on the input set. Prints "
-                                   "sat (violated, with a counterexample), unsat (holds) or unknown. "
+                                   "exactly, by a property-directed search that splits a cell only "
+                                   "while the property is undecided on it. Prints sat (violated, "
+                                   "with a counterexample checked in exact arithmetic), unsat (holds, "
+                                   "with a proof) or unknown (a budget ran out, with the reason). "
                                    "With --example and no property file, the example's own property "
                                    "(regionenum/data/NAME.vnnlib) is decided.")
     c.add_argument("files", nargs="*", type=Path, metavar="NET PROPERTY",
@@ -284,9 +287,35 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--example", choices=EXAMPLES, help="use a network shipped with regionenum")
     _input_shape(c)
     _domain(c, box=False)
-    _budgets(c)
+    _budgets(c, regions=False)
     _json(c)
+    c.add_argument("--vnncomp", action="store_true",
+                   help="print the answer in the VNN competition's format: sat with ((X_i v) ... (Y_j v)), "
+                        "unsat, or timeout/unknown")
+    c.add_argument("--answer", type=Path, metavar="FILE",
+                   help="also write the competition-format answer to FILE")
+    c.add_argument("--certify", action="store_true",
+                   help="re-check an unsat proof (exact arithmetic where it decides) before answering")
     c.set_defaults(func=_verify)
+
+    c = sub.add_parser("reach", help="exact reachable sets of a controller in closed loop with a plant",
+                       description="Unroll a ReLU controller in closed loop with a plant for some steps and "
+                                   "compute the exact forward reachable set of a box of initial states at "
+                                   "every step (a union of polytopes), optionally whether the box is invariant "
+                                   "(exactly, with a proof or a counterexample) and a picture.")
+    c.add_argument("controller", type=Path, help="controller network (.onnx, .pt or .npz): state -> input")
+    c.add_argument("plant", type=Path,
+                   help="the plant: an .npz with arrays A, B (and c) for x' = A x + B u + c, or a network file "
+                        "taking (x, u) and giving x' (a piecewise-affine plant)")
+    c.add_argument("--steps", type=int, default=5, help="steps to unroll (default %(default)s)")
+    c.add_argument("--x0-lo", type=float, nargs="+", required=True, help="lower corner of the initial states")
+    c.add_argument("--x0-hi", type=float, nargs="+", required=True, help="upper corner of the initial states")
+    c.add_argument("--invariant", action="store_true", help="also decide whether the initial box is invariant")
+    c.add_argument("-o", "--output", type=Path, help="picture of the sets (2 states; needs matplotlib)")
+    _input_shape(c)
+    _budgets(c, regions=False)
+    _json(c)
+    c.set_defaults(func=_reach)
 
     c = sub.add_parser("bench", help="time counting and enumerating networks",
                        description="Time count_regions and enumerate_regions on each network in "
@@ -348,11 +377,15 @@ def _domain(c, box: bool = True):
                         "(0, 1) (plane)" + ("; --lo/--hi then bound t (default -0.25 .. 1.25)" if box else ""))
 
 
-def _budgets(c, progress: bool = True):
-    c.add_argument("--max-regions", type=_positive(int), help="stop after this many regions")
+def _budgets(c, progress: bool = True, regions: bool = True):
+    """``--time-limit``; for commands that enumerate regions (``regions``) also ``--max-regions``
+    and ``--tol``; with ``progress``, ``--quiet``."""
+    if regions:
+        c.add_argument("--max-regions", type=_positive(int), help="stop after this many regions")
     c.add_argument("--time-limit", type=_positive(float), help="stop after about this many seconds")
-    c.add_argument("--tol", type=float, default=DEFAULT_TOL,
-                   help="relative band of float signs re-decided exactly (default %(default)g)")
+    if regions:
+        c.add_argument("--tol", type=float, default=DEFAULT_TOL,
+                       help="relative band of float signs re-decided exactly (default %(default)g)")
     if progress:
         c.add_argument("--quiet", action="store_true",
                        help="no progress report and no compiling message on the terminal")
@@ -856,10 +889,20 @@ def _demo_picture(regions, path: Path) -> bool:
 
 
 def _verify(args, report) -> None:
-    from .verify.vnnlib import check_vnnlib, parse_vnnlib
+    from .verify import certify
+    from .verify.vnnlib import check_vnnlib, competition_answer, parse_vnnlib
     net_path, prop_path = _verify_files(args)
+    if (args.vnncomp or args.answer is not None) and (args.slice or args.through):
+        raise InvalidArgumentError("--vnncomp and --answer give the competition's answer for the whole "
+                                   "network: leave out --slice and --through")
+    if args.answer is not None and not (args.answer.parent if str(args.answer.parent) else Path(".")).is_dir():
+        raise MissingFileError(f"--answer {args.answer}: the folder does not exist")
     source = _load_source(net_path, args.example, args.input_shape)
     prop = parse_vnnlib(prop_path)
+    if prop.n_inputs != source.network.input_dim or prop.n_outputs != source.network.output_dim:
+        raise InvalidArgumentError(f"the property has {prop.n_inputs} inputs and {prop.n_outputs} outputs; "
+                                   f"{source.name} has {source.network.input_dim} and "
+                                   f"{source.network.output_dim}")
     network, plane = source.network, None
     if args.slice or args.through:
         network, prop, plane = _property_on_slice(args, source, prop)
@@ -871,18 +914,106 @@ def _verify(args, report) -> None:
         out["domain"] = dict(kind="slice", fixed=args.slice)
     report.text = _verify_text
     report.begin("deciding")
-    with ProgressBar(enabled=False if args.quiet else None) as bar:
+    with ProgressBar(enabled=False if args.quiet or args.vnncomp else None) as bar:
         report.progress = bar
-        res = check_vnnlib(network, prop, progress=bar, **_run_options(args))
+        res = check_vnnlib(network, prop, time_limit=args.time_limit, progress=bar)
     report.session.stopped(res)
     counterexample = res.counterexample
     if counterexample is not None and plane is not None:
         out["counterexample_t"] = counterexample.tolist()
         counterexample = plane.to_input(counterexample)[0]
     out.update(status=res.status, complete=res.stop_reason is None, stop_reason=res.stop_reason,
-               regions=res.regions, seconds=round(res.seconds, 4),
+               cells=res.cells, seconds=round(res.seconds, 4),
                counterexample=None if counterexample is None else counterexample.tolist(),
                outputs=None if res.outputs is None else res.outputs.tolist(), reason=res.reason or None)
+    if res.proof is not None:
+        out["proof"] = dict(cells=res.proof.cells, leaves=res.proof.leaves)
+        if args.certify:
+            report.begin("re-checking the proof")
+            check = certify(res.proof)
+            out["certified"] = dict(claims=check.claims, seconds=round(check.seconds, 4))
+    answer = competition_answer(res)
+    if args.answer is not None:
+        try:
+            args.answer.write_text(answer)
+        except OSError as err:
+            raise MissingFileError(f"cannot write {args.answer}: {err}") from None
+        out["answer"] = str(args.answer)
+    if args.vnncomp:
+        report.text = lambda _: [answer.rstrip("\n")]
+
+
+def _reach(args, report) -> None:
+    from .verify import closed_loop, forward_reachable, is_invariant, plot_reachable, simulate
+    picture = _output_file(args.output, (".png", ".svg", ".pdf"), "-o")
+    if args.steps < 1:
+        raise InvalidArgumentError(f"--steps must be at least 1, got {args.steps}")
+    controller = _load_source(args.controller, None, args.input_shape).network
+    A = B = c = plant = None
+    if args.plant.suffix == ".npz" and args.plant.exists():
+        with np.load(args.plant) as data:
+            if "A" in data.files and "B" in data.files:
+                A, B = data["A"], data["B"]
+                c = data["c"] if "c" in data.files else None
+    if A is None:
+        plant = _load_source(args.plant, None, None).network
+    step = closed_loop(controller, A=A, B=B, c=c, plant=plant)
+    initial = Box(args.x0_lo, args.x0_hi)
+    if initial.dim != step.input_dim:
+        raise InvalidDomainError(f"the initial box has {initial.dim} coordinates but the state has "
+                                 f"{step.input_dim}")
+    if picture is not None and initial.dim != 2:
+        raise InvalidArgumentError(f"-o draws 2 states; this loop has {initial.dim}")
+    out = report.out
+    out.update(states=step.input_dim, steps=args.steps, x0_lo=initial.lo.tolist(), x0_hi=initial.hi.tolist())
+    report.text = _reach_text
+    report.begin("computing the reachable sets")
+    start = time.perf_counter()
+    sets = forward_reachable(step, initial, args.steps, time_limit=args.time_limit)
+    out["sets"] = []
+    for reach in sets:
+        lo, hi = reach.bounds()
+        out["sets"].append(dict(step=reach.step, pieces=len(reach), lo=lo.tolist(), hi=hi.tolist()))
+    out["seconds"] = round(time.perf_counter() - start, 4)
+    if args.invariant:
+        report.begin("deciding invariance")
+        res = is_invariant(step, initial, time_limit=args.time_limit)
+        out["invariant"] = res.holds
+        if res.holds is False:
+            out["leaves_from"] = res.counterexample.tolist()
+            out["steps_to"] = step(res.counterexample[None])[0].tolist()
+        elif res.holds is None:
+            out["invariance_unknown"] = res.reason
+    if picture is not None:
+        report.begin("drawing")
+        from .plotting import _pyplot
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(7, 5.5))
+        X0 = initial.lo + (initial.hi - initial.lo) * np.random.default_rng(0).random((40, initial.dim))
+        plot_reachable(sets, ax, initial=initial, trajectories=simulate(step, X0, args.steps))
+        fig.tight_layout()
+        try:
+            fig.savefig(picture, dpi=110)
+        finally:
+            plt.close(fig)
+        out["picture"] = str(picture)
+
+
+def _reach_text(out) -> list:
+    lines = [f"exact reachable sets of {out['steps']} steps from the box {out['x0_lo']} .. {out['x0_hi']}"]
+    lines += [f"  step {r['step']:3d}: {r['pieces']:5d} pieces, within "
+              + " x ".join(f"[{a:.4g}, {b:.4g}]" for a, b in zip(r["lo"], r["hi"])) for r in out.get("sets", [])]
+    if out.get("invariant") is True:
+        lines.append("  invariant (proven)")
+    elif out.get("invariant") is False:
+        lines.append(f"  not invariant: the state {out['leaves_from']} steps to {out['steps_to']}")
+    elif "invariance_unknown" in out:
+        lines.append(f"  invariance unknown: {out['invariance_unknown']}")
+    if out.get("picture"):
+        lines.append(f"  picture: {out['picture']}")
+    if "seconds" in out:
+        lines.append(f"  ({out['seconds']:.3f} s{_kernel_note(out)})")
+    return lines
 
 
 def _verify_files(args):
@@ -900,31 +1031,44 @@ def _verify_files(args):
 
 
 def _property_on_slice(args, source: _Source, prop):
-    """The network and the property restricted to ``--slice`` or ``--through``: the property's
-    input set within that line or plane, in its coordinates. Returns them and the Slice."""
+    """The network and the property restricted to ``--slice`` or ``--through``: each case's input
+    set within that line or plane, in its coordinates ``t`` (the box on ``t`` and, as exact rows,
+    the case's box and rows on ``origin + basis t``). Returns them and the Slice."""
+    from fractions import Fraction
+
+    from .verify.spec import Case, LinearSet
     from .verify.vnnlib import Property
-    if prop.n_inputs != source.network.input_dim:
-        raise InvalidArgumentError(f"the property has {prop.n_inputs} inputs; {source.name} takes "
-                                   f"{source.network.input_dim}")
     if args.through:
         plane = _plane_through(args.through, source)
     else:
-        lo, hi = prop.input_domain().bounds
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-            raise InvalidDomainError("--slice needs a bounded input set in the property")
+        boxes = [case.float_box() for case in prop.cases]
+        lo = np.min([b[0] for b in boxes], axis=0)
+        hi = np.max([b[1] for b in boxes], axis=0)
         plane = _sliced(args.slice, Box(lo, hi)).domain
-    A = prop.input_A @ plane.basis
-    b = prop.input_A @ plane.origin + prop.input_b
-    flat = ~np.any(A != 0, axis=1)  # rows the slice does not move: always or never met on it
-    if np.any(b[flat] > 0):
+    t_lo, t_hi = plane.domain.bounds
+    origin = [Fraction(float(v)) for v in plane.origin]
+    basis = [[Fraction(float(v)) for v in row] for row in plane.basis]
+    k = plane.dim
+    cases = []
+    for case in prop.cases:
+        rows, consts, met = [], [], True
+        # the case's box and rows on origin + basis t, as rows over t: a . t + const <= 0
+        A = [tuple(Fraction(int(i == j)) for j in range(case.n_inputs)) for i in range(case.n_inputs)]
+        box_rows = [(a, -h) for a, h in zip(A, case.hi)] + [(tuple(-v for v in a), lo) for a, lo in zip(A, case.lo)]
+        for a, const in box_rows + list(zip(case.rows.A, case.rows.b)):
+            row = tuple(sum(a[i] * basis[i][j] for i in range(case.n_inputs)) for j in range(k))
+            value = const + sum(a[i] * origin[i] for i in range(case.n_inputs))
+            if any(row):
+                rows.append(row)
+                consts.append(value)
+            elif value > 0:  # a constraint the plane does not move, and never meets
+                met = False
+        if met:
+            cases.append(Case(tuple(Fraction(float(v)) for v in t_lo), tuple(Fraction(float(v)) for v in t_hi),
+                              LinearSet(tuple(rows), tuple(consts), k), case.outputs))
+    if not cases:
         raise InvalidDomainError("the slice or plane misses the property's input set")
-    A, b = A[~flat], b[~flat]
-    try:
-        Polytope(A, b)
-    except InvalidDomainError as err:
-        raise InvalidDomainError(f"the slice or plane meets the property's input set in no open set: {err}") \
-            from None
-    return plane.restrict(source.network), Property(plane.dim, prop.n_outputs, A, b, prop.output_sets), plane
+    return plane.restrict(source.network), Property(k, prop.n_outputs, cases), plane
 
 
 def _verify_text(out) -> list:
@@ -932,10 +1076,18 @@ def _verify_text(out) -> list:
         return [f"unknown{_state(out)}"]
     lines = [out["status"] + _state(out)]
     if out.get("counterexample") is not None:
-        lines += [f"  counterexample x = {out['counterexample']}", f"  outputs y = {out['outputs']}"]
+        lines += [f"  counterexample x = {out['counterexample']}", f"  outputs y = {out['outputs']}",
+                  "  (checked in exact arithmetic)"]
     if out.get("reason"):
         lines.append(f"  {out['reason']}")
-    lines.append(f"  ({out['regions']} regions, {out['seconds']:.3f} s{_kernel_note(out)})")
+    if out.get("proof"):
+        lines.append(f"  proof: {out['proof']['cells']} cells, {out['proof']['leaves']} decided")
+    if out.get("certified"):
+        c = out["certified"]
+        lines.append(f"  proof re-checked: {c['claims']} claims in exact arithmetic, {c['seconds']:.3f} s")
+    if out.get("answer"):
+        lines.append(f"  competition answer written to {out['answer']}")
+    lines.append(f"  ({out['cells']} cells, {out['seconds']:.3f} s{_kernel_note(out)})")
     return lines
 
 

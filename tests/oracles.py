@@ -200,9 +200,36 @@ def milp_max(network, lo, hi, c):
     """max of c . y(x) over the box [lo, hi] by a big-M mixed-integer programme (scipy's HiGHS):
     per ReLU unit, a = max(0, z) with a binary and bounds from interval arithmetic. Independent
     of the enumeration; returns (value, x)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    enc = _milp_encoding(network, lo, hi)
+    cost = np.zeros(enc["n"])
+    cost[enc["out"]] = -np.asarray(c, float)
+    value, x = _milp_solve(enc, cost)
+    return -value, x[:network.input_dim]
+
+
+def milp_min_max(network, lo, hi, C, e):
+    """min over the box of max_i (C_i y(x) + e_i) by the same mixed-integer programme with one
+    more variable t >= every row: the output set {C y + e <= 0} is met somewhere on the box iff
+    the value is <= 0. Returns (value, x)."""
+    enc = _milp_encoding(network, lo, hi)
+    C, e = np.atleast_2d(np.asarray(C, float)), np.atleast_1d(np.asarray(e, float))
+    t = enc["new"](-1e9, 1e9)
+    for row, const in zip(C, e):  # C_i y - t <= -e_i
+        r = {t: -1.0}
+        for i, v in zip(enc["out"], row):
+            r[i] = r.get(i, 0.0) + v
+        enc["rows"].append(r), enc["rlo"].append(-np.inf), enc["rhi"].append(-const)
+    cost = np.zeros(len(enc["lb"]))
+    cost[t] = 1.0
+    enc["n"] = len(enc["lb"])
+    value, x = _milp_solve(enc, cost)
+    return value, x[:network.input_dim]
+
+
+def _milp_encoding(network, lo, hi):
+    """The big-M encoding of a ReLU network on a box: variables x, then per layer z (pre) and,
+    for ReLU layers, a and a binary; rows as dicts with their bounds."""
     d = network.input_dim
-    names = []  # variable layout: x, then per layer z (pre) and, for ReLU layers, a and delta
     lb, ub, integrality = list(lo), list(hi), [0] * d
     rows, rlo, rhi = [], [], []
     prev_idx = list(range(d))
@@ -212,7 +239,6 @@ def milp_max(network, lo, hi, c):
         lb.append(lo_)
         ub.append(hi_)
         integrality.append(integer)
-        names.append(None)
         return len(lb) - 1
 
     for layer in network.layers:
@@ -230,7 +256,11 @@ def milp_max(network, lo, hi, c):
             continue
         assert layer.activation.kind == "relu"
         a_idx = []
+        linear = set(layer.activation.linear)  # units carried past the ReLU unchanged
         for j in range(len(b)):
+            if j in linear:
+                a_idx.append(z_idx[j])
+                continue
             a = new(0.0, max(z_hi[j], 0.0))
             t = new(0.0, 1.0, 1)
             a_idx.append(a)
@@ -238,18 +268,24 @@ def milp_max(network, lo, hi, c):
             rows.append({a: 1.0, z_idx[j]: -1.0}), rlo.append(0.0), rhi.append(np.inf)          # a >= z
             rows.append({a: 1.0, z_idx[j]: -1.0, t: -L}), rlo.append(-np.inf), rhi.append(-L)  # a <= z - L(1-t)
             rows.append({a: 1.0, t: -U}), rlo.append(-np.inf), rhi.append(0.0)                 # a <= U t
-        prev_idx, prev_lo, prev_hi = a_idx, np.maximum(z_lo, 0), np.maximum(z_hi, 0)
-    n = len(lb)
-    A = np.zeros((len(rows), n))
-    for r, row in enumerate(rows):
+        keep = np.isin(np.arange(len(b)), list(linear))
+        prev_idx = a_idx
+        prev_lo, prev_hi = np.where(keep, z_lo, np.maximum(z_lo, 0)), np.where(keep, z_hi, np.maximum(z_hi, 0))
+    return dict(lb=lb, ub=ub, integrality=integrality, rows=rows, rlo=rlo, rhi=rhi, out=prev_idx, n=len(lb),
+                new=new)
+
+
+def _milp_solve(enc, cost):
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    n = len(enc["lb"])
+    A = np.zeros((len(enc["rows"]), n))
+    for r, row in enumerate(enc["rows"]):
         for i, v in row.items():
             A[r, i] = v
-    cost = np.zeros(n)
-    cost[prev_idx] = -np.asarray(c, float)
-    res = milp(cost, constraints=LinearConstraint(A, rlo, rhi), integrality=integrality,
-               bounds=Bounds(lb, ub), options={"mip_rel_gap": 1e-9})
+    res = milp(cost, constraints=LinearConstraint(A, enc["rlo"], enc["rhi"]), integrality=enc["integrality"],
+               bounds=Bounds(enc["lb"], enc["ub"]), options={"mip_rel_gap": 1e-9})
     assert res.status == 0, res.message
-    return -res.fun, res.x[:d]
+    return res.fun, res.x
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from ..core.tolerances import DEFAULT_TOL
 from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError
 from .assemble import assemble_regions
 from .driver import Budget, DeferredInterrupts, Driver, Tally
+from .hrep_step import HrepStep, assemble_hrep
+from .hrep_step import applies as hrep_applies
 from .line_step import LineStep, applies
 from .parallel import run_parallel
 from .polytope_step import MAX_DIM, PolytopeStep
@@ -92,6 +94,15 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     client : distributed.Client, optional
         A Dask client: enumerate on its cluster instead (the result is the serial one).
 
+    Notes
+    -----
+    With more than five inputs (:data:`~regionenum.engine.hrep_step.HREP_ABOVE`), a bounded
+    domain and no max layers, and without ``client``, cells are given by their inequalities and
+    an interior point, split by small linear programmes with every split and non-split proven
+    exactly (:mod:`regionenum.engine.hrep_step`), serially: vertices grow too fast there. Such a
+    result has patterns, interior points, facets and affine maps, but no vertices (volumes are
+    NaN); the analyses that need vertices say so.
+
     Returns
     -------
     Regions
@@ -116,6 +127,9 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     (4, 4.0)
     """
     network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    if client is None and hrep_applies(network, domain):  # many inputs: cells by inequalities
+        tally = _execute(HrepStep(network, domain, keep=True), Budget(max_regions, time_limit), progress, 1, None)
+        return assemble_hrep(network, domain, tally)
     step = PolytopeStep(network, domain, tol, batch_size, keep=True)
     with DeferredInterrupts():  # Ctrl-C while assembling waits for the result
         tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
@@ -133,7 +147,8 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         As for :func:`enumerate_regions`. On one input (a bounded interval, a network without
         max layers) and without ``client``, the count runs in this process on the line engine
         (:mod:`regionenum.engine.line_step`), whatever ``workers`` says: its matrix products
-        already use every core.
+        already use every core. With more than five inputs (a bounded domain, no max layers) it
+        runs serially on cells given by their inequalities, as in :func:`enumerate_regions`.
 
     Returns
     -------
@@ -156,6 +171,8 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
     if client is None and applies(network, domain):
         step, workers = LineStep(network, domain, tol, batch_size, keep=False), 1
+    elif client is None and hrep_applies(network, domain):
+        step, workers = HrepStep(network, domain, keep=False), 1
     else:
         step = PolytopeStep(network, domain, tol, batch_size, keep=False)
     tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
@@ -190,11 +207,12 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
     if domain.dim != network.input_dim:
         raise InvalidDomainError(
             f"the domain has dimension {domain.dim} but the network takes {network.input_dim} inputs")
-    if domain.dim > MAX_DIM:
+    if domain.dim > MAX_DIM and not (client is None and hrep_applies(network, domain)):
         raise InvalidDomainError(
             f"the domain has {domain.dim} dimensions; regionenum enumerates regions on up to {MAX_DIM} "
-            f"inputs (its cells start from the 2^{domain.dim} corners of a box). Restrict the network to a "
-            "line or plane through inputs (rn.Slice.through) or fix some inputs (rn.Slice)")
+            f"inputs by vertices (its cells start from the 2^{domain.dim} corners of a box), and beyond that by "
+            "inequalities on bounded domains of networks without max layers, without client. Restrict the "
+            "network to a line or plane through inputs (rn.Slice.through) or fix some inputs (rn.Slice)")
     if not (0 < tol < 1e-3):
         raise InvalidArgumentError(f"tol must be in (0, 1e-3), got {tol}")
     if max_regions is not None and (isinstance(max_regions, bool) or int(max_regions) != max_regions

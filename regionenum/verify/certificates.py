@@ -33,6 +33,7 @@ from ..core.network import Network
 from ..engine.api import enumerate_regions
 from ..engine.kernels.lattice import cell_faces
 from ..errors import CertificationError, IncompleteResultError, InvalidArgumentError, MissingDependencyError
+from .proof import Proof, check_proof
 
 __all__ = ["Certificate", "certify"]
 
@@ -50,8 +51,37 @@ class Certificate:
     backend: str = "fractions"
 
 
-def certify(regions, check_volume: bool = True, backend: str = "auto") -> Certificate:
-    """Re-check ``regions`` exactly; see the module's description."""
+def certify(regions, check_volume: bool = True, backend: str = "auto"):
+    """Re-check a result exactly.
+
+    Parameters
+    ----------
+    regions : Regions, Proof, or a verification result with a ``proof``
+        An enumeration (checked as the module's description says), or a proof of ``unsat``
+        from the property-directed search (replayed and checked by
+        :func:`regionenum.verify.proof.check_proof`).
+    check_volume : bool
+        For enumerations in up to 3 dimensions: also check the exact volumes.
+    backend : {"auto", "fractions", "gmp"}
+        For enumerations: whether cddlib (GMP) also recomputes each region's vertices.
+
+    Returns
+    -------
+    Certificate or ProofCheck
+
+    Raises
+    ------
+    CertificationError
+        The result is wrong (the message names the region, or the case and cell).
+    IncompleteResultError
+        An enumeration stopped early, or a verification result without a proof.
+    """
+    proof = getattr(regions, "proof", regions)
+    if isinstance(proof, Proof):
+        return check_proof(proof)
+    if hasattr(regions, "proof"):
+        raise IncompleteResultError(f"only an unsat answer has a proof to check (this one is "
+                                    f"{getattr(regions, 'status', '?')})")
     if backend not in ("auto", "fractions", "gmp"):
         raise InvalidArgumentError(f"backend must be 'auto', 'fractions' or 'gmp', got {backend!r}")
     if not regions.complete:

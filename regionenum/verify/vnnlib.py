@@ -1,80 +1,89 @@
-"""VNN-LIB properties: parse them, and decide them exactly from the enumerated regions.
+"""VNN-LIB properties: parse them exactly, decide them, and write the competition's answer.
 
 A VNN-LIB file declares inputs ``X_i`` and outputs ``Y_j`` and asserts linear constraints; the
 property is *violated* (``sat``) when some input satisfying the input constraints gives outputs
-satisfying the output constraints (a disjunction of conjunctions), and holds (``unsat``)
-otherwise. Supported: ``declare-const``, ``assert``, ``<=``, ``>=``, ``and``, ``or``, and
-linear terms built with ``+``, ``-`` and ``*`` by constants.
+satisfying the output constraints, and holds (``unsat``) otherwise. Supported: ``declare-const``,
+``assert``, ``<=``, ``>=``, ``and``, ``or``, and linear terms built with ``+``, ``-`` and ``*`` by
+constants, nested freely. The assertions' conjunction is brought to disjunctive normal form and
+grouped by its input part, giving the :class:`~regionenum.verify.spec.Case` list of a
+:class:`Property`: each an input box (every input bounded; ``lo == hi`` fixes an input, whose
+dimension then drops out of the search), optional further input rows, and the output sets that
+violate the property there. Numbers are read as exact decimals (Fractions), so ``0.1`` means
+one tenth, not the nearest float.
+
+>>> import regionenum as rn
+>>> prop = rn.verify.parse_vnnlib_text('''
+... (declare-const X_0 Real) (declare-const X_1 Real) (declare-const Y_0 Real)
+... (assert (or (and (>= X_0 0) (<= X_0 1) (>= X_1 0) (<= X_1 0))
+...             (and (>= X_0 2) (<= X_0 3) (>= X_1 0) (<= X_1 1))))
+... (assert (>= Y_0 0.5))''')
+>>> len(prop.cases), prop.cases[0].hi
+(2, (Fraction(1, 1), Fraction(0, 1)))
 """
 from __future__ import annotations
 
 import re
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import linprog
 
-from ..core.domain import Box, Polytope
-from ..core.tolerances import DEFAULT_TOL
-from ..engine.api import enumerate_regions
-from ..errors import InvalidNetworkError, MissingFileError, VnnLibError
-from .properties import check_property
+from ..errors import InvalidArgumentError, InvalidDomainError, MissingFileError, VnnLibError
+from .search import search
+from .spec import Case, LinearSet
 
-__all__ = ["Property", "VnnResult", "check_vnnlib", "parse_vnnlib", "parse_vnnlib_text"]
+__all__ = ["Property", "VnnResult", "check_vnnlib", "competition_answer", "parse_vnnlib", "parse_vnnlib_text"]
 
 _TOKEN = re.compile(r"\(|\)|[^\s()]+")
+
+#: Disjunctive normal forms larger than this are refused (they grow as products of the
+#: assertions' disjunctions).
+MAX_TERMS = 100_000
 
 
 @dataclass
 class Property:
-    """A parsed property: the input set (``A x + b <= 0``, rows ``input_A``, ``input_b``) and
-    the output set, a list of conjunctions ``(C, e)`` meaning ``C y + e <= 0``."""
+    """A parsed property: ``n_inputs``, ``n_outputs`` and its ``cases`` (input sets, each with
+    the output sets that violate the property there)."""
 
     n_inputs: int
     n_outputs: int
-    input_A: np.ndarray
-    input_b: np.ndarray
-    output_sets: list
-
-    def input_domain(self) -> Polytope:
-        """The input set: a :class:`Box` when it is one, else a :class:`Polytope`."""
-        A, b = self.input_A, self.input_b
-        lo, hi = np.full(self.n_inputs, -np.inf), np.full(self.n_inputs, np.inf)
-        simple = True
-        for a, c in zip(A, b):
-            nz = np.flatnonzero(a)
-            if len(nz) != 1:
-                simple = False
-                continue
-            i = nz[0]
-            if a[i] > 0:
-                hi[i] = min(hi[i], -c / a[i])
-            else:
-                lo[i] = max(lo[i], -c / a[i])
-        if simple and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
-            return Box(lo, hi)
-        return Polytope(A, b)
+    cases: list
 
 
 @dataclass
 class VnnResult:
-    """``status``: ``"sat"`` (violated: ``counterexample`` input and its ``outputs``),
-    ``"unsat"`` (holds), or ``"unknown"`` with ``reason``; ``stop_reason`` says which budget (or
-    Ctrl-C) stopped the search before a verdict."""
+    """``status``: ``"sat"`` (violated: ``counterexample`` input, exactly
+    ``counterexample_exact``, and its ``outputs``), ``"unsat"`` (holds: ``proof``, for
+    :func:`regionenum.certify`), or ``"unknown"`` with ``reason`` (a budget ran out;
+    ``stop_reason`` names it: ``"time_limit"`` or ``"interrupted"``); ``cells`` the search
+    processed, ``seconds`` it took."""
 
     status: str
     counterexample: np.ndarray | None = None
     outputs: np.ndarray | None = None
     reason: str = ""
-    regions: int = 0
+    cells: int = 0
     seconds: float = 0.0
+    counterexample_exact: list | None = None
+    proof: object = None
     stop_reason: str | None = None
 
 
 def parse_vnnlib(path) -> Property:
-    """Parse the VNN-LIB file at ``path``."""
+    """Parse the VNN-LIB file at ``path``.
+
+    Raises
+    ------
+    MissingFileError
+        No such file.
+    VnnLibError
+        A malformed or unsupported property (the message names the line).
+    InvalidDomainError
+        An input set that is empty or unbounded.
+    """
     path = Path(path)
     if not path.exists():
         raise MissingFileError(f"no such file: {path}")
@@ -85,7 +94,7 @@ def parse_vnnlib(path) -> Property:
 
 
 def parse_vnnlib_text(text: str) -> Property:
-    """Parse VNN-LIB text."""
+    """Parse VNN-LIB text (see the module's description)."""
     tokens = []
     for line_no, line in enumerate(text.splitlines(), 1):
         line = line.split(";", 1)[0]
@@ -95,7 +104,7 @@ def parse_vnnlib_text(text: str) -> Property:
         expr, pos = _read(tokens, pos)
         exprs.append(expr)
     inputs, outputs = {}, {}
-    in_rows, out_formulas = [], []
+    dnf = [[]]  # the conjunction of the assertions so far, as a list of conjunctions of atoms
     for expr in exprs:
         head, line = _head(expr)
         if head == "declare-const":
@@ -110,26 +119,53 @@ def parse_vnnlib_text(text: str) -> Property:
             if len(expr) != 2:
                 raise VnnLibError(f"line {line}: assert takes one formula")
             formula = _formula(expr[1], inputs, outputs)
-            kinds = {k for conj in formula for k, _, _ in conj}
-            if kinds == {"X"}:
-                if len(formula) != 1:
-                    raise VnnLibError(f"line {line}: disjunctions over inputs are not supported")
-                in_rows += [(a, c) for _, a, c in formula[0]]
-            elif kinds == {"Y"}:
-                out_formulas.append(formula)
-            else:
-                raise VnnLibError(f"line {line}: a constraint mixes inputs and outputs")
+            if len(dnf) * len(formula) > MAX_TERMS:
+                raise VnnLibError(f"line {line}: the property's disjunctive normal form exceeds {MAX_TERMS} terms")
+            dnf = [x + y for x in dnf for y in formula]
         else:
             raise VnnLibError(f"line {line}: unsupported command {head!r}")
     n_in, n_out = _count(inputs, "X"), _count(outputs, "Y")
-    A = np.array([_dense(a, n_in) for a, _ in in_rows]).reshape(-1, n_in)
-    b = np.array([c for _, c in in_rows], dtype=np.float64)
-    conj = [[]]
-    for formula in out_formulas:  # the assertions' conjunction, in disjunctive normal form
-        conj = [x + y for x in conj for y in formula]
-    sets = [(np.array([_dense(a, n_out) for _, a, _ in c]).reshape(-1, n_out),
-             np.array([v for _, _, v in c], dtype=np.float64)) for c in conj]
-    return Property(n_in, n_out, A, b, sets)
+    groups = {}  # the input part of each term -> the output parts it is paired with
+    for term in dnf:
+        if any(not c and k > 0 for _, c, k in term):
+            continue  # a false constant inequality (0 <= negative): this term never holds
+        term = [(kind, c, k) for kind, c, k in term if c]
+        x_part = tuple(sorted(set((tuple(sorted(c.items())), k) for kind, c, k in term if kind == "X")))
+        y_part = [(c, k) for kind, c, k in term if kind == "Y"]
+        groups.setdefault(x_part, []).append(y_part)
+    if not groups:
+        raise InvalidDomainError("the input constraints can never hold: the property has no inputs to check")
+    cases = [_case(x_part, y_parts, n_in, n_out) for x_part, y_parts in groups.items()]
+    return Property(n_in, n_out, cases)
+
+
+def _case(x_part, y_parts, n_in, n_out) -> Case:
+    """A case from its input atoms (bounds become the box, other rows stay rows) and its output
+    conjunctions."""
+    lo, hi = [None] * n_in, [None] * n_in
+    rows = []
+    for coeffs, const in x_part:
+        coeffs = dict(coeffs)
+        if len(coeffs) == 1:
+            (i, a), = coeffs.items()
+            bound = -const / a
+            if a > 0:
+                hi[i] = bound if hi[i] is None else min(hi[i], bound)
+            else:
+                lo[i] = bound if lo[i] is None else max(lo[i], bound)
+        else:
+            rows.append((coeffs, const))
+    for i in range(n_in):
+        if lo[i] is None or hi[i] is None:
+            side = "lower" if lo[i] is None else "upper"
+            raise InvalidDomainError(f"X_{i} has no {side} bound: every input must lie in a bounded interval")
+    in_rows = LinearSet(tuple(tuple(c.get(i, Fraction(0)) for i in range(n_in)) for c, _ in rows),
+                        tuple(k for _, k in rows), n_in)
+    outs = []
+    for conj in y_parts:
+        outs.append(LinearSet(tuple(tuple(c.get(j, Fraction(0)) for j in range(n_out)) for c, _ in conj),
+                              tuple(k for _, k in conj), n_out))
+    return Case(tuple(lo), tuple(hi), in_rows, tuple(outs))
 
 
 def _read(tokens, pos):
@@ -156,8 +192,8 @@ def _head(expr):
 
 
 def _formula(expr, inputs, outputs):
-    """A formula as DNF: a list of conjunctions, each a list of (kind, coeffs, const) for
-    ``coeffs . v + const <= 0``."""
+    """A formula as DNF: a list of conjunctions, each a list of atoms ``(kind, coeffs, const)``
+    meaning ``coeffs . v + const <= 0`` (coeffs a dict index -> Fraction, zeros dropped)."""
     head, line = _head(expr)
     if head in ("<=", ">="):
         if len(expr) != 3:
@@ -165,16 +201,20 @@ def _formula(expr, inputs, outputs):
         a, ka = _term(expr[1], inputs, outputs)
         b, kb = _term(expr[2], inputs, outputs)
         kinds = {k for k in (ka, kb) if k}
-        if len(kinds) != 1:
-            raise VnnLibError(f"line {line}: a constraint must involve inputs or outputs (not both, "
-                              "not neither)")
+        if len(kinds) > 1:
+            raise VnnLibError(f"line {line}: a constraint must involve inputs or outputs, not both")
         diff = _sub(a, b) if head == "<=" else _sub(b, a)
-        const = diff.pop(None, 0.0)
-        return [[(kinds.pop(), diff, const)]]
+        const = diff.pop(None, Fraction(0))
+        diff = {k: v for k, v in diff.items() if v != 0}
+        kind = kinds.pop() if kinds else "X"  # a constant inequality: checked with the inputs
+        return [[(kind, diff, const)]]
     if head == "and":
         out = [[]]
         for sub in expr[1:]:
-            out = [x + y for x in out for y in _formula(sub, inputs, outputs)]
+            part = _formula(sub, inputs, outputs)
+            if len(out) * len(part) > MAX_TERMS:
+                raise VnnLibError(f"line {line}: the disjunctive normal form exceeds {MAX_TERMS} terms")
+            out = [x + y for x in out for y in part]
         return out
     if head == "or":
         return [c for sub in expr[1:] for c in _formula(sub, inputs, outputs)]
@@ -182,16 +222,17 @@ def _formula(expr, inputs, outputs):
 
 
 def _term(expr, inputs, outputs):
-    """A linear term as {variable index: coeff, None: const} and its kind ('X', 'Y' or None)."""
+    """A linear term as {variable index: coeff, None: const} (Fractions) and its kind ('X', 'Y'
+    or None)."""
     if isinstance(expr, tuple):
         tok, line = expr
         if tok in inputs:
-            return {inputs[tok]: 1.0}, "X"
+            return {inputs[tok]: Fraction(1)}, "X"
         if tok in outputs:
-            return {outputs[tok]: 1.0}, "Y"
+            return {outputs[tok]: Fraction(1)}, "Y"
         try:
-            return {None: float(tok)}, None
-        except ValueError:
+            return {None: Fraction(tok)}, None
+        except (ValueError, ZeroDivisionError):
             raise VnnLibError(f"line {line}: undeclared variable or bad number {tok!r}") from None
     head, line = _head(expr)
     parts = [_term(e, inputs, outputs) for e in expr[1:]]
@@ -216,10 +257,10 @@ def _term(expr, inputs, outputs):
         linear = [p for p, k in parts if k is not None]
         if len(linear) > 1:
             raise VnnLibError(f"line {line}: only products with constants are linear")
-        scale = 1.0
+        scale = Fraction(1)
         for p in consts:
-            scale *= p.get(None, 0.0)
-        base = linear[0] if linear else {None: 1.0}
+            scale *= p.get(None, Fraction(0))
+        base = linear[0] if linear else {None: Fraction(1)}
         return {k: scale * v for k, v in base.items()}, kind
     raise VnnLibError(f"line {line}: unsupported operator {head!r}")
 
@@ -227,19 +268,12 @@ def _term(expr, inputs, outputs):
 def _add(a, b):
     out = dict(a)
     for k, v in b.items():
-        out[k] = out.get(k, 0.0) + v
+        out[k] = out.get(k, Fraction(0)) + v
     return out
 
 
 def _sub(a, b):
     return _add(a, {k: -v for k, v in b.items()})
-
-
-def _dense(coeffs, n):
-    row = np.zeros(n)
-    for k, v in coeffs.items():
-        row[k] = v
-    return row
 
 
 def _count(names, kind):
@@ -249,64 +283,61 @@ def _count(names, kind):
     return len(idx)
 
 
-def check_vnnlib(network, prop: Property, *, tol: float = DEFAULT_TOL, max_regions: int | None = None,
-                 time_limit: float | None = None, progress=None) -> VnnResult:
-    """Decide ``prop`` for ``network`` by enumerating its regions on the input set: per region
-    and output conjunction a linear programme for the largest margin ``t`` with
-    ``C y + e + t <= 0``, clear of zero, decides; a single-row conjunction is decided exactly
-    (its extreme over the domain, :func:`regionenum.verify.check_property`); a margin of
-    several rows within rounding of zero gives ``unknown``. ``tol``, the budgets and
-    ``progress`` go to the enumeration (:func:`regionenum.enumerate_regions`); an enumeration
-    they stop gives ``unknown`` with its ``stop_reason``."""
-    if network.input_dim != prop.n_inputs or network.output_dim != prop.n_outputs:
-        raise InvalidNetworkError(f"the property has {prop.n_inputs} inputs and {prop.n_outputs} outputs; "
-                              f"the network {network.input_dim} and {network.output_dim}")
+def check_vnnlib(network, prop: Property, *, time_limit: float | None = None, progress=None) -> VnnResult:
+    """Decide ``prop`` for ``network`` exactly, by the property-directed search
+    (:mod:`regionenum.verify.search`).
+
+    Parameters
+    ----------
+    network : Network
+    prop : Property
+        From :func:`parse_vnnlib`.
+    time_limit : float, optional
+        Seconds; past it the answer is ``unknown``, with the reason.
+    progress : callable, optional
+        Called with a :class:`~regionenum.Progress` now and then (for example a
+        :class:`regionenum.progress.ProgressBar`).
+
+    Returns
+    -------
+    VnnResult
+
+    Raises
+    ------
+    InvalidNetworkError
+        The network's inputs or outputs do not match the property's, or it has max layers.
+    InvalidArgumentError
+        A bad ``time_limit``.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+    ...                               (np.array([[1.0, 1.0]]), np.zeros(1))])   # |x|
+    >>> text = ("(declare-const X_0 Real)(declare-const Y_0 Real)"
+    ...         "(assert (>= X_0 -1))(assert (<= X_0 0.5))(assert (>= Y_0 {}))")
+    >>> rn.verify.check_vnnlib(net, rn.verify.parse_vnnlib_text(text.format(1.5))).status
+    'unsat'
+    >>> r = rn.verify.check_vnnlib(net, rn.verify.parse_vnnlib_text(text.format(0.75)))
+    >>> r.status, float(r.outputs[0]) >= 0.75
+    ('sat', True)
+    """
+    if not isinstance(prop, Property):
+        raise InvalidArgumentError(f"prop must be a Property (from parse_vnnlib), got {type(prop).__name__}")
     start = time.perf_counter()
-    regions = enumerate_regions(network, prop.input_domain(), tol=tol, max_regions=max_regions,
-                                time_limit=time_limit, progress=progress)
-    if not regions.complete:
-        return VnnResult("unknown", reason=f"the enumeration stopped early ({regions.stop_reason}) after "
-                         f"{len(regions)} regions", regions=len(regions), seconds=time.perf_counter() - start,
-                         stop_reason=regions.stop_reason)
-
-    def sat(x):
-        return VnnResult("sat", x, network(x[None])[0], regions=len(regions),
-                         seconds=time.perf_counter() - start)
-
-    unknown = ""
-    for C, e in prop.output_sets:
-        if len(C) == 1:  # exactly: is the smallest value of c.y + e on the domain <= 0?
-            res = check_property(regions, -C, -e)
-            if res.worst[0] >= 0:
-                return sat(res.worst_input[0])
-            continue
-        for r in range(len(regions)):
-            x, t = _margin(regions, r, C, e)
-            scale = 1e-9 * max(1.0, np.abs(C).max() * (1 + np.abs(regions.offsets[r]).max()
-                                                        + np.abs(regions.jacobians[r]).max()))
-            if t > scale:
-                return sat(x)
-            if t >= -scale:
-                unknown = (f"region {r}: the output constraints are met only up to "
-                           f"{abs(t):.2g}, too close to decide in float64")
-    status = "unknown" if unknown else "unsat"
-    return VnnResult(status, reason=unknown, regions=len(regions), seconds=time.perf_counter() - start)
+    res = search(network, prop.cases, time_limit=time_limit, progress=progress)
+    return VnnResult(res.status, res.counterexample, res.outputs, res.reason, res.cells,
+                     time.perf_counter() - start, res.counterexample_exact, res.proof, res.stop_reason)
 
 
-def _margin(regions, r, C, e):
-    """max t with C (J x + c) + e + t <= 0 over region r's cells (LP); (x, t)."""
-    best = (None, -np.inf)
-    cells = regions.cells
-    J, c = regions.jacobians[r], regions.offsets[r]
-    d = regions.dim
-    for cell in np.flatnonzero(regions.cell_region == r):
-        rows = cells.con_rows[cells.con_off[cell]: cells.con_off[cell + 1]]
-        rows = rows[np.any(rows[:, 1:] != 0, axis=1)]  # the face at infinity has no x part
-        A_ub = np.vstack([np.hstack([rows[:, 1:], np.zeros((len(rows), 1))]),
-                          np.hstack([C @ J, np.ones((len(C), 1))])])
-        b_ub = np.r_[-rows[:, 0], -(C @ c + e)]
-        res = linprog(np.r_[np.zeros(d), -1.0], A_ub=A_ub, b_ub=b_ub,
-                      bounds=[(None, None)] * d + [(None, 1.0)], method="highs")
-        if res.status == 0 and -res.fun > best[1]:
-            best = (res.x[:d], -res.fun)
-    return best
+def competition_answer(result: VnnResult) -> str:
+    """The answer in the format of the VNN competition: ``unsat``, ``unknown`` (or ``timeout``
+    when the time ran out), or ``sat`` followed by the counterexample's inputs and outputs as
+    ``((X_0 v) ... (Y_0 v) ...)``, values the float64 nearest the exact ones."""
+    if result.status != "sat":
+        if result.stop_reason == "time_limit":
+            return "timeout\n"
+        return f"{result.status}\n"
+    pairs = [f"(X_{i} {float(v)!r})" for i, v in enumerate(result.counterexample)]
+    pairs += [f"(Y_{j} {float(v)!r})" for j, v in enumerate(result.outputs)]
+    return "sat\n(" + "\n ".join(pairs) + ")\n"

@@ -53,9 +53,12 @@ def test_time_limit_is_honoured_inside_long_splits():
 def test_domains_beyond_the_vertex_representation_are_refused_at_once():
     d = MAX_DIM + 1
     net = rn.Network.from_layers([(np.eye(d), np.zeros(d)), (np.ones((1, d)), np.zeros(1))])
+    # on an unbounded domain (or with max layers) only the vertex representation applies
     for run in (rn.count_regions, rn.enumerate_regions):
         with pytest.raises(rn.InvalidDomainError, match=f"{d} dimensions.*Slice"):
-            run(net, rn.Box(np.zeros(d), np.ones(d)))
+            run(net, rn.Polytope.whole_space(d))
+    # a bounded box goes to the cells given by inequalities
+    assert rn.count_regions(net, rn.Box(-np.ones(d), np.ones(d))) == 2 ** d
 
 
 def test_numba_system_errors_from_ctrl_c_are_recognised():

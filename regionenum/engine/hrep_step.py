@@ -1,0 +1,378 @@
+"""The engine's step for many inputs: cells given by their inequalities and an interior point.
+
+A cell's vertices grow quickly with the input dimension; its inequalities do not. Here a cell is
+the rows that bound it (the domain's rows and the hyperplanes of the units split so far, each
+``<= 0`` on it, strictly inside), a point strictly inside it, and the affine map ``E`` from the
+inputs to the pre-activations of the layer being split. A layer's units are decided one at a
+time, with small linear programmes (:mod:`~regionenum.engine.kernels.simplex`):
+
+1. on reaching a layer, the range of every unit over the cell is bounded; a unit proven positive
+   (or negative) on the whole cell is on (off) without a split (the bound holds whatever the
+   programme's accuracy: :func:`~regionenum.engine.lp_bounds.safe_lower_bounds`);
+2. each remaining unit is tried: the centres of the largest balls inside the cell on either side
+   of its hyperplane are points strictly inside each side if the unit cuts the cell; this is
+   checked for each point and each row (in float64 where a rigorous rounding bound decides, in
+   exact rational arithmetic otherwise: the exact rows come from
+   :class:`~regionenum.core.exact.ExactNetwork`); when both hold the cell is split in two, each
+   side with its point;
+3. a unit that cannot be shown to cut goes to an exact linear programme
+   (:mod:`~regionenum.engine.exact_lp`) over the exact rows: its exact range either keeps one
+   sign on the cell (no split) or yields exact points strictly on both sides.
+
+So every split is proven by exact interior points and every non-split by a bound proven to hold,
+and the count is exact. A cell past the last layer with two-state units is a region. Only
+bounded domains and networks without max layers are taken (:func:`applies`); each driver entry
+is one cell and one unit, so budgets are checked between a few linear programmes.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..core.exact import ExactNetwork, dyadic_integers
+from .driver import Entry, Tally
+from .exact_lp import exact_lp
+from .kernels.simplex import OPTIMAL, solve_lp
+from .lp_bounds import U, magnitudes, safe_lower_bounds
+
+__all__ = ["HREP_ABOVE", "HrepComplex", "HrepStep", "applies", "assemble_hrep"]
+
+#: Networks with more inputs than this are enumerated by this step (bounded domains, no max
+#: layers); the vertex step is faster below.
+HREP_ABOVE = 5
+
+
+def applies(network, domain) -> bool:
+    """Whether this step takes ``network`` on ``domain``: more than :data:`HREP_ABOVE` inputs, a
+    bounded domain and no max layers."""
+    return (network.input_dim > HREP_ABOVE and domain.is_bounded
+            and all(layer.activation.kind != "max" for layer in network.layers))
+
+
+class HCell:
+    """One cell (see the module's description): ``rows`` (``(R, 1 + d)``, ``row . (1, x) <= 0``)
+    with rounding bounds ``row_err`` and sources ``row_ids`` (``-1 - i`` for domain row ``i``,
+    else a unit's pattern bit), pattern ``bits`` and ``zero`` (units identically zero), an
+    interior ``point`` (exact: a float vector, strictly inside), the layer, its map ``E``, and
+    the units of the layer still to try (None before the layer's ranges are bounded)."""
+
+    __slots__ = ("rows", "row_err", "row_ids", "bits", "zero", "point", "layer", "E", "pending")
+
+    def __init__(self, rows, row_err, row_ids, bits, zero, point, layer, E, pending):
+        self.rows, self.row_err, self.row_ids = rows, row_err, row_ids
+        self.bits, self.zero, self.point = bits, zero, point
+        self.layer, self.E, self.pending = layer, E, pending
+
+    def __len__(self) -> int:
+        return 1
+
+
+class HrepStep:
+    """Split cells given by inequalities (see the module's description). ``keep`` keeps each
+    finished region (its pattern, point, rows and output map) in ``tally.finished``."""
+
+    def __init__(self, network, domain, keep: bool):
+        self.net, self.domain, self.keep = network, domain, keep
+        lo, hi = domain.bounds
+        pad = 1e-6 * (1.0 + np.abs(lo) + np.abs(hi))
+        self.lo, self.hi = lo - pad, hi + pad  # strictly around the domain: a box for the bounds
+        self.layers = [(layer.W, layer.b) for layer in network.layers]
+        self.mag, self.err, self.ERR = magnitudes(self.layers, self.lo, self.hi)
+        self.exact = ExactNetwork(network)
+        self.domain_rows = np.concatenate([domain.b[:, None], domain.A], axis=1)
+        self.exact_domain = [dyadic_integers(row)[0] for row in self.domain_rows]
+        self._last_split = max(network.split_layers, default=-1)
+        self.reach = np.maximum(np.abs(self.lo), np.abs(self.hi))
+
+    # -- the driver's interface ---------------------------------------------------------------
+    def start(self, tally: Tally) -> list:
+        net = self.net
+        rows = self.domain_rows.copy()
+        point = self.domain.interior_point
+        if not self._inside(rows, np.zeros(len(rows)), -1 - np.arange(len(rows)), np.zeros(net.n_units, bool),
+                            point, tally):
+            point = self._center(rows)
+        first = self.layers[0]
+        E = np.concatenate([first[1][:, None], first[0]], axis=1)
+        cell = HCell(rows, np.zeros(len(rows)), -1 - np.arange(len(rows)), np.zeros(net.n_units, bool),
+                     np.zeros(net.n_units, bool), point, 0, E, None)
+        if self._last_split < 0:  # no unit ever splits: the domain is the one region
+            self._finish(cell, tally)
+            return []
+        return [Entry(0, [cell], _no_rows)]
+
+    def process(self, entry: Entry, tally: Tally) -> list:
+        """Decide one unit of the cell's layer (or, on reaching a layer, bound its units)."""
+        (cell,) = entry.cells
+        net = self.net
+        while True:
+            l = cell.layer
+            if cell.pending is None:
+                self._bound_layer(cell, tally)
+            if cell.pending is not None and len(cell.pending):
+                children = self._try_unit(cell, tally)
+                return [Entry(c.layer, [c], _no_rows) for c in children]
+            # every unit of the layer decided: on to the next layer, or done
+            on = cell.bits[net.unit_offsets[l]: net.unit_offsets[l] + len(net.split_units[l])]
+            if l >= self._last_split:
+                if not self.keep or l == len(net.layers) - 1:
+                    self._finish(cell, tally)
+                    return []
+            slopes = np.ones(net.layers[l].width)
+            slopes[net.split_units[l]] = np.where(on, 1.0, net.layers[l].activation.off_slope)
+            W, b = self.layers[l + 1]
+            E = (W * slopes) @ cell.E
+            E[:, 0] += b
+            cell = HCell(cell.rows, cell.row_err, cell.row_ids, cell.bits, cell.zero, cell.point, l + 1, E, None)
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _bound_layer(self, cell, tally):
+        """Bound the ranges of the layer's two-state units; fix those of one sign, leave the rest
+        to try."""
+        net, l = self.net, cell.layer
+        units = net.split_units[l]
+        if not len(units):
+            cell.pending = np.zeros(0, np.int64)
+            return
+        E = cell.E[units]
+        low, _, _ = safe_lower_bounds(np.concatenate([E, -E]), cell.rows, cell.row_err, self.lo, self.hi)
+        n = len(units)
+        err = self.err[l][units]
+        zlo, zhi = low[:n] - err, -low[n:] + err
+        o = net.unit_offsets[l]
+        cell.bits = cell.bits.copy()
+        cell.bits[o: o + n] = zlo > 0
+        cell.pending = np.flatnonzero(~((zlo > 0) | (zhi < 0)))
+
+    def _try_unit(self, cell, tally) -> list:
+        """Split the cell by its first pending unit, or fix that unit's state."""
+        net, l = self.net, cell.layer
+        i = int(cell.pending[0])
+        rest = cell.pending[1:]
+        j = int(net.split_units[l][i])
+        bit = net.unit_offsets[l] + i
+        row, err = cell.E[j], self.err[l][j]
+        sides = []
+        for state in (True, False):  # on: -z <= 0 (z > 0 inside); off: z <= 0
+            rows = np.vstack([cell.rows, -row if state else row])
+            errs = np.append(cell.row_err, err)
+            ids = np.append(cell.row_ids, bit)
+            bits = cell.bits.copy()
+            bits[bit] = state
+            p = self._center(rows)
+            if p is not None and not self._inside(rows, errs, ids, bits, p, tally):
+                p = None
+            sides.append([rows, errs, ids, bits, p])
+        if sides[0][4] is None or sides[1][4] is None:
+            fixed = self._one_sign(cell, row, err)
+            if fixed is None:
+                fixed = self._exact_sides(cell, bit, sides, tally)
+            if fixed is not None:
+                state, zero = fixed
+                bits = cell.bits.copy()
+                bits[bit] = state
+                zeros = cell.zero
+                if zero:
+                    zeros = zeros.copy()
+                    zeros[bit] = True
+                return [HCell(cell.rows, cell.row_err, cell.row_ids, bits, zeros, cell.point, l, cell.E, rest)]
+        return [HCell(rows, errs, ids, bits, cell.zero, p, l, cell.E, rest) for rows, errs, ids, bits, p in sides]
+
+    def _one_sign(self, cell, row, err):
+        """``(state, False)`` when rigorous bounds prove the unit's sign on the whole cell."""
+        low, _, _ = safe_lower_bounds(np.stack([row, -row]), cell.rows, cell.row_err, self.lo, self.hi)
+        if low[0] - err > 0:
+            return True, False
+        if low[1] - err > 0:
+            return False, False
+        return None
+
+    def _exact_sides(self, cell, bit, sides, tally):
+        """Decide in rational arithmetic whether unit ``bit`` cuts the cell. Returns ``(state,
+        zero)`` when it does not (its state on the whole cell, and whether it is identically
+        zero); otherwise fills in exact interior points of both sides and returns None."""
+        tally.check()  # exact programmes take a while: honour the budgets first
+        tally.exact_calls += 1
+        G, h = self._exact_rows(cell.row_ids, cell.bits)
+        z = self._exact_row(bit, cell.bits)
+        if not any(z[1:]):  # constant on the cell: never cuts; zero is off, and marked
+            return bool(z[0] > 0), z[0] == 0
+        lo = [Fraction(float(v)) for v in self.lo]
+        hi = [Fraction(float(v)) for v in self.hi]
+        p = [Fraction(v) if isinstance(v, Fraction) else Fraction(float(v)) for v in cell.point]
+        for k, sign in enumerate((-1, 1)):  # side k holds where sign * z < 0
+            _, x, _ = exact_lp(G, h, lo, hi, [sign * v for v in z[1:]])
+            if sign * (z[0] + sum(a * v for a, v in zip(z[1:], x))) >= 0:
+                return (sign > 0), False  # no point with sign * z < 0: the other state throughout
+            # x is on the cell's boundary with sign * z < 0 and p strictly inside: points between
+            # them are strictly inside; move towards x until sign * z < 0 there too
+            t = Fraction(1, 2)
+            while True:
+                q = [a + t * (b - a) for a, b in zip(x, p)]
+                if sign * (z[0] + sum(a * v for a, v in zip(z[1:], q))) < 0:
+                    break
+                t /= 2
+            qf = np.array([float(v) for v in q])
+            rows, errs, ids, bits, _ = sides[k]
+            sides[k][4] = qf if self._inside(rows, errs, ids, bits, qf, tally) else ExactPoint(q)
+        return None
+
+    # -- geometry -------------------------------------------------------------------------------
+    def _center(self, rows):
+        """The centre of a large ball inside ``{rows <= 0}`` (a float point; None if the
+        programme finds no room)."""
+        d = rows.shape[1] - 1
+        norms = np.linalg.norm(rows[:, 1:], axis=1)
+        G = np.concatenate([rows[:, 1:], norms[:, None]], axis=1)
+        cap = float(np.max(self.hi - self.lo))
+        c = np.zeros(d + 1)
+        c[d] = -1.0
+        res = solve_lp(G, -rows[:, 0], np.append(self.lo, 0.0), np.append(self.hi, cap), c)
+        if res.status != OPTIMAL or res.x[d] <= 0:
+            return None
+        return res.x[:d].copy()
+
+    def _inside(self, rows, errs, ids, bits, p, tally) -> bool:
+        """Whether ``p`` is strictly inside every row: in float64 where the rounding bound
+        decides, exactly otherwise."""
+        if isinstance(p, ExactPoint):
+            return all(r[0] + sum(a * v for a, v in zip(r[1:], p)) < 0
+                       for r in (self._exact_source(int(i), bits) for i in ids))
+        values = rows[:, 0] + rows[:, 1:] @ p
+        size = np.abs(rows[:, 1:]) @ np.abs(p) + np.abs(rows[:, 0])
+        bound = errs + 4 * (rows.shape[1] + 2) * U * size
+        if (values >= bound).any():
+            return False  # some row is clearly violated
+        unsure = np.flatnonzero(values > -bound)
+        if not len(unsure):
+            return True
+        tally.exact_calls += len(unsure)
+        q = [Fraction(float(v)) for v in p]
+        for r in unsure:
+            exact = self._exact_source(int(ids[r]), bits)
+            if exact[0] + sum(a * v for a, v in zip(exact[1:], q)) >= 0:
+                return False
+        return True
+
+    def _exact_source(self, rid, bits):
+        """The exact row (over ``(1, x)``, Fractions, up to a positive factor) of a cell row: a
+        domain row, or a unit's hyperplane oriented ``<= 0`` on the cell (an 'on' unit keeps
+        ``-z``)."""
+        if rid < 0:
+            return [Fraction(int(v)) for v in self.exact_domain[-1 - rid]]
+        r = self._exact_row(rid, bits)
+        return [-v for v in r] if bits[rid] else r
+
+    def _exact_row(self, bit, bits):
+        """Unit ``bit``'s pre-activation on a pattern, over ``(1, x)``, up to a positive factor."""
+        return [Fraction(int(v)) for v in self.exact.constraint_row(bit, bits)]
+
+    def _exact_rows(self, ids, bits):
+        """All rows of a cell exactly, as ``G x <= h``."""
+        G, h = [], []
+        for rid in ids:
+            r = self._exact_source(int(rid), bits)
+            G.append(r[1:])
+            h.append(-r[0])
+        return G, h
+
+    def _finish(self, cell, tally):
+        if not tally.room(1):
+            return
+        tally.count += 1
+        tally.bounded += 1
+        if self.keep:
+            tally.finished.append(cell)
+
+
+class ExactPoint(list):
+    """A rational point strictly inside a cell, kept where its float64 rounding is not (a cell
+    thinner than rounding)."""
+
+
+def _no_rows():
+    return None
+
+
+class HrepComplex:
+    """Stands for the cell complex of a result found with inequalities: regions there have no
+    vertices, so the analyses that read vertices (faces, the adjacency graph, linear and decision
+    regions, exact re-checks, saving) say so instead of answering."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from ..errors import InvalidArgumentError
+        raise InvalidArgumentError(
+            f"these regions were enumerated by their inequalities ({self.dim} inputs, more than "
+            f"{HREP_ABOVE}): they have patterns, interior points, facets and affine maps, but no "
+            "vertices, volumes or cell complex, which faces, graphs, linear and decision regions, "
+            "certify and save need")
+
+
+def assemble_hrep(network, domain, tally):
+    """The :class:`~regionenum.Regions` of a finished run of :class:`HrepStep` (``keep``): regions
+    sorted by pattern, with interior points, facets (the rows a linear programme finds room for
+    beyond the others), output maps; volumes are NaN and there are no vertices."""
+    from ..result import Regions
+    d = network.input_dim
+    cells = list(tally.finished)
+    packed = np.array([np.packbits(c.bits) for c in cells], dtype=np.uint8).reshape(len(cells), -1)
+    order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(), kind="stable")
+             if packed.shape[1] else np.arange(len(cells)))
+    cells = [cells[i] for i in order]
+    lo, hi = domain.bounds
+    pad = 1e-6 * (1.0 + np.abs(lo) + np.abs(hi))
+    points, J, c0, eqs, layers, units, counts = [], [], [], [], [], [], []
+    last = network.layers[-1]
+    for cell in cells:
+        points.append(np.array([float(v) for v in cell.point]))
+        E = cell.E
+        if last.activation.splits:
+            on = cell.bits[network.unit_offsets[-1]:]
+            slopes = np.ones(last.width)
+            slopes[network.split_units[-1]] = np.where(on, 1.0, last.activation.off_slope)
+            E = slopes[:, None] * E
+        J.append(E[:, 1:])
+        c0.append(E[:, 0])
+        keep = _facets(cell.rows, lo - pad, hi + pad)
+        rows = cell.rows[keep]
+        norms = np.linalg.norm(rows[:, 1:], axis=1, keepdims=True)
+        eqs.append(np.concatenate([rows[:, 1:], rows[:, :1]], axis=1) / np.where(norms > 0, norms, 1))
+        ids = cell.row_ids[keep]
+        layers.append(np.where(ids < 0, -1, network.unit_layer[np.maximum(ids, 0)]))
+        units.append(np.where(ids < 0, -1 - ids, network.unit_index[np.maximum(ids, 0)]))
+        counts.append(len(rows))
+    n = len(cells)
+    # the maps' rounding: the rounding model on a box reaching at least 1 in every coordinate
+    # bounds the sum of each row's coefficient errors too
+    reach = np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)) + pad)
+    _, err, _ = magnitudes([(layer.W, layer.b) for layer in network.layers], -reach, reach)
+    return Regions(network, domain, packed_patterns=packed[order] if n else packed,
+                   interior_points=np.array(points).reshape(n, d), bounded=np.ones(n, bool),
+                   volumes=np.full(n, np.nan), vertex_offsets=np.zeros(n + 1, np.int64), vertices=np.zeros((0, d)),
+                   facet_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                   facet_equations=np.concatenate(eqs) if n else np.zeros((0, d + 1)),
+                   facet_layers=np.concatenate(layers).astype(np.int64) if n else np.zeros(0, np.int64),
+                   facet_units=np.concatenate(units).astype(np.int64) if n else np.zeros(0, np.int64),
+                   jacobians=np.array(J).reshape(n, network.output_dim, d),
+                   offsets=np.array(c0).reshape(n, network.output_dim),
+                   output_errors=np.broadcast_to(err[-1], (n, network.output_dim)).copy(), complex=HrepComplex(d),
+                   complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
+                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
+
+
+def _facets(rows, lo, hi):
+    """The rows of ``{rows <= 0}`` that are facets: those some point of the box violates while
+    meeting every other row (a linear programme maximising each row over the others)."""
+    keep = np.zeros(len(rows), bool)
+    for i in range(len(rows)):
+        others = np.delete(rows, i, axis=0)
+        res = solve_lp(others[:, 1:], -others[:, 0], lo, hi, -rows[i, 1:])
+        scale = 1.0 + np.abs(rows[i, 1:]) @ np.maximum(np.abs(lo), np.abs(hi)) + abs(rows[i, 0])
+        keep[i] = res.status == OPTIMAL and rows[i, 0] + rows[i, 1:] @ res.x > 1e-9 * scale
+    return keep
