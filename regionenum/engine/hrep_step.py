@@ -321,7 +321,9 @@ def assemble_hrep(network, domain, tally):
     from ..result import Regions
     d = network.input_dim
     cells = list(tally.finished)
-    packed = np.array([np.packbits(c.bits) for c in cells], dtype=np.uint8).reshape(len(cells), -1)
+    # a run stopped before its first cell has no patterns to size the rows by: take the network's
+    width = len(np.packbits(network.pattern_bits(np.zeros((1, d)))[0]))
+    packed = np.array([np.packbits(c.bits) for c in cells], dtype=np.uint8).reshape(len(cells), width)
     order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(), kind="stable")
              if packed.shape[1] else np.arange(len(cells)))
     cells = [cells[i] for i in order]

@@ -77,3 +77,8 @@ def test_budgets_stop_cleanly():
     assert time.perf_counter() - start < 2.0
     r = rn.enumerate_regions(net, box, max_regions=25)
     assert len(r) == 25 and r.stop_reason == "max_regions"
+    # stopped before the first cell is finished: an empty, incomplete result with pattern rows of
+    # the network's width (Ctrl-C can land there too)
+    empty = rn.enumerate_regions(net, box, time_limit=1e-9)
+    assert len(empty) == 0 and not empty.complete and empty.stop_reason == "time_limit"
+    assert empty.packed_patterns.shape == (0, (80 + 7) // 8)
