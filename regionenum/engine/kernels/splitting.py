@@ -312,6 +312,20 @@ def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
     return 2
 
 
+#: A generator's interpolation bound below this many units of roundoff of its coordinates'
+#: size is kept; above it, the bound from its tight constraints is computed too.
+_SETTLED = 2.0 ** -32
+
+
+@nb.njit(**_JIT)
+def _max_abs(g):
+    """``max(1, max_k |g_k|)`` over the coordinates ``k >= 1``."""
+    m = 1.0
+    for k in range(1, g.shape[0]):
+        m = max(m, abs(g[k]))
+    return m
+
+
 @nb.njit(**_JIT)
 def _find(ids, lo, hi, cid):
     """Where ``cid`` is in the sorted ``ids[lo:hi]``, or -1."""
@@ -321,7 +335,7 @@ def _find(ids, lo, hi, cid):
 
 @nb.njit(**_JIT)
 def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err,
-                  rows, work):
+                  rows, work, errs, elim, chosen, used):
     """A bound on the max-norm distance of the point ``x`` (``x[0] = 1``) from the exact vertex of
     the constraints ``incidence`` (rows from this layer's ``J`` or the cell's constraints, each
     with its error bound), which does not grow with the history of ``x``.
@@ -331,14 +345,11 @@ def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_i
     rows' error bounds, then ``A*`` is invertible, ``||A*^-1|| <= ||R|| / (1 - kappa)``, and the
     exact vertex ``x*`` (on every exact constraint) is within ``||A*^-1|| max_i |r*_i|`` of ``x``,
     ``r*`` the exact residuals at ``x`` (Rump's verified bound for linear systems). Returns
-    ``inf`` where that cannot be shown (rows that are nearly dependent). ``rows`` and ``work``
-    are scratch."""
+    ``inf`` where that cannot be shown (rows that are nearly dependent). The last six arguments
+    are scratch, with room for the incidence's rows."""
     D = x.shape[0]
     d = D - 1
     m = incidence.shape[0]
-    if m > rows.shape[0]:
-        return np.inf
-    errs = np.empty(m)
     for i in range(m):
         cid = incidence[i]
         if hyp_lo <= cid <= hyp_hi:
@@ -353,10 +364,8 @@ def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_i
                 rows[i, k] = con_rows[q, k]
             errs[i] = con_err[q]
     # choose d rows: elimination on copies of the x-parts, with partial pivoting
-    chosen = np.empty(d, np.int64)
-    used = np.zeros(m, np.bool_)
-    elim = np.empty((m, d))
     for i in range(m):
+        used[i] = False
         for k in range(d):
             elim[i, k] = rows[i, k + 1]
     for col in range(d):
@@ -506,6 +515,10 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
     ask = np.empty((4, 4), np.int64)
     sys_a = np.empty((max(d, 1) + 64, D), np.float64)  # scratch for _vertex_error
     sys_b = np.empty((max(d, 1), 2 * max(d, 1)), np.float64)
+    sys_e = np.empty(max(d, 1) + 64, np.float64)
+    sys_m = np.empty((max(d, 1) + 64, max(d, 1)), np.float64)
+    sys_c = np.empty(max(d, 1), np.int64)
+    sys_u = np.empty(max(d, 1) + 64, np.bool_)
 
     for ci in range(n_cells):
         c = todo[ci]
@@ -659,11 +672,17 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         p_inc_start[npool] = ninc
                         p_inc_len[npool] = nl
                         ninc += nl
-                        if want_cons and px[npool, 0] > 0:  # a bound that no history inflates
+                        # interpolation bounds compound along a generator's history; past a few
+                        # roundings of its coordinates, a bound from its constraints replaces it
+                        if want_cons and px[npool, 0] > 0 and pdg[npool] > _SETTLED * _max_abs(px[npool]):
                             sys_a = _grow2(sys_a, nl)
+                            sys_e = _grow1(sys_e, nl)
+                            sys_m = _grow2(sys_m, nl)
+                            sys_u = _grow1(sys_u, nl)
                             pdg[npool] = min(pdg[npool], _vertex_error(
                                 px[npool], inc_pool[p_inc_start[npool]: p_inc_start[npool] + nl], c, J, J_err,
-                                hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err, sys_a, sys_b))
+                                hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err, sys_a, sys_b, sys_e,
+                                sys_m, sys_c, sys_u))
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
