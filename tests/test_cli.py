@@ -470,6 +470,28 @@ def test_second_ctrl_c_quits_at_once(nets, tmp_path):
     assert code == 130 and out == "" and "quitting without a report" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.3, 1.0])
+def test_ctrl_c_while_starting(delay):
+    """SIGINT while the command starts (importing numpy, Numba and the package), or just after,
+    never ends in a traceback: the installed command's entry point reports it. (The process
+    says when the entry point is loaded, as the installed command's first lines load it; before
+    that, the interpreter itself is starting.)"""
+    code = "import sys, regionenum_start; print('started', flush=True); sys.exit(regionenum_start.main())"
+    run = subprocess.Popen([sys.executable, "-c", code, "count", "--example", "digits_plane", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.stdout.readline().strip() == "started"
+    time.sleep(delay)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=300)
+    assert "Traceback" not in err, err[-3000:]
+    report = json.loads(out)
+    if run.returncode == -signal.SIGINT:  # the signal came as Python was exiting, after the report
+        assert report["complete"] is True, report
+    else:
+        assert run.returncode == 0, err[-3000:]
+        assert report["complete"] is True or report["stop_reason"] == "interrupted", report
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal (Unix)")
 @pytest.mark.parametrize("command", [["count", "{long}"], ["plot", "{long}", "-o", "{tmp}/p.png"],
