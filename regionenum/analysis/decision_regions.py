@@ -194,7 +194,44 @@ class DecisionRegions:
 def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
     """Split the activation regions by which output is largest (one output: by the sign of the
     logit, class 1 where it is positive); see :class:`DecisionRegions` (``tol``: the engine's
-    sign rule, README "Exactness")."""
+    sign rule, README "Exactness").
+
+    Each region is cut by the tie hyperplanes ``y_c = y_j`` with the engine's kernel and sign
+    policy; ties go to the lower class, as in ``numpy.argmax``.
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result with a cell complex (not one enumerated by its inequalities: more
+        than five inputs); any number of outputs.
+    tol : float, optional
+        Relative width of the band of float64 signs of ``y_c - y_j`` at the cells' vertices
+        that are settled in exact arithmetic even where a rigorous rounding bound proves them
+        (as ``tol`` of :func:`~regionenum.enumerate_regions`; default ``DEFAULT_TOL``,
+        ``1e-9``). Not checked here.
+
+    Returns
+    -------
+    DecisionRegions
+        The pieces (one per region and class winning somewhere on it), the decision regions
+        (pieces of one class joined across facets) and the decision boundary.
+
+    Raises
+    ------
+    IncompleteResultError
+        The enumeration stopped early.
+    InvalidArgumentError
+        The result has no cell complex (it was enumerated by its inequalities).
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> from regionenum.analysis import decision_regions
+    >>> net = rn.Network.from_layers([(np.array([[1.0]]), [0.0]), (np.array([[1.0]]), [-0.5])])
+    >>> dec = decision_regions(rn.enumerate_regions(net, rn.Box([-1.0], [1.0])))   # relu(x) - 1/2
+    >>> dec.classes.tolist(), dec.volumes.tolist()      # class 1 where x > 1/2
+    ([0, 1], [1.5, 0.5])
+    """
     net = regions.network
     require_complete(regions, "decision regions")
     cells = regions.cells

@@ -81,19 +81,108 @@ class FaceSet:
         return np.diff(self.domain_offsets) > 0
 
     def vertices_of(self, i: int) -> np.ndarray:
-        """The vertices of face ``i`` (indices into ``Faces.vertices``)."""
+        """The vertices of face ``i`` (indices into ``Faces.vertices``).
+
+        Parameters
+        ----------
+        i : int
+            A face of this set, ``0 <= i < len(self)``.
+
+        Returns
+        -------
+        ndarray of int, shape (m,)
+            A view of ``vertex_ids``, in no particular (not cyclic) order. An unbounded face
+            lists only the vertices it has (possibly none), and every list is empty when the
+            faces were computed with ``min_dim > 0`` (no vertices were made then).
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+        >>> faces = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).faces()
+        >>> edge = faces.vertices[faces.by_dim[1].vertices_of(0)]   # the coordinates of its two ends
+        >>> edge.shape
+        (2, 2)
+        """
         return self.vertex_ids[self.vertex_offsets[i]: self.vertex_offsets[i + 1]]
 
     def regions_of(self, i: int) -> np.ndarray:
-        """The regions around face ``i``, in increasing order."""
+        """The regions around face ``i``, in increasing order.
+
+        Parameters
+        ----------
+        i : int
+            A face of this set, ``0 <= i < len(self)``.
+
+        Returns
+        -------
+        ndarray of int, shape (m,)
+            Indices into the result's regions whose boundary contains the face, each once (a
+            view of ``region_ids``): two for a facet inside the domain, one for a facet on its
+            boundary, more for lower-dimensional faces.
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+        >>> faces = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).faces()
+        >>> origin = int(np.flatnonzero((faces.vertices == 0).all(axis=1))[0])
+        >>> faces.by_dim[0].regions_of(origin).tolist()   # the four quadrants meet there
+        [0, 1, 2, 3]
+        """
         return self.region_ids[self.region_offsets[i]: self.region_offsets[i + 1]]
 
     def units_of(self, i: int) -> np.ndarray:
-        """The units (pattern indices) zero on face ``i``."""
+        """The units (pattern indices) zero on face ``i``.
+
+        Parameters
+        ----------
+        i : int
+            A face of this set, ``0 <= i < len(self)``.
+
+        Returns
+        -------
+        ndarray of int, shape (m,)
+            Pattern bits (columns of ``Regions.patterns``; ``Network.unit_layer`` and
+            ``Network.unit_index`` give their layer and unit) whose sign is zero on the face's
+            relative interior, in increasing order (a view of ``unit_ids``). Empty for a face
+            of the domain's boundary that no unit's hyperplane contains.
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+        >>> faces = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).faces()
+        >>> origin = int(np.flatnonzero((faces.vertices == 0).all(axis=1))[0])
+        >>> faces.by_dim[0].units_of(origin).tolist()   # both units are zero at the origin
+        [0, 1]
+        """
         return self.unit_ids[self.unit_offsets[i]: self.unit_offsets[i + 1]]
 
     def domain_rows_of(self, i: int) -> np.ndarray:
-        """The rows of the domain's ``A`` that face ``i`` lies on."""
+        """The rows of the domain's ``A`` that face ``i`` lies on.
+
+        Parameters
+        ----------
+        i : int
+            A face of this set, ``0 <= i < len(self)``.
+
+        Returns
+        -------
+        ndarray of int, shape (m,)
+            Rows of ``regions.domain.A`` (the domain in the result's coordinates) that are
+            tight on the whole face, in increasing order (a view of ``domain_rows``); empty for
+            a face inside the domain (see ``on_boundary``).
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+        >>> faces = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).faces()
+        >>> corner = int(np.flatnonzero((faces.vertices == 1).all(axis=1))[0])
+        >>> faces.by_dim[0].domain_rows_of(corner).tolist()   # the Box's rows x0 <= 1 and x1 <= 1
+        [2, 3]
+        """
         return self.domain_rows[self.domain_offsets[i]: self.domain_offsets[i + 1]]
 
 
@@ -219,7 +308,45 @@ def _words(packed):
 
 def compute_faces(regions, min_dim: int = 0) -> Faces:
     """The faces of dimensions ``min_dim .. d - 1`` of the subdivision (lower ones left empty);
-    see :meth:`Regions.faces <regionenum.Regions.faces>`."""
+    see :meth:`Regions.faces <regionenum.Regions.faces>`.
+
+    Faces shared by several regions are matched by their exact sign-vector names, not by
+    coordinates, so each face appears once.
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result with a cell complex: not one enumerated by its inequalities (see
+        the Notes of :func:`~regionenum.enumerate_regions`: more than five inputs).
+    min_dim : int, optional
+        The lowest face dimension computed (default 0: all of them). ``by_dim[k]`` is an empty
+        :class:`FaceSet` for ``k < min_dim``, which is faster when only facets are needed
+        (``min_dim = d - 1``, as the adjacency graph and linear regions use). With
+        ``min_dim > 0`` no vertices are made: ``Faces.vertices`` is empty, every face's vertex
+        list is empty and ``f_vector`` counts no vertices. The value is not checked.
+
+    Returns
+    -------
+    Faces
+        ``by_dim[k]`` for ``k = 0 .. d - 1`` and the vertices' coordinates; ``n_regions`` is
+        ``len(regions)``.
+
+    Raises
+    ------
+    IncompleteResultError
+        The enumeration stopped early.
+    InvalidArgumentError
+        The result has no cell complex (it was enumerated by its inequalities).
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> from regionenum.analysis import compute_faces
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    >>> compute_faces(regions).f_vector.tolist(), compute_faces(regions, min_dim=1).f_vector.tolist()
+    ([9, 12, 4], [0, 12, 4])
+    """
     require_complete(regions, "the faces")
     d = regions.dim
     cells = regions.cells

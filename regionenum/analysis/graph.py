@@ -17,7 +17,49 @@ __all__ = ["adjacency_graph"]
 
 def adjacency_graph(regions, faces: Faces | None = None) -> nx.Graph:
     """The regions as nodes, an edge wherever two regions share a facet; see
-    :meth:`Regions.adjacency_graph`."""
+    :meth:`Regions.adjacency_graph`.
+
+    Facets are matched by their exact sign-vector names (:func:`compute_faces`), so two
+    regions touching only along a lower-dimensional face are not joined.
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result with a cell complex (not one enumerated by its inequalities: more
+        than five inputs).
+    faces : Faces, optional
+        ``regions.faces()`` if already computed (only its facets, ``by_dim[d - 1]``, are
+        read, so ``regions.faces(min_dim=d - 1)`` is enough). It must come from ``regions``;
+        this is not checked. Default: computed here, facets only.
+
+    Returns
+    -------
+    networkx.Graph
+        Node ``i`` is region ``i``, with attributes ``pattern``, ``interior_point``,
+        ``volume``, ``bounded`` and ``boundary_facets`` (a list of ``(domain rows, volume)``,
+        one per facet on the domain's boundary). One edge per facet shared by two regions,
+        with ``units`` (the ``(layer, unit)`` pairs whose state differs across it),
+        ``tight`` (the ``(layer, unit)`` pairs zero on it) and ``volume`` (its
+        ``(d - 1)``-volume, ``inf`` if unbounded).
+
+    Raises
+    ------
+    IncompleteResultError
+        The enumeration stopped early.
+    InvalidArgumentError
+        The result has no cell complex (it was enumerated by its inequalities).
+    InternalError
+        A facet lies on more than two regions: the enumeration is inconsistent (a bug).
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> from regionenum.analysis import adjacency_graph
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> G = adjacency_graph(rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])))
+    >>> G.number_of_nodes(), sorted(G.edges()), G.edges[0, 1]["units"]   # the quadrants
+    (4, [(0, 1), (0, 2), (1, 3), (2, 3)], ((0, 1),))
+    """
     require_complete(regions, "the adjacency graph")
     d = regions.dim
     if faces is None:

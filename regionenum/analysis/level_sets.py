@@ -294,7 +294,31 @@ class LevelSet(_Complexes):
     def plot(self, ax=None, **options):
         """Draw it with matplotlib: a 2-D level set with
         :func:`regionenum.plotting.plot_level_set`, a 3-D one with
-        :func:`regionenum.plotting.plot_mesh` (their options). Returns the axes."""
+        :func:`regionenum.plotting.plot_mesh` (their options). Returns the axes.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw: a 2-D axes for a 2-D level set, a 3-D one
+            (``projection="3d"``) for a 3-D level set. None (default) draws on a new figure.
+        **options
+            Passed on as keywords: in 2-D ``regions`` (the result, drawn underneath coloured by
+            the output), ``color`` and ``linewidth``; in 3-D ``color``, ``edgecolor``,
+            ``linewidth``, ``light``, ``elev`` and ``azim``. Any other keyword is a
+            ``TypeError``.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on (an ``Axes3D`` in 3-D).
+
+        Raises
+        ------
+        InvalidDomainError
+            A level set in neither 2-D nor 3-D (a 1-D level set is a set of points).
+        MissingDependencyError
+            matplotlib is not installed (the ``plot`` extra).
+        """
         # a lazy facade: pictures sit above the analyses
         from ..plotting import plot_level_set, plot_mesh
         return (plot_mesh if self.dim == 3 else plot_level_set)(self, ax, **options)
@@ -398,7 +422,29 @@ class SublevelSet(_Complexes):
         return self.complex.first_region(self.dim)
 
     def vertices_of(self, i: int) -> np.ndarray:
-        """The vertices (coordinates) of polytope ``i``."""
+        """The vertices (coordinates) of polytope ``i``.
+
+        Parameters
+        ----------
+        i : int
+            A polytope (a ``d``-cell of ``complex``), ``0 <= i < len(self)``; the same
+            numbering as ``polytope_region`` and ``volumes``.
+
+        Returns
+        -------
+        ndarray, shape (m, d)
+            Float64 coordinates (float approximations of exact rational points), one row per
+            vertex, in no particular (not cyclic) order.
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> W = np.array([[1.0, 0], [-1, 0], [0, 1], [0, -1]])      # |x| + |y|
+        >>> net = rn.Network.from_layers([(W, np.zeros(4)), (np.ones((1, 4)), np.zeros(1))])
+        >>> below = rn.enumerate_regions(net, rn.Box([-2, -2], [2, 2])).sublevel_set(1.0)
+        >>> len(below), below.vertices_of(0).shape    # a triangle in each quadrant
+        (4, (3, 2))
+        """
         inc = self.complex.incidence[self.dim]
         return self.vertices[inc.indices[inc.indptr[i]: inc.indptr[i + 1]]]
 

@@ -77,7 +77,45 @@ class LinearRegions:
 
 
 def linear_regions(regions, faces=None) -> LinearRegions:
-    """Merge adjacent activation regions with equal output maps; see :class:`LinearRegions`."""
+    """Merge adjacent activation regions with equal output maps; see :class:`LinearRegions`.
+
+    Regions are adjacent when they share a facet. Maps that differ by more than ``CLOSE``
+    (``1e-6``) of their largest entry in float64 are different; closer ones are compared
+    exactly, in integer arithmetic. Merging is transitive: a linear region is a connected
+    component of the equal-map neighbours.
+
+    Parameters
+    ----------
+    regions : Regions
+        A complete result with a cell complex (not one enumerated by its inequalities: more
+        than five inputs).
+    faces : Faces, optional
+        ``regions.faces()`` if already computed (only the facets are read, so
+        ``regions.faces(min_dim=d - 1)`` is enough); it must come from ``regions`` (not
+        checked). Default: computed here, facets only.
+
+    Returns
+    -------
+    LinearRegions
+        ``count``, each activation region's ``region_group`` and each group's map (that of
+        its first activation region).
+
+    Raises
+    ------
+    IncompleteResultError
+        The enumeration stopped early.
+    InvalidArgumentError
+        The result has no cell complex (it was enumerated by its inequalities).
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> from regionenum.analysis import linear_regions
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> lin = linear_regions(rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])))
+    >>> lin.count, lin.region_group.tolist()     # relu(x0) + relu(x1) kinks along both axes
+    (4, [0, 1, 2, 3])
+    """
     require_complete(regions, "linear regions")
     d = regions.dim
     if faces is None:

@@ -120,12 +120,41 @@ class PolyhedralComplex:
         return betti_numbers(self)
 
     def cell_vertices(self, k: int) -> list:
-        """The vertex indices of each ``k``-cell (sorted), as a list of arrays."""
+        """The vertex indices of each ``k``-cell, as a list of arrays.
+
+        Parameters
+        ----------
+        k : int
+            A cell dimension, ``0 <= k < len(incidence)``.
+
+        Returns
+        -------
+        list of ndarray of int
+            One array per ``k``-cell, in cell order: the column indices of its row of
+            ``incidence[k]`` (indices into ``vertices``), in the order the matrix stores them.
+            That order is not necessarily sorted (the edges of :func:`subdivision_complex`,
+            for one, may not be) and is not a cyclic order (:func:`polygon_cycles` gives that
+            for polygons).
+        """
         m = self.incidence[k]
         return np.split(m.indices, m.indptr[1:-1])
 
     def first_region(self, k: int) -> np.ndarray:
-        """An activation region holding each ``k``-cell."""
+        """An activation region holding each ``k``-cell.
+
+        Parameters
+        ----------
+        k : int
+            A cell dimension, ``0 <= k < len(regions)``.
+
+        Returns
+        -------
+        ndarray of int, shape (n_k,)
+            Per ``k``-cell, the first region stored in its row of ``regions[k]`` (the lowest
+            index when the row's indices are sorted). A cell on the boundary between regions
+            lies in several; ``regions[k]`` lists them all. Every cell is assumed to lie in at
+            least one region.
+        """
         return self.regions[k].indices[self.regions[k].indptr[:-1]]
 
 

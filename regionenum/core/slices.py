@@ -103,7 +103,34 @@ class Slice:
 
     def restrict(self, network):
         """The network as a function of ``t`` (see :meth:`Network.restricted
-        <regionenum.Network.restricted>`)."""
+        <regionenum.Network.restricted>`).
+
+        Parameters
+        ----------
+        network : Network
+            A network of ``n = len(origin)`` inputs.
+
+        Returns
+        -------
+        Network
+            ``k = dim`` inputs (the coordinates ``t``), the same units and outputs:
+            ``restrict(network)(T)`` equals ``network(to_input(T))`` up to rounding. Its first
+            layer folds in ``origin`` and ``basis``.
+
+        Raises
+        ------
+        InvalidNetworkError
+            The network does not take ``n`` inputs.
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> net = rn.Network.from_layers([(np.eye(3), np.zeros(3)), (np.ones((1, 3)), [0.0])])
+        >>> plane = rn.Slice([0.0, 0.0, 1.0], np.eye(3)[:, :2], rn.Box([-1, -1], [1, 1]))
+        >>> sub = plane.restrict(net)        # relu(t0) + relu(t1) + relu(1)
+        >>> sub.input_dim, sub([[0.5, -0.5]]).tolist()
+        (2, [[1.5]])
+        """
         return network.restricted(self.origin, self.basis)
 
     def to_input(self, T) -> np.ndarray:

@@ -65,7 +65,36 @@ def _positive_int(value, name):
 
 
 def sample_domain(domain, n: int, rng) -> np.ndarray:
-    """``n`` points uniform in a bounded domain (rejection from its bounding box)."""
+    """``n`` points uniform in a bounded domain (rejection from its bounding box).
+
+    Parameters
+    ----------
+    domain : Box or Polytope
+        Bounded (not checked here: an unbounded domain fails inside numpy). A Polytope's
+        points are those with ``A x + b <= 0`` exactly in float64.
+    n : int
+        How many points (not checked).
+    rng : numpy.random.Generator
+        The source of randomness, for example ``np.random.default_rng(seed)``.
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+        Float64 points, independent and uniform on the domain.
+
+    Raises
+    ------
+    InvalidDomainError
+        A Polytope that fills so little of its bounding box that 1000 rounds of rejection
+        sampling do not give ``n`` points.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> X = rn.estimators.sample_domain(rn.Box([0, 0], [1, 2]), 5, np.random.default_rng(0))
+    >>> X.shape, bool(rn.Box([0, 0], [1, 2]).contains(X).all())
+    ((5, 2), True)
+    """
     lo, hi = domain.bounds
     if isinstance(domain, Box):
         return rng.uniform(lo, hi, (n, domain.dim))
@@ -91,7 +120,44 @@ def _pattern_counts(network, X):
 
 
 def sampled_patterns(network, domain, n_samples: int, seed=None) -> Estimate:
-    """Distinct activation patterns of ``n_samples`` uniform random points in the domain."""
+    """Distinct activation patterns of ``n_samples`` uniform random points in the domain.
+
+    Each distinct pattern seen is a region that meets the domain, so the count is a lower
+    bound on the number of regions; small regions are easily missed (see :func:`chao1`).
+
+    Parameters
+    ----------
+    network : Network
+    domain : Box or Polytope
+        Bounded, of the network's input dimension.
+    n_samples : int
+        How many points to draw (positive).
+    seed : int, numpy.random.Generator or None, optional
+        Passed to ``numpy.random.default_rng``; None (default) gives fresh randomness.
+
+    Returns
+    -------
+    Estimate
+        ``value``: the number of distinct patterns (a ``"lower bound"``); ``samples``:
+        ``n_samples``; ``details["frequencies"]``: how many points fell in each pattern seen.
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a :class:`~regionenum.Network`, or ``domain`` not a Box or
+        Polytope.
+    InvalidDomainError
+        The domain's dimension is not the network's, or it is unbounded.
+    InvalidArgumentError
+        ``n_samples`` is not a positive integer.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> rn.estimators.sampled_patterns(net, rn.Box([-1, -1], [1, 1]), 100, seed=0).value
+    4.0
+    """
     _check_common(network, domain)
     n = _positive_int(n_samples, "n_samples")
     start = time.perf_counter()
@@ -102,7 +168,43 @@ def sampled_patterns(network, domain, n_samples: int, seed=None) -> Estimate:
 
 def grid_patterns(network, domain, n_per_axis: int) -> Estimate:
     """Distinct activation patterns at the points of a regular grid (cell centres) over the
-    domain's bounding box that lie in the domain."""
+    domain's bounding box that lie in the domain.
+
+    A lower bound on the number of regions, like :func:`sampled_patterns`, but deterministic.
+
+    Parameters
+    ----------
+    network : Network
+    domain : Box or Polytope
+        Bounded, of the network's input dimension.
+    n_per_axis : int
+        Grid cells per coordinate (positive): the grid has ``n_per_axis ** d`` points, all
+        evaluated at once, so memory grows exponentially with ``d``.
+
+    Returns
+    -------
+    Estimate
+        ``value``: the number of distinct patterns (a ``"lower bound"``); ``samples``: the
+        grid points inside the domain; ``details["frequencies"]``: points per pattern seen.
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a :class:`~regionenum.Network`, or ``domain`` not a Box or
+        Polytope.
+    InvalidDomainError
+        The domain's dimension is not the network's, or it is unbounded.
+    InvalidArgumentError
+        ``n_per_axis`` is not a positive integer, or no grid point lies in the domain.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> est = rn.estimators.grid_patterns(net, rn.Box([-1, -1], [1, 1]), 4)
+    >>> est.value, est.samples
+    (4.0, 16)
+    """
     _check_common(network, domain)
     m = _positive_int(n_per_axis, "n_per_axis")
     start = time.perf_counter()
@@ -132,7 +234,35 @@ def chao1(network, domain, n_samples: int, seed=None) -> Estimate:
     """Chao1 extrapolation of the number of patterns from random samples:
     ``S_obs + f1 (f1 - 1) / (2 (f2 + 1))`` (``f1``, ``f2``: patterns seen once, twice).
     Large regions are seen often, so it corrects for the small ones missed, but it is not a
-    bound either way."""
+    bound either way.
+
+    Parameters
+    ----------
+    network : Network
+    domain : Box or Polytope
+        Bounded, of the network's input dimension.
+    n_samples : int
+        How many uniform random points to draw (positive).
+    seed : int, numpy.random.Generator or None, optional
+        Passed to ``numpy.random.default_rng``; None (default) gives fresh randomness. The
+        same seed draws the same points as :func:`sampled_patterns`.
+
+    Returns
+    -------
+    Estimate
+        ``value``: the extrapolated number of regions (an ``"extrapolation"``);
+        ``details``: ``observed`` (distinct patterns), ``f1`` and ``f2``.
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a :class:`~regionenum.Network`, or ``domain`` not a Box or
+        Polytope.
+    InvalidDomainError
+        The domain's dimension is not the network's, or it is unbounded.
+    InvalidArgumentError
+        ``n_samples`` is not a positive integer.
+    """
     seen = sampled_patterns(network, domain, n_samples, seed)
     counts = seen.details["frequencies"]
     value, f1, f2 = _chao1_value(counts)
@@ -148,6 +278,52 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
     ``details["distinct"]`` counts each region once, ``details["patterns"]`` lists the pieces'
     patterns in order and ``details["breakpoints"]`` their ends as path parameters (segment
     index + fraction). With ``domain``, every corner must lie in it.
+
+    Each segment is handled exactly by the engine on the network restricted to it
+    (:meth:`Network.restricted <regionenum.Network.restricted>`); a region continuing across
+    a corner is one piece.
+
+    Parameters
+    ----------
+    network : Network
+    points : array_like, shape (m, d)
+        The corners, ``m >= 2``, finite, ``d`` the network's input dimension; consecutive
+        corners must differ.
+    domain : Box or Polytope, optional
+        If given, every corner must lie in it (to ``1e-12`` of the corners' scale); the path
+        is not clipped to it. Default: no check.
+    closed : bool, optional
+        Add the segment from the last corner back to the first (default False). The first
+        and last pieces are not merged then, so the region where the path starts and ends
+        counts twice.
+
+    Returns
+    -------
+    Estimate
+        ``value``: the number of pieces (``"exact"``); ``samples``: the number of segments;
+        ``details``: ``distinct``, ``patterns`` (bool, ``(pieces, n_units)``) and
+        ``breakpoints`` (``pieces - 1`` floats in ``(0, segments)``).
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a :class:`~regionenum.Network`.
+    InvalidArgumentError
+        ``points`` of the wrong shape, fewer than two, not finite, or with a segment of zero
+        length.
+    InvalidDomainError
+        A corner outside ``domain``, or a domain of another dimension.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> square = [[0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5], [0.5, -0.5]]   # around the origin
+    >>> open_path = rn.estimators.trajectory_regions(net, square)
+    >>> open_path.value, open_path.details["breakpoints"].tolist()
+    (4.0, [0.5, 1.5, 2.5])
+    >>> rn.estimators.trajectory_regions(net, square, closed=True).value   # the start's region twice
+    5.0
     """
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
@@ -195,7 +371,38 @@ def _segment_pieces(restricted):
 
 
 def line_regions(network, x0, x1, domain=None) -> Estimate:
-    """Exactly how many activation regions the segment from ``x0`` to ``x1`` passes through."""
+    """Exactly how many activation regions the segment from ``x0`` to ``x1`` passes through.
+
+    :func:`trajectory_regions` on the two points (a region re-entered counts twice).
+
+    Parameters
+    ----------
+    network : Network
+    x0, x1 : array_like, shape (d,)
+        The segment's ends: distinct, finite, ``d`` the network's input dimension.
+    domain : Box or Polytope, optional
+        If given, both ends must lie in it.
+
+    Returns
+    -------
+    Estimate
+        As for :func:`trajectory_regions`, with ``method`` ``"line_regions"``:
+        ``details["breakpoints"]`` are the fractions of the way from ``x0`` to ``x1`` where
+        the pattern changes.
+
+    Raises
+    ------
+    ArgumentTypeError, InvalidArgumentError, InvalidDomainError
+        As for :func:`trajectory_regions` (``x0 == x1`` is a segment of zero length).
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> est = rn.estimators.line_regions(net, [-1.0, -1.0], [1.0, 2.0])   # x1 = 0, then x0 = 0
+    >>> est.value, np.round(est.details["breakpoints"], 6).tolist()
+    (3.0, [0.333333, 0.5])
+    """
     out = trajectory_regions(network, np.array([x0, x1], dtype=np.float64), domain)
     out.method = "line_regions"
     return out
@@ -205,7 +412,37 @@ def hanin_rolnick(network, domain) -> Estimate:
     """Hanin & Rolnick's (2019) prediction: about ``N^d / d!`` regions per unit volume for
     ``N`` neurons in ``d`` input dimensions, at initialisation and through training, whatever
     the depth. Their constant (from the gradients' and biases' distributions) is taken as 1, so
-    this is an order of magnitude."""
+    this is an order of magnitude.
+
+    Parameters
+    ----------
+    network : Network
+    domain : Box or Polytope
+        Bounded, of the network's input dimension.
+
+    Returns
+    -------
+    Estimate
+        ``value``: ``N**d / d! * volume`` (a ``"prediction"``), ``N`` the units with several
+        states (``network.n_units``), ``d`` the input dimension and ``volume`` the domain's
+        (in the units of the inputs, to the power ``d``); ``samples`` 0;
+        ``details``: ``neurons`` and ``volume``.
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a :class:`~regionenum.Network`, or ``domain`` not a Box or
+        Polytope.
+    InvalidDomainError
+        The domain's dimension is not the network's, or it is unbounded.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> rn.estimators.hanin_rolnick(net, rn.Box([-1, -1], [1, 1])).value   # 2**2 / 2! * 4
+    8.0
+    """
     _check_common(network, domain)
     start = time.perf_counter()
     N, d = network.n_units, network.input_dim
@@ -220,7 +457,43 @@ def local_complexity(network, X, radius: float) -> Estimate:
     unit ``u`` counts when ``|z_u(x)| < radius * |grad z_u(x)|``, the pre-activation's local
     linearisation (exact for the first layer; for deeper units the piece of their bent
     hyperplane nearest ``x``); in a max group, each losing argument ``j`` counts when the
-    winner's tie ``z_w - z_j`` does. ``value`` is the mean, ``details["per_point"]`` the counts."""
+    winner's tie ``z_w - z_j`` does. ``value`` is the mean, ``details["per_point"]`` the counts.
+
+    Distances are Euclidean, in input space; gradients are those of the piece containing
+    each point.
+
+    Parameters
+    ----------
+    network : Network
+    X : array_like, shape (n, d) or (d,)
+        The data points (a single vector is one point), ``d`` the network's input dimension.
+    radius : float
+        Positive and finite, in the units of the inputs.
+
+    Returns
+    -------
+    Estimate
+        ``value``: the mean count; ``kind`` ``"exact"`` when only the first layer has units
+        with several states, else ``"linearised"``; ``details``: ``per_point`` (int, shape
+        ``(n,)``) and ``radius``.
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a :class:`~regionenum.Network`.
+    InvalidArgumentError
+        ``radius`` not positive and finite, or no points.
+    InvalidNetworkError
+        ``X`` of the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    >>> est = rn.estimators.local_complexity(net, [[0.5, 0.05], [0.5, 0.5]], radius=0.1)
+    >>> est.details["per_point"].tolist(), est.value, est.kind    # only x1 = 0 passes near the first
+    ([1, 0], 0.5, 'exact')
+    """
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
     if not (np.isfinite(radius) and radius > 0):

@@ -179,7 +179,41 @@ def unroll(step: Network, steps: int, all_states: bool = True) -> Network:
 
 
 def simulate(step: Network, X0, steps: int) -> np.ndarray:
-    """Trajectories of the loop from the rows of ``X0``: shape ``(len(X0), steps + 1, n)``."""
+    """Trajectories of the loop from the rows of ``X0``: shape ``(len(X0), steps + 1, n)``.
+
+    The step network is evaluated in float64, one step after another; this is for drawing and
+    spot checks (see :func:`plot_reachable`), not for exact answers.
+
+    Parameters
+    ----------
+    step : Network
+        ``n`` inputs and ``n`` outputs, for example from :func:`closed_loop`.
+    X0 : array_like, shape (m, n) or (n,)
+        The initial states, one per row (a single vector is one trajectory).
+    steps : int
+        How many steps to take (converted with ``int``; not checked: zero or a negative
+        number gives the initial states alone).
+
+    Returns
+    -------
+    ndarray, shape (m, steps + 1, n)
+        ``out[i, t]`` is the state of trajectory ``i`` after ``t`` steps; ``out[:, 0]`` is
+        ``X0``.
+
+    Raises
+    ------
+    InvalidNetworkError
+        The states do not have the network's ``n`` inputs.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> K = rn.Network.from_layers([(np.array([[-1.0, -1.0], [1.0, 1.0]]), np.zeros(2)),
+    ...                             (np.array([[1.0, -1.0]]), np.zeros(1))])   # u = -(x0 + x1)
+    >>> step = rn.verify.closed_loop(K, A=[[1, 0.1], [0, 1]], B=[[0.005], [0.1]])
+    >>> rn.verify.simulate(step, [1.0, 0.0], steps=2).round(4).tolist()
+    [[[1.0, 0.0], [0.995, -0.1], [0.9805, -0.1895]]]
+    """
     X = np.atleast_2d(np.asarray(X0, dtype=np.float64))
     out = [X]
     for _ in range(int(steps)):
@@ -221,7 +255,37 @@ class ReachSet:
 
     def polygons(self, dims=(0, 1)) -> list:
         """Each piece projected on two state coordinates: its vertices in counter-clockwise
-        order (a segment or a point where the map is degenerate). Needs the pieces' vertices."""
+        order (a segment or a point where the map is degenerate). Needs the pieces' vertices.
+
+        Parameters
+        ----------
+        dims : pair of int, optional
+            The state coordinates to project on, as ``(horizontal, vertical)``; default the
+            first two. Not checked beyond numpy's indexing.
+
+        Returns
+        -------
+        list of ndarray, shape (m_i, 2)
+            One array per piece, in piece order: the convex hull of its projected vertices,
+            counter-clockwise, collinear points dropped (``m_i <= 2`` for a segment or a
+            point).
+
+        Raises
+        ------
+        InvalidArgumentError
+            The pieces have no vertices: the regions were enumerated by their inequalities
+            (more than five state dimensions); use :meth:`bounds` and :meth:`contains`.
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> K = rn.Network.from_layers([(np.array([[-1.0, -1.0], [1.0, 1.0]]), np.zeros(2)),
+        ...                             (np.array([[1.0, -1.0]]), np.zeros(1))])
+        >>> step = rn.verify.closed_loop(K, A=[[1, 0.1], [0, 1]], B=[[0.005], [0.1]])
+        >>> sets = rn.verify.forward_reachable(step, rn.Box([0.9, -0.1], [1.1, 0.1]), steps=1)
+        >>> [len(p) for p in sets[0].polygons()]    # the box's image is a parallelogram
+        [4]
+        """
         if any(V is None for V in self.vertices):
             raise InvalidArgumentError("these pieces have no vertices (regions found by inequalities): draw a "
                                        "lower-dimensional loop, or use bounds() and contains()")
@@ -230,7 +294,36 @@ class ReachSet:
 
     def contains(self, y, tol: float = 1e-9) -> bool:
         """Whether the state ``y`` is in the set, up to ``tol`` (a feasibility programme per
-        piece: some ``x`` of the region with ``J x + c = y``)."""
+        piece: some ``x`` of the region with ``J x + c = y``).
+
+        The programmes are solved in float64 (scipy's HiGHS), so this is a numerical answer,
+        not an exact one: ``x`` satisfies the region's inequalities to HiGHS's feasibility
+        tolerance, and ``J x + c`` must be within ``tol`` of ``y``.
+
+        Parameters
+        ----------
+        y : array_like, shape (n,)
+            A state.
+        tol : float, optional
+            Relative tolerance on the image: accepted when
+            ``max |J x + c - y| <= tol * (1 + max |y|)`` (default ``1e-9``).
+
+        Returns
+        -------
+        bool
+            True as soon as one piece contains ``y``; False when none does (or there are no
+            pieces).
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> K = rn.Network.from_layers([(np.array([[-1.0, -1.0], [1.0, 1.0]]), np.zeros(2)),
+        ...                             (np.array([[1.0, -1.0]]), np.zeros(1))])
+        >>> step = rn.verify.closed_loop(K, A=[[1, 0.1], [0, 1]], B=[[0.005], [0.1]])
+        >>> reach = rn.verify.forward_reachable(step, rn.Box([0.9, -0.1], [1.1, 0.1]), steps=1)[0]
+        >>> reach.contains(step(np.array([[1.0, 0.0]]))[0]), reach.contains([5.0, 5.0])
+        (True, False)
+        """
         y = np.asarray(y, dtype=np.float64)
         from scipy.optimize import linprog
         for (J, c), eq in zip(self.maps, self.facets):
@@ -306,7 +399,37 @@ def plot_reachable(sets, ax=None, initial=None, trajectories=None, dims=(0, 1)):
     """Draw reachable sets (a list of :class:`ReachSet`, one colour per step), the initial set
     (a Box or Polytope) and simulated ``trajectories`` (``(m, steps + 1, n)``; their states at
     the drawn steps as dots) on two state coordinates; returns the axes (matplotlib, the
-    ``plot`` extra)."""
+    ``plot`` extra).
+
+    Parameters
+    ----------
+    sets : list of ReachSet
+        From :func:`forward_reachable`; coloured along viridis in list order and labelled by
+        their ``step``. Pieces that project to a segment or a point are not drawn.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; None (default) draws on a new figure.
+    initial : Box or Polytope, optional
+        The initial states, drawn in grey (their vertices, projected on ``dims``); at least
+        two-dimensional.
+    trajectories : ndarray, shape (m, steps + 1, n), optional
+        For example from :func:`simulate`: drawn as thin grey lines, with the states at each
+        drawn set's step as black dots. Must be an array (its ``shape`` is read).
+    dims : pair of int, optional
+        The state coordinates on the horizontal and vertical axes (labelled ``x<i>``);
+        default the first two.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on, with a legend.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed.
+    InvalidArgumentError
+        A set whose pieces have no vertices (see :meth:`ReachSet.polygons`).
+    """
     from matplotlib.collections import PolyCollection
 
     from ..plotting import _pyplot
@@ -360,6 +483,33 @@ class Preimage:
         return len(self.pieces)
 
     def contains(self, x, tol: float = 0.0) -> bool:
+        """Whether the input ``x`` lies in some piece, by its inequalities in float64.
+
+        Parameters
+        ----------
+        x : array_like, shape (d,)
+            An input of the network (a point of the domain's space).
+        tol : float, optional
+            Absolute slack on every row: ``x`` is in a piece when ``a . x + b <= tol`` for all
+            its rows ``[a | b]``. The rows are not normalised (the pulled-back target rows have
+            the scale of ``G`` times the region's Jacobian), so ``tol`` is in their units.
+            Default 0: points on a piece's boundary may be rejected by rounding.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> import numpy as np, regionenum as rn
+        >>> K = rn.Network.from_layers([(np.array([[-1.0, -1.0], [1.0, 1.0]]), np.zeros(2)),
+        ...                             (np.array([[1.0, -1.0]]), np.zeros(1))])
+        >>> step = rn.verify.closed_loop(K, A=[[1, 0.1], [0, 1]], B=[[0.005], [0.1]])
+        >>> G, g = np.vstack([np.eye(2), -np.eye(2)]), -0.5 * np.ones(4)      # |x'_i| <= 0.5
+        >>> back = rn.verify.preimage(step, rn.Box([-1, -1], [1, 1]), G, g)
+        >>> back.contains([0.0, 0.0]), back.contains([0.9, 0.9])
+        (True, False)
+        """
         x = np.asarray(x, dtype=np.float64)
         return any(np.all(eq[:, :-1] @ x + eq[:, -1] <= tol) for eq in self.pieces)
 
@@ -425,11 +575,32 @@ def is_invariant(step: Network, P, *, time_limit: float | None = None):
     property of the step network, decided exactly by the property-directed search
     (:func:`~regionenum.verify.search.verify_property`).
 
+    Parameters
+    ----------
+    step : Network
+        ``n`` inputs and ``n`` outputs, for example from :func:`closed_loop` (ReLU, LeakyReLU
+        and identity layers).
+    P : Box or Polytope
+        A bounded set of dimension ``n``; its rows ``A x + b <= 0`` are the property.
+    time_limit : float, optional
+        Seconds for the search; past it the answer is unknown (``holds`` None). Default: no
+        limit.
+
     Returns
     -------
     SearchResult
         ``holds`` True with a proof (``rn.certify``), False with a state of ``P`` whose next state
         leaves it, None when the time ran out.
+
+    Raises
+    ------
+    InvalidDomainError
+        ``P`` is not a Box or Polytope, is unbounded, or its dimension is not the step
+        network's; or the network does not map ``n`` states to ``n``.
+    InvalidArgumentError
+        A bad ``time_limit``.
+    InvalidNetworkError
+        The network has max layers.
 
     Examples
     --------

@@ -301,14 +301,38 @@ def exact_box_min(row, lo, hi):
 def check_proof(proof: Proof) -> ProofCheck:
     """Replay ``proof`` and check every claim (see the module's description).
 
+    This is what :func:`regionenum.certify` does with a proof (or with a result that carries
+    one). The search is run again on each case, following the recorded tree instead of
+    choosing; every claim resting on multipliers is checked in exact rational arithmetic.
+
+    Parameters
+    ----------
+    proof : Proof
+        From an ``unsat`` answer of the property-directed search (``result.proof`` of
+        :func:`~regionenum.verify.verify_property`, :func:`~regionenum.verify.is_invariant` or
+        :func:`~regionenum.verify.check_vnnlib`). Its ``network`` and ``cases`` are what is
+        proven: check that they are the network and property you mean.
+
     Returns
     -------
     ProofCheck
+        The ``cells`` and ``leaves`` replayed, the ``claims`` checked exactly and the
+        ``seconds`` it took.
 
     Raises
     ------
     CertificationError
         A claim that does not hold, or a tree that does not match its replay.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+    ...                               (np.array([[1.0, 1.0]]), np.zeros(1))])   # |x|
+    >>> r = rn.verify.verify_property(net, rn.Box([-1.0], [0.5]), [[1.0]], [-1.0])   # |x| <= 1
+    >>> check = rn.verify.check_proof(r.proof)
+    >>> (check.cells, check.leaves) == (r.proof.cells, r.proof.leaves)
+    True
     """
     from .search import replay_case
     start = time.perf_counter()

@@ -136,7 +136,52 @@ def _exact_extreme(geo, values, g_region, g_index, coeffs, const, maximise=True)
 
 
 def output_range(target, domain=None, output: int = 0) -> OutputRange:
-    """Exact minimum and maximum of output ``output`` over a bounded domain, with witnesses."""
+    """Exact minimum and maximum of output ``output`` over a bounded domain, with witnesses.
+
+    The extremes are attained at vertices of the regions; the float64 candidates near the
+    extreme are re-valued in exact rational arithmetic.
+
+    Parameters
+    ----------
+    target : Network or Regions
+        A network, enumerated here on ``domain``; or a result of
+        :func:`~regionenum.enumerate_regions`, which must be complete and bounded.
+    domain : Box or Polytope, optional
+        A bounded domain of the network's input dimension. Needed with a network; ignored
+        with a :class:`~regionenum.Regions`.
+    output : int, optional
+        Which output, ``0 <= output < output_dim`` (default 0).
+
+    Returns
+    -------
+    OutputRange
+        ``min`` and ``max`` as Fractions, witness inputs ``argmin`` and ``argmax`` (float64;
+        exact in ``argmin_exact``, ``argmax_exact``) and the regions they are vertices of.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``output`` out of range (checked after enumerating), a network without a domain, or
+        a result without a cell complex (enumerated by its inequalities: more than five
+        inputs).
+    IncompleteResultError
+        The enumeration stopped early.
+    InvalidDomainError
+        An unbounded domain (found after enumerating), or one whose dimension is not the
+        network's.
+    ArgumentTypeError
+        ``target`` is neither a :class:`~regionenum.Network` nor a
+        :class:`~regionenum.Regions`, or ``domain`` is not a domain.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+    ...                               (np.array([[1.0, 1.0]]), np.array([-0.5]))])   # |x| - 1/2
+    >>> r = rn.verify.output_range(net, rn.Box([-1.0], [2.0]))
+    >>> r.min, r.max, r.argmin.tolist(), r.argmax.tolist()
+    (Fraction(-1, 2), Fraction(3, 2), [0.0], [2.0])
+    """
     regions = _regions(target, domain)
     k = regions.network.output_dim
     if not 0 <= output < k:
@@ -155,7 +200,60 @@ def output_range(target, domain=None, output: int = 0) -> OutputRange:
 
 def check_property(target, C, e, domain=None) -> PropertyResult:
     """Decide exactly whether ``C y(x) + e <= 0`` for every ``x`` of a bounded domain
-    (``C``: ``(m, k)``, ``e``: ``(m,)``)."""
+    (``C``: ``(m, k)``, ``e``: ``(m,)``).
+
+    Each row's largest value over the domain is attained at a vertex of a region; it is found
+    in float64 and settled in exact rational arithmetic (``C`` and ``e`` are taken as the
+    exact rationals their floats are).
+
+    Parameters
+    ----------
+    target : Network or Regions
+        A network, enumerated here on ``domain``; or a result of
+        :func:`~regionenum.enumerate_regions`, which must be complete and bounded.
+    C : array_like, shape (m, k) or (k,)
+        Rows over the network's ``k`` outputs; a single vector is one row.
+    e : array_like, shape (m,) or scalar
+        The rows' constants.
+    domain : Box or Polytope, optional
+        A bounded domain of the network's input dimension (the last argument, unlike
+        :func:`output_range`). Needed with a network; ignored with a
+        :class:`~regionenum.Regions`.
+
+    Returns
+    -------
+    PropertyResult
+        ``holds``; per row the exact largest value ``worst`` (Fractions) and the input
+        ``worst_input`` (float64, ``(m, d)``) where it is attained; the ``violated`` rows and,
+        if any, the ``counterexample`` input of the most violated one.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``C`` or ``e`` of the wrong shape or not finite (checked after enumerating), a
+        network without a domain, or a result without a cell complex (enumerated by its
+        inequalities: more than five inputs).
+    IncompleteResultError
+        The enumeration stopped early.
+    InvalidDomainError
+        An unbounded domain (found after enumerating), or one whose dimension is not the
+        network's.
+    ArgumentTypeError
+        ``target`` is neither a :class:`~regionenum.Network` nor a
+        :class:`~regionenum.Regions`, or ``domain`` is not a domain.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+    ...                               (np.array([[1.0, 1.0]]), np.array([-0.5]))])   # |x| - 1/2
+    >>> box = rn.Box([-1.0], [2.0])
+    >>> rn.verify.check_property(net, [[1.0]], [-1.5], box).holds            # y <= 3/2
+    True
+    >>> p = rn.verify.check_property(net, [[1.0]], [-1.0], box)              # y <= 1
+    >>> p.holds, p.worst, p.counterexample.tolist()
+    (False, [Fraction(1, 2)], [2.0])
+    """
     regions = _regions(target, domain)
     k = regions.network.output_dim
     C = np.atleast_2d(np.asarray(C, dtype=np.float64))
@@ -183,7 +281,48 @@ def check_property(target, C, e, domain=None) -> PropertyResult:
 def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
     """The Lipschitz constant of the network over a convex domain in the 1-, 2- or inf-norm:
     the largest operator norm of the regions' Jacobians (any segment crosses regions, on each
-    of which the network is affine). Exact (a Fraction) for 1 and inf."""
+    of which the network is affine). Exact (a Fraction) for 1 and inf.
+
+    The same norm is used on inputs and outputs: for 1 the largest column sum of ``|J|``,
+    for inf the largest row sum, for 2 the largest singular value (float64, not exact).
+
+    Parameters
+    ----------
+    target : Network or Regions
+        A network, enumerated here on ``domain`` (which must then be bounded); or a result of
+        :func:`~regionenum.enumerate_regions`, used as it is. A result should be complete:
+        an incomplete one is not rejected here, and then gives only the largest norm over the
+        regions it has (a lower bound).
+    domain : Box or Polytope, optional
+        Needed with a network; ignored with a :class:`~regionenum.Regions`.
+    norm : {2, 1, numpy.inf, "inf"}, optional
+        Default 2.
+
+    Returns
+    -------
+    LipschitzResult
+        ``value`` (a Fraction for 1 and inf, a float for 2), the ``region`` attaining it and
+        its ``jacobian``, shape ``(k, d)``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Another ``norm`` (checked after enumerating), a network without a domain, or, for 1
+        and inf, a result without a cell complex (enumerated by its inequalities: more than
+        five inputs).
+    IncompleteResultError
+        The enumeration done here was interrupted (Ctrl-C).
+    InvalidDomainError
+        With a network: an unbounded domain, or one whose dimension is not the network's.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+    ...                               (np.array([[1.0, 1.0]]), np.array([-0.5]))])   # |x| - 1/2
+    >>> rn.verify.lipschitz(net, rn.Box([-1.0], [2.0]), norm=1).value
+    Fraction(1, 1)
+    """
     regions = target if isinstance(target, Regions) else _regions(target, domain)
     J = regions.jacobians
     if norm == 1:
@@ -217,7 +356,52 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
 def robustness(network, center, radius, norm=np.inf) -> RobustnessResult:
     """Whether the network's class (its largest output) is the same on the whole ball of
     ``radius`` around ``center`` in the inf-norm (a box) or 1-norm (a cross-polytope); if not,
-    the nearest point of another class found in that norm."""
+    the nearest point of another class found in that norm.
+
+    The ball is enumerated and split into decision regions
+    (:func:`~regionenum.analysis.decision_regions.decision_regions`); the nearest point of
+    each piece of another class comes from a float64 linear programme, and is then moved a
+    little into that piece so that the other class wins there.
+
+    Parameters
+    ----------
+    network : Network
+        A classifier with at least two outputs: its class is the index of the largest output
+        (ties to the lowest, as ``numpy.argmax``), ``label`` the class at ``center``. With a
+        single output (a logit) the answer is not meaningful: ``label`` is then always 0,
+        while the decision regions split by the logit's sign.
+    center : array_like, shape (d,)
+        The ball's centre, ``d`` the network's input dimension.
+    radius : float
+        Positive and finite; the ball is closed.
+    norm : {numpy.inf, "inf", 1}, optional
+        The ball's norm (default inf). The 1-ball is a polytope of ``2**d`` rows.
+
+    Returns
+    -------
+    RobustnessResult
+        ``robust`` and ``label``; when not robust, ``counterexample`` (float64),
+        ``label_found`` (the network's class there) and ``distance`` (its distance from
+        ``center`` in ``norm``: the nearest distance found, plus the small move into the
+        piece).
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``center`` of the wrong shape, ``radius`` not positive and finite, or another
+        ``norm``.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+    ...                               (np.eye(2), np.zeros(2))])   # (relu(x), relu(-x))
+    >>> rn.verify.robustness(net, [1.0], 0.5).robust                 # class 0 on [0.5, 1.5]
+    True
+    >>> r = rn.verify.robustness(net, [0.3], 0.5)                    # class 1 below 0
+    >>> r.robust, r.label, r.label_found, round(r.distance, 6)
+    (False, 0, 1, 0.3)
+    """
     center = np.asarray(center, dtype=np.float64)
     d = network.input_dim
     if center.shape != (d,):
@@ -281,7 +465,49 @@ def reachable_set(target, domain=None) -> list:
     """The set of outputs the network reaches on a bounded domain, as a union of convex pieces,
     one per region: for one output an interval ``(lo, hi)`` per region; for two outputs the
     region's image polygon (its vertices in counter-clockwise order; a segment or point where
-    the map is degenerate)."""
+    the map is degenerate).
+
+    The pieces are the images of the regions' float64 vertices (not exact) and may overlap.
+
+    Parameters
+    ----------
+    target : Network or Regions
+        A network, enumerated here on ``domain``; or a result of
+        :func:`~regionenum.enumerate_regions`, which must be complete and bounded.
+    domain : Box or Polytope, optional
+        A bounded domain of the network's input dimension. Needed with a network; ignored
+        with a :class:`~regionenum.Regions`.
+
+    Returns
+    -------
+    list
+        One entry per region, in region order: a pair of floats ``(lo, hi)`` for one
+        output; an ndarray of shape ``(m, 2)`` for two outputs (``m <= 2`` for a segment or a
+        point).
+
+    Raises
+    ------
+    InvalidNetworkError
+        The network has neither one nor two outputs (checked after enumerating).
+    InvalidArgumentError
+        A network without a domain.
+    IncompleteResultError
+        The enumeration stopped early.
+    InvalidDomainError
+        An unbounded domain (found after enumerating), or one whose dimension is not the
+        network's.
+    ArgumentTypeError
+        ``target`` is neither a :class:`~regionenum.Network` nor a
+        :class:`~regionenum.Regions`, or ``domain`` is not a domain.
+
+    Examples
+    --------
+    >>> import numpy as np, regionenum as rn
+    >>> net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)),
+    ...                               (np.array([[1.0, 1.0]]), np.array([-0.5]))])   # |x| - 1/2
+    >>> rn.verify.reachable_set(net, rn.Box([-1.0], [2.0]))        # x <= 0, then x >= 0
+    [(-0.5, 0.5), (-0.5, 1.5)]
+    """
     regions = _regions(target, domain)
     k = regions.network.output_dim
     if k not in (1, 2):

@@ -61,7 +61,32 @@ class LinearSet:
         object.__setattr__(self, "b_f", np.array([float(v) for v in self.b], dtype=np.float64))
 
     def contains(self, v) -> bool:
-        """Whether the exact point ``v`` (Fractions) is in the set."""
+        """Whether the exact point ``v`` (Fractions) is in the set.
+
+        Every row is evaluated in exact rational arithmetic (the Fraction rows ``A``, ``b``,
+        not their float copies): ``A v + b <= 0`` row by row, ``< 0`` when ``strict``.
+
+        Parameters
+        ----------
+        v : sequence of Fraction, length dim
+            The point. Integers are exact too; floats make the comparison a float one. The
+            length is not checked: extra coordinates are ignored and missing ones count as 0.
+
+        Returns
+        -------
+        bool
+            True when every row holds (always, for a set without rows).
+
+        Examples
+        --------
+        >>> from fractions import Fraction
+        >>> from regionenum.verify import LinearSet
+        >>> half = [Fraction(1, 2), Fraction(1, 2)]
+        >>> LinearSet.from_arrays([[1, 1]], [-1], dim=2).contains(half)        # x + y - 1 <= 0
+        True
+        >>> LinearSet.from_arrays([[1, 1]], [-1], dim=2, strict=True).contains(half)
+        False
+        """
         for row, const in zip(self.A, self.b):
             value = sum(a * x for a, x in zip(row, v)) + const
             if value > 0 or (self.strict and value == 0):

@@ -75,14 +75,31 @@ class VnnResult:
 def parse_vnnlib(path) -> Property:
     """Parse the VNN-LIB file at ``path``.
 
+    Parameters
+    ----------
+    path : str or path
+        A VNN-LIB file, read as text (see :func:`parse_vnnlib_text` for what is supported).
+
+    Returns
+    -------
+    Property
+        ``n_inputs``, ``n_outputs`` and its ``cases``, numbers as exact Fractions.
+
     Raises
     ------
     MissingFileError
         No such file.
     VnnLibError
-        A malformed or unsupported property (the message names the line).
+        A malformed or unsupported property (the message names the file and, mostly, the line).
     InvalidDomainError
         An input set that is empty or unbounded.
+
+    Examples
+    --------
+    >>> import regionenum as rn
+    >>> prop = rn.verify.parse_vnnlib(rn.__path__[0] + "/data/digits_plane.vnnlib")
+    >>> prop.n_inputs, prop.n_outputs, len(prop.cases), len(prop.cases[0].outputs)
+    (2, 10, 1, 9)
     """
     path = Path(path)
     if not path.exists():
@@ -94,7 +111,46 @@ def parse_vnnlib(path) -> Property:
 
 
 def parse_vnnlib_text(text: str) -> Property:
-    """Parse VNN-LIB text (see the module's description)."""
+    """Parse VNN-LIB text (see the module's description).
+
+    Parameters
+    ----------
+    text : str
+        The property: ``declare-const`` of inputs ``X_i`` and outputs ``Y_j`` (numbered from
+        0 without gaps; the declared sort is not checked) and ``assert`` of linear
+        constraints with ``<=``, ``>=``, ``and``, ``or``, ``+``, ``-`` and ``*`` by
+        constants. ``;`` starts a comment. Numbers are read exactly (``0.1`` is one tenth).
+
+    Returns
+    -------
+    Property
+        The assertions' conjunction in disjunctive normal form, grouped by input part into
+        ``cases``: each an input box (every input bounded), further input rows, and the
+        output sets that violate the property there (an output set without rows is every
+        output). Terms with a false constant inequality are dropped.
+
+    Raises
+    ------
+    VnnLibError
+        A malformed or unsupported property: unbalanced parentheses, an unknown command or
+        operator, an undeclared variable or bad number, a constraint mixing inputs and
+        outputs, a product of two variables, variables named otherwise than ``X_i``/``Y_j``
+        or numbered with gaps, or a normal form of more than ``MAX_TERMS`` terms. The
+        message names the line (except for gaps in the numbering).
+    InvalidDomainError
+        An input without a lower or an upper bound in some case, an empty input box, or
+        input constraints that can never hold.
+
+    Examples
+    --------
+    >>> import regionenum as rn
+    >>> prop = rn.verify.parse_vnnlib_text('''
+    ... (declare-const X_0 Real) (declare-const Y_0 Real) (declare-const Y_1 Real)
+    ... (assert (>= X_0 -0.5)) (assert (<= X_0 0.5))   ; the input box
+    ... (assert (>= Y_1 Y_0))''')
+    >>> prop.n_inputs, prop.n_outputs, prop.cases[0].lo, prop.cases[0].outputs[0].A
+    (1, 2, (Fraction(-1, 2),), ((Fraction(1, 1), Fraction(-1, 1)),))
+    """
     tokens = []
     for line_no, line in enumerate(text.splitlines(), 1):
         line = line.split(";", 1)[0]
@@ -333,7 +389,35 @@ def check_vnnlib(network, prop: Property, *, time_limit: float | None = None, pr
 def competition_answer(result: VnnResult) -> str:
     """The answer in the format of the VNN competition: ``unsat``, ``unknown`` (or ``timeout``
     when the time ran out), or ``sat`` followed by the counterexample's inputs and outputs as
-    ``((X_0 v) ... (Y_0 v) ...)``, values the float64 nearest the exact ones."""
+    ``((X_0 v) ... (Y_0 v) ...)``, values the float64 nearest the exact ones.
+
+    Parameters
+    ----------
+    result : VnnResult
+        From :func:`check_vnnlib`. For ``sat`` it must have ``counterexample`` and
+        ``outputs``; an ``unknown`` answer stopped by Ctrl-C (``stop_reason``
+        ``"interrupted"``) stays ``unknown``.
+
+    Returns
+    -------
+    str
+        The text of the results file, ending in a newline: one line for ``unsat``,
+        ``unknown`` or ``timeout``; for ``sat``, one ``(name value)`` pair per line, values
+        written with ``repr`` (round-tripping float64).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regionenum.verify import VnnResult, competition_answer
+    >>> print(competition_answer(VnnResult("unknown", stop_reason="time_limit")), end="")
+    timeout
+    >>> print(competition_answer(VnnResult("sat", counterexample=np.array([0.5, -1.0]),
+    ...                                    outputs=np.array([0.75]))), end="")
+    sat
+    ((X_0 0.5)
+     (X_1 -1.0)
+     (Y_0 0.75))
+    """
     if result.status != "sat":
         if result.stop_reason == "time_limit":
             return "timeout\n"
