@@ -403,7 +403,10 @@ def line_regions(network, x0, x1, domain=None) -> Estimate:
     >>> est.value, np.round(est.details["breakpoints"], 6).tolist()
     (3.0, [0.333333, 0.5])
     """
-    out = trajectory_regions(network, np.array([x0, x1], dtype=np.float64), domain)
+    ends = [np.ravel(np.asarray(x, dtype=np.float64)) for x in (x0, x1)]
+    if ends[0].shape != ends[1].shape:
+        raise InvalidArgumentError(f"x0 and x1 must have the same length, got {len(ends[0])} and {len(ends[1])}")
+    out = trajectory_regions(network, np.stack(ends), domain)
     out.method = "line_regions"
     return out
 

@@ -425,15 +425,14 @@ def plot_reachable(sets, ax=None, initial=None, trajectories=None, dims=(0, 1)):
 
     Raises
     ------
-    ImportError
+    MissingDependencyError
         matplotlib is not installed.
     InvalidArgumentError
         A set whose pieces have no vertices (see :meth:`ReachSet.polygons`).
     """
-    from matplotlib.collections import PolyCollection
-
     from ..plotting import _pyplot
     plt = _pyplot()
+    from matplotlib.collections import PolyCollection
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 5.5))
     cmap = plt.get_cmap("viridis")

@@ -366,10 +366,9 @@ def robustness(network, center, radius, norm=np.inf) -> RobustnessResult:
     Parameters
     ----------
     network : Network
-        A classifier with at least two outputs: its class is the index of the largest output
-        (ties to the lowest, as ``numpy.argmax``), ``label`` the class at ``center``. With a
-        single output (a logit) the answer is not meaningful: ``label`` is then always 0,
-        while the decision regions split by the logit's sign.
+        A classifier: its class is the index of the largest output (ties to the lowest, as
+        ``numpy.argmax``); with a single output (a logit), 1 where it is positive and 0
+        elsewhere, as in :meth:`Regions.decision_regions`. ``label`` is the class at ``center``.
     center : array_like, shape (d,)
         The ball's centre, ``d`` the network's input dimension.
     radius : float
@@ -416,7 +415,12 @@ def robustness(network, center, radius, norm=np.inf) -> RobustnessResult:
     else:
         raise InvalidArgumentError(f"norm must be 1 or inf, got {norm!r}")
     regions = enumerate_regions(network, domain)
-    label = int(np.argmax(network(center[None])[0]))
+
+    def classify(x):
+        y = network(x[None])[0]
+        return int(y[0] > 0) if len(y) == 1 else int(np.argmax(y))
+
+    label = classify(center)
     dec = regions.decision_regions()
     others = np.flatnonzero(dec.piece_class != label)
     if not len(others):
@@ -435,11 +439,11 @@ def robustness(network, center, radius, norm=np.inf) -> RobustnessResult:
     inside = g[g[:, 0] > 0, 1:].mean(axis=0)
     for step in (1e-9, 1e-6, 1e-3, 1e-1, 0.5):
         y = x + step * (inside - x)
-        if int(np.argmax(network(y[None])[0])) != label:
+        if classify(y) != label:
             x = y
             break
     ref = np.linalg.norm(x - center, ord=1 if norm == 1 else np.inf)
-    return RobustnessResult(False, label, x, int(np.argmax(network(x[None])[0])), float(ref))
+    return RobustnessResult(False, label, x, classify(x), float(ref))
 
 
 def _nearest(rows, center, norm):

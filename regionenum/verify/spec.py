@@ -77,6 +77,11 @@ class LinearSet:
         bool
             True when every row holds (always, for a set without rows).
 
+        Raises
+        ------
+        InvalidArgumentError
+            ``v`` does not have ``dim`` coordinates.
+
         Examples
         --------
         >>> from fractions import Fraction
@@ -87,6 +92,8 @@ class LinearSet:
         >>> LinearSet.from_arrays([[1, 1]], [-1], dim=2, strict=True).contains(half)
         False
         """
+        if len(v) != self.dim:
+            raise InvalidArgumentError(f"the point has {len(v)} coordinates; the set is in {self.dim}")
         for row, const in zip(self.A, self.b):
             value = sum(a * x for a, x in zip(row, v)) + const
             if value > 0 or (self.strict and value == 0):

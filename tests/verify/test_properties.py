@@ -80,6 +80,13 @@ def test_robustness_of_a_linear_classifier():
     assert not l1.robust and np.abs(l1.counterexample - [0.3, 0.0]).sum() <= 0.5 + 1e-9
     with pytest.raises(rn.RegionEnumError, match="radius must be positive"):
         rn.verify.robustness(net, [0.0, 0.0], -1.0)
+    # one logit, y = relu(x) - 1 on a line: class 1 where x > 1, as the decision regions say
+    logit = rn.Network.from_layers([(np.array([[1.0]]), np.zeros(1)), (np.array([[1.0]]), np.array([-1.0]))])
+    near = rn.verify.robustness(logit, [2.0], 0.5)
+    assert near.robust and near.label == 1
+    far = rn.verify.robustness(logit, [2.0], 1.5)
+    assert not far.robust and far.label == 1 and far.label_found == 0
+    assert far.counterexample[0] <= 1.0 and far.distance == pytest.approx(1.0, abs=1e-6)
 
 
 def test_reachable_sets():
