@@ -1,0 +1,104 @@
+"""Counts that exact arithmetic says cannot change: transformations of a network that leave its
+function's regions exactly as they are (each exact in float64), on networks whose weights span
+ten orders of magnitude, against the untransformed count and, where the magnitudes are mild, an
+independent linear-programming oracle."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import regionenum as rn
+from tests.oracles import lp_regions
+
+BOX = rn.Box([-2.0, -2.0], [2.0, 2.0])
+
+
+def _net(seed, spread, widths=(2, 6, 6, 1)):
+    """Layers with entries ``N(0, 1) * 10^U(-spread, spread)``, every number a dyadic rational
+    with few bits (so that translating the inputs by a dyadic vector stays exact)."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        W = rng.normal(size=(fan_out, fan_in)) * 10.0 ** rng.uniform(-spread, spread, (fan_out, fan_in))
+        b = rng.normal(size=fan_out) * 10.0 ** rng.uniform(-spread, spread, fan_out)
+        layers.append((_dyadic(W), _dyadic(b)))
+    return layers
+
+
+def _dyadic(a, bits=20):
+    """``a`` rounded to ``bits`` significant bits (exactly representable sums and products)."""
+    m, e = np.frexp(a)
+    return np.ldexp(np.round(m * 2.0 ** bits), e - bits)
+
+
+def _count(layers, domain=BOX):
+    return int(rn.count_regions(rn.Network.from_layers(layers), domain))
+
+
+def _rescaled(layers, l, exponent):
+    """Layer ``l``'s weights and bias times ``2^exponent``, the next layer's weights divided by it."""
+    s = 2.0 ** exponent
+    out = list(layers)
+    out[l] = (layers[l][0] * s, layers[l][1] * s)
+    out[l + 1] = (layers[l + 1][0] / s, layers[l + 1][1])
+    return out
+
+
+def _permuted(layers, l, perm):
+    out = list(layers)
+    out[l] = (layers[l][0][perm], layers[l][1][perm])
+    out[l + 1] = (layers[l + 1][0][:, perm], layers[l + 1][1])
+    return out
+
+
+def _duplicated(layers, l, unit):
+    """Unit ``unit`` of layer ``l`` twice, its outgoing weights halved between the copies."""
+    W, b = layers[l]
+    V, c = layers[l + 1]
+    V = np.concatenate([V, V[:, unit:unit + 1] / 2], axis=1)
+    V[:, unit] /= 2
+    out = list(layers)
+    out[l] = (np.concatenate([W, W[unit:unit + 1]]), np.concatenate([b, b[unit:unit + 1]]))
+    out[l + 1] = (V, c)
+    return out
+
+
+def _with_dead_unit(layers, l, rng):
+    """A unit with zero weights and a negative bias (never on) added to layer ``l``."""
+    W, b = layers[l]
+    V, c = layers[l + 1]
+    out = list(layers)
+    out[l] = (np.concatenate([W, np.zeros((1, W.shape[1]))]), np.concatenate([b, [-1.0]]))
+    out[l + 1] = (np.concatenate([V, rng.normal(size=(V.shape[0], 1))], axis=1), c)
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), spread=st.sampled_from([0.0, 2.0, 5.0]),
+       exponent=st.sampled_from([-300, -60, -1, 1, 60, 300]), layer=st.integers(0, 1))
+def test_counts_do_not_change_under_exact_rewrites(seed, spread, exponent, layer):
+    layers = _net(seed, spread)
+    n = _count(layers)
+    rng = np.random.default_rng(seed)
+    assert _count(_rescaled(layers, layer, exponent)) == n
+    assert _count(_permuted(layers, layer, rng.permutation(6))) == n
+    assert _count(_duplicated(layers, layer, int(rng.integers(6)))) == n
+    assert _count(_with_dead_unit(layers, layer, rng)) == n
+    # inputs translated by a dyadic t: the first layer's bias absorbs W0 t exactly
+    t = rng.integers(-16, 17, size=2) / 16.0
+    W0, b0 = layers[0]
+    moved = [(W0, b0 - W0 @ t)] + layers[1:]
+    assert _count(moved, rn.Box(BOX.lo + t, BOX.hi + t)) == n
+    # a second code path: the regions enumerated with their geometry, then counted
+    assert len(rn.enumerate_regions(rn.Network.from_layers(layers), BOX)) == n
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mild_networks_match_the_lp_oracle_after_rescaling(seed):
+    layers = _net(seed, 0.5, widths=(2, 5, 5, 1))
+    net = rn.Network.from_layers(layers)
+    A = np.vstack([np.eye(2), -np.eye(2)])
+    b = np.r_[-BOX.hi, BOX.lo]
+    truth = len(lp_regions(net, A, b))
+    assert _count(layers) == truth
+    assert _count(_rescaled(_rescaled(layers, 0, -200), 1, 150)) == truth
