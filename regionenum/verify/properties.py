@@ -27,6 +27,7 @@ from ..core.domain import Box, Polytope
 from ..engine.api import enumerate_regions
 from ..errors import IncompleteResultError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
 from ..result import Regions
+from .spec import output_rows
 
 __all__ = ["OutputRange", "PropertyResult", "RobustnessResult", "LipschitzResult",
            "output_range", "check_property", "robustness", "lipschitz", "reachable_set"]
@@ -230,7 +231,7 @@ def check_property(target, C, e, domain=None) -> PropertyResult:
     Raises
     ------
     InvalidArgumentError
-        ``C`` or ``e`` of the wrong shape or not finite (checked after enumerating), a
+        ``C`` or ``e`` of the wrong shape or not finite (checked before enumerating), a
         network without a domain, or a result without a cell complex (enumerated by its
         inequalities: more than five inputs).
     IncompleteResultError
@@ -254,16 +255,9 @@ def check_property(target, C, e, domain=None) -> PropertyResult:
     >>> p.holds, p.worst, p.counterexample.tolist()
     (False, [Fraction(1, 2)], [2.0])
     """
+    network = target.network if isinstance(target, Regions) else target
+    C, e = output_rows(C, e, network.output_dim)  # checked before any enumeration
     regions = _regions(target, domain)
-    k = regions.network.output_dim
-    C = np.atleast_2d(np.asarray(C, dtype=np.float64))
-    e = np.atleast_1d(np.asarray(e, dtype=np.float64))
-    if C.ndim != 2 or C.shape[1] != k:
-        raise InvalidArgumentError(f"C must have shape (m, {k}) for a network with {k} outputs, got {C.shape}")
-    if e.shape != (C.shape[0],):
-        raise InvalidArgumentError(f"e must have shape ({C.shape[0]},) to match C, got {e.shape}")
-    if not (np.all(np.isfinite(C)) and np.all(np.isfinite(e))):
-        raise InvalidArgumentError("C and e must be finite")
     values, g_region, g_index = _vertex_values(regions, C, e)
     geo = ExactGeometry(regions)
     worst, inputs, violated = [], [], []

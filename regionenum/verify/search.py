@@ -44,7 +44,7 @@ from ..errors import InternalError, InvalidArgumentError, InvalidDomainError, In
 from .counterexamples import exact_outputs, exact_violation, local_search, margins
 from .proof import ExactRows, Proof, ProofBuilder, RowSet, exact_box_min, settled_min, settled_mins
 from .relaxation import Relaxation, SearchNetwork
-from .spec import Case, LinearSet
+from .spec import Case, LinearSet, output_rows
 
 __all__ = ["BISECT_ABOVE", "SearchResult", "replay_case", "search", "verify_property"]
 
@@ -262,18 +262,10 @@ def verify_property(network, domain, C, e, *, time_limit: float | None = None, p
     >>> r.holds, float(r.outputs[0]) > 0.75
     (False, True)
     """
-    k = network.output_dim
-    C = np.atleast_2d(np.asarray(C, dtype=np.float64))
-    e = np.atleast_1d(np.asarray(e, dtype=np.float64))
-    if C.ndim != 2 or C.shape[1] != k:
-        raise InvalidArgumentError(f"C must have shape (m, {k}) for a network with {k} outputs, got {C.shape}")
-    if e.shape != (C.shape[0],):
-        raise InvalidArgumentError(f"e must have shape ({C.shape[0]},) to match C, got {e.shape}")
-    if not (np.all(np.isfinite(C)) and np.all(np.isfinite(e))):
-        raise InvalidArgumentError("C and e must be finite")
+    C, e = output_rows(C, e, network.output_dim)
     lo, hi, rows = _domain_box(domain, network.input_dim)
     # violated where some row is positive: one strict output set -c_i y - e_i < 0 per row
-    outputs = [LinearSet.from_arrays(-C[i:i + 1], -e[i:i + 1], k, "C, e", strict=True) for i in range(len(C))]
+    outputs = [LinearSet.from_arrays(-C[i:i + 1], -e[i:i + 1], network.output_dim, "C, e", strict=True) for i in range(len(C))]
     case = Case(lo, hi, rows, tuple(outputs))
     return search(network, [case], time_limit=time_limit, progress=progress)
 

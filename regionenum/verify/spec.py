@@ -42,6 +42,27 @@ def _exact(value, name):
     return Fraction(v)
 
 
+def output_rows(C, e, n_outputs: int):
+    """The rows of a linear property ``C y + e <= 0`` over ``n_outputs`` outputs, checked: float64
+    arrays of shapes ``(m, n_outputs)`` and ``(m,)`` (a single row may be given flat).
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``C`` or ``e`` of the wrong shape, or not finite.
+    """
+    C = np.atleast_2d(np.asarray(C, dtype=np.float64))
+    e = np.atleast_1d(np.asarray(e, dtype=np.float64))
+    if C.ndim != 2 or C.shape[1] != n_outputs:
+        raise InvalidArgumentError(f"C must have shape (m, {n_outputs}) for a network with {n_outputs} outputs, "
+                                   f"got {C.shape}")
+    if e.shape != (C.shape[0],):
+        raise InvalidArgumentError(f"e must have shape ({C.shape[0]},) to match C, got {e.shape}")
+    if not (np.all(np.isfinite(C)) and np.all(np.isfinite(e))):
+        raise InvalidArgumentError("C and e must be finite")
+    return C, e
+
+
 @dataclass(frozen=True)
 class LinearSet:
     """``{v : A v + b <= 0}`` (``< 0`` in every row when ``strict``): rows ``A`` (tuple of
