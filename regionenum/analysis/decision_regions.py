@@ -303,7 +303,8 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
     # for a facet inside a region, the region itself) and the classes tied at the maximum on
     # it. A name holds one facet, with one piece on each side, or one piece at the domain's
     # boundary.
-    inst = face_instances(cells, cell_piece, regions.constraint_ids, regions.network, d - 1)
+    inst = face_instances(cells, cell_piece, regions.constraint_ids, regions.network, d - 1,
+                          regions.complex.constraints)
     tight_off, tight = inst.faces.tight_off, inst.faces.tight
     f_piece = inst.region
     sel = np.flatnonzero(inst.keep)

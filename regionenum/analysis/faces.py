@@ -14,7 +14,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linprog
 
-from ..core.arrays import offsets_of, per_cell_count, ranges
+from ..core.arrays import offsets_of, per_cell_count, ranges, run_starts
+from ..core.exact import ExactNetwork, exact_rank
 from ..engine.kernels.lattice import (
     CellFaces,
     FaceNames,
@@ -262,22 +263,46 @@ class Instances(NamedTuple):
     region: np.ndarray
 
 
-def face_instances(cells, cell_region, ids, network, min_dim: int) -> Instances:
+def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=None) -> Instances:
     """The :class:`Instances` of ``cells`` (a ``CellSet`` whose cells belong to ``cell_region``),
-    in the constraint numbering ``ids`` of ``network``'s run. Constraint ids past the units and
-    ties (cuts finer than the regions') are not part of names."""
+    in the constraint numbering ``ids`` of ``network``'s run (``constraints``, the run's
+    :class:`~regionenum.engine.cells.Constraints`, settles faces on artificial cuts exactly; see
+    :func:`_off_the_regions`). Constraint ids past the units and ties (cuts finer than the
+    regions') are not part of names."""
     faces = _cell_faces(cells, min_dim)
-    # faces lying on an artificial cut (pieces of unbounded domains) are not faces of regions
-    artificial = ids.is_artificial(faces.tight)
-    bad = np.zeros(len(faces.cell), bool)
-    if artificial.any():
-        owner = np.repeat(np.arange(len(faces.cell)), np.diff(faces.tight_off))
-        bad[owner[artificial]] = True
+    bad = _off_the_regions(faces, cells, ids, network, constraints)
     units = np.arange(network.n_units)
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
     names = FaceNames(faces.cell, faces.tight_off, faces.tight, _words(cells.packed), _words(cells.zero),
                       ids.unit_start, id_units, ids.n_domain)
     return Instances(faces, names, ~bad, cell_region[faces.cell])
+
+
+def _off_the_regions(faces, cells, ids, network, constraints) -> np.ndarray:
+    """Per face, whether it is not a face of the regions: it lies on an artificial cut (a piece
+    of an unbounded domain) and the regions' own constraints tight on it (domain rows, units,
+    ties) do not pin down its affine hull, i.e. their exact rows have rank below ``d - dim``. A
+    unit's hyperplane can lie exactly on a cut (``ReLU(x0)`` on the whole plane, cut along
+    ``x0 = 0``): its faces there are the regions' faces. Without ``constraints`` every face on
+    a cut is taken as off the regions."""
+    artificial = ids.is_artificial(faces.tight)
+    bad = np.zeros(len(faces.cell), bool)
+    if not artificial.any():
+        return bad
+    owner = np.repeat(np.arange(len(faces.cell)), np.diff(faces.tight_off))
+    bad[owner[artificial]] = True
+    if constraints is None:
+        return bad
+    d = cells.gens.shape[1] - 1
+    oracle = constraints.oracle(ExactNetwork(network), [], cells.packed)
+    for f in np.flatnonzero(bad):
+        tight = faces.tight[faces.tight_off[f]: faces.tight_off[f + 1]]
+        real = [int(cid) for cid in tight if cid < ids.infinity or ids.unit_start <= cid < ids.end]
+        need = d - int(faces.dim[f])
+        if len(real) >= need:
+            rows = [oracle.row(int(faces.cell[f]), cid) for cid in real]
+            bad[f] = exact_rank(rows, d + 1) < need
+    return bad
 
 
 def _cell_faces(cells, min_dim) -> CellFaces:
@@ -351,7 +376,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
     d = regions.dim
     cells = regions.cells
     ids = regions.constraint_ids
-    inst = face_instances(cells, regions.cell_region, ids, regions.network, min_dim)
+    inst = face_instances(cells, regions.cell_region, ids, regions.network, min_dim, regions.complex.constraints)
     faces = inst.faces
     n_words = _words(cells.packed[:0]).shape[1]
     vertex_of_gen = np.full(len(cells.gens), -1, np.int64)
@@ -370,7 +395,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         region = inst.region[sel]
         # the regions around each face, each once, in increasing order
         pairs = np.sort(face_of * len(regions) + region)
-        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
+        pairs = pairs[run_starts(pairs)]
         region_offsets = offsets_of(np.bincount(pairs // len(regions), minlength=n))
         # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
         own = region == region[first][face_of]
@@ -411,7 +436,7 @@ def _group_sorted(values):
     """Group equal ``values``: groups numbered in increasing value, first occurrence of each."""
     order = np.argsort(values, kind="stable")
     v = values[order]
-    new = np.r_[True, v[1:] != v[:-1]]
+    new = run_starts(v)
     group = np.empty(len(values), np.int64)
     group[order] = np.cumsum(new) - 1
     return group, order[new]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["concat_offsets", "kernel_array", "offsets_of", "per_cell_count", "ranges", "set_bits",
+__all__ = ["concat_offsets", "kernel_array", "offsets_of", "per_cell_count", "ranges", "run_starts", "set_bits",
            "unpack_bits"]
 
 
@@ -46,6 +46,16 @@ def ranges(offsets, index):
     new_off = offsets_of(lengths)
     sel = np.repeat(starts - new_off[:-1], lengths) + np.arange(new_off[-1])
     return sel, new_off
+
+
+def run_starts(values) -> np.ndarray:
+    """Where each run of equal consecutive entries (or rows, for a 2-D array) of ``values``
+    starts, as a boolean mask; empty for empty ``values``."""
+    values = np.asarray(values)
+    if not len(values):
+        return np.zeros(0, bool)
+    differs = values[1:] != values[:-1]
+    return np.r_[True, differs.any(axis=1) if differs.ndim > 1 else differs]
 
 
 def set_bits(packed: np.ndarray, offset: int, bits: np.ndarray) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InternalError
 
-__all__ = ["dyadic_integers", "ConstraintIds", "ExactNetwork", "ExactOracle"]
+__all__ = ["dyadic_integers", "exact_rank", "kernel_vector", "ConstraintIds", "ExactNetwork", "ExactOracle"]
 
 
 def dyadic_integers(values) -> tuple[np.ndarray, int]:
@@ -232,20 +232,10 @@ def _max_abs(v):
     return max(abs(x) for x in v) or 1
 
 
-def kernel_vector(rows, n: int) -> list:
-    """The integer vector spanning the kernel of ``rows`` (integer rows of length ``n``, which must
-    have rank ``n - 1``), with coprime entries.
-
-    Fraction-free (Bareiss) elimination: every intermediate is an integer minor of ``rows``, so
-    no fractions are formed; back-substitution from the last pivot (the pivot block's
-    determinant) divides exactly, since the result is the adjugate's column.
-
-    Raises
-    ------
-    InternalError
-        The rows do not have rank ``n - 1`` (the incidence of a generator does not pin down one
-        point: the engine's bookkeeping is wrong).
-    """
+def _bareiss(rows, n: int):
+    """Fraction-free (Bareiss) elimination of integer ``rows`` of length ``n``: the reduced rows,
+    the pivot columns and the last pivot (the pivot block's determinant, up to sign). Every
+    intermediate is an integer minor of ``rows``, so no fractions are formed."""
     M = [[int(x) for x in r] for r in rows]
     pivots = []
     r, prev = 0, 1
@@ -264,6 +254,28 @@ def kernel_vector(rows, n: int) -> list:
         r += 1
         if r == len(M):
             break
+    return M, pivots, prev
+
+
+def exact_rank(rows, n: int) -> int:
+    """The rank of integer ``rows`` of length ``n``, exactly."""
+    return len(_bareiss(rows, n)[1]) if len(rows) else 0
+
+
+def kernel_vector(rows, n: int) -> list:
+    """The integer vector spanning the kernel of ``rows`` (integer rows of length ``n``, which must
+    have rank ``n - 1``), with coprime entries.
+
+    Fraction-free (Bareiss) elimination (see :func:`_bareiss`); back-substitution from the last
+    pivot divides exactly, since the result is the adjugate's column.
+
+    Raises
+    ------
+    InternalError
+        The rows do not have rank ``n - 1`` (the incidence of a generator does not pin down one
+        point: the engine's bookkeeping is wrong).
+    """
+    M, pivots, prev = _bareiss(rows, n)
     free = [c for c in range(n) if c not in pivots]
     if len(free) != 1:
         raise InternalError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.arrays import offsets_of, per_cell_count
+from ..core.arrays import offsets_of, per_cell_count, run_starts
 from ..result import Regions
 from .cells import CellComplex, CellSet
 from .kernels.lattice import facet_flags, polytope_volumes
@@ -72,7 +72,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
 def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
     """Regions of an unbounded domain come in pieces (one per orthant they meet), sorted so a
     region's pieces are consecutive: merge each run of equal patterns into one region."""
-    starts = np.flatnonzero(np.r_[True, np.any(packed[1:] != packed[:-1], axis=1)])
+    starts = np.flatnonzero(run_starts(packed))
     groups = np.split(np.arange(len(cells)), starts[1:])
     d = cells.gens.shape[1] - 1
     interior, bounded, volumes, verts, facets = [], [], [], [], []

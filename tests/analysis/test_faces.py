@@ -151,3 +151,22 @@ def test_faces_need_a_complete_result():
     partial = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]), max_regions=5)
     with pytest.raises(rn.RegionEnumError, match="complete"):
         partial.faces()
+
+
+@pytest.mark.parametrize("domain, f_vector", [
+    (rn.Polytope.whole_space(2), [1, 4, 4]),                          # the origin, four rays
+    (rn.Polytope(np.array([[-1.0, 0.0]]), np.array([-1.0])), [2, 6, 4]),  # x0 >= -1
+    (rn.Polytope.whole_space(3), [1, 6, 12, 8]),                      # the octants
+])
+def test_unit_hyperplanes_on_the_artificial_cuts_of_unbounded_domains(domain, f_vector):
+    """Pieces of an unbounded domain are cut along the coordinate planes through its interior
+    point; units whose hyperplanes lie exactly on those cuts still bound regions there."""
+    d = domain.dim
+    net = rn.Network.from_layers([(np.eye(d), np.zeros(d)), (np.ones((1, d)), np.zeros(1))])
+    regions = rn.enumerate_regions(net, domain)
+    faces = regions.faces()
+    assert list(faces.f_vector) == f_vector
+    G = regions.adjacency_graph()
+    assert G.number_of_edges() == d * 2 ** (d - 1)  # neighbours differ in one unit
+    assert all(len(units) == 1 for _, _, units in G.edges(data="units"))
+    assert regions.linear_regions().count == 2 ** d
