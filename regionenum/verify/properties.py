@@ -105,6 +105,10 @@ def _regions(target, domain):
                               f"{regions.stop_reason})")
     if not regions.bounded.all():
         raise InvalidDomainError("verification needs a bounded domain")
+    if len(regions) and len(regions.vertices) == 0:
+        raise InvalidArgumentError(
+            f"these regions have no vertices (enumerated by their inequalities: {regions.dim} inputs); "
+            "the property-directed search decides such properties: rn.verify.verify_property")
     return regions
 
 

@@ -102,8 +102,8 @@ def parse_vnnlib(path) -> Property:
     (2, 10, 1, 9)
     """
     path = Path(path)
-    if not path.exists():
-        raise MissingFileError(f"no such file: {path}")
+    if not path.is_file():
+        raise MissingFileError(f"no such file: {path}" if not path.exists() else f"{path} is not a file")
     try:
         return parse_vnnlib_text(path.read_text())
     except VnnLibError as err:
@@ -292,6 +292,8 @@ def _term(expr, inputs, outputs):
             raise VnnLibError(f"line {line}: undeclared variable or bad number {tok!r}") from None
     head, line = _head(expr)
     parts = [_term(e, inputs, outputs) for e in expr[1:]]
+    if not parts and head in ("+", "-", "*"):
+        raise VnnLibError(f"line {line}: {head!r} needs at least one argument")
     kinds = {k for _, k in parts if k}
     if len(kinds) > 1:
         raise VnnLibError(f"line {line}: a term mixes inputs and outputs")

@@ -108,3 +108,14 @@ def test_reachable_sets():
             assert np.all(cross >= -1e-9 * (1 + np.abs(P).max()))
     with pytest.raises(rn.RegionEnumError, match="1 or 2 outputs"):
         rn.verify.reachable_set(random_net([2, 4, 3], 7), BOX2)
+
+
+def test_results_without_vertices_point_to_the_search():
+    """Regions enumerated by their inequalities (more than five inputs) have no vertices: the
+    vertex-based properties say so and name what decides them instead."""
+    net = random_net([6, 8, 2], 0)
+    regions = rn.enumerate_regions(net, rn.Box(-np.ones(6), np.ones(6)))
+    for call in (lambda: rn.verify.reachable_set(regions), lambda: rn.verify.output_range(regions),
+                 lambda: rn.verify.check_property(regions, np.ones((1, 2)), np.zeros(1))):
+        with pytest.raises(rn.RegionEnumError, match="verify_property"):
+            call()

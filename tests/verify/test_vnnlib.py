@@ -60,10 +60,16 @@ def test_flat_boxes_and_input_disjunctions():
     ("(declare-const X_0 Real)\n(assert (< X_0 1))", "line 2: unsupported operator '<'"),
     ("(declare-const A Real)", "line 1: variables must be named"),
     ("(push 1)", "line 1: unsupported command 'push'"),
+    ("(declare-const X_0 Real)\n(assert (>= X_0 (-)))", "line 2: '-' needs at least one argument"),
 ])
 def test_malformed_vnnlib_names_the_line(text, message):
     with pytest.raises(VnnLibError, match=message):
         parse_vnnlib_text(text)
+
+
+def test_a_folder_is_not_a_property_file(tmp_path):
+    with pytest.raises(rn.RegionEnumError, match="is not a file"):
+        rn.verify.parse_vnnlib(tmp_path)
 
 
 def test_unbounded_or_empty_input_sets_are_errors():
