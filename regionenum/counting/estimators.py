@@ -85,8 +85,8 @@ def sample_domain(domain, n: int, rng) -> np.ndarray:
     Raises
     ------
     InvalidDomainError
-        A Polytope that fills so little of its bounding box that 1000 rounds of rejection
-        sampling do not give ``n`` points.
+        An unbounded domain, or a Polytope that fills so little of its bounding box that 1000
+        rounds of rejection sampling do not give ``n`` points.
 
     Examples
     --------
@@ -95,6 +95,8 @@ def sample_domain(domain, n: int, rng) -> np.ndarray:
     >>> X.shape, bool(rn.Box([0, 0], [1, 2]).contains(X).all())
     ((5, 2), True)
     """
+    if not domain.is_bounded:
+        raise InvalidDomainError("sampling needs a bounded domain: there is no uniform law on an unbounded one")
     lo, hi = domain.bounds
     if isinstance(domain, Box):
         return rng.uniform(lo, hi, (n, domain.dim))

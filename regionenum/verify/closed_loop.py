@@ -191,8 +191,7 @@ def simulate(step: Network, X0, steps: int) -> np.ndarray:
     X0 : array_like, shape (m, n) or (n,)
         The initial states, one per row (a single vector is one trajectory).
     steps : int
-        How many steps to take (converted with ``int``; not checked: zero or a negative
-        number gives the initial states alone).
+        How many steps to take (zero gives the initial states alone).
 
     Returns
     -------
@@ -204,6 +203,8 @@ def simulate(step: Network, X0, steps: int) -> np.ndarray:
     ------
     InvalidNetworkError
         The states do not have the network's ``n`` inputs.
+    InvalidArgumentError
+        ``steps`` is not a non-negative integer.
 
     Examples
     --------
@@ -214,6 +215,8 @@ def simulate(step: Network, X0, steps: int) -> np.ndarray:
     >>> rn.verify.simulate(step, [1.0, 0.0], steps=2).round(4).tolist()
     [[[1.0, 0.0], [0.995, -0.1], [0.9805, -0.1895]]]
     """
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise InvalidArgumentError(f"steps must be a non-negative integer, got {steps!r}")
     X = np.atleast_2d(np.asarray(X0, dtype=np.float64))
     out = [X]
     for _ in range(int(steps)):

@@ -166,7 +166,7 @@ def output_range(target, domain=None, output: int = 0) -> OutputRange:
     Raises
     ------
     InvalidArgumentError
-        ``output`` out of range (checked after enumerating), a network without a domain, or
+        ``output`` not an integer in range (checked before enumerating), a network without a domain, or
         a result without a cell complex (enumerated by its inequalities: more than five
         inputs).
     IncompleteResultError
@@ -187,10 +187,11 @@ def output_range(target, domain=None, output: int = 0) -> OutputRange:
     >>> r.min, r.max, r.argmin.tolist(), r.argmax.tolist()
     (Fraction(-1, 2), Fraction(3, 2), [0.0], [2.0])
     """
+    network = target.network if isinstance(target, Regions) else target
+    k = network.output_dim
+    if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)) or not 0 <= output < k:
+        raise InvalidArgumentError(f"output must be an integer in [0, {k}), got {output!r}")
     regions = _regions(target, domain)
-    k = regions.network.output_dim
-    if not 0 <= output < k:
-        raise InvalidArgumentError(f"output must be in [0, {k}), got {output}")
     C = np.zeros((1, k))
     C[0, output] = 1.0
     values, g_region, g_index = _vertex_values(regions, C, np.zeros(1))

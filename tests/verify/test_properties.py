@@ -119,3 +119,17 @@ def test_results_without_vertices_point_to_the_search():
                  lambda: rn.verify.check_property(regions, np.ones((1, 2)), np.zeros(1))):
         with pytest.raises(rn.RegionEnumError, match="verify_property"):
             call()
+
+
+def test_bad_arguments_are_refused_before_enumerating():
+    net = random_net([2, 4, 2], 1)
+    with pytest.raises(rn.RegionEnumError, match="output must be an integer"):
+        rn.verify.output_range(net, BOX2, output=True)
+    with pytest.raises(rn.RegionEnumError, match="C must have shape"):
+        rn.verify.check_property(net, np.ones((1, 3)), np.zeros(1), BOX2)
+    step = rn.verify.closed_loop(rn.Network.from_layers([(np.ones((1, 2)), np.zeros(1))], ["identity"]),
+                                 A=np.eye(2), B=np.ones((2, 1)))
+    with pytest.raises(rn.RegionEnumError, match="steps must be a non-negative integer"):
+        rn.verify.simulate(step, [0.0, 0.0], steps=-1)
+    with pytest.raises(rn.RegionEnumError, match="bounded domain"):
+        rn.estimators.sample_domain(rn.Polytope.whole_space(2), 3, np.random.default_rng(0))
