@@ -40,7 +40,9 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     is_point = cells.gens[:, 0] > 0
     bounded = cells.bounded()
     volumes = np.full(len(cells), np.inf)
-    if bounded.any():
+    if bounded.all():  # a bounded domain: no copy of the cells needed
+        volumes = polytope_volumes(cells.arrays)
+    elif bounded.any():
         b = cells.take(np.flatnonzero(bounded))
         volumes[bounded] = polytope_volumes(b.arrays)
     geometry = dict(
