@@ -135,6 +135,62 @@ def _insert_sorted(a, value, out):
 
 
 @nb.njit(**_JIT)
+def _intersect_pool(pool, sa, la, sb, lb, out):
+    """:func:`_intersect_sorted` of ``pool[sa:sa+la]`` and ``pool[sb:sb+lb]``, without views."""
+    i = sa
+    j = sb
+    ea = sa + la
+    eb = sb + lb
+    n = 0
+    while i < ea and j < eb:
+        if pool[i] == pool[j]:
+            out[n] = pool[i]
+            n += 1
+            i += 1
+            j += 1
+        elif pool[i] < pool[j]:
+            i += 1
+        else:
+            j += 1
+    return n
+
+
+@nb.njit(**_JIT)
+def _is_subset_pool(a, na, pool, sb, lb):
+    """:func:`_is_subset_sorted` of ``a[:na]`` in ``pool[sb:sb+lb]``, without views."""
+    j = sb
+    eb = sb + lb
+    for i in range(na):
+        while j < eb and pool[j] < a[i]:
+            j += 1
+        if j == eb or pool[j] != a[i]:
+            return False
+        j += 1
+    return True
+
+
+@nb.njit(**_JIT)
+def _insert_pool(a, sa, na, value, out, so):
+    """:func:`_insert_sorted` of ``a[sa:sa+na]`` into ``out[so:]`` (which must not overlap it),
+    without views; return the length."""
+    n = so
+    placed = False
+    for i in range(sa, sa + na):
+        if not placed and value < a[i]:
+            out[n] = value
+            n += 1
+            placed = True
+        if a[i] == value:
+            placed = True
+        out[n] = a[i]
+        n += 1
+    if not placed:
+        out[n] = value
+        n += 1
+    return n - so
+
+
+@nb.njit(**_JIT)
 def _add_unique_sorted(buf, n, value):
     """Insert ``value`` into the sorted ``buf[:n]`` unless present; return the new length."""
     i = n
@@ -158,10 +214,12 @@ TINY = 2.0 ** -1000
 
 
 @nb.njit(**_JIT)
-def _values(g, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
-    """Values of every hyperplane of cell ``c`` at the homogeneous generator ``g`` (``out_v``),
-    a rigorous bound on their distance from the exact values (``out_e``), and the thresholds
-    below which their signs are not trusted (``out_t``).
+def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
+    """Values of every hyperplane of cell ``c`` at the homogeneous generator ``g = px[i]``
+    (``out_v[i]``), a rigorous bound on their distance from the exact values (``out_e[i]``), and
+    the thresholds below which their signs are not trusted (``out_t[i]``). Rows are passed as
+    arrays and an index, not as views: in the kernel's loops every view costs a reference count
+    taken and dropped.
 
     With ``g`` within ``dg`` (max-norm) of a positive multiple ``g*`` of the exact generator (its
     homogeneous coordinate ``g_0``, 1 for points and 0 for rays, is exact) and ``J[c, :, h]``
@@ -175,40 +233,42 @@ def _values(g, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
     A row that is exactly zero with no error (a unit masked off on the cell) is exactly zero.
     ``sa`` is scratch of length ``H``."""
     H = J.shape[2]
-    D = g.shape[0]
+    D = px.shape[1]
     gamma = (D + 2) * U / (1.0 - (D + 2) * U)
-    r = ref if g[0] > 0 else 1.0
+    g0 = px[i, 0]
+    r = ref if g0 > 0 else 1.0
     gmax = 0.0
     for k in range(1, D):
-        gmax = max(gmax, abs(g[k]))
-    gmax = max(abs(g[0]), gmax + dg)
-    a0 = abs(g[0])
+        gmax = max(gmax, abs(px[i, k]))
+    gmax = max(abs(g0), gmax + dg)
+    a0 = abs(g0)
     for h in range(H):
         j = J[c, 0, h]
-        out_v[h] = g[0] * j
-        out_e[h] = a0 * abs(j)  # sum_k |g_k J_k|
-        out_t[h] = a0 * abs(j)  # the size, for the tol band
+        out_v[i, h] = g0 * j
+        out_e[i, h] = a0 * abs(j)  # sum_k |g_k J_k|
+        out_t[i, h] = a0 * abs(j)  # the size, for the tol band
         sa[h] = 0.0  # sum_{k >= 1} |J_k|
     for k in range(1, D):
-        gk = g[k]
+        gk = px[i, k]
         ak = abs(gk)
         m = max(ak, r)
         for h in range(H):
             j = J[c, k, h]
             aj = abs(j)
-            out_v[h] += gk * j
-            out_e[h] += ak * aj
+            out_v[i, h] += gk * j
+            out_e[i, h] += ak * aj
             sa[h] += aj
-            out_t[h] += m * aj
+            out_t[i, h] += m * aj
     for h in range(H):
         ej = errors[c, 0, h]
-        e = gamma * out_e[h] + dg * sa[h] + gmax * ej
-        if out_e[h] > 0.0 or ej > 0.0 or (dg > 0.0 and sa[h] > 0.0):
+        se = out_e[i, h]
+        e = gamma * se + dg * sa[h] + gmax * ej
+        if se > 0.0 or ej > 0.0 or (dg > 0.0 and sa[h] > 0.0):
             e = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
         if not e < np.inf:
             e = np.inf
-        out_e[h] = e
-        out_t[h] = max(e, tol * out_t[h])
+        out_e[i, h] = e
+        out_t[i, h] = max(e, tol * out_t[i, h])
 
 
 @nb.njit(**_JIT)
@@ -221,10 +281,11 @@ def _interval(v, e, s):
 
 
 @nb.njit(**_JIT)
-def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
-    """Where the edge from generator ``ga`` (value ``va > 0`` exactly, float ``va`` within
-    ``ea``) to ``gb`` (value ``< 0``) crosses the hyperplane: writes the new generator into
-    ``out`` and returns the bound on its distance from the exact one.
+def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
+    """Where the edge from generator ``ga = x[ia]`` (value ``va > 0`` exactly, float ``va``
+    within ``ea``) to ``gb = x[ib]`` (value ``< 0``) crosses the hyperplane: writes the new
+    generator into ``out = x[io]`` and returns the bound on its distance from the exact one.
+    (Rows by index, not views: each view costs reference counts in the kernel's loop.)
 
     The exact crossing is a combination of the exact ends weighted by their exact values; these
     lie in intervals around the float values (:func:`_interval`, which also covers values whose
@@ -232,7 +293,7 @@ def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
     new generator takes its middle, and its bound grows by half the interval's width times the
     edge's length, plus the ends' own bounds and the rounding. Points stay points (``t = 1``),
     two rays give a unit ray, a point and a ray a point."""
-    D = ga.shape[0]
+    D = x.shape[1]
     a_lo, a_hi = _interval(va, ea, 1.0)
     b_lo, b_hi = _interval(vb, eb, -1.0)
     gamma = 8.0 * U
@@ -240,32 +301,32 @@ def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
     nb_ = 0.0
     diff = 0.0
     for k in range(1, D):
-        na = max(na, abs(ga[k]))
-        nb_ = max(nb_, abs(gb[k]))
-        diff = max(diff, abs(gb[k] - ga[k]))
-    if ga[0] > 0 and gb[0] > 0:  # two points: ga + lam (gb - ga), lam = a / (a + b)
+        na = max(na, abs(x[ia, k]))
+        nb_ = max(nb_, abs(x[ib, k]))
+        diff = max(diff, abs(x[ib, k] - x[ia, k]))
+    if x[ia, 0] > 0 and x[ib, 0] > 0:  # two points: ga + lam (gb - ga), lam = a / (a + b)
         lo = a_lo / (a_lo + b_hi) * (1.0 - gamma)
         hi = min(a_hi / (a_hi + b_lo) * (1.0 + gamma), 1.0)
         lam = 0.5 * (lo + hi)
-        out[0] = 1.0
+        x[io, 0] = 1.0
         for k in range(1, D):
-            out[k] = ga[k] + lam * (gb[k] - ga[k])
+            x[io, k] = x[ia, k] + lam * (x[ib, k] - x[ia, k])
         return max(dga, dgb) + 0.5 * (hi - lo) * (diff + dga + dgb) + gamma * (na + nb_)
-    if ga[0] > 0 or gb[0] > 0:  # a point p and a ray q: p + mu q, mu = |v(p)| / |v(q)|
-        if ga[0] > 0:
-            p, dp, p_lo, p_hi, q, dq, q_lo, q_hi = ga, dga, a_lo, a_hi, gb, dgb, b_lo, b_hi
+    if x[ia, 0] > 0 or x[ib, 0] > 0:  # a point p and a ray q: p + mu q, mu = |v(p)| / |v(q)|
+        if x[ia, 0] > 0:
+            ip, dp, p_lo, p_hi, iq, dq, q_lo, q_hi = ia, dga, a_lo, a_hi, ib, dgb, b_lo, b_hi
         else:
-            p, dp, p_lo, p_hi, q, dq, q_lo, q_hi = gb, dgb, b_lo, b_hi, ga, dga, a_lo, a_hi
+            ip, dp, p_lo, p_hi, iq, dq, q_lo, q_hi = ib, dgb, b_lo, b_hi, ia, dga, a_lo, a_hi
         lo = p_lo / q_hi * (1.0 - gamma)
         hi = p_hi / q_lo * (1.0 + gamma) if q_lo > 0 else np.inf
         mu = 0.5 * (lo + hi) if hi < np.inf else p_hi / q_hi
         nq = 0.0
         npt = 0.0
-        out[0] = 1.0
+        x[io, 0] = 1.0
         for k in range(1, D):
-            out[k] = p[k] + mu * q[k]
-            nq = max(nq, abs(q[k]))
-            npt = max(npt, abs(p[k]))
+            x[io, k] = x[ip, k] + mu * x[iq, k]
+            nq = max(nq, abs(x[iq, k]))
+            npt = max(npt, abs(x[ip, k]))
         err = dp + 0.5 * (hi - lo) * (nq + dq) + mu * dq + gamma * (npt + mu * nq)
         return err if err < np.inf else np.inf
     # two rays: the direction b ga + a gb, made a unit vector
@@ -273,15 +334,15 @@ def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
     hi = min(b_hi / (b_hi + a_lo) * (1.0 + gamma), 1.0)
     lam = 0.5 * (lo + hi)
     nrm = 0.0
-    out[0] = 0.0
+    x[io, 0] = 0.0
     for k in range(1, D):
-        out[k] = lam * ga[k] + (1.0 - lam) * gb[k]
-        nrm += out[k] * out[k]
+        x[io, k] = lam * x[ia, k] + (1.0 - lam) * x[ib, k]
+        nrm += x[io, k] * x[io, k]
     nrm = np.sqrt(nrm)
     if not nrm > 0.0:
         return np.inf
     for k in range(1, D):
-        out[k] /= nrm
+        x[io, k] /= nrm
     err = (max(dga, dgb) + 0.5 * (hi - lo) * (diff + dga + dgb) + gamma * (na + nb_)) / nrm
     return err * (1.0 + gamma) + gamma
 
@@ -526,24 +587,31 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
         ng = cell_gen_off[c + 1] - g0
         npool = ng
         n_ask = 0  # unanswered questions (they abandon the cell): generator, hyperplane, incidence
-        px = _grow2(px, ng)
-        pdg = _grow1(pdg, ng)
-        p_inc_start = _grow1(p_inc_start, ng)
-        p_inc_len = _grow1(p_inc_len, ng)
-        sign_stamp = _grow1(sign_stamp, ng)
-        sign_val = _grow1(sign_val, ng)
-        touch_stamp = _grow1(touch_stamp, ng)
-        pv = _grow2(pv, ng)
-        pe = _grow2(pe, ng)
-        pt = _grow2(pt, ng)
-        mem = _grow1(mem, ng)
+        # (growth is tested here, not only in _grow*: a call that returns an array costs
+        # reference counts, and these run per cell and per new generator). The pool's arrays
+        # are created and grown together, so they always share px's capacity.
+        if ng > px.shape[0]:
+            px = _grow2(px, ng)
+            pdg = _grow1(pdg, ng)
+            p_inc_start = _grow1(p_inc_start, ng)
+            p_inc_len = _grow1(p_inc_len, ng)
+            sign_stamp = _grow1(sign_stamp, ng)
+            sign_val = _grow1(sign_val, ng)
+            touch_stamp = _grow1(touch_stamp, ng)
+            pv = _grow2(pv, ng)
+            pe = _grow2(pe, ng)
+            pt = _grow2(pt, ng)
+        if ng > mem.shape[0]:
+            mem = _grow1(mem, ng)
         ninc = 0
         for k in range(ng):
-            px[k] = gens[g0 + k]
+            for kk in range(D):
+                px[k, kk] = gens[g0 + k, kk]
             pdg[k] = gen_err[g0 + k]
             a = gen_inc_off[g0 + k]
             b = gen_inc_off[g0 + k + 1]
-            inc_pool = _grow1(inc_pool, ninc + (b - a))
+            if ninc + (b - a) > inc_pool.shape[0]:
+                inc_pool = _grow1(inc_pool, ninc + (b - a))
             p_inc_start[k] = ninc
             p_inc_len[k] = b - a
             for q in range(a, b):
@@ -552,7 +620,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
             sign_stamp[k] = -1
             touch_stamp[k] = -1
             mem[k] = k
-            _values(px[k], pdg[k], J, J_err, c, ref, tol, pv[k], pe[k], pt[k], scratch)
+            _values(px, k, pdg[k], J, J_err, c, ref, tol, pv, pe, pt, scratch)
         for h in range(H):
             pos = True
             neg = True
@@ -624,10 +692,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         touch_stamp[g] = h
                         st = p_inc_start[g]
                         ln = p_inc_len[g]
-                        inc_pool = _grow1(inc_pool, ninc + ln + 1)
-                        tmp = _grow1(tmp, ln + 1)
-                        nl = _insert_sorted(inc_pool[st: st + ln], hid, tmp)
-                        inc_pool[ninc: ninc + nl] = tmp[:nl]
+                        if ninc + ln + 1 > inc_pool.shape[0]:
+                            inc_pool = _grow1(inc_pool, ninc + ln + 1)
+                        nl = _insert_pool(inc_pool, st, ln, hid, inc_pool, ninc)  # st + ln <= ninc
                         p_inc_start[g] = ninc
                         p_inc_len[g] = nl
                         ninc += nl
@@ -640,43 +707,45 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                     ga = mem[ai]
                     if sign_val[ga] <= 0:
                         continue
-                    inc_a = inc_pool[p_inc_start[ga]: p_inc_start[ga] + p_inc_len[ga]]
+                    sa_ = p_inc_start[ga]
+                    la_ = p_inc_len[ga]
                     for bi in range(m0, m1):
                         gb = mem[bi]
                         if sign_val[gb] >= 0:
                             continue
-                        inc_b = inc_pool[p_inc_start[gb]: p_inc_start[gb] + p_inc_len[gb]]
-                        tmp = _grow1(tmp, min(inc_a.shape[0], inc_b.shape[0]) + 1)
-                        nc = _intersect_sorted(inc_a, inc_b, tmp)
+                        if min(la_, p_inc_len[gb]) + 1 > tmp.shape[0]:
+                            tmp = _grow1(tmp, min(la_, p_inc_len[gb]) + 1)
+                        nc = _intersect_pool(inc_pool, sa_, la_, p_inc_start[gb], p_inc_len[gb], tmp)
                         if nc < d - 1:
                             continue
-                        common = tmp[:nc]
+                        # common = tmp[:nc]
                         adjacent = True
                         for ci in range(m0, m1):
                             gc = mem[ci]
                             if gc == ga or gc == gb:
                                 continue
-                            inc_c = inc_pool[p_inc_start[gc]: p_inc_start[gc] + p_inc_len[gc]]
-                            if _is_subset_sorted(common, inc_c):
+                            if _is_subset_pool(tmp, nc, inc_pool, p_inc_start[gc], p_inc_len[gc]):
                                 adjacent = False
                                 break
                         if not adjacent:
                             continue
                         # the new generator, with incidence common + {hid}
-                        px = _grow2(px, npool + 1)
-                        pdg = _grow1(pdg, npool + 1)
-                        p_inc_start = _grow1(p_inc_start, npool + 1)
-                        p_inc_len = _grow1(p_inc_len, npool + 1)
-                        sign_stamp = _grow1(sign_stamp, npool + 1)
-                        sign_val = _grow1(sign_val, npool + 1)
-                        touch_stamp = _grow1(touch_stamp, npool + 1)
-                        pv = _grow2(pv, npool + 1)
-                        pe = _grow2(pe, npool + 1)
-                        pt = _grow2(pt, npool + 1)
-                        pdg[npool] = _crossing(px[ga], pdg[ga], pv[ga, h], pe[ga, h], px[gb], pdg[gb],
-                                               pv[gb, h], pe[gb, h], px[npool])
-                        inc_pool = _grow1(inc_pool, ninc + nc + 1)
-                        nl = _insert_sorted(common, hid, inc_pool[ninc:])
+                        if npool + 1 > px.shape[0]:
+                            px = _grow2(px, npool + 1)
+                            pdg = _grow1(pdg, npool + 1)
+                            p_inc_start = _grow1(p_inc_start, npool + 1)
+                            p_inc_len = _grow1(p_inc_len, npool + 1)
+                            sign_stamp = _grow1(sign_stamp, npool + 1)
+                            sign_val = _grow1(sign_val, npool + 1)
+                            touch_stamp = _grow1(touch_stamp, npool + 1)
+                            pv = _grow2(pv, npool + 1)
+                            pe = _grow2(pe, npool + 1)
+                            pt = _grow2(pt, npool + 1)
+                        pdg[npool] = _crossing(px, ga, pdg[ga], pv[ga, h], pe[ga, h], gb, pdg[gb],
+                                               pv[gb, h], pe[gb, h], npool)
+                        if ninc + nc + 1 > inc_pool.shape[0]:
+                            inc_pool = _grow1(inc_pool, ninc + nc + 1)
+                        nl = _insert_pool(tmp, 0, nc, hid, inc_pool, ninc)
                         p_inc_start[npool] = ninc
                         p_inc_len[npool] = nl
                         ninc += nl
@@ -694,8 +763,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
-                        _values(px[npool], pdg[npool], J, J_err, c, ref, tol, pv[npool], pe[npool], pt[npool],
-                                scratch)
+                        _values(px, npool, pdg[npool], J, J_err, c, ref, tol, pv, pe, pt, scratch)
                         npool += 1
                 # piece p keeps the side <= 0, a new piece takes the side >= 0
                 if n_pieces + 1 > piece_start.shape[0]:
