@@ -30,6 +30,10 @@ __all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignR
            "split_cells"]
 
 _JIT = dict(cache=True)
+# Helpers called per generator or per edge are inlined at Numba's level (inline='always'): a
+# compiled call increfs every array argument on entry and decrefs it on exit (atomic operations
+# that Numba's pruning leaves in place across the callee's loops), which cost more than the
+# helpers' arithmetic.
 
 #: Cells in CSR arrays: generators (homogeneous ``(t, x)``; points have ``t = 1``, rays ``t = 0``
 #: and unit length) with a bound ``gen_err`` on the max-norm distance of each from (a positive
@@ -134,7 +138,7 @@ def _insert_sorted(a, value, out):
     return n
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _intersect_pool(pool, sa, la, sb, lb, out):
     """:func:`_intersect_sorted` of ``pool[sa:sa+la]`` and ``pool[sb:sb+lb]``, without views."""
     i = sa
@@ -155,7 +159,7 @@ def _intersect_pool(pool, sa, la, sb, lb, out):
     return n
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _is_subset_pool(a, na, pool, sb, lb):
     """:func:`_is_subset_sorted` of ``a[:na]`` in ``pool[sb:sb+lb]``, without views."""
     j = sb
@@ -169,7 +173,7 @@ def _is_subset_pool(a, na, pool, sb, lb):
     return True
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _insert_pool(a, sa, na, value, out, so):
     """:func:`_insert_sorted` of ``a[sa:sa+na]`` into ``out[so:]`` (which must not overlap it),
     without views; return the length."""
@@ -213,7 +217,7 @@ U = 2.0 ** -53
 TINY = 2.0 ** -1000
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
     """Values of every hyperplane of cell ``c`` at the homogeneous generator ``g = px[i]``
     (``out_v[i]``), a rigorous bound on their distance from the exact values (``out_e[i]``), and
@@ -271,7 +275,7 @@ def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
         out_t[i, h] = max(e, tol * out_t[i, h])
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _interval(v, e, s):
     """The interval ``(lo, hi)`` holding ``|v*|`` for the exact value ``v*`` of sign ``s`` (+1
     or -1) with ``|v - v*| <= e``, rounded outwards; ``lo >= 0``, ``hi > 0``."""
@@ -280,7 +284,7 @@ def _interval(v, e, s):
     return max(a - e - slack, 0.0), max(a + e + slack, TINY)
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
     """Where the edge from generator ``ga = x[ia]`` (value ``va > 0`` exactly, float ``va``
     within ``ea``) to ``gb = x[ib]`` (value ``< 0``) crosses the hyperplane: writes the new
@@ -390,8 +394,15 @@ def _max_abs(g):
 @nb.njit(**_JIT)
 def _find(ids, lo, hi, cid):
     """Where ``cid`` is in the sorted ``ids[lo:hi]``, or -1."""
-    q = lo + np.searchsorted(ids[lo:hi], cid)
-    return q if q < hi and ids[q] == cid else -1
+    a = lo  # a binary search by hand: a slice of ids would cost reference counts
+    b = hi
+    while a < b:
+        mid = (a + b) >> 1
+        if ids[mid] < cid:
+            a = mid + 1
+        else:
+            b = mid
+    return a if a < hi and ids[a] == cid else -1
 
 
 @nb.njit(**_JIT)
@@ -771,7 +782,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                     piece_start = _grow1(piece_start, cap)
                     piece_len = _grow1(piece_len, cap)
                     piece_bits = _grow2(piece_bits, cap)
-                mem = _grow1(mem, n_mem + 2 * (m1 - m0 + npool - first_new))
+                if n_mem + 2 * (m1 - m0 + npool - first_new) > mem.shape[0]:
+                    mem = _grow1(mem, n_mem + 2 * (m1 - m0 + npool - first_new))
                 for side in range(2):
                     start = n_mem
                     for mi in range(m0, m1):
@@ -817,18 +829,25 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                 o_gen_off = _grow1(o_gen_off, cap + 1)
                 o_con_off = _grow1(o_con_off, cap + 1)
             o_parent[n_out] = c
-            o_bits[n_out] = piece_bits[p]
-            o_gens = _grow2(o_gens, n_og + (m1 - m0))
-            o_gen_err = _grow1(o_gen_err, n_og + (m1 - m0))
-            o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
+            for hh in range(HB):
+                o_bits[n_out, hh] = piece_bits[p, hh]
+            if n_og + (m1 - m0) > o_gens.shape[0]:
+                o_gens = _grow2(o_gens, n_og + (m1 - m0))
+            if n_og + (m1 - m0) > o_gen_err.shape[0]:
+                o_gen_err = _grow1(o_gen_err, n_og + (m1 - m0))
+            if n_og + (m1 - m0) + 1 > o_inc_off.shape[0]:
+                o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
             for mi in range(m0, m1):
                 g = mem[mi]
-                o_gens[n_og] = px[g]
+                for k in range(D):
+                    o_gens[n_og, k] = px[g, k]
                 o_gen_err[n_og] = pdg[g]
                 st = p_inc_start[g]
                 ln = p_inc_len[g]
-                o_inc = _grow1(o_inc, n_oi + ln)
-                o_inc[n_oi: n_oi + ln] = inc_pool[st: st + ln]
+                if n_oi + ln > o_inc.shape[0]:
+                    o_inc = _grow1(o_inc, n_oi + ln)
+                for q in range(ln):
+                    o_inc[n_oi + q] = inc_pool[st + q]
                 n_oi += ln
                 n_og += 1
                 o_inc_off[n_og] = n_oi
@@ -839,14 +858,18 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                 for mi in range(m0, m1):
                     g = mem[mi]
                     st = p_inc_start[g]
-                    ids_buf = _grow1(ids_buf, n_ids + p_inc_len[g])
+                    if n_ids + p_inc_len[g] > ids_buf.shape[0]:
+                        ids_buf = _grow1(ids_buf, n_ids + p_inc_len[g])
                     for q in range(st, st + p_inc_len[g]):
                         n_ids = _add_unique_sorted(ids_buf, n_ids, inc_pool[q])
-                ids = ids_buf[:n_ids]
-                o_con_ids = _grow1(o_con_ids, n_oc + n_ids)
-                o_con_rows = _grow2(o_con_rows, n_oc + n_ids)
-                o_con_err = _grow1(o_con_err, n_oc + n_ids)
-                for cid in ids:
+                if n_oc + n_ids > o_con_ids.shape[0]:
+                    o_con_ids = _grow1(o_con_ids, n_oc + n_ids)
+                if n_oc + n_ids > o_con_rows.shape[0]:
+                    o_con_rows = _grow2(o_con_rows, n_oc + n_ids)
+                if n_oc + n_ids > o_con_err.shape[0]:
+                    o_con_err = _grow1(o_con_err, n_oc + n_ids)
+                for ii in range(n_ids):
+                    cid = ids_buf[ii]
                     o_con_ids[n_oc] = cid
                     if hyp_lo <= cid <= hyp_hi:
                         hh = cid - hyp_lo
@@ -858,7 +881,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         q = _find(con_ids, cell_con_off[c], cell_con_off[c + 1], cid)
                         if q < 0:
                             raise RuntimeError("a tight constraint has no row in its cell")
-                        o_con_rows[n_oc] = con_rows[q]
+                        for k in range(D):
+                            o_con_rows[n_oc, k] = con_rows[q, k]
                         o_con_err[n_oc] = con_err[q]
                     n_oc += 1
             o_con_off[n_out + 1] = n_oc
