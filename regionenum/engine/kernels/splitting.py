@@ -30,6 +30,10 @@ __all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignR
            "split_cells"]
 
 _JIT = dict(cache=True)
+# Helpers called per generator or per edge are inlined at Numba's level (inline='always'): a
+# compiled call increfs every array argument on entry and decrefs it on exit (atomic operations
+# that Numba's pruning leaves in place across the callee's loops), which cost more than the
+# helpers' arithmetic.
 
 #: Cells in CSR arrays: generators (homogeneous ``(t, x)``; points have ``t = 1``, rays ``t = 0``
 #: and unit length) with a bound ``gen_err`` on the max-norm distance of each from (a positive
@@ -134,6 +138,62 @@ def _insert_sorted(a, value, out):
     return n
 
 
+@nb.njit(inline='always', **_JIT)
+def _intersect_pool(pool, sa, la, sb, lb, out):
+    """:func:`_intersect_sorted` of ``pool[sa:sa+la]`` and ``pool[sb:sb+lb]``, without views."""
+    i = sa
+    j = sb
+    ea = sa + la
+    eb = sb + lb
+    n = 0
+    while i < ea and j < eb:
+        if pool[i] == pool[j]:
+            out[n] = pool[i]
+            n += 1
+            i += 1
+            j += 1
+        elif pool[i] < pool[j]:
+            i += 1
+        else:
+            j += 1
+    return n
+
+
+@nb.njit(inline='always', **_JIT)
+def _is_subset_pool(a, na, pool, sb, lb):
+    """:func:`_is_subset_sorted` of ``a[:na]`` in ``pool[sb:sb+lb]``, without views."""
+    j = sb
+    eb = sb + lb
+    for i in range(na):
+        while j < eb and pool[j] < a[i]:
+            j += 1
+        if j == eb or pool[j] != a[i]:
+            return False
+        j += 1
+    return True
+
+
+@nb.njit(inline='always', **_JIT)
+def _insert_pool(a, sa, na, value, out, so):
+    """:func:`_insert_sorted` of ``a[sa:sa+na]`` into ``out[so:]`` (which must not overlap it),
+    without views; return the length."""
+    n = so
+    placed = False
+    for i in range(sa, sa + na):
+        if not placed and value < a[i]:
+            out[n] = value
+            n += 1
+            placed = True
+        if a[i] == value:
+            placed = True
+        out[n] = a[i]
+        n += 1
+    if not placed:
+        out[n] = value
+        n += 1
+    return n - so
+
+
 @nb.njit(**_JIT)
 def _add_unique_sorted(buf, n, value):
     """Insert ``value`` into the sorted ``buf[:n]`` unless present; return the new length."""
@@ -157,11 +217,13 @@ U = 2.0 ** -53
 TINY = 2.0 ** -1000
 
 
-@nb.njit(**_JIT)
-def _values(g, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
-    """Values of every hyperplane of cell ``c`` at the homogeneous generator ``g`` (``out_v``),
-    a rigorous bound on their distance from the exact values (``out_e``), and the thresholds
-    below which their signs are not trusted (``out_t``).
+@nb.njit(inline='always', **_JIT)
+def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
+    """Values of every hyperplane of cell ``c`` at the homogeneous generator ``g = px[i]``
+    (``out_v[i]``), a rigorous bound on their distance from the exact values (``out_e[i]``), and
+    the thresholds below which their signs are not trusted (``out_t[i]``). Rows are passed as
+    arrays and an index, not as views: in the kernel's loops every view costs a reference count
+    taken and dropped.
 
     With ``g`` within ``dg`` (max-norm) of a positive multiple ``g*`` of the exact generator (its
     homogeneous coordinate ``g_0``, 1 for points and 0 for rays, is exact) and ``J[c, :, h]``
@@ -175,43 +237,45 @@ def _values(g, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
     A row that is exactly zero with no error (a unit masked off on the cell) is exactly zero.
     ``sa`` is scratch of length ``H``."""
     H = J.shape[2]
-    D = g.shape[0]
+    D = px.shape[1]
     gamma = (D + 2) * U / (1.0 - (D + 2) * U)
-    r = ref if g[0] > 0 else 1.0
+    g0 = px[i, 0]
+    r = ref if g0 > 0 else 1.0
     gmax = 0.0
     for k in range(1, D):
-        gmax = max(gmax, abs(g[k]))
-    gmax = max(abs(g[0]), gmax + dg)
-    a0 = abs(g[0])
+        gmax = max(gmax, abs(px[i, k]))
+    gmax = max(abs(g0), gmax + dg)
+    a0 = abs(g0)
     for h in range(H):
         j = J[c, 0, h]
-        out_v[h] = g[0] * j
-        out_e[h] = a0 * abs(j)  # sum_k |g_k J_k|
-        out_t[h] = a0 * abs(j)  # the size, for the tol band
+        out_v[i, h] = g0 * j
+        out_e[i, h] = a0 * abs(j)  # sum_k |g_k J_k|
+        out_t[i, h] = a0 * abs(j)  # the size, for the tol band
         sa[h] = 0.0  # sum_{k >= 1} |J_k|
     for k in range(1, D):
-        gk = g[k]
+        gk = px[i, k]
         ak = abs(gk)
         m = max(ak, r)
         for h in range(H):
             j = J[c, k, h]
             aj = abs(j)
-            out_v[h] += gk * j
-            out_e[h] += ak * aj
+            out_v[i, h] += gk * j
+            out_e[i, h] += ak * aj
             sa[h] += aj
-            out_t[h] += m * aj
+            out_t[i, h] += m * aj
     for h in range(H):
         ej = errors[c, 0, h]
-        e = gamma * out_e[h] + dg * sa[h] + gmax * ej
-        if out_e[h] > 0.0 or ej > 0.0 or (dg > 0.0 and sa[h] > 0.0):
+        se = out_e[i, h]
+        e = gamma * se + dg * sa[h] + gmax * ej
+        if se > 0.0 or ej > 0.0 or (dg > 0.0 and sa[h] > 0.0):
             e = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
         if not e < np.inf:
             e = np.inf
-        out_e[h] = e
-        out_t[h] = max(e, tol * out_t[h])
+        out_e[i, h] = e
+        out_t[i, h] = max(e, tol * out_t[i, h])
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _interval(v, e, s):
     """The interval ``(lo, hi)`` holding ``|v*|`` for the exact value ``v*`` of sign ``s`` (+1
     or -1) with ``|v - v*| <= e``, rounded outwards; ``lo >= 0``, ``hi > 0``."""
@@ -220,11 +284,12 @@ def _interval(v, e, s):
     return max(a - e - slack, 0.0), max(a + e + slack, TINY)
 
 
-@nb.njit(**_JIT)
-def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
-    """Where the edge from generator ``ga`` (value ``va > 0`` exactly, float ``va`` within
-    ``ea``) to ``gb`` (value ``< 0``) crosses the hyperplane: writes the new generator into
-    ``out`` and returns the bound on its distance from the exact one.
+@nb.njit(inline='always', **_JIT)
+def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
+    """Where the edge from generator ``ga = x[ia]`` (value ``va > 0`` exactly, float ``va``
+    within ``ea``) to ``gb = x[ib]`` (value ``< 0``) crosses the hyperplane: writes the new
+    generator into ``out = x[io]`` and returns the bound on its distance from the exact one.
+    (Rows by index, not views: each view costs reference counts in the kernel's loop.)
 
     The exact crossing is a combination of the exact ends weighted by their exact values; these
     lie in intervals around the float values (:func:`_interval`, which also covers values whose
@@ -232,7 +297,7 @@ def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
     new generator takes its middle, and its bound grows by half the interval's width times the
     edge's length, plus the ends' own bounds and the rounding. Points stay points (``t = 1``),
     two rays give a unit ray, a point and a ray a point."""
-    D = ga.shape[0]
+    D = x.shape[1]
     a_lo, a_hi = _interval(va, ea, 1.0)
     b_lo, b_hi = _interval(vb, eb, -1.0)
     gamma = 8.0 * U
@@ -240,32 +305,32 @@ def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
     nb_ = 0.0
     diff = 0.0
     for k in range(1, D):
-        na = max(na, abs(ga[k]))
-        nb_ = max(nb_, abs(gb[k]))
-        diff = max(diff, abs(gb[k] - ga[k]))
-    if ga[0] > 0 and gb[0] > 0:  # two points: ga + lam (gb - ga), lam = a / (a + b)
+        na = max(na, abs(x[ia, k]))
+        nb_ = max(nb_, abs(x[ib, k]))
+        diff = max(diff, abs(x[ib, k] - x[ia, k]))
+    if x[ia, 0] > 0 and x[ib, 0] > 0:  # two points: ga + lam (gb - ga), lam = a / (a + b)
         lo = a_lo / (a_lo + b_hi) * (1.0 - gamma)
         hi = min(a_hi / (a_hi + b_lo) * (1.0 + gamma), 1.0)
         lam = 0.5 * (lo + hi)
-        out[0] = 1.0
+        x[io, 0] = 1.0
         for k in range(1, D):
-            out[k] = ga[k] + lam * (gb[k] - ga[k])
+            x[io, k] = x[ia, k] + lam * (x[ib, k] - x[ia, k])
         return max(dga, dgb) + 0.5 * (hi - lo) * (diff + dga + dgb) + gamma * (na + nb_)
-    if ga[0] > 0 or gb[0] > 0:  # a point p and a ray q: p + mu q, mu = |v(p)| / |v(q)|
-        if ga[0] > 0:
-            p, dp, p_lo, p_hi, q, dq, q_lo, q_hi = ga, dga, a_lo, a_hi, gb, dgb, b_lo, b_hi
+    if x[ia, 0] > 0 or x[ib, 0] > 0:  # a point p and a ray q: p + mu q, mu = |v(p)| / |v(q)|
+        if x[ia, 0] > 0:
+            ip, dp, p_lo, p_hi, iq, dq, q_lo, q_hi = ia, dga, a_lo, a_hi, ib, dgb, b_lo, b_hi
         else:
-            p, dp, p_lo, p_hi, q, dq, q_lo, q_hi = gb, dgb, b_lo, b_hi, ga, dga, a_lo, a_hi
+            ip, dp, p_lo, p_hi, iq, dq, q_lo, q_hi = ib, dgb, b_lo, b_hi, ia, dga, a_lo, a_hi
         lo = p_lo / q_hi * (1.0 - gamma)
         hi = p_hi / q_lo * (1.0 + gamma) if q_lo > 0 else np.inf
         mu = 0.5 * (lo + hi) if hi < np.inf else p_hi / q_hi
         nq = 0.0
         npt = 0.0
-        out[0] = 1.0
+        x[io, 0] = 1.0
         for k in range(1, D):
-            out[k] = p[k] + mu * q[k]
-            nq = max(nq, abs(q[k]))
-            npt = max(npt, abs(p[k]))
+            x[io, k] = x[ip, k] + mu * x[iq, k]
+            nq = max(nq, abs(x[iq, k]))
+            npt = max(npt, abs(x[ip, k]))
         err = dp + 0.5 * (hi - lo) * (nq + dq) + mu * dq + gamma * (npt + mu * nq)
         return err if err < np.inf else np.inf
     # two rays: the direction b ga + a gb, made a unit vector
@@ -273,15 +338,15 @@ def _crossing(ga, dga, va, ea, gb, dgb, vb, eb, out):
     hi = min(b_hi / (b_hi + a_lo) * (1.0 + gamma), 1.0)
     lam = 0.5 * (lo + hi)
     nrm = 0.0
-    out[0] = 0.0
+    x[io, 0] = 0.0
     for k in range(1, D):
-        out[k] = lam * ga[k] + (1.0 - lam) * gb[k]
-        nrm += out[k] * out[k]
+        x[io, k] = lam * x[ia, k] + (1.0 - lam) * x[ib, k]
+        nrm += x[io, k] * x[io, k]
     nrm = np.sqrt(nrm)
     if not nrm > 0.0:
         return np.inf
     for k in range(1, D):
-        out[k] /= nrm
+        x[io, k] /= nrm
     err = (max(dga, dgb) + 0.5 * (hi - lo) * (diff + dga + dgb) + gamma * (na + nb_)) / nrm
     return err * (1.0 + gamma) + gamma
 
@@ -329,8 +394,15 @@ def _max_abs(g):
 @nb.njit(**_JIT)
 def _find(ids, lo, hi, cid):
     """Where ``cid`` is in the sorted ``ids[lo:hi]``, or -1."""
-    q = lo + np.searchsorted(ids[lo:hi], cid)
-    return q if q < hi and ids[q] == cid else -1
+    a = lo  # a binary search by hand: a slice of ids would cost reference counts
+    b = hi
+    while a < b:
+        mid = (a + b) >> 1
+        if ids[mid] < cid:
+            a = mid + 1
+        else:
+            b = mid
+    return a if a < hi and ids[a] == cid else -1
 
 
 @nb.njit(**_JIT)
@@ -526,24 +598,31 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
         ng = cell_gen_off[c + 1] - g0
         npool = ng
         n_ask = 0  # unanswered questions (they abandon the cell): generator, hyperplane, incidence
-        px = _grow2(px, ng)
-        pdg = _grow1(pdg, ng)
-        p_inc_start = _grow1(p_inc_start, ng)
-        p_inc_len = _grow1(p_inc_len, ng)
-        sign_stamp = _grow1(sign_stamp, ng)
-        sign_val = _grow1(sign_val, ng)
-        touch_stamp = _grow1(touch_stamp, ng)
-        pv = _grow2(pv, ng)
-        pe = _grow2(pe, ng)
-        pt = _grow2(pt, ng)
-        mem = _grow1(mem, ng)
+        # (growth is tested here, not only in _grow*: a call that returns an array costs
+        # reference counts, and these run per cell and per new generator). The pool's arrays
+        # are created and grown together, so they always share px's capacity.
+        if ng > px.shape[0]:
+            px = _grow2(px, ng)
+            pdg = _grow1(pdg, ng)
+            p_inc_start = _grow1(p_inc_start, ng)
+            p_inc_len = _grow1(p_inc_len, ng)
+            sign_stamp = _grow1(sign_stamp, ng)
+            sign_val = _grow1(sign_val, ng)
+            touch_stamp = _grow1(touch_stamp, ng)
+            pv = _grow2(pv, ng)
+            pe = _grow2(pe, ng)
+            pt = _grow2(pt, ng)
+        if ng > mem.shape[0]:
+            mem = _grow1(mem, ng)
         ninc = 0
         for k in range(ng):
-            px[k] = gens[g0 + k]
+            for kk in range(D):
+                px[k, kk] = gens[g0 + k, kk]
             pdg[k] = gen_err[g0 + k]
             a = gen_inc_off[g0 + k]
             b = gen_inc_off[g0 + k + 1]
-            inc_pool = _grow1(inc_pool, ninc + (b - a))
+            if ninc + (b - a) > inc_pool.shape[0]:
+                inc_pool = _grow1(inc_pool, ninc + (b - a))
             p_inc_start[k] = ninc
             p_inc_len[k] = b - a
             for q in range(a, b):
@@ -552,7 +631,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
             sign_stamp[k] = -1
             touch_stamp[k] = -1
             mem[k] = k
-            _values(px[k], pdg[k], J, J_err, c, ref, tol, pv[k], pe[k], pt[k], scratch)
+            _values(px, k, pdg[k], J, J_err, c, ref, tol, pv, pe, pt, scratch)
         for h in range(H):
             pos = True
             neg = True
@@ -569,6 +648,14 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
         piece_bits[0, :] = 0
 
         for h in range(H):
+            if n_ask > 0:
+                # the answers still wanted are provisional zeros, which entered incidences; the
+                # next hyperplanes' questions would carry them, so the first hyperplane with
+                # questions is the last one split. Skipped by ``continue``, not left by ``break``:
+                # a second exit from this loop defeats Numba's pruning of reference counts, and
+                # every array the loop reassigns is then incref'd and decref'd per hyperplane
+                # (3-4 times slower in all)
+                continue
             hid = hyp_ids[h]
             if whole[h] != 0:
                 # the cell's vertices are all strictly on one side, so are all pieces' vertices
@@ -616,10 +703,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         touch_stamp[g] = h
                         st = p_inc_start[g]
                         ln = p_inc_len[g]
-                        inc_pool = _grow1(inc_pool, ninc + ln + 1)
-                        tmp = _grow1(tmp, ln + 1)
-                        nl = _insert_sorted(inc_pool[st: st + ln], hid, tmp)
-                        inc_pool[ninc: ninc + nl] = tmp[:nl]
+                        if ninc + ln + 1 > inc_pool.shape[0]:
+                            inc_pool = _grow1(inc_pool, ninc + ln + 1)
+                        nl = _insert_pool(inc_pool, st, ln, hid, inc_pool, ninc)  # st + ln <= ninc
                         p_inc_start[g] = ninc
                         p_inc_len[g] = nl
                         ninc += nl
@@ -632,43 +718,45 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                     ga = mem[ai]
                     if sign_val[ga] <= 0:
                         continue
-                    inc_a = inc_pool[p_inc_start[ga]: p_inc_start[ga] + p_inc_len[ga]]
+                    sa_ = p_inc_start[ga]
+                    la_ = p_inc_len[ga]
                     for bi in range(m0, m1):
                         gb = mem[bi]
                         if sign_val[gb] >= 0:
                             continue
-                        inc_b = inc_pool[p_inc_start[gb]: p_inc_start[gb] + p_inc_len[gb]]
-                        tmp = _grow1(tmp, min(inc_a.shape[0], inc_b.shape[0]) + 1)
-                        nc = _intersect_sorted(inc_a, inc_b, tmp)
+                        if min(la_, p_inc_len[gb]) + 1 > tmp.shape[0]:
+                            tmp = _grow1(tmp, min(la_, p_inc_len[gb]) + 1)
+                        nc = _intersect_pool(inc_pool, sa_, la_, p_inc_start[gb], p_inc_len[gb], tmp)
                         if nc < d - 1:
                             continue
-                        common = tmp[:nc]
+                        # common = tmp[:nc]
                         adjacent = True
                         for ci in range(m0, m1):
                             gc = mem[ci]
                             if gc == ga or gc == gb:
                                 continue
-                            inc_c = inc_pool[p_inc_start[gc]: p_inc_start[gc] + p_inc_len[gc]]
-                            if _is_subset_sorted(common, inc_c):
+                            if _is_subset_pool(tmp, nc, inc_pool, p_inc_start[gc], p_inc_len[gc]):
                                 adjacent = False
                                 break
                         if not adjacent:
                             continue
                         # the new generator, with incidence common + {hid}
-                        px = _grow2(px, npool + 1)
-                        pdg = _grow1(pdg, npool + 1)
-                        p_inc_start = _grow1(p_inc_start, npool + 1)
-                        p_inc_len = _grow1(p_inc_len, npool + 1)
-                        sign_stamp = _grow1(sign_stamp, npool + 1)
-                        sign_val = _grow1(sign_val, npool + 1)
-                        touch_stamp = _grow1(touch_stamp, npool + 1)
-                        pv = _grow2(pv, npool + 1)
-                        pe = _grow2(pe, npool + 1)
-                        pt = _grow2(pt, npool + 1)
-                        pdg[npool] = _crossing(px[ga], pdg[ga], pv[ga, h], pe[ga, h], px[gb], pdg[gb],
-                                               pv[gb, h], pe[gb, h], px[npool])
-                        inc_pool = _grow1(inc_pool, ninc + nc + 1)
-                        nl = _insert_sorted(common, hid, inc_pool[ninc:])
+                        if npool + 1 > px.shape[0]:
+                            px = _grow2(px, npool + 1)
+                            pdg = _grow1(pdg, npool + 1)
+                            p_inc_start = _grow1(p_inc_start, npool + 1)
+                            p_inc_len = _grow1(p_inc_len, npool + 1)
+                            sign_stamp = _grow1(sign_stamp, npool + 1)
+                            sign_val = _grow1(sign_val, npool + 1)
+                            touch_stamp = _grow1(touch_stamp, npool + 1)
+                            pv = _grow2(pv, npool + 1)
+                            pe = _grow2(pe, npool + 1)
+                            pt = _grow2(pt, npool + 1)
+                        pdg[npool] = _crossing(px, ga, pdg[ga], pv[ga, h], pe[ga, h], gb, pdg[gb],
+                                               pv[gb, h], pe[gb, h], npool)
+                        if ninc + nc + 1 > inc_pool.shape[0]:
+                            inc_pool = _grow1(inc_pool, ninc + nc + 1)
+                        nl = _insert_pool(tmp, 0, nc, hid, inc_pool, ninc)
                         p_inc_start[npool] = ninc
                         p_inc_len[npool] = nl
                         ninc += nl
@@ -686,8 +774,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
-                        _values(px[npool], pdg[npool], J, J_err, c, ref, tol, pv[npool], pe[npool], pt[npool],
-                                scratch)
+                        _values(px, npool, pdg[npool], J, J_err, c, ref, tol, pv, pe, pt, scratch)
                         npool += 1
                 # piece p keeps the side <= 0, a new piece takes the side >= 0
                 if n_pieces + 1 > piece_start.shape[0]:
@@ -695,7 +782,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                     piece_start = _grow1(piece_start, cap)
                     piece_len = _grow1(piece_len, cap)
                     piece_bits = _grow2(piece_bits, cap)
-                mem = _grow1(mem, n_mem + 2 * (m1 - m0 + npool - first_new))
+                if n_mem + 2 * (m1 - m0 + npool - first_new) > mem.shape[0]:
+                    mem = _grow1(mem, n_mem + 2 * (m1 - m0 + npool - first_new))
                 for side in range(2):
                     start = n_mem
                     for mi in range(m0, m1):
@@ -713,10 +801,6 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                     piece_len[q] = n_mem - start
                     piece_bits[q, h] = side
                 n_pieces += 1
-            if n_ask > 0:
-                # the answers still wanted are provisional zeros, which entered incidences; the
-                # next hyperplanes' questions would carry them, so this hyperplane's are the last
-                break
 
         if n_ask > 0:
             # abandon the cell; return its questions
@@ -745,18 +829,25 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                 o_gen_off = _grow1(o_gen_off, cap + 1)
                 o_con_off = _grow1(o_con_off, cap + 1)
             o_parent[n_out] = c
-            o_bits[n_out] = piece_bits[p]
-            o_gens = _grow2(o_gens, n_og + (m1 - m0))
-            o_gen_err = _grow1(o_gen_err, n_og + (m1 - m0))
-            o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
+            for hh in range(HB):
+                o_bits[n_out, hh] = piece_bits[p, hh]
+            if n_og + (m1 - m0) > o_gens.shape[0]:
+                o_gens = _grow2(o_gens, n_og + (m1 - m0))
+            if n_og + (m1 - m0) > o_gen_err.shape[0]:
+                o_gen_err = _grow1(o_gen_err, n_og + (m1 - m0))
+            if n_og + (m1 - m0) + 1 > o_inc_off.shape[0]:
+                o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
             for mi in range(m0, m1):
                 g = mem[mi]
-                o_gens[n_og] = px[g]
+                for k in range(D):
+                    o_gens[n_og, k] = px[g, k]
                 o_gen_err[n_og] = pdg[g]
                 st = p_inc_start[g]
                 ln = p_inc_len[g]
-                o_inc = _grow1(o_inc, n_oi + ln)
-                o_inc[n_oi: n_oi + ln] = inc_pool[st: st + ln]
+                if n_oi + ln > o_inc.shape[0]:
+                    o_inc = _grow1(o_inc, n_oi + ln)
+                for q in range(ln):
+                    o_inc[n_oi + q] = inc_pool[st + q]
                 n_oi += ln
                 n_og += 1
                 o_inc_off[n_og] = n_oi
@@ -767,14 +858,18 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                 for mi in range(m0, m1):
                     g = mem[mi]
                     st = p_inc_start[g]
-                    ids_buf = _grow1(ids_buf, n_ids + p_inc_len[g])
+                    if n_ids + p_inc_len[g] > ids_buf.shape[0]:
+                        ids_buf = _grow1(ids_buf, n_ids + p_inc_len[g])
                     for q in range(st, st + p_inc_len[g]):
                         n_ids = _add_unique_sorted(ids_buf, n_ids, inc_pool[q])
-                ids = ids_buf[:n_ids]
-                o_con_ids = _grow1(o_con_ids, n_oc + n_ids)
-                o_con_rows = _grow2(o_con_rows, n_oc + n_ids)
-                o_con_err = _grow1(o_con_err, n_oc + n_ids)
-                for cid in ids:
+                if n_oc + n_ids > o_con_ids.shape[0]:
+                    o_con_ids = _grow1(o_con_ids, n_oc + n_ids)
+                if n_oc + n_ids > o_con_rows.shape[0]:
+                    o_con_rows = _grow2(o_con_rows, n_oc + n_ids)
+                if n_oc + n_ids > o_con_err.shape[0]:
+                    o_con_err = _grow1(o_con_err, n_oc + n_ids)
+                for ii in range(n_ids):
+                    cid = ids_buf[ii]
                     o_con_ids[n_oc] = cid
                     if hyp_lo <= cid <= hyp_hi:
                         hh = cid - hyp_lo
@@ -786,7 +881,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         q = _find(con_ids, cell_con_off[c], cell_con_off[c + 1], cid)
                         if q < 0:
                             raise RuntimeError("a tight constraint has no row in its cell")
-                        o_con_rows[n_oc] = con_rows[q]
+                        for k in range(D):
+                            o_con_rows[n_oc, k] = con_rows[q, k]
                         o_con_err[n_oc] = con_err[q]
                     n_oc += 1
             o_con_off[n_out + 1] = n_oc
