@@ -124,19 +124,23 @@ class PolytopeStep:
         the module's description)."""
         mask = self._slopes(l - 1, bits, len(parent))
         act = self.net.layers[l - 1].activation
-        M = act.collect(gather_masked(J, parent, mask), axis=2)
         layer = self.net.layers[l]
-        n, D, width = M.shape
-        J = (M.reshape(n * D, width) @ layer.W.T).reshape(n, D, layer.width)
-        J[:, 0, :] += layer.b
+        n, D, width = len(parent), J.shape[1], J.shape[2]
         # errors carried in (slopes 0 and 1 are exact; another slope rounds once) and this
         # product's rounding, both through |W|: E' = (gamma |M| + dM) |W|^T + gamma |b|
         gamma = _gamma(width + D + 2)
-        Mabs = np.abs(M).sum(axis=1)
-        carried = act.collect(gather_masked(E, parent, np.abs(mask)), axis=2)[:, 0, :]
         rounding = gamma + (U if act.off_slope not in (0.0, 1.0) else 0.0)
+        if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ): summed once per parent cell
+            per_parent = rounding * np.abs(J).sum(axis=1) + E[:, 0, :]
+            pre = per_parent[parent] * np.abs(mask)
+        M = act.collect(gather_masked(J, parent, mask), axis=2)
+        if act.kind == "max":  # a group's winner: sums over the group
+            carried = act.collect(gather_masked(E, parent, np.abs(mask)), axis=2)[:, 0, :]
+            pre = rounding * np.abs(M).sum(axis=1) + carried
+        J = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
+        J[:, 0, :] += layer.b
         abs_W, abs_b = self._magnitude_layers[l]
-        E = (rounding * Mabs + carried) @ abs_W.T
+        E = pre @ abs_W.T
         E += gamma * abs_b
         E *= 1.0 + 2.0 * gamma  # the bound's own rounding (sums of non-negative terms)
         return J, E[:, None, :]
