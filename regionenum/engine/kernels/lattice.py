@@ -11,7 +11,7 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-from .splitting import _grow1, _intersect_sorted
+from .splitting import _grow1, _intersect_ranges
 
 __all__ = ["CellFaces", "FaceNames", "cell_faces", "cell_facets", "face_hashes", "face_keys",
            "face_volumes", "faces_match", "facet_flags", "polytope_volumes", "set_bits_csr"]
@@ -296,8 +296,8 @@ def cell_faces(cells, min_dim):
         t = gen_inc[gen_inc_off[g[0]]: gen_inc_off[g[0] + 1]].copy()
         m = t.shape[0]
         for j in range(1, g.shape[0]):
-            other = gen_inc[gen_inc_off[g[j]]: gen_inc_off[g[j] + 1]]
-            m = _intersect_sorted(t[:m], other, t)
+            start = gen_inc_off[g[j]]
+            m = _intersect_ranges(t, 0, m, gen_inc, start, gen_inc_off[g[j] + 1] - start, t)
         tight_parts.append(t[:m])
         tight_off[i + 1] = tight_off[i] + m
     tight = np.empty(tight_off[n], np.int64)

@@ -88,11 +88,17 @@ def _grow2(a, need):
 
 # --------------------------------------------------------------------------------------------
 # sorted id sets
-@nb.njit(**_JIT)
-def _intersect_sorted(a, b, out):
-    """Write the intersection of sorted ``a`` and ``b`` into ``out``; return its length."""
-    i = j = n = 0
-    while i < a.shape[0] and j < b.shape[0]:
+@nb.njit(inline='always', **_JIT)
+def _intersect_ranges(a, sa, la, b, sb, lb, out):
+    """Write the intersection of the sorted ``a[sa:sa+la]`` and ``b[sb:sb+lb]`` into ``out``
+    (which may be ``a`` itself when ``sa == 0``: it is written behind the reading); return its
+    length. Indices, not views: a view costs a reference count in the kernels' hot loops."""
+    i = sa
+    j = sb
+    ea = sa + la
+    eb = sb + lb
+    n = 0
+    while i < ea and j < eb:
         if a[i] == b[j]:
             out[n] = a[i]
             n += 1
@@ -105,63 +111,10 @@ def _intersect_sorted(a, b, out):
     return n
 
 
-@nb.njit(**_JIT)
-def _is_subset_sorted(a, b):
-    """Whether sorted ``a`` is a subset of sorted ``b``."""
-    j = 0
-    for i in range(a.shape[0]):
-        while j < b.shape[0] and b[j] < a[i]:
-            j += 1
-        if j == b.shape[0] or b[j] != a[i]:
-            return False
-        j += 1
-    return True
-
-
-@nb.njit(**_JIT)
-def _insert_sorted(a, value, out):
-    """Write sorted ``a`` with ``value`` inserted into ``out``; return the length."""
-    n = 0
-    placed = False
-    for i in range(a.shape[0]):
-        if not placed and value < a[i]:
-            out[n] = value
-            n += 1
-            placed = True
-        if a[i] == value:
-            placed = True
-        out[n] = a[i]
-        n += 1
-    if not placed:
-        out[n] = value
-        n += 1
-    return n
-
-
-@nb.njit(inline='always', **_JIT)
-def _intersect_pool(pool, sa, la, sb, lb, out):
-    """:func:`_intersect_sorted` of ``pool[sa:sa+la]`` and ``pool[sb:sb+lb]``, without views."""
-    i = sa
-    j = sb
-    ea = sa + la
-    eb = sb + lb
-    n = 0
-    while i < ea and j < eb:
-        if pool[i] == pool[j]:
-            out[n] = pool[i]
-            n += 1
-            i += 1
-            j += 1
-        elif pool[i] < pool[j]:
-            i += 1
-        else:
-            j += 1
-    return n
-
-
 @nb.njit(inline='always', **_JIT)
 def _is_subset_pool(a, na, pool, sb, lb):
-    """:func:`_is_subset_sorted` of ``a[:na]`` in ``pool[sb:sb+lb]``, without views."""
+    """Whether the sorted ``a[:na]`` is a subset of the sorted ``pool[sb:sb+lb]`` (indices, not
+    views, as in :func:`_intersect_ranges`)."""
     j = sb
     eb = sb + lb
     for i in range(na):
@@ -175,8 +128,8 @@ def _is_subset_pool(a, na, pool, sb, lb):
 
 @nb.njit(inline='always', **_JIT)
 def _insert_pool(a, sa, na, value, out, so):
-    """:func:`_insert_sorted` of ``a[sa:sa+na]`` into ``out[so:]`` (which must not overlap it),
-    without views; return the length."""
+    """Write the sorted ``a[sa:sa+na]`` with ``value`` inserted (once) into ``out[so:]``, which
+    must not overlap it; return the length (indices, not views, as in :func:`_is_subset_pool`)."""
     n = so
     placed = False
     for i in range(sa, sa + na):
@@ -726,7 +679,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                             continue
                         if min(la_, p_inc_len[gb]) + 1 > tmp.shape[0]:
                             tmp = _grow1(tmp, min(la_, p_inc_len[gb]) + 1)
-                        nc = _intersect_pool(inc_pool, sa_, la_, p_inc_start[gb], p_inc_len[gb], tmp)
+                        nc = _intersect_ranges(inc_pool, sa_, la_, inc_pool, p_inc_start[gb], p_inc_len[gb], tmp)
                         if nc < d - 1:
                             continue
                         # common = tmp[:nc]
