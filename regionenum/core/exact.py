@@ -110,7 +110,9 @@ class ExactNetwork:
             units = net.split_units[layer - 1]
             if len(units):
                 o = net.unit_offsets[layer - 1]
-                mask[1 + units] = np.where(prefix_bits[o: o + len(units)], on, off)
+                states = np.full(len(units), off, dtype=object)  # Python ints: slopes of any size
+                states[prefix_bits[o: o + len(units)]] = on
+                mask[1 + units] = states
             E = mask[:, None] * prev
             E = np.concatenate([E[:1], act.collect(E[1:], axis=0)])
             if layer < len(net.layers):

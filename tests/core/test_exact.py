@@ -1,0 +1,49 @@
+"""The exact integer rows behind every sign the engine settles exactly, against Fractions."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import regionenum as rn
+from regionenum.core.exact import ExactNetwork, exact_rank, kernel_vector
+
+
+def _fraction_rows(layers, slopes, bits):
+    """Each unit's pre-activation as exact affine rows over (1, x), layer by layer, in Fractions."""
+    d = layers[0][0].shape[1]
+    rows = [[Fraction(int(i == k)) for k in range(d + 1)] for i in range(1, d + 1)]  # x_i
+    out, offset = [], 0
+    for l, (W, b) in enumerate(layers):
+        pre = [[Fraction(float(b[u])) * (k == 0)
+                + sum(Fraction(float(W[u, i])) * rows[i][k] for i in range(len(rows)))
+                for k in range(d + 1)] for u in range(W.shape[0])]
+        out.append(pre)
+        if l < len(layers) - 1:
+            rows = [[v * (1 if bits[offset + u] else slopes[l]) for v in pre[u]] for u in range(len(pre))]
+            offset += len(pre)
+    return out
+
+
+@pytest.mark.parametrize("alpha", [0.01, 1e-30, 2.0 ** -300])
+def test_leaky_rows_of_any_slope_are_exact(alpha):
+    """Slopes whose dyadic integers exceed 64 bits (alpha = 1e-30 needs about 150) stay Python
+    integers: no overflow, and the rows equal the Fraction computation up to their scale."""
+    rng = np.random.default_rng(3)
+    layers = [(rng.normal(size=(3, 2)), rng.normal(size=3)), (rng.normal(size=(2, 3)), rng.normal(size=2)),
+              (rng.normal(size=(1, 2)), np.zeros(1))]
+    net = rn.Network.from_layers(layers, [("leaky_relu", alpha), ("leaky_relu", alpha), "identity"])
+    exact = ExactNetwork(net)
+    bits = np.array([True, False, True, False, True])
+    truth = _fraction_rows(layers, [Fraction(alpha), Fraction(alpha)], bits)
+    for l in (1, 2):
+        E = exact.rows(l, bits)
+        scale = Fraction(int(E[0, 0]))  # row 0 is the homogeneous coordinate's scale
+        for u, row in enumerate(truth[l]):
+            assert [Fraction(int(v)) / scale for v in E[1 + u]] == row
+
+
+def test_rank_and_kernel():
+    rows = [[1, 2, 3], [2, 4, 6], [0, 1, 1]]
+    assert exact_rank(rows, 3) == 2 and exact_rank([], 3) == 0
+    v = kernel_vector(rows, 3)
+    assert all(sum(a * b for a, b in zip(r, v)) == 0 for r in rows) and any(v)
