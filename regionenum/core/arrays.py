@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["concat_offsets", "kernel_array", "offsets_of", "per_cell_count", "ranges", "run_starts", "set_bits",
-           "unpack_bits"]
+__all__ = ["concat_offsets", "facet_equations", "kernel_array", "offsets_of", "per_cell_count",
+           "ranges", "run_starts", "set_bits", "unpack_bits"]
 
 
 def kernel_array(a, dtype) -> np.ndarray:
@@ -46,6 +46,19 @@ def ranges(offsets, index):
     new_off = offsets_of(lengths)
     sel = np.repeat(starts - new_off[:-1], lengths) + np.arange(new_off[-1])
     return sel, new_off
+
+
+def facet_equations(rows) -> np.ndarray:
+    """Constraint rows ``(m, d + 1)`` over ``(t, x)`` (``row . (1, x) <= 0``) as facet equations
+    ``[a | c]`` with ``a . x + c <= 0`` and ``|a| = 1`` (rows with ``a = 0`` are left as they
+    are). Each row is first scaled by a power of two (exactly) to entries of size about 1, so
+    that the norm neither overflows nor underflows whatever the network's scale."""
+    rows = np.asarray(rows, dtype=np.float64)
+    big = np.abs(rows[:, 1:]).max(axis=1, initial=0.0)
+    _, e = np.frexp(np.where(big > 0, big, 1.0))
+    scaled = np.ldexp(rows, -e[:, None])
+    norms = np.linalg.norm(scaled[:, 1:], axis=1, keepdims=True)
+    return np.concatenate([scaled[:, 1:], scaled[:, :1]], axis=1) / np.where(norms > 0, norms, 1)
 
 
 def run_starts(values) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.arrays import offsets_of, per_cell_count, run_starts
+from ..core.arrays import facet_equations, offsets_of, per_cell_count, run_starts
 from ..result import Regions
 from .cells import CellComplex, CellSet
 from .kernels.lattice import facet_flags, polytope_volumes
@@ -57,9 +57,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     cell_region = np.cumsum(np.isin(np.arange(len(cells)), first)) - 1
 
     fq = geometry.pop("facet_rows")
-    rows = cells.con_rows[fq]
-    norms = np.linalg.norm(rows[:, 1:], axis=1, keepdims=True)
-    equations = np.concatenate([rows[:, 1:], rows[:, :1]], axis=1) / np.where(norms > 0, norms, 1)
+    equations = facet_equations(cells.con_rows[fq])
     layers, units = _facet_sources(cells.con_ids[fq], ids, network)
     Jf = J_out[first]
     return Regions(network, domain, packed_patterns=packed[first], **geometry,

@@ -30,6 +30,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core.arrays import facet_equations
 from ..core.exact import ExactNetwork, dyadic_integers
 from .driver import Entry, Tally
 from .exact_lp import exact_lp
@@ -343,8 +344,7 @@ def assemble_hrep(network, domain, tally):
         c0.append(E[:, 0])
         keep = _facets(cell.rows, lo - pad, hi + pad)
         rows = cell.rows[keep]
-        norms = np.linalg.norm(rows[:, 1:], axis=1, keepdims=True)
-        eqs.append(np.concatenate([rows[:, 1:], rows[:, :1]], axis=1) / np.where(norms > 0, norms, 1))
+        eqs.append(facet_equations(rows))
         ids = cell.row_ids[keep]
         layers.append(np.where(ids < 0, -1, network.unit_layer[np.maximum(ids, 0)]))
         units.append(np.where(ids < 0, -1 - ids, network.unit_index[np.maximum(ids, 0)]))

@@ -102,3 +102,16 @@ def test_mild_networks_match_the_lp_oracle_after_rescaling(seed):
     truth = len(lp_regions(net, A, b))
     assert _count(layers) == truth
     assert _count(_rescaled(_rescaled(layers, 0, -200), 1, 150)) == truth
+
+
+@pytest.mark.parametrize("exponent", [-300, 300])
+def test_facet_equations_of_extreme_scales_are_unit_normals(exponent):
+    """Rows of size 2^600 or 2^-600 are scaled exactly before normalising: the facet equations
+    are those of the unscaled network."""
+    layers = _net(4, 1.0)
+    s = 2.0 ** exponent
+    scaled = [(W * s, b * s ** (l + 1)) for l, (W, b) in enumerate(layers)]
+    plain = rn.enumerate_regions(rn.Network.from_layers(layers), BOX)
+    big = rn.enumerate_regions(rn.Network.from_layers(scaled), BOX)
+    assert len(big) == len(plain)
+    assert np.allclose(big.facet_equations, plain.facet_equations, rtol=1e-12, atol=1e-12)
