@@ -1,0 +1,176 @@
+"""An adversarial campaign: python benchmarks/adversarial.py [--nets N] [--seed S]
+
+Draws small networks (1 to 3 inputs, 1 to 3 layers of 2 to 8 units) from families built to
+break float64 sign decisions, and checks every one three ways:
+
+- ``certify``: the enumeration re-checked in exact rational arithmetic (every region has
+  interior, patterns are distinct, exact volumes sum to the domain's, facets are consistent) --
+  an oracle that shares no sign decision with the engine;
+- ``count``: ``count_regions`` equals the enumeration's length (a second code path; on one input
+  the line engine);
+- ``rewrites``: the count is unchanged under rewrites that are exact in float64 (a layer scaled
+  by ``2^k`` with the next layer's weights divided by it, units permuted, a unit duplicated with
+  its outgoing weights halved).
+
+Families: ``mixed`` (entries spanning ten orders of magnitude), ``near_duplicates`` (copies of
+units perturbed by about 1e-12 relative), ``concurrent`` (hyperplanes through shared dyadic
+points, and repeated ones), ``scaled`` (every layer scaled by a power of two from 2^-200 to
+2^200), ``tiny_far`` (boxes of radius 1e-6 to 1e-3 centred up to 1e4 away), ``leaky`` (LeakyReLU
+with slopes down to 1e-30). Prints a summary per family and every failure with its seed (to
+reproduce: ``--seed S --nets 1 --family F``); writes ``results/adversarial.md``. Run by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+import regionenum as rn
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky"]
+
+
+def _dyadic(a, bits=24):
+    m, e = np.frexp(np.asarray(a, dtype=np.float64))
+    return np.ldexp(np.round(m * 2.0 ** bits), e - bits)
+
+
+def draw(family: str, rng):
+    """A network's layers, activations and a box for ``family``."""
+    d = int(rng.integers(1, 4))
+    widths = [d] + [int(rng.integers(2, 9)) for _ in range(int(rng.integers(1, 4)))] + [1]
+    layers = [(rng.normal(size=(o, i)), rng.normal(size=o) * 0.5) for i, o in zip(widths[:-1], widths[1:])]
+    acts = None
+    lo, hi = -np.ones(d), np.ones(d)
+    if family == "mixed":
+        layers = [(W * 10.0 ** rng.uniform(-5, 5, W.shape), b * 10.0 ** rng.uniform(-5, 5, b.shape))
+                  for W, b in layers]
+    elif family == "near_duplicates":
+        W, b = layers[0]
+        k = int(rng.integers(W.shape[0]))
+        W = np.vstack([W, W[k] * (1 + 1e-12 * rng.normal(size=d))])
+        b = np.r_[b, b[k] * (1 + 1e-12 * rng.normal())]
+        V, c = layers[1]
+        layers = [(W, b), (np.hstack([V, rng.normal(size=(V.shape[0], 1))]), c)] + layers[2:]
+    elif family == "concurrent":
+        W, b = layers[0]
+        W = _dyadic(W, 8)
+        points = _dyadic(rng.uniform(-0.5, 0.5, (2, d)), 6)
+        b = -np.einsum("ij,ij->i", W, points[rng.integers(0, 2, W.shape[0])])  # through shared points
+        if W.shape[0] > 2:
+            W[-1], b[-1] = W[0], b[0]  # a repeated hyperplane
+        layers = [(W, b)] + layers[1:]
+    elif family == "scaled":
+        e = int(rng.integers(-200, 201))
+        layers = [(W * 2.0 ** e, b * 2.0 ** (e * (l + 1))) for l, (W, b) in enumerate(layers)]
+    elif family == "tiny_far":
+        centre = rng.uniform(-1, 1, d) * 10.0 ** rng.uniform(0, 4)
+        r = 10.0 ** rng.uniform(-6, -3)
+        lo, hi = centre - r, centre + r
+        W0, b0 = layers[0]
+        x = centre + r * rng.uniform(-0.5, 0.5, (W0.shape[0], d))
+        layers[0] = (W0, -np.einsum("ij,ij->i", W0, x))  # hyperplanes through points of the box
+    elif family == "leaky":
+        alpha = 10.0 ** rng.uniform(-30, -1)
+        acts = [("leaky_relu", alpha)] * (len(layers) - 1) + ["identity"]
+    return layers, acts, rn.Box(lo, hi)
+
+
+def _rescaled(layers, l, e):
+    out = list(layers)
+    out[l] = (layers[l][0] * 2.0 ** e, layers[l][1] * 2.0 ** e)
+    out[l + 1] = (layers[l + 1][0] / 2.0 ** e, layers[l + 1][1])
+    return out
+
+
+def _permuted(layers, l, perm):
+    out = list(layers)
+    out[l] = (layers[l][0][perm], layers[l][1][perm])
+    out[l + 1] = (layers[l + 1][0][:, perm], layers[l + 1][1])
+    return out
+
+
+def _duplicated(layers, l, u):
+    W, b = layers[l]
+    V, c = layers[l + 1]
+    V = np.hstack([V, V[:, u:u + 1] / 2])
+    V[:, u] /= 2
+    out = list(layers)
+    out[l] = (np.vstack([W, W[u:u + 1]]), np.r_[b, b[u]])
+    out[l + 1] = (V, c)
+    return out
+
+
+def check(family: str, seed: int) -> str | None:
+    """None if the network of ``family`` and ``seed`` passes every check, else what failed."""
+    rng = np.random.default_rng(seed)
+    layers, acts, box = draw(family, rng)
+
+    def net(ls):
+        return rn.Network.from_layers(ls, acts)
+
+    regions = rn.enumerate_regions(net(layers), box)
+    n = len(regions)
+    try:
+        rn.certify(regions, backend="fractions")
+    except rn.CertificationError as err:
+        return f"certify: {err}"
+    counted = int(rn.count_regions(net(layers), box))
+    if counted != n:
+        return f"count {counted} != enumerate {n}"
+    l = int(rng.integers(len(layers) - 1)) if len(layers) > 1 else None
+    if l is not None:
+        rewrites = {"rescaled": _rescaled(layers, l, int(rng.integers(-60, 61))),
+                    "permuted": _permuted(layers, l, rng.permutation(len(layers[l][1]))),
+                    "duplicated": _duplicated(layers, l, int(rng.integers(len(layers[l][1]))))}
+        for name, ls in rewrites.items():
+            m = len(rn.enumerate_regions(net(ls), box))
+            if m != n:
+                return f"{name}: {m} regions, {n} before"
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nets", type=int, default=300, help="networks per family (default 300)")
+    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--family", choices=FAMILIES, action="append", help="only these families")
+    args = parser.parse_args()
+    families = args.family or FAMILIES
+    summary, failures = {}, []
+    for family in families:
+        start, outcome = time.perf_counter(), Counter()
+        for seed in range(args.seed, args.seed + args.nets):
+            try:
+                problem = check(family, seed)
+            except Exception as err:  # a crash is a failure too, with its type
+                problem = f"{type(err).__name__}: {err}".splitlines()[0]
+                if not isinstance(err, rn.RegionEnumError):
+                    problem += " | " + traceback.format_exc().splitlines()[-3].strip()
+            outcome["failed" if problem else "passed"] += 1
+            if problem:
+                failures.append((family, seed, problem))
+                print(f"FAIL {family} seed {seed}: {problem}", flush=True)
+        summary[family] = (outcome["passed"], outcome["failed"], time.perf_counter() - start)
+        print(f"{family:16s} {outcome['passed']:5d} passed {outcome['failed']:4d} failed "
+              f"({summary[family][2]:.1f} s)", flush=True)
+    lines = ["# Adversarial campaign", "",
+             f"`python benchmarks/adversarial.py --nets {args.nets} --seed {args.seed}`: each network enumerated, "
+             "certified in exact arithmetic, counted by `count_regions`, and enumerated again after exact "
+             "rewrites (see the script's description).", "",
+             "| family | passed | failed | seconds |", "|---|---|---|---|"]
+    lines += [f"| {f} | {p} | {x} | {s:.1f} |" for f, (p, x, s) in summary.items()]
+    if failures:
+        lines += ["", "Failures (family, seed, what):", ""]
+        lines += [f"- {f} {s}: {p}" for f, s, p in failures]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "adversarial.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
