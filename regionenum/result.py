@@ -57,6 +57,9 @@ class Regions:
         Time of the enumeration, and time spent compiling or loading kernels apart.
     exact_calls : int
         Signs settled in exact arithmetic.
+    certificate : Certificate or None
+        The exact re-check of the result (:func:`regionenum.certify`) when it was asked for
+        with ``enumerate_regions(..., certify=True)`` and the run was complete.
     complex : CellComplex
         The cells behind the regions (generators with the constraints tight at each) and the
         constraint numbering; ``cells`` and ``cell_region`` (the region of each cell: one cell
@@ -98,6 +101,7 @@ class Regions:
         self.seconds = seconds
         self.kernel_seconds = kernel_seconds
         self.exact_calls = exact_calls
+        self.certificate = None  # set by enumerate_regions(..., certify=True)
         self._lookup = None
 
     def __len__(self) -> int:

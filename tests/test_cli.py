@@ -521,3 +521,11 @@ def test_readme_shows_what_the_command_line_prints(cli):
     seconds = re.compile(r"\d+\.\d+ s")
     assert [seconds.sub("T s", line) for line in printed] == [seconds.sub("T s", line) for line in shown]
     assert f"more than {MAX_DIM} dimensions" in readme
+
+
+def test_count_certify(cli):
+    """--certify re-checks the enumeration exactly and says what was proven."""
+    out = json.loads(cli("count", "--example", "digits_plane", "--certify", "--json").stdout)
+    assert out["regions"] == out["certified"]["regions"] == 1562 and out["certified"]["volume"] == "9/4"
+    text = cli("count", "--example", "digits_plane", "--certify").stdout
+    assert "certified in exact arithmetic: 1562 regions" in text

@@ -41,9 +41,13 @@ class RegionCount(int):
         Time spent compiling the kernels (on a machine's first run) or loading them.
     exact_calls : int
         Signs settled in exact arithmetic.
+    certificate : Certificate or None
+        With ``count_regions(..., certify=True)`` on a complete run: the exact re-check of the
+        enumeration behind the count (:func:`regionenum.certify`).
     """
 
-    def __new__(cls, count, *, bounded, complete, seconds, stop_reason, exact_calls, kernel_seconds=0.0):
+    def __new__(cls, count, *, bounded, complete, seconds, stop_reason, exact_calls, kernel_seconds=0.0,
+                certificate=None):
         obj = super().__new__(cls, count)
         obj.bounded = bounded
         obj.complete = complete
@@ -51,13 +55,14 @@ class RegionCount(int):
         obj.stop_reason = stop_reason
         obj.exact_calls = exact_calls
         obj.kernel_seconds = kernel_seconds
+        obj.certificate = certificate
         return obj
 
     def __getnewargs_ex__(self):
         """What pickle and copy pass back to ``__new__``: the count and its keyword arguments."""
         return (int(self),), dict(bounded=self.bounded, complete=self.complete, seconds=self.seconds,
                                   stop_reason=self.stop_reason, exact_calls=self.exact_calls,
-                                  kernel_seconds=self.kernel_seconds)
+                                  kernel_seconds=self.kernel_seconds, certificate=self.certificate)
 
     def __repr__(self) -> str:
         tail = "" if self.complete else f", incomplete: {self.stop_reason}"
@@ -66,7 +71,8 @@ class RegionCount(int):
 
 def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                       max_regions: int | None = None, time_limit: float | None = None,
-                      batch_size: int = 1024, progress=None, workers: int = 1, client=None):
+                      batch_size: int = 1024, progress=None, workers: int = 1, client=None,
+                      certify: bool = False):
     """Every activation region of a network on a domain, exactly.
 
     Parameters
@@ -93,6 +99,12 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         Local processes to enumerate in (the result is the serial one).
     client : distributed.Client, optional
         A Dask client: enumerate on its cluster instead (the result is the serial one).
+    certify : bool, optional
+        Re-check a complete result in exact rational arithmetic (:func:`regionenum.certify`)
+        and keep the :class:`~regionenum.verify.Certificate` as ``regions.certificate``; a
+        wrong result raises :class:`~regionenum.CertificationError`. This costs more than the
+        enumeration (README, "Exactness"). Needs the vertex representation (at most five
+        inputs, or no bounded domain without max layers beyond).
 
     Notes
     -----
@@ -127,18 +139,28 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     (4, 4.0)
     """
     network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
-    if client is None and hrep_applies(network, domain):  # many inputs: cells by inequalities
+    hrep = client is None and hrep_applies(network, domain)
+    if certify and hrep:
+        raise InvalidArgumentError(f"certify needs vertices; with {network.input_dim} inputs the regions are "
+                                   "enumerated by their inequalities (re-check proofs of properties instead: "
+                                   "rn.verify.verify_property, rn.certify)")
+    if hrep:  # many inputs: cells by inequalities
         tally = _execute(HrepStep(network, domain, keep=True), Budget(max_regions, time_limit), progress, 1, None)
         return assemble_hrep(network, domain, tally)
     step = PolytopeStep(network, domain, tol, batch_size, keep=True)
     with DeferredInterrupts():  # Ctrl-C while assembling waits for the result
         tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
-        return assemble_regions(network, domain, step.roots, tally)
+        regions = assemble_regions(network, domain, step.roots, tally)
+    if certify and regions.complete:
+        from ..verify.certificates import certify as check  # lazy facade: certificates sit above the engine
+        regions.certificate = check(regions)
+    return regions
 
 
 def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                   max_regions: int | None = None, time_limit: float | None = None,
-                  batch_size: int = 1024, progress=None, workers: int = 1, client=None) -> RegionCount:
+                  batch_size: int = 1024, progress=None, workers: int = 1, client=None,
+                  certify: bool = False) -> RegionCount:
     """The number of activation regions, keeping only the frontier of cells in memory.
 
     Parameters
@@ -149,6 +171,10 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         (:mod:`regionenum.engine.line_step`), whatever ``workers`` says: its matrix products
         already use every core. With more than five inputs (a bounded domain, no max layers) it
         runs serially on cells given by their inequalities, as in :func:`enumerate_regions`.
+    certify : bool, optional
+        Count by an enumeration re-checked in exact arithmetic instead (see
+        :func:`enumerate_regions`): the count's ``certificate`` says what was proven. Memory
+        then grows with the regions, as for an enumeration.
 
     Returns
     -------
@@ -168,6 +194,14 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     >>> rn.count_regions(net, rn.Box([-1, -1], [1, 1]))
     RegionCount(4, bounded=4)
     """
+    if certify:
+        regions = enumerate_regions(network, domain, tol=tol, max_regions=max_regions, time_limit=time_limit,
+                                    batch_size=batch_size, progress=progress, workers=workers, client=client,
+                                    certify=True)
+        return RegionCount(len(regions), bounded=int(regions.bounded.sum()), complete=regions.complete,
+                           seconds=regions.seconds, stop_reason=regions.stop_reason,
+                           exact_calls=regions.exact_calls, kernel_seconds=regions.kernel_seconds,
+                           certificate=regions.certificate)
     network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
     if client is None and applies(network, domain):
         step, workers = LineStep(network, domain, tol, batch_size, keep=False), 1

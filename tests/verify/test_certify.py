@@ -1,4 +1,5 @@
 """Certificates: correct results pass, tampered ones fail."""
+import pickle
 from fractions import Fraction
 
 import numpy as np
@@ -69,3 +70,19 @@ def test_certify_backends():
 
     with pytest.raises(rn.CertificationError, match="region 0: cddlib finds"):
         cert_module._check_vertices_cdd(regions, Shifted(regions), 0, gmp)
+
+
+def test_certify_option_of_count_and_enumerate():
+    """certify=True attaches the exact re-check; a stopped run has none; many inputs are refused
+    before any work."""
+    net = random_net([2, 5, 5, 1], 11)
+    box = rn.Box([-1.0, -1.0], [1.0, 1.0])
+    regions = rn.enumerate_regions(net, box, certify=True)
+    assert regions.certificate.regions == len(regions) and regions.certificate.volume == 4
+    n = rn.count_regions(net, box, certify=True)
+    assert int(n) == len(regions) == n.certificate.regions
+    assert pickle.loads(pickle.dumps(n)).certificate.volume == 4
+    stopped = rn.enumerate_regions(net, box, certify=True, max_regions=3)
+    assert not stopped.complete and stopped.certificate is None
+    with pytest.raises(rn.RegionEnumError, match="certify needs vertices"):
+        rn.count_regions(random_net([6, 4, 1], 0), rn.Box(-np.ones(6), np.ones(6)), certify=True)
