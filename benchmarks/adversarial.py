@@ -22,6 +22,7 @@ reproduce: ``--seed S --nets 1 --family F``); writes ``results/adversarial.md``.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import traceback
 from collections import Counter
@@ -31,7 +32,11 @@ import numpy as np
 
 import regionenum as rn
 
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the repository's test helpers
+from tests.rewrites import duplicated, permuted, rescaled  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
 FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky"]
 
 
@@ -81,31 +86,6 @@ def draw(family: str, rng):
     return layers, acts, rn.Box(lo, hi)
 
 
-def _rescaled(layers, l, e):
-    out = list(layers)
-    out[l] = (layers[l][0] * 2.0 ** e, layers[l][1] * 2.0 ** e)
-    out[l + 1] = (layers[l + 1][0] / 2.0 ** e, layers[l + 1][1])
-    return out
-
-
-def _permuted(layers, l, perm):
-    out = list(layers)
-    out[l] = (layers[l][0][perm], layers[l][1][perm])
-    out[l + 1] = (layers[l + 1][0][:, perm], layers[l + 1][1])
-    return out
-
-
-def _duplicated(layers, l, u):
-    W, b = layers[l]
-    V, c = layers[l + 1]
-    V = np.hstack([V, V[:, u:u + 1] / 2])
-    V[:, u] /= 2
-    out = list(layers)
-    out[l] = (np.vstack([W, W[u:u + 1]]), np.r_[b, b[u]])
-    out[l + 1] = (V, c)
-    return out
-
-
 def check(family: str, seed: int) -> str | None:
     """None if the network of ``family`` and ``seed`` passes every check, else what failed."""
     rng = np.random.default_rng(seed)
@@ -125,9 +105,9 @@ def check(family: str, seed: int) -> str | None:
         return f"count {counted} != enumerate {n}"
     l = int(rng.integers(len(layers) - 1)) if len(layers) > 1 else None
     if l is not None:
-        rewrites = {"rescaled": _rescaled(layers, l, int(rng.integers(-60, 61))),
-                    "permuted": _permuted(layers, l, rng.permutation(len(layers[l][1]))),
-                    "duplicated": _duplicated(layers, l, int(rng.integers(len(layers[l][1]))))}
+        rewrites = {"rescaled": rescaled(layers, l, int(rng.integers(-60, 61))),
+                    "permuted": permuted(layers, l, rng.permutation(len(layers[l][1]))),
+                    "duplicated": duplicated(layers, l, int(rng.integers(len(layers[l][1]))))}
         for name, ls in rewrites.items():
             m = len(rn.enumerate_regions(net(ls), box))
             if m != n:

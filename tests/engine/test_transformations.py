@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import regionenum as rn
 from tests.oracles import lp_regions
+from tests.rewrites import duplicated, permuted, rescaled
 
 BOX = rn.Box([-2.0, -2.0], [2.0, 2.0])
 
@@ -35,34 +36,6 @@ def _count(layers, domain=BOX):
     return int(rn.count_regions(rn.Network.from_layers(layers), domain))
 
 
-def _rescaled(layers, l, exponent):
-    """Layer ``l``'s weights and bias times ``2^exponent``, the next layer's weights divided by it."""
-    s = 2.0 ** exponent
-    out = list(layers)
-    out[l] = (layers[l][0] * s, layers[l][1] * s)
-    out[l + 1] = (layers[l + 1][0] / s, layers[l + 1][1])
-    return out
-
-
-def _permuted(layers, l, perm):
-    out = list(layers)
-    out[l] = (layers[l][0][perm], layers[l][1][perm])
-    out[l + 1] = (layers[l + 1][0][:, perm], layers[l + 1][1])
-    return out
-
-
-def _duplicated(layers, l, unit):
-    """Unit ``unit`` of layer ``l`` twice, its outgoing weights halved between the copies."""
-    W, b = layers[l]
-    V, c = layers[l + 1]
-    V = np.concatenate([V, V[:, unit:unit + 1] / 2], axis=1)
-    V[:, unit] /= 2
-    out = list(layers)
-    out[l] = (np.concatenate([W, W[unit:unit + 1]]), np.concatenate([b, b[unit:unit + 1]]))
-    out[l + 1] = (V, c)
-    return out
-
-
 def _with_dead_unit(layers, l, rng):
     """A unit with zero weights and a negative bias (never on) added to layer ``l``."""
     W, b = layers[l]
@@ -80,9 +53,9 @@ def test_counts_do_not_change_under_exact_rewrites(seed, spread, exponent, layer
     layers = _net(seed, spread)
     n = _count(layers)
     rng = np.random.default_rng(seed)
-    assert _count(_rescaled(layers, layer, exponent)) == n
-    assert _count(_permuted(layers, layer, rng.permutation(6))) == n
-    assert _count(_duplicated(layers, layer, int(rng.integers(6)))) == n
+    assert _count(rescaled(layers, layer, exponent)) == n
+    assert _count(permuted(layers, layer, rng.permutation(6))) == n
+    assert _count(duplicated(layers, layer, int(rng.integers(6)))) == n
     assert _count(_with_dead_unit(layers, layer, rng)) == n
     # inputs translated by a dyadic t: the first layer's bias absorbs W0 t exactly
     t = rng.integers(-16, 17, size=2) / 16.0
@@ -101,7 +74,7 @@ def test_mild_networks_match_the_lp_oracle_after_rescaling(seed):
     b = np.r_[-BOX.hi, BOX.lo]
     truth = len(lp_regions(net, A, b))
     assert _count(layers) == truth
-    assert _count(_rescaled(_rescaled(layers, 0, -200), 1, 150)) == truth
+    assert _count(rescaled(rescaled(layers, 0, -200), 1, 150)) == truth
 
 
 @pytest.mark.parametrize("exponent", [-300, 300])
