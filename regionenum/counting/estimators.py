@@ -295,9 +295,9 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
         If given, every corner must lie in it (to ``1e-12`` of the corners' scale); the path
         is not clipped to it. Default: no check.
     closed : bool, optional
-        Add the segment from the last corner back to the first (default False). The first
-        and last pieces are not merged then, so the region where the path starts and ends
-        counts twice.
+        Add the segment from the last corner back to the first (default False). The piece
+        where the loop ends continues the one where it starts: on a loop that crosses region
+        boundaries, the value is the number of crossings.
 
     Returns
     -------
@@ -324,8 +324,8 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
     >>> open_path = rn.estimators.trajectory_regions(net, square)
     >>> open_path.value, open_path.details["breakpoints"].tolist()
     (4.0, [0.5, 1.5, 2.5])
-    >>> rn.estimators.trajectory_regions(net, square, closed=True).value   # the start's region twice
-    5.0
+    >>> rn.estimators.trajectory_regions(net, square, closed=True).value   # four quadrants, four crossings
+    4.0
     """
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
@@ -352,6 +352,8 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
             else:
                 patterns.append(row)
                 ends.append(k + right)
+    if closed and len(patterns) > 1 and np.array_equal(patterns[0], patterns[-1]):
+        patterns.pop()  # the loop's last piece is its first: one region, entered once
     distinct = len({p.tobytes() for p in patterns})
     bits = np.unpackbits(np.array(patterns), axis=1, count=network.n_units).view(bool)
     return Estimate("trajectory_regions", float(len(patterns)),

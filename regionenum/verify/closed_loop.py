@@ -613,6 +613,8 @@ def is_invariant(step: Network, P, *, time_limit: float | None = None):
     >>> rn.verify.is_invariant(step, rn.Box([-1, -1], [1, 1])).holds
     False
     """
+    if not isinstance(step, Network):
+        raise ArgumentTypeError(f"step must be a regionenum.Network, got {type(step).__name__}")
     if not isinstance(P, Polytope):
         raise InvalidDomainError("P must be a Box or Polytope")
     if P.dim != step.input_dim or step.output_dim != step.input_dim:

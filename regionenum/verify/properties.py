@@ -24,8 +24,10 @@ from scipy.optimize import linprog
 
 from ..analysis.exact_geometry import ExactGeometry
 from ..core.domain import Box, Polytope
+from ..core.network import Network
 from ..engine.api import enumerate_regions
-from ..errors import IncompleteResultError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
+from ..errors import (ArgumentTypeError, IncompleteResultError, InvalidArgumentError, InvalidDomainError,
+                      InvalidNetworkError)
 from ..result import Regions
 from .spec import output_rows
 
@@ -289,9 +291,8 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
     ----------
     target : Network or Regions
         A network, enumerated here on ``domain`` (which must then be bounded); or a result of
-        :func:`~regionenum.enumerate_regions`, used as it is. A result should be complete:
-        an incomplete one is not rejected here, and then gives only the largest norm over the
-        regions it has (a lower bound).
+        :func:`~regionenum.enumerate_regions`, which must be complete (an incomplete one
+        would give only a lower bound).
     domain : Box or Polytope, optional
         Needed with a network; ignored with a :class:`~regionenum.Regions`.
     norm : {2, 1, numpy.inf, "inf"}, optional
@@ -306,11 +307,11 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
     Raises
     ------
     InvalidArgumentError
-        Another ``norm`` (checked after enumerating), a network without a domain, or, for 1
+        Another ``norm`` (checked before enumerating), a network without a domain, or, for 1
         and inf, a result without a cell complex (enumerated by its inequalities: more than
         five inputs).
     IncompleteResultError
-        The enumeration done here was interrupted (Ctrl-C).
+        An incomplete result, or the enumeration done here was interrupted (Ctrl-C).
     InvalidDomainError
         With a network: an unbounded domain, or one whose dimension is not the network's.
 
@@ -322,6 +323,11 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
     >>> rn.verify.lipschitz(net, rn.Box([-1.0], [2.0]), norm=1).value
     Fraction(1, 1)
     """
+    if not (norm in (1, 2, np.inf) or (isinstance(norm, str) and norm == "inf")):
+        raise InvalidArgumentError(f"norm must be 1, 2 or inf, got {norm!r}")
+    if isinstance(target, Regions) and not target.complete:
+        raise IncompleteResultError(f"the Lipschitz constant needs a complete enumeration (this one stopped: "
+                                    f"{target.stop_reason}); an incomplete one gives only a lower bound")
     regions = target if isinstance(target, Regions) else _regions(target, domain)
     J = regions.jacobians
     if norm == 1:
@@ -400,6 +406,8 @@ def robustness(network, center, radius, norm=np.inf) -> RobustnessResult:
     >>> r.robust, r.label, r.label_found, round(r.distance, 6)
     (False, 0, 1, 0.3)
     """
+    if not isinstance(network, Network):
+        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
     center = np.asarray(center, dtype=np.float64)
     d = network.input_dim
     if center.shape != (d,):

@@ -57,6 +57,11 @@ def test_trajectory_counts_pieces_and_distinct_regions():
     assert closed.details["distinct"] <= closed.value
     regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
     assert closed.details["distinct"] <= len(regions)
+    # on a loop, pieces = crossings: the last piece continues the first
+    assert closed.value == len(closed.details["breakpoints"]) == closed.details["patterns"].shape[0]
+    axes = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    loop = estimators.trajectory_regions(axes, square, closed=True)
+    assert loop.value == 4 and loop.details["distinct"] == 4  # the four quadrants, each once
 
 
 def test_hanin_rolnick_and_local_complexity():

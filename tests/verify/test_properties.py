@@ -133,3 +133,16 @@ def test_bad_arguments_are_refused_before_enumerating():
         rn.verify.simulate(step, [0.0, 0.0], steps=-1)
     with pytest.raises(rn.RegionEnumError, match="bounded domain"):
         rn.estimators.sample_domain(rn.Polytope.whole_space(2), 3, np.random.default_rng(0))
+
+
+def test_lipschitz_of_an_incomplete_result_and_wrong_types_are_refused():
+    net = random_net([2, 4, 1], 2)
+    stopped = rn.enumerate_regions(net, BOX2, max_regions=2)
+    with pytest.raises(rn.IncompleteResultError, match="lower bound"):
+        rn.verify.lipschitz(stopped)
+    with pytest.raises(rn.RegionEnumError, match="norm must be"):
+        rn.verify.lipschitz(net, BOX2, norm=3)
+    with pytest.raises(rn.ArgumentTypeError, match="network must be"):
+        rn.verify.robustness("net", [0.0, 0.0], 0.1)
+    with pytest.raises(rn.ArgumentTypeError, match="step must be"):
+        rn.verify.is_invariant(None, BOX2)
