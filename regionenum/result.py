@@ -302,8 +302,14 @@ class Regions:
         from .analysis.linear_regions import linear_regions
         return linear_regions(self)
 
-    def decision_regions(self):
+    def decision_regions(self, tol: float = DEFAULT_TOL):
         """For a classifier: where each output is the largest.
+
+        Parameters
+        ----------
+        tol : float, optional
+            The band of float64 signs of output differences always settled exactly (as ``tol``
+            of :func:`~regionenum.enumerate_regions`); in ``(0, 1e-3)``.
 
         Returns
         -------
@@ -316,9 +322,11 @@ class Regions:
         ------
         IncompleteResultError
             The enumeration stopped early.
+        InvalidArgumentError
+            ``tol`` out of range.
         """
         from .analysis.decision_regions import decision_regions
-        return decision_regions(self)
+        return decision_regions(self, tol)
 
     def level_set(self, value: float = 0.0, output: int = 0, tol: float = DEFAULT_TOL):
         """The level set ``{y_output = value}`` on the domain, exactly, as a polyhedral complex.

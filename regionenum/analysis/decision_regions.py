@@ -221,7 +221,8 @@ def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
     IncompleteResultError
         The enumeration stopped early.
     InvalidArgumentError
-        The result has no cell complex (it was enumerated by its inequalities).
+        The result has no cell complex (it was enumerated by its inequalities), or ``tol`` out
+        of range.
 
     Examples
     --------
@@ -232,6 +233,8 @@ def decision_regions(regions, tol: float = DEFAULT_TOL) -> DecisionRegions:
     >>> dec.classes.tolist(), dec.volumes.tolist()      # class 1 where x > 1/2
     ([0, 1], [1.5, 0.5])
     """
+    if not 0 < tol < 1e-3:
+        raise InvalidArgumentError(f"tol must be in (0, 1e-3), got {tol}")
     net = regions.network
     require_complete(regions, "decision regions")
     cells = regions.cells

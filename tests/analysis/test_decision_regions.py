@@ -145,3 +145,14 @@ def test_classes_tied_everywhere_on_a_region_join_their_neighbours(W2):
     found = sorted((int(c), int((dec.classes == c).sum())) for c in np.unique(dec.classes))
     assert found == _grid_components(net, -1, 1)
     assert dec.volumes[dec.classes == 0].sum() == pytest.approx(2.5)
+
+
+def test_decision_regions_take_the_sign_band():
+    """A wider band settles more output differences exactly and gives the same regions."""
+    net = random_net([2, 6, 6, 3], 4)
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    narrow, wide = regions.decision_regions(), regions.decision_regions(tol=1e-4)
+    assert narrow.classes.tolist() == wide.classes.tolist()
+    np.testing.assert_allclose(narrow.volumes, wide.volumes, rtol=1e-12)
+    with pytest.raises(rn.RegionEnumError, match="tol must be"):
+        regions.decision_regions(tol=0.5)
