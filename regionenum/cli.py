@@ -909,8 +909,7 @@ def _verify(args, report) -> None:
     if (args.vnncomp or args.answer is not None) and (args.slice or args.through):
         raise InvalidArgumentError("--vnncomp and --answer give the competition's answer for the whole "
                                    "network: leave out --slice and --through")
-    if args.answer is not None and not (args.answer.parent if str(args.answer.parent) else Path(".")).is_dir():
-        raise MissingFileError(f"--answer {args.answer}: the folder does not exist")
+    answer_path = _output_file(args.answer, None, "--answer")
     source = _load_source(net_path, args.example, args.input_shape)
     prop = parse_vnnlib(prop_path)
     if prop.n_inputs != source.network.input_dim or prop.n_outputs != source.network.output_dim:
@@ -947,12 +946,12 @@ def _verify(args, report) -> None:
             check = certify(res.proof)
             out["certified"] = dict(claims=check.claims, seconds=round(check.seconds, 4))
     answer = competition_answer(res)
-    if args.answer is not None:
+    if answer_path is not None:
         try:
-            args.answer.write_text(answer)
+            answer_path.write_text(answer)
         except OSError as err:
-            raise MissingFileError(f"cannot write {args.answer}: {err}") from None
-        out["answer"] = str(args.answer)
+            raise MissingFileError(f"cannot write {answer_path}: {err}") from None
+        out["answer"] = str(answer_path)
     if args.vnncomp:
         report.text = lambda _: [answer.rstrip("\n")]
 

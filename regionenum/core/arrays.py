@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["concat_offsets", "facet_equations", "kernel_array", "offsets_of", "per_cell_count",
+__all__ = ["concat_offsets", "facet_equations", "is_integer", "kernel_array", "offsets_of", "per_cell_count",
            "ranges", "run_starts", "set_bits", "unpack_bits"]
+
+
+def is_integer(value) -> bool:
+    """Whether ``value`` is an integer (Python or numpy), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def kernel_array(a, dtype) -> np.ndarray:

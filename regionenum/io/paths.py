@@ -9,9 +9,9 @@ from ..errors import FileFormatError, MissingFileError
 __all__ = ["writable"]
 
 
-def writable(path, suffixes) -> Path:
+def writable(path, suffixes=None) -> Path:
     """``path`` as a :class:`~pathlib.Path`, after checking that its suffix is one of
-    ``suffixes`` and that its folder exists.
+    ``suffixes`` (any, if None) and that its folder exists.
 
     Raises
     ------
@@ -21,7 +21,7 @@ def writable(path, suffixes) -> Path:
         The folder does not exist (or is not a folder).
     """
     path = Path(path)
-    if path.suffix not in suffixes:
+    if suffixes is not None and path.suffix not in suffixes:
         raise FileFormatError(f"{path}: unknown format {path.suffix!r}: use {' or '.join(suffixes)}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.arrays import is_integer
 from ..core.domain import Polytope
 from ..core.network import Activation, Network
 from ..engine.api import enumerate_regions
@@ -215,7 +216,7 @@ def simulate(step: Network, X0, steps: int) -> np.ndarray:
     >>> rn.verify.simulate(step, [1.0, 0.0], steps=2).round(4).tolist()
     [[[1.0, 0.0], [0.995, -0.1], [0.9805, -0.1895]]]
     """
-    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)) or steps < 0:
+    if not is_integer(steps) or steps < 0:
         raise InvalidArgumentError(f"steps must be a non-negative integer, got {steps!r}")
     X = np.atleast_2d(np.asarray(X0, dtype=np.float64))
     out = [X]

@@ -23,6 +23,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from ..analysis.exact_geometry import ExactGeometry
+from ..core.arrays import is_integer
 from ..core.domain import Box, Polytope
 from ..core.network import Network
 from ..engine.api import enumerate_regions
@@ -92,6 +93,11 @@ class LipschitzResult:
     value: object
     region: int
     jacobian: np.ndarray
+
+
+def _network_of(target):
+    """The network of ``target`` (a :class:`Regions` or a network), for checks before work."""
+    return target.network if isinstance(target, Regions) else target
 
 
 def _regions(target, domain):
@@ -189,9 +195,9 @@ def output_range(target, domain=None, output: int = 0) -> OutputRange:
     >>> r.min, r.max, r.argmin.tolist(), r.argmax.tolist()
     (Fraction(-1, 2), Fraction(3, 2), [0.0], [2.0])
     """
-    network = target.network if isinstance(target, Regions) else target
+    network = _network_of(target)
     k = network.output_dim
-    if isinstance(output, (bool, np.bool_)) or not isinstance(output, (int, np.integer)) or not 0 <= output < k:
+    if not is_integer(output) or not 0 <= output < k:
         raise InvalidArgumentError(f"output must be an integer in [0, {k}), got {output!r}")
     regions = _regions(target, domain)
     C = np.zeros((1, k))
@@ -262,7 +268,7 @@ def check_property(target, C, e, domain=None) -> PropertyResult:
     >>> p.holds, p.worst, p.counterexample.tolist()
     (False, [Fraction(1, 2)], [2.0])
     """
-    network = target.network if isinstance(target, Regions) else target
+    network = _network_of(target)
     C, e = output_rows(C, e, network.output_dim)  # checked before any enumeration
     regions = _regions(target, domain)
     values, g_region, g_index = _vertex_values(regions, C, e)
