@@ -6,8 +6,8 @@ break float64 sign decisions, and checks every one three ways:
 - ``certify``: the enumeration re-checked in exact rational arithmetic (every region has
   interior, patterns are distinct, exact volumes sum to the domain's, facets are consistent) --
   an oracle that shares no sign decision with the engine;
-- ``count``: ``count_regions`` equals the enumeration's length (a second code path; on one input
-  the line engine);
+- ``count``: ``count_regions`` equals the enumeration's length (a second code path: the
+  frontier only, no assembly);
 - ``rewrites``: the count is unchanged under rewrites that are exact in float64 (a layer scaled
   by ``2^k`` with the next layer's weights divided by it, units permuted, a unit duplicated with
   its outgoing weights halved).

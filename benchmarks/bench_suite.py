@@ -40,7 +40,7 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
     warm_net = re.Network.from_layers([(np.eye(2), np.zeros(2)), (np.eye(2), np.full(2, 0.5)),
                                        (np.ones((1, 2)), np.zeros(1))])
     re.count_regions(warm_net, re.Box([-1, -1], [1, 1]))
-    re.count_regions(warm_net, re.Slice([0, 0], [[1], [1]], re.Box([-1], [1])))  # the line engine
+    re.count_regions(warm_net, re.Slice([0, 0], [[1], [1]], re.Box([-1], [1])))  # one input
     warm = re.enumerate_regions(warm_net, re.Box([-1, -1], [1, 1]))
     if mode in ANALYSES:
         ANALYSES[mode](warm)

@@ -920,6 +920,12 @@ class Network:
         """The network on the affine subspace ``x = origin + basis @ t``, as a network of ``t``
         with the same units and patterns (lines, trajectories, planes through data).
 
+        The subspace is a first layer of its own, ``origin + basis @ t`` with the identity
+        activation (no states, so no pattern bits), rather than folded into the network's first
+        layer: ``W @ basis`` and ``b + W @ origin`` round in float64, and hyperplanes that meet
+        exactly on the subspace could come apart. Kept apart, every later product carries its
+        rounding bound like any other, and exact arithmetic sees the exact composition.
+
         Parameters
         ----------
         origin : array_like, shape (input_dim,)
@@ -929,7 +935,7 @@ class Network:
         Returns
         -------
         Network
-            ``k`` inputs; its first layer folds in the subspace.
+            ``k`` inputs; its first (source) layer is the subspace, the network's layers follow.
 
         Raises
         ------
@@ -953,9 +959,8 @@ class Network:
                 f"basis must have shape ({self.input_dim}, k) with k >= 1, got {basis.shape}")
         if np.linalg.matrix_rank(basis) < basis.shape[1]:
             raise InvalidNetworkError("the basis vectors are linearly dependent")
-        first = self.source_layers[0]
-        layers = [Layer(first.W @ basis, first.b + first.W @ origin, first.activation)]
-        return Network(layers + list(self.source_layers[1:]))
+        subspace = Layer(basis, origin, Activation("identity"))
+        return Network([subspace, *self.source_layers])
 
     def pre_activations(self, X: np.ndarray) -> list[np.ndarray]:
         """Pre-activations of every layer at the rows of ``X``.

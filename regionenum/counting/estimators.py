@@ -23,7 +23,6 @@ import numpy as np
 from ..core.domain import Box, Polytope
 from ..core.network import Network
 from ..engine.api import enumerate_regions
-from ..engine.line_step import applies, line_pieces
 from ..errors import ArgumentTypeError, IncompleteResultError, InvalidArgumentError, InvalidDomainError
 
 __all__ = ["Estimate", "sampled_patterns", "grid_patterns", "chao1", "trajectory_regions",
@@ -365,11 +364,7 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
 def _segment_pieces(restricted):
     """The regions of a network restricted to a segment (``t`` in ``[0, 1]``), in order: each
     one's right end and packed pattern."""
-    segment = Box([0.0], [1.0])
-    if applies(restricted, segment):
-        ends, packed = line_pieces(restricted, segment)
-        return ends[1:], packed
-    pieces = enumerate_regions(restricted, segment)
+    pieces = enumerate_regions(restricted, Box([0.0], [1.0]))
     order = np.argsort(pieces.interior_points[:, 0])
     return [float(pieces.vertices_of(i)[:, 0].max()) for i in order], pieces.packed_patterns[order]
 

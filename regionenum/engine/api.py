@@ -16,7 +16,6 @@ from .assemble import assemble_regions
 from .driver import Budget, DeferredInterrupts, Driver, Tally
 from .hrep_step import HrepStep, assemble_hrep
 from .hrep_step import applies as hrep_applies
-from .line_step import LineStep, applies
 from .parallel import run_parallel
 from .polytope_step import MAX_DIM, PolytopeStep
 
@@ -166,11 +165,9 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     Parameters
     ----------
     network, domain, tol, max_regions, time_limit, batch_size, progress, workers, client
-        As for :func:`enumerate_regions`. On one input (a bounded interval, a network without
-        max layers) and without ``client``, the count runs in this process on the line engine
-        (:mod:`regionenum.engine.line_step`), whatever ``workers`` says: its matrix products
-        already use every core. With more than five inputs (a bounded domain, no max layers) it
-        runs serially on cells given by their inequalities, as in :func:`enumerate_regions`.
+        As for :func:`enumerate_regions`. With more than five inputs (a bounded domain, no max
+        layers) it runs serially on cells given by their inequalities, as in
+        :func:`enumerate_regions`.
     certify : bool, optional
         Count by an enumeration re-checked in exact arithmetic instead (see
         :func:`enumerate_regions`): the count's ``certificate`` says what was proven. Memory
@@ -203,9 +200,7 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                            exact_calls=regions.exact_calls, kernel_seconds=regions.kernel_seconds,
                            certificate=regions.certificate)
     network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
-    if client is None and applies(network, domain):
-        step, workers = LineStep(network, domain, tol, batch_size, keep=False), 1
-    elif client is None and hrep_applies(network, domain):
+    if client is None and hrep_applies(network, domain):
         step, workers = HrepStep(network, domain, keep=False), 1
     else:
         step = PolytopeStep(network, domain, tol, batch_size, keep=False)

@@ -2,7 +2,8 @@
 budget. It knows no geometry.
 
 A *step* (:class:`~regionenum.engine.polytope_step.PolytopeStep` for cells given by their
-vertices, :class:`~regionenum.engine.line_step.LineStep` for intervals on one input) knows how
+vertices, :class:`~regionenum.engine.hrep_step.HrepStep` for cells given by their inequalities)
+knows how
 to make the first stack entries (:meth:`start`) and how to cut one entry's cells by its layer
 (:meth:`process`), returning the children for the next layer and recording finished regions in
 the :class:`Tally`. The driver pops entries, pushes children (first child popped first, so

@@ -1,8 +1,7 @@
 """The engine's compiled kernels (Numba), and a clock for the time they take to compile.
 
 - :mod:`.splitting`: split polyhedral cells by hyperplanes (vertices with incidence);
-- :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells;
-- :mod:`.line`: the line engine's signs, roots and values at breakpoints.
+- :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells.
 
 Kernels take and return flat numpy arrays in named groups, never call back into Python, and
 return the sign questions float64 cannot settle instead of answering them. Each compiles on its

@@ -1,26 +1,11 @@
-"""The line engine (counts on one input) against the breakpoint oracle, the general engine and
-its own exact path, on random, trained-like and degenerate networks."""
+"""Counts on one input (the general engine on intervals) against the breakpoint oracle and
+enumeration, on random, trained-like and degenerate networks."""
 import numpy as np
 import pytest
 
 import regionenum as rn
 from regionenum import constructions
-from regionenum.engine.driver import Driver
-from regionenum.engine.line_step import LineStep, line_pieces
 from tests.oracles import random_net, regions_1d
-
-
-def _exact_only_count(net, domain, batch_size=1024):
-    """The line engine with nothing trusted in float64: every sign and every order of roots is
-    settled in exact arithmetic (a second code path for the same count)."""
-
-    class ExactOnly(LineStep):
-        def _first_layer_values(self):  # error bounds no value can beat, at every layer
-            Z, M, E = super()._first_layer_values()
-            return Z, M, np.full_like(E, 1e300)
-
-    tally = Driver(ExactOnly(net, domain, rn.DEFAULT_TOL, batch_size, keep=False)).run()
-    return tally.count, tally.exact_calls
 
 
 @pytest.mark.parametrize("widths,seed,activations", [
@@ -83,7 +68,6 @@ def test_degenerate_first_layers(rows, expected):
     box = rn.Box([-1.0], [1.0])
     assert len(regions_1d(net, -1.0, 1.0)) == expected
     assert rn.count_regions(net, box) == expected
-    assert _exact_only_count(net, box)[0] == expected
 
 
 def test_later_unit_vanishing_at_an_earlier_breakpoint():
@@ -98,7 +82,6 @@ def test_later_unit_vanishing_at_an_earlier_breakpoint():
     counted = rn.count_regions(net, box)
     assert counted == expected == len(rn.enumerate_regions(net, box))
     assert counted.exact_calls > 0  # the zeros at x = 0 are settled exactly
-    assert _exact_only_count(net, box)[0] == expected
 
 
 @pytest.mark.parametrize("folds,last", [([2, 2], 3), ([3, 4, 2], 4), ([4, 4, 4], 3), ([2, 2, 2, 2, 2], 2)])
@@ -108,25 +91,10 @@ def test_zigzag_constructions(kind, folds, last):
     c = getattr(constructions, kind)(1, folds, last)
     counted = rn.count_regions(c.network, c.domain)
     assert counted == c.count
-    count, exact_calls = _exact_only_count(c.network, c.domain, batch_size=5)
-    assert count == c.count and exact_calls > 0
+    assert counted.exact_calls > 0
 
 
-def test_exact_answers_decide_the_count(monkeypatch):
-    """The construction's exact zeros reach the exact path, and its answers decide the count."""
-    c = constructions.montufar(1, [4, 4, 4], 3)
-    counted = rn.count_regions(c.network, c.domain)
-    assert counted == c.count and counted.exact_calls > 0
-    original = LineStep._settle_signs
-
-    def never_zero(self, l, line, S):  # as if no unit were ever exactly zero at a breakpoint
-        original(self, l, line, S)
-        S[S == 0] = -1
-    monkeypatch.setattr(LineStep, "_settle_signs", never_zero)
-    assert rn.count_regions(c.network, c.domain) != c.count
-
-
-def test_budgets_progress_and_routing():
+def test_budgets_and_progress():
     net = random_net([1, 40, 40, 1], 9)
     box = rn.Box([-2.0], [2.0])
     full = rn.count_regions(net, box)
@@ -136,14 +104,13 @@ def test_budgets_progress_and_routing():
     assert seen and all(isinstance(p, rn.Progress) for p in seen)
     late = rn.count_regions(net, box, time_limit=1e-9, batch_size=4)
     assert not late.complete and late.stop_reason == "time_limit" and late < full
-    # several workers: still the line engine, in this process, with the same count
     assert rn.count_regions(net, box, workers=2) == full
     with pytest.raises(rn.RegionEnumError, match="workers"):
         rn.count_regions(net, box, workers=0)
 
 
-def test_other_one_input_cases_use_the_general_engine():
-    """Max layers and unbounded domains: counts still agree with enumeration."""
+def test_max_layers_and_unbounded_lines():
+    """Max layers and unbounded domains: counts agree with enumeration and the oracle."""
     rng = np.random.default_rng(10)
     maxout = rn.Network.from_layers([(rng.normal(size=(9, 1)), rng.normal(size=9)),
                                      (rng.normal(size=(1, 3)), np.zeros(1))], [("maxout", 3), "identity"])
@@ -158,20 +125,3 @@ def test_slices_of_a_plane_network():
     net = random_net([2, 24, 24, 1], 12)
     line = rn.Slice.through([-0.8, 0.3], [0.9, -0.4])
     assert rn.count_regions(net, line) == len(rn.enumerate_regions(net, line))
-
-
-@pytest.mark.parametrize("seed, batch_size", [(13, 1024), (14, 1024), (15, 3)])
-def test_pieces_left_to_right(seed, batch_size):
-    """The regions themselves, in order: patterns and ends as the breakpoint oracle has them
-    (small batches leave chunks waiting at every depth, on the values each layer reuses)."""
-    net = random_net([1, 12, 12, 12, 1], seed, bias_std=0.5)
-    box = rn.Box([-2.0], [2.0])
-    ends, packed = line_pieces(net, box, batch_size=batch_size)
-    expected = regions_1d(net, -2.0, 2.0)
-    assert [tuple(p) for p in np.unpackbits(packed, axis=1, count=net.n_units).astype(bool)] == \
-        [p for _, _, p in expected]
-    exact_ends = [float(a) for a, _, _ in expected] + [2.0]
-    np.testing.assert_allclose(ends, exact_ends, rtol=0, atol=1e-12)
-    regions = rn.enumerate_regions(net, box)  # the general engine's regions, sorted by place
-    order = np.argsort(regions.interior_points[:, 0])
-    np.testing.assert_array_equal(regions.packed_patterns[order], packed)
