@@ -24,6 +24,7 @@ class ExactGeometry:
         self.regions = regions
         self.net = ExactNetwork(regions.network)
         self.oracle = regions.complex.constraints.oracle(self.net, [], regions.cells.packed)
+        self._points = {}  # generator -> its exact point, asked for again by several checks
 
     def generator(self, g: int):
         """Generator ``g`` of the cells as an exact homogeneous integer vector ``(t, x)``
@@ -38,10 +39,13 @@ class ExactGeometry:
 
     def point(self, g: int) -> list:
         """Generator ``g`` (a point) as exact Fractions ``x``."""
-        v = self.generator(g)
-        if v[0] == 0:
-            raise ValueError(f"generator {g} is a ray, not a point")
-        return [Fraction(a, v[0]) for a in v[1:]]
+        point = self._points.get(g)
+        if point is None:
+            v = self.generator(g)
+            if v[0] == 0:
+                raise ValueError(f"generator {g} is a ray, not a point")
+            point = self._points[g] = [Fraction(a, v[0]) for a in v[1:]]
+        return point
 
     def output_rows(self, region: int):
         """The exact output map of ``region``: integer rows ``E`` (``(k + 1, d + 1)``) with

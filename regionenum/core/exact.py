@@ -259,6 +259,22 @@ def _bareiss(rows, n: int):
     return M, pivots, prev
 
 
+def _cross_kernel(rows):
+    """The kernel of integer rows of length 3 as the cross product of the first two, when that
+    is not zero and every other row is orthogonal to it (then the rows have rank 2 exactly and
+    it spans their kernel), with coprime entries; None otherwise (left to elimination)."""
+    a0, a1, a2 = (int(x) for x in rows[0])
+    b0, b1, b2 = (int(x) for x in rows[1])
+    v = [a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0]
+    if not any(v):
+        return None
+    for r in rows[2:]:
+        if int(r[0]) * v[0] + int(r[1]) * v[1] + int(r[2]) * v[2]:
+            return None
+    g = math.gcd(*v)
+    return [x // g for x in v] if g > 1 else v
+
+
 def exact_rank(rows, n: int) -> int:
     """The rank of integer ``rows`` of length ``n``, exactly."""
     return len(_bareiss(rows, n)[1]) if len(rows) else 0
@@ -277,6 +293,10 @@ def kernel_vector(rows, n: int) -> list:
         The rows do not have rank ``n - 1`` (the incidence of a generator does not pin down one
         point: the engine's bookkeeping is wrong).
     """
+    if n == 3 and len(rows) >= 2:  # in the plane: a cross product, checked against every row
+        v = _cross_kernel(rows)
+        if v is not None:
+            return v
     M, pivots, prev = _bareiss(rows, n)
     free = [c for c in range(n) if c not in pivots]
     if len(free) != 1:

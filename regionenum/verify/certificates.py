@@ -166,18 +166,22 @@ def _check_distinct(regions):
 
 def _check_interior(regions, geo, r):
     """A rational point of region ``r`` strictly satisfies all its states and the domain."""
-    cells = np.flatnonzero(regions.cell_region == r)
-    candidates = [[Fraction(float(v)) for v in regions.interior_points[r]]]
-    for c in cells:  # fallback: the exact centroid of a piece's vertices
-        g0, g1 = regions.cells.gen_off[c], regions.cells.gen_off[c + 1]
-        pts = [geo.point(g) for g in range(g0, g1) if regions.cells.gens[g, 0] > 0]
-        if pts and all(regions.cells.gens[g, 0] > 0 for g in range(g0, g1)):
-            candidates.append([sum(col, Fraction(0)) / len(pts) for col in zip(*pts)])
-    for x in candidates:
+    for x in _interior_candidates(regions, geo, r):
         if _strictly_inside(regions, geo, r, x):
             return
     raise CertificationError(f"region {r}: no rational point satisfies its pattern strictly "
                              "(it may have no interior)")
+
+
+def _interior_candidates(regions, geo, r):
+    """Rational points to try for region ``r``: its float interior point, exactly, then (made
+    only if that fails) the exact centroid of each bounded piece's vertices."""
+    yield [Fraction(float(v)) for v in regions.interior_points[r]]
+    for c in np.flatnonzero(regions.cell_region == r):
+        g0, g1 = regions.cells.gen_off[c], regions.cells.gen_off[c + 1]
+        if all(regions.cells.gens[g, 0] > 0 for g in range(g0, g1)):
+            pts = [geo.point(g) for g in range(g0, g1)]
+            yield [sum(col, Fraction(0)) / len(pts) for col in zip(*pts)]
 
 
 def _strictly_inside(regions, geo, r, x) -> bool:

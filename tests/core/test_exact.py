@@ -47,3 +47,16 @@ def test_rank_and_kernel():
     assert exact_rank(rows, 3) == 2 and exact_rank([], 3) == 0
     v = kernel_vector(rows, 3)
     assert all(sum(a * b for a, b in zip(r, v)) == 0 for r in rows) and any(v)
+
+
+def test_kernel_vector_in_the_plane_checks_every_row():
+    """The cross-product shortcut for rows of length 3 agrees with elimination, falls back to
+    it when the first two rows are parallel, and never hides a rank other than 2."""
+    from regionenum.errors import InternalError
+    assert kernel_vector([[1, 0, -2], [0, 2, -6]], 3) == [2, 3, 1]  # coprime
+    v = kernel_vector([[2, 4, 6], [1, 2, 3], [0, 1, 1]], 3)  # first two parallel
+    assert v[0] * 1 + v[1] * 2 + v[2] * 3 == 0 and v[1] + v[2] == 0 and any(v)
+    with pytest.raises(InternalError):
+        kernel_vector([[1, 0, 0], [0, 1, 0], [0, 0, 1]], 3)  # rank 3: no kernel
+    with pytest.raises(InternalError):
+        kernel_vector([[1, 2, 3], [2, 4, 6]], 3)  # rank 1: a line of solutions
