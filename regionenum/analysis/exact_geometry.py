@@ -24,28 +24,55 @@ class ExactGeometry:
         self.regions = regions
         self.net = ExactNetwork(regions.network)
         self.oracle = regions.complex.constraints.oracle(self.net, [], regions.cells.packed)
-        self._points = {}  # generator -> its exact point, asked for again by several checks
+        self._generators = {}  # generator -> its exact vector, asked for again by several checks
+        self._vertices = {}  # (tight ids, the pattern bits their rows read) -> exact point
+        net = regions.network
+        ids = regions.complex.constraints.ids
+        # for each constraint id: how many leading pattern bits its exact row depends on
+        reads = [0] * ids.unit_start + [net.unit_offsets[l] for l in net.unit_layer]
+        reads += [net.unit_offsets[net.unit_layer[c]] for c, _ in net.tie_units]
+        self._reads = reads
 
     def generator(self, g: int):
         """Generator ``g`` of the cells as an exact homogeneous integer vector ``(t, x)``
         (``t > 0`` for a point, ``t = 0`` for a ray), in the direction of the float one."""
+        v = self._generators.get(g)
+        if v is None:
+            v = self._generators[g] = self._generator(g)
+        return v
+
+    def _generator(self, g: int):
+        """The kernel of the exact rows tight at generator ``g``. A point is shared by the cells
+        around it; where their patterns agree on every bit its tight rows read, the rows are
+        the same, so the point is computed once for them."""
         cells = self.regions.cells
         c = int(np.searchsorted(cells.gen_off, g, side="right") - 1)
         inc = cells.inc[cells.inc_off[g]: cells.inc_off[g + 1]]
+        key = None
+        if cells.gens[g, 0] > 0:
+            used = max((self._reads[cid] if cid < len(self._reads) else 0) for cid in inc)
+            packed = cells.packed[c]
+            tail = int(packed[used // 8]) >> (8 - used % 8) if used % 8 else 0
+            key = (inc.tobytes(), packed[: used // 8].tobytes(), tail)
+            v = self._vertices.get(key)
+            if v is not None:
+                return v
         v = kernel_vector([self.oracle.row(c, int(cid)) for cid in inc], cells.gens.shape[1])
+        if v[0] != 0:  # a point: t > 0
+            v = [-a for a in v] if v[0] < 0 else v
+            if key is not None:
+                self._vertices[key] = v
+            return v
         approx = sum(float(Fraction(a, max(abs(x) for x in v) or 1)) * b
                      for a, b in zip(v, cells.gens[g]))
         return [-a for a in v] if approx < 0 else v
 
     def point(self, g: int) -> list:
         """Generator ``g`` (a point) as exact Fractions ``x``."""
-        point = self._points.get(g)
-        if point is None:
-            v = self.generator(g)
-            if v[0] == 0:
-                raise ValueError(f"generator {g} is a ray, not a point")
-            point = self._points[g] = [Fraction(a, v[0]) for a in v[1:]]
-        return point
+        v = self.generator(g)
+        if v[0] == 0:
+            raise ValueError(f"generator {g} is a ray, not a point")
+        return [Fraction(a, v[0]) for a in v[1:]]
 
     def output_rows(self, region: int):
         """The exact output map of ``region``: integer rows ``E`` (``(k + 1, d + 1)``) with

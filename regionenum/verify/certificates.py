@@ -20,6 +20,8 @@ arithmetic, from the region's own inequalities, and must equal the engine's exac
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -51,7 +53,7 @@ class Certificate:
     backend: str = "fractions"
 
 
-def certify(regions, check_volume: bool = True, backend: str = "auto"):
+def certify(regions, check_volume: bool = True, backend: str = "auto", workers: int | None = None):
     """Re-check a result exactly.
 
     Parameters
@@ -64,6 +66,10 @@ def certify(regions, check_volume: bool = True, backend: str = "auto"):
         For enumerations in up to 3 dimensions: also check the exact volumes.
     backend : {"auto", "fractions", "gmp"}
         For enumerations: whether cddlib (GMP) also recomputes each region's vertices.
+    workers : int, optional
+        Processes that share the exact volumes (each checks a range of cells; forked where the
+        platform can, so nothing is copied). Default: the cores this process may use; 1 runs
+        in this process. Small results always run here.
 
     Returns
     -------
@@ -82,6 +88,9 @@ def certify(regions, check_volume: bool = True, backend: str = "auto"):
     if hasattr(regions, "proof"):
         raise IncompleteResultError(f"only an unsat answer has a proof to check (this one is "
                                     f"{getattr(regions, 'status', '?')})")
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or isinstance(workers, bool)
+                                or workers < 1):
+        raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     if backend not in ("auto", "fractions", "gmp"):
         raise InvalidArgumentError(f"backend must be 'auto', 'fractions' or 'gmp', got {backend!r}")
     if not regions.complete:
@@ -94,8 +103,9 @@ def certify(regions, check_volume: bool = True, backend: str = "auto"):
     start = time.perf_counter()
     geo = ExactGeometry(regions)
     _check_distinct(regions)
-    for r in range(len(regions)):
-        _check_interior(regions, geo, r)
+    proven = _proven_inside(regions)
+    for r in np.flatnonzero(~proven):
+        _check_interior(regions, geo, int(r))
     use_gmp = gmp is not None and regions.domain.is_bounded
     if use_gmp:
         for c in range(len(regions.cells)):
@@ -103,7 +113,7 @@ def certify(regions, check_volume: bool = True, backend: str = "auto"):
     volume = None
     d = regions.dim
     if check_volume and d <= 3 and regions.domain.is_bounded:
-        volume = sum((_exact_volume(regions, geo, c) for c in range(len(regions.cells))), Fraction(0))
+        volume = _total_volume(regions, geo, workers)
         expected = _domain_volume(regions.domain)
         if volume != expected:
             raise CertificationError(f"the regions' exact volumes sum to {volume} (about "
@@ -164,6 +174,75 @@ def _check_distinct(regions):
         seen[key] = i
 
 
+def _proven_inside(regions) -> np.ndarray:
+    """Per region, whether its float interior point (a rational point) is proven strictly inside
+    it by float64 with a rigorous bound on every rounding error: the domain's rows and, layer
+    by layer, every unit's pre-activation under the region's pattern (slopes from its bits, as
+    in the exact rows of :meth:`~regionenum.core.exact.ExactNetwork.region_constraints`), each
+    beyond its bound ``(gamma_{n+2} max|a| + e) r + gamma_{n+2} |b|``, with ``r`` the unit's
+    row sum of ``|W|``, ``e`` the largest bound carried in (``u |a|`` more after a slope other
+    than 0 or 1), and the bound's own rounding: one matrix product per layer, on blocks of
+    regions small enough that their temporaries stay in cache. False where this does not prove
+    it (the exact check then runs); all False for networks with max layers, whose ties the
+    exact check reads."""
+    net = regions.network
+    n = len(regions)
+    if n == 0 or any(layer.activation.kind == "max" for layer in net.layers):
+        return np.zeros(n, bool)
+    X = np.asarray(regions.interior_points, np.float64)
+    bits = regions.patterns
+    layers = net.layers[: max(net.split_layers, default=-1) + 1]
+    sums = [np.abs(layer.W).sum(axis=1) * (1.0 + _gamma(layer.W.shape[1] + 2)) for layer in layers]
+    ok = np.empty(n, bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for lo in range(0, n, PROOF_BLOCK):
+            hi = min(lo + PROOF_BLOCK, n)
+            ok[lo:hi] = _block_inside(net, regions.domain, layers, sums, X[lo:hi], bits[lo:hi])
+    return ok
+
+
+#: Regions whose interior points are checked in float64 at once (see :func:`_proven_inside`).
+PROOF_BLOCK = 2048
+
+
+def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
+    """:func:`_proven_inside` for the points ``X`` with patterns ``bits``."""
+    if len(dom.b):
+        value = X @ dom.A.T + dom.b
+        err = _gamma(dom.dim + 2) * (np.abs(X) @ np.abs(dom.A).T + np.abs(dom.b))
+        ok = np.all(value < -err * (1.0 + 4.0 * _U), axis=1)
+    else:
+        ok = np.ones(len(X), bool)
+    act, err = X, np.zeros(len(X))
+    for l, (layer, row_sums) in enumerate(zip(layers, sums)):
+        gamma = _gamma(layer.W.shape[1] + 2)
+        Z = act @ layer.W.T + layer.b
+        carried = gamma * np.abs(act).max(axis=1, initial=0.0) + err
+        E = carried[:, None] * row_sums + gamma * np.abs(layer.b)
+        E *= 1.0 + 4.0 * gamma
+        slopes = np.ones_like(Z)
+        units = net.split_units[l]
+        if len(units):
+            on = bits[:, net.unit_offsets[l]: net.unit_offsets[l] + len(units)]
+            z, e = Z[:, units], E[:, units]
+            ok &= np.all(np.where(on, z > e, z < -e), axis=1)  # NaN or inf: not proven
+            slopes[:, units] = np.where(on, 1.0, layer.activation.off_slope)
+        act = slopes * Z
+        scaled = np.abs(slopes) * E
+        if layer.activation.off_slope not in (0.0, 1.0):
+            scaled += _U * np.abs(act)
+        err = scaled.max(axis=1, initial=0.0)
+    return ok
+
+
+def _gamma(k: int) -> float:
+    """``k u / (1 - k u)``: the relative rounding of a ``k``-term float64 dot product."""
+    return k * _U / (1.0 - k * _U)
+
+
+_U = 2.0 ** -53
+
+
 def _check_interior(regions, geo, r):
     """A rational point of region ``r`` strictly satisfies all its states and the domain."""
     for x in _interior_candidates(regions, geo, r):
@@ -206,18 +285,17 @@ def _exact_volume(regions, geo, c) -> Fraction:
     over the 2-faces)."""
     cells = regions.cells
     g0, g1 = int(cells.gen_off[c]), int(cells.gen_off[c + 1])
-    P = {g: geo.point(g) for g in range(g0, g1)}
     d = regions.dim
     if d == 1:
-        vals = [p[0] for p in P.values()]
+        vals = [geo.point(g)[0] for g in range(g0, g1)]
         return max(vals) - min(vals)
     sub = cells.take(np.array([c]))
     f_cell, f_dim, gen_off, members, _, _ = cell_faces(sub.arrays, 1)
     faces = [members[gen_off[i]: gen_off[i + 1]] + g0 for i in range(len(f_cell))]
     edges = [tuple(f) for f, k in zip(faces, f_dim) if k == 1]
     if d == 2:
-        ring = _cycle(edges)
-        return abs(sum(P[a][0] * P[b][1] - P[b][0] * P[a][1] for a, b in zip(ring, ring[1:] + ring[:1]))) / 2
+        return _polygon_area([geo.generator(g) for g in _cycle(edges)])
+    P = {g: geo.point(g) for g in range(g0, g1)}
     apex = g0
     total = Fraction(0)
     for f, k in zip(faces, f_dim):
@@ -229,6 +307,58 @@ def _exact_volume(regions, geo, c) -> Fraction:
             total += abs(_det3([[P[g][j] - P[apex][j] for j in range(3)]
                                 for g in (ring[0], ring[i], ring[i + 1])]))
     return total / factorial(3)
+
+
+#: Fewer cells than this are summed in this process: starting processes costs more.
+PARALLEL_CELLS = 4000
+_SHARED: dict = {}  # what forked workers read: the result and its exact geometry
+
+
+def _total_volume(regions, geo, workers) -> Fraction:
+    """The sum of every cell's exact volume, over ``workers`` processes (see :func:`certify`)
+    when there are many cells and the platform forks."""
+    n = len(regions.cells)
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if workers == 1 or n < PARALLEL_CELLS or "fork" not in multiprocessing.get_all_start_methods():
+        return sum((_exact_volume(regions, geo, c) for c in range(n)), Fraction(0))
+    _exact_volume(regions, geo, 0)  # the face kernel loaded before the fork, not in each worker
+    bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
+    _SHARED.update(regions=regions, geo=geo)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_volume_of_range, zip(bounds[:-1], bounds[1:]))
+    finally:
+        _SHARED.clear()
+    return sum(parts, Fraction(0))
+
+
+def _volume_of_range(bounds) -> Fraction:
+    """A worker: the exact volumes of cells ``lo`` to ``hi - 1``, summed."""
+    lo, hi = (int(b) for b in bounds)
+    regions, geo = _SHARED["regions"], _SHARED["geo"]
+    return sum((_exact_volume(regions, geo, c) for c in range(lo, hi)), Fraction(0))
+
+
+def _polygon_area(ring) -> Fraction:
+    """The area of a polygon from its vertices in order, as homogeneous integer vectors ``(t,
+    x, y)`` with ``t > 0``: the shoelace sum of ``(x_a y_b - x_b y_a) / (t_a t_b)`` over the
+    edges, brought to the one denominator ``prod t`` with integers only (one fraction per
+    polygon instead of one per term)."""
+    k = len(ring)
+    ts = [v[0] for v in ring]
+    total = 0
+    for i in range(k):
+        (ta, xa, ya), (tb, xb, yb) = ring[i], ring[(i + 1) % k]
+        term = xa * yb - xb * ya
+        for j in range(k):
+            if j != i and j != (i + 1) % k:
+                term *= ts[j]
+        total += term
+    denominator = 2
+    for t in ts:
+        denominator *= t
+    return Fraction(abs(total), denominator)
 
 
 def _cycle(edges):

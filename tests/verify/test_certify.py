@@ -49,6 +49,25 @@ def test_certify_catches_tampering():
     assert rn.certify(regions).volume == 4
 
 
+def test_certify_shares_the_volumes_among_processes(monkeypatch):
+    """The forked workers' exact volumes add up to the serial ones, and a result missing a
+    region fails there too; the float interior check proves every region of a plain net."""
+    from regionenum.verify import certificates
+    net = random_net([2, 10, 10, 1], 12)
+    regions = rn.enumerate_regions(net, BOX2)
+    assert certificates._proven_inside(regions).all()
+    serial = rn.certify(regions, workers=1)
+    monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)
+    assert rn.certify(regions, workers=2).volume == serial.volume == 4
+    missing = rn.enumerate_regions(net, BOX2, max_regions=len(regions) - 1)
+    missing.complete = True  # as if the run had finished without its last region
+    with pytest.raises(rn.CertificationError, match="volumes sum to"):
+        rn.certify(missing, workers=2)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(rn.InvalidArgumentError, match="workers"):
+            rn.certify(regions, workers=bad)
+
+
 def test_certify_backends():
     import regionenum.verify.certificates as cert_module
     net = random_net([2, 8, 8, 1], 12)
