@@ -4,7 +4,9 @@
 
 1. every region has interior: a rational point satisfies every unit's state strictly (on:
    pre-activation ``> 0``; off: ``< 0``, or the unit is identically zero on the region) and lies
-   strictly inside the domain;
+   strictly inside the domain. The region's float interior point is a rational point, and
+   float64 with a rigorous bound on each rounding error proves this for most regions; the rest
+   are checked with integers;
 2. the patterns are distinct, so no region is listed twice;
 3. (``d <= 3``, bounded domains) the regions' exact volumes, from their exact rational vertices,
    sum exactly to the domain's, so together with 1 and 2 nothing is missing;
@@ -12,7 +14,8 @@
    boundary) or two, and two regions sharing a facet differ exactly in units zero on it.
 
 It returns a :class:`Certificate` or raises :class:`CertificationError` naming the failing
-region. Everything above uses Python integers and fractions. Where plain ``pycddlib`` is
+region. Everything else uses Python integers and fractions; the exact volumes are shared among
+processes. Where plain ``pycddlib`` is
 installed with its GMP backend (``cdd.gmp``; it needs Debian's ``libcdd-dev`` and
 ``libgmp-dev``), each region's vertices are also recomputed independently by cddlib, in exact
 arithmetic, from the region's own inequalities, and must equal the engine's exact vertices
@@ -349,7 +352,7 @@ def _polygon_area(ring) -> Fraction:
     ts = [v[0] for v in ring]
     total = 0
     for i in range(k):
-        (ta, xa, ya), (tb, xb, yb) = ring[i], ring[(i + 1) % k]
+        (_, xa, ya), (_, xb, yb) = ring[i], ring[(i + 1) % k]
         term = xa * yb - xb * ya
         for j in range(k):
             if j != i and j != (i + 1) % k:
