@@ -15,11 +15,19 @@ signal.signal(signal.SIGINT, lambda signum, frame: _interrupts.append(signum))
 
 def main() -> int:
     """Import and run :func:`regionenum.cli.main`, or report a Ctrl-C that came before it took
-    over."""
+    over. Once the command has reported, a Ctrl-C has nothing left to stop: it is ignored while
+    the interpreter shuts down (where it would otherwise print a traceback from an exit hook)."""
     try:
         from regionenum.cli import main as run_command_line
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _run(run_command_line)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(run_command_line) -> int:
     if not _interrupts:
         try:
             return run_command_line()
