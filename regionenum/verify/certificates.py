@@ -326,7 +326,7 @@ def _total_volume(regions, geo, workers) -> Fraction:
     if workers == 1 or n < PARALLEL_CELLS or "fork" not in multiprocessing.get_all_start_methods():
         return sum((_exact_volume(regions, geo, c) for c in range(n)), Fraction(0))
     _exact_volume(regions, geo, 0)  # the face kernel loaded before the fork, not in each worker
-    bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
+    bounds = np.linspace(0, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
     _SHARED.update(regions=regions, geo=geo)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
