@@ -924,7 +924,10 @@ class Network:
         activation (no states, so no pattern bits), rather than folded into the network's first
         layer: ``W @ basis`` and ``b + W @ origin`` round in float64, and hyperplanes that meet
         exactly on the subspace could come apart. Kept apart, every later product carries its
-        rounding bound like any other, and exact arithmetic sees the exact composition.
+        rounding bound like any other, and exact arithmetic sees the exact composition. So the
+        restricted network's layers are numbered one higher than the network's (``unit_layer``,
+        ``piece_map.units``, facets' layers), and ``workers=`` and ``client=``, which split
+        the first layer before handing out subtrees, run its regions in one subtree.
 
         Parameters
         ----------

@@ -115,7 +115,8 @@ class Slice:
         Network
             ``k = dim`` inputs (the coordinates ``t``), the same units and outputs:
             ``restrict(network)(T)`` equals ``network(to_input(T))`` up to rounding. Its first
-            layer folds in ``origin`` and ``basis``.
+            layer is the slice, ``origin + basis @ t`` (see :meth:`Network.restricted
+            <regionenum.Network.restricted>`).
 
         Raises
         ------

@@ -1,7 +1,7 @@
 """The engine's entry points: :func:`enumerate_regions` and :func:`count_regions`.
 
 Each checks its arguments before any work, chooses the step for the cell representation (cells
-given by their vertices, or intervals on one input), and runs it under the
+given by their vertices, or by their inequalities above five inputs), and runs it under the
 :class:`~regionenum.engine.driver.Driver`, serially, in local worker processes or on a Dask
 cluster (:mod:`regionenum.engine.parallel`).
 """
@@ -152,7 +152,7 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         regions = assemble_regions(network, domain, step.roots, tally)
     if certify and regions.complete:
         from ..verify.certificates import certify as check  # lazy facade: certificates sit above the engine
-        regions.certificate = check(regions)
+        regions.certificate = check(regions, workers=workers)
     return regions
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -72,7 +73,8 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
     workers : int, optional
         Processes that share the exact volumes (each checks a range of cells; forked where the
         platform can, so nothing is copied). Default: the cores this process may use; 1 runs
-        in this process. Small results always run here.
+        in this process. Small results, and calls from a daemonic process (a pool's or Dask's
+        worker) or from a thread other than the main one, always run here.
 
     Returns
     -------
@@ -182,12 +184,13 @@ def _proven_inside(regions) -> np.ndarray:
     it by float64 with a rigorous bound on every rounding error: the domain's rows and, layer
     by layer, every unit's pre-activation under the region's pattern (slopes from its bits, as
     in the exact rows of :meth:`~regionenum.core.exact.ExactNetwork.region_constraints`), each
-    beyond its bound ``(gamma_{n+2} max|a| + e) r + gamma_{n+2} |b|``, with ``r`` the unit's
-    row sum of ``|W|``, ``e`` the largest bound carried in (``u |a|`` more after a slope other
-    than 0 or 1), and the bound's own rounding: one matrix product per layer, on blocks of
-    regions small enough that their temporaries stay in cache. False where this does not prove
-    it (the exact check then runs); all False for networks with max layers, whose ties the
-    exact check reads."""
+    beyond its bound ``(gamma_{n+2} max|a| + e) r + gamma_{n+2} |b| + (n + 2) eta``, with ``r``
+    the unit's row sum of ``|W|``, ``e`` the largest bound carried in (``u |a|`` more after a
+    slope other than 0 or 1), ``eta = 2^-1074`` for the absolute error of subnormal products,
+    and the bound's own rounding: one matrix product per layer, on blocks of regions small
+    enough that their temporaries stay in cache. A value or bound that is not finite proves
+    nothing. False where this does not prove it (the exact check then runs); all False for
+    networks with max layers, whose ties the exact check reads."""
     net = regions.network
     n = len(regions)
     if n == 0 or any(layer.activation.kind == "max" for layer in net.layers):
@@ -212,8 +215,8 @@ def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
     """:func:`_proven_inside` for the points ``X`` with patterns ``bits``."""
     if len(dom.b):
         value = X @ dom.A.T + dom.b
-        err = _gamma(dom.dim + 2) * (np.abs(X) @ np.abs(dom.A).T + np.abs(dom.b))
-        ok = np.all(value < -err * (1.0 + 4.0 * _U), axis=1)
+        err = _gamma(dom.dim + 2) * (np.abs(X) @ np.abs(dom.A).T + np.abs(dom.b)) + (dom.dim + 2) * _ETA
+        ok = np.all((value < -err * (1.0 + 4.0 * _U)) & np.isfinite(value), axis=1)
     else:
         ok = np.ones(len(X), bool)
     act, err = X, np.zeros(len(X))
@@ -221,8 +224,9 @@ def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
         gamma = _gamma(layer.W.shape[1] + 2)
         Z = act @ layer.W.T + layer.b
         carried = gamma * np.abs(act).max(axis=1, initial=0.0) + err
-        E = carried[:, None] * row_sums + gamma * np.abs(layer.b)
+        E = carried[:, None] * row_sums + gamma * np.abs(layer.b) + (layer.W.shape[1] + 2) * _ETA
         E *= 1.0 + 4.0 * gamma
+        ok &= np.all(np.isfinite(Z) & np.isfinite(E), axis=1)  # overflow proves nothing
         slopes = np.ones_like(Z)
         units = net.split_units[l]
         if len(units):
@@ -244,6 +248,7 @@ def _gamma(k: int) -> float:
 
 
 _U = 2.0 ** -53
+_ETA = 2.0 ** -1074  # the smallest subnormal: a product's absolute error below the normal range
 
 
 def _check_interior(regions, geo, r):
@@ -314,7 +319,7 @@ def _exact_volume(regions, geo, c) -> Fraction:
 
 #: Fewer cells than this are summed in this process: starting processes costs more.
 PARALLEL_CELLS = 4000
-_SHARED: dict = {}  # what forked workers read: the result and its exact geometry
+_SHARED: dict = {}  # in a forked worker: its pool's result and exact geometry (see _share)
 
 
 def _total_volume(regions, geo, workers) -> Fraction:
@@ -323,17 +328,23 @@ def _total_volume(regions, geo, workers) -> Fraction:
     n = len(regions.cells)
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if workers == 1 or n < PARALLEL_CELLS or "fork" not in multiprocessing.get_all_start_methods():
+    serial = (workers == 1 or n < PARALLEL_CELLS or "fork" not in multiprocessing.get_all_start_methods()
+              or multiprocessing.current_process().daemon  # a pool's or Dask's worker: no children
+              or threading.current_thread() is not threading.main_thread())  # forking with threads
+    if serial:
         return sum((_exact_volume(regions, geo, c) for c in range(n)), Fraction(0))
     _exact_volume(regions, geo, 0)  # the face kernel loaded before the fork, not in each worker
     bounds = np.linspace(0, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
-    _SHARED.update(regions=regions, geo=geo)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_volume_of_range, zip(bounds[:-1], bounds[1:]))
-    finally:
-        _SHARED.clear()
+    # each worker gets this call's result through the fork itself (the initializer's arguments
+    # are inherited, not pickled)
+    with multiprocessing.get_context("fork").Pool(workers, _share, (regions, geo)) as pool:
+        parts = pool.map(_volume_of_range, zip(bounds[:-1], bounds[1:]))
     return sum(parts, Fraction(0))
+
+
+def _share(regions, geo):
+    """A worker's initializer: the result and its exact geometry, for :func:`_volume_of_range`."""
+    _SHARED.update(regions=regions, geo=geo)
 
 
 def _volume_of_range(bounds) -> Fraction:

@@ -48,7 +48,7 @@ def test_1d_matches_exact_breakpoints(net):
 
 @given(st.one_of(networks(1), networks(1, generic_weights=False)))
 def test_1d_count_matches_exact_breakpoints(net):
-    """The line engine (counts on one input), on generic and exactly degenerate networks."""
+    """Counts on one input, on generic and exactly degenerate networks."""
     expected = regions_1d(net, -2.0, 1.5)
     merged = [p for i, (_, _, p) in enumerate(expected) if i == 0 or expected[i - 1][2] != p]
     assert rn.count_regions(net, rn.Box([-2.0], [1.5])) == len(merged)

@@ -105,3 +105,65 @@ def test_certify_option_of_count_and_enumerate():
     assert not stopped.complete and stopped.certificate is None
     with pytest.raises(rn.RegionEnumError, match="certify needs vertices"):
         rn.count_regions(random_net([6, 4, 1], 0), rn.Box(-np.ones(6), np.ones(6)), certify=True)
+
+
+def _tampered(net, box):
+    """The enumeration of ``net`` with the first unit's state of region 0 flipped."""
+    bad = rn.enumerate_regions(net, box)
+    bad.packed_patterns = bad.packed_patterns.copy()
+    bad.packed_patterns[0, 0] ^= 0x80
+    bad.__dict__.pop("patterns", None)
+    return bad
+
+
+@pytest.mark.parametrize("order", [[1e307, 1e307, -1e307, -1e307], [1e307, -1e307, 1e307, -1e307]])
+def test_float_interior_proof_refuses_overflow(order):
+    """A unit that is exactly -1 everywhere, whose terms overflow float64: a result claiming it
+    is on must not be proven by infinite values against a finite bound."""
+    k = len(order)
+    net = rn.Network.from_layers([(np.ones((k, 1)), np.full(k, 10.0)), (np.array([order]), np.array([-1.0])),
+                                  (np.array([[1.0]]), np.zeros(1))], ["identity", "relu", "identity"])
+    box = rn.Box([-1.0], [1.0])
+    rn.certify(rn.enumerate_regions(net, box))
+    with pytest.raises(rn.CertificationError, match="no rational point"):
+        rn.certify(_tampered(net, box))
+
+
+def test_float_interior_proof_covers_subnormal_products():
+    """``0.4 t - 0.6 t + 0.3 t`` with ``t = 2^-1074`` is ``0.1 t > 0``, but float64 rounds it
+    to ``-t``: only an absolute error term keeps the tampered 'off' from being proven."""
+    t = 2.0 ** -1074
+    net = rn.Network.from_layers([(np.zeros((3, 1)), np.array([0.4, 0.6, 0.3])),
+                                  (np.array([[t, -t, t]]), np.array([0.0])), (np.array([[1.0]]), np.zeros(1))],
+                                 ["identity", "relu", "identity"])
+    box = rn.Box([-1.0], [1.0])
+    rn.certify(rn.enumerate_regions(net, box))
+    with pytest.raises(rn.CertificationError, match="no rational point"):
+        rn.certify(_tampered(net, box))
+
+
+def _certify_in_daemon(regions):
+    return rn.certify(regions).volume
+
+
+def test_certify_inside_a_pool_worker_runs_serially(monkeypatch):
+    """A pool's worker is a daemon and may not start processes of its own: certify runs its
+    volumes there itself."""
+    import multiprocessing
+    from regionenum.verify import certificates
+    monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)  # inherited by the forked worker
+    regions = rn.enumerate_regions(random_net([2, 8, 1], 13), BOX2)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_certify_in_daemon, (regions,)) == 4
+
+
+def test_certify_from_two_threads_at_once(monkeypatch):
+    """Threads other than the main one run serially: two results certified at the same time
+    each get their own volumes."""
+    from concurrent.futures import ThreadPoolExecutor
+    from regionenum.verify import certificates
+    monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)
+    results = [rn.enumerate_regions(random_net([2, 8, 8, 1], s), BOX2) for s in (14, 15)]
+    with ThreadPoolExecutor(2) as pool:
+        volumes = list(pool.map(lambda r: rn.certify(r, workers=2).volume, results * 3))
+    assert volumes == [4] * 6
