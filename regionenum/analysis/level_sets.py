@@ -26,8 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.tolerances import DEFAULT_TOL
-from ..engine.kernels.splitting import U
+from ..core.tolerances import DEFAULT_TOL, U
 from ..errors import FileFormatError, InvalidArgumentError, MissingFileError
 from .exact_geometry import ExactGeometry
 from .topology import (

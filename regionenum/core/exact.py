@@ -103,10 +103,14 @@ class ExactNetwork:
             E = self._inputs(layer, prefix_bits)
             if layer < len(self.network.layers):
                 E = _live_dot(self._H[layer], E)
-        self._cache[key] = E
+        return self._remember(key, E)
+
+    def _remember(self, key, value):
+        """Keep ``value`` under ``key`` in the cache of recent results; returns it."""
+        self._cache[key] = value
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-        return E
+        return value
 
     def _key(self, layer: int, prefix_bits) -> tuple:
         net = self.network
@@ -148,9 +152,7 @@ class ExactNetwork:
         inputs_key = ("inputs",) + key  # kept for the cell's other rows of this layer
         inputs = self._cache.get(inputs_key)
         if inputs is None:
-            inputs = self._cache[inputs_key] = self._inputs(layer, bits)
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            inputs = self._remember(inputs_key, self._inputs(layer, bits))
         return self._matrices()[layer][0][j].dot(inputs)
 
     def region_constraints(self, pattern: np.ndarray) -> list:

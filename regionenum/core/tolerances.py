@@ -1,11 +1,20 @@
-"""The float64 sign rule's band, shared by every stage that decides signs (the engine's cells,
-decision regions): a value is trusted in float64 only beyond its proven error bound and outside
-a band around zero; inside either the sign is settled in exact arithmetic (README,
-"Exactness")."""
+"""The float64 sign rule's constants, shared by every stage that decides signs (the engine's
+cells, decision regions, proofs and certificates): a value is trusted in float64 only beyond its
+proven error bound (built from the unit roundoff ``U`` and :func:`gamma`) and outside a band
+around zero; inside either the sign is settled in exact arithmetic (README, "Exactness")."""
 from __future__ import annotations
 
-__all__ = ["DEFAULT_TOL"]
+__all__ = ["DEFAULT_TOL", "U", "gamma"]
 
 #: Signs with ``|value| <= DEFAULT_TOL`` times the hyperplane's size at the point are settled in
 #: exact arithmetic (the ``tol=`` argument of the engine).
 DEFAULT_TOL = 1e-9
+
+#: The unit roundoff of float64.
+U = 2.0 ** -53
+
+
+def gamma(n: int) -> float:
+    """The bound ``n u / (1 - n u)`` on the relative rounding of an ``n``-term float64 dot
+    product (Higham, Accuracy and Stability of Numerical Algorithms, 3.1)."""
+    return n * U / (1.0 - n * U)

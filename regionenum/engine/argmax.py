@@ -11,8 +11,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..core.tolerances import U
 from .cells import CellSet
-from .kernels.splitting import U
 from .split import split
 
 __all__ = ["ArgmaxSplit", "candidates", "split_by_argmax"]

@@ -35,7 +35,8 @@ from ..core.exact import ExactNetwork, dyadic_integers
 from .driver import Entry, Tally
 from .exact_lp import exact_lp
 from .kernels.simplex import OPTIMAL, solve_lp
-from .lp_bounds import U, magnitudes, safe_lower_bounds
+from ..core.tolerances import U
+from .lp_bounds import magnitudes, safe_lower_bounds
 
 __all__ = ["HREP_ABOVE", "HrepComplex", "HrepStep", "applies", "assemble_hrep"]
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.tolerances import U
 from .kernels.simplex import INFEASIBLE, OPTIMAL, solve_lp, solve_lps
 
-__all__ = ["U", "box_max", "box_min", "combination_min", "emptiness", "lp_multipliers", "magnitudes",
+__all__ = ["box_max", "box_min", "combination_min", "emptiness", "lp_multipliers", "magnitudes",
            "safe_lower_bounds"]
-
-#: The unit roundoff of float64.
-U = 2.0 ** -53
 
 
 def box_min(A, c, lo, hi):

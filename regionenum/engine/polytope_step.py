@@ -20,10 +20,11 @@ import numpy as np
 
 from ..core.arrays import kernel_array, set_bits
 from ..core.exact import ExactNetwork
+from ..core.tolerances import U, gamma
 from .argmax import split_by_argmax
 from .cells import CellSet
 from .driver import Entry, Tally
-from .kernels.splitting import U, gather_masked
+from .kernels.splitting import gather_masked
 from .roots import Roots, root_cells
 from .split import split
 
@@ -128,8 +129,8 @@ class PolytopeStep:
         n, D, width = len(parent), J.shape[1], J.shape[2]
         # errors carried in (slopes 0 and 1 are exact; another slope rounds once) and this
         # product's rounding, both through |W|: E' = (gamma |M| + dM) |W|^T + gamma |b|
-        gamma = _gamma(width + D + 2)
-        rounding = gamma + (U if act.off_slope not in (0.0, 1.0) else 0.0)
+        g = gamma(width + D + 2)
+        rounding = g + (U if act.off_slope not in (0.0, 1.0) else 0.0)
         if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ): summed once per parent cell
             per_parent = rounding * np.abs(J).sum(axis=1) + E[:, 0, :]
             pre = per_parent[parent] * np.abs(mask)
@@ -141,8 +142,8 @@ class PolytopeStep:
         J[:, 0, :] += layer.b
         abs_W, abs_b = self._magnitude_layers[l]
         E = pre @ abs_W.T
-        E += gamma * abs_b
-        E *= 1.0 + 2.0 * gamma  # the bound's own rounding (sums of non-negative terms)
+        E += g * abs_b
+        E *= 1.0 + 2.0 * g  # the bound's own rounding (sums of non-negative terms)
         return J, E[:, None, :]
 
     @functools.cached_property
@@ -237,12 +238,6 @@ class PolytopeStep:
         tally.bounded += int(np.count_nonzero(~has_ray))
         if self.keep:
             tally.finished.append((cells, np.ascontiguousarray(J_out), np.ascontiguousarray(E_out)))
-
-
-def _gamma(n: int) -> float:
-    """The bound ``n u / (1 - n u)`` on the relative rounding of an ``n``-term float64 dot
-    product (Higham, Accuracy and Stability of Numerical Algorithms, 3.1)."""
-    return n * U / (1.0 - n * U)
 
 
 def _stage_size(n_cells: int, n_hyperplanes: int, d: int) -> int:

@@ -24,7 +24,6 @@ arithmetic, from the region's own inequalities, and must equal the engine's exac
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ import numpy as np
 from ..analysis.exact_geometry import ExactGeometry
 from ..core.domain import Box
 from ..core.network import Network
+from ..core.threads import usable_cpus
+from ..core.tolerances import U, gamma
 from ..engine.api import enumerate_regions
 from ..engine.kernels.lattice import cell_faces
 from ..errors import CertificationError, IncompleteResultError, InvalidArgumentError, MissingDependencyError
@@ -198,7 +199,7 @@ def _proven_inside(regions) -> np.ndarray:
     X = np.asarray(regions.interior_points, np.float64)
     bits = regions.patterns
     layers = net.layers[: max(net.split_layers, default=-1) + 1]
-    sums = [np.abs(layer.W).sum(axis=1) * (1.0 + _gamma(layer.W.shape[1] + 2)) for layer in layers]
+    sums = [np.abs(layer.W).sum(axis=1) * (1.0 + gamma(layer.W.shape[1] + 2)) for layer in layers]
     ok = np.empty(n, bool)
     with np.errstate(over="ignore", invalid="ignore"):
         for lo in range(0, n, PROOF_BLOCK):
@@ -215,17 +216,17 @@ def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
     """:func:`_proven_inside` for the points ``X`` with patterns ``bits``."""
     if len(dom.b):
         value = X @ dom.A.T + dom.b
-        err = _gamma(dom.dim + 2) * (np.abs(X) @ np.abs(dom.A).T + np.abs(dom.b)) + (dom.dim + 2) * _ETA
-        ok = np.all((value < -err * (1.0 + 4.0 * _U)) & np.isfinite(value), axis=1)
+        err = gamma(dom.dim + 2) * (np.abs(X) @ np.abs(dom.A).T + np.abs(dom.b)) + (dom.dim + 2) * _ETA
+        ok = np.all((value < -err * (1.0 + 4.0 * U)) & np.isfinite(value), axis=1)
     else:
         ok = np.ones(len(X), bool)
     act, err = X, np.zeros(len(X))
     for l, (layer, row_sums) in enumerate(zip(layers, sums)):
-        gamma = _gamma(layer.W.shape[1] + 2)
+        g = gamma(layer.W.shape[1] + 2)
         Z = act @ layer.W.T + layer.b
-        carried = gamma * np.abs(act).max(axis=1, initial=0.0) + err
-        E = carried[:, None] * row_sums + gamma * np.abs(layer.b) + (layer.W.shape[1] + 2) * _ETA
-        E *= 1.0 + 4.0 * gamma
+        carried = g * np.abs(act).max(axis=1, initial=0.0) + err
+        E = carried[:, None] * row_sums + g * np.abs(layer.b) + (layer.W.shape[1] + 2) * _ETA
+        E *= 1.0 + 4.0 * g
         ok &= np.all(np.isfinite(Z) & np.isfinite(E), axis=1)  # overflow proves nothing
         slopes = np.ones_like(Z)
         units = net.split_units[l]
@@ -237,17 +238,11 @@ def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
         act = slopes * Z
         scaled = np.abs(slopes) * E
         if layer.activation.off_slope not in (0.0, 1.0):
-            scaled += _U * np.abs(act)
+            scaled += U * np.abs(act)
         err = scaled.max(axis=1, initial=0.0)
     return ok
 
 
-def _gamma(k: int) -> float:
-    """``k u / (1 - k u)``: the relative rounding of a ``k``-term float64 dot product."""
-    return k * _U / (1.0 - k * _U)
-
-
-_U = 2.0 ** -53
 _ETA = 2.0 ** -1074  # the smallest subnormal: a product's absolute error below the normal range
 
 
@@ -327,7 +322,7 @@ def _total_volume(regions, geo, workers) -> Fraction:
     when there are many cells and the platform forks."""
     n = len(regions.cells)
     if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = usable_cpus()
     serial = (workers == 1 or n < PARALLEL_CELLS or "fork" not in multiprocessing.get_all_start_methods()
               or multiprocessing.current_process().daemon  # a pool's or Dask's worker: no children
               or threading.current_thread() is not threading.main_thread())  # forking with threads

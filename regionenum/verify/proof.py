@@ -33,6 +33,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..core.exact import ExactNetwork
+from ..core.tolerances import U
 from ..errors import CertificationError
 
 __all__ = ["Proof", "ProofBuilder", "ProofCheck", "check_proof"]
@@ -144,7 +145,6 @@ class ProofReplay:
 
 
 # -- exact arithmetic ----------------------------------------------------------------------------
-U = 2.0 ** -53
 
 
 @dataclass

@@ -39,7 +39,8 @@ import numpy as np
 from ..core.domain import Box, Polytope
 from ..engine.driver import DeferredInterrupts, Progress
 from ..engine.exact_lp import exact_lp
-from ..engine.lp_bounds import U, box_max, box_min, emptiness, safe_lower_bounds
+from ..core.tolerances import U
+from ..engine.lp_bounds import box_max, box_min, emptiness, safe_lower_bounds
 from ..errors import InternalError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
 from .counterexamples import exact_outputs, exact_violation, local_search, margins
 from .proof import ExactRows, Proof, ProofBuilder, RowSet, exact_box_min, settled_min, settled_mins

@@ -26,6 +26,8 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
+from ...core.tolerances import U
+
 __all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "gather_masked",
            "split_cells"]
 
@@ -163,8 +165,6 @@ def _add_unique_sorted(buf, n, value):
 
 # --------------------------------------------------------------------------------------------
 # signs
-#: The unit roundoff of float64.
-U = 2.0 ** -53
 #: Added to every nonzero error bound: below it (about 1e-301) subnormal numbers lose relative
 #: precision, so no value that small is ever trusted.
 TINY = 2.0 ** -1000
