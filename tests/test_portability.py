@@ -71,13 +71,18 @@ def test_benchmark_suite_is_generated_from_the_repository(tmp_path):
     shared = ROOT.parent / "shared" / "bench" / "make_nets.py"
     if not shared.exists():
         pytest.skip("the shared generator is not beside this clone: compared only when it is")
-    # the shared generator trains the digits net too (scikit-learn, a few seconds)
+    # the shared generator trains the digits net too (scikit-learn, a few seconds); both run in
+    # fresh processes, so that the training's BLAS sees the same thread settings
     pytest.importorskip("sklearn")
     subprocess.run([sys.executable, str(shared), str(tmp_path / "shared")], check=True, capture_output=True)
-    theirs_dir = tmp_path / "shared"
-    ours.update(nets.digits_nets())
-    for name, arrays in ours.items():
-        with np.load(theirs_dir / f"{name}.npz") as theirs:
-            assert set(theirs.files) == set(arrays), name
-            for key, value in arrays.items():
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "nets.py"), str(tmp_path / "ours")], check=True,
+                   capture_output=True)
+    names = sorted(p.stem for p in (tmp_path / "ours").glob("*.npz"))
+    assert names == sorted(p.stem for p in (tmp_path / "shared").glob("*.npz"))
+    assert set(ours) | {"digits_plane", "digits_full"} <= set(names)
+    for name in names:
+        with np.load(tmp_path / "shared" / f"{name}.npz") as theirs, np.load(tmp_path / "ours" / f"{name}.npz") as mine:
+            assert set(theirs.files) == set(mine.files), name
+            for key in mine.files:
+                value = mine[key]
                 assert theirs[key].dtype == value.dtype and np.array_equal(theirs[key], value), (name, key)
