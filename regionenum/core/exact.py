@@ -15,24 +15,18 @@ from collections import OrderedDict
 from fractions import Fraction
 
 import numpy as np
-from flint import fmpz_mat
-
 from ..errors import InternalError
+from .modular import PiecedMatrix, ResidueSystem, dyadic_parts, dyadic_shift
 
 __all__ = ["dyadic_integers", "exact_rank", "kernel_vector", "ConstraintIds", "ExactNetwork", "ExactOracle"]
 
 
 def dyadic_integers(values) -> tuple[np.ndarray, int]:
-    """Write a float array exactly as ``ints / 2**shift``: return (object array of ints, shift)."""
-    arr = np.asarray(values, dtype=np.float64)
-    m, e = np.frexp(arr)
-    mant = np.ldexp(m, 53).astype(np.int64)  # arr == mant * 2**(e - 53), exactly
-    exp = e.astype(np.int64) - 53
-    nonzero = mant != 0
-    shift = int(max(0, -exp[nonzero].min())) if nonzero.any() else 0
-    exp[~nonzero] = -shift
-    ints = np.left_shift(mant.astype(object), (exp + shift).astype(object))
-    return ints, shift
+    """Write a float array exactly as ``ints / 2**shift``: return (object array of ints, shift),
+    with the least ``shift >= 0`` that makes every entry an integer."""
+    odd, exp = dyadic_parts(values)
+    shift = dyadic_shift(odd, exp)
+    return np.left_shift(odd.astype(object), (exp + shift).astype(object)), shift
 
 
 class ConstraintIds:
@@ -60,56 +54,91 @@ class ConstraintIds:
         return (cid >= self.artificial_start) & (cid < self.unit_start)
 
 
+#: The most memory an :class:`ExactNetwork` keeps in recent rows (residues and integers).
+CACHE_BYTES = 64 << 20
+
+
 class ExactNetwork:
     """Exact integer rows of every unit's hyperplane on a cell, given the cell's pattern.
 
     ``rows(l, prefix_bits)`` returns the integer matrix ``E_l`` (``(width_l + 1, d + 1)``, row 0
     the homogeneous coordinate) for the pattern ``prefix_bits`` on the two-state units of the
     layers before ``l``; ``l = len(layers)`` gives the network's outputs. Row 0 is the same for
-    every pattern. Recent results are cached, since the cells of a batch share prefixes.
+    every pattern.
+
+    The products run on residues modulo primes (:mod:`regionenum.core.modular`) whose product
+    exceeds twice a bound on every entry of every ``E_l``, proven from the layers' largest
+    entries, widths and slopes; only the rows a question reads become Python integers.
+    Recent results are cached, since the cells of a batch share prefixes.
     """
 
     def __init__(self, network, cache_size: int = 512):
         self.network = network
-        self._H = None  # integer layer matrices, built on the first question
+        self._H = None  # residues of the integer layer matrices, built on the first question
         self._mask = None
+        self._residues = None
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = cache_size
+        self._cached_bytes = 0
 
     def _build(self):
-        self._H, self._mask = [], []
-        for layer in self.network.layers:
-            ints, shift = dyadic_integers(np.concatenate([layer.b[:, None], layer.W], axis=1))
-            n_out, n_in1 = ints.shape
-            H = np.zeros((n_out + 1, n_in1), dtype=object)
-            H[0, 0] = 1 << shift
-            H[1:, :] = ints
-            r, c = np.nonzero(H != 0)
-            # dense for FLINT's products, and sparse: selections and skip paths are mostly zeros
-            self._H.append((H, fmpz_mat(H.tolist()), r, c, H[r, c]))
+        """The layers' integer matrices ``[[1, 0], [b, W]] 2**s`` (``s``: the layer's shift), a
+        bound on every exact row's entries, and the residue system it needs."""
+        net = self.network
+        layers, slopes, bits, terms = [], [], 0, 1
+        for layer in net.layers:
+            values = np.zeros((layer.width + 1, layer.W.shape[1] + 1))
+            values[0, 0] = 1.0
+            values[1:, 0], values[1:, 1:] = layer.b, layer.W
+            shift = dyadic_shift(*dyadic_parts(values))
+            top = int(np.frexp(np.abs(values).max())[1])  # every |value| < 2**top
             off_ints, off_shift = dyadic_integers([layer.activation.off_slope])
-            self._mask.append((1 << off_shift, off_ints[0], layer.activation))
+            on, off = 1 << off_shift, int(off_ints[0])
+            group = max(layer.activation.groups, default=1) if layer.activation.kind == "max" else 1
+            # |E_l| <= (row sum of |H_l|) |inputs of l|; |inputs of l + 1| <= max(on, |off|) group |E_l|
+            bits += top + shift + (values.shape[1] - 1).bit_length()
+            bits += (max(on, abs(off)) - 1).bit_length() + (int(group) - 1).bit_length()
+            layers.append((values, shift))
+            slopes.append((on, off, layer.activation))
+            terms = max(terms, values.shape[1])
+        self._residues = res = ResidueSystem(bits + 1, terms)
+        self._H = [PiecedMatrix(values, shift, res) for values, shift in layers]
+        self._mask = [(res.of_ints(on), res.of_ints(off), on == 1 and off == 0, act) for on, off, act in slopes]
+        d1 = self.network.layers[0].W.shape[1] + 1
+        self._first = self._H[0].times(res.of_ints(np.eye(d1, dtype=np.int64).astype(object)))
 
     def rows(self, layer: int, prefix_bits: np.ndarray) -> np.ndarray:
         """Exact rows of layer ``layer`` for the given pattern bits of the earlier layers."""
+        key = ("ints",) + self._key(layer, prefix_bits)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        E = self._rows_mod(layer, prefix_bits)
+        return self._remember(key, self._residues.to_ints(E))
+
+    def _rows_mod(self, layer: int, prefix_bits) -> np.ndarray:
+        """:meth:`rows` as residues ``(width + 1, d + 1, K)``."""
         key = self._key(layer, prefix_bits)
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
         if layer == 0:
-            E = self._matrices()[0][0].copy()
-        else:
-            E = self._inputs(layer, prefix_bits)
-            if layer < len(self.network.layers):
-                E = _live_dot(self._H[layer], E)
+            self._matrices()
+            return self._first
+        E = self._inputs(layer, prefix_bits)
+        if layer < len(self.network.layers):
+            E = self._H[layer].times(E)
         return self._remember(key, E)
 
     def _remember(self, key, value):
-        """Keep ``value`` under ``key`` in the cache of recent results; returns it."""
+        """Keep ``value`` under ``key`` in the cache of recent results (at most ``cache_size`` of
+        them, and :data:`CACHE_BYTES` of residues); returns it."""
         self._cache[key] = value
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._cached_bytes += value.nbytes
+        while len(self._cache) > self._cache_size or self._cached_bytes > CACHE_BYTES:
+            self._cached_bytes -= self._cache.popitem(last=False)[1].nbytes
         return value
 
     def _key(self, layer: int, prefix_bits) -> tuple:
@@ -123,24 +152,30 @@ class ExactNetwork:
         return self._H
 
     def _inputs(self, layer: int, prefix_bits) -> np.ndarray:
-        """The exact rows of layer ``layer - 1``'s activations (its rows times the slopes of the
-        pattern's states, max groups collected), with the homogeneous row first: the right
-        factor of layer ``layer``'s rows."""
+        """Residues of the exact rows of layer ``layer - 1``'s activations (its rows times the
+        slopes of the pattern's states, max groups collected), with the homogeneous row first:
+        the right factor of layer ``layer``'s rows."""
         net = self.network
         self._matrices()
-        prev = self.rows(layer - 1, prefix_bits)
-        on, off, act = self._mask[layer - 1]
-        mask = np.empty(prev.shape[0], dtype=object)
-        mask[0] = on
-        mask[1:] = on
+        prev = self._rows_mod(layer - 1, prefix_bits)
+        on, off, plain, act = self._mask[layer - 1]
         units = net.split_units[layer - 1]
-        if len(units):
-            o = net.unit_offsets[layer - 1]
-            states = np.full(len(units), off, dtype=object)  # Python ints: slopes of any size
-            states[prefix_bits[o: o + len(units)]] = on
-            mask[1 + units] = states
-        E = mask[:, None] * prev
-        return np.concatenate([E[:1], act.collect(E[1:], axis=0)])
+        if plain:  # ReLU: the slopes are 1 and 0, a selection of rows
+            keep = np.ones(prev.shape[0])
+            if len(units):
+                o = net.unit_offsets[layer - 1]
+                keep[1 + units] = prefix_bits[o: o + len(units)]
+            E = prev * keep[:, None, None]
+        else:
+            mask = np.repeat(on[None, :], prev.shape[0], axis=0)
+            if len(units):
+                o = net.unit_offsets[layer - 1]
+                states = prefix_bits[o: o + len(units)]
+                mask[1 + units] = np.where(states[:, None], on[None, :], off[None, :])
+            E = self._residues.reduce(prev * mask[:, None, :])
+        if act.kind == "max":
+            E = np.concatenate([E[:1], self._residues.reduce(act.collect(E[1:], axis=0))])
+        return E
 
     def _row(self, layer: int, j: int, bits) -> np.ndarray:
         """Row ``j`` of layer ``layer`` (``j >= 1``): from the cached layer when it is there,
@@ -148,12 +183,14 @@ class ExactNetwork:
         layer)."""
         key = self._key(layer, bits)
         if layer == 0 or key in self._cache:
-            return self.rows(layer, bits)[j]
-        inputs_key = ("inputs",) + key  # kept for the cell's other rows of this layer
-        inputs = self._cache.get(inputs_key)
-        if inputs is None:
-            inputs = self._remember(inputs_key, self._inputs(layer, bits))
-        return self._matrices()[layer][0][j].dot(inputs)
+            row = self._rows_mod(layer, bits)[j]
+        else:
+            inputs_key = ("inputs",) + key  # kept for the cell's other rows of this layer
+            inputs = self._cache.get(inputs_key)
+            if inputs is None:
+                inputs = self._remember(inputs_key, self._inputs(layer, bits))
+            row = self._H[layer].times(inputs, rows=[j])[0]
+        return self._residues.to_ints(row)
 
     def region_constraints(self, pattern: np.ndarray) -> list:
         """What the pattern of a region says, as exact rows ``>= 0`` on it: per unit with
@@ -239,26 +276,6 @@ class ExactOracle:
             point = [-p for p in point]
         value = sum(int(a) * p for a, p in zip(target, point))
         return (value > 0) - (value < 0)
-
-
-def _live_dot(H, M) -> np.ndarray:
-    """``H @ M`` for an integer matrix ``H`` (given as an object array, a FLINT matrix, and its
-    nonzeros ``rows, cols, values``) and an object matrix ``M`` of Python integers: FLINT's
-    product (several times faster than numpy's on Python integers) unless ``H`` is mostly zeros
-    on the rows of ``M`` that are not (units off on the cell), where a sparse product skips
-    them."""
-    dense, flint_dense, r, c, v = H
-    shape = dense.shape
-    live = M.any(axis=1)
-    keep = live[c]
-    if keep.sum() > 0.25 * shape[0] * live.sum():
-        product = flint_dense * fmpz_mat(M.tolist())
-        out = np.empty((shape[0], M.shape[1]), dtype=object)
-        out[:] = [[int(x) for x in row] for row in product.tolist()]
-        return out
-    out = np.zeros((shape[0], M.shape[1]), dtype=object)
-    np.add.at(out, r[keep], v[keep][:, None] * M[c[keep]])
-    return out
 
 
 def _proportional(a, b) -> bool:

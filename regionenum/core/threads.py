@@ -17,7 +17,7 @@ import os
 import time
 from pathlib import Path
 
-__all__ = ["AdaptiveBlas", "busy_elsewhere", "usable_cpus"]
+__all__ = ["AdaptiveBlas", "busy_elsewhere", "one_blas_thread", "usable_cpus"]
 
 _controller = None
 
@@ -38,6 +38,13 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def one_blas_thread() -> None:
+    """Limit this process's BLAS to one thread, for a worker among others that share the cores
+    (small products split over threads that the other workers also want run many times
+    slower)."""
+    _threadpools().limit(limits=1, user_api="blas")
 
 
 def busy_elsewhere() -> int | None:

@@ -35,7 +35,7 @@ import numpy as np
 from ..analysis.exact_geometry import ExactGeometry
 from ..core.domain import Box
 from ..core.network import Network
-from ..core.threads import usable_cpus
+from ..core.threads import one_blas_thread, usable_cpus
 from ..core.tolerances import U, gamma
 from ..engine.api import enumerate_regions
 from ..engine.kernels.lattice import cell_faces
@@ -338,7 +338,9 @@ def _total_volume(regions, geo, workers) -> Fraction:
 
 
 def _share(regions, geo):
-    """A worker's initializer: the result and its exact geometry, for :func:`_volume_of_range`."""
+    """A worker's initializer: the result and its exact geometry, for :func:`_volume_of_range`,
+    and one BLAS thread (the exact rows' products are small, and the workers fill the cores)."""
+    one_blas_thread()
     _SHARED.update(regions=regions, geo=geo)
 
 

@@ -1,0 +1,168 @@
+"""Exact integer matrix products as residues modulo small primes, computed by float64 BLAS.
+
+An integer of absolute value at most ``B`` is known exactly from its residues modulo primes whose
+product ``P`` exceeds ``2 B`` (the Chinese remainder theorem, with the representative in
+``(-P/2, P/2]``). A product ``H @ M`` of an integer matrix ``H`` (a layer, exactly: its float64
+entries times a power of two) with an integer matrix ``M`` known by its residues is computed as
+follows: ``H`` is cut into pieces ``H = sum_i H_i 2**(b i)`` with ``|H_i| < 2**b``, and each
+piece times the residues of every prime at once is one float64 matrix product. With primes below
+``2**k`` and dot products of ``T`` terms, ``2**b 2**k T <= 2**52`` keeps every product and every
+partial sum an integer below ``2**52``, so BLAS computes them without rounding, in any order,
+fused or not. Only the rows a question reads are brought back to Python integers.
+
+Residue arrays carry the primes on their last axis: ``(..., K)``, float64 holding integers in
+``[0, p)``.
+"""
+from __future__ import annotations
+
+from operator import mul
+
+import numpy as np
+
+__all__ = ["ResidueSystem", "PiecedMatrix", "dyadic_parts", "dyadic_shift"]
+
+
+def dyadic_parts(values) -> tuple[np.ndarray, np.ndarray]:
+    """Every float64 of ``values`` as ``odd * 2**exp``: int64 arrays ``odd`` (odd, or 0 for a
+    zero, ``|odd| < 2**53``) and ``exp`` (0 for a zero). Finite values only."""
+    frac, e = np.frexp(np.asarray(values, dtype=np.float64))
+    mant = np.ldexp(frac, 53).astype(np.int64)  # value == mant * 2**(e - 53), exactly
+    exp = e.astype(np.int64) - 53
+    nonzero = mant != 0
+    low = np.where(nonzero, mant & -mant, 1)  # the lowest set bit, a power of two
+    zeros = np.frexp(low.astype(np.float64))[1].astype(np.int64) - 1
+    return mant >> zeros, np.where(nonzero, exp + zeros, 0)
+
+
+def dyadic_shift(odd: np.ndarray, exp: np.ndarray) -> int:
+    """The least ``s >= 0`` with every ``odd * 2**(exp + s)`` an integer."""
+    nonzero = odd != 0
+    return int(max(0, -exp[nonzero].min())) if nonzero.any() else 0
+
+
+def _primes_below(limit: int, count: int) -> list:
+    """The ``count`` largest primes below ``limit`` (trial division: ``limit <= 2**26``)."""
+    small = [q for q in range(2, int(limit ** 0.5) + 2) if all(q % r for r in range(2, int(q ** 0.5) + 1))]
+    out, n = [], limit - 1
+    while len(out) < count:
+        if n < 3:
+            raise ValueError(f"fewer than {count} primes below {limit}")
+        if all(n % q for q in small if q * q <= n):
+            out.append(n)
+        n -= 2 if n % 2 else 1
+    return out
+
+
+class ResidueSystem:
+    """Primes whose product exceeds ``2**(bits + 1)``, for products whose dot products have up
+    to ``terms`` terms, and the conversions to and from residues.
+
+    Parameters
+    ----------
+    bits : int
+        Every integer to be reconstructed has absolute value below ``2**bits``.
+    terms : int
+        The longest dot product (a matrix's column count) the products will take.
+    """
+
+    def __init__(self, bits: int, terms: int):
+        if terms < 1 or bits < 1:
+            raise ValueError(f"bits and terms must be positive, got {bits} and {terms}")
+        budget = 52 - max(terms - 1, 1).bit_length()  # bits left for a piece times a residue
+        if budget < 16:
+            raise ValueError(f"dot products of {terms} terms are too long for float64 residues")
+        k = min(24, budget // 2)
+        #: bits of a matrix piece: ``|piece| < 2**piece_bits`` and residues ``< 2**k``
+        self.piece_bits = budget - k
+        #: how many products of two residues may be added before a sum could reach ``2**52``
+        self.summable = 1 << (52 - 2 * k)
+        primes, modulus = [], 1
+        for p in _primes_below(1 << k, 1 + (bits + 2) // (k - 1)):
+            primes.append(p)
+            modulus *= p
+            if modulus > 1 << (bits + 1):
+                break
+        self.primes = primes
+        self.modulus = modulus
+        self._half = modulus // 2
+        self._p = np.array(primes, dtype=np.float64)
+        self._p_int = np.array(primes, dtype=np.int64)
+        self._inv = 1.0 / self._p
+        # x = sum r_i c_i mod P with c_i = (P / p_i) * ((P / p_i)^-1 mod p_i)
+        self._coeffs = [(modulus // p) * pow(modulus // p, -1, p) for p in primes]
+
+    @property
+    def count(self) -> int:
+        """How many primes (the last axis of every residue array)."""
+        return len(self.primes)
+
+    def reduce(self, x: np.ndarray) -> np.ndarray:
+        """``x mod p`` per prime (last axis), for float arrays of integers ``|x| < 2**52``."""
+        r = x - np.floor(x * self._inv) * self._p  # off by at most one p either way
+        np.add(r, self._p, out=r, where=r < 0)
+        np.subtract(r, self._p, out=r, where=r >= self._p)
+        return r
+
+    def powers_of_two(self, exponents) -> np.ndarray:
+        """``2**e mod p`` for each of the non-negative ``exponents``: ``(len, K)`` float64."""
+        return np.array([[pow(2, int(e), p) for p in self.primes] for e in exponents], dtype=np.float64)
+
+    def of_ints(self, values) -> np.ndarray:
+        """Residues of Python integers (any size): ``shape + (K,)``."""
+        arr = np.asarray(values, dtype=object)
+        flat = arr.ravel().tolist()
+        out = np.array([[int(v) % p for p in self.primes] for v in flat], dtype=np.float64)
+        return out.reshape(arr.shape + (self.count,))
+
+    def to_ints(self, r: np.ndarray) -> np.ndarray:
+        """The integers (object array of shape ``r.shape[:-1]``) with residues ``r``, each the
+        representative of absolute value at most ``P / 2``."""
+        per_entry = r.reshape(-1, self.count).astype(np.int64).tolist()
+        coeffs, modulus, half = self._coeffs, self.modulus, self._half
+        out = np.empty(len(per_entry), dtype=object)
+        for i, rs in enumerate(per_entry):
+            x = sum(map(mul, rs, coeffs)) % modulus
+            out[i] = x - modulus if x > half else x
+        return out.reshape(r.shape[:-1])
+
+
+class PiecedMatrix:
+    """An integer matrix ``values * 2**shift`` (float64 ``values``, every product an integer) cut
+    into pieces of :attr:`ResidueSystem.piece_bits` bits, for exact products with residues."""
+
+    def __init__(self, values: np.ndarray, shift: int, system: ResidueSystem):
+        self.system = system
+        self.shape = values.shape
+        odd, exp = dyadic_parts(values)
+        exp = exp + shift
+        if np.any(exp < 0):
+            raise ValueError("values * 2**shift are not all integers")
+        b = system.piece_bits
+        n = max(1, -(-(int(exp.max(initial=0)) + 53) // b))
+        magnitude, sign = np.abs(odd).astype(np.float64), np.sign(odd).astype(np.float64)
+        pieces = np.empty((n,) + values.shape)
+        for i in range(n):
+            s = exp - b * i  # piece i holds bits [b i, b (i + 1)) of |odd| 2**exp
+            y = np.ldexp(magnitude, np.minimum(s, b))  # exact: a power-of-two scaling
+            y = np.floor(y)
+            y -= np.floor(np.ldexp(y, -b)) * 2.0 ** b  # exact: both multiples of one power of two
+            pieces[i] = np.where(s >= b, 0.0, y) * sign
+        keep = [i for i in range(n) if pieces[i].any()] or [0]
+        self._pieces = np.ascontiguousarray(pieces[keep])
+        self._scales = system.powers_of_two([b * i for i in keep])  # (pieces, K)
+
+    def times(self, m: np.ndarray, rows=None) -> np.ndarray:
+        """Residues of ``self[rows] @ M`` from the residues ``(n, q, K)`` of ``M`` (all rows when
+        ``rows`` is None): ``(len(rows), q, K)``."""
+        n, q, k = m.shape
+        pieces = self._pieces if rows is None else self._pieces[:, rows]
+        count, n_out = pieces.shape[:2]
+        # every piece in one product; each reduced product times 2**(b i) mod p is below
+        # 2**(2k), so :attr:`ResidueSystem.summable` of them add up exactly
+        parts = (pieces.reshape(count * n_out, n) @ m.reshape(n, q * k)).reshape(count, n_out, q, k)
+        parts = self.system.reduce(parts) * self._scales[:, None, None, :]
+        step = self.system.summable
+        total = self.system.reduce(parts[:step].sum(axis=0))
+        for lo in range(step, count, step - 1):  # the running total and step - 1 more parts
+            total = self.system.reduce(total + parts[lo: lo + step - 1].sum(axis=0))
+        return total
