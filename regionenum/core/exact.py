@@ -15,10 +15,11 @@ from collections import OrderedDict
 from fractions import Fraction
 
 import numpy as np
+
 from ..errors import InternalError
 from .modular import PiecedMatrix, ResidueSystem, dyadic_parts, dyadic_shift
 
-__all__ = ["dyadic_integers", "exact_rank", "kernel_vector", "ConstraintIds", "ExactNetwork", "ExactOracle"]
+__all__ = ["ConstraintIds", "ExactNetwork", "ExactOracle", "dyadic_integers", "exact_rank", "kernel_vector"]
 
 
 def dyadic_integers(values) -> tuple[np.ndarray, int]:

@@ -19,7 +19,7 @@ from operator import mul
 
 import numpy as np
 
-__all__ = ["ResidueSystem", "PiecedMatrix", "dyadic_parts", "dyadic_shift"]
+__all__ = ["PiecedMatrix", "ResidueSystem", "dyadic_parts", "dyadic_shift"]
 
 
 def dyadic_parts(values) -> tuple[np.ndarray, np.ndarray]:
