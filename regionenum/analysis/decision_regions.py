@@ -282,7 +282,7 @@ class _TieOracle(ExactOracle):
         if cid < self.pair_start:
             return super().row(cell, cid, bits)
         if bits is None:
-            bits = self._bits(cell)
+            bits = self.pattern_bits(cell)
         E = self.exact_net.rows(len(self.exact_net.network.layers), bits)
         if self.logit:  # the scores (0, logit)
             E = np.concatenate([E[:1], np.zeros_like(E[:1]), E[1:]])

@@ -33,20 +33,22 @@ class ExactGeometry:
         reads += [net.unit_offsets[net.unit_layer[c]] for c, _ in net.tie_units]
         self._reads = reads
 
-    def generator(self, g: int):
+    def generator(self, g: int, cell: int | None = None):
         """Generator ``g`` of the cells as an exact homogeneous integer vector ``(t, x)``
-        (``t > 0`` for a point, ``t = 0`` for a ray), in the direction of the float one."""
+        (``t > 0`` for a point, ``t = 0`` for a ray), in the direction of the float one
+        (``cell``: the cell it belongs to, when the caller knows)."""
         v = self._generators.get(g)
         if v is None:
-            v = self._generators[g] = self._generator(g)
+            cells = self.regions.cells
+            c = int(np.searchsorted(cells.gen_off, g, side="right") - 1) if cell is None else cell
+            v = self._generators[g] = self._generator(g, c)
         return v
 
-    def _generator(self, g: int):
-        """The kernel of the exact rows tight at generator ``g``. A point is shared by the cells
-        around it; where their patterns agree on every bit its tight rows read, the rows are
-        the same, so the point is computed once for them."""
+    def _generator(self, g: int, c: int):
+        """The kernel of the exact rows tight at generator ``g`` of cell ``c``. A point is shared
+        by the cells around it; where their patterns agree on every bit its tight rows read, the
+        rows are the same, so the point is computed once for them."""
         cells = self.regions.cells
-        c = int(np.searchsorted(cells.gen_off, g, side="right") - 1)
         inc = cells.inc[cells.inc_off[g]: cells.inc_off[g + 1]]
         key = None
         if cells.gens[g, 0] > 0:
@@ -57,7 +59,8 @@ class ExactGeometry:
             v = self._vertices.get(key)
             if v is not None:
                 return v
-        v = kernel_vector([self.oracle.row(c, int(cid)) for cid in inc], cells.gens.shape[1])
+        bits = self.oracle.pattern_bits(c)
+        v = kernel_vector([self.oracle.row(c, int(cid), bits) for cid in inc], cells.gens.shape[1])
         if v[0] != 0:  # a point: t > 0
             v = [-a for a in v] if v[0] < 0 else v
             if key is not None:
@@ -67,9 +70,9 @@ class ExactGeometry:
                      for a, b in zip(v, cells.gens[g]))
         return [-a for a in v] if approx < 0 else v
 
-    def point(self, g: int) -> list:
-        """Generator ``g`` (a point) as exact Fractions ``x``."""
-        v = self.generator(g)
+    def point(self, g: int, cell: int | None = None) -> list:
+        """Generator ``g`` (a point) as exact Fractions ``x`` (``cell``: as in :meth:`generator`)."""
+        v = self.generator(g, cell)
         if v[0] == 0:
             raise ValueError(f"generator {g} is a ray, not a point")
         return [Fraction(a, v[0]) for a in v[1:]]

@@ -250,10 +250,10 @@ class ExactOracle:
         if cid < self.ids.unit_start:
             return self.fixed_rows[cid]
         if bits is None:
-            bits = self._bits(cell)
+            bits = self.pattern_bits(cell)
         return self.exact_net.constraint_row(cid - self.ids.unit_start, bits)
 
-    def _bits(self, cell):
+    def pattern_bits(self, cell):
         """The cell's pattern bits, unpacked (None for cells without a network)."""
         if self.prefixes is None:
             return None
@@ -261,10 +261,10 @@ class ExactOracle:
 
     def vanishes(self, cell: int, hyperplane: int) -> bool:
         """Whether the hyperplane is identically zero on the cell (its exact row is zero)."""
-        return not any(self.row(cell, int(self.hyp_ids[hyperplane]), self._bits(cell)))
+        return not any(self.row(cell, int(self.hyp_ids[hyperplane]), self.pattern_bits(cell)))
 
     def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
-        bits = self._bits(cell)
+        bits = self.pattern_bits(cell)
         target = self.row(cell, int(self.hyp_ids[hyperplane]), bits)
         rows = [self.row(cell, int(cid), bits) for cid in incidence]
         # a hyperplane that is one of the constraints tight at the generator (a max-pooling

@@ -10,8 +10,8 @@ piece times the residues of every prime at once is one float64 matrix product. W
 partial sum an integer below ``2**52``, so BLAS computes them without rounding, in any order,
 fused or not. Only the rows a question reads are brought back to Python integers.
 
-Residue arrays carry the primes on their last axis: ``(..., K)``, float64 holding integers in
-``[0, p)``.
+Residue arrays carry the primes on their last axis: ``(..., K)``, float64 holding integers of
+absolute value below ``p`` (any representative will do: the bounds above hold for them all).
 """
 from __future__ import annotations
 
@@ -97,11 +97,13 @@ class ResidueSystem:
         return len(self.primes)
 
     def reduce(self, x: np.ndarray) -> np.ndarray:
-        """``x mod p`` per prime (last axis), for float arrays of integers ``|x| < 2**52``."""
-        r = x - np.floor(x * self._inv) * self._p  # off by at most one p either way
-        np.add(r, self._p, out=r, where=r < 0)
-        np.subtract(r, self._p, out=r, where=r >= self._p)
-        return r
+        """A residue of ``x`` per prime (last axis) of absolute value below ``p`` (about ``p / 2``:
+        the nearest multiple of ``p`` is taken away, give or take one), for float arrays of
+        integers ``|x| < 2**52``: every step is exact."""
+        q = x * self._inv
+        np.rint(q, out=q)
+        q *= self._p
+        return np.subtract(x, q, out=q)
 
     def powers_of_two(self, exponents) -> np.ndarray:
         """``2**e mod p`` for each of the non-negative ``exponents``: ``(len, K)`` float64."""
@@ -156,6 +158,9 @@ class PiecedMatrix:
         ``rows`` is None): ``(len(rows), q, K)``."""
         n, q, k = m.shape
         pieces = self._pieces if rows is None else self._pieces[:, rows]
+        live = np.flatnonzero(m.reshape(n, q * k).any(axis=1))
+        if len(live) < 0.75 * n:  # rows of M that are zero (units off on the cell) add nothing
+            pieces, m, n = pieces[:, :, live], m[live], len(live)
         count, n_out = pieces.shape[:2]
         # every piece in one product; each reduced product times 2**(b i) mod p is below
         # 2**(2k), so :attr:`ResidueSystem.summable` of them add up exactly

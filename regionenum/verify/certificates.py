@@ -26,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from fractions import Fraction
 from math import factorial, gcd
@@ -35,6 +36,7 @@ import numpy as np
 from ..analysis.exact_geometry import ExactGeometry
 from ..core.domain import Box
 from ..core.network import Network
+from ..core.arrays import ranges
 from ..core.threads import one_blas_thread, usable_cpus
 from ..core.tolerances import U, gamma
 from ..engine.api import enumerate_regions
@@ -108,23 +110,30 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
                                  "install libcdd-dev and libgmp-dev, then pip install pycddlib")
     start = time.perf_counter()
     geo = ExactGeometry(regions)
-    _check_distinct(regions)
-    proven = _proven_inside(regions)
-    for r in np.flatnonzero(~proven):
-        _check_interior(regions, geo, int(r))
-    use_gmp = gmp is not None and regions.domain.is_bounded
-    if use_gmp:
-        for c in range(len(regions.cells)):
-            _check_vertices_cdd(regions, geo, c, gmp)
-    volume = None
-    d = regions.dim
-    if check_volume and d <= 3 and regions.domain.is_bounded:
-        volume = _total_volume(regions, geo, workers)
-        expected = _domain_volume(regions.domain)
-        if volume != expected:
-            raise CertificationError(f"the regions' exact volumes sum to {volume} (about "
-                                     f"{float(volume):.17g}), not the domain's {expected}")
-    facets = _check_adjacency(regions)
+    measure = check_volume and regions.dim <= 3 and regions.domain.is_bounded
+    # the volumes (most of the work) start first, the other checks run here meanwhile
+    with _volume_job(regions, geo, workers) if measure else nullcontext() as total_volume:
+        _check_distinct(regions)
+        proven = _proven_inside(regions)
+        for r in np.flatnonzero(~proven):
+            _check_interior(regions, geo, int(r))
+        use_gmp = gmp is not None and regions.domain.is_bounded
+        if use_gmp:
+            for c in range(len(regions.cells)):
+                _check_vertices_cdd(regions, geo, c, gmp)
+        try:  # checked while the volumes are summed, reported after them (a missing region fails both)
+            facets, broken = _check_adjacency(regions), None
+        except CertificationError as error:
+            facets, broken = None, error
+        volume = None
+        if measure:
+            volume = total_volume()
+            expected = _domain_volume(regions.domain)
+            if volume != expected:
+                raise CertificationError(f"the regions' exact volumes sum to {volume} (about "
+                                         f"{float(volume):.17g}), not the domain's {expected}")
+    if broken is not None:
+        raise broken
     return Certificate(len(regions), volume, facets, time.perf_counter() - start,
                        "fractions+cddlib-gmp" if use_gmp else "fractions")
 
@@ -282,26 +291,52 @@ def _strictly_inside(regions, geo, r, x) -> bool:
     return True
 
 
-def _exact_volume(regions, geo, c) -> Fraction:
-    """Exact volume of cell ``c`` from its exact vertices: intervals, polygons (shoelace along
-    the edges found from incidence) or polyhedra (tetrahedra from an apex to triangles fanned
-    over the 2-faces)."""
+#: Cells whose faces the face kernel finds in one call (see :func:`_volumes`).
+FACE_BLOCK = 256
+
+
+def _volumes(regions, geo, lo: int, hi: int) -> Fraction:
+    """The exact volumes of cells ``lo`` to ``hi - 1``, summed."""
+    total = Fraction(0)
+    for start in range(lo, hi, FACE_BLOCK):
+        for c, faces, dims in _faces_of_cells(regions, start, min(start + FACE_BLOCK, hi)):
+            total += _exact_volume(regions, geo, c, faces, dims)
+    return total
+
+
+def _faces_of_cells(regions, lo: int, hi: int):
+    """Per cell ``c`` from ``lo`` to ``hi - 1``: ``(c, faces, dims)``, its faces of dimension 1
+    and up (as generator ids) and their dimensions, from one call of the face kernel (no faces
+    in one dimension)."""
+    cells = regions.cells
+    if regions.dim == 1:
+        yield from ((c, [], []) for c in range(lo, hi))
+        return
+    f_cell, f_dim, gen_off, members, _, _ = cell_faces(cells.take(np.arange(lo, hi)).arrays, 1)
+    members = members + cells.gen_off[lo]  # the block's generators are the cells' own, in order
+    ends = np.searchsorted(f_cell, np.arange(hi - lo + 1))
+    for i in range(hi - lo):
+        a, b = ends[i], ends[i + 1]
+        yield lo + i, [members[gen_off[j]: gen_off[j + 1]] for j in range(a, b)], f_dim[a:b]
+
+
+def _exact_volume(regions, geo, c, faces, dims) -> Fraction:
+    """Exact volume of cell ``c`` from its exact vertices and its ``faces`` of dimensions
+    ``dims``: intervals, polygons (shoelace along the edges) or polyhedra (tetrahedra from an
+    apex to triangles fanned over the 2-faces)."""
     cells = regions.cells
     g0, g1 = int(cells.gen_off[c]), int(cells.gen_off[c + 1])
     d = regions.dim
     if d == 1:
-        vals = [geo.point(g)[0] for g in range(g0, g1)]
+        vals = [geo.point(g, c)[0] for g in range(g0, g1)]
         return max(vals) - min(vals)
-    sub = cells.take(np.array([c]))
-    f_cell, f_dim, gen_off, members, _, _ = cell_faces(sub.arrays, 1)
-    faces = [members[gen_off[i]: gen_off[i + 1]] + g0 for i in range(len(f_cell))]
-    edges = [tuple(f) for f, k in zip(faces, f_dim) if k == 1]
+    edges = [tuple(f) for f, k in zip(faces, dims) if k == 1]
     if d == 2:
-        return _polygon_area([geo.generator(g) for g in _cycle(edges)])
-    P = {g: geo.point(g) for g in range(g0, g1)}
+        return _polygon_area([geo.generator(g, c) for g in _cycle(edges)])
+    P = {g: geo.point(g, c) for g in range(g0, g1)}
     apex = g0
     total = Fraction(0)
-    for f, k in zip(faces, f_dim):
+    for f, k in zip(faces, dims):
         if k != 2 or apex in f:
             continue
         inside = set(int(g) for g in f)
@@ -317,9 +352,11 @@ PARALLEL_CELLS = 4000
 _SHARED: dict = {}  # in a forked worker: its pool's result and exact geometry (see _share)
 
 
-def _total_volume(regions, geo, workers) -> Fraction:
-    """The sum of every cell's exact volume, over ``workers`` processes (see :func:`certify`)
-    when there are many cells and the platform forks."""
+@contextmanager
+def _volume_job(regions, geo, workers):
+    """Yields a function that returns the sum of every cell's exact volume. Over ``workers``
+    processes (see :func:`certify`) when there are many cells and the platform forks: they start
+    on entry, so that the caller's own work overlaps theirs, and stop on exit."""
     n = len(regions.cells)
     if workers is None:
         workers = usable_cpus()
@@ -327,14 +364,15 @@ def _total_volume(regions, geo, workers) -> Fraction:
               or multiprocessing.current_process().daemon  # a pool's or Dask's worker: no children
               or threading.current_thread() is not threading.main_thread())  # forking with threads
     if serial:
-        return sum((_exact_volume(regions, geo, c) for c in range(n)), Fraction(0))
-    _exact_volume(regions, geo, 0)  # the face kernel loaded before the fork, not in each worker
+        yield lambda: _volumes(regions, geo, 0, n)
+        return
+    _volumes(regions, geo, 0, 1)  # the face kernel loaded before the fork, not in each worker
     bounds = np.linspace(0, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
     # each worker gets this call's result through the fork itself (the initializer's arguments
     # are inherited, not pickled)
     with multiprocessing.get_context("fork").Pool(workers, _share, (regions, geo)) as pool:
-        parts = pool.map(_volume_of_range, zip(bounds[:-1], bounds[1:]))
-    return sum(parts, Fraction(0))
+        parts = pool.map_async(_volume_of_range, zip(bounds[:-1], bounds[1:]))
+        yield lambda: sum(parts.get(), Fraction(0))
 
 
 def _share(regions, geo):
@@ -348,7 +386,7 @@ def _volume_of_range(bounds) -> Fraction:
     """A worker: the exact volumes of cells ``lo`` to ``hi - 1``, summed."""
     lo, hi = (int(b) for b in bounds)
     regions, geo = _SHARED["regions"], _SHARED["geo"]
-    return sum((_exact_volume(regions, geo, c) for c in range(lo, hi)), Fraction(0))
+    return _volumes(regions, geo, lo, hi)
 
 
 def _polygon_area(ring) -> Fraction:
@@ -409,7 +447,7 @@ def _domain_volume(domain) -> Fraction:
     empty = enumerate_regions(Network.from_layers([(np.zeros((1, d)), np.zeros(1))],
                                                   activations=["identity"]), domain)
     geo = ExactGeometry(empty)
-    return sum((_exact_volume(empty, geo, c) for c in range(len(empty.cells))), Fraction(0))
+    return _volumes(empty, geo, 0, len(empty.cells))
 
 
 def _check_adjacency(regions) -> int:
@@ -423,11 +461,33 @@ def _check_adjacency(regions) -> int:
         if not facets.on_boundary[f]:
             r = int(facets.regions_of(f)[0])
             raise CertificationError(f"region {r} has a facet inside the domain with no neighbour")
-    patterns = regions.patterns
-    for f in np.flatnonzero(around == 2):
-        a, b = facets.regions_of(f)
-        flipped = set(np.flatnonzero(patterns[a] != patterns[b]).tolist())
-        if not flipped or not flipped <= set(facets.units_of(f).tolist()):
-            raise CertificationError(f"regions {a} and {b} share a facet but differ in units "
-                                     f"{sorted(flipped)} not all zero on it")
+    inner = np.flatnonzero(around == 2)
+    for lo in range(0, len(inner), ADJACENCY_BLOCK):
+        _check_neighbours(regions, facets, inner[lo: lo + ADJACENCY_BLOCK])
     return len(facets)
+
+
+#: Facets whose two regions are compared at once (bit masks of a few MB).
+ADJACENCY_BLOCK = 1 << 15
+
+
+def _check_neighbours(regions, facets, which):
+    """The two regions of each facet of ``which`` differ in at least one unit and only in units
+    zero on the facet: their packed patterns' XOR is not zero and has no bit outside the
+    facet's packed units."""
+    packed = regions.packed_patterns
+    first = facets.region_offsets[which]
+    a, b = facets.region_ids[first], facets.region_ids[first + 1]
+    flipped = packed[a] ^ packed[b]
+    units, unit_off = ranges(facets.unit_offsets, which)
+    ids = facets.unit_ids[units]
+    zero = np.zeros_like(flipped)
+    np.bitwise_or.at(zero, (np.repeat(np.arange(len(which)), np.diff(unit_off)), ids // 8),
+                     (0x80 >> (ids % 8)).astype(np.uint8))  # np.packbits' bit order
+    bad = ~flipped.any(axis=1) | (flipped & ~zero).any(axis=1)
+    for i in np.flatnonzero(bad)[:1]:
+        f = which[i]
+        changed = np.flatnonzero(regions.patterns[a[i]] != regions.patterns[b[i]]).tolist()
+        raise CertificationError(f"regions {a[i]} and {b[i]} share a facet but differ in units "
+                                 f"{changed} not all zero on it (facet {f}, zero units "
+                                 f"{facets.units_of(f).tolist()})")

@@ -50,9 +50,9 @@ def test_extreme_entries_and_dot_products_at_the_limit():
     top = np.array([[p - 1 for p in sys2.primes]] * terms, dtype=np.float64).reshape(terms, 1, -1)
     exact = sys2.to_ints(top)  # the integers those residues stand for
     assert (sys2.to_ints(H.times(top)) == ints.dot(exact)).all()
-    r = system.reduce(np.array([[2.0 ** 52 - 1] * system.count, [-(2.0 ** 52 - 1)] * system.count]))
-    want = [[(2 ** 52 - 1) % p for p in system.primes], [-(2 ** 52 - 1) % p for p in system.primes]]
-    assert r.tolist() == want
+    for x in (2 ** 52 - 1, -(2 ** 52 - 1), 2 ** 51 + 12345, 0):
+        r = system.reduce(np.full(system.count, float(x)))
+        assert all((int(v) - x) % p == 0 and abs(v) < p for v, p in zip(r, system.primes))
 
 
 def test_dyadic_parts_are_exact():

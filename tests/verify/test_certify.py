@@ -167,3 +167,27 @@ def test_certify_from_two_threads_at_once(monkeypatch):
     with ThreadPoolExecutor(2) as pool:
         volumes = list(pool.map(lambda r: rn.certify(r, workers=2).volume, results * 3))
     assert volumes == [4] * 6
+
+
+def test_certify_catches_neighbours_that_differ_off_their_facet():
+    """Two regions sharing a facet must differ exactly in units zero on it: a facet that names
+    another unit as zero, or one that names none, fails; the untouched result passes."""
+    net = random_net([2, 8, 8, 1], 12)
+    regions = rn.enumerate_regions(net, BOX2)
+    faces = regions.faces(min_dim=1)
+    regions.faces = lambda min_dim=0: faces  # certify reads these (tampered below) faces
+    facets = faces.by_dim[1]
+    assert rn.certify(regions, check_volume=False).facets == len(facets)
+    inner = np.flatnonzero(np.diff(facets.region_offsets) == 2)
+    f = int(inner[len(inner) // 2])
+    zero = facets.unit_ids[facets.unit_offsets[f]: facets.unit_offsets[f + 1]]
+    original = zero.copy()
+    zero[:] = (zero + 1) % net.n_units  # units that do not separate the two regions
+    with pytest.raises(rn.CertificationError, match=f"share a facet but differ .*facet {f},"):
+        rn.certify(regions, check_volume=False)
+    zero[:] = original
+    rn.certify(regions, check_volume=False)
+    a, b = facets.regions_of(f)  # the same pattern on both sides: nothing separates them
+    regions.packed_patterns[b] = regions.packed_patterns[a]
+    with pytest.raises(rn.CertificationError):
+        rn.certify(regions, check_volume=False)
