@@ -86,7 +86,7 @@ class ExactNetwork:
         """The layers' integer matrices ``[[1, 0], [b, W]] 2**s`` (``s``: the layer's shift), a
         bound on every exact row's entries, and the residue system it needs."""
         net = self.network
-        layers, slopes, bits, terms = [], [], 0, 1
+        layers, slopes, bits, terms, layer_bits = [], [], 0, 1, []
         for layer in net.layers:
             values = np.zeros((layer.width + 1, layer.W.shape[1] + 1))
             values[0, 0] = 1.0
@@ -98,11 +98,14 @@ class ExactNetwork:
             group = max(layer.activation.groups, default=1) if layer.activation.kind == "max" else 1
             # |E_l| <= (row sum of |H_l|) |inputs of l|; |inputs of l + 1| <= max(on, |off|) group |E_l|
             bits += top + shift + (values.shape[1] - 1).bit_length()
+            layer_bits.append(bits)  # layer l's rows
             bits += (max(on, abs(off)) - 1).bit_length() + (int(group) - 1).bit_length()
             layers.append((values, shift))
             slopes.append((on, off, layer.activation))
             terms = max(terms, values.shape[1])
+        layer_bits.append(bits)  # the outputs
         self._residues = res = ResidueSystem(bits + 1, terms)
+        self._primes = [res.primes_for(b + 1) for b in layer_bits]  # enough to read layer l's rows
         self._H = [PiecedMatrix(values, shift, res) for values, shift in layers]
         self._mask = [(res.of_ints(on), res.of_ints(off), on == 1 and off == 0, act) for on, off, act in slopes]
         d1 = self.network.layers[0].W.shape[1] + 1
@@ -116,7 +119,7 @@ class ExactNetwork:
             self._cache.move_to_end(key)
             return hit
         E = self._rows_mod(layer, prefix_bits)
-        return self._remember(key, self._residues.to_ints(E))
+        return self._remember(key, self._residues.to_ints(E, self._primes[layer]))
 
     def _rows_mod(self, layer: int, prefix_bits) -> np.ndarray:
         """:meth:`rows` as residues ``(width + 1, d + 1, K)``."""
@@ -190,8 +193,8 @@ class ExactNetwork:
             inputs = self._cache.get(inputs_key)
             if inputs is None:
                 inputs = self._remember(inputs_key, self._inputs(layer, bits))
-            row = self._H[layer].times(inputs, rows=[j])[0]
-        return self._residues.to_ints(row)
+            row = self._H[layer].row_times(j, inputs)
+        return self._residues.to_ints(row, self._primes[layer])
 
     def region_constraints(self, pattern: np.ndarray) -> list:
         """What the pattern of a region says, as exact rows ``>= 0`` on it: per unit with

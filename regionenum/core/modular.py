@@ -84,12 +84,10 @@ class ResidueSystem:
                 break
         self.primes = primes
         self.modulus = modulus
-        self._half = modulus // 2
         self._p = np.array(primes, dtype=np.float64)
         self._p_int = np.array(primes, dtype=np.int64)
         self._inv = 1.0 / self._p
-        # x = sum r_i c_i mod P with c_i = (P / p_i) * ((P / p_i)^-1 mod p_i)
-        self._coeffs = [(modulus // p) * pow(modulus // p, -1, p) for p in primes]
+        self._crt = {}  # number of primes used -> (c_i, their product, half of it)
 
     @property
     def count(self) -> int:
@@ -116,11 +114,29 @@ class ResidueSystem:
         out = np.array([[int(v) % p for p in self.primes] for v in flat], dtype=np.float64)
         return out.reshape(arr.shape + (self.count,))
 
-    def to_ints(self, r: np.ndarray) -> np.ndarray:
+    def primes_for(self, bits: int) -> int:
+        """How many of the primes (the first ones) reconstruct integers below ``2**bits``."""
+        modulus = 1
+        for i, p in enumerate(self.primes):
+            modulus *= p
+            if modulus > 1 << (bits + 1):
+                return i + 1
+        return self.count
+
+    def to_ints(self, r: np.ndarray, count: int | None = None) -> np.ndarray:
         """The integers (object array of shape ``r.shape[:-1]``) with residues ``r``, each the
-        representative of absolute value at most ``P / 2``."""
-        per_entry = r.reshape(-1, self.count).astype(np.int64).tolist()
-        coeffs, modulus, half = self._coeffs, self.modulus, self._half
+        representative of absolute value at most ``P / 2``, ``P`` the product of the first
+        ``count`` primes (all by default; fewer suffice for smaller integers, see
+        :meth:`primes_for`)."""
+        count = self.count if count is None else count
+        if count not in self._crt:  # x = sum r_i c_i mod P, c_i = (P / p_i) ((P / p_i)^-1 mod p_i)
+            modulus = 1
+            for p in self.primes[:count]:
+                modulus *= p
+            self._crt[count] = ([(modulus // p) * pow(modulus // p, -1, p) for p in self.primes[:count]],
+                                modulus, modulus // 2)
+        coeffs, modulus, half = self._crt[count]
+        per_entry = r[..., :count].reshape(-1, count).astype(np.int64).tolist()
         out = np.empty(len(per_entry), dtype=object)
         for i, rs in enumerate(per_entry):
             x = sum(map(mul, rs, coeffs)) % modulus
@@ -153,11 +169,17 @@ class PiecedMatrix:
         self._pieces = np.ascontiguousarray(pieces[keep])
         self._scales = system.powers_of_two([b * i for i in keep])  # (pieces, K)
 
-    def times(self, m: np.ndarray, rows=None) -> np.ndarray:
-        """Residues of ``self[rows] @ M`` from the residues ``(n, q, K)`` of ``M`` (all rows when
-        ``rows`` is None): ``(len(rows), q, K)``."""
+    def row_times(self, j: int, m: np.ndarray) -> np.ndarray:
+        """Residues of row ``j`` of ``self @ M`` from the residues ``(n, q, K)`` of ``M``: ``(q, K)``
+        (one product per piece, as in :meth:`times`)."""
         n, q, k = m.shape
-        pieces = self._pieces if rows is None else self._pieces[:, rows]
+        parts = (self._pieces[:, j] @ m.reshape(n, q * k)).reshape(-1, q, k)
+        return self._sum(self.system.reduce(parts) * self._scales[:, None, :])
+
+    def times(self, m: np.ndarray) -> np.ndarray:
+        """Residues of ``self @ M`` from the residues ``(n, q, K)`` of ``M``: ``(rows, q, K)``."""
+        n, q, k = m.shape
+        pieces = self._pieces
         live = np.flatnonzero(m.reshape(n, q * k).any(axis=1))
         if len(live) < 0.75 * n:  # rows of M that are zero (units off on the cell) add nothing
             pieces, m, n = pieces[:, :, live], m[live], len(live)
@@ -165,9 +187,13 @@ class PiecedMatrix:
         # every piece in one product; each reduced product times 2**(b i) mod p is below
         # 2**(2k), so :attr:`ResidueSystem.summable` of them add up exactly
         parts = (pieces.reshape(count * n_out, n) @ m.reshape(n, q * k)).reshape(count, n_out, q, k)
-        parts = self.system.reduce(parts) * self._scales[:, None, None, :]
+        return self._sum(self.system.reduce(parts) * self._scales[:, None, None, :])
+
+    def _sum(self, parts: np.ndarray) -> np.ndarray:
+        """The reduced sum over the first axis of products of two residues (each below
+        ``2**(2k)``), :attr:`ResidueSystem.summable` at a time."""
         step = self.system.summable
         total = self.system.reduce(parts[:step].sum(axis=0))
-        for lo in range(step, count, step - 1):  # the running total and step - 1 more parts
+        for lo in range(step, len(parts), step - 1):  # the running total and step - 1 more parts
             total = self.system.reduce(total + parts[lo: lo + step - 1].sum(axis=0))
         return total
