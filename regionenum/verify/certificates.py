@@ -34,9 +34,9 @@ from math import factorial, gcd
 import numpy as np
 
 from ..analysis.exact_geometry import ExactGeometry
+from ..core.arrays import ranges
 from ..core.domain import Box
 from ..core.network import Network
-from ..core.arrays import ranges
 from ..core.threads import one_blas_thread, usable_cpus
 from ..core.tolerances import U, gamma
 from ..engine.api import enumerate_regions
