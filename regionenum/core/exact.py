@@ -83,15 +83,17 @@ class ExactNetwork:
         self._cached_bytes = 0
 
     def _build(self):
-        """The layers' integer matrices ``[[1, 0], [b, W]] 2**s`` (``s``: the layer's shift), a
-        bound on every exact row's entries, and the residue system it needs."""
+        """The layers' integer matrices ``[[1, 0], [b, W]] 2**s`` (``s``: the layer's shift, the
+        least that makes every entry an integer), a bound on every exact row's entries, and the
+        residue system it needs."""
         net = self.network
         layers, slopes, bits, terms, layer_bits = [], [], 0, 1, []
         for layer in net.layers:
             values = np.zeros((layer.width + 1, layer.W.shape[1] + 1))
             values[0, 0] = 1.0
             values[1:, 0], values[1:, 1:] = layer.b, layer.W
-            shift = dyadic_shift(*dyadic_parts(values))
+            odd, exp = dyadic_parts(values)
+            shift = dyadic_shift(odd, exp)
             top = int(np.frexp(np.abs(values).max())[1])  # every |value| < 2**top
             off_ints, off_shift = dyadic_integers([layer.activation.off_slope])
             on, off = 1 << off_shift, int(off_ints[0])
@@ -100,13 +102,13 @@ class ExactNetwork:
             bits += top + shift + (values.shape[1] - 1).bit_length()
             layer_bits.append(bits)  # layer l's rows
             bits += (max(on, abs(off)) - 1).bit_length() + (int(group) - 1).bit_length()
-            layers.append((values, shift))
+            layers.append((odd, np.where(odd != 0, exp + shift, 0)))
             slopes.append((on, off, layer.activation))
             terms = max(terms, values.shape[1])
         layer_bits.append(bits)  # the outputs
         self._residues = res = ResidueSystem(bits + 1, terms)
         self._primes = [res.primes_for(b + 1) for b in layer_bits]  # enough to read layer l's rows
-        self._H = [PiecedMatrix(values, shift, res) for values, shift in layers]
+        self._H = [PiecedMatrix(odd, exp, res) for odd, exp in layers]
         self._mask = [(res.of_ints(on), res.of_ints(off), on == 1 and off == 0, act) for on, off, act in slopes]
         d1 = self.network.layers[0].W.shape[1] + 1
         self._first = self._H[0].times(res.of_ints(np.eye(d1, dtype=np.int64).astype(object)))

@@ -145,26 +145,27 @@ class ResidueSystem:
 
 
 class PiecedMatrix:
-    """An integer matrix ``values * 2**shift`` (float64 ``values``, every product an integer) cut
-    into pieces of :attr:`ResidueSystem.piece_bits` bits, for exact products with residues."""
+    """The integer matrix ``odd * 2**exp`` (int64 arrays from :func:`dyadic_parts`, ``exp`` raised
+    by a shift that makes every entry an integer) cut into pieces of
+    :attr:`ResidueSystem.piece_bits` bits, for exact products with residues."""
 
-    def __init__(self, values: np.ndarray, shift: int, system: ResidueSystem):
+    def __init__(self, odd: np.ndarray, exp: np.ndarray, system: ResidueSystem):
         self.system = system
-        self.shape = values.shape
-        odd, exp = dyadic_parts(values)
-        exp = exp + shift
-        if np.any(exp < 0):
-            raise ValueError("values * 2**shift are not all integers")
+        if np.any(exp[odd != 0] < 0):
+            raise ValueError("odd * 2**exp are not all integers")
         b = system.piece_bits
         n = max(1, -(-(int(exp.max(initial=0)) + 53) // b))
-        magnitude, sign = np.abs(odd).astype(np.float64), np.sign(odd).astype(np.float64)
-        pieces = np.empty((n,) + values.shape)
+        magnitude, sign = np.abs(odd), np.sign(odd).astype(np.float64)
+        low = (1 << b) - 1
+        pieces = np.empty((n,) + odd.shape)
         for i in range(n):
-            s = exp - b * i  # piece i holds bits [b i, b (i + 1)) of |odd| 2**exp
-            y = np.ldexp(magnitude, np.minimum(s, b))  # exact: a power-of-two scaling
-            y = np.floor(y)
-            y -= np.floor(np.ldexp(y, -b)) * 2.0 ** b  # exact: both multiples of one power of two
-            pieces[i] = np.where(s >= b, 0.0, y) * sign
+            s = exp - b * i  # piece i holds bits [b i, b (i + 1)) of |odd| 2**exp, |odd| < 2**53
+            # the low b bits of |odd| 2**s: a left shift past 64 bits keeps them, a right shift of
+            # 63 or more leaves none
+            up = np.left_shift(magnitude, np.clip(s, 0, b))
+            down = np.right_shift(magnitude, np.clip(-s, 0, 63))
+            y = np.where(s >= b, 0, np.where(s >= 0, up, down) & low)
+            pieces[i] = y.astype(np.float64) * sign
         keep = [i for i in range(n) if pieces[i].any()] or [0]
         self._pieces = np.ascontiguousarray(pieces[keep])
         self._scales = system.powers_of_two([b * i for i in keep])  # (pieces, K)

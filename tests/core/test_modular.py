@@ -29,7 +29,8 @@ def test_pieced_products_equal_integer_products(terms, spread):
     M = _random_ints(py, (terms, 3), 400)
     bits = max(int(abs(v)).bit_length() for v in ints.dot(M).ravel()) + 1
     system = ResidueSystem(bits, terms)
-    H = PiecedMatrix(values, shift, system)
+    odd, exp = dyadic_parts(values)
+    H = PiecedMatrix(odd, exp + shift, system)
     residues = system.of_ints(M)
     assert (system.to_ints(residues) == M).all()
     assert (system.to_ints(H.times(residues)) == ints.dot(M)).all()
@@ -45,7 +46,8 @@ def test_extreme_entries_and_dot_products_at_the_limit():
     values[1, ::2] = 2.0 ** -1074
     values[1, 1::2] = np.finfo(np.float64).max / 2 ** 900
     ints, shift = dyadic_integers(values)
-    H = PiecedMatrix(values, shift, ResidueSystem(shift + 1200, terms))
+    odd, exp = dyadic_parts(values)
+    H = PiecedMatrix(odd, exp + shift, ResidueSystem(shift + 1200, terms))
     sys2 = H.system
     top = np.array([[p - 1 for p in sys2.primes]] * terms, dtype=np.float64).reshape(terms, 1, -1)
     exact = sys2.to_ints(top)  # the integers those residues stand for
