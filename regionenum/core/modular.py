@@ -40,17 +40,12 @@ def dyadic_shift(odd: np.ndarray, exp: np.ndarray) -> int:
     return int(max(0, -exp[nonzero].min())) if nonzero.any() else 0
 
 
-def _primes_below(limit: int, count: int) -> list:
-    """The ``count`` largest primes below ``limit`` (trial division: ``limit <= 2**26``)."""
+def _primes_below(limit: int):
+    """The primes below ``limit`` (at most ``2**26``), largest first, by trial division."""
     small = [q for q in range(2, int(limit ** 0.5) + 2) if all(q % r for r in range(2, int(q ** 0.5) + 1))]
-    out, n = [], limit - 1
-    while len(out) < count:
-        if n < 3:
-            raise ValueError(f"fewer than {count} primes below {limit}")
+    for n in range(limit - 1, 2, -1):
         if all(n % q for q in small if q * q <= n):
-            out.append(n)
-        n -= 2 if n % 2 else 1
-    return out
+            yield n
 
 
 class ResidueSystem:
@@ -77,11 +72,14 @@ class ResidueSystem:
         #: how many products of two residues may be added before a sum could reach ``2**52``
         self.summable = 1 << (52 - 2 * k)
         primes, modulus = [], 1
-        for p in _primes_below(1 << k, 1 + (bits + 2) // (k - 1)):
+        for p in _primes_below(1 << k):
             primes.append(p)
             modulus *= p
             if modulus > 1 << (bits + 1):
                 break
+        else:
+            raise ValueError(f"the primes below 2**{k} do not reach 2**{bits + 1}: integers too large "
+                             f"for dot products of {terms} terms")
         self.primes = primes
         self.modulus = modulus
         self._p = np.array(primes, dtype=np.float64)
@@ -155,16 +153,16 @@ class PiecedMatrix:
             raise ValueError("odd * 2**exp are not all integers")
         b = system.piece_bits
         n = max(1, -(-(int(exp.max(initial=0)) + 53) // b))
-        magnitude, sign = np.abs(odd), np.sign(odd).astype(np.float64)
-        low = (1 << b) - 1
+        magnitude, sign = np.abs(odd).astype(np.uint64), np.sign(odd).astype(np.float64)
+        low = np.uint64((1 << b) - 1)
         pieces = np.empty((n,) + odd.shape)
         for i in range(n):
             s = exp - b * i  # piece i holds bits [b i, b (i + 1)) of |odd| 2**exp, |odd| < 2**53
-            # the low b bits of |odd| 2**s: a left shift past 64 bits keeps them, a right shift of
-            # 63 or more leaves none
-            up = np.left_shift(magnitude, np.clip(s, 0, b))
-            down = np.right_shift(magnitude, np.clip(-s, 0, 63))
-            y = np.where(s >= b, 0, np.where(s >= 0, up, down) & low)
+            # the low b bits of |odd| 2**s: an unsigned left shift past 64 bits keeps them, a
+            # right shift of 63 or more leaves none
+            up = np.left_shift(magnitude, np.clip(s, 0, b).astype(np.uint64))
+            down = np.right_shift(magnitude, np.clip(-s, 0, 63).astype(np.uint64))
+            y = np.where(s >= b, np.uint64(0), np.where(s >= 0, up, down) & low)
             pieces[i] = y.astype(np.float64) * sign
         keep = [i for i in range(n) if pieces[i].any()] or [0]
         self._pieces = np.ascontiguousarray(pieces[keep])

@@ -7,11 +7,13 @@ cluster (:mod:`regionenum.engine.parallel`).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.domain import Polytope
 from ..core.network import Network
 from ..core.slices import Slice
 from ..core.tolerances import DEFAULT_TOL
-from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError
+from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
 from .assemble import assemble_regions
 from .driver import Budget, DeferredInterrupts, Driver, Tally
 from .hrep_step import HrepStep, assemble_hrep
@@ -255,4 +257,33 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
         raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     if max_regions is not None and (workers > 1 or client is not None):
         raise InvalidArgumentError("max_regions needs a serial run (workers=1, no client)")
+    _check_float_range(network, domain)
     return network, domain
+
+
+#: The largest bound on a pre-activation over the domain that the float64 stages accept: far
+#: enough below float64's largest number (about 2^1024) that the sums, rounding-error bounds and
+#: interpolations built on such values cannot overflow.
+RANGE_LIMIT = 2.0 ** 960
+
+
+def _check_float_range(network, domain):
+    """Refuse, before any work, a network whose values over the domain may leave float64's range
+    (they would turn into infinities and NaNs, and the combinatorics with them). Interval
+    arithmetic bounds every unit: ``|z_l| <= |W_l| a_(l-1) + |b_l|``, from ``a_0 = max(1, |x|)``
+    over the domain's (finite) bounds and each layer's outputs ``a_l`` (slopes and max groups
+    included); the same bound covers the coefficients of every composed hyperplane row."""
+    lo, hi = domain.bounds
+    finite = np.abs(np.concatenate([lo, hi]))
+    reach = max(1.0, float(finite[np.isfinite(finite)].max(initial=0.0)))
+    a = np.full(network.input_dim, reach)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for l, layer in enumerate(network.layers):
+            z = np.abs(layer.W) @ a + np.abs(layer.b)
+            if not np.all(z <= RANGE_LIMIT):  # an infinity or NaN fails too
+                raise InvalidNetworkError(
+                    f"layer {l}: its pre-activations over the domain (coordinates up to {reach:.3g}) may "
+                    f"reach {np.nanmax(z):.3g}, beyond what the float64 stages can carry (2^960): scale the "
+                    "domain's coordinates, or a layer's weights and bias (with the next layer's weights "
+                    "divided back), by powers of two, which is exact, to bring them into range")
+            a = layer.activation.collect(z * max(1.0, abs(layer.activation.off_slope)))

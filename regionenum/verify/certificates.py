@@ -265,9 +265,12 @@ def _check_interior(regions, geo, r):
 
 
 def _interior_candidates(regions, geo, r):
-    """Rational points to try for region ``r``: its float interior point, exactly, then (made
-    only if that fails) the exact centroid of each bounded piece's vertices."""
-    yield [Fraction(float(v)) for v in regions.interior_points[r]]
+    """Rational points to try for region ``r``: its float interior point, exactly (when it is
+    finite: far out, float64 may overflow), then (made only if that fails) the exact centroid
+    of each bounded piece's vertices."""
+    point = np.asarray(regions.interior_points[r], dtype=np.float64)
+    if np.all(np.isfinite(point)):
+        yield [Fraction(float(v)) for v in point]
     for c in np.flatnonzero(regions.cell_region == r):
         g0, g1 = regions.cells.gen_off[c], regions.cells.gen_off[c + 1]
         if all(regions.cells.gens[g, 0] > 0 for g in range(g0, g1)):

@@ -111,3 +111,13 @@ def test_exact_rows_equal_fractions(seed, spread, act):
                 on = u not in units or bits[o + units.index(u)]
                 outputs.append(pre[u] if on else [v * slope for v in pre[u]])
         rows = [rows[0]] + outputs
+
+
+def test_a_system_whose_primes_cannot_reach_the_bound_is_refused():
+    """Dot products of 2**19 terms leave primes of 16 bits, too few for 100,000-bit integers: a
+    clear error, never a modulus short of the bound."""
+    with pytest.raises(ValueError, match="do not reach"):
+        ResidueSystem(100_000, 2 ** 19 + 1)
+    system = ResidueSystem(20_000, 2 ** 19 + 1)  # within reach: the round trip is exact
+    x = 2 ** 20_000 - 1
+    assert system.to_ints(system.of_ints([x, -x])).tolist() == [x, -x]

@@ -119,14 +119,27 @@ def _tampered(net, box):
 @pytest.mark.parametrize("order", [[1e307, 1e307, -1e307, -1e307], [1e307, -1e307, 1e307, -1e307]])
 def test_float_interior_proof_refuses_overflow(order):
     """A unit that is exactly -1 everywhere, whose terms overflow float64: a result claiming it
-    is on must not be proven by infinite values against a finite bound."""
+    is on must not be proven by infinite values against a finite bound. (The engine refuses such
+    a network before any work, so the result is the enumeration of the same regions with the
+    terms scaled down, handed the overflowing network.)"""
     k = len(order)
-    net = rn.Network.from_layers([(np.ones((k, 1)), np.full(k, 10.0)), (np.array([order]), np.array([-1.0])),
-                                  (np.array([[1.0]]), np.zeros(1))], ["identity", "relu", "identity"])
-    box = rn.Box([-1.0], [1.0])
-    rn.certify(rn.enumerate_regions(net, box))
-    with pytest.raises(rn.CertificationError, match="no rational point"):
-        rn.certify(_tampered(net, box))
+
+    def network(terms):
+        return rn.Network.from_layers([(np.ones((k, 1)), np.full(k, 10.0)), (np.array([terms]), np.array([-1.0])),
+                                       (np.array([[1.0]]), np.zeros(1))], ["identity", "relu", "identity"])
+
+    net, box = network(order), rn.Box([-1.0], [1.0])
+    with pytest.raises(rn.InvalidNetworkError, match="layer 1"):
+        rn.enumerate_regions(net, box)
+    mild = network(np.sign(order))  # the same unit, exactly -1 everywhere
+    for tamper in (False, True):
+        regions = _tampered(mild, box) if tamper else rn.enumerate_regions(mild, box)
+        regions.network = net
+        if tamper:
+            with pytest.raises(rn.CertificationError, match="no rational point"):
+                rn.certify(regions)
+        else:
+            rn.certify(regions)
 
 
 def test_float_interior_proof_covers_subnormal_products():
