@@ -113,7 +113,7 @@ def test_values_beyond_float64_are_refused_before_any_work(seed):
             run(net, box)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: on boxes of radius about 2^53 and more the count goes "
+@pytest.mark.xfail(strict=True, reason="known bug: on boxes of radius about 2^52 and more the count goes "
                    "wrong (38 regions where there are 24; certify rejects the result)")
 def test_boxes_far_out_keep_their_count():
     layers = _net(1, 0.5, widths=(2, 5, 5, 1))
