@@ -277,8 +277,15 @@ class ExactOracle:
         if any(_proportional(r, target) for r in rows):
             return 0
         point = kernel_vector(rows, len(generator))
-        approx = sum(float(Fraction(p) / _max_abs(point)) * g for p, g in zip(point, generator))
-        if approx < 0:
+        if generator[0] > 0:  # a point: its homogeneous coordinate is positive, whatever the float
+            # coordinates' error (the float point may lie far from the exact one)
+            if point[0] == 0:
+                raise InternalError("a generator that is a point has tight constraints meeting only at "
+                                    "infinity: its incidence does not pin down a point")
+            flip = point[0] < 0
+        else:  # a ray: the direction nearest the float one (the exact ray's t is 0 as well)
+            flip = sum(float(Fraction(p) / _max_abs(point)) * g for p, g in zip(point, generator)) < 0
+        if flip:
             point = [-p for p in point]
         value = sum(int(a) * p for a, p in zip(target, point))
         return (value > 0) - (value < 0)

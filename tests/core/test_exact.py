@@ -60,3 +60,20 @@ def test_kernel_vector_in_the_plane_checks_every_row():
         kernel_vector([[1, 0, 0], [0, 1, 0], [0, 0, 1]], 3)  # rank 3: no kernel
     with pytest.raises(InternalError):
         kernel_vector([[1, 2, 3], [2, 4, 6]], 3)  # rank 1: a line of solutions
+
+
+def test_exact_sign_at_a_point_does_not_trust_the_float_point():
+    """The exact vertex (5, 7) of x = 5 and y = 7, asked about y - 8 (-1 there) with a float
+    point far from it, as far-out vertices made on edges can be: the answer comes from the exact
+    vertex's positive homogeneous coordinate (the float point once flipped it to +1). Tight
+    constraints that meet only at infinity are an internal error for a point."""
+    from regionenum.core.exact import ConstraintIds, ExactOracle
+    from regionenum.errors import InternalError
+    rows = {0: np.array([-5, 1, 0], dtype=object), 1: np.array([-7, 0, 1], dtype=object),
+            2: np.array([-8, 0, 1], dtype=object), 3: np.array([-6, 1, 0], dtype=object)}
+    oracle = ExactOracle(ConstraintIds(4, 0, 0), rows, None, [2])
+    far = np.array([1.0, -1000.0, -1000.0])
+    assert oracle.sign(0, [0, 1], 0, far) == -1
+    assert oracle.sign(0, [0, 1], 0, np.array([1.0, 5.0, 7.0])) == -1
+    with pytest.raises(InternalError, match="meeting only at infinity"):
+        oracle.sign(0, [0, 3], 0, far)  # x = 5 and x = 6: parallel
