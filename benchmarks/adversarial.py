@@ -16,8 +16,10 @@ Families: ``mixed`` (entries spanning ten orders of magnitude), ``near_duplicate
 units perturbed by about 1e-12 relative), ``concurrent`` (hyperplanes through shared dyadic
 points, and repeated ones), ``scaled`` (every layer scaled by a power of two from 2^-200 to
 2^200), ``tiny_far`` (boxes of radius 1e-6 to 1e-3 centred up to 1e4 away), ``leaky`` (LeakyReLU
-with slopes down to 1e-30). Prints a summary per family and every failure with its seed (to
-reproduce: ``--seed S --nets 1 --family F``); writes ``results/adversarial.md``. Run by hand.
+with slopes down to 1e-30), ``far_out`` (boxes of radius 2^10 to 2^400, the first layer's
+weights scaled to match and the hidden biases by its square: values up to about 2^800). Prints
+a summary per family and every failure with its seed (to reproduce: ``--seed S --nets 1
+--family F``); writes ``results/adversarial.md``. Run by hand.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ sys.path.insert(0, str(ROOT))  # the repository's test helpers
 from tests.rewrites import duplicated, permuted, rescaled  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky"]
+FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky", "far_out"]
 
 
 def _dyadic(a, bits=24):
@@ -83,6 +85,11 @@ def draw(family: str, rng):
     elif family == "leaky":
         alpha = 10.0 ** rng.uniform(-30, -1)
         acts = [("leaky_relu", alpha)] * (len(layers) - 1) + ["identity"]
+    elif family == "far_out":  # inputs scaled by 2^e, every pre-activation by 2^(2e)
+        e = int(rng.integers(10, 401))
+        lo, hi = np.ldexp(lo, e), np.ldexp(hi, e)
+        layers = [(np.ldexp(W, e) if l == 0 else W, np.ldexp(b, 2 * e) if l < len(layers) - 1 else b)
+                  for l, (W, b) in enumerate(layers)]
     return layers, acts, rn.Box(lo, hi)
 
 
