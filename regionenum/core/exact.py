@@ -75,7 +75,7 @@ class ExactNetwork:
 
     def __init__(self, network, cache_size: int = 512):
         self.network = network
-        self._H = None  # residues of the integer layer matrices, built on the first question
+        self._H = None  # the integer layer matrices in pieces (PiecedMatrix), built on the first question
         self._mask = None
         self._residues = None
         self._cache: OrderedDict = OrderedDict()
