@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..core.exact import ExactNetwork, kernel_vector
+from ..core.exact import ExactNetwork, kernel_vector, oriented
 
 __all__ = ["ExactGeometry"]
 
@@ -60,15 +60,11 @@ class ExactGeometry:
             if v is not None:
                 return v
         bits = self.oracle.pattern_bits(c)
-        v = kernel_vector([self.oracle.row(c, int(cid), bits) for cid in inc], cells.gens.shape[1])
-        if v[0] != 0:  # a point: t > 0
-            v = [-a for a in v] if v[0] < 0 else v
-            if key is not None:
-                self._vertices[key] = v
-            return v
-        approx = sum(float(Fraction(a, max(abs(x) for x in v) or 1)) * b
-                     for a, b in zip(v, cells.gens[g]))
-        return [-a for a in v] if approx < 0 else v
+        v = oriented(kernel_vector([self.oracle.row(c, int(cid), bits) for cid in inc], cells.gens.shape[1]),
+                     cells.gens[g])
+        if key is not None:
+            self._vertices[key] = v
+        return v
 
     def point(self, g: int, cell: int | None = None) -> list:
         """Generator ``g`` (a point) as exact Fractions ``x`` (``cell``: as in :meth:`generator`)."""

@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import InternalError
 from .modular import PiecedMatrix, ResidueSystem, dyadic_parts, dyadic_shift
 
-__all__ = ["ConstraintIds", "ExactNetwork", "ExactOracle", "dyadic_integers", "exact_rank", "kernel_vector"]
+__all__ = ["ConstraintIds", "ExactNetwork", "ExactOracle", "dyadic_integers", "exact_rank", "kernel_vector",
+           "oriented"]
 
 
 def dyadic_integers(values) -> tuple[np.ndarray, int]:
@@ -77,7 +78,9 @@ class ExactNetwork:
         self.network = network
         self._H = None  # the integer layer matrices in pieces (PiecedMatrix), built on the first question
         self._mask = None
-        self._residues = None
+        self._residues = None  # the primes, and how many of them each layer's rows need
+        self._primes = None
+        self._first = None  # layer 0's rows (its matrix), as residues
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = cache_size
         self._cached_bytes = 0
@@ -276,19 +279,30 @@ class ExactOracle:
         # argument's tie after a ReLU, a repeated unit) vanishes there: no kernel needed
         if any(_proportional(r, target) for r in rows):
             return 0
-        point = kernel_vector(rows, len(generator))
-        if generator[0] > 0:  # a point: its homogeneous coordinate is positive, whatever the float
-            # coordinates' error (the float point may lie far from the exact one)
-            if point[0] == 0:
-                raise InternalError("a generator that is a point has tight constraints meeting only at "
-                                    "infinity: its incidence does not pin down a point")
-            flip = point[0] < 0
-        else:  # a ray: the direction nearest the float one (the exact ray's t is 0 as well)
-            flip = sum(float(Fraction(p) / _max_abs(point)) * g for p, g in zip(point, generator)) < 0
-        if flip:
-            point = [-p for p in point]
+        point = oriented(kernel_vector(rows, len(generator)), generator)
         value = sum(int(a) * p for a, p in zip(target, point))
         return (value > 0) - (value < 0)
+
+
+def oriented(v, generator) -> list:
+    """The exact homogeneous vector ``v`` (a kernel, known up to sign) of the float ``generator``
+    ``(t, x)``, signed as the generator: for a point (``t > 0``) so that its exact ``t`` is
+    positive, whatever the float coordinates' error (far out, a vertex made on an edge may lie
+    far from the exact one); for a ray (``t = 0``) in the direction nearest the float one.
+
+    Raises
+    ------
+    InternalError
+        The generator is a point but ``v`` is a ray: its tight constraints meet only at infinity.
+    """
+    if generator[0] > 0:
+        if v[0] == 0:
+            raise InternalError("a generator that is a point has tight constraints meeting only at "
+                                "infinity: its incidence does not pin down a point")
+        flip = v[0] < 0
+    else:
+        flip = sum(float(Fraction(p) / _max_abs(v)) * g for p, g in zip(v, generator)) < 0
+    return [-p for p in v] if flip else v
 
 
 def _proportional(a, b) -> bool:

@@ -83,7 +83,6 @@ class ResidueSystem:
         self.primes = primes
         self.modulus = modulus
         self._p = np.array(primes, dtype=np.float64)
-        self._p_int = np.array(primes, dtype=np.int64)
         self._inv = 1.0 / self._p
         self._crt = {}  # number of primes used -> (c_i, their product, half of it)
 
