@@ -20,7 +20,6 @@ from ..engine.kernels.lattice import (
     CellFaces,
     FaceNames,
     cell_faces,
-    cell_facets,
     face_hashes,
     face_keys,
     face_volumes,
@@ -269,7 +268,7 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
     :class:`~regionenum.engine.cells.Constraints`, settles faces on artificial cuts exactly; see
     :func:`_off_the_regions`). Constraint ids past the units and ties (cuts finer than the
     regions') are not part of names."""
-    faces = _cell_faces(cells, min_dim)
+    faces = cell_faces(cells.arrays, min_dim)
     bad = _off_the_regions(faces, cells, ids, network, constraints)
     units = np.arange(network.n_units)
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
@@ -303,24 +302,6 @@ def _off_the_regions(faces, cells, ids, network, constraints) -> np.ndarray:
             rows = [oracle.row(int(faces.cell[f]), cid) for cid in real]
             bad[f] = exact_rank(rows, d + 1) < need
     return bad
-
-
-def _cell_faces(cells, min_dim) -> CellFaces:
-    """:func:`cell_faces` for all cells; for facets alone, the faster bit-mask kernel, with
-    cells of more than 64 generators left to the general one."""
-    d = cells.gens.shape[1] - 1
-    if min_dim < d - 1:
-        return cell_faces(cells.arrays, min_dim)
-    fast, big = cell_facets(cells.arrays)
-    if not len(big):
-        return fast
-    slow = cell_faces(cells.take(big).arrays, min_dim)
-    original_gen = ranges(cells.gen_off, big)[0]
-    return CellFaces(np.concatenate([fast.cell, big[slow.cell]]), np.concatenate([fast.dim, slow.dim]),
-                     np.concatenate([fast.gen_off, fast.gen_off[-1] + slow.gen_off[1:]]),
-                     np.concatenate([fast.members, original_gen[slow.members]]),
-                     np.concatenate([fast.tight_off, fast.tight_off[-1] + slow.tight_off[1:]]),
-                     np.concatenate([fast.tight, slow.tight]))
 
 
 def _words(packed):

@@ -59,11 +59,15 @@ def facet_equations(rows) -> np.ndarray:
     are). Each row is first scaled by a power of two (exactly) to entries of size about 1, so
     that the norm neither overflows nor underflows whatever the network's scale."""
     rows = np.asarray(rows, dtype=np.float64)
+    d = rows.shape[1] - 1
     big = np.abs(rows[:, 1:]).max(axis=1, initial=0.0)
     _, e = np.frexp(np.where(big > 0, big, 1.0))
-    scaled = np.ldexp(rows, -e[:, None])
-    norms = np.linalg.norm(scaled[:, 1:], axis=1, keepdims=True)
-    return np.concatenate([scaled[:, 1:], scaled[:, :1]], axis=1) / np.where(norms > 0, norms, 1)
+    out = np.empty_like(rows)  # [a | c], scaled, written in place
+    np.ldexp(rows[:, 1:], -e[:, None], out=out[:, :d])
+    np.ldexp(rows[:, 0], -e, out=out[:, d])
+    norms = np.sqrt(np.add.reduce(out[:, :d] * out[:, :d], axis=1))
+    out /= np.where(norms > 0, norms, 1)[:, None]
+    return out
 
 
 def run_starts(values) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .splitting import _grow1, _intersect_ranges
 
-__all__ = ["CellFaces", "FaceNames", "cell_faces", "cell_facets", "face_hashes", "face_keys",
+__all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_keys",
            "face_volumes", "faces_match", "facet_flags", "polytope_volumes", "set_bits_csr"]
 
 _JIT = dict(cache=True)
@@ -139,18 +139,256 @@ def facet_flags(cells):
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
     flags = np.zeros(con_ids.shape[0], np.bool_)
+    masks = np.empty(64, np.uint64)
     for c in range(cell_gen_off.shape[0] - 1):
         face = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
-        ids, member, size = _tight_sets(face, gen_inc_off, gen_inc)
-        keep = _maximal_proper(member, size)
-        for q in range(cell_con_off[c], cell_con_off[c + 1]):
-            k = np.searchsorted(ids, con_ids[q])
-            if k < ids.shape[0] and ids[k] == con_ids[q] and keep[k]:
-                for i in range(face.shape[0]):
-                    if member[k, i] and gens[face[i], 0] > 0:
-                        flags[q] = True
-                        break
+        q0, q1 = cell_con_off[c], cell_con_off[c + 1]
+        if face.shape[0] > 64:
+            _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids[q0:q1], flags[q0:q1])
+            continue
+        masks = _grow1(masks, q1 - q0)
+        _tight_masks(face, con_ids[q0:q1], gen_inc_off, gen_inc, masks)
+        full = _full_mask(face.shape[0])
+        points = np.uint64(0)
+        for i in range(face.shape[0]):
+            if gens[face[i], 0] > 0:
+                points |= np.uint64(1) << np.uint64(i)
+        for k in range(q1 - q0):
+            m = masks[k]
+            if m == 0 or m == full or (m & points) == 0:
+                continue
+            flags[q0 + k] = True
+            for k2 in range(q1 - q0):
+                m2 = masks[k2]
+                if m2 != full and m2 != m and (m & m2) == m:  # strictly inside another tight set
+                    flags[q0 + k] = False
+                    break
     return flags
+
+
+@nb.njit(**_JIT)
+def _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids, flags):
+    """:func:`facet_flags` for one cell of more than 64 generators ``face`` whose constraint ids
+    are ``con_ids``, into ``flags``, on sets of generator indices instead of bit masks."""
+    ids, member, size = _tight_sets(face, gen_inc_off, gen_inc)
+    keep = _maximal_proper(member, size)
+    for q in range(con_ids.shape[0]):
+        k = np.searchsorted(ids, con_ids[q])
+        if k < ids.shape[0] and ids[k] == con_ids[q] and keep[k]:
+            for i in range(face.shape[0]):
+                if member[k, i] and gens[face[i], 0] > 0:
+                    flags[q] = True
+                    break
+
+
+# -- faces of at most 64 generators, as bit masks over them ---------------------------------------
+@nb.njit(**_JIT)
+def _full_mask(n):
+    """The mask of ``n <= 64`` generators."""
+    return ~np.uint64(0) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
+
+
+@nb.njit(**_JIT)
+def _tight_masks(face, ids, gen_inc_off, gen_inc, masks):
+    """Into ``masks[k]``, for each of the sorted constraint ``ids``, the bit mask of the
+    generators ``face`` (at most 64) tight on ``ids[k]``; ids a generator lists but ``ids`` does
+    not are skipped."""
+    n = ids.shape[0]
+    for k in range(n):
+        masks[k] = 0
+    for i in range(face.shape[0]):
+        bit = np.uint64(1) << np.uint64(i)
+        for t in range(gen_inc_off[face[i]], gen_inc_off[face[i] + 1]):
+            k = np.searchsorted(ids, gen_inc[t])
+            if k < n and ids[k] == gen_inc[t]:
+                masks[k] |= bit
+
+
+@nb.njit(**_JIT)
+def _facet_masks(f, masks, among, n_among, out, rel):
+    """The facets of the face with generator mask ``f``: the distinct maximal ones among the
+    proper non-empty ``f & masks[k]`` for ``k`` in ``among[:n_among]``, in that order (the
+    first where several are equal), written into ``out``. The ``k`` that cut ``f`` at all go
+    into ``rel``: faces of ``f`` need look no further. Returns the number of facets and the
+    length of ``rel``."""
+    n_cut = 0
+    for i in range(n_among):
+        m = f & masks[among[i]]
+        if m != 0 and m != f:
+            rel[n_cut] = among[i]
+            out[n_cut] = m
+            n_cut += 1
+    n = 0  # keep out[i] unless inside a kept set (or equal to one) or strictly inside a later one
+    for i in range(n_cut):
+        m = out[i]
+        keep = True
+        for j in range(n):
+            keep = keep and (m & out[j]) != m
+        for j in range(i + 1, n_cut):
+            keep = keep and (out[j] == m or (m & out[j]) != m)
+        if keep:
+            out[n] = m
+            n += 1
+    return n, n_cut
+
+
+#: Index of a 64-bit word's only set bit from the top six bits of its product with a de Bruijn
+#: sequence.
+_DE_BRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_DE_BRUIJN_INDEX = np.zeros(64, np.int64)
+_DE_BRUIJN_INDEX[[((int(_DE_BRUIJN) << i) % 2**64) >> 58 for i in range(64)]] = np.arange(64)
+
+
+@nb.njit(**_JIT)
+def _lowest_bit(m):
+    """Index of the lowest set bit of a non-zero mask."""
+    return _DE_BRUIJN_INDEX[((m & (~m + np.uint64(1))) * _DE_BRUIJN) >> np.uint64(58)]
+
+
+@nb.njit(**_JIT)
+def _edge_ends(face, m, gens):
+    """The two ends of the edge with generator mask ``m``: its only two generators, or, should a
+    generator lie inside the edge, the pair farthest apart."""
+    a = _lowest_bit(m)
+    rest = m & (m - np.uint64(1))
+    b = _lowest_bit(rest)
+    rest &= rest - np.uint64(1)
+    if not rest:
+        return a, b
+    best = -1.0  # a generator inside the edge: from a, the farthest one is an end b...
+    for i in range(64):
+        if (m >> np.uint64(i)) & np.uint64(1):
+            dist = _distance(gens[face[i]], gens[face[a]])
+            if dist > best:
+                best, b = dist, i
+    best = -1.0  # ...and from b, the farthest one the other end
+    for i in range(64):
+        if (m >> np.uint64(i)) & np.uint64(1):
+            dist = _distance(gens[face[i]], gens[face[b]])
+            if dist > best:
+                best, a = dist, i
+    return a, b
+
+
+@nb.njit(**_JIT)
+def _distance(g, h):
+    """Distance between the points with homogeneous rows ``g`` and ``h`` (``(1, x)``)."""
+    total = 0.0
+    for j in range(1, g.shape[0]):
+        total += (g[j] - h[j]) ** 2
+    return np.sqrt(total)
+
+
+@nb.njit(**_JIT)
+def _orthogonal_norm(v, Q, r):
+    """Make ``v`` orthogonal to the unit rows ``Q[:r]`` (modified Gram-Schmidt, in place) and
+    return its norm."""
+    for i in range(r):
+        dot = 0.0
+        for j in range(v.shape[0]):
+            dot += v[j] * Q[i, j]
+        for j in range(v.shape[0]):
+            v[j] -= dot * Q[i, j]
+    norm = 0.0
+    for j in range(v.shape[0]):
+        norm += v[j] * v[j]
+    return np.sqrt(norm)
+
+
+@nb.njit(**_JIT)
+def _chain_step(Q, r, p, origin):
+    """Row ``r`` of ``Q``: ``p - origin`` (points as homogeneous rows ``(1, x)``) made
+    orthogonal to ``Q[:r]`` and of unit length (zero if it is not independent of them); returns
+    its norm before that."""
+    q = Q[r]
+    for j in range(q.shape[0]):
+        q[j] = p[j + 1] - origin[j + 1]
+    norm = _orthogonal_norm(q, Q, r)
+    for j in range(q.shape[0]):
+        q[j] = q[j] / norm if norm > 0 else 0.0
+    return norm
+
+
+#: Scratch arrays of :func:`_pulled_volume`, made by :func:`_volume_scratch`.
+VolumeScratch = namedtuple("VolumeScratch", "stack level apex rel n_rel Q weight facets")
+
+
+@nb.njit(**_JIT)
+def _volume_scratch(k, n_masks, D):
+    """Scratch for :func:`_pulled_volume` on k-faces in ``D`` dimensions with up to ``n_masks``
+    tight sets (one allocation for a whole batch of cells)."""
+    size = k * n_masks + 1
+    return VolumeScratch(np.empty(size, np.uint64), np.empty(size, np.int64), np.empty(k, np.int64),
+                         np.empty((k + 1, n_masks), np.int64), np.empty(k + 1, np.int64), np.empty((k + 1, D)),
+                         np.empty(k + 1), np.empty(n_masks, np.uint64))
+
+
+@nb.njit(**_JIT)
+def _pulled_volume(face, masks, k, gens, scratch):
+    """k-dimensional volume of the bounded k-face with generators ``face`` (at most 64, all
+    points) whose tight sets are ``masks``, by a pulling triangulation: pull the face's lowest
+    generator, recurse into the facets that miss it, down to edges; the chain of pulled
+    generators ``a_0, ..., a_(k-2)`` and an edge ``(b, c)`` span one simplex. Its volume is the
+    product of the norms Gram-Schmidt leaves of ``a_1 - a_0, ..., b - a_0, c - a_0``, over k!;
+    the chain's part is worked out once per face on the way down. ``scratch`` is a
+    :data:`VolumeScratch` for at least ``k`` and ``len(masks)``."""
+    n_masks = masks.shape[0]
+    stack, level, apex, rel, n_rel, Q, weight, facets = scratch
+    for i in range(n_masks):
+        rel[0, i] = i
+    n_rel[0] = n_masks
+    weight[0] = 1.0
+    stack[0], level[0] = _full_mask(face.shape[0]), 0
+    top = 1
+    total = 0.0
+    while top > 0:
+        top -= 1
+        f, L = stack[top], level[top]
+        if L == k - 1:  # an edge (b, c): the last two vectors of the simplex
+            b, c = _edge_ends(face, f, gens)
+            if L == 0:  # the face is this edge
+                total += _chain_step(Q, 0, gens[face[c]], gens[face[b]])
+                continue
+            origin = gens[face[apex[0]]]
+            to_b = _chain_step(Q, L - 1, gens[face[b]], origin) / L
+            total += weight[L - 1] * to_b * _chain_step(Q, L, gens[face[c]], origin) / (L + 1)
+            continue
+        a = _lowest_bit(f)
+        apex[L] = a
+        if L > 0:  # the chain's vector a_L - a_0
+            weight[L] = weight[L - 1] * _chain_step(Q, L - 1, gens[face[a]], gens[face[apex[0]]]) / L
+        n, n_rel[L + 1] = _facet_masks(f, masks, rel[L], n_rel[L], facets, rel[L + 1])
+        for j in range(n):
+            if not (facets[j] >> np.uint64(a)) & np.uint64(1):
+                stack[top], level[top] = facets[j], L + 1
+                top += 1
+    return total
+
+
+@nb.njit(**_JIT)
+def face_volume(face, k, gens, gen_inc_off, gen_inc):
+    """k-dimensional volume of the bounded k-face with generators ``face``, by a pulling
+    triangulation (:func:`_pulled_volume`); ``inf`` if the face has a ray."""
+    for g in face:
+        if gens[g, 0] == 0:
+            return np.inf
+    if k == 0:
+        return 1.0
+    if face.shape[0] > 64:
+        return _large_face_volume(face, k, gens, gen_inc_off, gen_inc)
+    n_ids = 0
+    for g in face:
+        n_ids += gen_inc_off[g + 1] - gen_inc_off[g]
+    ids = np.empty(n_ids, np.int64)
+    n_ids = 0
+    for g in face:
+        for q in range(gen_inc_off[g], gen_inc_off[g + 1]):
+            ids[n_ids] = gen_inc[q]
+            n_ids += 1
+    ids = np.unique(ids)
+    masks = np.empty(ids.shape[0], np.uint64)
+    _tight_masks(face, ids, gen_inc_off, gen_inc, masks)
+    return _pulled_volume(face, masks, k, gens, _volume_scratch(k, ids.shape[0], gens.shape[1] - 1))
 
 
 @nb.njit(**_JIT)
@@ -182,19 +420,13 @@ def _polygon_order(gens, face):
 
 
 @nb.njit(**_JIT)
-def face_volume(face, k, gens, gen_inc_off, gen_inc):
-    """k-dimensional volume of the bounded k-face with generators ``face``, by a pulling
-    triangulation: vol(F) = sum over facets G of F not containing apex a of vol(conv(a, G)), down
-    to polygons, which are fanned into triangles. ``inf`` if the face has a ray."""
-    for g in face:
-        if gens[g, 0] == 0:
-            return np.inf
-    if k == 0:
-        return 1.0
-    if k == 1:
-        return np.sqrt(np.sum((gens[face[1], 1:] - gens[face[0], 1:]) ** 2))
+def _large_face_volume(face, k, gens, gen_inc_off, gen_inc):
+    """:func:`face_volume` of a bounded face of more than 64 generators, on sets of generator
+    indices: pulling down to polygons, which are fanned into triangles around their mean."""
     P = np.empty((k + 1, gens.shape[1] - 1))
     M = np.empty((k, gens.shape[1] - 1))
+    if k == 1:
+        return np.sqrt(np.sum((gens[face[1], 1:] - gens[face[0], 1:]) ** 2))
     stack_faces = [face]
     stack_apex = [np.empty(0, np.int64)]
     total = 0.0
@@ -227,12 +459,30 @@ def face_volume(face, k, gens, gen_inc_off, gen_inc):
 def polytope_volumes(cells):
     """Volume of each cell of ``cells`` (a ``CellArrays``; ``inf`` if it has a ray)."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
+    cell_con_off, con_ids = cells.con_off, cells.con_ids
     n_cells = cell_gen_off.shape[0] - 1
     d = gens.shape[1] - 1
     vols = np.zeros(n_cells)
+    most = 1
     for c in range(n_cells):
-        vols[c] = face_volume(np.arange(cell_gen_off[c], cell_gen_off[c + 1]), d, gens,
-                              gen_inc_off, gen_inc)
+        most = max(most, cell_con_off[c + 1] - cell_con_off[c])
+    masks = np.empty(most, np.uint64)
+    scratch = _volume_scratch(d, most, d)
+    for c in range(n_cells):
+        face = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
+        q0, q1 = cell_con_off[c], cell_con_off[c + 1]
+        if face.shape[0] > 64:
+            vols[c] = face_volume(face, d, gens, gen_inc_off, gen_inc)
+            continue
+        bounded = True
+        for g in face:
+            if gens[g, 0] == 0:
+                bounded = False
+        if not bounded:
+            vols[c] = np.inf
+            continue
+        _tight_masks(face, con_ids[q0:q1], gen_inc_off, gen_inc, masks)
+        vols[c] = _pulled_volume(face, masks[: q1 - q0], d, gens, scratch)
     return vols
 
 
@@ -247,64 +497,118 @@ def _same_members(a, b):
 
 
 @nb.njit(**_JIT)
+def _large_cell_faces(face, d, min_dim, gens, gen_inc_off, gen_inc):
+    """:func:`cell_faces` of one cell of more than 64 generators ``face``, on sets of generator
+    indices: the faces' dimensions and generator arrays, in the same order."""
+    dims = []
+    members = []
+    level = [face]
+    for k in range(d - 1, min_dim - 1, -1):
+        below = []
+        for f in level:
+            for g in _facets_of_face(f, gen_inc_off, gen_inc):
+                has_point = False
+                for i in g:
+                    has_point = has_point or gens[i, 0] > 0
+                seen = False
+                for h in below:
+                    seen = seen or _same_members(h, g)
+                if has_point and not seen:
+                    below.append(g)
+        for g in below:
+            dims.append(k)
+            members.append(g)
+        level = below
+    return dims, members
+
+
+@nb.njit(**_JIT)
 def cell_faces(cells, min_dim):
     """Every proper face of dimension ``>= min_dim`` of every cell of ``cells`` (a
     ``CellArrays``) that holds a point (faces at infinity are left out), as :data:`CellFaces`.
-    Faces of dimension ``k`` are the facets of the faces of dimension ``k + 1``, each kept once
-    per cell.
-    """
+    Faces of dimension ``k`` are the facets of the faces of dimension ``k + 1`` (in the order of
+    the constraints that cut them out), each kept once per cell. Cells of up to 64 generators
+    are worked on as bit masks over their generators."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
+    cell_con_off, con_ids = cells.con_off, cells.con_ids
     d = gens.shape[1] - 1
-    f_cell = []
-    f_dim = []
-    f_gens = []
+    f_cell, f_dim = np.empty(16, np.int64), np.empty(16, np.int64)
+    gen_off, members = np.zeros(17, np.int64), np.empty(64, np.int64)
+    tight_off, tight = np.zeros(17, np.int64), np.empty(64, np.int64)
+    n = 0
+    masks = np.empty(64, np.uint64)
+    level, below, facets = np.empty(64, np.uint64), np.empty(64, np.uint64), np.empty(64, np.uint64)
+    cut = np.empty(64, np.int64)
     for c in range(cell_gen_off.shape[0] - 1):
-        level = [np.arange(cell_gen_off[c], cell_gen_off[c + 1])]
+        g0, g1 = cell_gen_off[c], cell_gen_off[c + 1]
+        q0, q1 = cell_con_off[c], cell_con_off[c + 1]
+        if g1 - g0 > 64:
+            dims, faces = _large_cell_faces(np.arange(g0, g1), d, min_dim, gens, gen_inc_off, gen_inc)
+            for j in range(len(faces)):
+                g = faces[j]
+                f_cell, f_dim = _grow1(f_cell, n + 1), _grow1(f_dim, n + 1)
+                gen_off, tight_off = _grow1(gen_off, n + 2), _grow1(tight_off, n + 2)
+                f_cell[n], f_dim[n] = c, dims[j]
+                members = _grow1(members, gen_off[n] + g.shape[0])
+                members[gen_off[n]: gen_off[n] + g.shape[0]] = g
+                gen_off[n + 1] = gen_off[n] + g.shape[0]
+                t = gen_inc[gen_inc_off[g[0]]: gen_inc_off[g[0] + 1]].copy()
+                m = t.shape[0]
+                for i in range(1, g.shape[0]):
+                    start = gen_inc_off[g[i]]
+                    m = _intersect_ranges(t, 0, m, gen_inc, start, gen_inc_off[g[i] + 1] - start, t)
+                tight = _grow1(tight, tight_off[n] + m)
+                tight[tight_off[n]: tight_off[n] + m] = t[:m]
+                tight_off[n + 1] = tight_off[n] + m
+                n += 1
+            continue
+        nq = q1 - q0
+        masks = _grow1(masks, nq)
+        _tight_masks(np.arange(g0, g1), con_ids[q0:q1], gen_inc_off, gen_inc, masks)
+        every = np.arange(nq)
+        points = np.uint64(0)
+        for i in range(g1 - g0):
+            if gens[g0 + i, 0] > 0:
+                points |= np.uint64(1) << np.uint64(i)
+        level[0] = _full_mask(g1 - g0)
+        n_level = 1
         for k in range(d - 1, min_dim - 1, -1):
-            below = []
-            for f in level:
-                for g in _facets_of_face(f, gen_inc_off, gen_inc):
-                    has_point = False
-                    for i in g:
-                        if gens[i, 0] > 0:
-                            has_point = True
-                            break
-                    if not has_point:
-                        continue
-                    seen = False
-                    for h in below:
-                        if _same_members(h, g):
-                            seen = True
-                            break
+            n_below = 0
+            for li in range(n_level):
+                facets, cut = _grow1(facets, nq), _grow1(cut, nq)
+                for j in range(_facet_masks(level[li], masks, every, nq, facets, cut)[0]):
+                    g = facets[j]
+                    seen = (g & points) == 0
+                    for h in range(n_below):
+                        seen = seen or below[h] == g
                     if not seen:
-                        below.append(g)
-            for g in below:
-                f_cell.append(c)
-                f_dim.append(k)
-                f_gens.append(g)
-            level = below
-    n = len(f_gens)
-    gen_off = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        gen_off[i + 1] = gen_off[i] + f_gens[i].shape[0]
-    members = np.empty(gen_off[n], np.int64)
-    tight_off = np.zeros(n + 1, np.int64)
-    tight_parts = []
-    for i in range(n):
-        g = f_gens[i]
-        members[gen_off[i]: gen_off[i + 1]] = g
-        t = gen_inc[gen_inc_off[g[0]]: gen_inc_off[g[0] + 1]].copy()
-        m = t.shape[0]
-        for j in range(1, g.shape[0]):
-            start = gen_inc_off[g[j]]
-            m = _intersect_ranges(t, 0, m, gen_inc, start, gen_inc_off[g[j] + 1] - start, t)
-        tight_parts.append(t[:m])
-        tight_off[i + 1] = tight_off[i] + m
-    tight = np.empty(tight_off[n], np.int64)
-    for i in range(n):
-        tight[tight_off[i]: tight_off[i + 1]] = tight_parts[i]
-    return CellFaces(np.array(f_cell, np.int64), np.array(f_dim, np.int64), gen_off, members,
-                     tight_off, tight)
+                        below = _grow1(below, n_below + 1)
+                        below[n_below] = g
+                        n_below += 1
+            for j in range(n_below):
+                g = below[j]
+                f_cell, f_dim = _grow1(f_cell, n + 1), _grow1(f_dim, n + 1)
+                gen_off, tight_off = _grow1(gen_off, n + 2), _grow1(tight_off, n + 2)
+                f_cell[n], f_dim[n] = c, k
+                members = _grow1(members, gen_off[n] + 64)
+                m = gen_off[n]
+                for i in range(g1 - g0):
+                    if (g >> np.uint64(i)) & np.uint64(1):
+                        members[m] = g0 + i
+                        m += 1
+                gen_off[n + 1] = m
+                tight = _grow1(tight, tight_off[n] + nq)
+                m = tight_off[n]
+                for q in range(nq):
+                    if (masks[q] & g) == g:
+                        tight[m] = con_ids[q0 + q]
+                        m += 1
+                tight_off[n + 1] = m
+                n += 1
+            level, below = below, level
+            n_level = n_below
+    return CellFaces(f_cell[:n], f_dim[:n], gen_off[: n + 1], members[: gen_off[n]], tight_off[: n + 1],
+                     tight[: tight_off[n]])
 
 
 @nb.njit(**_JIT)
@@ -439,88 +743,3 @@ def set_bits_csr(rows, lo, hi):
                     pos[q] = 8 * (j - lo) + b
                     q += 1
     return off, pos
-
-
-@nb.njit(**_JIT)
-def cell_facets(cells):
-    """The facets of every cell, as :func:`cell_faces` gives them for ``min_dim = d - 1``, but
-    with generator sets as bit masks (cells of up to 64 generators; larger ones go through
-    :func:`cell_faces`). Returns the :data:`CellFaces`, and the cells left for
-    :func:`cell_faces`."""
-    cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
-    cell_con_off, con_ids = cells.con_off, cells.con_ids
-    n_cells = cell_gen_off.shape[0] - 1
-    d = gens.shape[1] - 1
-    f_cell = np.empty(16, np.int64)
-    f_gen_off = np.zeros(17, np.int64)
-    f_gens = np.empty(64, np.int64)
-    f_tight_off = np.zeros(17, np.int64)
-    f_tight = np.empty(64, np.int64)
-    big = np.empty(0, np.int64)
-    n_big = 0
-    nf = 0
-    masks = np.empty(64, np.uint64)
-    for c in range(n_cells):
-        g0 = cell_gen_off[c]
-        ng = cell_gen_off[c + 1] - g0
-        q0 = cell_con_off[c]
-        nq = cell_con_off[c + 1] - q0
-        if ng > 64:
-            big = _grow1(big, n_big + 1)
-            big[n_big] = c
-            n_big += 1
-            continue
-        masks = _grow1(masks, nq)
-        masks[:nq] = 0
-        points = np.uint64(0)
-        for i in range(ng):
-            bit = np.uint64(1) << np.uint64(i)
-            if gens[g0 + i, 0] > 0:
-                points |= bit
-            for t in range(gen_inc_off[g0 + i], gen_inc_off[g0 + i + 1]):
-                k = np.searchsorted(con_ids[q0: q0 + nq], gen_inc[t])
-                masks[k] |= bit
-        full = (np.uint64(1) << np.uint64(ng)) - np.uint64(1) if ng < 64 else ~np.uint64(0)
-        for k in range(nq):
-            m = masks[k]
-            if m == 0 or m == full or (m & points) == 0:
-                continue
-            facet = True
-            for k2 in range(nq):
-                m2 = masks[k2]
-                if m2 == full or m2 == m:
-                    continue
-                if (m & m2) == m:  # strictly inside another tight set: not maximal
-                    facet = False
-                    break
-            if not facet:
-                continue
-            first = True  # coinciding constraints: keep the facet once, at its first id
-            for k2 in range(k):
-                if masks[k2] == m:
-                    first = False
-                    break
-            if not first:
-                continue
-            f_cell = _grow1(f_cell, nf + 1)
-            f_gen_off = _grow1(f_gen_off, nf + 2)
-            f_tight_off = _grow1(f_tight_off, nf + 2)
-            f_cell[nf] = c
-            n = f_gen_off[nf]
-            for i in range(ng):
-                if m & (np.uint64(1) << np.uint64(i)):
-                    f_gens = _grow1(f_gens, n + 1)
-                    f_gens[n] = g0 + i
-                    n += 1
-            f_gen_off[nf + 1] = n
-            n = f_tight_off[nf]
-            for k2 in range(nq):
-                if (masks[k2] & m) == m:
-                    f_tight = _grow1(f_tight, n + 1)
-                    f_tight[n] = con_ids[q0 + k2]
-                    n += 1
-            f_tight_off[nf + 1] = n
-            nf += 1
-    faces = CellFaces(f_cell[:nf], np.full(nf, d - 1, np.int64), f_gen_off[: nf + 1], f_gens[: f_gen_off[nf]],
-                      f_tight_off[: nf + 1], f_tight[: f_tight_off[nf]])
-    return faces, big[:n_big]

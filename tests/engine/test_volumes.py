@@ -1,0 +1,43 @@
+"""Region volumes and facets from the face lattice (bit masks over a cell's generators, or
+index sets for cells of more than 64), against convex hulls and polytopes of known volume."""
+import numpy as np
+import pytest
+from scipy.spatial import ConvexHull
+
+import regionenum as rn
+from tests.oracles import random_net
+
+
+@pytest.mark.parametrize("dims,seed", [((2, 12, 12, 1), 0), ((3, 8, 8, 1), 1), ((4, 6, 6, 1), 2), ((5, 5, 5, 1), 3)])
+def test_volumes_match_convex_hulls(dims, seed):
+    d = dims[0]
+    regions = rn.enumerate_regions(random_net(list(dims), seed), rn.Box(-np.ones(d), np.ones(d)))
+    hulls = [ConvexHull(regions.vertices_of(i)).volume for i in range(len(regions))]
+    np.testing.assert_allclose(regions.volumes, hulls, rtol=1e-9)
+    assert regions.volumes.sum() == pytest.approx(2.0 ** d, rel=1e-12)
+
+
+def _cut_by_plane(domain, d):
+    """A network of one unit, ReLU(x_d - 0.3): it cuts ``domain`` at ``x_d = 0.3``."""
+    w = np.zeros((1, d))
+    w[0, -1] = 1.0
+    return rn.enumerate_regions(rn.Network.from_layers([(w, np.array([-0.3])), (np.ones((1, 1)), np.zeros(1))]),
+                                domain)
+
+
+def test_cells_of_more_than_64_generators():
+    n = 48  # a prism over a regular 48-gon, cut across: two prisms of 96 vertices and 50 facets
+    angles = 2 * np.pi * np.arange(n) / n
+    A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
+    regions = _cut_by_plane(rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0]), 3)
+    area = n / 2 * np.sin(2 * np.pi / n) / np.cos(np.pi / n) ** 2  # the 48-gon circumscribing the unit circle
+    assert len(regions) == 2
+    np.testing.assert_allclose(np.sort(regions.volumes), area * np.array([0.7, 1.3]), rtol=1e-12)
+    assert np.diff(regions.vertex_offsets).tolist() == [96, 96]
+    assert np.diff(regions.facet_offsets).tolist() == [50, 50]
+    n = 150  # the same in the plane: two polygons of more than 64 vertices
+    angles = 2 * np.pi * np.arange(n) / n
+    regions = _cut_by_plane(rn.Polytope(np.c_[np.cos(angles), np.sin(angles)], -np.ones(n)), 2)
+    hulls = [ConvexHull(regions.vertices_of(i)).volume for i in range(2)]
+    np.testing.assert_allclose(regions.volumes, hulls, rtol=1e-12)
+    assert sorted(np.diff(regions.facet_offsets)) == sorted(np.diff(regions.vertex_offsets))
