@@ -376,6 +376,9 @@ def face_volume(face, k, gens, gen_inc_off, gen_inc):
         return 1.0
     if face.shape[0] > 64:
         return _large_face_volume(face, k, gens, gen_inc_off, gen_inc)
+    if k == 1:  # an edge: no lattice needed
+        b, c = _edge_ends(face, _full_mask(face.shape[0]), gens)
+        return _distance(gens[face[b]], gens[face[c]])
     n_ids = 0
     for g in face:
         n_ids += gen_inc_off[g + 1] - gen_inc_off[g]
