@@ -21,18 +21,18 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     geometry (interior points, volumes, vertices, facets) and output maps; on unbounded domains
     the pieces of each region merged."""
     d = network.input_dim
+    parts = [c for c, _, _ in tally.finished] or [roots.cells.take(np.zeros(0, np.int64))]
+    packed = np.concatenate([c.packed for c in parts])
+    order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
+                        kind="stable") if packed.shape[1] else np.arange(len(packed)))
+    cells = CellSet.gather(parts, order)
+    packed = cells.packed
     if tally.finished:
-        cells = CellSet.concat([c for c, _, _ in tally.finished])
-        J_out = np.concatenate([j for _, j, _ in tally.finished])
-        E_out = np.concatenate([e for _, _, e in tally.finished])
+        J_out = np.concatenate([j for _, j, _ in tally.finished])[order]
+        E_out = np.concatenate([e for _, _, e in tally.finished])[order]
     else:
-        cells = roots.cells.take(np.zeros(0, np.int64))
         J_out = np.zeros((0, d + 1, network.output_dim))
         E_out = np.zeros((0, 1, network.output_dim))
-    packed = cells.packed
-    order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
-                        kind="stable") if packed.shape[1] else np.arange(len(cells)))
-    cells, J_out, E_out, packed = cells.take(order), J_out[order], E_out[order], packed[order]
     ids = roots.constraints.ids
     flags = facet_flags(cells.arrays)
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)

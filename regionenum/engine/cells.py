@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.arrays import concat_offsets, per_cell_count, ranges
+from ..core.arrays import concat_offsets, offsets_of, per_cell_count, ranges
 from ..core.exact import ConstraintIds, ExactOracle, dyadic_integers
 from .kernels.splitting import CellArrays
 
@@ -69,6 +69,39 @@ class CellSet:
             np.concatenate([p.con_rows for p in parts]), np.concatenate([p.con_err for p in parts]),
             np.concatenate([p.packed for p in parts]),
             np.concatenate([p.zero for p in parts]))
+
+    @staticmethod
+    def gather(parts: list["CellSet"], order) -> "CellSet":
+        """``CellSet.concat(parts).take(order)``, without the concatenation: every cell is
+        copied once, from its part straight to its place (``order`` indexes the cells of all
+        ``parts`` one after another)."""
+        order = np.asarray(order, dtype=np.int64)
+        counts = [len(p) for p in parts]
+        part_of = np.repeat(np.arange(len(parts)), counts)[order]
+        local = order - offsets_of(counts)[part_of]
+        gen_off = offsets_of(np.concatenate([np.diff(p.gen_off) for p in parts])[order])
+        con_off = offsets_of(np.concatenate([np.diff(p.con_off) for p in parts])[order])
+        first = parts[0]
+        gens = np.empty((gen_off[-1], first.gens.shape[1]), first.gens.dtype)
+        gen_err, n_inc = np.empty(gen_off[-1], first.gen_err.dtype), np.empty(gen_off[-1], np.int64)
+        con_ids, con_err = np.empty(con_off[-1], first.con_ids.dtype), np.empty(con_off[-1], first.con_err.dtype)
+        con_rows = np.empty((con_off[-1], first.con_rows.shape[1]), first.con_rows.dtype)
+        by_part = np.argsort(part_of, kind="stable")
+        places = np.split(by_part, np.cumsum(np.bincount(part_of, minlength=len(parts)))[:-1])
+        moves = []
+        for p, dst in zip(parts, places):
+            src = local[dst]
+            gsel, gdst = ranges(p.gen_off, src)[0], ranges(gen_off, dst)[0]
+            gens[gdst], gen_err[gdst], n_inc[gdst] = p.gens[gsel], p.gen_err[gsel], np.diff(p.inc_off)[gsel]
+            csel, cdst = ranges(p.con_off, src)[0], ranges(con_off, dst)[0]
+            con_ids[cdst], con_rows[cdst], con_err[cdst] = p.con_ids[csel], p.con_rows[csel], p.con_err[csel]
+            moves.append((gsel, gdst))
+        inc_off = offsets_of(n_inc)
+        inc = np.empty(inc_off[-1], first.inc.dtype)
+        for p, (gsel, gdst) in zip(parts, moves):
+            inc[ranges(inc_off, gdst)[0]] = p.inc[ranges(p.inc_off, gsel)[0]]
+        return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err,
+                       np.concatenate([p.packed for p in parts])[order], np.concatenate([p.zero for p in parts])[order])
 
 
 @dataclass
