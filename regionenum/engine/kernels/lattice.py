@@ -3,6 +3,11 @@
 A cell's faces are found from incidence alone: the facets of a face are its maximal proper
 subsets of generators tight on a common constraint, and faces of lower dimension are facets of
 facets. Volumes come from a pulling triangulation of that lattice.
+
+A cell or face of at most 64 generators (nearly all of them) is worked on as bit masks: one
+64-bit word per constraint, the generators tight on it, so that a face's facets are the
+maximal proper ``face & mask`` and each step is a few word operations. Larger ones go through
+the same steps on arrays of generator indices (the ``_large_*`` kernels).
 """
 from __future__ import annotations
 
@@ -57,19 +62,25 @@ def _simplex_volume(P, M):
 
 
 @nb.njit(**_JIT)
+def _incident_ids(face, gen_inc_off, gen_inc):
+    """The constraint ids tight at any of the generators ``face``, increasing."""
+    n = 0
+    for g in face:
+        n += gen_inc_off[g + 1] - gen_inc_off[g]
+    ids = np.empty(n, np.int64)
+    n = 0
+    for g in face:
+        for q in range(gen_inc_off[g], gen_inc_off[g + 1]):
+            ids[n] = gen_inc[q]
+            n += 1
+    return np.unique(ids)
+
+
+@nb.njit(**_JIT)
 def _tight_sets(face, gen_inc_off, gen_inc):
     """For the generators ``face``: the constraint ids tight at any of them, which of the face's
     generators each is tight at (``member[k, i]``), and how many (``size[k]``)."""
-    ids_n = 0
-    for g in face:
-        ids_n += gen_inc_off[g + 1] - gen_inc_off[g]
-    ids = np.empty(ids_n, np.int64)
-    ids_n = 0
-    for g in face:
-        for q in range(gen_inc_off[g], gen_inc_off[g + 1]):
-            ids[ids_n] = gen_inc[q]
-            ids_n += 1
-    ids = np.unique(ids)
+    ids = _incident_ids(face, gen_inc_off, gen_inc)
     member = np.zeros((ids.shape[0], face.shape[0]), np.bool_)
     size = np.zeros(ids.shape[0], np.int64)
     for i in range(face.shape[0]):
@@ -379,16 +390,7 @@ def face_volume(face, k, gens, gen_inc_off, gen_inc):
     if k == 1:  # an edge: no lattice needed
         b, c = _edge_ends(face, _full_mask(face.shape[0]), gens)
         return _distance(gens[face[b]], gens[face[c]])
-    n_ids = 0
-    for g in face:
-        n_ids += gen_inc_off[g + 1] - gen_inc_off[g]
-    ids = np.empty(n_ids, np.int64)
-    n_ids = 0
-    for g in face:
-        for q in range(gen_inc_off[g], gen_inc_off[g + 1]):
-            ids[n_ids] = gen_inc[q]
-            n_ids += 1
-    ids = np.unique(ids)
+    ids = _incident_ids(face, gen_inc_off, gen_inc)
     masks = np.empty(ids.shape[0], np.uint64)
     _tight_masks(face, ids, gen_inc_off, gen_inc, masks)
     return _pulled_volume(face, masks, k, gens, _volume_scratch(k, ids.shape[0], gens.shape[1] - 1))
