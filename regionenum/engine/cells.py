@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core.arrays import concat_offsets, offsets_of, per_cell_count, ranges
 from ..core.exact import ConstraintIds, ExactOracle, dyadic_integers
+from .kernels.blocks import copy_blocks
 from .kernels.splitting import CellArrays
 
 __all__ = ["CellComplex", "CellSet", "Constraints"]
@@ -72,35 +73,36 @@ class CellSet:
 
     @staticmethod
     def gather(parts: list["CellSet"], order) -> "CellSet":
-        """``CellSet.concat(parts).take(order)``, without the concatenation: every cell is
-        copied once, from its part straight to its place (``order`` indexes the cells of all
-        ``parts`` one after another)."""
+        """``CellSet.concat(parts).take(order)``, without the concatenation: every cell's rows
+        are copied once, as one block, from its part straight to its place (``order`` indexes
+        the cells of all ``parts`` one after another)."""
         order = np.asarray(order, dtype=np.int64)
         counts = [len(p) for p in parts]
         part_of = np.repeat(np.arange(len(parts)), counts)[order]
         local = order - offsets_of(counts)[part_of]
-        gen_off = offsets_of(np.concatenate([np.diff(p.gen_off) for p in parts])[order])
-        con_off = offsets_of(np.concatenate([np.diff(p.con_off) for p in parts])[order])
-        first = parts[0]
-        gens = np.empty((gen_off[-1], first.gens.shape[1]), first.gens.dtype)
-        gen_err, n_inc = np.empty(gen_off[-1], first.gen_err.dtype), np.empty(gen_off[-1], np.int64)
-        con_ids, con_err = np.empty(con_off[-1], first.con_ids.dtype), np.empty(con_off[-1], first.con_err.dtype)
-        con_rows = np.empty((con_off[-1], first.con_rows.shape[1]), first.con_rows.dtype)
         by_part = np.argsort(part_of, kind="stable")
         places = np.split(by_part, np.cumsum(np.bincount(part_of, minlength=len(parts)))[:-1])
-        moves = []
-        for p, dst in zip(parts, places):
-            src = local[dst]
-            gsel, gdst = ranges(p.gen_off, src)[0], ranges(gen_off, dst)[0]
-            gens[gdst], gen_err[gdst], n_inc[gdst] = p.gens[gsel], p.gen_err[gsel], np.diff(p.inc_off)[gsel]
-            csel, cdst = ranges(p.con_off, src)[0], ranges(con_off, dst)[0]
-            con_ids[cdst], con_rows[cdst], con_err[cdst] = p.con_ids[csel], p.con_rows[csel], p.con_err[csel]
-            moves.append((gsel, gdst))
-        inc_off = offsets_of(n_inc)
-        inc = np.empty(inc_off[-1], first.inc.dtype)
-        for p, (gsel, gdst) in zip(parts, moves):
-            inc[ranges(inc_off, gdst)[0]] = p.inc[ranges(p.inc_off, gsel)[0]]
-        return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err,
+        moves = [(local[dst], dst) for dst in places]  # per part: its cells, and their places
+
+        def gathered(offsets, column):
+            """The rows ``column(part)`` (each part's CSR rows under ``offsets(part)``) of every
+            cell, in ``order``, and their new offsets."""
+            new_off = offsets_of(np.concatenate([np.diff(offsets(p)) for p in parts])[order])
+            first = column(parts[0])
+            out = np.empty((new_off[-1],) + first.shape[1:], first.dtype)
+            width = int(np.prod(first.shape[1:]))  # rows of 2-D views: one kernel for 1-D and 2-D
+            for p, (src, dst) in zip(parts, moves):
+                copy_blocks(offsets(p), column(p).reshape(-1, width), src, new_off, out.reshape(-1, width), dst)
+            return out, new_off
+
+        gens, gen_off = gathered(lambda p: p.gen_off, lambda p: p.gens)
+        gen_err, _ = gathered(lambda p: p.gen_off, lambda p: p.gen_err)
+        n_inc, _ = gathered(lambda p: p.gen_off, lambda p: np.diff(p.inc_off))
+        inc, _ = gathered(lambda p: p.inc_off[p.gen_off], lambda p: p.inc)  # a cell's incidences are one run
+        con_ids, con_off = gathered(lambda p: p.con_off, lambda p: p.con_ids)
+        con_rows, _ = gathered(lambda p: p.con_off, lambda p: p.con_rows)
+        con_err, _ = gathered(lambda p: p.con_off, lambda p: p.con_err)
+        return CellSet(gen_off, gens, gen_err, offsets_of(n_inc), inc, con_off, con_ids, con_rows, con_err,
                        np.concatenate([p.packed for p in parts])[order], np.concatenate([p.zero for p in parts])[order])
 
 

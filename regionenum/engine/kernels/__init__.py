@@ -2,6 +2,7 @@
 
 - :mod:`.splitting`: split polyhedral cells by hyperplanes (vertices with incidence);
 - :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells.
+- :mod:`.blocks`: copy cells' blocks of rows between CSR arrays (gathering finished cells).
 
 Kernels take and return flat numpy arrays in named groups, never call back into Python, and
 return the sign questions float64 cannot settle instead of answering them. Each compiles on its
