@@ -427,11 +427,12 @@ def _polygon_order(gens, face):
 @nb.njit(**_JIT)
 def _large_face_volume(face, k, gens, gen_inc_off, gen_inc):
     """:func:`face_volume` of a bounded face of more than 64 generators, on sets of generator
-    indices: pulling down to polygons, which are fanned into triangles around their mean."""
-    P = np.empty((k + 1, gens.shape[1] - 1))
-    M = np.empty((k, gens.shape[1] - 1))
+    indices: pulling down to polygons, whose generators are sorted by angle around their mean
+    and fanned into triangles."""
     if k == 1:
         return np.sqrt(np.sum((gens[face[1], 1:] - gens[face[0], 1:]) ** 2))
+    P = np.empty((k + 1, gens.shape[1] - 1))
+    M = np.empty((k, gens.shape[1] - 1))
     stack_faces = [face]
     stack_apex = [np.empty(0, np.int64)]
     total = 0.0
