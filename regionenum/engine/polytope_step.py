@@ -24,7 +24,7 @@ from ..core.tolerances import U, gamma
 from .argmax import split_by_argmax
 from .cells import CellSet
 from .driver import Entry, Tally
-from .kernels.splitting import gather_masked
+from .kernels.splitting import gather_masked, gather_rows_and_bounds
 from .roots import Roots, root_cells
 from .split import split
 
@@ -73,6 +73,7 @@ class PolytopeStep:
         self.roots = roots
         self.exact_net = ExactNetwork(network)
         self._last_split = max(network.split_layers, default=0)
+        self._buffers = {}
 
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:
@@ -131,11 +132,11 @@ class PolytopeStep:
         # product's rounding, both through |W|: E' = (gamma |M| + dM) |W|^T + gamma |b|
         g = gamma(width + D + 2)
         rounding = g + (U if act.off_slope not in (0.0, 1.0) else 0.0)
-        if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ): summed once per parent cell
-            per_parent = rounding * np.abs(J).sum(axis=1) + E[:, 0, :]
-            pre = per_parent[parent] * np.abs(mask)
-        M = act.collect(gather_masked(J, parent, mask), axis=2)
-        if act.kind == "max":  # a group's winner: sums over the group
+        if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ), into buffers kept between calls
+            M, pre = self._buffer("rows", (n, D, width)), self._buffer("bounds", (n, width))
+            gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre)
+        else:  # a group's winner: sums over the group
+            M = act.collect(gather_masked(J, parent, mask), axis=2)
             carried = act.collect(gather_masked(E, parent, np.abs(mask)), axis=2)[:, 0, :]
             pre = rounding * np.abs(M).sum(axis=1) + carried
         J = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
@@ -145,6 +146,15 @@ class PolytopeStep:
         E += g * abs_b
         E *= 1.0 + 2.0 * g  # the bound's own rounding (sums of non-negative terms)
         return J, E[:, None, :]
+
+    def _buffer(self, name, shape):
+        """A float64 array of ``shape`` for a temporary of :meth:`next_layer_rows`, kept between
+        calls: fresh arrays cost page faults every time, and on virtual machines that hand freed
+        pages back to their host a fault costs microseconds."""
+        size = math.prod(shape)
+        if self._buffers.get(name, np.empty(0)).size < size:
+            self._buffers[name] = np.empty(size)
+        return self._buffers[name][:size].reshape(shape)
 
     @functools.cached_property
     def _magnitude_layers(self):

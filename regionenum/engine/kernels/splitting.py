@@ -28,7 +28,7 @@ import numpy as np
 
 from ...core.tolerances import U
 
-__all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "gather_masked",
+__all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "gather_masked", "gather_rows_and_bounds",
            "split_cells"]
 
 _JIT = dict(cache=True)
@@ -863,3 +863,24 @@ def gather_masked(J, parent, mask):
             for h in range(W):
                 out[i, k, h] = J[p, k, h] * mask[i, h]
     return out
+
+
+@nb.njit(**_JIT)
+def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre):
+    """For each child ``i`` of cell ``parent[i]``, into the given arrays: ``M[i] = J[p] * mask[i]``
+    (as :func:`gather_masked`) and ``pre[i] = (rounding * sum_k |J[p, k]| + E[p, 0]) * |mask[i]|``
+    with ``p = parent[i]``: the children's rows, and the bound their errors carry into the next
+    layer's product. The same operations in the same order as the array expressions, without
+    their temporaries."""
+    D = J.shape[1]
+    W = J.shape[2]
+    for i in range(parent.shape[0]):
+        p = parent[i]
+        for k in range(D):
+            for h in range(W):
+                M[i, k, h] = J[p, k, h] * mask[i, h]
+        for h in range(W):
+            s = abs(J[p, 0, h])
+            for k in range(1, D):
+                s += abs(J[p, k, h])
+            pre[i, h] = (rounding * s + E[p, 0, h]) * abs(mask[i, h])
