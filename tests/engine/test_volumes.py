@@ -61,12 +61,14 @@ def test_gathering_cells_from_batches_is_concatenating_then_taking(domain):
 def test_a_generator_inside_an_edge_leaves_the_volume_alone():
     """A unit square whose bottom edge carries a fifth generator at its midpoint (tight on the
     bottom row only): the square's area and the bottom edge's length, from the lattice kernels."""
-    from regionenum.engine.kernels.lattice import face_volume
+    from regionenum.engine.kernels.lattice import CellFaces, face_volumes, polytope_volumes
+    from regionenum.engine.kernels.splitting import CellArrays
     points = [(0, 0), (1, 0), (1, 1), (0, 1), (0.5, 0)]
     tight = [[0, 3], [0, 1], [1, 2], [2, 3], [0]]  # bottom 0, right 1, top 2, left 3
-    gens = np.array([(1.0, x, y) for x, y in points])
-    inc_off = np.cumsum([0] + [len(t) for t in tight])
-    inc = np.concatenate(tight).astype(np.int64)
-    assert face_volume(np.arange(5), 2, gens, inc_off, inc) == pytest.approx(1.0, rel=1e-15)
-    assert face_volume(np.array([0, 4, 1]), 1, gens, inc_off, inc) == pytest.approx(1.0, rel=1e-15)
-    assert face_volume(np.array([4, 1]), 1, gens, inc_off, inc) == pytest.approx(0.5, rel=1e-15)
+    square = CellArrays(np.array([0, 5]), np.array([(1.0, x, y) for x, y in points]), np.zeros(5),
+                        np.cumsum([0] + [len(t) for t in tight]), np.concatenate(tight).astype(np.int64),
+                        np.array([0, 4]), np.arange(4), np.zeros((4, 3)), np.zeros(4))
+    assert polytope_volumes(square) == pytest.approx([1.0], rel=1e-15)
+    edges = CellFaces(np.zeros(2, np.int64), np.ones(2, np.int64), np.array([0, 3, 5]), np.array([0, 4, 1, 4, 1]),
+                      np.array([0, 1, 2]), np.zeros(2, np.int64))
+    assert face_volumes(edges, square, np.arange(2)) == pytest.approx([1.0, 0.5], rel=1e-15)

@@ -377,23 +377,36 @@ def _pulled_volume(face, masks, k, gens, scratch):
 
 
 @nb.njit(**_JIT)
-def face_volume(face, k, gens, gen_inc_off, gen_inc):
-    """k-dimensional volume of the bounded k-face with generators ``face``, by a pulling
-    triangulation (:func:`_pulled_volume`); ``inf`` if the face has a ray."""
+def _volume_buffers(cells, which_cells):
+    """Masks and a :data:`VolumeScratch` for :func:`_face_volume` on faces of the cells
+    ``which_cells`` of ``cells`` (made once for all of them)."""
+    most = 1
+    for c in which_cells:
+        most = max(most, cells.con_off[c + 1] - cells.con_off[c])
+    d = cells.gens.shape[1] - 1
+    return np.empty(most, np.uint64), _volume_scratch(d, most, d)
+
+
+@nb.njit(**_JIT)
+def _face_volume(face, k, c, cells, masks, scratch):
+    """k-dimensional volume of the bounded k-face with generators ``face`` of cell ``c`` of
+    ``cells`` (a ``CellArrays``), by a pulling triangulation (:func:`_pulled_volume`) over the
+    cell's tight sets; ``inf`` if the face has a ray. ``masks`` and ``scratch`` come from
+    :func:`_volume_buffers`."""
+    gens = cells.gens
     for g in face:
         if gens[g, 0] == 0:
             return np.inf
     if k == 0:
         return 1.0
     if face.shape[0] > 64:
-        return _large_face_volume(face, k, gens, gen_inc_off, gen_inc)
+        return _large_face_volume(face, k, gens, cells.inc_off, cells.inc)
     if k == 1:  # an edge: no lattice needed
-        b, c = _edge_ends(face, _full_mask(face.shape[0]), gens)
-        return _distance(gens[face[b]], gens[face[c]])
-    ids = _incident_ids(face, gen_inc_off, gen_inc)
-    masks = np.empty(ids.shape[0], np.uint64)
-    _tight_masks(face, ids, gen_inc_off, gen_inc, masks)
-    return _pulled_volume(face, masks, k, gens, _volume_scratch(k, ids.shape[0], gens.shape[1] - 1))
+        a, b = _edge_ends(face, _full_mask(face.shape[0]), gens)
+        return _distance(gens[face[a]], gens[face[b]])
+    q0, q1 = cells.con_off[c], cells.con_off[c + 1]
+    _tight_masks(face, cells.con_ids[q0:q1], cells.inc_off, cells.inc, masks)
+    return _pulled_volume(face, masks[: q1 - q0], k, gens, scratch)
 
 
 @nb.njit(**_JIT)
@@ -426,7 +439,7 @@ def _polygon_order(gens, face):
 
 @nb.njit(**_JIT)
 def _large_face_volume(face, k, gens, gen_inc_off, gen_inc):
-    """:func:`face_volume` of a bounded face of more than 64 generators, on sets of generator
+    """:func:`_face_volume` of a bounded face of more than 64 generators, on sets of generator
     indices: pulling down to polygons, whose generators are sorted by angle around their mean
     and fanned into triangles."""
     if k == 1:
@@ -464,31 +477,12 @@ def _large_face_volume(face, k, gens, gen_inc_off, gen_inc):
 @nb.njit(**_JIT)
 def polytope_volumes(cells):
     """Volume of each cell of ``cells`` (a ``CellArrays``; ``inf`` if it has a ray)."""
-    cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
-    cell_con_off, con_ids = cells.con_off, cells.con_ids
-    n_cells = cell_gen_off.shape[0] - 1
-    d = gens.shape[1] - 1
-    vols = np.zeros(n_cells)
-    most = 1
+    n_cells = cells.gen_off.shape[0] - 1
+    d = cells.gens.shape[1] - 1
+    masks, scratch = _volume_buffers(cells, np.arange(n_cells))
+    vols = np.empty(n_cells)
     for c in range(n_cells):
-        most = max(most, cell_con_off[c + 1] - cell_con_off[c])
-    masks = np.empty(most, np.uint64)
-    scratch = _volume_scratch(d, most, d)
-    for c in range(n_cells):
-        face = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
-        q0, q1 = cell_con_off[c], cell_con_off[c + 1]
-        if face.shape[0] > 64:
-            vols[c] = face_volume(face, d, gens, gen_inc_off, gen_inc)
-            continue
-        bounded = True
-        for g in face:
-            if gens[g, 0] == 0:
-                bounded = False
-        if not bounded:
-            vols[c] = np.inf
-            continue
-        _tight_masks(face, con_ids[q0:q1], gen_inc_off, gen_inc, masks)
-        vols[c] = _pulled_volume(face, masks[: q1 - q0], d, gens, scratch)
+        vols[c] = _face_volume(np.arange(cells.gen_off[c], cells.gen_off[c + 1]), d, c, cells, masks, scratch)
     return vols
 
 
@@ -621,13 +615,12 @@ def cell_faces(cells, min_dim):
 def face_volumes(faces, cells, which):
     """The ``dim[i]``-dimensional volume of the :data:`CellFaces` ``faces[which]`` of ``cells``
     (``inf`` if unbounded)."""
-    face_gen_off, face_gens, face_dim = faces.gen_off, faces.members, faces.dim
-    gens, gen_inc_off, gen_inc = cells.gens, cells.inc_off, cells.inc
+    masks, scratch = _volume_buffers(cells, faces.cell[which])
     out = np.empty(which.shape[0])
     for j in range(which.shape[0]):
         i = which[j]
-        out[j] = face_volume(face_gens[face_gen_off[i]: face_gen_off[i + 1]], face_dim[i], gens,
-                             gen_inc_off, gen_inc)
+        out[j] = _face_volume(faces.members[faces.gen_off[i]: faces.gen_off[i + 1]], faces.dim[i], faces.cell[i],
+                              cells, masks, scratch)
     return out
 
 
