@@ -84,25 +84,30 @@ class CellSet:
         places = np.split(by_part, np.cumsum(np.bincount(part_of, minlength=len(parts)))[:-1])
         moves = [(local[dst], dst) for dst in places]  # per part: its cells, and their places
 
-        def gathered(offsets, column):
-            """The rows ``column(part)`` (each part's CSR rows under ``offsets(part)``) of every
-            cell, in ``order``, and their new offsets."""
-            new_off = offsets_of(np.concatenate([np.diff(offsets(p)) for p in parts])[order])
-            first = column(parts[0])
-            out = np.empty((new_off[-1],) + first.shape[1:], first.dtype)
-            width = int(np.prod(first.shape[1:]))  # rows of 2-D views: one kernel for 1-D and 2-D
-            for p, (src, dst) in zip(parts, moves):
-                copy_blocks(offsets(p), column(p).reshape(-1, width), src, new_off, out.reshape(-1, width), dst)
-            return out, new_off
+        def new_offsets(offsets):
+            """The offsets, in ``order``, of the rows each part has under ``offsets(part)``."""
+            return offsets_of(np.concatenate([np.diff(offsets(p)) for p in parts])[order])
 
-        gens, gen_off = gathered(lambda p: p.gen_off, lambda p: p.gens)
-        gen_err, _ = gathered(lambda p: p.gen_off, lambda p: p.gen_err)
-        n_inc, _ = gathered(lambda p: p.gen_off, lambda p: np.diff(p.inc_off))
-        inc, _ = gathered(lambda p: p.inc_off[p.gen_off], lambda p: p.inc)  # a cell's incidences are one run
-        con_ids, con_off = gathered(lambda p: p.con_off, lambda p: p.con_ids)
-        con_rows, _ = gathered(lambda p: p.con_off, lambda p: p.con_rows)
-        con_err, _ = gathered(lambda p: p.con_off, lambda p: p.con_err)
-        return CellSet(gen_off, gens, gen_err, offsets_of(n_inc), inc, con_off, con_ids, con_rows, con_err,
+        def gathered(offsets, new_off, column):
+            """The rows ``column(part)`` (each part's CSR rows under ``offsets(part)``) of every
+            cell, in ``order``, under ``new_off``."""
+            columns = [column(p) for p in parts]
+            out = np.empty((new_off[-1],) + columns[0].shape[1:], columns[0].dtype)
+            width = int(np.prod(out.shape[1:]))  # rows of 2-D views: one kernel for 1-D and 2-D
+            for p, rows, (src, dst) in zip(parts, columns, moves):
+                copy_blocks(offsets(p), rows.reshape(-1, width), src, new_off, out.reshape(-1, width), dst)
+            return out
+
+        gen_off, con_off = new_offsets(lambda p: p.gen_off), new_offsets(lambda p: p.con_off)
+        gens = gathered(lambda p: p.gen_off, gen_off, lambda p: p.gens)
+        gen_err = gathered(lambda p: p.gen_off, gen_off, lambda p: p.gen_err)
+        inc_off = offsets_of(gathered(lambda p: p.gen_off, gen_off, lambda p: np.diff(p.inc_off)))
+        # a cell's incidences are one run
+        inc = gathered(lambda p: p.inc_off[p.gen_off], inc_off[gen_off], lambda p: p.inc)
+        con_ids = gathered(lambda p: p.con_off, con_off, lambda p: p.con_ids)
+        con_rows = gathered(lambda p: p.con_off, con_off, lambda p: p.con_rows)
+        con_err = gathered(lambda p: p.con_off, con_off, lambda p: p.con_err)
+        return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err,
                        np.concatenate([p.packed for p in parts])[order], np.concatenate([p.zero for p in parts])[order])
 
 

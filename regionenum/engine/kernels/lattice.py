@@ -150,30 +150,23 @@ def facet_flags(cells):
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
     flags = np.zeros(con_ids.shape[0], np.bool_)
-    masks = np.empty(64, np.uint64)
+    masks, facets, cut = np.empty(64, np.uint64), np.empty(64, np.uint64), np.empty(64, np.int64)
+    every = np.arange(64)
     for c in range(cell_gen_off.shape[0] - 1):
         face = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
         q0, q1 = cell_con_off[c], cell_con_off[c + 1]
         if face.shape[0] > 64:
             _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids[q0:q1], flags[q0:q1])
             continue
-        masks = _grow1(masks, q1 - q0)
+        masks, facets, cut, every = _mask_buffers(q1 - q0, masks, facets, cut, every)
         _tight_masks(face, con_ids[q0:q1], gen_inc_off, gen_inc, masks)
-        full = _full_mask(face.shape[0])
-        points = np.uint64(0)
-        for i in range(face.shape[0]):
-            if gens[face[i], 0] > 0:
-                points |= np.uint64(1) << np.uint64(i)
-        for k in range(q1 - q0):
-            m = masks[k]
-            if m == 0 or m == full or (m & points) == 0:
-                continue
-            flags[q0 + k] = True
-            for k2 in range(q1 - q0):
-                m2 = masks[k2]
-                if m2 != full and m2 != m and (m & m2) == m:  # strictly inside another tight set
-                    flags[q0 + k] = False
-                    break
+        n = _facet_masks(_full_mask(face.shape[0]), masks, every, q1 - q0, facets, cut)[0]
+        points = _point_mask(face, gens)
+        for k in range(q1 - q0):  # every constraint carrying a facet (coinciding ones too)
+            if masks[k] & points:
+                for j in range(n):
+                    if masks[k] == facets[j]:
+                        flags[q0 + k] = True
     return flags
 
 
@@ -197,6 +190,25 @@ def _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids, flags):
 def _full_mask(n):
     """The mask of ``n <= 64`` generators."""
     return ~np.uint64(0) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
+
+
+@nb.njit(**_JIT)
+def _point_mask(face, gens):
+    """The mask of the generators ``face`` (at most 64) that are points, not rays."""
+    points = np.uint64(0)
+    for i in range(face.shape[0]):
+        if gens[face[i], 0] > 0:
+            points |= np.uint64(1) << np.uint64(i)
+    return points
+
+
+@nb.njit(**_JIT)
+def _mask_buffers(n, masks, facets, cut, every):
+    """The buffers of the mask kernels grown to ``n`` constraints: ``masks``, ``facets`` and
+    ``cut`` as :func:`_facet_masks` fills them, and ``every = 0, 1, 2, ...``."""
+    if n > every.shape[0]:
+        every = np.arange(n)
+    return _grow1(masks, n), _grow1(facets, n), _grow1(cut, n), every
 
 
 @nb.njit(**_JIT)
@@ -536,9 +548,8 @@ def cell_faces(cells, min_dim):
     gen_off, members = np.zeros(17, np.int64), np.empty(64, np.int64)
     tight_off, tight = np.zeros(17, np.int64), np.empty(64, np.int64)
     n = 0
-    masks = np.empty(64, np.uint64)
-    level, below, facets = np.empty(64, np.uint64), np.empty(64, np.uint64), np.empty(64, np.uint64)
-    cut = np.empty(64, np.int64)
+    masks, facets, cut = np.empty(64, np.uint64), np.empty(64, np.uint64), np.empty(64, np.int64)
+    level, below, every = np.empty(64, np.uint64), np.empty(64, np.uint64), np.arange(64)
     for c in range(cell_gen_off.shape[0] - 1):
         g0, g1 = cell_gen_off[c], cell_gen_off[c + 1]
         q0, q1 = cell_con_off[c], cell_con_off[c + 1]
@@ -563,19 +574,15 @@ def cell_faces(cells, min_dim):
                 n += 1
             continue
         nq = q1 - q0
-        masks = _grow1(masks, nq)
-        _tight_masks(np.arange(g0, g1), con_ids[q0:q1], gen_inc_off, gen_inc, masks)
-        every = np.arange(nq)
-        points = np.uint64(0)
-        for i in range(g1 - g0):
-            if gens[g0 + i, 0] > 0:
-                points |= np.uint64(1) << np.uint64(i)
+        masks, facets, cut, every = _mask_buffers(nq, masks, facets, cut, every)
+        face = np.arange(g0, g1)
+        _tight_masks(face, con_ids[q0:q1], gen_inc_off, gen_inc, masks)
+        points = _point_mask(face, gens)
         level[0] = _full_mask(g1 - g0)
         n_level = 1
         for k in range(d - 1, min_dim - 1, -1):
             n_below = 0
             for li in range(n_level):
-                facets, cut = _grow1(facets, nq), _grow1(cut, nq)
                 for j in range(_facet_masks(level[li], masks, every, nq, facets, cut)[0]):
                     g = facets[j]
                     seen = (g & points) == 0
