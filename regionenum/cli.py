@@ -60,7 +60,7 @@ def main(argv=None) -> int:
             with KernelClock() as clock:
                 args.func(args, report)
                 session.check()  # Ctrl-C during the last step: say so (what it made is whole)
-        except KeyboardInterrupt:  # raised at a safe point after Ctrl-C (a run ends with its own result)
+        except (KeyboardInterrupt, _InterruptedCompiling):  # a safe point after Ctrl-C, or a compile
             report.interrupted()
         except RegionEnumError as err:
             if not (session.interrupts and isinstance(err, IncompleteResultError)):
@@ -82,8 +82,9 @@ class _Session(DeferredInterrupts):
     run looks at between kernel calls and then ends with what it found, and which :meth:`check`
     turns into a KeyboardInterrupt between the steps of a command (raised while a compiled
     kernel returns its results, a KeyboardInterrupt can crash Numba). While Numba compiles
-    (plain Python code) it raises at once. A second Ctrl-C quits at once, without a report
-    (exit status 130).
+    (plain Python code, up to a minute on a machine's first run) it raises
+    :class:`_InterruptedCompiling` at once, which ends the command. A second Ctrl-C quits at
+    once, without a report (exit status 130).
     """
 
     def __init__(self, quiet: bool):
@@ -117,7 +118,8 @@ class _Session(DeferredInterrupts):
                     b"without a report)\n")
         self.raised = True  # runs stop at their next check
         if self._compiling.depth:
-            self.check()
+            self._delivered = self.interrupts
+            raise _InterruptedCompiling
 
     def check(self) -> None:
         """Raise KeyboardInterrupt if Ctrl-C came and no run has stopped for it yet."""
@@ -130,6 +132,15 @@ class _Session(DeferredInterrupts):
         command goes on to report what the run found."""
         if result.stop_reason == "interrupted":
             self._delivered = self.interrupts
+
+
+class _InterruptedCompiling(BaseException):
+    """Ctrl-C that came while Numba compiled a kernel. It may have cut Numba's compiler anywhere,
+    for example half way through loading its typing registries, after which every later
+    compilation in the process fails; so it is not a KeyboardInterrupt, which an engine run
+    catches to end with what it found and then goes on (assembling the regions compiles more
+    kernels). It goes straight up to :func:`main`, which reports the command as interrupted
+    with what it had so far, and nothing is compiled after it."""
 
 
 class _CompileDepth(event.Listener):
@@ -1113,7 +1124,7 @@ def _bench(args, report) -> None:
         source = _load_source(path, example, args.input_shape)
         jobs.append((source, _where(args, source)))
     out = report.out
-    out.update(rows=[], complete=True, stop_reason=None)
+    out["rows"] = []  # complete once every row is timed (a Ctrl-C before that marks it incomplete)
     report.text = _bench_text
     for source, where in jobs:
         for mode, run in (("count", count_regions), ("enumerate", enumerate_regions)):
@@ -1132,6 +1143,7 @@ def _bench(args, report) -> None:
             if result.stop_reason == "interrupted":
                 out.update(complete=False, stop_reason="interrupted", interrupted_while=report.step)
                 return
+    out.update(complete=True, stop_reason=None)
 
 
 def _bench_text(out) -> list:

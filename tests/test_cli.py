@@ -509,6 +509,45 @@ def test_ctrl_c_while_compiling(nets, tmp_path, command):
     assert report["complete"] is False and report["stop_reason"] == "interrupted", report
 
 
+@pytest.mark.parametrize("command", [["count"], ["plot", "-o", "{tmp}/p.png"]])
+def test_nothing_compiles_after_ctrl_c_while_compiling(nets, tmp_path, command):
+    """Ctrl-C inside Numba's compiler can leave it unable to compile anything more in that
+    process (for example with its typing registries half loaded), so the command ends there:
+    no kernel starts compiling after it, and the report says it was interrupted. The signal is
+    sent from inside the first compilation, so the moment is the same on every run."""
+    spy = """
+import os, signal, sys
+from numba.core import event
+from regionenum import cli
+
+sent = []
+
+def interrupt():
+    sent.append(True)
+    os.kill(os.getpid(), signal.SIGINT)
+
+class AfterTheInterrupt(event.Listener):
+    def on_start(self, ev):
+        if sent:
+            print("compiling after the interrupt:", ev.data["dispatcher"].py_func.__name__, file=sys.stderr)
+
+    def on_end(self, ev):
+        pass
+
+cli._say_compiling = interrupt
+event.register("numba:compile", AfterTheInterrupt())
+sys.exit(cli.main(sys.argv[1:]))
+"""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    args = [c.format(tmp=tmp_path) for c in command]
+    run = subprocess.run([sys.executable, "-c", spy, args[0], nets["folder"] / "net2.npz", *args[1:], "--json"],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "compiling after the interrupt" not in run.stderr and "Traceback" not in run.stderr, run.stderr[-3000:]
+    report = json.loads(run.stdout)
+    assert report["complete"] is False and report["stop_reason"] == "interrupted", report
+
+
 def test_readme_shows_what_the_command_line_prints(cli):
     """The README's sample output is the real one (times aside), and its numbers are the code's."""
     from pathlib import Path
