@@ -53,20 +53,30 @@ def ranges(offsets, index):
     return sel, new_off
 
 
-def facet_equations(rows) -> np.ndarray:
-    """Constraint rows ``(m, d + 1)`` over ``(t, x)`` (``row . (1, x) <= 0``) as facet equations
-    ``[a | c]`` with ``a . x + c <= 0`` and ``|a| = 1`` (rows with ``a = 0`` are left as they
-    are). Each row is first scaled by a power of two (exactly) to entries of size about 1, so
-    that the norm neither overflows nor underflows whatever the network's scale."""
+#: Rows handled at a time by :func:`facet_equations` (its temporaries stay a few megabytes).
+_EQUATION_BLOCK = 1 << 16
+
+
+def facet_equations(rows, which=None) -> np.ndarray:
+    """Constraint rows ``(m, d + 1)`` over ``(t, x)`` (``row . (1, x) <= 0``), or the rows
+    ``which`` (an index array) of them, as facet equations ``[a | c]`` with ``a . x + c <= 0``
+    and ``|a| = 1`` (rows with ``a = 0`` are left as they are). Each row is first scaled by a
+    power of two (exactly) to entries of size about 1, so that the norm neither overflows nor
+    underflows whatever the network's scale. Done in blocks of rows, each on its own, so that
+    no temporary is as large as the result (millions of facets in 4-D)."""
     rows = np.asarray(rows, dtype=np.float64)
+    n = len(rows) if which is None else len(which)
     d = rows.shape[1] - 1
-    big = np.abs(rows[:, 1:]).max(axis=1, initial=0.0)
-    _, e = np.frexp(np.where(big > 0, big, 1.0))
-    out = np.empty_like(rows)  # [a | c], scaled, written in place
-    np.ldexp(rows[:, 1:], -e[:, None], out=out[:, :d])
-    np.ldexp(rows[:, 0], -e, out=out[:, d])
-    norms = np.sqrt(np.add.reduce(out[:, :d] * out[:, :d], axis=1))
-    out /= np.where(norms > 0, norms, 1)[:, None]
+    out = np.empty((n, d + 1))  # [a | c], scaled, written in place
+    for lo in range(0, n, _EQUATION_BLOCK):
+        part = slice(lo, min(lo + _EQUATION_BLOCK, n))
+        block, eq = (rows[part] if which is None else rows[which[part]]), out[part]
+        big = np.abs(block[:, 1:]).max(axis=1, initial=0.0)
+        _, e = np.frexp(np.where(big > 0, big, 1.0))
+        np.ldexp(block[:, 1:], -e[:, None], out=eq[:, :d])
+        np.ldexp(block[:, 0], -e, out=eq[:, d])
+        norms = np.sqrt(np.add.reduce(eq[:, :d] * eq[:, :d], axis=1))
+        eq /= np.where(norms > 0, norms, 1)[:, None]
     return out
 
 

@@ -25,14 +25,15 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     packed = np.concatenate([c.packed for c in parts])
     order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
                         kind="stable") if packed.shape[1] else np.arange(len(packed)))
-    cells = CellSet.gather(parts, order)
-    packed = cells.packed
     if tally.finished:
         J_out = np.concatenate([j for _, j, _ in tally.finished])[order]
         E_out = np.concatenate([e for _, _, e in tally.finished])[order]
     else:
         J_out = np.zeros((0, d + 1, network.output_dim))
         E_out = np.zeros((0, 1, network.output_dim))
+    tally.finished.clear()  # the run's cells are gathered into one set, and freed as they are
+    cells = CellSet.gather(parts, order, consume=True)
+    packed = cells.packed
     ids = roots.constraints.ids
     flags = facet_flags(cells.arrays)
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
@@ -48,7 +49,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     geometry = dict(
         interior_points=_interior_points(cells), bounded=bounded, volumes=volumes,
         vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
-        vertices=cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:],
+        vertices=_vertices(cells, is_point, bounded),
         facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),
         facet_rows=np.flatnonzero(real))
     first = np.arange(len(cells))
@@ -57,7 +58,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     cell_region = np.cumsum(np.isin(np.arange(len(cells)), first)) - 1
 
     fq = geometry.pop("facet_rows")
-    equations = facet_equations(cells.con_rows[fq])
+    equations = facet_equations(cells.con_rows, fq)
     layers, units = _facet_sources(cells.con_ids[fq], ids, network)
     Jf = J_out[first]
     return Regions(network, domain, packed_patterns=packed[first], **geometry,
@@ -67,6 +68,14 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
                    complex=CellComplex(cells, cell_region, roots.constraints),
                    complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
                    kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
+
+
+def _vertices(cells: CellSet, is_point, bounded) -> np.ndarray:
+    """The vertices of the bounded cells, one after another: on a bounded domain (every
+    generator a vertex) a view of the generators' coordinates, not a copy."""
+    if bounded.all() and is_point.all():
+        return cells.gens[:, 1:]
+    return cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:]
 
 
 def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
@@ -99,6 +108,8 @@ def _interior_points(cells: CellSet) -> np.ndarray:
         return np.zeros((0, cells.gens.shape[1] - 1))
     is_point = cells.gens[:, 0] > 0
     starts = cells.gen_off[:-1]
+    if is_point.all():  # a bounded domain: no masked copies of the generators
+        return np.add.reduceat(cells.gens[:, 1:], starts, axis=0) / np.diff(cells.gen_off)[:, None]
     n_pts = np.add.reduceat(is_point.astype(float), starts)
     n_rays = np.add.reduceat((~is_point).astype(float), starts)
     x = cells.gens[:, 1:]

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core.arrays import concat_offsets, offsets_of, per_cell_count, ranges
 from ..core.exact import ConstraintIds, ExactOracle, dyadic_integers
+from ..core.memory import release_free_memory
 from .kernels.blocks import copy_blocks
 from .kernels.splitting import CellArrays
 
@@ -72,10 +73,12 @@ class CellSet:
             np.concatenate([p.zero for p in parts]))
 
     @staticmethod
-    def gather(parts: list["CellSet"], order) -> "CellSet":
+    def gather(parts: list["CellSet"], order, consume: bool = False) -> "CellSet":
         """``CellSet.concat(parts).take(order)``, without the concatenation: every cell's rows
         are copied once, as one block, from its part straight to its place (``order`` indexes
-        the cells of all ``parts`` one after another)."""
+        the cells of all ``parts`` one after another). With ``consume``, each array of the
+        parts is dropped from them (set to None) as soon as it is gathered, so that at most one
+        array is held twice, not every cell: the parts are unusable afterwards."""
         order = np.asarray(order, dtype=np.int64)
         counts = [len(p) for p in parts]
         part_of = np.repeat(np.arange(len(parts)), counts)[order]
@@ -91,24 +94,35 @@ class CellSet:
         def gathered(offsets, new_off, column):
             """The rows ``column(part)`` (each part's CSR rows under ``offsets(part)``) of every
             cell, in ``order``, under ``new_off``."""
-            columns = [column(p) for p in parts]
-            out = np.empty((new_off[-1],) + columns[0].shape[1:], columns[0].dtype)
+            first = column(parts[0])
+            out = np.empty((new_off[-1],) + first.shape[1:], first.dtype)
             width = int(np.prod(out.shape[1:]))  # rows of 2-D views: one kernel for 1-D and 2-D
-            for p, rows, (src, dst) in zip(parts, columns, moves):
-                copy_blocks(offsets(p), rows.reshape(-1, width), src, new_off, out.reshape(-1, width), dst)
+            for p, (src, dst) in zip(parts, moves):
+                copy_blocks(offsets(p), column(p).reshape(-1, width), src, new_off, out.reshape(-1, width), dst)
+            return out
+
+        def field(name, offsets, new_off):
+            """The gathered array ``name`` (dropped from the parts if ``consume``)."""
+            out = gathered(offsets, new_off, lambda p: getattr(p, name))
+            if consume:
+                for p in parts:
+                    setattr(p, name, None)
+                release_free_memory()  # or the next array comes on top of the freed one
             return out
 
         gen_off, con_off = new_offsets(lambda p: p.gen_off), new_offsets(lambda p: p.con_off)
-        gens = gathered(lambda p: p.gen_off, gen_off, lambda p: p.gens)
-        gen_err = gathered(lambda p: p.gen_off, gen_off, lambda p: p.gen_err)
+        gens = field("gens", lambda p: p.gen_off, gen_off)
+        gen_err = field("gen_err", lambda p: p.gen_off, gen_off)
         inc_off = offsets_of(gathered(lambda p: p.gen_off, gen_off, lambda p: np.diff(p.inc_off)))
         # a cell's incidences are one run
-        inc = gathered(lambda p: p.inc_off[p.gen_off], inc_off[gen_off], lambda p: p.inc)
-        con_ids = gathered(lambda p: p.con_off, con_off, lambda p: p.con_ids)
-        con_rows = gathered(lambda p: p.con_off, con_off, lambda p: p.con_rows)
-        con_err = gathered(lambda p: p.con_off, con_off, lambda p: p.con_err)
-        return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err,
-                       np.concatenate([p.packed for p in parts])[order], np.concatenate([p.zero for p in parts])[order])
+        inc = field("inc", lambda p: p.inc_off[p.gen_off], inc_off[gen_off])
+        con_ids = field("con_ids", lambda p: p.con_off, con_off)
+        con_rows = field("con_rows", lambda p: p.con_off, con_off)
+        con_err = field("con_err", lambda p: p.con_off, con_off)
+        packed, zero = (np.concatenate([getattr(p, name) for p in parts])[order] for name in ("packed", "zero"))
+        if consume:
+            parts.clear()
+        return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err, packed, zero)
 
 
 @dataclass

@@ -19,3 +19,9 @@ def test_gathering_cells_from_batches_is_concatenating_then_taking(domain):
     for name in plain.__dataclass_fields__:
         a, b = getattr(plain, name), getattr(gathered, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
+    consumed = CellSet.gather(parts, order, consume=True)  # as the assembly does: the batches freed
+    for name in plain.__dataclass_fields__:
+        a, b = getattr(plain, name), getattr(consumed, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert parts == []
+

@@ -1,0 +1,48 @@
+"""Array helpers: facet equations; handing freed memory back to the operating system."""
+import sys
+
+import numpy as np
+import pytest
+
+
+def test_facet_equations_in_blocks_are_the_same_as_at_once(monkeypatch):
+    """Facet equations are made a block of rows at a time, from an index into the rows: the same
+    values, bit for bit, as from the rows taken first, whatever the block size."""
+    from regionenum.core import arrays
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(1000, 4)) * 2.0 ** rng.integers(-600, 600, (1000, 1))
+    rows[::97, 1:] = 0.0  # rows without a normal are left as they are
+    which = rng.permutation(1000)[:777]
+    whole = arrays.facet_equations(rows[which])
+    assert np.allclose(np.linalg.norm(whole[:, :3], axis=1)[np.abs(rows[which, 1:]).max(axis=1) > 0], 1.0)
+    for block in (1, 10, 64, 4096):
+        monkeypatch.setattr(arrays, "_EQUATION_BLOCK", block)
+        assert np.array_equal(arrays.facet_equations(rows, which), whole)
+        assert np.array_equal(arrays.facet_equations(rows[which]), whole)
+
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_freed_batches_go_back_to_the_system():
+    """Arrays of tens of kilobytes (as a run's batches are) live in the C heap, which keeps
+    them when they are freed between arrays still in use (here a small one after each);
+    release_free_memory gives that memory back (where glibc can)."""
+    from regionenum.core import memory
+    if memory._malloc_trim() is None:
+        pytest.skip("the C library has no malloc_trim")
+    held, pins = [], []
+    for _ in range(8000):  # 64 KB each, 500 MB in all
+        held.append(np.ones(8192))
+        pins.append(np.ones(64))
+    full = _resident_mb()
+    del held
+    kept = _resident_mb()
+    if kept < full - 100:
+        pytest.skip("this C library returned the memory when it was freed")
+    memory.release_free_memory()
+    assert _resident_mb() < kept - 300, (full, kept, _resident_mb())
