@@ -106,6 +106,10 @@ class PolytopeStep:
             self._finish(children, collect(gather_masked(J, parent, mask), axis=2),
                          collect(gather_masked(E, parent, np.abs(mask)), axis=2), tally)
             return []
+        if l + 1 == len(net.layers) - 1 and not len(net.split_units[l + 1]):
+            # the last layer only maps the children, which are regions: finished here, in one go
+            # (batches of them would be copies for nothing)
+            return self.process(Entry(l + 1, children, PendingRows(self, l + 1, J, E, parent, bits)), tally)
         return [Entry(l + 1, children if (lo, hi) == (0, len(children)) else children.take(np.arange(lo, hi)),
                       PendingRows(self, l + 1, J, E, parent[lo:hi], None if bits is None else bits[lo:hi]))
                 for lo, hi in _batches(len(children), self.batch_size)]
