@@ -299,7 +299,7 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
     uniq, cell_piece = np.unique(piece_key, return_inverse=True)
     piece_region, piece_class = uniq // k, uniq % k
     n_pieces = len(uniq)
-    vol = polytope_volumes(cells.arrays)
+    vol = polytope_volumes(cells.arrays, np.arange(len(cells)))
     piece_volume = np.bincount(cell_piece, weights=vol, minlength=n_pieces)
 
     # a facet of a piece is named by the face of the regions it lies in (its sign vector;

@@ -17,7 +17,7 @@ import os
 import time
 from pathlib import Path
 
-__all__ = ["AdaptiveBlas", "busy_elsewhere", "one_blas_thread", "usable_cpus"]
+__all__ = ["AdaptiveBlas", "busy_elsewhere", "idle_cpus", "one_blas_thread", "usable_cpus"]
 
 _controller = None
 
@@ -45,6 +45,12 @@ def one_blas_thread() -> None:
     (small products split over threads that the other workers also want run many times
     slower)."""
     _threadpools().limit(limits=1, user_api="blas")
+
+
+def idle_cpus() -> int:
+    """The CPUs this process may run on that no other process is using right now (at least one;
+    all of them where the system does not say how busy it is)."""
+    return max(1, usable_cpus() - (busy_elsewhere() or 0))
 
 
 def busy_elsewhere() -> int | None:
@@ -94,8 +100,7 @@ class AdaptiveBlas:
         if not force and now - self._checked < self.interval:
             return
         self._checked = now
-        busy = busy_elsewhere() or 0
-        threads = max(1, min(self._ceiling, usable_cpus() - busy))
+        threads = min(self._ceiling, idle_cpus())
         if threads != self._threads:
             _threadpools().limit(limits=threads, user_api="blas")
             self._threads = threads

@@ -6,9 +6,12 @@ found (serially, by workers, by batches of any size).
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ..core.arrays import facet_equations, offsets_of, per_cell_count, run_starts
+from ..core.threads import idle_cpus
 from ..result import Regions
 from .cells import CellComplex, CellSet
 from .kernels.lattice import facet_flags, polytope_volumes
@@ -40,14 +43,8 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
 
     is_point = cells.gens[:, 0] > 0
     bounded = cells.bounded()
-    volumes = np.full(len(cells), np.inf)
-    if bounded.all():  # a bounded domain: no copy of the cells needed
-        volumes = polytope_volumes(cells.arrays)
-    elif bounded.any():
-        b = cells.take(np.flatnonzero(bounded))
-        volumes[bounded] = polytope_volumes(b.arrays)
     geometry = dict(
-        interior_points=_interior_points(cells), bounded=bounded, volumes=volumes,
+        interior_points=_interior_points(cells), bounded=bounded, volumes=_volumes(cells),
         vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
         vertices=_vertices(cells, is_point, bounded),
         facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),
@@ -68,6 +65,23 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
                    complex=CellComplex(cells, cell_region, roots.constraints),
                    complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
                    kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
+
+
+#: Cells in one piece of work when volumes are computed in threads.
+_VOLUME_CHUNK = 8192
+
+
+def _volumes(cells: CellSet) -> np.ndarray:
+    """Every cell's volume (``inf`` for a cell with a ray), in as many threads as the machine has
+    idle cores: the kernel releases the GIL, and each cell's volume is worked out on its own,
+    so the values do not depend on the threads."""
+    chunks = np.array_split(np.arange(len(cells)), max(1, -(-len(cells) // _VOLUME_CHUNK)))
+    threads = min(idle_cpus(), len(chunks))
+    arrays = cells.arrays
+    if threads == 1:
+        return polytope_volumes(arrays, np.arange(len(cells)))
+    with ThreadPoolExecutor(threads) as pool:
+        return np.concatenate(list(pool.map(lambda part: polytope_volumes(arrays, part), chunks)))
 
 
 def _vertices(cells: CellSet, is_point, bounded) -> np.ndarray:

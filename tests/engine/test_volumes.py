@@ -53,7 +53,24 @@ def test_a_generator_inside_an_edge_leaves_the_volume_alone():
     square = CellArrays(np.array([0, 5]), np.array([(1.0, x, y) for x, y in points]), np.zeros(5),
                         np.cumsum([0] + [len(t) for t in tight]), np.concatenate(tight).astype(np.int64),
                         np.array([0, 4]), np.arange(4), np.zeros((4, 3)), np.zeros(4))
-    assert polytope_volumes(square) == pytest.approx([1.0], rel=1e-15)
+    assert polytope_volumes(square, np.arange(1)) == pytest.approx([1.0], rel=1e-15)
     edges = CellFaces(np.zeros(2, np.int64), np.ones(2, np.int64), np.array([0, 3, 5]), np.array([0, 4, 1, 4, 1]),
                       np.array([0, 1, 2]), np.zeros(2, np.int64))
     assert face_volumes(edges, square, np.arange(2)) == pytest.approx([1.0, 0.5], rel=1e-15)
+
+
+@pytest.mark.parametrize("domain", [rn.Box(-np.ones(3), np.ones(3)), rn.Polytope.whole_space(2)])
+def test_volumes_in_threads_are_the_volumes_in_one(monkeypatch, domain):
+    """The assembly shares the cells' volumes out among threads: the same values, bit for bit,
+    as one call over every cell, with ``inf`` for the cells with rays."""
+    from regionenum.engine import assemble
+    from regionenum.engine.kernels.lattice import polytope_volumes
+    regions = rn.enumerate_regions(random_net([domain.dim, 10, 10, 1], 2), domain)
+    cells = regions.complex.cells
+    one = polytope_volumes(cells.arrays, np.arange(len(cells)))
+    monkeypatch.setattr(assemble, "_VOLUME_CHUNK", 7)
+    monkeypatch.setattr(assemble, "idle_cpus", lambda: 3)
+    assert np.array_equal(assemble._volumes(cells), one)
+    assert np.array_equal(np.isinf(one), ~cells.bounded()) and len(cells) > 7 * 3
+    if isinstance(domain, rn.Box):  # one cell per region (on the plane, a region's pieces merge)
+        assert np.array_equal(one, regions.volumes)

@@ -486,15 +486,16 @@ def _large_face_volume(face, k, gens, gen_inc_off, gen_inc):
     return total
 
 
-@nb.njit(**_JIT)
-def polytope_volumes(cells):
-    """Volume of each cell of ``cells`` (a ``CellArrays``; ``inf`` if it has a ray)."""
-    n_cells = cells.gen_off.shape[0] - 1
+@nb.njit(cache=True, nogil=True)
+def polytope_volumes(cells, which):
+    """Volume of each cell ``which`` of ``cells`` (a ``CellArrays``; ``inf`` if it has a ray).
+    It releases the GIL: threads may share the cells out."""
     d = cells.gens.shape[1] - 1
-    masks, scratch = _volume_buffers(cells, np.arange(n_cells))
-    vols = np.empty(n_cells)
-    for c in range(n_cells):
-        vols[c] = _face_volume(np.arange(cells.gen_off[c], cells.gen_off[c + 1]), d, c, cells, masks, scratch)
+    masks, scratch = _volume_buffers(cells, which)
+    vols = np.empty(which.shape[0])
+    for i in range(which.shape[0]):
+        c = which[i]
+        vols[i] = _face_volume(np.arange(cells.gen_off[c], cells.gen_off[c + 1]), d, c, cells, masks, scratch)
     return vols
 
 
