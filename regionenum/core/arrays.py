@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .threads import map_in_threads
+
 __all__ = ["concat_offsets", "facet_equations", "is_integer", "kernel_array", "offsets_of", "per_cell_count",
            "ranges", "run_starts", "set_bits", "unpack_bits"]
 
@@ -62,21 +64,25 @@ def facet_equations(rows, which=None) -> np.ndarray:
     ``which`` (an index array) of them, as facet equations ``[a | c]`` with ``a . x + c <= 0``
     and ``|a| = 1`` (rows with ``a = 0`` are left as they are). Each row is first scaled by a
     power of two (exactly) to entries of size about 1, so that the norm neither overflows nor
-    underflows whatever the network's scale. Done in blocks of rows, each on its own, so that
-    no temporary is as large as the result (millions of facets in 4-D)."""
+    underflows whatever the network's scale. Done in blocks of rows, each on its own (shared
+    out among idle cores), so that no temporary is as large as the result (millions of facets
+    in 4-D)."""
     rows = np.asarray(rows, dtype=np.float64)
     n = len(rows) if which is None else len(which)
     d = rows.shape[1] - 1
     out = np.empty((n, d + 1))  # [a | c], scaled, written in place
-    for lo in range(0, n, _EQUATION_BLOCK):
+
+    def block(lo):
         part = slice(lo, min(lo + _EQUATION_BLOCK, n))
-        block, eq = (rows[part] if which is None else rows[which[part]]), out[part]
-        big = np.abs(block[:, 1:]).max(axis=1, initial=0.0)
+        rows_in, eq = (rows[part] if which is None else rows[which[part]]), out[part]
+        big = np.abs(rows_in[:, 1:]).max(axis=1, initial=0.0)
         _, e = np.frexp(np.where(big > 0, big, 1.0))
-        np.ldexp(block[:, 1:], -e[:, None], out=eq[:, :d])
-        np.ldexp(block[:, 0], -e, out=eq[:, d])
+        np.ldexp(rows_in[:, 1:], -e[:, None], out=eq[:, :d])
+        np.ldexp(rows_in[:, 0], -e, out=eq[:, d])
         norms = np.sqrt(np.add.reduce(eq[:, :d] * eq[:, :d], axis=1))
         eq /= np.where(norms > 0, norms, 1)[:, None]
+
+    map_in_threads(block, list(range(0, n, _EQUATION_BLOCK)))
     return out
 
 

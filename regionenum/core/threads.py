@@ -1,4 +1,4 @@
-"""BLAS thread counts that adapt to a busy machine.
+"""Thread counts that adapt to a busy machine: for BLAS, and for the package's own kernels.
 
 The engine's matrix products run in the BLAS library's thread pool, one thread per core by
 default. When other programs keep cores busy, a product split over every core waits for its
@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["AdaptiveBlas", "busy_elsewhere", "idle_cpus", "one_blas_thread", "usable_cpus"]
+__all__ = ["AdaptiveBlas", "busy_elsewhere", "idle_cpus", "map_in_threads", "one_blas_thread", "usable_cpus"]
 
 _controller = None
 
@@ -45,6 +47,17 @@ def one_blas_thread() -> None:
     (small products split over threads that the other workers also want run many times
     slower)."""
     _threadpools().limit(limits=1, user_api="blas")
+
+
+def map_in_threads(fn: Callable, items: list) -> list:
+    """``[fn(item) for item in items]``, shared out among as many threads as the machine has
+    idle cores (:func:`idle_cpus`; in this thread when that is one). Only work that releases the
+    GIL gains: Numba kernels compiled with ``nogil``, large NumPy operations."""
+    threads = min(idle_cpus(), len(items))
+    if threads <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(fn, items))
 
 
 def idle_cpus() -> int:

@@ -6,12 +6,10 @@ found (serially, by workers, by batches of any size).
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from ..core.arrays import facet_equations, offsets_of, per_cell_count, run_starts
-from ..core.threads import idle_cpus
+from ..core.threads import map_in_threads
 from ..result import Regions
 from .cells import CellComplex, CellSet
 from .kernels.lattice import facet_flags, polytope_volumes
@@ -38,13 +36,15 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     cells = CellSet.gather(parts, order, consume=True)
     packed = cells.packed
     ids = roots.constraints.ids
-    flags = facet_flags(cells.arrays)
+    chunks = _chunks(len(cells))
+    flags = np.concatenate(map_in_threads(lambda c: facet_flags(cells.arrays, *c), chunks))
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
     is_point = cells.gens[:, 0] > 0
     bounded = cells.bounded()
     geometry = dict(
-        interior_points=_interior_points(cells), bounded=bounded, volumes=_volumes(cells),
+        interior_points=_interior_points(cells), bounded=bounded,
+        volumes=np.concatenate(map_in_threads(lambda c: polytope_volumes(cells.arrays, np.arange(*c)), chunks)),
         vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
         vertices=_vertices(cells, is_point, bounded),
         facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),
@@ -67,21 +67,17 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
                    kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
 
 
-#: Cells in one piece of work when volumes are computed in threads.
-_VOLUME_CHUNK = 8192
+#: Cells in one piece of work of the per-cell kernels (facet flags, volumes), which threads
+#: share out (:func:`~regionenum.core.threads.map_in_threads`; each cell's answer is its own,
+#: so they do not depend on the threads).
+_CELL_CHUNK = 8192
 
 
-def _volumes(cells: CellSet) -> np.ndarray:
-    """Every cell's volume (``inf`` for a cell with a ray), in as many threads as the machine has
-    idle cores: the kernel releases the GIL, and each cell's volume is worked out on its own,
-    so the values do not depend on the threads."""
-    chunks = np.array_split(np.arange(len(cells)), max(1, -(-len(cells) // _VOLUME_CHUNK)))
-    threads = min(idle_cpus(), len(chunks))
-    arrays = cells.arrays
-    if threads == 1:
-        return polytope_volumes(arrays, np.arange(len(cells)))
-    with ThreadPoolExecutor(threads) as pool:
-        return np.concatenate(list(pool.map(lambda part: polytope_volumes(arrays, part), chunks)))
+def _chunks(n: int) -> list:
+    """``(lo, hi)`` bounds of consecutive runs of about :data:`_CELL_CHUNK` of ``n`` cells (one,
+    perhaps empty, at least)."""
+    bounds = np.linspace(0, n, max(1, -(-n // _CELL_CHUNK)) + 1).astype(np.int64)
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
 def _vertices(cells: CellSet, is_point, bounded) -> np.ndarray:

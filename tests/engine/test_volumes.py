@@ -1,5 +1,7 @@
 """Region volumes and facets from the face lattice (bit masks over a cell's generators, or
 index sets for cells of more than 64), against convex hulls and polytopes of known volume."""
+import itertools
+
 import numpy as np
 import pytest
 from scipy.spatial import ConvexHull
@@ -60,17 +62,31 @@ def test_a_generator_inside_an_edge_leaves_the_volume_alone():
 
 
 @pytest.mark.parametrize("domain", [rn.Box(-np.ones(3), np.ones(3)), rn.Polytope.whole_space(2)])
-def test_volumes_in_threads_are_the_volumes_in_one(monkeypatch, domain):
-    """The assembly shares the cells' volumes out among threads: the same values, bit for bit,
-    as one call over every cell, with ``inf`` for the cells with rays."""
+def test_assembly_in_threads_is_the_assembly_in_one(monkeypatch, domain):
+    """The assembly shares the cells' facet flags, volumes and facet equations out among
+    threads, in chunks of cells or rows: the same result, bit for bit, as in one thread and one
+    chunk, with ``inf`` for the cells with rays."""
+    from threadpoolctl import threadpool_limits
+
+    from regionenum.core import arrays, threads
     from regionenum.engine import assemble
-    from regionenum.engine.kernels.lattice import polytope_volumes
-    regions = rn.enumerate_regions(random_net([domain.dim, 10, 10, 1], 2), domain)
-    cells = regions.complex.cells
-    one = polytope_volumes(cells.arrays, np.arange(len(cells)))
-    monkeypatch.setattr(assemble, "_VOLUME_CHUNK", 7)
-    monkeypatch.setattr(assemble, "idle_cpus", lambda: 3)
-    assert np.array_equal(assemble._volumes(cells), one)
-    assert np.array_equal(np.isinf(one), ~cells.bounded()) and len(cells) > 7 * 3
-    if isinstance(domain, rn.Box):  # one cell per region (on the plane, a region's pieces merge)
-        assert np.array_equal(one, regions.volumes)
+    from regionenum.engine.kernels.lattice import facet_flags, polytope_volumes
+    net = random_net([domain.dim, 10, 10, 1], 2)
+    with threadpool_limits(1, user_api="blas"):  # the same matrix products in both runs
+        monkeypatch.setattr(threads, "idle_cpus", lambda: 1)
+        one = rn.enumerate_regions(net, domain)
+        monkeypatch.setattr(threads, "idle_cpus", lambda: 3)
+        monkeypatch.setattr(assemble, "_CELL_CHUNK", 7)
+        monkeypatch.setattr(arrays, "_EQUATION_BLOCK", 5)
+        shared = rn.enumerate_regions(net, domain)
+    cells = one.complex.cells
+    assert len(assemble._chunks(len(cells))) > 3 and len(one.facet_equations) > 3 * 5
+    for name in ("volumes", "facet_offsets", "facet_equations", "interior_points", "vertices"):
+        assert np.array_equal(getattr(shared, name), getattr(one, name)), name
+    chunks = assemble._chunks(len(cells))
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(cells)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
+    assert np.array_equal(np.concatenate([facet_flags(cells.arrays, *c) for c in chunks]),
+                          facet_flags(cells.arrays, 0, len(cells)))
+    volumes = polytope_volumes(cells.arrays, np.arange(len(cells)))
+    assert np.array_equal(np.isinf(volumes), ~cells.bounded()) and np.isinf(volumes).any() != isinstance(domain, rn.Box)

@@ -142,21 +142,24 @@ def _facets_of_face(face, gen_inc_off, gen_inc):
     return out
 
 
-@nb.njit(**_JIT)
-def facet_flags(cells):
-    """For every constraint listed on a cell of ``cells`` (a ``CellArrays``), whether it carries
-    a facet of the cell: its tight set is maximal among all tight sets and holds at least one
-    point (not only rays)."""
+@nb.njit(cache=True, nogil=True)
+def facet_flags(cells, lo, hi):
+    """For every constraint listed on the cells ``lo`` to ``hi - 1`` of ``cells`` (a
+    ``CellArrays``), whether it carries a facet of its cell: its tight set is maximal among all
+    tight sets and holds at least one point (not only rays). It releases the GIL: threads may
+    share the cells out."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
-    flags = np.zeros(con_ids.shape[0], np.bool_)
+    base = cell_con_off[lo]
+    all_flags = np.zeros(cell_con_off[hi] - base, np.bool_)
     masks, facets, cut = np.empty(64, np.uint64), np.empty(64, np.uint64), np.empty(64, np.int64)
     every = np.arange(64)
-    for c in range(cell_gen_off.shape[0] - 1):
+    for c in range(lo, hi):
         face = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
         q0, q1 = cell_con_off[c], cell_con_off[c + 1]
+        flags = all_flags[q0 - base: q1 - base]
         if face.shape[0] > 64:
-            _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids[q0:q1], flags[q0:q1])
+            _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids[q0:q1], flags)
             continue
         masks, facets, cut, every = _mask_buffers(q1 - q0, masks, facets, cut, every)
         _tight_masks(face, con_ids[q0:q1], gen_inc_off, gen_inc, masks)
@@ -166,8 +169,8 @@ def facet_flags(cells):
             if masks[k] & points:
                 for j in range(n):
                     if masks[k] == facets[j]:
-                        flags[q0 + k] = True
-    return flags
+                        flags[k] = True
+    return all_flags
 
 
 @nb.njit(**_JIT)
