@@ -7,8 +7,8 @@ import numpy as np
 
 from .threads import map_in_threads
 
-__all__ = ["concat_offsets", "facet_equations", "is_integer", "kernel_array", "offsets_of", "per_cell_count",
-           "ranges", "run_starts", "set_bits", "unpack_bits"]
+__all__ = ["batches", "concat_offsets", "facet_equations", "is_integer", "kernel_array", "offsets_of",
+           "per_cell_count", "ranges", "run_starts", "set_bits", "unpack_bits"]
 
 
 def is_integer(value) -> bool:
@@ -33,6 +33,11 @@ def per_cell_count(flags, offsets) -> np.ndarray:
     """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every row ``i``."""
     cs = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
     return cs[offsets[1:]] - cs[offsets[:-1]]
+
+
+def batches(n: int, size: int) -> list:
+    """``(lo, hi)`` bounds of consecutive batches of at most ``size`` of ``n`` items."""
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
 
 def concat_offsets(arrays) -> np.ndarray:
@@ -72,8 +77,8 @@ def facet_equations(rows, which=None) -> np.ndarray:
     d = rows.shape[1] - 1
     out = np.empty((n, d + 1))  # [a | c], scaled, written in place
 
-    def block(lo):
-        part = slice(lo, min(lo + _EQUATION_BLOCK, n))
+    def block(bounds):
+        part = slice(*bounds)
         rows_in, eq = (rows[part] if which is None else rows[which[part]]), out[part]
         big = np.abs(rows_in[:, 1:]).max(axis=1, initial=0.0)
         _, e = np.frexp(np.where(big > 0, big, 1.0))
@@ -82,7 +87,7 @@ def facet_equations(rows, which=None) -> np.ndarray:
         norms = np.sqrt(np.add.reduce(eq[:, :d] * eq[:, :d], axis=1))
         eq /= np.where(norms > 0, norms, 1)[:, None]
 
-    map_in_threads(block, list(range(0, n, _EQUATION_BLOCK)))
+    map_in_threads(block, batches(n, _EQUATION_BLOCK))
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.arrays import facet_equations, offsets_of, per_cell_count, run_starts
+from ..core.arrays import batches, facet_equations, offsets_of, per_cell_count, run_starts
 from ..core.threads import map_in_threads
 from ..result import Regions
 from .cells import CellComplex, CellSet
@@ -36,15 +36,15 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     cells = CellSet.gather(parts, order, consume=True)
     packed = cells.packed
     ids = roots.constraints.ids
-    chunks = _chunks(len(cells))
-    flags = np.concatenate(map_in_threads(lambda c: facet_flags(cells.arrays, *c), chunks))
+    arrays, chunks = cells.arrays, _chunks(len(cells))
+    flags = np.concatenate(map_in_threads(lambda c: facet_flags(arrays, *c), chunks))
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
     is_point = cells.gens[:, 0] > 0
     bounded = cells.bounded()
     geometry = dict(
-        interior_points=_interior_points(cells), bounded=bounded,
-        volumes=np.concatenate(map_in_threads(lambda c: polytope_volumes(cells.arrays, np.arange(*c)), chunks)),
+        interior_points=_interior_points(cells, is_point), bounded=bounded,
+        volumes=np.concatenate(map_in_threads(lambda c: polytope_volumes(arrays, np.arange(*c)), chunks)),
         vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
         vertices=_vertices(cells, is_point, bounded),
         facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),
@@ -74,16 +74,15 @@ _CELL_CHUNK = 8192
 
 
 def _chunks(n: int) -> list:
-    """``(lo, hi)`` bounds of consecutive runs of about :data:`_CELL_CHUNK` of ``n`` cells (one,
-    perhaps empty, at least)."""
-    bounds = np.linspace(0, n, max(1, -(-n // _CELL_CHUNK)) + 1).astype(np.int64)
-    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+    """``(lo, hi)`` bounds of consecutive runs of at most :data:`_CELL_CHUNK` of ``n`` cells
+    (one, perhaps empty, at least: the results are concatenated)."""
+    return batches(n, _CELL_CHUNK) or [(0, 0)]
 
 
 def _vertices(cells: CellSet, is_point, bounded) -> np.ndarray:
     """The vertices of the bounded cells, one after another: on a bounded domain (every
     generator a vertex) a view of the generators' coordinates, not a copy."""
-    if bounded.all() and is_point.all():
+    if is_point.all():
         return cells.gens[:, 1:]
     return cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:]
 
@@ -111,12 +110,11 @@ def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
     return starts, merged
 
 
-def _interior_points(cells: CellSet) -> np.ndarray:
-    """Mean of a cell's points plus mean of its rays: a strictly positive combination of all
-    generators, hence inside the cell."""
+def _interior_points(cells: CellSet, is_point) -> np.ndarray:
+    """Mean of a cell's points plus mean of its rays (``is_point``: which generators are
+    points): a strictly positive combination of all generators, hence inside the cell."""
     if not len(cells):
         return np.zeros((0, cells.gens.shape[1] - 1))
-    is_point = cells.gens[:, 0] > 0
     starts = cells.gen_off[:-1]
     if is_point.all():  # a bounded domain: no masked copies of the generators
         return np.add.reduceat(cells.gens[:, 1:], starts, axis=0) / np.diff(cells.gen_off)[:, None]

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..core.arrays import kernel_array, set_bits
+from ..core.arrays import batches, kernel_array, set_bits
 from ..core.exact import ExactNetwork
 from ..core.tolerances import U, gamma
 from .argmax import split_by_argmax
@@ -112,7 +112,7 @@ class PolytopeStep:
             return self.process(Entry(l + 1, children, PendingRows(self, l + 1, J, E, parent, bits)), tally)
         return [Entry(l + 1, children if (lo, hi) == (0, len(children)) else children.take(np.arange(lo, hi)),
                       PendingRows(self, l + 1, J, E, parent[lo:hi], None if bits is None else bits[lo:hi]))
-                for lo, hi in _batches(len(children), self.batch_size)]
+                for lo, hi in batches(len(children), self.batch_size)]
 
     # -- layers --------------------------------------------------------------------------------
     def first_layer_rows(self):
@@ -264,6 +264,3 @@ def _stage_size(n_cells: int, n_hyperplanes: int, d: int) -> int:
     return max(n_hyperplanes, 1) if n_cells * s >= n_hyperplanes else s
 
 
-def _batches(n: int, size: int):
-    """``(lo, hi)`` bounds of consecutive batches of at most ``size`` of ``n`` items."""
-    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]

@@ -28,8 +28,8 @@ import numpy as np
 
 from ...core.tolerances import U
 
-__all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "gather_masked", "gather_rows_and_bounds",
-           "split_cells"]
+__all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "gather_masked",
+           "gather_rows_and_bounds", "split_cells"]
 
 _JIT = dict(cache=True)
 # Helpers called per generator or per edge are inlined at Numba's level (inline='always'): a
