@@ -56,6 +56,13 @@ class ConstraintIds:
         return (cid >= self.artificial_start) & (cid < self.unit_start)
 
 
+#: How many single exact rows an :class:`ExactNetwork` keeps (see :meth:`ExactNetwork._row`).
+ROW_CACHE = 4096
+
+#: A layer's product is updated from its previous one (see :meth:`ExactNetwork._product`) when at
+#: most this share of its inputs' rows changed.
+UPDATE_SHARE = 0.25
+
 #: The most memory an :class:`ExactNetwork` keeps in recent rows (residues and integers).
 CACHE_BYTES = 64 << 20
 
@@ -84,6 +91,10 @@ class ExactNetwork:
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = cache_size
         self._cached_bytes = 0
+        # recent single rows as integers: a row is read again for every generator of the cells
+        # around it whose patterns agree on the bits it depends on
+        self._row_cache: OrderedDict = OrderedDict()
+        self._previous = {}  # layer -> (inputs, product) of its last product (see _product)
 
     def _build(self):
         """The layers' integer matrices ``[[1, 0], [b, W]] 2**s`` (``s``: the layer's shift, the
@@ -138,8 +149,26 @@ class ExactNetwork:
             return self._first
         E = self._inputs(layer, prefix_bits)
         if layer < len(self.network.layers):
-            E = self._H[layer].times(E)
+            E = self._product(layer, E)
         return self._remember(key, E)
+
+    def _product(self, layer: int, inputs: np.ndarray) -> np.ndarray:
+        """Residues of layer ``layer``'s matrix times ``inputs``. Cells met one after the other are
+        mostly neighbours, whose inputs differ in the rows of the few units whose state differs:
+        then the product is the layer's previous one plus the changed columns times the change."""
+        H = self._H[layer]
+        previous = self._previous.get(layer)
+        if previous is not None:
+            before, product = previous
+            changed = np.flatnonzero((inputs != before).any(axis=(1, 2)))
+            if len(changed) <= UPDATE_SHARE * len(inputs):
+                change = self._residues.reduce(inputs[changed] - before[changed])
+                E = self._residues.reduce(product + H.times(change, columns=changed))
+                self._previous[layer] = (inputs, E)
+                return E
+        E = H.times(inputs)
+        self._previous[layer] = (inputs, E)
+        return E
 
     def _remember(self, key, value):
         """Keep ``value`` under ``key`` in the cache of recent results (at most ``cache_size`` of
@@ -191,6 +220,11 @@ class ExactNetwork:
         else one row of the product alone (a cell's deepest constraints seldom need the whole
         layer)."""
         key = self._key(layer, bits)
+        row_key = (j,) + key
+        hit = self._row_cache.get(row_key)
+        if hit is not None:
+            self._row_cache.move_to_end(row_key)
+            return hit
         if layer == 0 or key in self._cache:
             row = self._rows_mod(layer, bits)[j]
         else:
@@ -199,7 +233,10 @@ class ExactNetwork:
             if inputs is None:
                 inputs = self._remember(inputs_key, self._inputs(layer, bits))
             row = self._H[layer].row_times(j, inputs)
-        return self._residues.to_ints(row, self._primes[layer])
+        row = self._row_cache[row_key] = self._residues.to_ints(row, self._primes[layer])
+        if len(self._row_cache) > ROW_CACHE:
+            self._row_cache.popitem(last=False)
+        return row
 
     def region_constraints(self, pattern: np.ndarray) -> list:
         """What the pattern of a region says, as exact rows ``>= 0`` on it: per unit with

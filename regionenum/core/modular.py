@@ -63,6 +63,8 @@ class ResidueSystem:
     def __init__(self, bits: int, terms: int):
         if terms < 1 or bits < 1:
             raise ValueError(f"bits and terms must be positive, got {bits} and {terms}")
+        #: the longest dot product of a piece and residues that stays exact
+        self.terms = terms
         budget = 52 - max(terms - 1, 1).bit_length()  # bits left for a piece times a residue
         if budget < 16:
             raise ValueError(f"dot products of {terms} terms are too long for float64 residues")
@@ -174,14 +176,21 @@ class PiecedMatrix:
         parts = (self._pieces[:, j] @ m.reshape(n, q * k)).reshape(-1, q, k)
         return self._sum(self.system.reduce(parts) * self._scales[:, None, :])
 
-    def times(self, m: np.ndarray) -> np.ndarray:
-        """Residues of ``self @ M`` from the residues ``(n, q, K)`` of ``M``: ``(rows, q, K)``."""
+    def times(self, m: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """Residues of ``self @ M`` from the residues ``(n, q, K)`` of ``M``: ``(rows, q, K)``
+        (``columns``: of ``self[:, columns] @ M`` instead, ``M`` with a row per column)."""
         n, q, k = m.shape
-        pieces = self._pieces
+        pieces = self._pieces if columns is None else self._pieces[:, :, columns]
         live = np.flatnonzero(m.reshape(n, q * k).any(axis=1))
         if len(live) < 0.75 * n:  # rows of M that are zero (units off on the cell) add nothing
             pieces, m, n = pieces[:, :, live], m[live], len(live)
         count, n_out = pieces.shape[:2]
+        if count * n <= self.system.terms:
+            # few rows of M (an update, see ExactNetwork._product): M times 2**(b i) mod p per
+            # piece first, then one product of count * n terms, within the system's budget
+            scaled = self.system.reduce(m[None] * self._scales[:, None, None, :])
+            flat = pieces.transpose(1, 0, 2).reshape(n_out, count * n)
+            return self.system.reduce((flat @ scaled.reshape(count * n, q * k)).reshape(n_out, q, k))
         # every piece in one product; each reduced product times 2**(b i) mod p is below
         # 2**(2k), so :attr:`ResidueSystem.summable` of them add up exactly
         parts = (pieces.reshape(count * n_out, n) @ m.reshape(n, q * k)).reshape(count, n_out, q, k)

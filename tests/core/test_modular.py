@@ -35,6 +35,11 @@ def test_pieced_products_equal_integer_products(terms, spread):
     assert (system.to_ints(residues) == M).all()
     assert (system.to_ints(H.times(residues)) == ints.dot(M)).all()
     assert (system.to_ints(H.row_times(4, residues)) == ints.dot(M)[4]).all()
+    for cols in ([terms - 1], sorted(py.sample(range(terms), min(terms, 3))), list(range(terms))):
+        # a few columns (each piece scaled first, one product) or many (a product per piece)
+        cols = np.array(cols)
+        expected = ints[:, cols].dot(M[cols])
+        assert (system.to_ints(H.times(residues[cols], columns=cols)) == expected).all()
 
 
 def test_extreme_entries_and_dot_products_at_the_limit():
@@ -52,6 +57,9 @@ def test_extreme_entries_and_dot_products_at_the_limit():
     top = np.array([[p - 1 for p in sys2.primes]] * terms, dtype=np.float64).reshape(terms, 1, -1)
     exact = sys2.to_ints(top)  # the integers those residues stand for
     assert (sys2.to_ints(H.times(top)) == ints.dot(exact)).all()
+    few = np.arange(terms // len(H._pieces))  # as many columns as the scaled-first product may take
+    assert len(few) * len(H._pieces) <= terms < (len(few) + 1) * len(H._pieces) * 2
+    assert (sys2.to_ints(H.times(top[few], columns=few)) == ints[:, few].dot(exact[few])).all()
     for x in (2 ** 52 - 1, -(2 ** 52 - 1), 2 ** 51 + 12345, 0):
         r = system.reduce(np.full(system.count, float(x)))
         assert all((int(v) - x) % p == 0 and abs(v) < p for v, p in zip(r, system.primes))
@@ -111,6 +119,53 @@ def test_exact_rows_equal_fractions(seed, spread, act):
                 on = u not in units or bits[o + units.index(u)]
                 outputs.append(pre[u] if on else [v * slope for v in pre[u]])
         rows = [rows[0]] + outputs
+
+
+@pytest.mark.parametrize("act", ["relu", ("leaky_relu", 0.1), ("maxout", 2)])
+def test_rows_updated_from_the_previous_cell_equal_rows_computed_afresh(act):
+    """Patterns met one after another, each one to three bits from the last (neighbouring
+    cells), or all new: one ExactNetwork updates a layer's product from its previous one where
+    few inputs changed; every row equals a fresh ExactNetwork's, and updates did happen."""
+    rng = np.random.default_rng(7)
+    width = 12
+    units = 2 * width if act == ("maxout", 2) else width  # a maxout layer's width is its groups'
+    layers = [(rng.normal(size=(units, 2)), rng.normal(size=units))]
+    layers += [(rng.normal(size=(units, width)) * 2.0 ** 30, rng.normal(size=units)) for _ in range(3)]
+    layers.append((rng.normal(size=(1, width)), rng.normal(size=1)))
+    net = rn.Network.from_layers(layers, [act] * 4 + ["identity"])
+    exact = ExactNetwork(net)
+    updates = []
+    times = PiecedMatrix.times
+
+    def spy(self, m, columns=None):
+        updates.append(columns is not None)
+        return times(self, m, columns)
+
+    def valid(bits):  # one winner per max group
+        for l, layer in enumerate(net.layers):
+            if layer.activation.kind == "max":
+                o = net.unit_offsets[l]
+                for start, k in zip(layer.activation.group_starts, layer.activation.groups):
+                    if not bits[o + start: o + start + k].any():
+                        bits[o + start] = True
+                    first = o + start + int(np.flatnonzero(bits[o + start: o + start + k])[0])
+                    bits[o + start: o + start + k] = False
+                    bits[first] = True
+        return bits
+
+    bits = valid(rng.random(net.n_units) < 0.5)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(PiecedMatrix, "times", spy)
+        for step in range(40):
+            if step % 10 == 9:
+                bits = valid(rng.random(net.n_units) < 0.5)
+            else:
+                bits = bits.copy()
+                bits[rng.choice(net.n_units, size=rng.integers(1, 4), replace=False)] ^= True
+                bits = valid(bits)
+            for l in range(len(net.layers) + 1):
+                assert (exact.rows(l, bits) == ExactNetwork(net).rows(l, bits)).all()
+    assert any(updates)
 
 
 def test_a_system_whose_primes_cannot_reach_the_bound_is_refused():
