@@ -32,6 +32,7 @@ class ExactGeometry:
         reads = [0] * ids.unit_start + [net.unit_offsets[l] for l in net.unit_layer]
         reads += [net.unit_offsets[net.unit_layer[c]] for c, _ in net.tie_units]
         self._reads = reads
+        self._unit_start = ids.unit_start
 
     def generator(self, g: int, cell: int | None = None):
         """Generator ``g`` of the cells as an exact homogeneous integer vector ``(t, x)``
@@ -46,16 +47,23 @@ class ExactGeometry:
 
     def _generator(self, g: int, c: int):
         """The kernel of the exact rows tight at generator ``g`` of cell ``c``. A point is shared
-        by the cells around it; where their patterns agree on every bit its tight rows read, the
-        rows are the same, so the point is computed once for them."""
+        by the cells around it, and computed once for those whose patterns agree on every bit
+        its tight rows read, except the bits of the units tight there: the network is continuous,
+        so flipping a unit's state changes each later row by a multiple of that unit's row,
+        which vanishes at the point (the rows differ, their common zero does not)."""
         cells = self.regions.cells
         inc = cells.inc[cells.inc_off[g]: cells.inc_off[g + 1]]
         key = None
         if cells.gens[g, 0] > 0:
             used = max((self._reads[cid] if cid < len(self._reads) else 0) for cid in inc)
-            packed = cells.packed[c]
-            tail = int(packed[used // 8]) >> (8 - used % 8) if used % 8 else 0
-            key = (inc.tobytes(), packed[: used // 8].tobytes(), tail)
+            read = bytearray(cells.packed[c][: (used + 7) // 8])
+            if used % 8:
+                read[-1] &= (0xFF << (8 - used % 8)) & 0xFF
+            for cid in inc.tolist():
+                unit = cid - self._unit_start
+                if 0 <= unit < used:  # a unit tight at the point (ties come after every unit)
+                    read[unit // 8] &= ~(0x80 >> (unit % 8))
+            key = (inc.tobytes(), bytes(read))
             v = self._vertices.get(key)
             if v is not None:
                 return v
