@@ -32,6 +32,7 @@ from fractions import Fraction
 from math import factorial, gcd
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..analysis.exact_geometry import ExactGeometry
 from ..core.arrays import ranges
@@ -372,8 +373,10 @@ def _volume_job(regions, geo, workers):
     _volumes(regions, geo, 0, 1)  # the face kernel loaded before the fork, not in each worker
     bounds = np.linspace(0, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
     # each worker gets this call's result through the fork itself (the initializer's arguments
-    # are inherited, not pickled)
-    with multiprocessing.get_context("fork").Pool(workers, _share, (regions, geo)) as pool:
+    # are inherited, not pickled); the caller's own products meanwhile use one BLAS thread, as
+    # the workers fill the cores
+    with multiprocessing.get_context("fork").Pool(workers, _share, (regions, geo)) as pool, \
+            threadpool_limits(limits=1, user_api="blas"):
         parts = pool.map_async(_volume_of_range, zip(bounds[:-1], bounds[1:]))
         yield lambda: sum(parts.get(), Fraction(0))
 
