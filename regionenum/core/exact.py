@@ -56,14 +56,16 @@ class ConstraintIds:
         return (cid >= self.artificial_start) & (cid < self.unit_start)
 
 
-#: How many single exact rows an :class:`ExactNetwork` keeps (see :meth:`ExactNetwork._row`).
-ROW_CACHE = 4096
+#: The most memory an :class:`ExactNetwork` keeps in single exact rows as Python integers (see
+#: :meth:`ExactNetwork._row`).
+ROW_CACHE_BYTES = 16 << 20
 
 #: A layer's product is updated from its previous one (see :meth:`ExactNetwork._product`) when at
 #: most this share of its inputs' rows changed.
 UPDATE_SHARE = 0.25
 
-#: The most memory an :class:`ExactNetwork` keeps in recent rows (residues and integers).
+#: The most memory an :class:`ExactNetwork` keeps in recent layers (residues and integers; the
+#: layers' previous products among them).
 CACHE_BYTES = 64 << 20
 
 
@@ -91,10 +93,11 @@ class ExactNetwork:
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = cache_size
         self._cached_bytes = 0
+        self._sizes = {}  # key -> bytes counted for it
         # recent single rows as integers: a row is read again for every generator of the cells
         # around it whose patterns agree on the bits it depends on
         self._row_cache: OrderedDict = OrderedDict()
-        self._previous = {}  # layer -> (inputs, product) of its last product (see _product)
+        self._row_bytes = 0
 
     def _build(self):
         """The layers' integer matrices ``[[1, 0], [b, W]] 2**s`` (``s``: the layer's shift, the
@@ -157,26 +160,32 @@ class ExactNetwork:
         mostly neighbours, whose inputs differ in the rows of the few units whose state differs:
         then the product is the layer's previous one plus the changed columns times the change."""
         H = self._H[layer]
-        previous = self._previous.get(layer)
+        key = ("previous", layer)  # kept among the recent layers, so within their memory
+        previous = self._cache.get(key)
+        E = None
         if previous is not None:
             before, product = previous
             changed = np.flatnonzero((inputs != before).any(axis=(1, 2)))
             if len(changed) <= UPDATE_SHARE * len(inputs):
                 change = self._residues.reduce(inputs[changed] - before[changed])
                 E = self._residues.reduce(product + H.times(change, columns=changed))
-                self._previous[layer] = (inputs, E)
-                return E
-        E = H.times(inputs)
-        self._previous[layer] = (inputs, E)
+        if E is None:
+            E = H.times(inputs)
+        self._remember(key, (inputs, E), inputs.nbytes + E.nbytes)
         return E
 
-    def _remember(self, key, value):
+    def _remember(self, key, value, nbytes: int | None = None):
         """Keep ``value`` under ``key`` in the cache of recent results (at most ``cache_size`` of
-        them, and :data:`CACHE_BYTES` of residues); returns it."""
+        them, and :data:`CACHE_BYTES`; ``nbytes``: the value's size, if not ``value.nbytes``),
+        replacing what was there; returns it."""
+        if key in self._cache:
+            self._cached_bytes -= self._sizes[key]
         self._cache[key] = value
-        self._cached_bytes += value.nbytes
+        self._cache.move_to_end(key)
+        self._sizes[key] = value.nbytes if nbytes is None else nbytes
+        self._cached_bytes += self._sizes[key]
         while len(self._cache) > self._cache_size or self._cached_bytes > CACHE_BYTES:
-            self._cached_bytes -= self._cache.popitem(last=False)[1].nbytes
+            self._cached_bytes -= self._sizes.pop(self._cache.popitem(last=False)[0])
         return value
 
     def _key(self, layer: int, prefix_bits) -> tuple:
@@ -224,7 +233,7 @@ class ExactNetwork:
         hit = self._row_cache.get(row_key)
         if hit is not None:
             self._row_cache.move_to_end(row_key)
-            return hit
+            return hit[0]
         if layer == 0 or key in self._cache:
             row = self._rows_mod(layer, bits)[j]
         else:
@@ -233,9 +242,12 @@ class ExactNetwork:
             if inputs is None:
                 inputs = self._remember(inputs_key, self._inputs(layer, bits))
             row = self._H[layer].row_times(j, inputs)
-        row = self._row_cache[row_key] = self._residues.to_ints(row, self._primes[layer])
-        if len(self._row_cache) > ROW_CACHE:
-            self._row_cache.popitem(last=False)
+        row = self._residues.to_ints(row, self._primes[layer])
+        size = row.size * (36 + 3 * self._primes[layer])  # about: a pointer and an int of the primes' bits each
+        self._row_cache[row_key] = row, size
+        self._row_bytes += size
+        while self._row_bytes > ROW_CACHE_BYTES:
+            self._row_bytes -= self._row_cache.popitem(last=False)[1][1]
         return row
 
     def region_constraints(self, pattern: np.ndarray) -> list:

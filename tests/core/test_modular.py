@@ -168,6 +168,35 @@ def test_rows_updated_from_the_previous_cell_equal_rows_computed_afresh(act):
     assert any(updates)
 
 
+def test_the_caches_keep_to_their_memory(monkeypatch):
+    """Everything an ExactNetwork keeps after its first question (recent layers, the layers'
+    previous products, single integer rows) stays within its budgets, made small here, on a
+    network with many inputs asked about many patterns."""
+    import tracemalloc
+
+    from regionenum.core import exact
+    monkeypatch.setattr(exact, "CACHE_BYTES", 2 << 20)
+    monkeypatch.setattr(exact, "ROW_CACHE_BYTES", 1 << 20)
+    rng = np.random.default_rng(1)
+    net = rn.Network.from_layers([(rng.normal(size=(40, 300)), rng.normal(size=40)),
+                                  (rng.normal(size=(40, 40)), rng.normal(size=40)),
+                                  (rng.normal(size=(40, 40)), rng.normal(size=40)),
+                                  (rng.normal(size=(1, 40)), rng.normal(size=1))])
+    net_exact = ExactNetwork(net)
+    patterns = [rng.random(net.n_units) < 0.5 for _ in range(12)]
+    net_exact.rows(0, patterns[0])  # the integer layers, built on the first question
+    tracemalloc.start()
+    try:
+        for bits in patterns:
+            net_exact.rows(3, bits)
+            for k in rng.choice(net.n_units, size=20, replace=False):
+                net_exact.constraint_row(int(k), bits)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert (2 << 20) < held <= 1.2 * ((2 << 20) + (1 << 20))
+
+
 def test_a_system_whose_primes_cannot_reach_the_bound_is_refused():
     """Dot products of 2**19 terms leave primes of 16 bits, too few for 100,000-bit integers: a
     clear error, never a modulus short of the bound."""
