@@ -20,6 +20,11 @@ from .kernels.splitting import CellArrays
 
 __all__ = ["CellComplex", "CellSet", "Constraints"]
 
+#: A gathered array at least this large frees as much from the parts, worth handing back to the
+#: system (:func:`~regionenum.core.memory.release_free_memory`); below it, a trim (a fraction of a
+#: millisecond, six per run) would only slow small runs down.
+TRIM_BYTES = 16 << 20
+
 
 @dataclass
 class CellSet:
@@ -107,7 +112,8 @@ class CellSet:
             if consume:
                 for p in parts:
                     setattr(p, name, None)
-                release_free_memory()  # or the next array comes on top of the freed one
+                if out.nbytes >= TRIM_BYTES:  # as much was freed
+                    release_free_memory()  # or the next array comes on top of the freed one
             return out
 
         gen_off, con_off = new_offsets(lambda p: p.gen_off), new_offsets(lambda p: p.con_off)

@@ -25,3 +25,19 @@ def test_gathering_cells_from_batches_is_concatenating_then_taking(domain):
         assert a.dtype == b.dtype and np.array_equal(a, b), name
     assert parts == []
 
+
+
+def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):
+    """A consuming gather asks the C heap to return freed memory after each array at least
+    ``TRIM_BYTES`` large (the parts freed as much), and never for small ones."""
+    from regionenum.engine import cells as cells_module
+    calls = []
+    monkeypatch.setattr(cells_module, "release_free_memory", lambda: calls.append(1))
+    cells = rn.enumerate_regions(random_net([2, 8, 8, 1], 7), rn.Box([-1, -1], [1, 1])).complex.cells
+    halves = lambda: [cells.take(np.arange(len(cells) // 2)), cells.take(np.arange(len(cells) // 2, len(cells)))]
+    cells_module.CellSet.gather(halves(), np.arange(len(cells)), consume=True)
+    assert calls == []
+    sizes = sorted(getattr(cells, name).nbytes for name in ("gens", "gen_err", "inc", "con_ids", "con_rows", "con_err"))
+    monkeypatch.setattr(cells_module, "TRIM_BYTES", sizes[3])  # the three largest arrays
+    cells_module.CellSet.gather(halves(), np.arange(len(cells)), consume=True)
+    assert len(calls) == sum(size >= sizes[3] for size in sizes)
