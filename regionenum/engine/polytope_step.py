@@ -258,9 +258,17 @@ def _stage_size(n_cells: int, n_hyperplanes: int, d: int) -> int:
     """Hyperplanes to split ``n_cells`` cells by at once: at most :data:`STAGE`, and in ``d``
     dimensions few enough that one cell's pieces times their vertices stay under
     :data:`STAGE_WORK`; all of them when the cells are many (each is then small)."""
+    s = _largest_stage(d)
+    return max(n_hyperplanes, 1) if n_cells * s >= n_hyperplanes else s
+
+
+@functools.cache
+def _largest_stage(d: int) -> int:
+    """The most hyperplanes one cell in ``d`` dimensions is split by at once (see
+    :func:`_stage_size`)."""
     s = 1
     while s < STAGE and sum(math.comb(s + 1, j) for j in range(d + 1)) << d <= STAGE_WORK:
         s += 1
-    return max(n_hyperplanes, 1) if n_cells * s >= n_hyperplanes else s
+    return s
 
 
