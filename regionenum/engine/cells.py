@@ -53,7 +53,10 @@ class CellSet:
 
     def bounded(self) -> np.ndarray:
         """Per cell, whether it has no rays."""
-        return per_cell_count(self.gens[:, 0] == 0, self.gen_off) == 0
+        rays = self.gens[:, 0] == 0
+        if not rays.any():  # a bounded domain: no cell has any (and no count is needed)
+            return np.ones(len(self), bool)
+        return per_cell_count(rays, self.gen_off) == 0
 
     def take(self, index) -> "CellSet":
         """The cells ``index`` (an integer array), in that order."""
