@@ -49,8 +49,9 @@ class ExactGeometry:
         """The kernel of the exact rows tight at generator ``g`` of cell ``c``. A point is shared
         by the cells around it, and computed once for those whose patterns agree on every bit
         its tight rows read, except the bits of the units tight there: the network is continuous,
-        so flipping a unit's state changes each later row by a multiple of that unit's row,
-        which vanishes at the point (the rows differ, their common zero does not)."""
+        so flipping those units' states (taken in layer order) changes each later row by
+        multiples of their rows, which vanish at the point; the two cells' tight rows span the
+        same space (the rows differ, their common zero does not)."""
         cells = self.regions.cells
         inc = cells.inc[cells.inc_off[g]: cells.inc_off[g + 1]]
         key = None
