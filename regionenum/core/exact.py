@@ -69,6 +69,40 @@ UPDATE_SHARE = 0.25
 CACHE_BYTES = 64 << 20
 
 
+class _Recent:
+    """The values used most recently: at most ``count`` of them (any number if None) and
+    ``limit`` bytes in all, each value's size given when it is put (a least-recently-used
+    cache)."""
+
+    def __init__(self, limit: int, count: int | None = None):
+        self.limit, self.count = limit, count
+        self._items: OrderedDict = OrderedDict()  # key -> (value, its size)
+        self._bytes = 0
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def get(self, key):
+        """The value under ``key`` (now the most recent), or None."""
+        hit = self._items.get(key)
+        if hit is None:
+            return None
+        self._items.move_to_end(key)
+        return hit[0]
+
+    def put(self, key, value, size: int):
+        """Keep ``value`` under ``key`` (replacing what was there), dropping the least recent
+        values beyond the limits; returns it."""
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1]
+        self._items[key] = value, size
+        self._bytes += size
+        while self._bytes > self.limit or (self.count is not None and len(self._items) > self.count):
+            self._bytes -= self._items.popitem(last=False)[1][1]
+        return value
+
+
 class ExactNetwork:
     """Exact integer rows of every unit's hyperplane on a cell, given the cell's pattern.
 
@@ -90,14 +124,10 @@ class ExactNetwork:
         self._residues = None  # the primes, and how many of them each layer's rows need
         self._primes = None
         self._first = None  # layer 0's rows (its matrix), as residues
-        self._cache: OrderedDict = OrderedDict()
-        self._cache_size = cache_size
-        self._cached_bytes = 0
-        self._sizes = {}  # key -> bytes counted for it
+        self._cache = _Recent(CACHE_BYTES, cache_size)  # recent layers, as residues or integers
         # recent single rows as integers: a row is read again for every generator of the cells
         # around it whose patterns agree on the bits it depends on
-        self._row_cache: OrderedDict = OrderedDict()
-        self._row_bytes = 0
+        self._row_cache = _Recent(ROW_CACHE_BYTES)
 
     def _build(self):
         """The layers' integer matrices ``[[1, 0], [b, W]] 2**s`` (``s``: the layer's shift, the
@@ -135,17 +165,16 @@ class ExactNetwork:
         key = ("ints",) + self._key(layer, prefix_bits)
         hit = self._cache.get(key)
         if hit is not None:
-            self._cache.move_to_end(key)
             return hit
-        E = self._rows_mod(layer, prefix_bits)
-        return self._remember(key, self._residues.to_ints(E, self._primes[layer]))
+        E = self._rows_mod(layer, prefix_bits)  # (builds the residue system on the first question)
+        E = self._residues.to_ints(E, self._primes[layer])
+        return self._cache.put(key, E, E.nbytes)
 
     def _rows_mod(self, layer: int, prefix_bits) -> np.ndarray:
         """:meth:`rows` as residues ``(width + 1, d + 1, K)``."""
         key = self._key(layer, prefix_bits)
         hit = self._cache.get(key)
         if hit is not None:
-            self._cache.move_to_end(key)
             return hit
         if layer == 0:
             self._matrices()
@@ -153,7 +182,7 @@ class ExactNetwork:
         E = self._inputs(layer, prefix_bits)
         if layer < len(self.network.layers):
             E = self._product(layer, E)
-        return self._remember(key, E)
+        return self._cache.put(key, E, E.nbytes)
 
     def _product(self, layer: int, inputs: np.ndarray) -> np.ndarray:
         """Residues of layer ``layer``'s matrix times ``inputs``. Cells met one after the other are
@@ -171,22 +200,8 @@ class ExactNetwork:
                 E = self._residues.reduce(product + H.times(change, columns=changed))
         if E is None:
             E = H.times(inputs)
-        self._remember(key, (inputs, E), inputs.nbytes + E.nbytes)
+        self._cache.put(key, (inputs, E), inputs.nbytes + E.nbytes)
         return E
-
-    def _remember(self, key, value, nbytes: int | None = None):
-        """Keep ``value`` under ``key`` in the cache of recent results (at most ``cache_size`` of
-        them, and :data:`CACHE_BYTES`; ``nbytes``: the value's size, if not ``value.nbytes``),
-        replacing what was there; returns it."""
-        if key in self._cache:
-            self._cached_bytes -= self._sizes[key]
-        self._cache[key] = value
-        self._cache.move_to_end(key)
-        self._sizes[key] = value.nbytes if nbytes is None else nbytes
-        self._cached_bytes += self._sizes[key]
-        while len(self._cache) > self._cache_size or self._cached_bytes > CACHE_BYTES:
-            self._cached_bytes -= self._sizes.pop(self._cache.popitem(last=False)[0])
-        return value
 
     def _key(self, layer: int, prefix_bits) -> tuple:
         net = self.network
@@ -232,23 +247,19 @@ class ExactNetwork:
         row_key = (j,) + key
         hit = self._row_cache.get(row_key)
         if hit is not None:
-            self._row_cache.move_to_end(row_key)
-            return hit[0]
+            return hit
         if layer == 0 or key in self._cache:
             row = self._rows_mod(layer, bits)[j]
         else:
             inputs_key = ("inputs",) + key  # kept for the cell's other rows of this layer
             inputs = self._cache.get(inputs_key)
             if inputs is None:
-                inputs = self._remember(inputs_key, self._inputs(layer, bits))
+                inputs = self._inputs(layer, bits)
+                self._cache.put(inputs_key, inputs, inputs.nbytes)
             row = self._H[layer].row_times(j, inputs)
         row = self._residues.to_ints(row, self._primes[layer])
-        size = row.size * (36 + 3 * self._primes[layer])  # about: a pointer and an int of the primes' bits each
-        self._row_cache[row_key] = row, size
-        self._row_bytes += size
-        while self._row_bytes > ROW_CACHE_BYTES:
-            self._row_bytes -= self._row_cache.popitem(last=False)[1][1]
-        return row
+        # about its size: per entry a pointer and a Python int of the primes' bits
+        return self._row_cache.put(row_key, row, row.size * (36 + 3 * self._primes[layer]))
 
     def region_constraints(self, pattern: np.ndarray) -> list:
         """What the pattern of a region says, as exact rows ``>= 0`` on it: per unit with
