@@ -5,11 +5,13 @@ Weights follow the torch convention, ``W`` of shape ``(out, in)``.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import InvalidNetworkError
+from .norm_bounds import abs_norm_bound, spectral_norm_bound
 from .piecewise import PieceMap, UnitSpline, expand_layer
 
 __all__ = ["Activation", "Layer", "Network"]
@@ -604,6 +606,18 @@ class Layer:
     def out_width(self) -> int:
         """Number of outputs after the activation (one per group for a max layer)."""
         return len(self.activation.groups) if self.activation.kind == "max" else self.width
+
+    @functools.cached_property
+    def norm_bounds(self) -> tuple[float, float]:
+        """Proven upper bounds on ``||W||_2`` and ``|| |W| ||_2``
+        (:mod:`~regionenum.core.norm_bounds`), for the engine's error bounds; worked out on first
+        use (a certified spectral bound costs a Gram matrix and a Cholesky factorisation)."""
+        return spectral_norm_bound(self.W), abs_norm_bound(self.W)
+
+    @functools.cached_property
+    def bias_norm(self) -> float:
+        """A proven upper bound on ``||b||_2``."""
+        return abs_norm_bound(self.b[:, None])
 
 
 class Network:

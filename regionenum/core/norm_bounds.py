@@ -1,0 +1,138 @@
+"""Proven upper bounds on a matrix's norms, for rounding-error bounds through many layers.
+
+The engine bounds the error of a cell's hyperplane rows unit by unit, through ``|W|``: an error
+vector ``e`` becomes at most ``|W| |e|`` in the next layer. That is tight for one layer but grows
+like the weights' absolute row sums per layer (about 18 on the standard suite's 512-wide net),
+while an actual error vector grows like ``||W e||_2 <= ||W||_2 ||e||_2`` (about 3 there): after
+eight layers the first bound is some ten thousand times the second. So the engine carries both
+and takes the smaller (:meth:`~regionenum.engine.polytope_step.PolytopeStep.next_layer_rows`),
+and needs proven upper bounds on ``||W||_2`` (:func:`spectral_norm_bound`) and ``|| |W| ||_2``
+(:func:`abs_norm_bound`).
+
+The spectral bound is certified, not estimated: a number ``c`` close to the largest eigenvalue
+of the Gram matrix ``G = W^T W`` (from a few Lanczos steps) is proven to exceed it when the
+Cholesky factorisation of ``c I - G`` in float64 runs to completion. By Demmel's bound (Higham,
+Accuracy and Stability of Numerical Algorithms, 10.1) the computed factor ``R`` then satisfies
+``R^T R = B + dB`` with ``|dB| <= gamma_{k+1} |R^T| |R|``, hence ``||dB||_2 <= gamma_{k+1} tr(B) /
+(1 - gamma_{k+1})``, so ``B`` has no eigenvalue below ``-||dB||_2``; the rounding of ``G`` itself
+is at most ``gamma_m |W|^T |W|``, of 2-norm at most ``gamma_m ||W||_F^2``. Everything is computed
+on ``W`` scaled by a power of two (exactly) so that its largest entry is about 1, and absolute
+terms cover underflow. If no ``c`` is certified the bound falls back to the Frobenius norm.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import lapack
+
+from .tolerances import U, gamma
+
+__all__ = ["abs_norm_bound", "spectral_norm_bound"]
+
+#: Relative slack added to every bound for the rounding of the few float operations that form it
+#: (each a handful of sums and products of non-negative numbers, far below this).
+SLACK = 2.0 ** -40
+#: An absolute term per entry touched, covering underflow (float64's smallest subnormal is
+#: ``2**-1074``; every scaled quantity here is at least ``2**-60`` or exactly zero where it
+#: matters, so this is generous by hundreds of orders of magnitude).
+TINY = 2.0 ** -1000
+#: Lanczos steps for the estimate, and tries (each raising the candidate) before falling back.
+STEPS, TRIES = 20, 10
+
+
+def spectral_norm_bound(W) -> float:
+    """A proven upper bound on ``||W||_2``, the largest singular value of the float64 matrix ``W``
+    (see the module's description), within a few per cent of it.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Finite float64 entries.
+
+    Returns
+    -------
+    float
+        An upper bound (0.0 for a matrix of zeros).
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2:
+        raise ValueError(f"W must be a matrix, got shape {W.shape}")
+    top = np.abs(W).max(initial=0.0)
+    if top == 0.0:
+        return 0.0
+    if not np.isfinite(top):
+        raise ValueError("W has entries that are not finite")
+    shift = int(np.frexp(top)[1])  # |W| 2**-shift < 1, its largest entry at least 1/2
+    S = np.ldexp(W, -shift)
+    if S.shape[0] < S.shape[1]:
+        S = S.T  # the smaller Gram matrix: ||W||_2 = ||W^T||_2
+    m, k = S.shape
+    G = S.T @ S
+    frobenius2 = float(np.einsum("ij,ij->", S, S)) * (1.0 + gamma(S.size + 1)) + S.size * TINY
+    g_error = gamma(m) * frobenius2 + k * m * TINY  # ||fl(G) - S^T S||_2
+    lam = _certified_top(G, _estimate(G), g_error)
+    if lam is None:  # no certificate: the largest eigenvalue is at most the trace
+        lam = frobenius2
+    return float(np.ldexp(np.sqrt(lam * (1.0 + SLACK)) * (1.0 + SLACK), shift))
+
+
+def abs_norm_bound(W) -> float:
+    """A proven upper bound on ``|| |W| ||_2``, the largest singular value of the entrywise absolute
+    value of ``W``: ``sqrt(||W||_1 ||W||_inf)``, the largest column and row sums of ``|W|``
+    (close to it for dense matrices, whose ``|W|`` is dominated by one positive singular vector).
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Finite float64 entries.
+    """
+    A = np.abs(np.asarray(W, dtype=np.float64))
+    if A.size == 0:
+        return 0.0
+    rows = A.sum(axis=1).max() * (1.0 + gamma(A.shape[1] + 1))
+    cols = A.sum(axis=0).max() * (1.0 + gamma(A.shape[0] + 1))
+    return float(np.sqrt(rows) * np.sqrt(cols) * (1.0 + SLACK))
+
+
+def _estimate(G: np.ndarray) -> float:
+    """The largest Ritz value of a few Lanczos steps (fully reorthogonalised) on ``G``
+    (symmetric, positive semidefinite): an estimate of its largest eigenvalue from below, much
+    closer than power iteration when the top eigenvalues are close together."""
+    k = G.shape[0]
+    steps = min(k, STEPS)
+    Q = np.zeros((steps, k))
+    q = np.ones(k) + np.linspace(0.0, 0.5, k)  # not orthogonal to a dense top vector
+    Q[0] = q / np.linalg.norm(q)
+    alpha, beta = [], []
+    for j in range(steps):
+        w = G @ Q[j]
+        w -= Q[: j + 1].T @ (Q[: j + 1] @ w)  # against every earlier vector (twice is enough)
+        alpha.append(float(Q[j] @ (G @ Q[j])))
+        w -= Q[: j + 1].T @ (Q[: j + 1] @ w)
+        size = float(np.linalg.norm(w))
+        if j + 1 == steps or size <= 1e-10 * max(abs(alpha[-1]), 1e-300):
+            break
+        beta.append(size)
+        Q[j + 1] = w / size
+    T = np.diag(alpha) + np.diag(beta[: len(alpha) - 1], 1) + np.diag(beta[: len(alpha) - 1], -1)
+    return float(np.linalg.eigvalsh(T)[-1])
+
+
+def _certified_top(G: np.ndarray, estimate: float, g_error: float) -> float | None:
+    """A proven upper bound on the largest eigenvalue of the exact Gram matrix, which is within
+    ``g_error`` (2-norm) of ``G``: the first of a few increasing candidates for which ``c I - G``
+    has a float64 Cholesky factor (see the module's description); None if none has."""
+    k = G.shape[0]
+    scale = max(float(np.abs(np.diag(G)).max()), TINY)
+    for i in range(TRIES):
+        c = max(estimate, 0.0) * (1.0 + 0.001 * 2 ** i) + 1e-9 * scale
+        B = -G
+        B[np.diag_indices(k)] += c
+        _, info = lapack.dpotrf(B, lower=1, clean=0, overwrite_a=1)  # reads the lower triangle
+        if info != 0:  # not positive definite in float64 (info > 0), or a bad argument
+            continue
+        diag = c - np.diag(G)  # B's diagonal before the factorisation overwrote it
+        g = gamma(2 * (k + 1))  # Demmel's gamma_{k+1}, doubled as slack for blocked orders
+        db = g / (1.0 - g) * float(np.abs(diag).sum()) + (k + 1) ** 2 * TINY
+        rounding = 2.0 * U * float(np.abs(diag).max())  # c - G_ii rounded once
+        return (c + db + rounding + g_error) * (1.0 + SLACK)
+    return None
