@@ -114,7 +114,7 @@ def _work(job, index, chunk):
     step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
                         roots=job["roots"])
     cells, parent, bits, share = chunk
-    J0, Jabs0 = step.first_layer_rows()
-    entry = Entry(1, cells, PendingRows(step, 1, J0, Jabs0, parent, bits), share)
+    J0, E0, N0 = step.first_layer_rows()
+    entry = Entry(1, cells, PendingRows(step, 1, J0, E0, N0, parent, bits), share)
     with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
         return index, len(cells), Driver(step, Budget(None, job["time_limit"])).run([entry])

@@ -1,0 +1,24 @@
+"""Running the engine on one of its two row-error bounds alone, to check that bound by itself:
+every sign it lets float64 decide must still be right."""
+import contextlib
+
+import numpy as np
+
+from regionenum.engine.polytope_step import PolytopeStep
+
+
+@contextlib.contextmanager
+def norm_bounds_only():
+    """Within the block, every unit's row-error bound is its cell's norm bound ``N`` (the bound
+    carried by ``||W||_2``), not the smaller of that and the unit-by-unit bound."""
+    original = PolytopeStep.next_layer_rows
+
+    def rows(self, l, J, E, N, parent, bits):
+        J, E, N = original(self, l, J, E, N, parent, bits)
+        return J, np.ascontiguousarray(np.broadcast_to(N[:, None, None], E.shape)), N
+
+    PolytopeStep.next_layer_rows = rows
+    try:
+        yield
+    finally:
+        PolytopeStep.next_layer_rows = original

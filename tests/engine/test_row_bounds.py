@@ -1,0 +1,150 @@
+"""The engine's error bounds on a cell's hyperplane rows hold against the exact rows, layer after
+layer, on deep, leaky, badly scaled and mixed-magnitude networks; on wide deep networks the bound
+carried as a norm per cell (``||W||_2`` per layer) is the one that decides; it is tight for an
+error in the worst direction; and alone it keeps counts exact."""
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import regionenum as rn
+from regionenum.core.exact import ExactNetwork
+from regionenum.engine.driver import Tally
+from regionenum.engine.polytope_step import PolytopeStep
+from tests.bounds import norm_bounds_only
+from tests.engine.test_hypothesis import networks
+from tests.oracles import lp_regions, regions_1d
+
+
+def _network(kind, seed, depth=6, width=128):
+    rng = np.random.default_rng(seed)
+    widths = [2] + [width] * depth + [1]
+    layers = []
+    for l, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+        W = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_out, fan_in))
+        b = rng.normal(0.0, 0.1, size=fan_out)
+        if kind == "scaled":  # whole layers by powers of two, up and down
+            s = 2.0 ** int(rng.integers(-40, 41))
+            W, b = W * s, b * s
+        if kind == "mixed":  # entries spanning ten orders of magnitude within a layer
+            W = W * 10.0 ** rng.uniform(-5, 5, size=W.shape)
+        layers.append((W, b))
+    act = {"relu": "relu", "scaled": "relu", "mixed": "relu", "leaky": ("leaky_relu", 0.1),
+           "steep": ("leaky_relu", 3.0)}[kind]
+    return rn.Network.from_layers(layers, [act] * depth + ["identity"])
+
+
+def _pattern(net, x):
+    """The pattern bits of the point ``x`` (in pattern order)."""
+    bits, a = [], np.asarray(x, float)
+    for l, layer in enumerate(net.layers):
+        z = layer.W @ a + layer.b
+        bits.append(z[net.split_units[l]] > 0)
+        a = np.where(z > 0, z, layer.activation.off_slope * z)
+    return np.concatenate(bits)
+
+
+def _step(net):
+    step = PolytopeStep(net, rn.Box([-1, -1], [1, 1]), 1e-9, 64, keep=False)
+    step.start(Tally())
+    return step
+
+
+def _float_rows(net, bits, norms=True):
+    """Every layer's rows and error bounds for one cell of pattern ``bits``, as the engine
+    computes them (without the per-cell norm bound when ``norms`` is False)."""
+    step = _step(net)
+    if not norms:
+        step._norm_bounds = lambda l, J, N, parent, pre: np.full(len(parent), np.inf)
+    J, E, N = step.first_layer_rows()
+    out = [(J[0], E[0, 0])]
+    for l in range(1, len(net.layers)):
+        o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
+        J, E, N = step.next_layer_rows(l, J, E, N, np.array([0]), bits[None, o: o + k])
+        out.append((J[0], E[0, 0]))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["relu", "leaky", "steep", "scaled", "mixed"])
+def test_row_bounds_hold_against_exact_rows(kind):
+    """Every unit's bound, on three cells, at every layer, against the exact rows in Fractions;
+    on all but the mixed-magnitude network the norm bound is the smaller one somewhere."""
+    net = _network(kind, seed=5)
+    exact = ExactNetwork(net)
+    rng = np.random.default_rng(1)
+    decided = False
+    for x in rng.uniform(-1, 1, size=(3, 2)):
+        bits = _pattern(net, x)
+        unit_by_unit = _float_rows(net, bits, norms=False)
+        for l, (J, bound) in enumerate(_float_rows(net, bits)):
+            decided |= bool((bound < unit_by_unit[l][1]).any())
+            E = exact.rows(l, bits)
+            scale = Fraction(int(E[0, 0]))
+            for u in range(J.shape[1]):
+                error = sum(abs(Fraction(float(J[k, u])) - Fraction(int(E[1 + u, k])) / scale)
+                            for k in range(J.shape[0]))
+                assert error <= Fraction(float(bound[u])), (kind, l, u)
+    assert decided or kind == "mixed"
+
+
+def test_norm_bound_decides_on_wide_deep_networks():
+    """Eight layers of 256 units deep, the bound carried as a norm is far below the one carried
+    unit by unit through ``|W|`` (which grows by the absolute row sums per layer); one layer in,
+    the unit-by-unit bound is the smaller."""
+    net = _network("relu", seed=5, depth=8, width=256)
+    bits = _pattern(net, [0.3, -0.2])
+    with_norms, unit_by_unit = _float_rows(net, bits), _float_rows(net, bits, norms=False)
+    deep = len(net.layers) - 2
+    assert (with_norms[deep][1] < unit_by_unit[deep][1] / 10).all()
+    assert (with_norms[1][1] == unit_by_unit[1][1]).all()
+
+
+@pytest.mark.parametrize("activation, on, slope", [("relu", True, 1.0), (("leaky_relu", 3.0), False, 3.0)])
+def test_norm_bound_is_tight_for_an_error_along_the_top_singular_vector(activation, on, slope):
+    """A parent whose rows are off by an error along the layer's top right singular vector (the
+    worst direction): the child's rows are off by ``||W||_2`` times as much, and the norm bound
+    says so within one per cent. So the bound follows the error through the layer as it must:
+    any factor lost (a smaller ``||W||_2``, a slope left out) makes it fail."""
+    rng = np.random.default_rng(8)
+    width = 64
+    layers = [(rng.normal(size=(width, 2)), rng.normal(size=width)),
+              (rng.normal(0.0, 0.2, size=(width, width)), rng.normal(size=width)),
+              (rng.normal(size=(1, width)), np.zeros(1))]
+    net = rn.Network.from_layers(layers, [activation] * 2 + ["identity"])
+    W, b = net.layers[1].W, net.layers[1].b
+    exact = rng.normal(size=(3, width))  # the parent's exact rows over (t, x1, x2)
+    J = exact.copy()
+    J[1] += 1e-6 * np.linalg.svd(W)[2][0]
+    delta = [[Fraction(float(a)) - Fraction(float(e)) for a, e in zip(J[k], exact[k])] for k in range(3)]
+    N = sum(math.sqrt(sum(float(d * d) for d in row)) for row in delta) * (1 + 1e-12)
+    E = [float(sum(abs(delta[k][u]) for k in range(3))) * (1 + 1e-12) for u in range(width)]
+    J2, _, N2 = _step(net).next_layer_rows(1, J[None], np.array(E)[None, None], np.array([N]),
+                                            np.array([0]), np.full((1, width), on))
+    s = Fraction(slope)
+    actual = 0.0
+    for k in range(3):
+        rows = [sum(Fraction(float(W[i, j])) * s * Fraction(float(exact[k, j])) for j in range(width))
+                + (Fraction(float(b[i])) if k == 0 else 0) for i in range(width)]
+        actual += math.sqrt(sum(float(Fraction(float(J2[0, k, i])) - r) ** 2 for i, r in enumerate(rows)))
+    assert actual <= N2[0] * (1 + 1e-9)
+    assert actual >= 0.99 * N2[0]
+
+
+# the norm bound alone decides every float64 sign: counts and regions stay exact
+@given(st.one_of(networks(1), networks(1, generic_weights=False)))
+def test_norm_bound_alone_counts_1d_exactly(net):
+    expected = regions_1d(net, -2.0, 1.5)
+    merged = [p for i, (_, _, p) in enumerate(expected) if i == 0 or expected[i - 1][2] != p]
+    with norm_bounds_only():
+        assert rn.count_regions(net, rn.Box([-2.0], [1.5])) == len(merged)
+
+
+@given(st.one_of(networks(2), networks(2, generic_weights=False)))
+def test_norm_bound_alone_matches_lp_reference_2d(net):
+    box = rn.Box([-1.0, -1.0], [1.0, 1.5])
+    with norm_bounds_only():
+        regions = rn.enumerate_regions(net, box)
+    assert sorted(tuple(bool(v) for v in p) for p in regions.patterns) == lp_regions(net, box.A, box.b)
