@@ -2,9 +2,10 @@
 
 The engine bounds the error of a cell's hyperplane rows unit by unit, through ``|W|``: an error
 vector ``e`` becomes at most ``|W| |e|`` in the next layer. That is tight for one layer but grows
-like the weights' absolute row sums per layer (about 18 on the standard suite's 512-wide net),
-while an actual error vector grows like ``||W e||_2 <= ||W||_2 ||e||_2`` (about 3 there): after
-eight layers the first bound is some ten thousand times the second. So the engine carries both
+like the weights' absolute row sums per layer (about 28 on the standard suite's 512-wide net,
+half that with half the units off), while an actual error vector grows like ``||W e||_2 <=
+||W||_2 ||e||_2`` (2.8 there): after eight layers the first bound is hundreds of times the
+second. So the engine carries both
 and takes the smaller (:meth:`~regionenum.engine.polytope_step.PolytopeStep.next_layer_rows`),
 and needs proven upper bounds on ``||W||_2`` (:func:`spectral_norm_bound`) and ``|| |W| ||_2``
 (:func:`abs_norm_bound`).

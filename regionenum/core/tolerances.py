@@ -4,7 +4,7 @@ proven error bound (built from the unit roundoff ``U`` and :func:`gamma`) and ou
 around zero; inside either the sign is settled in exact arithmetic (README, "Exactness")."""
 from __future__ import annotations
 
-__all__ = ["DEFAULT_TOL", "U", "gamma"]
+__all__ = ["DEFAULT_TOL", "ETA", "U", "gamma"]
 
 #: Signs with ``|value| <= DEFAULT_TOL`` times the hyperplane's size at the point are settled in
 #: exact arithmetic (the ``tol=`` argument of the engine).
@@ -12,6 +12,10 @@ DEFAULT_TOL = 1e-9
 
 #: The unit roundoff of float64.
 U = 2.0 ** -53
+
+#: The smallest positive float64 (subnormal): below the normal range (``2^-1022``) a product's
+#: rounding error is at most this, absolutely, where relative bounds no longer hold.
+ETA = 2.0 ** -1074
 
 
 def gamma(n: int) -> float:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..core.arrays import batches, kernel_array, set_bits
 from ..core.exact import ExactNetwork
-from ..core.tolerances import U, gamma
+from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
 from .cells import CellSet
 from .driver import Entry, Tally
@@ -155,12 +155,31 @@ class PolytopeStep:
         N = self._norm_bounds(l, J, N, parent, pre)  # before J is replaced
         J = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
         J[:, 0, :] += layer.b
-        abs_W, abs_b = self._magnitude_layers[l]
+        abs_W, abs_b, _ = self._magnitude_layers[l]
         E = pre @ abs_W.T
         E += g * abs_b
         E *= 1.0 + 2.0 * g  # the bound's own rounding (sums of non-negative terms)
         np.minimum(E, N[:, None], out=E)
+        floor = self._underflow(l, D, pre, M)
+        E += floor
+        N = N + np.sqrt(layer.width) * floor.max(axis=1, initial=0.0)
         return J, E[:, None, :], N
+
+    def _underflow(self, l, D, pre, M):
+        """What products below float64's normal range may add to the errors of the rows of layer
+        ``l`` (``D`` coefficients each), per child and unit: relative bounds do not hold there,
+        each product rounds by up to ``ETA = 2^-1074`` absolutely. On a cell whose inputs may be
+        nonzero (its masked inputs ``M`` or their bounds ``pre``), for each unit with a nonzero
+        weight: the ``D`` dot products of ``width + 1`` terms, the bound's own ``width``
+        products and the inputs' (``pre``'s) through ``|W|``, with a factor of two for the
+        term's own rounding. Zero on a cell whose inputs are exactly zero and for a unit without
+        weights: the row is then computed exactly, and a row exactly zero with no error is
+        trusted to be zero, which a product underflowed to zero must never pass for."""
+        row_sums = self._magnitude_layers[l][2]
+        width = pre.shape[1]
+        per_unit = ETA * (2.0 * (D + 1) * (width + 2) + 4.0 * row_sums + 4.0) * (row_sums > 0)
+        live = pre.any(axis=1) | M.reshape(len(M), -1).any(axis=1)
+        return live[:, None] * per_unit[None, :]
 
     def _norm_bounds(self, l, J, N, parent, pre):
         """Per child, a bound on ``sum_k ||J'[k] - exact||_2`` over the rows ``J'`` of layer ``l``
@@ -209,8 +228,9 @@ class PolytopeStep:
 
     @functools.cached_property
     def _magnitude_layers(self):
-        """Each layer's ``|W|^T`` (C-contiguous) and ``|b|``, for the error bounds."""
-        return [(np.abs(layer.W), np.abs(layer.b)) for layer in self.net.layers]
+        """Each layer's ``|W|`` (C-contiguous), ``|b|`` and ``|W|``'s row sums, for the error
+        bounds."""
+        return [(np.abs(layer.W), np.abs(layer.b), np.abs(layer.W).sum(axis=1)) for layer in self.net.layers]
 
     def _slopes(self, l, bits, n):
         """Each unit's slope of layer ``l`` on ``n`` cells with state ``bits`` (None: one state)."""

@@ -148,3 +148,22 @@ def test_norm_bound_alone_matches_lp_reference_2d(net):
     with norm_bounds_only():
         regions = rn.enumerate_regions(net, box)
     assert sorted(tuple(bool(v) for v in p) for p in regions.patterns) == lp_regions(net, box.A, box.b)
+
+
+@pytest.mark.parametrize("exponent", [-360, -400])
+def test_rows_below_the_normal_range_are_settled_exactly(exponent):
+    """Layer ``l`` scaled by ``s = 2^exponent`` and its bias by ``s^(l + 1)``: the third layer's
+    rows fall below float64's normal range, where a product's rounding has no relative bound
+    (and some biases round to subnormals). The enumeration passes the exact certificate and the
+    count agrees; before, those rows underflowed to zero with a zero bound and were trusted to
+    vanish (18 regions, which the certificate refused)."""
+    rng = np.random.default_rng(0)
+    layers = [(rng.normal(size=(6, 2)), rng.normal(size=6)), (rng.normal(size=(6, 6)), rng.normal(size=6)),
+              (rng.normal(size=(5, 6)), rng.normal(size=5))]
+    s = 2.0 ** exponent
+    scaled = [(W * s, b * s ** (l + 1)) for l, (W, b) in enumerate(layers)] + [(rng.normal(size=(1, 5)), np.zeros(1))]
+    net = rn.Network.from_layers(scaled)
+    box = rn.Box([-1, -1], [1, 1])
+    regions = rn.enumerate_regions(net, box)
+    rn.certify(regions, backend="fractions")
+    assert rn.count_regions(net, box) == len(regions) and regions.exact_calls > 0

@@ -187,8 +187,9 @@ def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
     exceeds this bound and also ``tol`` times the hyperplane's size at the point (coordinates
     counted at least at the domain's scale ``ref``; rays are unit vectors): that band is always
     settled exactly, as a margin of caution. A bound that is not finite (overflow) never trusts.
-    A row that is exactly zero with no error (a unit masked off on the cell) is exactly zero.
-    ``sa`` is scratch of length ``H``."""
+    A row that is exactly zero with no error (a unit masked off on the cell) is exactly zero, and
+    so is a value whose products are all exactly zero; a product that underflowed to zero is
+    never trusted. ``sa`` is scratch of length ``H``."""
     H = J.shape[2]
     D = px.shape[1]
     gamma = (D + 2) * U / (1.0 - (D + 2) * U)
@@ -222,6 +223,11 @@ def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
         e = gamma * se + dg * sa[h] + gmax * ej
         if se > 0.0 or ej > 0.0 or (dg > 0.0 and sa[h] > 0.0):
             e = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
+        elif sa[h] > 0.0:  # every product is zero: exactly, or underflowed (then never trusted)
+            for k in range(1, D):
+                if px[i, k] != 0.0 and J[c, k, h] != 0.0:
+                    e = TINY
+                    break
         if not e < np.inf:
             e = np.inf
         out_e[i, h] = e
