@@ -27,6 +27,7 @@ import numpy as np
 
 from ..core.arrays import batches, kernel_array, set_bits
 from ..core.exact import ExactNetwork
+from ..core.modular import dyadic_parts
 from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
 from .cells import CellSet
@@ -162,7 +163,7 @@ class PolytopeStep:
         np.minimum(E, N[:, None], out=E)
         floor = self._underflow(l, D, pre, M)
         E += floor
-        N = N + np.sqrt(layer.width) * floor.max(axis=1, initial=0.0)
+        N = N + np.sqrt(D * layer.width) * floor.max(axis=1, initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
         return J, E[:, None, :], N
 
     def _underflow(self, l, D, pre, M):
@@ -175,6 +176,8 @@ class PolytopeStep:
         term's own rounding. Zero on a cell whose inputs are exactly zero and for a unit without
         weights: the row is then computed exactly, and a row exactly zero with no error is
         trusted to be zero, which a product underflowed to zero must never pass for."""
+        if not self._may_underflow[l]:
+            return np.zeros((len(pre), self.net.layers[l].width))
         row_sums = self._magnitude_layers[l][2]
         width = pre.shape[1]
         per_unit = ETA * (2.0 * (D + 1) * (width + 2) + 4.0 * row_sums + 4.0) * (row_sums > 0)
@@ -225,6 +228,24 @@ class PolytopeStep:
         if self._buffers.get(name, np.empty(0)).size < size:
             self._buffers[name] = np.empty(size)
         return self._buffers[name][:size].reshape(shape)
+
+    @functools.cached_property
+    def _may_underflow(self):
+        """Per layer, whether a product in its rows (or their bounds) may fall below float64's
+        normal range. Every entry of every row of layer ``l`` on any cell is a multiple of a
+        power of two ``2^q_l``: row entries are sums of products of the layers' entries and the
+        slopes, and rounding keeps such multiples (a float64 rounded to 53 bits stays a multiple
+        of any power of two below its last bit). So each nonzero product of layer ``l``'s weights
+        with its inputs is at least ``2^(qW_l + q_(l-1) + q_slope)`` in size, and while that is
+        above ``2^-1000`` no product underflows and the relative bounds hold (every bound's
+        products are then at least ``gamma`` times that, above zero)."""
+        out, q = [], 0
+        for l, layer in enumerate(self.net.layers):
+            q_weights, q_bias = _quantum(layer.W), _quantum(layer.b)
+            q_in = q_weights + (q if l else 0)
+            out.append(l > 0 and q_in < -1000)
+            q = min(q_in, q_bias) + min(0, _quantum(np.array([layer.activation.off_slope])))
+        return out
 
     @functools.cached_property
     def _magnitude_layers(self):
@@ -319,6 +340,14 @@ class PolytopeStep:
         tally.bounded += int(np.count_nonzero(~has_ray))
         if self.keep:
             tally.finished.append((cells, np.ascontiguousarray(J_out), np.ascontiguousarray(E_out)))
+
+
+def _quantum(values) -> int:
+    """The exponent ``q`` of the largest power of two dividing every nonzero entry of the float64
+    ``values`` (0 when there is none)."""
+    odd, exp = dyadic_parts(values)
+    nonzero = odd != 0
+    return int(exp[nonzero].min()) if nonzero.any() else 0
 
 
 def _stage_size(n_cells: int, n_hyperplanes: int, d: int) -> int:
