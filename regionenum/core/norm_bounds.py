@@ -16,9 +16,9 @@ Cholesky factorisation of ``c I - G`` in float64 runs to completion. By Demmel's
 Accuracy and Stability of Numerical Algorithms, 10.1) the computed factor ``R`` then satisfies
 ``R^T R = B + dB`` with ``|dB| <= gamma_{k+1} |R^T| |R|``, hence ``||dB||_2 <= gamma_{k+1} tr(B) /
 (1 - gamma_{k+1})``, so ``B`` has no eigenvalue below ``-||dB||_2``; the rounding of ``G`` itself
-is at most ``gamma_m |W|^T |W|``, of 2-norm at most ``gamma_m ||W||_F^2``. Everything is computed
-on ``W`` scaled by a power of two (exactly) so that its largest entry is about 1, and absolute
-terms cover underflow. If no ``c`` is certified the bound falls back to the Frobenius norm.
+is at most ``gamma_m |W|^T |W|``, of 2-norm at most ``gamma_m ||W||_F^2``. A matrix whose
+largest entry is beyond ``2^+-256`` is first scaled by a power of two (exactly) so that it is
+about 1, and absolute terms cover underflow. If no ``c`` is certified the bound falls back to the Frobenius norm.
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ __all__ = ["abs_norm_bound", "spectral_norm_bound"]
 #: Relative slack added to every bound for the rounding of the few float operations that form it
 #: (each a handful of sums and products of non-negative numbers, far below this).
 SLACK = 2.0 ** -40
-#: An absolute term per entry touched, covering underflow (float64's smallest subnormal is
-#: ``2**-1074``; every scaled quantity here is at least ``2**-60`` or exactly zero where it
-#: matters, so this is generous by hundreds of orders of magnitude).
+#: An absolute term per entry touched, covering underflow (a product below float64's normal range
+#: rounds by at most ``2**-1074``, absolutely). The largest entry is at least ``2**-257`` after
+#: scaling, so the largest eigenvalue is at least ``2**-514``: this costs nothing in precision.
 TINY = 2.0 ** -1000
 #: Lanczos steps for the estimate, and tries (each raising the candidate) before falling back.
 STEPS, TRIES = 20, 10
@@ -63,7 +63,9 @@ def spectral_norm_bound(W) -> float:
     if not np.isfinite(top):
         raise ValueError("W has entries that are not finite")
     shift = int(np.frexp(top)[1])  # |W| 2**-shift < 1, its largest entry at least 1/2
-    S = np.ldexp(W, -shift)
+    if abs(shift) <= 256:  # no overflow or underflow to fear: scaling would change nothing but time
+        shift = 0
+    S = np.ldexp(W, -shift) if shift else W
     if S.shape[0] < S.shape[1]:
         S = S.T  # the smaller Gram matrix: ||W||_2 = ||W^T||_2
     m, k = S.shape

@@ -27,7 +27,6 @@ import numpy as np
 
 from ..core.arrays import batches, kernel_array, set_bits
 from ..core.exact import ExactNetwork
-from ..core.modular import dyadic_parts
 from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
 from .cells import CellSet
@@ -148,12 +147,15 @@ class PolytopeStep:
         rounding = g + (U if act.off_slope not in (0.0, 1.0) else 0.0)
         if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ), into buffers kept between calls
             M, pre = self._buffer("rows", (n, D, width)), self._buffer("bounds", (n, width))
-            gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre)
+            sizes = self._buffer("sizes", (n, 4))
+            gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes)
         else:  # a group's winner: sums over the group
             M = act.collect(gather_masked(J, parent, mask), axis=2)
             carried = act.collect(gather_masked(E, parent, np.abs(mask)), axis=2)[:, 0, :]
-            pre = rounding * np.abs(M).sum(axis=1) + carried
-        N = self._norm_bounds(l, J, N, parent, pre)  # before J is replaced
+            a = np.abs(M).sum(axis=1)
+            pre = rounding * a + carried
+            sizes = np.stack([a.sum(axis=1), a.max(axis=1), pre.sum(axis=1), pre.max(axis=1)], axis=1)
+        N = self._norm_bounds(l, D, width, N, parent, sizes)
         J = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
         J[:, 0, :] += layer.b
         abs_W, abs_b, _ = self._magnitude_layers[l]
@@ -161,14 +163,16 @@ class PolytopeStep:
         E += g * abs_b
         E *= 1.0 + 2.0 * g  # the bound's own rounding (sums of non-negative terms)
         np.minimum(E, N[:, None], out=E)
-        floor = self._underflow(l, D, pre, M)
-        E += floor
-        N = N + np.sqrt(D * layer.width) * floor.max(axis=1, initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
+        if self._may_underflow[l]:
+            floor = self._underflow(l, D, pre, M)
+            E += floor
+            N = N + np.sqrt(D * layer.width) * floor.max(axis=1, initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
         return J, E[:, None, :], N
 
     def _underflow(self, l, D, pre, M):
         """What products below float64's normal range may add to the errors of the rows of layer
-        ``l`` (``D`` coefficients each), per child and unit: relative bounds do not hold there,
+        ``l`` (``D`` coefficients each; only on layers where such products may occur, see
+        :attr:`_may_underflow`), per child and unit: relative bounds do not hold there,
         each product rounds by up to ``ETA = 2^-1074`` absolutely. On a cell whose inputs may be
         nonzero (its masked inputs ``M`` or their bounds ``pre``), for each unit with a nonzero
         weight: the ``D`` dot products of ``width + 1`` terms, the bound's own ``width``
@@ -176,19 +180,19 @@ class PolytopeStep:
         term's own rounding. Zero on a cell whose inputs are exactly zero and for a unit without
         weights: the row is then computed exactly, and a row exactly zero with no error is
         trusted to be zero, which a product underflowed to zero must never pass for."""
-        if not self._may_underflow[l]:
-            return np.zeros((len(pre), self.net.layers[l].width))
         row_sums = self._magnitude_layers[l][2]
         width = pre.shape[1]
         per_unit = ETA * (2.0 * (D + 1) * (width + 2) + 4.0 * row_sums + 4.0) * (row_sums > 0)
         live = pre.any(axis=1) | M.reshape(len(M), -1).any(axis=1)
         return live[:, None] * per_unit[None, :]
 
-    def _norm_bounds(self, l, J, N, parent, pre):
+    def _norm_bounds(self, l, D, width, N, parent, sizes):
         """Per child, a bound on ``sum_k ||J'[k] - exact||_2`` over the rows ``J'`` of layer ``l``
-        it is given (see the module's description), from its parent's rows ``J`` of layer
-        ``l - 1``, their bounds ``N`` and the child's ``pre`` (per unit, a bound on the error of
-        its masked rows summed over ``k``, as for ``E``).
+        it is given (see the module's description), from its parent's bound ``N`` on the rows of
+        layer ``l - 1`` (``D`` coefficients of ``width`` units) and the child's ``sizes``: the
+        sum and largest entry of ``a = sum_k |M_k|`` (its masked rows ``M``, up to their
+        rounding) and of ``pre`` (per unit, a bound on the error of ``M`` summed over ``k``, as
+        for ``E``).
 
         With ``d_k`` the error of the masked rows ``M = fl(s J)`` (slopes ``|s| <= smax``, rounded
         once unless 0 or 1), the child's error is ``W d_k + r_k``, the product's rounding ``|r_k|
@@ -200,17 +204,15 @@ class PolytopeStep:
         sqrt(D) ||a||_2 <= sqrt(D) sqrt(sum(a) max(a))`` with ``a = sum_k |x_k|``."""
         act = self.net.layers[l - 1].activation
         layer = self.net.layers[l]
-        D, width = J.shape[1], J.shape[2]
         g = gamma(width + D + 2)
-        smax = max(1.0, abs(act.off_slope))
         u = U if act.off_slope not in (0.0, 1.0) else 0.0
         root_d = np.sqrt(D)
-        a = np.abs(J).sum(axis=1)  # (parents, width); the children's a is at most smax times it
-        size = (root_d * smax) * (np.sqrt(a.sum(axis=1)) * np.sqrt(a.max(axis=1)))[parent]
-        seeded = root_d * np.sqrt(pre.sum(axis=1)) * np.sqrt(pre.max(axis=1))
+        size = root_d * np.sqrt(sizes[:, 0]) * np.sqrt(sizes[:, 1])
+        seeded = root_d * np.sqrt(sizes[:, 2]) * np.sqrt(sizes[:, 3])
         if act.kind == "max":
             masked = seeded
         else:
+            smax = max(1.0, abs(act.off_slope))
             finite = np.isfinite(N)
             carried = np.where(finite, smax * np.where(finite, N, 0.0), np.inf)[parent] + 2.0 * u * size
             masked = np.minimum(carried, seeded)
@@ -233,9 +235,9 @@ class PolytopeStep:
     def _may_underflow(self):
         """Per layer, whether a product in its rows (or their bounds) may fall below float64's
         normal range. Every entry of every row of layer ``l`` on any cell is a multiple of a
-        power of two ``2^q_l``: row entries are sums of products of the layers' entries and the
-        slopes, and rounding keeps such multiples (a float64 rounded to 53 bits stays a multiple
-        of any power of two below its last bit). So each nonzero product of layer ``l``'s weights
+        power of two ``2^q_l`` (:func:`_quantum` per array): row entries are sums of products of
+        the layers' entries and the slopes, and rounding keeps such multiples (a float64 rounded
+        to 53 bits stays a multiple of any power of two below its last bit). So each nonzero product of layer ``l``'s weights
         with its inputs is at least ``2^(qW_l + q_(l-1) + q_slope)`` in size, and while that is
         above ``2^-1000`` no product underflows and the relative bounds hold (every bound's
         products are then at least ``gamma`` times that, above zero)."""
@@ -343,11 +345,12 @@ class PolytopeStep:
 
 
 def _quantum(values) -> int:
-    """The exponent ``q`` of the largest power of two dividing every nonzero entry of the float64
-    ``values`` (0 when there is none)."""
-    odd, exp = dyadic_parts(values)
-    nonzero = odd != 0
-    return int(exp[nonzero].min()) if nonzero.any() else 0
+    """An exponent ``q`` such that ``2^q`` divides every entry of the float64 ``values`` (0 when
+    none is nonzero): each float64 is a multiple of its last bit, at least ``2^(e - 53)`` for the
+    smallest nonzero ``|x| >= 2^(e - 1)`` (subnormals included)."""
+    magnitudes = np.abs(values)
+    smallest = magnitudes[magnitudes > 0].min(initial=np.inf)
+    return int(np.frexp(smallest)[1]) - 53 if np.isfinite(smallest) else 0
 
 
 def _stage_size(n_cells: int, n_hyperplanes: int, d: int) -> int:

@@ -58,7 +58,7 @@ def _float_rows(net, bits, norms=True):
     computes them (without the per-cell norm bound when ``norms`` is False)."""
     step = _step(net)
     if not norms:
-        step._norm_bounds = lambda l, J, N, parent, pre: np.full(len(parent), np.inf)
+        step._norm_bounds = lambda l, D, width, N, parent, sizes: np.full(len(parent), np.inf)
     J, E, N = step.first_layer_rows()
     out = [(J[0], E[0, 0])]
     for l in range(1, len(net.layers)):

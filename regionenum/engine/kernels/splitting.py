@@ -872,12 +872,13 @@ def gather_masked(J, parent, mask):
 
 
 @nb.njit(**_JIT)
-def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre):
+def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes):
     """For each child ``i`` of cell ``parent[i]``, into the given arrays: ``M[i] = J[p] * mask[i]``
     (as :func:`gather_masked`) and ``pre[i] = (rounding * sum_k |J[p, k]| + E[p, 0]) * |mask[i]|``
     with ``p = parent[i]``: the children's rows, and the bound their errors carry into the next
     layer's product. The same operations in the same order as the array expressions, without
-    their temporaries."""
+    their temporaries. ``sizes[i]`` gets the sum and the largest of ``a = sum_k |J[p, k]| *
+    |mask[i]|`` over the units, then the same of ``pre[i]`` (for the norm bounds)."""
     D = J.shape[1]
     W = J.shape[2]
     for i in range(parent.shape[0]):
@@ -885,8 +886,23 @@ def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre):
         for k in range(D):
             for h in range(W):
                 M[i, k, h] = J[p, k, h] * mask[i, h]
+        sum_a = 0.0
+        max_a = 0.0
+        sum_pre = 0.0
+        max_pre = 0.0
         for h in range(W):
             s = abs(J[p, 0, h])
             for k in range(1, D):
                 s += abs(J[p, k, h])
-            pre[i, h] = (rounding * s + E[p, 0, h]) * abs(mask[i, h])
+            m = abs(mask[i, h])
+            v = (rounding * s + E[p, 0, h]) * m
+            pre[i, h] = v
+            a = s * m
+            sum_a += a
+            max_a = max(max_a, a)
+            sum_pre += v
+            max_pre = max(max_pre, v)
+        sizes[i, 0] = sum_a
+        sizes[i, 1] = max_a
+        sizes[i, 2] = sum_pre
+        sizes[i, 3] = max_pre
