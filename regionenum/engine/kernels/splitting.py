@@ -188,8 +188,8 @@ def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
     counted at least at the domain's scale ``ref``; rays are unit vectors): that band is always
     settled exactly, as a margin of caution. A bound that is not finite (overflow) never trusts.
     A row that is exactly zero with no error (a unit masked off on the cell) is exactly zero, and
-    so is a value whose products are all exactly zero; a product that underflowed to zero is
-    never trusted. ``sa`` is scratch of length ``H``."""
+    so is a value whose products are all exactly zero, unless one of them underflowed (see
+    :func:`_underflowed`). ``sa`` is scratch of length ``H``."""
     H = J.shape[2]
     D = px.shape[1]
     gamma = (D + 2) * U / (1.0 - (D + 2) * U)
@@ -223,15 +223,22 @@ def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
         e = gamma * se + dg * sa[h] + gmax * ej
         if se > 0.0 or ej > 0.0 or (dg > 0.0 and sa[h] > 0.0):
             e = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
-        elif sa[h] > 0.0:  # every product is zero: exactly, or underflowed (then never trusted)
-            for k in range(1, D):
-                if px[i, k] != 0.0 and J[c, k, h] != 0.0:
-                    e = TINY
-                    break
         if not e < np.inf:
             e = np.inf
         out_e[i, h] = e
         out_t[i, h] = max(e, tol * out_t[i, h])
+
+
+@nb.njit(**_JIT)
+def _underflowed(px, i, J, c, h) -> bool:
+    """Whether a product of generator ``px[i]`` and row ``J[c, :, h]`` has two nonzero factors:
+    asked only where every product came out zero with a zero bound (see :func:`_values`), where
+    such a product underflowed and the value must not be trusted to be zero. Apart from the hot
+    loop, which it would slow."""
+    for k in range(1, px.shape[1]):
+        if px[i, k] != 0.0 and J[c, k, h] != 0.0:
+            return True
+    return False
 
 
 @nb.njit(inline='always', **_JIT)
@@ -632,7 +639,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         v = pv[g, h]
                         if abs(v) > pt[g, h]:
                             sign_val[g] = 1 if v > 0 else -1
-                        elif pt[g, h] == 0.0:
+                        elif pt[g, h] == 0.0 and not _underflowed(px, g, J, c, h):
                             sign_val[g] = 0  # an exactly zero row with no error: zero here
                         else:
                             inc_g = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]]
