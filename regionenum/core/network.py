@@ -583,9 +583,10 @@ class Layer:
 
     Notes
     -----
-    ``W`` and ``b`` are kept as C-contiguous float64 arrays whatever the caller passes (a
-    Fortran-ordered or float32 ``W`` is copied), so that one network has one memory layout and
-    every product with it is blocked the same way. Build networks with
+    ``W`` and ``b`` are kept as read-only C-contiguous float64 copies of what the caller passes,
+    so that one network has one memory layout (every product with it is blocked the same way)
+    and what is worked out once per layer (:attr:`norm_bounds`) stays true: a layer never
+    changes. To change weights, build a new network. Build networks with
     :meth:`Network.from_layers`, which also checks them.
     """
 
@@ -594,8 +595,10 @@ class Layer:
     activation: Activation
 
     def __post_init__(self):
-        object.__setattr__(self, "W", np.ascontiguousarray(self.W, dtype=np.float64))
-        object.__setattr__(self, "b", np.ascontiguousarray(self.b, dtype=np.float64))
+        for name in ("W", "b"):
+            values = np.array(getattr(self, name), dtype=np.float64, order="C")  # the layer's own copy
+            values.flags.writeable = False
+            object.__setattr__(self, name, values)
 
     @property
     def width(self) -> int:

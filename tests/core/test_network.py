@@ -36,3 +36,16 @@ def test_weights_are_c_contiguous_float64_whatever_the_caller_passes():
     # and a network restricted to a plane keeps the layout
     plane = net.restricted(np.zeros(3), np.eye(3)[:, :2])
     assert plane.layers[0].W.flags.c_contiguous
+
+
+def test_layers_are_read_only_copies():
+    """A layer keeps its own read-only arrays: what is worked out once per layer (its norm
+    bounds) stays true, and the caller's arrays are neither shared nor frozen."""
+    W = np.ones((2, 2))
+    net = rn.Network.from_layers([(W, np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
+    W[0, 0] = 5.0
+    assert net.layers[0].W[0, 0] == 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        net.layers[0].W[0, 0] = 2.0
+    with pytest.raises(ValueError, match="read-only"):
+        net.layers[0].b[0] = 2.0
