@@ -164,27 +164,25 @@ class PolytopeStep:
         E *= 1.0 + 2.0 * g  # the bound's own rounding (sums of non-negative terms)
         np.minimum(E, N[:, None], out=E)
         if self._may_underflow[l]:
-            floor = self._underflow(l, D, pre, M)
+            floor = self._underflow(l, D, pre, n)
             E += floor
             N = N + np.sqrt(D * layer.width) * floor.max(axis=1, initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
         return J, E[:, None, :], N
 
-    def _underflow(self, l, D, pre, M):
+    def _underflow(self, l, D, pre, n_children):
         """What products below float64's normal range may add to the errors of the rows of layer
         ``l`` (``D`` coefficients each; only on layers where such products may occur, see
-        :attr:`_may_underflow`), per child and unit: relative bounds do not hold there,
-        each product rounds by up to ``ETA = 2^-1074`` absolutely. On a cell whose inputs may be
-        nonzero (its masked inputs ``M`` or their bounds ``pre``), for each unit with a nonzero
-        weight: the ``D`` dot products of ``width + 1`` terms, the bound's own ``width``
-        products and the inputs' (``pre``'s) through ``|W|``, with a factor of two for the
-        term's own rounding. Zero on a cell whose inputs are exactly zero and for a unit without
-        weights: the row is then computed exactly, and a row exactly zero with no error is
+        :attr:`_may_underflow`), per child and unit: relative bounds do not hold there, each
+        product rounds by up to ``ETA = 2^-1074`` absolutely. For each unit with a nonzero
+        weight: the ``D`` dot products of ``width + 1`` terms; the slopes' products with the
+        inputs (``D`` per input) and the inputs' bounds (``pre``, a few products each) carried
+        through ``|W|``; with a factor of two for the term's own rounding. Units without weights
+        get none: their rows are the bias, exactly; and a row exactly zero with no error is
         trusted to be zero, which a product underflowed to zero must never pass for."""
         row_sums = self._magnitude_layers[l][2]
         width = pre.shape[1]
-        per_unit = ETA * (2.0 * (D + 1) * (width + 2) + 4.0 * row_sums + 4.0) * (row_sums > 0)
-        live = pre.any(axis=1) | M.reshape(len(M), -1).any(axis=1)
-        return live[:, None] * per_unit[None, :]
+        per_unit = ETA * (2.0 * (D + 1) * (width + 2) + (2.0 * D + 4.0) * row_sums + 4.0) * (row_sums > 0)
+        return np.broadcast_to(per_unit, (n_children, len(per_unit)))
 
     def _norm_bounds(self, l, D, width, N, parent, sizes):
         """Per child, a bound on ``sum_k ||J'[k] - exact||_2`` over the rows ``J'`` of layer ``l``
@@ -238,15 +236,20 @@ class PolytopeStep:
         power of two ``2^q_l`` (:func:`_quantum` per array): row entries are sums of products of
         the layers' entries and the slopes, and rounding keeps such multiples (a float64 rounded
         to 53 bits stays a multiple of any power of two below its last bit). So each nonzero product of layer ``l``'s weights
-        with its inputs is at least ``2^(qW_l + q_(l-1) + q_slope)`` in size, and while that is
-        above ``2^-1000`` no product underflows and the relative bounds hold (every bound's
-        products are then at least ``gamma`` times that, above zero)."""
-        out, q = [], 0
+        with its inputs is at least ``2^(qW_l + q_(l-1) + q_slope)`` in size, each product of a
+        slope with a row of layer ``l - 1`` at least ``2^(q_(l-1) + q_slope)``, and each product
+        of such a row with a bound's rounding factor (``gamma``, at least ``2^-60``) at least
+        ``2^(q_(l-1) - 60)``; while all are above ``2^-1000`` no product underflows and the
+        relative bounds hold."""
+        out, q, q_rows = [], 0, 0
         for l, layer in enumerate(self.net.layers):
             q_weights, q_bias = _quantum(layer.W), _quantum(layer.b)
             q_in = q_weights + (q if l else 0)
-            out.append(l > 0 and q_in < -1000)
-            q = min(q_in, q_bias) + min(0, _quantum(np.array([layer.activation.off_slope])))
+            # the layer's products, the slopes' with the rows before it (q), and those rows'
+            # with the rounding factors of their bounds (2^-60 or more)
+            out.append(l > 0 and min(q_in, q, q_rows - 60) < -1000)
+            q_rows = min(q_in, q_bias)
+            q = q_rows + min(0, _quantum(np.array([layer.activation.off_slope])))
         return out
 
     @functools.cached_property

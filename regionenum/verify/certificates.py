@@ -196,8 +196,8 @@ def _proven_inside(regions) -> np.ndarray:
     by layer, every unit's pre-activation under the region's pattern (slopes from its bits, as
     in the exact rows of :meth:`~regionenum.core.exact.ExactNetwork.region_constraints`), each
     beyond its bound ``(gamma_{n+2} max|a| + e) r + gamma_{n+2} |b| + (n + 2) eta``, with ``r``
-    the unit's row sum of ``|W|``, ``e`` the largest bound carried in (``u |a|`` more after a
-    slope other than 0 or 1), ``eta = 2^-1074`` for the absolute error of subnormal products,
+    the unit's row sum of ``|W|``, ``e`` the largest bound carried in (``u |a| + eta`` more after
+    a slope other than 0 or 1), ``eta = 2^-1074`` for the absolute error of subnormal products,
     and the bound's own rounding: one matrix product per layer, on blocks of regions small
     enough that their temporaries stay in cache. A value or bound that is not finite proves
     nothing. False where this does not prove it (the exact check then runs); all False for
@@ -248,7 +248,7 @@ def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
         act = slopes * Z
         scaled = np.abs(slopes) * E
         if layer.activation.off_slope not in (0.0, 1.0):
-            scaled += U * np.abs(act)
+            scaled += U * np.abs(act) + _ETA  # the slope's product rounds, below the normal range absolutely
         err = scaled.max(axis=1, initial=0.0)
     return ok
 

@@ -167,3 +167,32 @@ def test_rows_below_the_normal_range_are_settled_exactly(exponent):
     regions = rn.enumerate_regions(net, box)
     rn.certify(regions, backend="fractions")
     assert rn.count_regions(net, box) == len(regions) and regions.exact_calls > 0
+
+
+def test_slope_products_below_the_normal_range_are_settled_exactly():
+    """A LeakyReLU slope of 2^-1000 times a row of size 2^-200 underflows; the next layer's
+    weight of 2^900 would make the lost part decide a sign (its root at x = 0.5). Found by a
+    review: before, 2 regions (the exact answer is 3), and the certificate accepted them."""
+    a = 2.0 ** -1000
+    net = rn.Network.from_layers([(np.array([[2.0 ** -100]]), np.array([-2.0 ** -100])),
+                                  (np.array([[2.0 ** 900]]), np.array([2.0 ** -201])),
+                                  (np.array([[1.0]]), np.zeros(1))],
+                                 [("leaky_relu", a), ("leaky_relu", a), "identity"])
+    box = rn.Box([0.0], [2.0])
+    regions = rn.enumerate_regions(net, box)
+    assert len(regions) == 3 and rn.count_regions(net, box) == 3
+    rn.certify(regions, backend="fractions")
+
+
+def test_bound_products_below_the_normal_range_are_settled_exactly():
+    """Subnormal first-layer rows (weights 2^-1074) times weights up to 2^600: the rows' products
+    stay in range but their bounds' products (the rounding factor times the rows) underflow.
+    Found by a review: before, 2 regions, which the certificate refused; the exact answer is 3."""
+    t = 2.0 ** -1074
+    net = rn.Network.from_layers([(np.array([[t], [t], [t]]), np.zeros(3)),
+                                  (np.array([[2.0 ** 600, 2.0 ** 546, -2.0 ** 600]]), np.array([-2.0 ** -529])),
+                                  (np.ones((1, 1)), np.zeros(1))])
+    box = rn.Box([-1.0], [1.0])
+    regions = rn.enumerate_regions(net, box)
+    assert len(regions) == 3 and rn.count_regions(net, box) == 3
+    rn.certify(regions, backend="fractions")
