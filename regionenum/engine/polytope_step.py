@@ -166,7 +166,8 @@ class PolytopeStep:
         if self._may_underflow[l]:
             floor = self._underflow(l, D, pre, n)
             E += floor
-            N = N + np.sqrt(D * layer.width) * floor.max(axis=1, initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
+            # sum_k ||.||_2 <= sqrt(D) ||floor||_2
+            N = N + np.sqrt(D * layer.width) * floor.max(axis=1, initial=0.0)
         return J, E[:, None, :], N
 
     def _underflow(self, l, D, pre, n_children):
@@ -235,12 +236,12 @@ class PolytopeStep:
         normal range. Every entry of every row of layer ``l`` on any cell is a multiple of a
         power of two ``2^q_l`` (:func:`_quantum` per array): row entries are sums of products of
         the layers' entries and the slopes, and rounding keeps such multiples (a float64 rounded
-        to 53 bits stays a multiple of any power of two below its last bit). So each nonzero product of layer ``l``'s weights
-        with its inputs is at least ``2^(qW_l + q_(l-1) + q_slope)`` in size, each product of a
-        slope with a row of layer ``l - 1`` at least ``2^(q_(l-1) + q_slope)``, and each product
-        of such a row with a bound's rounding factor (``gamma``, at least ``2^-60``) at least
-        ``2^(q_(l-1) - 60)``; while all are above ``2^-1000`` no product underflows and the
-        relative bounds hold."""
+        to 53 bits stays a multiple of any power of two below its last bit). So each nonzero
+        product of layer ``l``'s weights with its inputs is at least ``2^(qW_l + q_(l-1) +
+        q_slope)`` in size, each product of a slope with a row of layer ``l - 1`` at least
+        ``2^(q_(l-1) + q_slope)``, and each product of such a row with a bound's rounding factor
+        (``gamma``, at least ``2^-60``) at least ``2^(q_(l-1) - 60)``; while all are above
+        ``2^-1000`` no product underflows and the relative bounds hold."""
         out, q, q_rows = [], 0, 0
         for l, layer in enumerate(self.net.layers):
             q_weights, q_bias = _quantum(layer.W), _quantum(layer.b)

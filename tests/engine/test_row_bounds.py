@@ -161,7 +161,8 @@ def test_rows_below_the_normal_range_are_settled_exactly(exponent):
     layers = [(rng.normal(size=(6, 2)), rng.normal(size=6)), (rng.normal(size=(6, 6)), rng.normal(size=6)),
               (rng.normal(size=(5, 6)), rng.normal(size=5))]
     s = 2.0 ** exponent
-    scaled = [(W * s, b * s ** (l + 1)) for l, (W, b) in enumerate(layers)] + [(rng.normal(size=(1, 5)), np.zeros(1))]
+    scaled = [(W * s, b * s ** (l + 1)) for l, (W, b) in enumerate(layers)]
+    scaled.append((rng.normal(size=(1, 5)), np.zeros(1)))
     net = rn.Network.from_layers(scaled)
     box = rn.Box([-1, -1], [1, 1])
     regions = rn.enumerate_regions(net, box)
