@@ -164,16 +164,15 @@ class PolytopeStep:
         E *= 1.0 + 2.0 * g  # the bound's own rounding (sums of non-negative terms)
         np.minimum(E, N[:, None], out=E)
         if self._may_underflow[l]:
-            floor = self._underflow(l, D, pre, n)
+            floor = self._underflow(l, D, width)  # the same for every child
             E += floor
-            # sum_k ||.||_2 <= sqrt(D) ||floor||_2
-            N = N + np.sqrt(D * layer.width) * floor.max(axis=1, initial=0.0)
+            N = N + np.sqrt(D * layer.width) * floor.max(initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
         return J, E[:, None, :], N
 
-    def _underflow(self, l, D, pre, n_children):
+    def _underflow(self, l, D, width):
         """What products below float64's normal range may add to the errors of the rows of layer
-        ``l`` (``D`` coefficients each; only on layers where such products may occur, see
-        :attr:`_may_underflow`), per child and unit: relative bounds do not hold there, each
+        ``l`` (``D`` coefficients each, from ``width`` inputs; only on layers where such products
+        may occur, see :attr:`_may_underflow`), per unit: relative bounds do not hold there, each
         product rounds by up to ``ETA = 2^-1074`` absolutely. For each unit with a nonzero
         weight: the ``D`` dot products of ``width + 1`` terms; the slopes' products with the
         inputs (``D`` per input) and the inputs' bounds (``pre``, a few products each) carried
@@ -181,9 +180,7 @@ class PolytopeStep:
         get none: their rows are the bias, exactly; and a row exactly zero with no error is
         trusted to be zero, which a product underflowed to zero must never pass for."""
         row_sums = self._magnitude_layers[l][2]
-        width = pre.shape[1]
-        per_unit = ETA * (2.0 * (D + 1) * (width + 2) + (2.0 * D + 4.0) * row_sums + 4.0) * (row_sums > 0)
-        return np.broadcast_to(per_unit, (n_children, len(per_unit)))
+        return ETA * (2.0 * (D + 1) * (width + 2) + (2.0 * D + 4.0) * row_sums + 4.0) * (row_sums > 0)
 
     def _norm_bounds(self, l, D, width, N, parent, sizes):
         """Per child, a bound on ``sum_k ||J'[k] - exact||_2`` over the rows ``J'`` of layer ``l``
@@ -212,8 +209,7 @@ class PolytopeStep:
             masked = seeded
         else:
             smax = max(1.0, abs(act.off_slope))
-            finite = np.isfinite(N)
-            carried = np.where(finite, smax * np.where(finite, N, 0.0), np.inf)[parent] + 2.0 * u * size
+            carried = np.where(np.isfinite(N), smax * N, np.inf)[parent] + 2.0 * u * size
             masked = np.minimum(carried, seeded)
         sigma = layer.norm_bounds[0] if masked.any() else 0.0  # none on exact rows (the first layer's)
         out = sigma * masked if sigma else np.zeros(len(parent))
@@ -243,21 +239,25 @@ class PolytopeStep:
         (``gamma``, at least ``2^-60``) at least ``2^(q_(l-1) - 60)``; while all are above
         ``2^-1000`` no product underflows and the relative bounds hold."""
         out, q, q_rows = [], 0, 0
-        for l, layer in enumerate(self.net.layers):
-            q_weights, q_bias = _quantum(layer.W), _quantum(layer.b)
+        for l, (layer, (abs_W, abs_b, _)) in enumerate(zip(self.net.layers, self._magnitude_layers)):
+            q_weights, q_bias = _quantum(abs_W), _quantum(abs_b)
             q_in = q_weights + (q if l else 0)
             # the layer's products, the slopes' with the rows before it (q), and those rows'
             # with the rounding factors of their bounds (2^-60 or more)
             out.append(l > 0 and min(q_in, q, q_rows - 60) < -1000)
             q_rows = min(q_in, q_bias)
-            q = q_rows + min(0, _quantum(np.array([layer.activation.off_slope])))
+            q = q_rows + min(0, _quantum(np.array([abs(layer.activation.off_slope)])))
         return out
 
     @functools.cached_property
     def _magnitude_layers(self):
         """Each layer's ``|W|`` (C-contiguous), ``|b|`` and ``|W|``'s row sums, for the error
         bounds."""
-        return [(np.abs(layer.W), np.abs(layer.b), np.abs(layer.W).sum(axis=1)) for layer in self.net.layers]
+        out = []
+        for layer in self.net.layers:
+            abs_W = np.abs(layer.W)
+            out.append((abs_W, np.abs(layer.b), abs_W.sum(axis=1)))
+        return out
 
     def _slopes(self, l, bits, n):
         """Each unit's slope of layer ``l`` on ``n`` cells with state ``bits`` (None: one state)."""
@@ -348,11 +348,10 @@ class PolytopeStep:
             tally.finished.append((cells, np.ascontiguousarray(J_out), np.ascontiguousarray(E_out)))
 
 
-def _quantum(values) -> int:
-    """An exponent ``q`` such that ``2^q`` divides every entry of the float64 ``values`` (0 when
-    none is nonzero): each float64 is a multiple of its last bit, at least ``2^(e - 53)`` for the
-    smallest nonzero ``|x| >= 2^(e - 1)`` (subnormals included)."""
-    magnitudes = np.abs(values)
+def _quantum(magnitudes) -> int:
+    """An exponent ``q`` such that ``2^q`` divides every entry of the float64 ``magnitudes``
+    (absolute values; 0 when none is nonzero): each float64 is a multiple of its last bit, at
+    least ``2^(e - 53)`` for the smallest nonzero ``|x| >= 2^(e - 1)`` (subnormals included)."""
     smallest = magnitudes[magnitudes > 0].min(initial=np.inf)
     return int(np.frexp(smallest)[1]) - 53 if np.isfinite(smallest) else 0
 

@@ -39,7 +39,7 @@ from ..core.arrays import ranges
 from ..core.domain import Box
 from ..core.network import Network
 from ..core.threads import one_blas_thread, usable_cpus
-from ..core.tolerances import U, gamma
+from ..core.tolerances import ETA, U, gamma
 from ..engine.api import enumerate_regions
 from ..engine.kernels.lattice import cell_faces
 from ..errors import CertificationError, IncompleteResultError, InvalidArgumentError, MissingDependencyError
@@ -226,7 +226,7 @@ def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
     """:func:`_proven_inside` for the points ``X`` with patterns ``bits``."""
     if len(dom.b):
         value = X @ dom.A.T + dom.b
-        err = gamma(dom.dim + 2) * (np.abs(X) @ np.abs(dom.A).T + np.abs(dom.b)) + (dom.dim + 2) * _ETA
+        err = gamma(dom.dim + 2) * (np.abs(X) @ np.abs(dom.A).T + np.abs(dom.b)) + (dom.dim + 2) * ETA
         ok = np.all((value < -err * (1.0 + 4.0 * U)) & np.isfinite(value), axis=1)
     else:
         ok = np.ones(len(X), bool)
@@ -235,7 +235,7 @@ def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
         g = gamma(layer.W.shape[1] + 2)
         Z = act @ layer.W.T + layer.b
         carried = g * np.abs(act).max(axis=1, initial=0.0) + err
-        E = carried[:, None] * row_sums + g * np.abs(layer.b) + (layer.W.shape[1] + 2) * _ETA
+        E = carried[:, None] * row_sums + g * np.abs(layer.b) + (layer.W.shape[1] + 2) * ETA
         E *= 1.0 + 4.0 * g
         ok &= np.all(np.isfinite(Z) & np.isfinite(E), axis=1)  # overflow proves nothing
         slopes = np.ones_like(Z)
@@ -248,12 +248,9 @@ def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
         act = slopes * Z
         scaled = np.abs(slopes) * E
         if layer.activation.off_slope not in (0.0, 1.0):
-            scaled += U * np.abs(act) + _ETA  # the slope's product rounds, below the normal range absolutely
+            scaled += U * np.abs(act) + ETA  # the slope's product rounds, below the normal range absolutely
         err = scaled.max(axis=1, initial=0.0)
     return ok
-
-
-_ETA = 2.0 ** -1074  # the smallest subnormal: a product's absolute error below the normal range
 
 
 def _check_interior(regions, geo, r):
