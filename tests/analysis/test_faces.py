@@ -103,6 +103,32 @@ def test_graph_degrees_boundary_and_flips(net, domain):
         assert data["volume"] > 0
 
 
+@pytest.mark.parametrize("case", [0, 2, 9, 15], ids=["random2d", "random3d", "repeated", "montufar3d"])
+def test_graph_is_the_one_networkx_would_build(case):
+    """The graph is written into networkx's own dicts: it must equal, attribute for attribute,
+    the graph networkx builds from the same nodes and edges, share each edge's dict between its
+    two directions, and stay a working graph when edited."""
+    net, domain = CASES[case]
+    G = rn.enumerate_regions(net, domain).adjacency_graph()
+    H = nx.Graph()
+    H.add_nodes_from(G.nodes(data=True))
+    H.add_edges_from(G.edges(data=True))
+    assert nx.utils.graphs_equal(G, H)
+    assert G.number_of_edges() == H.number_of_edges() == sum(1 for _ in G.edges)
+    for a, b in G.edges:
+        assert G._adj[a][b] is G._adj[b][a]
+    assert dict(G.degree) == dict(H.degree)
+    assert nx.utils.graphs_equal(G.copy(), H)
+    assert nx.utils.graphs_equal(G.subgraph(list(G)[:5]), H.subgraph(list(H)[:5]))
+    a, b = next(iter(G.edges))
+    G.edges[a, b]["mark"] = 1
+    assert G.edges[b, a]["mark"] == 1
+    G.remove_node(a)
+    assert a not in G and all(a not in G._adj[v] for v in G) and G.number_of_nodes() == len(H) - 1
+    G.add_edge(b, "x", volume=0.0)
+    assert G.degree["x"] == 1 and G.has_edge("x", b) and G.number_of_edges() == H.number_of_edges() - H.degree[a] + 1
+
+
 def test_boundary_facets_measure_the_domain_boundary():
     for d, widths in ((2, [12, 12]), (3, [8, 8])):
         net = random_net([d] + widths + [1], 7)
