@@ -1,4 +1,4 @@
-"""Running the engine on one of its two row-error bounds alone, to check that bound by itself:
+"""Running the engine on one of its row-error bounds alone, to check that bound by itself:
 every sign it lets float64 decide must still be right."""
 import contextlib
 
@@ -22,3 +22,15 @@ def norm_bounds_only():
         yield
     finally:
         PolytopeStep.next_layer_rows = original
+
+
+@contextlib.contextmanager
+def unit_norm_bounds_only():
+    """Within the block, every unit's row-error bound is the per-unit norm bound (its row's norm
+    times its cell's carried norm), never the unit-by-unit product through ``|W|``."""
+    original = PolytopeStep._products_pay
+    PolytopeStep._products_pay = lambda self, l: False
+    try:
+        yield
+    finally:
+        PolytopeStep._products_pay = original

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import InvalidNetworkError
-from .norm_bounds import abs_norm_bound, spectral_norm_bound
+from .norm_bounds import abs_norm_bound, row_norm_bounds, spectral_norm_bound
 from .piecewise import PieceMap, UnitSpline, expand_layer
 
 __all__ = ["Activation", "Layer", "Network"]
@@ -616,6 +616,14 @@ class Layer:
         (:mod:`~regionenum.core.norm_bounds`), for the engine's error bounds; worked out on first
         use (a certified spectral bound costs a Gram matrix and a Cholesky factorisation)."""
         return spectral_norm_bound(self.W), abs_norm_bound(self.W)
+
+    @functools.cached_property
+    def row_norms(self) -> np.ndarray:
+        """Proven upper bounds on the 2-norm of each row of ``W`` (one per unit, read-only), for
+        the engine's error bounds unit by unit."""
+        out = row_norm_bounds(self.W)
+        out.flags.writeable = False
+        return out
 
     @functools.cached_property
     def bias_norm(self) -> float:

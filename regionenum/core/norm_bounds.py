@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import lapack
 
-from .tolerances import U, gamma
+from .tolerances import ETA, U, gamma
 
-__all__ = ["abs_norm_bound", "spectral_norm_bound"]
+__all__ = ["abs_norm_bound", "row_norm_bounds", "spectral_norm_bound"]
 
 #: Relative slack added to every bound for the rounding of the few float operations that form it
 #: (each a handful of sums and products of non-negative numbers, far below this).
@@ -94,6 +94,41 @@ def abs_norm_bound(W) -> float:
     rows = A.sum(axis=1).max() * (1.0 + gamma(A.shape[1] + 1))
     cols = A.sum(axis=0).max() * (1.0 + gamma(A.shape[0] + 1))
     return float(np.sqrt(rows) * np.sqrt(cols) * (1.0 + SLACK))
+
+
+def row_norm_bounds(W) -> np.ndarray:
+    """Proven upper bounds on the 2-norm of every row of ``W``.
+
+    Each row is scaled by a power of two so that its largest entry lies in ``[1/2, 1)``: its
+    sum of squares is then at least ``1/4`` and cannot overflow. A square or scaled entry below
+    float64's normal range rounds by at most ``2^-1074`` absolutely; everything else by the
+    standard relative bound on a sum of non-negative terms.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Finite float64 entries.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        An upper bound per row (0.0 for a row of zeros, ``inf`` where the norm exceeds
+        float64's range).
+    """
+    A = np.abs(np.asarray(W, dtype=np.float64))
+    if A.ndim != 2:
+        raise ValueError(f"W must be a matrix, got shape {A.shape}")
+    if not np.isfinite(A).all():
+        raise ValueError("W has entries that are not finite")
+    if A.size == 0:
+        return np.zeros(A.shape[0])
+    shift = np.frexp(A.max(axis=1))[1]  # 0 for a row of zeros
+    S = np.ldexp(A, -shift[:, None])
+    n = A.shape[1]
+    squares = np.einsum("ij,ij->i", S, S) * (1.0 + gamma(n + 2)) + 2 * n * ETA
+    with np.errstate(over="ignore"):  # a norm beyond float64 is bounded by infinity
+        out = np.ldexp(np.sqrt(squares) * (1.0 + SLACK), shift)
+    return np.where(A.max(axis=1) > 0, out + ETA, 0.0)  # + ETA: the last scaling may round
 
 
 def _estimate(G: np.ndarray) -> float:

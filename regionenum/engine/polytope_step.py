@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
 from .cells import CellSet
 from .driver import Entry, Tally
-from .kernels.splitting import gather_masked, gather_rows_and_bounds
+from .kernels.splitting import gather_masked, gather_rows_and_bounds, unit_error_bounds
 from .roots import Roots, root_cells
 from .split import split
 
@@ -44,10 +45,23 @@ STAGE = 64
 #: their product, so that a call takes well under a second and budgets and Ctrl-C are seen
 #: (in 7-D a stage of 8 hyperplanes on a cube took 18 s, one of 6 about a second).
 STAGE_WORK = 1 << 13
+#: The unit-by-unit bound on a layer's rows is computed while it comes out below the per-unit norm
+#: bound on more than this share of a batch's entries, and then every ``RECHECK``-th batch.
+PAYS, RECHECK = 0.01, 16
 #: The most inputs this cell representation takes: a cell of a ``d``-dimensional box starts with
 #: ``2^d`` corners, and its pieces' vertex lists grow much faster than their number, so beyond
 #: this a single cell's split can take minutes and gigabytes in one uninterruptible kernel call.
 MAX_DIM = 10
+
+
+class Magnitudes(NamedTuple):
+    """What a layer's error bounds read: ``|W|`` (C-contiguous), ``|b|``, the row sums of ``|W|``
+    and proven bounds on the rows' 2-norms."""
+
+    abs_W: np.ndarray
+    abs_b: np.ndarray
+    row_sums: np.ndarray
+    row_norms: np.ndarray
 
 
 class PendingRows:
@@ -83,6 +97,7 @@ class PolytopeStep:
         self.exact_net = ExactNetwork(network)
         self._last_split = max(network.split_layers, default=0)
         self._buffers = {}
+        self._product_record = {}  # per layer: batches seen, and whether the last product paid
 
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:
@@ -155,19 +170,47 @@ class PolytopeStep:
             a = np.abs(M).sum(axis=1)
             pre = rounding * a + carried
             sizes = np.stack([a.sum(axis=1), a.max(axis=1), pre.sum(axis=1), pre.max(axis=1)], axis=1)
-        N = self._norm_bounds(l, D, width, N, parent, sizes)
+        N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
         J = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
         J[:, 0, :] += layer.b
-        abs_W, abs_b, _ = self._magnitude_layers[l]
-        E = pre @ abs_W.T
-        E += g * abs_b
-        E *= 1.0 + 2.0 * g  # the bound's own rounding (sums of non-negative terms)
-        np.minimum(E, N[:, None], out=E)
+        E = self._unit_bounds(l, pre, scale, g)
         if self._may_underflow[l]:
             floor = self._underflow(l, D, width)  # the same for every child
             E += floor
             N = N + np.sqrt(D * layer.width) * floor.max(initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
         return J, E[:, None, :], N
+
+    def _unit_bounds(self, l, pre, scale, g):
+        """Per child and unit of layer ``l``, the bound on its row's error: the smaller of the
+        unit-by-unit bound ``(pre |W|^T + gamma |b|)`` (a matrix product as large as the rows'
+        own, computed only where it pays, :meth:`_products_pay`) and the per-unit norm bound.
+
+        The latter follows from the child's ``scale`` (:meth:`_norm_bounds`): unit ``u``'s error
+        is ``sum_k |W_u . d_k + r_ku|`` with ``|W_u . d_k| <= ||W_u||_2 ||d_k||_2`` and ``sum_k
+        |r_ku| <= gamma (|W_u| . a + |b_u|)``, ``|W_u| . a <= ||W_u||_2 ||a||_2``, so at most
+        ``||W_u||_2 scale + gamma |b_u|``: the norm bound ``N`` with each unit's own row norm in
+        place of ``||W||_2``, about half of it on random layers. Both get ``(1 + 2 gamma)`` for
+        their own rounding (non-negative terms)."""
+        mags = self._magnitude_layers[l]
+        products = self._products_pay(l)
+        E = pre @ mags.abs_W.T if products else np.empty((len(scale), len(mags.abs_b)))
+        smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g, 1.0 + 2.0 * g, products)
+        if products:
+            self._product_record.setdefault(l, [1, True])[1] = smaller > PAYS * E.size
+        lowest = scale[scale > 0].min(initial=np.inf) * mags.row_norms[mags.row_norms > 0].min(initial=np.inf)
+        if lowest < 2.0 ** -1000:  # a product below the normal range rounds by up to ETA, absolutely
+            E += (4.0 * ETA) * np.multiply.outer(scale > 0, mags.row_norms > 0)
+        return E
+
+    def _products_pay(self, l) -> bool:
+        """Whether the unit-by-unit bound on layer ``l``'s rows, a matrix product as large as the
+        rows' own, is worth computing for the next batch: until it has come out below
+        the per-unit norm bound on at most :data:`PAYS` of a batch's entries (on deep wide
+        layers the norm carries every unit), and then again every :data:`RECHECK` batches in case
+        later cells differ. Either bound alone is proven; this only decides the time."""
+        seen = self._product_record.setdefault(l, [0, True])
+        seen[0] += 1
+        return seen[1] or seen[0] % RECHECK == 0
 
     def _underflow(self, l, D, width):
         """What products below float64's normal range may add to the errors of the rows of layer
@@ -179,7 +222,7 @@ class PolytopeStep:
         through ``|W|``; with a factor of two for the term's own rounding. Units without weights
         get none: their rows are the bias, exactly; and a row exactly zero with no error is
         trusted to be zero, which a product underflowed to zero must never pass for."""
-        row_sums = self._magnitude_layers[l][2]
+        row_sums = self._magnitude_layers[l].row_sums
         return ETA * (2.0 * (D + 1) * (width + 2) + (2.0 * D + 4.0) * row_sums + 4.0) * (row_sums > 0)
 
     def _norm_bounds(self, l, D, width, N, parent, sizes):
@@ -197,7 +240,11 @@ class PolytopeStep:
         ||d_k||_2`` is at most ``smax N + 2 u sum_k ||M_k||_2`` (carried from the parent's norm;
         not after a max layer) and at most ``sqrt(D) ||pre||_2`` (from the unit-by-unit bounds,
         which restarts the norm's growth where those are smaller), and ``sum_k ||x_k||_2 <=
-        sqrt(D) ||a||_2 <= sqrt(D) sqrt(sum(a) max(a))`` with ``a = sum_k |x_k|``."""
+        sqrt(D) ||a||_2 <= sqrt(D) sqrt(sum(a) max(a))`` with ``a = sum_k |x_k|``.
+
+        Also returns, per child, ``scale``: the bound on ``sum_k ||d_k||_2`` plus ``gamma
+        ||a||_2`` for the masked rows' ``a``, which :meth:`_unit_norm_bounds` multiplies by each
+        unit's row norm (:meth:`_unit_bounds`)."""
         act = self.net.layers[l - 1].activation
         layer = self.net.layers[l]
         g = gamma(width + D + 2)
@@ -215,7 +262,9 @@ class PolytopeStep:
         out = sigma * masked if sigma else np.zeros(len(parent))
         out += g * layer.norm_bounds[1] * size + g * layer.bias_norm
         out *= 1.0 + 2.0 * gamma(width + D + 8)  # this bound's own rounding (non-negative terms)
-        return out
+        scale = masked + g * (np.sqrt(sizes[:, 0]) * np.sqrt(sizes[:, 1]))
+        scale *= 1.0 + 2.0 * gamma(width + D + 8)
+        return out, scale
 
     def _buffer(self, name, shape):
         """A float64 array of ``shape`` for a temporary of :meth:`next_layer_rows`, kept between
@@ -239,8 +288,8 @@ class PolytopeStep:
         (``gamma``, at least ``2^-60``) at least ``2^(q_(l-1) - 60)``; while all are above
         ``2^-1000`` no product underflows and the relative bounds hold."""
         out, q, q_rows = [], 0, 0
-        for l, (layer, (abs_W, abs_b, _)) in enumerate(zip(self.net.layers, self._magnitude_layers)):
-            q_weights, q_bias = _quantum(abs_W), _quantum(abs_b)
+        for l, (layer, mags) in enumerate(zip(self.net.layers, self._magnitude_layers)):
+            q_weights, q_bias = _quantum(mags.abs_W), _quantum(mags.abs_b)
             q_in = q_weights + (q if l else 0)
             # the layer's products, the slopes' with the rows before it (q), and those rows'
             # with the rounding factors of their bounds (2^-60 or more)
@@ -251,12 +300,11 @@ class PolytopeStep:
 
     @functools.cached_property
     def _magnitude_layers(self):
-        """Each layer's ``|W|`` (C-contiguous), ``|b|`` and ``|W|``'s row sums, for the error
-        bounds."""
+        """Each layer's :class:`Magnitudes`, for the error bounds."""
         out = []
         for layer in self.net.layers:
             abs_W = np.abs(layer.W)
-            out.append((abs_W, np.abs(layer.b), abs_W.sum(axis=1)))
+            out.append(Magnitudes(abs_W, np.abs(layer.b), abs_W.sum(axis=1), layer.row_norms))
         return out
 
     def _slopes(self, l, bits, n):

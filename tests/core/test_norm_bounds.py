@@ -1,10 +1,12 @@
 """The proven norm bounds behind the engine's per-cell error bounds: never below the norm, on
 random, structured, degenerate and badly scaled matrices, and close enough to be useful."""
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
 from regionenum.core import norm_bounds
-from regionenum.core.norm_bounds import abs_norm_bound, spectral_norm_bound
+from regionenum.core.norm_bounds import abs_norm_bound, row_norm_bounds, spectral_norm_bound
 
 # the SVD's own rounding: the exact largest singular value is within a few ulps of numpy's
 SVD_SLACK = 1e-12
@@ -40,6 +42,34 @@ def test_spectral_bound_holds_and_is_tight(name, W):
 @pytest.mark.parametrize("name, W", list(_matrices()), ids=[name for name, _ in _matrices()])
 def test_abs_bound_holds(name, W):
     assert abs_norm_bound(W) >= np.linalg.norm(np.abs(W), 2)  # equal to it for |W| = I or all ones
+
+
+@pytest.mark.parametrize("name, W", list(_matrices()), ids=[name for name, _ in _matrices()])
+def test_row_norm_bounds_hold_exactly_and_are_tight(name, W):
+    """Against the exact sums of squares (Fractions) on a few rows of each matrix; within a
+    millionth of them except where an absolute term for underflow shows (rows wholly below
+    float64's normal range)."""
+    bounds = row_norm_bounds(W)
+    assert bounds.shape == (W.shape[0],)
+    for i in np.linspace(0, W.shape[0] - 1, 6).astype(int):
+        exact = sum(Fraction(float(w)) ** 2 for w in W[i])
+        assert Fraction(float(bounds[i])) ** 2 >= exact
+        if np.abs(W[i]).max() > 1e-290:
+            assert Fraction(float(bounds[i])) ** 2 <= exact * Fraction(1 + 1e-6) ** 2
+
+
+def test_row_norm_bounds_of_extreme_rows():
+    tiny = 2.0 ** -1074
+    W = np.array([[0.0, 0.0, 0.0], [tiny, tiny, 0.0], [1e300, 1e-300, -3e299], [1.5e308, 1.5e308, 1.5e308],
+                  [2.0 ** -1022, -(2.0 ** -1030), 2.0 ** -1060]])
+    bounds = row_norm_bounds(W)
+    assert bounds[0] == 0.0
+    for i in (1, 2, 4):
+        assert Fraction(float(bounds[i])) ** 2 >= sum(Fraction(float(w)) ** 2 for w in W[i])
+    assert bounds[3] == np.inf  # beyond float64: an infinite bound, never a wrong one
+    assert row_norm_bounds(np.zeros((2, 0))).tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="not finite"):
+        row_norm_bounds(np.array([[1.0, np.nan]]))
 
 
 def test_zero_matrix_and_bad_input():

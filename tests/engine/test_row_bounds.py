@@ -2,6 +2,7 @@
 layer, on deep, leaky, badly scaled and mixed-magnitude networks; on wide deep networks the bound
 carried as a norm per cell (``||W||_2`` per layer) is the one that decides; it is tight for an
 error in the worst direction; and alone it keeps counts exact."""
+import contextlib
 import math
 from fractions import Fraction
 
@@ -14,7 +15,7 @@ import regionenum as rn
 from regionenum.core.exact import ExactNetwork
 from regionenum.engine.driver import Tally
 from regionenum.engine.polytope_step import PolytopeStep
-from tests.bounds import norm_bounds_only
+from tests.bounds import norm_bounds_only, unit_norm_bounds_only
 from tests.engine.test_hypothesis import networks
 from tests.oracles import lp_regions, regions_1d
 
@@ -58,7 +59,7 @@ def _float_rows(net, bits, norms=True):
     computes them (without the per-cell norm bound when ``norms`` is False)."""
     step = _step(net)
     if not norms:
-        step._norm_bounds = lambda l, D, width, N, parent, sizes: np.full(len(parent), np.inf)
+        step._norm_bounds = lambda l, D, width, N, parent, sizes: (np.full(len(parent), np.inf),) * 2
     J, E, N = step.first_layer_rows()
     out = [(J[0], E[0, 0])]
     for l in range(1, len(net.layers)):
@@ -133,25 +134,119 @@ def test_norm_bound_is_tight_for_an_error_along_the_top_singular_vector(activati
     assert actual >= 0.99 * N2[0]
 
 
-# the norm bound alone decides every float64 sign: counts and regions stay exact
-@given(st.one_of(networks(1), networks(1, generic_weights=False)))
-def test_norm_bound_alone_counts_1d_exactly(net):
+@pytest.mark.parametrize("activation, on, slope", [("relu", True, 1.0), (("leaky_relu", 3.0), False, 3.0)])
+def test_unit_norm_bound_is_tight_for_an_error_along_a_row(activation, on, slope):
+    """A parent whose rows are off by an error along one unit's weight row: that unit's row in
+    the child is off by the row's norm times as much (times the slope), and the per-unit norm
+    bound says so within one per cent, so any factor it lost would make it fail."""
+    rng = np.random.default_rng(9)
+    width = 64
+    layers = [(rng.normal(size=(width, 2)), rng.normal(size=width)),
+              (rng.normal(0.0, 0.2, size=(width, width)), rng.normal(size=width)),
+              (rng.normal(size=(1, width)), np.zeros(1))]
+    net = rn.Network.from_layers(layers, [activation] * 2 + ["identity"])
+    W, b = net.layers[1].W, net.layers[1].b
+    u = 17
+    exact = rng.normal(size=(3, width))
+    J = exact.copy()
+    J[2] += 1e-6 * W[u] / np.linalg.norm(W[u])
+    delta = [[Fraction(float(a)) - Fraction(float(e)) for a, e in zip(J[k], exact[k])] for k in range(3)]
+    N = sum(math.sqrt(sum(float(d * d) for d in row)) for row in delta) * (1 + 1e-12)
+    E = [float(sum(abs(delta[k][v]) for k in range(3))) * (1 + 1e-12) for v in range(width)]
+    with unit_norm_bounds_only():
+        J2, E2, _ = _step(net).next_layer_rows(1, J[None], np.array(E)[None, None], np.array([N]),
+                                               np.array([0]), np.full((1, width), on))
+    s = Fraction(slope)
+    actual = 0.0
+    for k in range(3):
+        row = sum(Fraction(float(W[u, j])) * s * Fraction(float(exact[k, j])) for j in range(width))
+        row += Fraction(float(b[u])) if k == 0 else 0
+        actual += abs(float(Fraction(float(J2[0, k, u])) - row))
+    assert actual <= E2[0, 0, u] * (1 + 1e-9)
+    assert actual >= 0.99 * E2[0, 0, u]
+
+
+# either norm bound alone decides every float64 sign: counts and regions stay exact
+ALONE = pytest.mark.parametrize("alone", [norm_bounds_only, unit_norm_bounds_only], ids=["cell", "unit"])
+
+
+@ALONE
+@given(net=st.one_of(networks(1), networks(1, generic_weights=False)))
+def test_norm_bound_alone_counts_1d_exactly(alone, net):
     expected = regions_1d(net, -2.0, 1.5)
     merged = [p for i, (_, _, p) in enumerate(expected) if i == 0 or expected[i - 1][2] != p]
-    with norm_bounds_only():
+    with alone():
         assert rn.count_regions(net, rn.Box([-2.0], [1.5])) == len(merged)
 
 
-@given(st.one_of(networks(2), networks(2, generic_weights=False)))
-def test_norm_bound_alone_matches_lp_reference_2d(net):
+@ALONE
+@given(net=st.one_of(networks(2), networks(2, generic_weights=False)))
+def test_norm_bound_alone_matches_lp_reference_2d(alone, net):
     box = rn.Box([-1.0, -1.0], [1.0, 1.5])
-    with norm_bounds_only():
+    with alone():
         regions = rn.enumerate_regions(net, box)
     assert sorted(tuple(bool(v) for v in p) for p in regions.patterns) == lp_regions(net, box.A, box.b)
 
 
+def test_unit_norm_bounds_hold_against_exact_rows():
+    """The per-unit norm bound alone (no product through ``|W|``), every unit at every layer of
+    two deep networks, against the exact rows; and at the last hidden layer it is below the
+    cell's norm bound for every unit."""
+    for kind in ("relu", "steep"):
+        net = _network(kind, seed=6)
+        exact = ExactNetwork(net)
+        bits = _pattern(net, [0.2, -0.4])
+        with unit_norm_bounds_only():
+            rows = _float_rows(net, bits)
+        for l, (J, bound) in enumerate(rows):
+            E = exact.rows(l, bits)
+            scale = Fraction(int(E[0, 0]))
+            for u in range(J.shape[1]):
+                error = sum(abs(Fraction(float(J[k, u])) - Fraction(int(E[1 + u, k])) / scale)
+                            for k in range(J.shape[0]))
+                assert error <= Fraction(float(bound[u])), (kind, l, u)
+        with norm_bounds_only():
+            cell = _float_rows(net, bits)
+        assert (rows[-2][1] < cell[-2][1]).all()
+
+
+def test_products_are_skipped_where_the_norm_decides():
+    """On six 256-wide layers the unit-by-unit product stops paying after a few layers and is
+    skipped there (the per-unit norm bound decides alone); the regions are those found with the
+    product computed on every batch. (The exact 1-D oracle takes minutes here; the bounds alone
+    are checked against it on small networks above.)"""
+    rng = np.random.default_rng(3)
+    widths = [1] + [256] * 6 + [1]
+    net = rn.Network.from_layers([(rng.normal(0.0, np.sqrt(2.0 / a), size=(b, a)), rng.normal(0.0, 0.1, size=b))
+                                  for a, b in zip(widths[:-1], widths[1:])])
+    box = rn.Box([-1.0], [1.0])
+    decisions = []
+    original = PolytopeStep._products_pay
+
+    def watched(self, l):
+        pays = original(self, l)
+        decisions.append((l, pays))
+        return pays
+
+    try:
+        PolytopeStep._products_pay = watched
+        regions = rn.enumerate_regions(net, box)
+        PolytopeStep._products_pay = lambda self, l: True
+        always = rn.enumerate_regions(net, box)
+    finally:
+        PolytopeStep._products_pay = original
+    assert any(not pays for _, pays in decisions) and all(pays for l, pays in decisions if l == 1)
+    assert np.array_equal(regions.packed_patterns, always.packed_patterns)
+    assert np.array_equal(regions.interior_points, always.interior_points)
+
+
+UNDERFLOW_BOUNDS = pytest.mark.parametrize("bounds", [contextlib.nullcontext, unit_norm_bounds_only],
+                                           ids=["default", "unit-norm"])
+
+
+@UNDERFLOW_BOUNDS
 @pytest.mark.parametrize("exponent", [-360, -400])
-def test_rows_below_the_normal_range_are_settled_exactly(exponent):
+def test_rows_below_the_normal_range_are_settled_exactly(exponent, bounds):
     """Layer ``l`` scaled by ``s = 2^exponent`` and its bias by ``s^(l + 1)``: the third layer's
     rows fall below float64's normal range, where a product's rounding has no relative bound
     (and some biases round to subnormals). The enumeration passes the exact certificate and the
@@ -165,12 +260,14 @@ def test_rows_below_the_normal_range_are_settled_exactly(exponent):
     scaled.append((rng.normal(size=(1, 5)), np.zeros(1)))
     net = rn.Network.from_layers(scaled)
     box = rn.Box([-1, -1], [1, 1])
-    regions = rn.enumerate_regions(net, box)
+    with bounds():
+        regions = rn.enumerate_regions(net, box)
+        assert rn.count_regions(net, box) == len(regions) and regions.exact_calls > 0
     rn.certify(regions, backend="fractions")
-    assert rn.count_regions(net, box) == len(regions) and regions.exact_calls > 0
 
 
-def test_slope_products_below_the_normal_range_are_settled_exactly():
+@UNDERFLOW_BOUNDS
+def test_slope_products_below_the_normal_range_are_settled_exactly(bounds):
     """A LeakyReLU slope of 2^-1000 times a row of size 2^-200 underflows; the next layer's
     weight of 2^900 would make the lost part decide a sign (its root at x = 0.5). Found by a
     review: before, 2 regions (the exact answer is 3), and the certificate accepted them."""
@@ -180,12 +277,14 @@ def test_slope_products_below_the_normal_range_are_settled_exactly():
                                   (np.array([[1.0]]), np.zeros(1))],
                                  [("leaky_relu", a), ("leaky_relu", a), "identity"])
     box = rn.Box([0.0], [2.0])
-    regions = rn.enumerate_regions(net, box)
-    assert len(regions) == 3 and rn.count_regions(net, box) == 3
+    with bounds():
+        regions = rn.enumerate_regions(net, box)
+        assert len(regions) == 3 and rn.count_regions(net, box) == 3
     rn.certify(regions, backend="fractions")
 
 
-def test_bound_products_below_the_normal_range_are_settled_exactly():
+@UNDERFLOW_BOUNDS
+def test_bound_products_below_the_normal_range_are_settled_exactly(bounds):
     """Subnormal first-layer rows (weights 2^-1074) times weights up to 2^600: the rows' products
     stay in range but their bounds' products (the rounding factor times the rows) underflow.
     Found by a review: before, 2 regions, which the certificate refused; the exact answer is 3."""
@@ -194,6 +293,7 @@ def test_bound_products_below_the_normal_range_are_settled_exactly():
                                   (np.array([[2.0 ** 600, 2.0 ** 546, -2.0 ** 600]]), np.array([-2.0 ** -529])),
                                   (np.ones((1, 1)), np.zeros(1))])
     box = rn.Box([-1.0], [1.0])
-    regions = rn.enumerate_regions(net, box)
-    assert len(regions) == 3 and rn.count_regions(net, box) == 3
+    with bounds():
+        regions = rn.enumerate_regions(net, box)
+        assert len(regions) == 3 and rn.count_regions(net, box) == 3
     rn.certify(regions, backend="fractions")
