@@ -37,7 +37,9 @@ SLACK = 2.0 ** -40
 #: scaling, so the largest eigenvalue is at least ``2**-514``: this costs nothing in precision.
 TINY = 2.0 ** -1000
 #: Lanczos steps for the estimate, and tries (each raising the candidate) before falling back.
-STEPS, TRIES = 20, 10
+#: Random layers' top eigenvalues crowd together: 20 steps left one of the suite's 512 x 512
+#: layers 1.2% low (two failed factorisations), 30 steps every one within 0.02%.
+STEPS, TRIES = 30, 10
 
 
 def spectral_norm_bound(W) -> float:
@@ -161,9 +163,10 @@ def _certified_top(G: np.ndarray, estimate: float, g_error: float) -> float | No
     has a float64 Cholesky factor (see the module's description); None if none has."""
     k = G.shape[0]
     scale = max(float(np.abs(np.diag(G)).max()), TINY)
+    B = np.empty((k, k), order="F")  # LAPACK's order: factorised in place, not copied first
     for i in range(TRIES):
         c = max(estimate, 0.0) * (1.0 + 0.001 * 2 ** i) + 1e-9 * scale
-        B = -G
+        np.negative(G, out=B.T)  # B = -G^T: its lower triangle is G's upper one, as near the exact
         B[np.diag_indices(k)] += c
         _, info = lapack.dpotrf(B, lower=1, clean=0, overwrite_a=1)  # reads the lower triangle
         if info != 0:  # not positive definite in float64 (info > 0), or a bad argument
