@@ -22,9 +22,11 @@ a summary per family and every failure with its seed (to reproduce: ``--seed S -
 --family F``); writes ``results/adversarial.md``. Run by hand.
 
 ``--norm-bounds-only`` makes every row-error bound the cell's norm bound alone (the bound
-carried by ``||W||_2``, see ``regionenum/engine/polytope_step.py``) instead of the smaller of it
-and the unit-by-unit bound, to check it by itself on these networks (it writes
-``results/adversarial_norm_bounds.md``).
+carried by ``||W||_2``, see ``regionenum/engine/polytope_step.py``) instead of the smallest of the
+engine's bounds, to check it by itself on these networks (it writes
+``results/adversarial_norm_bounds.md``); ``--unit-norm-bounds-only`` makes it each unit's row
+norm times the carried norm, never the product through ``|W|`` (it writes
+``results/adversarial_unit_norm_bounds.md``).
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ import regionenum as rn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the repository's test helpers
-from tests.bounds import norm_bounds_only  # noqa: E402
+from tests.bounds import norm_bounds_only, unit_norm_bounds_only  # noqa: E402
 from tests.rewrites import duplicated, permuted, rescaled  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -133,11 +135,17 @@ def main() -> None:
     parser.add_argument("--nets", type=int, default=300, help="networks per family (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--family", choices=FAMILIES, action="append", help="only these families")
-    parser.add_argument("--norm-bounds-only", action="store_true",
-                        help="every row-error bound is the cell's norm bound alone (checks that bound)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--norm-bounds-only", action="store_true",
+                      help="every row-error bound is the cell's norm bound alone (checks that bound)")
+    only.add_argument("--unit-norm-bounds-only", action="store_true",
+                      help="every row-error bound is the unit's row norm times the cell's carried norm")
     args = parser.parse_args()
     if args.norm_bounds_only:
         with norm_bounds_only():
+            return campaign(args)
+    if args.unit_norm_bounds_only:
+        with unit_norm_bounds_only():
             return campaign(args)
     return campaign(args)
 
@@ -162,8 +170,13 @@ def campaign(args) -> None:
         summary[family] = (outcome["passed"], outcome["failed"], time.perf_counter() - start)
         print(f"{family:16s} {outcome['passed']:5d} passed {outcome['failed']:4d} failed "
               f"({summary[family][2]:.1f} s)", flush=True)
-    flag = " --norm-bounds-only" if args.norm_bounds_only else ""
-    lines = ["# Adversarial campaign" + (": the norm bound alone" if flag else ""), "",
+    flag, title, name = "", "", "adversarial.md"
+    if args.norm_bounds_only:
+        flag, title, name = " --norm-bounds-only", ": the norm bound alone", "adversarial_norm_bounds.md"
+    if args.unit_norm_bounds_only:
+        flag, title, name = (" --unit-norm-bounds-only", ": the per-unit norm bound alone",
+                             "adversarial_unit_norm_bounds.md")
+    lines = ["# Adversarial campaign" + title, "",
              f"`python benchmarks/adversarial.py --nets {args.nets} --seed {args.seed}{flag}`: each network "
              "enumerated, certified in exact arithmetic, counted by `count_regions`, and enumerated again "
              "after exact rewrites (see the script's description).", "",
@@ -173,7 +186,6 @@ def campaign(args) -> None:
         lines += ["", "Failures (family, seed, what):", ""]
         lines += [f"- {f} {s}: {p}" for f, s, p in failures]
     RESULTS.mkdir(exist_ok=True)
-    name = "adversarial_norm_bounds.md" if flag else "adversarial.md"
     (RESULTS / name).write_text("\n".join(lines) + "\n")
 
 

@@ -2,8 +2,9 @@
 
 A batch of cells waiting for layer ``l`` comes with, per cell, the matrix ``J`` whose columns
 are the layer's pre-activations as rows over ``(t, x)``, and ``E``, a rigorous bound per column
-on its distance from the exact rows (summed over the rows), which the kernel's sign rule needs. :meth:`PolytopeStep.process` splits the batch by
-the layer's units (:func:`~regionenum.engine.split.split` by each unit's sign, or
+on its distance from the exact rows (summed over the rows), which the kernel's sign rule needs.
+:meth:`PolytopeStep.process` splits the batch by the layer's units
+(:func:`~regionenum.engine.split.split` by each unit's sign, or
 :func:`~regionenum.engine.argmax.split_by_argmax` by the winner of each max group), records the
 state bits on the pieces, and hands them on in batches for layer ``l + 1``, whose rows come
 from one matrix product when the batch is popped: ``J' = (slopes * J[parent]) @ W'^T`` plus the
@@ -14,9 +15,11 @@ in: one more product, on magnitudes. After the last layer that splits, pieces ar
 Carried unit by unit through ``|W|``, ``E`` grows by the weights' absolute row sums per layer,
 far faster than errors can grow on wide deep networks. So each cell also carries ``N``, a bound
 on the 2-norm of its rows' errors, which grows by a proven bound on ``||W||_2`` per layer
-(:mod:`~regionenum.core.norm_bounds`, :meth:`PolytopeStep._norm_bounds`); every unit's error is
-at most ``N`` too, and its bound is the smaller of the two. On the suite's 512-wide network of
-eight layers this leaves no sign to exact arithmetic where the unit-by-unit bound left 27.
+(:mod:`~regionenum.core.norm_bounds`, :meth:`PolytopeStep._norm_bounds`); each unit's error is
+also at most its row's norm times that carried norm (:meth:`PolytopeStep._unit_bounds`), and
+its bound is the smaller of the two. Where the product through ``|W|`` stops being the smaller,
+it is skipped (:meth:`PolytopeStep._products_pay`). On the suite's 512-wide network of eight
+layers this leaves no sign to exact arithmetic where the unit-by-unit bound left 27.
 """
 from __future__ import annotations
 

@@ -920,9 +920,9 @@ def unit_error_bounds(E, scale, row_norms, abs_bias, g, factor, products):
     """Each child's bound per unit, in place in ``E`` (``(children, units)``): the smaller of
     ``E[i, h]`` (the unit-by-unit product, when ``products``; otherwise ``E`` is only written)
     and ``scale[i] * row_norms[h]`` (0 where either is: no error carried in, or a unit without
-    weights, even where the other is infinite), plus ``g * abs_bias[h]``, times ``factor``. Returns how many entries the product
-    bound decided. One pass instead of an outer product, a minimum, a comparison and two updates
-    over the whole array."""
+    weights, even where the other is infinite), plus ``g * abs_bias[h]``, times ``factor``.
+    Returns how many entries the product bound decided. One pass instead of an outer product, a
+    minimum, a comparison and two updates over the whole array."""
     smaller = 0
     for i in range(E.shape[0]):
         s = scale[i]
