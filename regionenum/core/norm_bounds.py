@@ -56,14 +56,10 @@ def spectral_norm_bound(W) -> float:
     float
         An upper bound (0.0 for a matrix of zeros).
     """
-    W = np.asarray(W, dtype=np.float64)
-    if W.ndim != 2:
-        raise ValueError(f"W must be a matrix, got shape {W.shape}")
+    W = _finite_matrix(W)
     top = np.abs(W).max(initial=0.0)
     if top == 0.0:
         return 0.0
-    if not np.isfinite(top):
-        raise ValueError("W has entries that are not finite")
     shift = int(np.frexp(top)[1])  # |W| 2**-shift < 1, its largest entry at least 1/2
     if abs(shift) <= 256:  # no overflow or underflow to fear: scaling would change nothing but time
         shift = 0
@@ -117,11 +113,7 @@ def row_norm_bounds(W) -> np.ndarray:
         An upper bound per row (0.0 for a row of zeros, ``inf`` where the norm exceeds
         float64's range).
     """
-    A = np.abs(np.asarray(W, dtype=np.float64))
-    if A.ndim != 2:
-        raise ValueError(f"W must be a matrix, got shape {A.shape}")
-    if not np.isfinite(A).all():
-        raise ValueError("W has entries that are not finite")
+    A = np.abs(_finite_matrix(W))
     if A.size == 0:
         return np.zeros(A.shape[0])
     shift = np.frexp(A.max(axis=1))[1]  # 0 for a row of zeros
@@ -131,6 +123,16 @@ def row_norm_bounds(W) -> np.ndarray:
     with np.errstate(over="ignore"):  # a norm beyond float64 is bounded by infinity
         out = np.ldexp(np.sqrt(squares) * (1.0 + SLACK), shift)
     return np.where(A.max(axis=1) > 0, out + ETA, 0.0)  # + ETA: the last scaling may round
+
+
+def _finite_matrix(W) -> np.ndarray:
+    """``W`` as a float64 matrix; ValueError unless it is one with finite entries."""
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2:
+        raise ValueError(f"W must be a matrix, got shape {W.shape}")
+    if not np.isfinite(W).all():
+        raise ValueError("W has entries that are not finite")
+    return W
 
 
 def _estimate(G: np.ndarray) -> float:

@@ -69,6 +69,18 @@ def _float_rows(net, bits, norms=True):
     return out
 
 
+def _assert_bounds_hold(exact, bits, rows):
+    """Every unit's float rows at every layer (``rows``, as :func:`_float_rows` gives them) are
+    within their bounds of the exact rows of the cell of pattern ``bits``, in Fractions."""
+    for l, (J, bound) in enumerate(rows):
+        E = exact.rows(l, bits)
+        scale = Fraction(int(E[0, 0]))
+        for u in range(J.shape[1]):
+            error = sum(abs(Fraction(float(J[k, u])) - Fraction(int(E[1 + u, k])) / scale)
+                        for k in range(J.shape[0]))
+            assert error <= Fraction(float(bound[u])), (l, u)
+
+
 @pytest.mark.parametrize("kind", ["relu", "leaky", "steep", "scaled", "mixed"])
 def test_row_bounds_hold_against_exact_rows(kind):
     """Every unit's bound, on three cells, at every layer, against the exact rows in Fractions;
@@ -80,14 +92,9 @@ def test_row_bounds_hold_against_exact_rows(kind):
     for x in rng.uniform(-1, 1, size=(3, 2)):
         bits = _pattern(net, x)
         unit_by_unit = _float_rows(net, bits, norms=False)
-        for l, (J, bound) in enumerate(_float_rows(net, bits)):
-            decided |= bool((bound < unit_by_unit[l][1]).any())
-            E = exact.rows(l, bits)
-            scale = Fraction(int(E[0, 0]))
-            for u in range(J.shape[1]):
-                error = sum(abs(Fraction(float(J[k, u])) - Fraction(int(E[1 + u, k])) / scale)
-                            for k in range(J.shape[0]))
-                assert error <= Fraction(float(bound[u])), (kind, l, u)
+        rows = _float_rows(net, bits)
+        _assert_bounds_hold(exact, bits, rows)
+        decided |= any(bool((bound < unit_by_unit[l][1]).any()) for l, (_, bound) in enumerate(rows))
     assert decided or kind == "mixed"
 
 
@@ -103,6 +110,25 @@ def test_norm_bound_decides_on_wide_deep_networks():
     assert (with_norms[1][1] == unit_by_unit[1][1]).all()
 
 
+def _one_hidden_layer(rng, activation, width=64):
+    """A 2-input network of two ``width``-wide layers, its second layer's ``W`` and ``b``, and
+    exact rows of a parent cell for that layer over ``(t, x1, x2)``."""
+    layers = [(rng.normal(size=(width, 2)), rng.normal(size=width)),
+              (rng.normal(0.0, 0.2, size=(width, width)), rng.normal(size=width)),
+              (rng.normal(size=(1, width)), np.zeros(1))]
+    net = rn.Network.from_layers(layers, [activation] * 2 + ["identity"])
+    return net, net.layers[1].W, net.layers[1].b, rng.normal(size=(3, width))
+
+
+def _carried_bounds(J, exact):
+    """The norm bound ``N`` and the per-unit bounds ``E`` of rows ``J`` whose exact values are
+    ``exact``, just above the true errors."""
+    delta = [[Fraction(float(a)) - Fraction(float(e)) for a, e in zip(J[k], exact[k])] for k in range(len(J))]
+    N = sum(math.sqrt(sum(float(d * d) for d in row)) for row in delta) * (1 + 1e-12)
+    E = [float(sum(abs(row[u]) for row in delta)) * (1 + 1e-12) for u in range(J.shape[1])]
+    return N, E
+
+
 @pytest.mark.parametrize("activation, on, slope", [("relu", True, 1.0), (("leaky_relu", 3.0), False, 3.0)])
 def test_norm_bound_is_tight_for_an_error_along_the_top_singular_vector(activation, on, slope):
     """A parent whose rows are off by an error along the layer's top right singular vector (the
@@ -110,18 +136,11 @@ def test_norm_bound_is_tight_for_an_error_along_the_top_singular_vector(activati
     says so within one per cent. So the bound follows the error through the layer as it must:
     any factor lost (a smaller ``||W||_2``, a slope left out) makes it fail."""
     rng = np.random.default_rng(8)
-    width = 64
-    layers = [(rng.normal(size=(width, 2)), rng.normal(size=width)),
-              (rng.normal(0.0, 0.2, size=(width, width)), rng.normal(size=width)),
-              (rng.normal(size=(1, width)), np.zeros(1))]
-    net = rn.Network.from_layers(layers, [activation] * 2 + ["identity"])
-    W, b = net.layers[1].W, net.layers[1].b
-    exact = rng.normal(size=(3, width))  # the parent's exact rows over (t, x1, x2)
+    net, W, b, exact = _one_hidden_layer(rng, activation)
+    width = W.shape[1]
     J = exact.copy()
     J[1] += 1e-6 * np.linalg.svd(W)[2][0]
-    delta = [[Fraction(float(a)) - Fraction(float(e)) for a, e in zip(J[k], exact[k])] for k in range(3)]
-    N = sum(math.sqrt(sum(float(d * d) for d in row)) for row in delta) * (1 + 1e-12)
-    E = [float(sum(abs(delta[k][u]) for k in range(3))) * (1 + 1e-12) for u in range(width)]
+    N, E = _carried_bounds(J, exact)
     J2, _, N2 = _step(net).next_layer_rows(1, J[None], np.array(E)[None, None], np.array([N]),
                                             np.array([0]), np.full((1, width), on))
     s = Fraction(slope)
@@ -140,19 +159,11 @@ def test_unit_norm_bound_is_tight_for_an_error_along_a_row(activation, on, slope
     the child is off by the row's norm times as much (times the slope), and the per-unit norm
     bound says so within one per cent, so any factor it lost would make it fail."""
     rng = np.random.default_rng(9)
-    width = 64
-    layers = [(rng.normal(size=(width, 2)), rng.normal(size=width)),
-              (rng.normal(0.0, 0.2, size=(width, width)), rng.normal(size=width)),
-              (rng.normal(size=(1, width)), np.zeros(1))]
-    net = rn.Network.from_layers(layers, [activation] * 2 + ["identity"])
-    W, b = net.layers[1].W, net.layers[1].b
-    u = 17
-    exact = rng.normal(size=(3, width))
+    net, W, b, exact = _one_hidden_layer(rng, activation)
+    width, u = W.shape[1], 17
     J = exact.copy()
     J[2] += 1e-6 * W[u] / np.linalg.norm(W[u])
-    delta = [[Fraction(float(a)) - Fraction(float(e)) for a, e in zip(J[k], exact[k])] for k in range(3)]
-    N = sum(math.sqrt(sum(float(d * d) for d in row)) for row in delta) * (1 + 1e-12)
-    E = [float(sum(abs(delta[k][v]) for k in range(3))) * (1 + 1e-12) for v in range(width)]
+    N, E = _carried_bounds(J, exact)
     with unit_norm_bounds_only():
         J2, E2, _ = _step(net).next_layer_rows(1, J[None], np.array(E)[None, None], np.array([N]),
                                                np.array([0]), np.full((1, width), on))
@@ -198,13 +209,7 @@ def test_unit_norm_bounds_hold_against_exact_rows():
         bits = _pattern(net, [0.2, -0.4])
         with unit_norm_bounds_only():
             rows = _float_rows(net, bits)
-        for l, (J, bound) in enumerate(rows):
-            E = exact.rows(l, bits)
-            scale = Fraction(int(E[0, 0]))
-            for u in range(J.shape[1]):
-                error = sum(abs(Fraction(float(J[k, u])) - Fraction(int(E[1 + u, k])) / scale)
-                            for k in range(J.shape[0]))
-                assert error <= Fraction(float(bound[u])), (kind, l, u)
+        _assert_bounds_hold(exact, bits, rows)
         with norm_bounds_only():
             cell = _float_rows(net, bits)
         assert (rows[-2][1] < cell[-2][1]).all()
