@@ -173,7 +173,8 @@ class PolytopeStep:
             a = np.abs(M).sum(axis=1)
             pre = rounding * a + carried
             sizes = np.stack([a.sum(axis=1), a.max(axis=1), pre.sum(axis=1), pre.max(axis=1)], axis=1)
-        N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
+        with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
+            N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
         J = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
         J[:, 0, :] += layer.b
         E = self._unit_bounds(l, pre, scale, g)
@@ -246,7 +247,7 @@ class PolytopeStep:
         sqrt(D) ||a||_2 <= sqrt(D) sqrt(sum(a) max(a))`` with ``a = sum_k |x_k|``.
 
         Also returns, per child, ``scale``: the bound on ``sum_k ||d_k||_2`` plus ``gamma
-        ||a||_2`` for the masked rows' ``a``, which :meth:`_unit_norm_bounds` multiplies by each
+        ||a||_2`` for the masked rows' ``a``, which :meth:`_unit_bounds` multiplies by each
         unit's row norm (:meth:`_unit_bounds`)."""
         act = self.net.layers[l - 1].activation
         layer = self.net.layers[l]

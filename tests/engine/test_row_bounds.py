@@ -302,3 +302,51 @@ def test_bound_products_below_the_normal_range_are_settled_exactly(bounds):
         regions = rn.enumerate_regions(net, box)
         assert len(regions) == 3 and rn.count_regions(net, box) == 3
     rn.certify(regions, backend="fractions")
+
+
+@UNDERFLOW_BOUNDS
+def test_an_infinite_bound_on_an_off_unit_stays_a_bound(bounds):
+    """A unit off on the whole domain whose per-unit bound overflows to infinity (a sparse huge
+    row: ``||W_u||_2 ||a||_2`` beyond float64 where ``|W_u| . a`` is not): its zero row carries
+    no error into the next layer. Found by a review: the slope 0 times the infinite bound made a
+    NaN that turned every bound of the next layer into almost nothing (1 region where the exact
+    answer is 2, and the certificate accepted it)."""
+    W0 = np.array([[2.0 ** -100], [2.0 ** 900], [2.0 ** 846], [2.0 ** 900]])
+    b0 = np.array([2.0 ** -99, 3 * 2.0 ** 900, 2.0 ** 847, 3 * 2.0 ** 900])
+    W1 = np.array([[2.0 ** 1000, 0, 0, 0], [0, 1.0, 1.0, 0], [0, 0, 0, 1.0]])  # unit 1 + unit 2 rounds
+    b1 = np.array([-2.0 ** 902, 0, 0])
+    W2, b2 = np.array([[0, 1.0, -1.0]]), np.array([-2.5 * 2.0 ** 846])  # exactly 2^846 (x - 0.5)
+    net = rn.Network.from_layers([(W0, b0), (W1, b1), (W2, b2), (np.ones((1, 1)), np.zeros(1))],
+                                 ["relu", "relu", "relu", "identity"])
+    box = rn.Box([-1.0], [1.0])
+    with bounds():
+        assert rn.count_regions(net, box) == 2 and len(rn.enumerate_regions(net, box)) == 2
+
+
+def test_a_large_slope_after_rows_below_the_normal_range():
+    """A LeakyReLU slope of about 2^98 after rows of about 2^-1030: the slope's products are in
+    range, but their error bound took the rounding factor times the rows first, which
+    underflowed, and the slope then magnified what was lost beyond the absolute terms for
+    underflow. Found by a review (also before the per-unit bound): 1 region where the exact
+    answer is 2, accepted by the certificate."""
+    eta = 2.0 ** -1074
+    alpha = float.fromhex("0x1.5555555555555p+98")
+    rng = np.random.default_rng(1)
+    while True:  # rows h1, h2 = h1 - eta (1 + x) whose float difference times 2^900 misplaces a root
+        jt, jx = -float(rng.integers(2 ** 43, 2 ** 44)) * eta, float(rng.integers(2 ** 40, 2 ** 41)) * eta
+        kt, kx = jt - eta, jx - eta
+        ft = Fraction(alpha * jt) - Fraction(alpha * kt)
+        fx = Fraction(alpha * jx) - Fraction(alpha * kx)
+        ex = Fraction(alpha) * Fraction(eta)
+        bf = float(-Fraction(2) ** 900 * ex * Fraction(2 - 2 ** -20))
+        root = -1 - Fraction(bf) / (Fraction(2) ** 900 * ex)
+        if -1 < root < 1 and (-Fraction(bf) / Fraction(2) ** 900 - ft) / fx > 1:
+            break
+    net = rn.Network.from_layers([(np.array([[jx], [kx]]), np.array([jt, kt])),
+                                  (np.array([[2.0 ** 900, -2.0 ** 900]]), np.array([bf])),
+                                  (np.ones((1, 1)), np.zeros(1))],
+                                 [("leaky_relu", alpha), "relu", "identity"])
+    expected = regions_1d(net, -1.0, 1.0)
+    merged = [p for i, (_, _, p) in enumerate(expected) if i == 0 or expected[i - 1][2] != p]
+    assert len(merged) == 2
+    assert rn.count_regions(net, rn.Box([-1.0], [1.0])) == 2

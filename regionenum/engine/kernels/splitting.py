@@ -865,7 +865,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
 @nb.njit(**_JIT)
 def gather_masked(J, parent, mask):
     """``J[parent] * mask[:, None, :]`` in one pass: each child's copy of its parent's hyperplane
-    rows, scaled by the child's activation slopes."""
+    rows (or their error bounds), scaled by the child's activation slopes; 0 where the slope is
+    0, even for an infinite bound (whose product would be NaN)."""
     n = parent.shape[0]
     D = J.shape[1]
     W = J.shape[2]
@@ -874,18 +875,21 @@ def gather_masked(J, parent, mask):
         p = parent[i]
         for k in range(D):
             for h in range(W):
-                out[i, k, h] = J[p, k, h] * mask[i, h]
+                out[i, k, h] = J[p, k, h] * mask[i, h] if mask[i, h] != 0.0 else 0.0
     return out
 
 
 @nb.njit(**_JIT)
 def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes):
     """For each child ``i`` of cell ``parent[i]``, into the given arrays: ``M[i] = J[p] * mask[i]``
-    (as :func:`gather_masked`) and ``pre[i] = (rounding * sum_k |J[p, k]| + E[p, 0]) * |mask[i]|``
-    with ``p = parent[i]``: the children's rows, and the bound their errors carry into the next
-    layer's product. The same operations in the same order as the array expressions, without
-    their temporaries. ``sizes[i]`` gets the sum and the largest of ``a = sum_k |J[p, k]| *
-    |mask[i]|`` over the units, then the same of ``pre[i]`` (for the norm bounds)."""
+    (as :func:`gather_masked`) and ``pre[i] = rounding * a + E[p, 0] * |mask[i]|`` with ``a =
+    sum_k |J[p, k]| * |mask[i]|`` and ``p = parent[i]``: the children's rows, and the bound their
+    errors carry into the next layer's product (0 where the slope is 0: the row is then exactly
+    zero, even where its bound was infinite). ``rounding`` multiplies ``a``, not the parent's
+    sum before the slope: with rows below float64's normal range and a large slope, the product
+    taken first would underflow and the slope would then magnify what was lost. ``sizes[i]``
+    gets the sum and the largest of ``a`` over the units, then the same of ``pre[i]`` (for the
+    norm bounds)."""
     D = J.shape[1]
     W = J.shape[2]
     for i in range(parent.shape[0]):
@@ -902,9 +906,9 @@ def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes):
             for k in range(1, D):
                 s += abs(J[p, k, h])
             m = abs(mask[i, h])
-            v = (rounding * s + E[p, 0, h]) * m
-            pre[i, h] = v
             a = s * m
+            v = rounding * a + E[p, 0, h] * m if m != 0.0 else 0.0
+            pre[i, h] = v
             sum_a += a
             max_a = max(max_a, a)
             sum_pre += v
@@ -925,7 +929,7 @@ def unit_error_bounds(E, scale, row_norms, abs_bias, g, factor, products):
     minimum, a comparison and two updates over the whole array."""
     smaller = 0
     for i in range(E.shape[0]):
-        s = scale[i]
+        s = scale[i] if scale[i] == scale[i] else np.inf  # NaN (never expected): no bound
         for h in range(E.shape[1]):
             p = s * row_norms[h] if s > 0.0 and row_norms[h] > 0.0 else 0.0
             if products and E[i, h] < p:
