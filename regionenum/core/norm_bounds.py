@@ -116,13 +116,14 @@ def row_norm_bounds(W) -> np.ndarray:
     A = np.abs(_finite_matrix(W))
     if A.size == 0:
         return np.zeros(A.shape[0])
-    shift = np.frexp(A.max(axis=1))[1]  # 0 for a row of zeros
+    top = A.max(axis=1)
+    shift = np.frexp(top)[1]  # 0 for a row of zeros
     S = np.ldexp(A, -shift[:, None])
     n = A.shape[1]
     squares = np.einsum("ij,ij->i", S, S) * (1.0 + gamma(n + 2)) + 2 * n * ETA
     with np.errstate(over="ignore"):  # a norm beyond float64 is bounded by infinity
         out = np.ldexp(np.sqrt(squares) * (1.0 + SLACK), shift)
-    return np.where(A.max(axis=1) > 0, out + ETA, 0.0)  # + ETA: the last scaling may round
+    return np.where(top > 0, out + ETA, 0.0)  # + ETA: the last scaling may round
 
 
 def _finite_matrix(W) -> np.ndarray:

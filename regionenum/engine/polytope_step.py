@@ -100,7 +100,8 @@ class PolytopeStep:
         self.exact_net = ExactNetwork(network)
         self._last_split = max(network.split_layers, default=0)
         self._buffers = {}
-        self._product_record = {}  # per layer: batches seen, and whether the last product paid
+        # per layer: batches seen, and whether the last product through |W| paid
+        self._product_record = [[0, True] for _ in network.layers]
 
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:
@@ -200,7 +201,7 @@ class PolytopeStep:
         E = pre @ mags.abs_W.T if products else np.empty((len(scale), len(mags.abs_b)))
         smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g, 1.0 + 2.0 * g, products)
         if products:
-            self._product_record.setdefault(l, [1, True])[1] = smaller > PAYS * E.size
+            self._product_record[l][1] = smaller > PAYS * E.size
         lowest = scale[scale > 0].min(initial=np.inf) * mags.row_norms[mags.row_norms > 0].min(initial=np.inf)
         if lowest < 2.0 ** -1000:  # a product below the normal range rounds by up to ETA, absolutely
             E += (4.0 * ETA) * np.multiply.outer(scale > 0, mags.row_norms > 0)
@@ -212,7 +213,7 @@ class PolytopeStep:
         the per-unit norm bound on at most :data:`PAYS` of a batch's entries (on deep wide
         layers the norm carries every unit), and then again every :data:`RECHECK` batches in case
         later cells differ. Either bound alone is proven; this only decides the time."""
-        seen = self._product_record.setdefault(l, [0, True])
+        seen = self._product_record[l]
         seen[0] += 1
         return seen[1] or seen[0] % RECHECK == 0
 

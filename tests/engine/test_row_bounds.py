@@ -271,6 +271,15 @@ def test_rows_below_the_normal_range_are_settled_exactly(exponent, bounds):
     rn.certify(regions, backend="fractions")
 
 
+def _three_regions_certified(net, box, bounds):
+    """Under ``bounds``, the enumeration and the count of ``net`` on ``box`` both find 3 regions,
+    and the enumeration passes the exact certificate."""
+    with bounds():
+        regions = rn.enumerate_regions(net, box)
+        assert len(regions) == 3 and rn.count_regions(net, box) == 3
+    rn.certify(regions, backend="fractions")
+
+
 @UNDERFLOW_BOUNDS
 def test_slope_products_below_the_normal_range_are_settled_exactly(bounds):
     """A LeakyReLU slope of 2^-1000 times a row of size 2^-200 underflows; the next layer's
@@ -281,11 +290,7 @@ def test_slope_products_below_the_normal_range_are_settled_exactly(bounds):
                                   (np.array([[2.0 ** 900]]), np.array([2.0 ** -201])),
                                   (np.array([[1.0]]), np.zeros(1))],
                                  [("leaky_relu", a), ("leaky_relu", a), "identity"])
-    box = rn.Box([0.0], [2.0])
-    with bounds():
-        regions = rn.enumerate_regions(net, box)
-        assert len(regions) == 3 and rn.count_regions(net, box) == 3
-    rn.certify(regions, backend="fractions")
+    _three_regions_certified(net, rn.Box([0.0], [2.0]), bounds)
 
 
 @UNDERFLOW_BOUNDS
@@ -297,11 +302,7 @@ def test_bound_products_below_the_normal_range_are_settled_exactly(bounds):
     net = rn.Network.from_layers([(np.array([[t], [t], [t]]), np.zeros(3)),
                                   (np.array([[2.0 ** 600, 2.0 ** 546, -2.0 ** 600]]), np.array([-2.0 ** -529])),
                                   (np.ones((1, 1)), np.zeros(1))])
-    box = rn.Box([-1.0], [1.0])
-    with bounds():
-        regions = rn.enumerate_regions(net, box)
-        assert len(regions) == 3 and rn.count_regions(net, box) == 3
-    rn.certify(regions, backend="fractions")
+    _three_regions_certified(net, rn.Box([-1.0], [1.0]), bounds)
 
 
 @UNDERFLOW_BOUNDS
