@@ -7,35 +7,41 @@
    strictly inside the domain. The region's float interior point is a rational point, and
    float64 with a rigorous bound on each rounding error proves this for most regions; the rest
    are checked with integers;
-2. the patterns are distinct, so no region is listed twice;
-3. (``d <= 3``, bounded domains) the regions' exact volumes, from their exact rational vertices,
-   sum exactly to the domain's, so together with 1 and 2 nothing is missing;
-4. the adjacency is consistent: every facet of the subdivision lies on one region (the domain's
+2. the patterns are distinct, so no region is listed twice, and their interiors are disjoint;
+3. each region's cells lie in it: every exact rational vertex (and ray) of a cell satisfies the
+   region's constraints, the domain's rows and every unit's state. The constraints tight at a
+   vertex vanish there by its construction; the others are decided in float64 with a rigorous
+   error bound, once per vertex for all the cells around it, and in integers where the bound
+   leaves them open;
+4. (``d <= 3``, bounded domains) the cells' exact volumes sum exactly to the domain's, so
+   together with 1 to 3 the regions cover the domain: nothing is missing;
+5. the adjacency is consistent: every facet of the subdivision lies on one region (the domain's
    boundary) or two, and two regions sharing a facet differ exactly in units zero on it.
 
 It returns a :class:`Certificate` or raises :class:`CertificationError` naming the failing
-region. Everything else uses Python integers and fractions; the exact volumes are shared among
-processes. Where plain ``pycddlib`` is
-installed with its GMP backend (``cdd.gmp``; it needs Debian's ``libcdd-dev`` and
-``libgmp-dev``), each region's vertices are also recomputed independently by cddlib, in exact
-arithmetic, from the region's own inequalities, and must equal the engine's exact vertices
-(``backend="gmp"`` insists on it, ``"fractions"`` skips it, ``"auto"`` uses it when present).
+region. Everything else uses Python integers and fractions; the cells' checks and exact volumes
+are shared among processes. Where plain ``pycddlib`` is installed with its GMP backend
+(``cdd.gmp``; it needs Debian's ``libcdd-dev`` and ``libgmp-dev``), each region's vertices are
+also recomputed independently by cddlib, in exact arithmetic, from the region's own
+inequalities, and must equal the engine's exact vertices (``backend="gmp"`` insists on it,
+``"fractions"`` skips it, ``"auto"`` uses it when present).
 """
 from __future__ import annotations
 
 import multiprocessing
 import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from math import factorial, gcd
+from typing import NamedTuple
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..analysis.exact_geometry import ExactGeometry
-from ..core.arrays import ranges
+from ..core.arrays import ranges, unpack_bits
 from ..core.domain import Box
 from ..core.network import Network
 from ..core.threads import one_blas_thread, usable_cpus
@@ -112,8 +118,8 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
     start = time.perf_counter()
     geo = ExactGeometry(regions)
     measure = check_volume and regions.dim <= 3 and regions.domain.is_bounded
-    # the volumes (most of the work) start first, the other checks run here meanwhile
-    with _volume_job(regions, geo, workers) if measure else nullcontext() as total_volume:
+    # the cells' checks and volumes (most of the work) start first, the other checks run here meanwhile
+    with _cell_job(regions, geo, workers, measure) as check_cells:
         _check_distinct(regions)
         proven = _proven_inside(regions)
         for r in np.flatnonzero(~proven):
@@ -126,9 +132,10 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
             facets, broken = _check_adjacency(regions), None
         except CertificationError as error:
             facets, broken = None, error
-        volume = None
-        if measure:
-            volume = total_volume()
+        volume = check_cells()
+        if not measure:
+            volume = None
+        else:
             expected = _domain_volume(regions.domain)
             if volume != expected:
                 raise CertificationError(f"the regions' exact volumes sum to {volume} (about "
@@ -192,65 +199,127 @@ def _check_distinct(regions):
 
 def _proven_inside(regions) -> np.ndarray:
     """Per region, whether its float interior point (a rational point) is proven strictly inside
-    it by float64 with a rigorous bound on every rounding error: the domain's rows and, layer
-    by layer, every unit's pre-activation under the region's pattern (slopes from its bits, as
-    in the exact rows of :meth:`~regionenum.core.exact.ExactNetwork.region_constraints`), each
-    beyond its bound ``(gamma_{n+2} max|a| + e) r + gamma_{n+2} |b| + (n + 2) eta``, with ``r``
-    the unit's row sum of ``|W|``, ``e`` the largest bound carried in (``u |a| + eta`` more after
-    a slope other than 0 or 1), ``eta = 2^-1074`` for the absolute error of subnormal products,
-    and the bound's own rounding: one matrix product per layer, on blocks of regions small
-    enough that their temporaries stay in cache. A value or bound that is not finite proves
-    nothing. False where this does not prove it (the exact check then runs); all False for
-    networks with max layers, whose ties the exact check reads."""
-    net = regions.network
+    it by float64 with a rigorous bound on every rounding error: the domain's rows, and every
+    unit's pre-activation in the network there (:func:`_unit_values`: one matrix product per
+    layer, on blocks of regions small enough that their temporaries stay in cache), each proven
+    to have the sign the region's pattern says (layer by layer, the network then is the
+    region's affine map). A value or bound that is not finite proves nothing. False where this
+    does not prove it (the exact check then runs); all False for networks with max layers,
+    whose ties the exact check reads."""
     n = len(regions)
-    if n == 0 or any(layer.activation.kind == "max" for layer in net.layers):
+    rows = _FloatRows.of(regions)
+    if n == 0 or rows is None:
         return np.zeros(n, bool)
     X = np.asarray(regions.interior_points, np.float64)
-    bits = regions.patterns
-    layers = net.layers[: max(net.split_layers, default=-1) + 1]
-    sums = [np.abs(layer.W).sum(axis=1) * (1.0 + gamma(layer.W.shape[1] + 2)) for layer in layers]
+    packed = regions.packed_patterns
     ok = np.empty(n, bool)
     with np.errstate(over="ignore", invalid="ignore"):
         for lo in range(0, n, PROOF_BLOCK):
             hi = min(lo + PROOF_BLOCK, n)
-            ok[lo:hi] = _block_inside(net, regions.domain, layers, sums, X[lo:hi], bits[lo:hi])
+            ok[lo:hi] = _block_inside(rows, X[lo:hi], unpack_bits(packed[lo:hi], rows.net.n_units))
     return ok
+
+
+class _FloatRows(NamedTuple):
+    """What the float64 checks read: the network, the domain, the layers up to the last with
+    units of several states, and each layer's row sums of ``|W|`` (rounded up)."""
+
+    net: Network
+    domain: object
+    layers: list
+    sums: list
+
+    @classmethod
+    def of(cls, regions):
+        """The rows of ``regions``' network and domain; None for networks with max layers,
+        whose ties only the exact checks read."""
+        net = regions.network
+        if any(layer.activation.kind == "max" for layer in net.layers):
+            return None
+        layers = net.layers[: max(net.split_layers, default=-1) + 1]
+        sums = [np.abs(layer.W).sum(axis=1) * (1.0 + gamma(layer.W.shape[1] + 2)) for layer in layers]
+        return cls(net, regions.domain, layers, sums)
 
 
 #: Regions whose interior points are checked in float64 at once (see :func:`_proven_inside`).
 PROOF_BLOCK = 2048
 
 
-def _block_inside(net, dom, layers, sums, X, bits) -> np.ndarray:
+def _block_inside(rows, X, bits) -> np.ndarray:
     """:func:`_proven_inside` for the points ``X`` with patterns ``bits``."""
-    if len(dom.b):
-        value = X @ dom.A.T + dom.b
-        err = gamma(dom.dim + 2) * (np.abs(X) @ np.abs(dom.A).T + np.abs(dom.b)) + (dom.dim + 2) * ETA
-        ok = np.all((value < -err * (1.0 + 4.0 * U)) & np.isfinite(value), axis=1)
-    else:
-        ok = np.ones(len(X), bool)
-    act, err = X, np.zeros(len(X))
-    for l, (layer, row_sums) in enumerate(zip(layers, sums)):
-        g = gamma(layer.W.shape[1] + 2)
-        Z = act @ layer.W.T + layer.b
-        carried = g * np.abs(act).max(axis=1, initial=0.0) + err
-        E = carried[:, None] * row_sums + g * np.abs(layer.b) + (layer.W.shape[1] + 2) * ETA
-        E *= 1.0 + 4.0 * g
-        ok &= np.all(np.isfinite(Z) & np.isfinite(E), axis=1)  # overflow proves nothing
-        slopes = np.ones_like(Z)
+    t, exact = np.ones(len(X)), np.zeros(len(X))
+    ok = np.ones(len(X), bool)
+    if len(rows.domain.b):
+        value, bound = _domain_values(rows.domain, X, t, exact)
+        ok &= np.all(value < -bound, axis=1)  # NaN: not proven
+    for l, z, e in _unit_values(rows, X, t, exact):
+        on = bits[:, rows.net.unit_offsets[l]: rows.net.unit_offsets[l] + z.shape[1]]
+        ok &= np.all(np.where(on, z > e, z < -e), axis=1)  # NaN: not proven
+    return ok
+
+
+def _domain_values(dom, X, t, err):
+    """The domain's rows ``A x + b t`` at homogeneous points ``(t, X)`` (``t`` exactly 0 or 1)
+    in float64 (NaN where not finite), and a rigorous bound on each value's error, from the
+    products' rounding and the points' own error, at most ``err`` (per point) on every
+    coordinate."""
+    n = dom.dim
+    g = gamma(n + 2)
+    value = X @ dom.A.T + t[:, None] * dom.b
+    bound = (g * (np.abs(X) @ np.abs(dom.A).T + t[:, None] * np.abs(dom.b))
+             + err[:, None] * np.abs(dom.A).sum(axis=1) + (n + 2) * ETA) * (1.0 + 4.0 * g)
+    return np.where(np.isfinite(value) & np.isfinite(bound), value, np.nan), bound
+
+
+def _unit_values(rows, X, t, err):
+    """Per layer ``l`` of ``rows.layers`` with units of several states: ``(l, z, e)``, those
+    units' pre-activations in the network at homogeneous points ``(t, X)`` (``t`` exactly 0 or
+    1; a ray's values are those of the network's linear part) computed in float64 (NaN where
+    not finite), and a rigorous bound ``e`` on each one's error: ``(gamma_{n+2} max|a| + c) r +
+    gamma_{n+2} t |b| + (n + 2) eta``, with ``r`` the unit's row sum of ``|W|`` (rounded up),
+    ``c`` the largest error carried in (``err`` on the points' coordinates at the first layer),
+    ``eta = 2^-1074`` for the absolute error of subnormal products, and the bound's own
+    rounding. A value past its bound proves its sign.
+
+    The activations apply each value's float64 sign; where the sign is not proven the slope
+    may be the other one, so the error carried on is the layer's largest bound times the larger
+    slope (an activation of slopes 1 and ``alpha`` changes by at most ``max(1, |alpha|)`` times
+    its argument's change), ``u |a| + eta`` more for a slope's own rounding. A region's pattern
+    holds at a point exactly where, layer by layer, it agrees with these signs (where it agrees
+    on every layer before, the region's affine map is the network there), so one pass serves
+    every region around a vertex."""
+    net, act, carried_in = rows.net, X, err
+    points = bool(t.all())
+    for l, (layer, row_sums) in enumerate(zip(rows.layers, rows.sums)):
+        n = layer.W.shape[1]
+        g = gamma(n + 2)
+        grow = 1.0 + 4.0 * g  # the bound's own rounding
+        Z = act @ layer.W.T
+        Z += layer.b if points else t[:, None] * layer.b
+        carried = (g * np.abs(act).max(axis=1, initial=0.0) + carried_in) * grow
+        fixed = (g * np.abs(layer.b) + (n + 2) * ETA) * grow  # a point's (t = 1) bias and subnormal terms
+        E = np.multiply.outer(carried, row_sums)
+        E += fixed if points else np.where(t[:, None] > 0, fixed, (n + 2) * ETA * grow)
+        if not np.isfinite(Z).all():
+            Z[~np.isfinite(Z)] = np.nan  # overflow proves nothing, and spreads to the later layers
         units = net.split_units[l]
         if len(units):
-            on = bits[:, net.unit_offsets[l]: net.unit_offsets[l] + len(units)]
-            z, e = Z[:, units], E[:, units]
-            ok &= np.all(np.where(on, z > e, z < -e), axis=1)  # NaN or inf: not proven
-            slopes[:, units] = np.where(on, 1.0, layer.activation.off_slope)
-        act = slopes * Z
-        scaled = np.abs(slopes) * E
-        if layer.activation.off_slope not in (0.0, 1.0):
-            scaled += U * np.abs(act) + ETA  # the slope's product rounds, below the normal range absolutely
-        err = scaled.max(axis=1, initial=0.0)
-    return ok
+            split = len(units) == Z.shape[1]
+            yield l, (Z if split else Z[:, units]), (E if split else E[:, units])
+            alpha = layer.activation.off_slope
+            lipschitz = max(1.0, abs(alpha))
+            if split:
+                act = np.maximum(Z, alpha * Z) if alpha <= 1.0 else np.minimum(Z, alpha * Z)
+            else:
+                act = Z.copy()
+                z = Z[:, units]
+                act[:, units] = np.where(z > 0, z, alpha * z)
+        else:
+            act, lipschitz = Z, 1.0
+        # every unit's bound is at most the row's scalar times the largest row sum plus the largest fixed term
+        carried_in = lipschitz * (carried * row_sums.max(initial=0.0) + fixed.max(initial=0.0)) * grow
+        if len(units) and alpha not in (0.0, 1.0):
+            carried_in += U * np.abs(act).max(axis=1, initial=0.0) + ETA  # the slope's product rounds
 
 
 def _check_interior(regions, geo, r):
@@ -292,16 +361,154 @@ def _strictly_inside(regions, geo, r, x) -> bool:
     return True
 
 
-#: Cells whose faces the face kernel finds in one call (see :func:`_volumes`).
-FACE_BLOCK = 256
+def _check_contained(regions, geo, rows, lo: int, hi: int):
+    """Every exact vertex (and ray) of cells ``lo`` to ``hi - 1`` satisfies its region's
+    constraints: the domain's rows and every unit's state, ``>= 0`` as in
+    :meth:`~regionenum.core.exact.ExactNetwork.region_constraints`. A cell is convex and its
+    region's closure too, so the cell lies in it; with the regions' interiors disjoint (distinct
+    patterns) and their volumes summing to the domain's, nothing is missing.
+
+    The constraints tight at a generator vanish there by its construction (it is the kernel of
+    their rows). Every other one is decided in float64 with a rigorous bound on its error, once
+    per vertex for all the cells around it (:func:`_unit_values`, from the exact vertex rounded
+    with a bound of its own): the unit's state in the region must be its proven sign there.
+    What that leaves open is decided in integers from the region's own rows. ``rows``: the
+    float checks' rows (:class:`_FloatRows`; None for max layers: then every unit and tie is
+    checked in integers)."""
+    cells, ids = regions.cells, regions.constraint_ids
+    g0, g1 = int(cells.gen_off[lo]), int(cells.gen_off[hi])
+    if g0 == g1:
+        return
+    cell_of = np.repeat(np.arange(lo, hi), np.diff(cells.gen_off[lo: hi + 1]))
+    H = [geo.generator(g, int(c)) for g, c in zip(range(g0, g1), cell_of)]
+    region_of = regions.cell_region[cell_of]
+    # (generator, constraint id) of every constraint tight at a generator of the block
+    tight_gen = np.repeat(np.arange(g1 - g0), np.diff(cells.inc_off[g0: g1 + 1]))
+    tight_id = cells.inc[cells.inc_off[g0]: cells.inc_off[g1]].astype(np.int64)
+    vertex_of, distinct = _distinct(H)  # a vertex shared by several cells is one object
+    t, X, err = _rounded(distinct)
+    dom = regions.domain
+    with np.errstate(over="ignore", invalid="ignore"):
+        if len(dom.b):
+            value, bound = _domain_values(dom, X, t, err)
+            exact_rows = regions.complex.constraints.exact_rows
+            for i, j in _unsure(value[vertex_of] > bound[vertex_of], ~(value < -bound)[vertex_of], tight_gen,
+                                tight_id, lambda i, j: _outside(region_of[i], H[i], f"domain row {j}", FLOAT)):
+                if sum(int(a) * b for a, b in zip(exact_rows[j], H[i])) > 0:
+                    _outside(region_of[i], H[i], f"domain row {j}")
+        if rows is None:
+            _check_contained_exactly(regions, geo, H, region_of, tight_gen, tight_id)
+            return
+        n = rows.net.n_units
+        positive, negative = np.zeros((len(distinct), n), bool), np.zeros((len(distinct), n), bool)
+        for l, z, e in _unit_values(rows, X, t, err):
+            o = rows.net.unit_offsets[l]
+            positive[:, o: o + z.shape[1]] = z > e
+            negative[:, o: o + z.shape[1]] = z < -e
+        on = unpack_bits(regions.packed_patterns[region_of], n)  # the block's alone (no copy of all)
+        positive, negative = positive[vertex_of], negative[vertex_of]
+        broken = np.where(on, negative, positive)
+        for i, k in _unsure(broken, ~(positive | negative), tight_gen, tight_id - ids.unit_start,
+                            lambda i, k: _outside(region_of[i], H[i], _state_of(rows.net, k), FLOAT)):
+            value = sum(int(a) * b for a, b in zip(geo.net.constraint_row(k, on[i]), H[i]))
+            if (value if on[i, k] else -value) < 0:
+                _outside(region_of[i], H[i], _state_of(rows.net, k))
 
 
-def _volumes(regions, geo, lo: int, hi: int) -> Fraction:
-    """The exact volumes of cells ``lo`` to ``hi - 1``, summed."""
+#: How a float64 check says it decided.
+FLOAT = "float64 with a rigorous error bound"
+
+
+def _distinct(H):
+    """Per generator, the index of its vector among the distinct ones (by identity: the exact
+    geometry hands the cells around a vertex one object), and those."""
+    index, distinct = {}, []
+    of = np.empty(len(H), np.int64)
+    for i, v in enumerate(H):
+        j = index.setdefault(id(v), len(distinct))
+        if j == len(distinct):
+            distinct.append(v)
+        of[i] = j
+    return of, distinct
+
+
+def _unsure(broken, unsure, tight_gen, tight_col, fail):
+    """The (generator, column) pairs that float64 leaves open (``unsure``), the constraints
+    tight at the generator (columns ``tight_col`` of generators ``tight_gen``) excepted; a pair
+    proven ``broken`` is reported to ``fail(generator, column)``, which raises."""
+    if broken.any():
+        fail(*(int(v) for v in np.argwhere(broken)[0]))
+    inside = (tight_col >= 0) & (tight_col < unsure.shape[1])
+    unsure[tight_gen[inside], tight_col[inside]] = False
+    return ((int(i), int(j)) for i, j in np.argwhere(unsure))
+
+
+def _check_contained_exactly(regions, geo, H, region_of, tight_gen, tight_id):
+    """:func:`_check_contained`'s units and ties, all in integers (networks with max layers)."""
+    start = regions.constraint_ids.unit_start
+    tight = {}
+    for i, cid in zip(tight_gen.tolist(), tight_id.tolist()):
+        tight.setdefault(i, set()).add(cid - start)
+    constraints = {}
+    for i, h in enumerate(H):
+        r = int(region_of[i])
+        if r not in constraints:
+            constraints[r] = geo.net.region_constraints(regions.patterns[r])
+        for k, row, _ in constraints[r]:
+            if k not in tight.get(i, ()) and sum(int(a) * b for a, b in zip(row, h)) < 0:
+                _outside(r, h, _state_of(regions.network, k))
+
+
+def _state_of(net, k: int) -> str:
+    """Unit ``k``'s state (``k < n_units``) or tie ``k - n_units``, named with its layer."""
+    if k >= net.n_units:
+        c, j = net.tie_units[k - net.n_units]
+        return f"which of units {c} and {j} wins (max layer {net.unit_layer[c]})"
+    return f"the state of unit {k} (layer {net.unit_layer[k]}, unit {net.unit_index[k]})"
+
+
+def _outside(r, h, what, how="exactly"):
+    """Fail: a generator ``h`` of a cell of region ``r`` breaks one of its constraints."""
+    raise CertificationError(f"region {int(r)}: a {'ray' if h[0] == 0 else 'vertex'} of its cell "
+                             f"breaks {what} ({how})")
+
+
+def _rounded(H):
+    """Homogeneous integer vectors ``(t, x)`` (``t >= 0``) in float64: ``(t, X, err)`` with
+    ``t`` 1 for a point and ``X`` its coordinates ``x / t`` correctly rounded (Python's division
+    of integers), ``t`` 0 for a ray and ``X`` its direction scaled by a power of two (which
+    keeps every sign; shifted to at most 64 bits, then rounded), and ``err`` a bound per vector
+    on every coordinate's error. A point too far out for float64 comes out NaN (decided in
+    integers then)."""
+    t, X = np.ones(len(H)), np.empty((len(H), len(H[0]) - 1))
+    for i, v in enumerate(H):
+        if v[0] == 0:
+            t[i] = 0.0
+            shift = max(max(abs(a).bit_length() for a in v) - 64, 0)
+            X[i] = [float(a >> shift) for a in v[1:]]
+        else:
+            try:
+                X[i] = [a / v[0] for a in v[1:]]
+            except OverflowError:
+                X[i] = np.nan
+    return t, X, 2.0 * U * np.abs(X).max(axis=1, initial=0.0) + ETA
+
+
+#: Cells checked at once (see :func:`_check_cells`): the face kernel's calls and the float
+#: containment checks' matrix products.
+CELL_BLOCK = 256
+
+
+def _check_cells(regions, geo, rows, lo: int, hi: int, measure: bool) -> Fraction:
+    """Cells ``lo`` to ``hi - 1``: each lies in its region (:func:`_check_contained`); with
+    ``measure``, their exact volumes, summed (else 0)."""
     total = Fraction(0)
-    for start in range(lo, hi, FACE_BLOCK):
-        for c, faces, dims in _faces_of_cells(regions, start, min(start + FACE_BLOCK, hi)):
-            total += _exact_volume(regions, geo, c, faces, dims)
+    for start in range(lo, hi, CELL_BLOCK):
+        stop = min(start + CELL_BLOCK, hi)
+        _check_contained(regions, geo, rows, start, stop)
+        if measure:
+            for c, faces, dims in _faces_of_cells(regions, start, stop):
+                total += _exact_volume(regions, geo, c, faces, dims)
     return total
 
 
@@ -354,42 +561,44 @@ _SHARED: dict = {}  # in a forked worker: its pool's result and exact geometry (
 
 
 @contextmanager
-def _volume_job(regions, geo, workers):
-    """Yields a function that returns the sum of every cell's exact volume. Over ``workers``
-    processes (see :func:`certify`) when there are many cells and the platform forks: they start
-    on entry, so that the caller's own work overlaps theirs, and stop on exit."""
+def _cell_job(regions, geo, workers, measure):
+    """Yields a function that checks every cell (:func:`_check_cells`) and returns the sum of
+    their exact volumes (with ``measure``; else 0). Over ``workers`` processes (see
+    :func:`certify`) when there are many cells and the platform forks: they start on entry, so
+    that the caller's own work overlaps theirs, and stop on exit."""
     n = len(regions.cells)
+    rows = _FloatRows.of(regions)
     if workers is None:
         workers = usable_cpus()
     serial = (workers == 1 or n < PARALLEL_CELLS or "fork" not in multiprocessing.get_all_start_methods()
               or multiprocessing.current_process().daemon  # a pool's or Dask's worker: no children
               or threading.current_thread() is not threading.main_thread())  # forking with threads
     if serial:
-        yield lambda: _volumes(regions, geo, 0, n)
+        yield lambda: _check_cells(regions, geo, rows, 0, n, measure)
         return
-    _volumes(regions, geo, 0, 1)  # the face kernel loaded before the fork, not in each worker
+    _check_cells(regions, geo, rows, 0, 1, measure)  # the face kernel loaded before the fork, not in each worker
     bounds = np.linspace(0, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
     # each worker gets this call's result through the fork itself (the initializer's arguments
     # are inherited, not pickled); the caller's own products meanwhile use one BLAS thread, as
     # the workers fill the cores
-    with multiprocessing.get_context("fork").Pool(workers, _share, (regions, geo)) as pool, \
+    with multiprocessing.get_context("fork").Pool(workers, _share, (regions, geo, rows, measure)) as pool, \
             threadpool_limits(limits=1, user_api="blas"):
-        parts = pool.map_async(_volume_of_range, zip(bounds[:-1], bounds[1:]))
+        parts = pool.map_async(_check_range, zip(bounds[:-1], bounds[1:]))
         yield lambda: sum(parts.get(), Fraction(0))
 
 
-def _share(regions, geo):
-    """A worker's initializer: the result and its exact geometry, for :func:`_volume_of_range`,
-    and one BLAS thread (the exact rows' products are small, and the workers fill the cores)."""
+def _share(regions, geo, rows, measure):
+    """A worker's initializer: the result, its exact geometry and float rows, for
+    :func:`_check_range`, and one BLAS thread (the exact rows' products are small, and the
+    workers fill the cores)."""
     one_blas_thread()
-    _SHARED.update(regions=regions, geo=geo)
+    _SHARED.update(regions=regions, geo=geo, rows=rows, measure=measure)
 
 
-def _volume_of_range(bounds) -> Fraction:
-    """A worker: the exact volumes of cells ``lo`` to ``hi - 1``, summed."""
+def _check_range(bounds) -> Fraction:
+    """A worker: :func:`_check_cells` on cells ``lo`` to ``hi - 1``."""
     lo, hi = (int(b) for b in bounds)
-    regions, geo = _SHARED["regions"], _SHARED["geo"]
-    return _volumes(regions, geo, lo, hi)
+    return _check_cells(_SHARED["regions"], _SHARED["geo"], _SHARED["rows"], lo, hi, _SHARED["measure"])
 
 
 def _polygon_area(ring) -> Fraction:
@@ -450,7 +659,7 @@ def _domain_volume(domain) -> Fraction:
     empty = enumerate_regions(Network.from_layers([(np.zeros((1, d)), np.zeros(1))],
                                                   activations=["identity"]), domain)
     geo = ExactGeometry(empty)
-    return _volumes(empty, geo, 0, len(empty.cells))
+    return _check_cells(empty, geo, _FloatRows.of(empty), 0, len(empty.cells), True)
 
 
 def _check_adjacency(regions) -> int:

@@ -242,7 +242,9 @@ def test_products_are_skipped_where_the_norm_decides():
         PolytopeStep._products_pay = original
     assert any(not pays for _, pays in decisions) and all(pays for l, pays in decisions if l == 1)
     assert np.array_equal(regions.packed_patterns, always.packed_patterns)
-    assert np.array_equal(regions.interior_points, always.interior_points)
+    # the same cells: the BLAS thread count follows the machine's load, and a product's last bit
+    # may follow the thread count
+    np.testing.assert_allclose(regions.interior_points, always.interior_points, rtol=1e-12, atol=1e-15)
 
 
 UNDERFLOW_BOUNDS = pytest.mark.parametrize("bounds", [contextlib.nullcontext, unit_norm_bounds_only],

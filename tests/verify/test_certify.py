@@ -204,3 +204,61 @@ def test_certify_catches_neighbours_that_differ_off_their_facet():
     regions.packed_patterns[b] = regions.packed_patterns[a]
     with pytest.raises(rn.CertificationError):
         rn.certify(regions, check_volume=False)
+
+
+def _two_units(second, bias, activations=None):
+    """``relu(x)`` and ``relu(second . (x, y) + bias)`` (or a max of ``x`` and ``bias`` with
+    ``activations``), summed."""
+    W = np.array([[1.0, 0.0], second])
+    return rn.Network.from_layers([(W, np.array([0.0, bias])), (np.ones((1, 2 if activations is None else 1)),
+                                                                np.zeros(1))], activations)
+
+
+@pytest.mark.parametrize("second, bias, how", [
+    ([0.0, 1.0], -0.5, "float64"),  # y = 0.5 crosses both regions
+    ([0.0, 1.0], -(1.0 - 2.0 ** -53), "exactly"),  # y = 1 - 2^-53: too close to the corners for float64
+])
+def test_certify_catches_a_cell_that_a_unit_crosses(second, bias, how):
+    """A result whose regions are right in every way the other checks see (interior points,
+    distinct patterns, volumes summing to the domain's, neighbours across their facets) but
+    whose cells a unit crosses: it was enumerated with that unit off on the whole box and is
+    handed the network where it is not. Each cell's vertices must satisfy its region's states.
+    The unit touching the box's edge only, exactly, passes."""
+    box = BOX2
+    wrong = rn.enumerate_regions(_two_units([0.0, 1.0], -5.0), box)
+    assert len(wrong) == 2 and (wrong.interior_points[:, 1] == 0).all()
+    wrong.network = _two_units(second, bias)
+    with pytest.raises(rn.CertificationError, match=f"region 0: a vertex of its cell breaks the state of unit 1 "
+                                                    rf"\(layer 0, unit 1\) \({how}"):
+        rn.certify(wrong, backend="fractions")
+    assert len(rn.enumerate_regions(wrong.network, box)) == 4
+    touching = rn.enumerate_regions(_two_units([0.0, 1.0], -5.0), box)
+    touching.network = _two_units([0.0, 1.0], -1.0)
+    assert rn.certify(touching, backend="fractions").volume == 4
+
+
+def test_certify_catches_a_ray_or_a_tie_on_the_wrong_side(monkeypatch):
+    """The same on an unbounded domain, where only a ray of each piece crosses the unit (no
+    volume to compare there), on a max layer, whose ties are checked exactly, and in the
+    forked workers."""
+    from regionenum.verify import certificates
+    strip = rn.Polytope(np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, -1.0]]), np.array([-1.0, -1.0, 0.0]))
+    wrong = rn.enumerate_regions(_two_units([0.0, -1.0], -5.0), strip)
+    wrong.network = _two_units([0.0, 1.0], -1e6)  # on beyond y = 1e6, far past the pieces' vertices
+    with pytest.raises(rn.CertificationError, match="a ray of its cell breaks the state of unit 1"):
+        rn.certify(wrong)
+    assert rn.certify(rn.enumerate_regions(wrong.network, strip)).regions == 4
+    maxout = [("maxout", 2), "identity"]
+    wrong = rn.enumerate_regions(_two_units([0.0, 0.0], 5.0, maxout), BOX2)  # max(x, 5): one region
+    wrong.network = _two_units([0.0, 0.0], 0.5, maxout)
+    with pytest.raises(rn.CertificationError, match=r"a vertex of its cell breaks which of units 1 and 0 wins "
+                                                    r"\(max layer 0\) \(exactly\)"):
+        rn.certify(wrong)
+    net = random_net([2, 8, 8, 1], 16)
+    wrong = rn.enumerate_regions(net, BOX2)
+    shifted = rn.Network.from_layers([(layer.W, layer.b + 0.01) for layer in net.layers[:-1]]
+                                     + [(net.layers[-1].W, net.layers[-1].b)])
+    wrong.network = shifted
+    monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)
+    with pytest.raises(rn.CertificationError, match="of its cell breaks"):  # (the vertices move too)
+        rn.certify(wrong, workers=2)
