@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.balance import balanced, needs_balance
 from ..core.domain import Polytope
 from ..core.network import Network
 from ..core.slices import Slice
@@ -139,16 +140,16 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     >>> len(regions), float(regions.volumes.sum())
     (4, 4.0)
     """
-    network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    network, floats, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
     hrep = client is None and hrep_applies(network, domain)
     if certify and hrep:
         raise InvalidArgumentError(f"certify needs vertices; with {network.input_dim} inputs the regions are "
                                    "enumerated by their inequalities (re-check proofs of properties instead: "
                                    "rn.verify.verify_property, rn.certify)")
     if hrep:  # many inputs: cells by inequalities
-        tally = _execute(HrepStep(network, domain, keep=True), Budget(max_regions, time_limit), progress, 1, None)
+        tally = _execute(HrepStep(floats, domain, keep=True), Budget(max_regions, time_limit), progress, 1, None)
         return assemble_hrep(network, domain, tally)
-    step = PolytopeStep(network, domain, tol, batch_size, keep=True)
+    step = PolytopeStep(floats, domain, tol, batch_size, keep=True)
     with DeferredInterrupts():  # Ctrl-C while assembling waits for the result
         tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
         regions = assemble_regions(network, domain, step.roots, tally)
@@ -201,11 +202,11 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                            seconds=regions.seconds, stop_reason=regions.stop_reason,
                            exact_calls=regions.exact_calls, kernel_seconds=regions.kernel_seconds,
                            certificate=regions.certificate)
-    network, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    network, floats, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
     if client is None and hrep_applies(network, domain):
-        step, workers = HrepStep(network, domain, keep=False), 1
+        step, workers = HrepStep(floats, domain, keep=False), 1
     else:
-        step = PolytopeStep(network, domain, tol, batch_size, keep=False)
+        step = PolytopeStep(floats, domain, tol, batch_size, keep=False)
     tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
     if tally.patterns is not None:  # pieces of a region were counted once per orthant
         count, bounded = len(tally.patterns), sum(tally.patterns.values())
@@ -223,8 +224,10 @@ def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:
 
 
 def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client):
-    """The network and domain to enumerate (restricted to a slice, if ``domain`` is one), after
-    checking every argument; raises before any work."""
+    """The network, the same network for the float64 stages (its hidden rows brought near
+    magnitude 1 by powers of two where they are far from it, see :mod:`regionenum.core.balance`)
+    and the domain to enumerate (restricted to a slice, if ``domain`` is one), after checking
+    every argument; raises before any work."""
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
     if isinstance(domain, Slice):
@@ -257,8 +260,10 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
         raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     if max_regions is not None and (workers > 1 or client is not None):
         raise InvalidArgumentError("max_regions needs a serial run (workers=1, no client)")
-    _check_float_range(network, domain)
-    return network, domain
+    floats = balanced(network) if needs_balance(network) else None  # the same network, for the float stages
+    floats = network if floats is None else floats
+    _check_float_range(floats, domain)
+    return network, floats, domain
 
 
 #: The largest bound on a pre-activation over the domain that the float64 stages accept: far

@@ -103,13 +103,15 @@ def _far_out(layers, e):
 def test_values_beyond_float64_are_refused_before_any_work(seed):
     """Pre-activations of 2^980 and more (near float64's largest number, 2^1024) are refused with
     an error naming the layer (they had turned into infinities and NaNs: 9 regions where there
-    are 11 in one case); the same network nearer the origin counts as the original."""
+    are 11 in one case); the same network nearer the origin counts as the original. (The hidden
+    rows are first brought near magnitude 1, which moves the large values to the outputs, layer
+    2: those a network's own scale cannot change.)"""
     layers = _net(seed, 0.5, widths=(2, 5, 5, 1))
     net, box = _far_out(layers, 10)
     assert int(rn.count_regions(net, box)) == len(rn.enumerate_regions(net, box)) == _count(layers)
     net, box = _far_out(layers, 490)
     for run in (rn.count_regions, rn.enumerate_regions):
-        with pytest.raises(rn.InvalidNetworkError, match="layer 0: .* beyond what the float64 stages can carry"):
+        with pytest.raises(rn.InvalidNetworkError, match="layer 2: .* beyond what the float64 stages can carry"):
             run(net, box)
 
 
