@@ -14,7 +14,9 @@
    error bound, once per vertex for all the cells around it, and in integers where the bound
    leaves them open;
 4. (``d <= 3``, bounded domains) the cells' exact volumes sum exactly to the domain's, so
-   together with 1 to 3 the regions cover the domain: nothing is missing;
+   together with 1 to 3 the regions cover the domain: nothing is missing (a bounded domain has
+   one cell per region, with the region's own pattern; a polygon's area from its vertices in
+   the order of its edges is at most its convex hull's, whatever the order);
 5. the adjacency is consistent: every facet of the subdivision lies on one region (the domain's
    boundary) or two, and two regions sharing a facet differ exactly in units zero on it.
 
@@ -48,7 +50,8 @@ from ..core.threads import one_blas_thread, usable_cpus
 from ..core.tolerances import ETA, U, gamma
 from ..engine.api import enumerate_regions
 from ..engine.kernels.lattice import cell_faces
-from ..errors import CertificationError, IncompleteResultError, InvalidArgumentError, MissingDependencyError
+from ..errors import (CertificationError, IncompleteResultError, InternalError, InvalidArgumentError,
+                      MissingDependencyError)
 from .proof import Proof, check_proof
 
 __all__ = ["Certificate", "certify"]
@@ -267,7 +270,7 @@ def _domain_values(dom, X, t, err):
     g = gamma(n + 2)
     value = X @ dom.A.T + t[:, None] * dom.b
     bound = (g * (np.abs(X) @ np.abs(dom.A).T + t[:, None] * np.abs(dom.b))
-             + err[:, None] * np.abs(dom.A).sum(axis=1) + (n + 2) * ETA) * (1.0 + 4.0 * g)
+             + err[:, None] * np.abs(dom.A).sum(axis=1) + (n + 4) * ETA) * (1.0 + 4.0 * g)
     return np.where(np.isfinite(value) & np.isfinite(bound), value, np.nan), bound
 
 
@@ -275,10 +278,11 @@ def _unit_values(rows, X, t, err):
     """Per layer ``l`` of ``rows.layers`` with units of several states: ``(l, z, e)``, those
     units' pre-activations in the network at homogeneous points ``(t, X)`` (``t`` exactly 0 or
     1; a ray's values are those of the network's linear part) computed in float64 (NaN where
-    not finite), and a rigorous bound ``e`` on each one's error: ``(gamma_{n+2} max|a| + c) r +
-    gamma_{n+2} t |b| + (n + 2) eta``, with ``r`` the unit's row sum of ``|W|`` (rounded up),
+    not finite), and a rigorous bound ``e`` on each one's error: ``(gamma_{n+2} max|a| + eta + c)
+    r + gamma_{n+2} t |b| + (n + 4) eta``, with ``r`` the unit's row sum of ``|W|`` (rounded up),
     ``c`` the largest error carried in (``err`` on the points' coordinates at the first layer),
-    ``eta = 2^-1074`` for the absolute error of subnormal products, and the bound's own
+    ``eta = 2^-1074`` for the absolute error of subnormal products (the value's, and the
+    bound's own, which may underflow: subnormal inputs times huge weights), and the bound's own
     rounding. A value past its bound proves its sign.
 
     The activations apply each value's float64 sign; where the sign is not proven the slope
@@ -296,10 +300,12 @@ def _unit_values(rows, X, t, err):
         grow = 1.0 + 4.0 * g  # the bound's own rounding
         Z = act @ layer.W.T
         Z += layer.b if points else t[:, None] * layer.b
-        carried = (g * np.abs(act).max(axis=1, initial=0.0) + carried_in) * grow
-        fixed = (g * np.abs(layer.b) + (n + 2) * ETA) * grow  # a point's (t = 1) bias and subnormal terms
+        # ETA more for g max|a| itself, which may underflow (subnormal inputs times huge weights)
+        carried = (g * np.abs(act).max(axis=1, initial=0.0) + ETA + carried_in) * grow
+        # a point's (t = 1) bias; subnormal products, and the bound's own products below the normal range
+        fixed = (g * np.abs(layer.b) + (n + 4) * ETA) * grow
         E = np.multiply.outer(carried, row_sums)
-        E += fixed if points else np.where(t[:, None] > 0, fixed, (n + 2) * ETA * grow)
+        E += fixed if points else np.where(t[:, None] > 0, fixed, (n + 4) * ETA * grow)
         if not np.isfinite(Z).all():
             Z[~np.isfinite(Z)] = np.nan  # overflow proves nothing, and spreads to the later layers
         units = net.split_units[l]
@@ -379,9 +385,16 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
     g0, g1 = int(cells.gen_off[lo]), int(cells.gen_off[hi])
     if g0 == g1:
         return
+    own = cells.packed[lo:hi] != regions.packed_patterns[regions.cell_region[lo:hi]]
+    if own.any():  # the vertices are built from the cells' bits, the constraints read the regions'
+        c = lo + int(np.flatnonzero(own.any(axis=1))[0])
+        raise CertificationError(f"region {regions.cell_region[c]}: its cell {c} has another pattern")
     cell_of = np.repeat(np.arange(lo, hi), np.diff(cells.gen_off[lo: hi + 1]))
-    H = [geo.generator(g, int(c)) for g, c in zip(range(g0, g1), cell_of)]
     region_of = regions.cell_region[cell_of]
+    try:
+        H = [geo.generator(g, int(c)) for g, c in zip(range(g0, g1), cell_of)]
+    except InternalError as error:  # a wrong incidence: its constraints meet in no one point
+        raise CertificationError(f"a vertex of cells {lo} to {hi - 1}: {error}") from None
     # (generator, constraint id) of every constraint tight at a generator of the block
     tight_gen = np.repeat(np.arange(g1 - g0), np.diff(cells.inc_off[g0: g1 + 1]))
     tight_id = cells.inc[cells.inc_off[g0]: cells.inc_off[g1]].astype(np.int64)
@@ -573,8 +586,8 @@ def _cell_job(regions, geo, workers, measure):
     serial = (workers == 1 or n < PARALLEL_CELLS or "fork" not in multiprocessing.get_all_start_methods()
               or multiprocessing.current_process().daemon  # a pool's or Dask's worker: no children
               or threading.current_thread() is not threading.main_thread())  # forking with threads
-    if serial:
-        yield lambda: _check_cells(regions, geo, rows, 0, n, measure)
+    if serial:  # one BLAS thread: the blocks' products are small, more threads only spin
+        yield lambda: _one_thread(_check_cells, regions, geo, rows, 0, n, measure)
         return
     _check_cells(regions, geo, rows, 0, 1, measure)  # the face kernel loaded before the fork, not in each worker
     bounds = np.linspace(0, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
@@ -585,6 +598,11 @@ def _cell_job(regions, geo, workers, measure):
             threadpool_limits(limits=1, user_api="blas"):
         parts = pool.map_async(_check_range, zip(bounds[:-1], bounds[1:]))
         yield lambda: sum(parts.get(), Fraction(0))
+
+
+def _one_thread(fn, *args):
+    with threadpool_limits(limits=1, user_api="blas"):
+        return fn(*args)
 
 
 def _share(regions, geo, rows, measure):

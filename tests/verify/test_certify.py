@@ -262,3 +262,32 @@ def test_certify_catches_a_ray_or_a_tie_on_the_wrong_side(monkeypatch):
     monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)
     with pytest.raises(rn.CertificationError, match="of its cell breaks"):  # (the vertices move too)
         rn.certify(wrong, workers=2)
+
+
+def test_float_interior_proof_covers_its_own_underflow():
+    """Inputs near 2^-1040 times weights near 2^1000: the products are ordinary numbers with
+    relative rounding, but the bound's ``gamma max|x|`` underflowed to zero, so the bound lost
+    that rounding (2.5e-323 against an error of 1.3e-32) and proved a false sign; found by
+    review. The exact value here is -9.1e-34, the float one 1.2e-32."""
+    from regionenum.verify import certificates
+    W = np.array([[float.fromhex("0x1.261565f75c3e2p+1000"), float.fromhex("0x1.f8fe33b284514p+1000"),
+                   float.fromhex("-0x1.b903b340c47bdp+1000")]])
+    x = np.array([[float.fromhex(v) for v in ("0x0.0000000003c3dp-1022", "0x0.00000000d3cedp-1022",
+                                              "0x0.00000000f50bbp-1022")]])
+    assert sum(Fraction(w) * Fraction(v) for w, v in zip(W[0], x[0])) < 0
+    net = rn.Network.from_layers([(W, np.zeros(1)), (np.ones((1, 1)), np.zeros(1))], ["relu", "identity"])
+    rows = certificates._FloatRows(net, rn.Box(-np.ones(3), np.ones(3)), list(net.layers[:1]),
+                                   [np.abs(W).sum(axis=1) * (1.0 + certificates.gamma(5))])
+    ((_, z, e),) = certificates._unit_values(rows, x, np.ones(1), np.zeros(1))
+    assert z[0, 0] > 0 and not z[0, 0] > e[0, 0]  # the float sign is wrong, and not proven
+    assert not certificates._block_inside(rows, x, np.array([[True]]))[0]
+
+
+def test_certify_reads_each_cell_with_its_regions_pattern():
+    """The exact vertices are built from the cells' own bits and the constraints read the
+    regions': a cell whose bits are not its region's fails (found by review)."""
+    regions = rn.enumerate_regions(random_net([2, 8, 1], 13), BOX2)
+    regions.cells.packed = regions.cells.packed.copy()
+    regions.cells.packed[2, 0] ^= 0x80
+    with pytest.raises(rn.CertificationError, match="region 2: its cell 2 has another pattern"):
+        rn.certify(regions, workers=1)
