@@ -11,9 +11,10 @@ drift away from the exact ones); scaled up, the same layer is ordinary.
 
 :func:`balanced` picks, layer by layer, the shift that brings each row's largest entry (after its
 columns' shifts) into ``[1/2, 1)``, raised where needed so that no entry loses a bit below
-float64's subnormal range. It gives an equivalent network when every entry stays exact, and None
-when one cannot (a row spanning more than float64's exponents, or an output layer that cannot take
-its columns' shifts); only networks with rows far from magnitude 1 are touched at all.
+float64's subnormal range. The output layer's rows share one shift (outputs are compared with
+each other), which the caller undoes on the output maps. It gives an equivalent network when
+every entry stays exact, and None when one cannot (a row spanning more than float64's
+exponents); only networks with rows far from magnitude 1 are touched at all.
 """
 from __future__ import annotations
 
@@ -42,9 +43,9 @@ def needs_balance(network) -> bool:
 
 
 def balanced(network):
-    """The network with every hidden row scaled by a power of two and the next layer's columns
-    scaled back (see the module's description), or None where some entry would not stay exact.
-    The output layer keeps its rows' scale, so the outputs are the network's."""
+    """The network with every row scaled by a power of two and the next layer's columns scaled
+    back (see the module's description), and the shift ``k`` of its outputs (they are ``2^k``
+    times the network's); None where some entry would not stay exact."""
     from .network import Network  # the network module builds on this one's callers
 
     out, shift_in = [], np.zeros(network.input_dim + 1, np.int64)  # per input column, and the bias's 0
@@ -57,14 +58,15 @@ def balanced(network):
         top = np.where(nonzero, q + length + shift_in, -TOP * 4).max(axis=1, initial=-TOP * 4)
         low = np.where(nonzero, q + shift_in, TOP * 4).min(axis=1, initial=TOP * 4)
         empty = ~nonzero.any(axis=1)
+        k = np.where(empty, 0, -top)
+        if l == last:  # the outputs keep one scale: their largest row's
+            k[:] = k[~empty].min(initial=0)
+        elif layer.activation.kind == "max":  # a group keeps one scale: its largest row's
+            for start, size in zip(layer.activation.group_starts, layer.activation.groups):
+                k[start: start + size] = k[start: start + size].min()
+        k = np.where(empty, k, np.maximum(k, LOWEST - low))  # no bit lost below the subnormals
         if l == last:
-            k = np.zeros(layer.width, np.int64)
-        else:
-            k = np.where(empty, 0, -top)
-            if layer.activation.kind == "max":  # a group keeps one scale: its largest row's
-                for start, size in zip(layer.activation.group_starts, layer.activation.groups):
-                    k[start: start + size] = k[start: start + size].min()
-            k = np.where(empty, k, np.maximum(k, LOWEST - low))  # no bit lost below the subnormals
+            k[:] = k.max()
         if np.any(~empty & ((top + k > TOP - 1) | (low + k < LOWEST))):
             return None
         M = np.ldexp(M, (shift_in[None, :] + k[:, None]).astype(np.int32))
@@ -72,4 +74,4 @@ def balanced(network):
         if layer.activation.kind == "max":
             k = k[np.asarray(layer.activation.group_starts)]
         shift_in = np.concatenate([-k, [0]])
-    return Network(out)
+    return Network(out), int(k[0])

@@ -13,7 +13,7 @@ from ..core.balance import balanced, needs_balance
 from ..core.domain import Polytope
 from ..core.network import Network
 from ..core.slices import Slice
-from ..core.tolerances import DEFAULT_TOL
+from ..core.tolerances import DEFAULT_TOL, ETA
 from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
 from .assemble import assemble_regions
 from .driver import Budget, DeferredInterrupts, Driver, Tally
@@ -140,7 +140,8 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     >>> len(regions), float(regions.volumes.sum())
     (4, 4.0)
     """
-    network, floats, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    network, (floats, shift), domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
+                                                client)
     hrep = client is None and hrep_applies(network, domain)
     if certify and hrep:
         raise InvalidArgumentError(f"certify needs vertices; with {network.input_dim} inputs the regions are "
@@ -148,11 +149,11 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                                    "rn.verify.verify_property, rn.certify)")
     if hrep:  # many inputs: cells by inequalities
         tally = _execute(HrepStep(floats, domain, keep=True), Budget(max_regions, time_limit), progress, 1, None)
-        return assemble_hrep(network, domain, tally)
+        return _outputs_scaled_back(assemble_hrep(network, domain, tally), shift)
     step = PolytopeStep(floats, domain, tol, batch_size, keep=True)
     with DeferredInterrupts():  # Ctrl-C while assembling waits for the result
         tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
-        regions = assemble_regions(network, domain, step.roots, tally)
+        regions = _outputs_scaled_back(assemble_regions(network, domain, step.roots, tally), shift)
     if certify and regions.complete:
         from ..verify.certificates import certify as check  # lazy facade: certificates sit above the engine
         regions.certificate = check(regions, workers=workers)
@@ -202,7 +203,8 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                            seconds=regions.seconds, stop_reason=regions.stop_reason,
                            exact_calls=regions.exact_calls, kernel_seconds=regions.kernel_seconds,
                            certificate=regions.certificate)
-    network, floats, domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    network, (floats, _), domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
+                                            client)
     if client is None and hrep_applies(network, domain):
         step, workers = HrepStep(floats, domain, keep=False), 1
     else:
@@ -224,9 +226,9 @@ def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:
 
 
 def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client):
-    """The network, the same network for the float64 stages (its hidden rows brought near
-    magnitude 1 by powers of two where they are far from it, see :mod:`regionenum.core.balance`)
-    and the domain to enumerate (restricted to a slice, if ``domain`` is one), after checking
+    """The network, the same network for the float64 stages (its rows brought near magnitude 1
+    by powers of two where they are far from it, see :mod:`regionenum.core.balance`) with the
+    shift of its outputs, and the domain to enumerate (restricted to a slice, if ``domain`` is one), after checking
     every argument; raises before any work."""
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
@@ -261,9 +263,20 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
     if max_regions is not None and (workers > 1 or client is not None):
         raise InvalidArgumentError("max_regions needs a serial run (workers=1, no client)")
     floats = balanced(network) if needs_balance(network) else None  # the same network, for the float stages
-    floats = network if floats is None else floats
-    _check_float_range(floats, domain)
+    floats = (network, 0) if floats is None else floats
+    _check_float_range(floats[0], domain)
     return network, floats, domain
+
+
+def _outputs_scaled_back(regions, shift: int):
+    """``regions`` enumerated on a network whose outputs are ``2^shift`` times the network's
+    (:func:`~regionenum.core.balance.balanced`), with its output maps scaled back: exact in
+    float64's normal range; each map's error bound grows by what rounding below it may lose."""
+    if shift:
+        regions.jacobians = np.ldexp(regions.jacobians, -shift)
+        regions.offsets = np.ldexp(regions.offsets, -shift)
+        regions.output_errors = np.ldexp(regions.output_errors, -shift) + (regions.dim + 2) * ETA
+    return regions
 
 
 #: The largest bound on a pre-activation over the domain that the float64 stages accept: far

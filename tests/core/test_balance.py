@@ -50,13 +50,12 @@ def _scattered(seed, activations):
 @pytest.mark.parametrize("activations", [("relu", "relu"), (("leaky_relu", 0.01), ("leaky_relu", 3.0)),
                                          ("relu", ("maxout", 2))])
 def test_balanced_is_the_same_network(seed, activations):
-    """Every entry is the original times a power of two, the hidden rows' largest entries sit
-    in [1/2, 1) (a max group's largest), and at rational points every sign and every output is
-    the same, exactly."""
+    """Every entry is the original times a power of two, the rows' largest entries sit in
+    [1/2, 1) (a max group's largest, the outputs' largest), and at rational points every sign
+    is the same and every output 2^shift times the original, exactly."""
     net = _scattered(seed, activations)
     assert needs_balance(net)
-    same = balanced(net)
-    assert same is not None
+    same, shift = balanced(net)
     for l, (layer, new) in enumerate(zip(net.layers, same.layers)):
         ratio = np.abs(np.concatenate([new.W, new.b[:, None]], axis=1)) / np.abs(
             np.concatenate([layer.W, layer.b[:, None]], axis=1))
@@ -65,11 +64,14 @@ def test_balanced_is_the_same_network(seed, activations):
         top = np.maximum(np.abs(new.W).max(axis=1), np.abs(new.b))
         if new.activation.kind == "max":  # a group shares its largest row's scale
             top = np.maximum.reduceat(top, new.activation.group_starts)
-        if l < len(net.layers) - 1:
-            assert np.all(top >= 0.5) and np.all(top < 1.0)
+        if l == len(net.layers) - 1:
+            top = top.max(keepdims=True)
+        assert np.all(top >= 0.5) and np.all(top < 1.0)
     rng = np.random.default_rng(seed)
     for x in rng.uniform(-1.0, 1.0, size=(5, 2)):
-        assert _exact_outputs(same, x) == _exact_outputs(net, x)
+        outputs, signs = _exact_outputs(same, x)
+        original, original_signs = _exact_outputs(net, x)
+        assert signs == original_signs and outputs == [v * Fraction(2) ** shift for v in original]
 
 
 def test_ordinary_networks_are_left_as_they_are():
@@ -79,16 +81,31 @@ def test_ordinary_networks_are_left_as_they_are():
                                                      (np.ones((1, 2)), np.zeros(1))]))
 
 
-def test_shifts_that_would_lose_a_bit_give_none():
+def test_outputs_take_their_columns_shifts():
     """A row near 2^-1060 scaled up needs its column of the output layer scaled down by as
-    much, where 2^-100 would fall below the subnormals: no balanced network, and the engine
-    runs on the network itself (right regions all the same)."""
+    much, where 2^-100 would fall below the subnormals: the output rows are scaled up with it,
+    and the output maps scaled back, the same as the network's own."""
     net = rn.Network.from_layers([(np.array([[2.0 ** -1060], [1.0]]), np.array([2.0 ** -1061, -0.5])),
                                   (np.array([[2.0 ** -100, 1.0]]), np.zeros(1))])
-    assert needs_balance(net) and balanced(net) is None
-    regions = rn.enumerate_regions(net, rn.Box([-1.0], [1.0]))
+    assert needs_balance(net) and balanced(net)[1] > 0
+    box = rn.Box([-1.0], [1.0])
+    regions = rn.enumerate_regions(net, box)
     assert len(regions) == len(regions_1d(net, -1.0, 1.0)) == 3
     rn.certify(regions)
+    x = regions.interior_points
+    values = np.einsum("nkd,nd->nk", regions.jacobians, x) + regions.offsets
+    np.testing.assert_allclose(values, net(x), rtol=1e-15)
+    assert np.all(regions.output_errors < 1e-15)
+
+
+def test_rows_spanning_more_than_float64_give_none():
+    """A row whose columns' shifts spread its entries over more than float64's exponents has
+    no exact scale: the network is used as given (and here refused: its values reach 2^1023)."""
+    net = rn.Network.from_layers([(np.array([[2.0 ** 1023], [2.0 ** -1074]]), np.zeros(2)),
+                                  (np.ones((1, 2)), np.zeros(1)), (np.ones((1, 1)), np.zeros(1))])
+    assert needs_balance(net) and balanced(net) is None
+    with pytest.raises(rn.InvalidNetworkError, match="layer 0"):
+        rn.count_regions(net, rn.Box([-1.0], [1.0]))
 
 
 # Five units from a random search: three rows near 4e-312 (subnormal), two ordinary ones.
