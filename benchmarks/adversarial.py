@@ -4,8 +4,9 @@ Draws small networks (1 to 3 inputs, 1 to 3 layers of 2 to 8 units) from familie
 break float64 sign decisions, and checks every one three ways:
 
 - ``certify``: the enumeration re-checked in exact rational arithmetic (every region has
-  interior, patterns are distinct, exact volumes sum to the domain's, facets are consistent) --
-  an oracle that shares no sign decision with the engine;
+  interior, patterns are distinct, every cell's exact vertices satisfy its region's
+  constraints, exact volumes sum to the domain's, facets are consistent) -- an oracle that
+  shares no sign decision with the engine;
 - ``count``: ``count_regions`` equals the enumeration's length (a second code path: the
   frontier only, no assembly);
 - ``rewrites``: the count is unchanged under rewrites that are exact in float64 (a layer scaled
@@ -17,7 +18,10 @@ units perturbed by about 1e-12 relative), ``concurrent`` (hyperplanes through sh
 points, and repeated ones), ``scaled`` (every layer scaled by a power of two from 2^-200 to
 2^200), ``tiny_far`` (boxes of radius 1e-6 to 1e-3 centred up to 1e4 away), ``leaky`` (LeakyReLU
 with slopes down to 1e-30), ``far_out`` (boxes of radius 2^10 to 2^400, the first layer's
-weights scaled to match and the hidden biases by its square: values up to about 2^800). Prints
+weights scaled to match and the hidden biases by its square: values up to about 2^800),
+``subnormal`` (half of each hidden layer's rows near 2^-1040, below float64's normal range,
+next to ordinary ones; layers scaled by 2^-500 to 2^500 with the next scaled back; LeakyReLU
+slopes from 1e-30 to 1e30). Prints
 a summary per family and every failure with its seed (to reproduce: ``--seed S --nets 1
 --family F``); writes ``results/adversarial.md``. Run by hand.
 
@@ -44,10 +48,11 @@ import regionenum as rn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the repository's test helpers
 from tests.bounds import norm_bounds_only, unit_norm_bounds_only  # noqa: E402
-from tests.rewrites import duplicated, permuted, rescaled  # noqa: E402
+from tests.rewrites import (duplicated, is_exact_duplication, is_exact_rescaling, permuted,  # noqa: E402
+                            rescaled)
 
 RESULTS = ROOT / "benchmarks" / "results"
-FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky", "far_out"]
+FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky", "far_out", "subnormal"]
 
 
 def _dyadic(a, bits=24):
@@ -98,6 +103,19 @@ def draw(family: str, rng):
         lo, hi = np.ldexp(lo, e), np.ldexp(hi, e)
         layers = [(np.ldexp(W, e) if l == 0 else W, np.ldexp(b, 2 * e) if l < len(layers) - 1 else b)
                   for l, (W, b) in enumerate(layers)]
+    elif family == "subnormal":
+        layers = [(W.copy(), b.copy()) for W, b in layers]
+        for l in range(len(layers) - 1):
+            (W, b), (V, c) = layers[l], layers[l + 1]
+            rows = rng.random(len(b)) < 0.5
+            e = int(rng.integers(-1060, -1000))
+            W[rows], b[rows] = np.ldexp(W[rows], e), np.ldexp(b[rows], e)
+            if rng.random() < 0.5:  # the layer scaled, the next scaled back (exact where nothing underflows)
+                k = int(rng.integers(-500, 501))
+                layers[l], layers[l + 1] = (np.ldexp(W, k), np.ldexp(b, k)), (np.ldexp(V, -k), c)
+        slopes = [1e-30, 0.1, 3.0, 1e30]
+        acts = [("leaky_relu", slopes[int(rng.integers(4))]) if rng.random() < 0.5 else "relu"
+                for _ in layers[:-1]] + ["identity"]
     return layers, acts, rn.Box(lo, hi)
 
 
@@ -120,10 +138,14 @@ def check(family: str, seed: int) -> str | None:
         return f"count {counted} != enumerate {n}"
     l = int(rng.integers(len(layers) - 1)) if len(layers) > 1 else None
     if l is not None:
-        rewrites = {"rescaled": rescaled(layers, l, int(rng.integers(-60, 61))),
-                    "permuted": permuted(layers, l, rng.permutation(len(layers[l][1]))),
-                    "duplicated": duplicated(layers, l, int(rng.integers(len(layers[l][1]))))}
+        k, perm = int(rng.integers(-60, 61)), rng.permutation(len(layers[l][1]))
+        unit = int(rng.integers(len(layers[l][1])))
+        rewrites = {"rescaled": rescaled(layers, l, k) if is_exact_rescaling(layers, l, k) else None,
+                    "permuted": permuted(layers, l, perm),
+                    "duplicated": duplicated(layers, l, unit) if is_exact_duplication(layers, l, unit) else None}
         for name, ls in rewrites.items():
+            if ls is None:  # a rewrite that would lose bits (below the normal range) is another network
+                continue
             m = len(rn.enumerate_regions(net(ls), box))
             if m != n:
                 return f"{name}: {m} regions, {n} before"

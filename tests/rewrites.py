@@ -12,6 +12,15 @@ def rescaled(layers, l, exponent):
     return out
 
 
+def is_exact_rescaling(layers, l, exponent) -> bool:
+    """Whether :func:`rescaled` keeps every entry exactly (no bit lost below float64's normal
+    range, nothing overflowing): only then is it the same network."""
+    (W, b), (V, _) = layers[l], layers[l + 1]
+    (W2, b2), (V2, _) = rescaled(layers, l, exponent)[l: l + 2]
+    return (np.array_equal(np.ldexp(W2, -exponent), W) and np.array_equal(np.ldexp(b2, -exponent), b)
+            and np.array_equal(np.ldexp(V2, exponent), V))
+
+
 def permuted(layers, l, perm):
     """Layer ``l``'s units in the order ``perm`` (the next layer's columns follow)."""
     out = list(layers)
@@ -30,3 +39,10 @@ def duplicated(layers, l, unit):
     out[l] = (np.concatenate([W, W[unit:unit + 1]]), np.concatenate([b, b[unit:unit + 1]]))
     out[l + 1] = (V, c)
     return out
+
+
+def is_exact_duplication(layers, l, unit) -> bool:
+    """Whether :func:`duplicated` halves the unit's outgoing weights exactly (none below
+    float64's normal range loses its last bit): only then is it the same network."""
+    column = layers[l + 1][0][:, unit]
+    return np.array_equal(column / 2 * 2, column)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import regionenum as rn
 from regionenum.core.exact import ExactNetwork
+from regionenum.engine import api
 from regionenum.engine.driver import Tally
 from regionenum.engine.polytope_step import PolytopeStep
 from tests.bounds import norm_bounds_only, unit_norm_bounds_only
@@ -258,7 +259,9 @@ def test_rows_below_the_normal_range_are_settled_exactly(exponent, bounds):
     rows fall below float64's normal range, where a product's rounding has no relative bound
     (and some biases round to subnormals). The enumeration passes the exact certificate and the
     count agrees; before, those rows underflowed to zero with a zero bound and were trusted to
-    vanish (18 regions, which the certificate refused)."""
+    vanish (18 regions, which the certificate refused). The float stages' balanced network
+    (rows brought near magnitude 1 by powers of two) has no such rows: it is switched off here,
+    and gives the same regions without any exact sign."""
     rng = np.random.default_rng(0)
     layers = [(rng.normal(size=(6, 2)), rng.normal(size=6)), (rng.normal(size=(6, 6)), rng.normal(size=6)),
               (rng.normal(size=(5, 6)), rng.normal(size=5))]
@@ -267,19 +270,32 @@ def test_rows_below_the_normal_range_are_settled_exactly(exponent, bounds):
     scaled.append((rng.normal(size=(1, 5)), np.zeros(1)))
     net = rn.Network.from_layers(scaled)
     box = rn.Box([-1, -1], [1, 1])
-    with bounds():
+    with bounds(), unbalanced():
         regions = rn.enumerate_regions(net, box)
         assert rn.count_regions(net, box) == len(regions) and regions.exact_calls > 0
     rn.certify(regions, backend="fractions")
+    with bounds():
+        balanced = rn.enumerate_regions(net, box)
+    assert balanced.exact_calls == 0 and np.array_equal(balanced.packed_patterns, regions.packed_patterns)
+
+
+@contextlib.contextmanager
+def unbalanced():
+    """The float stages on the network as given (no rows brought near magnitude 1)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api, "needs_balance", lambda network: False)
+        yield
 
 
 def _three_regions_certified(net, box, bounds):
     """Under ``bounds``, the enumeration and the count of ``net`` on ``box`` both find 3 regions,
-    and the enumeration passes the exact certificate."""
-    with bounds():
-        regions = rn.enumerate_regions(net, box)
-        assert len(regions) == 3 and rn.count_regions(net, box) == 3
-    rn.certify(regions, backend="fractions")
+    and the enumeration passes the exact certificate: with the float stages on the network as
+    given (the engine's own handling of values below the normal range) and on its balanced one."""
+    for balance in (unbalanced, contextlib.nullcontext):
+        with bounds(), balance():
+            regions = rn.enumerate_regions(net, box)
+            assert len(regions) == 3 and rn.count_regions(net, box) == 3
+        rn.certify(regions, backend="fractions")
 
 
 @UNDERFLOW_BOUNDS
@@ -322,8 +338,9 @@ def test_an_infinite_bound_on_an_off_unit_stays_a_bound(bounds):
     net = rn.Network.from_layers([(W0, b0), (W1, b1), (W2, b2), (np.ones((1, 1)), np.zeros(1))],
                                  ["relu", "relu", "relu", "identity"])
     box = rn.Box([-1.0], [1.0])
-    with bounds():
-        assert rn.count_regions(net, box) == 2 and len(rn.enumerate_regions(net, box)) == 2
+    for balance in (unbalanced, contextlib.nullcontext):  # the network as given, and balanced
+        with bounds(), balance():
+            assert rn.count_regions(net, box) == 2 and len(rn.enumerate_regions(net, box)) == 2
 
 
 def test_a_large_slope_after_rows_below_the_normal_range():
@@ -352,4 +369,6 @@ def test_a_large_slope_after_rows_below_the_normal_range():
     expected = regions_1d(net, -1.0, 1.0)
     merged = [p for i, (_, _, p) in enumerate(expected) if i == 0 or expected[i - 1][2] != p]
     assert len(merged) == 2
-    assert rn.count_regions(net, rn.Box([-1.0], [1.0])) == 2
+    for balance in (unbalanced, contextlib.nullcontext):  # the network as given, and balanced
+        with balance():
+            assert rn.count_regions(net, rn.Box([-1.0], [1.0])) == 2

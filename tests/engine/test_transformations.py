@@ -100,19 +100,20 @@ def _far_out(layers, e):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_values_beyond_float64_are_refused_before_any_work(seed):
-    """Pre-activations of 2^980 and more (near float64's largest number, 2^1024) are refused with
-    an error naming the layer (they had turned into infinities and NaNs: 9 regions where there
-    are 11 in one case); the same network nearer the origin counts as the original. (The hidden
-    rows are first brought near magnitude 1, which moves the large values to the outputs, layer
-    2: those a network's own scale cannot change.)"""
+def test_values_beyond_float64_are_brought_back_or_refused_before_any_work(seed):
+    """Pre-activations of 2^980 and more (near float64's largest number, 2^1024) had turned into
+    infinities and NaNs (9 regions where there are 11 in one case). Where powers of two bring
+    every row near magnitude 1 (the float stages' balanced network; the outputs scaled back)
+    the network counts as the original, as it does nearer the origin; inputs beyond 2^960, which
+    no scaling of the network changes, are refused with an error naming the layer."""
     layers = _net(seed, 0.5, widths=(2, 5, 5, 1))
-    net, box = _far_out(layers, 10)
-    assert int(rn.count_regions(net, box)) == len(rn.enumerate_regions(net, box)) == _count(layers)
-    net, box = _far_out(layers, 490)
+    for e in (10, 490):
+        net, box = _far_out(layers, e)
+        assert int(rn.count_regions(net, box)) == len(rn.enumerate_regions(net, box)) == _count(layers)
+    far = rn.Box(np.ldexp(BOX.lo, 1000), np.ldexp(BOX.hi, 1000))
     for run in (rn.count_regions, rn.enumerate_regions):
-        with pytest.raises(rn.InvalidNetworkError, match="layer 2: .* beyond what the float64 stages can carry"):
-            run(net, box)
+        with pytest.raises(rn.InvalidNetworkError, match="layer 0: .* beyond what the float64 stages can carry"):
+            run(rn.Network.from_layers(layers), far)
 
 
 @pytest.mark.parametrize("seed", range(6))
