@@ -1,9 +1,10 @@
 """Running the engine on one of its row-error bounds alone, to check that bound by itself:
-every sign it lets float64 decide must still be right."""
+every sign it lets float64 decide must still be right; and on a network as given, not balanced."""
 import contextlib
 
 import numpy as np
 
+from regionenum.engine import api
 from regionenum.engine.polytope_step import PolytopeStep
 
 
@@ -34,3 +35,16 @@ def unit_norm_bounds_only():
         yield
     finally:
         PolytopeStep._products_pay = original
+
+
+@contextlib.contextmanager
+def unbalanced():
+    """Within the block, the float stages run on the network as given, never on its balanced
+    one (rows brought near magnitude 1 by powers of two, :mod:`regionenum.core.balance`): to
+    check the engine's own handling of values far from 1."""
+    original = api.needs_balance
+    api.needs_balance = lambda network: False
+    try:
+        yield
+    finally:
+        api.needs_balance = original

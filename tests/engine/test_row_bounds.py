@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 
 import regionenum as rn
 from regionenum.core.exact import ExactNetwork
-from regionenum.engine import api
 from regionenum.engine.driver import Tally
 from regionenum.engine.polytope_step import PolytopeStep
-from tests.bounds import norm_bounds_only, unit_norm_bounds_only
+from tests.bounds import norm_bounds_only, unbalanced, unit_norm_bounds_only
 from tests.engine.test_hypothesis import networks
 from tests.oracles import lp_regions, regions_1d
 
@@ -277,14 +276,6 @@ def test_rows_below_the_normal_range_are_settled_exactly(exponent, bounds):
     with bounds():
         balanced = rn.enumerate_regions(net, box)
     assert balanced.exact_calls == 0 and np.array_equal(balanced.packed_patterns, regions.packed_patterns)
-
-
-@contextlib.contextmanager
-def unbalanced():
-    """The float stages on the network as given (no rows brought near magnitude 1)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(api, "needs_balance", lambda network: False)
-        yield
 
 
 def _three_regions_certified(net, box, bounds):
