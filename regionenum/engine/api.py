@@ -226,10 +226,10 @@ def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:
 
 
 def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client):
-    """The network, the same network for the float64 stages (its rows brought near magnitude 1
-    by powers of two where they are far from it, see :mod:`regionenum.core.balance`) with the
-    shift of its outputs, and the domain to enumerate (restricted to a slice, if ``domain`` is one), after checking
-    every argument; raises before any work."""
+    """The network, the same network for the float64 stages with the shift of its outputs (its
+    rows brought near magnitude 1 by powers of two where they are far from it, see
+    :mod:`regionenum.core.balance`), and the domain to enumerate (restricted to a slice, if
+    ``domain`` is one), after checking every argument; raises before any work."""
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
     if isinstance(domain, Slice):
