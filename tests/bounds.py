@@ -4,7 +4,7 @@ import contextlib
 
 import numpy as np
 
-from regionenum.engine import api
+from regionenum.core import balance
 from regionenum.engine.polytope_step import PolytopeStep
 
 
@@ -42,9 +42,9 @@ def unbalanced():
     """Within the block, the float stages run on the network as given, never on its balanced
     one (rows brought near magnitude 1 by powers of two, :mod:`regionenum.core.balance`): to
     check the engine's own handling of values far from 1."""
-    original = api.needs_balance
-    api.needs_balance = lambda network: False
+    original = balance.needs_balance
+    balance.needs_balance = lambda network: False
     try:
         yield
     finally:
-        api.needs_balance = original
+        balance.needs_balance = original

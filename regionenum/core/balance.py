@@ -23,13 +23,21 @@ from dataclasses import replace
 import numpy as np
 
 from .modular import dyadic_parts
+from .network import Network
 
-__all__ = ["balanced", "needs_balance"]
+__all__ = ["balanced", "for_float_stages", "needs_balance"]
 
 #: Hidden rows whose largest entry lies within ``2^-FAR`` to ``2^FAR`` leave a network as it is.
 FAR = 64
 #: float64's exponents: every entry keeps ``odd * 2^q`` with ``q >= LOWEST`` and ``|value| < 2^TOP``.
 LOWEST, TOP = -1074, 1024
+
+
+def for_float_stages(network):
+    """The network the float64 stages run on and the shift of its outputs: the balanced one
+    where some row is far from magnitude 1 and balancing keeps every entry exact, else the
+    network itself and 0."""
+    return (balanced(network) if needs_balance(network) else None) or (network, 0)
 
 
 def needs_balance(network) -> bool:
@@ -46,8 +54,6 @@ def balanced(network):
     """The network with every row scaled by a power of two and the next layer's columns scaled
     back (see the module's description), and the shift ``k`` of its outputs (they are ``2^k``
     times the network's); None where some entry would not stay exact."""
-    from .network import Network  # the network module builds on this one's callers
-
     out, shift_in = [], np.zeros(network.input_dim + 1, np.int64)  # per input column, and the bias's 0
     last = len(network.layers) - 1
     for l, layer in enumerate(network.layers):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.balance import balanced, needs_balance
+from ..core.balance import for_float_stages
 from ..core.domain import Polytope
 from ..core.network import Network
 from ..core.slices import Slice
@@ -262,8 +262,7 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
         raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     if max_regions is not None and (workers > 1 or client is not None):
         raise InvalidArgumentError("max_regions needs a serial run (workers=1, no client)")
-    floats = balanced(network) if needs_balance(network) else None  # the same network, for the float stages
-    floats = (network, 0) if floats is None else floats
+    floats = for_float_stages(network)
     _check_float_range(floats[0], domain)
     return network, floats, domain
 

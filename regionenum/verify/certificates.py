@@ -407,7 +407,7 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
             exact_rows = regions.complex.constraints.exact_rows
             for i, j in _unsure(value[vertex_of] > bound[vertex_of], ~(value < -bound)[vertex_of], tight_gen,
                                 tight_id, lambda i, j: _outside(region_of[i], H[i], f"domain row {j}", FLOAT)):
-                if sum(int(a) * b for a, b in zip(exact_rows[j], H[i])) > 0:
+                if _dot(exact_rows[j], H[i]) > 0:
                     _outside(region_of[i], H[i], f"domain row {j}")
         if rows is None:
             _check_contained_exactly(regions, geo, H, region_of, tight_gen, tight_id)
@@ -423,7 +423,7 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
         broken = np.where(on, negative, positive)
         for i, k in _unsure(broken, ~(positive | negative), tight_gen, tight_id - ids.unit_start,
                             lambda i, k: _outside(region_of[i], H[i], _state_of(rows.net, k), FLOAT)):
-            value = sum(int(a) * b for a, b in zip(geo.net.constraint_row(k, on[i]), H[i]))
+            value = _dot(geo.net.constraint_row(k, on[i]), H[i])
             if (value if on[i, k] else -value) < 0:
                 _outside(region_of[i], H[i], _state_of(rows.net, k))
 
@@ -466,10 +466,16 @@ def _check_contained_exactly(regions, geo, H, region_of, tight_gen, tight_id):
     for i, h in enumerate(H):
         r = int(region_of[i])
         if r not in constraints:
-            constraints[r] = geo.net.region_constraints(regions.patterns[r])
+            constraints[r] = geo.net.region_constraints(unpack_bits(regions.packed_patterns[r],
+                                                                    regions.network.n_units))
         for k, row, _ in constraints[r]:
-            if k not in tight.get(i, ()) and sum(int(a) * b for a, b in zip(row, h)) < 0:
+            if k not in tight.get(i, ()) and _dot(row, h) < 0:
                 _outside(r, h, _state_of(regions.network, k))
+
+
+def _dot(row, h) -> int:
+    """An exact integer row times a homogeneous integer vector, in Python integers."""
+    return sum(int(a) * b for a, b in zip(row, h))
 
 
 def _state_of(net, k: int) -> str:
