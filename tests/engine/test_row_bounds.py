@@ -363,3 +363,27 @@ def test_a_large_slope_after_rows_below_the_normal_range():
     for balance in (unbalanced, contextlib.nullcontext):  # the network as given, and balanced
         with balance():
             assert rn.count_regions(net, rn.Box([-1.0], [1.0])) == 2
+
+
+def test_a_vertex_bound_whose_inverse_overflows_is_not_trusted():
+    """A first-layer row of size about 1e-312 (subnormal) meets the box's edge: the crossing's
+    float values are below the absolute terms for underflow, so the new vertex is the edge's
+    middle with a wide bound, and the kernel tries the tighter bound from its tight rows
+    (Rump's, with an approximate inverse). That inverse overflowed to NaN, which ``max`` dropped,
+    and the vertex was claimed within 1e-15 where it was 0.013 off: a later unit whose root lies
+    between the two was then never split (3 regions where the exact answer is 4, refused by the
+    certificate). Found by a fuzz review (rows mixing subnormal and ordinary entries)."""
+    a, c, t = 1.0063051e-312, 1.0021375e-313, -8.75787245e-314  # the row a x + c y + t
+    W = np.array([[a, c], [1.0, 0.0]])
+    net = rn.Network.from_layers([(W, np.array([t, 2.0])), (np.array([[0.0, 1.0]]), np.array([-2.0 + 0.006])),
+                                  (np.ones((1, 1)), np.zeros(1))], ["relu", "relu", "identity"])
+    box = rn.Box([-1.0, -1.0], [1.0, 1.0])
+    # exactly: the first unit's line crosses the second's (x = -0.006) inside the box, so the
+    # box falls in four regions
+    root = [-(Fraction(t) + Fraction(c) * y) / Fraction(a) for y in (-1, 1)]
+    assert root[1] < Fraction(-0.006 + 2.0) - 2 < root[0]
+    for balance in (unbalanced, contextlib.nullcontext):  # the network as given, and balanced
+        with balance():
+            regions = rn.enumerate_regions(net, box)
+            assert len(regions) == 4 and rn.count_regions(net, box) == 4
+        rn.certify(regions, backend="fractions")

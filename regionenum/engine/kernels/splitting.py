@@ -26,7 +26,7 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-from ...core.tolerances import U
+from ...core.tolerances import ETA, U
 
 __all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "gather_masked",
            "gather_rows_and_bounds", "split_cells", "unit_error_bounds"]
@@ -446,7 +446,9 @@ def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_i
                 f = work[i, col]
                 for k in range(2 * d):
                     work[i, k] -= f * work[col, k]
-    # kappa >= ||I - R A*||: the computed residual matrix, its rounding, and the rows' errors
+    # kappa >= ||I - R A*||: the computed residual matrix, its rounding (each product also an
+    # absolute ETA for underflow), and the rows' errors. R is only an approximation, but a row of
+    # R that overflowed is NaN, which max() would drop: every row must be finite.
     gamma = (d + 2) * U / (1.0 - (d + 2) * U)
     norm_r, kappa, max_err = 0.0, 0.0, 0.0
     for i in range(d):
@@ -460,7 +462,9 @@ def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_i
                 t = work[i, d + j] * rows[chosen[j], k + 1]
                 s -= t
                 sabs += abs(t)
-            row_c += abs(s) + gamma * (sabs + 1.0)
+            row_c += abs(s) + gamma * (sabs + 1.0) + (d + 1) * ETA
+        if not (row_r < np.inf and row_c < np.inf):
+            return np.inf
         norm_r = max(norm_r, row_r)
         kappa = max(kappa, row_c)
     kappa = kappa * (1.0 + 4.0 * gamma) + norm_r * max_err * (1.0 + 4.0 * gamma)
@@ -478,7 +482,10 @@ def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_i
             t = row[k] * x[k]
             s += t
             sabs += abs(t)
-        res = max(res, abs(s) + gamma * sabs + errs[chosen[i]] * xmax)
+        r_i = abs(s) + gamma * sabs + errs[chosen[i]] * xmax + (D + 1) * ETA
+        if not r_i < np.inf:  # NaN too, which max() would drop
+            return np.inf
+        res = max(res, r_i)
     bound = norm_r / (1.0 - kappa) * res * (1.0 + 8.0 * gamma) + TINY
     return bound if bound < np.inf else np.inf
 
