@@ -1,12 +1,15 @@
 """An adversarial campaign: python benchmarks/adversarial.py [--nets N] [--seed S]
 
 Draws small networks (1 to 3 inputs, 1 to 3 layers of 2 to 8 units) from families built to
-break float64 sign decisions, and checks every one three ways:
+break float64 sign decisions, and checks every one four ways:
 
 - ``certify``: the enumeration re-checked in exact rational arithmetic (every region has
   interior, patterns are distinct, every cell's exact vertices satisfy its region's
   constraints, exact volumes sum to the domain's, facets are consistent) -- an oracle that
   shares no sign decision with the engine;
+- ``vertices``: every vertex of every cell is within the error bound it carries of the exact
+  vertex (its tight constraints' exact rows, in integers), and that bound is at most
+  ``regionenum.engine.exact_vertices.LOOSE`` times the cell's extent;
 - ``count``: ``count_regions`` equals the enumeration's length (a second code path: the
   frontier only, no assembly);
 - ``rewrites``: the count is unchanged under rewrites that are exact in float64 (a layer scaled
@@ -44,10 +47,11 @@ from pathlib import Path
 import numpy as np
 
 import regionenum as rn
+from regionenum.engine.exact_vertices import LOOSE
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the repository's test helpers
-from tests.bounds import norm_bounds_only, unit_norm_bounds_only  # noqa: E402
+from tests.bounds import misplaced_vertex, norm_bounds_only, unit_norm_bounds_only  # noqa: E402
 from tests.rewrites import (duplicated, is_exact_duplication, is_exact_rescaling, permuted,  # noqa: E402
                             rescaled)
 
@@ -133,6 +137,9 @@ def check(family: str, seed: int) -> str | None:
         rn.certify(regions, backend="fractions")
     except rn.CertificationError as err:
         return f"certify: {err}"
+    misplaced = misplaced_vertex(regions, LOOSE)
+    if misplaced:
+        return f"vertices: {misplaced}"
     counted = int(rn.count_regions(net(layers), box))
     if counted != n:
         return f"count {counted} != enumerate {n}"

@@ -1,9 +1,12 @@
 """Running the engine on one of its row-error bounds alone, to check that bound by itself:
-every sign it lets float64 decide must still be right; and on a network as given, not balanced."""
+every sign it lets float64 decide must still be right; on a network as given, not balanced; and
+checking the bounds the cells of a result carry on their vertices against the exact vertices."""
 import contextlib
+from fractions import Fraction
 
 import numpy as np
 
+from regionenum.analysis.exact_geometry import ExactGeometry
 from regionenum.core import balance
 from regionenum.engine.polytope_step import PolytopeStep
 
@@ -48,3 +51,23 @@ def unbalanced():
         yield
     finally:
         balance.needs_balance = original
+
+
+def misplaced_vertex(regions, tight: float) -> str | None:
+    """None when every generator of the cells of ``regions`` (a bounded domain's) is within its
+    error bound of the exact vertex (the kernel of its tight constraints' exact rows, computed
+    in integers) and that bound is at most ``tight`` times its cell's extent (the vertices a
+    result hands on are close); else the first generator that is not, and why."""
+    cells, geo = regions.complex.cells, ExactGeometry(regions)
+    for c in range(len(cells)):
+        g0, g1 = cells.gen_off[c], cells.gen_off[c + 1]
+        x = cells.gens[g0:g1, 1:]
+        extent = (x.max(axis=0) - x.min(axis=0)).max()
+        for g in range(g0, g1):
+            error = max(abs(Fraction(float(a)) - b) for a, b in zip(cells.gens[g, 1:], geo.point(g, c)))
+            if error > Fraction(float(cells.gen_err[g])):
+                return (f"cell {c}: vertex {g} is {float(error):.3g} from the exact one, its bound "
+                        f"{cells.gen_err[g]:.3g}")
+            if not cells.gen_err[g] <= tight * extent:
+                return f"cell {c}: vertex {g} has a bound {cells.gen_err[g]:.3g}, its cell's extent {extent:.3g}"
+    return None

@@ -12,6 +12,7 @@ from ..core.arrays import batches, facet_equations, offsets_of, per_cell_count, 
 from ..core.threads import map_in_threads
 from ..result import Regions
 from .cells import CellComplex, CellSet
+from .exact_vertices import tighten_loose_generators
 from .kernels.lattice import facet_flags, polytope_volumes
 
 __all__ = ["assemble_regions"]
@@ -34,6 +35,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
         E_out = np.zeros((0, 1, network.output_dim))
     tally.finished.clear()  # the run's cells are gathered into one set, and freed as they are
     cells = CellSet.gather(parts, order, consume=True)
+    tighten_loose_generators(cells, network, roots.constraints)
     packed = cells.packed
     ids = roots.constraints.ids
     arrays, chunks = cells.arrays, _chunks(len(cells))

@@ -41,3 +41,31 @@ def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):
     monkeypatch.setattr(cells_module, "TRIM_BYTES", sizes[3])  # the three largest arrays
     cells_module.CellSet.gather(halves(), np.arange(len(cells)), consume=True)
     assert len(calls) == sum(size >= sizes[3] for size in sizes)
+
+
+@pytest.mark.parametrize("domain", [rn.Box(-np.ones(2), np.ones(2)), rn.Polytope.whole_space(2),
+                                    rn.Box(-np.ones(3), np.ones(3))])
+def test_loose_generators_are_constructed_exactly(domain, monkeypatch):
+    """With every generator taken as loose (a negative threshold), each point comes back as its
+    exact vertex correctly rounded and each ray as its exact direction, within the bounds they
+    then carry, and the regions are the same and pass the exact certificate."""
+    from fractions import Fraction
+
+    from regionenum.analysis.exact_geometry import ExactGeometry
+    from regionenum.engine import exact_vertices
+    net = random_net([domain.dim, 6, 6, 1], 3, bias_std=0.5)
+    before = rn.enumerate_regions(net, domain)
+    monkeypatch.setattr(exact_vertices, "LOOSE", -1.0)
+    after = rn.enumerate_regions(net, domain)
+    assert np.array_equal(before.packed_patterns, after.packed_patterns)
+    cells, geo = after.complex.cells, ExactGeometry(after)
+    for g in range(len(cells.gens)):
+        v = geo.generator(g)
+        if v[0]:
+            assert all(float(Fraction(p, v[0])) == x for p, x in zip(v[1:], cells.gens[g, 1:]))
+        else:
+            m = max(abs(p) for p in v)
+            ray = np.array([float(Fraction(p, m)) for p in v[1:]])
+            ray /= np.linalg.norm(ray)
+            assert np.abs(ray - cells.gens[g, 1:]).max() <= cells.gen_err[g] / 2
+    rn.certify(after, backend="fractions")

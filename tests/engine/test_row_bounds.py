@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 import regionenum as rn
 from regionenum.core.exact import ExactNetwork
 from regionenum.engine.driver import Tally
+from regionenum.engine.exact_vertices import LOOSE
 from regionenum.engine.polytope_step import PolytopeStep
-from tests.bounds import norm_bounds_only, unbalanced, unit_norm_bounds_only
+from tests.bounds import misplaced_vertex, norm_bounds_only, unbalanced, unit_norm_bounds_only
 from tests.engine.test_hypothesis import networks
 from tests.oracles import lp_regions, regions_1d
 
@@ -387,3 +388,4 @@ def test_a_vertex_bound_whose_inverse_overflows_is_not_trusted():
             regions = rn.enumerate_regions(net, box)
             assert len(regions) == 4 and rn.count_regions(net, box) == 4
         rn.certify(regions, backend="fractions")
+        assert misplaced_vertex(regions, LOOSE) is None

@@ -19,7 +19,8 @@ import numpy as np
 from .splitting import _grow1, _intersect_ranges
 
 __all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_keys",
-           "face_volumes", "faces_match", "facet_flags", "polytope_volumes", "set_bits_csr"]
+           "face_volumes", "faces_match", "facet_flags", "loose_generators", "polytope_volumes",
+           "set_bits_csr"]
 
 _JIT = dict(cache=True)
 
@@ -139,6 +140,31 @@ def _facets_of_face(face, gen_inc_off, gen_inc):
                 sel[n] = face[i]
                 n += 1
         out.append(sel)
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def loose_generators(gen_off, gens, gen_err, ratio):
+    """Per generator, whether its error bound ``gen_err`` exceeds ``ratio`` times its cell's
+    extent: for a bounded cell the largest spread of one coordinate over its points (zero for a
+    single point); a ray (a unit vector) against ``ratio`` itself; the points of an unbounded
+    cell never (its rays make it extend without end). A bound that is not a number is loose."""
+    out = np.zeros(gens.shape[0], np.bool_)
+    D = gens.shape[1]
+    for c in range(gen_off.shape[0] - 1):
+        extent = 0.0
+        for k in range(1, D):
+            lo, hi = np.inf, -np.inf
+            for g in range(gen_off[c], gen_off[c + 1]):
+                if gens[g, 0] > 0:
+                    lo = min(lo, gens[g, k])
+                    hi = max(hi, gens[g, k])
+                else:
+                    extent = np.inf
+            if hi > lo:
+                extent = max(extent, hi - lo)
+        for g in range(gen_off[c], gen_off[c + 1]):
+            out[g] = not gen_err[g] <= ratio * (extent if gens[g, 0] > 0 else 1.0)
     return out
 
 
