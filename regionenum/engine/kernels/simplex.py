@@ -90,12 +90,19 @@ def _solve_one(G, h, lo, hi, c, max_iter, feas_tol):
             for j in range(n):
                 B[k, j] = g[j]
             rhs[k] = _rhs(h, lo, hi, n, m, active[k])
-        Binv = np.linalg.inv(B)
+        try:  # a basis singular in float64 (rows far below the others' size): no answer
+            Binv = np.linalg.inv(B)
+        except Exception:
+            return FAILED, x, active, lam, it
+        finite = True
         for j in range(n):
             s = 0.0
             for k in range(n):
                 s += Binv[j, k] * rhs[k]
             x[j] = s
+            finite = finite and abs(s) < np.inf
+        if not finite:  # a NaN would pass every test below as if the vertex were feasible
+            return FAILED, x, active, lam, it
         # the most violated constraint, relative to its row's size
         worst, enter = feas_tol, -1
         for i in range(m):
