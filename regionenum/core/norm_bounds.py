@@ -73,7 +73,7 @@ def spectral_norm_bound(W) -> float:
     lam = _certified_top(G, _estimate(G), g_error)
     if lam is None:  # no certificate: the largest eigenvalue is at most the trace
         lam = frobenius2
-    return float(np.ldexp(np.sqrt(lam * (1.0 + SLACK)) * (1.0 + SLACK), shift))
+    return float(np.ldexp(np.sqrt(lam * (1.0 + SLACK)) * (1.0 + SLACK), shift)) + ETA  # the scaling may round
 
 
 def abs_norm_bound(W) -> float:
@@ -91,7 +91,8 @@ def abs_norm_bound(W) -> float:
         return 0.0
     rows = A.sum(axis=1).max() * (1.0 + gamma(A.shape[1] + 1))
     cols = A.sum(axis=0).max() * (1.0 + gamma(A.shape[0] + 1))
-    return float(np.sqrt(rows) * np.sqrt(cols) * (1.0 + SLACK))
+    # + 2 ETA: below float64's normal range the product and the slack's product round absolutely
+    return float(np.sqrt(rows) * np.sqrt(cols) * (1.0 + SLACK)) + 2 * ETA
 
 
 def row_norm_bounds(W) -> np.ndarray:

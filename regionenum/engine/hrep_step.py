@@ -35,7 +35,7 @@ from ..core.exact import ExactNetwork, dyadic_integers
 from .driver import Entry, Tally
 from .exact_lp import exact_lp
 from .kernels.simplex import OPTIMAL, solve_lp
-from ..core.tolerances import U
+from ..core.tolerances import ETA, U
 from .lp_bounds import magnitudes, safe_lower_bounds
 
 __all__ = ["HREP_ABOVE", "HrepComplex", "HrepStep", "applies", "assemble_hrep"]
@@ -80,7 +80,7 @@ class HrepStep:
         pad = 1e-6 * (1.0 + np.abs(lo) + np.abs(hi))
         self.lo, self.hi = lo - pad, hi + pad  # strictly around the domain: a box for the bounds
         self.layers = [(layer.W, layer.b) for layer in network.layers]
-        self.mag, self.err, self.ERR = magnitudes(self.layers, self.lo, self.hi)
+        self.mag, self.err, self.ERR = magnitudes(self.layers, self.lo, self.hi, _gains(network))
         self.exact = ExactNetwork(network)
         self.domain_rows = np.concatenate([domain.b[:, None], domain.A], axis=1)
         self.exact_domain = [dyadic_integers(row)[0] for row in self.domain_rows]
@@ -243,7 +243,7 @@ class HrepStep:
                        for r in (self._exact_source(int(i), bits) for i in ids))
         values = rows[:, 0] + rows[:, 1:] @ p
         size = np.abs(rows[:, 1:]) @ np.abs(p) + np.abs(rows[:, 0])
-        bound = errs + 4 * (rows.shape[1] + 2) * U * size
+        bound = errs + 4 * (rows.shape[1] + 2) * (U * size + ETA)  # ETA: products below the normal range
         if (values >= bound).any():
             return False  # some row is clearly violated
         unsure = np.flatnonzero(values > -bound)
@@ -291,6 +291,12 @@ class HrepStep:
 class ExactPoint(list):
     """A rational point strictly inside a cell, kept where its float64 rounding is not (a cell
     thinner than rounding)."""
+
+
+def _gains(network) -> list:
+    """Per layer, the largest factor by which its activation multiplies a value: a LeakyReLU's
+    slope where it exceeds 1 (see :func:`~regionenum.engine.lp_bounds.magnitudes`)."""
+    return [max(1.0, abs(layer.activation.off_slope)) for layer in network.layers]
 
 
 def _no_rows():
@@ -354,7 +360,7 @@ def assemble_hrep(network, domain, tally):
     # the maps' rounding: the rounding model on a box reaching at least 1 in every coordinate
     # bounds the sum of each row's coefficient errors too
     reach = np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)) + pad)
-    _, err, _ = magnitudes([(layer.W, layer.b) for layer in network.layers], -reach, reach)
+    _, err, _ = magnitudes([(layer.W, layer.b) for layer in network.layers], -reach, reach, _gains(network))
     return Regions(network, domain, packed_patterns=packed[order] if n else packed,
                    interior_points=np.array(points).reshape(n, d), bounded=np.ones(n, bool),
                    volumes=np.full(n, np.nan), vertex_offsets=np.zeros(n + 1, np.int64), vertices=np.zeros((0, d)),

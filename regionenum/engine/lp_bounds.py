@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.tolerances import U
+from ..core.tolerances import ETA, U
 from .kernels.simplex import INFEASIBLE, OPTIMAL, solve_lp, solve_lps
 
 __all__ = ["box_max", "box_min", "combination_min", "emptiness", "lp_multipliers", "magnitudes",
@@ -30,21 +30,27 @@ def box_max(A, c, lo, hi):
     return c + np.maximum(A * lo, A * hi).sum(axis=-1)
 
 
-def magnitudes(layers, lo, hi):
+def magnitudes(layers, lo, hi, gains=None):
     """Rounding bounds for quantities computed from a network's layers on the box ``[lo, hi]``.
 
     Every float64 quantity for unit ``j`` of layer ``k`` that the engine's H-representation step
     and the verification search compute (its affine map on a cell, relaxation bounds, their
     values over the box) is a sum of at most ``3 (L + 1)`` terms no larger than ``mag[k][j]``,
     the unit's value in the *absolute network* (``|W|``, ``|b|``, inputs at their largest
-    magnitude; relaxation intercepts at most double each layer's), each the end of a chain of
-    sums of at most ``sum(n_k + 8)`` terms in all. Twice the resulting bound is ``ERR``;
-    ``err[k][j] = ERR * mag[k][j]`` bounds the rounding of the unit's quantities.
+    magnitude, each activation's largest slope; relaxation intercepts at most double each
+    layer's), each the end of a chain of sums of at most ``sum(n_k + 8)`` terms in all. Twice
+    the resulting relative bound is ``ERR``. Below float64's normal range a product's rounding
+    is absolute, up to ``ETA`` (half of it, twice counted), for every one of those operations;
+    those losses are carried through the later layers like the magnitudes. So
+    ``err[k][j] = ERR * mag[k][j] + floor[k][j]`` bounds the rounding of the unit's quantities.
 
     Parameters
     ----------
     layers : list of (W, b)
     lo, hi : ndarray
+    gains : list of float, optional
+        Per layer, the largest factor by which its activation multiplies a value (``max(1,
+        |alpha|)`` for a LeakyReLU of slope ``alpha``); 1 for every layer if not given.
 
     Returns
     -------
@@ -52,13 +58,17 @@ def magnitudes(layers, lo, hi):
     ERR : float
     """
     reach = np.maximum(np.abs(lo), np.abs(hi))
-    mag, out = reach, []
-    for W, b in layers:
-        mag = np.abs(W) @ mag + np.abs(b)
-        out.append(mag)
     chain = sum(W.shape[1] + 8 for W, _ in layers) + len(lo) + 8
-    ERR = 2.0 * 3 * (len(layers) + 1) * chain * U
-    return out, [ERR * m for m in out], ERR
+    operations = 2.0 * 3 * (len(layers) + 1) * chain
+    ERR = operations * U
+    mag, floor, out, floors = reach, np.zeros_like(reach), [], []
+    for k, (W, b) in enumerate(layers):
+        gain = 1.0 if k == 0 or gains is None else gains[k - 1]
+        mag = np.abs(W) @ (gain * mag) + np.abs(b)
+        floor = np.abs(W) @ (gain * floor) + operations * ETA
+        out.append(mag)
+        floors.append(floor)
+    return out, [ERR * m + f for m, f in zip(out, floors)], ERR
 
 
 def combination_min(A, c, err, w, lo, hi):
@@ -69,7 +79,7 @@ def combination_min(A, c, err, w, lo, hi):
     value = box_min(FA, Fc, lo, hi)
     reach = np.maximum(np.abs(lo), np.abs(hi))
     size = w @ (np.abs(A) @ reach + np.abs(c))
-    rounding = 1.01 * (len(w) + len(lo) + 4) * U * size
+    rounding = 1.01 * (len(w) + len(lo) + 4) * U * size + _underflow(len(w), reach)
     return value - rounding - w @ err
 
 
@@ -102,15 +112,24 @@ def safe_lower_bounds(obj, rows, row_err, lo, hi):
     reach = np.maximum(np.abs(lo), np.abs(hi))
     size = keep * (np.abs(obj[:, 1:]) @ reach + np.abs(obj[:, 0])) + W @ (np.abs(rows[:, 1:]) @ reach
                                                                              + np.abs(rows[:, 0]))
-    low = box_min(FA, Fc, lo, hi) - 1.01 * (R + len(lo) + 5) * U * size - W @ row_err
+    low = box_min(FA, Fc, lo, hi) - 1.01 * (R + len(lo) + 5) * U * size - W @ row_err - _underflow(R, reach)
     if infeasible.any():  # proven empty where the Farkas combination is positive on the box
         empty = infeasible & (low > 0)
         low = np.where(empty, np.inf, low)
         W[infeasible & ~empty] = 0.0
         redo = infeasible & ~empty
         low[redo] = (box_min(obj[redo, 1:], obj[redo, 0], lo, hi)
-                     - 1.01 * (len(lo) + 5) * U * (np.abs(obj[redo, 1:]) @ reach + np.abs(obj[redo, 0])))
+                     - 1.01 * (len(lo) + 5) * U * (np.abs(obj[redo, 1:]) @ reach + np.abs(obj[redo, 0]))
+                     - _underflow(0, reach))
     return low, X, W
+
+
+def _underflow(R: int, reach) -> float:
+    """A bound on what the products of a combination of ``R`` rows over a box reaching ``reach``
+    lose below float64's normal range, where their rounding is absolute (up to ``ETA / 2``
+    each): the combined row's entries (``R + 1`` products each), times the box, and the products
+    of the multipliers with the rows' error bounds, counted twice."""
+    return 2.0 * ETA * ((R + 2) * (1.0 + float(np.sum(reach))) + len(reach) + R + 2)
 
 
 def emptiness(L, L_err, rows, row_err, lo, hi):

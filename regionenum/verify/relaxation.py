@@ -96,7 +96,8 @@ class SearchNetwork:
         self.fixed = np.flatnonzero(self.lo == self.hi)
         W0, b0 = self.Ws[0], self.bs[0]
         self.E0 = np.concatenate([(b0 + W0[:, self.fixed] @ self.lo[self.fixed])[:, None], W0[:, self.free]], axis=1)
-        self.mag, self.err, self.ERR = magnitudes(list(zip(self.Ws, self.bs)), self.lo, self.hi)
+        self.mag, self.err, self.ERR = magnitudes(list(zip(self.Ws, self.bs)), self.lo, self.hi,
+                                                  [max(1.0, abs(a)) for a in self.alpha])
 
     @property
     def dim(self) -> int:

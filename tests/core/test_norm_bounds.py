@@ -72,6 +72,18 @@ def test_row_norm_bounds_of_extreme_rows():
         row_norm_bounds(np.array([[1.0, np.nan]]))
 
 
+
+@pytest.mark.parametrize("W", [[[1, 1]], [[1], [1]], [[5, 5]], [[3, -7, 1]]])
+def test_norm_bounds_of_subnormal_rows(W):
+    """A row or column of subnormal entries (multiples of 2^-1074), whose 2-norm is exactly the
+    root of its sum of squares: the last scaling and products round absolutely there. Found by a
+    review: both bounds gave 1.0 ETA for [[ETA, ETA]], whose norm is 1.414 ETA."""
+    W = np.array(W, dtype=np.float64) * 2.0 ** -1074
+    exact = sum(Fraction(float(w)) ** 2 for w in W.ravel())
+    for bound in (spectral_norm_bound(W), abs_norm_bound(W)):
+        assert Fraction(float(bound)) ** 2 >= exact
+
+
 def test_zero_matrix_and_bad_input():
     assert spectral_norm_bound(np.zeros((3, 4))) == 0.0
     with pytest.raises(ValueError, match="not finite"):

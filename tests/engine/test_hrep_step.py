@@ -82,3 +82,93 @@ def test_budgets_stop_cleanly():
     empty = rn.enumerate_regions(net, box, time_limit=1e-9)
     assert len(empty) == 0 and not empty.complete and empty.stop_reason == "time_limit"
     assert empty.packed_patterns.shape == (0, (80 + 7) // 8)
+
+
+def _mixed_net(kind, seed):
+    """Six inputs, two hidden layers: LeakyReLU slopes far from 1 (their products of the
+    layers' maps scale by them), or rows near float64's subnormal range next to ordinary ones."""
+    rng = np.random.default_rng(seed)
+    widths = [6, 5, 5, 1]
+    layers = [(rng.normal(size=(b, a)), rng.normal(size=b)) for a, b in zip(widths[:-1], widths[1:])]
+    if kind == "steep":
+        return rn.Network.from_layers(layers, [("leaky_relu", 1e30), ("leaky_relu", 3.0), "identity"])
+    if kind == "flat":
+        return rn.Network.from_layers(layers, [("leaky_relu", 1e-30), "relu", "identity"])
+    eta = 2.0 ** -1074
+    W0, b0 = layers[0]
+    W0[:2], b0[:2] = rng.integers(-64, 64, size=(2, 6)) * eta, rng.integers(-64, 64, size=2) * eta
+    return rn.Network.from_layers(layers)
+
+
+@pytest.mark.parametrize("kind", ["steep", "flat", "subnormal"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_map_bounds_hold_against_exact_maps(kind, seed, monkeypatch):
+    """Every unit's affine map on every cell the step bounds is within the step's rounding bound
+    of the exact map (the bound covers the map's values over the box): with LeakyReLU slopes of
+    1e30 and 3, whose products the bound once left out, and with subnormal rows, whose rounding
+    is absolute (the bound was relative only: a unit 2.25 ETA x - 17 ETA was stored as
+    2 ETA x - 17 ETA and taken as off on the whole box)."""
+    from fractions import Fraction
+
+    from regionenum.core.exact import ExactNetwork
+    from tests.bounds import unbalanced
+    net = _mixed_net(kind, seed)
+    seen = []
+    original = hrep.HrepStep._bound_layer
+
+    def bound_layer(self, cell, tally):
+        seen.append((self, cell.layer, cell.E.copy(), cell.bits.copy()))
+        return original(self, cell, tally)
+
+    monkeypatch.setattr(hrep.HrepStep, "_bound_layer", bound_layer)
+    with unbalanced():
+        rn.count_regions(net, rn.Box(-np.ones(6), np.ones(6)))
+    exact = ExactNetwork(net)
+    assert len(seen) > 3
+    for step, l, E, bits in seen:
+        rows = exact.rows(l, bits)
+        scale = Fraction(int(rows[0, 0]))
+        reach = [1] + [Fraction(float(r)) for r in step.reach]
+        for u in range(E.shape[0]):
+            error = sum(abs(Fraction(float(E[u, k])) - Fraction(int(rows[1 + u, k])) / scale) * reach[k]
+                        for k in range(E.shape[1]))
+            assert error <= Fraction(float(step.err[l][u])), (l, u)
+
+
+def test_a_subnormal_unit_is_split_where_it_changes_sign():
+    """Found by a review: ``0.75 * (3 ETA x1) - 17 ETA`` changes sign at x1 = 7.56 inside the box,
+    but its float map ``2 ETA x1 - 17 ETA`` is negative on all of it, and a relative rounding
+    bound underflowed to zero: 1 region where the exact answer is 2. One row spans more than
+    float64's exponents, so the network cannot be balanced (the default path takes it as given)."""
+    eta = 2.0 ** -1074
+    W1 = np.zeros((2, 6))
+    W1[0, 0], W1[1, 1] = 3 * eta, 1.0
+    W2 = np.array([[0.75, 0.0], [eta, 1.0]])
+    net = rn.Network.from_layers([(W1, np.zeros(2)), (W2, np.array([-17 * eta, 0.0])),
+                                  (np.ones((1, 2)), np.zeros(1))])
+    box = rn.Box([1.0, 1.0, 0, 0, 0, 0], [8.0, 2.0, 1, 1, 1, 1])
+    assert rn.count_regions(net, box) == 2 and len(rn.enumerate_regions(net, box)) == 2
+
+
+def test_a_basis_singular_in_float64_is_no_answer(monkeypatch):
+    """Rows mixing entries near 2^-1060, 2^-1000, 1 and 2^281 (a review's fuzz, seed 108): a
+    simplex basis turned singular in float64 and ``inv`` raised LinAlgError out of the count;
+    such a programme now has no answer, and the exact stage decides. The regions are the vertex
+    step's, certified."""
+    h = float.fromhex
+    W = np.array([[h(v) for v in row] for row in (
+        ["0x0.0p+0", "0x1.92af1c038ee92p-1000", "-0x1.2ddfff8d96ce6p-1", "0x1.052befa1b670bp+0",
+         "0x1.43e1dcdec309ap+1", "0x0.00000003b9a9ap-1022"],
+        ["0x0.0p+0", "-0x0.060c5818094e1p-1022", "0x0.0p+0", "-0x1.e0fdee6468275p-2", "-0x1.6afba33ac22c4p+0",
+         "0x1.b6db63a7d9de9p+281"],
+        ["0x1.152d7e57a57dfp-2", "0x0.0p+0", "0x0.0010d6cc8cc77p-1022", "-0x1.7169675c16ad0p+151",
+         "-0x1.523188568bf7cp-5", "-0x1.5758bbb40e888p-1013"])])
+    b = np.array([0.0, h("0x1.1938d36cb630bp-2"), h("0x1.6cb267f1334d8p-993")])
+    V = np.array([[0.0, h("0x1.875dbdc2d70f9p-2"), h("0x1.b3c33d2dc1213p-1")]])
+    net = rn.Network.from_layers([(W, b), (V, np.array([h("-0x1.4f2db9aff49dbp-3")]))])
+    box = rn.Box(-np.ones(6), np.ones(6))
+    by_rows = rn.enumerate_regions(net, box)
+    monkeypatch.setattr(hrep, "HREP_ABOVE", 99)
+    by_vertices = rn.enumerate_regions(net, box)
+    rn.certify(by_vertices, backend="fractions")
+    assert _patterns(by_rows) == _patterns(by_vertices) and len(by_rows) == 8
