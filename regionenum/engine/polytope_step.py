@@ -289,18 +289,19 @@ class PolytopeStep:
         to 53 bits stays a multiple of any power of two below its last bit). So each nonzero
         product of layer ``l``'s weights with its inputs is at least ``2^(qW_l + q_(l-1) +
         q_slope)`` in size, each product of a slope with a row of layer ``l - 1`` at least
-        ``2^(q_(l-1) + q_slope)``, and each product of such a row with a bound's rounding factor
-        (``gamma``, at least ``2^-60``) at least ``2^(q_(l-1) - 60)``; while all are above
-        ``2^-1000`` no product underflows and the relative bounds hold."""
-        out, q, q_rows = [], 0, 0
+        ``2^(q_(l-1) + q_slope)``, and each product of such a product (a row's absolute sum
+        times the slope, see :func:`~regionenum.engine.kernels.splitting.gather_rows_and_bounds`)
+        with a bound's rounding factor (``gamma``, at least ``2^-60``) at least ``2^(q_(l-1) +
+        q_slope - 60)``; while all are above ``2^-1000`` no product underflows and the relative
+        bounds hold."""
+        out, q = [], 0
         for l, (layer, mags) in enumerate(zip(self.net.layers, self._magnitude_layers)):
             q_weights, q_bias = _quantum(mags.abs_W), _quantum(mags.abs_b)
             q_in = q_weights + (q if l else 0)
-            # the layer's products, the slopes' with the rows before it (q), and those rows'
-            # with the rounding factors of their bounds (2^-60 or more)
-            out.append(l > 0 and min(q_in, q, q_rows - 60) < -1000)
-            q_rows = min(q_in, q_bias)
-            q = q_rows + min(0, _quantum(np.array([abs(layer.activation.off_slope)])))
+            # the layer's products, and the rows before it times their slopes (q) times the
+            # rounding factors of their bounds (2^-60 or more)
+            out.append(l > 0 and min(q_in, q - 60) < -1000)
+            q = min(q_in, q_bias) + min(0, _quantum(np.array([abs(layer.activation.off_slope)])))
         return out
 
     @functools.cached_property
