@@ -8,6 +8,7 @@ import numpy as np
 
 from regionenum.analysis.exact_geometry import ExactGeometry
 from regionenum.core import balance
+from regionenum.core.tolerances import ETA, U
 from regionenum.engine.polytope_step import PolytopeStep
 
 
@@ -57,7 +58,8 @@ def misplaced_vertex(regions, tight: float) -> str | None:
     """None when every generator of the cells of ``regions`` (a bounded domain's) is within its
     error bound of the exact vertex (the kernel of its tight constraints' exact rows, computed
     in integers) and that bound is at most ``tight`` times its cell's extent (the vertices a
-    result hands on are close); else the first generator that is not, and why."""
+    result hands on are close), or at most the exact vertex's rounding (a cell narrower than
+    float64 resolves there); else the first generator that is not, and why."""
     cells, geo = regions.complex.cells, ExactGeometry(regions)
     for c in range(len(cells)):
         g0, g1 = cells.gen_off[c], cells.gen_off[c + 1]
@@ -68,6 +70,7 @@ def misplaced_vertex(regions, tight: float) -> str | None:
             if error > Fraction(float(cells.gen_err[g])):
                 return (f"cell {c}: vertex {g} is {float(error):.3g} from the exact one, its bound "
                         f"{cells.gen_err[g]:.3g}")
-            if not cells.gen_err[g] <= tight * extent:
+            rounding = U * np.abs(cells.gens[g, 1:]).max() + ETA
+            if not cells.gen_err[g] <= max(tight * extent, rounding):
                 return f"cell {c}: vertex {g} has a bound {cells.gen_err[g]:.3g}, its cell's extent {extent:.3g}"
     return None

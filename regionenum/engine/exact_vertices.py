@@ -59,17 +59,24 @@ def tighten_loose_generators(cells, network, constraints) -> int:
             inc = cells.inc[cells.inc_off[g]: cells.inc_off[g + 1]].tolist()
             v = oriented(kernel_vector([oracle.row(c, cid, bits[c]) for cid in inc], cells.gens.shape[1]),
                          cells.gens[g])
-            cells.gens[g], cells.gen_err[g] = _rounded(v)
+            rounded = _rounded(v)
+            if rounded is not None:
+                cells.gens[g], cells.gen_err[g] = rounded
         done[loose] = True
 
 
-def _rounded(v: list) -> tuple:
+def _rounded(v: list) -> tuple | None:
     """The exact homogeneous integer vector ``v`` as float64 ``(t, x)`` with a bound on the
     max-norm distance from it (of a positive multiple, for rays): a point's coordinates are
     correctly rounded, within half an ulp or, below the normal range, half of ``ETA``; a ray is
-    scaled to unit length in float64, a few roundings of a unit vector."""
+    scaled to unit length in float64, a few roundings of a unit vector. None for a point beyond
+    float64's range (far out on an unbounded domain), which keeps its float coordinates and
+    bound."""
     if v[0]:
-        x = [float(Fraction(p, v[0])) for p in v[1:]]
+        try:
+            x = [float(Fraction(p, v[0])) for p in v[1:]]
+        except OverflowError:
+            return None
         return [1.0] + x, U * max(abs(c) for c in x) + ETA
     m = max(abs(p) for p in v)
     x = np.array([float(Fraction(p, m)) for p in v[1:]])

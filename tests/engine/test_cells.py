@@ -69,3 +69,13 @@ def test_loose_generators_are_constructed_exactly(domain, monkeypatch):
             ray /= np.linalg.norm(ray)
             assert np.abs(ray - cells.gens[g, 1:]).max() <= cells.gen_err[g] / 2
     rn.certify(after, backend="fractions")
+
+
+def test_a_loose_vertex_beyond_float64_keeps_its_float_coordinates():
+    """Two lines crossing at x1 = -2^1060, on the whole plane: a piece's vertex there has an
+    infinite bound, so it is loose, but its exact coordinates are beyond float64's range; it
+    keeps its float ones (found by a review: an OverflowError)."""
+    W = np.array([[-2.0 ** -1060, 1.0], [0.0, 1.0]])
+    net = rn.Network.from_layers([(W, np.array([-1.0, 0.0])), (np.ones((1, 2)), np.zeros(1))])
+    plane = rn.Polytope.whole_space(2)
+    assert len(rn.enumerate_regions(net, plane)) == 4 and rn.count_regions(net, plane) == 4
