@@ -24,7 +24,10 @@ with slopes down to 1e-30), ``far_out`` (boxes of radius 2^10 to 2^400, the firs
 weights scaled to match and the hidden biases by its square: values up to about 2^800),
 ``subnormal`` (half of each hidden layer's rows near 2^-1040, below float64's normal range,
 next to ordinary ones; layers scaled by 2^-500 to 2^500 with the next scaled back; LeakyReLU
-slopes from 1e-30 to 1e30). Prints
+slopes from 1e-30 to 1e30), ``many_inputs`` (six inputs, so the step for many inputs, which
+finds regions by inequalities and linear programmes, without vertices: its regions are checked
+against the vertex step's on the same network, certified; entries from 2^-1060 to 2^200,
+LeakyReLU slopes from 1e-30 to 1e30). Prints
 a summary per family and every failure with its seed (to reproduce: ``--seed S --nets 1
 --family F``); writes ``results/adversarial.md``. Run by hand.
 
@@ -47,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 import regionenum as rn
+import regionenum.engine.api as api
 from regionenum.engine.exact_vertices import LOOSE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +60,8 @@ from tests.rewrites import (duplicated, is_exact_duplication, is_exact_rescaling
                             rescaled)
 
 RESULTS = ROOT / "benchmarks" / "results"
-FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky", "far_out", "subnormal"]
+FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky", "far_out", "subnormal",
+            "many_inputs"]
 
 
 def _dyadic(a, bits=24):
@@ -107,6 +112,22 @@ def draw(family: str, rng):
         lo, hi = np.ldexp(lo, e), np.ldexp(hi, e)
         layers = [(np.ldexp(W, e) if l == 0 else W, np.ldexp(b, 2 * e) if l < len(layers) - 1 else b)
                   for l, (W, b) in enumerate(layers)]
+    elif family == "many_inputs":  # six inputs: the H-representation step; entries from 2^-1060 to 2^200
+        d = 6
+        widths = [d] + [int(rng.integers(1, 4)) for _ in range(int(rng.integers(1, 3)))] + [1]
+        layers = []
+        for i, o in zip(widths[:-1], widths[1:]):
+            W, b = rng.normal(size=(o, i)), rng.normal(size=o) * 0.5
+            for a in (W, b):
+                pick = rng.random(a.shape)
+                tiny, big = pick < 0.15, pick > 0.9
+                a[tiny] = np.ldexp(a[tiny], rng.integers(-1060, -1000, size=int(tiny.sum())))
+                a[big] = np.ldexp(a[big], rng.integers(-200, 201, size=int(big.sum())))
+            layers.append((W, b))
+        lo, hi = -np.ones(d), np.ones(d)
+        slopes = [1e-30, 0.1, 3.0, 1e30]
+        acts = [("leaky_relu", slopes[int(rng.integers(4))]) if rng.random() < 0.4 else "relu"
+                for _ in layers[:-1]] + ["identity"]
     elif family == "subnormal":
         layers = [(W.copy(), b.copy()) for W, b in layers]
         for l in range(len(layers) - 1):
@@ -134,10 +155,16 @@ def check(family: str, seed: int) -> str | None:
     regions = rn.enumerate_regions(net(layers), box)
     n = len(regions)
     try:
-        rn.certify(regions, backend="fractions")
+        if family == "many_inputs":  # regions by inequalities, without vertices: the vertex step's, certified
+            reference = _by_vertices(net(layers), box)
+            rn.certify(reference, backend="fractions")
+            if not np.array_equal(reference.packed_patterns, regions.packed_patterns):
+                return f"{n} regions, the vertex step's certified {len(reference)}, or other patterns"
+        else:
+            rn.certify(regions, backend="fractions")
     except rn.CertificationError as err:
         return f"certify: {err}"
-    misplaced = misplaced_vertex(regions, LOOSE)
+    misplaced = misplaced_vertex(regions, LOOSE) if family != "many_inputs" else None
     if misplaced:
         return f"vertices: {misplaced}"
     counted = int(rn.count_regions(net(layers), box))
@@ -157,6 +184,17 @@ def check(family: str, seed: int) -> str | None:
             if m != n:
                 return f"{name}: {m} regions, {n} before"
     return None
+
+
+def _by_vertices(network, box):
+    """The regions of ``network`` on ``box`` from the step for few inputs (vertices), whatever the
+    number of inputs."""
+    applies = api.hrep_applies
+    api.hrep_applies = lambda network, domain: False
+    try:
+        return rn.enumerate_regions(network, box)
+    finally:
+        api.hrep_applies = applies
 
 
 def main() -> None:
