@@ -332,16 +332,24 @@ class ExactOracle:
         return not any(self.row(cell, int(self.hyp_ids[hyperplane]), self.pattern_bits(cell)))
 
     def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
+        """The exact sign of the hyperplane at the generator of ``cell`` tight on ``incidence``
+        (``generator``: its float coordinates, which orient the exact one)."""
+        return self.sign_and_point(cell, incidence, hyperplane, generator)[0]
+
+    def sign_and_point(self, cell: int, incidence, hyperplane: int, generator) -> tuple:
+        """:meth:`sign`, and the exact generator as an integer vector ``(t, x)`` (None where
+        the hyperplane is one of its tight constraints, up to a factor: it vanishes there, and
+        no kernel is computed)."""
         bits = self.pattern_bits(cell)
         target = self.row(cell, int(self.hyp_ids[hyperplane]), bits)
         rows = [self.row(cell, int(cid), bits) for cid in incidence]
         # a hyperplane that is one of the constraints tight at the generator (a max-pooling
         # argument's tie after a ReLU, a repeated unit) vanishes there: no kernel needed
         if any(_proportional(r, target) for r in rows):
-            return 0
+            return 0, None
         point = oriented(kernel_vector(rows, len(generator)), generator)
         value = sum(int(a) * p for a, p in zip(target, point))
-        return (value > 0) - (value < 0)
+        return (value > 0) - (value < 0), point
 
 
 def oriented(v, generator) -> list:

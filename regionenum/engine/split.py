@@ -9,6 +9,7 @@ kernel never calls back into Python: questions and answers are plain arrays.
 from __future__ import annotations
 
 from collections import namedtuple
+from fractions import Fraction
 
 import numpy as np
 
@@ -51,7 +52,7 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     d = cells.gens.shape[1] - 1
     for todo in _chunks(cells.gen_off, max(CHUNK_WORK // (max(len(hyp_ids), 1) << d), 1)):
         answers = _Answers()
-        done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table())
+        done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1))
         passes.append(done)
         while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
             for k, (c, h) in enumerate(zip(asked.cell, asked.hyperplane)):
@@ -61,11 +62,13 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
                     continue
                 if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
                     answers.vanishing.add((c, h))
-                    answers.add(c, h, [], 0)
+                    answers.add(c, h, [], 0, None)
                     continue
                 inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
-                answers.add(c, h, inc, oracle.sign(int(c), inc, int(h), asked.generator[k]))
-            done, asked = split_cells(arrays, planes, rule, want_cons, np.unique(asked.cell), answers.table())
+                sign, point = oracle.sign_and_point(int(c), inc, int(h), asked.generator[k])
+                answers.add(c, h, inc, sign, _in_float64(point))
+            done, asked = split_cells(arrays, planes, rule, want_cons, np.unique(asked.cell),
+                                      answers.table(d + 1))
             passes.append(done)
         n_exact += len(answers)
         if check is not None:
@@ -96,27 +99,52 @@ def _chunks(gen_off, size: int):
     return [np.arange(a, b, dtype=np.int64) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def _in_float64(point) -> np.ndarray | None:
+    """The exact point ``point`` (an integer vector ``(t, x)``, ``t > 0``) as float64 ``(1, x)``
+    where every coordinate is exactly a float64 (dyadic, within range), else None (rays too)."""
+    if point is None or point[0] <= 0:
+        return None
+    out = [1.0]
+    for p in point[1:]:
+        q = Fraction(int(p), int(point[0]))
+        try:
+            x = float(q)
+        except OverflowError:
+            return None
+        if Fraction(x) != q:
+            return None
+        out.append(x)
+    return np.array(out)
+
+
 class _Answers:
-    """Exact signs settled so far, as the flat table the kernel looks them up in."""
+    """Exact signs settled so far, as the flat table the kernel looks them up in, with the
+    exact generators where float64 holds them exactly."""
 
     def __init__(self):
-        self.cell, self.h, self.sign, self.inc = [], [], [], []
+        self.cell, self.h, self.sign, self.inc, self.point = [], [], [], [], []
         self.vanishing = set()  # (cell, hyperplane) identically zero on the cell
 
     def __len__(self):
         return len(self.cell)
 
-    def add(self, cell, h, incidence, sign):
+    def add(self, cell, h, incidence, sign, point):
         self.cell.append(cell)
         self.h.append(h)
         self.sign.append(sign)
         self.inc.append(np.asarray(incidence, np.int64))
+        self.point.append(point)
 
-    def table(self) -> Answers:
-        """The table sorted by cell (the kernel looks a cell's answers up by bisection)."""
+    def table(self, D: int) -> Answers:
+        """The table sorted by cell (the kernel looks a cell's answers up by bisection); points
+        have ``D`` coordinates, NaN where there is none."""
         order = np.argsort(np.array(self.cell, np.int64), kind="stable")
         incs = [self.inc[i] for i in order]
         off = offsets_of([len(i) for i in incs])
         inc = np.concatenate(incs) if incs else np.zeros(0, np.int64)
+        points = np.full((len(order), D), np.nan)
+        for row, i in enumerate(order.tolist()):
+            if self.point[i] is not None:
+                points[row] = self.point[i]
         return Answers(np.array(self.cell, np.int64)[order], np.array(self.h, np.int64)[order], off, inc,
-                       np.array(self.sign, np.int8)[order])
+                       np.array(self.sign, np.int8)[order], points)

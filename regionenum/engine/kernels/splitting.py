@@ -11,9 +11,12 @@ Signs come from float64 dot products, trusted only where a rigorous bound on eve
 error behind the value proves them (see ``_values``): the hyperplane's rows carry a bound on
 their own error (accumulated through the layers' products), and every generator a bound on the
 distance of its float coordinates from the exact vertex it stands for (accumulated through the
-interpolations that made it, see ``_crossing``). A sign the bound does not prove is looked up in
-a table of exact answers; when it is not there, the cell is abandoned and the question returned,
-so that the caller can settle it in exact arithmetic and split that cell again. The kernels never
+interpolations that made it, see ``_crossing``). Where both the generator and the row are exact
+float64 numbers (zero bounds), the sign is computed without error in float64 (``_exact_sign``).
+A sign neither proves is looked up in a table of exact answers; when it is not there, the cell
+is abandoned and the question returned, so that the caller can settle it in exact arithmetic and
+split that cell again; an answer's generator, where float64 holds it exactly, replaces the float
+one with a zero bound (``_adopt``). The kernels never
 call back into Python, so they run without the GIL.
 
 Arguments and results travel in named groups of arrays (the namedtuples below): Numba compiles
@@ -52,8 +55,10 @@ Hyperplanes = namedtuple("Hyperplanes", "rows errors ids")
 #: settled exactly even where the rounding bound would prove them (see ``_values``).
 SignRule = namedtuple("SignRule", "ref tol")
 #: Exact signs settled so far, sorted by cell: ``sign`` of ``hyperplane`` at the generator of
-#: ``cell`` with incidence ``inc[inc_off[q]:inc_off[q+1]]`` (an empty incidence: at every one).
-Answers = namedtuple("Answers", "cell hyperplane inc_off inc sign")
+#: ``cell`` with incidence ``inc[inc_off[q]:inc_off[q+1]]`` (an empty incidence: at every one),
+#: and that generator's exact coordinates ``point[q]`` (``(1, x)``) where float64 holds them
+#: exactly, else NaN: the kernel then takes them, with a zero error bound (see ``_adopt``).
+Answers = namedtuple("Answers", "cell hyperplane inc_off inc sign point")
 #: The pieces of the split cells: parent cell, one state per hyperplane (1: > 0 somewhere, 0:
 #: < 0 somewhere and never > 0, 2: identically zero), generators with their error bounds and
 #: incidence, constraints.
@@ -241,6 +246,63 @@ def _underflowed(px, i, J, c, h) -> bool:
     return False
 
 
+#: Dekker's splitter for float64: ``a * SPLIT`` cuts ``a`` into two halves of 26 bits.
+SPLIT = 134217729.0  # 2^27 + 1
+
+
+@nb.njit(inline='always', **_JIT)
+def _two_sum(a, b):
+    """``a + b`` as ``(s, e)`` with ``s = fl(a + b)`` and ``s + e = a + b`` exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@nb.njit(**_JIT)
+def _exact_sign(px, i, J, c, h, terms):
+    """The exact sign of ``px[i] . J[c, :, h]`` for float64 vectors taken as exact numbers
+    (a generator with a zero error bound, a row with none), or 2 where this cannot be done
+    safely. Each product is split into its rounded value and its error by Dekker's product
+    (exact while no factor is near overflow and no nonzero product below ``2^-960``), and the
+    ``2 D`` terms are summed without error into a nonoverlapping expansion by Shewchuk's
+    Grow-Expansion, whose largest component has the sum's sign. ``terms`` is scratch of length
+    ``2 D``. A stage between the float filter and exact integers: a dyadic point met by many
+    hyperplanes, or a box corner near one, is settled here."""
+    n = 0
+    for k in range(px.shape[1]):
+        a = px[i, k]
+        b = J[c, k, h]
+        p = a * b
+        if p == 0.0:
+            if a != 0.0 and b != 0.0:
+                return 2  # underflowed
+            continue
+        if not (abs(a) < 2.0 ** 990 and abs(b) < 2.0 ** 990 and 2.0 ** -960 < abs(p) < 2.0 ** 1000):
+            return 2
+        t = SPLIT * a
+        ah = t - (t - a)
+        al = a - ah
+        t = SPLIT * b
+        bh = t - (t - b)
+        bl = b - bh
+        err = al * bl - (((p - ah * bh) - al * bh) - ah * bl)
+        # grow the expansion terms[:n] (nonoverlapping, increasing) by p, then by err
+        for q in (p, err):
+            m = 0
+            for j in range(n):
+                q, e = _two_sum(q, terms[j])
+                if e != 0.0:
+                    terms[m] = e
+                    m += 1
+            if q != 0.0:
+                terms[m] = q
+                m += 1
+            n = m
+    if n == 0:
+        return 0
+    return 1 if terms[n - 1] > 0.0 else -1
+
+
 @nb.njit(inline='always', **_JIT)
 def _interval(v, e, s):
     """The interval ``(lo, hi)`` holding ``|v*|`` for the exact value ``v*`` of sign ``s`` (+1
@@ -318,9 +380,9 @@ def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
 
 
 @nb.njit(**_JIT)
-def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
-    """The exact sign recorded for hyperplane ``h`` at the generator of cell ``c`` with
-    incidence ``inc``, or 2 when there is none. The table is sorted by cell; an answer with an
+def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc):
+    """Where the exact sign of hyperplane ``h`` at the generator of cell ``c`` with incidence
+    ``inc`` is recorded, or -1 when it is not. The table is sorted by cell; an answer with an
     empty incidence holds at every generator (the hyperplane vanishes on the cell)."""
     lo = np.searchsorted(ans_cell, c)
     hi = np.searchsorted(ans_cell, c, side="right")
@@ -330,7 +392,7 @@ def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
         a = ans_inc_off[q]
         b = ans_inc_off[q + 1]
         if b == a:
-            return ans_sign[q]
+            return q
         if b - a != inc.shape[0]:
             continue
         same = True
@@ -339,8 +401,23 @@ def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign):
                 same = False
                 break
         if same:
-            return ans_sign[q]
-    return 2
+            return q
+    return -1
+
+
+@nb.njit(**_JIT)
+def _adopt(px, pdg, g, point):
+    """Give generator ``g`` the exact coordinates ``point`` (an answer's, where float64 holds
+    them exactly; NaN where it does not) and a zero error bound; whether it did. Where many
+    hyperplanes pass through one dyadic point (a layer without biases meets at the origin), their
+    values there are then exactly zero with a zero bound, trusted as such (see ``_values``),
+    instead of one exact question per hyperplane and piece around the point."""
+    if not point[0] == 1.0 or px[g, 0] <= 0.0:
+        return False
+    for k in range(px.shape[1]):
+        px[g, k] = point[k]
+    pdg[g] = 0.0
+    return True
 
 
 #: A generator's interpolation bound below this many units of roundoff of its coordinates'
@@ -504,7 +581,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
     cell_gen_off, gens, gen_err, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows, con_err = cells
     J, J_err, hyp_ids = planes
     ref, tol = rule
-    ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign = answers
+    ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign, ans_point = answers
     n_cells = todo.shape[0]
     D = gens.shape[1]
     d = D - 1
@@ -549,6 +626,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
     pe = np.empty((64, HB), np.float64)  # rigorous bounds on the values' errors
     pt = np.empty((64, HB), np.float64)
     scratch = np.empty(HB, np.float64)
+    expansion = np.empty(2 * D, np.float64)
     whole = np.empty(HB, np.int8)  # per hyperplane: +1/-1 if the whole cell is strictly on one side
     # ... and the pieces: member lists in an append-only pool, state bits
     piece_start = np.empty(16, np.int64)
@@ -644,14 +722,20 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                     g = mem[mi]
                     if sign_stamp[g] != h:
                         v = pv[g, h]
+                        r = 2
                         if abs(v) > pt[g, h]:
-                            sign_val[g] = 1 if v > 0 else -1
-                        elif pt[g, h] == 0.0 and not _underflowed(px, g, J, c, h):
-                            sign_val[g] = 0  # an exactly zero row with no error: zero here
-                        else:
+                            r = 1 if v > 0 else -1
+                        elif pe[g, h] == 0.0 and not _underflowed(px, g, J, c, h):
+                            r = 0  # every product exactly zero, no error: zero here
+                        elif pdg[g] == 0.0 and J_err[c, 0, h] == 0.0:  # exact numbers: summed so
+                            r = _exact_sign(px, g, J, c, h, expansion)
+                        if r == 2:
                             inc_g = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]]
-                            r = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc,
-                                        ans_sign)
+                            q = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc)
+                            r = 2 if q < 0 else ans_sign[q]
+                            if q >= 0 and _adopt(px, pdg, g, ans_point[q]):
+                                # its values at the exact point, for the hyperplanes still to come
+                                _values(px, g, 0.0, J, J_err, c, ref, tol, pv, pe, pt, scratch)
                             if r == 2:  # unanswered: finish the cell anyway, then drop it
                                 ask = _grow2(ask, n_ask + 1)
                                 ask[n_ask, 0] = g
@@ -660,7 +744,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                                 ask[n_ask, 3] = p_inc_len[g]
                                 n_ask += 1
                                 r = 0
-                            sign_val[g] = r
+                        sign_val[g] = r
                         sign_stamp[g] = h
                     if sign_val[g] > 0:
                         npos += 1
