@@ -245,8 +245,9 @@ def campaign(args) -> None:
                              "adversarial_unit_norm_bounds.md")
     lines = ["# Adversarial campaign" + title, "",
              f"`python benchmarks/adversarial.py --nets {args.nets} --seed {args.seed}{flag}`: each network "
-             "enumerated, certified in exact arithmetic, counted by `count_regions`, and enumerated again "
-             "after exact rewrites (see the script's description).", "",
+             "enumerated, certified in exact arithmetic, its vertices checked against their error bounds, "
+             "counted by `count_regions`, and enumerated again after exact rewrites (see the script's "
+             "description).", "",
              "| family | passed | failed | seconds |", "|---|---|---|---|"]
     lines += [f"| {f} | {p} | {x} | {s:.1f} |" for f, (p, x, s) in summary.items()]
     if failures:
