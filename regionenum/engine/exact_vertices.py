@@ -32,7 +32,8 @@ LOOSE = 2.0 ** -3
 
 def tighten_loose_generators(cells, network, constraints) -> int:
     """Replace, in place, the coordinates and error bounds of ``cells``' generators whose bound is
-    loose (see :data:`LOOSE`) by their exact vertex or ray rounded to float64; returns how many.
+    loose (see :data:`LOOSE`) by their exact vertex or ray rounded to float64; returns how many
+    were constructed (those beyond float64's range among them keep their float coordinates).
 
     Parameters
     ----------
