@@ -40,9 +40,11 @@ def magnitudes(layers, lo, hi, gains=None):
     magnitude, each activation's largest slope; relaxation intercepts at most double each
     layer's), each the end of a chain of sums of at most ``sum(n_k + 8)`` terms in all. Twice
     the resulting relative bound is ``ERR``. Below float64's normal range a product's rounding
-    is absolute, up to ``ETA`` (half of it, twice counted), for every one of those operations;
-    those losses are carried through the later layers like the magnitudes. So
-    ``err[k][j] = ERR * mag[k][j] + floor[k][j]`` bounds the rounding of the unit's quantities.
+    is absolute, up to ``ETA`` (half of it, twice counted), for every one of those operations,
+    and for the weights times the slopes (``W * slopes``, then multiplied by the earlier
+    layer's quantities, of sizes up to its magnitudes); those losses are carried through the
+    later layers like the magnitudes. So ``err[k][j] = ERR * mag[k][j] + floor[k][j]`` bounds
+    the rounding of the unit's quantities.
 
     Parameters
     ----------
@@ -64,8 +66,9 @@ def magnitudes(layers, lo, hi, gains=None):
     mag, floor, out, floors = reach, np.zeros_like(reach), [], []
     for k, (W, b) in enumerate(layers):
         gain = 1.0 if k == 0 or gains is None else gains[k - 1]
+        weighed = operations * ETA * (1.0 + float(np.sum(mag)))  # before mag is the layer's
         mag = np.abs(W) @ (gain * mag) + np.abs(b)
-        floor = np.abs(W) @ (gain * floor) + operations * ETA
+        floor = np.abs(W) @ (gain * floor) + weighed
         out.append(mag)
         floors.append(floor)
     return out, [ERR * m + f for m, f in zip(out, floors)], ERR

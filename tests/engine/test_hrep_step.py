@@ -172,3 +172,22 @@ def test_a_basis_singular_in_float64_is_no_answer(monkeypatch):
     by_vertices = rn.enumerate_regions(net, box)
     rn.certify(by_vertices, backend="fractions")
     assert _patterns(by_rows) == _patterns(by_vertices) and len(by_rows) == 8
+
+
+def test_a_slope_times_a_subnormal_weight_is_bounded(monkeypatch):
+    """Found by a review: the step composes ``W * slopes``, and ``3 ETA * 0.5`` rounds to
+    ``2 ETA``, an absolute error that an earlier unit of size 2^60 magnified; the bound had an
+    absolute term per operation but not per weight times the earlier layer's magnitudes. The
+    unit ``2^-1014 (1.5 (x1 - 2) + 1.8)`` has its root at x1 = 0.8: 2 regions (1 before)."""
+    eta = 2.0 ** -1074
+    W1 = np.zeros((2, 6))
+    W1[0, 0] = 2.0 ** 60
+    net = rn.Network.from_layers([(W1, np.array([-2.0 ** 61, 0.0])),
+                                  (np.array([[3 * eta, 2.0 ** -10]]), np.array([1.8 * 2.0 ** -1014])),
+                                  (np.ones((1, 1)), np.zeros(1))], [("leaky_relu", 0.5), "relu", "identity"])
+    box = rn.Box(-np.ones(6), np.ones(6))
+    assert rn.count_regions(net, box) == 2 and len(rn.enumerate_regions(net, box)) == 2
+    monkeypatch.setattr(hrep, "HREP_ABOVE", 99)
+    by_vertices = rn.enumerate_regions(net, box)
+    rn.certify(by_vertices, backend="fractions")
+    assert len(by_vertices) == 2
