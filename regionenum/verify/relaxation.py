@@ -69,6 +69,13 @@ class SearchNetwork:
                 raise InvalidNetworkError(f"layer {l} is a max layer (max-pooling or maxout): the "
                                           "property-directed search takes ReLU, LeakyReLU and linear "
                                           "layers")
+            if layer.activation.kind == "leaky_relu" and layer.activation.alpha > 1.0:
+                # such a unit is concave where it bends (min(z, alpha z)): the relaxation's chord
+                # would lie below it, not above
+                raise InvalidNetworkError(f"layer {l} is a LeakyReLU of slope {layer.activation.alpha:g}, "
+                                          "above 1: the property-directed search's relaxation takes "
+                                          "slopes up to 1 (rn.check_property decides such networks by "
+                                          "enumerating their regions)")
         self.network = network
         self.lo, self.hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
         self.Ws = [layer.W for layer in layers]

@@ -174,6 +174,22 @@ def test_bad_arguments_are_named():
         rn.verify.verify_property(maxnet, box, [[1.0]], [0.0])
 
 
+def test_a_concave_leaky_relu_is_refused_and_checked_by_enumeration():
+    """A LeakyReLU of slope above 1 is concave where it bends (min(z, 3z)): the relaxation's
+    chord lay below it, and the search proved a violated property (found by a review: the exact
+    minimum -0.91482 at (-1, 0.736) is below t = -0.91348, yet it held, and the certificate
+    replayed the same relaxation). The search refuses it, naming the layer; the enumeration
+    decides the property."""
+    W = np.array([[0.5004207311825053, 0.7033272376323464], [0.9233344351065464, 0.8739572548599488]])
+    b = np.array([-0.01723501465472419, -0.6312691825483644])
+    net = rn.Network.from_layers([(W, b), (np.array([[-0.7812315724231464, 0.33459613838192825]]), np.zeros(1))],
+                                 [("leaky_relu", 3.0), "identity"])
+    box, t = rn.Box([-1.0, -1.0], [1.0, 1.0]), -0.9134764597216007
+    with pytest.raises(rn.InvalidNetworkError, match="layer 0 is a LeakyReLU of slope 3, above 1"):
+        rn.verify.verify_property(net, box, [[-1.0]], [t])
+    assert not rn.verify.check_property(net, [[-1.0]], [t], box).holds
+
+
 def test_ctrl_c_stops_the_search_cleanly():
     import os
     import signal
