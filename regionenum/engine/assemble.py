@@ -23,6 +23,8 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     geometry (interior points, volumes, vertices, facets) and output maps; on unbounded domains
     the pieces of each region merged."""
     d = network.input_dim
+    if roots is None:  # stopped (a budget, Ctrl-C) while the domain's root cells were built
+        return _nothing_found(network, domain, tally)
     parts = [c for c, _, _ in tally.finished] or [roots.cells.take(np.zeros(0, np.int64))]
     packed = np.concatenate([c.packed for c in parts])
     order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
@@ -66,6 +68,20 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
                    offsets=Jf[:, 0, :].copy(), output_errors=E_out[first, 0, :].copy(),
                    complex=CellComplex(cells, cell_region, roots.constraints),
                    complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
+                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
+
+
+def _nothing_found(network, domain, tally) -> Regions:
+    """An incomplete result without regions, for a run stopped before it had cells: no cell
+    complex (the analyses need a complete result anyway)."""
+    d, k = network.input_dim, network.output_dim
+    return Regions(network, domain, packed_patterns=np.zeros((0, (network.n_units + 7) // 8), np.uint8),
+                   interior_points=np.zeros((0, d)), bounded=np.zeros(0, bool), volumes=np.zeros(0),
+                   vertex_offsets=np.zeros(1, np.int64), vertices=np.zeros((0, d)),
+                   facet_offsets=np.zeros(1, np.int64), facet_equations=np.zeros((0, d + 1)),
+                   facet_layers=np.zeros(0, np.int64), facet_units=np.zeros(0, np.int64),
+                   jacobians=np.zeros((0, k, d)), offsets=np.zeros((0, k)), output_errors=np.zeros((0, k)),
+                   complex=None, complete=False, stop_reason=tally.stop_reason, seconds=tally.seconds,
                    kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
 
 

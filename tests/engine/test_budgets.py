@@ -35,3 +35,25 @@ def test_time_limit_and_progress():
     assert not part.complete and part.stop_reason == "time_limit"
     assert seen and isinstance(seen[0], rn.Progress)
     assert seen[-1].elapsed >= 1e-6
+
+
+def test_a_budget_spent_while_the_root_cells_are_built(monkeypatch):
+    """Found by a review: a time limit that ran out while the domain's root cells were being
+    built (a polytope of many facets in five dimensions) crashed the enumeration with an
+    AttributeError; it gives an incomplete result without regions, as the count does."""
+    import time
+
+    from regionenum.engine import polytope_step
+    build = polytope_step.root_cells
+
+    def slow(domain, n_units, tol, n_ties, check):
+        time.sleep(0.05)
+        check()
+        return build(domain, n_units, tol, n_ties, check)
+
+    monkeypatch.setattr(polytope_step, "root_cells", slow)
+    net = random_net([2, 4, 1], 0)
+    regions = rn.enumerate_regions(net, BOX2, time_limit=0.01)
+    assert len(regions) == 0 and not regions.complete and regions.stop_reason == "time_limit"
+    counted = rn.count_regions(net, BOX2, time_limit=0.01)
+    assert int(counted) == 0 and not counted.complete
