@@ -24,6 +24,7 @@ from scipy.optimize import linprog
 
 from ..analysis.exact_geometry import ExactGeometry
 from ..core.arrays import is_integer
+from ..core.tolerances import ETA, gamma
 from ..core.domain import Box, Polytope
 from ..core.network import Network
 from ..engine.api import enumerate_regions
@@ -35,7 +36,8 @@ from .spec import output_rows
 __all__ = ["OutputRange", "PropertyResult", "RobustnessResult", "LipschitzResult",
            "output_range", "check_property", "robustness", "lipschitz", "reachable_set"]
 
-#: Float candidates within this fraction of the spread of values are re-valued exactly.
+#: Lipschitz constants: regions whose float norm is within this fraction of the largest are
+#: re-valued exactly (a margin, not a bound on the float norms' errors).
 CANDIDATE_BAND = 1e-6
 
 
@@ -121,23 +123,39 @@ def _regions(target, domain):
 
 
 def _vertex_values(regions, C, e):
-    """Float values of ``C y + e`` at every (region, vertex) pair: ``(V, rows)``, the region of
-    each, and the generator index of each."""
+    """Float values of ``C y + e`` at every (region, vertex) pair: ``(V, rows)``, a rigorous
+    bound on each one's distance from the exact value at the exact vertex, the region of each,
+    and the generator index of each.
+
+    The bound adds, per output, the region's map error (``output_errors``, summed over the
+    coefficients, times the point's size), the Jacobian times the vertex's own error bound, and
+    the rounding of the map's and ``C``'s dot products; not finite where a value overflowed."""
     cells = regions.cells
     g_cell = np.repeat(np.arange(len(cells)), np.diff(cells.gen_off))
     g_region = regions.cell_region[g_cell]
     X = cells.gens[:, 1:]
-    Y = np.einsum("gkd,gd->gk", regions.jacobians[g_region], X) + regions.offsets[g_region]
-    return Y @ C.T + e, g_region, np.arange(len(X))
+    J, off = regions.jacobians[g_region], regions.offsets[g_region]
+    Y = np.einsum("gkd,gd->gk", J, X) + off
+    absJ = np.abs(J)
+    d, k = X.shape[1], C.shape[1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        size = np.einsum("gkd,gd->gk", absJ, np.abs(X)) + np.abs(off)
+        reach = np.maximum(1.0, np.abs(X).max(axis=1, initial=0.0))[:, None]
+        err_y = (regions.output_errors[g_region] * reach + absJ.sum(axis=2) * cells.gen_err[:, None]
+                 + gamma(d + 1) * size + 4 * ETA)
+        err = (err_y @ np.abs(C).T + gamma(k + 1) * (np.abs(Y) @ np.abs(C).T + np.abs(e))) * (1 + 4 * gamma(k + d))
+    return Y @ C.T + e, err, g_region, np.arange(len(X))
 
 
-def _exact_extreme(geo, values, g_region, g_index, coeffs, const, maximise=True):
-    """The exact extreme of ``coeffs . y + const`` over the vertices, among the float
-    candidates within the band of the float extreme: (Fraction, generator, region)."""
+def _exact_extreme(geo, values, errors, g_region, g_index, coeffs, const, maximise=True):
+    """The exact extreme of ``coeffs . y + const`` over the vertices: every vertex whose float
+    value could reach the best one's within their error bounds (``errors``; all of them where a
+    bound is not finite) is re-valued in exact arithmetic. (Fraction, generator, region)."""
     v = values if maximise else -values
-    top = v.max()
-    spread = max(np.ptp(v), np.abs(v).max(), 1e-300)
-    cand = np.flatnonzero(v >= top - CANDIDATE_BAND * spread)
+    with np.errstate(invalid="ignore"):
+        low = v - errors
+        floor = np.max(low[np.isfinite(low)], initial=-np.inf)
+        cand = np.flatnonzero(~(v + errors < floor))  # NaN and infinite bounds stay candidates
     best = None
     for i in cand:
         y = geo.outputs_at(int(g_region[i]), int(g_index[i]))
@@ -202,10 +220,10 @@ def output_range(target, domain=None, output: int = 0) -> OutputRange:
     regions = _regions(target, domain)
     C = np.zeros((1, k))
     C[0, output] = 1.0
-    values, g_region, g_index = _vertex_values(regions, C, np.zeros(1))
+    values, errors, g_region, g_index = _vertex_values(regions, C, np.zeros(1))
     geo = ExactGeometry(regions)
-    hi, g_hi, r_hi = _exact_extreme(geo, values[:, 0], g_region, g_index, C[0], 0.0)
-    lo, g_lo, r_lo = _exact_extreme(geo, values[:, 0], g_region, g_index, C[0], 0.0,
+    hi, g_hi, r_hi = _exact_extreme(geo, values[:, 0], errors[:, 0], g_region, g_index, C[0], 0.0)
+    lo, g_lo, r_lo = _exact_extreme(geo, values[:, 0], errors[:, 0], g_region, g_index, C[0], 0.0,
                                     maximise=False)
     x_hi, x_lo = geo.point(g_hi), geo.point(g_lo)
     return OutputRange(output, lo, hi, np.array([float(v) for v in x_lo]),
@@ -271,11 +289,11 @@ def check_property(target, C, e, domain=None) -> PropertyResult:
     network = _network_of(target)
     C, e = output_rows(C, e, network.output_dim)  # checked before any enumeration
     regions = _regions(target, domain)
-    values, g_region, g_index = _vertex_values(regions, C, e)
+    values, errors, g_region, g_index = _vertex_values(regions, C, e)
     geo = ExactGeometry(regions)
     worst, inputs, violated = [], [], []
     for i in range(len(C)):
-        val, g, _ = _exact_extreme(geo, values[:, i], g_region, g_index, C[i], e[i])
+        val, g, _ = _exact_extreme(geo, values[:, i], errors[:, i], g_region, g_index, C[i], e[i])
         worst.append(val)
         inputs.append([float(v) for v in geo.point(g)])
         if val > 0:

@@ -146,3 +146,36 @@ def test_lipschitz_of_an_incomplete_result_and_wrong_types_are_refused():
         rn.verify.robustness("net", [0.0, 0.0], 0.1)
     with pytest.raises(rn.ArgumentTypeError, match="step must be"):
         rn.verify.is_invariant(None, BOX2)
+
+
+def test_extremes_take_the_float_values_error_bounds():
+    """Found by a review: a region's Jacobian of about 7e123 times a vertex 3e-15 from its exact
+    place (within its bound) made a float value of -2.2e109; the candidates were taken within
+    1e-6 of the spread of the float values, which that value set, and the true minimum, about
+    -7.2e93, fell outside: output_range reported 1.9e-310 and check_property held. Every vertex
+    whose value could reach the extreme within its error bound is now re-valued exactly."""
+    from fractions import Fraction
+    layers = [(np.array([[8.4e-323, -3.4181e-319, -1.2664892500331903e+83],
+                         [0.0, 0.7286889415434207, 0.0],
+                         [2.363767319274445e-08, -8.229612647760906e-307, 4.4e-323]]),
+               np.array([5.497123169354346e-302, 2.785056654073413e-309, -0.6884055862034255])),
+              (np.array([[-0.4371294946964276, -0.6492400211935218, -2.413441518597062],
+                         [0.45204971802015875, 1.076810389305613, 0.46086742473831777],
+                         [2.127234115576448, 1.5577614941377669, 0.8454575963161979],
+                         [-0.00892384855406432, -0.8509684185092534, 0.1393736107632248]]),
+               np.array([-0.018246978634678824, -0.13754711056336116, -0.17754720531053453, 0.36536821366258343])),
+              (np.array([[-0.28807770896665386, 0.1018816669686754, 0.7264209197923949, 0.7336526217200353]]),
+               np.array([-7.425721785982287e-12])),
+              (np.array([[-11972509384.74272]]), np.array([1.857743190881e-310]))]
+    acts = [("leaky_relu", 7.0), ("leaky_relu", -0.5), ("leaky_relu", 1e+30), "identity"]
+    net = rn.Network.from_layers(layers, acts)
+    regions = rn.enumerate_regions(net, rn.Box(-np.ones(3), np.ones(3)))
+    x = [Fraction(-240873011061945, 562949953421312), Fraction(-1), Fraction(1)]
+    v = x
+    for (W, b), a in zip(layers, acts):  # the network at x, exactly
+        z = [sum(Fraction(float(W[i, j])) * v[j] for j in range(len(v))) + Fraction(float(b[i]))
+             for i in range(len(b))]
+        v = z if a == "identity" else [t if t > 0 else Fraction(a[1]) * t for t in z]
+    assert v[0] < -7e93
+    assert rn.verify.output_range(regions).min <= v[0]
+    assert not rn.verify.check_property(regions, [[-1.0]], [0.0]).holds
