@@ -36,10 +36,6 @@ from .spec import output_rows
 __all__ = ["OutputRange", "PropertyResult", "RobustnessResult", "LipschitzResult",
            "output_range", "check_property", "robustness", "lipschitz", "reachable_set"]
 
-#: Lipschitz constants: regions whose float norm is within this fraction of the largest are
-#: re-valued exactly (a margin, not a bound on the float norms' errors).
-CANDIDATE_BAND = 1e-6
-
 
 @dataclass
 class OutputRange:
@@ -366,7 +362,19 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
     if norm == 2:
         return LipschitzResult(2, float(vals[best]), best, J[best])
     geo = ExactGeometry(regions)
-    cand = np.flatnonzero(vals >= vals[best] * (1 - CANDIDATE_BAND))
+    # each float norm's error: its Jacobian entries' (each within its output's map error,
+    # ``output_errors``), summed as the norm sums them, and the sum's rounding
+    k, d = J.shape[1], J.shape[2]
+    errors = regions.output_errors
+    with np.errstate(over="ignore", invalid="ignore"):
+        if norm == 1:
+            err = errors.sum(axis=1) + gamma(k + 1) * vals
+        else:
+            err = errors.max(axis=1, initial=0.0) + gamma(d + 1) * vals
+        err *= 1.0 + 4.0 * gamma(k + d)
+        low = vals - err
+        floor = np.max(low[np.isfinite(low)], initial=-np.inf)
+        cand = np.flatnonzero(~(vals + err < floor))  # could reach the largest: re-valued exactly
     exact_best = None
     for r in cand:
         E = geo.output_rows(int(r))

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import regionenum as rn
+from regionenum.analysis.exact_geometry import ExactGeometry
 from tests.oracles import milp_max, random_net
 
 BOX2 = rn.Box([-1, -1], [1, 1])
@@ -63,6 +64,15 @@ def test_lipschitz_constants():
         ratio = np.linalg.norm(net(X) - net(Y), ord=p, axis=1) / np.linalg.norm(X - Y, ord=p, axis=1)
         assert ratio.max() <= float(L.value) * (1 + 1e-9)
         assert float(L.value) == pytest.approx(np.linalg.norm(regions.jacobians[L.region], ord=p))
+    geo = ExactGeometry(regions)  # against every region's exact norms
+    exact = []
+    for r in range(len(regions)):
+        E = geo.output_rows(r)
+        A = [[Fraction(int(a), int(E[0, 0])) for a in row[1:]] for row in E[1:]]
+        exact.append((max(sum(abs(A[i][j]) for i in range(len(A))) for j in range(len(A[0]))),
+                      max(sum(abs(a) for a in row) for row in A)))
+    assert rn.verify.lipschitz(regions, norm=1).value == max(e[0] for e in exact)
+    assert rn.verify.lipschitz(regions, norm=np.inf).value == max(e[1] for e in exact)
     one_d = rn.Network.from_layers([(np.array([[2.0], [-3.0]]), np.array([0.0, 1.0])),
                                     (np.array([[1.0, 1.0]]), np.zeros(1))])
     assert rn.verify.lipschitz(one_d, rn.Box([-1.0], [1.0]), norm=1).value == 3
@@ -154,7 +164,6 @@ def test_extremes_take_the_float_values_error_bounds():
     1e-6 of the spread of the float values, which that value set, and the true minimum, about
     -7.2e93, fell outside: output_range reported 1.9e-310 and check_property held. Every vertex
     whose value could reach the extreme within its error bound is now re-valued exactly."""
-    from fractions import Fraction
     layers = [(np.array([[8.4e-323, -3.4181e-319, -1.2664892500331903e+83],
                          [0.0, 0.7286889415434207, 0.0],
                          [2.363767319274445e-08, -8.229612647760906e-307, 4.4e-323]]),
