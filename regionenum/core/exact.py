@@ -373,6 +373,17 @@ def oriented(v, generator) -> list:
     return [-p for p in v] if flip else v
 
 
+def float_coordinates(v) -> list | None:
+    """The exact point ``v`` (an integer vector ``(t, x)``, ``t > 0``) as its coordinates ``x / t``
+    correctly rounded to float64 (Python's division of integers), or None where one is beyond
+    float64's range."""
+    t = int(v[0])
+    try:
+        return [int(p) / t for p in v[1:]]
+    except OverflowError:
+        return None
+
+
 def _proportional(a, b) -> bool:
     """Whether the nonzero integer row ``a`` is a multiple of ``b`` (true if ``b`` is 0)."""
     i = next((k for k, v in enumerate(b) if v != 0), None)

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..core.exact import ExactNetwork, kernel_vector, oriented
+from ..core.exact import ExactNetwork, float_coordinates, kernel_vector, oriented
 from ..core.tolerances import ETA, U
 from .kernels.lattice import loose_generators
 
@@ -74,11 +74,8 @@ def _rounded(v: list) -> tuple | None:
     float64's range (far out on an unbounded domain), which keeps its float coordinates and
     bound."""
     if v[0]:
-        try:
-            x = [float(Fraction(p, v[0])) for p in v[1:]]
-        except OverflowError:
-            return None
-        return [1.0] + x, U * max(abs(c) for c in x) + ETA
+        x = float_coordinates(v)
+        return None if x is None else ([1.0] + x, U * max(abs(c) for c in x) + ETA)
     m = max(abs(p) for p in v)
     x = np.array([float(Fraction(p, m)) for p in v[1:]])
     x /= np.sqrt(x @ x)

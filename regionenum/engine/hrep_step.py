@@ -36,7 +36,7 @@ from .driver import Entry, Tally
 from .exact_lp import exact_lp
 from .kernels.simplex import OPTIMAL, solve_lp
 from ..core.tolerances import ETA, U
-from .lp_bounds import magnitudes, safe_lower_bounds
+from .lp_bounds import activation_gains, magnitudes, safe_lower_bounds
 
 __all__ = ["HREP_ABOVE", "HrepComplex", "HrepStep", "applies", "assemble_hrep"]
 
@@ -80,7 +80,7 @@ class HrepStep:
         pad = 1e-6 * (1.0 + np.abs(lo) + np.abs(hi))
         self.lo, self.hi = lo - pad, hi + pad  # strictly around the domain: a box for the bounds
         self.layers = [(layer.W, layer.b) for layer in network.layers]
-        self.mag, self.err, self.ERR = magnitudes(self.layers, self.lo, self.hi, _gains(network))
+        self.mag, self.err, self.ERR = magnitudes(self.layers, self.lo, self.hi, activation_gains(network))
         self.exact = ExactNetwork(network)
         self.domain_rows = np.concatenate([domain.b[:, None], domain.A], axis=1)
         self.exact_domain = [dyadic_integers(row)[0] for row in self.domain_rows]
@@ -293,12 +293,6 @@ class ExactPoint(list):
     thinner than rounding)."""
 
 
-def _gains(network) -> list:
-    """Per layer, the largest factor by which its activation multiplies a value: a LeakyReLU's
-    slope where it exceeds 1 (see :func:`~regionenum.engine.lp_bounds.magnitudes`)."""
-    return [max(1.0, abs(layer.activation.off_slope)) for layer in network.layers]
-
-
 def _no_rows():
     return None
 
@@ -360,7 +354,8 @@ def assemble_hrep(network, domain, tally):
     # the maps' rounding: the rounding model on a box reaching at least 1 in every coordinate
     # bounds the sum of each row's coefficient errors too
     reach = np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)) + pad)
-    _, err, _ = magnitudes([(layer.W, layer.b) for layer in network.layers], -reach, reach, _gains(network))
+    _, err, _ = magnitudes([(layer.W, layer.b) for layer in network.layers], -reach, reach,
+                           activation_gains(network))
     return Regions(network, domain, packed_patterns=packed[order] if n else packed,
                    interior_points=np.array(points).reshape(n, d), bounded=np.ones(n, bool),
                    volumes=np.full(n, np.nan), vertex_offsets=np.zeros(n + 1, np.int64), vertices=np.zeros((0, d)),

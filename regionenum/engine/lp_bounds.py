@@ -15,8 +15,8 @@ import numpy as np
 from ..core.tolerances import ETA, U
 from .kernels.simplex import INFEASIBLE, OPTIMAL, solve_lp, solve_lps
 
-__all__ = ["box_max", "box_min", "combination_min", "emptiness", "lp_multipliers", "magnitudes",
-           "safe_lower_bounds"]
+__all__ = ["activation_gains", "box_max", "box_min", "combination_min", "emptiness", "lp_multipliers",
+           "magnitudes", "safe_lower_bounds"]
 
 
 def box_min(A, c, lo, hi):
@@ -28,6 +28,12 @@ def box_min(A, c, lo, hi):
 def box_max(A, c, lo, hi):
     """Largest value of each row of ``A x + c`` over the box ``[lo, hi]``."""
     return c + np.maximum(A * lo, A * hi).sum(axis=-1)
+
+
+def activation_gains(network) -> list:
+    """Per layer of ``network``, the largest factor by which its activation multiplies a value
+    (a LeakyReLU's slope where its size exceeds 1; else 1): the ``gains`` of :func:`magnitudes`."""
+    return [max(1.0, abs(layer.activation.off_slope)) for layer in network.layers]
 
 
 def magnitudes(layers, lo, hi, gains=None):

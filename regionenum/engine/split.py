@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..core.arrays import concat_offsets, kernel_array, offsets_of
-from ..core.exact import ExactOracle
+from ..core.exact import ExactOracle, float_coordinates
 from .cells import CellSet
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
@@ -104,17 +104,10 @@ def _in_float64(point) -> np.ndarray | None:
     where every coordinate is exactly a float64 (dyadic, within range), else None (rays too)."""
     if point is None or point[0] <= 0:
         return None
-    out = [1.0]
-    for p in point[1:]:
-        q = Fraction(int(p), int(point[0]))
-        try:
-            x = float(q)
-        except OverflowError:
-            return None
-        if Fraction(x) != q:
-            return None
-        out.append(x)
-    return np.array(out)
+    x = float_coordinates(point)
+    if x is None or any(Fraction(c) != Fraction(int(p), int(point[0])) for c, p in zip(x, point[1:])):
+        return None
+    return np.array([1.0] + x)
 
 
 class _Answers:

@@ -45,6 +45,7 @@ from threadpoolctl import threadpool_limits
 from ..analysis.exact_geometry import ExactGeometry
 from ..core.arrays import ranges, unpack_bits
 from ..core.domain import Box
+from ..core.exact import float_coordinates
 from ..core.network import Network
 from ..core.threads import one_blas_thread, usable_cpus
 from ..core.tolerances import ETA, U, gamma
@@ -506,10 +507,8 @@ def _rounded(H):
             shift = max(max(abs(a).bit_length() for a in v) - 64, 0)
             X[i] = [float(a >> shift) for a in v[1:]]
         else:
-            try:
-                X[i] = [a / v[0] for a in v[1:]]
-            except OverflowError:
-                X[i] = np.nan
+            x = float_coordinates(v)
+            X[i] = np.nan if x is None else x
     return t, X, 2.0 * U * np.abs(X).max(axis=1, initial=0.0) + ETA
 
 

@@ -143,17 +143,22 @@ def _vertex_values(regions, C, e):
     return Y @ C.T + e, err, g_region, np.arange(len(X))
 
 
+def _may_be_largest(values, errors) -> np.ndarray:
+    """Indices of the ``values`` whose exact value, within ``errors`` of them, may be the largest:
+    every one not proven below some other's lower bound (a value or bound that is not finite
+    always stays)."""
+    with np.errstate(invalid="ignore"):
+        low = values - errors
+        floor = np.max(low[np.isfinite(low)], initial=-np.inf)
+        return np.flatnonzero(~(values + errors < floor))
+
+
 def _exact_extreme(geo, values, errors, g_region, g_index, coeffs, const, maximise=True):
     """The exact extreme of ``coeffs . y + const`` over the vertices: every vertex whose float
     value could reach the best one's within their error bounds (``errors``; all of them where a
     bound is not finite) is re-valued in exact arithmetic. (Fraction, generator, region)."""
-    v = values if maximise else -values
-    with np.errstate(invalid="ignore"):
-        low = v - errors
-        floor = np.max(low[np.isfinite(low)], initial=-np.inf)
-        cand = np.flatnonzero(~(v + errors < floor))  # NaN and infinite bounds stay candidates
     best = None
-    for i in cand:
+    for i in _may_be_largest(values if maximise else -values, errors):
         y = geo.outputs_at(int(g_region[i]), int(g_index[i]))
         val = sum(Fraction(float(c)) * yi for c, yi in zip(coeffs, y)) + Fraction(float(const))
         key = val if maximise else -val
@@ -372,11 +377,8 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
         else:
             err = errors.max(axis=1, initial=0.0) + gamma(d + 1) * vals
         err *= 1.0 + 4.0 * gamma(k + d)
-        low = vals - err
-        floor = np.max(low[np.isfinite(low)], initial=-np.inf)
-        cand = np.flatnonzero(~(vals + err < floor))  # could reach the largest: re-valued exactly
     exact_best = None
-    for r in cand:
+    for r in _may_be_largest(vals, err):  # re-valued exactly
         E = geo.output_rows(int(r))
         scale = Fraction(int(E[0, 0]))
         A = [[Fraction(int(a)) / scale for a in row[1:]] for row in E[1:]]

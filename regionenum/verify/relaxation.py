@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.lp_bounds import box_min, magnitudes
+from ..engine.lp_bounds import activation_gains, box_min, magnitudes
 from ..errors import InvalidNetworkError
 
 __all__ = ["SearchNetwork", "Relaxation"]
@@ -104,7 +104,7 @@ class SearchNetwork:
         W0, b0 = self.Ws[0], self.bs[0]
         self.E0 = np.concatenate([(b0 + W0[:, self.fixed] @ self.lo[self.fixed])[:, None], W0[:, self.free]], axis=1)
         self.mag, self.err, self.ERR = magnitudes(list(zip(self.Ws, self.bs)), self.lo, self.hi,
-                                                  [max(1.0, abs(a)) for a in self.alpha])
+                                                  activation_gains(network))
 
     @property
     def dim(self) -> int:
