@@ -23,7 +23,6 @@ about 1, and absolute terms cover underflow. If no ``c`` is certified the bound 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import lapack
 
 from .tolerances import ETA, U, gamma
 
@@ -167,15 +166,15 @@ def _certified_top(G: np.ndarray, estimate: float, g_error: float) -> float | No
     has a float64 Cholesky factor (see the module's description); None if none has."""
     k = G.shape[0]
     scale = max(float(np.abs(np.diag(G)).max()), TINY)
-    B = np.empty((k, k), order="F")  # LAPACK's order: factorised in place, not copied first
     for i in range(TRIES):
         c = max(estimate, 0.0) * (1.0 + 0.001 * 2 ** i) + 1e-9 * scale
-        np.negative(G, out=B.T)  # B = -G^T: its lower triangle is G's upper one, as near the exact
+        B = -G
         B[np.diag_indices(k)] += c
-        _, info = lapack.dpotrf(B, lower=1, clean=0, overwrite_a=1)  # reads the lower triangle
-        if info != 0:  # not positive definite in float64 (info > 0), or a bad argument
+        try:  # numpy's LAPACK: SciPy's bundles a second BLAS, whose threads then wait on numpy's
+            np.linalg.cholesky(B)
+        except np.linalg.LinAlgError:  # not positive definite in float64
             continue
-        diag = c - np.diag(G)  # B's diagonal before the factorisation overwrote it
+        diag = c - np.diag(G)  # B's diagonal
         g = gamma(2 * (k + 1))  # Demmel's gamma_{k+1}, doubled as slack for blocked orders
         db = g / (1.0 - g) * float(np.abs(diag).sum()) + (k + 1) ** 2 * TINY
         rounding = 2.0 * U * float(np.abs(diag).max())  # c - G_ii rounded once
