@@ -1,9 +1,10 @@
 """Speed and memory on the standard suite: python benchmarks/bench_suite.py [NET ...]
 
 Writes the suite with ``benchmarks/nets.py`` into benchmarks/nets/ if it is not there, then runs every net in a fresh process (so peak memory is the net's own) and prints, per net and
-mode: regions, seconds, regions per second, peak resident memory, and the memory after import
-and warm-up (the baseline the count-only path adds to); with ``--workers``, also the largest
-worker process's peak. Modes: ``count`` (count_regions,
+mode: regions, seconds, regions per second, peak resident memory, the memory after import
+and warm-up (the baseline the count-only path adds to) and how many signs each stage decided
+(the float64 filter, exact zeros, float64 expansions, exact arithmetic: README, "Exactness");
+with ``--workers``, also the largest worker process's peak. Modes: ``count`` (count_regions,
 frontier only) and ``enumerate`` (enumerate_regions, full geometry); ``graph``, ``faces``,
 ``linear``, ``decision``, ``range``, ``lipschitz`` and ``certify`` time that analysis of an
 enumerated result (the enumeration's own time in the last column). Run by hand, not in tests.
@@ -49,10 +50,10 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
     start = time.perf_counter()
     if mode == "count":
         found = re.count_regions(net, box, workers=workers)
-        n, exact = int(found), found.exact_calls
+        n = int(found)
     else:
         found = re.enumerate_regions(net, box, workers=workers)
-        n, exact = len(found), found.exact_calls
+        n = len(found)
     seconds = time.perf_counter() - start
     enumerate_s = seconds
     if mode in ANALYSES:
@@ -61,7 +62,7 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
         seconds = time.perf_counter() - start
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return dict(net=name, mode=mode, regions=n, seconds=seconds, regions_per_s=n / seconds,
-                peak_mb=_rss_mb(), baseline_mb=baseline, exact_calls=exact, enumerate_s=enumerate_s,
+                peak_mb=_rss_mb(), baseline_mb=baseline, signs=list(found.sign_stages.values()), enumerate_s=enumerate_s,
                 worker_peak_mb=workers_mb)
 
 
@@ -104,7 +105,8 @@ def main() -> None:
     ensure_suite()
     rows = []
     print(f"{'net':14s} {'mode':9s} {'regions':>9s} {'seconds':>8s} {'regions/s':>10s} "
-          f"{'peak MB':>8s} {'base MB':>8s} {'exact':>6s} {'enum s':>7s}"
+          f"{'peak MB':>8s} {'base MB':>8s} {'filter':>11s} {'zeros':>6s} {'expans.':>7s} {'exact':>6s} "
+          f"{'enum s':>7s}"
           + (f" {'worker MB':>9s}" if args.workers > 1 else ""))
     for name in args.nets:
         for mode in args.modes:
@@ -117,7 +119,8 @@ def main() -> None:
             rows.append(r)
             print(f"{name:14s} {mode:9s} {r['regions']:9d} {r['seconds']:8.3f} "
                   f"{r['regions_per_s']:10.0f} {r['peak_mb']:8.0f} {r['baseline_mb']:8.0f} "
-                  f"{r['exact_calls']:6d} {r['enumerate_s']:7.3f}"
+                  f"{r['signs'][0]:11d} {r['signs'][1]:6d} {r['signs'][2]:7d} {r['signs'][3]:6d} "
+                  f"{r['enumerate_s']:7.3f}"
                   + (f" {r['worker_peak_mb']:9.0f}" if args.workers > 1 else ""), flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

@@ -630,7 +630,8 @@ def _count(args, report) -> None:
         regions = _run(count_regions, source.network, where, report, "counting", args)
         result = dict(regions=int(regions), bounded=int(regions.bounded))
     out.update(result, complete=regions.complete, stop_reason=regions.stop_reason,
-               seconds=round(regions.seconds, 4), exact_calls=regions.exact_calls)
+               seconds=round(regions.seconds, 4), exact_calls=regions.exact_calls,
+               sign_stages=regions.sign_stages)
     if args.full:
         out.update(volume_sum=float(np.sum(regions.volumes)), domain_volume=where.region_domain.volume())
     if args.certify and regions.complete:
@@ -651,8 +652,9 @@ def _count_text(out, where: _Where) -> list:
         lines.append(f"  volumes: {out['volume_sum']:.10g} in all, of the domain's {out['domain_volume']:.10g} "
                      f"(difference {diff:.2g}: {verdict})")
     if "seconds" in out:
-        lines.append(f"  time:    {out['seconds']:.3f} s, {out['exact_calls']} signs settled exactly"
-                     f"{_kernel_note(out)}")
+        lines.append(f"  time:    {out['seconds']:.3f} s{_kernel_note(out)}")
+    if out.get("sign_stages"):
+        lines.append("  signs:   " + ", ".join(f"{n:,} {stage}" for stage, n in out["sign_stages"].items()))
     if "certified" in out:
         c = out["certified"]
         volume = "" if c["volume"] is None else f", exact volumes summing to the domain's {c['volume']}"

@@ -57,6 +57,8 @@ class Regions:
         Time of the enumeration, and time spent compiling or loading kernels apart.
     exact_calls : int
         Signs settled in exact arithmetic.
+    sign_stages : dict of str to int
+        How many signs each stage decided (as for :class:`~regionenum.RegionCount`).
     certificate : Certificate or None
         The exact re-check of the result (:func:`regionenum.certify`) when it was asked for
         with ``enumerate_regions(..., certify=True)`` and the run was complete.
@@ -79,7 +81,7 @@ class Regions:
     def __init__(self, network, domain, *, packed_patterns, interior_points, bounded, volumes,
                  vertex_offsets, vertices, facet_offsets, facet_equations, facet_layers,
                  facet_units, jacobians, offsets, output_errors, complex, complete=True, stop_reason=None,
-                 seconds=0.0, kernel_seconds=0.0, exact_calls=0):
+                 seconds=0.0, kernel_seconds=0.0, exact_calls=0, sign_stages=None):
         self.network = network
         self.domain = domain
         self.packed_patterns = packed_patterns
@@ -101,6 +103,7 @@ class Regions:
         self.seconds = seconds
         self.kernel_seconds = kernel_seconds
         self.exact_calls = exact_calls
+        self.sign_stages = sign_stages or {}
         self.certificate = None  # set by enumerate_regions(..., certify=True)
         self._lookup = None
 

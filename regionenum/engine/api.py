@@ -43,19 +43,25 @@ class RegionCount(int):
         Time spent compiling the kernels (on a machine's first run) or loading them.
     exact_calls : int
         Signs settled in exact arithmetic.
+    sign_stages : dict of str to int
+        How many signs each stage decided, in the order they are tried: ``"float64 filter"`` (a
+        value beyond its rigorous error bound), ``"exact zeros"``, ``"float64 expansions"`` (exact
+        numbers summed without error) and ``"exact arithmetic"`` (the same as ``exact_calls``).
+        Inputs beyond five, which the engine cuts by linear programmes, count only the last.
     certificate : Certificate or None
         With ``count_regions(..., certify=True)`` on a complete run: the exact re-check of the
         enumeration behind the count (:func:`regionenum.certify`).
     """
 
     def __new__(cls, count, *, bounded, complete, seconds, stop_reason, exact_calls, kernel_seconds=0.0,
-                certificate=None):
+                certificate=None, sign_stages=None):
         obj = super().__new__(cls, count)
         obj.bounded = bounded
         obj.complete = complete
         obj.seconds = seconds
         obj.stop_reason = stop_reason
         obj.exact_calls = exact_calls
+        obj.sign_stages = sign_stages or {}
         obj.kernel_seconds = kernel_seconds
         obj.certificate = certificate
         return obj
@@ -64,7 +70,8 @@ class RegionCount(int):
         """What pickle and copy pass back to ``__new__``: the count and its keyword arguments."""
         return (int(self),), dict(bounded=self.bounded, complete=self.complete, seconds=self.seconds,
                                   stop_reason=self.stop_reason, exact_calls=self.exact_calls,
-                                  kernel_seconds=self.kernel_seconds, certificate=self.certificate)
+                                  kernel_seconds=self.kernel_seconds, certificate=self.certificate,
+                                  sign_stages=self.sign_stages)
 
     def __repr__(self) -> str:
         tail = "" if self.complete else f", incomplete: {self.stop_reason}"
@@ -202,7 +209,7 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         return RegionCount(len(regions), bounded=int(regions.bounded.sum()), complete=regions.complete,
                            seconds=regions.seconds, stop_reason=regions.stop_reason,
                            exact_calls=regions.exact_calls, kernel_seconds=regions.kernel_seconds,
-                           certificate=regions.certificate)
+                           certificate=regions.certificate, sign_stages=regions.sign_stages)
     network, (floats, _), domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
                                             client)
     if client is None and hrep_applies(network, domain):
@@ -216,7 +223,7 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         count, bounded = tally.count, tally.bounded
     return RegionCount(count, bounded=bounded, complete=tally.complete, seconds=tally.seconds,
                        stop_reason=tally.stop_reason, exact_calls=tally.exact_calls,
-                       kernel_seconds=tally.kernel_seconds)
+                       kernel_seconds=tally.kernel_seconds, sign_stages=tally.sign_stages())
 
 
 def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:

@@ -13,14 +13,15 @@ import numpy as np
 
 from ..core.tolerances import U
 from .cells import CellSet
-from .split import split
+from .split import SIGN_STAGES, split
 
 __all__ = ["ArgmaxSplit", "candidates", "split_by_argmax"]
 
 #: What :func:`split_by_argmax` returns: the pieces in parent order, each piece's parent, its
 #: winning argument, whether each argument is tied with the winner on the whole piece (the
-#: winner itself included when any is), and the number of signs settled exactly.
-ArgmaxSplit = namedtuple("ArgmaxSplit", "pieces parent winner tied exact_calls")
+#: winner itself included when any is), and how many signs each stage decided (as in
+#: :data:`~regionenum.engine.split.Split`).
+ArgmaxSplit = namedtuple("ArgmaxSplit", "pieces parent winner tied signs")
 
 
 def candidates(cells: CellSet, J: np.ndarray, E: np.ndarray) -> np.ndarray:
@@ -59,13 +60,14 @@ def split_by_argmax(cells: CellSet, J, E, ref, tol, tie_ids, make_oracle, want_c
     k = J.shape[2]
     n = len(cells)
     if k == 1:
-        return ArgmaxSplit(cells, np.arange(n), np.zeros(n, np.int64), np.zeros((n, 1), bool), 0)
+        return ArgmaxSplit(cells, np.arange(n), np.zeros(n, np.int64), np.zeros((n, 1), bool),
+                           np.zeros(len(SIGN_STAGES), np.int64))
     cand = candidates(cells, J, E)
     counts = cand.sum(axis=1)
     alone = np.flatnonzero(counts == 1)  # one possible winner: it wins everywhere, no cut
     parts, parents = [cells.take(alone)], [alone]
     winners, ties = [np.argmax(cand[alone], axis=1)], [np.zeros((len(alone), k), bool)]
-    n_exact = 0
+    signs = np.zeros(len(SIGN_STAGES), np.int64)
     contested = counts > 1
     for w in range(k):
         todo = np.flatnonzero(cand[:, w] & contested)
@@ -77,9 +79,9 @@ def split_by_argmax(cells: CellSet, J, E, ref, tol, tie_ids, make_oracle, want_c
         # the difference's error: both arguments' errors and the subtraction's rounding
         Ew = (E[todo][:, :, [w]] + E[todo][:, :, others] + 2 * U * np.abs(Jw).sum(axis=1, keepdims=True)) * (1 + 4 * U)
         hyp = tie_ids(w)
-        pieces, parent, on, zero, exact = split(sub, Jw, Ew, ref, hyp, tol, make_oracle(sub, hyp, w),
-                                                want_cons, check)
-        n_exact += exact
+        pieces, parent, on, zero, stages = split(sub, Jw, Ew, ref, hyp, tol, make_oracle(sub, hyp, w),
+                                                 want_cons, check)
+        signs += stages
         keep = np.flatnonzero((on | (zero & (others > w))).all(axis=1))
         tied = np.zeros((len(keep), k), bool)
         tied[:, others] = zero[keep]
@@ -91,4 +93,4 @@ def split_by_argmax(cells: CellSet, J, E, ref, tol, tie_ids, make_oracle, want_c
     parent = np.concatenate(parents)
     order = np.argsort(parent, kind="stable")
     return ArgmaxSplit(CellSet.concat(parts).take(order), parent[order], np.concatenate(winners)[order],
-                       np.concatenate(ties)[order], n_exact)
+                       np.concatenate(ties)[order], signs)

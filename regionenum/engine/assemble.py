@@ -68,7 +68,8 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
                    offsets=Jf[:, 0, :].copy(), output_errors=E_out[first, 0, :].copy(),
                    complex=CellComplex(cells, cell_region, roots.constraints),
                    complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
-                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
+                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls,
+                   sign_stages=tally.sign_stages())
 
 
 def _nothing_found(network, domain, tally) -> Regions:
@@ -82,7 +83,8 @@ def _nothing_found(network, domain, tally) -> Regions:
                    facet_layers=np.zeros(0, np.int64), facet_units=np.zeros(0, np.int64),
                    jacobians=np.zeros((0, k, d)), offsets=np.zeros((0, k)), output_errors=np.zeros((0, k)),
                    complex=None, complete=False, stop_reason=tally.stop_reason, seconds=tally.seconds,
-                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls)
+                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls,
+                   sign_stages=tally.sign_stages())
 
 
 #: Cells in one piece of work of the per-cell kernels (facet flags, volumes), which threads

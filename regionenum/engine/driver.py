@@ -20,8 +20,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
+import numpy as np
+
 from ..core.threads import AdaptiveBlas
 from .kernels import KernelClock
+from .split import SIGN_STAGES
 
 __all__ = ["Budget", "DeferredInterrupts", "Driver", "Entry", "Interrupted", "Progress", "Tally", "TimeUp",
            "is_interrupt"]
@@ -140,7 +143,8 @@ class Budget:
 class Tally:
     """What a run found and how it ended.
 
-    ``count`` regions (``bounded`` of them bounded), ``exact_calls`` signs settled exactly,
+    ``count`` regions (``bounded`` of them bounded), ``signs`` decided by each of the
+    :data:`~regionenum.engine.split.SIGN_STAGES` (the last, ``exact_calls``, in exact arithmetic),
     ``finished`` the kept payloads (when a step keeps geometry), ``patterns`` (packed pattern ->
     bounded) where pieces of one region must be merged; ``complete`` and ``stop_reason``;
     ``seconds`` of work and ``kernel_seconds`` spent compiling or loading kernels;
@@ -151,7 +155,7 @@ class Tally:
     max_regions: int | None = None
     count: int = 0
     bounded: int = 0
-    exact_calls: int = 0
+    signs: np.ndarray = field(default_factory=lambda: np.zeros(len(SIGN_STAGES), np.int64))
     finished: list = field(default_factory=list)
     patterns: dict | None = None
     complete: bool = True
@@ -162,6 +166,19 @@ class Tally:
     done: float = 0.0
     deadline: float | None = None
     interrupts: DeferredInterrupts | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def exact_calls(self) -> int:
+        """Signs settled in exact arithmetic (the last stage)."""
+        return int(self.signs[-1])
+
+    @exact_calls.setter
+    def exact_calls(self, n: int) -> None:
+        self.signs[-1] = n
+
+    def sign_stages(self) -> dict:
+        """How many signs each stage decided, by the stage's name."""
+        return dict(zip(SIGN_STAGES, self.signs.tolist()))
 
     def check(self) -> None:
         """Raise :class:`Interrupted` after Ctrl-C and :class:`TimeUp` past the deadline (steps
@@ -192,7 +209,7 @@ class Tally:
         """Add a part of the run done elsewhere (a worker's subtree)."""
         self.count += part.count
         self.bounded += part.bounded
-        self.exact_calls += part.exact_calls
+        self.signs += part.signs
         self.kernel_seconds += part.kernel_seconds
         self.done += part.done
         if part.patterns is not None:

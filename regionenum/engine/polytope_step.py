@@ -108,7 +108,8 @@ class PolytopeStep:
         """Cut the domain into root cells (unless given); the first stack entry."""
         if self.roots is None:
             self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties, tally.check)
-            tally.exact_calls += self.roots.exact_calls
+            if self.roots.signs is not None:
+                tally.signs += self.roots.signs
         return [Entry(0, self.roots.cells, self.first_layer_rows)]
 
     def process(self, entry: Entry, tally: Tally) -> list:
@@ -355,7 +356,7 @@ class PolytopeStep:
                 want_cons = self.keep or l < self._last_split or lo + stages.step < len(units)
                 cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
                             oracle(cells, hyp_ids[cols]), want_cons, tally.check)
-                tally.exact_calls += cut.exact_calls
+                tally.signs += cut.signs
                 cells, parent = cut.pieces, parent[cut.parent]
                 if bits is None:
                     bits, zero = cut.on, cut.zero
@@ -374,7 +375,7 @@ class PolytopeStep:
                                   lambda w, g=g: ids.tie_start + self.net.ties_of(l, g, w), oracle,
                                   self.keep or l < self._last_split or g < len(act.groups) - 1,
                                   tally.check)
-            tally.exact_calls += cut.exact_calls
+            tally.signs += cut.signs
             cells = cut.pieces
             parent, bits, zero = parent[cut.parent], bits[cut.parent], zero[cut.parent]
             bits[np.arange(len(cells)), start + cut.winner] = True

@@ -23,12 +23,13 @@ __all__ = ["Roots", "root_cells"]
 @dataclass
 class Roots:
     """Root cells of a domain, the run's :class:`~regionenum.engine.cells.Constraints`, whether
-    a region may come in several pieces (``merge_pieces``) and the exact signs the cut took."""
+    a region may come in several pieces (``merge_pieces``) and the signs each stage decided in the
+    cut (:data:`~regionenum.engine.split.SIGN_STAGES`; none without a cut)."""
 
     cells: CellSet
     constraints: Constraints
     merge_pieces: bool
-    exact_calls: int = 0
+    signs: np.ndarray | None = None
 
 
 def root_cells(domain, n_units: int, tol: float = DEFAULT_TOL, n_ties: int = 0, check=None) -> Roots:
@@ -67,7 +68,7 @@ def root_cells(domain, n_units: int, tol: float = DEFAULT_TOL, n_ties: int = 0, 
         # the domain's rows are exact: no error to bound
         cut = split(cells, J, np.zeros((len(cells), 1, m)), constraints.ref, np.arange(m), tol,
                     constraints.oracle(None, np.arange(m)), True, check)
-        roots.exact_calls = cut.exact_calls
+        roots.signs = cut.signs
         roots.cells = cut.pieces.take(np.flatnonzero(~cut.on.any(axis=1)))
     return roots
 

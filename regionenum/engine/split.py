@@ -18,17 +18,24 @@ from ..core.exact import ExactOracle, float_coordinates
 from .cells import CellSet
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
-__all__ = ["Split", "split"]
+__all__ = ["SIGN_STAGES", "Split", "split"]
 
 #: Generators times hyperplanes times ``2^d`` (cells' vertex lists grow like that with the
 #: dimension ``d``) handed to one kernel call: enough that the calls' overhead does not show, few
 #: enough that one call takes a small fraction of a second.
 CHUNK_WORK = 1 << 22
 
+#: The stages that decide a sign, in the order they are tried: the float64 filter (a value beyond
+#: its rigorous error bound), exact zeros (every product exactly zero), exact float64 expansions
+#: (exact numbers summed without error) and exact arithmetic (rationals or integers).
+SIGN_STAGES = ("float64 filter", "exact zeros", "float64 expansions", "exact arithmetic")
+
 #: What :func:`split` returns: the pieces (their patterns still the parents'), each piece's
 #: parent cell, per hyperplane whether it is on (> 0) and whether it is identically zero on the
-#: piece (both ``(pieces, hyperplanes)`` bool), and the number of signs settled exactly.
-Split = namedtuple("Split", "pieces parent on zero exact_calls")
+#: piece (both ``(pieces, hyperplanes)`` bool), and how many signs each of the
+#: :data:`SIGN_STAGES` decided (int64, in that order; a cell split again after exact answers
+#: counts its float signs again).
+Split = namedtuple("Split", "pieces parent on zero signs")
 
 
 def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.ndarray,
@@ -48,11 +55,11 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     arrays = cells.arrays
     planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64))
     rule = SignRule(float(ref), float(tol))
-    passes, n_exact = [], 0
+    passes, signs = [], np.zeros(len(SIGN_STAGES), np.int64)
     d = cells.gens.shape[1] - 1
     for todo in _chunks(cells.gen_off, max(CHUNK_WORK // (max(len(hyp_ids), 1) << d), 1)):
         answers = _Answers()
-        done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1))
+        done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1), signs)
         passes.append(done)
         while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
             for k, (c, h) in enumerate(zip(asked.cell, asked.hyperplane)):
@@ -68,9 +75,9 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
                 sign, point = oracle.sign_and_point(int(c), inc, int(h), asked.generator[k])
                 answers.add(c, h, inc, sign, _in_float64(point))
             done, asked = split_cells(arrays, planes, rule, want_cons, np.unique(asked.cell),
-                                      answers.table(d + 1))
+                                      answers.table(d + 1), signs)
             passes.append(done)
-        n_exact += len(answers)
+        signs[-1] += len(answers)
         if check is not None:
             check()
     parent = np.concatenate([p.parent for p in passes])
@@ -82,10 +89,10 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
                      np.concatenate([p.con_rows for p in passes]), np.concatenate([p.con_err for p in passes]),
                      cells.packed[parent], cells.zero[parent])
     states = np.concatenate([p.states for p in passes])
-    if n_exact:
+    if signs[-1]:
         order = np.argsort(parent, kind="stable")  # cells split again go back to their place
         pieces, parent, states = pieces.take(order), parent[order], states[order]
-    return Split(pieces, parent, states == 1, states == 2, n_exact)
+    return Split(pieces, parent, states == 1, states == 2, signs)
 
 
 def _chunks(gen_off, size: int):

@@ -142,6 +142,8 @@ def _to_arrays(regions) -> dict:
     out["stop_reason"] = np.array(regions.stop_reason or "")
     out["seconds"] = np.array(regions.seconds)
     out["exact_calls"] = np.array(regions.exact_calls)
+    out["sign_stage_names"] = np.array(list(regions.sign_stages), dtype=str)
+    out["sign_stage_counts"] = np.array(list(regions.sign_stages.values()), np.int64)
     return out
 
 
@@ -160,5 +162,7 @@ def _from_arrays(a: dict) -> dict:
     out = {name: a[name] for name in _RESULT if name != "cell_region"}
     out.update(network=network, domain=domain, complex=CellComplex(cells, a["cell_region"], constraints),
                complete=bool(a["complete"]), stop_reason=str(a["stop_reason"]) or None,
-               seconds=float(a["seconds"]), exact_calls=int(a["exact_calls"]))
+               seconds=float(a["seconds"]), exact_calls=int(a["exact_calls"]),
+               sign_stages=dict(zip(a["sign_stage_names"].tolist(), a["sign_stage_counts"].tolist()))
+               if "sign_stage_names" in a else {})  # files written before the stages were counted
     return out

@@ -47,6 +47,7 @@ def test_regions_round_trip(tmp_path, suffix, name, make):
         a, b = getattr(regions, attr), getattr(back, attr)
         assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), attr
     assert (back.complete, back.stop_reason, back.exact_calls) == (regions.complete, None, regions.exact_calls)
+    assert back.sign_stages == regions.sign_stages and regions.sign_stages["float64 filter"] > 0
     assert type(back.domain) is type(domain)
     np.testing.assert_array_equal(back.domain.A, domain.A)
     for a, b in zip(net.layers, back.network.layers):  # the weights themselves, bit for bit

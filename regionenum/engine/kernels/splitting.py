@@ -568,10 +568,14 @@ def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_i
 
 
 @nb.njit(cache=True, nogil=True)
-def split_cells(cells, planes, rule, want_cons, todo, answers):
+def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     """Split the cells ``todo`` (indices into ``cells``, a :data:`CellArrays`, in order) by every
     hyperplane of ``planes`` (:data:`Hyperplanes`), trusting float64 signs by ``rule``
     (:data:`SignRule`) and looking the others up in ``answers`` (:data:`Answers`).
+
+    Adds to ``signs[:3]`` (int64) how many signs each float64 stage decided: the filter
+    (a value beyond its error bound, a generator at a time or a whole cell's at once), exact
+    zeros (every product exactly zero) and the exact expansions (``_exact_sign``).
 
     Returns ``(pieces, questions)``: the :data:`Pieces` of the cells that could be split (their
     constraints only if ``want_cons``), and the :data:`Questions` of the cells left unsplit (all
@@ -612,6 +616,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
     q_inc = np.empty(16, np.int64)
     q_gen = np.empty((4, D), np.float64)
     n_q = 0
+    n_filter = 0
+    n_zero = 0
+    n_expansion = 0
 
     # per-cell scratch: the generator pool (coordinates, incidence, sign cache) ...
     px = np.empty((64, D), np.float64)
@@ -710,6 +717,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
             hid = hyp_ids[h]
             if whole[h] != 0:
                 # the cell's vertices are all strictly on one side, so are all pieces' vertices
+                n_filter += ng
                 for p in range(n_pieces):
                     piece_bits[p, h] = 1 if whole[h] > 0 else 0
                 continue
@@ -725,10 +733,14 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                         r = 2
                         if abs(v) > pt[g, h]:
                             r = 1 if v > 0 else -1
+                            n_filter += 1
                         elif pe[g, h] == 0.0 and not _underflowed(px, g, J, c, h):
                             r = 0  # every product exactly zero, no error: zero here
+                            n_zero += 1
                         elif pdg[g] == 0.0 and J_err[c, 0, h] == 0.0:  # exact numbers: summed so
                             r = _exact_sign(px, g, J, c, h, expansion)
+                            if r != 2:
+                                n_expansion += 1
                         if r == 2:
                             inc_g = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]]
                             q = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc)
@@ -950,6 +962,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers):
                     o_con_ids[:n_oc], o_con_rows[:n_oc], o_con_err[:n_oc])
     questions = Questions(q_cell[:n_q], q_h[:n_q], q_inc_off[: n_q + 1], q_inc[: q_inc_off[n_q]],
                           q_gen[:n_q])
+    signs[0] += n_filter
+    signs[1] += n_zero
+    signs[2] += n_expansion
     return pieces, questions
 
 

@@ -1,0 +1,61 @@
+"""How many signs each stage decided (``sign_stages`` on counts and enumerations): the float64
+filter, exact zeros, exact float64 expansions and exact arithmetic (README, "Exactness")."""
+import numpy as np
+import pytest
+
+import regionenum as rn
+
+STAGES = ["float64 filter", "exact zeros", "float64 expansions", "exact arithmetic"]
+
+
+def _near_corner(gap):
+    """On ``[0, 1]^2``: the line ``x + gap y = 1`` (a sliver at the edge ``x = 1`` when ``gap`` is
+    tiny), ``x + y = 0`` (meeting the box only at the corner ``(0, 0)``, where every product of
+    its value is exactly zero) and ``x = 1/2``; three regions."""
+    W = np.array([[1.0, gap], [1.0, 1.0], [1.0, 0.0]])
+    net = rn.Network.from_layers([(W, np.array([-1.0, 0.0, -0.5])), (np.ones((1, 3)), np.zeros(1))])
+    return net, rn.Box([0, 0], [1, 1])
+
+
+def test_each_float_stage_counts_the_signs_it_decided():
+    """The sliver's line passes through the corner ``(1, 0)`` (its value there exactly zero, from
+    nonzero products) and within ``2^-60`` of ``(1, 1)``: both below the filter's rounding bound,
+    decided by exact expansions (only the first when the line is far from ``(1, 1)``). The corner
+    on ``x + y = 0`` is an exact zero; the rest is filtered."""
+    net, box = _near_corner(2.0 ** -60)
+    regions = rn.enumerate_regions(net, box)
+    counted = rn.count_regions(net, box)
+    assert len(regions) == counted == 3
+    rn.certify(regions, backend="fractions")
+    for result in (regions, counted):
+        stages = result.sign_stages
+        assert list(stages) == STAGES
+        assert stages["float64 filter"] > 0 and stages["exact zeros"] >= 1
+        assert stages["float64 expansions"] >= 2
+        assert stages["exact arithmetic"] == result.exact_calls == 0
+    far = rn.count_regions(*_near_corner(0.25))
+    assert far == 3 and far.sign_stages["float64 expansions"] == counted.sign_stages["float64 expansions"] - 1
+    assert far.sign_stages["float64 filter"] > 0
+
+
+def test_exact_arithmetic_is_the_exact_calls():
+    """A later unit vanishing exactly at an earlier breakpoint, whose float coordinates carry an
+    error bound: its sign there is settled in exact arithmetic, and counted as that stage."""
+    net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.array([0.1, -0.1])),
+                                  (np.array([[1.0, -1.0]]), np.array([0.0])),
+                                  (np.ones((1, 1)), np.zeros(1))])
+    counted = rn.count_regions(net, rn.Box([-2.0], [2.0]))
+    assert counted.exact_calls > 0
+    assert counted.sign_stages["exact arithmetic"] == counted.exact_calls
+
+
+@pytest.mark.parametrize("inputs", [6])
+def test_many_inputs_count_only_exact_arithmetic(inputs):
+    """Beyond five inputs the engine cuts by linear programmes: only the exact stage is counted."""
+    rng = np.random.default_rng(inputs)
+    net = rn.Network.from_layers([(rng.normal(size=(4, inputs)), rng.normal(size=4)),
+                                  (rng.normal(size=(1, 4)), np.zeros(1))])
+    counted = rn.count_regions(net, rn.Box(-np.ones(inputs), np.ones(inputs)))
+    assert list(counted.sign_stages) == STAGES
+    assert counted.sign_stages["float64 filter"] == 0
+    assert counted.sign_stages["exact arithmetic"] == counted.exact_calls
