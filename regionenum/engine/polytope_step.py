@@ -35,7 +35,7 @@ from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
 from .cells import CellSet
 from .driver import Entry, Tally
-from .kernels.splitting import gather_masked, gather_rows_and_bounds, unit_error_bounds
+from .kernels.splitting import gather_masked, gather_rows_and_bounds, narrow_rows_and_bounds, unit_error_bounds
 from .roots import Roots, root_cells
 from .split import split
 
@@ -51,6 +51,10 @@ STAGE_WORK = 1 << 13
 #: The unit-by-unit bound on a layer's rows is computed while it comes out below the per-unit norm
 #: bound on more than this share of a batch's entries, and then every ``RECHECK``-th batch.
 PAYS, RECHECK = 0.01, 16
+#: Layers of at most this many units (the output layer, as a rule) get their rows as a few dot
+#: products per child, without masked copies of the parents' rows (as large as those rows, for a
+#: matrix product of a few columns): :func:`~regionenum.engine.kernels.splitting.narrow_rows_and_bounds`.
+NARROW = 16
 #: The most inputs this cell representation takes: a cell of a ``d``-dimensional box starts with
 #: ``2^d`` corners, and its pieces' vertex lists grow much faster than their number, so beyond
 #: this a single cell's split can take minutes and gigabytes in one uninterruptible kernel call.
@@ -165,10 +169,16 @@ class PolytopeStep:
         # product's rounding, both through |W|: E' = (gamma |M| + dM) |W|^T + gamma |b|
         g = gamma(width + D + 2)
         rounding = g + (U if act.off_slope not in (0.0, 1.0) else 0.0)
+        product = None  # the unit-by-unit bound's product, where computed with the rows
         if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ), into buffers kept between calls
-            M, pre = self._buffer("rows", (n, D, width)), self._buffer("bounds", (n, width))
-            sizes = self._buffer("sizes", (n, 4))
-            gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes)
+            pre, sizes = self._buffer("bounds", (n, width)), self._buffer("sizes", (n, 4))
+            if layer.width <= NARROW:  # no masked rows M: a few dot products per child
+                rows, product = np.empty((n, D, layer.width)), np.empty((n, layer.width))
+                narrow_rows_and_bounds(J, E, parent, mask, rounding, layer.W, layer.b,
+                                       self._magnitude_layers[l].abs_W, rows, product, pre, sizes)
+            else:
+                M = self._buffer("rows", (n, D, width))
+                gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes)
         else:  # a group's winner: sums over the group
             M = act.collect(gather_masked(J, parent, mask), axis=2)
             carried = act.collect(gather_masked(E, parent, np.abs(mask)), axis=2)[:, 0, :]
@@ -177,16 +187,17 @@ class PolytopeStep:
             sizes = np.stack([a.sum(axis=1), a.max(axis=1), pre.sum(axis=1), pre.max(axis=1)], axis=1)
         with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
             N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
-        J = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
-        J[:, 0, :] += layer.b
-        E = self._unit_bounds(l, pre, scale, g)
+        if product is None:
+            rows = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
+            rows[:, 0, :] += layer.b
+        E = self._unit_bounds(l, pre, scale, g, product)
         if self._may_underflow[l]:
             floor = self._underflow(l, D, width)  # the same for every child
             E += floor
             N = N + np.sqrt(D * layer.width) * floor.max(initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
-        return J, E[:, None, :], N
+        return rows, E[:, None, :], N
 
-    def _unit_bounds(self, l, pre, scale, g):
+    def _unit_bounds(self, l, pre, scale, g, product=None):
         """Per child and unit of layer ``l``, the bound on its row's error: the smaller of the
         unit-by-unit bound ``(pre |W|^T + gamma |b|)`` (a matrix product as large as the rows'
         own, computed only where it pays, :meth:`_products_pay`) and the per-unit norm bound.
@@ -196,10 +207,14 @@ class PolytopeStep:
         |r_ku| <= gamma (|W_u| . a + |b_u|)``, ``|W_u| . a <= ||W_u||_2 ||a||_2``, so at most
         ``||W_u||_2 scale + gamma |b_u|``: the norm bound ``N`` with each unit's own row norm in
         place of ``||W||_2``, about half of it on random layers. Both get ``(1 + 2 gamma)`` for
-        their own rounding (non-negative terms)."""
+        their own rounding (non-negative terms). ``product``, where given, is the first's product
+        already computed (it is then always used)."""
         mags = self._magnitude_layers[l]
-        products = self._products_pay(l)
-        E = pre @ mags.abs_W.T if products else np.empty((len(scale), len(mags.abs_b)))
+        if product is not None:
+            products, E = True, product
+        else:
+            products = self._products_pay(l)
+            E = pre @ mags.abs_W.T if products else np.empty((len(scale), len(mags.abs_b)))
         smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g, 1.0 + 2.0 * g, products)
         if products:
             self._product_record[l][1] = smaller > PAYS * E.size

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import regionenum as rn
 from regionenum.core.exact import ExactNetwork
+from regionenum.engine import polytope_step
 from regionenum.engine.driver import Tally
 from regionenum.engine.exact_vertices import LOOSE
 from regionenum.engine.polytope_step import PolytopeStep
@@ -97,6 +98,33 @@ def test_row_bounds_hold_against_exact_rows(kind):
         _assert_bounds_hold(exact, bits, rows)
         decided |= any(bool((bound < unit_by_unit[l][1]).any()) for l, (_, bound) in enumerate(rows))
     assert decided or kind == "mixed"
+
+
+@pytest.mark.parametrize("kind", ["relu", "steep", "scaled", "mixed"])
+def test_row_bounds_hold_on_narrow_layers(kind):
+    """Layers of at most ``NARROW`` units get their rows as dot products per child, without masked
+    copies of the parents' rows: their bounds hold against the exact rows too."""
+    net = _network(kind, seed=7, depth=4, width=12)
+    assert max(layer.width for layer in net.layers) <= polytope_step.NARROW
+    exact = ExactNetwork(net)
+    for x in np.random.default_rng(2).uniform(-1, 1, size=(3, 2)):
+        bits = _pattern(net, x)
+        _assert_bounds_hold(exact, bits, _float_rows(net, bits))
+
+
+@pytest.mark.parametrize("widths", [[2, 12, 10, 3], [3, 20, 8, 20, 2]])
+def test_narrow_layers_agree_with_the_matrix_products(widths, monkeypatch):
+    """The same regions, in the same order, with narrow layers' rows as dot products per child
+    and as matrix products of masked rows; output maps within the bounds of both."""
+    rng = np.random.default_rng(len(widths))
+    net = rn.Network.from_layers([(rng.normal(size=(b, a)), rng.normal(size=b)) for a, b in zip(widths, widths[1:])])
+    box = rn.Box(-np.ones(widths[0]), np.ones(widths[0]))
+    narrow = rn.enumerate_regions(net, box)
+    monkeypatch.setattr(polytope_step, "NARROW", 0)
+    products = rn.enumerate_regions(net, box)
+    assert np.array_equal(narrow.packed_patterns, products.packed_patterns)
+    gap = np.abs(narrow.offsets - products.offsets) + np.abs(narrow.jacobians - products.jacobians).sum(axis=2)
+    assert np.all(gap <= narrow.output_errors + products.output_errors)
 
 
 def test_norm_bound_decides_on_wide_deep_networks():

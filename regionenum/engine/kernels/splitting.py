@@ -32,7 +32,7 @@ import numpy as np
 from ...core.tolerances import ETA, U
 
 __all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "gather_masked",
-           "gather_rows_and_bounds", "split_cells", "unit_error_bounds"]
+           "gather_rows_and_bounds", "narrow_rows_and_bounds", "split_cells", "unit_error_bounds"]
 
 _JIT = dict(cache=True)
 # Helpers called per generator or per edge are inlined at Numba's level (inline='always'): a
@@ -1003,26 +1003,61 @@ def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes):
         for k in range(D):
             for h in range(W):
                 M[i, k, h] = J[p, k, h] * mask[i, h]
-        sum_a = 0.0
-        max_a = 0.0
-        sum_pre = 0.0
-        max_pre = 0.0
-        for h in range(W):
-            s = abs(J[p, 0, h])
-            for k in range(1, D):
-                s += abs(J[p, k, h])
-            m = abs(mask[i, h])
-            a = s * m
-            v = rounding * a + E[p, 0, h] * m if m != 0.0 else 0.0
-            pre[i, h] = v
-            sum_a += a
-            max_a = max(max_a, a)
-            sum_pre += v
-            max_pre = max(max_pre, v)
-        sizes[i, 0] = sum_a
-        sizes[i, 1] = max_a
-        sizes[i, 2] = sum_pre
-        sizes[i, 3] = max_pre
+        _carried_bounds(J, E, p, mask, i, rounding, pre, sizes)
+
+
+@nb.njit(**_JIT)
+def narrow_rows_and_bounds(J, E, parent, mask, rounding, weights, bias, abs_weights, out, product, pre, sizes):
+    """:func:`gather_rows_and_bounds` and the next layer's products in one pass, for a layer of
+    few units (``weights``: ``(units, width)``, the output layer as a rule), without the masked
+    rows ``M`` (as large as the parents' rows, per child): into the given arrays, each child's
+    rows ``out[i] = M[i] @ weights.T`` with ``bias`` added to row 0, the unit-by-unit bound
+    ``product[i] = pre[i] @ abs_weights.T``, and ``pre``, ``sizes`` as there. Each entry is one
+    sum of ``width`` products and the bias, rounded in this order; the bound on its rounding is
+    that of any order (``gamma_{width + 1}`` times the sum of the terms' sizes), as for a matrix
+    product."""
+    D = J.shape[1]
+    width = J.shape[2]
+    for i in range(parent.shape[0]):
+        p = parent[i]
+        _carried_bounds(J, E, p, mask, i, rounding, pre, sizes)
+        for o in range(weights.shape[0]):
+            for k in range(D):
+                s = 0.0
+                for h in range(width):
+                    s += (J[p, k, h] * mask[i, h]) * weights[o, h]
+                out[i, k, o] = s + bias[o] if k == 0 else s
+            t = 0.0
+            for h in range(width):
+                t += pre[i, h] * abs_weights[o, h]
+            product[i, o] = t
+
+
+@nb.njit(inline='always', **_JIT)
+def _carried_bounds(J, E, p, mask, i, rounding, pre, sizes):
+    """``pre[i]`` and ``sizes[i]`` of child ``i`` of cell ``p`` (see
+    :func:`gather_rows_and_bounds`)."""
+    D = J.shape[1]
+    sum_a = 0.0
+    max_a = 0.0
+    sum_pre = 0.0
+    max_pre = 0.0
+    for h in range(J.shape[2]):
+        s = abs(J[p, 0, h])
+        for k in range(1, D):
+            s += abs(J[p, k, h])
+        m = abs(mask[i, h])
+        a = s * m
+        v = rounding * a + E[p, 0, h] * m if m != 0.0 else 0.0
+        pre[i, h] = v
+        sum_a += a
+        max_a = max(max_a, a)
+        sum_pre += v
+        max_pre = max(max_pre, v)
+    sizes[i, 0] = sum_a
+    sizes[i, 1] = max_a
+    sizes[i, 2] = sum_pre
+    sizes[i, 3] = max_pre
 
 
 @nb.njit(**_JIT)
