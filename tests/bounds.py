@@ -9,6 +9,7 @@ import numpy as np
 from regionenum.analysis.exact_geometry import ExactGeometry
 from regionenum.core import balance
 from regionenum.core.tolerances import ETA, U
+from regionenum.engine import polytope_step
 from regionenum.engine.polytope_step import PolytopeStep
 
 
@@ -32,13 +33,15 @@ def norm_bounds_only():
 @contextlib.contextmanager
 def unit_norm_bounds_only():
     """Within the block, every unit's row-error bound is the per-unit norm bound (its row's norm
-    times its cell's carried norm), never the unit-by-unit product through ``|W|``."""
-    original = PolytopeStep._products_pay
+    times its cell's carried norm), never the unit-by-unit product through ``|W|`` (which narrow
+    layers otherwise always use, computed with their rows: they take the matrix products here)."""
+    original, narrow = PolytopeStep._products_pay, polytope_step.NARROW
     PolytopeStep._products_pay = lambda self, l: False
+    polytope_step.NARROW = 0
     try:
         yield
     finally:
-        PolytopeStep._products_pay = original
+        PolytopeStep._products_pay, polytope_step.NARROW = original, narrow
 
 
 @contextlib.contextmanager
