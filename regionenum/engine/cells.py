@@ -128,10 +128,21 @@ class CellSet:
         con_ids = field("con_ids", lambda p: p.con_off, con_off)
         con_rows = field("con_rows", lambda p: p.con_off, con_off)
         con_err = field("con_err", lambda p: p.con_off, con_off)
-        packed, zero = (np.concatenate([getattr(p, name) for p in parts])[order] for name in ("packed", "zero"))
+        packed, zero = (_rows_in_order(parts, moves, name, len(order)) for name in ("packed", "zero"))
         if consume:
             parts.clear()
         return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err, packed, zero)
+
+
+def _rows_in_order(parts, moves, name: str, n: int) -> np.ndarray:
+    """The per-cell rows ``name`` of ``parts`` (``packed``, ``zero``) in the gathered order, each
+    part's rows put straight into their places (``moves``: per part, its cells and their
+    places): one new array, not a concatenation and then its reordered copy."""
+    first = getattr(parts[0], name)
+    out = np.empty((n,) + first.shape[1:], first.dtype)
+    for p, (src, dst) in zip(parts, moves):
+        out[dst] = getattr(p, name)[src]
+    return out
 
 
 @dataclass
