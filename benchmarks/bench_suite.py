@@ -62,8 +62,8 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
         seconds = time.perf_counter() - start
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return dict(net=name, mode=mode, regions=n, seconds=seconds, regions_per_s=n / seconds,
-                peak_mb=_rss_mb(), baseline_mb=baseline, signs=list(found.sign_stages.values()), enumerate_s=enumerate_s,
-                worker_peak_mb=workers_mb)
+                peak_mb=_rss_mb(), baseline_mb=baseline, signs=list(found.sign_stages.values()),
+                enumerate_s=enumerate_s, worker_peak_mb=workers_mb)
 
 
 #: Analyses timed on an enumerated result (their seconds exclude the enumeration).

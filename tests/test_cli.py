@@ -81,7 +81,8 @@ def test_count_json_full_and_budgets(nets, cli):
     out = json.loads(run.stdout)
     assert out["regions"] == rn.count_regions(nets["net2"], BOX2) and out["complete"] is True
     assert out["domain"] == {"kind": "box", "lo": [-1.0, -1.0], "hi": [1.0, 1.0]} and out["kernel_seconds"] >= 0
-    assert out["sign_stages"]["float64 filter"] > 0 and out["sign_stages"]["exact arithmetic"] == out["exact_calls"]
+    stages = out["sign_stages"]
+    assert stages["float64 filter"] > 0 and stages["exact arithmetic"] == out["exact_calls"]
     full = cli("count", path, "--full")  # text: the volume check is printed
     assert full.returncode == 0
     assert f"{out['regions']} activation regions" in full.stdout and "volumes: 4 in all, of the domain's 4" in \

@@ -117,7 +117,8 @@ def test_narrow_layers_agree_with_the_matrix_products(widths, monkeypatch):
     """The same regions, in the same order, with narrow layers' rows as dot products per child
     and as matrix products of masked rows; output maps within the bounds of both."""
     rng = np.random.default_rng(len(widths))
-    net = rn.Network.from_layers([(rng.normal(size=(b, a)), rng.normal(size=b)) for a, b in zip(widths, widths[1:])])
+    layers = [(rng.normal(size=(b, a)), rng.normal(size=b)) for a, b in zip(widths, widths[1:])]
+    net = rn.Network.from_layers(layers)
     box = rn.Box(-np.ones(widths[0]), np.ones(widths[0]))
     narrow = rn.enumerate_regions(net, box)
     monkeypatch.setattr(polytope_step, "NARROW", 0)

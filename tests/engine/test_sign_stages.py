@@ -59,3 +59,16 @@ def test_many_inputs_count_only_exact_arithmetic(inputs):
     assert list(counted.sign_stages) == STAGES
     assert counted.sign_stages["float64 filter"] == 0
     assert counted.sign_stages["exact arithmetic"] == counted.exact_calls
+
+
+def test_worker_processes_add_up_to_the_serial_stages():
+    """Each worker's tally of stages comes back and is added: the same totals as one process
+    (every cell is split the same way wherever it runs)."""
+    rng = np.random.default_rng(3)
+    net = rn.Network.from_layers([(rng.normal(size=(12, 2)), rng.normal(size=12)),
+                                  (rng.normal(size=(12, 12)), rng.normal(size=12)),
+                                  (rng.normal(size=(1, 12)), np.zeros(1))])
+    box = rn.Box([-1, -1], [1, 1])
+    serial, parallel = rn.count_regions(net, box), rn.count_regions(net, box, workers=2)
+    assert serial == parallel and serial.sign_stages == parallel.sign_stages
+    assert serial.sign_stages["float64 filter"] > 0
