@@ -47,7 +47,9 @@ class RegionCount(int):
         How many signs each stage decided, in the order they are tried: ``"float64 filter"`` (a
         value beyond its rigorous error bound), ``"exact zeros"``, ``"float64 expansions"`` (exact
         numbers summed without error) and ``"exact arithmetic"`` (the same as ``exact_calls``).
-        Inputs beyond five, which the engine cuts by linear programmes, count only the last.
+        They count the work done, so they can depend on ``batch_size`` and ``workers``: a batch
+        of few cells is cut by a wide layer in stages, whose pieces are evaluated again. Inputs
+        beyond five, which the engine cuts by linear programmes, count only the last.
     certificate : Certificate or None
         With ``count_regions(..., certify=True)`` on a complete run: the exact re-check of the
         enumeration behind the count (:func:`regionenum.certify`).

@@ -34,7 +34,7 @@ SIGN_STAGES = ("float64 filter", "exact zeros", "float64 expansions", "exact ari
 #: parent cell, per hyperplane whether it is on (> 0) and whether it is identically zero on the
 #: piece (both ``(pieces, hyperplanes)`` bool), and how many signs each of the
 #: :data:`SIGN_STAGES` decided (int64, in that order; a cell split again after exact answers
-#: counts its float signs again).
+#: counts its float signs again, as do the pieces of a layer cut in stages).
 Split = namedtuple("Split", "pieces parent on zero signs")
 
 

@@ -63,7 +63,9 @@ def test_many_inputs_count_only_exact_arithmetic(inputs):
 
 def test_worker_processes_add_up_to_the_serial_stages():
     """Each worker's tally of stages comes back and is added: the same totals as one process
-    (every cell is split the same way wherever it runs)."""
+    where every cell is split the same way wherever it runs (layers narrow enough that no batch
+    is cut in stages of hyperplanes: a staged cut evaluates the earlier stages' pieces again,
+    and whether a layer is staged depends on how many cells a batch holds)."""
     rng = np.random.default_rng(3)
     net = rn.Network.from_layers([(rng.normal(size=(12, 2)), rng.normal(size=12)),
                                   (rng.normal(size=(12, 12)), rng.normal(size=12)),
