@@ -223,9 +223,7 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         count, bounded = len(tally.patterns), sum(tally.patterns.values())
     else:
         count, bounded = tally.count, tally.bounded
-    return RegionCount(count, bounded=bounded, complete=tally.complete, seconds=tally.seconds,
-                       stop_reason=tally.stop_reason, exact_calls=tally.exact_calls,
-                       kernel_seconds=tally.kernel_seconds, sign_stages=tally.sign_stages())
+    return RegionCount(count, bounded=bounded, **tally.outcome())
 
 
 def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:

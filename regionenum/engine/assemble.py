@@ -66,15 +66,12 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
                    facet_equations=equations, facet_layers=layers, facet_units=units,
                    jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
                    offsets=Jf[:, 0, :].copy(), output_errors=E_out[first, 0, :].copy(),
-                   complex=CellComplex(cells, cell_region, roots.constraints),
-                   complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
-                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls,
-                   sign_stages=tally.sign_stages())
+                   complex=CellComplex(cells, cell_region, roots.constraints), **tally.outcome())
 
 
 def _nothing_found(network, domain, tally) -> Regions:
-    """An incomplete result without regions, for a run stopped before it had cells: no cell
-    complex (the analyses need a complete result anyway)."""
+    """An incomplete result without regions, for a run stopped before it had cells (``tally``
+    says how it stopped): no cell complex (the analyses need a complete result anyway)."""
     d, k = network.input_dim, network.output_dim
     return Regions(network, domain, packed_patterns=np.zeros((0, (network.n_units + 7) // 8), np.uint8),
                    interior_points=np.zeros((0, d)), bounded=np.zeros(0, bool), volumes=np.zeros(0),
@@ -82,9 +79,7 @@ def _nothing_found(network, domain, tally) -> Regions:
                    facet_offsets=np.zeros(1, np.int64), facet_equations=np.zeros((0, d + 1)),
                    facet_layers=np.zeros(0, np.int64), facet_units=np.zeros(0, np.int64),
                    jacobians=np.zeros((0, k, d)), offsets=np.zeros((0, k)), output_errors=np.zeros((0, k)),
-                   complex=None, complete=False, stop_reason=tally.stop_reason, seconds=tally.seconds,
-                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls,
-                   sign_stages=tally.sign_stages())
+                   complex=None, **tally.outcome())
 
 
 #: Cells in one piece of work of the per-cell kernels (facet flags, volumes), which threads

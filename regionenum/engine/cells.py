@@ -105,6 +105,8 @@ class CellSet:
             first = column(parts[0])
             out = np.empty((new_off[-1],) + first.shape[1:], first.dtype)
             width = int(np.prod(out.shape[1:]))  # rows of 2-D views: one kernel for 1-D and 2-D
+            if width == 0:  # rows without entries (patterns of a network without two-state units)
+                return out
             for p, (src, dst) in zip(parts, moves):
                 copy_blocks(offsets(p), column(p).reshape(-1, width), src, new_off, out.reshape(-1, width), dst)
             return out
@@ -128,21 +130,14 @@ class CellSet:
         con_ids = field("con_ids", lambda p: p.con_off, con_off)
         con_rows = field("con_rows", lambda p: p.con_off, con_off)
         con_err = field("con_err", lambda p: p.con_off, con_off)
-        packed, zero = (_rows_in_order(parts, moves, name, len(order)) for name in ("packed", "zero"))
+        def one_row(p):  # packed patterns and zero flags: a row per cell
+            return np.arange(len(p) + 1)
+
+        packed = field("packed", one_row, np.arange(len(order) + 1))
+        zero = field("zero", one_row, np.arange(len(order) + 1))
         if consume:
             parts.clear()
         return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err, packed, zero)
-
-
-def _rows_in_order(parts, moves, name: str, n: int) -> np.ndarray:
-    """The per-cell rows ``name`` of ``parts`` (``packed``, ``zero``) in the gathered order, each
-    part's rows put straight into their places (``moves``: per part, its cells and their
-    places): one new array, not a concatenation and then its reordered copy."""
-    first = getattr(parts[0], name)
-    out = np.empty((n,) + first.shape[1:], first.dtype)
-    for p, (src, dst) in zip(parts, moves):
-        out[dst] = getattr(p, name)[src]
-    return out
 
 
 @dataclass

@@ -180,6 +180,13 @@ class Tally:
         """How many signs each stage decided, by the stage's name."""
         return dict(zip(SIGN_STAGES, self.signs.tolist()))
 
+    def outcome(self) -> dict:
+        """How the run went, as the keyword arguments results take (``complete``,
+        ``stop_reason``, ``seconds``, ``kernel_seconds``, ``exact_calls``, ``sign_stages``)."""
+        return dict(complete=self.complete, stop_reason=self.stop_reason, seconds=self.seconds,
+                    kernel_seconds=self.kernel_seconds, exact_calls=self.exact_calls,
+                    sign_stages=self.sign_stages())
+
     def check(self) -> None:
         """Raise :class:`Interrupted` after Ctrl-C and :class:`TimeUp` past the deadline (steps
         call it inside long work)."""

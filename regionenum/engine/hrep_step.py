@@ -366,9 +366,7 @@ def assemble_hrep(network, domain, tally):
                    jacobians=np.array(J).reshape(n, network.output_dim, d),
                    offsets=np.array(c0).reshape(n, network.output_dim),
                    output_errors=np.broadcast_to(err[-1], (n, network.output_dim)).copy(), complex=HrepComplex(d),
-                   complete=tally.complete, stop_reason=tally.stop_reason, seconds=tally.seconds,
-                   kernel_seconds=tally.kernel_seconds, exact_calls=tally.exact_calls,
-                   sign_stages=tally.sign_stages())
+                   **tally.outcome())
 
 
 def _facets(rows, lo, hi):
