@@ -273,12 +273,16 @@ def test_float_interior_proof_covers_its_own_underflow():
                    float.fromhex("-0x1.b903b340c47bdp+1000")]])
     x = np.array([[float.fromhex(v) for v in ("0x0.0000000003c3dp-1022", "0x0.00000000d3cedp-1022",
                                               "0x0.00000000f50bbp-1022")]])
-    assert sum(Fraction(w) * Fraction(v) for w, v in zip(W[0], x[0])) < 0
+    exact = sum(Fraction(w) * Fraction(v) for w, v in zip(W[0], x[0]))
+    assert exact < 0
     net = rn.Network.from_layers([(W, np.zeros(1)), (np.ones((1, 1)), np.zeros(1))], ["relu", "identity"])
     rows = certificates._FloatRows(net, rn.Box(-np.ones(3), np.ones(3)), list(net.layers[:1]),
                                    [np.abs(W).sum(axis=1) * (1.0 + certificates.gamma(5))])
     ((_, z, e),) = certificates._unit_values(rows, x, np.ones(1), np.zeros(1))
-    assert z[0, 0] > 0 and not z[0, 0] > e[0, 0]  # the float sign is wrong, and not proven
+    # the bound covers the product's rounding, in whatever order the BLAS build sums it (some give
+    # the wrong sign here, others the right one), so no false sign is proven
+    assert abs(Fraction(z[0, 0]) - exact) <= Fraction(e[0, 0])
+    assert not z[0, 0] > e[0, 0]
     assert not certificates._block_inside(rows, x, np.array([[True]]))[0]
 
 
