@@ -109,12 +109,21 @@ def test_graph_is_the_one_networkx_would_build(case):
     the graph networkx builds from the same nodes and edges, share each edge's dict between its
     two directions, and stay a working graph when edited."""
     net, domain = CASES[case]
-    G = rn.enumerate_regions(net, domain).adjacency_graph()
+    regions = rn.enumerate_regions(net, domain)
+    G = regions.adjacency_graph()
     H = nx.Graph()
     H.add_nodes_from(G.nodes(data=True))
     H.add_edges_from(G.edges(data=True))
     assert nx.utils.graphs_equal(G, H)
     assert G.number_of_edges() == H.number_of_edges() == sum(1 for _ in G.edges)
+    # each node's neighbours in the order add_edges_from leaves them, given the facets in order
+    facets = regions.faces(min_dim=regions.dim - 1).by_dim[regions.dim - 1]
+    two = np.flatnonzero(np.diff(facets.region_offsets) == 2)
+    in_order = nx.Graph()
+    in_order.add_nodes_from(range(len(regions)))
+    in_order.add_edges_from(zip(facets.region_ids[facets.region_offsets[two]].tolist(),
+                                facets.region_ids[facets.region_offsets[two] + 1].tolist()))
+    assert [list(G.adj[v]) for v in G] == [list(in_order.adj[v]) for v in in_order]
     for a, b in G.edges:
         assert G._adj[a][b] is G._adj[b][a]
     assert dict(G.degree) == dict(H.degree)
