@@ -21,10 +21,10 @@ from ..engine.kernels.lattice import (
     FaceNames,
     cell_faces,
     face_hashes,
+    face_key_bits,
     face_keys,
     face_volumes,
     faces_match,
-    set_bits_csr,
 )
 from ..errors import IncompleteResultError, InvalidArgumentError
 
@@ -359,7 +359,6 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
     ids = regions.constraint_ids
     inst = face_instances(cells, regions.cell_region, ids, regions.network, min_dim, regions.complex.constraints)
     faces = inst.faces
-    n_words = _words(cells.packed[:0]).shape[1]
     vertex_of_gen = np.full(len(cells.gens), -1, np.int64)
     vertices = np.zeros((0, d))
     generators = np.zeros(0, np.int64)
@@ -372,7 +371,6 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         face_of, first = group_faces(sel, inst.names)
         n = len(first)
         rep = sel[first]
-        keys = face_keys(rep, inst.names).view(np.uint8)
         region = inst.region[sel]
         # the regions around each face, each once, in increasing order
         pairs = np.sort(face_of * len(regions) + region)
@@ -391,8 +389,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         real = vertex_ids >= 0
         by_dim.append(FaceSet(k, offsets_of(per_cell_count(real, gen_offsets)), vertex_ids[real],
                               region_offsets, pairs % len(regions),
-                              *set_bits_csr(keys, 0, 8 * n_words),
-                              *set_bits_csr(keys, 16 * n_words, keys.shape[1]), volumes))
+                              *face_key_bits(rep, inst.names), volumes))
     return Faces(by_dim, vertices, len(regions), generators)
 
 

@@ -18,9 +18,8 @@ import numpy as np
 
 from .splitting import _grow1, _intersect_ranges
 
-__all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_keys",
-           "face_volumes", "faces_match", "facet_flags", "loose_generators", "polytope_volumes",
-           "set_bits_csr"]
+__all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_key_bits", "face_keys",
+           "face_volumes", "faces_match", "facet_flags", "loose_generators", "polytope_volumes"]
 
 _JIT = dict(cache=True)
 
@@ -756,26 +755,53 @@ def face_keys(which, names):
 
 
 @nb.njit(**_JIT)
-def set_bits_csr(rows, lo, hi):
-    """The positions of the set bits (``np.packbits`` order) in bytes ``lo:hi`` of each row, as
-    CSR offsets and positions."""
-    n = rows.shape[0]
-    off = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        cnt = 0
-        for j in range(lo, hi):
-            v = rows[i, j]
-            while v:
-                cnt += v & 1
-                v >>= 1
-        off[i + 1] = off[i] + cnt
-    pos = np.empty(off[n], np.int64)
-    for i in range(n):
-        q = off[i]
-        for j in range(lo, hi):
-            v = rows[i, j]
-            for b in range(8):
-                if v & (1 << (7 - b)):
-                    pos[q] = 8 * (j - lo) + b
-                    q += 1
-    return off, pos
+def face_key_bits(which, names):
+    """Per face ``which[j]`` (:data:`FaceNames`), the units zero on it and the domain rows tight
+    at it: the positions of the set bits (``np.packbits`` order) in the first and the last part of
+    its key (see ``_face_key``), as two pairs of CSR offsets and positions. Each key is made twice
+    (to count, then to write) in a buffer of its own, not kept: a table of every face's key is as
+    large as the patterns of every face, and filling fresh memory is slow on some machines."""
+    face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
+    nw = patterns.shape[1]
+    key = np.empty(_key_words(patterns, n_domain), np.uint64)
+    octets = key.view(np.uint8)
+    n = which.shape[0]
+    unit_off = np.zeros(n + 1, np.int64)
+    row_off = np.zeros(n + 1, np.int64)
+    for j in range(n):
+        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, key)
+        unit_off[j + 1] = unit_off[j] + _count_bits(octets, 0, 8 * nw)
+        row_off[j + 1] = row_off[j] + _count_bits(octets, 16 * nw, octets.shape[0])
+    unit_pos = np.empty(unit_off[n], np.int64)
+    row_pos = np.empty(row_off[n], np.int64)
+    for j in range(n):
+        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, key)
+        _write_bits(octets, 0, 8 * nw, unit_pos, unit_off[j])
+        _write_bits(octets, 16 * nw, octets.shape[0], row_pos, row_off[j])
+    return unit_off, unit_pos, row_off, row_pos
+
+
+@nb.njit(inline='always', **_JIT)
+def _count_bits(octets, lo, hi):
+    """How many bits are set in bytes ``lo:hi``."""
+    cnt = 0
+    for j in range(lo, hi):
+        v = octets[j]
+        while v:
+            cnt += v & 1
+            v >>= 1
+    return cnt
+
+
+@nb.njit(inline='always', **_JIT)
+def _write_bits(octets, lo, hi, pos, q):
+    """Write the positions of the set bits of bytes ``lo:hi`` (``np.packbits`` order, counted
+    from ``lo``) into ``pos`` from ``q`` on."""
+    for j in range(lo, hi):
+        v = octets[j]
+        if v == 0:  # most bytes of a key
+            continue
+        for b in range(8):
+            if v & (1 << (7 - b)):
+                pos[q] = 8 * (j - lo) + b
+                q += 1
