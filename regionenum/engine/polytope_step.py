@@ -35,7 +35,7 @@ from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
 from .cells import CellSet
 from .driver import Entry, Tally
-from .kernels.splitting import gather_masked, gather_rows_and_bounds, narrow_rows_and_bounds, unit_error_bounds
+from .kernels.rows import gather_masked, gather_rows_and_bounds, narrow_rows_and_bounds, unit_error_bounds
 from .roots import Roots, root_cells
 from .split import split
 
@@ -53,7 +53,7 @@ STAGE_WORK = 1 << 13
 PAYS, RECHECK = 0.01, 16
 #: Layers of at most this many units (the output layer, as a rule) get their rows as a few dot
 #: products per child, without masked copies of the parents' rows (as large as those rows, for a
-#: matrix product of a few columns): :func:`~regionenum.engine.kernels.splitting.narrow_rows_and_bounds`.
+#: matrix product of a few columns): :func:`~regionenum.engine.kernels.rows.narrow_rows_and_bounds`.
 NARROW = 16
 #: The most inputs this cell representation takes: a cell of a ``d``-dimensional box starts with
 #: ``2^d`` corners, and its pieces' vertex lists grow much faster than their number, so beyond
@@ -306,7 +306,7 @@ class PolytopeStep:
         product of layer ``l``'s weights with its inputs is at least ``2^(qW_l + q_(l-1) +
         q_slope)`` in size, each product of a slope with a row of layer ``l - 1`` at least
         ``2^(q_(l-1) + q_slope)``, and each product of such a product (a row's absolute sum
-        times the slope, see :func:`~regionenum.engine.kernels.splitting.gather_rows_and_bounds`)
+        times the slope, see :func:`~regionenum.engine.kernels.rows.gather_rows_and_bounds`)
         with a bound's rounding factor (``gamma``, at least ``2^-60``) at least ``2^(q_(l-1) +
         q_slope - 60)``; while all are above ``2^-1000`` no product underflows and the relative
         bounds hold."""

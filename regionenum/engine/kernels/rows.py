@@ -1,0 +1,132 @@
+"""Numba kernels: the hyperplane rows of a batch of cells for the next layer, and the bounds on
+their errors.
+
+Each child cell of a split takes its parent's rows ``J`` (the layer's pre-activations as rows over
+``(t, x)``) scaled by its units' slopes (``mask``); the next layer's rows are those masked rows
+times the layer's weights, plus the bias on the ``t`` row. Every entry of them is one sum of the
+products of a weight with a masked row entry, and the bias; its rounding is bounded as that of a
+dot product in any order (``gamma_(width + 1)`` times the sum of the terms' sizes), so the sum may
+be formed in whatever order is cheapest: by a matrix product (:func:`gather_rows_and_bounds` then
+BLAS) or entry by entry for narrow layers (:func:`narrow_rows_and_bounds`).
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["gather_masked", "gather_rows_and_bounds", "narrow_rows_and_bounds", "unit_error_bounds"]
+
+_JIT = dict(cache=True)
+
+
+@nb.njit(**_JIT)
+def gather_masked(J, parent, mask):
+    """``J[parent] * mask[:, None, :]`` in one pass: each child's copy of its parent's hyperplane
+    rows (or their error bounds), scaled by the child's activation slopes; 0 where the slope is
+    0, even for an infinite bound (whose product would be NaN)."""
+    n = parent.shape[0]
+    D = J.shape[1]
+    W = J.shape[2]
+    out = np.empty((n, D, W), J.dtype)
+    for i in range(n):
+        p = parent[i]
+        for k in range(D):
+            for h in range(W):
+                out[i, k, h] = J[p, k, h] * mask[i, h] if mask[i, h] != 0.0 else 0.0
+    return out
+
+
+@nb.njit(**_JIT)
+def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes):
+    """For each child ``i`` of cell ``parent[i]``, into the given arrays: ``M[i] = J[p] * mask[i]``
+    (as :func:`gather_masked`) and ``pre[i] = rounding * a + E[p, 0] * |mask[i]|`` with ``a =
+    sum_k |J[p, k]| * |mask[i]|`` and ``p = parent[i]``: the children's rows, and the bound their
+    errors carry into the next layer's product (0 where the slope is 0: the row is then exactly
+    zero, even where its bound was infinite). ``rounding`` multiplies ``a``, not the parent's
+    sum before the slope: with rows below float64's normal range and a large slope, the product
+    taken first would underflow and the slope would then magnify what was lost. ``sizes[i]``
+    gets the sum and the largest of ``a`` over the units, then the same of ``pre[i]`` (for the
+    norm bounds)."""
+    D = J.shape[1]
+    W = J.shape[2]
+    for i in range(parent.shape[0]):
+        p = parent[i]
+        for k in range(D):
+            for h in range(W):
+                M[i, k, h] = J[p, k, h] * mask[i, h]
+        _carried_bounds(J, E, p, mask, i, rounding, pre, sizes)
+
+
+@nb.njit(**_JIT)
+def narrow_rows_and_bounds(J, E, parent, mask, rounding, weights, bias, abs_weights, out, product, pre, sizes):
+    """:func:`gather_rows_and_bounds` and the next layer's products in one pass, for a layer of
+    few units (``weights``: ``(units, width)``, the output layer as a rule), without the masked
+    rows ``M`` (as large as the parents' rows, per child): into the given arrays, each child's
+    rows ``out[i] = M[i] @ weights.T`` with ``bias`` added to row 0, the unit-by-unit bound
+    ``product[i] = pre[i] @ abs_weights.T``, and ``pre``, ``sizes`` as there. Each entry is one
+    sum of ``width`` products and the bias, rounded in this order; the bound on its rounding is
+    that of any order (``gamma_{width + 1}`` times the sum of the terms' sizes), as for a matrix
+    product."""
+    D = J.shape[1]
+    width = J.shape[2]
+    for i in range(parent.shape[0]):
+        p = parent[i]
+        _carried_bounds(J, E, p, mask, i, rounding, pre, sizes)
+        for o in range(weights.shape[0]):
+            for k in range(D):
+                s = 0.0
+                for h in range(width):
+                    s += (J[p, k, h] * mask[i, h]) * weights[o, h]
+                out[i, k, o] = s + bias[o] if k == 0 else s
+            t = 0.0
+            for h in range(width):
+                t += pre[i, h] * abs_weights[o, h]
+            product[i, o] = t
+
+
+@nb.njit(inline='always', **_JIT)
+def _carried_bounds(J, E, p, mask, i, rounding, pre, sizes):
+    """``pre[i]`` and ``sizes[i]`` of child ``i`` of cell ``p`` (see
+    :func:`gather_rows_and_bounds`)."""
+    D = J.shape[1]
+    sum_a = 0.0
+    max_a = 0.0
+    sum_pre = 0.0
+    max_pre = 0.0
+    for h in range(J.shape[2]):
+        s = abs(J[p, 0, h])
+        for k in range(1, D):
+            s += abs(J[p, k, h])
+        m = abs(mask[i, h])
+        a = s * m
+        v = rounding * a + E[p, 0, h] * m if m != 0.0 else 0.0
+        pre[i, h] = v
+        sum_a += a
+        max_a = max(max_a, a)
+        sum_pre += v
+        max_pre = max(max_pre, v)
+    sizes[i, 0] = sum_a
+    sizes[i, 1] = max_a
+    sizes[i, 2] = sum_pre
+    sizes[i, 3] = max_pre
+
+
+@nb.njit(**_JIT)
+def unit_error_bounds(E, scale, row_norms, abs_bias, g, factor, products):
+    """Each child's bound per unit, in place in ``E`` (``(children, units)``): the smaller of
+    ``E[i, h]`` (the unit-by-unit product, when ``products``; otherwise ``E`` is only written)
+    and ``scale[i] * row_norms[h]`` (0 where either is: no error carried in, or a unit without
+    weights, even where the other is infinite), plus ``g * abs_bias[h]``, times ``factor``.
+    Returns how many entries the product bound decided. One pass instead of an outer product, a
+    minimum, a comparison and two updates over the whole array."""
+    smaller = 0
+    for i in range(E.shape[0]):
+        s = scale[i] if scale[i] == scale[i] else np.inf  # NaN (never expected): no bound
+        for h in range(E.shape[1]):
+            p = s * row_norms[h] if s > 0.0 and row_norms[h] > 0.0 else 0.0
+            if products and E[i, h] < p:
+                p = E[i, h]
+                smaller += 1
+            E[i, h] = (p + g * abs_bias[h]) * factor
+    return smaller
+
