@@ -757,51 +757,68 @@ def face_keys(which, names):
 @nb.njit(**_JIT)
 def face_key_bits(which, names):
     """Per face ``which[j]`` (:data:`FaceNames`), the units zero on it and the domain rows tight
-    at it: the positions of the set bits (``np.packbits`` order) in the first and the last part of
-    its key (see ``_face_key``), as two pairs of CSR offsets and positions. Each key is made twice
-    (to count, then to write) in a buffer of its own, not kept: a table of every face's key is as
-    large as the patterns of every face, and filling fresh memory is slow on some machines."""
+    at it, increasing: the set bits of the first and the last part of its key (see
+    ``_face_key``), as two pairs of CSR offsets and positions. Only those two parts are made, in a
+    buffer of one key's size: a table of every face's key is as large as the patterns of every
+    face, and filling fresh memory is slow on some machines."""
     face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
-    nw = patterns.shape[1]
-    key = np.empty(_key_words(patterns, n_domain), np.uint64)
-    octets = key.view(np.uint8)
     n = which.shape[0]
+    most = 0  # at most the cell's zero units and two units per tight constraint
+    for j in range(n):
+        i = which[j]
+        for w in range(zeros.shape[1]):
+            most += _popcount(zeros[face_cell[i], w])
+        most += 2 * (tight_off[i + 1] - tight_off[i])
+    zero = np.empty(patterns.shape[1], np.uint64)
     unit_off = np.zeros(n + 1, np.int64)
     row_off = np.zeros(n + 1, np.int64)
+    unit_pos = np.empty(most, np.int64)
+    row_pos = np.empty(most, np.int64)
+    q = 0
+    r = 0
     for j in range(n):
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, key)
-        unit_off[j + 1] = unit_off[j] + _count_bits(octets, 0, 8 * nw)
-        row_off[j + 1] = row_off[j] + _count_bits(octets, 16 * nw, octets.shape[0])
-    unit_pos = np.empty(unit_off[n], np.int64)
-    row_pos = np.empty(row_off[n], np.int64)
-    for j in range(n):
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, key)
-        _write_bits(octets, 0, 8 * nw, unit_pos, unit_off[j])
-        _write_bits(octets, 16 * nw, octets.shape[0], row_pos, row_off[j])
-    return unit_off, unit_pos, row_off, row_pos
+        i = which[j]
+        _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, zero)
+        for w in range(zero.shape[0]):
+            x = zero[w]
+            if x == 0:
+                continue
+            for b in range(8):  # bytes in little-endian order, bits from the highest (np.packbits)
+                v = (x >> np.uint64(8 * b)) & np.uint64(255)
+                if v == 0:
+                    continue
+                for t in range(8):
+                    if v & np.uint64(128 >> t):
+                        unit_pos[q] = 64 * w + 8 * b + t
+                        q += 1
+        unit_off[j + 1] = q
+        for k in range(tight_off[i], tight_off[i + 1]):
+            cid = tight[k]
+            if not (unit_start <= cid < unit_start + id_units.shape[0]) and cid < n_domain:
+                row_pos[r] = cid
+                r += 1
+        row_off[j + 1] = r
+    return unit_off, unit_pos[:q], row_off, row_pos[:r]
 
 
 @nb.njit(inline='always', **_JIT)
-def _count_bits(octets, lo, hi):
-    """How many bits are set in bytes ``lo:hi``."""
-    cnt = 0
-    for j in range(lo, hi):
-        v = octets[j]
-        while v:
-            cnt += v & 1
-            v >>= 1
-    return cnt
+def _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, out):
+    """The first part of face ``i``'s key (see ``_face_key``) into ``out``: its cell's units that
+    are identically zero, and the units of the constraints tight on it."""
+    c = face_cell[i]
+    for w in range(out.shape[0]):
+        out[w] = zeros[c, w]
+    for q in range(tight_off[i], tight_off[i + 1]):
+        cid = tight[q]
+        if unit_start <= cid < unit_start + id_units.shape[0]:
+            for s in range(2):
+                _set_bit(out, 0, id_units[cid - unit_start, s], True)
 
 
 @nb.njit(inline='always', **_JIT)
-def _write_bits(octets, lo, hi, pos, q):
-    """Write the positions of the set bits of bytes ``lo:hi`` (``np.packbits`` order, counted
-    from ``lo``) into ``pos`` from ``q`` on."""
-    for j in range(lo, hi):
-        v = octets[j]
-        if v == 0:  # most bytes of a key
-            continue
-        for b in range(8):
-            if v & (1 << (7 - b)):
-                pos[q] = 8 * (j - lo) + b
-                q += 1
+def _popcount(x):
+    """The number of set bits of the 64-bit word ``x``."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
