@@ -73,13 +73,18 @@ def adjacency_graph(regions, faces: Faces | None = None) -> nx.Graph:
                             "inconsistent (please report this network)")
     net = regions.network
     unit_pairs = list(zip(net.unit_layer.tolist(), net.unit_index.tolist()))
+    lone = [(p,) for p in unit_pairs]  # the edges' usual units and tight: one unit
+    # A collection untracks tuples that hold only numbers, and the edges' attribute dicts holding
+    # only such tuples and floats are then never tracked either: a third fewer objects for the
+    # collector to scan once the graph is built (a tenth of a second on 180,000 regions).
+    gc.collect(1)
     G = nx.Graph()
     with _gc_paused():
         boundary = [[] for _ in range(len(regions))]
         for f in np.flatnonzero(counts == 1):
             boundary[facets.region_ids[facets.region_offsets[f]]].append(
                 (tuple(facets.domain_rows_of(f).tolist()), float(facets.volumes[f])))
-        _fill_graph(G, regions, facets, counts, boundary, unit_pairs)
+        _fill_graph(G, regions, facets, counts, boundary, unit_pairs, lone)
     return G
 
 
@@ -96,7 +101,7 @@ def _gc_paused():
             gc.enable()
 
 
-def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs) -> None:
+def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs, lone) -> None:
     """Write the nodes and edges into the empty graph ``G``'s own dicts.
 
     ``add_nodes_from`` and ``add_edges_from`` check and copy every attribute dict and look every
@@ -123,7 +128,8 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs) -> N
     owner = np.repeat(np.arange(len(two)), np.diff(toff))
     flips = patterns[a[owner], units] != patterns[b[owner], units]
     foff = offsets_of(per_cell_count(flips, toff))
-    tight, flipped = _unit_tuples(units, toff, unit_pairs), _unit_tuples(units[flips], foff, unit_pairs)
+    tight = _unit_tuples(units, toff, unit_pairs, lone)
+    flipped = _unit_tuples(units[flips], foff, unit_pairs, lone)
     data = [{"units": f, "tight": t, "volume": v} for f, t, v in zip(flipped, tight, facets.volumes[two].tolist())]
     # both directions of every edge, in facet order, then grouped by node (a stable sort keeps that order)
     ends = np.stack([a, b], axis=1).ravel()
@@ -135,10 +141,10 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs) -> N
     G._adj.update(zip(range(n), [dict(zip(islice(neighbours, k), islice(datas, k))) for k in degree]))
 
 
-def _unit_tuples(units, offsets, unit_pairs) -> list:
+def _unit_tuples(units, offsets, unit_pairs, lone) -> list:
     """Per facet, the ``(layer, unit)`` pairs of its run ``units[offsets[e]: offsets[e + 1]]``
-    as a tuple; the one-unit tuples (most facets carry one unit) are shared, being immutable."""
-    lone = [(p,) for p in unit_pairs]
+    as a tuple; the one-unit tuples (most facets carry one unit) are shared, being immutable:
+    ``lone[u]`` is unit ``u``'s."""
     sizes = np.diff(offsets)
     first = units[np.minimum(offsets[:-1], len(units) - 1)] if len(units) else np.zeros(len(sizes), np.int64)
     out = [lone[u] for u in first.tolist()]  # runs of other sizes are replaced below
