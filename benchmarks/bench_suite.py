@@ -37,9 +37,12 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
     import numpy as np
     import regionenum as re
 
-    # two hidden layers, so that every kernel (first layer, later layers, output) is loaded
-    warm_net = re.Network.from_layers([(np.eye(2), np.zeros(2)), (np.eye(2), np.full(2, 0.5)),
-                                       (np.ones((1, 2)), np.zeros(1))])
+    # two hidden layers wider than the narrow layers' path (NARROW units), so that every kernel
+    # (first layer, later layers' masked rows, the output's dot products) is loaded
+    rng = np.random.default_rng(0)
+    warm_net = re.Network.from_layers([(rng.normal(size=(20, 2)), rng.normal(size=20)),
+                                       (rng.normal(size=(20, 20)), rng.normal(size=20)),
+                                       (np.ones((1, 20)), np.zeros(1))])
     re.count_regions(warm_net, re.Box([-1, -1], [1, 1]))
     re.count_regions(warm_net, re.Slice([0, 0], [[1], [1]], re.Box([-1], [1])))  # one input
     warm = re.enumerate_regions(warm_net, re.Box([-1, -1], [1, 1]))

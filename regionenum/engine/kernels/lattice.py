@@ -758,9 +758,10 @@ def face_keys(which, names):
 def face_key_bits(which, names):
     """Per face ``which[j]`` (:data:`FaceNames`), the units zero on it and the domain rows tight
     at it, increasing: the set bits of the first and the last part of its key (see
-    ``_face_key``), as two pairs of CSR offsets and positions. Only those two parts are made, in a
-    buffer of one key's size: a table of every face's key is as large as the patterns of every
-    face, and filling fresh memory is slow on some machines."""
+    ``_face_key``), as two pairs of CSR offsets and positions, into arrays sized by an upper bound
+    (the cell's zero units and two units per tight constraint). Only the zero units are made, one
+    face at a time: a table of every face's key is as large as the patterns of every face, and
+    filling fresh memory is slow on some machines."""
     face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
     n = which.shape[0]
     most = 0  # at most the cell's zero units and two units per tight constraint
