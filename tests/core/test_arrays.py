@@ -1,4 +1,4 @@
-"""Array helpers: facet equations; handing freed memory back to the operating system."""
+"""Array helpers: facet equations; patterns unpacked; handing freed memory back to the operating system."""
 import sys
 
 import numpy as np
@@ -20,6 +20,20 @@ def test_facet_equations_in_blocks_are_the_same_as_at_once(monkeypatch):
         assert np.array_equal(arrays.facet_equations(rows, which), whole)
         assert np.array_equal(arrays.facet_equations(rows[which]), whole)
 
+
+@pytest.mark.parametrize("block", [7, 64, 8192])
+def test_patterns_unpacked_in_blocks_are_the_same_as_at_once(monkeypatch, block):
+    """Many packed patterns are unpacked a block of rows at a time, in threads: the same bits as
+    unpacking them at once, whatever the block size, the last block short, the unit count not a
+    multiple of eight."""
+    from regionenum.core import arrays
+    rng = np.random.default_rng(2)
+    packed = rng.integers(0, 256, size=(1001, 5), dtype=np.uint8)
+    whole = np.unpackbits(packed, axis=-1)[:, :37].astype(bool)
+    monkeypatch.setattr(arrays, "_UNPACK_BLOCK", block)
+    out = arrays.unpack_bits(packed, 37)
+    assert out.dtype == bool and out.flags.c_contiguous and np.array_equal(out, whole)
+    assert np.array_equal(arrays.unpack_bits(packed[:3], 37), whole[:3])
 
 
 def _resident_mb() -> float:
