@@ -81,9 +81,11 @@ def adjacency_graph(regions, faces: Faces | None = None) -> nx.Graph:
     G = nx.Graph()
     with _gc_paused():
         boundary = [[] for _ in range(len(regions))]
-        for f in np.flatnonzero(counts == 1):
-            boundary[facets.region_ids[facets.region_offsets[f]]].append(
-                (tuple(facets.domain_rows_of(f).tolist()), float(facets.volumes[f])))
+        rows, offsets = facets.domain_rows.tolist(), facets.domain_offsets.tolist()
+        lone_facets = np.flatnonzero(counts == 1)
+        for f, r, v in zip(lone_facets.tolist(), facets.region_ids[facets.region_offsets[lone_facets]].tolist(),
+                           facets.volumes[lone_facets].tolist()):
+            boundary[r].append((tuple(rows[offsets[f]: offsets[f + 1]]), v))
         _fill_graph(G, regions, facets, counts, boundary, unit_pairs, lone)
     return G
 
