@@ -206,3 +206,15 @@ def test_unit_hyperplanes_on_the_artificial_cuts_of_unbounded_domains(domain, f_
     assert G.number_of_edges() == d * 2 ** (d - 1)  # neighbours differ in one unit
     assert all(len(units) == 1 for _, _, units in G.edges(data="units"))
     assert regions.linear_regions().count == 2 ** d
+
+
+def test_faces_hold_only_their_own_units_and_rows():
+    """The units and domain rows of each face are written into arrays sized by an upper bound:
+    what a result keeps is trimmed to their size, not views holding the bound's (found by
+    review: a 534-entry array of domain rows held a megabyte)."""
+    net, domain = CASES[2]
+    faces = rn.enumerate_regions(net, domain).faces()
+    for fs in faces.by_dim:
+        for a in (fs.unit_ids, fs.domain_rows):
+            held = a.nbytes if a.base is None else memoryview(a.base).nbytes
+            assert held == a.nbytes

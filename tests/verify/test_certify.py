@@ -267,7 +267,8 @@ def test_float_interior_proof_covers_its_own_underflow():
     """Inputs near 2^-1040 times weights near 2^1000: the products are ordinary numbers with
     relative rounding, but the bound's ``gamma max|x|`` underflowed to zero, so the bound lost
     that rounding (2.5e-323 against an error of 1.3e-32) and proved a false sign; found by
-    review. The exact value here is -9.1e-34, the float one 1.2e-32."""
+    review. The exact value here is -9.1e-34; the float one 1.2e-32 or -5.0e-33, as the BLAS build
+    sums it."""
     from regionenum.verify import certificates
     W = np.array([[float.fromhex("0x1.261565f75c3e2p+1000"), float.fromhex("0x1.f8fe33b284514p+1000"),
                    float.fromhex("-0x1.b903b340c47bdp+1000")]])

@@ -758,23 +758,27 @@ def face_keys(which, names):
 def face_key_bits(which, names):
     """Per face ``which[j]`` (:data:`FaceNames`), the units zero on it and the domain rows tight
     at it, increasing: the set bits of the first and the last part of its key (see
-    ``_face_key``), as two pairs of CSR offsets and positions, into arrays sized by an upper bound
-    (the cell's zero units and two units per tight constraint). Only the zero units are made, one
-    face at a time: a table of every face's key is as large as the patterns of every face, and
-    filling fresh memory is slow on some machines."""
+    ``_face_key``), as two pairs of CSR offsets and positions. They are written into arrays
+    sized by upper bounds (the cell's zero units and two units per tight constraint; a row per
+    tight constraint), then copied to their size; the domain rows in the order of the face's
+    tight ids, which are increasing. Only the zero units are made, one face at a time: a table of
+    every face's key is as large as the patterns of every face, and filling fresh memory is slow
+    on some machines."""
     face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
     n = which.shape[0]
-    most = 0  # at most the cell's zero units and two units per tight constraint
+    most_units = 0  # at most the cell's zero units and two units per tight constraint
+    most_rows = 0  # at most one row per tight constraint
     for j in range(n):
         i = which[j]
         for w in range(zeros.shape[1]):
-            most += _popcount(zeros[face_cell[i], w])
-        most += 2 * (tight_off[i + 1] - tight_off[i])
+            most_units += _popcount(zeros[face_cell[i], w])
+        most_units += 2 * (tight_off[i + 1] - tight_off[i])
+        most_rows += tight_off[i + 1] - tight_off[i]
     zero = np.empty(patterns.shape[1], np.uint64)
     unit_off = np.zeros(n + 1, np.int64)
     row_off = np.zeros(n + 1, np.int64)
-    unit_pos = np.empty(most, np.int64)
-    row_pos = np.empty(most, np.int64)
+    unit_pos = np.empty(most_units, np.int64)
+    row_pos = np.empty(most_rows, np.int64)
     q = 0
     r = 0
     for j in range(n):
@@ -799,7 +803,7 @@ def face_key_bits(which, names):
                 row_pos[r] = cid
                 r += 1
         row_off[j + 1] = r
-    return unit_off, unit_pos[:q], row_off, row_pos[:r]
+    return unit_off, unit_pos[:q].copy(), row_off, row_pos[:r].copy()  # not views that keep the bound's size
 
 
 @nb.njit(inline='always', **_JIT)
