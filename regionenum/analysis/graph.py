@@ -82,9 +82,9 @@ def adjacency_graph(regions, faces: Faces | None = None) -> nx.Graph:
     with _gc_paused():
         boundary = [[] for _ in range(len(regions))]
         rows, offsets = facets.domain_rows.tolist(), facets.domain_offsets.tolist()
-        lone_facets = np.flatnonzero(counts == 1)
-        for f, r, v in zip(lone_facets.tolist(), facets.region_ids[facets.region_offsets[lone_facets]].tolist(),
-                           facets.volumes[lone_facets].tolist()):
+        on_boundary = np.flatnonzero(counts == 1)
+        for f, r, v in zip(on_boundary.tolist(), facets.region_ids[facets.region_offsets[on_boundary]].tolist(),
+                           facets.volumes[on_boundary].tolist()):
             boundary[r].append((tuple(rows[offsets[f]: offsets[f + 1]]), v))
         _fill_graph(G, regions, facets, counts, boundary, unit_pairs, lone)
     return G
