@@ -76,7 +76,7 @@ def adjacency_graph(regions, faces: Faces | None = None) -> nx.Graph:
     lone = [(p,) for p in unit_pairs]  # the edges' usual units and tight: one unit
     # A collection untracks tuples that hold only numbers, and the edges' attribute dicts holding
     # only such tuples and floats are then never tracked either: a third fewer objects for the
-    # collector to scan once the graph is built (a tenth of a second on 180,000 regions).
+    # collector to scan once the graph is built (1.05 million against 0.69 million on r2_big).
     gc.collect(1)
     G = nx.Graph()
     with _gc_paused():
