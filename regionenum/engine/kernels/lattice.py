@@ -687,20 +687,11 @@ def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, id_un
     """
     nw = patterns.shape[1]
     c = face_cell[i]
-    for w in range(nw):
-        key[w] = zeros[c, w]
-        key[nw + w] = patterns[c, w] & ~zeros[c, w]
     for w in range(2 * nw, key.shape[0]):
         key[w] = 0
-    for q in range(tight_off[i], tight_off[i + 1]):
-        cid = tight[q]
-        if unit_start <= cid < unit_start + id_units.shape[0]:
-            for s in range(2):
-                u = id_units[cid - unit_start, s]
-                _set_bit(key, 0, u, True)
-                _set_bit(key, nw, u, False)
-        elif cid < n_domain:
-            _set_bit(key, 2 * nw, cid, True)
+    _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, key, nw, 2 * nw)
+    for w in range(nw):
+        key[nw + w] = patterns[c, w] & ~key[w]  # on in the cell, neither zero on it nor tight
 
 
 @nb.njit(**_JIT)
@@ -783,7 +774,7 @@ def face_key_bits(which, names):
     r = 0
     for j in range(n):
         i = which[j]
-        _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, zero)
+        _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, zero, zero.shape[0], -1)
         for w in range(zero.shape[0]):
             x = zero[w]
             if x == 0:
@@ -799,7 +790,7 @@ def face_key_bits(which, names):
         unit_off[j + 1] = q
         for k in range(tight_off[i], tight_off[i + 1]):
             cid = tight[k]
-            if not (unit_start <= cid < unit_start + id_units.shape[0]) and cid < n_domain:
+            if not (unit_start <= cid < unit_start + id_units.shape[0]) and cid < n_domain:  # as _zero_units
                 row_pos[r] = cid
                 r += 1
         row_off[j + 1] = r
@@ -807,17 +798,21 @@ def face_key_bits(which, names):
 
 
 @nb.njit(inline='always', **_JIT)
-def _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, out):
-    """The first part of face ``i``'s key (see ``_face_key``) into ``out``: its cell's units that
-    are identically zero, and the units of the constraints tight on it."""
+def _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, out, nw, rows_at):
+    """The first part of face ``i``'s key (see ``_face_key``) into ``out[:nw]``: its cell's units
+    that are identically zero, and the units of the constraints tight on it; and, where
+    ``rows_at >= 0``, the bits of its tight domain rows set in ``out`` from word ``rows_at`` on,
+    in the same pass."""
     c = face_cell[i]
-    for w in range(out.shape[0]):
+    for w in range(nw):
         out[w] = zeros[c, w]
     for q in range(tight_off[i], tight_off[i + 1]):
         cid = tight[q]
         if unit_start <= cid < unit_start + id_units.shape[0]:
             for s in range(2):
                 _set_bit(out, 0, id_units[cid - unit_start, s], True)
+        elif rows_at >= 0 and cid < n_domain:
+            _set_bit(out, rows_at, cid, True)
 
 
 @nb.njit(inline='always', **_JIT)
