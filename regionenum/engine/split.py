@@ -8,6 +8,7 @@ kernel never calls back into Python: questions and answers are plain arrays.
 """
 from __future__ import annotations
 
+import threading
 from collections import namedtuple
 from fractions import Fraction
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from ..core.arrays import concat_offsets, kernel_array, offsets_of
 from ..core.exact import ExactOracle, float_coordinates
+from ..core.threads import map_in_threads, usable_cpus
 from .cells import CellSet
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
@@ -24,6 +26,20 @@ __all__ = ["SIGN_STAGES", "Split", "split"]
 #: dimension ``d``) handed to one kernel call: enough that the calls' overhead does not show, few
 #: enough that one call takes a small fraction of a second.
 CHUNK_WORK = 1 << 22
+
+#: Input dimension from which a batch's chunks are shared out among threads on idle cores.
+#: There a cell's split is long work on few rows (4-D: about 0.3 microseconds per generator
+#: and hyperplane) and two threads split almost twice as fast as one; in 2-D and 3-D (0.01 and
+#: 0.05) two threads gained nothing on the benchmark machine, each chunk taking longer when
+#: another ran beside it (``benchmarks/README.md``, "Threads that split").
+SHARED_DIM = 4
+
+#: Work from which a batch is shared out (about 5 ms of kernel time in 4-D): below it, handing
+#: chunks to threads costs more than they gain.
+SHARED_WORK = CHUNK_WORK >> 4
+
+#: Chunks per core of a shared batch: several, so that uneven chunks even out.
+SHARES = 4
 
 #: The stages that decide a sign, in the order they are tried: the float64 filter (a value beyond
 #: its rigorous error bound), exact zeros (every product exactly zero), exact float64 expansions
@@ -47,39 +63,44 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. The kernel is called on
-    chunks of cells of about :data:`CHUNK_WORK` work (see there), and ``check`` (if given)
-    between calls
-    and between exact answers, so that a budget or Ctrl-C is seen within a fraction of a second
-    (a signal that arrives inside a kernel is raised when it returns). Returns a :data:`Split`.
+    chunks of cells of about :data:`CHUNK_WORK` work (see there), shared out among threads on
+    idle cores (:func:`~regionenum.core.threads.map_in_threads`; each chunk's pieces are its
+    own, and they are put together in the chunks' order, so the threads change nothing), and
+    ``check`` (if given) is called after each chunk and between exact answers, so that a budget
+    or Ctrl-C is seen within a fraction of a second (a signal that arrives inside a kernel is
+    raised when it returns). Returns a :data:`Split`.
     """
     arrays = cells.arrays
     planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64))
     rule = SignRule(float(ref), float(tol))
-    passes, signs = [], np.zeros(len(SIGN_STAGES), np.int64)
     d = cells.gens.shape[1] - 1
-    for todo in _chunks(cells.gen_off, max(CHUNK_WORK // (max(len(hyp_ids), 1) << d), 1)):
+    exact = threading.Lock()  # the oracle answers one chunk's questions at a time
+
+    def split_chunk(todo):
+        """The passes of the kernel over the cells ``todo`` (the last with every question
+        answered) and how many signs each stage decided."""
+        signs = np.zeros(len(SIGN_STAGES), np.int64)
         answers = _Answers()
         done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1), signs)
-        passes.append(done)
+        passes = [done]
         while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
-            for k, (c, h) in enumerate(zip(asked.cell, asked.hyperplane)):
-                if check is not None:
-                    check()
-                if (c, h) in answers.vanishing:  # another generator of this pass asked it too
-                    continue
-                if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
-                    answers.vanishing.add((c, h))
-                    answers.add(c, h, [], 0, None)
-                    continue
-                inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
-                sign, point = oracle.sign_and_point(int(c), inc, int(h), asked.generator[k])
-                answers.add(c, h, inc, sign, _in_float64(point))
+            with exact:
+                _answer(asked, answers, oracle, check)
             done, asked = split_cells(arrays, planes, rule, want_cons, np.unique(asked.cell),
                                       answers.table(d + 1), signs)
             passes.append(done)
         signs[-1] += len(answers)
         if check is not None:
             check()
+        return passes, signs
+
+    per_generator = max(len(hyp_ids), 1) << d
+    work = int(cells.gen_off[-1]) * per_generator
+    shared = d >= SHARED_DIM and work >= SHARED_WORK
+    chunks = _chunks(cells.gen_off, max(CHUNK_WORK // per_generator, 1), SHARES * usable_cpus() if shared else 1)
+    results = map_in_threads(split_chunk, chunks) if shared else [split_chunk(todo) for todo in chunks]
+    passes = [p for chunk_passes, _ in results for p in chunk_passes]
+    signs = np.sum([chunk_signs for _, chunk_signs in results], axis=0, dtype=np.int64)
     parent = np.concatenate([p.parent for p in passes])
     pieces = CellSet(concat_offsets([p.gen_off for p in passes]), np.concatenate([p.gens for p in passes]),
                      np.concatenate([p.gen_err for p in passes]),
@@ -95,13 +116,34 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     return Split(pieces, parent, states == 1, states == 2, signs)
 
 
-def _chunks(gen_off, size: int):
-    """Consecutive runs of cells (index arrays) holding about ``size`` generators each (at least
-    one cell per run)."""
+def _answer(asked, answers: "_Answers", oracle: ExactOracle, check) -> None:
+    """Add to ``answers`` the exact answer to each of the kernel's questions ``asked``
+    (:data:`~regionenum.engine.kernels.splitting.Questions`), calling ``check`` (if given)
+    before each."""
+    for k, (c, h) in enumerate(zip(asked.cell, asked.hyperplane)):
+        if check is not None:
+            check()
+        if (c, h) in answers.vanishing:  # another generator of this pass asked it too
+            continue
+        if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
+            answers.vanishing.add((c, h))
+            answers.add(c, h, [], 0, None)
+            continue
+        inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
+        sign, point = oracle.sign_and_point(int(c), inc, int(h), asked.generator[k])
+        answers.add(c, h, inc, sign, _in_float64(point))
+
+
+def _chunks(gen_off, size: int, parts: int = 1):
+    """Consecutive runs of cells (index arrays) holding about ``size`` generators each, or fewer
+    so that there are ``parts`` runs at least (as many as there are cells at most), as even as
+    whole cells allow."""
     n = len(gen_off) - 1
     if n == 0:
         return [np.zeros(0, np.int64)]
-    bounds = np.searchsorted(gen_off, np.arange(size, gen_off[-1], size), side="right") - 1
+    total = int(gen_off[-1])
+    k = max(-(-total // size), parts)
+    bounds = np.searchsorted(gen_off, np.arange(1, k) * (total / k), side="right") - 1
     bounds = np.unique(np.concatenate([[0], bounds[bounds > 0], [n]]))
     return [np.arange(a, b, dtype=np.int64) for a, b in zip(bounds[:-1], bounds[1:])]
 

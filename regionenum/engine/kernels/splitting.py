@@ -593,18 +593,25 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     hyp_lo = hyp_ids[0] if H > 0 else 0
     hyp_hi = hyp_ids[H - 1] if H > 0 else -1
 
-    # outputs
+    # outputs, first as large as the cells todo have (they grow when the pieces need more;
+    # threads split chunks of one set of cells, each sizing its own)
+    n_gen, n_inc, n_con = 0, 0, 0
+    for i in range(n_cells):
+        c = todo[i]
+        n_gen += cell_gen_off[c + 1] - cell_gen_off[c]
+        n_inc += gen_inc_off[cell_gen_off[c + 1]] - gen_inc_off[cell_gen_off[c]]
+        n_con += cell_con_off[c + 1] - cell_con_off[c]
     o_parent = np.empty(n_cells, np.int64)
     o_bits = np.empty((n_cells, HB), np.uint8)
     o_gen_off = np.zeros(n_cells + 1, np.int64)
-    o_gens = np.empty((gens.shape[0], D), np.float64)
-    o_gen_err = np.empty(gens.shape[0], np.float64)
-    o_inc_off = np.zeros(gens.shape[0] + 1, np.int64)
-    o_inc = np.empty(gen_inc.shape[0], np.int64)
+    o_gens = np.empty((n_gen, D), np.float64)
+    o_gen_err = np.empty(n_gen, np.float64)
+    o_inc_off = np.zeros(n_gen + 1, np.int64)
+    o_inc = np.empty(n_inc, np.int64)
     o_con_off = np.zeros(n_cells + 1, np.int64)
-    o_con_ids = np.empty(con_ids.shape[0] + 16, np.int64)
-    o_con_rows = np.empty((con_ids.shape[0] + 16, D), np.float64)
-    o_con_err = np.empty(con_ids.shape[0] + 16, np.float64)
+    o_con_ids = np.empty(n_con + 16, np.int64)
+    o_con_rows = np.empty((n_con + 16, D), np.float64)
+    o_con_err = np.empty(n_con + 16, np.float64)
     n_out = 0
     n_og = 0
     n_oi = 0
