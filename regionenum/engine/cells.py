@@ -15,6 +15,7 @@ import numpy as np
 from ..core.arrays import concat_offsets, offsets_of, per_cell_count, ranges
 from ..core.exact import ConstraintIds, ExactOracle, dyadic_integers
 from ..core.memory import release_free_memory
+from ..core.threads import map_in_threads
 from .kernels.blocks import copy_blocks
 from .kernels.splitting import CellArrays
 
@@ -86,7 +87,9 @@ class CellSet:
         are copied once, as one block, from its part straight to its place (``order`` indexes
         the cells of all ``parts`` one after another). With ``consume``, each array of the
         parts is dropped from them (set to None) as soon as it is gathered, so that at most one
-        array is held twice, not every cell: the parts are unusable afterwards."""
+        array is held twice, not every cell: the parts are unusable afterwards. The parts are
+        copied by threads on idle cores (filling fresh pages is most of the cost, and page
+        faults on two cores proceed side by side)."""
         order = np.asarray(order, dtype=np.int64)
         counts = [len(p) for p in parts]
         part_of = np.repeat(np.arange(len(parts)), counts)[order]
@@ -107,8 +110,13 @@ class CellSet:
             width = int(np.prod(out.shape[1:]))  # rows of 2-D views: one kernel for 1-D and 2-D
             if width == 0:  # rows without entries (patterns of a network without two-state units)
                 return out
-            for p, (src, dst) in zip(parts, moves):
-                copy_blocks(offsets(p), column(p).reshape(-1, width), src, new_off, out.reshape(-1, width), dst)
+            flat = out.reshape(-1, width)
+
+            def copy_part(move):  # one part's cells onto their places (no place is written twice)
+                p, src, dst = move
+                copy_blocks(offsets(p), column(p).reshape(-1, width), src, new_off, flat, dst)
+
+            map_in_threads(copy_part, [(p, *m) for p, m in zip(parts, moves)])
             return out
 
         def field(name, offsets, new_off):

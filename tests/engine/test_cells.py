@@ -6,10 +6,14 @@ import regionenum as rn
 from tests.oracles import random_net
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("domain", [rn.Box(-np.ones(3), np.ones(3)), rn.Polytope.whole_space(2)])
-def test_gathering_cells_from_batches_is_concatenating_then_taking(domain):
-    """``CellSet.gather`` (each cell's rows copied once, as blocks) against the plain way."""
+def test_gathering_cells_from_batches_is_concatenating_then_taking(monkeypatch, domain, threads):
+    """``CellSet.gather`` (each cell's rows copied once, as blocks, the parts shared out among
+    ``threads``) against the plain way."""
+    from regionenum.core import threads as thread_counts
     from regionenum.engine.cells import CellSet
+    monkeypatch.setattr(thread_counts, "idle_cpus", lambda: threads)
     cells = rn.enumerate_regions(random_net([domain.dim, 8, 8, 1], 7), domain).complex.cells
     rng = np.random.default_rng(0)
     cuts = np.r_[0, np.sort(rng.choice(np.arange(1, len(cells)), 6, replace=False)), len(cells)]
@@ -24,7 +28,6 @@ def test_gathering_cells_from_batches_is_concatenating_then_taking(domain):
         a, b = getattr(plain, name), getattr(consumed, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
     assert parts == []
-
 
 
 def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):

@@ -8,7 +8,7 @@ import numba as nb
 __all__ = ["copy_blocks"]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def copy_blocks(src_off, src, src_cells, dst_off, dst, dst_cells):
     """For each ``i``, copy the rows of cell ``src_cells[i]`` of ``src`` (a 2-D array with CSR
     offsets ``src_off``) onto those of cell ``dst_cells[i]`` of ``dst`` (offsets ``dst_off``;
