@@ -53,19 +53,20 @@ def one_blas_thread() -> None:
 
 def map_in_threads(fn: Callable, items: list) -> list:
     """``[fn(item) for item in items]``, shared out among as many threads as the machine has
-    idle cores (:func:`idle_cpus`; in this thread when that is one, and inside one of these
-    threads). Only work that releases the GIL gains: Numba kernels compiled with ``nogil``,
+    idle cores (:func:`idle_cpus`; in this thread when that is one). Only work that releases the GIL gains: Numba kernels compiled with ``nogil``,
     large NumPy operations.
 
     The threads are started once per process and kept: starting two threads costs about a
     millisecond on some virtual machines, and the C allocator keeps each thread's freed memory
     for its next item where a new thread would fault in fresh pages.
 
-    The threads take the items in order, one at a time, so that uneven items even out. The first
-    exception raised (in item order) is raised here, after the items already begun have ended;
-    no item is begun after one has failed, so that a budget that stops one item stops them all
+    The threads take the items in order, one at a time, so that uneven items even out; the
+    caller never waits for a pool thread that has not begun (busy with another caller's items,
+    or running the item that called this), it takes the items itself. The first exception raised (in item order) is raised
+    here, after the items already begun have ended; once one has failed, at most the items
+    being taken at that moment are begun, so that a budget that stops one item stops them all
     within about one item's time."""
-    threads = min(idle_cpus(), len(items)) if len(items) > 1 and not _in_pool.active else 1
+    threads = min(idle_cpus(), len(items)) if len(items) > 1 else 1
     if threads == 1:  # (looking at the machine costs ~0.1 ms)
         return [fn(item) for item in items]
     results, errors = [None] * len(items), {}
@@ -84,12 +85,16 @@ def map_in_threads(fn: Callable, items: list) -> list:
                 errors[i] = err
                 stop.set()
 
-    pool = _shared_pool()
-    helpers = [pool.submit(_in_pool.run, work) for _ in range(threads - 1)]
+    try:
+        pool = _shared_pool()
+        helpers = [pool.submit(work) for _ in range(threads - 1)]
+    except RuntimeError:  # the interpreter is exiting (its pools shut down): this thread alone
+        helpers = []
     try:
         work()  # this thread takes its share too
-        for helper in helpers:
-            helper.result()
+        for helper in helpers:  # one still queued (behind another caller's work) is dropped
+            if not helper.cancel():
+                helper.result()
     except BaseException:  # Ctrl-C while waiting: the helpers stop after their current item
         stop.set()
         raise
@@ -98,18 +103,6 @@ def map_in_threads(fn: Callable, items: list) -> list:
     return results
 
 
-class _PoolThreads(threading.local):
-    """Whether this thread is one of the shared pool's (whose items run nested maps serially:
-    waiting for the pool from inside it could wait for ever)."""
-
-    active = False
-
-    def run(self, fn):
-        self.active = True
-        return fn()
-
-
-_in_pool = _PoolThreads()
 _pool = None
 
 

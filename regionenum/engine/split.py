@@ -63,10 +63,11 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. The kernel is called on
-    chunks of cells of about :data:`CHUNK_WORK` work (see there), shared out among threads on
-    idle cores (:func:`~regionenum.core.threads.map_in_threads`; each chunk's pieces are its
-    own, and they are put together in the chunks' order, so the threads change nothing), and
-    ``check`` (if given) is called after each chunk and between exact answers, so that a budget
+    chunks of cells of at most about :data:`CHUNK_WORK` work (see there); from
+    :data:`SHARED_DIM` inputs and :data:`SHARED_WORK` work, :data:`SHARES` chunks per core at
+    least, shared out among threads on idle cores
+    (:func:`~regionenum.core.threads.map_in_threads`; each chunk's pieces are its own, and they
+    are put together in the chunks' order, so the threads change nothing), and ``check`` (if given) is called after each chunk and between exact answers, so that a budget
     or Ctrl-C is seen within a fraction of a second (a signal that arrives inside a kernel is
     raised when it returns). Returns a :data:`Split`.
     """

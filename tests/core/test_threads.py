@@ -60,23 +60,81 @@ def test_map_in_threads_raises_the_first_error_and_begins_nothing_after_it(monke
     assert max(begun) <= 4 and len(begun) <= 5  # no item begun once one had failed
 
 
-def test_map_in_threads_nests_and_survives_a_fork(monkeypatch):
-    """A map inside an item runs in that thread (waiting for the pool from inside it could wait
-    for ever); a forked child, which has none of its parent's threads, starts its own pool."""
-    import multiprocessing
-    import os
+def test_map_in_threads_nests_and_never_waits_for_others_work(monkeypatch):
+    """A map whose pool thread is busy (running the item the map is called from, or another
+    caller's items) does its items itself instead of waiting for it: nested maps end, and a
+    quick map beside a long one is quick."""
+    import threading
+    import time
 
     from regionenum.core import threads
     monkeypatch.setattr(threads, "idle_cpus", lambda: 2)
-    inner = lambda i: threads.map_in_threads(lambda j: i * j, [1, 2, 3])  # noqa: E731
-    assert threads.map_in_threads(inner, list(range(6))) == [[i, 2 * i, 3 * i] for i in range(6)]
-    if not hasattr(os, "fork"):
-        return
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        assert pool.apply(_squares_in_threads, ()) == [i * i for i in range(8)]
+
+    def inner(i):
+        return threads.map_in_threads(lambda j: i * j, [1, 2, 3])
+
+    def in_a_thread(fn, seconds=60):
+        out = []
+        runner = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+        runner.start()
+        runner.join(seconds)
+        assert out, "did not finish: waiting for the pool from inside it?"
+        return out[0]
+
+    expected = [[i, 2 * i, 3 * i] for i in range(6)]
+    assert in_a_thread(lambda: threads.map_in_threads(inner, list(range(6)))) == expected
+
+    def slow(i):
+        time.sleep(0.3)
+        return i
+
+    busy = threading.Thread(target=lambda: threads.map_in_threads(slow, list(range(10))), daemon=True)
+    busy.start()  # the caller and the pool thread each sleep through about five items
+    time.sleep(0.1)
+    start = time.perf_counter()
+    assert threads.map_in_threads(lambda i: -i, [1, 2]) == [-1, -2]
+    assert time.perf_counter() - start < 0.5  # not the busy map's remaining 1.5 s
+    busy.join()
 
 
-def _squares_in_threads():
+def test_map_in_threads_raises_ctrl_c_from_an_item(monkeypatch):
     from regionenum.core import threads
-    threads.idle_cpus = lambda: 2  # (in the child only)
-    return threads.map_in_threads(lambda i: i * i, list(range(8)))
+    monkeypatch.setattr(threads, "idle_cpus", lambda: 2)
+
+    def item(i):
+        if i == 3:
+            raise KeyboardInterrupt
+        return i
+
+    with pytest.raises(KeyboardInterrupt):
+        threads.map_in_threads(item, list(range(8)))
+    assert threads.map_in_threads(item, [0, 1]) == [0, 1]  # the pool still works
+
+
+def test_map_in_threads_survives_a_fork():
+    """A forked child, which has none of its parent's threads, starts its own pool (in a fresh
+    interpreter, so that a hang fails the test instead of stopping the run)."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this system")
+    script = textwrap.dedent("""
+        import multiprocessing, threading, time
+        from regionenum.core import threads
+        threads.idle_cpus = lambda: 2
+        def squares():
+            def square(i):
+                time.sleep(0.02)
+                return i * i, threading.get_ident()
+            out = threads.map_in_threads(square, list(range(8)))
+            return [x for x, _ in out], len({t for _, t in out})
+        if __name__ == "__main__":
+            assert squares() == ([i * i for i in range(8)], 2)  # the parent's pool exists
+            with multiprocessing.get_context("fork").Pool(1) as pool:
+                print(pool.apply(squares, ()))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(([i * i for i in range(8)], 2))  # the child's own pool took items

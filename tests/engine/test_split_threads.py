@@ -35,6 +35,7 @@ def test_threads_split_as_one_thread_does(monkeypatch, net, asks):
         return threads.map_in_threads(fn, items)
 
     monkeypatch.setattr(threads, "idle_cpus", lambda: 2)
+    monkeypatch.setattr(split_module, "usable_cpus", lambda: 2)  # as many chunks on any machine
     monkeypatch.setattr(split_module, "SHARED_DIM", 4)
     monkeypatch.setattr(split_module, "SHARED_WORK", 0)  # every batch shared, however small
     monkeypatch.setattr(split_module, "map_in_threads", recording)
