@@ -14,8 +14,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linprog
 
-from ..core.arrays import offsets_of, per_cell_count, ranges, run_starts
+from ..core.arrays import batches, concat_offsets, offsets_of, per_cell_count, ranges, run_starts
 from ..core.exact import ExactNetwork, exact_rank
+from ..core.threads import map_in_threads
 from ..engine.kernels.lattice import (
     CellFaces,
     FaceNames,
@@ -268,13 +269,37 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
     :class:`~regionenum.engine.cells.Constraints`, settles faces on artificial cuts exactly; see
     :func:`_off_the_regions`). Constraint ids past the units and ties (cuts finer than the
     regions') are not part of names."""
-    faces = cell_faces(cells.arrays, min_dim)
+    faces = _cell_faces(cells, min_dim)
     bad = _off_the_regions(faces, cells, ids, network, constraints)
     units = np.arange(network.n_units)
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
     names = FaceNames(faces.cell, faces.tight_off, faces.tight, _words(cells.packed), _words(cells.zero),
                       ids.unit_start, id_units, ids.n_domain)
     return Instances(faces, names, ~bad, cell_region[faces.cell])
+
+
+#: Cells, or faces, in one piece of work of the lattice kernels, which threads on idle cores
+#: share (:func:`~regionenum.core.threads.map_in_threads`; each cell's or face's answer is its
+#: own, so the results do not depend on the threads).
+_CHUNK = 8192
+
+
+def _in_threads(kernel, which) -> list:
+    """``kernel(part)`` of consecutive parts of the index array ``which`` (one, perhaps empty,
+    at least), shared out among threads, in order."""
+    return map_in_threads(kernel, [which[a:b] for a, b in batches(len(which), _CHUNK)] or [which])
+
+
+def _cell_faces(cells, min_dim: int) -> CellFaces:
+    """:func:`~regionenum.engine.kernels.lattice.cell_faces` of every cell, the cells shared out
+    among threads and their faces put together in order."""
+    arrays = cells.arrays
+    parts = map_in_threads(lambda b: cell_faces(arrays, min_dim, *b), batches(len(cells), _CHUNK) or [(0, 0)])
+    if len(parts) == 1:
+        return parts[0]
+    return CellFaces(np.concatenate([p.cell for p in parts]), np.concatenate([p.dim for p in parts]),
+                     concat_offsets([p.gen_off for p in parts]), np.concatenate([p.members for p in parts]),
+                     concat_offsets([p.tight_off for p in parts]), np.concatenate([p.tight for p in parts]))
 
 
 def _off_the_regions(faces, cells, ids, network, constraints) -> np.ndarray:
@@ -378,7 +403,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         region_offsets = offsets_of(np.bincount(pairs // len(regions), minlength=n))
         # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
         own = region == region[first][face_of]
-        vols = face_volumes(faces, cells.arrays, sel[own])
+        vols = np.concatenate(_in_threads(lambda w: face_volumes(faces, cells.arrays, w), sel[own]))
         volumes = np.bincount(face_of[own], weights=vols, minlength=n)
         gsel, gen_offsets = ranges(faces.gen_off, rep)
         if k == 0:
@@ -389,8 +414,18 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         real = vertex_ids >= 0
         by_dim.append(FaceSet(k, offsets_of(per_cell_count(real, gen_offsets)), vertex_ids[real],
                               region_offsets, pairs % len(regions),
-                              *face_key_bits(rep, inst.names), volumes))
+                              *_face_key_bits(rep, inst.names), volumes))
     return Faces(by_dim, vertices, len(regions), generators)
+
+
+def _face_key_bits(which, names):
+    """:func:`~regionenum.engine.kernels.lattice.face_key_bits` of the faces ``which``, shared
+    out among threads and put together in order."""
+    parts = _in_threads(lambda w: face_key_bits(w, names), which)
+    if len(parts) == 1:
+        return parts[0]
+    return (concat_offsets([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            concat_offsets([p[2] for p in parts]), np.concatenate([p[3] for p in parts]))
 
 
 def _empty_faceset(k):
@@ -403,8 +438,9 @@ def group_faces(faces, names: FaceNames):
     """Group the cell faces ``faces`` by name: the group of each and the first of each group.
     Names are compared by a 64-bit hash, checked against the names themselves (a collision
     falls back to sorting whole names)."""
-    group, first = _group_sorted(face_hashes(faces, names))
-    if not faces_match(faces, faces[first[group]], names):
+    group, first = _group_sorted(np.concatenate(_in_threads(lambda w: face_hashes(w, names), faces)))
+    ref = faces[first[group]]
+    if not all(_in_threads(lambda j: faces_match(faces[j], ref[j], names), np.arange(len(faces)))):
         keys = face_keys(faces, names)
         group, first = _group_sorted(keys.view(f"V{8 * keys.shape[1]}").ravel())
     return group, first

@@ -538,9 +538,8 @@ def _faces_of_cells(regions, lo: int, hi: int):
     if regions.dim == 1:
         yield from ((c, [], []) for c in range(lo, hi))
         return
-    f_cell, f_dim, gen_off, members, _, _ = cell_faces(cells.take(np.arange(lo, hi)).arrays, 1)
-    members = members + cells.gen_off[lo]  # the block's generators are the cells' own, in order
-    ends = np.searchsorted(f_cell, np.arange(hi - lo + 1))
+    f_cell, f_dim, gen_off, members, _, _ = cell_faces(cells.arrays, 1, lo, hi)
+    ends = np.searchsorted(f_cell, np.arange(lo, hi + 1))
     for i in range(hi - lo):
         a, b = ends[i], ends[i + 1]
         yield lo + i, [members[gen_off[j]: gen_off[j + 1]] for j in range(a, b)], f_dim[a:b]

@@ -218,3 +218,24 @@ def test_faces_hold_only_their_own_units_and_rows():
         for a in (fs.unit_ids, fs.domain_rows):
             held = a.nbytes if a.base is None else memoryview(a.base).nbytes
             assert held == a.nbytes
+
+
+@pytest.mark.parametrize("domain", [rn.Box(-np.ones(3), np.ones(3)), rn.Polytope.whole_space(2)])
+def test_faces_in_threads_are_the_faces_in_one(monkeypatch, domain):
+    """The lattice kernels (the cells' faces, their names' hashes and checks, volumes and keys)
+    run on chunks of cells or faces shared out among threads: the same faces, bit for bit, as
+    in one thread and one chunk."""
+    from regionenum.analysis import faces as faces_module
+    from regionenum.core import threads
+    regions = rn.enumerate_regions(random_net([domain.dim, 10, 10, 1], 4), domain)
+    monkeypatch.setattr(threads, "idle_cpus", lambda: 1)
+    one = regions.faces()
+    monkeypatch.setattr(threads, "idle_cpus", lambda: 3)
+    monkeypatch.setattr(faces_module, "_CHUNK", 7)
+    shared = regions.faces()
+    assert len(regions.cells) > 3 * 7
+    assert np.array_equal(shared.vertices, one.vertices) and np.array_equal(shared.f_vector, one.f_vector)
+    for a, b in zip(one.by_dim, shared.by_dim):
+        for name in a.__dataclass_fields__:
+            x, y = getattr(a, name), getattr(b, name)
+            assert np.asarray(x).dtype == np.asarray(y).dtype and np.array_equal(x, y), (a.dim, name)

@@ -21,7 +21,7 @@ from .splitting import _grow1, _intersect_ranges
 __all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_key_bits", "face_keys",
            "face_volumes", "faces_match", "facet_flags", "loose_generators", "polytope_volumes"]
 
-_JIT = dict(cache=True)
+_JIT = dict(cache=True, nogil=True)
 
 #: Faces of cells: per face its ``cell``, its ``dim``ension, its generators
 #: ``members[gen_off[i]:gen_off[i+1]]`` (increasing) and the constraint ids tight on all of it
@@ -564,8 +564,8 @@ def _large_cell_faces(face, d, min_dim, gens, gen_inc_off, gen_inc):
 
 
 @nb.njit(**_JIT)
-def cell_faces(cells, min_dim):
-    """Every proper face of dimension ``>= min_dim`` of every cell of ``cells`` (a
+def cell_faces(cells, min_dim, lo, hi):
+    """Every proper face of dimension ``>= min_dim`` of the cells ``lo .. hi - 1`` of ``cells`` (a
     ``CellArrays``) that holds a point (faces at infinity are left out), as :data:`CellFaces`.
     Faces of dimension ``k`` are the facets of the faces of dimension ``k + 1`` (in the order of
     the constraints that cut them out), each kept once per cell. Cells of up to 64 generators
@@ -579,7 +579,7 @@ def cell_faces(cells, min_dim):
     n = 0
     masks, facets, cut = np.empty(64, np.uint64), np.empty(64, np.uint64), np.empty(64, np.int64)
     level, below, every = np.empty(64, np.uint64), np.empty(64, np.uint64), np.arange(64)
-    for c in range(cell_gen_off.shape[0] - 1):
+    for c in range(lo, hi):
         g0, g1 = cell_gen_off[c], cell_gen_off[c + 1]
         q0, q1 = cell_con_off[c], cell_con_off[c + 1]
         if g1 - g0 > 64:
