@@ -53,8 +53,8 @@ def one_blas_thread() -> None:
 
 def map_in_threads(fn: Callable, items: list) -> list:
     """``[fn(item) for item in items]``, shared out among as many threads as the machine has
-    idle cores (:func:`idle_cpus`; in this thread when that is one). Only work that releases the GIL gains: Numba kernels compiled with ``nogil``,
-    large NumPy operations.
+    idle cores (:func:`idle_cpus`; in this thread when that is one). Only work that releases
+    the GIL gains: Numba kernels compiled with ``nogil``, large NumPy operations.
 
     The threads are started once per process and kept: starting two threads costs about a
     millisecond on some virtual machines, and the C allocator keeps each thread's freed memory
@@ -62,10 +62,10 @@ def map_in_threads(fn: Callable, items: list) -> list:
 
     The threads take the items in order, one at a time, so that uneven items even out; the
     caller never waits for a pool thread that has not begun (busy with another caller's items,
-    or running the item that called this), it takes the items itself. The first exception raised (in item order) is raised
-    here, after the items already begun have ended; once one has failed, at most the items
-    being taken at that moment are begun, so that a budget that stops one item stops them all
-    within about one item's time."""
+    or running the item that called this), it takes the items itself. The first exception
+    raised (in item order) is raised here, after the items already begun have ended; once one
+    has failed, at most the items being taken at that moment are begun, so that a budget that
+    stops one item stops them all within about one item's time."""
     threads = min(idle_cpus(), len(items)) if len(items) > 1 else 1
     if threads == 1:  # (looking at the machine costs ~0.1 ms)
         return [fn(item) for item in items]

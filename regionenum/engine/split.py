@@ -29,7 +29,7 @@ CHUNK_WORK = 1 << 22
 
 #: Input dimension from which a batch's chunks are shared out among threads on idle cores.
 #: There a cell's split is long work on few rows (4-D: about 0.3 microseconds per generator
-#: and hyperplane) and two threads split almost twice as fast as one; in 2-D and 3-D (0.01 and
+#: and hyperplane) and two threads split about 1.6 times as fast as one; in 2-D and 3-D (0.01 and
 #: 0.05) two threads gained nothing on the benchmark machine, each chunk taking longer when
 #: another ran beside it (``benchmarks/README.md``, "Threads that split").
 SHARED_DIM = 4
@@ -67,9 +67,10 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     :data:`SHARED_DIM` inputs and :data:`SHARED_WORK` work, :data:`SHARES` chunks per core at
     least, shared out among threads on idle cores
     (:func:`~regionenum.core.threads.map_in_threads`; each chunk's pieces are its own, and they
-    are put together in the chunks' order, so the threads change nothing), and ``check`` (if given) is called after each chunk and between exact answers, so that a budget
-    or Ctrl-C is seen within a fraction of a second (a signal that arrives inside a kernel is
-    raised when it returns). Returns a :data:`Split`.
+    are put together in the chunks' order, so the threads change nothing). ``check`` (if
+    given) is called after each chunk and between exact answers, so that a budget or Ctrl-C is
+    seen within a fraction of a second (a signal that arrives inside a kernel is raised when it
+    returns). Returns a :data:`Split`.
     """
     arrays = cells.arrays
     planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64))
@@ -117,7 +118,7 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     return Split(pieces, parent, states == 1, states == 2, signs)
 
 
-def _answer(asked, answers: "_Answers", oracle: ExactOracle, check) -> None:
+def _answer(asked, answers: _Answers, oracle: ExactOracle, check) -> None:
     """Add to ``answers`` the exact answer to each of the kernel's questions ``asked``
     (:data:`~regionenum.engine.kernels.splitting.Questions`), calling ``check`` (if given)
     before each."""

@@ -135,6 +135,6 @@ def test_map_in_threads_survives_a_fork():
             with multiprocessing.get_context("fork").Pool(1) as pool:
                 print(pool.apply(squares, ()))
     """)
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(([i * i for i in range(8)], 2))  # the child's own pool took items
