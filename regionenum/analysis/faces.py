@@ -269,7 +269,9 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
     :class:`~regionenum.engine.cells.Constraints`, settles faces on artificial cuts exactly; see
     :func:`_off_the_regions`). Constraint ids past the units and ties (cuts finer than the
     regions') are not part of names."""
-    faces = _cell_faces(cells, min_dim)
+    arrays = cells.arrays
+    faces = _in_threads(lambda lo, hi: cell_faces(arrays, min_dim, lo, hi), len(cells),
+                        offsets_at=(2, 4))  # gen_off and tight_off
     bad = _off_the_regions(faces, cells, ids, network, constraints)
     units = np.arange(network.n_units)
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
@@ -284,22 +286,17 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
 _CHUNK = 8192
 
 
-def _in_threads(kernel, which) -> list:
-    """``kernel(part)`` of consecutive parts of the index array ``which`` (one, perhaps empty,
-    at least), shared out among threads, in order."""
-    return map_in_threads(kernel, [which[a:b] for a, b in batches(len(which), _CHUNK)] or [which])
-
-
-def _cell_faces(cells, min_dim: int) -> CellFaces:
-    """:func:`~regionenum.engine.kernels.lattice.cell_faces` of every cell, the cells shared out
-    among threads and their faces put together in order."""
-    arrays = cells.arrays
-    parts = map_in_threads(lambda b: cell_faces(arrays, min_dim, *b), batches(len(cells), _CHUNK) or [(0, 0)])
+def _in_threads(kernel, n: int, offsets_at: tuple = ()):
+    """``kernel(lo, hi)`` of consecutive runs of ``n`` cells or faces (one, perhaps empty, at
+    least), shared out among threads and joined in order: arrays one after another, tuples of
+    arrays field by field (the fields at ``offsets_at`` being CSR offsets)."""
+    parts = map_in_threads(lambda bounds: kernel(*bounds), batches(n, _CHUNK) or [(0, 0)])
     if len(parts) == 1:
         return parts[0]
-    return CellFaces(np.concatenate([p.cell for p in parts]), np.concatenate([p.dim for p in parts]),
-                     concat_offsets([p.gen_off for p in parts]), np.concatenate([p.members for p in parts]),
-                     concat_offsets([p.tight_off for p in parts]), np.concatenate([p.tight for p in parts]))
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts)
+    fields = [concat_offsets(f) if i in offsets_at else np.concatenate(f) for i, f in enumerate(zip(*parts))]
+    return type(parts[0])(*fields) if hasattr(parts[0], "_fields") else tuple(fields)
 
 
 def _off_the_regions(faces, cells, ids, network, constraints) -> np.ndarray:
@@ -403,7 +400,8 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         region_offsets = offsets_of(np.bincount(pairs // len(regions), minlength=n))
         # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
         own = region == region[first][face_of]
-        vols = np.concatenate(_in_threads(lambda w: face_volumes(faces, cells.arrays, w), sel[own]))
+        which = sel[own]
+        vols = _in_threads(lambda lo, hi: face_volumes(faces, cells.arrays, which[lo:hi]), len(which))
         volumes = np.bincount(face_of[own], weights=vols, minlength=n)
         gsel, gen_offsets = ranges(faces.gen_off, rep)
         if k == 0:
@@ -414,18 +412,9 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         real = vertex_ids >= 0
         by_dim.append(FaceSet(k, offsets_of(per_cell_count(real, gen_offsets)), vertex_ids[real],
                               region_offsets, pairs % len(regions),
-                              *_face_key_bits(rep, inst.names), volumes))
+                              *_in_threads(lambda lo, hi: face_key_bits(rep[lo:hi], inst.names), n,
+                                           offsets_at=(0, 2)), volumes))  # the units and rows offsets
     return Faces(by_dim, vertices, len(regions), generators)
-
-
-def _face_key_bits(which, names):
-    """:func:`~regionenum.engine.kernels.lattice.face_key_bits` of the faces ``which``, shared
-    out among threads and put together in order."""
-    parts = _in_threads(lambda w: face_key_bits(w, names), which)
-    if len(parts) == 1:
-        return parts[0]
-    return (concat_offsets([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-            concat_offsets([p[2] for p in parts]), np.concatenate([p[3] for p in parts]))
 
 
 def _empty_faceset(k):
@@ -438,9 +427,10 @@ def group_faces(faces, names: FaceNames):
     """Group the cell faces ``faces`` by name: the group of each and the first of each group.
     Names are compared by a 64-bit hash, checked against the names themselves (a collision
     falls back to sorting whole names)."""
-    group, first = _group_sorted(np.concatenate(_in_threads(lambda w: face_hashes(w, names), faces)))
+    group, first = _group_sorted(_in_threads(lambda lo, hi: face_hashes(faces[lo:hi], names), len(faces)))
     ref = faces[first[group]]
-    if not all(_in_threads(lambda j: faces_match(faces[j], ref[j], names), np.arange(len(faces)))):
+    if not all(map_in_threads(lambda b: faces_match(faces[b[0]:b[1]], ref[b[0]:b[1]], names),
+                              batches(len(faces), _CHUNK))):
         keys = face_keys(faces, names)
         group, first = _group_sorted(keys.view(f"V{8 * keys.shape[1]}").ravel())
     return group, first

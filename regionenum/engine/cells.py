@@ -113,10 +113,10 @@ class CellSet:
             flat = out.reshape(-1, width)
 
             def copy_part(move):  # one part's cells onto their places (no place is written twice)
-                p, src, dst = move
+                p, (src, dst) = move
                 copy_blocks(offsets(p), column(p).reshape(-1, width), src, new_off, flat, dst)
 
-            map_in_threads(copy_part, [(p, *m) for p, m in zip(parts, moves)])
+            map_in_threads(copy_part, list(zip(parts, moves)))
             return out
 
         def field(name, offsets, new_off):
