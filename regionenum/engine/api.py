@@ -100,7 +100,8 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         Stop after this many regions (on an unbounded domain: pieces, one per orthant around the
         domain's interior point that a region meets, until merged).
     time_limit : float, optional
-        Stop after about this many seconds.
+        Stop after about this many seconds, the assembly of the regions found included (a run
+        stops early enough for an estimate of it to fit).
     batch_size : int, optional
         Cells split together; memory stays within a few batches per layer.
     progress : callable, optional

@@ -3,14 +3,14 @@ budget. It knows no geometry.
 
 A *step* (:class:`~regionenum.engine.polytope_step.PolytopeStep` for cells given by their
 vertices, :class:`~regionenum.engine.hrep_step.HrepStep` for cells given by their inequalities)
-knows how
-to make the first stack entries (:meth:`start`) and how to cut one entry's cells by its layer
-(:meth:`process`), returning the children for the next layer and recording finished regions in
-the :class:`Tally`. The driver pops entries, pushes children (first child popped first, so
-memory stays bounded by a few batches per layer), reports progress, watches the budgets
-(``max_regions``, ``time_limit``, Ctrl-C) and keeps the BLAS thread count fair on a busy
-machine. Reported seconds leave out the time spent compiling or loading kernels, which is
-reported apart.
+knows how to make the first stack entries (:meth:`start`) and how to cut one entry's cells by
+its layer (:meth:`process`), returning the children for the next layer and recording finished
+regions in the :class:`Tally`, and estimates how long assembling the regions it keeps will take
+(:meth:`assembly_seconds`). The driver pops entries, pushes children (first child popped first,
+so memory stays bounded by a few batches per layer), reports progress, watches the budgets
+(``max_regions``, ``time_limit`` less the assembly's estimate, Ctrl-C) and keeps the BLAS
+thread count fair on a busy machine. Reported seconds leave out the time spent compiling or
+loading kernels, which is reported apart.
 """
 from __future__ import annotations
 
@@ -256,9 +256,12 @@ class Driver:
                     layer, before = entry.layer, tally.count
                     children = self.step.process(entry, tally)
                     stack.extend(reversed(_shared(entry, children, tally.count - before, tally)))
-                    tally.check()
+                    if self.budget.time_limit is not None:  # leave time to assemble what is kept
+                        tally.deadline = start + self.budget.time_limit - self.step.assembly_seconds()
+                    if stack:  # a run whose last batch ends late is complete all the same
+                        tally.check()
                     reported = self._report(stack, tally, start, layer)
-                    if self._out_of_budget(stack, tally, time.perf_counter() - start):
+                    if self._out_of_regions(stack, tally):
                         break
             except TimeUp:
                 tally.stop("time_limit")
@@ -283,14 +286,11 @@ class Driver:
                                    time.perf_counter() - start, tally.exact_calls, min(tally.done, 1.0)))
         return True
 
-    def _out_of_budget(self, stack, tally: Tally, elapsed: float) -> bool:
+    def _out_of_regions(self, stack, tally: Tally) -> bool:
         limit = self.budget.max_regions
         if limit is not None and tally.count >= limit:
             if stack or tally.truncated:
                 tally.stop("max_regions")
-            return True
-        if self.budget.time_limit is not None and elapsed > self.budget.time_limit and stack:
-            tally.stop("time_limit")
             return True
         return False
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .cells import CellSet
-from .driver import Budget, Driver, Entry, Progress, Tally, is_interrupt
+from .driver import Budget, Driver, Entry, Progress, Tally, TimeUp, is_interrupt
 from .kernels import KernelClock
 from .polytope_step import PendingRows, PolytopeStep
 
@@ -28,17 +29,26 @@ __all__ = ["run_parallel"]
 #: Chunks per worker: more than one, so that a fast worker takes over a slow one's share.
 CHUNKS_PER_WORKER = 4
 
+#: In a worker process: ``(run, generators kept)`` for the chunks of the last run it worked on,
+#: which the parent assembles together (the estimate of that assembly's time counts them all).
+_kept_here = (None, 0)
+
 
 def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, client=None) -> Tally:
     """Run ``step`` (not yet started) with ``workers`` local processes, or on a Dask ``client``;
     ``budget`` may limit the time, not the regions."""
     start = time.perf_counter()
-    tally = Tally()
+    # one deadline for every chunk, however long it waited for a worker; on the wall clock, which
+    # other processes (and machines) share
+    deadline = None if budget.time_limit is None else time.time() + budget.time_limit
+    tally = Tally(deadline=None if deadline is None else start + budget.time_limit)
     with KernelClock() as clock:
         entries = []
         try:
             for entry in step.start(tally):  # the first layer, here
                 entries += step.process(entry, tally)
+        except TimeUp:
+            tally.stop("time_limit")
         except (KeyboardInterrupt, SystemError) as err:
             if not is_interrupt(err):
                 raise
@@ -50,7 +60,7 @@ def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, cli
     chunks = _chunks([(e.cells, e.rows.parent, e.rows.bits) for e in entries] if tally.complete else [],
                      CHUNKS_PER_WORKER * max(n_workers, 1), pieces)
     job = dict(network=step.net, domain=step.domain, tol=step.tol, keep=step.keep, roots=step.roots,
-               time_limit=budget.time_limit, batch_size=step.batch_size)
+               deadline=deadline, batch_size=step.batch_size, keepers=n_workers, run=uuid.uuid4().hex)
     done = {}
     waiting = sum(len(c[0]) for c in chunks)
     try:
@@ -111,10 +121,19 @@ def _submit(chunks, job, workers, client):
 def _work(job, index, chunk):
     """A worker: enumerate one chunk's subtree from layer 1 with the serial driver; returns
     ``(index, cells in the chunk, Tally)``."""
-    step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
-                        roots=job["roots"])
     cells, parent, bits, share = chunk
+    time_limit = None if job["deadline"] is None else job["deadline"] - time.time()
+    if time_limit is not None and time_limit <= 0:  # the chunk waited for a worker past the limit
+        tally = Tally()
+        tally.stop("time_limit")
+        return index, len(cells), tally
+    global _kept_here
+    run, kept = _kept_here
+    step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
+                        roots=job["roots"], keepers=job["keepers"], kept_before=kept if run == job["run"] else 0)
     J0, E0, N0 = step.first_layer_rows()
     entry = Entry(1, cells, PendingRows(step, 1, J0, E0, N0, parent, bits), share)
     with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
-        return index, len(cells), Driver(step, Budget(None, job["time_limit"])).run([entry])
+        tally = Driver(step, Budget(None, time_limit)).run([entry])
+    _kept_here = (job["run"], step.kept_generators)
+    return index, len(cells), tally

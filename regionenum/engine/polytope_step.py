@@ -33,6 +33,7 @@ from ..core.arrays import batches, kernel_array, set_bits
 from ..core.exact import ExactNetwork
 from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
+from .assemble import SECONDS_PER_GENERATOR
 from .cells import CellSet
 from .driver import Entry, Tally
 from .kernels.rows import gather_masked, gather_rows_and_bounds, narrow_rows_and_bounds, unit_error_bounds
@@ -91,16 +92,23 @@ class PolytopeStep:
 
     ``keep`` keeps finished cells with their output maps (for a full result); otherwise they are
     only counted, and cells stop at the last layer that splits. ``roots`` are the domain's root
-    cells (made from ``domain`` by :meth:`start` when not given).
+    cells (made from ``domain`` by :meth:`start` when not given). For the estimate of the
+    assembly's time (:meth:`assembly_seconds`), ``kept_generators`` counts the generators of the
+    cells kept, from ``kept_before`` (a worker's earlier pieces of the same result), and
+    ``keepers`` is how many runs keep cells at about this one's pace for one result (the workers
+    of a parallel run).
     """
 
-    def __init__(self, network, domain, tol: float, batch_size: int, keep: bool, roots: Roots | None = None):
+    def __init__(self, network, domain, tol: float, batch_size: int, keep: bool, roots: Roots | None = None,
+                 keepers: int = 1, kept_before: int = 0):
         self.net = network
         self.domain = domain
         self.tol = float(tol)
         self.batch_size = int(batch_size)
         self.keep = keep
         self.roots = roots
+        self.keepers = keepers
+        self.kept_generators = kept_before
         self.exact_net = ExactNetwork(network)
         self._last_split = max(network.split_layers, default=0)
         self._buffers = {}
@@ -115,6 +123,12 @@ class PolytopeStep:
             if self.roots.signs is not None:
                 tally.signs += self.roots.signs
         return [Entry(0, self.roots.cells, self.first_layer_rows)]
+
+    def assembly_seconds(self) -> float:
+        """A generous estimate of the seconds the result's assembly will take on the cells kept
+        so far (see :data:`~regionenum.engine.assemble.SECONDS_PER_GENERATOR`), which a time
+        limit leaves room for."""
+        return self.kept_generators * self.keepers * SECONDS_PER_GENERATOR
 
     def process(self, entry: Entry, tally: Tally) -> list:
         """Split ``entry``'s cells by its layer; the children's entries for the next layer (or
@@ -416,6 +430,7 @@ class PolytopeStep:
         tally.bounded += int(np.count_nonzero(~has_ray))
         if self.keep:
             tally.finished.append((cells, np.ascontiguousarray(J_out), np.ascontiguousarray(E_out)))
+            self.kept_generators += len(cells.gens)
 
 
 def _quantum(magnitudes) -> int:

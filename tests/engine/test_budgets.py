@@ -1,7 +1,11 @@
 """Budgets and progress: bad values are refused before work; max_regions and time_limit stop cleanly with the result marked incomplete."""
+import time
+
+import numpy as np
 import pytest
 
 import regionenum as rn
+from regionenum.engine.driver import Budget, Driver, Entry
 from tests.oracles import random_net
 
 BOX2 = rn.Box([-1, -1], [1, 1])
@@ -57,3 +61,48 @@ def test_a_budget_spent_while_the_root_cells_are_built(monkeypatch):
     assert len(regions) == 0 and not regions.complete and regions.stop_reason == "time_limit"
     counted = rn.count_regions(net, BOX2, time_limit=0.01)
     assert int(counted) == 0 and not counted.complete
+
+
+class _SlowStep:
+    """A step of ``batches`` batches of ``seconds`` each (one region per batch), whose kept results
+    would take ``assembly`` seconds per region to assemble."""
+
+    def __init__(self, batches: int, seconds: float, assembly: float):
+        self.batches, self.seconds, self.assembly, self.kept = batches, seconds, assembly, 0
+
+    def start(self, tally):
+        return [Entry(0, [None], lambda: None)]
+
+    def process(self, entry, tally):
+        time.sleep(self.seconds)
+        tally.count += 1
+        self.kept += 1
+        return [Entry(entry.layer + 1, [None], lambda: None)] if entry.layer + 1 < self.batches else []
+
+    def assembly_seconds(self):
+        return self.kept * self.assembly
+
+
+def test_a_time_limit_leaves_room_for_the_assembly():
+    """A run that keeps results stops while their assembly still fits in the time limit (the
+    enumeration of a 4-D net overran a 1 s limit by 0.9 s assembling what it had found)."""
+    tally = Driver(_SlowStep(100, 0.001, 20.0), Budget(time_limit=30.0)).run()
+    assert not tally.complete and tally.stop_reason == "time_limit" and tally.count == 2
+    tally = Driver(_SlowStep(100, 0.001, 0.0), Budget(time_limit=30.0)).run()
+    assert tally.complete and tally.count == 100
+
+
+def test_a_run_whose_last_batch_ends_late_is_complete():
+    tally = Driver(_SlowStep(1, 0.05, 0.0), Budget(time_limit=0.01)).run()
+    assert tally.complete and tally.stop_reason is None and tally.count == 1
+
+
+@pytest.mark.parametrize("limit", [0.3, 1.0])
+def test_enumerations_stop_with_room_to_assemble(limit):
+    """Whatever the limit, an enumeration stopped by it is assembled with a consistent result."""
+    net = random_net([3, 24, 24, 1], 5)
+    box = rn.Box(-np.ones(3), np.ones(3))
+    full = rn.enumerate_regions(net, box)
+    part = rn.enumerate_regions(net, box, time_limit=limit, batch_size=16)
+    assert part.complete or part.stop_reason == "time_limit"
+    assert {p.tobytes() for p in part.patterns} <= {p.tobytes() for p in full.patterns}

@@ -58,3 +58,19 @@ def test_dask_cluster_gives_the_serial_result():
         for net, domain in CASES[:3]:
             _same(rn.enumerate_regions(net, domain), rn.enumerate_regions(net, domain, client=client))
             assert rn.count_regions(net, domain, client=client) == rn.count_regions(net, domain)
+
+
+def test_chunks_share_one_deadline():
+    """A chunk that waited for a worker past the run's time limit is not started (each chunk
+    had the whole limit from its own start: 2 workers over a 0.5 s limit ran 2.4 s)."""
+    import time
+
+    from regionenum.engine import parallel
+
+    net, box = CASES[0]
+    job = {"network": net, "domain": box, "tol": 1e-9, "keep": True, "roots": None, "deadline": time.time() - 1.0,
+           "batch_size": 64, "keepers": 2, "run": "a run"}
+    index, n_cells, tally = parallel._work(job, 3, ([None] * 5, None, None, 0.25))  # no cell is looked at
+    assert (index, n_cells, tally.count, tally.finished) == (3, 5, 0, []) and tally.stop_reason == "time_limit"
+    part = rn.count_regions(*CASES[1], workers=2, time_limit=1e-3)
+    assert not part.complete and part.stop_reason == "time_limit"
