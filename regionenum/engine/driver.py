@@ -242,24 +242,21 @@ class Driver:
         if tally is None:
             tally = Tally(max_regions=self.budget.max_regions)
         start = time.perf_counter()
-        if self.budget.time_limit is not None:
-            tally.deadline = start + self.budget.time_limit
         layer, reported = -1, False
         with KernelClock() as clock, AdaptiveBlas() as blas, DeferredInterrupts() as interrupts:
             tally.interrupts = interrupts
             try:
+                self._set_deadline(tally, start)
                 if stack is None:
                     stack = self.step.start(tally)
-                while stack:
+                while stack:  # a run whose last batch ends late is complete all the same
+                    self._set_deadline(tally, start)
+                    tally.check()
                     blas.refresh()
                     entry = stack.pop()
-                    layer, before = entry.layer, tally.count
+                    layer, before, reported = entry.layer, tally.count, False
                     children = self.step.process(entry, tally)
                     stack.extend(reversed(_shared(entry, children, tally.count - before, tally)))
-                    if self.budget.time_limit is not None:  # leave time to assemble what is kept
-                        tally.deadline = start + self.budget.time_limit - self.step.assembly_seconds()
-                    if stack:  # a run whose last batch ends late is complete all the same
-                        tally.check()
                     reported = self._report(stack, tally, start, layer)
                     if self._out_of_regions(stack, tally):
                         break
@@ -278,6 +275,12 @@ class Driver:
         tally.kernel_seconds += clock.seconds
         tally.seconds = time.perf_counter() - start - clock.seconds
         return tally
+
+    def _set_deadline(self, tally: Tally, start: float) -> None:
+        """The time limit's deadline, less the step's estimate of the time its kept regions will
+        take to assemble (more cells kept, an earlier stop)."""
+        if self.budget.time_limit is not None:
+            tally.deadline = start + self.budget.time_limit - self.step.assembly_seconds()
 
     def _report(self, stack, tally: Tally, start: float, layer: int) -> bool:
         """Call ``progress`` (if any) with where the run stands; True once reported."""
