@@ -257,7 +257,8 @@ class Driver:
                     layer, before, reported = entry.layer, tally.count, False
                     children = self.step.process(entry, tally)
                     stack.extend(reversed(_shared(entry, children, tally.count - before, tally)))
-                    reported = self._report(stack, tally, start, layer)
+                    reported = True  # (before the call: a callback that raises is not called again)
+                    self._report(stack, tally, start, layer)
                     if self._out_of_regions(stack, tally):
                         break
             except TimeUp:
@@ -282,12 +283,11 @@ class Driver:
         if self.budget.time_limit is not None:
             tally.deadline = start + self.budget.time_limit - self.step.assembly_seconds()
 
-    def _report(self, stack, tally: Tally, start: float, layer: int) -> bool:
-        """Call ``progress`` (if any) with where the run stands; True once reported."""
+    def _report(self, stack, tally: Tally, start: float, layer: int) -> None:
+        """Call ``progress`` (if any) with where the run stands."""
         if self.progress is not None:
             self.progress(Progress(tally.count, sum(len(e.cells) for e in stack), layer,
                                    time.perf_counter() - start, tally.exact_calls, min(tally.done, 1.0)))
-        return True
 
     def _out_of_regions(self, stack, tally: Tally) -> bool:
         limit = self.budget.max_regions

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import regionenum as rn
-from regionenum.engine.driver import Budget, Driver, Entry
+from regionenum.engine.driver import Budget, Driver, Entry, TimeUp
 from tests.oracles import random_net
 
 BOX2 = rn.Box([-1, -1], [1, 1])
@@ -106,3 +106,20 @@ def test_enumerations_stop_with_room_to_assemble(limit):
     part = rn.enumerate_regions(net, box, time_limit=limit, batch_size=16)
     assert part.complete or part.stop_reason == "time_limit"
     assert {p.tobytes() for p in part.patterns} <= {p.tobytes() for p in full.patterns}
+
+
+class _StopsInBatch(_SlowStep):
+    """A step whose third batch finds a region and then meets the deadline inside."""
+
+    def process(self, entry, tally):
+        if entry.layer == 2:
+            tally.count += 1
+            raise TimeUp
+        return super().process(entry, tally)
+
+
+def test_progress_is_reported_where_a_budget_stops_a_later_batch():
+    seen = []
+    tally = Driver(_StopsInBatch(10, 0.0, 0.0), Budget(time_limit=30.0), progress=seen.append).run()
+    assert tally.stop_reason == "time_limit" and tally.count == 3
+    assert [p.regions for p in seen] == [1, 2, 3]
