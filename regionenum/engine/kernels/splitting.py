@@ -221,16 +221,17 @@ def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
             out_e[i, h] += ak * aj
             sa[h] += aj
             out_t[i, h] += m * aj
-    for h in range(H):
+    moved = dg > 0.0
+    for h in range(H):  # selects, not branches, so that the loop vectorises
         ej = errors[c, 0, h]
         se = out_e[i, h]
         e = gamma * se + dg * sa[h] + gmax * ej
-        if se > 0.0 or ej > 0.0 or (dg > 0.0 and sa[h] > 0.0):
-            e = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
-        if not e < np.inf:
-            e = np.inf
+        grown = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
+        e = grown if (se > 0.0) | (ej > 0.0) | (moved & (sa[h] > 0.0)) else e
+        e = e if e < np.inf else np.inf  # overflow or NaN: no bound
+        t = tol * out_t[i, h]
         out_e[i, h] = e
-        out_t[i, h] = max(e, tol * out_t[i, h])
+        out_t[i, h] = t if t > e else e
 
 
 @nb.njit(**_JIT)
@@ -696,15 +697,15 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             touch_stamp[k] = -1
             mem[k] = k
             _values(px, k, pdg[k], J, J_err, c, ref, tol, pv, pe, pt, scratch)
+        # per hyperplane, bit 0 while every generator is strictly positive, bit 1 negative:
+        # generator by generator along the rows, without branches (the sides are as good as random)
         for h in range(H):
-            pos = True
-            neg = True
-            for k in range(ng):
-                if not pv[k, h] > pt[k, h]:
-                    pos = False
-                if not pv[k, h] < -pt[k, h]:
-                    neg = False
-            whole[h] = 1 if pos else (-1 if neg else 0)
+            whole[h] = 3
+        for k in range(ng):
+            for h in range(H):
+                whole[h] &= np.int8(pv[k, h] > pt[k, h]) | (np.int8(pv[k, h] < -pt[k, h]) << 1)
+        for h in range(H):
+            whole[h] = 1 if whole[h] & 1 else (-1 if whole[h] & 2 else 0)
         n_mem = ng
         n_pieces = 1
         piece_start[0] = 0
@@ -724,8 +725,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             if whole[h] != 0:
                 # the cell's vertices are all strictly on one side, so are all pieces' vertices
                 n_filter += ng
+                on = np.uint8(whole[h] > 0)
                 for p in range(n_pieces):
-                    piece_bits[p, h] = 1 if whole[h] > 0 else 0
+                    piece_bits[p, h] = on
                 continue
             for p in range(n_pieces):  # pieces appended below are already decided for h
                 m0 = piece_start[p]
