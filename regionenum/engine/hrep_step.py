@@ -332,18 +332,17 @@ def assemble_hrep(network, domain, tally):
     from ..result import Regions
     d = network.input_dim
     cells = [cell for cell, _ in tally.finished]
-    facets = [keep for _, keep in tally.finished]
     # a run stopped before its first cell has no patterns to size the rows by: take the network's
     width = len(np.packbits(network.pattern_bits(np.zeros((1, d)))[0]))
     packed = np.array([np.packbits(c.bits) for c in cells], dtype=np.uint8).reshape(len(cells), width)
     order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(), kind="stable")
              if packed.shape[1] else np.arange(len(cells)))
-    cells, facets = [cells[i] for i in order], [facets[i] for i in order]
+    finished = [tally.finished[i] for i in order]  # (region, its facet rows), by pattern
     lo, hi = domain.bounds
     pad = 1e-6 * (1.0 + np.abs(lo) + np.abs(hi))
     points, J, c0, eqs, layers, units, counts = [], [], [], [], [], [], []
     last = network.layers[-1]
-    for cell, keep in zip(cells, facets):
+    for cell, keep in finished:
         points.append(np.array([float(v) for v in cell.point]))
         E = cell.E
         if last.activation.splits:
