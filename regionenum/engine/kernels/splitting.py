@@ -700,12 +700,14 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
         # per hyperplane, bit 0 while every generator is strictly positive, bit 1 negative:
         # generator by generator along the rows, without branches (the sides are as good as random)
         for h in range(H):
-            whole[h] = 3
-        for k in range(ng):
-            for h in range(H):
-                whole[h] &= np.int8(pv[k, h] > pt[k, h]) | (np.int8(pv[k, h] < -pt[k, h]) << 1)
-        for h in range(H):
-            whole[h] = 1 if whole[h] & 1 else (-1 if whole[h] & 2 else 0)
+            pos = True
+            neg = True
+            for k in range(ng):
+                if not pv[k, h] > pt[k, h]:
+                    pos = False
+                if not pv[k, h] < -pt[k, h]:
+                    neg = False
+            whole[h] = 1 if pos else (-1 if neg else 0)
         n_mem = ng
         n_pieces = 1
         piece_start[0] = 0
