@@ -149,9 +149,9 @@ class PolytopeStep:
             return []
         if l == len(net.layers) - 1:
             collect = net.layers[l].activation.collect
-            mask = self._slopes(l, bits, len(children))
-            self._finish(children, collect(gather_masked(J, parent, mask), axis=2),
-                         collect(gather_masked(E, parent, np.abs(mask)), axis=2), tally)
+            on, off = self._states(l, bits, len(children)), net.layers[l].activation.off_slope
+            self._finish(children, collect(gather_masked(J, parent, on, off), axis=2),
+                         collect(gather_masked(E, parent, on, abs(off)), axis=2), tally)
             return []
         if l + 1 == len(net.layers) - 1 and not len(net.split_units[l + 1]):
             # the last layer only maps the children, which are regions: finished here, in one go
@@ -175,8 +175,9 @@ class PolytopeStep:
         """Hyperplane rows of layer ``l`` for children of cells with rows ``J`` of layer ``l - 1``
         (``parent`` and state ``bits`` per child), and bounds on their errors from ``E`` and
         ``N`` (see the module's description)."""
-        mask = self._slopes(l - 1, bits, len(parent))
+        on = self._states(l - 1, bits, len(parent))
         act = self.net.layers[l - 1].activation
+        off = act.off_slope
         layer = self.net.layers[l]
         n, D, width = len(parent), J.shape[1], J.shape[2]
         # errors carried in (slopes 0 and 1 are exact; another slope rounds once) and this
@@ -185,17 +186,18 @@ class PolytopeStep:
         rounding = g + (U if act.off_slope not in (0.0, 1.0) else 0.0)
         product = None  # the unit-by-unit bound's product, where computed with the rows
         if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ), into buffers kept between calls
-            pre, sizes = self._buffer("bounds", (n, width)), self._buffer("sizes", (n, 4))
+            sizes = self._buffer("sizes", (n, 4))
             if layer.width <= NARROW:  # no masked rows M: a few dot products per child
                 rows, product = np.empty((n, D, layer.width)), np.empty((n, layer.width))
-                narrow_rows_and_bounds(J, E, parent, mask, rounding, layer.W, layer.b,
-                                       self._magnitude_layers[l].abs_W, rows, product, pre, sizes)
+                narrow_rows_and_bounds(J, E, parent, on, off, rounding, layer.W, layer.b,
+                                       self._magnitude_layers[l].abs_W, rows, product, sizes)
+                pre = None
             else:
-                M = self._buffer("rows", (n, D, width))
-                gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes)
+                M, pre = self._buffer("rows", (n, D, width)), self._buffer("bounds", (n, width))
+                gather_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes)
         else:  # a group's winner: sums over the group
-            M = act.collect(gather_masked(J, parent, mask), axis=2)
-            carried = act.collect(gather_masked(E, parent, np.abs(mask)), axis=2)[:, 0, :]
+            M = act.collect(gather_masked(J, parent, on, off), axis=2)
+            carried = act.collect(gather_masked(E, parent, on, abs(off)), axis=2)[:, 0, :]
             a = np.abs(M).sum(axis=1)
             pre = rounding * a + carried
             sizes = np.stack([a.sum(axis=1), a.max(axis=1), pre.sum(axis=1), pre.max(axis=1)], axis=1)
@@ -343,18 +345,18 @@ class PolytopeStep:
             out.append(Magnitudes(abs_W, np.abs(layer.b), abs_W.sum(axis=1), layer.row_norms))
         return out
 
-    def _slopes(self, l, bits, n):
-        """Each unit's slope of layer ``l`` on ``n`` cells with state ``bits`` (None: one state)."""
+    def _states(self, l, bits, n):
+        """Per unit of layer ``l`` on ``n`` cells with state ``bits`` (None: one state), whether
+        its slope is 1 (on, or a linear unit) rather than the activation's ``off_slope``: the
+        bits themselves where every unit has two states, a byte per unit otherwise."""
         layer = self.net.layers[l]
         units = self.net.split_units[l]
-        if bits is None:
-            return np.ones((n, layer.width))
-        slopes = np.where(bits, 1.0, layer.activation.off_slope)
-        if len(units) == layer.width:
-            return slopes
-        mask = np.ones((n, layer.width))  # linear units keep slope 1
-        mask[:, units] = slopes
-        return mask
+        if bits is not None and len(units) == layer.width:
+            return bits
+        on = np.ones((n, layer.width), bool)  # linear units keep slope 1
+        if bits is not None:
+            on[:, units] = bits
+        return on
 
     def split_layer(self, l, cells: CellSet, J, E, tally: Tally):
         """Split ``cells`` by the units of layer ``l``: the pieces, each one's parent cell, the

@@ -2,7 +2,8 @@
 their errors.
 
 Each child cell of a split takes its parent's rows ``J`` (the layer's pre-activations as rows over
-``(t, x)``) scaled by its units' slopes (``mask``); the next layer's rows are those masked rows
+``(t, x)``) scaled by its units' slopes (1 where its state bit ``on`` is set, the activation's
+``off`` slope elsewhere); the next layer's rows are those masked rows
 times the layer's weights, plus the bias on the ``t`` row. Every entry of them is one sum of the
 products of a weight with a masked row entry, and the bias; its rounding is bounded as that of a
 dot product in any order (``gamma_(width + 1)`` times the sum of the terms' sizes), so the sum may
@@ -20,10 +21,11 @@ _JIT = dict(cache=True)
 
 
 @nb.njit(**_JIT)
-def gather_masked(J, parent, mask):
-    """``J[parent] * mask[:, None, :]`` in one pass: each child's copy of its parent's hyperplane
-    rows (or their error bounds), scaled by the child's activation slopes; 0 where the slope is
-    0, even for an infinite bound (whose product would be NaN)."""
+def gather_masked(J, parent, on, off):
+    """``J[parent] * slopes[:, None, :]`` in one pass, the slope being 1 where ``on`` and ``off``
+    elsewhere: each child's copy of its parent's hyperplane rows (or their error bounds, with
+    ``|off|``), scaled by the child's activation slopes; 0 where the slope is 0, even for an
+    infinite bound (whose product would be NaN)."""
     n = parent.shape[0]
     D = J.shape[1]
     W = J.shape[2]
@@ -32,52 +34,67 @@ def gather_masked(J, parent, mask):
         p = parent[i]
         for k in range(D):
             for h in range(W):
-                v = J[p, k, h] * mask[i, h]
-                out[i, k, h] = v if mask[i, h] != 0.0 else 0.0
+                m = 1.0 if on[i, h] else off
+                v = J[p, k, h] * m
+                out[i, k, h] = v if m != 0.0 else 0.0
     return out
 
 
 @nb.njit(**_JIT)
-def gather_rows_and_bounds(J, E, parent, mask, rounding, M, pre, sizes):
-    """For each child ``i`` of cell ``parent[i]``, into the given arrays: ``M[i] = J[p] * mask[i]``
-    (as :func:`gather_masked`) and ``pre[i] = rounding * a + E[p, 0] * |mask[i]|`` with ``a =
-    sum_k |J[p, k]| * |mask[i]|`` and ``p = parent[i]``: the children's rows, and the bound their
-    errors carry into the next layer's product (0 where the slope is 0: the row is then exactly
-    zero, even where its bound was infinite). ``rounding`` multiplies ``a``, not the parent's
-    sum before the slope: with rows below float64's normal range and a large slope, the product
-    taken first would underflow and the slope would then magnify what was lost. ``sizes[i]``
-    gets the sum and the largest of ``a`` over the units, then the same of ``pre[i]`` (for the
-    norm bounds)."""
+def gather_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes):
+    """For each child ``i`` of cell ``parent[i]``, into the given arrays: ``M[i] = J[p] * s``
+    with the child's slopes ``s`` (1 where ``on[i]``, ``off`` elsewhere) and ``pre[i] =
+    rounding * a + E[p, 0] * |s|`` with ``a = sum_k |J[p, k]| * |s|`` and ``p = parent[i]``:
+    the children's rows, and the bound their errors carry into the next layer's product (0 where
+    the slope is 0: the row is then exactly zero, even where its bound was infinite).
+    ``rounding`` multiplies ``a``, not the parent's sum before the slope: with rows below
+    float64's normal range and a large slope, the product taken first would underflow and the
+    slope would then magnify what was lost. ``sizes[i]`` gets the sum and the largest of ``a``
+    over the units, then the same of ``pre[i]`` (for the norm bounds). The slopes are read from
+    the state bits (a byte per unit) rather than from float masks eight times their size."""
     D = J.shape[1]
     W = J.shape[2]
+    slopes = np.empty(W)
     for i in range(parent.shape[0]):
         p = parent[i]
+        _child_slopes(on[i], off, slopes)
         for k in range(D):
             for h in range(W):
-                M[i, k, h] = J[p, k, h] * mask[i, h]
-        _carried_bounds(J, E, p, mask, i, rounding, pre, sizes)
+                M[i, k, h] = J[p, k, h] * slopes[h]
+        _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i], sizes[i])
 
 
 @nb.njit(**_JIT)
-def narrow_rows_and_bounds(J, E, parent, mask, rounding, weights, bias, abs_weights, out, product, pre, sizes):
+def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_weights, out, product, sizes):
     """:func:`gather_rows_and_bounds` and the next layer's products in one pass, for a layer of
     few units (``weights``: ``(units, width)``, the output layer as a rule), without the masked
-    rows ``M`` (as large as the parents' rows, per child): into the given arrays, each child's
-    rows ``out[i] = M[i] @ weights.T`` with ``bias`` added to row 0, the unit-by-unit bound
-    ``product[i] = pre[i] @ abs_weights.T``, and ``pre``, ``sizes`` as there. Each entry is one
-    sum of ``width`` products and the bias, in four interleaved partial sums (one chain of
-    dependent additions took four times as long); the bound on its rounding is that of any order
-    (``gamma_{width + 1}`` times the sum of the terms' sizes), as for a matrix product."""
+    rows ``M`` (as large as the parents' rows, per child) or ``pre`` (as large as a row): into
+    the given arrays, each child's rows ``out[i] = M[i] @ weights.T`` with ``bias`` added to row
+    0, the unit-by-unit bound ``product[i] = pre[i] @ abs_weights.T``, and ``sizes`` as there.
+    Each entry is one sum of ``width`` products and the bias, in four interleaved partial sums
+    (one chain of dependent additions took four times as long); the bound on its rounding is
+    that of any order (``gamma_{width + 1}`` times the sum of the terms' sizes), as for a matrix
+    product."""
     D = J.shape[1]
-    ones = np.ones(J.shape[2])  # the bound's sum has two factors per term: times 1, exactly
+    W = J.shape[2]
+    ones = np.ones(W)  # the bound's sum has two factors per term: times 1, exactly
+    slopes, pre = np.empty(W), np.empty(W)
     for i in range(parent.shape[0]):
         p = parent[i]
-        _carried_bounds(J, E, p, mask, i, rounding, pre, sizes)
+        _child_slopes(on[i], off, slopes)
+        _carried_bounds(J[p], E[p, 0], slopes, rounding, pre, sizes[i])
         for o in range(weights.shape[0]):
             for k in range(D):
-                s = _dot4(J[p, k], mask[i], weights[o])
+                s = _dot4(J[p, k], slopes, weights[o])
                 out[i, k, o] = s + bias[o] if k == 0 else s
-            product[i, o] = _dot4(pre[i], abs_weights[o], ones)
+            product[i, o] = _dot4(pre, abs_weights[o], ones)
+
+
+@nb.njit(inline='always', **_JIT)
+def _child_slopes(on, off, slopes):
+    """A child's slope per unit into ``slopes``: 1 where ``on``, ``off`` elsewhere."""
+    for h in range(slopes.shape[0]):
+        slopes[h] = 1.0 if on[h] else off
 
 
 @nb.njit(inline='always', **_JIT)
@@ -100,31 +117,31 @@ def _dot4(x, y, z):
 
 
 @nb.njit(inline='always', **_JIT)
-def _carried_bounds(J, E, p, mask, i, rounding, pre, sizes):
-    """``pre[i]`` and ``sizes[i]`` of child ``i`` of cell ``p`` (see
-    :func:`gather_rows_and_bounds`)."""
-    D = J.shape[1]
+def _carried_bounds(Jp, Ep, slopes, rounding, pre, sizes):
+    """A child's ``pre`` and ``sizes`` (see :func:`gather_rows_and_bounds`) from its parent's
+    rows ``Jp`` and their bounds ``Ep``, and its ``slopes``."""
+    D = Jp.shape[0]
     sum_a = 0.0
     max_a = 0.0
     sum_pre = 0.0
     max_pre = 0.0
-    for h in range(J.shape[2]):
-        s = abs(J[p, 0, h])
+    for h in range(Jp.shape[1]):
+        s = abs(Jp[0, h])
         for k in range(1, D):
-            s += abs(J[p, k, h])
-        m = abs(mask[i, h])
+            s += abs(Jp[k, h])
+        m = abs(slopes[h])
         a = s * m
-        v = rounding * a + E[p, 0, h] * m
+        v = rounding * a + Ep[h] * m
         v = v if m != 0.0 else 0.0  # a select, not a branch: masks are as good as random
-        pre[i, h] = v
+        pre[h] = v
         sum_a += a
         max_a = max(max_a, a)
         sum_pre += v
         max_pre = max(max_pre, v)
-    sizes[i, 0] = sum_a
-    sizes[i, 1] = max_a
-    sizes[i, 2] = sum_pre
-    sizes[i, 3] = max_pre
+    sizes[0] = sum_a
+    sizes[1] = max_a
+    sizes[2] = sum_pre
+    sizes[3] = max_pre
 
 
 @nb.njit(**_JIT)
