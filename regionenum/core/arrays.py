@@ -7,7 +7,7 @@ import numpy as np
 
 from .threads import map_in_threads
 
-__all__ = ["batches", "concat_offsets", "facet_equations", "is_integer", "kernel_array", "offsets_of",
+__all__ = ["batches", "concat_offsets", "is_integer", "kernel_array", "offsets_of",
            "per_cell_count", "ranges", "run_starts", "set_bits", "unpack_bits"]
 
 
@@ -30,9 +30,16 @@ def offsets_of(counts) -> np.ndarray:
 
 
 def per_cell_count(flags, offsets) -> np.ndarray:
-    """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every row ``i``."""
-    cs = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-    return cs[offsets[1:]] - cs[offsets[:-1]]
+    """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every row ``i``: a sum per
+    non-empty row, without a running sum as long as ``flags`` (whose fresh pages cost more than
+    the sums on millions of generators)."""
+    flags = np.asarray(flags)
+    out = np.zeros(len(offsets) - 1, np.int64)
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+    if len(starts):
+        values = flags.view(np.int8) if flags.dtype == bool else flags
+        out[offsets[1:] > offsets[:-1]] = np.add.reduceat(values[: offsets[-1]], starts, dtype=np.int64)
+    return out
 
 
 def batches(n: int, size: int) -> list:
@@ -58,37 +65,6 @@ def ranges(offsets, index):
     new_off = offsets_of(lengths)
     sel = np.repeat(starts - new_off[:-1], lengths) + np.arange(new_off[-1])
     return sel, new_off
-
-
-#: Rows handled at a time by :func:`facet_equations` (its temporaries stay a few megabytes).
-_EQUATION_BLOCK = 1 << 16
-
-
-def facet_equations(rows, which=None) -> np.ndarray:
-    """Constraint rows ``(m, d + 1)`` over ``(t, x)`` (``row . (1, x) <= 0``), or the rows
-    ``which`` (an index array) of them, as facet equations ``[a | c]`` with ``a . x + c <= 0``
-    and ``|a| = 1`` (rows with ``a = 0`` are left as they are). Each row is first scaled by a
-    power of two (exactly) to entries of size about 1, so that the norm neither overflows nor
-    underflows whatever the network's scale. Done in blocks of rows, each on its own (shared
-    out among idle cores), so that no temporary is as large as the result (millions of facets
-    in 4-D)."""
-    rows = np.asarray(rows, dtype=np.float64)
-    n = len(rows) if which is None else len(which)
-    d = rows.shape[1] - 1
-    out = np.empty((n, d + 1))  # [a | c], scaled, written in place
-
-    def block(bounds):
-        part = slice(*bounds)
-        rows_in, eq = (rows[part] if which is None else rows[which[part]]), out[part]
-        big = np.abs(rows_in[:, 1:]).max(axis=1, initial=0.0)
-        _, e = np.frexp(np.where(big > 0, big, 1.0))
-        np.ldexp(rows_in[:, 1:], -e[:, None], out=eq[:, :d])
-        np.ldexp(rows_in[:, 0], -e, out=eq[:, d])
-        norms = np.sqrt(np.add.reduce(eq[:, :d] * eq[:, :d], axis=1))
-        eq /= np.where(norms > 0, norms, 1)[:, None]
-
-    map_in_threads(block, batches(n, _EQUATION_BLOCK))
-    return out
 
 
 def run_starts(values) -> np.ndarray:

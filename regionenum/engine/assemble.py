@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.arrays import batches, facet_equations, offsets_of, per_cell_count, run_starts
+from ..core.arrays import batches, offsets_of, per_cell_count, run_starts
 from ..core.threads import map_in_threads
 from ..result import Regions
 from .cells import CellComplex, CellSet
 from .exact_vertices import tighten_loose_generators
+from .kernels.equations import unit_equations
 from .kernels.lattice import facet_flags, polytope_volumes
 
-__all__ = ["SECONDS_PER_GENERATOR", "assemble_regions"]
+__all__ = ["SECONDS_PER_GENERATOR", "assemble_regions", "facet_equations"]
 
 #: What :func:`assemble_regions` costs per kept generator (a vertex or ray of a kept cell), set
 #: generously: 0.34-0.62 microseconds were measured on the suite's 2-D to 4-D nets (2-core AMD
@@ -87,6 +88,22 @@ def _nothing_found(network, domain, tally) -> Regions:
                    jacobians=np.zeros((0, k, d)), offsets=np.zeros((0, k)), output_errors=np.zeros((0, k)),
                    complex=None, **tally.outcome())
 
+
+def facet_equations(rows, which=None) -> np.ndarray:
+    """Constraint rows ``(m, d + 1)`` over ``(t, x)`` (``row . (1, x) <= 0``), or the rows
+    ``which`` (an index array) of them, as facet equations ``[a | c]`` with ``a . x + c <= 0``
+    and ``|a| = 1`` (rows with ``a = 0`` are left as they are), each scaled by a power of two
+    first (:func:`~regionenum.engine.kernels.equations.unit_equations`); blocks of rows are
+    shared out among idle cores."""
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    which = np.arange(len(rows)) if which is None else np.asarray(which, dtype=np.int64)
+    out = np.empty((len(which), rows.shape[1]))
+    map_in_threads(lambda b: unit_equations(rows, which, out, *b), batches(len(which), _EQUATION_BLOCK))
+    return out
+
+
+#: Rows in one piece of work of :func:`facet_equations`.
+_EQUATION_BLOCK = 1 << 16
 
 #: Cells in one piece of work of the per-cell kernels (facet flags, volumes), which threads
 #: share out (:func:`~regionenum.core.threads.map_in_threads`; each cell's answer is its own,

@@ -30,8 +30,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..core.arrays import facet_equations
 from ..core.exact import ExactNetwork, dyadic_integers
+from .assemble import facet_equations
 from .driver import Entry, Tally
 from .exact_lp import exact_lp
 from .kernels.simplex import OPTIMAL, solve_lp

@@ -1,6 +1,8 @@
 """Region volumes and facets from the face lattice (bit masks over a cell's generators, or
 index sets for cells of more than 64), against convex hulls and polytopes of known volume."""
 import itertools
+import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -68,7 +70,7 @@ def test_assembly_in_threads_is_the_assembly_in_one(monkeypatch, domain):
     chunk, with ``inf`` for the cells with rays."""
     from threadpoolctl import threadpool_limits
 
-    from regionenum.core import arrays, threads
+    from regionenum.core import threads
     from regionenum.engine import assemble
     from regionenum.engine.kernels.lattice import facet_flags, polytope_volumes
     net = random_net([domain.dim, 10, 10, 1], 2)
@@ -77,7 +79,7 @@ def test_assembly_in_threads_is_the_assembly_in_one(monkeypatch, domain):
         one = rn.enumerate_regions(net, domain)
         monkeypatch.setattr(threads, "idle_cpus", lambda: 3)
         monkeypatch.setattr(assemble, "_CELL_CHUNK", 7)
-        monkeypatch.setattr(arrays, "_EQUATION_BLOCK", 5)
+        monkeypatch.setattr(assemble, "_EQUATION_BLOCK", 5)
         shared = rn.enumerate_regions(net, domain)
     cells = one.complex.cells
     assert len(assemble._chunks(len(cells))) > 3 and len(one.facet_equations) > 3 * 5
@@ -91,3 +93,24 @@ def test_assembly_in_threads_is_the_assembly_in_one(monkeypatch, domain):
     volumes = polytope_volumes(cells.arrays, np.arange(len(cells)))
     assert np.array_equal(np.isinf(volumes), ~cells.bounded())
     assert np.isinf(volumes).any() == (not isinstance(domain, rn.Box))  # rays on the plane only
+
+
+def test_facet_equations_have_unit_normals_at_any_scale():
+    """Facet equations are the constraint rows scaled to unit normals, whatever the rows' scale
+    (entries from 2^-1070 to 2^1020, where squaring them would underflow or overflow): each is
+    a positive multiple of its row; a row without normal is left as it is."""
+    from regionenum.engine.assemble import facet_equations
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((400, 4)) * np.ldexp(1.0, rng.integers(-1070, 1020, (400, 1)))
+    rows[::7, 1:] = 0.0
+    which = rng.permutation(400)[:300]
+    eq = facet_equations(rows, which)
+    picked = rows[which]
+    has_normal = np.abs(picked[:, 1:]).max(axis=1) > 0
+    assert np.array_equal(eq[~has_normal], picked[~has_normal][:, [1, 2, 3, 0]])  # [a | c]
+    for row, e in zip(picked[has_normal], eq[has_normal]):
+        exact = [Fraction(v) for v in row]
+        norm = math.sqrt(float(sum(v * v for v in exact[1:]) / max(abs(v) for v in exact[1:]) ** 2))
+        scale = max(abs(v) for v in exact[1:]) * Fraction(norm)
+        assert np.allclose(e, [float(v / scale) for v in [*exact[1:], exact[0]]], rtol=1e-14, atol=0), row
+    assert np.array_equal(facet_equations(rows), facet_equations(rows, np.arange(400)))

@@ -2,8 +2,9 @@
 
 - :mod:`.splitting`: split polyhedral cells by hyperplanes (vertices with incidence);
 - :mod:`.rows`: the next layer's hyperplane rows of a batch of cells, and bounds on their errors;
-- :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells.
-- :mod:`.blocks`: copy cells' blocks of rows between CSR arrays (gathering finished cells).
+- :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells;
+- :mod:`.blocks`: copy cells' blocks of rows between CSR arrays (gathering finished cells);
+- :mod:`.equations`: facet equations of unit normal from the cells' constraint rows.
 
 Kernels take and return flat numpy arrays in named groups, never call back into Python, and
 return the sign questions float64 cannot settle instead of answering them. Each compiles on its
