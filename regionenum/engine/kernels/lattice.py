@@ -214,7 +214,7 @@ def _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids, flags):
 
 
 # -- faces of at most 64 generators, as bit masks over them ---------------------------------------
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _full_mask(n):
     """The mask of ``n <= 64`` generators."""
     return ~np.uint64(0) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
@@ -239,7 +239,7 @@ def _mask_buffers(n, masks, facets, cut, every):
     return _grow1(masks, n), _grow1(facets, n), _grow1(cut, n), every
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _tight_masks(face, ids, gen_inc_off, gen_inc, masks):
     """Into ``masks[k]``, for each of the sorted constraint ``ids``, the bit mask of the
     generators ``face`` (at most 64) tight on ``ids[k]``; ids a generator lists but ``ids`` does
@@ -255,7 +255,7 @@ def _tight_masks(face, ids, gen_inc_off, gen_inc, masks):
                 masks[k] |= bit
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _facet_masks(f, masks, among, n_among, out, rel):
     """The facets of the face with generator mask ``f``: the distinct maximal ones among the
     proper non-empty ``f & masks[k]`` for ``k`` in ``among[:n_among]``, in that order (the
@@ -290,13 +290,13 @@ _DE_BRUIJN_INDEX = np.zeros(64, np.int64)
 _DE_BRUIJN_INDEX[[((int(_DE_BRUIJN) << i) % 2**64) >> 58 for i in range(64)]] = np.arange(64)
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _lowest_bit(m):
     """Index of the lowest set bit of a non-zero mask."""
     return _DE_BRUIJN_INDEX[((m & (~m + np.uint64(1))) * _DE_BRUIJN) >> np.uint64(58)]
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _edge_ends(face, m, gens):
     """The two ends of the edge with generator mask ``m``: its only two generators, or, should a
     generator lie inside the edge, the pair farthest apart."""
@@ -321,7 +321,7 @@ def _edge_ends(face, m, gens):
     return a, b
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _distance(g, h):
     """Distance between the points with homogeneous rows ``g`` and ``h`` (``(1, x)``)."""
     total = 0.0
@@ -330,7 +330,7 @@ def _distance(g, h):
     return np.sqrt(total)
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _orthogonal_norm(v, Q, r):
     """Make ``v`` orthogonal to the unit rows ``Q[:r]`` (modified Gram-Schmidt, in place) and
     return its norm."""
@@ -346,15 +346,23 @@ def _orthogonal_norm(v, Q, r):
     return np.sqrt(norm)
 
 
-@nb.njit(**_JIT)
-def _chain_step(Q, r, p, origin):
-    """Row ``r`` of ``Q``: ``p - origin`` (points as homogeneous rows ``(1, x)``) made
-    orthogonal to ``Q[:r]`` and of unit length (zero if it is not independent of them); returns
-    its norm before that."""
+@nb.njit(inline='always', **_JIT)
+def _chain_norm(Q, r, p, origin):
+    """The norm of ``p - origin`` (points as homogeneous rows ``(1, x)``) made orthogonal to the
+    unit rows ``Q[:r]``, that vector left in row ``r`` of ``Q``: the last vector of a simplex,
+    which no later vector is made orthogonal to."""
     q = Q[r]
     for j in range(q.shape[0]):
         q[j] = p[j + 1] - origin[j + 1]
-    norm = _orthogonal_norm(q, Q, r)
+    return _orthogonal_norm(q, Q, r)
+
+
+@nb.njit(inline='always', **_JIT)
+def _chain_step(Q, r, p, origin):
+    """:func:`_chain_norm`, with row ``r`` of ``Q`` then of unit length (zero if the vector is not
+    independent of ``Q[:r]``), for the vectors after it; returns the norm."""
+    norm = _chain_norm(Q, r, p, origin)
+    q = Q[r]
     for j in range(q.shape[0]):
         q[j] = q[j] / norm if norm > 0 else 0.0
     return norm
@@ -398,11 +406,11 @@ def _pulled_volume(face, masks, k, gens, scratch):
         if L == k - 1:  # an edge (b, c): the last two vectors of the simplex
             b, c = _edge_ends(face, f, gens)
             if L == 0:  # the face is this edge
-                total += _chain_step(Q, 0, gens[face[c]], gens[face[b]])
+                total += _chain_norm(Q, 0, gens[face[c]], gens[face[b]])
                 continue
             origin = gens[face[apex[0]]]
             to_b = _chain_step(Q, L - 1, gens[face[b]], origin) / L
-            total += weight[L - 1] * to_b * _chain_step(Q, L, gens[face[c]], origin) / (L + 1)
+            total += weight[L - 1] * to_b * _chain_norm(Q, L, gens[face[c]], origin) / (L + 1)
             continue
         a = _lowest_bit(f)
         apex[L] = a
