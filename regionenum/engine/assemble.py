@@ -89,6 +89,10 @@ def _nothing_found(network, domain, tally) -> Regions:
                    complex=None, **tally.outcome())
 
 
+#: Rows in one piece of work of :func:`facet_equations`.
+_EQUATION_BLOCK = 1 << 16
+
+
 def facet_equations(rows, which=None) -> np.ndarray:
     """Constraint rows ``(m, d + 1)`` over ``(t, x)`` (``row . (1, x) <= 0``), or the rows
     ``which`` (an index array) of them, as facet equations ``[a | c]`` with ``a . x + c <= 0``
@@ -101,9 +105,6 @@ def facet_equations(rows, which=None) -> np.ndarray:
     map_in_threads(lambda b: unit_equations(rows, which, out, *b), batches(len(which), _EQUATION_BLOCK))
     return out
 
-
-#: Rows in one piece of work of :func:`facet_equations`.
-_EQUATION_BLOCK = 1 << 16
 
 #: Cells in one piece of work of the per-cell kernels (facet flags, volumes), which threads
 #: share out (:func:`~regionenum.core.threads.map_in_threads`; each cell's answer is its own,

@@ -1,24 +1,8 @@
-"""Array helpers: facet equations; patterns unpacked; handing freed memory back to the operating system."""
+"""Array helpers: patterns unpacked; handing freed memory back to the operating system."""
 import sys
 
 import numpy as np
 import pytest
-
-
-def test_facet_equations_in_blocks_are_the_same_as_at_once(monkeypatch):
-    """Facet equations are made a block of rows at a time, from an index into the rows: the same
-    values, bit for bit, as from the rows taken first, whatever the block size."""
-    from regionenum.core import arrays
-    rng = np.random.default_rng(1)
-    rows = rng.normal(size=(1000, 4)) * 2.0 ** rng.integers(-600, 600, (1000, 1))
-    rows[::97, 1:] = 0.0  # rows without a normal are left as they are
-    which = rng.permutation(1000)[:777]
-    whole = arrays.facet_equations(rows[which])
-    assert np.allclose(np.linalg.norm(whole[:, :3], axis=1)[np.abs(rows[which, 1:]).max(axis=1) > 0], 1.0)
-    for block in (1, 10, 64, 4096):
-        monkeypatch.setattr(arrays, "_EQUATION_BLOCK", block)
-        assert np.array_equal(arrays.facet_equations(rows, which), whole)
-        assert np.array_equal(arrays.facet_equations(rows[which]), whole)
 
 
 @pytest.mark.parametrize("block", [7, 64, 8192])

@@ -113,4 +113,19 @@ def test_facet_equations_have_unit_normals_at_any_scale():
         norm = math.sqrt(float(sum(v * v for v in exact[1:]) / max(abs(v) for v in exact[1:]) ** 2))
         scale = max(abs(v) for v in exact[1:]) * Fraction(norm)
         assert np.allclose(e, [float(v / scale) for v in [*exact[1:], exact[0]]], rtol=1e-14, atol=0), row
-    assert np.array_equal(facet_equations(rows), facet_equations(rows, np.arange(400)))
+
+
+def test_facet_equations_in_blocks_are_the_same_as_at_once(monkeypatch):
+    """Facet equations are made a block of rows at a time, from an index into the rows: the same
+    values, bit for bit, as from the rows taken first, whatever the block size."""
+    from regionenum.engine import assemble
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(1000, 4)) * 2.0 ** rng.integers(-600, 600, (1000, 1))
+    rows[::97, 1:] = 0.0  # rows without a normal are left as they are
+    which = rng.permutation(1000)[:777]
+    whole = assemble.facet_equations(rows[which])
+    assert np.allclose(np.linalg.norm(whole[:, :3], axis=1)[np.abs(rows[which, 1:]).max(axis=1) > 0], 1.0)
+    for block in (1, 10, 64, 4096):
+        monkeypatch.setattr(assemble, "_EQUATION_BLOCK", block)
+        assert np.array_equal(assemble.facet_equations(rows, which), whole)
+        assert np.array_equal(assemble.facet_equations(rows[which]), whole)
