@@ -33,12 +33,16 @@ def per_cell_count(flags, offsets) -> np.ndarray:
     """How many of ``flags[offsets[i]:offsets[i+1]]`` are true, for every row ``i``: a sum per
     non-empty row, without a running sum as long as ``flags`` (whose fresh pages cost more than
     the sums on millions of generators)."""
-    flags = np.asarray(flags)
-    out = np.zeros(len(offsets) - 1, np.int64)
-    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
-    if len(starts):
+    flags, offsets = np.asarray(flags), np.asarray(offsets, dtype=np.int64)
+    out = np.zeros(max(len(offsets) - 1, 0), np.int64)
+    if not len(out):
+        return out
+    if offsets[-1] > len(flags):
+        raise IndexError(f"offsets reach {offsets[-1]} past the {len(flags)} flags")
+    filled = offsets[1:] > offsets[:-1]
+    if filled.any():
         values = flags.view(np.int8) if flags.dtype == bool else flags
-        out[offsets[1:] > offsets[:-1]] = np.add.reduceat(values[: offsets[-1]], starts, dtype=np.int64)
+        out[filled] = np.add.reduceat(values[: offsets[-1]], offsets[:-1][filled], dtype=np.int64)
     return out
 
 

@@ -347,8 +347,9 @@ class PolytopeStep:
 
     def _states(self, l, bits, n):
         """Per unit of layer ``l`` on ``n`` cells with state ``bits`` (None: one state), whether
-        its slope is 1 (on, or a linear unit) rather than the activation's ``off_slope``: the
-        bits themselves where every unit has two states, a byte per unit otherwise."""
+        its slope is 1 (on, a max group's winner, or a linear unit) rather than the activation's
+        ``off_slope``, a byte each: the bits themselves where every unit has states, otherwise
+        a copy with the linear units set."""
         layer = self.net.layers[l]
         units = self.net.split_units[l]
         if bits is not None and len(units) == layer.width:

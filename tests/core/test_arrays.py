@@ -1,8 +1,27 @@
-"""Array helpers: patterns unpacked; handing freed memory back to the operating system."""
+"""Array helpers: counts per CSR row; patterns unpacked; handing freed memory back to the operating system."""
 import sys
 
 import numpy as np
 import pytest
+
+
+def test_per_cell_count_counts_each_row_and_refuses_offsets_past_the_flags():
+    """Counts of true flags per CSR row against a loop: empty rows anywhere, offsets not starting
+    at 0, flags beyond the last row, integer flags; no rows at all gives none; offsets beyond
+    the flags are an error, not a short count."""
+    from regionenum.core.arrays import per_cell_count
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        lengths = rng.integers(0, 4, rng.integers(0, 12))
+        offsets = rng.integers(0, 3) + np.concatenate([[0], np.cumsum(lengths)])
+        flags = rng.random(offsets[-1] + rng.integers(0, 3)) < 0.5
+        expected = [int(flags[a:b].sum()) for a, b in zip(offsets[:-1], offsets[1:])]
+        assert per_cell_count(flags, offsets).tolist() == expected
+        assert per_cell_count(flags.astype(np.int64), offsets).tolist() == expected
+    assert per_cell_count(np.zeros(0, bool), np.zeros(0, np.int64)).tolist() == []
+    assert per_cell_count(np.zeros(0, bool), np.zeros(1, np.int64)).tolist() == []
+    with pytest.raises(IndexError):
+        per_cell_count(np.ones(3, bool), np.array([0, 2, 5]))
 
 
 @pytest.mark.parametrize("block", [7, 64, 8192])

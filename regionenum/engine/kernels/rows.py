@@ -132,7 +132,7 @@ def _carried_bounds(Jp, Ep, slopes, rounding, pre, sizes):
         m = abs(slopes[h])
         a = s * m
         v = rounding * a + Ep[h] * m
-        v = v if m != 0.0 else 0.0  # a select, not a branch: masks are as good as random
+        v = v if m != 0.0 else 0.0  # a select, not a branch: states are as good as random
         pre[h] = v
         sum_a += a
         max_a = max(max_a, a)

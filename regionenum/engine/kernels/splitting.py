@@ -697,8 +697,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             touch_stamp[k] = -1
             mem[k] = k
             _values(px, k, pdg[k], J, J_err, c, ref, tol, pv, pe, pt, scratch)
-        # per hyperplane, bit 0 while every generator is strictly positive, bit 1 negative:
-        # generator by generator along the rows, without branches (the sides are as good as random)
+        # per hyperplane, +1 (-1) if every generator is strictly beyond its bound on the positive
+        # (negative) side, 0 otherwise
         for h in range(H):
             pos = True
             neg = True
