@@ -1,4 +1,5 @@
 """Array helpers: counts per CSR row; patterns unpacked; handing freed memory back to the operating system."""
+import itertools
 import sys
 
 import numpy as np
@@ -15,7 +16,7 @@ def test_per_cell_count_counts_each_row_and_refuses_offsets_past_the_flags():
         lengths = rng.integers(0, 4, rng.integers(0, 12))
         offsets = rng.integers(0, 3) + np.concatenate([[0], np.cumsum(lengths)])
         flags = rng.random(offsets[-1] + rng.integers(0, 3)) < 0.5
-        expected = [int(flags[a:b].sum()) for a, b in zip(offsets[:-1], offsets[1:])]
+        expected = [int(flags[a:b].sum()) for a, b in itertools.pairwise(offsets)]
         assert per_cell_count(flags, offsets).tolist() == expected
         assert per_cell_count(flags.astype(np.int64), offsets).tolist() == expected
     assert per_cell_count(np.zeros(0, bool), np.zeros(0, np.int64)).tolist() == []
