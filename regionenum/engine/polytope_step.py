@@ -148,10 +148,7 @@ class PolytopeStep:
             self._finish(children, None, None, tally)  # no later layer splits: the cells are regions
             return []
         if l == len(net.layers) - 1:
-            collect = net.layers[l].activation.collect
-            on, off = self._states(l, bits, len(children)), net.layers[l].activation.off_slope
-            self._finish(children, collect(gather_masked(J, parent, on, off), axis=2),
-                         collect(gather_masked(E, parent, on, abs(off)), axis=2), tally)
+            self._finish(children, *self._collected(l, J, E, parent, self._states(l, bits, len(children))), tally)
             return []
         if l + 1 == len(net.layers) - 1 and not len(net.split_units[l + 1]):
             # the last layer only maps the children, which are regions: finished here, in one go
@@ -183,7 +180,7 @@ class PolytopeStep:
         # errors carried in (slopes 0 and 1 are exact; another slope rounds once) and this
         # product's rounding, both through |W|: E' = (gamma |M| + dM) |W|^T + gamma |b|
         g = gamma(width + D + 2)
-        rounding = g + (U if act.off_slope not in (0.0, 1.0) else 0.0)
+        rounding = g + (U if off not in (0.0, 1.0) else 0.0)
         product = None  # the unit-by-unit bound's product, where computed with the rows
         if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ), into buffers kept between calls
             sizes = self._buffer("sizes", (n, 4))
@@ -196,8 +193,8 @@ class PolytopeStep:
                 M, pre = self._buffer("rows", (n, D, width)), self._buffer("bounds", (n, width))
                 gather_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes)
         else:  # a group's winner: sums over the group
-            M = act.collect(gather_masked(J, parent, on, off), axis=2)
-            carried = act.collect(gather_masked(E, parent, on, abs(off)), axis=2)[:, 0, :]
+            M, carried = self._collected(l - 1, J, E, parent, on)
+            carried = carried[:, 0, :]
             a = np.abs(M).sum(axis=1)
             pre = rounding * a + carried
             sizes = np.stack([a.sum(axis=1), a.max(axis=1), pre.sum(axis=1), pre.max(axis=1)], axis=1)
@@ -358,6 +355,14 @@ class PolytopeStep:
         if bits is not None:
             on[:, units] = bits
         return on
+
+    def _collected(self, l, J, E, parent, on):
+        """The outputs of layer ``l``'s activation as rows over ``(t, x)`` for children of cells
+        with that layer's rows ``J`` (error bounds ``E``), each child's units on where ``on``:
+        the masked rows and bounds, summed over each max group."""
+        act = self.net.layers[l].activation
+        return (act.collect(gather_masked(J, parent, on, act.off_slope), axis=2),
+                act.collect(gather_masked(E, parent, on, abs(act.off_slope)), axis=2))
 
     def split_layer(self, l, cells: CellSet, J, E, tally: Tally):
         """Split ``cells`` by the units of layer ``l``: the pieces, each one's parent cell, the

@@ -30,13 +30,14 @@ def gather_masked(J, parent, on, off):
     D = J.shape[1]
     W = J.shape[2]
     out = np.empty((n, D, W), J.dtype)
+    slopes = np.empty(W)
     for i in range(n):
         p = parent[i]
+        _child_slopes(on[i], off, slopes)
         for k in range(D):
             for h in range(W):
-                m = 1.0 if on[i, h] else off
-                v = J[p, k, h] * m
-                out[i, k, h] = v if m != 0.0 else 0.0
+                v = J[p, k, h] * slopes[h]
+                out[i, k, h] = v if slopes[h] != 0.0 else 0.0
     return out
 
 
