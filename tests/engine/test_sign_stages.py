@@ -74,3 +74,27 @@ def test_worker_processes_add_up_to_the_serial_stages():
     serial, parallel = rn.count_regions(net, box), rn.count_regions(net, box, workers=2)
     assert serial == parallel and serial.sign_stages == parallel.sign_stages
     assert serial.sign_stages["float64 filter"] > 0
+
+
+@pytest.mark.parametrize("centre", [0.0, 1e4, -3.0e-7])
+@pytest.mark.parametrize("scale", [1.0, 0.1, 2.0 ** -300])
+def test_a_corner_cut_by_less_than_the_rounding_is_found(centre, scale):
+    """The filter that decides a hyperplane for a whole cell from the cell's bounding box: two
+    ReLU units ``scale (x - centre)`` and ``scale (y - centre)``, and a second-layer unit ``u1 +
+    u2 + beta``. For ``beta > 0`` it is positive everywhere (4 regions); for ``beta < 0`` it cuts
+    a triangle with legs ``|beta| / scale`` off the corner of the quadrant where both are on,
+    and the lines ``u = -beta`` through the two quadrants where one is (7 regions). The row of
+    the second unit over ``(t, x, y)`` is rounded (the centre's bias is not exact in it), so
+    for ``|beta|`` at or below that rounding, the float value at the box's centre minus its
+    radius cannot tell the two apart: the box must leave the hyperplane to the test at each
+    vertex and, below that test's bound too, to exact signs."""
+    box = rn.Box([centre - 1.0, centre - 1.0], [centre + 1.0, centre + 1.0])
+    for k in (1, 20, 40, 52, 60, 80):
+        for sign in (1.0, -1.0):
+            beta = sign * scale * 2.0 ** -k
+            first = (scale * np.eye(2), np.full(2, -scale * centre))
+            net = rn.Network.from_layers([first, (np.ones((1, 2)), np.array([beta])),
+                                          (np.ones((1, 1)), np.zeros(1))])
+            expected = 4 if beta > 0 else 7
+            assert rn.count_regions(net, box) == expected, (k, sign)
+            assert len(rn.enumerate_regions(net, box)) == expected, (k, sign)

@@ -19,6 +19,12 @@ split that cell again; an answer's generator, where float64 holds it exactly, re
 one with a zero bound (``_adopt``). The kernels never
 call back into Python, so they run without the GIL.
 
+Most of a layer's hyperplanes miss a small cell. On a cell of points, each is first tested
+against the cell's bounding box (``_box_sides``: one value at the box's centre and the box's
+radius along the row, with bounds that imply the test at every generator), so that only the
+few left undecided get a value per generator; a cell's pieces then get the same bits, and the
+same counts of signs, as from that test alone.
+
 Arguments and results travel in named groups of arrays (the namedtuples below): Numba compiles
 each group as one typed tuple, and callers read fields by name.
 """
@@ -175,16 +181,17 @@ TINY = 2.0 ** -1000
 
 
 @nb.njit(inline='always', **_JIT)
-def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
-    """Values of every hyperplane of cell ``c`` at the homogeneous generator ``g = px[i]``
-    (``out_v[i]``), a rigorous bound on their distance from the exact values (``out_e[i]``), and
-    the thresholds below which their signs are not trusted (``out_t[i]``). Rows are passed as
-    arrays and an index, not as views: in the kernel's loops every view costs a reference count
-    taken and dropped.
+def _values(px, i, dg, rows, errors, n_live, ref, tol, out_v, out_e, out_t, sa):
+    """Values of the hyperplanes ``rows[:, j]`` (``j < n_live``: a cell's rows over ``(t, x)``
+    not yet decided, copied side by side) at the homogeneous generator ``g = px[i]``
+    (``out_v[i, j]``), a rigorous bound on their distance from the exact values (``out_e[i,
+    j]``), and the thresholds below which their signs are not trusted (``out_t[i, j]``). Arrays
+    are passed with an index, not as views: in the kernel's loops every view costs a reference
+    count taken and dropped.
 
     With ``g`` within ``dg`` (max-norm) of a positive multiple ``g*`` of the exact generator (its
-    homogeneous coordinate ``g_0``, 1 for points and 0 for rays, is exact) and ``J[c, :, h]``
-    within ``errors[c, 0, h]`` (summed over ``k``) of the exact row ``J*``,
+    homogeneous coordinate ``g_0``, 1 for points and 0 for rays, is exact) and ``J = rows[:, j]``
+    within ``errors[j]`` (summed over ``k``) of the exact row ``J*``,
     ``|fl(g . J) - g* . J*| <= gamma sum_k |g_k J_k| + dg sum_{k >= 1} |J_k| + m errors`` with
     ``m = max(|g_0|, max_{k >= 1} |g_k| + dg)`` (``gamma`` the rounding of a ``D``-term dot
     product). A sign is trusted when the value's size
@@ -193,8 +200,7 @@ def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
     settled exactly, as a margin of caution. A bound that is not finite (overflow) never trusts.
     A row that is exactly zero with no error (a unit masked off on the cell) is exactly zero, and
     so is a value whose products are all exactly zero, unless one of them underflowed (see
-    :func:`_underflowed`). ``sa`` is scratch of length ``H``."""
-    H = J.shape[2]
+    :func:`_underflowed`). ``sa`` is scratch of length ``n_live``."""
     D = px.shape[1]
     gamma = (D + 2) * U / (1.0 - (D + 2) * U)
     g0 = px[i, 0]
@@ -204,34 +210,100 @@ def _values(px, i, dg, J, errors, c, ref, tol, out_v, out_e, out_t, sa):
         gmax = max(gmax, abs(px[i, k]))
     gmax = max(abs(g0), gmax + dg)
     a0 = abs(g0)
-    for h in range(H):
-        j = J[c, 0, h]
-        out_v[i, h] = g0 * j
-        out_e[i, h] = a0 * abs(j)  # sum_k |g_k J_k|
-        out_t[i, h] = a0 * abs(j)  # the size, for the tol band
-        sa[h] = 0.0  # sum_{k >= 1} |J_k|
+    for j in range(n_live):
+        v = rows[0, j]
+        out_v[i, j] = g0 * v
+        out_e[i, j] = a0 * abs(v)  # sum_k |g_k J_k|
+        out_t[i, j] = a0 * abs(v)  # the size, for the tol band
+        sa[j] = 0.0  # sum_{k >= 1} |J_k|
     for k in range(1, D):
         gk = px[i, k]
         ak = abs(gk)
         m = max(ak, r)
-        for h in range(H):
+        for j in range(n_live):
+            v = rows[k, j]
+            av = abs(v)
+            out_v[i, j] += gk * v
+            out_e[i, j] += ak * av
+            sa[j] += av
+            out_t[i, j] += m * av
+    moved = dg > 0.0
+    for j in range(n_live):  # selects, not branches, so that the loop vectorises
+        ej = errors[j]
+        se = out_e[i, j]
+        e = gamma * se + dg * sa[j] + gmax * ej
+        grown = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
+        e = grown if (se > 0.0) | (ej > 0.0) | (moved & (sa[j] > 0.0)) else e
+        e = e if e < np.inf else np.inf  # overflow or NaN: no bound
+        t = tol * out_t[i, j]
+        out_e[i, j] = e
+        out_t[i, j] = t if t > e else e
+
+
+@nb.njit(inline='always', **_JIT)
+def _box_sides(px, pdg, ng, J, errors, c, ref, tol, centre, half, top, whole, live):
+    """Per hyperplane of cell ``c`` (generators ``px[:ng]``, all points), ``whole[h]`` = +1
+    (-1) where a bound on the cell's bounding box alone proves that the generator-by-generator
+    test (:func:`_values` at every generator, each value beyond its threshold) would find every
+    generator on the positive (negative) side, else 0; the hyperplanes left at 0 are listed in
+    ``live``, and their number returned. Far hyperplanes (all but a few of a layer, on a small
+    cell) are so decided at the cost of one value each instead of one per generator.
+
+    With the box's centre ``c`` and half-widths ``w`` (``|g_k - c_k| <= w_k`` for every float
+    generator ``g``), ``|x_k| <= M_k`` on it, and a row ``J``: the float value at ``g`` is at
+    least ``fl(J . (1, c)) - gamma S_c - R - gamma S_g`` (``S`` the sums of the products' sizes,
+    ``S_g <= |J_0| + sum M_k |J_k|``, ``R = sum w_k |J_k|``), and ``g``'s threshold at most the
+    one :func:`_values` would compute with ``M_k`` for ``|g_k|`` and the largest generator bound
+    for ``dg``; the sums' own rounding is covered by a relative slack. So where the centre's
+    value exceeds all of that, every generator passes the test: the cell's pieces get the same
+    bits, and the same counts of signs, as from the test itself. ``centre``, ``half`` and
+    ``top`` are scratch of length ``D``."""
+    H = J.shape[2]
+    D = px.shape[1]
+    gamma = (D + 2) * U / (1.0 - (D + 2) * U)
+    dgmax = 0.0
+    for k in range(ng):
+        dgmax = max(dgmax, pdg[k])
+    biggest = 0.0
+    for k in range(1, D):
+        lo = px[0, k]
+        hi = lo
+        for g in range(1, ng):
+            lo = min(lo, px[g, k])
+            hi = max(hi, px[g, k])
+        mid = 0.5 * lo + 0.5 * hi
+        centre[k] = mid
+        half[k] = max(hi - mid, mid - lo) * (1.0 + 4.0 * U)
+        top[k] = max(abs(lo), abs(hi))
+        biggest = max(biggest, top[k])
+    gmax = max(1.0, biggest + dgmax)
+    slack = 1.0 + 16.0 * gamma
+    n_live = 0
+    for h in range(H):
+        j = J[c, 0, h]
+        v = j
+        s_c = abs(j)
+        s_g = abs(j)
+        size = abs(j)
+        rad = 0.0
+        sa = 0.0
+        for k in range(1, D):
             j = J[c, k, h]
             aj = abs(j)
-            out_v[i, h] += gk * j
-            out_e[i, h] += ak * aj
-            sa[h] += aj
-            out_t[i, h] += m * aj
-    moved = dg > 0.0
-    for h in range(H):  # selects, not branches, so that the loop vectorises
-        ej = errors[c, 0, h]
-        se = out_e[i, h]
-        e = gamma * se + dg * sa[h] + gmax * ej
-        grown = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
-        e = grown if (se > 0.0) | (ej > 0.0) | (moved & (sa[h] > 0.0)) else e
-        e = e if e < np.inf else np.inf  # overflow or NaN: no bound
-        t = tol * out_t[i, h]
-        out_e[i, h] = e
-        out_t[i, h] = t if t > e else e
+            v += centre[k] * j
+            s_c += abs(centre[k]) * aj
+            s_g += top[k] * aj
+            size += max(top[k], ref) * aj
+            rad += half[k] * aj
+            sa += aj
+        e = (gamma * s_g + dgmax * sa + gmax * errors[c, 0, h]) * (1.0 + 4.0 * gamma) + TINY
+        t = max(tol * size, e)
+        margin = (gamma * (s_c + s_g) + rad + t) * slack + 2.0 * TINY
+        side = 1 if v > margin else (-1 if v < -margin else 0)  # NaN or no bound: 0
+        whole[h] = side
+        live[n_live] = h
+        n_live += side == 0
+    return n_live
 
 
 @nb.njit(**_JIT)
@@ -642,6 +714,13 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     scratch = np.empty(HB, np.float64)
     expansion = np.empty(2 * D, np.float64)
     whole = np.empty(HB, np.int8)  # per hyperplane: +1/-1 if the whole cell is strictly on one side
+    live = np.empty(HB, np.int64)  # the hyperplanes not so decided, the pool's columns of values
+    live_rows = np.empty((D, HB), np.float64)  # their rows and error bounds, side by side
+    live_err = np.empty(HB, np.float64)
+    every = np.arange(HB)  # (all of them, on a cell with rays)
+    centre = np.empty(D, np.float64)  # scratch for _box_sides
+    half = np.empty(D, np.float64)
+    top = np.empty(D, np.float64)
     # ... and the pieces: member lists in an append-only pool, state bits
     piece_start = np.empty(16, np.int64)
     piece_len = np.empty(16, np.int64)
@@ -680,9 +759,11 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
         if ng > mem.shape[0]:
             mem = _grow1(mem, ng)
         ninc = 0
+        points = True
         for k in range(ng):
             for kk in range(D):
                 px[k, kk] = gens[g0 + k, kk]
+            points &= px[k, 0] == 1.0
             pdg[k] = gen_err[g0 + k]
             a = gen_inc_off[g0 + k]
             b = gen_inc_off[g0 + k + 1]
@@ -696,25 +777,40 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             sign_stamp[k] = -1
             touch_stamp[k] = -1
             mem[k] = k
-            _values(px, k, pdg[k], J, J_err, c, ref, tol, pv, pe, pt, scratch)
         # per hyperplane, +1 (-1) if every generator is strictly beyond its bound on the positive
-        # (negative) side, 0 otherwise
-        for h in range(H):
+        # (negative) side, 0 otherwise: first from the cell's bounding box, then, for the
+        # hyperplanes that leaves (``live``), from the values at each generator
+        if points and ng > 0 and H > 0:
+            n_live = _box_sides(px, pdg, ng, J, J_err, c, ref, tol, centre, half, top, whole, live)
+        else:
+            n_live = H
+            live[:H] = every[:H]
+        for j in range(n_live):
+            for k in range(D):
+                live_rows[k, j] = J[c, k, live[j]]
+            live_err[j] = J_err[c, 0, live[j]]
+        for k in range(ng):
+            _values(px, k, pdg[k], live_rows, live_err, n_live, ref, tol, pv, pe, pt, scratch)
+        for j in range(n_live):
+            h = live[j]
             pos = True
             neg = True
             for k in range(ng):
-                if not pv[k, h] > pt[k, h]:
+                if not pv[k, j] > pt[k, j]:
                     pos = False
-                if not pv[k, h] < -pt[k, h]:
+                if not pv[k, j] < -pt[k, j]:
                     neg = False
             whole[h] = 1 if pos else (-1 if neg else 0)
         n_mem = ng
         n_pieces = 1
         piece_start[0] = 0
         piece_len[0] = ng
-        piece_bits[0, :] = 0
-
+        # where the cell's vertices are all strictly on one side, so are all its pieces' vertices:
+        # those bits are set once, here, and copied to each new piece with the rest of its row
         for h in range(H):
+            piece_bits[0, h] = whole[h] > 0
+        decided = 0  # the hyperplanes before ``decided`` are counted in the signs
+        for j in range(n_live + 1):
             if n_ask > 0:
                 # the answers still wanted are provisional zeros, which entered incidences; the
                 # next hyperplanes' questions would carry them, so the first hyperplane with
@@ -723,14 +819,15 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                 # every array the loop reassigns is then incref'd and decref'd per hyperplane
                 # (3-4 times slower in all)
                 continue
-            hid = hyp_ids[h]
-            if whole[h] != 0:
-                # the cell's vertices are all strictly on one side, so are all pieces' vertices
-                n_filter += ng
-                on = np.uint8(whole[h] > 0)
-                for p in range(n_pieces):
-                    piece_bits[p, h] = on
+            h = live[j] if j < n_live else H  # (H: past the last, to count the ones before it)
+            n_filter += ng * (h - decided)  # whole-cell signs from the box
+            decided = h + 1
+            if h == H:
                 continue
+            if whole[h] != 0:  # whole-cell signs from the generators
+                n_filter += ng
+                continue
+            hid = hyp_ids[h]
             for p in range(n_pieces):  # pieces appended below are already decided for h
                 m0 = piece_start[p]
                 m1 = m0 + piece_len[p]
@@ -739,12 +836,12 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                 for mi in range(m0, m1):
                     g = mem[mi]
                     if sign_stamp[g] != h:
-                        v = pv[g, h]
+                        v = pv[g, j]
                         r = 2
-                        if abs(v) > pt[g, h]:
+                        if abs(v) > pt[g, j]:
                             r = 1 if v > 0 else -1
                             n_filter += 1
-                        elif pe[g, h] == 0.0 and not _underflowed(px, g, J, c, h):
+                        elif pe[g, j] == 0.0 and not _underflowed(px, g, J, c, h):
                             r = 0  # every product exactly zero, no error: zero here
                             n_zero += 1
                         elif pdg[g] == 0.0 and J_err[c, 0, h] == 0.0:  # exact numbers: summed so
@@ -757,7 +854,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             r = 2 if q < 0 else ans_sign[q]
                             if q >= 0 and _adopt(px, pdg, g, ans_point[q]):
                                 # its values at the exact point, for the hyperplanes still to come
-                                _values(px, g, 0.0, J, J_err, c, ref, tol, pv, pe, pt, scratch)
+                                _values(px, g, 0.0, live_rows, live_err, n_live, ref, tol, pv, pe, pt, scratch)
                             if r == 2:  # unanswered: finish the cell anyway, then drop it
                                 ask = _grow2(ask, n_ask + 1)
                                 ask[n_ask, 0] = g
@@ -831,8 +928,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             pv = _grow2(pv, npool + 1)
                             pe = _grow2(pe, npool + 1)
                             pt = _grow2(pt, npool + 1)
-                        pdg[npool] = _crossing(px, ga, pdg[ga], pv[ga, h], pe[ga, h], gb, pdg[gb],
-                                               pv[gb, h], pe[gb, h], npool)
+                        pdg[npool] = _crossing(px, ga, pdg[ga], pv[ga, j], pe[ga, j], gb, pdg[gb],
+                                               pv[gb, j], pe[gb, j], npool)
                         if ninc + nc + 1 > inc_pool.shape[0]:
                             inc_pool = _grow1(inc_pool, ninc + nc + 1)
                         nl = _insert_pool(tmp, 0, nc, hid, inc_pool, ninc)
@@ -853,7 +950,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
-                        _values(px, npool, pdg[npool], J, J_err, c, ref, tol, pv, pe, pt, scratch)
+                        _values(px, npool, pdg[npool], live_rows, live_err, n_live, ref, tol, pv, pe, pt,
+                                scratch)
                         npool += 1
                 # piece p keeps the side <= 0, a new piece takes the side >= 0
                 if n_pieces + 1 > piece_start.shape[0]:
