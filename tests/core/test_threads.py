@@ -138,3 +138,27 @@ def test_map_in_threads_survives_a_fork():
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(([i * i for i in range(8)], 2))  # the child's own pool took items
+
+
+def test_busy_elsewhere_reads_the_machine_at_most_once_per_fresh_interval(monkeypatch):
+    from regionenum.core import threads
+    if threads.busy_elsewhere() is None:
+        pytest.skip("the system does not report its load")
+    reads = []
+    real_path = threads.Path
+
+    def counting_path(name):
+        reads.append(str(name))
+        return real_path(name)
+
+    clock = [1000.0]
+    monkeypatch.setattr(threads, "Path", counting_path)
+    monkeypatch.setattr(threads.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(threads, "_last_reading", (-float("inf"), None))
+    first = threads.busy_elsewhere()
+    assert reads and isinstance(first, int) and first >= 0
+    n = len(reads)
+    clock[0] += threads.FRESH_SECONDS / 2
+    assert threads.busy_elsewhere() == first and len(reads) == n  # reused, not read again
+    clock[0] += threads.FRESH_SECONDS
+    assert isinstance(threads.busy_elsewhere(), int) and len(reads) > n  # stale: read again
