@@ -98,3 +98,23 @@ def test_a_corner_cut_by_less_than_the_rounding_is_found(centre, scale):
             expected = 4 if beta > 0 else 7
             assert rn.count_regions(net, box) == expected, (k, sign)
             assert len(rn.enumerate_regions(net, box)) == expected, (k, sign)
+
+
+def test_the_box_test_never_decides_on_vertices_whose_bounds_overflowed():
+    """A first layer of 127 lines cut in stages (63, 63, 1) on ``[2^1023, MAX]^2``: vertices made
+    there carry infinite error bounds (their interpolation's rounding overflows), and one of them
+    lies far from the exact vertex. The third stage's line truly cuts a triangle that such
+    vertices span; a bounding box over them, with a bound made NaN by ``inf * 0``, once decided
+    that it did not (128 regions). The arrangement is the same as on the unit square (129)."""
+    big, top = 2.0 ** 1023, np.finfo(float).max
+    fill = [(1.0, 0.0, -(0.5 + k / 256.0)) for k in range(1, 125)]
+    lines = [(3.0, 0.0, -1.0)] + fill[:62] + [(-3.0, -1.0, 0.875)] + fill[62:] + [(1.0, 0.0, -0.25)]
+    L = np.array(lines)
+    unit = rn.Network.from_layers([(L[:, :2], L[:, 2]), (np.ones((1, len(L))), np.zeros(1))])
+    s = 2.0 ** -100  # p (x - big) / big + q (y - big) / big + c, times big * s
+    W, b = L[:, :2] * s, (L[:, 2] - L[:, 0] - L[:, 1]) * (big * s)
+    far = rn.Network.from_layers([(W, b), (np.full((1, len(L)), 2.0 ** -10), np.zeros(1))])
+    assert rn.count_regions(unit, rn.Box([0.0, 0.0], [1.0, 1.0])) == 129
+    with np.errstate(over="ignore"):
+        counted = rn.count_regions(far, rn.Box([big, big], [top, top]))
+    assert counted == 129 and counted.sign_stages["exact arithmetic"] > 0

@@ -19,11 +19,13 @@ split that cell again; an answer's generator, where float64 holds it exactly, re
 one with a zero bound (``_adopt``). The kernels never
 call back into Python, so they run without the GIL.
 
-Most of a layer's hyperplanes miss a small cell. On a cell of points (up to
-:data:`BOX_INPUTS` inputs), each is first tested against the cell's bounding box (``_box_sides``: one value at the box's centre and the box's
-radius along the row, with bounds that imply the test at every generator), so that only the
-few left undecided get a value per generator; a cell's pieces then get the same bits, and the
-same counts of signs, as from that test alone.
+Most of a layer's hyperplanes miss a small cell. On a cell of points (up to :data:`BOX_INPUTS`
+inputs, every coordinate and error bound finite), each is first tested against the cell's
+bounding box (``_box_sides``: one value at the box's centre and the box's radius along the row,
+with bounds that imply the test at every generator), so that only the few left undecided get a
+value per generator; a cell's pieces then get the same bits, and the same counts of signs, as
+from that test alone. The tests of which generators are joined by an edge read each generator's
+incidence as a bit mask over the cell's constraints (at most :data:`MASK_BITS` of them).
 
 Arguments and results travel in named groups of arrays (the namedtuples below): Numba compiles
 each group as one typed tuple, and callers read fields by name.
@@ -139,6 +141,50 @@ def _is_subset_pool(a, na, pool, sb, lb):
 
 
 @nb.njit(inline='always', **_JIT)
+def _at_least(bits, k):
+    """Whether the mask ``bits`` (uint64) has at least ``k`` bits set."""
+    n = 0
+    while bits != 0 and n < k:
+        bits &= bits - np.uint64(1)
+        n += 1
+    return n >= k
+
+
+@nb.njit(inline='always', **_JIT)
+def _local_bit(ids, n_sorted, n_ids, cid):
+    """The mask bit (uint64) of constraint ``cid`` among a cell's ``ids``: the sorted
+    ``ids[:n_sorted]`` (searched by bisection), then the hyperplanes added after them
+    (``ids[n_sorted:n_ids]``, searched in turn); 0 if it is not there."""
+    a = 0
+    b = n_sorted
+    while a < b:
+        mid = (a + b) >> 1
+        if ids[mid] < cid:
+            a = mid + 1
+        else:
+            b = mid
+    if a < n_sorted and ids[a] == cid:
+        return np.uint64(1) << np.uint64(a)
+    for k in range(n_sorted, n_ids):
+        if ids[k] == cid:
+            return np.uint64(1) << np.uint64(k)
+    return np.uint64(0)
+
+
+@nb.njit(inline='always', **_JIT)
+def _hyperplane_bit(ids, n_sorted, n_ids, hid):
+    """The mask bit of the hyperplane ``hid`` on a cell whose constraints so far are ``ids[:n_ids]``
+    (see :func:`_local_bit`), appended to them if new, and their new number; bit 0 if they are
+    already :data:`MASK_BITS`."""
+    bit = _local_bit(ids, n_sorted, n_ids, hid)
+    if bit == 0 and n_ids < MASK_BITS:
+        ids[n_ids] = hid
+        bit = np.uint64(1) << np.uint64(n_ids)
+        n_ids += 1
+    return bit, n_ids
+
+
+@nb.njit(inline='always', **_JIT)
 def _insert_pool(a, sa, na, value, out, so):
     """Write the sorted ``a[sa:sa+na]`` with ``value`` inserted (once) into ``out[so:]``, which
     must not overlap it; return the length (indices, not views, as in :func:`_is_subset_pool`)."""
@@ -184,6 +230,10 @@ TINY = 2.0 ** -1000
 #: took 0.55 times as long on r2_big's cells; in 3-D 11% (0.94 times); in 4-D 42%, on cells
 #: with many vertices whose cutting is most of the work, and the kernel took 1.05 times as long.
 BOX_INPUTS = 3
+
+#: A cell's generators carry their incidences also as masks over its constraints when it has at
+#: most this many (a uint64 each).
+MASK_BITS = 64
 
 
 @nb.njit(inline='always', **_JIT)
@@ -260,8 +310,11 @@ def _box_sides(px, pdg, ng, J, errors, c, ref, tol, centre, half, top, sums, who
     least ``fl(J . (1, c)) - gamma S_c - R - gamma S_g`` (``S`` the sums of the products' sizes,
     ``S_g <= |J_0| + sum M_k |J_k|``, ``R = sum w_k |J_k|``), and ``g``'s threshold at most the
     one :func:`_values` would compute with ``M_k`` for ``|g_k|`` and the largest generator bound
-    for ``dg``; the sums' own rounding is covered by a relative slack. So where the centre's
-    value exceeds all of that, every generator passes the test: the cell's pieces get the same
+    for ``dg``; the sums' own rounding is covered by a relative slack, and products below
+    float64's normal range (at most ``D 2^-1075`` each sum) by ``2 TINY``. The cell's coordinates
+    and generator bounds must be finite (the caller checks: the minima and maxima here would skip
+    a NaN); a bound that overflows or is NaN here is infinite and decides nothing. So where the
+    centre's value exceeds all of that, every generator passes the test: the cell's pieces get the same
     bits, and the same counts of signs, as from the test itself. ``centre``, ``half`` and
     ``top`` are scratch of length ``D``, ``sums`` of shape ``(6, H)`` (the sums per hyperplane
     are formed a coordinate at a time, so that the loops over the hyperplanes vectorise)."""
@@ -311,6 +364,7 @@ def _box_sides(px, pdg, ng, J, errors, c, ref, tol, centre, half, top, sums, who
             sa[h] += aj
     for h in range(H):  # selects, not branches
         e = (gamma * s_g[h] + dgmax * sa[h] + gmax * errors[c, 0, h]) * (1.0 + 4.0 * gamma) + TINY
+        e = e if e < np.inf else np.inf  # NaN (inf * 0, a NaN bound): no bound, as in _values
         t = max(tol * size[h], e)
         margin = (gamma * (s_c[h] + s_g[h]) + rad[h] + t) * slack + 2.0 * TINY
         x = v[h]
@@ -738,6 +792,10 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     half = np.empty(D, np.float64)
     top = np.empty(D, np.float64)
     sums = np.empty((6, HB), np.float64)
+    # each pool generator's incidence also as a mask over the cell's constraints (at most 64),
+    # for the adjacency tests: a set intersection and a subset test become an AND each
+    p_mask = np.empty(64, np.uint64)
+    loc_ids = np.empty(MASK_BITS, np.int64)
     # ... and the pieces: member lists in an append-only pool, state bits
     piece_start = np.empty(16, np.int64)
     piece_len = np.empty(16, np.int64)
@@ -773,6 +831,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             pv = _grow2(pv, ng)
             pe = _grow2(pe, ng)
             pt = _grow2(pt, ng)
+            p_mask = _grow1(p_mask, ng)
         if ng > mem.shape[0]:
             mem = _grow1(mem, ng)
         ninc = 0
@@ -780,7 +839,11 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
         for k in range(ng):
             for kk in range(D):
                 px[k, kk] = gens[g0 + k, kk]
-            points &= px[k, 0] == 1.0
+            # (the box test wants finite points with finite bounds: a generator whose coordinates or
+            # bound are not is never trusted, its values go to exact signs)
+            points &= (px[k, 0] == 1.0) & (gen_err[g0 + k] < np.inf)
+            for kk in range(1, D):
+                points &= abs(px[k, kk]) < np.inf
             pdg[k] = gen_err[g0 + k]
             a = gen_inc_off[g0 + k]
             b = gen_inc_off[g0 + k + 1]
@@ -794,6 +857,31 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             sign_stamp[k] = -1
             touch_stamp[k] = -1
             mem[k] = k
+        # the cell's constraints (sorted, unique) and each generator's mask over them; a cell with
+        # more than MASK_BITS is tested on the sorted lists alone
+        n_loc = 0
+        masks = True
+        for q in range(ninc):
+            cid = inc_pool[q]
+            i = n_loc
+            while i > 0 and loc_ids[i - 1] > cid:
+                i -= 1
+            if i > 0 and loc_ids[i - 1] == cid:
+                continue
+            if n_loc == MASK_BITS:
+                masks = False
+                break
+            for k in range(n_loc, i, -1):
+                loc_ids[k] = loc_ids[k - 1]
+            loc_ids[i] = cid
+            n_loc += 1
+        n_sorted = n_loc
+        if masks:
+            for k in range(ng):
+                bits = np.uint64(0)
+                for q in range(p_inc_start[k], p_inc_start[k] + p_inc_len[k]):
+                    bits |= _local_bit(loc_ids, n_sorted, n_loc, inc_pool[q])
+                p_mask[k] = bits
         # per hyperplane, +1 (-1) if every generator is strictly beyond its bound on the positive
         # (negative) side, 0 otherwise: first from the cell's bounding box, then, for the
         # hyperplanes that leaves (``live``), from the values at each generator
@@ -845,6 +933,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                 n_filter += ng
                 continue
             hid = hyp_ids[h]
+            hbit = np.uint64(0)  # its mask bit, given when a generator first lies on it
             for p in range(n_pieces):  # pieces appended below are already decided for h
                 m0 = piece_start[p]
                 m1 = m0 + piece_len[p]
@@ -901,6 +990,10 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         nl = _insert_pool(inc_pool, st, ln, hid, inc_pool, ninc)  # st + ln <= ninc
                         p_inc_start[g] = ninc
                         p_inc_len[g] = nl
+                        if masks and hbit == 0:
+                            hbit, n_loc = _hyperplane_bit(loc_ids, n_sorted, n_loc, hid)
+                            masks = hbit != 0
+                        p_mask[g] |= hbit
                         ninc += nl
                 if npos == 0 or nneg == 0:
                     piece_bits[p, h] = 1 if npos > 0 else 0
@@ -919,20 +1012,31 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             continue
                         if min(la_, p_inc_len[gb]) + 1 > tmp.shape[0]:
                             tmp = _grow1(tmp, min(la_, p_inc_len[gb]) + 1)
-                        nc = _intersect_ranges(inc_pool, sa_, la_, inc_pool, p_inc_start[gb], p_inc_len[gb], tmp)
-                        if nc < d - 1:
-                            continue
-                        # common = tmp[:nc]
                         adjacent = True
-                        for ci in range(m0, m1):
-                            gc = mem[ci]
-                            if gc == ga or gc == gb:
+                        if masks:  # the same tests on the masks
+                            common = p_mask[ga] & p_mask[gb]
+                            if not _at_least(common, d - 1):
                                 continue
-                            if _is_subset_pool(tmp, nc, inc_pool, p_inc_start[gc], p_inc_len[gc]):
-                                adjacent = False
-                                break
-                        if not adjacent:
-                            continue
+                            for ci in range(m0, m1):
+                                gc = mem[ci]
+                                if gc != ga and gc != gb and (common & ~p_mask[gc]) == 0:
+                                    adjacent = False
+                                    break
+                            if not adjacent:
+                                continue
+                        nc = _intersect_ranges(inc_pool, sa_, la_, inc_pool, p_inc_start[gb], p_inc_len[gb], tmp)
+                        if not masks:  # common = tmp[:nc]
+                            if nc < d - 1:
+                                continue
+                            for ci in range(m0, m1):
+                                gc = mem[ci]
+                                if gc == ga or gc == gb:
+                                    continue
+                                if _is_subset_pool(tmp, nc, inc_pool, p_inc_start[gc], p_inc_len[gc]):
+                                    adjacent = False
+                                    break
+                            if not adjacent:
+                                continue
                         # the new generator, with incidence common + {hid}
                         if npool + 1 > px.shape[0]:
                             px = _grow2(px, npool + 1)
@@ -945,6 +1049,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             pv = _grow2(pv, npool + 1)
                             pe = _grow2(pe, npool + 1)
                             pt = _grow2(pt, npool + 1)
+                            p_mask = _grow1(p_mask, npool + 1)
                         pdg[npool] = _crossing(px, ga, pdg[ga], pv[ga, j], pe[ga, j], gb, pdg[gb],
                                                pv[gb, j], pe[gb, j], npool)
                         if ninc + nc + 1 > inc_pool.shape[0]:
@@ -952,6 +1057,10 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         nl = _insert_pool(tmp, 0, nc, hid, inc_pool, ninc)
                         p_inc_start[npool] = ninc
                         p_inc_len[npool] = nl
+                        if masks and hbit == 0:
+                            hbit, n_loc = _hyperplane_bit(loc_ids, n_sorted, n_loc, hid)
+                            masks = hbit != 0
+                        p_mask[npool] = (p_mask[ga] & p_mask[gb]) | hbit
                         ninc += nl
                         # interpolation bounds compound along a generator's history; past a few
                         # roundings of its coordinates, a bound from its constraints replaces it
