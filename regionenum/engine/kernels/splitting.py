@@ -792,9 +792,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     half = np.empty(D, np.float64)
     top = np.empty(D, np.float64)
     sums = np.empty((6, HB), np.float64)
-    # each pool generator's incidence also as a mask over the cell's constraints (at most 64),
+    # each pool generator's incidence also as a mask over the cell's constraints (MASK_BITS at most),
     # for the adjacency tests: a set intersection and a subset test become an AND each
-    p_mask = np.empty(64, np.uint64)
+    p_mask = np.empty(px.shape[0], np.uint64)  # grown with the pool (px and the rest)
     loc_ids = np.empty(MASK_BITS, np.int64)
     # ... and the pieces: member lists in an append-only pool, state bits
     piece_start = np.empty(16, np.int64)
