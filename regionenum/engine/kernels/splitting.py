@@ -155,15 +155,8 @@ def _local_bit(ids, n_sorted, n_ids, cid):
     """The mask bit (uint64) of constraint ``cid`` among a cell's ``ids``: the sorted
     ``ids[:n_sorted]`` (searched by bisection), then the hyperplanes added after them
     (``ids[n_sorted:n_ids]``, searched in turn); 0 if it is not there."""
-    a = 0
-    b = n_sorted
-    while a < b:
-        mid = (a + b) >> 1
-        if ids[mid] < cid:
-            a = mid + 1
-        else:
-            b = mid
-    if a < n_sorted and ids[a] == cid:
+    a = _find(ids, 0, n_sorted, cid)
+    if a >= 0:
         return np.uint64(1) << np.uint64(a)
     for k in range(n_sorted, n_ids):
         if ids[k] == cid:
@@ -576,7 +569,7 @@ def _max_abs(g):
     return m
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _find(ids, lo, hi, cid):
     """Where ``cid`` is in the sorted ``ids[lo:hi]``, or -1."""
     a = lo  # a binary search by hand: a slice of ids would cost reference counts
