@@ -198,7 +198,7 @@ def _insert_pool(a, sa, na, value, out, so):
     return n - so
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _add_unique_sorted(buf, n, value):
     """Insert ``value`` into the sorted ``buf[:n]`` unless present; return the new length."""
     i = n
@@ -780,7 +780,6 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     live = np.empty(HB, np.int64)  # the hyperplanes not so decided, the pool's columns of values
     live_rows = np.empty((D, HB), np.float64)  # their rows and error bounds, side by side
     live_err = np.empty(HB, np.float64)
-    every = np.arange(HB)  # (all of them, on a cell with rays)
     centre = np.empty(D, np.float64)  # scratch for _box_sides
     half = np.empty(D, np.float64)
     top = np.empty(D, np.float64)
@@ -788,7 +787,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     # each pool generator's incidence also as a mask over the cell's constraints (MASK_BITS at most),
     # for the adjacency tests: a set intersection and a subset test become an AND each
     p_mask = np.empty(px.shape[0], np.uint64)  # grown with the pool (px and the rest)
-    loc_ids = np.empty(MASK_BITS, np.int64)
+    loc_ids = np.empty(MASK_BITS + 1, np.int64)
     # ... and the pieces: member lists in an append-only pool, state bits
     piece_start = np.empty(16, np.int64)
     piece_len = np.empty(16, np.int64)
@@ -855,19 +854,10 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
         n_loc = 0
         masks = True
         for q in range(ninc):
-            cid = inc_pool[q]
-            i = n_loc
-            while i > 0 and loc_ids[i - 1] > cid:
-                i -= 1
-            if i > 0 and loc_ids[i - 1] == cid:
-                continue
-            if n_loc == MASK_BITS:
+            n_loc = _add_unique_sorted(loc_ids, n_loc, inc_pool[q])  # room for one past MASK_BITS
+            if n_loc > MASK_BITS:
                 masks = False
                 break
-            for k in range(n_loc, i, -1):
-                loc_ids[k] = loc_ids[k - 1]
-            loc_ids[i] = cid
-            n_loc += 1
         n_sorted = n_loc
         if masks:
             for k in range(ng):
@@ -882,7 +872,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             n_live = _box_sides(px, pdg, ng, J, J_err, c, ref, tol, centre, half, top, sums, whole, live)
         else:
             n_live = H
-            live[:H] = every[:H]
+            for h in range(H):
+                live[h] = h
         for j in range(n_live):
             for k in range(D):
                 live_rows[k, j] = J[c, k, live[j]]
