@@ -17,14 +17,17 @@ far faster than errors can grow on wide deep networks. So each cell also carries
 on the 2-norm of its rows' errors, which grows by a proven bound on ``||W||_2`` per layer
 (:mod:`~regionenum.core.norm_bounds`, :meth:`PolytopeStep._norm_bounds`); each unit's error is
 also at most its row's norm times that carried norm (:meth:`PolytopeStep._unit_bounds`), and
-its bound is the smaller of the two. Where the product through ``|W|`` stops being the smaller,
-it is skipped (:meth:`PolytopeStep._products_pay`). On the suite's 512-wide network of eight
-layers this leaves no sign to exact arithmetic where the unit-by-unit bound left 27.
+its bound is the smaller of the two. On the suite's 512-wide network of eight layers this leaves
+no sign to exact arithmetic where the unit-by-unit bound left 27. The product through ``|W|``, as
+large as the rows' own, is computed in a count only on layers where the norm bound alone left
+signs to the stronger stages (:meth:`PolytopeStep._products_pay`): on every network of the suite
+the float64 filter decides the same signs without it.
 """
 from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -38,10 +41,13 @@ from .cells import CellSet
 from .driver import Entry, Tally
 from .kernels.rows import gather_masked, gather_rows_and_bounds, narrow_rows_and_bounds, unit_error_bounds
 from .roots import Roots, root_cells
-from .split import split
+from .split import SIGN_STAGES, split
 
 __all__ = ["MAX_DIM", "PendingRows", "PolytopeStep", "STAGE"]
 
+#: The first of the :data:`~regionenum.engine.split.SIGN_STAGES` after the float64 filter and the
+#: exact zeros: a sign decided there was a question the filter's error bounds could not answer.
+ASKED = SIGN_STAGES.index("float64 expansions")
 #: Hyperplanes per stage when a few cells are split by many (see :meth:`PolytopeStep.split_layer`).
 STAGE = 64
 #: In higher dimensions fewer: a stage of ``s`` hyperplanes may cut a cell into up to
@@ -49,8 +55,11 @@ STAGE = 64
 #: their product, so that a call takes well under a second and budgets and Ctrl-C are seen
 #: (in 7-D a stage of 8 hyperplanes on a cube took 18 s, one of 6 about a second).
 STAGE_WORK = 1 << 13
-#: The unit-by-unit bound on a layer's rows is computed while it comes out below the per-unit norm
-#: bound on more than this share of a batch's entries, and then every ``RECHECK``-th batch.
+#: The unit-by-unit bound on a layer's rows is computed, once wanted (see
+#: :meth:`PolytopeStep._products_pay`), while it comes out below the per-unit norm bound on more
+#: than ``PAYS`` of a batch's entries, and on a layer that splits for at most ``RECHECK`` batches in
+#: a row before the norm bound alone is tried again; on a layer that does not split it is tried
+#: again every ``RECHECK``-th batch.
 PAYS, RECHECK = 0.01, 16
 #: Layers of at most this many units (the output layer, as a rule) get their rows as a few dot
 #: products per child, without masked copies of the parents' rows (as large as those rows, for a
@@ -70,6 +79,18 @@ class Magnitudes(NamedTuple):
     abs_b: np.ndarray
     row_sums: np.ndarray
     row_norms: np.ndarray
+
+
+@dataclass
+class ProductRecord:
+    """Per layer, whether its next batch's rows get the unit-by-unit bound (``wanted``),
+    whether the last batch's had it (``used``), how many batches came (``batches``) and how many
+    in a row had it (``streak``); see :meth:`PolytopeStep._products_pay`."""
+
+    wanted: bool
+    used: bool = False
+    batches: int = 0
+    streak: int = 0
 
 
 class PendingRows:
@@ -112,8 +133,8 @@ class PolytopeStep:
         self.exact_net = ExactNetwork(network)
         self._last_split = max(network.split_layers, default=0)
         self._buffers = {}
-        # per layer: batches seen, and whether the last product through |W| paid
-        self._product_record = [[0, True] for _ in network.layers]
+        # per layer: when its rows get the product through |W| (see _products_pay)
+        self._product_record = [ProductRecord(wanted=keep or not len(units)) for units in network.split_units]
 
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:
@@ -137,7 +158,10 @@ class PolytopeStep:
         J, E, N = entry.rows()
         net = self.net
         if len(net.split_units[l]):
+            asked = tally.signs[ASKED:].sum()
             children, parent, bits, zero = self.split_layer(l, cells, J, E, tally)
+            if tally.signs[ASKED:].sum() > asked:
+                self._signs_escaped(l)
             o = net.unit_offsets[l]
             set_bits(children.packed, o, bits)
             if zero.any():
@@ -223,14 +247,18 @@ class PolytopeStep:
         their own rounding (non-negative terms). ``product``, where given, is the first's product
         already computed (it is then always used)."""
         mags = self._magnitude_layers[l]
+        record = self._product_record[l]
         if product is not None:
             products, E = True, product
         else:
             products = self._products_pay(l)
             E = pre @ mags.abs_W.T if products else np.empty((len(scale), len(mags.abs_b)))
         smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g, 1.0 + 2.0 * g, products)
-        if products:
-            self._product_record[l][1] = smaller > PAYS * E.size
+        record.used = products
+        if products and product is None:
+            record.streak += 1
+            if smaller <= PAYS * E.size or (not self._bounds_handed_on(l) and record.streak >= RECHECK):
+                record.wanted, record.streak = False, 0
         lowest = scale[scale > 0].min(initial=np.inf) * mags.row_norms[mags.row_norms > 0].min(initial=np.inf)
         if lowest < 2.0 ** -1000:  # a product below the normal range rounds by up to ETA, absolutely
             E += (4.0 * ETA) * np.multiply.outer(scale > 0, mags.row_norms > 0)
@@ -238,13 +266,41 @@ class PolytopeStep:
 
     def _products_pay(self, l) -> bool:
         """Whether the unit-by-unit bound on layer ``l``'s rows, a matrix product as large as the
-        rows' own, is worth computing for the next batch: until it has come out below
-        the per-unit norm bound on at most :data:`PAYS` of a batch's entries (on deep wide
-        layers the norm carries every unit), and then again every :data:`RECHECK` batches in case
-        later cells differ. Either bound alone is proven; this only decides the time."""
-        seen = self._product_record[l]
-        seen[0] += 1
-        return seen[1] or seen[0] % RECHECK == 0
+        rows' own, is worth computing for the next batch. Either bound alone is proven; this
+        only decides the time.
+
+        In a count, on a layer that splits, only a sign the float64 filter could not decide
+        makes a tighter bound worth anything, so the product is wanted once a batch split with
+        the norm bound alone has left signs to the stronger stages (:meth:`_signs_escaped`). It
+        is then computed while it comes out below the norm bound on more than :data:`PAYS` of a
+        batch's entries, for :data:`RECHECK` batches at most, before the norm bound alone is
+        tried again. (On the suite's networks the filter decides every sign it decided with the
+        product; on its 512-wide network of eight layers the product, computed on the first
+        batch of every layer, was a fifth of the count's floating-point work.)
+
+        Elsewhere (:meth:`_bounds_handed_on`) the bounds are handed on as well, so it is computed
+        while it pays, and tried again every :data:`RECHECK`-th batch."""
+        record = self._product_record[l]
+        record.batches += 1
+        if self._bounds_handed_on(l) and record.batches % RECHECK == 0:
+            record.wanted = True
+        return record.wanted
+
+    def _bounds_handed_on(self, l) -> bool:
+        """Whether the bounds on layer ``l``'s rows matter beyond the signs of its own split:
+        in a full result, whose generators' error bounds (which decide which vertices are
+        constructed exactly) and output maps' error bounds follow from them; and on a layer
+        that does not split (the output layer), which has no signs to tell."""
+        return self.keep or not len(self.net.split_units[l])
+
+    def _signs_escaped(self, l) -> None:
+        """The split of a batch by layer ``l`` left signs to the stages after the float64
+        filter: where the rows of layer ``l`` had the norm bound alone, the product through
+        ``|W|`` is wanted on it and on every layer before it (a tighter bound there tightens
+        the errors carried into layer ``l``) for the next batches."""
+        if not self._product_record[l].used:
+            for record in self._product_record[1: l + 1]:
+                record.wanted = True
 
     def _underflow(self, l, D, width):
         """What products below float64's normal range may add to the errors of the rows of layer

@@ -56,10 +56,14 @@ def _step(net):
     return step
 
 
-def _float_rows(net, bits, norms=True):
+def _float_rows(net, bits, norms=True, products=True):
     """Every layer's rows and error bounds for one cell of pattern ``bits``, as the engine
-    computes them (without the per-cell norm bound when ``norms`` is False)."""
+    computes them (without the per-cell norm bound when ``norms`` is False; with the
+    unit-by-unit product on every layer unless ``products`` is False, as the engine computes
+    it once the norm bound alone has left signs undecided)."""
     step = _step(net)
+    for record in step._product_record:
+        record.wanted = products
     if not norms:
         step._norm_bounds = lambda l, D, width, N, parent, sizes: (np.full(len(parent), np.inf),) * 2
     J, E, N = step.first_layer_rows()
@@ -96,6 +100,7 @@ def test_row_bounds_hold_against_exact_rows(kind):
         unit_by_unit = _float_rows(net, bits, norms=False)
         rows = _float_rows(net, bits)
         _assert_bounds_hold(exact, bits, rows)
+        _assert_bounds_hold(exact, bits, _float_rows(net, bits, products=False))
         decided |= any(bool((bound < unit_by_unit[l][1]).any()) for l, (_, bound) in enumerate(rows))
     assert decided or kind == "mixed"
 
@@ -245,36 +250,75 @@ def test_unit_norm_bounds_hold_against_exact_rows():
         assert (rows[-2][1] < cell[-2][1]).all()
 
 
-def test_products_are_skipped_where_the_norm_decides():
-    """On six 256-wide layers the unit-by-unit product stops paying after a few layers and is
-    skipped there (the per-unit norm bound decides alone); the regions are those found with the
-    product computed on every batch. (The exact 1-D oracle takes minutes here; the bounds alone
-    are checked against it on small networks above.)"""
+_ENGINE_PRODUCTS_PAY = PolytopeStep._products_pay
+
+
+def _watched_products(policy=None):
+    """A replacement for :meth:`PolytopeStep._products_pay` that records ``(layer, computed)``
+    for every batch in its ``decisions`` list: the engine's own choice, or ``policy`` (True:
+    always, False: never) where given."""
+    decisions = []
+
+    def watched(self, l):
+        pays = _ENGINE_PRODUCTS_PAY(self, l) if policy is None else policy
+        decisions.append((l, pays))
+        return pays
+
+    watched.decisions = decisions
+    return watched
+
+
+def test_products_are_skipped_where_the_norm_decides(monkeypatch):
+    """On six 256-wide layers the per-unit norm bound leaves no sign to the stronger stages: a
+    count never computes the unit-by-unit product on a layer that splits, and its float64 filter
+    decides every sign it decides with the product on every batch. A full result, whose
+    generators and output maps carry the bounds on, computes it until it stops paying, after a
+    few layers. The regions are those found with the product computed on every batch. (The
+    exact 1-D oracle takes minutes here; the bounds alone are checked against it on small
+    networks above.)"""
     rng = np.random.default_rng(3)
     widths = [1] + [256] * 6 + [1]
     net = rn.Network.from_layers([(rng.normal(0.0, np.sqrt(2.0 / a), size=(b, a)), rng.normal(0.0, 0.1, size=b))
                                   for a, b in zip(widths[:-1], widths[1:])])
     box = rn.Box([-1.0], [1.0])
-    decisions = []
-    original = PolytopeStep._products_pay
-
-    def watched(self, l):
-        pays = original(self, l)
-        decisions.append((l, pays))
-        return pays
-
-    try:
-        PolytopeStep._products_pay = watched
-        regions = rn.enumerate_regions(net, box)
-        PolytopeStep._products_pay = lambda self, l: True
-        always = rn.enumerate_regions(net, box)
-    finally:
-        PolytopeStep._products_pay = original
-    assert any(not pays for _, pays in decisions) and all(pays for l, pays in decisions if l == 1)
+    found = {}
+    for policy in (None, True):
+        for run in (rn.count_regions, rn.enumerate_regions):
+            watched = _watched_products(policy)
+            monkeypatch.setattr(PolytopeStep, "_products_pay", watched)
+            found[policy, run] = run(net, box), watched.decisions
+    monkeypatch.undo()
+    (counted, in_count), (regions, in_full) = found[None, rn.count_regions], found[None, rn.enumerate_regions]
+    always_counted, always = found[True, rn.count_regions][0], found[True, rn.enumerate_regions][0]
+    last = len(net.layers) - 1
+    assert in_count and not any(pays for l, pays in in_count if l < last)
+    assert counted.sign_stages == always_counted.sign_stages and int(counted) == len(always)
+    assert any(not pays for _, pays in in_full) and all(pays for l, pays in in_full if l == 1)
     assert np.array_equal(regions.packed_patterns, always.packed_patterns)
     # the same cells: the BLAS thread count follows the machine's load, and a product's last bit
     # may follow the thread count
     np.testing.assert_allclose(regions.interior_points, always.interior_points, rtol=1e-12, atol=1e-15)
+
+
+def test_products_follow_the_signs_the_norm_bound_leaves(monkeypatch):
+    """On layers whose entries span ten orders of magnitude (not balanced) the norm bound alone
+    leaves many signs to exact arithmetic; there the unit-by-unit product is computed again on
+    the following batches, and leaves about as few as with the product on every batch. The
+    count is the same whichever bounds decide."""
+    net = _network("mixed", seed=5, depth=3, width=32)
+    box = rn.Box([-1.0, -1.0], [1.0, 1.0])
+    found = {}
+    for policy in (False, None, True):
+        watched = _watched_products(policy)
+        monkeypatch.setattr(PolytopeStep, "_products_pay", watched)
+        with unbalanced():
+            result = rn.count_regions(net, box, batch_size=64)
+        computed = [pays for _, pays in watched.decisions]
+        found[policy] = (int(result), result.sign_stages["exact arithmetic"], sum(computed), len(computed))
+    assert found[False][0] == found[None][0] == found[True][0]
+    never, default, always = (found[p][1] for p in (False, None, True))
+    assert always <= default < never and default - always < (never - always) / 4
+    assert 0 < found[None][2] < found[None][3]  # computed on some batches, not all
 
 
 UNDERFLOW_BOUNDS = pytest.mark.parametrize("bounds", [contextlib.nullcontext, unit_norm_bounds_only],
