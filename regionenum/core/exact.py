@@ -327,20 +327,22 @@ class ExactOracle:
             return None
         return np.unpackbits(self.prefixes[cell], count=self.ids.n_units).astype(bool)
 
-    def vanishes(self, cell: int, hyperplane: int) -> bool:
-        """Whether the hyperplane is identically zero on the cell (its exact row is zero)."""
-        return not any(self.row(cell, int(self.hyp_ids[hyperplane]), self.pattern_bits(cell)))
+    def vanishes(self, cell: int, hyperplane: int, bits=None) -> bool:
+        """Whether the hyperplane is identically zero on the cell (its exact row is zero);
+        ``bits`` as for :meth:`row`."""
+        return not any(self.row(cell, int(self.hyp_ids[hyperplane]), bits))
 
     def sign(self, cell: int, incidence, hyperplane: int, generator) -> int:
         """The exact sign of the hyperplane at the generator of ``cell`` tight on ``incidence``
         (``generator``: its float coordinates, which orient the exact one)."""
         return self.sign_and_point(cell, incidence, hyperplane, generator)[0]
 
-    def sign_and_point(self, cell: int, incidence, hyperplane: int, generator) -> tuple:
+    def sign_and_point(self, cell: int, incidence, hyperplane: int, generator, bits=None) -> tuple:
         """:meth:`sign`, and the exact generator as an integer vector ``(t, x)`` (None where
         the hyperplane is one of its tight constraints, up to a factor: it vanishes there, and
-        no kernel is computed)."""
-        bits = self.pattern_bits(cell)
+        no kernel is computed); ``bits`` as for :meth:`row`."""
+        if bits is None:
+            bits = self.pattern_bits(cell)
         target = self.row(cell, int(self.hyp_ids[hyperplane]), bits)
         rows = [self.row(cell, int(cid), bits) for cid in incidence]
         # a hyperplane that is one of the constraints tight at the generator (a max-pooling

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from fractions import Fraction
 
 import numpy as np
 
@@ -83,13 +82,13 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
         answered) and how many signs each stage decided."""
         signs = np.zeros(len(SIGN_STAGES), np.int64)
         answers = _Answers()
-        done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1), signs)
+        done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1, todo[:0]), signs)
         passes = [done]
         while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
             with exact:
                 _answer(asked, answers, oracle, check)
-            done, asked = split_cells(arrays, planes, rule, want_cons, np.unique(asked.cell),
-                                      answers.table(d + 1), signs)
+            again = np.unique(asked.cell)
+            done, asked = split_cells(arrays, planes, rule, want_cons, again, answers.table(d + 1, again), signs)
             passes.append(done)
         signs[-1] += len(answers)
         if check is not None:
@@ -122,17 +121,20 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, check) -> None:
     """Add to ``answers`` the exact answer to each of the kernel's questions ``asked``
     (:data:`~regionenum.engine.kernels.splitting.Questions`), calling ``check`` (if given)
     before each."""
-    for k, (c, h) in enumerate(zip(asked.cell, asked.hyperplane)):
+    bits = {}  # each cell's pattern, unpacked once for all its questions
+    for k, (c, h) in enumerate(zip(asked.cell.tolist(), asked.hyperplane.tolist())):
         if check is not None:
             check()
         if (c, h) in answers.vanishing:  # another generator of this pass asked it too
             continue
-        if oracle.vanishes(int(c), int(h)):  # one answer for every generator of the cell
+        if c not in bits:
+            bits[c] = oracle.pattern_bits(c)
+        if oracle.vanishes(c, h, bits[c]):  # one answer for every generator of the cell
             answers.vanishing.add((c, h))
             answers.add(c, h, [], 0, None)
             continue
         inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
-        sign, point = oracle.sign_and_point(int(c), inc, int(h), asked.generator[k])
+        sign, point = oracle.sign_and_point(c, inc, h, asked.generator[k], bits[c])
         answers.add(c, h, inc, sign, _in_float64(point))
 
 
@@ -156,9 +158,17 @@ def _in_float64(point) -> np.ndarray | None:
     if point is None or point[0] <= 0:
         return None
     x = float_coordinates(point)
-    if x is None or any(Fraction(c) != Fraction(int(p), int(point[0])) for c, p in zip(x, point[1:])):
+    t = int(point[0])
+    if x is None or any(_ratio_differs(c, int(p), t) for c, p in zip(x, point[1:])):
         return None
     return np.array([1.0] + x)
+
+
+def _ratio_differs(c: float, p: int, t: int) -> bool:
+    """Whether the finite float ``c`` differs from ``p / t`` (``t > 0``), in integers:
+    ``c = n / m`` exactly with ``m > 0``, so they are equal when ``n t = p m``."""
+    n, m = c.as_integer_ratio()
+    return n * t != p * m
 
 
 class _Answers:
@@ -168,27 +178,32 @@ class _Answers:
     def __init__(self):
         self.cell, self.h, self.sign, self.inc, self.point = [], [], [], [], []
         self.vanishing = set()  # (cell, hyperplane) identically zero on the cell
+        self.of_cell = {}  # cell -> its answers' positions, in the order they came
 
     def __len__(self):
         return len(self.cell)
 
     def add(self, cell, h, incidence, sign, point):
+        self.of_cell.setdefault(cell, []).append(len(self.cell))
         self.cell.append(cell)
         self.h.append(h)
         self.sign.append(sign)
         self.inc.append(np.asarray(incidence, np.int64))
         self.point.append(point)
 
-    def table(self, D: int) -> Answers:
-        """The table sorted by cell (the kernel looks a cell's answers up by bisection); points
-        have ``D`` coordinates, NaN where there is none."""
-        order = np.argsort(np.array(self.cell, np.int64), kind="stable")
+    def table(self, D: int, cells) -> Answers:
+        """The answers of ``cells`` (increasing), the only ones a kernel pass over them looks up,
+        as a table sorted by cell (the kernel looks a cell's answers up by bisection); points
+        have ``D`` coordinates, NaN where there is none. (A table of every answer so far, built
+        for each pass, took longer than the answers themselves where many cells ask.)"""
+        order = [i for c in cells.tolist() for i in self.of_cell.get(c, ())]
         incs = [self.inc[i] for i in order]
         off = offsets_of([len(i) for i in incs])
         inc = np.concatenate(incs) if incs else np.zeros(0, np.int64)
         points = np.full((len(order), D), np.nan)
-        for row, i in enumerate(order.tolist()):
+        for row, i in enumerate(order):
             if self.point[i] is not None:
                 points[row] = self.point[i]
-        return Answers(np.array(self.cell, np.int64)[order], np.array(self.h, np.int64)[order], off, inc,
-                       np.array(self.sign, np.int8)[order], points)
+        pick = np.array(order, np.int64)
+        return Answers(np.array(self.cell, np.int64)[pick], np.array(self.h, np.int64)[pick], off, inc,
+                       np.array(self.sign, np.int8)[pick], points)
