@@ -194,8 +194,8 @@ class _Answers:
     def table(self, D: int, cells) -> Answers:
         """The answers of ``cells`` (increasing), the only ones a kernel pass over them looks up,
         as a table sorted by cell (the kernel looks a cell's answers up by bisection); points
-        have ``D`` coordinates, NaN where there is none. (A table of every answer so far, built
-        for each pass, took longer than the answers themselves where many cells ask.)"""
+        have ``D`` coordinates, NaN where there is none. (A table of every answer so far,
+        rebuilt for each pass, grew with the answers of cells long finished.)"""
         order = [i for c in cells.tolist() for i in self.of_cell.get(c, ())]
         incs = [self.inc[i] for i in order]
         off = offsets_of([len(i) for i in incs])
