@@ -204,6 +204,6 @@ class _Answers:
         for row, i in enumerate(order):
             if self.point[i] is not None:
                 points[row] = self.point[i]
-        pick = np.array(order, np.int64)
-        return Answers(np.array(self.cell, np.int64)[pick], np.array(self.h, np.int64)[pick], off, inc,
-                       np.array(self.sign, np.int8)[pick], points)
+        return Answers(np.array([self.cell[i] for i in order], np.int64),
+                       np.array([self.h[i] for i in order], np.int64), off, inc,
+                       np.array([self.sign[i] for i in order], np.int8), points)
