@@ -22,6 +22,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from ..core.memory import keep_freed_memory
 from ..core.threads import AdaptiveBlas
 from .kernels import KernelClock
 from .split import SIGN_STAGES
@@ -239,6 +240,7 @@ class Driver:
 
     def run(self, stack: list | None = None, tally: Tally | None = None) -> Tally:
         """Process ``stack`` (by default the step's first entries) to the end or a budget."""
+        keep_freed_memory()  # batch after batch frees and allocates arrays of the same sizes
         if tally is None:
             tally = Tally(max_regions=self.budget.max_regions)
         start = time.perf_counter()

@@ -1,6 +1,5 @@
-"""Array helpers: counts per CSR row; patterns unpacked; handing freed memory back to the operating system."""
+"""Array helpers: counts per CSR row; patterns unpacked."""
 import itertools
-import sys
 
 import numpy as np
 import pytest
@@ -38,29 +37,3 @@ def test_patterns_unpacked_in_blocks_are_the_same_as_at_once(monkeypatch, block)
     out = arrays.unpack_bits(packed, 37)
     assert out.dtype == bool and out.flags.c_contiguous and np.array_equal(out, whole)
     assert np.array_equal(arrays.unpack_bits(packed[:3], 37), whole[:3])
-
-
-def _resident_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 2**20
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
-def test_freed_batches_go_back_to_the_system():
-    """Arrays of tens of kilobytes (as a run's batches are) live in the C heap, which keeps
-    them when they are freed between arrays still in use (here a small one after each);
-    release_free_memory gives that memory back (where glibc can)."""
-    from regionenum.core import memory
-    if memory._malloc_trim() is None:
-        pytest.skip("the C library has no malloc_trim")
-    held, pins = [], []
-    for _ in range(8000):  # 64 KB each, 500 MB in all
-        held.append(np.ones(8192))
-        pins.append(np.ones(64))
-    full = _resident_mb()
-    del held
-    kept = _resident_mb()
-    if kept < full - 100:
-        pytest.skip("this C library returned the memory when it was freed")
-    memory.release_free_memory()
-    assert _resident_mb() < kept - 300, (full, kept, _resident_mb())

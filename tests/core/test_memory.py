@@ -1,0 +1,123 @@
+"""The C heap's handling of freed memory: kept for reuse during runs, handed back before a
+result's large arrays."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import regionenum as rn
+from regionenum.core import memory
+from regionenum.engine import driver
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+@linux_only
+def test_freed_batches_go_back_to_the_system():
+    """Arrays of tens of kilobytes (as a run's batches are) live in the C heap, which keeps
+    them when they are freed between arrays still in use (here a small one after each);
+    release_free_memory gives that memory back (where glibc can)."""
+    if memory._libc_function("malloc_trim") is None:
+        pytest.skip("the C library has no malloc_trim")
+    held, pins = [], []
+    for _ in range(8000):  # 64 KB each, 500 MB in all
+        held.append(np.ones(8192))
+        pins.append(np.ones(64))
+    full = _resident_mb()
+    del held
+    kept = _resident_mb()
+    if kept < full - 100:
+        pytest.skip("this C library returned the memory when it was freed")
+    memory.release_free_memory()
+    assert _resident_mb() < kept - 300, (full, kept, _resident_mb())
+
+
+@linux_only
+@pytest.mark.parametrize("keep", [False, True])
+def test_kept_memory_stays_with_the_process(keep):
+    """In a fresh process: a freed 16 MB array goes back to the system under glibc's own
+    settings (it was mapped on its own), and stays in the heap for the next one after
+    keep_freed_memory, which reports that it made its settings. Where the C library is not
+    glibc it reports that it did nothing."""
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from regionenum.core import memory
+        def resident():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * 4096 / 2**20
+        if memory._libc_function("mallopt") is None:
+            print("no mallopt", memory.keep_freed_memory())
+            raise SystemExit
+        made = memory.keep_freed_memory() if {keep} else None
+        a = np.ones(2 << 20)
+        full = resident()
+        del a
+        print("freed", full - resident(), made)
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    words = out.stdout.split()
+    if words[0] == "no":
+        assert words[-1] == "False"
+        return
+    given_back, made = float(words[1]), words[2]
+    if keep:
+        assert made == "True" and given_back < 4, out.stdout
+    else:
+        assert given_back > 12, out.stdout
+
+
+def _recorded_mallopt(monkeypatch):
+    """``memory._libc_function`` with a ``mallopt`` that records its calls (and accepts them)."""
+    calls = []
+
+    def mallopt(param, value):
+        calls.append((param, value))
+        return 1
+
+    monkeypatch.setattr(memory, "_libc_function", lambda name: mallopt if name == "mallopt" else None)
+    monkeypatch.setattr(memory, "keep_freed_memory", memory.keep_freed_memory.__wrapped__)
+    return calls
+
+
+def test_the_settings_are_the_heaps_thresholds(monkeypatch):
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_",
+                 "GLIBC_TUNABLES"):
+        monkeypatch.delenv(name, raising=False)
+    calls = _recorded_mallopt(monkeypatch)
+    assert memory.keep_freed_memory()
+    assert calls == [(-3, memory.MMAP_THRESHOLD), (-1, memory.TRIM_THRESHOLD)]
+    assert memory.MMAP_THRESHOLD == 32 << 20  # glibc refuses more on 64-bit systems
+
+
+@pytest.mark.parametrize("name, value", [("MALLOC_TRIM_THRESHOLD_", "1000000"), ("MALLOC_MMAP_THRESHOLD_", "65536"),
+                                         ("MALLOC_TOP_PAD_", "0"),
+                                         ("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=1000000")])
+def test_a_callers_own_malloc_settings_are_left_alone(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    calls = _recorded_mallopt(monkeypatch)
+    assert not memory.keep_freed_memory()
+    assert calls == []
+
+
+def test_other_tunables_do_not_count_as_malloc_settings(monkeypatch):
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.cpu.hwcaps=-AVX512F")
+    calls = _recorded_mallopt(monkeypatch)
+    assert memory.keep_freed_memory() and len(calls) == 2
+
+
+def test_a_run_keeps_freed_memory(monkeypatch):
+    """The driver makes the settings at the start of every run (once per process: cached)."""
+    runs = []
+    monkeypatch.setattr(driver, "keep_freed_memory", lambda: runs.append(True))
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    assert rn.count_regions(net, rn.Box([-1, -1], [1, 1])) == 4
+    assert runs == [True]
