@@ -1,4 +1,4 @@
-"""What a new machine meets: results that travel between processes, a command line that starts on every platform, and a benchmark suite that a clone regenerates alone."""
+"""What a new machine meets: results that travel between processes, a command line that starts on every platform (and without networkx until a graph is made), and a benchmark suite that a clone regenerates alone."""
 import copy
 import pickle
 import subprocess
@@ -56,6 +56,26 @@ def test_the_command_line_starts_without_unix_only_modules():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     assert '"regions": 1562' in run.stdout
+
+
+def test_counts_and_enumerations_do_not_import_networkx():
+    """networkx takes about a tenth of a second to import: the package, a count and an
+    enumeration from the command line go without it; the adjacency graph imports it."""
+    code = ("import sys\n"
+            "sys.modules['networkx'] = None  # importing it now raises ImportError\n"
+            "import regionenum as rn\n"
+            "from regionenum.cli import main\n"
+            "assert main(['count', '--example', 'digits_plane', '--json']) == 0\n"
+            "net, box = rn.load(rn.__path__[0] + '/data/digits_plane.npz')\n"
+            "regions = rn.enumerate_regions(net, box)\n"
+            "print(len(regions), regions.linear_regions().count)\n"
+            "try:\n"
+            "    regions.adjacency_graph()\n"
+            "except ImportError:\n"
+            "    print('graph needs networkx')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert '"regions": 1562' in run.stdout and "graph needs networkx" in run.stdout, run.stdout
 
 
 def test_benchmark_suite_is_generated_from_the_repository(tmp_path):

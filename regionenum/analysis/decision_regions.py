@@ -17,8 +17,8 @@ hyperplanes (:func:`~regionenum.analysis.level_sets.class_region`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -34,6 +34,9 @@ from ..errors import InvalidArgumentError
 from .faces import face_instances, group_faces, renumber_by_first, require_complete
 from .level_sets import class_region
 from .topology import betti_numbers
+
+if TYPE_CHECKING:  # imported where a graph is made: networkx takes about 0.1 s to import
+    import networkx as nx
 
 __all__ = ["DecisionRegions", "decision_regions"]
 
@@ -120,6 +123,8 @@ class DecisionRegions:
         close = cKDTree(pts).query_pairs(1e-9 * scale, output_type="ndarray")
         merged = coo_matrix((np.ones(len(close)), (close[:, 0], close[:, 1])), shape=(len(pts),) * 2)
         keys = connected_components(merged, directed=False)[1]
+        import networkx as nx
+
         G = nx.Graph()
         for i in range(len(segs)):
             G.add_edge(keys[2 * i], keys[2 * i + 1])
@@ -178,6 +183,8 @@ class DecisionRegions:
             Nodes (``class_``, ``volume``), an edge where two regions meet along the decision
             boundary (``classes``, ``volume``: the boundary's (d-1)-volume between them).
         """
+        import networkx as nx
+
         G = nx.Graph()
         for i, (c, v) in enumerate(zip(self.classes.tolist(), self.volumes.tolist())):
             G.add_node(i, class_=c, volume=v)

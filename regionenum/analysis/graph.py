@@ -6,13 +6,16 @@ import contextlib
 import gc
 from itertools import islice
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from ..core.arrays import offsets_of, per_cell_count, ranges
 from ..errors import InternalError
 from .faces import Faces, compute_faces, require_complete
+
+if TYPE_CHECKING:  # imported where a graph is made: networkx takes about 0.1 s to import
+    import networkx as nx
 
 __all__ = ["adjacency_graph"]
 
@@ -78,6 +81,8 @@ def adjacency_graph(regions, faces: Faces | None = None) -> nx.Graph:
     # only such tuples and floats are then never tracked either: a third fewer objects for the
     # collector to scan once the graph is built (1.05 million against 0.69 million on r2_big).
     gc.collect(1)
+    import networkx as nx
+
     G = nx.Graph()
     with _gc_paused():
         boundary = [[] for _ in range(len(regions))]

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from ..errors import FileFormatError, MissingFileError
 from .json_arrays import decode_array, encode_array
 from .paths import writable
+
+if TYPE_CHECKING:  # imported where a graph is made: networkx takes about 0.1 s to import
+    import networkx as nx
 
 __all__ = ["read_graph", "write_graph"]
 
@@ -50,6 +53,8 @@ def write_graph(G: nx.Graph, path) -> None:
     (4, ((0, 1),))
     """
     path = writable(path, GRAPH_SUFFIXES)
+    import networkx as nx
+
     H = nx.Graph()
     H.graph.update({k: _pack(v) for k, v in G.graph.items()})
     H.add_nodes_from((n, {k: _pack(v) for k, v in data.items()}) for n, data in G.nodes(data=True))
@@ -84,6 +89,7 @@ def read_graph(path) -> nx.Graph:
         raise MissingFileError(f"no such file: {path}")
     if path.suffix not in GRAPH_SUFFIXES:
         raise FileFormatError(f"unknown graph format {path.suffix!r}: use .graphml or .json")
+    import networkx as nx
     try:
         if path.suffix == ".graphml":
             H = nx.read_graphml(path, node_type=int)
