@@ -1,4 +1,4 @@
-"""What a new machine meets: results that travel between processes, a command line that starts on every platform (and without networkx until a graph is made), and a benchmark suite that a clone regenerates alone."""
+"""What a new machine meets: results that travel between processes, a command line that starts on every platform (and without networkx and most of scipy until an analysis needs them), and a benchmark suite that a clone regenerates alone."""
 import copy
 import pickle
 import subprocess
@@ -58,24 +58,28 @@ def test_the_command_line_starts_without_unix_only_modules():
     assert '"regions": 1562' in run.stdout
 
 
-def test_counts_and_enumerations_do_not_import_networkx():
-    """networkx takes about a tenth of a second to import: the package, a count and an
-    enumeration from the command line go without it; the adjacency graph imports it."""
+def test_counts_and_enumerations_import_neither_networkx_nor_scipy():
+    """networkx and scipy's optimize, sparse and spatial packages take about half of the
+    package's import time: the package, a count on a box, an enumeration and the command line
+    go without them; the adjacency graph imports networkx, the linear regions scipy."""
     code = ("import sys\n"
-            "sys.modules['networkx'] = None  # importing it now raises ImportError\n"
+            "for name in ('networkx', 'scipy.optimize', 'scipy.sparse', 'scipy.spatial'):\n"
+            "    sys.modules[name] = None  # importing it now raises ImportError\n"
             "import regionenum as rn\n"
             "from regionenum.cli import main\n"
             "assert main(['count', '--example', 'digits_plane', '--json']) == 0\n"
             "net, box = rn.load(rn.__path__[0] + '/data/digits_plane.npz')\n"
             "regions = rn.enumerate_regions(net, box)\n"
-            "print(len(regions), regions.linear_regions().count)\n"
-            "try:\n"
-            "    regions.adjacency_graph()\n"
-            "except ImportError:\n"
-            "    print('graph needs networkx')\n")
+            "print(len(regions), int(rn.count_regions(net, box)))\n"
+            "for what in ('adjacency_graph', 'linear_regions'):\n"
+            "    try:\n"
+            "        getattr(regions, what)()\n"
+            "    except ImportError:\n"
+            "        print(what, 'needs its package')\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    assert '"regions": 1562' in run.stdout and "graph needs networkx" in run.stdout, run.stdout
+    assert '"regions": 1562' in run.stdout and "1562 1562" in run.stdout, run.stdout
+    assert "adjacency_graph needs its package" in run.stdout and "linear_regions needs its package" in run.stdout
 
 
 def test_benchmark_suite_is_generated_from_the_repository(tmp_path):

@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from ..core.arrays import offsets_of
 from ..core.exact import ExactNetwork, ExactOracle
@@ -35,7 +32,8 @@ from .faces import face_instances, group_faces, renumber_by_first, require_compl
 from .level_sets import class_region
 from .topology import betti_numbers
 
-if TYPE_CHECKING:  # imported where a graph is made: networkx takes about 0.1 s to import
+# networkx and scipy are imported where they are used: a half of the package's import time
+if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = ["DecisionRegions", "decision_regions"]
@@ -111,6 +109,9 @@ class DecisionRegions:
         InvalidArgumentError
             The input is not 2-D.
         """
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+        from scipy.spatial import cKDTree
         if self.dim != 2:
             raise InvalidArgumentError(f"polylines need a 2-D input; this network takes {self.dim}")
         segs = [self.boundary_vertices[a:b] for a, b in zip(self.boundary_vertex_offsets[:-1],
@@ -299,6 +300,8 @@ class _TieOracle(ExactOracle):
 def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
     """Pieces, their decision regions and the decision boundary from the cut cells (each cell's
     winning class, and the classes tied with it on the whole cell)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
     d = regions.dim
     cell_region = regions.cell_region[cell_src]
     # a piece is a (region, class) pair; on unbounded domains it may span several cells

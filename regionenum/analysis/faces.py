@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import linprog
 
 from ..core.arrays import batches, concat_offsets, offsets_of, per_cell_count, ranges, run_starts
 from ..core.exact import ExactNetwork, exact_rank
@@ -29,6 +28,7 @@ from ..engine.kernels.lattice import (
 )
 from ..errors import IncompleteResultError, InvalidArgumentError
 
+# scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["FaceSet", "Faces", "Instances", "compute_faces", "expected_euler_characteristic", "face_instances",
            "group_faces", "renumber_by_first", "require_complete"]
 
@@ -468,6 +468,7 @@ def require_complete(regions, what: str) -> None:
 def expected_euler_characteristic(domain) -> int:
     """``sum_k (-1)^k f_k`` of any polyhedral subdivision of the domain: 1 if bounded,
     ``(-1)^l`` if it is a bounded set plus an ``l``-dimensional space of lines, else 0."""
+    from scipy.optimize import linprog
     A = domain.A
     if domain.is_bounded:
         return 1

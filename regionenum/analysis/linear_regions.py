@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from ..core.exact import ExactNetwork
 from .faces import compute_faces, renumber_by_first, require_complete
 
+# scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["LinearRegions", "linear_regions"]
 
 #: Output maps closer than this, relative to their largest entry, are compared exactly.
@@ -116,6 +115,8 @@ def linear_regions(regions, faces=None) -> LinearRegions:
     >>> lin.count, lin.region_group.tolist()     # relu(x0) + relu(x1) kinks along both axes
     (4, [0, 1, 2, 3])
     """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
     require_complete(regions, "linear regions")
     d = regions.dim
     if faces is None:

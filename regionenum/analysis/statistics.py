@@ -16,14 +16,12 @@ from __future__ import annotations
 from math import factorial
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import linprog
-from scipy.spatial import ConvexHull, QhullError
 
 from ..errors import InternalError
 from .faces import require_complete
 from .topology import subdivision_complex
 
+# scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["region_statistics", "unit_statistics", "chebyshev_ball", "chebyshev_balls", "moments",
            "complex_moments"]
 
@@ -53,6 +51,7 @@ def chebyshev_ball(equations) -> tuple:
     >>> round(r, 9), np.round(c, 9).tolist()
     (0.5, [0.5, 0.5])
     """
+    from scipy.optimize import linprog
     A, b = equations[:, :-1], equations[:, -1]
     d = A.shape[1]
     res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.hstack([A, np.ones((len(A), 1))]), b_ub=-b,
@@ -83,6 +82,8 @@ def chebyshev_balls(regions, which) -> tuple:
     InternalError
         The solver failed (bounded regions always have a ball).
     """
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
     d = regions.dim
     which = np.asarray(which, np.int64)
     if not len(which):
@@ -128,6 +129,7 @@ def moments(points) -> tuple:
     >>> round(v, 12), np.round(c, 12).tolist(), np.round(cov * 12, 9).tolist()
     (3.0, [1.5, 0.5], [[9.0, 0.0], [0.0, 1.0]])
     """
+    from scipy.spatial import ConvexHull, QhullError
     points = np.asarray(points, np.float64)
     d = points.shape[1]
     if d == 1:

@@ -26,13 +26,15 @@ torsion).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from ..errors import InvalidDomainError
 from .faces import require_complete
+
+if TYPE_CHECKING:  # scipy is imported by the functions that use it: a third of the package's import
+    import scipy.sparse as sp
 
 __all__ = ["VertexStore", "PolyhedralComplex", "require_polytopes", "subdivision_complex", "cut_complex",
            "betti_numbers", "gf2_rank", "cell_volumes", "polygon_cycles"]
@@ -160,6 +162,7 @@ class PolyhedralComplex:
 
 def _csr(offsets, ids, n_cols) -> sp.csr_matrix:
     """A boolean CSR matrix from CSR offsets and column ids."""
+    import scipy.sparse as sp
     return sp.csr_matrix((np.ones(len(ids), bool), np.asarray(ids, np.int64), np.asarray(offsets, np.int64)),
                          shape=(len(offsets) - 1, n_cols))
 
@@ -167,6 +170,7 @@ def _csr(offsets, ids, n_cols) -> sp.csr_matrix:
 def _contained(small, big) -> sp.csr_matrix:
     """``(n_big, n_small)``: whether all vertices of each row of ``small`` are vertices of each
     row of ``big`` (both ``(n, V)`` vertex incidences)."""
+    import scipy.sparse as sp
     shared = (big.astype(np.int32) @ small.astype(np.int32).T).tocoo()
     sizes = np.diff(small.indptr)
     keep = shared.data == sizes[shared.col]
@@ -205,6 +209,7 @@ def subdivision_complex(regions, faces=None) -> PolyhedralComplex:
     InvalidDomainError
         The domain is unbounded (cells must be polytopes).
     """
+    import scipy.sparse as sp
     require_polytopes(regions)
     if faces is None:
         faces = regions.faces()
@@ -230,6 +235,7 @@ def subdivision_complex(regions, faces=None) -> PolyhedralComplex:
 
 def _edges_of(K: PolyhedralComplex, k: int) -> sp.csr_matrix:
     """``(n_k, n_1)``: the edges of each ``k``-cell."""
+    import scipy.sparse as sp
     if k == 1:
         return sp.identity(K.incidence[1].shape[0], bool, format="csr")
     return _contained(K.incidence[1], K.incidence[k])
@@ -255,6 +261,7 @@ def cut_complex(K: PolyhedralComplex, signs, values, function: int, keep: str) -
     PolyhedralComplex
         Sharing ``K``'s vertex store (the new vertices appended).
     """
+    import scipy.sparse as sp
     s = np.asarray(signs, np.int8)
     f = np.asarray(values, np.float64)
     D = len(K.incidence) - 1
@@ -330,6 +337,7 @@ def cut_complex(K: PolyhedralComplex, signs, values, function: int, keep: str) -
 
 def _block(m, rows, col_map, n_cols) -> sp.csr_matrix:
     """The rows ``rows`` (a mask) of ``m``, columns renumbered by ``col_map`` (-1: dropped)."""
+    import scipy.sparse as sp
     sub = m[np.flatnonzero(rows)].tocoo()
     c = col_map[sub.col]
     ok = c >= 0
@@ -406,6 +414,7 @@ def betti_numbers(K: PolyhedralComplex) -> tuple:
     tuple of int
         ``(b_0, ..., b_D)``, ``D`` the dimensions ``K`` holds (zeros above its cells).
     """
+    from scipy.sparse.csgraph import connected_components
     D = len(K.incidence) - 1
     n = K.f_vector
     ranks = [0] * (D + 2)

@@ -6,10 +6,10 @@ describes and checks domains.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
 from ..errors import InvalidDomainError
 
+# scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["Polytope", "Box"]
 
 
@@ -88,6 +88,7 @@ class Polytope:
     def bounds(self):
         """``(lo, hi)`` of the smallest enclosing box; infinite where the domain is unbounded."""
         if self._bounds is None:
+            from scipy.optimize import linprog
             lo = np.empty(self.dim)
             hi = np.empty(self.dim)
             for i in range(self.dim):
@@ -206,6 +207,7 @@ class Box(Polytope):
 
 def _chebyshev_center(A, b):
     """Centre and radius (capped at 1) of the largest ball inside ``A x + b <= 0``."""
+    from scipy.optimize import linprog
     m, d = A.shape
     if m == 0:
         return np.zeros(d), 1.0

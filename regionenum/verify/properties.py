@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from scipy.optimize import linprog
 
 from ..analysis.exact_geometry import ExactGeometry
 from ..core.arrays import is_integer
@@ -33,6 +32,7 @@ from ..errors import (ArgumentTypeError, IncompleteResultError, InvalidArgumentE
 from ..result import Regions
 from .spec import output_rows
 
+# scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["OutputRange", "PropertyResult", "RobustnessResult", "LipschitzResult",
            "output_range", "check_property", "robustness", "lipschitz", "reachable_set"]
 
@@ -489,6 +489,7 @@ def robustness(network, center, radius, norm=np.inf) -> RobustnessResult:
 
 def _nearest(rows, center, norm):
     """The point of ``{row . (1, x) <= 0}`` nearest ``center`` in the 1- or inf-norm (LP)."""
+    from scipy.optimize import linprog
     d = len(center)
     A, b = rows[:, 1:], rows[:, 0]
     if norm == 1:  # x = center + p - q, minimise sum(p + q)
