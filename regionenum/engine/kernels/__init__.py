@@ -17,6 +17,7 @@ import logging
 import time
 from contextlib import ExitStack
 
+import scipy.linalg  # noqa: F401  (Numba binds BLAS through it when it loads the first kernel)
 from numba.core import event
 
 __all__ = ["KernelClock"]
