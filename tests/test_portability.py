@@ -45,41 +45,43 @@ def test_results_go_through_dask_serialisation():
         assert type(back) is type(result) and repr(back) == repr(result)
 
 
+def _run_without(modules, body: str) -> str:
+    """Run the Python lines ``body`` in a fresh process in which importing any of ``modules``
+    raises ImportError; its standard output (it must succeed)."""
+    code = (f"import sys\nfor name in {tuple(modules)!r}:\n"
+            "    sys.modules[name] = None  # importing it now raises ImportError\n" + body)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
 def test_the_command_line_starts_without_unix_only_modules():
     """Windows has no ``resource``, ``fcntl``, ``termios``, ``pwd`` or ``grp``: importing the
     package and running a command must not need them."""
-    code = ("import sys\n"
-            "for name in ('resource', 'fcntl', 'termios', 'pwd', 'grp'):\n"
-            "    sys.modules[name] = None  # importing it now raises ImportError\n"
-            "from regionenum.cli import main\n"
-            "sys.exit(main(['count', '--example', 'digits_plane', '--json']))\n")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
-    assert '"regions": 1562' in run.stdout
+    out = _run_without(("resource", "fcntl", "termios", "pwd", "grp"),
+                       "from regionenum.cli import main\n"
+                       "sys.exit(main(['count', '--example', 'digits_plane', '--json']))\n")
+    assert '"regions": 1562' in out
 
 
 def test_counts_and_enumerations_import_neither_networkx_nor_scipy():
     """networkx and scipy's optimize, sparse and spatial packages take about half of the
     package's import time: the package, a count on a box, an enumeration and the command line
     go without them; the adjacency graph imports networkx, the linear regions scipy."""
-    code = ("import sys\n"
-            "for name in ('networkx', 'scipy.optimize', 'scipy.sparse', 'scipy.spatial'):\n"
-            "    sys.modules[name] = None  # importing it now raises ImportError\n"
-            "import regionenum as rn\n"
-            "from regionenum.cli import main\n"
-            "assert main(['count', '--example', 'digits_plane', '--json']) == 0\n"
-            "net, box = rn.load(rn.__path__[0] + '/data/digits_plane.npz')\n"
-            "regions = rn.enumerate_regions(net, box)\n"
-            "print(len(regions), int(rn.count_regions(net, box)))\n"
-            "for what in ('adjacency_graph', 'linear_regions'):\n"
-            "    try:\n"
-            "        getattr(regions, what)()\n"
-            "    except ImportError:\n"
-            "        print(what, 'needs its package')\n")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
-    assert '"regions": 1562' in run.stdout and "1562 1562" in run.stdout, run.stdout
-    assert "adjacency_graph needs its package" in run.stdout and "linear_regions needs its package" in run.stdout
+    out = _run_without(("networkx", "scipy.optimize", "scipy.sparse", "scipy.spatial"),
+                       "import regionenum as rn\n"
+                       "from regionenum.cli import main\n"
+                       "assert main(['count', '--example', 'digits_plane', '--json']) == 0\n"
+                       "net, box = rn.load(rn.__path__[0] + '/data/digits_plane.npz')\n"
+                       "regions = rn.enumerate_regions(net, box)\n"
+                       "print(len(regions), int(rn.count_regions(net, box)))\n"
+                       "for what in ('adjacency_graph', 'linear_regions'):\n"
+                       "    try:\n"
+                       "        getattr(regions, what)()\n"
+                       "    except ImportError:\n"
+                       "        print(what, 'needs its package')\n")
+    assert '"regions": 1562' in out and "1562 1562" in out, out
+    assert "adjacency_graph needs its package" in out and "linear_regions needs its package" in out
 
 
 def test_benchmark_suite_is_generated_from_the_repository(tmp_path):
