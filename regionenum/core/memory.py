@@ -28,7 +28,7 @@ import ctypes.util
 import functools
 import os
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_memory", "release_free_memory"]
+__all__ = ["MALLOC_VARIABLES", "MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_memory", "release_free_memory"]
 
 #: Arrays up to this size come from the C heap (glibc's largest ``M_MMAP_THRESHOLD`` on 64-bit
 #: systems, the most its dynamic threshold reaches): a run's batches reuse each other's memory.
@@ -39,6 +39,8 @@ MMAP_THRESHOLD = 32 << 20
 #: peaked higher from the second call on (r2_big 520 MB against 430).
 TRIM_THRESHOLD = 64 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (malloc.h)
+#: glibc's environment variables for the same settings: whoever sets one has tuned malloc.
+MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
 
 
 @functools.cache
@@ -54,7 +56,7 @@ def _libc_function(name: str):
 def _caller_tuned_malloc() -> bool:
     """Whether this process's malloc was tuned by whoever started it (glibc's environment
     variables), whose settings are then left as they are."""
-    return (any(os.environ.get(f"MALLOC_{name}_") for name in ("MMAP_THRESHOLD", "TRIM_THRESHOLD", "TOP_PAD", "MMAP_MAX"))
+    return (any(os.environ.get(name) for name in MALLOC_VARIABLES)
             or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""))
 
 
@@ -64,9 +66,8 @@ def keep_freed_memory() -> bool:
     :data:`MMAP_THRESHOLD` from the heap, up to :data:`TRIM_THRESHOLD` of free heap kept. Done
     once per process (the settings are the process's, and glibc has no way to read them back),
     and not at all where the process's malloc was tuned through glibc's environment variables
-    (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_``,
-    ``MALLOC_MMAP_MAX_``, or ``GLIBC_TUNABLES`` with ``glibc.malloc.*``). Returns whether the
-    settings were made."""
+    (:data:`MALLOC_VARIABLES`, or ``GLIBC_TUNABLES`` with ``glibc.malloc.*``). Returns whether
+    the settings were made."""
     mallopt = _libc_function("mallopt")
     if mallopt is None or _caller_tuned_malloc():
         return False

@@ -89,8 +89,7 @@ def _recorded_mallopt(monkeypatch):
 
 
 def test_the_settings_are_the_heaps_thresholds(monkeypatch):
-    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_",
-                 "GLIBC_TUNABLES"):
+    for name in (*memory.MALLOC_VARIABLES, "GLIBC_TUNABLES"):
         monkeypatch.delenv(name, raising=False)
     calls = _recorded_mallopt(monkeypatch)
     assert memory.keep_freed_memory()
@@ -98,8 +97,8 @@ def test_the_settings_are_the_heaps_thresholds(monkeypatch):
     assert memory.MMAP_THRESHOLD == 32 << 20  # glibc refuses more on 64-bit systems
 
 
-@pytest.mark.parametrize("name, value", [("MALLOC_TRIM_THRESHOLD_", "1000000"), ("MALLOC_MMAP_THRESHOLD_", "65536"),
-                                         ("MALLOC_TOP_PAD_", "0"),
+@pytest.mark.parametrize("name, value", [("MALLOC_TRIM_THRESHOLD_", "1000000"),
+                                         ("MALLOC_MMAP_THRESHOLD_", "65536"), ("MALLOC_TOP_PAD_", "0"),
                                          ("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=1000000")])
 def test_a_callers_own_malloc_settings_are_left_alone(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
