@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..core.memory import keep_freed_memory
+from ..core.memory import keep_freed_memory, small_pages_where_freed_memory_is_reported
 from ..core.threads import AdaptiveBlas
 from .kernels import KernelClock
 from .split import SIGN_STAGES
@@ -241,6 +241,7 @@ class Driver:
     def run(self, stack: list | None = None, tally: Tally | None = None) -> Tally:
         """Process ``stack`` (by default the step's first entries) to the end or a budget."""
         keep_freed_memory()  # batch after batch frees and allocates arrays of the same sizes
+        small_pages_where_freed_memory_is_reported()
         if tally is None:
             tally = Tally(max_regions=self.budget.max_regions)
         start = time.perf_counter()

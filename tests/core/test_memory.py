@@ -113,10 +113,113 @@ def test_other_tunables_do_not_count_as_malloc_settings(monkeypatch):
     assert memory.keep_freed_memory() and len(calls) == 2
 
 
-def test_a_run_keeps_freed_memory(monkeypatch):
-    """The driver makes the settings at the start of every run (once per process: cached)."""
+def test_a_run_makes_the_memory_settings(monkeypatch):
+    """The driver makes both settings at the start of every run (once per process: cached)."""
     runs = []
-    monkeypatch.setattr(driver, "keep_freed_memory", lambda: runs.append(True))
+    monkeypatch.setattr(driver, "keep_freed_memory", lambda: runs.append("heap"))
+    monkeypatch.setattr(driver, "small_pages_where_freed_memory_is_reported", lambda: runs.append("pages"))
     net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
     assert rn.count_regions(net, rn.Box([-1, -1], [1, 1])) == 4
-    assert runs == [True]
+    assert runs == ["heap", "pages"]
+
+
+def _virtio_devices(root, *devices):
+    """A directory laid out as Linux's list of virtio devices: ``(device id, feature string)``
+    per device, None for a device whose files cannot be read."""
+    for i, device in enumerate(devices):
+        folder = root / f"virtio{i}"
+        folder.mkdir()
+        if device is not None:
+            (folder / "device").write_text(device[0] + "\n")
+            (folder / "features").write_text(device[1] + "\n")
+    return root
+
+
+BLOCK = ("0x0002", "1" * 64)
+BALLOON_REPORTING = ("0x0005", "0110010100" + "0" * 54)
+BALLOON_SILENT = ("0x0005", "0110000100" + "0" * 54)
+
+
+@pytest.mark.parametrize("devices, reported", [
+    ((BLOCK, BALLOON_REPORTING), True),
+    ((None, BALLOON_REPORTING), True),  # an unreadable device is passed over
+    ((BLOCK, BALLOON_SILENT), False),  # a balloon without free page reporting
+    ((BLOCK,), False),  # every bit set, but not a balloon
+    ((("0x0005", "0110"),), False),  # a feature string too short to have the bit
+    ((), False),
+])
+def test_free_page_reporting_is_read_from_the_virtio_devices(tmp_path, devices, reported):
+    assert memory.free_memory_is_reported(_virtio_devices(tmp_path, *devices)) is reported
+
+
+def test_no_virtio_devices_means_no_reporting(tmp_path):
+    assert not memory.free_memory_is_reported(tmp_path / "missing")
+
+
+def test_numpys_huge_page_switch_is_found():
+    """This NumPy has the switch (it returns the setting it replaces)."""
+    switch = memory._numpy_hugepage_switch()
+    before = switch(True)
+    assert switch(before) is True
+
+
+def _recorded_hugepage_switch(monkeypatch, reported):
+    """NumPy's huge page switch recorded, on a machine that does (or does not) report free memory."""
+    calls = []
+    monkeypatch.setattr(memory, "_numpy_hugepage_switch", lambda: calls.append)
+    monkeypatch.setattr(memory, "free_memory_is_reported", lambda: reported)
+    monkeypatch.setattr(memory, "small_pages_where_freed_memory_is_reported",
+                        memory.small_pages_where_freed_memory_is_reported.__wrapped__)
+    return calls
+
+
+@pytest.mark.parametrize("reported", [True, False])
+def test_huge_pages_are_turned_off_only_where_free_memory_is_reported(monkeypatch, reported):
+    monkeypatch.delenv(memory.NUMPY_HUGEPAGE_VARIABLE, raising=False)
+    calls = _recorded_hugepage_switch(monkeypatch, reported)
+    assert memory.small_pages_where_freed_memory_is_reported() is reported
+    assert calls == ([False] if reported else [])
+
+
+@pytest.mark.parametrize("value", ["1", "0"])
+def test_numpys_own_huge_page_setting_is_left_alone(monkeypatch, value):
+    monkeypatch.setenv(memory.NUMPY_HUGEPAGE_VARIABLE, value)
+    calls = _recorded_hugepage_switch(monkeypatch, True)
+    assert not memory.small_pages_where_freed_memory_is_reported()
+    assert calls == []
+
+
+def _huge_pages_mode() -> str:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return f.read().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+@linux_only
+@pytest.mark.skipif(_huge_pages_mode() != "madvise", reason="huge pages are not given on NumPy's request")
+@pytest.mark.parametrize("small", [False, True])
+def test_a_large_array_gets_small_pages_once_turned_off(small):
+    """In a fresh process, on a kernel that gives transparent huge pages where asked: a filled
+    64 MB array has huge pages under NumPy's default, none after the setting (made here as on a
+    machine that reports free memory)."""
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from regionenum.core import memory
+        memory.free_memory_is_reported = lambda: True
+        made = memory.small_pages_where_freed_memory_is_reported() if {small} else None
+        a = np.ones(8 << 20)
+        with open("/proc/self/smaps_rollup") as f:
+            huge = [int(line.split()[1]) for line in f if line.startswith("AnonHugePages")][0]
+        print(huge, made)
+    """)
+    env = {k: v for k, v in os.environ.items() if k != memory.NUMPY_HUGEPAGE_VARIABLE}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    huge_kb, made = out.stdout.split()
+    if small:
+        assert made == "True" and int(huge_kb) == 0, out.stdout
+    elif int(huge_kb) == 0:
+        pytest.skip("the kernel had no huge page to give")
+    else:
+        assert int(huge_kb) >= 2048
