@@ -41,6 +41,7 @@ import ctypes.util
 import functools
 import importlib
 import os
+import warnings
 from pathlib import Path
 
 __all__ = ["MALLOC_VARIABLES", "MMAP_THRESHOLD", "NUMPY_HUGEPAGE_VARIABLE", "TRIM_THRESHOLD", "VIRTIO_DEVICES",
@@ -119,7 +120,7 @@ def free_memory_is_reported(devices: Path = VIRTIO_DEVICES) -> bool:
                 features = (device / "features").read_text().strip()
                 if features[_REPORTING: _REPORTING + 1] == "1":
                     return True
-        except OSError:
+        except (OSError, ValueError):  # unreadable, or not text
             continue
     return False
 
@@ -129,7 +130,9 @@ def _numpy_hugepage_switch():
     previous setting), or None where this NumPy has none."""
     for module in ("numpy._core.multiarray", "numpy.core.multiarray"):  # NumPy 2, then 1
         try:
-            return importlib.import_module(module)._set_madvise_hugepage
+            with warnings.catch_warnings():  # a deprecated path must not stop a run (-W error)
+                warnings.simplefilter("ignore")
+                return importlib.import_module(module)._set_madvise_hugepage
         except (ImportError, AttributeError):
             continue
     return None
