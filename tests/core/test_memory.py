@@ -12,7 +12,15 @@ import regionenum as rn
 from regionenum.core import memory
 from regionenum.engine import driver
 
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
+
+
+def _in_fresh_process(code: str, unset) -> str:
+    """The standard output of the Python lines ``code`` (dedented) run in a fresh process, whose
+    environment lacks the variables ``unset(name)`` picks (the caller's own memory settings)."""
+    env = {k: v for k, v in os.environ.items() if not unset(k)}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          check=True, env=env).stdout
 
 
 def _resident_mb() -> float:
@@ -47,7 +55,7 @@ def test_kept_memory_stays_with_the_process(keep):
     settings (it was mapped on its own), and stays in the heap for the next one after
     keep_freed_memory, which reports that it made its settings. Where the C library is not
     glibc it reports that it did nothing."""
-    code = textwrap.dedent(f"""
+    stdout = _in_fresh_process(f"""
         import numpy as np
         from regionenum.core import memory
         def resident():
@@ -61,18 +69,16 @@ def test_kept_memory_stays_with_the_process(keep):
         full = resident()
         del a
         print("freed", full - resident(), made)
-    """)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    words = out.stdout.split()
+    """, lambda name: name.startswith("MALLOC_") or name == "GLIBC_TUNABLES")
+    words = stdout.split()
     if words[0] == "no":
         assert words[-1] == "False"
         return
     given_back, made = float(words[1]), words[2]
     if keep:
-        assert made == "True" and given_back < 4, out.stdout
+        assert made == "True" and given_back < 4, stdout
     else:
-        assert given_back > 12, out.stdout
+        assert given_back > 12, stdout
 
 
 def _recorded_mallopt(monkeypatch):
@@ -206,7 +212,7 @@ def test_a_large_array_gets_small_pages_once_turned_off(small):
     """In a fresh process, on a kernel that gives transparent huge pages where asked: a filled
     64 MB array (in its own mappings) has huge pages under NumPy's default, none after the setting
     (made here as on a machine that reports free memory)."""
-    code = textwrap.dedent(f"""
+    stdout = _in_fresh_process(f"""
         import numpy as np
         from regionenum.core import memory
         memory.free_memory_is_reported = lambda: True
@@ -223,12 +229,10 @@ def test_a_large_array_gets_small_pages_once_turned_off(small):
                 elif inside and words[0] == "AnonHugePages:":
                     huge += int(words[1])
         print(huge, made)
-    """)
-    env = {k: v for k, v in os.environ.items() if k != memory.NUMPY_HUGEPAGE_VARIABLE}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    huge_kb, made = out.stdout.split()
+    """, lambda name: name == memory.NUMPY_HUGEPAGE_VARIABLE)
+    huge_kb, made = stdout.split()
     if small:
-        assert made == "True" and int(huge_kb) == 0, out.stdout
+        assert made == "True" and int(huge_kb) == 0, stdout
     elif int(huge_kb) == 0:
         pytest.skip("the kernel had no huge page to give")
     else:
