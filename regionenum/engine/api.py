@@ -21,6 +21,7 @@ from .hrep_step import HrepStep, assemble_hrep
 from .hrep_step import applies as hrep_applies
 from .parallel import run_parallel
 from .polytope_step import MAX_DIM, PolytopeStep
+from .subtrees import run_subtrees
 
 __all__ = ["RegionCount", "count_regions", "enumerate_regions"]
 
@@ -228,9 +229,11 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
 
 
 def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:
-    if workers == 1 and client is None:
-        return Driver(step, budget, progress).run()
-    return run_parallel(step, budget, progress, workers, client)
+    if workers > 1 or client is not None:
+        return run_parallel(step, budget, progress, workers, client)
+    if isinstance(step, PolytopeStep) and budget.max_regions is None:
+        return run_subtrees(step, budget, progress)  # on the idle cores of this process
+    return Driver(step, budget, progress).run()
 
 
 def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client):

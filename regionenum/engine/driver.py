@@ -28,7 +28,7 @@ from .kernels import KernelClock
 from .split import SIGN_STAGES
 
 __all__ = ["Budget", "DeferredInterrupts", "Driver", "Entry", "Interrupted", "Progress", "Tally", "TimeUp",
-           "is_interrupt"]
+           "is_interrupt", "memory_settings"]
 
 
 class TimeUp(Exception):
@@ -240,8 +240,7 @@ class Driver:
 
     def run(self, stack: list | None = None, tally: Tally | None = None) -> Tally:
         """Process ``stack`` (by default the step's first entries) to the end or a budget."""
-        keep_freed_memory()  # batch after batch frees and allocates arrays of the same sizes
-        small_pages_where_freed_memory_is_reported()
+        memory_settings()
         if tally is None:
             tally = Tally(max_regions=self.budget.max_regions)
         start = time.perf_counter()
@@ -299,6 +298,14 @@ class Driver:
                 tally.stop("max_regions")
             return True
         return False
+
+
+def memory_settings() -> None:
+    """The process's memory settings for runs (each made once per process): freed memory kept
+    for reuse, since batch after batch frees and allocates arrays of the same sizes; small pages
+    where the host is told of free memory (:mod:`~regionenum.core.memory`)."""
+    keep_freed_memory()
+    small_pages_where_freed_memory_is_reported()
 
 
 def _shared(entry: Entry, children: list, finished: int, tally: Tally) -> list:

@@ -2,7 +2,8 @@
 
 The domain's root cells are split by the first layer here; the pieces are cut into chunks, and
 each chunk's subtree is enumerated by a worker running the ordinary driver and
-:class:`~regionenum.engine.polytope_step.PolytopeStep` from layer 1. A chunk carries its cells'
+:class:`~regionenum.engine.polytope_step.PolytopeStep` from layer 1 (as the threads of one
+process do, :mod:`regionenum.engine.subtrees`). A chunk carries its cells'
 parents and first-layer states (the :class:`~regionenum.engine.polytope_step.PendingRows` of
 their entry), not their second-layer hyperplane rows: the worker computes those (all
 first-layer cells' rows at once can take gigabytes). Subtrees are disjoint, so the results are
@@ -16,13 +17,11 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .cells import CellSet
-from .driver import Budget, Driver, Entry, Progress, Tally, TimeUp, is_interrupt
-from .kernels import KernelClock
-from .polytope_step import PendingRows, PolytopeStep
+from .driver import Budget, Driver, Progress, Tally
+from .polytope_step import PolytopeStep
+from .subtrees import first_layer, runs_of_pieces, subtree_entry
 
 __all__ = ["run_parallel"]
 
@@ -42,23 +41,11 @@ def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, cli
     # other processes (and machines) share
     deadline = None if budget.time_limit is None else time.time() + budget.time_limit
     tally = Tally(deadline=None if deadline is None else start + budget.time_limit)
-    with KernelClock() as clock:
-        entries = []
-        try:
-            for entry in step.start(tally):  # the first layer, here
-                entries += step.process(entry, tally)
-        except TimeUp:
-            tally.stop("time_limit")
-        except (KeyboardInterrupt, SystemError) as err:
-            if not is_interrupt(err):
-                raise
-            tally.stop("interrupted")
-    tally.kernel_seconds += clock.seconds
+    entries = first_layer(step, tally)
     n_workers = len(client.scheduler_info()["workers"]) if client is not None else workers
     pieces = tally.count + sum(len(e.cells) for e in entries)
     tally.done = tally.count / pieces if pieces else 1.0
-    chunks = _chunks([(e.cells, e.rows.parent, e.rows.bits) for e in entries] if tally.complete else [],
-                     CHUNKS_PER_WORKER * max(n_workers, 1), pieces)
+    chunks = runs_of_pieces(entries, CHUNKS_PER_WORKER * max(n_workers, 1), pieces)
     job = dict(network=step.net, domain=step.domain, tol=step.tol, keep=step.keep, roots=step.roots,
                deadline=deadline, batch_size=step.batch_size, keepers=n_workers, run=uuid.uuid4().hex)
     done = {}
@@ -79,20 +66,6 @@ def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, cli
     tally.finished += [f for i in sorted(done) for f in done[i].finished]
     tally.seconds = time.perf_counter() - start - tally.kernel_seconds
     return tally
-
-
-def _chunks(pieces, n, total):
-    """The first layer's pieces as ``n`` chunks of about equal numbers of cells:
-    ``(cells, parent root cells, first-layer state bits or None, share of the run)`` each, of
-    ``total`` pieces in all."""
-    if not pieces:
-        return []
-    cells = CellSet.concat([p[0] for p in pieces])
-    parent = np.concatenate([p[1] for p in pieces])
-    bits = None if pieces[0][2] is None else np.concatenate([p[2] for p in pieces])
-    bounds = np.linspace(0, len(cells), min(n, len(cells)) + 1).astype(np.int64)
-    return [(cells.take(np.arange(a, b)), parent[a:b], None if bits is None else bits[a:b], (b - a) / total)
-            for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _submit(chunks, job, workers, client):
@@ -121,19 +94,16 @@ def _submit(chunks, job, workers, client):
 def _work(job, index, chunk):
     """A worker: enumerate one chunk's subtree from layer 1 with the serial driver; returns
     ``(index, cells in the chunk, Tally)``."""
-    cells, parent, bits, share = chunk
     time_limit = None if job["deadline"] is None else job["deadline"] - time.time()
     if time_limit is not None and time_limit <= 0:  # the chunk waited for a worker past the limit
         tally = Tally()
         tally.stop("time_limit")
-        return index, len(cells), tally
+        return index, len(chunk[0]), tally
     global _kept_here
     run, kept = _kept_here
     step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
                         roots=job["roots"], keepers=job["keepers"], kept_before=kept if run == job["run"] else 0)
-    J0, E0, N0 = step.first_layer_rows()
-    entry = Entry(1, cells, PendingRows(step, 1, J0, E0, N0, parent, bits), share)
     with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
-        tally = Driver(step, Budget(None, time_limit)).run([entry])
+        tally = Driver(step, Budget(None, time_limit)).run([subtree_entry(step, chunk)])
     _kept_here = (job["run"], step.kept_generators)
-    return index, len(cells), tally
+    return index, len(chunk[0]), tally

@@ -25,6 +25,7 @@ the float64 filter decides the same signs without it.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from dataclasses import dataclass
@@ -133,8 +134,27 @@ class PolytopeStep:
         self.exact_net = ExactNetwork(network)
         self._last_split = max(network.split_layers, default=0)
         self._buffers = {}
-        # per layer: when its rows get the product through |W| (see _products_pay)
-        self._product_record = [ProductRecord(wanted=keep or not len(units)) for units in network.split_units]
+        self._product_record = self._first_records()
+
+    def fork(self, keepers: int) -> PolytopeStep:
+        """A step for one subtree of this run, run beside others (``keepers`` in all) on threads:
+        the same network, domain, root cells and tables (shared, read only; exact answers are
+        asked one thread at a time, see :func:`~regionenum.engine.split.split`), with its own
+        buffers, records of the bounds' products and count of kept generators, as a fresh step
+        would have. The shared tables are made here, before the threads could each make them."""
+        for layer in self.net.layers[1:]:  # (the first layer's rows are exact: no norms)
+            layer.norm_bounds, layer.bias_norm  # noqa: B018 (cached on the layers)
+        self._magnitude_layers, self._may_underflow  # noqa: B018 (cached on this step, copied)
+        sub = copy.copy(self)
+        sub._buffers = {}
+        sub._product_record = self._first_records()
+        sub.keepers, sub.kept_generators = keepers, 0
+        return sub
+
+    def _first_records(self) -> list:
+        """Per layer, the :class:`ProductRecord` a run starts with: when its rows get the product
+        through ``|W|`` (see :meth:`_products_pay`)."""
+        return [ProductRecord(wanted=self.keep or not len(units)) for units in self.net.split_units]
 
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:

@@ -19,7 +19,7 @@ from ..core.threads import map_in_threads, usable_cpus
 from .cells import CellSet
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
-__all__ = ["SIGN_STAGES", "Split", "split"]
+__all__ = ["EXACT_STAGES", "SIGN_STAGES", "Split", "split"]
 
 #: Generators times hyperplanes times ``2^d`` (cells' vertex lists grow like that with the
 #: dimension ``d``) handed to one kernel call: enough that the calls' overhead does not show, few
@@ -39,6 +39,11 @@ SHARED_WORK = CHUNK_WORK >> 4
 
 #: Chunks per core of a shared batch: several, so that uneven chunks even out.
 SHARES = 4
+
+#: Held while the exact stages answer a pass's questions: one thread at a time in a process
+#: (chunks of one batch, and subtrees of one run, share the network's exact tables and their
+#: caches; questions are rare, so nothing waits long).
+EXACT_STAGES = threading.Lock()
 
 #: The stages that decide a sign, in the order they are tried: the float64 filter (a value beyond
 #: its rigorous error bound), exact zeros (every product exactly zero), exact float64 expansions
@@ -75,7 +80,6 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64))
     rule = SignRule(float(ref), float(tol))
     d = cells.gens.shape[1] - 1
-    exact = threading.Lock()  # the oracle answers one chunk's questions at a time
 
     def split_chunk(todo):
         """The passes of the kernel over the cells ``todo`` (the last with every question
@@ -85,7 +89,7 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
         done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1, todo[:0]), signs)
         passes = [done]
         while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
-            with exact:
+            with EXACT_STAGES:
                 _answer(asked, answers, oracle, check)
             again = np.unique(asked.cell)
             done, asked = split_cells(arrays, planes, rule, want_cons, again, answers.table(d + 1, again), signs)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import regionenum as rn
 from regionenum.core.exact import ExactNetwork
-from regionenum.engine import polytope_step
+from regionenum.engine import polytope_step, subtrees
 from regionenum.engine.driver import Tally
 from regionenum.engine.exact_vertices import LOOSE
 from regionenum.engine.polytope_step import PolytopeStep
@@ -286,6 +286,7 @@ def test_products_are_skipped_where_the_norm_decides(monkeypatch):
         for run in (rn.count_regions, rn.enumerate_regions):
             watched = _watched_products(policy)
             monkeypatch.setattr(PolytopeStep, "_products_pay", watched)
+            monkeypatch.setattr(subtrees, "SUBTREE_WORK", np.inf)  # one step's decisions, batch after batch
             found[policy, run] = run(net, box), watched.decisions
     monkeypatch.undo()
     (counted, in_count), (regions, in_full) = found[None, rn.count_regions], found[None, rn.enumerate_regions]

@@ -1,0 +1,204 @@
+"""A run cut into subtrees after its first layer, enumerated side by side on idle cores.
+
+The first layer cuts the domain's root cells into pieces, here, in the calling thread
+(:func:`first_layer`). Where what follows is large enough (:func:`subtree_count`), the pieces are
+cut into a fixed number of runs of consecutive pieces (:func:`runs_of_pieces`), and each run's
+subtree is enumerated from layer 1 by the ordinary driver with a step of its own
+(:meth:`~regionenum.engine.polytope_step.PolytopeStep.fork`); the threads of idle cores take the
+subtrees in order (:func:`~regionenum.core.threads.map_in_threads`). The splitting kernel and the
+matrix products release the GIL, so two subtrees run side by side at about 1.8 times the rate of
+one (``benchmarks/README.md``, "Subtrees on idle cores").
+
+The cut does not depend on how many cores are idle, and the subtrees' tallies are put together
+in their order, so a run gives the same cells in the same order and the same sign counts on one
+core as on several. The process pool and Dask clusters (:mod:`regionenum.engine.parallel`) cut
+the same way for their workers.
+
+Not cut: runs with a ``max_regions`` budget (the subtrees would race for it), networks of four
+inputs or more (there each batch's split is shared among the threads instead, see
+:data:`~regionenum.engine.split.SHARED_DIM`), and small runs (:data:`SUBTREE_WORK`).
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..core.threads import idle_cpus, map_in_threads
+from .cells import CellSet
+from .driver import (
+    Budget,
+    DeferredInterrupts,
+    Driver,
+    Entry,
+    Interrupted,
+    Progress,
+    Tally,
+    TimeUp,
+    is_interrupt,
+    memory_settings,
+)
+from .kernels import KernelClock
+from .polytope_step import PendingRows, PolytopeStep
+from .split import SHARED_DIM
+
+__all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "first_layer", "run_subtrees", "runs_of_pieces", "subtree_count"]
+
+#: Subtrees a large run is cut into at most: more than the cores, so that a thread that is done
+#: early takes over work the others would do last. The number depends on the network and the
+#: first layer's pieces only (:func:`subtree_count`), so that the cut, and with it the batches
+#: and their sign counts, is the same however many cores are idle.
+SUBTREES = 16
+
+#: First-layer pieces per subtree at least (but two subtrees always): smaller subtrees split
+#: their later layers in batches too small to run at full speed. On the suite's nets of 472 and
+#: 482 pieces (r2_deep, r1_deep), two subtrees were fastest and sixteen 10-30% slower; on r2_big
+#: (7,359 pieces) sixteen were fastest.
+SUBTREE_CELLS = 256
+
+#: Work after the first layer (its pieces times the units of the later layers that split) from
+#: which a run is cut into subtrees. Below it a run takes a few hundredths of a second at most,
+#: and a subtree's fixed costs (its first batch of every layer, a thread's wake-up) outweigh the
+#: second core: the suite's r2_small (487 pieces times 64 units) and the digits plane (190 times
+#: 128) ran twice as long cut into subtrees; r2_deep (472 times 352) gained a third.
+SUBTREE_WORK = 100_000
+
+
+def first_layer(step: PolytopeStep, tally: Tally) -> list:
+    """The domain's root cells split by the first layer (into ``tally``): the stack entries of
+    the pieces for layer 1 (none where the first layer finished them). A budget or Ctrl-C
+    marks ``tally`` incomplete and returns no entries."""
+    entries = []
+    with KernelClock() as clock:
+        try:
+            for entry in step.start(tally):
+                entries += step.process(entry, tally)
+        except TimeUp:
+            tally.stop("time_limit")
+            entries = []
+        except Interrupted:
+            tally.stop("interrupted")
+            entries = []
+        except (KeyboardInterrupt, SystemError) as err:
+            if not is_interrupt(err):
+                raise
+            tally.stop("interrupted")
+            entries = []
+    tally.kernel_seconds += clock.seconds
+    return entries
+
+
+def subtree_count(step: PolytopeStep, entries: list) -> int:
+    """How many subtrees the run of ``step`` is cut into after its first layer (``entries``): 1
+    (not cut) for small work (:data:`SUBTREE_WORK`) and from four inputs on, else one per
+    :data:`SUBTREE_CELLS` pieces, at least two and at most :data:`SUBTREES`. Depends on the
+    network and the pieces only."""
+    pieces = sum(len(e.cells) for e in entries)
+    later = sum(len(units) for units in step.net.split_units[1:])
+    if step.net.input_dim >= SHARED_DIM or pieces < 2 or pieces * later < SUBTREE_WORK:
+        return 1
+    return min(SUBTREES, max(2, pieces // SUBTREE_CELLS))
+
+
+def runs_of_pieces(entries: list, n: int, total: int) -> list:
+    """The pieces of ``entries`` (layer 1, from :func:`first_layer`) as ``n`` runs of consecutive
+    pieces, of about equal numbers of cells: ``(cells, parent root cells, first-layer state bits
+    or None, share of the run)`` each, of ``total`` pieces in the run (finished ones included)."""
+    if not entries:
+        return []
+    cells = CellSet.concat([e.cells for e in entries])
+    parent = np.concatenate([e.rows.parent for e in entries])
+    bits = None if entries[0].rows.bits is None else np.concatenate([e.rows.bits for e in entries])
+    bounds = np.linspace(0, len(cells), min(n, len(cells)) + 1).astype(np.int64)
+    return [(cells.take(np.arange(a, b)), parent[a:b], None if bits is None else bits[a:b], (b - a) / total)
+            for a, b in itertools.pairwise(bounds)]
+
+
+def subtree_entry(step: PolytopeStep, run) -> Entry:
+    """The stack entry of one run of pieces (from :func:`runs_of_pieces`) for ``step``."""
+    cells, parent, bits, share = run
+    J0, E0, N0 = step.first_layer_rows()
+    return Entry(1, cells, PendingRows(step, 1, J0, E0, N0, parent, bits), share)
+
+
+def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
+    """Run ``step`` (not yet started) under ``budget`` (a time limit at most, no
+    ``max_regions``): the first layer here, then its pieces' subtrees on the threads of idle
+    cores where the work is large enough (see the module's description), otherwise on in this
+    thread with the same step, as the ordinary driver would. ``progress`` is called as by
+    :class:`~regionenum.engine.driver.Driver`, from whichever thread finished a batch, one call
+    at a time."""
+    memory_settings()
+    start = time.perf_counter()
+    limit = budget.time_limit
+    tally = Tally(deadline=None if limit is None else start + limit)
+
+    def remaining() -> Budget:
+        return Budget(None, None if limit is None else start + limit - time.perf_counter())
+
+    with DeferredInterrupts() as interrupts:  # the subtrees' drivers share it: Ctrl-C stops them all
+        tally.interrupts = interrupts
+        entries = first_layer(step, tally)
+        pieces = tally.count + sum(len(e.cells) for e in entries)
+        tally.done = tally.count / pieces if pieces else 1.0
+        reports = _Reports(progress, tally, start)
+        reports.report(None, None, sum(len(e.cells) for e in entries))
+        n = subtree_count(step, entries)
+        if n == 1 and entries:  # on in this thread, the stack as the driver would have left it
+            stack = [e._replace(share=len(e.cells) / pieces) for e in reversed(entries)]
+            Driver(step, remaining(), progress).run(stack, tally)
+        elif entries:
+            runs = runs_of_pieces(entries, n, pieces)
+            del entries  # the runs hold the pieces now
+            threads = min(idle_cpus(), len(runs))
+            reports.unstarted = {i: len(run[0]) for i, run in enumerate(runs)}
+
+            steps = [step.fork(threads) for _ in runs]
+
+            def subtree(i):
+                return Driver(steps[i], remaining(), reports.of_run(i)).run([subtree_entry(steps[i], runs[i])])
+
+            if threads > 1:  # one BLAS thread per subtree: the subtrees are the parallelism
+                with threadpool_limits(limits=1, user_api="blas"):
+                    parts = map_in_threads(subtree, list(range(len(runs))))
+            else:
+                parts = [subtree(i) for i in range(len(runs))]
+            for part in parts:  # in the runs' order: the cells come in the order of one thread's
+                tally.merge(part)
+                tally.finished += part.finished
+        tally.interrupts = None
+    tally.seconds = time.perf_counter() - start - tally.kernel_seconds
+    return tally
+
+
+class _Reports:
+    """Where a cut run stands, put together from its subtrees' own reports, for one
+    ``progress`` callback (called one report at a time, under a lock, from any thread)."""
+
+    def __init__(self, progress, tally: Tally, start: float):
+        self.progress, self.tally, self.start = progress, tally, start
+        self.lock = threading.Lock()
+        self.parts = {}  # run -> its driver's last Progress
+        self.unstarted = {}  # run -> its cells, until its driver first reports
+
+    def of_run(self, i: int):
+        """The callback for the driver of run ``i`` (None without a ``progress``)."""
+        return None if self.progress is None else (lambda p: self.report(i, p))
+
+    def report(self, i, p, pending: int = 0) -> None:
+        """Record run ``i``'s report ``p`` (None, None: the first layer's, with ``pending``
+        cells) and report the whole."""
+        if self.progress is None:
+            return
+        with self.lock:
+            if i is not None:
+                self.parts[i] = p
+                self.unstarted.pop(i, None)
+                pending = sum(q.pending_cells for q in self.parts.values()) + sum(self.unstarted.values())
+            t, parts = self.tally, self.parts.values()
+            self.progress(Progress(t.count + sum(q.regions for q in parts), pending, 0 if p is None else p.layer,
+                                   time.perf_counter() - self.start, t.exact_calls + sum(q.exact_calls for q in parts),
+                                   min(t.done + sum(q.done or 0.0 for q in parts), 1.0)))

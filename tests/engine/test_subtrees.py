@@ -1,0 +1,114 @@
+"""A run cut into subtrees after its first layer, enumerated on the threads of idle cores, gives
+the result of one uncut run: the same regions in the same order, the same counts; and the same
+result, sign counts included, however many threads take the subtrees."""
+import numpy as np
+import pytest
+
+import regionenum as rn
+from regionenum.engine import subtrees
+from regionenum.engine.api import _checked
+from regionenum.engine.polytope_step import PolytopeStep
+from tests.engine.test_parallel import CASES, _same
+from tests.oracles import random_net, regions_1d
+
+
+@pytest.fixture
+def cut(monkeypatch):
+    """Every run with enough first-layer pieces is cut into subtrees, however small."""
+    monkeypatch.setattr(subtrees, "SUBTREE_WORK", 0)
+    monkeypatch.setattr(subtrees, "SUBTREE_CELLS", 4)
+
+
+def _uncut(run, *args, **kwargs):
+    """``run(*args, **kwargs)`` in one step, batch after batch in this thread."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subtrees, "SUBTREE_WORK", np.inf)
+        return run(*args, **kwargs)
+
+
+@pytest.mark.parametrize("net,domain", CASES, ids=["box2d", "box3d", "plane", "triangle", "one_layer",
+                                                    "max_and_linear"])
+def test_subtrees_give_the_uncut_result(net, domain, cut):
+    whole = _uncut(rn.enumerate_regions, net, domain)
+    regions = rn.enumerate_regions(net, domain)
+    _same(whole, regions)
+    np.testing.assert_allclose(regions.jacobians, whole.jacobians, rtol=1e-12, atol=1e-12)
+    counted = rn.count_regions(net, domain)
+    assert counted == len(whole) and counted.bounded == int(whole.bounded.sum()) and counted.complete
+
+
+def test_the_cut_is_made_and_does_not_depend_on_the_threads(cut, monkeypatch):
+    net, box = CASES[0]
+    entries = []
+    original = subtrees.runs_of_pieces
+    monkeypatch.setattr(subtrees, "runs_of_pieces", lambda *a: entries.append(original(*a)) or entries[-1])
+    on_two = rn.enumerate_regions(net, box)
+    assert len(entries[-1]) == subtrees.SUBTREES  # the run was cut, into the most subtrees
+    monkeypatch.setattr(subtrees, "idle_cpus", lambda: 1)  # one thread takes every subtree in turn
+    on_one = rn.enumerate_regions(net, box)
+    assert on_one.sign_stages == on_two.sign_stages
+    _same(on_one, on_two)
+    np.testing.assert_allclose(on_one.output_errors, on_two.output_errors, rtol=1e-12)
+
+
+def test_how_many_subtrees():
+    def count_for(net, domain):
+        _, (floats, _), dom = _checked(net, domain, 1e-9, None, None, 1024, 1, None)
+        step = PolytopeStep(floats, dom, 1e-9, 1024, keep=False)
+        tally = subtrees.Tally()
+        return subtrees.subtree_count(step, subtrees.first_layer(step, tally))
+
+    square, cube = rn.Box([-1, -1], [1, 1]), rn.Box(-np.ones(4), np.ones(4))
+    assert count_for(random_net([2, 8, 8, 1], 0), square) == 1  # small work: not cut
+    assert 2 <= count_for(random_net([2, 64, 64, 64, 1], 0), square) < subtrees.SUBTREES
+    assert count_for(random_net([2, 128, 128, 128, 1], 0), square) == subtrees.SUBTREES
+    assert count_for(random_net([4, 24, 64, 64, 1], 0), cube) == 1  # four inputs: each batch's split is shared
+    assert count_for(random_net([2, 64, 1], 0), square) == 1  # one layer that splits: nothing after it
+
+
+def test_exact_answers_from_several_threads(cut):
+    """Hyperplanes of the second layer through the vertices of a grid cut by the first: their
+    signs there are exact zeros, asked from the subtrees on every thread; the count is the
+    uncut run's."""
+    k = np.arange(1, 8) / 8.0
+    grid = np.vstack([np.column_stack([np.ones(7), np.zeros(7)]), np.column_stack([np.zeros(7), np.ones(7)])])
+    first = (grid, -np.concatenate([k, k]))
+    # x + y = c and x - y = c through the grid's vertices, read through the first layer's ReLUs
+    # (each on where its coordinate exceeds its line): sums of the units' outputs
+    relu_sum = np.vstack([np.concatenate([np.ones(7), np.ones(7)]), np.concatenate([np.ones(7), -np.ones(7)])])
+    second = (np.repeat(relu_sum, 5, axis=0), -np.repeat([[0.25, 0.5, 1.0, 1.5, 2.0]], 2, axis=0).ravel())
+    net = rn.Network.from_layers([first, second, (np.ones((1, 10)), np.zeros(1))])
+    box = rn.Box([0, 0], [1, 1])
+    whole, counted = _uncut(rn.count_regions, net, box), rn.count_regions(net, box)
+    assert counted == whole and counted.complete
+    stages = counted.sign_stages
+    assert stages["exact zeros"] + stages["float64 expansions"] + stages["exact arithmetic"] > 0
+    _same(_uncut(rn.enumerate_regions, net, box), rn.enumerate_regions(net, box))
+
+
+def test_one_input_against_the_oracle(cut):
+    net = rn.Network.from_layers([(np.random.default_rng(1).normal(size=(40, 1)), np.linspace(-1, 1, 40)),
+                                  (np.random.default_rng(2).normal(size=(30, 40)), np.zeros(30)),
+                                  (np.ones((1, 30)), np.zeros(1))])
+    assert rn.count_regions(net, rn.Box([-2.0], [2.0])) == len(regions_1d(net, -2.0, 2.0))
+
+
+def test_progress_from_the_threads_adds_up(cut):
+    net, box = CASES[0]
+    seen = []
+    counted = rn.count_regions(net, box, progress=seen.append)
+    regions = [p.regions for p in seen]
+    assert regions == sorted(regions) and regions[-1] == counted
+    assert seen[-1].pending_cells == 0 and seen[-1].done == pytest.approx(1.0)
+    assert seen[0].layer == 0 and seen[0].pending_cells > 0  # the first layer's report
+
+
+def test_a_time_limit_stops_every_subtree(cut):
+    rng = np.random.default_rng(5)
+    net = rn.Network.from_layers([(rng.normal(size=(200, 2)), rng.normal(size=200)),
+                                  (rng.normal(size=(200, 200)), rng.normal(size=200)),
+                                  (np.ones((1, 200)), np.zeros(1))])
+    counted = rn.count_regions(net, rn.Box([-1, -1], [1, 1]), time_limit=0.05)
+    assert not counted.complete and counted.stop_reason == "time_limit"
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]), time_limit=0.05)
+    assert not regions.complete and regions.stop_reason == "time_limit"
