@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from .driver import Budget, Driver, Progress, Tally
 from .polytope_step import PolytopeStep
-from .subtrees import first_layer, runs_of_pieces, subtree_entry
+from .subtrees import first_layer, runs_of_pieces, subtree_stack
 
 __all__ = ["run_parallel"]
 
@@ -104,6 +104,6 @@ def _work(job, index, chunk):
     step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
                         roots=job["roots"], keepers=job["keepers"], kept_before=kept if run == job["run"] else 0)
     with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
-        tally = Driver(step, Budget(None, time_limit)).run([subtree_entry(step, chunk)])
+        tally = Driver(step, Budget(None, time_limit)).run(subtree_stack(step, chunk))
     _kept_here = (job["run"], step.kept_generators)
     return index, len(chunk[0]), tally

@@ -30,7 +30,10 @@ CHUNK_WORK = 1 << 22
 #: There a cell's split is long work on few rows (4-D: about 0.3 microseconds per generator
 #: and hyperplane) and two threads split about 1.6 times as fast as one; in 2-D and 3-D (0.01 and
 #: 0.05) two threads gained nothing on the benchmark machine, each chunk taking longer when
-#: another ran beside it (``benchmarks/README.md``, "Threads that split").
+#: another ran beside it (``benchmarks/README.md``, "Threads that split"): there the subtrees of
+#: a run go to the threads instead (:mod:`~regionenum.engine.subtrees`), and only the first
+#: layer's split, which runs before them and alone, is shared (its stages are long calls: the
+#: suite's r2_wide, 256 lines on a square, in 0.070 s against 0.105 s in one thread).
 SHARED_DIM = 4
 
 #: Work from which a batch is shared out (about 5 ms of kernel time in 4-D): below it, handing
@@ -59,7 +62,7 @@ Split = namedtuple("Split", "pieces parent on zero signs")
 
 
 def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.ndarray,
-          tol: float, oracle: ExactOracle, want_cons: bool = True, check=None) -> Split:
+          tol: float, oracle: ExactOracle, want_cons: bool = True, check=None, alone: bool = False) -> Split:
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``E[c, 0, h]`` is a
     rigorous bound on ``sum_k |J[c, k, h] - exact|`` (see
     :data:`~regionenum.engine.kernels.splitting.Hyperplanes`) and ``ref`` the domain's coordinate
@@ -68,8 +71,9 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. The kernel is called on
     chunks of cells of at most about :data:`CHUNK_WORK` work (see there); from
-    :data:`SHARED_DIM` inputs and :data:`SHARED_WORK` work, :data:`SHARES` chunks per core at
-    least, shared out among threads on idle cores
+    :data:`SHARED_WORK` work, in :data:`SHARED_DIM` inputs or more or when the split runs
+    ``alone`` (nothing else of the run beside it: its first layer), :data:`SHARES` chunks per
+    core at least, shared out among threads on idle cores
     (:func:`~regionenum.core.threads.map_in_threads`; each chunk's pieces are its own, and they
     are put together in the chunks' order, so the threads change nothing). ``check`` (if
     given) is called after each chunk and between exact answers, so that a budget or Ctrl-C is
@@ -101,7 +105,7 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
 
     per_generator = max(len(hyp_ids), 1) << d
     work = int(cells.gen_off[-1]) * per_generator
-    shared = d >= SHARED_DIM and work >= SHARED_WORK
+    shared = (alone or d >= SHARED_DIM) and work >= SHARED_WORK
     chunks = _chunks(cells.gen_off, max(CHUNK_WORK // per_generator, 1), SHARES * usable_cpus() if shared else 1)
     results = map_in_threads(split_chunk, chunks) if shared else [split_chunk(todo) for todo in chunks]
     passes = [p for chunk_passes, _ in results for p in chunk_passes]

@@ -27,6 +27,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..core.arrays import batches
 from ..core.threads import idle_cpus, map_in_threads
 from .cells import CellSet
 from .driver import (
@@ -45,7 +46,8 @@ from .kernels import KernelClock
 from .polytope_step import PendingRows, PolytopeStep
 from .split import SHARED_DIM
 
-__all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "first_layer", "run_subtrees", "runs_of_pieces", "subtree_count"]
+__all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "first_layer", "run_subtrees", "runs_of_pieces",
+           "subtree_count", "subtree_stack"]
 
 #: Subtrees a large run is cut into at most: more than the cores, so that a thread that is done
 #: early takes over work the others would do last. The number depends on the network and the
@@ -117,11 +119,17 @@ def runs_of_pieces(entries: list, n: int, total: int) -> list:
             for a, b in itertools.pairwise(bounds)]
 
 
-def subtree_entry(step: PolytopeStep, run) -> Entry:
-    """The stack entry of one run of pieces (from :func:`runs_of_pieces`) for ``step``."""
+def subtree_stack(step: PolytopeStep, run) -> list:
+    """The stack of one run of pieces (from :func:`runs_of_pieces`) for ``step``: batches of at
+    most the step's batch size, the first on top, as the driver pushes a layer's batches (a
+    run's rows for the next layer at once would take as much memory as the run is long)."""
     cells, parent, bits, share = run
     J0, E0, N0 = step.first_layer_rows()
-    return Entry(1, cells, PendingRows(step, 1, J0, E0, N0, parent, bits), share)
+    n = len(cells)
+    return [Entry(1, cells if (lo, hi) == (0, n) else cells.take(np.arange(lo, hi)),
+                  PendingRows(step, 1, J0, E0, N0, parent[lo:hi], None if bits is None else bits[lo:hi]),
+                  share * (hi - lo) / n)
+            for lo, hi in reversed(batches(n, step.batch_size))]
 
 
 def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
@@ -156,10 +164,14 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
             threads = min(idle_cpus(), len(runs))
             reports.unstarted = {i: len(run[0]) for i, run in enumerate(runs)}
 
-            steps = [step.fork(threads) for _ in runs]
+            step.fork(threads)  # the tables the subtrees share, made once, here
+            local = threading.local()  # each thread's temporary buffers, for its subtrees in turn
 
             def subtree(i):
-                return Driver(steps[i], remaining(), reports.of_run(i)).run([subtree_entry(steps[i], runs[i])])
+                if not hasattr(local, "buffers"):
+                    local.buffers = {}
+                sub = step.fork(threads, local.buffers)
+                return Driver(sub, remaining(), reports.of_run(i)).run(subtree_stack(sub, runs[i]))
 
             if threads > 1:  # one BLAS thread per subtree: the subtrees are the parallelism
                 with threadpool_limits(limits=1, user_api="blas"):
