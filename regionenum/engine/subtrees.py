@@ -14,9 +14,9 @@ in their order, so a run gives the same cells in the same order and the same sig
 core as on several. The process pool and Dask clusters (:mod:`regionenum.engine.parallel`) cut
 the same way for their workers.
 
-Not cut: runs with a ``max_regions`` budget (the subtrees would race for it), networks of four
-inputs or more (there each batch's split is shared among the threads instead, see
-:data:`~regionenum.engine.split.SHARED_DIM`), and small runs (:data:`SUBTREE_WORK`).
+Not cut: runs with a ``max_regions`` budget (the subtrees would race for it), networks of one
+input or of four and more (there each batch's split is shared among the threads instead, see
+:data:`~regionenum.engine.split.SHARED_DIM`), and small runs (see :func:`subtree_count`).
 """
 from __future__ import annotations
 
@@ -95,12 +95,15 @@ def first_layer(step: PolytopeStep, tally: Tally) -> list:
 
 def subtree_count(step: PolytopeStep, entries: list) -> int:
     """How many subtrees the run of ``step`` is cut into after its first layer (``entries``): 1
-    (not cut) for small work (:data:`SUBTREE_WORK`) and from four inputs on, else one per
-    :data:`SUBTREE_CELLS` pieces, at least two and at most :data:`SUBTREES`. Depends on the
-    network and the pieces only."""
+    (not cut) for small work (:data:`SUBTREE_WORK`), on one input (cells are intervals, cut at
+    almost no cost: the work is the rows' matrix products, which BLAS already shares among the
+    cores; the suite's r1_deep, eight layers of 512 units, took 1.03-1.10 times as long cut)
+    and from four inputs on; else one per :data:`SUBTREE_CELLS` pieces, at least two and at most
+    :data:`SUBTREES`. Depends on the network and the pieces only."""
     pieces = sum(len(e.cells) for e in entries)
     later = sum(len(units) for units in step.net.split_units[1:])
-    if step.net.input_dim >= SHARED_DIM or pieces < 2 or pieces * later < SUBTREE_WORK:
+    d = step.net.input_dim
+    if d < 2 or d >= SHARED_DIM or pieces < 2 or pieces * later < SUBTREE_WORK:
         return 1
     return min(SUBTREES, max(2, pieces // SUBTREE_CELLS))
 
