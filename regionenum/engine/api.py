@@ -109,7 +109,10 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         Called with a :class:`~regionenum.Progress` after every batch (for example a
         :class:`regionenum.progress.ProgressBar`).
     workers : int, optional
-        Local processes to enumerate in (the result is the serial one).
+        Local processes to enumerate in (the result is the serial one). With the default, one,
+        the run still uses the idle cores of this process's machine: on two and three inputs
+        its subtrees after the first layer go to threads (README, "The result": threads; the
+        result does not depend on how many).
     client : distributed.Client, optional
         A Dask client: enumerate on its cluster instead (the result is the serial one).
     certify : bool, optional
