@@ -1,6 +1,12 @@
 """A run cut into subtrees after its first layer, enumerated on the threads of idle cores, gives
 the result of one uncut run: the same regions in the same order, the same counts; and the same
 result, sign counts included, however many threads take the subtrees."""
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
 import numpy as np
 import pytest
 
@@ -106,3 +112,32 @@ def test_a_time_limit_stops_every_subtree(cut):
     assert not counted.complete and counted.stop_reason == "time_limit"
     regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]), time_limit=0.05)
     assert not regions.complete and regions.stop_reason == "time_limit"
+
+
+#: A 2-D net whose count is cut into subtrees and takes seconds.
+SUBTREES_RUN = textwrap.dedent("""
+    import numpy as np, regionenum as rn, sys
+    from regionenum.engine import subtrees
+    rng = np.random.default_rng(0)
+    widths = [2] + [160] * 6 + [1]
+    net = rn.Network.from_layers([(rng.normal(0, np.sqrt(2 / a), size=(b, a)), rng.normal(0, 0.1, size=b))
+                                  for a, b in zip(widths[:-1], widths[1:])])
+    cuts = []
+    original = subtrees.runs_of_pieces
+    subtrees.runs_of_pieces = lambda *a: cuts.append(len(original(*a))) or original(*a)
+    print("started", flush=True)
+    result = getattr(rn, sys.argv[1])(net, rn.Box([-1, -1], [1, 1]))
+    print(result.stop_reason, cuts, flush=True)
+""")
+
+
+@pytest.mark.parametrize("call", ["count_regions", "enumerate_regions"])
+def test_sigint_stops_every_subtree(call):
+    run = subprocess.Popen([sys.executable, "-c", SUBTREES_RUN, call], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    assert run.stdout.readline().strip() == "started"
+    time.sleep(1.0)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err  # no traceback, no SystemError, no crash
+    assert out.strip() == f"interrupted [{subtrees.SUBTREES}]"
