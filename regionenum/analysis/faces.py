@@ -437,13 +437,16 @@ def group_faces(faces, names: FaceNames):
 
 
 def _group_sorted(values):
-    """Group equal ``values``: groups numbered in increasing value, first occurrence of each."""
-    order = np.argsort(values, kind="stable")
+    """Group equal ``values``: groups numbered in increasing value, first occurrence of each.
+    The sort need not be stable (the first occurrence is the least position in each run): on
+    64-bit hashes NumPy's default sort took a third of the time of its stable one."""
+    order = np.argsort(values)
     v = values[order]
     new = run_starts(v)
     group = np.empty(len(values), np.int64)
     group[order] = np.cumsum(new) - 1
-    return group, order[new]
+    starts = np.flatnonzero(new)
+    return group, np.minimum.reduceat(order, starts) if len(starts) else order[:0]
 
 
 def renumber_by_first(labels):
