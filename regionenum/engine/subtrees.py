@@ -169,12 +169,16 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
 
             step.fork(threads)  # the tables the subtrees share, made once, here
             local = threading.local()  # each thread's temporary buffers, for its subtrees in turn
+            kept = _Kept(threads)
 
             def subtree(i):
                 if not hasattr(local, "buffers"):
                     local.buffers = {}
-                sub = step.fork(threads, local.buffers)
-                return Driver(sub, remaining(), reports.of_run(i)).run(subtree_stack(sub, runs[i]))
+                before = kept.before()
+                sub = step.fork(threads, local.buffers, before)
+                part = Driver(sub, remaining(), reports.of_run(i)).run(subtree_stack(sub, runs[i]))
+                kept.add(sub.kept_generators - before)
+                return part
 
             if threads > 1:  # one BLAS thread per subtree: the subtrees are the parallelism
                 with threadpool_limits(limits=1, user_api="blas"):
@@ -187,6 +191,28 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
         tally.interrupts = None
     tally.seconds = time.perf_counter() - start - tally.kernel_seconds
     return tally
+
+
+class _Kept:
+    """The generators kept by the finished subtrees of a run on ``threads`` threads, for the
+    estimate of the result's assembly (a time limit leaves room for it): a subtree's step
+    starts its count at :meth:`before`, a share of them, which its ``keepers`` (the threads)
+    multiply back, so that it estimates the finished subtrees' cells plus its own for every
+    thread still running."""
+
+    def __init__(self, threads: int):
+        self.threads, self.total = threads, 0.0
+        self.lock = threading.Lock()
+
+    def before(self) -> float:
+        """The count a subtree's step starts from."""
+        with self.lock:
+            return self.total / self.threads
+
+    def add(self, generators: float) -> None:
+        """Add the generators a finished subtree kept."""
+        with self.lock:
+            self.total += generators
 
 
 class _Reports:

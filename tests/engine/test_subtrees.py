@@ -13,6 +13,7 @@ import pytest
 import regionenum as rn
 from regionenum.engine import subtrees
 from regionenum.engine.api import _checked
+from regionenum.engine.assemble import SECONDS_PER_GENERATOR
 from regionenum.engine.polytope_step import PolytopeStep
 from tests.engine.test_parallel import CASES, _same
 from tests.oracles import random_net
@@ -141,3 +142,16 @@ def test_sigint_stops_every_subtree(call):
     out, err = run.communicate(timeout=300)
     assert run.returncode == 0, err  # no traceback, no SystemError, no crash
     assert out.strip() == f"interrupted [{subtrees.SUBTREES}]"
+
+
+def test_the_assembly_estimate_counts_the_finished_subtrees():
+    """A time limit leaves room for assembling what every subtree kept: a subtree's step
+    estimates the finished subtrees' generators once, and its own once per thread running."""
+    net, box = CASES[0]
+    _, (floats, _), domain = _checked(net, box, 1e-9, None, None, 1024, 1, None)
+    step = PolytopeStep(floats, domain, 1e-9, 1024, keep=True)
+    kept = subtrees._Kept(2)
+    kept.add(1000.0)
+    sub = step.fork(2, None, kept.before())
+    sub.kept_generators += 10  # what this subtree kept
+    assert sub.assembly_seconds() == pytest.approx((1000 + 2 * 10) * SECONDS_PER_GENERATOR)
