@@ -56,6 +56,10 @@ STAGE = 64
 #: their product, so that a call takes well under a second and budgets and Ctrl-C are seen
 #: (in 7-D a stage of 8 hyperplanes on a cube took 18 s, one of 6 about a second).
 STAGE_WORK = 1 << 13
+#: The same for the later stages of a split in stages, once the pieces are many and small (see
+#: :func:`_stage_size`): a cell the rest of the hyperplanes happen to cross together is cut
+#: into at most about 30,000 pieces in 2-D.
+LATER_STAGE, LATER_STAGE_WORK = 16 * STAGE, 16 * STAGE_WORK
 #: The unit-by-unit bound on a layer's rows is computed, once wanted (see
 #: :meth:`PolytopeStep._products_pay`), while it comes out below the per-unit norm bound on more
 #: than ``PAYS`` of a batch's entries, and on a layer that splits for at most ``RECHECK`` batches in
@@ -535,25 +539,30 @@ def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0) -> int:
     """Hyperplanes to split ``n_cells`` cells by at once, of ``n_hyperplanes`` left after
     ``done`` in earlier stages: at most :data:`STAGE`, and in ``d`` dimensions few enough that
     one cell's pieces times their vertices stay under :data:`STAGE_WORK`; all of them when the
-    cells are many (each is then small), or when the cells are the pieces of ``done``
-    hyperplanes in general position and the rest would cut each of them about ``d (left) /
-    done`` times, no more than a stage. (Each stage copies every piece: the first layer of the
-    suite's r2_wide, 256 lines on a square, took five stages of 63 lines and 0.16 s, two stages
-    0.06 s.)"""
+    cells are many (each is then small).
+
+    After a first stage, up to :data:`LATER_STAGE_WORK` instead, where the pieces are many
+    enough to be small: ``m`` hyperplanes in general position make about ``m^d / d!`` pieces,
+    each cut by about ``d k / m`` of ``k`` more, so the pieces count for ``m = (d! n)^(1/d)``
+    hyperplanes, and the rest must cut each of them no more than a stage does on average. (Each
+    stage copies every piece: the first layer of the suite's r2_wide, 256 lines on a square,
+    took five stages of 63 lines and 0.16 s, two stages 0.06 s. Hyperplanes that miss the
+    domain, or parallel ones, make few pieces, which then go on in stages.)"""
     s = _largest_stage(d)
-    if done:  # the cells are pieces of an arrangement of ``done`` hyperplanes
-        rest_at_once = n_hyperplanes * d <= done * s
-    else:
-        rest_at_once = n_cells * s >= n_hyperplanes
-    return max(n_hyperplanes, 1) if rest_at_once else s
+    if not done:
+        return max(n_hyperplanes, 1) if n_cells * s >= n_hyperplanes else s
+    m = (math.factorial(d) * n_cells) ** (1.0 / d)
+    if d * n_hyperplanes > s * m:
+        return s
+    return min(max(n_hyperplanes, 1), _largest_stage(d, LATER_STAGE_WORK, LATER_STAGE))
 
 
 @functools.cache
-def _largest_stage(d: int) -> int:
-    """The most hyperplanes one cell in ``d`` dimensions is split by at once (see
-    :func:`_stage_size`)."""
+def _largest_stage(d: int, work: int = STAGE_WORK, most: int = STAGE) -> int:
+    """The most hyperplanes (up to ``most``) one cell in ``d`` dimensions is split by at once
+    for at most ``work`` pieces times vertices (see :func:`_stage_size`)."""
     s = 1
-    while s < STAGE and sum(math.comb(s + 1, j) for j in range(d + 1)) << d <= STAGE_WORK:
+    while s < most and sum(math.comb(s + 1, j) for j in range(d + 1)) << d <= work:
         s += 1
     return s
 
