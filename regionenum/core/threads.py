@@ -13,6 +13,7 @@ thread count is left as it is.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
@@ -21,7 +22,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["AdaptiveBlas", "busy_elsewhere", "idle_cpus", "map_in_threads", "one_blas_thread", "usable_cpus"]
+__all__ = ["AdaptiveBlas", "blas_on_one_thread", "busy_elsewhere", "idle_cpus", "map_in_threads", "one_blas_thread",
+           "usable_cpus"]
 
 _controller = None
 
@@ -160,33 +162,94 @@ def busy_elsewhere() -> int | None:
     return busy
 
 
+class _BlasRuns:
+    """The runs of this process that set BLAS thread counts, which may be several at once (calls
+    from several threads of a program): the limit in force when the first began is kept and
+    restored when the last ends (each restoring what it found would leave a later run's count
+    behind), and while any run holds BLAS at one thread (:func:`blas_on_one_thread`: its own
+    threads are the parallelism), the others' counts stay at one."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.runs = 0
+        self.single = 0  # runs holding one thread
+        self.original = None  # threadpoolctl's record of the limits found by the first run
+        self.found = 1  # the lowest BLAS thread count then
+
+    def enter(self, single: bool = False) -> bool:
+        """Count a run in; False where there is no BLAS pool to set (nothing is then done)."""
+        with self.lock:
+            if self.runs == 0:
+                pools = _threadpools()
+                blas = [info["num_threads"] for info in pools.info() if info["user_api"] == "blas"]
+                if not blas:
+                    return False
+                self.found = min(blas)
+                self.original = pools.limit(limits=self.found, user_api="blas")
+            self.runs += 1
+            self.single += single
+            if single:
+                _threadpools().limit(limits=1, user_api="blas")
+            return True
+
+    def leave(self, single: bool = False) -> None:
+        """Count a run out; the last restores the limits the first found."""
+        with self.lock:
+            self.runs -= 1
+            self.single -= single
+            if self.runs == 0:
+                self.original.restore_original_limits()
+                self.original = None
+
+    def set(self, threads: int) -> int:
+        """Set the count to ``threads`` (one while a run holds one); the count set."""
+        with self.lock:
+            threads = 1 if self.single else threads
+            _threadpools().limit(limits=threads, user_api="blas")
+            return threads
+
+
+_blas_runs = _BlasRuns()
+
+
+@contextlib.contextmanager
+def blas_on_one_thread():
+    """Context manager: BLAS at one thread while inside, for a run whose own threads share the
+    cores (two pools of two BLAS threads on two cores ran many times slower); concurrent runs
+    of the process keep to one as long as any is inside, and the limit found before is restored
+    when the last run ends."""
+    entered = _blas_runs.enter(single=True)
+    try:
+        yield
+    finally:
+        if entered:
+            _blas_runs.leave(single=True)
+
+
 class AdaptiveBlas:
     """Context manager for one run: sets the BLAS thread count to the idle cores on entry, again
-    on :meth:`refresh` at most every ``interval`` seconds, and restores the original limit on
-    exit."""
+    on :meth:`refresh` at most every ``interval`` seconds (never above the limit in force when
+    the process's runs began, and one while a run holds one, :func:`blas_on_one_thread`); the
+    last of the process's concurrent runs to end restores that limit."""
 
     def __init__(self, interval: float = 0.25):
         self.interval = interval
-        self._original = None
+        self._entered = False
         self._ceiling = 1
         self._threads = None
         self._checked = 0.0
 
     def __enter__(self) -> "AdaptiveBlas":
-        if busy_elsewhere() is None:
+        if busy_elsewhere() is None or not _blas_runs.enter():
             return self
-        pools = _threadpools()
-        blas = [info["num_threads"] for info in pools.info() if info["user_api"] == "blas"]
-        if not blas:
-            return self
-        self._ceiling = max(1, min(min(blas), usable_cpus()))
-        self._original = pools.limit(limits=min(blas), user_api="blas")  # remembers the limits
+        self._entered = True
+        self._ceiling = max(1, min(_blas_runs.found, usable_cpus()))
         self.refresh(force=True)
         return self
 
     def refresh(self, force: bool = False) -> None:
         """Look at the machine again (if ``interval`` has passed) and adjust the thread count."""
-        if self._original is None:
+        if not self._entered:
             return
         now = time.perf_counter()
         if not force and now - self._checked < self.interval:
@@ -194,11 +257,10 @@ class AdaptiveBlas:
         self._checked = now
         threads = min(self._ceiling, idle_cpus())
         if threads != self._threads:
-            _threadpools().limit(limits=threads, user_api="blas")
-            self._threads = threads
+            self._threads = _blas_runs.set(threads)
 
     def __exit__(self, *exc) -> None:
-        if self._original is not None:
-            self._original.restore_original_limits()
-            self._original = None
+        if self._entered:
+            _blas_runs.leave()
+            self._entered = False
             self._threads = None

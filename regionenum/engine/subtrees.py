@@ -25,10 +25,9 @@ import threading
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..core.arrays import batches
-from ..core.threads import idle_cpus, map_in_threads
+from ..core.threads import blas_on_one_thread, idle_cpus, map_in_threads
 from .cells import CellSet
 from .driver import (
     Budget,
@@ -181,7 +180,7 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
                 return part
 
             if threads > 1:  # one BLAS thread per subtree: the subtrees are the parallelism
-                with threadpool_limits(limits=1, user_api="blas"):
+                with blas_on_one_thread():
                     parts = map_in_threads(subtree, list(range(len(runs))))
             else:
                 parts = [subtree(i) for i in range(len(runs))]

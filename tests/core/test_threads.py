@@ -162,3 +162,62 @@ def test_busy_elsewhere_reads_the_machine_at_most_once_per_fresh_interval(monkey
     assert threads.busy_elsewhere() == first and len(reads) == n  # reused, not read again
     clock[0] += threads.FRESH_SECONDS
     assert isinstance(threads.busy_elsewhere(), int) and len(reads) > n  # stale: read again
+
+
+def test_concurrent_runs_restore_the_blas_limit_they_found(monkeypatch):
+    """Runs from several threads of a program overlap: one holding BLAS at one thread while
+    another adapts, in any order of entering and leaving. The last to end restores the limit the
+    first found; while one holds one thread, the other's count stays at one."""
+    from regionenum.core import threads
+    pools = pytest.importorskip("threadpoolctl").ThreadpoolController()
+    if not any(i["user_api"] == "blas" for i in pools.info()) or threads.busy_elsewhere() is None:
+        pytest.skip("no BLAS thread pool, or the system does not report its load")
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 4)
+    monkeypatch.setattr(threads, "busy_elsewhere", lambda: 0)
+
+    def blas():
+        return min(i["num_threads"] for i in pools.info() if i["user_api"] == "blas")
+
+    with pools.limit(limits=3, user_api="blas"):
+        one = threads.blas_on_one_thread()
+        one.__enter__()
+        adaptive = threads.AdaptiveBlas().__enter__()
+        assert blas() == 1  # held at one by the first run
+        one.__exit__(None, None, None)  # the first run ends before the second
+        adaptive.refresh(force=True)
+        assert blas() == 3  # the second adapts again, up to the limit found
+        adaptive.__exit__(None, None, None)
+        assert blas() == 3
+        with threads.AdaptiveBlas(), threads.blas_on_one_thread():
+            assert blas() == 1
+        assert blas() == 3
+
+
+def test_concurrent_calls_leave_blas_as_they_found_it(monkeypatch):
+    """Two threads of a program count at once, again and again, each call cut into subtrees:
+    the counts are right, and BLAS is left at the limit found (the orders of entering and
+    leaving are the test above's; here they come as the threads happen to run)."""
+    import threading
+    import time
+
+    import regionenum as rn
+    from regionenum.core import threads
+    from tests.oracles import random_net
+    pools = pytest.importorskip("threadpoolctl").ThreadpoolController()
+    if not any(i["user_api"] == "blas" for i in pools.info()) or threads.busy_elsewhere() is None:
+        pytest.skip("no BLAS thread pool, or the system does not report its load")
+    monkeypatch.setattr(threads, "busy_elsewhere", lambda: 0)  # every core idle: runs are cut
+    net, box = random_net([2, 64, 64, 64, 1], 0), rn.Box([-1, -1], [1, 1])
+    expected = int(rn.count_regions(net, box))
+    with pools.limit(limits=2, user_api="blas"):
+        counts = []
+        for _ in range(10):
+            calls = [threading.Thread(target=lambda: counts.append(int(rn.count_regions(net, box))))
+                     for _ in range(2)]
+            for call in calls:
+                call.start()
+                time.sleep(0.001)  # the first call is in its subtrees when the second begins
+            for call in calls:
+                call.join()
+            assert min(i["num_threads"] for i in pools.info() if i["user_api"] == "blas") == 2
+        assert counts == [expected] * 20
