@@ -53,10 +53,11 @@ def one_blas_thread() -> None:
     _threadpools().limit(limits=1, user_api="blas")
 
 
-def map_in_threads(fn: Callable, items: list) -> list:
+def map_in_threads(fn: Callable, items: list, threads: int | None = None) -> list:
     """``[fn(item) for item in items]``, shared out among as many threads as the machine has
-    idle cores (:func:`idle_cpus`; in this thread when that is one). Only work that releases
-    the GIL gains: Numba kernels compiled with ``nogil``, large NumPy operations.
+    idle cores (:func:`idle_cpus`; in this thread when that is one), or ``threads`` where
+    given (a caller that has set other things by that number). Only work that releases the
+    GIL gains: Numba kernels compiled with ``nogil``, large NumPy operations.
 
     The threads are started once per process and kept: starting two threads costs about a
     millisecond on some virtual machines, and the C allocator keeps each thread's freed memory
@@ -68,7 +69,7 @@ def map_in_threads(fn: Callable, items: list) -> list:
     raised (in item order) is raised here, after the items already begun have ended; once one
     has failed, at most the items being taken at that moment are begun, so that a budget that
     stops one item stops them all within about one item's time."""
-    threads = min(idle_cpus(), len(items)) if len(items) > 1 else 1
+    threads = min(idle_cpus() if threads is None else threads, len(items)) if len(items) > 1 else 1
     if threads == 1:  # (looking at the machine costs ~0.1 ms)
         return [fn(item) for item in items]
     results, errors = [None] * len(items), {}

@@ -107,7 +107,9 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         Cells split together; memory stays within a few batches per layer.
     progress : callable, optional
         Called with a :class:`~regionenum.Progress` after every batch (for example a
-        :class:`regionenum.progress.ProgressBar`).
+        :class:`regionenum.progress.ProgressBar`): from the thread that finished the batch where
+        the run is cut into subtrees, one call at a time; an exception it raises ends the run
+        (once the other threads' subtrees end) and it is not called again.
     workers : int, optional
         Local processes to enumerate in (the result is the serial one). With the default, one,
         the run still uses the idle cores of this process's machine: on two and three inputs

@@ -1,14 +1,14 @@
 """Enumeration over several processes, local or on a Dask cluster.
 
-The domain's root cells are split by the first layer here; the pieces are cut into chunks, and
-each chunk's subtree is enumerated by a worker running the ordinary driver and
-:class:`~regionenum.engine.polytope_step.PolytopeStep` from layer 1 (as the threads of one
-process do, :mod:`regionenum.engine.subtrees`). A chunk carries its cells'
-parents and first-layer states (the :class:`~regionenum.engine.polytope_step.PendingRows` of
-their entry), not their second-layer hyperplane rows: the worker computes those (all
-first-layer cells' rows at once can take gigabytes). Subtrees are disjoint, so the results are
-the serial run's cells; the result is assembled by sorting them by pattern, so it is exactly the
-serial result, in the same order.
+The domain's root cells are split here, up to the first layer that splits; the pieces are cut
+into chunks, and each chunk's subtree is enumerated by a worker running the ordinary driver and
+:class:`~regionenum.engine.polytope_step.PolytopeStep` from the next layer (as the threads of
+one process do, :mod:`regionenum.engine.subtrees`). A chunk carries its cells' parents and
+states (the :class:`~regionenum.engine.polytope_step.PendingRows` of their entry) and the
+parents' rows (those of the root cells: few), not the cells' own next-layer rows: the worker
+computes those (all first-layer cells' rows at once can take gigabytes). Subtrees are disjoint,
+so the results are the serial run's cells; the result is assembled by sorting them by pattern,
+so it is exactly the serial result, in the same order.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from .driver import Budget, Driver, Progress, Tally
 from .polytope_step import PolytopeStep
-from .subtrees import first_layer, runs_of_pieces, subtree_stack
+from .subtrees import first_split, run_cells, runs_of_pieces, subtree_stack
 
 __all__ = ["run_parallel"]
 
@@ -41,7 +41,7 @@ def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, cli
     # other processes (and machines) share
     deadline = None if budget.time_limit is None else time.time() + budget.time_limit
     tally = Tally(deadline=None if deadline is None else start + budget.time_limit)
-    entries = first_layer(step, tally)
+    entries = first_split(step, tally)
     n_workers = len(client.scheduler_info()["workers"]) if client is not None else workers
     pieces = tally.count + sum(len(e.cells) for e in entries)
     tally.done = tally.count / pieces if pieces else 1.0
@@ -49,7 +49,7 @@ def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, cli
     job = dict(network=step.net, domain=step.domain, tol=step.tol, keep=step.keep, roots=step.roots,
                deadline=deadline, batch_size=step.batch_size, keepers=n_workers, run=uuid.uuid4().hex)
     done = {}
-    waiting = sum(len(c[0]) for c in chunks)
+    waiting = sum(run_cells(c) for c in chunks)
     try:
         for index, n_cells, part in _submit(chunks, job, workers, client):
             done[index] = part
@@ -92,13 +92,13 @@ def _submit(chunks, job, workers, client):
 
 
 def _work(job, index, chunk):
-    """A worker: enumerate one chunk's subtree from layer 1 with the serial driver; returns
+    """A worker: enumerate one chunk's subtree with the serial driver; returns
     ``(index, cells in the chunk, Tally)``."""
     time_limit = None if job["deadline"] is None else job["deadline"] - time.time()
     if time_limit is not None and time_limit <= 0:  # the chunk waited for a worker past the limit
         tally = Tally()
         tally.stop("time_limit")
-        return index, len(chunk[0]), tally
+        return index, run_cells(chunk), tally
     global _kept_here
     run, kept = _kept_here
     step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
@@ -106,4 +106,4 @@ def _work(job, index, chunk):
     with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
         tally = Driver(step, Budget(None, time_limit)).run(subtree_stack(step, chunk))
     _kept_here = (job["run"], step.kept_generators)
-    return index, len(chunk[0]), tally
+    return index, run_cells(chunk), tally

@@ -140,23 +140,27 @@ class PolytopeStep:
         self._buffers = {}
         self._product_record = self._first_records()
 
-    def fork(self, keepers: int, buffers: dict | None = None, kept_before: float = 0.0) -> PolytopeStep:
+    def fork(self, keepers: int, buffers: dict | None = None, kept_before: int = 0) -> PolytopeStep:
         """A step for one subtree of this run, run beside others (``keepers`` in all) on threads:
         the same network, domain, root cells and tables (shared, read only; exact answers are
         asked one thread at a time, see :func:`~regionenum.engine.split.split`), with its own
         records of the bounds' products, as a fresh step would have, its count of kept
         generators starting from ``kept_before`` (see :meth:`assembly_seconds`), and the
         temporary ``buffers`` given (those of the thread's earlier subtrees: a thread runs one
-        at a time) or new ones. The shared tables are made here, before the threads could each
-        make them."""
-        for layer in self.net.layers[1:]:  # (the first layer's rows are exact: no norms)
-            layer.norm_bounds, layer.bias_norm  # noqa: B018 (cached on the layers)
-        self._magnitude_layers, self._may_underflow  # noqa: B018 (cached on this step, copied)
+        at a time) or new ones."""
+        self.share_tables()
         sub = copy.copy(self)
         sub._buffers = {} if buffers is None else buffers
         sub._product_record = self._first_records()
         sub.keepers, sub.kept_generators = keepers, kept_before
         return sub
+
+    def share_tables(self) -> None:
+        """Make the tables the steps of one run's subtrees share (:meth:`fork`), before threads
+        could each make them: the layers' norm bounds, the magnitudes and the underflow flags."""
+        for layer in self.net.layers[1:]:  # (the first layer's rows are exact: no norms)
+            layer.norm_bounds, layer.bias_norm  # noqa: B018 (cached on the layers)
+        self._magnitude_layers, self._may_underflow  # noqa: B018 (cached on this step, copied)
 
     def _first_records(self) -> list:
         """Per layer, the :class:`ProductRecord` a run starts with: when its rows get the product

@@ -1,13 +1,14 @@
 """A run cut into subtrees after its first layer, enumerated side by side on idle cores.
 
-The first layer cuts the domain's root cells into pieces, here, in the calling thread
-(:func:`first_layer`). Where what follows is large enough (:func:`subtree_count`), the pieces are
-cut into a fixed number of runs of consecutive pieces (:func:`runs_of_pieces`), and each run's
-subtree is enumerated from layer 1 by the ordinary driver with a step of its own
-(:meth:`~regionenum.engine.polytope_step.PolytopeStep.fork`); the threads of idle cores take the
-subtrees in order (:func:`~regionenum.core.threads.map_in_threads`). The splitting kernel and the
-matrix products release the GIL, so two subtrees run side by side at about 1.8 times the rate of
-one (``benchmarks/README.md``, "Subtrees on idle cores").
+The first layer (the first that splits, after any linear ones such as a Slice's map) cuts the
+domain's root cells into pieces, here, in the calling thread (:func:`first_split`). Where what
+follows is large enough (:func:`subtree_count`), the pieces are cut into a fixed number of runs
+of consecutive pieces (:func:`runs_of_pieces`), and each run's subtree is enumerated by the
+ordinary driver with a step of its own (:meth:`~regionenum.engine.polytope_step.PolytopeStep.fork`);
+the threads of idle cores take the subtrees in order
+(:func:`~regionenum.core.threads.map_in_threads`). The splitting kernel and the matrix products
+release the GIL, so two subtrees run side by side at about 1.8 times the rate of one
+(``benchmarks/README.md``, "Subtrees on idle cores").
 
 The cut does not depend on how many cores are idle, and the subtrees' tallies are put together
 in their order, so a run gives the same cells in the same order and the same sign counts on one
@@ -23,6 +24,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,8 +47,8 @@ from .kernels import KernelClock
 from .polytope_step import PendingRows, PolytopeStep
 from .split import SHARED_DIM
 
-__all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "first_layer", "run_subtrees", "runs_of_pieces",
-           "subtree_count", "subtree_stack"]
+__all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "Part", "first_split", "run_cells", "run_subtrees",
+           "runs_of_pieces", "subtree_count", "subtree_stack"]
 
 #: Subtrees a large run is cut into at most: more than the cores, so that a thread that is done
 #: early takes over work the others would do last. The number depends on the network and the
@@ -55,9 +57,9 @@ __all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "first_layer", "run_subt
 SUBTREES = 16
 
 #: First-layer pieces per subtree at least (but two subtrees always): smaller subtrees split
-#: their later layers in batches too small to run at full speed. On the suite's nets of 472 and
-#: 482 pieces (r2_deep, r1_deep), two subtrees were fastest and sixteen 10-30% slower; on r2_big
-#: (7,359 pieces) sixteen were fastest.
+#: their later layers in batches too small to run at full speed. On the suite's r2_deep (472
+#: pieces) two subtrees were fastest and sixteen 10-13% slower; on r2_mid (1,840) four to eight
+#: were fastest; on r2_big (7,359) sixteen.
 SUBTREE_CELLS = 256
 
 #: Work after the first layer (its pieces times the units of the later layers that split) from
@@ -68,15 +70,23 @@ SUBTREE_CELLS = 256
 SUBTREE_WORK = 100_000
 
 
-def first_layer(step: PolytopeStep, tally: Tally) -> list:
-    """The domain's root cells split by the first layer (into ``tally``): the stack entries of
-    the pieces for layer 1 (none where the first layer finished them). A budget or Ctrl-C
-    marks ``tally`` incomplete and returns no entries."""
+def first_split(step: PolytopeStep, tally: Tally) -> list:
+    """The domain's root cells through the layers up to the first that splits (the first
+    layer, but for linear ones before it, such as a :class:`~regionenum.Slice`'s map), into
+    ``tally``: the stack entries of the pieces for the layer after it (none where it finished
+    them). A budget or Ctrl-C marks ``tally`` incomplete and returns no entries."""
+    first = min(step.net.split_layers, default=0)
     entries = []
     with KernelClock() as clock:
         try:
-            for entry in step.start(tally):
-                entries += step.process(entry, tally)
+            todo = step.start(tally)
+            while todo:
+                entry = todo.pop(0)
+                children = step.process(entry, tally)
+                if entry.layer < first:
+                    todo = children + todo
+                else:
+                    entries += children
         except TimeUp:
             tally.stop("time_limit")
             entries = []
@@ -93,54 +103,88 @@ def first_layer(step: PolytopeStep, tally: Tally) -> list:
 
 
 def subtree_count(step: PolytopeStep, entries: list) -> int:
-    """How many subtrees the run of ``step`` is cut into after its first layer (``entries``): 1
-    (not cut) for small work (:data:`SUBTREE_WORK`), on one input (cells are intervals, cut at
-    almost no cost: the work is the rows' matrix products, which BLAS already shares among the
-    cores; the suite's r1_deep, eight layers of 512 units, took 1.03-1.10 times as long cut)
-    and from four inputs on; else one per :data:`SUBTREE_CELLS` pieces, at least two and at most
-    :data:`SUBTREES`. Depends on the network and the pieces only."""
+    """How many subtrees the run of ``step`` is cut into after its first layer that splits
+    (``entries``, from :func:`first_split`): 1 (not cut) for small work (:data:`SUBTREE_WORK`),
+    on one input (cells are intervals, cut at almost no cost: the work is the rows' matrix
+    products, which BLAS already shares among the cores; the suite's r1_deep, eight layers of
+    512 units, took 1.03-1.10 times as long cut) and from four inputs on; else one per
+    :data:`SUBTREE_CELLS` pieces, at least two and at most :data:`SUBTREES`. Depends on the
+    network and the pieces only."""
     pieces = sum(len(e.cells) for e in entries)
-    later = sum(len(units) for units in step.net.split_units[1:])
+    first = min(step.net.split_layers, default=0)
+    later = sum(len(units) for units in step.net.split_units[first + 1:])
     d = step.net.input_dim
     if d < 2 or d >= SHARED_DIM or pieces < 2 or pieces * later < SUBTREE_WORK:
         return 1
     return min(SUBTREES, max(2, pieces // SUBTREE_CELLS))
 
 
+class Part(NamedTuple):
+    """Consecutive pieces of one stack entry, in a run of pieces: the layer that cuts them next,
+    the cells, their parents' rows for it with the rows' error bounds (``J``, ``E``, ``N``: the
+    parents' arrays, shared), each piece's parent and state bits there (see
+    :class:`~regionenum.engine.polytope_step.PendingRows`), and their share of the run's work."""
+
+    layer: int
+    cells: CellSet
+    J: np.ndarray
+    E: np.ndarray
+    N: np.ndarray
+    parent: np.ndarray
+    bits: np.ndarray | None
+    share: float
+
+
 def runs_of_pieces(entries: list, n: int, total: int) -> list:
-    """The pieces of ``entries`` (layer 1, from :func:`first_layer`) as ``n`` runs of consecutive
-    pieces, of about equal numbers of cells: ``(cells, parent root cells, first-layer state bits
-    or None, share of the run)`` each, of ``total`` pieces in the run (finished ones included)."""
-    if not entries:
+    """The pieces of ``entries`` (from :func:`first_split`) as ``n`` runs of consecutive
+    pieces, of about equal numbers of cells, each a list of :class:`Part`; ``total`` pieces in
+    the run (finished ones included) set the shares."""
+    sizes = [len(e.cells) for e in entries]
+    if not sum(sizes):
         return []
-    cells = CellSet.concat([e.cells for e in entries])
-    parent = np.concatenate([e.rows.parent for e in entries])
-    bits = None if entries[0].rows.bits is None else np.concatenate([e.rows.bits for e in entries])
-    bounds = np.linspace(0, len(cells), min(n, len(cells)) + 1).astype(np.int64)
-    return [(cells.take(np.arange(a, b)), parent[a:b], None if bits is None else bits[a:b], (b - a) / total)
-            for a, b in itertools.pairwise(bounds)]
+    bounds = np.linspace(0, sum(sizes), min(n, sum(sizes)) + 1).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    runs = []
+    for a, b in itertools.pairwise(bounds):
+        run = []
+        for e, entry in enumerate(entries):
+            lo, hi = max(a - starts[e], 0), min(b - starts[e], sizes[e])
+            if lo < hi:
+                rows = entry.rows
+                run.append(Part(rows.layer, entry.cells.take(np.arange(lo, hi)), rows.J, rows.E, rows.N,
+                                rows.parent[lo:hi], None if rows.bits is None else rows.bits[lo:hi],
+                                (hi - lo) / total))
+        runs.append(run)
+    return runs
 
 
-def subtree_stack(step: PolytopeStep, run) -> list:
+def run_cells(run: list) -> int:
+    """The cells of a run of pieces."""
+    return sum(len(part.cells) for part in run)
+
+
+def subtree_stack(step: PolytopeStep, run: list) -> list:
     """The stack of one run of pieces (from :func:`runs_of_pieces`) for ``step``: batches of at
     most the step's batch size, the first on top, as the driver pushes a layer's batches (a
     run's rows for the next layer at once would take as much memory as the run is long)."""
-    cells, parent, bits, share = run
-    J0, E0, N0 = step.first_layer_rows()
-    n = len(cells)
-    return [Entry(1, cells if (lo, hi) == (0, n) else cells.take(np.arange(lo, hi)),
-                  PendingRows(step, 1, J0, E0, N0, parent[lo:hi], None if bits is None else bits[lo:hi]),
-                  share * (hi - lo) / n)
-            for lo, hi in reversed(batches(n, step.batch_size))]
+    entries = []
+    for part in run:
+        n = len(part.cells)
+        entries += [Entry(part.layer, part.cells if (lo, hi) == (0, n) else part.cells.take(np.arange(lo, hi)),
+                          PendingRows(step, part.layer, part.J, part.E, part.N, part.parent[lo:hi],
+                                      None if part.bits is None else part.bits[lo:hi]),
+                          part.share * (hi - lo) / n)
+                    for lo, hi in batches(n, step.batch_size)]
+    return entries[::-1]
 
 
 def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
     """Run ``step`` (not yet started) under ``budget`` (a time limit at most, no
-    ``max_regions``): the first layer here, then its pieces' subtrees on the threads of idle
-    cores where the work is large enough (see the module's description), otherwise on in this
-    thread with the same step, as the ordinary driver would. ``progress`` is called as by
-    :class:`~regionenum.engine.driver.Driver`, from whichever thread finished a batch, one call
-    at a time."""
+    ``max_regions``): up to its first layer that splits here, then the pieces' subtrees on the
+    threads of idle cores where the work is large enough (see the module's description),
+    otherwise on in this thread with the same step, as the ordinary driver would. ``progress``
+    is called as by :class:`~regionenum.engine.driver.Driver`, from whichever thread finished a
+    batch, one call at a time, and not again once it has raised."""
     memory_settings()
     start = time.perf_counter()
     limit = budget.time_limit
@@ -151,7 +195,7 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
 
     with DeferredInterrupts() as interrupts:  # the subtrees' drivers share it: Ctrl-C stops them all
         tally.interrupts = interrupts
-        entries = first_layer(step, tally)
+        entries = first_split(step, tally)
         pieces = tally.count + sum(len(e.cells) for e in entries)
         tally.done = tally.count / pieces if pieces else 1.0
         reports = _Reports(progress, tally, start)
@@ -164,9 +208,8 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
             runs = runs_of_pieces(entries, n, pieces)
             del entries  # the runs hold the pieces now
             threads = min(idle_cpus(), len(runs))
-            reports.unstarted = {i: len(run[0]) for i, run in enumerate(runs)}
-
-            step.fork(threads)  # the tables the subtrees share, made once, here
+            reports.unstarted = {i: run_cells(run) for i, run in enumerate(runs)}
+            step.share_tables()
             local = threading.local()  # each thread's temporary buffers, for its subtrees in turn
             kept = _Kept(threads)
 
@@ -179,14 +222,17 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
                 kept.add(sub.kept_generators - before)
                 return part
 
+            first_kernels = tally.kernel_seconds
             if threads > 1:  # one BLAS thread per subtree: the subtrees are the parallelism
                 with blas_on_one_thread():
-                    parts = map_in_threads(subtree, list(range(len(runs))))
+                    parts = map_in_threads(subtree, list(range(len(runs))), threads)
             else:
                 parts = [subtree(i) for i in range(len(runs))]
             for part in parts:  # in the runs' order: the cells come in the order of one thread's
                 tally.merge(part)
                 tally.finished += part.finished
+            # the threads load kernels side by side: the longest wait is the run's
+            tally.kernel_seconds = first_kernels + max(part.kernel_seconds for part in parts)
         tally.interrupts = None
     tally.seconds = time.perf_counter() - start - tally.kernel_seconds
     return tally
@@ -200,15 +246,15 @@ class _Kept:
     thread still running."""
 
     def __init__(self, threads: int):
-        self.threads, self.total = threads, 0.0
+        self.threads, self.total = threads, 0
         self.lock = threading.Lock()
 
-    def before(self) -> float:
+    def before(self) -> int:
         """The count a subtree's step starts from."""
         with self.lock:
-            return self.total / self.threads
+            return self.total // self.threads
 
-    def add(self, generators: float) -> None:
+    def add(self, generators: int) -> None:
         """Add the generators a finished subtree kept."""
         with self.lock:
             self.total += generators
@@ -223,6 +269,7 @@ class _Reports:
         self.lock = threading.Lock()
         self.parts = {}  # run -> its driver's last Progress
         self.unstarted = {}  # run -> its cells, until its driver first reports
+        self.failed = False  # the callback raised: not called again
 
     def of_run(self, i: int):
         """The callback for the driver of run ``i`` (None without a ``progress``)."""
@@ -231,14 +278,21 @@ class _Reports:
     def report(self, i, p, pending: int = 0) -> None:
         """Record run ``i``'s report ``p`` (None, None: the first layer's, with ``pending``
         cells) and report the whole."""
-        if self.progress is None:
+        if self.progress is None or self.failed:
             return
         with self.lock:
+            if self.failed:
+                return
             if i is not None:
                 self.parts[i] = p
                 self.unstarted.pop(i, None)
                 pending = sum(q.pending_cells for q in self.parts.values()) + sum(self.unstarted.values())
             t, parts = self.tally, self.parts.values()
-            self.progress(Progress(t.count + sum(q.regions for q in parts), pending, 0 if p is None else p.layer,
-                                   time.perf_counter() - self.start, t.exact_calls + sum(q.exact_calls for q in parts),
-                                   min(t.done + sum(q.done or 0.0 for q in parts), 1.0)))
+            report = Progress(t.count + sum(q.regions for q in parts), pending, 0 if p is None else p.layer,
+                              time.perf_counter() - self.start, t.exact_calls + sum(q.exact_calls for q in parts),
+                              min(t.done + sum(q.done or 0.0 for q in parts), 1.0))
+            try:
+                self.progress(report)
+            except BaseException:  # raised in the caller, once the other threads' subtrees end
+                self.failed = True
+                raise

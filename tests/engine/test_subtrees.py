@@ -63,7 +63,7 @@ def test_how_many_subtrees():
         _, (floats, _), dom = _checked(net, domain, 1e-9, None, None, 1024, 1, None)
         step = PolytopeStep(floats, dom, 1e-9, 1024, keep=False)
         tally = subtrees.Tally()
-        return subtrees.subtree_count(step, subtrees.first_layer(step, tally))
+        return subtrees.subtree_count(step, subtrees.first_split(step, tally))
 
     square, cube = rn.Box([-1, -1], [1, 1]), rn.Box(-np.ones(4), np.ones(4))
     assert count_for(random_net([2, 8, 8, 1], 0), square) == 1  # small work: not cut
@@ -72,6 +72,18 @@ def test_how_many_subtrees():
     assert count_for(random_net([4, 24, 64, 64, 1], 0), cube) == 1  # four inputs: each batch's split is shared
     assert count_for(random_net([2, 64, 1], 0), square) == 1  # one layer that splits: nothing after it
     assert count_for(random_net([1, 512, 512, 512, 1], 0), rn.Box([-1], [1])) == 1  # one input: BLAS's cores
+
+
+def test_a_slice_is_cut_after_its_first_layer_that_splits(cut, monkeypatch):
+    """A Slice's map is a linear first layer: the run is cut after the layer behind it."""
+    net = random_net([3, 12, 12, 1], 7)
+    plane = rn.Slice([0.1, 0.0, -0.2], [[1.0, 0.0], [0.5, 1.0], [0.0, -0.7]], rn.Box([-1, -1], [1, 1]))
+    whole = _uncut(rn.enumerate_regions, net, plane)
+    runs = []
+    original = subtrees.runs_of_pieces
+    monkeypatch.setattr(subtrees, "runs_of_pieces", lambda *a: runs.append(original(*a)) or runs[-1])
+    _same(whole, rn.enumerate_regions(net, plane))
+    assert len(runs[-1]) > 1 and rn.count_regions(net, plane) == len(whole)
 
 
 def test_exact_answers_from_several_threads(cut):
@@ -155,3 +167,17 @@ def test_the_assembly_estimate_counts_the_finished_subtrees():
     sub = step.fork(2, None, kept.before())
     sub.kept_generators += 10  # what this subtree kept
     assert sub.assembly_seconds() == pytest.approx((1000 + 2 * 10) * SECONDS_PER_GENERATOR)
+
+
+def test_a_progress_callback_that_raises_is_not_called_again(cut):
+    net, box = CASES[0]
+    calls = []
+
+    def fails(p):
+        calls.append(p)
+        if len(calls) == 3:
+            raise RuntimeError("enough")
+
+    with pytest.raises(RuntimeError, match="enough"):
+        rn.count_regions(net, box, progress=fails)
+    assert len(calls) == 3
