@@ -7,6 +7,7 @@
   layer at a time;
 - :mod:`.roots`: the domain's root cells; :mod:`.cells`: cell sets and the complex handed on;
 - :mod:`.assemble`: the :class:`~regionenum.Regions` of a finished run;
+- :mod:`.subtrees`: a run cut into subtrees after its first layer, on the threads of idle cores;
 - :mod:`.parallel`: worker processes and Dask; :mod:`.kernels`: the compiled kernels.
 """
 from .api import RegionCount, count_regions, enumerate_regions
