@@ -168,7 +168,12 @@ class _BlasRuns:
     from several threads of a program): the limit in force when the first began is kept and
     restored when the last ends (each restoring what it found would leave a later run's count
     behind), and while any run holds BLAS at one thread (:func:`blas_on_one_thread`: its own
-    threads are the parallelism), the others' counts stay at one."""
+    threads are the parallelism), the others' counts stay at one.
+
+    Every change is made under one lock, from whichever thread the run is in. threadpoolctl
+    (from 3.8) lets one thread at a time set OpenBLAS's process-wide pool, the first to set it,
+    until that thread's paired limits end, and ignores the others; so each change here takes
+    control and hands it back (:func:`_blas_control`)."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -179,7 +184,7 @@ class _BlasRuns:
 
     def enter(self, single: bool = False) -> bool:
         """Count a run in; False where there is no BLAS pool to set (nothing is then done)."""
-        with self.lock:
+        with self.lock, _blas_control():
             if self.runs == 0:
                 pools = _threadpools()
                 blas = [info["num_threads"] for info in pools.info() if info["user_api"] == "blas"]
@@ -195,19 +200,42 @@ class _BlasRuns:
 
     def leave(self, single: bool = False) -> None:
         """Count a run out; the last restores the limits the first found."""
-        with self.lock:
+        with self.lock, _blas_control():
             self.runs -= 1
             self.single -= single
             if self.runs == 0:
                 self.original.restore_original_limits()
                 self.original = None
 
+    def wanted(self, threads: int) -> int:
+        """The count a run that wants ``threads`` gets: one while a run holds one."""
+        return 1 if self.single else threads
+
     def set(self, threads: int) -> int:
         """Set the count to ``threads`` (one while a run holds one); the count set."""
-        with self.lock:
-            threads = 1 if self.single else threads
+        with self.lock, _blas_control():
+            threads = self.wanted(threads)
             _threadpools().limit(limits=threads, user_api="blas")
             return threads
+
+
+@contextlib.contextmanager
+def _blas_control():
+    """Inside, this thread may set OpenBLAS's thread count: threadpoolctl's record of the thread
+    that controls it (from version 3.8) is cleared on entry and on exit. The caller holds
+    :class:`_BlasRuns`'s lock, so no other run sets it meanwhile."""
+    try:
+        from threadpoolctl import OpenBLASController
+        clear = OpenBLASController.clear_controlling_thread
+    except (ImportError, AttributeError):  # before 3.8 any thread sets it
+        clear = None
+    if clear is not None:
+        clear(force=True)
+    try:
+        yield
+    finally:
+        if clear is not None:
+            clear(force=True)
 
 
 _blas_runs = _BlasRuns()
@@ -256,8 +284,8 @@ class AdaptiveBlas:
         if not force and now - self._checked < self.interval:
             return
         self._checked = now
-        threads = min(self._ceiling, idle_cpus())
-        if threads != self._threads:
+        threads = _blas_runs.wanted(min(self._ceiling, idle_cpus()))
+        if threads != self._threads:  # (after a run held one thread, the count goes up again)
             self._threads = _blas_runs.set(threads)
 
     def __exit__(self, *exc) -> None:

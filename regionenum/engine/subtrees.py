@@ -293,6 +293,8 @@ class _Reports:
                               min(t.done + sum(q.done or 0.0 for q in parts), 1.0))
             try:
                 self.progress(report)
-            except BaseException:  # raised in the caller, once the other threads' subtrees end
+            except BaseException as err:  # raised in the caller, once the other threads' subtrees end
                 self.failed = True
+                if isinstance(err, KeyboardInterrupt) and t.interrupts is not None:
+                    t.interrupts.raised = True  # as Ctrl-C: every subtree stops
                 raise

@@ -191,6 +191,42 @@ def test_concurrent_runs_restore_the_blas_limit_they_found(monkeypatch):
         with threads.AdaptiveBlas(), threads.blas_on_one_thread():
             assert blas() == 1
         assert blas() == 3
+        with threads.AdaptiveBlas() as adaptive:  # entered first, then one run holds one thread
+            with threads.blas_on_one_thread():
+                adaptive.refresh(force=True)
+                assert blas() == 1
+            adaptive.refresh(force=True)
+            assert blas() == 3  # and up again once it has left
+        assert blas() == 3
+
+
+def test_blas_is_set_from_any_thread():
+    """threadpoolctl (from 3.8) lets only the first thread that sets OpenBLAS's count set it
+    until its limits end; a run in another thread still gets its one thread, and leaves the
+    count as it found it."""
+    import threading
+
+    from regionenum.core import threads
+    pools = pytest.importorskip("threadpoolctl").ThreadpoolController()
+    if not any(i["user_api"] == "blas" for i in pools.info()):
+        pytest.skip("no BLAS thread pool")
+
+    def blas():
+        return min(i["num_threads"] for i in pools.info() if i["user_api"] == "blas")
+
+    seen = []
+
+    def run():
+        with threads.blas_on_one_thread():
+            seen.append(blas())
+        seen.append(blas())
+
+    with pools.limit(limits=2, user_api="blas"):  # the main thread sets it first
+        for _ in range(3):
+            other = threading.Thread(target=run)
+            other.start()
+            other.join()
+        assert seen == [1, 2] * 3 and blas() == 2
 
 
 def test_concurrent_calls_leave_blas_as_they_found_it(monkeypatch):

@@ -181,3 +181,23 @@ def test_a_progress_callback_that_raises_is_not_called_again(cut):
     with pytest.raises(RuntimeError, match="enough"):
         rn.count_regions(net, box, progress=fails)
     assert len(calls) == 3
+
+
+def test_a_progress_callback_that_interrupts_stops_every_subtree(cut):
+    """A callback raising ``KeyboardInterrupt`` is Ctrl-C: the run ends incomplete, every
+    subtree stopped, not only the one whose report it was."""
+    rng = np.random.default_rng(5)
+    net = rn.Network.from_layers([(rng.normal(size=(60, 2)), rng.normal(size=60)),
+                                  (rng.normal(size=(60, 60)), rng.normal(size=60)),
+                                  (np.ones((1, 60)), np.zeros(1))])
+    box = rn.Box([-1, -1], [1, 1])
+    calls = []
+
+    def interrupts(p):
+        calls.append(p)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    counted = rn.count_regions(net, box, progress=interrupts)
+    assert not counted.complete and counted.stop_reason == "interrupted"
+    assert int(counted) < rn.count_regions(net, box) // 2 and len(calls) == 3
