@@ -14,6 +14,7 @@ thread count is left as it is.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import threading
@@ -224,18 +225,24 @@ def _blas_control():
     """Inside, this thread may set OpenBLAS's thread count: threadpoolctl's record of the thread
     that controls it (from version 3.8) is cleared on entry and on exit. The caller holds
     :class:`_BlasRuns`'s lock, so no other run sets it meanwhile."""
-    try:
-        from threadpoolctl import OpenBLASController
-        clear = OpenBLASController.clear_controlling_thread
-    except (ImportError, AttributeError):  # before 3.8 any thread sets it
-        clear = None
-    if clear is not None:
-        clear(force=True)
+    clear = _clear_blas_control()
+    clear()
     try:
         yield
     finally:
-        if clear is not None:
-            clear(force=True)
+        clear()
+
+
+@functools.cache
+def _clear_blas_control() -> Callable:
+    """threadpoolctl's clearing of the thread that controls OpenBLAS, forced; before 3.8, where
+    any thread sets it, a function that does nothing."""
+    try:
+        from threadpoolctl import OpenBLASController
+        clear = OpenBLASController.clear_controlling_thread
+    except (ImportError, AttributeError):
+        return lambda: None
+    return functools.partial(clear, force=True)
 
 
 _blas_runs = _BlasRuns()

@@ -14,6 +14,7 @@ loading kernels, which is reported apart.
 """
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -28,7 +29,7 @@ from .kernels import KernelClock
 from .split import SIGN_STAGES
 
 __all__ = ["Budget", "DeferredInterrupts", "Driver", "Entry", "Interrupted", "Progress", "Tally", "TimeUp",
-           "is_interrupt", "memory_settings"]
+           "is_interrupt", "memory_settings", "stopped_by_budgets"]
 
 
 class TimeUp(Exception):
@@ -248,29 +249,22 @@ class Driver:
         with KernelClock() as clock, AdaptiveBlas() as blas, DeferredInterrupts() as interrupts:
             tally.interrupts = interrupts
             try:
-                self._set_deadline(tally, start)
-                if stack is None:
-                    stack = self.step.start(tally)
-                while stack:  # a run whose last batch ends late is complete all the same
+                with stopped_by_budgets(tally):
                     self._set_deadline(tally, start)
-                    tally.check()
-                    blas.refresh()
-                    entry = stack.pop()
-                    layer, before, reported = entry.layer, tally.count, False
-                    children = self.step.process(entry, tally)
-                    stack.extend(reversed(_shared(entry, children, tally.count - before, tally)))
-                    reported = True  # (before the call: a callback that raises is not called again)
-                    self._report(stack, tally, start, layer)
-                    if self._out_of_regions(stack, tally):
-                        break
-            except TimeUp:
-                tally.stop("time_limit")
-            except Interrupted:
-                tally.stop("interrupted")
-            except (KeyboardInterrupt, SystemError) as err:  # outside the main thread
-                if not is_interrupt(err):
-                    raise
-                tally.stop("interrupted")
+                    if stack is None:
+                        stack = self.step.start(tally)
+                    while stack:  # a run whose last batch ends late is complete all the same
+                        self._set_deadline(tally, start)
+                        tally.check()
+                        blas.refresh()
+                        entry = stack.pop()
+                        layer, before, reported = entry.layer, tally.count, False
+                        children = self.step.process(entry, tally)
+                        stack.extend(reversed(_shared(entry, children, tally.count - before, tally)))
+                        reported = True  # (before the call: a callback that raises is not called again)
+                        self._report(stack, tally, start, layer)
+                        if self._out_of_regions(stack, tally):
+                            break
             finally:
                 tally.interrupts = None
                 if not reported:  # a budget stopped the run inside a batch: report where it stands
@@ -298,6 +292,23 @@ class Driver:
                 tally.stop("max_regions")
             return True
         return False
+
+
+@contextlib.contextmanager
+def stopped_by_budgets(tally: Tally):
+    """Context manager: a time limit (:class:`TimeUp`) or Ctrl-C (:class:`Interrupted`, or
+    Numba's form of ``KeyboardInterrupt``, see :func:`is_interrupt`) raised inside ends the block
+    and marks ``tally`` incomplete with its reason, instead of going on up."""
+    try:
+        yield
+    except TimeUp:
+        tally.stop("time_limit")
+    except Interrupted:
+        tally.stop("interrupted")
+    except (KeyboardInterrupt, SystemError) as err:  # outside the main thread
+        if not is_interrupt(err):
+            raise
+        tally.stop("interrupted")
 
 
 def memory_settings() -> None:

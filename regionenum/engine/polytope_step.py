@@ -137,6 +137,9 @@ class PolytopeStep:
         self.kept_generators = kept_before
         self.exact_net = ExactNetwork(network)
         self._last_split = max(network.split_layers, default=0)
+        #: The first layer that splits: the one the run's split by runs alone, before any
+        #: subtrees (:mod:`~regionenum.engine.subtrees`) or worker processes take the pieces on.
+        self.first_split = min(network.split_layers, default=0)
         self._buffers = {}
         self._product_record = self._first_records()
 
@@ -482,7 +485,7 @@ class PolytopeStep:
                 want_cons = self.keep or l < self._last_split or lo + size < len(units)
                 lo += size
                 cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
-                            oracle(cells, hyp_ids[cols]), want_cons, tally.check, alone=l == 0)
+                            oracle(cells, hyp_ids[cols]), want_cons, tally.check, alone=l == self.first_split)
                 tally.signs += cut.signs
                 cells, parent = cut.pieces, parent[cut.parent]
                 if bits is None:

@@ -31,18 +31,7 @@ import numpy as np
 from ..core.arrays import batches
 from ..core.threads import blas_on_one_thread, idle_cpus, map_in_threads
 from .cells import CellSet
-from .driver import (
-    Budget,
-    DeferredInterrupts,
-    Driver,
-    Entry,
-    Interrupted,
-    Progress,
-    Tally,
-    TimeUp,
-    is_interrupt,
-    memory_settings,
-)
+from .driver import Budget, DeferredInterrupts, Driver, Entry, Progress, Tally, memory_settings, stopped_by_budgets
 from .kernels import KernelClock
 from .polytope_step import PendingRows, PolytopeStep
 from .split import SHARED_DIM
@@ -75,31 +64,18 @@ def first_split(step: PolytopeStep, tally: Tally) -> list:
     layer, but for linear ones before it, such as a :class:`~regionenum.Slice`'s map), into
     ``tally``: the stack entries of the pieces for the layer after it (none where it finished
     them). A budget or Ctrl-C marks ``tally`` incomplete and returns no entries."""
-    first = min(step.net.split_layers, default=0)
     entries = []
-    with KernelClock() as clock:
-        try:
-            todo = step.start(tally)
-            while todo:
-                entry = todo.pop(0)
-                children = step.process(entry, tally)
-                if entry.layer < first:
-                    todo = children + todo
-                else:
-                    entries += children
-        except TimeUp:
-            tally.stop("time_limit")
-            entries = []
-        except Interrupted:
-            tally.stop("interrupted")
-            entries = []
-        except (KeyboardInterrupt, SystemError) as err:
-            if not is_interrupt(err):
-                raise
-            tally.stop("interrupted")
-            entries = []
+    with KernelClock() as clock, stopped_by_budgets(tally):
+        todo = step.start(tally)
+        while todo:
+            entry = todo.pop(0)
+            children = step.process(entry, tally)
+            if entry.layer < step.first_split:
+                todo = children + todo
+            else:
+                entries += children
     tally.kernel_seconds += clock.seconds
-    return entries
+    return entries if tally.complete else []
 
 
 def subtree_count(step: PolytopeStep, entries: list) -> int:
@@ -111,8 +87,7 @@ def subtree_count(step: PolytopeStep, entries: list) -> int:
     :data:`SUBTREE_CELLS` pieces, at least two and at most :data:`SUBTREES`. Depends on the
     network and the pieces only."""
     pieces = sum(len(e.cells) for e in entries)
-    first = min(step.net.split_layers, default=0)
-    later = sum(len(units) for units in step.net.split_units[first + 1:])
+    later = sum(len(units) for units in step.net.split_units[step.first_split + 1:])
     d = step.net.input_dim
     if d < 2 or d >= SHARED_DIM or pieces < 2 or pieces * later < SUBTREE_WORK:
         return 1
@@ -140,9 +115,10 @@ def runs_of_pieces(entries: list, n: int, total: int) -> list:
     pieces, of about equal numbers of cells, each a list of :class:`Part`; ``total`` pieces in
     the run (finished ones included) set the shares."""
     sizes = [len(e.cells) for e in entries]
-    if not sum(sizes):
+    cells = sum(sizes)
+    if not cells:
         return []
-    bounds = np.linspace(0, sum(sizes), min(n, sum(sizes)) + 1).astype(np.int64)
+    bounds = np.linspace(0, cells, min(n, cells) + 1).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)])
     runs = []
     for a, b in itertools.pairwise(bounds):
@@ -196,10 +172,11 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
     with DeferredInterrupts() as interrupts:  # the subtrees' drivers share it: Ctrl-C stops them all
         tally.interrupts = interrupts
         entries = first_split(step, tally)
-        pieces = tally.count + sum(len(e.cells) for e in entries)
+        waiting = sum(len(e.cells) for e in entries)
+        pieces = tally.count + waiting
         tally.done = tally.count / pieces if pieces else 1.0
         reports = _Reports(progress, tally, start)
-        reports.report(None, None, sum(len(e.cells) for e in entries))
+        reports.report(None, None, waiting)
         n = subtree_count(step, entries)
         if n == 1 and entries:  # on in this thread, the stack as the driver would have left it
             stack = [e._replace(share=len(e.cells) / pieces) for e in reversed(entries)]
@@ -278,7 +255,7 @@ class _Reports:
     def report(self, i, p, pending: int = 0) -> None:
         """Record run ``i``'s report ``p`` (None, None: the first layer's, with ``pending``
         cells) and report the whole."""
-        if self.progress is None or self.failed:
+        if self.progress is None:
             return
         with self.lock:
             if self.failed:
