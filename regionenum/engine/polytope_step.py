@@ -40,6 +40,7 @@ from .argmax import split_by_argmax
 from .assemble import SECONDS_PER_GENERATOR
 from .cells import CellSet
 from .driver import Entry, Tally
+from .kernels.crossings import most_crossed
 from .kernels.rows import gather_masked, gather_rows_and_bounds, narrow_rows_and_bounds, unit_error_bounds
 from .roots import Roots, root_cells
 from .split import SIGN_STAGES, split
@@ -471,13 +472,15 @@ class PolytopeStep:
             if len(units) < layer.width:
                 J, E = J[:, :, units], E[:, :, units]
             hyp_ids = ids.unit_start + o + np.arange(len(units))
-            # a few cells cut by many hyperplanes (the domain by the first layer) go in stages: one
-            # cell's table of values at its vertices, and its pieces, would be huge; once the
-            # pieces are many (each small), the rest in one stage
+            # a few cells cut by many hyperplanes (the domain by the first layer, large cells by a
+            # wide layer after a narrow one) go in stages: one cell's table of values at its
+            # vertices, and its pieces, would be huge; once the pieces are many (each small), the
+            # rest in one stage
             parent, bits, zero = np.arange(len(cells)), None, None
             lo = 0
             while lo < len(units):
-                size = _stage_size(len(cells), len(units) - lo, self.net.input_dim, lo)
+                size = _stage_size(len(cells), len(units) - lo, self.net.input_dim, lo,
+                                   lambda: most_crossed(cells.gen_off, cells.gens, J))
                 cols = slice(lo, lo + size)
                 Jc, Ec = (J, E) if size == len(units) else (J[parent, :, cols], E[parent, :, cols])
                 # the pieces' constraint rows: for results, and for the generator error bounds of
@@ -542,26 +545,38 @@ def _quantum(magnitudes) -> int:
     return int(np.frexp(smallest)[1]) - 53 if np.isfinite(smallest) else 0
 
 
-def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0) -> int:
+def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0, most_crossed=None) -> int:
     """Hyperplanes to split ``n_cells`` cells by at once, of ``n_hyperplanes`` left after
-    ``done`` in earlier stages: at most :data:`STAGE`, and in ``d`` dimensions few enough that
-    one cell's pieces times their vertices stay under :data:`STAGE_WORK`; all of them when the
-    cells are many (each is then small).
+    ``done`` in earlier stages: at most ``s`` (:data:`STAGE`, and in ``d`` dimensions few enough
+    that one cell's pieces times their vertices stay under :data:`STAGE_WORK`), or all of them
+    when the cells are many and small.
 
-    After a first stage, up to :data:`LATER_STAGE_WORK` instead, where the pieces are many
-    enough to be small: ``m`` hyperplanes in general position make about ``m^d / d!`` pieces,
-    each cut by about ``d k / m`` of ``k`` more, so the pieces count for ``m = (d! n)^(1/d)``
-    hyperplanes, and the rest must cut each of them no more than a stage does on average. (Each
-    stage copies every piece: the first layer of the suite's r2_wide, 256 lines on a square,
-    took five stages of 63 lines and 0.16 s, two stages 0.06 s. Hyperplanes that miss the
-    domain, or parallel ones, make few pieces, which then go on in stages.)"""
+    The cells count as many where they would cut each other's hyperplanes no more than a stage
+    does on average: ``m`` hyperplanes in general position make about ``m^d / d!`` pieces, each
+    cut by about ``d k / m`` of ``k`` more, so ``n`` cells count for ``m = (d! n)^(1/d)``
+    hyperplanes and the ``k`` left must have ``d k <= s m``.
+
+    - The first stage (``done == 0``) takes them all where the cells are many. A batch of a
+      later layer holds pieces of the earlier layers' arrangement, as a rule far smaller than
+      their number says (1,024 pieces of a 3-D arrangement of 128 planes are cut by some 20 of
+      the next 128 each, not 60); so where they are not many but at least ``n_hyperplanes / s``,
+      ``most_crossed()`` (when given) is asked for the most hyperplanes cutting one of them, and
+      up to ``d s`` they all go at once. A narrow layer before a wide one leaves a few large
+      cells: ten cells of a square, each cut by some 250 of the next 400 lines, took 10 s in one
+      stage and 0.3 s in stages.
+    - Later stages take the rest at once, up to :data:`LATER_STAGE_WORK`, where the pieces of
+      the stages before are many; otherwise ``s`` more. (Each stage copies every piece: the
+      first layer of the suite's r2_wide, 256 lines on a square, took five stages of 63 lines
+      and 0.16 s, two stages 0.06 s. Hyperplanes that miss the domain, or parallel ones, make
+      few pieces, which then go on in stages.)"""
     s = _largest_stage(d)
-    if not done:
-        return max(n_hyperplanes, 1) if n_cells * s >= n_hyperplanes else s
-    m = (math.factorial(d) * n_cells) ** (1.0 / d)
-    if d * n_hyperplanes > s * m:
+    many = d * n_hyperplanes <= s * (math.factorial(d) * n_cells) ** (1.0 / d)
+    if done:
+        return min(max(n_hyperplanes, 1), _largest_stage(d, LATER_STAGE_WORK, LATER_STAGE)) if many else s
+    if n_cells * s < n_hyperplanes or not (many or most_crossed is None or most_crossed() <= d * s):
         return s
-    return min(max(n_hyperplanes, 1), _largest_stage(d, LATER_STAGE_WORK, LATER_STAGE))
+    return max(n_hyperplanes, 1)
+
 
 
 @functools.cache

@@ -1,15 +1,16 @@
-"""A few cells cut by many hyperplanes (the domain by the first layer) are cut in stages, so that
-no one cell is cut into too many pieces in one kernel call; once the pieces are many and small,
-the rest of the hyperplanes go at once."""
+"""A few cells cut by many hyperplanes (the domain by the first layer, large cells by a wide layer
+after a narrow one) are cut in stages, so that no one cell is cut into too many pieces in one
+kernel call; once the pieces are many and small, the rest of the hyperplanes go at once."""
 import numpy as np
 
 import regionenum as rn
 from regionenum.engine import polytope_step
+from regionenum.engine.kernels.crossings import most_crossed
 from regionenum.engine.polytope_step import LATER_STAGE, LATER_STAGE_WORK, _largest_stage, _stage_size
 
 
-def _first_layer_stages(net, box, monkeypatch):
-    """``(cells, hyperplanes)`` of every split of the first layer in a count of ``net``."""
+def _splits(net, box, monkeypatch):
+    """``(cells, hyperplanes)`` of every split in a count of ``net``, and the count."""
     calls = []
     original = polytope_step.split
 
@@ -18,8 +19,13 @@ def _first_layer_stages(net, box, monkeypatch):
         return original(cells, J, *args, **kwargs)
 
     monkeypatch.setattr(polytope_step, "split", recorded)
+    return calls, rn.count_regions(net, box)
+
+
+def _first_layer_stages(net, box, monkeypatch):
+    """``(cells, hyperplanes)`` of every split of the first layer in a count of ``net``."""
+    calls, _ = _splits(net, box, monkeypatch)
     first = net.layers[0].width
-    rn.count_regions(net, box)
     stages, seen = [], 0
     for cells, hyperplanes in calls:
         if seen < first:
@@ -59,3 +65,53 @@ def test_stage_sizes():
     assert _stage_size(1, 700, 2, done=63) == s2  # 63 lines made one piece: on in stages
     assert _stage_size(2000, 1000, 2, done=126) == _largest_stage(2, LATER_STAGE_WORK, LATER_STAGE)
     assert _stage_size(800, 14, 3, done=18) == 14 and _stage_size(20, 100, 3, done=18) == s3
+    # few cells, not many for the hyperplanes: all at once only if none is cut by more than d s
+    assert _stage_size(10, 400, 2, most_crossed=lambda: 250) == s2
+    assert _stage_size(10, 400, 2, most_crossed=lambda: 2 * s2) == 400
+    assert _stage_size(1024, 128, 3, most_crossed=lambda: 20) == 128
+    assert _stage_size(1024, 128, 2, most_crossed=lambda: 1 / 0) == 128  # many: not asked
+
+
+def _narrow_then_wide(width):
+    """Four lines on a square (ten cells), then ``width`` lines crossing most of them."""
+    rng = np.random.default_rng(0)
+    layers = [(rng.standard_normal((b, a)), 0.3 * rng.standard_normal(b)) for a, b in [(2, 4), (4, width), (width, 1)]]
+    return rn.Network.from_layers(layers), rn.Box([-1, -1], [1, 1])
+
+
+def test_few_large_cells_of_a_later_layer_go_in_stages(monkeypatch):
+    """Ten cells, each cut by some 250 of the next 400 lines (10 s in one stage): in stages."""
+    net, box = _narrow_then_wide(400)
+    calls, _ = _splits(net, box, monkeypatch)
+    s = _largest_stage(2)
+    second = calls[1:]  # after the first layer's one split of the square
+    assert second[0][0] <= 12 and second[0][1] == s
+    assert all(hyperplanes < 400 for _, hyperplanes in second)
+
+
+def test_stages_do_not_change_the_count(monkeypatch):
+    """The same regions whether a wide layer after a narrow one goes in one stage or in stages
+    of seven."""
+    net, box = _narrow_then_wide(150)
+    counts = []
+    for size in (lambda n_cells, n_hyp, *args, **kwargs: n_hyp, lambda n_cells, n_hyp, *args, **kwargs: min(n_hyp, 7)):
+        monkeypatch.setattr(polytope_step, "_stage_size", size)
+        counts.append(rn.count_regions(net, box))
+    assert counts[0] == counts[1] and int(counts[0]) > 1000
+
+
+def test_most_crossed_against_numpy():
+    """The kernel's count against the signs of the same values from NumPy, with rays (``t = 0``)
+    and generators on a hyperplane (value 0: neither side)."""
+    rng = np.random.default_rng(3)
+    for d in (1, 2, 3):
+        counts = rng.integers(1, 9, size=40)
+        gen_off = np.concatenate([[0], np.cumsum(counts)])
+        gens = np.column_stack([rng.integers(0, 2, gen_off[-1]).astype(float), rng.integers(-2, 3, (gen_off[-1], d))])
+        J = rng.integers(-2, 3, (40, d + 1, 30)).astype(float)
+        expected = 0
+        for i in range(40):
+            values = gens[gen_off[i]:gen_off[i + 1]] @ J[i]
+            expected = max(expected, int(((values > 0).any(axis=0) & (values < 0).any(axis=0)).sum()))
+        assert most_crossed(gen_off, gens, J) == expected
+    assert most_crossed(np.array([0, 2]), np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[[0.0, 1.0], [1.0, 1.0]]])) == 1

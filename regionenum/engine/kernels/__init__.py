@@ -1,6 +1,7 @@
 """The engine's compiled kernels (Numba), and a clock for the time they take to compile.
 
 - :mod:`.splitting`: split polyhedral cells by hyperplanes (vertices with incidence);
+- :mod:`.crossings`: how many hyperplanes cut the worst cell of a batch (for staging);
 - :mod:`.rows`: the next layer's hyperplane rows of a batch of cells, and bounds on their errors;
 - :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells;
 - :mod:`.blocks`: copy cells' blocks of rows between CSR arrays (gathering finished cells);

@@ -1,0 +1,40 @@
+"""A Numba kernel that guesses how many hyperplanes cut the worst cell of a batch, from the signs
+of their float64 values at the cells' generators: the engine splits a batch in stages when one
+cell would be cut into too many pieces at once, and asks this first (a guess, never a sign any
+result reads)."""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["most_crossed"]
+
+
+@nb.njit(cache=True, nogil=True)
+def most_crossed(gen_off, gens, J):
+    """The most hyperplanes crossing one cell: for cells whose homogeneous generators are
+    ``gens[gen_off[i]:gen_off[i + 1]]`` and whose hyperplanes are the columns of ``J[i]`` (rows
+    over ``(t, x)``), the largest count, over the cells, of columns with a positive and a
+    negative value at the cell's generators."""
+    most = 0
+    h = J.shape[2]
+    above = np.empty(h, np.bool_)
+    below = np.empty(h, np.bool_)
+    v = np.empty(h)
+    for i in range(gen_off.shape[0] - 1):
+        above[:] = False
+        below[:] = False
+        for g in range(gen_off[i], gen_off[i + 1]):
+            v[:] = 0.0
+            for k in range(J.shape[1]):
+                c = gens[g, k]
+                for j in range(h):
+                    v[j] += c * J[i, k, j]
+            for j in range(h):
+                above[j] |= v[j] > 0.0
+                below[j] |= v[j] < 0.0
+        crossed = 0
+        for j in range(h):
+            crossed += above[j] and below[j]
+        most = max(most, crossed)
+    return most
