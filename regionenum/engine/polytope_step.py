@@ -480,7 +480,7 @@ class PolytopeStep:
             lo = 0
             while lo < len(units):
                 size = _stage_size(len(cells), len(units) - lo, self.net.input_dim, lo,
-                                   lambda: most_crossed(cells.gen_off, cells.gens, J))
+                                   functools.partial(most_crossed, cells.gen_off, cells.gens, J))
                 cols = slice(lo, lo + size)
                 Jc, Ec = (J, E) if size == len(units) else (J[parent, :, cols], E[parent, :, cols])
                 # the pieces' constraint rows: for results, and for the generator error bounds of
