@@ -51,12 +51,12 @@ def run_parallel(step: PolytopeStep, budget: Budget, progress, workers: int, cli
     done = {}
     waiting = sum(run_cells(c) for c in chunks)
     try:
-        for index, n_cells, part in _submit(chunks, job, workers, client):
+        for index, n_cells, layer, part in _submit(chunks, job, workers, client):
             done[index] = part
             tally.merge(part)
             waiting -= n_cells
             if progress is not None:
-                progress(Progress(tally.count, waiting, 1, time.perf_counter() - start, tally.exact_calls,
+                progress(Progress(tally.count, waiting, layer, time.perf_counter() - start, tally.exact_calls,
                                   min(tally.done, 1.0)))
     except KeyboardInterrupt:
         tally.stop("interrupted")
@@ -92,18 +92,21 @@ def _submit(chunks, job, workers, client):
 
 
 def _work(job, index, chunk):
-    """A worker: enumerate one chunk's subtree with the serial driver; returns
-    ``(index, cells in the chunk, Tally)``."""
+    """A worker: enumerate one chunk's subtree with the serial driver; returns ``(index, cells
+    in the chunk, the layer its driver processed last, Tally)`` (that layer for the run's
+    progress reports: the one the serial driver reports after the same batch)."""
+    last_layer = [chunk[0].layer]
     time_limit = None if job["deadline"] is None else job["deadline"] - time.time()
     if time_limit is not None and time_limit <= 0:  # the chunk waited for a worker past the limit
         tally = Tally()
         tally.stop("time_limit")
-        return index, run_cells(chunk), tally
+        return index, run_cells(chunk), last_layer[0], tally
     global _kept_here
     run, kept = _kept_here
     step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
                         roots=job["roots"], keepers=job["keepers"], kept_before=kept if run == job["run"] else 0)
     with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
-        tally = Driver(step, Budget(None, time_limit)).run(subtree_stack(step, chunk))
+        tally = Driver(step, Budget(None, time_limit), lambda report: last_layer.__setitem__(0, report.layer)
+                       ).run(subtree_stack(step, chunk))
     _kept_here = (job["run"], step.kept_generators)
-    return index, run_cells(chunk), tally
+    return index, run_cells(chunk), last_layer[0], tally

@@ -51,6 +51,23 @@ def test_parallel_budgets_and_errors():
     assert seen and seen[-1].regions == rn.count_regions(net, box) and seen[-1].pending_cells == 0
 
 
+def test_progress_names_the_layers_the_serial_run_names():
+    """The last report of a run on worker processes names the layer the serial run's last report
+    names (it said layer 1 whatever the network: here three hidden layers, and a Slice, whose
+    first layer is the slice's map)."""
+    rng = np.random.default_rng(5)
+    net = rn.Network.from_layers([(rng.normal(size=(12, 3)), rng.normal(size=12)),
+                                  (rng.normal(size=(12, 12)), rng.normal(size=12)),
+                                  (rng.normal(size=(12, 12)), rng.normal(size=12)),
+                                  (rng.normal(size=(1, 12)), np.zeros(1))])
+    for domain in (rn.Box([-1] * 3, [1] * 3), rn.Slice([0, 0, 0], [[1, 0], [0, 1], [1, 1]], rn.Box([-1, -1], [1, 1]))):
+        for run in (rn.count_regions, rn.enumerate_regions):
+            serial, parallel = [], []
+            run(net, domain, progress=serial.append)
+            run(net, domain, workers=2, progress=parallel.append)
+            assert parallel[-1].layer == serial[-1].layer >= 2
+
+
 def test_dask_cluster_gives_the_serial_result():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -72,7 +89,7 @@ def test_chunks_share_one_deadline():
     job = {"network": net, "domain": box, "tol": 1e-9, "keep": True, "roots": None, "deadline": time.time() - 1.0,
            "batch_size": 64, "keepers": 2, "run": "a run"}
     run = [Part(1, [None] * 5, None, None, None, None, None, 0.25)]  # no cell is looked at
-    index, n_cells, tally = parallel._work(job, 3, run)
+    index, n_cells, layer, tally = parallel._work(job, 3, run)
     assert (index, n_cells, tally.count, tally.finished) == (3, 5, 0, []) and tally.stop_reason == "time_limit"
     part = rn.count_regions(*CASES[1], workers=2, time_limit=1e-3)
     assert not part.complete and part.stop_reason == "time_limit"
