@@ -21,6 +21,7 @@ import time
 def count_one(shape: str, scaled: bool) -> dict:
     """One count of the network ``shape``, in this process."""
     import numpy as np
+
     import regionenum as rn
 
     rn.count_regions(rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))]),
