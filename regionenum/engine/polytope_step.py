@@ -556,14 +556,14 @@ def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0, most_cr
     cut by about ``d k / m`` of ``k`` more, so ``n`` cells count for ``m = (d! n)^(1/d)``
     hyperplanes and the ``k`` left must have ``d k <= s m``.
 
-    - The first stage (``done == 0``) takes them all where the cells are many. A batch of a
-      later layer holds pieces of the earlier layers' arrangement, as a rule far smaller than
-      their number says (1,024 pieces of a 3-D arrangement of 128 planes are cut by some 20 of
-      the next 128 each, not 60); so where they are not many but at least ``n_hyperplanes / s``,
-      ``most_crossed()`` (when given) is asked for the most hyperplanes cutting one of them, and
-      up to ``d s`` they all go at once. A narrow layer before a wide one leaves a few large
-      cells: ten cells of a square, each cut by some 250 of the next 400 lines, took 10 s in one
-      stage and 0.3 s in stages.
+    - The first stage (``done == 0``) takes them all where the cells are many. Where they are
+      not, but at least ``n_hyperplanes / s``, ``most_crossed()`` (when given) is asked for the
+      most hyperplanes cutting one of them, and up to ``d s`` they all go at once: the estimate
+      is an average, and each stage copies every piece. (A batch of 1,024 cells of a 3-D net of
+      two 128-wide layers: the estimate says 21 of the next 128 planes cut each, above ``s =
+      18``, and none is cut by more than about 20; in stages the count took twice as long.) A
+      narrow layer before a wide one leaves a few large cells: ten cells of a square, each cut
+      by some 250 of the next 400 lines, took 10 s in one stage and 0.14 s in stages.
     - Later stages take the rest at once, up to :data:`LATER_STAGE_WORK`, where the pieces of
       the stages before are many; otherwise ``s`` more. (Each stage copies every piece: the
       first layer of the suite's r2_wide, 256 lines on a square, took five stages of 63 lines
