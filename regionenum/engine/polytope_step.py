@@ -480,7 +480,8 @@ class PolytopeStep:
             lo = 0
             while lo < len(units):
                 size = _stage_size(len(cells), len(units) - lo, self.net.input_dim, lo,
-                                   functools.partial(most_crossed, cells.gen_off, cells.gens, J))
+                                   lambda cells=cells: most_crossed(cells.gen_off, cells.gens,
+                                                                    kernel_array(J, np.float64)))
                 cols = slice(lo, lo + size)
                 Jc, Ec = (J, E) if size == len(units) else (J[parent, :, cols], E[parent, :, cols])
                 # the pieces' constraint rows: for results, and for the generator error bounds of
@@ -563,7 +564,9 @@ def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0, most_cr
       two 128-wide layers: the estimate says 21 of the next 128 planes cut each, above ``s =
       18``, and none is cut by more than about 20; in stages the count took twice as long.) A
       narrow layer before a wide one leaves a few large cells: ten cells of a square, each cut
-      by some 250 of the next 400 lines, took 10 s in one stage and 0.14 s in stages.
+      by some 250 of the next 400 lines, take 0.67 s in one stage and 0.14 s in stages.
+      Hyperplanes through a vertex of a cell are not counted (see
+      :func:`~regionenum.engine.kernels.crossings.most_crossed`).
     - Later stages take the rest at once, up to :data:`LATER_STAGE_WORK`, where the pieces of
       the stages before are many; otherwise ``s`` more. (Each stage copies every piece: the
       first layer of the suite's r2_wide, 256 lines on a square, took five stages of 63 lines

@@ -15,15 +15,20 @@ def most_crossed(gen_off, gens, J):
     """The most hyperplanes crossing one cell: for cells whose homogeneous generators are
     ``gens[gen_off[i]:gen_off[i + 1]]`` and whose hyperplanes are the columns of ``J[i]`` (rows
     over ``(t, x)``), the largest count, over the cells, of columns with a positive and a
-    negative value at the cell's generators."""
+    negative value at the cell's generators and no zero. A hyperplane through a generator is
+    left out: its sign there is settled in exact arithmetic, once per piece that has the
+    generator, so a split in stages would ask it again for each stage's pieces (a bias-free
+    layer's lines all pass through the origin)."""
     most = 0
     h = J.shape[2]
     above = np.empty(h, np.bool_)
     below = np.empty(h, np.bool_)
+    on = np.empty(h, np.bool_)
     v = np.empty(h)
     for i in range(gen_off.shape[0] - 1):
         above[:] = False
         below[:] = False
+        on[:] = False
         for g in range(gen_off[i], gen_off[i + 1]):
             v[:] = 0.0
             for k in range(J.shape[1]):
@@ -33,8 +38,9 @@ def most_crossed(gen_off, gens, J):
             for j in range(h):
                 above[j] |= v[j] > 0.0
                 below[j] |= v[j] < 0.0
+                on[j] |= v[j] == 0.0
         crossed = 0
         for j in range(h):
-            crossed += above[j] and below[j]
+            crossed += above[j] and below[j] and not on[j]
         most = max(most, crossed)
     return most
