@@ -581,7 +581,6 @@ def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0, most_cr
     return max(n_hyperplanes, 1)
 
 
-
 @functools.cache
 def _largest_stage(d: int, work: int = STAGE_WORK, most: int = STAGE) -> int:
     """The most hyperplanes (up to ``most``) one cell in ``d`` dimensions is split by at once
