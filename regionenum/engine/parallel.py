@@ -95,18 +95,21 @@ def _work(job, index, chunk):
     """A worker: enumerate one chunk's subtree with the serial driver; returns ``(index, cells
     in the chunk, the layer its driver processed last, Tally)`` (that layer for the run's
     progress reports: the one the serial driver reports after the same batch)."""
-    last_layer = [chunk[0].layer]
+    last_layer = chunk[0].layer
     time_limit = None if job["deadline"] is None else job["deadline"] - time.time()
     if time_limit is not None and time_limit <= 0:  # the chunk waited for a worker past the limit
         tally = Tally()
         tally.stop("time_limit")
-        return index, run_cells(chunk), last_layer[0], tally
+        return index, run_cells(chunk), last_layer, tally
     global _kept_here
     run, kept = _kept_here
     step = PolytopeStep(job["network"], job["domain"], job["tol"], job["batch_size"], job["keep"],
                         roots=job["roots"], keepers=job["keepers"], kept_before=kept if run == job["run"] else 0)
+    def noted(report):  # the driver's progress: only its layer is kept
+        nonlocal last_layer
+        last_layer = report.layer
+
     with threadpool_limits(limits=1, user_api="blas"):  # the workers are the parallelism
-        tally = Driver(step, Budget(None, time_limit), lambda report: last_layer.__setitem__(0, report.layer)
-                       ).run(subtree_stack(step, chunk))
+        tally = Driver(step, Budget(None, time_limit), noted).run(subtree_stack(step, chunk))
     _kept_here = (job["run"], step.kept_generators)
-    return index, run_cells(chunk), last_layer[0], tally
+    return index, run_cells(chunk), last_layer, tally

@@ -479,9 +479,11 @@ class PolytopeStep:
             parent, bits, zero = np.arange(len(cells)), None, None
             lo = 0
             while lo < len(units):
-                size = _stage_size(len(cells), len(units) - lo, self.net.input_dim, lo,
-                                   lambda cells=cells: most_crossed(cells.gen_off, cells.gens,
-                                                                    kernel_array(J, np.float64)))
+                # (the crossing count reads the batch's own cells and rows: the first stage only;
+                # asked, not computed, here: most stages never need it)
+                crossed = None if lo else (lambda batch=cells: most_crossed(batch.gen_off, batch.gens,
+                                                                            kernel_array(J, np.float64)))
+                size = _stage_size(len(cells), len(units) - lo, self.net.input_dim, lo, crossed)
                 cols = slice(lo, lo + size)
                 Jc, Ec = (J, E) if size == len(units) else (J[parent, :, cols], E[parent, :, cols])
                 # the pieces' constraint rows: for results, and for the generator error bounds of
