@@ -11,7 +11,7 @@ follows with Python integers and fractions alone.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from fractions import Fraction
 
 import numpy as np
@@ -19,8 +19,8 @@ import numpy as np
 from ..errors import InternalError
 from .modular import PiecedMatrix, ResidueSystem, dyadic_parts, dyadic_shift
 
-__all__ = ["ConstraintIds", "ExactNetwork", "ExactOracle", "dyadic_integers", "exact_rank", "kernel_vector",
-           "oriented"]
+__all__ = ["ConstraintIds", "ExactNetwork", "ExactOracle", "ExactSign", "dyadic_integers", "exact_rank",
+           "kernel_vector", "oriented"]
 
 
 def dyadic_integers(values) -> tuple[np.ndarray, int]:
@@ -296,6 +296,13 @@ class ExactNetwork:
         return E[1 + net.unit_index[c]] - E[1 + net.unit_index[j]]
 
 
+#: An exact sign at a generator (see :meth:`ExactOracle.sign_and_point`): ``sign``; ``point``, the
+#: exact generator as an integer vector ``(t, x)``, or None where the hyperplane is a multiple of
+#: one of the constraints tight there, ``along`` (its id: it vanishes there, and no kernel is
+#: computed).
+ExactSign = namedtuple("ExactSign", "sign point along")
+
+
 class ExactOracle:
     """Answers the exact sign questions the kernels return for one batch of cells.
 
@@ -337,21 +344,44 @@ class ExactOracle:
         (``generator``: its float coordinates, which orient the exact one)."""
         return self.sign_and_point(cell, incidence, hyperplane, generator)[0]
 
-    def sign_and_point(self, cell: int, incidence, hyperplane: int, generator, bits=None) -> tuple:
-        """:meth:`sign`, and the exact generator as an integer vector ``(t, x)`` (None where
-        the hyperplane is one of its tight constraints, up to a factor: it vanishes there, and
-        no kernel is computed); ``bits`` as for :meth:`row`."""
+    def sign_and_point(self, cell: int, incidence, hyperplane: int, generator, bits=None) -> ExactSign:
+        """:meth:`sign`, with the exact generator or the tight constraint it comes from (see
+        :data:`ExactSign`); ``bits`` as for :meth:`row`."""
         if bits is None:
             bits = self.pattern_bits(cell)
         target = self.row(cell, int(self.hyp_ids[hyperplane]), bits)
         rows = [self.row(cell, int(cid), bits) for cid in incidence]
-        # a hyperplane that is one of the constraints tight at the generator (a max-pooling
-        # argument's tie after a ReLU, a repeated unit) vanishes there: no kernel needed
-        if any(_proportional(r, target) for r in rows):
-            return 0, None
+        # a hyperplane that is one of the constraints tight at the generator up to a factor (a
+        # max-pooling argument's tie after a ReLU, a repeated unit, a layer whose rows on the
+        # cell are multiples of one earlier unit's) vanishes there: no kernel needed
+        along = next((int(cid) for cid, r in zip(incidence, rows) if _proportional(r, target)), None)
+        if along is not None:
+            return ExactSign(0, None, along)
         point = oriented(kernel_vector(rows, len(generator)), generator)
         value = sum(int(a) * p for a, p in zip(target, point))
-        return (value > 0) - (value < 0), point
+        return ExactSign((value > 0) - (value < 0), point, None)
+
+    def signs_at(self, cell: int, point, candidates, bits=None) -> list:
+        """The exact signs ``(h, sign)`` of the hyperplanes ``candidates`` (indices into
+        ``hyp_ids``) at the exact ``point`` (an integer vector ``(t, x)``) of ``cell``; ``bits``
+        as for :meth:`row`."""
+        if bits is None:
+            bits = self.pattern_bits(cell)
+        out = []
+        for h in np.asarray(candidates).tolist():
+            value = sum(int(a) * p for a, p in zip(self.row(cell, int(self.hyp_ids[h]), bits), point))
+            out.append((h, (value > 0) - (value < 0)))
+        return out
+
+    def multiples(self, cell: int, cid: int, candidates, bits=None) -> list:
+        """The hyperplanes among ``candidates`` (indices into ``hyp_ids``) whose rows on ``cell``
+        are nonzero multiples of constraint ``cid``'s: each is zero wherever that constraint is
+        tight; ``bits`` as for :meth:`row`."""
+        if bits is None:
+            bits = self.pattern_bits(cell)
+        base = self.row(cell, cid, bits)
+        return [h for h in np.asarray(candidates).tolist()
+                if _proportional(self.row(cell, int(self.hyp_ids[h]), bits), base)]
 
 
 def oriented(v, generator) -> list:

@@ -425,6 +425,16 @@ class PolytopeStep:
         return out
 
     @functools.cached_property
+    def _exact_offsets(self):
+        """Per layer, whether its rows' ``t``-coefficients are exact on every cell: zero, where
+        no layer up to it has a bias (the first layer's rows are its weights and biases, exactly;
+        each later layer's ``t``-coefficients are sums of products of the earlier ones, all zero,
+        plus its own biases). Every hyperplane of such a layer passes through the origin, and the
+        kernel's bound leaves ``t`` out there (see
+        :data:`~regionenum.engine.kernels.splitting.Hyperplanes`)."""
+        return np.cumprod([not np.any(layer.b) for layer in self.net.layers]).astype(bool).tolist()
+
+    @functools.cached_property
     def _magnitude_layers(self):
         """Each layer's :class:`Magnitudes`, for the error bounds."""
         out = []
@@ -491,7 +501,8 @@ class PolytopeStep:
                 want_cons = self.keep or l < self._last_split or lo + size < len(units)
                 lo += size
                 cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
-                            oracle(cells, hyp_ids[cols]), want_cons, tally.check, alone=l == self.first_split)
+                            oracle(cells, hyp_ids[cols]), want_cons, tally.check, alone=l == self.first_split,
+                            exact_offsets=self._exact_offsets[l])
                 tally.signs += cut.signs
                 cells, parent = cut.pieces, parent[cut.parent]
                 if bits is None:

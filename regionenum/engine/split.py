@@ -16,6 +16,7 @@ import numpy as np
 from ..core.arrays import concat_offsets, kernel_array, offsets_of
 from ..core.exact import ExactOracle, float_coordinates
 from ..core.threads import map_in_threads, usable_cpus
+from ..errors import InternalError
 from .cells import CellSet
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
@@ -43,6 +44,15 @@ SHARED_WORK = CHUNK_WORK >> 4
 #: Chunks per core of a shared batch: several, so that uneven chunks even out.
 SHARES = 4
 
+#: How far from 1 the cosine of the angle between two float rows may be for them to be checked
+#: as exact multiples of each other (rounding moves it by some 1e-20; any value is safe).
+PARALLEL = 1e-9
+
+#: Relative size below which a hyperplane's float value at a generator whose exact point is
+#: being computed counts as nearly zero, its exact sign there computed too (see :func:`_answer`):
+#: far above the filter's rounding bounds, so that the hyperplanes it leaves undecided are met.
+NEAR_ZERO = 2.0 ** -16
+
 #: Held while the exact stages answer a pass's questions: one thread at a time in a process
 #: (chunks of one batch, and subtrees of one run, share the network's exact tables and their
 #: caches; questions are rare, so nothing waits long).
@@ -62,11 +72,12 @@ Split = namedtuple("Split", "pieces parent on zero signs")
 
 
 def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.ndarray,
-          tol: float, oracle: ExactOracle, want_cons: bool = True, check=None, alone: bool = False) -> Split:
+          tol: float, oracle: ExactOracle, want_cons: bool = True, check=None, alone: bool = False,
+          exact_offsets: bool = False) -> Split:
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``E[c, 0, h]`` is a
-    rigorous bound on ``sum_k |J[c, k, h] - exact|`` (see
-    :data:`~regionenum.engine.kernels.splitting.Hyperplanes`) and ``ref`` the domain's coordinate
-    scale.
+    rigorous bound on ``sum_k |J[c, k, h] - exact|``, all of it in ``k >= 1`` where
+    ``exact_offsets`` (see :data:`~regionenum.engine.kernels.splitting.Hyperplanes`), and ``ref``
+    the domain's coordinate scale.
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. The kernel is called on
@@ -81,7 +92,8 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     returns). Returns a :data:`Split`.
     """
     arrays = cells.arrays
-    planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64))
+    planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64),
+                         bool(exact_offsets))
     rule = SignRule(float(ref), float(tol))
     d = cells.gens.shape[1] - 1
 
@@ -93,8 +105,11 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
         done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1, todo[:0]), signs)
         passes = [done]
         while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
+            known = len(answers)
             with EXACT_STAGES:
-                _answer(asked, answers, oracle, check)
+                _answer(asked, answers, oracle, planes, check)
+            if len(answers) == known:  # the kernel did not find the answers it asked for
+                raise InternalError("the splitting kernel asked again questions already answered")
             again = np.unique(asked.cell)
             done, asked = split_cells(arrays, planes, rule, want_cons, again, answers.table(d + 1, again), signs)
             passes.append(done)
@@ -125,25 +140,73 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     return Split(pieces, parent, states == 1, states == 2, signs)
 
 
-def _answer(asked, answers: _Answers, oracle: ExactOracle, check) -> None:
+def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, check) -> None:
     """Add to ``answers`` the exact answer to each of the kernel's questions ``asked``
-    (:data:`~regionenum.engine.kernels.splitting.Questions`), calling ``check`` (if given)
+    (:data:`~regionenum.engine.kernels.splitting.Questions`) about the hyperplanes ``planes``
+    (whose float rows point to the ones worth answering together), calling ``check`` (if given)
     before each."""
+    J, E = planes.rows, planes.errors
     bits = {}  # each cell's pattern, unpacked once for all its questions
     for k, (c, h) in enumerate(zip(asked.cell.tolist(), asked.hyperplane.tolist())):
         if check is not None:
             check()
-        if (c, h) in answers.vanishing:  # another generator of this pass asked it too
+        inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
+        if answers.covers(c, h, inc):  # another generator of this pass asked it too
             continue
         if c not in bits:
             bits[c] = oracle.pattern_bits(c)
         if oracle.vanishes(c, h, bits[c]):  # one answer for every generator of the cell
-            answers.vanishing.add((c, h))
-            answers.add(c, h, [], 0, None)
+            answers.add(c, h, [], 0, None, within=True)
             continue
-        inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
-        sign, point = oracle.sign_and_point(c, inc, h, asked.generator[k], bits[c])
-        answers.add(c, h, inc, sign, _in_float64(point))
+        generator = asked.generator[k]
+        found = oracle.sign_and_point(c, inc, h, generator, bits[c])
+        if found.along is not None:
+            # a multiple of a constraint tight here: so are the batch's other multiples of it (a
+            # repeated unit's copies, a layer whose rows on the cell all come from one earlier
+            # unit), each zero wherever it is tight; one answer each, not a question (and a
+            # pass) each
+            answers.add(c, h, [found.along], 0, None, within=True)
+            for m in oracle.multiples(c, found.along, _parallel(J[c], h), bits[c]):
+                if not answers.covers(c, m, [found.along]):
+                    answers.add(c, m, [found.along], 0, None, within=True)
+        elif found.point is not None and found.point[0] > 0:
+            # a point: its incidence pins it down, so the answer holds at every generator whose
+            # incidence holds this one (the same point, as more hyperplanes through it join its
+            # incidence). The batch's other hyperplanes nearly zero there get theirs now: lines
+            # through one point would otherwise ask one at a time, a pass each
+            point = _in_float64(found.point)
+            answers.add(c, h, inc, found.sign, point, within=True)
+            near = _near_zero(J[c], generator, h)
+            if point is not None:  # the kernel takes the point, and then settles exact rows, and
+                # rows whose errors are all in x at the origin (see ``Hyperplanes``)
+                at_origin = planes.exact_offsets and not point[1:].any()
+                near = near[:0] if at_origin else near[E[c, 0, near] > 0]
+            for m, sign in oracle.signs_at(c, found.point, near, bits[c]):
+                if not answers.covers(c, m, inc):
+                    answers.add(c, m, inc, sign, point, within=True)
+        else:  # a ray (or no point): this incidence only
+            answers.add(c, h, inc, found.sign, _in_float64(found.point))
+
+
+def _parallel(rows, h: int) -> np.ndarray:
+    """The columns of ``rows`` (a cell's float hyperplane rows, ``(D, H)``) other than ``h``
+    parallel to column ``h`` up to rounding, which may be exact multiples of it: a guess, which
+    the exact rows settle (one missed is asked about on its own)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
+        unit = rows / np.abs(rows).max(axis=0)  # (norms of tiny or huge rows would underflow or overflow)
+        unit /= np.linalg.norm(unit, axis=0)
+        near = np.flatnonzero(np.abs(unit.T @ unit[:, h]) > 1.0 - PARALLEL)
+    return near[near != h]
+
+
+def _near_zero(rows, generator, h: int) -> np.ndarray:
+    """The columns of ``rows`` (a cell's float hyperplane rows, ``(D, H)``) other than ``h`` whose
+    values at the float ``generator`` are within :data:`NEAR_ZERO` of their size: those whose
+    signs there the float filter may leave to exact arithmetic (a guess: one missed is asked
+    about on its own)."""
+    values = generator @ rows
+    near = np.flatnonzero(np.abs(values) <= NEAR_ZERO * (np.abs(generator) @ np.abs(rows)))
+    return near[near != h]
 
 
 def _chunks(gen_off, size: int, parts: int = 1):
@@ -184,20 +247,34 @@ class _Answers:
     exact generators where float64 holds them exactly."""
 
     def __init__(self):
-        self.cell, self.h, self.sign, self.inc, self.point = [], [], [], [], []
-        self.vanishing = set()  # (cell, hyperplane) identically zero on the cell
+        self.cell, self.h, self.sign, self.inc, self.within, self.point = [], [], [], [], [], []
         self.of_cell = {}  # cell -> its answers' positions, in the order they came
+        self.within_of = {}  # (cell, hyperplane) -> the incidences of its answers ``within``
 
     def __len__(self):
         return len(self.cell)
 
-    def add(self, cell, h, incidence, sign, point):
+    def add(self, cell, h, incidence, sign, point, within=False):
+        """Record the exact ``sign`` of hyperplane ``h`` at the generator of ``cell`` with
+        ``incidence`` (sorted), or where ``within`` at every generator of the cell whose
+        incidence holds that one (see :data:`~regionenum.engine.kernels.splitting.Answers`): one
+        that vanishes on the cell (an empty incidence), one that is a multiple of a constraint
+        (its id), or a point's sign (its incidence has rank ``d``: no other point holds it)."""
         self.of_cell.setdefault(cell, []).append(len(self.cell))
         self.cell.append(cell)
         self.h.append(h)
         self.sign.append(sign)
         self.inc.append(np.asarray(incidence, np.int64))
+        self.within.append(within)
         self.point.append(point)
+        if within:
+            self.within_of.setdefault((cell, h), []).append(set(np.asarray(incidence).tolist()))
+
+    def covers(self, cell, h, incidence) -> bool:
+        """Whether an answer ``within`` holds for hyperplane ``h`` at the generator of ``cell``
+        with ``incidence``."""
+        wanted = self.within_of.get((cell, h), ())
+        return any(w.issubset(incidence) for w in wanted)
 
     def table(self, D: int, cells) -> Answers:
         """The answers of ``cells`` (increasing), the only ones a kernel pass over them looks up,
@@ -214,4 +291,5 @@ class _Answers:
                 points[row] = self.point[i]
         return Answers(np.array([self.cell[i] for i in order], np.int64),
                        np.array([self.h[i] for i in order], np.int64), off, inc,
+                       np.array([self.within[i] for i in order], np.bool_),
                        np.array([self.sign[i] for i in order], np.int8), points)

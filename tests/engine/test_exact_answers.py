@@ -41,11 +41,12 @@ def test_exact_points_become_float64_only_where_they_are_float64():
 
 def test_a_pass_gets_the_answers_of_its_cells_in_order():
     """Answers for cells 5, 2, 5, 9 and 2, a pass over cells 2 and 5: their four answers, by cell,
-    each cell's in the order they came, with their incidences and points (NaN where none)."""
+    each cell's in the order they came, with their incidences, points (NaN where none) and
+    whether each holds wherever its incidence is held (a hyperplane vanishing on the cell)."""
     answers = _Answers()
     answers.add(5, 0, [7, 8], 1, np.array([1.0, 0.5, 0.25]))
     answers.add(2, 3, [1], -1, None)
-    answers.add(5, 4, [], 0, None)
+    answers.add(5, 4, [], 0, None, within=True)
     answers.add(9, 1, [2, 3], 1, None)
     answers.add(2, 6, [4, 5, 6], 1, np.array([1.0, 2.0, 3.0]))
     table = answers.table(3, np.array([2, 5]))
@@ -54,8 +55,23 @@ def test_a_pass_gets_the_answers_of_its_cells_in_order():
     assert table.sign.tolist() == [-1, 1, 1, 0]
     assert [table.inc[a:b].tolist() for a, b in zip(table.inc_off[:-1], table.inc_off[1:])] == [
         [1], [4, 5, 6], [7, 8], []]
+    assert table.within.tolist() == [False, False, False, True]
     assert np.isnan(table.point[[0, 3]]).all()
     assert table.point[1].tolist() == [1.0, 2.0, 3.0] and table.point[2].tolist() == [1.0, 0.5, 0.25]
     empty = answers.table(3, np.array([], np.int64))
     assert len(empty.cell) == 0 and empty.inc_off.tolist() == [0]
     assert len(answers) == 5
+
+
+def test_an_answer_within_covers_every_incidence_holding_its_own():
+    """A hyperplane that is a multiple of constraint 7 on cell 3 is zero wherever 7 is tight:
+    one answer covers every generator whose incidence holds 7, and no other; one vanishing on
+    cell 4 (an empty incidence) covers every generator there."""
+    answers = _Answers()
+    answers.add(3, 2, [7], 0, None, within=True)
+    answers.add(4, 1, [], 0, None, within=True)
+    answers.add(3, 5, [7, 9], 1, None)
+    assert answers.covers(3, 2, np.array([1, 7, 12])) and answers.covers(3, 2, [7])
+    assert not answers.covers(3, 2, [1, 9]) and not answers.covers(3, 5, [7, 9])  # an exact match is not within
+    assert not answers.covers(2, 2, [7]) and not answers.covers(3, 1, [7])
+    assert answers.covers(4, 1, []) and answers.covers(4, 1, [5, 6])

@@ -87,8 +87,8 @@ def test_montufar_needs_exact_signs(monkeypatch):
     box = rn.Box([0, 0], [1, 1])
     counted = rn.count_regions(net, box)
     assert counted == expected and counted.exact_calls > 0
-    from regionenum.core.exact import ExactOracle
-    monkeypatch.setattr(ExactOracle, "sign_and_point", lambda self, *args: (-1, None))  # never exactly zero
+    from regionenum.core.exact import ExactOracle, ExactSign
+    monkeypatch.setattr(ExactOracle, "sign_and_point", lambda self, *args: ExactSign(-1, None, None))  # never exactly zero
     assert rn.count_regions(net, box) != expected
 
 

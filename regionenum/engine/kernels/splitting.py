@@ -56,16 +56,22 @@ CellArrays = namedtuple("CellArrays", "gen_off gens gen_err inc_off inc con_off 
 #: Per cell ``c`` and hyperplane ``h``: its row ``rows[c, :, h]`` over ``(t, x)``, a rigorous bound
 #: ``errors[c, 0, h]`` on ``sum_k |rows[c, k, h] - exact[c, k, h]|`` (zero for rows that are
 #: exactly the network's weights or the domain's rows), and its global constraint id ``ids[h]``
-#: (consecutive, increasing).
-Hyperplanes = namedtuple("Hyperplanes", "rows errors ids")
+#: (consecutive, increasing). ``exact_offsets`` (bool): every row's ``t``-coefficient is exact,
+#: so the error lies in its ``x``-coefficients alone (rows of a network without biases up to
+#: their layer: all zero, in float64 and exactly). At a generator exactly at the origin their
+#: values are then exactly zero with a zero bound: every hyperplane of such a layer passes
+#: through it, and none asks for its sign there.
+Hyperplanes = namedtuple("Hyperplanes", "rows errors ids exact_offsets")
 #: The sign rule: the domain's coordinate scale ``ref`` and the relative band ``tol`` of signs
 #: settled exactly even where the rounding bound would prove them (see ``_values``).
 SignRule = namedtuple("SignRule", "ref tol")
 #: Exact signs settled so far, sorted by cell: ``sign`` of ``hyperplane`` at the generator of
-#: ``cell`` with incidence ``inc[inc_off[q]:inc_off[q+1]]`` (an empty incidence: at every one),
-#: and that generator's exact coordinates ``point[q]`` (``(1, x)``) where float64 holds them
-#: exactly, else NaN: the kernel then takes them, with a zero error bound (see ``_adopt``).
-Answers = namedtuple("Answers", "cell hyperplane inc_off inc sign point")
+#: ``cell`` with incidence ``inc[inc_off[q]:inc_off[q+1]]``, or where ``within[q]`` at every
+#: generator whose incidence holds that one (an empty one: the hyperplane vanishes on the cell;
+#: a tight constraint's: the hyperplane is a multiple of it on the cell, zero wherever it is
+#: tight), and that generator's exact coordinates ``point[q]`` (``(1, x)``) where float64 holds
+#: them exactly, else NaN: the kernel then takes them, with a zero error bound (see ``_adopt``).
+Answers = namedtuple("Answers", "cell hyperplane inc_off inc within sign point")
 #: The pieces of the split cells: parent cell, one state per hyperplane (1: > 0 somewhere, 0:
 #: < 0 somewhere and never > 0, 2: identically zero), generators with their error bounds and
 #: incidence, constraints.
@@ -230,7 +236,7 @@ MASK_BITS = 64
 
 
 @nb.njit(inline='always', **_JIT)
-def _values(px, i, dg, rows, errors, n_live, ref, tol, out_v, out_e, out_t, sa):
+def _values(px, i, dg, rows, errors, exact_offsets, n_live, ref, tol, out_v, out_e, out_t, sa):
     """Values of the hyperplanes ``rows[:, j]`` (``j < n_live``: a cell's rows over ``(t, x)``
     not yet decided, copied side by side) at the homogeneous generator ``g = px[i]``
     (``out_v[i, j]``), a rigorous bound on their distance from the exact values (``out_e[i,
@@ -243,7 +249,8 @@ def _values(px, i, dg, rows, errors, n_live, ref, tol, out_v, out_e, out_t, sa):
     within ``errors[j]`` (summed over ``k``) of the exact row ``J*``,
     ``|fl(g . J) - g* . J*| <= gamma sum_k |g_k J_k| + dg sum_{k >= 1} |J_k| + m errors`` with
     ``m = max(|g_0|, max_{k >= 1} |g_k| + dg)`` (``gamma`` the rounding of a ``D``-term dot
-    product). A sign is trusted when the value's size
+    product), or ``m = max_{k >= 1} |g_k| + dg`` where the rows' ``J_0`` are exact
+    (``exact_offsets``: their errors are in ``k >= 1`` alone). A sign is trusted when the value's size
     exceeds this bound and also ``tol`` times the hyperplane's size at the point (coordinates
     counted at least at the domain's scale ``ref``; rays are unit vectors): that band is always
     settled exactly, as a margin of caution. A bound that is not finite (overflow) never trusts.
@@ -257,7 +264,7 @@ def _values(px, i, dg, rows, errors, n_live, ref, tol, out_v, out_e, out_t, sa):
     gmax = 0.0
     for k in range(1, D):
         gmax = max(gmax, abs(px[i, k]))
-    gmax = max(abs(g0), gmax + dg)
+    gmax = gmax + dg if exact_offsets else max(abs(g0), gmax + dg)
     a0 = abs(g0)
     for j in range(n_live):
         v = rows[0, j]
@@ -282,7 +289,7 @@ def _values(px, i, dg, rows, errors, n_live, ref, tol, out_v, out_e, out_t, sa):
         se = out_e[i, j]
         e = gamma * se + dg * sa[j] + gmax * ej
         grown = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
-        e = grown if (se > 0.0) | (ej > 0.0) | (moved & (sa[j] > 0.0)) else e
+        e = grown if (se > 0.0) | ((ej > 0.0) & (gmax > 0.0)) | (moved & (sa[j] > 0.0)) else e
         e = e if e < np.inf else np.inf  # overflow or NaN: no bound
         t = tol * out_t[i, j]
         out_e[i, j] = e
@@ -515,10 +522,10 @@ def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
 
 
 @nb.njit(**_JIT)
-def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc):
-    """Where the exact sign of hyperplane ``h`` at the generator of cell ``c`` with incidence
-    ``inc`` is recorded, or -1 when it is not. The table is sorted by cell; an answer with an
-    empty incidence holds at every generator (the hyperplane vanishes on the cell)."""
+def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc, ans_within):
+    """Where the exact sign of hyperplane ``h`` at the generator of cell ``c`` with (sorted)
+    incidence ``inc`` is recorded, or -1 when it is not. The table is sorted by cell; an answer
+    ``within`` holds at every generator whose incidence holds its own (see :data:`Answers`)."""
     lo = np.searchsorted(ans_cell, c)
     hi = np.searchsorted(ans_cell, c, side="right")
     for q in range(lo, hi):
@@ -526,8 +533,10 @@ def _answer(c, h, inc, ans_cell, ans_h, ans_inc_off, ans_inc):
             continue
         a = ans_inc_off[q]
         b = ans_inc_off[q + 1]
-        if b == a:
-            return q
+        if ans_within[q]:
+            if _is_subset_pool(ans_inc[a:b], b - a, inc, 0, inc.shape[0]):
+                return q
+            continue
         if b - a != inc.shape[0]:
             continue
         same = True
@@ -724,9 +733,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     again.
     """
     cell_gen_off, gens, gen_err, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows, con_err = cells
-    J, J_err, hyp_ids = planes
+    J, J_err, hyp_ids, exact_offsets = planes
     ref, tol = rule
-    ans_cell, ans_h, ans_inc_off, ans_inc, ans_sign, ans_point = answers
+    ans_cell, ans_h, ans_inc_off, ans_inc, ans_within, ans_sign, ans_point = answers
     n_cells = todo.shape[0]
     D = gens.shape[1]
     d = D - 1
@@ -886,7 +895,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                 live_rows[k, j] = J[c, k, live[j]]
             live_err[j] = J_err[c, 0, live[j]]
         for k in range(ng):
-            _values(px, k, pdg[k], live_rows, live_err, n_live, ref, tol, pv, pe, pt, scratch)
+            _values(px, k, pdg[k], live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt, scratch)
         for j in range(n_live):
             h = live[j]
             pos = True
@@ -947,11 +956,12 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                                 n_expansion += 1
                         if r == 2:
                             inc_g = inc_pool[p_inc_start[g]: p_inc_start[g] + p_inc_len[g]]
-                            q = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc)
+                            q = _answer(c, h, inc_g, ans_cell, ans_h, ans_inc_off, ans_inc, ans_within)
                             r = 2 if q < 0 else ans_sign[q]
                             if q >= 0 and _adopt(px, pdg, g, ans_point[q]):
                                 # its values at the exact point, for the hyperplanes still to come
-                                _values(px, g, 0.0, live_rows, live_err, n_live, ref, tol, pv, pe, pt, scratch)
+                                _values(px, g, 0.0, live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt,
+                                        scratch)
                             if r == 2:  # unanswered: finish the cell anyway, then drop it
                                 ask = _grow2(ask, n_ask + 1)
                                 ask[n_ask, 0] = g
@@ -1070,7 +1080,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
-                        _values(px, npool, pdg[npool], live_rows, live_err, n_live, ref, tol, pv, pe, pt,
+                        _values(px, npool, pdg[npool], live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt,
                                 scratch)
                         npool += 1
                 # piece p keeps the side <= 0, a new piece takes the side >= 0
