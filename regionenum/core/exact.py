@@ -358,8 +358,7 @@ class ExactOracle:
         if along is not None:
             return ExactSign(0, None, along)
         point = oriented(kernel_vector(rows, len(generator)), generator)
-        value = sum(int(a) * p for a, p in zip(target, point))
-        return ExactSign((value > 0) - (value < 0), point, None)
+        return ExactSign(_sign_of(target, point), point, None)
 
     def signs_at(self, cell: int, point, candidates, bits=None) -> list:
         """The exact signs ``(h, sign)`` of the hyperplanes ``candidates`` (indices into
@@ -367,11 +366,8 @@ class ExactOracle:
         as for :meth:`row`."""
         if bits is None:
             bits = self.pattern_bits(cell)
-        out = []
-        for h in np.asarray(candidates).tolist():
-            value = sum(int(a) * p for a, p in zip(self.row(cell, int(self.hyp_ids[h]), bits), point))
-            out.append((h, (value > 0) - (value < 0)))
-        return out
+        return [(h, _sign_of(self.row(cell, int(self.hyp_ids[h]), bits), point))
+                for h in np.asarray(candidates).tolist()]
 
     def multiples(self, cell: int, cid: int, candidates, bits=None) -> list:
         """The hyperplanes among ``candidates`` (indices into ``hyp_ids``) whose rows on ``cell``
@@ -414,6 +410,12 @@ def float_coordinates(v) -> list | None:
         return [int(p) / t for p in v[1:]]
     except OverflowError:
         return None
+
+
+def _sign_of(row, point) -> int:
+    """The sign of the integer row times the integer vector ``point``, exactly."""
+    value = sum(int(a) * p for a, p in zip(row, point))
+    return (value > 0) - (value < 0)
 
 
 def _proportional(a, b) -> bool:

@@ -177,10 +177,10 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             point = _in_float64(found.point)
             answers.add(c, h, inc, found.sign, point, within=True)
             near = _near_zero(J[c], generator, h)
-            if point is not None:  # the kernel takes the point, and then settles exact rows, and
-                # rows whose errors are all in x at the origin (see ``Hyperplanes``)
-                at_origin = planes.exact_offsets and not point[1:].any()
-                near = near[:0] if at_origin else near[E[c, 0, near] > 0]
+            if point is not None:  # the kernel takes the point (no error), and settles the rows
+                # whose values' bounds are then zero: the ``m errors`` of ``_values``
+                m = np.abs(point[1:]).max(initial=0.0) if planes.exact_offsets else max(1.0, np.abs(point).max())
+                near = near[m * E[c, 0, near] > 0]
             for m, sign in oracle.signs_at(c, found.point, near, bits[c]):
                 if not answers.covers(c, m, inc):
                     answers.add(c, m, inc, sign, point, within=True)
