@@ -619,29 +619,31 @@ def cell_faces(cells, min_dim, lo, hi):
         n_level = 1
         for k in range(d - 1, min_dim - 1, -1):
             n_below = 0
+            below = _grow1(below, n_level * nq)  # each face has at most nq facets
             for li in range(n_level):
                 for j in range(_facet_masks(level[li], masks, every, nq, facets, cut)[0]):
                     g = facets[j]
                     seen = (g & points) == 0
-                    for h in range(n_below):
-                        seen = seen or below[h] == g
+                    h = 0
+                    while not seen and h < n_below:
+                        seen = below[h] == g
+                        h += 1
                     if not seen:
-                        below = _grow1(below, n_below + 1)
                         below[n_below] = g
                         n_below += 1
+            f_cell, f_dim = _grow1(f_cell, n + n_below), _grow1(f_dim, n + n_below)
+            gen_off, tight_off = _grow1(gen_off, n + n_below + 1), _grow1(tight_off, n + n_below + 1)
+            members = _grow1(members, gen_off[n] + n_below * (g1 - g0))
+            tight = _grow1(tight, tight_off[n] + n_below * nq)
             for j in range(n_below):
                 g = below[j]
-                f_cell, f_dim = _grow1(f_cell, n + 1), _grow1(f_dim, n + 1)
-                gen_off, tight_off = _grow1(gen_off, n + 2), _grow1(tight_off, n + 2)
                 f_cell[n], f_dim[n] = c, k
-                members = _grow1(members, gen_off[n] + 64)
                 m = gen_off[n]
                 for i in range(g1 - g0):
                     if (g >> np.uint64(i)) & np.uint64(1):
                         members[m] = g0 + i
                         m += 1
                 gen_off[n + 1] = m
-                tight = _grow1(tight, tight_off[n] + nq)
                 m = tight_off[n]
                 for q in range(nq):
                     if (masks[q] & g) == g:
