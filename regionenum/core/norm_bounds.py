@@ -148,8 +148,8 @@ def _estimate(G: np.ndarray) -> float:
     alpha, beta = [], []
     for j in range(steps):
         w = G @ Q[j]
+        alpha.append(float(Q[j] @ w))  # the Rayleigh quotient, from the one product of the step
         w -= Q[: j + 1].T @ (Q[: j + 1] @ w)  # against every earlier vector (twice is enough)
-        alpha.append(float(Q[j] @ (G @ Q[j])))
         w -= Q[: j + 1].T @ (Q[: j + 1] @ w)
         size = float(np.linalg.norm(w))
         if j + 1 == steps or size <= 1e-10 * max(abs(alpha[-1]), 1e-300):
