@@ -239,11 +239,11 @@ class ExactNetwork:
             E = np.concatenate([E[:1], self._residues.reduce(act.collect(E[1:], axis=0))])
         return E
 
-    def _row(self, layer: int, j: int, bits) -> np.ndarray:
+    def _row(self, layer: int, j: int, bits, key=None) -> np.ndarray:
         """Row ``j`` of layer ``layer`` (``j >= 1``): from the cached layer when it is there,
         else one row of the product alone (a cell's deepest constraints seldom need the whole
-        layer)."""
-        key = self._key(layer, bits)
+        layer). ``key``: ``_key(layer, bits)``, where the caller has it."""
+        key = self._key(layer, bits) if key is None else key
         row_key = (j,) + key
         hit = self._row_cache.get(row_key)
         if hit is not None:
@@ -283,6 +283,22 @@ class ExactNetwork:
                 others = [c for c in range(k) if c != w]
                 for t, c in zip(net.ties_of(l, g, w), others):
                     out.append((net.n_units + int(t), E[start + w] - E[start + c], c > w))
+        return out
+
+    def constraint_rows(self, ks, bits: np.ndarray) -> list:
+        """:meth:`constraint_row` of each of ``ks`` for one pattern ``bits``, the pattern's key
+        for each layer made once (the rows tight at a point where hundreds of hyperplanes meet
+        are hundreds of rows of a few layers)."""
+        net = self.network
+        keys, out = {}, []
+        for k in ks:
+            if k >= net.n_units:
+                out.append(self.constraint_row(k, bits))
+                continue
+            layer = int(net.unit_layer[k])
+            if layer not in keys:
+                keys[layer] = self._key(layer, bits)
+            out.append(self._row(layer, 1 + int(net.unit_index[k]), bits, keys[layer]))
         return out
 
     def constraint_row(self, k: int, bits: np.ndarray) -> np.ndarray:
@@ -328,6 +344,16 @@ class ExactOracle:
             bits = self.pattern_bits(cell)
         return self.exact_net.constraint_row(cid - self.ids.unit_start, bits)
 
+    def rows(self, cell: int, cids, bits=None) -> list:
+        """:meth:`row` of each of the constraints ``cids`` on ``cell``."""
+        if bits is None:
+            bits = self.pattern_bits(cell)
+        start = self.ids.unit_start
+        cids = [int(cid) for cid in cids]
+        units = [cid - start for cid in cids if cid >= start]
+        units = iter(self.exact_net.constraint_rows(units, bits) if units else ())
+        return [self.fixed_rows[cid] if cid < start else next(units) for cid in cids]
+
     def pattern_bits(self, cell):
         """The cell's pattern bits, unpacked (None for cells without a network)."""
         if self.prefixes is None:
@@ -350,7 +376,7 @@ class ExactOracle:
         if bits is None:
             bits = self.pattern_bits(cell)
         target = self.row(cell, int(self.hyp_ids[hyperplane]), bits)
-        rows = [self.row(cell, int(cid), bits) for cid in incidence]
+        rows = self.rows(cell, incidence, bits)
         # a hyperplane that is one of the constraints tight at the generator up to a factor (a
         # max-pooling argument's tie after a ReLU, a repeated unit, a layer whose rows on the
         # cell are multiples of one earlier unit's) vanishes there: no kernel needed
@@ -364,10 +390,9 @@ class ExactOracle:
         """The exact signs ``(h, sign)`` of the hyperplanes ``candidates`` (indices into
         ``hyp_ids``) at the exact ``point`` (an integer vector ``(t, x)``) of ``cell``; ``bits``
         as for :meth:`row`."""
-        if bits is None:
-            bits = self.pattern_bits(cell)
-        return [(h, _sign_of(self.row(cell, int(self.hyp_ids[h]), bits), point))
-                for h in np.asarray(candidates).tolist()]
+        candidates = np.asarray(candidates).tolist()
+        rows = self.rows(cell, self.hyp_ids[candidates], bits)
+        return [(h, _sign_of(row, point)) for h, row in zip(candidates, rows)]
 
     def multiples(self, cell: int, cid: int, candidates, bits=None) -> list:
         """The hyperplanes among ``candidates`` (indices into ``hyp_ids``) whose rows on ``cell``
@@ -376,8 +401,9 @@ class ExactOracle:
         if bits is None:
             bits = self.pattern_bits(cell)
         base = self.row(cell, cid, bits)
-        return [h for h in np.asarray(candidates).tolist()
-                if _proportional(self.row(cell, int(self.hyp_ids[h]), bits), base)]
+        candidates = np.asarray(candidates).tolist()
+        rows = self.rows(cell, self.hyp_ids[candidates], bits)
+        return [h for h, row in zip(candidates, rows) if _proportional(row, base)]
 
 
 def oriented(v, generator) -> list:
@@ -423,7 +449,9 @@ def _proportional(a, b) -> bool:
     i = next((k for k, v in enumerate(b) if v != 0), None)
     if i is None:
         return True
-    return any(a) and all(int(x) * int(b[i]) == int(y) * int(a[i]) for x, y in zip(a, b))
+    ai, bi = int(a[i]), int(b[i])
+    # a nonzero multiple of b is nonzero where b is; zero there, a is zero or no multiple
+    return ai != 0 and all(int(x) * bi == int(y) * ai for x, y in zip(a, b))
 
 
 def _max_abs(v):

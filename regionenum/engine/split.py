@@ -151,7 +151,8 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
         if check is not None:
             check()
         inc = asked.inc[asked.inc_off[k]: asked.inc_off[k + 1]]
-        if answers.covers(c, h, inc):  # another generator of this pass asked it too
+        held = frozenset(inc.tolist())  # the incidence as a set, for the answers within it
+        if answers.covers(c, h, held):  # another generator of this pass asked it too
             continue
         if c not in bits:
             bits[c] = oracle.pattern_bits(c)
@@ -165,25 +166,26 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             # repeated unit's copies, a layer whose rows on the cell all come from one earlier
             # unit), each zero wherever it is tight; one answer each, not a question (and a
             # pass) each
-            answers.add(c, h, [found.along], 0, None, within=True)
+            along = np.array([found.along], np.int64)
+            answers.add(c, h, along, 0, None, within=True)
             for m in oracle.multiples(c, found.along, _parallel(J[c], h), bits[c]):
-                if not answers.covers(c, m, [found.along]):
-                    answers.add(c, m, [found.along], 0, None, within=True)
+                if not answers.covers(c, m, {found.along}):
+                    answers.add(c, m, along, 0, None, within=True)
         elif found.point is not None and found.point[0] > 0:
             # a point: its incidence pins it down, so the answer holds at every generator whose
             # incidence holds this one (the same point, as more hyperplanes through it join its
             # incidence). The batch's other hyperplanes nearly zero there get theirs now: lines
             # through one point would otherwise ask one at a time, a pass each
             point = _in_float64(found.point)
-            answers.add(c, h, inc, found.sign, point, within=True)
+            answers.add(c, h, inc, found.sign, point, within=True, held=held)
             near = _near_zero(J[c], generator, h)
             if point is not None:  # the kernel takes the point (no error), and settles the rows
                 # whose values' bounds are then zero: the ``m errors`` of ``_values``
                 m = np.abs(point[1:]).max(initial=0.0) if planes.exact_offsets else max(1.0, np.abs(point).max())
                 near = near[m * E[c, 0, near] > 0]
             for m, sign in oracle.signs_at(c, found.point, near, bits[c]):
-                if not answers.covers(c, m, inc):
-                    answers.add(c, m, inc, sign, point, within=True)
+                if not answers.covers(c, m, held):
+                    answers.add(c, m, inc, sign, point, within=True, held=held)
         else:  # a ray (or no point): this incidence only
             answers.add(c, h, inc, found.sign, _in_float64(found.point))
 
@@ -254,12 +256,14 @@ class _Answers:
     def __len__(self):
         return len(self.cell)
 
-    def add(self, cell, h, incidence, sign, point, within=False):
+    def add(self, cell, h, incidence, sign, point, within=False, held=None):
         """Record the exact ``sign`` of hyperplane ``h`` at the generator of ``cell`` with
         ``incidence`` (sorted), or where ``within`` at every generator of the cell whose
         incidence holds that one (see :data:`~regionenum.engine.kernels.splitting.Answers`): one
         that vanishes on the cell (an empty incidence), one that is a multiple of a constraint
-        (its id), or a point's sign (its incidence has rank ``d``: no other point holds it)."""
+        (its id), or a point's sign (its incidence has rank ``d``: no other point holds it).
+        ``held``: the incidence as a frozenset, where the caller has it (the answers at one
+        point share theirs, and its array: neither is changed)."""
         self.of_cell.setdefault(cell, []).append(len(self.cell))
         self.cell.append(cell)
         self.h.append(h)
@@ -268,11 +272,12 @@ class _Answers:
         self.within.append(within)
         self.point.append(point)
         if within:
-            self.within_of.setdefault((cell, h), []).append(set(np.asarray(incidence).tolist()))
+            held = frozenset(np.asarray(incidence).tolist()) if held is None else held
+            self.within_of.setdefault((cell, h), []).append(held)
 
     def covers(self, cell, h, incidence) -> bool:
         """Whether an answer ``within`` holds for hyperplane ``h`` at the generator of ``cell``
-        with ``incidence``."""
+        with ``incidence`` (constraint ids; a set is read fastest)."""
         wanted = self.within_of.get((cell, h), ())
         return any(w.issubset(incidence) for w in wanted)
 

@@ -42,6 +42,29 @@ def test_leaky_rows_of_any_slope_are_exact(alpha):
             assert [Fraction(int(v)) / scale for v in E[1 + u]] == row
 
 
+def test_rows_of_one_pattern_together_equal_each_alone():
+    """``constraint_rows`` (each layer's pattern key made once, for the hundreds of rows tight at
+    a point where many hyperplanes meet) gives each row as ``constraint_row`` does, in the order
+    asked, ties of a max layer among them; and the oracle's ``rows`` puts the domain's rows in
+    their places. A fresh network for each path, so that neither reads the other's caches."""
+    from regionenum.core.exact import ConstraintIds, ExactOracle
+    rng = np.random.default_rng(5)
+    layers = [(rng.normal(size=(4, 2)), rng.normal(size=4)), (rng.normal(size=(4, 4)), rng.normal(size=4)),
+              (rng.normal(size=(3, 2)), rng.normal(size=3))]
+    net = rn.Network.from_layers(layers, ["relu", ("max", (2, 2)), "identity"])
+    bits = np.array([True, False, True, True, True, False, True, False][: net.n_units])
+    ks = [5, 0, net.n_units, 3, 6, 1, 5] + [net.n_units + t for t in range(net.n_ties)]
+    alone = [ExactNetwork(net).constraint_row(k, bits) for k in ks]
+    together = ExactNetwork(net).constraint_rows(ks, bits)
+    assert [list(r) for r in together] == [list(r) for r in alone]
+    fixed = {0: np.array([-1, 1, 0], dtype=object), 1: np.array([-1, 0, 1], dtype=object)}
+    oracle = ExactOracle(ConstraintIds(2, 0, 0), fixed, ExactNetwork(net), [])
+    oracle.pattern_bits = lambda cell: bits
+    start = oracle.ids.unit_start
+    got = oracle.rows(0, [start + ks[0], 1, start + ks[1], 0])
+    assert [list(r) for r in got] == [list(alone[0]), [-1, 0, 1], list(alone[1]), [-1, 1, 0]]
+
+
 def test_rank_and_kernel():
     rows = [[1, 2, 3], [2, 4, 6], [0, 1, 1]]
     assert exact_rank(rows, 3) == 2 and exact_rank([], 3) == 0

@@ -80,7 +80,7 @@ def test_a_layer_through_one_point_is_answered_together(monkeypatch):
     in quarters, so its biases ``-W p`` are exact): the same arrangement, on the box moved by
     ``-p``. The second layer's 400 lines meet at ``p``, which is not the origin: their signs there
     are exact arithmetic's, and the first question of each cell at ``p`` answers every line nearly
-    zero there (51 s and 406 kernel passes when each line asked on its own; now 1.7 s and 9)."""
+    zero there (51 s and 406 kernel passes when each line asked on its own; now 0.55 s and 9)."""
     rng = np.random.default_rng(0)
     W1 = rng.integers(-8, 9, (4, 2)) / 4.0
     W2, w3 = rng.standard_normal((400, 4)), rng.standard_normal((1, 400))
