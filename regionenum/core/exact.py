@@ -345,14 +345,16 @@ class ExactOracle:
         return self.exact_net.constraint_row(cid - self.ids.unit_start, bits)
 
     def rows(self, cell: int, cids, bits=None) -> list:
-        """:meth:`row` of each of the constraints ``cids`` on ``cell``."""
+        """:meth:`row` of each of the constraints ``cids`` on ``cell``: the units' and ties' rows
+        together (:meth:`ExactNetwork.constraint_rows`), any other (the domain's, an analysis's
+        own) by :meth:`row`."""
         if bits is None:
             bits = self.pattern_bits(cell)
-        start = self.ids.unit_start
+        start, end = self.ids.unit_start, self.ids.end
         cids = [int(cid) for cid in cids]
-        units = [cid - start for cid in cids if cid >= start]
+        units = [cid - start for cid in cids if start <= cid < end]
         units = iter(self.exact_net.constraint_rows(units, bits) if units else ())
-        return [self.fixed_rows[cid] if cid < start else next(units) for cid in cids]
+        return [next(units) if start <= cid < end else self.row(cell, cid, bits) for cid in cids]
 
     def pattern_bits(self, cell):
         """The cell's pattern bits, unpacked (None for cells without a network)."""

@@ -58,7 +58,7 @@ def test_rows_of_one_pattern_together_equal_each_alone():
     together = ExactNetwork(net).constraint_rows(ks, bits)
     assert [list(r) for r in together] == [list(r) for r in alone]
     fixed = {0: np.array([-1, 1, 0], dtype=object), 1: np.array([-1, 0, 1], dtype=object)}
-    oracle = ExactOracle(ConstraintIds(2, 0, 0), fixed, ExactNetwork(net), [])
+    oracle = ExactOracle(ConstraintIds(2, 0, net.n_units, net.n_ties), fixed, ExactNetwork(net), [])
     oracle.pattern_bits = lambda cell: bits
     start = oracle.ids.unit_start
     got = oracle.rows(0, [start + ks[0], 1, start + ks[1], 0])
