@@ -100,18 +100,19 @@ class ProductRecord:
 
 
 class PendingRows:
-    """The hyperplane rows of layer ``layer`` for children of cells whose rows for
-    ``layer - 1`` are ``J`` (error bounds ``E`` per unit and ``N`` per cell): each child's
-    ``parent`` and the state ``bits`` of its layer ``layer - 1`` units (None where that layer has
-    one state). Calling it computes them; until then a waiting batch holds only bits, an eighth
-    of float slopes."""
+    """The hyperplane rows of layer ``layer`` for the ``children`` (a :class:`CellSet`) of cells
+    whose rows for ``layer - 1`` are ``J`` (error bounds ``E`` per unit and ``N`` per cell): each
+    child's ``parent``, and its layer ``layer - 1`` units' states in its pattern (``children``
+    None where that layer has one state). Calling it computes them; until then a waiting batch
+    holds only its cells, whose patterns hold the states in a bit each."""
 
-    def __init__(self, step: "PolytopeStep", layer: int, J, E, N, parent, bits):
+    def __init__(self, step: "PolytopeStep", layer: int, J, E, N, parent, children: CellSet | None):
         self.step, self.layer, self.J, self.E, self.N = step, layer, J, E, N
-        self.parent, self.bits = parent, bits
+        self.parent, self.children = parent, children
 
     def __call__(self):
-        return self.step.next_layer_rows(self.layer, self.J, self.E, self.N, self.parent, self.bits)
+        bits = None if self.children is None else self.step.layer_bits(self.layer - 1, self.children)
+        return self.step.next_layer_rows(self.layer, self.J, self.E, self.N, self.parent, bits)
 
 
 class PolytopeStep:
@@ -192,30 +193,39 @@ class PolytopeStep:
         l, cells = entry.layer, entry.cells
         J, E, N = entry.rows()
         net = self.net
-        if len(net.split_units[l]):
+        splits = len(net.split_units[l]) > 0
+        if splits:
             asked = tally.signs[ASKED:].sum()
-            children, parent, bits, zero = self.split_layer(l, cells, J, E, tally)
+            children, parent = self.split_layer(l, cells, J, E, tally)
             if tally.signs[ASKED:].sum() > asked:
                 self._signs_escaped(l)
-            o = net.unit_offsets[l]
-            set_bits(children.packed, o, bits)
-            if zero.any():
-                set_bits(children.zero, o, zero)
         else:
-            children, parent, bits = cells, np.arange(len(cells)), None
+            children, parent = cells, np.arange(len(cells))
         if not self.keep and l >= self._last_split:
             self._finish(children, None, None, tally)  # no later layer splits: the cells are regions
             return []
         if l == len(net.layers) - 1:
+            bits = self.layer_bits(l, children) if splits else None
             self._finish(children, *self._collected(l, J, E, parent, self._states(l, bits, len(children))), tally)
             return []
         if l + 1 == len(net.layers) - 1 and not len(net.split_units[l + 1]):
             # the last layer only maps the children, which are regions: finished here, in one go
             # (batches of them would be copies for nothing)
-            return self.process(Entry(l + 1, children, PendingRows(self, l + 1, J, E, N, parent, bits)), tally)
-        return [Entry(l + 1, children if (lo, hi) == (0, len(children)) else children.take(np.arange(lo, hi)),
-                      PendingRows(self, l + 1, J, E, N, parent[lo:hi], None if bits is None else bits[lo:hi]))
-                for lo, hi in batches(len(children), self.batch_size)]
+            pending = PendingRows(self, l + 1, J, E, N, parent, children if splits else None)
+            return self.process(Entry(l + 1, children, pending), tally)
+        entries = []
+        for lo, hi in batches(len(children), self.batch_size):
+            batch = children if (lo, hi) == (0, len(children)) else children.take(np.arange(lo, hi))
+            entries.append(Entry(l + 1, batch, PendingRows(self, l + 1, J, E, N, parent[lo:hi],
+                                                           batch if splits else None)))
+        return entries
+
+    def layer_bits(self, l, cells: CellSet) -> np.ndarray:
+        """The states of layer ``l``'s units with several states on ``cells``, from their patterns
+        (``(cells, units)`` bool)."""
+        o, n = self.net.unit_offsets[l], len(self.net.split_units[l])
+        seg = np.unpackbits(cells.packed[:, o // 8: (o + n + 7) // 8], axis=1)
+        return np.ascontiguousarray(seg[:, o % 8: o % 8 + n]).view(bool)
 
     # -- layers --------------------------------------------------------------------------------
     def first_layer_rows(self):
@@ -466,9 +476,11 @@ class PolytopeStep:
                 act.collect(gather_masked(E, parent, on, abs(act.off_slope)), axis=2))
 
     def split_layer(self, l, cells: CellSet, J, E, tally: Tally):
-        """Split ``cells`` by the units of layer ``l``: the pieces, each one's parent cell, the
-        units' state bits on it and which units are identically zero (for a max group: tied
-        with its winner) on it."""
+        """Split ``cells`` by the units of layer ``l``: the pieces and each one's parent cell. The
+        units' states on each piece are written into its pattern, and which units are
+        identically zero on it (for a max group: tied with its winner) into its zero bits, stage
+        by stage: the first layer of a wide network cuts the domain into hundreds of thousands of
+        pieces, and a table of bytes per piece and unit would be many times their cells."""
         layer = self.net.layers[l]
         constraints = self.roots.constraints
         ids = constraints.ids
@@ -486,7 +498,7 @@ class PolytopeStep:
             # wide layer after a narrow one) go in stages: one cell's table of values at its
             # vertices, and its pieces, would be huge; once the pieces are many (each small), the
             # rest in one stage
-            parent, bits, zero = np.arange(len(cells)), None, None
+            parent = np.arange(len(cells))
             lo = 0
             while lo < len(units):
                 # (the crossing count reads the batch's own cells and rows: the first stage only;
@@ -495,22 +507,25 @@ class PolytopeStep:
                                                                             kernel_array(J, np.float64)))
                 size = _stage_size(len(cells), len(units) - lo, self.net.input_dim, lo, crossed)
                 cols = slice(lo, lo + size)
-                Jc, Ec = (J, E) if size == len(units) else (J[parent, :, cols], E[parent, :, cols])
+                # the stage's columns of the rows of the cells given: each piece reads its cell's
+                # (``row_of``), not a copy of its own (the first layer's pieces number hundreds
+                # of thousands when its units do, and their rows are all the same)
+                Jc, Ec = (J, E) if size == len(units) else (J[:, :, cols], E[:, :, cols])
                 # the pieces' constraint rows: for results, and for the generator error bounds of
                 # later cuts (not needed after the last cut of a count)
                 want_cons = self.keep or l < self._last_split or lo + size < len(units)
-                lo += size
                 cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
                             oracle(cells, hyp_ids[cols]), want_cons, tally.check, alone=l == self.first_split,
-                            exact_offsets=self._exact_offsets[l])
+                            exact_offsets=self._exact_offsets[l], row_of=parent)
                 tally.signs += cut.signs
                 cells, parent = cut.pieces, parent[cut.parent]
-                if bits is None:
-                    bits, zero = cut.on, cut.zero
-                else:  # later stages: the earlier states follow each piece from its parent
-                    bits = np.concatenate([bits[cut.parent], cut.on], axis=1)
-                    zero = np.concatenate([zero[cut.parent], cut.zero], axis=1)
-            return cells, parent, bits, zero
+                # (the pieces' patterns are copies of their cells': the earlier stages' states
+                # follow each piece)
+                set_bits(cells.packed, o + lo, cut.on)
+                if cut.zero.any():
+                    set_bits(cells.zero, o + lo, cut.zero)
+                lo += size
+            return cells, parent
         # one group after another: each piece gets the winner of every group
         parent = np.arange(len(cells))
         bits = np.zeros((len(cells), layer.width), bool)
@@ -527,7 +542,10 @@ class PolytopeStep:
             parent, bits, zero = parent[cut.parent], bits[cut.parent], zero[cut.parent]
             bits[np.arange(len(cells)), start + cut.winner] = True
             zero[:, cols] = cut.tied
-        return cells, parent, bits, zero
+        set_bits(cells.packed, o, bits)
+        if zero.any():
+            set_bits(cells.zero, o, zero)
+        return cells, parent
 
     def _finish(self, cells: CellSet, J_out, E_out, tally: Tally):
         """Count (and when keeping them, store with their output maps ``J_out`` and those maps'

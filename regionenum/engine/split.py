@@ -73,11 +73,13 @@ Split = namedtuple("Split", "pieces parent on zero signs")
 
 def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True, check=None, alone: bool = False,
-          exact_offsets: bool = False) -> Split:
+          exact_offsets: bool = False, row_of: np.ndarray | None = None) -> Split:
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``E[c, 0, h]`` is a
     rigorous bound on ``sum_k |J[c, k, h] - exact|``, all of it in ``k >= 1`` where
     ``exact_offsets`` (see :data:`~regionenum.engine.kernels.splitting.Hyperplanes`), and ``ref``
-    the domain's coordinate scale.
+    the domain's coordinate scale. Where ``row_of`` is given, cell ``c``'s rows are
+    ``J[row_of[c]]`` and ``E[row_of[c]]`` instead (pieces of the cells ``J`` belongs to, which
+    share their rows).
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. The kernel is called on
@@ -92,8 +94,9 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     returns). Returns a :data:`Split`.
     """
     arrays = cells.arrays
+    row_of = np.arange(len(cells)) if row_of is None else row_of
     planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64),
-                         bool(exact_offsets))
+                         bool(exact_offsets), kernel_array(row_of, np.int64))
     rule = SignRule(float(ref), float(tol))
     d = cells.gens.shape[1] - 1
 
@@ -145,7 +148,7 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
     (:data:`~regionenum.engine.kernels.splitting.Questions`) about the hyperplanes ``planes``
     (whose float rows point to the ones worth answering together), calling ``check`` (if given)
     before each."""
-    J, E = planes.rows, planes.errors
+    J, E, row_of = planes.rows, planes.errors, planes.row_of
     bits = {}  # each cell's pattern, unpacked once for all its questions
     for k, (c, h) in enumerate(zip(asked.cell.tolist(), asked.hyperplane.tolist())):
         if check is not None:
@@ -168,7 +171,7 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             # pass) each
             along = np.array([found.along], np.int64)
             answers.add(c, h, along, 0, None, within=True)
-            for m in oracle.multiples(c, found.along, _parallel(J[c], h), bits[c]):
+            for m in oracle.multiples(c, found.along, _parallel(J[row_of[c]], h), bits[c]):
                 if not answers.covers(c, m, {found.along}):
                     answers.add(c, m, along, 0, None, within=True)
         elif found.point is not None and found.point[0] > 0:
@@ -178,11 +181,11 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             # through one point would otherwise ask one at a time, a pass each
             point = _in_float64(found.point)
             answers.add(c, h, inc, found.sign, point, within=True, held=held)
-            near = _near_zero(J[c], generator, h)
+            near = _near_zero(J[row_of[c]], generator, h)
             if point is not None:  # the kernel takes the point (no error), and settles the rows
                 # whose values' bounds are then zero: the ``m errors`` of ``_values``
                 m = np.abs(point[1:]).max(initial=0.0) if planes.exact_offsets else max(1.0, np.abs(point).max())
-                near = near[m * E[c, 0, near] > 0]
+                near = near[m * E[row_of[c], 0, near] > 0]
             for m, sign in oracle.signs_at(c, found.point, near, bits[c]):
                 if not answers.covers(c, m, held):
                     answers.add(c, m, inc, sign, point, within=True, held=held)

@@ -97,8 +97,9 @@ def subtree_count(step: PolytopeStep, entries: list) -> int:
 class Part(NamedTuple):
     """Consecutive pieces of one stack entry, in a run of pieces: the layer that cuts them next,
     the cells, their parents' rows for it with the rows' error bounds (``J``, ``E``, ``N``: the
-    parents' arrays, shared), each piece's parent and state bits there (see
-    :class:`~regionenum.engine.polytope_step.PendingRows`), and their share of the run's work."""
+    parents' arrays, shared), each piece's parent, whether the pieces' patterns hold the states
+    the rows read (see :class:`~regionenum.engine.polytope_step.PendingRows`: false where the
+    layer before has one state), and their share of the run's work."""
 
     layer: int
     cells: CellSet
@@ -106,7 +107,7 @@ class Part(NamedTuple):
     E: np.ndarray
     N: np.ndarray
     parent: np.ndarray
-    bits: np.ndarray | None
+    states: bool
     share: float
 
 
@@ -128,8 +129,7 @@ def runs_of_pieces(entries: list, n: int, total: int) -> list:
             if lo < hi:
                 rows = entry.rows
                 run.append(Part(rows.layer, entry.cells.take(np.arange(lo, hi)), rows.J, rows.E, rows.N,
-                                rows.parent[lo:hi], None if rows.bits is None else rows.bits[lo:hi],
-                                (hi - lo) / total))
+                                rows.parent[lo:hi], rows.children is not None, (hi - lo) / total))
         runs.append(run)
     return runs
 
@@ -146,11 +146,11 @@ def subtree_stack(step: PolytopeStep, run: list) -> list:
     entries = []
     for part in run:
         n = len(part.cells)
-        entries += [Entry(part.layer, part.cells if (lo, hi) == (0, n) else part.cells.take(np.arange(lo, hi)),
-                          PendingRows(step, part.layer, part.J, part.E, part.N, part.parent[lo:hi],
-                                      None if part.bits is None else part.bits[lo:hi]),
-                          part.share * (hi - lo) / n)
-                    for lo, hi in batches(n, step.batch_size)]
+        for lo, hi in batches(n, step.batch_size):
+            batch = part.cells if (lo, hi) == (0, n) else part.cells.take(np.arange(lo, hi))
+            rows = PendingRows(step, part.layer, part.J, part.E, part.N, part.parent[lo:hi],
+                               batch if part.states else None)
+            entries.append(Entry(part.layer, batch, rows, part.share * (hi - lo) / n))
     return entries[::-1]
 
 

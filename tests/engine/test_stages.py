@@ -101,6 +101,32 @@ def test_stages_do_not_change_the_count(monkeypatch):
     assert counts[0] == counts[1] and int(counts[0]) > 1000
 
 
+def test_the_pieces_of_stages_read_their_cells_rows(monkeypatch):
+    """A layer cut in stages hands every stage the rows of the cells it was given (the first
+    layer's: the square's one cell), each piece reading its cell's (``row_of``), not a copy per
+    piece; and each stage's states go into the pieces' patterns: the regions, patterns and maps
+    alike, are those of one stage per layer."""
+    net, box = _narrow_then_wide(150)
+    original = polytope_step.split
+    calls = []
+
+    def recorded(cells, J, E, *args, row_of=None, **kwargs):
+        calls.append((len(cells), J.shape[0], E.shape[0], int(row_of.max(initial=0))))
+        return original(cells, J, E, *args, row_of=row_of, **kwargs)
+
+    monkeypatch.setattr(polytope_step, "split", recorded)
+    monkeypatch.setattr(polytope_step, "_stage_size", lambda n_cells, n_hyp, *args, **kwargs: min(n_hyp, 7))
+    staged = rn.enumerate_regions(net, box)
+    assert len(calls) > 20 and all(J <= cells and E == J and last < J for cells, J, E, last in calls)
+    assert calls[0][:2] == (1, 1)  # the first layer: the square and its rows
+    assert sum(J < cells for cells, J, _, _ in calls) > 10  # later stages: pieces sharing their cells' rows
+    monkeypatch.setattr(polytope_step, "_stage_size", lambda n_cells, n_hyp, *args, **kwargs: n_hyp)
+    whole = rn.enumerate_regions(net, box)
+    assert len(staged) == len(whole) > 1000
+    assert np.array_equal(staged.patterns, whole.patterns)
+    assert np.allclose(staged.jacobians, whole.jacobians) and np.allclose(staged.volumes, whole.volumes)
+
+
 def test_most_crossed_against_numpy():
     """The kernel's count against the signs of the same values from NumPy, with rays (``t = 0``)
     and generators on a hyperplane (value 0: neither side)."""

@@ -60,8 +60,10 @@ CellArrays = namedtuple("CellArrays", "gen_off gens gen_err inc_off inc con_off 
 #: so the error lies in its ``x``-coefficients alone (rows of a network without biases up to
 #: their layer: all zero, in float64 and exactly). At a generator exactly at the origin their
 #: values are then exactly zero with a zero bound: every hyperplane of such a layer passes
-#: through it, and none asks for its sign there.
-Hyperplanes = namedtuple("Hyperplanes", "rows errors ids exact_offsets")
+#: through it, and none asks for its sign there. ``row_of[c]`` (int64, per cell) is the index of
+#: cell ``c``'s rows and errors in ``rows`` and ``errors`` (read ``rows[c]`` above as
+#: ``rows[row_of[c]]``): pieces of one cell cut in stages share its rows without a copy each.
+Hyperplanes = namedtuple("Hyperplanes", "rows errors ids exact_offsets row_of")
 #: The sign rule: the domain's coordinate scale ``ref`` and the relative band ``tol`` of signs
 #: settled exactly even where the rounding bound would prove them (see ``_values``).
 SignRule = namedtuple("SignRule", "ref tol")
@@ -297,8 +299,8 @@ def _values(px, i, dg, rows, errors, exact_offsets, n_live, ref, tol, out_v, out
 
 
 @nb.njit(inline='always', **_JIT)
-def _box_sides(px, pdg, ng, J, errors, c, ref, tol, centre, half, top, sums, whole, live):
-    """Per hyperplane of cell ``c`` (generators ``px[:ng]``, all points), ``whole[h]`` = +1
+def _box_sides(px, pdg, ng, J, errors, r, ref, tol, centre, half, top, sums, whole, live):
+    """Per hyperplane of a cell (generators ``px[:ng]``, all points; rows ``J[r]``), ``whole[h]`` = +1
     (-1) where a bound on the cell's bounding box alone proves that the generator-by-generator
     test (:func:`_values` at every generator, each value beyond its threshold) would find every
     generator on the positive (negative) side, else 0; the hyperplanes left at 0 are listed in
@@ -340,7 +342,7 @@ def _box_sides(px, pdg, ng, J, errors, c, ref, tol, centre, half, top, sums, who
     slack = 1.0 + 16.0 * gamma
     v, s_c, s_g, size, rad, sa = sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]
     for h in range(H):
-        j = J[c, 0, h]
+        j = J[r, 0, h]
         v[h] = j
         s_c[h] = abs(j)
         s_g[h] = abs(j)
@@ -354,7 +356,7 @@ def _box_sides(px, pdg, ng, J, errors, c, ref, tol, centre, half, top, sums, who
         mk = max(tk, ref)
         wk = half[k]
         for h in range(H):
-            j = J[c, k, h]
+            j = J[r, k, h]
             aj = abs(j)
             v[h] += ck * j
             s_c[h] += ack * aj
@@ -363,7 +365,7 @@ def _box_sides(px, pdg, ng, J, errors, c, ref, tol, centre, half, top, sums, who
             rad[h] += wk * aj
             sa[h] += aj
     for h in range(H):  # selects, not branches
-        e = (gamma * s_g[h] + dgmax * sa[h] + gmax * errors[c, 0, h]) * (1.0 + 4.0 * gamma) + TINY
+        e = (gamma * s_g[h] + dgmax * sa[h] + gmax * errors[r, 0, h]) * (1.0 + 4.0 * gamma) + TINY
         e = e if e < np.inf else np.inf  # NaN (inf * 0, a NaN bound): no bound, as in _values
         t = max(tol * size[h], e)
         margin = (gamma * (s_c[h] + s_g[h]) + rad[h] + t) * slack + 2.0 * TINY
@@ -377,13 +379,13 @@ def _box_sides(px, pdg, ng, J, errors, c, ref, tol, centre, half, top, sums, who
 
 
 @nb.njit(**_JIT)
-def _underflowed(px, i, J, c, h) -> bool:
-    """Whether a product of generator ``px[i]`` and row ``J[c, :, h]`` has two nonzero factors:
+def _underflowed(px, i, J, r, h) -> bool:
+    """Whether a product of generator ``px[i]`` and row ``J[r, :, h]`` has two nonzero factors:
     asked only where every product came out zero with a zero bound (see :func:`_values`), where
     such a product underflowed and the value must not be trusted to be zero. Apart from the hot
     loop, which it would slow."""
     for k in range(1, px.shape[1]):
-        if px[i, k] != 0.0 and J[c, k, h] != 0.0:
+        if px[i, k] != 0.0 and J[r, k, h] != 0.0:
             return True
     return False
 
@@ -401,8 +403,8 @@ def _two_sum(a, b):
 
 
 @nb.njit(**_JIT)
-def _exact_sign(px, i, J, c, h, terms):
-    """The exact sign of ``px[i] . J[c, :, h]`` for float64 vectors taken as exact numbers
+def _exact_sign(px, i, J, r, h, terms):
+    """The exact sign of ``px[i] . J[r, :, h]`` for float64 vectors taken as exact numbers
     (a generator with a zero error bound, a row with none), or 2 where this cannot be done
     safely. Each product is split into its rounded value and its error by Dekker's product
     (exact while no factor is near overflow and no nonzero product below ``2^-960``), and the
@@ -413,7 +415,7 @@ def _exact_sign(px, i, J, c, h, terms):
     n = 0
     for k in range(px.shape[1]):
         a = px[i, k]
-        b = J[c, k, h]
+        b = J[r, k, h]
         p = a * b
         if p == 0.0:
             if a != 0.0 and b != 0.0:
@@ -599,11 +601,11 @@ def _find(ids, lo, hi, cid):
 
 
 @nb.njit(**_JIT)
-def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err,
+def _vertex_error(x, incidence, c, rc, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err,
                   rows, work, errs, elim, chosen, used):
     """A bound on the max-norm distance of the point ``x`` (``x[0] = 1``) from the exact vertex of
-    the constraints ``incidence`` (rows from this layer's ``J`` or the cell's constraints, each
-    with its error bound), which does not grow with the history of ``x``.
+    the constraints ``incidence`` (rows from this layer's ``J[rc]`` or cell ``c``'s constraints,
+    each with its error bound), which does not grow with the history of ``x``.
 
     ``d`` independent rows ``A x + b`` are chosen by elimination with partial pivoting; ``R``
     approximates ``A^-1``. If ``||I - R A*|| <= kappa < 1`` for every exact ``A*`` within the
@@ -619,8 +621,8 @@ def _vertex_error(x, incidence, c, J, J_err, hyp_lo, hyp_hi, cell_con_off, con_i
         cid = incidence[i]
         if hyp_lo <= cid <= hyp_hi:
             for k in range(D):
-                rows[i, k] = J[c, k, cid - hyp_lo]
-            errs[i] = J_err[c, 0, cid - hyp_lo]
+                rows[i, k] = J[rc, k, cid - hyp_lo]
+            errs[i] = J_err[rc, 0, cid - hyp_lo]
         else:
             q = _find(con_ids, cell_con_off[c], cell_con_off[c + 1], cid)
             if q < 0:
@@ -733,7 +735,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     again.
     """
     cell_gen_off, gens, gen_err, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows, con_err = cells
-    J, J_err, hyp_ids, exact_offsets = planes
+    J, J_err, hyp_ids, exact_offsets, row_of = planes
     ref, tol = rule
     ans_cell, ans_h, ans_inc_off, ans_inc, ans_within, ans_sign, ans_point = answers
     n_cells = todo.shape[0]
@@ -821,6 +823,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
 
     for ci in range(n_cells):
         c = todo[ci]
+        rc = row_of[c]  # the cell's rows in J and J_err
         g0 = cell_gen_off[c]
         ng = cell_gen_off[c + 1] - g0
         npool = ng
@@ -885,15 +888,15 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
         # (negative) side, 0 otherwise: first from the cell's bounding box, then, for the
         # hyperplanes that leaves (``live``), from the values at each generator
         if points and ng > 0 and H > 0 and d <= BOX_INPUTS:
-            n_live = _box_sides(px, pdg, ng, J, J_err, c, ref, tol, centre, half, top, sums, whole, live)
+            n_live = _box_sides(px, pdg, ng, J, J_err, rc, ref, tol, centre, half, top, sums, whole, live)
         else:
             n_live = H
             for h in range(H):
                 live[h] = h
         for j in range(n_live):
             for k in range(D):
-                live_rows[k, j] = J[c, k, live[j]]
-            live_err[j] = J_err[c, 0, live[j]]
+                live_rows[k, j] = J[rc, k, live[j]]
+            live_err[j] = J_err[rc, 0, live[j]]
         for k in range(ng):
             _values(px, k, pdg[k], live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt, scratch)
         for j in range(n_live):
@@ -947,11 +950,11 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         if abs(v) > pt[g, j]:
                             r = 1 if v > 0 else -1
                             n_filter += 1
-                        elif pe[g, j] == 0.0 and not _underflowed(px, g, J, c, h):
+                        elif pe[g, j] == 0.0 and not _underflowed(px, g, J, rc, h):
                             r = 0  # every product exactly zero, no error: zero here
                             n_zero += 1
-                        elif pdg[g] == 0.0 and J_err[c, 0, h] == 0.0:  # exact numbers: summed so
-                            r = _exact_sign(px, g, J, c, h, expansion)
+                        elif pdg[g] == 0.0 and J_err[rc, 0, h] == 0.0:  # exact numbers: summed so
+                            r = _exact_sign(px, g, J, rc, h, expansion)
                             if r != 2:
                                 n_expansion += 1
                         if r == 2:
@@ -1074,7 +1077,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             sys_m = _grow2(sys_m, nl)
                             sys_u = _grow1(sys_u, nl)
                             pdg[npool] = min(pdg[npool], _vertex_error(
-                                px[npool], inc_pool[p_inc_start[npool]: p_inc_start[npool] + nl], c, J, J_err,
+                                px[npool], inc_pool[p_inc_start[npool]: p_inc_start[npool] + nl], c, rc, J, J_err,
                                 hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err, sys_a, sys_b, sys_e,
                                 sys_m, sys_c, sys_u))
                         sign_stamp[npool] = h
@@ -1182,8 +1185,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         hh = cid - hyp_lo
                         sgn = -1.0 if piece_bits[p, hh] == 1 else 1.0
                         for k in range(D):
-                            o_con_rows[n_oc, k] = sgn * J[c, k, hh]
-                        o_con_err[n_oc] = J_err[c, 0, hh]
+                            o_con_rows[n_oc, k] = sgn * J[rc, k, hh]
+                        o_con_err[n_oc] = J_err[rc, 0, hh]
                     else:
                         q = _find(con_ids, cell_con_off[c], cell_con_off[c + 1], cid)
                         if q < 0:
