@@ -406,7 +406,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         gsel, gen_offsets = ranges(faces.gen_off, rep)
         if k == 0:
             vertex_of_gen[faces.members[faces.gen_off[sel]]] = face_of
-            generators = faces.members[faces.gen_off[rep]]
+            generators = faces.members[faces.gen_off[rep]].astype(np.int64)
             vertices = cells.gens[generators, 1:]
         vertex_ids = vertex_of_gen[faces.members[gsel]]
         real = vertex_ids >= 0

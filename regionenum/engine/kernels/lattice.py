@@ -25,7 +25,9 @@ _JIT = dict(cache=True, nogil=True)
 
 #: Faces of cells: per face its ``cell``, its ``dim``ension, its generators
 #: ``members[gen_off[i]:gen_off[i+1]]`` (increasing) and the constraint ids tight on all of it
-#: ``tight[tight_off[i]:tight_off[i+1]]`` (increasing).
+#: ``tight[tight_off[i]:tight_off[i+1]]`` (increasing). ``cell``, ``members`` and ``tight`` are
+#: int32 (cell, generator and constraint ids are far below 2^31) and ``dim`` int8: in 4-D the
+#: faces of every cell take gigabytes, whose fresh pages are slow on some virtual machines.
 CellFaces = namedtuple("CellFaces", "cell dim gen_off members tight_off tight")
 #: What names a face across cells (see ``_face_key``): the faces' cells and tight ids, the
 #: cells' packed ``patterns`` and ``zeros`` as 64-bit words, where unit ids start, the pattern
@@ -447,8 +449,8 @@ def _face_volume(face, k, c, cells, masks, scratch):
             return np.inf
     if k == 0:
         return 1.0
-    if face.shape[0] > 64:
-        return _large_face_volume(face, k, gens, cells.inc_off, cells.inc)
+    if face.shape[0] > 64:  # (on generator ids as int64, whatever the caller's type)
+        return _large_face_volume(face.astype(np.int64), k, gens, cells.inc_off, cells.inc)
     if k == 1:  # an edge: no lattice needed
         a, b = _edge_ends(face, _full_mask(face.shape[0]), gens)
         return _distance(gens[face[a]], gens[face[b]])
@@ -581,9 +583,9 @@ def cell_faces(cells, min_dim, lo, hi):
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
     d = gens.shape[1] - 1
-    f_cell, f_dim = np.empty(16, np.int64), np.empty(16, np.int64)
-    gen_off, members = np.zeros(17, np.int64), np.empty(64, np.int64)
-    tight_off, tight = np.zeros(17, np.int64), np.empty(64, np.int64)
+    f_cell, f_dim = np.empty(16, np.int32), np.empty(16, np.int8)
+    gen_off, members = np.zeros(17, np.int64), np.empty(64, np.int32)
+    tight_off, tight = np.zeros(17, np.int64), np.empty(64, np.int32)
     n = 0
     masks, facets, cut = np.empty(64, np.uint64), np.empty(64, np.uint64), np.empty(64, np.int64)
     level, below, every = np.empty(64, np.uint64), np.empty(64, np.uint64), np.arange(64)
@@ -598,7 +600,8 @@ def cell_faces(cells, min_dim, lo, hi):
                 gen_off, tight_off = _grow1(gen_off, n + 2), _grow1(tight_off, n + 2)
                 f_cell[n], f_dim[n] = c, dims[j]
                 members = _grow1(members, gen_off[n] + g.shape[0])
-                members[gen_off[n]: gen_off[n] + g.shape[0]] = g
+                for i in range(g.shape[0]):
+                    members[gen_off[n] + i] = g[i]
                 gen_off[n + 1] = gen_off[n] + g.shape[0]
                 t = gen_inc[gen_inc_off[g[0]]: gen_inc_off[g[0] + 1]].copy()
                 m = t.shape[0]
@@ -606,7 +609,8 @@ def cell_faces(cells, min_dim, lo, hi):
                     start = gen_inc_off[g[i]]
                     m = _intersect_ranges(t, 0, m, gen_inc, start, gen_inc_off[g[i] + 1] - start, t)
                 tight = _grow1(tight, tight_off[n] + m)
-                tight[tight_off[n]: tight_off[n] + m] = t[:m]
+                for i in range(m):
+                    tight[tight_off[n] + i] = t[i]
                 tight_off[n + 1] = tight_off[n] + m
                 n += 1
             continue
