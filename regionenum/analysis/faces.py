@@ -443,8 +443,13 @@ def _group_sorted(values):
     order = np.argsort(values)
     v = values[order]
     new = run_starts(v)
+    # the group of each sorted value, in the sorted values' own memory where it fits: on
+    # r4_small's 25 million faces each fresh array of them costs about half a second
+    ids = v.view(np.int64) if v.dtype.itemsize == 8 else np.empty(len(values), np.int64)
+    np.cumsum(new, out=ids)
+    ids -= 1
     group = np.empty(len(values), np.int64)
-    group[order] = np.cumsum(new) - 1
+    group[order] = ids
     starts = np.flatnonzero(new)
     return group, np.minimum.reduceat(order, starts) if len(starts) else order[:0]
 
