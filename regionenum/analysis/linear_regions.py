@@ -126,9 +126,10 @@ def linear_regions(regions, faces=None) -> LinearRegions:
     a = facets.region_ids[facets.region_offsets[shared]]
     b = facets.region_ids[facets.region_offsets[shared] + 1]
     maps = np.concatenate([regions.jacobians, regions.offsets[:, :, None]], axis=2)
-    gap = np.abs(maps[a] - maps[b]).reshape(len(a), -1).max(axis=1, initial=0.0)
-    size = np.maximum(np.abs(maps[a]).reshape(len(a), -1).max(axis=1, initial=0.0),
-                      np.abs(maps[b]).reshape(len(b), -1).max(axis=1, initial=0.0))
+    entries = maps.shape[1] * maps.shape[2]  # (given, not -1: there may be no shared facet)
+    gap = np.abs(maps[a] - maps[b]).reshape(len(a), entries).max(axis=1, initial=0.0)
+    size = np.maximum(np.abs(maps[a]).reshape(len(a), entries).max(axis=1, initial=0.0),
+                      np.abs(maps[b]).reshape(len(b), entries).max(axis=1, initial=0.0))
     close = np.flatnonzero(gap <= CLOSE * size)
     same = np.zeros(len(a), bool)
     exact = _ExactMaps(regions)

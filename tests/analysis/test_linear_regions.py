@@ -60,6 +60,17 @@ def test_dead_layer_makes_one_linear_region():
     np.testing.assert_allclose(lin.jacobians[0], 0.0)
 
 
+def test_one_region_is_one_linear_region():
+    """An affine network has one region and no facet between regions: one linear region, its
+    map the network's (the facets' arrays are empty, and were once reshaped by ``-1``)."""
+    W1, W2 = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    net = rn.Network.from_layers([(W1, np.zeros(2)), (W2, np.zeros(3))], ["identity", "identity"])
+    regions = rn.enumerate_regions(net, BOX)
+    lin = regions.linear_regions()
+    assert len(regions) == lin.count == 1 and lin.region_group.tolist() == [0]
+    np.testing.assert_allclose(lin.jacobians[0], W2 @ W1)
+
+
 def test_output_relu_merges_where_the_output_is_clipped():
     net = rn.Network.from_layers([(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2)),
                                   (np.array([[1.0, 1.0]]), np.array([-1.5]))],
