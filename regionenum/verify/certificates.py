@@ -340,16 +340,24 @@ def _check_interior(regions, geo, r):
 
 def _interior_candidates(regions, geo, r):
     """Rational points to try for region ``r``: its float interior point, exactly (when it is
-    finite: far out, float64 may overflow), then (made only if that fails) the exact centroid
-    of each bounded piece's vertices."""
+    finite: far out, float64 may overflow, and a thin cell's far vertices may put the float mean
+    outside it), then (made only if that fails) for each of its pieces the exact mean of its
+    vertices plus the mean of its rays (each scaled to largest entry 1): a strictly positive
+    combination of every generator of a pointed cell, so inside it."""
     point = np.asarray(regions.interior_points[r], dtype=np.float64)
     if np.all(np.isfinite(point)):
         yield [Fraction(float(v)) for v in point]
-    for c in np.flatnonzero(regions.cell_region == r):
-        g0, g1 = regions.cells.gen_off[c], regions.cells.gen_off[c + 1]
-        if all(regions.cells.gens[g, 0] > 0 for g in range(g0, g1)):
-            pts = [geo.point(g) for g in range(g0, g1)]
-            yield [sum(col, Fraction(0)) / len(pts) for col in zip(*pts)]
+    for c in np.flatnonzero(regions.cell_region == r).tolist():
+        g0, g1 = int(regions.cells.gen_off[c]), int(regions.cells.gen_off[c + 1])
+        gens = [geo.generator(g, c) for g in range(g0, g1)]
+        pts = [[Fraction(int(a), int(v[0])) for a in v[1:]] for v in gens if v[0] > 0]
+        rays = [[Fraction(int(a), max(abs(int(b)) for b in v[1:])) for a in v[1:]] for v in gens if v[0] == 0]
+        if not pts:
+            continue
+        x = [sum(col, Fraction(0)) / len(pts) for col in zip(*pts)]
+        if rays:
+            x = [xi + sum(col, Fraction(0)) / len(rays) for xi, col in zip(x, zip(*rays))]
+        yield x
 
 
 def _strictly_inside(regions, geo, r, x) -> bool:

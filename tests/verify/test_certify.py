@@ -49,6 +49,31 @@ def test_certify_catches_tampering():
     assert rn.certify(regions).volume == 4
 
 
+def test_certify_finds_a_point_inside_unbounded_regions_exactly():
+    """A float interior point may lie outside its region (far-out vertices of a thin cell: a
+    4-D network on a half-space had its mean 6e11 away, on the wrong side of a unit), so
+    certify falls back on each piece's exact vertices and rays. Here every float interior point
+    is moved off the domain: the unbounded regions, which have no bounded piece, pass all the
+    same, and a region claiming another unit's state still fails."""
+    net = random_net([2, 8, 8, 1], 12)
+    half_plane = rn.Polytope(np.array([[1.0, -1.0]]), np.array([-0.5]))
+    regions = rn.enumerate_regions(net, half_plane)
+    assert not regions.bounded.all()
+    regions.interior_points = np.full_like(regions.interior_points, 1e6)
+    regions.interior_points[:, 1] = -1e6  # x0 - x1 - 0.5 > 0: outside the domain
+    assert rn.certify(regions).regions == len(regions)
+    known = {row.tobytes() for row in regions.packed_patterns}
+    for u in range(net.n_units):
+        flipped = regions.packed_patterns.copy()
+        flipped[2, u // 8] ^= 0x80 >> (u % 8)
+        if flipped[2].tobytes() not in known:
+            break
+    regions.packed_patterns = flipped
+    regions.__dict__.pop("patterns", None)
+    with pytest.raises(rn.CertificationError, match="region 2: no rational point"):
+        rn.certify(regions)
+
+
 def test_certify_shares_the_volumes_among_processes(monkeypatch):
     """The forked workers' exact volumes add up to the serial ones, and a result missing a
     region fails there too; the float interior check proves every region of a plain net."""
