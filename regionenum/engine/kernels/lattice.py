@@ -22,6 +22,8 @@ __all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_key_bits
            "face_volumes", "faces_match", "facet_flags", "loose_generators", "polytope_volumes"]
 
 _JIT = dict(cache=True, nogil=True)
+#: The largest id the faces' int32 arrays hold (:data:`CellFaces`).
+_INT32_MAX = 2 ** 31 - 1
 
 #: Faces of cells: per face its ``cell``, its ``dim``ension, its generators
 #: ``members[gen_off[i]:gen_off[i+1]]`` (increasing) and the constraint ids tight on all of it
@@ -582,6 +584,11 @@ def cell_faces(cells, min_dim, lo, hi):
     are worked on as bit masks over their generators."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
+    if gens.shape[0] > _INT32_MAX or cell_gen_off.shape[0] > _INT32_MAX:
+        raise ValueError("2^31 cells or generators or more: the faces' int32 ids cannot hold them")
+    for q in range(cell_con_off[lo], cell_con_off[hi]):
+        if con_ids[q] > _INT32_MAX:
+            raise ValueError("a constraint id of 2^31 or more: the faces' int32 ids cannot hold it")
     d = gens.shape[1] - 1
     f_cell, f_dim = np.empty(16, np.int32), np.empty(16, np.int8)
     gen_off, members = np.zeros(17, np.int64), np.empty(64, np.int32)
