@@ -27,18 +27,23 @@ def test_certify_passes_on_correct_results(make):
         [Fraction(float(h)) - Fraction(float(l)) for l, h in zip(dom.lo, dom.hi)]))
 
 
+def _claim_another_state(regions, r: int) -> None:
+    """Make region ``r`` claim one unit in the other state, giving a pattern no region has."""
+    known = {row.tobytes() for row in regions.packed_patterns}
+    for u in range(regions.network.n_units):
+        flipped = regions.packed_patterns.copy()
+        flipped[r, u // 8] ^= 0x80 >> (u % 8)
+        if flipped[r].tobytes() not in known:
+            break
+    regions.packed_patterns = flipped
+    regions.__dict__.pop("patterns", None)
+
+
 def test_certify_catches_tampering():
     net = random_net([2, 8, 8, 1], 11)
     regions = rn.enumerate_regions(net, BOX2)
     bad = rn.enumerate_regions(net, BOX2)
-    known = {row.tobytes() for row in bad.packed_patterns}
-    for u in range(net.n_units):  # region 3 claims a unit is in the other state (a new pattern)
-        flipped = bad.packed_patterns.copy()
-        flipped[3, u // 8] ^= 0x80 >> (u % 8)
-        if flipped[3].tobytes() not in known:
-            break
-    bad.packed_patterns = flipped
-    bad.__dict__.pop("patterns", None)
+    _claim_another_state(bad, 3)
     with pytest.raises(rn.CertificationError, match="region 3: no rational point"):
         rn.certify(bad)
     dup = rn.enumerate_regions(net, BOX2)
@@ -62,14 +67,7 @@ def test_certify_finds_a_point_inside_unbounded_regions_exactly():
     regions.interior_points = np.full_like(regions.interior_points, 1e6)
     regions.interior_points[:, 1] = -1e6  # x0 - x1 - 0.5 > 0: outside the domain
     assert rn.certify(regions).regions == len(regions)
-    known = {row.tobytes() for row in regions.packed_patterns}
-    for u in range(net.n_units):
-        flipped = regions.packed_patterns.copy()
-        flipped[2, u // 8] ^= 0x80 >> (u % 8)
-        if flipped[2].tobytes() not in known:
-            break
-    regions.packed_patterns = flipped
-    regions.__dict__.pop("patterns", None)
+    _claim_another_state(regions, 2)
     with pytest.raises(rn.CertificationError, match="region 2: no rational point"):
         rn.certify(regions)
 
