@@ -7,7 +7,7 @@ import numpy as np
 
 from .threads import map_in_threads
 
-__all__ = ["batches", "concat_offsets", "is_integer", "kernel_array", "offsets_of",
+__all__ = ["batches", "concat_offsets", "get_bits", "is_integer", "kernel_array", "offsets_of",
            "per_cell_count", "ranges", "run_starts", "set_bits", "unpack_bits"]
 
 
@@ -81,14 +81,26 @@ def run_starts(values) -> np.ndarray:
     return np.r_[True, differs.any(axis=1) if differs.ndim > 1 else differs]
 
 
+def _segment(packed: np.ndarray, offset: int, width: int):
+    """The bytes ``b0:b1`` of the packed patterns holding bits ``offset .. offset + width - 1``,
+    unpacked, and where those bits start in them."""
+    b0, b1 = offset // 8, (offset + width + 7) // 8
+    return b0, b1, np.unpackbits(packed[:, b0:b1], axis=1), offset - 8 * b0
+
+
 def set_bits(packed: np.ndarray, offset: int, bits: np.ndarray) -> None:
     """Write ``bits`` (``(n, w)`` bool) into the packed patterns at bit ``offset``, in place."""
     w = bits.shape[1]
-    b0, b1 = offset // 8, (offset + w + 7) // 8
-    seg = np.unpackbits(packed[:, b0:b1], axis=1)
-    s = offset - 8 * b0
+    b0, b1, seg, s = _segment(packed, offset, w)
     seg[:, s: s + w] = bits
     packed[:, b0:b1] = np.packbits(seg, axis=1)
+
+
+def get_bits(packed: np.ndarray, offset: int, width: int) -> np.ndarray:
+    """The ``width`` bits of the packed patterns from bit ``offset`` (``(n, width)`` bool, C order):
+    what :func:`set_bits` wrote."""
+    _, _, seg, s = _segment(packed, offset, width)
+    return np.ascontiguousarray(seg[:, s: s + width]).view(bool)
 
 
 #: Rows of packed patterns unpacked per block, in threads on idle cores (:func:`unpack_bits`).

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core.arrays import batches, kernel_array, set_bits
+from ..core.arrays import batches, get_bits, kernel_array, set_bits
 from ..core.exact import ExactNetwork
 from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
@@ -213,19 +213,24 @@ class PolytopeStep:
             # (batches of them would be copies for nothing)
             pending = PendingRows(self, l + 1, J, E, N, parent, children if splits else None)
             return self.process(Entry(l + 1, children, pending), tally)
-        entries = []
-        for lo, hi in batches(len(children), self.batch_size):
-            batch = children if (lo, hi) == (0, len(children)) else children.take(np.arange(lo, hi))
-            entries.append(Entry(l + 1, batch, PendingRows(self, l + 1, J, E, N, parent[lo:hi],
-                                                           batch if splits else None)))
+        return self.batch_entries(l + 1, children, J, E, N, parent, splits)
+
+    def batch_entries(self, layer, cells: CellSet, J, E, N, parent, states: bool, share: float = 1.0) -> list:
+        """The stack entries of ``cells`` waiting for ``layer``, in batches of at most the batch
+        size, each with its :class:`PendingRows` (its cells' patterns hold the states the rows
+        read where ``states``) and its part of ``share``; ``J``, ``E``, ``N`` are the rows of the
+        cells' ``parent`` cells for ``layer - 1``."""
+        n, entries = len(cells), []
+        for lo, hi in batches(n, self.batch_size):
+            batch = cells if (lo, hi) == (0, n) else cells.take(np.arange(lo, hi))
+            rows = PendingRows(self, layer, J, E, N, parent[lo:hi], batch if states else None)
+            entries.append(Entry(layer, batch, rows, share * (hi - lo) / n))
         return entries
 
     def layer_bits(self, l, cells: CellSet) -> np.ndarray:
         """The states of layer ``l``'s units with several states on ``cells``, from their patterns
         (``(cells, units)`` bool)."""
-        o, n = self.net.unit_offsets[l], len(self.net.split_units[l])
-        seg = np.unpackbits(cells.packed[:, o // 8: (o + n + 7) // 8], axis=1)
-        return np.ascontiguousarray(seg[:, o % 8: o % 8 + n]).view(bool)
+        return get_bits(cells.packed, self.net.unit_offsets[l], len(self.net.split_units[l]))
 
     # -- layers --------------------------------------------------------------------------------
     def first_layer_rows(self):

@@ -148,7 +148,7 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
     (:data:`~regionenum.engine.kernels.splitting.Questions`) about the hyperplanes ``planes``
     (whose float rows point to the ones worth answering together), calling ``check`` (if given)
     before each."""
-    J, E, row_of = planes.rows, planes.errors, planes.row_of
+    row_of = planes.row_of
     bits = {}  # each cell's pattern, unpacked once for all its questions
     for k, (c, h) in enumerate(zip(asked.cell.tolist(), asked.hyperplane.tolist())):
         if check is not None:
@@ -159,6 +159,7 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             continue
         if c not in bits:
             bits[c] = oracle.pattern_bits(c)
+        J, E = planes.rows[row_of[c]], planes.errors[row_of[c]]  # the cell's rows (views)
         if oracle.vanishes(c, h, bits[c]):  # one answer for every generator of the cell
             answers.add(c, h, [], 0, None, within=True)
             continue
@@ -171,7 +172,7 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             # pass) each
             along = np.array([found.along], np.int64)
             answers.add(c, h, along, 0, None, within=True)
-            for m in oracle.multiples(c, found.along, _parallel(J[row_of[c]], h), bits[c]):
+            for m in oracle.multiples(c, found.along, _parallel(J, h), bits[c]):
                 if not answers.covers(c, m, {found.along}):
                     answers.add(c, m, along, 0, None, within=True)
         elif found.point is not None and found.point[0] > 0:
@@ -181,11 +182,11 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             # through one point would otherwise ask one at a time, a pass each
             point = _in_float64(found.point)
             answers.add(c, h, inc, found.sign, point, within=True, held=held)
-            near = _near_zero(J[row_of[c]], generator, h)
+            near = _near_zero(J, generator, h)
             if point is not None:  # the kernel takes the point (no error), and settles the rows
                 # whose values' bounds are then zero: the ``m errors`` of ``_values``
                 m = np.abs(point[1:]).max(initial=0.0) if planes.exact_offsets else max(1.0, np.abs(point).max())
-                near = near[m * E[row_of[c], 0, near] > 0]
+                near = near[m * E[0, near] > 0]
             for m, sign in oracle.signs_at(c, found.point, near, bits[c]):
                 if not answers.covers(c, m, held):
                     answers.add(c, m, inc, sign, point, within=True, held=held)

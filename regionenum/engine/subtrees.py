@@ -28,12 +28,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core.arrays import batches
 from ..core.threads import blas_on_one_thread, idle_cpus, map_in_threads
 from .cells import CellSet
-from .driver import Budget, DeferredInterrupts, Driver, Entry, Progress, Tally, memory_settings, stopped_by_budgets
+from .driver import Budget, DeferredInterrupts, Driver, Progress, Tally, memory_settings, stopped_by_budgets
 from .kernels import KernelClock
-from .polytope_step import PendingRows, PolytopeStep
+from .polytope_step import PolytopeStep
 from .split import SHARED_DIM
 
 __all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "Part", "first_split", "run_cells", "run_subtrees",
@@ -145,12 +144,8 @@ def subtree_stack(step: PolytopeStep, run: list) -> list:
     run's rows for the next layer at once would take as much memory as the run is long)."""
     entries = []
     for part in run:
-        n = len(part.cells)
-        for lo, hi in batches(n, step.batch_size):
-            batch = part.cells if (lo, hi) == (0, n) else part.cells.take(np.arange(lo, hi))
-            rows = PendingRows(step, part.layer, part.J, part.E, part.N, part.parent[lo:hi],
-                               batch if part.states else None)
-            entries.append(Entry(part.layer, batch, rows, part.share * (hi - lo) / n))
+        entries += step.batch_entries(part.layer, part.cells, part.J, part.E, part.N, part.parent, part.states,
+                                      part.share)
     return entries[::-1]
 
 
