@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cholesky import has_cholesky_factor
 from .tolerances import ETA, U, gamma
 
 __all__ = ["abs_norm_bound", "row_norm_bounds", "spectral_norm_bound"]
@@ -60,7 +61,7 @@ def spectral_norm_bound(W) -> float:
         An upper bound (0.0 for a matrix of zeros).
     """
     W = _finite_matrix(W)
-    top = np.abs(W).max(initial=0.0)
+    top = max(W.max(initial=0.0), -W.min(initial=0.0))  # the largest |entry|, without a copy of |W|
     if top == 0.0:
         return 0.0
     shift = int(np.frexp(top)[1])  # |W| 2**-shift < 1, its largest entry at least 1/2
@@ -101,10 +102,11 @@ def abs_norm_bound(W) -> float:
 def row_norm_bounds(W) -> np.ndarray:
     """Proven upper bounds on the 2-norm of every row of ``W``.
 
-    Each row is scaled by a power of two so that its largest entry lies in ``[1/2, 1)``: its
-    sum of squares is then at least ``1/4`` and cannot overflow. A square or scaled entry below
-    float64's normal range rounds by at most ``2^-1074`` absolutely; everything else by the
-    standard relative bound on a sum of non-negative terms.
+    A row whose largest entry lies beyond ``2^+-256`` is scaled by a power of two so that it lies
+    in ``[1/2, 1)``: its sum of squares is then at least ``1/4`` and cannot overflow (the other
+    rows' lie between ``2^-514`` and ``n 2^512``, far from both ends of float64's range). A square
+    or scaled entry below float64's normal range rounds by at most ``2^-1074`` absolutely;
+    everything else by the standard relative bound on a sum of non-negative terms.
 
     Parameters
     ----------
@@ -117,13 +119,14 @@ def row_norm_bounds(W) -> np.ndarray:
         An upper bound per row (0.0 for a row of zeros, ``inf`` where the norm exceeds
         float64's range).
     """
-    A = np.abs(_finite_matrix(W))
-    if A.size == 0:
-        return np.zeros(A.shape[0])
-    top = A.max(axis=1)
+    W = _finite_matrix(W)
+    if W.size == 0:
+        return np.zeros(W.shape[0])
+    top = np.maximum(W.max(axis=1), -W.min(axis=1))  # the largest |entry| per row, without a copy of |W|
     shift = np.frexp(top)[1]  # 0 for a row of zeros
-    S = np.ldexp(A, -shift[:, None])
-    n = A.shape[1]
+    shift[np.abs(shift) <= 256] = 0  # no overflow or underflow to fear: scaling would change nothing but time
+    S = np.ldexp(W, -shift[:, None]) if shift.any() else W  # (signs do not matter: squares are summed)
+    n = W.shape[1]
     squares = np.einsum("ij,ij->i", S, S) * (1.0 + gamma(n + 2)) + 2 * n * ETA
     with np.errstate(over="ignore"):  # a norm beyond float64 is bounded by infinity
         out = np.ldexp(np.sqrt(squares) * (1.0 + SLACK), shift)
@@ -145,30 +148,35 @@ def _estimate(G: np.ndarray) -> float:
     (symmetric, positive semidefinite): an estimate of its largest eigenvalue from below, much
     closer than power iteration when the top eigenvalues are close together; on small ``G``
     (order up to :data:`DIRECT`) LAPACK's, within rounding of it. Only an estimate: the
-    factorisation of :func:`_certified_top` proves the bound."""
+    factorisation of :func:`_certified_top` proves the bound. So the steps' products with ``G``
+    are in float32, on a copy scaled by a power of two to its largest diagonal entry (the
+    largest entry of a semidefinite matrix): half the memory to read, half the time of the
+    steps, and the same estimates to within 2e-8 on the layers of the suite."""
     k = G.shape[0]
     if k <= DIRECT:
         try:
             return float(np.linalg.eigvalsh(G)[-1])
         except np.linalg.LinAlgError:  # LAPACK did not converge: the Lanczos steps never fail
             pass
+    shift = int(np.frexp(max(float(G.diagonal().max()), TINY))[1])
+    single = np.multiply(G, np.ldexp(1.0, -shift), out=np.empty(G.shape, np.float32), casting="same_kind")
     steps = min(k, STEPS)
     Q = np.zeros((steps, k))
     q = np.ones(k) + np.linspace(0.0, 0.5, k)  # not orthogonal to a dense top vector
     Q[0] = q / np.linalg.norm(q)
     alpha, beta = [], []
     for j in range(steps):
-        w = G @ Q[j]
+        w = (single @ Q[j].astype(np.float32)).astype(np.float64)
         alpha.append(float(Q[j] @ w))  # the Rayleigh quotient, from the one product of the step
         w -= Q[: j + 1].T @ (Q[: j + 1] @ w)  # against every earlier vector (twice is enough)
         w -= Q[: j + 1].T @ (Q[: j + 1] @ w)
         size = float(np.linalg.norm(w))
-        if j + 1 == steps or size <= 1e-10 * max(abs(alpha[-1]), 1e-300):
+        if j + 1 == steps or size <= 1e-6 * max(abs(alpha[-1]), 1e-300):  # (float32's products)
             break
         beta.append(size)
         Q[j + 1] = w / size
     T = np.diag(alpha) + np.diag(beta[: len(alpha) - 1], 1) + np.diag(beta[: len(alpha) - 1], -1)
-    return float(np.linalg.eigvalsh(T)[-1])
+    return float(np.ldexp(np.linalg.eigvalsh(T)[-1], shift))
 
 
 def _certified_top(G: np.ndarray, estimate: float, g_error: float) -> float | None:
@@ -177,13 +185,13 @@ def _certified_top(G: np.ndarray, estimate: float, g_error: float) -> float | No
     has a float64 Cholesky factor (see the module's description); None if none has."""
     k = G.shape[0]
     scale = max(float(np.abs(np.diag(G)).max()), TINY)
+    B = np.empty_like(G)
     for i in range(TRIES):
         c = max(estimate, 0.0) * (1.0 + 0.001 * 2 ** i) + 1e-9 * scale
-        B = -G
-        B[np.diag_indices(k)] += c
-        try:  # numpy's LAPACK: SciPy's bundles a second BLAS, whose threads then wait on numpy's
-            np.linalg.cholesky(B)
-        except np.linalg.LinAlgError:  # not positive definite in float64
+        np.negative(G, out=B)
+        B.flat[:: k + 1] += c
+        # numpy's LAPACK: SciPy's bundles a second BLAS, whose threads then wait on numpy's
+        if not has_cholesky_factor(B):  # not positive definite in float64
             continue
         diag = c - np.diag(G)  # B's diagonal
         g = gamma(2 * (k + 1))  # Demmel's gamma_{k+1}, doubled as slack for blocked orders

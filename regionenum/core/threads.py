@@ -169,7 +169,8 @@ class _BlasRuns:
     from several threads of a program): the limit in force when the first began is kept and
     restored when the last ends (each restoring what it found would leave a later run's count
     behind), and while any run holds BLAS at one thread (:func:`blas_on_one_thread`: its own
-    threads are the parallelism), the others' counts stay at one.
+    threads are the parallelism), the others' counts stay at one; when the last such run ends,
+    they get back the count last asked for (a run's own count is set only when it changes).
 
     Every change is made under one lock, from whichever thread the run is in. threadpoolctl
     (from 3.8) lets one thread at a time set OpenBLAS's process-wide pool, the first to set it,
@@ -182,6 +183,7 @@ class _BlasRuns:
         self.single = 0  # runs holding one thread
         self.original = None  # threadpoolctl's record of the limits found by the first run
         self.found = 1  # the lowest BLAS thread count then
+        self.asked = None  # the count last asked for by :meth:`set`, None before any
 
     def enter(self, single: bool = False) -> bool:
         """Count a run in; False where there is no BLAS pool to set (nothing is then done)."""
@@ -206,7 +208,9 @@ class _BlasRuns:
             self.single -= single
             if self.runs == 0:
                 self.original.restore_original_limits()
-                self.original = None
+                self.original, self.asked = None, None
+            elif single and not self.single:  # the other runs get back the count they asked for
+                _threadpools().limit(limits=self.asked or self.found, user_api="blas")
 
     def wanted(self, threads: int) -> int:
         """The count a run that wants ``threads`` gets: one while a run holds one."""
@@ -215,6 +219,7 @@ class _BlasRuns:
     def set(self, threads: int) -> int:
         """Set the count to ``threads`` (one while a run holds one); the count set."""
         with self.lock, _blas_control():
+            self.asked = threads
             threads = self.wanted(threads)
             _threadpools().limit(limits=threads, user_api="blas")
             return threads

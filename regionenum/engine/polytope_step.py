@@ -29,12 +29,12 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from ..core.arrays import batches, get_bits, kernel_array, set_bits
 from ..core.exact import ExactNetwork
+from ..core.network import work_out_bounds
 from ..core.tolerances import ETA, U, gamma
 from .argmax import split_by_argmax
 from .assemble import SECONDS_PER_GENERATOR
@@ -77,14 +77,29 @@ NARROW = 16
 MAX_DIM = 10
 
 
-class Magnitudes(NamedTuple):
+class Magnitudes:
     """What a layer's error bounds read: ``|W|`` (C-contiguous), ``|b|``, the row sums of ``|W|``
-    and proven bounds on the rows' 2-norms."""
+    and proven bounds on the rows' 2-norms.
 
-    abs_W: np.ndarray
-    abs_b: np.ndarray
-    row_sums: np.ndarray
-    row_norms: np.ndarray
+    ``|W|`` and its row sums are made on first use: only the unit-by-unit bound's product, the
+    narrow layers' rows and the bounds on underflow read them, and a count whose norm bounds
+    decide every sign never reads a wide layer's (r1_deep's first count made seven 2 MB copies
+    it never read)."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.abs_b = np.abs(layer.b)
+        self.row_norms = layer.row_norms
+
+    @functools.cached_property
+    def abs_W(self) -> np.ndarray:
+        """``|W|``, made on first use."""
+        return np.abs(self.layer.W)
+
+    @functools.cached_property
+    def row_sums(self) -> np.ndarray:
+        """The row sums of ``|W|``, made on first use."""
+        return self.abs_W.sum(axis=1)
 
 
 @dataclass
@@ -162,9 +177,7 @@ class PolytopeStep:
 
     def share_tables(self) -> None:
         """Make the tables the steps of one run's subtrees share (:meth:`fork`), before threads
-        could each make them: the layers' norm bounds, the magnitudes and the underflow flags."""
-        for layer in self.net.layers[1:]:  # (the first layer's rows are exact: no norms)
-            layer.norm_bounds, layer.bias_norm  # noqa: B018 (cached on the layers)
+        could each make them: the layers' bounds and magnitudes, and the underflow flags."""
         self._magnitude_layers, self._may_underflow  # noqa: B018 (cached on this step, copied)
 
     def _first_records(self) -> list:
@@ -174,7 +187,12 @@ class PolytopeStep:
 
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:
-        """Cut the domain into root cells (unless given); the first stack entry."""
+        """Cut the domain into root cells (unless given); the first stack entry. First the layers'
+        bounds are worked out, all at once on the idle cores (:attr:`_magnitude_layers`): before
+        any split, because BLAS's threads wait spinning for a while after their work and would
+        take a core from them (after the first layer's split one of r1_deep's 512 x 512
+        certificates took 17 ms in the calling thread, against 6 ms in the other)."""
+        self._magnitude_layers  # noqa: B018 (cached on this step)
         if self.roots is None:
             self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties, tally.check)
             if self.roots.signs is not None:
@@ -430,8 +448,8 @@ class PolytopeStep:
         q_slope - 60)``; while all are above ``2^-1000`` no product underflows and the relative
         bounds hold."""
         out, q = [], 0
-        for l, (layer, mags) in enumerate(zip(self.net.layers, self._magnitude_layers)):
-            q_weights, q_bias = _quantum(mags.abs_W), _quantum(mags.abs_b)
+        for l, layer in enumerate(self.net.layers):
+            q_weights, q_bias = _quantum(layer.W), _quantum(layer.b)
             q_in = q_weights + (q if l else 0)
             # the layer's products, and the rows before it times their slopes (q) times the
             # rounding factors of their bounds (2^-60 or more)
@@ -451,12 +469,11 @@ class PolytopeStep:
 
     @functools.cached_property
     def _magnitude_layers(self):
-        """Each layer's :class:`Magnitudes`, for the error bounds."""
-        out = []
-        for layer in self.net.layers:
-            abs_W = np.abs(layer.W)
-            out.append(Magnitudes(abs_W, np.abs(layer.b), abs_W.sum(axis=1), layer.row_norms))
-        return out
+        """Each layer's :class:`Magnitudes`, for the error bounds; the first use also works out
+        the later layers' norm bounds, all at once (:func:`~regionenum.core.network.work_out_bounds`;
+        the first layer's rows are exact: they need none)."""
+        work_out_bounds(self.net.layers[1:])
+        return [Magnitudes(layer) for layer in self.net.layers]
 
     def _states(self, l, bits, n):
         """Per unit of layer ``l`` on ``n`` cells with state ``bits`` (None: one state), whether
@@ -574,11 +591,12 @@ class PolytopeStep:
             self.kept_generators += len(cells.gens)
 
 
-def _quantum(magnitudes) -> int:
-    """An exponent ``q`` such that ``2^q`` divides every entry of the float64 ``magnitudes``
-    (absolute values; 0 when none is nonzero): each float64 is a multiple of its last bit, at
-    least ``2^(e - 53)`` for the smallest nonzero ``|x| >= 2^(e - 1)`` (subnormals included)."""
-    smallest = magnitudes[magnitudes > 0].min(initial=np.inf)
+def _quantum(values) -> int:
+    """An exponent ``q`` such that ``2^q`` divides every entry of the float64 array ``values`` (0
+    when none is nonzero): each float64 is a multiple of its last bit, at least ``2^(e - 53)`` for
+    the smallest nonzero ``|x| >= 2^(e - 1)`` (subnormals included)."""
+    nonzero = values[values != 0]
+    smallest = np.abs(nonzero, out=nonzero).min(initial=np.inf)
     return int(np.frexp(smallest)[1]) - 53 if np.isfinite(smallest) else 0
 
 

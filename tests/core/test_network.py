@@ -38,6 +38,26 @@ def test_weights_are_c_contiguous_float64_whatever_the_caller_passes():
     assert plane.layers[0].W.flags.c_contiguous
 
 
+@pytest.mark.parametrize("cores", [1, 2])
+def test_bounds_worked_out_at_once_are_each_layers_own(cores, monkeypatch):
+    """Every layer's proven bounds worked out at once, shared out among idle cores, are those its
+    properties work out one by one, kept on the layer; a layer that has them is left alone."""
+    from regionenum.core import network, threads
+    from tests.oracles import random_net
+    monkeypatch.setattr(threads, "idle_cpus", lambda: cores)
+    monkeypatch.setattr(network, "idle_cpus", lambda: cores)
+    net, fresh = random_net([3, 200, 150, 150, 1], 8), random_net([3, 200, 150, 150, 1], 8)
+    net.layers[2].norm_bounds  # noqa: B018 (one layer's bounds known before)
+    kept = net.layers[2].__dict__["norm_bounds"]
+    network.work_out_bounds(net.layers[1:])
+    assert net.layers[2].__dict__["norm_bounds"] is kept
+    for layer, alone in zip(net.layers[1:], fresh.layers[1:]):
+        assert set(network.LAYER_BOUNDS) <= set(vars(layer))
+        assert layer.norm_bounds == alone.norm_bounds and layer.bias_norm == alone.bias_norm
+        assert np.array_equal(layer.row_norms, alone.row_norms) and not layer.row_norms.flags.writeable
+    assert "norm_bounds" not in vars(net.layers[0])
+
+
 def test_layers_are_read_only_copies():
     """A layer keeps its own read-only arrays: what is worked out once per layer (its norm
     bounds) stays true, and the caller's arrays are neither shared nor frozen."""

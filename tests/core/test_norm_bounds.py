@@ -29,6 +29,10 @@ def _matrices():
     yield "mixed magnitudes", rng.normal(size=(30, 30)) * 10.0 ** rng.uniform(-5, 5, size=(30, 30))
     for scale in (2.0 ** -1060, 1e-300, 1e-30, 1e30, 1e300):
         yield f"scaled {scale:g}", rng.normal(size=(25, 20)) * scale
+    # Gram matrices beyond float32's range, but not scaled before them (entries within 2^+-256),
+    # and of an order whose largest eigenvalue is estimated by Lanczos steps in float32
+    for scale in (1e-60, 1e60):
+        yield f"order 120 scaled {scale:g}", rng.normal(size=(150, 120)) * scale
 
 
 @pytest.mark.parametrize("name, W", list(_matrices()), ids=[name for name, _ in _matrices()])

@@ -198,6 +198,11 @@ def test_concurrent_runs_restore_the_blas_limit_they_found(monkeypatch):
             adaptive.refresh(force=True)
             assert blas() == 3  # and up again once it has left
         assert blas() == 3
+        with threads.AdaptiveBlas():  # a run that does not look again before the other leaves
+            with threads.blas_on_one_thread():  # (the engine's norm certificates at a run's start)
+                assert blas() == 1
+            assert blas() == 3  # gets its count back all the same
+        assert blas() == 3
 
 
 def test_blas_is_set_from_any_thread():
