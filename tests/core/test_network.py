@@ -46,6 +46,7 @@ def test_bounds_worked_out_at_once_are_each_layers_own(cores, monkeypatch):
     from tests.oracles import random_net
     monkeypatch.setattr(threads, "idle_cpus", lambda: cores)
     monkeypatch.setattr(network, "idle_cpus", lambda: cores)
+    monkeypatch.setattr(network, "SHARED_WORK", 0)  # threads however little the work
     net, fresh = random_net([3, 200, 150, 150, 1], 8), random_net([3, 200, 150, 150, 1], 8)
     net.layers[2].norm_bounds  # noqa: B018 (one layer's bounds known before)
     kept = net.layers[2].__dict__["norm_bounds"]
