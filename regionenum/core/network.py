@@ -14,6 +14,7 @@ from ..errors import InvalidNetworkError
 from .norm_bounds import abs_norm_bound, row_norm_bounds, spectral_norm_bound
 from .piecewise import PieceMap, UnitSpline, expand_layer
 from .threads import blas_on_one_thread, idle_cpus, map_in_threads
+from .tolerances import quantum
 
 __all__ = ["Activation", "Layer", "Network"]
 
@@ -630,6 +631,13 @@ class Layer:
     def bias_norm(self) -> float:
         """A proven upper bound on ``||b||_2``."""
         return abs_norm_bound(self.b[:, None])
+
+    @functools.cached_property
+    def quanta(self) -> tuple[int, int]:
+        """Exponents ``(q_W, q_b)`` such that ``2^q_W`` divides every weight and ``2^q_b`` every
+        bias (:func:`~regionenum.core.tolerances.quantum`), for the engine's test of whether a
+        product may underflow."""
+        return quantum(self.W), quantum(self.b)
 
 
 #: The proven bounds a :class:`Layer` works out once and keeps (:func:`work_out_bounds`).

@@ -35,7 +35,7 @@ import numpy as np
 from ..core.arrays import batches, get_bits, kernel_array, set_bits
 from ..core.exact import ExactNetwork
 from ..core.network import work_out_bounds
-from ..core.tolerances import ETA, U, gamma
+from ..core.tolerances import ETA, U, gamma, quantum
 from .argmax import split_by_argmax
 from .assemble import SECONDS_PER_GENERATOR
 from .cells import CellSet
@@ -437,7 +437,8 @@ class PolytopeStep:
     def _may_underflow(self):
         """Per layer, whether a product in its rows (or their bounds) may fall below float64's
         normal range. Every entry of every row of layer ``l`` on any cell is a multiple of a
-        power of two ``2^q_l`` (:func:`_quantum` per array): row entries are sums of products of
+        power of two ``2^q_l`` (:func:`~regionenum.core.tolerances.quantum` per array, the layers'
+        kept on them, :attr:`~regionenum.core.network.Layer.quanta`): row entries are sums of products of
         the layers' entries and the slopes, and rounding keeps such multiples (a float64 rounded
         to 53 bits stays a multiple of any power of two below its last bit). So each nonzero
         product of layer ``l``'s weights with its inputs is at least ``2^(qW_l + q_(l-1) +
@@ -449,12 +450,12 @@ class PolytopeStep:
         bounds hold."""
         out, q = [], 0
         for l, layer in enumerate(self.net.layers):
-            q_weights, q_bias = _quantum(layer.W), _quantum(layer.b)
+            q_weights, q_bias = layer.quanta
             q_in = q_weights + (q if l else 0)
             # the layer's products, and the rows before it times their slopes (q) times the
             # rounding factors of their bounds (2^-60 or more)
             out.append(l > 0 and min(q_in, q - 60) < -1000)
-            q = min(q_in, q_bias) + min(0, _quantum(np.array([abs(layer.activation.off_slope)])))
+            q = min(q_in, q_bias) + min(0, quantum([layer.activation.off_slope]))
         return out
 
     @functools.cached_property
@@ -589,15 +590,6 @@ class PolytopeStep:
         if self.keep:
             tally.finished.append((cells, np.ascontiguousarray(J_out), np.ascontiguousarray(E_out)))
             self.kept_generators += len(cells.gens)
-
-
-def _quantum(values) -> int:
-    """An exponent ``q`` such that ``2^q`` divides every entry of the float64 array ``values`` (0
-    when none is nonzero): each float64 is a multiple of its last bit, at least ``2^(e - 53)`` for
-    the smallest nonzero ``|x| >= 2^(e - 1)`` (subnormals included)."""
-    nonzero = values[values != 0]
-    smallest = np.abs(nonzero, out=nonzero).min(initial=np.inf)
-    return int(np.frexp(smallest)[1]) - 53 if np.isfinite(smallest) else 0
 
 
 def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0, most_crossed=None) -> int:
