@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InvalidNetworkError
 from .norm_bounds import abs_norm_bound, row_norm_bounds, spectral_norm_bound
 from .piecewise import PieceMap, UnitSpline, expand_layer
-from .threads import blas_on_one_thread, idle_cpus, map_in_threads
+from .threads import AdaptiveBlas, blas_on_one_thread, idle_cpus, map_in_threads
 from .tolerances import quantum
 
 __all__ = ["Activation", "Layer", "Network"]
@@ -650,7 +650,9 @@ SHARED_WORK = 1 << 25
 
 def work_out_bounds(layers) -> None:
     """Work out now the proven bounds of ``layers`` not yet known (:data:`LAYER_BOUNDS`), shared
-    out among the machine's idle cores with BLAS on one thread each, and keep them on the layers.
+    out among the machine's idle cores with BLAS on one thread each where they are work enough
+    (:data:`SHARED_WORK`), otherwise in this thread with BLAS on the idle cores (as a run sets
+    it, :class:`~regionenum.core.threads.AdaptiveBlas`), and keep them on the layers.
 
     A run asks for every layer's bounds within milliseconds of its start (it goes depth first),
     and a wide layer's certificate of ``||W||_2`` (a Gram matrix and a Cholesky factorisation) is
@@ -665,13 +667,14 @@ def work_out_bounds(layers) -> None:
     layers : sequence of Layer
     """
     todo = [(layer, name) for layer in layers for name in LAYER_BOUNDS if name not in vars(layer)]
+    if not todo:
+        return
     work = sum(min(layer.W.shape) ** 2 * max(layer.W.shape) for layer, name in todo if name == "norm_bounds")
     threads = min(idle_cpus(), len(todo)) if work >= SHARED_WORK else 1
-    if threads > 1:
-        with blas_on_one_thread():
-            values = map_in_threads(_bound_of, todo, threads)
-    else:
-        values = [_bound_of(item) for item in todo]
+    # in one thread, BLAS gets the idle cores as in a run (a run may not have set them yet: on a
+    # busy machine a 512 x 512 factorisation on two BLAS threads took 10-20 ms, not 1.2)
+    with blas_on_one_thread() if threads > 1 else AdaptiveBlas():
+        values = map_in_threads(_bound_of, todo, threads)
     for (layer, name), value in zip(todo, values):
         object.__setattr__(layer, name, value)  # where the cached property keeps it
 
