@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .threads import loaded_blas_files
+
 __all__ = ["has_cholesky_factor"]
 
 #: The names NumPy's builds give LAPACK's Cholesky factorisation, with the width of their integer
@@ -34,6 +36,7 @@ SYMBOLS = (("scipy_dpotrf_64_", ctypes.c_int64), ("dpotrf_64_", ctypes.c_int64),
 def has_cholesky_factor(B: np.ndarray) -> bool:
     """Whether LAPACK's Cholesky factorisation of the symmetric matrix ``B`` runs to completion in
     float64 (every pivot positive), as ``numpy.linalg.cholesky`` would; ``B`` is overwritten.
+    Like NumPy's, it may run to completion on entries that are not finite: callers check them.
 
     Parameters
     ----------
@@ -67,16 +70,23 @@ def _numpy_potrf():
     """A function of ``B`` returning ``dpotrf``'s ``info``, bound to NumPy's own LAPACK library,
     or None where none is found that gives the right factors of two small matrices."""
     here = Path(np.__file__).resolve().parent
-    for folder in (here.parent / "numpy.libs", here / ".dylibs", here / ".libs"):
-        for path in sorted(folder.glob("*openblas*")) if folder.is_dir() else ():
-            try:
-                library = ctypes.CDLL(str(path))
-            except OSError:
-                continue
-            for name, integer in SYMBOLS:
-                function = getattr(library, name, None)
-                if function is not None and _works(function, integer):
-                    return functools.partial(_call, function, integer)
+    found = [path for folder in (here.parent / "numpy.libs", here / ".dylibs", here / ".libs") if folder.is_dir()
+             for path in sorted(folder.glob("*openblas*"))]
+    try:
+        loaded = loaded_blas_files()
+    except Exception:  # noqa: BLE001 (only a preference: without the list every library found is tried)
+        loaded = set()
+    if any(path.resolve() in loaded for path in found):  # the one NumPy has loaded, not another left there
+        found = [path for path in found if path.resolve() in loaded]
+    for path in found:
+        try:
+            library = ctypes.CDLL(str(path))
+        except OSError:
+            continue
+        for name, integer in SYMBOLS:
+            function = getattr(library, name, None)
+            if function is not None and _works(function, integer):
+                return functools.partial(_call, function, integer)
     return None
 
 

@@ -185,6 +185,8 @@ def _certified_top(G: np.ndarray, estimate: float, g_error: float) -> float | No
     has a float64 Cholesky factor (see the module's description); None if none has."""
     k = G.shape[0]
     scale = max(float(np.abs(np.diag(G)).max()), TINY)
+    if not (np.isfinite(estimate) and np.isfinite(G).all()):  # LAPACK's factorisation "succeeds" on NaN
+        return None
     B = np.empty_like(G)
     for i in range(TRIES):
         c = max(estimate, 0.0) * (1.0 + 0.001 * 2 ** i) + 1e-9 * scale

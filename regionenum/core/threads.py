@@ -23,8 +23,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["AdaptiveBlas", "blas_on_one_thread", "busy_elsewhere", "idle_cpus", "map_in_threads", "one_blas_thread",
-           "usable_cpus"]
+__all__ = ["AdaptiveBlas", "blas_on_one_thread", "busy_elsewhere", "idle_cpus", "loaded_blas_files", "map_in_threads",
+           "one_blas_thread", "usable_cpus"]
 
 _controller = None
 
@@ -37,6 +37,13 @@ def _threadpools():
         from threadpoolctl import ThreadpoolController
         _controller = ThreadpoolController()
     return _controller
+
+
+def loaded_blas_files() -> set:
+    """The files of the BLAS libraries this process has loaded, as threadpoolctl finds them
+    (resolved paths)."""
+    return {Path(info["filepath"]).resolve() for info in _threadpools().info()
+            if info["user_api"] == "blas" and info.get("filepath")}
 
 
 def usable_cpus() -> int:
@@ -183,7 +190,7 @@ class _BlasRuns:
         self.single = 0  # runs holding one thread
         self.original = None  # threadpoolctl's record of the limits found by the first run
         self.found = 1  # the lowest BLAS thread count then
-        self.asked = None  # the count last asked for by :meth:`set`, None before any
+        self.asked = None  # the count last asked for (:meth:`ask`), None before any
 
     def enter(self, single: bool = False) -> bool:
         """Count a run in; False where there is no BLAS pool to set (nothing is then done)."""
@@ -212,15 +219,17 @@ class _BlasRuns:
             elif single and not self.single:  # the other runs get back the count they asked for
                 _threadpools().limit(limits=self.asked or self.found, user_api="blas")
 
-    def wanted(self, threads: int) -> int:
-        """The count a run that wants ``threads`` gets: one while a run holds one."""
-        return 1 if self.single else threads
+    def ask(self, threads: int) -> int:
+        """A run wants ``threads``: recorded as the count to give back when the runs holding one
+        thread end; the count it gets now (one while a run holds one)."""
+        with self.lock:
+            self.asked = threads
+            return 1 if self.single else threads
 
     def set(self, threads: int) -> int:
         """Set the count to ``threads`` (one while a run holds one); the count set."""
         with self.lock, _blas_control():
-            self.asked = threads
-            threads = self.wanted(threads)
+            threads = 1 if self.single else threads
             _threadpools().limit(limits=threads, user_api="blas")
             return threads
 
@@ -296,7 +305,7 @@ class AdaptiveBlas:
         if not force and now - self._checked < self.interval:
             return
         self._checked = now
-        threads = _blas_runs.wanted(min(self._ceiling, idle_cpus()))
+        threads = _blas_runs.ask(min(self._ceiling, idle_cpus()))
         if threads != self._threads:  # (after a run held one thread, the count goes up again)
             self._threads = _blas_runs.set(threads)
 

@@ -471,8 +471,9 @@ class PolytopeStep:
     @functools.cached_property
     def _magnitude_layers(self):
         """Each layer's :class:`Magnitudes`, for the error bounds; the first use also works out
-        the later layers' norm bounds, all at once (:func:`~regionenum.core.network.work_out_bounds`;
-        the first layer's rows are exact: they need none)."""
+        the later layers' bounds, all at once (:func:`~regionenum.core.network.work_out_bounds`;
+        the first layer's rows are exact: of its bounds only the row norms are read, which its
+        :class:`Magnitudes` asks for)."""
         work_out_bounds(self.net.layers[1:])
         return [Magnitudes(layer) for layer in self.net.layers]
 

@@ -203,6 +203,11 @@ def test_concurrent_runs_restore_the_blas_limit_they_found(monkeypatch):
                 assert blas() == 1
             assert blas() == 3  # gets its count back all the same
         assert blas() == 3
+        with threads.AdaptiveBlas() as adaptive:
+            with threads.blas_on_one_thread():
+                adaptive.refresh(force=True)  # it looks again while the other holds one thread
+            assert blas() == 3  # and still gets its own count back, not the one it had then
+        assert blas() == 3
 
 
 def test_blas_is_set_from_any_thread():
