@@ -648,7 +648,7 @@ LAYER_BOUNDS = ("norm_bounds", "row_norms", "bias_norm")
 SHARED_WORK = 1 << 25
 
 
-def work_out_bounds(layers) -> None:
+def work_out_bounds(layers, check=None) -> None:
     """Work out now the proven bounds of ``layers`` not yet known (:data:`LAYER_BOUNDS`), shared
     out among the machine's idle cores with BLAS on one thread each where they are work enough
     (:data:`SHARED_WORK`), otherwise in this thread with BLAS on the idle cores (as a run sets
@@ -665,25 +665,31 @@ def work_out_bounds(layers) -> None:
     Parameters
     ----------
     layers : sequence of Layer
+    check : callable, optional
+        Called before each bound (a run's budgets: what it raises stops the work, the bounds
+        already worked out are kept, the others are worked out when first asked for).
     """
     todo = [(layer, name) for layer in layers for name in LAYER_BOUNDS if name not in vars(layer)]
     if not todo:
         return
     work = sum(min(layer.W.shape) ** 2 * max(layer.W.shape) for layer, name in todo if name == "norm_bounds")
     threads = min(idle_cpus(), len(todo)) if work >= SHARED_WORK else 1
+
+    def keep(item):
+        if check is not None:
+            check()
+        _keep_bound(*item)
+
     # in one thread, BLAS gets the idle cores as in a run (a run may not have set them yet: on a
     # busy machine a 512 x 512 factorisation on two BLAS threads took 10-20 ms, not 1.2)
     with blas_on_one_thread() if threads > 1 else AdaptiveBlas():
-        values = map_in_threads(_bound_of, todo, threads)
-    for (layer, name), value in zip(todo, values):
-        object.__setattr__(layer, name, value)  # where the cached property keeps it
+        map_in_threads(keep, todo, threads)
 
 
-def _bound_of(item) -> object:
-    """For ``(layer, name)``, what the layer's cached property ``name`` works out, computed by the
-    property's own function (outside its lock)."""
-    layer, name = item
-    return getattr(Layer, name).func(layer)
+def _keep_bound(layer, name) -> None:
+    """Work out what the layer's cached property ``name`` works out, by the property's own
+    function (outside its lock), and keep it where the property keeps it."""
+    object.__setattr__(layer, name, getattr(Layer, name).func(layer))
 
 
 class Network:

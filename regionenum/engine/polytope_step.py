@@ -188,11 +188,12 @@ class PolytopeStep:
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:
         """Cut the domain into root cells (unless given); the first stack entry. First the layers'
-        bounds are worked out, all at once on the idle cores (:attr:`_magnitude_layers`): before
-        any split, because BLAS's threads wait spinning for a while after their work and would
-        take a core from them (after the first layer's split one of r1_deep's 512 x 512
-        certificates took 17 ms in the calling thread, against 6 ms in the other)."""
-        self._magnitude_layers  # noqa: B018 (cached on this step)
+        bounds are worked out, all at once on the idle cores
+        (:func:`~regionenum.core.network.work_out_bounds`, under the run's budgets): before any
+        split, because BLAS's threads wait spinning for a while after their work and would take
+        a core from them (after the first layer's split one of r1_deep's 512 x 512 certificates
+        took 17 ms in the calling thread, against 6 ms in the other)."""
+        work_out_bounds(self.net.layers[1:], tally.check)
         if self.roots is None:
             self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties, tally.check)
             if self.roots.signs is not None:

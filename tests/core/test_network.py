@@ -74,13 +74,13 @@ def test_bounds_worked_out_at_once_take_the_idle_cores_for_blas(idle, monkeypatc
     monkeypatch.setattr(threads, "busy_elsewhere", lambda: 2 - idle)
     monkeypatch.setattr(network, "SHARED_WORK", 0)
     seen = []
-    real = network._bound_of
+    real = network._keep_bound
 
-    def bound_of(item):
+    def keep_bound(layer, name):
         seen.append(max(i["num_threads"] for i in pools.info() if i["user_api"] == "blas"))
-        return real(item)
+        real(layer, name)
 
-    monkeypatch.setattr(network, "_bound_of", bound_of)
+    monkeypatch.setattr(network, "_keep_bound", keep_bound)
     with pools.limit(limits=2, user_api="blas"):
         network.work_out_bounds(random_net([2, 64, 64, 1], 3).layers[1:])
         assert seen and set(seen) == {1}

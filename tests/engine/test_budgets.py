@@ -63,6 +63,28 @@ def test_a_budget_spent_while_the_root_cells_are_built(monkeypatch):
     assert int(counted) == 0 and not counted.complete
 
 
+def test_a_budget_spent_while_the_layers_bounds_are_worked_out(monkeypatch):
+    """A run works out every layer's norm bounds at its start (certificates of wide layers take
+    milliseconds each): a time limit stops that work between two bounds, and the run ends
+    incomplete without regions, the bounds not worked out left for later."""
+    import time
+
+    from regionenum.core import network
+    keep = network._keep_bound
+
+    def slow(layer, name):
+        time.sleep(0.02)
+        keep(layer, name)
+
+    monkeypatch.setattr(network, "_keep_bound", slow)
+    for run in (rn.count_regions, rn.enumerate_regions):
+        net = random_net([2, 8, 8, 8, 1], 1)
+        found = run(net, BOX2, time_limit=0.01)
+        assert len(found) == 0 if run is rn.enumerate_regions else int(found) == 0
+        assert not found.complete and found.stop_reason == "time_limit"
+        assert any("norm_bounds" not in vars(layer) for layer in net.layers[1:])
+
+
 class _SlowStep:
     """A step of ``batches`` batches of ``seconds`` each (one region per batch), whose kept results
     would take ``assembly`` seconds per region to assemble."""
