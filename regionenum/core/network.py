@@ -633,6 +633,14 @@ class Layer:
         return abs_norm_bound(self.b[:, None])
 
     @functools.cached_property
+    def weights_and_bias(self) -> np.ndarray:
+        """``[W | b]``, shape ``(out, in + 1)``, read-only: with a column of ones (zeros) appended
+        to its inputs, one product gives ``W a + b`` (``W a``), the bias a term of the sum."""
+        out = np.hstack([self.W, self.b[:, None]])
+        out.flags.writeable = False
+        return out
+
+    @functools.cached_property
     def quanta(self) -> tuple[int, int]:
         """Exponents ``(q_W, q_b)`` such that ``2^q_W`` divides every weight and ``2^q_b`` every
         bias (:func:`~regionenum.core.tolerances.quantum`), for the engine's test of whether a

@@ -283,8 +283,10 @@ class PolytopeStep:
                                        self._magnitude_layers[l].abs_W, rows, product, sizes)
                 pre = None
             else:
-                M, pre = self._buffer("rows", (n, D, width)), self._buffer("bounds", (n, width))
+                M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
                 gather_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes)
+                # the bias: M's last column (1 on the t row) times b, a term of each t row's sum
+                rows = (M.reshape(n * D, width + 1) @ layer.weights_and_bias.T).reshape(n, D, layer.width)
         else:  # a group's winner: sums over the group
             M, carried = self._collected(l - 1, J, E, parent, on)
             carried = carried[:, 0, :]
@@ -293,7 +295,7 @@ class PolytopeStep:
             sizes = np.stack([a.sum(axis=1), a.max(axis=1), pre.sum(axis=1), pre.max(axis=1)], axis=1)
         with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
             N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
-        if product is None:
+        if act.kind == "max":
             rows = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
             rows[:, 0, :] += layer.b
         E = self._unit_bounds(l, pre, scale, g, product)
