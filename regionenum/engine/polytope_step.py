@@ -293,11 +293,10 @@ class PolytopeStep:
             a = np.abs(M).sum(axis=1)
             pre = rounding * a + carried
             sizes = np.stack([a.sum(axis=1), a.max(axis=1), pre.sum(axis=1), pre.max(axis=1)], axis=1)
-        with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
-            N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
-        if act.kind == "max":
             rows = (M.reshape(n * D, M.shape[2]) @ layer.W.T).reshape(n, D, layer.width)
             rows[:, 0, :] += layer.b
+        with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
+            N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
         E = self._unit_bounds(l, pre, scale, g, product)
         if self._may_underflow[l]:
             floor = self._underflow(l, D, width)  # the same for every child
