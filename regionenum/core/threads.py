@@ -219,17 +219,21 @@ class _BlasRuns:
             elif single and not self.single:  # the other runs get back the count they asked for
                 _threadpools().limit(limits=self.asked or self.found, user_api="blas")
 
+    def wanted(self, threads: int) -> int:
+        """The count a run that wants ``threads`` gets: one while a run holds one."""
+        return 1 if self.single else threads
+
     def ask(self, threads: int) -> int:
         """A run wants ``threads``: recorded as the count to give back when the runs holding one
-        thread end; the count it gets now (one while a run holds one)."""
+        thread end; the count it gets now (:meth:`wanted`)."""
         with self.lock:
             self.asked = threads
-            return 1 if self.single else threads
+            return self.wanted(threads)
 
     def set(self, threads: int) -> int:
         """Set the count to ``threads`` (one while a run holds one); the count set."""
         with self.lock, _blas_control():
-            threads = 1 if self.single else threads
+            threads = self.wanted(threads)
             _threadpools().limit(limits=threads, user_api="blas")
             return threads
 

@@ -439,8 +439,8 @@ class PolytopeStep:
     def _may_underflow(self):
         """Per layer, whether a product in its rows (or their bounds) may fall below float64's
         normal range. Every entry of every row of layer ``l`` on any cell is a multiple of a
-        power of two ``2^q_l`` (:func:`~regionenum.core.tolerances.quantum` per array, the layers'
-        kept on them, :attr:`~regionenum.core.network.Layer.quanta`): row entries are sums of products of
+        power of two ``2^q_l`` (:func:`~regionenum.core.tolerances.quantum` per array, kept on each
+        layer as :attr:`~regionenum.core.network.Layer.quanta`): row entries are sums of products of
         the layers' entries and the slopes, and rounding keeps such multiples (a float64 rounded
         to 53 bits stays a multiple of any power of two below its last bit). So each nonzero
         product of layer ``l``'s weights with its inputs is at least ``2^(qW_l + q_(l-1) +
