@@ -51,6 +51,7 @@ import numpy as np
 
 import regionenum as rn
 import regionenum.engine.api as api
+from regionenum.engine import line_step
 from regionenum.engine.exact_vertices import LOOSE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,9 +70,10 @@ def _dyadic(a, bits=24):
     return np.ldexp(np.round(m * 2.0 ** bits), e - bits)
 
 
-def draw(family: str, rng):
-    """A network's layers, activations and a box for ``family``."""
-    d = int(rng.integers(1, 4))
+def draw(family: str, rng, inputs: int | None = None):
+    """A network's layers, activations and a box for ``family``, with ``inputs`` inputs (1 to 3
+    at random where None; six for ``many_inputs``)."""
+    d = inputs or int(rng.integers(1, 4))
     widths = [d] + [int(rng.integers(2, 9)) for _ in range(int(rng.integers(1, 4)))] + [1]
     layers = [(rng.normal(size=(o, i)), rng.normal(size=o) * 0.5) for i, o in zip(widths[:-1], widths[1:])]
     acts = None
@@ -144,10 +146,11 @@ def draw(family: str, rng):
     return layers, acts, rn.Box(lo, hi)
 
 
-def check(family: str, seed: int) -> str | None:
-    """None if the network of ``family`` and ``seed`` passes every check, else what failed."""
+def check(family: str, seed: int, inputs: int | None = None) -> str | None:
+    """None if the network of ``family`` and ``seed`` (``inputs`` inputs, see :func:`draw`) passes
+    every check, else what failed."""
     rng = np.random.default_rng(seed)
-    layers, acts, box = draw(family, rng)
+    layers, acts, box = draw(family, rng, inputs)
 
     def net(ls):
         return rn.Network.from_layers(ls, acts)
@@ -183,6 +186,8 @@ def check(family: str, seed: int) -> str | None:
             m = len(rn.enumerate_regions(net(ls), box))
             if m != n:
                 return f"{name}: {m} regions, {n} before"
+            if box.dim == 1 and int(rn.count_regions(net(ls), box)) != n:  # the count's own step on a line
+                return f"{name}: counted {int(rn.count_regions(net(ls), box))}, {n} before"
     return None
 
 
@@ -202,6 +207,8 @@ def main() -> None:
     parser.add_argument("--nets", type=int, default=300, help="networks per family (default 300)")
     parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--family", choices=FAMILIES, action="append", help="only these families")
+    parser.add_argument("--inputs", type=int, choices=(1, 2, 3),
+                        help="networks of this many inputs only (default: 1 to 3 at random)")
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--norm-bounds-only", action="store_true",
                       help="every row-error bound is the cell's norm bound alone (checks that bound)")
@@ -217,15 +224,36 @@ def main() -> None:
     return campaign(args)
 
 
+def _watch_line_step() -> Counter:
+    """Counts of the runs of the step for counts on one input (``runs``) and of those it handed
+    to the general step (``handed on``), kept as the campaign goes."""
+    seen, start, process = Counter(), line_step.LineStep.start, line_step.LineStep.process
+
+    def counted_start(self, tally):
+        seen["runs"] += 1
+        return start(self, tally)
+
+    def counted_process(self, entry, tally):
+        try:
+            return process(self, entry, tally)
+        except line_step.Unproven:
+            seen["handed on"] += 1
+            raise
+
+    line_step.LineStep.start, line_step.LineStep.process = counted_start, counted_process
+    return seen
+
+
 def campaign(args) -> None:
     """Run the families of ``args`` and write the summary."""
     families = args.family or FAMILIES
     summary, failures = {}, []
+    lines_seen = _watch_line_step()
     for family in families:
-        start, outcome = time.perf_counter(), Counter()
+        start, outcome, lines_before = time.perf_counter(), Counter(), Counter(lines_seen)
         for seed in range(args.seed, args.seed + args.nets):
             try:
-                problem = check(family, seed)
+                problem = check(family, seed, args.inputs)
             except Exception as err:  # a crash is a failure too, with its type
                 problem = f"{type(err).__name__}: {err}".splitlines()[0]
                 if not isinstance(err, rn.RegionEnumError):
@@ -234,7 +262,9 @@ def campaign(args) -> None:
             if problem:
                 failures.append((family, seed, problem))
                 print(f"FAIL {family} seed {seed}: {problem}", flush=True)
-        summary[family] = (outcome["passed"], outcome["failed"], time.perf_counter() - start)
+        runs = lines_seen - lines_before
+        summary[family] = (outcome["passed"], outcome["failed"], time.perf_counter() - start,
+                           runs["runs"], runs["handed on"])
         print(f"{family:16s} {outcome['passed']:5d} passed {outcome['failed']:4d} failed "
               f"({summary[family][2]:.1f} s)", flush=True)
     flag, title, name = "", "", "adversarial.md"
@@ -243,13 +273,19 @@ def campaign(args) -> None:
     if args.unit_norm_bounds_only:
         flag, title, name = (" --unit-norm-bounds-only", ": the per-unit norm bound alone",
                              "adversarial_unit_norm_bounds.md")
+    if args.inputs:
+        flag, title = flag + f" --inputs {args.inputs}", title + f"{':' if not title else ','} {args.inputs} input(s)"
+        name = name.replace(".md", f"_{args.inputs}_input.md")
     lines = ["# Adversarial campaign" + title, "",
              f"`python benchmarks/adversarial.py --nets {args.nets} --seed {args.seed}{flag}`: each network "
              "enumerated, certified in exact arithmetic, its vertices checked against their error bounds, "
              "counted by `count_regions`, and enumerated again after exact rewrites (see the script's "
              "description).", "",
-             "| family | passed | failed | seconds |", "|---|---|---|---|"]
-    lines += [f"| {f} | {p} | {x} | {s:.1f} |" for f, (p, x, s) in summary.items()]
+             "| family | passed | failed | seconds | counts on one input | handed on |", "|---|---|---|---|---|---|"]
+    lines += [f"| {f} | {p} | {x} | {s:.1f} | {r} | {h} |" for f, (p, x, s, r, h) in summary.items()]
+    lines += ["", ("Counts on one input: the counts run by values at the breakpoints "
+                   "(`regionenum/engine/line_step.py`; the network's, its rewrites'), and how many of them it "
+                   "handed to the general step (a sign its bounds did not prove).")]
     if failures:
         lines += ["", "Failures (family, seed, what):", ""]
         lines += [f"- {f} {s}: {p}" for f, s, p in failures]

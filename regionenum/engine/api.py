@@ -7,6 +7,8 @@ cluster (:mod:`regionenum.engine.parallel`).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..core.balance import for_float_stages
@@ -19,6 +21,8 @@ from .assemble import assemble_regions
 from .driver import Budget, DeferredInterrupts, Driver, Tally
 from .hrep_step import HrepStep, assemble_hrep
 from .hrep_step import applies as hrep_applies
+from .line_step import LineStep, Unproven
+from .line_step import applies as line_applies
 from .parallel import run_parallel
 from .polytope_step import MAX_DIM, PolytopeStep
 from .subtrees import run_subtrees
@@ -199,6 +203,16 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         The count (an ``int``) with ``bounded``, ``complete``, ``stop_reason``, ``seconds``,
         ``kernel_seconds`` and ``exact_calls``.
 
+    Notes
+    -----
+    On one input (a :class:`~regionenum.Box` of one coordinate or a
+    :class:`~regionenum.Slice` along a line; ReLU, LeakyReLU and identity layers; one process)
+    the count keeps each layer's values at the intervals' ends, with every sign proven by
+    rigorous error bounds (:mod:`regionenum.engine.line_step`; README, "Exactness"). Where those
+    bounds prove no sign (an exact zero at a breakpoint, roots that meet) the count starts again
+    on the general step, with what is left of ``time_limit``, its ``progress`` reports from the
+    start again.
+
     Raises
     ------
     ArgumentTypeError, InvalidDomainError, InvalidArgumentError
@@ -221,11 +235,22 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                            certificate=regions.certificate, sign_stages=regions.sign_stages)
     network, (floats, _), domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
                                             client)
+    budget, spent = Budget(max_regions, time_limit), 0.0
+    if client is None and workers == 1 and line_applies(floats, domain):
+        start = time.perf_counter()
+        try:  # one input: values at the breakpoints, every sign proven, or the general step below
+            tally = Driver(LineStep(floats, domain, batch_size), budget, progress).run()
+            return RegionCount(tally.count, bounded=tally.bounded, **tally.outcome())
+        except Unproven:
+            spent = time.perf_counter() - start
+            if time_limit is not None:
+                budget.time_limit = max(time_limit - spent, 0.0)
     if client is None and hrep_applies(network, domain):
         step, workers = HrepStep(floats, domain, keep=False), 1
     else:
         step = PolytopeStep(floats, domain, tol, batch_size, keep=False)
-    tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
+    tally = _execute(step, budget, progress, workers, client)
+    tally.seconds += spent
     if tally.patterns is not None:  # pieces of a region were counted once per orthant
         count, bounded = len(tally.patterns), sum(tally.patterns.values())
     else:

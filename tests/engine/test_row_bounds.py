@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import regionenum as rn
 from regionenum.core.exact import ExactNetwork
-from regionenum.engine import polytope_step, subtrees
+from regionenum.engine import api, polytope_step, subtrees
 from regionenum.engine.driver import Tally
 from regionenum.engine.exact_vertices import LOOSE
 from regionenum.engine.polytope_step import PolytopeStep
@@ -287,6 +287,7 @@ def test_products_are_skipped_where_the_norm_decides(monkeypatch):
             watched = _watched_products(policy)
             monkeypatch.setattr(PolytopeStep, "_products_pay", watched)
             monkeypatch.setattr(subtrees, "SUBTREE_WORK", np.inf)  # one step's decisions, batch after batch
+            monkeypatch.setattr(api, "line_applies", lambda network, domain: False)  # the general step's count
             found[policy, run] = run(net, box), watched.decisions
     monkeypatch.undo()
     (counted, in_count), (regions, in_full) = found[None, rn.count_regions], found[None, rn.enumerate_regions]
