@@ -236,21 +236,22 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     network, (floats, _), domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
                                             client)
     budget, spent = Budget(max_regions, time_limit), 0.0
-    if client is None and workers == 1 and line_applies(floats, domain):
-        start = time.perf_counter()
-        try:  # one input: values at the breakpoints, every sign proven, or the general step below
-            tally = Driver(LineStep(floats, domain, batch_size), budget, progress).run()
-            return RegionCount(tally.count, bounded=tally.bounded, **tally.outcome())
-        except Unproven:
-            spent = time.perf_counter() - start
-            if time_limit is not None:
-                budget.time_limit = max(time_limit - spent, 0.0)
-    if client is None and hrep_applies(network, domain):
-        step, workers = HrepStep(floats, domain, keep=False), 1
-    else:
-        step = PolytopeStep(floats, domain, tol, batch_size, keep=False)
-    tally = _execute(step, budget, progress, workers, client)
-    tally.seconds += spent
+    with DeferredInterrupts():  # one flag for both steps: Ctrl-C in the first stops the second
+        if client is None and workers == 1 and line_applies(floats, domain):
+            start = time.perf_counter()
+            try:  # one input: values at the breakpoints, every sign proven, or the general step below
+                tally = Driver(LineStep(floats, domain, tol, batch_size), budget, progress).run()
+                return RegionCount(tally.count, bounded=tally.bounded, **tally.outcome())
+            except Unproven:
+                spent = time.perf_counter() - start
+                if time_limit is not None:
+                    budget.time_limit = max(time_limit - spent, 0.0)
+        if client is None and hrep_applies(network, domain):
+            step, workers = HrepStep(floats, domain, keep=False), 1
+        else:
+            step = PolytopeStep(floats, domain, tol, batch_size, keep=False)
+        tally = _execute(step, budget, progress, workers, client)
+    tally.seconds += spent  # (the first step's time compiling or loading kernels included)
     if tally.patterns is not None:  # pieces of a region were counted once per orthant
         count, bounded = len(tally.patterns), sum(tally.patterns.values())
     else:

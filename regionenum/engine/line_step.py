@@ -93,13 +93,17 @@ class Breakpoints:
 
 class LineStep:
     """Count the regions of ``network`` on a one-input :class:`~regionenum.Box` (see the
-    module's description), runs of at most ``batch_size`` intervals at a time."""
+    module's description), runs of at most ``batch_size`` intervals at a time. A value within
+    ``tol`` times its size (``||W_v||_2 ||h||_2 + |b_v|``) of zero is not trusted even where its
+    bound would prove its sign, as the general step settles such signs exactly: it hands the
+    count on."""
 
     keep = False
 
-    def __init__(self, network, domain, batch_size: int):
+    def __init__(self, network, domain, tol: float, batch_size: int):
         self.net = network
         self.domain = domain
+        self.tol = float(tol)
         self.batch_size = int(batch_size)
         self.last_split = max(network.split_layers)
         self.splits = []  # per layer, which units have several states
@@ -126,7 +130,7 @@ class LineStep:
         l, points = entry.layer, entry.cells
         layer = self.net.layers[l]
         with np.errstate(over="ignore", invalid="ignore"):  # an infinite or NaN bound proves nothing
-            values = LayerValues(layer, points)
+            values = LayerValues(layer, points, self.tol)
             if not self.splits[l].any():  # identity: nothing to split
                 H, h, a, c = values.passed_on()
             else:
@@ -146,9 +150,10 @@ class LayerValues:
     (2-norms), and what the same bounds unit by unit are made of: ``||W_v||_2 alpha_i +
     beta_v`` (rounding, ``alpha`` per breakpoint and ``beta`` per unit) and ``||W_v||_2 c_i``
     (with ``c`` of the inputs, ``c_in``). Their sum bounds each value's distance from the one
-    at the exact breakpoint."""
+    at the exact breakpoint. A sign is trusted beyond that and the tolerance band, ``tol``
+    times ``||W_v||_2 h_i + |b_v|`` (``band_h`` and ``band_b``)."""
 
-    def __init__(self, layer, points: Breakpoints):
+    def __init__(self, layer, points: Breakpoints, tol: float):
         H, h = points.H, points.h
         self.Z = H @ layer.weights_and_bias.T  # the bias a term of each sum
         n_in = H.shape[1] - 1
@@ -158,8 +163,9 @@ class LayerValues:
         self.alpha = points.a + g * h
         self.beta = g * np.abs(layer.b) + floor
         self.c_in = points.c
+        self.band_h, self.band_b = tol * h, tol * np.abs(layer.b)
         W2 = layer.norm_bounds[0]
-        F = math.sqrt(float(np.dot(self.rn, self.rn))) * UP
+        F = float(_norms_from_squares(np.dot(self.rn, self.rn)[None], layer.width)[0]) * UP  # >= ||W||_F
         self.a = (W2 * points.a + g * (F * h + layer.bias_norm) + math.sqrt(layer.width) * floor) * UP + SLACK
         self.c = W2 * points.c * UP + SLACK
 
@@ -173,7 +179,8 @@ class LayerValues:
         """The layer's roots between the breakpoints, proven (:class:`Roots`); raises
         :class:`Unproven` where a sign is not."""
         Z = self.Z
-        states, ok, at, u = prove_signs(Z, self.alpha, self.c_in, self.rn, self.beta, splits)
+        states, ok, at, u = prove_signs(Z, self.alpha, self.c_in, self.rn, self.beta, splits, self.band_h,
+                                        self.band_b)
         if not ok:
             raise Unproven("a sign at a breakpoint is within its error bound")
         n, width = Z.shape
@@ -181,7 +188,7 @@ class LayerValues:
             raise Unproven(f"{len(at)} roots of {width} values each: more than this step holds at once")
         new, t, steps, ends = interpolate(Z, at, u)
         new_states, q, reach, failed = prove_roots(Z, new, at, u, t, states, self.rn, self.alpha, self.c_in,
-                                                   self.beta)
+                                                   self.beta, self.band_h, self.band_b)
         if failed:
             raise Unproven(("a root's slope", "the order of two roots in one interval")[failed - 1]
                            + " is not proven")

@@ -2,6 +2,7 @@
 error bounds hold at the exact breakpoints, it decides generic networks by itself, hands
 degenerate ones to the general step, and gives the exact oracle's count either way."""
 import itertools
+import os
 import signal
 import subprocess
 import sys
@@ -29,8 +30,8 @@ def watched(monkeypatch):
     seen = {"values": [], "unproven": []}
     init, process = line_step.LayerValues.__init__, line_step.LineStep.process
 
-    def values_init(self, layer, points):
-        init(self, layer, points)
+    def values_init(self, layer, points, tol):
+        init(self, layer, points, tol)
         seen["values"].append(self)
 
     def watched_process(self, entry, tally):
@@ -96,6 +97,11 @@ def _nets():
         (rn.Network.from_layers(mixed), -1.0, 1.0),
         (rn.Network.from_layers(scaled), -1.0, 1.0),
         (random_net([1, 8, 8, 1], 7, bias_std=0.0), 1e4 - 1e-3, 1e4 + 1e-3),
+        # a row spanning more than float64's exponents (no balancing), values near 2^-900: the
+        # 2-norm bound of its rounding once lost its Frobenius factor to underflow
+        (rn.Network.from_layers([(np.array([[4.84e-322]]), np.array([5.63e-321])),
+                                 (np.array([[1.0], [-1e-319]]), np.array([-1.0, 1e-320]))], ["relu", "relu"]),
+         2.5404095197500706e61, 1.2824813003007608e62),
     ]
 
 
@@ -118,7 +124,7 @@ def test_bounds_hold_at_the_exact_breakpoints(case, watched):
             misses = [abs(Fraction(float(zi)) - e) for zi, e in zip(values.Z[i], z)]
             bounds = (values.rn * (values.alpha[i] + values.c_in[i]) + values.beta) * UP
             assert all(m <= Fraction(float(b)) for m, b in zip(misses, bounds)), (l, i)
-            assert float(sum(m * m for m in misses)) <= (values.a[i] + values.c[i]) ** 2 * (1 + 1e-12)
+            assert sum(m * m for m in misses) <= (Fraction(float(values.a[i])) + Fraction(float(values.c[i]))) ** 2
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 5, 1024])
@@ -166,6 +172,30 @@ def test_degenerate_networks_go_to_the_general_step(net, reason, watched):
     counted = rn.count_regions(net, box)
     assert len(watched["unproven"]) == 1 and reason in watched["unproven"][0]
     assert counted == len(regions_1d(net, -1.0, 1.0)) and counted.complete
+
+
+def test_values_within_the_tolerance_band_go_to_the_general_step(watched):
+    """A root 1e-12 from the domain's end: its value there is proven by the bounds, but lies
+    within ``tol`` (1e-9 by default) of its size, a band the general step settles exactly."""
+    net = _line_net([(1.0, 1.0 - 1e-12), (2.0, 0.3)])
+    box = rn.Box([-1.0], [1.0])
+    assert rn.count_regions(net, box) == len(regions_1d(net, -1.0, 1.0)) == 3
+    assert len(watched["unproven"]) == 1 and "sign" in watched["unproven"][0]
+    assert rn.count_regions(net, box, tol=1e-15) == 3 and len(watched["unproven"]) == 1
+
+
+def test_ctrl_c_in_the_line_step_stops_the_general_step(monkeypatch):
+    """Ctrl-C seen by the line step just before it hands the count on stops the general step."""
+    process = line_step.LineStep.process
+
+    def interrupted(self, entry, tally):
+        os.kill(os.getpid(), signal.SIGINT)  # under the run's handler: only a flag
+        raise line_step.Unproven("for the test")
+
+    monkeypatch.setattr(line_step.LineStep, "process", interrupted)
+    counted = rn.count_regions(random_net([1, 8, 1], 1), rn.Box([-1.0], [1.0]))
+    assert not counted.complete and counted.stop_reason == "interrupted"
+    monkeypatch.setattr(line_step.LineStep, "process", process)
 
 
 def test_roots_one_bit_apart_are_told_apart():

@@ -17,20 +17,22 @@ UP, SLACK = 1.0 + 32.0 * U, 64.0 * ETA
 
 
 @nb.njit(cache=True, nogil=True)
-def prove_signs(Z, alpha, c, rn, beta, splits):
+def prove_signs(Z, alpha, c, rn, beta, splits, band_h, band_b):
     """Each unit's state (value > 0) at the breakpoints, whether every unit with several states
-    (``splits``) has a proven sign at every breakpoint (``|Z[i, v]| > (rn[v] (alpha[i] + c[i]) +
-    beta[v]) UP``), and the roots: for each ``(at[j], unit[j])``, a unit whose states at
-    breakpoints ``at[j]`` and ``at[j] + 1`` differ, by interval then unit."""
+    (``splits``) has a proven sign at every breakpoint, beyond the tolerance band too
+    (``|Z[i, v]| > (rn[v] (alpha[i] + c[i] + band_h[i]) + beta[v] + band_b[v]) UP``), and the
+    roots: for each ``(at[j], unit[j])``, a unit whose states at breakpoints ``at[j]`` and
+    ``at[j] + 1`` differ, by interval then unit."""
     n, w = Z.shape
     states = np.empty((n, w), np.bool_)
     unproven = False
     for i in range(n):
-        e = alpha[i] + c[i]
+        e = alpha[i] + c[i] + band_h[i]
         for v in range(w):  # no branch: the loop vectorises
             z = Z[i, v]
             states[i, v] = z > 0.0
-            unproven |= splits[v] & ~(abs(z) > (rn[v] * e + beta[v]) * UP)  # NaN unproven
+            bound = (rn[v] * e + beta[v] + band_b[v]) * UP
+            unproven |= splits[v] & ~(np.inf > abs(z) > bound)  # NaN and infinities unproven
     count = 0
     for i in range(n - 1):
         for v in range(w):
@@ -76,12 +78,13 @@ def interpolate(Z, at, unit):
 
 
 @nb.njit(cache=True, nogil=True)
-def prove_roots(Z, new, at, unit, t, states, rn, alpha, c_in, beta):
+def prove_roots(Z, new, at, unit, t, states, rn, alpha, c_in, beta, band_h, band_b):
     """Prove what the roots ``(at[j], unit[j])`` need (see :mod:`~regionenum.engine.line_step`):
     per root, ``q``, a bound on its own unit's extension ``|A_u(x)|`` there, and ``reach``, a
     bound on ``|x - r| / (r_(i+1) - r_i)``; then the order of the roots within each interval,
-    by ``t`` (ties by index): at each root, the next root's unit has, strictly, the sign of the
-    interval's left end, so the next root lies beyond it. The order gives every crossing unit's
+    by ``t`` (ties by index): at each root, the next root's unit has, strictly and beyond the
+    tolerance band (the larger of the ends'), the sign of the interval's left end, so the next
+    root lies beyond it. The order gives every crossing unit's
     state at every root. Returns the roots' states, ``q``, ``reach`` and 0, or 1 where a root's
     slope, 2 where an order, is not proven."""
     m, w = new.shape
@@ -111,7 +114,8 @@ def prove_roots(Z, new, at, unit, t, states, rn, alpha, c_in, beta):
             v = unit[k]
             slope = (abs(Z[i + 1, v] - Z[i, v]) + _error(i, v, rn, alpha, c_in, beta)
                      + _error(i + 1, v, rn, alpha, c_in, beta)) * UP
-            error = _root_rounding(Z, i, v, rn, alpha, beta) + slope * reach[j] * UP
+            error = (_root_rounding(Z, i, v, rn, alpha, beta) + slope * reach[j] * UP
+                     + (rn[v] * max(band_h[i], band_h[i + 1]) + band_b[v]) * UP)
             value = new[j, v]
             if not (abs(value) > error and (value > 0.0) == states[i, v]):
                 return new_states, q, reach, 2
