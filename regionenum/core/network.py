@@ -712,6 +712,14 @@ def work_out_bounds(layers, check=None) -> None:
         map_in_threads(keep, todo, threads)
 
 
+def keep_bounds(layer) -> None:
+    """Work out in this thread the proven bounds of ``layer`` not yet known
+    (:data:`LAYER_BOUNDS`), and keep them on it."""
+    for name in LAYER_BOUNDS:
+        if name not in vars(layer):
+            _keep_bound(layer, name)
+
+
 def _keep_bound(layer, name) -> None:
     """Work out what the layer's cached property ``name`` works out, by the property's own
     function (outside its lock), and keep it where the property keeps it."""

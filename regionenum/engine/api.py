@@ -239,13 +239,16 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     with DeferredInterrupts():  # one flag for both steps: Ctrl-C in the first stops the second
         if client is None and workers == 1 and line_applies(floats, domain):
             start = time.perf_counter()
+            step = LineStep(floats, domain, tol, batch_size)
             try:  # one input: values at the breakpoints, every sign proven, or the general step below
-                tally = Driver(LineStep(floats, domain, tol, batch_size), budget, progress).run()
+                tally = Driver(step, budget, progress).run()
                 return RegionCount(tally.count, bounded=tally.bounded, **tally.outcome())
             except Unproven:
                 spent = time.perf_counter() - start
                 if time_limit is not None:
                     budget.time_limit = max(time_limit - spent, 0.0)
+            finally:
+                step.close()
         if client is None and hrep_applies(network, domain):
             step, workers = HrepStep(floats, domain, keep=False), 1
         else:

@@ -42,11 +42,13 @@ last layer that splits, is proven.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
 from ..core.domain import Box
-from ..core.network import work_out_bounds
+from ..core.network import LAYER_BOUNDS, keep_bounds
+from ..core.threads import blas_on_one_thread, idle_cpus
 from ..core.tolerances import ETA, U, gamma
 from .driver import Entry, Tally
 from .kernels.breakpoints import SLACK, UP, interpolate, layer_inputs, prove_roots, prove_signs
@@ -99,6 +101,7 @@ class LineStep:
     count on."""
 
     keep = False
+    bounds = None
 
     def __init__(self, network, domain, tol: float, batch_size: int):
         self.net = network
@@ -113,8 +116,9 @@ class LineStep:
             self.splits.append(mask)
 
     def start(self, tally: Tally) -> list:
-        """The layers' bounds (at once, on the idle cores), then one run: the domain's ends."""
-        work_out_bounds(self.net.layers, tally.check)
+        """One run: the domain's ends. The layers' bounds not yet known are worked out beside it
+        (:class:`LayerBounds`)."""
+        self.bounds = LayerBounds(self.net.layers)
         x = np.array([self.domain.lo[0], self.domain.hi[0]])
         ends = Breakpoints(np.stack([x, np.ones(2)], axis=1), np.abs(x), np.zeros(2), np.zeros(2))
         return [Entry(0, ends, ends.rows)]
@@ -123,12 +127,18 @@ class LineStep:
         """Nothing is kept to assemble."""
         return 0.0
 
+    def close(self) -> None:
+        """Stop working out the layers' bounds (the run is over)."""
+        if self.bounds is not None:
+            self.bounds.close()
+
     def process(self, entry: Entry, tally: Tally) -> list:
         """The layer's values at the run's breakpoints, its roots as new breakpoints (raising
         :class:`Unproven` where a sign is not proven), and the next layer's runs, or the count
         after the last layer that splits."""
         l, points = entry.layer, entry.cells
         layer = self.net.layers[l]
+        self.bounds.wait(l, tally.check)
         with np.errstate(over="ignore", invalid="ignore"):  # an infinite or NaN bound proves nothing
             values = LayerValues(layer, points, self.tol)
             if not self.splits[l].any():  # identity: nothing to split
@@ -143,6 +153,52 @@ class LineStep:
                     return []
                 H, h, a, c = found.inputs(layer.activation.off_slope)
         return [Entry(l + 1, run, run.rows) for run in _runs(H, h, a, c, self.batch_size)]
+
+
+class LayerBounds:
+    """The layers' proven bounds (:data:`~regionenum.core.network.LAYER_BOUNDS`) not yet known,
+    worked out in a thread of their own, layer after layer with BLAS on one thread, while the
+    count goes on: a layer waits only for its own. A count's first layers are little work, so
+    on two cores r1_deep's seven certificates (about 30 ms at its start) were mostly done by
+    the time each was needed. Without bounds to work out, or without an idle core, nothing is
+    started."""
+
+    def __init__(self, layers):
+        self.layers = layers
+        self.ready = [threading.Event() for _ in layers]
+        self.stopped = False
+        self.thread = None
+        if all(name in vars(layer) for layer in layers for name in LAYER_BOUNDS) or idle_cpus() < 2:
+            for layer, ready in zip(layers, self.ready):
+                keep_bounds(layer)  # (none where all are known)
+                ready.set()
+            return
+        self.thread = threading.Thread(target=self._work, name="regionenum-bounds", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        try:
+            with blas_on_one_thread():
+                for layer, ready in zip(self.layers, self.ready):
+                    if self.stopped:
+                        break
+                    keep_bounds(layer)
+                    ready.set()
+        finally:
+            for ready in self.ready:  # a layer whose bounds are missing works them out when read
+                ready.set()
+
+    def wait(self, l: int, check) -> None:
+        """Return once layer ``l``'s bounds are known, calling ``check`` (the run's budgets)
+        while waiting."""
+        while not self.ready[l].wait(0.002):
+            check()
+
+    def close(self) -> None:
+        """Stop after the layer at work, and wait for it."""
+        self.stopped = True
+        if self.thread is not None:
+            self.thread.join()
 
 
 class LayerValues:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from fractions import Fraction
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 import regionenum as rn
 from regionenum.core.balance import for_float_stages
+from regionenum.core.network import LAYER_BOUNDS
 from regionenum.engine import api, line_step
 from regionenum.engine.kernels.breakpoints import UP
 from tests.oracles import random_net, regions_1d
@@ -196,6 +198,32 @@ def test_ctrl_c_in_the_line_step_stops_the_general_step(monkeypatch):
     counted = rn.count_regions(random_net([1, 8, 1], 1), rn.Box([-1.0], [1.0]))
     assert not counted.complete and counted.stop_reason == "interrupted"
     monkeypatch.setattr(line_step.LineStep, "process", process)
+
+
+def test_the_layers_bounds_are_worked_out_beside_the_count(monkeypatch):
+    """A network's first count works out its layers' bounds in a thread of its own (where a core
+    is idle), which has ended when the count returns, with every bound kept on the layers; a
+    second count starts none; a time limit is seen while a layer waits for its bounds."""
+    started = []
+    thread_start = threading.Thread.start
+
+    def watched_start(self):
+        started.append(self.name)
+        thread_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", watched_start)
+    monkeypatch.setattr(line_step, "idle_cpus", lambda: 2)
+    net = random_net([1, 64, 64, 64, 1], 3)
+    box = rn.Box([-1.0], [1.0])
+    first = rn.count_regions(net, box)
+    assert started.count("regionenum-bounds") == 1
+    assert not any(t.name == "regionenum-bounds" for t in threading.enumerate())
+    assert all(name in vars(layer) for layer in net.layers for name in LAYER_BOUNDS)
+    assert rn.count_regions(net, box) == first and started.count("regionenum-bounds") == 1
+    slow = line_step.keep_bounds
+    monkeypatch.setattr(line_step, "keep_bounds", lambda layer: (time.sleep(0.5), slow(layer)))
+    late = rn.count_regions(random_net([1, 64, 64, 64, 1], 4), box, time_limit=0.2)
+    assert not late.complete and late.stop_reason == "time_limit"
 
 
 def test_roots_one_bit_apart_are_told_apart():
