@@ -109,10 +109,14 @@ class LineStep:
         self.tol = float(tol)
         self.batch_size = int(batch_size)
         self.last_split = max(network.split_layers)
-        self.splits = []  # per layer, which units have several states
+        # per layer, the units that may cut an interval: those with several states, but for units
+        # whose weights and bias are all zero (pruned ones): their value is exactly zero
+        # everywhere (each product and sum is), so they cut nothing, and D Z is zero for them
+        self.splits = []
         for layer, units in zip(network.layers, network.split_units):
             mask = np.zeros(layer.width, np.bool_)
             mask[units] = True
+            mask &= np.any(layer.W != 0, axis=1) | (layer.b != 0)
             self.splits.append(mask)
 
     def start(self, tally: Tally) -> list:
@@ -141,17 +145,15 @@ class LineStep:
         self.bounds.wait(l, tally.check)
         with np.errstate(over="ignore", invalid="ignore"):  # an infinite or NaN bound proves nothing
             values = LayerValues(layer, points, self.tol)
-            if not self.splits[l].any():  # identity: nothing to split
-                H, h, a, c = values.passed_on()
-            else:
-                found = values.split(self.splits[l])
+            found = values.split(self.splits[l]) if self.splits[l].any() else None  # None: nothing to split
+            if found is not None:
                 tally.signs[0] += found.decided
-                if l >= self.last_split:
-                    n = tally.room(len(found.order) - 1)
-                    tally.count += n
-                    tally.bounded += n
-                    return []
-                H, h, a, c = found.inputs(layer.activation.off_slope)
+            if l >= self.last_split:
+                n = tally.room((len(values.Z) if found is None else len(found.order)) - 1)
+                tally.count += n
+                tally.bounded += n
+                return []
+            H, h, a, c = values.passed_on() if found is None else found.inputs(layer.activation.off_slope)
         return [Entry(l + 1, run, run.rows) for run in _runs(H, h, a, c, self.batch_size)]
 
 

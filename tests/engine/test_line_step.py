@@ -162,7 +162,6 @@ def _line_net(rows, later=None):
 @pytest.mark.parametrize("net,reason", [
     (_line_net([(1.0, -0.5), (2.0, -1.0), (-3.0, 1.5)]), "order"),       # three roots at one point
     (_line_net([(1.0, -1.0), (1.0, 0.5)]), "sign"),                      # a root on the domain's end
-    (_line_net([(0.0, 0.0), (1.0, 0.25)]), "sign"),                      # a unit that is zero
     (_line_net([(0.75, 0.1), (0.75, 0.1), (-1.0, 0.3)]), "order"),       # a duplicated unit
     (_line_net([(1.0, 0.0), (-1.0, 0.5)], [(np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([0.5, -0.3]))]),
      "sign"),                                                            # a later unit zero at a breakpoint
@@ -224,6 +223,22 @@ def test_the_layers_bounds_are_worked_out_beside_the_count(monkeypatch):
     monkeypatch.setattr(line_step, "keep_bounds", lambda layer: (time.sleep(0.5), slow(layer)))
     late = rn.count_regions(random_net([1, 64, 64, 64, 1], 4), box, time_limit=0.2)
     assert not late.complete and late.stop_reason == "time_limit"
+
+
+def test_units_whose_weights_and_bias_are_zero_cut_nothing(watched, monkeypatch):
+    """Pruned units (weights and bias all zero) are exactly zero everywhere: the line step counts
+    such networks itself, a last layer that splits of them only included."""
+    rng = np.random.default_rng(12)
+    W1, W2, W3 = rng.normal(size=(9, 1)), rng.normal(size=(8, 9)), rng.normal(size=(4, 8))
+    b1, b2, b3 = rng.normal(size=9), rng.normal(size=8), np.zeros(4)
+    W1[[2, 5]], b1[[2, 5]], W2[3], b2[3] = 0.0, 0.0, 0.0, 0.0
+    W3[:] = 0.0
+    for layers in ([(W1, b1), (W2, b2), (np.ones((1, 8)), np.zeros(1))], [(W1, b1), (W2, b2), (W3, b3)]):
+        net = rn.Network.from_layers(layers, ["relu", ("leaky_relu", 0.2), "relu"][:len(layers)])
+        box = rn.Box([-2.0], [2.0])
+        counted = rn.count_regions(net, box)
+        assert not watched["unproven"]
+        assert counted == _general_count(net, box, monkeypatch) == len(regions_1d(net, -2.0, 2.0))
 
 
 def test_roots_one_bit_apart_are_told_apart():
