@@ -256,19 +256,6 @@ def test_too_many_roots_at_once_go_to_the_general_step(watched, monkeypatch):
     assert counted == len(regions_1d(net, -2.0, 2.0))
 
 
-def test_budgets_and_progress_on_the_line_step(watched):
-    net = random_net([1, 40, 40, 1], 9)
-    box = rn.Box([-2.0], [2.0])
-    full = rn.count_regions(net, box)
-    seen = []
-    partial = rn.count_regions(net, box, max_regions=10, batch_size=4, progress=seen.append)
-    assert (int(partial), partial.complete, partial.stop_reason) == (10, False, "max_regions")
-    assert seen and all(isinstance(p, rn.Progress) for p in seen) and seen[-1].done <= 1.0
-    late = rn.count_regions(net, box, time_limit=1e-9, batch_size=4)
-    assert not late.complete and late.stop_reason == "time_limit" and late < full
-    assert not watched["unproven"]
-
-
 def test_a_time_limit_spent_by_the_line_step_is_not_given_again(monkeypatch):
     """When the line step hands a count on, the general step gets what is left of the time."""
     budgets = []

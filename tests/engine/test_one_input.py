@@ -1,10 +1,11 @@
-"""Counts on one input (the general engine on intervals) against the breakpoint oracle and
-enumeration, on random, trained-like and degenerate networks."""
+"""Counts on one input (the line step, and the general engine where it hands a count on) against
+the breakpoint oracle and enumeration, on random, trained-like and degenerate networks."""
 import numpy as np
 import pytest
 
 import regionenum as rn
 from regionenum import constructions
+from regionenum.engine import api
 from tests.oracles import random_net, regions_1d
 
 
@@ -94,14 +95,18 @@ def test_zigzag_constructions(kind, folds, last):
     assert counted.exact_calls > 0
 
 
-def test_budgets_and_progress():
+@pytest.mark.parametrize("general", [False, True])
+def test_budgets_and_progress(general, monkeypatch):
+    """On the line step and on the general step (the line step switched off)."""
+    if general:
+        monkeypatch.setattr(api, "line_applies", lambda network, domain: False)
     net = random_net([1, 40, 40, 1], 9)
     box = rn.Box([-2.0], [2.0])
     full = rn.count_regions(net, box)
     seen = []
     partial = rn.count_regions(net, box, max_regions=10, batch_size=4, progress=seen.append)
     assert (int(partial), partial.complete, partial.stop_reason) == (10, False, "max_regions")
-    assert seen and all(isinstance(p, rn.Progress) for p in seen)
+    assert seen and all(isinstance(p, rn.Progress) for p in seen) and seen[-1].done <= 1.0
     late = rn.count_regions(net, box, time_limit=1e-9, batch_size=4)
     assert not late.complete and late.stop_reason == "time_limit" and late < full
     assert rn.count_regions(net, box, workers=2) == full
