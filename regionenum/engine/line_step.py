@@ -34,10 +34,14 @@ with ``t`` the float root of the interpolation, ``t`` in ``[0, 1]``: ``A`` is af
 ``a`` is at most the larger of the ends' plus the interpolation's rounding, and its ``c`` is
 ``||A(x) - A(r)|| = (||S|| / |S_u|) |A_u(x)|`` for the interval's slope vector ``S``, whose ratio
 of norms is bounded from the ends' values at the exact breakpoints. Several roots in one
-interval are put in order by ``t`` and the order is proven: at the root of ``u``, every other
-unit crossing the interval has the sign of the end it has not yet left (a strict sign at an
-exact root of ``u`` also proves the two roots distinct). Then the count, the intervals after the
-last layer that splits, is proven.
+interval are put in order by ``t`` and the order is proven: at each root, the next root's unit
+still has, strictly, the sign of the interval's left end (so the two roots are distinct and in
+that order); the order gives every crossing unit's state at every root. Then the count, the
+intervals after the last layer that splits, is proven.
+
+As on the general step, a value within ``tol`` times its size of zero is not trusted even where
+its bound proves its sign. Units whose weights and bias are all zero are exactly zero
+everywhere and cut nothing.
 """
 from __future__ import annotations
 
@@ -285,8 +289,8 @@ class Roots:
         h = _norms_from_squares(squares, H.shape[1] - 1)
         lip = max(1.0, abs(off))
         a = lip * (self.a + self.q)
-        if off not in (0.0, 1.0):  # the off units' products round
-            a = a + U * h
+        if off not in (0.0, 1.0):  # the off units' products round (relatively, or below the normal range)
+            a = a + U * h + math.sqrt(H.shape[1]) * ETA
         return H, h, a * UP + SLACK, lip * self.c * UP + SLACK
 
 
