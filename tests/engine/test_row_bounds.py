@@ -16,6 +16,7 @@ from regionenum.core.exact import ExactNetwork
 from regionenum.engine import api, polytope_step, subtrees
 from regionenum.engine.driver import Tally
 from regionenum.engine.exact_vertices import LOOSE
+from regionenum.engine.kernels import rows
 from regionenum.engine.polytope_step import PolytopeStep
 from tests.bounds import misplaced_vertex, norm_bounds_only, unbalanced, unit_norm_bounds_only
 from tests.engine.test_hypothesis import networks
@@ -79,12 +80,17 @@ def _assert_bounds_hold(exact, bits, rows):
     """Every unit's float rows at every layer (``rows``, as :func:`_float_rows` gives them) are
     within their bounds of the exact rows of the cell of pattern ``bits``, in Fractions."""
     for l, (J, bound) in enumerate(rows):
-        E = exact.rows(l, bits)
-        scale = Fraction(int(E[0, 0]))
-        for u in range(J.shape[1]):
-            error = sum(abs(Fraction(float(J[k, u])) - Fraction(int(E[1 + u, k])) / scale)
-                        for k in range(J.shape[0]))
-            assert error <= Fraction(float(bound[u])), (l, u)
+        _assert_layer_bounds_hold(exact, bits, l, J, bound)
+
+
+def _assert_layer_bounds_hold(exact, bits, l, J, bound):
+    """The float rows ``J`` of layer ``l`` are within ``bound`` of the exact rows of the cell of
+    pattern ``bits``, unit by unit, in Fractions."""
+    E = exact.rows(l, bits)
+    scale = Fraction(int(E[0, 0]))
+    for u in range(J.shape[1]):
+        error = sum(abs(Fraction(float(J[k, u])) - Fraction(int(E[1 + u, k])) / scale) for k in range(J.shape[0]))
+        assert error <= Fraction(float(bound[u])), (l, u)
 
 
 @pytest.mark.parametrize("kind", ["relu", "leaky", "steep", "scaled", "mixed"])
@@ -115,6 +121,74 @@ def test_row_bounds_hold_on_narrow_layers(kind):
     for x in np.random.default_rng(2).uniform(-1, 1, size=(3, 2)):
         bits = _pattern(net, x)
         _assert_bounds_hold(exact, bits, _float_rows(net, bits))
+
+
+@pytest.mark.parametrize("kind", ["relu", "steep", "mixed"])
+def test_row_bounds_hold_for_siblings_on_narrow_layers(kind):
+    """Children of one cell (siblings, consecutive) share the sums of the units on which their
+    states agree and add their own terms for the rest: on every layer, siblings that differ in
+    one to three units, and siblings that differ in all (each then sums on its own), have rows
+    within their bounds of the exact rows, and within both bounds of the rows of the same child
+    computed alone, whose bounds (sums of the same terms in another order) they equal but for
+    rounding (the smaller of the unit-by-unit bound and the norm bound, from the sizes summed
+    with the terms)."""
+    net = _network(kind, seed=11, depth=4, width=12)
+    exact = ExactNetwork(net)
+    bits = _pattern(net, np.array([0.3, -0.4]))
+    step = _step(net)
+    J, E, N = step.first_layer_rows()
+    for l in range(1, len(net.layers)):
+        o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
+        block = bits[o: o + k]
+        flipped = [block.copy() for _ in range(5)]
+        flipped[1][0] ^= True
+        flipped[2][[1, 5]] ^= True
+        flipped[4][:] ^= True
+        kids = np.array(flipped)  # a run of three siblings (3 of 12 units differ), then a run of two (all)
+        parents = np.array([0, 0, 0, 1, 1])
+        two = (np.concatenate([J, J]), np.concatenate([E, E]), np.concatenate([N, N]))
+        rows, bounds, _ = step.next_layer_rows(l, *two, parents, kids)
+        for c, child in enumerate(kids):
+            pattern = bits.copy()
+            pattern[o: o + k] = child
+            _assert_layer_bounds_hold(exact, pattern, l, rows[c], bounds[c, 0])
+            alone, alone_bounds, _ = step.next_layer_rows(l, J, E, N, np.array([0]), child[None])
+            gap = np.abs(rows[c] - alone[0]).sum(axis=0)
+            assert np.all(gap <= bounds[c, 0] + alone_bounds[0, 0]), (l, c)
+            assert np.allclose(bounds[c, 0], alone_bounds[0, 0], rtol=1e-12, atol=0), (l, c)
+        J, E, N = step.next_layer_rows(l, J, E, N, np.array([0]), block[None])
+
+
+@pytest.mark.parametrize("off", [0.0, 0.1, 3.0])
+def test_narrow_kernel_gives_siblings_their_sums_alone(off):
+    """The narrow layers' kernel gives each child in a run of siblings the rows, unit-by-unit
+    bound and sizes it gives the child alone, but for the rounding of sums in another order (the
+    largest entries exactly): siblings that differ in one or two units share sums, siblings that
+    differ in all sum on their own, and a parent's children need not all be consecutive."""
+    rng = np.random.default_rng(3)
+    D, W, units = 3, 24, 5
+    J = rng.normal(size=(2, D, W)) * 10.0 ** rng.uniform(-3, 3, size=W)
+    J[:, :, 3] *= 1e4  # the largest terms on a unit that siblings differ on
+    E = np.abs(rng.normal(size=(2, 1, W))) * 1e-14
+    base = rng.random(W) < 0.5
+    kids = np.array([base, base ^ (np.arange(W) == 3), base ^ np.isin(np.arange(W), [2, 7]), base, ~base, base])
+    parent = np.array([0, 0, 0, 1, 1, 0])
+    weights = rng.normal(size=(units, W))
+    bias = rng.normal(size=units)
+
+    def kernel(parent, kids):
+        out = np.empty((len(kids), D, units)), np.empty((len(kids), units)), np.empty((len(kids), 4))
+        rows.narrow_rows_and_bounds(J, E, parent, kids, off, 1e-15, weights, bias, np.abs(weights), *out)
+        return out
+
+    together = kernel(parent, kids)
+    for i in range(len(kids)):
+        alone = kernel(parent[i: i + 1], kids[i: i + 1])
+        terms = np.abs(J[parent[i]]).sum() * np.abs(weights).max() * max(1.0, off)
+        assert np.allclose(together[0][i], alone[0][0], rtol=0, atol=1e-13 * terms)
+        assert np.allclose(together[1][i], alone[1][0], rtol=1e-13, atol=0)
+        assert np.allclose(together[2][i], alone[2][0], rtol=1e-13, atol=0)
+        assert together[2][i, 1] == alone[2][0, 1] and together[2][i, 3] == alone[2][0, 3]
 
 
 @pytest.mark.parametrize("widths", [[2, 12, 10, 3], [3, 20, 8, 20, 2]])

@@ -78,23 +78,90 @@ def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_w
     rows ``M`` (as large as the parents' rows, per child) or ``pre`` (as large as a row): into
     the given arrays, each child's rows ``out[i] = M[i] @ weights.T`` with ``bias`` added to row
     0, the unit-by-unit bound ``product[i] = pre[i] @ abs_weights.T``, and ``sizes`` as there.
-    Each entry is one sum of ``width`` products and the bias, in four interleaved partial sums
-    (one chain of dependent additions took four times as long); the bound on its rounding is
-    that of any order (``gamma_{width + 1}`` times the sum of the terms' sizes), as for a matrix
-    product."""
-    D = J.shape[1]
+
+    Consecutive children of one parent (siblings: a split's children come together) share the
+    terms of the units on which their states agree: those are summed once for the run of
+    siblings (:func:`_shared_terms`), and each child adds the terms of the few units on which
+    the siblings differ (:func:`_own_terms`; on wide layers a parent has a few children that
+    differ in one to four units). Siblings that differ on more than a quarter of the units (a
+    cell cut by most of a narrow layer) sum each on their own: the own terms, added one by
+    one, cost more per term than the shared sums. Each entry is still one sum of ``width`` products and the
+    bias, each term formed as before; a term left out of the shared sum is an exact zero there,
+    whose addition rounds nothing, so the sum's rounding is that of a sum of the same terms in
+    another order, within the same bound (``gamma_{width + 1}`` times the sum of the terms'
+    sizes, as for a matrix product). A parent with one child gets the sums of a single pass.
+    The shared sums use four interleaved partial sums (one chain of dependent additions took four
+    times as long)."""
+    n = parent.shape[0]
     W = J.shape[2]
+    shared = np.empty(W)  # the run's slopes, 0 on the units it differs on
+    differ = np.empty(W, np.int64)
     ones = np.ones(W)  # the bound's sum has two factors per term: times 1, exactly
-    slopes, pre = np.empty(W), np.empty(W)
-    for i in range(parent.shape[0]):
-        p = parent[i]
-        _child_slopes(on[i], off, slopes)
-        _carried_bounds(J[p], E[p, 0], slopes, rounding, pre, sizes[i])
+    pre = np.empty(W)
+    start = 0
+    while start < n:
+        p, end = parent[start], start + 1
+        while end < n and parent[end] == p:
+            end += 1
+        nd = 0  # the units on which the run's children differ
+        for h in range(W if end - start > 1 else 0):
+            for i in range(start + 1, end):
+                if on[i, h] != on[start, h]:
+                    differ[nd] = h
+                    nd += 1
+                    break
+        alone = 4 * nd > W  # siblings that differ on many units: each child's own sums
+        own = differ[:0] if alone else differ[:nd]
+        for i in range(end - 1, start - 1, -1):  # the run's first child last: it holds the shared sums
+            at = i if alone else start
+            if alone or i == end - 1:
+                _child_slopes(on[at], off, shared)
+                for h in own:
+                    shared[h] = 0.0
+                _shared_terms(J[p], E[p, 0], shared, rounding, weights, abs_weights, ones, pre, out[at], product[at],
+                              sizes[at])
+            if i != at:  # the shared sums, to which the child's own terms are added
+                out[i], product[i], sizes[i] = out[at], product[at], sizes[at]
+            _own_terms(J[p], E[p, 0], on[i], off, own, rounding, weights, abs_weights, out[i], product[i], sizes[i])
+            for o in range(weights.shape[0]):
+                out[i, 0, o] += bias[o]
+        start = end
+
+
+@nb.njit(inline='always', **_JIT)
+def _shared_terms(Jp, Ep, slopes, rounding, weights, abs_weights, ones, pre, out, product, sizes):
+    """The sums over the units of one run of siblings with their ``slopes`` (0 on the units they
+    differ on), into the run's first child's arrays: per next-layer unit ``o`` and row ``k``,
+    ``out[k, o] = sum_h (Jp[k, h] * slopes[h]) * weights[o, h]``; ``product[o]``, the
+    unit-by-unit bound's sum, and ``sizes``, as :func:`_carried_bounds` gives them (``pre`` its
+    scratch; ``ones``, the bound's third factor, as its sum has two factors per term)."""
+    _carried_bounds(Jp, Ep, slopes, rounding, pre, sizes)
+    for o in range(weights.shape[0]):
+        for k in range(Jp.shape[0]):
+            out[k, o] = _dot4(Jp[k], slopes, weights[o])
+        product[o] = _dot4(pre, abs_weights[o], ones)
+
+
+@nb.njit(inline='always', **_JIT)
+def _own_terms(Jp, Ep, on, off, differ, rounding, weights, abs_weights, out, product, sizes):
+    """Adds to one child's rows ``out``, bound ``product`` and ``sizes``, which hold its run's
+    shared sums, the terms of the units in ``differ`` with the child's own slopes (each formed
+    as in :func:`_carried_bounds` and :func:`_shared_terms`)."""
+    for h in differ:
+        m = 1.0 if on[h] else off
+        s = abs(Jp[0, h])
+        for k in range(1, Jp.shape[0]):
+            s += abs(Jp[k, h])
+        a = s * abs(m)
+        v = rounding * a + Ep[h] * abs(m) if m != 0.0 else 0.0
+        sizes[0] += a
+        sizes[1] = max(sizes[1], a)
+        sizes[2] += v
+        sizes[3] = max(sizes[3], v)
         for o in range(weights.shape[0]):
-            for k in range(D):
-                s = _dot4(J[p, k], slopes, weights[o])
-                out[i, k, o] = s + bias[o] if k == 0 else s
-            product[i, o] = _dot4(pre, abs_weights[o], ones)
+            for k in range(Jp.shape[0]):
+                out[k, o] += (Jp[k, h] * m) * weights[o, h]
+            product[o] += (v * abs_weights[o, h]) * 1.0
 
 
 @nb.njit(inline='always', **_JIT)
