@@ -206,12 +206,14 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     Notes
     -----
     On one input (a :class:`~regionenum.Box` of one coordinate or a
-    :class:`~regionenum.Slice` along a line; ReLU, LeakyReLU and identity layers; one process)
-    the count keeps each layer's values at the intervals' ends, with every sign proven by
-    rigorous error bounds (:mod:`regionenum.engine.line_step`; README, "Exactness"). Where those
-    bounds prove no sign (an exact zero at a breakpoint, roots that meet) the count starts again
-    on the general step, with what is left of ``time_limit``, its ``progress`` reports from the
-    start again.
+    :class:`~regionenum.Slice` along a line; ReLU, LeakyReLU and identity layers; no Dask
+    ``client``) the count keeps each layer's values at the intervals' ends, with every sign
+    proven by rigorous error bounds (:mod:`regionenum.engine.line_step`; README, "Exactness").
+    It runs in this process whatever ``workers`` says, being faster there than the general step
+    on several (the suite's 512-wide line of eight layers: 0.07 s against 0.40 s on two
+    processes). Where those bounds prove no sign (an exact zero at a breakpoint, roots that
+    meet) the count starts again on the general step (on ``workers`` processes), with what is
+    left of ``time_limit``, its ``progress`` reports from the start again.
 
     Raises
     ------
@@ -237,7 +239,7 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                                             client)
     budget, spent = Budget(max_regions, time_limit), 0.0
     with DeferredInterrupts():  # one flag for both steps: Ctrl-C in the first stops the second
-        if client is None and workers == 1 and line_applies(floats, domain):
+        if client is None and line_applies(floats, domain):
             start = time.perf_counter()
             step = LineStep(floats, domain, tol, batch_size)
             try:  # one input: values at the breakpoints, every sign proven, or the general step below

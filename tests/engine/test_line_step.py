@@ -20,6 +20,7 @@ import regionenum as rn
 from regionenum.core.balance import for_float_stages
 from regionenum.core.network import LAYER_BOUNDS
 from regionenum.engine import api, line_step
+from regionenum.engine.driver import Tally
 from regionenum.engine.kernels.breakpoints import UP
 from tests.oracles import random_net, regions_1d
 from tests.rewrites import duplicated, permuted, rescaled
@@ -142,6 +143,29 @@ def test_the_line_step_counts_generic_networks_itself(seed, batch_size, watched,
     assert not watched["unproven"]
     assert counted == _general_count(net, box, monkeypatch) == len(regions_1d(net, -3.0, 2.0))
     assert counted.sign_stages["float64 filter"] > 0 and counted.exact_calls == 0
+
+
+def test_several_workers_count_on_the_line_step_and_hand_on_to_processes(watched, monkeypatch):
+    """With ``workers`` above one the line step still counts, in this process (it is faster
+    than the general step on several); a count it cannot prove goes to the general step on
+    that many processes."""
+    net = random_net([1, 12, 12, 1], 3, bias_std=0.3)
+    box = rn.Box([-2.0], [2.0])
+    assert rn.count_regions(net, box, workers=2) == len(regions_1d(net, -2.0, 2.0))
+    assert watched["values"] and not watched["unproven"]
+    ran = []
+
+    def unproven(self, entry, tally):
+        raise line_step.Unproven("a sign the bounds do not prove")
+
+    def processes(step, budget, progress, workers, client):  # where the count went, not the count
+        ran.append((type(step).__name__, workers))
+        return Tally()
+
+    monkeypatch.setattr(line_step.LineStep, "process", unproven)
+    monkeypatch.setattr(api, "run_parallel", processes)
+    rn.count_regions(net, box, workers=2)
+    assert ran == [("PolytopeStep", 2)]
 
 
 def test_a_wide_deep_network_is_counted_without_the_general_step(watched, monkeypatch):

@@ -109,7 +109,7 @@ def test_budgets_and_progress(general, monkeypatch):
     assert seen and all(isinstance(p, rn.Progress) for p in seen) and seen[-1].done <= 1.0
     late = rn.count_regions(net, box, time_limit=1e-9, batch_size=4)
     assert not late.complete and late.stop_reason == "time_limit" and late < full
-    assert rn.count_regions(net, box, workers=2) == full
+    assert rn.count_regions(net, box, workers=2) == full  # the line step in this process; the general on two
     with pytest.raises(rn.RegionEnumError, match="workers"):
         rn.count_regions(net, box, workers=0)
 
