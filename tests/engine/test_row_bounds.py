@@ -37,7 +37,7 @@ def _network(kind, seed, depth=6, width=128):
             W = W * 10.0 ** rng.uniform(-5, 5, size=W.shape)
         layers.append((W, b))
     act = {"relu": "relu", "scaled": "relu", "mixed": "relu", "leaky": ("leaky_relu", 0.1),
-           "steep": ("leaky_relu", 3.0)}[kind]
+           "steep": ("leaky_relu", 3.0), "negative": ("leaky_relu", -0.5)}[kind]
     return rn.Network.from_layers(layers, [act] * depth + ["identity"])
 
 
@@ -123,7 +123,7 @@ def test_row_bounds_hold_on_narrow_layers(kind):
         _assert_bounds_hold(exact, bits, _float_rows(net, bits))
 
 
-@pytest.mark.parametrize("kind", ["relu", "steep", "mixed"])
+@pytest.mark.parametrize("kind", ["relu", "steep", "negative", "mixed"])
 def test_row_bounds_hold_for_siblings_on_narrow_layers(kind):
     """Children of one cell (siblings, consecutive) share the sums of the units on which their
     states agree and add their own terms for the rest: on every layer, siblings that differ in
@@ -159,7 +159,7 @@ def test_row_bounds_hold_for_siblings_on_narrow_layers(kind):
         J, E, N = step.next_layer_rows(l, J, E, N, np.array([0]), block[None])
 
 
-@pytest.mark.parametrize("off", [0.0, 0.1, 3.0])
+@pytest.mark.parametrize("off", [0.0, 0.1, 3.0, -0.5])
 def test_narrow_kernel_gives_siblings_their_sums_alone(off):
     """The narrow layers' kernel gives each child in a run of siblings the rows, unit-by-unit
     bound and sizes it gives the child alone, but for the rounding of sums in another order (the

@@ -86,8 +86,9 @@ def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_w
     differ in one to four units). Siblings that differ on more than a quarter of the units (a
     cell cut by most of a narrow layer) sum each on their own: the own terms, added one by
     one, cost more per term than the shared sums. Each entry is still one sum of ``width`` products and the
-    bias, each term formed as before; a term left out of the shared sum is an exact zero there,
-    whose addition rounds nothing, so the sum's rounding is that of a sum of the same terms in
+    bias, each term formed as before; a term left out of the shared sum is an exact zero there
+    (of finite rows: an infinite entry makes it NaN, as a slope of 0 always did, and a NaN is
+    no bound downstream), whose addition rounds nothing, so the sum's rounding is that of a sum of the same terms in
     another order, within the same bound (``gamma_{width + 1}`` times the sum of the terms'
     sizes, as for a matrix product). A parent with one child gets the sums of a single pass.
     The shared sums use four interleaved partial sums (one chain of dependent additions took four
