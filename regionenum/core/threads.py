@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 __all__ = ["AdaptiveBlas", "blas_on_one_thread", "busy_elsewhere", "idle_cpus", "loaded_blas_files", "map_in_threads",
-           "one_blas_thread", "usable_cpus"]
+           "one_blas_thread", "steady_idle_cpus", "usable_cpus"]
 
 _controller = None
 
@@ -141,6 +141,28 @@ def idle_cpus() -> int:
     return max(1, usable_cpus() - (busy_elsewhere() or 0))
 
 
+#: Readings :func:`steady_idle_cpus` takes at most, :data:`CONFIRM_GAP` seconds apart.
+CONFIRM_READINGS = 4
+CONFIRM_GAP = 0.001
+
+
+def steady_idle_cpus() -> int:
+    """:func:`idle_cpus` for a decision that holds for a long run (how many threads its subtrees
+    get): a reading that finds CPUs busy is taken again, up to :data:`CONFIRM_READINGS` times
+    :data:`CONFIRM_GAP` seconds apart, and the most idle reading counts. One reading is an
+    instant: a process that ran for a moment, or a thread of this process that changed state
+    between the two files read, made r2_big's count run on one thread on a quiet machine (1.72 s
+    instead of 1.04-1.24 s, one start in twenty). A busy machine costs the run the few
+    milliseconds of the readings."""
+    busy = busy_elsewhere()
+    for _ in range(CONFIRM_READINGS - 1):
+        if not busy:  # nothing else running (0), or the system does not say (None)
+            break
+        time.sleep(CONFIRM_GAP)
+        busy = min(busy, _read_busy() or 0)
+    return max(1, usable_cpus() - (busy or 0))
+
+
 #: A reading of :func:`busy_elsewhere` younger than this many seconds is used again: reading
 #: ``/proc`` takes about 0.1 ms (a file per thread of this process), and a small enumeration
 #: asks a dozen times within a few milliseconds, when the answer cannot have changed much.
@@ -153,11 +175,16 @@ def busy_elsewhere() -> int | None:
     """How many threads of other processes are running or waiting for a CPU right now (Linux:
     the running count of ``/proc/loadavg`` less this process's own running threads), or None
     where the system does not say; a reading less than :data:`FRESH_SECONDS` old is reused."""
+    then, busy = _last_reading
+    if time.monotonic() - then < FRESH_SECONDS:
+        return busy
+    return _read_busy()
+
+
+def _read_busy() -> int | None:
+    """A fresh reading for :func:`busy_elsewhere`, kept as its latest."""
     global _last_reading
     now = time.monotonic()
-    then, busy = _last_reading
-    if now - then < FRESH_SECONDS:
-        return busy
     try:
         running = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
         own = 0

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core.threads import blas_on_one_thread, idle_cpus, map_in_threads
+from ..core.threads import blas_on_one_thread, map_in_threads, steady_idle_cpus
 from .cells import CellSet
 from .driver import Budget, DeferredInterrupts, Driver, Progress, Tally, memory_settings, stopped_by_budgets
 from .kernels import KernelClock
@@ -179,7 +179,7 @@ def run_subtrees(step: PolytopeStep, budget: Budget, progress=None) -> Tally:
         elif entries:
             runs = runs_of_pieces(entries, n, pieces)
             del entries  # the runs hold the pieces now
-            threads = min(idle_cpus(), len(runs))
+            threads = min(steady_idle_cpus(), len(runs))
             reports.unstarted = {i: run_cells(run) for i, run in enumerate(runs)}
             step.share_tables()
             local = threading.local()  # each thread's temporary buffers, for its subtrees in turn

@@ -267,3 +267,28 @@ def test_concurrent_calls_leave_blas_as_they_found_it(monkeypatch):
                 call.join()
             assert min(i["num_threads"] for i in pools.info() if i["user_api"] == "blas") == 2
         assert counts == [expected] * 20
+
+
+@pytest.mark.parametrize("readings, idle, taken", [
+    ([0], 4, 1),  # nothing else running: one reading
+    ([None], 4, 1),  # the system does not say: all CPUs
+    ([2, 2, 0], 4, 3),  # a moment's process: the idle reading counts
+    ([3, 1, 2, 2], 3, 4),  # busy throughout: the most idle of the readings
+    ([9, 9, 9, 9, 0], 1, 4),  # never fewer than one CPU, and no more readings than allowed
+])
+def test_steady_idle_cpus_confirms_a_busy_reading(readings, idle, taken, monkeypatch):
+    """A reading that finds CPUs busy is taken again, a few times, and the most idle counts."""
+    from regionenum.core import threads
+    seen = iter(readings)
+    taken_readings = []
+
+    def reading():
+        taken_readings.append(1)
+        return next(seen)
+
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 4)
+    monkeypatch.setattr(threads, "busy_elsewhere", reading)
+    monkeypatch.setattr(threads, "_read_busy", reading)
+    monkeypatch.setattr(threads, "CONFIRM_GAP", 0.0)
+    assert threads.steady_idle_cpus() == idle
+    assert len(taken_readings) == taken

@@ -51,7 +51,7 @@ def test_the_cut_is_made_and_does_not_depend_on_the_threads(cut, monkeypatch):
     monkeypatch.setattr(subtrees, "runs_of_pieces", lambda *a: entries.append(original(*a)) or entries[-1])
     on_two = rn.enumerate_regions(net, box)
     assert len(entries[-1]) == subtrees.SUBTREES  # the run was cut, into the most subtrees
-    monkeypatch.setattr(subtrees, "idle_cpus", lambda: 1)  # one thread takes every subtree in turn
+    monkeypatch.setattr(subtrees, "steady_idle_cpus", lambda: 1)  # one thread takes every subtree in turn
     on_one = rn.enumerate_regions(net, box)
     assert on_one.sign_stages == on_two.sign_stages
     _same(on_one, on_two)
