@@ -84,15 +84,16 @@ def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_w
     siblings (:func:`_shared_terms`), and each child adds the terms of the few units on which
     the siblings differ (:func:`_own_terms`; on wide layers a parent has a few children that
     differ in one to four units). Siblings that differ on more than a quarter of the units (a
-    cell cut by most of a narrow layer) sum each on their own: the own terms, added one by
-    one, cost more per term than the shared sums. Each entry is still one sum of ``width`` products and the
-    bias, each term formed as before; a term left out of the shared sum is an exact zero there
-    (of finite rows: an infinite entry makes it NaN, as a slope of 0 always did, and a NaN is
-    no bound downstream), whose addition rounds nothing, so the sum's rounding is that of a sum of the same terms in
-    another order, within the same bound (``gamma_{width + 1}`` times the sum of the terms'
-    sizes, as for a matrix product). A parent with one child gets the sums of a single pass.
-    The shared sums use four interleaved partial sums (one chain of dependent additions took four
-    times as long)."""
+    cell cut by many of the split layer's hyperplanes) sum each on their own: the own terms,
+    added one by one, cost more per term than the shared sums.
+
+    Each entry is still one sum of ``width`` products and the bias, each term formed as before.
+    A term left out of the shared sum is an exact zero there (of finite rows: an infinite entry
+    makes it NaN, as a slope of 0 always did, and a NaN is no bound downstream), whose addition
+    rounds nothing; so the sum's rounding is that of a sum of the same terms in another order,
+    within the same bound (``gamma_{width + 1}`` times the sum of the terms' sizes, as for a
+    matrix product). A parent with one child gets the sums of a single pass. The shared sums use
+    four interleaved partial sums (one chain of dependent additions took four times as long)."""
     n = parent.shape[0]
     W = J.shape[2]
     shared = np.empty(W)  # the run's slopes, 0 on the units it differs on
@@ -119,11 +120,12 @@ def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_w
                 _child_slopes(on[at], off, shared)
                 for h in own:
                     shared[h] = 0.0
-                _shared_terms(J[p], E[p, 0], shared, rounding, weights, abs_weights, ones, pre, out[at], product[at],
-                              sizes[at])
+                _shared_terms(J[p], E[p, 0], shared, rounding, weights, abs_weights, ones, pre, out[at],
+                              product[at], sizes[at])
             if i != at:  # the shared sums, to which the child's own terms are added
                 out[i], product[i], sizes[i] = out[at], product[at], sizes[at]
-            _own_terms(J[p], E[p, 0], on[i], off, own, rounding, weights, abs_weights, out[i], product[i], sizes[i])
+            _own_terms(J[p], E[p, 0], on[i], off, own, rounding, weights, abs_weights, out[i], product[i],
+                       sizes[i])
             for o in range(weights.shape[0]):
                 out[i, 0, o] += bias[o]
         start = end
