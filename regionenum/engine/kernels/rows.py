@@ -134,7 +134,8 @@ def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_w
 @nb.njit(inline='always', **_JIT)
 def _shared_terms(Jp, Ep, slopes, rounding, weights, abs_weights, ones, pre, out, product, sizes):
     """The sums over the units of one run of siblings with their ``slopes`` (0 on the units they
-    differ on), into the run's first child's arrays: per next-layer unit ``o`` and row ``k``,
+    differ on), into the given child's arrays (the run's first child, or a child that sums
+    alone, whose slopes are then all its own): per next-layer unit ``o`` and row ``k``,
     ``out[k, o] = sum_h (Jp[k, h] * slopes[h]) * weights[o, h]``; ``product[o]``, the
     unit-by-unit bound's sum, and ``sizes``, as :func:`_carried_bounds` gives them (``pre`` its
     scratch; ``ones``, the bound's third factor, as its sum has two factors per term)."""
