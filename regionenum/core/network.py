@@ -633,21 +633,23 @@ class Layer:
         return abs_norm_bound(self.b[:, None])
 
     @functools.cached_property
-    def weights_and_bias(self) -> np.ndarray:
-        """``[W | b]``, shape ``(out, in + 1)``, read-only: with a column of ones (zeros) appended
-        to its inputs, one product gives ``W a + b`` (``W a``), the bias a term of the sum. A
-        second copy of the weights, kept from the first run that reads it (the engine's rows of
-        layers wider than a few units); not pickled (:meth:`__getstate__`)."""
-        out = np.hstack([self.W, self.b[:, None]])
+    def weights_and_bias_T(self) -> np.ndarray:
+        """``[W | b]^T``, shape ``(in + 1, out)``, C-contiguous and read-only: with a column of
+        ones (zeros) appended to its inputs ``a``, one product ``a @ weights_and_bias_T`` gives
+        ``W a + b`` (``W a``), the bias a term of the sum; row ``h < in`` holds input ``h``'s
+        weights into every unit, for adding one input's terms to such sums. A second copy of the
+        weights, kept from the first run that reads it (the engine's rows of layers wider than a
+        few units); not pickled (:meth:`__getstate__`)."""
+        out = np.ascontiguousarray(np.hstack([self.W, self.b[:, None]]).T)
         out.flags.writeable = False
         return out
 
     def __getstate__(self) -> dict:
-        """The layer's state for pickling, without :attr:`weights_and_bias`: a worker process
+        """The layer's state for pickling, without :attr:`weights_and_bias_T`: a worker process
         makes it again where it reads it, and the jobs sent to workers stay as large as the
         weights (a network of six 512 x 512 layers pickled to 21.2 MB with it, 10.7 MB without)."""
         state = dict(self.__dict__)
-        state.pop("weights_and_bias", None)
+        state.pop("weights_and_bias_T", None)
         return state
 
     def __setstate__(self, state: dict) -> None:

@@ -217,7 +217,7 @@ class LayerValues:
 
     def __init__(self, layer, points: Breakpoints, tol: float):
         H, h = points.H, points.h
-        self.Z = H @ layer.weights_and_bias.T  # the bias a term of each sum
+        self.Z = H @ layer.weights_and_bias_T  # the bias a term of each sum
         n_in = H.shape[1] - 1
         g = gamma(n_in + 1)
         floor = (n_in + 2) * ETA

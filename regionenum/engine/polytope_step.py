@@ -7,10 +7,12 @@ on its distance from the exact rows (summed over the rows), which the kernel's s
 (:func:`~regionenum.engine.split.split` by each unit's sign, or
 :func:`~regionenum.engine.argmax.split_by_argmax` by the winner of each max group), records the
 state bits on the pieces, and hands them on in batches for layer ``l + 1``, whose rows come
-from one matrix product when the batch is popped: ``J' = (slopes * J[parent]) @ W'^T`` plus the
-bias on the ``t`` row; ``E`` follows by the standard bound on a dot product's rounding,
-``|fl(x . y) - x . y| <= gamma_n |x| . |y|``, applied to each product and to the errors carried
-in: one more product, on magnitudes. After the last layer that splits, pieces are regions.
+from a matrix product when the batch is popped: ``J' = (slopes * J[parent]) @ W'^T`` plus the
+bias on the ``t`` row, one block of it shared by siblings that differ on few units, each adding
+its own terms of those (:meth:`PolytopeStep._wide_rows`); ``E`` follows by the standard bound on
+a dot product's rounding, ``|fl(x . y) - x . y| <= gamma_n |x| . |y|`` (for the sum's terms in
+any order), applied to each product and to the errors carried in: one more product, on
+magnitudes. After the last layer that splits, pieces are regions.
 
 Carried unit by unit through ``|W|``, ``E`` grows by the weights' absolute row sums per layer,
 far faster than errors can grow on wide deep networks. So each cell also carries ``N``, a bound
@@ -41,7 +43,13 @@ from .assemble import SECONDS_PER_GENERATOR
 from .cells import CellSet
 from .driver import Entry, Tally
 from .kernels.crossings import most_crossed
-from .kernels.rows import gather_masked, gather_rows_and_bounds, narrow_rows_and_bounds, unit_error_bounds
+from .kernels.rows import (
+    add_own_terms,
+    gather_masked,
+    narrow_rows_and_bounds,
+    shared_rows_and_bounds,
+    unit_error_bounds,
+)
 from .roots import Roots, root_cells
 from .split import SIGN_STAGES, split
 
@@ -71,6 +79,12 @@ PAYS, RECHECK = 0.01, 16
 #: products per child, without masked copies of the parents' rows (as large as those rows, for a
 #: matrix product of a few columns): :func:`~regionenum.engine.kernels.rows.narrow_rows_and_bounds`.
 NARROW = 16
+#: On wider layers, siblings share a block of their rows' matrix product while it pays (see
+#: :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): what adding one unit's terms
+#: to a child's rows costs (a pass over the rows), in units of one unit's share of a block's
+#: product (BLAS, near the core's peak). Measured per core: 2.4 at 128 units, 3.3 at 512; counts
+#: of the suite's widest networks were as fast from 3 to 5 and slower at 8.
+OWN_TERM_COST = 5
 #: The most inputs this cell representation takes: a cell of a ``d``-dimensional box starts with
 #: ``2^d`` corners, and its pieces' vertex lists grow much faster than their number, so beyond
 #: this a single cell's split can take minutes and gigabytes in one uninterruptible kernel call.
@@ -283,10 +297,7 @@ class PolytopeStep:
                                        self._magnitude_layers[l].abs_W, rows, product, sizes)
                 pre = None
             else:
-                M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
-                gather_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes)
-                # the bias: M's last column (1 on the t row) times b, a term of each t row's sum
-                rows = (M.reshape(n * D, width + 1) @ layer.weights_and_bias.T).reshape(n, D, layer.width)
+                rows, pre = self._wide_rows(layer, J, E, parent, on, off, rounding, sizes)
         else:  # a group's winner: sums over the group
             M, carried = self._collected(l - 1, J, E, parent, on)
             carried = carried[:, 0, :]
@@ -303,6 +314,27 @@ class PolytopeStep:
             E += floor
             N = N + np.sqrt(D * layer.width) * floor.max(initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
         return rows, E[:, None, :], N
+
+    def _wide_rows(self, layer, J, E, parent, on, off, rounding, sizes):
+        """The rows of ``layer`` (wider than :data:`NARROW`) for children of cells with rows ``J``
+        and bounds ``E``, and each child's ``pre`` and ``sizes`` (see
+        :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): one matrix product with
+        ``[W | b]^T`` per block of masked rows, a block shared by siblings that differ on few
+        units, to which each child's terms of those units are added
+        (:func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`); the bias is the blocks'
+        last column (1 on the ``t`` row) times ``b``, a term of each ``t`` row's sum."""
+        n, D, width = len(parent), J.shape[1], J.shape[2]
+        M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
+        owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
+        own = self._buffer("own", (n * width // (4 if OWN_TERM_COST >= 2 else 1) + 1,), np.int64)
+        blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own,
+                                        OWN_TERM_COST)
+        shared = (M[:blocks].reshape(blocks * D, width + 1) @ layer.weights_and_bias_T).reshape(blocks, D, -1)
+        if blocks == n:  # no siblings shared a block: each child's rows are its block's
+            return shared, pre
+        rows = np.empty((n, D, layer.width))
+        add_own_terms(shared, owner, J, parent, on, off, span, own, layer.weights_and_bias_T, rows)
+        return rows, pre
 
     def _unit_bounds(self, l, pre, scale, g, product=None):
         """Per child and unit of layer ``l``, the bound on its row's error: the smaller of the
@@ -426,13 +458,14 @@ class PolytopeStep:
         scale *= 1.0 + 2.0 * gamma(width + D + 8)
         return out, scale
 
-    def _buffer(self, name, shape):
-        """A float64 array of ``shape`` for a temporary of :meth:`next_layer_rows`, kept between
-        calls: fresh arrays cost page faults every time, and on virtual machines that hand freed
-        pages back to their host a fault costs microseconds."""
+    def _buffer(self, name, shape, dtype=np.float64):
+        """An array of ``shape`` (float64 unless ``dtype``) for a temporary of
+        :meth:`next_layer_rows`, kept between calls: fresh arrays cost page faults every time,
+        and on virtual machines that hand freed pages back to their host a fault costs
+        microseconds."""
         size = math.prod(shape)
-        if self._buffers.get(name, np.empty(0)).size < size:
-            self._buffers[name] = np.empty(size)
+        if self._buffers.get(name, np.empty(0, dtype)).size < size:
+            self._buffers[name] = np.empty(size, dtype)
         return self._buffers[name][:size].reshape(shape)
 
     @functools.cached_property
@@ -446,7 +479,7 @@ class PolytopeStep:
         product of layer ``l``'s weights with its inputs is at least ``2^(qW_l + q_(l-1) +
         q_slope)`` in size, each product of a slope with a row of layer ``l - 1`` at least
         ``2^(q_(l-1) + q_slope)``, and each product of such a product (a row's absolute sum
-        times the slope, see :func:`~regionenum.engine.kernels.rows.gather_rows_and_bounds`)
+        times the slope, see :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`)
         with a bound's rounding factor (``gamma``, at least ``2^-60``) at least ``2^(q_(l-1) +
         q_slope - 60)``; while all are above ``2^-1000`` no product underflows and the relative
         bounds hold."""

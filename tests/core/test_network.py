@@ -88,7 +88,7 @@ def test_bounds_worked_out_at_once_take_the_idle_cores_for_blas(idle, monkeypatc
 
 
 def test_a_layer_is_pickled_without_its_copy_of_the_weights():
-    """The bounds a layer worked out travel with it to worker processes; ``[W | b]``, a second
+    """The bounds a layer worked out travel with it to worker processes; ``[W | b]^T``, a second
     copy of the weights, does not (it is made again where read), and comes back the same."""
     import pickle
 
@@ -97,10 +97,10 @@ def test_a_layer_is_pickled_without_its_copy_of_the_weights():
     before = len(pickle.dumps(net))
     rn.count_regions(net, rn.Box([-1, -1], [1, 1]))
     layer = net.layers[1]
-    assert "weights_and_bias" in vars(layer) and "norm_bounds" in vars(layer)
+    assert "weights_and_bias_T" in vars(layer) and "norm_bounds" in vars(layer)
     copy = pickle.loads(pickle.dumps(layer))
-    assert "weights_and_bias" not in vars(copy) and copy.norm_bounds == layer.norm_bounds
-    assert np.array_equal(copy.weights_and_bias, layer.weights_and_bias)
+    assert "weights_and_bias_T" not in vars(copy) and copy.norm_bounds == layer.norm_bounds
+    assert np.array_equal(copy.weights_and_bias_T, layer.weights_and_bias_T)
     assert np.array_equal(copy.W, layer.W) and not copy.W.flags.writeable
     assert len(pickle.dumps(net)) < before + layer.W.nbytes  # the bounds, not a copy of the weights
 

@@ -123,16 +123,18 @@ def test_row_bounds_hold_on_narrow_layers(kind):
         _assert_bounds_hold(exact, bits, _float_rows(net, bits))
 
 
+@pytest.mark.parametrize("width", [12, 40])
 @pytest.mark.parametrize("kind", ["relu", "steep", "negative", "mixed"])
-def test_row_bounds_hold_for_siblings_on_narrow_layers(kind):
+def test_row_bounds_hold_for_siblings(kind, width):
     """Children of one cell (siblings, consecutive) share the sums of the units on which their
-    states agree and add their own terms for the rest: on every layer, siblings that differ in
-    one to three units, and siblings that differ in all (each then sums on its own), have rows
-    within their bounds of the exact rows, and within both bounds of the rows of the same child
-    computed alone, whose bounds (sums of the same terms in another order) they equal but for
-    rounding (the smaller of the unit-by-unit bound and the norm bound, from the sizes summed
-    with the terms)."""
-    net = _network(kind, seed=11, depth=4, width=12)
+    states agree and add their own terms for the rest, as dot products on narrow layers (12
+    units) and as a shared block of the matrix product on wide ones (40): on every layer,
+    siblings that differ in one to three units, and siblings that differ in all (each then sums
+    on its own), have rows within their bounds of the exact rows, and within both bounds of the
+    rows of the same child computed alone, whose bounds (sums of the same terms in another
+    order) they equal but for rounding (the smaller of the unit-by-unit bound and the norm
+    bound, from the sizes summed with the terms)."""
+    net = _network(kind, seed=11, depth=4, width=width)
     exact = ExactNetwork(net)
     bits = _pattern(net, np.array([0.3, -0.4]))
     step = _step(net)
@@ -189,6 +191,64 @@ def test_narrow_kernel_gives_siblings_their_sums_alone(off):
         assert np.allclose(together[1][i], alone[1][0], rtol=1e-13, atol=0)
         assert np.allclose(together[2][i], alone[2][0], rtol=1e-13, atol=0)
         assert together[2][i, 1] == alone[2][0, 1] and together[2][i, 3] == alone[2][0, 3]
+
+
+@pytest.mark.parametrize("off", [0.0, 0.1, 3.0, -0.5])
+def test_wide_rows_give_siblings_their_sums_alone(off):
+    """On wide layers siblings share a block of the matrix product and each adds its own terms:
+    each child gets the rows it gets alone, but for the rounding of sums in another order, and
+    bit for bit the same ``pre`` and ``sizes`` (its own). Siblings that differ in one or two
+    units share a block; one that differs in all starts a block of its own, and the chunk after
+    it shares again; a parent's children need not all be consecutive; with sharing priced out,
+    every child has a block."""
+    rng = np.random.default_rng(4)
+    D, W, units = 3, 24, 30
+    assert units > polytope_step.NARROW
+    net = rn.Network.from_layers([(rng.normal(size=(W, 2)), rng.normal(size=W)),
+                                  (rng.normal(size=(units, W)), rng.normal(size=units)),
+                                  (rng.normal(size=(1, units)), np.zeros(1))],
+                                 [("leaky_relu", off) if off else "relu", "relu", "identity"])
+    step = _step(net)
+    J = rng.normal(size=(2, D, W)) * 10.0 ** rng.uniform(-3, 3, size=W)
+    J[:, :, 3] *= 1e4  # the largest terms on a unit that siblings differ on
+    E = np.abs(rng.normal(size=(2, 1, W))) * 1e-14
+    base = rng.random(W) < 0.5
+    near = [base, base ^ (np.arange(W) == 3), base ^ np.isin(np.arange(W), [2, 7])]
+    kids = np.array(near + [~base] + near + [base, ~base, base])
+    parent = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 0])
+
+    def wide(parent, kids):
+        sizes = np.empty((len(kids), 4))
+        out, pre = step._wide_rows(net.layers[1], J, E, parent, kids, off, 1e-15, sizes)
+        return out.copy(), pre.copy(), sizes, step._buffers["owner"][: len(kids)].copy()
+
+    together = wide(parent, kids)
+    assert list(together[3]) == [0, 0, 0, 1, 2, 2, 2, 3, 4, 5]
+    for i in range(len(kids)):
+        alone = wide(parent[i: i + 1], kids[i: i + 1])
+        terms = np.abs(J[parent[i]]).sum() * np.abs(net.layers[1].W).max() * max(1.0, abs(off))
+        assert np.allclose(together[0][i], alone[0][0], rtol=0, atol=1e-13 * terms)
+        assert np.array_equal(together[1][i], alone[1][0]) and np.array_equal(together[2][i], alone[2][0])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(polytope_step, "OWN_TERM_COST", np.inf)
+        apart = wide(parent, kids)
+    assert list(apart[3]) == list(range(len(kids)))
+    assert np.allclose(apart[0], together[0], rtol=0, atol=1e-13 * np.abs(J).sum() * np.abs(net.layers[1].W).max())
+
+
+@pytest.mark.parametrize("activation", ["relu", ("leaky_relu", -0.5)])
+def test_wide_siblings_agree_with_products_alone(activation, monkeypatch):
+    """The same regions, in the same order, with wide layers' rows shared by siblings and with a
+    block of the matrix product per child; output maps within the bounds of both."""
+    net = _network("relu", seed=12, depth=3, width=48)
+    net = rn.Network.from_layers([(layer.W, layer.b) for layer in net.layers], [activation] * 3 + ["identity"])
+    box = rn.Box([-1, -1], [1, 1])
+    shared = rn.enumerate_regions(net, box)
+    monkeypatch.setattr(polytope_step, "OWN_TERM_COST", np.inf)
+    apart = rn.enumerate_regions(net, box)
+    assert np.array_equal(shared.packed_patterns, apart.packed_patterns)
+    gap = np.abs(shared.offsets - apart.offsets) + np.abs(shared.jacobians - apart.jacobians).sum(axis=2)
+    assert np.all(gap <= shared.output_errors + apart.output_errors)
 
 
 @pytest.mark.parametrize("widths", [[2, 12, 10, 3], [3, 20, 8, 20, 2]])

@@ -7,15 +7,17 @@ Each child cell of a split takes its parent's rows ``J`` (the layer's pre-activa
 times the layer's weights, plus the bias on the ``t`` row. Every entry of them is one sum of the
 products of a weight with a masked row entry, and the bias; its rounding is bounded as that of a
 dot product in any order (``gamma_(width + 1)`` times the sum of the terms' sizes), so the sum may
-be formed in whatever order is cheapest: by a matrix product (:func:`gather_rows_and_bounds` then
-BLAS) or entry by entry for narrow layers (:func:`narrow_rows_and_bounds`).
+be formed in whatever order is cheapest: by a matrix product of masked rows shared by siblings
+(:func:`shared_rows_and_bounds` then BLAS, then :func:`add_own_terms`) or entry by entry for
+narrow layers (:func:`narrow_rows_and_bounds`).
 """
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
-__all__ = ["gather_masked", "gather_rows_and_bounds", "narrow_rows_and_bounds", "unit_error_bounds"]
+__all__ = ["add_own_terms", "gather_masked", "narrow_rows_and_bounds", "shared_rows_and_bounds",
+           "unit_error_bounds"]
 
 _JIT = dict(cache=True)
 
@@ -42,38 +44,109 @@ def gather_masked(J, parent, on, off):
 
 
 @nb.njit(**_JIT)
-def gather_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes):
-    """For each child ``i`` of cell ``parent[i]``, into the given arrays: ``M[i] = J[p] * s``
-    with the child's slopes ``s`` (1 where ``on[i]``, ``off`` elsewhere) and ``pre[i] =
-    rounding * a + E[p, 0] * |s|`` with ``a = sum_k |J[p, k]| * |s|`` and ``p = parent[i]``:
-    the children's rows, and the bound their errors carry into the next layer's product (0 where
-    the slope is 0: the row is then exactly zero, even where its bound was infinite).
+def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, own_span, own, term_cost):
+    """The masked rows of a batch's children for a matrix product with the next layer's
+    ``[W | b]^T``, and the bounds their errors carry into it, for layers wider than a few units.
+
+    Child ``i`` of cell ``p = parent[i]`` takes its parent's rows scaled by its slopes ``s`` (1
+    where ``on[i]``, ``off`` elsewhere; read from the state bits, a byte per unit, rather than
+    from float masks eight times their size): ``J[p] * s``. Its ``pre[i] = rounding * a + E[p, 0]
+    * |s|`` with ``a = sum_k |J[p, k]| * |s|`` is the bound its errors carry into the product (0
+    where the slope is 0: the row is then exactly zero, even where its bound was infinite);
     ``rounding`` multiplies ``a``, not the parent's sum before the slope: with rows below
     float64's normal range and a large slope, the product taken first would underflow and the
     slope would then magnify what was lost. ``sizes[i]`` gets the sum and the largest of ``a``
-    over the units, then the same of ``pre[i]`` (for the norm bounds). The slopes are read from
-    the state bits (a byte per unit) rather than from float masks eight times their size.
+    over the units, then the same of ``pre[i]`` (for the norm bounds).
 
-    ``M`` has one column more than the units: 1 on the ``t`` row (``k = 0``), 0 on the others, so
-    that one product with ``[W | b]^T`` adds the bias to the ``t`` row as a term of its sum (a
-    pass over the rows saved: 0.68-0.93 of the time of the product and the addition apart, on
-    the suite's batch shapes)."""
+    Consecutive children of one parent (siblings: a split's children come together) share one
+    block of masked rows in ``M``, with their common slopes and 0 on the units they differ on:
+    the block's product then holds the terms of every unit they agree on, and
+    :func:`add_own_terms` adds each child's terms of the units the chunk differs on (on wide
+    layers a parent has a few children that differ in one to four units: one product per parent
+    instead of one per child). A chunk grows, child by child, while ``term_cost * children *
+    units`` stays at most ``(children - 1) * width``: what adding one unit's terms to a child's
+    rows costs, in units of one unit's share of a block's product, against the products saved.
+    A child that would break that starts the next chunk; one alone gets a block of its own.
+
+    Into the given arrays: the blocks ``M`` (room for ``(n, D, width + 1)``), each child's block
+    ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]`` (``own`` has room
+    for ``n * width // 4`` when ``term_cost >= 2``: a chunk of ``c >= 2`` children then differs on
+    at most ``(c - 1) / (2 c) <= c / 4`` of the units; otherwise for ``n * width``), ``pre`` and ``sizes``. Returns the number of blocks. A block has
+    one column more than the units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the
+    product adds the bias to the ``t`` row as a term of its sum.
+
+    Each entry of a child's rows is then one sum of ``width`` products and the bias, each term
+    formed as in a block of its own: a term left out of the shared block is an exact zero there
+    (of finite rows: an infinite entry makes it NaN, as a slope of 0 always did), whose addition
+    rounds nothing, so the sum's rounding is within the bound of a product of the child's own
+    masked rows (``gamma_{width + 1}`` times the sum of the terms' sizes, from its ``pre`` and
+    ``sizes``)."""
+    n = parent.shape[0]
     D = J.shape[1]
     W = J.shape[2]
     slopes = np.empty(W)
+    blocks = 0
+    filled = 0
+    seen = np.full(W, -1)  # the chunk (by its first child) in which a unit was found to differ
+    start = 0
+    while start < n:  # a chunk of siblings from start to end, while it pays
+        p, end, nd = parent[start], start + 1, 0  # nd: the units the chunk's children differ on
+        while end < n and parent[end] == p:
+            new = 0
+            for h in range(W):
+                new += on[end, h] != on[start, h] and seen[h] != start
+            c = end - start + 1
+            if term_cost * c * (nd + new) > (c - 1) * W:
+                break
+            for h in range(W):
+                if on[end, h] != on[start, h] and seen[h] != start:
+                    seen[h] = start
+                    own[filled + nd] = h
+                    nd += 1
+            end += 1
+        for i in range(start, end):
+            _child_slopes(on[i], off, slopes)
+            _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i], sizes[i])
+            own_span[i, 0] = filled
+            own_span[i, 1] = filled + nd
+            if i == start:  # the chunk's block: its slopes, 0 where its children differ
+                for h in own[filled: filled + nd]:
+                    slopes[h] = 0.0
+                for k in range(D):
+                    for h in range(W):
+                        M[blocks, k, h] = J[p, k, h] * slopes[h]
+                    M[blocks, k, W] = 1.0 if k == 0 else 0.0  # the bias's column
+                blocks += 1
+            owner[i] = blocks - 1
+        filled += nd
+        start = end
+    return blocks
+
+
+@nb.njit(**_JIT)
+def add_own_terms(shared, owner, J, parent, on, off, own_span, own, weights_T, out):
+    """Each child's rows ``out[i]``: its block's product ``shared[owner[i]]`` plus, one by one,
+    the terms of its own units ``own[own_span[i, 0]:own_span[i, 1]]`` with its own slopes (see
+    :func:`shared_rows_and_bounds`; ``weights_T`` is ``W^T``, a row per input unit)."""
+    D = J.shape[1]
+    units = weights_T.shape[1]
     for i in range(parent.shape[0]):
         p = parent[i]
-        _child_slopes(on[i], off, slopes)
+        b = owner[i]
         for k in range(D):
-            for h in range(W):
-                M[i, k, h] = J[p, k, h] * slopes[h]
-            M[i, k, W] = 1.0 if k == 0 else 0.0  # the bias's column
-        _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i], sizes[i])
+            for o in range(units):
+                out[i, k, o] = shared[b, k, o]
+        for h in own[own_span[i, 0]: own_span[i, 1]]:
+            m = 1.0 if on[i, h] else off
+            for k in range(D):
+                c = J[p, k, h] * m
+                for o in range(units):
+                    out[i, k, o] += c * weights_T[h, o]
 
 
 @nb.njit(**_JIT)
 def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_weights, out, product, sizes):
-    """:func:`gather_rows_and_bounds` and the next layer's products in one pass, for a layer of
+    """:func:`shared_rows_and_bounds` and the next layer's products in one pass, for a layer of
     few units (``weights``: ``(units, width)``, the output layer as a rule), without the masked
     rows ``M`` (as large as the parents' rows, per child) or ``pre`` (as large as a row): into
     the given arrays, each child's rows ``out[i] = M[i] @ weights.T`` with ``bias`` added to row
@@ -196,7 +269,7 @@ def _dot4(x, y, z):
 
 @nb.njit(inline='always', **_JIT)
 def _carried_bounds(Jp, Ep, slopes, rounding, pre, sizes):
-    """A child's ``pre`` and ``sizes`` (see :func:`gather_rows_and_bounds`) from its parent's
+    """A child's ``pre`` and ``sizes`` (see :func:`shared_rows_and_bounds`) from its parent's
     rows ``Jp`` and their bounds ``Ep``, and its ``slopes``."""
     D = Jp.shape[0]
     sum_a = 0.0
