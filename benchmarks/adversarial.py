@@ -31,6 +31,12 @@ LeakyReLU slopes from 1e-30 to 1e30). Prints
 a summary per family and every failure with its seed (to reproduce: ``--seed S --nets 1
 --family F``); writes ``results/adversarial.md``. Run by hand.
 
+``--shared-rows`` makes every layer's rows (these networks' layers are narrow) come from matrix
+products of blocks shared by all of a parent's consecutive children, whatever they differ on,
+each child adding its own terms of those units (``shared_rows_and_bounds`` in
+``regionenum/engine/kernels/rows.py``; wide layers take that path for siblings that differ on
+few units): it writes ``results/adversarial_shared_rows.md``.
+
 ``--norm-bounds-only`` makes every row-error bound the cell's norm bound alone (the bound
 carried by ``||W||_2``, see ``regionenum/engine/polytope_step.py``) instead of the smallest of the
 engine's bounds, to check it by itself on these networks (it writes
@@ -41,6 +47,7 @@ norm times the carried norm, never the product through ``|W|`` (it writes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import traceback
@@ -56,7 +63,8 @@ from regionenum.engine.exact_vertices import LOOSE
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the repository's test helpers
-from tests.bounds import misplaced_vertex, norm_bounds_only, unit_norm_bounds_only  # noqa: E402
+from tests.bounds import (misplaced_vertex, norm_bounds_only, shared_rows_everywhere,  # noqa: E402
+                          unit_norm_bounds_only)
 from tests.rewrites import (duplicated, is_exact_duplication, is_exact_rescaling, permuted,  # noqa: E402
                             rescaled)
 
@@ -214,14 +222,17 @@ def main() -> None:
                       help="every row-error bound is the cell's norm bound alone (checks that bound)")
     only.add_argument("--unit-norm-bounds-only", action="store_true",
                       help="every row-error bound is the unit's row norm times the cell's carried norm")
+    parser.add_argument("--shared-rows", action="store_true",
+                        help="every layer's rows from blocks shared by all of a parent's consecutive children")
     args = parser.parse_args()
-    if args.norm_bounds_only:
-        with norm_bounds_only():
-            return campaign(args)
-    if args.unit_norm_bounds_only:
-        with unit_norm_bounds_only():
-            return campaign(args)
-    return campaign(args)
+    with contextlib.ExitStack() as stack:
+        if args.norm_bounds_only:
+            stack.enter_context(norm_bounds_only())
+        if args.unit_norm_bounds_only:
+            stack.enter_context(unit_norm_bounds_only())
+        if args.shared_rows:
+            stack.enter_context(shared_rows_everywhere())
+        return campaign(args)
 
 
 def _watch_line_step() -> Counter:
@@ -273,6 +284,9 @@ def campaign(args) -> None:
     if args.unit_norm_bounds_only:
         flag, title, name = (" --unit-norm-bounds-only", ": the per-unit norm bound alone",
                              "adversarial_unit_norm_bounds.md")
+    if args.shared_rows:
+        flag, title = flag + " --shared-rows", title + f"{':' if not title else ','} rows shared by siblings"
+        name = name.replace(".md", "_shared_rows.md")
     if args.inputs:
         flag, title = flag + f" --inputs {args.inputs}", title + f"{':' if not title else ','} {args.inputs} input(s)"
         name = name.replace(".md", f"_{args.inputs}_input.md")

@@ -31,6 +31,20 @@ def norm_bounds_only():
 
 
 @contextlib.contextmanager
+def shared_rows_everywhere():
+    """Within the block, every layer's rows (narrow ones too) come from matrix products of
+    blocks shared by all the consecutive siblings of a parent, whatever they differ on, each
+    child adding its own terms of those units: the path wide layers take for siblings that
+    differ on few units, on every layer and every run of siblings."""
+    narrow, cost = polytope_step.NARROW, polytope_step.OWN_TERM_COST
+    polytope_step.NARROW, polytope_step.OWN_TERM_COST = 0, 0
+    try:
+        yield
+    finally:
+        polytope_step.NARROW, polytope_step.OWN_TERM_COST = narrow, cost
+
+
+@contextlib.contextmanager
 def unit_norm_bounds_only():
     """Within the block, every unit's row-error bound is the per-unit norm bound (its row's norm
     times its cell's carried norm), never the unit-by-unit product through ``|W|`` (which narrow
