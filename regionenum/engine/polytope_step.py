@@ -329,11 +329,14 @@ class PolytopeStep:
         own = self._buffer("own", (n * width // (4 if OWN_TERM_COST >= 2 else 1) + 1,), np.int64)
         blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own,
                                         OWN_TERM_COST)
-        shared = (M[:blocks].reshape(blocks * D, width + 1) @ layer.weights_and_bias_T).reshape(blocks, D, -1)
+        blocks_M = M[:blocks].reshape(blocks * D, width + 1)
         if blocks == n:  # no siblings shared a block: each child's rows are its block's
-            return shared, pre
+            return (blocks_M @ layer.weights_and_bias_T).reshape(n, D, layer.width), pre
+        shared = self._buffer("shared", (blocks * D, layer.width))
+        np.matmul(blocks_M, layer.weights_and_bias_T, out=shared)
         rows = np.empty((n, D, layer.width))
-        add_own_terms(shared, owner, J, parent, on, off, span, own, layer.weights_and_bias_T, rows)
+        add_own_terms(shared.reshape(blocks, D, layer.width), owner, J, parent, on, off, span, own,
+                      layer.weights_and_bias_T, rows)
         return rows, pre
 
     def _unit_bounds(self, l, pre, scale, g, product=None):

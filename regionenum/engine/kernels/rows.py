@@ -88,21 +88,22 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     blocks = 0
     filled = 0
     seen = np.full(W, -1)  # the chunk (by its first child) in which a unit was found to differ
+    fresh = np.empty(W, np.int64)
     start = 0
     while start < n:  # a chunk of siblings from start to end, while it pays
         p, end, nd = parent[start], start + 1, 0  # nd: the units the chunk's children differ on
         while end < n and parent[end] == p:
             new = 0
-            for h in range(W):
-                new += on[end, h] != on[start, h] and seen[h] != start
+            for h in range(W):  # the units this child adds, into fresh, without branches
+                fresh[new] = h
+                new += (on[end, h] ^ on[start, h]) & (seen[h] != start)
             c = end - start + 1
             if term_cost * c * (nd + new) > (c - 1) * W:
                 break
-            for h in range(W):
-                if on[end, h] != on[start, h] and seen[h] != start:
-                    seen[h] = start
-                    own[filled + nd] = h
-                    nd += 1
+            for h in fresh[:new]:
+                seen[h] = start
+                own[filled + nd] = h
+                nd += 1
             end += 1
         for i in range(start, end):
             _child_slopes(on[i], off, slopes)
