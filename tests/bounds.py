@@ -36,12 +36,12 @@ def shared_rows_everywhere():
     blocks shared by all the consecutive siblings of a parent, whatever they differ on, each
     child adding its own terms of those units: the path wide layers take for siblings that
     differ on few units, on every layer and every run of siblings."""
-    narrow, cost = polytope_step.NARROW, polytope_step.OWN_TERM_COST
-    polytope_step.NARROW, polytope_step.OWN_TERM_COST = 0, 0
+    before = polytope_step.NARROW, polytope_step.SHARE_FROM, polytope_step.OWN_TERM_COST
+    polytope_step.NARROW, polytope_step.SHARE_FROM, polytope_step.OWN_TERM_COST = 0, 0, 0
     try:
         yield
     finally:
-        polytope_step.NARROW, polytope_step.OWN_TERM_COST = narrow, cost
+        polytope_step.NARROW, polytope_step.SHARE_FROM, polytope_step.OWN_TERM_COST = before
 
 
 @contextlib.contextmanager

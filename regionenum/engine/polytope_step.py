@@ -79,12 +79,15 @@ PAYS, RECHECK = 0.01, 16
 #: products per child, without masked copies of the parents' rows (as large as those rows, for a
 #: matrix product of a few columns): :func:`~regionenum.engine.kernels.rows.narrow_rows_and_bounds`.
 NARROW = 16
-#: On wider layers, siblings share a block of their rows' matrix product while it pays (see
-#: :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): what adding one unit's terms
-#: to a child's rows costs (a pass over the rows), in units of one unit's share of a block's
-#: product (BLAS, near the core's peak). Measured per core: 2.4 at 128 units, 3.3 at 512; counts
-#: of the suite's widest networks were as fast from 3 to 5 and slower at 8.
-OWN_TERM_COST = 5
+#: On layers after at least ``SHARE_FROM`` units, siblings share a block of their rows' matrix
+#: product while it pays (see :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`):
+#: ``OWN_TERM_COST`` is what adding one unit's terms to a child's rows costs (a pass over the
+#: rows), in units of one unit's share of a block's product (BLAS, near the core's peak).
+#: Measured per core: 2.4 at 128 units, 3.3 at 512; counts of the suite's widest networks were as
+#: fast from 3 to 5 and slower at 8. After fewer units the products are small and the copies of
+#: the shared blocks to every child cost what they save: r2_deep's enumeration (32 units) took
+#: 1.14 times as long with blocks shared, r2_mid's (64) 0.98, r2_big's (128) 0.93-0.97.
+SHARE_FROM, OWN_TERM_COST = 128, 5
 #: The most inputs this cell representation takes: a cell of a ``d``-dimensional box starts with
 #: ``2^d`` corners, and its pieces' vertex lists grow much faster than their number, so beyond
 #: this a single cell's split can take minutes and gigabytes in one uninterruptible kernel call.
@@ -320,15 +323,15 @@ class PolytopeStep:
         and bounds ``E``, and each child's ``pre`` and ``sizes`` (see
         :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): one matrix product with
         ``[W | b]^T`` per block of masked rows, a block shared by siblings that differ on few
-        units, to which each child's terms of those units are added
-        (:func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`); the bias is the blocks'
-        last column (1 on the ``t`` row) times ``b``, a term of each ``t`` row's sum."""
+        units (after at least :data:`SHARE_FROM` units), to which each child's terms of those
+        units are added (:func:`~regionenum.engine.kernels.rows.add_own_terms`); the bias is the
+        blocks' last column (1 on the ``t`` row) times ``b``, a term of each ``t`` row's sum."""
         n, D, width = len(parent), J.shape[1], J.shape[2]
         M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
         owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
         own = self._buffer("own", (n * width // (4 if OWN_TERM_COST >= 2 else 1) + 1,), np.int64)
-        blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own,
-                                        OWN_TERM_COST)
+        cost = OWN_TERM_COST if width >= SHARE_FROM else np.inf
+        blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost)
         blocks_M = M[:blocks].reshape(blocks * D, width + 1)
         if blocks == n:  # no siblings shared a block: each child's rows are its block's
             return (blocks_M @ layer.weights_and_bias_T).reshape(n, D, layer.width), pre

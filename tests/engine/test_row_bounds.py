@@ -125,7 +125,7 @@ def test_row_bounds_hold_on_narrow_layers(kind):
 
 @pytest.mark.parametrize("width", [12, 40])
 @pytest.mark.parametrize("kind", ["relu", "steep", "negative", "mixed"])
-def test_row_bounds_hold_for_siblings(kind, width):
+def test_row_bounds_hold_for_siblings(kind, width, monkeypatch):
     """Children of one cell (siblings, consecutive) share the sums of the units on which their
     states agree and add their own terms for the rest, as dot products on narrow layers (12
     units) and as a shared block of the matrix product on wide ones (40): on every layer,
@@ -134,6 +134,7 @@ def test_row_bounds_hold_for_siblings(kind, width):
     rows of the same child computed alone, whose bounds (sums of the same terms in another
     order) they equal but for rounding (the smaller of the unit-by-unit bound and the norm
     bound, from the sizes summed with the terms)."""
+    monkeypatch.setattr(polytope_step, "SHARE_FROM", 0)  # blocks shared after 40 units too
     net = _network(kind, seed=11, depth=4, width=width)
     exact = ExactNetwork(net)
     bits = _pattern(net, np.array([0.3, -0.4]))
@@ -194,13 +195,13 @@ def test_narrow_kernel_gives_siblings_their_sums_alone(off):
 
 
 @pytest.mark.parametrize("off", [0.0, 0.1, 3.0, -0.5])
-def test_wide_rows_give_siblings_their_sums_alone(off):
+def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
     """On wide layers siblings share a block of the matrix product and each adds its own terms:
     each child gets the rows it gets alone, but for the rounding of sums in another order, and
     bit for bit the same ``pre`` and ``sizes`` (its own). Siblings that differ in one or two
     units share a block; one that differs in all starts a block of its own, and the chunk after
     it shares again; a parent's children need not all be consecutive; with sharing priced out,
-    every child has a block."""
+    or after fewer than ``SHARE_FROM`` units, every child has a block."""
     rng = np.random.default_rng(4)
     D, W, units = 3, 24, 30
     assert units > polytope_step.NARROW
@@ -222,6 +223,8 @@ def test_wide_rows_give_siblings_their_sums_alone(off):
         out, pre = step._wide_rows(net.layers[1], J, E, parent, kids, off, 1e-15, sizes)
         return out.copy(), pre.copy(), sizes, step._buffers["owner"][: len(kids)].copy()
 
+    assert W < polytope_step.SHARE_FROM and list(wide(parent, kids)[3]) == list(range(len(kids)))
+    monkeypatch.setattr(polytope_step, "SHARE_FROM", 0)
     together = wide(parent, kids)
     assert list(together[3]) == [0, 0, 0, 1, 2, 2, 2, 3, 4, 5]
     for i in range(len(kids)):
@@ -243,6 +246,7 @@ def test_wide_siblings_agree_with_products_alone(activation, monkeypatch):
     net = _network("relu", seed=12, depth=3, width=48)
     net = rn.Network.from_layers([(layer.W, layer.b) for layer in net.layers], [activation] * 3 + ["identity"])
     box = rn.Box([-1, -1], [1, 1])
+    monkeypatch.setattr(polytope_step, "SHARE_FROM", 0)
     shared = rn.enumerate_regions(net, box)
     monkeypatch.setattr(polytope_step, "OWN_TERM_COST", np.inf)
     apart = rn.enumerate_regions(net, box)

@@ -66,7 +66,8 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     instead of one per child). A chunk grows, child by child, while ``term_cost * children *
     units`` stays at most ``(children - 1) * width``: what adding one unit's terms to a child's
     rows costs, in units of one unit's share of a block's product, against the products saved.
-    A child that would break that starts the next chunk; one alone gets a block of its own.
+    A child that would break that starts the next chunk; one alone gets a block of its own (every
+    child, at once, where ``term_cost`` is infinite).
 
     Into the given arrays: the blocks ``M`` (room for ``(n, D, width + 1)``), each child's block
     ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]`` (``own`` has room
@@ -92,7 +93,7 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     start = 0
     while start < n:  # a chunk of siblings from start to end, while it pays
         p, end, nd = parent[start], start + 1, 0  # nd: the units the chunk's children differ on
-        while end < n and parent[end] == p:
+        while term_cost < np.inf and end < n and parent[end] == p:
             new = 0
             for h in range(W):  # the units this child adds, into fresh, without branches
                 fresh[new] = h
