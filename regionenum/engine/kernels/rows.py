@@ -70,11 +70,12 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     child, at once, where ``term_cost`` is infinite).
 
     Into the given arrays: the blocks ``M`` (room for ``(n, D, width + 1)``), each child's block
-    ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]`` (``own`` has room
-    for ``n * width // 4`` when ``term_cost >= 2``: a chunk of ``c >= 2`` children then differs on
-    at most ``(c - 1) / (2 c) <= c / 4`` of the units; otherwise for ``n * width``), ``pre`` and ``sizes``. Returns the number of blocks. A block has
-    one column more than the units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the
-    product adds the bias to the ``t`` row as a term of its sum.
+    ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]``, ``pre`` and
+    ``sizes``. ``own`` has room for ``n * width // 4`` units when ``term_cost >= 2`` (a chunk of
+    ``c >= 2`` children then differs on at most ``(c - 1) width / (2 c) <= c width / 4``), for
+    ``n * width`` otherwise. Returns the number of blocks. A block has one column more than the
+    units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the product adds the bias to
+    the ``t`` row as a term of its sum.
 
     Each entry of a child's rows is then one sum of ``width`` products and the bias, each term
     formed as in a block of its own: a term left out of the shared block is an exact zero there
