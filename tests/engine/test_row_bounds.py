@@ -239,6 +239,37 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
     assert np.allclose(apart[0], together[0], rtol=0, atol=1e-13 * np.abs(J).sum() * np.abs(net.layers[1].W).max())
 
 
+@pytest.mark.parametrize("off", [0.0, -0.5, 3.0])
+def test_wide_siblings_bounds_hold_where_one_term_dwarfs_the_rest(off, monkeypatch):
+    """Siblings that differ on a unit whose term is 1e20 times the others': each child's rows,
+    from the chunk's shared block and its own terms, are within their bounds of the exact rows
+    (Fractions), which holds only if the block leaves the differing units' terms out rather than
+    adding them back with the child's slope (that loses every smaller term). Two children differ
+    from the first on the same unit, and one on two units, so the chunk's units are counted once."""
+    monkeypatch.setattr(polytope_step, "SHARE_FROM", 0)
+    rng = np.random.default_rng(0)
+    W, units = 40, 20
+    weights = rng.normal(size=(units, W))
+    act = ("leaky_relu", off) if off else "relu"
+    net = rn.Network.from_layers([(rng.normal(size=(W, 2)), rng.normal(size=W)), (weights, np.zeros(units)),
+                                  (rng.normal(size=(1, units)), np.zeros(1))], [act, "relu", "identity"])
+    step = _step(net)
+    J = np.zeros((1, 3, W))
+    J[0, :, 1:] = rng.normal(size=(3, W - 1))
+    J[0, :, 0] = 1e20
+    kids = np.ones((4, W), bool)
+    kids[1, 0] = kids[2, 0] = kids[2, 5] = kids[3, 5] = False
+    rows, bounds, _ = step.next_layer_rows(1, J, np.zeros((1, 1, W)), np.zeros(1), np.zeros(4, np.int64), kids)
+    assert list(step._buffers["owner"][:4]) == [0, 0, 0, 0]
+    for i, child in enumerate(kids):
+        slopes = [Fraction(1) if on else Fraction(off) for on in child]
+        for o in range(units):
+            error = sum(abs(Fraction(float(rows[i, k, o])) - sum(Fraction(float(J[0, k, h])) * slopes[h]
+                                                                   * Fraction(float(weights[o, h])) for h in range(W)))
+                        for k in range(3))
+            assert error <= Fraction(float(bounds[i, 0, o])), (i, o)
+
+
 @pytest.mark.parametrize("activation", ["relu", ("leaky_relu", -0.5)])
 def test_wide_siblings_agree_with_products_alone(activation, monkeypatch):
     """The same regions, in the same order, with wide layers' rows shared by siblings and with a

@@ -78,11 +78,13 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     the ``t`` row as a term of its sum.
 
     Each entry of a child's rows is then one sum of ``width`` products and the bias, each term
-    formed as in a block of its own: a term left out of the shared block is an exact zero there
-    (of finite rows: an infinite entry makes it NaN, as a slope of 0 always did), whose addition
-    rounds nothing, so the sum's rounding is within the bound of a product of the child's own
-    masked rows (``gamma_{width + 1}`` times the sum of the terms' sizes, from its ``pre`` and
-    ``sizes``)."""
+    formed as in a block of its own: a term left out of the shared block is an exact zero there,
+    whose addition rounds nothing, so the sum's rounding is within the bound of a product of
+    the child's own masked rows (``gamma_{width + 1}`` times the sum of the terms' sizes, from
+    its ``pre`` and ``sizes``). That holds of finite rows: an infinite entry makes its term NaN,
+    and with it the rows of every child of the chunk, where a slope of 0 made its own child's
+    NaN; rows that are not finite were no bound either way, and a NaN decides no sign in the
+    splitting kernel."""
     n = parent.shape[0]
     D = J.shape[1]
     W = J.shape[2]
