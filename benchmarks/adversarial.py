@@ -284,12 +284,12 @@ def campaign(args) -> None:
     if args.unit_norm_bounds_only:
         flag, title, name = (" --unit-norm-bounds-only", ": the per-unit norm bound alone",
                              "adversarial_unit_norm_bounds.md")
-    if args.shared_rows:
-        flag, title = flag + " --shared-rows", title + f"{':' if not title else ','} rows shared by siblings"
-        name = name.replace(".md", "_shared_rows.md")
-    if args.inputs:
-        flag, title = flag + f" --inputs {args.inputs}", title + f"{':' if not title else ','} {args.inputs} input(s)"
-        name = name.replace(".md", f"_{args.inputs}_input.md")
+    for on, option, words, suffix in (
+            (args.shared_rows, " --shared-rows", "rows shared by siblings", "_shared_rows"),
+            (args.inputs, f" --inputs {args.inputs}", f"{args.inputs} input(s)", f"_{args.inputs}_input")):
+        if on:
+            flag, title = flag + option, title + (", " if title else ": ") + words
+            name = name.replace(".md", suffix + ".md")
     lines = ["# Adversarial campaign" + title, "",
              f"`python benchmarks/adversarial.py --nets {args.nets} --seed {args.seed}{flag}`: each network "
              "enumerated, certified in exact arithmetic, its vertices checked against their error bounds, "

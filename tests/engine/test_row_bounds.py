@@ -162,6 +162,17 @@ def test_row_bounds_hold_for_siblings(kind, width, monkeypatch):
         J, E, N = step.next_layer_rows(l, J, E, N, np.array([0]), block[None])
 
 
+def _two_parents(rng, D, W):
+    """Two parents' rows ``J`` (entries from 1e-3 to 1e3, the largest terms on unit 3) and their
+    bounds ``E``, a child's states ``base``, and ``near``: ``base`` and two siblings of it that
+    differ on unit 3, and on units 2 and 7."""
+    J = rng.normal(size=(2, D, W)) * 10.0 ** rng.uniform(-3, 3, size=W)
+    J[:, :, 3] *= 1e4  # the largest terms on a unit that siblings differ on
+    E = np.abs(rng.normal(size=(2, 1, W))) * 1e-14
+    base = rng.random(W) < 0.5
+    return J, E, base, [base, base ^ (np.arange(W) == 3), base ^ np.isin(np.arange(W), [2, 7])]
+
+
 @pytest.mark.parametrize("off", [0.0, 0.1, 3.0, -0.5])
 def test_narrow_kernel_gives_siblings_their_sums_alone(off):
     """The narrow layers' kernel gives each child in a run of siblings the rows, unit-by-unit
@@ -170,11 +181,8 @@ def test_narrow_kernel_gives_siblings_their_sums_alone(off):
     differ in all sum on their own, and a parent's children need not all be consecutive."""
     rng = np.random.default_rng(3)
     D, W, units = 3, 24, 5
-    J = rng.normal(size=(2, D, W)) * 10.0 ** rng.uniform(-3, 3, size=W)
-    J[:, :, 3] *= 1e4  # the largest terms on a unit that siblings differ on
-    E = np.abs(rng.normal(size=(2, 1, W))) * 1e-14
-    base = rng.random(W) < 0.5
-    kids = np.array([base, base ^ (np.arange(W) == 3), base ^ np.isin(np.arange(W), [2, 7]), base, ~base, base])
+    J, E, base, near = _two_parents(rng, D, W)
+    kids = np.array(near + [base, ~base, base])
     parent = np.array([0, 0, 0, 1, 1, 0])
     weights = rng.normal(size=(units, W))
     bias = rng.normal(size=units)
@@ -210,11 +218,7 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
                                   (rng.normal(size=(1, units)), np.zeros(1))],
                                  [("leaky_relu", off) if off else "relu", "relu", "identity"])
     step = _step(net)
-    J = rng.normal(size=(2, D, W)) * 10.0 ** rng.uniform(-3, 3, size=W)
-    J[:, :, 3] *= 1e4  # the largest terms on a unit that siblings differ on
-    E = np.abs(rng.normal(size=(2, 1, W))) * 1e-14
-    base = rng.random(W) < 0.5
-    near = [base, base ^ (np.arange(W) == 3), base ^ np.isin(np.arange(W), [2, 7])]
+    J, E, base, near = _two_parents(rng, D, W)
     kids = np.array(near + [~base] + near + [base, ~base, base])
     parent = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 0])
 
@@ -264,9 +268,9 @@ def test_wide_siblings_bounds_hold_where_one_term_dwarfs_the_rest(off, monkeypat
     for i, child in enumerate(kids):
         slopes = [Fraction(1) if on else Fraction(off) for on in child]
         for o in range(units):
-            error = sum(abs(Fraction(float(rows[i, k, o])) - sum(Fraction(float(J[0, k, h])) * slopes[h]
-                                                                   * Fraction(float(weights[o, h])) for h in range(W)))
-                        for k in range(3))
+            exact = [sum(Fraction(float(J[0, k, h])) * slopes[h] * Fraction(float(weights[o, h]))
+                         for h in range(W)) for k in range(3)]
+            error = sum(abs(Fraction(float(rows[i, k, o])) - exact[k]) for k in range(3))
             assert error <= Fraction(float(bounds[i, 0, o])), (i, o)
 
 

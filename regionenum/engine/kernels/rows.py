@@ -94,21 +94,9 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     seen = np.full(W, -1)  # the chunk (by its first child) in which a unit was found to differ
     fresh = np.empty(W, np.int64)
     start = 0
-    while start < n:  # a chunk of siblings from start to end, while it pays
-        p, end, nd = parent[start], start + 1, 0  # nd: the units the chunk's children differ on
-        while term_cost < np.inf and end < n and parent[end] == p:
-            new = 0
-            for h in range(W):  # the units this child adds, into fresh, without branches
-                fresh[new] = h
-                new += (on[end, h] ^ on[start, h]) & (seen[h] != start)
-            c = end - start + 1
-            if term_cost * c * (nd + new) > (c - 1) * W:
-                break
-            for h in fresh[:new]:
-                seen[h] = start
-                own[filled + nd] = h
-                nd += 1
-            end += 1
+    while start < n:
+        p = parent[start]
+        end, nd = _chunk(parent, on, start, term_cost, seen, fresh, own[filled:])
         for i in range(start, end):
             _child_slopes(on[i], off, slopes)
             _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i], sizes[i])
@@ -126,6 +114,29 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
         filled += nd
         start = end
     return blocks
+
+
+@nb.njit(inline='always', **_JIT)
+def _chunk(parent, on, start, term_cost, seen, fresh, own):
+    """The chunk of siblings that starts at child ``start`` (see :func:`shared_rows_and_bounds`):
+    returns its end and ``nd``, the number of units its children differ on, written to
+    ``own[:nd]``; ``seen[h] == start`` marks those units, ``fresh`` is scratch."""
+    n, W = on.shape
+    end, nd = start + 1, 0
+    while term_cost < np.inf and end < n and parent[end] == parent[start]:
+        new = 0
+        for h in range(W):  # the units this child adds, into fresh, without branches
+            fresh[new] = h
+            new += (on[end, h] ^ on[start, h]) & (seen[h] != start)
+        c = end - start + 1
+        if term_cost * c * (nd + new) > (c - 1) * W:
+            break
+        for h in fresh[:new]:
+            seen[h] = start
+            own[nd] = h
+            nd += 1
+        end += 1
+    return end, nd
 
 
 @nb.njit(**_JIT)
