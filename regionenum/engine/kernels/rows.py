@@ -143,7 +143,9 @@ def _chunk(parent, on, start, term_cost, seen, fresh, own):
 def add_own_terms(shared, owner, J, parent, on, off, own_span, own, weights_T, out):
     """Each child's rows ``out[i]``: its block's product ``shared[owner[i]]`` plus, one by one,
     the terms of its own units ``own[own_span[i, 0]:own_span[i, 1]]`` with its own slopes (see
-    :func:`shared_rows_and_bounds`; ``weights_T`` is ``W^T``, a row per input unit)."""
+    :func:`shared_rows_and_bounds`; ``weights_T`` is ``W^T``, a row per input unit). A unit
+    whose slope is 0 (a ReLU unit off) is skipped: its terms are exact zeros, as in the
+    block."""
     D = J.shape[1]
     units = weights_T.shape[1]
     for i in range(parent.shape[0]):
@@ -154,6 +156,8 @@ def add_own_terms(shared, owner, J, parent, on, off, own_span, own, weights_T, o
                 out[i, k, o] = shared[b, k, o]
         for h in own[own_span[i, 0]: own_span[i, 1]]:
             m = 1.0 if on[i, h] else off
+            if m == 0.0:
+                continue
             for k in range(D):
                 c = J[p, k, h] * m
                 for o in range(units):
