@@ -83,8 +83,9 @@ NARROW = 16
 #: product while it pays (see :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`):
 #: ``OWN_TERM_COST`` is what adding one unit's terms to a child's rows costs (a pass over the
 #: rows), in units of one unit's share of a block's product (BLAS, near the core's peak).
-#: Measured per core: 2.4 at 128 units, 3.3 at 512; counts of the suite's widest networks were as
-#: fast from 3 to 5 and slower at 8. After fewer units the products are small and the copies of
+#: Measured per core: 2.4 at 128 units, 3.3 at 512 (3.8 on r2_wide's first layer); counts of the
+#: suite's widest networks were as fast from 3 to 5 and slower at 8, and as fast at 3 as at 5
+#: once a chunk grew only while its cost per child did not. After fewer units the products are small and the copies of
 #: the shared blocks to every child cost what they save: r2_deep's enumeration (32 units) took
 #: 1.14 times as long with blocks shared, r2_mid's (64) 0.98, r2_big's (128) 0.93-0.97.
 SHARE_FROM, OWN_TERM_COST = 128, 5
@@ -329,8 +330,8 @@ class PolytopeStep:
         n, D, width = len(parent), J.shape[1], J.shape[2]
         M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
         owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
-        own = self._buffer("own", (n * width // (4 if OWN_TERM_COST >= 2 else 1) + 1,), np.int64)
         cost = OWN_TERM_COST if width >= SHARE_FROM else np.inf
+        own = self._buffer("own", (n * width // int(min(max(cost, 1), width)) + 1,), np.int64)
         blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost)
         blocks_M = M[:blocks].reshape(blocks * D, width + 1)
         if blocks == n:  # no siblings shared a block: each child's rows are its block's

@@ -211,7 +211,7 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
     it shares again; a parent's children need not all be consecutive; with sharing priced out,
     or after fewer than ``SHARE_FROM`` units, every child has a block."""
     rng = np.random.default_rng(4)
-    D, W, units = 3, 24, 30
+    D, W, units = 3, 64, 30
     assert units > polytope_step.NARROW
     net = rn.Network.from_layers([(rng.normal(size=(W, 2)), rng.normal(size=W)),
                                   (rng.normal(size=(units, W)), rng.normal(size=units)),

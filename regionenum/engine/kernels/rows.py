@@ -63,16 +63,21 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     the block's product then holds the terms of every unit they agree on, and
     :func:`add_own_terms` adds each child's terms of the units the chunk differs on (on wide
     layers a parent has a few children that differ in one to four units: one product per parent
-    instead of one per child). A chunk grows, child by child, while ``term_cost * children *
-    units`` stays at most ``(children - 1) * width``: what adding one unit's terms to a child's
-    rows costs, in units of one unit's share of a block's product, against the products saved.
-    A child that would break that starts the next chunk; one alone gets a block of its own (every
-    child, at once, where ``term_cost`` is infinite).
+    instead of one per child). A chunk's cost, in units of one unit's share of a block's
+    product, is ``width`` for its block and ``term_cost`` for each own term a child adds (one
+    unit's terms added to its rows; a unit whose slope is 0 adds none): a chunk grows, child by
+    child, while its cost per child does not grow. (Growing it while it costs no more than a
+    block per child would make chunks of about ``width / term_cost`` children, each adding
+    about as many units: a chunk of ``c`` children differing on about ``c`` units costs
+    ``width / c + term_cost c`` per child, least at ``c = sqrt(width / term_cost)``.) A child that
+    would break that starts the next chunk; one alone gets a block of its own (every child, at
+    once, where ``term_cost`` is infinite).
 
     Into the given arrays: the blocks ``M`` (room for ``(n, D, width + 1)``), each child's block
     ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]``, ``pre`` and
-    ``sizes``. ``own`` has room for ``n * width // 4`` units when ``term_cost >= 2`` (a chunk of
-    ``c >= 2`` children then differs on at most ``(c - 1) width / (2 c) <= c width / 4``), for
+    ``sizes``. ``own`` has room for ``n * width // floor(term_cost)`` units when ``term_cost >=
+    1`` (a chunk's cost per child is at most a block's, ``width``, so a chunk of ``c`` children
+    adds at most ``(c - 1) width / term_cost`` own terms, each of its units at least one), for
     ``n * width`` otherwise. Returns the number of blocks. A block has one column more than the
     units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the product adds the bias to
     the ``t`` row as a term of its sum.
@@ -96,7 +101,7 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     start = 0
     while start < n:
         p = parent[start]
-        end, nd = _chunk(parent, on, start, term_cost, seen, fresh, own[filled:])
+        end, nd = _chunk(parent, on, off, start, term_cost, seen, fresh, own[filled:])
         for i in range(start, end):
             _child_slopes(on[i], off, slopes)
             _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i], sizes[i])
@@ -117,26 +122,42 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
 
 
 @nb.njit(inline='always', **_JIT)
-def _chunk(parent, on, start, term_cost, seen, fresh, own):
+def _chunk(parent, on, off, start, term_cost, seen, fresh, own):
     """The chunk of siblings that starts at child ``start`` (see :func:`shared_rows_and_bounds`):
     returns its end and ``nd``, the number of units its children differ on, written to
     ``own[:nd]``; ``seen[h] == start`` marks those units, ``fresh`` is scratch."""
     n, W = on.shape
-    end, nd = start + 1, 0
+    end, nd, terms = start + 1, 0, 0
     while term_cost < np.inf and end < n and parent[end] == parent[start]:
         new = 0
         for h in range(W):  # the units this child adds, into fresh, without branches
             fresh[new] = h
             new += (on[end, h] ^ on[start, h]) & (seen[h] != start)
-        c = end - start + 1
-        if term_cost * c * (nd + new) > (c - 1) * W:
+        c = end - start  # the children so far
+        more = _terms(on[end], off, own[:nd])  # the new child's terms of the chunk's units
+        for i in range(start, end + 1):  # every child's of the units it adds
+            more += _terms(on[i], off, fresh[:new])
+        if (W + term_cost * (terms + more)) * c > (W + term_cost * terms) * (c + 1):
             break
+        terms += more
         for h in fresh[:new]:
             seen[h] = start
             own[nd] = h
             nd += 1
         end += 1
     return end, nd
+
+
+@nb.njit(inline='always', **_JIT)
+def _terms(on, off, units):
+    """How many of ``units`` add terms for a child with states ``on``: those whose slope (1
+    where on, ``off`` elsewhere) is not 0."""
+    if off != 0.0:
+        return units.shape[0]
+    count = 0
+    for h in units:
+        count += on[h]
+    return count
 
 
 @nb.njit(**_JIT)
