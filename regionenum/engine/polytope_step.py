@@ -84,11 +84,12 @@ NARROW = 16
 #: ``OWN_TERM_COST`` is what adding one unit's terms to a child's rows costs (a pass over the
 #: rows), in units of one unit's share of a block's product (BLAS, near the core's peak).
 #: Measured per core: 2.4 at 128 units, 3.3 at 512 (3.8 on r2_wide's first layer); counts of the
-#: suite's widest networks were as fast from 3 to 5 and slower at 8, and as fast at 3 as at 5
-#: once a chunk grew only while its cost per child did not. After fewer units the products are small and the copies of
-#: the shared blocks to every child cost what they save: r2_deep's enumeration (32 units) took
-#: 1.14 times as long with blocks shared, r2_mid's (64) 0.98, r2_big's (128) 0.93-0.97.
-SHARE_FROM, OWN_TERM_COST = 128, 5
+#: suite's widest networks were as fast at 3 as at 5 (and, with an earlier rule that grew chunks
+#: far larger, slower at 8). After fewer units the products are small and the copies of the
+#: shared blocks to every child cost about what they save: sharing after 64 units made r2_mid's
+#: count 0.95-0.96 of the time and its enumeration 0.98-0.99; after 32 or 16, r2_deep's, r2_small's
+#: and r4_small's counts and enumerations took 0.98-1.02 of the time.
+SHARE_FROM, OWN_TERM_COST = 64, 5
 #: The most inputs this cell representation takes: a cell of a ``d``-dimensional box starts with
 #: ``2^d`` corners, and its pieces' vertex lists grow much faster than their number, so beyond
 #: this a single cell's split can take minutes and gigabytes in one uninterruptible kernel call.

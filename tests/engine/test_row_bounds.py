@@ -227,7 +227,8 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
         out, pre = step._wide_rows(net.layers[1], J, E, parent, kids, off, 1e-15, sizes)
         return out.copy(), pre.copy(), sizes, step._buffers["owner"][: len(kids)].copy()
 
-    assert W < polytope_step.SHARE_FROM and list(wide(parent, kids)[3]) == list(range(len(kids)))
+    monkeypatch.setattr(polytope_step, "SHARE_FROM", W + 1)
+    assert list(wide(parent, kids)[3]) == list(range(len(kids)))
     monkeypatch.setattr(polytope_step, "SHARE_FROM", 0)
     together = wide(parent, kids)
     assert list(together[3]) == [0, 0, 0, 1, 2, 2, 2, 3, 4, 5]
