@@ -37,12 +37,16 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
     import numpy as np
     import regionenum as re
 
-    # two hidden layers wider than the narrow layers' path (NARROW units), so that every kernel
-    # (first layer, later layers' masked rows, the output's dot products) is loaded
+    from regionenum.engine.polytope_step import SHARE_FROM
+
+    # two hidden layers wide enough that siblings share blocks of the next layer's rows
+    # (SHARE_FROM units), so that every kernel (first layer, later layers' masked rows and their
+    # siblings' own terms, the output's dot products) is loaded
     rng = np.random.default_rng(0)
-    warm_net = re.Network.from_layers([(rng.normal(size=(20, 2)), rng.normal(size=20)),
-                                       (rng.normal(size=(20, 20)), rng.normal(size=20)),
-                                       (np.ones((1, 20)), np.zeros(1))])
+    w = SHARE_FROM
+    warm_net = re.Network.from_layers([(rng.normal(size=(w, 2)), rng.normal(size=w)),
+                                       (rng.normal(size=(w, w)) / np.sqrt(w), rng.normal(size=w)),
+                                       (np.ones((1, w)), np.zeros(1))])
     re.count_regions(warm_net, re.Box([-1, -1], [1, 1]))
     re.count_regions(warm_net, re.Slice([0, 0], [[1], [1]], re.Box([-1], [1])))  # one input
     warm = re.enumerate_regions(warm_net, re.Box([-1, -1], [1, 1]))
