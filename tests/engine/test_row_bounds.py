@@ -244,6 +244,65 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
     assert np.allclose(apart[0], together[0], rtol=0, atol=1e-13 * np.abs(J).sum() * np.abs(net.layers[1].W).max())
 
 
+def _chunks_by_the_rule(parent, on, off, cost):
+    """Each child's chunk, by the rule of ``shared_rows_and_bounds`` written out plainly."""
+    W, owner, start = on.shape[1], [], 0
+    while start < len(parent):
+        end = start + 1
+        while end < len(parent) and parent[end] == parent[start]:
+            def cost_of(kids):
+                units = np.any(on[kids] != on[kids[0]], axis=0)
+                terms = on[kids][:, units].sum() if off == 0.0 else len(kids) * units.sum()
+                return W + cost * terms
+            c = end - start  # the cost per child must not grow: compared without dividing
+            if cost_of(np.arange(start, end + 1)) * c > cost_of(np.arange(start, end)) * (c + 1):
+                break
+            end += 1
+        owner += [len(set(owner))] * (end - start)
+        start = end
+    return owner
+
+
+@pytest.mark.parametrize("cost", [5.0, 2.4, 1.0, 0.0])
+@pytest.mark.parametrize("off", [0.0, 0.5])
+def test_chunks_fit_the_room_given_for_their_units(cost, off):
+    """The kernel writes each chunk's own units into ``own``, which has room for ``n * width //
+    floor(cost)`` units (``n * width`` below a cost of 1): on many parents with up to 60
+    children each, whose states differ from one child to the next in one to many units, the
+    chunks are those of the rule (grown while the cost per child, ``(width + cost * own terms) /
+    children``, does not grow; a term per child and unit whose slope is not 0), their units fit
+    and nothing is written past them, each chunk's cost per child is at most a block's, and
+    each child's own units are its chunk's, those its states differ on."""
+    rng = np.random.default_rng(int(cost * 10) + int(off * 100))
+    D, W = 3, 48
+    n_children = rng.integers(1, 61, size=40)
+    parent = np.repeat(np.arange(40), n_children)
+    n = len(parent)
+    on = np.empty((n, W), bool)
+    for p, (lo, hi) in enumerate(zip(np.cumsum(n_children) - n_children, np.cumsum(n_children))):
+        state = rng.random(W) < 0.5
+        for i in range(lo, hi):  # a walk: each child flips a few units of the one before (or many)
+            state = state ^ (rng.random(W) < (0.5 if rng.random() < 0.1 else 2.0 / W))
+            on[i] = state
+    J, E = rng.normal(size=(40, D, W)), np.abs(rng.normal(size=(40, 1, W))) * 1e-14
+    room = n * W // int(min(max(cost, 1.0), W))
+    own = np.full(room + 1 + 1000, -7, np.int64)
+    owner, span = np.empty(n, np.int64), np.empty((n, 2), np.int64)
+    blocks = rows.shared_rows_and_bounds(J, E, parent, on, off, 1e-15, np.empty((n, D, W + 1)), np.empty((n, W)),
+                                         np.empty((n, 4)), owner, span, own, cost)
+    assert span[:, 1].max() <= room and np.all(own[span[:, 1].max():] == -7)
+    assert owner.tolist() == _chunks_by_the_rule(parent, on, off, cost)
+    for b in range(blocks):
+        kids = np.flatnonzero(owner == b)
+        assert len(set(parent[kids].tolist())) == 1 and np.all(np.diff(kids) == 1)
+        units = own[span[kids[0], 0]: span[kids[0], 1]]
+        assert np.all(span[kids] == span[kids[0]])
+        differ = np.flatnonzero(np.any(on[kids] != on[kids[0]], axis=0))
+        assert sorted(units.tolist()) == differ.tolist()
+        terms = (on[kids][:, units].sum() if off == 0.0 else len(kids) * len(units))
+        assert cost * terms <= (len(kids) - 1) * W
+
+
 @pytest.mark.parametrize("off", [0.0, -0.5, 3.0])
 def test_wide_siblings_bounds_hold_where_one_term_dwarfs_the_rest(off, monkeypatch):
     """Siblings that differ on a unit whose term is 1e20 times the others': each child's rows,
