@@ -47,6 +47,7 @@ from .kernels.rows import (
     add_own_terms,
     gather_masked,
     narrow_rows_and_bounds,
+    own_room,
     shared_rows_and_bounds,
     unit_error_bounds,
 )
@@ -332,7 +333,7 @@ class PolytopeStep:
         M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
         owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
         cost = float(OWN_TERM_COST) if width >= SHARE_FROM else np.inf  # one type: one compiled kernel
-        own = self._buffer("own", (n * width // int(min(max(cost, 1), width)) + 1,), np.int64)
+        own = self._buffer("own", (own_room(n, width, cost),), np.int64)
         blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost)
         blocks_M = M[:blocks].reshape(blocks * D, width + 1)
         if blocks == n:  # no siblings shared a block: each child's rows are its block's

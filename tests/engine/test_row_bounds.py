@@ -123,18 +123,22 @@ def test_row_bounds_hold_on_narrow_layers(kind):
         _assert_bounds_hold(exact, bits, _float_rows(net, bits))
 
 
+@pytest.mark.parametrize("cost", [None, 0.0])
 @pytest.mark.parametrize("width", [12, 40])
 @pytest.mark.parametrize("kind", ["relu", "steep", "negative", "mixed"])
-def test_row_bounds_hold_for_siblings(kind, width, monkeypatch):
+def test_row_bounds_hold_for_siblings(kind, width, cost, monkeypatch):
     """Children of one cell (siblings, consecutive) share the sums of the units on which their
     states agree and add their own terms for the rest, as dot products on narrow layers (12
     units) and as a shared block of the matrix product on wide ones (40): on every layer,
     siblings that differ in one to three units, and siblings that differ in all (each then sums
-    on its own), have rows within their bounds of the exact rows, and within both bounds of the
-    rows of the same child computed alone, whose bounds (sums of the same terms in another
-    order) they equal but for rounding (the smaller of the unit-by-unit bound and the norm
-    bound, from the sizes summed with the terms)."""
+    on its own, on wide layers where the own terms are priced; with a cost of 0 every run of
+    siblings is one chunk), have rows within their bounds of the exact rows, and within both
+    bounds of the rows of the same child computed alone, whose bounds (sums of the same terms in
+    another order) they equal but for rounding (the smaller of the unit-by-unit bound and the
+    norm bound, from the sizes summed with the terms)."""
     monkeypatch.setattr(polytope_step, "SHARE_FROM", 0)  # blocks shared after 40 units too
+    if cost is not None:
+        monkeypatch.setattr(polytope_step, "OWN_TERM_COST", cost)
     net = _network(kind, seed=11, depth=4, width=width)
     exact = ExactNetwork(net)
     bits = _pattern(net, np.array([0.3, -0.4]))
@@ -151,6 +155,8 @@ def test_row_bounds_hold_for_siblings(kind, width, monkeypatch):
         parents = np.array([0, 0, 0, 1, 1])
         two = (np.concatenate([J, J]), np.concatenate([E, E]), np.concatenate([N, N]))
         rows, bounds, _ = step.next_layer_rows(l, *two, parents, kids)
+        if cost == 0.0 and net.layers[l].width > polytope_step.NARROW:  # a chunk per run of siblings
+            assert list(step._buffers["owner"][:5]) == [0, 0, 0, 1, 1]
         for c, child in enumerate(kids):
             pattern = bits.copy()
             pattern[o: o + k] = child
@@ -263,30 +269,54 @@ def _chunks_by_the_rule(parent, on, off, cost):
     return owner
 
 
+def _greedy_walk(W, cost, m):
+    """``m`` siblings' states that fill a chunk with as many units as the rule lets it: each child
+    turns on as many fresh units as still keep the cost per child from growing, and turns off
+    its predecessor's (each unit then adds one term)."""
+    on, used, terms = np.zeros((m, W), bool), 0, 0
+    for j in range(1, m):
+        fresh = W - used if cost == 0 else int((W + cost * terms) // (cost * j))
+        fresh = min(fresh, W - used)
+        on[j, used: used + fresh] = True
+        used, terms = used + fresh, terms + fresh
+    return on
+
+
 @pytest.mark.parametrize("cost", [5.0, 2.4, 1.0, 0.0])
 @pytest.mark.parametrize("off", [0.0, 0.5])
 def test_chunks_fit_the_room_given_for_their_units(cost, off):
-    """The kernel writes each chunk's own units into ``own``, which has room for ``n * width //
-    floor(cost)`` units (``n * width`` below a cost of 1): on many parents with up to 60
-    children each, whose states differ from one child to the next in one to many units, the
-    chunks are those of the rule (grown while the cost per child, ``(width + cost * own terms) /
-    children``, does not grow; a term per child and unit whose slope is not 0), their units fit
-    and nothing is written past them, each chunk's cost per child is at most a block's, and
-    each child's own units are its chunk's, those its states differ on."""
+    """The kernel writes each chunk's own units into ``own``, which has room for ``own_room``
+    units: on many parents with up to 60 children each, whose states differ from one child to
+    the next in one to many units, and on parents whose children fill their chunk with as many
+    units as the rule allows (near the room: half of it and more), the chunks are those of the
+    rule (grown while the cost per child, ``(width + cost * own terms) / children``, does not
+    grow; a term per child and unit whose slope is not 0), their units fit and nothing is
+    written past them, each chunk's cost per child is at most a block's, and each child's own
+    units are its chunk's, those its states differ on."""
     rng = np.random.default_rng(int(cost * 10) + int(off * 100))
-    D, W = 3, 48
+    W = 48
     n_children = rng.integers(1, 61, size=40)
     parent = np.repeat(np.arange(40), n_children)
-    n = len(parent)
-    on = np.empty((n, W), bool)
+    on = np.empty((len(parent), W), bool)
     for p, (lo, hi) in enumerate(zip(np.cumsum(n_children) - n_children, np.cumsum(n_children))):
         state = rng.random(W) < 0.5
         for i in range(lo, hi):  # a walk: each child flips a few units of the one before (or many)
             state = state ^ (rng.random(W) < (0.5 if rng.random() < 0.1 else 2.0 / W))
             on[i] = state
-    J, E = rng.normal(size=(40, D, W)), np.abs(rng.normal(size=(40, 1, W))) * 1e-14
-    room = n * W // int(min(max(cost, 1.0), W))
-    own = np.full(room + 1 + 1000, -7, np.int64)
+    _check_chunks(rng, parent, on, off, cost)
+    m = int(cost) + 1 if cost >= 1 else 8  # children per parent: chunks that fill the most
+    filled = _check_chunks(rng, np.repeat(np.arange(100), m), np.tile(_greedy_walk(W, cost, m), (100, 1)), 0.0,
+                           cost)
+    assert cost < 1 or filled >= 0.45 * rows.own_room(100 * m, W, cost)
+
+
+def _check_chunks(rng, parent, on, off, cost):
+    """Run the kernel on children of ``parent`` with states ``on`` and check its chunks (see
+    :func:`test_chunks_fit_the_room_given_for_their_units`); returns how many units it wrote."""
+    (n, W), D = on.shape, 3
+    J, E = rng.normal(size=(parent.max() + 1, D, W)), np.abs(rng.normal(size=(parent.max() + 1, 1, W))) * 1e-14
+    room = rows.own_room(n, W, cost)
+    own = np.full(room + 1000, -7, np.int64)
     owner, span = np.empty(n, np.int64), np.empty((n, 2), np.int64)
     blocks = rows.shared_rows_and_bounds(J, E, parent, on, off, 1e-15, np.empty((n, D, W + 1)), np.empty((n, W)),
                                          np.empty((n, 4)), owner, span, own, cost)
@@ -301,6 +331,7 @@ def test_chunks_fit_the_room_given_for_their_units(cost, off):
         assert sorted(units.tolist()) == differ.tolist()
         terms = (on[kids][:, units].sum() if off == 0.0 else len(kids) * len(units))
         assert cost * terms <= (len(kids) - 1) * W
+    return int(span[:, 1].max())
 
 
 @pytest.mark.parametrize("off", [0.0, -0.5, 3.0])

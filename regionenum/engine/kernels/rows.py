@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["add_own_terms", "gather_masked", "narrow_rows_and_bounds", "shared_rows_and_bounds",
+__all__ = ["add_own_terms", "gather_masked", "narrow_rows_and_bounds", "own_room", "shared_rows_and_bounds",
            "unit_error_bounds"]
 
 _JIT = dict(cache=True)
@@ -62,25 +62,24 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     block of masked rows in ``M``, with their common slopes and 0 on the units they differ on:
     the block's product then holds the terms of every unit they agree on, and
     :func:`add_own_terms` adds each child's terms of the units the chunk differs on (on wide
-    layers a parent has a few children that differ in one to four units: one product per parent
-    instead of one per child). A chunk's cost, in units of one unit's share of a block's
-    product, is ``width`` for its block and ``term_cost`` for each own term a child adds (one
-    unit's terms added to its rows; a unit whose slope is 0 adds none): a chunk grows, child by
-    child, while its cost per child does not grow. (Growing it while it costs no more than a
-    block per child would make chunks of about ``width / term_cost`` children, each adding
-    about as many units: a chunk of ``c`` children differing on about ``c`` units costs
-    ``width / c + term_cost c`` per child, least at ``c = sqrt(width / term_cost)``.) A child that
-    would break that starts the next chunk; one alone gets a block of its own (every child, at
-    once, where ``term_cost`` is infinite).
+    layers deep in a network a parent has a few children that differ in one to four units: one
+    product per parent instead of one per child). A chunk's cost, in units of one unit's share
+    of a block's product, is ``width`` for its block and ``term_cost`` for each own term a child
+    adds (one unit's terms added to its rows; a unit whose slope is 0 adds none): a chunk grows,
+    child by child, while its cost per child does not grow. (Growing it while it costs no more
+    than a block per child would make chunks of about ``width / term_cost`` children where each
+    adds a unit, as the many children of a cell cut by a whole layer do: a chunk of ``c``
+    children differing on about ``c`` units costs ``width / c + term_cost t c`` per child, with
+    ``t`` the share of children whose slope on such a unit is not 0 (1 for leaky slopes, about a
+    half for ReLU), least at ``c = sqrt(width / (term_cost t))``.) A child that would break that
+    starts the next chunk; one alone gets a block of its own (every child, at once, where
+    ``term_cost`` is infinite).
 
     Into the given arrays: the blocks ``M`` (room for ``(n, D, width + 1)``), each child's block
-    ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]``, ``pre`` and
-    ``sizes``. ``own`` has room for ``n * width // floor(term_cost)`` units when ``term_cost >=
-    1`` (a chunk's cost per child is at most a block's, ``width``, so a chunk of ``c`` children
-    adds at most ``(c - 1) width / term_cost`` own terms, each of its units at least one), for
-    ``n * width`` otherwise. Returns the number of blocks. A block has one column more than the
-    units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the product adds the bias to
-    the ``t`` row as a term of its sum.
+    ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]`` (room for
+    :func:`own_room` units), ``pre`` and ``sizes``. Returns the number of blocks. A block has
+    one column more than the units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the
+    product adds the bias to the ``t`` row as a term of its sum.
 
     Each entry of a child's rows is then one sum of ``width`` products and the bias, each term
     formed as in a block of its own: a term left out of the shared block is an exact zero there,
@@ -119,6 +118,17 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
         filled += nd
         start = end
     return blocks
+
+
+def own_room(n: int, width: int, term_cost: float) -> int:
+    """How many units :func:`shared_rows_and_bounds` may write to ``own`` for ``n`` children of
+    ``width`` units: ``n * width // min(floor(term_cost), width) + 1`` for ``term_cost >= 1``,
+    ``n * width + 1`` below. A chunk's cost per child is at most a block's, ``width``, so a chunk
+    of ``c`` children adds at most ``(c - 1) width / term_cost`` own terms, and each of its units
+    adds at least one (a unit it differs on has slope 1 for some child); below a cost of 1 a
+    chunk differs on at most ``width`` units. (The kernel does not check: numba reads and
+    writes without bounds checks.)"""
+    return n * width // int(min(max(term_cost, 1.0), width)) + 1
 
 
 @nb.njit(inline='always', **_JIT)
