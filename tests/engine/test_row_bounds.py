@@ -250,18 +250,22 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
     assert np.allclose(apart[0], together[0], rtol=0, atol=1e-13 * np.abs(J).sum() * np.abs(net.layers[1].W).max())
 
 
+def _own_terms(on, kids, off):
+    """The units the children ``kids`` differ on (a mask), and how many own terms they add: one
+    per child and such unit whose slope is not 0."""
+    units = np.any(on[kids] != on[kids[0]], axis=0)
+    return units, int(on[kids][:, units].sum() if off == 0.0 else len(kids) * units.sum())
+
+
 def _chunks_by_the_rule(parent, on, off, cost):
     """Each child's chunk, by the rule of ``shared_rows_and_bounds`` written out plainly."""
     W, owner, start = on.shape[1], [], 0
     while start < len(parent):
         end = start + 1
         while end < len(parent) and parent[end] == parent[start]:
-            def cost_of(kids):
-                units = np.any(on[kids] != on[kids[0]], axis=0)
-                terms = on[kids][:, units].sum() if off == 0.0 else len(kids) * units.sum()
-                return W + cost * terms
+            grown, now = (W + cost * _own_terms(on, np.arange(start, stop), off)[1] for stop in (end + 1, end))
             c = end - start  # the cost per child must not grow: compared without dividing
-            if cost_of(np.arange(start, end + 1)) * c > cost_of(np.arange(start, end)) * (c + 1):
+            if grown * c > now * (c + 1):
                 break
             end += 1
         owner += [len(set(owner))] * (end - start)
@@ -275,8 +279,7 @@ def _greedy_walk(W, cost, m):
     its predecessor's (each unit then adds one term)."""
     on, used, terms = np.zeros((m, W), bool), 0, 0
     for j in range(1, m):
-        fresh = W - used if cost == 0 else int((W + cost * terms) // (cost * j))
-        fresh = min(fresh, W - used)
+        fresh = W - used if cost == 0 else min(W - used, int((W + cost * terms) // (cost * j)))
         on[j, used: used + fresh] = True
         used, terms = used + fresh, terms + fresh
     return on
@@ -327,9 +330,8 @@ def _check_chunks(rng, parent, on, off, cost):
         assert len(set(parent[kids].tolist())) == 1 and np.all(np.diff(kids) == 1)
         units = own[span[kids[0], 0]: span[kids[0], 1]]
         assert np.all(span[kids] == span[kids[0]])
-        differ = np.flatnonzero(np.any(on[kids] != on[kids[0]], axis=0))
-        assert sorted(units.tolist()) == differ.tolist()
-        terms = (on[kids][:, units].sum() if off == 0.0 else len(kids) * len(units))
+        differ, terms = _own_terms(on, kids, off)
+        assert sorted(units.tolist()) == np.flatnonzero(differ).tolist()
         assert cost * terms <= (len(kids) - 1) * W
     return int(span[:, 1].max())
 
