@@ -19,9 +19,9 @@ def norm_bounds_only():
     carried by ``||W||_2``), not the smaller of that and the unit-by-unit bound."""
     original = PolytopeStep.next_layer_rows
 
-    def rows(self, l, J, E, N, parent, bits):
-        J, E, N = original(self, l, J, E, N, parent, bits)
-        return J, np.ascontiguousarray(np.broadcast_to(N[:, None, None], E.shape)), N
+    def rows(self, l, parent_rows, parent, bits):
+        out = original(self, l, parent_rows, parent, bits)
+        return out._replace(E=np.ascontiguousarray(np.broadcast_to(out.N[:, None, None], out.E.shape)))
 
     PolytopeStep.next_layer_rows = rows
     try:

@@ -31,6 +31,7 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,8 +54,10 @@ from .kernels.rows import (
 )
 from .roots import Roots, root_cells
 from .split import SIGN_STAGES, split
+from .two_part import SlicedColumns, absolute_term, two_part_product
 
-__all__ = ["MAX_DIM", "PendingRows", "PolytopeStep", "STAGE"]
+__all__ = ["MAX_DIM", "PendingRows", "PolytopeStep", "Rows", "STAGE", "TWO_PARTS_DEPTH", "TWO_PARTS_FROM",
+           "TWO_PARTS_POINTS"]
 
 #: The first of the :data:`~regionenum.engine.split.SIGN_STAGES` after the float64 filter and the
 #: exact zeros: a sign decided there was a question the filter's error bounds could not answer.
@@ -91,6 +94,21 @@ NARROW = 16
 #: count 0.95-0.96 of the time and its enumeration 0.98-0.99; after 32 or 16, r2_deep's, r2_small's
 #: and r4_small's counts and enumerations took 0.98-1.02 of the time.
 SHARE_FROM, OWN_TERM_COST = 64, 5
+#: A run carries its rows in two parts, ``hi + lo`` (:mod:`~regionenum.engine.two_part`), where
+#: rows in one part would end with error bounds above this share of their size at the last
+#: layer that splits (the median over the units of a few points' cells, :meth:`PolytopeStep.start`).
+#: An error made is carried on, so rows go in two parts from the first product on, or not at
+#: all. On He-initialised networks of 32 units the share grows about 2^1.5 per layer, and the
+#: float64 filter's questions with it: 16 exact signs after fifteen layers (a share of about
+#: 2^-21), 2,958 after twenty (2^-16, 6.4 s of exact arithmetic in a count of 8.5 s), where two
+#: parts cost about 2 s more than one.
+TWO_PARTS_FROM = 2.0 ** -18
+#: Points of the domain whose cells' bounds that share is read from.
+TWO_PARTS_POINTS = 8
+#: Networks with fewer layers than this up to the last that splits keep one part without that
+#: reading (about 0.1 ms per layer; a tenth of a small count's time): their bounds end some
+#: 2^-38 of the rows' size at 2^1.5 per layer, below the share even at 2^3.
+TWO_PARTS_DEPTH = 7
 #: The most inputs this cell representation takes: a cell of a ``d``-dimensional box starts with
 #: ``2^d`` corners, and its pieces' vertex lists grow much faster than their number, so beyond
 #: this a single cell's split can take minutes and gigabytes in one uninterruptible kernel call.
@@ -121,6 +139,34 @@ class Magnitudes:
         """The row sums of ``|W|``, made on first use."""
         return self.abs_W.sum(axis=1)
 
+    @functools.cached_property
+    def sliced_columns(self) -> SlicedColumns:
+        """``[W | b]^T`` cut into slices for products in two parts, made on first use."""
+        return SlicedColumns(self.layer.weights_and_bias_T)
+
+
+class Rows(NamedTuple):
+    """A batch's hyperplane rows for one layer: ``J`` (``(cells, D, units)``, the rows over ``(t,
+    x)``), ``lo`` (None, or low parts of the same shape: the rows are then ``J + lo``), a bound
+    ``E`` per cell and unit (``(cells, 1, units)``) on ``sum_k |rows - exact|`` and one ``N`` per
+    cell on ``sum_k ||rows_k - exact_k||_2``."""
+
+    J: np.ndarray
+    E: np.ndarray
+    N: np.ndarray
+    lo: np.ndarray | None = None
+
+    def one_part(self) -> Rows:
+        """The same rows as ``J`` alone: the low parts' sizes added to the bounds (``sum_k
+        ||lo_k||_2`` at most the sum of ``|lo|``)."""
+        if self.lo is None:
+            return self
+        D, units = self.J.shape[1], self.J.shape[2]
+        low = np.abs(self.lo)
+        E = (self.E + low.sum(axis=1, keepdims=True)) * (1.0 + gamma(D + 4))
+        N = (self.N + low.sum(axis=(1, 2))) * (1.0 + gamma(D * units + 4))
+        return Rows(self.J, E, N)
+
 
 @dataclass
 class ProductRecord:
@@ -136,18 +182,18 @@ class ProductRecord:
 
 class PendingRows:
     """The hyperplane rows of layer ``layer`` for the ``children`` (a :class:`CellSet`) of cells
-    whose rows for ``layer - 1`` are ``J`` (error bounds ``E`` per unit and ``N`` per cell): each
-    child's ``parent``, and its layer ``layer - 1`` units' states in its pattern (``children``
-    None where that layer has one state). Calling it computes them; until then a waiting batch
-    holds only its cells, whose patterns hold the states in a bit each."""
+    whose :class:`Rows` for ``layer - 1`` are ``rows``: each child's ``parent``, and its layer
+    ``layer - 1`` units' states in its pattern (``children`` None where that layer has one
+    state). Calling it computes them; until then a waiting batch holds only its cells, whose
+    patterns hold the states in a bit each."""
 
-    def __init__(self, step: "PolytopeStep", layer: int, J, E, N, parent, children: CellSet | None):
-        self.step, self.layer, self.J, self.E, self.N = step, layer, J, E, N
+    def __init__(self, step: "PolytopeStep", layer: int, rows: Rows, parent, children: CellSet | None):
+        self.step, self.layer, self.rows = step, layer, rows
         self.parent, self.children = parent, children
 
-    def __call__(self):
+    def __call__(self) -> Rows:
         bits = None if self.children is None else self.step.layer_bits(self.layer - 1, self.children)
-        return self.step.next_layer_rows(self.layer, self.J, self.E, self.N, self.parent, bits)
+        return self.step.next_layer_rows(self.layer, self.rows, self.parent, bits)
 
 
 class PolytopeStep:
@@ -197,8 +243,11 @@ class PolytopeStep:
 
     def share_tables(self) -> None:
         """Make the tables the steps of one run's subtrees share (:meth:`fork`), before threads
-        could each make them: the layers' bounds and magnitudes, and the underflow flags."""
+        could each make them: the layers' bounds and magnitudes, the underflow flags, and (once
+        the root cells are there, :meth:`start`) whether rows go in two parts."""
         self._magnitude_layers, self._may_underflow  # noqa: B018 (cached on this step, copied)
+        if self.roots is not None:
+            self.in_two_parts  # noqa: B018
 
     def _first_records(self) -> list:
         """Per layer, the :class:`ProductRecord` a run starts with: when its rows get the product
@@ -218,7 +267,42 @@ class PolytopeStep:
             self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties, tally.check)
             if self.roots.signs is not None:
                 tally.signs += self.roots.signs
+        self.in_two_parts  # noqa: B018 (decided before any product, and before subtrees copy the step)
         return [Entry(0, self.roots.cells, self.first_layer_rows)]
+
+    @functools.cached_property
+    def in_two_parts(self) -> bool:
+        """Whether this run's rows go in two parts (see :data:`TWO_PARTS_FROM`): the layers up to
+        the last that splits have slopes 0 and 1 (their masked rows exact), and on the cells of
+        :data:`TWO_PARTS_POINTS` points of the domain (the root cells' points, mixed at random
+        with a fixed seed) rows in one part end with bounds above that share of their size (read
+        only after :data:`TWO_PARTS_DEPTH` layers)."""
+        net = self.net
+        exact_masks = all(layer.activation.kind != "max" and layer.activation.off_slope in (0.0, 1.0)
+                          for layer in net.layers[: self._last_split])
+        if self._last_split < TWO_PARTS_DEPTH or not exact_masks:
+            return False
+        gens = self.roots.cells.gens
+        points = gens[gens[:, 0] > 0]
+        if not len(points):
+            return False
+        points = points[:, 1:] / points[:, :1]
+        mix = np.random.default_rng(0).dirichlet(np.ones(len(points)), TWO_PARTS_POINTS)
+        bits = net.pattern_bits(mix @ points)
+        probe = copy.copy(self)  # rows in one part, norm bounds alone (a count's), buffers of its own
+        probe.in_two_parts, probe._buffers = False, {}
+        probe._product_record = [ProductRecord(wanted=False) for _ in self.net.layers]
+        J, E, N = self.first_layer_rows()[:3]
+        rows = Rows(J[:1], E[:1], N[:1])
+        parent = np.zeros(len(bits), np.int64)
+        for l in range(1, self._last_split + 1):
+            o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
+            rows = probe.next_layer_rows(l, rows, parent, bits[:, o: o + k] if k else None)
+            parent = np.arange(len(bits))
+        size = np.abs(rows.J).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = rows.E[:, 0][size > 0] / size[size > 0]
+        return bool(len(share)) and not np.median(share) <= TWO_PARTS_FROM  # NaN (infinite bounds): in two parts
 
     def assembly_seconds(self) -> float:
         """A generous estimate of the seconds the result's assembly will take on the cells kept
@@ -230,7 +314,8 @@ class PolytopeStep:
         """Split ``entry``'s cells by its layer; the children's entries for the next layer (or
         none, after the last layer, the pieces being finished)."""
         l, cells = entry.layer, entry.cells
-        J, E, N = entry.rows()
+        rows = entry.rows()
+        J, E = rows.J, rows.one_part().E  # the kernel reads rows in one part
         net = self.net
         splits = len(net.split_units[l]) > 0
         if splits:
@@ -250,20 +335,20 @@ class PolytopeStep:
         if l + 1 == len(net.layers) - 1 and not len(net.split_units[l + 1]):
             # the last layer only maps the children, which are regions: finished here, in one go
             # (batches of them would be copies for nothing)
-            pending = PendingRows(self, l + 1, J, E, N, parent, children if splits else None)
+            pending = PendingRows(self, l + 1, rows, parent, children if splits else None)
             return self.process(Entry(l + 1, children, pending), tally)
-        return self.batch_entries(l + 1, children, J, E, N, parent, splits)
+        return self.batch_entries(l + 1, children, rows, parent, splits)
 
-    def batch_entries(self, layer, cells: CellSet, J, E, N, parent, states: bool, share: float = 1.0) -> list:
+    def batch_entries(self, layer, cells: CellSet, rows: Rows, parent, states: bool, share: float = 1.0) -> list:
         """The stack entries of ``cells`` waiting for ``layer``, in batches of at most the batch
         size, each with its :class:`PendingRows` (its cells' patterns hold the states the rows
-        read where ``states``) and its part of ``share``; ``J``, ``E``, ``N`` are the rows of the
+        read where ``states``) and its part of ``share``; ``rows`` are the :class:`Rows` of the
         cells' ``parent`` cells for ``layer - 1``."""
         n, entries = len(cells), []
         for lo, hi in batches(n, self.batch_size):
             batch = cells if (lo, hi) == (0, n) else cells.take(np.arange(lo, hi))
-            rows = PendingRows(self, layer, J, E, N, parent[lo:hi], batch if states else None)
-            entries.append(Entry(layer, batch, rows, share * (hi - lo) / n))
+            pending = PendingRows(self, layer, rows, parent[lo:hi], batch if states else None)
+            entries.append(Entry(layer, batch, pending, share * (hi - lo) / n))
         return entries
 
     def layer_bits(self, l, cells: CellSet) -> np.ndarray:
@@ -278,16 +363,22 @@ class PolytopeStep:
         first = self.net.layers[0]
         J0 = np.concatenate([first.b[None, :], first.W.T], axis=0)  # (d + 1, width_0)
         n = len(self.roots.cells)
-        return (kernel_array(np.broadcast_to(J0, (n,) + J0.shape), np.float64),
-                np.zeros((n, 1, first.width)), np.zeros(n))
+        return Rows(kernel_array(np.broadcast_to(J0, (n,) + J0.shape), np.float64),
+                    np.zeros((n, 1, first.width)), np.zeros(n))
 
-    def next_layer_rows(self, l, J, E, N, parent, bits):
-        """Hyperplane rows of layer ``l`` for children of cells with rows ``J`` of layer ``l - 1``
-        (``parent`` and state ``bits`` per child), and bounds on their errors from ``E`` and
-        ``N`` (see the module's description)."""
+    def next_layer_rows(self, l, rows: Rows, parent, bits) -> Rows:
+        """The :class:`Rows` of layer ``l`` for children of cells with ``rows`` of layer ``l -
+        1`` (``parent`` and state ``bits`` per child), with bounds on their errors (see the
+        module's description): in two parts where the run's are (:attr:`in_two_parts`) and the
+        slopes are 0 and 1, so that the masked rows are exact."""
         on = self._states(l - 1, bits, len(parent))
         act = self.net.layers[l - 1].activation
         off = act.off_slope
+        if self.in_two_parts and act.kind != "max" and off in (0.0, 1.0):
+            two = self._two_part_rows(l, rows, parent, on)
+            if two is not None:
+                return two
+        J, E, N, _ = rows.one_part()
         layer = self.net.layers[l]
         n, D, width = len(parent), J.shape[1], J.shape[2]
         # errors carried in (slopes 0 and 1 are exact; another slope rounds once) and this
@@ -315,11 +406,57 @@ class PolytopeStep:
         with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
             N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
         E = self._unit_bounds(l, pre, scale, g, product)
-        if self._may_underflow[l]:
-            floor = self._underflow(l, D, width)  # the same for every child
-            E += floor
-            N = N + np.sqrt(D * layer.width) * floor.max(initial=0.0)  # sum_k ||.||_2 <= sqrt(D) ||floor||_2
-        return rows, E[:, None, :], N
+        E, N = self._with_underflow(l, D, width, E, N)
+        return Rows(rows, E[:, None, :], N)
+
+    def _with_underflow(self, l, D, width, E, N):
+        """The bounds ``E`` and ``N`` of layer ``l``'s rows (``D`` coefficients, from ``width``
+        inputs) with what products below float64's normal range may add, on layers where they
+        may occur (:meth:`_underflow`)."""
+        if not self._may_underflow[l]:
+            return E, N
+        floor = self._underflow(l, D, width)  # the same for every child
+        # sum_k ||.||_2 <= sqrt(D) ||floor||_2
+        return E + floor, N + np.sqrt(D * len(floor)) * floor.max(initial=0.0)
+
+    def _two_part_rows(self, l, rows: Rows, parent, on) -> Rows | None:
+        """:meth:`next_layer_rows` in two parts (:func:`~regionenum.engine.two_part.two_part_product`)
+        for slopes 0 and 1: the children's masked rows ``A`` (and low parts) are exact, so the
+        new rows' error is the product's, at most ``factor_i 2^f_o`` per row (summed over the
+        ``D`` rows into each unit's bound), plus the parents' errors carried through ``W`` as in
+        one part, by the smaller of the unit-by-unit and the norm bound, without a rounding term.
+        None where the rows' scales leave the product's safe range (rows in one part then)."""
+        J, E, N, lo = rows
+        act = self.net.layers[l - 1].activation
+        mags = self._magnitude_layers[l]
+        n, D, width = len(parent), J.shape[1], J.shape[2]
+        terms = width + 1
+        if not (np.isfinite(E).all() and np.isfinite(N).all()):
+            return None
+        scratch = self._buffer("slices", (n * D * 4 * terms,))
+        product = two_part_product(J, lo, parent, on, act.off_slope, mags.sliced_columns, scratch)
+        if product is None:
+            return None
+        hi, lo, factor = product
+        scale = mags.sliced_columns.scale
+        # the product's rounding per child and unit, summed over the rows, and as a norm bound
+        rounding = np.outer(factor.sum(axis=1), scale)
+        nonzero = np.count_nonzero(factor, axis=1)  # rows not zero: an exact zero row has no error
+        absolute = absolute_term(terms) * np.outer(nonzero, scale > 0)
+        scale_norm = np.sqrt(np.sum(scale * scale)) * (1.0 + gamma(len(scale) + 2))
+        rounding_norm = factor.sum(axis=1) * scale_norm + nonzero * absolute_term(terms) * np.sqrt(len(scale))
+        # the parents' errors carried through W (slopes 0 and 1: |s| E, exactly)
+        pre = gather_masked(E, parent, on, 0.0 if act.off_slope == 0.0 else 1.0)[:, 0, :]
+        sizes = np.zeros((n, 4))
+        sizes[:, 2], sizes[:, 3] = pre.sum(axis=1), pre.max(axis=1, initial=0.0)
+        g = gamma(width + D + 2)
+        with np.errstate(over="ignore"):
+            N, carried = self._norm_bounds(l, D, width, N, parent, sizes, rounded=False)
+        E = self._unit_bounds(l, pre, carried, g, bias_rounding=False)
+        # (the sums' own rounding: a few additions of non-negative terms)
+        E, N = self._with_underflow(l, D, width, (E + rounding + absolute) * (1.0 + 8.0 * U),
+                                    (N + rounding_norm) * (1.0 + 8.0 * U))
+        return Rows(hi, E[:, None, :], N, lo)
 
     def _wide_rows(self, layer, J, E, parent, on, off, rounding, sizes):
         """The rows of ``layer`` (wider than :data:`NARROW`) for children of cells with rows ``J``
@@ -345,7 +482,7 @@ class PolytopeStep:
                       layer.weights_and_bias_T, rows)
         return rows, pre
 
-    def _unit_bounds(self, l, pre, scale, g, product=None):
+    def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True):
         """Per child and unit of layer ``l``, the bound on its row's error: the smaller of the
         unit-by-unit bound ``(pre |W|^T + gamma |b|)`` (a matrix product as large as the rows'
         own, computed only where it pays, :meth:`_products_pay`) and the per-unit norm bound.
@@ -356,7 +493,9 @@ class PolytopeStep:
         ``||W_u||_2 scale + gamma |b_u|``: the norm bound ``N`` with each unit's own row norm in
         place of ``||W||_2``, about half of it on random layers. Both get ``(1 + 2 gamma)`` for
         their own rounding (non-negative terms). ``product``, where given, is the first's product
-        already computed (it is then always used)."""
+        already computed (it is then always used). Without ``bias_rounding`` the rows'
+        rounding is left out (``gamma |b_u|``; rows in two parts bound theirs apart), ``g`` only
+        the factor for the bounds' own."""
         mags = self._magnitude_layers[l]
         record = self._product_record[l]
         if product is not None:
@@ -364,7 +503,8 @@ class PolytopeStep:
         else:
             products = self._products_pay(l)
             E = pre @ mags.abs_W.T if products else np.empty((len(scale), len(mags.abs_b)))
-        smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g, 1.0 + 2.0 * g, products)
+        g_bias = g if bias_rounding else 0.0
+        smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g_bias, 1.0 + 2.0 * g, products)
         record.used = products
         if products and product is None:
             record.streak += 1
@@ -426,7 +566,7 @@ class PolytopeStep:
         row_sums = self._magnitude_layers[l].row_sums
         return ETA * (2.0 * (D + 1) * (width + 2) + (2.0 * D + 4.0) * row_sums + 4.0) * (row_sums > 0)
 
-    def _norm_bounds(self, l, D, width, N, parent, sizes):
+    def _norm_bounds(self, l, D, width, N, parent, sizes, rounded=True):
         """Per child, a bound on ``sum_k ||J'[k] - exact||_2`` over the rows ``J'`` of layer ``l``
         it is given (see the module's description), from its parent's bound ``N`` on the rows of
         layer ``l - 1`` (``D`` coefficients of ``width`` units) and the child's ``sizes``: the
@@ -445,10 +585,12 @@ class PolytopeStep:
 
         Also returns, per child, ``scale``: the bound on ``sum_k ||d_k||_2`` plus ``gamma
         ||a||_2`` for the masked rows' ``a``, which :meth:`_unit_bounds` multiplies by each
-        unit's row norm (:meth:`_unit_bounds`)."""
+        unit's row norm (:meth:`_unit_bounds`). Where not ``rounded`` (rows in two parts, whose
+        product's rounding is bounded apart) the product's rounding is left out: only the
+        errors carried in, through ``||W||_2``."""
         act = self.net.layers[l - 1].activation
         layer = self.net.layers[l]
-        g = gamma(width + D + 2)
+        g = gamma(width + D + 2) if rounded else 0.0
         u = U if act.off_slope not in (0.0, 1.0) else 0.0
         root_d = np.sqrt(D)
         size = root_d * np.sqrt(sizes[:, 0]) * np.sqrt(sizes[:, 1])

@@ -32,7 +32,7 @@ from ..core.threads import blas_on_one_thread, map_in_threads, steady_idle_cpus
 from .cells import CellSet
 from .driver import Budget, DeferredInterrupts, Driver, Progress, Tally, memory_settings, stopped_by_budgets
 from .kernels import KernelClock
-from .polytope_step import PolytopeStep
+from .polytope_step import PolytopeStep, Rows
 from .split import SHARED_DIM
 
 __all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "Part", "first_split", "run_cells", "run_subtrees",
@@ -95,16 +95,14 @@ def subtree_count(step: PolytopeStep, entries: list) -> int:
 
 class Part(NamedTuple):
     """Consecutive pieces of one stack entry, in a run of pieces: the layer that cuts them next,
-    the cells, their parents' rows for it with the rows' error bounds (``J``, ``E``, ``N``: the
-    parents' arrays, shared), each piece's parent, whether the pieces' patterns hold the states
+    the cells, their parents' :class:`~regionenum.engine.polytope_step.Rows` for it (the parents'
+    arrays, shared), each piece's parent, whether the pieces' patterns hold the states
     the rows read (see :class:`~regionenum.engine.polytope_step.PendingRows`: false where the
     layer before has one state), and their share of the run's work."""
 
     layer: int
     cells: CellSet
-    J: np.ndarray
-    E: np.ndarray
-    N: np.ndarray
+    rows: Rows
     parent: np.ndarray
     states: bool
     share: float
@@ -126,9 +124,9 @@ def runs_of_pieces(entries: list, n: int, total: int) -> list:
         for e, entry in enumerate(entries):
             lo, hi = max(a - starts[e], 0), min(b - starts[e], sizes[e])
             if lo < hi:
-                rows = entry.rows
-                run.append(Part(rows.layer, entry.cells.take(np.arange(lo, hi)), rows.J, rows.E, rows.N,
-                                rows.parent[lo:hi], rows.children is not None, (hi - lo) / total))
+                pending = entry.rows
+                run.append(Part(pending.layer, entry.cells.take(np.arange(lo, hi)), pending.rows,
+                                pending.parent[lo:hi], pending.children is not None, (hi - lo) / total))
         runs.append(run)
     return runs
 
@@ -144,8 +142,7 @@ def subtree_stack(step: PolytopeStep, run: list) -> list:
     run's rows for the next layer at once would take as much memory as the run is long)."""
     entries = []
     for part in run:
-        entries += step.batch_entries(part.layer, part.cells, part.J, part.E, part.N, part.parent, part.states,
-                                      part.share)
+        entries += step.batch_entries(part.layer, part.cells, part.rows, part.parent, part.states, part.share)
     return entries[::-1]
 
 

@@ -88,7 +88,7 @@ def test_chunks_share_one_deadline():
     net, box = CASES[0]
     job = {"network": net, "domain": box, "tol": 1e-9, "keep": True, "roots": None, "deadline": time.time() - 1.0,
            "batch_size": 64, "keepers": 2, "run": "a run"}
-    run = [Part(1, [None] * 5, None, None, None, None, None, 0.25)]  # no cell is looked at
+    run = [Part(1, [None] * 5, None, None, None, 0.25)]  # no cell is looked at
     index, n_cells, layer, tally = parallel._work(job, 3, run)
     assert (index, n_cells, layer, tally.count, tally.finished) == (3, 5, 1, 0, []) and tally.stop_reason == "time_limit"
     part = rn.count_regions(*CASES[1], workers=2, time_limit=1e-3)

@@ -17,7 +17,7 @@ from regionenum.engine import api, polytope_step, subtrees
 from regionenum.engine.driver import Tally
 from regionenum.engine.exact_vertices import LOOSE
 from regionenum.engine.kernels import rows
-from regionenum.engine.polytope_step import PolytopeStep
+from regionenum.engine.polytope_step import PolytopeStep, Rows
 from tests.bounds import misplaced_vertex, norm_bounds_only, unbalanced, unit_norm_bounds_only
 from tests.engine.test_hypothesis import networks
 from tests.oracles import lp_regions, regions_1d
@@ -57,39 +57,42 @@ def _step(net):
     return step
 
 
-def _float_rows(net, bits, norms=True, products=True):
+def _float_rows(net, bits, norms=True, products=True, two_parts=False):
     """Every layer's rows and error bounds for one cell of pattern ``bits``, as the engine
     computes them (without the per-cell norm bound when ``norms`` is False; with the
     unit-by-unit product on every layer unless ``products`` is False, as the engine computes
-    it once the norm bound alone has left signs undecided)."""
+    it once the norm bound alone has left signs undecided; in two parts where ``two_parts``,
+    the rows then ``J + lo``)."""
     step = _step(net)
+    step.in_two_parts = two_parts
     for record in step._product_record:
         record.wanted = products
     if not norms:
-        step._norm_bounds = lambda l, D, width, N, parent, sizes: (np.full(len(parent), np.inf),) * 2
-    J, E, N = step.first_layer_rows()
-    out = [(J[0], E[0, 0])]
+        step._norm_bounds = lambda l, D, width, N, parent, sizes, rounded=True: (np.full(len(parent), np.inf),) * 2
+    rows = step.first_layer_rows()
+    out = [(rows.J[0], rows.E[0, 0])]
     for l in range(1, len(net.layers)):
         o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
-        J, E, N = step.next_layer_rows(l, J, E, N, np.array([0]), bits[None, o: o + k])
-        out.append((J[0], E[0, 0]))
+        rows = step.next_layer_rows(l, rows, np.array([0]), bits[None, o: o + k])
+        out.append((rows.J[0], rows.E[0, 0], None if rows.lo is None else rows.lo[0]))
     return out
 
 
 def _assert_bounds_hold(exact, bits, rows):
     """Every unit's float rows at every layer (``rows``, as :func:`_float_rows` gives them) are
     within their bounds of the exact rows of the cell of pattern ``bits``, in Fractions."""
-    for l, (J, bound) in enumerate(rows):
-        _assert_layer_bounds_hold(exact, bits, l, J, bound)
+    for l, (J, bound, *lo) in enumerate(rows):
+        _assert_layer_bounds_hold(exact, bits, l, J, bound, *lo)
 
 
-def _assert_layer_bounds_hold(exact, bits, l, J, bound):
-    """The float rows ``J`` of layer ``l`` are within ``bound`` of the exact rows of the cell of
-    pattern ``bits``, unit by unit, in Fractions."""
+def _assert_layer_bounds_hold(exact, bits, l, J, bound, lo=None):
+    """The float rows ``J`` of layer ``l`` (plus their low parts ``lo``, where given) are within
+    ``bound`` of the exact rows of the cell of pattern ``bits``, unit by unit, in Fractions."""
     E = exact.rows(l, bits)
     scale = Fraction(int(E[0, 0]))
     for u in range(J.shape[1]):
-        error = sum(abs(Fraction(float(J[k, u])) - Fraction(int(E[1 + u, k])) / scale) for k in range(J.shape[0]))
+        error = sum(abs(Fraction(float(J[k, u])) + (0 if lo is None else Fraction(float(lo[k, u])))
+                        - Fraction(int(E[1 + u, k])) / scale) for k in range(J.shape[0]))
         assert error <= Fraction(float(bound[u])), (l, u)
 
 
@@ -107,7 +110,7 @@ def test_row_bounds_hold_against_exact_rows(kind):
         rows = _float_rows(net, bits)
         _assert_bounds_hold(exact, bits, rows)
         _assert_bounds_hold(exact, bits, _float_rows(net, bits, products=False))
-        decided |= any(bool((bound < unit_by_unit[l][1]).any()) for l, (_, bound) in enumerate(rows))
+        decided |= any(bool((bound < unit_by_unit[l][1]).any()) for l, (_, bound, *_) in enumerate(rows))
     assert decided or kind == "mixed"
 
 
@@ -143,7 +146,7 @@ def test_row_bounds_hold_for_siblings(kind, width, cost, monkeypatch):
     exact = ExactNetwork(net)
     bits = _pattern(net, np.array([0.3, -0.4]))
     step = _step(net)
-    J, E, N = step.first_layer_rows()
+    J, E, N, _ = step.first_layer_rows()
     for l in range(1, len(net.layers)):
         o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
         block = bits[o: o + k]
@@ -153,19 +156,19 @@ def test_row_bounds_hold_for_siblings(kind, width, cost, monkeypatch):
         flipped[4][:] ^= True
         kids = np.array(flipped)  # a run of three siblings (3 of 12 units differ), then a run of two (all)
         parents = np.array([0, 0, 0, 1, 1])
-        two = (np.concatenate([J, J]), np.concatenate([E, E]), np.concatenate([N, N]))
-        rows, bounds, _ = step.next_layer_rows(l, *two, parents, kids)
+        two = Rows(np.concatenate([J, J]), np.concatenate([E, E]), np.concatenate([N, N]))
+        rows, bounds, _, _ = step.next_layer_rows(l, two, parents, kids)
         if cost == 0.0 and net.layers[l].width > polytope_step.NARROW:  # a chunk per run of siblings
             assert list(step._buffers["owner"][:5]) == [0, 0, 0, 1, 1]
         for c, child in enumerate(kids):
             pattern = bits.copy()
             pattern[o: o + k] = child
             _assert_layer_bounds_hold(exact, pattern, l, rows[c], bounds[c, 0])
-            alone, alone_bounds, _ = step.next_layer_rows(l, J, E, N, np.array([0]), child[None])
+            alone, alone_bounds, _, _ = step.next_layer_rows(l, Rows(J, E, N), np.array([0]), child[None])
             gap = np.abs(rows[c] - alone[0]).sum(axis=0)
             assert np.all(gap <= bounds[c, 0] + alone_bounds[0, 0]), (l, c)
             assert np.allclose(bounds[c, 0], alone_bounds[0, 0], rtol=1e-12, atol=0), (l, c)
-        J, E, N = step.next_layer_rows(l, J, E, N, np.array([0]), block[None])
+        J, E, N, _ = step.next_layer_rows(l, Rows(J, E, N), np.array([0]), block[None])
 
 
 def _two_parents(rng, D, W):
@@ -356,7 +359,8 @@ def test_wide_siblings_bounds_hold_where_one_term_dwarfs_the_rest(off, monkeypat
     J[0, :, 0] = 1e20
     kids = np.ones((4, W), bool)
     kids[1, 0] = kids[2, 0] = kids[2, 5] = kids[3, 5] = False
-    rows, bounds, _ = step.next_layer_rows(1, J, np.zeros((1, 1, W)), np.zeros(1), np.zeros(4, np.int64), kids)
+    rows, bounds, _, _ = step.next_layer_rows(1, Rows(J, np.zeros((1, 1, W)), np.zeros(1)), np.zeros(4, np.int64),
+                                              kids)
     assert list(step._buffers["owner"][:4]) == [0, 0, 0, 0]
     for i, child in enumerate(kids):
         slopes = [Fraction(1) if on else Fraction(off) for on in child]
@@ -442,8 +446,8 @@ def test_norm_bound_is_tight_for_an_error_along_the_top_singular_vector(activati
     J = exact.copy()
     J[1] += 1e-6 * np.linalg.svd(W)[2][0]
     N, E = _carried_bounds(J, exact)
-    J2, _, N2 = _step(net).next_layer_rows(1, J[None], np.array(E)[None, None], np.array([N]),
-                                            np.array([0]), np.full((1, width), on))
+    J2, _, N2, _ = _step(net).next_layer_rows(1, Rows(J[None], np.array(E)[None, None], np.array([N])),
+                                               np.array([0]), np.full((1, width), on))
     s = Fraction(slope)
     actual = 0.0
     for k in range(3):
@@ -466,8 +470,8 @@ def test_unit_norm_bound_is_tight_for_an_error_along_a_row(activation, on, slope
     J[2] += 1e-6 * W[u] / np.linalg.norm(W[u])
     N, E = _carried_bounds(J, exact)
     with unit_norm_bounds_only():
-        J2, E2, _ = _step(net).next_layer_rows(1, J[None], np.array(E)[None, None], np.array([N]),
-                                               np.array([0]), np.full((1, width), on))
+        J2, E2, _, _ = _step(net).next_layer_rows(1, Rows(J[None], np.array(E)[None, None], np.array([N])),
+                                                  np.array([0]), np.full((1, width), on))
     s = Fraction(slope)
     actual = 0.0
     for k in range(3):

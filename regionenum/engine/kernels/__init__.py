@@ -3,6 +3,7 @@
 - :mod:`.splitting`: split polyhedral cells by hyperplanes (vertices with incidence);
 - :mod:`.crossings`: how many hyperplanes cut the worst cell of a batch (for staging);
 - :mod:`.rows`: the next layer's hyperplane rows of a batch of cells, and bounds on their errors;
+- :mod:`.two_part`: rows cut into slices for exact products, and sums in two parts (deep networks);
 - :mod:`.breakpoints`: proven signs and roots at the breakpoints of a count on one input;
 - :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells;
 - :mod:`.blocks`: copy cells' blocks of rows between CSR arrays (gathering finished cells);

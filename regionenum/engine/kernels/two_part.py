@@ -1,0 +1,112 @@
+"""Numba kernels for rows carried in two parts (:mod:`~regionenum.engine.two_part`): cut rows
+into slices on a grid of their own, and sum exact products into two parts.
+
+A row ``a`` whose largest entry is below ``2^e`` is cut into ``a1 + a2 + ar``: ``a1`` is ``a``
+rounded to the grid ``2^(e - tau)``, ``a2`` the rest rounded to the grid ``2^(e - 2 tau)``, ``ar``
+what is left, so that ``|a1| <= 2^e``, ``|a2| <= 2^(e - tau - 1)`` and ``|ar| <= 2^(e - 2 tau - 1)``.
+Scaling by powers of two, rounding to an integer and the differences are exact in float64 (each
+rest is a run of the entry's own bits), within the exponents the callers allow.
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+__all__ = ["masked_slices", "slice_rows", "sum_in_two_parts"]
+
+_JIT = dict(cache=True, nogil=True)
+
+
+@nb.njit(inline='always', **_JIT)
+def _exponent(top):
+    """The least ``e`` with ``top < 2^e`` (0 for ``top == 0``)."""
+    return math.frexp(top)[1] if top > 0.0 else 0
+
+
+@nb.njit(inline='always', **_JIT)
+def _cut(a, e, tau, out, row, K):
+    """Cut the row ``a`` (largest entry below ``2^e``) into its slices, into ``out[row]``:
+    ``a1`` in columns ``[0, K)``, ``a2`` in ``[K, 2K)``, ``a1 + a2`` in ``[2K, 3K)`` (exact: at
+    most ``2 tau + 1`` bits on one grid) and ``ar`` in ``[3K, 4K)``."""
+    up, down = math.ldexp(1.0, tau - e), math.ldexp(1.0, e - tau)
+    up2, down2 = math.ldexp(1.0, 2 * tau - e), math.ldexp(1.0, e - 2 * tau)
+    for h in range(a.shape[0]):
+        a1 = np.rint(a[h] * up) * down
+        rest = a[h] - a1
+        a2 = np.rint(rest * up2) * down2
+        out[row, h] = a1
+        out[row, K + h] = a2
+        out[row, 2 * K + h] = a1 + a2
+        out[row, 3 * K + h] = rest - a2
+
+
+@nb.njit(**_JIT)
+def slice_rows(A, tau, out, exps):
+    """Cut each row of ``A`` (``(n, K)``) into its slices (see the module's description), into
+    ``out`` (``(n, 4K)``: ``a1``, ``a2``, ``a1 + a2``, ``ar``), its exponent into ``exps``."""
+    K = A.shape[1]
+    for r in range(A.shape[0]):
+        top = 0.0
+        for h in range(K):
+            top = max(top, abs(A[r, h]))
+        exps[r] = _exponent(top)
+        _cut(A[r], exps[r], tau, out, r, K)
+
+
+@nb.njit(**_JIT)
+def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
+    """For each child ``i`` and row ``k``, its masked row ``a = J[parent[i], k] * s`` (slopes
+    ``s``: 1 where ``on[i]``, ``off`` (0 or 1) elsewhere; exact) with the bias's column (1 on
+    the ``t`` row, 0 on the others) appended, cut into slices (see the module's description)
+    into row ``i D + k`` of ``out`` (``(n D, 4K)``, ``K`` the units plus one): ``a1``, ``a2``,
+    ``a1 + a2`` and ``ar`` plus the masked low parts ``lo[parent[i], k] * s`` (rounded once; no
+    low parts where ``lo`` has no cells). Each row's exponent ``e`` (``|a| < 2^e``) goes into
+    ``exps``, its largest entry but the bias's into ``tops`` and its low parts' into
+    ``lo_tops``: a row whose other entries and low parts are all zero has the product ``0`` or
+    ``b`` exactly (its slices of the bias's 1 are ``1, 0, 0``: ``b``'s slices are summed without
+    error)."""
+    n, D, W = parent.shape[0], J.shape[1], J.shape[2]
+    K = W + 1
+    has_lo = lo.shape[0] > 0
+    a = np.empty(K)
+    for i in range(n):
+        p = parent[i]
+        for k in range(D):
+            r = i * D + k
+            top, lo_top = 0.0, 0.0
+            for h in range(W):
+                s = 1.0 if on[i, h] else off
+                a[h] = J[p, k, h] * s
+                top = max(top, abs(a[h]))
+                lo_top = max(lo_top, abs(lo[p, k, h] * s)) if has_lo else 0.0
+            a[W] = 1.0 if k == 0 else 0.0
+            exps[r] = _exponent(max(top, a[W]))
+            tops[r] = top
+            lo_tops[r] = lo_top
+            _cut(a, exps[r], tau, out, r, K)
+            if has_lo:
+                for h in range(W):
+                    out[r, 3 * K + h] += lo[p, k, h] * (1.0 if on[i, h] else off)
+
+
+@nb.njit(**_JIT)
+def sum_in_two_parts(G1, G2, G3):
+    """``G1 + G2 + G3`` (exact products, and a float64 one) in two parts, in place: ``hi`` into
+    ``G1``, ``lo`` into ``G2`` (``|lo| <= u |hi|``). With Knuth's TwoSum (exact, barring
+    overflow): ``s1 + e1 = G1 + G2`` and ``s2 + e2 = s1 + G3``, then ``hi + lo = s2 + fl(e1 +
+    e2)``, whose one rounding is at most ``u (|e1| + |e2|) <= u^2 (|s1| + |s2|)``."""
+    for r in range(G1.shape[0]):
+        for o in range(G1.shape[1]):
+            s1, e1 = _two_sum(G1[r, o], G2[r, o])
+            s2, e2 = _two_sum(s1, G3[r, o])
+            G1[r, o], G2[r, o] = _two_sum(s2, e1 + e2)
+
+
+@nb.njit(inline='always', **_JIT)
+def _two_sum(a, b):
+    """``s = fl(a + b)`` and ``t = a + b - s``, exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)

@@ -1,0 +1,183 @@
+"""Rows in two parts (:mod:`regionenum.engine.two_part`): the product's proven bound holds against
+exact rational arithmetic, on rows of every scale, with and without low parts; the run's rows in
+two parts give the same regions as rows in one part, with fewer signs left to exact arithmetic
+on deep networks."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import regionenum as rn
+from regionenum.core.exact import ExactNetwork
+from regionenum.engine import polytope_step
+from regionenum.engine.driver import Tally
+from regionenum.engine.two_part import SCALE_LIMIT, SlicedColumns, absolute_term, slice_bits, two_part_product
+from tests.oracles import lp_regions
+
+
+def _batch(rng, parents, D, width, spread):
+    """Parents' rows of sizes spread over ``exp(N(0, spread))``, some columns and rows zero."""
+    J = rng.normal(size=(parents, D, width)) * np.exp(rng.normal(0, spread, size=(parents, D, width)))
+    J[:, :, rng.integers(0, width)] = 0.0
+    J[0, 1:] = 0.0
+    return J
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_product_is_within_its_bound_of_the_exact_product(seed):
+    rng = np.random.default_rng(seed)
+    D, width, m = 3, int(rng.integers(1, 40)), int(rng.integers(1, 7))
+    spread = [0.0, 1.0, 6.0][seed % 3]
+    J = _batch(rng, 3, D, width, spread)
+    # low parts as the engine makes them (below u |J|), or far larger (any low parts are summed)
+    large_lo = seed % 4 == 2
+    lo = None if seed % 2 else J * rng.normal(size=J.shape) * 2.0 ** (-20 if large_lo else -53)
+    B = rng.normal(size=(width + 1, m)) * np.exp(rng.normal(0, spread, size=(width + 1, m)))
+    B[:, 0] = 0.0 if m > 1 else B[:, 0]
+    parent = rng.integers(0, 3, size=8)
+    on = rng.random((8, width)) < 0.5
+    off = [0.0, 1.0][seed % 2]
+    columns = SlicedColumns(B)
+    hi, low, factor = two_part_product(J, lo, parent, on, off, columns, np.empty(8 * D * 4 * (width + 1)))
+    assert np.all(np.abs(low) <= 2.0 ** -53 * np.abs(hi))
+    worst = 0.0
+    for i, p in enumerate(parent):
+        s = np.where(on[i], 1.0, off)
+        for k in range(D):
+            a = [Fraction(x) for x in J[p, k] * s] + [Fraction(1 if k == 0 else 0)]
+            if lo is not None:
+                a = [x + Fraction(y) for x, y in zip(a, list(lo[p, k] * s) + [0.0])]
+            for o in range(m):
+                exact = sum(x * Fraction(y) for x, y in zip(a, B[:, o]))
+                error = abs(Fraction(hi[i, k, o]) + Fraction(low[i, k, o]) - exact)
+                bound = Fraction(factor[i, k] * columns.scale[o])
+                if factor[i, k] and columns.scale[o]:
+                    bound += Fraction(absolute_term(width + 1))
+                assert error <= bound
+                size = sum(abs(x * Fraction(y)) for x, y in zip(a, B[:, o]))
+                if size:
+                    worst = max(worst, float(bound / size))
+    if spread == 0.0 and not large_lo:  # rows of one scale: the bound some thirty bits below float64's
+        assert worst < 2.0 ** -75
+
+
+def test_slices_leave_the_safe_range_to_one_part():
+    B = np.ones((4, 2))
+    B[0, 0] = 2.0 ** (SCALE_LIMIT + 1)
+    assert not SlicedColumns(B).fits
+    columns = SlicedColumns(np.ones((4, 2)))
+    parent, on = np.zeros(1, np.int64), np.ones((1, 3), bool)
+    J = np.ones((1, 2, 3))
+    assert two_part_product(J, None, parent, on, 0.0, columns, np.empty(2 * 16)) is not None
+    J[0, 1] = 2.0 ** -(SCALE_LIMIT + 2)  # the x row's scale (the t row has the bias's 1)
+    assert two_part_product(J, None, parent, on, 0.0, columns, np.empty(2 * 16)) is None
+
+
+def test_slice_bits_keep_two_products_of_slices_exact():
+    for terms in (1, 2, 33, 513, 4097):
+        tau = slice_bits(terms)
+        assert 2 * tau + np.log2(2 * terms) <= 53 < 2 * (tau + 1) + np.log2(2 * terms)
+
+
+def _deep(width, depth, seed=1, hidden="relu", bias=0.1):
+    """A He-initialised network on two inputs, ``depth`` hidden layers of ``width`` units."""
+    rng = np.random.default_rng(seed)
+    widths = [2] + [width] * depth + [1]
+    layers = [(rng.normal(0.0, np.sqrt(2.0 / a), size=(b, a)), rng.normal(0.0, bias, size=b))
+              for a, b in zip(widths, widths[1:])]
+    return rn.Network.from_layers(layers, [hidden] * depth + ["identity"])
+
+
+@pytest.mark.parametrize("kind", ["relu", "scaled", "mixed", "deep", "linear", "no bias"])
+def test_rows_in_two_parts_hold_against_exact_rows(kind):
+    """Every unit's bound on rows in two parts, on three cells, at every layer, against the exact
+    rows (Fractions): on deep, badly scaled (layers by powers of two up to 2^+-40) and
+    mixed-magnitude networks, one with a linear hidden layer (slope 1) and one without biases
+    (exact ``t`` rows). Where the rows are in one part's range, the bound at the last hidden layer
+    is more than 2^25 times below one part's."""
+    from tests.engine.test_row_bounds import _assert_bounds_hold, _float_rows, _network, _pattern
+
+    if kind in ("relu", "scaled", "mixed"):
+        net = _network(kind, seed=5)
+    elif kind == "deep":
+        net = _deep(16, 14)
+    elif kind == "linear":
+        rng = np.random.default_rng(3)
+        layers = [(rng.normal(size=(20, 2)), rng.normal(size=20)),
+                  (rng.normal(size=(20, 20)) / 4, rng.normal(size=20)),
+                  (rng.normal(size=(20, 20)) / 4, rng.normal(size=20)), (rng.normal(size=(1, 20)), np.zeros(1))]
+        net = rn.Network.from_layers(layers, ["relu", "identity", "relu", "identity"])
+    else:
+        net = _deep(20, 6, bias=0.0)
+    exact = ExactNetwork(net)
+    for x in np.random.default_rng(1).uniform(-1, 1, size=(3, 2)):
+        bits = _pattern(net, x)
+        two = _float_rows(net, bits, two_parts=True)
+        _assert_bounds_hold(exact, bits, two)
+        if kind != "scaled":
+            assert all(lo is not None for *_, lo in two[1:])
+            one = _float_rows(net, bits)
+            assert np.all(two[-2][1] <= one[-2][1] * 2.0 ** -25)
+
+
+def _patterns(result):
+    return sorted(tuple(bool(v) for v in p) for p in result.patterns)
+
+
+@pytest.mark.parametrize("net, box", [
+    (_deep(24, 24), 0.1),  # one part leaves 107 signs to exact arithmetic, two parts none
+    (_deep(6, 12, seed=4), 1.0),
+    (_deep(6, 8, seed=5, bias=0.0), 1.0),  # every hyperplane through the origin
+    (_deep(6, 6, seed=6, bias=3.0), 2.0),  # units dead on much of the box
+])
+def test_two_parts_give_the_regions_of_one(net, box, monkeypatch):
+    """The same regions (patterns) and counts with rows in two parts as in one, the regions'
+    volumes summing to the box's; on the deep network the float64 filter decides every sign in
+    two parts. Checked against the linear programs' regions where the network is small. (On the
+    deep network the vertices of one part's regions are less accurate: their volumes summed to
+    1 + 3e-6 times the box's.)"""
+    domain = rn.Box([-box, -box], [box, box])
+    results = {}
+    for parts, share in (("one", np.inf), ("two", -1.0)):
+        monkeypatch.setattr(polytope_step, "TWO_PARTS_FROM", share)
+        results[parts] = rn.enumerate_regions(net, domain), rn.count_regions(net, domain)
+    (one, one_count), (two, two_count) = results["one"], results["two"]
+    assert _patterns(one) == _patterns(two)
+    assert int(one_count) == int(two_count) == len(one)
+    assert np.isclose(two.volumes.sum(), (2 * box) ** 2, rtol=1e-12, atol=0)
+    if net.layers[0].width == 24:
+        assert one.exact_calls > 50 and two.exact_calls == 0 and two_count.exact_calls == 0
+    if len(one) < 200:
+        assert [tuple(p) for p in _patterns(two)] == lp_regions(net, domain.A, domain.b)
+
+
+def test_runs_choose_two_parts_where_bounds_would_grow():
+    """Rows go in two parts on a deep network whose one-part bounds end above the share
+    :data:`~regionenum.engine.polytope_step.TWO_PARTS_FROM` of their size, not on a shallow one,
+    nor where slopes other than 0 and 1 would round the masked rows."""
+    def decided(net):
+        step = polytope_step.PolytopeStep(net, rn.Box([-1, -1], [1, 1]), 1e-9, 64, keep=False)
+        step.start(Tally())
+        return step.in_two_parts
+
+    assert decided(_deep(32, 21))
+    assert not decided(_deep(32, 8))
+    assert not decided(_deep(32, 21, hidden=("leaky_relu", 0.1)))
+
+
+@pytest.mark.parametrize("bias", [0.0, 0.5])
+def test_rows_of_a_cell_with_every_unit_off_are_exact(bias):
+    """A cell on which every unit of a layer is off: the next layer's rows in two parts are its
+    biases on the ``t`` row and zero elsewhere, exactly, with a bound of zero (so that the
+    float64 filter settles a hyperplane identically zero on the cell by itself, as in one part,
+    and a network without biases keeps its zeros at the origin)."""
+    from tests.engine.test_row_bounds import _float_rows
+
+    net = _deep(8, 3, bias=bias)
+    bits = np.ones(net.n_units, bool)
+    bits[net.unit_offsets[1]: net.unit_offsets[2]] = False
+    J, bound, lo = _float_rows(net, bits, two_parts=True)[2]
+    assert np.array_equal(J[0], net.layers[2].b) and not J[1:].any() and not lo.any()
+    assert not bound.any()
