@@ -637,7 +637,10 @@ class PolytopeStep:
         times the slope, see :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`)
         with a bound's rounding factor (``gamma``, at least ``2^-60``) at least ``2^(q_(l-1) +
         q_slope - 60)``; while all are above ``2^-1000`` no product underflows and the relative
-        bounds hold."""
+        bounds hold. Rows in two parts keep this (:mod:`~regionenum.engine.two_part`): their
+        slices are runs of the entries' own bits and their low parts exact remainders of sums of
+        such multiples, so both stay multiples of ``2^q_l``; their bounds' factors are ``gamma``
+        (at least ``2^-60``) times a low part, or constants times a scale within ``2^+-400``."""
         out, q = [], 0
         for l, layer in enumerate(self.net.layers):
             q_weights, q_bias = layer.quanta

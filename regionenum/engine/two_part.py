@@ -14,10 +14,11 @@ multiplication by using fast routines of matrix multiplication and its applicati
 Algorithms 59, 2012): each row ``a`` of ``A`` is cut into slices ``a1 + a2 + ar`` on grids set by
 its largest entry ``< 2^e`` (:mod:`~regionenum.engine.kernels.two_part`), and each column of
 ``B`` likewise (:class:`SlicedColumns`, once per layer; largest entry ``< 2^f``), with ``tau =``
-:func:`slice_bits` bits per slice. A product of two slices is an integer of at most ``2 tau``
-bits times ``2^(e + f - 2 tau)`` (``a1 b1``) or ``2^(e + f - 3 tau)`` (``a1 b2`` and ``a2 b1``),
-so ``G1 = A1 B1`` and ``G2 = A1 B2 + A2 B1`` (one product of slices side by side) are exact in
-float64 whatever the order or fusing of their sums: ``2 K`` such integers sum to at most 53 bits.
+:func:`slice_bits` bits per slice. A product of two slices is an integer of size at most
+``2^(2 tau)`` (``a1`` may reach ``2^tau`` grid steps) times ``2^(e + f - 2 tau)`` (``a1 b1``) or
+``2^(e + f - 3 tau)`` (``a1 b2`` and ``a2 b1``), so ``G1 = A1 B1`` and ``G2 = A1 B2 + A2 B1`` (one
+product of slices side by side) are exact in float64 whatever the order or fusing of their sums:
+every partial sum of ``2 K`` such integers is at most ``2K 2^(2 tau) <= 2^53``.
 The rest, ``G3 = A2 B2 + (A1 + A2) Br + (Ar + A_lo) B``, goes into one float64 product of ``3 K``
 terms (``Ar + A_lo`` rounded once), whose rounding is at most ``gamma_{3K}`` times the sum of
 the terms' sizes, and the sum's ``u (|Ar| + |A_lo|) |B|``; together at most ``gamma_{3K + 2}``
@@ -29,10 +30,12 @@ times
 
 :func:`~regionenum.engine.kernels.two_part.sum_in_two_parts` adds ``G1 + G2 + G3`` into ``hi + lo``
 with one rounding, at most ``u^2 (|s1| + |s2|) <= 3 u^2 K 2^(e + f)`` (partial sums below ``(1 +
-2^-tau + ...) K 2^(e + f)``). So each entry's error is at most ``factor_i 2^f_o`` with ``factor_i
-= K (2^e_i (1.75 gamma_{3K + 2} 2^(-2 tau) + 3 u^2) + gamma_{3K + 2} lo_top_i)``, plus
-:func:`absolute_term` where neither the row nor the column is zero (products of ``G3`` below
-float64's normal range). About ``2^-85`` of ``K 2^(e + f)`` for 32 units.
+2^-tau + ...) K 2^(e + f)`` where ``lo_top`` is below about ``2^e``, as the engine's low parts
+are, ``u |hi|``; larger low parts add ``3 u^2 K lo_top 2^f``, far below their term above). So
+each entry's error is at most ``factor_i 2^f_o`` with ``factor_i = K (2^e_i (1.75 gamma_{3K + 2}
+2^(-2 tau) + 3 u^2) + gamma_{3K + 2} lo_top_i)``, plus :func:`absolute_term` where neither the
+row nor the column is zero. For 32 units (``K = 33``, ``tau = 23``) that is about ``2^-91.5`` of
+``K 2^(e + f)``, against about ``2^-48`` of the sum of the terms' sizes in one part.
 
 All this holds where every exponent ``e`` and ``f`` lies within ``+-`` :data:`SCALE_LIMIT`: the
 grids stay above float64's smallest subnormal for products of two slices and sums stay far from
@@ -61,16 +64,17 @@ SLACK = 2.0 ** -40
 
 def slice_bits(terms: int) -> int:
     """Bits per slice for products of ``terms`` terms: a product of two slices is an integer of
-    at most ``2 tau`` bits times a power of two, and ``2 terms`` of them (two products of slices
-    side by side) must sum within float64's 53 bits."""
+    size at most ``2^(2 tau)`` times a power of two, and ``2 terms`` of them (two products of
+    slices side by side) must sum within float64's 53 bits."""
     return (53 - math.ceil(math.log2(2 * terms))) // 2
 
 
 def absolute_term(terms: int) -> float:
     """What products below float64's normal range may add to an entry of
     :func:`two_part_product`'s result, absolutely: ``ETA`` for each of the ``3 terms`` products
-    of its float64 part and each masked low part's sum, doubled for the bound's own rounding
-    (the exact parts and the sums in two parts round nothing there)."""
+    of its float64 part, with room to spare (the exact parts, the sums in two parts and any sum
+    below the normal range round nothing there). Within :data:`SCALE_LIMIT` the relative term
+    ``3 u^2 K 2^(e + f)`` alone exceeds it; it is kept so that the bound does not rest on that."""
     return 8.0 * terms * ETA
 
 

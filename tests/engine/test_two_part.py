@@ -13,7 +13,15 @@ import regionenum as rn
 from regionenum.core.exact import ExactNetwork
 from regionenum.engine import polytope_step
 from regionenum.engine.driver import Tally
+from regionenum.engine.polytope_step import Rows
 from regionenum.engine.two_part import SCALE_LIMIT, SlicedColumns, absolute_term, slice_bits, two_part_product
+from tests.engine.test_row_bounds import (
+    _assert_bounds_hold,
+    _assert_layer_bounds_hold,
+    _float_rows,
+    _network,
+    _pattern,
+)
 from tests.oracles import lp_regions
 
 
@@ -23,6 +31,35 @@ def _batch(rng, parents, D, width, spread):
     J[:, :, rng.integers(0, width)] = 0.0
     J[0, 1:] = 0.0
     return J
+
+
+def _assert_within_bound(J, lo, parent, on, off, B):
+    """The product in two parts of the children's masked rows (and low parts) with ``B`` is
+    within its bound of the exact product (Fractions), its low parts below ``u`` of its high
+    parts; returns the largest bound relative to the sum of the terms' sizes."""
+    D, width = J.shape[1], J.shape[2]
+    columns = SlicedColumns(B)
+    hi, low, factor = two_part_product(J, lo, parent, on, off, columns,
+                                       np.empty(len(parent) * D * 4 * (width + 1)))
+    assert np.all(np.abs(low) <= 2.0 ** -53 * np.abs(hi))
+    worst = 0.0
+    for i, p in enumerate(parent):
+        s = np.where(on[i], 1.0, off)
+        for k in range(D):
+            a = [Fraction(x) for x in J[p, k] * s] + [Fraction(1 if k == 0 else 0)]
+            if lo is not None:
+                a = [x + Fraction(y) for x, y in zip(a, list(lo[p, k] * s) + [0.0])]
+            for o in range(B.shape[1]):
+                exact = sum(x * Fraction(y) for x, y in zip(a, B[:, o]))
+                error = abs(Fraction(hi[i, k, o]) + Fraction(low[i, k, o]) - exact)
+                bound = Fraction(factor[i, k] * columns.scale[o])
+                if factor[i, k] and columns.scale[o]:
+                    bound += Fraction(absolute_term(width + 1))
+                assert error <= bound
+                size = sum(abs(x * Fraction(y)) for x, y in zip(a, B[:, o]))
+                if size:
+                    worst = max(worst, float(bound / size))
+    return worst
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -38,29 +75,50 @@ def test_product_is_within_its_bound_of_the_exact_product(seed):
     B[:, 0] = 0.0 if m > 1 else B[:, 0]
     parent = rng.integers(0, 3, size=8)
     on = rng.random((8, width)) < 0.5
-    off = [0.0, 1.0][seed % 2]
-    columns = SlicedColumns(B)
-    hi, low, factor = two_part_product(J, lo, parent, on, off, columns, np.empty(8 * D * 4 * (width + 1)))
-    assert np.all(np.abs(low) <= 2.0 ** -53 * np.abs(hi))
-    worst = 0.0
-    for i, p in enumerate(parent):
-        s = np.where(on[i], 1.0, off)
-        for k in range(D):
-            a = [Fraction(x) for x in J[p, k] * s] + [Fraction(1 if k == 0 else 0)]
-            if lo is not None:
-                a = [x + Fraction(y) for x, y in zip(a, list(lo[p, k] * s) + [0.0])]
-            for o in range(m):
-                exact = sum(x * Fraction(y) for x, y in zip(a, B[:, o]))
-                error = abs(Fraction(hi[i, k, o]) + Fraction(low[i, k, o]) - exact)
-                bound = Fraction(factor[i, k] * columns.scale[o])
-                if factor[i, k] and columns.scale[o]:
-                    bound += Fraction(absolute_term(width + 1))
-                assert error <= bound
-                size = sum(abs(x * Fraction(y)) for x, y in zip(a, B[:, o]))
-                if size:
-                    worst = max(worst, float(bound / size))
+    worst = _assert_within_bound(J, lo, parent, on, [0.0, 1.0][seed % 2], B)
     if spread == 0.0 and not large_lo:  # rows of one scale: the bound some thirty bits below float64's
         assert worst < 2.0 ** -75
+
+
+@pytest.mark.parametrize("case", ["wide", "edge of the range", "subnormal low parts", "ties", "full slices"])
+def test_product_bound_holds_at_the_edges(case):
+    """Widths where the slices' bits change (300 units: 21 bits), rows and columns at the edge
+    of the range the slices allow, low parts below float64's normal range, entries halfway
+    between grid points (the slices' ties) and entries just below a power of two (a first slice
+    of ``2^tau`` grid steps)."""
+    rng = np.random.default_rng(7)
+    width = 300 if case == "wide" else 12
+    J = rng.normal(size=(2, 3, width))
+    B = rng.normal(size=(width + 1, 3))
+    lo = None
+    if case == "edge of the range":
+        J *= 2.0 ** (SCALE_LIMIT - 3)
+        B *= 2.0 ** -(SCALE_LIMIT - 3)
+        B[:, 1] *= 2.0 ** (2 * SCALE_LIMIT - 6)
+    elif case == "subnormal low parts":
+        lo = rng.normal(size=J.shape) * 2.0 ** -1060
+    elif case == "ties":
+        tau = slice_bits(width + 1)
+        J = np.round(J * 2.0 ** tau) / 2.0 ** tau + 2.0 ** -(tau + 1)  # halfway on the first grid
+    else:
+        J = np.where(rng.random(J.shape) < 0.5, 1.0 - 2.0 ** -53, -(1.0 - 2.0 ** -40))
+    on = rng.random((4, width)) < 0.7
+    assert slice_bits(width + 1) == (21 if case == "wide" else 24)
+    _assert_within_bound(J, lo, np.array([0, 0, 1, 1]), on, 0.0, B)
+
+
+def test_rows_that_are_not_finite():
+    """An entry that is not finite on a unit whose slope is 0 is masked away (its product would
+    be NaN), as in one part; one on a unit that is on leaves the product to one part (None)."""
+    columns = SlicedColumns(np.ones((4, 2)))
+    parent, off_unit = np.zeros(1, np.int64), np.array([[True, False, True]])
+    for bad in (np.inf, np.nan):
+        J = np.ones((1, 2, 3))
+        J[0, :, 1] = bad
+        low = np.where(np.isfinite(J), 1e-20, bad)
+        hi, lo, factor = two_part_product(J, low, parent, off_unit, 0.0, columns, np.empty(2 * 16))
+        assert np.isfinite(hi).all() and np.isfinite(lo).all() and np.isfinite(factor).all()
+        assert two_part_product(J, None, parent, np.ones((1, 3), bool), 0.0, columns, np.empty(2 * 16)) is None
 
 
 def test_slices_leave_the_safe_range_to_one_part():
@@ -97,8 +155,6 @@ def test_rows_in_two_parts_hold_against_exact_rows(kind):
     mixed-magnitude networks, one with a linear hidden layer (slope 1) and one without biases
     (exact ``t`` rows). Where the rows are in one part's range, the bound at the last hidden layer
     is more than 2^25 times below one part's."""
-    from tests.engine.test_row_bounds import _assert_bounds_hold, _float_rows, _network, _pattern
-
     if kind in ("relu", "scaled", "mixed"):
         net = _network(kind, seed=5)
     elif kind == "deep":
@@ -116,6 +172,10 @@ def test_rows_in_two_parts_hold_against_exact_rows(kind):
         bits = _pattern(net, x)
         two = _float_rows(net, bits, two_parts=True)
         _assert_bounds_hold(exact, bits, two)
+        for l, (J, bound, *lo) in enumerate(two):  # and the high parts alone, as the kernel reads them
+            if lo and lo[0] is not None:
+                alone = Rows(J[None], bound[None, None], np.zeros(1), lo[0][None]).one_part()
+                _assert_layer_bounds_hold(exact, bits, l, J, alone.E[0, 0])
         if kind != "scaled":
             assert all(lo is not None for *_, lo in two[1:])
             one = _float_rows(net, bits)
@@ -149,6 +209,7 @@ def test_two_parts_give_the_regions_of_one(net, box, monkeypatch):
     assert np.isclose(two.volumes.sum(), (2 * box) ** 2, rtol=1e-12, atol=0)
     if net.layers[0].width == 24:
         assert one.exact_calls > 50 and two.exact_calls == 0 and two_count.exact_calls == 0
+        assert int(rn.count_regions(net, domain, workers=2)) == len(one)  # two parts in worker processes
     if len(one) < 200:
         assert [tuple(p) for p in _patterns(two)] == lp_regions(net, domain.A, domain.b)
 
@@ -173,8 +234,6 @@ def test_rows_of_a_cell_with_every_unit_off_are_exact(bias):
     biases on the ``t`` row and zero elsewhere, exactly, with a bound of zero (so that the
     float64 filter settles a hyperplane identically zero on the cell by itself, as in one part,
     and a network without biases keeps its zeros at the origin)."""
-    from tests.engine.test_row_bounds import _float_rows
-
     net = _deep(8, 3, bias=bias)
     bits = np.ones(net.n_units, bool)
     bits[net.unit_offsets[1]: net.unit_offsets[2]] = False

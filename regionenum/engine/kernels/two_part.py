@@ -58,15 +58,16 @@ def slice_rows(A, tau, out, exps):
 @nb.njit(**_JIT)
 def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
     """For each child ``i`` and row ``k``, its masked row ``a = J[parent[i], k] * s`` (slopes
-    ``s``: 1 where ``on[i]``, ``off`` (0 or 1) elsewhere; exact) with the bias's column (1 on
-    the ``t`` row, 0 on the others) appended, cut into slices (see the module's description)
-    into row ``i D + k`` of ``out`` (``(n D, 4K)``, ``K`` the units plus one): ``a1``, ``a2``,
-    ``a1 + a2`` and ``ar`` plus the masked low parts ``lo[parent[i], k] * s`` (rounded once; no
-    low parts where ``lo`` has no cells). Each row's exponent ``e`` (``|a| < 2^e``) goes into
-    ``exps``, its largest entry but the bias's into ``tops`` and its low parts' into
-    ``lo_tops``: a row whose other entries and low parts are all zero has the product ``0`` or
-    ``b`` exactly (its slices of the bias's 1 are ``1, 0, 0``: ``b``'s slices are summed without
-    error)."""
+    ``s``: 1 where ``on[i]``, ``off`` (0 or 1) elsewhere; exact, and 0 where the slope is, even
+    for an entry that is not finite) with the bias's column (1 on the ``t`` row, 0 on the others)
+    appended, cut into slices (see the module's description) into row ``i D + k`` of ``out``
+    (``(n D, 4K)``, ``K`` the units plus one): ``a1``, ``a2``, ``a1 + a2`` and ``ar`` plus the
+    masked low parts ``lo[parent[i], k] * s`` (rounded once; no low parts where ``lo`` has no
+    cells). Each row's exponent ``e`` (``|a| < 2^e``) goes into ``exps``, its largest entry but
+    the bias's into ``tops`` and its low parts' into ``lo_tops`` (NaN where one is NaN, infinite
+    where one is infinite). A row whose other entries and low parts are all zero has the product
+    ``0`` or ``b`` exactly: its exponent is that of the bias's 1, whose slices are then ``1, 0,
+    0``, and ``b``'s slices are summed without error."""
     n, D, W = parent.shape[0], J.shape[1], J.shape[2]
     K = W + 1
     has_lo = lo.shape[0] > 0
@@ -77,18 +78,22 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
             r = i * D + k
             top, lo_top = 0.0, 0.0
             for h in range(W):
-                s = 1.0 if on[i, h] else off
-                a[h] = J[p, k, h] * s
-                top = max(top, abs(a[h]))
-                lo_top = max(lo_top, abs(lo[p, k, h] * s)) if has_lo else 0.0
+                on_h = on[i, h] or off != 0.0
+                a[h] = J[p, k, h] if on_h else 0.0
+                if abs(a[h]) > top or a[h] != a[h]:  # a NaN stays
+                    top = abs(a[h])
+                v = lo[p, k, h] if has_lo and on_h else 0.0
+                if abs(v) > lo_top or v != v:
+                    lo_top = abs(v)
             a[W] = 1.0 if k == 0 else 0.0
-            exps[r] = _exponent(max(top, a[W]))
+            exps[r] = _exponent(max(top, a[W])) if top == top else 0
             tops[r] = top
             lo_tops[r] = lo_top
             _cut(a, exps[r], tau, out, r, K)
             if has_lo:
                 for h in range(W):
-                    out[r, 3 * K + h] += lo[p, k, h] * (1.0 if on[i, h] else off)
+                    if on[i, h] or off != 0.0:
+                        out[r, 3 * K + h] += lo[p, k, h]
 
 
 @nb.njit(**_JIT)
