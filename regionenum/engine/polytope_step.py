@@ -277,7 +277,9 @@ class PolytopeStep:
         the last that splits have slopes 0 and 1 (their masked rows exact), and on the cells of
         :data:`TWO_PARTS_POINTS` points of the domain (the root cells' points, mixed at random
         with a fixed seed) rows in one part end with bounds above that share of their size (read
-        only after :data:`TWO_PARTS_DEPTH` layers)."""
+        only after :data:`TWO_PARTS_DEPTH` layers), and rows in two parts below their share (the
+        bound in two parts goes by each row's and column's largest entries, one part's by every
+        term: on rows of widely mixed magnitudes the first can be the larger)."""
         net = self.net
         exact_masks = all(layer.activation.kind != "max" and layer.activation.off_slope in (0.0, 1.0)
                           for layer in net.layers[: self._last_split])
@@ -287,26 +289,36 @@ class PolytopeStep:
         points = gens[gens[:, 0] > 0]
         if not len(points):
             return False
-        points = points[:, 1:] / points[:, :1]
         mix = np.random.default_rng(0).dirichlet(np.ones(len(points)), TWO_PARTS_POINTS)
-        probe = copy.copy(self)  # rows in one part, norm bounds alone (a count's), buffers of its own
-        probe.in_two_parts, probe._buffers = False, {}
-        probe._product_record = [ProductRecord(wanted=False) for _ in self.net.layers]
-        J, E, N = self.first_layer_rows()[:3]
-        rows = Rows(J[:1], E[:1], N[:1])
         # small products on one BLAS thread: threads left spinning after them would take a core
         # from the first layer's split (r1_deep's enumeration took 1.0 s against 0.62 s)
         with blas_on_one_thread():
-            bits = net.pattern_bits(mix @ points)
-            parent = np.zeros(len(bits), np.int64)
-            for l in range(1, self._last_split + 1):
-                o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
-                rows = probe.next_layer_rows(l, rows, parent, bits[:, o: o + k] if k else None)
-                parent = np.arange(len(bits))
+            bits = net.pattern_bits(mix @ (points[:, 1:] / points[:, :1]))
+            one = self._share_at_last_split(bits, two_parts=False)
+            if one <= TWO_PARTS_FROM:
+                return False
+            two = self._share_at_last_split(bits, two_parts=True)
+            return two < one or (np.isnan(one) and not np.isnan(two))  # NaN: bounds not finite
+
+    def _share_at_last_split(self, bits, two_parts: bool) -> float:
+        """The median over units of the error bounds of the rows of the last layer that splits,
+        as a share of their size, on the cells of pattern ``bits`` (one per row), with rows in one
+        part or in two (a count's: the norm bounds alone); NaN where a bound is not finite."""
+        net = self.net
+        probe = copy.copy(self)  # records and buffers of its own
+        probe.in_two_parts, probe._buffers = two_parts, {}
+        probe._product_record = [ProductRecord(wanted=False) for _ in net.layers]
+        J, E, N = self.first_layer_rows()[:3]
+        rows = Rows(J[:1], E[:1], N[:1])
+        parent = np.zeros(len(bits), np.int64)
+        for l in range(1, self._last_split + 1):
+            o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
+            rows = probe.next_layer_rows(l, rows, parent, bits[:, o: o + k] if k else None)
+            parent = np.arange(len(bits))
         size = np.abs(rows.J).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = rows.E[:, 0][size > 0] / size[size > 0]
-        return bool(len(share)) and not np.median(share) <= TWO_PARTS_FROM  # NaN (infinite bounds): in two parts
+        return float(np.median(share)) if len(share) else 0.0
 
     def assembly_seconds(self) -> float:
         """A generous estimate of the seconds the result's assembly will take on the cells kept

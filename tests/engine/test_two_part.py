@@ -240,3 +240,19 @@ def test_rows_of_a_cell_with_every_unit_off_are_exact(bias):
     J, bound, lo = _float_rows(net, bits, two_parts=True)[2]
     assert np.array_equal(J[0], net.layers[2].b) and not J[1:].any() and not lo.any()
     assert not bound.any()
+
+
+def test_runs_keep_one_part_where_two_parts_would_bound_worse(monkeypatch):
+    """The choice compares the two ways' bounds on the same cells: where rows in two parts
+    would end with the larger share (made so here by a reading that finds two parts worse), the
+    run keeps one part."""
+    original = polytope_step.PolytopeStep._share_at_last_split
+
+    def worse_in_two(self, bits, two_parts):
+        share = original(self, bits, two_parts=False)
+        return 2.0 * share if two_parts else share
+
+    monkeypatch.setattr(polytope_step.PolytopeStep, "_share_at_last_split", worse_in_two)
+    step = polytope_step.PolytopeStep(_deep(32, 21), rn.Box([-1, -1], [1, 1]), 1e-9, 64, keep=False)
+    step.start(Tally())
+    assert not step.in_two_parts
