@@ -24,6 +24,11 @@ no sign to exact arithmetic where the unit-by-unit bound left 27. The product th
 large as the rows' own, is computed in a count only on layers where the norm bound alone left
 signs to the stronger stages (:meth:`PolytopeStep._products_pay`): on every network of the suite
 the float64 filter decides the same signs without it.
+
+Either bound still grows by about ``||W||_2`` per layer while the rows keep their size, so on
+deep networks a run carries its rows in two parts, ``J + lo`` (:class:`Rows`,
+:mod:`~regionenum.engine.two_part`), whose products round some thirty binary digits lower; it
+decides at its start (:attr:`PolytopeStep.in_two_parts`), the kernel reads ``J`` alone.
 """
 from __future__ import annotations
 
@@ -303,7 +308,8 @@ class PolytopeStep:
     def _share_at_last_split(self, bits, two_parts: bool) -> float:
         """The median over units of the error bounds of the rows of the last layer that splits,
         as a share of their size, on the cells of pattern ``bits`` (one per row), with rows in one
-        part or in two (a count's: the norm bounds alone); NaN where a bound is not finite."""
+        part or in two (a count's: the norm bounds alone); infinite or NaN where bounds are not
+        finite."""
         net = self.net
         probe = copy.copy(self)  # records and buffers of its own
         probe.in_two_parts, probe._buffers = two_parts, {}
