@@ -286,8 +286,7 @@ class PolytopeStep:
         bound in two parts goes by each row's and column's largest entries, one part's by every
         term: on rows of widely mixed magnitudes the first can be the larger)."""
         net = self.net
-        exact_masks = all(layer.activation.kind != "max" and layer.activation.off_slope in (0.0, 1.0)
-                          for layer in net.layers[: self._last_split])
+        exact_masks = all(_exact_masks(layer.activation) for layer in net.layers[: self._last_split])
         if self._last_split < TWO_PARTS_DEPTH or not exact_masks:
             return False
         gens = self.roots.cells.gens
@@ -396,7 +395,7 @@ class PolytopeStep:
         on = self._states(l - 1, bits, len(parent))
         act = self.net.layers[l - 1].activation
         off = act.off_slope
-        if self.in_two_parts and act.kind != "max" and off in (0.0, 1.0):
+        if self.in_two_parts and _exact_masks(act):
             two = self._two_part_rows(l, rows, parent, on)
             if two is not None:
                 return two
@@ -462,11 +461,12 @@ class PolytopeStep:
         hi, lo, factor = product
         scale = mags.sliced_columns.scale
         # the product's rounding per child and unit, summed over the rows, and as a norm bound
-        rounding = np.outer(factor.sum(axis=1), scale)
+        child_factor = factor.sum(axis=1)
+        rounding = np.outer(child_factor, scale)
         nonzero = np.count_nonzero(factor, axis=1)  # rows not zero: an exact zero row has no error
         absolute = absolute_term(terms) * np.outer(nonzero, scale > 0)
         scale_norm = np.sqrt(np.sum(scale * scale)) * (1.0 + gamma(len(scale) + 2))
-        rounding_norm = factor.sum(axis=1) * scale_norm + nonzero * absolute_term(terms) * np.sqrt(len(scale))
+        rounding_norm = child_factor * scale_norm + nonzero * absolute_term(terms) * np.sqrt(len(scale))
         # the parents' errors carried through W (slopes 0 and 1: |s| E, exactly)
         pre = gather_masked(E, parent, on, 0.0 if act.off_slope == 0.0 else 1.0)[:, 0, :]
         sizes = np.zeros((n, 4))
@@ -802,6 +802,12 @@ class PolytopeStep:
         if self.keep:
             tally.finished.append((cells, np.ascontiguousarray(J_out), np.ascontiguousarray(E_out)))
             self.kept_generators += len(cells.gens)
+
+
+def _exact_masks(activation) -> bool:
+    """Whether ``activation``'s slopes are 0 and 1 only (not a max group's sums): a cell's masked
+    rows are then exact, as rows in two parts need."""
+    return activation.kind != "max" and activation.off_slope in (0.0, 1.0)
 
 
 def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0, most_crossed=None) -> int:

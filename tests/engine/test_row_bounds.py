@@ -23,13 +23,13 @@ from tests.engine.test_hypothesis import networks
 from tests.oracles import lp_regions, regions_1d
 
 
-def _network(kind, seed, depth=6, width=128):
+def _network(kind, seed, depth=6, width=128, bias=0.1):
     rng = np.random.default_rng(seed)
     widths = [2] + [width] * depth + [1]
     layers = []
     for l, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
         W = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_out, fan_in))
-        b = rng.normal(0.0, 0.1, size=fan_out)
+        b = rng.normal(0.0, bias, size=fan_out)
         if kind == "scaled":  # whole layers by powers of two, up and down
             s = 2.0 ** int(rng.integers(-40, 41))
             W, b = W * s, b * s

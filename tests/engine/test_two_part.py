@@ -139,15 +139,6 @@ def test_slice_bits_keep_two_products_of_slices_exact():
         assert 2 * tau + np.log2(2 * terms) <= 53 < 2 * (tau + 1) + np.log2(2 * terms)
 
 
-def _deep(width, depth, seed=1, hidden="relu", bias=0.1):
-    """A He-initialised network on two inputs, ``depth`` hidden layers of ``width`` units."""
-    rng = np.random.default_rng(seed)
-    widths = [2] + [width] * depth + [1]
-    layers = [(rng.normal(0.0, np.sqrt(2.0 / a), size=(b, a)), rng.normal(0.0, bias, size=b))
-              for a, b in zip(widths, widths[1:])]
-    return rn.Network.from_layers(layers, [hidden] * depth + ["identity"])
-
-
 @pytest.mark.parametrize("kind", ["relu", "scaled", "mixed", "deep", "linear", "no bias"])
 def test_rows_in_two_parts_hold_against_exact_rows(kind):
     """Every unit's bound on rows in two parts, on three cells, at every layer, against the exact
@@ -158,7 +149,7 @@ def test_rows_in_two_parts_hold_against_exact_rows(kind):
     if kind in ("relu", "scaled", "mixed"):
         net = _network(kind, seed=5)
     elif kind == "deep":
-        net = _deep(16, 14)
+        net = _network("relu", 1, depth=14, width=16)
     elif kind == "linear":
         rng = np.random.default_rng(3)
         layers = [(rng.normal(size=(20, 2)), rng.normal(size=20)),
@@ -166,7 +157,7 @@ def test_rows_in_two_parts_hold_against_exact_rows(kind):
                   (rng.normal(size=(20, 20)) / 4, rng.normal(size=20)), (rng.normal(size=(1, 20)), np.zeros(1))]
         net = rn.Network.from_layers(layers, ["relu", "identity", "relu", "identity"])
     else:
-        net = _deep(20, 6, bias=0.0)
+        net = _network("relu", 1, depth=6, width=20, bias=0.0)
     exact = ExactNetwork(net)
     for x in np.random.default_rng(1).uniform(-1, 1, size=(3, 2)):
         bits = _pattern(net, x)
@@ -187,10 +178,10 @@ def _patterns(result):
 
 
 @pytest.mark.parametrize("net, box", [
-    (_deep(24, 24), 0.1),  # one part leaves 107 signs to exact arithmetic, two parts none
-    (_deep(6, 12, seed=4), 1.0),
-    (_deep(6, 8, seed=5, bias=0.0), 1.0),  # every hyperplane through the origin
-    (_deep(6, 6, seed=6, bias=3.0), 2.0),  # units dead on much of the box
+    (_network("relu", 1, depth=24, width=24), 0.1),  # one part leaves 107 signs to exact arithmetic, two none
+    (_network("relu", 4, depth=12, width=6), 1.0),
+    (_network("relu", 5, depth=8, width=6, bias=0.0), 1.0),  # every hyperplane through the origin
+    (_network("relu", 6, depth=6, width=6, bias=3.0), 2.0),  # units dead on much of the box
 ])
 def test_two_parts_give_the_regions_of_one(net, box, monkeypatch):
     """The same regions (patterns) and counts with rows in two parts as in one, the regions'
@@ -223,9 +214,9 @@ def test_runs_choose_two_parts_where_bounds_would_grow():
         step.start(Tally())
         return step.in_two_parts
 
-    assert decided(_deep(32, 21))
-    assert not decided(_deep(32, 8))
-    assert not decided(_deep(32, 21, hidden=("leaky_relu", 0.1)))
+    assert decided(_network("relu", 1, depth=21, width=32))
+    assert not decided(_network("relu", 1, depth=8, width=32))
+    assert not decided(_network("leaky", 1, depth=21, width=32))
 
 
 @pytest.mark.parametrize("bias", [0.0, 0.5])
@@ -234,7 +225,7 @@ def test_rows_of_a_cell_with_every_unit_off_are_exact(bias):
     biases on the ``t`` row and zero elsewhere, exactly, with a bound of zero (so that the
     float64 filter settles a hyperplane identically zero on the cell by itself, as in one part,
     and a network without biases keeps its zeros at the origin)."""
-    net = _deep(8, 3, bias=bias)
+    net = _network("relu", 1, depth=3, width=8, bias=bias)
     bits = np.ones(net.n_units, bool)
     bits[net.unit_offsets[1]: net.unit_offsets[2]] = False
     J, bound, lo = _float_rows(net, bits, two_parts=True)[2]
@@ -253,6 +244,7 @@ def test_runs_keep_one_part_where_two_parts_would_bound_worse(monkeypatch):
         return 2.0 * share if two_parts else share
 
     monkeypatch.setattr(polytope_step.PolytopeStep, "_share_at_last_split", worse_in_two)
-    step = polytope_step.PolytopeStep(_deep(32, 21), rn.Box([-1, -1], [1, 1]), 1e-9, 64, keep=False)
+    net = _network("relu", 1, depth=21, width=32)
+    step = polytope_step.PolytopeStep(net, rn.Box([-1, -1], [1, 1]), 1e-9, 64, keep=False)
     step.start(Tally())
     assert not step.in_two_parts

@@ -71,7 +71,7 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
     n, D, W = parent.shape[0], J.shape[1], J.shape[2]
     K = W + 1
     has_lo = lo.shape[0] > 0
-    a = np.empty(K)
+    a, a_lo = np.empty(K), np.zeros(K)  # a row, and its low parts (0 in the bias's column)
     for i in range(n):
         p = parent[i]
         for k in range(D):
@@ -82,18 +82,16 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
                 a[h] = J[p, k, h] if on_h else 0.0
                 if abs(a[h]) > top or a[h] != a[h]:  # a NaN stays
                     top = abs(a[h])
-                v = lo[p, k, h] if has_lo and on_h else 0.0
-                if abs(v) > lo_top or v != v:
-                    lo_top = abs(v)
+                a_lo[h] = lo[p, k, h] if has_lo and on_h else 0.0
+                if abs(a_lo[h]) > lo_top or a_lo[h] != a_lo[h]:
+                    lo_top = abs(a_lo[h])
             a[W] = 1.0 if k == 0 else 0.0
             exps[r] = _exponent(max(top, a[W])) if top == top else 0
             tops[r] = top
             lo_tops[r] = lo_top
             _cut(a, exps[r], tau, out, r, K)
-            if has_lo:
-                for h in range(W):
-                    if on[i, h] or off != 0.0:
-                        out[r, 3 * K + h] += lo[p, k, h]
+            for h in range(W if has_lo else 0):
+                out[r, 3 * K + h] += a_lo[h]
 
 
 @nb.njit(**_JIT)
