@@ -279,15 +279,15 @@ class PolytopeStep:
     @functools.cached_property
     def in_two_parts(self) -> bool:
         """Whether this run's rows go in two parts (see :data:`TWO_PARTS_FROM`): the layers up to
-        the last that splits have slopes 0 and 1 (their masked rows exact), and on the cells of
+        the last that splits have a slope per unit (not max groups), and on the cells of
         :data:`TWO_PARTS_POINTS` points of the domain (the root cells' points, mixed at random
         with a fixed seed) rows in one part end with bounds above that share of their size (read
         only after :data:`TWO_PARTS_DEPTH` layers), and rows in two parts below their share (the
         bound in two parts goes by each row's and column's largest entries, one part's by every
         term: on rows of widely mixed magnitudes the first can be the larger)."""
         net = self.net
-        exact_masks = all(_exact_masks(layer.activation) for layer in net.layers[: self._last_split])
-        if self._last_split < TWO_PARTS_DEPTH or not exact_masks:
+        carried = all(_masks_in_two_parts(layer.activation) for layer in net.layers[: self._last_split])
+        if self._last_split < TWO_PARTS_DEPTH or not carried:
             return False
         gens = self.roots.cells.gens
         points = gens[gens[:, 0] > 0]
@@ -391,11 +391,11 @@ class PolytopeStep:
         """The :class:`Rows` of layer ``l`` for children of cells with ``rows`` of layer ``l -
         1`` (``parent`` and state ``bits`` per child), with bounds on their errors (see the
         module's description): in two parts where the run's are (:attr:`in_two_parts`) and the
-        slopes are 0 and 1, so that the masked rows are exact."""
+        layer has a slope per unit (not a max group's sums)."""
         on = self._states(l - 1, bits, len(parent))
         act = self.net.layers[l - 1].activation
         off = act.off_slope
-        if self.in_two_parts and _exact_masks(act):
+        if self.in_two_parts and _masks_in_two_parts(act):
             two = self._two_part_rows(l, rows, parent, on)
             if two is not None:
                 return two
@@ -441,8 +441,9 @@ class PolytopeStep:
         return E + floor, N + np.sqrt(D * len(floor)) * floor.max(initial=0.0)
 
     def _two_part_rows(self, l, rows: Rows, parent, on) -> Rows | None:
-        """:meth:`next_layer_rows` in two parts (:func:`~regionenum.engine.two_part.two_part_product`)
-        for slopes 0 and 1: the children's masked rows ``A`` (and low parts) are exact, so the
+        """:meth:`next_layer_rows` in two parts (:func:`~regionenum.engine.two_part.two_part_product`):
+        the children's masked rows ``A`` (and low parts) are exact, or for slopes other than 0
+        and 1 their rounding is the product's, so the
         new rows' error is the product's, at most ``factor_i 2^f_o`` per row (summed over the
         ``D`` rows into each unit's bound), plus the parents' errors carried through ``W`` as in
         one part, by the smaller of the unit-by-unit and the norm bound, without a rounding term.
@@ -467,8 +468,10 @@ class PolytopeStep:
         absolute = absolute_term(terms) * np.outer(nonzero, scale > 0)
         scale_norm = np.sqrt(np.sum(scale * scale)) * (1.0 + gamma(len(scale) + 2))
         rounding_norm = child_factor * scale_norm + nonzero * absolute_term(terms) * np.sqrt(len(scale))
-        # the parents' errors carried through W (slopes 0 and 1: |s| E, exactly)
-        pre = gather_masked(E, parent, on, 0.0 if act.off_slope == 0.0 else 1.0)[:, 0, :]
+        # the parents' errors carried through W (|s| E: exactly for slopes 0 and 1)
+        pre = gather_masked(E, parent, on, abs(act.off_slope))[:, 0, :]
+        if act.off_slope not in (0.0, 1.0):  # |s| E rounded: a little more, so as to stay above it
+            pre *= 1.0 + 4.0 * U
         sizes = np.zeros((n, 4))
         sizes[:, 2], sizes[:, 3] = pre.sum(axis=1), pre.max(axis=1, initial=0.0)
         g = gamma(width + D + 2)
@@ -804,10 +807,11 @@ class PolytopeStep:
             self.kept_generators += len(cells.gens)
 
 
-def _exact_masks(activation) -> bool:
-    """Whether ``activation``'s slopes are 0 and 1 only (not a max group's sums): a cell's masked
-    rows are then exact, as rows in two parts need."""
-    return activation.kind != "max" and activation.off_slope in (0.0, 1.0)
+def _masks_in_two_parts(activation) -> bool:
+    """Whether rows in two parts carry ``activation``'s masked rows: a slope per unit (not a max
+    group's sums), finite. Slopes 0 and 1 leave them exact, another slope's products are split
+    in two exact parts (:func:`~regionenum.engine.two_part.two_part_product`)."""
+    return activation.kind != "max" and bool(np.isfinite(activation.off_slope))
 
 
 def _stage_size(n_cells: int, n_hyperplanes: int, d: int, done: int = 0, most_crossed=None) -> int:

@@ -37,6 +37,14 @@ each entry's error is at most ``factor_i 2^f_o`` with ``factor_i = K (2^e_i (1.7
 row nor the column is zero. For 32 units (``K = 33``, ``tau = 23``) that is about ``2^-91.5`` of
 ``K 2^(e + f)``, against about ``2^-48`` of the sum of the terms' sizes in one part.
 
+A slope other than 0 and 1 (a leaky unit that is off) would round the masked rows. Its
+products are split instead into two exact parts, ``s a = p + e`` (Dekker), ``p`` into ``A`` and
+``e`` into the low parts with ``s`` times the parent's (rounded twice:
+:func:`~regionenum.engine.kernels.two_part.masked_slices`). Their rounding, at most ``1.01 u``
+times ``lo_top`` (there the largest of ``|A_lo| + |fl(s lo)|``), goes through ``|B|`` into
+``factor_i`` as ``1.01 u K lo_top_i``, with ``8 K ETA`` for exact products that fall below
+float64's normal range.
+
 All this holds where every exponent ``e`` and ``f`` lies within ``+-`` :data:`SCALE_LIMIT`: the
 grids stay above float64's smallest subnormal for products of two slices and sums stay far from
 overflow. :func:`two_part_product` returns None otherwise, and the caller computes in one part.
@@ -100,7 +108,7 @@ class SlicedColumns:
 
 def two_part_product(J, lo, parent, on, off: float, columns: SlicedColumns, scratch: np.ndarray):
     """The rows ``(s J[parent] | t) @ B`` of a batch's children in two parts (``s``: each child's
-    slopes, 1 where ``on``, ``off`` (0 or 1) elsewhere; ``t`` the bias's column, 1 on the ``t``
+    slopes, 1 where ``on``, ``off`` elsewhere; ``t`` the bias's column, 1 on the ``t``
     row), the parents' low parts ``lo`` (None: none) added, with a bound on their error.
 
     Parameters
@@ -110,7 +118,9 @@ def two_part_product(J, lo, parent, on, off: float, columns: SlicedColumns, scra
     parent : ndarray of int64, shape (n,)
     on : ndarray of bool, shape (n, width)
     off : float
-        0.0 or 1.0: the slopes leave the masked rows exact.
+        The slope of units that are off (finite): 0 and 1 leave the masked rows exact; another
+        slope's products are split into two exact parts, and the low parts' rounding is bounded
+        (:func:`~regionenum.engine.kernels.two_part.masked_slices`).
     columns : SlicedColumns
         ``B = [W | b]^T``, shape ``(width + 1, m)``, in slices.
     scratch : ndarray, shape at least (n D, 4 (width + 1))
@@ -141,6 +151,9 @@ def two_part_product(J, lo, parent, on, off: float, columns: SlicedColumns, scra
     sum_in_two_parts(G1, G2, G3)
     g = gamma(3 * K + 2)
     scale = np.where((tops > 0) | (lo_tops > 0), np.ldexp(1.0, exps), 0.0)  # else exact: 0 or b
-    factor = K * (scale * (g * 1.75 * 2.0 ** (-2 * columns.tau) + 3.0 * U * U) + g * lo_tops) * (1.0 + SLACK)
+    factor = K * (scale * (g * 1.75 * 2.0 ** (-2 * columns.tau) + 3.0 * U * U) + g * lo_tops)
+    if off not in (0.0, 1.0):  # the masked low parts' rounding, and the exact products' below normal
+        factor += K * (1.01 * U * lo_tops + np.where(scale > 0, 8.0 * ETA, 0.0))
+    factor *= 1.0 + SLACK
     m = G1.shape[1]
     return G1.reshape(n, D, m), G2.reshape(n, D, m), factor.reshape(n, D)

@@ -44,11 +44,11 @@ def _assert_within_bound(J, lo, parent, on, off, B):
     assert np.all(np.abs(low) <= 2.0 ** -53 * np.abs(hi))
     worst = 0.0
     for i, p in enumerate(parent):
-        s = np.where(on[i], 1.0, off)
+        s = [Fraction(1) if u else Fraction(off) for u in on[i]]
         for k in range(D):
-            a = [Fraction(x) for x in J[p, k] * s] + [Fraction(1 if k == 0 else 0)]
+            a = [Fraction(x) * y for x, y in zip(J[p, k], s)] + [Fraction(1 if k == 0 else 0)]
             if lo is not None:
-                a = [x + Fraction(y) for x, y in zip(a, list(lo[p, k] * s) + [0.0])]
+                a = [x + Fraction(y) * z for x, y, z in zip(a, list(lo[p, k]) + [0.0], s + [0])]
             for o in range(B.shape[1]):
                 exact = sum(x * Fraction(y) for x, y in zip(a, B[:, o]))
                 error = abs(Fraction(hi[i, k, o]) + Fraction(low[i, k, o]) - exact)
@@ -63,7 +63,10 @@ def _assert_within_bound(J, lo, parent, on, off, B):
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_product_is_within_its_bound_of_the_exact_product(seed):
+@pytest.mark.parametrize("off", [0.0, 1.0, 0.1, 0.01, 1 / 3, -0.5, 3.0])
+def test_product_is_within_its_bound_of_the_exact_product(seed, off):
+    """Slopes 0 and 1 leave the masked rows exact; leaky slopes' products are split in two
+    exact parts, their low parts rounded within the bound."""
     rng = np.random.default_rng(seed)
     D, width, m = 3, int(rng.integers(1, 40)), int(rng.integers(1, 7))
     spread = [0.0, 1.0, 6.0][seed % 3]
@@ -75,17 +78,20 @@ def test_product_is_within_its_bound_of_the_exact_product(seed):
     B[:, 0] = 0.0 if m > 1 else B[:, 0]
     parent = rng.integers(0, 3, size=8)
     on = rng.random((8, width)) < 0.5
-    worst = _assert_within_bound(J, lo, parent, on, [0.0, 1.0][seed % 2], B)
+    worst = _assert_within_bound(J, lo, parent, on, off, B)
     if spread == 0.0 and not large_lo:  # rows of one scale: the bound some thirty bits below float64's
         assert worst < 2.0 ** -75
 
 
-@pytest.mark.parametrize("case", ["wide", "edge of the range", "subnormal low parts", "ties", "full slices"])
-def test_product_bound_holds_at_the_edges(case):
+@pytest.mark.parametrize("off", [0.0, 1 / 3])
+@pytest.mark.parametrize("case", ["wide", "edge of the range", "subnormal low parts", "ties", "full slices",
+                                  "subnormal products"])
+def test_product_bound_holds_at_the_edges(case, off):
     """Widths where the slices' bits change (300 units: 21 bits), rows and columns at the edge
     of the range the slices allow, low parts below float64's normal range, entries halfway
-    between grid points (the slices' ties) and entries just below a power of two (a first slice
-    of ``2^tau`` grid steps)."""
+    between grid points (the slices' ties), entries just below a power of two (a first slice
+    of ``2^tau`` grid steps), and entries whose products with a leaky slope fall below float64's
+    normal range (where Dekker's split is not exact)."""
     rng = np.random.default_rng(7)
     width = 300 if case == "wide" else 12
     J = rng.normal(size=(2, 3, width))
@@ -100,11 +106,15 @@ def test_product_bound_holds_at_the_edges(case):
     elif case == "ties":
         tau = slice_bits(width + 1)
         J = np.round(J * 2.0 ** tau) / 2.0 ** tau + 2.0 ** -(tau + 1)  # halfway on the first grid
-    else:
+    elif case in ("full slices", "wide"):
         J = np.where(rng.random(J.shape) < 0.5, 1.0 - 2.0 ** -53, -(1.0 - 2.0 ** -40))
+    else:
+        J *= 2.0 ** -rng.integers(1000, 1075, size=J.shape).astype(float)
+        J[:, :, 0] = 1.0
+        lo = rng.normal(size=J.shape) * 2.0 ** -1050
     on = rng.random((4, width)) < 0.7
     assert slice_bits(width + 1) == (21 if case == "wide" else 24)
-    _assert_within_bound(J, lo, np.array([0, 0, 1, 1]), on, 0.0, B)
+    _assert_within_bound(J, lo, np.array([0, 0, 1, 1]), on, off, B)
 
 
 def test_rows_that_are_not_finite():
@@ -139,17 +149,21 @@ def test_slice_bits_keep_two_products_of_slices_exact():
         assert 2 * tau + np.log2(2 * terms) <= 53 < 2 * (tau + 1) + np.log2(2 * terms)
 
 
-@pytest.mark.parametrize("kind", ["relu", "scaled", "mixed", "deep", "linear", "no bias"])
+@pytest.mark.parametrize("kind", ["relu", "scaled", "mixed", "deep", "linear", "no bias", "leaky", "steep",
+                                  "negative", "deep leaky"])
 def test_rows_in_two_parts_hold_against_exact_rows(kind):
     """Every unit's bound on rows in two parts, on three cells, at every layer, against the exact
     rows (Fractions): on deep, badly scaled (layers by powers of two up to 2^+-40) and
-    mixed-magnitude networks, one with a linear hidden layer (slope 1) and one without biases
-    (exact ``t`` rows). Where the rows are in one part's range, the bound at the last hidden layer
-    is more than 2^25 times below one part's."""
-    if kind in ("relu", "scaled", "mixed"):
+    mixed-magnitude networks, one with a linear hidden layer (slope 1), one without biases
+    (exact ``t`` rows), and leaky slopes (0.1, 3 and -0.5, whose products round in one part).
+    Where the rows are in one part's range, the bound at the last hidden layer is more than 2^25
+    times below one part's."""
+    if kind in ("relu", "scaled", "mixed", "leaky", "steep", "negative"):
         net = _network(kind, seed=5)
     elif kind == "deep":
         net = _network("relu", 1, depth=14, width=16)
+    elif kind == "deep leaky":
+        net = _network("leaky", 1, depth=14, width=16)
     elif kind == "linear":
         rng = np.random.default_rng(3)
         layers = [(rng.normal(size=(20, 2)), rng.normal(size=20)),
@@ -182,6 +196,8 @@ def _patterns(result):
     (_network("relu", 4, depth=12, width=6), 1.0),
     (_network("relu", 5, depth=8, width=6, bias=0.0), 1.0),  # every hyperplane through the origin
     (_network("relu", 6, depth=6, width=6, bias=3.0), 2.0),  # units dead on much of the box
+    (_network("leaky", 2, depth=20, width=20), 0.2),  # leaky slopes: one part leaves signs to exact arithmetic
+    (_network("negative", 4, depth=8, width=6), 1.0),
 ])
 def test_two_parts_give_the_regions_of_one(net, box, monkeypatch):
     """The same regions (patterns) and counts with rows in two parts as in one, the regions'
@@ -201,22 +217,31 @@ def test_two_parts_give_the_regions_of_one(net, box, monkeypatch):
     if net.layers[0].width == 24:
         assert one.exact_calls > 50 and two.exact_calls == 0 and two_count.exact_calls == 0
         assert int(rn.count_regions(net, domain, workers=2)) == len(one)  # two parts in worker processes
+    if net.layers[0].width == 20:
+        assert one.exact_calls > 0 and two.exact_calls == 0 and two_count.exact_calls == 0
     if len(one) < 200:
         assert [tuple(p) for p in _patterns(two)] == lp_regions(net, domain.A, domain.b)
 
 
 def test_runs_choose_two_parts_where_bounds_would_grow():
     """Rows go in two parts on a deep network whose one-part bounds end above the share
-    :data:`~regionenum.engine.polytope_step.TWO_PARTS_FROM` of their size, not on a shallow one,
-    nor where slopes other than 0 and 1 would round the masked rows."""
+    :data:`~regionenum.engine.polytope_step.TWO_PARTS_FROM` of their size, with ReLU or leaky
+    units; not on a shallow one, nor with a max layer (its sums over groups are not a slope per
+    unit)."""
     def decided(net):
         step = polytope_step.PolytopeStep(net, rn.Box([-1, -1], [1, 1]), 1e-9, 64, keep=False)
         step.start(Tally())
         return step.in_two_parts
 
     assert decided(_network("relu", 1, depth=21, width=32))
+    assert decided(_network("leaky", 1, depth=21, width=32))
     assert not decided(_network("relu", 1, depth=8, width=32))
-    assert not decided(_network("leaky", 1, depth=21, width=32))
+    deep = _network("relu", 1, depth=21, width=32)
+    layers = [(layer.W, layer.b) for layer in deep.layers]
+    layers[3] = (layers[3][0][:, :16], layers[3][1])  # after a max layer of 16 pairs
+    acts = [layer.activation for layer in deep.layers]
+    acts[2] = rn.Activation("max", groups=(2,) * 16)
+    assert not decided(rn.Network.from_layers(layers, acts))
 
 
 @pytest.mark.parametrize("bias", [0.0, 0.5])

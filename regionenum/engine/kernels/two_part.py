@@ -58,19 +58,27 @@ def slice_rows(A, tau, out, exps):
 @nb.njit(**_JIT)
 def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
     """For each child ``i`` and row ``k``, its masked row ``a = J[parent[i], k] * s`` (slopes
-    ``s``: 1 where ``on[i]``, ``off`` (0 or 1) elsewhere; exact, and 0 where the slope is, even
-    for an entry that is not finite) with the bias's column (1 on the ``t`` row, 0 on the others)
-    appended, cut into slices (see the module's description) into row ``i D + k`` of ``out``
-    (``(n D, 4K)``, ``K`` the units plus one): ``a1``, ``a2``, ``a1 + a2`` and ``ar`` plus the
-    masked low parts ``lo[parent[i], k] * s`` (rounded once; no low parts where ``lo`` has no
-    cells). Each row's exponent ``e`` (``|a| < 2^e``) goes into ``exps``, its largest entry but
-    the bias's into ``tops`` and its low parts' into ``lo_tops`` (NaN where one is NaN, infinite
-    where one is infinite). A row whose other entries and low parts are all zero has the product
-    ``0`` or ``b`` exactly: its exponent is that of the bias's 1, whose slices are then ``1, 0,
-    0``, and ``b``'s slices are summed without error."""
+    ``s``: 1 where ``on[i]``, ``off`` elsewhere; 0 where the slope is, even for an entry that is
+    not finite) with the bias's column (1 on the ``t`` row, 0 on the others) appended, cut into
+    slices (see the module's description) into row ``i D + k`` of ``out`` (``(n D, 4K)``, ``K``
+    the units plus one): ``a1``, ``a2``, ``a1 + a2`` and ``ar`` plus the masked low parts
+    ``lo[parent[i], k] * s`` (no low parts where ``lo`` has no cells). Each row's exponent ``e``
+    (``|a| < 2^e``) goes into ``exps``, its largest entry but the bias's into ``tops`` and its low
+    parts' into ``lo_tops`` (NaN where one is NaN, infinite where one is infinite). A row whose
+    other entries and low parts are all zero has the product ``0`` or ``b`` exactly: its exponent
+    is that of the bias's 1, whose slices are then ``1, 0, 0``, and ``b``'s slices are summed
+    without error.
+
+    Slopes 0 and 1 leave ``a`` and the low parts exact. Another slope (a leaky unit, off) takes
+    the entry as Dekker's exact product ``s J = p + e`` (:func:`_two_product`): ``a`` gets ``p``
+    and the low part ``fl(e + fl(s lo))``, which rounds twice, by at most ``1.01 u (|fl(e +
+    fl(s lo))| + |fl(s lo)|)`` (and a few ``ETA`` below float64's normal range, where ``e`` may be
+    inexact too); ``lo_tops`` then holds the largest ``|fl(e + fl(s lo))| + |fl(s lo)|``, a bound
+    on both the low parts and, times ``1.01 u``, their error."""
     n, D, W = parent.shape[0], J.shape[1], J.shape[2]
     K = W + 1
     has_lo = lo.shape[0] > 0
+    exact = off == 0.0 or off == 1.0
     a, a_lo = np.empty(K), np.zeros(K)  # a row, and its low parts (0 in the bias's column)
     for i in range(n):
         p = parent[i]
@@ -78,20 +86,45 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
             r = i * D + k
             top, lo_top = 0.0, 0.0
             for h in range(W):
-                on_h = on[i, h] or off != 0.0
-                a[h] = J[p, k, h] if on_h else 0.0
+                x = lo[p, k, h] if has_lo else 0.0
+                if on[i, h] or off == 1.0:
+                    a[h], a_lo[h], size = J[p, k, h], x, abs(x)
+                elif exact:
+                    a[h], a_lo[h], size = 0.0, 0.0, 0.0
+                else:
+                    a[h], e = _two_product(off, J[p, k, h])
+                    x = off * x
+                    a_lo[h] = e + x
+                    size = abs(a_lo[h]) + abs(x)
                 if abs(a[h]) > top or a[h] != a[h]:  # a NaN stays
                     top = abs(a[h])
-                a_lo[h] = lo[p, k, h] if has_lo and on_h else 0.0
-                if abs(a_lo[h]) > lo_top or a_lo[h] != a_lo[h]:
-                    lo_top = abs(a_lo[h])
+                if size > lo_top or size != size:
+                    lo_top = size
             a[W] = 1.0 if k == 0 else 0.0
             exps[r] = _exponent(max(top, a[W])) if top == top else 0
             tops[r] = top
             lo_tops[r] = lo_top
             _cut(a, exps[r], tau, out, r, K)
-            for h in range(W if has_lo else 0):
+            for h in range(W if has_lo or not exact else 0):
                 out[r, 3 * K + h] += a_lo[h]
+
+
+@nb.njit(inline='always', **_JIT)
+def _two_product(a, b):
+    """``p = fl(a b)`` and ``e = a b - p``, exactly where no overflow or underflow occurs (Dekker,
+    with Veltkamp's splitting: no fused multiply-add needed)."""
+    p = a * b
+    ah, al = _veltkamp(a)
+    bh, bl = _veltkamp(b)
+    return p, al * bl - (((p - ah * bh) - al * bh) - ah * bl)
+
+
+@nb.njit(inline='always', **_JIT)
+def _veltkamp(a):
+    """``a = hi + lo`` with each half of at most 26 significant bits (Veltkamp)."""
+    c = 134217729.0 * a  # 2^27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
 
 
 @nb.njit(**_JIT)
