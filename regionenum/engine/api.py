@@ -21,6 +21,7 @@ from .assemble import assemble_regions
 from .driver import Budget, DeferredInterrupts, Driver, Tally
 from .hrep_step import HrepStep, assemble_hrep
 from .hrep_step import applies as hrep_applies
+from .kernels import KernelClock
 from .line_step import LineStep, Unproven
 from .line_step import applies as line_applies
 from .parallel import run_parallel
@@ -237,13 +238,14 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                            certificate=regions.certificate, sign_stages=regions.sign_stages)
     network, (floats, _), domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
                                             client)
-    budget, spent = Budget(max_regions, time_limit), 0.0
+    budget, spent, clock = Budget(max_regions, time_limit), 0.0, KernelClock()
     with DeferredInterrupts():  # one flag for both steps: Ctrl-C in the first stops the second
         if client is None and line_applies(floats, domain):
             start = time.perf_counter()
             step = LineStep(floats, domain, tol, batch_size)
             try:  # one input: values at the breakpoints, every sign proven, or the general step below
-                tally = Driver(step, budget, progress).run()
+                with clock:
+                    tally = Driver(step, budget, progress).run()
                 return RegionCount(tally.count, bounded=tally.bounded, **tally.outcome())
             except Unproven:
                 spent = time.perf_counter() - start
@@ -256,7 +258,8 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         else:
             step = PolytopeStep(floats, domain, tol, batch_size, keep=False)
         tally = _execute(step, budget, progress, workers, client)
-    tally.seconds += spent  # (the first step's time compiling or loading kernels included)
+    tally.seconds += spent - clock.seconds  # the first step's, its kernels' loading apart
+    tally.kernel_seconds += clock.seconds
     if tally.patterns is not None:  # pieces of a region were counted once per orthant
         count, bounded = len(tally.patterns), sum(tally.patterns.values())
     else:

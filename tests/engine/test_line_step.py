@@ -223,6 +223,24 @@ def test_ctrl_c_in_the_line_step_stops_the_general_step(monkeypatch):
     monkeypatch.setattr(line_step.LineStep, "process", process)
 
 
+def test_kernels_loaded_before_the_general_step_are_reported_apart(monkeypatch):
+    """Seconds the line step spent loading kernels before it handed the count on go into the
+    count's ``kernel_seconds``, not its ``seconds`` (the general step's own are counted there)."""
+    from numba.core import event
+
+    def loading_then_unproven(self, entry, tally):
+        event.start_event("numba:compiler_lock")  # as Numba marks loading a kernel
+        time.sleep(0.5)
+        event.end_event("numba:compiler_lock")
+        raise line_step.Unproven("for the test")
+
+    monkeypatch.setattr(line_step.LineStep, "process", loading_then_unproven)
+    net, box = random_net([1, 8, 1], 1), rn.Box([-1.0], [1.0])
+    counted = rn.count_regions(net, box)
+    assert counted == len(regions_1d(net, -1.0, 1.0)) and counted.complete
+    assert counted.kernel_seconds >= 0.5 > counted.seconds
+
+
 def test_the_layers_bounds_are_worked_out_beside_the_count(monkeypatch):
     """A network's first count works out its layers' bounds in a thread of its own (where a core
     is idle), which has ended when the count returns, with every bound kept on the layers; a
