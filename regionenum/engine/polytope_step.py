@@ -56,7 +56,6 @@ from .kernels.rows import (
     narrow_rows_and_bounds,
     own_room,
     shared_rows_and_bounds,
-    sibling_chunks,
     unit_error_bounds,
 )
 from .roots import Roots, root_cells
@@ -101,11 +100,6 @@ NARROW = 16
 #: count 0.95-0.96 of the time and its enumeration 0.98-0.99; after 32 or 16, r2_deep's, r2_small's
 #: and r4_small's counts and enumerations took 0.98-1.02 of the time.
 SHARE_FROM, OWN_TERM_COST = 64, 5
-#: Rows in two parts: what one own term of a sibling costs (:func:`two_part_product`'s ``chunks``;
-#: three products of slices per unit, against a block's three products of ``K``, ``2K`` and
-#: ``3K`` terms), in units of one unit's share of a block's products. Their products cost six
-#: times one part's, so siblings share blocks at every width.
-TWO_PART_TERM_COST = 5.0
 #: A run carries its rows in two parts, ``hi + lo`` (:mod:`~regionenum.engine.two_part`), where
 #: rows in one part would end with error bounds above this share of their size at the last
 #: layer that splits (the median over the units of a few points' cells, :meth:`PolytopeStep.start`).
@@ -462,11 +456,7 @@ class PolytopeStep:
         if not (np.isfinite(E).all() and np.isfinite(N).all()):
             return None
         scratch = self._buffer("slices", (n * D * 4 * terms,))
-        owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
-        own = self._buffer("own", (own_room(n, width, TWO_PART_TERM_COST),), np.int64)
-        blocks = sibling_chunks(parent, on, act.off_slope, TWO_PART_TERM_COST, owner, span, own)
-        product = two_part_product(J, lo, parent, on, act.off_slope, mags.sliced_columns, scratch,
-                                   (blocks, owner, span, own))
+        product = two_part_product(J, lo, parent, on, act.off_slope, mags.sliced_columns, scratch)
         if product is None:
             return None
         hi, lo, factor = product

@@ -28,7 +28,7 @@ times
   ``|Ar| |B| <= K 2^(e - 2 tau - 1) 2^f``: together ``1.75 K 2^(e + f - 2 tau)``;
 - ``|A_lo| |B| <= K lo_top 2^f`` (``lo_top``: the row's largest low part).
 
-:func:`~regionenum.engine.kernels.two_part.own_terms_in_two_parts` adds ``G1 + G2 + G3`` into ``hi + lo``
+:func:`~regionenum.engine.kernels.two_part.sum_in_two_parts` adds ``G1 + G2 + G3`` into ``hi + lo``
 with one rounding, at most ``u^2 (|s1| + |s2|) <= 3 u^2 K 2^(e + f)`` (partial sums below ``(1 +
 2^-tau + ...) K 2^(e + f)`` where ``lo_top`` is below about ``2^e``, as the engine's low parts
 are, ``u |hi|``; larger low parts add ``3 u^2 K lo_top 2^f``, far below their term above). So
@@ -45,15 +45,6 @@ times ``lo_top`` (there the largest of ``|A_lo| + |fl(s lo)|``), goes through ``
 ``factor_i`` as ``1.01 u K lo_top_i``, with ``8 K ETA`` for exact products that fall below
 float64's normal range.
 
-Siblings (children of one cell, which differ on a few units) share one block's products, as
-in one part: the block holds their common masked rows, cut on a grid that every sibling's
-entries lie on (set by the largest entry of the block and of the units they differ on, with
-either slope), and each child adds its slices' products on the units it differs on
-(:func:`~regionenum.engine.kernels.two_part.own_terms_in_two_parts`). Every such product is a
-multiple of the same grid and every partial sum of a subset of the terms lies within the bound
-of all of them, so ``G1`` and ``G2`` stay exact; ``G3`` is a sum of the same terms in another
-order, within the same bound. The bound then goes by the block's ``e``.
-
 All this holds where every exponent ``e`` and ``f`` lies within ``+-`` :data:`SCALE_LIMIT`: the
 grids stay above float64's smallest subnormal for products of two slices and sums stay far from
 overflow. :func:`two_part_product` returns None otherwise, and the caller computes in one part.
@@ -65,7 +56,7 @@ import math
 import numpy as np
 
 from ..core.tolerances import ETA, U, gamma
-from .kernels.two_part import block_slices, own_terms_in_two_parts, slice_rows
+from .kernels.two_part import masked_slices, slice_rows, sum_in_two_parts
 
 __all__ = ["SCALE_LIMIT", "SlicedColumns", "absolute_term", "slice_bits", "two_part_product"]
 
@@ -115,17 +106,10 @@ class SlicedColumns:
         self.rest = np.concatenate([B2, Br, B])
 
 
-def two_part_product(J, lo, parent, on, off: float, columns: SlicedColumns, scratch: np.ndarray,
-                     chunks: tuple | None = None):
+def two_part_product(J, lo, parent, on, off: float, columns: SlicedColumns, scratch: np.ndarray):
     """The rows ``(s J[parent] | t) @ B`` of a batch's children in two parts (``s``: each child's
     slopes, 1 where ``on``, ``off`` elsewhere; ``t`` the bias's column, 1 on the ``t``
     row), the parents' low parts ``lo`` (None: none) added, with a bound on their error.
-
-    Siblings may share the products of one block (``chunks``): the block's masked rows are cut
-    on a grid that every child's entries lie on, and each child adds its own terms of the units
-    its chunk differs on (:func:`~regionenum.engine.kernels.two_part.own_terms_in_two_parts`),
-    exactly in ``G1`` and ``G2`` and within the same bound in ``G3``. The bound then goes by the
-    chunk's scale (``2^e`` of its largest entry, either slope of its own units included).
 
     Parameters
     ----------
@@ -136,15 +120,11 @@ def two_part_product(J, lo, parent, on, off: float, columns: SlicedColumns, scra
     off : float
         The slope of units that are off (finite): 0 and 1 leave the masked rows exact; another
         slope's products are split into two exact parts, and the low parts' rounding is bounded
-        (:func:`~regionenum.engine.kernels.two_part.block_slices`).
+        (:func:`~regionenum.engine.kernels.two_part.masked_slices`).
     columns : SlicedColumns
         ``B = [W | b]^T``, shape ``(width + 1, m)``, in slices.
     scratch : ndarray, shape at least (n D, 4 (width + 1))
         Room for the slices.
-    chunks : tuple, optional
-        ``(blocks, owner, own_span, own)`` from
-        :func:`~regionenum.engine.kernels.rows.sibling_chunks` for these children. Default: a
-        block per child.
 
     Returns
     -------
@@ -159,30 +139,21 @@ def two_part_product(J, lo, parent, on, off: float, columns: SlicedColumns, scra
     K = width + 1
     if not columns.fits:
         return None
-    if chunks is None:
-        chunks = n, np.arange(n), np.zeros((n, 2), np.int64), np.zeros(0, np.int64)
-    blocks, owner, own_span, own = chunks
-    lo = np.zeros((0, D, width)) if lo is None else lo
-    X = scratch[: blocks * D * 4 * K].reshape(blocks * D, 4 * K)
-    exps, tops, lo_tops = np.empty(blocks * D, np.int64), np.empty(blocks * D), np.empty(blocks * D)
-    block_nonzero = np.empty(blocks * D, bool)
-    block_slices(J, lo, parent, on, off, columns.tau, owner, own_span, own, X, exps, tops, lo_tops, block_nonzero)
+    X = scratch[: n * D * 4 * K].reshape(n * D, 4 * K)
+    exps, tops, lo_tops = np.empty(n * D, np.int64), np.empty(n * D), np.empty(n * D)
+    masked_slices(J, np.zeros((0, D, width)) if lo is None else lo, parent, on, off, columns.tau, X, exps, tops,
+                  lo_tops)
     if not (np.isfinite(tops).all() and np.isfinite(lo_tops).all() and np.all(np.abs(exps) <= SCALE_LIMIT)):
         return None
     G1 = X[:, :K] @ columns.first  # exact
     G2 = X[:, : 2 * K] @ columns.crossed  # exact: A1 B2 + A2 B1
     G3 = X[:, K:] @ columns.rest
-    m = G1.shape[1]
-    hi, low, nonzero = np.empty((n * D, m)), np.empty((n * D, m)), np.empty(n * D, bool)
-    own_terms_in_two_parts(G1, G2, G3, J, lo, parent, on, off, columns.tau, exps, block_nonzero, owner, own_span,
-                           own, columns.first, columns.crossed[:K], columns.rest[K: 2 * K], columns.rest[2 * K:],
-                           hi, low, nonzero)
-    rows = (owner[:, None] * D + np.arange(D)).ravel()  # each child's rows' block rows
+    sum_in_two_parts(G1, G2, G3)
     g = gamma(3 * K + 2)
-    scale = np.where(nonzero, np.ldexp(1.0, exps[rows]), 0.0)  # else exact: 0 or b
-    lo_tops = np.where(nonzero, lo_tops[rows], 0.0)
+    scale = np.where((tops > 0) | (lo_tops > 0), np.ldexp(1.0, exps), 0.0)  # else exact: 0 or b
     factor = K * (scale * (g * 1.75 * 2.0 ** (-2 * columns.tau) + 3.0 * U * U) + g * lo_tops)
     if off not in (0.0, 1.0):  # the masked low parts' rounding, and the exact products' below normal
         factor += K * (1.01 * U * lo_tops + np.where(scale > 0, 8.0 * ETA, 0.0))
     factor *= 1.0 + SLACK
-    return hi.reshape(n, D, m), low.reshape(n, D, m), factor.reshape(n, D)
+    m = G1.shape[1]
+    return G1.reshape(n, D, m), G2.reshape(n, D, m), factor.reshape(n, D)

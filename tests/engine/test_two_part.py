@@ -13,7 +13,6 @@ import regionenum as rn
 from regionenum.core.exact import ExactNetwork
 from regionenum.engine import polytope_step
 from regionenum.engine.driver import Tally
-from regionenum.engine.kernels.rows import own_room, sibling_chunks
 from regionenum.engine.polytope_step import Rows
 from regionenum.engine.two_part import SCALE_LIMIT, SlicedColumns, absolute_term, slice_bits, two_part_product
 from tests.engine.test_row_bounds import (
@@ -34,25 +33,14 @@ def _batch(rng, parents, D, width, spread):
     return J
 
 
-def _chunks(parent, on, off, cost):
-    """Chunks of siblings as the engine cuts them at the price ``cost`` of an own term (0: each
-    run of siblings one chunk)."""
-    n, width = on.shape
-    owner, span = np.empty(n, np.int64), np.empty((n, 2), np.int64)
-    own = np.empty(own_room(n, width, cost), np.int64)
-    return sibling_chunks(parent, on, off, cost, owner, span, own), owner, span, own
-
-
-def _assert_within_bound(J, lo, parent, on, off, B, cost=None):
+def _assert_within_bound(J, lo, parent, on, off, B):
     """The product in two parts of the children's masked rows (and low parts) with ``B`` is
     within its bound of the exact product (Fractions), its low parts below ``u`` of its high
-    parts, with a block per child or (``cost``) siblings sharing blocks; returns the largest
-    bound relative to the sum of the terms' sizes."""
+    parts; returns the largest bound relative to the sum of the terms' sizes."""
     D, width = J.shape[1], J.shape[2]
     columns = SlicedColumns(B)
-    chunks = None if cost is None else _chunks(parent, on, off, cost)
     hi, low, factor = two_part_product(J, lo, parent, on, off, columns,
-                                       np.empty(len(parent) * D * 4 * (width + 1)), chunks)
+                                       np.empty(len(parent) * D * 4 * (width + 1)))
     assert np.all(np.abs(low) <= 2.0 ** -53 * np.abs(hi))
     worst = 0.0
     for i, p in enumerate(parent):
@@ -76,12 +64,9 @@ def _assert_within_bound(J, lo, parent, on, off, B, cost=None):
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("off", [0.0, 1.0, 0.1, 0.01, 1 / 3, -0.5, 3.0])
-@pytest.mark.parametrize("cost", [None, 0.0, 5.0])
-def test_product_is_within_its_bound_of_the_exact_product(seed, off, cost):
+def test_product_is_within_its_bound_of_the_exact_product(seed, off):
     """Slopes 0 and 1 leave the masked rows exact; leaky slopes' products are split in two
-    exact parts, their low parts rounded within the bound; siblings that share a block's
-    products (as much as they can, or as the engine prices it) add their own terms exactly in
-    the exact products and within the bound in the rest."""
+    exact parts, their low parts rounded within the bound."""
     rng = np.random.default_rng(seed)
     D, width, m = 3, int(rng.integers(1, 40)), int(rng.integers(1, 7))
     spread = [0.0, 1.0, 6.0][seed % 3]
@@ -92,11 +77,8 @@ def test_product_is_within_its_bound_of_the_exact_product(seed, off, cost):
     B = rng.normal(size=(width + 1, m)) * np.exp(rng.normal(0, spread, size=(width + 1, m)))
     B[:, 0] = 0.0 if m > 1 else B[:, 0]
     parent = rng.integers(0, 3, size=8)
-    if cost is not None:
-        parent.sort()  # siblings together, as a split makes them
     on = rng.random((8, width)) < 0.5
-    on[1::2] = on[::2] ^ (rng.random((4, width)) < 0.1)  # siblings that differ on a few units
-    worst = _assert_within_bound(J, lo, parent, on, off, B, cost)
+    worst = _assert_within_bound(J, lo, parent, on, off, B)
     if spread == 0.0 and not large_lo:  # rows of one scale: the bound some thirty bits below float64's
         assert worst < 2.0 ** -75
 
@@ -133,43 +115,6 @@ def test_product_bound_holds_at_the_edges(case, off):
     on = rng.random((4, width)) < 0.7
     assert slice_bits(width + 1) == (21 if case == "wide" else 24)
     _assert_within_bound(J, lo, np.array([0, 0, 1, 1]), on, off, B)
-
-
-@pytest.mark.parametrize("off", [0.0, 0.1])
-def test_siblings_share_a_grid_set_by_their_own_units(off):
-    """Siblings that differ on the units holding their rows' largest entries (2^20 times the
-    others) share a block whose grid those units set: their own terms' slices lie on it, and the
-    product is within its bound."""
-    rng = np.random.default_rng(4)
-    width = 10
-    J = rng.normal(size=(2, 3, width))
-    J[:, :, :2] *= 2.0 ** 20
-    B = rng.normal(size=(width + 1, 4))
-    parent = np.array([0, 0, 0, 1, 1])
-    on = rng.random((5, width)) < 0.5
-    on[:, :2] = [[True, False], [False, True], [False, False], [True, True], [False, False]]
-    chunks = _chunks(parent, on, off, 0.0)
-    assert chunks[0] == 2 and set(chunks[3][chunks[2][0, 0]: chunks[2][0, 1]]) >= {0, 1}
-    _assert_within_bound(J, None, parent, on, off, B, cost=0.0)
-
-
-@pytest.mark.parametrize("scale", [2.0 ** 20, 2.0 ** 30, 2.0 ** 60])
-def test_a_zero_row_beside_large_siblings_is_exact(scale):
-    """A child whose units are all off shares a block whose grid its siblings' large entries set
-    (beyond the first slice, the second, or both): its rows are still its biases exactly (the
-    bias's 1 falls whole into one slice), with a bound of zero."""
-    rng = np.random.default_rng(2)
-    width = 3
-    J = np.zeros((1, 3, width))
-    J[0, :, 0] = scale * np.array([1.0, 0.75, -0.5])
-    B = rng.normal(size=(width + 1, 4))
-    parent, on = np.zeros(2, np.int64), np.array([[True, False, False], [False, False, False]])
-    columns = SlicedColumns(B)
-    chunks = _chunks(parent, on, 0.0, 0.0)
-    assert chunks[0] == 1
-    hi, low, factor = two_part_product(J, None, parent, on, 0.0, columns, np.empty(2 * 3 * 4 * 4), chunks)
-    assert not factor[1].any() and np.array_equal(hi[1, 0] + low[1, 0], B[width]) and not hi[1, 1:].any()
-    _assert_within_bound(J, None, parent, on, 0.0, B, cost=0.0)
 
 
 def test_rows_that_are_not_finite():
@@ -240,43 +185,6 @@ def test_rows_in_two_parts_hold_against_exact_rows(kind):
             assert all(lo is not None for *_, lo in two[1:])
             one = _float_rows(net, bits)
             assert np.all(two[-2][1] <= one[-2][1] * 2.0 ** -25)
-
-
-@pytest.mark.parametrize("kind", ["relu", "leaky"])
-@pytest.mark.parametrize("cost", [0.0, 5.0])
-def test_siblings_rows_in_two_parts_hold_against_exact_rows(kind, cost, monkeypatch):
-    """Children of one cell (siblings, consecutive) share a block of the products in two parts
-    and add their own terms (at a cost of 0 every run of siblings is one chunk): on every layer,
-    siblings that differ in one to three units, and in all, have rows within their bounds of the
-    exact rows."""
-    monkeypatch.setattr(polytope_step, "TWO_PART_TERM_COST", cost)
-    net = _network(kind, seed=11, depth=4, width=20)
-    exact = ExactNetwork(net)
-    bits = _pattern(net, np.array([0.3, -0.4]))
-    step = polytope_step.PolytopeStep(net, rn.Box([-1, -1], [1, 1]), 1e-9, 64, keep=False)
-    step.start(Tally())
-    step.in_two_parts = True
-    rows = step.first_layer_rows()
-    for l in range(1, len(net.layers)):
-        o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
-        block = bits[o: o + k]
-        flipped = [block.copy() for _ in range(5)]
-        flipped[1][0] ^= True
-        flipped[2][[1, 5]] ^= True
-        flipped[4][:] ^= True
-        kids = np.array(flipped)  # a run of three siblings (3 of 20 units differ), then a run of two (all)
-        parents = np.array([0, 0, 0, 1, 1])
-        lo = None if rows.lo is None else np.concatenate([rows.lo, rows.lo])
-        both = Rows(*(np.concatenate([x, x]) for x in rows[:3]), lo)
-        out = step.next_layer_rows(l, both, parents, kids)
-        assert out.lo is not None
-        if cost == 0.0:
-            assert list(step._buffers["owner"][:5]) == [0, 0, 0, 1, 1]
-        for c, child in enumerate(kids):
-            pattern = bits.copy()
-            pattern[o: o + k] = child
-            _assert_layer_bounds_hold(exact, pattern, l, out.J[c], out.E[c, 0], out.lo[c])
-        rows = step.next_layer_rows(l, rows, np.array([0]), block[None])
 
 
 def _patterns(result):

@@ -17,7 +17,7 @@ import numba as nb
 import numpy as np
 
 __all__ = ["add_own_terms", "gather_masked", "narrow_rows_and_bounds", "own_room", "shared_rows_and_bounds",
-           "sibling_chunks", "unit_error_bounds"]
+           "unit_error_bounds"]
 
 _JIT = dict(cache=True)
 
@@ -93,44 +93,28 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     D = J.shape[1]
     W = J.shape[2]
     slopes = np.empty(W)
-    blocks = sibling_chunks(parent, on, off, term_cost, owner, own_span, own)
-    for i in range(n):
-        p = parent[i]
-        _child_slopes(on[i], off, slopes)
-        _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i], sizes[i])
-        if i == 0 or owner[i] != owner[i - 1]:  # the chunk's block: its slopes, 0 where its children differ
-            b = owner[i]
-            for h in own[own_span[i, 0]: own_span[i, 1]]:
-                slopes[h] = 0.0
-            for k in range(D):
-                for h in range(W):
-                    M[b, k, h] = J[p, k, h] * slopes[h]
-                M[b, k, W] = 1.0 if k == 0 else 0.0  # the bias's column
-    return blocks
-
-
-@nb.njit(**_JIT)
-def sibling_chunks(parent, on, off, term_cost, owner, own_span, own):
-    """Cut a batch's children (``parent`` and states ``on`` each, slopes 1 where on and ``off``
-    elsewhere) into chunks of consecutive siblings that share one block of a product, each
-    child adding its own terms of the units the chunk differs on (the rule is
-    :func:`shared_rows_and_bounds`'s, ``term_cost`` the price of one own term): each child's
-    chunk ``owner[i]`` (chunks numbered in order) and those units ``own[own_span[i, 0]:
-    own_span[i, 1]]`` (room for :func:`own_room` units). Returns the number of chunks."""
-    n = parent.shape[0]
-    W = on.shape[1]
     blocks = 0
     filled = 0
     seen = np.full(W, -1)  # the chunk (by its first child) in which a unit was found to differ
     fresh = np.empty(W, np.int64)
     start = 0
     while start < n:
+        p = parent[start]
         end, nd = _chunk(parent, on, off, start, term_cost, seen, fresh, own[filled:])
         for i in range(start, end):
+            _child_slopes(on[i], off, slopes)
+            _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i], sizes[i])
             own_span[i, 0] = filled
             own_span[i, 1] = filled + nd
-            owner[i] = blocks
-        blocks += 1
+            if i == start:  # the chunk's block: its slopes, 0 where its children differ
+                for h in own[filled: filled + nd]:
+                    slopes[h] = 0.0
+                for k in range(D):
+                    for h in range(W):
+                        M[blocks, k, h] = J[p, k, h] * slopes[h]
+                    M[blocks, k, W] = 1.0 if k == 0 else 0.0  # the bias's column
+                blocks += 1
+            owner[i] = blocks - 1
         filled += nd
         start = end
     return blocks
