@@ -470,8 +470,11 @@ class PolytopeStep:
         rounding_norm = child_factor * scale_norm + nonzero * absolute_term(terms) * np.sqrt(len(scale))
         # the parents' errors carried through W (|s| E: exactly for slopes 0 and 1)
         pre = gather_masked(E, parent, on, abs(act.off_slope))[:, 0, :]
-        if act.off_slope not in (0.0, 1.0):  # |s| E rounded: a little more, so as to stay above it
-            pre *= 1.0 + 4.0 * U
+        if act.off_slope not in (0.0, 1.0):
+            # |s| E rounded: a little more, so as to stay above it, and ETA where the bound was
+            # not zero (below the normal range a product rounds absolutely)
+            carried = gather_masked(E, parent, on, 1.0)[:, 0, :] > 0
+            pre = pre * (1.0 + 4.0 * U) + ETA * carried
         sizes = np.zeros((n, 4))
         sizes[:, 2], sizes[:, 3] = pre.sum(axis=1), pre.max(axis=1, initial=0.0)
         g = gamma(width + D + 2)
@@ -660,8 +663,11 @@ class PolytopeStep:
         q_slope - 60)``; while all are above ``2^-1000`` no product underflows and the relative
         bounds hold. Rows in two parts keep this (:mod:`~regionenum.engine.two_part`): their
         slices are runs of the entries' own bits and their low parts exact remainders of sums of
-        such multiples, so both stay multiples of ``2^q_l``; their bounds' factors are ``gamma``
-        (at least ``2^-60``) times a low part, or constants times a scale within ``2^+-400``."""
+        such multiples (with a leaky slope, Dekker's two parts of its products too), so both stay
+        multiples of ``2^q_l``; their bounds' factors are ``gamma`` (at least ``2^-60``) times a
+        low part, or constants times a scale within ``2^+-400``. (Their products with a leaky
+        slope get ``ETA`` each besides, and the product's own terms cover rows whose products
+        all fell to zero, whatever these flags say.)"""
         out, q = [], 0
         for l, layer in enumerate(self.net.layers):
             q_weights, q_bias = layer.quanta

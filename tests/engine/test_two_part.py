@@ -117,6 +117,22 @@ def test_product_bound_holds_at_the_edges(case, off):
     _assert_within_bound(J, lo, np.array([0, 0, 1, 1]), on, off, B)
 
 
+@pytest.mark.parametrize("off", [0.1, 0.25])
+@pytest.mark.parametrize("in_low_parts", [False, True])
+def test_rows_whose_products_fall_to_zero_keep_a_bound(off, in_low_parts):
+    """A leaky slope times entries (or low parts) of ``2^-1074`` gives products that round to
+    zero: the row is not exactly zero, and its bound must cover what was lost."""
+    J = np.array([[[1.0, 1.0], [0.0, 0.0]]])
+    tiny = np.array([[[0.0, 0.0], [2.0 ** -1074] * 2]])
+    lo = tiny if in_low_parts else None
+    if not in_low_parts:
+        J = J + tiny
+    hi, low, factor = two_part_product(J, lo, np.array([0]), np.zeros((1, 2), bool), off,
+                                       SlicedColumns(np.ones((3, 1))), np.empty(2 * 4 * 3))
+    assert factor[0, 1] > 0
+    _assert_within_bound(J, lo, np.array([0]), np.zeros((1, 2), bool), off, np.ones((3, 1)))
+
+
 def test_rows_that_are_not_finite():
     """An entry that is not finite on a unit whose slope is 0 is masked away (its product would
     be NaN), as in one part; one on a unit that is on leaves the product to one part (None)."""

@@ -14,6 +14,8 @@ import math
 import numba as nb
 import numpy as np
 
+from ...core.tolerances import ETA
+
 __all__ = ["masked_slices", "slice_rows", "sum_in_two_parts"]
 
 _JIT = dict(cache=True, nogil=True)
@@ -74,7 +76,9 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
     and the low part ``fl(e + fl(s lo))``, which rounds twice, by at most ``1.01 u (|fl(e +
     fl(s lo))| + |fl(s lo)|)`` (and a few ``ETA`` below float64's normal range, where ``e`` may be
     inexact too); ``lo_tops`` then holds the largest ``|fl(e + fl(s lo))| + |fl(s lo)|``, a bound
-    on both the low parts and, times ``1.01 u``, their error."""
+    on both the low parts and, times ``1.01 u``, their error, and at least ``ETA`` where an entry
+    or its low part is not zero (its products may all have fallen to zero: the row is then not
+    exactly zero, and the bound's absolute terms must apply)."""
     n, D, W = parent.shape[0], J.shape[1], J.shape[2]
     K = W + 1
     has_lo = lo.shape[0] > 0
@@ -93,9 +97,12 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
                     a[h], a_lo[h], size = 0.0, 0.0, 0.0
                 else:
                     a[h], e = _two_product(off, J[p, k, h])
-                    x = off * x
-                    a_lo[h] = e + x
-                    size = abs(a_lo[h]) + abs(x)
+                    y = off * x
+                    a_lo[h] = e + y
+                    # an entry whose parts both fell to zero below the normal range is not zero:
+                    # ETA keeps its row from passing for an exact one (the bound's ETA terms
+                    # then cover what was lost)
+                    size = max(abs(a_lo[h]) + abs(y), ETA if J[p, k, h] != 0.0 or x != 0.0 else 0.0)
                 if abs(a[h]) > top or a[h] != a[h]:  # a NaN stays
                     top = abs(a[h])
                 if size > lo_top or size != size:
