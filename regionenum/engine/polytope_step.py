@@ -443,11 +443,11 @@ class PolytopeStep:
     def _two_part_rows(self, l, rows: Rows, parent, on) -> Rows | None:
         """:meth:`next_layer_rows` in two parts (:func:`~regionenum.engine.two_part.two_part_product`):
         the children's masked rows ``A`` (and low parts) are exact, or for slopes other than 0
-        and 1 their rounding is the product's, so the
-        new rows' error is the product's, at most ``factor_i 2^f_o`` per row (summed over the
-        ``D`` rows into each unit's bound), plus the parents' errors carried through ``W`` as in
-        one part, by the smaller of the unit-by-unit and the norm bound, without a rounding term.
-        None where the rows' scales leave the product's safe range (rows in one part then)."""
+        and 1 their rounding is the product's, so the new rows' error is the product's, at most
+        ``factor_i 2^f_o`` per row (summed over the ``D`` rows into each unit's bound), plus the
+        parents' errors carried through ``W`` as in one part, by the smaller of the unit-by-unit
+        and the norm bound, without a rounding term. None where the rows' scales leave the
+        product's safe range (rows in one part then)."""
         J, E, N, lo = rows
         act = self.net.layers[l - 1].activation
         mags = self._magnitude_layers[l]

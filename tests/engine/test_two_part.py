@@ -135,7 +135,8 @@ def test_rows_whose_products_fall_to_zero_keep_a_bound(off, in_low_parts):
 
 def test_rows_that_are_not_finite():
     """An entry that is not finite on a unit whose slope is 0 is masked away (its product would
-    be NaN), as in one part; one on a unit that is on leaves the product to one part (None)."""
+    be NaN), as in one part; one on a unit that is on, or off with a leaky slope (the entry or
+    its low part), leaves the product to one part (None)."""
     columns = SlicedColumns(np.ones((4, 2)))
     parent, off_unit = np.zeros(1, np.int64), np.array([[True, False, True]])
     for bad in (np.inf, np.nan):
@@ -145,6 +146,9 @@ def test_rows_that_are_not_finite():
         hi, lo, factor = two_part_product(J, low, parent, off_unit, 0.0, columns, np.empty(2 * 16))
         assert np.isfinite(hi).all() and np.isfinite(lo).all() and np.isfinite(factor).all()
         assert two_part_product(J, None, parent, np.ones((1, 3), bool), 0.0, columns, np.empty(2 * 16)) is None
+        # a leaky slope keeps the unit: its entry or low part, not finite, leaves the product to one part
+        assert two_part_product(J, low, parent, off_unit, 0.1, columns, np.empty(2 * 16)) is None
+        assert two_part_product(np.ones((1, 2, 3)), low, parent, off_unit, 0.1, columns, np.empty(2 * 16)) is None
 
 
 def test_slices_leave_the_safe_range_to_one_part():

@@ -102,7 +102,9 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
                     # an entry whose parts both fell to zero below the normal range is not zero:
                     # ETA keeps its row from passing for an exact one (the bound's ETA terms
                     # then cover what was lost)
-                    size = max(abs(a_lo[h]) + abs(y), ETA if J[p, k, h] != 0.0 or x != 0.0 else 0.0)
+                    size = abs(a_lo[h]) + abs(y)  # (a NaN stays)
+                    if size == 0.0 and (J[p, k, h] != 0.0 or x != 0.0):
+                        size = ETA
                 if abs(a[h]) > top or a[h] != a[h]:  # a NaN stays
                     top = abs(a[h])
                 if size > lo_top or size != size:
