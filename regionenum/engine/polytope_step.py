@@ -168,8 +168,8 @@ class Rows(NamedTuple):
         if self.lo is None:
             return self
         D, units = self.J.shape[1], self.J.shape[2]
-        low = np.abs(self.lo)
-        E = (self.E + low.sum(axis=1, keepdims=True)) * (1.0 + gamma(D + 4))
+        low = np.abs(self.lo).sum(axis=1, keepdims=True)  # per cell and unit, over the D rows
+        E = (self.E + low) * (1.0 + gamma(D + 4))
         N = (self.N + low.sum(axis=(1, 2))) * (1.0 + gamma(D * units + 4))
         return Rows(self.J, E, N)
 
@@ -473,8 +473,8 @@ class PolytopeStep:
         if act.off_slope not in (0.0, 1.0):
             # |s| E rounded: a little more, so as to stay above it, and ETA where the bound was
             # not zero (below the normal range a product rounds absolutely)
-            carried = gather_masked(E, parent, on, 1.0)[:, 0, :] > 0
-            pre = pre * (1.0 + 4.0 * U) + ETA * carried
+            bounded = gather_masked(E, parent, on, 1.0)[:, 0, :] > 0
+            pre = pre * (1.0 + 4.0 * U) + ETA * bounded
         sizes = np.zeros((n, 4))
         sizes[:, 2], sizes[:, 3] = pre.sum(axis=1), pre.max(axis=1, initial=0.0)
         g = gamma(width + D + 2)

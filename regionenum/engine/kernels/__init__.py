@@ -8,6 +8,7 @@
 - :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells;
 - :mod:`.blocks`: copy cells' blocks of rows between CSR arrays (gathering finished cells);
 - :mod:`.equations`: facet equations of unit normal from the cells' constraint rows.
+- :mod:`.error_free`: sums and products as a rounded value and its exact error (TwoSum, Dekker).
 
 Kernels take and return flat numpy arrays in named groups, never call back into Python, and
 return the sign questions float64 cannot settle instead of answering them. Each compiles on its

@@ -38,6 +38,7 @@ import numba as nb
 import numpy as np
 
 from ...core.tolerances import ETA, U
+from .error_free import two_product, two_sum
 
 __all__ = ["Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule", "split_cells"]
 
@@ -390,18 +391,6 @@ def _underflowed(px, i, J, r, h) -> bool:
     return False
 
 
-#: Dekker's splitter for float64: ``a * SPLIT`` cuts ``a`` into two halves of 26 bits.
-SPLIT = 134217729.0  # 2^27 + 1
-
-
-@nb.njit(inline='always', **_JIT)
-def _two_sum(a, b):
-    """``a + b`` as ``(s, e)`` with ``s = fl(a + b)`` and ``s + e = a + b`` exactly (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
 @nb.njit(**_JIT)
 def _exact_sign(px, i, J, r, h, terms):
     """The exact sign of ``px[i] . J[r, :, h]`` for float64 vectors taken as exact numbers
@@ -423,18 +412,12 @@ def _exact_sign(px, i, J, r, h, terms):
             continue
         if not (abs(a) < 2.0 ** 990 and abs(b) < 2.0 ** 990 and 2.0 ** -960 < abs(p) < 2.0 ** 1000):
             return 2
-        t = SPLIT * a
-        ah = t - (t - a)
-        al = a - ah
-        t = SPLIT * b
-        bh = t - (t - b)
-        bl = b - bh
-        err = al * bl - (((p - ah * bh) - al * bh) - ah * bl)
+        p, err = two_product(a, b)
         # grow the expansion terms[:n] (nonoverlapping, increasing) by p, then by err
         for q in (p, err):
             m = 0
             for j in range(n):
-                q, e = _two_sum(q, terms[j])
+                q, e = two_sum(q, terms[j])
                 if e != 0.0:
                     terms[m] = e
                     m += 1

@@ -15,6 +15,7 @@ import numba as nb
 import numpy as np
 
 from ...core.tolerances import ETA
+from .error_free import two_product, two_sum
 
 __all__ = ["masked_slices", "slice_rows", "sum_in_two_parts"]
 
@@ -72,10 +73,11 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
     without error.
 
     Slopes 0 and 1 leave ``a`` and the low parts exact. Another slope (a leaky unit, off) takes
-    the entry as Dekker's exact product ``s J = p + e`` (:func:`_two_product`): ``a`` gets ``p``
-    and the low part ``fl(e + fl(s lo))``, which rounds twice, by at most ``1.01 u (|fl(e +
-    fl(s lo))| + |fl(s lo)|)`` (and a few ``ETA`` below float64's normal range, where ``e`` may be
-    inexact too); ``lo_tops`` then holds the largest ``|fl(e + fl(s lo))| + |fl(s lo)|``, a bound
+    the entry as Dekker's exact product ``s J = p + e``
+    (:func:`~regionenum.engine.kernels.error_free.two_product`): ``a`` gets ``p`` and the low
+    part ``fl(e + fl(s lo))``, which rounds twice, by at most ``1.01 u (|fl(e + fl(s lo))| +
+    |fl(s lo)|)`` (and a few ``ETA`` below float64's normal range, where ``e`` may be inexact
+    too); ``lo_tops`` then holds the largest ``|fl(e + fl(s lo))| + |fl(s lo)|``, a bound
     on both the low parts and, times ``1.01 u``, their error, and at least ``ETA`` where an entry
     or its low part is not zero (its products may all have fallen to zero: the row is then not
     exactly zero, and the bound's absolute terms must apply)."""
@@ -96,7 +98,7 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
                 elif exact:
                     a[h], a_lo[h], size = 0.0, 0.0, 0.0
                 else:
-                    a[h], e = _two_product(off, J[p, k, h])
+                    a[h], e = two_product(off, J[p, k, h])
                     y = off * x
                     a_lo[h] = e + y
                     # an entry whose parts both fell to zero below the normal range is not zero:
@@ -118,24 +120,6 @@ def masked_slices(J, lo, parent, on, off, tau, out, exps, tops, lo_tops):
                 out[r, 3 * K + h] += a_lo[h]
 
 
-@nb.njit(inline='always', **_JIT)
-def _two_product(a, b):
-    """``p = fl(a b)`` and ``e = a b - p``, exactly where no overflow or underflow occurs (Dekker,
-    with Veltkamp's splitting: no fused multiply-add needed)."""
-    p = a * b
-    ah, al = _veltkamp(a)
-    bh, bl = _veltkamp(b)
-    return p, al * bl - (((p - ah * bh) - al * bh) - ah * bl)
-
-
-@nb.njit(inline='always', **_JIT)
-def _veltkamp(a):
-    """``a = hi + lo`` with each half of at most 26 significant bits (Veltkamp)."""
-    c = 134217729.0 * a  # 2^27 + 1
-    hi = c - (c - a)
-    return hi, a - hi
-
-
 @nb.njit(**_JIT)
 def sum_in_two_parts(G1, G2, G3):
     """``G1 + G2 + G3`` (exact products, and a float64 one) in two parts, in place: ``hi`` into
@@ -144,14 +128,6 @@ def sum_in_two_parts(G1, G2, G3):
     e2)``, whose one rounding is at most ``u (|e1| + |e2|) <= u^2 (|s1| + |s2|)``."""
     for r in range(G1.shape[0]):
         for o in range(G1.shape[1]):
-            s1, e1 = _two_sum(G1[r, o], G2[r, o])
-            s2, e2 = _two_sum(s1, G3[r, o])
-            G1[r, o], G2[r, o] = _two_sum(s2, e1 + e2)
-
-
-@nb.njit(inline='always', **_JIT)
-def _two_sum(a, b):
-    """``s = fl(a + b)`` and ``t = a + b - s``, exactly (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
+            s1, e1 = two_sum(G1[r, o], G2[r, o])
+            s2, e2 = two_sum(s1, G3[r, o])
+            G1[r, o], G2[r, o] = two_sum(s2, e1 + e2)
