@@ -59,6 +59,24 @@ class CellSet:
             return np.ones(len(self), bool)
         return per_cell_count(rays, self.gen_off) == 0
 
+    @property
+    def nbytes(self) -> int:
+        """The bytes of the set's arrays."""
+        return sum(getattr(self, name).nbytes for name in self.__dataclass_fields__)
+
+    def run(self, lo: int, hi: int) -> "CellSet":
+        """The cells ``lo .. hi - 1``: views of this set's arrays, with their own offsets (a
+        batch of a layer's pieces, or a subtree's run of them, costs no copy; the pieces of a
+        wide first layer take gigabytes). The views share this set's memory: nothing writes
+        into a cell's arrays but the cell's own step."""
+        g0, g1 = self.gen_off[lo], self.gen_off[hi]
+        i0, i1 = self.inc_off[g0], self.inc_off[g1]
+        c0, c1 = self.con_off[lo], self.con_off[hi]
+        return CellSet(self.gen_off[lo: hi + 1] - g0, self.gens[g0:g1], self.gen_err[g0:g1],
+                       self.inc_off[g0: g1 + 1] - i0, self.inc[i0:i1], self.con_off[lo: hi + 1] - c0,
+                       self.con_ids[c0:c1], self.con_rows[c0:c1], self.con_err[c0:c1], self.packed[lo:hi],
+                       self.zero[lo:hi])
+
     def take(self, index) -> "CellSet":
         """The cells ``index`` (an integer array), in that order."""
         index = np.asarray(index, dtype=np.int64)

@@ -367,7 +367,7 @@ class PolytopeStep:
         cells' ``parent`` cells for ``layer - 1``."""
         n, entries = len(cells), []
         for lo, hi in batches(n, self.batch_size):
-            batch = cells if (lo, hi) == (0, n) else cells.take(np.arange(lo, hi))
+            batch = cells if (lo, hi) == (0, n) else cells.run(lo, hi)
             pending = PendingRows(self, layer, rows, parent[lo:hi], batch if states else None)
             entries.append(Entry(layer, batch, pending, share * (hi - lo) / n))
         return entries
@@ -760,14 +760,11 @@ class PolytopeStep:
                 want_cons = self.keep or l < self._last_split or lo + size < len(units)
                 cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
                             oracle(cells, hyp_ids[cols]), want_cons, tally.check, alone=l == self.first_split,
-                            exact_offsets=self._exact_offsets[l], row_of=parent)
+                            exact_offsets=self._exact_offsets[l], row_of=parent, bits_at=o + lo)
                 tally.signs += cut.signs
+                # (the pieces' patterns are copies of their cells' with this stage's states
+                # written in: the earlier stages' states follow each piece)
                 cells, parent = cut.pieces, parent[cut.parent]
-                # (the pieces' patterns are copies of their cells': the earlier stages' states
-                # follow each piece)
-                set_bits(cells.packed, o + lo, cut.on)
-                if cut.zero.any():
-                    set_bits(cells.zero, o + lo, cut.zero)
                 lo += size
             return cells, parent
         # one group after another: each piece gets the winner of every group

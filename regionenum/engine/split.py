@@ -13,11 +13,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..core.arrays import concat_offsets, kernel_array, offsets_of
+from ..core.arrays import kernel_array, offsets_of
 from ..core.exact import ExactOracle, float_coordinates
 from ..core.threads import map_in_threads, usable_cpus
 from ..errors import InternalError
-from .cells import CellSet
+from .cells import TRIM_BYTES, CellSet
+from .kernels.blocks import states_into_patterns
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
 __all__ = ["EXACT_STAGES", "SIGN_STAGES", "Split", "split"]
@@ -63,23 +64,27 @@ EXACT_STAGES = threading.Lock()
 #: (exact numbers summed without error) and exact arithmetic (rationals or integers).
 SIGN_STAGES = ("float64 filter", "exact zeros", "float64 expansions", "exact arithmetic")
 
-#: What :func:`split` returns: the pieces (their patterns still the parents'), each piece's
-#: parent cell, per hyperplane whether it is on (> 0) and whether it is identically zero on the
-#: piece (both ``(pieces, hyperplanes)`` bool), and how many signs each of the
-#: :data:`SIGN_STAGES` decided (int64, in that order; a cell split again after exact answers
-#: counts its float signs again, as do the pieces of a layer cut in stages).
+#: What :func:`split` returns: the pieces (their patterns the parents', or with the states
+#: written in, see ``bits_at``), each piece's parent cell, per hyperplane whether it is on (> 0)
+#: and whether it is identically zero on the piece (both ``(pieces, hyperplanes)`` bool; None
+#: where the states went into the patterns), and how many signs each of the :data:`SIGN_STAGES`
+#: decided (int64, in that order; a cell split again after exact answers counts its float signs
+#: again, as do the pieces of a layer cut in stages).
 Split = namedtuple("Split", "pieces parent on zero signs")
 
 
 def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True, check=None, alone: bool = False,
-          exact_offsets: bool = False, row_of: np.ndarray | None = None) -> Split:
+          exact_offsets: bool = False, row_of: np.ndarray | None = None, bits_at: int | None = None) -> Split:
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``E[c, 0, h]`` is a
     rigorous bound on ``sum_k |J[c, k, h] - exact|``, all of it in ``k >= 1`` where
     ``exact_offsets`` (see :data:`~regionenum.engine.kernels.splitting.Hyperplanes`), and ``ref``
     the domain's coordinate scale. Where ``row_of`` is given, cell ``c``'s rows are
     ``J[row_of[c]]`` and ``E[row_of[c]]`` instead (pieces of the cells ``J`` belongs to, which
-    share their rows).
+    share their rows). Where ``bits_at`` is given, each piece's states are written into its
+    pattern from that bit on (on into ``packed``, identically zero into ``zero``), pass by pass,
+    instead of coming back as tables: on the first layer of a wide network (hundreds of
+    thousands of pieces, a thousand hyperplanes) the tables took gigabytes.
 
     Signs the kernel cannot settle in float64 come back as questions; ``oracle`` answers them
     exactly and the cells that asked are split again, until none asks. The kernel is called on
@@ -100,13 +105,24 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     rule = SignRule(float(ref), float(tol))
     d = cells.gens.shape[1] - 1
 
+    def pass_pieces(done):
+        """A pass's :data:`~regionenum.engine.kernels.splitting.Pieces` as a :class:`CellSet`
+        with their cells' patterns (the states written in where ``bits_at`` is given), each
+        piece's parent, and the states (None where written in)."""
+        packed, zero, states = cells.packed[done.parent], cells.zero[done.parent], done.states
+        if bits_at is not None:
+            states_into_patterns(states, bits_at, packed, zero)
+            states = None
+        return (CellSet(done.gen_off, done.gens, done.gen_err, done.inc_off, done.inc, done.con_off, done.con_ids,
+                        done.con_rows, done.con_err, packed, zero), done.parent, states)
+
     def split_chunk(todo):
         """The passes of the kernel over the cells ``todo`` (the last with every question
         answered) and how many signs each stage decided."""
         signs = np.zeros(len(SIGN_STAGES), np.int64)
         answers = _Answers()
         done, asked = split_cells(arrays, planes, rule, want_cons, todo, answers.table(d + 1, todo[:0]), signs)
-        passes = [done]
+        passes = [pass_pieces(done)]
         while len(asked.cell):  # the cells that asked, their questions, and so on until none asks
             known = len(answers)
             with EXACT_STAGES:
@@ -115,7 +131,7 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
                 raise InternalError("the splitting kernel asked again questions already answered")
             again = np.unique(asked.cell)
             done, asked = split_cells(arrays, planes, rule, want_cons, again, answers.table(d + 1, again), signs)
-            passes.append(done)
+            passes.append(pass_pieces(done))
         signs[-1] += len(answers)
         if check is not None:
             check()
@@ -128,19 +144,29 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     results = map_in_threads(split_chunk, chunks) if shared else [split_chunk(todo) for todo in chunks]
     passes = [p for chunk_passes, _ in results for p in chunk_passes]
     signs = np.sum([chunk_signs for _, chunk_signs in results], axis=0, dtype=np.int64)
-    parent = np.concatenate([p.parent for p in passes])
-    pieces = CellSet(concat_offsets([p.gen_off for p in passes]), np.concatenate([p.gens for p in passes]),
-                     np.concatenate([p.gen_err for p in passes]),
-                     concat_offsets([p.inc_off for p in passes]), np.concatenate([p.inc for p in passes]),
-                     concat_offsets([p.con_off for p in passes]),
-                     np.concatenate([p.con_ids for p in passes]),
-                     np.concatenate([p.con_rows for p in passes]), np.concatenate([p.con_err for p in passes]),
-                     cells.packed[parent], cells.zero[parent])
-    states = np.concatenate([p.states for p in passes])
-    if signs[-1]:
-        order = np.argsort(parent, kind="stable")  # cells split again go back to their place
-        pieces, parent, states = pieces.take(order), parent[order], states[order]
+    del results
+    parent = np.concatenate([p for _, p, _ in passes])
+    states = None if bits_at is not None else np.concatenate([s for _, _, s in passes])
+    order = np.argsort(parent, kind="stable") if signs[-1] else None  # cells split again go back to their place
+    pieces = _joined([p for p, _, _ in passes], order)
+    if order is not None:
+        parent = parent[order]
+        states = None if states is None else states[order]
+    if states is None:
+        return Split(pieces, parent, None, None, signs)
     return Split(pieces, parent, states == 1, states == 2, signs)
+
+
+def _joined(parts: list, order) -> CellSet:
+    """The cells of ``parts`` one after another, or in ``order`` (an index array) where given.
+    Large ones (from :data:`~regionenum.engine.cells.TRIM_BYTES`) are gathered array by array,
+    each part's array dropped once copied (:meth:`CellSet.gather`; the parts are then
+    unusable), so that the pieces of a wide first layer are not held twice."""
+    if sum(p.nbytes for p in parts) >= TRIM_BYTES:
+        n = sum(len(p) for p in parts)
+        return CellSet.gather(parts, np.arange(n) if order is None else order, consume=True)
+    joined = CellSet.concat(parts)
+    return joined if order is None else joined.take(order)
 
 
 def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, check) -> None:

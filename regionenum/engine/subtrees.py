@@ -125,7 +125,7 @@ def runs_of_pieces(entries: list, n: int, total: int) -> list:
             lo, hi = max(a - starts[e], 0), min(b - starts[e], sizes[e])
             if lo < hi:
                 pending = entry.rows
-                run.append(Part(pending.layer, entry.cells.take(np.arange(lo, hi)), pending.rows,
+                run.append(Part(pending.layer, entry.cells.run(lo, hi), pending.rows,
                                 pending.parent[lo:hi], pending.children is not None, (hi - lo) / total))
         runs.append(run)
     return runs

@@ -30,6 +30,45 @@ def test_gathering_cells_from_batches_is_concatenating_then_taking(monkeypatch, 
     assert parts == []
 
 
+@pytest.mark.parametrize("domain", [rn.Box(-np.ones(3), np.ones(3)), rn.Polytope.whole_space(2)])
+def test_a_run_of_cells_is_taking_them_without_a_copy(domain):
+    """``CellSet.run(lo, hi)`` (batches and subtrees' runs of a layer's pieces) holds the same
+    cells as ``take(arange(lo, hi))``, in views of the set's arrays."""
+    cells = rn.enumerate_regions(random_net([domain.dim, 8, 8, 1], 7), domain).complex.cells
+    n = len(cells)
+    for lo, hi in [(0, n), (0, 1), (3, 17), (n - 5, n), (7, 7)]:
+        taken, run = cells.take(np.arange(lo, hi)), cells.run(lo, hi)
+        for name in taken.__dataclass_fields__:
+            a, b = getattr(taken, name), getattr(run, name)
+            assert a.dtype == b.dtype and np.array_equal(a, b), (lo, hi, name)
+        if hi > lo:
+            for name in ("gens", "inc", "con_rows", "packed"):
+                assert np.shares_memory(getattr(run, name), getattr(cells, name)), name
+    assert cells.run(0, n).nbytes == cells.nbytes == sum(getattr(cells, f).nbytes for f in cells.__dataclass_fields__)
+
+
+def test_states_go_into_packed_patterns_as_bits_would():
+    """``states_into_patterns`` (a split's states written into its pieces' patterns, in place)
+    against unpacking and packing the bits (``set_bits``): on bits into the patterns, zero
+    states into the zero bits, both cleared where off, other bits untouched, on strided
+    tables as the kernel hands them over."""
+    from regionenum.core.arrays import set_bits
+    from regionenum.engine.kernels.blocks import states_into_patterns
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        n, width = int(rng.integers(0, 20)), int(rng.integers(1, 80))
+        offset = int(rng.integers(0, width))
+        h = int(rng.integers(0, width - offset + 1))
+        states = rng.integers(0, 3, size=(n, h + 5)).astype(np.uint8)[:, :h]
+        packed = rng.integers(0, 256, size=(n, (width + 7) // 8)).astype(np.uint8)
+        zero = rng.integers(0, 256, size=packed.shape).astype(np.uint8)
+        want_packed, want_zero = packed.copy(), zero.copy()
+        set_bits(want_packed, offset, states == 1)
+        set_bits(want_zero, offset, states == 2)
+        states_into_patterns(states, offset, packed, zero)
+        assert np.array_equal(packed, want_packed) and np.array_equal(zero, want_zero)
+
+
 def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):
     """A consuming gather asks the C heap to return freed memory after each array at least
     ``TRIM_BYTES`` large (the parts freed as much), and never for small ones."""

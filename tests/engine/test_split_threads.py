@@ -1,5 +1,6 @@
 """Splitting in threads: in 4-D a batch's cells are cut into chunks that threads on idle cores
-split side by side; the result is the one thread's, bit for bit, exact questions included."""
+split side by side; the result is the one thread's, bit for bit, exact questions included. The
+same for the chunks' pieces joined array by array (large splits, such as a wide first layer's)."""
 import numpy as np
 import pytest
 
@@ -60,3 +61,70 @@ def test_chunks_are_even_and_cover_the_cells():
         assert len(chunks) >= min(max(parts, -(-gen_off[-1] // size)), 1000)
         assert max(counts) <= max(-(-gen_off[-1] // len(chunks)), 1) + 40  # within a cell of even
     assert len(split_module._chunks(np.array([0, 5, 9]), 10**9, 8)) == 2  # a run per cell at most
+
+
+def _recorded_splits(monkeypatch, net, box):
+    """An enumeration and a count of ``net`` on ``box``, and every split's pieces (their arrays)
+    and parents, in the order made."""
+    from regionenum.engine import polytope_step
+    splits = []
+    original = polytope_step.split
+
+    def recorded(*args, **kwargs):
+        cut = original(*args, **kwargs)
+        splits.append([getattr(cut.pieces, name).copy() for name in cut.pieces.__dataclass_fields__] + [cut.parent])
+        return cut
+
+    monkeypatch.setattr(polytope_step, "split", recorded)
+    return rn.enumerate_regions(net, box), rn.count_regions(net, box), splits
+
+
+@pytest.mark.parametrize("net,dim", [(random_net([2, 40, 12, 1], 4), 2), (_coinciding_net(), 4)],
+                         ids=["random", "coinciding"])
+def test_pieces_joined_array_by_array_are_the_concatenated_ones(monkeypatch, net, dim):
+    """Every split's pieces joined by a consuming gather (as large ones are, each chunk's arrays
+    freed once copied; with exact questions, in their parents' order): the same pieces in the
+    same order, and so the same enumeration and count, bit for bit, as the plain
+    concatenation."""
+    box = rn.Box(-np.ones(dim), np.ones(dim))
+    with monkeypatch.context() as m:
+        one, one_count, one_splits = _recorded_splits(m, net, box)
+    gathered = []
+    original = split_module.CellSet.gather
+
+    def recording(parts, order, consume=False):
+        gathered.append(consume)
+        return original(parts, order, consume)
+
+    monkeypatch.setattr(split_module, "TRIM_BYTES", 0)
+    monkeypatch.setattr(split_module.CellSet, "gather", staticmethod(recording))
+    joined, joined_count, joined_splits = _recorded_splits(monkeypatch, net, box)
+    assert gathered and all(gathered)
+    assert len(joined_splits) == len(one_splits)
+    for a, b in zip(joined_splits, one_splits):
+        assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(a, b))
+    assert len(joined) == len(one) == int(joined_count) == int(one_count)
+    for name in ("packed_patterns", "vertices", "facet_equations", "volumes", "jacobians", "offsets"):
+        assert np.array_equal(getattr(joined, name), getattr(one, name)), name
+    assert joined.sign_stages == one.sign_stages and joined_count.sign_stages == one_count.sign_stages
+    assert (one.exact_calls > 0) == (dim == 4)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_joined_pieces_are_concatenated_then_taken(monkeypatch, large):
+    """``_joined`` (a split's passes put together, in their parents' order after exact answers)
+    against ``CellSet.concat(parts).take(order)``, for small parts (concatenated) and large
+    ones (gathered array by array, the parts consumed)."""
+    if large:
+        monkeypatch.setattr(split_module, "TRIM_BYTES", 0)
+    cells = rn.enumerate_regions(random_net([2, 10, 10, 1], 3), rn.Box([-1, -1], [1, 1])).cells
+    rng = np.random.default_rng(2)
+    cuts = np.r_[0, np.sort(rng.choice(np.arange(1, len(cells)), 4, replace=False)), len(cells)]
+    for order in (None, rng.permutation(len(cells))):
+        parts = [cells.take(np.arange(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
+        want = split_module.CellSet.concat(parts)
+        want = want if order is None else want.take(order)
+        got = split_module._joined(parts, order)
+        for name in want.__dataclass_fields__:
+            assert np.array_equal(getattr(got, name), getattr(want, name)), name
+        assert (parts == []) == large  # consumed where gathered
