@@ -44,7 +44,8 @@ def test_a_run_of_cells_is_taking_them_without_a_copy(domain):
         if hi > lo:
             for name in ("gens", "inc", "con_rows", "packed"):
                 assert np.shares_memory(getattr(run, name), getattr(cells, name)), name
-    assert cells.run(0, n).nbytes == cells.nbytes == sum(getattr(cells, f).nbytes for f in cells.__dataclass_fields__)
+    total = sum(getattr(cells, name).nbytes for name in cells.__dataclass_fields__)
+    assert cells.run(0, n).nbytes == cells.nbytes == total
 
 
 def test_states_go_into_packed_patterns_as_bits_would():

@@ -72,7 +72,8 @@ def _recorded_splits(monkeypatch, net, box):
 
     def recorded(*args, **kwargs):
         cut = original(*args, **kwargs)
-        splits.append([getattr(cut.pieces, name).copy() for name in cut.pieces.__dataclass_fields__] + [cut.parent])
+        fields = cut.pieces.__dataclass_fields__
+        splits.append([getattr(cut.pieces, name).copy() for name in fields] + [cut.parent])
         return cut
 
     monkeypatch.setattr(polytope_step, "split", recorded)
