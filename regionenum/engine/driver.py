@@ -92,14 +92,17 @@ def is_interrupt(err: BaseException) -> bool:
 class Entry(NamedTuple):
     """One batch of cells waiting on the stack: the layer that cuts it next, the cells (in the
     step's own representation), a callable giving that layer's inputs for them, computed only
-    when the entry is popped (so waiting cells hold no rows of their own), and the share of the
+    when the entry is popped (so waiting cells hold no rows of their own), the share of the
     whole run's work the batch stands for (the driver sets it: a batch's share is divided among
-    its pieces, so finished pieces add up to the part of the domain that is done)."""
+    its pieces, so finished pieces add up to the part of the domain that is done), and how many
+    of the layer's units have cut the cells already (a step may leave the rest of a layer to
+    wait on the stack)."""
 
     layer: int
     cells: object
     rows: Callable
     share: float = 1.0
+    units_done: int = 0
 
 
 @dataclass

@@ -62,8 +62,8 @@ from .roots import Roots, root_cells
 from .split import SIGN_STAGES, split
 from .two_part import SlicedColumns, absolute_term, two_part_product
 
-__all__ = ["MAX_DIM", "PendingRows", "PolytopeStep", "Rows", "STAGE", "TWO_PARTS_DEPTH", "TWO_PARTS_FROM",
-           "TWO_PARTS_POINTS"]
+__all__ = ["FIRST_LAYER_PIECES", "MAX_DIM", "PendingRows", "PolytopeStep", "REST_PIECES", "Rows", "STAGE",
+           "TWO_PARTS_DEPTH", "TWO_PARTS_FROM", "TWO_PARTS_POINTS", "TakenRows"]
 
 #: The first of the :data:`~regionenum.engine.split.SIGN_STAGES` after the float64 filter and the
 #: exact zeros: a sign decided there was a question the filter's error bounds could not answer.
@@ -79,6 +79,13 @@ STAGE_WORK = 1 << 13
 #: :func:`_stage_size`): a cell the rest of the hyperplanes happen to cross together is cut
 #: into at most about 30,000 pieces in 2-D.
 LATER_STAGE, LATER_STAGE_WORK = 16 * STAGE, 16 * STAGE_WORK
+#: Pieces the first layer that splits may cut the root cells into at once, as its first stages'
+#: pieces foretell (see :meth:`PolytopeStep._rest_waits`): beyond, those pieces wait on the
+#: stack for the rest of the layer, which cuts each batch of them when it is popped, into about
+#: ``REST_PIECES`` pieces. So a run holds the first layer's pieces a batch at a time, not all
+#: of them: 1,232 lines on a square make 695,000 pieces, whose patterns alone (4,928 units, two
+#: bits each) took 0.8 GB.
+FIRST_LAYER_PIECES, REST_PIECES = 1 << 17, 1 << 14
 #: The unit-by-unit bound on a layer's rows is computed, once wanted (see
 #: :meth:`PolytopeStep._products_pay`), while it comes out below the per-unit norm bound on more
 #: than ``PAYS`` of a batch's entries, and on a layer that splits for at most ``RECHECK`` batches in
@@ -200,6 +207,22 @@ class PendingRows:
     def __call__(self) -> Rows:
         bits = None if self.children is None else self.step.layer_bits(self.layer - 1, self.children)
         return self.step.next_layer_rows(self.layer, self.rows, self.parent, bits)
+
+
+class TakenRows:
+    """The :class:`Rows` of layer ``layer`` for cells that have their ``parent`` cells' rows of
+    it (pieces waiting for the rest of a layer, see :data:`FIRST_LAYER_PIECES`): taken when
+    called. As :class:`PendingRows`, its cells' patterns hold no states it reads (``children``
+    None)."""
+
+    children = None
+
+    def __init__(self, layer: int, rows: Rows, parent):
+        self.layer, self.rows, self.parent = layer, rows, parent
+
+    def __call__(self) -> Rows:
+        r, p = self.rows, self.parent
+        return Rows(r.J[p], r.E[p], r.N[p], None if r.lo is None else r.lo[p])
 
 
 class PolytopeStep:
@@ -341,9 +364,11 @@ class PolytopeStep:
         splits = len(net.split_units[l]) > 0
         if splits:
             asked = tally.signs[ASKED:].sum()
-            children, parent = self.split_layer(l, cells, J, E, tally)
+            children, parent, done = self.split_layer(l, cells, J, E, tally, entry.units_done)
             if tally.signs[ASKED:].sum() > asked:
                 self._signs_escaped(l)
+            if done < len(net.split_units[l]):  # the rest of the layer waits on the stack
+                return self.batch_entries(l, children, rows, parent, False, units_done=done)
         else:
             children, parent = cells, np.arange(len(cells))
         if not self.keep and l >= self._last_split:
@@ -360,17 +385,39 @@ class PolytopeStep:
             return self.process(Entry(l + 1, children, pending), tally)
         return self.batch_entries(l + 1, children, rows, parent, splits)
 
-    def batch_entries(self, layer, cells: CellSet, rows: Rows, parent, states: bool, share: float = 1.0) -> list:
+    def batch_entries(self, layer, cells: CellSet, rows: Rows, parent, states: bool, share: float = 1.0,
+                      units_done: int = 0) -> list:
         """The stack entries of ``cells`` waiting for ``layer``, in batches of at most the batch
         size, each with its :class:`PendingRows` (its cells' patterns hold the states the rows
         read where ``states``) and its part of ``share``; ``rows`` are the :class:`Rows` of the
-        cells' ``parent`` cells for ``layer - 1``."""
+        cells' ``parent`` cells for ``layer - 1``. Where ``units_done`` is given, ``cells`` are
+        pieces of ``layer``'s first ``units_done`` units, ``rows`` their parents' rows of
+        ``layer`` (:class:`TakenRows`), and each batch is as many as the rest of the layer cuts
+        into about :data:`REST_PIECES` pieces."""
         n, entries = len(cells), []
-        for lo, hi in batches(n, self.batch_size):
+        size = max(1, int(REST_PIECES / self.rest_growth(layer, units_done))) if units_done else self.batch_size
+        for lo, hi in batches(n, size):
             batch = cells if (lo, hi) == (0, n) else cells.run(lo, hi)
-            pending = PendingRows(self, layer, rows, parent[lo:hi], batch if states else None)
-            entries.append(Entry(layer, batch, pending, share * (hi - lo) / n))
+            if units_done:
+                pending = TakenRows(layer, rows, parent[lo:hi])
+            else:
+                pending = PendingRows(self, layer, rows, parent[lo:hi], batch if states else None)
+            entries.append(Entry(layer, batch, pending, share * (hi - lo) / n, units_done))
         return entries
+
+    def rest_growth(self, l, units_done) -> float:
+        """About how many pieces the rest of layer ``l``'s units cut each piece of its first
+        ``units_done`` into: ``m`` hyperplanes in general position make about ``m^d / d!``
+        pieces."""
+        return (len(self.net.split_units[l]) / units_done) ** self.net.input_dim
+
+    def _rest_waits(self, l, started: int, pieces: int, done: int) -> bool:
+        """Whether the rest of layer ``l``, after its first ``done`` units have cut the root
+        cells into ``pieces`` (``started``: units done before this entry), waits on the stack:
+        on the first layer that splits, when it would make more than
+        :data:`FIRST_LAYER_PIECES` pieces."""
+        return (l == self.first_split and not started and done < len(self.net.split_units[l])
+                and pieces * self.rest_growth(l, done) > FIRST_LAYER_PIECES)
 
     def layer_bits(self, l, cells: CellSet) -> np.ndarray:
         """The states of layer ``l``'s units with several states on ``cells``, from their patterns
@@ -719,8 +766,10 @@ class PolytopeStep:
         return (act.collect(gather_masked(J, parent, on, act.off_slope), axis=2),
                 act.collect(gather_masked(E, parent, on, abs(act.off_slope)), axis=2))
 
-    def split_layer(self, l, cells: CellSet, J, E, tally: Tally):
-        """Split ``cells`` by the units of layer ``l``: the pieces and each one's parent cell. The
+    def split_layer(self, l, cells: CellSet, J, E, tally: Tally, units_done: int = 0):
+        """Split ``cells`` (cut by layer ``l``'s first ``units_done`` units already) by the
+        units of layer ``l``: the pieces, each one's parent cell, and how many of the layer's
+        units have cut them (all, but where the rest waits, see :meth:`_rest_waits`). The
         units' states on each piece are written into its pattern, and which units are
         identically zero on it (for a max group: tied with its winner) into its zero bits, stage
         by stage: the first layer of a wide network cuts the domain into hundreds of thousands of
@@ -743,7 +792,7 @@ class PolytopeStep:
             # vertices, and its pieces, would be huge; once the pieces are many (each small), the
             # rest in one stage
             parent = np.arange(len(cells))
-            lo = 0
+            lo = units_done
             while lo < len(units):
                 # (the crossing count reads the batch's own cells and rows: the first stage only;
                 # asked, not computed, here: most stages never need it)
@@ -759,14 +808,17 @@ class PolytopeStep:
                 # later cuts (not needed after the last cut of a count)
                 want_cons = self.keep or l < self._last_split or lo + size < len(units)
                 cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
-                            oracle(cells, hyp_ids[cols]), want_cons, tally.check, alone=l == self.first_split,
-                            exact_offsets=self._exact_offsets[l], row_of=parent, bits_at=o + lo)
+                            oracle(cells, hyp_ids[cols]), want_cons, tally.check,
+                            alone=l == self.first_split and not units_done, exact_offsets=self._exact_offsets[l],
+                            row_of=parent, bits_at=o + lo)
                 tally.signs += cut.signs
                 # (the pieces' patterns are copies of their cells' with this stage's states
                 # written in: the earlier stages' states follow each piece)
                 cells, parent = cut.pieces, parent[cut.parent]
                 lo += size
-            return cells, parent
+                if self._rest_waits(l, units_done, len(cells), lo):
+                    break
+            return cells, parent, lo
         # one group after another: each piece gets the winner of every group
         parent = np.arange(len(cells))
         bits = np.zeros((len(cells), layer.width), bool)
@@ -786,7 +838,7 @@ class PolytopeStep:
         set_bits(cells.packed, o, bits)
         if zero.any():
             set_bits(cells.zero, o, zero)
-        return cells, parent
+        return cells, parent, len(self.net.split_units[l])
 
     def _finish(self, cells: CellSet, J_out, E_out, tally: Tally):
         """Count (and when keeping them, store with their output maps ``J_out`` and those maps'

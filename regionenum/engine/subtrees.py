@@ -83,14 +83,17 @@ def subtree_count(step: PolytopeStep, entries: list) -> int:
     on one input (cells are intervals, cut at almost no cost: the work is the rows' matrix
     products, which BLAS already shares among the cores; the suite's r1_deep, eight layers of
     512 units, took 1.03-1.10 times as long cut) and from four inputs on; else one per
-    :data:`SUBTREE_CELLS` pieces, at least two and at most :data:`SUBTREES`. Depends on the
-    network and the pieces only."""
+    :data:`SUBTREE_CELLS` pieces, at least two and at most :data:`SUBTREES` (pieces waiting
+    for the rest of the layer count as the pieces it will cut them into, but a subtree takes
+    one at least). Depends on the network and the pieces only."""
     pieces = sum(len(e.cells) for e in entries)
+    foretold = sum(len(e.cells) * (step.rest_growth(e.layer, e.units_done) if e.units_done else 1)
+                   for e in entries)
     later = sum(len(units) for units in step.net.split_units[step.first_split + 1:])
     d = step.net.input_dim
-    if d < 2 or d >= SHARED_DIM or pieces < 2 or pieces * later < SUBTREE_WORK:
+    if d < 2 or d >= SHARED_DIM or pieces < 2 or foretold * later < SUBTREE_WORK:
         return 1
-    return min(SUBTREES, max(2, pieces // SUBTREE_CELLS))
+    return min(SUBTREES, max(2, int(foretold) // SUBTREE_CELLS), pieces)
 
 
 class Part(NamedTuple):
@@ -98,7 +101,10 @@ class Part(NamedTuple):
     the cells, their parents' :class:`~regionenum.engine.polytope_step.Rows` for it (the parents'
     arrays, shared), each piece's parent, whether the pieces' patterns hold the states
     the rows read (see :class:`~regionenum.engine.polytope_step.PendingRows`: false where the
-    layer before has one state), and their share of the run's work."""
+    layer before has one state), their share of the run's work, and how many of the layer's
+    units have cut them (where the rest of a wide first layer waits, see
+    :data:`~regionenum.engine.polytope_step.FIRST_LAYER_PIECES`; the rows are then the parents'
+    of that layer)."""
 
     layer: int
     cells: CellSet
@@ -106,6 +112,7 @@ class Part(NamedTuple):
     parent: np.ndarray
     states: bool
     share: float
+    units_done: int = 0
 
 
 def runs_of_pieces(entries: list, n: int, total: int) -> list:
@@ -125,8 +132,8 @@ def runs_of_pieces(entries: list, n: int, total: int) -> list:
             lo, hi = max(a - starts[e], 0), min(b - starts[e], sizes[e])
             if lo < hi:
                 pending = entry.rows
-                run.append(Part(pending.layer, entry.cells.run(lo, hi), pending.rows,
-                                pending.parent[lo:hi], pending.children is not None, (hi - lo) / total))
+                run.append(Part(pending.layer, entry.cells.run(lo, hi), pending.rows, pending.parent[lo:hi],
+                                pending.children is not None, (hi - lo) / total, entry.units_done))
         runs.append(run)
     return runs
 
@@ -142,7 +149,8 @@ def subtree_stack(step: PolytopeStep, run: list) -> list:
     run's rows for the next layer at once would take as much memory as the run is long)."""
     entries = []
     for part in run:
-        entries += step.batch_entries(part.layer, part.cells, part.rows, part.parent, part.states, part.share)
+        entries += step.batch_entries(part.layer, part.cells, part.rows, part.parent, part.states, part.share,
+                                      part.units_done)
     return entries[::-1]
 
 
