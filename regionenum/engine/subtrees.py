@@ -1,7 +1,9 @@
 """A run cut into subtrees after its first layer, enumerated side by side on idle cores.
 
 The first layer (the first that splits, after any linear ones such as a Slice's map) cuts the
-domain's root cells into pieces, here, in the calling thread (:func:`first_split`). Where what
+domain's root cells into pieces, here, in the calling thread (:func:`first_split`); a wide one
+only by its first stage, whose pieces each subtree then cuts by the rest of the layer, batch by
+batch (see :data:`~regionenum.engine.polytope_step.FIRST_LAYER_PIECES`). Where what
 follows is large enough (:func:`subtree_count`), the pieces are cut into a fixed number of runs
 of consecutive pieces (:func:`runs_of_pieces`), and each run's subtree is enumerated by the
 ordinary driver with a step of its own (:meth:`~regionenum.engine.polytope_step.PolytopeStep.fork`);
