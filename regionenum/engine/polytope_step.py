@@ -180,6 +180,10 @@ class Rows(NamedTuple):
         N = (self.N + low.sum(axis=(1, 2))) * (1.0 + gamma(D * units + 4))
         return Rows(self.J, E, N)
 
+    def take(self, index) -> Rows:
+        """The rows of the cells ``index`` (an index array or a slice)."""
+        return Rows(self.J[index], self.E[index], self.N[index], None if self.lo is None else self.lo[index])
+
 
 @dataclass
 class ProductRecord:
@@ -221,8 +225,7 @@ class TakenRows:
         self.layer, self.rows, self.parent = layer, rows, parent
 
     def __call__(self) -> Rows:
-        r, p = self.rows, self.parent
-        return Rows(r.J[p], r.E[p], r.N[p], None if r.lo is None else r.lo[p])
+        return self.rows.take(self.parent)
 
 
 class PolytopeStep:
@@ -336,8 +339,7 @@ class PolytopeStep:
         probe = copy.copy(self)  # records and buffers of its own
         probe.in_two_parts, probe._buffers = two_parts, {}
         probe._product_record = [ProductRecord(wanted=False) for _ in net.layers]
-        J, E, N = self.first_layer_rows()[:3]
-        rows = Rows(J[:1], E[:1], N[:1])
+        rows = self.first_layer_rows().take(slice(0, 1))
         parent = np.zeros(len(bits), np.int64)
         for l in range(1, self._last_split + 1):
             o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])

@@ -144,7 +144,6 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     results = map_in_threads(split_chunk, chunks) if shared else [split_chunk(todo) for todo in chunks]
     passes = [p for chunk_passes, _ in results for p in chunk_passes]
     signs = np.sum([chunk_signs for _, chunk_signs in results], axis=0, dtype=np.int64)
-    del results
     parent = np.concatenate([p for _, p, _ in passes])
     states = None if bits_at is not None else np.concatenate([s for _, _, s in passes])
     order = np.argsort(parent, kind="stable") if signs[-1] else None  # cells split again go back to their place
@@ -152,9 +151,8 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     if order is not None:
         parent = parent[order]
         states = None if states is None else states[order]
-    if states is None:
-        return Split(pieces, parent, None, None, signs)
-    return Split(pieces, parent, states == 1, states == 2, signs)
+    on, zero = (None, None) if states is None else (states == 1, states == 2)
+    return Split(pieces, parent, on, zero, signs)
 
 
 def _joined(parts: list, order) -> CellSet:
