@@ -71,9 +71,10 @@ def map_in_threads(fn: Callable, items: list, threads: int | None = None) -> lis
     millisecond on some virtual machines, and the C allocator keeps each thread's freed memory
     for its next item where a new thread would fault in fresh pages.
 
-    The threads take the items in order, one at a time, so that uneven items even out; the
-    caller never waits for a pool thread that has not begun (busy with another caller's items,
-    or running the item that called this), it takes the items itself. The first exception
+    The threads take the items in order, one at a time, so that uneven items even out. Only
+    pool threads that are free are asked (:func:`_start_helpers`): where they are busy (with
+    another caller's items, or running the item that called this) the caller takes the items
+    itself, and never waits for a helper that has not begun. The first exception
     raised (in item order) is raised here, after the items already begun have ended; once one
     has failed, at most the items being taken at that moment are begun, so that a budget that
     stops one item stops them all within about one item's time."""
@@ -96,15 +97,13 @@ def map_in_threads(fn: Callable, items: list, threads: int | None = None) -> lis
                 errors[i] = err
                 stop.set()
 
-    try:
-        pool = _shared_pool()
-        helpers = [pool.submit(work) for _ in range(threads - 1)]
-    except RuntimeError:  # the interpreter is exiting (its pools shut down): this thread alone
-        helpers = []
+    helpers, free = _start_helpers(work, threads - 1)
     try:
         work()  # this thread takes its share too
-        for helper in helpers:  # one still queued (behind another caller's work) is dropped
-            if not helper.cancel():
+        for helper in helpers:  # one not begun yet (the items all taken) is dropped
+            if helper.cancel():
+                free.release()
+            else:
                 helper.result()
     except BaseException:  # Ctrl-C while waiting: the helpers stop after their current item
         stop.set()
@@ -114,21 +113,50 @@ def map_in_threads(fn: Callable, items: list, threads: int | None = None) -> lis
     return results
 
 
+def _start_helpers(work: Callable, wanted: int) -> tuple:
+    """Up to ``wanted`` pool threads set to run ``work``, as many as are free, and the pool's
+    count of free threads (a semaphore: a helper takes one until it ends). A busy thread is not
+    queued for: a call queued behind a long item (a subtree of a long run, which calls maps of
+    its own) waits there, even once cancelled, with ``work`` and every array its items reach,
+    until that item ends; a ten-million-region count so kept the gathered pieces of every
+    batch, 1.3 GB after ten minutes."""
+    pool, free = _shared_pool()
+    helpers = []
+    while len(helpers) < wanted and free.acquire(blocking=False):
+        try:
+            helpers.append(pool.submit(_run_then_free, work, free))
+        except RuntimeError:  # the interpreter is exiting (its pools shut down): this thread alone
+            free.release()
+            break
+    return helpers, free
+
+
+def _run_then_free(work: Callable, free: threading.Semaphore) -> None:
+    """Run ``work`` in a pool thread, then count the thread free again."""
+    try:
+        work()
+    finally:
+        free.release()
+
+
 _pool = None
+_free = None
 
 
-def _shared_pool() -> ThreadPoolExecutor:
-    """The process's pool of threads, one fewer than the usable CPUs (the caller is one)."""
-    global _pool
+def _shared_pool() -> tuple:
+    """The process's pool of threads, one fewer than the usable CPUs (the caller is one), and
+    its count of free threads."""
+    global _pool, _free
     if _pool is None:
-        _pool = ThreadPoolExecutor(max(usable_cpus() - 1, 1), thread_name_prefix="regionenum")
-    return _pool
+        size = max(usable_cpus() - 1, 1)
+        _pool, _free = ThreadPoolExecutor(size, thread_name_prefix="regionenum"), threading.Semaphore(size)
+    return _pool, _free
 
 
 def _forget_pool() -> None:
     """After a fork: the child has none of the parent's threads, so it starts its own pool."""
-    global _pool
-    _pool = None
+    global _pool, _free
+    _pool = _free = None
 
 
 if hasattr(os, "register_at_fork"):

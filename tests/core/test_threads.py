@@ -97,6 +97,50 @@ def test_map_in_threads_nests_and_never_waits_for_others_work(monkeypatch):
     busy.join()
 
 
+def test_map_in_threads_queues_nothing_behind_a_busy_thread(monkeypatch):
+    """A map called while the pool's thread runs a long item (a subtree of a long run, whose
+    batches call maps of their own) does its items itself and leaves no call queued for that
+    thread: a queued call, even once cancelled, would hold the map's items and everything they
+    reach (a batch's arrays) until the long item ends. Either thread may take either item."""
+    import gc
+    import threading
+    import weakref
+
+    from regionenum.core import threads
+    monkeypatch.setattr(threads, "idle_cpus", lambda: 2)
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)  # a pool of one thread, of its own
+    monkeypatch.setattr(threads, "_pool", None)
+    monkeypatch.setattr(threads, "_free", None)
+    checked, found = threading.Event(), {}
+
+    class Batch:  # stands for a batch's arrays
+        pass
+
+    def inner_map():
+        batch = Batch()
+        assert threads.map_in_threads(lambda i: i + (batch is not None), [0, 1, 2]) == [1, 2, 3]
+        return weakref.ref(batch)
+
+    def item(i):
+        if i == 0:  # the long item: runs until the other has looked
+            assert checked.wait(30)
+            return "long"
+        try:
+            batch = inner_map()
+            gc.collect()
+            found["kept"], found["queued"] = batch() is not None, threads._pool._work_queue.qsize()
+        finally:
+            checked.set()
+        return "looked"
+
+    try:
+        assert threads.map_in_threads(item, [0, 1]) == ["long", "looked"]
+        assert found == {"kept": False, "queued": 0}
+        assert threads.map_in_threads(lambda i: -i, [1, 2]) == [-1, -2]  # the pool is free again
+    finally:
+        threads._pool.shutdown()
+
+
 def test_map_in_threads_raises_ctrl_c_from_an_item(monkeypatch):
     from regionenum.core import threads
     monkeypatch.setattr(threads, "idle_cpus", lambda: 2)
