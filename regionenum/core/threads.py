@@ -97,13 +97,11 @@ def map_in_threads(fn: Callable, items: list, threads: int | None = None) -> lis
                 errors[i] = err
                 stop.set()
 
-    helpers, free = _start_helpers(work, threads - 1)
+    helpers = _start_helpers(work, threads - 1)
     try:
         work()  # this thread takes its share too
         for helper in helpers:  # one not begun yet (the items all taken) is dropped
-            if helper.cancel():
-                free.release()
-            else:
+            if not helper.cancel():
                 helper.result()
     except BaseException:  # Ctrl-C while waiting: the helpers stop after their current item
         stop.set()
@@ -113,50 +111,55 @@ def map_in_threads(fn: Callable, items: list, threads: int | None = None) -> lis
     return results
 
 
-def _start_helpers(work: Callable, wanted: int) -> tuple:
-    """Up to ``wanted`` pool threads set to run ``work``, as many as are free, and the pool's
-    count of free threads (a semaphore: a helper takes one until it ends). A busy thread is not
-    queued for: a call queued behind a long item (a subtree of a long run, which calls maps of
-    its own) waits there, even once cancelled, with ``work`` and every array its items reach,
-    until that item ends; a ten-million-region count so kept the gathered pieces of every
-    batch, 1.3 GB after ten minutes."""
-    pool, free = _shared_pool()
-    helpers = []
-    while len(helpers) < wanted and free.acquire(blocking=False):
-        try:
-            helpers.append(pool.submit(_run_then_free, work, free))
-        except RuntimeError:  # the interpreter is exiting (its pools shut down): this thread alone
-            free.release()
-            break
-    return helpers, free
-
-
-def _run_then_free(work: Callable, free: threading.Semaphore) -> None:
-    """Run ``work`` in a pool thread, then count the thread free again."""
+def _start_helpers(work: Callable, wanted: int) -> list:
+    """The futures of up to ``wanted`` pool threads set to run ``work``, as many as are free. A
+    busy thread is not queued for: a call queued behind a long item (a subtree of a long run,
+    which calls maps of its own) waits there, even once cancelled, with ``work`` and every
+    array its items reach, until that item ends; a ten-million-region count so kept the
+    gathered pieces of every batch, 1.3 GB after ten minutes. A thread is busy while a helper
+    started here has not ended (:data:`_helpers`); nothing is released when one ends, so an
+    interrupt between a helper's start and its record only leaves the count low until the
+    helper ends. The record's lock is only tried: a caller that finds it taken (another caller
+    starting its helpers, or a lock an interrupt left held) starts none and is never stuck."""
+    pool, size = _shared_pool()
+    started = []
+    if not _helpers_lock.acquire(blocking=False):
+        return started
     try:
-        work()
+        _helpers[:] = [helper for helper in _helpers if not helper.done()]  # cancelled ones are done
+        while len(started) < wanted and len(_helpers) < size:
+            try:
+                helper = pool.submit(work)
+            except RuntimeError:  # the interpreter is exiting (its pools shut down): this thread alone
+                break
+            _helpers.append(helper)
+            started.append(helper)
     finally:
-        free.release()
+        _helpers_lock.release()
+    return started
 
 
-_pool = None
-_free = None
+_pool = None  # (the pool, its number of threads), made at the first map that wants threads
+_helpers = []  # the futures of the helpers started on the pool and perhaps not yet ended
+_helpers_lock = threading.Lock()
 
 
 def _shared_pool() -> tuple:
     """The process's pool of threads, one fewer than the usable CPUs (the caller is one), and
-    its count of free threads."""
-    global _pool, _free
+    its number of threads."""
+    global _pool
     if _pool is None:
         size = max(usable_cpus() - 1, 1)
-        _pool, _free = ThreadPoolExecutor(size, thread_name_prefix="regionenum"), threading.Semaphore(size)
-    return _pool, _free
+        _pool = ThreadPoolExecutor(size, thread_name_prefix="regionenum"), size
+    return _pool
 
 
 def _forget_pool() -> None:
-    """After a fork: the child has none of the parent's threads, so it starts its own pool."""
-    global _pool, _free
-    _pool = _free = None
+    """After a fork: the child has none of the parent's threads, so it starts its own pool,
+    with a lock of its own (another thread may have held the parent's)."""
+    global _pool, _helpers_lock
+    _pool, _helpers_lock = None, threading.Lock()
+    _helpers.clear()
 
 
 if hasattr(os, "register_at_fork"):
