@@ -14,7 +14,7 @@ from ..result import Regions
 from .cells import CellComplex, CellSet
 from .exact_vertices import tighten_loose_generators
 from .kernels.equations import unit_equations
-from .kernels.lattice import facet_flags, polytope_volumes
+from .kernels.lattice import facets_and_volumes
 
 __all__ = ["SECONDS_PER_GENERATOR", "assemble_regions", "facet_equations"]
 
@@ -48,14 +48,15 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     packed = cells.packed
     ids = roots.constraints.ids
     arrays, chunks = cells.arrays, _chunks(len(cells))
-    flags = np.concatenate(map_in_threads(lambda c: facet_flags(arrays, *c), chunks))
+    answers = map_in_threads(lambda c: facets_and_volumes(arrays, *c), chunks)  # per chunk (flags, volumes)
+    flags, volumes = (np.concatenate([answer[i] for answer in answers]) for i in (0, 1))
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
     is_point = cells.gens[:, 0] > 0
     bounded = cells.bounded()
     geometry = dict(
         interior_points=_interior_points(cells, is_point), bounded=bounded,
-        volumes=np.concatenate(map_in_threads(lambda c: polytope_volumes(arrays, np.arange(*c)), chunks)),
+        volumes=volumes,
         vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
         vertices=_vertices(cells, is_point, bounded),
         facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),

@@ -72,7 +72,7 @@ def test_assembly_in_threads_is_the_assembly_in_one(monkeypatch, domain):
 
     from regionenum.core import threads
     from regionenum.engine import assemble
-    from regionenum.engine.kernels.lattice import facet_flags, polytope_volumes
+    from regionenum.engine.kernels.lattice import facets_and_volumes, polytope_volumes
     net = random_net([domain.dim, 10, 10, 1], 2)
     with threadpool_limits(1, user_api="blas"):  # the same matrix products in both runs
         monkeypatch.setattr(threads, "idle_cpus", lambda: 1)
@@ -88,9 +88,10 @@ def test_assembly_in_threads_is_the_assembly_in_one(monkeypatch, domain):
     chunks = assemble._chunks(len(cells))
     assert chunks[0][0] == 0 and chunks[-1][1] == len(cells)
     assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
-    assert np.array_equal(np.concatenate([facet_flags(cells.arrays, *c) for c in chunks]),
-                          facet_flags(cells.arrays, 0, len(cells)))
-    volumes = polytope_volumes(cells.arrays, np.arange(len(cells)))
+    flags, volumes = facets_and_volumes(cells.arrays, 0, len(cells))
+    for i, whole in enumerate((flags, volumes)):
+        assert np.array_equal(np.concatenate([facets_and_volumes(cells.arrays, *c)[i] for c in chunks]), whole)
+    assert np.array_equal(polytope_volumes(cells.arrays, np.arange(len(cells))), volumes)  # one path or two
     assert np.array_equal(np.isinf(volumes), ~cells.bounded())
     assert np.isinf(volumes).any() == (not isinstance(domain, rn.Box))  # rays on the plane only
 

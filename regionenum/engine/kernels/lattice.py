@@ -19,7 +19,7 @@ import numpy as np
 from .splitting import _grow1, _intersect_ranges
 
 __all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_key_bits", "face_keys",
-           "face_volumes", "faces_match", "facet_flags", "loose_generators", "polytope_volumes"]
+           "face_volumes", "faces_match", "facets_and_volumes", "loose_generators", "polytope_volumes"]
 
 _JIT = dict(cache=True, nogil=True)
 #: The largest id the faces' int32 arrays hold (:data:`CellFaces`).
@@ -172,39 +172,54 @@ def loose_generators(gen_off, gens, gen_err, ratio):
 
 
 @nb.njit(cache=True, nogil=True)
-def facet_flags(cells, lo, hi):
-    """For every constraint listed on the cells ``lo`` to ``hi - 1`` of ``cells`` (a
-    ``CellArrays``), whether it carries a facet of its cell: its tight set is maximal among all
-    tight sets and holds at least one point (not only rays). It releases the GIL: threads may
-    share the cells out."""
+def facets_and_volumes(cells, lo, hi):
+    """For the cells ``lo`` to ``hi - 1`` of ``cells`` (a ``CellArrays``): per constraint listed
+    on them, whether it carries a facet of its cell (its tight set is maximal among all tight
+    sets and holds at least one point, not only rays), and per cell its volume (``inf`` if it
+    has a ray). A cell's tight sets and facets are found once for both: the volume's pulling
+    triangulation starts from the same facets (:func:`_pull_from_facets`). It releases the
+    GIL: threads may share the cells out."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
+    d = gens.shape[1] - 1
     base = cell_con_off[lo]
     all_flags = np.zeros(cell_con_off[hi] - base, np.bool_)
-    masks, facets, cut = np.empty(64, np.uint64), np.empty(64, np.uint64), np.empty(64, np.int64)
-    every = np.arange(64)
+    volumes = np.empty(hi - lo)
+    masks, scratch = _volume_buffers(cells, np.arange(lo, hi))
+    face = np.empty(64, np.int64)
     for c in range(lo, hi):
-        face = np.arange(cell_gen_off[c], cell_gen_off[c + 1])
+        g0, g1 = cell_gen_off[c], cell_gen_off[c + 1]
         q0, q1 = cell_con_off[c], cell_con_off[c + 1]
         flags = all_flags[q0 - base: q1 - base]
-        if face.shape[0] > 64:
-            _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids[q0:q1], flags)
+        if g1 - g0 > 64:
+            large = np.arange(g0, g1)
+            _large_facet_flags(large, gens, gen_inc_off, gen_inc, con_ids[q0:q1], flags)
+            volumes[c - lo] = _face_volume(large, d, c, cells, masks, scratch)
             continue
-        masks, facets, cut, every = _mask_buffers(q1 - q0, masks, facets, cut, every)
-        _tight_masks(face, con_ids[q0:q1], gen_inc_off, gen_inc, masks)
-        n = _facet_masks(_full_mask(face.shape[0]), masks, every, q1 - q0, facets, cut)[0]
-        points = _point_mask(face, gens)
+        f = face[: g1 - g0]
+        for i in range(g1 - g0):
+            f[i] = g0 + i
+        tight = masks[: q1 - q0]
+        _tight_masks(f, con_ids[q0:q1], gen_inc_off, gen_inc, tight)
+        n = _top_facets(f, tight, scratch)
+        facets, points = scratch.facets, _point_mask(f, gens)
         for k in range(q1 - q0):  # every constraint carrying a facet (coinciding ones too)
-            if masks[k] & points:
+            if tight[k] & points:
                 for j in range(n):
-                    if masks[k] == facets[j]:
+                    if tight[k] == facets[j]:
                         flags[k] = True
-    return all_flags
+        if points != _full_mask(g1 - g0):
+            volumes[c - lo] = np.inf
+        elif d == 1:
+            volumes[c - lo] = _face_volume(f, 1, c, cells, masks, scratch)
+        else:
+            volumes[c - lo] = _pull_from_facets(f, tight, d, gens, scratch, n)
+    return all_flags, volumes
 
 
 @nb.njit(**_JIT)
 def _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids, flags):
-    """:func:`facet_flags` for one cell of more than 64 generators ``face`` whose constraint ids
+    """:func:`facets_and_volumes`' flags for one cell of more than 64 generators ``face`` whose constraint ids
     are ``con_ids``, into ``flags``, on sets of generator indices instead of bit masks."""
     ids, member, size = _tight_sets(face, gen_inc_off, gen_inc)
     keep = _maximal_proper(member, size)
@@ -388,38 +403,56 @@ def _volume_scratch(k, n_masks, D):
 
 @nb.njit(**_JIT)
 def _pulled_volume(face, masks, k, gens, scratch):
-    """k-dimensional volume of the bounded k-face with generators ``face`` (at most 64, all
-    points) whose tight sets are ``masks``, by a pulling triangulation: pull the face's lowest
-    generator, recurse into the facets that miss it, down to edges; the chain of pulled
-    generators ``a_0, ..., a_(k-2)`` and an edge ``(b, c)`` span one simplex. Its volume is the
-    product of the norms Gram-Schmidt leaves of ``a_1 - a_0, ..., b - a_0, c - a_0``, over k!;
-    the chain's part is worked out once per face on the way down. ``scratch`` is a
-    :data:`VolumeScratch` for at least ``k`` and ``len(masks)``."""
+    """k-dimensional volume (``k >= 2``) of the bounded k-face with generators ``face`` (at most
+    64, all points) whose tight sets are ``masks``: a pulling triangulation
+    (:func:`_pull_from_facets`) from its facets. ``scratch`` is a :data:`VolumeScratch` for at
+    least ``k`` and ``len(masks)``."""
+    return _pull_from_facets(face, masks, k, gens, scratch, _top_facets(face, masks, scratch))
+
+
+@nb.njit(inline='always', **_JIT)
+def _top_facets(face, masks, scratch):
+    """The facets of the face with generators ``face`` (at most 64) whose tight sets are
+    ``masks``, into ``scratch.facets`` (the constraints that cut it into ``scratch.rel[1]``), as
+    :func:`_pull_from_facets` starts from them; returns their number."""
     n_masks = masks.shape[0]
-    stack, level, apex, rel, n_rel, Q, weight, facets = scratch
+    rel, n_rel = scratch.rel, scratch.n_rel
     for i in range(n_masks):
         rel[0, i] = i
     n_rel[0] = n_masks
+    n, n_rel[1] = _facet_masks(_full_mask(face.shape[0]), masks, rel[0], n_masks, scratch.facets, rel[1])
+    return n
+
+
+@nb.njit(**_JIT)
+def _pull_from_facets(face, masks, k, gens, scratch, n_facets):
+    """:func:`_pulled_volume` from the face's ``n_facets`` facets in ``scratch``
+    (:func:`_top_facets`): pull the face's lowest generator, recurse into the facets that miss
+    it, down to edges; the chain of pulled generators ``a_0, ..., a_(k-2)`` and an edge
+    ``(b, c)`` span one simplex. Its volume is the product of the norms Gram-Schmidt leaves of
+    ``a_1 - a_0, ..., b - a_0, c - a_0``, over k!; the chain's part is worked out once per face
+    on the way down."""
+    stack, level, apex, rel, n_rel, Q, weight, facets = scratch
     weight[0] = 1.0
-    stack[0], level[0] = _full_mask(face.shape[0]), 0
-    top = 1
+    apex[0] = 0  # the face's lowest generator, pulled first
+    top = 0
+    for j in range(n_facets):
+        if not facets[j] & np.uint64(1):
+            stack[top], level[top] = facets[j], 1
+            top += 1
     total = 0.0
     while top > 0:
         top -= 1
         f, L = stack[top], level[top]
         if L == k - 1:  # an edge (b, c): the last two vectors of the simplex
             b, c = _edge_ends(face, f, gens)
-            if L == 0:  # the face is this edge
-                total += _chain_norm(Q, 0, gens[face[c]], gens[face[b]])
-                continue
             origin = gens[face[apex[0]]]
             to_b = _chain_step(Q, L - 1, gens[face[b]], origin) / L
             total += weight[L - 1] * to_b * _chain_norm(Q, L, gens[face[c]], origin) / (L + 1)
             continue
         a = _lowest_bit(f)
         apex[L] = a
-        if L > 0:  # the chain's vector a_L - a_0
-            weight[L] = weight[L - 1] * _chain_step(Q, L - 1, gens[face[a]], gens[face[apex[0]]]) / L
+        weight[L] = weight[L - 1] * _chain_step(Q, L - 1, gens[face[a]], gens[face[apex[0]]]) / L
         n, n_rel[L + 1] = _facet_masks(f, masks, rel[L], n_rel[L], facets, rel[L + 1])
         for j in range(n):
             if not (facets[j] >> np.uint64(a)) & np.uint64(1):
