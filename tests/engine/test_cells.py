@@ -10,10 +10,12 @@ from tests.oracles import random_net
 @pytest.mark.parametrize("domain", [rn.Box(-np.ones(3), np.ones(3)), rn.Polytope.whole_space(2)])
 def test_gathering_cells_from_batches_is_concatenating_then_taking(monkeypatch, domain, threads):
     """``CellSet.gather`` (each cell's rows copied once, as blocks, the parts shared out among
-    ``threads``) against the plain way."""
+    ``threads``, however small the arrays) against the plain way."""
     from regionenum.core import threads as thread_counts
+    from regionenum.engine import cells as cells_module
     from regionenum.engine.cells import CellSet
     monkeypatch.setattr(thread_counts, "idle_cpus", lambda: threads)
+    monkeypatch.setattr(cells_module, "THREADED_COPY_BYTES", 0)
     cells = rn.enumerate_regions(random_net([domain.dim, 8, 8, 1], 7), domain).complex.cells
     rng = np.random.default_rng(0)
     cuts = np.r_[0, np.sort(rng.choice(np.arange(1, len(cells)), 6, replace=False)), len(cells)]
