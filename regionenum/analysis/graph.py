@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from itertools import islice
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -117,9 +115,11 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs, lone
     (``G._node``: node to its attribute dict; ``G._adj``: node to neighbour to the edge's
     attribute dict, one dict shared by both directions of an undirected edge), so it is filled
     with what ``add_edges_from`` would leave there, the same plain dicts in the same order: each
-    node's neighbours in the order of the facets they share with it, each node's dict made in one
-    go rather than item by item (about a fifth faster on 180,000 regions). The dicts are updated in
-    place, so views of them stay valid; nothing has been cached on a new graph.
+    node's neighbours in the order of the facets they share with it, the edges written in facet
+    order into each node's dict (on r2_big's 180,000 regions, graphs in 1.24-1.36 s against
+    1.35-1.52 s when the dicts were made in one go each, after sorting the edges' ends by node).
+    The dicts are updated in place, so views of them stay valid; nothing has been cached on a new
+    graph.
     """
     patterns = regions.patterns
     n = len(regions)
@@ -138,14 +138,11 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs, lone
     tight = _unit_tuples(units, toff, unit_pairs, lone)
     flipped = _unit_tuples(units[flips], foff, unit_pairs, lone)
     data = [{"units": f, "tight": t, "volume": v} for f, t, v in zip(flipped, tight, facets.volumes[two].tolist())]
-    # both directions of every edge, in facet order, then grouped by node (a stable sort keeps that order)
-    ends = np.stack([a, b], axis=1).ravel()
-    order = np.argsort(ends, kind="stable")
-    others = np.stack([b, a], axis=1).ravel()[order].tolist()
-    datas = iter(itemgetter(*(order >> 1).tolist())(data) if len(order) else ())  # two per edge, a tuple
-    neighbours = iter(others)
-    degree = np.bincount(ends, minlength=n).tolist()
-    G._adj.update(zip(range(n), [dict(zip(islice(neighbours, k), islice(datas, k))) for k in degree]))
+    adj = [{} for _ in range(n)]
+    for x, y, edge in zip(a.tolist(), b.tolist(), data):  # in facet order, each node's too
+        adj[x][y] = edge
+        adj[y][x] = edge
+    G._adj.update(zip(range(n), adj))
 
 
 def _unit_tuples(units, offsets, unit_pairs, lone) -> list:
