@@ -72,6 +72,25 @@ def test_states_go_into_packed_patterns_as_bits_would():
         assert np.array_equal(packed, want_packed) and np.array_equal(zero, want_zero)
 
 
+def test_states_of_whole_bytes_go_in_as_bits_would():
+    """Layers that start on a byte with a multiple of eight units (their states read eight at a
+    time as words), and ones that do not, on tables in rows, in columns and every other row:
+    the same bits as packing them one by one (``set_bits``)."""
+    from regionenum.core.arrays import set_bits
+    from regionenum.engine.kernels.blocks import states_into_patterns
+    rng = np.random.default_rng(2)
+    for offset, h in [(0, 8), (8, 16), (16, 64), (0, 256), (8, 13), (3, 16), (5, 3), (0, 0)]:
+        table = rng.integers(0, 3, size=(12, h)).astype(np.uint8)
+        for states in (table, np.asfortranarray(table), table[::2]):
+            packed = rng.integers(0, 256, size=(len(states), (offset + h + 7) // 8 + 1)).astype(np.uint8)
+            zero = rng.integers(0, 256, size=packed.shape).astype(np.uint8)
+            want_packed, want_zero = packed.copy(), zero.copy()
+            set_bits(want_packed, offset, states == 1)
+            set_bits(want_zero, offset, states == 2)
+            states_into_patterns(states, offset, packed, zero)
+            assert np.array_equal(packed, want_packed) and np.array_equal(zero, want_zero), (offset, h)
+
+
 def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):
     """A consuming gather asks the C heap to return freed memory after each array at least
     ``TRIM_BYTES`` large (the parts freed as much), and never for small ones."""

@@ -24,30 +24,47 @@ def copy_blocks(src_off, src, src_cells, dst_off, dst, dst_cells):
                 dst[c + r, j] = src[a + r, j]
 
 
+#: Per byte of a uint64 (eight states, 0, 1 or 2, in memory order), its lowest bit...
+_LOW_BITS = np.uint64(0x0101010101010101)
+#: ...and the multiplier that gathers those eight bits into the top byte, the first state's bit
+#: highest (``np.packbits`` order): each bit lands on bit ``56 + 7 - k`` and nothing else does.
+_GATHER = np.uint64(0x8040201008040201)
+
+
 @nb.njit(cache=True, nogil=True)
 def states_into_patterns(states, offset, packed, zero):
-    """Write the states ``states[i, h]`` (0 off, 1 on, 2 identically zero) of pieces ``i``
-    into their packed patterns (``np.packbits`` order) at bit ``offset + h``: on into
-    ``packed``, identically zero into ``zero`` (both bits cleared where the state is off).
+    """Write the states ``states[i, h]`` (0 off, 1 on, 2 identically zero; no other value) of
+    pieces ``i`` into their packed patterns (``np.packbits`` order) at bit ``offset + h``: on
+    into ``packed``, identically zero into ``zero`` (both bits cleared where the state is off).
     In place, one piece at a time: unpacking a first layer's patterns to bytes took as much
-    memory again as its pieces. The bytes the states fill whole are each written once, from
-    eight states (about five times as fast as bit by bit on layers of 32 to 256 units); the
-    bits of bytes they share with other layers one by one."""
+    memory again as its pieces.
+
+    The bytes the states fill whole are each written once, from eight states read as one
+    uint64: a state's bit 0 says on and its bit 1 identically zero, and one multiplication
+    gathers each of the eight bits into a byte (:data:`_GATHER`). Where a layer starts on a byte
+    and has a multiple of eight units (its rows of states then start on 8-byte boundaries),
+    the words are read from the states as they are; otherwise byte by byte. The bits of bytes
+    shared with other layers are written one by one. (On 120,000 pieces of a 256-unit layer,
+    8 ms against 41 ms writing whole bytes state by state.)"""
     H = states.shape[1]
     head = min((8 - (offset & 7)) & 7, H)  # the states before the first whole byte
     whole = (H - head) >> 3
+    flat = np.ascontiguousarray(states).reshape(-1)
+    aligned = head == 0 and (H & 7) == 0
+    words = flat[: (flat.shape[0] >> 3) << 3].view(np.uint64)
     for i in range(states.shape[0]):
         for h in range(head):
             _set_state(packed, zero, i, offset + h, states[i, h])
         for b in range(whole):
             h0 = head + 8 * b
-            on, zeros = np.uint8(0), np.uint8(0)
-            for k in range(8):
-                s = states[i, h0 + k]
-                on = (on << np.uint8(1)) | np.uint8(s == 1)
-                zeros = (zeros << np.uint8(1)) | np.uint8(s == 2)
-            packed[i, (offset + h0) >> 3] = on
-            zero[i, (offset + h0) >> 3] = zeros
+            if aligned:
+                x = words[(i * H + h0) >> 3]
+            else:
+                x = np.uint64(0)
+                for k in range(8):
+                    x |= np.uint64(states[i, h0 + k]) << np.uint64(8 * k)
+            packed[i, (offset + h0) >> 3] = np.uint8(((x & _LOW_BITS) * _GATHER) >> np.uint64(56))
+            zero[i, (offset + h0) >> 3] = np.uint8((((x >> np.uint64(1)) & _LOW_BITS) * _GATHER) >> np.uint64(56))
         for h in range(head + 8 * whole, H):
             _set_state(packed, zero, i, offset + h, states[i, h])
 
