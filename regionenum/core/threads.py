@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import os
 import threading
 import time
@@ -74,41 +73,70 @@ def map_in_threads(fn: Callable, items: list, threads: int | None = None) -> lis
     The threads take the items in order, one at a time, so that uneven items even out. Only
     pool threads that are free are asked (:func:`_start_helpers`): where they are busy (with
     another caller's items, or running the item that called this) the caller takes the items
-    itself, and never waits for a helper that has not begun. The first exception
-    raised (in item order) is raised here, after the items already begun have ended; once one
-    has failed, at most the items being taken at that moment are begun, so that a budget that
-    stops one item stops them all within about one item's time."""
+    itself, and never waits for a helper that has not begun. It returns once every item begun
+    has ended, whichever thread took it (:class:`_Items`), so an item's results and writes are
+    all there. The first exception raised (in item order) is raised here; once one has failed,
+    at most the items being taken at that moment are begun, so that a budget that stops one
+    item stops them all within about one item's time."""
     threads = min(idle_cpus() if threads is None else threads, len(items)) if len(items) > 1 else 1
     if threads == 1:  # (looking at the machine costs ~0.1 ms)
         return [fn(item) for item in items]
-    results, errors = [None] * len(items), {}
-    next_item = itertools.count()  # next() on it is atomic: each item is taken once
-    stop = threading.Event()
-
-    def work():
-        """Take items in order and run them until none is left or one has failed."""
-        while not stop.is_set():
-            i = next(next_item)
-            if i >= len(items):
-                return
-            try:
-                results[i] = fn(items[i])
-            except BaseException as err:  # raised in the caller's thread
-                errors[i] = err
-                stop.set()
-
-    helpers = _start_helpers(work, threads - 1)
+    shared = _Items(fn, items)
+    helpers = _start_helpers(shared.work, threads - 1)
     try:
-        work()  # this thread takes its share too
-        for helper in helpers:  # one not begun yet (the items all taken) is dropped
-            if not helper.cancel():
+        shared.work()  # this thread takes its share too
+        shared.wait()
+        for helper in helpers:  # one not begun yet is dropped; one begun has no item left (it ends
+            if not helper.cancel():  # now, and so its thread is free for the next map)
                 helper.result()
-    except BaseException:  # Ctrl-C while waiting: the helpers stop after their current item
-        stop.set()
+    except BaseException:  # Ctrl-C while working or waiting: the helpers stop after their current item
+        shared.failed = True
         raise
-    if errors:
-        raise errors[min(errors)]
-    return results
+    if shared.errors:
+        raise shared.errors[min(shared.errors)]
+    return shared.results
+
+
+class _Items:
+    """The items of one :func:`map_in_threads`, taken one at a time by the threads that run
+    :meth:`work`: the next one, how many are being run, and whether one has failed.
+
+    The caller waits for the items, not for the helpers it started: a helper whose thread
+    failed to start (``submit`` raising after queueing it) may still be run by a pool thread
+    later, and take an item while the caller works; and a helper begun after the items are
+    all taken takes none."""
+
+    def __init__(self, fn: Callable, items: list):
+        self.fn, self.items = fn, items
+        self.results, self.errors = [None] * len(items), {}
+        self.next, self.running, self.failed = 0, 0, False
+        self.ended = threading.Condition()
+
+    def work(self) -> None:
+        """Take items in order and run them until none is left or one has failed."""
+        while True:
+            with self.ended:
+                if self.failed or self.next >= len(self.items):
+                    return
+                i, self.next = self.next, self.next + 1
+                self.running += 1
+            try:
+                self.results[i] = self.fn(self.items[i])
+            except BaseException as err:  # raised in the caller's thread
+                self.errors[i] = err
+                self.failed = True
+            finally:
+                with self.ended:
+                    self.running -= 1
+                    if not self.running:
+                        self.ended.notify_all()
+
+    def wait(self) -> None:
+        """Return once no item is being run. Called after the caller's own :meth:`work`, when
+        no item is left to begin (all taken, or one failed), so none begins after."""
+        with self.ended:
+            while self.running:
+                self.ended.wait()
 
 
 def _start_helpers(work: Callable, wanted: int) -> list:

@@ -137,6 +137,39 @@ def test_map_in_threads_queues_nothing_behind_a_busy_thread(monkeypatch):
     assert threads.map_in_threads(lambda i: -i, [1, 2]) == [-1, -2]  # the pool is free again
 
 
+def test_map_in_threads_waits_for_an_item_taken_by_a_helper_whose_start_failed(monkeypatch):
+    """``submit`` may queue a helper and then raise (its thread could not be started); a thread
+    of the pool may still run it later, while the map goes on, and it takes an item. The map
+    returns once that item has ended too, with its result: not as soon as the items are all
+    taken, with an item still running (whose writes the caller would read half done)."""
+    import threading
+    import time
+
+    from regionenum.core import threads
+    monkeypatch.setattr(threads, "idle_cpus", lambda: 2)
+    late = []
+
+    class Pool:  # queues the call, which another thread runs 0.05 s later, and raises as no thread started
+        def submit(self, work):
+            runner = threading.Thread(target=lambda: (time.sleep(0.05), work()), daemon=True)
+            late.append(runner)
+            runner.start()
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threads, "_shared_pool", lambda: (Pool(), 1))
+    ended = []
+
+    def item(i):  # the caller takes 0 and 2, the late helper 1 and 3 (ending last)
+        time.sleep(0.3)
+        ended.append(i)
+        return i
+
+    assert threads.map_in_threads(item, list(range(4))) == [0, 1, 2, 3]
+    assert sorted(ended) == [0, 1, 2, 3]
+    for runner in late:
+        runner.join(10)
+
+
 def test_map_in_threads_raises_ctrl_c_from_an_item(monkeypatch):
     from regionenum.core import threads
     monkeypatch.setattr(threads, "idle_cpus", lambda: 2)
