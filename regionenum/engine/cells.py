@@ -111,7 +111,8 @@ class CellSet:
         parts is dropped from them (set to None) as soon as it is gathered, so that at most one
         array is held twice, not every cell: the parts are unusable afterwards. The parts are
         copied by threads on idle cores (filling fresh pages is most of the cost, and page
-        faults on two cores proceed side by side)."""
+        faults on two cores proceed side by side), but for arrays under
+        :data:`THREADED_COPY_BYTES`, copied in this thread."""
         order = np.asarray(order, dtype=np.int64)
         counts = [len(p) for p in parts]
         part_of = np.repeat(np.arange(len(parts)), counts)[order]
