@@ -424,7 +424,7 @@ def _top_facets(face, masks, scratch):
     return n
 
 
-@nb.njit(**_JIT)
+@nb.njit(inline='always', **_JIT)
 def _pull_from_facets(face, masks, k, gens, scratch, n_facets):
     """:func:`_pulled_volume` from the face's ``n_facets`` facets in ``scratch``
     (:func:`_top_facets`): pull the face's lowest generator, recurse into the facets that miss
@@ -433,6 +433,14 @@ def _pull_from_facets(face, masks, k, gens, scratch, n_facets):
     ``a_1 - a_0, ..., b - a_0, c - a_0``, over k!; the chain's part is worked out once per face
     on the way down."""
     stack, level, apex, rel, n_rel, Q, weight, facets = scratch
+    if k == 2:  # the facets are edges: a fan of triangles from the lowest generator, summed in the
+        origin = gens[face[0]]  # stack's order below (bit for bit the same volume)
+        total = 0.0
+        for j in range(n_facets - 1, -1, -1):
+            if not facets[j] & np.uint64(1):
+                b, c = _edge_ends(face, facets[j], gens)
+                total += _chain_step(Q, 0, gens[face[b]], origin) * _chain_norm(Q, 1, gens[face[c]], origin) / 2
+        return total
     weight[0] = 1.0
     apex[0] = 0  # the face's lowest generator, pulled first
     top = 0
