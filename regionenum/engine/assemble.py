@@ -48,8 +48,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     packed = cells.packed
     ids = roots.constraints.ids
     arrays, chunks = cells.arrays, _chunks(len(cells))
-    answers = map_in_threads(lambda c: facets_and_volumes(arrays, *c), chunks)  # per chunk (flags, volumes)
-    flags, volumes = (np.concatenate([answer[i] for answer in answers]) for i in (0, 1))
+    flags, volumes = map(np.concatenate, zip(*map_in_threads(lambda c: facets_and_volumes(arrays, *c), chunks)))
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
     is_point = cells.gens[:, 0] > 0

@@ -219,8 +219,9 @@ def facets_and_volumes(cells, lo, hi):
 
 @nb.njit(**_JIT)
 def _large_facet_flags(face, gens, gen_inc_off, gen_inc, con_ids, flags):
-    """:func:`facets_and_volumes`' flags for one cell of more than 64 generators ``face`` whose constraint ids
-    are ``con_ids``, into ``flags``, on sets of generator indices instead of bit masks."""
+    """:func:`facets_and_volumes`' flags for one cell of more than 64 generators ``face``
+    whose constraint ids are ``con_ids``, into ``flags``, on sets of generator indices instead
+    of bit masks."""
     ids, member, size = _tight_sets(face, gen_inc_off, gen_inc)
     keep = _maximal_proper(member, size)
     for q in range(con_ids.shape[0]):
