@@ -1111,25 +1111,43 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                 q_inc_off[n_q + 1] = q_inc_off[n_q] + inc_g.shape[0]
                 n_q += 1
             continue
-        # emit the pieces of this cell
+        # emit the pieces of this cell, into outputs grown first for all of them: an array
+        # reassigned inside the loop that writes them costs reference counts per piece (a third
+        # of a small net's split)
+        n_members = 0
+        n_incs = 0
+        for p in range(n_pieces):
+            n_members += piece_len[p]
+            for mi in range(piece_start[p], piece_start[p] + piece_len[p]):
+                n_incs += p_inc_len[mem[mi]]
+        # (arrays that grow together get one capacity, and offsets one more)
+        if n_out + n_pieces > o_parent.shape[0]:
+            cap = max(n_out + n_pieces, 2 * o_parent.shape[0] + 16)
+            o_parent = _grow1(o_parent, cap)
+            o_bits = _grow2(o_bits, cap)
+            o_gen_off = _grow1(o_gen_off, cap + 1)
+            o_con_off = _grow1(o_con_off, cap + 1)
+        if n_og + n_members > o_gens.shape[0]:
+            cap = max(n_og + n_members, 2 * o_gens.shape[0] + 16)
+            o_gens = _grow2(o_gens, cap)
+            o_gen_err = _grow1(o_gen_err, cap)
+            o_inc_off = _grow1(o_inc_off, cap + 1)
+        if n_oi + n_incs > o_inc.shape[0]:
+            o_inc = _grow1(o_inc, n_oi + n_incs)
+        if want_cons:  # a piece's constraints: at most its members' incidences
+            if n_incs > ids_buf.shape[0]:
+                ids_buf = _grow1(ids_buf, n_incs)
+            if n_oc + n_incs > o_con_ids.shape[0]:
+                cap = max(n_oc + n_incs, 2 * o_con_ids.shape[0] + 16)
+                o_con_ids = _grow1(o_con_ids, cap)
+                o_con_rows = _grow2(o_con_rows, cap)
+                o_con_err = _grow1(o_con_err, cap)
         for p in range(n_pieces):
             m0 = piece_start[p]
             m1 = m0 + piece_len[p]
-            if n_out + 1 > o_parent.shape[0]:
-                cap = 2 * o_parent.shape[0] + 16
-                o_parent = _grow1(o_parent, cap)
-                o_bits = _grow2(o_bits, cap)
-                o_gen_off = _grow1(o_gen_off, cap + 1)
-                o_con_off = _grow1(o_con_off, cap + 1)
             o_parent[n_out] = c
             for hh in range(HB):
                 o_bits[n_out, hh] = piece_bits[p, hh]
-            if n_og + (m1 - m0) > o_gens.shape[0]:
-                o_gens = _grow2(o_gens, n_og + (m1 - m0))
-            if n_og + (m1 - m0) > o_gen_err.shape[0]:
-                o_gen_err = _grow1(o_gen_err, n_og + (m1 - m0))
-            if n_og + (m1 - m0) + 1 > o_inc_off.shape[0]:
-                o_inc_off = _grow1(o_inc_off, n_og + (m1 - m0) + 1)
             for mi in range(m0, m1):
                 g = mem[mi]
                 for k in range(D):
@@ -1137,8 +1155,6 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                 o_gen_err[n_og] = pdg[g]
                 st = p_inc_start[g]
                 ln = p_inc_len[g]
-                if n_oi + ln > o_inc.shape[0]:
-                    o_inc = _grow1(o_inc, n_oi + ln)
                 for q in range(ln):
                     o_inc[n_oi + q] = inc_pool[st + q]
                 n_oi += ln
@@ -1151,16 +1167,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                 for mi in range(m0, m1):
                     g = mem[mi]
                     st = p_inc_start[g]
-                    if n_ids + p_inc_len[g] > ids_buf.shape[0]:
-                        ids_buf = _grow1(ids_buf, n_ids + p_inc_len[g])
                     for q in range(st, st + p_inc_len[g]):
                         n_ids = _add_unique_sorted(ids_buf, n_ids, inc_pool[q])
-                if n_oc + n_ids > o_con_ids.shape[0]:
-                    o_con_ids = _grow1(o_con_ids, n_oc + n_ids)
-                if n_oc + n_ids > o_con_rows.shape[0]:
-                    o_con_rows = _grow2(o_con_rows, n_oc + n_ids)
-                if n_oc + n_ids > o_con_err.shape[0]:
-                    o_con_err = _grow1(o_con_err, n_oc + n_ids)
                 for ii in range(n_ids):
                     cid = ids_buf[ii]
                     o_con_ids[n_oc] = cid
