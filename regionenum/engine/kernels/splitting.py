@@ -239,13 +239,14 @@ MASK_BITS = 64
 
 
 @nb.njit(inline='always', **_JIT)
-def _values(px, i, dg, rows, errors, exact_offsets, n_live, ref, tol, out_v, out_e, out_t, sa):
+def _values(px, pdg, first, stop, rows, errors, exact_offsets, n_live, ref, tol, out_v, out_e, out_t, sa):
     """Values of the hyperplanes ``rows[:, j]`` (``j < n_live``: a cell's rows over ``(t, x)``
-    not yet decided, copied side by side) at the homogeneous generator ``g = px[i]``
-    (``out_v[i, j]``), a rigorous bound on their distance from the exact values (``out_e[i,
-    j]``), and the thresholds below which their signs are not trusted (``out_t[i, j]``). Arrays
-    are passed with an index, not as views: in the kernel's loops every view costs a reference
-    count taken and dropped.
+    not yet decided, copied side by side) at each homogeneous generator ``g = px[i]`` for ``first
+    <= i < stop``, whose error bound is ``dg = pdg[i]`` (``out_v[i, j]``), a rigorous bound on
+    their distance from the exact values (``out_e[i, j]``), and the thresholds below which their
+    signs are not trusted (``out_t[i, j]``). Arrays are passed with indices, not as views, and
+    the generators go a range at a time (a cell's, a cut's): in the kernel's loops every view
+    and every call with arrays costs reference counts taken and dropped.
 
     With ``g`` within ``dg`` (max-norm) of a positive multiple ``g*`` of the exact generator (its
     homogeneous coordinate ``g_0``, 1 for points and 0 for rays, is exact) and ``J = rows[:, j]``
@@ -262,41 +263,43 @@ def _values(px, i, dg, rows, errors, exact_offsets, n_live, ref, tol, out_v, out
     :func:`_underflowed`). ``sa`` is scratch of length ``n_live``."""
     D = px.shape[1]
     gamma = (D + 2) * U / (1.0 - (D + 2) * U)
-    g0 = px[i, 0]
-    r = ref if g0 > 0 else 1.0
-    gmax = 0.0
-    for k in range(1, D):
-        gmax = max(gmax, abs(px[i, k]))
-    gmax = gmax + dg if exact_offsets else max(abs(g0), gmax + dg)
-    a0 = abs(g0)
-    for j in range(n_live):
-        v = rows[0, j]
-        out_v[i, j] = g0 * v
-        out_e[i, j] = a0 * abs(v)  # sum_k |g_k J_k|
-        out_t[i, j] = a0 * abs(v)  # the size, for the tol band
-        sa[j] = 0.0  # sum_{k >= 1} |J_k|
-    for k in range(1, D):
-        gk = px[i, k]
-        ak = abs(gk)
-        m = max(ak, r)
+    for i in range(first, stop):
+        dg = pdg[i]
+        g0 = px[i, 0]
+        r = ref if g0 > 0 else 1.0
+        gmax = 0.0
+        for k in range(1, D):
+            gmax = max(gmax, abs(px[i, k]))
+        gmax = gmax + dg if exact_offsets else max(abs(g0), gmax + dg)
+        a0 = abs(g0)
         for j in range(n_live):
-            v = rows[k, j]
-            av = abs(v)
-            out_v[i, j] += gk * v
-            out_e[i, j] += ak * av
-            sa[j] += av
-            out_t[i, j] += m * av
-    moved = dg > 0.0
-    for j in range(n_live):  # selects, not branches, so that the loop vectorises
-        ej = errors[j]
-        se = out_e[i, j]
-        e = gamma * se + dg * sa[j] + gmax * ej
-        grown = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
-        e = grown if (se > 0.0) | ((ej > 0.0) & (gmax > 0.0)) | (moved & (sa[j] > 0.0)) else e
-        e = e if e < np.inf else np.inf  # overflow or NaN: no bound
-        t = tol * out_t[i, j]
-        out_e[i, j] = e
-        out_t[i, j] = t if t > e else e
+            v = rows[0, j]
+            out_v[i, j] = g0 * v
+            out_e[i, j] = a0 * abs(v)  # sum_k |g_k J_k|
+            out_t[i, j] = a0 * abs(v)  # the size, for the tol band
+            sa[j] = 0.0  # sum_{k >= 1} |J_k|
+        for k in range(1, D):
+            gk = px[i, k]
+            ak = abs(gk)
+            m = max(ak, r)
+            for j in range(n_live):
+                v = rows[k, j]
+                av = abs(v)
+                out_v[i, j] += gk * v
+                out_e[i, j] += ak * av
+                sa[j] += av
+                out_t[i, j] += m * av
+        moved = dg > 0.0
+        for j in range(n_live):  # selects, not branches, so that the loop vectorises
+            ej = errors[j]
+            se = out_e[i, j]
+            e = gamma * se + dg * sa[j] + gmax * ej
+            grown = e * (1.0 + 4.0 * gamma) + TINY  # the bound's own rounding, and subnormals
+            e = grown if (se > 0.0) | ((ej > 0.0) & (gmax > 0.0)) | (moved & (sa[j] > 0.0)) else e
+            e = e if e < np.inf else np.inf  # overflow or NaN: no bound
+            t = tol * out_t[i, j]
+            out_e[i, j] = e
+            out_t[i, j] = t if t > e else e
 
 
 @nb.njit(inline='always', **_JIT)
@@ -341,15 +344,16 @@ def _box_sides(px, pdg, ng, J, errors, r, ref, tol, centre, half, top, sums, who
         biggest = max(biggest, top[k])
     gmax = max(1.0, biggest + dgmax)
     slack = 1.0 + 16.0 * gamma
-    v, s_c, s_g, size, rad, sa = sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]
+    # the sums' rows (value, |c| size, |g| size, tol size, radius, row size) by index, not as
+    # views: a view costs reference counts per call
     for h in range(H):
         j = J[r, 0, h]
-        v[h] = j
-        s_c[h] = abs(j)
-        s_g[h] = abs(j)
-        size[h] = abs(j)
-        rad[h] = 0.0
-        sa[h] = 0.0
+        sums[0, h] = j
+        sums[1, h] = abs(j)
+        sums[2, h] = abs(j)
+        sums[3, h] = abs(j)
+        sums[4, h] = 0.0
+        sums[5, h] = 0.0
     for k in range(1, D):
         ck = centre[k]
         ack = abs(ck)
@@ -359,18 +363,18 @@ def _box_sides(px, pdg, ng, J, errors, r, ref, tol, centre, half, top, sums, who
         for h in range(H):
             j = J[r, k, h]
             aj = abs(j)
-            v[h] += ck * j
-            s_c[h] += ack * aj
-            s_g[h] += tk * aj
-            size[h] += mk * aj
-            rad[h] += wk * aj
-            sa[h] += aj
+            sums[0, h] += ck * j
+            sums[1, h] += ack * aj
+            sums[2, h] += tk * aj
+            sums[3, h] += mk * aj
+            sums[4, h] += wk * aj
+            sums[5, h] += aj
     for h in range(H):  # selects, not branches
-        e = (gamma * s_g[h] + dgmax * sa[h] + gmax * errors[r, 0, h]) * (1.0 + 4.0 * gamma) + TINY
+        e = (gamma * sums[2, h] + dgmax * sums[5, h] + gmax * errors[r, 0, h]) * (1.0 + 4.0 * gamma) + TINY
         e = e if e < np.inf else np.inf  # NaN (inf * 0, a NaN bound): no bound, as in _values
-        t = max(tol * size[h], e)
-        margin = (gamma * (s_c[h] + s_g[h]) + rad[h] + t) * slack + 2.0 * TINY
-        x = v[h]
+        t = max(tol * sums[3, h], e)
+        margin = (gamma * (sums[1, h] + sums[2, h]) + sums[4, h] + t) * slack + 2.0 * TINY
+        x = sums[0, h]
         whole[h] = 1 if x > margin else (-1 if x < -margin else 0)  # NaN or no bound: 0
     n_live = 0
     for h in range(H):
@@ -880,8 +884,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             for k in range(D):
                 live_rows[k, j] = J[rc, k, live[j]]
             live_err[j] = J_err[rc, 0, live[j]]
-        for k in range(ng):
-            _values(px, k, pdg[k], live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt, scratch)
+        _values(px, pdg, 0, ng, live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt, scratch)
         for j in range(n_live):
             h = live[j]
             pos = True
@@ -946,8 +949,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             r = 2 if q < 0 else ans_sign[q]
                             if q >= 0 and _adopt(px, pdg, g, ans_point[q]):
                                 # its values at the exact point, for the hyperplanes still to come
-                                _values(px, g, 0.0, live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt,
-                                        scratch)
+                                _values(px, pdg, g, g + 1, live_rows, live_err, exact_offsets, n_live, ref, tol, pv,
+                                        pe, pt, scratch)
                             if r == 2:  # unanswered: finish the cell anyway, then drop it
                                 ask = _grow2(ask, n_ask + 1)
                                 ask[n_ask, 0] = g
@@ -1066,9 +1069,11 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         sign_stamp[npool] = h
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
-                        _values(px, npool, pdg[npool], live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt,
-                                scratch)
                         npool += 1
+                # the new generators' values, for the hyperplanes still to come (none of them is
+                # a member of a piece cut again by this one)
+                _values(px, pdg, first_new, npool, live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt,
+                        scratch)
                 # piece p keeps the side <= 0, a new piece takes the side >= 0
                 if n_pieces + 1 > piece_start.shape[0]:
                     cap = 2 * piece_start.shape[0]
@@ -1169,6 +1174,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                     st = p_inc_start[g]
                     for q in range(st, st + p_inc_len[g]):
                         n_ids = _add_unique_sorted(ids_buf, n_ids, inc_pool[q])
+                q = cell_con_off[c]  # the cell's rows, walked with the sorted ids (no search)
                 for ii in range(n_ids):
                     cid = ids_buf[ii]
                     o_con_ids[n_oc] = cid
@@ -1179,8 +1185,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             o_con_rows[n_oc, k] = sgn * J[rc, k, hh]
                         o_con_err[n_oc] = J_err[rc, 0, hh]
                     else:
-                        q = _find(con_ids, cell_con_off[c], cell_con_off[c + 1], cid)
-                        if q < 0:
+                        while q < cell_con_off[c + 1] and con_ids[q] < cid:
+                            q += 1
+                        if not (q < cell_con_off[c + 1] and con_ids[q] == cid):
                             raise RuntimeError("a tight constraint has no row in its cell")
                         for k in range(D):
                             o_con_rows[n_oc, k] = con_rows[q, k]
