@@ -706,25 +706,130 @@ def _vertex_error(x, incidence, c, rc, J, J_err, hyp_lo, hyp_hi, cell_con_off, c
     return bound if bound < np.inf else np.inf
 
 
-@nb.njit(cache=True, nogil=True)
-def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
-    """Split the cells ``todo`` (indices into ``cells``, a :data:`CellArrays`, in order) by every
-    hyperplane of ``planes`` (:data:`Hyperplanes`), trusting float64 signs by ``rule``
-    (:data:`SignRule`) and looking the others up in ``answers`` (:data:`Answers`).
+#: Why a cell did not fit the buffers (flags, or'd): the generator pool, the incidence pool, the
+#: intersection scratch, the pieces' member lists, the pieces, the unanswered questions, the
+#: vertex-error scratch (all grown :data:`_GROWTH` times over, and the cell split again from its
+#: start), the outputs and the questions returned (grown to what the cell needs, and the cell,
+#: already split, written out).
+_SHORT_POOL, _SHORT_INC, _SHORT_TMP, _SHORT_MEM, _SHORT_PIECES, _SHORT_ASK, _SHORT_SYS = 1, 2, 4, 8, 16, 32, 64
+_SHORT_OUT, _SHORT_QUESTIONS = 128, 256
+#: How many times over scratch grows when a cell does not fit: large, so that a cell is rarely
+#: split twice (the first layer's one cell grows the pool most).
+_GROWTH = 8
+#: The ``state`` of a split in progress (int64): the lengths of the outputs and questions, the
+#: signs per stage and, of a cell split but not yet written out, its pieces, unanswered
+#: questions, members, incidences (over all its pieces) and its questions' incidences.
+_N_OUT, _N_GENS, _N_INC, _N_CONS, _N_Q, _FILTER, _ZERO, _EXPANSION = 0, 1, 2, 3, 4, 5, 6, 7
+_PIECES, _ASKED, _MEMBERS, _INCS, _ASKED_INCS = 8, 9, 10, 11, 12
+_STATE = 13
 
-    Adds to ``signs[:3]`` (int64) how many signs each float64 stage decided: the filter
-    (a value beyond its error bound, a generator at a time or a whole cell's at once), exact
-    zeros (every product exactly zero) and the exact expansions (``_exact_sign``).
+#: A cell's generator pool (one capacity): coordinates, error bounds, incidence (start and length
+#: in the incidence pool), sign caches (the hyperplane a sign is for, the sign, the hyperplane it
+#: was made tight on), values with their error bounds and thresholds per live hyperplane, masks.
+_Pool = namedtuple("_Pool", "x err inc_start inc_len sign_stamp sign touch_stamp values errors thresholds mask")
+#: The rest of the scratch that grows: the incidence pool, the pieces' members, intersections,
+#: a piece's constraint ids, unanswered questions, the pieces (start and length in the members,
+#: state bits) and :func:`_vertex_error`'s rows.
+_Work = namedtuple("_Work", "inc mem tmp ids ask piece_start piece_len piece_bits sys_a sys_e sys_m sys_u")
+#: Scratch of fixed size: values, an expansion, whole-cell sides and the live hyperplanes with
+#: their rows and bounds, the box test's centre, half-widths, tops and sums, the cell's sorted
+#: constraint ids, :func:`_vertex_error`'s system and pivots.
+_Fixed = namedtuple("_Fixed",
+                    "scratch expansion whole live live_rows live_err centre half top sums loc_ids sys_b sys_c")
 
-    Returns ``(pieces, questions)``: the :data:`Pieces` of the cells that could be split (their
-    constraints only if ``want_cons``), and the :data:`Questions` of the cells left unsplit (all
-    the questions met while finishing each such cell), for the caller to settle exactly and ask
-    again.
+
+@nb.njit(**_JIT)
+def _grown_pool(pool):
+    """``pool`` with room for :data:`_GROWTH` times as many generators."""
+    n = _GROWTH * pool.x.shape[0]
+    return _Pool(_grow2(pool.x, n), _grow1(pool.err, n), _grow1(pool.inc_start, n), _grow1(pool.inc_len, n),
+                 _grow1(pool.sign_stamp, n), _grow1(pool.sign, n), _grow1(pool.touch_stamp, n),
+                 _grow2(pool.values, n), _grow2(pool.errors, n), _grow2(pool.thresholds, n), _grow1(pool.mask, n))
+
+
+@nb.njit(**_JIT)
+def _grown_work(work, short):
+    """``work`` with the buffers ``short`` names :data:`_GROWTH` times as large."""
+    n_i = _GROWTH * work.inc.shape[0] if short & _SHORT_INC else 0
+    n_m = _GROWTH * work.mem.shape[0] if short & _SHORT_MEM else 0
+    n_t = _GROWTH * work.tmp.shape[0] if short & _SHORT_TMP else 0
+    n_a = _GROWTH * work.ask.shape[0] if short & _SHORT_ASK else 0
+    n_p = _GROWTH * work.piece_start.shape[0] if short & _SHORT_PIECES else 0
+    n_s = _GROWTH * work.sys_a.shape[0] if short & _SHORT_SYS else 0
+    return _Work(_grow1(work.inc, n_i), _grow1(work.mem, n_m), _grow1(work.tmp, n_t), work.ids,
+                 _grow2(work.ask, n_a), _grow1(work.piece_start, n_p), _grow1(work.piece_len, n_p),
+                 _grow2(work.piece_bits, n_p), _grow2(work.sys_a, n_s), _grow1(work.sys_e, n_s),
+                 _grow2(work.sys_m, n_s), _grow1(work.sys_u, n_s))
+
+
+@nb.njit(**_JIT)
+def _room_for_pieces(out, work, state, want_cons):
+    """``out`` (:data:`Pieces`) and ``work`` with room for the pieces of the cell split in
+    ``state`` (arrays that grow together get one capacity, and offsets one more)."""
+    parent, states, gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err = out
+    n = state[_N_OUT] + state[_PIECES]
+    if n > parent.shape[0]:
+        cap = max(n, 2 * parent.shape[0] + 16)
+        parent, states = _grow1(parent, cap), _grow2(states, cap)
+        gen_off, con_off = _grow1(gen_off, cap + 1), _grow1(con_off, cap + 1)
+    n = state[_N_GENS] + state[_MEMBERS]
+    if n > gens.shape[0]:
+        cap = max(n, 2 * gens.shape[0] + 16)
+        gens, gen_err, inc_off = _grow2(gens, cap), _grow1(gen_err, cap), _grow1(inc_off, cap + 1)
+    n = state[_N_INC] + state[_INCS]
+    if n > inc.shape[0]:
+        inc = _grow1(inc, max(n, 2 * inc.shape[0] + 16))
+    n = state[_N_CONS] + state[_INCS]  # a piece's constraints: at most its members' incidences
+    if want_cons and n > con_ids.shape[0]:
+        cap = max(n, 2 * con_ids.shape[0] + 16)
+        con_ids, con_rows, con_err = _grow1(con_ids, cap), _grow2(con_rows, cap), _grow1(con_err, cap)
+    ids = work.ids
+    if state[_INCS] > ids.shape[0]:
+        ids = _grow1(ids, max(state[_INCS], 2 * ids.shape[0]))
+    return (Pieces(parent, states, gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err),
+            _Work(work.inc, work.mem, work.tmp, ids, work.ask, work.piece_start, work.piece_len, work.piece_bits,
+                  work.sys_a, work.sys_e, work.sys_m, work.sys_u))
+
+
+@nb.njit(**_JIT)
+def _room_for_questions(asked, state):
+    """``asked`` (:data:`Questions`) with room for the questions of the cell split in ``state``."""
+    cell, hyperplane, inc_off, inc, generator = asked
+    n = state[_N_Q] + state[_ASKED]
+    if n > cell.shape[0]:
+        cap = max(n, 2 * cell.shape[0] + 16)
+        cell, hyperplane, generator = _grow1(cell, cap), _grow1(hyperplane, cap), _grow2(generator, cap)
+        inc_off = _grow1(inc_off, cap + 1)
+    n = inc_off[state[_N_Q]] + state[_ASKED_INCS]
+    if n > inc.shape[0]:
+        inc = _grow1(inc, max(n, 2 * inc.shape[0] + 16))
+    return Questions(cell, hyperplane, inc_off, inc, generator)
+
+
+@nb.njit(nogil=True, **_JIT)
+def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, out, asked, pool, work, fixed,
+                state):
+    """The body of :func:`split_cells`: split the cells ``todo[start:]`` one by one and write
+    their pieces (or questions) into ``out`` (:data:`Pieces`; ``asked``, :data:`Questions`),
+    updating ``state`` (see :data:`_STATE`) after each, until one does not fit: returns the
+    index of that cell in ``todo`` and why (:data:`_SHORT_POOL` and the rest), or ``(len(todo),
+    0)``. Where only the outputs were short, the cell is split already and its pieces wait in the
+    scratch: the caller makes room and calls again with ``resume`` to write them out.
+
+    Nothing here grows an array: an array variable that a loop may reassign costs a reference
+    count taken and dropped on every pass of that loop (atomic operations: once about 40% of a
+    wide net's split). The caller grows them between calls.
     """
     cell_gen_off, gens, gen_err, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows, con_err = cells
     J, J_err, hyp_ids, exact_offsets, row_of = planes
     ref, tol = rule
     ans_cell, ans_h, ans_inc_off, ans_inc, ans_within, ans_sign, ans_point = answers
+    o_parent, o_bits, o_gen_off, o_gens, o_gen_err, o_inc_off, o_inc = out[:7]
+    o_con_off, o_con_ids, o_con_rows, o_con_err = out[7:]
+    q_cell, q_h, q_inc_off, q_inc, q_gen = asked
+    px, pdg, p_inc_start, p_inc_len, sign_stamp, sign_val, touch_stamp, pv, pe, pt, p_mask = pool
+    inc_pool, mem, tmp, ids_buf, ask, piece_start, piece_len, piece_bits, sys_a, sys_e, sys_m, sys_u = work
+    scratch, expansion, whole, live, live_rows, live_err, centre, half, top, sums, loc_ids, sys_b, sys_c = fixed
     n_cells = todo.shape[0]
     D = gens.shape[1]
     d = D - 1
@@ -733,105 +838,115 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
     hyp_lo = hyp_ids[0] if H > 0 else 0
     hyp_hi = hyp_ids[H - 1] if H > 0 else -1
     settled = _SETTLED if want_cons else _SETTLED_FINAL
+    n_out, n_og, n_oi, n_oc, n_q = state[_N_OUT], state[_N_GENS], state[_N_INC], state[_N_CONS], state[_N_Q]
+    n_filter, n_zero, n_expansion = state[_FILTER], state[_ZERO], state[_EXPANSION]
+    n_pieces, n_ask = state[_PIECES], state[_ASKED]
 
-    # outputs, first as large as the cells todo have (they grow when the pieces need more;
-    # threads split chunks of one set of cells, each sizing its own)
-    n_gen, n_inc, n_con = 0, 0, 0
-    for i in range(n_cells):
-        c = todo[i]
-        n_gen += cell_gen_off[c + 1] - cell_gen_off[c]
-        n_inc += gen_inc_off[cell_gen_off[c + 1]] - gen_inc_off[cell_gen_off[c]]
-        n_con += cell_con_off[c + 1] - cell_con_off[c]
-    o_parent = np.empty(n_cells, np.int64)
-    o_bits = np.empty((n_cells, HB), np.uint8)
-    o_gen_off = np.zeros(n_cells + 1, np.int64)
-    o_gens = np.empty((n_gen, D), np.float64)
-    o_gen_err = np.empty(n_gen, np.float64)
-    o_inc_off = np.zeros(n_gen + 1, np.int64)
-    o_inc = np.empty(n_inc, np.int64)
-    o_con_off = np.zeros(n_cells + 1, np.int64)
-    o_con_ids = np.empty(n_con + 16, np.int64)
-    o_con_rows = np.empty((n_con + 16, D), np.float64)
-    o_con_err = np.empty(n_con + 16, np.float64)
-    n_out = 0
-    n_og = 0
-    n_oi = 0
-    n_oc = 0
-    q_cell = np.empty(4, np.int64)
-    q_h = np.empty(4, np.int64)
-    q_inc_off = np.zeros(5, np.int64)
-    q_inc = np.empty(16, np.int64)
-    q_gen = np.empty((4, D), np.float64)
-    n_q = 0
-    n_filter = 0
-    n_zero = 0
-    n_expansion = 0
-
-    # per-cell scratch: the generator pool (coordinates, incidence, sign cache) ...
-    px = np.empty((64, D), np.float64)
-    pdg = np.empty(64, np.float64)  # each generator's error bound
-    p_inc_start = np.empty(64, np.int64)
-    p_inc_len = np.empty(64, np.int64)
-    inc_pool = np.empty(512, np.int64)
-    sign_stamp = np.empty(64, np.int64)
-    sign_val = np.empty(64, np.int8)
-    touch_stamp = np.empty(64, np.int64)
-    pv = np.empty((64, HB), np.float64)
-    pe = np.empty((64, HB), np.float64)  # rigorous bounds on the values' errors
-    pt = np.empty((64, HB), np.float64)
-    scratch = np.empty(HB, np.float64)
-    expansion = np.empty(2 * D, np.float64)
-    whole = np.empty(HB, np.int8)  # per hyperplane: +1/-1 if the whole cell is strictly on one side
-    live = np.empty(HB, np.int64)  # the hyperplanes not so decided, the pool's columns of values
-    live_rows = np.empty((D, HB), np.float64)  # their rows and error bounds, side by side
-    live_err = np.empty(HB, np.float64)
-    centre = np.empty(D, np.float64)  # scratch for _box_sides
-    half = np.empty(D, np.float64)
-    top = np.empty(D, np.float64)
-    sums = np.empty((6, HB), np.float64)
-    # each pool generator's incidence also as a mask over the cell's constraints (MASK_BITS at most),
-    # for the adjacency tests: a set intersection and a subset test become an AND each
-    p_mask = np.empty(px.shape[0], np.uint64)  # grown with the pool (px and the rest)
-    loc_ids = np.empty(MASK_BITS + 1, np.int64)
-    # ... and the pieces: member lists in an append-only pool, state bits
-    piece_start = np.empty(16, np.int64)
-    piece_len = np.empty(16, np.int64)
-    piece_bits = np.empty((16, HB), np.uint8)
-    mem = np.empty(256, np.int64)
-    tmp = np.empty(64, np.int64)
-    ids_buf = np.empty(64, np.int64)
-    ask = np.empty((4, 4), np.int64)
-    sys_a = np.empty((max(d, 1) + 64, D), np.float64)  # scratch for _vertex_error
-    sys_b = np.empty((max(d, 1), 2 * max(d, 1)), np.float64)
-    sys_e = np.empty(max(d, 1) + 64, np.float64)
-    sys_m = np.empty((max(d, 1) + 64, max(d, 1)), np.float64)
-    sys_c = np.empty(max(d, 1), np.int64)
-    sys_u = np.empty(max(d, 1) + 64, np.bool_)
-
-    for ci in range(n_cells):
-        c = todo[ci]
+    cell = start
+    pending = resume  # the cell split, its pieces (or questions) not yet written out
+    c = todo[cell]
+    rc = row_of[c]
+    while True:
+        if pending and n_ask > 0:
+            # abandon the cell; return its questions
+            n_asked = 0
+            for k in range(n_ask):
+                n_asked += ask[k, 3]
+            if n_q + n_ask > q_cell.shape[0] or q_inc_off[n_q] + n_asked > q_inc.shape[0]:
+                state[_FILTER], state[_ZERO], state[_EXPANSION] = n_filter, n_zero, n_expansion
+                state[_PIECES], state[_ASKED], state[_ASKED_INCS] = n_pieces, n_ask, n_asked
+                return cell, _SHORT_QUESTIONS
+            for k in range(n_ask):
+                q_cell[n_q] = c
+                q_h[n_q] = ask[k, 1]
+                for kk in range(D):
+                    q_gen[n_q, kk] = px[ask[k, 0], kk]
+                for t in range(ask[k, 3]):
+                    q_inc[q_inc_off[n_q] + t] = inc_pool[ask[k, 2] + t]
+                q_inc_off[n_q + 1] = q_inc_off[n_q] + ask[k, 3]
+                n_q += 1
+        elif pending:
+            # write out the pieces, once there is room for all of them
+            n_members = 0
+            n_incs = 0
+            for p in range(n_pieces):
+                n_members += piece_len[p]
+                for mi in range(piece_start[p], piece_start[p] + piece_len[p]):
+                    n_incs += p_inc_len[mem[mi]]
+            if (n_out + n_pieces > o_parent.shape[0] or n_og + n_members > o_gens.shape[0]
+                    or n_oi + n_incs > o_inc.shape[0]
+                    or want_cons and (n_oc + n_incs > o_con_ids.shape[0] or n_incs > ids_buf.shape[0])):
+                state[_FILTER], state[_ZERO], state[_EXPANSION] = n_filter, n_zero, n_expansion
+                state[_PIECES], state[_ASKED], state[_MEMBERS], state[_INCS] = n_pieces, n_ask, n_members, n_incs
+                return cell, _SHORT_OUT
+            for p in range(n_pieces):
+                m0 = piece_start[p]
+                m1 = m0 + piece_len[p]
+                o_parent[n_out] = c
+                for hh in range(HB):
+                    o_bits[n_out, hh] = piece_bits[p, hh]
+                for mi in range(m0, m1):
+                    g = mem[mi]
+                    for k in range(D):
+                        o_gens[n_og, k] = px[g, k]
+                    o_gen_err[n_og] = pdg[g]
+                    st = p_inc_start[g]
+                    ln = p_inc_len[g]
+                    for q in range(ln):
+                        o_inc[n_oi + q] = inc_pool[st + q]
+                    n_oi += ln
+                    n_og += 1
+                    o_inc_off[n_og] = n_oi
+                o_gen_off[n_out + 1] = n_og
+                if want_cons:
+                    # constraints tight somewhere on the piece, each once, in increasing id order
+                    n_ids = 0
+                    for mi in range(m0, m1):
+                        g = mem[mi]
+                        st = p_inc_start[g]
+                        for q in range(st, st + p_inc_len[g]):
+                            n_ids = _add_unique_sorted(ids_buf, n_ids, inc_pool[q])
+                    q = cell_con_off[c]  # the cell's rows, walked with the sorted ids (no search)
+                    for ii in range(n_ids):
+                        cid = ids_buf[ii]
+                        o_con_ids[n_oc] = cid
+                        if hyp_lo <= cid <= hyp_hi:
+                            hh = cid - hyp_lo
+                            sgn = -1.0 if piece_bits[p, hh] == 1 else 1.0
+                            for k in range(D):
+                                o_con_rows[n_oc, k] = sgn * J[rc, k, hh]
+                            o_con_err[n_oc] = J_err[rc, 0, hh]
+                        else:
+                            while q < cell_con_off[c + 1] and con_ids[q] < cid:
+                                q += 1
+                            if not (q < cell_con_off[c + 1] and con_ids[q] == cid):
+                                raise RuntimeError("a tight constraint has no row in its cell")
+                            for k in range(D):
+                                o_con_rows[n_oc, k] = con_rows[q, k]
+                            o_con_err[n_oc] = con_err[q]
+                        n_oc += 1
+                o_con_off[n_out + 1] = n_oc
+                n_out += 1
+        if pending:  # written out: the cell is done
+            state[_N_OUT], state[_N_GENS], state[_N_INC] = n_out, n_og, n_oi
+            state[_N_CONS], state[_N_Q] = n_oc, n_q
+            state[_FILTER], state[_ZERO], state[_EXPANSION] = n_filter, n_zero, n_expansion
+            cell += 1
+            pending = False
+        if cell == n_cells:
+            return cell, 0
+        c = todo[cell]
         rc = row_of[c]  # the cell's rows in J and J_err
         g0 = cell_gen_off[c]
         ng = cell_gen_off[c + 1] - g0
         npool = ng
         n_ask = 0  # unanswered questions (they abandon the cell): generator, hyperplane, incidence
-        # (growth is tested here, not only in _grow*: a call that returns an array costs
-        # reference counts, and these run per cell and per new generator). The pool's arrays
-        # are created and grown together, so they always share px's capacity.
-        if ng > px.shape[0]:
-            px = _grow2(px, ng)
-            pdg = _grow1(pdg, ng)
-            p_inc_start = _grow1(p_inc_start, ng)
-            p_inc_len = _grow1(p_inc_len, ng)
-            sign_stamp = _grow1(sign_stamp, ng)
-            sign_val = _grow1(sign_val, ng)
-            touch_stamp = _grow1(touch_stamp, ng)
-            pv = _grow2(pv, ng)
-            pe = _grow2(pe, ng)
-            pt = _grow2(pt, ng)
-            p_mask = _grow1(p_mask, ng)
-        if ng > mem.shape[0]:
-            mem = _grow1(mem, ng)
+        short = 0  # the buffers the cell found too small (it is then left for the caller to redo)
+        short |= _SHORT_POOL if ng > px.shape[0] else 0
+        short |= _SHORT_MEM if ng > mem.shape[0] else 0
+        short |= _SHORT_INC if gen_inc_off[g0 + ng] - gen_inc_off[g0] > inc_pool.shape[0] else 0
+        if short != 0:
+            return cell, short
         ninc = 0
         points = True
         for k in range(ng):
@@ -845,8 +960,6 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             pdg[k] = gen_err[g0 + k]
             a = gen_inc_off[g0 + k]
             b = gen_inc_off[g0 + k + 1]
-            if ninc + (b - a) > inc_pool.shape[0]:
-                inc_pool = _grow1(inc_pool, ninc + (b - a))
             p_inc_start[k] = ninc
             p_inc_len[k] = b - a
             for q in range(a, b):
@@ -905,13 +1018,12 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             piece_bits[0, h] = whole[h] > 0
         decided = 0  # the hyperplanes before ``decided`` are counted in the signs
         for j in range(n_live + 1):
-            if n_ask > 0:
+            if n_ask > 0 or short != 0:
                 # the answers still wanted are provisional zeros, which entered incidences; the
                 # next hyperplanes' questions would carry them, so the first hyperplane with
-                # questions is the last one split. Skipped by ``continue``, not left by ``break``:
-                # a second exit from this loop defeats Numba's pruning of reference counts, and
-                # every array the loop reassigns is then incref'd and decref'd per hyperplane
-                # (3-4 times slower in all)
+                # questions is the last one split (and a cell short of room is redone whole).
+                # Skipped by ``continue``, not left by ``break``: a second exit from this loop
+                # defeats Numba's pruning of reference counts
                 continue
             h = live[j] if j < n_live else H  # (H: past the last, to count the ones before it)
             n_filter += ng * (h - decided)  # whole-cell signs from the box
@@ -924,6 +1036,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
             hid = hyp_ids[h]
             hbit = np.uint64(0)  # its mask bit, given when a generator first lies on it
             for p in range(n_pieces):  # pieces appended below are already decided for h
+                if short != 0:
+                    continue
                 m0 = piece_start[p]
                 m1 = m0 + piece_len[p]
                 npos = 0
@@ -949,16 +1063,17 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             r = 2 if q < 0 else ans_sign[q]
                             if q >= 0 and _adopt(px, pdg, g, ans_point[q]):
                                 # its values at the exact point, for the hyperplanes still to come
-                                _values(px, pdg, g, g + 1, live_rows, live_err, exact_offsets, n_live, ref, tol, pv,
-                                        pe, pt, scratch)
-                            if r == 2:  # unanswered: finish the cell anyway, then drop it
-                                ask = _grow2(ask, n_ask + 1)
+                                _values(px, pdg, g, g + 1, live_rows, live_err, exact_offsets, n_live, ref, tol,
+                                        pv, pe, pt, scratch)
+                            if r == 2 and n_ask >= ask.shape[0]:
+                                short |= _SHORT_ASK
+                            elif r == 2:  # unanswered: finish the cell anyway, then drop it
                                 ask[n_ask, 0] = g
                                 ask[n_ask, 1] = h
                                 ask[n_ask, 2] = p_inc_start[g]  # the pool keeps this incidence as is
                                 ask[n_ask, 3] = p_inc_len[g]
                                 n_ask += 1
-                                r = 0
+                            r = 0 if r == 2 else r
                         sign_val[g] = r
                         sign_stamp[g] = h
                     if sign_val[g] > 0:
@@ -976,7 +1091,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         st = p_inc_start[g]
                         ln = p_inc_len[g]
                         if ninc + ln + 1 > inc_pool.shape[0]:
-                            inc_pool = _grow1(inc_pool, ninc + ln + 1)
+                            short |= _SHORT_INC
+                            break
                         nl = _insert_pool(inc_pool, st, ln, hid, inc_pool, ninc)  # st + ln <= ninc
                         p_inc_start[g] = ninc
                         p_inc_len[g] = nl
@@ -985,6 +1101,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             masks = hbit != 0
                         p_mask[g] |= hbit
                         ninc += nl
+                if short != 0:
+                    continue
                 if npos == 0 or nneg == 0:
                     piece_bits[p, h] = 1 if npos > 0 else 0
                     continue
@@ -992,7 +1110,7 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                 first_new = npool
                 for ai in range(m0, m1):
                     ga = mem[ai]
-                    if sign_val[ga] <= 0:
+                    if sign_val[ga] <= 0 or short != 0:
                         continue
                     sa_ = p_inc_start[ga]
                     la_ = p_inc_len[ga]
@@ -1001,7 +1119,8 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         if sign_val[gb] >= 0:
                             continue
                         if min(la_, p_inc_len[gb]) + 1 > tmp.shape[0]:
-                            tmp = _grow1(tmp, min(la_, p_inc_len[gb]) + 1)
+                            short |= _SHORT_TMP
+                            break
                         adjacent = True
                         if masks:  # the same tests on the masks
                             common = p_mask[ga] & p_mask[gb]
@@ -1028,22 +1147,12 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                             if not adjacent:
                                 continue
                         # the new generator, with incidence common + {hid}
-                        if npool + 1 > px.shape[0]:
-                            px = _grow2(px, npool + 1)
-                            pdg = _grow1(pdg, npool + 1)
-                            p_inc_start = _grow1(p_inc_start, npool + 1)
-                            p_inc_len = _grow1(p_inc_len, npool + 1)
-                            sign_stamp = _grow1(sign_stamp, npool + 1)
-                            sign_val = _grow1(sign_val, npool + 1)
-                            touch_stamp = _grow1(touch_stamp, npool + 1)
-                            pv = _grow2(pv, npool + 1)
-                            pe = _grow2(pe, npool + 1)
-                            pt = _grow2(pt, npool + 1)
-                            p_mask = _grow1(p_mask, npool + 1)
+                        short |= _SHORT_POOL if npool + 1 > px.shape[0] else 0
+                        short |= _SHORT_INC if ninc + nc + 1 > inc_pool.shape[0] else 0
+                        if short != 0:
+                            break
                         pdg[npool] = _crossing(px, ga, pdg[ga], pv[ga, j], pe[ga, j], gb, pdg[gb],
                                                pv[gb, j], pe[gb, j], npool)
-                        if ninc + nc + 1 > inc_pool.shape[0]:
-                            inc_pool = _grow1(inc_pool, ninc + nc + 1)
                         nl = _insert_pool(tmp, 0, nc, hid, inc_pool, ninc)
                         p_inc_start[npool] = ninc
                         p_inc_len[npool] = nl
@@ -1058,10 +1167,9 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         # wanted, the last split of a count, whose cells may be cut many times in
                         # one call)
                         if px[npool, 0] > 0 and pdg[npool] > settled * _max_abs(px[npool]):
-                            sys_a = _grow2(sys_a, nl)
-                            sys_e = _grow1(sys_e, nl)
-                            sys_m = _grow2(sys_m, nl)
-                            sys_u = _grow1(sys_u, nl)
+                            if nl > sys_a.shape[0]:
+                                short |= _SHORT_SYS
+                                break
                             pdg[npool] = min(pdg[npool], _vertex_error(
                                 px[npool], inc_pool[p_inc_start[npool]: p_inc_start[npool] + nl], c, rc, J, J_err,
                                 hyp_lo, hyp_hi, cell_con_off, con_ids, con_rows, con_err, sys_a, sys_b, sys_e,
@@ -1070,20 +1178,17 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                         sign_val[npool] = 0
                         touch_stamp[npool] = h
                         npool += 1
+                # piece p keeps the side <= 0, a new piece takes the side >= 0
+                short |= _SHORT_PIECES if n_pieces + 1 > piece_start.shape[0] else 0
+                short |= _SHORT_MEM if n_mem + 2 * (m1 - m0 + npool - first_new) > mem.shape[0] else 0
+                if short != 0:
+                    continue
                 # the new generators' values, for the hyperplanes still to come (none of them is
                 # a member of a piece cut again by this one)
-                _values(px, pdg, first_new, npool, live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe, pt,
-                        scratch)
-                # piece p keeps the side <= 0, a new piece takes the side >= 0
-                if n_pieces + 1 > piece_start.shape[0]:
-                    cap = 2 * piece_start.shape[0]
-                    piece_start = _grow1(piece_start, cap)
-                    piece_len = _grow1(piece_len, cap)
-                    piece_bits = _grow2(piece_bits, cap)
-                if n_mem + 2 * (m1 - m0 + npool - first_new) > mem.shape[0]:
-                    mem = _grow1(mem, n_mem + 2 * (m1 - m0 + npool - first_new))
+                _values(px, pdg, first_new, npool, live_rows, live_err, exact_offsets, n_live, ref, tol, pv, pe,
+                        pt, scratch)
                 for side in range(2):
-                    start = n_mem
+                    members = n_mem
                     for mi in range(m0, m1):
                         g = mem[mi]
                         if (side == 0 and sign_val[g] <= 0) or (side == 1 and sign_val[g] >= 0):
@@ -1095,113 +1200,91 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
                     q = p if side == 0 else n_pieces
                     if side == 1:
                         piece_bits[q] = piece_bits[p]
-                    piece_start[q] = start
-                    piece_len[q] = n_mem - start
+                    piece_start[q] = members
+                    piece_len[q] = n_mem - members
                     piece_bits[q, h] = side
                 n_pieces += 1
+        if short != 0:  # split again from its start, with more room
+            return cell, short
+        pending = True
 
-        if n_ask > 0:
-            # abandon the cell; return its questions
-            for k in range(n_ask):
-                inc_g = inc_pool[ask[k, 2]: ask[k, 2] + ask[k, 3]]
-                q_cell = _grow1(q_cell, n_q + 1)
-                q_h = _grow1(q_h, n_q + 1)
-                q_gen = _grow2(q_gen, n_q + 1)
-                q_inc_off = _grow1(q_inc_off, n_q + 2)
-                q_inc = _grow1(q_inc, q_inc_off[n_q] + inc_g.shape[0])
-                q_cell[n_q] = c
-                q_h[n_q] = ask[k, 1]
-                q_gen[n_q] = px[ask[k, 0]]
-                q_inc[q_inc_off[n_q]: q_inc_off[n_q] + inc_g.shape[0]] = inc_g
-                q_inc_off[n_q + 1] = q_inc_off[n_q] + inc_g.shape[0]
-                n_q += 1
-            continue
-        # emit the pieces of this cell, into outputs grown first for all of them: an array
-        # reassigned inside the loop that writes them costs reference counts per piece (a third
-        # of a small net's split)
-        n_members = 0
-        n_incs = 0
-        for p in range(n_pieces):
-            n_members += piece_len[p]
-            for mi in range(piece_start[p], piece_start[p] + piece_len[p]):
-                n_incs += p_inc_len[mem[mi]]
-        # (arrays that grow together get one capacity, and offsets one more)
-        if n_out + n_pieces > o_parent.shape[0]:
-            cap = max(n_out + n_pieces, 2 * o_parent.shape[0] + 16)
-            o_parent = _grow1(o_parent, cap)
-            o_bits = _grow2(o_bits, cap)
-            o_gen_off = _grow1(o_gen_off, cap + 1)
-            o_con_off = _grow1(o_con_off, cap + 1)
-        if n_og + n_members > o_gens.shape[0]:
-            cap = max(n_og + n_members, 2 * o_gens.shape[0] + 16)
-            o_gens = _grow2(o_gens, cap)
-            o_gen_err = _grow1(o_gen_err, cap)
-            o_inc_off = _grow1(o_inc_off, cap + 1)
-        if n_oi + n_incs > o_inc.shape[0]:
-            o_inc = _grow1(o_inc, n_oi + n_incs)
-        if want_cons:  # a piece's constraints: at most its members' incidences
-            if n_incs > ids_buf.shape[0]:
-                ids_buf = _grow1(ids_buf, n_incs)
-            if n_oc + n_incs > o_con_ids.shape[0]:
-                cap = max(n_oc + n_incs, 2 * o_con_ids.shape[0] + 16)
-                o_con_ids = _grow1(o_con_ids, cap)
-                o_con_rows = _grow2(o_con_rows, cap)
-                o_con_err = _grow1(o_con_err, cap)
-        for p in range(n_pieces):
-            m0 = piece_start[p]
-            m1 = m0 + piece_len[p]
-            o_parent[n_out] = c
-            for hh in range(HB):
-                o_bits[n_out, hh] = piece_bits[p, hh]
-            for mi in range(m0, m1):
-                g = mem[mi]
-                for k in range(D):
-                    o_gens[n_og, k] = px[g, k]
-                o_gen_err[n_og] = pdg[g]
-                st = p_inc_start[g]
-                ln = p_inc_len[g]
-                for q in range(ln):
-                    o_inc[n_oi + q] = inc_pool[st + q]
-                n_oi += ln
-                n_og += 1
-                o_inc_off[n_og] = n_oi
-            o_gen_off[n_out + 1] = n_og
-            if want_cons:
-                # constraints tight somewhere on the piece, each once, in increasing id order
-                n_ids = 0
-                for mi in range(m0, m1):
-                    g = mem[mi]
-                    st = p_inc_start[g]
-                    for q in range(st, st + p_inc_len[g]):
-                        n_ids = _add_unique_sorted(ids_buf, n_ids, inc_pool[q])
-                q = cell_con_off[c]  # the cell's rows, walked with the sorted ids (no search)
-                for ii in range(n_ids):
-                    cid = ids_buf[ii]
-                    o_con_ids[n_oc] = cid
-                    if hyp_lo <= cid <= hyp_hi:
-                        hh = cid - hyp_lo
-                        sgn = -1.0 if piece_bits[p, hh] == 1 else 1.0
-                        for k in range(D):
-                            o_con_rows[n_oc, k] = sgn * J[rc, k, hh]
-                        o_con_err[n_oc] = J_err[rc, 0, hh]
-                    else:
-                        while q < cell_con_off[c + 1] and con_ids[q] < cid:
-                            q += 1
-                        if not (q < cell_con_off[c + 1] and con_ids[q] == cid):
-                            raise RuntimeError("a tight constraint has no row in its cell")
-                        for k in range(D):
-                            o_con_rows[n_oc, k] = con_rows[q, k]
-                        o_con_err[n_oc] = con_err[q]
-                    n_oc += 1
-            o_con_off[n_out + 1] = n_oc
-            n_out += 1
 
-    pieces = Pieces(o_parent[:n_out], o_bits[:n_out, :H], o_gen_off[: n_out + 1], o_gens[:n_og],
-                    o_gen_err[:n_og], o_inc_off[: n_og + 1], o_inc[:n_oi], o_con_off[: n_out + 1],
-                    o_con_ids[:n_oc], o_con_rows[:n_oc], o_con_err[:n_oc])
-    questions = Questions(q_cell[:n_q], q_h[:n_q], q_inc_off[: n_q + 1], q_inc[: q_inc_off[n_q]],
-                          q_gen[:n_q])
-    signs[0] += n_filter
-    signs[1] += n_zero
-    signs[2] += n_expansion
+@nb.njit(cache=True, nogil=True)
+def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
+    """Split the cells ``todo`` (indices into ``cells``, a :data:`CellArrays`, in order) by every
+    hyperplane of ``planes`` (:data:`Hyperplanes`), trusting float64 signs by ``rule``
+    (:data:`SignRule`) and looking the others up in ``answers`` (:data:`Answers`).
+
+    Adds to ``signs[:3]`` (int64) how many signs each float64 stage decided: the filter
+    (a value beyond its error bound, a generator at a time or a whole cell's at once), exact
+    zeros (every product exactly zero) and the exact expansions (``_exact_sign``).
+
+    Returns ``(pieces, questions)``: the :data:`Pieces` of the cells that could be split (their
+    constraints only if ``want_cons``), and the :data:`Questions` of the cells left unsplit (all
+    the questions met while finishing each such cell), for the caller to settle exactly and ask
+    again.
+
+    The cells are split by :func:`_split_some`, which grows no array; where one is too small for
+    a cell, it returns, and the array grows here before it goes on.
+    """
+    cell_gen_off, gens, _, gen_inc_off, _, cell_con_off = cells[:6]
+    n_cells = todo.shape[0]
+    D = gens.shape[1]
+    d = D - 1
+    HB = max(planes.ids.shape[0], 1)
+
+    # outputs, first as large as the cells todo have (they grow when the pieces need more;
+    # threads split chunks of one set of cells, each sizing its own)
+    n_gen, n_inc, n_con = 0, 0, 0
+    for i in range(n_cells):
+        c = todo[i]
+        n_gen += cell_gen_off[c + 1] - cell_gen_off[c]
+        n_inc += gen_inc_off[cell_gen_off[c + 1]] - gen_inc_off[cell_gen_off[c]]
+        n_con += cell_con_off[c + 1] - cell_con_off[c]
+    out = Pieces(np.empty(n_cells, np.int64), np.empty((n_cells, HB), np.uint8), np.zeros(n_cells + 1, np.int64),
+                 np.empty((n_gen, D), np.float64), np.empty(n_gen, np.float64), np.zeros(n_gen + 1, np.int64),
+                 np.empty(n_inc, np.int64), np.zeros(n_cells + 1, np.int64), np.empty(n_con + 16, np.int64),
+                 np.empty((n_con + 16, D), np.float64), np.empty(n_con + 16, np.float64))
+    asked = Questions(np.empty(4, np.int64), np.empty(4, np.int64), np.zeros(5, np.int64), np.empty(16, np.int64),
+                      np.empty((4, D), np.float64))
+    # per-cell scratch: the generator pool (coordinates, error bounds, incidence, sign caches,
+    # values, masks) and the pieces' lists ...
+    pool = _Pool(np.empty((64, D), np.float64), np.empty(64, np.float64), np.empty(64, np.int64),
+                 np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int8), np.empty(64, np.int64),
+                 np.empty((64, HB), np.float64), np.empty((64, HB), np.float64), np.empty((64, HB), np.float64),
+                 np.empty(64, np.uint64))
+    work = _Work(np.empty(512, np.int64), np.empty(256, np.int64), np.empty(64, np.int64), np.empty(64, np.int64),
+                 np.empty((4, 4), np.int64), np.empty(16, np.int64), np.empty(16, np.int64),
+                 np.empty((16, HB), np.uint8), np.empty((max(d, 1) + 64, D), np.float64),
+                 np.empty(max(d, 1) + 64, np.float64), np.empty((max(d, 1) + 64, max(d, 1)), np.float64),
+                 np.empty(max(d, 1) + 64, np.bool_))
+    # ... and scratch of fixed size
+    fixed = _Fixed(np.empty(HB, np.float64), np.empty(2 * D, np.float64), np.empty(HB, np.int8),
+                   np.empty(HB, np.int64), np.empty((D, HB), np.float64), np.empty(HB, np.float64),
+                   np.empty(D, np.float64), np.empty(D, np.float64), np.empty(D, np.float64),
+                   np.empty((6, HB), np.float64), np.empty(MASK_BITS + 1, np.int64),
+                   np.empty((max(d, 1), 2 * max(d, 1)), np.float64), np.empty(max(d, 1), np.int64))
+    state = np.zeros(_STATE, np.int64)
+    start, resume = 0, False
+    while start < n_cells:
+        start, short = _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, out, asked, pool,
+                                   work, fixed, state)
+        resume = (short & (_SHORT_OUT | _SHORT_QUESTIONS)) != 0
+        if short & _SHORT_OUT:
+            out, work = _room_for_pieces(out, work, state, want_cons)
+        if short & _SHORT_QUESTIONS:
+            asked = _room_for_questions(asked, state)
+        if short & _SHORT_POOL:
+            pool = _grown_pool(pool)
+        if short & ~(_SHORT_POOL | _SHORT_OUT | _SHORT_QUESTIONS):
+            work = _grown_work(work, short)
+    n_out, n_og, n_oi, n_oc, n_q = state[_N_OUT], state[_N_GENS], state[_N_INC], state[_N_CONS], state[_N_Q]
+    pieces = Pieces(out.parent[:n_out], out.states[:n_out, :planes.ids.shape[0]], out.gen_off[: n_out + 1],
+                    out.gens[:n_og], out.gen_err[:n_og], out.inc_off[: n_og + 1], out.inc[:n_oi],
+                    out.con_off[: n_out + 1], out.con_ids[:n_oc], out.con_rows[:n_oc], out.con_err[:n_oc])
+    questions = Questions(asked.cell[:n_q], asked.hyperplane[:n_q], asked.inc_off[: n_q + 1],
+                          asked.inc[: asked.inc_off[n_q]], asked.generator[:n_q])
+    signs[0] += state[_FILTER]
+    signs[1] += state[_ZERO]
+    signs[2] += state[_EXPANSION]
     return pieces, questions
