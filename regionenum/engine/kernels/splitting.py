@@ -564,12 +564,12 @@ _SETTLED = 2.0 ** -32
 _SETTLED_FINAL = 2.0 ** -24
 
 
-@nb.njit(**_JIT)
-def _max_abs(g):
-    """``max(1, max_k |g_k|)`` over the coordinates ``k >= 1``."""
+@nb.njit(inline='always', **_JIT)
+def _max_abs(x, i):
+    """``max(1, max_k |x[i, k]|)`` over the coordinates ``k >= 1`` (a row by index, not a view)."""
     m = 1.0
-    for k in range(1, g.shape[0]):
-        m = max(m, abs(g[k]))
+    for k in range(1, x.shape[1]):
+        m = max(m, abs(x[i, k]))
     return m
 
 
@@ -981,8 +981,11 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
         if masks:
             for k in range(ng):
                 bits = np.uint64(0)
+                a = 0  # a generator's incidence and the cell's ids are sorted: a walk along both
                 for q in range(p_inc_start[k], p_inc_start[k] + p_inc_len[k]):
-                    bits |= _local_bit(loc_ids, n_sorted, n_loc, inc_pool[q])
+                    while loc_ids[a] < inc_pool[q]:
+                        a += 1
+                    bits |= np.uint64(1) << np.uint64(a)
                 p_mask[k] = bits
         # per hyperplane, +1 (-1) if every generator is strictly beyond its bound on the positive
         # (negative) side, 0 otherwise: first from the cell's bounding box, then, for the
@@ -1166,7 +1169,7 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
                         # (the cell's own rows and this call's: also where the pieces' rows are not
                         # wanted, the last split of a count, whose cells may be cut many times in
                         # one call)
-                        if px[npool, 0] > 0 and pdg[npool] > settled * _max_abs(px[npool]):
+                        if px[npool, 0] > 0 and pdg[npool] > settled * _max_abs(px, npool):
                             if nl > sys_a.shape[0]:
                                 short |= _SHORT_SYS
                                 break
