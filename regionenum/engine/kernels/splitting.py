@@ -241,10 +241,10 @@ MASK_BITS = 64
 @nb.njit(inline='always', **_JIT)
 def _values(px, pdg, first, stop, rows, errors, exact_offsets, n_live, ref, tol, out_v, out_e, out_t, sa):
     """Values of the hyperplanes ``rows[:, j]`` (``j < n_live``: a cell's rows over ``(t, x)``
-    not yet decided, copied side by side) at each homogeneous generator ``g = px[i]`` for ``first
-    <= i < stop``, whose error bound is ``dg = pdg[i]`` (``out_v[i, j]``), a rigorous bound on
-    their distance from the exact values (``out_e[i, j]``), and the thresholds below which their
-    signs are not trusted (``out_t[i, j]``). Arrays are passed with indices, not as views, and
+    not yet decided, copied side by side) at each homogeneous generator ``g = px[i]``, ``first
+    <= i < stop``, with error bound ``dg = pdg[i]``: the values (``out_v[i, j]``), a rigorous
+    bound on their distance from the exact values (``out_e[i, j]``), and the thresholds below
+    which their signs are not trusted (``out_t[i, j]``). Arrays are passed with indices, not as views, and
     the generators go a range at a time (a cell's, a cut's): in the kernel's loops every view
     and every call with arrays costs reference counts taken and dropped.
 
@@ -731,9 +731,9 @@ _Pool = namedtuple("_Pool", "x err inc_start inc_len sign_stamp sign touch_stamp
 #: a piece's constraint ids, unanswered questions, the pieces (start and length in the members,
 #: state bits) and :func:`_vertex_error`'s rows.
 _Work = namedtuple("_Work", "inc mem tmp ids ask piece_start piece_len piece_bits sys_a sys_e sys_m sys_u")
-#: Scratch of fixed size: values, an expansion, whole-cell sides and the live hyperplanes with
-#: their rows and bounds, the box test's centre, half-widths, tops and sums, the cell's sorted
-#: constraint ids, :func:`_vertex_error`'s system and pivots.
+#: Scratch of fixed size: :func:`_values`' row sizes, an expansion, whole-cell sides, the live
+#: hyperplanes with their rows and bounds, the box test's centre, half-widths, tops and sums, the
+#: cell's sorted constraint ids, :func:`_vertex_error`'s system and pivots.
 _Fixed = namedtuple("_Fixed",
                     "scratch expansion whole live live_rows live_err centre half top sums loc_ids sys_b sys_c")
 
@@ -817,8 +817,8 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
     scratch: the caller makes room and calls again with ``resume`` to write them out.
 
     Nothing here grows an array: an array variable that a loop may reassign costs a reference
-    count taken and dropped on every pass of that loop (atomic operations: once about 40% of a
-    wide net's split). The caller grows them between calls.
+    count taken and dropped on every pass of that loop (atomic operations: once a third of the
+    time of r2_big's split). The caller grows them between calls.
     """
     cell_gen_off, gens, gen_err, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows, con_err = cells
     J, J_err, hyp_ids, exact_offsets, row_of = planes
@@ -1025,8 +1025,8 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
                 # the answers still wanted are provisional zeros, which entered incidences; the
                 # next hyperplanes' questions would carry them, so the first hyperplane with
                 # questions is the last one split (and a cell short of room is redone whole).
-                # Skipped by ``continue``, not left by ``break``: a second exit from this loop
-                # defeats Numba's pruning of reference counts
+                # Skipped by ``continue``, not left by ``break``: with arrays reassigned in the
+                # loop a second exit defeated Numba's pruning of reference counts (none is now)
                 continue
             h = live[j] if j < n_live else H  # (H: past the last, to count the ones before it)
             n_filter += ng * (h - decided)  # whole-cell signs from the box
