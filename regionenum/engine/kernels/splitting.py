@@ -86,11 +86,18 @@ Questions = namedtuple("Questions", "cell hyperplane inc_off inc generator")
 
 # --------------------------------------------------------------------------------------------
 # growable buffers
+@nb.njit(inline='always', **_JIT)
+def _capacity(need, have):
+    """The capacity a buffer of ``have`` rows grows to when it needs ``need``: at least double,
+    so that growing is rare."""
+    return max(need, 2 * have + 16)
+
+
 @nb.njit(**_JIT)
 def _grow1(a, need):
     if need <= a.shape[0]:
         return a
-    cap = max(need, 2 * a.shape[0] + 16)
+    cap = _capacity(need, a.shape[0])
     out = np.empty(cap, a.dtype)
     for i in range(a.shape[0]):  # a loop, not a slice assignment: no shape check to compile
         out[i] = a[i]
@@ -101,7 +108,7 @@ def _grow1(a, need):
 def _grow2(a, need):
     if need <= a.shape[0]:
         return a
-    cap = max(need, 2 * a.shape[0] + 16)
+    cap = _capacity(need, a.shape[0])
     out = np.empty((cap, a.shape[1]), a.dtype)
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
@@ -717,8 +724,9 @@ _SHORT_OUT, _SHORT_QUESTIONS = 128, 256
 #: split twice (the first layer's one cell grows the pool most).
 _GROWTH = 8
 #: The ``state`` of a split in progress (int64): the lengths of the outputs and questions, the
-#: signs per stage and, of a cell split but not yet written out, its pieces, unanswered
-#: questions, members, incidences (over all its pieces) and its questions' incidences.
+#: signs per stage of the cells split so far and, of a cell split but not yet written out, its
+#: pieces, unanswered questions, members, incidences (over all its pieces) and its questions'
+#: incidences.
 _N_OUT, _N_GENS, _N_INC, _N_CONS, _N_Q, _FILTER, _ZERO, _EXPANSION = 0, 1, 2, 3, 4, 5, 6, 7
 _PIECES, _ASKED, _MEMBERS, _INCS, _ASKED_INCS = 8, 9, 10, 11, 12
 _STATE = 13
@@ -740,8 +748,8 @@ _Fixed = namedtuple("_Fixed",
 
 @nb.njit(**_JIT)
 def _grown_pool(pool):
-    """``pool`` with room for :data:`_GROWTH` times as many generators."""
-    n = _GROWTH * pool.x.shape[0]
+    """``pool`` with room for :data:`_GROWTH` times as many generators (and at least one more)."""
+    n = _GROWTH * pool.x.shape[0] + 1
     return _Pool(_grow2(pool.x, n), _grow1(pool.err, n), _grow1(pool.inc_start, n), _grow1(pool.inc_len, n),
                  _grow1(pool.sign_stamp, n), _grow1(pool.sign, n), _grow1(pool.touch_stamp, n),
                  _grow2(pool.values, n), _grow2(pool.errors, n), _grow2(pool.thresholds, n), _grow1(pool.mask, n))
@@ -749,13 +757,14 @@ def _grown_pool(pool):
 
 @nb.njit(**_JIT)
 def _grown_work(work, short):
-    """``work`` with the buffers ``short`` names :data:`_GROWTH` times as large."""
-    n_i = _GROWTH * work.inc.shape[0] if short & _SHORT_INC else 0
-    n_m = _GROWTH * work.mem.shape[0] if short & _SHORT_MEM else 0
-    n_t = _GROWTH * work.tmp.shape[0] if short & _SHORT_TMP else 0
-    n_a = _GROWTH * work.ask.shape[0] if short & _SHORT_ASK else 0
-    n_p = _GROWTH * work.piece_start.shape[0] if short & _SHORT_PIECES else 0
-    n_s = _GROWTH * work.sys_a.shape[0] if short & _SHORT_SYS else 0
+    """``work`` with the buffers ``short`` names :data:`_GROWTH` times as large (and at least one
+    entry more)."""
+    n_i = _GROWTH * work.inc.shape[0] + 1 if short & _SHORT_INC else 0
+    n_m = _GROWTH * work.mem.shape[0] + 1 if short & _SHORT_MEM else 0
+    n_t = _GROWTH * work.tmp.shape[0] + 1 if short & _SHORT_TMP else 0
+    n_a = _GROWTH * work.ask.shape[0] + 1 if short & _SHORT_ASK else 0
+    n_p = _GROWTH * work.piece_start.shape[0] + 1 if short & _SHORT_PIECES else 0
+    n_s = _GROWTH * work.sys_a.shape[0] + 1 if short & _SHORT_SYS else 0
     return _Work(_grow1(work.inc, n_i), _grow1(work.mem, n_m), _grow1(work.tmp, n_t), work.ids,
                  _grow2(work.ask, n_a), _grow1(work.piece_start, n_p), _grow1(work.piece_len, n_p),
                  _grow2(work.piece_bits, n_p), _grow2(work.sys_a, n_s), _grow1(work.sys_e, n_s),
@@ -769,23 +778,21 @@ def _room_for_pieces(out, work, state, want_cons):
     parent, states, gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err = out
     n = state[_N_OUT] + state[_PIECES]
     if n > parent.shape[0]:
-        cap = max(n, 2 * parent.shape[0] + 16)
+        cap = _capacity(n, parent.shape[0])
         parent, states = _grow1(parent, cap), _grow2(states, cap)
         gen_off, con_off = _grow1(gen_off, cap + 1), _grow1(con_off, cap + 1)
     n = state[_N_GENS] + state[_MEMBERS]
     if n > gens.shape[0]:
-        cap = max(n, 2 * gens.shape[0] + 16)
+        cap = _capacity(n, gens.shape[0])
         gens, gen_err, inc_off = _grow2(gens, cap), _grow1(gen_err, cap), _grow1(inc_off, cap + 1)
     n = state[_N_INC] + state[_INCS]
     if n > inc.shape[0]:
-        inc = _grow1(inc, max(n, 2 * inc.shape[0] + 16))
+        inc = _grow1(inc, n)
     n = state[_N_CONS] + state[_INCS]  # a piece's constraints: at most its members' incidences
     if want_cons and n > con_ids.shape[0]:
-        cap = max(n, 2 * con_ids.shape[0] + 16)
+        cap = _capacity(n, con_ids.shape[0])
         con_ids, con_rows, con_err = _grow1(con_ids, cap), _grow2(con_rows, cap), _grow1(con_err, cap)
-    ids = work.ids
-    if state[_INCS] > ids.shape[0]:
-        ids = _grow1(ids, max(state[_INCS], 2 * ids.shape[0]))
+    ids = _grow1(work.ids, state[_INCS])
     return (Pieces(parent, states, gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err),
             _Work(work.inc, work.mem, work.tmp, ids, work.ask, work.piece_start, work.piece_len, work.piece_bits,
                   work.sys_a, work.sys_e, work.sys_m, work.sys_u))
@@ -797,12 +804,12 @@ def _room_for_questions(asked, state):
     cell, hyperplane, inc_off, inc, generator = asked
     n = state[_N_Q] + state[_ASKED]
     if n > cell.shape[0]:
-        cap = max(n, 2 * cell.shape[0] + 16)
+        cap = _capacity(n, cell.shape[0])
         cell, hyperplane, generator = _grow1(cell, cap), _grow1(hyperplane, cap), _grow2(generator, cap)
         inc_off = _grow1(inc_off, cap + 1)
     n = inc_off[state[_N_Q]] + state[_ASKED_INCS]
     if n > inc.shape[0]:
-        inc = _grow1(inc, max(n, 2 * inc.shape[0] + 16))
+        inc = _grow1(inc, n)
     return Questions(cell, hyperplane, inc_off, inc, generator)
 
 
@@ -853,8 +860,7 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
             for k in range(n_ask):
                 n_asked += ask[k, 3]
             if n_q + n_ask > q_cell.shape[0] or q_inc_off[n_q] + n_asked > q_inc.shape[0]:
-                state[_FILTER], state[_ZERO], state[_EXPANSION] = n_filter, n_zero, n_expansion
-                state[_PIECES], state[_ASKED], state[_ASKED_INCS] = n_pieces, n_ask, n_asked
+                state[_ASKED_INCS] = n_asked
                 return cell, _SHORT_QUESTIONS
             for k in range(n_ask):
                 q_cell[n_q] = c
@@ -876,8 +882,7 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
             if (n_out + n_pieces > o_parent.shape[0] or n_og + n_members > o_gens.shape[0]
                     or n_oi + n_incs > o_inc.shape[0]
                     or want_cons and (n_oc + n_incs > o_con_ids.shape[0] or n_incs > ids_buf.shape[0])):
-                state[_FILTER], state[_ZERO], state[_EXPANSION] = n_filter, n_zero, n_expansion
-                state[_PIECES], state[_ASKED], state[_MEMBERS], state[_INCS] = n_pieces, n_ask, n_members, n_incs
+                state[_MEMBERS], state[_INCS] = n_members, n_incs
                 return cell, _SHORT_OUT
             for p in range(n_pieces):
                 m0 = piece_start[p]
@@ -930,7 +935,6 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
         if pending:  # written out: the cell is done
             state[_N_OUT], state[_N_GENS], state[_N_INC] = n_out, n_og, n_oi
             state[_N_CONS], state[_N_Q] = n_oc, n_q
-            state[_FILTER], state[_ZERO], state[_EXPANSION] = n_filter, n_zero, n_expansion
             cell += 1
             pending = False
         if cell == n_cells:
@@ -1207,8 +1211,11 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
                     piece_len[q] = n_mem - members
                     piece_bits[q, h] = side
                 n_pieces += 1
-        if short != 0:  # split again from its start, with more room
+        if short != 0:  # split again from its start, with more room (its signs are not kept)
             return cell, short
+        # split: its signs count from here, and its pieces or questions wait to be written out
+        state[_FILTER], state[_ZERO], state[_EXPANSION] = n_filter, n_zero, n_expansion
+        state[_PIECES], state[_ASKED] = n_pieces, n_ask
         pending = True
 
 
