@@ -97,10 +97,10 @@ class Polytope:
                     c[i] = sign
                     res = linprog(c, A_ub=self.A, b_ub=-self.b, bounds=[(None, None)] * self.dim,
                                   method="highs")
-                    if res.status == 3:
-                        out[i] = -sign * np.inf
-                    elif res.status == 0:
+                    if res.status == 0:
                         out[i] = res.x[i]
+                    elif res.status == 3 or (res.status == 2 and _recedes(self.A, c)):
+                        out[i] = -sign * np.inf
                     else:
                         raise InvalidDomainError(f"linear programme failed on the domain: {res.message}")
             self._bounds = (lo, hi)
@@ -219,6 +219,23 @@ def _chebyshev_center(A, b):
     if res.status != 0:
         return np.zeros(d), 0.0
     return res.x[:d], float(res.x[-1])
+
+
+def _recedes(A, c):
+    """Whether ``c . x`` falls without bound on the non-empty ``A x + b <= 0``.
+
+    The solver may call an unbounded programme "infeasible" (it has no dual solution); the domain
+    has an interior (checked on construction), so this asks the recession cone ``A d <= 0``
+    directly, inside the unit box, for a direction ``d`` with ``c . d < 0`` that the rows hold
+    to rounding.
+    """
+    from scipy.optimize import linprog
+    res = linprog(c, A_ub=A, b_ub=np.zeros(len(A)), bounds=[(-1.0, 1.0)] * A.shape[1], method="highs")
+    if res.status != 0:
+        return False
+    d = res.x
+    slack = 8 * np.finfo(float).eps * (np.abs(A) @ np.abs(d))
+    return bool(c @ d < 0 and np.all(A @ d <= slack))
 
 
 def _finite_array(value, name, ndim):

@@ -25,3 +25,38 @@ def test_bad_domains_are_rejected(make, message):
 def test_domain_dimension_must_match_network():
     with pytest.raises(rn.InvalidDomainError, match="dimension 3 but the network takes 2"):
         rn.enumerate_regions(random_net([2, 4, 1], 0), rn.Box([0, 0, 0], [1, 1, 1]))
+
+
+def _side_in_box(A, b, c, half_width):
+    """``argmin c . x`` over the domain cut to the box ``|x| <= half_width``."""
+    from scipy.optimize import linprog
+    return linprog(c, A_ub=A, b_ub=-b, bounds=[(-half_width, half_width)] * A.shape[1], method="highs").x
+
+
+def test_bounds_of_unbounded_polytopes_match_growing_boxes():
+    """The enclosing box of random polytopes, bounded or not, against a second way: a side is
+    infinite exactly when the domain cut to a box reaches further as the box grows. Seeds 3 and 55
+    are 3-D polytopes on which the solver calls an unbounded side "infeasible"."""
+    sides = {"finite": 0, "infinite": 0}
+    for seed in [3, 55, *range(100, 160)]:
+        rng = np.random.default_rng(seed)
+        d = 3 if seed < 100 else int(rng.integers(1, 5))
+        m = int(rng.integers(1, 6 if seed < 100 else 9))
+        A = rng.normal(size=(m, d))
+        b = -np.abs(rng.normal(size=m))
+        P = rn.Polytope(A, b)
+        lo, hi = P.bounds
+        for i in range(d):
+            for sign, value in ((1.0, lo[i]), (-1.0, hi[i])):
+                c = np.zeros(d)
+                c[i] = sign
+                small = _side_in_box(A, b, c, 1e5)[i]
+                large = _side_in_box(A, b, c, 1e9)[i]
+                if abs(large) > 100 * abs(small) and abs(large) > 1e3:
+                    assert value == -sign * np.inf, (seed, i, sign, value)
+                    sides["infinite"] += 1
+                else:
+                    assert value == pytest.approx(small, rel=1e-6, abs=1e-6), (seed, i, sign)
+                    sides["finite"] += 1
+        assert P.is_bounded == bool(np.isfinite(lo).all() and np.isfinite(hi).all())
+    assert sides["finite"] > 20 and sides["infinite"] > 20, sides
