@@ -13,6 +13,7 @@ from ..core.threads import map_in_threads
 from ..result import Regions
 from .cells import CellComplex, CellSet
 from .exact_vertices import tighten_loose_generators
+from .kernels.blocks import generator_means
 from .kernels.equations import unit_equations
 from .kernels.lattice import facets_and_volumes
 
@@ -54,7 +55,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     is_point = cells.gens[:, 0] > 0
     bounded = cells.bounded()
     geometry = dict(
-        interior_points=_interior_points(cells, is_point), bounded=bounded,
+        interior_points=generator_means(cells.gen_off, cells.gens), bounded=bounded,
         volumes=volumes,
         vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
         vertices=_vertices(cells, is_point, bounded),
@@ -147,22 +148,6 @@ def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
                   vertices=np.concatenate(verts), facet_offsets=offsets_of([len(f) for f in facets]),
                   facet_rows=np.concatenate(facets))
     return starts, merged
-
-
-def _interior_points(cells: CellSet, is_point) -> np.ndarray:
-    """Mean of a cell's points plus mean of its rays (``is_point``: which generators are
-    points): a strictly positive combination of all generators, hence inside the cell."""
-    if not len(cells):
-        return np.zeros((0, cells.gens.shape[1] - 1))
-    starts = cells.gen_off[:-1]
-    if is_point.all():  # a bounded domain: no masked copies of the generators
-        return np.add.reduceat(cells.gens[:, 1:], starts, axis=0) / np.diff(cells.gen_off)[:, None]
-    n_pts = np.add.reduceat(is_point.astype(float), starts)
-    n_rays = np.add.reduceat((~is_point).astype(float), starts)
-    x = cells.gens[:, 1:]
-    pts = np.add.reduceat(x * is_point[:, None], starts, axis=0) / n_pts[:, None]
-    rays = np.add.reduceat(x * ~is_point[:, None], starts, axis=0) / np.maximum(n_rays, 1)[:, None]
-    return pts + rays
 
 
 def _merged_vertices(cells: CellSet, group, ids) -> np.ndarray:

@@ -143,3 +143,24 @@ def test_a_loose_vertex_beyond_float64_keeps_its_float_coordinates():
     net = rn.Network.from_layers([(W, np.array([-1.0, 0.0])), (np.ones((1, 2)), np.zeros(1))])
     plane = rn.Polytope.whole_space(2)
     assert len(rn.enumerate_regions(net, plane)) == 4 and rn.count_regions(net, plane) == 4
+
+
+@pytest.mark.parametrize("domain", [rn.Box([-1, -1, -1], [1, 1, 1]), rn.Polytope.whole_space(3)])
+def test_interior_points_are_the_means_of_points_and_rays(domain):
+    """Each region's interior point, from its cell's generators in one pass, is the mean of its
+    vertices plus the mean of its rays (an unbounded domain's cells have rays), as numpy works
+    them out (regions of one cell; a region of several pieces gets the mean of its merged
+    vertices); and it lies strictly inside the region (below every facet's row)."""
+    regions = rn.enumerate_regions(random_net([3, 6, 6, 1], 5), domain)
+    cells, cell_region = regions.complex.cells, regions.complex.cell_region
+    assert len(regions) > 20 and (cells.gens[:, 0] == 0).any() != domain.is_bounded
+    alone = np.flatnonzero(np.bincount(cell_region, minlength=len(regions)) == 1)
+    assert len(alone) > 20
+    for c in np.flatnonzero(np.isin(cell_region, alone)):
+        gens = cells.gens[cells.gen_off[c]: cells.gen_off[c + 1]]
+        points, rays = gens[gens[:, 0] > 0, 1:], gens[gens[:, 0] == 0, 1:]
+        expected = points.mean(axis=0) + (rays.mean(axis=0) if len(rays) else 0.0)
+        np.testing.assert_allclose(regions.interior_points[cell_region[c]], expected, rtol=1e-12, atol=1e-12)
+    for i in range(len(regions)):
+        rows = regions.facet_equations[regions.facet_offsets[i]: regions.facet_offsets[i + 1]]
+        assert (rows[:, :-1] @ regions.interior_points[i] + rows[:, -1] < 0).all()
