@@ -21,6 +21,24 @@ def test_volumes_match_convex_hulls(dims, seed):
     assert regions.volumes.sum() == pytest.approx(2.0 ** d, rel=1e-12)
 
 
+@pytest.mark.xfail(strict=True, reason="known defect: on a domain whose coordinates differ in scale by "
+                   "2^20, float vertices drift far beyond rounding (volumes off by up to 75%), within their "
+                   "rigorous bounds, but those reach 12% of the cell's largest extent, under LOOSE = 1/8, "
+                   "so none is rebuilt exactly; regions and patterns are right")
+def test_geometry_on_a_domain_stretched_by_powers_of_two_is_the_unstretched_one():
+    """The same network seen through a box stretched by 2^-10, 1 and 2^10 along its coordinates
+    (the first layer's columns divided by the same powers of two: an exactly equivalent problem)
+    has the same regions, and its volumes are the unstretched ones times the stretch."""
+    scale = np.array([2.0 ** -10, 1.0, 2.0 ** 10])
+    net = random_net([3, 7, 7, 1], 11)
+    stretched = rn.Network.from_layers([(net.layers[0].W / scale, net.layers[0].b),
+                                        *[(layer.W, layer.b) for layer in net.layers[1:]]])
+    plain = rn.enumerate_regions(net, rn.Box(-np.ones(3), np.ones(3)))
+    regions = rn.enumerate_regions(stretched, rn.Box(-scale, scale))
+    assert np.array_equal(regions.patterns, plain.patterns)
+    np.testing.assert_allclose(regions.volumes, plain.volumes * np.prod(scale), rtol=1e-9)
+
+
 def _cut_by_plane(domain, d):
     """A network of one unit, ReLU(x_d - 0.3): it cuts ``domain`` at ``x_d = 0.3``."""
     w = np.zeros((1, d))
