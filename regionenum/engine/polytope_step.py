@@ -51,6 +51,7 @@ from .cells import CellSet
 from .driver import Entry, Tally
 from .kernels.crossings import most_crossed
 from .kernels.rows import (
+    add_own_bounds,
     add_own_terms,
     gather_masked,
     narrow_rows_and_bounds,
@@ -148,6 +149,12 @@ class Magnitudes:
         return np.abs(self.layer.W)
 
     @functools.cached_property
+    def abs_W_T(self) -> np.ndarray:
+        """``|W|^T``, C-contiguous (a row per input unit, for adding one unit's terms), made on
+        first use."""
+        return np.ascontiguousarray(self.abs_W.T)
+
+    @functools.cached_property
     def row_sums(self) -> np.ndarray:
         """The row sums of ``|W|``, made on first use."""
         return self.abs_W.sum(axis=1)
@@ -156,6 +163,20 @@ class Magnitudes:
     def sliced_columns(self) -> SlicedColumns:
         """``[W | b]^T`` cut into slices for products in two parts, made on first use."""
         return SlicedColumns(self.layer.weights_and_bias_T)
+
+
+class SharedBlocks(NamedTuple):
+    """How :meth:`PolytopeStep._wide_rows` shared a batch's masked rows among siblings (see
+    :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): the number of ``blocks``,
+    each child's block ``owner`` and own units (``own[span[i, 0]:span[i, 1]]``), and each
+    block's ``pre`` (0 on its own units), from which the unit-by-unit bound's product is shared
+    the same way."""
+
+    blocks: int
+    owner: np.ndarray
+    span: np.ndarray
+    own: np.ndarray
+    pre: np.ndarray
 
 
 class Rows(NamedTuple):
@@ -456,6 +477,7 @@ class PolytopeStep:
         g = gamma(width + D + 2)
         rounding = g + (U if off not in (0.0, 1.0) else 0.0)
         product = None  # the unit-by-unit bound's product, where computed with the rows
+        blocks = None  # how siblings shared their rows' product, where they did
         if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ), into buffers kept between calls
             sizes = self._buffer("sizes", (n, 4))
             if layer.width <= NARROW:  # no masked rows M: a few dot products per child
@@ -464,7 +486,7 @@ class PolytopeStep:
                                        self._magnitude_layers[l].abs_W, rows, product, sizes)
                 pre = None
             else:
-                rows, pre = self._wide_rows(layer, J, E, parent, on, off, rounding, sizes)
+                rows, pre, blocks = self._wide_rows(layer, J, E, parent, on, off, rounding, sizes)
         else:  # a group's winner: sums over the group
             M, carried = self._collected(l - 1, J, E, parent, on)
             carried = carried[:, 0, :]
@@ -475,7 +497,7 @@ class PolytopeStep:
             rows[:, 0, :] += layer.b
         with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
             N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
-        E = self._unit_bounds(l, pre, scale, g, product)
+        E = self._unit_bounds(l, pre, scale, g, product, blocks=blocks)
         E, N = self._with_underflow(l, D, width, E, N)
         return Rows(rows, E[:, None, :], N)
 
@@ -542,24 +564,28 @@ class PolytopeStep:
         ``[W | b]^T`` per block of masked rows, a block shared by siblings that differ on few
         units (after at least :data:`SHARE_FROM` units), to which each child's terms of those
         units are added (:func:`~regionenum.engine.kernels.rows.add_own_terms`); the bias is the
-        blocks' last column (1 on the ``t`` row) times ``b``, a term of each ``t`` row's sum."""
+        blocks' last column (1 on the ``t`` row) times ``b``, a term of each ``t`` row's sum.
+        Also returns how the blocks were shared (:class:`SharedBlocks`; None where no siblings
+        shared one), for the unit-by-unit bound's product."""
         n, D, width = len(parent), J.shape[1], J.shape[2]
         M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
         owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
         cost = float(OWN_TERM_COST) if width >= SHARE_FROM else np.inf  # one type: one compiled kernel
         own = self._buffer("own", (own_room(n, width, cost),), np.int64)
-        blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost)
+        shared_pre = self._buffer("shared_bounds", (n, width))
+        blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost,
+                                        shared_pre)
         blocks_M = M[:blocks].reshape(blocks * D, width + 1)
         if blocks == n:  # no siblings shared a block: each child's rows are its block's
-            return (blocks_M @ layer.weights_and_bias_T).reshape(n, D, layer.width), pre
+            return (blocks_M @ layer.weights_and_bias_T).reshape(n, D, layer.width), pre, None
         shared = self._buffer("shared", (blocks * D, layer.width))
         np.matmul(blocks_M, layer.weights_and_bias_T, out=shared)
         rows = np.empty((n, D, layer.width))
         add_own_terms(shared.reshape(blocks, D, layer.width), owner, J, parent, on, off, span, own,
                       layer.weights_and_bias_T, rows)
-        return rows, pre
+        return rows, pre, SharedBlocks(blocks, owner, span, own, shared_pre)
 
-    def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True):
+    def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True, blocks=None):
         """Per child and unit of layer ``l``, the bound on its row's error: the smaller of the
         unit-by-unit bound ``(pre |W|^T + gamma |b|)`` (a matrix product as large as the rows'
         own, computed only where it pays, :meth:`_products_pay`) and the per-unit norm bound.
@@ -572,14 +598,24 @@ class PolytopeStep:
         their own rounding (non-negative terms). ``product``, where given, is the first's product
         already computed (it is then always used). Without ``bias_rounding`` the rows'
         rounding is left out (``gamma |b_u|``; rows in two parts bound theirs apart), ``g`` only
-        the factor for the bounds' own."""
+        the factor for the bounds' own. Where siblings shared their rows' product (``blocks``),
+        the first's is shared the same way: one product per block and each child's own units'
+        terms added (:func:`~regionenum.engine.kernels.rows.add_own_bounds`; r2_wide's second
+        layer has about ten children per block)."""
         mags = self._magnitude_layers[l]
         record = self._product_record[l]
         if product is not None:
             products, E = True, product
         else:
             products = self._products_pay(l)
-            E = pre @ mags.abs_W.T if products else np.empty((len(scale), len(mags.abs_b)))
+            if not products:
+                E = np.empty((len(scale), len(mags.abs_b)))
+            elif blocks is None:
+                E = pre @ mags.abs_W.T
+            else:
+                E = np.empty((len(pre), len(mags.abs_b)))
+                add_own_bounds(blocks.pre[: blocks.blocks] @ mags.abs_W.T, blocks.owner, pre, blocks.span,
+                               blocks.own, mags.abs_W_T, E)
         g_bias = g if bias_rounding else 0.0
         smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g_bias, 1.0 + 2.0 * g, products)
         record.used = products

@@ -214,8 +214,8 @@ def test_narrow_kernel_gives_siblings_their_sums_alone(off):
 @pytest.mark.parametrize("off", [0.0, 0.1, 3.0, -0.5])
 def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
     """On wide layers siblings share a block of the matrix product and each adds its own terms:
-    each child gets the rows it gets alone, but for the rounding of sums in another order, and
-    bit for bit the same ``pre`` and ``sizes`` (its own). Siblings that differ in one or two
+    each child gets the rows it gets alone, and the unit-by-unit bound's product, but for the
+    rounding of sums in another order, and bit for bit the same ``pre`` and ``sizes`` (its own). Siblings that differ in one or two
     units share a block; one that differs in all starts a block of its own, and the chunk after
     it shares again; a parent's children need not all be consecutive; with sharing priced out,
     or after fewer than ``SHARE_FROM`` units, every child has a block."""
@@ -231,10 +231,18 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
     kids = np.array(near + [~base] + near + [base, ~base, base])
     parent = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 0])
 
+    abs_W = np.abs(net.layers[1].W)
+
     def wide(parent, kids):
+        """The rows, ``pre``, sizes and blocks of the children, and their unit-by-unit bounds'
+        product (``pre @ |W|^T``) as the run forms it: per block and own terms where shared."""
         sizes = np.empty((len(kids), 4))
-        out, pre = step._wide_rows(net.layers[1], J, E, parent, kids, off, 1e-15, sizes)
-        return out.copy(), pre.copy(), sizes, step._buffers["owner"][: len(kids)].copy()
+        out, pre, blocks = step._wide_rows(net.layers[1], J, E, parent, kids, off, 1e-15, sizes)
+        bound = pre @ abs_W.T
+        if blocks is not None:
+            rows.add_own_bounds(blocks.pre[: blocks.blocks] @ abs_W.T, blocks.owner, pre, blocks.span, blocks.own,
+                                np.ascontiguousarray(abs_W.T), bound)
+        return out.copy(), pre.copy(), sizes, step._buffers["owner"][: len(kids)].copy(), bound
 
     monkeypatch.setattr(polytope_step, "SHARE_FROM", W + 1)
     assert list(wide(parent, kids)[3]) == list(range(len(kids)))
@@ -246,6 +254,7 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
         terms = np.abs(J[parent[i]]).sum() * np.abs(net.layers[1].W).max() * max(1.0, abs(off))
         assert np.allclose(together[0][i], alone[0][0], rtol=0, atol=1e-13 * terms)
         assert np.array_equal(together[1][i], alone[1][0]) and np.array_equal(together[2][i], alone[2][0])
+        assert np.allclose(together[4][i], alone[4][0], rtol=1e-13, atol=0)  # the same terms, summed otherwise
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(polytope_step, "OWN_TERM_COST", np.inf)
         apart = wide(parent, kids)
@@ -325,7 +334,7 @@ def _check_chunks(rng, parent, on, off, cost):
     own = np.full(room + 1000, -7, np.int64)
     owner, span = np.empty(n, np.int64), np.empty((n, 2), np.int64)
     blocks = rows.shared_rows_and_bounds(J, E, parent, on, off, 1e-15, np.empty((n, D, W + 1)), np.empty((n, W)),
-                                         np.empty((n, 4)), owner, span, own, cost)
+                                         np.empty((n, 4)), owner, span, own, cost, np.empty((n, W)))
     assert span[:, 1].max() <= room and np.all(own[span[:, 1].max():] == -7)
     assert owner.tolist() == _chunks_by_the_rule(parent, on, off, cost)
     for b in range(blocks):
