@@ -53,6 +53,7 @@ from .kernels.crossings import most_crossed
 from .kernels.rows import (
     add_own_bounds,
     add_own_terms,
+    block_bounds,
     gather_masked,
     narrow_rows_and_bounds,
     own_room,
@@ -168,15 +169,13 @@ class Magnitudes:
 class SharedBlocks(NamedTuple):
     """How :meth:`PolytopeStep._wide_rows` shared a batch's masked rows among siblings (see
     :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): the number of ``blocks``,
-    each child's block ``owner`` and own units (``own[span[i, 0]:span[i, 1]]``), and each
-    block's ``pre`` (0 on its own units), from which the unit-by-unit bound's product is shared
-    the same way."""
+    each child's block ``owner`` and own units ``own[span[i, 0]:span[i, 1]]``; the unit-by-unit
+    bound's product is shared the same way."""
 
     blocks: int
     owner: np.ndarray
     span: np.ndarray
     own: np.ndarray
-    pre: np.ndarray
 
 
 class Rows(NamedTuple):
@@ -572,9 +571,7 @@ class PolytopeStep:
         owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
         cost = float(OWN_TERM_COST) if width >= SHARE_FROM else np.inf  # one type: one compiled kernel
         own = self._buffer("own", (own_room(n, width, cost),), np.int64)
-        shared_pre = self._buffer("shared_bounds", (n, width))
-        blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost,
-                                        shared_pre)
+        blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost)
         blocks_M = M[:blocks].reshape(blocks * D, width + 1)
         if blocks == n:  # no siblings shared a block: each child's rows are its block's
             return (blocks_M @ layer.weights_and_bias_T).reshape(n, D, layer.width), pre, None
@@ -583,7 +580,7 @@ class PolytopeStep:
         rows = np.empty((n, D, layer.width))
         add_own_terms(shared.reshape(blocks, D, layer.width), owner, J, parent, on, off, span, own,
                       layer.weights_and_bias_T, rows)
-        return rows, pre, SharedBlocks(blocks, owner, span, own, shared_pre)
+        return rows, pre, SharedBlocks(blocks, owner, span, own)
 
     def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True, blocks=None):
         """Per child and unit of layer ``l``, the bound on its row's error: the smaller of the
@@ -614,8 +611,8 @@ class PolytopeStep:
                 E = pre @ mags.abs_W.T
             else:
                 E = np.empty((len(pre), len(mags.abs_b)))
-                add_own_bounds(blocks.pre[: blocks.blocks] @ mags.abs_W.T, blocks.owner, pre, blocks.span,
-                               blocks.own, mags.abs_W_T, E)
+                shared = block_bounds(pre, blocks.owner, blocks.span, blocks.own, blocks.blocks) @ mags.abs_W.T
+                add_own_bounds(shared, blocks.owner, pre, blocks.span, blocks.own, mags.abs_W_T, E)
         g_bias = g if bias_rounding else 0.0
         smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g_bias, 1.0 + 2.0 * g, products)
         record.used = products

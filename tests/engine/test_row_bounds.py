@@ -215,10 +215,11 @@ def test_narrow_kernel_gives_siblings_their_sums_alone(off):
 def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
     """On wide layers siblings share a block of the matrix product and each adds its own terms:
     each child gets the rows it gets alone, and the unit-by-unit bound's product, but for the
-    rounding of sums in another order, and bit for bit the same ``pre`` and ``sizes`` (its own). Siblings that differ in one or two
-    units share a block; one that differs in all starts a block of its own, and the chunk after
-    it shares again; a parent's children need not all be consecutive; with sharing priced out,
-    or after fewer than ``SHARE_FROM`` units, every child has a block."""
+    rounding of sums in another order, and bit for bit the same ``pre`` and ``sizes`` (its own).
+    Siblings that differ in one or two units share a block; one that differs in all starts a
+    block of its own, and the chunk after it shares again; a parent's children need not all be
+    consecutive; with sharing priced out, or after fewer than ``SHARE_FROM`` units, every child
+    has a block."""
     rng = np.random.default_rng(4)
     D, W, units = 3, 64, 30
     assert units > polytope_step.NARROW
@@ -240,8 +241,9 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
         out, pre, blocks = step._wide_rows(net.layers[1], J, E, parent, kids, off, 1e-15, sizes)
         bound = pre @ abs_W.T
         if blocks is not None:
-            rows.add_own_bounds(blocks.pre[: blocks.blocks] @ abs_W.T, blocks.owner, pre, blocks.span, blocks.own,
-                                np.ascontiguousarray(abs_W.T), bound)
+            shared = rows.block_bounds(pre, blocks.owner, blocks.span, blocks.own, blocks.blocks) @ abs_W.T
+            rows.add_own_bounds(shared, blocks.owner, pre, blocks.span, blocks.own, np.ascontiguousarray(abs_W.T),
+                                bound)
         return out.copy(), pre.copy(), sizes, step._buffers["owner"][: len(kids)].copy(), bound
 
     monkeypatch.setattr(polytope_step, "SHARE_FROM", W + 1)
@@ -334,7 +336,7 @@ def _check_chunks(rng, parent, on, off, cost):
     own = np.full(room + 1000, -7, np.int64)
     owner, span = np.empty(n, np.int64), np.empty((n, 2), np.int64)
     blocks = rows.shared_rows_and_bounds(J, E, parent, on, off, 1e-15, np.empty((n, D, W + 1)), np.empty((n, W)),
-                                         np.empty((n, 4)), owner, span, own, cost, np.empty((n, W)))
+                                         np.empty((n, 4)), owner, span, own, cost)
     assert span[:, 1].max() <= room and np.all(own[span[:, 1].max():] == -7)
     assert owner.tolist() == _chunks_by_the_rule(parent, on, off, cost)
     for b in range(blocks):

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["add_own_bounds", "add_own_terms", "gather_masked", "narrow_rows_and_bounds", "own_room",
-           "shared_rows_and_bounds", "unit_error_bounds"]
+__all__ = ["add_own_bounds", "add_own_terms", "block_bounds", "gather_masked", "narrow_rows_and_bounds",
+           "own_room", "shared_rows_and_bounds", "unit_error_bounds"]
 
 _JIT = dict(cache=True)
 
@@ -44,8 +44,7 @@ def gather_masked(J, parent, on, off):
 
 
 @nb.njit(**_JIT)
-def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, own_span, own, term_cost,
-                           shared_pre):
+def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, own_span, own, term_cost):
     """The masked rows of a batch's children for a matrix product with the next layer's
     ``[W | b]^T``, and the bounds their errors carry into it, for layers wider than a few units.
 
@@ -78,11 +77,9 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
 
     Into the given arrays: the blocks ``M`` (room for ``(n, D, width + 1)``), each child's block
     ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]`` (room for
-    :func:`own_room` units), ``pre`` and ``sizes``, and per block ``shared_pre``: its children's
-    common ``pre``, 0 on the units they differ on, for the unit-by-unit bound's product shared
-    the same way (:func:`add_own_bounds`). Returns the number of blocks. A block has one column
-    more than the units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the product
-    adds the bias to the ``t`` row as a term of its sum.
+    :func:`own_room` units), ``pre`` and ``sizes``. Returns the number of blocks. A block has
+    one column more than the units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the
+    product adds the bias to the ``t`` row as a term of its sum.
 
     Each entry of a child's rows is then one sum of ``width`` products and the bias, each term
     formed as in a block of its own: a term left out of the shared block is an exact zero there,
@@ -110,11 +107,8 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
             own_span[i, 0] = filled
             own_span[i, 1] = filled + nd
             if i == start:  # the chunk's block: its slopes, 0 where its children differ
-                for h in range(W):
-                    shared_pre[blocks, h] = pre[i, h]
                 for h in own[filled: filled + nd]:
                     slopes[h] = 0.0
-                    shared_pre[blocks, h] = 0.0
                 for k in range(D):
                     for h in range(W):
                         M[blocks, k, h] = J[p, k, h] * slopes[h]
@@ -202,10 +196,26 @@ def add_own_terms(shared, owner, J, parent, on, off, own_span, own, weights_T, o
 
 
 @nb.njit(**_JIT)
+def block_bounds(pre, owner, own_span, own, blocks):
+    """Per block of :func:`shared_rows_and_bounds`, its children's common ``pre``: its first
+    child's, 0 on the units its children differ on (their own units), whose product with
+    ``|W|^T`` the children share (:func:`add_own_bounds`)."""
+    out = np.empty((blocks, pre.shape[1]))
+    for i in range(owner.shape[0]):
+        b = owner[i]
+        if i == 0 or owner[i - 1] != b:
+            for h in range(pre.shape[1]):
+                out[b, h] = pre[i, h]
+            for h in own[own_span[i, 0]: own_span[i, 1]]:
+                out[b, h] = 0.0
+    return out
+
+
+@nb.njit(**_JIT)
 def add_own_bounds(shared, owner, pre, own_span, own, abs_weights_T, out):
     """Each child's unit-by-unit bound ``out[i] = pre[i] @ |W|^T`` from its block's product
-    ``shared[owner[i]]`` (of the block's ``shared_pre``, 0 on the units its children differ
-    on; see :func:`shared_rows_and_bounds`) plus, one by one, the terms of its own units
+    ``shared[owner[i]]`` (of the block's common ``pre``, 0 on the units its children differ
+    on: :func:`block_bounds`) plus, one by one, the terms of its own units
     ``own[own_span[i, 0]: own_span[i, 1]]`` (``abs_weights_T``: ``|W|^T``, a row per input
     unit). Every term is non-negative and each of the child's units' terms is in the sum once, as
     in its own product: the same sum in another order, within the same bound on its rounding. A
