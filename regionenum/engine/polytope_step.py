@@ -150,12 +150,6 @@ class Magnitudes:
         return np.abs(self.layer.W)
 
     @functools.cached_property
-    def abs_W_T(self) -> np.ndarray:
-        """``|W|^T``, C-contiguous (a row per input unit, for adding one unit's terms), made on
-        first use."""
-        return np.ascontiguousarray(self.abs_W.T)
-
-    @functools.cached_property
     def row_sums(self) -> np.ndarray:
         """The row sums of ``|W|``, made on first use."""
         return self.abs_W.sum(axis=1)
@@ -612,7 +606,8 @@ class PolytopeStep:
             else:
                 E = np.empty((len(pre), len(mags.abs_b)))
                 shared = block_bounds(pre, blocks.owner, blocks.span, blocks.own, blocks.blocks) @ mags.abs_W.T
-                add_own_bounds(shared, blocks.owner, pre, blocks.span, blocks.own, mags.abs_W_T, E)
+                add_own_bounds(shared, blocks.owner, pre, blocks.span, blocks.own, self.net.layers[l].weights_and_bias_T,
+                               E)
         g_bias = g if bias_rounding else 0.0
         smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g_bias, 1.0 + 2.0 * g, products)
         record.used = products

@@ -242,8 +242,8 @@ def test_wide_rows_give_siblings_their_sums_alone(off, monkeypatch):
         bound = pre @ abs_W.T
         if blocks is not None:
             shared = rows.block_bounds(pre, blocks.owner, blocks.span, blocks.own, blocks.blocks) @ abs_W.T
-            rows.add_own_bounds(shared, blocks.owner, pre, blocks.span, blocks.own, np.ascontiguousarray(abs_W.T),
-                                bound)
+            weights_T = net.layers[1].weights_and_bias_T
+            rows.add_own_bounds(shared, blocks.owner, pre, blocks.span, blocks.own, weights_T, bound)
         return out.copy(), pre.copy(), sizes, step._buffers["owner"][: len(kids)].copy(), bound
 
     monkeypatch.setattr(polytope_step, "SHARE_FROM", W + 1)

@@ -212,15 +212,16 @@ def block_bounds(pre, owner, own_span, own, blocks):
 
 
 @nb.njit(**_JIT)
-def add_own_bounds(shared, owner, pre, own_span, own, abs_weights_T, out):
+def add_own_bounds(shared, owner, pre, own_span, own, weights_T, out):
     """Each child's unit-by-unit bound ``out[i] = pre[i] @ |W|^T`` from its block's product
     ``shared[owner[i]]`` (of the block's common ``pre``, 0 on the units its children differ
     on: :func:`block_bounds`) plus, one by one, the terms of its own units
-    ``own[own_span[i, 0]: own_span[i, 1]]`` (``abs_weights_T``: ``|W|^T``, a row per input
-    unit). Every term is non-negative and each of the child's units' terms is in the sum once, as
-    in its own product: the same sum in another order, within the same bound on its rounding. A
-    term whose ``pre`` is 0 (a unit off) is skipped, as its exact zero adds nothing."""
-    units = abs_weights_T.shape[1]
+    ``own[own_span[i, 0]: own_span[i, 1]]`` (``weights_T``: ``W^T``, a row per input unit,
+    whose magnitudes are taken here: no copy of ``|W|^T`` is kept). Every term is non-negative
+    and each of the child's units' terms is in the sum once, as in its own product: the same sum
+    in another order, within the same bound on its rounding. A term whose ``pre`` is 0 (a unit
+    off) is skipped, as its exact zero adds nothing."""
+    units = out.shape[1]
     for i in range(owner.shape[0]):
         b = owner[i]
         for o in range(units):
@@ -230,7 +231,7 @@ def add_own_bounds(shared, owner, pre, own_span, own, abs_weights_T, out):
             if v == 0.0:
                 continue
             for o in range(units):
-                out[i, o] += v * abs_weights_T[h, o]
+                out[i, o] += v * abs(weights_T[h, o])
 
 
 @nb.njit(**_JIT)
