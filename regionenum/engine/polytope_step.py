@@ -109,6 +109,12 @@ NARROW = 16
 #: count 0.95-0.96 of the time and its enumeration 0.98-0.99; after 32 or 16, r2_deep's, r2_small's
 #: and r4_small's counts and enumerations took 0.98-1.02 of the time.
 SHARE_FROM, OWN_TERM_COST = 64, 5
+#: The unit-by-unit bound's product is shared by siblings as their rows' product is where the
+#: blocks are at most this share of the children: with more, the product saved is small, and the
+#: blocks' bounds and their product are held beside the children's (r1_deep, about three blocks
+#: for four children, held 10 MB more and gained nothing; r2_wide's second layer has a block for
+#: ten children).
+SHARE_BOUNDS_BELOW = 0.75
 #: A run carries its rows in two parts, ``hi + lo`` (:mod:`~regionenum.engine.two_part`), where
 #: rows in one part would end with error bounds above this share of their size at the last
 #: layer that splits (the median over the units of a few points' cells, :meth:`PolytopeStep.start`).
@@ -601,7 +607,7 @@ class PolytopeStep:
             products = self._products_pay(l)
             if not products:
                 E = np.empty((len(scale), len(mags.abs_b)))
-            elif blocks is None:
+            elif blocks is None or blocks.blocks > SHARE_BOUNDS_BELOW * len(pre):
                 E = pre @ mags.abs_W.T
             else:
                 E = np.empty((len(pre), len(mags.abs_b)))
