@@ -612,7 +612,7 @@ class PolytopeStep:
             else:
                 E = np.empty((len(pre), len(mags.abs_b)))
                 shared = block_bounds(pre, blocks.owner, blocks.span, blocks.own, blocks.blocks) @ mags.abs_W.T
-                weights_T = self.net.layers[l].weights_and_bias_T
+                weights_T = mags.layer.weights_and_bias_T
                 add_own_bounds(shared, blocks.owner, pre, blocks.span, blocks.own, weights_T, E)
         g_bias = g if bias_rounding else 0.0
         smaller = unit_error_bounds(E, scale, mags.row_norms, mags.abs_b, g_bias, 1.0 + 2.0 * g, products)

@@ -494,19 +494,18 @@ def _pull_from_facets(face, masks, k, gens, scratch, n_facets):
                 u, v = pivot[k - 2], pivot[k - 1]
                 total += weight[L - 1] * abs(Q[L - 1, u] * Q[L, v] - Q[L - 1, v] * Q[L, u]) / (L * (L + 1))
                 continue
-            step, n_free = -1.0, 0
-            for j in range(D):  # the pivot; once the chain is whole, the two columns left free
-                used = False
-                for i in range(L - 1):
-                    used = used or pivot[i] == j
-                if not used and abs(Q[L - 1, j]) > step:
+            used = 0  # the earlier rows' pivot columns, a bit each
+            for i in range(L - 1):
+                used |= 1 << pivot[i]
+            step = -1.0
+            for j in range(D):  # the pivot: the largest entry in a free column
+                if not (used >> j) & 1 and abs(Q[L - 1, j]) > step:
                     step, pivot[L - 1] = abs(Q[L - 1, j]), j
             inv[L - 1] = 1.0 / Q[L - 1, pivot[L - 1]] if step > 0.0 else 0.0
-            for j in range(D if L == k - 2 else 0):
-                used = False
-                for i in range(L):
-                    used = used or pivot[i] == j
-                if not used:
+            used |= 1 << pivot[L - 1]
+            n_free = 0
+            for j in range(D if L == k - 2 else 0):  # the chain whole: the two columns left free
+                if not (used >> j) & 1:
                     pivot[L + n_free] = j
                     n_free += 1
             weight[L] = weight[L - 1] * step / L
