@@ -451,6 +451,20 @@ def _interval(v, e, s):
 
 
 @nb.njit(inline='always', **_JIT)
+def _within(num, den, lo, hi):
+    """The float weight ``num / den`` moved into ``[lo, hi]``, which holds the exact one (the
+    interval's middle where the quotient is undefined), and its largest distance from the exact
+    weight, ``max(w - lo, hi - w)``: infinite where ``hi`` is."""
+    w = num / den if den != 0.0 else np.nan
+    if not hi < np.inf:
+        return (max(w, lo) if w < np.inf else lo), np.inf
+    if not w == w:
+        w = 0.5 * (lo + hi)
+    w = min(max(w, lo), hi)
+    return w, max(w - lo, hi - w)
+
+
+@nb.njit(inline='always', **_JIT)
 def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
     """Where the edge from generator ``ga = x[ia]`` (value ``va > 0`` exactly, float ``va``
     within ``ea``) to ``gb = x[ib]`` (value ``< 0``) crosses the hyperplane: writes the new
@@ -459,10 +473,14 @@ def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
 
     The exact crossing is a combination of the exact ends weighted by their exact values; these
     lie in intervals around the float values (:func:`_interval`, which also covers values whose
-    float sign was wrong and was settled exactly), so the weight lies in an interval too: the
-    new generator takes its middle, and its bound grows by half the interval's width times the
-    edge's length, plus the ends' own bounds and the rounding. Points stay points (``t = 1``),
-    two rays give a unit ray, a point and a ray a point."""
+    float sign was wrong and was settled exactly), so the weight lies in an interval too. The
+    new generator takes the float weight, moved into that interval where it is outside
+    (:func:`_within`), and its bound grows by the weight's largest distance from the interval's
+    ends times the edge's length, plus the ends' own bounds and the rounding. Not the interval's
+    middle: where the ends' bounds are pessimistic (coordinates of very different scales make
+    them so) the interval is wide and lopsided, and its middle would move the generator far
+    from the float one, which is nearly always closer to the exact one. Points stay points
+    (``t = 1``), two rays give a unit ray, a point and a ray a point."""
     D = x.shape[1]
     a_lo, a_hi = _interval(va, ea, 1.0)
     b_lo, b_hi = _interval(vb, eb, -1.0)
@@ -477,11 +495,11 @@ def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
     if x[ia, 0] > 0 and x[ib, 0] > 0:  # two points: ga + lam (gb - ga), lam = a / (a + b)
         lo = a_lo / (a_lo + b_hi) * (1.0 - gamma)
         hi = min(a_hi / (a_hi + b_lo) * (1.0 + gamma), 1.0)
-        lam = 0.5 * (lo + hi)
+        lam, off = _within(va, va - vb, lo, hi)
         x[io, 0] = 1.0
         for k in range(1, D):
             x[io, k] = x[ia, k] + lam * (x[ib, k] - x[ia, k])
-        return max(dga, dgb) + 0.5 * (hi - lo) * (diff + dga + dgb) + gamma * (na + nb_)
+        return max(dga, dgb) + off * (diff + dga + dgb) + gamma * (na + nb_)
     if x[ia, 0] > 0 or x[ib, 0] > 0:  # a point p and a ray q: p + mu q, mu = |v(p)| / |v(q)|
         if x[ia, 0] > 0:
             ip, dp, p_lo, p_hi, iq, dq, q_lo, q_hi = ia, dga, a_lo, a_hi, ib, dgb, b_lo, b_hi
@@ -489,7 +507,7 @@ def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
             ip, dp, p_lo, p_hi, iq, dq, q_lo, q_hi = ib, dgb, b_lo, b_hi, ia, dga, a_lo, a_hi
         lo = p_lo / q_hi * (1.0 - gamma)
         hi = p_hi / q_lo * (1.0 + gamma) if q_lo > 0 else np.inf
-        mu = 0.5 * (lo + hi) if hi < np.inf else p_hi / q_hi
+        mu, off = _within(abs(va), abs(vb), lo, hi) if ip == ia else _within(abs(vb), abs(va), lo, hi)
         nq = 0.0
         npt = 0.0
         x[io, 0] = 1.0
@@ -497,12 +515,12 @@ def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
             x[io, k] = x[ip, k] + mu * x[iq, k]
             nq = max(nq, abs(x[iq, k]))
             npt = max(npt, abs(x[ip, k]))
-        err = dp + 0.5 * (hi - lo) * (nq + dq) + mu * dq + gamma * (npt + mu * nq)
+        err = dp + off * (nq + dq) + mu * dq + gamma * (npt + mu * nq)
         return err if err < np.inf else np.inf
     # two rays: the direction b ga + a gb, made a unit vector
     lo = b_lo / (b_lo + a_hi) * (1.0 - gamma)
     hi = min(b_hi / (b_hi + a_lo) * (1.0 + gamma), 1.0)
-    lam = 0.5 * (lo + hi)
+    lam, off = _within(vb, vb - va, lo, hi)
     nrm = 0.0
     x[io, 0] = 0.0
     for k in range(1, D):
@@ -513,7 +531,7 @@ def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
         return np.inf
     for k in range(1, D):
         x[io, k] /= nrm
-    err = (max(dga, dgb) + 0.5 * (hi - lo) * (diff + dga + dgb) + gamma * (na + nb_)) / nrm
+    err = (max(dga, dgb) + off * (diff + dga + dgb) + gamma * (na + nb_)) / nrm
     return err * (1.0 + gamma) + gamma
 
 
