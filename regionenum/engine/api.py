@@ -11,11 +11,10 @@ import time
 
 import numpy as np
 
-from ..core.balance import for_float_stages
 from ..core.domain import Polytope
 from ..core.network import Network
 from ..core.slices import Slice
-from ..core.tolerances import DEFAULT_TOL, ETA
+from ..core.tolerances import DEFAULT_TOL
 from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
 from .assemble import assemble_regions
 from .driver import Budget, DeferredInterrupts, Driver, Tally
@@ -26,6 +25,7 @@ from .line_step import LineStep, Unproven
 from .line_step import applies as line_applies
 from .parallel import run_parallel
 from .polytope_step import MAX_DIM, PolytopeStep
+from .rescaling import Rescaled
 from .subtrees import run_subtrees
 
 __all__ = ["RegionCount", "count_regions", "enumerate_regions"]
@@ -161,20 +161,20 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     >>> len(regions), float(regions.volumes.sum())
     (4, 4.0)
     """
-    network, (floats, shift), domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
-                                                client)
-    hrep = client is None and hrep_applies(network, domain)
+    run = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    hrep = client is None and hrep_applies(run.network, run.domain)
     if certify and hrep:
-        raise InvalidArgumentError(f"certify needs vertices; with {network.input_dim} inputs the regions are "
+        raise InvalidArgumentError(f"certify needs vertices; with {run.network.input_dim} inputs the regions are "
                                    "enumerated by their inequalities (re-check proofs of properties instead: "
                                    "rn.verify.verify_property, rn.certify)")
     if hrep:  # many inputs: cells by inequalities
-        tally = _execute(HrepStep(floats, domain, keep=True), Budget(max_regions, time_limit), progress, 1, None)
-        return _outputs_scaled_back(assemble_hrep(network, domain, tally), shift)
-    step = PolytopeStep(floats, domain, tol, batch_size, keep=True)
+        step = HrepStep(run.floats, run.run_domain, keep=True)
+        tally = _execute(step, Budget(max_regions, time_limit), progress, 1, None)
+        return run.back(assemble_hrep(run.run_network, run.run_domain, tally))
+    step = PolytopeStep(run.floats, run.run_domain, tol, batch_size, keep=True)
     with DeferredInterrupts():  # Ctrl-C while assembling waits for the result
         tally = _execute(step, Budget(max_regions, time_limit), progress, workers, client)
-        regions = _outputs_scaled_back(assemble_regions(network, domain, step.roots, tally), shift)
+        regions = run.back(assemble_regions(run.run_network, run.run_domain, step.roots, tally))
     if certify and regions.complete:
         from ..verify.certificates import certify as check  # lazy facade: certificates sit above the engine
         regions.certificate = check(regions, workers=workers)
@@ -236,8 +236,8 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                            seconds=regions.seconds, stop_reason=regions.stop_reason,
                            exact_calls=regions.exact_calls, kernel_seconds=regions.kernel_seconds,
                            certificate=regions.certificate, sign_stages=regions.sign_stages)
-    network, (floats, _), domain = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
-                                            client)
+    run = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    floats, domain = run.floats, run.run_domain
     budget, spent, clock = Budget(max_regions, time_limit), 0.0, KernelClock()
     with DeferredInterrupts():  # one flag for both steps: Ctrl-C in the first stops the second
         if client is None and line_applies(floats, domain):
@@ -253,7 +253,7 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                     budget.time_limit = max(time_limit - spent, 0.0)
             finally:
                 step.close()
-        if client is None and hrep_applies(network, domain):
+        if client is None and hrep_applies(run.network, run.domain):
             step, workers = HrepStep(floats, domain, keep=False), 1
         else:
             step = PolytopeStep(floats, domain, tol, batch_size, keep=False)
@@ -276,10 +276,10 @@ def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:
 
 
 def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client):
-    """The network, the same network for the float64 stages with the shift of its outputs (its
-    rows brought near magnitude 1 by powers of two where they are far from it, see
-    :mod:`regionenum.core.balance`), and the domain to enumerate (restricted to a slice, if
-    ``domain`` is one), after checking every argument; raises before any work."""
+    """The problem as the engine runs it (:class:`~regionenum.engine.rescaling.Rescaled`: the
+    network and the domain to enumerate, restricted to a slice if ``domain`` is one, and the
+    exact changes of coordinates the float64 stages run in), after checking every argument;
+    raises before any work."""
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
     if isinstance(domain, Slice):
@@ -312,20 +312,9 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
         raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     if max_regions is not None and (workers > 1 or client is not None):
         raise InvalidArgumentError("max_regions needs a serial run (workers=1, no client)")
-    floats = for_float_stages(network)
-    _check_float_range(floats[0], domain)
-    return network, floats, domain
-
-
-def _outputs_scaled_back(regions, shift: int):
-    """``regions`` enumerated on a network whose outputs are ``2^shift`` times the network's
-    (:func:`~regionenum.core.balance.balanced`), with its output maps scaled back: exact in
-    float64's normal range; each map's error bound grows by what rounding below it may lose."""
-    if shift:
-        regions.jacobians = np.ldexp(regions.jacobians, -shift)
-        regions.offsets = np.ldexp(regions.offsets, -shift)
-        regions.output_errors = np.ldexp(regions.output_errors, -shift) + (regions.dim + 2) * ETA
-    return regions
+    run = Rescaled(network, domain)
+    _check_float_range(run.floats, run.run_domain)
+    return run
 
 
 #: The largest bound on a pre-activation over the domain that the float64 stages accept: far

@@ -60,8 +60,8 @@ def test_the_cut_is_made_and_does_not_depend_on_the_threads(cut, monkeypatch):
 
 def test_how_many_subtrees():
     def count_for(net, domain):
-        _, (floats, _), dom = _checked(net, domain, 1e-9, None, None, 1024, 1, None)
-        step = PolytopeStep(floats, dom, 1e-9, 1024, keep=False)
+        run = _checked(net, domain, 1e-9, None, None, 1024, 1, None)
+        step = PolytopeStep(run.floats, run.run_domain, 1e-9, 1024, keep=False)
         tally = subtrees.Tally()
         return subtrees.subtree_count(step, subtrees.first_split(step, tally))
 
@@ -160,7 +160,8 @@ def test_the_assembly_estimate_counts_the_finished_subtrees():
     """A time limit leaves room for assembling what every subtree kept: a subtree's step
     estimates the finished subtrees' generators once, and its own once per thread running."""
     net, box = CASES[0]
-    _, (floats, _), domain = _checked(net, box, 1e-9, None, None, 1024, 1, None)
+    run = _checked(net, box, 1e-9, None, None, 1024, 1, None)
+    floats, domain = run.floats, run.run_domain
     step = PolytopeStep(floats, domain, 1e-9, 1024, keep=True)
     kept = subtrees._Kept(2)
     kept.add(1000.0)
