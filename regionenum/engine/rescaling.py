@@ -120,17 +120,20 @@ def _inputs_back(regions, scales) -> None:
     row's, a map's) by the largest divisor. Facet equations are renormalised."""
     grow = 1.0 / scales.min()  # scales <= 1, one of them 1
     regions.interior_points = regions.interior_points * scales
-    regions.vertices = regions.vertices * scales
-    regions.volumes = regions.volumes * np.prod(scales)
-    a, c = regions.facet_equations[:, :-1], regions.facet_equations[:, -1:]
-    regions.facet_equations = facet_equations(np.concatenate([c, a / scales], axis=1))
-    regions.jacobians = regions.jacobians / scales
-    regions.output_errors = regions.output_errors * grow
+    views = False  # whether the vertices are a view of the cells' generators
     if isinstance(regions.complex, CellComplex):
         cells, constraints = regions.complex.cells, regions.complex.constraints
+        views = np.may_share_memory(regions.vertices, cells.gens)  # as on bounded domains
         cells.gens[:, 1:] *= scales  # in place: the result's arrays are its own, and large
         cells.con_rows[:, 1:] /= scales
         cells.con_err *= grow
         fixed = {cid: np.concatenate([row[:1], row[1:] / scales]) for cid, row in constraints.fixed_rows.items()}
         regions.complex = CellComplex(cells, regions.complex.cell_region,
                                       Constraints(constraints.ids, fixed, constraints.ref))
+    if not views:
+        regions.vertices = regions.vertices * scales
+    regions.volumes = regions.volumes * np.prod(scales)
+    a, c = regions.facet_equations[:, :-1], regions.facet_equations[:, -1:]
+    regions.facet_equations = facet_equations(np.concatenate([c, a / scales], axis=1))
+    regions.jacobians = regions.jacobians / scales
+    regions.output_errors = regions.output_errors * grow

@@ -144,3 +144,13 @@ def test_counts_on_slices_and_inequalities_are_those_of_the_unstretched_problem(
     assert np.all(box.contains(regions.interior_points))
     mapped = np.einsum("nkd,nd->nk", regions.jacobians, regions.interior_points) + regions.offsets
     np.testing.assert_allclose(mapped, regions.network(regions.interior_points), rtol=1e-9, atol=1e-12)
+
+
+def test_the_vertices_stay_a_view_of_the_generators():
+    """On a bounded domain the vertices are the generators' coordinates, not a copy: so after
+    mapping back (the generators scaled in place, once)."""
+    scale = np.array([2.0 ** -10, 1.0])
+    regions = rn.enumerate_regions(_stretched(random_net([2, 8, 8, 1], 9), scale), rn.Box(-scale, scale))
+    assert np.shares_memory(regions.vertices, regions.cells.gens)
+    np.testing.assert_array_equal(regions.vertices, regions.cells.gens[:, 1:])
+    assert np.all(np.abs(regions.vertices) <= scale)
