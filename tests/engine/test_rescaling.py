@@ -23,27 +23,60 @@ def _stretched(net, scale, centre=0.0):
 
 def _as_given(monkeypatch):
     """Run every domain in its own coordinates from now on."""
-    monkeypatch.setattr(rescaling, "SPREAD_RATIO", np.inf)
+    monkeypatch.setattr(rescaling, "GAIN", np.inf)
 
 
-def test_scales_bring_every_spread_into_the_largest_ones_binade():
+def test_scales_bring_every_spread_into_one_binade():
     net = random_net([3, 4, 1], 0)
     scales = rescaling.input_scales(net, rn.Box([0.0, -3.0, 1000.0], [2.0 ** -8, 5.0, 1e5]))
-    assert scales.tolist() == [2.0 ** -24, 2.0 ** -13, 1.0]  # spreads 2^-8, 2^3 and 99,000 (2^16 .. 2^17)
+    # spreads 2^-8, 2^3 and 99,000 (2^16 .. 2^17): frexp's exponents -7, 4 and 17, their mean 4.67
+    assert scales.tolist() == [2.0 ** -12, 2.0 ** -1, 2.0 ** 12]
     spreads = np.array([2.0 ** -8, 8.0, 99000.0]) / scales
-    assert np.all(np.frexp(spreads)[1] == np.frexp(99000.0)[1])
-    assert rescaling.input_scales(net, rn.Box([-1.0, -1, -1], [1.0, 1, 2])) is None  # spreads within 16
-    assert rescaling.input_scales(net, rn.Box([-1.0, -1, -1], [1.0, 1, 40])) is not None
+    assert np.all(np.frexp(spreads)[1] == 5)
+    assert rescaling.input_scales(net, rn.Box([-1.0, -1, -1], [1.0, 1, 2])) is None  # nothing to gain
+    assert rescaling.input_scales(net, rn.Box([-1.0, -1, -1], [1.0, 1, 40])) is None  # gains 12 times
+    assert rescaling.input_scales(net, rn.Box([-1.0, -1, -1], [1.0, 1, 100])) is not None  # 25 times
     assert rescaling.input_scales(net, rn.Polytope.whole_space(3)) is None  # no spreads to balance
     half = rn.Polytope(np.array([[1.0, 0, 0]]), np.array([-1.0]))
     assert rescaling.input_scales(net, half) is None
     line = rn.Network.from_layers([(np.ones((2, 1)), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
     assert rescaling.input_scales(line, rn.Box([0.0], [1e9])) is None  # one coordinate
     # a first-layer entry that would lose bits below float64's normal range: run as given
-    tiny = rn.Network.from_layers([(np.array([[1.0, 3 * 2.0 ** -1060], [1.0, 1.0]]), np.zeros(2)),
+    tiny = rn.Network.from_layers([(np.array([[1.0, 3 * 2.0 ** -1070], [1.0, 1.0]]), np.zeros(2)),
                                    (np.ones((1, 2)), np.zeros(1))])
     assert rescaling.input_scales(tiny, rn.Box([0.0, 0.0], [1.0, 2.0 ** -20])) is None
     assert rescaling.input_scales(tiny, rn.Box([0.0, 0.0], [2.0 ** -20, 1.0])) is not None
+
+
+@pytest.mark.parametrize("centre,k,seed", [(1000.0, 10, 1), (1000.0, 6, 6), (10.0, 10, 7)])
+def test_a_thin_coordinate_far_from_the_origin_is_left_as_it_is(centre, k, seed):
+    """``x0`` in ``[c, c + 2^-k]``: its rounding is set by ``c``, not by its spread, and
+    rescaling it to the other's spread made more signs exact (15,509 against 6,615 for ``c =
+    1000, k = 10``); the model of the bounds' growth says so, and the domain is run as given."""
+    lo, hi = np.array([centre, -1.0]), np.array([centre + 2.0 ** -k, 1.0])
+    net = _stretched(random_net([2, 12, 12, 12, 1], seed), (hi - lo) / 2, (hi + lo) / 2)
+    assert rescaling.input_scales(net, rn.Box(lo, hi)) is None
+    spread, reach = hi - lo, np.maximum(np.abs(lo), np.abs(hi))
+    even = np.ldexp(1.0, np.frexp(spread)[1] - 1)  # both spreads in one binade, the thin one's
+    assert rescaling.bound_growth(spread / even, reach / even) >= rescaling.bound_growth(spread, reach)
+
+
+@pytest.mark.parametrize("exponents", [(599, -11), (60, -340, -340, -340)])
+def test_volumes_near_the_ends_of_float64s_range(monkeypatch, exponents):
+    """Boxes of spreads ``2^600`` and ``2^-10`` (volume ``2^590``), and of ``2^61`` and three of
+    ``2^-339`` (``2^-956``): in coordinates of the largest spread the first's volume overflowed,
+    and the product of the second's scales underflowed; in those of the spreads' geometric mean
+    the volumes are the run as given's."""
+    scale = 2.0 ** np.array(exponents, dtype=float)
+    net = _stretched(random_net([len(scale), 6, 1], 1), scale)
+    box = rn.Box(-scale, scale)
+    assert rescaling.input_scales(net, box) is not None
+    rescaled = rn.enumerate_regions(net, box)
+    _as_given(monkeypatch)
+    given = rn.enumerate_regions(net, box)
+    assert np.array_equal(rescaled.patterns, given.patterns)
+    assert rescaled.volumes.sum() == pytest.approx(np.prod(2 * scale), rel=1e-12)
+    np.testing.assert_allclose(rescaled.volumes, given.volumes, rtol=1e-9)
 
 
 @pytest.mark.parametrize("dims,seed", [((2, 12, 12, 1), 3), ((3, 8, 8, 2), 4), ((4, 6, 6, 1), 5)])

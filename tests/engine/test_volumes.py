@@ -36,7 +36,7 @@ def test_geometry_on_a_domain_stretched_by_powers_of_two_is_the_unstretched_one(
     checked with and without."""
     if not rescaled:
         from regionenum.engine import rescaling
-        monkeypatch.setattr(rescaling, "SPREAD_RATIO", np.inf)
+        monkeypatch.setattr(rescaling, "GAIN", np.inf)
     d = dims[0]
     scale = 2.0 ** np.round(np.linspace(-spread, spread, d))
     net = random_net(list(dims), seed)
