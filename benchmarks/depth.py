@@ -17,12 +17,12 @@ Writes ``results/depth.md``. Run by hand, not in tests.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from fresh_runs import run_snippet, seconds_and_exact
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -55,22 +55,6 @@ print(json.dumps(dict(seconds=time.perf_counter() - start, regions=int(n), compl
 """
 
 
-def _run(width: int, depth: int, parts: str, limit: float, leaky: float | None) -> dict:
-    out = subprocess.run([sys.executable, "-c", ONE, str(width), str(depth), parts, str(limit),
-                          "none" if leaky is None else repr(leaky)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _cell(runs: list) -> str:
-    """A table cell: the median seconds (or the limit not met), the exact signs."""
-    seconds = statistics.median(r["seconds"] for r in runs)
-    exact = statistics.median(r["exact"] for r in runs)
-    if not all(r["complete"] for r in runs):
-        return f"not done in {seconds:.0f} s ({exact:,.0f} exact so far)"
-    return f"{seconds:.2f} s ({exact:,.0f} exact)"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per way and network (default 3)")
@@ -96,13 +80,14 @@ def main() -> None:
         runs = {"one": [], "two": []}
         for _ in range(args.runs):
             for parts in ("one", "two"):
-                runs[parts].append(_run(width, depth, parts, args.limit, args.leaky))
+                runs[parts].append(run_snippet(ONE, width, depth, parts, args.limit,
+                                                "none" if args.leaky is None else repr(args.leaky)))
         done = all(r["complete"] for rs in runs.values() for r in rs)
         ratio = (statistics.median(r["seconds"] for r in runs["two"])
                  / statistics.median(r["seconds"] for r in runs["one"])) if done else None
         counted = [r["regions"] for rs in runs.values() for r in rs if r["complete"]]
-        line = (f"| {width} x {depth} | {f'{max(counted):,}' if counted else '?'} | {_cell(runs['one'])} | "
-                f"{_cell(runs['two'])} | {'' if ratio is None else f'{ratio:.2f}'} | "
+        line = (f"| {width} x {depth} | {f'{max(counted):,}' if counted else '?'} | {seconds_and_exact(runs['one'])} | "
+                f"{seconds_and_exact(runs['two'])} | {'' if ratio is None else f'{ratio:.2f}'} | "
                 f"{'two' if runs['two'][0]['chosen'] else 'one'} |")
         print(line, flush=True)
         lines.append(line)

@@ -15,12 +15,13 @@ Writes ``results/stretched.md``. Run by hand, not in tests.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from fresh_runs import run_snippet, seconds_and_exact
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -57,22 +58,6 @@ print(json.dumps(dict(seconds=seconds, regions=len(regions), complete=regions.co
 WAYS = ("rescaled", "as given")
 
 
-def _run(name: str, k: int, way: str, limit: float) -> dict:
-    out = subprocess.run([sys.executable, "-c", ONE, name, str(k), way, str(limit), str(HERE / "nets")],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _cell(runs: list) -> str:
-    """A table cell: the median seconds (or the limit not met), the exact signs, the volumes' error."""
-    seconds = statistics.median(r["seconds"] for r in runs)
-    exact = statistics.median(r["exact"] for r in runs)
-    if not all(r["complete"] for r in runs):
-        return f"not done in {seconds:.0f} s ({exact:,.0f} exact so far)"
-    error = max(r["error"] for r in runs)
-    return f"{seconds:.3f} s, {exact:,.0f} exact, volumes {error:.0e}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per way and case (default 3)")
@@ -90,17 +75,21 @@ def main() -> None:
              "(the default) and in the domain's own coordinates, fresh processes alternating, medians of",
              "`enumerate_regions`' seconds; signs settled in exact arithmetic (with float64 expansions);",
              "the largest relative difference of a volume from the unstretched run's.", "",
-             "| net | k | regions | rescaled | as given | as given / rescaled |", "|---|---|---|---|---|---|"]
+             "| net | k | regions | rescaled | as given | as given / rescaled | volumes' difference |",
+             "|---|---|---|---|---|---|---|"]
     for name, k in CASES:
         runs = {way: [] for way in WAYS}
         for _ in range(args.runs):
             for way in WAYS:
-                runs[way].append(_run(name, k, way, args.limit))
+                runs[way].append(run_snippet(ONE, name, k, way, args.limit, HERE / "nets"))
         done = all(r["complete"] for rs in runs.values() for r in rs)
         ratio = (statistics.median(r["seconds"] for r in runs["as given"])
                  / statistics.median(r["seconds"] for r in runs["rescaled"])) if done else None
-        line = (f"| {name} | {k} | {max(r['regions'] for r in runs['rescaled']):,} | {_cell(runs['rescaled'])} | "
-                f"{_cell(runs['as given'])} | {'' if ratio is None else f'{ratio:.2f}'} |")
+        errors = [f"{max(r['error'] for r in rs):.0e}" if all(r["complete"] for r in rs) else "?"
+                  for rs in runs.values()]
+        line = (f"| {name} | {k} | {max(r['regions'] for r in runs['rescaled']):,} | "
+                f"{seconds_and_exact(runs['rescaled'])} | {seconds_and_exact(runs['as given'])} | "
+                f"{'' if ratio is None else f'{ratio:.2f}'} | {' and '.join(errors)} |")
         print(line, flush=True)
         lines.append(line)
     RESULTS.mkdir(exist_ok=True)

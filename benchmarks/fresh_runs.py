@@ -1,0 +1,27 @@
+"""Timing snippets in fresh processes, as the benchmarks that compare two ways of one run do
+(``depth.py``, ``stretched.py``): each run is a Python snippet printing one JSON line with at
+least ``seconds``, ``exact`` (signs settled in exact arithmetic) and ``complete``."""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+
+
+def run_snippet(code: str, *args) -> dict:
+    """Run ``code`` in a fresh interpreter with ``args`` as its ``sys.argv[1:]``; its last line
+    of output, read as JSON."""
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def seconds_and_exact(runs: list) -> str:
+    """A table cell: the median seconds and exact signs of ``runs``, or the time limit they did
+    not all meet."""
+    seconds = statistics.median(r["seconds"] for r in runs)
+    exact = statistics.median(r["exact"] for r in runs)
+    if not all(r["complete"] for r in runs):
+        return f"not done in {seconds:.0f} s ({exact:,.0f} exact so far)"
+    return f"{seconds:.3g} s ({exact:,.0f} exact)"
