@@ -243,15 +243,17 @@ class HrepStep:
             return None
         return res.x[:d].copy()
 
-    def _inside(self, rows, errs, ids, bits, p, tally) -> bool:
+    def _inside(self, rows, errs, ids, bits, p, tally, signs=None) -> bool:
         """Whether ``p`` is strictly inside every row: in float64 where the rounding bound
-        decides, exactly otherwise."""
+        decides, exactly otherwise. With ``signs`` (``+1`` or ``-1`` per row), ``rows`` are the
+        cell rows ``ids`` times their signs: whether ``p`` is strictly inside each row of sign
+        ``+1`` and strictly beyond each of sign ``-1``."""
+        signs = np.ones(len(ids)) if signs is None else signs
         if isinstance(p, ExactPoint):
-            return all(r[0] + sum(a * v for a, v in zip(r[1:], p)) < 0
-                       for r in (self._exact_source(int(i), bits) for i in ids))
+            return all(int(sign) * (r[0] + sum(a * v for a, v in zip(r[1:], p))) < 0  # int: Fractions stay exact
+                       for sign, r in zip(signs, (self._exact_source(int(i), bits) for i in ids)))
         values = rows[:, 0] + rows[:, 1:] @ p
-        size = np.abs(rows[:, 1:]) @ np.abs(p) + np.abs(rows[:, 0])
-        bound = errs + 4 * (rows.shape[1] + 2) * (U * size + ETA)  # ETA: products below the normal range
+        bound = _rounding_bound(np.abs(rows[:, 1:]), np.abs(rows[:, 0]), errs, p)
         if (values >= bound).any():
             return False  # some row is clearly violated
         unsure = np.flatnonzero(values > -bound)
@@ -261,7 +263,7 @@ class HrepStep:
         q = [Fraction(float(v)) for v in p]
         for r in unsure:
             exact = self._exact_source(int(ids[r]), bits)
-            if exact[0] + sum(a * v for a, v in zip(exact[1:], q)) >= 0:
+            if int(signs[r]) * (exact[0] + sum(a * v for a, v in zip(exact[1:], q))) >= 0:
                 return False
         return True
 
@@ -293,8 +295,74 @@ class HrepStep:
         tally.count += 1
         tally.bounded += 1
         if self.keep:  # its facets found now (a linear programme per row), inside the run's time limit
-            tally.finished.append((cell, _facets(cell.rows, self.lo, self.hi)))
+            tally.finished.append((cell, self._facets(cell, tally)))
             self._kept += 1
+
+    def _facets(self, cell, tally):
+        """Which of the cell's rows are facets, proven: a row is one when some point of the box
+        meets every other row and violates it.
+
+        1. Per row, a float linear programme maximises it over the others; where the maximum is
+           positive, the point between the maximiser and the cell's interior point at which the
+           row is halfway from its value there to zero is checked rigorously: strictly inside
+           the others and strictly violating the row proves a facet.
+        2. The other rows are bounded over the facets proven so far, in one batch of programmes
+           (:func:`~regionenum.engine.lp_bounds.safe_lower_bounds`): the cell's other rows hold
+           wherever those facets do, so a rigorous maximum below zero proves a row redundant.
+        3. What neither proves (a row that only touches the cell, a margin within rounding) is
+           settled by an exact programme over the exact rows."""
+        rows, errs, ids, bits, p = cell.rows, cell.row_err, cell.row_ids, cell.bits, cell.point
+        facet = np.zeros(len(rows), bool)
+        A, c = rows[:, 1:], rows[:, 0]
+        abs_A, abs_c = np.abs(A), np.abs(c)
+        # row i left out of its own programme: its right-hand side beyond its largest value on the box
+        relaxed = abs_A @ np.maximum(np.abs(self.lo), np.abs(self.hi)) + abs_c + 1.0
+        at_p = c + A @ p if not isinstance(p, ExactPoint) else np.zeros(len(rows))
+        for i in np.flatnonzero(at_p < 0):  # (all of them, but for an exact interior point)
+            h = -c
+            h[i] = relaxed[i]
+            res = solve_lp(A, h, self.lo, self.hi, -A[i])
+            at_x = c[i] + A[i] @ res.x
+            if not (res.status == OPTIMAL and at_x > 0):
+                continue
+            q = res.x + (0.5 * at_x / (at_x - at_p[i])) * (p - res.x)
+            signs = np.ones(len(rows))
+            signs[i] = -1.0  # inside the others, beyond row i
+            values = signs * (c + A @ q)
+            bound = _rounding_bound(abs_A, abs_c, errs, q)
+            if (values < -bound).all():
+                facet[i] = True
+            elif not (values >= bound).any():  # nothing clearly wrong: the rows within rounding, exactly
+                facet[i] = self._inside(signs[:, None] * rows, errs, ids, bits, q, tally, signs)
+        rest = np.flatnonzero(~facet)
+        if not len(rest):
+            return facet
+        if facet.any():
+            low, _, _ = safe_lower_bounds(-rows[rest], rows[facet], errs[facet], self.lo, self.hi)
+            rest = rest[errs[rest] - low >= 0]  # the others: below zero wherever the facets hold
+        for i in rest:
+            facet[i] = self._exact_facet(cell, i, tally)
+        return facet
+
+    def _exact_facet(self, cell, i, tally) -> bool:
+        """Whether the cell's row ``i`` is a facet, by an exact programme maximising it over the
+        cell's other rows (exact) and the box."""
+        tally.check()  # exact programmes take a while: honour the budgets first
+        tally.exact_calls += 1
+        others = np.arange(len(cell.rows)) != i
+        G, h = self._exact_rows(cell.row_ids[others], cell.bits)
+        z = self._exact_source(int(cell.row_ids[i]), cell.bits)
+        lo = [Fraction(float(v)) for v in self.lo]
+        hi = [Fraction(float(v)) for v in self.hi]
+        status, x, _ = exact_lp(G, h, lo, hi, [-v for v in z[1:]])
+        return status == "optimal" and z[0] + sum(a * v for a, v in zip(z[1:], x)) > 0
+
+
+def _rounding_bound(abs_A, abs_c, errs, p):
+    """A rigorous bound on how far each float value ``c + A . p`` of cell rows is from the exact
+    row's value at ``p``: the rows' own bounds ``errs`` and the evaluation's rounding (``ETA``:
+    products below the normal range)."""
+    return errs + 4 * (abs_A.shape[1] + 3) * (U * (abs_A @ np.abs(p) + abs_c) + ETA)
 
 
 class ExactPoint(list):
@@ -327,8 +395,8 @@ class HrepComplex:
 
 def assemble_hrep(network, domain, tally):
     """The :class:`~regionenum.Regions` of a finished run of :class:`HrepStep` (``keep``): regions
-    sorted by pattern, with interior points, facets (the rows a linear programme finds room for
-    beyond the others), output maps; volumes are NaN and there are no vertices."""
+    sorted by pattern, with interior points, facets (proven by ``HrepStep._facets``), output
+    maps; volumes are NaN and there are no vertices."""
     from ..result import Regions
     d = network.input_dim
     cells = [cell for cell, _ in tally.finished]
@@ -375,15 +443,3 @@ def assemble_hrep(network, domain, tally):
                    offsets=np.array(c0).reshape(n, network.output_dim),
                    output_errors=np.broadcast_to(err[-1], (n, network.output_dim)).copy(), complex=HrepComplex(d),
                    **tally.outcome())
-
-
-def _facets(rows, lo, hi):
-    """The rows of ``{rows <= 0}`` that are facets: those some point of the box violates while
-    meeting every other row (a linear programme maximising each row over the others)."""
-    keep = np.zeros(len(rows), bool)
-    for i in range(len(rows)):
-        others = np.delete(rows, i, axis=0)
-        res = solve_lp(others[:, 1:], -others[:, 0], lo, hi, -rows[i, 1:])
-        scale = 1.0 + np.abs(rows[i, 1:]) @ np.maximum(np.abs(lo), np.abs(hi)) + abs(rows[i, 0])
-        keep[i] = res.status == OPTIMAL and rows[i, 0] + rows[i, 1:] @ res.x > 1e-9 * scale
-    return keep

@@ -191,3 +191,28 @@ def test_a_slope_times_a_subnormal_weight_is_bounded(monkeypatch):
     by_vertices = rn.enumerate_regions(net, box)
     rn.certify(by_vertices, backend="fractions")
     assert len(by_vertices) == 2
+
+
+@pytest.mark.parametrize("stretch", [0, 10])
+def test_facets_are_the_vertex_engines(monkeypatch, stretch):
+    """Each region's facets (their layer and unit, or domain row) are the vertex engine's, which
+    reads them off the face lattice: also on a box stretched by ``2^-stretch .. 2^stretch`` and
+    run in its own coordinates, where a tolerance on the programmes' margins kept some rows that
+    only touch their cell and dropped some facets."""
+    from regionenum.engine import rescaling
+    monkeypatch.setattr(rescaling, "GAIN", np.inf)
+    scale = 2.0 ** np.round(np.linspace(-stretch, stretch, 6))
+    net = random_net([6, 6, 5, 2], 8)
+    net = rn.Network.from_layers([(net.layers[0].W / scale, net.layers[0].b),
+                                  *[(layer.W, layer.b) for layer in net.layers[1:]]])
+    box = rn.Box(-scale, scale)
+    by_rows = rn.enumerate_regions(net, box)
+    monkeypatch.setattr(hrep, "HREP_ABOVE", 99)
+    by_vertices = rn.enumerate_regions(net, box)
+    assert _patterns(by_rows) == _patterns(by_vertices)
+
+    def sources(regions, i):
+        a, b = regions.facet_offsets[i], regions.facet_offsets[i + 1]
+        return sorted(zip(regions.facet_layers[a:b].tolist(), regions.facet_units[a:b].tolist()))
+
+    assert all(sources(by_rows, i) == sources(by_vertices, i) for i in range(len(by_rows)))
