@@ -31,7 +31,7 @@ def test_geometry_on_a_domain_stretched_by_powers_of_two_is_the_unstretched_one(
     exactly equivalent problem) has the same regions, and its volumes are the unstretched ones
     times the stretch. The generators' rigorous bounds are pessimistic there (they are one
     number for all coordinates); a crossing that took the middle of its weight's interval
-    instead of the float weight put vertices far from the exact ones (volumes 17% to 800% off).
+    instead of the float weight put vertices far from the exact ones (volumes off by 17% to 839 times).
     Such a domain is run in coordinates rescaled to one spread (:mod:`regionenum.engine.rescaling`):
     checked with and without."""
     if not rescaled:
