@@ -292,10 +292,13 @@ class HrepStep:
     def _finish(self, cell, tally):
         if not tally.room(1):
             return
+        # its facets found first (programmes per row, inside the run's time limit): a budget that
+        # stops the run during them leaves the region uncounted, as it is not kept
+        facets = self._facets(cell, tally) if self.keep else None
         tally.count += 1
         tally.bounded += 1
-        if self.keep:  # its facets found now (a linear programme per row), inside the run's time limit
-            tally.finished.append((cell, self._facets(cell, tally)))
+        if self.keep:
+            tally.finished.append((cell, facets))
             self._kept += 1
 
     def _facets(self, cell, tally):
