@@ -25,6 +25,15 @@ def random_net(widths, seed, bias_std=0.1, activations=None):
     return rn.Network.from_layers(layers, activations)
 
 
+def stretched_net(net, scale, centre=0.0):
+    """``net`` seen through ``x = centre + scale * u``: the first layer's columns divided by
+    ``scale``, its bias moved to match (with powers of two and no centre, exactly the same
+    problem on the box stretched by ``scale``)."""
+    W = net.layers[0].W / scale
+    return rn.Network.from_layers([(W, net.layers[0].b - W @ (np.zeros(len(scale)) + centre)),
+                                   *[(layer.W, layer.b) for layer in net.layers[1:]]])
+
+
 # ---------------------------------------------------------------------------------------------
 def regions_1d(network, lo, hi):
     """Activation regions of a 1-input network on [lo, hi], exactly, as a sorted list of

@@ -87,6 +87,8 @@ class HrepStep:
         self.exact_domain = [dyadic_integers(row)[0] for row in self.domain_rows]
         self._last_split = max(network.split_layers, default=-1)
         self.reach = np.maximum(np.abs(self.lo), np.abs(self.hi))
+        self.exact_lo = [Fraction(float(v)) for v in self.lo]  # the box for exact programmes
+        self.exact_hi = [Fraction(float(v)) for v in self.hi]
         self._kept = 0
 
     # -- the driver's interface ---------------------------------------------------------------
@@ -208,11 +210,9 @@ class HrepStep:
         z = self._exact_row(bit, cell.bits)
         if not any(z[1:]):  # constant on the cell: never cuts; zero is off, and marked
             return bool(z[0] > 0), z[0] == 0
-        lo = [Fraction(float(v)) for v in self.lo]
-        hi = [Fraction(float(v)) for v in self.hi]
         p = [Fraction(v) if isinstance(v, Fraction) else Fraction(float(v)) for v in cell.point]
         for k, sign in enumerate((-1, 1)):  # side k holds where sign * z < 0
-            _, x, _ = exact_lp(G, h, lo, hi, [sign * v for v in z[1:]])
+            _, x, _ = exact_lp(G, h, self.exact_lo, self.exact_hi, [sign * v for v in z[1:]])
             if sign * (z[0] + sum(a * v for a, v in zip(z[1:], x))) >= 0:
                 return (sign > 0), False  # no point with sign * z < 0: the other state throughout
             # x is on the cell's boundary with sign * z < 0 and p strictly inside: points between
@@ -319,7 +319,7 @@ class HrepStep:
         A, c = rows[:, 1:], rows[:, 0]
         abs_A, abs_c = np.abs(A), np.abs(c)
         # row i left out of its own programme: its right-hand side beyond its largest value on the box
-        relaxed = abs_A @ np.maximum(np.abs(self.lo), np.abs(self.hi)) + abs_c + 1.0
+        relaxed = abs_A @ self.reach + abs_c + 1.0
         at_p = c + A @ p if not isinstance(p, ExactPoint) else np.zeros(len(rows))
         for i in np.flatnonzero(at_p < 0):  # (all of them, but for an exact interior point)
             h = -c
@@ -355,9 +355,7 @@ class HrepStep:
         others = np.arange(len(cell.rows)) != i
         G, h = self._exact_rows(cell.row_ids[others], cell.bits)
         z = self._exact_source(int(cell.row_ids[i]), cell.bits)
-        lo = [Fraction(float(v)) for v in self.lo]
-        hi = [Fraction(float(v)) for v in self.hi]
-        status, x, _ = exact_lp(G, h, lo, hi, [-v for v in z[1:]])
+        status, x, _ = exact_lp(G, h, self.exact_lo, self.exact_hi, [-v for v in z[1:]])
         return status == "optimal" and z[0] + sum(a * v for a, v in zip(z[1:], x)) > 0
 
 

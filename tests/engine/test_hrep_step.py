@@ -7,7 +7,7 @@ import pytest
 
 import regionenum as rn
 import regionenum.engine.hrep_step as hrep
-from tests.oracles import lp_regions, random_net
+from tests.oracles import lp_regions, random_net, stretched_net
 
 
 def _patterns(regions):
@@ -202,9 +202,7 @@ def test_facets_are_the_vertex_engines(monkeypatch, stretch):
     from regionenum.engine import rescaling
     monkeypatch.setattr(rescaling, "GAIN", np.inf)
     scale = 2.0 ** np.round(np.linspace(-stretch, stretch, 6))
-    net = random_net([6, 6, 5, 2], 8)
-    net = rn.Network.from_layers([(net.layers[0].W / scale, net.layers[0].b),
-                                  *[(layer.W, layer.b) for layer in net.layers[1:]]])
+    net = stretched_net(random_net([6, 6, 5, 2], 8), scale)
     box = rn.Box(-scale, scale)
     by_rows = rn.enumerate_regions(net, box)
     monkeypatch.setattr(hrep, "HREP_ABOVE", 99)

@@ -10,15 +10,7 @@ import pytest
 
 import regionenum as rn
 from regionenum.engine import rescaling
-from tests.oracles import random_net
-
-
-def _stretched(net, scale, centre=0.0):
-    """``net`` seen through ``x = centre + scale * u``: the first layer's columns divided by
-    ``scale``, its bias moved to match."""
-    W = net.layers[0].W / scale
-    return rn.Network.from_layers([(W, net.layers[0].b - W @ (np.zeros(len(scale)) + centre)),
-                                   *[(layer.W, layer.b) for layer in net.layers[1:]]])
+from tests.oracles import random_net, stretched_net
 
 
 def _as_given(monkeypatch):
@@ -54,7 +46,7 @@ def test_a_thin_coordinate_far_from_the_origin_is_left_as_it_is(centre, k, seed)
     rescaling it to the other's spread made more signs exact (15,509 against 6,615 for ``c =
     1000, k = 10``); the model of the bounds' growth says so, and the domain is run as given."""
     lo, hi = np.array([centre, -1.0]), np.array([centre + 2.0 ** -k, 1.0])
-    net = _stretched(random_net([2, 12, 12, 12, 1], seed), (hi - lo) / 2, (hi + lo) / 2)
+    net = stretched_net(random_net([2, 12, 12, 12, 1], seed), (hi - lo) / 2, (hi + lo) / 2)
     assert rescaling.input_scales(net, rn.Box(lo, hi)) is None
     spread, reach = hi - lo, np.maximum(np.abs(lo), np.abs(hi))
     even = np.ldexp(1.0, np.frexp(spread)[1] - 1)  # both spreads in one binade, the thin one's
@@ -68,7 +60,7 @@ def test_volumes_near_the_ends_of_float64s_range(monkeypatch, exponents):
     and the product of the second's scales underflowed; in those of the spreads' geometric mean
     the volumes are the run as given's."""
     scale = 2.0 ** np.array(exponents, dtype=float)
-    net = _stretched(random_net([len(scale), 6, 1], 1), scale)
+    net = stretched_net(random_net([len(scale), 6, 1], 1), scale)
     box = rn.Box(-scale, scale)
     assert rescaling.input_scales(net, box) is not None
     rescaled = rn.enumerate_regions(net, box)
@@ -87,7 +79,7 @@ def test_a_stretched_box_gives_the_result_of_its_own_coordinates(monkeypatch, di
     d = dims[0]
     lo = np.array([1e-3, -2.0, 300.0, 5.0][:d])
     hi = lo + np.array([3e-3, 1.5, 1e4, 40.0][:d])
-    net = _stretched(random_net(list(dims), seed), (hi - lo) / 2, (hi + lo) / 2)
+    net = stretched_net(random_net(list(dims), seed), (hi - lo) / 2, (hi + lo) / 2)
     box = rn.Box(lo, hi)
     assert rescaling.input_scales(net, box) is not None
     rescaled = rn.enumerate_regions(net, box)
@@ -125,7 +117,7 @@ def test_a_box_stretched_by_powers_of_two_runs_as_the_unstretched_one(spread):
     scale = 2.0 ** np.array([-spread, 0.0, spread])
     net = random_net([3, 8, 8, 8, 1], 5)
     plain = rn.enumerate_regions(net, rn.Box(-np.ones(3), np.ones(3)))
-    regions = rn.enumerate_regions(_stretched(net, scale), rn.Box(-scale, scale))
+    regions = rn.enumerate_regions(stretched_net(net, scale), rn.Box(-scale, scale))
     assert regions.sign_stages == plain.sign_stages
     assert np.array_equal(regions.patterns, plain.patterns)
     np.testing.assert_array_equal(regions.volumes, plain.volumes * np.prod(scale))
@@ -138,7 +130,7 @@ def test_a_stretched_polytope_and_the_analyses_on_it(monkeypatch):
     scale = np.array([2.0 ** -12, 1.0])
     A = np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]) / scale
     triangle = rn.Polytope(A, np.array([-0.1, -0.2, -1.0]))
-    net = _stretched(random_net([2, 10, 10, 3], 6), scale)
+    net = stretched_net(random_net([2, 10, 10, 3], 6), scale)
     assert rescaling.input_scales(net, triangle) is not None
     results = []
     for monkeypatched in (False, True):
@@ -172,8 +164,8 @@ def test_counts_on_slices_and_inequalities_are_those_of_the_unstretched_problem(
     scale = 2.0 ** np.array([-10, -4, 0, 0, 4, 10])
     box = rn.Box(-scale, scale)
     cube = rn.Box(-np.ones(6), np.ones(6))
-    assert rn.count_regions(_stretched(net6, scale), box) == rn.count_regions(net6, cube)
-    regions = rn.enumerate_regions(_stretched(net6, scale), box)
+    assert rn.count_regions(stretched_net(net6, scale), box) == rn.count_regions(net6, cube)
+    regions = rn.enumerate_regions(stretched_net(net6, scale), box)
     assert np.all(box.contains(regions.interior_points))
     mapped = np.einsum("nkd,nd->nk", regions.jacobians, regions.interior_points) + regions.offsets
     np.testing.assert_allclose(mapped, regions.network(regions.interior_points), rtol=1e-9, atol=1e-12)
@@ -183,7 +175,7 @@ def test_the_vertices_stay_a_view_of_the_generators():
     """On a bounded domain the vertices are the generators' coordinates, not a copy: so after
     mapping back (the generators scaled in place, once)."""
     scale = np.array([2.0 ** -10, 1.0])
-    regions = rn.enumerate_regions(_stretched(random_net([2, 8, 8, 1], 9), scale), rn.Box(-scale, scale))
+    regions = rn.enumerate_regions(stretched_net(random_net([2, 8, 8, 1], 9), scale), rn.Box(-scale, scale))
     assert np.shares_memory(regions.vertices, regions.cells.gens)
     np.testing.assert_array_equal(regions.vertices, regions.cells.gens[:, 1:])
     assert np.all(np.abs(regions.vertices) <= scale)

@@ -9,7 +9,7 @@ import pytest
 from scipy.spatial import ConvexHull
 
 import regionenum as rn
-from tests.oracles import random_net
+from tests.oracles import random_net, stretched_net
 
 
 @pytest.mark.parametrize("dims,seed", [((2, 12, 12, 1), 0), ((3, 8, 8, 1), 1), ((4, 6, 6, 1), 2), ((5, 5, 5, 1), 3)])
@@ -40,8 +40,7 @@ def test_geometry_on_a_domain_stretched_by_powers_of_two_is_the_unstretched_one(
     d = dims[0]
     scale = 2.0 ** np.round(np.linspace(-spread, spread, d))
     net = random_net(list(dims), seed)
-    stretched = rn.Network.from_layers([(net.layers[0].W / scale, net.layers[0].b),
-                                        *[(layer.W, layer.b) for layer in net.layers[1:]]])
+    stretched = stretched_net(net, scale)
     plain = rn.enumerate_regions(net, rn.Box(-np.ones(d), np.ones(d)))
     regions = rn.enumerate_regions(stretched, rn.Box(-scale, scale))
     assert np.array_equal(regions.patterns, plain.patterns)

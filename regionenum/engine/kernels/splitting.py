@@ -502,12 +502,12 @@ def _crossing(x, ia, dga, va, ea, ib, dgb, vb, eb, io):
         return max(dga, dgb) + off * (diff + dga + dgb) + gamma * (na + nb_)
     if x[ia, 0] > 0 or x[ib, 0] > 0:  # a point p and a ray q: p + mu q, mu = |v(p)| / |v(q)|
         if x[ia, 0] > 0:
-            ip, dp, p_lo, p_hi, iq, dq, q_lo, q_hi = ia, dga, a_lo, a_hi, ib, dgb, b_lo, b_hi
+            ip, dp, vp, p_lo, p_hi, iq, dq, vq, q_lo, q_hi = ia, dga, va, a_lo, a_hi, ib, dgb, vb, b_lo, b_hi
         else:
-            ip, dp, p_lo, p_hi, iq, dq, q_lo, q_hi = ib, dgb, b_lo, b_hi, ia, dga, a_lo, a_hi
+            ip, dp, vp, p_lo, p_hi, iq, dq, vq, q_lo, q_hi = ib, dgb, vb, b_lo, b_hi, ia, dga, va, a_lo, a_hi
         lo = p_lo / q_hi * (1.0 - gamma)
         hi = p_hi / q_lo * (1.0 + gamma) if q_lo > 0 else np.inf
-        mu, off = _within(abs(va), abs(vb), lo, hi) if ip == ia else _within(abs(vb), abs(va), lo, hi)
+        mu, off = _within(abs(vp), abs(vq), lo, hi)
         nq = 0.0
         npt = 0.0
         x[io, 0] = 1.0
