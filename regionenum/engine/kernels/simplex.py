@@ -130,12 +130,15 @@ def _solve_one(G, h, lo, hi, c, max_iter, feas_tol):
             for j in range(n):
                 s += Binv[j, k] * g[j]
             w[k] = s
+        # w_k relative to the rows' sizes (a row far smaller than the others is not a zero)
+        n_enter = norms[enter] if enter < m else 1.0
         leave, ratio, best_w = -1, np.inf, 0.0
         for k in range(n):
-            if w[k] > 1e-12:
+            wk = w[k] * (norms[active[k]] if active[k] < m else 1.0) / n_enter
+            if wk > 1e-12:
                 r = lam[k] / w[k]
-                if r < ratio - 1e-15 or (r <= ratio + 1e-15 and w[k] > best_w):
-                    leave, ratio, best_w = k, r, w[k]
+                if r < ratio - 1e-15 or (r <= ratio + 1e-15 and wk > best_w):
+                    leave, ratio, best_w = k, r, wk
         if leave < 0:
             # no active row can leave: -w on the active rows and 1 on the entering row combine
             # the rows into 0 . x <= (something negative): a Farkas certificate
