@@ -7,31 +7,64 @@ property that is met exactly on the boundary of a region, or holds there with no
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 __all__ = ["exact_lp"]
 
 
+def _integer_rows(G, h, lo, hi):
+    """Every constraint as ``g . x <= r`` over the integers, scaled by a positive factor: the rows
+    of ``G`` (``0 .. m-1``), then ``-x_j <= -lo_j`` and ``x_j <= hi_j``. Returns the rows, their
+    right-hand sides and the factors."""
+    n = len(lo)
+    constraints = [(list(g), v) for g, v in zip(G, h)]
+    for j in range(n):
+        constraints.append(([0] * j + [-1] + [0] * (n - j - 1), -lo[j]))
+    for j in range(n):
+        constraints.append(([0] * j + [1] + [0] * (n - j - 1), hi[j]))
+    rows, rhs, factors = [], [], []
+    for g, v in constraints:  # (ints and Fractions both have numerator and denominator)
+        f = math.lcm(*(a.denominator for a in g), v.denominator)
+        rows.append([a.numerator * (f // a.denominator) for a in g])
+        rhs.append(v.numerator * (f // v.denominator))
+        factors.append(f)
+    return rows, rhs, factors
+
+
 def _solve(A, rhs):
-    """Solve the square system ``A z = rhs`` (Fractions) by Gauss-Jordan elimination; None if
-    singular."""
+    """Solve the square integer system ``A z = rhs`` by fraction-free (Bareiss) elimination.
+    Returns ``(y, det)`` with ``det > 0`` and ``z = y / det`` (integers), or None if singular."""
     n = len(A)
     M = [list(row) + [v] for row, v in zip(A, rhs)]
-    for col in range(n):
-        p = next((i for i in range(col, n) if M[i][col] != 0), None)
+    prev, sign = 1, 1
+    for k in range(n):
+        p = next((i for i in range(k, n) if M[i][k] != 0), None)
         if p is None:
             return None
-        M[col], M[p] = M[p], M[col]
-        inv = 1 / M[col][col]
-        M[col] = [v * inv for v in M[col]]
-        for i in range(n):
-            if i != col and M[i][col] != 0:
-                f = M[i][col]
-                M[i] = [a - f * b for a, b in zip(M[i], M[col])]
-    return [M[i][n] for i in range(n)]
+        if p != k:
+            M[k], M[p], sign = M[p], M[k], -sign
+        Mk, pivot = M[k], M[k][k]
+        for i in range(k + 1, n):
+            Mi, f = M[i], M[i][k]
+            M[i] = [0] * (k + 1) + [(Mi[j] * pivot - f * Mk[j]) // prev for j in range(k + 1, n + 1)]
+        prev = pivot
+    det = M[n - 1][n - 1]  # the determinant, up to the swaps' sign: y = det * z is integral
+    y = [0] * n
+    for i in range(n - 1, -1, -1):
+        Mi = M[i]
+        y[i] = (det * Mi[n] - sum(Mi[j] * y[j] for j in range(i + 1, n))) // Mi[i]
+    if det < 0:
+        det, y = -det, [-v for v in y]
+    return y, det
 
 
-def exact_lp(G, h, lo, hi, c):
+def _fractions(solution, scale=1):
+    y, det = solution
+    return [Fraction(v, det * scale) for v in y]
+
+
+def exact_lp(G, h, lo, hi, c, start=None):
     """Minimise ``c . x`` subject to ``G x <= h`` and ``lo <= x <= hi``, all Fractions.
 
     Parameters
@@ -41,6 +74,12 @@ def exact_lp(G, h, lo, hi, c):
     lo, hi : list of Fraction
         Finite bounds with ``lo <= hi``.
     c : list of Fraction
+    start : sequence of int, optional
+        A guess at the optimal basis: ``n`` active constraints, numbered as in the float kernel's
+        answer (``i < m`` row ``i`` of ``G``, ``m + j`` the bound ``x_j >= lo_j``, ``m + n + j``
+        the bound ``x_j <= hi_j``), such as a float programme's ``active``. The method starts
+        there when that basis is nonsingular and its multipliers are nonnegative, exactly, and at
+        the box corner otherwise; the answer is the same, a good guess saves the iterations.
 
     Returns
     -------
@@ -53,37 +92,34 @@ def exact_lp(G, h, lo, hi, c):
         (optimal), or the Farkas combination of rows (infeasible).
     """
     m, n = len(G), len(c)
+    rows, rhs, factors = _integer_rows(G, h, lo, hi)
+    c_scale = math.lcm(*(v.denominator for v in c))
+    minus_c = [-v.numerator * (c_scale // v.denominator) for v in c]
 
-    def row(i):
-        if i < m:
-            return list(G[i])
-        e = [Fraction(0)] * n
-        e[(i - m) % n] = Fraction(-1) if i < m + n else Fraction(1)
-        return e
-
-    def rhs(i):
-        return h[i] if i < m else (-lo[i - m] if i < m + n else hi[i - m - n])
+    def transposed(active):
+        return [[rows[i][j] for i in active] for j in range(n)]
 
     active = [m + j if c[j] >= 0 else m + n + j for j in range(n)]
-    lam = [abs(c[j]) for j in range(n)]
+    lam = [abs(c[j]) / factors[i] for j, i in enumerate(active)]  # multipliers of the (scaled) active rows
+    if start is not None and len(set(start)) == n and all(0 <= i < m + 2 * n for i in start):
+        # its multipliers: c + sum lam_k g_k = 0 over its rows g_k
+        guess = _solve(transposed(start), minus_c)
+        if guess is not None and all(v >= 0 for v in guess[0]):
+            active, lam = [int(i) for i in start], _fractions(guess, c_scale)
     while True:
-        B = [row(i) for i in active]
-        x = _solve(B, [rhs(i) for i in active])
-        enter = None
-        for i in range(m + 2 * n):  # Bland: the first violated constraint enters
-            if i in active:
-                continue
-            if sum(a * v for a, v in zip(row(i), x)) > rhs(i):
-                enter = i
-                break
+        y, det = _solve([rows[i] for i in active], [rhs[i] for i in active])  # x = y / det
+        basis = set(active)
+        # Bland: the first violated constraint enters
+        enter = next((i for i in range(m + 2 * n)
+                      if i not in basis and sum(a * v for a, v in zip(rows[i], y)) > rhs[i] * det), None)
+        x = _fractions((y, det))
         if enter is None:
-            return "optimal", x, {a: v for a, v in zip(active, lam) if a < m and v != 0}
-        Bt = [[B[k][j] for k in range(n)] for j in range(n)]
-        w = _solve(Bt, row(enter))
+            return "optimal", x, {a: v * factors[a] for a, v in zip(active, lam) if a < m and v != 0}
+        w = _fractions(_solve(transposed(active), rows[enter]))
         cand = [(lam[k] / w[k], active[k], k) for k in range(n) if w[k] > 0]
         if not cand:
-            ray = {a: -v for a, v in zip(active, w) if a < m and v != 0}
-            ray[enter] = Fraction(1)
+            ray = {a: -v * factors[a] for a, v in zip(active, w) if a < m and v != 0}
+            ray[enter] = Fraction(factors[enter])
             return "infeasible", x, ray
         ratio, _, leave = min(cand)
         lam = [v - ratio * wk for v, wk in zip(lam, w)]

@@ -69,3 +69,75 @@ def test_exact_programmes_match_highs_and_certify_themselves():
             assert all(sum(Fraction(float(a)) * v for a, v in zip(G[i], x)) <= Fraction(float(h[i]))
                        for i in range(len(G)))
             assert float(sum(Fraction(float(a)) * v for a, v in zip(c, x))) == pytest.approx(ref.fun, abs=1e-9)
+
+
+def test_rows_far_smaller_than_the_others_are_not_read_as_zeros():
+    """Rows scaled by ``2^-40`` (the same programme, exactly) give the same answer: the ratio
+    test once compared an entering row's coefficients with an absolute threshold, so a tiny row
+    entering looked like a Farkas ray and feasible programmes were called infeasible."""
+    rng = np.random.default_rng(4)
+    for t in range(300):
+        G, h, lo, hi, c = _random_lp(rng, t)
+        if not len(G):
+            continue
+        scale = np.where(rng.random(len(G)) < 0.3, 2.0 ** -40, 1.0)
+        plain, tiny = solve_lp(G, h, lo, hi, c), solve_lp(G * scale[:, None], h * scale, lo, hi, c)
+        assert tiny.status == plain.status
+        if plain.status == OPTIMAL:
+            assert c @ tiny.x == pytest.approx(c @ plain.x, abs=1e-9)
+
+
+def _rational_lp(rng, t):
+    """A random programme with non-dyadic entries (thirds, sevenths, ...), some rows repeated."""
+    n, m = int(rng.integers(1, 7)), int(rng.integers(0, 25))
+    q = lambda size: [Fraction(int(a), int(b)) for a, b in  # noqa: E731
+                      zip(rng.integers(-20, 21, size), rng.choice([1, 2, 3, 7, 9, 11], size))]
+    G = [q(n) for _ in range(m)]
+    if m > 2:
+        G[1] = list(G[0])  # a repeated row: bases holding both are singular
+    h = q(m) if t % 2 else [Fraction(abs(v)) for v in q(m)]  # (half of them feasible at 0)
+    lo = [Fraction(-1, 3) - abs(v) for v in q(n)]
+    return G, h, lo, [-v for v in lo], q(n)
+
+
+def _check_exact_answer(G, h, lo, hi, c, status, x, mult):
+    """Certify an answer of :func:`exact_lp` by itself, exactly: an optimum is feasible and its
+    multipliers bound the objective from below by its value; an infeasible answer's Farkas
+    combination of rows is positive everywhere on the box."""
+    n = len(c)
+    assert all(v >= 0 for k, v in mult.items() if k < len(G))
+    if status == "optimal":
+        assert all(sum(a * v for a, v in zip(g, x)) <= b for g, b in zip(G, h))
+        assert all(a <= v <= b for a, v, b in zip(lo, x, hi))
+        r = [c[j] + sum(mult.get(i, 0) * G[i][j] for i in range(len(G))) for j in range(n)]
+        bound = -sum(mult.get(i, 0) * h[i] for i in range(len(G))) + sum(min(r[j] * lo[j], r[j] * hi[j])
+                                                                           for j in range(n))
+        assert sum(a * v for a, v in zip(c, x)) == bound
+    else:
+        assert status == "infeasible"
+        F = [sum(mult.get(i, 0) * G[i][j] for i in range(len(G))) for j in range(n)]
+        low = -sum(mult.get(i, 0) * h[i] for i in range(len(G))) + sum(min(F[j] * lo[j], F[j] * hi[j])
+                                                                        for j in range(n))
+        assert low > 0
+
+
+def test_exact_programmes_on_rational_data_certify_themselves_from_any_start():
+    """Non-dyadic data and repeated rows; started at the box corner, at the float kernel's
+    basis, at a random basis and at a singular one: the same status and optimal value, and each
+    answer certified by its own multipliers."""
+    rng = np.random.default_rng(5)
+    for t in range(60):
+        G, h, lo, hi, c = _rational_lp(rng, t)
+        m, n = len(G), len(c)
+        status, x, mult = exact_lp(G, h, lo, hi, c)
+        _check_exact_answer(G, h, lo, hi, c, status, x, mult)
+        f = lambda a: np.array([float(v) for v in a])  # noqa: E731
+        guess = solve_lp(np.array([f(g) for g in G]).reshape(m, n), f(h), f(lo), f(hi), f(c)).active[:n]
+        starts = [guess, rng.permutation(m + 2 * n)[:n], [0, 1] + list(range(m, m + n - 2)),
+                  [m + 2 * n] * n]  # (the last two: singular where m > 2, out of range)
+        for start in starts:
+            again = exact_lp(G, h, lo, hi, c, start=[int(i) for i in start])
+            _check_exact_answer(G, h, lo, hi, c, *again)
+            assert again[0] == status
+            if status == "optimal":
+                assert sum(a * v for a, v in zip(c, again[1])) == sum(a * v for a, v in zip(c, x))
