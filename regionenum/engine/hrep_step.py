@@ -321,10 +321,13 @@ class HrepStep:
         # row i left out of its own programme: its right-hand side beyond its largest value on the box
         relaxed = abs_A @ self.reach + abs_c + 1.0
         at_p = c + A @ p if not isinstance(p, ExactPoint) else np.zeros(len(rows))
+        bases = {}  # row -> the float programme's optimal basis, where it has one
         for i in np.flatnonzero(at_p < 0):  # (all of them, but for an exact interior point)
             h = -c
             h[i] = relaxed[i]
             res = solve_lp(A, h, self.lo, self.hi, -A[i])
+            if res.status == OPTIMAL:
+                bases[i] = res.active
             at_x = c[i] + A[i] @ res.x
             if not (res.status == OPTIMAL and at_x > 0):
                 continue
@@ -344,18 +347,20 @@ class HrepStep:
             low, _, _ = safe_lower_bounds(-rows[rest], rows[facet], errs[facet], self.lo, self.hi)
             rest = rest[errs[rest] - low >= 0]  # the others: below zero wherever the facets hold
         for i in rest:
-            facet[i] = self._exact_facet(cell, i, tally)
+            facet[i] = self._exact_facet(cell, i, bases.get(i), tally)
         return facet
 
-    def _exact_facet(self, cell, i, tally) -> bool:
+    def _exact_facet(self, cell, i, basis, tally) -> bool:
         """Whether the cell's row ``i`` is a facet, by an exact programme maximising it over the
-        cell's other rows (exact) and the box."""
+        cell's other rows (exact) and the box, started from the float programme's ``basis``
+        (numbered over all the cell's rows; None: none) when row ``i`` is not in it."""
         tally.check()  # exact programmes take a while: honour the budgets first
         tally.exact_calls += 1
         others = np.arange(len(cell.rows)) != i
         G, h = self._exact_rows(cell.row_ids[others], cell.bits)
         z = self._exact_source(int(cell.row_ids[i]), cell.bits)
-        status, x, _ = exact_lp(G, h, self.exact_lo, self.exact_hi, [-v for v in z[1:]])
+        start = None if basis is None or i in basis else [int(k) - (k > i) for k in basis]
+        status, x, _ = exact_lp(G, h, self.exact_lo, self.exact_hi, [-v for v in z[1:]], start)
         return status == "optimal" and z[0] + sum(a * v for a, v in zip(z[1:], x)) > 0
 
 

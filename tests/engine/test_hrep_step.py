@@ -193,16 +193,20 @@ def test_a_slope_times_a_subnormal_weight_is_bounded(monkeypatch):
     assert len(by_vertices) == 2
 
 
-@pytest.mark.parametrize("stretch", [0, 10])
-def test_facets_are_the_vertex_engines(monkeypatch, stretch):
+@pytest.mark.parametrize("stretch, tiny", [(0, 1.0), (10, 1.0), (0, 2.0 ** -40)])
+def test_facets_are_the_vertex_engines(monkeypatch, stretch, tiny):
     """Each region's facets (their layer and unit, or domain row) are the vertex engine's, which
     reads them off the face lattice: also on a box stretched by ``2^-stretch .. 2^stretch`` and
     run in its own coordinates, where a tolerance on the programmes' margins kept some rows that
-    only touch their cell and dropped some facets."""
+    only touch their cell and dropped some facets; and with a first-layer unit's weights scaled
+    by ``tiny`` (its next layer's weights by ``1 / tiny``: the same function), whose row the
+    float programmes once took for a zero."""
     from regionenum.engine import rescaling
     monkeypatch.setattr(rescaling, "GAIN", np.inf)
     scale = 2.0 ** np.round(np.linspace(-stretch, stretch, 6))
-    net = stretched_net(random_net([6, 6, 5, 2], 8), scale)
+    (W1, b1), (W2, b2), last = [(layer.W.copy(), layer.b.copy()) for layer in random_net([6, 6, 5, 2], 8).layers]
+    W1[0], b1[0], W2[:, 0] = W1[0] * tiny, b1[0] * tiny, W2[:, 0] / tiny
+    net = stretched_net(rn.Network.from_layers([(W1, b1), (W2, b2), last]), scale)
     box = rn.Box(-scale, scale)
     by_rows = rn.enumerate_regions(net, box)
     monkeypatch.setattr(hrep, "HREP_ABOVE", 99)
