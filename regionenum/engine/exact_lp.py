@@ -1,9 +1,13 @@
 """Small linear programmes in exact rational arithmetic, for what float64 cannot settle.
 
 The same dual simplex method as the float kernel (:mod:`regionenum.engine.kernels.simplex`),
-on Fractions, with Bland's rule (the lowest index enters and leaves among ties), so it cannot
-cycle. It is slow, and meant for the rare cell whose answer lies within rounding of zero: a
-property that is met exactly on the boundary of a region, or holds there with no margin.
+with Bland's rule (the lowest index enters and leaves among ties), so it cannot cycle. Each
+constraint is scaled to integers once, and each basis is solved by fraction-free (Bareiss)
+elimination, so the work is on Python integers rather than Fractions (whose every operation
+takes a gcd). A float programme's final basis is usually the exact one, or a pivot or two away:
+started there (``start``), the method mostly just confirms it. It is still far slower than the
+float kernel, and meant for the rare cell whose answer lies within rounding of zero: a property
+that is met exactly on the boundary of a region, or holds there with no margin.
 """
 from __future__ import annotations
 
@@ -60,16 +64,17 @@ def _solve(A, rhs):
 
 
 def _fractions(solution, scale=1):
+    """A solution ``(y, det)`` of :func:`_solve`, divided by ``scale``, as Fractions."""
     y, det = solution
     return [Fraction(v, det * scale) for v in y]
 
 
 def exact_lp(G, h, lo, hi, c, start=None):
-    """Minimise ``c . x`` subject to ``G x <= h`` and ``lo <= x <= hi``, all Fractions.
+    """Minimise ``c . x`` subject to ``G x <= h`` and ``lo <= x <= hi``, all Fractions (or ints).
 
     Parameters
     ----------
-    G : list of list of Fraction, shape (m, n)
+    G : list of list of Fraction or int, shape (m, n)
     h : list of Fraction
     lo, hi : list of Fraction
         Finite bounds with ``lo <= hi``.
@@ -100,7 +105,7 @@ def exact_lp(G, h, lo, hi, c, start=None):
         return [[rows[i][j] for i in active] for j in range(n)]
 
     active = [m + j if c[j] >= 0 else m + n + j for j in range(n)]
-    lam = [abs(c[j]) / factors[i] for j, i in enumerate(active)]  # multipliers of the (scaled) active rows
+    lam = [Fraction(abs(c[j]), factors[i]) for j, i in enumerate(active)]  # of the active rows, as scaled
     if start is not None and len(set(start)) == n and all(0 <= i < m + 2 * n for i in start):
         # its multipliers: c + sum lam_k g_k = 0 over its rows g_k
         guess = _solve(transposed(start), minus_c)
