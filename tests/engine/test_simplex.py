@@ -71,20 +71,24 @@ def test_exact_programmes_match_highs_and_certify_themselves():
             assert float(sum(Fraction(float(a)) * v for a, v in zip(c, x))) == pytest.approx(ref.fun, abs=1e-9)
 
 
-def test_rows_far_smaller_than_the_others_are_not_read_as_zeros():
-    """Rows scaled by ``2^-40`` (the same programme, exactly) give the same answer: the ratio
-    test once compared an entering row's coefficients with an absolute threshold, so a tiny row
-    entering looked like a Farkas ray and feasible programmes were called infeasible."""
+@pytest.mark.parametrize("stretch", [0, 20])
+def test_rows_far_smaller_than_the_others_are_not_read_as_zeros(stretch):
+    """Rows scaled by ``2^-40``, and variables by ``2^-stretch .. 2^stretch`` (the same
+    programme, exactly) give the same answer: the ratio test once compared an entering row's
+    coefficients with an absolute threshold, so a tiny row entering looked like a Farkas ray and
+    feasible programmes were called infeasible."""
     rng = np.random.default_rng(4)
     for t in range(300):
         G, h, lo, hi, c = _random_lp(rng, t)
         if not len(G):
             continue
-        scale = np.where(rng.random(len(G)) < 0.3, 2.0 ** -40, 1.0)
-        plain, tiny = solve_lp(G, h, lo, hi, c), solve_lp(G * scale[:, None], h * scale, lo, hi, c)
-        assert tiny.status == plain.status
+        rows = np.where(rng.random(len(G)) < 0.3, 2.0 ** -40, 1.0)
+        s = 2.0 ** rng.integers(-stretch, stretch + 1, len(lo))  # x = s * u
+        plain = solve_lp(G, h, lo, hi, c)
+        scaled = solve_lp(G * rows[:, None] * s, h * rows, lo / s, hi / s, c * s)
+        assert scaled.status == plain.status
         if plain.status == OPTIMAL:
-            assert c @ tiny.x == pytest.approx(c @ plain.x, abs=1e-9)
+            assert c @ (s * scaled.x) == pytest.approx(c @ plain.x, abs=1e-9)
 
 
 def _rational_lp(rng, t):

@@ -122,23 +122,27 @@ def _solve_one(G, h, lo, hi, c, max_iter, feas_tol):
                 worst, enter = v, m + n + j
         if enter < 0:
             return OPTIMAL, x, active, lam, it
-        # the entering row as a combination of the active ones: B^T w = g_enter
+        # the entering row as a combination of the active ones: B^T w = g_enter; a coefficient
+        # counts as positive when it stands clear of the cancellation in its own sum (so that
+        # neither a row's size nor a variable's scale decides it)
         _row(G, n, m, enter, g)
         w = np.empty(n)
+        size = np.empty(n)
         for k in range(n):
             s = 0.0
+            a = 0.0
             for j in range(n):
-                s += Binv[j, k] * g[j]
+                t = Binv[j, k] * g[j]
+                s += t
+                a += abs(t)
             w[k] = s
-        # w_k relative to the rows' sizes (a row far smaller than the others is not a zero)
-        n_enter = norms[enter] if enter < m else 1.0
+            size[k] = a
         leave, ratio, best_w = -1, np.inf, 0.0
         for k in range(n):
-            wk = w[k] * (norms[active[k]] if active[k] < m else 1.0) / n_enter
-            if wk > 1e-12:
+            if w[k] > 1e-12 * size[k]:
                 r = lam[k] / w[k]
-                if r < ratio - 1e-15 or (r <= ratio + 1e-15 and wk > best_w):
-                    leave, ratio, best_w = k, r, wk
+                if r < ratio - 1e-15 or (r <= ratio + 1e-15 and w[k] > best_w):
+                    leave, ratio, best_w = k, r, w[k]
         if leave < 0:
             # no active row can leave: -w on the active rows and 1 on the entering row combine
             # the rows into 0 . x <= (something negative): a Farkas certificate
