@@ -306,9 +306,10 @@ class HrepStep:
         meets every other row and violates it.
 
         1. Per row, a float linear programme maximises it over the others; where the maximum is
-           positive, the point between the maximiser and the cell's interior point at which the
-           row is halfway from its value there to zero is checked rigorously: strictly inside
-           the others and strictly violating the row proves a facet.
+           positive, a point between the maximiser and the cell's interior point is checked
+           rigorously: strictly inside the others and strictly violating the row proves a facet.
+           The point is midway between where the others all hold (the maximiser may violate some
+           by its rounding) and where the row reaches zero.
         2. The other rows are bounded over the facets proven so far, in one batch of programmes
            (:func:`~regionenum.engine.lp_bounds.safe_lower_bounds`): the cell's other rows hold
            wherever those facets do, so a rigorous maximum below zero proves a row redundant.
@@ -322,16 +323,30 @@ class HrepStep:
         relaxed = abs_A @ self.reach + abs_c + 1.0
         at_p = c + A @ p if not isinstance(p, ExactPoint) else np.zeros(len(rows))
         bases = {}  # row -> the float programme's optimal basis, where it has one
+        # the programmes in the box's units (x = reach * u), whose columns are then of one size
+        A_box, lo_box, hi_box = A * self.reach, self.lo / self.reach, self.hi / self.reach
         for i in np.flatnonzero(at_p < 0):  # (all of them, but for an exact interior point)
             h = -c
             h[i] = relaxed[i]
-            res = solve_lp(A, h, self.lo, self.hi, -A[i])
+            res = solve_lp(A_box, h, lo_box, hi_box, -A_box[i])
             if res.status == OPTIMAL:
                 bases[i] = res.active
-            at_x = c[i] + A[i] @ res.x
+            x = res.x * self.reach
+            at_xs = c + A @ x
+            at_x = at_xs[i]
             if not (res.status == OPTIMAL and at_x > 0):
                 continue
-            q = res.x + (0.5 * at_x / (at_x - at_p[i])) * (p - res.x)
+            # on the segment from the maximiser (x, t = 0) to the interior point (t = 1), row i
+            # stays beyond zero up to t_end; the other rows, which x may violate by its rounding,
+            # are inside from t_start: take the middle of the two
+            t_end = at_x / (at_x - at_p[i])
+            out = at_xs > 0
+            out[i] = False
+            with np.errstate(divide="ignore", invalid="ignore"):  # (p's own rounding: decided below)
+                t_start = np.max(at_xs[out] / (at_xs[out] - at_p[out]), initial=0.0)
+            if not t_start < t_end:
+                continue
+            q = x + (0.5 * (t_start + t_end)) * (p - x)
             signs = np.ones(len(rows))
             signs[i] = -1.0  # inside the others, beyond row i
             values = signs * (c + A @ q)
