@@ -101,9 +101,13 @@ class HrepStep:
             point = self._center(rows)
         first = self.layers[0]
         E = np.concatenate([first[1][:, None], first[0]], axis=1)
+        if self._last_split < 0:  # no unit ever splits: the domain is the one region, mapped by
+            for W, b in self.layers[1:]:  # the layers' product
+                E = W @ E
+                E[:, 0] += b
         cell = HCell(rows, np.zeros(len(rows)), -1 - np.arange(len(rows)), np.zeros(net.n_units, bool),
                      np.zeros(net.n_units, bool), point, 0, E, None)
-        if self._last_split < 0:  # no unit ever splits: the domain is the one region
+        if self._last_split < 0:
             self._finish(cell, tally)
             return []
         return [Entry(0, [cell], _no_rows)]
@@ -444,8 +448,11 @@ def assemble_hrep(network, domain, tally):
         rows = cell.rows[keep]
         eqs.append(facet_equations(rows))
         ids = cell.row_ids[keep]
-        layers.append(np.where(ids < 0, -1, network.unit_layer[np.maximum(ids, 0)]))
-        units.append(np.where(ids < 0, -1 - ids, network.unit_index[np.maximum(ids, 0)]))
+        layer, unit, of_unit = np.full(len(ids), -1), -1 - ids, ids >= 0  # domain rows: layer -1
+        layer[of_unit] = network.unit_layer[ids[of_unit]]
+        unit[of_unit] = network.unit_index[ids[of_unit]]
+        layers.append(layer)
+        units.append(unit)
         counts.append(len(rows))
     n = len(cells)
     # the maps' rounding: the rounding model on a box reaching at least 1 in every coordinate

@@ -218,3 +218,23 @@ def test_facets_are_the_vertex_engines(monkeypatch, stretch, tiny):
         return sorted(zip(regions.facet_layers[a:b].tolist(), regions.facet_units[a:b].tolist()))
 
     assert all(sources(by_rows, i) == sources(by_vertices, i) for i in range(len(by_rows)))
+
+
+def test_a_network_without_two_state_units_is_the_box_with_its_composed_map(monkeypatch):
+    """Identity layers only, on six inputs: one region, the box, whose facets are its twelve
+    rows and whose map is the layers' product (the run once ended at the first layer and kept
+    that layer's map, of the wrong shape), as the vertex engine finds."""
+    rng = np.random.default_rng(0)
+    for widths in ([6, 3], [6, 4, 3], [6, 5, 4, 2]):
+        layers = [(rng.normal(size=(b, a)), rng.normal(size=b)) for a, b in zip(widths, widths[1:])]
+        net = rn.Network.from_layers(layers, ["identity"] * len(layers))
+        box = rn.Box(-np.ones(6), 2 * np.ones(6))
+        regions = rn.enumerate_regions(net, box)
+        assert len(regions) == 1 and regions.complete
+        assert sorted(regions.facet_units.tolist()) == list(range(12)) and (regions.facet_layers == -1).all()
+        x = rng.uniform(-1, 2, (20, 6))
+        assert np.allclose(x @ regions.jacobians[0].T + regions.offsets[0], net(x), rtol=1e-12, atol=1e-12)
+        monkeypatch.setattr(hrep, "HREP_ABOVE", 99)
+        by_vertices = rn.enumerate_regions(net, box)
+        monkeypatch.setattr(hrep, "HREP_ABOVE", 5)
+        assert np.allclose(by_vertices.jacobians, regions.jacobians, rtol=1e-12, atol=1e-12)
