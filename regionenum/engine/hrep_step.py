@@ -307,7 +307,8 @@ class HrepStep:
 
     def _facets(self, cell, tally):
         """Which of the cell's rows are facets, proven: a row is one when some point of the box
-        meets every other row and violates it.
+        meets every other row and violates it (its copies, exact positive multiples, left out:
+        see :meth:`_exact_facet`).
 
         1. Per row, a float linear programme maximises it over the others; where the maximum is
            positive, a point between the maximiser and the cell's interior point is checked
@@ -372,15 +373,38 @@ class HrepStep:
     def _exact_facet(self, cell, i, basis, tally) -> bool:
         """Whether the cell's row ``i`` is a facet, by an exact programme maximising it over the
         cell's other rows (exact) and the box, started from the float programme's ``basis``
-        (numbered over all the cell's rows; None: none) when row ``i`` is not in it."""
+        (numbered over all the cell's rows; None: none) when row ``i`` is not in it.
+
+        Where that maximum is exactly zero, the row only touches the cell, or other rows are
+        copies of it (exact positive multiples: a domain row written twice, units that copy or
+        negate each other, a unit on the box's face), which hold it to zero although their
+        hyperplane bounds the cell. So the programme is run again without the copies: a facet
+        is then reported for each of them, none being a facet alone."""
         tally.check()  # exact programmes take a while: honour the budgets first
         tally.exact_calls += 1
-        others = np.arange(len(cell.rows)) != i
+        others = np.flatnonzero(np.arange(len(cell.rows)) != i)
         G, h = self._exact_rows(cell.row_ids[others], cell.bits)
         z = self._exact_source(int(cell.row_ids[i]), cell.bits)
         start = None if basis is None or i in basis else [int(k) - (k > i) for k in basis]
         status, x, _ = exact_lp(G, h, self.exact_lo, self.exact_hi, [-v for v in z[1:]], start)
+        if status != "optimal":
+            return False
+        top = z[0] + sum(a * v for a, v in zip(z[1:], x))
+        if top != 0:
+            return top > 0
+        kept = [k for k, (g, v) in enumerate(zip(G, h)) if not _positive_multiple([-v, *g], z)]
+        if len(kept) == len(G):
+            return False
+        tally.exact_calls += 1
+        status, x, _ = exact_lp([G[k] for k in kept], [h[k] for k in kept], self.exact_lo, self.exact_hi,
+                                [-v for v in z[1:]])
         return status == "optimal" and z[0] + sum(a * v for a, v in zip(z[1:], x)) > 0
+
+
+def _positive_multiple(r, z) -> bool:
+    """Whether the exact row ``r`` is ``z`` times a positive number."""
+    k = next(k for k, v in enumerate(z) if v != 0)
+    return r[k] * z[k] > 0 and all(a * z[k] == b * r[k] for a, b in zip(r, z))
 
 
 def _rounding_bound(abs_A, abs_c, errs, p):

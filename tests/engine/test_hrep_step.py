@@ -238,3 +238,48 @@ def test_a_network_without_two_state_units_is_the_box_with_its_composed_map(monk
         by_vertices = rn.enumerate_regions(net, box)
         monkeypatch.setattr(hrep, "HREP_ABOVE", 5)
         assert np.allclose(by_vertices.jacobians, regions.jacobians, rtol=1e-12, atol=1e-12)
+
+
+def _sources(regions, i):
+    a, b = regions.facet_offsets[i], regions.facet_offsets[i + 1]
+    return sorted(zip(regions.facet_layers[a:b].tolist(), regions.facet_units[a:b].tolist()))
+
+
+def _hyperplanes(regions, i):
+    """Region ``i``'s facet hyperplanes, normalised and rounded, without repeats."""
+    eqs = regions.facet_equations[regions.facet_offsets[i]:regions.facet_offsets[i + 1]]
+    return set(map(tuple, (eqs / np.abs(eqs).max(axis=1, keepdims=True)).round(9).tolist()))
+
+
+@pytest.mark.parametrize("copy", ["domain row twice", "domain row thrice", "unit twice", "unit negated",
+                                  "unit on the box's face"])
+def test_copies_of_a_facet_bound_the_region(monkeypatch, copy):
+    """Rows that are exact positive multiples of each other on a cell bound it by one hyperplane,
+    and none of them alone: each is listed as a facet where their hyperplane is one, and every
+    region has the vertex engine's facet hyperplanes (before, a domain row written twice was
+    listed by neither copy, and the region looked unbounded there). A unit that copies a row
+    already there never cuts a cell, so it is no row: the vertex engine, which reads the sources
+    off the hyperplanes through a facet's vertices, lists it too; here only the rows' sources
+    are, the same hyperplanes."""
+    (W1, b1), *rest = [(layer.W.copy(), layer.b.copy()) for layer in random_net([6, 6, 4, 1], 3).layers]
+    A = np.vstack([-np.eye(6), np.eye(6)])
+    b = -np.ones(12)
+    if copy.startswith("domain row"):  # x_0 <= 1 as 2 x_0 <= 2 (and as x_0 / 4 <= 1 / 4)
+        more = [2.0] if copy == "domain row twice" else [2.0, 0.25]
+        A, b = np.vstack([A, *[f * A[6] for f in more]]), np.append(b, [f * b[6] for f in more])
+    elif copy in ("unit twice", "unit negated"):
+        sign = 1.0 if copy == "unit twice" else -1.0
+        W1, b1 = np.vstack([W1, sign * 2 * W1[0]]), np.append(b1, sign * 2 * b1[0])
+        rest[0] = (np.hstack([rest[0][0], rest[0][0][:, :1]]), rest[0][1])
+    else:
+        W1[0], b1[0] = np.eye(6)[1] / 2, -0.5  # x_1 / 2 - 1 / 2 = 0 is the face x_1 = 1
+    net = rn.Network.from_layers([(W1, b1), *rest])
+    domain = rn.Polytope(A, b)
+    by_rows = rn.enumerate_regions(net, domain)
+    monkeypatch.setattr(hrep, "HREP_ABOVE", 99)
+    by_vertices = rn.enumerate_regions(net, domain)
+    assert _patterns(by_rows) == _patterns(by_vertices)
+    assert all(_hyperplanes(by_rows, i) == _hyperplanes(by_vertices, i) for i in range(len(by_rows)))
+    if copy.startswith("domain row"):
+        assert all(_sources(by_rows, i) == _sources(by_vertices, i) for i in range(len(by_rows)))
+        assert any((-1, 6) in _sources(by_rows, i) and (-1, 12) in _sources(by_rows, i) for i in range(len(by_rows)))
