@@ -105,6 +105,9 @@ def main() -> None:
     rows = list(csv.DictReader(open(args.data / "expected.csv")))
     if args.only:
         rows = [r for r in rows if any(fnmatch.fnmatch(f"{r['network']}:{r['property']}", p) for p in args.only)]
+        if not rows:
+            parser.error(f"--only {' '.join(args.only)}: no instance matches (patterns are "
+                         "'NETWORK:PROPERTY' as in expected.csv, e.g. '*_2_9_*:prop_8*')")
     results = []
     head = f"{'instance':28s} {'expected':>8s} {'ours':>8s} {'s':>7s} {'ok':>3s}"
     if args.peer:
