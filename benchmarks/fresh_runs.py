@@ -1,19 +1,24 @@
 """Timing snippets in fresh processes, as the benchmarks that compare two ways of one run do
-(``depth.py``, ``stretched.py``): each run is a Python snippet printing one JSON line with at
+(``depth.py``, ``stretched.py``, ``hard_cells.py``): each run is a Python snippet printing one JSON line with at
 least ``seconds``, ``exact`` (signs settled in exact arithmetic) and ``complete``."""
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
 
 
-def run_snippet(code: str, *args) -> dict:
+def run_snippet(code: str, *args, tree=None) -> dict:
     """Run ``code`` in a fresh interpreter with ``args`` as its ``sys.argv[1:]``; its last line
-    of output, read as JSON."""
+    of output, read as JSON. ``tree``: a checkout whose ``regionenum`` the snippet imports
+    (default: the installed one)."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
