@@ -13,12 +13,13 @@ import sys
 def run_snippet(code: str, *args, tree=None) -> dict:
     """Run ``code`` in a fresh interpreter with ``args`` as its ``sys.argv[1:]``; its last line
     of output, read as JSON. ``tree``: a checkout whose ``regionenum`` the snippet imports
-    (default: the installed one)."""
+    (default: the installed one), run from that folder (``-c`` puts the working folder first on
+    the path, ahead of ``PYTHONPATH``)."""
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                         check=True, env=env)
+                         check=True, env=env, cwd=tree)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
