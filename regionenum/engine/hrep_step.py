@@ -26,6 +26,7 @@ is one cell and one unit, so budgets are checked between a few linear programmes
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -87,6 +88,8 @@ class HrepStep:
         self.exact_domain = [dyadic_integers(row)[0] for row in self.domain_rows]
         self._last_split = max(network.split_layers, default=-1)
         self.reach = np.maximum(np.abs(self.lo), np.abs(self.hi))
+        # float programmes run in the box's units, x = reach * u, where the columns are of one size
+        self.lo_units, self.hi_units = self.lo / self.reach, self.hi / self.reach
         self.exact_lo = [Fraction(float(v)) for v in self.lo]  # the box for exact programmes
         self.exact_hi = [Fraction(float(v)) for v in self.hi]
         self._kept = 0
@@ -183,7 +186,7 @@ class HrepStep:
         if sides[0][4] is None or sides[1][4] is None:
             fixed = self._one_sign(cell, row, err)
             if fixed is None:
-                fixed = self._exact_sides(cell, bit, sides, tally)
+                fixed = self._exact_sides(cell, bit, row, sides, tally)
             if fixed is not None:
                 state, zero = fixed
                 bits = cell.bits.copy()
@@ -204,10 +207,11 @@ class HrepStep:
             return False, False
         return None
 
-    def _exact_sides(self, cell, bit, sides, tally):
-        """Decide in rational arithmetic whether unit ``bit`` cuts the cell. Returns ``(state,
-        zero)`` when it does not (its state on the whole cell, and whether it is identically
-        zero); otherwise fills in exact interior points of both sides and returns None."""
+    def _exact_sides(self, cell, bit, row, sides, tally):
+        """Decide in rational arithmetic whether unit ``bit`` (its float ``row``) cuts the cell.
+        Returns ``(state, zero)`` when it does not (its state on the whole cell, and whether it
+        is identically zero); otherwise fills in exact interior points of both sides and returns
+        None. Each exact programme starts from the float programme's basis."""
         tally.check()  # exact programmes take a while: honour the budgets first
         tally.exact_calls += 1
         G, h = self._exact_rows(cell.row_ids, cell.bits)
@@ -215,8 +219,11 @@ class HrepStep:
         if not any(z[1:]):  # constant on the cell: never cuts; zero is off, and marked
             return bool(z[0] > 0), z[0] == 0
         p = [Fraction(v) if isinstance(v, Fraction) else Fraction(float(v)) for v in cell.point]
+        A_units = cell.rows[:, 1:] * self.reach
         for k, sign in enumerate((-1, 1)):  # side k holds where sign * z < 0
-            _, x, _ = exact_lp(G, h, self.exact_lo, self.exact_hi, [sign * v for v in z[1:]])
+            guess = solve_lp(A_units, -cell.rows[:, 0], self.lo_units, self.hi_units, sign * row[1:] * self.reach)
+            start = guess.active if guess.status == OPTIMAL else None
+            _, x, _ = exact_lp(G, h, self.exact_lo, self.exact_hi, [sign * v for v in z[1:]], start)
             if sign * (z[0] + sum(a * v for a, v in zip(z[1:], x))) >= 0:
                 return (sign > 0), False  # no point with sign * z < 0: the other state throughout
             # x is on the cell's boundary with sign * z < 0 and p strictly inside: points between
@@ -272,17 +279,18 @@ class HrepStep:
         return True
 
     def _exact_source(self, rid, bits):
-        """The exact row (over ``(1, x)``, Fractions, up to a positive factor) of a cell row: a
+        """The exact row (over ``(1, x)``, integers, up to a positive factor) of a cell row: a
         domain row, or a unit's hyperplane oriented ``<= 0`` on the cell (an 'on' unit keeps
         ``-z``)."""
         if rid < 0:
-            return [Fraction(int(v)) for v in self.exact_domain[-1 - rid]]
+            return [int(v) for v in self.exact_domain[-1 - rid]]
         r = self._exact_row(rid, bits)
         return [-v for v in r] if bits[rid] else r
 
     def _exact_row(self, bit, bits):
-        """Unit ``bit``'s pre-activation on a pattern, over ``(1, x)``, up to a positive factor."""
-        return [Fraction(int(v)) for v in self.exact.constraint_row(bit, bits)]
+        """Unit ``bit``'s pre-activation on a pattern, over ``(1, x)``, as integers up to a
+        positive factor (Python's: with Fractions, sums and products stay exact)."""
+        return [int(v) for v in self.exact.constraint_row(bit, bits)]
 
     def _exact_rows(self, ids, bits):
         """All rows of a cell exactly, as ``G x <= h``."""
@@ -328,12 +336,11 @@ class HrepStep:
         relaxed = abs_A @ self.reach + abs_c + 1.0
         at_p = c + A @ p if not isinstance(p, ExactPoint) else np.zeros(len(rows))
         bases = {}  # row -> the float programme's optimal basis, where it has one
-        # the programmes in the box's units (x = reach * u), whose columns are then of one size
-        A_box, lo_box, hi_box = A * self.reach, self.lo / self.reach, self.hi / self.reach
+        A_units = A * self.reach
         for i in np.flatnonzero(at_p < 0):  # (all of them, but for an exact interior point)
             h = -c
             h[i] = relaxed[i]
-            res = solve_lp(A_box, h, lo_box, hi_box, -A_box[i])
+            res = solve_lp(A_units, h, self.lo_units, self.hi_units, -A_units[i])
             if res.status == OPTIMAL:
                 bases[i] = res.active
             x = res.x * self.reach
@@ -366,14 +373,17 @@ class HrepStep:
         if facet.any():
             low, _, _ = safe_lower_bounds(-rows[rest], rows[facet], errs[facet], self.lo, self.hi)
             rest = rest[errs[rest] - low >= 0]  # the others: below zero wherever the facets hold
+        exact = {}  # the cell's exact rows and their directions, made on first need
         for i in rest:
-            facet[i] = self._exact_facet(cell, i, bases.get(i), tally)
+            facet[i] = self._exact_facet(cell, i, bases.get(i), exact, tally)
         return facet
 
-    def _exact_facet(self, cell, i, basis, tally) -> bool:
+    def _exact_facet(self, cell, i, basis, exact, tally) -> bool:
         """Whether the cell's row ``i`` is a facet, by an exact programme maximising it over the
         cell's other rows (exact) and the box, started from the float programme's ``basis``
-        (numbered over all the cell's rows; None: none) when row ``i`` is not in it.
+        (numbered over all the cell's rows; None: none) when row ``i`` is not in it. ``exact``
+        holds the cell's exact rows (``"rows"``) and their directions, for the cell's rows
+        after the first, filled in here.
 
         Where that maximum is exactly zero, the row only touches the cell, or other rows are
         copies of it (exact positive multiples: a domain row written twice, units that copy or
@@ -382,29 +392,37 @@ class HrepStep:
         is then reported for each of them, none being a facet alone."""
         tally.check()  # exact programmes take a while: honour the budgets first
         tally.exact_calls += 1
-        others = np.flatnonzero(np.arange(len(cell.rows)) != i)
-        G, h = self._exact_rows(cell.row_ids[others], cell.bits)
-        z = self._exact_source(int(cell.row_ids[i]), cell.bits)
-        start = None if basis is None or i in basis else [int(k) - (k > i) for k in basis]
-        status, x, _ = exact_lp(G, h, self.exact_lo, self.exact_hi, [-v for v in z[1:]], start)
-        if status != "optimal":
-            return False
-        top = z[0] + sum(a * v for a, v in zip(z[1:], x))
-        if top != 0:
-            return top > 0
-        kept = [k for k, (g, v) in enumerate(zip(G, h)) if not _positive_multiple([-v, *g], z)]
-        if len(kept) == len(G):
+        if "rows" not in exact:
+            exact["rows"] = [self._exact_source(int(rid), cell.bits) for rid in cell.row_ids]
+        rows, z = exact["rows"], exact["rows"][i]
+
+        def top(kept, start=None):  # the exact maximum of row i over the rows kept and the box
+            status, x, _ = exact_lp([rows[k][1:] for k in kept], [-rows[k][0] for k in kept], self.exact_lo,
+                                    self.exact_hi, [-v for v in z[1:]], start)
+            return z[0] + sum(a * v for a, v in zip(z[1:], x)) if status == "optimal" else None
+
+        others = [k for k in range(len(rows)) if k != i]
+        value = top(others, None if basis is None or i in basis else [int(k) - (k > i) for k in basis])
+        if value is None or value != 0:
+            return value is not None and value > 0
+        if "directions" not in exact:
+            exact["directions"] = [_direction(r) for r in rows]
+        directions = exact["directions"]
+        kept = [k for k in others if directions[k] != directions[i]]
+        if len(kept) == len(others):
             return False
         tally.exact_calls += 1
-        status, x, _ = exact_lp([G[k] for k in kept], [h[k] for k in kept], self.exact_lo, self.exact_hi,
-                                [-v for v in z[1:]])
-        return status == "optimal" and z[0] + sum(a * v for a, v in zip(z[1:], x)) > 0
+        value = top(kept)
+        return value is not None and value > 0
 
 
-def _positive_multiple(r, z) -> bool:
-    """Whether the exact row ``r`` is ``z`` times a positive number."""
-    k = next(k for k, v in enumerate(z) if v != 0)
-    return r[k] * z[k] > 0 and all(a * z[k] == b * r[k] for a, b in zip(r, z))
+def _direction(r) -> tuple:
+    """The exact row ``r`` (Fractions or ints) as the integers of its direction: two rows are
+    positive multiples of each other exactly when they have the same."""
+    scale = math.lcm(*(v.denominator for v in r))
+    ints = [v.numerator * (scale // v.denominator) for v in r]
+    g = math.gcd(*ints) or 1  # (a zero row: its own direction)
+    return tuple(v // g for v in ints)
 
 
 def _rounding_bound(abs_A, abs_c, errs, p):
