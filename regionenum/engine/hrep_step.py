@@ -341,23 +341,26 @@ class HrepStep:
             h = -c
             h[i] = relaxed[i]
             res = solve_lp(A_units, h, self.lo_units, self.hi_units, -A_units[i])
-            if res.status == OPTIMAL:
-                bases[i] = res.active
-            x = res.x * self.reach
-            at_xs = c + A @ x
-            at_x = at_xs[i]
-            if not (res.status == OPTIMAL and at_x > 0):
+            if res.status != OPTIMAL:
                 continue
+            bases[i] = res.active
+            x = res.x * self.reach
+            at_x = c[i] + A[i] @ x
+            if not at_x > 0:
+                continue
+            at_xs = c + A @ x
             # on the segment from the maximiser (x, t = 0) to the interior point (t = 1), row i
             # stays beyond zero up to t_end; the other rows, which x may violate by its rounding,
             # are inside from t_start: take the middle of the two
             t_end = at_x / (at_x - at_p[i])
             out = at_xs > 0
             out[i] = False
-            with np.errstate(divide="ignore", invalid="ignore"):  # (p's own rounding: decided below)
-                t_start = np.max(at_xs[out] / (at_xs[out] - at_p[out]), initial=0.0)
-            if not t_start < t_end:
-                continue
+            t_start = 0.0
+            if out.any():
+                with np.errstate(divide="ignore", invalid="ignore"):  # (p's own rounding: decided below)
+                    t_start = (at_xs[out] / (at_xs[out] - at_p[out])).max()
+                if not t_start < t_end:
+                    continue
             q = x + (0.5 * (t_start + t_end)) * (p - x)
             signs = np.ones(len(rows))
             signs[i] = -1.0  # inside the others, beyond row i
