@@ -138,8 +138,11 @@ def _solve_one(G, h, lo, hi, c, max_iter, feas_tol):
             w[k] = s
             size[k] = a
         leave, ratio, best_w = -1, np.inf, 0.0
+        n_enter = norms[enter] if enter < m else 1.0
         for k in range(n):
-            if w[k] > 1e-12 * size[k]:
+            # and where the entering row is almost in the span of the other active rows, the
+            # basis it would make is singular in float64
+            if w[k] > 1e-12 * size[k] and w[k] * (norms[active[k]] if active[k] < m else 1.0) > 1e-15 * n_enter:
                 r = lam[k] / w[k]
                 if r < ratio - 1e-15 or (r <= ratio + 1e-15 and w[k] > best_w):
                     leave, ratio, best_w = k, r, w[k]
