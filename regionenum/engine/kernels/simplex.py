@@ -143,8 +143,8 @@ def _solve_one(G, h, lo, hi, c, max_iter, feas_tol):
             # and where the entering row is almost in the span of the other active rows, the
             # basis it would make is singular in float64
             if w[k] > 1e-12 * size[k] and w[k] * (norms[active[k]] if active[k] < m else 1.0) > 1e-15 * n_enter:
-                r = lam[k] / w[k]
-                if r < ratio - 1e-15 or (r <= ratio + 1e-15 and w[k] > best_w):
+                r = lam[k] / w[k]  # (ties within a relative 1e-15: ratios can be anywhere in size)
+                if r < ratio * (1.0 - 1e-15) or (r <= ratio * (1.0 + 1e-15) and w[k] > best_w):
                     leave, ratio, best_w = k, r, w[k]
         if leave < 0:
             # no active row can leave: -w on the active rows and 1 on the entering row combine
