@@ -12,6 +12,7 @@ that is met exactly on the boundary of a region, or holds there with no margin.
 from __future__ import annotations
 
 import math
+import numbers
 from fractions import Fraction
 
 __all__ = ["exact_lp"]
@@ -22,11 +23,11 @@ def _integer_rows(G, h, lo, hi):
     of ``G`` (``0 .. m-1``), then ``-x_j <= -lo_j`` and ``x_j <= hi_j``. Returns the rows, their
     right-hand sides and the factors."""
     n = len(lo)
-    constraints = [(list(g), v) for g, v in zip(G, h)]
+    constraints = [([_rational(a) for a in g], _rational(v)) for g, v in zip(G, h)]
     for j in range(n):
-        constraints.append(([0] * j + [-1] + [0] * (n - j - 1), -lo[j]))
+        constraints.append(([0] * j + [-1] + [0] * (n - j - 1), -_rational(lo[j])))
     for j in range(n):
-        constraints.append(([0] * j + [1] + [0] * (n - j - 1), hi[j]))
+        constraints.append(([0] * j + [1] + [0] * (n - j - 1), _rational(hi[j])))
     rows, rhs, factors = [], [], []
     for g, v in constraints:  # (ints and Fractions both have numerator and denominator)
         f = math.lcm(*(a.denominator for a in g), v.denominator)
@@ -36,10 +37,22 @@ def _integer_rows(G, h, lo, hi):
     return rows, rhs, factors
 
 
+def _rational(v):
+    """``v`` as a Python int or a Fraction of Python ints (numpy's integers, also inside a
+    Fraction, would overflow in the elimination)."""
+    if type(v) is int or (type(v) is Fraction and type(v.numerator) is int and type(v.denominator) is int):
+        return v
+    if isinstance(v, numbers.Rational):
+        return Fraction(int(v.numerator), int(v.denominator))
+    return Fraction(v)
+
+
 def _solve(A, rhs):
     """Solve the square integer system ``A z = rhs`` by fraction-free (Bareiss) elimination.
     Returns ``(y, det)`` with ``det > 0`` and ``z = y / det`` (integers), or None if singular."""
     n = len(A)
+    if n == 0:
+        return [], 1
     M = [list(row) + [v] for row, v in zip(A, rhs)]
     prev, sign = 1, 1
     for k in range(n):
@@ -97,6 +110,7 @@ def exact_lp(G, h, lo, hi, c, start=None):
         (optimal), or the Farkas combination of rows (infeasible).
     """
     m, n = len(G), len(c)
+    c = [_rational(v) for v in c]
     rows, rhs, factors = _integer_rows(G, h, lo, hi)
     c_scale = math.lcm(*(v.denominator for v in c))
     minus_c = [-v.numerator * (c_scale // v.denominator) for v in c]
@@ -106,7 +120,7 @@ def exact_lp(G, h, lo, hi, c, start=None):
 
     active = [m + j if c[j] >= 0 else m + n + j for j in range(n)]
     lam = [Fraction(abs(c[j]), factors[i]) for j, i in enumerate(active)]  # of the active rows, as scaled
-    if start is not None and len(set(start)) == n and all(0 <= i < m + 2 * n for i in start):
+    if start is not None and len(start) == len(set(start)) == n and all(0 <= i < m + 2 * n for i in start):
         # its multipliers: c + sum lam_k g_k = 0 over its rows g_k
         guess = _solve(transposed(start), minus_c)
         if guess is not None and all(v >= 0 for v in guess[0]):

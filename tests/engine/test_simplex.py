@@ -145,3 +145,39 @@ def test_exact_programmes_on_rational_data_certify_themselves_from_any_start():
             assert again[0] == status
             if status == "optimal":
                 assert sum(a * v for a, v in zip(c, again[1])) == sum(a * v for a, v in zip(c, x))
+
+
+def test_rows_of_sizes_far_apart_give_the_optimum():
+    """Each row scaled by its own power of two between ``2^-60`` and ``2^60``: the same optimum
+    as the rows at unit length (the ratio test once took ratios within an absolute ``1e-15`` for
+    ties, which at ratios near ``1e-18`` lumped unrelated rows together and left the method at a
+    vertex that is not optimal)."""
+    rng = np.random.default_rng(6)
+    for t in range(400):
+        G, h, lo, hi, c = _random_lp(rng, t)
+        if not len(G):
+            continue
+        norms = np.linalg.norm(G, axis=1)
+        G, h = G / norms[:, None], h / norms
+        plain = solve_lp(G, h, lo, hi, c)
+        s = 2.0 ** rng.integers(-60, 61, len(G))
+        scaled = solve_lp(G * s[:, None], h * s, lo, hi, c)
+        assert scaled.status == plain.status
+        if plain.status == OPTIMAL:
+            assert c @ scaled.x == pytest.approx(c @ plain.x, abs=1e-9)
+
+
+def test_exact_programmes_take_numpy_integers_no_variables_and_malformed_starts():
+    """numpy integers are read as Python integers (the elimination once overflowed in int64 and
+    answered wrongly), a programme without variables is decided by its right-hand sides, and a
+    start with repeated indices is ignored (it once raised IndexError)."""
+    G = [[np.int64(3 ** 30), np.int64(-3 ** 29 + 1)], [np.int64(2 ** 31 + 1), np.int64(5 ** 13)]]
+    h, box, c = [Fraction(1), Fraction(1)], [Fraction(-1)] * 2, [Fraction(-1), Fraction(-1)]
+    as_ints = exact_lp([[int(a) for a in g] for g in G], h, box, [-v for v in box], c)
+    assert exact_lp(G, h, box, [-v for v in box], c) == as_ints
+    assert as_ints[1] == [Fraction(-1220703124, 2147483649), Fraction(1)]
+    assert exact_lp([[]], [Fraction(1)], [], [], [])[0] == "optimal"
+    assert exact_lp([[]], [Fraction(-1)], [], [], [])[0] == "infeasible"
+    G, h = [[Fraction(1), Fraction(1)]], [Fraction(1)]
+    for start in ([0, 0, 1], [0, 1, 1], [2, 1, 1, 2]):
+        assert exact_lp(G, h, [Fraction(0)] * 2, [Fraction(1)] * 2, [Fraction(-1), Fraction(0)], start)[0] == "optimal"
