@@ -31,9 +31,9 @@ from ..core.arrays import is_integer
 from ..core.domain import Polytope
 from ..core.network import Activation, Network
 from ..engine.api import enumerate_regions
-from ..engine.kernels.simplex import solve_lp
+from ..engine.kernels.simplex import OPTIMAL, solve_lp
 from ..engine.lp_bounds import safe_lower_bounds
-from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
+from ..errors import ArgumentTypeError, InternalError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
 from .search import verify_property
 
 __all__ = ["ReachSet", "Preimage", "closed_loop", "unroll", "forward_reachable", "preimage", "is_invariant",
@@ -340,11 +340,18 @@ class ReachSet:
 
 
 def _lp_point(eq, direction):
-    """A point of ``{a x + b <= 0}`` minimising ``direction . x`` (float64)."""
+    """A point of ``{a x + b <= 0}`` minimising ``direction . x`` (float64): by the float kernel,
+    or by HiGHS where the kernel has no optimum (a region is never empty, so that is rounding)."""
     A, b = eq[:, :-1], eq[:, -1]
     big = 1e6 * (1 + np.abs(b).max())
     res = solve_lp(A, -b, np.full(A.shape[1], -big), np.full(A.shape[1], big), direction)
-    return res.x
+    if res.status == OPTIMAL:
+        return res.x
+    from scipy.optimize import linprog
+    ref = linprog(direction, A_ub=A, b_ub=-b, bounds=[(-big, big)] * A.shape[1], method="highs")
+    if ref.status != 0:
+        raise InternalError(f"no float optimum over a region's facets (HiGHS: {ref.message})")
+    return ref.x
 
 
 def forward_reachable(step: Network, initial, steps: int, *, time_limit: float | None = None) -> list:
