@@ -357,8 +357,10 @@ class HrepStep:
             out[i] = False
             t_start = 0.0
             if out.any():
-                with np.errstate(divide="ignore", invalid="ignore"):  # (p's own rounding: decided below)
-                    t_start = (at_xs[out] / (at_xs[out] - at_p[out])).max()
+                gap = at_xs[out] - at_p[out]
+                if not (gap > 0).all():  # p not clearly inside some row in float64: no such stretch
+                    continue
+                t_start = (at_xs[out] / gap).max()
                 if not t_start < t_end:
                     continue
             q = x + (0.5 * (t_start + t_end)) * (p - x)
