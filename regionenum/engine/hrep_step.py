@@ -321,8 +321,9 @@ class HrepStep:
         1. Per row, a float linear programme maximises it over the others; where the maximum is
            positive, a point between the maximiser and the cell's interior point is checked
            rigorously: strictly inside the others and strictly violating the row proves a facet.
-           The point is midway between where the others all hold (the maximiser may violate some
-           by its rounding) and where the row reaches zero.
+           The point is halfway to where the row reaches zero, or, where that clearly violates
+           another row (the maximiser may violate some by its rounding), midway between where
+           the others all hold and where the row reaches zero.
         2. The other rows are bounded over the facets proven so far, in one batch of programmes
            (:func:`~regionenum.engine.lp_bounds.safe_lower_bounds`): the cell's other rows hold
            wherever those facets do, so a rigorous maximum below zero proves a row redundant.
@@ -348,26 +349,22 @@ class HrepStep:
             at_x = c[i] + A[i] @ x
             if not at_x > 0:
                 continue
-            at_xs = c + A @ x
             # on the segment from the maximiser (x, t = 0) to the interior point (t = 1), row i
-            # stays beyond zero up to t_end; the other rows, which x may violate by its rounding,
-            # are inside from t_start: take the middle of the two
+            # stays beyond zero up to t_end: first the middle of that
             t_end = at_x / (at_x - at_p[i])
-            out = at_xs > 0
-            out[i] = False
-            t_start = 0.0
-            if out.any():
-                gap = at_xs[out] - at_p[out]
-                if not (gap > 0).all():  # p not clearly inside some row in float64: no such stretch
-                    continue
-                t_start = (at_xs[out] / gap).max()
-                if not t_start < t_end:
-                    continue
-            q = x + (0.5 * (t_start + t_end)) * (p - x)
             signs = np.ones(len(rows))
             signs[i] = -1.0  # inside the others, beyond row i
+            q = x + (0.5 * t_end) * (p - x)
             values = signs * (c + A @ q)
             bound = _rounding_bound(abs_A, abs_c, errs, q)
+            if (values >= bound).any():
+                # another row clearly violated there, which x may violate by its rounding: the
+                # others hold from t_start on, so the middle of t_start .. t_end
+                q = self._past_the_others(c, A, x, at_p, i, t_end, p)
+                if q is None:
+                    continue
+                values = signs * (c + A @ q)
+                bound = _rounding_bound(abs_A, abs_c, errs, q)
             if (values < -bound).all():
                 facet[i] = True
             elif not (values >= bound).any():  # nothing clearly wrong: the rows within rounding, exactly
@@ -382,6 +379,20 @@ class HrepStep:
         for i in rest:
             facet[i] = self._exact_facet(cell, i, bases.get(i), exact, tally)
         return facet
+
+    @staticmethod
+    def _past_the_others(c, A, x, at_p, i, t_end, p):
+        """The point midway between where, going from ``x`` to ``p``, the rows other than ``i``
+        that ``x`` violates all hold (``t_start``) and ``t_end``; None if there is no such
+        stretch in float64."""
+        at_x = c + A @ x
+        out = at_x > 0
+        out[i] = False
+        gap = at_x[out] - at_p[out]
+        if not (gap > 0).all():  # p not clearly inside some row in float64
+            return None
+        t_start = (at_x[out] / gap).max(initial=0.0)
+        return x + (0.5 * (t_start + t_end)) * (p - x) if t_start < t_end else None
 
     def _exact_facet(self, cell, i, basis, exact, tally) -> bool:
         """Whether the cell's row ``i`` is a facet, by an exact programme maximising it over the
