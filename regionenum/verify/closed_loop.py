@@ -33,7 +33,8 @@ from ..core.network import Activation, Network
 from ..engine.api import enumerate_regions
 from ..engine.kernels.simplex import OPTIMAL, solve_lp
 from ..engine.lp_bounds import safe_lower_bounds
-from ..errors import ArgumentTypeError, InternalError, InvalidArgumentError, InvalidDomainError, InvalidNetworkError
+from ..errors import (ArgumentTypeError, InternalError, InvalidArgumentError, InvalidDomainError,
+                      InvalidNetworkError)
 from .search import verify_property
 
 __all__ = ["ReachSet", "Preimage", "closed_loop", "unroll", "forward_reachable", "preimage", "is_invariant",

@@ -282,4 +282,5 @@ def test_copies_of_a_facet_bound_the_region(monkeypatch, copy):
     assert all(_hyperplanes(by_rows, i) == _hyperplanes(by_vertices, i) for i in range(len(by_rows)))
     if copy.startswith("domain row"):
         assert all(_sources(by_rows, i) == _sources(by_vertices, i) for i in range(len(by_rows)))
-        assert any((-1, 6) in _sources(by_rows, i) and (-1, 12) in _sources(by_rows, i) for i in range(len(by_rows)))
+        assert any((-1, 6) in _sources(by_rows, i) and (-1, 12) in _sources(by_rows, i)
+                   for i in range(len(by_rows)))

@@ -180,4 +180,5 @@ def test_exact_programmes_take_numpy_integers_no_variables_and_malformed_starts(
     assert exact_lp([[]], [Fraction(-1)], [], [], [])[0] == "infeasible"
     G, h = [[Fraction(1), Fraction(1)]], [Fraction(1)]
     for start in ([0, 0, 1], [0, 1, 1], [2, 1, 1, 2]):
-        assert exact_lp(G, h, [Fraction(0)] * 2, [Fraction(1)] * 2, [Fraction(-1), Fraction(0)], start)[0] == "optimal"
+        answer = exact_lp(G, h, [Fraction(0)] * 2, [Fraction(1)] * 2, [Fraction(-1), Fraction(0)], start)
+        assert answer[0] == "optimal"
