@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
@@ -375,7 +376,7 @@ class HrepStep:
         if facet.any():
             low, _, _ = safe_lower_bounds(-rows[rest], rows[facet], errs[facet], self.lo, self.hi)
             rest = rest[errs[rest] - low >= 0]  # the others: below zero wherever the facets hold
-        exact = {}  # the cell's exact rows and their directions, made on first need
+        exact = _ExactRows(self, cell)  # made on first need, then shared by the rows' programmes
         for i in rest:
             facet[i] = self._exact_facet(cell, i, bases.get(i), exact, tally)
         return facet
@@ -397,9 +398,8 @@ class HrepStep:
     def _exact_facet(self, cell, i, basis, exact, tally) -> bool:
         """Whether the cell's row ``i`` is a facet, by an exact programme maximising it over the
         cell's other rows (exact) and the box, started from the float programme's ``basis``
-        (numbered over all the cell's rows; None: none) when row ``i`` is not in it. ``exact``
-        holds the cell's exact rows (``"rows"``) and their directions, for the cell's rows
-        after the first, filled in here.
+        (numbered over all the cell's rows; None: none) when row ``i`` is not in it. ``exact``:
+        the cell's :class:`_ExactRows`.
 
         Where that maximum is exactly zero, the row only touches the cell, or other rows are
         copies of it (exact positive multiples: a domain row written twice, units that copy or
@@ -408,9 +408,8 @@ class HrepStep:
         is then reported for each of them, none being a facet alone."""
         tally.check()  # exact programmes take a while: honour the budgets first
         tally.exact_calls += 1
-        if "rows" not in exact:
-            exact["rows"] = [self._exact_source(int(rid), cell.bits) for rid in cell.row_ids]
-        rows, z = exact["rows"], exact["rows"][i]
+        rows = exact.rows
+        z = rows[i]
 
         def top(kept, start=None):  # the exact maximum of row i over the rows kept and the box
             status, x, _ = exact_lp([rows[k][1:] for k in kept], [-rows[k][0] for k in kept], self.exact_lo,
@@ -421,15 +420,29 @@ class HrepStep:
         value = top(others, None if basis is None or i in basis else [int(k) - (k > i) for k in basis])
         if value is None or value != 0:
             return value is not None and value > 0
-        if "directions" not in exact:
-            exact["directions"] = [_direction(r) for r in rows]
-        directions = exact["directions"]
+        directions = exact.directions
         kept = [k for k in others if directions[k] != directions[i]]
         if len(kept) == len(others):
             return False
         tally.exact_calls += 1
         value = top(kept)
         return value is not None and value > 0
+
+
+class _ExactRows:
+    """A cell's exact rows (:meth:`HrepStep._exact_source`) and their directions
+    (:func:`_direction`), each made once, when first read."""
+
+    def __init__(self, step, cell):
+        self._step, self._cell = step, cell
+
+    @cached_property
+    def rows(self) -> list:
+        return [self._step._exact_source(int(rid), self._cell.bits) for rid in self._cell.row_ids]
+
+    @cached_property
+    def directions(self) -> list:
+        return [_direction(r) for r in self.rows]
 
 
 def _direction(r) -> tuple:
