@@ -15,6 +15,7 @@ from ..core.domain import Box
 from ..core.exact import ConstraintIds
 from ..core.tolerances import DEFAULT_TOL
 from .cells import CellSet, Constraints
+from .kernels.splitting import INCIDENCE_DTYPE
 from .split import split
 
 __all__ = ["Roots", "root_cells"]
@@ -131,6 +132,6 @@ def _cellset(pieces, d, n_units) -> CellSet:
     gens = np.concatenate(gens)
     # corners of boxes, and the orthants' centre and axis rays, are exactly what they stand for
     return CellSet(np.array(gen_off, np.int64), gens, np.zeros(len(gens)), np.array(inc_off, np.int64),
-                   np.array(inc, np.int64), np.array(con_off, np.int64), np.array(con_ids, np.int64),
+                   np.array(inc, INCIDENCE_DTYPE), np.array(con_off, np.int64), np.array(con_ids, np.int64),
                    np.array(con_rows, np.float64).reshape(-1, d + 1), np.zeros(len(con_ids)), no_bits,
                    no_bits.copy())

@@ -15,6 +15,7 @@ from ..core.domain import Box, Polytope
 from ..core.exact import ConstraintIds
 from ..core.network import Network
 from ..engine.cells import CellComplex, CellSet, Constraints
+from ..engine.kernels.splitting import INCIDENCE_DTYPE
 from ..errors import FileFormatError, MissingFileError
 from ..result import Regions
 from .json_arrays import decode_array, encode_array
@@ -157,6 +158,11 @@ def _from_arrays(a: dict) -> dict:
     else:
         domain = Polytope(a["domain_A"].reshape(-1, d), a["domain_b"])
     cells = CellSet(*(a[f"cells_{name}"] for name in _CELLS))
+    # files written before the incidences were int32 hold int64 ids: the kernels' own type, so
+    # that they run without compiling again for the other
+    if cells.inc.size and not 0 <= cells.inc.min() <= cells.inc.max() <= np.iinfo(INCIDENCE_DTYPE).max:
+        raise FileFormatError("cells_inc holds constraint ids out of range")
+    cells.inc = cells.inc.astype(INCIDENCE_DTYPE, copy=False)
     rows = dict(zip(a["roots_row_ids"].tolist(), a["roots_rows"]))
     constraints = Constraints(ConstraintIds(*(int(x) for x in a["roots_ids"])), rows, float(a["roots_ref"]))
     out = {name: a[name] for name in _RESULT if name != "cell_region"}

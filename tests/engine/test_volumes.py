@@ -80,11 +80,11 @@ def test_a_generator_inside_an_edge_leaves_the_volume_alone():
     """A unit square whose bottom edge carries a fifth generator at its midpoint (tight on the
     bottom row only): the square's area and the bottom edge's length, from the lattice kernels."""
     from regionenum.engine.kernels.lattice import CellFaces, face_volumes, polytope_volumes
-    from regionenum.engine.kernels.splitting import CellArrays
+    from regionenum.engine.kernels.splitting import INCIDENCE_DTYPE, CellArrays
     points = [(0, 0), (1, 0), (1, 1), (0, 1), (0.5, 0)]
     tight = [[0, 3], [0, 1], [1, 2], [2, 3], [0]]  # bottom 0, right 1, top 2, left 3
     square = CellArrays(np.array([0, 5]), np.array([(1.0, x, y) for x, y in points]), np.zeros(5),
-                        np.cumsum([0] + [len(t) for t in tight]), np.concatenate(tight).astype(np.int64),
+                        np.cumsum([0] + [len(t) for t in tight]), np.concatenate(tight).astype(INCIDENCE_DTYPE),
                         np.array([0, 4]), np.arange(4), np.zeros((4, 3)), np.zeros(4))
     assert polytope_volumes(square, np.arange(1)) == pytest.approx([1.0], rel=1e-15)
     edges = CellFaces(np.zeros(2, np.int64), np.ones(2, np.int64), np.array([0, 3, 5]), np.array([0, 4, 1, 4, 1]),

@@ -79,3 +79,23 @@ def test_bad_files(tmp_path):
         rn.load_regions(tmp_path / "net.npz")
     with pytest.raises(rn.RegionEnumError, match="graphml or .json"):
         rn.write_graph(regions.adjacency_graph(), tmp_path / "g.gexf")
+
+
+def test_files_with_int64_incidences(tmp_path):
+    """Files written before the incidences were int32 hold them as int64: they load as the
+    kernels' type and answer as before; ids beyond int32 are a clear error, not wrapped."""
+    from regionenum.engine.kernels.splitting import INCIDENCE_DTYPE
+    regions = rn.enumerate_regions(random_net([3, 6, 6, 1], 2), rn.Box(-np.ones(3), np.ones(3)))
+    assert regions.complex.cells.inc.dtype == INCIDENCE_DTYPE
+    regions.save(tmp_path / "r.npz")
+    arrays = dict(np.load(tmp_path / "r.npz"))
+    arrays["cells_inc"] = arrays["cells_inc"].astype(np.int64)
+    np.savez(tmp_path / "old.npz", **arrays)
+    back = rn.load_regions(tmp_path / "old.npz")
+    assert back.complex.cells.inc.dtype == INCIDENCE_DTYPE
+    assert np.array_equal(back.complex.cells.inc, regions.complex.cells.inc)
+    assert np.array_equal(back.faces().f_vector, regions.faces().f_vector)
+    arrays["cells_inc"][0] = 2 ** 31
+    np.savez(tmp_path / "wrapped.npz", **arrays)
+    with pytest.raises(rn.RegionEnumError, match="cells_inc holds constraint ids out of range"):
+        rn.load_regions(tmp_path / "wrapped.npz")
