@@ -261,6 +261,7 @@ def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_w
     W = J.shape[2]
     shared = np.empty(W)  # the run's slopes, 0 on the units it differs on
     differ = np.empty(W, np.int64)
+    flag = np.empty(W, np.bool_)
     ones = np.ones(W)  # the bound's sum has two factors per term: times 1, exactly
     pre = np.empty(W)
     start = 0
@@ -268,13 +269,18 @@ def narrow_rows_and_bounds(J, E, parent, on, off, rounding, weights, bias, abs_w
         p, end = parent[start], start + 1
         while end < n and parent[end] == p:
             end += 1
-        nd = 0  # the units on which the run's children differ
-        for h in range(W if end - start > 1 else 0):
-            for i in range(start + 1, end):
-                if on[i, h] != on[start, h]:
-                    differ[nd] = h
-                    nd += 1
-                    break
+        nd = 0  # the units on which the run's children differ: a pass per sibling, then the
+        # units in order, without branches (unit by unit, with a branch per sibling, this took
+        # about a quarter of the kernel's time on r2_wide's output)
+        if end - start > 1:
+            for h in range(W):
+                flag[h] = on[start + 1, h] ^ on[start, h]
+            for i in range(start + 2, end):
+                for h in range(W):
+                    flag[h] |= on[i, h] ^ on[start, h]
+            for h in range(W):
+                differ[nd] = h
+                nd += flag[h]
         alone = 4 * nd > W  # siblings that differ on many units: each child's own sums
         own = differ[:0] if alone else differ[:nd]
         for i in range(end - 1, start - 1, -1):  # the run's first child last: it holds the shared sums
