@@ -367,17 +367,19 @@ def _dot4(x, y, z):
 def _carried_bounds(Jp, Ep, slopes, rounding, pre, sizes):
     """A child's ``pre`` and ``sizes`` (see :func:`shared_rows_and_bounds`) from its parent's
     rows ``Jp`` and their bounds ``Ep``, and its ``slopes``."""
-    D = Jp.shape[0]
+    W = Jp.shape[1]
+    for h in range(W):  # the rows' absolute sums first, row after row (a loop that vectorizes)
+        pre[h] = abs(Jp[0, h])
+    for k in range(1, Jp.shape[0]):
+        for h in range(W):
+            pre[h] += abs(Jp[k, h])
     sum_a = 0.0
     max_a = 0.0
     sum_pre = 0.0
     max_pre = 0.0
-    for h in range(Jp.shape[1]):
-        s = abs(Jp[0, h])
-        for k in range(1, D):
-            s += abs(Jp[k, h])
+    for h in range(W):
         m = abs(slopes[h])
-        a = s * m
+        a = pre[h] * m
         v = rounding * a + Ep[h] * m
         v = v if m != 0.0 else 0.0  # a select, not a branch: states are as good as random
         pre[h] = v
