@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidDomainError
+from .tolerances import gamma
 
 # scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["Polytope", "Box"]
@@ -49,11 +50,45 @@ class Polytope:
         self.A = A
         self.b = b
         self.dim = A.shape[1]
-        self._center, self._radius = _chebyshev_center(A, b)
-        if self._radius <= 1e-12 * max(1.0, float(np.abs(self._center).max(initial=0.0))):
-            raise InvalidDomainError("the domain is empty or has no interior (A x + b <= 0 is infeasible "
-                                     "or flat)")
         self._bounds = None
+        centre, radius = _chebyshev_center(A, b)
+        if _looks_flat(centre, radius) or not self._strictly_inside(centre):
+            centre = self._centre_in_balanced_coordinates()
+            if centre is None:
+                raise InvalidDomainError("the domain is empty or has no interior (A x + b <= 0 is infeasible "
+                                         "or flat)")
+        self._center = centre
+
+    def _centre_in_balanced_coordinates(self):
+        """The centre of the largest ball inside the domain in coordinates scaled to its bounding
+        box (``x = m + s u``, the box ``[-1, 1]^d`` in ``u``), in the domain's coordinates; None
+        where the domain is unbounded, or empty or flat there too.
+
+        A domain whose coordinates' spreads differ by orders (a box written as rows with sides
+        ``2^-30`` and ``2^30``) has a largest ball of the short side's size, which the solver
+        may centre at a far end of a long side: there the radius is below the centre's own
+        rounding, and the domain looked flat. Scaled to its box, the same question is decided
+        at the middle."""
+        try:
+            lo, hi = self.bounds
+        except InvalidDomainError:  # an empty domain: its programmes fail
+            return None
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(hi > lo)):
+            return None
+        middle, half = (lo + hi) / 2, (hi - lo) / 2
+        centre, radius = _chebyshev_center(self.A * half, self.b + self.A @ middle)
+        if _looks_flat(centre, radius):
+            return None
+        x = middle + half * centre
+        return x if self._strictly_inside(x) else None
+
+    def _strictly_inside(self, x) -> bool:
+        """Whether every row holds strictly at the point ``x``, beyond the rounding of its
+        evaluation: a proof that ``x`` is an interior point. The solver's tolerances are absolute,
+        so on rows of very different sizes its ball may be no ball (a row ``2^-40 y <= 0`` held
+        to ``1e-7`` lets ``y`` reach ``10^5``: a flat domain looked solid)."""
+        rounding = gamma(self.dim + 2) * (np.abs(self.A) @ np.abs(x) + np.abs(self.b))
+        return bool(np.all(self.A @ x + self.b < -rounding))
 
     @classmethod
     def whole_space(cls, dim: int) -> "Polytope":
@@ -81,7 +116,9 @@ class Polytope:
 
     @property
     def interior_point(self) -> np.ndarray:
-        """A point well inside the domain (the centre of its largest inscribed ball, capped)."""
+        """A point well inside the domain, at which every row holds strictly: the centre of its
+        largest inscribed ball (capped at radius 1), or where the domain's sides differ by orders,
+        of that ball in coordinates scaled to its bounding box."""
         return self._center.copy()
 
     @property
@@ -194,7 +231,6 @@ class Box(Polytope):
         self.b = np.concatenate([lo, -hi])
         self.dim = d
         self._center = (lo + hi) / 2
-        self._radius = float(np.min(hi - lo) / 2)
         self._bounds = (lo.copy(), hi.copy())
 
     def __repr__(self) -> str:
@@ -203,6 +239,12 @@ class Box(Polytope):
     def volume(self) -> float:
         """The box's volume, ``prod(hi - lo)``."""
         return float(np.prod(self.hi - self.lo))
+
+
+def _looks_flat(centre, radius) -> bool:
+    """Whether the largest ball found inside a domain is too small to tell from rounding at
+    its centre: the domain is then taken to be empty or without interior."""
+    return radius <= 1e-12 * max(1.0, float(np.abs(centre).max(initial=0.0)))
 
 
 def _chebyshev_center(A, b):

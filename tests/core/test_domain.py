@@ -60,3 +60,38 @@ def test_bounds_of_unbounded_polytopes_match_growing_boxes():
                     sides["finite"] += 1
         assert P.is_bounded == bool(np.isfinite(lo).all() and np.isfinite(hi).all())
     assert sides["finite"] > 20 and sides["infinite"] > 20, sides
+
+
+@pytest.mark.parametrize("e", [20, 30, 40])
+def test_polytopes_whose_sides_differ_by_orders_have_an_interior(e):
+    """A box written as rows, with sides ``2^-e`` and ``2^e`` among sides of 1, is a polytope
+    with an interior: the largest ball's centre could sit at a far end of the long side, where
+    its radius is below the centre's rounding (it was rejected as flat from ``e = 30``). Its
+    interior point is strictly inside, and its regions are the box's, counted and enumerated."""
+    s = 2.0 ** np.array([-e, e, 0.0])
+    A = np.vstack([-np.eye(3), np.eye(3)])
+    P = rn.Polytope(A, -np.concatenate([s, s]))
+    assert P.is_bounded
+    assert np.all(A @ P.interior_point - np.concatenate([s, s]) < 0)
+    first = random_net([3, 8, 8, 1], 3).layers[0]  # each coordinate at unit scale for the first layer
+    net = rn.Network.from_layers([(first.W / s, first.b), *[(layer.W, layer.b) for layer in
+                                                           random_net([3, 8, 8, 1], 3).layers[1:]]])
+    box = rn.Box(-s, s)
+    assert rn.count_regions(net, P) == rn.count_regions(net, box) > 20
+    assert np.array_equal(rn.enumerate_regions(net, P).packed_patterns,
+                          rn.enumerate_regions(net, box).packed_patterns)
+
+
+@pytest.mark.parametrize("A,b", [
+    (np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]), np.array([-0.1, 0.1, -1.0, -1.0])),  # x = 0.1
+    (np.array([[1.0, 1.0], [-1.0, -1.0]]), np.array([-1.0, 1.0])),  # a line, unbounded
+    (np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0 ** -40], [0.0, -1.0]]),
+     np.array([-1.0, -1.0, 0.0, 0.0])),  # y = 0, by a row of size 2^-40
+])
+def test_flat_polytopes_are_rejected(A, b):
+    """Flat domains stay rejected, also where the solver's absolute tolerance finds a ball
+    (the last: a row ``2^-40 y <= 0`` held to ``1e-7``; it was accepted, with an "interior"
+    point outside it): a domain is accepted only with a point at which every row holds
+    strictly beyond its rounding."""
+    with pytest.raises(rn.InvalidDomainError, match="empty or has no interior"):
+        rn.Polytope(A, b)
