@@ -51,18 +51,34 @@ class Polytope:
         self.b = b
         self.dim = A.shape[1]
         self._bounds = None
-        centre, radius = _chebyshev_center(A, b)
-        if _looks_flat(centre, radius) or not self._strictly_inside(centre):
-            centre = self._centre_in_balanced_coordinates()
-            if centre is None:
-                raise InvalidDomainError("the domain is empty or has no interior (A x + b <= 0 is infeasible "
-                                         "or flat)")
+        centre = self._interior_centre()
+        if centre is None:
+            raise InvalidDomainError("the domain is empty or has no interior (A x + b <= 0 is infeasible "
+                                     "or flat)")
         self._center = centre
 
-    def _centre_in_balanced_coordinates(self):
-        """The centre of the largest ball inside the domain in coordinates scaled to its bounding
-        box (``x = m + s u``, the box ``[-1, 1]^d`` in ``u``), in the domain's coordinates; None
-        where the domain is unbounded, or empty or flat there too.
+    def _interior_centre(self):
+        """The centre of the largest ball inside the domain, where it is a proven interior point
+        (:meth:`_strictly_inside`); None where none is found (an empty or flat domain).
+
+        HiGHS's tolerances are absolute, so its ball is checked, and where it fails the check
+        it is looked for again: with each row scaled by a power of two to about unit length
+        (a row ``2^-30 x <= 2^-30`` held to ``1e-7`` puts the centre outside), then, on a bounded
+        domain, also in coordinates scaled to its bounding box."""
+        centre, radius = _chebyshev_center(self.A, self.b)
+        if not _looks_flat(centre, radius) and self._strictly_inside(centre):
+            return centre
+        A, b = _rows_near_unit_length(self.A, self.b)
+        centre, radius = _chebyshev_center(A, b)
+        if not _looks_flat(centre, radius) and self._strictly_inside(centre):
+            return centre
+        return self._centre_in_balanced_coordinates(A, b)
+
+    def _centre_in_balanced_coordinates(self, A, b):
+        """The centre of the largest ball inside ``A x + b <= 0`` (the domain's rows, each scaled)
+        in coordinates scaled to the domain's bounding box (``x = m + s u``, the box ``[-1, 1]^d``
+        in ``u``), in the domain's coordinates; None where the domain is unbounded, or empty or
+        flat there too, or the centre is no proven interior point.
 
         A domain whose coordinates' spreads differ by orders (a box written as rows with sides
         ``2^-30`` and ``2^30``) has a largest ball of the short side's size, which the solver
@@ -76,7 +92,7 @@ class Polytope:
         if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(hi > lo)):
             return None
         middle, half = (lo + hi) / 2, (hi - lo) / 2
-        centre, radius = _chebyshev_center(self.A * half, self.b + self.A @ middle)
+        centre, radius = _chebyshev_center(A * half, b + A @ middle)
         if _looks_flat(centre, radius):
             return None
         x = middle + half * centre
@@ -239,6 +255,13 @@ class Box(Polytope):
     def volume(self) -> float:
         """The box's volume, ``prod(hi - lo)``."""
         return float(np.prod(self.hi - self.lo))
+
+
+def _rows_near_unit_length(A, b):
+    """The rows ``[A | b]``, each multiplied by the power of two that brings its ``A`` part's
+    length into ``[0.5, 1)``: the same half-spaces, exactly."""
+    _, exponent = np.frexp(np.linalg.norm(A, axis=1))
+    return np.ldexp(A, -exponent[:, None]), np.ldexp(b, -exponent)
 
 
 def _looks_flat(centre, radius) -> bool:

@@ -95,3 +95,27 @@ def test_flat_polytopes_are_rejected(A, b):
     strictly beyond its rounding."""
     with pytest.raises(rn.InvalidDomainError, match="empty or has no interior"):
         rn.Polytope(A, b)
+
+
+@pytest.mark.parametrize("A,b", [
+    (np.array([[-1.0, 0.0]]), np.array([1.0])),  # the half-plane x >= 1
+    (np.array([[-1.0, 0.0], [1.0, 0.0]]), np.array([1.0, -2.0])),  # the strip 1 <= x <= 2
+    (np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]]), np.array([1.0, -2.0, 0.0, -1.0])),
+    (np.array([[-1.0], [1.0]]), np.array([0.001, -0.003])),  # the interval [0.001, 0.003]
+])
+def test_rows_scaled_by_powers_of_two_are_the_same_domain(A, b):
+    """A domain's first row scaled by ``2^-30`` (or the interval's rows by ``2^-31`` and ``2^-10``)
+    is the same set: accepted, with an interior point at which every row holds strictly, and
+    the same regions. (The solver's absolute tolerance put its centre outside such domains;
+    checking it first rejected them.)"""
+    scaled_A, scaled_b = A.copy(), b.copy()
+    scaled_A[0] *= 2.0 ** -30
+    scaled_b[0] *= 2.0 ** -30
+    if A.shape[1] == 1:
+        scaled_A[1] *= 2.0 ** -10
+        scaled_b[1] *= 2.0 ** -10
+    P = rn.Polytope(scaled_A, scaled_b)
+    assert np.all(scaled_A @ P.interior_point + scaled_b < 0)
+    net = random_net([A.shape[1], 12, 12, 1], 5)
+    ours, theirs = rn.enumerate_regions(net, P), rn.enumerate_regions(net, rn.Polytope(A, b))
+    assert np.array_equal(ours.packed_patterns, theirs.packed_patterns)
