@@ -61,16 +61,18 @@ class Polytope:
         """The centre of the largest ball inside the domain, where it is a proven interior point
         (:meth:`_strictly_inside`); None where none is found (an empty or flat domain).
 
-        HiGHS's tolerances are absolute, so its ball is checked, and where it fails the check
+        HiGHS's tolerances are absolute, so its centre is checked, and where it fails the check
         it is looked for again: with each row scaled by a power of two to about unit length
         (a row ``2^-30 x <= 2^-30`` held to ``1e-7`` puts the centre outside), then, on a bounded
-        domain, also in coordinates scaled to its bounding box."""
-        centre, radius = _chebyshev_center(self.A, self.b)
-        if not _looks_flat(centre, radius) and self._strictly_inside(centre):
+        domain, also in coordinates scaled to its bounding box. A proven interior point is the
+        whole test: a domain thin beside its distance from the origin (a side of ``7e-6`` at
+        ``4e6``) has one, and a flat or empty domain has none."""
+        centre, _ = _chebyshev_center(self.A, self.b)
+        if self._strictly_inside(centre):
             return centre
         A, b = _rows_near_unit_length(self.A, self.b)
-        centre, radius = _chebyshev_center(A, b)
-        if not _looks_flat(centre, radius) and self._strictly_inside(centre):
+        centre, _ = _chebyshev_center(A, b)
+        if self._strictly_inside(centre):
             return centre
         return self._centre_in_balanced_coordinates(A, b)
 
@@ -92,9 +94,7 @@ class Polytope:
         if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(hi > lo)):
             return None
         middle, half = (lo + hi) / 2, (hi - lo) / 2
-        centre, radius = _chebyshev_center(A * half, b + A @ middle)
-        if _looks_flat(centre, radius):
-            return None
+        centre, _ = _chebyshev_center(A * half, b + A @ middle)
         x = middle + half * centre
         return x if self._strictly_inside(x) else None
 
@@ -103,8 +103,9 @@ class Polytope:
         evaluation: a proof that ``x`` is an interior point. The solver's tolerances are absolute,
         so on rows of very different sizes its ball may be no ball (a row ``2^-40 y <= 0`` held
         to ``1e-7`` lets ``y`` reach ``10^5``: a flat domain looked solid)."""
-        rounding = gamma(self.dim + 2) * (np.abs(self.A) @ np.abs(x) + np.abs(self.b))
-        return bool(np.all(self.A @ x + self.b < -rounding))
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond float64's range: not proven
+            rounding = gamma(self.dim + 2) * (np.abs(self.A) @ np.abs(x) + np.abs(self.b))
+            return bool(np.all(self.A @ x + self.b < -rounding))
 
     @classmethod
     def whole_space(cls, dim: int) -> "Polytope":
@@ -142,17 +143,17 @@ class Polytope:
         """``(lo, hi)`` of the smallest enclosing box; infinite where the domain is unbounded."""
         if self._bounds is None:
             from scipy.optimize import linprog
+            A, b = _rows_near_unit_length(self.A, self.b)  # the same rows, for the solver's tolerances
             lo = np.empty(self.dim)
             hi = np.empty(self.dim)
             for i in range(self.dim):
                 for sign, out in ((1.0, lo), (-1.0, hi)):
                     c = np.zeros(self.dim)
                     c[i] = sign
-                    res = linprog(c, A_ub=self.A, b_ub=-self.b, bounds=[(None, None)] * self.dim,
-                                  method="highs")
+                    res = linprog(c, A_ub=A, b_ub=-b, bounds=[(None, None)] * self.dim, method="highs")
                     if res.status == 0:
                         out[i] = res.x[i]
-                    elif res.status == 3 or (res.status == 2 and _recedes(self.A, c)):
+                    elif res.status == 3 or (res.status == 2 and _recedes(A, c)):
                         out[i] = -sign * np.inf
                     else:
                         raise InvalidDomainError(f"linear programme failed on the domain: {res.message}")
@@ -259,15 +260,16 @@ class Box(Polytope):
 
 def _rows_near_unit_length(A, b):
     """The rows ``[A | b]``, each multiplied by the power of two that brings its ``A`` part's
-    length into ``[0.5, 1)``: the same half-spaces, exactly."""
-    _, exponent = np.frexp(np.linalg.norm(A, axis=1))
-    return np.ldexp(A, -exponent[:, None]), np.ldexp(b, -exponent)
-
-
-def _looks_flat(centre, radius) -> bool:
-    """Whether the largest ball found inside a domain is too small to tell from rounding at
-    its centre: the domain is then taken to be empty or without interior."""
-    return radius <= 1e-12 * max(1.0, float(np.abs(centre).max(initial=0.0)))
+    largest entry into ``[0.5, 1)`` (its length then within ``sqrt(d)`` of that; a length
+    itself would overflow on rows of ``1e200``): the same half-spaces, exactly; the rows as
+    given where a scaled ``b`` would overflow (a row far beyond float64's range from the
+    origin)."""
+    _, exponent = np.frexp(np.abs(A).max(axis=1, initial=0.0))
+    with np.errstate(over="ignore"):
+        scaled_b = np.ldexp(b, -exponent)
+    if not np.all(np.isfinite(scaled_b)):
+        return A, b
+    return np.ldexp(A, -exponent[:, None]), scaled_b
 
 
 def _chebyshev_center(A, b):
@@ -276,7 +278,10 @@ def _chebyshev_center(A, b):
     m, d = A.shape
     if m == 0:
         return np.zeros(d), 1.0
-    norms = np.linalg.norm(A, axis=1)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(A, axis=1)
+    if not np.all(np.isfinite(norms)):  # rows beyond float64's range: no programme on them
+        return np.zeros(d), 0.0
     c = np.zeros(d + 1)
     c[-1] = -1.0
     res = linprog(c, A_ub=np.hstack([A, norms[:, None]]), b_ub=-b,

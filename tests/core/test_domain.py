@@ -119,3 +119,19 @@ def test_rows_scaled_by_powers_of_two_are_the_same_domain(A, b):
     net = random_net([A.shape[1], 12, 12, 1], 5)
     ours, theirs = rn.enumerate_regions(net, P), rn.enumerate_regions(net, rn.Polytope(A, b))
     assert np.array_equal(ours.packed_patterns, theirs.packed_patterns)
+
+
+@pytest.mark.parametrize("lo,hi,row_scale", [
+    ([2694226.6, -4008069.06707], [4525520.5, -4008069.06706], 1.0),  # a side of 1e-5 at 4e6
+    ([0.0, 0.0], [1.0, 1.0], 1e200),  # rows whose lengths overflow
+    ([1.0, 0.0], [2.0, 1.0], 2.0 ** -60),
+])
+def test_thin_far_or_badly_scaled_boxes_written_as_rows_are_accepted(lo, hi, row_scale):
+    """Boxes written as rows, thin beside their distance from the origin or with rows scaled
+    far from unit length, have an interior point at which every row holds strictly (they were
+    rejected as flat, or failed inside the solver)."""
+    lo, hi = np.array(lo), np.array(hi)
+    A = np.vstack([-np.eye(2), np.eye(2)]) * row_scale
+    b = np.concatenate([lo, -hi]) * row_scale
+    x = rn.Polytope(A, b).interior_point
+    assert np.all(lo < x) and np.all(x < hi)
