@@ -33,6 +33,7 @@ from .topology import (
     PolyhedralComplex,
     betti_numbers,
     cell_volumes,
+    csr_rows,
     cut_complex,
     polygon_cycles,
     require_polytopes,
@@ -528,7 +529,7 @@ def _polygon_gradients(regions, L, function) -> np.ndarray:
     grads = np.einsum("nkd,k->nd", regions.jacobians, w)
     m = L.regions[2]
     out = np.zeros((m.shape[0], 3))
-    for i, row in enumerate(np.split(m.indices, m.indptr[1:-1])):
+    for i, row in enumerate(csr_rows(m)):
         g = grads[row]
         out[i] = g[np.argmax(np.linalg.norm(g, axis=1))]
     return out

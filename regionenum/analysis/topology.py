@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # scipy is imported by the functions that use it: a third of 
     import scipy.sparse as sp
 
 __all__ = ["VertexStore", "PolyhedralComplex", "require_polytopes", "subdivision_complex", "cut_complex",
-           "betti_numbers", "gf2_rank", "cell_volumes", "polygon_cycles"]
+           "betti_numbers", "gf2_rank", "cell_volumes", "csr_rows", "polygon_cycles"]
 
 
 @dataclass
@@ -139,7 +139,7 @@ class PolyhedralComplex:
             for polygons).
         """
         m = self.incidence[k]
-        return np.split(m.indices, m.indptr[1:-1])
+        return csr_rows(m)
 
     def first_region(self, k: int) -> np.ndarray:
         """An activation region holding each ``k``-cell.
@@ -158,6 +158,13 @@ class PolyhedralComplex:
             least one region.
         """
         return self.regions[k].indices[self.regions[k].indptr[:-1]]
+
+
+def csr_rows(m) -> list:
+    """The column indices of each row of the CSR matrix ``m``, one array per row, and none for a
+    matrix without rows (``np.split`` gives one empty piece there: an empty level set's
+    polygons and gradients failed on it)."""
+    return np.split(m.indices, m.indptr[1:-1]) if m.shape[0] else []
 
 
 def _csr(offsets, ids, n_cols) -> sp.csr_matrix:
@@ -421,7 +428,7 @@ def betti_numbers(K: PolyhedralComplex) -> tuple:
     cleared = set()
     for k in range(D, 1, -1):
         m = K.facets[k]
-        ranks[k], cleared = gf2_rank(np.split(m.indices, m.indptr[1:-1]), cleared)
+        ranks[k], cleared = gf2_rank(csr_rows(m), cleared)
     if D >= 1 and n[0]:
         edges = K.incidence[1]
         graph = edges.T.astype(np.int32) @ edges.astype(np.int32)
@@ -449,7 +456,7 @@ def polygon_cycles(K: PolyhedralComplex, k: int = 2) -> list:
     ends = edges.indices.reshape(-1, 2)
     out = []
     m = K.facets[k]
-    for row in np.split(m.indices, m.indptr[1:-1]):
+    for row in csr_rows(m):
         pairs = ends[row]
         nbrs = {}
         for a, b in pairs.tolist():

@@ -295,3 +295,21 @@ def test_bad_requests_are_refused():
     partial = rn.enumerate_regions(random_net([2, 10, 1], 0), rn.Box([-1, -1], [1, 1]), max_regions=3)
     with pytest.raises(rn.IncompleteResultError):
         partial.sublevel_set(0.0)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_a_level_set_beyond_the_outputs_range_is_empty(d, tmp_path):
+    """A value the output never reaches on the domain (above its largest value, found at the
+    regions' vertices) has an empty level set: no cells, no polygons or triangles, volume 0,
+    Betti numbers 0, a mesh file without faces. In 3-D its polygons' orientation used to fail
+    on the missing rows."""
+    regions = rn.enumerate_regions(random_net([d, 8, 8, 1], 73), rn.Box(-np.ones(d), np.ones(d)))
+    above = float(regions.network(regions.vertices).max()) + 1.0
+    level = regions.level_set(above)
+    assert level.f_vector.tolist() == [0] * d and level.volume == 0.0
+    assert level.betti == (0,) * d and len(level.cell_region) == 0
+    if d == 3:
+        assert level.polygons == [] and level.triangles.shape == (0, 3)
+    level.save(tmp_path / "empty.obj")
+    assert "f " not in (tmp_path / "empty.obj").read_text()
+    assert regions.sublevel_set(above).volume == pytest.approx(2.0 ** d)
