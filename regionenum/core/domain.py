@@ -135,7 +135,8 @@ class Polytope:
     def interior_point(self) -> np.ndarray:
         """A point well inside the domain, at which every row holds strictly: the centre of its
         largest inscribed ball (capped at radius 1), or where the domain's sides differ by orders,
-        of that ball in coordinates scaled to its bounding box."""
+        of that ball in coordinates scaled to its bounding box. A :class:`Box`'s is its centre,
+        rounded: on a side with no float64 strictly between its ends it is on that side."""
         return self._center.copy()
 
     @property
@@ -247,7 +248,7 @@ class Box(Polytope):
         self.A = np.concatenate([-np.eye(d), np.eye(d)])
         self.b = np.concatenate([lo, -hi])
         self.dim = d
-        self._center = (lo + hi) / 2
+        self._center = lo / 2 + hi / 2  # (lo + hi) / 2 but for overflow: the same bits otherwise
         self._bounds = (lo.copy(), hi.copy())
 
     def __repr__(self) -> str:

@@ -135,3 +135,12 @@ def test_thin_far_or_badly_scaled_boxes_written_as_rows_are_accepted(lo, hi, row
     b = np.concatenate([lo, -hi]) * row_scale
     x = rn.Polytope(A, b).interior_point
     assert np.all(lo < x) and np.all(x < hi)
+
+
+@pytest.mark.parametrize("lo,hi", [([1e308], [1.7e308]), ([-1.7e308, 0.0], [1.7e308, 1.0]),
+                                   ([1.0, -3.0], [2.0, 5.0])])
+def test_a_box_centre_is_inside_even_near_the_largest_floats(lo, hi):
+    """A box's interior point is its centre: strictly inside it, also where ``lo + hi``
+    overflows (it was ``inf``)."""
+    x = rn.Box(lo, hi).interior_point
+    assert np.all(np.array(lo) < x) and np.all(x < np.array(hi))
