@@ -67,14 +67,11 @@ class Polytope:
         domain, also in coordinates scaled to its bounding box. A proven interior point is the
         whole test: a domain thin beside its distance from the origin (a side of ``7e-6`` at
         ``4e6``) has one, and a flat or empty domain has none."""
-        centre, _ = _chebyshev_center(self.A, self.b)
-        if self._strictly_inside(centre):
-            return centre
-        A, b = _rows_near_unit_length(self.A, self.b)
-        centre, _ = _chebyshev_center(A, b)
-        if self._strictly_inside(centre):
-            return centre
-        return self._centre_in_balanced_coordinates(A, b)
+        for A, b in ((self.A, self.b), _rows_near_unit_length(self.A, self.b)):
+            centre, _ = _chebyshev_center(A, b)
+            if self._strictly_inside(centre):
+                return centre
+        return self._centre_in_balanced_coordinates(A, b)  # (on the rows near unit length)
 
     def _centre_in_balanced_coordinates(self, A, b):
         """The centre of the largest ball inside ``A x + b <= 0`` (the domain's rows, each scaled)

@@ -339,6 +339,10 @@ class HrepStep:
         at_p = c + A @ p if not isinstance(p, ExactPoint) else np.zeros(len(rows))
         bases = {}  # row -> the float programme's optimal basis, where it has one
         A_units = A * self.reach
+
+        def signed(q, signs):  # the rows' values at q, times signs, and their rounding bounds
+            return signs * (c + A @ q), _rounding_bound(abs_A, abs_c, errs, q)
+
         for i in np.flatnonzero(at_p < 0):  # (all of them, but for an exact interior point)
             h = -c
             h[i] = relaxed[i]
@@ -356,16 +360,14 @@ class HrepStep:
             signs = np.ones(len(rows))
             signs[i] = -1.0  # inside the others, beyond row i
             q = x + (0.5 * t_end) * (p - x)
-            values = signs * (c + A @ q)
-            bound = _rounding_bound(abs_A, abs_c, errs, q)
+            values, bound = signed(q, signs)
             if (values >= bound).any():
                 # another row clearly violated there, which x may violate by its rounding: the
                 # others hold from t_start on, so the middle of t_start .. t_end
                 q = self._past_the_others(c, A, x, at_p, i, t_end, p)
                 if q is None:
                     continue
-                values = signs * (c + A @ q)
-                bound = _rounding_bound(abs_A, abs_c, errs, q)
+                values, bound = signed(q, signs)
             if (values < -bound).all():
                 facet[i] = True
             elif not (values >= bound).any():  # nothing clearly wrong: the rows within rounding, exactly
