@@ -92,6 +92,58 @@ def test_a_generator_inside_an_edge_leaves_the_volume_alone():
     assert face_volumes(edges, square, np.arange(2)) == pytest.approx([1.0, 0.5], rel=1e-15)
 
 
+def test_polygon_edges_among_degenerate_tight_sets():
+    """A unit square's facets and area by the plane's own path, where its tight sets are not
+    simply its four edges: a fifth generator in the middle of the bottom edge, the bottom row
+    twice (coinciding constraints: both carry the edge), a row tight at one corner only and a
+    row tight nowhere (neither carries an edge)."""
+    from regionenum.engine.kernels.lattice import facets_and_volumes
+    from regionenum.engine.kernels.splitting import INCIDENCE_DTYPE, CellArrays
+    points = [(0, 0), (1, 0), (1, 1), (0, 1), (0.5, 0)]
+    # constraints: 0 bottom, 1 bottom again, 2 right, 3 top, 4 left, 5 the corner (1, 1) only,
+    # 6 nowhere tight
+    tight = [[0, 1, 4], [0, 1, 2], [2, 3, 5], [3, 4], [0, 1]]
+    square = CellArrays(np.array([0, 5]), np.array([(1.0, x, y) for x, y in points]), np.zeros(5),
+                        np.cumsum([0] + [len(t) for t in tight]), np.concatenate(tight).astype(INCIDENCE_DTYPE),
+                        np.array([0, 7]), np.arange(7), np.zeros((7, 3)), np.zeros(7))
+    flags, volumes = facets_and_volumes(square, 0, 1)
+    assert flags.tolist() == [True, True, True, True, True, False, False]
+    assert volumes.tolist() == [1.0]
+
+
+@pytest.mark.parametrize("integer", [False, True])
+def test_polygons_by_the_planes_path_are_the_general_paths(integer):
+    """In the plane a bounded cell's facet flags and area come from a path of their own: the
+    same flags as the cells' face lattice gives (a constraint carries a facet where it is tight
+    on one of the cell's edges) and the same area, bit for bit, as the general pulling
+    triangulation, on random networks and on ones with small integer weights (many lines
+    through one point, vertices on several lines, coinciding units), on a box and on the
+    plane (whose cells with rays go the general way)."""
+    from regionenum.engine.kernels.lattice import cell_faces, facets_and_volumes, polytope_volumes
+    rng = np.random.default_rng(4)
+    for seed in range(6):
+        if integer:
+            w1 = rng.integers(-2, 3, (8, 2)).astype(float)
+            net = rn.Network.from_layers([(np.r_[w1, w1], rng.integers(-1, 2, 16).astype(float)),
+                                          (rng.integers(-2, 3, (6, 16)).astype(float), np.zeros(6)),
+                                          (np.ones((1, 6)), np.zeros(1))])
+        else:
+            net = random_net([2, 9, 9, 1], seed)
+        for domain in (rn.Box([-2, -2], [2, 2]), rn.Polytope.whole_space(2)):
+            cells = rn.enumerate_regions(net, domain).complex.cells
+            arrays, n = cells.arrays, len(cells)
+            flags, volumes = facets_and_volumes(arrays, 0, n)
+            bounded = cells.bounded()
+            assert np.array_equal(volumes[bounded], polytope_volumes(arrays, np.flatnonzero(bounded)))
+            faces = cell_faces(arrays, 1, 0, n)
+            on_edges = [set() for _ in range(n)]
+            for f in range(len(faces.cell)):
+                on_edges[faces.cell[f]].update(faces.tight[faces.tight_off[f]: faces.tight_off[f + 1]].tolist())
+            for c in np.flatnonzero(bounded):
+                q = slice(cells.con_off[c], cells.con_off[c + 1])
+                assert flags[q].tolist() == [int(i) in on_edges[c] for i in cells.con_ids[q]]
+
+
 @pytest.mark.parametrize("domain", [rn.Box(-np.ones(3), np.ones(3)), rn.Polytope.whole_space(2)])
 def test_assembly_in_threads_is_the_assembly_in_one(monkeypatch, domain):
     """The assembly shares the cells' facet flags, volumes and facet equations out among
