@@ -12,7 +12,8 @@ import regionenum as rn
 from tests.oracles import random_net, stretched_net
 
 
-@pytest.mark.parametrize("dims,seed", [((2, 12, 12, 1), 0), ((3, 8, 8, 1), 1), ((4, 6, 6, 1), 2), ((5, 5, 5, 1), 3)])
+@pytest.mark.parametrize("dims,seed", [((2, 12, 12, 1), 0), ((3, 8, 8, 1), 1), ((4, 6, 6, 1), 2),
+                                       ((5, 5, 5, 1), 3)])
 def test_volumes_match_convex_hulls(dims, seed):
     d = dims[0]
     regions = rn.enumerate_regions(random_net(list(dims), seed), rn.Box(-np.ones(d), np.ones(d)))
