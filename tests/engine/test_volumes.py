@@ -112,6 +112,39 @@ def test_polygon_edges_among_degenerate_tight_sets():
     assert volumes.tolist() == [1.0]
 
 
+def test_simple_and_degenerate_corners_give_the_same_lattice():
+    """A cube is simple (each vertex on three facets), so its faces are found without the search
+    for maximal tight sets; the same cube with a fourth constraint through one corner (tight
+    there only: that vertex is on four) goes the general way. Both give the cube's eight
+    vertices, twelve edges and six facets, its volume and its faces' areas and lengths, and the
+    corner's constraint carries no facet."""
+    from regionenum.engine.kernels.lattice import cell_faces, face_volumes, facets_and_volumes, polytope_volumes
+    from regionenum.engine.kernels.splitting import INCIDENCE_DTYPE, CellArrays
+    corners = list(itertools.product([0.0, 2.0], repeat=3))
+    found = []
+    for extra in (False, True):
+        # constraints 2j and 2j + 1: x_j >= 0 and x_j <= 2; 6: x0 + x1 + x2 <= 6, tight at (2, 2, 2)
+        tight = [[2 * j + (x > 0) for j, x in enumerate(c)] + ([6] if extra and min(c) > 0 else [])
+                 for c in corners]
+        n_cons = 6 + extra
+        cube = CellArrays(np.array([0, 8]), np.array([(1.0, *c) for c in corners]), np.zeros(8),
+                          np.cumsum([0] + [len(t) for t in tight]),
+                          np.concatenate(tight).astype(INCIDENCE_DTYPE), np.array([0, n_cons]), np.arange(n_cons),
+                          np.zeros((n_cons, 4)), np.zeros(n_cons))
+        flags, volumes = facets_and_volumes(cube, 0, 1)
+        assert flags.tolist() == [True] * 6 + [False] * extra
+        assert volumes == pytest.approx([8.0], rel=1e-15)
+        assert np.array_equal(polytope_volumes(cube, np.arange(1)), volumes)
+        faces = cell_faces(cube, 0, 0, 1)
+        assert np.bincount(faces.dim).tolist() == [8, 12, 6]
+        sizes = face_volumes(faces, cube, np.arange(len(faces.dim)))
+        assert sizes == pytest.approx([{0: 1.0, 1: 2.0, 2: 4.0}[k] for k in faces.dim], rel=1e-15)
+        found.append((volumes, faces, sizes))
+    (simple, simple_faces, simple_sizes), (general, general_faces, general_sizes) = found
+    assert np.array_equal(simple, general) and np.array_equal(simple_sizes, general_sizes)
+    assert all(np.array_equal(a, b) for a, b in zip(simple_faces[:4], general_faces[:4]))  # all but tight ids
+
+
 @pytest.mark.parametrize("integer", [False, True])
 def test_polygons_by_the_planes_path_are_the_general_paths(integer):
     """In the plane a bounded cell's facet flags and area come from a path of their own: the

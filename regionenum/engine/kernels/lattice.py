@@ -200,12 +200,13 @@ def facets_and_volumes(cells, lo, hi):
         for i in range(g1 - g0):
             f[i] = g0 + i
         tight = masks[: q1 - q0]
-        _tight_masks(f, con_ids, q0, q1, gen_inc_off, gen_inc, tight)
+        simple = _tight_masks(f, con_ids, q0, q1, gen_inc_off, gen_inc, tight, d)
         points = _point_mask(f, gens)
         if d == 2 and points == _full_mask(g1 - g0):  # a polygon: its edges and area directly
             volumes[c - lo] = _polygon_facets(f, tight, gens, flags)
             continue
-        n = _top_facets(f, tight, scratch)
+        simple = simple and points == _full_mask(g1 - g0)
+        n = _top_facets(f, tight, scratch, simple)
         facets = scratch.facets
         for k in range(q1 - q0):  # every constraint carrying a facet (coinciding ones too)
             if tight[k] & points:
@@ -217,7 +218,7 @@ def facets_and_volumes(cells, lo, hi):
         elif d == 1:
             volumes[c - lo] = _face_volume(f, 1, c, cells, masks, scratch)
         else:
-            volumes[c - lo] = _pull_from_facets(f, tight, d, gens, scratch, n)
+            volumes[c - lo] = _pull_from_facets(f, tight, d, gens, scratch, n, simple)
     return all_flags, volumes
 
 
@@ -303,15 +304,22 @@ def _mask_buffers(n, masks, facets, rel):
 
 
 @nb.njit(inline='always', **_JIT)
-def _tight_masks(face, ids, q0, q1, gen_inc_off, gen_inc, masks):
+def _tight_masks(face, ids, q0, q1, gen_inc_off, gen_inc, masks, d):
     """Into ``masks[k]``, for each constraint id ``ids[q0 + k]`` (``ids[q0:q1]`` sorted: a cell's),
     the bit mask of the generators ``face`` (at most 64) tight on it; ids a generator lists but
     those do not are skipped. Each id is looked up by bisection on the indices (a view of the
-    cell's ids, and NumPy's search on it, took about half of the plane's facets and areas)."""
+    cell's ids, and NumPy's search on it, took about half of the plane's facets and areas).
+
+    Returns whether every generator is tight on exactly ``d`` of the ids (the input dimension):
+    where they are all points, the face is then a face of a simple polytope (each vertex on ``d``
+    facets, no other constraint touching it), whose facets need no search for the maximal sets
+    (:func:`_facet_masks`)."""
     for k in range(q1 - q0):
         masks[k] = 0
+    simple = True
     for i in range(face.shape[0]):
         bit = np.uint64(1) << np.uint64(i)
+        tight = 0
         for t in range(gen_inc_off[face[i]], gen_inc_off[face[i] + 1]):
             x = gen_inc[t]
             a, b = q0, q1  # the first id not below x
@@ -323,16 +331,25 @@ def _tight_masks(face, ids, q0, q1, gen_inc_off, gen_inc, masks):
                     b = m
             if a < q1 and ids[a] == x:
                 masks[a - q0] |= bit
+                tight += 1
+        simple = simple and tight == d
+    return simple
 
 
 @nb.njit(inline='always', **_JIT)
-def _facet_masks(f, masks, rel, r, n_among, out):
+def _facet_masks(f, masks, rel, r, n_among, out, simple):
     """The facets of the face with generator mask ``f``: the distinct maximal ones among the
     proper non-empty ``f & masks[k]`` for ``k`` in ``rel[r, :n_among]``, in that order (the
     first where several are equal), written into ``out``. The ``k`` that cut ``f`` at all go
     into row ``r + 1`` of ``rel``: faces of ``f`` need look no further. Returns the number of
     facets and of those ``k``. (Rows by index: a view of a row costs two atomic reference counts
-    per face.)"""
+    per face.)
+
+    On a face of a ``simple`` polytope (every vertex on exactly ``d`` of the constraints, see
+    :func:`_tight_masks`) every proper non-empty ``f & masks[k]`` is a facet of ``f``, and no two
+    are equal (a nonempty intersection of ``j`` facets is a face of dimension ``d - j``, and
+    each of ``f``'s facets lies on exactly one facet that ``f`` does not), so the search for the
+    maximal ones is left out: a ninth of the volumes' time on r4_small's cells."""
     n_cut = 0
     for i in range(n_among):
         m = f & masks[rel[r, i]]
@@ -340,6 +357,8 @@ def _facet_masks(f, masks, rel, r, n_among, out):
             rel[r + 1, n_cut] = rel[r, i]
             out[n_cut] = m
             n_cut += 1
+    if simple:
+        return n_cut, n_cut
     n = 0  # keep out[i] unless inside a kept set (or equal to one) or strictly inside a later one
     for i in range(n_cut):
         m = out[i]
@@ -455,16 +474,16 @@ def _volume_scratch(k, n_masks, D):
 
 
 @nb.njit(**_JIT)
-def _pulled_volume(face, masks, k, gens, scratch):
+def _pulled_volume(face, masks, k, gens, scratch, simple):
     """k-dimensional volume (``k >= 2``) of the bounded k-face with generators ``face`` (at most
     64, all points) whose tight sets are ``masks``: a pulling triangulation
     (:func:`_pull_from_facets`) from its facets. ``scratch`` is a :data:`VolumeScratch` for at
-    least ``k`` and ``len(masks)``."""
-    return _pull_from_facets(face, masks, k, gens, scratch, _top_facets(face, masks, scratch))
+    least ``k`` and ``len(masks)``; ``simple`` as :func:`_tight_masks` returns it."""
+    return _pull_from_facets(face, masks, k, gens, scratch, _top_facets(face, masks, scratch, simple), simple)
 
 
 @nb.njit(inline='always', **_JIT)
-def _top_facets(face, masks, scratch):
+def _top_facets(face, masks, scratch, simple):
     """The facets of the face with generators ``face`` (at most 64) whose tight sets are
     ``masks``, into ``scratch.facets`` (the constraints that cut it into ``scratch.rel[1]``), as
     :func:`_pull_from_facets` starts from them; returns their number."""
@@ -473,12 +492,12 @@ def _top_facets(face, masks, scratch):
     for i in range(n_masks):
         rel[0, i] = i
     n_rel[0] = n_masks
-    n, n_rel[1] = _facet_masks(_full_mask(face.shape[0]), masks, rel, 0, n_masks, scratch.facets)
+    n, n_rel[1] = _facet_masks(_full_mask(face.shape[0]), masks, rel, 0, n_masks, scratch.facets, simple)
     return n
 
 
 @nb.njit(inline='always', **_JIT)
-def _pull_from_facets(face, masks, k, gens, scratch, n_facets):
+def _pull_from_facets(face, masks, k, gens, scratch, n_facets, simple):
     """:func:`_pulled_volume` from the face's ``n_facets`` facets in ``scratch``
     (:func:`_top_facets`): pull the face's lowest generator, recurse into the facets that miss
     it, down to edges; the chain of pulled generators ``a_0, ..., a_(k-2)`` and an edge
@@ -557,7 +576,7 @@ def _pull_from_facets(face, masks, k, gens, scratch, n_facets):
                     pivot[L + n_free] = j
                     n_free += 1
             weight[L] = weight[L - 1] * step / L
-        n, n_rel[L + 1] = _facet_masks(f, masks, rel, L, n_rel[L], facets)
+        n, n_rel[L + 1] = _facet_masks(f, masks, rel, L, n_rel[L], facets, simple)
         for j in range(n):
             if not (facets[j] >> np.uint64(a)) & np.uint64(1):
                 stack[top], level[top] = facets[j], L + 1
@@ -594,8 +613,8 @@ def _face_volume(face, k, c, cells, masks, scratch):
         a, b = _edge_ends(face, _full_mask(face.shape[0]), gens)
         return _distance(gens[face[a]], gens[face[b]])
     q0, q1 = cells.con_off[c], cells.con_off[c + 1]
-    _tight_masks(face, cells.con_ids, q0, q1, cells.inc_off, cells.inc, masks)
-    return _pulled_volume(face, masks[: q1 - q0], k, gens, scratch)
+    simple = _tight_masks(face, cells.con_ids, q0, q1, cells.inc_off, cells.inc, masks, gens.shape[1] - 1)
+    return _pulled_volume(face, masks[: q1 - q0], k, gens, scratch, simple)
 
 
 @nb.njit(**_JIT)
@@ -762,15 +781,16 @@ def cell_faces(cells, min_dim, lo, hi):
         nq = q1 - q0
         masks, facets, rel = _mask_buffers(nq, masks, facets, rel)
         face = np.arange(g0, g1)
-        _tight_masks(face, con_ids, q0, q1, gen_inc_off, gen_inc, masks)
+        simple = _tight_masks(face, con_ids, q0, q1, gen_inc_off, gen_inc, masks, d)
         points = _point_mask(face, gens)
+        simple = simple and points == _full_mask(g1 - g0)
         level[0] = _full_mask(g1 - g0)
         n_level = 1
         for k in range(d - 1, min_dim - 1, -1):
             n_below = 0
             below = _grow1(below, n_level * nq)  # each face has at most nq facets
             for li in range(n_level):
-                for j in range(_facet_masks(level[li], masks, rel, 0, nq, facets)[0]):
+                for j in range(_facet_masks(level[li], masks, rel, 0, nq, facets, simple)[0]):
                     g = facets[j]
                     seen = (g & points) == 0
                     h = 0
