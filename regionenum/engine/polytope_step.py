@@ -97,11 +97,10 @@ PAYS, RECHECK = 0.01, 16
 #: Layers of at most this many units (the output layer, as a rule) get their rows as a few dot
 #: products per child, without masked copies of the parents' rows (as large as those rows, for a
 #: matrix product of a few columns): :func:`~regionenum.engine.kernels.rows.narrow_rows_and_bounds`.
-#: Wider ones take a matrix product: with the digits plane's hidden layers and an output layer
-#: of ``k`` units, enumerations were as fast either way at ``k = 8`` (narrow 3% faster at 4, 9%
-#: slower at 16); with ten classes after two layers of 64 (6,671 regions), 8% slower; on nets
-#: of three or four hidden layers of 10 to 16 units, within 2% either way.
-NARROW = 7
+#: At 7 (layers of 8 units or more by a matrix product) an output layer of ten classes after
+#: layers of 64 units was 4-9% faster to enumerate, but r4_small's count (16-unit layers in
+#: 4-D) took 1.36 times as long.
+NARROW = 16
 #: On layers after at least ``SHARE_FROM`` units, siblings share a block of their rows' matrix
 #: product while it pays (see :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`):
 #: ``OWN_TERM_COST`` is what adding one unit's terms to a child's rows costs (a pass over the

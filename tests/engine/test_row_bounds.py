@@ -118,7 +118,7 @@ def test_row_bounds_hold_against_exact_rows(kind):
 def test_row_bounds_hold_on_narrow_layers(kind):
     """Layers of at most ``NARROW`` units get their rows as dot products per child, without masked
     copies of the parents' rows: their bounds hold against the exact rows too."""
-    net = _network(kind, seed=7, depth=4, width=6)
+    net = _network(kind, seed=7, depth=4, width=12)
     assert max(layer.width for layer in net.layers) <= polytope_step.NARROW
     exact = ExactNetwork(net)
     for x in np.random.default_rng(2).uniform(-1, 1, size=(3, 2)):
