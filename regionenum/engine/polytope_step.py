@@ -97,9 +97,10 @@ PAYS, RECHECK = 0.01, 16
 #: Layers of at most this many units (the output layer, as a rule) get their rows as a few dot
 #: products per child, without masked copies of the parents' rows (as large as those rows, for a
 #: matrix product of a few columns): :func:`~regionenum.engine.kernels.rows.narrow_rows_and_bounds`.
-#: At 7 (layers of 8 units or more by a matrix product) an output layer of ten classes after
-#: layers of 64 units was 4-9% faster to enumerate, but r4_small's count (16-unit layers in
-#: 4-D) took 1.36 times as long.
+#: At 7 (layers of 8 units or more by a matrix product) r4_small's count (16-unit layers in 4-D)
+#: took 1.36 times as long; an output layer of ten classes gained 1-9% (the digits plane's
+#: enumeration 1% in one in-process A/B, 4% in another), also with the product kept to layers
+#: of 32 inputs or more.
 NARROW = 16
 #: On layers after at least ``SHARE_FROM`` units, siblings share a block of their rows' matrix
 #: product while it pays (see :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`):
