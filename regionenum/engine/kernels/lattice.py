@@ -351,7 +351,10 @@ def _facet_masks(f, masks, rel, r, n_among, out, simple):
     :func:`_tight_masks`) every proper non-empty ``f & masks[k]`` is a facet of ``f``, and no two
     are equal (a nonempty intersection of ``j`` facets is a face of dimension ``d - j``, and
     each of ``f``'s facets lies on exactly one facet that ``f`` does not), so the search for the
-    maximal ones is left out: a ninth of the volumes' time on r4_small's cells."""
+    maximal ones is left out: a ninth of the volumes' time on r4_small's cells. This holds for
+    the incidences of a real polytope, as the splitting kernel makes them (exact signs, each id
+    once per generator); incidences no polytope has (a generator inside an edge, tight on a
+    constraint through it alone) could give a different lattice here than the search."""
     n_cut = 0
     for i in range(n_among):
         m = f & masks[rel[r, i]]
