@@ -202,10 +202,11 @@ def facets_and_volumes(cells, lo, hi):
         tight = masks[: q1 - q0]
         simple = _tight_masks(f, con_ids, q0, q1, gen_inc_off, gen_inc, tight, d)
         points = _point_mask(f, gens)
-        if d == 2 and points == _full_mask(g1 - g0):  # a polygon: its edges and area directly
+        bounded = points == _full_mask(g1 - g0)
+        if d == 2 and bounded:  # a polygon: its edges and area directly
             volumes[c - lo] = _polygon_facets(f, tight, gens, flags)
             continue
-        simple = simple and points == _full_mask(g1 - g0)
+        simple = simple and bounded
         n = _top_facets(f, tight, scratch, simple)
         facets = scratch.facets
         for k in range(q1 - q0):  # every constraint carrying a facet (coinciding ones too)
@@ -213,7 +214,7 @@ def facets_and_volumes(cells, lo, hi):
                 for j in range(n):
                     if tight[k] == facets[j]:
                         flags[k] = True
-        if points != _full_mask(g1 - g0):
+        if not bounded:
             volumes[c - lo] = np.inf
         elif d == 1:
             volumes[c - lo] = _face_volume(f, 1, c, cells, masks, scratch)
