@@ -25,6 +25,11 @@ __all__ = ["CellComplex", "CellSet", "Constraints"]
 #: system (:func:`~regionenum.core.memory.release_free_memory`); below it, a trim (a fraction of a
 #: millisecond, six per run) would only slow small runs down.
 TRIM_BYTES = 16 << 20
+#: A large array gathered from parts that are dropped as they go (``CellSet.gather(...,
+#: consume=True)``) is copied this many bytes of parts at a time, the copied parts' arrays freed
+#: and handed back after each: otherwise the whole new array comes on top of the parts (r4_small's
+#: generators, 195 MB, made the enumeration's peak).
+GATHER_STEP_BYTES = 32 << 20
 #: A gathered array smaller than this is copied in the calling thread: handing the parts to
 #: threads cost more than the copy (r2_small's enumeration, arrays of 40-400 KB: its gathering
 #: 1.2-1.5 ms against 2.0-2.2 ms in threads; r2_mid's arrays, up to 3 MB, gain from threads).
@@ -125,9 +130,10 @@ class CellSet:
             """The offsets, in ``order``, of the rows each part has under ``offsets(part)``."""
             return offsets_of(np.concatenate([np.diff(offsets(p)) for p in parts])[order])
 
-        def gathered(offsets, new_off, column):
+        def gathered(offsets, new_off, column, name=None):
             """The rows ``column(part)`` (each part's CSR rows under ``offsets(part)``) of every
-            cell, in ``order``, under ``new_off``."""
+            cell, in ``order``, under ``new_off``; the parts' array ``name``, where given, dropped
+            from them as they are copied (see :data:`GATHER_STEP_BYTES`)."""
             first = column(parts[0])
             out = np.empty((new_off[-1],) + first.shape[1:], first.dtype)
             width = int(np.prod(out.shape[1:]))  # rows of 2-D views: one kernel for 1-D and 2-D
@@ -139,18 +145,21 @@ class CellSet:
                 p, (src, dst) = move
                 copy_blocks(offsets(p), column(p).reshape(-1, width), src, new_off, flat, dst)
 
-            map_in_threads(copy_part, list(zip(parts, moves)), None if out.nbytes >= THREADED_COPY_BYTES else 1)
+            threads = None if out.nbytes >= THREADED_COPY_BYTES else 1
+            work = list(zip(parts, moves))
+            large = out.nbytes >= TRIM_BYTES  # freeing as much: worth handing back
+            for lo, hi in _steps([column(p).nbytes for p in parts]) if name and large else [(0, len(work))]:
+                map_in_threads(copy_part, work[lo:hi], threads)
+                if name:
+                    for p in parts[lo:hi]:
+                        setattr(p, name, None)
+                    if large:
+                        release_free_memory()  # or the rest of the array comes on top of them
             return out
 
         def field(name, offsets, new_off):
             """The gathered array ``name`` (dropped from the parts if ``consume``)."""
-            out = gathered(offsets, new_off, lambda p: getattr(p, name))
-            if consume:
-                for p in parts:
-                    setattr(p, name, None)
-                if out.nbytes >= TRIM_BYTES:  # as much was freed
-                    release_free_memory()  # or the next array comes on top of the freed one
-            return out
+            return gathered(offsets, new_off, lambda p: getattr(p, name), name if consume else None)
 
         gen_off, con_off = new_offsets(lambda p: p.gen_off), new_offsets(lambda p: p.con_off)
         gens = field("gens", lambda p: p.gen_off, gen_off)
@@ -169,6 +178,18 @@ class CellSet:
         if consume:
             parts.clear()
         return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err, packed, zero)
+
+
+def _steps(sizes: list) -> list:
+    """``(lo, hi)`` runs of consecutive parts whose arrays have ``sizes`` (bytes), each run
+    (but the last) of at least :data:`GATHER_STEP_BYTES`."""
+    bounds, held = [0], 0
+    for i, size in enumerate(sizes[:-1]):
+        held += size
+        if held >= GATHER_STEP_BYTES:
+            bounds.append(i + 1)
+            held = 0
+    return list(zip(bounds, bounds[1:] + [len(sizes)]))
 
 
 @dataclass

@@ -107,6 +107,35 @@ def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):
     assert len(calls) == sum(size >= sizes[3] for size in sizes)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_arrays_are_gathered_a_step_of_parts_at_a_time(monkeypatch, threads):
+    """A consuming gather copies a large array's parts ``GATHER_STEP_BYTES`` at a time and
+    drops each step's parts' arrays, handing the memory back, before the next step (so the new
+    array does not come on top of all the parts): the same cells as the plain way, and before
+    each hand-back of the generators fewer parts still hold theirs, down to none."""
+    from regionenum.core import threads as thread_counts
+    from regionenum.engine import cells as cells_module
+    from regionenum.engine.cells import CellSet
+    monkeypatch.setattr(thread_counts, "idle_cpus", lambda: threads)
+    monkeypatch.setattr(cells_module, "THREADED_COPY_BYTES", 0)
+    cells = rn.enumerate_regions(random_net([2, 8, 8, 1], 7), rn.Box([-1, -1], [1, 1])).complex.cells
+    cuts = np.linspace(0, len(cells), 13).astype(int)
+    parts = [cells.take(np.arange(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
+    order = np.random.default_rng(3).permutation(len(cells))
+    plain = CellSet.concat(parts).take(order)
+    held = []
+    monkeypatch.setattr(cells_module, "release_free_memory",
+                        lambda: held.append(sum(p.gens is not None for p in parts)))
+    monkeypatch.setattr(cells_module, "TRIM_BYTES", 0)  # every array large
+    monkeypatch.setattr(cells_module, "GATHER_STEP_BYTES", 2 * parts[0].gens.nbytes)  # about two parts a step
+    gathered = CellSet.gather(parts, order, consume=True)
+    for name in plain.__dataclass_fields__:
+        a, b = getattr(plain, name), getattr(gathered, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    steps = held[: held.index(0) + 1]  # the generators' steps come first
+    assert 4 <= len(steps) <= 8 and steps == sorted(set(steps), reverse=True), held
+
+
 @pytest.mark.parametrize("domain", [rn.Box(-np.ones(2), np.ones(2)), rn.Polytope.whole_space(2),
                                     rn.Box(-np.ones(3), np.ones(3))])
 def test_loose_generators_are_constructed_exactly(domain, monkeypatch):
