@@ -14,7 +14,7 @@ import numpy as np
 
 from .core.arrays import unpack_bits
 from .core.tolerances import DEFAULT_TOL
-from .errors import InvalidArgumentError
+from .errors import InternalError, InvalidArgumentError
 
 __all__ = ["Regions"]
 
@@ -45,6 +45,9 @@ class Regions:
     facet_layers, facet_units : ndarray of int
         Where each facet comes from: ``(layer, unit)`` for a network unit (in a max layer, the
         argument tied with the winner there), ``(-1, row)`` for a row of the domain's ``A``.
+        The facets' equations, layers and units are made from the cell complex when first
+        read (most uses of a result never read them, and on 4-D networks they are a fifth of
+        its memory).
     jacobians, offsets : ndarray, shapes (n, k, d) and (n, k)
         The network is ``jacobians[i] @ x + offsets[i]`` on region ``i``.
     output_errors : ndarray, shape (n, k)
@@ -79,9 +82,14 @@ class Regions:
     """
 
     def __init__(self, network, domain, *, packed_patterns, interior_points, bounded, volumes,
-                 vertex_offsets, vertices, facet_offsets, facet_equations, facet_layers,
-                 facet_units, jacobians, offsets, output_errors, complex, complete=True, stop_reason=None,
-                 seconds=0.0, kernel_seconds=0.0, exact_calls=0, sign_stages=None):
+                 vertex_offsets, vertices, facet_offsets, facet_equations=None, facet_layers=None,
+                 facet_units=None, facet_source=None, jacobians, offsets, output_errors, complex, complete=True,
+                 stop_reason=None, seconds=0.0, kernel_seconds=0.0, exact_calls=0, sign_stages=None):
+        # the facets' arrays, or what makes them when first read (``facet_source``: its
+        # ``equations()`` and ``sources()``, the latter the layers and units)
+        given = [a is not None for a in (facet_equations, facet_layers, facet_units)]
+        if all(given) == (facet_source is not None) or any(given) != all(given):
+            raise InternalError("a result takes its facets' equations, layers and units, or a source of them")
         self.network = network
         self.domain = domain
         self.packed_patterns = packed_patterns
@@ -91,9 +99,9 @@ class Regions:
         self.vertex_offsets = vertex_offsets
         self.vertices = vertices
         self.facet_offsets = facet_offsets
-        self.facet_equations = facet_equations
-        self.facet_layers = facet_layers
-        self.facet_units = facet_units
+        self._facet_source = facet_source
+        if facet_source is None:  # (the cached properties below then read these)
+            self.facet_equations, self.facet_layers, self.facet_units = facet_equations, facet_layers, facet_units
         self.jacobians = jacobians
         self.offsets = offsets
         self.output_errors = output_errors
@@ -119,6 +127,21 @@ class Regions:
     def patterns(self) -> np.ndarray:
         """``(n, n_units)`` bool: the state of every unit with several states (True = on)."""
         return unpack_bits(self.packed_patterns, self.network.n_units)
+
+    @functools.cached_property
+    def facet_equations(self) -> np.ndarray:
+        """``(F, d + 1)``: each facet as ``[a | b]``, ``a x + b <= 0`` on its region, ``|a| = 1``."""
+        return self._facet_source.equations()
+
+    @functools.cached_property
+    def facet_layers(self) -> np.ndarray:
+        """``(F,)`` int: each facet's layer, ``-1`` for a row of the domain's ``A``."""
+        return self._facet_source.sources()[0]
+
+    @functools.cached_property
+    def facet_units(self) -> np.ndarray:
+        """``(F,)`` int: each facet's unit in its layer, or its row of the domain's ``A``."""
+        return self._facet_source.sources()[1]
 
     @functools.cached_property
     def pieces(self) -> np.ndarray:

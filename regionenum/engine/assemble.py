@@ -18,7 +18,7 @@ from .kernels.blocks import generator_means
 from .kernels.equations import unit_equations
 from .kernels.lattice import facets_and_volumes
 
-__all__ = ["SECONDS_PER_GENERATOR", "assemble_regions", "facet_equations"]
+__all__ = ["SECONDS_PER_GENERATOR", "CellFacets", "assemble_regions", "facet_equations"]
 
 #: What :func:`assemble_regions` costs per kept generator (a vertex or ray of a kept cell), set
 #: generously: 0.34-0.62 microseconds were measured on the suite's 2-D to 4-D nets (2-core AMD
@@ -69,16 +69,39 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     cell_region = np.cumsum(np.isin(np.arange(len(cells)), first)) - 1
     _hand_back_freed_memory(cells)
 
-    fq = geometry.pop("facet_rows")
-    equations = facet_equations(cells.con_rows, fq)
-    layers, units = _facet_sources(cells.con_ids[fq], ids, network)
-    _hand_back_freed_memory(cells)
+    facets = CellFacets(cells, geometry.pop("facet_rows"), ids, network)
     Jf = J_out[first]
-    return Regions(network, domain, packed_patterns=packed[first], **geometry,
-                   facet_equations=equations, facet_layers=layers, facet_units=units,
+    return Regions(network, domain, packed_patterns=packed[first], **geometry, facet_source=facets,
                    jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
                    offsets=Jf[:, 0, :].copy(), output_errors=E_out[first, 0, :].copy(),
                    complex=CellComplex(cells, cell_region, roots.constraints), **tally.outcome())
+
+
+class CellFacets:
+    """The regions' facets as rows of their cells' constraints (``rows``, indices into
+    ``cells.con_rows``), made into the facets' equations and sources when first asked for: a
+    result holds them as :class:`~regionenum.Regions` attributes read on demand. They would be
+    a fifth of a 4-D result's memory (r4_small: 136 MB of 668, as large as the constraint rows
+    they repeat) and a few per cent of a 2-D enumeration's time (r2_wide: 14 of 375 ms), and
+    most uses of a result never read them.
+
+    The equations are made from the cells' rows as they are when asked: a result mapped back to
+    its own coordinates (:mod:`~regionenum.engine.rescaling`) has its rows rescaled in place, so
+    they come out in the result's coordinates."""
+
+    def __init__(self, cells: CellSet, rows, ids, network):
+        self.cells, self.rows, self.ids, self.network = cells, rows, ids, network
+        self._sources = None
+
+    def equations(self) -> np.ndarray:
+        """The facet equations (:func:`facet_equations` of the rows)."""
+        return facet_equations(self.cells.con_rows, self.rows)
+
+    def sources(self) -> tuple:
+        """Each facet's ``(layer, unit)``, as two arrays (see :func:`_facet_sources`)."""
+        if self._sources is None:
+            self._sources = _facet_sources(self.cells.con_ids[self.rows], self.ids, self.network)
+        return self._sources
 
 
 def _hand_back_freed_memory(cells: CellSet) -> None:

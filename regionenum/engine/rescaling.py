@@ -131,7 +131,8 @@ def _inputs_back(regions, scales) -> None:
     and constraint rows are multiplied or divided by powers of two, exactly; a bound in a
     max-norm (a generator's, the coordinate scale ``ref``) grows by the largest factor, a bound
     on a sum over a row's entries (a constraint row's, a map's) by the largest divisor. Facet
-    equations are renormalised."""
+    equations made already are renormalised; those made on demand come from the rows scaled
+    here."""
     grow, shrink = max(1.0, scales.max()), max(1.0, 1.0 / scales.min())
     regions.interior_points = regions.interior_points * scales
     views = False  # whether the vertices are a view of the cells' generators
@@ -149,7 +150,8 @@ def _inputs_back(regions, scales) -> None:
         regions.vertices = regions.vertices * scales
     # by the exponents' sum: their product alone may leave float64's range where the volumes do not
     regions.volumes = np.ldexp(regions.volumes, int(np.frexp(scales)[1].sum() - len(scales)))
-    a, c = regions.facet_equations[:, :-1], regions.facet_equations[:, -1:]
-    regions.facet_equations = facet_equations(np.concatenate([c, a / scales], axis=1))
+    if "facet_equations" in vars(regions):  # made already (not when made from the rows on demand)
+        a, c = regions.facet_equations[:, :-1], regions.facet_equations[:, -1:]
+        regions.facet_equations = facet_equations(np.concatenate([c, a / scales], axis=1))
     regions.jacobians = regions.jacobians / scales
     regions.output_errors = regions.output_errors * shrink

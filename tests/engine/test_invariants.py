@@ -4,7 +4,7 @@ import pytest
 from scipy.spatial import ConvexHull
 
 import regionenum as rn
-from tests.oracles import check_against_samples, random_net
+from tests.oracles import check_against_samples, random_net, stretched_net
 
 
 @pytest.mark.parametrize("d,widths,seed", [(2, [32, 32, 32], 0), (3, [16, 16], 1), (4, [8, 8], 2)])
@@ -48,6 +48,51 @@ def test_facet_sources_are_the_flipping_units():
             on_facet = verts[np.abs(verts @ e[:-1] + e[-1]) <= 1e-9]
             pre = net.pre_activations(on_facet)[l][:, u]
             assert np.all(np.abs(pre) <= 1e-8)
+
+
+@pytest.mark.parametrize("domain", [rn.Box([-1, -1], [1, 1]), rn.Polytope.whole_space(2),
+                                    rn.Box([1e-3, 300.0], [4e-3, 1e4])])
+def test_facets_are_made_when_first_read(tmp_path, domain):
+    """A result's facet equations, layers and units are made from its cells when first read,
+    not by the enumeration: each region's interior point lies strictly inside its facets, a
+    bounded region's facets hold two of its vertices or more, a unit's at its zeros, and the
+    arrays are the same read at once, after pickling and after a file (on a box, the whole
+    plane in pieces, and a box of badly scaled coordinates, whose result is mapped back from
+    the run's)."""
+    import pickle
+
+    from regionenum.errors import InternalError
+    from regionenum.result import Regions
+    lo, hi = (domain.lo, domain.hi) if isinstance(domain, rn.Box) else (-np.ones(2), np.ones(2))
+    net = stretched_net(random_net([2, 12, 12, 1], 4), (hi - lo) / 2, (hi + lo) / 2)
+    regions = rn.enumerate_regions(net, domain)
+    names = ("facet_equations", "facet_layers", "facet_units")
+    assert not set(names) & set(vars(regions))
+    unread = pickle.loads(pickle.dumps(regions))
+    rn.save_regions(regions, tmp_path / "r.npz")  # reads them
+    loaded = rn.load_regions(tmp_path / "r.npz")
+    for name in names:
+        a = getattr(regions, name)
+        assert np.array_equal(a, getattr(unread, name)) and np.array_equal(a, getattr(loaded, name)), name
+    eq, layers, units = regions.facet_equations, regions.facet_layers, regions.facet_units
+    owner = np.repeat(np.arange(len(regions)), np.diff(regions.facet_offsets))
+    x = regions.interior_points[owner]
+    assert np.all(np.einsum("fd,fd->f", eq[:, :-1], x) + eq[:, -1] < 0)
+    assert np.allclose(np.linalg.norm(eq[:, :-1], axis=1), 1.0)
+    for i in np.flatnonzero(regions.bounded)[::3]:  # a unit's facet: its vertices are zeros of the unit
+        verts = regions.vertices_of(i)
+        for e, layer, unit in zip(*regions.facets_of(i)):
+            rounding = 1e-9 * (np.abs(verts) @ np.abs(e[:-1]) + abs(e[-1]))
+            on_facet = verts[np.abs(verts @ e[:-1] + e[-1]) <= rounding]
+            assert len(on_facet) >= 2
+            if layer >= 0:
+                assert np.all(np.abs(net.pre_activations(on_facet)[layer][:, unit]) <= 1e-8)
+    kwargs = {k: getattr(regions, k) for k in ("packed_patterns", "interior_points", "bounded", "volumes",
+                                               "vertex_offsets", "vertices", "facet_offsets", "jacobians",
+                                               "offsets", "output_errors", "complex")}
+    for facets in ({}, {"facet_equations": eq}, dict(zip(names, (eq, layers, units)), facet_source=unread)):
+        with pytest.raises(InternalError, match="facets"):
+            Regions(net, domain, **kwargs, **facets)
 
 
 def test_unbounded_polytope_domain():
