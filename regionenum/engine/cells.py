@@ -130,12 +130,14 @@ class CellSet:
             """The offsets, in ``order``, of the rows each part has under ``offsets(part)``."""
             return offsets_of(np.concatenate([np.diff(offsets(p)) for p in parts])[order])
 
-        def gathered(offsets, new_off, column, name=None):
+        def gathered(offsets, new_off, column, drop=(), out=None):
             """The rows ``column(part)`` (each part's CSR rows under ``offsets(part)``) of every
-            cell, in ``order``, under ``new_off``; the parts' array ``name``, where given, dropped
-            from them as they are copied (see :data:`GATHER_STEP_BYTES`)."""
+            cell, in ``order``, under ``new_off`` (into ``out`` where given); the parts' arrays
+            named in ``drop`` dropped from them as they are copied (see
+            :data:`GATHER_STEP_BYTES`)."""
             first = column(parts[0])
-            out = np.empty((new_off[-1],) + first.shape[1:], first.dtype)
+            if out is None:
+                out = np.empty((new_off[-1],) + first.shape[1:], first.dtype)
             width = int(np.prod(out.shape[1:]))  # rows of 2-D views: one kernel for 1-D and 2-D
             if width == 0:  # rows without entries (patterns of a network without two-state units)
                 return out
@@ -148,25 +150,34 @@ class CellSet:
             threads = None if out.nbytes >= THREADED_COPY_BYTES else 1
             work = list(zip(parts, moves))
             large = out.nbytes >= TRIM_BYTES  # freeing as much: worth handing back
-            for lo, hi in _steps([column(p).nbytes for p in parts]) if name and large else [(0, len(work))]:
+            for lo, hi in _steps([column(p).nbytes for p in parts]) if drop and large else [(0, len(work))]:
                 map_in_threads(copy_part, work[lo:hi], threads)
-                if name:
+                if drop:
                     for p in parts[lo:hi]:
-                        setattr(p, name, None)
+                        for name in drop:
+                            setattr(p, name, None)
                     if large:
                         release_free_memory()  # or the rest of the array comes on top of them
             return out
 
-        def field(name, offsets, new_off):
-            """The gathered array ``name`` (dropped from the parts if ``consume``)."""
-            return gathered(offsets, new_off, lambda p: getattr(p, name), name if consume else None)
+        def field(name, offsets, new_off, also=()):
+            """The gathered array ``name`` (dropped from the parts if ``consume``, with the arrays
+            named in ``also``, which only its offsets read)."""
+            return gathered(offsets, new_off, lambda p: getattr(p, name), (name, *also) if consume else ())
 
         gen_off, con_off = new_offsets(lambda p: p.gen_off), new_offsets(lambda p: p.con_off)
         gens = field("gens", lambda p: p.gen_off, gen_off)
         gen_err = field("gen_err", lambda p: p.gen_off, gen_off)
-        inc_off = offsets_of(gathered(lambda p: p.gen_off, gen_off, lambda p: np.diff(p.inc_off)))
+        # each generator's count of incidences, summed into offsets in place (a copy of them
+        # would be the gathering's peak: 39 MB on r4_small), and the parts' counts, made one
+        # part at a time, handed back
+        inc_off = np.zeros(gen_off[-1] + 1, np.int64)
+        gathered(lambda p: p.gen_off, gen_off, lambda p: np.diff(p.inc_off), out=inc_off[1:])
+        np.cumsum(inc_off[1:], out=inc_off[1:])
+        if consume and inc_off.nbytes >= TRIM_BYTES:
+            release_free_memory()
         # a cell's incidences are one run
-        inc = field("inc", lambda p: p.inc_off[p.gen_off], inc_off[gen_off])
+        inc = field("inc", lambda p: p.inc_off[p.gen_off], inc_off[gen_off], also=("inc_off",))
         con_ids = field("con_ids", lambda p: p.con_off, con_off)
         con_rows = field("con_rows", lambda p: p.con_off, con_off)
         con_err = field("con_err", lambda p: p.con_off, con_off)

@@ -93,7 +93,8 @@ def test_states_of_whole_bytes_go_in_as_bits_would():
 
 def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):
     """A consuming gather asks the C heap to return freed memory after each array at least
-    ``TRIM_BYTES`` large (the parts freed as much), and never for small ones."""
+    ``TRIM_BYTES`` large (the parts freed as much, or the incidence offsets' temporary counts),
+    and never for small ones."""
     from regionenum.engine import cells as cells_module
     calls = []
     monkeypatch.setattr(cells_module, "release_free_memory", lambda: calls.append(1))
@@ -101,8 +102,9 @@ def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):
     halves = lambda: [cells.take(np.arange(len(cells) // 2)), cells.take(np.arange(len(cells) // 2, len(cells)))]
     cells_module.CellSet.gather(halves(), np.arange(len(cells)), consume=True)
     assert calls == []
-    sizes = sorted(getattr(cells, name).nbytes for name in ("gens", "gen_err", "inc", "con_ids", "con_rows", "con_err"))
-    monkeypatch.setattr(cells_module, "TRIM_BYTES", sizes[3])  # the three largest arrays
+    names = ("gens", "gen_err", "inc_off", "inc", "con_ids", "con_rows", "con_err")
+    sizes = sorted(getattr(cells, name).nbytes for name in names)
+    monkeypatch.setattr(cells_module, "TRIM_BYTES", sizes[3])  # the four largest arrays
     cells_module.CellSet.gather(halves(), np.arange(len(cells)), consume=True)
     assert len(calls) == sum(size >= sizes[3] for size in sizes)
 
