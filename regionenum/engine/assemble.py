@@ -62,25 +62,28 @@ def _assembled(network, domain, roots, tally) -> Regions:
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
     is_point = cells.gens[:, 0] > 0
-    bounded = cells.bounded()
+    if is_point.all():  # a bounded domain: every cell bounded, its generators its vertices
+        bounded, vertex_offsets = np.ones(len(cells), bool), cells.gen_off.copy()
+    else:
+        bounded = cells.bounded()
+        vertex_offsets = offsets_of(per_cell_count(is_point, cells.gen_off) * bounded)
     geometry = dict(
         interior_points=generator_means(cells.gen_off, cells.gens), bounded=bounded,
-        volumes=volumes,
-        vertex_offsets=offsets_of(per_cell_count(is_point, cells.gen_off) * bounded),
-        vertices=_vertices(cells, is_point, bounded),
+        volumes=volumes, vertex_offsets=vertex_offsets, vertices=_vertices(cells, is_point, bounded),
         facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),
         facet_rows=np.flatnonzero(real))
-    first = np.arange(len(cells))
-    if roots.merge_pieces and len(cells):
+    if roots.merge_pieces and len(cells):  # each region's pieces, from its first
         first, geometry = _merge_pieces(cells, packed, geometry, real, ids)
-    cell_region = np.cumsum(np.isin(np.arange(len(cells)), first)) - 1
+        cell_region = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(cells))))
+        packed, J_out, E_out = packed[first], J_out[first], E_out[first]
+    else:  # a cell per region (whose patterns are the cells' own, not a copy)
+        cell_region = np.arange(len(cells))
     _hand_back_freed_memory(cells)
 
     facets = CellFacets(cells, geometry.pop("facet_rows"), ids, network)
-    Jf = J_out[first]
-    return Regions(network, domain, packed_patterns=packed[first], **geometry, facet_source=facets,
-                   jacobians=np.ascontiguousarray(Jf[:, 1:, :].transpose(0, 2, 1)),
-                   offsets=Jf[:, 0, :].copy(), output_errors=E_out[first, 0, :].copy(),
+    return Regions(network, domain, packed_patterns=packed, **geometry, facet_source=facets,
+                   jacobians=np.ascontiguousarray(J_out[:, 1:, :].transpose(0, 2, 1)),
+                   offsets=J_out[:, 0, :].copy(), output_errors=E_out[:, 0, :].copy(),
                    complex=CellComplex(cells, cell_region, roots.constraints), **tally.outcome())
 
 
