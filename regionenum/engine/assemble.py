@@ -31,16 +31,9 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     """The :class:`~regionenum.Regions` of a finished run: the kept cells sorted by pattern, their
     geometry (interior points, volumes, vertices, facets) and output maps; on unbounded domains
     the pieces of each region merged."""
+    d = network.input_dim
     if roots is None:  # stopped (a budget, Ctrl-C) while the domain's root cells were built
         return _nothing_found(network, domain, tally)
-    regions = _assembled(network, domain, roots, tally)
-    _hand_back_freed_memory(regions.cells)  # the assembly's last temporaries, freed on its return
-    return regions
-
-
-def _assembled(network, domain, roots, tally) -> Regions:
-    """:func:`assemble_regions` of a run that has its root cells."""
-    d = network.input_dim
     parts = [c for c, _, _ in tally.finished] or [roots.cells.take(np.zeros(0, np.int64))]
     packed = np.concatenate([c.packed for c in parts])
     order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
