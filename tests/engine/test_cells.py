@@ -99,7 +99,10 @@ def test_gathering_hands_memory_back_only_after_large_arrays(monkeypatch):
     calls = []
     monkeypatch.setattr(cells_module, "release_free_memory", lambda: calls.append(1))
     cells = rn.enumerate_regions(random_net([2, 8, 8, 1], 7), rn.Box([-1, -1], [1, 1])).complex.cells
-    halves = lambda: [cells.take(np.arange(len(cells) // 2)), cells.take(np.arange(len(cells) // 2, len(cells)))]
+
+    def halves():
+        return [cells.take(np.arange(len(cells) // 2)), cells.take(np.arange(len(cells) // 2, len(cells)))]
+
     cells_module.CellSet.gather(halves(), np.arange(len(cells)), consume=True)
     assert calls == []
     names = ("gens", "gen_err", "inc_off", "inc", "con_ids", "con_rows", "con_err")
