@@ -499,8 +499,10 @@ def level_set(regions, value: float = 0.0, output: int = 0, tol: float = DEFAULT
                                    "use sublevel_set, or another value")
     L = PolyhedralComplex(L.store, L.vertex_ids, L.incidence[:d], L.facets[:d], L.regions[:d])
     vertex_faces = _vertex_faces(K, L)
+    # a vertex lies on a vertex or an edge of the subdivision; in one dimension the edges are the
+    # regions themselves, whose insides are off the domain's boundary
     boundary = [faces.by_dim[k].on_boundary for k in range(min(2, d))]
-    closed = not any(boundary[k][i] for k, i in vertex_faces.tolist())
+    closed = not any(k < d and boundary[k][i] for k, i in vertex_faces.tolist())
     gradients = None
     if d == 3:
         gradients = _polygon_gradients(regions, L, function)

@@ -21,6 +21,11 @@ from ..errors import InternalError
 from .faces import require_complete
 from .topology import subdivision_complex
 
+#: A direction of a region's recession cone at least this far inside every facet (facet normals
+#: of length 1, directions in the unit cube) counts as interior: the region holds balls of any
+#: size. Rounding leaves a cone without interior at about 1e-16.
+CONE_INTERIOR = 1e-9
+
 # scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["region_statistics", "unit_statistics", "chebyshev_ball", "chebyshev_balls", "moments",
            "complex_moments"]
@@ -42,6 +47,11 @@ def chebyshev_ball(equations) -> tuple:
     centre : ndarray, shape (d,)
         NaNs when the radius is infinite.
 
+    Raises
+    ------
+    InternalError
+        The solver found no ball (a set with an interior always has one).
+
     Examples
     --------
     >>> import numpy as np
@@ -54,10 +64,21 @@ def chebyshev_ball(equations) -> tuple:
     from scipy.optimize import linprog
     A, b = equations[:, :-1], equations[:, -1]
     d = A.shape[1]
-    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.hstack([A, np.ones((len(A), 1))]), b_ub=-b,
-                  bounds=[(None, None)] * d + [(0, None)], method="highs")
-    if res.status == 3:  # unbounded
+    lifted = np.hstack([A, np.ones((len(A), 1))])  # a x + r <= -b: the ball of radius r about x inside
+    # Arbitrarily large balls fit exactly where the recession cone {a y <= 0} has an interior: a
+    # direction y with a y + s <= 0 for some s > 0. Asked first, in a bounded programme: where
+    # it holds, the ball's programme is unbounded, which HiGHS does not always say (it can end
+    # with an unknown status and no point, as on some unbounded regions in four dimensions).
+    cone = linprog(np.r_[np.zeros(d), -1.0], A_ub=lifted, b_ub=np.zeros(len(A)),
+                   bounds=[(-1, 1)] * d + [(0, 1)], method="highs")
+    if cone.status == 0 and cone.x[-1] > CONE_INTERIOR:
         return np.inf, np.full(d, np.nan)
+    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=lifted, b_ub=-b, bounds=[(None, None)] * d + [(0, None)],
+                  method="highs")
+    if res.status == 3:  # unbounded after all
+        return np.inf, np.full(d, np.nan)
+    if res.status != 0:
+        raise InternalError(f"the largest ball of a region was not found: {res.message}")
     return float(res.x[-1]), res.x[:d]
 
 
@@ -99,8 +120,8 @@ def chebyshev_balls(regions, which) -> tuple:
     A = sp.csr_matrix((vals.ravel(), (np.repeat(np.arange(m), d + 1), cols.ravel())),
                       shape=(m, len(which) * (d + 1)))
     cost = np.r_[np.zeros(len(which) * d), -np.ones(len(which))]
-    res = linprog(cost, A_ub=A, b_ub=-eq[:, -1], bounds=[(None, None)] * (len(which) * d) + [(0, None)] * len(which),
-                  method="highs")
+    bounds = [(None, None)] * (len(which) * d) + [(0, None)] * len(which)
+    res = linprog(cost, A_ub=A, b_ub=-eq[:, -1], bounds=bounds, method="highs")
     if res.status != 0:  # pragma: no cover - bounded regions always have a ball
         raise InternalError(f"the Chebyshev balls' linear programme failed: {res.message}")
     return res.x[len(which) * d:], res.x[: len(which) * d].reshape(-1, d)

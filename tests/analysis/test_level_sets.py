@@ -31,6 +31,20 @@ def two_diamonds_net():
                                    (np.ones((1, 4)), np.zeros(1))])
 
 
+def test_level_set_on_one_input_is_points():
+    """On one input the level set is the points where the output crosses the value (the edges
+    of the subdivision are the regions themselves): y = |x| - 1/2 on [-1, 1] crosses 0 at +-1/2,
+    inside the interval (closed), and y = x at 1 only at the domain's end."""
+    net = rn.Network.from_layers([(np.array([[1.0], [-1.0]]), np.zeros(2)), (np.ones((1, 2)), [-0.5])])
+    regions = rn.enumerate_regions(net, rn.Box([-1.0], [1.0]))
+    level = regions.level_set(0.0)
+    assert level.f_vector.tolist() == [2] and level.closed
+    line = rn.enumerate_regions(rn.Network.from_layers([(np.array([[1.0]]), [0.0]), (np.ones((1, 1)), [0.0])]),
+                                rn.Box([-1.0], [1.0]))
+    end = line.level_set(1.0)
+    assert end.f_vector.tolist() == [1] and not end.closed
+
+
 # -- closed forms -----------------------------------------------------------------------------
 def test_diamond_has_length_4_sqrt2_and_one_loop():
     regions = rn.enumerate_regions(l1_norm(2), rn.Box([-2, -2], [2, 2]))

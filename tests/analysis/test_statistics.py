@@ -45,6 +45,43 @@ def test_chebyshev_balls_against_linprog_on_all_inequalities():
         assert np.all(A @ stats["center"][i] + b + stats["inradius"][i] * norms <= 1e-9)
 
 
+def test_chebyshev_balls_of_unbounded_sets():
+    """Unbounded sets whose largest ball is finite (a slab, a half-strip) and infinite (a
+    half-plane, a wedge, a cone in four dimensions)."""
+    from regionenum.analysis.statistics import chebyshev_ball
+    slab = np.array([[1.0, 0, -1], [-1.0, 0, -1]])  # |x0| <= 1
+    half_strip = np.array([[0, 1.0, -2], [0, -1.0, 0], [-1.0, 0, 0]])  # 0 <= x1 <= 2, x0 >= 0
+    for equations, radius in ((slab, 1.0), (half_strip, 1.0)):
+        r, centre = chebyshev_ball(equations)
+        assert r == pytest.approx(radius, rel=1e-9)
+        assert np.all(equations[:, :-1] @ centre + equations[:, -1] + r <= 1e-9)
+    wedge = np.array([[-1.0, 1, 0], [-1.0, -1, 0]]) / np.sqrt(2)  # |x1| <= x0
+    cone = np.c_[-np.eye(4), np.ones(4)]  # x >= 1
+    for equations in (np.array([[1.0, 0, 0]]), wedge, cone):
+        r, centre = chebyshev_ball(equations)
+        assert r == np.inf and np.isnan(centre).all()
+
+
+def test_statistics_of_unbounded_regions_in_four_dimensions():
+    """On the whole 4-D space some regions' ball programme is unbounded, which the solver can
+    leave undecided (no point, an unknown status): each unbounded region's radius is infinite
+    exactly where it holds a direction strictly inside all its facets, and otherwise its ball
+    lies inside them; bounded regions' balls too."""
+    regions = rn.enumerate_regions(random_net([4, 6, 5, 2], 305), rn.Polytope.whole_space(4))
+    stats = regions.statistics()
+    for i in range(len(regions)):
+        eq = regions.facets_of(i)[0]
+        A, b = eq[:, :-1], eq[:, -1]
+        inside = linprog(np.r_[np.zeros(4), -1.0], A_ub=np.c_[A, np.ones(len(A))], b_ub=np.zeros(len(A)),
+                         bounds=[(-1, 1)] * 4 + [(0, 1)], method="highs").x[-1]  # a direction's depth
+        if np.isinf(stats["inradius"][i]):
+            assert not regions.bounded[i] and inside > 1e-9
+        else:
+            assert inside < 1e-9 and stats["inradius"][i] > 0
+            assert np.all(A @ stats["center"][i] + b + stats["inradius"][i] <= 1e-9)
+    assert np.isinf(stats["inradius"]).sum() > 0 and np.isfinite(stats["inradius"][~regions.bounded]).sum() > 0
+
+
 def test_counts_against_the_result_and_the_graph():
     net = random_net([2, 12, 12, 2], 4)
     regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
