@@ -17,9 +17,10 @@ to 32 MB come from the heap and up to 64 MB of free memory at the heap's top is 
 (glibc's own thresholds reach these values at most, and only after such arrays have been freed;
 a run's peak memory is the same, the process keeps up to that much after it for its next run).
 
-:func:`release_free_memory` does the opposite where it pays: before a result's arrays of
-hundreds of megabytes are gathered, it asks glibc to return what it holds free (``malloc_trim``,
-whatever the thresholds), or they would come on top of the freed batches.
+:func:`release_free_memory` does the opposite where it pays: while a result's arrays of
+hundreds of megabytes are gathered (a step of batches at a time, each step's batches freed), it
+asks glibc to return what it holds free (``malloc_trim``, whatever the thresholds), or they
+would come on top of the freed batches.
 
 These two act on glibc only; elsewhere (macOS, musl, Windows) they do nothing.
 
