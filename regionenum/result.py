@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from .core.arrays import unpack_bits
+from .core.arrays import checked_index, unpack_bits
 from .core.tolerances import DEFAULT_TOL
 from .errors import InternalError, InvalidArgumentError
 
@@ -179,12 +179,21 @@ class Regions:
         Parameters
         ----------
         i : int
+            A region, ``-len(self) <= i < len(self)`` (negative counts from the end).
 
         Returns
         -------
         ndarray, shape (m, d)
             Empty if the region is unbounded.
+
+        Raises
+        ------
+        ArgumentTypeError
+            ``i`` is not an integer.
+        IndexError
+            ``i`` is out of range.
         """
+        i = checked_index(i, len(self), "region")
         return self.vertices[self.vertex_offsets[i]: self.vertex_offsets[i + 1]]
 
     def facets_of(self, i: int):
@@ -193,6 +202,7 @@ class Regions:
         Parameters
         ----------
         i : int
+            A region, ``-len(self) <= i < len(self)`` (negative counts from the end).
 
         Returns
         -------
@@ -200,7 +210,15 @@ class Regions:
             Rows ``[a | b]`` with ``a x + b <= 0`` on the region, ``|a| = 1``.
         layers, units : ndarray of int, shape (f,)
             Where each facet comes from (see the class's attributes).
+
+        Raises
+        ------
+        ArgumentTypeError
+            ``i`` is not an integer.
+        IndexError
+            ``i`` is out of range.
         """
+        i = checked_index(i, len(self), "region")
         s = slice(self.facet_offsets[i], self.facet_offsets[i + 1])
         return self.facet_equations[s], self.facet_layers[s], self.facet_units[s]
 
@@ -210,13 +228,22 @@ class Regions:
         Parameters
         ----------
         i : int
+            A region, ``-len(self) <= i < len(self)`` (negative counts from the end).
 
         Returns
         -------
         list of ndarray of bool
             One array per layer, over the layer's units with several states
             (``network.split_units[l]``; empty for identity layers).
+
+        Raises
+        ------
+        ArgumentTypeError
+            ``i`` is not an integer.
+        IndexError
+            ``i`` is out of range.
         """
+        i = checked_index(i, len(self), "region")
         net = self.network
         out = []
         for l, units in enumerate(net.split_units):

@@ -13,7 +13,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core.arrays import batches, concat_offsets, offsets_of, per_cell_count, ranges, run_starts
+from ..core.arrays import (
+    batches,
+    checked_index,
+    concat_offsets,
+    is_integer,
+    offsets_of,
+    per_cell_count,
+    ranges,
+    run_starts,
+)
 from ..core.exact import ExactNetwork, exact_rank
 from ..core.threads import map_in_threads
 from ..engine.kernels.lattice import (
@@ -26,7 +35,7 @@ from ..engine.kernels.lattice import (
     face_volumes,
     faces_match,
 )
-from ..errors import IncompleteResultError, InvalidArgumentError
+from ..errors import ArgumentTypeError, IncompleteResultError, InvalidArgumentError
 
 # scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["FaceSet", "Faces", "Instances", "compute_faces", "expected_euler_characteristic", "face_instances",
@@ -87,7 +96,7 @@ class FaceSet:
         Parameters
         ----------
         i : int
-            A face of this set, ``0 <= i < len(self)``.
+            A face of this set, ``-len(self) <= i < len(self)`` (negative counts from the end).
 
         Returns
         -------
@@ -105,6 +114,7 @@ class FaceSet:
         >>> edge.shape
         (2, 2)
         """
+        i = checked_index(i, len(self), "face")
         return self.vertex_ids[self.vertex_offsets[i]: self.vertex_offsets[i + 1]]
 
     def regions_of(self, i: int) -> np.ndarray:
@@ -113,7 +123,7 @@ class FaceSet:
         Parameters
         ----------
         i : int
-            A face of this set, ``0 <= i < len(self)``.
+            A face of this set, ``-len(self) <= i < len(self)`` (negative counts from the end).
 
         Returns
         -------
@@ -131,6 +141,7 @@ class FaceSet:
         >>> faces.by_dim[0].regions_of(origin).tolist()   # the four quadrants meet there
         [0, 1, 2, 3]
         """
+        i = checked_index(i, len(self), "face")
         return self.region_ids[self.region_offsets[i]: self.region_offsets[i + 1]]
 
     def units_of(self, i: int) -> np.ndarray:
@@ -139,7 +150,7 @@ class FaceSet:
         Parameters
         ----------
         i : int
-            A face of this set, ``0 <= i < len(self)``.
+            A face of this set, ``-len(self) <= i < len(self)`` (negative counts from the end).
 
         Returns
         -------
@@ -158,6 +169,7 @@ class FaceSet:
         >>> faces.by_dim[0].units_of(origin).tolist()   # both units are zero at the origin
         [0, 1]
         """
+        i = checked_index(i, len(self), "face")
         return self.unit_ids[self.unit_offsets[i]: self.unit_offsets[i + 1]]
 
     def domain_rows_of(self, i: int) -> np.ndarray:
@@ -166,7 +178,7 @@ class FaceSet:
         Parameters
         ----------
         i : int
-            A face of this set, ``0 <= i < len(self)``.
+            A face of this set, ``-len(self) <= i < len(self)`` (negative counts from the end).
 
         Returns
         -------
@@ -184,6 +196,7 @@ class FaceSet:
         >>> faces.by_dim[0].domain_rows_of(corner).tolist()   # the Box's rows x0 <= 1 and x1 <= 1
         [2, 3]
         """
+        i = checked_index(i, len(self), "face")
         return self.domain_rows[self.domain_offsets[i]: self.domain_offsets[i + 1]]
 
 
@@ -351,7 +364,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         :class:`FaceSet` for ``k < min_dim``, which is faster when only facets are needed
         (``min_dim = d - 1``, as the adjacency graph and linear regions use). With
         ``min_dim > 0`` no vertices are made: ``Faces.vertices`` is empty, every face's vertex
-        list is empty and ``f_vector`` counts no vertices. The value is not checked.
+        list is empty and ``f_vector`` counts no vertices. At most ``d`` (then no face is made).
 
     Returns
     -------
@@ -364,7 +377,10 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
     IncompleteResultError
         The enumeration stopped early.
     InvalidArgumentError
-        The result has no cell complex (it was enumerated by its inequalities).
+        The result has no cell complex (it was enumerated by its inequalities), or ``min_dim``
+        is outside ``0 .. d``.
+    ArgumentTypeError
+        ``min_dim`` is not an integer.
 
     Examples
     --------
@@ -377,6 +393,10 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
     """
     require_complete(regions, "the faces")
     d = regions.dim
+    if not is_integer(min_dim):
+        raise ArgumentTypeError(f"min_dim must be an integer, got {type(min_dim).__name__}")
+    if not 0 <= min_dim <= d:
+        raise InvalidArgumentError(f"min_dim must be in [0, {d}] (the faces' dimensions), got {min_dim}")
     cells = regions.cells
     ids = regions.constraint_ids
     inst = face_instances(cells, regions.cell_region, ids, regions.network, min_dim, regions.complex.constraints)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.arrays import checked_index
 from ..core.tolerances import DEFAULT_TOL, U
 from ..errors import FileFormatError, InvalidArgumentError, MissingFileError
 from .exact_geometry import ExactGeometry
@@ -140,10 +141,17 @@ def _function(regions, output, weights=None, value=0.0):
     """``(w, c)`` for ``w . y - c``: output ``output`` (or the weights given) less ``value``."""
     k = regions.network.output_dim
     if weights is None:
-        if isinstance(output, bool) or int(output) != output or not 0 <= output < k:
+        try:  # an integer, or a float with an integer's value
+            known = not isinstance(output, bool) and int(output) == output and 0 <= output < k
+        except (TypeError, ValueError):  # None, a list, a string
+            known = False
+        if not known:
             raise InvalidArgumentError(f"output must be in [0, {k}), got {output!r}")
         weights = np.eye(k)[int(output)]
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"value must be a number, got {value!r}") from None
     if not np.isfinite(value):
         raise InvalidArgumentError(f"value must be finite, got {value}")
     return np.asarray(weights, np.float64), value
@@ -262,7 +270,8 @@ class LevelSet(_Complexes):
     @property
     def polygons(self) -> list:
         if self.dim != 3:
-            raise InvalidArgumentError(f"polygons are the 2-cells of a level set in 3-D; this one is in {self.dim}-D")
+            raise InvalidArgumentError("polygons are the 2-cells of a level set in 3-D; this one is in "
+                                       f"{self.dim}-D")
         if self._polygons is None:
             cycles = polygon_cycles(self.complex)
             X = self.vertices
@@ -427,8 +436,9 @@ class SublevelSet(_Complexes):
         Parameters
         ----------
         i : int
-            A polytope (a ``d``-cell of ``complex``), ``0 <= i < len(self)``; the same
-            numbering as ``polytope_region`` and ``volumes``.
+            A polytope (a ``d``-cell of ``complex``), ``-len(self) <= i < len(self)``
+            (negative counts from the end); the same numbering as ``polytope_region`` and
+            ``volumes``.
 
         Returns
         -------
@@ -445,6 +455,7 @@ class SublevelSet(_Complexes):
         >>> len(below), below.vertices_of(0).shape    # a triangle in each quadrant
         (4, (3, 2))
         """
+        i = checked_index(i, len(self), "polytope")
         inc = self.complex.incidence[self.dim]
         return self.vertices[inc.indices[inc.indptr[i]: inc.indptr[i + 1]]]
 

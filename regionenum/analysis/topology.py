@@ -62,7 +62,8 @@ class VertexStore:
         """Append cut vertices; returns their store ids."""
         start = len(self)
         n = len(coords)
-        self.coords = np.concatenate([self.coords, np.asarray(coords, np.float64).reshape(n, self.coords.shape[1])])
+        added = np.asarray(coords, np.float64).reshape(n, self.coords.shape[1])
+        self.coords = np.concatenate([self.coords, added])
         self.generator = np.concatenate([self.generator, np.full(n, -1, np.int64)])
         self.parents = np.concatenate([self.parents, np.asarray(parents, np.int64).reshape(n, 2)])
         self.function = np.concatenate([self.function, np.full(n, function, np.int64)])
@@ -513,7 +514,10 @@ def _distances_to_hulls(K, k, points, cells):
     if k == 1:
         ends = inc.indices.reshape(-1, 2)[cells]
         a, b = X[ends[:, 0]], X[ends[:, 1]]
-        u = (b - a) / np.linalg.norm(b - a, axis=1, keepdims=True)
+        # an edge whose ends differ exactly but not in float64 has length 0, and so weighs
+        # nothing in the volume: any finite distance will do (0 / 0 would make it NaN)
+        length = np.linalg.norm(b - a, axis=1, keepdims=True)
+        u = np.divide(b - a, length, out=np.zeros_like(b - a), where=length > 0)
         r = points - a
         return np.linalg.norm(r - np.sum(r * u, axis=1, keepdims=True) * u, axis=1)
     bases = {}

@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentTypeError
 from .threads import map_in_threads
 
-__all__ = ["batches", "concat_offsets", "get_bits", "is_integer", "kernel_array", "offsets_of",
+__all__ = ["batches", "checked_index", "concat_offsets", "get_bits", "is_integer", "kernel_array", "offsets_of",
            "per_cell_count", "ranges", "run_starts", "set_bits", "unpack_bits"]
 
 
 def is_integer(value) -> bool:
     """Whether ``value`` is an integer (Python or numpy), not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def checked_index(i, n: int, what: str) -> int:
+    """``i`` as an index into ``n`` items called ``what`` (counted from the end where negative,
+    as in a sequence): ``ArgumentTypeError`` for a value that is not an integer, ``IndexError``
+    naming it beyond either end (a slice of CSR arrays would quietly come out empty there)."""
+    if not is_integer(i):
+        raise ArgumentTypeError(f"{what} must be an integer, got {type(i).__name__}")
+    if not -n <= i < n:
+        raise IndexError(f"{what} {i} is out of range for {n} of them (0 to {n - 1}, or -{n} to -1)")
+    return int(i) + n if i < 0 else int(i)
 
 
 def kernel_array(a, dtype) -> np.ndarray:

@@ -239,3 +239,36 @@ def test_faces_in_threads_are_the_faces_in_one(monkeypatch, domain):
         for name in a.__dataclass_fields__:
             x, y = getattr(a, name), getattr(b, name)
             assert np.asarray(x).dtype == np.asarray(y).dtype and np.array_equal(x, y), (a.dim, name)
+
+
+def test_indices_count_from_the_end_and_stop_at_it():
+    """A region's, a face's and a sublevel set's polytope's accessors take an index as a
+    sequence does (negative from the end) and refuse one beyond either end, or not an integer,
+    by name (a CSR slice there would quietly come out empty); ``faces`` refuses a ``min_dim``
+    outside ``0 .. d`` or not an integer."""
+    from regionenum.errors import ArgumentTypeError, InvalidArgumentError
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))])
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    n = len(regions)
+    for method in (regions.vertices_of, lambda i: regions.facets_of(i)[0], regions.pattern_of):
+        assert np.array_equal(np.concatenate(method(-1)), np.concatenate(method(n - 1)))
+        assert len(np.concatenate(method(-n))) > 0
+        for bad in (n, -n - 1):
+            with pytest.raises(IndexError, match=f"region {bad} is out of range"):
+                method(bad)
+        with pytest.raises(ArgumentTypeError, match="region must be an integer"):
+            method(1.0)
+    edges = regions.faces().by_dim[1]
+    for method in (edges.vertices_of, edges.regions_of, edges.units_of, edges.domain_rows_of):
+        assert np.array_equal(method(-1), method(len(edges) - 1))
+        with pytest.raises(IndexError, match="face"):
+            method(len(edges))
+    below = regions.sublevel_set(1.0)
+    assert np.array_equal(below.vertices_of(-1), below.vertices_of(len(below) - 1))
+    with pytest.raises(IndexError, match="polytope"):
+        below.vertices_of(len(below))
+    assert regions.faces(np.int64(2)).f_vector.tolist() == [0, 0, n]
+    for bad, error in ((-1, InvalidArgumentError), (3, InvalidArgumentError), (None, ArgumentTypeError),
+                       (1.5, ArgumentTypeError)):
+        with pytest.raises(error, match="min_dim"):
+            regions.faces(bad)

@@ -45,6 +45,31 @@ def test_level_set_on_one_input_is_points():
     assert end.f_vector.tolist() == [1] and not end.closed
 
 
+def test_volumes_where_exact_vertices_meet_in_float():
+    """relu(x0) on [-1, 1]^2 cut at 1e-320 (or 1e-300): the cut's vertices differ from the
+    box's exactly but not in float64, so edges of length 0 appear. Their volume is 0, not NaN:
+    the half box below has area 2 and the level set length 2."""
+    net = rn.Network.from_layers([(np.array([[1.0, 0.0]]), np.zeros(1)), (np.ones((1, 1)), np.zeros(1))])
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    below = regions.sublevel_set(1e-320)
+    assert np.isfinite(below.volumes).all() and below.volume == pytest.approx(2.0)
+    assert regions.level_set(1e-300).volume == pytest.approx(2.0)
+
+
+def test_level_set_arguments_are_checked_by_name():
+    """A value that is not a number, or an output that is not one of the network's, is refused
+    with the argument's name; an output given as a float with an integer's value is taken."""
+    from regionenum.errors import InvalidArgumentError
+    regions = rn.enumerate_regions(l1_norm(2), rn.Box([-2, -2], [2, 2]))
+    for value in (None, [0.0], "one"):
+        with pytest.raises(InvalidArgumentError, match="value must be a number"):
+            regions.level_set(value)
+    for output in (None, 1, -1, 0.5, True):
+        with pytest.raises(InvalidArgumentError, match="output must be in"):
+            regions.level_set(1.0, output=output)
+    assert regions.level_set(1.0, output=0.0).f_vector.tolist() == regions.level_set(1.0).f_vector.tolist()
+
+
 # -- closed forms -----------------------------------------------------------------------------
 def test_diamond_has_length_4_sqrt2_and_one_loop():
     regions = rn.enumerate_regions(l1_norm(2), rn.Box([-2, -2], [2, 2]))
