@@ -65,15 +65,16 @@ def chebyshev_ball(equations) -> tuple:
     A, b = equations[:, :-1], equations[:, -1]
     d = A.shape[1]
     lifted = np.hstack([A, np.ones((len(A), 1))])  # a x + r <= -b: the ball of radius r about x inside
+    largest = np.r_[np.zeros(d), -1.0]  # the last variable (r, or s below), maximised
     # Arbitrarily large balls fit exactly where the recession cone {a y <= 0} has an interior: a
     # direction y with a y + s <= 0 for some s > 0. Asked first, in a bounded programme: where
     # it holds, the ball's programme is unbounded, which HiGHS does not always say (it can end
     # with an unknown status and no point, as on some unbounded regions in four dimensions).
-    cone = linprog(np.r_[np.zeros(d), -1.0], A_ub=lifted, b_ub=np.zeros(len(A)),
+    cone = linprog(largest, A_ub=lifted, b_ub=np.zeros(len(A)),
                    bounds=[(-1, 1)] * d + [(0, 1)], method="highs")
     if cone.status == 0 and cone.x[-1] > CONE_INTERIOR:
         return np.inf, np.full(d, np.nan)
-    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=lifted, b_ub=-b, bounds=[(None, None)] * d + [(0, None)],
+    res = linprog(largest, A_ub=lifted, b_ub=-b, bounds=[(None, None)] * d + [(0, None)],
                   method="highs")
     if res.status == 3:  # unbounded after all
         return np.inf, np.full(d, np.nan)

@@ -55,14 +55,15 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
     is_point = cells.gens[:, 0] > 0
-    if is_point.all():  # a bounded domain: every cell bounded, its generators its vertices
-        bounded, vertex_offsets = np.ones(len(cells), bool), cells.gen_off.copy()
-    else:
+    if is_point.all():  # a bounded domain: every cell bounded, its generators its vertices (a view)
+        bounded, vertex_offsets, vertices = np.ones(len(cells), bool), cells.gen_off.copy(), cells.gens[:, 1:]
+    else:  # the points of the bounded cells
         bounded = cells.bounded()
         vertex_offsets = offsets_of(per_cell_count(is_point, cells.gen_off) * bounded)
+        vertices = cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:]
     geometry = dict(
         interior_points=generator_means(cells.gen_off, cells.gens), bounded=bounded,
-        volumes=volumes, vertex_offsets=vertex_offsets, vertices=_vertices(cells, is_point, bounded),
+        volumes=volumes, vertex_offsets=vertex_offsets, vertices=vertices,
         facet_offsets=offsets_of(per_cell_count(real, cells.con_off)),
         facet_rows=np.flatnonzero(real))
     if roots.merge_pieces and len(cells):  # each region's pieces, from its first
@@ -157,14 +158,6 @@ def _chunks(n: int) -> list:
     """``(lo, hi)`` bounds of consecutive runs of at most :data:`_CELL_CHUNK` of ``n`` cells
     (one, perhaps empty, at least: the results are concatenated)."""
     return batches(n, _CELL_CHUNK) or [(0, 0)]
-
-
-def _vertices(cells: CellSet, is_point, bounded) -> np.ndarray:
-    """The vertices of the bounded cells, one after another: on a bounded domain (every
-    generator a vertex) a view of the generators' coordinates, not a copy."""
-    if is_point.all():
-        return cells.gens[:, 1:]
-    return cells.gens[is_point & np.repeat(bounded, np.diff(cells.gen_off)), 1:]
 
 
 def _merge_pieces(cells: CellSet, packed, geometry, real, ids):
