@@ -115,19 +115,26 @@ def test_a_time_limit_leaves_room_for_the_assembly():
 
 
 def test_a_run_whose_last_batch_ends_late_is_complete():
-    tally = Driver(_SlowStep(1, 0.05, 0.0), Budget(time_limit=0.01)).run()
+    # the limit passes inside the one batch (the first in a process starts a few ms late)
+    tally = Driver(_SlowStep(1, 0.5, 0.0), Budget(time_limit=0.2)).run()
     assert tally.complete and tally.stop_reason is None and tally.count == 1
 
 
 @pytest.mark.parametrize("limit", [0.3, 1.0])
-def test_enumerations_stop_with_room_to_assemble(limit):
-    """Whatever the limit, an enumeration stopped by it is assembled with a consistent result."""
+def test_enumerations_stop_with_room_to_assemble(limit, monkeypatch):
+    """Whatever the limit, an enumeration stopped by it is assembled with a consistent result.
+    Each batch is slowed down (10 ms) so that the limit stops the run: the whole enumeration
+    takes 0.2 s."""
+    from regionenum.engine.polytope_step import PolytopeStep
     net = random_net([3, 24, 24, 1], 5)
     box = rn.Box(-np.ones(3), np.ones(3))
     full = rn.enumerate_regions(net, box)
+    process = PolytopeStep.process
+    monkeypatch.setattr(PolytopeStep, "process", lambda *a: (time.sleep(0.01), process(*a))[1])
     part = rn.enumerate_regions(net, box, time_limit=limit, batch_size=16)
-    assert part.complete or part.stop_reason == "time_limit"
+    assert not part.complete and part.stop_reason == "time_limit" and 0 < len(part) < len(full)
     assert {p.tobytes() for p in part.patterns} <= {p.tobytes() for p in full.patterns}
+    assert np.all(part.volumes > 0) and np.all(np.diff(part.vertex_offsets) >= 4)
 
 
 class _StopsInBatch(_SlowStep):
