@@ -264,6 +264,11 @@ class Regions:
         ndarray of int, shape (m,)
             The index of each point's region; ``-1`` outside the domain.
 
+        Raises
+        ------
+        InvalidArgumentError
+            A point has a coordinate that is not finite (NaN or infinite).
+
         Notes
         -----
         A point is matched by its activation pattern (a unit is on where its pre-activation is
@@ -273,7 +278,7 @@ class Regions:
         point goes to the region whose facet inequalities it violates least, if that is within
         ``1e-9`` of the coordinates' scale; otherwise (or in an incomplete result) ``-1``.
         """
-        X = self.network._check_inputs(X)
+        X = self.network._check_points(X)
         if self._lookup is None:
             self._lookup = {row.tobytes(): i for i, row in enumerate(self.packed_patterns)}
         keys = np.packbits(self.network.pattern_bits(X), axis=1)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import InvalidNetworkError
+from ..errors import InvalidArgumentError, InvalidNetworkError
 from .norm_bounds import abs_norm_bound, row_norm_bounds, spectral_norm_bound
 from .piecewise import PieceMap, UnitSpline, expand_layer
 from .threads import AdaptiveBlas, blas_on_one_thread, idle_cpus, map_in_threads
@@ -1144,6 +1144,17 @@ class Network:
         if X.ndim != 2 or X.shape[1] != self.input_dim:
             raise InvalidNetworkError(
                 f"inputs must have shape (n, {self.input_dim}), got {np.shape(X)}")
+        return X
+
+    def _check_points(self, X, name: str = "X") -> np.ndarray:
+        """``X`` as :meth:`_check_inputs` gives it, for what places points among the regions or
+        their boundaries (a region, a distance): a point with a coordinate that is not finite
+        lies in none and is refused by ``name`` (evaluating the network passes NaN through)."""
+        X = self._check_inputs(X)
+        bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+        if len(bad):
+            rows = ", ".join(map(str, bad[:5].tolist())) + (", ..." if len(bad) > 5 else "")
+            raise InvalidArgumentError(f"{name} has points with coordinates that are not finite (rows {rows})")
         return X
 
 

@@ -484,7 +484,8 @@ def local_complexity(network, X, radius: float) -> Estimate:
     ArgumentTypeError
         ``network`` is not a :class:`~regionenum.Network`.
     InvalidArgumentError
-        ``radius`` not positive and finite, or no points.
+        ``radius`` not positive and finite, no points, or a point with a coordinate that is
+        not finite.
     InvalidNetworkError
         ``X`` of the wrong shape.
 
@@ -500,7 +501,7 @@ def local_complexity(network, X, radius: float) -> Estimate:
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
     if not (np.isfinite(radius) and radius > 0):
         raise InvalidArgumentError(f"radius must be positive, got {radius!r}")
-    X = network._check_inputs(X)
+    X = network._check_points(X)
     if not len(X):
         raise InvalidArgumentError("X has no points")
     start = time.perf_counter()
@@ -558,7 +559,7 @@ def distance_to_boundary(network, X, chunk: int = 256) -> Estimate:
     ArgumentTypeError
         ``network`` is not a :class:`~regionenum.Network`.
     InvalidArgumentError, InvalidNetworkError
-        No points, or ``X`` of the wrong shape.
+        No points, a point with a coordinate that is not finite, or ``X`` of the wrong shape.
 
     Examples
     --------
@@ -570,7 +571,7 @@ def distance_to_boundary(network, X, chunk: int = 256) -> Estimate:
     """
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
-    X = network._check_inputs(X)
+    X = network._check_points(X)
     if not len(X):
         raise InvalidArgumentError("X has no points")
     chunk = _positive_int(chunk, "chunk")

@@ -63,3 +63,7 @@ def test_bad_input():
         estimators.distance_to_boundary(net, np.zeros((0, 2)))
     with pytest.raises(rn.InvalidNetworkError, match="inputs must have shape"):
         estimators.distance_to_boundary(net, np.zeros((3, 3)))
+    # a point that is not finite lies nowhere: refused by name, not a warning and a guess
+    for estimate in (estimators.distance_to_boundary, lambda n, X: estimators.local_complexity(n, X, 0.1)):
+        with pytest.raises(rn.InvalidArgumentError, match=r"X has points .* not finite \(rows 1\)"):
+            estimate(net, [[0.0, 0.0], [np.nan, 0.0]])

@@ -220,3 +220,17 @@ def test_locate_with_a_unit_identically_zero_but_a_few_ulps_in_float():
     regions = rn.enumerate_regions(net, rn.Polytope(np.array([[1.0, 2.0]]), np.array([-0.5])))
     assert np.array_equal(regions.locate(regions.interior_points), np.arange(len(regions)))
     assert regions.locate([[1e6, 0.0]])[0] == -1  # outside the half-plane
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_locate_refuses_points_that_are_not_finite(bad):
+    """A point with a NaN or infinite coordinate lies in no region: refused by name (NaN used
+    to come out as -1, outside, and an infinity with a RuntimeWarning), the rows named."""
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    for domain in (rn.Box([-1, -1], [1, 1]), rn.Polytope.whole_space(2)):
+        regions = rn.enumerate_regions(net, domain)
+        points = np.zeros((8, 2))
+        points[[2, 7], 1] = bad
+        with pytest.raises(rn.InvalidArgumentError, match=r"X has points .* not finite \(rows 2, 7\)"):
+            regions.locate(points)
+        assert regions.locate(points[:2]).tolist() == [0, 0]
