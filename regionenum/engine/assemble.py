@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.arrays import batches, offsets_of, per_cell_count, run_starts
+from ..core.arrays import batches, offsets_of, pattern_order, per_cell_count, run_starts
 from ..core.memory import release_free_memory
 from ..core.threads import map_in_threads
 from ..result import Regions
@@ -36,8 +36,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
         return _nothing_found(network, domain, tally)
     parts = [c for c, _, _ in tally.finished] or [roots.cells.take(np.zeros(0, np.int64))]
     packed = np.concatenate([c.packed for c in parts])
-    order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(),
-                        kind="stable") if packed.shape[1] else np.arange(len(packed)))
+    order = pattern_order(packed)
     if tally.finished:
         J_out = np.concatenate([j for _, j, _ in tally.finished])[order]
         E_out = np.concatenate([e for _, _, e in tally.finished])[order]

@@ -32,6 +32,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..core.arrays import pattern_order
 from ..core.exact import ExactNetwork, dyadic_integers
 from .assemble import facet_equations
 from .driver import Entry, Tally
@@ -501,8 +502,7 @@ def assemble_hrep(network, domain, tally):
     # a run stopped before its first cell has no patterns to size the rows by: take the network's
     width = len(np.packbits(network.pattern_bits(np.zeros((1, d)))[0]))
     packed = np.array([np.packbits(c.bits) for c in cells], dtype=np.uint8).reshape(len(cells), width)
-    order = (np.argsort(np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel(), kind="stable")
-             if packed.shape[1] else np.arange(len(cells)))
+    order = pattern_order(packed)
     finished = [tally.finished[i] for i in order]  # (region, its facet rows), by pattern
     lo, hi = domain.bounds
     pad = 1e-6 * (1.0 + np.abs(lo) + np.abs(hi))
