@@ -8,9 +8,10 @@ follows is large enough (:func:`subtree_count`), the pieces are cut into a fixed
 of consecutive pieces (:func:`runs_of_pieces`), and each run's subtree is enumerated by the
 ordinary driver with a step of its own (:meth:`~regionenum.engine.polytope_step.PolytopeStep.fork`);
 the threads of idle cores take the subtrees in order
-(:func:`~regionenum.core.threads.map_in_threads`). The splitting kernel and the matrix products
-release the GIL, so two subtrees run side by side at about 1.8 times the rate of one
-(``benchmarks/README.md``, "Subtrees on idle cores").
+(:func:`~regionenum.core.threads.map_in_threads`). The splitting kernel, the rows' kernels and
+the matrix products release the GIL, so two subtrees run side by side at about 1.8 times the
+rate of one (``benchmarks/README.md``, "Subtrees on idle cores"); 1.6 on a virtual machine whose
+two cores behave like hardware threads of one ("The row kernels release the GIL").
 
 The cut does not depend on how many cores are idle, and the subtrees' tallies are put together
 in their order, so a run gives the same cells in the same order and the same sign counts on one
