@@ -82,14 +82,17 @@ class Slice:
         Raises
         ------
         InvalidDomainError
-            Not two or three points, points of different sizes, or points that are not
-            affinely independent.
+            Not two or three points, points of different sizes, points with coordinates that
+            are not finite, or points that are not affinely independent.
         """
         if len(points) not in (2, 3):
             raise InvalidDomainError(f"through takes 2 points (a line) or 3 (a plane), got {len(points)}")
         P = [np.asarray(p, dtype=np.float64).ravel() for p in points]
         if len({p.shape for p in P}) != 1:
             raise InvalidDomainError("the points must have the same size")
+        bad = [i for i, p in enumerate(P) if not np.isfinite(p).all()]
+        if bad:  # (the rank below would fail inside LAPACK: "SVD did not converge")
+            raise InvalidDomainError(f"point {bad[0]} has coordinates that are not finite")
         basis = np.stack([p - P[0] for p in P[1:]], axis=1)
         if np.linalg.matrix_rank(basis) < basis.shape[1]:
             raise InvalidDomainError("the points are not affinely independent (repeated or collinear)")

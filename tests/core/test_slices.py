@@ -10,6 +10,9 @@ def test_slice_errors():
         rn.Slice.through([0, 0, 0], [1, 1, 1], [2, 2, 2])
     with pytest.raises(rn.InvalidDomainError, match="2 points"):
         rn.Slice.through([0, 0])
+    for bad in (np.nan, np.inf):  # named, not LAPACK's "SVD did not converge"
+        with pytest.raises(rn.InvalidDomainError, match="point 2 has coordinates that are not finite"):
+            rn.Slice.through([0, 0], [1, 0], [bad, 1])
     net = rn.Network.from_layers([(np.eye(3), np.zeros(3)), (np.ones((1, 3)), np.zeros(1))])
     with pytest.raises(rn.InvalidDomainError, match="slice lives in 2 inputs"):
         rn.count_regions(net, rn.Slice.through([0, 0], [1, 0], [0, 1]))
