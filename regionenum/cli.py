@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     with _Session(quiet=getattr(args, "quiet", False)) as session:
         report = _Report(session, as_json=getattr(args, "json", False))
         try:
+            _check_distinct_files(args)
             with KernelClock() as clock:
                 args.func(args, report)
                 session.check()  # Ctrl-C during the last step: say so (what it made is whole)
@@ -562,6 +563,38 @@ def _vector(v) -> str:
         return f"[{v[0]:g}] * {len(v)}"
     shown = [f"{x:g}" for x in (v if len(v) <= 6 else v[:3])]
     return "[" + ", ".join(shown) + (f", ... ({len(v)} values)]" if len(v) > 6 else "]")
+
+
+#: The options that name files a command writes, by their flags; the arguments that name files
+#: it reads.
+OUTPUT_OPTIONS = {"output": "-o", "graph": "--graph", "answer": "--answer"}
+INPUT_ARGUMENTS = ("net", "nets", "files", "controller", "plant", "through")
+
+
+def _check_distinct_files(args) -> None:
+    """Refuse, before any work, a file to write that is also a file read or another file to
+    write: the command would overwrite its own input, or one of its results with another."""
+    inputs = []
+    for name in INPUT_ARGUMENTS:
+        value = getattr(args, name, None)
+        inputs += [] if value is None else [Path(v) for v in (value if isinstance(value, list) else [value])]
+    outputs = [(flag, Path(getattr(args, name))) for name, flag in OUTPUT_OPTIONS.items()
+               if getattr(args, name, None) is not None]
+    for i, (flag, path) in enumerate(outputs):
+        if any(_same_file(path, source) for source in inputs):
+            raise InvalidArgumentError(f"{flag} {path} is also a file this command reads: it would be overwritten")
+        for other_flag, other in outputs[:i]:
+            if _same_file(path, other):
+                raise InvalidArgumentError(f"{other_flag} and {flag} name the same file, {path}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same file where both exist (links included), else
+    the same absolute path."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet)
+        return a.resolve() == b.resolve()
 
 
 def _output_file(path, suffixes, flag) -> Path | None:

@@ -359,6 +359,23 @@ def test_errors_name_the_problem(nets, tmp_path, cli):
     assert bad.returncode == 2 and "leave at least one free" in bad.stderr
 
 
+def test_outputs_never_overwrite_inputs_or_each_other(nets, tmp_path, cli):
+    """A result written over the network it came from (also by another path to it, or a link),
+    or two results into one file: refused before any work, the files left as they were."""
+    net = tmp_path / "net.npz"
+    net.write_bytes((nets["folder"] / "net2.npz").read_bytes())
+    (tmp_path / "link.npz").symlink_to(net)
+    before = net.read_bytes()
+    for args in (["-o", net], ["-o", tmp_path / "." / "net.npz"], ["-o", tmp_path / "link.npz"],
+                 ["-o", tmp_path / "r.json", "--graph", tmp_path / "net.npz"]):
+        run = cli("enumerate", net, *args)
+        assert run.returncode == 2 and "is also a file this command reads" in run.stderr, run.stderr
+    same = cli("enumerate", net, "-o", tmp_path / "r.json", "--graph", tmp_path / "r.json")
+    assert same.returncode == 2 and "-o and --graph name the same file" in same.stderr
+    assert net.read_bytes() == before and not (tmp_path / "r.json").exists()
+    assert cli("enumerate", net, "-o", tmp_path / "r.json", "--graph", tmp_path / "g.json").returncode == 0
+
+
 # -- Ctrl-C -----------------------------------------------------------------------------------------
 def _interrupt_when(args, marker: str, env=None, timeout: float = 300):
     """Run the CLI with standard error on a pseudo-terminal (so that it reports progress as on a
