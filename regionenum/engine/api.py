@@ -147,7 +147,9 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     Raises
     ------
     ArgumentTypeError
-        ``network`` is not a :class:`Network` or ``domain`` not a domain.
+        ``network`` is not a :class:`Network`, ``domain`` not a domain, or an option is of the
+        wrong kind (a number given as a string or None, a ``progress`` that cannot be called, a
+        ``client`` that is not a Dask client, a ``certify`` that is not a bool).
     InvalidDomainError
         The domain's dimension is not the network's.
     InvalidArgumentError
@@ -161,7 +163,8 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     >>> len(regions), float(regions.volumes.sum())
     (4, 4.0)
     """
-    run = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
+    run = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client,
+                   progress=progress, certify=certify)
     hrep = client is None and hrep_applies(run.network, run.domain)
     if certify and hrep:
         raise InvalidArgumentError(f"certify needs vertices; with {run.network.input_dim} inputs the regions are "
@@ -228,6 +231,8 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
     >>> rn.count_regions(net, rn.Box([-1, -1], [1, 1]))
     RegionCount(4, bounded=4)
     """
+    run = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client,
+                   progress=progress, certify=certify)
     if certify:
         regions = enumerate_regions(network, domain, tol=tol, max_regions=max_regions, time_limit=time_limit,
                                     batch_size=batch_size, progress=progress, workers=workers, client=client,
@@ -236,7 +241,6 @@ def count_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
                            seconds=regions.seconds, stop_reason=regions.stop_reason,
                            exact_calls=regions.exact_calls, kernel_seconds=regions.kernel_seconds,
                            certificate=regions.certificate, sign_stages=regions.sign_stages)
-    run = _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client)
     floats, domain = run.floats, run.run_domain
     budget, spent, clock = Budget(max_regions, time_limit), 0.0, KernelClock()
     with DeferredInterrupts():  # one flag for both steps: Ctrl-C in the first stops the second
@@ -275,11 +279,14 @@ def _execute(step, budget: Budget, progress, workers: int, client) -> Tally:
     return Driver(step, budget, progress).run()
 
 
-def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client):
+def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers, client, *, progress=None,
+             certify=False):
     """The problem as the engine runs it (:class:`~regionenum.engine.rescaling.Rescaled`: the
     network and the domain to enumerate, restricted to a slice if ``domain`` is one, and the
     exact changes of coordinates the float64 stages run in), after checking every argument;
     raises before any work."""
+    _check_types(tol=tol, max_regions=max_regions, time_limit=time_limit, batch_size=batch_size, workers=workers,
+                 client=client, progress=progress, certify=certify)
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
     if isinstance(domain, Slice):
@@ -315,6 +322,32 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
     run = Rescaled(network, domain)
     _check_float_range(run.floats, run.run_domain)
     return run
+
+
+def _check_types(*, tol, max_regions, time_limit, batch_size, workers, client, progress, certify) -> None:
+    """Refuse by name, before any work, a run's options of the wrong kind (their ranges are
+    checked by :func:`_checked`): numbers that are not numbers (a string, None, a bool, NaN for
+    a count), a ``progress`` that cannot be called, a ``client`` without ``submit``, a
+    ``certify`` that is not a bool (the string ``"no"`` would certify)."""
+    def number(value, name, optional=False, whole=False):
+        if optional and value is None:
+            return
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ArgumentTypeError(f"{name} must be a number, got {value!r}")
+        if whole and not float(value).is_integer():  # NaN, infinities and fractions
+            raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
+
+    number(tol, "tol")
+    number(max_regions, "max_regions", optional=True, whole=True)
+    number(time_limit, "time_limit", optional=True)
+    number(batch_size, "batch_size", whole=True)
+    number(workers, "workers", whole=True)
+    if progress is not None and not callable(progress):
+        raise ArgumentTypeError(f"progress must be callable (it is called with a Progress), got {progress!r}")
+    if client is not None and not callable(getattr(client, "submit", None)):
+        raise ArgumentTypeError(f"client must be a dask.distributed Client, got {type(client).__name__}")
+    if not isinstance(certify, (bool, np.bool_)):
+        raise ArgumentTypeError(f"certify must be True or False, got {certify!r}")
 
 
 #: The largest bound on a pre-activation over the domain that the float64 stages accept: far

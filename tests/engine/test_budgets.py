@@ -19,6 +19,35 @@ def test_bad_budgets(kwargs, message):
         rn.count_regions(random_net([2, 4, 1], 0), BOX2, **kwargs)
 
 
+@pytest.mark.parametrize("kwargs,error,message", [
+    ({"tol": "1e-9"}, rn.ArgumentTypeError, "tol must be a number, got '1e-9'"),
+    ({"tol": None}, rn.ArgumentTypeError, "tol must be a number"),
+    ({"time_limit": "5"}, rn.ArgumentTypeError, "time_limit must be a number"),
+    ({"max_regions": "10"}, rn.ArgumentTypeError, "max_regions must be a number, got '10'"),
+    ({"max_regions": float("nan")}, rn.InvalidArgumentError, "max_regions must be a positive integer"),
+    ({"max_regions": 2.5}, rn.InvalidArgumentError, "max_regions must be a positive integer"),
+    ({"batch_size": True}, rn.ArgumentTypeError, "batch_size must be a number"),
+    ({"workers": None}, rn.ArgumentTypeError, "workers must be a number"),
+    ({"progress": 5}, rn.ArgumentTypeError, "progress must be callable"),
+    ({"client": "x"}, rn.ArgumentTypeError, "client must be a dask.distributed Client"),
+    ({"certify": "no"}, rn.ArgumentTypeError, "certify must be True or False, got 'no'"),
+    ({"certify": None}, rn.ArgumentTypeError, "certify must be True or False"),
+    ({"certify": 1}, rn.ArgumentTypeError, "certify must be True or False")])
+def test_options_of_the_wrong_kind_are_refused_by_name_before_any_work(kwargs, error, message, monkeypatch):
+    """A string where a number belongs raised a bare TypeError; the string "no" for certify
+    certified; a progress that cannot be called failed after the first batch. Refused before
+    the run starts (no step is made), by both calls."""
+    from regionenum.engine import api
+    with monkeypatch.context() as patched:
+        patched.setattr(api, "PolytopeStep", None)  # a run that got as far would fail otherwise
+        for run in (rn.count_regions, rn.enumerate_regions):
+            with pytest.raises(error, match=message):
+                run(random_net([2, 4, 1], 0), BOX2, **kwargs)
+    # the kinds that are right: numpy's numbers and bools, a whole float
+    assert int(rn.count_regions(random_net([2, 4, 1], 0), BOX2, max_regions=10.0, time_limit=np.float32(60),
+                                workers=np.int64(1), certify=np.bool_(False))) > 0
+
+
 def test_max_regions_stops_cleanly():
     net = random_net([2, 32, 32, 1], 1)
     full = rn.enumerate_regions(net, BOX2)
