@@ -101,6 +101,9 @@ def _network_of(target):
 def _regions(target, domain):
     """An enumerated result, from ``target`` (a :class:`Regions`) or (network, domain)."""
     if isinstance(target, Regions):
+        if domain is not None:  # the regions' domain is theirs: another one would be ignored
+            raise InvalidArgumentError("give a domain with a network only: these Regions were enumerated on "
+                                       "their own domain (enumerate again on the other one)")
         regions = target
     else:
         if domain is None:
@@ -179,7 +182,7 @@ def output_range(target, domain=None, output: int = 0) -> OutputRange:
         A network, enumerated here on ``domain``; or a result of
         :func:`~regionenum.enumerate_regions`, which must be complete and bounded.
     domain : Box or Polytope, optional
-        A bounded domain of the network's input dimension. Needed with a network; ignored
+        A bounded domain of the network's input dimension. Needed with a network; refused
         with a :class:`~regionenum.Regions`.
     output : int, optional
         Which output, ``0 <= output < output_dim`` (default 0).
@@ -193,9 +196,9 @@ def output_range(target, domain=None, output: int = 0) -> OutputRange:
     Raises
     ------
     InvalidArgumentError
-        ``output`` not an integer in range (checked before enumerating), a network without a domain, or
-        a result without a cell complex (enumerated by its inequalities: more than five
-        inputs).
+        ``output`` not an integer in range (checked before enumerating), a network without a domain, a
+        result with one, or a result without a cell complex (enumerated by its inequalities: more
+        than five inputs).
     IncompleteResultError
         The enumeration stopped early.
     InvalidDomainError
@@ -250,7 +253,7 @@ def check_property(target, C, e, domain=None) -> PropertyResult:
         The rows' constants.
     domain : Box or Polytope, optional
         A bounded domain of the network's input dimension (the last argument, unlike
-        :func:`output_range`). Needed with a network; ignored with a
+        :func:`output_range`). Needed with a network; refused with a
         :class:`~regionenum.Regions`.
 
     Returns
@@ -264,8 +267,8 @@ def check_property(target, C, e, domain=None) -> PropertyResult:
     ------
     InvalidArgumentError
         ``C`` or ``e`` of the wrong shape or not finite (checked before enumerating), a
-        network without a domain, or a result without a cell complex (enumerated by its
-        inequalities: more than five inputs).
+        network without a domain, a result with one, or a result without a cell complex
+        (enumerated by its inequalities: more than five inputs).
     IncompleteResultError
         The enumeration stopped early.
     InvalidDomainError
@@ -319,7 +322,7 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
         :func:`~regionenum.enumerate_regions`, which must be complete (an incomplete one
         would give only a lower bound).
     domain : Box or Polytope, optional
-        Needed with a network; ignored with a :class:`~regionenum.Regions`.
+        Needed with a network; refused with a :class:`~regionenum.Regions`.
     norm : {2, 1, numpy.inf, "inf"}, optional
         Default 2.
 
@@ -332,9 +335,9 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
     Raises
     ------
     InvalidArgumentError
-        Another ``norm`` (checked before enumerating), a network without a domain, or, for 1
-        and inf, a result without a cell complex (enumerated by its inequalities: more than
-        five inputs).
+        Another ``norm`` (checked before enumerating), a network without a domain, a result
+        with a domain, or, for 1 and inf, a result without a cell complex (enumerated by its
+        inequalities: more than five inputs).
     IncompleteResultError
         An incomplete result, or the enumeration done here was interrupted (Ctrl-C).
     InvalidDomainError
@@ -353,7 +356,7 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
     if isinstance(target, Regions) and not target.complete:
         raise IncompleteResultError(f"the Lipschitz constant needs a complete enumeration (this one stopped: "
                                     f"{target.stop_reason}); an incomplete one gives only a lower bound")
-    regions = target if isinstance(target, Regions) else _regions(target, domain)
+    regions = target if isinstance(target, Regions) and domain is None else _regions(target, domain)
     J = regions.jacobians
     if norm == 1:
         vals = np.abs(J).sum(axis=1).max(axis=1)
@@ -521,7 +524,7 @@ def reachable_set(target, domain=None) -> list:
         A network, enumerated here on ``domain``; or a result of
         :func:`~regionenum.enumerate_regions`, which must be complete and bounded.
     domain : Box or Polytope, optional
-        A bounded domain of the network's input dimension. Needed with a network; ignored
+        A bounded domain of the network's input dimension. Needed with a network; refused
         with a :class:`~regionenum.Regions`.
 
     Returns
@@ -536,7 +539,7 @@ def reachable_set(target, domain=None) -> list:
     InvalidNetworkError
         The network has neither one nor two outputs (checked after enumerating).
     InvalidArgumentError
-        A network without a domain.
+        A network without a domain, or a result with one.
     IncompleteResultError
         The enumeration stopped early.
     InvalidDomainError

@@ -188,3 +188,19 @@ def test_extremes_take_the_float_values_error_bounds():
     assert v[0] < -7e93
     assert rn.verify.output_range(regions).min <= v[0]
     assert not rn.verify.check_property(regions, [[-1.0]], [0.0]).holds
+
+
+def test_a_domain_given_with_regions_is_refused():
+    """The regions carry their own domain: another one given beside them used to be ignored
+    (y = x0 <= 0.6 'failed' on the quarter box [0, 0.5]^2, where it holds, from the regions of
+    [-1, 1]^2)."""
+    net = rn.Network.from_layers([(np.array([[1.0, 0.0]]), np.zeros(1))])
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    quarter = rn.Box([0, 0], [0.5, 0.5])
+    for call in (lambda d: rn.verify.check_property(regions, [[1.0]], [-0.6], domain=d),
+                 lambda d: rn.verify.output_range(regions, d), lambda d: rn.verify.lipschitz(regions, d),
+                 lambda d: rn.verify.reachable_set(regions, d)):
+        with pytest.raises(rn.InvalidArgumentError, match="give a domain with a network only"):
+            call(quarter)
+        call(None)  # without one, the regions' own
+    assert rn.verify.check_property(net, [[1.0]], [-0.6], domain=quarter).holds
