@@ -71,7 +71,7 @@ def closed_loop(controller: Network, A=None, B=None, c=None, plant: Network | No
     Raises
     ------
     ArgumentTypeError, InvalidArgumentError, InvalidNetworkError
-        Missing or mismatched plant, shapes that do not fit, max layers.
+        Missing, mismatched or doubly given plant, shapes that do not fit, max layers.
 
     Examples
     --------
@@ -87,6 +87,9 @@ def closed_loop(controller: Network, A=None, B=None, c=None, plant: Network | No
     n, m = controller.input_dim, controller.output_dim
     if any(layer.activation.kind == "max" for layer in controller.layers):
         raise InvalidNetworkError("closed loops take controllers of ReLU, LeakyReLU and linear layers")
+    if plant is not None and (A is not None or B is not None or c is not None):
+        raise InvalidArgumentError("give the plant once: A and B (x' = A x + B u + c), or plant=network, "
+                                   "not both")
     layers = []
     width = n  # x travels along as the last n units of every layer
     for l, layer in enumerate(controller.layers):

@@ -38,6 +38,9 @@ def test_step_networks_are_the_loop():
     np.testing.assert_allclose(rn.verify.unroll(step, 4, all_states=False)(X), traj[:, -1], atol=1e-12)
     with pytest.raises(rn.InvalidArgumentError, match="give the plant"):
         rn.verify.closed_loop(controller)
+    for twice in (dict(A=A, B=B), dict(A=A), dict(c=c)):  # A and B were dropped for the plant
+        with pytest.raises(rn.InvalidArgumentError, match="give the plant once"):
+            rn.verify.closed_loop(controller, plant=plant, **twice)
     with pytest.raises(rn.InvalidNetworkError, match="the plant must take"):
         rn.verify.closed_loop(controller, plant=random_net([2, 3, 2], 0))
 
