@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidDomainError
+from ..errors import ArgumentTypeError, InvalidDomainError
 from .tolerances import gamma
 
 # scipy is imported by the functions that use it: about a third of the package's import time
@@ -118,10 +118,14 @@ class Polytope:
 
         Raises
         ------
+        ArgumentTypeError
+            ``dim`` is not an integer (a float, a bool, a string).
         InvalidDomainError
             ``dim < 1``.
         """
-        if int(dim) < 1:
+        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+            raise ArgumentTypeError(f"dim must be an integer, got {dim!r}")
+        if dim < 1:
             raise InvalidDomainError(f"dimension must be at least 1, got {dim}")
         return cls(np.zeros((0, int(dim))), np.zeros(0))
 

@@ -96,13 +96,13 @@ class Activation:
         if self.kind != "leaky_relu" and self.alpha != 0.0:
             raise InvalidNetworkError(f"activation {self.kind!r} takes no alpha (got {self.alpha})")
         if self.kind == "max":
-            object.__setattr__(self, "groups", tuple(int(k) for k in self.groups))
+            object.__setattr__(self, "groups", tuple(_whole(k, "a max group's size") for k in self.groups))
             if not self.groups or min(self.groups) < 1:
                 raise InvalidNetworkError(f"a max activation needs groups of at least one unit, "
                                           f"got {self.groups}")
         elif self.groups:
             raise InvalidNetworkError(f"activation {self.kind!r} takes no groups")
-        object.__setattr__(self, "linear", tuple(sorted({int(u) for u in self.linear})))
+        object.__setattr__(self, "linear", tuple(sorted({_whole(u, "a linear unit") for u in self.linear})))
         if self.linear and (self.kind in ("identity", "max") or self.linear[0] < 0):
             raise InvalidNetworkError(f"linear units must be unit indices of a relu, leaky_relu or "
                                       f"piecewise-linear layer, got {self.linear} for {self.kind!r}")
@@ -342,7 +342,7 @@ class Activation:
         if isinstance(spec, (tuple, list)) and len(spec) == 2:
             name = str(spec[0]).lower()
             if name == "maxout":
-                return cls.maxout(int(spec[1]), width)
+                return cls.maxout(_whole(spec[1], "maxout's rank"), width)
             if name == "max":
                 return cls("max", groups=tuple(spec[1]))
             if name == "spline":
@@ -355,12 +355,14 @@ class Activation:
         if isinstance(spec, str):
             spec, _, linear = spec.lower().partition("+linear:")
             if linear:
-                return replace(cls.parse(spec, width), linear=tuple(int(u) for u in linear.split(",")))
-            name, _, arg = spec.partition(":")
+                return replace(cls.parse(spec, width), linear=tuple(linear.split(",")))
+            name, colon, arg = spec.partition(":")
+            if colon and not arg.strip():  # "leaky_relu:" took the default slope
+                raise InvalidNetworkError(f"activation {spec!r}: nothing after the ':'")
             if name in ("linear", "none"):
                 name = "identity"
             if name == "max" and arg:
-                return cls("max", groups=tuple(int(k) for k in arg.split(",")))
+                return cls("max", groups=tuple(arg.split(",")))
             if name == "leaky_relu":
                 return cls(name, float(arg) if arg else 0.01)
             if name == "spline" and arg:
@@ -371,6 +373,8 @@ class Activation:
                 return cls("spline", params=tuple((_numbers(t), _numbers(s), float(v)) for t, s, v in units))
             if name in PIECEWISE and arg:
                 return cls(name, params=_numbers(arg))
+            if arg:  # "relu:0.5" dropped its 0.5
+                raise InvalidNetworkError(f"activation {name!r} takes no parameter, got {spec!r}")
             return cls(name)
         raise InvalidNetworkError(f"cannot read an activation from {spec!r}")
 
@@ -560,6 +564,22 @@ def _rows(x) -> list:
     if arr.ndim == 0 or all(np.ndim(e) == 0 for e in np.atleast_1d(arr)):
         return [x]
     return list(x)
+
+
+def _whole(value, what: str) -> int:
+    """``value`` as an int where it is a whole number (an integer, a float without a fraction,
+    or their text, from a text form); otherwise refused by ``what`` (a fraction, a bool or NaN
+    used to be cut to an integer or taken as 1)."""
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    raise InvalidNetworkError(f"{what} must be a whole number, got {value!r}")
 
 
 def _numbers(text: str) -> tuple:

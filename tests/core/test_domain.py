@@ -22,6 +22,14 @@ def test_bad_domains_are_rejected(make, message):
         make()
 
 
+@pytest.mark.parametrize("dim", [2.5, True, "2", None])
+def test_whole_space_wants_an_integer_dimension(dim):
+    """2.5 gave the plane, True the line, '2' the plane: refused by name."""
+    with pytest.raises(rn.ArgumentTypeError, match="dim must be an integer"):
+        rn.Polytope.whole_space(dim)
+    assert rn.Polytope.whole_space(np.int64(3)).dim == 3
+
+
 def test_domain_dimension_must_match_network():
     with pytest.raises(rn.InvalidDomainError, match="dimension 3 but the network takes 2"):
         rn.enumerate_regions(random_net([2, 4, 1], 0), rn.Box([0, 0, 0], [1, 1, 1]))

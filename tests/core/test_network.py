@@ -18,10 +18,29 @@ DIGITS = Path(rn.__file__).parent / "data" / "digits_plane.npz"
     ([(np.ones((2, 2)), np.zeros(2))], ["tanh"], "layer 0: unknown activation 'tanh'"),
     ([(np.ones((2, 2)), np.zeros(2))], ["relu", "relu"], "2 activations given for 1 layers"),
     ([], None, "at least one layer"),
+    # parameters that were cut to an integer, dropped or guessed
+    ([(np.ones((4, 2)), np.zeros(4))], [("maxout", 2.5)], "layer 0: maxout's rank must be a whole number"),
+    ([(np.ones((4, 2)), np.zeros(4))], [("maxout", True)], "maxout's rank must be a whole number, got True"),
+    ([(np.ones((4, 2)), np.zeros(4))], [("max", (2.5, 1.5))], "a max group's size must be a whole number"),
+    ([(np.ones((4, 2)), np.zeros(4))], ["max:2.5,1.5"], "a max group's size must be a whole number, got '2.5'"),
+    ([(np.ones((4, 2)), np.zeros(4))], ["relu+linear:1.9"], "a linear unit must be a whole number"),
+    ([(np.ones((2, 2)), np.zeros(2))], ["relu:0.5"], "activation 'relu' takes no parameter, got 'relu:0.5'"),
+    ([(np.ones((2, 2)), np.zeros(2))], ["identity:3"], "activation 'identity' takes no parameter"),
+    ([(np.ones((2, 2)), np.zeros(2))], ["leaky_relu:"], "nothing after the ':'"),
 ])
 def test_bad_networks_are_rejected_by_name(layers, activations, message):
     with pytest.raises(rn.InvalidNetworkError, match=message.replace("(", r"\(")):
         rn.Network.from_layers(layers, activations)
+
+
+def test_whole_numbers_of_any_kind_are_taken():
+    """What the refusals above leave alone: NumPy integers, floats without a fraction, text."""
+    W = np.ones((4, 2))
+    for spec in [("maxout", np.int64(2)), ("maxout", 2.0), ("max", (2, 2)), "max:2,2"]:
+        net = rn.Network.from_layers([(W, np.zeros(4)), (np.ones((1, 2)), [0.0])], [spec, "identity"])
+        assert net.layers[0].activation.groups == (2, 2)
+    assert rn.Activation("relu", linear=(np.int64(1), 3.0)).linear == (1, 3)
+    assert rn.Activation.parse("leaky_relu").alpha == 0.01  # the documented default, without a ':'
 
 
 def test_weights_are_c_contiguous_float64_whatever_the_caller_passes():
