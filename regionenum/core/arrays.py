@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import ArgumentTypeError
 from .threads import map_in_threads
 
-__all__ = ["batches", "checked_index", "concat_offsets", "get_bits", "is_integer", "kernel_array", "offsets_of",
+__all__ = ["batches", "checked_flag", "checked_index", "concat_offsets", "get_bits", "is_integer", "kernel_array", "offsets_of",
            "pattern_order", "per_cell_count", "ranges", "run_starts", "set_bits", "unpack_bits"]
 
 
@@ -26,6 +26,14 @@ def checked_index(i, n: int, what: str) -> int:
     if not -n <= i < n:
         raise IndexError(f"{what} {i} is out of range for {n} of them (0 to {n - 1}, or -{n} to -1)")
     return int(i) + n if i < 0 else int(i)
+
+
+def checked_flag(value, what: str) -> bool:
+    """``value`` as a bool where it is one (Python's or NumPy's); ``ArgumentTypeError`` naming
+    ``what`` otherwise: a string such as ``"no"`` is true, and None or 1 may be a slip."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{what} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def kernel_array(a, dtype) -> np.ndarray:

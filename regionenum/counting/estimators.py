@@ -20,6 +20,7 @@ from math import factorial
 
 import numpy as np
 
+from ..core.arrays import checked_flag
 from ..core.domain import Box, Polytope
 from ..core.network import Network
 from ..engine.api import enumerate_regions
@@ -308,7 +309,7 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
     Raises
     ------
     ArgumentTypeError
-        ``network`` is not a :class:`~regionenum.Network`.
+        ``network`` is not a :class:`~regionenum.Network`, or ``closed`` not a bool.
     InvalidArgumentError
         ``points`` of the wrong shape, fewer than two, not finite, or with a segment of zero
         length.
@@ -328,6 +329,7 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
     """
     if not isinstance(network, Network):
         raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    closed = checked_flag(closed, "closed")
     P = np.asarray(points, dtype=np.float64)
     if P.ndim != 2 or P.shape[1] != network.input_dim or len(P) < 2:
         raise InvalidArgumentError(f"points must have shape (m, {network.input_dim}) with m >= 2, got "

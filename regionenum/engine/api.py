@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from ..core.arrays import checked_flag
 from ..core.domain import Polytope
 from ..core.network import Network
 from ..core.slices import Slice
@@ -328,7 +329,7 @@ def _check_types(*, tol, max_regions, time_limit, batch_size, workers, client, p
     """Refuse by name, before any work, a run's options of the wrong kind (their ranges are
     checked by :func:`_checked`): numbers that are not numbers (a string, None, a bool, NaN for
     a count), a ``progress`` that cannot be called, a ``client`` without ``submit``, a
-    ``certify`` that is not a bool (the string ``"no"`` would certify)."""
+    ``certify`` that is not a bool (:func:`~regionenum.core.arrays.checked_flag`)."""
     def number(value, name, optional=False, whole=False):
         if optional and value is None:
             return
@@ -346,8 +347,7 @@ def _check_types(*, tol, max_regions, time_limit, batch_size, workers, client, p
         raise ArgumentTypeError(f"progress must be callable (it is called with a Progress), got {progress!r}")
     if client is not None and not callable(getattr(client, "submit", None)):
         raise ArgumentTypeError(f"client must be a dask.distributed Client, got {type(client).__name__}")
-    if not isinstance(certify, (bool, np.bool_)):
-        raise ArgumentTypeError(f"certify must be True or False, got {certify!r}")
+    checked_flag(certify, "certify")
 
 
 #: The largest bound on a pre-activation over the domain that the float64 stages accept: far

@@ -43,7 +43,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..analysis.exact_geometry import ExactGeometry
-from ..core.arrays import ranges, unpack_bits
+from ..core.arrays import checked_flag, ranges, unpack_bits
 from ..core.domain import Box
 from ..core.exact import float_coordinates
 from ..core.network import Network
@@ -96,6 +96,8 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
 
     Raises
     ------
+    ArgumentTypeError
+        ``check_volume`` is not a bool.
     CertificationError
         The result is wrong (the message names the region, or the case and cell).
     IncompleteResultError
@@ -112,6 +114,7 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
         raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     if backend not in ("auto", "fractions", "gmp"):
         raise InvalidArgumentError(f"backend must be 'auto', 'fractions' or 'gmp', got {backend!r}")
+    check_volume = checked_flag(check_volume, "check_volume")
     if not regions.complete:
         raise IncompleteResultError(f"only a complete enumeration can be certified (this one stopped: "
                                     f"{regions.stop_reason})")

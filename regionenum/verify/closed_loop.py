@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.arrays import is_integer
+from ..core.arrays import checked_flag, is_integer
 from ..core.domain import Polytope
 from ..core.network import Activation, Network
 from ..engine.api import enumerate_regions
@@ -141,9 +141,19 @@ def unroll(step: Network, steps: int, all_states: bool = True) -> Network:
     Returns
     -------
     Network
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``step`` is not a :class:`~regionenum.Network`, or ``all_states`` not a bool.
+    InvalidNetworkError
+        ``step`` has not as many outputs as inputs.
+    InvalidArgumentError
+        ``steps`` is not a positive integer.
     """
     if not isinstance(step, Network):
         raise ArgumentTypeError(f"step must be a regionenum.Network, got {type(step).__name__}")
+    all_states = checked_flag(all_states, "all_states")
     n = step.input_dim
     if step.output_dim != n:
         raise InvalidNetworkError(f"a step network maps states to states: it has {n} inputs but "

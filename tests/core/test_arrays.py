@@ -51,3 +51,24 @@ def test_patterns_are_ordered_by_their_bytes_and_stably(width):
     expected = sorted(range(len(packed)), key=lambda i: (packed[i].tobytes(), i))
     assert pattern_order(packed).tolist() == expected
     assert pattern_order(packed[:0]).tolist() == []
+
+
+def test_flags_are_bools_only():
+    """The string "no" is true, so a flag given as text was taken as True; None and 1 are
+    refused too. Checked where flags are taken: the runs' certify, certify's check_volume,
+    unroll's all_states, trajectory_regions' closed."""
+    import regionenum as rn
+    from regionenum.core.arrays import checked_flag
+    assert checked_flag(True, "x") is True and checked_flag(np.bool_(False), "x") is False
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    regions = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1]))
+    step = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.eye(2), np.zeros(2))])
+    for bad in ("no", None, 1):
+        with pytest.raises(rn.ArgumentTypeError, match="x must be True or False"):
+            checked_flag(bad, "x")
+        with pytest.raises(rn.ArgumentTypeError, match="check_volume must be True or False"):
+            rn.certify(regions, check_volume=bad)
+        with pytest.raises(rn.ArgumentTypeError, match="all_states must be True or False"):
+            rn.verify.unroll(step, 2, all_states=bad)
+        with pytest.raises(rn.ArgumentTypeError, match="closed must be True or False"):
+            rn.estimators.trajectory_regions(net, [[0, 0], [1, 1]], closed=bad)
