@@ -8,8 +8,8 @@ import numpy as np
 from ..errors import ArgumentTypeError
 from .threads import map_in_threads
 
-__all__ = ["batches", "checked_flag", "checked_index", "concat_offsets", "get_bits", "is_integer", "kernel_array", "offsets_of",
-           "pattern_order", "per_cell_count", "ranges", "run_starts", "set_bits", "unpack_bits"]
+__all__ = ["batches", "checked_flag", "checked_index", "concat_offsets", "get_bits", "is_integer", "kernel_array",
+           "offsets_of", "pattern_order", "per_cell_count", "ranges", "run_starts", "set_bits", "unpack_bits"]
 
 
 def is_integer(value) -> bool:
