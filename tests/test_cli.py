@@ -350,6 +350,9 @@ def test_errors_name_the_problem(nets, tmp_path, cli):
     assert nowhere.returncode == 2 and "-o FILE" in nowhere.stderr
     wrong = cli("enumerate", path, "-o", tmp_path / "r.csv")
     assert wrong.returncode == 2 and "unknown format '.csv'" in wrong.stderr
+    (tmp_path / "out.json").mkdir()  # an IsADirectoryError came out once the result was made
+    folder = cli("enumerate", path, "-o", tmp_path / "out.json")
+    assert folder.returncode == 2 and "is a folder: give a file name in it" in folder.stderr
     assert cli("estimate", path, "--budgets", "0").returncode == 2
     assert cli("count", path, "--time-limit", "-1").returncode == 2
     assert cli("plot", path, "-o", tmp_path / "p.png", "--color-by", "nonsense").returncode == 2

@@ -18,7 +18,7 @@ def writable(path, suffixes=None) -> Path:
     FileFormatError
         The suffix is not one of ``suffixes``.
     MissingFileError
-        The folder does not exist (or is not a folder).
+        The folder does not exist (or is not a folder), or ``path`` is itself a folder.
     """
     path = Path(path)
     if suffixes is not None and path.suffix not in suffixes:
@@ -26,4 +26,6 @@ def writable(path, suffixes=None) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise MissingFileError(f"{path}: the folder {folder} does not exist")
+    if path.is_dir():  # (open() would raise IsADirectoryError)
+        raise MissingFileError(f"{path} is a folder: give a file name in it")
     return path

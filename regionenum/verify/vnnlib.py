@@ -41,6 +41,9 @@ _TOKEN = re.compile(r"\(|\)|[^\s()]+")
 #: Disjunctive normal forms larger than this are refused (they grow as products of the
 #: assertions' disjunctions).
 MAX_TERMS = 100_000
+#: The largest number a property may hold: float64's largest (the search and the boxes' float
+#: bounds are float64).
+FLOAT_MAX = Fraction(np.finfo(np.float64).max)
 
 
 @dataclass
@@ -108,6 +111,8 @@ def parse_vnnlib(path) -> Property:
         return parse_vnnlib_text(path.read_text())
     except VnnLibError as err:
         raise VnnLibError(f"{path}: {err}") from None
+    except UnicodeDecodeError:
+        raise VnnLibError(f"{path}: not a text file (VNN-LIB properties are text)") from None
 
 
 def parse_vnnlib_text(text: str) -> Property:
@@ -188,6 +193,9 @@ def parse_vnnlib_text(text: str) -> Property:
         term = [(kind, c, k) for kind, c, k in term if c]
         x_part = tuple(sorted(set((tuple(sorted(c.items())), k) for kind, c, k in term if kind == "X")))
         y_part = [(c, k) for kind, c, k in term if kind == "Y"]
+        if not y_part:
+            raise VnnLibError("a case of the property says nothing of the outputs (no Y_j in it): every input "
+                              "in it would be a counterexample")
         groups.setdefault(x_part, []).append(y_part)
     if not groups:
         raise InvalidDomainError("the input constraints can never hold: the property has no inputs to check")
@@ -287,9 +295,12 @@ def _term(expr, inputs, outputs):
         if tok in outputs:
             return {outputs[tok]: Fraction(1)}, "Y"
         try:
-            return {None: Fraction(tok)}, None
+            number = Fraction(tok)
         except (ValueError, ZeroDivisionError):
             raise VnnLibError(f"line {line}: undeclared variable or bad number {tok!r}") from None
+        if abs(number) > FLOAT_MAX:  # exact here, but the float64 stages could not hold it
+            raise VnnLibError(f"line {line}: the number {tok} is beyond float64's range")
+        return {None: number}, None
     head, line = _head(expr)
     parts = [_term(e, inputs, outputs) for e in expr[1:]]
     if not parts and head in ("+", "-", "*"):

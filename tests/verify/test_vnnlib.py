@@ -61,6 +61,12 @@ def test_flat_boxes_and_input_disjunctions():
     ("(declare-const A Real)", "line 1: variables must be named"),
     ("(push 1)", "line 1: unsupported command 'push'"),
     ("(declare-const X_0 Real)\n(assert (>= X_0 (-)))", "line 2: '-' needs at least one argument"),
+    # exact as a fraction, but no float64 holds it (an OverflowError came out of the search)
+    ("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1e999))", "line 3: the number 1e999 "
+     "is beyond float64's range"),
+    # every input would be a counterexample (the search raised numpy's "argmax of an empty sequence")
+    ("(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1))\n(assert (>= X_0 0))",
+     "says nothing of the outputs"),
 ])
 def test_malformed_vnnlib_names_the_line(text, message):
     with pytest.raises(VnnLibError, match=message):
@@ -70,6 +76,10 @@ def test_malformed_vnnlib_names_the_line(text, message):
 def test_a_folder_is_not_a_property_file(tmp_path):
     with pytest.raises(rn.RegionEnumError, match="is not a file"):
         rn.verify.parse_vnnlib(tmp_path)
+    binary = tmp_path / "p.vnnlib"
+    binary.write_bytes(bytes(range(128, 256)))  # not UTF-8: a UnicodeDecodeError came out
+    with pytest.raises(VnnLibError, match="not a text file"):
+        rn.verify.parse_vnnlib(binary)
 
 
 def test_unbounded_or_empty_input_sets_are_errors():
