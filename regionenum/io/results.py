@@ -118,7 +118,57 @@ def load_regions(path):
         arrays["output_errors"] = np.full(arrays["offsets"].shape, np.inf)
         arrays["cells_gen_err"] = np.full(len(arrays["cells_gens"]), np.inf)
         arrays["cells_con_err"] = np.full(len(arrays["cells_con_ids"]), np.inf)
+    try:
+        _check_arrays(arrays)
+    except FileFormatError as err:
+        raise FileFormatError(f"{path}: {err}") from None
     return Regions(**_from_arrays(arrays))
+
+
+#: The arrays of a result file besides the network's (``net_W<i>``, ``net_b<i>``), the result's
+#: (:data:`_RESULT`) and the cells' (``cells_`` and :data:`_CELLS`).
+_OTHER = {"format_version", "net_activations", "domain_is_box", "domain_A", "domain_b", "roots_ids",
+          "roots_row_ids", "roots_rows", "roots_ref", "complete", "stop_reason", "seconds", "exact_calls",
+          "sign_stage_names", "sign_stage_counts"}
+#: CSR pairs of a result file: offsets, and the arrays whose rows they share out.
+_RUNS = {"vertex_offsets": ("vertices",), "facet_offsets": ("facet_equations", "facet_layers", "facet_units"),
+         "cells_gen_off": ("cells_gens", "cells_gen_err", "cells_inc_off"),
+         "cells_con_off": ("cells_con_ids", "cells_con_rows", "cells_con_err")}
+
+
+def _check_arrays(a: dict) -> None:
+    """Refuse a result file whose arrays do not fit together (a file written by another tool,
+    or edited), before they become a :class:`~regionenum.Regions` whose analyses would fail deep
+    inside or, worse, answer: unknown or missing arrays, offsets that are not runs over their
+    arrays, regions' arrays of other lengths, coordinates that are not finite, negative volumes,
+    a ``complete`` that is not a bool."""
+    known = _OTHER | set(_RESULT) | {f"cells_{name}" for name in _CELLS}
+    network = {k for k in a if k[:5] in ("net_W", "net_b") and k[5:].isdigit()}
+    unknown = sorted(set(a) - known - network)
+    missing = sorted(known - {"sign_stage_names", "sign_stage_counts"} - set(a))
+    if unknown or missing:
+        found = [f"{what} arrays {names}" for what, names in (("unknown", unknown), ("missing", missing)) if names]
+        raise FileFormatError(f"not a regionenum result: {'; '.join(found)}")
+    if a["complete"].shape != () or a["complete"].dtype != np.bool_:
+        raise FileFormatError(f"complete must be one bool, got {a['complete']!r}")
+    n = len(a["packed_patterns"])
+    for name in ("interior_points", "bounded", "volumes", "jacobians", "offsets", "output_errors"):
+        if len(a[name]) != n:
+            raise FileFormatError(f"{name} has {len(a[name])} rows for {n} regions")
+    for offsets, rows in {**_RUNS, "cells_inc_off": ("cells_inc",)}.items():
+        off = a[offsets]
+        if off.ndim != 1 or not len(off) or off.dtype.kind not in "iu" or off[0] != 0 or np.any(np.diff(off) < 0):
+            raise FileFormatError(f"{offsets} must be non-decreasing integers from 0")
+        for name in rows:
+            if len(a[name]) != off[-1] and not (name == "cells_inc_off" and len(a[name]) == off[-1] + 1):
+                raise FileFormatError(f"{offsets} ends at {off[-1]}, but {name} has {len(a[name])} rows")
+    if len(a["vertex_offsets"]) != n + 1 or len(a["facet_offsets"]) != n + 1:
+        raise FileFormatError(f"vertex_offsets and facet_offsets need {n + 1} entries for {n} regions")
+    for name in ("vertices", "interior_points", "cells_gens"):
+        if not np.all(np.isfinite(a[name])):
+            raise FileFormatError(f"{name} holds coordinates that are not finite")
+    if np.any(a["volumes"] < 0):
+        raise FileFormatError("volumes holds negative volumes")
 
 
 def _to_arrays(regions) -> dict:

@@ -81,6 +81,34 @@ def test_bad_files(tmp_path):
         rn.write_graph(regions.adjacency_graph(), tmp_path / "g.gexf")
 
 
+@pytest.mark.parametrize("edit,message", [
+    (lambda a: a.update(volumes=-a["volumes"]), "volumes holds negative volumes"),
+    (lambda a: a.update(vertex_offsets=a["vertex_offsets"][::-1].copy()), "vertex_offsets must be non-decreasing"),
+    (lambda a: a.update(vertices=a["vertices"][:-3]), "vertex_offsets ends at .* but vertices has"),
+    (lambda a: a.update(vertices=np.where(a["vertices"] > 0, np.nan, a["vertices"])),
+     "vertices holds coordinates that are not finite"),
+    (lambda a: a.update(jacobians=a["jacobians"][:-1]), "jacobians has .* rows for .* regions"),
+    (lambda a: a.update(packed_patterns=a["packed_patterns"][:-1]), "rows for .* regions"),
+    (lambda a: a.update(extra=np.zeros(3)), r"unknown arrays \['extra'\]"),
+    (lambda a: a.pop("cells_gens"), r"missing arrays \['cells_gens'\]"),
+    (lambda a: a.update(complete=np.array("yes")), "complete must be one bool"),
+    (lambda a: a.update(cells_con_off=a["cells_con_off"] + 1), "cells_con_off must be non-decreasing integers"),
+])
+def test_files_whose_arrays_do_not_fit_together_are_refused(tmp_path, edit, message):
+    """A result file edited by hand or written by another tool: with negated volumes, rn.certify
+    passed it (its exact volume is its own) while its volumes summed to -4; with shortened
+    arrays the analyses failed deep inside, or asked for the network to be reported."""
+    regions = rn.enumerate_regions(random_net([2, 6, 1], 4), rn.Box([-1, -1], [1, 1]))
+    regions.save(tmp_path / "r.npz")
+    with np.load(tmp_path / "r.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    edit(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(rn.FileFormatError, match=message):
+        rn.load_regions(tmp_path / "bad.npz")
+    assert len(rn.load_regions(tmp_path / "r.npz")) == len(regions)
+
+
 def test_files_with_int64_incidences(tmp_path):
     """Files written before the incidences were int32 hold them as int64: they load as the
     kernels' type and answer as before; ids beyond int32 are a clear error, not wrapped."""
