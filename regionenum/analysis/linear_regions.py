@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.arrays import checked_index
 from ..core.exact import ExactNetwork
 from .faces import compute_faces, renumber_by_first, require_complete
 
@@ -67,11 +68,18 @@ class LinearRegions:
         Parameters
         ----------
         g : int
+            Counted from the end where negative, as in a sequence.
 
         Returns
         -------
         ndarray of int
+
+        Raises
+        ------
+        ArgumentTypeError, IndexError
+            ``g`` is not an integer, or beyond the linear regions (an empty array came out).
         """
+        g = checked_index(g, len(self), "linear region")
         return np.flatnonzero(self.region_group == g)
 
 

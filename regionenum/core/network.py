@@ -1206,6 +1206,8 @@ def _canonical_layers(source):
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
+    if np.iscomplexobj(value):  # float64 would drop the imaginary parts, with a warning at most
+        raise InvalidNetworkError(f"{name} holds complex numbers: a network's weights are real")
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):

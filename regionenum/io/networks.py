@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.domain import Box
 from ..core.network import Network
-from ..errors import ArgumentTypeError, FileFormatError, MissingFileError
+from ..errors import ArgumentTypeError, FileFormatError, InvalidDomainError, MissingFileError
 from .paths import writable
 
 __all__ = ["load", "save"]
@@ -35,6 +35,9 @@ def save(path, network: Network, domain: Box | None = None) -> None:
     ------
     ArgumentTypeError
         ``domain`` is not a :class:`~regionenum.Box`.
+    InvalidDomainError
+        ``domain`` has another dimension than the network's inputs (it would be stored as it
+        is, and loaded back without a word).
     FileFormatError, MissingFileError
         Another suffix, or no such folder.
 
@@ -56,6 +59,9 @@ def save(path, network: Network, domain: Box | None = None) -> None:
     if domain is not None:
         if not isinstance(domain, Box):
             raise ArgumentTypeError("only a Box domain can be stored in the .npz format")
+        if domain.dim != network.input_dim:
+            raise InvalidDomainError(f"the box has {domain.dim} dimensions but the network takes "
+                                     f"{network.input_dim} inputs")
         arrays["lo"], arrays["hi"] = domain.lo, domain.hi
     with open(path, "wb") as fh:
         np.savez(fh, **arrays)

@@ -34,6 +34,11 @@ def test_zero_outgoing_weights_merge_across_that_unit():
     for g in range(lin.count):
         pats = regions.patterns[lin.members(g)]
         assert np.all(pats[:, np.r_[0:3, 4:16]] == pats[0, np.r_[0:3, 4:16]])
+    # counted from the end where negative; beyond either end refused (an empty array came out)
+    assert np.array_equal(lin.members(-1), lin.members(lin.count - 1))
+    for bad, error in ((lin.count, IndexError), (-lin.count - 1, IndexError), (1.5, rn.ArgumentTypeError)):
+        with pytest.raises(error, match="linear region"):
+            lin.members(bad)
 
 
 def test_cancelling_twins_are_linear():

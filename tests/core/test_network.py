@@ -27,6 +27,9 @@ DIGITS = Path(rn.__file__).parent / "data" / "digits_plane.npz"
     ([(np.ones((2, 2)), np.zeros(2))], ["relu:0.5"], "activation 'relu' takes no parameter, got 'relu:0.5'"),
     ([(np.ones((2, 2)), np.zeros(2))], ["identity:3"], "activation 'identity' takes no parameter"),
     ([(np.ones((2, 2)), np.zeros(2))], ["leaky_relu:"], "nothing after the ':'"),
+    # float64 dropped the imaginary parts, with a ComplexWarning at most
+    ([(np.eye(2) * (1 + 1j), np.zeros(2))], None, "layer 0 weight W holds complex numbers"),
+    ([(np.eye(2), np.array([0, 1j]))], None, "layer 0 bias b holds complex numbers"),
 ])
 def test_bad_networks_are_rejected_by_name(layers, activations, message):
     with pytest.raises(rn.InvalidNetworkError, match=message.replace("(", r"\(")):

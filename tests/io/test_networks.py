@@ -19,6 +19,14 @@ def test_save_load_round_trip(tmp_path):
     assert np.array_equal(box2.lo, BOX2.lo) and np.array_equal(box2.hi, BOX2.hi)
 
 
+def test_a_box_of_another_dimension_is_not_saved(tmp_path):
+    """It was written as it was and loaded back without a word."""
+    net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
+    with pytest.raises(rn.InvalidDomainError, match="the box has 3 dimensions but the network takes 2"):
+        rn.save(tmp_path / "net.npz", net, rn.Box([0, 0, 0], [1, 1, 1]))
+    assert not (tmp_path / "net.npz").exists()
+
+
 def test_load_rejects_unknown_and_missing_arrays(tmp_path):
     path = tmp_path / "bad.npz"
     np.savez(path, W0=np.eye(2), b0=np.zeros(2), origin=np.zeros(2))
