@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ArgumentTypeError, InvalidDomainError
+from .arrays import is_integer
 from .tolerances import gamma
 
 # scipy is imported by the functions that use it: about a third of the package's import time
@@ -123,7 +124,7 @@ class Polytope:
         InvalidDomainError
             ``dim < 1``.
         """
-        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        if not is_integer(dim):
             raise ArgumentTypeError(f"dim must be an integer, got {dim!r}")
         if dim < 1:
             raise InvalidDomainError(f"dimension must be at least 1, got {dim}")

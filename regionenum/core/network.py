@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import InvalidArgumentError, InvalidNetworkError
+from .arrays import is_integer
 from .norm_bounds import abs_norm_bound, row_norm_bounds, spectral_norm_bound
 from .piecewise import PieceMap, UnitSpline, expand_layer
 from .threads import AdaptiveBlas, blas_on_one_thread, idle_cpus, map_in_threads
@@ -575,7 +576,7 @@ def _whole(value, what: str) -> int:
             return int(value.strip())
         except ValueError:
             pass
-    elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+    elif is_integer(value):
         return int(value)
     elif isinstance(value, (float, np.floating)) and float(value).is_integer():
         return int(value)

@@ -309,14 +309,14 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
             "network to a line or plane through inputs (rn.Slice.through) or fix some inputs (rn.Slice)")
     if not (0 < tol < 1e-3):
         raise InvalidArgumentError(f"tol must be in (0, 1e-3), got {tol}")
-    if max_regions is not None and (isinstance(max_regions, bool) or int(max_regions) != max_regions
-                                    or max_regions < 1):
+    # (whole numbers by now, not bools: _check_types)
+    if max_regions is not None and max_regions < 1:
         raise InvalidArgumentError(f"max_regions must be a positive integer, got {max_regions}")
     if time_limit is not None and not (time_limit > 0):
         raise InvalidArgumentError(f"time_limit must be positive seconds, got {time_limit}")
-    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+    if batch_size < 1:
         raise InvalidArgumentError(f"batch_size must be a positive integer, got {batch_size}")
-    if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+    if workers < 1:
         raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     if max_regions is not None and (workers > 1 or client is not None):
         raise InvalidArgumentError("max_regions needs a serial run (workers=1, no client)")

@@ -132,7 +132,7 @@ _OTHER = {"format_version", "net_activations", "domain_is_box", "domain_A", "dom
           "sign_stage_names", "sign_stage_counts"}
 #: CSR pairs of a result file: offsets, and the arrays whose rows they share out.
 _RUNS = {"vertex_offsets": ("vertices",), "facet_offsets": ("facet_equations", "facet_layers", "facet_units"),
-         "cells_gen_off": ("cells_gens", "cells_gen_err", "cells_inc_off"),
+         "cells_gen_off": ("cells_gens", "cells_gen_err"), "cells_inc_off": ("cells_inc",),
          "cells_con_off": ("cells_con_ids", "cells_con_rows", "cells_con_err")}
 
 
@@ -155,15 +155,18 @@ def _check_arrays(a: dict) -> None:
     for name in ("interior_points", "bounded", "volumes", "jacobians", "offsets", "output_errors"):
         if len(a[name]) != n:
             raise FileFormatError(f"{name} has {len(a[name])} rows for {n} regions")
-    for offsets, rows in {**_RUNS, "cells_inc_off": ("cells_inc",)}.items():
+    for offsets, rows in _RUNS.items():
         off = a[offsets]
         if off.ndim != 1 or not len(off) or off.dtype.kind not in "iu" or off[0] != 0 or np.any(np.diff(off) < 0):
             raise FileFormatError(f"{offsets} must be non-decreasing integers from 0")
         for name in rows:
-            if len(a[name]) != off[-1] and not (name == "cells_inc_off" and len(a[name]) == off[-1] + 1):
+            if len(a[name]) != off[-1]:
                 raise FileFormatError(f"{offsets} ends at {off[-1]}, but {name} has {len(a[name])} rows")
-    if len(a["vertex_offsets"]) != n + 1 or len(a["facet_offsets"]) != n + 1:
-        raise FileFormatError(f"vertex_offsets and facet_offsets need {n + 1} entries for {n} regions")
+    # offsets with an entry per row of another array, and one more
+    for offsets, of, what in (("vertex_offsets", n, "regions"), ("facet_offsets", n, "regions"),
+                              ("cells_inc_off", len(a["cells_gens"]), "generators")):
+        if len(a[offsets]) != of + 1:
+            raise FileFormatError(f"{offsets} needs {of + 1} entries for {of} {what}")
     for name in ("vertices", "interior_points", "cells_gens"):
         if not np.all(np.isfinite(a[name])):
             raise FileFormatError(f"{name} holds coordinates that are not finite")

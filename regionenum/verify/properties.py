@@ -101,10 +101,7 @@ def _network_of(target):
 def _regions(target, domain):
     """An enumerated result, from ``target`` (a :class:`Regions`) or (network, domain)."""
     if isinstance(target, Regions):
-        if domain is not None:  # the regions' domain is theirs: another one would be ignored
-            raise InvalidArgumentError("give a domain with a network only: these Regions were enumerated on "
-                                       "their own domain (enumerate again on the other one)")
-        regions = target
+        regions = _own_domain(target, domain)
     else:
         if domain is None:
             raise InvalidArgumentError("give a domain with the network (or an enumerated Regions)")
@@ -118,6 +115,15 @@ def _regions(target, domain):
         raise InvalidArgumentError(
             f"these regions have no vertices (enumerated by their inequalities: {regions.dim} inputs); "
             "the property-directed search decides such properties: rn.verify.verify_property")
+    return regions
+
+
+def _own_domain(regions, domain):
+    """``regions``, refusing a ``domain`` given beside them: they were enumerated on their own,
+    and another one would be ignored."""
+    if domain is not None:
+        raise InvalidArgumentError("give a domain with a network only: these Regions were enumerated on "
+                                   "their own domain (enumerate again on the other one)")
     return regions
 
 
@@ -356,7 +362,7 @@ def lipschitz(target, domain=None, norm=2) -> LipschitzResult:
     if isinstance(target, Regions) and not target.complete:
         raise IncompleteResultError(f"the Lipschitz constant needs a complete enumeration (this one stopped: "
                                     f"{target.stop_reason}); an incomplete one gives only a lower bound")
-    regions = target if isinstance(target, Regions) and domain is None else _regions(target, domain)
+    regions = _own_domain(target, domain) if isinstance(target, Regions) else _regions(target, domain)
     J = regions.jacobians
     if norm == 1:
         vals = np.abs(J).sum(axis=1).max(axis=1)
