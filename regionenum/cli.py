@@ -18,6 +18,7 @@ import contextlib
 import importlib.metadata
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ import numpy as np
 from numba.core import event
 
 from .core.domain import Box
+from .core.paths import writable
 from .core.slices import Slice
 from .core.tolerances import DEFAULT_TOL
 from .counting import bounds, estimators
@@ -36,11 +38,11 @@ from .engine import count_regions, enumerate_regions, kernels
 from .engine.driver import DeferredInterrupts
 from .engine.kernels import KernelClock
 from .engine.polytope_step import MAX_DIM
-from .errors import (IncompleteResultError, InvalidArgumentError, InvalidDomainError, MissingFileError,
-                     RegionEnumError)
+from .errors import (FileFormatError, IncompleteResultError, InvalidArgumentError, InvalidDomainError,
+                     MissingFileError, RegionEnumError)
 from .io import save_regions, write_graph
 from .io.models import load_input, load_model
-from .io.paths import writable
+from .io.networks import npz_arrays
 from .progress import ProgressBar
 
 EXAMPLES = ("digits_plane",)
@@ -208,8 +210,21 @@ class _Report:
 
 
 # -- arguments --------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, taking a negative number in any notation Python reads (``-1e-3``,
+    ``-2.``, ``-inf``) as a value: argparse's own pattern takes ``-1`` and ``-.5`` only, and
+    ``--lo -1e-3 -1`` failed with "expected at least one argument" (``--lo=-1e-3`` was the
+    way round). The sub-commands' parsers are of the same class."""
+
+    NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^-inf(inity)?$", re.IGNORECASE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = self.NEGATIVE_NUMBER
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="regionenum", description=(
+    p = _Parser(prog="regionenum", description=(
         "Exact enumeration of the activation regions of ReLU-type networks. Networks are .npz "
         "files (W0, b0, W1, b1, ..., and the box lo, hi) or .onnx/.pt models (with --lo/--hi); "
         "--example uses one shipped with regionenum. Ctrl-C stops any command with what it has "
@@ -748,6 +763,7 @@ def _enumerate_text(out, where: _Where) -> list:
 def _estimate(args, report) -> None:
     source = _load_source(args.net, args.example, args.input_shape)
     where = _where(args, source)
+    estimators.checked_budgets(source.network, args.budgets, args.seed)  # (before the enumeration)
     out = report.out
     _described(out, source, where)
     report.text = _estimate_text
@@ -1009,11 +1025,14 @@ def _reach(args, report) -> None:
         raise InvalidArgumentError(f"--steps must be at least 1, got {args.steps}")
     controller = _load_source(args.controller, None, args.input_shape).network
     A = B = c = plant = None
-    if args.plant.suffix == ".npz" and args.plant.exists():
-        with np.load(args.plant) as data:
-            if "A" in data.files and "B" in data.files:
-                A, B = data["A"], data["B"]
-                c = data["c"] if "c" in data.files else None
+    if args.plant.suffix == ".npz" and args.plant.is_file():
+        arrays = npz_arrays(args.plant)
+        if {"A", "B"} <= set(arrays):  # a linear plant (else a network's W0, b0, ...)
+            unknown = set(arrays) - {"A", "B", "c"}
+            if unknown:
+                raise FileFormatError(f"{args.plant}: unknown arrays {sorted(unknown)} beside A and B (a linear "
+                                      "plant x' = A x + B u + c has A, B and c)")
+            A, B, c = arrays["A"], arrays["B"], arrays.get("c")
     if A is None:
         plant = _load_source(args.plant, None, None).network
     step = closed_loop(controller, A=A, B=B, c=c, plant=plant)

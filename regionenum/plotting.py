@@ -24,7 +24,9 @@ import functools
 
 import numpy as np
 
-from .errors import InvalidArgumentError, InvalidDomainError, MissingDependencyError
+from .core.arrays import checked_instance, float_array, whole_number
+from .errors import ArgumentTypeError, InvalidArgumentError, InvalidDomainError, MissingDependencyError
+from .result import Regions
 
 __all__ = ["COLOR_BY", "PALETTE", "neighbour_colouring", "plot_level_set", "plot_mesh", "plot_regions"]
 
@@ -46,6 +48,19 @@ def _pyplot():
     except ImportError:  # pragma: no cover - depends on the installation
         raise MissingDependencyError("pictures need matplotlib: pip install 'regionenum[plot]'") from None
     return plt
+
+
+def _axes(ax, figsize, three_d: bool = False):
+    """``ax`` where it is matplotlib Axes (3-D ones where ``three_d``), checked before any drawing;
+    a new figure's of ``figsize`` inches where it is None."""
+    plt = _pyplot()
+    if ax is None:
+        return plt.figure(figsize=figsize).add_subplot(projection="3d" if three_d else None)
+    from matplotlib.axes import Axes
+    checked_instance(ax, Axes, "ax", "matplotlib Axes (3-D ones)" if three_d else "matplotlib Axes")
+    if three_d and ax.name != "3d":
+        raise ArgumentTypeError("ax must be 3-D matplotlib Axes (fig.add_subplot(projection='3d'))")
+    return ax
 
 
 def plot_regions(regions, ax=None, color_by: str = "region", output: int = 0, boundary: bool = True,
@@ -85,6 +100,9 @@ def plot_regions(regions, ax=None, color_by: str = "region", output: int = 0, bo
     InvalidArgumentError
         Unknown ``color_by``, ``output`` out of range, wrong number of ``labels`` or point
         coordinates.
+    ArgumentTypeError
+        ``regions`` is not a Regions, ``ax`` not matplotlib Axes, ``output`` not an integer or a
+        point not numbers.
     InvalidDomainError
         The domain is unbounded or not 1-D or 2-D.
     IncompleteResultError
@@ -100,11 +118,12 @@ def plot_regions(regions, ax=None, color_by: str = "region", output: int = 0, bo
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('x0', 'x1')
     """
+    checked_instance(regions, Regions, "regions", "a regionenum.Regions (from enumerate_regions)")
     if color_by not in COLOR_BY:
         raise InvalidArgumentError(f"color_by must be one of {COLOR_BY}, got {color_by!r}")
     if not regions.domain.is_bounded:
         raise InvalidDomainError("pictures need a bounded domain")
-    if not 0 <= output < regions.network.output_dim:
+    if not whole_number(output, "output", least=0) < regions.network.output_dim:
         raise InvalidArgumentError(f"output must be in [0, {regions.network.output_dim}), got {output}")
     if regions.dim not in (1, 2):
         raise InvalidDomainError(f"pictures are 1-D or 2-D; this domain is {regions.dim}-D: restrict "
@@ -112,12 +131,10 @@ def plot_regions(regions, ax=None, color_by: str = "region", output: int = 0, bo
     labels = tuple(labels) if labels is not None else tuple(f"x{i}" for i in range(regions.dim))
     if len(labels) != regions.dim:
         raise InvalidArgumentError(f"labels must name {regions.dim} axes, got {len(labels)}")
-    points = {str(k): np.asarray(v, dtype=np.float64).reshape(-1) for k, v in (points or {}).items()}
+    points = {str(k): float_array(v, f"points[{k!r}]").reshape(-1) for k, v in (points or {}).items()}
     if any(p.shape != (regions.dim,) for p in points.values()):
         raise InvalidArgumentError(f"points must have {regions.dim} coordinates each")
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 5.5))
+    ax = _axes(ax, (6.5, 5.5))
     if regions.dim == 1:
         return _plot_1d(regions, ax, output, labels[0], points)
     lo, hi = regions.domain.bounds
@@ -462,10 +479,8 @@ def plot_level_set(level, ax=None, regions=None, color: str = "crimson", linewid
     if level.dim != 2:
         raise InvalidDomainError(f"plot_level_set draws 2-D level sets; this one is {level.dim}-D "
                                  "(plot_mesh draws 3-D ones)")
-    plt = _pyplot()
+    ax = _axes(ax, (6, 5.5))
     from matplotlib.collections import LineCollection
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 5.5))
     if regions is not None:
         plot_regions(regions, ax, color_by="output", output=level.output)
     X = level.vertices
@@ -515,12 +530,9 @@ def plot_mesh(level, ax=None, color=(0.55, 0.7, 0.95), edgecolor=(0.1, 0.1, 0.2,
     """
     if level.dim != 3:
         raise InvalidDomainError(f"plot_mesh draws 3-D level sets; this one is {level.dim}-D")
-    plt = _pyplot()
+    ax = _axes(ax, (6, 6), three_d=True)
     from matplotlib.colors import to_rgba
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
-    if ax is None:
-        fig = plt.figure(figsize=(6, 6))
-        ax = fig.add_subplot(projection="3d")
     X = level.vertices
     polygons = [X[p] for p in level.polygons]
     light = np.asarray(light, float) / np.linalg.norm(light)

@@ -360,6 +360,26 @@ def test_errors_name_the_problem(nets, tmp_path, cli):
     assert bad.returncode == 2 and "outside the box on input 0" in bad.stderr
     bad = cli("count", path, "--slice", "0=0", "--slice", "1=0")
     assert bad.returncode == 2 and "leave at least one free" in bad.stderr
+    huge = cli("estimate", path, "--budgets", "100", "1000000000000000")  # refused before the enumeration
+    assert huge.returncode == 2 and "this machine has" in huge.stderr and "regions" not in huge.stdout
+    seed = cli("estimate", path, "--budgets", "100", "--seed", "-1")
+    assert seed.returncode == 2 and "seed must be" in seed.stderr
+    np.savez(tmp_path / "objects.npz", W0=np.array([[1, None]], dtype=object), b0=np.zeros(1))
+    objects = cli("count", tmp_path / "objects.npz", "--lo", "0", "0", "--hi", "1", "1")
+    assert objects.returncode == 2 and "holds Python objects" in objects.stderr
+    np.savez(tmp_path / "plant.npz", A=np.eye(2), B=np.ones((2, 1)), C=np.eye(2))  # C is not c
+    plant = cli("reach", path, tmp_path / "plant.npz", "--x0-lo", "0", "0", "--x0-hi", "1", "1")
+    assert plant.returncode == 2 and "unknown arrays ['C'] beside A and B" in plant.stderr
+
+
+def test_negative_numbers_in_any_notation_are_values(nets, cli):
+    """argparse took ``-1e-1`` and ``-inf`` for options ("expected at least one argument")."""
+    path = nets["folder"] / "net2.npz"
+    counts = [json.loads(cli("count", path, "--json", "--lo", lo, "-1", "--hi", "1", "1").stdout)["regions"]
+              for lo in ("-1e-1", "-0.1", "-1E-1", "-.1")]
+    assert counts == [counts[1]] * 4 and counts[1] == int(rn.count_regions(nets["net2"], rn.Box([-0.1, -1], [1, 1])))
+    whole = cli("count", path, "--lo", "-inf", "-1", "--hi", "1", "1")
+    assert whole.returncode == 2 and "lo has a non-finite value" in whole.stderr
 
 
 def test_outputs_never_overwrite_inputs_or_each_other(nets, tmp_path, cli):

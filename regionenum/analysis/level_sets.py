@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.arrays import checked_index
+from ..core.arrays import checked_index, whole_number
 from ..core.tolerances import DEFAULT_TOL, U
 from ..errors import FileFormatError, InvalidArgumentError, MissingFileError
 from .exact_geometry import ExactGeometry
@@ -600,7 +600,7 @@ def class_region(regions, cls: int, tol: float = DEFAULT_TOL) -> PolyhedralCompl
     """
     k = regions.network.output_dim
     n_classes = max(k, 2)
-    if isinstance(cls, bool) or int(cls) != cls or not 0 <= cls < n_classes:
+    if not 0 <= whole_number(cls, "class", least=0) < n_classes:
         raise InvalidArgumentError(f"class must be in [0, {n_classes}), got {cls!r}")
     signer = VertexSigns(regions, tol)
     _, K = _subdivision(regions)

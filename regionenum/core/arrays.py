@@ -1,15 +1,20 @@
 """Array helpers shared by the engine, the results and the analyses: CSR offsets (a flat array
-of items with ``offsets[i]:offsets[i + 1]`` the items of row ``i``), packed pattern bits, and the
-one array layout the compiled kernels take."""
+of items with ``offsets[i]:offsets[i + 1]`` the items of row ``i``), packed pattern bits, the
+one array layout the compiled kernels take; and the checks every public function makes of its
+arguments' kinds (flags, indices, whole and real numbers, arrays of numbers, instances), so that
+a wrong one is refused by name before any work."""
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 
-from ..errors import ArgumentTypeError
+from ..errors import ArgumentTypeError, InvalidArgumentError
 from .threads import map_in_threads
 
-__all__ = ["batches", "checked_flag", "checked_index", "concat_offsets", "get_bits", "is_integer", "kernel_array",
-           "offsets_of", "pattern_order", "per_cell_count", "ranges", "run_starts", "set_bits", "unpack_bits"]
+__all__ = ["batches", "checked_flag", "checked_index", "checked_instance", "concat_offsets", "float_array",
+           "get_bits", "is_integer", "kernel_array", "offsets_of", "pattern_order", "per_cell_count", "ranges",
+           "real_number", "run_starts", "set_bits", "unpack_bits", "whole_number"]
 
 
 def is_integer(value) -> bool:
@@ -34,6 +39,53 @@ def checked_flag(value, what: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ArgumentTypeError(f"{what} must be True or False, got {value!r}")
     return bool(value)
+
+
+def checked_instance(value, types, what: str, described: str):
+    """``value`` where it is an instance of ``types``; ``ArgumentTypeError`` otherwise, saying
+    that ``what`` must be ``described`` (a string or None would fail later, deep in the work,
+    with an ``AttributeError`` naming neither)."""
+    if not isinstance(value, types):
+        raise ArgumentTypeError(f"{what} must be {described}, got {type(value).__name__}")
+    return value
+
+
+def whole_number(value, what: str, least: int = 1) -> int:
+    """``value`` as an int where it is a whole number of at least ``least`` (an integer, or a
+    float without a fraction); ``ArgumentTypeError`` naming ``what`` where it is not a number
+    (text, None, a bool), ``InvalidArgumentError`` where it is a fraction, NaN, infinite or
+    below ``least`` (``int()`` cut fractions and raised its own errors on the rest)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ArgumentTypeError(f"{what} must be an integer, got {value!r}")
+    if not (is_integer(value) or float(value).is_integer()) or value < least:
+        kind = {0: "a non-negative integer", 1: "a positive integer"}.get(least, f"an integer of at least {least}")
+        raise InvalidArgumentError(f"{what} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def real_number(value, what: str) -> float:
+    """``value`` as a float where it is a real number (Python's, NumPy's or a ``Fraction``, not a
+    bool); ``ArgumentTypeError`` naming ``what`` otherwise (text, None, an array)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(f"{what} must be a number, got {value!r}")
+    return float(value)
+
+
+def float_array(value, what: str) -> np.ndarray:
+    """``value`` as a float64 array (no copy where it is one); ``ArgumentTypeError`` naming
+    ``what`` where it is not real numbers: text (NumPy reads ``"1.5"`` as a number), complex
+    numbers (float64 drops their imaginary parts), ragged lists, None (NaN) or other objects.
+    Objects that are real numbers (``Fraction``) are rounded to float64."""
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biufO" or (arr.dtype.kind == "O" and not all(isinstance(v, numbers.Real)
+                                                                                for v in arr.flat)):
+            raise TypeError
+        return arr.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        shown = repr(value)
+        raise ArgumentTypeError(f"{what} must be real numbers, got "
+                                f"{shown if len(shown) <= 60 else shown[:57] + '...'}") from None
 
 
 def kernel_array(a, dtype) -> np.ndarray:

@@ -6,12 +6,13 @@ Weights follow the torch convention, ``W`` of shape ``(out, in)``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, InvalidNetworkError
-from .arrays import is_integer
+from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidNetworkError
+from .arrays import checked_instance, float_array, is_integer
 from .norm_bounds import abs_norm_bound, row_norm_bounds, spectral_norm_bound
 from .piecewise import PieceMap, UnitSpline, expand_layer
 from .threads import AdaptiveBlas, blas_on_one_thread, idle_cpus, map_in_threads
@@ -210,7 +211,7 @@ class Activation:
             A slope that is not finite (a count that does not match the layer: when the network
             is built, naming the layer).
         """
-        return cls("prelu", params=tuple(np.atleast_1d(np.asarray(slopes, np.float64)).tolist()))
+        return cls("prelu", params=tuple(np.atleast_1d(_as_float_array(slopes, "a PReLU's slopes")).tolist()))
 
     @classmethod
     def spline(cls, breakpoints, slopes, value: float = 0.0) -> "Activation":
@@ -235,9 +236,9 @@ class Activation:
             Breakpoints that do not increase, a slope count that is not one more, equal
             neighbouring slopes (a breakpoint that does not bend), values that are not finite.
         """
-        bp = [np.atleast_1d(np.asarray(x, np.float64)) for x in _rows(breakpoints)]
-        sl = [np.atleast_1d(np.asarray(x, np.float64)) for x in _rows(slopes)]
-        val = np.atleast_1d(np.asarray(value, np.float64)).tolist()
+        bp = [np.atleast_1d(_as_float_array(x, "a spline's breakpoints")) for x in _rows(breakpoints)]
+        sl = [np.atleast_1d(_as_float_array(x, "a spline's slopes")) for x in _rows(slopes)]
+        val = np.atleast_1d(_as_float_array(value, "a spline's value")).tolist()
         if not (len(bp) == len(sl) == len(val)):
             raise InvalidNetworkError(f"a spline per unit needs as many breakpoint rows, slope rows "
                                       f"and values: got {len(bp)}, {len(sl)} and {len(val)}")
@@ -351,8 +352,8 @@ class Activation:
             if name == "prelu":
                 return cls.prelu(spec[1])
             if name in PIECEWISE:
-                return cls(name, params=tuple(np.atleast_1d(np.asarray(spec[1], np.float64)).tolist()))
-            return cls(name, float(spec[1]))
+                return cls(name, params=tuple(np.atleast_1d(_as_float_array(spec[1], f"{name}'s parameters")).tolist()))
+            return cls(name, _number(spec[1], f"{name}'s parameter"))
         if isinstance(spec, str):
             spec, _, linear = spec.lower().partition("+linear:")
             if linear:
@@ -365,7 +366,7 @@ class Activation:
             if name == "max" and arg:
                 return cls("max", groups=tuple(arg.split(",")))
             if name == "leaky_relu":
-                return cls(name, float(arg) if arg else 0.01)
+                return cls(name, _number(arg, f"{name}'s slope") if arg else 0.01)
             if name == "spline" and arg:
                 units = [part.split("/") for part in arg.split(";")]
                 if any(len(u) != 3 for u in units):
@@ -581,6 +582,16 @@ def _whole(value, what: str) -> int:
     elif isinstance(value, (float, np.floating)) and float(value).is_integer():
         return int(value)
     raise InvalidNetworkError(f"{what} must be a whole number, got {value!r}")
+
+
+def _number(value, what: str) -> float:
+    """One finite number, given as a number or its text, for ``what``; refused otherwise."""
+    if isinstance(value, str):
+        value = _numbers(value) if value.strip() else ()
+    arr = _as_float_array(value, what)
+    if arr.size != 1:
+        raise InvalidNetworkError(f"{what} must be one number, got {value!r}")
+    return float(arr.reshape(-1)[0])
 
 
 def _numbers(text: str) -> tuple:
@@ -938,12 +949,12 @@ class Network:
         >>> net([[1.0, -2.0]])
         array([[0.5]])
         """
-        layers = list(layers)
+        layers = list(checked_instance(layers, Iterable, "layers", "a list of (W, b) pairs or Layers"))
         if not layers:
             raise InvalidNetworkError("a network needs at least one layer")
         if activations is None:
             activations = ["relu"] * (len(layers) - 1) + ["identity"]
-        activations = list(activations)
+        activations = list(checked_instance(activations, Iterable, "activations", "a list, one per layer"))
         if len(activations) != len(layers):
             raise InvalidNetworkError(
                 f"{len(activations)} activations given for {len(layers)} layers")
@@ -1158,8 +1169,8 @@ class Network:
             return np.zeros((len(Zs[0]), 0), dtype=bool)
         return np.concatenate(parts, axis=1)
 
-    def _check_inputs(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+    def _check_inputs(self, X, name: str = "X") -> np.ndarray:
+        X = float_array(X, name)
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.input_dim:
@@ -1171,7 +1182,7 @@ class Network:
         """``X`` as :meth:`_check_inputs` gives it, for what places points among the regions or
         their boundaries (a region, a distance): a point with a coordinate that is not finite
         lies in none and is refused by ``name`` (evaluating the network passes NaN through)."""
-        X = self._check_inputs(X)
+        X = self._check_inputs(X, name)
         bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
         if len(bad):
             rows = ", ".join(map(str, bad[:5].tolist())) + (", ..." if len(bad) > 5 else "")
@@ -1207,12 +1218,14 @@ def _canonical_layers(source):
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
+    """``value`` as a float64 array of its own, refused by ``name`` where it is not finite real
+    numbers (:func:`~regionenum.core.arrays.float_array`), as :class:`InvalidNetworkError`."""
     if np.iscomplexobj(value):  # float64 would drop the imaginary parts, with a warning at most
         raise InvalidNetworkError(f"{name} holds complex numbers: a network's weights are real")
     try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidNetworkError(f"{name} is not numeric") from None
+        arr = np.array(float_array(value, name))
+    except ArgumentTypeError as e:
+        raise InvalidNetworkError(str(e)) from None
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise InvalidNetworkError(f"{name} has a non-finite value at index {tuple(int(i) for i in bad)}")

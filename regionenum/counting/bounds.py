@@ -12,27 +12,27 @@ largest counts known to be reached (by the networks of :mod:`regionenum.counting
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from math import comb, prod
 
+from ..core.arrays import checked_instance, whole_number
 from ..errors import InvalidArgumentError
 
 __all__ = ["zaslavsky", "pascanu", "montufar", "serra", "trivial", "one_dimensional"]
 
 
 def _check(n0, widths, *, need_n0=False):
-    if isinstance(n0, bool) or int(n0) != n0 or n0 < 1:
-        raise InvalidArgumentError(f"the input dimension n0 must be a positive integer, got {n0!r}")
-    widths = list(widths)
+    n0 = whole_number(n0, "the input dimension n0")
+    widths = list(checked_instance(widths, Iterable, "widths", "a list of hidden layer widths"))
     if not widths:
         raise InvalidArgumentError("widths must list at least one hidden layer")
     for i, n in enumerate(widths):
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise InvalidArgumentError(f"width of hidden layer {i} must be a positive integer, got {n!r}")
+        whole_number(n, f"width of hidden layer {i}")
         if need_n0 and n < n0:
             raise InvalidArgumentError(f"this bound needs every hidden layer at least as wide as the "
                                   f"input (n0 = {n0}); layer {i} has {n}")
-    return int(n0), [int(n) for n in widths]
+    return n0, [int(n) for n in widths]
 
 
 def zaslavsky(n: int, n0: int) -> int:
@@ -62,7 +62,7 @@ def zaslavsky(n: int, n0: int) -> int:
     137
     """
     n0, (n,) = _check(n0, [n])
-    return sum(comb(n, j) for j in range(n0 + 1))
+    return sum(comb(n, j) for j in range(min(n0, n) + 1))  # (C(n, j) = 0 beyond n)
 
 
 def pascanu(n0: int, widths) -> int:

@@ -16,10 +16,12 @@ cells), which makes them good tests too.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.arrays import checked_instance
 from ..core.domain import Box
 from ..core.network import Network
 from ..errors import InvalidArgumentError
@@ -116,8 +118,9 @@ def pascanu(n0: int, fold_widths, last_width: int, seed: int = 0) -> Constructio
 
 
 def _zigzag(n0, fold_widths, last_width, seed, fold_all):
-    widths = list(fold_widths) + [last_width]
+    widths = list(checked_instance(fold_widths, Iterable, "fold_widths", "a list of widths")) + [last_width]
     count = (montufar_bound if fold_all else pascanu_bound)(n0, widths)  # also checks widths
+    n0, fold_widths, last_width = int(n0), [int(w) for w in fold_widths], int(last_width)  # (whole floats)
     rng = np.random.default_rng(seed)
     layers = []
     feed = np.eye(n0)  # maps the previous layer's outputs to the current coordinates y

@@ -14,13 +14,15 @@ count.
 """
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from math import factorial
 
 import numpy as np
 
-from ..core.arrays import checked_flag
+from ..core.arrays import checked_flag, checked_instance, float_array, real_number, whole_number
 from ..core.domain import Box, Polytope
 from ..core.network import Network
 from ..engine.api import enumerate_regions
@@ -47,8 +49,7 @@ class Estimate:
 
 
 def _check_common(network, domain):
-    if not isinstance(network, Network):
-        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    checked_instance(network, Network, "network", "a regionenum.Network")
     if not isinstance(domain, Polytope):
         raise ArgumentTypeError(f"domain must be a regionenum Box or Polytope, got {type(domain).__name__}")
     if domain.dim != network.input_dim:
@@ -58,10 +59,27 @@ def _check_common(network, domain):
         raise InvalidDomainError("sampling needs a bounded domain")
 
 
-def _positive_int(value, name):
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _fits_in_memory(network, n: int, what: str) -> None:
+    """Refuse, before any work, ``n`` points whose arrays (their coordinates, every layer's
+    values at them, their patterns) would not fit in this machine's memory: NumPy would fail
+    only after the work before them (in :func:`compare`, the exact enumeration)."""
+    need = n * (8 * (network.input_dim + sum(network.widths)) + 2 * network.n_units)
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # (not on every system)
+        return
+    if need > total:
+        raise InvalidArgumentError(f"{what}: {n:,} points need about {need / 2 ** 30:,.3g} GiB for the network's "
+                                   f"values at them; this machine has {total / 2 ** 30:.3g} GiB")
+
+
+def _rng(seed) -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, refusing by name a seed it cannot take."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"seed must be None, a non-negative integer or a numpy Generator, "
+                                   f"got {seed!r}") from None
 
 
 def sample_domain(domain, n: int, rng) -> np.ndarray:
@@ -161,9 +179,10 @@ def sampled_patterns(network, domain, n_samples: int, seed=None) -> Estimate:
     4.0
     """
     _check_common(network, domain)
-    n = _positive_int(n_samples, "n_samples")
+    n = whole_number(n_samples, "n_samples")
+    _fits_in_memory(network, n, "n_samples")
     start = time.perf_counter()
-    counts = _pattern_counts(network, sample_domain(domain, n, np.random.default_rng(seed)))
+    counts = _pattern_counts(network, sample_domain(domain, n, _rng(seed)))
     return Estimate("sampled_patterns", float(len(counts)), "activation regions meeting the domain",
                     "lower bound", n, time.perf_counter() - start, {"frequencies": counts})
 
@@ -208,7 +227,8 @@ def grid_patterns(network, domain, n_per_axis: int) -> Estimate:
     (4.0, 16)
     """
     _check_common(network, domain)
-    m = _positive_int(n_per_axis, "n_per_axis")
+    m = whole_number(n_per_axis, "n_per_axis")
+    _fits_in_memory(network, m ** domain.dim, "n_per_axis")
     start = time.perf_counter()
     X = _grid_points(domain, m)
     counts = _pattern_counts(network, X)
@@ -327,10 +347,9 @@ def trajectory_regions(network, points, domain=None, closed: bool = False) -> Es
     >>> rn.estimators.trajectory_regions(net, square, closed=True).value   # four quadrants, four crossings
     4.0
     """
-    if not isinstance(network, Network):
-        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    checked_instance(network, Network, "network", "a regionenum.Network")
     closed = checked_flag(closed, "closed")
-    P = np.asarray(points, dtype=np.float64)
+    P = float_array(points, "points")
     if P.ndim != 2 or P.shape[1] != network.input_dim or len(P) < 2:
         raise InvalidArgumentError(f"points must have shape (m, {network.input_dim}) with m >= 2, got "
                               f"{P.shape}")
@@ -404,7 +423,7 @@ def line_regions(network, x0, x1, domain=None) -> Estimate:
     >>> est.value, np.round(est.details["breakpoints"], 6).tolist()
     (3.0, [0.333333, 0.5])
     """
-    ends = [np.ravel(np.asarray(x, dtype=np.float64)) for x in (x0, x1)]
+    ends = [np.ravel(float_array(x, name)) for x, name in ((x0, "x0"), (x1, "x1"))]
     if ends[0].shape != ends[1].shape:
         raise InvalidArgumentError(f"x0 and x1 must have the same length, got {len(ends[0])} and {len(ends[1])}")
     out = trajectory_regions(network, np.stack(ends), domain)
@@ -499,9 +518,8 @@ def local_complexity(network, X, radius: float) -> Estimate:
     >>> est.details["per_point"].tolist(), est.value, est.kind    # only x1 = 0 passes near the first
     ([1, 0], 0.5, 'exact')
     """
-    if not isinstance(network, Network):
-        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
-    if not (np.isfinite(radius) and radius > 0):
+    checked_instance(network, Network, "network", "a regionenum.Network")
+    if not (np.isfinite(real_number(radius, "radius")) and radius > 0):
         raise InvalidArgumentError(f"radius must be positive, got {radius!r}")
     X = network._check_points(X)
     if not len(X):
@@ -571,12 +589,11 @@ def distance_to_boundary(network, X, chunk: int = 256) -> Estimate:
     >>> d.details["per_point"].tolist(), d.details["nearest"].tolist()
     ([0.2, 3.0], [[0, 1], [0, 0]])
     """
-    if not isinstance(network, Network):
-        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    checked_instance(network, Network, "network", "a regionenum.Network")
     X = network._check_points(X)
     if not len(X):
         raise InvalidArgumentError("X has no points")
-    chunk = _positive_int(chunk, "chunk")
+    chunk = whole_number(chunk, "chunk")
     start = time.perf_counter()
     dist = np.full(len(X), np.inf)
     nearest = np.full((len(X), 2), -1, np.int64)
@@ -620,6 +637,18 @@ def _nearest_boundaries(network, X):
     return best, where
 
 
+def checked_budgets(network, budgets, seed) -> list:
+    """:func:`compare`'s ``budgets`` as ints, and its ``seed``, checked before any work (the
+    command line checks them before its exact enumeration): each budget a positive integer whose
+    points fit in memory, a seed ``numpy.random.default_rng`` takes."""
+    _rng(seed)
+    budgets = [whole_number(n, "each budget")
+               for n in checked_instance(budgets, Iterable, "budgets", "a list of sample sizes")]
+    for n in budgets:
+        _fits_in_memory(network, n, "budgets")
+    return budgets
+
+
 def compare(regions, budgets=(100, 1000, 10000, 100000), seed=0) -> list[dict]:
     """Run the sampling estimators at each budget against an exact enumeration ``regions``
     (complete, on a bounded domain): one row per method and budget with ``estimate``,
@@ -630,6 +659,7 @@ def compare(regions, budgets=(100, 1000, 10000, 100000), seed=0) -> list[dict]:
         raise IncompleteResultError("compare needs a complete enumeration (this one stopped early: "
                                     f"{regions.stop_reason})")
     net, domain = regions.network, regions.domain
+    budgets = checked_budgets(net, budgets, seed)
     exact = len(regions)
     edges = np.quantile(regions.volumes, [0.25, 0.5, 0.75])
     quartile = np.searchsorted(edges, regions.volumes, side="right")
@@ -649,8 +679,7 @@ def compare(regions, budgets=(100, 1000, 10000, 100000), seed=0) -> list[dict]:
         rows.append(out)
 
     for n in budgets:
-        n = _positive_int(n, "budget")
-        rng = np.random.default_rng(seed)
+        rng = _rng(seed)
         X = sample_domain(domain, n, rng)
         start = time.perf_counter()
         counts = _pattern_counts(net, X)

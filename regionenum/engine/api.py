@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ..core.arrays import checked_flag
+from ..core.arrays import checked_flag, checked_instance, real_number
 from ..core.domain import Polytope
 from ..core.network import Network
 from ..core.slices import Slice
@@ -288,8 +288,7 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
     raises before any work."""
     _check_types(tol=tol, max_regions=max_regions, time_limit=time_limit, batch_size=batch_size, workers=workers,
                  client=client, progress=progress, certify=certify)
-    if not isinstance(network, Network):
-        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
+    checked_instance(network, Network, "network", "a regionenum.Network")
     if isinstance(domain, Slice):
         if len(domain.origin) != network.input_dim:
             raise InvalidDomainError(f"the slice lives in {len(domain.origin)} inputs but the network "
@@ -333,8 +332,7 @@ def _check_types(*, tol, max_regions, time_limit, batch_size, workers, client, p
     def number(value, name, optional=False, whole=False):
         if optional and value is None:
             return
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ArgumentTypeError(f"{name} must be a number, got {value!r}")
+        real_number(value, name)
         if whole and not float(value).is_integer():  # NaN, infinities and fractions
             raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
 

@@ -5,14 +5,14 @@ any GraphML reader, the tagged attributes as text)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import FileFormatError, MissingFileError
+from ..core.arrays import checked_instance
+from ..core.paths import readable, writable
+from ..errors import FileFormatError
 from .json_arrays import decode_array, encode_array
-from .paths import writable
 
 if TYPE_CHECKING:  # imported where a graph is made: networkx takes about 0.1 s to import
     import networkx as nx
@@ -54,6 +54,7 @@ def write_graph(G: nx.Graph, path) -> None:
     """
     path = writable(path, GRAPH_SUFFIXES)
     import networkx as nx
+    checked_instance(G, nx.Graph, "G", "a networkx Graph (from adjacency_graph)")
 
     H = nx.Graph()
     H.graph.update({k: _pack(v) for k, v in G.graph.items()})
@@ -84,9 +85,7 @@ def read_graph(path) -> nx.Graph:
     FileFormatError
         Another suffix, or a file that is not such a graph.
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(f"no such file: {path}")
+    path = readable(path)
     if path.suffix not in GRAPH_SUFFIXES:
         raise FileFormatError(f"unknown graph format {path.suffix!r}: use .graphml or .json")
     import networkx as nx

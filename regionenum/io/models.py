@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core.domain import Box
 from ..core.network import Network
+from ..core.paths import as_path
 from ..errors import (
     FileFormatError,
     InvalidArgumentError,
@@ -70,7 +71,7 @@ def load_model(path, input_shape=None) -> tuple[Network, Box | None]:
     >>> net.input_dim, box.dim
     (2, 2)
     """
-    path = Path(path)
+    path = as_path(path)
     if path.suffix not in MODEL_SUFFIXES:
         raise FileFormatError(f"{path}: unsupported model format {path.suffix!r}; networks are .npz files "
                               "(W0, b0, ..., lo, hi; see regionenum.save), .onnx or .pt")
@@ -205,7 +206,7 @@ def load_input(path, size: int) -> np.ndarray:
     >>> load_input(path, 4)
     array([0., 1., 2., 3.])
     """
-    path = Path(path)
+    path = as_path(path)
     if path.suffix != ".npy":
         raise FileFormatError(f"{path}: inputs are .npy files (numpy.save), got {path.suffix!r}")
     if not path.exists():

@@ -7,14 +7,14 @@ writes them. Unknown arrays are an error, never ignored.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 
+from ..core.arrays import checked_instance
 from ..core.domain import Box
 from ..core.network import Network
-from ..errors import ArgumentTypeError, FileFormatError, InvalidDomainError, MissingFileError
-from .paths import writable
+from ..core.paths import readable, writable
+from ..errors import ArgumentTypeError, FileFormatError, InvalidDomainError
 
 __all__ = ["load", "save"]
 
@@ -51,6 +51,7 @@ def save(path, network: Network, domain: Box | None = None) -> None:
     (Network(widths=(2, 2, 1), activations=[relu, identity]), Box(lo=[-1.0, -1.0], hi=[1.0, 1.0]))
     """
     path = writable(path, (".npz",))
+    checked_instance(network, Network, "network", "a regionenum.Network")
     arrays = {}
     for i, layer in enumerate(network.source_layers):  # as built: a rewrite is redone on loading
         arrays[f"W{i}"] = layer.W
@@ -96,38 +97,56 @@ def load(path):
     >>> net.widths, box
     ((64, 64, 64, 10), Box(lo=[-0.25, -0.25], hi=[1.25, 1.25]))
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(f"no such file: {path}")
+    path = readable(path)
+    arrays = npz_arrays(path)
+    keys = set(arrays)
+    layer_idx = {}
+    for key in keys:
+        m = _LAYER_KEY.match(key)
+        if m:
+            layer_idx.setdefault(int(m.group(2)), set()).add(m.group(1))
+    unknown = keys - {k for k in keys if _LAYER_KEY.match(k)} - {"lo", "hi", "activations"}
+    if unknown:
+        raise FileFormatError(f"{path}: unknown arrays {sorted(unknown)} (expected W0, b0, ..., "
+                              "lo, hi, activations)")
+    n = len(layer_idx)
+    if n == 0 or sorted(layer_idx) != list(range(n)) or any(v != {"W", "b"} for v in layer_idx.values()):
+        raise FileFormatError(f"{path}: layers must be W0, b0, ..., W{{n-1}}, b{{n-1}} with none missing")
+    layers = [(arrays[f"W{i}"], arrays[f"b{i}"]) for i in range(n)]
+    activations = None
+    if "activations" in keys:
+        if arrays["activations"].ndim != 1:
+            raise FileFormatError(f"{path}: activations must be a list of names, one per layer, got an array "
+                                  f"of shape {arrays['activations'].shape}")
+        activations = [str(a) for a in arrays["activations"]]
+    network = Network.from_layers(layers, activations)
+    box = None
+    if ("lo" in keys) != ("hi" in keys):
+        raise FileFormatError(f"{path}: has one of lo/hi but not the other")
+    if "lo" in keys:
+        box = Box(arrays["lo"], arrays["hi"])
+    return network, box
+
+
+def npz_arrays(path) -> dict:
+    """Every array of the ``.npz`` archive at ``path``, by name.
+
+    Raises
+    ------
+    FileFormatError
+        The file is not a ``.npz`` archive, or one of its arrays holds Python objects (NumPy
+        reads those only by unpickling them, which runs code from the file).
+    """
     try:
         data = np.load(path, allow_pickle=False)
     except Exception:  # numpy raises several types for content that is not an archive
         raise FileFormatError(f"{path} is not a .npz archive (regionenum networks are saved with "
                               "regionenum.save or numpy.savez)") from None
     if not hasattr(data, "files"):
-        raise FileFormatError(f"{path} holds one array, not a .npz archive of W0, b0, ...")
+        raise FileFormatError(f"{path} holds one array, not a .npz archive")
     with data:
-        keys = set(data.files)
-        layer_idx = {}
-        for key in keys:
-            m = _LAYER_KEY.match(key)
-            if m:
-                layer_idx.setdefault(int(m.group(2)), set()).add(m.group(1))
-        unknown = keys - {k for k in keys if _LAYER_KEY.match(k)} - {"lo", "hi", "activations"}
-        if unknown:
-            raise FileFormatError(f"{path}: unknown arrays {sorted(unknown)} (expected W0, b0, ..., "
-                                  "lo, hi, activations)")
-        n = len(layer_idx)
-        if n == 0 or sorted(layer_idx) != list(range(n)) or any(v != {"W", "b"} for v in layer_idx.values()):
-            raise FileFormatError(f"{path}: layers must be W0, b0, ..., W{{n-1}}, b{{n-1}} with none missing")
-        layers = [(data[f"W{i}"], data[f"b{i}"]) for i in range(n)]
-        activations = None
-        if "activations" in keys:
-            activations = [str(a) for a in data["activations"]]
-        network = Network.from_layers(layers, activations)
-        box = None
-        if ("lo" in keys) != ("hi" in keys):
-            raise FileFormatError(f"{path}: has one of lo/hi but not the other")
-        if "lo" in keys:
-            box = Box(data["lo"], data["hi"])
-    return network, box
+        try:
+            return {key: data[key] for key in data.files}
+        except ValueError:
+            raise FileFormatError(f"{path}: an array holds Python objects, not numbers or names "
+                                  "(regionenum does not unpickle files)") from None

@@ -7,19 +7,19 @@ compact, ``.json`` readable from any language (see :mod:`.json_arrays`).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
+from ..core.arrays import checked_instance
 from ..core.domain import Box, Polytope
 from ..core.exact import ConstraintIds
 from ..core.network import Network
+from ..core.paths import readable, writable
 from ..engine.cells import CellComplex, CellSet, Constraints
 from ..engine.kernels.splitting import INCIDENCE_DTYPE
-from ..errors import FileFormatError, MissingFileError
+from ..errors import FileFormatError
 from ..result import Regions
 from .json_arrays import decode_array, encode_array
-from .paths import writable
 
 __all__ = ["load_regions", "save_regions"]
 
@@ -62,6 +62,7 @@ def save_regions(regions, path) -> None:
     >>> rn.load_regions(path)
     Regions(4 regions, 4 bounded, d=2)
     """
+    checked_instance(regions, Regions, "regions", "a regionenum.Regions (from enumerate_regions)")
     path = writable(path, RESULT_SUFFIXES)
     arrays = _to_arrays(regions)
     if path.suffix == ".npz":
@@ -93,9 +94,7 @@ def load_regions(path):
     FileFormatError
         Not a regionenum result (of this format version).
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(f"no such file: {path}")
+    path = readable(path)
     if path.suffix not in RESULT_SUFFIXES:
         raise FileFormatError(f"unknown result format {path.suffix!r}: use .npz or .json")
     try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.arrays import checked_flag, is_integer
+from ..core.arrays import checked_flag, checked_index, checked_instance, float_array, whole_number
 from ..core.domain import Polytope
 from ..core.network import Activation, Network
 from ..engine.api import enumerate_regions
@@ -42,7 +42,7 @@ __all__ = ["ReachSet", "Preimage", "closed_loop", "unroll", "forward_reachable",
 
 
 def _matrix(value, name, shape=None):
-    arr = np.atleast_2d(np.asarray(value, dtype=np.float64))
+    arr = np.atleast_2d(float_array(value, name))
     if not np.all(np.isfinite(arr)):
         raise InvalidArgumentError(f"{name} must be finite")
     if shape is not None and arr.shape != shape:
@@ -82,8 +82,7 @@ def closed_loop(controller: Network, A=None, B=None, c=None, plant: Network | No
     >>> step(np.array([[1.0, 0.0]])).round(4).tolist()
     [[0.995, -0.1]]
     """
-    if not isinstance(controller, Network):
-        raise ArgumentTypeError(f"controller must be a regionenum.Network, got {type(controller).__name__}")
+    checked_instance(controller, Network, "controller", "a regionenum.Network")
     n, m = controller.input_dim, controller.output_dim
     if any(layer.activation.kind == "max" for layer in controller.layers):
         raise InvalidNetworkError("closed loops take controllers of ReLU, LeakyReLU and linear layers")
@@ -114,8 +113,7 @@ def closed_loop(controller: Network, A=None, B=None, c=None, plant: Network | No
         c = np.zeros(n) if c is None else _matrix(c, "c", (1, n))[0]
         layers.append((np.concatenate([B, A], axis=1), c, Activation("identity")))
     else:
-        if not isinstance(plant, Network):
-            raise ArgumentTypeError(f"plant must be a regionenum.Network, got {type(plant).__name__}")
+        checked_instance(plant, Network, "plant", "a regionenum.Network")
         if plant.input_dim != n + m or plant.output_dim != n:
             raise InvalidNetworkError(f"the plant must take (x, u): {n + m} inputs, and give {n} outputs; it takes "
                                       f"{plant.input_dim} and gives {plant.output_dim}")
@@ -151,18 +149,16 @@ def unroll(step: Network, steps: int, all_states: bool = True) -> Network:
     InvalidArgumentError
         ``steps`` is not a positive integer.
     """
-    if not isinstance(step, Network):
-        raise ArgumentTypeError(f"step must be a regionenum.Network, got {type(step).__name__}")
+    checked_instance(step, Network, "step", "a regionenum.Network")
     all_states = checked_flag(all_states, "all_states")
     n = step.input_dim
     if step.output_dim != n:
         raise InvalidNetworkError(f"a step network maps states to states: it has {n} inputs but "
                                   f"{step.output_dim} outputs")
-    if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-        raise InvalidArgumentError(f"steps must be a positive integer, got {steps!r}")
+    steps = whole_number(steps, "steps")
     layers = []
     carried = 0  # earlier states travel along as the last `carried` units
-    for t in range(int(steps)):
+    for t in range(steps):
         for l, layer in enumerate(step.layers):
             k, w_in = layer.width, layer.W.shape[1]
             keep = carried if all_states else 0
@@ -218,8 +214,10 @@ def simulate(step: Network, X0, steps: int) -> np.ndarray:
     ------
     InvalidNetworkError
         The states do not have the network's ``n`` inputs.
+    ArgumentTypeError
+        ``step`` is not a Network, ``X0`` not numbers or ``steps`` not an integer.
     InvalidArgumentError
-        ``steps`` is not a non-negative integer.
+        ``steps`` is negative.
 
     Examples
     --------
@@ -230,11 +228,11 @@ def simulate(step: Network, X0, steps: int) -> np.ndarray:
     >>> rn.verify.simulate(step, [1.0, 0.0], steps=2).round(4).tolist()
     [[[1.0, 0.0], [0.995, -0.1], [0.9805, -0.1895]]]
     """
-    if not is_integer(steps) or steps < 0:
-        raise InvalidArgumentError(f"steps must be a non-negative integer, got {steps!r}")
-    X = np.atleast_2d(np.asarray(X0, dtype=np.float64))
+    checked_instance(step, Network, "step", "a regionenum.Network")
+    steps = whole_number(steps, "steps", least=0)
+    X = np.atleast_2d(float_array(X0, "X0"))
     out = [X]
-    for _ in range(int(steps)):
+    for _ in range(steps):
         X = step(X)
         out.append(X)
     return np.stack(out, axis=1)
@@ -279,7 +277,7 @@ class ReachSet:
         ----------
         dims : pair of int, optional
             The state coordinates to project on, as ``(horizontal, vertical)``; default the
-            first two. Not checked beyond numpy's indexing.
+            first two (negative ones count from the last).
 
         Returns
         -------
@@ -293,6 +291,8 @@ class ReachSet:
         InvalidArgumentError
             The pieces have no vertices: the regions were enumerated by their inequalities
             (more than five state dimensions); use :meth:`bounds` and :meth:`contains`.
+        IndexError, ArgumentTypeError
+            ``dims`` is not a pair of state coordinates.
 
         Examples
         --------
@@ -308,6 +308,7 @@ class ReachSet:
             raise InvalidArgumentError("these pieces have no vertices (regions found by inequalities): draw a "
                                        "lower-dimensional loop, or use bounds() and contains()")
         from .properties import _convex_polygon
+        dims = _state_dims(dims, self.maps[0][0].shape[0]) if self.maps else dims
         return [_convex_polygon(V[:, list(dims)]) for V in self.vertices]
 
     def contains(self, y, tol: float = 1e-9) -> bool:
@@ -387,6 +388,17 @@ def forward_reachable(step: Network, initial, steps: int, *, time_limit: float |
     list of ReachSet
         One per step ``1 .. steps``.
 
+    Raises
+    ------
+    ArgumentTypeError
+        ``step`` is not a Network, or ``steps`` not an integer.
+    InvalidArgumentError
+        ``steps`` is not positive.
+    InvalidDomainError
+        ``initial`` is not a bounded Box or Polytope.
+    IncompleteResultError
+        The enumeration stopped at ``time_limit``.
+
     Examples
     --------
     >>> import numpy as np, regionenum as rn
@@ -398,6 +410,8 @@ def forward_reachable(step: Network, initial, steps: int, *, time_limit: float |
     ([1, 1, 1], [0.8363, -0.3657])
     """
     from ..errors import IncompleteResultError
+    checked_instance(step, Network, "step", "a regionenum.Network")
+    steps = whole_number(steps, "steps")
     if not isinstance(initial, Polytope) or not initial.is_bounded:
         raise InvalidDomainError("the initial states must be a bounded Box or Polytope")
     n = step.input_dim
@@ -408,7 +422,7 @@ def forward_reachable(step: Network, initial, steps: int, *, time_limit: float |
                                     "be incomplete")
     has_vertices = len(regions.vertices) > 0 or not len(regions)
     out = []
-    for t in range(int(steps)):
+    for t in range(steps):
         rows = slice(t * n, (t + 1) * n)
         facets, maps, verts = [], [], []
         for i in range(len(regions)):
@@ -454,13 +468,22 @@ def plot_reachable(sets, ax=None, initial=None, trajectories=None, dims=(0, 1)):
         matplotlib is not installed.
     InvalidArgumentError
         A set whose pieces have no vertices (see :meth:`ReachSet.polygons`).
+    ArgumentTypeError
+        ``sets`` is not a list of ReachSet, or ``initial`` not a Box or Polytope.
+    IndexError
+        ``dims`` beyond the states' coordinates.
     """
-    from ..plotting import _pyplot
-    plt = _pyplot()
+    sets = [checked_instance(s, ReachSet, "each of sets", "a ReachSet (from forward_reachable)")
+            for s in checked_instance(sets, (list, tuple), "sets", "a list of ReachSet")]
+    if initial is not None:
+        checked_instance(initial, Polytope, "initial", "a regionenum Box or Polytope")
+    n = next((s.maps[0][0].shape[0] for s in sets if s.maps), initial.dim if initial is not None else None)
+    if n is not None:
+        dims = _state_dims(dims, n)
+    from ..plotting import _axes, _pyplot
+    ax = _axes(ax, (6.5, 5.5))
     from matplotlib.collections import PolyCollection
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 5.5))
-    cmap = plt.get_cmap("viridis")
+    cmap = _pyplot().get_cmap("viridis")
     i, j = dims
     if initial is not None:
         from .properties import _convex_polygon
@@ -481,8 +504,17 @@ def plot_reachable(sets, ax=None, initial=None, trajectories=None, dims=(0, 1)):
     ax.autoscale_view()
     ax.set_xlabel(f"x{i}")
     ax.set_ylabel(f"x{j}")
-    ax.legend(loc="best", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # (nothing drawn: no legend, and no warning)
+        ax.legend(loc="best", fontsize=8)
     return ax
+
+
+def _state_dims(dims, n: int) -> tuple:
+    """``dims`` as a pair of two of ``n`` state coordinates (numpy's indexing would take a
+    float, a single number or a coordinate beyond the states with errors naming none)."""
+    if isinstance(dims, (str, bytes)) or np.ndim(dims) != 1 or len(dims) != 2:
+        raise ArgumentTypeError(f"dims must be a pair of state coordinates, got {dims!r}")
+    return tuple(checked_index(i, n, f"dims[{k}]") for k, i in enumerate(dims))
 
 
 def _box_or_polytope_vertices(P):
@@ -558,10 +590,25 @@ def preimage(network: Network, domain, G, g, *, time_limit: float | None = None)
     Returns
     -------
     Preimage
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``network`` is not a Network, or ``G``, ``g`` not real numbers.
+    InvalidDomainError
+        ``domain`` is not a bounded Box or Polytope (the pieces' emptiness is decided by bounds
+        over it).
+    InvalidArgumentError
+        ``G`` or ``g`` of the wrong shape, or not finite.
+    IncompleteResultError
+        The enumeration stopped at ``time_limit``.
     """
     from ..errors import IncompleteResultError
+    checked_instance(network, Network, "network", "a regionenum.Network")
+    if not isinstance(domain, Polytope) or not domain.is_bounded:
+        raise InvalidDomainError("preimage needs a bounded Box or Polytope as its domain")
     G = _matrix(G, "G")
-    g = np.ravel(np.asarray(g, dtype=np.float64))
+    g = np.ravel(float_array(g, "g"))
     if G.shape[1] != network.output_dim or g.shape != (G.shape[0],):
         raise InvalidArgumentError(f"G must have shape (m, {network.output_dim}) and g shape (m,), got "
                                    f"{G.shape} and {g.shape}")
@@ -635,8 +682,7 @@ def is_invariant(step: Network, P, *, time_limit: float | None = None):
     >>> rn.verify.is_invariant(step, rn.Box([-1, -1], [1, 1])).holds
     False
     """
-    if not isinstance(step, Network):
-        raise ArgumentTypeError(f"step must be a regionenum.Network, got {type(step).__name__}")
+    checked_instance(step, Network, "step", "a regionenum.Network")
     if not isinstance(P, Polytope):
         raise InvalidDomainError("P must be a Box or Polytope")
     if P.dim != step.input_dim or step.output_dim != step.input_dim:

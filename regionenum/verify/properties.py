@@ -22,12 +22,12 @@ from fractions import Fraction
 import numpy as np
 
 from ..analysis.exact_geometry import ExactGeometry
-from ..core.arrays import is_integer
+from ..core.arrays import checked_instance, float_array, is_integer, real_number
 from ..core.tolerances import ETA, gamma
 from ..core.domain import Box, Polytope
 from ..core.network import Network
 from ..engine.api import enumerate_regions
-from ..errors import (ArgumentTypeError, IncompleteResultError, InvalidArgumentError, InvalidDomainError,
+from ..errors import (IncompleteResultError, InvalidArgumentError, InvalidDomainError,
                       InvalidNetworkError)
 from ..result import Regions
 from .spec import output_rows
@@ -94,12 +94,15 @@ class LipschitzResult:
 
 
 def _network_of(target):
-    """The network of ``target`` (a :class:`Regions` or a network), for checks before work."""
+    """The network of ``target`` (a :class:`Regions` or a network), for checks before work;
+    ``ArgumentTypeError`` where it is neither."""
+    checked_instance(target, (Network, Regions), "target", "a regionenum.Network or Regions")
     return target.network if isinstance(target, Regions) else target
 
 
 def _regions(target, domain):
     """An enumerated result, from ``target`` (a :class:`Regions`) or (network, domain)."""
+    _network_of(target)
     if isinstance(target, Regions):
         regions = _own_domain(target, domain)
     else:
@@ -449,13 +452,14 @@ def robustness(network, center, radius, norm=np.inf) -> RobustnessResult:
     >>> r.robust, r.label, r.label_found, round(r.distance, 6)
     (False, 0, 1, 0.3)
     """
-    if not isinstance(network, Network):
-        raise ArgumentTypeError(f"network must be a regionenum.Network, got {type(network).__name__}")
-    center = np.asarray(center, dtype=np.float64)
+    checked_instance(network, Network, "network", "a regionenum.Network")
+    center = float_array(center, "center")
     d = network.input_dim
     if center.shape != (d,):
         raise InvalidArgumentError(f"center must have shape ({d},), got {center.shape}")
-    if not (np.isfinite(radius) and radius > 0):
+    if not np.all(np.isfinite(center)):
+        raise InvalidArgumentError(f"center must be finite, got {center.tolist()}")
+    if not (np.isfinite(real_number(radius, "radius")) and radius > 0):
         raise InvalidArgumentError(f"radius must be positive, got {radius!r}")
     if norm in (np.inf, "inf"):
         domain = Box(center - radius, center + radius)

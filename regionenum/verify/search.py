@@ -36,7 +36,9 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core.arrays import checked_instance
 from ..core.domain import Box, Polytope
+from ..core.network import Network
 from ..engine.driver import DeferredInterrupts, Progress
 from ..engine.exact_lp import exact_lp
 from ..core.tolerances import U
@@ -263,6 +265,7 @@ def verify_property(network, domain, C, e, *, time_limit: float | None = None, p
     >>> r.holds, float(r.outputs[0]) > 0.75
     (False, True)
     """
+    checked_instance(network, Network, "network", "a regionenum.Network")
     C, e = output_rows(C, e, network.output_dim)
     lo, hi, rows = _domain_box(domain, network.input_dim)
     # violated where some row is positive: one strict output set -c_i y - e_i < 0 per row

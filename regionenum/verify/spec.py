@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core.arrays import float_array, real_number
 from ..errors import InvalidArgumentError, InvalidDomainError
 
 __all__ = ["Case", "LinearSet", "float_down", "float_up"]
@@ -36,7 +37,7 @@ def _exact(value, name):
         return value
     if isinstance(value, (int, np.integer)):
         return Fraction(int(value))
-    v = float(value)
+    v = real_number(value, name)
     if not np.isfinite(v):
         raise InvalidArgumentError(f"{name} must be finite, got {value!r}")
     return Fraction(v)
@@ -50,9 +51,11 @@ def output_rows(C, e, n_outputs: int):
     ------
     InvalidArgumentError
         ``C`` or ``e`` of the wrong shape, or not finite.
+    ArgumentTypeError
+        ``C`` or ``e`` not real numbers.
     """
-    C = np.atleast_2d(np.asarray(C, dtype=np.float64))
-    e = np.atleast_1d(np.asarray(e, dtype=np.float64))
+    C = np.atleast_2d(float_array(C, "C"))
+    e = np.atleast_1d(float_array(e, "e"))
     if C.ndim != 2 or C.shape[1] != n_outputs:
         raise InvalidArgumentError(f"C must have shape (m, {n_outputs}) for a network with {n_outputs} outputs, "
                                    f"got {C.shape}")

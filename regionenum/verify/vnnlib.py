@@ -26,11 +26,13 @@ import re
 import time
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, InvalidDomainError, MissingFileError, VnnLibError
+from ..core.arrays import checked_instance
+from ..core.network import Network
+from ..core.paths import readable
+from ..errors import InvalidDomainError, VnnLibError
 from .search import search
 from .spec import Case, LinearSet
 
@@ -104,9 +106,7 @@ def parse_vnnlib(path) -> Property:
     >>> prop.n_inputs, prop.n_outputs, len(prop.cases), len(prop.cases[0].outputs)
     (2, 10, 1, 9)
     """
-    path = Path(path)
-    if not path.is_file():
-        raise MissingFileError(f"no such file: {path}" if not path.exists() else f"{path} is not a file")
+    path = readable(path)
     try:
         return parse_vnnlib_text(path.read_text())
     except VnnLibError as err:
@@ -156,6 +156,7 @@ def parse_vnnlib_text(text: str) -> Property:
     >>> prop.n_inputs, prop.n_outputs, prop.cases[0].lo, prop.cases[0].outputs[0].A
     (1, 2, (Fraction(-1, 2),), ((Fraction(1, 1), Fraction(-1, 1)),))
     """
+    checked_instance(text, str, "text", "the text of a VNN-LIB property (parse_vnnlib reads a file)")
     tokens = []
     for line_no, line in enumerate(text.splitlines(), 1):
         line = line.split(";", 1)[0]
@@ -391,8 +392,8 @@ def check_vnnlib(network, prop: Property, *, time_limit: float | None = None, pr
     >>> r.status, float(r.outputs[0]) >= 0.75
     ('sat', True)
     """
-    if not isinstance(prop, Property):
-        raise InvalidArgumentError(f"prop must be a Property (from parse_vnnlib), got {type(prop).__name__}")
+    checked_instance(network, Network, "network", "a regionenum.Network")
+    checked_instance(prop, Property, "prop", "a Property (from parse_vnnlib)")
     start = time.perf_counter()
     res = search(network, prop.cases, time_limit=time_limit, progress=progress)
     return VnnResult(res.status, res.counterexample, res.outputs, res.reason, res.cells,

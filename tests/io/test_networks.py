@@ -37,3 +37,16 @@ def test_load_rejects_unknown_and_missing_arrays(tmp_path):
         rn.load(path)
     with pytest.raises(rn.RegionEnumError, match="no such file"):
         rn.load(tmp_path / "missing.npz")
+
+
+def test_load_refuses_arrays_of_objects_and_activations_that_are_not_a_list(tmp_path):
+    """NumPy's own "Object arrays cannot be loaded" and "iteration over a 0-d array" came out."""
+    path = tmp_path / "bad.npz"
+    np.savez(path, W0=np.array([[1, None], [0, 1]], dtype=object), b0=np.zeros(2))
+    with pytest.raises(rn.FileFormatError, match="holds Python objects"):
+        rn.load(path)
+    np.savez(path, W0=np.eye(2), b0=np.zeros(2), activations=np.array("relu"))
+    with pytest.raises(rn.FileFormatError, match="activations must be a list of names"):
+        rn.load(path)
+    with pytest.raises(rn.MissingFileError, match="is not a file"):
+        rn.load(tmp_path)
