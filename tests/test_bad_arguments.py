@@ -26,6 +26,7 @@ def regions():
 
 #: (name, call taking the regions, error, words the message must hold)
 CASES = [
+    ("certify None", lambda R: rn.certify(None), rn.ArgumentTypeError, "regions must be"),
     ("save a string as network", lambda R: rn.save("/tmp/x.npz", "net"), rn.ArgumentTypeError, "network must be"),
     ("save to None", lambda R: rn.save(None, NET), rn.ArgumentTypeError, "path must be a file name"),
     ("load None", lambda R: rn.load(None), rn.ArgumentTypeError, "path must be a file name"),

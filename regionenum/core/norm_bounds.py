@@ -27,7 +27,7 @@ import numpy as np
 from .cholesky import has_cholesky_factor
 from .tolerances import ETA, U, gamma
 
-__all__ = ["abs_norm_bound", "row_norm_bounds", "spectral_norm_bound"]
+__all__ = ["abs_norm_bound", "norms_from_squares", "row_norm_bounds", "row_norms_of", "spectral_norm_bound"]
 
 #: Relative slack added to every bound for the rounding of the few float operations that form it
 #: (each a handful of sums and products of non-negative numbers, far below this).
@@ -201,3 +201,17 @@ def _certified_top(G: np.ndarray, estimate: float, g_error: float) -> float | No
         rounding = 2.0 * U * float(np.abs(diag).max())  # c - G_ii rounded once
         return (c + db + rounding + g_error) * (1.0 + SLACK)
     return None
+
+
+def row_norms_of(X) -> np.ndarray:
+    """Upper bounds on the 2-norms of the rows of ``X`` from their float64 sums of squares
+    (:func:`norms_from_squares`; ``inf`` where a sum overflows): for values in float64's middle
+    range, where :func:`row_norm_bounds` would scale for nothing."""
+    return norms_from_squares(np.einsum("ij,ij->i", X, X), X.shape[1])
+
+
+def norms_from_squares(squares, n: int) -> np.ndarray:
+    """Upper bounds on 2-norms from their float64 sums of ``n`` squares: the sum rounds by at
+    most ``gamma_(n+2)`` relatively (with the root, ``gamma_(n+4)``), and squares below
+    float64's range lose at most ``n eta``."""
+    return np.sqrt(squares) * (1.0 + gamma(n + 4)) + np.sqrt(n) * 2.0 ** -537

@@ -52,6 +52,7 @@ import numpy as np
 
 from ..core.domain import Box
 from ..core.network import LAYER_BOUNDS, keep_bounds
+from ..core.norm_bounds import norms_from_squares, row_norms_of
 from ..core.threads import blas_on_one_thread, idle_cpus
 from ..core.tolerances import ETA, U, gamma
 from .driver import Entry, Tally
@@ -227,7 +228,7 @@ class LayerValues:
         self.c_in = points.c
         self.band_h, self.band_b = tol * h, tol * np.abs(layer.b)
         W2 = layer.norm_bounds[0]
-        F = float(_norms_from_squares(np.dot(self.rn, self.rn)[None], layer.width)[0]) * UP  # >= ||W||_F
+        F = float(norms_from_squares(np.dot(self.rn, self.rn)[None], layer.width)[0]) * UP  # >= ||W||_F
         self.a = (W2 * points.a + g * (F * h + layer.bias_norm) + math.sqrt(layer.width) * floor) * UP + SLACK
         self.c = W2 * points.c * UP + SLACK
 
@@ -235,7 +236,7 @@ class LayerValues:
         """The next layer's inputs where this layer's units have one state: the values
         themselves (and a column of ones), bounds on their 2-norms, ``a`` and ``c``."""
         Z = self.Z
-        return np.hstack([Z, np.ones((len(Z), 1))]), _norms(Z), self.a, self.c
+        return np.hstack([Z, np.ones((len(Z), 1))]), row_norms_of(Z), self.a, self.c
 
     def split(self, splits) -> Roots:
         """The layer's roots between the breakpoints, proven (:class:`Roots`); raises
@@ -257,9 +258,9 @@ class LayerValues:
         # the roots' bounds: a from the ends' (A is affine) and the interpolation's rounding
         # (|fl(z + t (z' - z)) - (z + t (z' - z))| <= 3.2 u (|z| + |z'|) + 2 eta, and
         # ||z|| + ||z'|| <= sqrt(2 (||z||^2 + ||z'||^2))), c from |A_u| there
-        a = (np.maximum(self.a[at], self.a[at + 1]) + 3.2 * U * math.sqrt(2) * _norms_from_squares(ends, 2 * width)
+        a = (np.maximum(self.a[at], self.a[at + 1]) + 3.2 * U * math.sqrt(2) * norms_from_squares(ends, 2 * width)
              + 2 * math.sqrt(width) * ETA) * UP
-        spans = (_norms_from_squares(steps, width) + self.a[at] + self.c[at] + self.a[at + 1] + self.c[at + 1]) * UP
+        spans = (norms_from_squares(steps, width) + self.a[at] + self.c[at] + self.a[at + 1] + self.c[at + 1]) * UP
         c = spans * reach * UP + SLACK
         # every breakpoint in order: old i before the roots in interval i, those in the order of t
         order = np.lexsort((np.concatenate([np.full(n, -1.0), t]), np.concatenate([np.arange(n), at])))
@@ -286,7 +287,7 @@ class Roots:
         2-norms and their bounds ``a`` and ``c``."""
         H, squares = layer_inputs(self.Z, self.new, self.order, self.states, self.new_states, self.splits, off,
                                   self.roots)
-        h = _norms_from_squares(squares, H.shape[1] - 1)
+        h = norms_from_squares(squares, H.shape[1] - 1)
         lip = max(1.0, abs(off))
         a = lip * (self.a + self.q)
         if off not in (0.0, 1.0):  # the off units' products round (relatively, or below the normal range)
@@ -300,14 +301,3 @@ def _runs(H, h, a, c, size: int) -> list:
     return [Breakpoints(H[lo:hi + 1], h[lo:hi + 1], a[lo:hi + 1], c[lo:hi + 1])
             for lo, hi in ((lo, min(lo + size, n)) for lo in range(0, n, size))]
 
-
-def _norms(X) -> np.ndarray:
-    """Upper bounds on the 2-norms of the rows of ``X``."""
-    return _norms_from_squares(np.einsum("ij,ij->i", X, X), X.shape[1])
-
-
-def _norms_from_squares(squares, n: int) -> np.ndarray:
-    """Upper bounds on 2-norms from their float64 sums of ``n`` squares: the sum rounds by at
-    most ``gamma_(n+2)`` relatively (with the root, ``gamma_(n+4)``), and squares below
-    float64's range lose at most ``n eta``."""
-    return np.sqrt(squares) * (1.0 + gamma(n + 4)) + math.sqrt(n) * 2.0 ** -537

@@ -54,6 +54,22 @@ def test_certify_catches_tampering():
     assert rn.certify(regions).volume == 4
 
 
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_certify_compares_each_volume_with_the_exact_one(dims):
+    """A result whose volumes were edited (in a file, say) passed: only their exact sum was
+    checked. Every correct volume is within the slack; one off by a millionth is not."""
+    net = random_net([dims, 8, 8, 1], 12)
+    box = rn.Box(-np.ones(dims), np.ones(dims))
+    rn.certify(rn.enumerate_regions(net, box))
+    bad = rn.enumerate_regions(net, box)
+    r = int(np.argmax(bad.volumes))
+    bad.volumes = bad.volumes.copy()
+    bad.volumes[r] *= 1 + 1e-6
+    with pytest.raises(rn.CertificationError, match=f"region {r}: its volume .* is not its exact volume"):
+        rn.certify(bad)
+    assert rn.certify(bad, check_volume=False).volume is None
+
+
 def test_certify_finds_a_point_inside_unbounded_regions_exactly():
     """A float interior point may lie outside its region (far-out vertices of a thin cell: a
     4-D network on a half-space had its mean 6e11 away, on the wrong side of a unit), so
@@ -86,8 +102,9 @@ def test_certify_shares_the_volumes_among_processes(monkeypatch):
     missing.complete = True  # as if the run had finished without its last region
     with pytest.raises(rn.CertificationError, match="volumes sum to"):
         rn.certify(missing, workers=2)
-    for bad in (0, -1, 1.5, True):
-        with pytest.raises(rn.InvalidArgumentError, match="workers"):
+    for bad, error in ((0, rn.InvalidArgumentError), (-1, rn.InvalidArgumentError), (1.5, rn.InvalidArgumentError),
+                       (True, rn.ArgumentTypeError), ("2", rn.ArgumentTypeError)):
+        with pytest.raises(error, match="workers"):
             rn.certify(regions, workers=bad)
 
 
@@ -301,7 +318,7 @@ def test_float_interior_proof_covers_its_own_underflow():
     assert exact < 0
     net = rn.Network.from_layers([(W, np.zeros(1)), (np.ones((1, 1)), np.zeros(1))], ["relu", "identity"])
     rows = certificates._FloatRows(net, rn.Box(-np.ones(3), np.ones(3)), list(net.layers[:1]),
-                                   [np.abs(W).sum(axis=1) * (1.0 + certificates.gamma(5))])
+                                   [certificates._RowSizes.of(net.layers[0])])
     ((_, z, e),) = certificates._unit_values(rows, x, np.ones(1), np.zeros(1))
     # the bound covers the product's rounding, in whatever order the BLAS build sums it (some give
     # the wrong sign here, others the right one), so no false sign is proven
