@@ -335,3 +335,48 @@ def test_certify_reads_each_cell_with_its_regions_pattern():
     regions.cells.packed[2, 0] ^= 0x80
     with pytest.raises(rn.CertificationError, match="region 2: its cell 2 has another pattern"):
         rn.certify(regions, backend="fractions", workers=1)
+
+
+def _exact_pre_activations(net, x):
+    """Every layer's pre-activations at the rational point ``x`` (Fractions), the network's own
+    activations applied exactly: an oracle for the float64 proof's bounds."""
+    a, out = [Fraction(v) for v in x], []
+    for layer in net.layers:
+        z = [sum((Fraction(w) * v for w, v in zip(row, a)), Fraction(b)) for row, b in zip(layer.W, layer.b)]
+        out.append(z)
+        alpha = Fraction(layer.activation.off_slope) if layer.activation.kind != "identity" else Fraction(1)
+        a = [v if v > 0 else alpha * v for v in z]
+    return out
+
+
+@pytest.mark.parametrize("widths, activations", [
+    ([2, 24, 24, 24, 24, 1], None),
+    ([1, 32, 32, 32, 32, 32, 1], None),
+    ([3, 16, 16, 16, 1], ["leaky_relu:0.1", "leaky_relu:0.1", "leaky_relu:0.1", "identity"]),
+])
+def test_float_interior_proof_bounds_hold_against_exact_values(widths, activations):
+    """Every bound of the float64 proof (largest entry and 2-norm carried from layer to layer)
+    covers the distance from the exact pre-activation, at interior points and at vertices."""
+    from regionenum.verify import certificates
+    net = random_net(widths, 21, activations=activations)
+    regions = rn.enumerate_regions(net, rn.Box(-np.ones(widths[0]), np.ones(widths[0])))
+    rows = certificates._FloatRows.of(regions)
+    X = np.vstack([regions.interior_points[:12], regions.vertices[:12]])
+    checked = 0
+    for l, z, e in certificates._unit_values(rows, X, np.ones(len(X)), np.zeros(len(X))):
+        for i, x in enumerate(X):
+            exact = _exact_pre_activations(net, x)[l]
+            for u in range(z.shape[1]):
+                assert abs(Fraction(z[i, u]) - exact[u]) <= Fraction(e[i, u])
+                checked += 1
+    assert checked == len(X) * sum(widths[1:-1])
+
+
+def test_float_interior_proof_proves_a_deep_wide_net():
+    """Eight layers of 512 units on one input: with the inputs' error carried as its largest
+    entry alone (growing by the row sums of |W|, about 25 a layer) 1,807 of its 3,581 regions
+    were left to rational arithmetic (two minutes of certify); in 2-norm too, none is."""
+    from regionenum.verify import certificates
+    net = random_net([1] + [512] * 8 + [1], 0)
+    regions = rn.enumerate_regions(net, rn.Box([-1.0], [1.0]))
+    assert certificates._proven_inside(regions).all()
