@@ -32,6 +32,7 @@ inequalities, and must equal the engine's exact vertices (``backend="gmp"`` insi
 """
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
 import time
@@ -363,7 +364,8 @@ def _unit_values(rows, X, t, err):
         # 0 times a norm beyond float64's range is NaN, and the other holds); with the products'
         # rounding, on the 2-norm's route through s_u <= k ||W_u||_2 (k the largest ratio), and
         # the bound's own
-        by_norm = two_norm * size.norms_norm < largest * size.sums_norm
+        with np.errstate(invalid="ignore"):  # (0 times an infinite norm: NaN, not smaller)
+            by_norm = two_norm * size.norms_norm < largest * size.sums_norm
         if by_norm.all():
             E = np.multiply.outer((two_norm + rounding * size.ratio) * grow, size.norms)
         else:
@@ -389,11 +391,12 @@ def _unit_values(rows, X, t, err):
             act, lipschitz = Z, 1.0
         # the next inputs' error from the layer's norms, by the triangle inequality (no pass over e):
         # its largest entry, and its 2-norm, ||W err + r||_2 with ||W err||_2 <= ||W||_2 delta
-        largest, two_norm = (
-            lipschitz * (rounding * size.sums_max + fixed_max
-                         + np.fmin(largest * size.sums_max, two_norm * size.norms_max)) * grow,
-            lipschitz * (rounding * size.sums_norm + fixed_norm  # (>= ||r||_2)
-                         + np.fmin(largest * size.sums_norm, two_norm * size.spectral)) * grow)
+        with np.errstate(invalid="ignore"):
+            largest, two_norm = (
+                lipschitz * (rounding * size.sums_max + fixed_max
+                             + np.fmin(largest * size.sums_max, two_norm * size.norms_max)) * grow,
+                lipschitz * (rounding * size.sums_norm + fixed_norm  # (>= ||r||_2)
+                             + np.fmin(largest * size.sums_norm, two_norm * size.spectral)) * grow)
         if len(units) and alpha not in (0.0, 1.0):  # the slope's product rounds
             largest += U * np.abs(act).max(axis=1, initial=0.0) + ETA
             two_norm += U * row_norms_of(act) + np.sqrt(act.shape[1]) * ETA
@@ -663,8 +666,12 @@ def _exact_volume(regions, geo, c, faces, dims) -> Fraction:
     return total / factorial(3)
 
 
-#: Fewer cells than this are summed in this process: starting processes costs more.
-PARALLEL_CELLS = 4000
+#: Cells checked in this process first, and timed: the rest is shared among processes where
+#: they would take it :data:`PARALLEL_SECONDS` or more here. A cell's check costs from about
+#: 0.1 ms (small 2-D nets) to 4 ms (eight layers of 512 units: each vertex's rows composed
+#: exactly), and starting processes about 0.15 s on two cores: a count of cells does not tell.
+SAMPLE_CELLS = 64
+PARALLEL_SECONDS = 0.5
 _SHARED: dict = {}  # in a forked worker: its pool's result and exact geometry (see _share)
 
 
@@ -672,27 +679,42 @@ _SHARED: dict = {}  # in a forked worker: its pool's result and exact geometry (
 def _cell_job(regions, geo, workers, measure):
     """Yields a function that checks every cell (:func:`_check_cells`) and returns the sum of
     their exact volumes (with ``measure``; else 0). Over ``workers`` processes (see
-    :func:`certify`) when there are many cells and the platform forks: they start on entry, so
-    that the caller's own work overlaps theirs, and stop on exit."""
+    :func:`certify`) where the platform forks and the first :data:`SAMPLE_CELLS` cells, checked
+    here on entry, say that the rest would take :data:`PARALLEL_SECONDS` or more: the processes
+    start on entry, so that the caller's own work overlaps theirs, and stop on exit."""
     n = len(regions.cells)
     rows = _FloatRows.of(regions)
     if workers is None:
         workers = usable_cpus()
-    serial = (workers == 1 or n < PARALLEL_CELLS or "fork" not in multiprocessing.get_all_start_methods()
+    serial = (workers == 1 or "fork" not in multiprocessing.get_all_start_methods()
               or multiprocessing.current_process().daemon  # a pool's or Dask's worker: no children
               or threading.current_thread() is not threading.main_thread())  # forking with threads
-    if serial:  # one BLAS thread: the blocks' products are small, more threads only spin
+    # one BLAS thread: the blocks' products are small, more threads only spin
+    if serial:
         yield lambda: _one_thread(_check_cells, regions, geo, rows, 0, n, measure)
         return
-    _check_cells(regions, geo, rows, 0, 1, measure)  # the face kernel loaded before the fork, not in each worker
-    bounds = np.linspace(0, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
+    sample = min(n, SAMPLE_CELLS)  # (also loads the face kernel before the fork, not in each worker)
+    start = time.perf_counter()
+    try:
+        head = _one_thread(_check_cells, regions, geo, rows, 0, sample, measure)
+    except CertificationError as error:  # reported where the cells' checks are, after the others
+        yield functools.partial(_raise, error)
+        return
+    if sample == n or (time.perf_counter() - start) * (n - sample) / sample < PARALLEL_SECONDS:
+        yield lambda: head + _one_thread(_check_cells, regions, geo, rows, sample, n, measure)
+        return
+    bounds = np.linspace(sample, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
     # each worker gets this call's result through the fork itself (the initializer's arguments
     # are inherited, not pickled); the caller's own products meanwhile use one BLAS thread, as
     # the workers fill the cores
     with multiprocessing.get_context("fork").Pool(workers, _share, (regions, geo, rows, measure)) as pool, \
             threadpool_limits(limits=1, user_api="blas"):
         parts = pool.map_async(_check_range, zip(bounds[:-1], bounds[1:]))
-        yield lambda: sum(parts.get(), Fraction(0))
+        yield lambda: sum(parts.get(), head)
+
+
+def _raise(error):
+    raise error
 
 
 def _one_thread(fn, *args):

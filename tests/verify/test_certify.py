@@ -96,7 +96,8 @@ def test_certify_shares_the_volumes_among_processes(monkeypatch):
     regions = rn.enumerate_regions(net, BOX2)
     assert certificates._proven_inside(regions).all()
     serial = rn.certify(regions, workers=1)
-    monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)
+    monkeypatch.setattr(certificates, "SAMPLE_CELLS", 1)
+    monkeypatch.setattr(certificates, "PARALLEL_SECONDS", 0.0)
     assert rn.certify(regions, workers=2).volume == serial.volume == 4
     missing = rn.enumerate_regions(net, BOX2, max_regions=len(regions) - 1)
     missing.complete = True  # as if the run had finished without its last region
@@ -194,6 +195,22 @@ def test_float_interior_proof_covers_subnormal_products():
         rn.certify(_tampered(net, box))
 
 
+def test_certify_starts_processes_only_where_the_sample_says_the_rest_pays(monkeypatch):
+    """The first cells are checked and timed here; the rest goes to processes only when it would
+    take PARALLEL_SECONDS or more (a count of cells said nothing of their cost)."""
+    import multiprocessing
+    from regionenum.verify import certificates
+    regions = rn.enumerate_regions(random_net([2, 10, 10, 1], 12), BOX2)
+    started = []
+    fork = multiprocessing.get_context("fork")
+    monkeypatch.setattr(certificates.multiprocessing, "get_context", lambda method: started.append(method) or fork)
+    monkeypatch.setattr(certificates, "SAMPLE_CELLS", 4)
+    monkeypatch.setattr(certificates, "PARALLEL_SECONDS", float("inf"))
+    assert rn.certify(regions, workers=2).volume == 4 and not started
+    monkeypatch.setattr(certificates, "PARALLEL_SECONDS", 0.0)
+    assert rn.certify(regions, workers=2).volume == 4 and started == ["fork"]
+
+
 def _certify_in_daemon(regions):
     return rn.certify(regions).volume
 
@@ -203,7 +220,8 @@ def test_certify_inside_a_pool_worker_runs_serially(monkeypatch):
     volumes there itself."""
     import multiprocessing
     from regionenum.verify import certificates
-    monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)  # inherited by the forked worker
+    monkeypatch.setattr(certificates, "SAMPLE_CELLS", 1)  # inherited by the forked worker
+    monkeypatch.setattr(certificates, "PARALLEL_SECONDS", 0.0)
     regions = rn.enumerate_regions(random_net([2, 8, 1], 13), BOX2)
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply(_certify_in_daemon, (regions,)) == 4
@@ -214,7 +232,8 @@ def test_certify_from_two_threads_at_once(monkeypatch):
     each get their own volumes."""
     from concurrent.futures import ThreadPoolExecutor
     from regionenum.verify import certificates
-    monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)
+    monkeypatch.setattr(certificates, "SAMPLE_CELLS", 1)
+    monkeypatch.setattr(certificates, "PARALLEL_SECONDS", 0.0)
     results = [rn.enumerate_regions(random_net([2, 8, 8, 1], s), BOX2) for s in (14, 15)]
     with ThreadPoolExecutor(2) as pool:
         volumes = list(pool.map(lambda r: rn.certify(r, workers=2).volume, results * 3))
@@ -298,7 +317,11 @@ def test_certify_catches_a_ray_or_a_tie_on_the_wrong_side(monkeypatch):
     shifted = rn.Network.from_layers([(layer.W, layer.b + 0.01) for layer in net.layers[:-1]]
                                      + [(net.layers[-1].W, net.layers[-1].b)])
     wrong.network = shifted
-    monkeypatch.setattr(certificates, "PARALLEL_CELLS", 1)
+    monkeypatch.setattr(certificates, "SAMPLE_CELLS", 1)
+    monkeypatch.setattr(certificates, "PARALLEL_SECONDS", 0.0)
+    # (the interior points, checked first, would fail before the cells: here only the cells tell)
+    monkeypatch.setattr(certificates, "_proven_inside", lambda regions: np.ones(len(regions), bool))
+    monkeypatch.setattr(certificates, "_check_interior", lambda *args: None)
     with pytest.raises(rn.CertificationError, match="of its cell breaks"):  # (the vertices move too)
         rn.certify(wrong, backend="fractions", workers=2)
 
