@@ -308,7 +308,7 @@ class PolytopeStep:
     def _first_records(self) -> list:
         """Per layer, the :class:`ProductRecord` a run starts with: when its rows get the product
         through ``|W|`` (see :meth:`_products_pay`)."""
-        return [ProductRecord(wanted=not len(units)) for units in self.net.split_units]
+        return [ProductRecord(wanted=self.keep or not len(units)) for units in self.net.split_units]
 
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:
@@ -635,18 +635,17 @@ class PolytopeStep:
         rows' own, is worth computing for the next batch. Either bound alone is proven; this
         only decides the time.
 
-        On a layer that splits, in a count as in a full result, only a sign the float64 filter
-        could not decide makes a tighter bound worth anything, so the product is wanted once a
-        batch split with the norm bound alone has left signs to the stronger stages
-        (:meth:`_signs_escaped`). It
+        In a count, on a layer that splits, only a sign the float64 filter could not decide
+        makes a tighter bound worth anything, so the product is wanted once a batch split with
+        the norm bound alone has left signs to the stronger stages (:meth:`_signs_escaped`). It
         is then computed while it comes out below the norm bound on more than :data:`PAYS` of a
         batch's entries, for :data:`RECHECK` batches at most, before the norm bound alone is
         tried again. (On the suite's networks the filter decides every sign it decided with the
         product; on its 512-wide network of eight layers the product, computed on the first
         batch of every layer, was a fifth of the count's floating-point work.)
 
-        On a layer that does not split (:meth:`_bounds_handed_on`) the bounds are handed on, so
-        it is computed while it pays, and tried again every :data:`RECHECK`-th batch."""
+        Elsewhere (:meth:`_bounds_handed_on`) the bounds are handed on as well, so it is computed
+        while it pays, and tried again every :data:`RECHECK`-th batch."""
         record = self._product_record[l]
         record.batches += 1
         if self._bounds_handed_on(l) and record.batches % RECHECK == 0:
@@ -654,18 +653,11 @@ class PolytopeStep:
         return record.wanted
 
     def _bounds_handed_on(self, l) -> bool:
-        """Whether the bounds on layer ``l``'s rows matter beyond the signs of its own split: on a
-        layer that does not split (the output layer), which has no signs to tell and whose
-        bounds become the output maps' error bounds.
-
-        In a full result the bounds of the layers that split also go into the generators' error
-        bounds (and so into the output maps'). There the product tightened the output maps'
-        bounds 1.6 to 5 times on the suite's networks and changed nothing that depends on them:
-        the same signs at every stage, no vertex constructed exactly, output ranges, linear
-        regions and Lipschitz constants as fast. Its cost was a tenth of the enumeration on the
-        wide networks (r1_deep, r2_deep, r2_big): a full result takes a count's rule
-        (``benchmarks/README.md``, "Full results without the rows' products")."""
-        return not len(self.net.split_units[l])
+        """Whether the bounds on layer ``l``'s rows matter beyond the signs of its own split:
+        in a full result, whose generators' error bounds (which decide which vertices are
+        constructed exactly) and output maps' error bounds follow from them; and on a layer
+        that does not split (the output layer), which has no signs to tell."""
+        return self.keep or not len(self.net.split_units[l])
 
     def _signs_escaped(self, l) -> None:
         """The split of a batch by layer ``l`` left signs to the stages after the float64
