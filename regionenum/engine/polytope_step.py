@@ -308,7 +308,7 @@ class PolytopeStep:
     def _first_records(self) -> list:
         """Per layer, the :class:`ProductRecord` a run starts with: when its rows get the product
         through ``|W|`` (see :meth:`_products_pay`)."""
-        return [ProductRecord(wanted=self.keep or not len(units)) for units in self.net.split_units]
+        return [ProductRecord(wanted=self._bounds_handed_on(l)) for l in range(len(self.net.layers))]
 
     # -- the driver's interface ---------------------------------------------------------------
     def start(self, tally: Tally) -> list:
@@ -655,9 +655,13 @@ class PolytopeStep:
     def _bounds_handed_on(self, l) -> bool:
         """Whether the bounds on layer ``l``'s rows matter beyond the signs of its own split:
         in a full result, whose generators' error bounds (which decide which vertices are
-        constructed exactly) and output maps' error bounds follow from them; and on a layer
-        that does not split (the output layer), which has no signs to tell."""
-        return self.keep or not len(self.net.split_units[l])
+        constructed exactly) and output maps' error bounds follow from them; on a layer that
+        does not split (the output layer), which has no signs to tell; and on a max layer,
+        whose rows are often exactly zero (the max-pooling of ReLU units that are off): only the
+        product bounds their errors by zero, so that the ties among them are exact zeros. With
+        the norm bound each went to exact arithmetic, and a count of the README's max-pooling
+        network on a plane had decided none of its batches after minutes."""
+        return self.keep or not len(self.net.split_units[l]) or self.net.layers[l].activation.kind == "max"
 
     def _signs_escaped(self, l) -> None:
         """The split of a batch by layer ``l`` left signs to the stages after the float64

@@ -236,3 +236,21 @@ def test_bad_max_layers_are_refused():
     with pytest.raises(InvalidNetworkError, match="layer 0: linear unit 7 is past the layer's 6 units"):
         rn.Network.from_layers([(W, np.zeros(6)), (np.ones((1, 6)), np.zeros(1))],
                                [rn.Activation("relu", linear=(7,)), "identity"])
+
+
+def test_a_count_of_max_pooled_relus_decides_their_ties_as_exact_zeros():
+    """Max-pooling after ReLU: the rows of the units that are off are exactly zero, and only the
+    unit-by-unit bound shows their errors are zero too. A count (which computes that bound only
+    where signs escape the float64 filter) sent each tie among them to exact arithmetic: 5,075
+    signs here against 763 for the enumeration, and on the README's max-pooling network none of
+    its batches was decided after minutes. Now both decide the same signs at the same stages."""
+    rng = np.random.default_rng(0)
+    w = 32
+    layers = [(rng.normal(size=(w, 2)), rng.normal(size=w) * 0.3), (np.eye(w), np.zeros(w)),
+              (rng.normal(size=(16, w // 4)) / 2, rng.normal(size=16) * 0.1), (rng.normal(size=(1, 16)), np.zeros(1))]
+    net = rn.Network.from_layers(layers, ["relu", ("maxout", 4), "relu", "identity"])
+    box = rn.Box([-1, -1], [1, 1])
+    counted, regions = rn.count_regions(net, box), rn.enumerate_regions(net, box)
+    assert int(counted) == len(regions)
+    assert counted.sign_stages == regions.sign_stages
+    assert regions.sign_stages["exact zeros"] > 10 * regions.sign_stages["exact arithmetic"]
