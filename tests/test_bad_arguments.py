@@ -9,8 +9,8 @@ import regionenum as rn
 NET = rn.Network.from_layers([(np.array([[1.0, 0.3], [0.2, -1.0], [1.0, 1.0]]), np.array([0.1, 0.0, -0.2])),
                               (np.ones((2, 3)), np.array([0.0, 0.1]))])
 BOX = rn.Box([-1, -1], [1, 1])
-STEP = rn.verify.closed_loop(rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.array([[1.0, -1.0]]), np.zeros(1))]),
-                             A=[[1, 0.1], [0, 1]], B=[[0.005], [0.1]])
+CONTROLLER = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.array([[1.0, -1.0]]), np.zeros(1))])
+STEP = rn.verify.closed_loop(CONTROLLER, A=[[1, 0.1], [0, 1]], B=[[0.005], [0.1]])
 
 
 def plot_regions(*args, **kwargs):

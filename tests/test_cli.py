@@ -377,7 +377,8 @@ def test_negative_numbers_in_any_notation_are_values(nets, cli):
     path = nets["folder"] / "net2.npz"
     counts = [json.loads(cli("count", path, "--json", "--lo", lo, "-1", "--hi", "1", "1").stdout)["regions"]
               for lo in ("-1e-1", "-0.1", "-1E-1", "-.1")]
-    assert counts == [counts[1]] * 4 and counts[1] == int(rn.count_regions(nets["net2"], rn.Box([-0.1, -1], [1, 1])))
+    assert counts == [counts[1]] * 4
+    assert counts[1] == int(rn.count_regions(nets["net2"], rn.Box([-0.1, -1], [1, 1])))
     whole = cli("count", path, "--lo", "-inf", "-1", "--hi", "1", "1")
     assert whole.returncode == 2 and "lo has a non-finite value" in whole.stderr
 

@@ -352,7 +352,8 @@ class Activation:
             if name == "prelu":
                 return cls.prelu(spec[1])
             if name in PIECEWISE:
-                return cls(name, params=tuple(np.atleast_1d(_as_float_array(spec[1], f"{name}'s parameters")).tolist()))
+                params = np.atleast_1d(_as_float_array(spec[1], f"{name}'s parameters"))
+                return cls(name, params=tuple(params.tolist()))
             return cls(name, _number(spec[1], f"{name}'s parameter"))
         if isinstance(spec, str):
             spec, _, linear = spec.lower().partition("+linear:")

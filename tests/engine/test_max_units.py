@@ -247,7 +247,8 @@ def test_a_count_of_max_pooled_relus_decides_their_ties_as_exact_zeros():
     rng = np.random.default_rng(0)
     w = 32
     layers = [(rng.normal(size=(w, 2)), rng.normal(size=w) * 0.3), (np.eye(w), np.zeros(w)),
-              (rng.normal(size=(16, w // 4)) / 2, rng.normal(size=16) * 0.1), (rng.normal(size=(1, 16)), np.zeros(1))]
+              (rng.normal(size=(16, w // 4)) / 2, rng.normal(size=16) * 0.1),
+              (rng.normal(size=(1, 16)), np.zeros(1))]
     net = rn.Network.from_layers(layers, ["relu", ("maxout", 4), "relu", "identity"])
     box = rn.Box([-1, -1], [1, 1])
     counted, regions = rn.count_regions(net, box), rn.enumerate_regions(net, box)
