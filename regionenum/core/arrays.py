@@ -50,14 +50,15 @@ def checked_instance(value, types, what: str, described: str):
     return value
 
 
-def whole_number(value, what: str, least: int = 1) -> int:
-    """``value`` as an int where it is a whole number of at least ``least`` (an integer, or a
-    float without a fraction); ``ArgumentTypeError`` naming ``what`` where it is not a number
-    (text, None, a bool), ``InvalidArgumentError`` where it is a fraction, NaN, infinite or
-    below ``least`` (``int()`` cut fractions and raised its own errors on the rest)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+def whole_number(value, what: str, least: int | None = 1) -> int:
+    """``value`` as an int where it is a whole number of at least ``least`` (None: any; an
+    integer, or a float or Fraction without a fraction); ``ArgumentTypeError`` naming ``what``
+    where it is not a number (text, None, a bool), ``InvalidArgumentError`` where it is a
+    fraction, NaN, infinite or below ``least`` (``int()`` cut fractions and raised its own errors
+    on the rest)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ArgumentTypeError(f"{what} must be an integer, got {value!r}")
-    if not (is_integer(value) or float(value).is_integer()) or value < least:
+    if not (is_integer(value) or float(value).is_integer()) or (least is not None and value < least):
         kind = {0: "a non-negative integer", 1: "a positive integer"}.get(least, f"an integer of at least {least}")
         raise InvalidArgumentError(f"{what} must be {kind}, got {value!r}")
     return int(value)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import ArgumentTypeError, InvalidArgumentError, InvalidNetworkError
-from .arrays import checked_instance, float_array, is_integer
+from .arrays import checked_instance, float_array, whole_number
 from .norm_bounds import abs_norm_bound, row_norm_bounds, spectral_norm_bound
 from .piecewise import PieceMap, UnitSpline, expand_layer
 from .threads import AdaptiveBlas, blas_on_one_thread, idle_cpus, map_in_threads
@@ -573,16 +573,10 @@ def _whole(value, what: str) -> int:
     """``value`` as an int where it is a whole number (an integer, a float without a fraction,
     or their text, from a text form); otherwise refused by ``what`` (a fraction, a bool or NaN
     used to be cut to an integer or taken as 1)."""
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    elif is_integer(value):
-        return int(value)
-    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return int(value)
-    raise InvalidNetworkError(f"{what} must be a whole number, got {value!r}")
+    try:
+        return int(value.strip()) if isinstance(value, str) else whole_number(value, what, least=None)
+    except (ValueError, ArgumentTypeError):  # (InvalidArgumentError is a ValueError)
+        raise InvalidNetworkError(f"{what} must be a whole number, got {value!r}") from None
 
 
 def _number(value, what: str) -> float:

@@ -24,15 +24,15 @@ __all__ = ["zaslavsky", "pascanu", "montufar", "serra", "trivial", "one_dimensio
 
 def _check(n0, widths, *, need_n0=False):
     n0 = whole_number(n0, "the input dimension n0")
-    widths = list(checked_instance(widths, Iterable, "widths", "a list of hidden layer widths"))
+    widths = [whole_number(n, f"width of hidden layer {i}")
+              for i, n in enumerate(checked_instance(widths, Iterable, "widths", "a list of hidden layer widths"))]
     if not widths:
         raise InvalidArgumentError("widths must list at least one hidden layer")
     for i, n in enumerate(widths):
-        whole_number(n, f"width of hidden layer {i}")
         if need_n0 and n < n0:
             raise InvalidArgumentError(f"this bound needs every hidden layer at least as wide as the "
                                   f"input (n0 = {n0}); layer {i} has {n}")
-    return n0, [int(n) for n in widths]
+    return n0, widths
 
 
 def zaslavsky(n: int, n0: int) -> int:

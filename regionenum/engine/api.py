@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ..core.arrays import checked_flag, checked_instance, real_number
+from ..core.arrays import checked_flag, checked_instance, real_number, whole_number
 from ..core.domain import Polytope
 from ..core.network import Network
 from ..core.slices import Slice
@@ -308,15 +308,8 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
             "network to a line or plane through inputs (rn.Slice.through) or fix some inputs (rn.Slice)")
     if not (0 < tol < 1e-3):
         raise InvalidArgumentError(f"tol must be in (0, 1e-3), got {tol}")
-    # (whole numbers by now, not bools: _check_types)
-    if max_regions is not None and max_regions < 1:
-        raise InvalidArgumentError(f"max_regions must be a positive integer, got {max_regions}")
     if time_limit is not None and not (time_limit > 0):
         raise InvalidArgumentError(f"time_limit must be positive seconds, got {time_limit}")
-    if batch_size < 1:
-        raise InvalidArgumentError(f"batch_size must be a positive integer, got {batch_size}")
-    if workers < 1:
-        raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     if max_regions is not None and (workers > 1 or client is not None):
         raise InvalidArgumentError("max_regions needs a serial run (workers=1, no client)")
     run = Rescaled(network, domain)
@@ -325,22 +318,20 @@ def _checked(network, domain, tol, max_regions, time_limit, batch_size, workers,
 
 
 def _check_types(*, tol, max_regions, time_limit, batch_size, workers, client, progress, certify) -> None:
-    """Refuse by name, before any work, a run's options of the wrong kind (their ranges are
-    checked by :func:`_checked`): numbers that are not numbers (a string, None, a bool, NaN for
-    a count), a ``progress`` that cannot be called, a ``client`` without ``submit``, a
-    ``certify`` that is not a bool (:func:`~regionenum.core.arrays.checked_flag`)."""
-    def number(value, name, optional=False, whole=False):
-        if optional and value is None:
-            return
-        real_number(value, name)
-        if whole and not float(value).is_integer():  # NaN, infinities and fractions
-            raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
-
-    number(tol, "tol")
-    number(max_regions, "max_regions", optional=True, whole=True)
-    number(time_limit, "time_limit", optional=True)
-    number(batch_size, "batch_size", whole=True)
-    number(workers, "workers", whole=True)
+    """Refuse by name, before any work, a run's options of the wrong kind: numbers that are not
+    numbers (a string, None, a bool), counts that are not positive whole numbers
+    (:func:`~regionenum.core.arrays.whole_number`), a ``progress`` that cannot be called, a
+    ``client`` without ``submit``, a ``certify`` that is not a bool
+    (:func:`~regionenum.core.arrays.checked_flag`). The ranges of ``tol`` and ``time_limit`` are
+    checked by :func:`_checked`."""
+    real_number(tol, "tol")
+    if time_limit is not None:
+        real_number(time_limit, "time_limit")
+    # counts: a number first (as the other options say), then a positive whole one
+    whole_number(real_number(batch_size, "batch_size"), "batch_size")
+    whole_number(real_number(workers, "workers"), "workers")
+    if max_regions is not None:
+        whole_number(real_number(max_regions, "max_regions"), "max_regions")
     if progress is not None and not callable(progress):
         raise ArgumentTypeError(f"progress must be callable (it is called with a Progress), got {progress!r}")
     if client is not None and not callable(getattr(client, "submit", None)):

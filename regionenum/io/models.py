@@ -15,13 +15,12 @@ import numpy as np
 
 from ..core.domain import Box
 from ..core.network import Network
-from ..core.paths import as_path
+from ..core.paths import as_path, readable
 from ..errors import (
     FileFormatError,
     InvalidArgumentError,
     InvalidNetworkError,
     MissingDependencyError,
-    MissingFileError,
 )
 from .networks import load
 
@@ -75,8 +74,7 @@ def load_model(path, input_shape=None) -> tuple[Network, Box | None]:
     if path.suffix not in MODEL_SUFFIXES:
         raise FileFormatError(f"{path}: unsupported model format {path.suffix!r}; networks are .npz files "
                               "(W0, b0, ..., lo, hi; see regionenum.save), .onnx or .pt")
-    if not path.exists():
-        raise MissingFileError(f"no such file: {path}")
+    readable(path)
     if input_shape is not None and path.suffix != ".pt":
         raise InvalidArgumentError(f"{path}: an input shape is for .pt models only (a {path.suffix} file "
                                    "fixes its input)")
@@ -209,8 +207,7 @@ def load_input(path, size: int) -> np.ndarray:
     path = as_path(path)
     if path.suffix != ".npy":
         raise FileFormatError(f"{path}: inputs are .npy files (numpy.save), got {path.suffix!r}")
-    if not path.exists():
-        raise MissingFileError(f"no such file: {path}")
+    readable(path)
     try:
         x = np.load(path, allow_pickle=False)
     except Exception:  # numpy raises several types for content that is not an array

@@ -617,9 +617,10 @@ def _check_cells(regions, geo, rows, lo: int, hi: int, measure: bool) -> Fractio
             for c, faces, dims in _faces_of_cells(regions, start, stop):
                 volume = _exact_volume(regions, geo, c, faces, dims)
                 r = int(regions.cell_region[c])  # (a bounded domain: one cell per region)
-                if not abs(regions.volumes[r] - float(volume)) <= VOLUME_SLACK * float(volume) + slack:
+                near = float(volume)
+                if not abs(regions.volumes[r] - near) <= VOLUME_SLACK * near + slack:
                     raise CertificationError(f"region {r}: its volume {regions.volumes[r]!r} is not its exact "
-                                             f"volume {volume} (about {float(volume):.17g})")
+                                             f"volume {volume} (about {near:.17g})")
                 total += volume
     return total
 
