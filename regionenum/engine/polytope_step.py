@@ -47,7 +47,7 @@ from ..core.threads import blas_on_one_thread
 from ..core.tolerances import ETA, U, gamma, quantum
 from .argmax import split_by_argmax
 from .assemble import SECONDS_PER_GENERATOR
-from .cells import CellSet
+from .cells import CellParts, CellSet
 from .driver import Entry, Tally
 from .kernels.crossings import most_crossed
 from .kernels.rows import (
@@ -388,23 +388,28 @@ class PolytopeStep:
         J, E = rows.J, rows.one_part().E  # the kernel reads rows in one part
         net = self.net
         splits = len(net.split_units[l]) > 0
+        # a count's finished pieces are counted as the split made them (a full result's are
+        # joined: the kernel's buffers hold up to an eighth more than their pieces, r4_small's
+        # kept cells 80 MB more)
+        counted = not self.keep and l >= self._last_split
         if splits:
             asked = tally.signs[ASKED:].sum()
-            children, parent, done = self.split_layer(l, cells, J, E, tally, entry.units_done)
+            children, parent, done = self.split_layer(l, cells, J, E, tally, entry.units_done, join=not counted)
             if tally.signs[ASKED:].sum() > asked:
                 self._signs_escaped(l)
             if done < len(net.split_units[l]):  # the rest of the layer waits on the stack
                 return self.batch_entries(l, children, rows, parent, False, units_done=done)
         else:
             children, parent = cells, np.arange(len(cells))
-        if not self.keep and l >= self._last_split:
+        if counted:
             self._finish(children, None, None, tally)  # no later layer splits: the cells are regions
             return []
-        if l == len(net.layers) - 1:
+        last = len(net.layers) - 1
+        if l == last:
             bits = self.layer_bits(l, children) if splits else None
             self._finish(children, *self._collected(l, J, E, parent, self._states(l, bits, len(children))), tally)
             return []
-        if l + 1 == len(net.layers) - 1 and not len(net.split_units[l + 1]):
+        if l + 1 == last and not len(net.split_units[l + 1]):
             # the last layer only maps the children, which are regions: finished here, in one go
             # (batches of them would be copies for nothing)
             pending = PendingRows(self, l + 1, rows, parent, children if splits else None)
@@ -810,10 +815,12 @@ class PolytopeStep:
         return (act.collect(gather_masked(J, parent, on, act.off_slope), axis=2),
                 act.collect(gather_masked(E, parent, on, abs(act.off_slope)), axis=2))
 
-    def split_layer(self, l, cells: CellSet, J, E, tally: Tally, units_done: int = 0):
+    def split_layer(self, l, cells: CellSet, J, E, tally: Tally, units_done: int = 0, join: bool = True):
         """Split ``cells`` (cut by layer ``l``'s first ``units_done`` units already) by the
         units of layer ``l``: the pieces, each one's parent cell, and how many of the layer's
-        units have cut them (all, but where the rest waits, see :meth:`_rest_waits`). The
+        units have cut them (all, but where the rest waits, see :meth:`_rest_waits`). Without
+        ``join``, the pieces of the layer's last stage are the passes' own
+        :class:`~regionenum.engine.cells.CellParts` (for a count's finished cells). The
         units' states on each piece are written into its pattern, and which units are
         identically zero on it (for a max group: tied with its winner) into its zero bits, stage
         by stage: the first layer of a wide network cuts the domain into hundreds of thousands of
@@ -854,7 +861,7 @@ class PolytopeStep:
                 cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
                             oracle(cells, hyp_ids[cols]), want_cons, tally.check,
                             alone=l == self.first_split and not units_done, exact_offsets=self._exact_offsets[l],
-                            row_of=parent, bits_at=o + lo)
+                            row_of=parent, bits_at=o + lo, join=join or lo + size < len(units))
                 tally.signs += cut.signs
                 # (the pieces' patterns are copies of their cells' with this stage's states
                 # written in: the earlier stages' states follow each piece)
@@ -884,24 +891,29 @@ class PolytopeStep:
             set_bits(cells.zero, o, zero)
         return cells, parent, len(self.net.split_units[l])
 
-    def _finish(self, cells: CellSet, J_out, E_out, tally: Tally):
+    def _finish(self, cells: CellSet | CellParts, J_out, E_out, tally: Tally):
         """Count (and when keeping them, store with their output maps ``J_out`` and those maps'
-        error bounds ``E_out``) finished cells."""
+        error bounds ``E_out``) finished cells (parts of them only in a count)."""
+        parts = cells.parts if isinstance(cells, CellParts) else [cells]
         n = tally.room(len(cells))
-        if n < len(cells):
-            cells = cells.take(np.arange(n))
+        if n < len(cells):  # the parts holding the first n cells
+            ends = np.cumsum([len(p) for p in parts])
+            k = int(np.searchsorted(ends, n))
+            parts = parts[:k] + [parts[k].take(np.arange(n - (ends[k - 1] if k else 0)))]
             J_out = None if J_out is None else J_out[:n]
             E_out = None if E_out is None else E_out[:n]
-        has_ray = ~cells.bounded()
-        if self.roots.merge_pieces:  # pieces of one region (one per orthant) merge by pattern
-            if tally.patterns is None:
-                tally.patterns = {}
-            for row, ray in zip(cells.packed, has_ray):
-                key = row.tobytes()
-                tally.patterns[key] = tally.patterns.get(key, True) and not ray
-        tally.count += len(cells)
-        tally.bounded += int(np.count_nonzero(~has_ray))
+        for p in parts:
+            has_ray = ~p.bounded()
+            if self.roots.merge_pieces:  # pieces of one region (one per orthant) merge by pattern
+                if tally.patterns is None:
+                    tally.patterns = {}
+                for row, ray in zip(p.packed, has_ray):
+                    key = row.tobytes()
+                    tally.patterns[key] = tally.patterns.get(key, True) and not ray
+            tally.count += len(p)
+            tally.bounded += int(np.count_nonzero(~has_ray))
         if self.keep:
+            cells, = parts
             tally.finished.append((cells, np.ascontiguousarray(J_out), np.ascontiguousarray(E_out)))
             self.kept_generators += len(cells.gens)
 

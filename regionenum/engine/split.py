@@ -17,7 +17,7 @@ from ..core.arrays import kernel_array, offsets_of
 from ..core.exact import ExactOracle, float_coordinates
 from ..core.threads import map_in_threads, usable_cpus
 from ..errors import InternalError
-from .cells import TRIM_BYTES, CellSet
+from .cells import TRIM_BYTES, CellParts, CellSet
 from .kernels.blocks import states_into_patterns
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
@@ -75,7 +75,8 @@ Split = namedtuple("Split", "pieces parent on zero signs")
 
 def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True, check=None, alone: bool = False,
-          exact_offsets: bool = False, row_of: np.ndarray | None = None, bits_at: int | None = None) -> Split:
+          exact_offsets: bool = False, row_of: np.ndarray | None = None, bits_at: int | None = None,
+          join: bool = True) -> Split:
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``E[c, 0, h]`` is a
     rigorous bound on ``sum_k |J[c, k, h] - exact|``, all of it in ``k >= 1`` where
     ``exact_offsets`` (see :data:`~regionenum.engine.kernels.splitting.Hyperplanes`), and ``ref``
@@ -96,7 +97,9 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     are put together in the chunks' order, so the threads change nothing). ``check`` (if
     given) is called after each chunk and between exact answers, so that a budget or Ctrl-C is
     seen within a fraction of a second (a signal that arrives inside a kernel is raised when it
-    returns). Returns a :data:`Split`.
+    returns). With ``join`` false, the pieces come as the :class:`~regionenum.engine.cells.CellParts`
+    the passes made, unless exact answers put them in order (a count's finished pieces, only
+    counted). Returns a :data:`Split`.
     """
     arrays = cells.arrays
     row_of = np.arange(len(cells)) if row_of is None else row_of
@@ -147,7 +150,8 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     parent = np.concatenate([p for _, p, _ in passes])
     states = None if bits_at is not None else np.concatenate([s for _, _, s in passes])
     order = np.argsort(parent, kind="stable") if signs[-1] else None  # cells split again go back to their place
-    pieces = _joined([p for p, _, _ in passes], order)
+    parts = [p for p, _, _ in passes]
+    pieces = _joined(parts, order) if join or order is not None else CellParts(parts)
     if order is not None:
         parent = parent[order]
         states = None if states is None else states[order]

@@ -72,8 +72,9 @@ def _recorded_splits(monkeypatch, net, box):
 
     def recorded(*args, **kwargs):
         cut = original(*args, **kwargs)
-        fields = cut.pieces.__dataclass_fields__
-        splits.append([getattr(cut.pieces, name).copy() for name in fields] + [cut.parent])
+        pieces = cut.pieces  # a finishing split's parts, as one set
+        pieces = split_module.CellSet.concat(pieces.parts) if isinstance(pieces, split_module.CellParts) else pieces
+        splits.append([getattr(pieces, name).copy() for name in pieces.__dataclass_fields__] + [cut.parent])
         return cut
 
     monkeypatch.setattr(polytope_step, "split", recorded)
@@ -129,3 +130,31 @@ def test_joined_pieces_are_concatenated_then_taken(monkeypatch, large):
         for name in want.__dataclass_fields__:
             assert np.array_equal(getattr(got, name), getattr(want, name)), name
         assert (parts == []) == large  # consumed where gathered
+
+
+@pytest.mark.parametrize("domain", [rn.Box(-np.ones(2), np.ones(2)), rn.Polytope(np.array([[1.0, 2.0]]), [-0.5])],
+                         ids=["box", "half-plane"])
+def test_a_counts_finished_parts_are_counted_as_they_are(monkeypatch, domain):
+    """A count's last split hands its pieces on in the parts its chunks made, not joined
+    (``CellParts``): with a chunk per cell they are many, and the count (bounded regions too,
+    and on a half-plane the pieces of each region merged by pattern) is the enumeration's;
+    ``max_regions`` stops within any part."""
+    from regionenum.engine import polytope_step
+    net = random_net([2, 12, 12, 1], 8, bias_std=0.5)
+    full = rn.enumerate_regions(net, domain)
+    monkeypatch.setattr(split_module, "CHUNK_WORK", 1)  # a chunk, and so a part, per cell
+    finished = []
+    original = polytope_step.PolytopeStep._finish
+
+    def recorded(self, cells, *args):
+        finished.append(len(cells.parts) if isinstance(cells, split_module.CellParts) else 1)
+        return original(self, cells, *args)
+
+    monkeypatch.setattr(polytope_step.PolytopeStep, "_finish", recorded)
+    count = rn.count_regions(net, domain)
+    assert max(finished) > 10  # the parts were many
+    assert count == len(full) and count.bounded == int(full.bounded.sum()) and count.complete
+    if isinstance(domain, rn.Box):
+        for n in (1, 7, len(full) // 2 + 1, len(full) - 1):
+            part = rn.count_regions(net, domain, max_regions=n)
+            assert int(part) == n and not part.complete and part.stop_reason == "max_regions"
