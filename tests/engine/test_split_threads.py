@@ -72,8 +72,9 @@ def _recorded_splits(monkeypatch, net, box):
 
     def recorded(*args, **kwargs):
         cut = original(*args, **kwargs)
-        pieces = cut.pieces  # a finishing split's parts, as one set
-        pieces = split_module.CellSet.concat(pieces.parts) if isinstance(pieces, split_module.CellParts) else pieces
+        pieces = cut.pieces
+        if isinstance(pieces, split_module.CellParts):  # a count's finished pieces: as one set
+            pieces = split_module.CellSet.concat(pieces.parts)
         splits.append([getattr(pieces, name).copy() for name in pieces.__dataclass_fields__] + [cut.parent])
         return cut
 
