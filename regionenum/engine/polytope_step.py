@@ -389,8 +389,8 @@ class PolytopeStep:
         net = self.net
         splits = len(net.split_units[l]) > 0
         # a count's finished pieces are counted as the split made them (a full result's are
-        # joined: the kernel's buffers hold up to an eighth more than their pieces, r4_small's
-        # kept cells 80 MB more)
+        # joined: the kernel's buffers hold more than their pieces, which held r4_small's kept
+        # cells at 80 MB more)
         counted = not self.keep and l >= self._last_split
         if splits:
             asked = tally.signs[ASKED:].sum()
@@ -643,14 +643,16 @@ class PolytopeStep:
         On a layer that splits, in a count as in a full result, only a sign the float64 filter
         could not decide makes a tighter bound worth anything, so the product is wanted once a
         batch split with the norm bound alone has left signs to the stronger stages
-        (:meth:`_signs_escaped`). It is then computed while it comes out below the norm bound on more than :data:`PAYS` of a
-        batch's entries, for :data:`RECHECK` batches at most, before the norm bound alone is
-        tried again. (On the suite's networks the filter decides every sign it decided with the
-        product; on its 512-wide network of eight layers the product, computed on the first
-        batch of every layer, was a fifth of the count's floating-point work.)
+        (:meth:`_signs_escaped`). It is then computed while it comes out below the norm bound on
+        more than :data:`PAYS` of a batch's entries, for :data:`RECHECK` batches at most, before
+        the norm bound alone is tried again. (On the suite's networks the filter decides every
+        sign it decided with the product; on its 512-wide network of eight layers the product,
+        computed on the first batch of every layer, was a fifth of the count's floating-point
+        work.)
 
-        Elsewhere (:meth:`_bounds_handed_on`) the bounds are handed on as well, so it is computed
-        while it pays, and tried again every :data:`RECHECK`-th batch."""
+        Elsewhere (:meth:`_bounds_handed_on`: the output layer, max layers) the bounds are handed
+        on as well, so it is computed while it pays, and tried again every :data:`RECHECK`-th
+        batch."""
         record = self._product_record[l]
         record.batches += 1
         if self._bounds_handed_on(l) and record.batches % RECHECK == 0:

@@ -159,3 +159,32 @@ def test_a_counts_finished_parts_are_counted_as_they_are(monkeypatch, domain):
         for n in (1, 7, len(full) // 2 + 1, len(full) - 1):
             part = rn.count_regions(net, domain, max_regions=n)
             assert int(part) == n and not part.complete and part.stop_reason == "max_regions"
+
+
+def test_a_splits_pieces_hold_at_most_twice_their_room(monkeypatch):
+    """The kernel's output buffers grow at the pace of the input split so far; where that
+    overshoots (here: 400 nearly horizontal lines that all cut the first of 32 strips of the
+    plane, which come first), the pieces are copied to their size rather than handed on as views
+    of buffers more than twice as large (4.8 times, before)."""
+    k, m = 32, 400
+    rng = np.random.default_rng(0)
+    cuts = np.linspace(-1, 1, k + 1)[1:-1]
+    W1 = np.vstack([np.kron(np.eye(2), np.ones((k - 1, 1))), np.eye(2)])  # strips both ways, and x, y
+    W2 = np.hstack([np.zeros((m, 2 * k - 2)), rng.uniform(-0.001, 0.001, (m, 1)), np.ones((m, 1))])
+    net = rn.Network.from_layers([(W1, np.concatenate([-cuts, -cuts, np.zeros(2)])),
+                                  (W2, -rng.uniform(-1, -1 + 2 / k, m)), (np.ones((1, m)), np.zeros(1))],
+                                 [rn.Activation("relu", linear=(2 * k - 2, 2 * k - 1)), "relu", "identity"])
+    held = []
+    original = split_module.split_cells
+
+    def recorded(*args):
+        pieces, questions = original(*args)
+        for a in pieces:
+            if a.nbytes > 100_000:  # the buffer behind the view (a kernel's array) against the view
+                held.append((a.nbytes, memoryview(a.base).nbytes if a.base is not None else a.nbytes))
+        return pieces, questions
+
+    monkeypatch.setattr(split_module, "split_cells", recorded)
+    box = rn.Box([-1, -1], [1, 1])
+    assert int(rn.count_regions(net, box)) == len(rn.enumerate_regions(net, box)) > 15000
+    assert held and max(buffer / used for used, buffer in held) <= 2.05

@@ -102,14 +102,17 @@ def _capacity(need, have):
 def _paced_capacity(need, have, done, total):
     """The capacity an output buffer of ``have`` rows grows to when it needs ``need`` after
     ``done`` of the ``total`` units of input (generators): what the whole input needs at the
-    pace so far, an eighth more, but at most eight times ``need`` (a few large cells first
-    would overstate it); where under a sixteenth is done, too little to tell, double. Doubling
-    alone grew every split's outputs two or three times on 3-D and 4-D networks (their pieces
-    have 3-6 times their cells' generators), each growth a copy."""
+    pace so far, an eighth more, but at most eight times ``need`` (cells whose pieces are many
+    first overstate it; a buffer left more than twice as large as its pieces is copied to their
+    size at the end, :func:`_fitted1`) and at least half as much again as ``have`` (pieces
+    that pile up last would otherwise make a growth, a copy, of every eighth); where under a
+    sixteenth is done, too little to tell, double. Doubling alone grew every split's outputs two
+    or three times on 3-D and 4-D networks (their pieces have 3-6 times their cells'
+    generators; a cap of four times made r4_small's calls grow twice)."""
     if 16 * done < total:
         return _capacity(need, have)
     paced = need * total // done
-    return max(need + 16, min(paced + paced // 8, 8 * need))
+    return max(need + 16, have + have // 2, min(paced + paced // 8, 8 * need))
 
 
 @nb.njit(**_JIT)
@@ -130,6 +133,31 @@ def _sized2(a, cap):
         return a
     out = np.empty((cap, a.shape[1]), a.dtype)
     for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = a[i, j]
+    return out
+
+
+@nb.njit(**_JIT)
+def _fitted1(a, n):
+    """The first ``n`` rows of the output buffer ``a``: a view, or a copy where the buffer is
+    more than twice as large (a view would keep it all alive, and :func:`_paced_capacity` may
+    overshoot where doubling would not have)."""
+    if a.shape[0] <= 2 * n + 16:
+        return a[:n]
+    out = np.empty(n, a.dtype)
+    for i in range(n):
+        out[i] = a[i]
+    return out
+
+
+@nb.njit(**_JIT)
+def _fitted2(a, n):
+    """As :func:`_fitted1`, for rows of a 2-D array."""
+    if a.shape[0] <= 2 * n + 16:
+        return a[:n]
+    out = np.empty((n, a.shape[1]), a.dtype)
+    for i in range(n):
         for j in range(a.shape[1]):
             out[i, j] = a[i, j]
     return out
@@ -1342,9 +1370,10 @@ def split_cells(cells, planes, rule, want_cons, todo, answers, signs):
         if short & ~(_SHORT_POOL | _SHORT_OUT | _SHORT_QUESTIONS):
             work = _grown_work(work, short)
     n_out, n_og, n_oi, n_oc, n_q = state[_N_OUT], state[_N_GENS], state[_N_INC], state[_N_CONS], state[_N_Q]
-    pieces = Pieces(out.parent[:n_out], out.states[:n_out, :planes.ids.shape[0]], out.gen_off[: n_out + 1],
-                    out.gens[:n_og], out.gen_err[:n_og], out.inc_off[: n_og + 1], out.inc[:n_oi],
-                    out.con_off[: n_out + 1], out.con_ids[:n_oc], out.con_rows[:n_oc], out.con_err[:n_oc])
+    pieces = Pieces(_fitted1(out.parent, n_out), _fitted2(out.states, n_out)[:, :planes.ids.shape[0]],
+                    _fitted1(out.gen_off, n_out + 1), _fitted2(out.gens, n_og), _fitted1(out.gen_err, n_og),
+                    _fitted1(out.inc_off, n_og + 1), _fitted1(out.inc, n_oi), _fitted1(out.con_off, n_out + 1),
+                    _fitted1(out.con_ids, n_oc), _fitted2(out.con_rows, n_oc), _fitted1(out.con_err, n_oc))
     questions = Questions(asked.cell[:n_q], asked.hyperplane[:n_q], asked.inc_off[: n_q + 1],
                           asked.inc[: asked.inc_off[n_q]], asked.generator[:n_q])
     signs[0] += state[_FILTER]
