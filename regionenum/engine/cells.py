@@ -194,19 +194,14 @@ class CellSet:
 class CellParts:
     """Cells held as the :class:`CellSet` parts a split made, one after another, not copied into
     one set: a count's finished cells, counted part by part (joining them copied r4_small's
-    last layer, 470 MB of pieces, for nothing). Reads as much of a :class:`CellSet` as the
-    cells' last step reads: their number and their patterns."""
+    last layer, 470 MB of pieces, for nothing). Reads as much of a :class:`CellSet` as a split
+    reads of its pieces: their number."""
 
     def __init__(self, parts: list):
         self.parts = parts
 
     def __len__(self) -> int:
         return sum(len(p) for p in self.parts)
-
-    @functools.cached_property
-    def packed(self) -> np.ndarray:
-        """The parts' patterns, one after another (a copy)."""
-        return np.concatenate([p.packed for p in self.parts])
 
 
 def _steps(sizes: list) -> list:

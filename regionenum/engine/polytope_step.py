@@ -903,9 +903,9 @@ class PolytopeStep:
         """Count (and when keeping them, store with their output maps ``J_out`` and those maps'
         error bounds ``E_out``) finished cells (parts of them only in a count)."""
         parts = cells.parts if isinstance(cells, CellParts) else [cells]
-        n = tally.room(len(cells))
-        if n < len(cells):  # the parts holding the first n cells
-            ends = np.cumsum([len(p) for p in parts])
+        ends = np.cumsum([len(p) for p in parts])
+        n = tally.room(int(ends[-1]))
+        if n < ends[-1]:  # the parts holding the first n cells
             k = int(np.searchsorted(ends, n))
             parts = parts[:k] + [parts[k].take(np.arange(n - (ends[k - 1] if k else 0)))]
             J_out = None if J_out is None else J_out[:n]

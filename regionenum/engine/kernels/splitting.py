@@ -116,26 +116,34 @@ def _paced_capacity(need, have, done, total):
 
 
 @nb.njit(**_JIT)
-def _sized1(a, cap):
-    """A copy of ``a`` with room for ``cap`` rows (``a`` itself where it has them)."""
-    if cap <= a.shape[0]:
-        return a
+def _copied1(a, n, cap):
+    """A new array of ``cap`` rows holding the first ``n`` rows of ``a``."""
     out = np.empty(cap, a.dtype)
-    for i in range(a.shape[0]):  # a loop, not a slice assignment: no shape check to compile
+    for i in range(n):  # a loop, not a slice assignment: no shape check to compile
         out[i] = a[i]
     return out
 
 
 @nb.njit(**_JIT)
-def _sized2(a, cap):
-    """As :func:`_sized1`, for rows of a 2-D array."""
-    if cap <= a.shape[0]:
-        return a
+def _copied2(a, n, cap):
+    """As :func:`_copied1`, for rows of a 2-D array."""
     out = np.empty((cap, a.shape[1]), a.dtype)
-    for i in range(a.shape[0]):
+    for i in range(n):
         for j in range(a.shape[1]):
             out[i, j] = a[i, j]
     return out
+
+
+@nb.njit(**_JIT)
+def _sized1(a, cap):
+    """``a`` with room for ``cap`` rows (``a`` itself where it has them)."""
+    return a if cap <= a.shape[0] else _copied1(a, a.shape[0], cap)
+
+
+@nb.njit(**_JIT)
+def _sized2(a, cap):
+    """As :func:`_sized1`, for rows of a 2-D array."""
+    return a if cap <= a.shape[0] else _copied2(a, a.shape[0], cap)
 
 
 @nb.njit(**_JIT)
@@ -143,24 +151,13 @@ def _fitted1(a, n):
     """The first ``n`` rows of the output buffer ``a``: a view, or a copy where the buffer is
     more than twice as large (a view would keep it all alive, and :func:`_paced_capacity` may
     overshoot where doubling would not have)."""
-    if a.shape[0] <= 2 * n + 16:
-        return a[:n]
-    out = np.empty(n, a.dtype)
-    for i in range(n):
-        out[i] = a[i]
-    return out
+    return a[:n] if a.shape[0] <= 2 * n + 16 else _copied1(a, n, n)
 
 
 @nb.njit(**_JIT)
 def _fitted2(a, n):
     """As :func:`_fitted1`, for rows of a 2-D array."""
-    if a.shape[0] <= 2 * n + 16:
-        return a[:n]
-    out = np.empty((n, a.shape[1]), a.dtype)
-    for i in range(n):
-        for j in range(a.shape[1]):
-            out[i, j] = a[i, j]
-    return out
+    return a[:n] if a.shape[0] <= 2 * n + 16 else _copied2(a, n, n)
 
 
 @nb.njit(**_JIT)
