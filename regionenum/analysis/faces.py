@@ -46,6 +46,10 @@ __all__ = ["FaceSet", "Faces", "Instances", "compute_faces", "expected_euler_cha
 class FaceSet:
     """The ``k``-dimensional faces of the subdivision (``n`` of them), in CSR arrays.
 
+    Faces are numbered in the order the cells first meet them (on a bounded domain the cells
+    are the regions: the faces of region 0 come first, then the new ones of region 1, ...), so
+    consecutive faces lie near each other.
+
     Attributes
     ----------
     dim : int
@@ -68,7 +72,7 @@ class FaceSet:
     >>> net = rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), [0.0])])
     >>> edges = rn.enumerate_regions(net, rn.Box([-1, -1], [1, 1])).faces().by_dim[1]
     >>> len(edges), edges.regions_of(0).tolist(), edges.units_of(0).tolist(), float(edges.volumes[0])
-    (12, [3], [], 1.0)
+    (12, [0], [], 1.0)
     """
 
     dim: int
@@ -457,9 +461,15 @@ def group_faces(faces, names: FaceNames):
 
 
 def _group_sorted(values):
-    """Group equal ``values``: groups numbered in increasing value, first occurrence of each.
-    The sort need not be stable (the first occurrence is the least position in each run): on
-    64-bit hashes NumPy's default sort took a third of the time of its stable one."""
+    """Group equal ``values``: the group of each and the first occurrence of each group, groups
+    numbered in the order of their first occurrences (increasing ``first``).
+
+    Equal values are found by sorting; the sort need not be stable (the first occurrence is the
+    least position in each run): on 64-bit hashes NumPy's default sort took a third of the time
+    of its stable one. Numbering the groups by first occurrence, not by value, keeps faces in
+    the order of the cells they are first met in: the regions around consecutive faces are then
+    near each other in memory, which halved the time to build the adjacency graph's dicts on
+    r2_big (a hash's order scatters them)."""
     order = np.argsort(values)
     v = values[order]
     new = run_starts(v)
@@ -471,7 +481,17 @@ def _group_sorted(values):
     group = np.empty(len(values), np.int64)
     group[order] = ids
     starts = np.flatnonzero(new)
-    return group, np.minimum.reduceat(order, starts) if len(starts) else order[:0]
+    if not len(starts):
+        return group, order[:0]
+    first = np.minimum.reduceat(order, starts)
+    # renumbered by first occurrence: a group's new number is how many first occurrences
+    # come before its own (ids, free again, holds the running count)
+    is_first = np.zeros(len(values), bool)
+    is_first[first] = True
+    np.cumsum(is_first, out=ids)
+    ids -= 1
+    np.take(ids[first], group, out=group)
+    return group, np.flatnonzero(is_first)
 
 
 def renumber_by_first(labels):

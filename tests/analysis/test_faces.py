@@ -241,6 +241,36 @@ def test_faces_in_threads_are_the_faces_in_one(monkeypatch, domain):
             assert np.asarray(x).dtype == np.asarray(y).dtype and np.array_equal(x, y), (a.dim, name)
 
 
+@pytest.mark.parametrize("case", [0, 2], ids=["random2d", "random3d"])
+def test_faces_come_in_the_order_their_regions_first_meet_them(case):
+    """Faces are numbered by their first occurrence in the cells (here the regions, on a
+    bounded domain), not by their names' hashes: the least region around each face never
+    decreases from one face to the next, in every dimension."""
+    net, domain = CASES[case]
+    regions = rn.enumerate_regions(net, domain)
+    assert np.array_equal(regions.cell_region, np.arange(len(regions)))
+    for fs in regions.faces().by_dim:
+        least = fs.region_ids[fs.region_offsets[:-1]]
+        assert len(fs) > 100 and np.all(np.diff(least) >= 0), fs.dim
+
+
+@pytest.mark.parametrize("kind", ["u8", "V16"])
+def test_groups_are_numbered_by_first_occurrence(kind):
+    """The grouping behind the faces, on 64-bit hashes and on whole names (the fallback after a
+    hash collision): equal values share a group, groups count up from 0 in the order of their
+    first occurrences, and ``first`` holds each group's least position."""
+    from regionenum.analysis.faces import _group_sorted
+    rng = np.random.default_rng(5)
+    raw = rng.integers(0, 300, size=(4000, 2)).astype(np.uint64)
+    values = raw[:, 0].copy() if kind == "u8" else raw.view("V16").ravel()
+    group, first = _group_sorted(values)
+    seen = {}
+    expected = [seen.setdefault(v.tobytes() if kind != "u8" else int(v), len(seen)) for v in values]
+    assert group.tolist() == expected
+    assert first.tolist() == [expected.index(g) for g in range(len(seen))]
+    assert _group_sorted(values[:0])[0].shape == (0,) and _group_sorted(values[:0])[1].shape == (0,)
+
+
 def test_indices_count_from_the_end_and_stop_at_it():
     """A region's, a face's and a sublevel set's polytope's accessors take an index as a
     sequence does (negative from the end) and refuse one beyond either end, or not an integer,
