@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core.arrays import offsets_of
+from ..core.arrays import offsets_of, per_cell_count, ranges
 from ..core.exact import ExactNetwork, ExactOracle
 from ..core.tolerances import DEFAULT_TOL
 from ..engine.argmax import split_by_argmax
 from ..engine.cells import CellSet
 from ..engine.kernels.lattice import face_volumes, polytope_volumes
 from ..errors import InvalidArgumentError
-from .faces import face_instances, group_faces, renumber_by_first, require_complete
+from .faces import face_instances, group_equal, group_faces, renumber_by_first, require_complete
 from .level_sets import class_region
 from .topology import betti_numbers
 
@@ -57,7 +57,8 @@ class DecisionRegions:
     classes, volumes : ndarray
         One entry per decision region (a connected set where one class wins).
     boundary_classes, boundary_pieces : ndarray of int, shape (F, 2)
-        The decision boundary, one row per facet between pieces of different classes.
+        The decision boundary, one row per facet between pieces of different classes (its two
+        pieces in increasing order).
     boundary_volumes : ndarray, shape (F,)
         The facets' (d-1)-volumes.
     boundary_vertex_offsets, boundary_vertices : ndarray
@@ -312,51 +313,33 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
     vol = polytope_volumes(cells.arrays, np.arange(len(cells)))
     piece_volume = np.bincount(cell_piece, weights=vol, minlength=n_pieces)
 
-    # a facet of a piece is named by the face of the regions it lies in (its sign vector;
-    # for a facet inside a region, the region itself) and the classes tied at the maximum on
-    # it. A name holds one facet, with one piece on each side, or one piece at the domain's
-    # boundary.
     inst = face_instances(cells, cell_piece, regions.constraint_ids, regions.network, d - 1,
                           regions.complex.constraints)
-    tight_off, tight = inst.faces.tight_off, inst.faces.tight
     f_piece = inst.region
     sel = np.flatnonzero(inst.keep)
-    face, _ = group_faces(sel, inst.names)
-    named = {}
-    for f, g in zip(sel.tolist(), face.tolist()):
-        c = int(piece_class[f_piece[f]])
-        t = tight[tight_off[f]: tight_off[f + 1]]
-        # classes tied with the winner on the facet: by a tie hyperplane tight there, or
-        # everywhere on the cell (then no hyperplane names it, but the tie is there all the same)
-        everywhere = np.flatnonzero(cell_tied[inst.faces.cell[f]]).tolist()
-        tied = frozenset([c, *everywhere, *(int(_tie_class(h, c)) for h in t[t >= pair_start] - pair_start)])
-        named.setdefault((g, tied), []).append(f)
-
-    same_a, same_b, facet_rows, pairs = [], [], [], []
-    for members in named.values():
-        pcs = np.unique(f_piece[members])
-        if len(pcs) != 2:
-            continue
-        if piece_class[pcs[0]] == piece_class[pcs[1]]:
-            same_a.append(pcs[0])
-            same_b.append(pcs[1])
-        else:
-            pairs.append(pcs)
-            facet_rows.append(members[0])
-    graph = coo_matrix((np.ones(len(same_a)), (same_a, same_b)), shape=(n_pieces, n_pieces))
+    facet, first = _facets_of_pieces(inst, sel, piece_class[f_piece[sel]], cell_tied, pair_start)
+    # each facet's pieces, each once: two pieces make an edge (one class) or a boundary facet
+    pieces = np.unique(facet * n_pieces + f_piece[sel])
+    two = np.flatnonzero(np.bincount(pieces // n_pieces, minlength=len(first)) == 2)
+    at = np.searchsorted(pieces, two * n_pieces)
+    lower, upper = pieces[at] % n_pieces, pieces[at + 1] % n_pieces
+    same = piece_class[lower] == piece_class[upper]
+    graph = coo_matrix((np.ones(int(same.sum())), (lower[same], upper[same])), shape=(n_pieces, n_pieces))
     label = renumber_by_first(connected_components(graph, directed=False)[1])
     n_labels = int(label.max()) + 1 if n_pieces else 0
     classes = np.zeros(n_labels, np.int64)
     classes[label] = piece_class
     volumes = np.bincount(label, weights=piece_volume, minlength=n_labels)
 
-    facet_rows = np.array(facet_rows, np.int64)
-    pairs = np.array(pairs, np.int64).reshape(-1, 2)
+    # the decision boundary, a row per facet in the order of their first instances
+    facet_rows = sel[first[two[~same]]]
+    pairs = np.stack([lower[~same], upper[~same]], axis=1)
     fvol = face_volumes(inst.faces, cells.arrays, facet_rows)
-    gsel = [inst.faces.members[inst.faces.gen_off[f]: inst.faces.gen_off[f + 1]] for f in facet_rows]
-    pts = [cells.gens[g][cells.gens[g, 0] > 0, 1:] for g in gsel]
-    voff = offsets_of([len(p) for p in pts])
-    verts = np.concatenate(pts) if pts else np.zeros((0, d))
+    gsel, goff = ranges(inst.faces.gen_off, facet_rows)
+    gens = cells.gens[inst.faces.members[gsel]]
+    point = gens[:, 0] > 0
+    voff = offsets_of(per_cell_count(point, goff))
+    verts = gens[point, 1:]
     return DecisionRegions(
         pieces=cells, piece_cells=cell_piece, piece_region=piece_region, piece_class=piece_class,
         piece_volume=piece_volume, piece_label=label, classes=classes, volumes=volumes,
@@ -364,6 +347,26 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
         boundary_vertex_offsets=voff, boundary_vertices=verts, dim=d, regions=regions)
 
 
-def _tie_class(h, winner):
-    """Class of tie hyperplane ``h`` (index among the classes other than ``winner``)."""
-    return h + (h >= winner)
+def _facets_of_pieces(inst, sel, winner, cell_tied, pair_start):
+    """Per kept facet instance ``sel`` (of pieces whose class is ``winner``), the facet of the
+    pieces it is, numbered by first occurrence, and each facet's first instance (a position
+    in ``sel``): :func:`~regionenum.analysis.faces.group_equal` of the facets' names.
+
+    A facet of a piece is named by the face of the regions it lies in (its sign vector; for a
+    facet inside a region, the region itself) and the classes tied at the maximum on it: the
+    piece's class, those tied with it everywhere on its cell (then no hyperplane names the tie,
+    but it is there all the same), and those whose tie hyperplane is tight on the facet. A name
+    holds one facet, with one piece on each side, or one piece at the domain's boundary."""
+    face, _ = group_faces(sel, inst.names)
+    tied = cell_tied[inst.faces.cell[sel]].copy()
+    tied[np.arange(len(sel)), winner] = True
+    at = np.full(len(inst.keep), -1, np.int64)
+    at[sel] = np.arange(len(sel))
+    tight_off, tight = inst.faces.tight_off, inst.faces.tight
+    owner = at[np.repeat(np.arange(len(inst.keep)), np.diff(tight_off))]
+    hyp = (tight >= pair_start) & (owner >= 0)
+    h, o = tight[hyp] - pair_start, owner[hyp]
+    tied[o, h + (h >= winner[o])] = True  # the h-th class other than the winner
+    bits = np.packbits(tied, axis=1)
+    key = np.concatenate([face.astype(">i8")[:, None].view(np.uint8), bits], axis=1)
+    return group_equal(np.ascontiguousarray(key).view(f"V{key.shape[1]}").ravel())

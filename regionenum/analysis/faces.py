@@ -39,7 +39,7 @@ from ..errors import ArgumentTypeError, IncompleteResultError, InvalidArgumentEr
 
 # scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["FaceSet", "Faces", "Instances", "compute_faces", "expected_euler_characteristic", "face_instances",
-           "group_faces", "renumber_by_first", "require_complete"]
+           "group_equal", "group_faces", "renumber_by_first", "require_complete"]
 
 
 @dataclass
@@ -451,16 +451,16 @@ def group_faces(faces, names: FaceNames):
     """Group the cell faces ``faces`` by name: the group of each and the first of each group.
     Names are compared by a 64-bit hash, checked against the names themselves (a collision
     falls back to sorting whole names)."""
-    group, first = _group_sorted(_in_threads(lambda lo, hi: face_hashes(faces[lo:hi], names), len(faces)))
+    group, first = group_equal(_in_threads(lambda lo, hi: face_hashes(faces[lo:hi], names), len(faces)))
     ref = faces[first[group]]
     if not all(map_in_threads(lambda b: faces_match(faces[b[0]:b[1]], ref[b[0]:b[1]], names),
                               batches(len(faces), _CHUNK))):
         keys = face_keys(faces, names)
-        group, first = _group_sorted(keys.view(f"V{8 * keys.shape[1]}").ravel())
+        group, first = group_equal(keys.view(f"V{8 * keys.shape[1]}").ravel())
     return group, first
 
 
-def _group_sorted(values):
+def group_equal(values):
     """Group equal ``values``: the group of each and the first occurrence of each group, groups
     numbered in the order of their first occurrences (increasing ``first``).
 

@@ -1,4 +1,5 @@
 """Decision regions: a linear-classifier LP oracle, tiling, sampling, ties and the boundary."""
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +157,59 @@ def test_decision_regions_take_the_sign_band():
     np.testing.assert_allclose(narrow.volumes, wide.volumes, rtol=1e-12)
     with pytest.raises(rn.RegionEnumError, match="tol must be"):
         regions.decision_regions(tol=0.5)
+
+
+def _named_one_by_one(inst, sel, winner, cell_tied, pair_start):
+    """The facets of the pieces as the names make them, one facet instance at a time: the
+    face of the regions and the set of classes tied on it, numbered by first occurrence, and
+    each facet's first instance."""
+    from regionenum.analysis.faces import group_faces
+    face, _ = group_faces(sel, inst.names)
+    tight_off, tight = inst.faces.tight_off, inst.faces.tight
+    named, first, out = {}, [], []
+    for i, (f, g) in enumerate(zip(sel.tolist(), face.tolist())):
+        c = int(winner[i])
+        t = tight[tight_off[f]: tight_off[f + 1]]
+        hyp = (t[t >= pair_start] - pair_start).tolist()
+        everywhere = np.flatnonzero(cell_tied[inst.faces.cell[f]]).tolist()
+        tied = frozenset([c, *everywhere, *(h + (h >= c) for h in hyp)])
+        if (g, tied) not in named:
+            named[g, tied] = len(named)
+            first.append(i)
+        out.append(named[g, tied])
+    return np.array(out, np.int64), np.array(first, np.int64)
+
+
+@pytest.mark.parametrize("case", ["three_classes", "five_classes_3d", "repeated_output_halfplane", "logit_plane",
+                                  "all_tied"])
+def test_facets_named_at_once_are_those_named_one_by_one(monkeypatch, case):
+    """The pieces' facets are named by array operations over all facet instances at once: the
+    decision regions and their boundary (rows, order, pieces, vertices) equal those from naming
+    the instances one at a time, with ties along facets, on whole cells and on unbounded
+    domains; each boundary row holds its two pieces in increasing order."""
+    module = importlib.import_module("regionenum.analysis.decision_regions")  # the package exports the function
+    square = rn.Box([-1, -1], [1, 1])
+    base = random_net([2, 8, 8, 3], 3)
+    twin = rn.Network.from_layers([(l.W, l.b) for l in base.layers[:-1]]
+                                  + [(np.vstack([base.layers[-1].W, base.layers[-1].W[1]]),
+                                      np.r_[base.layers[-1].b, base.layers[-1].b[1]])])
+    net, domain = {
+        "three_classes": (random_net([2, 10, 10, 3], 7), square),
+        "five_classes_3d": (random_net([3, 8, 8, 5], 8), rn.Box(-np.ones(3), np.ones(3))),
+        "repeated_output_halfplane": (twin, rn.Polytope(np.array([[1.0, 1.0]]), np.array([-1.0]))),
+        "logit_plane": (random_net([2, 8, 8, 1], 9), rn.Polytope.whole_space(2)),
+        "all_tied": (rn.Network.from_layers([(np.eye(2), np.zeros(2)), (np.array([[1.0, 0.0], [1.0, 0.0],
+                                                                                   [0.0, 1.0]]), np.zeros(3))]),
+                     square),
+    }[case]
+    regions = rn.enumerate_regions(net, domain)
+    at_once = regions.decision_regions()
+    monkeypatch.setattr(module, "_facets_of_pieces", _named_one_by_one)
+    one_by_one = regions.decision_regions()
+    assert len(at_once.boundary_volumes) > 0
+    for name in ("piece_cells", "piece_region", "piece_class", "piece_volume", "piece_label", "classes", "volumes",
+                 "boundary_classes", "boundary_pieces", "boundary_volumes", "boundary_vertex_offsets",
+                 "boundary_vertices"):
+        a, b = getattr(at_once, name), getattr(one_by_one, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert np.all(at_once.boundary_pieces[:, 0] < at_once.boundary_pieces[:, 1])

@@ -259,16 +259,16 @@ def test_groups_are_numbered_by_first_occurrence(kind):
     """The grouping behind the faces, on 64-bit hashes and on whole names (the fallback after a
     hash collision): equal values share a group, groups count up from 0 in the order of their
     first occurrences, and ``first`` holds each group's least position."""
-    from regionenum.analysis.faces import _group_sorted
+    from regionenum.analysis.faces import group_equal
     rng = np.random.default_rng(5)
     raw = rng.integers(0, 300, size=(4000, 2)).astype(np.uint64)
     values = raw[:, 0].copy() if kind == "u8" else raw.view("V16").ravel()
-    group, first = _group_sorted(values)
+    group, first = group_equal(values)
     seen = {}
     expected = [seen.setdefault(v.tobytes() if kind != "u8" else int(v), len(seen)) for v in values]
     assert group.tolist() == expected
     assert first.tolist() == [expected.index(g) for g in range(len(seen))]
-    assert _group_sorted(values[:0])[0].shape == (0,) and _group_sorted(values[:0])[1].shape == (0,)
+    assert group_equal(values[:0])[0].shape == (0,) and group_equal(values[:0])[1].shape == (0,)
 
 
 def test_indices_count_from_the_end_and_stop_at_it():
