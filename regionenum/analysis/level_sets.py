@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core.arrays import checked_index, whole_number
 from ..core.tolerances import DEFAULT_TOL, U
-from ..errors import FileFormatError, InvalidArgumentError, MissingFileError
+from ..errors import FileFormatError, InternalError, InvalidArgumentError, MissingFileError
 from .exact_geometry import ExactGeometry
 from .topology import (
     PolyhedralComplex,
@@ -526,12 +526,17 @@ def _vertex_faces(K, L) -> np.ndarray:
     out = np.zeros((len(L.vertex_ids), 2), np.int64)
     is_cut = store.generator[L.vertex_ids] < 0
     out[~is_cut, 1] = L.vertex_ids[~is_cut]  # the subdivision's vertices are the store's first ids
-    if is_cut.any():
-        ends = np.sort(K.incidence[1].indices.reshape(-1, 2), axis=1)
-        key = {(a, b): e for e, (a, b) in enumerate(ends.tolist())}
-        parents = np.sort(store.parents[L.vertex_ids[is_cut]], axis=1)
+    if is_cut.any():  # a cut vertex lies on the edge between its two parents
+        ends = np.sort(K.incidence[1].indices.reshape(-1, 2), axis=1).astype(np.int64)
+        parents = np.sort(store.parents[L.vertex_ids[is_cut]], axis=1).astype(np.int64)
+        n = int(max(ends.max(), parents.max())) + 1
+        edge_key, parent_key = ends[:, 0] * n + ends[:, 1], parents[:, 0] * n + parents[:, 1]
+        order = np.argsort(edge_key)
+        at = np.minimum(np.searchsorted(edge_key[order], parent_key), len(order) - 1)
+        if not np.array_equal(edge_key[order[at]], parent_key):
+            raise InternalError("a vertex of the level set is cut on no edge of the subdivision")
         out[is_cut, 0] = 1
-        out[is_cut, 1] = [key[a, b] for a, b in parents.tolist()]
+        out[is_cut, 1] = order[at]
     return out
 
 
