@@ -6,8 +6,8 @@ facets ``a x + b <= 0`` with ``|a| = 1``: maximise ``r`` subject to ``a x + b + 
 centroid and the eccentricity, from the region's second moments (summed over the simplices of
 a pulling triangulation of the face lattice: cones from each face's centre over its facets);
 the number of facets and vertices, and the degree (neighbours across a facet), counted on the
-face lattice. The balls of bounded regions come from linear programmes with a block per region
-(a few hundred regions in each).
+face lattice. The balls of bounded regions come from small linear programmes solved one after
+another in one kernel call (HiGHS takes those the kernel cannot finish).
 Per unit (:func:`unit_statistics`): in how many regions and on what share of the domain's volume
 it is on, and whether it is dead (never on) or always on.
 """
@@ -17,6 +17,8 @@ from math import factorial
 
 import numpy as np
 
+from ..core.arrays import ranges
+from ..engine.kernels.simplex import OPTIMAL, solve_lp_blocks
 from ..errors import InternalError
 from .faces import require_complete
 from .topology import subdivision_complex
@@ -84,9 +86,15 @@ def chebyshev_ball(equations) -> tuple:
 
 
 def chebyshev_balls(regions, which) -> tuple:
-    """The Chebyshev balls of several bounded regions at once: one linear programme with a
-    block per region (maximising the sum of the radii maximises each, the blocks being
-    independent).
+    """The Chebyshev balls of several bounded regions at once.
+
+    Each region's programme (maximise ``r`` subject to ``a x + b + r <= 0`` over its facets) is
+    small: ``d + 1`` variables, a few rows. They are solved one after another in one kernel call
+    (:func:`~regionenum.engine.kernels.simplex.solve_lp_blocks`, a dual simplex), in the box
+    around each region's vertices (which holds its ball, so ``r`` is at most half the box's
+    narrowest side). Regions where the kernel finds no optimum in float64 (a singular basis)
+    are solved by HiGHS, in one programme with a block per region (maximising the sum of the
+    radii maximises each, the blocks being independent).
 
     Parameters
     ----------
@@ -98,22 +106,41 @@ def chebyshev_balls(regions, which) -> tuple:
     -------
     radii : ndarray, shape (m,)
     centres : ndarray, shape (m, d)
+        A centre of each ball (not unique where the largest ball can move, as in a
+        rectangle).
 
     Raises
     ------
     InternalError
         The solver failed (bounded regions always have a ball).
     """
-    import scipy.sparse as sp
-    from scipy.optimize import linprog
     d = regions.dim
     which = np.asarray(which, np.int64)
     if not len(which):
         return np.zeros(0), np.zeros((0, d))
-    starts, stops = regions.facet_offsets[which], regions.facet_offsets[which + 1]
-    counts = stops - starts
-    rows = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())
+    rows, row_off = ranges(regions.facet_offsets, which)
     eq = regions.facet_equations[rows]
+    vsel, voff = ranges(regions.vertex_offsets, which)
+    corners = regions.vertices[vsel]
+    lo = np.c_[np.minimum.reduceat(corners, voff[:-1]), np.zeros(len(which))]
+    hi = np.c_[np.maximum.reduceat(corners, voff[:-1]), np.zeros(len(which))]
+    hi[:, d] = np.min(hi[:, :d] - lo[:, :d], axis=1) / 2
+    status, x = solve_lp_blocks(np.c_[eq[:, :-1], np.ones(len(eq))], -eq[:, -1], row_off, lo, hi,
+                                np.r_[np.zeros(d), -1.0], feas_tol=1e-12)
+    failed = np.flatnonzero(status != OPTIMAL)
+    for part in np.array_split(failed, max(1, len(failed) // 500)) if len(failed) else ():  # HiGHS: superlinear
+        x[part] = _balls_by_highs(eq, row_off, part, d)
+    return x[:, d].copy(), x[:, :d].copy()
+
+
+def _balls_by_highs(eq, row_off, which, d):
+    """``[centre | radius]`` of the balls of the blocks ``which`` (of the facet rows ``eq``
+    under ``row_off``), by HiGHS: one programme with a block per region."""
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+    rows, offsets = ranges(row_off, which)
+    eq = eq[rows]
+    counts = np.diff(offsets)
     block = np.repeat(np.arange(len(which)), counts)
     m = len(eq)
     cols = np.concatenate([block[:, None] * d + np.arange(d), (len(which) * d + block)[:, None]], axis=1)
@@ -125,7 +152,7 @@ def chebyshev_balls(regions, which) -> tuple:
     res = linprog(cost, A_ub=A, b_ub=-eq[:, -1], bounds=bounds, method="highs")
     if res.status != 0:  # pragma: no cover - bounded regions always have a ball
         raise InternalError(f"the Chebyshev balls' linear programme failed: {res.message}")
-    return res.x[len(which) * d:], res.x[: len(which) * d].reshape(-1, d)
+    return np.c_[res.x[: len(which) * d].reshape(-1, d), res.x[len(which) * d:]]
 
 
 def moments(points) -> tuple:
@@ -203,7 +230,8 @@ def complex_moments(K, chunk: int = 4096) -> tuple:
     second = np.zeros((n, X.shape[1], X.shape[1]))
     for lo in range(0, n, chunk):
         # flags as rows of cell indices, from the top cells down to an edge
-        flags = np.arange(lo, min(lo + chunk, n))[:, None]
+        top = np.arange(lo, min(lo + chunk, n))
+        flags = top[:, None]
         for k in range(D, 1, -1):
             fac = K.facets[k]
             last = flags[:, -1]
@@ -213,16 +241,31 @@ def complex_moments(K, chunk: int = 4096) -> tuple:
             flags = np.concatenate([np.repeat(flags, counts, axis=0), below[:, None]], axis=1)
         points = [centres[D - i][flags[:, i]] for i in range(D - 1)] + [X[ends[flags[:, -1], 0]],
                                                                           X[ends[flags[:, -1], 1]]]
-        S = np.stack(points, axis=1)
-        v = np.abs(np.linalg.det(S[:, 1:] - S[:, :1])) / factorial(D)
-        sums = S.sum(axis=1)
-        owner = flags[:, 0]
-        vol += np.bincount(owner, weights=v, minlength=n)
-        np.add.at(first, owner, v[:, None] * sums / (D + 1))
-        np.add.at(second, owner, (v / ((D + 1) * (D + 2)))[:, None, None]
-                  * (np.einsum("svi,svj->sij", S, S) + np.einsum("si,sj->sij", sums, sums)))
+        v = np.abs(_determinants([p - points[0] for p in points[1:]])) / factorial(D)
+        sums = sum(points)
+        # sums per top cell, by bincount (np.add.at of the simplices' products was 4 times slower)
+        owner, cells, m = flags[:, 0] - lo, slice(lo, lo + len(top)), len(top)
+        w = v / ((D + 1) * (D + 2))
+        vol[cells] = np.bincount(owner, weights=v, minlength=m)
+        for i in range(D):
+            first[cells, i] = np.bincount(owner, weights=v * sums[:, i], minlength=m) / (D + 1)
+            for j in range(i, D):
+                products = sum(p[:, i] * p[:, j] for p in points) + sums[:, i] * sums[:, j]
+                second[cells, i, j] = second[cells, j, i] = np.bincount(owner, weights=w * products, minlength=m)
     centroid = first / vol[:, None]
     return vol, centroid, second / vol[:, None, None] - np.einsum("ni,nj->nij", centroid, centroid)
+
+
+def _determinants(edges) -> np.ndarray:
+    """Per row, the determinant of the ``d x d`` matrix whose rows are ``edges[0][row], ...,
+    edges[d - 1][row]`` (``d`` arrays of shape ``(s, d)``): written out for 2 and 3, where
+    ``np.linalg.det``'s LU of each small matrix took most of the moments' time."""
+    if len(edges) == 2:
+        a, b = edges
+        return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    if len(edges) == 3:
+        return np.einsum("si,si->s", edges[0], np.cross(edges[1], edges[2]))
+    return np.linalg.det(np.stack(edges, axis=1))
 
 
 def region_statistics(regions) -> np.ndarray:
@@ -260,8 +303,7 @@ def region_statistics(regions) -> np.ndarray:
     out["volume"], out["bounded"] = regions.volumes, regions.bounded
     out["n_facets"], out["n_vertices"], out["degree"] = n_facets, n_vertices, degree
     bounded = np.flatnonzero(regions.bounded)
-    for part in np.array_split(bounded, max(1, len(bounded) // 500)):  # the solver is superlinear
-        out["inradius"][part], out["center"][part] = chebyshev_balls(regions, part)
+    out["inradius"][bounded], out["center"][bounded] = chebyshev_balls(regions, bounded)
     for i in np.flatnonzero(~regions.bounded):
         out["inradius"][i], out["center"][i] = chebyshev_ball(regions.facets_of(i)[0])
     out["centroid"], out["eccentricity"] = np.nan, np.inf

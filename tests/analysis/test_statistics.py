@@ -45,6 +45,29 @@ def test_chebyshev_balls_against_linprog_on_all_inequalities():
         assert np.all(A @ stats["center"][i] + b + stats["inradius"][i] * norms <= 1e-9)
 
 
+def test_balls_the_kernel_leaves_go_to_highs(monkeypatch):
+    """Regions whose programme the dual simplex kernel does not finish (a singular basis in
+    float64) are solved by HiGHS: forcing that on every third region gives the same balls, to
+    HiGHS's tolerance."""
+    from regionenum.analysis import statistics
+    from regionenum.engine.kernels import simplex
+    regions = rn.enumerate_regions(random_net([3, 8, 8, 1], 5), rn.Box(-np.ones(3), np.ones(3)))
+    which = np.flatnonzero(regions.bounded)
+    radii, centres = statistics.chebyshev_balls(regions, which)
+
+    def failing(*args, **kwargs):
+        status, x = simplex.solve_lp_blocks(*args, **kwargs)
+        status[::3] = simplex.FAILED
+        x[::3] = np.nan
+        return status, x
+
+    monkeypatch.setattr(statistics, "solve_lp_blocks", failing)
+    radii2, centres2 = statistics.chebyshev_balls(regions, which)
+    assert len(which) > 100 and np.all(np.isfinite(radii2)) and np.all(np.isfinite(centres2))
+    np.testing.assert_allclose(radii2, radii, rtol=1e-5, atol=1e-12)
+    np.testing.assert_array_equal(radii2[1::3], radii[1::3])
+
+
 def test_chebyshev_balls_of_unbounded_sets():
     """Unbounded sets whose largest ball is finite (a slab, a half-strip) and infinite (a
     half-plane, a wedge, a cone in four dimensions)."""

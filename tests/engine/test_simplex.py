@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import linprog
 
 from regionenum.engine.exact_lp import exact_lp
-from regionenum.engine.kernels.simplex import INFEASIBLE, OPTIMAL, solve_lp, solve_lps
+from regionenum.engine.kernels.simplex import INFEASIBLE, OPTIMAL, solve_lp, solve_lp_blocks, solve_lps
 
 
 def _random_lp(rng, t):
@@ -182,3 +182,26 @@ def test_exact_programmes_take_numpy_integers_no_variables_and_malformed_starts(
     for start in ([0, 0, 1], [0, 1, 1], [2, 1, 1, 2]):
         answer = exact_lp(G, h, [Fraction(0)] * 2, [Fraction(1)] * 2, [Fraction(-1), Fraction(0)], start)
         assert answer[0] == "optimal"
+
+
+def test_programmes_in_blocks_are_the_programmes_one_by_one():
+    """``solve_lp_blocks``: each block (its own rows and box, one objective; empty blocks too)
+    gets the status and vertex :func:`solve_lp` gives it alone."""
+    rng = np.random.default_rng(4)
+    n = 3
+    blocks = [_random_lp(rng, t) for t in range(300)]
+    blocks = [(G[:, :n] if G.shape[1] >= n else np.c_[G, np.zeros((len(G), n - G.shape[1]))], h,
+               np.resize(lo, n), np.resize(hi, n)) for G, h, lo, hi, _ in blocks]
+    c = rng.normal(size=n)
+    G = np.concatenate([b[0] for b in blocks]).reshape(-1, n)
+    row_off = np.r_[0, np.cumsum([len(b[1]) for b in blocks])]
+    status, x = solve_lp_blocks(G, np.concatenate([b[1] for b in blocks]), row_off,
+                                np.array([b[2] for b in blocks]), np.array([b[3] for b in blocks]), c)
+    outcomes = set()
+    for (Gb, hb, lo, hi), s, xb in zip(blocks, status, x):
+        alone = solve_lp(Gb, hb, lo, hi, c)
+        assert s == alone.status
+        outcomes.add(int(s))
+        if s == OPTIMAL:
+            assert np.array_equal(xb, alone.x)
+    assert outcomes == {OPTIMAL, INFEASIBLE}

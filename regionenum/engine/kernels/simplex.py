@@ -26,7 +26,7 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-__all__ = ["LpResult", "OPTIMAL", "INFEASIBLE", "FAILED", "solve_lp", "solve_lps"]
+__all__ = ["LpResult", "OPTIMAL", "INFEASIBLE", "FAILED", "solve_lp", "solve_lp_blocks", "solve_lps"]
 
 _JIT = dict(cache=True)
 
@@ -186,6 +186,19 @@ def _solve_many(G, h, lo, hi, C, max_iter, feas_tol):
     return status, X, active, lam, iters
 
 
+@nb.njit(**_JIT)
+def _solve_blocks(G, h, row_off, lo, hi, c, feas_tol):
+    k, n = row_off.shape[0] - 1, G.shape[1]
+    status = np.empty(k, np.int64)
+    X = np.empty((k, n))
+    for b in range(k):
+        r0, r1 = row_off[b], row_off[b + 1]
+        s, x, _, _, _ = _solve_one(G[r0:r1], h[r0:r1], lo[b], hi[b], c, 50 + 10 * (r1 - r0 + 2 * n), feas_tol)
+        status[b] = s
+        X[b] = x
+    return status, X
+
+
 def _iteration_limit(m: int, n: int) -> int:
     return 50 + 10 * (m + 2 * n)
 
@@ -227,6 +240,45 @@ def solve_lps(G, h, lo, hi, C, feas_tol: float = 1e-9):
     G, h, lo, hi = _prepared(G, h, lo, hi)
     C = np.ascontiguousarray(np.atleast_2d(C), dtype=np.float64)
     return _solve_many(G, h, lo, hi, C, _iteration_limit(*G.shape), feas_tol)
+
+
+def solve_lp_blocks(G, h, row_off, lo, hi, c, feas_tol: float = 1e-9):
+    """Many small programmes in one kernel call, each with its own rows and box and the same
+    objective: programme ``b`` minimises ``c . x`` subject to ``G[i] x <= h[i]`` for ``i`` in
+    ``row_off[b] .. row_off[b + 1] - 1`` and ``lo[b] <= x <= hi[b]`` (as :func:`solve_lp`).
+
+    Parameters
+    ----------
+    G : ndarray, shape (m, n)
+    h : ndarray, shape (m,)
+    row_off : ndarray of int, shape (k + 1,)
+        Each programme's rows, as CSR offsets into ``G`` and ``h``.
+    lo, hi : ndarray, shape (k, n)
+        Finite bounds, ``lo <= hi``.
+    c : ndarray, shape (n,)
+    feas_tol : float, optional
+
+    Returns
+    -------
+    status : ndarray of int, shape (k,)
+        ``OPTIMAL``, ``INFEASIBLE`` or ``FAILED``.
+    x : ndarray, shape (k, n)
+        The optimal vertices (meaningless where not ``OPTIMAL``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from regionenum.engine.kernels.simplex import solve_lp_blocks
+    >>> G, h = np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([1.0, 0.5])   # x + y <= 1, then <= 1/2
+    >>> status, x = solve_lp_blocks(G, h, np.array([0, 1, 2]), np.zeros((2, 2)), np.ones((2, 2)),
+    ...                             np.array([-1.0, -2.0]))
+    >>> status.tolist(), x.round(12).tolist()
+    ([0, 0], [[0.0, 1.0], [0.0, 0.5]])
+    """
+    G, h, _, _ = _prepared(G, h, np.zeros(np.shape(c)[0]), np.zeros(np.shape(c)[0]))
+    return _solve_blocks(G, h, np.ascontiguousarray(row_off, dtype=np.int64),
+                         np.ascontiguousarray(lo, dtype=np.float64), np.ascontiguousarray(hi, dtype=np.float64),
+                         np.ascontiguousarray(c, dtype=np.float64), feas_tol)
 
 
 def _prepared(G, h, lo, hi):
