@@ -83,6 +83,8 @@ ANALYSES = {
     "range": lambda r: _regionenum().verify.output_range(r),
     "lipschitz": lambda r: _regionenum().verify.lipschitz(r, norm=np.inf),
     "certify": lambda r: _regionenum().certify(r),
+    "level": lambda r: r.level_set(0.0),  # bounded domains: the first output's zero level
+    "statistics": lambda r: r.statistics(),
 }
 
 

@@ -17,7 +17,9 @@ from math import factorial
 
 import numpy as np
 
-from ..core.arrays import ranges
+from ..core.arrays import batches, offsets_of, ranges
+from ..core.threads import map_in_threads
+from ..engine.kernels.moments import flag_moments
 from ..engine.kernels.simplex import OPTIMAL, solve_lp_blocks
 from ..errors import InternalError
 from .faces import require_complete
@@ -199,19 +201,18 @@ def moments(points) -> tuple:
     return float(total), centroid, second / total - np.outer(centroid, centroid)
 
 
-def complex_moments(K, chunk: int = 4096) -> tuple:
+def complex_moments(K) -> tuple:
     """Volume, centroid and covariance of every top cell of a polyhedral complex.
 
     From the simplices of its pulling triangulation: a cell is the union of the cones from its
     centre (the mean of its vertices) over its facets, each facet the same way, down to the
-    edges; one simplex per flag (cell, facet, ..., 2-face, edge).
+    edges; one simplex per flag (cell, facet, ..., 2-face, edge), summed by the kernel
+    :func:`~regionenum.engine.kernels.moments.flag_moments` (cells shared out among threads).
 
     Parameters
     ----------
     K : PolyhedralComplex
         Its top dimension is the space's (2 or more).
-    chunk : int, optional
-        Top cells handled together (memory grows with it).
 
     Returns
     -------
@@ -220,52 +221,23 @@ def complex_moments(K, chunk: int = 4096) -> tuple:
     covariances : ndarray, shape (n, d, d)
     """
     D = len(K.incidence) - 1
-    X = K.vertices
+    X = np.ascontiguousarray(K.vertices, np.float64)
     n = K.incidence[D].shape[0]
-    centres = [None, None] + [(K.incidence[k].astype(np.float64) @ X) / np.diff(K.incidence[k].indptr)[:, None]
-                              for k in range(2, D + 1)]
-    ends = K.incidence[1].indices.reshape(-1, 2)
-    vol = np.zeros(n)
-    first = np.zeros((n, X.shape[1]))
-    second = np.zeros((n, X.shape[1], X.shape[1]))
-    for lo in range(0, n, chunk):
-        # flags as rows of cell indices, from the top cells down to an edge
-        top = np.arange(lo, min(lo + chunk, n))
-        flags = top[:, None]
-        for k in range(D, 1, -1):
-            fac = K.facets[k]
-            last = flags[:, -1]
-            counts = np.diff(fac.indptr)[last]
-            below = fac.indices[np.repeat(fac.indptr[last], counts)
-                                + np.arange(counts.sum()) - np.repeat(np.r_[0, np.cumsum(counts)[:-1]], counts)]
-            flags = np.concatenate([np.repeat(flags, counts, axis=0), below[:, None]], axis=1)
-        points = [centres[D - i][flags[:, i]] for i in range(D - 1)] + [X[ends[flags[:, -1], 0]],
-                                                                          X[ends[flags[:, -1], 1]]]
-        v = np.abs(_determinants([p - points[0] for p in points[1:]])) / factorial(D)
-        sums = sum(points)
-        # sums per top cell, by bincount (np.add.at of the simplices' products was 4 times slower)
-        owner, cells, m = flags[:, 0] - lo, slice(lo, lo + len(top)), len(top)
-        w = v / ((D + 1) * (D + 2))
-        vol[cells] = np.bincount(owner, weights=v, minlength=m)
-        for i in range(D):
-            first[cells, i] = np.bincount(owner, weights=v * sums[:, i], minlength=m) / (D + 1)
-            for j in range(i, D):
-                products = sum(p[:, i] * p[:, j] for p in points) + sums[:, i] * sums[:, j]
-                second[cells, i, j] = second[cells, j, i] = np.bincount(owner, weights=w * products, minlength=m)
+    levels = range(D, 1, -1)  # the top cells, their facets, ..., the 2-faces
+    centres = np.concatenate([(K.incidence[k].astype(np.float64) @ X) / np.diff(K.incidence[k].indptr)[:, None]
+                              for k in levels])
+    centre_base = offsets_of([K.incidence[k].shape[0] for k in levels])[:-1]
+    facets = [K.facets[k] for k in levels]
+    idx_base = offsets_of([len(f.indices) for f in facets])
+    ptr = np.concatenate([f.indptr.astype(np.int64) + base for f, base in zip(facets, idx_base)])
+    ptr_base = offsets_of([len(f.indptr) for f in facets])[:-1]
+    idx = np.concatenate([f.indices for f in facets]).astype(np.int64)
+    ends = np.ascontiguousarray(K.incidence[1].indices.reshape(-1, 2), np.int64)
+    vol, first, second = np.zeros(n), np.zeros((n, D)), np.zeros((n, D, D))
+    map_in_threads(lambda b: flag_moments(ptr, ptr_base, idx, centres, centre_base, X, ends, *b, vol, first,
+                                          second), batches(n, 4096))
     centroid = first / vol[:, None]
     return vol, centroid, second / vol[:, None, None] - np.einsum("ni,nj->nij", centroid, centroid)
-
-
-def _determinants(edges) -> np.ndarray:
-    """Per row, the determinant of the ``d x d`` matrix whose rows are ``edges[0][row], ...,
-    edges[d - 1][row]`` (``d`` arrays of shape ``(s, d)``): written out for 2 and 3, where
-    ``np.linalg.det``'s LU of each small matrix took most of the moments' time."""
-    if len(edges) == 2:
-        a, b = edges
-        return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-    if len(edges) == 3:
-        return np.einsum("si,si->s", edges[0], np.cross(edges[1], edges[2]))
-    return np.linalg.det(np.stack(edges, axis=1))
 
 
 def region_statistics(regions) -> np.ndarray:

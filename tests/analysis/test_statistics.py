@@ -149,15 +149,23 @@ def test_unit_statistics():
         regions.statistics(per="layer")
 
 
-def test_moments_two_ways_in_3d():
-    """The pulling triangulation of the face lattice against the convex hull of each region."""
-    from regionenum.analysis.statistics import moments
-    net = random_net([3, 10, 10, 1], 0)
-    regions = rn.enumerate_regions(net, rn.Box(-np.ones(3), np.ones(3)))
+@pytest.mark.parametrize("widths", [[2, 10, 10, 1], [3, 10, 10, 1], [4, 6, 6, 1]], ids=["2d", "3d", "4d"])
+def test_moments_two_ways(widths):
+    """The pulling triangulation of the face lattice (the flags' simplices, summed by a kernel
+    with determinants written out in 2-D and 3-D, by elimination above) against the convex
+    hull of each region, and its volumes against the enumeration's."""
+    from regionenum.analysis.statistics import complex_moments, moments
+    from regionenum.analysis.topology import subdivision_complex
+    d = widths[0]
+    regions = rn.enumerate_regions(random_net(widths, 0), rn.Box(-np.ones(d), np.ones(d)))
     stats = regions.statistics()
+    volumes, _, covariances = complex_moments(subdivision_complex(regions))
+    np.testing.assert_allclose(volumes, regions.volumes, rtol=1e-9)
+    assert np.array_equal(covariances, covariances.transpose(0, 2, 1))
     for i in range(0, len(regions), max(1, len(regions) // 60)):
         volume, centroid, cov = moments(regions.vertices_of(i))
         assert volume == pytest.approx(regions.volumes[i], rel=1e-9)
         np.testing.assert_allclose(stats["centroid"][i], centroid, atol=1e-10)
+        np.testing.assert_allclose(covariances[i], cov, rtol=1e-7, atol=1e-12)
         eig = np.linalg.eigvalsh(cov)
         assert stats["eccentricity"][i] == pytest.approx(np.sqrt(eig[-1] / eig[0]), rel=1e-6)

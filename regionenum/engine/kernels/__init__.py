@@ -7,8 +7,10 @@
 - :mod:`.breakpoints`: proven signs and roots at the breakpoints of a count on one input;
 - :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells;
 - :mod:`.blocks`: copy cells' blocks of rows between CSR arrays (gathering finished cells);
-- :mod:`.equations`: facet equations of unit normal from the cells' constraint rows.
-- :mod:`.error_free`: sums and products as a rounded value and its exact error (TwoSum, Dekker).
+- :mod:`.equations`: facet equations of unit normal from the cells' constraint rows;
+- :mod:`.error_free`: sums and products as a rounded value and its exact error (TwoSum, Dekker);
+- :mod:`.simplex`: small linear programmes by the dual simplex method (one, or many at once);
+- :mod:`.moments`: volumes and moments of a complex's top cells from their flags' simplices.
 
 Kernels take and return flat numpy arrays in named groups, never call back into Python, and
 return the sign questions float64 cannot settle instead of answering them. Each compiles on its
