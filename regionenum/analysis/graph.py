@@ -118,6 +118,9 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs, lone
     node's neighbours in the order of the facets they share with it, the edges written in facet
     order into each node's dict (on r2_big's 180,000 regions, graphs in 1.24-1.36 s against
     1.35-1.52 s when the dicts were made in one go each, after sorting the edges' ends by node).
+    Facets come in the order the regions first meet them, so consecutive edges write into
+    nearby nodes' dicts: in the order of the facets' hashes, as before 2026-12-06, the loop
+    took twice as long.
     The dicts are updated in place, so views of them stay valid; nothing has been cached on a new
     graph.
     """
