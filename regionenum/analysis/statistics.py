@@ -21,7 +21,7 @@ from ..core.arrays import batches, offsets_of, ranges
 from ..core.threads import map_in_threads
 from ..engine.kernels.moments import flag_moments
 from ..engine.kernels.simplex import OPTIMAL, solve_lp_blocks
-from ..errors import InternalError
+from ..errors import InternalError, InvalidArgumentError
 from .faces import require_complete
 from .topology import subdivision_complex
 
@@ -94,9 +94,9 @@ def chebyshev_balls(regions, which) -> tuple:
     small: ``d + 1`` variables, a few rows. They are solved one after another in one kernel call
     (:func:`~regionenum.engine.kernels.simplex.solve_lp_blocks`, a dual simplex), in the box
     around each region's vertices (which holds its ball, so ``r`` is at most half the box's
-    narrowest side). Regions where the kernel finds no optimum in float64 (a singular basis)
-    are solved by HiGHS, in one programme with a block per region (maximising the sum of the
-    radii maximises each, the blocks being independent).
+    narrowest side), in coordinates about the box's centre. Regions where the kernel finds no
+    optimum in float64 (a singular basis) are solved by HiGHS, in one programme with a block
+    per region (maximising the sum of the radii maximises each, the blocks being independent).
 
     Parameters
     ----------
@@ -113,6 +113,8 @@ def chebyshev_balls(regions, which) -> tuple:
 
     Raises
     ------
+    InvalidArgumentError
+        A region of ``which`` is unbounded.
     InternalError
         The solver failed (bounded regions always have a ball).
     """
@@ -120,19 +122,27 @@ def chebyshev_balls(regions, which) -> tuple:
     which = np.asarray(which, np.int64)
     if not len(which):
         return np.zeros(0), np.zeros((0, d))
+    unbounded = which[~regions.bounded[which]]
+    if len(unbounded):
+        raise InvalidArgumentError(f"chebyshev_balls takes bounded regions; region {int(unbounded[0])} is "
+                                   "unbounded (chebyshev_ball takes its facets)")
     rows, row_off = ranges(regions.facet_offsets, which)
     eq = regions.facet_equations[rows]
     vsel, voff = ranges(regions.vertex_offsets, which)
     corners = regions.vertices[vsel]
-    lo = np.c_[np.minimum.reduceat(corners, voff[:-1]), np.zeros(len(which))]
-    hi = np.c_[np.maximum.reduceat(corners, voff[:-1]), np.zeros(len(which))]
-    hi[:, d] = np.min(hi[:, :d] - lo[:, :d], axis=1) / 2
+    vlo, vhi = np.minimum.reduceat(corners, voff[:-1]), np.maximum.reduceat(corners, voff[:-1])
+    # each programme in coordinates about its box's centre: the kernel's tolerance is relative
+    # to the rows' offsets, which far from the origin would exceed a small region's ball
+    mid = (vlo + vhi) / 2
+    eq = np.c_[eq[:, :-1], eq[:, -1] + np.einsum("ij,ij->i", eq[:, :-1], np.repeat(mid, np.diff(row_off), axis=0))]
+    lo = np.c_[vlo - mid, np.zeros(len(which))]
+    hi = np.c_[vhi - mid, np.min(vhi - vlo, axis=1) / 2]
     status, x = solve_lp_blocks(np.c_[eq[:, :-1], np.ones(len(eq))], -eq[:, -1], row_off, lo, hi,
                                 np.r_[np.zeros(d), -1.0], feas_tol=1e-12)
     failed = np.flatnonzero(status != OPTIMAL)
     for part in np.array_split(failed, max(1, len(failed) // 500)) if len(failed) else ():  # HiGHS: superlinear
         x[part] = _balls_by_highs(eq, row_off, part, d)
-    return x[:, d].copy(), x[:, :d].copy()
+    return x[:, d].copy(), x[:, :d] + mid
 
 
 def _balls_by_highs(eq, row_off, which, d):

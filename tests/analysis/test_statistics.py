@@ -68,6 +68,26 @@ def test_balls_the_kernel_leaves_go_to_highs(monkeypatch):
     np.testing.assert_array_equal(radii2[1::3], radii[1::3])
 
 
+@pytest.mark.parametrize("far", [0.0, 1e6])
+def test_balls_of_small_regions_far_from_the_origin(far):
+    """Four squares of side 5e-4 around (far, far): each ball has radius 2.5e-4 about its
+    square's centre, however far the squares lie from the origin (found by review: the kernel's
+    tolerance, relative to the facets' offsets, let a ball at 1e6 overstep its facets by its
+    own radius until the programmes were solved about each region's centre). A region that is
+    not bounded is refused by name."""
+    from regionenum.analysis.statistics import chebyshev_balls
+    centre = far + 5e-4
+    net = rn.Network.from_layers([(np.eye(2), -np.full(2, centre)), (np.ones((1, 2)), [0.0])])
+    regions = rn.enumerate_regions(net, rn.Box([far, far], [far + 1e-3, far + 1e-3]))
+    radii, centres = chebyshev_balls(regions, np.arange(len(regions)))
+    np.testing.assert_allclose(radii, 2.5e-4, rtol=1e-6)
+    expected = np.array([[np.median(regions.vertices_of(i)[:, k]) for k in range(2)] for i in range(4)])
+    np.testing.assert_allclose(centres - far, expected - far, atol=1e-9)
+    plane = rn.enumerate_regions(net, rn.Polytope.whole_space(2))
+    with pytest.raises(rn.InvalidArgumentError, match="region 0 is unbounded"):
+        chebyshev_balls(plane, [0])
+
+
 def test_chebyshev_balls_of_unbounded_sets():
     """Unbounded sets whose largest ball is finite (a slab, a half-strip) and infinite (a
     half-plane, a wedge, a cone in four dimensions)."""
