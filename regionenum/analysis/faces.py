@@ -17,6 +17,7 @@ from ..core.arrays import (
     batches,
     checked_index,
     concat_offsets,
+    distinct_sorted,
     is_integer,
     offsets_of,
     per_cell_count,
@@ -419,8 +420,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         rep = sel[first]
         region = inst.region[sel]
         # the regions around each face, each once, in increasing order
-        pairs = np.sort(face_of * len(regions) + region)
-        pairs = pairs[run_starts(pairs)]
+        pairs = distinct_sorted(face_of * len(regions) + region)
         region_offsets = offsets_of(np.bincount(pairs // len(regions), minlength=n))
         # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
         own = region == region[first][face_of]
@@ -498,10 +498,7 @@ def renumber_by_first(labels):
     """Renumber labels ``0, 1, ...`` in the order of their first occurrence."""
     if not len(labels):
         return labels
-    _, first = np.unique(labels, return_index=True)
-    rank = np.empty(len(first), np.int64)
-    rank[np.argsort(first)] = np.arange(len(first))
-    return rank[np.searchsorted(np.unique(labels), labels)]
+    return group_equal(np.asarray(labels))[0]
 
 
 def require_complete(regions, what: str) -> None:

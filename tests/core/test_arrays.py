@@ -72,3 +72,20 @@ def test_flags_are_bools_only():
             rn.verify.unroll(step, 2, all_states=bad)
         with pytest.raises(rn.ArgumentTypeError, match="closed must be True or False"):
             rn.estimators.trajectory_regions(net, [[0, 0], [1, 1]], closed=bad)
+
+
+@pytest.mark.parametrize("values", [np.random.default_rng(3).integers(0, 50, 1000),
+                                    np.random.default_rng(3).integers(-10**15, 10**15, 5000),
+                                    np.random.default_rng(3).normal(size=300).round(1),
+                                    np.zeros(0, np.int64)], ids=["few", "many", "floats", "empty"])
+def test_distinct_sorted_is_numpys_unique(values):
+    from regionenum.core.arrays import distinct_sorted
+    out = distinct_sorted(values)
+    assert out.dtype == values.dtype and np.array_equal(out, np.unique(values))
+
+
+def test_labels_are_renumbered_by_first_occurrence():
+    from regionenum.analysis.faces import renumber_by_first
+    labels = np.array([7, 3, 7, 0, 3, 9, 0], np.int32)
+    assert renumber_by_first(labels).tolist() == [0, 1, 0, 2, 1, 3, 2]
+    assert renumber_by_first(labels[:0]).tolist() == []
