@@ -13,7 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..core.arrays import kernel_array, offsets_of
+from ..core.arrays import distinct_sorted, kernel_array, offsets_of
 from ..core.exact import ExactOracle, float_coordinates
 from ..core.threads import map_in_threads, usable_cpus
 from ..errors import InternalError
@@ -132,7 +132,7 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
                 _answer(asked, answers, oracle, planes, check)
             if len(answers) == known:  # the kernel did not find the answers it asked for
                 raise InternalError("the splitting kernel asked again questions already answered")
-            again = np.unique(asked.cell)
+            again = distinct_sorted(asked.cell)
             done, asked = split_cells(arrays, planes, rule, want_cons, again, answers.table(d + 1, again), signs)
             passes.append(pass_pieces(done))
         signs[-1] += len(answers)
