@@ -211,7 +211,7 @@ def moments(points) -> tuple:
     return float(total), centroid, second / total - np.outer(centroid, centroid)
 
 
-def complex_moments(K) -> tuple:
+def complex_moments(K, chunk: int = 4096) -> tuple:
     """Volume, centroid and covariance of every top cell of a polyhedral complex.
 
     From the simplices of its pulling triangulation: a cell is the union of the cones from its
@@ -223,6 +223,8 @@ def complex_moments(K) -> tuple:
     ----------
     K : PolyhedralComplex
         Its top dimension is the space's (2 or more).
+    chunk : int, optional
+        Top cells in one piece of work for the threads.
 
     Returns
     -------
@@ -245,7 +247,7 @@ def complex_moments(K) -> tuple:
     ends = np.ascontiguousarray(K.incidence[1].indices.reshape(-1, 2), np.int64)
     vol, first, second = np.zeros(n), np.zeros((n, D)), np.zeros((n, D, D))
     map_in_threads(lambda b: flag_moments(ptr, ptr_base, idx, centres, centre_base, X, ends, *b, vol, first,
-                                          second), batches(n, 4096))
+                                          second), batches(n, chunk))
     centroid = first / vol[:, None]
     return vol, centroid, second / vol[:, None, None] - np.einsum("ni,nj->nij", centroid, centroid)
 

@@ -187,20 +187,22 @@ def _solve_many(G, h, lo, hi, C, max_iter, feas_tol):
 
 
 @nb.njit(**_JIT)
+def _iteration_limit(m, n):
+    """The iterations a programme of ``m`` rows in ``n`` variables may take."""
+    return 50 + 10 * (m + 2 * n)
+
+
+@nb.njit(**_JIT)
 def _solve_blocks(G, h, row_off, lo, hi, c, feas_tol):
     k, n = row_off.shape[0] - 1, G.shape[1]
     status = np.empty(k, np.int64)
     X = np.empty((k, n))
     for b in range(k):
         r0, r1 = row_off[b], row_off[b + 1]
-        s, x, _, _, _ = _solve_one(G[r0:r1], h[r0:r1], lo[b], hi[b], c, 50 + 10 * (r1 - r0 + 2 * n), feas_tol)
+        s, x, _, _, _ = _solve_one(G[r0:r1], h[r0:r1], lo[b], hi[b], c, _iteration_limit(r1 - r0, n), feas_tol)
         status[b] = s
         X[b] = x
     return status, X
-
-
-def _iteration_limit(m: int, n: int) -> int:
-    return 50 + 10 * (m + 2 * n)
 
 
 def solve_lp(G, h, lo, hi, c, feas_tol: float = 1e-9) -> LpResult:
@@ -275,14 +277,18 @@ def solve_lp_blocks(G, h, row_off, lo, hi, c, feas_tol: float = 1e-9):
     >>> status.tolist(), x.round(12).tolist()
     ([0, 0], [[0.0, 1.0], [0.0, 0.5]])
     """
-    G, h, _, _ = _prepared(G, h, np.zeros(np.shape(c)[0]), np.zeros(np.shape(c)[0]))
+    G, h = _rows(G, h, np.shape(c)[0])
     return _solve_blocks(G, h, np.ascontiguousarray(row_off, dtype=np.int64),
                          np.ascontiguousarray(lo, dtype=np.float64), np.ascontiguousarray(hi, dtype=np.float64),
                          np.ascontiguousarray(c, dtype=np.float64), feas_tol)
 
 
 def _prepared(G, h, lo, hi):
-    n = len(lo)
-    G = np.ascontiguousarray(np.asarray(G, dtype=np.float64).reshape(-1, n))
-    return (G, np.ascontiguousarray(h, dtype=np.float64), np.ascontiguousarray(lo, dtype=np.float64),
+    return (*_rows(G, h, len(lo)), np.ascontiguousarray(lo, dtype=np.float64),
             np.ascontiguousarray(hi, dtype=np.float64))
+
+
+def _rows(G, h, n: int):
+    """The rows ``G`` (``n`` columns) and right-hand sides ``h`` as the kernels take them."""
+    G = np.ascontiguousarray(np.asarray(G, dtype=np.float64).reshape(-1, n))
+    return G, np.ascontiguousarray(h, dtype=np.float64)
