@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core.arrays import distinct_sorted, offsets_of, per_cell_count, ranges
+from ..core.arrays import distinct_members, offsets_of, per_cell_count, ranges
 from ..core.exact import ExactNetwork, ExactOracle
 from ..core.tolerances import DEFAULT_TOL
 from ..engine.argmax import split_by_argmax
@@ -319,10 +319,9 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
     sel = np.flatnonzero(inst.keep)
     facet, first = _facets_of_pieces(inst, sel, piece_class[f_piece[sel]], cell_tied, pair_start)
     # each facet's pieces, each once: two pieces make an edge (one class) or a boundary facet
-    pieces = distinct_sorted(facet * n_pieces + f_piece[sel])
-    two = np.flatnonzero(np.bincount(pieces // n_pieces, minlength=len(first)) == 2)
-    at = np.searchsorted(pieces, two * n_pieces)
-    lower, upper = pieces[at] % n_pieces, pieces[at + 1] % n_pieces
+    offsets, pieces = distinct_members(facet, f_piece[sel], len(first), n_pieces)
+    two = np.flatnonzero(np.diff(offsets) == 2)
+    lower, upper = pieces[offsets[two]], pieces[offsets[two] + 1]
     same = piece_class[lower] == piece_class[upper]
     graph = coo_matrix((np.ones(int(same.sum())), (lower[same], upper[same])), shape=(n_pieces, n_pieces))
     label = renumber_by_first(connected_components(graph, directed=False)[1])

@@ -17,7 +17,7 @@ from ..core.arrays import (
     batches,
     checked_index,
     concat_offsets,
-    distinct_sorted,
+    distinct_members,
     is_integer,
     offsets_of,
     per_cell_count,
@@ -420,8 +420,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         rep = sel[first]
         region = inst.region[sel]
         # the regions around each face, each once, in increasing order
-        pairs = distinct_sorted(face_of * len(regions) + region)
-        region_offsets = offsets_of(np.bincount(pairs // len(regions), minlength=n))
+        region_offsets, region_ids = distinct_members(face_of, region, n, len(regions))
         # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
         own = region == region[first][face_of]
         which = sel[own]
@@ -435,7 +434,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         vertex_ids = vertex_of_gen[faces.members[gsel]]
         real = vertex_ids >= 0
         by_dim.append(FaceSet(k, offsets_of(per_cell_count(real, gen_offsets)), vertex_ids[real],
-                              region_offsets, pairs % len(regions),
+                              region_offsets, region_ids,
                               *_in_threads(lambda lo, hi: face_key_bits(rep[lo:hi], inst.names), n,
                                            offsets_at=(0, 2)), volumes))  # the units and rows offsets
     return Faces(by_dim, vertices, len(regions), generators)
