@@ -403,3 +403,40 @@ def test_float_interior_proof_proves_a_deep_wide_net():
     net = random_net([1] + [512] * 8 + [1], 0)
     regions = rn.enumerate_regions(net, rn.Box([-1.0], [1.0]))
     assert certificates._proven_inside(regions).all()
+
+
+def test_polyhedron_volumes_with_integers_only():
+    """A cell's exact volume from its homogeneous integer vertices ``(t, x, y, z)``, summed over
+    one denominator per cell, equals the volume summed in fractions from the points ``x / t``
+    (the tetrahedra from an apex to the hull's triangles that miss it), on convex hulls of
+    points with large coprime scales; a tetrahedron's determinant is its four vectors'."""
+    from scipy.spatial import ConvexHull
+
+    from regionenum.verify.certificates import _det4, _polyhedron_volume
+    rng = np.random.default_rng(4)
+    for trial in range(20):
+        n = int(rng.integers(4, 14))
+        t = [int(v) for v in rng.integers(1, 2**40, size=n)]
+        vertices = {g: [t[g]] + [int(v) * t[g] // 2**20 + int(rng.integers(-3, 4)) for v in
+                                 rng.integers(-2**20, 2**20, size=3)] for g in range(n)}
+        points = {g: [Fraction(a, v[0]) for a in v[1:]] for g, v in vertices.items()}
+        hull = ConvexHull(np.array([[float(p) for p in points[g]] for g in range(n)]))
+        apex = int(hull.vertices[0])
+        triangles = [tuple(int(g) for g in s) for s in hull.simplices if apex not in s]
+        want = Fraction(0)
+        for b, c, e in triangles:
+            m = [[points[g][j] - points[apex][j] for j in range(3)] for g in (b, c, e)]
+            want += abs(m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])) / 6
+        assert _polyhedron_volume(vertices, apex, triangles) == want
+
+    def cofactors(m):  # the determinant by expansion along the first row, recursively
+        return m[0][0] if len(m) == 1 else sum((-1) ** j * m[0][j] * cofactors([r[:j] + r[j + 1:] for r in m[1:]])
+                                               for j in range(len(m)))
+
+    for _ in range(200):
+        m = [[int(v) for v in row] for row in rng.integers(-2**62, 2**62, size=(4, 4))]
+        if rng.random() < 0.2:  # a singular one: a row a multiple of another
+            m[3] = [v * 2**100 for v in m[0]]
+        assert _det4(*m) == cofactors(m)
