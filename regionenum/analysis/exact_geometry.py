@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core.arrays import ranges
 from ..core.exact import ExactNetwork, kernel_vector, oriented
 
 __all__ = ["ExactGeometry"]
@@ -31,8 +32,9 @@ class ExactGeometry:
         # for each constraint id: how many leading pattern bits its exact row depends on
         reads = [0] * ids.unit_start + [net.unit_offsets[l] for l in net.unit_layer]
         reads += [net.unit_offsets[net.unit_layer[c]] for c, _ in net.tie_units]
-        self._reads = reads
+        self._reads = np.array(reads, np.int64)
         self._unit_start = ids.unit_start
+        self._n_bits = 8 * regions.cells.packed.shape[1]
 
     def generator(self, g: int, cell: int | None = None):
         """Generator ``g`` of the cells as an exact homogeneous integer vector ``(t, x)``
@@ -42,38 +44,60 @@ class ExactGeometry:
         if v is None:
             cells = self.regions.cells
             c = int(np.searchsorted(cells.gen_off, g, side="right") - 1) if cell is None else cell
-            v = self._generators[g] = self._generator(g, c)
+            v, = self.generators(g, g + 1, np.array([c]))
         return v
 
-    def _generator(self, g: int, c: int):
-        """The kernel of the exact rows tight at generator ``g`` of cell ``c``. A point is shared
-        by the cells around it, and computed once for those whose patterns agree on every bit
-        its tight rows read, except the bits of the units tight there: the network is continuous,
-        so flipping those units' states (taken in layer order) changes each later row by
-        multiples of their rows, which vanish at the point; the two cells' tight rows span the
+    def generators(self, g0: int, g1: int, cell_of) -> list:
+        """:meth:`generator` of each of the generators ``g0`` to ``g1 - 1``, ``cell_of`` their
+        cells (an array), their keys among the points made for all of them at once (a key per
+        point in Python took a tenth of a certificate's time)."""
+        out = [self._generators.get(g) for g in range(g0, g1)]
+        todo = [i for i, v in enumerate(out) if v is None]
+        if todo:
+            gens = g0 + np.array(todo, np.int64)
+            owners = np.asarray(cell_of, np.int64)[todo]
+            for i, g, c, key in zip(todo, gens.tolist(), owners.tolist(), self._keys(gens, owners)):
+                v = None if key is None else self._vertices.get(key)
+                if v is None:
+                    v = self._kernel(g, c)
+                    if key is not None:
+                        self._vertices[key] = v
+                self._generators[g] = out[i] = v
+        return out
+
+    def _keys(self, gens, cell_of) -> list:
+        """Per generator of ``gens`` (of the cells ``cell_of``), what its point is computed once
+        for (None for a ray): its tight ids, and the bits of its cell's pattern that their exact
+        rows read, but for the bits of the units tight there. A point is shared by the cells
+        around it, and computed once for those whose patterns agree on those bits: the network is
+        continuous, so flipping those units' states (taken in layer order) changes each later row
+        by multiples of their rows, which vanish at the point; the two cells' tight rows span the
         same space (the rows differ, their common zero does not)."""
         cells = self.regions.cells
+        sel, off = ranges(cells.inc_off, gens)
+        tight = cells.inc[sel].astype(np.int64)
+        owner = np.repeat(np.arange(len(gens)), np.diff(off))
+        reads = np.where(tight < len(self._reads), self._reads[np.minimum(tight, len(self._reads) - 1)], 0)
+        used = np.zeros(len(gens), np.int64)
+        np.maximum.at(used, owner, reads)
+        read = np.arange(self._n_bits) < used[:, None]
+        units = tight - self._unit_start  # (ties come after every unit: beyond the bits read)
+        tight_unit = (units >= 0) & (units < used[owner])
+        read[owner[tight_unit], units[tight_unit]] = False
+        read = cells.packed[cell_of] & np.packbits(read, axis=1)
+        is_point = (cells.gens[gens, 0] > 0).tolist()
+        starts, ends = cells.inc_off[gens].tolist(), cells.inc_off[gens + 1].tolist()
+        return [(cells.inc[a:b].tobytes(), row.tobytes()) if point else None
+                for point, a, b, row in zip(is_point, starts, ends, read)]
+
+    def _kernel(self, g: int, c: int):
+        """The kernel of the exact rows of cell ``c``'s constraints tight at its generator ``g``,
+        in the direction of the float one."""
+        cells = self.regions.cells
         inc = cells.inc[cells.inc_off[g]: cells.inc_off[g + 1]]
-        key = None
-        if cells.gens[g, 0] > 0:
-            used = max((self._reads[cid] if cid < len(self._reads) else 0) for cid in inc)
-            read = bytearray(cells.packed[c][: (used + 7) // 8])
-            if used % 8:
-                read[-1] &= (0xFF << (8 - used % 8)) & 0xFF
-            for cid in inc.tolist():
-                unit = cid - self._unit_start
-                if 0 <= unit < used:  # a unit tight at the point (ties come after every unit)
-                    read[unit // 8] &= ~(0x80 >> (unit % 8))
-            key = (inc.tobytes(), bytes(read))
-            v = self._vertices.get(key)
-            if v is not None:
-                return v
         bits = self.oracle.pattern_bits(c)
-        v = oriented(kernel_vector([self.oracle.row(c, int(cid), bits) for cid in inc], cells.gens.shape[1]),
-                     cells.gens[g])
-        if key is not None:
-            self._vertices[key] = v
-        return v
+        return oriented(kernel_vector([self.oracle.row(c, int(cid), bits) for cid in inc], cells.gens.shape[1]),
+                        cells.gens[g])
 
     def point(self, g: int, cell: int | None = None) -> list:
         """Generator ``g`` (a point) as exact Fractions ``x`` (``cell``: as in :meth:`generator`)."""

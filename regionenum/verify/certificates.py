@@ -474,7 +474,7 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
     cell_of = np.repeat(np.arange(lo, hi), np.diff(cells.gen_off[lo: hi + 1]))
     region_of = regions.cell_region[cell_of]
     try:
-        H = [geo.generator(g, int(c)) for g, c in zip(range(g0, g1), cell_of)]
+        H = geo.generators(g0, g1, cell_of)
     except InternalError as error:  # a wrong incidence: its constraints meet in no one point
         raise CertificationError(f"a vertex of cells {lo} to {hi - 1}: {error}") from None
     # (generator, constraint id) of every constraint tight at a generator of the block

@@ -51,3 +51,23 @@ def test_each_vertex_is_the_kernel_of_its_own_cells_rows(make, shared, monkeypat
             used = max(geo._reads[cid] if cid < len(geo._reads) else 0 for cid in inc)
             full_keys.add((inc.tobytes(), bits[:used].tobytes()))
     assert (len(kernels) < len(full_keys)) == shared
+
+
+@pytest.mark.parametrize("make", [lambda: random_net([2, 10, 10, 1], 21), lambda: random_net([3, 6, 6, 1], 22),
+                                  lambda: _maxout_net(23)])
+def test_generators_in_blocks_are_those_one_at_a_time(make):
+    """A block's generators (their keys made at once, in blocks that cut through cells) are the
+    ones asked for one at a time from a fresh geometry, each within its float error bound of the
+    float generator; asked for again, the same objects."""
+    net = make()
+    d = net.input_dim
+    regions = rn.enumerate_regions(net, rn.Box(-np.ones(d), np.ones(d)))
+    cells = regions.cells
+    cell_of = np.repeat(np.arange(len(cells)), np.diff(cells.gen_off))
+    n, geo, alone = len(cell_of), ExactGeometry(regions), ExactGeometry(regions)
+    found = [v for lo in range(0, n, 97) for v in geo.generators(lo, min(lo + 97, n), cell_of[lo: lo + 97])]
+    for g in range(n):
+        assert found[g] == alone.generator(g, int(cell_of[g])) and geo.generator(g) is found[g]
+        if found[g][0] > 0:
+            exact = np.array([float(a) / found[g][0] for a in found[g][1:]])
+            assert np.abs(exact - cells.gens[g, 1:]).max() <= cells.gen_err[g]
