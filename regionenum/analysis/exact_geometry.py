@@ -43,8 +43,8 @@ class ExactGeometry:
         v = self._generators.get(g)
         if v is None:
             cells = self.regions.cells
-            c = int(np.searchsorted(cells.gen_off, g, side="right") - 1) if cell is None else cell
-            v, = self.generators(g, g + 1, np.array([c]))
+            c = int(np.searchsorted(cells.gen_off, g, side="right") - 1) if cell is None else int(cell)
+            v = self._generators[g] = self._shared(g, c, self._key(g, c))
         return v
 
     def generators(self, g0: int, g1: int, cell_of) -> list:
@@ -57,13 +57,39 @@ class ExactGeometry:
             gens = g0 + np.array(todo, np.int64)
             owners = np.asarray(cell_of, np.int64)[todo]
             for i, g, c, key in zip(todo, gens.tolist(), owners.tolist(), self._keys(gens, owners)):
-                v = None if key is None else self._vertices.get(key)
-                if v is None:
-                    v = self._kernel(g, c)
-                    if key is not None:
-                        self._vertices[key] = v
-                self._generators[g] = out[i] = v
+                self._generators[g] = out[i] = self._shared(g, c, key)
         return out
+
+    def _shared(self, g: int, c: int, key):
+        """Generator ``g`` of cell ``c``: the point computed for ``key`` if there is one, else the
+        kernel of the cell's tight rows (kept for ``key``; None, a ray's, keeps nothing)."""
+        v = None if key is None else self._vertices.get(key)
+        if v is None:
+            v = self._kernel(g, c)
+            if key is not None:
+                self._vertices[key] = v
+        return v
+
+    def _key(self, g: int, c: int):
+        """:meth:`_keys` of one generator, in Python: a vertex asked for alone (level sets,
+        verification) would pay for the arrays of a block (four times as long)."""
+        cells = self.regions.cells
+        if not cells.gens[g, 0] > 0:
+            return None
+        inc = cells.inc[cells.inc_off[g]: cells.inc_off[g + 1]]
+        reads = self._reads
+        tight = inc.tolist()
+        used = max([int(reads[cid]) if cid < len(reads) else 0 for cid in tight], default=0)
+        read = bytearray(cells.packed[c].tobytes())
+        whole = (used + 7) // 8
+        if used % 8:  # the bits past those read: zero
+            read[whole - 1] &= (0xFF << (8 - used % 8)) & 0xFF
+        read[whole:] = bytes(len(read) - whole)
+        for cid in tight:
+            unit = cid - self._unit_start
+            if 0 <= unit < used:  # a unit tight at the point (ties come after every unit)
+                read[unit // 8] &= ~(0x80 >> (unit % 8)) & 0xFF
+        return inc.tobytes(), bytes(read)
 
     def _keys(self, gens, cell_of) -> list:
         """Per generator of ``gens`` (of the cells ``cell_of``), what its point is computed once

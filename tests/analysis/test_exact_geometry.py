@@ -1,4 +1,6 @@
 """Exact vertices of a result (regionenum.analysis.exact_geometry)."""
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -56,18 +58,21 @@ def test_each_vertex_is_the_kernel_of_its_own_cells_rows(make, shared, monkeypat
 @pytest.mark.parametrize("make", [lambda: random_net([2, 10, 10, 1], 21), lambda: random_net([3, 6, 6, 1], 22),
                                   lambda: _maxout_net(23)])
 def test_generators_in_blocks_are_those_one_at_a_time(make):
-    """A block's generators (their keys made at once, in blocks that cut through cells) are the
-    ones asked for one at a time from a fresh geometry, each within its float error bound of the
-    float generator; asked for again, the same objects."""
+    """A block's generators (their keys made with arrays, in blocks that cut through cells) are
+    the ones asked for one at a time from a fresh geometry (keys made in Python), each within its
+    float error bound of the float generator, compared exactly; asked for again, the same
+    objects. The two ways of making a key agree on every generator."""
     net = make()
     d = net.input_dim
     regions = rn.enumerate_regions(net, rn.Box(-np.ones(d), np.ones(d)))
     cells = regions.cells
     cell_of = np.repeat(np.arange(len(cells)), np.diff(cells.gen_off))
     n, geo, alone = len(cell_of), ExactGeometry(regions), ExactGeometry(regions)
+    assert geo._keys(np.arange(n), cell_of) == [geo._key(g, int(c)) for g, c in enumerate(cell_of)]
     found = [v for lo in range(0, n, 97) for v in geo.generators(lo, min(lo + 97, n), cell_of[lo: lo + 97])]
     for g in range(n):
         assert found[g] == alone.generator(g, int(cell_of[g])) and geo.generator(g) is found[g]
-        if found[g][0] > 0:
-            exact = np.array([float(a) / found[g][0] for a in found[g][1:]])
-            assert np.abs(exact - cells.gens[g, 1:]).max() <= cells.gen_err[g]
+        t = found[g][0]
+        if t > 0:
+            off = max(abs(Fraction(float(x)) - Fraction(a, t)) for x, a in zip(cells.gens[g, 1:], found[g][1:]))
+            assert off <= Fraction(float(cells.gen_err[g]))
