@@ -653,9 +653,14 @@ def _exact_volume(regions, geo, c, faces, dims) -> Fraction:
     if d == 1:
         vals = [geo.point(g, c)[0] for g in range(g0, g1)]
         return max(vals) - min(vals)
+    vertices = {g: geo.generator(g, c) for g in range(g0, g1)}
+    ray = next((g for g, v in vertices.items() if v[0] <= 0), None)
+    if ray is not None:  # the exact vector points the way of the float generator
+        raise CertificationError(f"region {int(regions.cell_region[c])}: generator {ray} of its cell {c} is not a "
+                                 f"point (its float t is {float(cells.gens[ray, 0])!r}), in a bounded domain")
     edges = [tuple(f) for f, k in zip(faces, dims) if k == 1]
     if d == 2:
-        return _polygon_area([geo.generator(g, c) for g in _cycle(edges)])
+        return _polygon_area([vertices[g] for g in _cycle(edges)])
     apex = g0
     triangles = []
     for f, k in zip(faces, dims):
@@ -664,7 +669,7 @@ def _exact_volume(regions, geo, c, faces, dims) -> Fraction:
         inside = set(f)
         ring = _cycle([e for e in edges if e[0] in inside and e[1] in inside])
         triangles += [(ring[0], ring[i], ring[i + 1]) for i in range(1, len(ring) - 1)]
-    return _polyhedron_volume({g: geo.generator(g, c) for g in range(g0, g1)}, apex, triangles)
+    return _polyhedron_volume(vertices, apex, triangles)
 
 
 def _polyhedron_volume(vertices: dict, apex, triangles) -> Fraction:

@@ -440,3 +440,16 @@ def test_polyhedron_volumes_with_integers_only():
         if rng.random() < 0.2:  # a singular one: a row a multiple of another
             m[3] = [v * 2**100 for v in m[0]]
         assert _det4(*m) == cofactors(m)
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_certify_names_a_vertex_that_is_not_a_point(dims):
+    """Found by a review: a float vertex negated, ``(t, x) -> (-t, -x)`` (a corrupt vertex at
+    ``-x``), failed the 3-D volumes with a negative "exact volume" (integer volumes assume ``t >
+    0``; the old fractions passed it), and the 2-D ones too; now it is named."""
+    regions = rn.enumerate_regions(random_net([dims, 8, 8, 1], 1), rn.Box(-np.ones(dims), np.ones(dims)))
+    regions.cells.gens = regions.cells.gens.copy()
+    g = int(np.flatnonzero(regions.cells.gens[:, 0] > 0)[len(regions.cells.gens) // 3])
+    regions.cells.gens[g] *= -1
+    with pytest.raises(rn.CertificationError, match=f"generator {g} of its cell .* is not a point"):
+        rn.certify(regions, workers=1)
