@@ -453,3 +453,25 @@ def test_certify_names_a_vertex_that_is_not_a_point(dims):
     regions.cells.gens[g] *= -1
     with pytest.raises(rn.CertificationError, match=f"generator {g} of its cell .* is not a point"):
         rn.certify(regions, workers=1)
+
+
+def test_certify_passes_correct_volumes_far_from_the_origin():
+    """Found by a review: a correct result on ``[1e6, 1e6 + 1e-3]^3`` failed, its float volumes
+    1.5e-6 of their exact ones off (each vertex rounds relative to its coordinates, 1e6): their
+    slack now allows for the vertices' error bounds. A volume one per cent off still fails."""
+    net = random_net([3, 6, 6, 1], 20)
+    rng = np.random.default_rng(20)
+    far, side = 1e6, 1e-3
+    W1 = net.layers[0].W / side  # the first layer's planes through points of the far box
+    b1 = -(W1 * (far + side * rng.random((W1.shape[0], 3)))).sum(axis=1)
+    net = rn.Network.from_layers([(W1, b1)] + [(layer.W, layer.b) for layer in net.layers[1:]])
+    box = rn.Box(np.full(3, far), np.full(3, far + side))
+    regions = rn.enumerate_regions(net, box)
+    assert len(regions) > 50
+    assert rn.certify(regions, workers=1).volume == np.prod([Fraction(float(h)) - Fraction(float(l))
+                                                             for l, h in zip(box.lo, box.hi)])
+    r = int(np.argmax(regions.volumes))
+    regions.volumes = regions.volumes.copy()
+    regions.volumes[r] *= 1.01
+    with pytest.raises(rn.CertificationError, match=f"region {r}: its volume"):
+        rn.certify(regions, workers=1)
