@@ -620,12 +620,12 @@ def _check_cells(regions, geo, rows, lo: int, hi: int, measure: bool) -> Fractio
         stop = min(start + CELL_BLOCK, hi)
         moved = _check_contained(regions, geo, rows, start, stop)
         if measure:
-            moved = _vertex_slack(regions.cells, start, stop, moved)
+            vertex_slack = _vertex_slack(regions.cells, start, stop, moved)
             for c, faces, dims in _faces_of_cells(regions, start, stop):
                 volume = _exact_volume(regions, geo, c, faces, dims)
                 r = int(regions.cell_region[c])  # (a bounded domain: one cell per region)
                 near = float(volume)
-                if not abs(regions.volumes[r] - near) <= VOLUME_SLACK * near + slack + moved[c - start]:
+                if not abs(regions.volumes[r] - near) <= VOLUME_SLACK * near + slack + vertex_slack[c - start]:
                     raise CertificationError(f"region {r}: its volume {regions.volumes[r]!r} is not its exact "
                                              f"volume {volume} (about {near:.17g})")
                 total += volume
