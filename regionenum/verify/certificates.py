@@ -39,7 +39,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd
+from math import lcm
 from typing import NamedTuple
 
 import numpy as np
@@ -187,9 +187,7 @@ def _check_vertices_cdd(regions, geo, c, cdd):
     mat = cdd.gmp.matrix_from_array(chosen, rep_type=cdd.RepType.INEQUALITY)
     found = {tuple(g[1:]) for g in cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat)).array}
     for x in found:
-        q = 1
-        for v in x:
-            q = q * v.denominator // gcd(q, v.denominator)
+        q = lcm(*(v.denominator for v in x))
         h = [q] + [int(v * q) for v in x]
         for cid, row in units:
             if sum(a * b for a, b in zip(row, h)) < 0:
@@ -439,9 +437,7 @@ def _strictly_inside(regions, geo, r, x) -> bool:
         if sum(Fraction(float(ai)) * xi for ai, xi in zip(a, x)) + Fraction(float(b)) >= 0:
             return False
     # the point as an integer homogeneous vector (q, q x)
-    q = 1
-    for v in x:
-        q = q * v.denominator // gcd(q, v.denominator)
+    q = lcm(*(v.denominator for v in x))
     h = np.array([q] + [int(v * q) for v in x], dtype=object)
     for _, row, may_vanish in geo.net.region_constraints(regions.patterns[r]):
         if not (row.dot(h) > 0 or (may_vanish and not any(row))):
@@ -706,10 +702,7 @@ def _polyhedron_volume(vertices: dict, apex, triangles) -> Fraction:
     multiple of the vertices' ``t`` (the apex's factored out), with integers only: one fraction
     per cell, where fractions throughout (differences, then 3 x 3 determinants) took four fifths
     of a 3-D certificate's time, most of it in their greatest common divisors."""
-    lcm = 1
-    for v in vertices.values():
-        lcm = lcm * v[0] // gcd(lcm, v[0])
-    cube = lcm ** 3
+    cube = lcm(*(v[0] for v in vertices.values())) ** 3
     total = 0
     a = vertices[apex]
     for i, j, k in triangles:
