@@ -665,8 +665,8 @@ class Layer:
         ones (zeros) appended to its inputs ``a``, one product ``a @ weights_and_bias_T`` gives
         ``W a + b`` (``W a``), the bias a term of the sum; row ``h < in`` holds input ``h``'s
         weights into every unit, for adding one input's terms to such sums. A second copy of the
-        weights, kept from the first run that reads it (the engine's rows of layers wider than a
-        few units); not pickled (:meth:`__getstate__`)."""
+        weights, kept from the first run that reads it (the engine's rows of every layer but a max
+        layer); not pickled (:meth:`__getstate__`)."""
         out = np.ascontiguousarray(np.hstack([self.W, self.b[:, None]]).T)
         out.flags.writeable = False
         return out

@@ -160,6 +160,12 @@ class Magnitudes:
         return np.abs(self.layer.W)
 
     @functools.cached_property
+    def abs_W_T(self) -> np.ndarray:
+        """``|W|^T``, C-contiguous, made on first use (the narrow layers' rows summed term by
+        term read it)."""
+        return np.ascontiguousarray(self.abs_W.T)
+
+    @functools.cached_property
     def row_sums(self) -> np.ndarray:
         """The row sums of ``|W|``, made on first use."""
         return self.abs_W.sum(axis=1)
@@ -490,8 +496,9 @@ class PolytopeStep:
             sizes = self._buffer("sizes", (n, 4))
             if layer.width <= NARROW:  # no masked rows M: a few dot products per child
                 rows, product = np.empty((n, D, layer.width)), np.empty((n, layer.width))
-                narrow_rows_and_bounds(J, E, parent, on, off, rounding, layer.W, layer.b,
-                                       self._magnitude_layers[l].abs_W, rows, product, sizes)
+                mags = self._magnitude_layers[l]
+                narrow_rows_and_bounds(J, E, parent, on, off, rounding, layer.W, layer.weights_and_bias_T[:-1],
+                                       layer.b, mags.abs_W, mags.abs_W_T, rows, product, sizes)
                 pre = None
             else:
                 rows, pre, blocks = self._wide_rows(layer, J, E, parent, on, off, rounding, sizes)

@@ -182,23 +182,28 @@ def _two_parents(rng, D, W):
     return J, E, base, [base, base ^ (np.arange(W) == 3), base ^ np.isin(np.arange(W), [2, 7])]
 
 
+@pytest.mark.parametrize("units", [2, 5])
 @pytest.mark.parametrize("off", [0.0, 0.1, 3.0, -0.5])
-def test_narrow_kernel_gives_siblings_their_sums_alone(off):
+def test_narrow_kernel_gives_siblings_their_sums_alone(off, units):
     """The narrow layers' kernel gives each child in a run of siblings the rows, unit-by-unit
     bound and sizes it gives the child alone, but for the rounding of sums in another order (the
     largest entries exactly): siblings that differ in one or two units share sums, siblings that
-    differ in all sum on their own, and a parent's children need not all be consecutive."""
+    differ in all sum on their own, and a parent's children need not all be consecutive. Its
+    rows are the masked rows' matrix product, and its bounds ``pre @ |W|^T``, up to rounding:
+    as dot products (fewer units than ``BY_TERM_FROM``) and term by term."""
     rng = np.random.default_rng(3)
-    D, W, units = 3, 24, 5
+    D, W = 3, 24
     J, E, base, near = _two_parents(rng, D, W)
     kids = np.array(near + [base, ~base, base])
     parent = np.array([0, 0, 0, 1, 1, 0])
     weights = rng.normal(size=(units, W))
     bias = rng.normal(size=units)
+    assert (units >= rows.BY_TERM_FROM) == (units == 5)
 
     def kernel(parent, kids):
         out = np.empty((len(kids), D, units)), np.empty((len(kids), units)), np.empty((len(kids), 4))
-        rows.narrow_rows_and_bounds(J, E, parent, kids, off, 1e-15, weights, bias, np.abs(weights), *out)
+        rows.narrow_rows_and_bounds(J, E, parent, kids, off, 1e-15, weights, np.ascontiguousarray(weights.T), bias,
+                                    np.abs(weights), np.ascontiguousarray(np.abs(weights).T), *out)
         return out
 
     together = kernel(parent, kids)
@@ -209,6 +214,13 @@ def test_narrow_kernel_gives_siblings_their_sums_alone(off):
         assert np.allclose(together[1][i], alone[1][0], rtol=1e-13, atol=0)
         assert np.allclose(together[2][i], alone[2][0], rtol=1e-13, atol=0)
         assert together[2][i, 1] == alone[2][0, 1] and together[2][i, 3] == alone[2][0, 3]
+        slopes = np.where(kids[i], 1.0, off)
+        masked = J[parent[i]] * slopes
+        product = masked @ weights.T
+        product[0] += bias
+        assert np.allclose(together[0][i], product, rtol=0, atol=1e-13 * terms)
+        pre = 1e-15 * np.abs(masked).sum(axis=0) + E[parent[i], 0] * np.abs(slopes)
+        assert np.allclose(together[1][i], pre @ np.abs(weights).T, rtol=1e-13, atol=0)
 
 
 @pytest.mark.parametrize("off", [0.0, 0.1, 3.0, -0.5])
