@@ -44,7 +44,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
         J_out = np.zeros((0, d + 1, network.output_dim))
         E_out = np.zeros((0, 1, network.output_dim))
     tally.finished.clear()  # the run's cells are gathered into one set, and freed as they are
-    cells = CellSet.gather(parts, order, consume=True)
+    cells = CellSet.join(parts, order)
     tighten_loose_generators(cells, network, roots.constraints)
     _hand_back_freed_memory(cells)
     packed = cells.packed

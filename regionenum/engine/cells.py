@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.arrays import concat_offsets, offsets_of, per_cell_count, ranges
+from ..core.arrays import concat_offsets, offsets_of, per_cell_count
 from ..core.exact import ConstraintIds, ExactOracle, dyadic_integers
 from ..core.memory import release_free_memory
 from ..core.threads import map_in_threads
-from .kernels.blocks import copy_blocks
+from .kernels.blocks import copy_blocks, take_cells
 from .kernels.splitting import CellArrays
 
 __all__ = ["CellComplex", "CellParts", "CellSet", "Constraints"]
@@ -87,14 +87,10 @@ class CellSet:
                        self.zero[lo:hi])
 
     def take(self, index) -> "CellSet":
-        """The cells ``index`` (an integer array), in that order."""
-        index = np.asarray(index, dtype=np.int64)
-        gsel, gen_off = ranges(self.gen_off, index)
-        isel, inc_off = ranges(self.inc_off, gsel)
-        csel, con_off = ranges(self.con_off, index)
-        return CellSet(gen_off, self.gens[gsel], self.gen_err[gsel], inc_off, self.inc[isel], con_off,
-                       self.con_ids[csel], self.con_rows[csel], self.con_err[csel], self.packed[index],
-                       self.zero[index])
+        """The cells ``index`` (an integer array), in that order (a copy, in one pass:
+        :func:`~regionenum.engine.kernels.blocks.take_cells`)."""
+        index = np.ascontiguousarray(index, dtype=np.int64)
+        return CellSet(*take_cells(index, *(getattr(self, name) for name in self.__dataclass_fields__)))
 
     @staticmethod
     def concat(parts: list["CellSet"]) -> "CellSet":
@@ -107,6 +103,22 @@ class CellSet:
             np.concatenate([p.con_rows for p in parts]), np.concatenate([p.con_err for p in parts]),
             np.concatenate([p.packed for p in parts]),
             np.concatenate([p.zero for p in parts]))
+
+    @staticmethod
+    def join(parts: list["CellSet"], order=None) -> "CellSet":
+        """The cells of ``parts`` one after another, or in ``order`` (an index array into them)
+        where given, in arrays of their own (a split's parts are views of the kernel's larger
+        buffers). Small ones (under :data:`TRIM_BYTES` in all) are concatenated, then taken
+        (:meth:`concat`, :meth:`take`; a lone part taken at once); large ones are gathered
+        array by array, each part's array dropped once copied (:meth:`gather`; the parts are
+        then unusable), so that they are not held twice (the pieces of a wide first layer, a
+        large result's cells)."""
+        if sum(p.nbytes for p in parts) >= TRIM_BYTES:
+            n = sum(len(p) for p in parts)
+            return CellSet.gather(parts, np.arange(n) if order is None else order, consume=True)
+        if order is None:
+            return CellSet.concat(parts)
+        return (parts[0] if len(parts) == 1 else CellSet.concat(parts)).take(order)
 
     @staticmethod
     def gather(parts: list["CellSet"], order, consume: bool = False) -> "CellSet":

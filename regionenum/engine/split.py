@@ -17,7 +17,7 @@ from ..core.arrays import distinct_sorted, kernel_array, offsets_of
 from ..core.exact import ExactOracle, float_coordinates
 from ..core.threads import map_in_threads, usable_cpus
 from ..errors import InternalError
-from .cells import TRIM_BYTES, CellParts, CellSet
+from .cells import CellParts, CellSet
 from .kernels.blocks import states_into_patterns
 from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
 
@@ -151,24 +151,12 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     states = None if bits_at is not None else np.concatenate([s for _, _, s in passes])
     order = np.argsort(parent, kind="stable") if signs[-1] else None  # cells split again go back to their place
     parts = [p for p, _, _ in passes]
-    pieces = _joined(parts, order) if join or order is not None else CellParts(parts)
+    pieces = CellSet.join(parts, order) if join or order is not None else CellParts(parts)
     if order is not None:
         parent = parent[order]
         states = None if states is None else states[order]
     on, zero = (None, None) if states is None else (states == 1, states == 2)
     return Split(pieces, parent, on, zero, signs)
-
-
-def _joined(parts: list, order) -> CellSet:
-    """The cells of ``parts`` one after another, or in ``order`` (an index array) where given.
-    Large ones (from :data:`~regionenum.engine.cells.TRIM_BYTES`) are gathered array by array,
-    each part's array dropped once copied (:meth:`CellSet.gather`; the parts are then
-    unusable), so that the pieces of a wide first layer are not held twice."""
-    if sum(p.nbytes for p in parts) >= TRIM_BYTES:
-        n = sum(len(p) for p in parts)
-        return CellSet.gather(parts, np.arange(n) if order is None else order, consume=True)
-    joined = CellSet.concat(parts)
-    return joined if order is None else joined.take(order)
 
 
 def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, check) -> None:

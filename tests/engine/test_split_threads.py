@@ -6,6 +6,7 @@ import pytest
 
 import regionenum as rn
 from regionenum.core import threads
+from regionenum.engine import cells as cells_module
 from regionenum.engine import split as split_module
 from tests.oracles import random_net
 
@@ -99,7 +100,7 @@ def test_pieces_joined_array_by_array_are_the_concatenated_ones(monkeypatch, net
         gathered.append(consume)
         return original(parts, order, consume)
 
-    monkeypatch.setattr(split_module, "TRIM_BYTES", 0)
+    monkeypatch.setattr(cells_module, "TRIM_BYTES", 0)
     monkeypatch.setattr(split_module.CellSet, "gather", staticmethod(recording))
     joined, joined_count, joined_splits = _recorded_splits(monkeypatch, net, box)
     assert gathered and all(gathered)
@@ -115,11 +116,12 @@ def test_pieces_joined_array_by_array_are_the_concatenated_ones(monkeypatch, net
 
 @pytest.mark.parametrize("large", [False, True])
 def test_joined_pieces_are_concatenated_then_taken(monkeypatch, large):
-    """``_joined`` (a split's passes put together, in their parents' order after exact answers)
-    against ``CellSet.concat(parts).take(order)``, for small parts (concatenated) and large
-    ones (gathered array by array, the parts consumed)."""
+    """``CellSet.join`` (a split's passes put together, in their parents' order after exact
+    answers; a result's cells in pattern order) against ``CellSet.concat(parts).take(order)``,
+    for small parts (concatenated, then taken in one pass) and large ones (gathered array by
+    array, the parts consumed); and the concatenation against each part's cells taken."""
     if large:
-        monkeypatch.setattr(split_module, "TRIM_BYTES", 0)
+        monkeypatch.setattr(cells_module, "TRIM_BYTES", 0)
     cells = rn.enumerate_regions(random_net([2, 10, 10, 1], 3), rn.Box([-1, -1], [1, 1])).cells
     rng = np.random.default_rng(2)
     cuts = np.r_[0, np.sort(rng.choice(np.arange(1, len(cells)), 4, replace=False)), len(cells)]
@@ -127,8 +129,14 @@ def test_joined_pieces_are_concatenated_then_taken(monkeypatch, large):
         parts = [cells.take(np.arange(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
         want = split_module.CellSet.concat(parts)
         want = want if order is None else want.take(order)
-        got = split_module._joined(parts, order)
+        if order is None:
+            for part, (a, b) in zip(parts, zip(cuts[:-1], cuts[1:])):
+                taken = want.take(np.arange(a, b))
+                for name in want.__dataclass_fields__:
+                    assert np.array_equal(getattr(part, name), getattr(taken, name)), name
+        got = split_module.CellSet.join(parts, order)
         for name in want.__dataclass_fields__:
+            assert getattr(got, name).dtype == getattr(want, name).dtype
             assert np.array_equal(getattr(got, name), getattr(want, name)), name
         assert (parts == []) == large  # consumed where gathered
 
