@@ -39,12 +39,12 @@ def test_patterns_unpacked_in_blocks_are_the_same_as_at_once(monkeypatch, block)
     assert np.array_equal(arrays.unpack_bits(packed[:3], 37), whole[:3])
 
 
-@pytest.mark.parametrize("width", [0, 1, 3, 6, 8, 9, 12, 17])
+@pytest.mark.parametrize("width", [0, 1, 3, 6, 8, 9, 12, 16, 17])
 def test_patterns_are_ordered_by_their_bytes_and_stably(width):
-    """Rows of up to eight bytes are ordered as integers, longer ones as bytes: either way the
-    order is that of Python's sorting of the rows' bytes (the first most significant), ties in
-    their original order. Few distinct byte values make many ties and rows equal up to the
-    last byte."""
+    """Rows of up to eight bytes are ordered as integers, up to sixteen as pairs of integers,
+    longer ones as bytes: each way the order is that of Python's sorting of the rows' bytes
+    (the first most significant), ties in their original order. Few distinct byte values make
+    many ties and rows equal up to the last byte."""
     from regionenum.core.arrays import pattern_order
     rng = np.random.default_rng(width)
     packed = rng.choice(np.array([0, 1, 128, 255], np.uint8), size=(500, width))
