@@ -16,8 +16,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["BY_TERM_FROM", "add_own_bounds", "add_own_terms", "block_bounds", "gather_masked", "narrow_rows_and_bounds",
-           "own_room", "shared_rows_and_bounds", "unit_error_bounds"]
+__all__ = ["BY_TERM_FROM", "add_own_bounds", "add_own_terms", "block_bounds", "gather_masked",
+           "narrow_rows_and_bounds", "own_room", "shared_rows_and_bounds", "unit_error_bounds"]
 
 #: The kernels release the GIL, as the splitting kernel and BLAS do: subtrees on two threads run
 #: them side by side (holding it, they made the 2-D enumerations 10-13% slower, the output
