@@ -18,13 +18,19 @@ from .kernels.blocks import generator_means
 from .kernels.equations import unit_equations
 from .kernels.lattice import facets_and_volumes
 
-__all__ = ["SECONDS_PER_GENERATOR", "CellFacets", "assemble_regions", "facet_equations"]
+__all__ = ["GATHER_FROM", "SECONDS_PER_GENERATOR", "CellFacets", "assemble_regions", "facet_equations"]
 
 #: What :func:`assemble_regions` costs per kept generator (a vertex or ray of a kept cell), set
 #: generously: 0.34-0.62 microseconds were measured on the suite's 2-D to 4-D nets (2-core AMD
 #: EPYC VM; benchmarks/README). A run with a time limit stops when the estimate for what it
 #: keeps would not fit, so that the result is assembled within the limit.
 SECONDS_PER_GENERATOR = 0.75e-6
+#: Kept cells of at least this many bytes are gathered into pattern order array by array, the
+#: batches freed as they go (:meth:`CellSet.gather <regionenum.engine.cells.CellSet.gather>`);
+#: fewer are concatenated and taken in one pass, which made the digits plane's and r2_small's
+#: enumerations (0.7 and 1.5 MB of cells) 0.93-0.98 of the time in in-process A/Bs, and r2_mid's
+#: (14 MB) 0.95-1.02 for some 15 MB more at its peak.
+GATHER_FROM = 4 << 20
 
 
 def assemble_regions(network, domain, roots, tally) -> Regions:
@@ -44,7 +50,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
         J_out = np.zeros((0, d + 1, network.output_dim))
         E_out = np.zeros((0, 1, network.output_dim))
     tally.finished.clear()  # the run's cells are gathered into one set, and freed as they are
-    cells = CellSet.join(parts, order)
+    cells = CellSet.join(parts, order, gather_from=GATHER_FROM)
     tighten_loose_generators(cells, network, roots.constraints)
     _hand_back_freed_memory(cells)
     packed = cells.packed

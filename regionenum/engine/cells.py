@@ -105,15 +105,15 @@ class CellSet:
             np.concatenate([p.zero for p in parts]))
 
     @staticmethod
-    def join(parts: list["CellSet"], order=None) -> "CellSet":
+    def join(parts: list["CellSet"], order=None, gather_from: int | None = None) -> "CellSet":
         """The cells of ``parts`` one after another, or in ``order`` (an index array into them)
         where given, in arrays of their own (a split's parts are views of the kernel's larger
-        buffers). Small ones (under :data:`TRIM_BYTES` in all) are concatenated, then taken
-        (:meth:`concat`, :meth:`take`; a lone part taken at once); large ones are gathered
-        array by array, each part's array dropped once copied (:meth:`gather`; the parts are
-        then unusable), so that they are not held twice (the pieces of a wide first layer, a
-        large result's cells)."""
-        if sum(p.nbytes for p in parts) >= TRIM_BYTES:
+        buffers). Small ones (under ``gather_from`` bytes in all, by default
+        :data:`TRIM_BYTES`) are concatenated, then taken (:meth:`concat`, :meth:`take`; a lone
+        part taken at once); large ones are gathered array by array, each part's array dropped
+        once copied (:meth:`gather`; the parts are then unusable), so that they are not held
+        twice (the pieces of a wide first layer, a large result's cells)."""
+        if sum(p.nbytes for p in parts) >= (TRIM_BYTES if gather_from is None else gather_from):
             n = sum(len(p) for p in parts)
             return CellSet.gather(parts, np.arange(n) if order is None else order, consume=True)
         if order is None:
