@@ -94,9 +94,10 @@ FIRST_LAYER_PIECES, REST_PIECES = 1 << 17, 1 << 14
 #: a row before the norm bound alone is tried again; on a layer that does not split it is tried
 #: again every ``RECHECK``-th batch.
 PAYS, RECHECK = 0.01, 16
-#: Layers of at most this many units (the output layer, as a rule) get their rows as a few dot
-#: products per child, without masked copies of the parents' rows (as large as those rows, for a
-#: matrix product of a few columns): :func:`~regionenum.engine.kernels.rows.narrow_rows_and_bounds`.
+#: Layers of at most this many units (the output layer, as a rule) get their rows as a few sums
+#: per child (dot products, or term by term from four units), without masked copies of the
+#: parents' rows (as large as those rows, for a matrix product of a few columns):
+#: :func:`~regionenum.engine.kernels.rows.narrow_rows_and_bounds`.
 #: At 7 (layers of 8 units or more by a matrix product) r4_small's count (16-unit layers in 4-D)
 #: took 1.36 times as long; an output layer of ten classes gained 1-9% (the digits plane's
 #: enumeration 1% in one in-process A/B, 4% in another), also with the product kept to layers
@@ -494,7 +495,7 @@ class PolytopeStep:
         blocks = None  # how siblings shared their rows' product, where they did
         if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ), into buffers kept between calls
             sizes = self._buffer("sizes", (n, 4))
-            if layer.width <= NARROW:  # no masked rows M: a few dot products per child
+            if layer.width <= NARROW:  # no masked rows M: a few sums per child
                 rows, product = np.empty((n, D, layer.width)), np.empty((n, layer.width))
                 mags = self._magnitude_layers[l]
                 narrow_rows_and_bounds(J, E, parent, on, off, rounding, layer.W, layer.weights_and_bias_T[:-1],

@@ -30,8 +30,8 @@ def take_cells(index, gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, co
     """The cells ``index`` of a :class:`~regionenum.engine.cells.CellSet` (its arrays, in the order
     of its fields), in that order: the new set's arrays, in the same order. One pass over the
     chosen cells writes every array, each cell's rows as runs; NumPy's fancy indexing, array by
-    array (an index array per CSR array, then a gather per array), took three to four times as
-    long on the few thousand cells of a small enumeration."""
+    array (an index array per CSR array, then a gather per array), took 2.4-2.9 times as long on
+    the digits plane's 1,562 cells (0.43 ms)."""
     n = index.shape[0]
     new_gen_off = np.empty(n + 1, np.int64)
     new_con_off = np.empty(n + 1, np.int64)
