@@ -374,7 +374,10 @@ class PolytopeStep:
         parent = np.zeros(len(bits), np.int64)
         for l in range(1, self._last_split + 1):
             o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
-            rows = probe.next_layer_rows(l, rows, parent, bits[:, o: o + k] if k else None)
+            # a layer's states in C order, as a run's are: the rows' kernels compiled for the
+            # layout of a slice of these few rows would be loaded for them alone (about 10 ms)
+            layer_bits = np.ascontiguousarray(bits[:, o: o + k]) if k else None
+            rows = probe.next_layer_rows(l, rows, parent, layer_bits)
             parent = np.arange(len(bits))
         size = np.abs(rows.J).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
