@@ -198,3 +198,21 @@ def test_interior_points_are_the_means_of_points_and_rays(domain):
     for i in range(len(regions)):
         rows = regions.facet_equations[regions.facet_offsets[i]: regions.facet_offsets[i + 1]]
         assert (rows[:, :-1] @ regions.interior_points[i] + rows[:, -1] < 0).all()
+
+
+@pytest.mark.parametrize("domain", [rn.Box(-np.ones(3), np.ones(3)), rn.Polytope.whole_space(2)])
+def test_results_gathered_or_taken_are_the_same(monkeypatch, domain):
+    """The assembly takes a small result's cells into pattern order in one pass and gathers a
+    large one's block by block (``GATHER_FROM``): with every result gathered, the same regions,
+    geometry, output maps and cells, bit for bit."""
+    from regionenum.engine import assemble
+    net = random_net([domain.dim, 8, 8, 2], 5)
+    taken = rn.enumerate_regions(net, domain)
+    monkeypatch.setattr(assemble, "GATHER_FROM", 0)
+    gathered = rn.enumerate_regions(net, domain)
+    for name in ("packed_patterns", "vertices", "vertex_offsets", "volumes", "interior_points", "facet_offsets",
+                 "facet_equations", "jacobians", "offsets", "output_errors"):
+        a, b = getattr(taken, name), getattr(gathered, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), name
+    for name in taken.complex.cells.__dataclass_fields__:
+        assert np.array_equal(getattr(taken.complex.cells, name), getattr(gathered.complex.cells, name)), name
