@@ -187,8 +187,7 @@ def _check_vertices_cdd(regions, geo, c, cdd):
     mat = cdd.gmp.matrix_from_array(chosen, rep_type=cdd.RepType.INEQUALITY)
     found = {tuple(g[1:]) for g in cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat)).array}
     for x in found:
-        q = lcm(*(v.denominator for v in x))
-        h = [q] + [int(v * q) for v in x]
+        h = _integer_point(x)
         for cid, row in units:
             if sum(a * b for a, b in zip(row, h)) < 0:
                 raise CertificationError(f"region {r}: a vertex cddlib finds breaks unit constraint {cid}")
@@ -431,14 +430,19 @@ def _interior_candidates(regions, geo, r):
         yield x
 
 
+def _integer_point(x) -> list:
+    """The rational point ``x`` as an integer homogeneous vector ``(q, q x)``, ``q`` the least
+    common multiple of its coordinates' denominators."""
+    q = lcm(*(v.denominator for v in x))
+    return [q] + [int(v * q) for v in x]
+
+
 def _strictly_inside(regions, geo, r, x) -> bool:
     dom = regions.domain
     for a, b in zip(dom.A, dom.b):
         if sum(Fraction(float(ai)) * xi for ai, xi in zip(a, x)) + Fraction(float(b)) >= 0:
             return False
-    # the point as an integer homogeneous vector (q, q x)
-    q = lcm(*(v.denominator for v in x))
-    h = np.array([q] + [int(v * q) for v in x], dtype=object)
+    h = np.array(_integer_point(x), dtype=object)
     for _, row, may_vanish in geo.net.region_constraints(regions.patterns[r]):
         if not (row.dot(h) > 0 or (may_vanish and not any(row))):
             return False
