@@ -216,3 +216,25 @@ def test_results_gathered_or_taken_are_the_same(monkeypatch, domain):
         assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), name
     for name in taken.complex.cells.__dataclass_fields__:
         assert np.array_equal(getattr(taken.complex.cells, name), getattr(gathered.complex.cells, name)), name
+
+
+@pytest.mark.parametrize("consume", [False, True])
+@pytest.mark.parametrize("flagged", [False, True])
+def test_units_identically_zero_are_gathered_where_any_cell_has_one(consume, flagged):
+    """A gather copies the parts' flags of units identically zero where some cell has one, and
+    otherwise makes them zeros without copying the parts' (the rule: no cell has one): both
+    as the plain way, with the dtype and shape of the parts' flags."""
+    from regionenum.engine.cells import CellSet
+    cells = rn.enumerate_regions(random_net([2, 8, 8, 1], 7), rn.Box([-1, -1], [1, 1])).complex.cells
+    assert not cells.zero.any() and cells.zero.shape[1] == 2
+    third = len(cells) // 3
+    parts = [cells.take(np.arange(third)), cells.take(np.arange(third, len(cells)))]
+    if flagged:
+        parts[0].zero[3, 1] = 0b0100_0000
+        parts[1].zero[[0, -1], 0] = 0b1000_0001
+    order = np.random.default_rng(5).permutation(len(cells))
+    plain = CellSet.concat(parts).take(order)
+    gathered = CellSet.gather(parts, order, consume=consume)
+    assert gathered.zero.dtype == plain.zero.dtype and gathered.zero.shape == plain.zero.shape
+    assert np.array_equal(gathered.zero, plain.zero)
+    assert np.count_nonzero(gathered.zero) == (3 if flagged else 0)  # three flagged bytes
