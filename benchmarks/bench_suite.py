@@ -1,13 +1,15 @@
 """Speed and memory on the standard suite: python benchmarks/bench_suite.py [NET ...]
 
-Writes the suite with ``benchmarks/nets.py`` into benchmarks/nets/ if it is not there, then runs every net in a fresh process (so peak memory is the net's own) and prints, per net and
-mode: regions, seconds, regions per second, peak resident memory, the memory after import
-and warm-up (the baseline the count-only path adds to) and how many signs each stage decided
-(the float64 filter, exact zeros, float64 expansions, exact arithmetic: README, "Exactness");
-with ``--workers``, also the largest worker process's peak. Modes: ``count`` (count_regions,
-frontier only) and ``enumerate`` (enumerate_regions, full geometry); ``graph``, ``faces``,
-``linear``, ``decision``, ``range``, ``lipschitz`` and ``certify`` time that analysis of an
-enumerated result (the enumeration's own time in the last column). Run by hand, not in tests.
+Writes the suite with ``benchmarks/nets.py`` into benchmarks/nets/ if it is not there, then runs
+every net in a fresh process (so peak memory is the net's own) and prints, per net and mode:
+regions, seconds, regions per second, peak resident memory, the memory after import and warm-up
+(the baseline the count-only path adds to), how many signs each stage decided (the float64
+filter, exact zeros, float64 expansions, exact arithmetic: README, "Exactness"), and the timed
+call's system time and minor page faults; with ``--workers``, also the largest worker process's
+peak. Modes: ``count`` (count_regions, frontier only) and ``enumerate`` (enumerate_regions, full
+geometry); ``graph``, ``faces``, ``linear``, ``decision``, ``range``, ``lipschitz`` and
+``certify`` time that analysis of an enumerated result (the enumeration's own time in its
+column). Run by hand, not in tests.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
         ANALYSES[mode](warm)
     baseline = _rss_mb()
     net, box = re.load(NETS / f"{name}.npz")
-    start = time.perf_counter()
+    before, start = _system_usage(), time.perf_counter()
     if mode == "count":
         found = re.count_regions(net, box, workers=workers)
         n = int(found)
@@ -71,14 +73,24 @@ def run_one(name: str, mode: str, workers: int = 1) -> dict:
     seconds = time.perf_counter() - start
     enumerate_s = seconds
     if mode in ANALYSES:
-        start = time.perf_counter()
+        before, start = _system_usage(), time.perf_counter()
         analysed = ANALYSES[mode](found)  # held while timed: freeing a large graph is not the call's
         seconds = time.perf_counter() - start
         del analysed
+    system_s, page_faults = np.subtract(_system_usage(), before)
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return dict(net=name, mode=mode, regions=n, seconds=seconds, regions_per_s=n / seconds,
                 peak_mb=_rss_mb(), baseline_mb=baseline, signs=list(found.sign_stages.values()),
-                enumerate_s=enumerate_s, worker_peak_mb=workers_mb)
+                enumerate_s=enumerate_s, worker_peak_mb=workers_mb, system_s=float(system_s),
+                page_faults=int(page_faults))
+
+
+def _system_usage() -> tuple:
+    """This process's system time so far (seconds) and minor page faults: the timed call's share
+    is mostly pages touched for the first time (a few microseconds each on a virtual machine),
+    which an enumeration's kept cells and their gathering into pattern order cost."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_stime, usage.ru_minflt
 
 
 #: Analyses timed on an enumerated result (their seconds exclude the enumeration).
@@ -123,7 +135,7 @@ def main() -> None:
     rows = []
     print(f"{'net':14s} {'mode':9s} {'regions':>9s} {'seconds':>8s} {'regions/s':>10s} "
           f"{'peak MB':>8s} {'base MB':>8s} {'filter':>11s} {'zeros':>6s} {'expans.':>7s} {'exact':>6s} "
-          f"{'enum s':>7s}"
+          f"{'enum s':>7s} {'sys s':>6s} {'faults':>8s}"
           + (f" {'worker MB':>9s}" if args.workers > 1 else ""))
     for name in args.nets:
         for mode in args.modes:
@@ -137,7 +149,7 @@ def main() -> None:
             print(f"{name:14s} {mode:9s} {r['regions']:9d} {r['seconds']:8.3f} "
                   f"{r['regions_per_s']:10.0f} {r['peak_mb']:8.0f} {r['baseline_mb']:8.0f} "
                   f"{r['signs'][0]:11d} {r['signs'][1]:6d} {r['signs'][2]:7d} {r['signs'][3]:6d} "
-                  f"{r['enumerate_s']:7.3f}"
+                  f"{r['enumerate_s']:7.3f} {r['system_s']:6.3f} {r['page_faults']:8d}"
                   + (f" {r['worker_peak_mb']:9.0f}" if args.workers > 1 else ""), flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
