@@ -129,7 +129,8 @@ class CellSet:
         array is held twice, not every cell: the parts are unusable afterwards. The parts are
         copied by threads on idle cores (filling fresh pages is most of the cost, and page
         faults on two cores proceed side by side), but for arrays under
-        :data:`THREADED_COPY_BYTES`, copied in this thread."""
+        :data:`THREADED_COPY_BYTES`, copied in this thread. The flags of units identically zero
+        are made as zeros, not copied, where no part has one set (the rule)."""
         order = np.asarray(order, dtype=np.int64)
         counts = [len(p) for p in parts]
         part_of = np.repeat(np.arange(len(parts)), counts)[order]
@@ -199,11 +200,11 @@ class CellSet:
         packed = field("packed", one_row, np.arange(len(order) + 1))
         if any(p.zero.any() for p in parts):
             zero = field("zero", one_row, np.arange(len(order) + 1))
-        else:  # no unit identically zero on any cell, as a rule: zeros, not a copy of the parts'
-            # (which cost as much as the patterns: r2_big's 16 MB, 4,000 fresh pages)
+        else:  # a copy of the parts' zeros would cost as much as the patterns (r2_big: 16 MB)
             zero = np.zeros((len(order),) + parts[0].zero.shape[1:], parts[0].zero.dtype)
-            for p in parts if consume else ():
-                p.zero = None
+            if consume:
+                for p in parts:
+                    p.zero = None
         if consume:
             parts.clear()
         return CellSet(gen_off, gens, gen_err, inc_off, inc, con_off, con_ids, con_rows, con_err, packed, zero)
