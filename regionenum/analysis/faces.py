@@ -3,8 +3,9 @@
 Every face of every region is named by its sign vector: per unit, zero, positive or negative
 on the face's relative interior, plus the domain rows it lies on (see the kernel
 :func:`~regionenum.engine.kernels.lattice.face_keys`). Equal names mean equal faces, so faces
-shared by several regions are found by sorting names, with no coordinate comparisons: the
-result is exact whenever the enumeration's signs are.
+shared by several regions are found by their names' hashes, each checked against the names
+themselves, with no coordinate comparisons: the result is exact whenever the enumeration's signs
+are.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from ..core.arrays import (
 )
 from ..core.exact import ExactNetwork, exact_rank
 from ..core.threads import map_in_threads
+from ..engine.kernels.grouping import first_occurrence_groups
 from ..engine.kernels.lattice import (
     CellFaces,
     FaceNames,
@@ -463,20 +465,21 @@ def group_equal(values):
     """Group equal ``values``: the group of each and the first occurrence of each group, groups
     numbered in the order of their first occurrences (increasing ``first``).
 
-    Equal values are found by sorting; the sort need not be stable (the first occurrence is the
-    least position in each run): on 64-bit hashes NumPy's default sort took a third of the time
-    of its stable one. Numbering the groups by first occurrence, not by value, keeps faces in
-    the order of the cells they are first met in: the regions around consecutive faces are then
-    near each other in memory, which halved the time to build the adjacency graph's dicts on
-    r2_big (a hash's order scatters them)."""
+    Integers (the faces' 64-bit hashes, labels) are looked up in a hash table in one pass
+    (:func:`~regionenum.engine.kernels.grouping.first_occurrence_groups`): sorting them took 3
+    to 7 times as long on the faces of r3_small and r4_small. Other values (whole names, as
+    bytes) are sorted; the sort need not be stable, the first occurrence being the least
+    position in each run of equal values. Numbering the groups by first occurrence, not by
+    value, keeps faces in the order of the cells they are first met in: the regions around
+    consecutive faces are then near each other in memory, which halved the time to build the
+    adjacency graph's dicts on r2_big (a hash's order scatters them)."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        words = values.astype(np.int64, copy=False) if values.dtype.itemsize < 8 else values
+        return first_occurrence_groups(np.ascontiguousarray(words).view(np.uint64))
     order = np.argsort(values)
-    v = values[order]
-    new = run_starts(v)
-    # the group of each sorted value, in the sorted values' own memory where it fits: on
-    # r4_small's 25 million faces each fresh array of them costs about half a second
-    ids = v.view(np.int64) if v.dtype.itemsize == 8 else np.empty(len(values), np.int64)
-    np.cumsum(new, out=ids)
-    ids -= 1
+    new = run_starts(values[order])
+    ids = np.cumsum(new) - 1
     group = np.empty(len(values), np.int64)
     group[order] = ids
     starts = np.flatnonzero(new)
@@ -484,12 +487,11 @@ def group_equal(values):
         return group, order[:0]
     first = np.minimum.reduceat(order, starts)
     # renumbered by first occurrence: a group's new number is how many first occurrences
-    # come before its own (ids, free again, holds the running count)
+    # come before its own
     is_first = np.zeros(len(values), bool)
     is_first[first] = True
-    np.cumsum(is_first, out=ids)
-    ids -= 1
-    np.take(ids[first], group, out=group)
+    renumbered = np.cumsum(is_first) - 1
+    np.take(renumbered[first], group, out=group)
     return group, np.flatnonzero(is_first)
 
 

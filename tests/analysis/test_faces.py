@@ -254,20 +254,43 @@ def test_faces_come_in_the_order_their_regions_first_meet_them(case):
         assert len(fs) > 100 and np.all(np.diff(least) >= 0), fs.dim
 
 
-@pytest.mark.parametrize("kind", ["u8", "V16"])
+def _groups_by_dict(values):
+    """The groups numbered by first occurrence, and each group's first position, with a dict."""
+    seen = {}
+    group = [seen.setdefault(v.tobytes(), len(seen)) for v in values]
+    return group, [group.index(g) for g in range(len(seen))]
+
+
+def _slot_collisions(n):
+    """``n`` distinct 64-bit values that the hash table puts in one slot, whatever its size
+    (Fibonacci hashing's product is the value's position, so its top bits are zero)."""
+    from regionenum.engine.kernels import grouping
+    inverse = pow(int(grouping._SPREAD), -1, 1 << 64)
+    return np.array([(inverse * j) % (1 << 64) for j in range(n)], np.uint64)
+
+
+@pytest.mark.parametrize("kind", ["u8", "i8", "i4", "V16", "slots", "grown"])
 def test_groups_are_numbered_by_first_occurrence(kind):
-    """The grouping behind the faces, on 64-bit hashes and on whole names (the fallback after a
-    hash collision): equal values share a group, groups count up from 0 in the order of their
-    first occurrences, and ``first`` holds each group's least position."""
+    """The grouping behind the faces: on 64-bit hashes, signed and narrower labels (a hash
+    table), on whole names (the fallback after a hash collision: a sort), on values that all
+    fall in one slot of the table, and on more groups than its first size holds. Equal values
+    share a group, groups count up from 0 in the order of their first occurrences, and
+    ``first`` holds each group's least position; hashed and sorted give the same."""
     from regionenum.analysis.faces import group_equal
     rng = np.random.default_rng(5)
     raw = rng.integers(0, 300, size=(4000, 2)).astype(np.uint64)
-    values = raw[:, 0].copy() if kind == "u8" else raw.view("V16").ravel()
+    values = {"u8": raw[:, 0].copy(), "i8": raw[:, 0].astype(np.int64) - 150,
+              "i4": raw[:, 0].astype(np.int32) - 150, "V16": raw.view("V16").ravel(),
+              "slots": _slot_collisions(300)[raw[:, 0].astype(np.int64)],
+              "grown": rng.integers(0, 1 << 62, 30_000).astype(np.uint64)[rng.integers(0, 30_000, 60_000)]}[kind]
     group, first = group_equal(values)
-    seen = {}
-    expected = [seen.setdefault(v.tobytes() if kind != "u8" else int(v), len(seen)) for v in values]
-    assert group.tolist() == expected
-    assert first.tolist() == [expected.index(g) for g in range(len(seen))]
+    expected, expected_first = _groups_by_dict(values)
+    assert group.tolist() == expected and first.tolist() == expected_first
+    assert group.dtype == first.dtype == np.int64
+    if values.dtype.kind in "iu":  # the sort, on the same values as bytes
+        as_bytes = np.ascontiguousarray(values).view(f"V{values.dtype.itemsize}")
+        sorted_group, sorted_first = group_equal(as_bytes)
+        assert np.array_equal(sorted_group, group) and np.array_equal(sorted_first, first)
     assert group_equal(values[:0])[0].shape == (0,) and group_equal(values[:0])[1].shape == (0,)
 
 

@@ -6,6 +6,7 @@
 - :mod:`.two_part`: rows cut into slices for exact products, and sums in two parts (deep networks);
 - :mod:`.breakpoints`: proven signs and roots at the breakpoints of a count on one input;
 - :mod:`.lattice`: face lattices, facets, face names and volumes of finished cells;
+- :mod:`.grouping`: equal 64-bit values (the faces' names' hashes) grouped by a hash table;
 - :mod:`.blocks`: copy cells' blocks of rows between CSR arrays (gathering finished cells);
 - :mod:`.equations`: facet equations of unit normal from the cells' constraint rows;
 - :mod:`.error_free`: sums and products as a rounded value and its exact error (TwoSum, Dekker);
