@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core.arrays import distinct_members, offsets_of, per_cell_count, ranges
+from ..core.arrays import offsets_of, per_cell_count, ranges
 from ..core.exact import ExactNetwork, ExactOracle
 from ..core.tolerances import DEFAULT_TOL
 from ..engine.argmax import split_by_argmax
 from ..engine.cells import CellSet
+from ..engine.kernels.grouping import distinct_members
 from ..engine.kernels.lattice import face_volumes, polytope_volumes
 from ..errors import InvalidArgumentError
 from .faces import face_instances, group_equal, group_faces, renumber_by_first, require_complete
@@ -319,7 +320,7 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
     sel = np.flatnonzero(inst.keep)
     facet, first = _facets_of_pieces(inst, sel, piece_class[f_piece[sel]], cell_tied, pair_start)
     # each facet's pieces, each once: two pieces make an edge (one class) or a boundary facet
-    offsets, pieces = distinct_members(facet, f_piece[sel], len(first), n_pieces)
+    offsets, pieces = distinct_members(facet, f_piece[sel], len(first))
     two = np.flatnonzero(np.diff(offsets) == 2)
     lower, upper = pieces[offsets[two]], pieces[offsets[two] + 1]
     same = piece_class[lower] == piece_class[upper]

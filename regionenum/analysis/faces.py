@@ -18,7 +18,6 @@ from ..core.arrays import (
     batches,
     checked_index,
     concat_offsets,
-    distinct_members,
     is_integer,
     offsets_of,
     per_cell_count,
@@ -27,7 +26,7 @@ from ..core.arrays import (
 )
 from ..core.exact import ExactNetwork, exact_rank
 from ..core.threads import map_in_threads
-from ..engine.kernels.grouping import first_occurrence_groups
+from ..engine.kernels.grouping import distinct_members, first_occurrence_groups
 from ..engine.kernels.lattice import (
     CellFaces,
     FaceNames,
@@ -422,7 +421,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         rep = sel[first]
         region = inst.region[sel]
         # the regions around each face, each once, in increasing order
-        region_offsets, region_ids = distinct_members(face_of, region, n, len(regions))
+        region_offsets, region_ids = distinct_members(face_of, region, n)
         # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
         own = region == region[first][face_of]
         which = sel[own]

@@ -294,6 +294,25 @@ def test_groups_are_numbered_by_first_occurrence(kind):
     assert group_equal(values[:0])[0].shape == (0,) and group_equal(values[:0])[1].shape == (0,)
 
 
+def test_members_of_groups_are_distinct_and_increasing():
+    """The regions around each face: each group's members once, increasing, in CSR; groups
+    without members are empty, and a group of more members than are put in order by insertion
+    is sorted too. Checked against the pairs ``group * n + member`` sorted."""
+    from regionenum.engine.kernels import grouping
+    rng = np.random.default_rng(7)
+    group = np.concatenate([rng.integers(0, 50, 3000), np.full(200, 60)])  # 50-59, 61: empty
+    member = np.concatenate([rng.integers(0, 40, 3000), rng.integers(0, 1000, 200)])
+    order = rng.permutation(len(group))
+    group, member = group[order], member[order]
+    offsets, ids = grouping.distinct_members(group, member, 62)
+    pairs = np.unique(group * 1000 + member)
+    assert offsets.tolist() == np.searchsorted(pairs // 1000, np.arange(63)).tolist()
+    assert ids.tolist() == (pairs % 1000).tolist()
+    assert np.diff(offsets)[60] > grouping._INSERTION_MOST
+    empty = grouping.distinct_members(group[:0], member[:0], 3)
+    assert empty[0].tolist() == [0, 0, 0, 0] and empty[1].tolist() == []
+
+
 def test_indices_count_from_the_end_and_stop_at_it():
     """A region's, a face's and a sublevel set's polytope's accessors take an index as a
     sequence does (negative from the end) and refuse one beyond either end, or not an integer,

@@ -1,17 +1,21 @@
-"""Equal 64-bit values grouped in one pass over a hash table, the groups numbered in the order of
-their first occurrences (the faces' names, by their hashes; labels renumbered)."""
+"""Groups without a sort: equal 64-bit values grouped in one pass over a hash table, numbered in
+the order of their first occurrences (the faces' names, by their hashes; labels renumbered), and
+the distinct members of each group (the regions around each face)."""
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
-__all__ = ["first_occurrence_groups"]
+__all__ = ["distinct_members", "first_occurrence_groups"]
 
 #: Fibonacci hashing's multiplier (2^64 over the golden ratio, odd): a slot is the top bits of a
 #: value times it, which spreads consecutive integers (labels) as well as hashes.
 _SPREAD = np.uint64(0x9E3779B97F4A7C15)
 #: The table's least size, in slots (a power of two).
 _LEAST_BITS = 12
+#: A group's members are put in order by insertion up to this many (the regions around a face:
+#: two to a few dozen), by NumPy's sort beyond.
+_INSERTION_MOST = 32
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -76,3 +80,43 @@ def first_occurrence_groups(values):
                 break
             s = (s + 1) & mask
     return group, first[:groups].copy()
+
+
+@nb.njit(cache=True, nogil=True)
+def distinct_members(group, member, n_groups):
+    """The members of each group, each once and in increasing order, as CSR ``(offsets, ids)``:
+    entry ``i`` puts ``member[i]`` in group ``group[i]`` (below ``n_groups``).
+
+    The entries are placed group by group (a counting sort), then each group's few members are
+    put in order and their repeats dropped, in place: on the 25 million faces of r4_small's
+    cells, sorting the pairs ``group * n + member`` took 1.2 s."""
+    offsets = np.zeros(n_groups + 1, np.int64)
+    for i in range(group.shape[0]):
+        offsets[group[i] + 1] += 1
+    for g in range(n_groups):
+        offsets[g + 1] += offsets[g]
+    ids = np.empty(group.shape[0], np.int64)
+    place = offsets[:-1].copy()
+    for i in range(group.shape[0]):
+        ids[place[group[i]]] = member[i]
+        place[group[i]] += 1
+    n = 0
+    for g in range(n_groups):
+        run = ids[offsets[g]: offsets[g + 1]]
+        if run.shape[0] > _INSERTION_MOST:
+            run[:] = np.sort(run)
+        else:
+            for j in range(1, run.shape[0]):
+                x = run[j]
+                k = j
+                while k > 0 and run[k - 1] > x:
+                    run[k] = run[k - 1]
+                    k -= 1
+                run[k] = x
+        offsets[g] = n
+        for j in range(run.shape[0]):
+            if j == 0 or run[j] != run[j - 1]:
+                ids[n] = run[j]
+                n += 1
+    offsets[n_groups] = n
+    return offsets, ids[:n].copy()
