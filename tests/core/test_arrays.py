@@ -89,11 +89,3 @@ def test_labels_are_renumbered_by_first_occurrence():
     labels = np.array([7, 3, 7, 0, 3, 9, 0], np.int32)
     assert renumber_by_first(labels).tolist() == [0, 1, 0, 2, 1, 3, 2]
     assert renumber_by_first(labels[:0]).tolist() == []
-
-
-def test_distinct_members_of_groups():
-    from regionenum.core.arrays import distinct_members
-    group = np.array([2, 0, 2, 2, 0, 3])
-    member = np.array([5, 1, 4, 5, 1, 0])
-    offsets, ids = distinct_members(group, member, 4, 6)
-    assert offsets.tolist() == [0, 1, 1, 3, 4] and ids.tolist() == [1, 4, 5, 0]
