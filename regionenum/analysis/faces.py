@@ -473,7 +473,7 @@ def group_equal(values):
     consecutive faces are then near each other in memory, which halved the time to build the
     adjacency graph's dicts on r2_big (a hash's order scatters them)."""
     values = np.asarray(values)
-    if values.dtype.kind in "iu":
+    if values.dtype.kind in "iu" and values.ndim == 1:
         words = values.astype(np.int64, copy=False) if values.dtype.itemsize < 8 else values
         return first_occurrence_groups(np.ascontiguousarray(words).view(np.uint64))
     order = np.argsort(values)

@@ -297,8 +297,14 @@ def test_groups_are_numbered_by_first_occurrence(kind):
 def test_members_of_groups_are_distinct_and_increasing():
     """The regions around each face: each group's members once, increasing, in CSR; groups
     without members are empty, and a group of more members than are put in order by insertion
-    is sorted too. Checked against the pairs ``group * n + member`` sorted."""
+    is sorted too. Checked by hand, then against the pairs ``group * n + member`` sorted; a group
+    out of range is an error."""
     from regionenum.engine.kernels import grouping
+    offsets, ids = grouping.distinct_members(np.array([2, 0, 2, 2, 0, 3]), np.array([5, 1, 4, 5, 1, 0]), 4)
+    assert offsets.tolist() == [0, 1, 1, 3, 4] and ids.tolist() == [1, 4, 5, 0]
+    for wrong in ([4], [-1]):
+        with pytest.raises(ValueError, match="outside"):
+            grouping.distinct_members(np.array(wrong), np.array([0]), 4)
     rng = np.random.default_rng(7)
     group = np.concatenate([rng.integers(0, 50, 3000), np.full(200, 60)])  # 50-59, 61: empty
     member = np.concatenate([rng.integers(0, 40, 3000), rng.integers(0, 1000, 200)])

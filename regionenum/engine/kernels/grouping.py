@@ -1,6 +1,7 @@
-"""Groups without a sort: equal 64-bit values grouped in one pass over a hash table, numbered in
+"""Groups in linear time: equal 64-bit values grouped in one pass over a hash table, numbered in
 the order of their first occurrences (the faces' names, by their hashes; labels renumbered), and
-the distinct members of each group (the regions around each face)."""
+the distinct members of each group (the regions around each face) by a counting sort, each
+group's few members then put in order."""
 from __future__ import annotations
 
 import numba as nb
@@ -11,7 +12,7 @@ __all__ = ["distinct_members", "first_occurrence_groups"]
 #: Fibonacci hashing's multiplier (2^64 over the golden ratio, odd): a slot is the top bits of a
 #: value times it, which spreads consecutive integers (labels) as well as hashes.
 _SPREAD = np.uint64(0x9E3779B97F4A7C15)
-#: The table's least size, in slots (a power of two).
+#: The table has at least ``2^_LEAST_BITS`` slots.
 _LEAST_BITS = 12
 #: A group's members are put in order by insertion up to this many (the regions around a face:
 #: two to a few dozen), by NumPy's sort beyond.
@@ -49,10 +50,11 @@ def first_occurrence_groups(values):
     One pass over the values, each looked up in an open-addressing table (linear probing) whose
     slot holds a value and its group plus one (zero: the slot is empty). The table starts at an
     eighth of the entries (faces' names: a vertex of a 3-D subdivision is met in about eight
-    cells) and doubles whenever half its slots are taken, so it holds two to four slots per
-    group, and a lookup costs a cache miss or two. On the faces of r3_small and r4_small (0.5 to 10
-    million hashes per dimension of faces) sorting took 1.3 to 8 times as long: least on the
-    facets, two per group, most on the vertices."""
+    cells), at least ``2^_LEAST_BITS`` slots, and doubles whenever half its slots are taken:
+    where it has grown, it holds two to four slots per group, and a lookup costs a cache miss or
+    two. On the faces of r3_small and r4_small (0.5 to 10 million hashes per dimension of faces)
+    sorting took 1.3 to 8 times as long: least on the facets, two per group, most on the
+    vertices."""
     n = values.shape[0]
     bits = _LEAST_BITS
     while (1 << bits) < n // 8:
@@ -91,9 +93,12 @@ def distinct_members(group, member, n_groups):
 
     The entries are placed group by group (a counting sort), then each group's few members are
     put in order and their repeats dropped, in place: on the 25 million faces of r4_small's
-    cells, sorting the pairs ``group * n + member`` took 1.2 s."""
+    cells, sorting the pairs ``group * n + member`` took 1.2 s. A group outside ``0 ..
+    n_groups - 1`` raises ``ValueError``."""
     offsets = np.zeros(n_groups + 1, np.int64)
     for i in range(group.shape[0]):
+        if group[i] < 0 or group[i] >= n_groups:
+            raise ValueError("a group outside 0 .. n_groups - 1")
         offsets[group[i] + 1] += 1
     for g in range(n_groups):
         offsets[g + 1] += offsets[g]
