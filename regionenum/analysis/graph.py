@@ -96,12 +96,24 @@ def adjacency_graph(regions, faces: Faces | None = None) -> nx.Graph:
 @contextlib.contextmanager
 def _gc_paused():
     """Building millions of small attribute dicts would trigger the cyclic garbage collector
-    over and over (it scans the growing graph each time); none of them form cycles."""
+    over and over (it scans the growing graph each time); none of them form cycles.
+
+    Once built, the new objects are moved to the collector's oldest generation unscanned
+    (``gc.freeze()``, then ``gc.unfreeze()``, which puts the frozen objects there). Left young,
+    they would all be scanned by the first collection after the build, and again by the next
+    of the middle generation, only to end there: 0.10-0.19 s on r3_small's and r2_big's graphs
+    (290,000 and 540,000 tracked objects, the nodes' dicts and lists and the neighbours'
+    dicts). The young generations were collected just before the build, so nothing older is
+    moved. Where the program has frozen objects of its own they are left frozen, and the new
+    ones young."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         if enabled:
             gc.enable()
 

@@ -103,6 +103,29 @@ def test_graph_degrees_boundary_and_flips(net, domain):
         assert data["volume"] > 0
 
 
+def test_graph_objects_go_to_the_collectors_oldest_generation():
+    """The graph's dicts and lists are moved to the cyclic collector's oldest generation as they
+    are built, not left for the next young collections to scan; objects the program froze
+    itself stay frozen (and the graph's then stay young)."""
+    import gc
+    regions = rn.enumerate_regions(random_net([2, 6, 6, 1], 3), rn.Box([-1, -1], [1, 1]))
+    G = regions.adjacency_graph()
+    made = [G._node[0], G._node[0]["boundary_facets"], G._adj[0]]
+    assert all(gc.is_tracked(o) for o in made)
+    young = {id(o) for generation in (0, 1) for o in gc.get_objects(generation=generation)}
+    assert not any(id(o) in young for o in made)
+    assert sum(any(o is m for m in made) for o in gc.get_objects(generation=2)) == 3
+    held = [[] for _ in range(10)]  # the program's own
+    gc.freeze()
+    try:
+        G = regions.adjacency_graph()
+        generations = [{id(o) for o in gc.get_objects(generation=g)} for g in (0, 1, 2)]
+        assert not any(id(h) in ids for h in held for ids in generations)  # still frozen
+        assert id(G._node[0]) in generations[0] | generations[1]
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.parametrize("case", [0, 2, 9, 15], ids=["random2d", "random3d", "repeated", "montufar3d"])
 def test_graph_is_the_one_networkx_would_build(case):
     """The graph is written into networkx's own dicts: it must equal, attribute for attribute,
