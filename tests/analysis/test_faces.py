@@ -104,9 +104,9 @@ def test_graph_degrees_boundary_and_flips(net, domain):
 
 
 def test_graph_objects_go_to_the_collectors_oldest_generation():
-    """The graph's dicts and lists are moved to the cyclic collector's oldest generation as they
-    are built, not left for the next young collections to scan; objects the program froze
-    itself stay frozen (and the graph's then stay young)."""
+    """The graph's dicts and lists are moved to the cyclic collector's oldest generation once
+    built, not left for the next young collections to scan; objects the program froze itself
+    stay frozen (and the graph's then stay young)."""
     import gc
     regions = rn.enumerate_regions(random_net([2, 6, 6, 1], 3), rn.Box([-1, -1], [1, 1]))
     G = regions.adjacency_graph()
