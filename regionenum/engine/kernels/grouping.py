@@ -25,19 +25,30 @@ def _slot(value, bits):
     return np.int64((value * _SPREAD) >> np.uint64(64 - bits))
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _group_of(table, value, new, bits):
+    """The group of ``value`` in ``table`` (``2^bits`` slots, see
+    :func:`first_occurrence_groups`), or, where it is not there, ``new``, with which it is
+    entered."""
+    s = _slot(value, bits)
+    while True:
+        held = table[2 * s + 1]
+        if held == 0:
+            table[2 * s] = value
+            table[2 * s + 1] = new + 1
+            return new
+        if table[2 * s] == value:
+            return np.int64(held) - 1
+        s = (s + 1) & ((1 << bits) - 1)
+
+
 @nb.njit(cache=True, nogil=True)
 def _table_of(values, first, groups, bits):
     """A table of ``2^bits`` slots holding the ``groups`` values ``values[first[g]]``, each
-    with its group ``g`` (see :func:`first_occurrence_groups`)."""
+    with its group ``g``."""
     table = np.zeros(2 << bits, np.uint64)
-    mask = (1 << bits) - 1
     for g in range(groups):
-        value = values[first[g]]
-        s = _slot(value, bits)
-        while table[2 * s + 1] != 0:
-            s = (s + 1) & mask
-        table[2 * s] = value
-        table[2 * s + 1] = g + 1
+        _group_of(table, values[first[g]], g, bits)
     return table
 
 
@@ -67,22 +78,10 @@ def first_occurrence_groups(values):
         if 2 * groups >= (1 << bits):
             bits += 1
             table = _table_of(values, first, groups, bits)
-        mask = (1 << bits) - 1
-        value = values[i]
-        s = _slot(value, bits)
-        while True:
-            held = table[2 * s + 1]
-            if held == 0:
-                table[2 * s] = value
-                table[2 * s + 1] = groups + 1
-                first[groups] = i
-                group[i] = groups
-                groups += 1
-                break
-            if table[2 * s] == value:
-                group[i] = np.int64(held) - 1
-                break
-            s = (s + 1) & mask
+        group[i] = _group_of(table, values[i], groups, bits)
+        if group[i] == groups:
+            first[groups] = i
+            groups += 1
     return group, first[:groups].copy()
 
 

@@ -828,10 +828,11 @@ def cell_faces(cells, min_dim, lo, hi):
             continue
         nq = q1 - q0
         masks, facets, rel = _mask_buffers(nq, masks, facets, rel)
+        gen_ids = face[: g1 - g0]
         for i in range(g1 - g0):
-            face[i] = g0 + i
-        simple = _tight_masks(face[: g1 - g0], con_ids, q0, q1, gen_inc_off, gen_inc, masks, d)
-        points = _point_mask(face[: g1 - g0], gens)
+            gen_ids[i] = g0 + i
+        simple = _tight_masks(gen_ids, con_ids, q0, q1, gen_inc_off, gen_inc, masks, d)
+        points = _point_mask(gen_ids, gens)
         simple = simple and points == _full_mask(g1 - g0)
         level[0] = _full_mask(g1 - g0)
         n_level = 1
