@@ -34,12 +34,12 @@ def test_gathering_cells_from_batches_is_concatenating_then_taking(monkeypatch, 
 
 def test_gathering_from_more_parts_than_sixteen_bits_number():
     """Parts are numbered in 16 bits where they fit (sorted by radix), in 64 where there are more
-    of them: 65,537 parts, nearly all empty, against the plain way."""
+    of them: 65,538 parts, nearly all empty, against the plain way (the test above has few)."""
     from regionenum.engine.cells import CellSet
     cells = rn.enumerate_regions(random_net([2, 8, 8, 1], 3), rn.Box(-np.ones(2), np.ones(2))).complex.cells
     n = len(cells)
     parts = [cells.run(0, 0)] * (1 << 16) + [cells.run(0, n // 2), cells.run(n // 2, n)]
-    parts[1000] = cells.run(0, 1)  # cells in a part numbered past 255 and in the last two
+    parts[1000] = cells.run(0, 1)  # cells in a part among the empty ones, and in the last two
     parts[-2] = cells.run(1, n // 2)
     order = np.random.default_rng(0).permutation(n)
     plain, gathered = CellSet.concat(parts).take(order), CellSet.gather(parts, order)
