@@ -142,7 +142,8 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs, lone
     patterns = regions.patterns
     n = len(regions)
     nodes = np.arange(n).astype(object)  # each node's int, one object for every dict keyed by it
-    G._node.update(zip(nodes.tolist(), [
+    keys = nodes.tolist()
+    G._node.update(zip(keys, [
         {"pattern": p, "interior_point": x, "volume": v, "bounded": o, "boundary_facets": f}
         for p, x, v, o, f in zip(list(patterns), list(regions.interior_points), regions.volumes.tolist(),
                                  regions.bounded.tolist(), boundary)]))
@@ -161,7 +162,7 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs, lone
     for x, y, edge in zip(nodes[a].tolist(), nodes[b].tolist(), data):  # in facet order, each node's too
         adj[x][y] = edge
         adj[y][x] = edge
-    G._adj.update(zip(nodes.tolist(), adj))
+    G._adj.update(zip(keys, adj))
 
 
 def _unit_tuples(units, offsets, unit_pairs, lone) -> list:
