@@ -36,6 +36,8 @@ from ..engine.kernels.lattice import (
     face_keys,
     face_volumes,
     faces_match,
+    fill_large_faces,
+    point_and_edge_volumes,
 )
 from ..errors import ArgumentTypeError, IncompleteResultError, InvalidArgumentError
 
@@ -425,7 +427,11 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
         # volume: the instances from one region (its pieces, on unbounded domains, are disjoint)
         own = region == region[first][face_of]
         which = sel[own]
-        vols = _in_threads(lambda lo, hi: face_volumes(faces, cells.arrays, which[lo:hi]), len(which))
+        if k <= 1:  # (a kernel that does not carry the triangulation's code, nor loads it)
+            vols = _in_threads(lambda lo, hi: point_and_edge_volumes(faces, cells.gens, which[lo:hi]), len(which))
+        else:
+            vols = _in_threads(lambda lo, hi: face_volumes(faces, cells.arrays, which[lo:hi]), len(which))
+            fill_large_faces(faces, cells.arrays, which, vols)
         volumes = np.bincount(face_of[own], weights=vols, minlength=n)
         gsel, gen_offsets = ranges(faces.gen_off, rep)
         if k == 0:

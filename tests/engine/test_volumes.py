@@ -77,6 +77,27 @@ def test_cells_of_more_than_64_generators():
     assert sorted(np.diff(regions.facet_offsets)) == sorted(np.diff(regions.vertex_offsets))
 
 
+def test_faces_and_decision_regions_of_more_than_64_generators():
+    """A prism over a regular 70-gon, cut across at x2 = 0.3 by a unit whose output decides
+    between two classes at x2 = 0.5: its 70-gon faces, the cells of 140 generators and the
+    decision boundary (a 70-gon) take the kernels of large faces."""
+    n = 70
+    angles = 2 * np.pi * np.arange(n) / n
+    A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
+    area = n / 2 * np.sin(2 * np.pi / n) / np.cos(np.pi / n) ** 2
+    net = rn.Network.from_layers([(np.array([[0, 0, 1.0]]), np.array([-0.3])),
+                                  (np.array([[1.0], [0.0]]), np.array([0.0, 0.2]))])
+    regions = rn.enumerate_regions(net, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0]))
+    np.testing.assert_allclose(np.sort(regions.volumes), area * np.array([0.7, 1.3]), rtol=1e-12)
+    polygons = regions.faces().by_dim[2]
+    big = np.diff(polygons.vertex_offsets) == n  # the top, the bottom and the cut
+    assert big.sum() == 3
+    np.testing.assert_allclose(polygons.volumes[big], area, rtol=1e-12)
+    dec = regions.decision_regions()
+    np.testing.assert_allclose(np.sort(dec.volumes), area * np.array([0.5, 1.5]), rtol=1e-12)
+    np.testing.assert_allclose(dec.boundary_volumes, [area], rtol=1e-12)
+
+
 def test_a_generator_inside_an_edge_leaves_the_volume_alone():
     """A unit square whose bottom edge carries a fifth generator at its midpoint (tight on the
     bottom row only): the square's area and the bottom edge's length, from the lattice kernels."""
@@ -92,6 +113,32 @@ def test_a_generator_inside_an_edge_leaves_the_volume_alone():
                       np.array([0, 1, 2]), np.zeros(2, np.int64))
     assert face_volumes(edges, square, np.arange(2)) == pytest.approx([1.0, 0.5], rel=1e-15)
 
+
+
+def test_an_edge_of_more_than_64_generators_is_as_long_as_its_ends_are_apart():
+    """The bottom edge of a unit square carrying 68 more generators between its corners, which
+    come last among its generators: its length is the corners' distance, from both kernels
+    (the first two generators of the edge are 1/69 apart)."""
+    from regionenum.engine.kernels.lattice import CellFaces, face_volumes, point_and_edge_volumes
+    from regionenum.engine.kernels.splitting import INCIDENCE_DTYPE, CellArrays
+    inside = [((i + 1) / 69, 0.0) for i in range(68)]
+    points = inside + [(0, 0), (1, 0), (1, 1), (0, 1)]
+    tight = [[0]] * 68 + [[0, 3], [0, 1], [1, 2], [2, 3]]  # bottom 0, right 1, top 2, left 3
+    square = CellArrays(np.array([0, 72]), np.array([(1.0, x, y) for x, y in points]), np.zeros(72),
+                        np.cumsum([0] + [len(t) for t in tight]), np.concatenate(tight).astype(INCIDENCE_DTYPE),
+                        np.array([0, 4]), np.arange(4), np.zeros((4, 3)), np.zeros(4))
+    bottom, right = np.arange(70), np.array([69, 70])
+    edges = CellFaces(np.zeros(2, np.int64), np.ones(2, np.int8), np.array([0, 70, 72]),
+                      np.r_[bottom, right].astype(np.int32), np.array([0, 1, 2]), np.array([0, 1], np.int32))
+    assert face_volumes(edges, square, np.arange(2)) == pytest.approx([1.0, 1.0], rel=1e-15)
+    assert point_and_edge_volumes(edges, square.gens, np.arange(2)) == pytest.approx([1.0, 1.0], rel=1e-15)
+    corners = CellFaces(np.zeros(1, np.int64), np.zeros(1, np.int8), np.array([0, 1]), np.array([68], np.int32),
+                        np.array([0, 2]), np.array([0, 3], np.int32))
+    assert point_and_edge_volumes(corners, square.gens, np.arange(1)).tolist() == [1.0]
+    square_face = CellFaces(np.zeros(1, np.int64), np.full(1, 2, np.int8), np.array([0, 72]),
+                            np.arange(72, dtype=np.int32), np.array([0, 0]), np.zeros(0, np.int32))
+    with pytest.raises(ValueError, match="more than one dimension"):
+        point_and_edge_volumes(square_face, square.gens, np.arange(1))
 
 def test_polygon_edges_among_degenerate_tight_sets():
     """A unit square's facets and area by the plane's own path, where its tight sets are not

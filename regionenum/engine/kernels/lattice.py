@@ -20,7 +20,8 @@ from .grouping import _slot
 from .splitting import _grow1, _intersect_ranges
 
 __all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_key_bits", "face_keys",
-           "face_volumes", "faces_match", "facets_and_volumes", "loose_generators", "polytope_volumes"]
+           "face_volumes", "faces_match", "facets_and_volumes", "fill_large_cells", "fill_large_faces",
+           "large_facet_flags", "large_volumes", "loose_generators", "point_and_edge_volumes", "polytope_volumes"]
 
 _JIT = dict(cache=True, nogil=True)
 #: The largest id the faces' int32 arrays hold (:data:`CellFaces`).
@@ -178,8 +179,9 @@ def facets_and_volumes(cells, lo, hi):
     on them, whether it carries a facet of its cell (its tight set is maximal among all tight
     sets and holds at least one point, not only rays), and per cell its volume (``inf`` if it
     has a ray). A cell's tight sets and facets are found once for both: the volume's pulling
-    triangulation starts from the same facets (:func:`_pull_from_facets`). It releases the
-    GIL: threads may share the cells out."""
+    triangulation starts from the same facets (:func:`_pull_from_facets`). A cell of more than
+    64 generators is left to :func:`fill_large_cells` (its flags false, its volume nan). It
+    releases the GIL: threads may share the cells out."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
     d = gens.shape[1] - 1
@@ -193,9 +195,7 @@ def facets_and_volumes(cells, lo, hi):
         q0, q1 = cell_con_off[c], cell_con_off[c + 1]
         flags = all_flags[q0 - base: q1 - base]
         if g1 - g0 > 64:
-            large = np.arange(g0, g1)
-            _large_facet_flags(large, gens, gen_inc_off, gen_inc, con_ids[q0:q1], flags)
-            volumes[c - lo] = _face_volume(large, d, c, cells, masks, scratch)
+            volumes[c - lo] = np.nan
             continue
         f = face[: g1 - g0]
         for i in range(g1 - g0):
@@ -395,27 +395,32 @@ def _lowest_bit(m):
 
 @nb.njit(inline='always', **_JIT)
 def _edge_ends(face, m, gens):
-    """The two ends of the edge with generator mask ``m``: its only two generators, or, should a
-    generator lie inside the edge, the pair farthest apart."""
-    a = _lowest_bit(m)
-    rest = m & (m - np.uint64(1))
-    b = _lowest_bit(rest)
-    rest &= rest - np.uint64(1)
-    if not rest:
-        return a, b
-    best = -1.0  # a generator inside the edge: from a, the farthest one is an end b...
-    for i in range(64):
-        if (m >> np.uint64(i)) & np.uint64(1):
-            dist = _distance(gens[face[i]], gens[face[a]])
+    """The two ends (positions in ``face``) of the edge with generator mask ``m``: its only two
+    generators, or, should a generator lie inside the edge, the pair farthest apart. A face of
+    more than 64 generators has no mask: all of its generators are the edge's (``m`` unused)."""
+    a = 0
+    if face.shape[0] <= 64:
+        a = _lowest_bit(m)
+        rest = m & (m - np.uint64(1))
+        b = _lowest_bit(rest)
+        rest &= rest - np.uint64(1)
+        if not rest:
+            return a, b
+    b = _farthest(face, m, gens, a)  # a generator inside the edge: from a, the farthest one is an end b...
+    return _farthest(face, m, gens, b), b  # ...and from b, the farthest one the other end
+
+
+@nb.njit(inline='always', **_JIT)
+def _farthest(face, m, gens, p):
+    """The position of the generator of ``face`` in mask ``m`` (all of them beyond 64) farthest
+    from the one at position ``p``, the first of equals."""
+    best, far = -1.0, p
+    for i in range(face.shape[0]):
+        if face.shape[0] > 64 or (m >> np.uint64(i)) & np.uint64(1):
+            dist = _distance(gens[face[i]], gens[face[p]])
             if dist > best:
-                best, b = dist, i
-    best = -1.0  # ...and from b, the farthest one the other end
-    for i in range(64):
-        if (m >> np.uint64(i)) & np.uint64(1):
-            dist = _distance(gens[face[i]], gens[face[b]])
-            if dist > best:
-                best, a = dist, i
-    return a, b
+                best, far = dist, i
+    return far
 
 
 @nb.njit(inline='always', **_JIT)
@@ -604,9 +609,8 @@ def _volume_buffers(cells, which_cells):
 
 @nb.njit(inline='always', **_JIT)
 def _point_or_edge(face, k):
-    """Whether a face of dimension ``k`` with generators ``face`` needs no lattice: a point, or an
-    edge of at most 64 generators."""
-    return k == 0 or (k == 1 and face.shape[0] <= 64)
+    """Whether a face of dimension ``k`` needs no lattice: a point or an edge."""
+    return k <= 1
 
 
 @nb.njit(inline='always', **_JIT)
@@ -621,7 +625,7 @@ def _point_or_edge_volume(face, k, gens):
             return np.inf
     if k == 0:
         return 1.0
-    a, b = _edge_ends(face, _full_mask(face.shape[0]), gens)
+    a, b = _edge_ends(face, _full_mask(min(face.shape[0], 64)), gens)
     return _distance(gens[face[a]], gens[face[b]])
 
 
@@ -631,15 +635,19 @@ def _face_volume(face, k, c, cells, masks, scratch):
     ``cells`` (a ``CellArrays``), by a pulling triangulation (:func:`_pulled_volume`) over the
     cell's tight sets; ``inf`` if the face has a ray. ``masks`` and ``scratch`` come from
     :func:`_volume_buffers`. Inlined, as is :func:`_pulled_volume`: a call handing on the
-    scratch arrays cost r3_small's and r4_small's 2-faces about a quarter of their time."""
+    scratch arrays cost r3_small's and r4_small's 2-faces about a quarter of their time.
+
+    A bounded face of more than 64 generators and two dimensions or more gets ``nan``: the
+    kernels' callers fill those in (:func:`fill_large_cells`, :func:`fill_large_faces`), so that the kernels do not
+    carry that path's code (see :func:`large_volumes`)."""
     gens = cells.gens
     if _point_or_edge(face, k):
         return _point_or_edge_volume(face, k, gens)
     for g in face:
         if gens[g, 0] == 0:
             return np.inf
-    if face.shape[0] > 64:  # (on generator ids as int64, whatever the caller's type)
-        return _large_face_volume(face.astype(np.int64), k, gens, cells.inc_off, cells.inc)
+    if face.shape[0] > 64:
+        return np.nan
     q0, q1 = cells.con_off[c], cells.con_off[c + 1]
     simple = _tight_masks(face, cells.con_ids, q0, q1, cells.inc_off, cells.inc, masks, gens.shape[1] - 1)
     return _pulled_volume(face, masks[: q1 - q0], k, gens, scratch, simple)
@@ -675,11 +683,9 @@ def _polygon_order(gens, face):
 
 @nb.njit(**_JIT)
 def _large_face_volume(face, k, gens, gen_inc_off, gen_inc):
-    """:func:`_face_volume` of a bounded face of more than 64 generators, on sets of generator
-    indices: pulling down to polygons, whose generators are sorted by angle around their mean
-    and fanned into triangles."""
-    if k == 1:
-        return np.sqrt(np.sum((gens[face[1], 1:] - gens[face[0], 1:]) ** 2))
+    """:func:`_face_volume` of a bounded face of more than 64 generators and ``k >= 2``
+    dimensions, on sets of generator indices: pulling down to polygons, whose generators are
+    sorted by angle around their mean and fanned into triangles."""
     P = np.empty((k + 1, gens.shape[1] - 1))
     M = np.empty((k, gens.shape[1] - 1))
     stack_faces = [face]
@@ -711,9 +717,65 @@ def _large_face_volume(face, k, gens, gen_inc_off, gen_inc):
 
 
 @nb.njit(cache=True, nogil=True)
+def large_volumes(offsets, members, dims, which, cells):
+    """The volumes :func:`_face_volume` leaves as ``nan``: of the faces ``which[j]`` of more than
+    64 generators, face ``i`` having the generators ``members[offsets[i]:offsets[i + 1]]`` of
+    ``cells`` (a ``CellArrays``) and ``dims[i]`` dimensions (``inf`` if it has a ray).
+
+    A kernel of its own, which the kernels on faces of at most 64 generators do not call:
+    Numba loads a kernel's whole code, callees included, in each process that calls it, and
+    this path (index sets and lists instead of bit masks) took about 50 ms to load in each of
+    the three kernels that carried it."""
+    out = np.empty(which.shape[0])
+    for j in range(which.shape[0]):
+        i = which[j]
+        face = members[offsets[i]: offsets[i + 1]].astype(np.int64)
+        out[j] = np.inf
+        if _point_or_edge(face, dims[i]):
+            out[j] = _point_or_edge_volume(face, dims[i], cells.gens)
+        elif np.all(cells.gens[face, 0] > 0):
+            out[j] = _large_face_volume(face, dims[i], cells.gens, cells.inc_off, cells.inc)
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def large_facet_flags(cells, which, flags):
+    """:func:`facets_and_volumes`' flags of the cells ``which`` of more than 64 generators (which
+    it leaves false), into ``flags`` (one per constraint of ``cells``, in place); a kernel of
+    its own for the reason :func:`large_volumes` gives."""
+    for c in which:
+        q0, q1 = cells.con_off[c], cells.con_off[c + 1]
+        _large_facet_flags(np.arange(cells.gen_off[c], cells.gen_off[c + 1]), cells.gens, cells.inc_off, cells.inc,
+                           cells.con_ids[q0:q1], flags[q0:q1])
+
+
+def fill_large_cells(cells, volumes, flags=None):
+    """Fill in what :func:`facets_and_volumes` (``volumes`` and ``flags``) or
+    :func:`polytope_volumes` of every cell (``volumes``) leave to the kernels of cells of more
+    than 64 generators: their volumes and, given ``flags``, their facets' flags. ``cells`` is a
+    ``CellArrays``; the arrays are filled in place."""
+    large = np.flatnonzero(np.diff(cells.gen_off) > 64)
+    if len(large):
+        dims = np.full(len(cells.gen_off) - 1, cells.gens.shape[1] - 1, np.int8)
+        volumes[large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, large, cells)
+        if flags is not None:
+            large_facet_flags(cells, large, flags)
+
+
+def fill_large_faces(faces, cells, which, volumes):
+    """Fill in what :func:`face_volumes` of the :data:`CellFaces` ``faces[which]`` of ``cells``
+    (``volumes``) leaves to :func:`large_volumes`: the faces of more than 64 generators. The
+    array is filled in place."""
+    large = np.flatnonzero(faces.gen_off[which + 1] - faces.gen_off[which] > 64)
+    if len(large):
+        volumes[large] = large_volumes(faces.gen_off, faces.members, faces.dim, which[large], cells)
+
+
+@nb.njit(cache=True, nogil=True)
 def polytope_volumes(cells, which):
-    """Volume of each cell ``which`` of ``cells`` (a ``CellArrays``; ``inf`` if it has a ray).
-    It releases the GIL: threads may share the cells out."""
+    """Volume of each cell ``which`` of ``cells`` (a ``CellArrays``; ``inf`` if it has a ray;
+    ``nan`` if it is bounded with more than 64 generators: see :func:`fill_large_cells`). It
+    releases the GIL: threads may share the cells out."""
     d = cells.gens.shape[1] - 1
     masks, scratch = _volume_buffers(cells, which)
     vols = np.empty(which.shape[0])
@@ -881,7 +943,8 @@ def cell_faces(cells, min_dim, lo, hi):
 @nb.njit(**_JIT)
 def face_volumes(faces, cells, which):
     """The ``dim[i]``-dimensional volume of the :data:`CellFaces` ``faces[which]`` of ``cells``
-    (``inf`` if unbounded)."""
+    (``inf`` if unbounded; ``nan`` for a bounded face of more than 64 generators and two
+    dimensions or more: see :func:`fill_large_faces`)."""
     masks, scratch = _volume_buffers(cells, faces.cell[which])
     out = np.empty(which.shape[0])
     members, gen_off, dim, gens = faces.members, faces.gen_off, faces.dim, cells.gens
@@ -892,6 +955,22 @@ def face_volumes(faces, cells, which):
             out[j] = _point_or_edge_volume(face, dim[i], gens)
         else:
             out[j] = _face_volume(face, dim[i], faces.cell[i], cells, masks, scratch)
+    return out
+
+
+@nb.njit(**_JIT)
+def point_and_edge_volumes(faces, gens, which):
+    """:func:`face_volumes` of points and edges only (the faces ``which`` of :data:`CellFaces`
+    ``faces``, whose cells' generators are ``gens``): a kernel of its own, as Numba loads each
+    kernel's whole code in every process, and :func:`face_volumes` carries the triangulation's
+    (70-80 ms to load here, against a few for this one), which no point or edge needs: in 2-D,
+    no face at all. A face of more dimensions raises ``ValueError``."""
+    out = np.empty(which.shape[0])
+    for j in range(which.shape[0]):
+        i = which[j]
+        if faces.dim[i] > 1:
+            raise ValueError("a face of more than one dimension")
+        out[j] = _point_or_edge_volume(faces.members[faces.gen_off[i]: faces.gen_off[i + 1]], faces.dim[i], gens)
     return out
 
 
