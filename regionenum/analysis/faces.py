@@ -37,6 +37,7 @@ from ..engine.kernels.lattice import (
     face_volumes,
     faces_match,
     fill_large_faces,
+    large_cell_faces,
     point_and_edge_volumes,
 )
 from ..errors import ArgumentTypeError, IncompleteResultError, InvalidArgumentError
@@ -293,12 +294,28 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
     arrays = cells.arrays
     faces = _in_threads(lambda lo, hi: cell_faces(arrays, min_dim, lo, hi), len(cells),
                         offsets_at=(2, 4))  # gen_off and tight_off
+    large = np.flatnonzero(np.diff(cells.gen_off) > 64)
+    if len(large):
+        faces = _merged_by_cell(faces, large_cell_faces(arrays, min_dim, large))
     bad = _off_the_regions(faces, cells, ids, network, constraints)
     units = np.arange(network.n_units)
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
     names = FaceNames(faces.cell, faces.tight_off, faces.tight, _words(cells.packed), _words(cells.zero),
                       ids.unit_start, id_units, ids.n_domain)
     return Instances(faces, names, ~bad, cell_region[faces.cell])
+
+
+def _merged_by_cell(faces: CellFaces, more: CellFaces) -> CellFaces:
+    """Two :data:`CellFaces` of different cells, each in the order of its cells, as one in the
+    order of all cells (each cell's faces in their order): :func:`cell_faces` leaves the cells of
+    more than 64 generators to :func:`large_cell_faces`."""
+    cell = np.concatenate([faces.cell, more.cell])
+    order = np.argsort(cell, kind="stable")
+    gen_sel, gen_off = ranges(concat_offsets([faces.gen_off, more.gen_off]), order)
+    tight_sel, tight_off = ranges(concat_offsets([faces.tight_off, more.tight_off]), order)
+    return CellFaces(cell[order], np.concatenate([faces.dim, more.dim])[order], gen_off,
+                     np.concatenate([faces.members, more.members])[gen_sel], tight_off,
+                     np.concatenate([faces.tight, more.tight])[tight_sel])
 
 
 #: Cells, or faces, in one piece of work of the lattice kernels, which threads on idle cores

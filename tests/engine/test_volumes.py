@@ -115,6 +115,32 @@ def test_a_generator_inside_an_edge_leaves_the_volume_alone():
 
 
 
+
+def test_faces_of_cells_of_more_and_fewer_than_64_generators_together():
+    """The prism over a 70-gon cut at x2 = 0.3 and at x0 = 0.97, which cuts six vertices off each
+    70-gon: two cells of 132 generators and two of 16. The cells' faces, from the two kernels,
+    come in the cells' order; the faces make a complex of Euler characteristic 1 whose top
+    facets cover the 70-gon, and the graph joins the four cells in a square."""
+    from regionenum.analysis.faces import face_instances
+    n = 70
+    angles = 2 * np.pi * np.arange(n) / n
+    A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
+    area = n / 2 * np.sin(2 * np.pi / n) / np.cos(np.pi / n) ** 2
+    net = rn.Network.from_layers([(np.array([[0, 0, 1.0], [1.0, 0, 0]]), np.array([-0.3, -0.97])),
+                                  (np.ones((1, 2)), np.zeros(1))])
+    regions = rn.enumerate_regions(net, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0]))
+    assert sorted(np.diff(regions.vertex_offsets).tolist()) == [16, 16, 132, 132]
+    inst = face_instances(regions.cells, regions.cell_region, regions.constraint_ids, regions.network, 0)
+    assert np.all(np.diff(inst.faces.cell) >= 0) and set(inst.faces.cell.tolist()) == {0, 1, 2, 3}
+    faces = regions.faces()
+    assert faces.euler_characteristic == 1
+    polygons = faces.by_dim[2]
+    top = [i for i in range(len(polygons)) if polygons.domain_rows_of(i).tolist() == [n]]
+    assert len(top) == 2
+    np.testing.assert_allclose(polygons.volumes[top].sum(), area, rtol=1e-12)
+    graph = regions.adjacency_graph()
+    assert graph.number_of_edges() == 4 and all(d == 2 for _, d in graph.degree())
+
 def test_an_edge_of_more_than_64_generators_is_as_long_as_its_ends_are_apart():
     """The bottom edge of a unit square carrying 68 more generators between its corners, which
     come last among its generators: its length is the corners' distance, from both kernels

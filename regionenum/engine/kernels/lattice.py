@@ -21,7 +21,8 @@ from .splitting import _grow1, _intersect_ranges
 
 __all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_key_bits", "face_keys",
            "face_volumes", "faces_match", "facets_and_volumes", "fill_large_cells", "fill_large_faces",
-           "large_facet_flags", "large_volumes", "loose_generators", "point_and_edge_volumes", "polytope_volumes"]
+           "large_cell_faces", "large_facet_flags", "large_volumes", "loose_generators", "point_and_edge_volumes",
+           "polytope_volumes"]
 
 _JIT = dict(cache=True, nogil=True)
 #: The largest id the faces' int32 arrays hold (:data:`CellFaces`).
@@ -821,6 +822,44 @@ def _large_cell_faces(face, d, min_dim, gens, gen_inc_off, gen_inc):
     return dims, members
 
 
+@nb.njit(cache=True, nogil=True)
+def large_cell_faces(cells, min_dim, which):
+    """:func:`cell_faces` of the cells ``which`` of more than 64 generators, which it leaves out,
+    in the same form, on sets of generator indices instead of bit masks: a kernel of its own
+    for the reason :func:`large_volumes` gives (the faces' ids were checked by
+    :func:`cell_faces`)."""
+    gens, gen_inc_off, gen_inc = cells.gens, cells.inc_off, cells.inc
+    d = gens.shape[1] - 1
+    f_cell, f_dim = np.empty(16, np.int32), np.empty(16, np.int8)
+    gen_off, members = np.zeros(17, np.int64), np.empty(64, np.int32)
+    tight_off, tight = np.zeros(17, np.int64), np.empty(64, np.int32)
+    n = 0
+    for c in which:
+        g0, g1 = cells.gen_off[c], cells.gen_off[c + 1]
+        dims, faces = _large_cell_faces(np.arange(g0, g1), d, min_dim, gens, gen_inc_off, gen_inc)
+        for j in range(len(faces)):
+            g = faces[j]
+            f_cell, f_dim = _grow1(f_cell, n + 1), _grow1(f_dim, n + 1)
+            gen_off, tight_off = _grow1(gen_off, n + 2), _grow1(tight_off, n + 2)
+            f_cell[n], f_dim[n] = c, dims[j]
+            members = _grow1(members, gen_off[n] + g.shape[0])
+            for i in range(g.shape[0]):
+                members[gen_off[n] + i] = g[i]
+            gen_off[n + 1] = gen_off[n] + g.shape[0]
+            t = gen_inc[gen_inc_off[g[0]]: gen_inc_off[g[0] + 1]].copy()
+            m = t.shape[0]
+            for i in range(1, g.shape[0]):
+                start = gen_inc_off[g[i]]
+                m = _intersect_ranges(t, 0, m, gen_inc, start, gen_inc_off[g[i] + 1] - start, t)
+            tight = _grow1(tight, tight_off[n] + m)
+            for i in range(m):
+                tight[tight_off[n] + i] = t[i]
+            tight_off[n + 1] = tight_off[n] + m
+            n += 1
+    return CellFaces(f_cell[:n], f_dim[:n], gen_off[: n + 1], members[: gen_off[n]], tight_off[: n + 1],
+                     tight[: tight_off[n]])
+
+
 @nb.njit(inline='always', **_JIT)
 def _first_time(mask, keys, stamps, stamp, bits):
     """Whether ``mask`` is met for the first time since ``stamp`` began, in a table of ``2^bits``
@@ -845,7 +884,7 @@ def cell_faces(cells, min_dim, lo, hi):
     are worked on as bit masks over their generators; the faces already made at a level are
     looked up in a small hash table (a cube-like cell of r4_small meets each of its 24
     two-dimensional faces and 32 edges two or three times: a search of the list made the
-    kernel 1.2 to 1.4 times as long)."""
+    kernel 1.2 to 1.4 times as long). Larger cells are left out: see :func:`large_cell_faces`."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
     if gens.shape[0] > _INT32_MAX or cell_gen_off.shape[0] > _INT32_MAX:
@@ -866,27 +905,7 @@ def cell_faces(cells, min_dim, lo, hi):
     for c in range(lo, hi):
         g0, g1 = cell_gen_off[c], cell_gen_off[c + 1]
         q0, q1 = cell_con_off[c], cell_con_off[c + 1]
-        if g1 - g0 > 64:
-            dims, faces = _large_cell_faces(np.arange(g0, g1), d, min_dim, gens, gen_inc_off, gen_inc)
-            for j in range(len(faces)):
-                g = faces[j]
-                f_cell, f_dim = _grow1(f_cell, n + 1), _grow1(f_dim, n + 1)
-                gen_off, tight_off = _grow1(gen_off, n + 2), _grow1(tight_off, n + 2)
-                f_cell[n], f_dim[n] = c, dims[j]
-                members = _grow1(members, gen_off[n] + g.shape[0])
-                for i in range(g.shape[0]):
-                    members[gen_off[n] + i] = g[i]
-                gen_off[n + 1] = gen_off[n] + g.shape[0]
-                t = gen_inc[gen_inc_off[g[0]]: gen_inc_off[g[0] + 1]].copy()
-                m = t.shape[0]
-                for i in range(1, g.shape[0]):
-                    start = gen_inc_off[g[i]]
-                    m = _intersect_ranges(t, 0, m, gen_inc, start, gen_inc_off[g[i] + 1] - start, t)
-                tight = _grow1(tight, tight_off[n] + m)
-                for i in range(m):
-                    tight[tight_off[n] + i] = t[i]
-                tight_off[n + 1] = tight_off[n] + m
-                n += 1
+        if g1 - g0 > 64:  # (left to large_cell_faces)
             continue
         nq = q1 - q0
         masks, facets, rel = _mask_buffers(nq, masks, facets, rel)
