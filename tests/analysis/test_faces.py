@@ -264,6 +264,45 @@ def test_faces_in_threads_are_the_faces_in_one(monkeypatch, domain):
             assert np.asarray(x).dtype == np.asarray(y).dtype and np.array_equal(x, y), (a.dim, name)
 
 
+
+@pytest.mark.parametrize("case", ["random3d", "plane", "copy_units", "cube_edges", "zero_layer"])
+def test_names_match_exactly_where_their_keys_are_equal(case):
+    """``faces_match`` compares two faces' names part by part without writing them: its answer
+    is that of the whole keys (``face_keys``, written out) being equal, on every instance and the
+    first of its name, and on pairs that differ (random ones, and neighbours in the cells'
+    order), with tight units, zero units, domain rows and ties among them."""
+    from regionenum.analysis.faces import face_instances, group_faces
+    from regionenum.engine.kernels.lattice import face_keys, faces_match
+    net, domain = CASES[IDS.index(case)]
+    regions = rn.enumerate_regions(net, domain)
+    inst = face_instances(regions.cells, regions.cell_region, regions.constraint_ids, regions.network, 0)
+    rng = np.random.default_rng(0)
+    differ = 0
+    for k in range(regions.dim):
+        sel = np.flatnonzero((inst.faces.dim == k) & inst.keep)
+        group, first = group_faces(sel, inst.names)
+        pairs = [(sel, sel[first[group]]), (sel[:-1], sel[1:]), (sel, rng.permutation(sel))]
+        for a, b in pairs:
+            keys_a, keys_b = face_keys(a, inst.names), face_keys(b, inst.names)
+            equal = (keys_a == keys_b).all(axis=1)
+            assert faces_match(a, b, inst.names) == equal.all()
+            assert [faces_match(a[j:j + 1], b[j:j + 1], inst.names) for j in range(len(a))] == equal.tolist()
+            differ += int((~equal).sum())
+    assert differ > 0
+
+
+def test_a_hash_collision_falls_back_to_whole_names(monkeypatch):
+    """Every face's name hashed to one value: the check finds different names in one group, and
+    the faces are grouped by their whole names instead, as they are without the collision."""
+    from regionenum.analysis import faces as faces_module
+    regions = rn.enumerate_regions(*CASES[IDS.index("random3d")])
+    plain = regions.faces()
+    monkeypatch.setattr(faces_module, "face_hashes", lambda which, names: np.zeros(len(which), np.uint64))
+    collided = regions.faces()
+    for a, b in zip(plain.by_dim, collided.by_dim):
+        for name in a.__dataclass_fields__:
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (a.dim, name)
+
 @pytest.mark.parametrize("case", [0, 2], ids=["random2d", "random3d"])
 def test_faces_come_in_the_order_their_regions_first_meet_them(case):
     """Faces are numbered by their first occurrence in the cells (here the regions, on a
