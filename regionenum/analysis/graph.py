@@ -156,7 +156,10 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs, lone
     flips = patterns[a[owner], units] != patterns[b[owner], units]
     foff = offsets_of(per_cell_count(flips, toff))
     tight = _unit_tuples(units, toff, unit_pairs, lone)
-    flipped = _unit_tuples(units[flips], foff, unit_pairs, lone)
+    flipped = list(tight)  # the same tuple where every unit zero on the facet flips across it
+    differ = np.flatnonzero(np.diff(foff) != np.diff(toff))
+    for e, t in zip(differ.tolist(), _unit_tuples(units[flips], foff, unit_pairs, lone, differ)):
+        flipped[e] = t
     data = [{"units": f, "tight": t, "volume": v} for f, t, v in zip(flipped, tight, facets.volumes[two].tolist())]
     adj = [{} for _ in range(n)]
     for x, y, edge in zip(nodes[a].tolist(), nodes[b].tolist(), data):  # in facet order, each node's too
@@ -165,13 +168,17 @@ def _fill_graph(G: nx.Graph, regions, facets, counts, boundary, unit_pairs, lone
     G._adj.update(zip(keys, adj))
 
 
-def _unit_tuples(units, offsets, unit_pairs, lone) -> list:
-    """Per facet, the ``(layer, unit)`` pairs of its run ``units[offsets[e]: offsets[e + 1]]``
-    as a tuple; the one-unit tuples (most facets carry one unit) are shared, being immutable:
-    ``lone[u]`` is unit ``u``'s."""
-    sizes = np.diff(offsets)
-    first = units[np.minimum(offsets[:-1], len(units) - 1)] if len(units) else np.zeros(len(sizes), np.int64)
+def _unit_tuples(units, offsets, unit_pairs, lone, runs=None) -> list:
+    """Per run ``e`` of ``runs`` (default: all of them), the ``(layer, unit)`` pairs of
+    ``units[offsets[e]: offsets[e + 1]]`` as a tuple; the one-unit tuples (most facets carry
+    one unit) are shared, being immutable: ``lone[u]`` is unit ``u``'s."""
+    if runs is None:
+        runs = np.arange(len(offsets) - 1)
+    starts = offsets[runs]
+    sizes = offsets[runs + 1] - starts
+    first = units[np.minimum(starts, len(units) - 1)] if len(units) else np.zeros(len(sizes), np.int64)
     out = [lone[u] for u in first.tolist()]  # runs of other sizes are replaced below
-    for e in np.flatnonzero(sizes != 1).tolist():
-        out[e] = tuple(unit_pairs[u] for u in units[offsets[e]: offsets[e + 1]].tolist())
+    for j in np.flatnonzero(sizes != 1).tolist():
+        e = runs[j]
+        out[j] = tuple(unit_pairs[u] for u in units[offsets[e]: offsets[e + 1]].tolist())
     return out
