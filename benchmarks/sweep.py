@@ -9,8 +9,10 @@ bundled trained digits classifier, 64-64-64 ReLU, restricted to each plane by
 - the per-call overhead: the median seconds of ``count_regions`` on a network of one unit on a
   square (argument checks, setting up, assembling a result, with almost no splitting), and of
   the same call on the plane of a Slice;
-- the first call in a fresh process with the kernels already cached: seconds to import
-  regionenum, then seconds of the first ``count_regions`` on the digits plane.
+- the first calls in a fresh process with the kernels already cached: seconds to import
+  regionenum, then seconds of the first ``count_regions`` on the digits plane, and after it of
+  the first ``enumerate_regions``, ``faces()`` and ``adjacency_graph()`` there (each loads
+  kernels of its own; the graph imports networkx).
 
 Writes ``results/sweep.md``. Run by hand, not in tests; needs scikit-learn (the digits).
 """
@@ -37,7 +39,18 @@ imported = time.perf_counter() - start
 net, box = rn.load(rn.__path__[0] + "/data/digits_plane.npz")
 start = time.perf_counter()
 n = rn.count_regions(net, box)
-print(json.dumps(dict(import_s=imported, first_call_s=time.perf_counter() - start, regions=int(n))))
+first_call = time.perf_counter() - start
+start = time.perf_counter()
+regions = rn.enumerate_regions(net, box)
+first_enumerate = time.perf_counter() - start
+start = time.perf_counter()
+regions.faces()
+first_faces = time.perf_counter() - start
+start = time.perf_counter()
+regions.adjacency_graph()
+first_graph = time.perf_counter() - start
+print(json.dumps(dict(import_s=imported, first_call_s=first_call, regions=int(n),
+                      first_enumerate_s=first_enumerate, first_faces_s=first_faces, first_graph_s=first_graph)))
 """
 
 
@@ -91,6 +104,8 @@ def main() -> None:
         fresh.append(json.loads(out.stdout))
     import_s = statistics.median(f["import_s"] for f in fresh)
     first_s = statistics.median(f["first_call_s"] for f in fresh)
+    after = {key: statistics.median(f[key] for f in fresh) for key in ("first_enumerate_s", "first_faces_s",
+                                                                       "first_graph_s")}
 
     lines = ["# Many small calls", "",
              f"`python benchmarks/sweep.py --planes {args.planes}`: `count_regions` of the digits classifier "
@@ -103,7 +118,11 @@ def main() -> None:
              f"| overhead: one unit on a square, median seconds per call | {overhead:.5f} |",
              f"| overhead: one unit on a Slice of 64 inputs, median seconds per call | {overhead_slice:.5f} |",
              f"| fresh process: import regionenum, median seconds | {import_s:.3f} |",
-             f"| fresh process: first count on the digits plane, median seconds | {first_s:.3f} |"]
+             f"| fresh process: first count on the digits plane, median seconds | {first_s:.3f} |",
+             f"| then its first enumeration, median seconds | {after['first_enumerate_s']:.3f} |",
+             f"| then its first faces, median seconds | {after['first_faces_s']:.3f} |",
+             f"| then its first adjacency graph (imports networkx), median seconds "
+             f"| {after['first_graph_s']:.3f} |"]
     print("\n".join(lines))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sweep.md").write_text("\n".join(lines) + "\n")
