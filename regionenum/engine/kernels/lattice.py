@@ -639,8 +639,8 @@ def _face_volume(face, k, c, cells, masks, scratch):
     scratch arrays cost r3_small's and r4_small's 2-faces about a quarter of their time.
 
     A bounded face of more than 64 generators and two dimensions or more gets ``nan``: the
-    kernels' callers fill those in (:func:`fill_large_cells`, :func:`fill_large_faces`), so that the kernels do not
-    carry that path's code (see :func:`large_volumes`)."""
+    kernels' callers fill those in (:func:`fill_large_cells`, :func:`fill_large_faces`), so
+    that the kernels do not carry that path's code (see :func:`large_volumes`)."""
     gens = cells.gens
     if _point_or_edge(face, k):
         return _point_or_edge_volume(face, k, gens)
@@ -725,7 +725,7 @@ def large_volumes(offsets, members, dims, which, cells):
 
     A kernel of its own, which the kernels on faces of at most 64 generators do not call:
     Numba loads a kernel's whole code, callees included, in each process that calls it, and
-    this path (index sets and lists instead of bit masks) took about 50 ms to load in each of
+    this path (index sets and lists instead of bit masks) took 30 to 60 ms to load in each of
     the three kernels that carried it."""
     out = np.empty(which.shape[0])
     for j in range(which.shape[0]):
@@ -1038,7 +1038,7 @@ def face_hashes(which, names):
 
     The key's words are hashed in their order (the zero units, the units on, the domain rows)
     as they are worked out, without writing the key: only its first and last parts are
-    written (:func:`_zero_units`), the middle one read from the cell's pattern. On the faces of
+    written (:func:`_outer_parts`), the middle one read from the cell's pattern. On the faces of
     r2_big, r3_small and r4_small this took 0.6 to 0.8 of the time of writing the keys whole,
     for the same hashes."""
     face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
