@@ -12,9 +12,9 @@ standard suite (``benchmarks/nets.py``) and the digits plane:
 
 alternating which tool runs first in each round, and prints per net the median seconds, the
 regions each found, peak resident memory of each process and the ratios regioncam / regionenum
-(above 1: regionenum is faster or smaller). Writes ``results/peers.md`` (with nets named: only
-some of the default ones, ``results/peers_some.md``, not committed). Run by hand, not in
-tests.
+(above 1: regionenum is faster or smaller). Writes the run on top of ``results/peers.md``, the
+runs before it kept below (with nets named: only some of the default ones,
+``results/peers_some.md``, not committed). Run by hand, not in tests.
 
 regioncam's domain is the square ``[-s, s]^2`` (or ``[-s, s]``): a box centred elsewhere, or
 not square, is mapped onto it by folding the box's affine map into the first layer (float64,
@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_suite import ensure_suite  # noqa: E402
 from nets import DEFAULT_DIR as NETS, SUITE  # noqa: E402
+from results_file import write_run  # noqa: E402
 
 RESULTS = HERE / "results"
 DEFAULT = [name for name, widths in SUITE.items() if widths[0] <= 2] + ["digits_plane"]
@@ -121,10 +122,9 @@ def main() -> None:
         lines.append(f"| {r['net']} | {r['count_s']:.3f} | {r['enumerate_s']:.3f} | {r['peer_s']:.3f} | "
                      f"{r['peer_s'] / r['count_s']:.2f} | {r['peer_s'] / r['enumerate_s']:.2f} | {r['regions']} | "
                      f"{r['peer_regions']} | {r['enumerate_mb']:.0f} | {r['peer_mb']:.0f} |")
-    RESULTS.mkdir(exist_ok=True)
     # the committed table holds every net; a run on some of them goes beside it
     out = RESULTS / ("peers.md" if sorted(args.nets) == sorted(DEFAULT) else "peers_some.md")
-    out.write_text("\n".join(lines) + "\n")
+    write_run(out, lines)
     print(f"wrote {out}")
 
 

@@ -14,7 +14,8 @@ bundled trained digits classifier, 64-64-64 ReLU, restricted to each plane by
   the first ``enumerate_regions``, ``faces()`` and ``adjacency_graph()`` there (each loads
   kernels of its own; the graph imports networkx).
 
-Writes ``results/sweep.md``. Run by hand, not in tests; needs scikit-learn (the digits).
+Writes the run on top of ``results/sweep.md``, the runs before it kept below. Run by hand, not
+in tests; needs scikit-learn (the digits).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results_file import write_run  # beside this script
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -124,8 +126,7 @@ def main() -> None:
              f"| then its first adjacency graph (imports networkx), median seconds "
              f"| {after['first_graph_s']:.3f} |"]
     print("\n".join(lines))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sweep.md").write_text("\n".join(lines) + "\n")
+    write_run(RESULTS / "sweep.md", lines)
 
 
 if __name__ == "__main__":
