@@ -37,22 +37,18 @@ FIRST_CALL = r"""
 import json, time
 start = time.perf_counter()
 import regionenum as rn
-imported = time.perf_counter() - start
+seconds = dict(import_s=time.perf_counter() - start)
 net, box = rn.load(rn.__path__[0] + "/data/digits_plane.npz")
-start = time.perf_counter()
-n = rn.count_regions(net, box)
-first_call = time.perf_counter() - start
-start = time.perf_counter()
-regions = rn.enumerate_regions(net, box)
-first_enumerate = time.perf_counter() - start
-start = time.perf_counter()
-regions.faces()
-first_faces = time.perf_counter() - start
-start = time.perf_counter()
-regions.adjacency_graph()
-first_graph = time.perf_counter() - start
-print(json.dumps(dict(import_s=imported, first_call_s=first_call, regions=int(n),
-                      first_enumerate_s=first_enumerate, first_faces_s=first_faces, first_graph_s=first_graph)))
+def first(name, call):
+    start = time.perf_counter()
+    out = call()
+    seconds[name] = time.perf_counter() - start
+    return out
+n = first("first_call_s", lambda: rn.count_regions(net, box))
+regions = first("first_enumerate_s", lambda: rn.enumerate_regions(net, box))
+first("first_faces_s", regions.faces)
+first("first_graph_s", regions.adjacency_graph)
+print(json.dumps(dict(seconds, regions=int(n))))
 """
 
 

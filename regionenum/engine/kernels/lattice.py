@@ -609,7 +609,7 @@ def _volume_buffers(cells, which_cells):
 
 
 @nb.njit(inline='always', **_JIT)
-def _point_or_edge(face, k):
+def _point_or_edge(k):
     """Whether a face of dimension ``k`` needs no lattice: a point or an edge."""
     return k <= 1
 
@@ -642,7 +642,7 @@ def _face_volume(face, k, c, cells, masks, scratch):
     kernels' callers fill those in (:func:`fill_large_cells`, :func:`fill_large_faces`), so
     that the kernels do not carry that path's code (see :func:`large_volumes`)."""
     gens = cells.gens
-    if _point_or_edge(face, k):
+    if _point_or_edge(k):
         return _point_or_edge_volume(face, k, gens)
     for g in face:
         if gens[g, 0] == 0:
@@ -732,7 +732,7 @@ def large_volumes(offsets, members, dims, which, cells):
         i = which[j]
         face = members[offsets[i]: offsets[i + 1]].astype(np.int64)
         out[j] = np.inf
-        if _point_or_edge(face, dims[i]):
+        if _point_or_edge(dims[i]):
             out[j] = _point_or_edge_volume(face, dims[i], cells.gens)
         elif np.all(cells.gens[face, 0] > 0):
             out[j] = _large_face_volume(face, dims[i], cells.gens, cells.inc_off, cells.inc)
@@ -970,7 +970,7 @@ def face_volumes(faces, cells, which):
     for j in range(which.shape[0]):
         i = which[j]
         face = members[gen_off[i]: gen_off[i + 1]]
-        if _point_or_edge(face, dim[i]):  # (the points and edges, most faces: see _point_or_edge_volume)
+        if _point_or_edge(dim[i]):  # (the points and edges, most faces: see _point_or_edge_volume)
             out[j] = _point_or_edge_volume(face, dim[i], gens)
         else:
             out[j] = _face_volume(face, dim[i], faces.cell[i], cells, masks, scratch)
@@ -1009,9 +1009,10 @@ def _set_bit(key, base, pos, on):
 @nb.njit(**_JIT)
 def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain, key):
     """Write into ``key`` the sign vector of face ``i``, which names it across cells: per unit,
-    whether it is zero on the face (tight, or identically zero on the cell) and whether it is
-    positive there (on in the cell and not tight), then which domain rows are tight. ``patterns``
-    and ``zeros`` are the cells' packed bits as 64-bit words; the key is words too.
+    whether it is zero on the face (tight, or identically zero on the cell), then which domain
+    rows are tight (these two parts by :func:`_zero_and_rows`), then per unit whether it is
+    positive there (on in the cell and not zero on the face). ``patterns`` and ``zeros`` are the
+    cells' packed bits as 64-bit words; the key is words too.
 
     A face of one cell and a face of another have equal keys exactly when they are the same
     set of points: on the points with a given sign vector, every unit's pre-activation is the
@@ -1020,49 +1021,52 @@ def _face_key(i, face_cell, tight_off, tight, patterns, zeros, unit_start, id_un
     """
     nw = patterns.shape[1]
     c = face_cell[i]
-    for w in range(2 * nw, key.shape[0]):
-        key[w] = 0
-    _zero_units(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, key, nw, 2 * nw)
+    m = _zero_and_row_words(patterns, n_domain)
+    _zero_and_rows(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, key[:m], nw)
     for w in range(nw):
-        key[nw + w] = patterns[c, w] & ~key[w]  # on in the cell, neither zero on it nor tight
+        key[m + w] = patterns[c, w] & ~key[w]  # on in the cell, neither zero on it nor tight
+
+
+@nb.njit(**_JIT)
+def _zero_and_row_words(patterns, n_domain):
+    """The words of a key's first two parts, its zero units and domain rows (see :func:`_face_key`)."""
+    return patterns.shape[1] + (n_domain + 63) // 64
 
 
 @nb.njit(**_JIT)
 def _key_words(patterns, n_domain):
-    return 2 * patterns.shape[1] + (n_domain + 63) // 64
+    return _zero_and_row_words(patterns, n_domain) + patterns.shape[1]
 
 
 @nb.njit(**_JIT)
 def face_hashes(which, names):
     """A 64-bit hash of the key (see ``_face_key``) of each face ``which`` (:data:`FaceNames`).
 
-    The key's words are hashed in their order (the zero units, the units on, the domain rows)
-    as they are worked out, without writing the key: only its first and last parts are
-    written (:func:`_outer_parts`), the middle one read from the cell's pattern. On the faces of
+    The key's words are hashed in their order as they are worked out, without writing the
+    key: only its first two parts are written (:func:`_zero_and_rows`), the units on read from
+    the cell's pattern. On the faces of
     r2_big, r3_small and r4_small this took 0.6 to 0.8 of the time of writing the keys whole,
     for the same hashes."""
     face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
     nw = patterns.shape[1]
-    zero = np.empty(nw + (n_domain + 63) // 64, np.uint64)
+    zero = np.empty(_zero_and_row_words(patterns, n_domain), np.uint64)
     out = np.empty(which.shape[0], np.uint64)
     for j in range(which.shape[0]):
         i = which[j]
-        _outer_parts(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, zero, nw)
+        _zero_and_rows(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, zero, nw)
         c = face_cell[i]
         h = np.uint64(14695981039346656037)
-        for w in range(nw):
+        for w in range(zero.shape[0]):
             h = _mixed(h, zero[w])
         for w in range(nw):
             h = _mixed(h, patterns[c, w] & ~zero[w])
-        for w in range(nw, zero.shape[0]):
-            h = _mixed(h, zero[w])
         out[j] = h
     return out
 
 
 @nb.njit(inline='always', **_JIT)
-def _outer_parts(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, out, nw):
-    """The first and last parts of face ``i``'s key (see ``_face_key``), its zero units and its
+def _zero_and_rows(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, out, nw):
+    """The first two parts of face ``i``'s key (see :func:`_face_key`): its zero units and its
     domain rows, into ``out`` (``nw`` words, then the rows' words)."""
     for w in range(nw, out.shape[0]):
         out[w] = 0
@@ -1081,20 +1085,20 @@ def faces_match(which, ref, names):
     """Whether every face ``which[j]`` has the same key as face ``ref[j]`` (:data:`FaceNames`).
 
     The keys are compared part by part without writing them out whole: the zero units and
-    domain rows of both faces (the first and last parts), then, where those agree, the units
-    on in either cell and not zero (the middle part: ``(pattern_a ^ pattern_b) & ~zero``). On
+    domain rows of both faces (the first two parts), then, where those agree, the units on in
+    either cell and not zero (the last part: ``(pattern_a ^ pattern_b) & ~zero``). On
     the faces of r2_big, r3_small and r4_small this took 0.5 to 0.7 of the time that writing
     both keys and comparing them did."""
     face_cell, tight_off, tight, patterns, zeros, unit_start, id_units, n_domain = names
     nw = patterns.shape[1]
-    a = np.empty(nw + (n_domain + 63) // 64, np.uint64)
+    a = np.empty(_zero_and_row_words(patterns, n_domain), np.uint64)
     b = np.empty(a.shape[0], np.uint64)
     for j in range(which.shape[0]):
         i, k = which[j], ref[j]
         if i == k:
             continue
-        _outer_parts(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, a, nw)
-        _outer_parts(k, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, b, nw)
+        _zero_and_rows(i, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, a, nw)
+        _zero_and_rows(k, face_cell, tight_off, tight, zeros, unit_start, id_units, n_domain, b, nw)
         for w in range(a.shape[0]):
             if a[w] != b[w]:
                 return False
