@@ -15,10 +15,15 @@
    leaves them open;
 4. (``d <= 3``, bounded domains) the cells' exact volumes sum exactly to the domain's, so
    together with 1 to 3 the regions cover the domain: nothing is missing (a bounded domain has
-   one cell per region, with the region's own pattern; a polygon's area from its vertices in
-   the order of its edges is at most its convex hull's, whatever the order). Each region's
-   float ``volumes`` entry must also be its exact volume to within :data:`VOLUME_SLACK` (a
-   result read from a file with edited volumes passed before);
+   one cell per region, with the region's own pattern). The sum is taken through the cells'
+   facets (:mod:`~regionenum.verify.facet_volumes`): a cell's volume is the sum of the signed
+   cones from one fixed point over its facets, a facet two cells share cancels exactly, and
+   the cones of the facets left are summed in fractions. Each cell's facets come from its face
+   lattice (its exact vertices' incidences) and must close up, every ridge on exactly two of
+   them, crossed in opposite directions. Each region's float ``volumes`` entry must also be its
+   exact volume to within :data:`VOLUME_SLACK` (a result read from a file with edited volumes
+   passed before), checked against the simplices from one of its vertices, each a correctly
+   rounded quotient of integers, summed with a bound on the sum's rounding;
 5. the adjacency is consistent: every facet of the subdivision lies on one region (the domain's
    boundary) or two, and two regions sharing a facet differ exactly in units zero on it.
 
@@ -58,6 +63,7 @@ from ..engine.kernels.lattice import cell_faces
 from ..errors import (CertificationError, IncompleteResultError, InternalError, InvalidArgumentError,
                       MissingDependencyError)
 from ..result import Regions
+from .facet_volumes import FacetLedger, cell_facets, polygon_ring
 from .proof import Proof, check_proof
 
 __all__ = ["Certificate", "certify"]
@@ -145,9 +151,7 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
         except CertificationError as error:
             facets, broken = None, error
         volume = check_cells()
-        if not measure:
-            volume = None
-        else:
+        if measure:
             expected = _domain_volume(regions.domain)
             if volume != expected:
                 raise CertificationError(f"the regions' exact volumes sum to {volume} (about "
@@ -610,26 +614,25 @@ CELL_BLOCK = 256
 VOLUME_SLACK = 1e-9
 
 
-def _check_cells(regions, geo, rows, lo: int, hi: int, measure: bool) -> Fraction:
-    """Cells ``lo`` to ``hi - 1``: each lies in its region (:func:`_check_contained`); with
-    ``measure``, their exact volumes, summed (else 0)."""
-    total = Fraction(0)
+def _check_cells(regions, geo, rows, lo: int, hi: int, ledger: FacetLedger | None = None) -> None:
+    """Cells ``lo`` to ``hi - 1``: each lies in its region (:func:`_check_contained`); with a
+    ``ledger``, each one's float volume is its exact one, to within the slack, and its signed
+    facets are counted there (:func:`_cell_volume`)."""
     lo_box, hi_box = regions.domain.bounds
     slack = VOLUME_SLACK * float(np.prod(hi_box - lo_box))
     for start in range(lo, hi, CELL_BLOCK):
         stop = min(start + CELL_BLOCK, hi)
         moved = _check_contained(regions, geo, rows, start, stop)
-        if measure:
-            vertex_slack = _vertex_slack(regions.cells, start, stop, moved)
-            for c, faces, dims in _faces_of_cells(regions, start, stop):
-                volume = _exact_volume(regions, geo, c, faces, dims)
-                r = int(regions.cell_region[c])  # (a bounded domain: one cell per region)
-                near = float(volume)
-                if not abs(regions.volumes[r] - near) <= VOLUME_SLACK * near + slack + vertex_slack[c - start]:
-                    raise CertificationError(f"region {r}: its volume {regions.volumes[r]!r} is not its exact "
-                                             f"volume {volume} (about {near:.17g})")
-                total += volume
-    return total
+        if ledger is None:
+            continue
+        vertex_slack = _vertex_slack(regions.cells, start, stop, moved)
+        for c, faces, dims in _faces_of_cells(regions, start, stop):
+            near, error = _cell_volume(regions, geo, c, faces, dims, ledger)
+            r = int(regions.cell_region[c])  # (a bounded domain: one cell per region)
+            if not abs(regions.volumes[r] - near) + error <= (VOLUME_SLACK * max(near - error, 0.0) + slack
+                                                              + vertex_slack[c - start]):
+                raise CertificationError(f"region {r}: its volume {regions.volumes[r]!r} is not its exact "
+                                         f"volume (within {error:.3g} of {near!r})")
 
 
 def _vertex_slack(cells, lo: int, hi: int, moved) -> np.ndarray:
@@ -668,61 +671,28 @@ def _faces_of_cells(regions, lo: int, hi: int):
         yield lo + i, [members[gen_off[j]: gen_off[j + 1]] for j in range(a, b)], f_dim[a:b]
 
 
-def _exact_volume(regions, geo, c, faces, dims) -> Fraction:
-    """Exact volume of cell ``c`` from its exact vertices and its ``faces`` of dimensions
-    ``dims``: intervals, polygons (shoelace along the edges) or polyhedra (tetrahedra from an
-    apex to triangles fanned over the 2-faces, :func:`_polyhedron_volume`)."""
+def _cell_volume(regions, geo, c, faces, dims, ledger: FacetLedger) -> tuple:
+    """Cell ``c`` (bounded) from its exact vertices and its ``faces`` of dimensions ``dims``:
+    its signed facets counted in ``ledger``, its volume in float64 and a bound on that value's
+    error (:func:`~regionenum.verify.facet_volumes.cell_facets`). Its facets: its vertices (an
+    interval), its edges (a polygon), or its 2-faces' polygons (a polyhedron)."""
     cells = regions.cells
     g0, g1 = int(cells.gen_off[c]), int(cells.gen_off[c + 1])
-    d = regions.dim
-    if d == 1:
-        vals = [geo.point(g, c)[0] for g in range(g0, g1)]
-        return max(vals) - min(vals)
-    vertices = {g: geo.generator(g, c) for g in range(g0, g1)}
+    vertices = dict(zip(range(g0, g1), geo.generators(g0, g1, np.full(g1 - g0, c))))
     ray = next((g for g, v in vertices.items() if v[0] <= 0), None)
     if ray is not None:  # the exact vector points the way of the float generator
         raise CertificationError(f"region {int(regions.cell_region[c])}: generator {ray} of its cell {c} is not a "
                                  f"point (its float t is {float(cells.gens[ray, 0])!r}), in a bounded domain")
-    edges = [tuple(f) for f, k in zip(faces, dims) if k == 1]
-    if d == 2:
-        return _polygon_area([vertices[g] for g in _cycle(edges)])
-    apex = g0
-    triangles = []
-    for f, k in zip(faces, dims):
-        if k != 2 or apex in f:
-            continue
-        inside = set(f)
-        ring = _cycle([e for e in edges if e[0] in inside and e[1] in inside])
-        triangles += [(ring[0], ring[i], ring[i + 1]) for i in range(1, len(ring) - 1)]
-    return _polyhedron_volume(vertices, apex, triangles)
-
-
-def _polyhedron_volume(vertices: dict, apex, triangles) -> Fraction:
-    """The volume of the tetrahedra from the vertex ``apex`` to each of the ``triangles`` (three
-    keys of ``vertices`` each), summed: the vertices are homogeneous integer vectors ``(t, x, y,
-    z)`` with ``t > 0``. A tetrahedron's ``6 |volume|`` is ``|det|`` of its four vectors over the
-    product of their ``t`` (each row's scale divides out of the determinant of the rows ``(1,
-    p)``); the terms are brought to the cell's one denominator ``L^3``, ``L`` the least common
-    multiple of the vertices' ``t`` (the apex's factored out), with integers only: one fraction
-    per cell, where fractions throughout (differences, then 3 x 3 determinants) took four fifths
-    of a 3-D certificate's time, most of it in their greatest common divisors."""
-    cube = lcm(*(v[0] for v in vertices.values())) ** 3
-    total = 0
-    a = vertices[apex]
-    for i, j, k in triangles:
-        b, c, e = vertices[i], vertices[j], vertices[k]
-        total += abs(_det4(a, b, c, e)) * (cube // (b[0] * c[0] * e[0]))
-    return Fraction(total, 6 * a[0] * cube)
-
-
-def _det4(a, b, c, e) -> int:
-    """The determinant of the integer rows ``a``, ``b``, ``c``, ``e`` (length 4), by the 2 x 2
-    minors of the first two and the last two rows (Laplace's expansion)."""
-    s0, s1, s2 = a[0] * b[1] - a[1] * b[0], a[0] * b[2] - a[2] * b[0], a[0] * b[3] - a[3] * b[0]
-    s3, s4, s5 = a[1] * b[2] - a[2] * b[1], a[1] * b[3] - a[3] * b[1], a[2] * b[3] - a[3] * b[2]
-    c5, c4, c3 = c[2] * e[3] - c[3] * e[2], c[1] * e[3] - c[3] * e[1], c[1] * e[2] - c[2] * e[1]
-    c2, c1, c0 = c[0] * e[3] - c[3] * e[0], c[0] * e[2] - c[2] * e[0], c[0] * e[1] - c[1] * e[0]
-    return s0 * c5 - s1 * c4 + s2 * c3 + s3 * c2 - s4 * c1 + s5 * c0
+    d = regions.dim
+    if d == 1:
+        facets = [[g] for g in vertices]
+    else:
+        edges = [f for f, k in zip(faces, dims) if k == 1]
+        facets = edges if d == 2 else [polygon_ring(f, edges) for f, k in zip(faces, dims) if k == 2]
+    try:
+        return cell_facets(vertices, facets, ledger)
+    except CertificationError as error:
+        raise CertificationError(f"region {int(regions.cell_region[c])}: {error}") from None
 
 
 #: Cells checked in this process first, and timed: the rest is shared among processes where
@@ -736,11 +706,13 @@ _SHARED: dict = {}  # in a forked worker: its pool's result and exact geometry (
 
 @contextmanager
 def _cell_job(regions, geo, workers, measure):
-    """Yields a function that checks every cell (:func:`_check_cells`) and returns the sum of
-    their exact volumes (with ``measure``; else 0). Over ``workers`` processes (see
+    """Yields a function that checks every cell (:func:`_check_cells`) and returns their exact
+    volumes' sum (with ``measure``; else None). Over ``workers`` processes (see
     :func:`certify`) where the platform forks and the first :data:`SAMPLE_CELLS` cells, checked
     here on entry, say that the rest would take :data:`PARALLEL_SECONDS` or more: the processes
-    start on entry, so that the caller's own work overlaps theirs, and stop on exit."""
+    start on entry, so that the caller's own work overlaps theirs, and stop on exit. Each
+    process counts its cells' signed facets in a ledger of its own and sends back the facets
+    left open; the ledgers merged, the facets two processes' cells share cancel too."""
     n = len(regions.cells)
     rows = _FloatRows.of(regions)
     if workers is None:
@@ -748,19 +720,35 @@ def _cell_job(regions, geo, workers, measure):
     serial = (workers == 1 or "fork" not in multiprocessing.get_all_start_methods()
               or multiprocessing.current_process().daemon  # a pool's or Dask's worker: no children
               or threading.current_thread() is not threading.main_thread())  # forking with threads
-    # one BLAS thread: the blocks' products are small, more threads only spin
+    ledger = _ledger(regions) if measure else None
+
+    def total(parts=()):
+        """The exact volume of the cells checked (None where not measuring), the workers'
+        ledgers ``parts`` merged into this one's."""
+        if ledger is None:
+            return None
+        for part in parts:
+            ledger.merge(part)
+        return ledger.volume()
+
+    def here(lo, hi):
+        """Check cells ``lo`` to ``hi - 1`` in this process (one BLAS thread: the blocks'
+        products are small, more threads only spin); then :func:`total`."""
+        _one_thread(_check_cells, regions, geo, rows, lo, hi, ledger)
+        return total()
+
     if serial:
-        yield lambda: _one_thread(_check_cells, regions, geo, rows, 0, n, measure)
+        yield lambda: here(0, n)
         return
     sample = min(n, SAMPLE_CELLS)  # (also loads the face kernel before the fork, not in each worker)
     start = time.perf_counter()
     try:
-        head = _one_thread(_check_cells, regions, geo, rows, 0, sample, measure)
+        _one_thread(_check_cells, regions, geo, rows, 0, sample, ledger)
     except CertificationError as error:  # reported where the cells' checks are, after the others
         yield functools.partial(_raise, error)
         return
     if sample == n or (time.perf_counter() - start) * (n - sample) / sample < PARALLEL_SECONDS:
-        yield lambda: head + _one_thread(_check_cells, regions, geo, rows, sample, n, measure)
+        yield lambda: here(sample, n)
         return
     bounds = np.linspace(sample, n, 32 * workers + 1).astype(int)  # small shares: none waits long for the last
     # each worker gets this call's result through the fork itself (the initializer's arguments
@@ -769,7 +757,14 @@ def _cell_job(regions, geo, workers, measure):
     with multiprocessing.get_context("fork").Pool(workers, _share, (regions, geo, rows, measure)) as pool, \
             threadpool_limits(limits=1, user_api="blas"):
         parts = pool.map_async(_check_range, zip(bounds[:-1], bounds[1:]))
-        yield lambda: sum(parts.get(), head)
+        yield lambda: total(parts.get())
+
+
+def _ledger(regions) -> FacetLedger:
+    """An empty ledger of the cells' facets, its cones' apex the corner ``lo`` of the domain's
+    bounding box (the cones of facets on the box's sides through it are zero)."""
+    lo, _ = regions.domain.bounds
+    return FacetLedger(_integer_point([Fraction(float(v)) for v in lo]))
 
 
 def _raise(error):
@@ -789,51 +784,14 @@ def _share(regions, geo, rows, measure):
     _SHARED.update(regions=regions, geo=geo, rows=rows, measure=measure)
 
 
-def _check_range(bounds) -> Fraction:
-    """A worker: :func:`_check_cells` on cells ``lo`` to ``hi - 1``."""
+def _check_range(bounds) -> FacetLedger | None:
+    """A worker: :func:`_check_cells` on cells ``lo`` to ``hi - 1``; the facets its ledger left
+    open (None where not measuring)."""
     lo, hi = (int(b) for b in bounds)
-    return _check_cells(_SHARED["regions"], _SHARED["geo"], _SHARED["rows"], lo, hi, _SHARED["measure"])
-
-
-def _polygon_area(ring) -> Fraction:
-    """The area of a polygon from its vertices in order, as homogeneous integer vectors ``(t,
-    x, y)`` with ``t > 0``: the shoelace sum of ``(x_a y_b - x_b y_a) / (t_a t_b)`` over the
-    edges, brought to the one denominator ``prod t`` with integers only (one fraction per
-    polygon instead of one per term)."""
-    k = len(ring)
-    ts = [v[0] for v in ring]
-    total = 0
-    for i in range(k):
-        (_, xa, ya), (_, xb, yb) = ring[i], ring[(i + 1) % k]
-        term = xa * yb - xb * ya
-        for j in range(k):
-            if j != i and j != (i + 1) % k:
-                term *= ts[j]
-        total += term
-    denominator = 2
-    for t in ts:
-        denominator *= t
-    return Fraction(abs(total), denominator)
-
-
-def _cycle(edges):
-    """The vertices of a polygon in order, from its edges."""
-    nbrs = {}
-    for a, b in edges:
-        nbrs.setdefault(int(a), []).append(int(b))
-        nbrs.setdefault(int(b), []).append(int(a))
-    start = next(iter(nbrs))
-    ring, prev = [start], None
-    while True:
-        nxt = [v for v in nbrs[ring[-1]] if v != prev]
-        if not nxt or nxt[0] == start:
-            break
-        prev = ring[-1]
-        ring.append(nxt[0])
-    if len(ring) != len(nbrs):
-        raise CertificationError(f"a face's edges do not form one polygon ({len(ring)} of "
-                                 f"{len(nbrs)} vertices)")
-    return ring
+    regions = _SHARED["regions"]
+    ledger = _ledger(regions) if _SHARED["measure"] else None
+    _check_cells(regions, _SHARED["geo"], _SHARED["rows"], lo, hi, ledger)
+    return None if ledger is None else ledger.compact()
 
 
 def _domain_volume(domain) -> Fraction:
@@ -846,8 +804,9 @@ def _domain_volume(domain) -> Fraction:
     d = domain.dim
     empty = enumerate_regions(Network.from_layers([(np.zeros((1, d)), np.zeros(1))],
                                                   activations=["identity"]), domain)
-    geo = ExactGeometry(empty)
-    return _check_cells(empty, geo, _FloatRows.of(empty), 0, len(empty.cells), True)
+    ledger = _ledger(empty)
+    _check_cells(empty, ExactGeometry(empty), _FloatRows.of(empty), 0, len(empty.cells), ledger)
+    return ledger.volume()
 
 
 def _check_adjacency(regions) -> int:

@@ -405,41 +405,94 @@ def test_float_interior_proof_proves_a_deep_wide_net():
     assert certificates._proven_inside(regions).all()
 
 
-def test_polyhedron_volumes_with_integers_only():
-    """A cell's exact volume from its homogeneous integer vertices ``(t, x, y, z)``, summed over
-    one denominator per cell, equals the volume summed in fractions from the points ``x / t``
-    (the tetrahedra from an apex to the hull's triangles that miss it), on convex hulls of
-    points with large coprime scales; a tetrahedron's determinant is its four vectors'."""
+def _hull_cell(rng, d: int, n: int):
+    """A convex polytope in ``d`` dimensions from ``n`` random points with large coprime scales:
+    its vertices as homogeneous integer vectors ``(t, x)`` (a dict), its facets as
+    :func:`~regionenum.verify.facet_volumes.cell_facets` takes them (edges, or triangles: a
+    polygon of three), and its exact volume summed in fractions over a pulling triangulation
+    (the simplices from its first vertex to the facets that miss it)."""
+    from math import factorial
+
     from scipy.spatial import ConvexHull
+    t = [int(v) for v in rng.integers(1, 2**40, size=n)]
+    vertices = {g: [t[g]] + [int(v) * t[g] // 2**20 + int(rng.integers(-3, 4)) for v in
+                             rng.integers(-2**20, 2**20, size=d)] for g in range(n)}
+    points = {g: [Fraction(a, v[0]) for a in v[1:]] for g, v in vertices.items()}
+    hull = ConvexHull(np.array([[float(p) for p in points[g]] for g in range(n)]))
+    keep = sorted(int(g) for g in hull.vertices)
+    facets = [[int(g) for g in s] for s in hull.simplices]
+    apex = keep[0]
+    volume = Fraction(0)
+    for s in facets:
+        if apex not in s:
+            m = [[points[g][j] - points[apex][j] for j in range(d)] for g in s]
+            volume += abs(_fraction_det(m)) / factorial(d)
+    return {g: vertices[g] for g in keep}, facets, volume
 
-    from regionenum.verify.certificates import _det4, _polyhedron_volume
+
+def _fraction_det(m):
+    """The determinant by expansion along the first row, recursively (an oracle)."""
+    return m[0][0] if len(m) == 1 else sum((-1) ** j * m[0][j] * _fraction_det([r[:j] + r[j + 1:] for r in m[1:]])
+                                           for j in range(len(m)))
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_cell_volumes_from_signed_facets(d):
+    """On convex hulls of points with large coprime scales: a cell's float volume is within its
+    bound of the exact one (summed in fractions); its signed facets' cones from any apex sum
+    to that exact volume; two cells sharing a facet cancel it in the ledger and sum to both
+    volumes, while a cell counted twice cancels nothing (its facets come with the same signs)."""
+    from regionenum.verify.facet_volumes import FacetLedger, canonical, cell_facets
+    rng = np.random.default_rng(4 + d)
+    for trial in range(12):
+        vertices, facets, want = _hull_cell(rng, d, int(rng.integers(d + 2, 14)))
+        origin = [2**30] + [int(v) for v in rng.integers(-2**40, 2**40, size=d)]  # anywhere
+        ledger = FacetLedger(origin)
+        near, error = cell_facets(vertices, facets, ledger)
+        assert 0 < error < 1e-12 * near
+        assert abs(Fraction(near) - want) <= Fraction(error)
+        assert ledger.volume() == want
+        cell_facets(vertices, facets, ledger)  # the same cell again: nothing cancels
+        assert len(ledger.signs) == len(facets) and ledger.volume() == 2 * want
+        for wrong in (facets[1:], facets + facets[:1]):  # a facet missing, or one twice
+            with pytest.raises(rn.CertificationError, match="facets do not close up"):
+                cell_facets(vertices, wrong, FacetLedger(origin))
+    # a bipyramid cut along its base: two cells sharing one facet, on either side of it
+    base = {0: [3, 0, 0, 0], 1: [3, 6, 0, 0], 2: [3, 0, 6, 0]}  # (0, 0, 0), (2, 0, 0), (0, 2, 0)
+    apexes = {3: [5, 1, 1, 7], 4: [7, 1, 2, -9]}  # above and below the plane z = 0
+    if d == 2:
+        base, apexes = {0: [3, 0, 0], 1: [3, 6, 0]}, {3: [5, 1, 7], 4: [7, 1, -9]}
+    ledger = FacetLedger([1] + [0] * d)
+    total = Fraction(0)
+    for a in (3, 4):
+        cell = {**base, a: apexes[a]}
+        shared = sorted(base)
+        sides = [sorted(set(shared) - {g} | {a}) for g in shared]  # (a triangle's three are in cyclic order)
+        cell_facets(cell, [shared] + sides, ledger)
+        points = [[Fraction(x, v[0]) for x in v[1:]] for v in cell.values()]
+        total += abs(_fraction_det([[p[j] - points[0][j] for j in range(d)] for p in points[1:]])) / (2 if d == 2 else 6)
+    assert len(ledger.signs) == 2 * d  # the shared facet cancelled
+    assert ledger.volume() == total
+    # one orientation per facet, however a cell lists it
+    points = [(5,), (3,), (9,), (1,), (7,)]
+    ring = [0, 1, 2, 3, 4]
+    want = (3, 4, 0, 1, 2)  # from the least, towards the lesser of its neighbours (7 < 9)
+    assert canonical(ring, points) == canonical(ring[2:] + ring[:2], points) == canonical(ring[::-1], points) == want
+    assert canonical([2, 4], points) == canonical([4, 2], points) == (4, 2)
+
+
+def test_determinants_of_integer_rows():
+    """The explicit determinants of 2 x 2 to 4 x 4 integer rows equal the cofactor expansion,
+    on entries far beyond 64 bits and on singular matrices."""
+    from regionenum.verify.facet_volumes import det
     rng = np.random.default_rng(4)
-    for trial in range(20):
-        n = int(rng.integers(4, 14))
-        t = [int(v) for v in rng.integers(1, 2**40, size=n)]
-        vertices = {g: [t[g]] + [int(v) * t[g] // 2**20 + int(rng.integers(-3, 4)) for v in
-                                 rng.integers(-2**20, 2**20, size=3)] for g in range(n)}
-        points = {g: [Fraction(a, v[0]) for a in v[1:]] for g, v in vertices.items()}
-        hull = ConvexHull(np.array([[float(p) for p in points[g]] for g in range(n)]))
-        apex = int(hull.vertices[0])
-        triangles = [tuple(int(g) for g in s) for s in hull.simplices if apex not in s]
-        want = Fraction(0)
-        for b, c, e in triangles:
-            m = [[points[g][j] - points[apex][j] for j in range(3)] for g in (b, c, e)]
-            want += abs(m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-                        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-                        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])) / 6
-        assert _polyhedron_volume(vertices, apex, triangles) == want
-
-    def cofactors(m):  # the determinant by expansion along the first row, recursively
-        return m[0][0] if len(m) == 1 else sum((-1) ** j * m[0][j] * cofactors([r[:j] + r[j + 1:] for r in m[1:]])
-                                               for j in range(len(m)))
-
-    for _ in range(200):
-        m = [[int(v) for v in row] for row in rng.integers(-2**62, 2**62, size=(4, 4))]
-        if rng.random() < 0.2:  # a singular one: a row a multiple of another
-            m[3] = [v * 2**100 for v in m[0]]
-        assert _det4(*m) == cofactors(m)
+    for n in (2, 3, 4):
+        for _ in range(100):
+            m = [[int(v) * 2**40 + int(w) for v, w in zip(row, rng.integers(0, 2**40, size=n))]
+                 for row in rng.integers(-2**62, 2**62, size=(n, n))]
+            if rng.random() < 0.2:  # a singular one: a row a multiple of another
+                m[-1] = [v * 2**100 for v in m[0]]
+            assert det(m) == _fraction_det(m)
 
 
 @pytest.mark.parametrize("dims", [2, 3])
