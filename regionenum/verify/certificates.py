@@ -688,7 +688,14 @@ def _cell_volume(regions, geo, c, faces, dims, ledger: FacetLedger) -> tuple:
         facets = [[g] for g in vertices]
     else:
         edges = [f for f, k in zip(faces, dims) if k == 1]
-        facets = edges if d == 2 else [polygon_ring(f, edges) for f, k in zip(faces, dims) if k == 2]
+        if d == 2:
+            facets = edges
+        else:
+            neighbours = {}
+            for a, b in edges:
+                neighbours.setdefault(a, []).append(b)
+                neighbours.setdefault(b, []).append(a)
+            facets = [polygon_ring(f, neighbours) for f, k in zip(faces, dims) if k == 2]
     try:
         return cell_facets(vertices, facets, ledger)
     except CertificationError as error:

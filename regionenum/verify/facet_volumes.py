@@ -138,26 +138,25 @@ def canonical(facet: list, points: list) -> tuple:
     return tuple(ring) if points[ring[1]] < points[ring[-1]] else (ring[0], *ring[:0:-1])
 
 
-def polygon_ring(face, edges) -> list:
-    """The vertices of the polygon ``face`` (its generator ids) in cyclic order, from ``edges``
-    (a cell's edges, pairs of generator ids; those with both ends in ``face`` are its own)."""
+def polygon_ring(face, neighbours: dict) -> list:
+    """The vertices of the polygon ``face`` (its generator ids) in cyclic order, from its cell's
+    edges: ``neighbours`` maps each generator id to those it shares an edge with (those within
+    ``face`` are the polygon's neighbours: an edge of a convex polytope with both ends on a face
+    lies in it)."""
     inside = set(face)
-    nbrs = {}
-    for a, b in edges:
-        if a in inside and b in inside:
-            nbrs.setdefault(a, []).append(b)
-            nbrs.setdefault(b, []).append(a)
-    start = next(iter(nbrs), None)
-    ring, prev = [start], None
-    while start is not None:
-        nxt = [v for v in nbrs[ring[-1]] if v != prev]
-        if not nxt or nxt[0] == start:
+    start = min(inside)
+    ring, prev, closed = [start], None, False
+    while len(ring) <= len(inside):
+        nxt = [v for v in neighbours.get(ring[-1], ()) if v in inside and v != prev]
+        if len(nxt) != (2 if prev is None else 1):  # each vertex of a polygon on two of its edges
+            break
+        if prev is not None and nxt[0] == start:
+            closed = True
             break
         prev = ring[-1]
         ring.append(nxt[0])
-    if start is None or len(ring) != len(nbrs) or len(ring) != len(inside):
-        found = len(ring) if start is not None else 0
-        raise CertificationError(f"a face's edges do not form one polygon ({found} of {len(inside)} vertices)")
+    if not closed or len(ring) != len(inside):
+        raise CertificationError(f"a face's edges do not form one polygon through its {len(inside)} vertices")
     return ring
 
 

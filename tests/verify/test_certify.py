@@ -481,6 +481,24 @@ def test_cell_volumes_from_signed_facets(d):
     assert canonical([2, 4], points) == canonical([4, 2], points) == (4, 2)
 
 
+def test_polygon_rings_from_a_cells_edges():
+    """A 2-face's vertices in cyclic order from its cell's edges (a cube's top face among its
+    twelve edges); edges that do not make one polygon through the face's vertices fail."""
+    from regionenum.verify.facet_volumes import polygon_ring
+    cube = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]  # bits: x, y, z
+    neighbours = {}
+    for a, b in cube:
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    top = [4, 5, 6, 7]  # z = 1
+    assert polygon_ring(top, neighbours) in ([4, 5, 7, 6], [4, 6, 7, 5])
+    broken = {v: [w for w in ws if {v, w} != {5, 7}] for v, ws in neighbours.items()}  # an edge missing
+    with pytest.raises(rn.CertificationError, match="do not form one polygon"):
+        polygon_ring(top, broken)
+    with pytest.raises(rn.CertificationError, match="do not form one polygon"):
+        polygon_ring(top + [0], neighbours)  # a vertex off the face: 4 has three neighbours in it
+
+
 def test_determinants_of_integer_rows():
     """The explicit determinants of 2 x 2 to 4 x 4 integer rows equal the cofactor expansion,
     on entries far beyond 64 bits and on singular matrices."""
