@@ -44,7 +44,7 @@ from ..errors import ArgumentTypeError, IncompleteResultError, InvalidArgumentEr
 
 # scipy is imported by the functions that use it: about a third of the package's import time
 __all__ = ["FaceSet", "Faces", "Instances", "compute_faces", "expected_euler_characteristic", "face_instances",
-           "group_equal", "group_faces", "renumber_by_first", "require_complete"]
+           "faces_of_cells", "group_equal", "group_faces", "renumber_by_first", "require_complete"]
 
 
 @dataclass
@@ -291,18 +291,24 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
     :class:`~regionenum.engine.cells.Constraints`, settles faces on artificial cuts exactly; see
     :func:`_off_the_regions`). Constraint ids past the units and ties (cuts finer than the
     regions') are not part of names."""
-    arrays = cells.arrays
-    faces = _in_threads(lambda lo, hi: cell_faces(arrays, min_dim, lo, hi), len(cells),
+    faces = _in_threads(lambda lo, hi: faces_of_cells(cells, min_dim, lo, hi), len(cells),
                         offsets_at=(2, 4))  # gen_off and tight_off
-    large = np.flatnonzero(np.diff(cells.gen_off) > 64)
-    if len(large):
-        faces = _merged_by_cell(faces, large_cell_faces(arrays, min_dim, large))
     bad = _off_the_regions(faces, cells, ids, network, constraints)
     units = np.arange(network.n_units)
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
     names = FaceNames(faces.cell, faces.tight_off, faces.tight, _words(cells.packed), _words(cells.zero),
                       ids.unit_start, id_units, ids.n_domain)
     return Instances(faces, names, ~bad, cell_region[faces.cell])
+
+
+def faces_of_cells(cells, min_dim: int, lo: int, hi: int) -> CellFaces:
+    """The :data:`CellFaces` of dimensions ``min_dim`` and up of cells ``lo`` to ``hi - 1`` (a
+    ``CellSet``), in the order of the cells: :func:`cell_faces`, with the cells of more than 64
+    generators it leaves out from :func:`large_cell_faces`."""
+    arrays = cells.arrays
+    faces = cell_faces(arrays, min_dim, lo, hi)
+    large = lo + np.flatnonzero(np.diff(cells.gen_off[lo: hi + 1]) > 64)
+    return _merged_by_cell(faces, large_cell_faces(arrays, min_dim, large)) if len(large) else faces
 
 
 def _merged_by_cell(faces: CellFaces, more: CellFaces) -> CellFaces:

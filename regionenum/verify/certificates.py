@@ -23,7 +23,9 @@
    them, crossed in opposite directions. Each region's float ``volumes`` entry must also be its
    exact volume to within :data:`VOLUME_SLACK` (a result read from a file with edited volumes
    passed before), checked against the simplices from one of its vertices, each a correctly
-   rounded quotient of integers, summed with a bound on the sum's rounding;
+   rounded quotient of integers, summed with a bound on the sum's rounding; the slack allows
+   for the float vertices' distance from the exact ones only as far as their own error bounds
+   (``gen_err``) do;
 5. the adjacency is consistent: every facet of the subdivision lies on one region (the domain's
    boundary) or two, and two regions sharing a facet differ exactly in units zero on it.
 
@@ -51,6 +53,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..analysis.exact_geometry import ExactGeometry
+from ..analysis.faces import faces_of_cells
 from ..core.arrays import checked_flag, checked_instance, ranges, unpack_bits, whole_number
 from ..core.domain import Box
 from ..core.exact import float_coordinates
@@ -59,7 +62,6 @@ from ..core.norm_bounds import row_norms_of
 from ..core.threads import one_blas_thread, usable_cpus
 from ..core.tolerances import ETA, U, gamma
 from ..engine.api import enumerate_regions
-from ..engine.kernels.lattice import cell_faces
 from ..errors import (CertificationError, IncompleteResultError, InternalError, InvalidArgumentError,
                       MissingDependencyError)
 from ..result import Regions
@@ -490,6 +492,10 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
     with np.errstate(invalid="ignore"):  # (a ray's direction is no distance: 0; a point out of range: NaN)
         moved = np.where(t[vertex_of] > 0, np.abs(X[vertex_of] - cells.gens[g0:g1, 1:]).max(axis=1, initial=0.0)
                          + err[vertex_of], 0.0)
+        # at most what the float generators' own error bounds allow (the exact vertex rounded
+        # within err, the float one within gen_err of it): generators moved in a file beyond
+        # their bounds widen no cell's volume slack
+        moved = np.minimum(moved, cells.gen_err[g0:g1] + 2 * err[vertex_of])
     dom = regions.domain
     with np.errstate(over="ignore", invalid="ignore"):
         if len(dom.b):
@@ -629,8 +635,9 @@ def _check_cells(regions, geo, rows, lo: int, hi: int, ledger: FacetLedger | Non
         for c, faces, dims in _faces_of_cells(regions, start, stop):
             near, error = _cell_volume(regions, geo, c, faces, dims, ledger)
             r = int(regions.cell_region[c])  # (a bounded domain: one cell per region)
-            if not abs(regions.volumes[r] - near) + error <= (VOLUME_SLACK * max(near - error, 0.0) + slack
-                                                              + vertex_slack[c - start]):
+            # (the exact volume is within error of near: compared as the old code compared the
+            # float volume with the exact one rounded to float64)
+            if not abs(regions.volumes[r] - near) <= error + VOLUME_SLACK * near + slack + vertex_slack[c - start]:
                 raise CertificationError(f"region {r}: its volume {regions.volumes[r]!r} is not its exact "
                                          f"volume (within {error:.3g} of {near!r})")
 
@@ -663,7 +670,7 @@ def _faces_of_cells(regions, lo: int, hi: int):
     if regions.dim == 1:
         yield from ((c, [], []) for c in range(lo, hi))
         return
-    f_cell, f_dim, gen_off, members, _, _ = cell_faces(cells.arrays, 1, lo, hi)
+    f_cell, f_dim, gen_off, members, _, _ = faces_of_cells(cells, 1, lo, hi)
     ends = np.searchsorted(f_cell, np.arange(lo, hi + 1)).tolist()
     gen_off, members, f_dim = gen_off.tolist(), members.tolist(), f_dim.tolist()
     for i in range(hi - lo):
@@ -688,6 +695,9 @@ def _cell_volume(regions, geo, c, faces, dims, ledger: FacetLedger) -> tuple:
         facets = [[g] for g in vertices]
     else:
         edges = [f for f, k in zip(faces, dims) if k == 1]
+        if any(len(e) != 2 for e in edges):
+            raise CertificationError(f"region {int(regions.cell_region[c])}: an edge of its cell {c} has "
+                                     f"{next(len(e) for e in edges if len(e) != 2)} vertices")
         if d == 2:
             facets = edges
         else:

@@ -7,8 +7,8 @@ in a fixed orientation, and ``s_F`` the sign that orientation has seen from insi
 sign of ``det(a, S)`` for any vertex ``a`` of ``c`` off ``F``). Points are homogeneous integer
 vectors ``(t, x)``, ``t > 0``; ``det`` is that of the ``d + 1`` vectors, ``t`` the
 product of their ``t``. The function ``y -> sum_F s_F cone_y(F)`` is affine in ``y`` and equals
-``vol(c)`` inside ``c`` (every term is then a positive simplex of a pulling triangulation), so
-it does everywhere.
+``vol(c)`` at every point inside ``c`` (the cones from an interior point fill the cell, each
+with its sign positive), so it is that constant everywhere.
 
 Summed over every cell, a facet shared by two cells comes with opposite signs, the cells lying
 on either side of it, and its two cones cancel exactly: what is left is the cones of the facets
@@ -183,12 +183,19 @@ def cell_facets(vertices: dict, facets: list, ledger: FacetLedger) -> tuple:
     Raises
     ------
     CertificationError
-        A facet flat against the cell's other vertices, facets that do not close up (every
+        Fewer than ``d + 1`` facets, a facet of the wrong size (``d`` vertices, a polygon
+        three or more), one holding every vertex or flat against the cell's other vertices,
+        facets that do not close up (every
         ridge on two of them, crossed in opposite directions: a cell's face lattice read from
         wrong incidences), or a volume beyond float64's range.
     """
     ids = list(vertices)
     d = len(vertices[ids[0]]) - 1
+    if len(facets) < d + 1:
+        raise CertificationError(f"its cell has {len(facets)} facets, where a polytope has {d + 1} at least")
+    if any(len(face) < d or (d < 3 and len(face) != d) for face in facets):
+        raise CertificationError(f"a facet of its cell has {next(len(f) for f in facets if len(f) < d or d < 3)} "
+                                 f"vertices, in {d} dimensions")
     numbers = {g: ledger.number(v) for g, v in vertices.items()}
     points = ledger.points
     apex = ids[0]
@@ -201,7 +208,10 @@ def cell_facets(vertices: dict, facets: list, ledger: FacetLedger) -> tuple:
         simplices = _simplices(order)
         sign = 0  # the orientation's, seen from inside: from the first simplex not flat
         if apex in face:  # seen from another vertex of the cell, off the facet
-            off = vertices[next(g for g in ids if g not in face)]
+            off = next((g for g in ids if g not in face), None)
+            if off is None:
+                raise CertificationError("a facet of its cell holds every vertex of the cell")
+            off = vertices[off]
             for S in simplices:
                 sign = sign or _sign(det([off, *(points[v] for v in S)]))
         else:

@@ -548,3 +548,68 @@ def test_certify_passes_correct_volumes_far_from_the_origin():
     regions.volumes[r] *= 1.01
     with pytest.raises(rn.CertificationError, match=f"region {r}: its volume"):
         rn.certify(regions, workers=1)
+
+
+def test_certify_cells_of_more_than_64_generators():
+    """Found by a review: the face kernel leaves cells of more than 64 generators to a kernel of
+    their own, which the certificate never called: a 70-gon domain's cells had no facets (and
+    the domain's own volume none either), and every correct result failed."""
+    angles = 2 * np.pi * np.arange(70) / 70
+    domain = rn.Polytope(np.stack([np.cos(angles), np.sin(angles)], axis=1), -np.ones(70))
+    plain = rn.Network.from_layers([(np.zeros((1, 2)), np.zeros(1))], activations=["identity"])
+    whole = rn.enumerate_regions(plain, domain)  # one region, the domain: 70 vertices
+    assert np.diff(whole.cells.gen_off).tolist() == [70]
+    volume = rn.certify(whole, workers=1).volume
+    assert abs(float(volume) - whole.volumes[0]) < 1e-12
+    assert rn.certify(rn.enumerate_regions(random_net([2, 4, 1], 0), domain), workers=1).volume == volume
+
+
+@pytest.mark.parametrize("d, side", [(2, 1e-162), (3, 1e-108)])
+def test_certify_tiny_domains(d, side):
+    """Found by a review: where the slack of a tiny domain underflows to zero, an exact match
+    failed against the float volume's own rounding bound (now allowed, as the rounding of the
+    exact volume to float64 was before)."""
+    from tests.oracles import stretched_net
+    net = stretched_net(random_net([d, 8, 8, 1], 0), np.full(d, side / 2), side / 2)
+    regions = rn.enumerate_regions(net, rn.Box(np.zeros(d), np.full(d, side)))
+    assert rn.certify(regions, workers=1).volume == Fraction(side) ** d
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_certify_catches_a_volume_edited_with_its_vertices(d):
+    """Found by a review: a volume edited by half again passed where the cell's float vertices
+    were also moved (the volume's slack grew with their distance from the exact vertices);
+    that distance now counts only as far as the generators' own error bounds allow."""
+    regions = rn.enumerate_regions(random_net([d, 6, 6, 1], 3), rn.Box(-np.ones(d), np.ones(d)))
+    r = int(regions.cell_region[0])
+    regions.volumes = regions.volumes.copy()
+    regions.volumes[r] *= 1.5
+    g0, g1 = regions.cells.gen_off[0], regions.cells.gen_off[1]
+    regions.cells.gens[g0:g1, 1:] += 0.5 * np.sign(regions.cells.gens[g0:g1, 1:])
+    with pytest.raises(rn.CertificationError, match=f"region {r}: its volume"):
+        rn.certify(regions, workers=1)
+
+
+def test_certify_names_malformed_facets():
+    """Found by a review: a 1-D cell that lost a generator stopped the certificate with a bare
+    StopIteration (its one facet held every vertex); facets of the wrong size raised
+    IndexError or ValueError. Each is now a CertificationError naming the region."""
+    from regionenum.verify.facet_volumes import FacetLedger, cell_facets
+    with pytest.raises(rn.CertificationError, match="1 facets, where a polytope has 2"):
+        cell_facets({0: [1, 3]}, [[0]], FacetLedger([1, 0]))
+    square = {0: [1, 0, 0], 1: [1, 1, 0], 2: [1, 1, 1], 3: [1, 0, 1]}
+    with pytest.raises(rn.CertificationError, match="a facet of its cell has 3 vertices"):
+        cell_facets(square, [[0, 1, 2], [1, 2], [2, 3], [3, 0]], FacetLedger([1, 0, 0]))
+    with pytest.raises(rn.CertificationError, match="holds every vertex"):
+        cell_facets({0: [1, 0, 0], 1: [1, 1, 0]}, [[0, 1], [1, 0], [0, 1]], FacetLedger([1, 0, 0]))
+    regions = rn.enumerate_regions(random_net([1, 8, 8, 1], 2), rn.Box([-1.0], [1.0]))
+    cells = regions.cells
+    keep = np.ones(len(cells.gens), bool)
+    keep[cells.gen_off[0]] = False  # cell 0 loses its first generator
+    cells.gen_off = cells.gen_off - np.concatenate([[0], np.ones(len(cells.gen_off) - 1, np.int64)])
+    counts = np.diff(cells.inc_off)[keep]
+    cells.inc = np.concatenate([cells.inc[cells.inc_off[g]: cells.inc_off[g + 1]] for g in np.flatnonzero(keep)])
+    cells.inc_off = np.concatenate([[0], np.cumsum(counts)])
+    cells.gens, cells.gen_err = cells.gens[keep], cells.gen_err[keep]
+    with pytest.raises(rn.CertificationError, match="region"):
+        rn.certify(regions, workers=1)
