@@ -4,7 +4,8 @@ property-directed search that decides a property without enumerating every regio
 (:mod:`.search`, with :mod:`.relaxation`, :mod:`.counterexamples` and :mod:`.spec`), whose
 proofs of ``unsat`` are re-checked by :mod:`.proof`; VNN-LIB files (:mod:`.vnnlib`); closed
 loops of a controller and a plant, with exact reachable sets, preimages and invariance
-(:mod:`.closed_loop`); exact re-checks of a result (:mod:`.certificates`), on the exact rational
+(:mod:`.closed_loop`); exact re-checks of a result (:mod:`.certificates`, whose cells' volumes
+are summed through their signed facets by :mod:`.facet_volumes`), on the exact rational
 geometry of :mod:`regionenum.analysis.exact_geometry`.
 
 >>> import numpy as np, regionenum as rn
