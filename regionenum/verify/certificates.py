@@ -625,7 +625,8 @@ def _check_cells(regions, geo, rows, lo: int, hi: int, ledger: FacetLedger | Non
     ``ledger``, each one's float volume is its exact one, to within the slack, and its signed
     facets are counted there (:func:`_cell_volume`)."""
     lo_box, hi_box = regions.domain.bounds
-    slack = VOLUME_SLACK * float(np.prod(hi_box - lo_box))
+    with np.errstate(over="ignore"):  # (a box beyond float64's range: its float volumes are infinite)
+        slack = VOLUME_SLACK * float(np.prod(hi_box - lo_box))
     for start in range(lo, hi, CELL_BLOCK):
         stop = min(start + CELL_BLOCK, hi)
         moved = _check_contained(regions, geo, rows, start, stop)
@@ -636,8 +637,14 @@ def _check_cells(regions, geo, rows, lo: int, hi: int, ledger: FacetLedger | Non
             near, error = _cell_volume(regions, geo, c, faces, dims, ledger)
             r = int(regions.cell_region[c])  # (a bounded domain: one cell per region)
             # (the exact volume is within error of near: compared as the old code compared the
-            # float volume with the exact one rounded to float64)
-            if not abs(regions.volumes[r] - near) <= error + VOLUME_SLACK * near + slack + vertex_slack[c - start]:
+            # float volume with the exact one rounded to float64; beyond float64's range, the
+            # float volume must be infinite, as the exact one rounds)
+            if near == np.inf:
+                ok = regions.volumes[r] == np.inf
+            else:
+                allowed = error + VOLUME_SLACK * near + slack + vertex_slack[c - start]
+                ok = abs(regions.volumes[r] - near) <= allowed
+            if not ok:
                 raise CertificationError(f"region {r}: its volume {regions.volumes[r]!r} is not its exact "
                                          f"volume (within {error:.3g} of {near!r})")
 
@@ -655,8 +662,9 @@ def _vertex_slack(cells, lo: int, hi: int, moved) -> np.ndarray:
     X = cells.gens[g0: cells.gen_off[hi], 1:]
     extent = np.maximum.reduceat(X, starts, axis=0) - np.minimum.reduceat(X, starts, axis=0)
     d = extent.shape[1]
-    surface = 2 * sum(np.prod(np.delete(extent, i, axis=1), axis=1) for i in range(d))
-    with np.errstate(invalid="ignore"):  # (an exact vertex beyond float64: no slack to be had, inf)
+    with np.errstate(over="ignore"):
+        surface = 2 * sum(np.prod(np.delete(extent, i, axis=1), axis=1) for i in range(d))
+    with np.errstate(invalid="ignore", over="ignore"):  # (an exact vertex beyond float64: no slack to be had, inf)
         return np.nan_to_num(2 * np.sqrt(d) * np.maximum.reduceat(moved, starts) * surface, nan=np.inf)
 
 

@@ -28,8 +28,8 @@ units in the last place of it (:func:`cell_facets`).
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
-from math import factorial
 
 from ..core.tolerances import ETA, gamma
 from ..errors import CertificationError
@@ -86,7 +86,7 @@ class FacetLedger:
         total = Fraction(0)
         o = self.origin
         d = len(o) - 1
-        scale = factorial(d) * o[0]
+        scale = math.factorial(d) * o[0]
         for facet, sign in self.signs.items():
             for S in _simplices(facet):
                 vectors = [self.points[v] for v in S]
@@ -178,29 +178,29 @@ def cell_facets(vertices: dict, facets: list, ledger: FacetLedger) -> tuple:
     -------
     (float, float)
         The volume ``v`` (the simplices from ``a`` over the facets that miss it, each
-        ``|det| / (d! prod t)`` rounded correctly, summed) and a bound on ``|v - exact|``.
+        ``|det| / (d! prod t)`` rounded correctly, summed) and a bound on ``|v - exact|``;
+        ``inf`` (and a bound of ``terms ETA``) where the volume is beyond float64's range.
 
     Raises
     ------
     CertificationError
         Fewer than ``d + 1`` facets, a facet of the wrong size (``d`` vertices, a polygon
-        three or more), one holding every vertex or flat against the cell's other vertices,
-        facets that do not close up (every
-        ridge on two of them, crossed in opposite directions: a cell's face lattice read from
-        wrong incidences), or a volume beyond float64's range.
+        three or more), one holding every vertex or flat against the cell's other vertices, or
+        facets that do not close up (every ridge on two of them, crossed in opposite
+        directions: a cell's face lattice read from wrong incidences).
     """
     ids = list(vertices)
     d = len(vertices[ids[0]]) - 1
     if len(facets) < d + 1:
         raise CertificationError(f"its cell has {len(facets)} facets, where a polytope has {d + 1} at least")
-    if any(len(face) < d or (d < 3 and len(face) != d) for face in facets):
-        raise CertificationError(f"a facet of its cell has {next(len(f) for f in facets if len(f) < d or d < 3)} "
-                                 f"vertices, in {d} dimensions")
+    wrong = next((face for face in facets if len(face) < d or (d < 3 and len(face) != d)), None)
+    if wrong is not None:
+        raise CertificationError(f"a facet of its cell has {len(wrong)} vertices, in {d} dimensions")
     numbers = {g: ledger.number(v) for g, v in vertices.items()}
     points = ledger.points
     apex = ids[0]
     a = vertices[apex]
-    scale = factorial(d) * a[0]
+    scale = math.factorial(d) * a[0]
     near, terms = 0.0, 0
     ridges = {}  # each ridge of the facets (in their orientations): how often met, and its signs' sum
     for face in facets:
@@ -224,9 +224,8 @@ def cell_facets(vertices: dict, facets: list, ledger: FacetLedger) -> tuple:
                     t *= v[0]
                 try:
                     near += abs(D) / t  # (Python's quotient of integers is correctly rounded)
-                except OverflowError:
-                    raise CertificationError(f"a cell's volume is beyond float64's range ({abs(D) // t} or "
-                                             "more)") from None
+                except OverflowError:  # a term beyond float64's range: so is the volume
+                    near = math.inf
                 terms += 1
         if sign == 0:
             raise CertificationError("a facet of its cell has the cell's vertices on its plane (the cell is flat, "
@@ -240,8 +239,8 @@ def cell_facets(vertices: dict, facets: list, ledger: FacetLedger) -> tuple:
         raise CertificationError("its cell's facets do not close up (a ridge not on exactly two of them, "
                                  "crossed in opposite directions)")
     # each quotient within half an ulp (relative, or ETA below the normal range), the sum of
-    # non-negative terms within gamma(terms - 1) of theirs
-    return near, 2.0 * gamma(terms + 2) * near + terms * ETA
+    # non-negative terms within gamma(terms - 1) of theirs; an infinite sum: beyond float64
+    return near, (2.0 * gamma(terms + 2) * near if near < math.inf else 0.0) + terms * ETA
 
 
 def _ridges(facet: tuple, sign: int) -> list:

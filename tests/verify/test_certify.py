@@ -564,6 +564,24 @@ def test_certify_cells_of_more_than_64_generators():
     assert rn.certify(rn.enumerate_regions(random_net([2, 4, 1], 0), domain), workers=1).volume == volume
 
 
+def test_certify_a_domain_whose_volume_is_beyond_float64():
+    """Found by a review: on a box of side 2e150 in 3-D the float volumes are infinite (as the
+    exact ones round) and the certificate stopped, first with an OverflowError, then refusing
+    the result; the exact sum is finite, and a finite float volume there is wrong."""
+    box = rn.Box(np.full(3, 1e150), np.full(3, 3e150))
+    net = random_net([3, 6, 6, 1], 2)
+    W1 = net.layers[0].W / 1e150  # the first layer's planes through the box
+    net = rn.Network.from_layers([(W1, net.layers[0].b - W1.sum(axis=1) * 2e150)]
+                                 + [(layer.W, layer.b) for layer in net.layers[1:]])
+    regions = rn.enumerate_regions(net, box)
+    assert len(regions) > 10 and np.isinf(regions.volumes).all()
+    assert rn.certify(regions, workers=1).volume == (Fraction(3e150) - Fraction(1e150)) ** 3
+    regions.volumes = regions.volumes.copy()
+    regions.volumes[3] = 1e300
+    with pytest.raises(rn.CertificationError, match="region 3: its volume"):
+        rn.certify(regions, workers=1)
+
+
 @pytest.mark.parametrize("d, side", [(2, 1e-162), (3, 1e-108)])
 def test_certify_tiny_domains(d, side):
     """Found by a review: where the slack of a tiny domain underflows to zero, an exact match
