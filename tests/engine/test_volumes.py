@@ -318,3 +318,18 @@ def test_facet_equations_in_blocks_are_the_same_as_at_once(monkeypatch):
         monkeypatch.setattr(assemble, "_EQUATION_BLOCK", block)
         assert np.array_equal(assemble.facet_equations(rows, which), whole)
         assert np.array_equal(assemble.facet_equations(rows[which]), whole)
+
+
+@pytest.mark.parametrize("lo, hi", [(1e-300, 2e-300), (-1e-170, 1e-170), (1e200, 3e200)])
+def test_lengths_beyond_the_range_of_their_squares(lo, hi):
+    """Found by a review of the certificate: an interval of length 1e-300 had volume 0 (its
+    squared length underflowed, though the length is a normal float64), and so had a tiny
+    plane's edges; lengths of 2e200 overflowed. The regions' lengths sum to the interval's,
+    and the boundary edges of a square to its perimeter."""
+    net = random_net([1, 8, 8, 1], 0)
+    assert rn.enumerate_regions(net, rn.Box([lo], [hi])).volumes.sum() == pytest.approx(hi - lo, rel=1e-12)
+    square = rn.enumerate_regions(random_net([2, 4, 1], 1), rn.Box([lo, lo], [hi, hi]))
+    edges = square.faces(min_dim=1).by_dim[1]
+    boundary = np.diff(edges.region_offsets) == 1
+    assert edges.volumes[boundary].sum() == pytest.approx(4 * (hi - lo), rel=1e-12)
+    assert np.all(edges.volumes > 0)

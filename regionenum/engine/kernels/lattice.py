@@ -426,11 +426,25 @@ def _farthest(face, m, gens, p):
 
 @nb.njit(inline='always', **_JIT)
 def _distance(g, h):
-    """Distance between the points with homogeneous rows ``g`` and ``h`` (``(1, x)``)."""
+    """Distance between the points with homogeneous rows ``g`` and ``h`` (``(1, x)``): the root
+    of the sum of the squared differences, or, where a square would leave float64's range (a
+    difference beyond ``2^(+-500)``), of the differences scaled by the largest, times it (an
+    interval of length 1e-300 had length 0, its square underflowing)."""
     total = 0.0
+    top = 0.0
     for j in range(1, g.shape[0]):
         total += (g[j] - h[j]) ** 2
-    return np.sqrt(total)
+        top = max(top, abs(g[j] - h[j]))
+    if top == 0.0 or _SQUARES_LOW < top < _SQUARES_HIGH:
+        return np.sqrt(total)
+    total = 0.0
+    for j in range(1, g.shape[0]):
+        total += ((g[j] - h[j]) / top) ** 2
+    return top * np.sqrt(total)
+
+
+#: Differences whose squares (and sums of a few) stay well inside float64's normal range.
+_SQUARES_LOW, _SQUARES_HIGH = 2.0 ** -500, 2.0 ** 500
 
 
 @nb.njit(inline='always', **_JIT)
