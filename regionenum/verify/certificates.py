@@ -494,8 +494,11 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
                          + err[vertex_of], 0.0)
         # at most what the float generators' own error bounds allow (the exact vertex rounded
         # within err, the float one within gen_err of it): generators moved in a file beyond
-        # their bounds widen no cell's volume slack
-        moved = np.minimum(moved, cells.gen_err[g0:g1] + 2 * err[vertex_of])
+        # their bounds widen no cell's volume slack (a bound that is NaN caps nothing)
+        if cells.gen_err.shape != (len(cells.gens),):
+            raise CertificationError(f"the cells' generator error bounds have shape {cells.gen_err.shape}, for "
+                                     f"{len(cells.gens)} generators")
+        moved = np.fmin(moved, cells.gen_err[g0:g1] + 2 * err[vertex_of])
     dom = regions.domain
     with np.errstate(over="ignore", invalid="ignore"):
         if len(dom.b):
@@ -632,7 +635,7 @@ def _check_cells(regions, geo, rows, lo: int, hi: int, ledger: FacetLedger | Non
         moved = _check_contained(regions, geo, rows, start, stop)
         if ledger is None:
             continue
-        vertex_slack = _vertex_slack(regions.cells, start, stop, moved)
+        vertex_slack, boxes = _vertex_slack(regions.cells, start, stop, moved)
         for c, faces, dims in _faces_of_cells(regions, start, stop):
             near, error = _cell_volume(regions, geo, c, faces, dims, ledger)
             r = int(regions.cell_region[c])  # (a bounded domain: one cell per region)
@@ -641,17 +644,20 @@ def _check_cells(regions, geo, rows, lo: int, hi: int, ledger: FacetLedger | Non
             # float volume must be infinite, as the exact one rounds)
             if near == np.inf:
                 ok = regions.volumes[r] == np.inf
-            else:
-                allowed = error + VOLUME_SLACK * near + slack + vertex_slack[c - start]
+            else:  # (a domain beyond float64's range: the cell's own box instead of the domain's)
+                box_slack = slack if slack < np.inf else VOLUME_SLACK * boxes[c - start]
+                allowed = error + VOLUME_SLACK * near + box_slack + vertex_slack[c - start]
                 ok = abs(regions.volumes[r] - near) <= allowed
             if not ok:
                 raise CertificationError(f"region {r}: its volume {regions.volumes[r]!r} is not its exact "
                                          f"volume (within {error:.3g} of {near!r})")
 
 
-def _vertex_slack(cells, lo: int, hi: int, moved) -> np.ndarray:
+def _vertex_slack(cells, lo: int, hi: int, moved) -> tuple:
     """Per cell ``lo`` to ``hi - 1`` (bounded), how far its float volume may be from its exact
-    one through its float vertices' distances from the exact ones alone (``moved``, per
+    one through its float vertices' distances from the exact ones alone, and the volume of its
+    float vertices' bounding box (the slack's measure where the domain's box is beyond
+    float64's range). The first: from ``moved`` (per
     generator of the cells, at most): moving each vertex by up to ``e`` (max-norm) moves a convex
     polytope's volume by about ``sqrt(d) e`` times its surface at most, which is at most that of
     its vertices' bounding box; twice that. It matters far from the origin: there a vertex's
@@ -664,8 +670,9 @@ def _vertex_slack(cells, lo: int, hi: int, moved) -> np.ndarray:
     d = extent.shape[1]
     with np.errstate(over="ignore"):
         surface = 2 * sum(np.prod(np.delete(extent, i, axis=1), axis=1) for i in range(d))
+        box = np.prod(extent, axis=1)
     with np.errstate(invalid="ignore", over="ignore"):  # (an exact vertex beyond float64: no slack to be had, inf)
-        return np.nan_to_num(2 * np.sqrt(d) * np.maximum.reduceat(moved, starts) * surface, nan=np.inf)
+        return np.nan_to_num(2 * np.sqrt(d) * np.maximum.reduceat(moved, starts) * surface, nan=np.inf), box
 
 
 def _faces_of_cells(regions, lo: int, hi: int):

@@ -320,6 +320,13 @@ def test_facet_equations_in_blocks_are_the_same_as_at_once(monkeypatch):
         assert np.array_equal(assemble.facet_equations(rows[which]), whole)
 
 
+def test_a_length_beyond_float64_is_infinite():
+    """Found by a second review: a difference that overflows between finite points made the
+    scaled length NaN (inf / inf); it is infinite, as before."""
+    plain = rn.Network.from_layers([(np.zeros((1, 1)), np.zeros(1))], activations=["identity"])
+    assert rn.enumerate_regions(plain, rn.Box([-1e308], [1e308])).volumes.tolist() == [np.inf]
+
+
 @pytest.mark.parametrize("lo, hi", [(1e-300, 2e-300), (-1e-170, 1e-170), (1e200, 3e200)])
 def test_lengths_beyond_the_range_of_their_squares(lo, hi):
     """Found by a review of the certificate: an interval of length 1e-300 had volume 0 (its

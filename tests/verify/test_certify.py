@@ -631,3 +631,31 @@ def test_certify_names_malformed_facets():
     cells.gens, cells.gen_err = cells.gens[keep], cells.gen_err[keep]
     with pytest.raises(rn.CertificationError, match="region"):
         rn.certify(regions, workers=1)
+
+
+def test_certify_checks_volumes_on_a_domain_beyond_float64():
+    """Found by a second review: where the domain's box volume overflows, the slack (a share of
+    it) was infinite and any volume passed: the cells' own boxes measure it there instead. A
+    NaN error bound on a generator made the slack infinite too (it now caps nothing), and
+    error bounds of the wrong length stopped the certificate with a ValueError."""
+    net = rn.Network.from_layers([(np.array([[1.0, 0.0], [1.0, 0.0]]), -np.array([1e150, 2e150])),
+                                  (np.ones((1, 2)), np.zeros(1))])
+    regions = rn.enumerate_regions(net, rn.Box([0.0, 0.0], [1e155, 1e155]))  # strips of area 1e305
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.prod(regions.domain.bounds[1])) and np.isfinite(regions.volumes[:2]).all()
+    rn.certify(regions, workers=1)
+    for wrong in (0.0, 2e305, np.inf):
+        regions.volumes = regions.volumes.copy()
+        regions.volumes[0] = wrong
+        with pytest.raises(rn.CertificationError, match="region 0: its volume"):
+            rn.certify(regions, workers=1)
+    regions = rn.enumerate_regions(random_net([2, 6, 6, 1], 3), BOX2)
+    regions.volumes = regions.volumes.copy()
+    regions.volumes[int(regions.cell_region[0])] *= 2
+    regions.cells.gen_err = regions.cells.gen_err.copy()
+    regions.cells.gen_err[regions.cells.gen_off[0]] = np.nan
+    with pytest.raises(rn.CertificationError, match="its volume"):
+        rn.certify(regions, workers=1)
+    regions.cells.gen_err = regions.cells.gen_err[:-1]
+    with pytest.raises(rn.CertificationError, match="error bounds have shape"):
+        rn.certify(regions, workers=1)

@@ -435,7 +435,7 @@ def _distance(g, h):
     for j in range(1, g.shape[0]):
         total += (g[j] - h[j]) ** 2
         top = max(top, abs(g[j] - h[j]))
-    if top == 0.0 or _SQUARES_LOW < top < _SQUARES_HIGH:
+    if top == 0.0 or top == np.inf or _SQUARES_LOW < top < _SQUARES_HIGH:  # (a difference beyond float64: inf)
         return np.sqrt(total)
     total = 0.0
     for j in range(1, g.shape[0]):
