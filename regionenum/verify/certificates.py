@@ -618,8 +618,10 @@ CELL_BLOCK = 256
 #: How far a region's float volume may be from its exact one: this times the exact volume, plus
 #: this times the volume of the domain's bounding box (the float volumes are summed from
 #: simplices of float vertices, whose rounding is relative to the coordinates, not to a thin
-#: region's own volume), plus what its float vertices' own errors allow
-#: (:func:`_vertex_slack`). Float volumes are far closer; an edited or corrupt one is not.
+#: region's own volume; the cell's own box where the domain's is beyond float64's range), plus
+#: what its float vertices' own errors allow (:func:`_vertex_slack`). Float volumes are far
+#: closer; an edited or corrupt one is not, where the float vertices resolve the cell (a strip
+#: narrower than its coordinates' rounding has a slack beyond its volume).
 VOLUME_SLACK = 1e-9
 
 
