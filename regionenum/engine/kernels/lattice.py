@@ -424,6 +424,10 @@ def _farthest(face, m, gens, p):
     return far
 
 
+#: Differences whose squares (and sums of a few) stay well inside float64's normal range.
+_SQUARES_LOW, _SQUARES_HIGH = 2.0 ** -500, 2.0 ** 500
+
+
 @nb.njit(inline='always', **_JIT)
 def _distance(g, h):
     """Distance between the points with homogeneous rows ``g`` and ``h`` (``(1, x)``): the root
@@ -441,10 +445,6 @@ def _distance(g, h):
     for j in range(1, g.shape[0]):
         total += ((g[j] - h[j]) / top) ** 2
     return top * np.sqrt(total)
-
-
-#: Differences whose squares (and sums of a few) stay well inside float64's normal range.
-_SQUARES_LOW, _SQUARES_HIGH = 2.0 ** -500, 2.0 ** 500
 
 
 @nb.njit(inline='always', **_JIT)
