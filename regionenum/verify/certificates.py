@@ -136,6 +136,10 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
         raise MissingDependencyError("backend 'gmp' needs plain pycddlib built with GMP (cdd.gmp); "
                                  "install libcdd-dev and libgmp-dev, then pip install pycddlib")
     start = time.perf_counter()
+    cells = regions.cells
+    if cells.gen_err.shape != (len(cells.gens),):  # (the cells' checks read one per generator)
+        raise CertificationError(f"the cells' generator error bounds have shape {cells.gen_err.shape}, for "
+                                 f"{len(cells.gens)} generators")
     geo = ExactGeometry(regions)
     measure = check_volume and regions.dim <= 3 and regions.domain.is_bounded
     # the cells' checks and volumes (most of the work) start first, the other checks run here meanwhile
@@ -495,9 +499,6 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
         # at most what the float generators' own error bounds allow (the exact vertex rounded
         # within err, the float one within gen_err of it): generators moved in a file beyond
         # their bounds widen no cell's volume slack (a bound that is NaN caps nothing)
-        if cells.gen_err.shape != (len(cells.gens),):
-            raise CertificationError(f"the cells' generator error bounds have shape {cells.gen_err.shape}, for "
-                                     f"{len(cells.gens)} generators")
         moved = np.fmin(moved, cells.gen_err[g0:g1] + 2 * err[vertex_of])
     dom = regions.domain
     with np.errstate(over="ignore", invalid="ignore"):

@@ -437,8 +437,9 @@ def _distance(g, h):
     total = 0.0
     top = 0.0
     for j in range(1, g.shape[0]):
-        total += (g[j] - h[j]) ** 2
-        top = max(top, abs(g[j] - h[j]))
+        diff = g[j] - h[j]
+        total += diff ** 2
+        top = max(top, abs(diff))
     if top == 0.0 or top == np.inf or _SQUARES_LOW < top < _SQUARES_HIGH:  # (a difference beyond float64: inf)
         return np.sqrt(total)
     total = 0.0
