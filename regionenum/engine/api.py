@@ -118,7 +118,7 @@ def enumerate_regions(network: Network, domain, *, tol: float = DEFAULT_TOL,
         (once the other threads' subtrees end) and it is not called again.
     workers : int, optional
         Local processes to enumerate in (the result is the serial one). With the default, one,
-        the run still uses the idle cores of this process's machine: on two and three inputs
+        the run still uses the idle cores of this process's machine: on one to three inputs
         its subtrees after the first layer go to threads (README, "The result": threads; the
         result does not depend on how many).
     client : distributed.Client, optional

@@ -18,8 +18,8 @@ in their order, so a run gives the same cells in the same order and the same sig
 core as on several. The process pool and Dask clusters (:mod:`regionenum.engine.parallel`) cut
 the same way for their workers.
 
-Not cut: runs with a ``max_regions`` budget (the subtrees would race for it), networks of one
-input or of four and more (there each batch's split is shared among the threads instead, see
+Not cut: runs with a ``max_regions`` budget (the subtrees would race for it), networks of four
+inputs and more (there each batch's split is shared among the threads instead, see
 :data:`~regionenum.engine.split.SHARED_DIM`), and small runs (see :func:`subtree_count`).
 """
 from __future__ import annotations
@@ -38,8 +38,8 @@ from .kernels import KernelClock
 from .polytope_step import PolytopeStep, Rows
 from .split import SHARED_DIM
 
-__all__ = ["SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "Part", "first_split", "run_cells", "run_subtrees",
-           "runs_of_pieces", "subtree_count", "subtree_stack"]
+__all__ = ["LINE_SUBTREE_CELLS", "LINE_SUBTREE_WORK", "SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "Part",
+           "first_split", "run_cells", "run_subtrees", "runs_of_pieces", "subtree_count", "subtree_stack"]
 
 #: Subtrees a large run is cut into at most: more than the cores, so that a thread that is done
 #: early takes over work the others would do last. The number depends on the network and the
@@ -59,6 +59,18 @@ SUBTREE_CELLS = 256
 #: second core: the suite's r2_small (487 pieces times 64 units) and the digits plane (190 times
 #: 128) ran twice as long cut into subtrees; r2_deep (472 times 352) gained a third.
 SUBTREE_WORK = 100_000
+
+#: On one input, :data:`SUBTREE_CELLS` and :data:`SUBTREE_WORK`. A piece there is an interval:
+#: cheap to split, its rows two columns of every unit, so the work is the rows' matrix products
+#: and the kernels that mask and add up their terms. Cut into subtrees, each thread runs its own
+#: products (BLAS on one thread) and kernels, in batches small enough that their buffers are few
+#: fresh pages. In fresh processes on a 2-core Intel Xeon (medians of five, alternating, uncut
+#: against a piece per 32, 64 and 128): the suite's r1_deep (482 pieces times 3,584 units) took
+#: 0.30 s cut per 64 against 0.39 s uncut, random 1-D nets of 2 x 2,048, 3 x 1,024, 3 x 512,
+#: 5 x 384 and 8 x 256 units 0.82-0.92 of the time; 4 x 256 (208 pieces times 768) gained
+#: nothing and 10 x 128 (97 times 1,152) ran 8% longer, so below 250,000 they are not cut.
+LINE_SUBTREE_CELLS = 64
+LINE_SUBTREE_WORK = 250_000
 
 
 def first_split(step: PolytopeStep, tally: Tally) -> list:
@@ -82,21 +94,20 @@ def first_split(step: PolytopeStep, tally: Tally) -> list:
 
 def subtree_count(step: PolytopeStep, entries: list) -> int:
     """How many subtrees the run of ``step`` is cut into after its first layer that splits
-    (``entries``, from :func:`first_split`): 1 (not cut) for small work (:data:`SUBTREE_WORK`),
-    on one input (cells are intervals, cut at almost no cost: the work is the rows' matrix
-    products, which BLAS already shares among the cores; the suite's r1_deep, eight layers of
-    512 units, took 1.03-1.10 times as long cut) and from four inputs on; else one per
-    :data:`SUBTREE_CELLS` pieces, at least two and at most :data:`SUBTREES` (pieces waiting
-    for the rest of the layer count as the pieces it will cut them into, but a subtree takes
-    one at least). Depends on the network and the pieces only."""
+    (``entries``, from :func:`first_split`): 1 (not cut) for small work (:data:`SUBTREE_WORK`;
+    :data:`LINE_SUBTREE_WORK` on one input) and from four inputs on; else one per
+    :data:`SUBTREE_CELLS` pieces (:data:`LINE_SUBTREE_CELLS`), at least two and at most
+    :data:`SUBTREES` (pieces waiting for the rest of the layer count as the pieces it will cut
+    them into, but a subtree takes one at least). Depends on the network and the pieces only."""
     pieces = sum(len(e.cells) for e in entries)
     foretold = sum(len(e.cells) * (step.rest_growth(e.layer, e.units_done) if e.units_done else 1)
                    for e in entries)
     later = sum(len(units) for units in step.net.split_units[step.first_split + 1:])
     d = step.net.input_dim
-    if d < 2 or d >= SHARED_DIM or pieces < 2 or foretold * later < SUBTREE_WORK:
+    work, cells = (LINE_SUBTREE_WORK, LINE_SUBTREE_CELLS) if d == 1 else (SUBTREE_WORK, SUBTREE_CELLS)
+    if d >= SHARED_DIM or pieces < 2 or foretold * later < work:
         return 1
-    return min(SUBTREES, max(2, int(foretold) // SUBTREE_CELLS), pieces)
+    return min(SUBTREES, max(2, int(foretold) // cells), pieces)
 
 
 class Part(NamedTuple):

@@ -24,12 +24,15 @@ def cut(monkeypatch):
     """Every run with enough first-layer pieces is cut into subtrees, however small."""
     monkeypatch.setattr(subtrees, "SUBTREE_WORK", 0)
     monkeypatch.setattr(subtrees, "SUBTREE_CELLS", 4)
+    monkeypatch.setattr(subtrees, "LINE_SUBTREE_WORK", 0)
+    monkeypatch.setattr(subtrees, "LINE_SUBTREE_CELLS", 4)
 
 
 def _uncut(run, *args, **kwargs):
     """``run(*args, **kwargs)`` in one step, batch after batch in this thread."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(subtrees, "SUBTREE_WORK", np.inf)
+        patch.setattr(subtrees, "LINE_SUBTREE_WORK", np.inf)
         return run(*args, **kwargs)
 
 
@@ -71,7 +74,30 @@ def test_how_many_subtrees():
     assert count_for(random_net([2, 128, 128, 128, 1], 0), square) == subtrees.SUBTREES
     assert count_for(random_net([4, 24, 64, 64, 1], 0), cube) == 1  # four inputs: each batch's split is shared
     assert count_for(random_net([2, 64, 1], 0), square) == 1  # one layer that splits: nothing after it
-    assert count_for(random_net([1, 512, 512, 512, 1], 0), rn.Box([-1], [1])) == 1  # one input: BLAS's cores
+    line = rn.Box([-1], [1])
+    assert count_for(random_net([1, 128, 128, 1], 0), line) == 1  # one input: small work
+    assert count_for(random_net([1, 512, 512, 512, 1], 0), line) >= 2
+
+
+@pytest.mark.parametrize("leaky", [False, True])
+def test_one_input_cut_gives_the_uncut_result(leaky, cut, monkeypatch):
+    """On one input the pieces are intervals: a run cut after its first layer gives the uncut
+    run's regions, in order, with its maps; a Slice along a line too."""
+    acts = [("leaky_relu", 0.1)] * 3 + ["identity"] if leaky else None
+    net = random_net([1, 24, 24, 16, 2], 3, activations=acts)
+    line = rn.Box([-2.0], [2.5])
+    runs = []
+    original = subtrees.runs_of_pieces
+    monkeypatch.setattr(subtrees, "runs_of_pieces", lambda *a: runs.append(original(*a)) or runs[-1])
+    whole = _uncut(rn.enumerate_regions, net, line)
+    regions = rn.enumerate_regions(net, line)
+    assert len(runs) == 1 and len(runs[0]) > 1  # the cut run was cut, the uncut one not
+    _same(whole, regions)
+    np.testing.assert_allclose(regions.jacobians, whole.jacobians, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(regions.volumes, whole.volumes, rtol=1e-12)
+    along = rn.Slice([0.3, -0.1], [[1.0], [0.5]], rn.Box([-1.0], [1.0]))
+    net2 = random_net([2, 24, 24, 1], 4)
+    _same(_uncut(rn.enumerate_regions, net2, along), rn.enumerate_regions(net2, along))
 
 
 def test_a_slice_is_cut_after_its_first_layer_that_splits(cut, monkeypatch):
