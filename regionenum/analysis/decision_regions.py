@@ -27,7 +27,7 @@ from ..core.tolerances import DEFAULT_TOL
 from ..engine.argmax import split_by_argmax
 from ..engine.cells import CellSet
 from ..engine.kernels.grouping import distinct_members
-from ..engine.kernels.lattice import face_volumes, fill_large_cells, fill_large_faces, polytope_volumes
+from ..engine.kernels.lattice import face_volumes, fill_cell_volumes, fill_face_volumes, polytope_volumes
 from ..errors import InvalidArgumentError
 from .faces import face_instances, group_equal, group_faces, renumber_by_first, require_complete
 from .level_sets import class_region
@@ -312,7 +312,7 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
     piece_region, piece_class = uniq // k, uniq % k
     n_pieces = len(uniq)
     vol = polytope_volumes(cells.arrays, np.arange(len(cells)))
-    fill_large_cells(cells.arrays, vol)
+    fill_cell_volumes(cells.arrays, vol)
     piece_volume = np.bincount(cell_piece, weights=vol, minlength=n_pieces)
 
     inst = face_instances(cells, cell_piece, regions.constraint_ids, regions.network, d - 1,
@@ -336,7 +336,7 @@ def _assemble(regions, cells, cell_src, cell_class, cell_tied, pair_start, k):
     facet_rows = sel[first[two[~same]]]
     pairs = np.stack([lower[~same], upper[~same]], axis=1)
     fvol = face_volumes(inst.faces, cells.arrays, facet_rows)
-    fill_large_faces(inst.faces, cells.arrays, facet_rows, fvol)
+    fill_face_volumes(inst.faces, cells.arrays, facet_rows, fvol)
     gsel, goff = ranges(inst.faces.gen_off, facet_rows)
     gens = cells.gens[inst.faces.members[gsel]]
     point = gens[:, 0] > 0

@@ -36,7 +36,7 @@ from ..engine.kernels.lattice import (
     face_keys,
     face_volumes,
     faces_match,
-    fill_large_faces,
+    fill_face_volumes,
     large_cell_faces,
     point_and_edge_volumes,
 )
@@ -454,7 +454,7 @@ def compute_faces(regions, min_dim: int = 0) -> Faces:
             vols = _in_threads(lambda lo, hi: point_and_edge_volumes(faces, cells.gens, which[lo:hi]), len(which))
         else:
             vols = _in_threads(lambda lo, hi: face_volumes(faces, cells.arrays, which[lo:hi]), len(which))
-            fill_large_faces(faces, cells.arrays, which, vols)
+            fill_face_volumes(faces, cells.arrays, which, vols)
         volumes = np.bincount(face_of[own], weights=vols, minlength=n)
         gsel, gen_offsets = ranges(faces.gen_off, rep)
         if k == 0:

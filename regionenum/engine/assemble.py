@@ -16,7 +16,7 @@ from .cells import TRIM_BYTES, CellComplex, CellSet
 from .exact_vertices import tighten_loose_generators
 from .kernels.blocks import generator_means
 from .kernels.equations import unit_equations
-from .kernels.lattice import facets_and_volumes, fill_large_cells
+from .kernels.lattice import facets_and_volumes, fill_cell_volumes
 
 __all__ = ["GATHER_FROM", "SECONDS_PER_GENERATOR", "CellFacets", "assemble_regions", "facet_equations"]
 
@@ -57,7 +57,7 @@ def assemble_regions(network, domain, roots, tally) -> Regions:
     ids = roots.constraints.ids
     arrays, chunks = cells.arrays, _chunks(len(cells))
     flags, volumes = map(np.concatenate, zip(*map_in_threads(lambda c: facets_and_volumes(arrays, *c), chunks)))
-    fill_large_cells(arrays, volumes, flags)
+    fill_cell_volumes(arrays, volumes, flags)
     real = flags & ~ids.is_artificial(cells.con_ids) & (cells.con_ids != ids.infinity)
 
     is_point = cells.gens[:, 0] > 0

@@ -340,3 +340,44 @@ def test_lengths_beyond_the_range_of_their_squares(lo, hi):
     boundary = np.diff(edges.region_offsets) == 1
     assert edges.volumes[boundary].sum() == pytest.approx(4 * (hi - lo), rel=1e-12)
     assert np.all(edges.volumes > 0)
+
+
+def _diagonal_strips(scale, width, dim):
+    """Three hyperplanes ``x0 - x1 = -width, 0, width`` and a slanted one, on ``[-scale,
+    scale]^2`` (and ``[-1e100, 1e100]`` in a third coordinate): strips of area about ``scale
+    width``, along a diagonal, whose vertices' coordinate differences are about ``scale``."""
+    W = np.zeros((4, dim))
+    W[:3, :2] = [1.0, -1.0]
+    W[3, :2] = [1.0, 0.5]
+    if dim == 3:
+        W[3, 2] = 1e-100 * scale
+    net = rn.Network.from_layers([(W / scale, -np.array([-width / scale, 0.0, width / scale, 0.1])),
+                                  (np.ones((1, 4)), np.zeros(1))])
+    return net, rn.Box([-scale, -scale, -1e100][:dim], [scale, scale, 1e100][:dim])
+
+
+def test_areas_beyond_the_range_of_their_products():
+    """Strips of area 1e305 in a square of side 2e155: the products of their vertices'
+    coordinate differences (4e310) overflowed and their areas were NaN; the square of side
+    2e200 and the cube of side 2e300 have volumes beyond float64 (inf, not NaN). Each is
+    certified (the float volumes within their rounding of the exact ones), faces too."""
+    net, square = _diagonal_strips(1e155, 1e150, 2)
+    regions = rn.enumerate_regions(net, square)
+    assert np.all(regions.volumes > 0)
+    assert np.count_nonzero(np.isfinite(regions.volumes)) == 4  # the strips; the rest exceed float64
+    assert rn.certify(regions).regions == len(regions)
+    net3, box3 = _diagonal_strips(1e155, 1e150, 3)
+    faces = rn.enumerate_regions(net3, box3).faces(min_dim=2).by_dim[2]
+    assert np.all(faces.volumes > 0) and np.isfinite(faces.volumes).any()
+    for dim, scale in ((2, 1e200), (3, 1e300)):
+        net = stretched_net(random_net([dim, 6, 1], 3), np.full(dim, scale))
+        big = rn.enumerate_regions(net, rn.Box([-scale] * dim, [scale] * dim))
+        assert np.all(big.volumes == np.inf)
+        assert rn.certify(big).regions == len(big)
+
+
+def test_volumes_of_collapsed_vertices_stay_unknown():
+    """Strips narrower than their coordinates' rounding (width 1e90 at 1e200): their float
+    vertices coincide, so no volume can be read off them; they are not given 0."""
+    regions = rn.enumerate_regions(*_diagonal_strips(1e200, 1e90, 2))
+    assert not np.any(regions.volumes == 0)

@@ -20,7 +20,7 @@ from .grouping import _slot
 from .splitting import _grow1, _intersect_ranges
 
 __all__ = ["CellFaces", "FaceNames", "cell_faces", "face_hashes", "face_key_bits", "face_keys",
-           "face_volumes", "faces_match", "facets_and_volumes", "fill_large_cells", "fill_large_faces",
+           "face_volumes", "faces_match", "facets_and_volumes", "fill_cell_volumes", "fill_face_volumes",
            "large_cell_faces", "large_facet_flags", "large_volumes", "loose_generators", "point_and_edge_volumes",
            "polytope_volumes"]
 
@@ -181,7 +181,7 @@ def facets_and_volumes(cells, lo, hi):
     sets and holds at least one point, not only rays), and per cell its volume (``inf`` if it
     has a ray). A cell's tight sets and facets are found once for both: the volume's pulling
     triangulation starts from the same facets (:func:`_pull_from_facets`). A cell of more than
-    64 generators is left to :func:`fill_large_cells` (its flags false, its volume nan). It
+    64 generators is left to :func:`fill_cell_volumes` (its flags false, its volume nan). It
     releases the GIL: threads may share the cells out."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
@@ -654,7 +654,7 @@ def _face_volume(face, k, c, cells, masks, scratch):
     scratch arrays cost r3_small's and r4_small's 2-faces about a quarter of their time.
 
     A bounded face of more than 64 generators and two dimensions or more gets ``nan``: the
-    kernels' callers fill those in (:func:`fill_large_cells`, :func:`fill_large_faces`), so
+    kernels' callers fill those in (:func:`fill_cell_volumes`, :func:`fill_face_volumes`), so
     that the kernels do not carry that path's code (see :func:`large_volumes`)."""
     gens = cells.gens
     if _point_or_edge(k):
@@ -765,32 +765,97 @@ def large_facet_flags(cells, which, flags):
                            cells.con_ids[q0:q1], flags[q0:q1])
 
 
-def fill_large_cells(cells, volumes, flags=None):
+def fill_cell_volumes(cells, volumes, flags=None):
     """Fill in what :func:`facets_and_volumes` (``volumes`` and ``flags``) or
-    :func:`polytope_volumes` of every cell (``volumes``) leave to the kernels of cells of more
-    than 64 generators: their volumes and, given ``flags``, their facets' flags. ``cells`` is a
-    ``CellArrays``; the arrays are filled in place."""
+    :func:`polytope_volumes` of every cell (``volumes``) leave: the volumes of cells of more than
+    64 generators and, given ``flags``, their facets' flags (kernels of their own, see
+    :func:`large_volumes`); then the volumes of bounded cells that came out beyond float64's
+    range (:func:`_in_range`). ``cells`` is a ``CellArrays``; the arrays are filled in place."""
     large = np.flatnonzero(np.diff(cells.gen_off) > 64)
     if len(large):
         dims = np.full(len(cells.gen_off) - 1, cells.gens.shape[1] - 1, np.int8)
         volumes[large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, large, cells)
         if flags is not None:
             large_facet_flags(cells, large, flags)
+    n, d = len(cells.gen_off) - 1, cells.gens.shape[1] - 1
+    _in_range(cells, volumes, cells.gen_off[:-1], cells.gen_off[1:], np.arange(cells.gen_off[-1]), np.arange(n),
+              np.full(n, d, np.int64), _cell_volumes)
 
 
-def fill_large_faces(faces, cells, which, volumes):
+def _cell_volumes(cells, which):
+    """The volumes of the cells ``which`` of ``cells`` (a ``CellArrays``), of any number of
+    generators (``inf`` if unbounded)."""
+    out = polytope_volumes(cells, which)
+    large = np.flatnonzero(cells.gen_off[which + 1] - cells.gen_off[which] > 64)
+    if len(large):
+        dims = np.full(len(cells.gen_off) - 1, cells.gens.shape[1] - 1, np.int8)
+        out[large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, which[large], cells)
+    return out
+
+
+def fill_face_volumes(faces, cells, which, volumes):
     """Fill in what :func:`face_volumes` of the :data:`CellFaces` ``faces[which]`` of ``cells``
-    (``volumes``) leaves to :func:`large_volumes`: the faces of more than 64 generators. The
+    (``volumes``) leaves: the faces of more than 64 generators (:func:`large_volumes`); then the
+    volumes of bounded faces that came out beyond float64's range (:func:`_in_range`). The
     array is filled in place."""
     large = np.flatnonzero(faces.gen_off[which + 1] - faces.gen_off[which] > 64)
     if len(large):
         volumes[large] = large_volumes(faces.gen_off, faces.members, faces.dim, which[large], cells)
 
+    def again(scaled, j):  # the volumes of faces which[j] on the scaled generators
+        out = face_volumes(faces, scaled, which[j])
+        big = np.flatnonzero(faces.gen_off[which[j] + 1] - faces.gen_off[which[j]] > 64)
+        out[big] = large_volumes(faces.gen_off, faces.members, faces.dim, which[j][big], scaled)
+        return out
+
+    _in_range(cells, volumes, faces.gen_off[which], faces.gen_off[which + 1], faces.members, faces.cell[which],
+              faces.dim[which].astype(np.int64), again)
+
+
+def _in_range(cells, volumes, starts, ends, members, owner, dims, compute):
+    """Worked out again, the volumes of bounded items (cells or faces) of two dimensions and
+    more that came out beyond float64's range, on their cells' coordinates scaled by a power of
+    two.
+
+    A polygon's area and a polytope's volume are sums of products of ``k`` coordinate
+    differences: on coordinates of 1e200 they overflow (and a difference of two infinities is
+    NaN), on coordinates of 1e-200 they underflow to zero, where the volume itself may be a
+    float64 and is positive in any case. So item ``j`` (``dims[j]`` dimensions, the generators
+    ``members[starts[j]:ends[j]]`` of cell ``owner[j]`` of ``cells``, a ``CellArrays``) whose
+    volume is not a positive finite number and whose generators are all points gets ``2^(k e)
+    v``: ``v`` is its volume by ``compute(scaled cells, indices j)`` on a copy of the generators
+    with its cell's coordinates divided by ``2^e``, ``e`` the exponent of the cell's largest
+    coordinate (exactly, but for coordinates that fall below float64's normal range then, far
+    below the largest), and ``2^(k e) v`` rounds once: to ``inf`` beyond float64's range. Where
+    it is 0 the volume is left as it was: below float64's range it was 0 already, and an item
+    whose float generators collapsed onto fewer dimensions (a strip narrower than its
+    coordinates' rounding) has no volume to read off them, NaN or 0 as before. (Lengths, ``k =
+    1``, are scaled where they are computed: ``_distance``.) ``volumes`` is changed in place."""
+    suspect = np.flatnonzero((dims >= 2) & ~((volumes > 0) & (volumes < np.inf)))
+    if not len(suspect):
+        return
+    points = cells.gens[:, 0] > 0
+    suspect = suspect[[points[members[a:b]].all() for a, b in zip(starts[suspect], ends[suspect])]]
+    if not len(suspect):
+        return
+    scaled_cells = np.unique(owner[suspect])
+    lengths = cells.gen_off[scaled_cells + 1] - cells.gen_off[scaled_cells]
+    first = np.concatenate([[0], np.cumsum(lengths)])
+    rows = np.repeat(cells.gen_off[scaled_cells] - first[:-1], lengths) + np.arange(first[-1])
+    coords = cells.gens[rows, 1:]
+    shift = np.frexp(np.maximum.reduceat(np.abs(coords).max(axis=1), first[:-1]))[1]
+    gens = cells.gens.copy()
+    gens[rows, 1:] = np.ldexp(coords, -np.repeat(shift, lengths)[:, None])
+    exponent = shift[np.searchsorted(scaled_cells, owner[suspect])] * dims[suspect]
+    with np.errstate(over="ignore", under="ignore"):
+        again = np.ldexp(compute(cells._replace(gens=gens), suspect), exponent)
+    volumes[suspect] = np.where(again > 0, again, volumes[suspect])
+
 
 @nb.njit(cache=True, nogil=True)
 def polytope_volumes(cells, which):
     """Volume of each cell ``which`` of ``cells`` (a ``CellArrays``; ``inf`` if it has a ray;
-    ``nan`` if it is bounded with more than 64 generators: see :func:`fill_large_cells`). It
+    ``nan`` if it is bounded with more than 64 generators: see :func:`fill_cell_volumes`). It
     releases the GIL: threads may share the cells out."""
     d = cells.gens.shape[1] - 1
     masks, scratch = _volume_buffers(cells, which)
@@ -978,7 +1043,7 @@ def cell_faces(cells, min_dim, lo, hi):
 def face_volumes(faces, cells, which):
     """The ``dim[i]``-dimensional volume of the :data:`CellFaces` ``faces[which]`` of ``cells``
     (``inf`` if unbounded; ``nan`` for a bounded face of more than 64 generators and two
-    dimensions or more: see :func:`fill_large_faces`)."""
+    dimensions or more: see :func:`fill_face_volumes`)."""
     masks, scratch = _volume_buffers(cells, faces.cell[which])
     out = np.empty(which.shape[0])
     members, gen_off, dim, gens = faces.members, faces.gen_off, faces.dim, cells.gens
