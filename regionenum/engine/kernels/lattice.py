@@ -777,9 +777,10 @@ def fill_cell_volumes(cells, volumes, flags=None):
         volumes[large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, large, cells)
         if flags is not None:
             large_facet_flags(cells, large, flags)
-    n, d = len(cells.gen_off) - 1, cells.gens.shape[1] - 1
-    _in_range(cells, volumes, cells.gen_off[:-1], cells.gen_off[1:], np.arange(cells.gen_off[-1]), np.arange(n),
-              np.full(n, d, np.int64), _cell_volumes)
+    def of_points(j):  # the cells j, and whether theirs are all points
+        return j, _all_points(cells.gens, cells.gen_off, np.arange(cells.gen_off[-1]), j)
+
+    _in_range(cells, volumes, cells.gens.shape[1] - 1, of_points, _cell_volumes)
 
 
 def _cell_volumes(cells, which):
@@ -808,11 +809,23 @@ def fill_face_volumes(faces, cells, which, volumes):
         out[big] = large_volumes(faces.gen_off, faces.members, faces.dim, which[j][big], scaled)
         return out
 
-    _in_range(cells, volumes, faces.gen_off[which], faces.gen_off[which + 1], faces.members, faces.cell[which],
-              faces.dim[which].astype(np.int64), again)
+    def of_points(j):  # the faces' cells, and whether their generators are all points
+        return faces.cell[which[j]], _all_points(cells.gens, faces.gen_off, faces.members, which[j])
+
+    _in_range(cells, volumes, faces.dim[which], of_points, again)
 
 
-def _in_range(cells, volumes, starts, ends, members, owner, dims, compute):
+def _all_points(gens, offsets, members, which):
+    """Per item ``i`` of ``which``, whether its generators ``gens[members[offsets[i]:offsets[i +
+    1]]]`` are all points (none a ray)."""
+    starts = offsets[which]
+    lengths = offsets[which + 1] - starts
+    first = np.concatenate([[0], np.cumsum(lengths)])
+    rows = members[np.repeat(starts - first[:-1], lengths) + np.arange(first[-1])]
+    return np.logical_and.reduceat(gens[rows, 0] > 0, first[:-1])
+
+
+def _in_range(cells, volumes, dims, of_points, compute):
     """Worked out again, the volumes of bounded items (cells or faces) of two dimensions and
     more that came out beyond float64's range, on their cells' coordinates scaled by a power of
     two.
@@ -820,25 +833,27 @@ def _in_range(cells, volumes, starts, ends, members, owner, dims, compute):
     A polygon's area and a polytope's volume are sums of products of ``k`` coordinate
     differences: on coordinates of 1e200 they overflow (and a difference of two infinities is
     NaN), on coordinates of 1e-200 they underflow to zero, where the volume itself may be a
-    float64 and is positive in any case. So item ``j`` (``dims[j]`` dimensions, the generators
-    ``members[starts[j]:ends[j]]`` of cell ``owner[j]`` of ``cells``, a ``CellArrays``) whose
-    volume is not a positive finite number and whose generators are all points gets ``2^(k e)
-    v``: ``v`` is its volume by ``compute(scaled cells, indices j)`` on a copy of the generators
-    with its cell's coordinates divided by ``2^e``, ``e`` the exponent of the cell's largest
+    float64 and is positive in any case. So item ``j`` (of ``dims[j]`` dimensions, or ``dims``
+    for all; ``of_points(j)`` gives the items' cells of ``cells``, a ``CellArrays``, and whether
+    their generators are all points) whose volume is not a positive finite number and whose
+    generators are all points gets ``2^(k e) v``: ``v`` is its volume by ``compute(scaled cells,
+    indices j)`` on a copy of the generators with its cell's coordinates divided by ``2^e``,
+    ``e`` the exponent of the cell's largest
     coordinate (exactly, but for coordinates that fall below float64's normal range then, far
     below the largest), and ``2^(k e) v`` rounds once: to ``inf`` beyond float64's range. Where
     it is 0 the volume is left as it was: below float64's range it was 0 already, and an item
     whose float generators collapsed onto fewer dimensions (a strip narrower than its
     coordinates' rounding) has no volume to read off them, NaN or 0 as before. (Lengths, ``k =
     1``, are scaled where they are computed: ``_distance``.) ``volumes`` is changed in place."""
-    suspect = np.flatnonzero((dims >= 2) & ~((volumes > 0) & (volumes < np.inf)))
+    suspect = np.flatnonzero((np.asarray(dims) >= 2) & ~((volumes > 0) & (volumes < np.inf)))
     if not len(suspect):
         return
-    points = cells.gens[:, 0] > 0
-    suspect = suspect[[points[members[a:b]].all() for a, b in zip(starts[suspect], ends[suspect])]]
+    owner, bounded = of_points(suspect)
+    suspect, owner = suspect[bounded], owner[bounded]
     if not len(suspect):
         return
-    scaled_cells = np.unique(owner[suspect])
+    k = np.broadcast_to(np.asarray(dims, np.int64), volumes.shape)[suspect]
+    scaled_cells = np.unique(owner)
     lengths = cells.gen_off[scaled_cells + 1] - cells.gen_off[scaled_cells]
     first = np.concatenate([[0], np.cumsum(lengths)])
     rows = np.repeat(cells.gen_off[scaled_cells] - first[:-1], lengths) + np.arange(first[-1])
@@ -846,7 +861,7 @@ def _in_range(cells, volumes, starts, ends, members, owner, dims, compute):
     shift = np.frexp(np.maximum.reduceat(np.abs(coords).max(axis=1), first[:-1]))[1]
     gens = cells.gens.copy()
     gens[rows, 1:] = np.ldexp(coords, -np.repeat(shift, lengths)[:, None])
-    exponent = shift[np.searchsorted(scaled_cells, owner[suspect])] * dims[suspect]
+    exponent = shift[np.searchsorted(scaled_cells, owner)] * k
     with np.errstate(over="ignore", under="ignore"):
         again = np.ldexp(compute(cells._replace(gens=gens), suspect), exponent)
     volumes[suspect] = np.where(again > 0, again, volumes[suspect])
