@@ -106,8 +106,10 @@ def bound_growth(spread, reach) -> float:
     coordinate spreads and largest magnitudes, for a network whose first layer suits the box
     (its columns in proportion to ``1 / spread``): a generator's bound is set by the largest
     coordinate's rounding, ``max(reach)``, and a value's bound multiplies it by its row's
-    entries, ``sum(1 / spread)``."""
-    return float(np.sum(1.0 / spread) * np.max(reach))
+    entries, ``sum(1 / spread)``; ``inf`` where that overflows (a strip 1e200 long and 1e-200
+    wide)."""
+    with np.errstate(over="ignore"):
+        return float(np.sum(1.0 / spread) * np.max(reach))
 
 
 def _exact(a, factors) -> bool:

@@ -472,8 +472,8 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
     with a bound of its own): the unit's state in the region must be its proven sign there.
     What that leaves open is decided in integers from the region's own rows. ``rows``: the
     float checks' rows (:class:`_FloatRows`; None for max layers: then every unit and tie is
-    checked in integers). Returns, per generator of the cells, a bound on its float vertex's
-    distance from the exact one (max-norm; 0 for a ray), for :func:`_vertex_slack`."""
+    checked in integers). Returns, per generator of the cells and coordinate, a bound on its
+    float vertex's distance from the exact one (0 for a ray), for :func:`_vertex_slack`."""
     cells, ids = regions.cells, regions.constraint_ids
     g0, g1 = int(cells.gen_off[lo]), int(cells.gen_off[hi])
     if g0 == g1:
@@ -494,12 +494,14 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
     vertex_of, distinct = _distinct(H)  # a vertex shared by several cells is one object
     t, X, err = _rounded(distinct)
     with np.errstate(invalid="ignore"):  # (a ray's direction is no distance: 0; a point out of range: NaN)
-        moved = np.where(t[vertex_of] > 0, np.abs(X[vertex_of] - cells.gens[g0:g1, 1:]).max(axis=1, initial=0.0)
-                         + err[vertex_of], 0.0)
+        # (per coordinate: the exact vertex's are correctly rounded, each within 2 u of itself)
+        coordinate_err = 2.0 * U * np.abs(X) + ETA
+        moved = np.where((t[vertex_of] > 0)[:, None],
+                         np.abs(X[vertex_of] - cells.gens[g0:g1, 1:]) + coordinate_err[vertex_of], 0.0)
         # at most what the float generators' own error bounds allow (the exact vertex rounded
         # within err, the float one within gen_err of it): generators moved in a file beyond
         # their bounds widen no cell's volume slack (a bound that is NaN caps nothing)
-        moved = np.fmin(moved, cells.gen_err[g0:g1] + 2 * err[vertex_of])
+        moved = np.fmin(moved, (cells.gen_err[g0:g1] + 2 * err[vertex_of])[:, None])
     dom = regions.domain
     with np.errstate(over="ignore", invalid="ignore"):
         if len(dom.b):
@@ -660,22 +662,35 @@ def _vertex_slack(cells, lo: int, hi: int, moved) -> tuple:
     """Per cell ``lo`` to ``hi - 1`` (bounded), how far its float volume may be from its exact
     one through its float vertices' distances from the exact ones alone, and the volume of its
     float vertices' bounding box (the slack's measure where the domain's box is beyond
-    float64's range). The first: from ``moved`` (per
-    generator of the cells, at most): moving each vertex by up to ``e`` (max-norm) moves a convex
-    polytope's volume by about ``sqrt(d) e`` times its surface at most, which is at most that of
-    its vertices' bounding box; twice that. It matters far from the origin: there a vertex's
-    rounding is relative to its coordinates, and on ``[1e6, 1e6 + 1e-3]^3`` the float volumes of
-    correct results were 1.5e-6 of their exact ones off, a thousand times the other slack."""
+    float64's range).
+
+    The first, from ``moved`` (per generator of the cells and coordinate ``i``, at most; ``e_i``
+    the most over a cell's): every float vertex lies in the exact cell ``P`` grown by the box
+    ``C`` of half-sides ``e_i``, and every exact vertex in the float cell ``P'`` grown by ``C``,
+    so the two volumes differ by at most ``vol(B + C) - vol(B)`` for a box ``B`` holding either
+    cell (mixed volumes grow with each body): of sides ``S_i``, the float vertices' extent plus
+    ``2 e_i``, that is ``prod(S_i + 2 e_i) - prod(S_i)``, summed here from its non-negative
+    terms; ``2 sqrt(d)`` times that, for the float volume's triangulation. It matters far from
+    the origin, where a vertex's rounding is relative to its coordinates: on ``[1e6, 1e6 +
+    1e-3]^3`` the float volumes of correct results were 1.5e-6 of their exact ones off, a
+    thousand times the other slack, and on ``[1e9, 1e9 + 1e-6]^2`` cells smaller than their
+    coordinates' rounding have float vertices that coincide, and float volume 0. Per
+    coordinate, a strip ``[0, 1e200] x [0, 1e-200]`` is measured by its own sides, not by
+    ``1e200`` times the rounding of its long one."""
     g0 = int(cells.gen_off[lo])
     starts = cells.gen_off[lo:hi] - g0
     X = cells.gens[g0: cells.gen_off[hi], 1:]
     extent = np.maximum.reduceat(X, starts, axis=0) - np.minimum.reduceat(X, starts, axis=0)
     d = extent.shape[1]
-    with np.errstate(over="ignore"):
-        surface = 2 * sum(np.prod(np.delete(extent, i, axis=1), axis=1) for i in range(d))
+    e2 = 2 * np.maximum.reduceat(moved, starts, axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # (an exact vertex beyond float64: no slack to be had, inf)
+        sides = extent + e2
+        grown, inner = np.zeros(len(starts)), np.ones(len(starts))
+        for i in range(d):  # prod_(j <= i) (S_j + 2 e_j) - prod_(j <= i) S_j, term by term
+            grown = grown * (sides[:, i] + e2[:, i]) + inner * e2[:, i]
+            inner = inner * sides[:, i]
         box = np.prod(extent, axis=1)
-    with np.errstate(invalid="ignore", over="ignore"):  # (an exact vertex beyond float64: no slack to be had, inf)
-        return np.nan_to_num(2 * np.sqrt(d) * np.maximum.reduceat(moved, starts) * surface, nan=np.inf), box
+        return np.nan_to_num(2 * np.sqrt(d) * grown * (1.0 + 8 * d * U), nan=np.inf), box
 
 
 def _faces_of_cells(regions, lo: int, hi: int):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import regionenum as rn
-from tests.oracles import random_net
+from tests.oracles import random_net, stretched_net
 
 BOX2 = rn.Box([-1, -1], [1, 1])
 
@@ -659,3 +659,35 @@ def test_certify_checks_volumes_on_a_domain_beyond_float64():
     regions.cells.gen_err = regions.cells.gen_err[:-1]
     with pytest.raises(rn.CertificationError, match="error bounds have shape"):
         rn.certify(regions, workers=1)
+
+
+def _stretched(d, lo, hi, seed=4):
+    """A random net seen on the box ``[lo, hi]`` as on ``[-1, 1]^d`` (its regions spread over it)."""
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    net = stretched_net(random_net([d, 8, 8, 1], seed), (hi - lo) / 2, centre=(lo + hi) / 2)
+    return rn.enumerate_regions(net, rn.Box(lo, hi))
+
+
+@pytest.mark.parametrize("d,lo,width", [(2, 1e9, 1e-6), (3, 1e9, 1e-6), (3, 1e15, 1.0)])
+def test_certify_far_from_the_origin_where_float_vertices_coincide(d, lo, width):
+    """Cells smaller than their coordinates' rounding have float vertices that coincide and a
+    float volume of 0: the slack those vertices' errors allow covers it (such results were
+    refused), and a volume a thousand times the domain's is still caught."""
+    regions = _stretched(d, [lo] * d, [lo + width] * d)
+    assert np.any(regions.volumes == 0)
+    assert rn.certify(regions).regions == len(regions)
+    regions.volumes[0] += 1e3 * width ** d
+    with pytest.raises(rn.CertificationError, match="region 0"):
+        rn.certify(regions)
+
+
+@pytest.mark.parametrize("hi", [[1e200, 1e-200], [1e100, 1.0, 1e-100]])
+def test_certify_catches_a_volume_edited_on_a_thin_domain(hi):
+    """On a strip 1e200 long and 1e-200 wide the slack was the long side's rounding times the
+    strip's length, far beyond any region's volume: a volume 1% off passed. Each coordinate's
+    rounding now counts along its own side."""
+    regions = _stretched(len(hi), np.zeros(len(hi)), hi)
+    assert rn.certify(regions).regions == len(regions)
+    regions.volumes[3] *= 1.01
+    with pytest.raises(rn.CertificationError, match="region 3"):
+        rn.certify(regions)
