@@ -140,8 +140,12 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
     if cells.gen_err.shape != (len(cells.gens),):  # (the cells' checks read one per generator)
         raise CertificationError(f"the cells' generator error bounds have shape {cells.gen_err.shape}, for "
                                  f"{len(cells.gens)} generators")
-    geo = ExactGeometry(regions)
     measure = check_volume and regions.dim <= 3 and regions.domain.is_bounded
+    volumes = np.asarray(regions.volumes) if regions.volumes is not None else np.zeros(0, object)
+    if measure and (volumes.shape != (len(regions),) or volumes.dtype.kind not in "fiu"):
+        raise CertificationError(f"the regions' volumes are an array of shape {volumes.shape} and type "
+                                 f"{volumes.dtype}, not one number per region ({len(regions)})")
+    geo = ExactGeometry(regions)
     # the cells' checks and volumes (most of the work) start first, the other checks run here meanwhile
     with _cell_job(regions, geo, workers, measure) as check_cells:
         _check_distinct(regions)

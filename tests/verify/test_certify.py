@@ -691,3 +691,13 @@ def test_certify_catches_a_volume_edited_on_a_thin_domain(hi):
     regions.volumes[3] *= 1.01
     with pytest.raises(rn.CertificationError, match="region 3"):
         rn.certify(regions)
+
+
+@pytest.mark.parametrize("volumes", [lambda v: v[:-1], lambda v: v[:, None], lambda v: "volumes", lambda v: None])
+def test_certify_names_malformed_volumes(volumes):
+    """Volumes of the wrong length or kind (a file edited by hand) raised IndexError or
+    TypeError from inside the checks."""
+    regions = rn.enumerate_regions(random_net([2, 6, 1], 0), rn.Box([-1, -1], [1, 1]))
+    regions.volumes = volumes(regions.volumes)
+    with pytest.raises(rn.CertificationError, match="volumes"):
+        rn.certify(regions)
