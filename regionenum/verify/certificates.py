@@ -145,6 +145,10 @@ def certify(regions, check_volume: bool = True, backend: str = "auto", workers: 
     if measure and (volumes.shape != (len(regions),) or volumes.dtype.kind not in "fiu"):
         raise CertificationError(f"the regions' volumes are an array of shape {volumes.shape} and type "
                                  f"{volumes.dtype}, not one number per region ({len(regions)})")
+    # (where the float vertices do not resolve a cell, its slack may exceed its volume)
+    if measure and np.any(volumes < 0):
+        r = int(np.flatnonzero(volumes < 0)[0])
+        raise CertificationError(f"region {r}: its volume {volumes[r]!r} is negative")
     geo = ExactGeometry(regions)
     # the cells' checks and volumes (most of the work) start first, the other checks run here meanwhile
     with _cell_job(regions, geo, workers, measure) as check_cells:

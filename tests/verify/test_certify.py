@@ -672,12 +672,18 @@ def _stretched(d, lo, hi, seed=4):
 def test_certify_far_from_the_origin_where_float_vertices_coincide(d, lo, width):
     """Cells smaller than their coordinates' rounding have float vertices that coincide and a
     float volume of 0: the slack those vertices' errors allow covers it (such results were
-    refused), and a volume a thousand times the domain's is still caught."""
+    refused), and a volume a thousand times the domain's is still caught, or a negative one."""
     regions = _stretched(d, [lo] * d, [lo + width] * d)
     assert np.any(regions.volumes == 0)
     assert rn.certify(regions).regions == len(regions)
+    volume = regions.volumes[0]
     regions.volumes[0] += 1e3 * width ** d
     with pytest.raises(rn.CertificationError, match="region 0"):
+        rn.certify(regions)
+    regions.volumes[0] = volume
+    r = int(np.flatnonzero(regions.volumes > 0)[0])
+    regions.volumes[r] *= -1  # within the slack of an unresolved cell, but no volume
+    with pytest.raises(rn.CertificationError, match=f"region {r}: its volume .* is negative"):
         rn.certify(regions)
 
 
