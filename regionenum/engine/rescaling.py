@@ -94,6 +94,8 @@ def input_scales(network: Network, domain: Polytope):
         return None
     binade = np.frexp(spread)[1]
     scales = np.ldexp(1.0, binade - int(np.round(binade.mean())))
+    if not np.all((scales > 0) & (scales < np.inf)):  # spreads too far apart: a power of two beyond float64
+        return None
     if not bound_growth(spread / scales, reach / scales) * GAIN <= bound_growth(spread, reach):
         return None
     corners = (domain.lo, domain.hi) if isinstance(domain, Box) else ()

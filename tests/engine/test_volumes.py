@@ -381,3 +381,34 @@ def test_volumes_of_collapsed_vertices_stay_unknown():
     vertices coincide, so no volume can be read off them; they are not given 0."""
     regions = rn.enumerate_regions(*_diagonal_strips(1e200, 1e90, 2))
     assert not np.any(regions.volumes == 0)
+
+
+def test_volumes_below_float64s_normal_range():
+    """Found by a review: on a cube of side 2^-1014 the elimination's pivots are subnormal and
+    their inverses overflowed, so volumes of about 2^-3045 (0 in float64) were NaN; on a square
+    of side 2^-519 the areas are subnormal numbers whose products lost bits. Both are now those
+    of the same net on a unit box scaled by the power of two, rounded once."""
+    net = random_net([3, 8, 6, 1], 0)
+    tiny = 2.0 ** -1015
+    cube = rn.enumerate_regions(stretched_net(net, np.full(3, tiny)), rn.Box([-tiny] * 3, [tiny] * 3))
+    assert np.all(cube.volumes == 0)
+    assert rn.certify(cube, workers=1).regions == len(cube)
+    net2 = random_net([2, 8, 6, 1], 0)
+    small = 2.0 ** -520
+    square = rn.enumerate_regions(stretched_net(net2, np.full(2, small)), rn.Box([-small] * 2, [small] * 2))
+    unit = rn.enumerate_regions(net2, rn.Box([-1.0, -1.0], [1.0, 1.0]))
+    np.testing.assert_array_equal(square.volumes, np.ldexp(unit.volumes, -1040))
+
+
+def test_cells_far_longer_one_way_than_another():
+    """Found by a review: cells 1e200 long and 1e-290 thick (volumes of about 1e107) were NaN or
+    inf, one power of two for all their coordinates leaving the thin one below float64's range;
+    a cell's coordinates are now scaled axis by axis."""
+    base = random_net([3, 8, 6, 1], 0)
+    W = base.layers[0].W.copy()
+    W[:, 2] = 0  # the thin axis cut by the domain only
+    net = rn.Network.from_layers([(W, base.layers[0].b), *[(layer.W, layer.b) for layer in base.layers[1:]]])
+    sides = np.array([1e200, 1e200, 1e-290])
+    regions = rn.enumerate_regions(stretched_net(net, sides), rn.Box(-sides, sides))
+    assert np.all(np.isfinite(regions.volumes) & (regions.volumes > 0))
+    assert rn.certify(regions, workers=1).regions == len(regions)

@@ -777,10 +777,11 @@ def fill_cell_volumes(cells, volumes, flags=None):
         volumes[large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, large, cells)
         if flags is not None:
             large_facet_flags(cells, large, flags)
+
     def of_points(j):  # the cells j, and whether theirs are all points
         return j, _all_points(cells.gens, cells.gen_off, np.arange(cells.gen_off[-1]), j)
 
-    _in_range(cells, volumes, cells.gens.shape[1] - 1, of_points, _cell_volumes)
+    _in_range(cells, volumes, cells.gens.shape[1] - 1, of_points, _cell_volumes, per_axis=True)
 
 
 def _cell_volumes(cells, which):
@@ -825,27 +826,31 @@ def _all_points(gens, offsets, members, which):
     return np.logical_and.reduceat(gens[rows, 0] > 0, first[:-1])
 
 
-def _in_range(cells, volumes, dims, of_points, compute):
+def _in_range(cells, volumes, dims, of_points, compute, per_axis=False):
     """Worked out again, the volumes of bounded items (cells or faces) of two dimensions and
-    more that came out beyond float64's range, on their cells' coordinates scaled by a power of
-    two.
+    more that came out beyond float64's normal range, on their cells' coordinates scaled by
+    powers of two.
 
     A polygon's area and a polytope's volume are sums of products of ``k`` coordinate
     differences: on coordinates of 1e200 they overflow (and a difference of two infinities is
-    NaN), on coordinates of 1e-200 they underflow to zero, where the volume itself may be a
+    NaN), on coordinates of 1e-200 they underflow (to zero, or to a subnormal number that has
+    lost bits; a pivot's inverse may overflow and make NaN), where the volume itself may be a
     float64 and is positive in any case. So item ``j`` (of ``dims[j]`` dimensions, or ``dims``
     for all; ``of_points(j)`` gives the items' cells of ``cells``, a ``CellArrays``, and whether
-    their generators are all points) whose volume is not a positive finite number and whose
-    generators are all points gets ``2^(k e) v``: ``v`` is its volume by ``compute(scaled cells,
-    indices j)`` on a copy of the generators with its cell's coordinates divided by ``2^e``,
-    ``e`` the exponent of the cell's largest
-    coordinate (exactly, but for coordinates that fall below float64's normal range then, far
-    below the largest), and ``2^(k e) v`` rounds once: to ``inf`` beyond float64's range. Where
-    it is 0 the volume is left as it was: below float64's range it was 0 already, and an item
-    whose float generators collapsed onto fewer dimensions (a strip narrower than its
-    coordinates' rounding) has no volume to read off them, NaN or 0 as before. (Lengths, ``k =
-    1``, are scaled where they are computed: ``_distance``.) ``volumes`` is changed in place."""
-    suspect = np.flatnonzero((np.asarray(dims) >= 2) & ~((volumes > 0) & (volumes < np.inf)))
+    their generators are all points) whose volume is not a normal positive finite number and
+    whose generators are all points gets ``2^E v``: ``v`` is its volume by ``compute(scaled
+    cells, indices j)`` on a copy of the generators with its cell's coordinates divided by
+    ``2^e``, ``e`` the exponent of the cell's largest coordinate and ``E = k e`` (``per_axis``,
+    for cells as wide as the space: each axis divided by its own largest, ``E`` the sum of the
+    axes' exponents, so that a cell 1e200 long and 1e-290 wide is scaled to about 1 both ways);
+    exactly, but for coordinates that fall below float64's normal range then, far below the
+    largest. ``2^E v`` rounds once: to ``inf`` beyond float64's range, to 0 or a subnormal
+    number below it. Where ``v`` is 0 or NaN the volume is left as it was: an item whose float
+    generators collapsed onto fewer dimensions (a strip narrower than its coordinates' rounding)
+    has no volume to read off them. (Lengths, ``k = 1``, are scaled where they are computed:
+    ``_distance``.) ``volumes`` is changed in place."""
+    normal = np.finfo(np.float64).tiny
+    suspect = np.flatnonzero((np.asarray(dims) >= 2) & ~((volumes >= normal) & (volumes < np.inf)))
     if not len(suspect):
         return
     owner, bounded = of_points(suspect)
@@ -858,13 +863,15 @@ def _in_range(cells, volumes, dims, of_points, compute):
     first = np.concatenate([[0], np.cumsum(lengths)])
     rows = np.repeat(cells.gen_off[scaled_cells] - first[:-1], lengths) + np.arange(first[-1])
     coords = cells.gens[rows, 1:]
-    shift = np.frexp(np.maximum.reduceat(np.abs(coords).max(axis=1), first[:-1]))[1]
+    top = np.maximum.reduceat(np.abs(coords), first[:-1], axis=0)  # per cell and axis
+    shift = np.frexp(top if per_axis else top.max(axis=1, keepdims=True))[1]
     gens = cells.gens.copy()
-    gens[rows, 1:] = np.ldexp(coords, -np.repeat(shift, lengths)[:, None])
-    exponent = shift[np.searchsorted(scaled_cells, owner)] * k
+    gens[rows, 1:] = np.ldexp(coords, -np.repeat(shift, lengths, axis=0))
+    cell_of = np.searchsorted(scaled_cells, owner)
+    exponent = shift[cell_of].sum(axis=1) if per_axis else shift[cell_of, 0] * k
+    v = compute(cells._replace(gens=gens), suspect)
     with np.errstate(over="ignore", under="ignore"):
-        again = np.ldexp(compute(cells._replace(gens=gens), suspect), exponent)
-    volumes[suspect] = np.where(again > 0, again, volumes[suspect])
+        volumes[suspect] = np.where(v > 0, np.ldexp(v, exponent), volumes[suspect])
 
 
 @nb.njit(cache=True, nogil=True)
