@@ -485,7 +485,7 @@ def _check_contained(regions, geo, rows, lo: int, hi: int):
     cells, ids = regions.cells, regions.constraint_ids
     g0, g1 = int(cells.gen_off[lo]), int(cells.gen_off[hi])
     if g0 == g1:
-        return np.zeros(0)
+        return np.zeros((0, cells.gens.shape[1] - 1))
     own = cells.packed[lo:hi] != regions.packed_patterns[regions.cell_region[lo:hi]]
     if own.any():  # the vertices are built from the cells' bits, the constraints read the regions'
         c = lo + int(np.flatnonzero(own.any(axis=1))[0])
