@@ -90,10 +90,7 @@ class FacetLedger:
         for facet, sign in self.signs.items():
             for S in _simplices(facet):
                 vectors = [self.points[v] for v in S]
-                t = scale
-                for v in vectors:
-                    t *= v[0]
-                total += Fraction(sign * det([o, *vectors]), t)
+                total += Fraction(sign * det([o, *vectors]), scale * math.prod(v[0] for v in vectors))
         return total
 
 
@@ -219,11 +216,8 @@ def cell_facets(vertices: dict, facets: list, ledger: FacetLedger) -> tuple:
                 vectors = [points[v] for v in S]
                 D = det([a, *vectors])
                 sign = sign or _sign(D)
-                t = scale
-                for v in vectors:
-                    t *= v[0]
-                try:
-                    near += abs(D) / t  # (Python's quotient of integers is correctly rounded)
+                try:  # (Python's quotient of integers is correctly rounded)
+                    near += abs(D) / (scale * math.prod(v[0] for v in vectors))
                 except OverflowError:  # a term beyond float64's range: so is the volume
                     near = math.inf
                 terms += 1

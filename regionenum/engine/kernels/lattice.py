@@ -16,6 +16,7 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
+from ...core.arrays import ranges
 from .grouping import _slot
 from .splitting import _grow1, _intersect_ranges
 
@@ -771,12 +772,9 @@ def fill_cell_volumes(cells, volumes, flags=None):
     64 generators and, given ``flags``, their facets' flags (kernels of their own, see
     :func:`large_volumes`); then the volumes of bounded cells that came out beyond float64's
     range (:func:`_in_range`). ``cells`` is a ``CellArrays``; the arrays are filled in place."""
-    large = np.flatnonzero(np.diff(cells.gen_off) > 64)
-    if len(large):
-        dims = np.full(len(cells.gen_off) - 1, cells.gens.shape[1] - 1, np.int8)
-        volumes[large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, large, cells)
-        if flags is not None:
-            large_facet_flags(cells, large, flags)
+    large = _fill_large_cells(cells, np.arange(len(cells.gen_off) - 1), volumes)
+    if len(large) and flags is not None:
+        large_facet_flags(cells, large, flags)
 
     def of_points(j):  # the cells j, and whether theirs are all points
         return j, _all_points(cells.gens, cells.gen_off, np.arange(cells.gen_off[-1]), j)
@@ -788,11 +786,19 @@ def _cell_volumes(cells, which):
     """The volumes of the cells ``which`` of ``cells`` (a ``CellArrays``), of any number of
     generators (``inf`` if unbounded)."""
     out = polytope_volumes(cells, which)
-    large = np.flatnonzero(cells.gen_off[which + 1] - cells.gen_off[which] > 64)
+    _fill_large_cells(cells, which, out)
+    return out
+
+
+def _fill_large_cells(cells, which, volumes):
+    """Into ``volumes`` (one per cell of ``which``), the volumes :func:`large_volumes` gives the
+    cells of more than 64 generators among ``which``; returns those cells."""
+    is_large = cells.gen_off[which + 1] - cells.gen_off[which] > 64
+    large = which[is_large]
     if len(large):
         dims = np.full(len(cells.gen_off) - 1, cells.gens.shape[1] - 1, np.int8)
-        out[large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, which[large], cells)
-    return out
+        volumes[is_large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, large, cells)
+    return large
 
 
 def fill_face_volumes(faces, cells, which, volumes):
@@ -800,14 +806,11 @@ def fill_face_volumes(faces, cells, which, volumes):
     (``volumes``) leaves: the faces of more than 64 generators (:func:`large_volumes`); then the
     volumes of bounded faces that came out beyond float64's range (:func:`_in_range`). The
     array is filled in place."""
-    large = np.flatnonzero(faces.gen_off[which + 1] - faces.gen_off[which] > 64)
-    if len(large):
-        volumes[large] = large_volumes(faces.gen_off, faces.members, faces.dim, which[large], cells)
+    _fill_large_faces(faces, cells, which, volumes)
 
     def again(scaled, j):  # the volumes of faces which[j] on the scaled generators
         out = face_volumes(faces, scaled, which[j])
-        big = np.flatnonzero(faces.gen_off[which[j] + 1] - faces.gen_off[which[j]] > 64)
-        out[big] = large_volumes(faces.gen_off, faces.members, faces.dim, which[j][big], scaled)
+        _fill_large_faces(faces, scaled, which[j], out)
         return out
 
     def of_points(j):  # the faces' cells, and whether their generators are all points
@@ -816,14 +819,19 @@ def fill_face_volumes(faces, cells, which, volumes):
     _in_range(cells, volumes, faces.dim[which], of_points, again)
 
 
+def _fill_large_faces(faces, cells, which, volumes):
+    """Into ``volumes`` (one per face of ``which``), the volumes :func:`large_volumes` gives the
+    faces of more than 64 generators among ``which``."""
+    large = np.flatnonzero(faces.gen_off[which + 1] - faces.gen_off[which] > 64)
+    if len(large):
+        volumes[large] = large_volumes(faces.gen_off, faces.members, faces.dim, which[large], cells)
+
+
 def _all_points(gens, offsets, members, which):
     """Per item ``i`` of ``which``, whether its generators ``gens[members[offsets[i]:offsets[i +
     1]]]`` are all points (none a ray)."""
-    starts = offsets[which]
-    lengths = offsets[which + 1] - starts
-    first = np.concatenate([[0], np.cumsum(lengths)])
-    rows = members[np.repeat(starts - first[:-1], lengths) + np.arange(first[-1])]
-    return np.logical_and.reduceat(gens[rows, 0] > 0, first[:-1])
+    rows, first = ranges(offsets, which)
+    return np.logical_and.reduceat(gens[members[rows], 0] > 0, first[:-1])
 
 
 def _in_range(cells, volumes, dims, of_points, compute, per_axis=False):
@@ -859,14 +867,12 @@ def _in_range(cells, volumes, dims, of_points, compute, per_axis=False):
         return
     k = np.broadcast_to(np.asarray(dims, np.int64), volumes.shape)[suspect]
     scaled_cells = np.unique(owner)
-    lengths = cells.gen_off[scaled_cells + 1] - cells.gen_off[scaled_cells]
-    first = np.concatenate([[0], np.cumsum(lengths)])
-    rows = np.repeat(cells.gen_off[scaled_cells] - first[:-1], lengths) + np.arange(first[-1])
+    rows, first = ranges(cells.gen_off, scaled_cells)
     coords = cells.gens[rows, 1:]
     top = np.maximum.reduceat(np.abs(coords), first[:-1], axis=0)  # per cell and axis
     shift = np.frexp(top if per_axis else top.max(axis=1, keepdims=True))[1]
     gens = cells.gens.copy()
-    gens[rows, 1:] = np.ldexp(coords, -np.repeat(shift, lengths, axis=0))
+    gens[rows, 1:] = np.ldexp(coords, -np.repeat(shift, np.diff(first), axis=0))
     cell_of = np.searchsorted(scaled_cells, owner)
     exponent = shift[cell_of].sum(axis=1) if per_axis else shift[cell_of, 0] * k
     v = compute(cells._replace(gens=gens), suspect)
