@@ -25,6 +25,7 @@ from ..core.arrays import (
     run_starts,
 )
 from ..core.exact import ExactNetwork, exact_rank
+from ..core.memory import release_free_memory
 from ..core.threads import map_in_threads
 from ..engine.kernels.grouping import distinct_members, first_occurrence_groups
 from ..engine.kernels.lattice import (
@@ -291,8 +292,9 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
     :class:`~regionenum.engine.cells.Constraints`, settles faces on artificial cuts exactly; see
     :func:`_off_the_regions`). Constraint ids past the units and ties (cuts finer than the
     regions') are not part of names."""
-    faces = _in_threads(lambda lo, hi: faces_of_cells(cells, min_dim, lo, hi), len(cells),
-                        offsets_at=(2, 4))  # gen_off and tight_off
+    faces = _in_threads(lambda lo, hi: _face_parts(cells, min_dim, lo, hi), len(cells),
+                        offsets_at=_FACE_OFFSETS)
+    release_free_memory()  # the kernels' parts, freed in the C heap's midst (see _joined)
     bad = _off_the_regions(faces, cells, ids, network, constraints)
     units = np.arange(network.n_units)
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
@@ -305,23 +307,30 @@ def faces_of_cells(cells, min_dim: int, lo: int, hi: int) -> CellFaces:
     """The :data:`CellFaces` of dimensions ``min_dim`` and up of cells ``lo`` to ``hi - 1`` (a
     ``CellSet``), in the order of the cells: :func:`cell_faces`, with the cells of more than 64
     generators it leaves out from :func:`large_cell_faces`."""
+    return _joined(_face_parts(cells, min_dim, lo, hi), _FACE_OFFSETS)
+
+
+#: The fields of :data:`CellFaces` that are CSR offsets (``gen_off`` and ``tight_off``).
+_FACE_OFFSETS = (2, 4)
+
+
+def _face_parts(cells, min_dim: int, lo: int, hi: int) -> list:
+    """:func:`faces_of_cells` as consecutive parts, in the order of the cells: runs of cells of
+    at most 64 generators from :func:`cell_faces`, each run of larger ones from
+    :func:`large_cell_faces`. The parts of all cells are joined once (:func:`_in_threads`):
+    merging them run by run as well wrote every face twice (2.2 s of CPU in r4_small's faces,
+    mostly fresh pages)."""
     arrays = cells.arrays
-    faces = cell_faces(arrays, min_dim, lo, hi)
     large = lo + np.flatnonzero(np.diff(cells.gen_off[lo: hi + 1]) > 64)
-    return _merged_by_cell(faces, large_cell_faces(arrays, min_dim, large)) if len(large) else faces
-
-
-def _merged_by_cell(faces: CellFaces, more: CellFaces) -> CellFaces:
-    """Two :data:`CellFaces` of different cells, each in the order of its cells, as one in the
-    order of all cells (each cell's faces in their order): :func:`cell_faces` leaves the cells of
-    more than 64 generators to :func:`large_cell_faces`."""
-    cell = np.concatenate([faces.cell, more.cell])
-    order = np.argsort(cell, kind="stable")
-    gen_sel, gen_off = ranges(concat_offsets([faces.gen_off, more.gen_off]), order)
-    tight_sel, tight_off = ranges(concat_offsets([faces.tight_off, more.tight_off]), order)
-    return CellFaces(cell[order], np.concatenate([faces.dim, more.dim])[order], gen_off,
-                     np.concatenate([faces.members, more.members])[gen_sel], tight_off,
-                     np.concatenate([faces.tight, more.tight])[tight_sel])
+    parts, at = [], lo
+    for run in np.split(large, np.flatnonzero(np.diff(large) > 1) + 1) if len(large) else []:
+        if run[0] > at:
+            parts.append(cell_faces(arrays, min_dim, at, run[0]))
+        parts.append(large_cell_faces(arrays, min_dim, run))
+        at = run[-1] + 1
+    if at < hi or not parts:
+        parts.append(cell_faces(arrays, min_dim, at, hi))
+    return parts
 
 
 #: Cells, or faces, in one piece of work of the lattice kernels, which threads on idle cores
@@ -332,15 +341,34 @@ _CHUNK = 8192
 
 def _in_threads(kernel, n: int, offsets_at: tuple = ()):
     """``kernel(lo, hi)`` of consecutive runs of ``n`` cells or faces (one, perhaps empty, at
-    least), shared out among threads and joined in order: arrays one after another, tuples of
-    arrays field by field (the fields at ``offsets_at`` being CSR offsets)."""
+    least), shared out among threads and joined in order (:func:`_joined`); a kernel may return
+    a list of such parts, in order."""
     parts = map_in_threads(lambda bounds: kernel(*bounds), batches(n, _CHUNK) or [(0, 0)])
+    if isinstance(parts[0], list):
+        parts = [part for run in parts for part in run]
+    return _joined(parts, offsets_at)
+
+
+def _joined(parts: list, offsets_at: tuple = ()):
+    """The ``parts`` joined in order: arrays one after another, tuples of arrays field by field
+    (the fields at ``offsets_at`` being CSR offsets). They are taken out of the list, which is
+    left empty, and each field of theirs is let go once joined, so that one field, not all, is
+    held twice (r4_small's 25 million faces of cells are 1.2 GB; the kernels' arrays, grown by
+    doubling, up to twice that)."""
     if len(parts) == 1:
-        return parts[0]
+        return parts.pop()
     if isinstance(parts[0], np.ndarray):
-        return np.concatenate(parts)
-    fields = [concat_offsets(f) if i in offsets_at else np.concatenate(f) for i, f in enumerate(zip(*parts))]
-    return type(parts[0])(*fields) if hasattr(parts[0], "_fields") else tuple(fields)
+        out = np.concatenate(parts)
+        parts.clear()
+        return out
+    kind = type(parts[0])
+    columns = [list(field) for field in zip(*parts)]
+    parts.clear()
+    fields = []
+    for i in range(len(columns)):
+        fields.append(concat_offsets(columns[i]) if i in offsets_at else np.concatenate(columns[i]))
+        columns[i] = None
+    return kind(*fields) if hasattr(kind, "_fields") else tuple(fields)
 
 
 def _off_the_regions(faces, cells, ids, network, constraints) -> np.ndarray:

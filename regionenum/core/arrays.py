@@ -126,13 +126,16 @@ def batches(n: int, size: int) -> list:
 
 
 def concat_offsets(arrays) -> np.ndarray:
-    """CSR offsets of the concatenation of several CSR arrays (given by their offsets)."""
-    out = [np.zeros(1, np.int64)]
-    base = 0
+    """CSR offsets of the concatenation of several CSR arrays (given by their offsets), written
+    once into one array (not shifted into copies, then joined)."""
+    arrays = list(arrays)
+    out = np.empty(1 + sum(len(a) - 1 for a in arrays), np.int64)
+    out[0] = at = base = 0
     for a in arrays:
-        out.append(a[1:] + base)
-        base += a[-1]
-    return np.concatenate(out)
+        np.add(a[1:], base, out=out[at + 1: at + len(a)])
+        at += len(a) - 1
+        base += int(a[-1])
+    return out
 
 
 def ranges(offsets, index):
