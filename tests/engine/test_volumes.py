@@ -141,6 +141,35 @@ def test_faces_of_cells_of_more_and_fewer_than_64_generators_together():
     graph = regions.adjacency_graph()
     assert graph.number_of_edges() == 4 and all(d == 2 for _, d in graph.degree())
 
+def test_faces_of_any_run_of_cells_are_those_made_cell_by_cell():
+    """The faces of a run of cells, where cells of more than 64 generators (made by their own
+    kernel) come first, last, one after another and between small ones, are the faces each cell
+    gets alone, in the cells' order: the prism over a 70-gon cut into two large and two small
+    cells, taken in every order (a permutation of the cells) and every run."""
+    from regionenum.analysis.faces import faces_of_cells
+    n = 70
+    angles = 2 * np.pi * np.arange(n) / n
+    A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
+    net = rn.Network.from_layers([(np.array([[0, 0, 1.0], [1.0, 0, 0]]), np.array([-0.3, -0.97])),
+                                  (np.ones((1, 2)), np.zeros(1))])
+    cells = rn.enumerate_regions(net, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0])).cells
+    large = np.diff(cells.gen_off) > 64
+    assert large.sum() == 2
+    for order in itertools.permutations(range(4)):
+        taken = cells.take(np.array(order))
+        alone = [faces_of_cells(taken, 0, c, c + 1) for c in range(4)]
+        assert all(len(f.cell) > 0 and set(f.cell.tolist()) == {c} for c, f in enumerate(alone))
+        for lo, hi in itertools.combinations(range(5), 2):
+            run = faces_of_cells(taken, 0, lo, hi)
+            parts = alone[lo:hi]
+            np.testing.assert_array_equal(run.cell, np.concatenate([f.cell for f in parts]))
+            np.testing.assert_array_equal(run.dim, np.concatenate([f.dim for f in parts]))
+            for offsets, items in (("gen_off", "members"), ("tight_off", "tight")):
+                got = np.split(getattr(run, items), getattr(run, offsets)[1:-1])
+                want = [x for f in parts for x in np.split(getattr(f, items), getattr(f, offsets)[1:-1])]
+                assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
 def test_an_edge_of_more_than_64_generators_is_as_long_as_its_ends_are_apart():
     """The bottom edge of a unit square carrying 68 more generators between its corners, which
     come last among its generators: its length is the corners' distance, from both kernels
