@@ -27,6 +27,7 @@ from ..core.arrays import (
 from ..core.exact import ExactNetwork, exact_rank
 from ..core.memory import release_free_memory
 from ..core.threads import map_in_threads
+from ..engine.cells import TRIM_BYTES
 from ..engine.kernels.grouping import distinct_members, first_occurrence_groups
 from ..engine.kernels.lattice import (
     CellFaces,
@@ -294,7 +295,8 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
     regions') are not part of names."""
     faces = _in_threads(lambda lo, hi: _face_parts(cells, min_dim, lo, hi), len(cells),
                         offsets_at=_FACE_OFFSETS)
-    release_free_memory()  # the kernels' parts, freed in the C heap's midst (see _joined)
+    if faces.gen_off.nbytes >= TRIM_BYTES:  # the kernels' parts, freed in the C heap's midst
+        release_free_memory()
     bad = _off_the_regions(faces, cells, ids, network, constraints)
     units = np.arange(network.n_units)
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])

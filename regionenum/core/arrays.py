@@ -132,7 +132,7 @@ def concat_offsets(arrays) -> np.ndarray:
     out = np.empty(1 + sum(len(a) - 1 for a in arrays), np.int64)
     out[0] = at = base = 0
     for a in arrays:
-        np.add(a[1:], base, out=out[at + 1: at + len(a)])
+        np.add(a[1:], base, out=out[at + 1: at + len(a)], dtype=np.int64)
         at += len(a) - 1
         base += int(a[-1])
     return out

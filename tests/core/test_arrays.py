@@ -89,3 +89,17 @@ def test_labels_are_renumbered_by_first_occurrence():
     labels = np.array([7, 3, 7, 0, 3, 9, 0], np.int32)
     assert renumber_by_first(labels).tolist() == [0, 1, 0, 2, 1, 3, 2]
     assert renumber_by_first(labels[:0]).tolist() == []
+
+
+def test_concat_offsets_of_parts_of_any_kind():
+    """CSR offsets of parts one after another, in int64 whatever the parts' integer type (int32
+    offsets whose total passes 2^31 do not wrap), from lists, tuples or a generator, with parts
+    of no items."""
+    from regionenum.core.arrays import concat_offsets
+    parts = [np.array([0, 2, 5]), np.array([0]), np.array([0, 1])]
+    for given in (parts, tuple(parts), (p for p in parts)):
+        out = concat_offsets(given)
+        assert out.dtype == np.int64 and out.tolist() == [0, 2, 5, 6]
+    big = concat_offsets([np.array([0, 2 ** 31 - 1], np.int32), np.array([0, 5], np.int32)])
+    assert big.dtype == np.int64 and big.tolist() == [0, 2 ** 31 - 1, 2 ** 31 + 4]
+    assert concat_offsets([np.array([0, 3])]).tolist() == [0, 3]

@@ -170,6 +170,25 @@ def test_faces_of_any_run_of_cells_are_those_made_cell_by_cell():
                 assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want))
 
 
+def test_faces_of_large_cells_alone_refuse_ids_beyond_int32():
+    """A run of cells of more than 64 generators only (no cell for the bit-mask kernel) still
+    refuses constraint ids the faces' int32 arrays cannot hold, rather than wrapping them."""
+    import dataclasses
+
+    from regionenum.analysis.faces import faces_of_cells
+    n = 70
+    angles = 2 * np.pi * np.arange(n) / n
+    A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
+    net = rn.Network.from_layers([(np.array([[0, 0, 1.0], [1.0, 0, 0]]), np.array([-0.3, -0.97])),
+                                  (np.ones((1, 2)), np.zeros(1))])
+    cells = rn.enumerate_regions(net, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0])).cells
+    c = int(np.flatnonzero(np.diff(cells.gen_off) > 64)[0])
+    assert len(faces_of_cells(cells, 0, c, c + 1).cell) > 0
+    far = dataclasses.replace(cells, con_ids=cells.con_ids.astype(np.int64) + 2 ** 31)
+    with pytest.raises(ValueError, match="int32"):
+        faces_of_cells(far, 0, c, c + 1)
+
+
 def test_an_edge_of_more_than_64_generators_is_as_long_as_its_ends_are_apart():
     """The bottom edge of a unit square carrying 68 more generators between its corners, which
     come last among its generators: its length is the corners' distance, from both kernels

@@ -930,13 +930,25 @@ def _large_cell_faces(face, d, min_dim, gens, gen_inc_off, gen_inc):
     return dims, members
 
 
+@nb.njit(inline='always', **_JIT)
+def _require_int32_ids(cells, q0, q1):
+    """Raise ``ValueError`` where the faces' int32 ids (:data:`CellFaces`) cannot hold the
+    generators and cells of ``cells`` (a ``CellArrays``) or its constraint ids ``q0 .. q1 - 1``."""
+    if cells.gens.shape[0] > _INT32_MAX or cells.gen_off.shape[0] > _INT32_MAX:
+        raise ValueError("2^31 cells or generators or more: the faces' int32 ids cannot hold them")
+    for q in range(q0, q1):
+        if cells.con_ids[q] > _INT32_MAX:
+            raise ValueError("a constraint id of 2^31 or more: the faces' int32 ids cannot hold it")
+
+
 @nb.njit(cache=True, nogil=True)
 def large_cell_faces(cells, min_dim, which):
     """:func:`cell_faces` of the cells ``which`` of more than 64 generators, which it leaves out,
     in the same form, on sets of generator indices instead of bit masks: a kernel of its own
-    for the reason :func:`large_volumes` gives (the faces' ids were checked by
-    :func:`cell_faces`)."""
+    for the reason :func:`large_volumes` gives."""
     gens, gen_inc_off, gen_inc = cells.gens, cells.inc_off, cells.inc
+    for c in which:
+        _require_int32_ids(cells, cells.con_off[c], cells.con_off[c + 1])
     d = gens.shape[1] - 1
     f_cell, f_dim = np.empty(16, np.int32), np.empty(16, np.int8)
     gen_off, members = np.zeros(17, np.int64), np.empty(64, np.int32)
@@ -995,11 +1007,7 @@ def cell_faces(cells, min_dim, lo, hi):
     kernel 1.2 to 1.4 times as long). Larger cells are left out: see :func:`large_cell_faces`."""
     cell_gen_off, gens, gen_inc_off, gen_inc = cells.gen_off, cells.gens, cells.inc_off, cells.inc
     cell_con_off, con_ids = cells.con_off, cells.con_ids
-    if gens.shape[0] > _INT32_MAX or cell_gen_off.shape[0] > _INT32_MAX:
-        raise ValueError("2^31 cells or generators or more: the faces' int32 ids cannot hold them")
-    for q in range(cell_con_off[lo], cell_con_off[hi]):
-        if con_ids[q] > _INT32_MAX:
-            raise ValueError("a constraint id of 2^31 or more: the faces' int32 ids cannot hold it")
+    _require_int32_ids(cells, cell_con_off[lo], cell_con_off[hi])
     d = gens.shape[1] - 1
     f_cell, f_dim = np.empty(16, np.int32), np.empty(16, np.int8)
     gen_off, members = np.zeros(17, np.int64), np.empty(64, np.int32)
