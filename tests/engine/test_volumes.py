@@ -77,17 +77,32 @@ def test_cells_of_more_than_64_generators():
     assert sorted(np.diff(regions.facet_offsets)) == sorted(np.diff(regions.vertex_offsets))
 
 
-def test_faces_and_decision_regions_of_more_than_64_generators():
-    """A prism over a regular 70-gon, cut across at x2 = 0.3 by a unit whose output decides
-    between two classes at x2 = 0.5: its 70-gon faces, the cells of 140 generators and the
-    decision boundary (a 70-gon) take the kernels of large faces."""
+def _prism():
+    """A prism over a regular 70-gon, ``x2`` from -1 to 1: the polygon's corners, the prism as a
+    domain and the polygon's area."""
     n = 70
     angles = 2 * np.pi * np.arange(n) / n
     A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
     area = n / 2 * np.sin(2 * np.pi / n) / np.cos(np.pi / n) ** 2
+    return n, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0]), area
+
+
+def _cut_prism():
+    """The regions of :func:`_prism` cut at ``x2 = 0.3`` and at ``x0 = 0.97``, which cuts six
+    vertices off each 70-gon: two cells of 132 generators and two of 16."""
+    net = rn.Network.from_layers([(np.array([[0, 0, 1.0], [1.0, 0, 0]]), np.array([-0.3, -0.97])),
+                                  (np.ones((1, 2)), np.zeros(1))])
+    return rn.enumerate_regions(net, _prism()[1])
+
+
+def test_faces_and_decision_regions_of_more_than_64_generators():
+    """A prism over a regular 70-gon, cut across at x2 = 0.3 by a unit whose output decides
+    between two classes at x2 = 0.5: its 70-gon faces, the cells of 140 generators and the
+    decision boundary (a 70-gon) take the kernels of large faces."""
+    n, prism, area = _prism()
     net = rn.Network.from_layers([(np.array([[0, 0, 1.0]]), np.array([-0.3])),
                                   (np.array([[1.0], [0.0]]), np.array([0.0, 0.2]))])
-    regions = rn.enumerate_regions(net, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0]))
+    regions = rn.enumerate_regions(net, prism)
     np.testing.assert_allclose(np.sort(regions.volumes), area * np.array([0.7, 1.3]), rtol=1e-12)
     polygons = regions.faces().by_dim[2]
     big = np.diff(polygons.vertex_offsets) == n  # the top, the bottom and the cut
@@ -122,13 +137,8 @@ def test_faces_of_cells_of_more_and_fewer_than_64_generators_together():
     come in the cells' order; the faces make a complex of Euler characteristic 1 whose top
     facets cover the 70-gon, and the graph joins the four cells in a square."""
     from regionenum.analysis.faces import face_instances
-    n = 70
-    angles = 2 * np.pi * np.arange(n) / n
-    A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
-    area = n / 2 * np.sin(2 * np.pi / n) / np.cos(np.pi / n) ** 2
-    net = rn.Network.from_layers([(np.array([[0, 0, 1.0], [1.0, 0, 0]]), np.array([-0.3, -0.97])),
-                                  (np.ones((1, 2)), np.zeros(1))])
-    regions = rn.enumerate_regions(net, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0]))
+    n, _, area = _prism()
+    regions = _cut_prism()
     assert sorted(np.diff(regions.vertex_offsets).tolist()) == [16, 16, 132, 132]
     inst = face_instances(regions.cells, regions.cell_region, regions.constraint_ids, regions.network, 0)
     assert np.all(np.diff(inst.faces.cell) >= 0) and set(inst.faces.cell.tolist()) == {0, 1, 2, 3}
@@ -147,12 +157,7 @@ def test_faces_of_any_run_of_cells_are_those_made_cell_by_cell():
     gets alone, in the cells' order: the prism over a 70-gon cut into two large and two small
     cells, taken in every order (a permutation of the cells) and every run."""
     from regionenum.analysis.faces import faces_of_cells
-    n = 70
-    angles = 2 * np.pi * np.arange(n) / n
-    A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
-    net = rn.Network.from_layers([(np.array([[0, 0, 1.0], [1.0, 0, 0]]), np.array([-0.3, -0.97])),
-                                  (np.ones((1, 2)), np.zeros(1))])
-    cells = rn.enumerate_regions(net, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0])).cells
+    cells = _cut_prism().cells
     large = np.diff(cells.gen_off) > 64
     assert large.sum() == 2
     for order in itertools.permutations(range(4)):
@@ -176,12 +181,7 @@ def test_faces_of_large_cells_alone_refuse_ids_beyond_int32():
     import dataclasses
 
     from regionenum.analysis.faces import faces_of_cells
-    n = 70
-    angles = 2 * np.pi * np.arange(n) / n
-    A = np.r_[np.c_[np.cos(angles), np.sin(angles), np.zeros(n)], [[0, 0, 1.0], [0, 0, -1.0]]]
-    net = rn.Network.from_layers([(np.array([[0, 0, 1.0], [1.0, 0, 0]]), np.array([-0.3, -0.97])),
-                                  (np.ones((1, 2)), np.zeros(1))])
-    cells = rn.enumerate_regions(net, rn.Polytope(A, np.r_[-np.ones(n), -1.0, -1.0])).cells
+    cells = _cut_prism().cells
     c = int(np.flatnonzero(np.diff(cells.gen_off) > 64)[0])
     assert len(faces_of_cells(cells, 0, c, c + 1).cell) > 0
     far = dataclasses.replace(cells, con_ids=cells.con_ids.astype(np.int64) + 2 ** 31)
