@@ -279,7 +279,7 @@ class Faces:
 class Instances(NamedTuple):
     """Every face of dimension ``>= min_dim`` of every cell (``faces``), what names each across
     cells (``names``), whether it is a face of a region (``keep``: not on an artificial cut) and
-    the region (or piece) of its cell."""
+    the region (or piece) of its cell (int32 where every region is one cell, int64 otherwise)."""
 
     faces: CellFaces
     names: FaceNames
@@ -302,7 +302,9 @@ def face_instances(cells, cell_region, ids, network, min_dim: int, constraints=N
     id_units = np.concatenate([np.stack([units, units], axis=1), network.tie_units])
     names = FaceNames(faces.cell, faces.tight_off, faces.tight, _words(cells.packed), _words(cells.zero),
                       ids.unit_start, id_units, ids.n_domain)
-    return Instances(faces, names, ~bad, cell_region[faces.cell])
+    one_each = len(cell_region) == len(cells) and np.array_equal(cell_region, np.arange(len(cells)))
+    # a region per cell (a bounded domain): the faces' own cell ids, not an int64 copy of them
+    return Instances(faces, names, ~bad, faces.cell if one_each else cell_region[faces.cell])
 
 
 def faces_of_cells(cells, min_dim: int, lo: int, hi: int) -> CellFaces:
