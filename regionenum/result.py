@@ -324,7 +324,7 @@ class Regions:
         -----
         Each face is made once per cell it bounds, then matched across cells by its exact name:
         in four inputs about 80 faces per cell. On two cores the standard suite's r4_small
-        (318,765 regions) took 9-11 s and peaked at 3.2-3.3 GB, four to five times its enumeration's
+        (318,765 regions) took 9-11 s and peaked at 3.1-3.3 GB, four to five times its enumeration's
         time; r3_small (90,020 regions) 0.7 s. The facets alone (``min_dim = d - 1``), which the
         adjacency graph reads, took 2.1 s and 1.4 GB on r4_small (the graph 3.2 s, 1.8 GB).
         """
