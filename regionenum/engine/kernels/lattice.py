@@ -777,7 +777,7 @@ def fill_cell_volumes(cells, volumes, flags=None):
         large_facet_flags(cells, large, flags)
 
     def of_points(j):  # the cells j, and whether theirs are all points
-        return j, _all_points(cells.gens, cells.gen_off, np.arange(cells.gen_off[-1]), j)
+        return j, _all_points(cells.gens, cells.gen_off, j)
 
     _in_range(cells, volumes, cells.gens.shape[1] - 1, of_points, _cell_volumes, per_axis=True)
 
@@ -795,9 +795,10 @@ def _fill_large_cells(cells, which, volumes):
     cells of more than 64 generators among ``which``; returns those cells."""
     is_large = cells.gen_off[which + 1] - cells.gen_off[which] > 64
     large = which[is_large]
-    if len(large):
-        dims = np.full(len(cells.gen_off) - 1, cells.gens.shape[1] - 1, np.int8)
-        volumes[is_large] = large_volumes(cells.gen_off, np.arange(cells.gen_off[-1]), dims, large, cells)
+    if len(large):  # (as faces of their own generators: index arrays as long as theirs only)
+        members, offsets = ranges(cells.gen_off, large)
+        dims = np.full(len(large), cells.gens.shape[1] - 1, np.int8)
+        volumes[is_large] = large_volumes(offsets, members, dims, np.arange(len(large)), cells)
     return large
 
 
@@ -814,7 +815,7 @@ def fill_face_volumes(faces, cells, which, volumes):
         return out
 
     def of_points(j):  # the faces' cells, and whether their generators are all points
-        return faces.cell[which[j]], _all_points(cells.gens, faces.gen_off, faces.members, which[j])
+        return faces.cell[which[j]], _all_points(cells.gens, faces.gen_off, which[j], faces.members)
 
     _in_range(cells, volumes, faces.dim[which], of_points, again)
 
@@ -827,11 +828,12 @@ def _fill_large_faces(faces, cells, which, volumes):
         volumes[large] = large_volumes(faces.gen_off, faces.members, faces.dim, which[large], cells)
 
 
-def _all_points(gens, offsets, members, which):
+def _all_points(gens, offsets, which, members=None):
     """Per item ``i`` of ``which``, whether its generators ``gens[members[offsets[i]:offsets[i +
-    1]]]`` are all points (none a ray)."""
+    1]]]`` are all points (none a ray); without ``members``, ``gens[offsets[i]:offsets[i + 1]]``
+    (a cell's)."""
     rows, first = ranges(offsets, which)
-    return np.logical_and.reduceat(gens[members[rows], 0] > 0, first[:-1])
+    return np.logical_and.reduceat(gens[rows if members is None else members[rows], 0] > 0, first[:-1])
 
 
 def _in_range(cells, volumes, dims, of_points, compute, per_axis=False):
