@@ -38,14 +38,26 @@ from .kernels import KernelClock
 from .polytope_step import PolytopeStep, Rows
 from .split import SHARED_DIM
 
-__all__ = ["LINE_SUBTREE_CELLS", "LINE_SUBTREE_WORK", "SUBTREES", "SUBTREE_CELLS", "SUBTREE_WORK", "Part",
-           "first_split", "run_cells", "run_subtrees", "runs_of_pieces", "subtree_count", "subtree_stack"]
+__all__ = ["LARGE_SUBTREE_WORK", "LINE_SUBTREE_CELLS", "LINE_SUBTREE_WORK", "MOST_SUBTREES", "SUBTREES",
+           "SUBTREE_CELLS", "SUBTREE_WORK", "Part", "first_split", "run_cells", "run_subtrees", "runs_of_pieces",
+           "subtree_count", "subtree_stack"]
 
-#: Subtrees a large run is cut into at most: more than the cores, so that a thread that is done
-#: early takes over work the others would do last. The number depends on the network and the
-#: first layer's pieces only (:func:`subtree_count`), so that the cut, and with it the batches
-#: and their sign counts, is the same however many cores are idle.
+#: Subtrees a run is cut into at most (but see :data:`LARGE_SUBTREE_WORK`): more than the
+#: cores, so that a thread that is done early takes over work the others would do last. The
+#: number depends on the network and the first layer's pieces only (:func:`subtree_count`), so
+#: that the cut, and with it the batches and their sign counts, is the same however many cores
+#: are idle.
 SUBTREES = 16
+
+#: Large runs are cut finer: one subtree per ``LARGE_SUBTREE_WORK`` of their work (the first
+#: layer's pieces times the later layers' units), up to ``MOST_SUBTREES``. The subtrees are of
+#: about equal numbers of pieces, not of equal work, and a thread that finishes its last one
+#: while the other has started its own waits for it: on the 2-D net of four 1,232-wide layers
+#: (ten million regions, 760,000 first-layer pieces) cut into 16, the last 47 s of 401 ran on one
+#: core of two. Smaller runs (every net of the standard suite; w = 768 of the scaling nets) stay
+#: at ``SUBTREES``.
+LARGE_SUBTREE_WORK = 40_000_000
+MOST_SUBTREES = 64
 
 #: First-layer pieces per subtree at least (but two subtrees always): smaller subtrees split
 #: their later layers in batches too small to run at full speed. On the suite's r2_deep (472
@@ -107,7 +119,8 @@ def subtree_count(step: PolytopeStep, entries: list) -> int:
     work, cells = (LINE_SUBTREE_WORK, LINE_SUBTREE_CELLS) if d == 1 else (SUBTREE_WORK, SUBTREE_CELLS)
     if d >= SHARED_DIM or pieces < 2 or foretold * later < work:
         return 1
-    return min(SUBTREES, max(2, int(foretold) // cells), pieces)
+    most = min(MOST_SUBTREES, max(SUBTREES, int(foretold * later) // LARGE_SUBTREE_WORK))
+    return min(most, max(2, int(foretold) // cells), pieces)
 
 
 class Part(NamedTuple):
