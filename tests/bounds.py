@@ -19,8 +19,8 @@ def norm_bounds_only():
     carried by ``||W||_2``), not the smaller of that and the unit-by-unit bound."""
     original = PolytopeStep.next_layer_rows
 
-    def rows(self, l, parent_rows, parent, bits):
-        out = original(self, l, parent_rows, parent, bits)
+    def rows(self, l, parent_rows, parent, bits, children=None):
+        out = original(self, l, parent_rows, parent, bits, children)
         return out._replace(E=np.ascontiguousarray(np.broadcast_to(out.N[:, None, None], out.E.shape)))
 
     PolytopeStep.next_layer_rows = rows

@@ -60,6 +60,8 @@ from .kernels.rows import (
     shared_rows_and_bounds,
     unit_error_bounds,
 )
+from .kernels.screening import screened_rows
+from .kernels.splitting import BOX_INPUTS
 from .roots import Roots, root_cells
 from .split import SIGN_STAGES, split
 from .two_part import SlicedColumns, absolute_term, two_part_product
@@ -120,6 +122,14 @@ SHARE_FROM, OWN_TERM_COST = 64, 5
 #: for four children, held 10 MB more and gained nothing; r2_wide's second layer has a block for
 #: ten children).
 SHARE_BOUNDS_BELOW = 0.75
+#: In a count, the last layer that splits has its rows made by a float32 product and screened
+#: (:meth:`PolytopeStep._screened`) where it has at least this many units: the product halves,
+#: and the screen's own pass costs a few microseconds a child plus the rows it recomputes, which
+#: grow with the layer's width squared (the float32 bound grows with it). On the scaling nets
+#: ``[2] + [w] * 4 + [1]`` (fresh processes, alternating, medians): w = 1,232 took 352 s against
+#: 394 (one run each), w = 768 0.95-0.97 of the time, w = 512 1.02, w = 384 1.02, w = 256 1.03, and
+#: the suite's r2_wide (a 256-wide last layer after another) 1.16.
+SCREEN_FROM = 768
 #: A run carries its rows in two parts, ``hi + lo`` (:mod:`~regionenum.engine.two_part`), where
 #: rows in one part would end with error bounds above this share of their size at the last
 #: layer that splits (the median over the units of a few points' cells, :meth:`PolytopeStep.start`).
@@ -170,6 +180,18 @@ class Magnitudes:
     def row_sums(self) -> np.ndarray:
         """The row sums of ``|W|``, made on first use."""
         return self.abs_W.sum(axis=1)
+
+    @functools.cached_property
+    def single_weights_T(self) -> np.ndarray:
+        """``[W | b]^T`` in float32, for products screened in float32 (see
+        :meth:`PolytopeStep._screened`), made on first use, with the largest of its entries'
+        sizes before rounding (:attr:`largest_weight`)."""
+        return self.layer.weights_and_bias_T.astype(np.float32)
+
+    @functools.cached_property
+    def largest_weight(self) -> float:
+        """The largest ``|w|`` of ``[W | b]``."""
+        return float(max(self.abs_W.max(initial=0.0), self.abs_b.max(initial=0.0)))
 
     @functools.cached_property
     def sliced_columns(self) -> SlicedColumns:
@@ -241,7 +263,7 @@ class PendingRows:
 
     def __call__(self) -> Rows:
         bits = None if self.children is None else self.step.layer_bits(self.layer - 1, self.children)
-        return self.step.next_layer_rows(self.layer, self.rows, self.parent, bits)
+        return self.step.next_layer_rows(self.layer, self.rows, self.parent, bits, self.children)
 
 
 class TakenRows:
@@ -475,11 +497,13 @@ class PolytopeStep:
         return Rows(kernel_array(np.broadcast_to(J0, (n,) + J0.shape), np.float64),
                     np.zeros((n, 1, first.width)), np.zeros(n))
 
-    def next_layer_rows(self, l, rows: Rows, parent, bits) -> Rows:
+    def next_layer_rows(self, l, rows: Rows, parent, bits, children: CellSet | None = None) -> Rows:
         """The :class:`Rows` of layer ``l`` for children of cells with ``rows`` of layer ``l -
         1`` (``parent`` and state ``bits`` per child), with bounds on their errors (see the
         module's description): in two parts where the run's are (:attr:`in_two_parts`) and the
-        layer has a slope per unit (not a max group's sums)."""
+        layer has a slope per unit (not a max group's sums). Where the ``children`` are given
+        and :meth:`_screens` says so, most rows come from a float32 product
+        (:func:`~regionenum.engine.kernels.screening.screened_rows`)."""
         on = self._states(l - 1, bits, len(parent))
         act = self.net.layers[l - 1].activation
         off = act.off_slope
@@ -505,7 +529,8 @@ class PolytopeStep:
                                        layer.b, mags.abs_W, mags.abs_W_T, rows, product, sizes)
                 pre = None
             else:
-                rows, pre, blocks = self._wide_rows(layer, J, E, parent, on, off, rounding, sizes)
+                single = self._magnitude_layers[l] if self._screens(l, children) else None
+                rows, pre, blocks = self._wide_rows(layer, J, E, parent, on, off, rounding, sizes, single)
         else:  # a group's winner: sums over the group
             M, carried = self._collected(l - 1, J, E, parent, on)
             carried = carried[:, 0, :]
@@ -518,7 +543,66 @@ class PolytopeStep:
             N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
         E = self._unit_bounds(l, pre, scale, g, product, blocks=blocks)
         E, N = self._with_underflow(l, D, width, E, N)
+        if rows.dtype == np.float32:
+            return self._screened(l, rows, E, N, sizes, J, parent, on, off, children)
         return Rows(rows, E[:, None, :], N)
+
+    def _screens(self, l, children: CellSet | None) -> bool:
+        """Whether the rows of layer ``l`` for ``children`` (None: not given) are formed in
+        float32 and screened (:mod:`~regionenum.engine.kernels.screening`): in a count, on the
+        last layer that splits, where it has at least :data:`SCREEN_FROM` units, on inputs the
+        splitting kernel's box test takes (up to
+        :data:`~regionenum.engine.kernels.splitting.BOX_INPUTS`); the product is then most of a
+        wide network's count, and its rows serve that layer's split alone."""
+        return (children is not None and not self.keep and l == self._last_split
+                and self.net.layers[l].width >= SCREEN_FROM and self.net.input_dim <= BOX_INPUTS)
+
+    def _single_bounds(self, l, sizes, n):
+        """The rounding of layer ``l``'s rows made in float32 (:meth:`_wide_rows`) for ``n``
+        children with ``sizes`` (:func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`),
+        on top of the float64 bound, as ``rounding ||a_i||_2 ||W_u||_2 + unit_floor[u] +
+        child_floor[i]`` (``||a_i||_2`` is formed by
+        :func:`~regionenum.engine.kernels.screening.screened_rows`).
+
+        Each entry is a sum of ``width + 1`` terms ``m w`` (a masked row's entry times a weight
+        or the bias, times 1), the block's rounded to float32 before BLAS's product, the own
+        terms (:func:`~regionenum.engine.kernels.rows.add_own_terms`) formed in float64 and
+        added in float32: each term within ``2 u`` of its exact value (``u = 2^-24``, float32's
+        unit roundoff), and at most ``width`` of the additions round (an exact zero added, as the
+        block's on its children's own units, rounds nothing), so the entry is within ``gamma_(width
+        + 4) sum |m| |w|`` of the exact sum of the masked rows' products, in float32's normal
+        range. Summed over the ``D`` rows that is ``gamma sum_j a_j |w_j|`` with ``a = sum_k
+        |M_k|``, at most ``gamma (||a||_2 ||W_u||_2 + |b_u|)``. Below float32's normal range a
+        product or a rounded entry errs by up to ``2^-150`` absolutely (sums of such are exact):
+        at most ``2^-149`` per term and row, through ``sum_j |w_j| + sum(a) + width + 1``, the
+        floors. :meth:`_wide_rows` makes float32 rows only where no entry can overflow."""
+        mags = self._magnitude_layers[l]
+        width = mags.layer.W.shape[1]
+        rounding = (width + 4) * 2.0 ** -24 / (1.0 - (width + 4) * 2.0 ** -24)
+        floor = (self.net.input_dim + 1) * 2.0 ** -149
+        child_floor = floor * (sizes[:n, 0] + width + 1) * (1.0 + 8.0 * U)
+        unit_floor = (rounding * mags.abs_b + floor * mags.row_sums) * (1.0 + 8.0 * U)
+        return rounding, child_floor, unit_floor
+
+    def _screened(self, l, rows32, E, N, sizes, J, parent, on, off, children: CellSet) -> Rows:
+        """The :class:`Rows` of layer ``l`` from its float32 rows ``rows32`` and float64 bounds
+        ``E`` and ``N``: rows that prove their hyperplane misses the child kept with the float32
+        rounding added to their bounds, the others recomputed in float64
+        (:func:`~regionenum.engine.kernels.screening.screened_rows`)."""
+        layer, mags = self.net.layers[l], self._magnitude_layers[l]
+        n = len(parent)
+        rounding, child_floor, unit_floor = self._single_bounds(l, sizes, n)
+        out, E = np.empty(rows32.shape), E[:, None, :]  # (E: this call's own array, written over)
+        cells = children.arrays
+        screened_rows(rows32, E, rounding, child_floor, unit_floor, mags.row_norms, J, parent, on, off,
+                      layer.W, layer.b, cells.gen_off, cells.gens, cells.gen_err, self.roots.constraints.ref,
+                      self.tol, out)
+        # sum_k ||.||_2 of the float32 rounding: at most the 2-norm of its bounds over the units
+        # (||a||_2 <= sqrt(sum(a) max(a)))
+        a_norm = np.sqrt(sizes[:n, 0]) * np.sqrt(sizes[:n, 1])
+        N = N + (rounding * a_norm * np.sqrt(np.sum(mags.row_norms ** 2)) + np.sqrt(np.sum(unit_floor ** 2))
+                 + child_floor * np.sqrt(layer.width)) * (1.0 + gamma(layer.width + 8))
+        return Rows(out, E, N)
 
     def _with_underflow(self, l, D, width, E, N):
         """The bounds ``E`` and ``N`` of layer ``l``'s rows (``D`` coefficients, from ``width``
@@ -576,7 +660,7 @@ class PolytopeStep:
                                     (N + rounding_norm) * (1.0 + 8.0 * U))
         return Rows(hi, E[:, None, :], N, lo)
 
-    def _wide_rows(self, layer, J, E, parent, on, off, rounding, sizes):
+    def _wide_rows(self, layer, J, E, parent, on, off, rounding, sizes, single: Magnitudes | None = None):
         """The rows of ``layer`` (wider than :data:`NARROW`) for children of cells with rows ``J``
         and bounds ``E``, and each child's ``pre`` and ``sizes`` (see
         :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): one matrix product with
@@ -585,7 +669,12 @@ class PolytopeStep:
         units are added (:func:`~regionenum.engine.kernels.rows.add_own_terms`); the bias is the
         blocks' last column (1 on the ``t`` row) times ``b``, a term of each ``t`` row's sum.
         Also returns how the blocks were shared (:class:`SharedBlocks`; None where no siblings
-        shared one), for the unit-by-unit bound's product."""
+        shared one), for the unit-by-unit bound's product.
+
+        With ``single`` (the layer's :class:`Magnitudes`), the product is taken in float32 and the
+        rows returned in float32, for :meth:`_screened`, where no entry can overflow there: the
+        masked rows' largest entry (``sizes``) times the largest weight, times the terms, below
+        ``2^120``."""
         n, D, width = len(parent), J.shape[1], J.shape[2]
         M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
         owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
@@ -593,13 +682,20 @@ class PolytopeStep:
         own = self._buffer("own", (own_room(n, width, cost),), np.int64)
         blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost)
         blocks_M = M[:blocks].reshape(blocks * D, width + 1)
+        weights_T = layer.weights_and_bias_T
+        if single is not None and sizes[:n, 1].max(initial=0.0) * single.largest_weight * (width + 2) < 2.0 ** 120:
+            single_M = self._buffer("single blocks", blocks_M.shape, np.float32)
+            single_M[...] = blocks_M
+            blocks_M, weights_T = single_M, single.single_weights_T
         if blocks == n:  # no siblings shared a block: each child's rows are its block's
-            return (blocks_M @ layer.weights_and_bias_T).reshape(n, D, layer.width), pre, None
-        shared = self._buffer("shared", (blocks * D, layer.width))
-        np.matmul(blocks_M, layer.weights_and_bias_T, out=shared)
-        rows = np.empty((n, D, layer.width))
-        add_own_terms(shared.reshape(blocks, D, layer.width), owner, J, parent, on, off, span, own,
-                      layer.weights_and_bias_T, rows)
+            return (blocks_M @ weights_T).reshape(n, D, layer.width), pre, None
+        shared = self._buffer(f"shared {weights_T.dtype}", (blocks * D, layer.width), weights_T.dtype)
+        np.matmul(blocks_M, weights_T, out=shared)
+        # (float32 rows are read once, by :meth:`_screened`: into a buffer kept between calls)
+        rows = (self._buffer("single", (n, D, layer.width), np.float32) if weights_T.dtype == np.float32
+                else np.empty((n, D, layer.width)))
+        add_own_terms(shared.reshape(blocks, D, layer.width), owner, J, parent, on, off, span, own, weights_T,
+                      rows)
         return rows, pre, SharedBlocks(blocks, owner, span, own)
 
     def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True, blocks=None):

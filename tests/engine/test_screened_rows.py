@@ -1,0 +1,133 @@
+"""A count's last rows made by a float32 product and screened
+(:mod:`regionenum.engine.kernels.screening`): the float32 rounding stays within the bound added
+for it, checked against exact sums; counts equal those of float64 rows on random, leaky, badly
+scaled, unbounded and degenerate networks; the screen keeps most rows in float32; and weights
+too large for float32 keep the float64 path."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import regionenum as rn
+from regionenum.engine import polytope_step
+
+WIDE = 256  # the last layer's units (screened here below the default SCREEN_FROM)
+
+
+def _network(seed, scale=1.0, act="relu", duplicate=False, bias=0.1, first=16, wide_bias=True):
+    """``[2, first, WIDE, 1]`` with He weights; the hidden layers' weights times ``scale`` (a power
+    of two) and their biases times ``scale`` and ``scale^2``, so that the wide layer's values are
+    ``scale^2`` times the unscaled ones and the regions the same; with ``duplicate``, the wide
+    layer's first units repeated (coincident hyperplanes, the exact stages' work); without
+    ``wide_bias``, the wide layer's biases zero."""
+    rng = np.random.default_rng(seed)
+    W0, b0 = rng.normal(0, 1, (first, 2)), rng.normal(0, bias, first)
+    W1, b1 = rng.normal(0, np.sqrt(2 / first), (WIDE, first)), rng.normal(0, bias, WIDE) * wide_bias
+    if duplicate:
+        W1[WIDE // 2:], b1[WIDE // 2:] = W1[: WIDE // 2], b1[: WIDE // 2]
+    layers = [(W0 * scale, b0 * scale), (W1 * scale, b1 * scale ** 2), (rng.normal(size=(1, WIDE)), np.zeros(1))]
+    return rn.Network.from_layers(layers, [act, act, "identity"])
+
+
+class _Screens:
+    """Records the screening kernel's calls (rows given, rows recomputed) and checks, on the first
+    ``checked`` calls, a sample of the kept float32 rows against their exact sums."""
+
+    def __init__(self, checked=0, seed=0):
+        self.calls, self.rows, self.recomputed, self.checked = 0, 0, 0, checked
+        self.entries = 0
+        self.rng = np.random.default_rng(seed)
+        self.kernel = polytope_step.screened_rows
+
+    def __call__(self, rows32, E, rounding, child_floor, unit_floor, row_norms, J, parent, on, off, W, b,
+                 *rest):
+        if self.calls < self.checked:
+            self.check(rows32, rounding, child_floor, unit_floor, row_norms, J, parent, on, off, W, b)
+        self.calls += 1
+        self.rows += rows32.shape[0] * rows32.shape[2]
+        got = self.kernel(rows32, E, rounding, child_floor, unit_floor, row_norms, J, parent, on, off, W, b,
+                          *rest)
+        self.recomputed += got
+        return got
+
+    def check(self, rows32, rounding, child_floor, unit_floor, row_norms, J, parent, on, off, W, b):
+        """``sum_k |rows32[i, k, u] - exact_k| <= rounding ||a_i||_2 row_norms[u] + unit_floor[u] +
+        child_floor[i]``, the exact rows being the masked parent rows' products summed exactly
+        (``a_i`` the child's masked rows' absolute sums over ``k``)."""
+        n, D, units = rows32.shape
+        for i in self.rng.choice(n, size=min(n, 4), replace=False):
+            slopes = np.where(on[i].astype(bool), 1.0, off)
+            a_norm = np.linalg.norm(np.abs(J[parent[i]] * slopes).sum(axis=0))
+            for u in self.rng.choice(units, size=12, replace=False):
+                err = Fraction(0)
+                for k in range(D):
+                    bias = Fraction(float(b[u]) if k == 0 else 0)
+                    exact = sum((Fraction(float(J[parent[i], k, j] * s)) * Fraction(float(W[u, j]))
+                                 for j, s in enumerate(slopes) if s != 0.0), bias)
+                    err += abs(Fraction(float(rows32[i, k, u])) - exact)
+                bound = rounding * a_norm * row_norms[u] + unit_floor[u] + child_floor[i]
+                assert err <= Fraction(float(bound)), (i, u, float(err), bound)
+                self.entries += 1
+
+
+def _count(net, domain, monkeypatch, screen=True, checked=0):
+    """The count of ``net`` on ``domain``, its last layer's rows screened or not, and the
+    recording of the screening kernel's calls."""
+    screens = _Screens(checked)
+    with monkeypatch.context() as m:
+        m.setattr(polytope_step, "screened_rows", screens)
+        m.setattr(polytope_step, "SCREEN_FROM", WIDE if screen else WIDE + 1)
+        found = rn.count_regions(net, domain)
+    assert found.complete
+    return int(found), screens
+
+
+SQUARE = rn.Box([-1, -1], [1, 1])
+
+
+@pytest.mark.parametrize("scale, act", [(1.0, "relu"), (1.0, ("leaky_relu", 0.1)), (2.0 ** -63, "relu"),
+                                        (2.0 ** 30, "relu")])
+def test_float32_rounding_is_within_its_bound(scale, act, monkeypatch):
+    # 2^-63 puts some of the wide layer's products below float32's normal range, 2^30 its sums
+    # near 2^60 (both within the 2^64 of magnitude 1 the engine leaves rows as they are); the
+    # float32 path is taken in each (the kernel is called)
+    n, screens = _count(_network(1, scale, act), SQUARE, monkeypatch, checked=3)
+    assert screens.calls > 0 and screens.entries >= 4 * 12
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+@pytest.mark.parametrize("kind", ["relu", "leaky", "small", "large", "duplicate", "no bias"])
+def test_counts_equal_those_of_float64_rows(kind, seed, monkeypatch):
+    net = _network(seed, **{"relu": {}, "leaky": {"act": ("leaky_relu", 0.2)}, "small": {"scale": 2.0 ** -63},
+                            "large": {"scale": 2.0 ** 30}, "duplicate": {"duplicate": True},
+                            "no bias": {"bias": 0.0}}[kind])
+    screened, screens = _count(net, SQUARE, monkeypatch)
+    plain, unused = _count(net, SQUARE, monkeypatch, screen=False)
+    assert screens.calls > 0 and unused.calls == 0
+    assert screened == plain
+    if kind in ("small", "large"):  # a layer scaled by a power of two has the same regions
+        assert screened == int(rn.count_regions(_network(seed), SQUARE))
+
+
+def test_screen_keeps_most_rows_in_float32(monkeypatch):
+    # the last layer cuts a child in few units: a few percent of the rows are recomputed
+    n, screens = _count(_network(4, first=64), SQUARE, monkeypatch)
+    assert screens.rows > 0 and screens.recomputed < 0.1 * screens.rows
+
+
+def test_unbounded_cells_have_every_row_recomputed(monkeypatch):
+    # cells with rays are not taken by the box test: every row is recomputed, the count the same
+    half_plane = rn.Polytope(np.array([[-1.0, 0.0]]), np.array([0.0]))  # x >= 0
+    net = _network(5)
+    screened, screens = _count(net, half_plane, monkeypatch)
+    plain, _ = _count(net, half_plane, monkeypatch, screen=False)
+    assert screened == plain and screens.calls > 0 and screens.recomputed > 0
+
+
+def test_weights_too_large_for_float32_keep_float64_rows(monkeypatch):
+    # masked rows near 2^60 times weights near 2^60, summed, would near float32's 2^128: the
+    # product stays in float64 (rows within 2^64 of magnitude 1 are not rebalanced by the engine)
+    net = _network(6, scale=2.0 ** 60, wide_bias=False)
+    screened, screens = _count(net, SQUARE, monkeypatch)
+    assert screens.calls == 0
+    assert screened == int(rn.count_regions(_network(6, wide_bias=False), SQUARE))
