@@ -9,9 +9,11 @@ row's bound (:meth:`~regionenum.engine.polytope_step.PolytopeStep._single_bounds
 (:func:`~regionenum.engine.kernels.splitting._box_sides`) proves, with that bound, that its
 hyperplane misses the child, and recomputes in float64 the rows of the others (those that cut
 the child or come near it: about 0.6% of them there), whose bound is then the float64 one. The
-splitting kernel, reading the same rows and bounds, drops the same hyperplanes by the same test
-before any other, so they are never evaluated at a new vertex; every sign it trusts is proven
-by the bound it is given.
+splitting kernel, reading the same rows and bounds, drops those hyperplanes by the same test
+before any other, so they are not evaluated at a new vertex (compiled here with sums in any
+order, the test could differ from the kernel's in a last bit: such a row is then tested at the
+child's generators as any other). Every sign the kernel trusts is proven by the bound it reads;
+the screen only decides where float64 accuracy is spent.
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ from .splitting import BOX_INPUTS, _box_sides
 __all__ = ["screened_rows"]
 
 #: Reassociated and fused sums (the recomputed rows' dot products vectorise): the float64 bound
-#: holds for a dot product's terms summed in any order, with or without fused multiply-adds.
-#: NaN and infinity keep their meaning (the box test reads them).
+#: holds for a dot product's terms summed in any order, with or without fused multiply-adds, and
+#: the bounds formed here are grown past their own rounding in any order. NaN and infinity keep
+#: their meaning (the box test reads them).
 _JIT = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 _U = 2.0 ** -53
 
