@@ -72,6 +72,9 @@ def test_how_many_subtrees():
     assert count_for(random_net([2, 8, 8, 1], 0), square) == 1  # small work: not cut
     assert 2 <= count_for(random_net([2, 64, 64, 64, 1], 0), square) < subtrees.SUBTREES
     assert count_for(random_net([2, 128, 128, 128, 1], 0), square) == subtrees.SUBTREES
+    # large work is cut finer: 1,000 lines foretell about 460,000 pieces, times 2,000 units
+    wide = random_net([2, 1000, 1000, 1000, 1], 0)
+    assert subtrees.SUBTREES < count_for(wide, square) <= subtrees.MOST_SUBTREES
     assert count_for(random_net([4, 24, 64, 64, 1], 0), cube) == 1  # four inputs: each batch's split is shared
     assert count_for(random_net([2, 64, 1], 0), square) == 1  # one layer that splits: nothing after it
     line = rn.Box([-1], [1])
