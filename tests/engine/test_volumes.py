@@ -151,6 +151,7 @@ def test_faces_of_cells_of_more_and_fewer_than_64_generators_together():
     graph = regions.adjacency_graph()
     assert graph.number_of_edges() == 4 and all(d == 2 for _, d in graph.degree())
 
+
 def test_faces_of_any_run_of_cells_are_those_made_cell_by_cell():
     """The faces of a run of cells, where cells of more than 64 generators (made by their own
     kernel) come first, last, one after another and between small ones, are the faces each cell

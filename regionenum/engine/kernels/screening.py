@@ -8,7 +8,7 @@ row's bound (:meth:`~regionenum.engine.polytope_step.PolytopeStep._single_bounds
 :func:`screened_rows` keeps such a row where the splitting kernel's own bounding-box test
 (:func:`~regionenum.engine.kernels.splitting._box_sides`) proves, with that bound, that its
 hyperplane misses the child, and recomputes in float64 the rows of the others (those that cut
-the child or come near it: about 0.6% of them there), whose bound is then the float64 one. The
+the child or come near it: about 0.5% of them there), whose bound is then the float64 one. The
 splitting kernel, reading the same rows and bounds, drops those hyperplanes by the same test
 before any other, so they are not evaluated at a new vertex (compiled here with sums in any
 order, the test could differ from the kernel's in a last bit: such a row is then tested at the
@@ -20,7 +20,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .splitting import BOX_INPUTS, _box_sides
+from .rows import _child_slopes
+from .splitting import BOX_INPUTS, _box_point, _box_sides
 
 __all__ = ["screened_rows"]
 
@@ -53,17 +54,17 @@ def screened_rows(rows32, E, rounding, child_floor, unit_floor, row_norms, J, pa
     sums = np.empty((6, units))
     whole = np.empty(units, np.int64)
     live = np.empty(units, np.int64)
-    masked = np.empty((D, inputs))
+    masked, slopes = np.empty((D, inputs)), np.empty(inputs)
     own = np.empty(units)  # a child's float64 bounds
     recomputed = 0
     grown = 1.0 + 2.0 * (inputs + D + 4) * _U  # ||a||_2's own rounding, and the product's below
     for i in range(n):
         first, stop = gen_off[i], gen_off[i + 1]
         p = parent[i]
+        _child_slopes(on[i], off, slopes)
         for k in range(D):
             for j in range(inputs):
-                s = 1.0 if on[i, j] else off
-                masked[k, j] = J[p, k, j] * s if s != 0.0 else 0.0
+                masked[k, j] = J[p, k, j] * slopes[j] if slopes[j] != 0.0 else 0.0
         squares = 0.0
         for j in range(inputs):
             a = 0.0
@@ -79,9 +80,7 @@ def screened_rows(rows32, E, rounding, child_floor, unit_floor, row_norms, J, pa
             E[i, 0, u] = (own[u] + scale * row_norms[u] + unit_floor[u] + child_floor[i]) * grown
         points = stop > first and D - 1 <= BOX_INPUTS
         for g in range(first, stop):
-            points &= (gens[g, 0] == 1.0) & (gen_err[g] < np.inf)
-            for k in range(1, D):
-                points &= abs(gens[g, k]) < np.inf
+            points &= _box_point(gens, g, gen_err[g])
         if points:
             count = _box_sides(gens[first:stop], gen_err[first:stop], stop - first, out, E, i, ref, tol, centre,
                                half, top, sums, whole, live)

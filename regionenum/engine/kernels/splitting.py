@@ -366,6 +366,17 @@ def _values(px, pdg, first, stop, rows, errors, exact_offsets, n_live, ref, tol,
 
 
 @nb.njit(inline='always', **_JIT)
+def _box_point(x, g, dg):
+    """Whether the generator ``x[g]``, with error bound ``dg``, is one the box test
+    (:func:`_box_sides`) takes: a point (not a ray) with finite coordinates and bound. A cell's
+    generators all must be."""
+    ok = (x[g, 0] == 1.0) & (dg < np.inf)
+    for k in range(1, x.shape[1]):
+        ok &= abs(x[g, k]) < np.inf
+    return ok
+
+
+@nb.njit(inline='always', **_JIT)
 def _box_sides(px, pdg, ng, J, errors, r, ref, tol, centre, half, top, sums, whole, live):
     """Per hyperplane of a cell (generators ``px[:ng]``, all points; rows ``J[r]``), ``whole[h]`` = +1
     (-1) where a bound on the cell's bounding box alone proves that the generator-by-generator
@@ -1033,9 +1044,7 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
                 px[k, kk] = gens[g0 + k, kk]
             # (the box test wants finite points with finite bounds: a generator whose coordinates or
             # bound are not is never trusted, its values go to exact signs)
-            points &= (px[k, 0] == 1.0) & (gen_err[g0 + k] < np.inf)
-            for kk in range(1, D):
-                points &= abs(px[k, kk]) < np.inf
+            points &= _box_point(px, k, gen_err[g0 + k])
             pdg[k] = gen_err[g0 + k]
             a = gen_inc_off[g0 + k]
             b = gen_inc_off[g0 + k + 1]
