@@ -215,12 +215,17 @@ class Rows(NamedTuple):
     """A batch's hyperplane rows for one layer: ``J`` (``(cells, D, units)``, the rows over ``(t,
     x)``), ``lo`` (None, or low parts of the same shape: the rows are then ``J + lo``), a bound
     ``E`` per cell and unit (``(cells, 1, units)``) on ``sum_k |rows - exact|`` and one ``N`` per
-    cell on ``sum_k ||rows_k - exact_k||_2``."""
+    cell on ``sum_k ||rows_k - exact_k||_2``. ``sides`` (None, or int8 ``(cells, units)``) holds
+    per cell and unit +1 (-1) where the unit's hyperplane is proven to miss the cell on that
+    side, 0 elsewhere: the rows and bounds of those units are not formed, and the norm bound of
+    a cell with any of them is infinite (a count's screened last rows,
+    :meth:`PolytopeStep._screened`)."""
 
     J: np.ndarray
     E: np.ndarray
     N: np.ndarray
     lo: np.ndarray | None = None
+    sides: np.ndarray | None = None
 
     def one_part(self) -> Rows:
         """The same rows as ``J`` alone: the low parts' sizes added to the bounds (``sum_k
@@ -231,11 +236,12 @@ class Rows(NamedTuple):
         low = np.abs(self.lo).sum(axis=1, keepdims=True)  # per cell and unit, over the D rows
         E = (self.E + low) * (1.0 + gamma(D + 4))
         N = (self.N + low.sum(axis=(1, 2))) * (1.0 + gamma(D * units + 4))
-        return Rows(self.J, E, N)
+        return Rows(self.J, E, N, sides=self.sides)
 
     def take(self, index) -> Rows:
         """The rows of the cells ``index`` (an index array or a slice)."""
-        return Rows(self.J[index], self.E[index], self.N[index], None if self.lo is None else self.lo[index])
+        return Rows(self.J[index], self.E[index], self.N[index], None if self.lo is None else self.lo[index],
+                    None if self.sides is None else self.sides[index])
 
 
 @dataclass
@@ -417,7 +423,7 @@ class PolytopeStep:
         none, after the last layer, the pieces being finished)."""
         l, cells = entry.layer, entry.cells
         rows = entry.rows()
-        J, E = rows.J, rows.one_part().E  # the kernel reads rows in one part
+        J, E, sides = rows.J, rows.one_part().E, rows.sides  # the kernel reads rows in one part
         net = self.net
         splits = len(net.split_units[l]) > 0
         # a count's finished pieces are counted as the split made them (a full result's are
@@ -426,7 +432,8 @@ class PolytopeStep:
         counted = not self.keep and l >= self._last_split
         if splits:
             asked = tally.signs[ASKED:].sum()
-            children, parent, done = self.split_layer(l, cells, J, E, tally, entry.units_done, join=not counted)
+            children, parent, done = self.split_layer(l, cells, J, E, tally, entry.units_done, join=not counted,
+                                                      sides=sides)
             if tally.signs[ASKED:].sum() > asked:
                 self._signs_escaped(l)
             if done < len(net.split_units[l]):  # the rest of the layer waits on the stack
@@ -511,7 +518,7 @@ class PolytopeStep:
             two = self._two_part_rows(l, rows, parent, on)
             if two is not None:
                 return two
-        J, E, N, _ = rows.one_part()
+        J, E, N = rows.one_part()[:3]
         layer = self.net.layers[l]
         n, D, width = len(parent), J.shape[1], J.shape[2]
         # errors carried in (slopes 0 and 1 are exact; another slope rounds once) and this
@@ -558,51 +565,53 @@ class PolytopeStep:
                 and self.net.layers[l].width >= SCREEN_FROM and self.net.input_dim <= BOX_INPUTS)
 
     def _single_bounds(self, l, sizes, n):
-        """The rounding of layer ``l``'s rows made in float32 (:meth:`_wide_rows`) for ``n``
-        children with ``sizes`` (:func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`),
-        on top of the float64 bound, as ``rounding ||a_i||_2 ||W_u||_2 + unit_floor[u] +
-        child_floor[i]`` (``||a_i||_2`` is formed by
-        :func:`~regionenum.engine.kernels.screening.screened_rows`).
+        """The floors of the rounding of layer ``l``'s rows made in float32 (:meth:`_wide_rows`)
+        for ``n`` children with ``sizes``
+        (:func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): the rounding, on top
+        of the float64 bound, is ``gamma_(m_i + 4) (||a_i||_2 ||W_u||_2 + |b_u|) + unit_floor[u] +
+        child_floor[i]``, the first term formed by
+        :func:`~regionenum.engine.kernels.screening.screened_rows` (``m_i`` the child's units of
+        layer ``l - 1`` with a slope other than 0, ``gamma`` of float32's unit roundoff ``u =
+        2^-24``).
 
-        Each entry is a sum of ``width + 1`` terms ``m w`` (a masked row's entry times a weight
-        or the bias, times 1), the block's rounded to float32 before BLAS's product, the own
-        terms (:func:`~regionenum.engine.kernels.rows.add_own_terms`) formed in float64 and
-        added in float32: each term within ``2 u`` of its exact value (``u = 2^-24``, float32's
-        unit roundoff), and at most ``width`` of the additions round (an exact zero added, as the
-        block's on its children's own units, rounds nothing), so the entry is within ``gamma_(width
-        + 4) sum |m| |w|`` of the exact sum of the masked rows' products, in float32's normal
-        range. Summed over the ``D`` rows that is ``gamma sum_j a_j |w_j|`` with ``a = sum_k
-        |M_k|``, at most ``gamma (||a||_2 ||W_u||_2 + |b_u|)``. Below float32's normal range a
-        product or a rounded entry errs by up to ``2^-150`` absolutely (sums of such are exact):
-        at most ``2^-149`` per term and row, through ``sum_j |w_j| + sum(a) + width + 1``, the
-        floors. :meth:`_wide_rows` makes float32 rows only where no entry can overflow."""
+        Each entry is a sum of terms ``m w`` (a masked row's entry times a weight, or the bias
+        times 1), the block's rounded to float32 before BLAS's product, the own terms
+        (:func:`~regionenum.engine.kernels.rows.add_own_terms`) formed in float64 and added in
+        float32: each term within ``2 u`` of its exact value. At most ``m_i + 1`` terms are not
+        zero (the block's entries of units off on the child, and of its children's own units,
+        are zeros, and so are their products), and a zero added rounds nothing, in whatever
+        order BLAS sums: at most ``m_i`` of the additions round, so the entry is within
+        ``gamma_(m_i + 4) sum |m| |w|`` of the exact sum of the masked rows' products, in
+        float32's normal range. Summed over the ``D`` rows that is ``gamma sum_j a_j |w_j|``
+        with ``a = sum_k |M_k|``, at most ``gamma (||a||_2 ||W_u||_2 + |b_u|)``. Below float32's
+        normal range a product or a rounded entry errs by up to ``2^-150`` absolutely (sums of
+        such are exact): at most ``2^-149`` per term and row, through ``sum_j |w_j| + sum(a) +
+        width + 1``, the floors. :meth:`_wide_rows` makes float32 rows only where no entry can
+        overflow."""
         mags = self._magnitude_layers[l]
         width = mags.layer.W.shape[1]
-        rounding = (width + 4) * 2.0 ** -24 / (1.0 - (width + 4) * 2.0 ** -24)
         floor = (self.net.input_dim + 1) * 2.0 ** -149
         child_floor = floor * (sizes[:n, 0] + width + 1) * (1.0 + 8.0 * U)
-        unit_floor = (rounding * mags.abs_b + floor * mags.row_sums) * (1.0 + 8.0 * U)
-        return rounding, child_floor, unit_floor
+        unit_floor = floor * mags.row_sums * (1.0 + 8.0 * U)
+        return child_floor, unit_floor
 
     def _screened(self, l, rows32, E, N, sizes, J, parent, on, off, children: CellSet) -> Rows:
         """The :class:`Rows` of layer ``l`` from its float32 rows ``rows32`` and float64 bounds
-        ``E`` and ``N``: rows that prove their hyperplane misses the child kept with the float32
-        rounding added to their bounds, the others recomputed in float64
+        ``E`` and ``N``: each unit's side of each child where the float32 rows, with their
+        rounding added to the bounds, prove that its hyperplane misses the child (those rows and
+        bounds are not formed, and the norm bound of a child with any of them is infinite), the
+        other units' rows recomputed in float64 with their float64 bounds
         (:func:`~regionenum.engine.kernels.screening.screened_rows`)."""
         layer, mags = self.net.layers[l], self._magnitude_layers[l]
         n = len(parent)
-        rounding, child_floor, unit_floor = self._single_bounds(l, sizes, n)
-        out, E = np.empty(rows32.shape), E[:, None, :]  # (E: this call's own array, written over)
+        child_floor, unit_floor = self._single_bounds(l, sizes, n)
+        out, E = np.empty(rows32.shape), E[:, None, :]
+        sides = np.empty((n, layer.width), np.int8)
         cells = children.arrays
-        screened_rows(rows32, E, rounding, child_floor, unit_floor, mags.row_norms, J, parent, on, off,
+        screened_rows(rows32, E, child_floor, unit_floor, mags.row_norms, J, parent, on, off,
                       layer.W, layer.b, cells.gen_off, cells.gens, cells.gen_err, self.roots.constraints.ref,
-                      self.tol, out)
-        # sum_k ||.||_2 of the float32 rounding: at most the 2-norm of its bounds over the units
-        # (||a||_2 <= sqrt(sum(a) max(a)))
-        a_norm = np.sqrt(sizes[:n, 0]) * np.sqrt(sizes[:n, 1])
-        N = N + (rounding * a_norm * np.sqrt(np.sum(mags.row_norms ** 2)) + np.sqrt(np.sum(unit_floor ** 2))
-                 + child_floor * np.sqrt(layer.width)) * (1.0 + gamma(layer.width + 8))
-        return Rows(out, E, N)
+                      self.tol, out, sides)
+        return Rows(out, E, np.where(sides.any(axis=1), np.inf, N), sides=sides)
 
     def _with_underflow(self, l, D, width, E, N):
         """The bounds ``E`` and ``N`` of layer ``l``'s rows (``D`` coefficients, from ``width``
@@ -622,7 +631,7 @@ class PolytopeStep:
         parents' errors carried through ``W`` as in one part, by the smaller of the unit-by-unit
         and the norm bound, without a rounding term. None where the rows' scales leave the
         product's safe range (rows in one part then)."""
-        J, E, N, lo = rows
+        J, E, N, lo = rows[:4]
         act = self.net.layers[l - 1].activation
         mags = self._magnitude_layers[l]
         n, D, width = len(parent), J.shape[1], J.shape[2]
@@ -930,7 +939,8 @@ class PolytopeStep:
         return (act.collect(gather_masked(J, parent, on, act.off_slope), axis=2),
                 act.collect(gather_masked(E, parent, on, abs(act.off_slope)), axis=2))
 
-    def split_layer(self, l, cells: CellSet, J, E, tally: Tally, units_done: int = 0, join: bool = True):
+    def split_layer(self, l, cells: CellSet, J, E, tally: Tally, units_done: int = 0, join: bool = True,
+                    sides=None):
         """Split ``cells`` (cut by layer ``l``'s first ``units_done`` units already) by the
         units of layer ``l``: the pieces, each one's parent cell, and how many of the layer's
         units have cut them (all, but where the rest waits, see :meth:`_rest_waits`). Without
@@ -939,7 +949,9 @@ class PolytopeStep:
         units' states on each piece are written into its pattern, and which units are
         identically zero on it (for a max group: tied with its winner) into its zero bits, stage
         by stage: the first layer of a wide network cuts the domain into hundreds of thousands of
-        pieces, and a table of bytes per piece and unit would be many times their cells."""
+        pieces, and a table of bytes per piece and unit would be many times their cells.
+        ``sides`` (see :class:`Rows`), where given, are the units' known sides of each cell of
+        ``J``."""
         layer = self.net.layers[l]
         constraints = self.roots.constraints
         ids = constraints.ids
@@ -952,6 +964,8 @@ class PolytopeStep:
             units = self.net.split_units[l]
             if len(units) < layer.width:
                 J, E = J[:, :, units], E[:, :, units]
+                sides = None if sides is None else sides[:, units]
+            known = np.zeros((0, len(units)), np.int8) if sides is None else kernel_array(sides, np.int8)
             hyp_ids = ids.unit_start + o + np.arange(len(units))
             # a few cells cut by many hyperplanes (the domain by the first layer, large cells by a
             # wide layer after a narrow one) go in stages: one cell's table of values at its
@@ -963,20 +977,21 @@ class PolytopeStep:
                 # (the crossing count reads the batch's own cells and rows: the first stage only;
                 # asked, not computed, here: most stages never need it)
                 crossed = None if lo else (lambda batch=cells: most_crossed(batch.gen_off, batch.gens,
-                                                                            kernel_array(J, np.float64)))
+                                                                            kernel_array(J, np.float64), known))
                 size = _stage_size(len(cells), len(units) - lo, self.net.input_dim, lo, crossed)
                 cols = slice(lo, lo + size)
                 # the stage's columns of the rows of the cells given: each piece reads its cell's
                 # (``row_of``), not a copy of its own (the first layer's pieces number hundreds
                 # of thousands when its units do, and their rows are all the same)
-                Jc, Ec = (J, E) if size == len(units) else (J[:, :, cols], E[:, :, cols])
+                Jc, Ec, Sc = ((J, E, known) if size == len(units)
+                              else (J[:, :, cols], E[:, :, cols], known[:, cols]))
                 # the pieces' constraint rows: for results, and for the generator error bounds of
                 # later cuts (not needed after the last cut of a count)
                 want_cons = self.keep or l < self._last_split or lo + size < len(units)
                 cut = split(cells, Jc, Ec, constraints.ref, hyp_ids[cols], self.tol,
                             oracle(cells, hyp_ids[cols]), want_cons, tally.check,
                             alone=l == self.first_split and not units_done, exact_offsets=self._exact_offsets[l],
-                            row_of=parent, bits_at=o + lo, join=join or lo + size < len(units))
+                            row_of=parent, bits_at=o + lo, join=join or lo + size < len(units), sides=Sc)
                 tally.signs += cut.signs
                 # (the pieces' patterns are copies of their cells' with this stage's states
                 # written in: the earlier stages' states follow each piece)

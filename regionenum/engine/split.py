@@ -76,14 +76,17 @@ Split = namedtuple("Split", "pieces parent on zero signs")
 def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.ndarray,
           tol: float, oracle: ExactOracle, want_cons: bool = True, check=None, alone: bool = False,
           exact_offsets: bool = False, row_of: np.ndarray | None = None, bits_at: int | None = None,
-          join: bool = True) -> Split:
+          join: bool = True, sides: np.ndarray | None = None) -> Split:
     """Split every cell by its hyperplanes ``J[c, :, h]`` (ids ``hyp_ids``); ``E[c, 0, h]`` is a
     rigorous bound on ``sum_k |J[c, k, h] - exact|``, all of it in ``k >= 1`` where
     ``exact_offsets`` (see :data:`~regionenum.engine.kernels.splitting.Hyperplanes`), and ``ref``
     the domain's coordinate scale. Where ``row_of`` is given, cell ``c``'s rows are
     ``J[row_of[c]]`` and ``E[row_of[c]]`` instead (pieces of the cells ``J`` belongs to, which
-    share their rows). Where ``bits_at`` is given, each piece's states are written into its
-    pattern from that bit on (on into ``packed``, identically zero into ``zero``), pass by pass,
+    share their rows). Where ``sides`` is given (int8, per row of ``J`` and hyperplane: +1 or -1
+    where the hyperplane is proven to miss the cell on that side, 0 elsewhere; see
+    :data:`~regionenum.engine.kernels.splitting.Hyperplanes`), those hyperplanes are not tested
+    again and their rows not read. Where ``bits_at`` is given, each piece's states are written
+    into its pattern from that bit on (on into ``packed``, identically zero into ``zero``), pass by pass,
     instead of coming back as tables: on the first layer of a wide network (hundreds of
     thousands of pieces, a thousand hyperplanes) the tables took gigabytes.
 
@@ -103,8 +106,9 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     """
     arrays = cells.arrays
     row_of = np.arange(len(cells)) if row_of is None else row_of
+    sides = np.zeros((0, len(hyp_ids)), np.int8) if sides is None else sides
     planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64),
-                         bool(exact_offsets), kernel_array(row_of, np.int64))
+                         bool(exact_offsets), kernel_array(row_of, np.int64), kernel_array(sides, np.int8))
     rule = SignRule(float(ref), float(tol))
     d = cells.gens.shape[1] - 1
 
@@ -179,6 +183,8 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
         if c not in bits:
             bits[c] = oracle.pattern_bits(c)
         J, E = planes.rows[row_of[c]], planes.errors[row_of[c]]  # the cell's rows (views)
+        # the hyperplanes whose side of the cell is not known (the others' rows may not be formed)
+        unknown = np.flatnonzero(planes.sides[row_of[c]] == 0) if len(planes.sides) else np.arange(J.shape[1])
         if oracle.vanishes(c, h, bits[c]):  # one answer for every generator of the cell
             answers.add(c, h, [], 0, None, within=True)
             continue
@@ -191,7 +197,7 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             # pass) each
             along = np.array([found.along], np.int64)
             answers.add(c, h, along, 0, None, within=True)
-            for m in oracle.multiples(c, found.along, _parallel(J, h), bits[c]):
+            for m in oracle.multiples(c, found.along, _parallel(J, h, unknown), bits[c]):
                 if not answers.covers(c, m, {found.along}):
                     answers.add(c, m, along, 0, None, within=True)
         elif found.point is not None and found.point[0] > 0:
@@ -201,7 +207,7 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             # through one point would otherwise ask one at a time, a pass each
             point = _in_float64(found.point)
             answers.add(c, h, inc, found.sign, point, within=True, held=held)
-            near = _near_zero(J, generator, h)
+            near = _near_zero(J, generator, h, unknown)
             if point is not None:  # the kernel takes the point (no error), and settles the rows
                 # whose values' bounds are then zero: the ``m errors`` of ``_values``
                 m = np.abs(point[1:]).max(initial=0.0) if planes.exact_offsets else max(1.0, np.abs(point).max())
@@ -213,24 +219,26 @@ def _answer(asked, answers: _Answers, oracle: ExactOracle, planes: Hyperplanes, 
             answers.add(c, h, inc, found.sign, _in_float64(found.point))
 
 
-def _parallel(rows, h: int) -> np.ndarray:
-    """The columns of ``rows`` (a cell's float hyperplane rows, ``(D, H)``) other than ``h``
-    parallel to column ``h`` up to rounding, which may be exact multiples of it: a guess, which
-    the exact rows settle (one missed is asked about on its own)."""
+def _parallel(rows, h: int, columns) -> np.ndarray:
+    """The columns ``columns`` (indices, ``h`` among them) of ``rows`` (a cell's float hyperplane
+    rows, ``(D, H)``) other than ``h`` parallel to column ``h`` up to rounding, which may be exact
+    multiples of it: a guess, which the exact rows settle (one missed is asked about on its
+    own)."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
-        unit = rows / np.abs(rows).max(axis=0)  # (norms of tiny or huge rows would underflow or overflow)
-        unit /= np.linalg.norm(unit, axis=0)
-        near = np.flatnonzero(np.abs(unit.T @ unit[:, h]) > 1.0 - PARALLEL)
+        unit = rows[:, columns] / np.abs(rows[:, columns]).max(axis=0)  # (norms of tiny or huge rows
+        unit /= np.linalg.norm(unit, axis=0)  # would underflow or overflow)
+        one = rows[:, h] / np.abs(rows[:, h]).max()
+        near = columns[np.abs(unit.T @ (one / np.linalg.norm(one))) > 1.0 - PARALLEL]
     return near[near != h]
 
 
-def _near_zero(rows, generator, h: int) -> np.ndarray:
-    """The columns of ``rows`` (a cell's float hyperplane rows, ``(D, H)``) other than ``h`` whose
-    values at the float ``generator`` are within :data:`NEAR_ZERO` of their size: those whose
-    signs there the float filter may leave to exact arithmetic (a guess: one missed is asked
-    about on its own)."""
-    values = generator @ rows
-    near = np.flatnonzero(np.abs(values) <= NEAR_ZERO * (np.abs(generator) @ np.abs(rows)))
+def _near_zero(rows, generator, h: int, columns) -> np.ndarray:
+    """The columns ``columns`` (indices) of ``rows`` (a cell's float hyperplane rows, ``(D, H)``)
+    other than ``h`` whose values at the float ``generator`` are within :data:`NEAR_ZERO` of their
+    size: those whose signs there the float filter may leave to exact arithmetic (a guess: one
+    missed is asked about on its own)."""
+    values = generator @ rows[:, columns]
+    near = columns[np.abs(values) <= NEAR_ZERO * (np.abs(generator) @ np.abs(rows[:, columns]))]
     return near[near != h]
 
 

@@ -146,7 +146,7 @@ def test_row_bounds_hold_for_siblings(kind, width, cost, monkeypatch):
     exact = ExactNetwork(net)
     bits = _pattern(net, np.array([0.3, -0.4]))
     step = _step(net)
-    J, E, N, _ = step.first_layer_rows()
+    J, E, N = step.first_layer_rows()[:3]
     for l in range(1, len(net.layers)):
         o, k = net.unit_offsets[l - 1], len(net.split_units[l - 1])
         block = bits[o: o + k]
@@ -157,18 +157,18 @@ def test_row_bounds_hold_for_siblings(kind, width, cost, monkeypatch):
         kids = np.array(flipped)  # a run of three siblings (3 of 12 units differ), then a run of two (all)
         parents = np.array([0, 0, 0, 1, 1])
         two = Rows(np.concatenate([J, J]), np.concatenate([E, E]), np.concatenate([N, N]))
-        rows, bounds, _, _ = step.next_layer_rows(l, two, parents, kids)
+        rows, bounds = step.next_layer_rows(l, two, parents, kids)[:2]
         if cost == 0.0 and net.layers[l].width > polytope_step.NARROW:  # a chunk per run of siblings
             assert list(step._buffers["owner"][:5]) == [0, 0, 0, 1, 1]
         for c, child in enumerate(kids):
             pattern = bits.copy()
             pattern[o: o + k] = child
             _assert_layer_bounds_hold(exact, pattern, l, rows[c], bounds[c, 0])
-            alone, alone_bounds, _, _ = step.next_layer_rows(l, Rows(J, E, N), np.array([0]), child[None])
+            alone, alone_bounds = step.next_layer_rows(l, Rows(J, E, N), np.array([0]), child[None])[:2]
             gap = np.abs(rows[c] - alone[0]).sum(axis=0)
             assert np.all(gap <= bounds[c, 0] + alone_bounds[0, 0]), (l, c)
             assert np.allclose(bounds[c, 0], alone_bounds[0, 0], rtol=1e-12, atol=0), (l, c)
-        J, E, N, _ = step.next_layer_rows(l, Rows(J, E, N), np.array([0]), block[None])
+        J, E, N = step.next_layer_rows(l, Rows(J, E, N), np.array([0]), block[None])[:3]
 
 
 def _two_parents(rng, D, W):
@@ -382,8 +382,8 @@ def test_wide_siblings_bounds_hold_where_one_term_dwarfs_the_rest(off, monkeypat
     J[0, :, 0] = 1e20
     kids = np.ones((4, W), bool)
     kids[1, 0] = kids[2, 0] = kids[2, 5] = kids[3, 5] = False
-    rows, bounds, _, _ = step.next_layer_rows(1, Rows(J, np.zeros((1, 1, W)), np.zeros(1)), np.zeros(4, np.int64),
-                                              kids)
+    rows, bounds = step.next_layer_rows(1, Rows(J, np.zeros((1, 1, W)), np.zeros(1)), np.zeros(4, np.int64),
+                                        kids)[:2]
     assert list(step._buffers["owner"][:4]) == [0, 0, 0, 0]
     for i, child in enumerate(kids):
         slopes = [Fraction(1) if on else Fraction(off) for on in child]
@@ -469,8 +469,8 @@ def test_norm_bound_is_tight_for_an_error_along_the_top_singular_vector(activati
     J = exact.copy()
     J[1] += 1e-6 * np.linalg.svd(W)[2][0]
     N, E = _carried_bounds(J, exact)
-    J2, _, N2, _ = _step(net).next_layer_rows(1, Rows(J[None], np.array(E)[None, None], np.array([N])),
-                                               np.array([0]), np.full((1, width), on))
+    J2, _, N2 = _step(net).next_layer_rows(1, Rows(J[None], np.array(E)[None, None], np.array([N])),
+                                           np.array([0]), np.full((1, width), on))[:3]
     s = Fraction(slope)
     actual = 0.0
     for k in range(3):
@@ -493,8 +493,8 @@ def test_unit_norm_bound_is_tight_for_an_error_along_a_row(activation, on, slope
     J[2] += 1e-6 * W[u] / np.linalg.norm(W[u])
     N, E = _carried_bounds(J, exact)
     with unit_norm_bounds_only():
-        J2, E2, _, _ = _step(net).next_layer_rows(1, Rows(J[None], np.array(E)[None, None], np.array([N])),
-                                                  np.array([0]), np.full((1, width), on))
+        J2, E2 = _step(net).next_layer_rows(1, Rows(J[None], np.array(E)[None, None], np.array([N])),
+                                            np.array([0]), np.full((1, width), on))[:2]
     s = Fraction(slope)
     actual = 0.0
     for k in range(3):

@@ -1,8 +1,9 @@
 """A count's last rows made by a float32 product and screened
 (:mod:`regionenum.engine.kernels.screening`): the float32 rounding stays within the bound added
-for it, checked against exact sums; counts equal those of float64 rows on random, leaky, badly
-scaled, unbounded and degenerate networks; the screen keeps most rows in float32; and weights
-too large for float32 keep the float64 path."""
+for it, checked against exact sums; counts, and the signs each stage decided, equal those of
+float64 rows on random, leaky, badly scaled, unbounded and degenerate networks, with the rows
+and bounds the screen leaves unformed set to NaN (so that nothing reads them); the screen decides
+most rows' sides; and weights too large for float32 keep the float64 path."""
 from fractions import Fraction
 
 import numpy as np
@@ -30,8 +31,9 @@ def _network(seed, scale=1.0, act="relu", duplicate=False, bias=0.1, first=16, w
 
 
 class _Screens:
-    """Records the screening kernel's calls (rows given, rows recomputed) and checks, on the first
-    ``checked`` calls, a sample of the kept float32 rows against their exact sums."""
+    """Records the screening kernel's calls (rows given, rows recomputed), checks, on the first
+    ``checked`` calls, a sample of the float32 rows against their exact sums, and sets the rows
+    and bounds the kernel leaves unformed (those of units with a side) to NaN."""
 
     def __init__(self, checked=0, seed=0):
         self.calls, self.rows, self.recomputed, self.checked = 0, 0, 0, checked
@@ -39,25 +41,30 @@ class _Screens:
         self.rng = np.random.default_rng(seed)
         self.kernel = polytope_step.screened_rows
 
-    def __call__(self, rows32, E, rounding, child_floor, unit_floor, row_norms, J, parent, on, off, W, b,
-                 *rest):
+    def __call__(self, rows32, E, child_floor, unit_floor, row_norms, J, parent, on, off, W, b, *rest):
         if self.calls < self.checked:
-            self.check(rows32, rounding, child_floor, unit_floor, row_norms, J, parent, on, off, W, b)
+            self.check(rows32, child_floor, unit_floor, row_norms, J, parent, on, off, W, b)
         self.calls += 1
         self.rows += rows32.shape[0] * rows32.shape[2]
-        got = self.kernel(rows32, E, rounding, child_floor, unit_floor, row_norms, J, parent, on, off, W, b,
-                          *rest)
+        out, sides = rest[-2:]
+        out[...] = np.nan
+        got = self.kernel(rows32, E, child_floor, unit_floor, row_norms, J, parent, on, off, W, b, *rest)
+        E[:, 0, :][sides != 0] = np.nan
+        assert got == np.count_nonzero(sides == 0) and not np.isnan(out[:, 0, :][sides == 0]).any()
         self.recomputed += got
         return got
 
-    def check(self, rows32, rounding, child_floor, unit_floor, row_norms, J, parent, on, off, W, b):
-        """``sum_k |rows32[i, k, u] - exact_k| <= rounding ||a_i||_2 row_norms[u] + unit_floor[u] +
-        child_floor[i]``, the exact rows being the masked parent rows' products summed exactly
-        (``a_i`` the child's masked rows' absolute sums over ``k``)."""
+    def check(self, rows32, child_floor, unit_floor, row_norms, J, parent, on, off, W, b):
+        """``sum_k |rows32[i, k, u] - exact_k| <= gamma_(m + 4) (||a_i||_2 row_norms[u] + |b[u]|)
+        + unit_floor[u] + child_floor[i]``, the exact rows being the masked parent rows' products
+        summed exactly (``a_i`` the child's masked rows' absolute sums over ``k``, ``m`` its
+        slopes other than 0, ``gamma`` of float32's unit roundoff)."""
         n, D, units = rows32.shape
         for i in self.rng.choice(n, size=min(n, 4), replace=False):
             slopes = np.where(on[i].astype(bool), 1.0, off)
             a_norm = np.linalg.norm(np.abs(J[parent[i]] * slopes).sum(axis=0))
+            terms = np.count_nonzero(slopes) + 4
+            rounding = terms * 2.0 ** -24 / (1 - terms * 2.0 ** -24)
             for u in self.rng.choice(units, size=12, replace=False):
                 err = Fraction(0)
                 for k in range(D):
@@ -65,21 +72,21 @@ class _Screens:
                     exact = sum((Fraction(float(J[parent[i], k, j] * s)) * Fraction(float(W[u, j]))
                                  for j, s in enumerate(slopes) if s != 0.0), bias)
                     err += abs(Fraction(float(rows32[i, k, u])) - exact)
-                bound = rounding * a_norm * row_norms[u] + unit_floor[u] + child_floor[i]
+                bound = rounding * (a_norm * row_norms[u] + abs(b[u])) + unit_floor[u] + child_floor[i]
                 assert err <= Fraction(float(bound)), (i, u, float(err), bound)
                 self.entries += 1
 
 
 def _count(net, domain, monkeypatch, screen=True, checked=0):
-    """The count of ``net`` on ``domain``, its last layer's rows screened or not, and the
-    recording of the screening kernel's calls."""
+    """The count of ``net`` on ``domain`` (a :class:`~regionenum.RegionCount`), its last layer's rows
+    screened or not, and the recording of the screening kernel's calls."""
     screens = _Screens(checked)
     with monkeypatch.context() as m:
         m.setattr(polytope_step, "screened_rows", screens)
         m.setattr(polytope_step, "SCREEN_FROM", WIDE if screen else WIDE + 1)
         found = rn.count_regions(net, domain)
     assert found.complete
-    return int(found), screens
+    return found, screens
 
 
 SQUARE = rn.Box([-1, -1], [1, 1])
@@ -104,7 +111,7 @@ def test_counts_equal_those_of_float64_rows(kind, seed, monkeypatch):
     screened, screens = _count(net, SQUARE, monkeypatch)
     plain, unused = _count(net, SQUARE, monkeypatch, screen=False)
     assert screens.calls > 0 and unused.calls == 0
-    assert screened == plain
+    assert screened == plain and screened.sign_stages == plain.sign_stages
     if kind in ("small", "large"):  # a layer scaled by a power of two has the same regions
         assert screened == int(rn.count_regions(_network(seed), SQUARE))
 

@@ -129,21 +129,28 @@ def test_the_pieces_of_stages_read_their_cells_rows(monkeypatch):
 
 def test_most_crossed_against_numpy():
     """The kernel's count against the signs of the same values from NumPy, with rays (``t = 0``)
-    and generators on a hyperplane (value 0: neither side)."""
+    and generators on a hyperplane (value 0: neither side); hyperplanes with a known side are
+    not counted, whatever their rows hold (NaN here)."""
     rng = np.random.default_rng(3)
+    none = np.zeros((0, 30), np.int8)
     for d in (1, 2, 3):
         counts = rng.integers(1, 9, size=40)
         gen_off = np.concatenate([[0], np.cumsum(counts)])
         gens = np.column_stack([rng.integers(0, 2, gen_off[-1]).astype(float), rng.integers(-2, 3, (gen_off[-1], d))])
         J = rng.integers(-2, 3, (40, d + 1, 30)).astype(float)
-        expected = 0
+        sides = rng.choice(np.array([-1, 0, 0, 1], np.int8), size=(40, 30))
+        expected, unknown = 0, 0
         for i in range(40):
             values = gens[gen_off[i]:gen_off[i + 1]] @ J[i]
             crossed = (values > 0).any(axis=0) & (values < 0).any(axis=0) & ~(values == 0).any(axis=0)
             expected = max(expected, int(crossed.sum()))
-        assert most_crossed(gen_off, gens, J) == expected
+            unknown = max(unknown, int((crossed & (sides[i] == 0)).sum()))
+        assert most_crossed(gen_off, gens, J, none) == expected
+        unformed = np.where(sides[:, None, :] != 0, np.nan, J)
+        assert most_crossed(gen_off, gens, unformed, sides) == unknown < expected
     # two lines across the segment [-1, 1]: the second passes through its end 1, and is left out
-    assert most_crossed(np.array([0, 2]), np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[[0.0, 1.0], [1.0, -1.0]]])) == 1
+    line = np.array([[1.0, -1.0], [1.0, 1.0]])
+    assert most_crossed(np.array([0, 2]), line, np.array([[[0.0, 1.0], [1.0, -1.0]]]), none[:, :2]) == 1
 
 
 def test_lines_through_a_vertex_go_in_one_stage(monkeypatch):

@@ -11,14 +11,16 @@ __all__ = ["most_crossed"]
 
 
 @nb.njit(cache=True, nogil=True)
-def most_crossed(gen_off, gens, J):
+def most_crossed(gen_off, gens, J, sides):
     """The most hyperplanes crossing one cell: for cells whose homogeneous generators are
     ``gens[gen_off[i]:gen_off[i + 1]]`` and whose hyperplanes are the columns of ``J[i]`` (rows
     over ``(t, x)``), the largest count, over the cells, of columns with a positive and a
     negative value at the cell's generators and no zero. A hyperplane through a generator is
     left out: its sign there is settled in exact arithmetic, once per piece that has the
     generator, so a split in stages would ask it again for each stage's pieces (a bias-free
-    layer's lines all pass through the origin)."""
+    layer's lines all pass through the origin). A hyperplane with a known side of the cell
+    (``sides[i, j]`` not 0; int8, or no rows: none known) is not counted, nor its row read as a
+    number (it may not be formed, see :data:`~regionenum.engine.kernels.splitting.Hyperplanes`)."""
     most = 0
     h = J.shape[2]
     above = np.empty(h, np.bool_)
@@ -41,6 +43,7 @@ def most_crossed(gen_off, gens, J):
                 on[j] |= v[j] == 0.0
         crossed = 0
         for j in range(h):
-            crossed += above[j] and below[j] and not on[j]
+            known = sides.shape[0] > 0 and sides[i, j] != 0
+            crossed += above[j] and below[j] and not on[j] and not known
         most = max(most, crossed)
     return most

@@ -69,7 +69,13 @@ INCIDENCE_DTYPE = np.int32
 #: through it, and none asks for its sign there. ``row_of[c]`` (int64, per cell) is the index of
 #: cell ``c``'s rows and errors in ``rows`` and ``errors`` (read ``rows[c]`` above as
 #: ``rows[row_of[c]]``): pieces of one cell cut in stages share its rows without a copy each.
-Hyperplanes = namedtuple("Hyperplanes", "rows errors ids exact_offsets row_of")
+#: ``sides`` (int8, ``(rows, hyperplanes)``, or no rows at all: not known) holds, per row of
+#: ``rows``, the side +1 (-1) of each hyperplane proven to have every point of the cell (and so
+#: of its pieces) strictly beyond its threshold on the positive (negative) side, 0 where not
+#: known: those hyperplanes are taken as decided without a test, and their rows and errors are
+#: never read (a count's screened last rows, :mod:`~regionenum.engine.kernels.screening`, are not
+#: formed there). Where it is not given, the kernel's own box test (:func:`_box_sides`) decides.
+Hyperplanes = namedtuple("Hyperplanes", "rows errors ids exact_offsets row_of sides")
 #: The sign rule: the domain's coordinate scale ``ref`` and the relative band ``tol`` of signs
 #: settled exactly even where the rounding bound would prove them (see ``_values``).
 SignRule = namedtuple("SignRule", "ref tol")
@@ -914,7 +920,7 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
     time of r2_big's split). The caller grows them between calls.
     """
     cell_gen_off, gens, gen_err, gen_inc_off, gen_inc, cell_con_off, con_ids, con_rows, con_err = cells
-    J, J_err, hyp_ids, exact_offsets, row_of = planes
+    J, J_err, hyp_ids, exact_offsets, row_of, sides = planes
     ref, tol = rule
     ans_cell, ans_h, ans_inc_off, ans_inc, ans_within, ans_sign, ans_point = answers
     o_parent, o_bits, o_gen_off, o_gens, o_gen_err, o_inc_off, o_inc = out[:7]
@@ -1076,9 +1082,15 @@ def _split_some(cells, planes, rule, want_cons, todo, answers, start, resume, ou
                     bits |= np.uint64(1) << np.uint64(a)
                 p_mask[k] = bits
         # per hyperplane, +1 (-1) if every generator is strictly beyond its bound on the positive
-        # (negative) side, 0 otherwise: first from the cell's bounding box, then, for the
-        # hyperplanes that leaves (``live``), from the values at each generator
-        if points and ng > 0 and H > 0 and d <= BOX_INPUTS:
+        # (negative) side, 0 otherwise: first from the sides known (or the cell's bounding box),
+        # then, for the hyperplanes that leaves (``live``), from the values at each generator
+        if sides.shape[0] > 0:
+            n_live = 0
+            for h in range(H):
+                whole[h] = sides[rc, h]
+                live[n_live] = h
+                n_live += whole[h] == 0
+        elif points and ng > 0 and H > 0 and d <= BOX_INPUTS:
             n_live = _box_sides(px, pdg, ng, J, J_err, rc, ref, tol, centre, half, top, sums, whole, live)
         else:
             n_live = H
