@@ -605,8 +605,10 @@ class PolytopeStep:
         layer, mags = self.net.layers[l], self._magnitude_layers[l]
         n = len(parent)
         child_floor, unit_floor = self._single_bounds(l, sizes, n)
-        out, E = np.empty(rows32.shape), E[:, None, :]
-        sides = np.empty((n, layer.width), np.int8)
+        # (into buffers kept between calls: these rows and sides serve this batch's split alone,
+        # which is over before the next batch's rows are made)
+        out, E = self._buffer("screened", rows32.shape), E[:, None, :]
+        sides = self._buffer("sides", (n, layer.width), np.int8)
         cells = children.arrays
         screened_rows(rows32, E, child_floor, unit_floor, mags.row_norms, J, parent, on, off,
                       layer.W, layer.b, cells.gen_off, cells.gens, cells.gen_err, self.roots.constraints.ref,
