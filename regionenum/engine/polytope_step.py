@@ -527,6 +527,7 @@ class PolytopeStep:
         rounding = g + (U if off not in (0.0, 1.0) else 0.0)
         product = None  # the unit-by-unit bound's product, where computed with the rows
         blocks = None  # how siblings shared their rows' product, where they did
+        products = None  # whether the unit-by-unit bound is wanted, where asked before the rows
         if act.kind != "max":  # |M| + dM = |slope| (|J| + dJ), into buffers kept between calls
             sizes = self._buffer("sizes", (n, 4))
             if layer.width <= NARROW:  # no masked rows M: a few sums per child
@@ -537,7 +538,9 @@ class PolytopeStep:
                 pre = None
             else:
                 single = self._magnitude_layers[l] if self._screens(l, children) else None
-                rows, pre, blocks = self._wide_rows(layer, J, E, parent, on, off, rounding, sizes, single)
+                products = self._products_pay(l)
+                rows, pre, blocks = self._wide_rows(layer, J, E, parent, on, off, rounding, sizes, single,
+                                                    products)
         else:  # a group's winner: sums over the group
             M, carried = self._collected(l - 1, J, E, parent, on)
             carried = carried[:, 0, :]
@@ -548,7 +551,7 @@ class PolytopeStep:
             rows[:, 0, :] += layer.b
         with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
             N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
-        E = self._unit_bounds(l, pre, scale, g, product, blocks=blocks)
+        E = self._unit_bounds(l, pre, scale, g, product, blocks=blocks, products=products)
         E, N = self._with_underflow(l, D, width, E, N)
         if rows.dtype == np.float32:
             return self._screened(l, rows, E, N, sizes, J, parent, on, off, children)
@@ -671,7 +674,8 @@ class PolytopeStep:
                                     (N + rounding_norm) * (1.0 + 8.0 * U))
         return Rows(hi, E[:, None, :], N, lo)
 
-    def _wide_rows(self, layer, J, E, parent, on, off, rounding, sizes, single: Magnitudes | None = None):
+    def _wide_rows(self, layer, J, E, parent, on, off, rounding, sizes, single: Magnitudes | None = None,
+                   pre_wanted: bool = True):
         """The rows of ``layer`` (wider than :data:`NARROW`) for children of cells with rows ``J``
         and bounds ``E``, and each child's ``pre`` and ``sizes`` (see
         :func:`~regionenum.engine.kernels.rows.shared_rows_and_bounds`): one matrix product with
@@ -685,13 +689,15 @@ class PolytopeStep:
         With ``single`` (the layer's :class:`Magnitudes`), the product is taken in float32 and the
         rows returned in float32, for :meth:`_screened`, where no entry can overflow there: the
         masked rows' largest entry (``sizes``) times the largest weight, times the terms, below
-        ``2^120``."""
+        ``2^120``. Without ``pre_wanted`` (the unit-by-unit bound, which reads it, not computed
+        for this batch) ``pre`` is not kept (None)."""
         n, D, width = len(parent), J.shape[1], J.shape[2]
-        M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n, width))
+        M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n if pre_wanted else 1, width))
         owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
         cost = float(OWN_TERM_COST) if width >= SHARE_FROM else np.inf  # one type: one compiled kernel
         own = self._buffer("own", (own_room(n, width, cost),), np.int64)
         blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost)
+        pre = pre if pre_wanted else None
         blocks_M = M[:blocks].reshape(blocks * D, width + 1)
         weights_T = layer.weights_and_bias_T
         if single is not None and sizes[:n, 1].max(initial=0.0) * single.largest_weight * (width + 2) < 2.0 ** 120:
@@ -709,7 +715,7 @@ class PolytopeStep:
                       rows)
         return rows, pre, SharedBlocks(blocks, owner, span, own)
 
-    def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True, blocks=None):
+    def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True, blocks=None, products=None):
         """Per child and unit of layer ``l``, the bound on its row's error: the smaller of the
         unit-by-unit bound ``(pre |W|^T + gamma |b|)`` (a matrix product as large as the rows'
         own, computed only where it pays, :meth:`_products_pay`) and the per-unit norm bound.
@@ -725,13 +731,15 @@ class PolytopeStep:
         the factor for the bounds' own. Where siblings shared their rows' product (``blocks``),
         the first's is shared the same way: one product per block and each child's own units'
         terms added (:func:`~regionenum.engine.kernels.rows.add_own_bounds`; r2_wide's second
-        layer has about ten children per block)."""
+        layer has about ten children per block). ``products``, where given, is
+        :meth:`_products_pay`'s answer for this batch, asked before (``pre`` is then None where
+        it was no)."""
         mags = self._magnitude_layers[l]
         record = self._product_record[l]
         if product is not None:
             products, E = True, product
         else:
-            products = self._products_pay(l)
+            products = self._products_pay(l) if products is None else products
             if not products:
                 E = np.empty((len(scale), len(mags.abs_b)))
             elif blocks is None or blocks.blocks > SHARE_BOUNDS_BELOW * len(pre):

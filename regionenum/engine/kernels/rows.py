@@ -80,7 +80,9 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
 
     Into the given arrays: the blocks ``M`` (room for ``(n, D, width + 1)``), each child's block
     ``owner[i]`` and its own units ``own[own_span[i, 0]:own_span[i, 1]]`` (room for
-    :func:`own_room` units), ``pre`` and ``sizes``. Returns the number of blocks. A block has
+    :func:`own_room` units), ``pre`` (or, where it has one row only, each child's in turn, for
+    ``sizes`` alone: the unit-by-unit bound that reads it is not always wanted) and ``sizes``.
+    Returns the number of blocks. A block has
     one column more than the units: 1 on the ``t`` row (``k = 0``), 0 on the others, so that the
     product adds the bias to the ``t`` row as a term of its sum.
 
@@ -101,12 +103,13 @@ def shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner
     seen = np.full(W, -1)  # the chunk (by its first child) in which a unit was found to differ
     fresh = np.empty(W, np.int64)
     start = 0
+    kept = pre.shape[0] == n
     while start < n:
         p = parent[start]
         end, nd = _chunk(parent, on, off, start, term_cost, seen, fresh, own[filled:])
         for i in range(start, end):
             _child_slopes(on[i], off, slopes)
-            _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i], sizes[i])
+            _carried_bounds(J[p], E[p, 0], slopes, rounding, pre[i if kept else 0], sizes[i])
             own_span[i, 0] = filled
             own_span[i, 1] = filled + nd
             if i == start:  # the chunk's block: its slopes, 0 where its children differ
