@@ -383,6 +383,18 @@ def _box_point(x, g, dg):
 
 
 @nb.njit(inline='always', **_JIT)
+def _box_side(x, s_c, s_g, s_t, radius, size, error, gamma, dgmax, gmax, tol, slack) -> int:
+    """:func:`_box_sides`' test of one hyperplane: +1 (-1) where its value ``x`` at the box's
+    centre exceeds (is below minus) the margin from its sums (``|c|``, ``|g|`` and tol sizes,
+    radius, the row's size) and its row's error bound ``error``, else 0 (NaN or no bound: 0)."""
+    e = (gamma * s_g + dgmax * size + gmax * error) * (1.0 + 4.0 * gamma) + TINY
+    e = e if e < np.inf else np.inf  # NaN (inf * 0, a NaN bound): no bound, as in _values
+    t = max(tol * s_t, e)
+    margin = (gamma * (s_c + s_g) + radius + t) * slack + 2.0 * TINY
+    return 1 if x > margin else (-1 if x < -margin else 0)
+
+
+@nb.njit(inline='always', **_JIT)
 def _box_sides(px, pdg, ng, J, errors, r, ref, tol, centre, half, top, sums, whole, live):
     """Per hyperplane of a cell (generators ``px[:ng]``, all points; rows ``J[r]``), ``whole[h]`` = +1
     (-1) where a bound on the cell's bounding box alone proves that the generator-by-generator
@@ -402,8 +414,10 @@ def _box_sides(px, pdg, ng, J, errors, r, ref, tol, centre, half, top, sums, who
     a NaN); a bound that overflows or is NaN here is infinite and decides nothing. So where the
     centre's value exceeds all of that, every generator passes the test: the cell's pieces get the same
     bits, and the same counts of signs, as from the test itself. ``centre``, ``half`` and
-    ``top`` are scratch of length ``D``, ``sums`` of shape ``(6, H)`` (the sums per hyperplane
-    are formed a coordinate at a time, so that the loops over the hyperplanes vectorise)."""
+    ``top`` are scratch of length ``D``, ``sums`` of shape ``(6, H)``: in more than two inputs the
+    sums per hyperplane are formed a coordinate at a time, so that the loops over the hyperplanes
+    vectorise; in two, each hyperplane's at once, in the same order (the same sums), without
+    going through ``sums``."""
     H = J.shape[2]
     D = px.shape[1]
     gamma = (D + 2) * U / (1.0 - (D + 2) * U)
@@ -424,38 +438,47 @@ def _box_sides(px, pdg, ng, J, errors, r, ref, tol, centre, half, top, sums, who
         biggest = max(biggest, top[k])
     gmax = max(1.0, biggest + dgmax)
     slack = 1.0 + 16.0 * gamma
-    # the sums' rows (value, |c| size, |g| size, tol size, radius, row size) by index, not as
-    # views: a view costs reference counts per call
-    for h in range(H):
-        j = J[r, 0, h]
-        sums[0, h] = j
-        sums[1, h] = abs(j)
-        sums[2, h] = abs(j)
-        sums[3, h] = abs(j)
-        sums[4, h] = 0.0
-        sums[5, h] = 0.0
-    for k in range(1, D):
-        ck = centre[k]
-        ack = abs(ck)
-        tk = top[k]
-        mk = max(tk, ref)
-        wk = half[k]
+    if D == 3:  # two inputs: every sum of a hyperplane in one pass (selects, not branches)
+        c1, c2 = centre[1], centre[2]
+        a1, a2 = abs(c1), abs(c2)
+        t1, t2 = top[1], top[2]
+        m1, m2 = max(t1, ref), max(t2, ref)
+        w1, w2 = half[1], half[2]
         for h in range(H):
-            j = J[r, k, h]
-            aj = abs(j)
-            sums[0, h] += ck * j
-            sums[1, h] += ack * aj
-            sums[2, h] += tk * aj
-            sums[3, h] += mk * aj
-            sums[4, h] += wk * aj
-            sums[5, h] += aj
-    for h in range(H):  # selects, not branches
-        e = (gamma * sums[2, h] + dgmax * sums[5, h] + gmax * errors[r, 0, h]) * (1.0 + 4.0 * gamma) + TINY
-        e = e if e < np.inf else np.inf  # NaN (inf * 0, a NaN bound): no bound, as in _values
-        t = max(tol * sums[3, h], e)
-        margin = (gamma * (sums[1, h] + sums[2, h]) + sums[4, h] + t) * slack + 2.0 * TINY
-        x = sums[0, h]
-        whole[h] = 1 if x > margin else (-1 if x < -margin else 0)  # NaN or no bound: 0
+            j0, j1, j2 = J[r, 0, h], J[r, 1, h], J[r, 2, h]
+            b0, b1, b2 = abs(j0), abs(j1), abs(j2)
+            whole[h] = _box_side(j0 + c1 * j1 + c2 * j2, b0 + a1 * b1 + a2 * b2, b0 + t1 * b1 + t2 * b2,
+                                 b0 + m1 * b1 + m2 * b2, 0.0 + w1 * b1 + w2 * b2, 0.0 + b1 + b2, errors[r, 0, h],
+                                 gamma, dgmax, gmax, tol, slack)
+    else:
+        # the sums' rows (value, |c| size, |g| size, tol size, radius, row size) by index, not as
+        # views: a view costs reference counts per call
+        for h in range(H):
+            j = J[r, 0, h]
+            sums[0, h] = j
+            sums[1, h] = abs(j)
+            sums[2, h] = abs(j)
+            sums[3, h] = abs(j)
+            sums[4, h] = 0.0
+            sums[5, h] = 0.0
+        for k in range(1, D):
+            ck = centre[k]
+            ack = abs(ck)
+            tk = top[k]
+            mk = max(tk, ref)
+            wk = half[k]
+            for h in range(H):
+                j = J[r, k, h]
+                aj = abs(j)
+                sums[0, h] += ck * j
+                sums[1, h] += ack * aj
+                sums[2, h] += tk * aj
+                sums[3, h] += mk * aj
+                sums[4, h] += wk * aj
+                sums[5, h] += aj
+        for h in range(H):
+            whole[h] = _box_side(sums[0, h], sums[1, h], sums[2, h], sums[3, h], sums[4, h], sums[5, h],
+                                 errors[r, 0, h], gamma, dgmax, gmax, tol, slack)
     n_live = 0
     for h in range(H):
         live[n_live] = h
