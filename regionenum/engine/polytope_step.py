@@ -61,7 +61,7 @@ from .kernels.rows import (
     unit_error_bounds,
 )
 from .kernels.screening import screened_rows
-from .kernels.splitting import BOX_INPUTS
+from .kernels.splitting import BOX_INPUTS, no_sides
 from .roots import Roots, root_cells
 from .split import SIGN_STAGES, split
 from .two_part import SlicedColumns, absolute_term, two_part_product
@@ -183,9 +183,8 @@ class Magnitudes:
 
     @functools.cached_property
     def single_weights_T(self) -> np.ndarray:
-        """``[W | b]^T`` in float32, for products screened in float32 (see
-        :meth:`PolytopeStep._screened`), made on first use, with the largest of its entries'
-        sizes before rounding (:attr:`largest_weight`)."""
+        """``[W | b]^T`` rounded to float32, for products screened in float32 (see
+        :meth:`PolytopeStep._screened`), made on first use."""
         return self.layer.weights_and_bias_T.astype(np.float32)
 
     @functools.cached_property
@@ -975,7 +974,7 @@ class PolytopeStep:
             if len(units) < layer.width:
                 J, E = J[:, :, units], E[:, :, units]
                 sides = None if sides is None else sides[:, units]
-            known = np.zeros((0, len(units)), np.int8) if sides is None else kernel_array(sides, np.int8)
+            known = no_sides(len(units)) if sides is None else kernel_array(sides, np.int8)
             hyp_ids = ids.unit_start + o + np.arange(len(units))
             # a few cells cut by many hyperplanes (the domain by the first layer, large cells by a
             # wide layer after a narrow one) go in stages: one cell's table of values at its

@@ -19,7 +19,7 @@ from ..core.threads import map_in_threads, usable_cpus
 from ..errors import InternalError
 from .cells import CellParts, CellSet
 from .kernels.blocks import states_into_patterns
-from .kernels.splitting import Answers, Hyperplanes, SignRule, split_cells
+from .kernels.splitting import Answers, Hyperplanes, SignRule, no_sides, split_cells
 
 __all__ = ["EXACT_STAGES", "SIGN_STAGES", "Split", "split"]
 
@@ -106,7 +106,7 @@ def split(cells: CellSet, J: np.ndarray, E: np.ndarray, ref: float, hyp_ids: np.
     """
     arrays = cells.arrays
     row_of = np.arange(len(cells)) if row_of is None else row_of
-    sides = np.zeros((0, len(hyp_ids)), np.int8) if sides is None else sides
+    sides = no_sides(len(hyp_ids)) if sides is None else sides
     planes = Hyperplanes(kernel_array(J, np.float64), kernel_array(E, np.float64), kernel_array(hyp_ids, np.int64),
                          bool(exact_offsets), kernel_array(row_of, np.int64), kernel_array(sides, np.int8))
     rule = SignRule(float(ref), float(tol))

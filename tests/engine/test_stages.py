@@ -6,6 +6,7 @@ import numpy as np
 import regionenum as rn
 from regionenum.engine import polytope_step
 from regionenum.engine.kernels.crossings import most_crossed
+from regionenum.engine.kernels.splitting import no_sides
 from regionenum.engine.polytope_step import LATER_STAGE, LATER_STAGE_WORK, _largest_stage, _stage_size
 
 
@@ -132,7 +133,7 @@ def test_most_crossed_against_numpy():
     and generators on a hyperplane (value 0: neither side); hyperplanes with a known side are
     not counted, whatever their rows hold (NaN here)."""
     rng = np.random.default_rng(3)
-    none = np.zeros((0, 30), np.int8)
+    none = no_sides(30)
     for d in (1, 2, 3):
         counts = rng.integers(1, 9, size=40)
         gen_off = np.concatenate([[0], np.cumsum(counts)])

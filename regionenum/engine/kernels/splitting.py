@@ -41,7 +41,7 @@ from ...core.tolerances import ETA, U
 from .error_free import two_product, two_sum
 
 __all__ = ["INCIDENCE_DTYPE", "Answers", "CellArrays", "Hyperplanes", "Pieces", "Questions", "SignRule",
-           "split_cells"]
+           "no_sides", "split_cells"]
 
 _JIT = dict(cache=True)
 # Helpers called per generator or per edge are inlined at Numba's level (inline='always'): a
@@ -76,6 +76,12 @@ INCIDENCE_DTYPE = np.int32
 #: never read (a count's screened last rows, :mod:`~regionenum.engine.kernels.screening`, are not
 #: formed there). Where it is not given, the kernel's own box test (:func:`_box_sides`) decides.
 Hyperplanes = namedtuple("Hyperplanes", "rows errors ids exact_offsets row_of sides")
+
+
+def no_sides(hyperplanes: int) -> np.ndarray:
+    """The ``sides`` of :data:`Hyperplanes` where none is known, for ``hyperplanes`` of them."""
+    return np.zeros((0, hyperplanes), np.int8)
+
 #: The sign rule: the domain's coordinate scale ``ref`` and the relative band ``tol`` of signs
 #: settled exactly even where the rounding bound would prove them (see ``_values``).
 SignRule = namedtuple("SignRule", "ref tol")
