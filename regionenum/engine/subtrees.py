@@ -39,8 +39,8 @@ from .polytope_step import PolytopeStep, Rows
 from .split import SHARED_DIM
 
 __all__ = ["LARGE_SUBTREE_WORK", "LINE_SUBTREE_CELLS", "LINE_SUBTREE_WORK", "MOST_SUBTREES", "SUBTREES",
-           "SUBTREE_CELLS", "SUBTREE_WORK", "Part", "first_split", "run_cells", "run_subtrees", "runs_of_pieces",
-           "subtree_count", "subtree_stack"]
+           "SUBTREES_STEP", "SUBTREE_CELLS", "SUBTREE_WORK", "Part", "first_split", "run_cells",
+           "run_subtrees", "runs_of_pieces", "subtree_count", "subtree_stack"]
 
 #: Subtrees a run is cut into at most (but see :data:`LARGE_SUBTREE_WORK`): more than the
 #: cores, so that a thread that is done early takes over work the others would do last. The
@@ -58,6 +58,13 @@ SUBTREES = 16
 #: at ``SUBTREES``.
 LARGE_SUBTREE_WORK = 40_000_000
 MOST_SUBTREES = 64
+
+#: Subtree counts above two are rounded up to a multiple of this. The threads take subtrees of
+#: about equal work in order, so a count that the threads do not divide leaves the last subtree
+#: on one core while the others wait: the suite's r1_deep, cut into seven, ran its last 33 ms
+#: of 270 on one core of two. A multiple of four divides among two or four threads evenly
+#: (and among three or eight no worse than the count it rounds). Two stay two: small runs.
+SUBTREES_STEP = 4
 
 #: First-layer pieces per subtree at least (but two subtrees always): smaller subtrees split
 #: their later layers in batches too small to run at full speed. On the suite's r2_deep (472
@@ -108,9 +115,10 @@ def subtree_count(step: PolytopeStep, entries: list) -> int:
     """How many subtrees the run of ``step`` is cut into after its first layer that splits
     (``entries``, from :func:`first_split`): 1 (not cut) for small work (:data:`SUBTREE_WORK`;
     :data:`LINE_SUBTREE_WORK` on one input) and from four inputs on; else one per
-    :data:`SUBTREE_CELLS` pieces (:data:`LINE_SUBTREE_CELLS`), at least two and at most
-    :data:`SUBTREES` (pieces waiting for the rest of the layer count as the pieces it will cut
-    them into, but a subtree takes one at least). Depends on the network and the pieces only."""
+    :data:`SUBTREE_CELLS` pieces (:data:`LINE_SUBTREE_CELLS`), at least two, more than two
+    rounded up to a multiple of :data:`SUBTREES_STEP`, and at most :data:`SUBTREES` (pieces
+    waiting for the rest of the layer count as the pieces it will cut them into, but a subtree
+    takes one at least). Depends on the network and the pieces only."""
     pieces = sum(len(e.cells) for e in entries)
     foretold = sum(len(e.cells) * (step.rest_growth(e.layer, e.units_done) if e.units_done else 1)
                    for e in entries)
@@ -120,7 +128,10 @@ def subtree_count(step: PolytopeStep, entries: list) -> int:
     if d >= SHARED_DIM or pieces < 2 or foretold * later < work:
         return 1
     most = min(MOST_SUBTREES, max(SUBTREES, int(foretold * later) // LARGE_SUBTREE_WORK))
-    return min(most, max(2, int(foretold) // cells), pieces)
+    n = max(2, int(foretold) // cells)
+    if n > 2:
+        n = -(-n // SUBTREES_STEP) * SUBTREES_STEP
+    return min(most, n, pieces)
 
 
 class Part(NamedTuple):

@@ -70,7 +70,9 @@ def test_how_many_subtrees():
 
     square, cube = rn.Box([-1, -1], [1, 1]), rn.Box(-np.ones(4), np.ones(4))
     assert count_for(random_net([2, 8, 8, 1], 0), square) == 1  # small work: not cut
-    assert 2 <= count_for(random_net([2, 64, 64, 64, 1], 0), square) < subtrees.SUBTREES
+    # 1,949 pieces: seven subtrees of 256, rounded up to a multiple of the step (so that two or
+    # four threads share them evenly)
+    assert count_for(random_net([2, 64, 64, 64, 1], 0), square) == 2 * subtrees.SUBTREES_STEP
     assert count_for(random_net([2, 128, 128, 128, 1], 0), square) == subtrees.SUBTREES
     # large work is cut finer: 1,000 lines foretell about 460,000 pieces, times 2,000 units
     wide = random_net([2, 1000, 1000, 1000, 1], 0)
