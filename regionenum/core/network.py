@@ -697,17 +697,24 @@ class Layer:
 
 #: The proven bounds a :class:`Layer` works out once and keeps (:func:`work_out_bounds`).
 LAYER_BOUNDS = ("norm_bounds", "row_norms", "bias_norm")
+#: The tables a polytope run reads of every layer after the first (the weights' second copy and
+#: their quanta), made by :func:`work_out_bounds` beside the bounds where it shares them out among
+#: threads: each is a pass over the weights, which r1_deep's first run made in its calling thread
+#: (9 ms of its 270).
+RUN_TABLES = ("weights_and_bias_T", "quanta")
 #: Multiply-adds of the layers' Gram matrices from which :func:`work_out_bounds` shares the layers
 #: out among threads: below, starting them and setting BLAS's thread count cost more than they
 #: save (the bundled digits net's three layers took 1.1 ms so, 0.6 ms one after the other).
 SHARED_WORK = 1 << 25
 
 
-def work_out_bounds(layers, check=None) -> None:
+def work_out_bounds(layers, check=None, tables=()) -> None:
     """Work out now the proven bounds of ``layers`` not yet known (:data:`LAYER_BOUNDS`), shared
     out among the machine's idle cores with BLAS on one thread each where they are work enough
     (:data:`SHARED_WORK`), otherwise in this thread with BLAS on the idle cores (as a run sets
-    it, :class:`~regionenum.core.threads.AdaptiveBlas`), and keep them on the layers.
+    it, :class:`~regionenum.core.threads.AdaptiveBlas`), and keep them on the layers; with them
+    the cached properties named in ``tables`` (such as :data:`RUN_TABLES`) where they are shared
+    out (in one thread they are left to their first use).
 
     A run asks for every layer's bounds within milliseconds of its start (it goes depth first),
     and a wide layer's certificate of ``||W||_2`` (a Gram matrix and a Cholesky factorisation) is
@@ -723,12 +730,16 @@ def work_out_bounds(layers, check=None) -> None:
     check : callable, optional
         Called before each bound (a run's budgets: what it raises stops the work, the bounds
         already worked out are kept, the others are worked out when first asked for).
+    tables : sequence of str, optional
+        Names of further cached properties of :class:`Layer` to make beside the bounds.
     """
     todo = [(layer, name) for layer in layers for name in LAYER_BOUNDS if name not in vars(layer)]
     if not todo:
         return
     work = sum(min(layer.W.shape) ** 2 * max(layer.W.shape) for layer, name in todo if name == "norm_bounds")
     threads = min(idle_cpus(), len(todo)) if work >= SHARED_WORK else 1
+    if threads > 1:
+        todo += [(layer, name) for layer in layers for name in tables if name not in vars(layer)]
 
     def keep(item):
         if check is not None:
@@ -750,8 +761,8 @@ def keep_bounds(layer) -> None:
 
 
 def _keep_bound(layer, name) -> None:
-    """Work out what the layer's cached property ``name`` works out, by the property's own
-    function (outside its lock), and keep it where the property keeps it."""
+    """Work out what the layer's cached property ``name`` works out (a bound or a table), by the
+    property's own function (outside its lock), and keep it where the property keeps it."""
     object.__setattr__(layer, name, getattr(Layer, name).func(layer))
 
 

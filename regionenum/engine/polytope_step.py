@@ -42,7 +42,7 @@ import numpy as np
 
 from ..core.arrays import batches, get_bits, kernel_array, set_bits
 from ..core.exact import ExactNetwork
-from ..core.network import work_out_bounds
+from ..core.network import RUN_TABLES, work_out_bounds
 from ..core.threads import blas_on_one_thread
 from ..core.tolerances import ETA, U, gamma, quantum
 from .argmax import split_by_argmax
@@ -351,8 +351,11 @@ class PolytopeStep:
         (:func:`~regionenum.core.network.work_out_bounds`, under the run's budgets): before any
         split, because BLAS's threads wait spinning for a while after their work and would take
         a core from them (after the first layer's split one of r1_deep's 512 x 512 certificates
-        took 17 ms in the calling thread, against 6 ms in the other)."""
-        work_out_bounds(self.net.layers[1:], tally.check)
+        took 17 ms in the calling thread, against 6 ms in the other). With them, the tables the
+        run reads of each layer (:data:`~regionenum.core.network.RUN_TABLES`; but where a max
+        layer's sums take the place of the weights' second copy)."""
+        maxed = any(layer.activation.kind == "max" for layer in self.net.layers)
+        work_out_bounds(self.net.layers[1:], tally.check, () if maxed else RUN_TABLES)
         if self.roots is None:
             self.roots = root_cells(self.domain, self.net.n_units, self.tol, self.net.n_ties, tally.check)
             if self.roots.signs is not None:

@@ -72,12 +72,16 @@ def test_bounds_worked_out_at_once_are_each_layers_own(cores, monkeypatch):
     net, fresh = random_net([3, 200, 150, 150, 1], 8), random_net([3, 200, 150, 150, 1], 8)
     net.layers[2].norm_bounds  # noqa: B018 (one layer's bounds known before)
     kept = net.layers[2].__dict__["norm_bounds"]
-    network.work_out_bounds(net.layers[1:])
+    network.work_out_bounds(net.layers[1:], tables=network.RUN_TABLES)
     assert net.layers[2].__dict__["norm_bounds"] is kept
     for layer, alone in zip(net.layers[1:], fresh.layers[1:]):
         assert set(network.LAYER_BOUNDS) <= set(vars(layer))
         assert layer.norm_bounds == alone.norm_bounds and layer.bias_norm == alone.bias_norm
         assert np.array_equal(layer.row_norms, alone.row_norms) and not layer.row_norms.flags.writeable
+        # the tables made beside them where they were shared out, else left to their first use
+        assert (set(network.RUN_TABLES) <= set(vars(layer))) == (cores > 1)
+        assert np.array_equal(layer.weights_and_bias_T, alone.weights_and_bias_T)
+        assert not layer.weights_and_bias_T.flags.writeable and layer.quanta == alone.quanta
     assert "norm_bounds" not in vars(net.layers[0])
 
 
