@@ -96,6 +96,18 @@ FIRST_LAYER_PIECES, REST_PIECES = 1 << 17, 1 << 14
 #: a row before the norm bound alone is tried again; on a layer that does not split it is tried
 #: again every ``RECHECK``-th batch.
 PAYS, RECHECK = 0.01, 16
+#: A batch split with the norm bound alone makes the unit-by-unit product wanted on the next
+#: batches (:meth:`PolytopeStep._signs_escaped`) where it left at least one sign per
+#: ``PRODUCT_PAYS_PER`` of its cells to the stronger stages. Measured (thread seconds): a sign
+#: in exact arithmetic took 8.5 ms on the 768-wide net of ``benchmarks/scaling.py`` (layers of
+#: 768), about as long as the products of 290 cells through ``|W|`` of the layers before it at
+#: BLAS's speed, and 0.16 ms on four 64-wide layers (500 cells' products); the product left a
+#: half to two thirds of the signs to those stages (1,232 wide: 651 against 1,013; four 64-wide
+#: layers: 5,727 against 12,448). Fewer signs than this are cheaper to settle than to avoid: on
+#: the ten-million count one sign now and then had the product computed on 16 batches of every
+#: layer before it (its products took 6% of the count's time; the count without them, 1,013
+#: exact signs, was the faster).
+PRODUCT_PAYS_PER = 120
 #: Layers of at most this many units (the output layer, as a rule) get their rows as a few sums
 #: per child (dot products, or term by term from four units), without masked copies of the
 #: parents' rows (as large as those rows, for a matrix product of a few columns):
@@ -436,8 +448,9 @@ class PolytopeStep:
             asked = tally.signs[ASKED:].sum()
             children, parent, done = self.split_layer(l, cells, J, E, tally, entry.units_done, join=not counted,
                                                       sides=sides)
-            if tally.signs[ASKED:].sum() > asked:
-                self._signs_escaped(l)
+            escaped = int(tally.signs[ASKED:].sum() - asked)
+            if escaped:
+                self._signs_escaped(l, escaped, len(cells))
             if done < len(net.split_units[l]):  # the rest of the layer waits on the stack
                 return self.batch_entries(l, children, rows, parent, False, units_done=done)
         else:
@@ -770,13 +783,13 @@ class PolytopeStep:
 
         On a layer that splits, in a count as in a full result, only a sign the float64 filter
         could not decide makes a tighter bound worth anything, so the product is wanted once a
-        batch split with the norm bound alone has left signs to the stronger stages
-        (:meth:`_signs_escaped`). It is then computed while it comes out below the norm bound on
-        more than :data:`PAYS` of a batch's entries, for :data:`RECHECK` batches at most, before
-        the norm bound alone is tried again. (On the suite's networks the filter decides every
-        sign it decided with the product; on its 512-wide network of eight layers the product,
-        computed on the first batch of every layer, was a fifth of the count's floating-point
-        work.)
+        batch split with the norm bound alone has left signs to the stronger stages, enough of
+        them to cost more there than the product (:meth:`_signs_escaped`). It is then computed
+        while it comes out below the norm bound on more than :data:`PAYS` of a batch's entries,
+        for :data:`RECHECK` batches at most, before the norm bound alone is tried again. (On the
+        suite's networks the filter decides every sign it decided with the product; on its
+        512-wide network of eight layers the product, computed on the first batch of every
+        layer, was a fifth of the count's floating-point work.)
 
         Elsewhere (:meth:`_bounds_handed_on`: the output layer, max layers) the bounds are handed
         on as well, so it is computed while it pays, and tried again every :data:`RECHECK`-th
@@ -804,12 +817,13 @@ class PolytopeStep:
         3% on r2_big and r2_deep: a full result takes a count's rule."""
         return not len(self.net.split_units[l]) or self.net.layers[l].activation.kind == "max"
 
-    def _signs_escaped(self, l) -> None:
-        """The split of a batch by layer ``l`` left signs to the stages after the float64
-        filter: where the rows of layer ``l`` had the norm bound alone, the product through
-        ``|W|`` is wanted on it and on every layer before it (a tighter bound there tightens
-        the errors carried into layer ``l``) for the next batches."""
-        if not self._product_record[l].used:
+    def _signs_escaped(self, l, escaped: int, cells: int) -> None:
+        """The split of a batch of ``cells`` cells by layer ``l`` left ``escaped`` signs to the
+        stages after the float64 filter: where the rows of layer ``l`` had the norm bound alone
+        and those signs are at least one per :data:`PRODUCT_PAYS_PER` cells, the product through
+        ``|W|`` is wanted on it and on every layer before it (a tighter bound there tightens the
+        errors carried into layer ``l``) for the next batches."""
+        if not self._product_record[l].used and escaped * PRODUCT_PAYS_PER >= cells:
             for record in self._product_record[1: l + 1]:
                 record.wanted = True
 

@@ -617,6 +617,28 @@ def test_products_follow_the_signs_the_norm_bound_leaves(monkeypatch):
     assert 0 < found[None][2] < found[None][3]  # computed on some batches, not all
 
 
+def test_a_few_signs_left_in_a_large_batch_do_not_want_the_product():
+    """The product is wanted after a batch split with the norm bound alone only where the signs it
+    left to the stronger stages are at least one per ``PRODUCT_PAYS_PER`` of its cells (fewer cost
+    less to settle than the product would on the next batches), and then on every layer up to the
+    split's; a batch split with the product leaves the records as they are."""
+    net = _network("mixed", seed=5, depth=3, width=32)
+    step = PolytopeStep(net, rn.Box([-1, -1], [1, 1]), 1e-9, 64, keep=False)
+    per = polytope_step.PRODUCT_PAYS_PER
+    records = step._product_record
+    for record in records:
+        record.wanted = False
+    step._signs_escaped(2, 3, 3 * per + 1)  # fewer than one a PRODUCT_PAYS_PER cells
+    assert not any(record.wanted for record in records)
+    step._signs_escaped(2, 3, 3 * per)
+    assert [record.wanted for record in records] == [False, True, True, False]
+    for record in records:
+        record.wanted = False
+    records[2].used = True  # the split had the product: nothing more to want
+    step._signs_escaped(2, 50, 1)
+    assert not any(record.wanted for record in records)
+
+
 UNDERFLOW_BOUNDS = pytest.mark.parametrize("bounds", [contextlib.nullcontext, unit_norm_bounds_only],
                                            ids=["default", "unit-norm"])
 
