@@ -3,9 +3,9 @@
 He-initialised ReLU nets ``[2, w, w, w, w, 1]`` on ``[-1, 1]^2`` (the standard suite's generator
 and bias scale), ``w`` from 32 to 512, so the counts run from about ten thousand to a few
 million regions. Each is counted (``count_regions``, only the frontier in memory) in a fresh
-process; prints and writes to ``benchmarks/results/scaling.md`` the regions, seconds,
-regions/s, peak memory and the memory after import and warm-up, and a log-log plot
-``scaling.png`` of seconds against regions.
+process; prints and writes on top of ``benchmarks/results/scaling.md`` (the runs before it kept
+below) the regions, seconds, regions/s, peak memory and the memory after import and warm-up,
+and a log-log plot ``scaling.png`` of seconds against regions.
 """
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from results_file import write_run  # noqa: E402
+
 RESULTS = HERE / "results"
 WIDTHS = [32, 64, 128, 192, 256, 320, 384, 448, 512]
 DEPTH = 4
@@ -72,8 +75,7 @@ def main() -> None:
         slope = np.polyfit(x, y, 1)[0]
         lines += ["", f"Fitted exponent: seconds grow like regions^{slope:.2f}."]
         _plot(rows, slope)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scaling.md").write_text("\n".join(lines) + "\n")
+    write_run(RESULTS / "scaling.md", lines)
 
 
 def _plot(rows, slope):
