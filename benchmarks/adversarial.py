@@ -68,6 +68,8 @@ from tests.bounds import (misplaced_vertex, norm_bounds_only, shared_rows_everyw
 from tests.rewrites import (duplicated, is_exact_duplication, is_exact_rescaling, permuted,  # noqa: E402
                             rescaled)
 
+from results_file import write_run  # noqa: E402 (beside this script)
+
 RESULTS = ROOT / "benchmarks" / "results"
 FAMILIES = ["mixed", "near_duplicates", "concurrent", "scaled", "tiny_far", "leaky", "far_out", "subnormal",
             "many_inputs"]
@@ -303,8 +305,7 @@ def campaign(args) -> None:
     if failures:
         lines += ["", "Failures (family, seed, what):", ""]
         lines += [f"- {f} {s}: {p}" for f, s, p in failures]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / name).write_text("\n".join(lines) + "\n")
+    write_run(RESULTS / name, lines)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from results_file import write_run  # beside this script
 from sklearn.datasets import load_digits
 
 import regionenum as re
@@ -90,8 +91,7 @@ def main() -> None:
             lines.append(f"| {idx.tolist()} | {len(regions)} | {regions.exact_calls} | {secs:.3f} | "
                          f"{len(regions) / secs:,.0f} |")
         lines.append("")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "conv_slice.md").write_text("\n".join(lines))
+    write_run(RESULTS / "conv_slice.md", lines)
     print("\n".join(lines))
 
 

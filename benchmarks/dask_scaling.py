@@ -25,6 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from results_file import write_run  # noqa: E402
 from scaling import write_net  # noqa: E402
 
 CONFIGS = ["serial", "processes2", "dask1", "dask2"]
@@ -83,7 +84,7 @@ def main() -> None:
     starts = {c: statistics.median(r["startup"] for r in rows if r["config"] == c) for c in CONFIGS}
     lines = ["# Dask scaling", "",
              f"`python benchmarks/dask_scaling.py --width {args.width} --repeats {args.repeats}` "
-             f"({time.strftime('%Y-%m-%d')}): `count_regions` on `{name}` "
+             f": `count_regions` on `{name}` "
              f"({rows[0]['regions']:,} regions), each run in a fresh process, configurations "
              "alternating; medians.", "",
              "| configuration | seconds | speed-up over 1 Dask worker | cluster start (s, not counted) |",
@@ -91,7 +92,7 @@ def main() -> None:
     for c in CONFIGS:
         lines.append(f"| {c} | {medians[c]:.2f} | {medians['dask1'] / medians[c]:.2f} | "
                      f"{starts[c]:.1f} |")
-    (HERE / "results" / "dask_scaling.md").write_text("\n".join(lines) + "\n")
+    write_run(HERE / "results" / "dask_scaling.md", lines)
     print("\n".join(lines))
 
 

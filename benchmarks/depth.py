@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import time
 from pathlib import Path
 
 from fresh_runs import run_snippet, seconds_and_exact
+from results_file import write_run
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -64,10 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     shapes = SHAPES if args.shapes is None else [tuple(map(int, s.split("x"))) for s in args.shapes.split(",")]
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
     lines = ["# Counts against depth", "",
-             f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {commit}.",
              f"`python benchmarks/depth.py --runs {args.runs} --limit {args.limit:g}"
              + (f" --leaky {args.leaky:g}`: He-initialised LeakyReLU ({args.leaky:g})" if args.leaky is not None
                 else "`: He-initialised ReLU"),
@@ -91,8 +87,7 @@ def main() -> None:
                 f"{'two' if runs['two'][0]['chosen'] else 'one'} |")
         print(line, flush=True)
         lines.append(line)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "depth.md").write_text("\n".join(lines) + "\n")
+    write_run(RESULTS / "depth.md", lines)
 
 
 if __name__ == "__main__":

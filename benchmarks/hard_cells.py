@@ -26,10 +26,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import time
 from pathlib import Path
 
 from fresh_runs import run_snippet
+from results_file import write_run
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -93,7 +93,6 @@ def main() -> None:
     if args.against:
         header += [f"against ({names['against']})", "against / this"]
     lines = ["# Cells float64 cannot settle alone (six inputs)", "",
-             f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC.",
              f"`python benchmarks/hard_cells.py --runs {args.runs} --limit {args.limit:g}"
              + (" --against TREE`" if args.against else "`")
              + ": fresh processes" + (", the two trees alternating" if args.against else "")
@@ -113,8 +112,7 @@ def main() -> None:
         line = "| " + " | ".join(cells) + " |"
         print(line, flush=True)
         lines.append(line)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "hard_cells.md").write_text("\n".join(lines) + "\n")
+    write_run(RESULTS / "hard_cells.md", lines)
 
 
 if __name__ == "__main__":

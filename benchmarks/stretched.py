@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from fresh_runs import run_snippet, seconds_and_exact
+from results_file import write_run
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -66,10 +65,7 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from bench_suite import ensure_suite
     ensure_suite()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
     lines = ["# Enumerations on stretched domains", "",
-             f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {commit}.",
              f"`python benchmarks/stretched.py --runs {args.runs} --limit {args.limit:g}`: each suite net on its",
              "box stretched by `2^-k .. 2^k` (first layer's columns divided back: the same problem), rescaled",
              "(the default) and in the domain's own coordinates, fresh processes alternating, medians of",
@@ -92,8 +88,7 @@ def main() -> None:
                 f"{'' if ratio is None else f'{ratio:.2f}'} | {' and '.join(errors)} |")
         print(line, flush=True)
         lines.append(line)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "stretched.md").write_text("\n".join(lines) + "\n")
+    write_run(RESULTS / "stretched.md", lines)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from results_file import write_run  # beside this script
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 DEFAULT = ["r2_small", "r2_mid", "r2_big", "r2_wide", "r3_small", "r4_small", "r1_deep", "digits_plane"]
@@ -54,7 +56,6 @@ def main() -> None:
         q, b = statistics.median(quiet), statistics.median(loaded)
         rows.append((net, q, b, b / q, quiet, loaded))
         print(f"{net:14s} {q:8.3f} {b:9.3f} {b / q:9.2f}", flush=True)
-    RESULTS.mkdir(exist_ok=True)
     lines = ["# Counts with and without a competing CPU-bound process", "",
              f"`python benchmarks/under_load.py` ({args.runs} runs of each kind per net, fresh processes, "
              "alternating quiet and loaded; medians).", "",
@@ -62,7 +63,7 @@ def main() -> None:
     for net, q, b, r, qs, bs in rows:
         lines.append(f"| {net} | {q:.3f} | {b:.3f} | {r:.2f} | {' '.join(f'{x:.3f}' for x in qs)} | "
                      f"{' '.join(f'{x:.3f}' for x in bs)} |")
-    (RESULTS / "under_load.md").write_text("\n".join(lines) + "\n")
+    write_run(RESULTS / "under_load.md", lines)
 
 
 if __name__ == "__main__":
