@@ -568,8 +568,8 @@ class PolytopeStep:
             N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
         E = self._unit_bounds(l, pre, scale, g, product, blocks=blocks, products=products)
         E, N = self._with_underflow(l, D, width, E, N)
-        if rows.dtype == np.float32:
-            return self._screened(l, rows, E, N, sizes, J, parent, on, off, children)
+        if rows.dtype == np.float32:  # the blocks' products, each child's own terms added by the screen
+            return self._screened(l, rows, blocks, E, N, sizes, J, parent, on, off, children)
         return Rows(rows, E[:, None, :], N)
 
     def _screens(self, l, children: CellSet | None) -> bool:
@@ -613,24 +613,26 @@ class PolytopeStep:
         unit_floor = floor * mags.row_sums * (1.0 + 8.0 * U)
         return child_floor, unit_floor
 
-    def _screened(self, l, rows32, E, N, sizes, J, parent, on, off, children: CellSet) -> Rows:
-        """The :class:`Rows` of layer ``l`` from its float32 rows ``rows32`` and float64 bounds
-        ``E`` and ``N``: each unit's side of each child where the float32 rows, with their
-        rounding added to the bounds, prove that its hyperplane misses the child (those rows and
-        bounds are not formed, and the norm bound of a child with any of them is infinite), the
-        other units' rows recomputed in float64 with their float64 bounds
+    def _screened(self, l, shared, blocks: SharedBlocks, E, N, sizes, J, parent, on, off,
+                  children: CellSet) -> Rows:
+        """The :class:`Rows` of layer ``l`` from its float32 rows (the blocks' products
+        ``shared``, shared by the children as ``blocks`` says, and each child's own terms) and
+        float64 bounds ``E`` and ``N``: each unit's side of each child where the float32 rows,
+        with their rounding added to the bounds, prove that its hyperplane misses the child
+        (those rows and bounds are not formed, and the norm bound of a child with any of them
+        is infinite), the other units' rows recomputed in float64 with their float64 bounds
         (:func:`~regionenum.engine.kernels.screening.screened_rows`)."""
         layer, mags = self.net.layers[l], self._magnitude_layers[l]
         n = len(parent)
         child_floor, unit_floor = self._single_bounds(l, sizes, n)
         # (into buffers kept between calls: these rows and sides serve this batch's split alone,
         # which is over before the next batch's rows are made)
-        out, E = self._buffer("screened", rows32.shape), E[:, None, :]
+        out, E = self._buffer("screened", (n,) + shared.shape[1:]), E[:, None, :]
         sides = self._buffer("sides", (n, layer.width), np.int8)
         cells = children.arrays
-        screened_rows(rows32, E, child_floor, unit_floor, mags.row_norms, J, parent, on, off,
-                      layer.W, layer.b, cells.gen_off, cells.gens, cells.gen_err, self.roots.constraints.ref,
-                      self.tol, out, sides)
+        screened_rows(shared, blocks.owner, blocks.span, blocks.own, mags.single_weights_T, E, child_floor,
+                      unit_floor, mags.row_norms, J, parent, on, off, layer.W, layer.b, cells.gen_off, cells.gens,
+                      cells.gen_err, self.roots.constraints.ref, self.tol, out, sides)
         return Rows(out, E, np.where(sides.any(axis=1), np.inf, N), sides=sides)
 
     def _with_underflow(self, l, D, width, E, N):
@@ -701,11 +703,14 @@ class PolytopeStep:
         Also returns how the blocks were shared (:class:`SharedBlocks`; None where no siblings
         shared one), for the unit-by-unit bound's product.
 
-        With ``single`` (the layer's :class:`Magnitudes`), the product is taken in float32 and the
-        rows returned in float32, for :meth:`_screened`, where no entry can overflow there: the
-        masked rows' largest entry (``sizes``) times the largest weight, times the terms, below
-        ``2^120``. Without ``pre_wanted`` (the unit-by-unit bound, which reads it, not computed
-        for this batch) ``pre`` is not kept (None)."""
+        With ``single`` (the layer's :class:`Magnitudes`), the product is taken in float32, where
+        no entry can overflow there (the masked rows' largest entry, ``sizes``, times the largest
+        weight, times the terms, below ``2^120``), for :meth:`_screened`: the blocks' products
+        are returned in float32 (``(blocks, D, units)``) with how they were shared (always), and
+        the screen adds each child's own terms as it reads them (its rows, written out and read
+        back, were a tenth of a ten-million count's memory traffic). Without ``pre_wanted`` (the
+        unit-by-unit bound, which reads it, not computed for this batch) ``pre`` is not kept
+        (None)."""
         n, D, width = len(parent), J.shape[1], J.shape[2]
         M, pre = self._buffer("rows", (n, D, width + 1)), self._buffer("bounds", (n if pre_wanted else 1, width))
         owner, span = self._buffer("owner", (n,), np.int64), self._buffer("span", (n, 2), np.int64)
@@ -718,14 +723,14 @@ class PolytopeStep:
         if single is not None and sizes[:n, 1].max(initial=0.0) * single.largest_weight * (width + 2) < 2.0 ** 120:
             single_M = self._buffer("single blocks", blocks_M.shape, np.float32)
             single_M[...] = blocks_M
-            blocks_M, weights_T = single_M, single.single_weights_T
+            shared = self._buffer("shared float32", (blocks * D, layer.width), np.float32)
+            np.matmul(single_M, single.single_weights_T, out=shared)
+            return shared.reshape(blocks, D, layer.width), pre, SharedBlocks(blocks, owner, span, own)
         if blocks == n:  # no siblings shared a block: each child's rows are its block's
             return (blocks_M @ weights_T).reshape(n, D, layer.width), pre, None
-        shared = self._buffer(f"shared {weights_T.dtype}", (blocks * D, layer.width), weights_T.dtype)
+        shared = self._buffer("shared float64", (blocks * D, layer.width))
         np.matmul(blocks_M, weights_T, out=shared)
-        # (float32 rows are read once, by :meth:`_screened`: into a buffer kept between calls)
-        rows = (self._buffer("single", (n, D, layer.width), np.float32) if weights_T.dtype == np.float32
-                else np.empty((n, D, layer.width)))
+        rows = np.empty((n, D, layer.width))
         add_own_terms(shared.reshape(blocks, D, layer.width), owner, J, parent, on, off, span, own, weights_T,
                       rows)
         return rows, pre, SharedBlocks(blocks, owner, span, own)

@@ -11,6 +11,7 @@ import pytest
 
 import regionenum as rn
 from regionenum.engine import polytope_step
+from regionenum.engine.kernels.rows import add_own_terms
 
 WIDE = 256  # the last layer's units (screened here below the default SCREEN_FROM)
 
@@ -41,14 +42,20 @@ class _Screens:
         self.rng = np.random.default_rng(seed)
         self.kernel = polytope_step.screened_rows
 
-    def __call__(self, rows32, E, child_floor, unit_floor, row_norms, J, parent, on, off, W, b, *rest):
+    def __call__(self, shared, owner, span, own, weights_T, E, child_floor, unit_floor, row_norms, J, parent, on,
+                 off, W, b, *rest):
         if self.calls < self.checked:
+            # the children's float32 rows as the kernel makes them, a child at a time: their
+            # blocks' products and own terms
+            rows32 = np.empty((len(parent),) + shared.shape[1:], np.float32)
+            add_own_terms(shared, owner, J, parent, on, off, span, own, weights_T, rows32)
             self.check(rows32, child_floor, unit_floor, row_norms, J, parent, on, off, W, b)
         self.calls += 1
-        self.rows += rows32.shape[0] * rows32.shape[2]
+        self.rows += len(parent) * shared.shape[2]
         out, sides = rest[-2:]
         out[...] = np.nan
-        got = self.kernel(rows32, E, child_floor, unit_floor, row_norms, J, parent, on, off, W, b, *rest)
+        got = self.kernel(shared, owner, span, own, weights_T, E, child_floor, unit_floor, row_norms, J, parent,
+                          on, off, W, b, *rest)
         E[:, 0, :][sides != 0] = np.nan
         assert got == np.count_nonzero(sides == 0) and not np.isnan(out[:, 0, :][sides == 0]).any()
         self.recomputed += got

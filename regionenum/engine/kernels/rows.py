@@ -16,7 +16,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["BY_TERM_FROM", "add_own_bounds", "add_own_terms", "block_bounds", "gather_masked",
+__all__ = ["BY_TERM_FROM", "add_own_bounds", "add_own_terms", "block_bounds", "child_rows", "gather_masked",
            "narrow_rows_and_bounds", "own_room", "shared_rows_and_bounds", "unit_error_bounds"]
 
 #: The kernels release the GIL, as the splitting kernel and BLAS do: subtrees on two threads run
@@ -180,25 +180,35 @@ def _terms(on, off, units):
 def add_own_terms(shared, owner, J, parent, on, off, own_span, own, weights_T, out):
     """Each child's rows ``out[i]``: its block's product ``shared[owner[i]]`` plus, one by one,
     the terms of its own units ``own[own_span[i, 0]:own_span[i, 1]]`` with its own slopes (see
-    :func:`shared_rows_and_bounds`; ``weights_T`` is ``W^T``, a row per input unit). A unit
-    whose slope is 0 (a ReLU unit off) is skipped: its terms are exact zeros, as in the
-    block."""
-    D = J.shape[1]
-    units = weights_T.shape[1]
+    :func:`shared_rows_and_bounds`; ``weights_T`` is ``W^T``, a row per input unit), by
+    :func:`child_rows`."""
     for i in range(parent.shape[0]):
-        p = parent[i]
-        b = owner[i]
+        child_rows(shared[owner[i]], J[parent[i]], on[i], off, own[own_span[i, 0]: own_span[i, 1]], weights_T,
+                   out[i])
+
+
+@nb.njit(**_JIT)
+def child_rows(shared, J, on, off, own, weights_T, out):
+    """One child's rows ``out`` (``(D, units)``): its block's product ``shared`` plus, one by one,
+    the terms of its own units ``own`` with its slopes (1 where ``on``, ``off`` elsewhere), each
+    term its parent's row entry ``J[k, h]`` times the slope times the weight ``weights_T[h, o]``
+    (float64 products, added to ``out`` in its own type). A unit whose slope is 0 (a ReLU unit
+    off) is skipped: its terms are exact zeros, as in the block. Compiled on its own, without
+    reassociation, so that :func:`add_own_terms` and the screen's rows
+    (:func:`~regionenum.engine.kernels.screening.screened_rows`) are the same numbers."""
+    D = J.shape[0]
+    units = weights_T.shape[1]
+    for k in range(D):
+        for o in range(units):
+            out[k, o] = shared[k, o]
+    for h in own:
+        m = 1.0 if on[h] else off
+        if m == 0.0:
+            continue
         for k in range(D):
+            c = J[k, h] * m
             for o in range(units):
-                out[i, k, o] = shared[b, k, o]
-        for h in own[own_span[i, 0]: own_span[i, 1]]:
-            m = 1.0 if on[i, h] else off
-            if m == 0.0:
-                continue
-            for k in range(D):
-                c = J[p, k, h] * m
-                for o in range(units):
-                    out[i, k, o] += c * weights_T[h, o]
+                out[k, o] += c * weights_T[h, o]
 
 
 @nb.njit(**_JIT)

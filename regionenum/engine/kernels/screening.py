@@ -20,7 +20,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .rows import _child_slopes
+from .rows import _child_slopes, child_rows
 from .splitting import BOX_INPUTS, _box_point, _box_sides
 
 __all__ = ["screened_rows"]
@@ -35,12 +35,16 @@ _U32 = 2.0 ** -24  # float32's unit roundoff
 
 
 @nb.njit(**_JIT)
-def screened_rows(rows32, E, child_floor, unit_floor, row_norms, J, parent, on, off, W, b,
-                  gen_off, gens, gen_err, ref, tol, out, sides):
+def screened_rows(shared, owner, own_span, own, weights_T, E, child_floor, unit_floor, row_norms, J, parent, on,
+                  off, W, b, gen_off, gens, gen_err, ref, tol, out, sides):
     """Per child ``i``, the side ``sides[i, u]`` (+1, -1; int8) of each unit ``u`` whose
-    hyperplane the splitting kernel's box test proves to miss the child, from the float32 rows
-    ``rows32[i]`` (``(D, units)``) with bound ``E[i, 0, u] + gamma_(m_i + 4) (||a_i||_2
-    row_norms[u] + |b[u]|) + unit_floor[u] + child_floor[i]`` (the float64 bound ``E`` plus the
+    hyperplane the splitting kernel's box test proves to miss the child, from its float32 rows
+    (``(D, units)``: its block's float32 product ``shared[owner[i]]`` and the terms of its own
+    units ``own[own_span[i, 0]:own_span[i, 1]]`` with the float32 ``weights_T``, made here by
+    :func:`~regionenum.engine.kernels.rows.child_rows` into a scratch a child at a time, as
+    :func:`~regionenum.engine.kernels.rows.add_own_terms` would make them into memory) with
+    bound ``E[i, 0, u] + gamma_(m_i + 4) (||a_i||_2 row_norms[u] + |b[u]|) + unit_floor[u] +
+    child_floor[i]`` (the float64 bound ``E`` plus the
     float32 product's rounding, with float32's unit roundoff, see
     :meth:`~regionenum.engine.polytope_step.PolytopeStep._single_bounds`; ``m_i`` the child's
     slopes other than 0, ``a_i = sum_k |M_k|`` over its masked rows ``M``, which the recomputed
@@ -49,11 +53,12 @@ def screened_rows(rows32, E, child_floor, unit_floor, row_norms, J, parent, on, 
     ``M`` and ``[W | b]``, with their float64 bound ``E[i, 0, u]`` as it is. The rows of the units
     with a side are not written, nor their bounds (the splitting kernel reads neither). A child
     the box test does not take (one with a ray, with coordinates or bounds that are not finite,
-    or of more than
-    :data:`~regionenum.engine.kernels.splitting.BOX_INPUTS` inputs) has every row recomputed.
+    or of more than :data:`~regionenum.engine.kernels.splitting.BOX_INPUTS` inputs) has every
+    row recomputed.
     Returns how many rows were recomputed."""
-    n, D, units = rows32.shape
+    n, D, units = parent.shape[0], shared.shape[1], shared.shape[2]
     inputs = J.shape[2]
+    rows32 = np.empty((1, D, units), np.float32)  # a child's float32 rows
     centre, half, top = np.empty(D), np.empty(D), np.empty(D)
     sums = np.empty((6, units))
     whole = np.empty(units, np.int8)
@@ -65,6 +70,7 @@ def screened_rows(rows32, E, child_floor, unit_floor, row_norms, J, parent, on, 
     for i in range(n):
         first, stop = gen_off[i], gen_off[i + 1]
         p = parent[i]
+        child_rows(shared[owner[i]], J[p], on[i], off, own[own_span[i, 0]: own_span[i, 1]], weights_T, rows32[0])
         _child_slopes(on[i], off, slopes)
         for k in range(D):
             for j in range(inputs):
@@ -86,8 +92,8 @@ def screened_rows(rows32, E, child_floor, unit_floor, row_norms, J, parent, on, 
         for g in range(first, stop):
             points &= _box_point(gens, g, gen_err[g])
         if points:  # (the float32 rows read as they are: each converts to float64 exactly)
-            count = _box_sides(gens[first:stop], gen_err[first:stop], stop - first, rows32[i: i + 1], bound, 0,
-                               ref, tol, centre, half, top, sums, whole, live)
+            count = _box_sides(gens[first:stop], gen_err[first:stop], stop - first, rows32, bound, 0, ref, tol,
+                               centre, half, top, sums, whole, live)
         else:
             count = units
             for u in range(units):
