@@ -101,12 +101,12 @@ PAYS, RECHECK = 0.01, 16
 #: ``PRODUCT_PAYS_PER`` of its cells to the stronger stages. Measured (thread seconds): a sign
 #: in exact arithmetic took 8.5 ms on the 768-wide net of ``benchmarks/scaling.py`` (layers of
 #: 768), about as long as the products of 290 cells through ``|W|`` of the layers before it at
-#: BLAS's speed, and 0.16 ms on four 64-wide layers (500 cells' products); the product left a
-#: half to two thirds of the signs to those stages (1,232 wide: 651 against 1,013; four 64-wide
-#: layers: 5,727 against 12,448). Fewer signs than this are cheaper to settle than to avoid: on
-#: the ten-million count one sign now and then had the product computed on 16 batches of every
-#: layer before it (its products took 6% of the count's time; the count without them, 1,013
-#: exact signs, was the faster).
+#: BLAS's speed, and 0.16 ms on four 64-wide layers (500 cells' products); the product spared
+#: a third to two thirds of the signs (1,232 wide: 651 left against 1,013; four 64-wide layers:
+#: 5,727 against 12,448): a sign the product spares is worth the products of about 290 x 0.4,
+#: some 120 cells. Fewer signs than that are cheaper to settle than to avoid: on the ten-million
+#: count one sign now and then had the product computed on 16 batches of every layer before it
+#: (up to 6% of the count's time; the count without them, 1,013 exact signs, was the faster).
 PRODUCT_PAYS_PER = 120
 #: Layers of at most this many units (the output layer, as a rule) get their rows as a few sums
 #: per child (dot products, or term by term from four units), without masked copies of the
@@ -707,8 +707,8 @@ class PolytopeStep:
         no entry can overflow there (the masked rows' largest entry, ``sizes``, times the largest
         weight, times the terms, below ``2^120``), for :meth:`_screened`: the blocks' products
         are returned in float32 (``(blocks, D, units)``) with how they were shared (always), and
-        the screen adds each child's own terms as it reads them (its rows, written out and read
-        back, were a tenth of a ten-million count's memory traffic). Without ``pre_wanted`` (the
+        the screen adds each child's own terms as it reads them (written out as rows and read
+        back, they took 39 s of the ten-million count's 608 s of CPU). Without ``pre_wanted`` (the
         unit-by-unit bound, which reads it, not computed for this batch) ``pre`` is not kept
         (None)."""
         n, D, width = len(parent), J.shape[1], J.shape[2]
