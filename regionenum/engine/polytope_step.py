@@ -566,10 +566,12 @@ class PolytopeStep:
             rows[:, 0, :] += layer.b
         with np.errstate(over="ignore"):  # a bound beyond float64 is infinite, as it should be
             N, scale = self._norm_bounds(l, D, width, N, parent, sizes)
-        E = self._unit_bounds(l, pre, scale, g, product, blocks=blocks, products=products)
+        screened = rows.dtype == np.float32  # the blocks' products, each child's own terms added by the screen
+        E = self._unit_bounds(l, pre, scale, g, product, blocks=blocks, products=products,
+                              deferred=screened and not self._may_underflow[l])
         E, N = self._with_underflow(l, D, width, E, N)
-        if rows.dtype == np.float32:  # the blocks' products, each child's own terms added by the screen
-            return self._screened(l, rows, blocks, E, N, sizes, J, parent, on, off, children)
+        if screened:
+            return self._screened(l, rows, blocks, E, N, sizes, J, parent, on, off, children, scale, g)
         return Rows(rows, E[:, None, :], N)
 
     def _screens(self, l, children: CellSet | None) -> bool:
@@ -614,25 +616,31 @@ class PolytopeStep:
         return child_floor, unit_floor
 
     def _screened(self, l, shared, blocks: SharedBlocks, E, N, sizes, J, parent, on, off,
-                  children: CellSet) -> Rows:
+                  children: CellSet, scale, g) -> Rows:
         """The :class:`Rows` of layer ``l`` from its float32 rows (the blocks' products
         ``shared``, shared by the children as ``blocks`` says, and each child's own terms) and
         float64 bounds ``E`` and ``N``: each unit's side of each child where the float32 rows,
         with their rounding added to the bounds, prove that its hyperplane misses the child
         (those rows and bounds are not formed, and the norm bound of a child with any of them
         is infinite), the other units' rows recomputed in float64 with their float64 bounds
-        (:func:`~regionenum.engine.kernels.screening.screened_rows`)."""
+        (:func:`~regionenum.engine.kernels.screening.screened_rows`). Where ``E`` is None
+        (:meth:`_unit_bounds` deferred it: the norm bound alone) the screen forms each child's
+        from its carried norm ``scale`` and the rounding ``g``, and writes those of the
+        recomputed rows only."""
         layer, mags = self.net.layers[l], self._magnitude_layers[l]
         n = len(parent)
         child_floor, unit_floor = self._single_bounds(l, sizes, n)
-        # (into buffers kept between calls: these rows and sides serve this batch's split alone,
-        # which is over before the next batch's rows are made)
-        out, E = self._buffer("screened", (n,) + shared.shape[1:]), E[:, None, :]
+        # (into buffers kept between calls: these rows, bounds and sides serve this batch's split
+        # alone, which is over before the next batch's rows are made)
+        out = self._buffer("screened", (n,) + shared.shape[1:])
+        form_E = E is None
+        E = self._buffer("screened bounds", (n, 1, layer.width)) if form_E else E[:, None, :]
         sides = self._buffer("sides", (n, layer.width), np.int8)
         cells = children.arrays
-        screened_rows(shared, blocks.owner, blocks.span, blocks.own, mags.single_weights_T, E, child_floor,
-                      unit_floor, mags.row_norms, J, parent, on, off, layer.W, layer.b, cells.gen_off, cells.gens,
-                      cells.gen_err, self.roots.constraints.ref, self.tol, out, sides)
+        screened_rows(shared, blocks.owner, blocks.span, blocks.own, mags.single_weights_T, E, form_E, scale,
+                      mags.abs_b, g, 1.0 + 2.0 * g, child_floor, unit_floor, mags.row_norms, J, parent, on, off,
+                      layer.W, layer.b, cells.gen_off, cells.gens, cells.gen_err, self.roots.constraints.ref,
+                      self.tol, out, sides)
         return Rows(out, E, np.where(sides.any(axis=1), np.inf, N), sides=sides)
 
     def _with_underflow(self, l, D, width, E, N):
@@ -735,7 +743,8 @@ class PolytopeStep:
                       rows)
         return rows, pre, SharedBlocks(blocks, owner, span, own)
 
-    def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True, blocks=None, products=None):
+    def _unit_bounds(self, l, pre, scale, g, product=None, bias_rounding=True, blocks=None, products=None,
+                     deferred=False):
         """Per child and unit of layer ``l``, the bound on its row's error: the smaller of the
         unit-by-unit bound ``(pre |W|^T + gamma |b|)`` (a matrix product as large as the rows'
         own, computed only where it pays, :meth:`_products_pay`) and the per-unit norm bound.
@@ -753,13 +762,19 @@ class PolytopeStep:
         terms added (:func:`~regionenum.engine.kernels.rows.add_own_bounds`; r2_wide's second
         layer has about ten children per block). ``products``, where given, is
         :meth:`_products_pay`'s answer for this batch, asked before (``pre`` is then None where
-        it was no)."""
+        it was no). With ``deferred``, where the norm bound alone is the bound (no product, and
+        no term for products below the normal range) returns None, for the screen to form it
+        child by child (:meth:`_screened`)."""
         mags = self._magnitude_layers[l]
         record = self._product_record[l]
+        lowest = scale[scale > 0].min(initial=np.inf) * mags.row_norms[mags.row_norms > 0].min(initial=np.inf)
         if product is not None:
             products, E = True, product
         else:
             products = self._products_pay(l) if products is None else products
+            if not products and deferred and lowest >= 2.0 ** -1000 and bias_rounding:
+                record.used = False
+                return None
             if not products:
                 E = np.empty((len(scale), len(mags.abs_b)))
             elif blocks is None or blocks.blocks > SHARE_BOUNDS_BELOW * len(pre):
@@ -776,7 +791,6 @@ class PolytopeStep:
             record.streak += 1
             if smaller <= PAYS * E.size or (not self._bounds_handed_on(l) and record.streak >= RECHECK):
                 record.wanted, record.streak = False, 0
-        lowest = scale[scale > 0].min(initial=np.inf) * mags.row_norms[mags.row_norms > 0].min(initial=np.inf)
         if lowest < 2.0 ** -1000:  # a product below the normal range rounds by up to ETA, absolutely
             E += (4.0 * ETA) * np.multiply.outer(scale > 0, mags.row_norms > 0)
         return E

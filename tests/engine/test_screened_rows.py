@@ -11,7 +11,7 @@ import pytest
 
 import regionenum as rn
 from regionenum.engine import polytope_step
-from regionenum.engine.kernels.rows import add_own_terms
+from regionenum.engine.kernels.rows import add_own_terms, unit_error_bounds
 
 WIDE = 256  # the last layer's units (screened here below the default SCREEN_FROM)
 
@@ -38,12 +38,12 @@ class _Screens:
 
     def __init__(self, checked=0, seed=0):
         self.calls, self.rows, self.recomputed, self.checked = 0, 0, 0, checked
-        self.entries = 0
+        self.entries, self.formed = 0, 0
         self.rng = np.random.default_rng(seed)
         self.kernel = polytope_step.screened_rows
 
-    def __call__(self, shared, owner, span, own, weights_T, E, child_floor, unit_floor, row_norms, J, parent, on,
-                 off, W, b, *rest):
+    def __call__(self, shared, owner, span, own, weights_T, E, form_E, norm_scale, abs_b, row_gamma, factor,
+                 child_floor, unit_floor, row_norms, J, parent, on, off, W, b, *rest):
         if self.calls < self.checked:
             # the children's float32 rows as the kernel makes them, a child at a time: their
             # blocks' products and own terms
@@ -54,8 +54,16 @@ class _Screens:
         self.rows += len(parent) * shared.shape[2]
         out, sides = rest[-2:]
         out[...] = np.nan
-        got = self.kernel(shared, owner, span, own, weights_T, E, child_floor, unit_floor, row_norms, J, parent,
-                          on, off, W, b, *rest)
+        if form_E:  # the bounds the kernel forms itself: none to read
+            E[...] = np.nan
+        got = self.kernel(shared, owner, span, own, weights_T, E, form_E, norm_scale, abs_b, row_gamma, factor,
+                          child_floor, unit_floor, row_norms, J, parent, on, off, W, b, *rest)
+        if form_E:  # those of the recomputed rows written, as the norm bound's own kernel forms them
+            # (to the last bit or two: the screen's compilation may fuse its multiply-add)
+            expected = np.empty((len(parent), E.shape[2]))
+            unit_error_bounds(expected, norm_scale, row_norms, abs_b, row_gamma, factor, False)
+            np.testing.assert_allclose(E[:, 0, :][sides == 0], expected[sides == 0], rtol=2.0 ** -50, atol=0)
+            self.formed += 1
         E[:, 0, :][sides != 0] = np.nan
         assert got == np.count_nonzero(sides == 0) and not np.isnan(out[:, 0, :][sides == 0]).any()
         self.recomputed += got
@@ -117,7 +125,7 @@ def test_counts_equal_those_of_float64_rows(kind, seed, monkeypatch):
                             "no bias": {"bias": 0.0}}[kind])
     screened, screens = _count(net, SQUARE, monkeypatch)
     plain, unused = _count(net, SQUARE, monkeypatch, screen=False)
-    assert screens.calls > 0 and unused.calls == 0
+    assert screens.calls > 0 and unused.calls == 0 and screens.formed > 0
     assert screened == plain and screened.sign_stages == plain.sign_stages
     if kind in ("small", "large"):  # a layer scaled by a power of two has the same regions
         assert screened == int(rn.count_regions(_network(seed), SQUARE))

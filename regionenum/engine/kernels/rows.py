@@ -16,8 +16,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["BY_TERM_FROM", "add_own_bounds", "add_own_terms", "block_bounds", "child_rows", "gather_masked",
-           "narrow_rows_and_bounds", "own_room", "shared_rows_and_bounds", "unit_error_bounds"]
+__all__ = ["BY_TERM_FROM", "add_own_bounds", "add_own_terms", "block_bounds", "child_rows", "child_unit_bounds",
+           "gather_masked", "narrow_rows_and_bounds", "own_room", "shared_rows_and_bounds", "unit_error_bounds"]
 
 #: The kernels release the GIL, as the splitting kernel and BLAS do: subtrees on two threads run
 #: them side by side (holding it, they made the 2-D enumerations 10-13% slower, the output
@@ -193,9 +193,10 @@ def child_rows(shared, J, on, off, own, weights_T, out):
     the terms of its own units ``own`` with its slopes (1 where ``on``, ``off`` elsewhere), each
     term its parent's row entry ``J[k, h]`` times the slope times the weight ``weights_T[h, o]``
     (float64 products, added to ``out`` in its own type). A unit whose slope is 0 (a ReLU unit
-    off) is skipped: its terms are exact zeros, as in the block. Compiled on its own, without
-    reassociation, so that :func:`add_own_terms` and the screen's rows
-    (:func:`~regionenum.engine.kernels.screening.screened_rows`) are the same numbers."""
+    off) is skipped: its terms are exact zeros, as in the block. :func:`add_own_terms` and the
+    screen (:func:`~regionenum.engine.kernels.screening.screened_rows`) both run it: the same
+    terms in the same order (where the screen's compilation fuses a multiply-add, a last bit may
+    differ; the rows' rounding bound holds either way)."""
     D = J.shape[0]
     units = weights_T.shape[1]
     for k in range(D):
@@ -464,20 +465,33 @@ def _carried_bounds(Jp, Ep, slopes, rounding, pre, sizes):
 
 @nb.njit(**_JIT)
 def unit_error_bounds(E, scale, row_norms, abs_bias, g, factor, products):
-    """Each child's bound per unit, in place in ``E`` (``(children, units)``): the smaller of
-    ``E[i, h]`` (the unit-by-unit product, when ``products``; otherwise ``E`` is only written)
-    and ``scale[i] * row_norms[h]`` (0 where either is: no error carried in, or a unit without
-    weights, even where the other is infinite), plus ``g * abs_bias[h]``, times ``factor``.
-    Returns how many entries the product bound decided. One pass instead of an outer product, a
-    minimum, a comparison and two updates over the whole array."""
+    """Each child's bound per unit, in place in ``E`` (``(children, units)``), by
+    :func:`child_unit_bounds`. Returns how many entries the product bound decided. One pass
+    instead of an outer product, a minimum, a comparison and two updates over the whole
+    array."""
     smaller = 0
     for i in range(E.shape[0]):
-        s = scale[i] if scale[i] == scale[i] else np.inf  # NaN (never expected): no bound
-        for h in range(E.shape[1]):
-            p = s * row_norms[h] if s > 0.0 and row_norms[h] > 0.0 else 0.0
-            if products and E[i, h] < p:
-                p = E[i, h]
-                smaller += 1
-            E[i, h] = (p + g * abs_bias[h]) * factor
+        smaller += child_unit_bounds(scale[i], row_norms, abs_bias, g, factor, products, E[i])
+    return smaller
+
+
+@nb.njit(**_JIT)
+def child_unit_bounds(scale, row_norms, abs_bias, g, factor, products, E):
+    """One child's bound per unit, in place in ``E`` (``(units,)``): the smaller of ``E[h]`` (the
+    unit-by-unit product, when ``products``; otherwise ``E`` is only written) and ``scale *
+    row_norms[h]`` (0 where either is: no error carried in, or a unit without weights, even where
+    the other is infinite), plus ``g * abs_bias[h]``, times ``factor``. Returns how many entries
+    the product bound decided. :func:`unit_error_bounds` and the screen
+    (:func:`~regionenum.engine.kernels.screening.screened_rows`) both run it (where the screen's
+    compilation fuses the multiply-add, the last bit may differ: ``factor`` covers the
+    formula's own rounding either way)."""
+    s = scale if scale == scale else np.inf  # NaN (never expected): no bound
+    smaller = 0
+    for h in range(E.shape[0]):
+        p = s * row_norms[h] if s > 0.0 and row_norms[h] > 0.0 else 0.0
+        if products and E[h] < p:
+            p = E[h]
+            smaller += 1
+        E[h] = (p + g * abs_bias[h]) * factor
     return smaller
 

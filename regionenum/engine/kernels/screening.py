@@ -20,7 +20,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .rows import _child_slopes, child_rows
+from .rows import _child_slopes, child_rows, child_unit_bounds
 from .splitting import BOX_INPUTS, _box_point, _box_sides
 
 __all__ = ["screened_rows"]
@@ -35,8 +35,9 @@ _U32 = 2.0 ** -24  # float32's unit roundoff
 
 
 @nb.njit(**_JIT)
-def screened_rows(shared, owner, own_span, own, weights_T, E, child_floor, unit_floor, row_norms, J, parent, on,
-                  off, W, b, gen_off, gens, gen_err, ref, tol, out, sides):
+def screened_rows(shared, owner, own_span, own, weights_T, E, form_E, norm_scale, abs_b, row_gamma, factor,
+                  child_floor, unit_floor, row_norms, J, parent, on, off, W, b, gen_off, gens, gen_err, ref, tol,
+                  out, sides):
     """Per child ``i``, the side ``sides[i, u]`` (+1, -1; int8) of each unit ``u`` whose
     hyperplane the splitting kernel's box test proves to miss the child, from its float32 rows
     (``(D, units)``: its block's float32 product ``shared[owner[i]]`` and the terms of its own
@@ -55,6 +56,12 @@ def screened_rows(shared, owner, own_span, own, weights_T, E, child_floor, unit_
     the box test does not take (one with a ray, with coordinates or bounds that are not finite,
     or of more than :data:`~regionenum.engine.kernels.splitting.BOX_INPUTS` inputs) has every
     row recomputed.
+
+    With ``form_E`` the float64 bounds ``E`` are not given but formed here, a child at a time,
+    from its carried norm ``norm_scale[i]``, ``abs_b``, ``row_gamma`` and ``factor`` by
+    :func:`~regionenum.engine.kernels.rows.child_unit_bounds` (the norm bound alone, as
+    :func:`~regionenum.engine.kernels.rows.unit_error_bounds` forms it, to its last bit or so),
+    and written to ``E`` for the recomputed rows only.
     Returns how many rows were recomputed."""
     n, D, units = parent.shape[0], shared.shape[1], shared.shape[2]
     inputs = J.shape[2]
@@ -65,6 +72,7 @@ def screened_rows(shared, owner, own_span, own, weights_T, E, child_floor, unit_
     live = np.empty(units, np.int64)
     masked, slopes = np.empty((D, inputs)), np.empty(inputs)
     bound = np.empty((1, 1, units))  # a child's bounds of its float32 rows
+    carried = np.empty(units)  # a child's float64 bounds
     recomputed = 0
     grown = 1.0 + 2.0 * (inputs + D + 4) * _U  # ||a||_2's own rounding, and the product's below
     for i in range(n):
@@ -85,8 +93,13 @@ def screened_rows(shared, owner, own_span, own, weights_T, E, child_floor, unit_
             terms += slopes[j] != 0.0
         rounding = terms * _U32 / (1.0 - terms * _U32) * grown
         scale = rounding * np.sqrt(squares) * grown
+        if form_E:
+            child_unit_bounds(norm_scale[i], row_norms, abs_b, row_gamma, factor, False, carried)
+        else:
+            for u in range(units):
+                carried[u] = E[i, 0, u]
         for u in range(units):
-            bound[0, 0, u] = (E[i, 0, u] + scale * row_norms[u] + rounding * abs(b[u]) + unit_floor[u]
+            bound[0, 0, u] = (carried[u] + scale * row_norms[u] + rounding * abs(b[u]) + unit_floor[u]
                               + child_floor[i]) * grown
         points = stop > first and D - 1 <= BOX_INPUTS
         for g in range(first, stop):
@@ -103,6 +116,8 @@ def screened_rows(shared, owner, own_span, own, weights_T, E, child_floor, unit_
             sides[i, u] = whole[u]
         for c in range(count):
             u = live[c]
+            if form_E:
+                E[i, 0, u] = carried[u]
             for k in range(D):
                 acc = 0.0
                 for j in range(inputs):
