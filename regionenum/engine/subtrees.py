@@ -63,7 +63,7 @@ MOST_SUBTREES = 64
 #: about equal work in order, so a count that the threads do not divide leaves the last subtree
 #: on one core while the others wait: the suite's r1_deep, cut into seven, ran its last 33 ms
 #: of 270 on one core of two. A multiple of four divides among two or four threads evenly
-#: (and among three or eight no worse than the count it rounds). Two stay two: small runs.
+#: (three threads share a six made eight less evenly than six). Two stay two: small runs.
 SUBTREES_STEP = 4
 
 #: First-layer pieces per subtree at least (but two subtrees always): smaller subtrees split
