@@ -708,8 +708,8 @@ class PolytopeStep:
         units (after at least :data:`SHARE_FROM` units), to which each child's terms of those
         units are added (:func:`~regionenum.engine.kernels.rows.add_own_terms`); the bias is the
         blocks' last column (1 on the ``t`` row) times ``b``, a term of each ``t`` row's sum.
-        Also returns how the blocks were shared (:class:`SharedBlocks`; None where no siblings
-        shared one), for the unit-by-unit bound's product.
+        Also returns how the blocks were shared (:class:`SharedBlocks`; in float64, None where no
+        siblings shared one), for the unit-by-unit bound's product.
 
         With ``single`` (the layer's :class:`Magnitudes`), the product is taken in float32, where
         no entry can overflow there (the masked rows' largest entry, ``sizes``, times the largest
@@ -727,13 +727,13 @@ class PolytopeStep:
         blocks = shared_rows_and_bounds(J, E, parent, on, off, rounding, M, pre, sizes, owner, span, own, cost)
         pre = pre if pre_wanted else None
         blocks_M = M[:blocks].reshape(blocks * D, width + 1)
-        weights_T = layer.weights_and_bias_T
         if single is not None and sizes[:n, 1].max(initial=0.0) * single.largest_weight * (width + 2) < 2.0 ** 120:
             single_M = self._buffer("single blocks", blocks_M.shape, np.float32)
             single_M[...] = blocks_M
             shared = self._buffer("shared float32", (blocks * D, layer.width), np.float32)
             np.matmul(single_M, single.single_weights_T, out=shared)
             return shared.reshape(blocks, D, layer.width), pre, SharedBlocks(blocks, owner, span, own)
+        weights_T = layer.weights_and_bias_T
         if blocks == n:  # no siblings shared a block: each child's rows are its block's
             return (blocks_M @ weights_T).reshape(n, D, layer.width), pre, None
         shared = self._buffer("shared float64", (blocks * D, layer.width))

@@ -82,6 +82,7 @@ def no_sides(hyperplanes: int) -> np.ndarray:
     """The ``sides`` of :data:`Hyperplanes` where none is known, for ``hyperplanes`` of them."""
     return np.zeros((0, hyperplanes), np.int8)
 
+
 #: The sign rule: the domain's coordinate scale ``ref`` and the relative band ``tol`` of signs
 #: settled exactly even where the rounding bound would prove them (see ``_values``).
 SignRule = namedtuple("SignRule", "ref tol")
